@@ -1,0 +1,87 @@
+# RevenueOS Pipelines: one non-recursive Makefile.
+#   make              build every program into bin/
+#   make test         build and run every test (tests/run prints "N passed, N failed")
+#   make test SAN=1   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make install PREFIX=/usr/local DESTDIR=
+#   make bench        run the benchmarks in bench/
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PKGS    := json-c libpq libcurl zlib
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+ifeq ($(SAN),1)
+BUILD   := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT     := -O1 -g
+else
+BUILD   := build/rel
+SANFLAGS :=
+OPT     ?= -O2 -g
+endif
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wformat=2 -Wvla
+CPPFLAGS += -D_GNU_SOURCE -DRO_VERSION='"$(VERSION)"' -Isrc -Isrc/lib \
+           $(shell pkg-config --cflags $(PKGS))
+CFLAGS  += -std=c11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lm
+
+# Every .c under src/lib and src/connectors goes into the library; every src/*.c is a program.
+LIB_SRC  := $(sort $(wildcard src/lib/*.c) $(wildcard src/connectors/*.c) $(wildcard src/connectors/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/librevenueos.a
+PROG_SRC := $(sort $(wildcard src/*.c))
+PROGS    := $(PROG_SRC:src/%.c=bin/%)
+
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+# SAN builds go to build/san/bin so they never overwrite the release programs.
+ifeq ($(SAN),1)
+PROG_DIR := $(BUILD)/bin
+else
+PROG_DIR := bin
+endif
+PROGS := $(PROG_SRC:src/%.c=$(PROG_DIR)/%)
+
+$(PROG_DIR)/%: $(BUILD)/src/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+units: $(UNITS)
+
+test: $(PROGS) $(UNITS)
+	BIN=$(abspath $(PROG_DIR)) UNITS=$(abspath $(BUILD)/tests) tests/run
+
+bench: all
+	bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/revenueos/sql $(DESTDIR)$(PREFIX)/share/revenueos/pipelines
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin
+	for f in sql/*.sql; do [ -e "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/revenueos/sql; done; true
+	install -m 755 $(filter-out pipelines/README.md,$(wildcard pipelines/*)) $(DESTDIR)$(PREFIX)/share/revenueos/pipelines
+
+clean:
+	rm -rf build $(wildcard bin/*)
+
+.PHONY: all test units bench install clean
+.SECONDARY:
+-include $(shell find build -name '*.d' 2>/dev/null)

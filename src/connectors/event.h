@@ -1,0 +1,56 @@
+/*
+ * event.h: the canonical event (docs/events.md) and its builder.
+ *
+ * Every key of the schema is always present, in a fixed order, null when
+ * unknown; a section (customer, payment, subscription) is null until a
+ * connector sets one of its keys. Setting a key outside the schema is a
+ * programming error and aborts. The builder copies every string it is given.
+ */
+#ifndef RO_EVENT_H
+#define RO_EVENT_H
+
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "jsonutil.h"
+
+#define EVENT_SCHEMA_VERSION 1
+
+enum event_status { EV_PROCESSED, EV_IGNORED, EV_FAILED };
+enum event_section { SEC_TOP, SEC_CUSTOMER, SEC_PAYMENT, SEC_SUBSCRIPTION, SEC__COUNT };
+
+struct event {
+	json_object *obj;
+	json_object *sec[SEC__COUNT];
+	enum event_status status;
+	/* Connectors pass &ev->err to the jget_* getters: a failed getter makes
+	 * the event `failed` with its reason (the field's name) at event_finish(). */
+	struct jerr err;
+};
+
+struct event_origin {
+	const char *provider, *external_event_id, *project_id, *received_at, *source;
+	const char *provider_event_type;
+	int64_t occurred_ms; /* 0: unknown until the connector sets it */
+};
+
+void event_init(struct event *ev, const struct event_origin *o);
+void event_set_type(struct event *ev, const char *canonical_type);
+void event_set_occurred(struct event *ev, int64_t ms);
+void event_ignore(struct event *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void event_fail(struct event *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* NULL / 0 ms leave the key null. */
+void event_str(struct event *ev, enum event_section s, const char *key, const char *val);
+void event_int(struct event *ev, enum event_section s, const char *key, int64_t val);
+void event_bool(struct event *ev, enum event_section s, const char *key, int val);
+void event_time(struct event *ev, enum event_section s, const char *key, int64_t ms);
+/* The value currently at key of section s (borrowed), or NULL. */
+json_object *event_get(struct event *ev, enum event_section s, const char *key);
+
+/* Settle status and reason; returns the event object (owned by ev). */
+json_object *event_finish(struct event *ev);
+/* Release the event. */
+void event_free(struct event *ev);
+
+#endif

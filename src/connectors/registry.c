@@ -1,0 +1,31 @@
+/* registry.c: the one table of provider connectors. Add a line to add one. */
+#include <string.h>
+
+#include "connector.h"
+
+extern const struct connector stripe_connector;
+extern const struct connector hotmart_connector;
+
+const struct connector *const connectors[] = {
+	&stripe_connector,
+	&hotmart_connector,
+	NULL,
+};
+
+const struct connector *connector_by_name(const char *name)
+{
+	for (const struct connector *const *c = connectors; *c; c++)
+		if (strcmp((*c)->name, name) == 0)
+			return *c;
+	return NULL;
+}
+
+const struct connector *connector_detect(json_object *payload)
+{
+	if (!json_object_is_type(payload, json_type_object))
+		return NULL;
+	for (const struct connector *const *c = connectors; *c; c++)
+		if ((*c)->detect(payload))
+			return *c;
+	return NULL;
+}

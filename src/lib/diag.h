@@ -1,0 +1,89 @@
+/*
+ * diag.h: diagnostics, the exit-status policy and the rejects stream.
+ *
+ * Every program calls diag_init(name) first. Messages go to stderr as
+ *     prog: file:line: message
+ * Data problems are remembered and turn into exit status 1 at the end;
+ * system problems (I/O, memory) exit at once with status 3.
+ */
+#ifndef RO_DIAG_H
+#define RO_DIAG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum exit_status {
+	EXIT_OK = 0,     /* every record went through */
+	EXIT_DATA = 1,   /* some records were rejected or failed; the rest went through */
+	EXIT_USAGE = 2,  /* bad options or arguments */
+	EXIT_SYSTEM = 3, /* I/O, memory or database failure */
+};
+
+/*
+ * The stable reject codes: the `code` of a rejects record. Documented in
+ * docs/rejects.md; never rename one, only add.
+ */
+#define REJECT_CODES(X)                                                              \
+	X(REJ_INVALID_JSON, "invalid_json", "the line is not one valid JSON value")      \
+	X(REJ_INVALID_UTF8, "invalid_utf8", "the line is not valid UTF-8")               \
+	X(REJ_NUL_BYTE, "nul_byte", "the line contains a NUL byte")                      \
+	X(REJ_LINE_TOO_LONG, "line_too_long", "the line is longer than --max-line")      \
+	X(REJ_TOO_DEEP, "too_deep", "JSON nested deeper than the documented limit")      \
+	X(REJ_NOT_OBJECT, "not_object", "the JSON value is not an object")               \
+	X(REJ_TRUNCATED_GZIP, "truncated_gzip", "a gzip file ends before its trailer")   \
+	X(REJ_READ_ERROR, "read_error", "the input could not be read or decompressed")   \
+	X(REJ_UNKNOWN_PROVIDER, "unknown_provider", "no connector recognises the payload") \
+	X(REJ_MISSING_EVENT_ID, "missing_event_id", "the payload has no usable event id") \
+	X(REJ_MISSING_FIELD, "missing_field", "a required envelope field is missing")    \
+	X(REJ_INVALID_FIELD, "invalid_field", "an envelope field has the wrong type or form") \
+	X(REJ_INVALID_BODY, "invalid_body", "a captured webhook's body is not JSON")     \
+	X(REJ_DB_REJECTED, "db_rejected", "PostgreSQL refused the row")
+
+enum reject_code {
+#define X(sym, name, doc) sym,
+	REJECT_CODES(X)
+#undef X
+	REJ__COUNT
+};
+
+extern const char *prog_name;
+
+void diag_init(const char *name);
+const char *reject_code_name(enum reject_code code);
+
+/* prog: message (errno text when errnum != 0). */
+void warn_msg(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* prog: file:line: message, and remember a data error (exit 1). */
+void warn_at(const char *file, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* prog: message: strerror(errnum); exit 3. */
+void die_sys(int errnum, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+/* prog: message, then the usage synopsis; exit 2. */
+void die_usage(const char *synopsis, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+/* Remember a data error without printing. */
+void diag_data_error(void);
+
+/* Open the rejects stream (--rejects FILE; "-" is not allowed, stdout carries data). */
+void rejects_open(const char *path);
+/*
+ * Report a rejected input record: a diagnostic on stderr, a JSON line in the
+ * rejects stream ({file, line, code, message, raw}), a data error, a count.
+ * raw may be NULL; it is written as text, invalid UTF-8 replaced.
+ */
+void reject(const char *file, long line, enum reject_code code, const char *raw, size_t rawlen,
+	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+long rejects_count(void);
+
+/* Checked stdio. */
+void *xmalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+void xwrite(const void *buf, size_t len, FILE *f);
+/* Flush and close stdout and the rejects stream; exit 3 on failure (disk full).
+ * Returns the exit status the program should end with. */
+int diag_finish(void);
+
+/* Progress on stderr when it is a terminal: call per record; cheap. */
+void progress_tick(size_t bytes);
+void progress_done(void);
+
+#endif

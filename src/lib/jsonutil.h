@@ -1,0 +1,62 @@
+/*
+ * jsonutil.h: strict JSON parsing of one line and typed getters over json-c.
+ *
+ * Ownership, as in json-c: jparse() returns a new reference the caller puts;
+ * jpath() and the getters borrow, so what they return lives as long as the
+ * root object.
+ */
+#ifndef RO_JSONUTIL_H
+#define RO_JSONUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "diag.h"
+
+#define JSON_MAX_DEPTH 64 /* real provider payloads nest under 12 */
+
+struct jparser;
+
+struct jparser *jparser_new(void);
+void jparser_free(struct jparser *p);
+
+/*
+ * Parse buf[0..len) as exactly one RFC 8259 JSON value: invalid UTF-8, NUL
+ * bytes, trailing garbage, too-deep nesting and json-c's lax extensions are
+ * refused. On failure returns NULL, sets *code and writes a message.
+ */
+json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
+		    char *msg, size_t msgsz);
+
+/* 1 when buf[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+int utf8_valid(const char *buf, size_t len);
+
+/* Follow a dotted path ("data.object.customer"); array indexes as numbers
+ * ("items.data.0.price"). NULL when any step is absent or JSON null. */
+json_object *jpath(json_object *root, const char *path);
+
+/* Borrowed string at path, or NULL when absent, null or not a string. */
+const char *jstr(json_object *root, const char *path);
+
+/*
+ * Field errors for connectors: the getters below record the first problem
+ * ("missing field 'data.object.amount'", "field 'x' must be an integer,
+ * got string") in a jerr and return 0; on success they return 1.
+ */
+struct jerr {
+	int failed;
+	char reason[256];
+};
+void jerr_set(struct jerr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* required: 1 records a missing field as an error; 0 leaves *out NULL/unset and returns 0. */
+int jget_str(json_object *root, const char *path, int required, const char **out, struct jerr *e);
+int jget_int(json_object *root, const char *path, int required, int64_t *out, struct jerr *e);
+int jget_bool(json_object *root, const char *path, int required, int *out, struct jerr *e);
+/* A string id, or the "id" of an expanded object (Stripe's expandable fields). */
+int jget_id(json_object *root, const char *path, int required, const char **out, struct jerr *e);
+/* The JSON type name of o ("string", "integer", "null", ...). */
+const char *jtype_name(json_object *o);
+
+#endif

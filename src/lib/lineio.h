@@ -1,0 +1,40 @@
+/*
+ * lineio.h: a line reader over plain or gzip files (zlib detects gzip by its
+ * magic bytes and reads concatenated members), which knows the file name and
+ * the line number and refuses lines longer than a maximum.
+ *
+ * The returned line is owned by the reader and valid until the next call.
+ */
+#ifndef RO_LINEIO_H
+#define RO_LINEIO_H
+
+#include <stddef.h>
+
+#define LINE_MAX_DEFAULT ((size_t)16 << 20) /* 16 MiB */
+
+struct line_reader;
+
+struct line {
+	char *text;    /* NUL-terminated, without the '\n' (a trailing '\r' is kept) */
+	size_t len;    /* bytes in text; may contain NUL bytes */
+	long lineno;   /* 1-based */
+	int too_long;  /* 1: the line exceeded the maximum; text holds its first bytes */
+};
+
+enum lr_status {
+	LR_LINE = 1,   /* a line is in *out */
+	LR_EOF = 0,    /* clean end of input */
+	LR_ERROR = -1, /* read error or truncated gzip: see lr_error() */
+};
+
+/* path "-" is stdin. Returns NULL with errno set when the file cannot be opened. */
+struct line_reader *lr_open(const char *path, size_t max_line);
+int lr_next(struct line_reader *lr, struct line *out);
+const char *lr_name(const struct line_reader *lr);
+/* After LR_ERROR: a message, and 1 when the cause is a truncated gzip stream. */
+const char *lr_error(const struct line_reader *lr, int *truncated);
+/* Bytes of (decompressed) input consumed so far. */
+size_t lr_bytes(const struct line_reader *lr);
+void lr_close(struct line_reader *lr);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * timeutil.h: instants are int64 milliseconds since the Unix epoch, written
+ * as RFC 3339 in UTC.
+ */
+#ifndef RO_TIMEUTIL_H
+#define RO_TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RFC3339_BUFSZ 32
+
+/* "2026-11-25T08:49:44Z", or "2026-11-25T08:49:44.123Z" when the milliseconds
+ * are not zero. Returns buf. */
+char *fmt_rfc3339(int64_t ms, char buf[RFC3339_BUFSZ]);
+
+/*
+ * Parse RFC 3339 / ISO 8601 date-times: "2026-11-25T08:49:44Z",
+ * "...44.5+03:00", "2026-11-25 08:49:44" (no zone: UTC), "2026-11-25"
+ * (midnight UTC). 0 ok, -1 not a date-time.
+ */
+int parse_rfc3339(const char *s, int64_t *ms);
+
+/* A Unix timestamp that may be seconds or milliseconds: values above 1e11
+ * are taken as milliseconds (1e11 s is the year 5138). */
+int64_t epoch_to_ms(int64_t v);
+
+int64_t now_ms(void);
+
+#endif
