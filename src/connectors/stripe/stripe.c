@@ -52,7 +52,7 @@ static const struct stripe_type stripe_types[] = {
 	{ "invoice.finalized", "payment.pending", "pending", "invoice", do_invoice, { "amount_due", NULL } },
 	{ "invoice.marked_uncollectible", "invoice.uncollectible", "uncollectible", "invoice", do_invoice, { "amount_remaining", "amount_due" } },
 	{ "invoice.overdue", "invoice.overdue", "pending", "invoice", do_invoice, { "amount_remaining", "amount_due" } },
-	{ "invoice.voided", "payment.canceled", "canceled", "invoice", do_invoice, { "amount_remaining", "amount_due" } },
+	{ "invoice.voided", "payment.canceled", "canceled", "invoice", do_invoice, { "amount_due", NULL } },
 
 	{ "charge.succeeded", "payment.succeeded", "succeeded", "charge", do_charge, { "amount", NULL } },
 	{ "charge.failed", "payment.failed", "failed", "charge", do_charge, { "amount", NULL } },
