@@ -434,6 +434,15 @@ static void test_subscription_errors(void **state)
 	expect_failed(&n, "missing field 'data.object.customer'");
 	norm_free(&n);
 
+	/* Accounts v2: the customer as an account id. */
+	norm_mut(&n, FX "customer.subscription.created.json", "data.object", "customer_account", "\"acct_Fake01\"");
+	json_object_object_del(jpath(n.payload, "data.object"), "customer");
+	event_free(&n.ev);
+	run(&n);
+	expect_processed(&n, "subscription.created");
+	expect_str(&n, "customer.id", "acct_Fake01");
+	norm_free(&n);
+
 	/* An expanded customer: its id and details. */
 	norm_mut(&n, FX "customer.subscription.created.json", "data.object", "customer",
 		 "{\"id\":\"cus_X\",\"object\":\"customer\",\"email\":\"x@example.com\",\"address\":{\"country\":\"DE\"}}");
@@ -600,6 +609,15 @@ static void test_invoice_errors(void **state)
 		 "{\"id\":\"sub_Fake2019001\",\"object\":\"subscription\",\"status\":\"active\"}");
 	expect_processed(&n, "payment.succeeded");
 	expect_str(&n, "payment.subscription_id", "sub_Fake2019001");
+	norm_free(&n);
+
+	/* An old invoice with a discount and credit prorations: negative totals. */
+	norm_mut(&n, FX "invoice.payment_succeeded.2016.json", "data.object", "subtotal", "-500");
+	json_object_object_add(jpath(n.payload, "data.object"), "total", json_object_new_int(-700));
+	event_free(&n.ev);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.discount_minor", 200);
 	norm_free(&n);
 
 	/* A one-off invoice: no subscription section. */

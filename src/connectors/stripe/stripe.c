@@ -242,15 +242,15 @@ static int get_currency(json_object *p, struct event *ev, const char *path, int 
 }
 
 /* A Stripe amount at path in ISO minor units of cur. 1 ok; 0 absent or bad. */
-static int get_amount(json_object *p, struct event *ev, const char *path, int required,
-		      const char *cur, int64_t *out)
+static int amount_at(json_object *p, struct event *ev, const char *path, int required,
+		     int allow_negative, const char *cur, int64_t *out)
 {
 	int64_t v = 0, f = 1;
 	int shift;
 
 	if (!(required ? jget_int(p, path, 1, &v, &ev->err) : opt_int(p, ev, path, &v)))
 		return 0;
-	if (v < 0) {
+	if (v < 0 && !allow_negative) {
 		field_error(ev, "field '%s' must not be negative, got %lld", path, (long long)v);
 		return 0;
 	}
@@ -258,7 +258,7 @@ static int get_amount(json_object *p, struct event *ev, const char *path, int re
 	for (int i = 0; i < (shift < 0 ? -shift : shift); i++)
 		f *= 10;
 	if (shift > 0) {
-		if (v > INT64_MAX / f) {
+		if (v > INT64_MAX / f || v < INT64_MIN / f) {
 			field_error(ev, "field '%s' is out of range", path);
 			return 0;
 		}
@@ -275,13 +275,23 @@ static int get_amount(json_object *p, struct event *ev, const char *path, int re
 	return 1;
 }
 
+static int get_amount(json_object *p, struct event *ev, const char *path, int required,
+		      const char *cur, int64_t *out)
+{
+	return amount_at(p, ev, path, required, 0, cur, out);
+}
+
 /* The customer reference at path (string id or expanded object): the id,
  * and the expanded object's details where nothing better was set. */
 static void put_customer_ref(json_object *p, struct event *ev, const char *path, int required)
 {
-	char sub[PATHSZ];
+	char sub[PATHSZ], alt[PATHSZ];
 	const char *id = NULL;
 
+	/* Accounts v2 (2025) may name the customer as an account instead. */
+	join(alt, path, "_account");
+	if (!present(p, path) && present(p, alt))
+		path = alt;
 	if (required)
 		jget_id(p, path, 1, &id, &ev->err);
 	else
@@ -521,10 +531,16 @@ static void put_invoice_discount(json_object *p, struct event *ev, const char *c
 	}
 	if (!present(p, OBJ "discount"))
 		return; /* discount ids without amounts: unknown */
-	if (!get_amount(p, ev, OBJ "subtotal", 0, cur, &sub) || !get_amount(p, ev, OBJ "total", 0, cur, &tot))
+	/* Credit prorations can make an old invoice's totals negative. */
+	if (!amount_at(p, ev, OBJ "subtotal", 0, 1, cur, &sub) || !amount_at(p, ev, OBJ "total", 0, 1, cur, &tot))
 		return;
-	if (present(p, OBJ "tax") && !get_amount(p, ev, OBJ "tax", 0, cur, &tax))
+	if (present(p, OBJ "tax") && !amount_at(p, ev, OBJ "tax", 0, 1, cur, &tax))
 		return;
+	if (sub > INT64_MAX / 4 || sub < INT64_MIN / 4 || tax > INT64_MAX / 4 || tax < INT64_MIN / 4 ||
+	    tot > INT64_MAX / 4 || tot < INT64_MIN / 4) {
+		field_error(ev, "field '" OBJ "subtotal' is out of range");
+		return;
+	}
 	if (sub + tax >= tot)
 		event_int(ev, SEC_PAYMENT, "discount_minor", sub + tax - tot);
 }
