@@ -329,8 +329,8 @@ static void put_contact(json_object *p, struct event *ev, const char *prefix)
 static void put_payment(json_object *p, struct event *ev, const struct stripe_type *t,
 			const char *object, int amount_required, char cur[4])
 {
-	const char *amount_path;
-	char path[PATHSZ];
+	char path[PATHSZ], alt[PATHSZ];
+	const char *const paths[] = { path, alt, NULL };
 	int64_t amount;
 
 	event_str(ev, SEC_PAYMENT, "id", req_str(p, ev, OBJ "id"));
@@ -341,19 +341,9 @@ static void put_payment(json_object *p, struct event *ev, const struct stripe_ty
 		return;
 	}
 	event_str(ev, SEC_PAYMENT, "currency", cur);
-	if (!t->amount[0])
-		return;
 	join(path, OBJ, t->amount[0]);
-	if (t->amount[1]) {
-		char alt[PATHSZ];
-		const char *paths[] = { path, alt, NULL };
-		join(alt, OBJ, t->amount[1]);
-		amount_path = first_present(p, paths);
-		if (get_amount(p, ev, amount_path, amount_required, cur, &amount))
-			event_int(ev, SEC_PAYMENT, "amount_minor", amount);
-		return;
-	}
-	if (get_amount(p, ev, path, amount_required, cur, &amount))
+	join(alt, OBJ, t->amount[1] ? t->amount[1] : t->amount[0]);
+	if (get_amount(p, ev, first_present(p, paths), amount_required, cur, &amount))
 		event_int(ev, SEC_PAYMENT, "amount_minor", amount);
 }
 
@@ -467,6 +457,7 @@ static int subscription_line(json_object *p)
 static void put_invoice_subscription(json_object *p, struct event *ev, const char *sub_id)
 {
 	char base[PATHSZ], path[PATHSZ];
+	int64_t qty;
 	int line;
 
 	event_str(ev, SEC_PAYMENT, "subscription_id", sub_id);
@@ -484,11 +475,8 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 	join(path, base, ".plan");
 	put_price(p, ev, path, 0);
 	join(path, base, ".quantity");
-	{
-		int64_t q;
-		if (opt_int(p, ev, path, &q))
-			event_int(ev, SEC_SUBSCRIPTION, "quantity", q);
-	}
+	if (opt_int(p, ev, path, &qty))
+		event_int(ev, SEC_SUBSCRIPTION, "quantity", qty);
 	join(path, base, ".period.start");
 	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_start", path);
 	join(path, base, ".period.end");
