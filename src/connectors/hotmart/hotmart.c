@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "connectors/connector.h"
+#include "connector.h"
 #include "money.h"
 #include "timeutil.h"
 
