@@ -40,8 +40,8 @@ static const char help[] =
 	"  --since TIME        only events that occurred at or after TIME (RFC 3339)\n"
 	"  --until TIME        only events that occurred before TIME\n"
 	"                      (events carrying no time of their own are kept)\n"
-	"  --received-at TIME  the received_at of every envelope (default: the capture's\n"
-	"                      time, else the file's modification time, else now)\n"
+	"  --received-at TIME  received_at of events whose capture does not give it\n"
+	"                      (default: the file's modification time; stdin: now)\n"
 	"  --rejects FILE      write rejected input there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE     longest accepted line or document (default 16M)\n"
 	"  --help, --version\n"
@@ -120,7 +120,9 @@ static size_t value_end(const char *buf, size_t len)
 		} else if (c == '{' || c == '[') {
 			depth++;
 		} else if (c == '}' || c == ']') {
-			if (--depth <= 0)
+			if (depth == 0)
+				return i; /* the end of a scalar inside an array */
+			if (--depth == 0)
 				return i + 1;
 		} else if (depth == 0 && (c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
 			return i;
@@ -222,8 +224,6 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 	/* A captured webhook: the body is the payload, as the provider sent it. */
 	char when[RFC3339_BUFSZ];
 	const char *received_at = capture_time(o, when) == 0 ? when : s->received_at;
-	if (s->o->received_at)
-		received_at = s->o->received_at;
 	json_object *body = jpath(o, "body");
 	if (json_object_is_type(body, json_type_object)) {
 		const char *b = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -290,6 +290,41 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 	envelope_write(stdout, &e);
 }
 
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * The JSON values of a document buffer, each squeezed onto one line and
+ * handed to one_value() with the line it starts on. A top-level array is
+ * opened once, so that each event in it gets its own line number.
+ */
+static void doc_values(struct src *s, const char *buf, size_t len, long base_line, int open_arrays)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		while (i < len && (is_space(buf[i]) || (!open_arrays && buf[i] == ',')))
+			i++;
+		if (i >= len || (!open_arrays && buf[i] == ']'))
+			break;
+		long lineno = base_line + count_lines(buf, i);
+		size_t n = value_end(buf + i, len - i);
+		if (n == 0)
+			n = 1;
+		if (open_arrays && buf[i] == '[' && n > 1 && buf[i + n - 1] == ']') {
+			doc_values(s, buf + i + 1, n - 2, lineno, 0);
+		} else {
+			char *text = xmalloc(n + 1);
+			memcpy(text, buf + i, n);
+			one_value(s, lineno, text, squeeze(text, n));
+			free(text);
+		}
+		i += n;
+	}
+}
+
 /* A whole file as one or more JSON documents (pretty-printed, arrays). */
 static void read_document(struct src *s, struct line_reader *lr, const struct line *first)
 {
@@ -315,23 +350,7 @@ static void read_document(struct src *s, struct line_reader *lr, const struct li
 	} while ((r = lr_next(lr, &l)) == LR_LINE);
 	buf[len] = '\0';
 
-	size_t i = 0;
-	while (i < len) {
-		while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r'))
-			i++;
-		if (i >= len)
-			break;
-		long lineno = first_line + count_lines(buf, i);
-		size_t n = value_end(buf + i, len - i);
-		if (n == 0)
-			n = 1;
-		char *text = xmalloc(n + 1);
-		memcpy(text, buf + i, n);
-		size_t tlen = squeeze(text, n);
-		one_value(s, lineno, text, tlen);
-		free(text);
-		i += n;
-	}
+	doc_values(s, buf, len, first_line, 1);
 out:
 	if (r == LR_ERROR) {
 		int truncated;
