@@ -407,6 +407,7 @@ static void test_zero_decimal_camelcase_strings(void **state)
 	done(p, &ev);
 
 	o = run_edited(FIX "purchase_approved_clp.json", "data.purchase.price.value", "\"19990.5\"", &ev, &p);
+	check_str(o, "reason", "field 'data.purchase.price.value' has more decimals than CLP allows: '19990.5'");
 	check_failed(o, "data.purchase.price.value|CLP");
 	done(p, &ev);
 	o = run_edited(FIX "purchase_approved_clp.json", "data.purchase.price.value", "19990.000", &ev, &p);
@@ -655,11 +656,12 @@ static void test_required_fields(void **state)
 		  "field 'data.purchase.transaction' must be a string or an integer, got object" },
 		{ "data.purchase", "[]", "missing field 'data.purchase.transaction'" },
 		{ "data.buyer.email", NULL, "missing field 'data.buyer.email'" },
-		{ "data.buyer.email", "7", "field 'data.buyer.email' must be a non-empty string, got integer" },
+		{ "data.buyer.email", "7", "field 'data.buyer.email' must be a non-empty string, got integer '7'" },
+		{ "data.buyer.email", "\"\"", "field 'data.buyer.email' is empty" },
 		{ "data.buyer.email", "\"not an address\"", "field 'data.buyer.email' is not an email address" },
 		{ "data.buyer", NULL, "missing field 'data.buyer.email'" },
 		{ "creation_date", "\"yesterday\"", "field 'creation_date' must be a timestamp" },
-		{ "creation_date", "-5", "field 'creation_date' must be a timestamp" },
+		{ "creation_date", "-5", "field 'creation_date' must be a timestamp (epoch milliseconds or RFC 3339), got integer '-5'" },
 		{ "creation_date", "1e300", "field 'creation_date' must be a timestamp" },
 	};
 	struct event ev;
@@ -694,6 +696,15 @@ static void test_price_variants(void **state)
 	o = run_edited(FIX "purchase_approved.json", "data.purchase.price.currency_value", NULL, &ev, &p);
 	check_str(o, "payment.currency", "BRL");
 	done(p, &ev);
+	/* older payloads: only the offer price names the currency */
+	o = run_edited(FIX "purchase_approved.json", "data.purchase.price", "{\"value\":1500}", &ev, &p);
+	json_object_object_del(jpath(p, "data.purchase.full_price"), "currency_value");
+	event_free(&ev);
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_int(o, "payment.amount_minor", 150000);
+	check_str(o, "payment.currency", "BRL");
+	done(p, &ev);
 	/* a three-decimal currency */
 	o = run_edited(FIX "purchase_approved.json", "data.purchase.price", "{\"value\":1.234,\"currency_value\":\"KWD\"}",
 		       &ev, &p);
@@ -715,6 +726,17 @@ static void test_unknown_event_and_missing_id(void **state)
 	check_str(o, "occurred_at", "2026-11-21T09:00:00.500Z"); /* creationDate */
 	check_null(o, "customer");
 	check_null(o, "event_type");
+	done(p, &ev);
+
+	/* a long multibyte type is clipped on a character boundary: the reason stays UTF-8 */
+	p = parse("{\"id\":\"x\",\"version\":\"2.0.0\",\"data\":{},\"event\":"
+		  "\"A\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9"
+		  "\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9"
+		  "\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9x\"}");
+	o = run(p, &ev);
+	check_str(o, "status", "ignored");
+	assert_true(utf8_valid(jstr(o, "reason"), strlen(jstr(o, "reason"))));
+	assert_non_null(strstr(jstr(o, "reason"), "unsupported event type 'A\u00c9"));
 	done(p, &ev);
 
 	p = load(FIX "purchase_approved.json");
