@@ -674,6 +674,26 @@ static void test_charges(void **state)
 	expect_str(&n, "customer.country", "US");
 	norm_free(&n);
 
+	/* Before 2015-02-18 the card was `card`, not `source`. */
+	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object", "card",
+		 "{\"id\":\"card_1\",\"object\":\"card\",\"name\":\"Older Customer\",\"address_country\":\"CA\"}");
+	json_object_object_del(jpath(n.payload, "data.object"), "source");
+	event_free(&n.ev);
+	run(&n);
+	expect_str(&n, "payment.method", "card");
+	expect_str(&n, "customer.name", "Older Customer");
+	expect_str(&n, "customer.country", "CA");
+	norm_free(&n);
+
+	/* A Sources API source: its type and owner. */
+	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object", "source",
+		 "{\"id\":\"src_1\",\"object\":\"source\",\"type\":\"sepa_debit\","
+		 "\"owner\":{\"name\":\"Jan Jansen\",\"email\":null,\"address\":{\"country\":\"NL\"}}}");
+	expect_str(&n, "payment.method", "sepa_debit");
+	expect_str(&n, "customer.name", "Jan Jansen");
+	expect_str(&n, "customer.country", "NL");
+	norm_free(&n);
+
 	norm_file(&n, FX "charge.failed.json");
 	expect_processed(&n, "payment.failed");
 	expect_str(&n, "payment.status", "failed");

@@ -561,10 +561,12 @@ static void do_invoice(json_object *p, struct event *ev, const struct stripe_typ
 /* ---- charges, disputes, payment intents ---- */
 
 /* The payment method type: payment_method_details.type (2019+), else the
- * legacy source: a Sources API source has its own type, a card is "card". */
+ * legacy source (`card` before 2015-02-18): a Sources API source has its own
+ * type, a card is "card", a bank account "bank_account". */
 static void put_charge_method(json_object *p, struct event *ev, const char *base)
 {
-	char path[PATHSZ];
+	static const char *const legacy[] = { "source.", "card.", NULL };
+	char path[PATHSZ], src[PATHSZ];
 	const char *m, *obj;
 
 	join(path, base, "payment_method_details.type");
@@ -572,29 +574,40 @@ static void put_charge_method(json_object *p, struct event *ev, const char *base
 		event_str(ev, SEC_PAYMENT, "method", m);
 		return;
 	}
-	join(path, base, "source.object");
-	if (!(obj = opt_str(p, ev, path)))
+	for (const char *const *l = legacy; *l; l++) {
+		join(src, base, *l);
+		join(path, src, "object");
+		if (!(obj = opt_str(p, ev, path)))
+			continue;
+		if (strcmp(obj, "source") == 0) {
+			join(path, src, "type");
+			obj = opt_str(p, ev, path);
+		}
+		event_str(ev, SEC_PAYMENT, "method", obj);
 		return;
-	if (strcmp(obj, "source") == 0) {
-		join(path, base, "source.type");
-		obj = opt_str(p, ev, path);
 	}
-	event_str(ev, SEC_PAYMENT, "method", obj);
 }
 
-/* Customer details of a charge at base ("data.object."), newest first. */
+/* Customer details of a charge at base ("data.object."), newest first:
+ * billing_details (2019+), receipt_email, then the legacy card or source. */
 static void put_charge_contact(json_object *p, struct event *ev, const char *base)
 {
-	char path[PATHSZ];
+	static const char *const legacy[] = { "source.", "card.", NULL };
+	char path[PATHSZ], src[PATHSZ];
 
 	join(path, base, "billing_details.");
 	put_contact(p, ev, path);
 	join(path, base, "receipt_email");
 	str_if_unset(ev, SEC_CUSTOMER, "email", opt_str(p, ev, path));
-	join(path, base, "source.name");
-	str_if_unset(ev, SEC_CUSTOMER, "name", opt_str(p, ev, path));
-	join(path, base, "source.address_country");
-	put_country(p, ev, path);
+	for (const char *const *l = legacy; *l; l++) {
+		join(src, base, *l);
+		join(path, src, "owner."); /* Sources API */
+		put_contact(p, ev, path);
+		join(path, src, "name");
+		str_if_unset(ev, SEC_CUSTOMER, "name", opt_str(p, ev, path));
+		join(path, src, "address_country");
+		put_country(p, ev, path);
+	}
 }
 
 static void do_charge(json_object *p, struct event *ev, const struct stripe_type *t)
