@@ -674,6 +674,20 @@ static void test_charges(void **state)
 	expect_str(&n, "customer.country", "US");
 	norm_free(&n);
 
+	/* Authorised for a later capture: pending until charge.captured. */
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "captured", "false");
+	expect_processed(&n, "payment.pending");
+	expect_str(&n, "payment.status", "pending");
+	norm_free(&n);
+	norm_mut(&n, FX "charge.succeeded.json", NULL, "type", "\"charge.captured\"");
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 2700);
+	norm_free(&n);
+	norm_mut(&n, FX "charge.succeeded.json", NULL, "type", "\"charge.expired\"");
+	expect_processed(&n, "payment.canceled");
+	expect_str(&n, "payment.status", "canceled");
+	norm_free(&n);
+
 	/* Before 2015-02-18 the card was `card`, not `source`. */
 	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object", "card",
 		 "{\"id\":\"card_1\",\"object\":\"card\",\"name\":\"Older Customer\",\"address_country\":\"CA\"}");

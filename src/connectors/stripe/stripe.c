@@ -55,7 +55,9 @@ static const struct stripe_type stripe_types[] = {
 	{ "invoice.voided", "payment.canceled", "canceled", "invoice", do_invoice, { "amount_due", NULL } },
 
 	{ "charge.succeeded", "payment.succeeded", "succeeded", "charge", do_charge, { "amount", NULL } },
+	{ "charge.captured", "payment.succeeded", "succeeded", "charge", do_charge, { "amount_captured", "amount" } },
 	{ "charge.failed", "payment.failed", "failed", "charge", do_charge, { "amount", NULL } },
+	{ "charge.expired", "payment.canceled", "canceled", "charge", do_charge, { "amount", NULL } },
 	{ "charge.refunded", "payment.refunded", NULL, "charge", do_charge, { "amount", NULL } },
 	{ "charge.dispute.created", "payment.chargeback", "disputed", "dispute", do_dispute, { "amount", NULL } },
 
@@ -612,12 +614,19 @@ static void put_charge_contact(json_object *p, struct event *ev, const char *bas
 
 static void do_charge(json_object *p, struct event *ev, const struct stripe_type *t)
 {
+	struct stripe_type st = *t;
 	int64_t amount = 0, refunded = 0, n;
 	char cur[4];
-	int full = 0;
+	int full = 0, captured = 1;
 
-	event_set_type(ev, t->canonical);
-	put_payment(p, ev, t, "charge", 1, cur);
+	/* An authorisation to capture later: the money comes with charge.captured. */
+	if (strcmp(t->type, "charge.succeeded") == 0 && opt_bool(p, ev, OBJ "captured", &captured) &&
+	    !captured) {
+		st.canonical = "payment.pending";
+		st.status = "pending";
+	}
+	event_set_type(ev, st.canonical);
+	put_payment(p, ev, &st, "charge", 1, cur);
 	put_customer_ref(p, ev, OBJ "customer", 0);
 	put_charge_contact(p, ev, OBJ);
 	/* Charge.invoice went away in 2025-03-31.basil. */
