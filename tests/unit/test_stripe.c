@@ -737,6 +737,8 @@ static void test_charges(void **state)
 	expect_str(&n, "payment.currency", "EUR");
 	expect_str(&n, "payment.status", "disputed");
 	expect_str(&n, "payment.failure_code", "fraudulent");
+	expect_str(&n, "payment.charge_id", "ch_Fake2023001");
+	expect_str(&n, "payment.payment_intent_id", "pi_Fake2023001");
 	expect_null(&n, "customer");
 	norm_free(&n);
 }

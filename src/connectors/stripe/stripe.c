@@ -547,6 +547,9 @@ static void do_invoice(json_object *p, struct event *ev, const struct stripe_typ
 	put_payment(p, ev, t, "invoice", 1, cur);
 	if ((inv_id = opt_str(p, ev, OBJ "id")))
 		event_str(ev, SEC_PAYMENT, "invoice_id", inv_id);
+	/* Invoice.charge and Invoice.payment_intent went away in 2025-03-31.basil. */
+	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, OBJ "charge"));
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
 	put_customer_ref(p, ev, OBJ "customer", 1);
 	put_str(p, ev, SEC_CUSTOMER, "email", OBJ "customer_email");
 	put_str(p, ev, SEC_CUSTOMER, "name", OBJ "customer_name");
@@ -631,6 +634,8 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 	put_charge_contact(p, ev, OBJ);
 	/* Charge.invoice went away in 2025-03-31.basil. */
 	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
+	event_str(ev, SEC_PAYMENT, "charge_id", opt_str(p, ev, OBJ "id"));
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
 	put_charge_method(p, ev, OBJ);
 	if (opt_int(p, ev, OBJ "payment_method_details.card.installments.plan.count", &n))
 		event_int(ev, SEC_PAYMENT, "installments", n);
@@ -654,10 +659,11 @@ static void do_dispute(json_object *p, struct event *ev, const struct stripe_typ
 
 	event_set_type(ev, t->canonical);
 	put_payment(p, ev, t, "dispute", 1, cur);
-	/* The disputed charge must exist; the schema has no key for it yet. */
+	/* The disputed charge must exist: it is what the chargeback takes back. */
 	jget_id(p, OBJ "charge", 1, &charge, &ev->err);
+	event_str(ev, SEC_PAYMENT, "charge_id", charge);
 	put_str(p, ev, SEC_PAYMENT, "failure_code", OBJ "reason");
-	opt_id(p, ev, OBJ "payment_intent");
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
 }
 
 static void do_payment_intent(json_object *p, struct event *ev, const struct stripe_type *t)
@@ -676,6 +682,8 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	put_charge_contact(p, ev, OBJ "charges.data.0.");
 	/* PaymentIntent.invoice went away in 2025-03-31.basil. */
 	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_str(p, ev, OBJ "id"));
+	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, OBJ "latest_charge"));
 	if (strcmp(t->canonical, "payment.failed") == 0) {
 		put_str(p, ev, SEC_PAYMENT, "failure_code", first_present(p, codes));
 		put_str(p, ev, SEC_PAYMENT, "method", OBJ "last_payment_error.payment_method.type");
@@ -730,6 +738,7 @@ static void do_checkout(json_object *p, struct event *ev, const struct stripe_ty
 	str_if_unset(ev, SEC_CUSTOMER, "email", opt_str(p, ev, OBJ "customer_email"));
 	event_str(ev, SEC_PAYMENT, "subscription_id", opt_id(p, ev, OBJ "subscription"));
 	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
 	event_str(ev, SEC_SUBSCRIPTION, "id", opt_id(p, ev, OBJ "subscription"));
 	if (cur[0] && get_amount(p, ev, OBJ "total_details.amount_discount", 0, cur, &disc))
 		event_int(ev, SEC_PAYMENT, "discount_minor", disc);
