@@ -437,8 +437,11 @@ static int put_value(json_object *root, const struct column *c, json_object *v)
 	size_t len;
 	const char *s;
 
-	if (!v)
-		return 1; /* absent or null: an empty cell */
+	if (!v || json_object_is_type(v, json_type_null)) {
+		if (ncols == 1)
+			put("\"\"", 2); /* a lone empty cell would be a blank line, which readers skip */
+		return 1;
+	}
 	if (c->money)
 		return put_money(root, c, v);
 	switch (json_object_get_type(v)) {
@@ -487,7 +490,7 @@ static int put_value(json_object *root, const struct column *c, json_object *v)
 		put_cell(s, len, 0);
 		return 1;
 	case json_type_null:
-		return 1;
+		break;
 	}
 	return 1;
 range:
