@@ -33,7 +33,7 @@ static const char help_text[] =
 	"as one CSV row (RFC 4180). Bad lines are reported as prog: file:line: message\n"
 	"and skipped.\n"
 	"\n"
-	"options:\n"
+	"Options:\n"
 	"  -c, --columns LIST   comma-separated columns: dotted paths into nested objects\n"
 	"                       (customer.email, items.0.price), each optionally PATH:HEADER;\n"
 	"                       \\, \\: and \\\\ escape. Repeatable. Default: the keys of the\n"
@@ -54,10 +54,10 @@ static const char help_text[] =
 	"  -h, --help           this help\n"
 	"  -V, --version        the version\n"
 	"\n"
-	"exit status: 0 all lines written, 1 some lines rejected, 2 usage error,\n"
-	"3 I/O or memory failure.\n"
+	"Exit status: 0 every line written; 1 some lines rejected (each reported on\n"
+	"stderr as 'to-csv: FILE:LINE: ... (code)'); 2 usage; 3 I/O or memory failure.\n"
 	"\n"
-	"example:\n"
+	"Example:\n"
 	"  normalize events.ndjson | to-csv --money \\\n"
 	"      -c external_event_id:id,customer.email:email,payment.amount_minor,payment.currency\n";
 
