@@ -21,6 +21,7 @@
 #include "jsonutil.h"
 #include "lineio.h"
 #include "money.h"
+#include "records.h"
 
 static const char synopsis[] =
 	"usage: to-csv [--columns LIST] [--no-header] [--lf] [--delimiter CHAR] [--bom]\n"
@@ -313,23 +314,6 @@ static void check_path(const char *path)
 	}
 }
 
-static size_t parse_size(const char *arg, const char *opt)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(arg, &end, 10);
-	unsigned shift = 0;
-
-	if (end == arg || errno || arg[0] == '-')
-		die_usage(synopsis, "%s: '%s' is not a size", opt, arg);
-	if (*end == 'K' || *end == 'k') shift = 10, end++;
-	else if (*end == 'M' || *end == 'm') shift = 20, end++;
-	else if (*end == 'G' || *end == 'g') shift = 30, end++;
-	if (*end || v == 0 || v > ((unsigned long long)SIZE_MAX >> (shift + 1)))
-		die_usage(synopsis, "%s: '%s' is not a size", opt, arg);
-	return (size_t)(v << shift);
-}
-
 static char parse_delim(const char *arg)
 {
 	if (strcmp(arg, "tab") == 0 || strcmp(arg, "\\t") == 0)
@@ -498,33 +482,18 @@ range:
 	return 0;
 }
 
-static void process_line(struct jparser *jp, const char *file, const struct line *ln)
+static void process_record(const struct record_input *in, void *ctx)
 {
-	enum reject_code code;
-	char msg[256];
+	json_object *root = in->obj;
+	const char *file = in->file;
+	const struct line *ln = in->line;
 
-	if (ln->too_long) {
-		reject(file, ln->lineno, REJ_LINE_TOO_LONG, ln->text, ln->len,
-		       "line longer than %zu bytes", max_line);
-		return;
-	}
-	json_object *root = jparse(jp, ln->text, ln->len, &code, msg, sizeof msg);
-	if (!root) {
-		reject(file, ln->lineno, code, ln->text, ln->len, "%s", msg);
-		return;
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		reject(file, ln->lineno, REJ_NOT_OBJECT, ln->text, ln->len,
-		       "the value is not an object (got %s)", jtype_name(root));
-		json_object_put(root);
-		return;
-	}
+	(void)ctx;
 	if (ncols == 0) {
 		columns_from(root);
 		if (ncols == 0) {
 			reject(file, ln->lineno, REJ_INVALID_FIELD, ln->text, ln->len,
 			       "the first object has no keys to make columns of");
-			json_object_put(root);
 			return;
 		}
 		write_header();
@@ -554,32 +523,6 @@ static void process_line(struct jparser *jp, const char *file, const struct line
 		if (out.len >= 1 << 16)
 			flush_out();
 	}
-	json_object_put(root);
-}
-
-static void process_file(struct jparser *jp, const char *path)
-{
-	struct line_reader *lr = lr_open(path, max_line);
-	struct line ln;
-	int r;
-
-	if (!lr) {
-		warn_msg(errno, "cannot open '%s'", path);
-		diag_data_error();
-		return;
-	}
-	const char *name = lr_name(lr);
-	while ((r = lr_next(lr, &ln)) == LR_LINE) {
-		process_line(jp, name, &ln);
-		progress_tick(ln.len + 1);
-	}
-	if (r == LR_ERROR) {
-		int truncated = 0;
-		const char *m = lr_error(lr, &truncated);
-		reject(name, ln.lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0,
-		       "%s", m ? m : "read error");
-	}
-	lr_close(lr);
 }
 
 int main(int argc, char **argv)
@@ -598,7 +541,11 @@ int main(int argc, char **argv)
 		case OPT_MONEY: opt_money = 1; break;
 		case OPT_NO_SANITIZE: opt_sanitize = 0; break;
 		case OPT_STRICT: opt_strict = 1; break;
-		case OPT_MAX_LINE: max_line = parse_size(optarg, "--max-line"); break;
+		case OPT_MAX_LINE:
+			max_line = parse_size(optarg);
+			if (max_line == 0)
+				die_usage(synopsis, "--max-line: '%s' is not a size", optarg);
+			break;
 		case OPT_REJECTS: rejects_path = optarg; break;
 		case 'h':
 			printf("%s%s", synopsis, help_text);
@@ -626,12 +573,7 @@ int main(int argc, char **argv)
 	if (ncols)
 		write_header();
 
-	struct jparser *jp = jparser_new();
-	if (optind == argc)
-		process_file(jp, "-");
-	for (int i = optind; i < argc; i++)
-		process_file(jp, argv[i]);
-	jparser_free(jp);
+	for_each_record(argv + optind, argc - optind, max_line, process_record, NULL);
 	flush_out();
 
 	for (size_t i = 0; i < ncols; i++) {
