@@ -13,6 +13,11 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi
 tmp=$(mktemp -d /tmp/ro-export-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
+# The schema comes from the loader's migrations; until the loader is built there is nothing to export.
+if ! command -v load >/dev/null || [ ! -d sql ]; then
+	echo "ok 1 - pipelines/export database tests # SKIP no 'load' program or sql/ (the loader) in this tree"
+	exit 0
+fi
 export PGDATABASE=ro_export_test
 PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS ro_export_test" -c "CREATE DATABASE ro_export_test" >/dev/null
 check "load --migrate creates the schema" load --migrate
@@ -121,7 +126,7 @@ read -r small_kb small_rows small_st <<<"$(peak small)"
 read -r big_kb big_rows big_st <<<"$(peak big)"
 check "200,000-row export: exit 0, every row written ($big_rows, $small_rows)" \
 	[ "$big_st-$big_rows-$small_st-$small_rows" = 0-200000-0-1000 ]
-check "200,000-row export: peak memory ${big_kb} KB vs ${small_kb} KB for 1,000 rows (under +16 MB)" [ "$big_kb" -lt $((small_kb + 16384)) ]
+check "200,000-row export: all rows, peak memory ${big_kb} KB vs ${small_kb} KB for 1,000 rows (under +16 MB)" [ $((big_rows == 200000 && big_kb < small_kb + 16384)) -eq 1 ]
 
 psql -X -q -d postgres -c "DROP DATABASE ro_export_test" >/dev/null 2>&1
 echo "1..$n"
