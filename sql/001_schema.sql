@@ -22,8 +22,7 @@ CREATE TABLE projects (
 CREATE TABLE integrations (
 	project_id text NOT NULL REFERENCES projects (id),
 	provider text NOT NULL CHECK (provider ~ '^[a-z][a-z0-9_]*$'),
-	last_event_at timestamptz,     -- latest received_at of any of its events
-	last_occurred_at timestamptz,  -- latest occurred_at of any of its events
+	last_event_at timestamptz,     -- latest received_at of its stored events
 	slow_after interval,           -- overrides settings freshness.slow_after
 	stale_after interval,          -- overrides settings freshness.stale_after
 	PRIMARY KEY (project_id, provider)
@@ -41,6 +40,7 @@ CREATE TABLE external_events_raw (
 	payload jsonb NOT NULL CHECK (jsonb_typeof(payload) = 'object'),
 	PRIMARY KEY (provider, external_event_id)
 );
+CREATE INDEX external_events_raw_received ON external_events_raw (project_id, provider, received_at);
 
 -- The canonical event of every raw event that normalized (processed or ignored).
 -- event holds the canonical record without received_at and source (own columns).
@@ -85,6 +85,7 @@ CREATE TABLE external_events (
 CREATE INDEX external_events_attention ON external_events (status, provider)
 	WHERE status <> 'processed' OR warning IS NOT NULL;
 CREATE INDEX external_events_id ON external_events (external_event_id);
+CREATE INDEX external_events_received ON external_events (project_id, provider, received_at);
 
 CREATE TABLE plans (
 	id text PRIMARY KEY,              -- equal to code: stable across databases

@@ -510,22 +510,12 @@ static const char copy_ev_sql[] =
  * (occurred_at, external_event_id): a maximum, so any order ends the same.
  */
 static const char *const upserts[] = {
-	/* projects and integrations: earliest / latest times are min / max */
+	/* projects: the earliest received_at is a minimum, whatever the order */
 	"INSERT INTO projects AS t (id, first_event_at)"
 	" SELECT project_id, min(received_at) FROM (SELECT project_id, received_at FROM stage_raw"
 	" UNION ALL SELECT project_id, received_at FROM stage_ev) s GROUP BY project_id"
 	" ON CONFLICT (id) DO UPDATE SET first_event_at = EXCLUDED.first_event_at"
 	" WHERE t.first_event_at IS NULL OR EXCLUDED.first_event_at < t.first_event_at",
-
-	"INSERT INTO integrations AS t (project_id, provider, last_event_at, last_occurred_at)"
-	" SELECT project_id, provider, max(received_at), max(occurred_at) FROM ("
-	" SELECT project_id, provider, received_at, occurred_at FROM stage_raw UNION ALL"
-	" SELECT project_id, provider, received_at, occurred_at FROM stage_ev) s GROUP BY 1, 2"
-	" ON CONFLICT (project_id, provider) DO UPDATE SET"
-	" last_event_at = GREATEST(t.last_event_at, EXCLUDED.last_event_at),"
-	" last_occurred_at = GREATEST(t.last_occurred_at, EXCLUDED.last_occurred_at)"
-	" WHERE t.last_event_at IS DISTINCT FROM GREATEST(t.last_event_at, EXCLUDED.last_event_at)"
-	" OR t.last_occurred_at IS DISTINCT FROM GREATEST(t.last_occurred_at, EXCLUDED.last_occurred_at)",
 
 	"WITH up AS (INSERT INTO external_events_raw AS t (provider, external_event_id, project_id,"
 	" event_type, occurred_at, received_at, source, payload)"
@@ -602,6 +592,18 @@ static const char *const upserts[] = {
 	" EXCLUDED.warning, EXCLUDED.event_type, EXCLUDED.provider_event_type, EXCLUDED.occurred_at)"
 	" RETURNING provider, external_event_id, xmax = 0 AS ins)"
 	" INSERT INTO stage_changed SELECT 'e', provider, external_event_id, ins FROM up",
+
+	/* integrations: the latest received_at of the events kept (a later
+	 * duplicate of a stored event is not news) */
+	"WITH touched AS (SELECT project_id, provider FROM stage_raw UNION"
+	" SELECT project_id, provider FROM stage_ev)"
+	" INSERT INTO integrations AS t (project_id, provider, last_event_at)"
+	" SELECT project_id, provider, GREATEST((SELECT max(r.received_at) FROM external_events_raw r"
+	" WHERE r.project_id = x.project_id AND r.provider = x.provider),"
+	" (SELECT max(e.received_at) FROM external_events e"
+	" WHERE e.project_id = x.project_id AND e.provider = x.provider)) FROM touched x"
+	" ON CONFLICT (project_id, provider) DO UPDATE SET last_event_at = EXCLUDED.last_event_at"
+	" WHERE t.last_event_at IS DISTINCT FROM EXCLUDED.last_event_at",
 
 	/* subscriptions: the latest event by (occurred_at, id) wins; the plan is the
 	 * event's plan_code, else the price mapping, else NULL with the price kept */
