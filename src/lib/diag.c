@@ -13,7 +13,7 @@
 
 const char *prog_name = "revenueos";
 
-static int data_error;
+static int data_error, system_error;
 static long n_rejects;
 static FILE *rejects;
 static const char *rejects_path;
@@ -86,6 +86,11 @@ void die_usage(const char *synopsis, const char *fmt, ...)
 void diag_data_error(void)
 {
 	data_error = 1;
+}
+
+void diag_system_error(void)
+{
+	system_error = 1;
 }
 
 void rejects_open(const char *path)
@@ -196,7 +201,7 @@ int diag_finish(void)
 		die_sys(errno, "write error");
 	if (fclose(stdout) != 0)
 		die_sys(errno, "write error");
-	return data_error ? EXIT_DATA : EXIT_OK;
+	return system_error ? EXIT_SYSTEM : data_error ? EXIT_DATA : EXIT_OK;
 }
 
 /* Progress: only when stderr is a terminal, at most twice a second. */

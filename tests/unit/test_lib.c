@@ -127,13 +127,18 @@ static void test_utf8(void **state)
 	assert_false(utf8_valid("abcdefgh\xff", 9));
 }
 
+static struct jparser *parser;
+
 static json_object *parse(const char *s, enum reject_code *code)
 {
-	static struct jparser *p;
 	char msg[256];
-	if (!p)
-		p = jparser_new();
-	return jparse(p, s, strlen(s), code, msg, sizeof msg);
+	return jparse(parser, s, strlen(s), code, msg, sizeof msg);
+}
+
+static json_object *parse_len(const char *s, size_t len, enum reject_code *code)
+{
+	char msg[256];
+	return jparse(parser, s, len, code, msg, sizeof msg);
 }
 
 static void test_jparse(void **state)
@@ -162,7 +167,7 @@ static void test_jparse(void **state)
 	char deep[400];
 	memset(deep, '[', 200);
 	memset(deep + 200, ']', 200);
-	assert_null(jparse(jparser_new(), deep, 400, &code, (char[64]){0}, 64));
+	assert_null(parse_len(deep, 400, &code));
 	assert_int_equal(code, REJ_TOO_DEEP);
 	char nul[] = "{\"a\":1}\0";
 	char msg[64];
@@ -331,5 +336,8 @@ int main(void)
 		cmocka_unit_test(test_lines_gzip_members_and_truncation),
 	};
 	diag_init("test_lib");
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	parser = jparser_new();
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	jparser_free(parser);
+	return failed;
 }
