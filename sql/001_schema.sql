@@ -60,6 +60,8 @@ CREATE TABLE external_events_normalized (
 	event jsonb NOT NULL,
 	PRIMARY KEY (provider, external_event_id)
 );
+CREATE INDEX external_events_normalized_subscription
+	ON external_events_normalized (project_id, provider, subscription_id) WHERE subscription_id IS NOT NULL;
 CREATE INDEX external_events_normalized_customer
 	ON external_events_normalized (project_id, provider, customer_id) WHERE customer_id IS NOT NULL;
 
@@ -121,7 +123,9 @@ CREATE TABLE customers (
 	PRIMARY KEY (project_id, provider, customer_id)
 );
 
--- Subscription state: the section of the latest event by (occurred_at, external_event_id).
+-- Subscription state: recomputed from the processed events naming the subscription;
+-- subscription.* events are the authority, the latest by (occurred_at,
+-- external_event_id) wins; other events only fill fields no subscription event gave.
 CREATE TABLE subscriptions (
 	project_id text NOT NULL,
 	provider text NOT NULL,
@@ -157,6 +161,8 @@ CREATE TABLE payments (
 	customer_id text,
 	invoice_id text,
 	subscription_id text,
+	charge_id text,          -- Stripe: the charge this payment is or belongs to
+	payment_intent_id text,
 	amount_minor bigint CHECK (amount_minor >= 0),
 	currency char(3) CHECK (currency ~ '^[A-Z]{3}$'),
 	status text CHECK (status IN ('succeeded', 'failed', 'pending', 'refunded',
@@ -176,6 +182,7 @@ CREATE TABLE payments (
 	CHECK ((amount_minor IS NULL AND refunded_minor IS NULL AND discount_minor IS NULL) OR currency IS NOT NULL)
 );
 CREATE INDEX payments_customer ON payments (project_id, provider, customer_id);
+CREATE INDEX payments_charge ON payments (project_id, provider, charge_id) WHERE charge_id IS NOT NULL;
 
 CREATE TABLE pipeline_runs (
 	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

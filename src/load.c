@@ -222,7 +222,7 @@ static const struct spec customer_spec[] = {
 };
 static const struct spec payment_spec[] = {
 	{"id", F_STR}, {"object", F_STR}, {"invoice_id", F_STR}, {"subscription_id", F_STR},
-	{"amount_minor", F_INT}, {"currency", F_CUR}, {"status", F_STR}, {"method", F_STR},
+	{"charge_id", F_STR}, {"payment_intent_id", F_STR}, {"amount_minor", F_INT}, {"currency", F_CUR}, {"status", F_STR}, {"method", F_STR},
 	{"installments", F_INT}, {"failure_code", F_STR}, {"discount_minor", F_INT},
 	{"refunded_minor", F_INT}, {"due_at", F_TIME}, {"paid_at", F_TIME}, {NULL, 0},
 };
@@ -509,6 +509,12 @@ static const char copy_ev_sql[] =
  * content when a re-run brings it; state tables take the latest event by
  * (occurred_at, external_event_id): a maximum, so any order ends the same.
  */
+/* A subscription field: from the best event that is a subscription event or
+ * has the field (see the subscriptions upsert). */
+#define SUB_FIELD(f)                                                                  \
+	" (array_agg(s->>'" f "' ORDER BY auth DESC, occ DESC, id DESC)"                  \
+	" FILTER (WHERE auth OR s->>'" f "' IS NOT NULL))[1] AS " f ","
+
 static const char *const upserts[] = {
 	/* projects: the earliest received_at is a minimum, whatever the order */
 	"INSERT INTO projects AS t (id, first_event_at)"
@@ -605,26 +611,42 @@ static const char *const upserts[] = {
 	" ON CONFLICT (project_id, provider) DO UPDATE SET last_event_at = EXCLUDED.last_event_at"
 	" WHERE t.last_event_at IS DISTINCT FROM EXCLUDED.last_event_at",
 
-	/* subscriptions: the latest event by (occurred_at, id) wins; the plan is the
-	 * event's plan_code, else the price mapping, else NULL with the price kept */
-	"WITH src AS (SELECT DISTINCT ON (s.project_id, s.provider, s.subscription_id) s.*,"
-	" COALESCE(s.plan_code, pp.plan_id) AS plan_id,"
-	" COALESCE(s.occurred_at, '-infinity') AS occ, s.event->'subscription' AS sub"
-	" FROM stage_ev s LEFT JOIN plan_prices pp ON pp.provider = s.provider AND pp.price_id = s.price_id"
-	" WHERE s.status = 'processed' AND s.subscription_id IS NOT NULL"
-	" ORDER BY s.project_id, s.provider, s.subscription_id, occ DESC, s.external_event_id DESC, s.seq DESC)"
+	/* subscriptions: recomputed from every processed event that names them.
+	 * subscription.* events are the authority (a null there is a value: a
+	 * cancellation undone); other events (invoices) carry partial sections that
+	 * only fill fields no subscription event gave. Within a rank the latest by
+	 * (occurred_at, external_event_id) wins, so any order ends the same. The
+	 * plan is the chosen event's plan_code, else the price mapping, else NULL. */
+	"WITH touched AS (SELECT DISTINCT project_id, provider, subscription_id FROM stage_ev"
+	" WHERE status = 'processed' AND subscription_id IS NOT NULL),"
+	" ev AS (SELECT n.project_id, n.provider, n.subscription_id, n.external_event_id AS id,"
+	" n.event_type, coalesce(n.event_type LIKE 'subscription.%', false) AS auth,"
+	" COALESCE(n.occurred_at, '-infinity') AS occ, n.event->'subscription' AS s, n.customer_id"
+	" FROM touched JOIN external_events_normalized n USING (project_id, provider, subscription_id)"
+	" WHERE n.status = 'processed'),"
+	" agg AS (SELECT project_id, provider, subscription_id,"
+	" (array_agg(customer_id ORDER BY occ DESC, id DESC) FILTER (WHERE customer_id IS NOT NULL))[1] AS customer_id,"
+	" (array_agg(s ORDER BY auth DESC, occ DESC, id DESC) FILTER (WHERE auth OR s->>'price_id' IS NOT NULL))[1] AS ps,"
+	SUB_FIELD("product_id") SUB_FIELD("status") SUB_FIELD("interval")
+	SUB_FIELD("interval_count") SUB_FIELD("quantity") SUB_FIELD("current_period_start")
+	SUB_FIELD("current_period_end") SUB_FIELD("cancel_at_period_end") SUB_FIELD("canceled_at")
+	SUB_FIELD("trial_end")
+	" (array_agg(occ ORDER BY auth DESC, occ DESC, id DESC))[1] AS state_occurred_at,"
+	" (array_agg(id ORDER BY auth DESC, occ DESC, id DESC))[1] AS state_event_id,"
+	" (array_agg(event_type ORDER BY auth DESC, occ DESC, id DESC))[1] AS state_event_type"
+	" FROM ev GROUP BY project_id, provider, subscription_id)"
 	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id, customer_id, plan_id,"
 	" price_id, product_id, status, interval, interval_count, quantity, current_period_start,"
 	" current_period_end, cancel_at_period_end, canceled_at, trial_end, state_occurred_at,"
 	" state_event_id, state_event_type)"
-	" SELECT project_id, provider, subscription_id, customer_id, plan_id, price_id,"
-	" sub->>'product_id', sub->>'status', sub->>'interval', (sub->>'interval_count')::bigint,"
-	" (sub->>'quantity')::bigint, (sub->>'current_period_start')::timestamptz,"
-	" (sub->>'current_period_end')::timestamptz, (sub->>'cancel_at_period_end')::boolean,"
-	" (sub->>'canceled_at')::timestamptz, (sub->>'trial_end')::timestamptz, occ,"
-	" external_event_id, event_type FROM src"
+	" SELECT a.project_id, a.provider, a.subscription_id, a.customer_id,"
+	" COALESCE(a.ps->>'plan_code', pp.plan_id), a.ps->>'price_id', product_id, status, interval,"
+	" interval_count::bigint, quantity::bigint, current_period_start::timestamptz,"
+	" current_period_end::timestamptz, cancel_at_period_end::boolean, canceled_at::timestamptz,"
+	" trial_end::timestamptz, state_occurred_at, state_event_id, state_event_type"
+	" FROM agg a LEFT JOIN plan_prices pp ON pp.provider = a.provider AND pp.price_id = a.ps->>'price_id'"
 	" ON CONFLICT (project_id, provider, subscription_id) DO UPDATE SET"
-	" customer_id = COALESCE(EXCLUDED.customer_id, t.customer_id), plan_id = EXCLUDED.plan_id,"
+	" customer_id = EXCLUDED.customer_id, plan_id = EXCLUDED.plan_id,"
 	" price_id = EXCLUDED.price_id, product_id = EXCLUDED.product_id, status = EXCLUDED.status,"
 	" interval = EXCLUDED.interval, interval_count = EXCLUDED.interval_count,"
 	" quantity = EXCLUDED.quantity, current_period_start = EXCLUDED.current_period_start,"
@@ -632,16 +654,15 @@ static const char *const upserts[] = {
 	" cancel_at_period_end = EXCLUDED.cancel_at_period_end, canceled_at = EXCLUDED.canceled_at,"
 	" trial_end = EXCLUDED.trial_end, state_occurred_at = EXCLUDED.state_occurred_at,"
 	" state_event_id = EXCLUDED.state_event_id, state_event_type = EXCLUDED.state_event_type"
-	" WHERE (EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id)"
-	" OR ((EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) = (t.state_occurred_at, t.state_event_id)"
-	" AND (t.customer_id, t.plan_id, t.price_id, t.product_id, t.status, t.interval,"
+	" WHERE (t.customer_id, t.plan_id, t.price_id, t.product_id, t.status, t.interval,"
 	" t.interval_count, t.quantity, t.current_period_start, t.current_period_end,"
-	" t.cancel_at_period_end, t.canceled_at, t.trial_end, t.state_event_type) IS DISTINCT FROM"
-	" (COALESCE(EXCLUDED.customer_id, t.customer_id), EXCLUDED.plan_id, EXCLUDED.price_id,"
-	" EXCLUDED.product_id, EXCLUDED.status, EXCLUDED.interval, EXCLUDED.interval_count,"
-	" EXCLUDED.quantity, EXCLUDED.current_period_start, EXCLUDED.current_period_end,"
-	" EXCLUDED.cancel_at_period_end, EXCLUDED.canceled_at, EXCLUDED.trial_end,"
-	" EXCLUDED.state_event_type))",
+	" t.cancel_at_period_end, t.canceled_at, t.trial_end, t.state_occurred_at, t.state_event_id,"
+	" t.state_event_type) IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.plan_id,"
+	" EXCLUDED.price_id, EXCLUDED.product_id, EXCLUDED.status, EXCLUDED.interval,"
+	" EXCLUDED.interval_count, EXCLUDED.quantity, EXCLUDED.current_period_start,"
+	" EXCLUDED.current_period_end, EXCLUDED.cancel_at_period_end, EXCLUDED.canceled_at,"
+	" EXCLUDED.trial_end, EXCLUDED.state_occurred_at, EXCLUDED.state_event_id,"
+	" EXCLUDED.state_event_type)",
 
 	/* payments: the same rule */
 	"WITH src AS (SELECT DISTINCT ON (s.project_id, s.provider, s.payment_id) s.*,"
@@ -649,11 +670,12 @@ static const char *const upserts[] = {
 	" FROM stage_ev s WHERE s.status = 'processed' AND s.payment_id IS NOT NULL"
 	" ORDER BY s.project_id, s.provider, s.payment_id, occ DESC, s.external_event_id DESC, s.seq DESC)"
 	" INSERT INTO payments AS t (project_id, provider, payment_id, object, customer_id,"
-	" invoice_id, subscription_id, amount_minor, currency, status, method, installments,"
-	" failure_code, discount_minor, refunded_minor, due_at, paid_at, livemode,"
+	" invoice_id, subscription_id, charge_id, payment_intent_id, amount_minor, currency, status,"
+	" method, installments, failure_code, discount_minor, refunded_minor, due_at, paid_at, livemode,"
 	" state_occurred_at, state_event_id, state_event_type)"
 	" SELECT project_id, provider, payment_id, pay->>'object', customer_id, pay->>'invoice_id',"
-	" pay->>'subscription_id', (pay->>'amount_minor')::bigint, pay->>'currency', pay->>'status',"
+	" pay->>'subscription_id', pay->>'charge_id', pay->>'payment_intent_id',"
+	" (pay->>'amount_minor')::bigint, pay->>'currency', pay->>'status',"
 	" pay->>'method', (pay->>'installments')::bigint, pay->>'failure_code',"
 	" (pay->>'discount_minor')::bigint, (pay->>'refunded_minor')::bigint,"
 	" (pay->>'due_at')::timestamptz, (pay->>'paid_at')::timestamptz,"
@@ -661,6 +683,7 @@ static const char *const upserts[] = {
 	" ON CONFLICT (project_id, provider, payment_id) DO UPDATE SET object = EXCLUDED.object,"
 	" customer_id = COALESCE(EXCLUDED.customer_id, t.customer_id),"
 	" invoice_id = EXCLUDED.invoice_id, subscription_id = EXCLUDED.subscription_id,"
+	" charge_id = EXCLUDED.charge_id, payment_intent_id = EXCLUDED.payment_intent_id,"
 	" amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,"
 	" status = EXCLUDED.status, method = EXCLUDED.method, installments = EXCLUDED.installments,"
 	" failure_code = EXCLUDED.failure_code, discount_minor = EXCLUDED.discount_minor,"
@@ -670,11 +693,13 @@ static const char *const upserts[] = {
 	" state_event_type = EXCLUDED.state_event_type"
 	" WHERE (EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id)"
 	" OR ((EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) = (t.state_occurred_at, t.state_event_id)"
-	" AND (t.object, t.customer_id, t.invoice_id, t.subscription_id, t.amount_minor, t.currency,"
+	" AND (t.object, t.customer_id, t.invoice_id, t.subscription_id, t.charge_id,"
+	" t.payment_intent_id, t.amount_minor, t.currency,"
 	" t.status, t.method, t.installments, t.failure_code, t.discount_minor, t.refunded_minor,"
 	" t.due_at, t.paid_at, t.livemode, t.state_event_type) IS DISTINCT FROM (EXCLUDED.object,"
 	" COALESCE(EXCLUDED.customer_id, t.customer_id), EXCLUDED.invoice_id,"
-	" EXCLUDED.subscription_id, EXCLUDED.amount_minor, EXCLUDED.currency, EXCLUDED.status,"
+	" EXCLUDED.subscription_id, EXCLUDED.charge_id, EXCLUDED.payment_intent_id,"
+	" EXCLUDED.amount_minor, EXCLUDED.currency, EXCLUDED.status,"
 	" EXCLUDED.method, EXCLUDED.installments, EXCLUDED.failure_code, EXCLUDED.discount_minor,"
 	" EXCLUDED.refunded_minor, EXCLUDED.due_at, EXCLUDED.paid_at, EXCLUDED.livemode,"
 	" EXCLUDED.state_event_type))",

@@ -42,3 +42,27 @@ check "after adding the mapping a replay sets the plan" \
 check "and clears the flag, counting the attempt" \
 	test "$(q "$d" "SELECT coalesce(warning, '-') || ' ' || attempts FROM external_events WHERE external_event_id = 'HS-2001'")" = "- 2"
 check "the replay reports the event as updated" grep -q 'updated 1, unchanged 21' "$T/err"
+
+# An invoice after the upgrade that still names the old price (a retried old invoice),
+# with a partial subscription section: it neither reverts the plan nor erases the status.
+e=$(newdb up_invoice)
+python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+	o = json.loads(line)
+	if o["external_event_id"] == "evt_p1":
+		o["external_event_id"] = "evt_p9"; o["occurred_at"] = "2026-11-09T00:00:00Z"
+		if o["record"] == "raw":
+			o["payload"]["id"] = "evt_p9"
+		else:
+			o["payment"]["id"] = "in_9"
+			o["subscription"] = {k: None for k in ("id", "price_id", "product_id", "plan_code", "status",
+				"interval", "interval_count", "quantity", "current_period_start", "current_period_end",
+				"cancel_at_period_end", "canceled_at", "trial_end")}
+			o["subscription"].update(id="sub_1", price_id="price_starter_m")
+		print(json.dumps(o))
+' "$fx/basic.ndjson" >"$T/p9.ndjson"
+cat "$T/p9.ndjson" "$fx/upgrade.ndjson" | load --dsn "dbname=$e" 2>/dev/null
+check "a later invoice naming the old price does not make the plan Starter" test "$(plan_of "$e")" = pro
+check "nor erase the subscription's status" \
+	test "$(q "$e" "SELECT status FROM subscriptions WHERE subscription_id = 'sub_1'")" = active
