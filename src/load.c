@@ -512,8 +512,9 @@ static const char copy_ev_sql[] =
 /* A subscription field: from the best event that is a subscription event or
  * has the field (see the subscriptions upsert). */
 #define SUB_FIELD(f)                                                                  \
-	" (array_agg(s->>'" f "' ORDER BY auth DESC, occ DESC, id DESC)"                  \
-	" FILTER (WHERE auth OR s->>'" f "' IS NOT NULL))[1] AS " f ","
+	" (array_agg(" f " ORDER BY auth DESC, occ DESC, id DESC)"                        \
+	" FILTER (WHERE auth OR " f " IS NOT NULL))[1] AS " f ","
+#define SUB_COL(f) " n.event->'subscription'->>'" f "' AS " f ","
 
 static const char *const upserts[] = {
 	/* projects: the earliest received_at is a minimum, whatever the order */
@@ -619,14 +620,19 @@ static const char *const upserts[] = {
 	 * plan is the chosen event's plan_code, else the price mapping, else NULL. */
 	"WITH touched AS (SELECT DISTINCT project_id, provider, subscription_id FROM stage_ev"
 	" WHERE status = 'processed' AND subscription_id IS NOT NULL),"
-	" ev AS (SELECT n.project_id, n.provider, n.subscription_id, n.external_event_id AS id,"
-	" n.event_type, coalesce(n.event_type LIKE 'subscription.%', false) AS auth,"
-	" COALESCE(n.occurred_at, '-infinity') AS occ, n.event->'subscription' AS s, n.customer_id"
-	" FROM touched JOIN external_events_normalized n USING (project_id, provider, subscription_id)"
+	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.subscription_id,"
+	" n.external_event_id AS id, n.event_type,"
+	" coalesce(n.event_type LIKE 'subscription.%', false) AS auth,"
+	" COALESCE(n.occurred_at, '-infinity') AS occ, n.event->'subscription' AS s, n.customer_id,"
+	" n.event->'subscription'->>'price_id' AS price_id,"
+	SUB_COL("product_id") SUB_COL("status") SUB_COL("interval") SUB_COL("interval_count")
+	SUB_COL("quantity") SUB_COL("current_period_start") SUB_COL("current_period_end")
+	SUB_COL("cancel_at_period_end") SUB_COL("canceled_at") SUB_COL("trial_end")
+	" 0 AS _end FROM touched JOIN external_events_normalized n USING (project_id, provider, subscription_id)"
 	" WHERE n.status = 'processed'),"
 	" agg AS (SELECT project_id, provider, subscription_id,"
 	" (array_agg(customer_id ORDER BY occ DESC, id DESC) FILTER (WHERE customer_id IS NOT NULL))[1] AS customer_id,"
-	" (array_agg(s ORDER BY auth DESC, occ DESC, id DESC) FILTER (WHERE auth OR s->>'price_id' IS NOT NULL))[1] AS ps,"
+	" (array_agg(s ORDER BY auth DESC, occ DESC, id DESC) FILTER (WHERE auth OR price_id IS NOT NULL))[1] AS ps,"
 	SUB_FIELD("product_id") SUB_FIELD("status") SUB_FIELD("interval")
 	SUB_FIELD("interval_count") SUB_FIELD("quantity") SUB_FIELD("current_period_start")
 	SUB_FIELD("current_period_end") SUB_FIELD("cancel_at_period_end") SUB_FIELD("canceled_at")
@@ -708,15 +714,17 @@ static const char *const upserts[] = {
 	 * field is its latest non-null value, so partial sections never erase */
 	"WITH touched AS (SELECT DISTINCT project_id, provider, customer_id FROM stage_ev"
 	" WHERE status = 'processed' AND customer_id IS NOT NULL),"
-	" ev AS (SELECT n.project_id, n.provider, n.customer_id, n.external_event_id, n.event_type,"
-	" n.occurred_at, COALESCE(n.occurred_at, '-infinity') AS occ, n.event->'customer' AS c"
+	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.customer_id, n.external_event_id,"
+	" n.event_type, n.occurred_at, COALESCE(n.occurred_at, '-infinity') AS occ,"
+	" n.event->'customer'->>'email' AS email, n.event->'customer'->>'name' AS name,"
+	" n.event->'customer'->>'phone' AS phone, n.event->'customer'->>'country' AS country"
 	" FROM touched JOIN external_events_normalized n USING (project_id, provider, customer_id)"
 	" WHERE n.status = 'processed'),"
 	" agg AS (SELECT project_id, provider, customer_id,"
-	" (array_agg(c->>'email' ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE c->>'email' IS NOT NULL))[1] AS email,"
-	" (array_agg(c->>'name' ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE c->>'name' IS NOT NULL))[1] AS name,"
-	" (array_agg(c->>'phone' ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE c->>'phone' IS NOT NULL))[1] AS phone,"
-	" (array_agg(c->>'country' ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE c->>'country' IS NOT NULL))[1] AS country,"
+	" (array_agg(email ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE email IS NOT NULL))[1] AS email,"
+	" (array_agg(name ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE name IS NOT NULL))[1] AS name,"
+	" (array_agg(phone ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE phone IS NOT NULL))[1] AS phone,"
+	" (array_agg(country ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE country IS NOT NULL))[1] AS country,"
 	" coalesce(bool_or(event_type = 'customer.deleted'), false) AS deleted,"
 	" max(occurred_at) FILTER (WHERE event_type = 'customer.deleted') AS deleted_at,"
 	" min(occurred_at) AS first_event_at, max(occurred_at) AS state_occurred_at,"
@@ -798,12 +806,6 @@ static PGresult *load_range(size_t lo, size_t hi, long counts[4], int bulk)
 		r = copy_rows(k == K_RAW ? copy_raw_sql : copy_ev_sql, B.copy[k].p + first, end - first);
 		if (r)
 			return r;
-	}
-	if (bulk) {
-		r = PQexec(conn, "ANALYZE stage_raw; ANALYZE stage_ev");
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			return r;
-		PQclear(r);
 	}
 	for (size_t i = 0; i < sizeof upserts / sizeof upserts[0]; i++) {
 		r = PQexecParams(conn, upserts[i], 0, NULL, NULL, NULL, NULL, 0);
