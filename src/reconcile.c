@@ -834,7 +834,8 @@ int main(int argc, char **argv)
 	};
 	struct opts o = {0};
 	size_t max_line = LINE_MAX_DEFAULT;
-	const char *memory = "64M", *dsn = NULL;
+	char memory[32] = "64M";
+	const char *dsn = NULL;
 	int ch, db = 0, unbalanced;
 
 	diag_init("reconcile");
@@ -847,11 +848,14 @@ int main(int argc, char **argv)
 		case 'u': o.until = parse_time_opt("--until", optarg); o.has_until = 1; break;
 		case 'D': db = 1; break;
 		case 'c': dsn = optarg; break;
-		case 'S':
-			if (!parse_size(optarg))
+		case 'S': {
+			size_t bytes = parse_size(optarg);
+			if (!bytes)
 				die_usage(synopsis, "bad --sort-memory '%s'", optarg);
-			memory = optarg;
+			/* sort -S takes a bare number as KiB: say bytes */
+			snprintf(memory, sizeof memory, "%zub", bytes);
 			break;
+		}
 		case 'R': rejects_open(optarg); break;
 		case 'L':
 			if (!(max_line = parse_size(optarg)))
