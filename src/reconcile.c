@@ -413,7 +413,7 @@ static void feed_record(const struct record_input *in, void *ctx)
 		status = member_str(in->obj, "status", &bad);
 		const char *s = status ? json_object_get_string(status) : "";
 		if (strcmp(s, "processed") && strcmp(s, "ignored") && strcmp(s, "failed")) {
-			REJECT(in, status ? REJ_INVALID_FIELD : REJ_MISSING_FIELD,
+			REJECT(in, status || bad ? REJ_INVALID_FIELD : REJ_MISSING_FIELD,
 			       "event 'status' must be processed, ignored or failed");
 			return;
 		}
