@@ -34,18 +34,20 @@ static const char *const section_names[SEC__COUNT] = {
 };
 static const char *const status_names[] = { "processed", "ignored", "failed" };
 
+/* Keys are the string literals of the tables above: json-c need not copy them. */
 static json_object *new_section(const char *const *keys)
 {
 	json_object *o = json_object_new_object();
 	for (; *keys; keys++)
-		json_object_object_add(o, *keys, NULL);
+		json_object_object_add_ex(o, *keys, NULL,
+					  JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
 	return o;
 }
 
 static void put(json_object *o, const char *key, json_object *val)
 {
 	/* json-c keeps a replaced key's position: the schema order survives. */
-	json_object_object_add(o, key, val);
+	json_object_object_add_ex(o, key, val, JSON_C_OBJECT_KEY_IS_CONSTANT);
 }
 
 void event_init(struct event *ev, const struct event_origin *o)
@@ -67,17 +69,20 @@ void event_init(struct event *ev, const struct event_origin *o)
 	ev->status = EV_PROCESSED;
 }
 
-static json_object *section(struct event *ev, enum event_section s, const char *key)
+/* The section object for key, created on first use; *key becomes the schema's
+ * own copy of the name (a literal json-c may keep without copying). */
+static json_object *section(struct event *ev, enum event_section s, const char **key)
 {
 	const char *const *k;
 
 	for (k = section_keys[s]; *k; k++)
-		if (strcmp(*k, key) == 0)
+		if (strcmp(*k, *key) == 0)
 			break;
 	if (!*k) {
-		fprintf(stderr, "event: '%s' is not a key of the canonical schema\n", key);
+		fprintf(stderr, "event: '%s' is not a key of the canonical schema\n", *key);
 		abort();
 	}
+	*key = *k;
 	if (!ev->sec[s]) {
 		ev->sec[s] = new_section(section_keys[s]);
 		put(ev->obj, section_names[s], ev->sec[s]);
@@ -87,18 +92,22 @@ static json_object *section(struct event *ev, enum event_section s, const char *
 
 void event_str(struct event *ev, enum event_section s, const char *key, const char *val)
 {
-	if (val)
-		put(section(ev, s, key), key, json_object_new_string(val));
+	if (val) {
+		json_object *o = section(ev, s, &key);
+		put(o, key, json_object_new_string(val));
+	}
 }
 
 void event_int(struct event *ev, enum event_section s, const char *key, int64_t val)
 {
-	put(section(ev, s, key), key, json_object_new_int64(val));
+	json_object *o = section(ev, s, &key);
+	put(o, key, json_object_new_int64(val));
 }
 
 void event_bool(struct event *ev, enum event_section s, const char *key, int val)
 {
-	put(section(ev, s, key), key, json_object_new_boolean(val));
+	json_object *o = section(ev, s, &key);
+	put(o, key, json_object_new_boolean(val));
 }
 
 void event_time(struct event *ev, enum event_section s, const char *key, int64_t ms)

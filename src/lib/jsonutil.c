@@ -30,9 +30,57 @@ void jparser_free(struct jparser *p)
 	free(p);
 }
 
+static inline int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* 1 when none of the eight bytes in w is '"', '\\', a control character or non-ASCII
+ * (a conservative test: it may say 0 for a plain word, never 1 for another). */
+static inline int plain8(uint64_t w);
+
+/* Bytes that end a plain run inside a string: quote, backslash, controls, non-ASCII. */
+static const unsigned char str_special[256] = {
+	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
+static inline int plain8(uint64_t w)
+{
+	const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	uint64_t quote = w ^ (lo * '"'), bslash = w ^ (lo * '\\');
+	return (((w - lo * 0x20) | (quote - lo) | (bslash - lo) | w) & hi) == 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (a non-ASCII lead byte), or 0. */
+static size_t utf8_seq(const char *s, const char *end)
+{
+	unsigned c = (unsigned char)s[0], cp, min;
+	size_t n;
+
+	if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; min = 0x80; }
+	else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; min = 0x800; }
+	else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; min = 0x10000; }
+	else return 0;
+	if ((size_t)(end - s) < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | ((unsigned char)s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 int utf8_valid(const char *buf, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)buf, *end = s + len;
+	const char *s = buf, *end = buf + len;
 
 	while (s < end) {
 		/* ASCII fast path, eight bytes at a time. */
@@ -45,35 +93,16 @@ int utf8_valid(const char *buf, size_t len)
 		}
 		if (s >= end)
 			break;
-		unsigned c = *s;
-		if (c < 0x80) {
+		if (!((unsigned char)*s & 0x80)) {
 			s++;
 			continue;
 		}
-		size_t n;
-		unsigned cp, min;
-		if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; min = 0x80; }
-		else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; min = 0x800; }
-		else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; min = 0x10000; }
-		else return 0;
-		if ((size_t)(end - s) < n)
-			return 0;
-		for (size_t i = 1; i < n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		size_t n = utf8_seq(s, end);
+		if (!n)
 			return 0;
 		s += n;
 	}
 	return 1;
-}
-
-
-static int is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 /*
@@ -150,6 +179,16 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 		int is_key = want == KEY || want == KEY_OR_CLOSE;
 		if (c == '"') {
 			for (s++;; s++) {
+				/* Long runs eight bytes at a time, short ones by table. */
+				while (end - s >= 8) {
+					uint64_t w;
+					memcpy(&w, s, 8);
+					if (!plain8(w))
+						break;
+					s += 8;
+				}
+				while (s < end && !str_special[(unsigned char)*s])
+					s++;
 				if (s == end)
 					FAIL("unterminated string");
 				unsigned char u = (unsigned char)*s;
@@ -157,6 +196,15 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 					break;
 				if (u < 0x20)
 					FAIL("control character in string");
+				if (u >= 0x80) {
+					size_t n = utf8_seq(s, end);
+					if (!n) {
+						*why = "invalid UTF-8";
+						return (long)(s - buf);
+					}
+					s += n - 1;
+					continue;
+				}
 				if (u == '\\') {
 					s++;
 					if (s == end)
@@ -187,24 +235,24 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 			if (s < end && *s == '0')
 				s++;
 			else if (s < end && *s >= '1' && *s <= '9')
-				while (s < end && isdigit((unsigned char)*s))
+				while (s < end && is_digit(*s))
 					s++;
 			else
 				FAIL("bad number");
 			if (s < end && *s == '.') {
 				s++;
-				if (s == end || !isdigit((unsigned char)*s))
+				if (s == end || !is_digit(*s))
 					FAIL("bad number");
-				while (s < end && isdigit((unsigned char)*s))
+				while (s < end && is_digit(*s))
 					s++;
 			}
 			if (s < end && (*s == 'e' || *s == 'E')) {
 				s++;
 				if (s < end && (*s == '+' || *s == '-'))
 					s++;
-				if (s == end || !isdigit((unsigned char)*s))
+				if (s == end || !is_digit(*s))
 					FAIL("bad number");
-				while (s < end && isdigit((unsigned char)*s))
+				while (s < end && is_digit(*s))
 					s++;
 			}
 		} else if (end - s >= 4 && memcmp(s, "true", 4) == 0) {
@@ -230,11 +278,6 @@ json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_
 		snprintf(msg, msgsz, "NUL byte at column %zu", (size_t)(nul - buf) + 1);
 		return NULL;
 	}
-	if (!utf8_valid(buf, len)) {
-		*code = REJ_INVALID_UTF8;
-		snprintf(msg, msgsz, "invalid UTF-8");
-		return NULL;
-	}
 	size_t lead = 0;
 	while (lead < len && is_ws(buf[lead]))
 		lead++;
@@ -245,6 +288,14 @@ json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_
 	}
 	const char *why;
 	long bad = grammar_error(buf, len, &why);
+	/* UTF-8 is checked inside strings as they are scanned; a stray non-ASCII
+	 * byte elsewhere says invalid UTF-8 too when it is not even that. */
+	if (bad >= 0 && (strcmp(why, "invalid UTF-8") == 0 ||
+			 ((unsigned char)buf[bad] >= 0x80 && !utf8_valid(buf, len)))) {
+		*code = REJ_INVALID_UTF8;
+		snprintf(msg, msgsz, "invalid UTF-8 at column %ld", bad + 1);
+		return NULL;
+	}
 	if (bad >= 0) {
 		*code = strcmp(why, "too deep") == 0 ? REJ_TOO_DEEP : REJ_INVALID_JSON;
 		if (*code == REJ_TOO_DEEP)
