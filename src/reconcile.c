@@ -27,7 +27,6 @@
 #include "records.h"
 #include "timeutil.h"
 
-#define EXIT_UNBALANCED 4 /* some provider/project/day has a delta */
 
 static const char synopsis[] =
 	"usage: reconcile [--details] [--project ID] [--provider NAME] [--since TIME] [--until TIME]\n"
