@@ -274,6 +274,7 @@ struct counts {
 static struct batch B;
 static struct counts C;
 static PGconn *conn;
+static unsigned long batches; /* committed so far */
 static char *password; /* to keep out of messages */
 
 /* ------------------------------------------------------------ connection */
@@ -492,8 +493,20 @@ static const char stage_sql[] =
 	" project_id text, event_type text, provider_event_type text, status text, reason text,"
 	" occurred_at timestamptz, received_at timestamptz, source text, customer_id text,"
 	" subscription_id text, payment_id text, price_id text, plan_code text, event jsonb);"
+	/* the raw and log rows the batch inserted or changed (the summary counts, freshness) */
 	"CREATE TEMP TABLE stage_changed (kind \"char\", provider text, external_event_id text,"
-	" ins boolean)";
+	" ins boolean, project_id text, received_at timestamptz);"
+	/* the normalized rows the batch inserted or changed ('n'), and what changed rows
+	 * named before ('o'): the input of the customer and subscription updates */
+	"CREATE TEMP TABLE stage_norm (kind \"char\", ins boolean, provider text,"
+	" external_event_id text, project_id text, status text, event_type text,"
+	" occurred_at timestamptz, customer_id text, subscription_id text, email text, name text,"
+	" phone text, country text, sub jsonb);"
+	/* customers ('c') and subscriptions ('s') recomputed from their stored events */
+	"CREATE TEMP TABLE stage_full (kind \"char\", project_id text, provider text, id text);"
+	/* lz4 here too: cheaper than pglz to write, and the compressed payload is copied as is */
+	"DO $$ BEGIN ALTER TABLE stage_raw ALTER COLUMN payload SET COMPRESSION lz4;"
+	" EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN NULL; END $$";
 
 static const char copy_raw_sql[] =
 	"COPY stage_raw (seq, provider, external_event_id, project_id, event_type, occurred_at,"
@@ -508,13 +521,72 @@ static const char copy_ev_sql[] =
  * received copy of an event (least received_at, then source) and take new
  * content when a re-run brings it; state tables take the latest event by
  * (occurred_at, external_event_id): a maximum, so any order ends the same.
+ *
+ * Customers and subscriptions are updated incrementally from the events the
+ * batch inserted: every field is a maximum over a total order, and the row
+ * keeps the stamp (occurred_at, event id) of the event that gave it, so the
+ * new events are merged with the row alone. Where that is not exact they are
+ * recomputed from every stored event (stage_full): an event whose stored
+ * content changed (a re-run after a normalizer fix) for what it names now and
+ * named before, and a subscription that no subscription.* event has set yet
+ * (invoices fill its fields one by one).
  */
+/* latest non-null value of f by (occ, id), with the stamp of the event that gave it */
+#define LATEST(f)                                                                     \
+	" (array_agg(" f " ORDER BY occ DESC, id DESC) FILTER (WHERE " f " IS NOT NULL))[1] AS " f "," \
+	" (array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE " f " IS NOT NULL))[1] AS " f "_occurred_at," \
+	" (array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE " f " IS NOT NULL))[1] AS " f "_event_id,"
+/* does the proposed row's stamp for f beat the stored one? */
+#define NEWER(f)                                                                      \
+	"(EXCLUDED." f "_event_id IS NOT NULL AND (t." f "_event_id IS NULL OR"             \
+	" (EXCLUDED." f "_occurred_at, EXCLUDED." f "_event_id) > (t." f "_occurred_at, t." f "_event_id)))"
+#define PICK(cond, c) " " c " = CASE WHEN " cond " THEN EXCLUDED." c " ELSE t." c " END,"
+#define MERGE(f) PICK(NEWER(f), f) PICK(NEWER(f), f "_occurred_at") PICK(NEWER(f), f "_event_id")
+#define STAMPED(p, f) p f ", " p f "_occurred_at, " p f "_event_id"
+#define SET3(f) " " f " = EXCLUDED." f ", " f "_occurred_at = EXCLUDED." f "_occurred_at, " \
+	f "_event_id = EXCLUDED." f "_event_id,"
+
 /* A subscription field: from the best event that is a subscription event or
- * has the field (see the subscriptions upsert). */
+ * has the field (see the subscriptions recompute). */
 #define SUB_FIELD(f)                                                                  \
 	" (array_agg(" f " ORDER BY auth DESC, occ DESC, id DESC)"                        \
 	" FILTER (WHERE auth OR " f " IS NOT NULL))[1] AS " f ","
 #define SUB_COL(f) " n.event->'subscription'->>'" f "' AS " f ","
+#define SUB_COLS " customer_id, plan_id, price_id, product_id, status, interval, interval_count," \
+	" quantity, current_period_start, current_period_end, cancel_at_period_end, canceled_at," \
+	" trial_end, state_occurred_at, state_event_id, state_event_type, customer_occurred_at," \
+	" customer_event_id, event_plan_code"
+/* the fields the latest subscription.* event gives (and state_event_type, last) */
+#define SUB_AUTH_COLS(X) X("plan_id") X("price_id") X("product_id") X("status") X("interval") \
+	X("interval_count") X("quantity") X("current_period_start") X("current_period_end")  \
+	X("cancel_at_period_end") X("canceled_at") X("trial_end") X("event_plan_code")       \
+	X("state_occurred_at") X("state_event_id")
+#define SUB_SET(c) " " c " = EXCLUDED." c ","
+#define SUB_DIFF_T(c) " t." c ","
+#define SUB_DIFF_X(c) " EXCLUDED." c ","
+#define AUTH_NEWER "(NOT coalesce(t.state_event_type LIKE 'subscription.%', false) OR" \
+	" (EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id))"
+#define SUB_PICK(c) PICK(AUTH_NEWER, c)
+
+/* the events of a subscription, one row each, for the recompute */
+#define SUB_EV_COLS " n.external_event_id AS id, n.event_type,"                     \
+	" coalesce(n.event_type LIKE 'subscription.%', false) AS auth,"                     \
+	" COALESCE(n.occurred_at, '-infinity') AS occ, n.event->'subscription' AS s, n.customer_id," \
+	" n.event->'subscription'->>'price_id' AS price_id,"                                 \
+	SUB_COL("product_id") SUB_COL("status") SUB_COL("interval") SUB_COL("interval_count") \
+	SUB_COL("quantity") SUB_COL("current_period_start") SUB_COL("current_period_end")    \
+	SUB_COL("cancel_at_period_end") SUB_COL("canceled_at") SUB_COL("trial_end") " 0 AS _end"
+
+#define CUS_COLS " email, email_occurred_at, email_event_id, name, name_occurred_at, name_event_id," \
+	" phone, phone_occurred_at, phone_event_id, country, country_occurred_at, country_event_id," \
+	" deleted, deleted_at, first_event_at, state_occurred_at, state_event_id"
+#define CUS_AGG " SELECT project_id, provider, customer_id,"                          \
+	LATEST("email") LATEST("name") LATEST("phone") LATEST("country")                    \
+	" coalesce(bool_or(event_type = 'customer.deleted'), false) AS deleted,"            \
+	" max(occurred_at) FILTER (WHERE event_type = 'customer.deleted') AS deleted_at,"   \
+	" min(occurred_at) AS first_event_at, max(occurred_at) AS state_occurred_at,"       \
+	" (array_agg(id ORDER BY occ DESC, id DESC))[1] AS state_event_id"                  \
+	" FROM ev GROUP BY project_id, provider, customer_id"
 
 static const char *const upserts[] = {
 	/* projects: the earliest received_at is a minimum, whatever the order */
@@ -537,16 +609,21 @@ static const char *const upserts[] = {
 	" WHERE (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
 	" OR (t.project_id, t.event_type, t.occurred_at, t.payload) IS DISTINCT FROM"
 	" (EXCLUDED.project_id, EXCLUDED.event_type, EXCLUDED.occurred_at, EXCLUDED.payload)"
-	" RETURNING provider, external_event_id, xmax = 0 AS ins)"
-	" INSERT INTO stage_changed SELECT 'r', provider, external_event_id, ins FROM up",
+	" RETURNING provider, external_event_id, xmax = 0 AS ins, project_id, received_at)"
+	" INSERT INTO stage_changed SELECT 'r', * FROM up",
 
-	"WITH up AS (INSERT INTO external_events_normalized AS t (provider, external_event_id,"
+	/* what the rows about to change named before (same snapshot as the upsert) */
+	"WITH src AS (SELECT DISTINCT ON (provider, external_event_id) provider, external_event_id,"
+	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
+	" customer_id, subscription_id, payment_id, event FROM stage_ev WHERE status <> 'failed'"
+	" ORDER BY provider, external_event_id, received_at, source, seq DESC),"
+	" old AS (SELECT n.provider, n.external_event_id, n.project_id, n.customer_id, n.subscription_id"
+	" FROM src JOIN external_events_normalized n USING (provider, external_event_id)"
+	" WHERE n.status = 'processed'),"
+	" up AS (INSERT INTO external_events_normalized AS t (provider, external_event_id,"
 	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
 	" customer_id, subscription_id, payment_id, event)"
-	" SELECT DISTINCT ON (provider, external_event_id) provider, external_event_id, project_id,"
-	" event_type, provider_event_type, status, occurred_at, received_at, source, customer_id,"
-	" subscription_id, payment_id, event FROM stage_ev WHERE status <> 'failed'"
-	" ORDER BY provider, external_event_id, received_at, source, seq DESC"
+	" SELECT * FROM src"
 	" ON CONFLICT (provider, external_event_id) DO UPDATE SET project_id = EXCLUDED.project_id,"
 	" event_type = EXCLUDED.event_type, provider_event_type = EXCLUDED.provider_event_type,"
 	" status = EXCLUDED.status, occurred_at = EXCLUDED.occurred_at,"
@@ -558,8 +635,14 @@ static const char *const upserts[] = {
 	" WHERE (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
 	" OR (t.project_id, t.status, t.event) IS DISTINCT FROM"
 	" (EXCLUDED.project_id, EXCLUDED.status, EXCLUDED.event)"
-	" RETURNING provider, external_event_id, xmax = 0 AS ins)"
-	" INSERT INTO stage_changed SELECT 'n', provider, external_event_id, ins FROM up",
+	" RETURNING 'n'::\"char\" AS kind, xmax = 0 AS ins, provider, external_event_id, project_id,"
+	" status, event_type, occurred_at, customer_id, subscription_id,"
+	" event->'customer'->>'email', event->'customer'->>'name', event->'customer'->>'phone',"
+	" event->'customer'->>'country', event->'subscription')"
+	" INSERT INTO stage_norm SELECT * FROM up UNION ALL"
+	" SELECT 'o', false, o.provider, o.external_event_id, o.project_id, NULL, NULL, NULL,"
+	" o.customer_id, o.subscription_id, NULL, NULL, NULL, NULL, NULL"
+	" FROM old o JOIN up u ON u.provider = o.provider AND u.external_event_id = o.external_event_id",
 
 	/* a plan code we have not seen yet becomes a plan (named by ops later) */
 	"INSERT INTO plans (id, code) SELECT DISTINCT plan_code, plan_code FROM stage_ev"
@@ -597,13 +680,22 @@ static const char *const upserts[] = {
 	" OR (t.project_id, t.status, t.reason, t.warning, t.event_type, t.provider_event_type,"
 	" t.occurred_at) IS DISTINCT FROM (EXCLUDED.project_id, EXCLUDED.status, EXCLUDED.reason,"
 	" EXCLUDED.warning, EXCLUDED.event_type, EXCLUDED.provider_event_type, EXCLUDED.occurred_at)"
-	" RETURNING provider, external_event_id, xmax = 0 AS ins)"
-	" INSERT INTO stage_changed SELECT 'e', provider, external_event_id, ins FROM up",
+	" RETURNING provider, external_event_id, xmax = 0 AS ins, project_id, received_at)"
+	" INSERT INTO stage_changed SELECT 'e', * FROM up",
 
-	/* integrations: the latest received_at of the events kept (a later
-	 * duplicate of a stored event is not news) */
-	"WITH touched AS (SELECT project_id, provider FROM stage_raw UNION"
-	" SELECT project_id, provider FROM stage_ev)"
+	/* integrations: the latest received_at of the events kept (a later duplicate
+	 * of a stored event is not news). When the batch only added events that is
+	 * a maximum with the stored value; when a stored event changed (an earlier
+	 * copy moves its received_at back) or the row is missing, it is recomputed. */
+	"UPDATE integrations t SET last_event_at = c.last FROM (SELECT project_id, provider,"
+	" max(received_at) AS last FROM stage_changed GROUP BY 1, 2 HAVING bool_and(ins)) c"
+	" WHERE (t.project_id, t.provider) = (c.project_id, c.provider)"
+	" AND (t.last_event_at IS NULL OR c.last > t.last_event_at)",
+
+	"WITH touched AS (SELECT project_id, provider FROM stage_changed GROUP BY 1, 2"
+	" HAVING NOT bool_and(ins) UNION SELECT project_id, provider FROM"
+	" (SELECT project_id, provider FROM stage_raw UNION SELECT project_id, provider FROM stage_ev) s"
+	" WHERE NOT EXISTS (SELECT 1 FROM integrations i WHERE (i.project_id, i.provider) = (s.project_id, s.provider)))"
 	" INSERT INTO integrations AS t (project_id, provider, last_event_at)"
 	" SELECT project_id, provider, GREATEST((SELECT max(r.received_at) FROM external_events_raw r"
 	" WHERE r.project_id = x.project_id AND r.provider = x.provider),"
@@ -612,26 +704,29 @@ static const char *const upserts[] = {
 	" ON CONFLICT (project_id, provider) DO UPDATE SET last_event_at = EXCLUDED.last_event_at"
 	" WHERE t.last_event_at IS DISTINCT FROM EXCLUDED.last_event_at",
 
-	/* subscriptions: recomputed from every processed event that names them.
+	/* which subscriptions and customers are recomputed rather than merged */
+	"INSERT INTO stage_full SELECT DISTINCT 's', project_id, provider, subscription_id"
+	" FROM stage_norm WHERE NOT ins AND subscription_id IS NOT NULL"
+	" UNION SELECT DISTINCT 'c', project_id, provider, customer_id"
+	" FROM stage_norm WHERE NOT ins AND customer_id IS NOT NULL"
+	" UNION SELECT 's', n.project_id, n.provider, n.subscription_id FROM stage_norm n"
+	" LEFT JOIN subscriptions s ON (s.project_id, s.provider, s.subscription_id) ="
+	" (n.project_id, n.provider, n.subscription_id)"
+	" WHERE n.ins AND n.status = 'processed' AND n.subscription_id IS NOT NULL"
+	" GROUP BY 1, 2, 3, 4 HAVING NOT bool_or(coalesce(n.event_type LIKE 'subscription.%', false))"
+	" AND NOT coalesce(bool_or(s.state_event_type LIKE 'subscription.%'), false)",
+
+	/* subscriptions recomputed from every processed event that names them.
 	 * subscription.* events are the authority (a null there is a value: a
 	 * cancellation undone); other events (invoices) carry partial sections that
 	 * only fill fields no subscription event gave. Within a rank the latest by
 	 * (occurred_at, external_event_id) wins, so any order ends the same. The
 	 * plan is the chosen event's plan_code, else the price mapping, else NULL. */
-	"WITH touched AS (SELECT DISTINCT project_id, provider, subscription_id FROM stage_ev"
-	" WHERE status = 'processed' AND subscription_id IS NOT NULL),"
-	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.subscription_id,"
-	" n.external_event_id AS id, n.event_type,"
-	" coalesce(n.event_type LIKE 'subscription.%', false) AS auth,"
-	" COALESCE(n.occurred_at, '-infinity') AS occ, n.event->'subscription' AS s, n.customer_id,"
-	" n.event->'subscription'->>'price_id' AS price_id,"
-	SUB_COL("product_id") SUB_COL("status") SUB_COL("interval") SUB_COL("interval_count")
-	SUB_COL("quantity") SUB_COL("current_period_start") SUB_COL("current_period_end")
-	SUB_COL("cancel_at_period_end") SUB_COL("canceled_at") SUB_COL("trial_end")
-	" 0 AS _end FROM touched JOIN external_events_normalized n USING (project_id, provider, subscription_id)"
+	"WITH touched AS (SELECT project_id, provider, id AS subscription_id FROM stage_full WHERE kind = 's'),"
+	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.subscription_id," SUB_EV_COLS
+	" FROM touched JOIN external_events_normalized n USING (project_id, provider, subscription_id)"
 	" WHERE n.status = 'processed'),"
-	" agg AS (SELECT project_id, provider, subscription_id,"
-	" (array_agg(customer_id ORDER BY occ DESC, id DESC) FILTER (WHERE customer_id IS NOT NULL))[1] AS customer_id,"
+	" agg AS (SELECT project_id, provider, subscription_id," LATEST("customer_id")
 	" (array_agg(s ORDER BY auth DESC, occ DESC, id DESC) FILTER (WHERE auth OR price_id IS NOT NULL))[1] AS ps,"
 	SUB_FIELD("product_id") SUB_FIELD("status") SUB_FIELD("interval")
 	SUB_FIELD("interval_count") SUB_FIELD("quantity") SUB_FIELD("current_period_start")
@@ -641,34 +736,68 @@ static const char *const upserts[] = {
 	" (array_agg(id ORDER BY auth DESC, occ DESC, id DESC))[1] AS state_event_id,"
 	" (array_agg(event_type ORDER BY auth DESC, occ DESC, id DESC))[1] AS state_event_type"
 	" FROM ev GROUP BY project_id, provider, subscription_id)"
-	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id, customer_id, plan_id,"
-	" price_id, product_id, status, interval, interval_count, quantity, current_period_start,"
-	" current_period_end, cancel_at_period_end, canceled_at, trial_end, state_occurred_at,"
-	" state_event_id, state_event_type)"
+	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT a.project_id, a.provider, a.subscription_id, a.customer_id,"
 	" COALESCE(a.ps->>'plan_code', pp.plan_id), a.ps->>'price_id', product_id, status, interval,"
 	" interval_count::bigint, quantity::bigint, current_period_start::timestamptz,"
 	" current_period_end::timestamptz, cancel_at_period_end::boolean, canceled_at::timestamptz,"
-	" trial_end::timestamptz, state_occurred_at, state_event_id, state_event_type"
+	" trial_end::timestamptz, state_occurred_at, state_event_id, state_event_type,"
+	" customer_id_occurred_at, customer_id_event_id, a.ps->>'plan_code'"
 	" FROM agg a LEFT JOIN plan_prices pp ON pp.provider = a.provider AND pp.price_id = a.ps->>'price_id'"
 	" ON CONFLICT (project_id, provider, subscription_id) DO UPDATE SET"
-	" customer_id = EXCLUDED.customer_id, plan_id = EXCLUDED.plan_id,"
-	" price_id = EXCLUDED.price_id, product_id = EXCLUDED.product_id, status = EXCLUDED.status,"
-	" interval = EXCLUDED.interval, interval_count = EXCLUDED.interval_count,"
-	" quantity = EXCLUDED.quantity, current_period_start = EXCLUDED.current_period_start,"
-	" current_period_end = EXCLUDED.current_period_end,"
-	" cancel_at_period_end = EXCLUDED.cancel_at_period_end, canceled_at = EXCLUDED.canceled_at,"
-	" trial_end = EXCLUDED.trial_end, state_occurred_at = EXCLUDED.state_occurred_at,"
-	" state_event_id = EXCLUDED.state_event_id, state_event_type = EXCLUDED.state_event_type"
-	" WHERE (t.customer_id, t.plan_id, t.price_id, t.product_id, t.status, t.interval,"
-	" t.interval_count, t.quantity, t.current_period_start, t.current_period_end,"
-	" t.cancel_at_period_end, t.canceled_at, t.trial_end, t.state_occurred_at, t.state_event_id,"
-	" t.state_event_type) IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.plan_id,"
-	" EXCLUDED.price_id, EXCLUDED.product_id, EXCLUDED.status, EXCLUDED.interval,"
-	" EXCLUDED.interval_count, EXCLUDED.quantity, EXCLUDED.current_period_start,"
-	" EXCLUDED.current_period_end, EXCLUDED.cancel_at_period_end, EXCLUDED.canceled_at,"
-	" EXCLUDED.trial_end, EXCLUDED.state_occurred_at, EXCLUDED.state_event_id,"
-	" EXCLUDED.state_event_type)",
+	" customer_id = EXCLUDED.customer_id, customer_occurred_at = EXCLUDED.customer_occurred_at,"
+	" customer_event_id = EXCLUDED.customer_event_id," SUB_AUTH_COLS(SUB_SET)
+	" state_event_type = EXCLUDED.state_event_type"
+	" WHERE (t.customer_id, t.customer_occurred_at, t.customer_event_id," SUB_AUTH_COLS(SUB_DIFF_T)
+	" t.state_event_type) IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.customer_occurred_at,"
+	" EXCLUDED.customer_event_id," SUB_AUTH_COLS(SUB_DIFF_X) " EXCLUDED.state_event_type)",
+
+	/* subscriptions merged with the batch's new events: the latest new
+	 * subscription.* event replaces the fields when it beats the stored one,
+	 * customer_id is the latest non-null by its stamp */
+	"WITH ev AS (SELECT n.project_id, n.provider, n.subscription_id, n.external_event_id AS id,"
+	" n.event_type, coalesce(n.event_type LIKE 'subscription.%', false) AS auth,"
+	" COALESCE(n.occurred_at, '-infinity') AS occ, n.sub AS s, n.customer_id FROM stage_norm n"
+	" WHERE n.ins AND n.status = 'processed' AND n.subscription_id IS NOT NULL AND NOT EXISTS"
+	" (SELECT 1 FROM stage_full f WHERE f.kind = 's' AND (f.project_id, f.provider, f.id) ="
+	" (n.project_id, n.provider, n.subscription_id))),"
+	" b AS MATERIALIZED (SELECT project_id, provider, subscription_id," LATEST("customer_id")
+	" (array_agg(s ORDER BY occ DESC, id DESC) FILTER (WHERE auth))[1] AS s,"
+	" (array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE auth))[1] AS occ,"
+	" (array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE auth))[1] AS id,"
+	" (array_agg(event_type ORDER BY occ DESC, id DESC) FILTER (WHERE auth))[1] AS event_type"
+	" FROM ev GROUP BY project_id, provider, subscription_id),"
+	" auth AS (INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
+	" SELECT b.project_id, b.provider, b.subscription_id, b.customer_id,"
+	" COALESCE(s->>'plan_code', pp.plan_id), s->>'price_id', s->>'product_id', s->>'status',"
+	" s->>'interval', (s->>'interval_count')::bigint, (s->>'quantity')::bigint,"
+	" (s->>'current_period_start')::timestamptz, (s->>'current_period_end')::timestamptz,"
+	" (s->>'cancel_at_period_end')::boolean, (s->>'canceled_at')::timestamptz,"
+	" (s->>'trial_end')::timestamptz, occ, id, event_type, customer_id_occurred_at,"
+	" customer_id_event_id, s->>'plan_code'"
+	" FROM b LEFT JOIN plan_prices pp ON pp.provider = b.provider AND pp.price_id = b.s->>'price_id'"
+	" WHERE b.id IS NOT NULL"
+	" ON CONFLICT (project_id, provider, subscription_id) DO UPDATE SET"
+	PICK(NEWER("customer"), "customer_id") PICK(NEWER("customer"), "customer_occurred_at")
+	PICK(NEWER("customer"), "customer_event_id") SUB_AUTH_COLS(SUB_PICK)
+	" state_event_type = CASE WHEN " AUTH_NEWER " THEN EXCLUDED.state_event_type"
+	" ELSE t.state_event_type END)"
+	" UPDATE subscriptions t SET customer_id = b.customer_id,"
+	" customer_occurred_at = b.customer_id_occurred_at, customer_event_id = b.customer_id_event_id"
+	" FROM b WHERE b.id IS NULL AND (t.project_id, t.provider, t.subscription_id) ="
+	" (b.project_id, b.provider, b.subscription_id) AND b.customer_id_event_id IS NOT NULL"
+	" AND (t.customer_event_id IS NULL OR (b.customer_id_occurred_at, b.customer_id_event_id) >"
+	" (t.customer_occurred_at, t.customer_event_id))",
+
+	/* the plan follows the price mapping as it is now, for every subscription the
+	 * batch names (a replay after ops added a mapping sets the plan) */
+	"UPDATE subscriptions t SET plan_id = COALESCE(t.event_plan_code, (SELECT pp.plan_id FROM plan_prices pp"
+	" WHERE pp.provider = t.provider AND pp.price_id = t.price_id))"
+	" FROM (SELECT DISTINCT project_id, provider, subscription_id FROM stage_ev"
+	" WHERE status = 'processed' AND subscription_id IS NOT NULL) x"
+	" WHERE (t.project_id, t.provider, t.subscription_id) = (x.project_id, x.provider, x.subscription_id)"
+	" AND t.plan_id IS DISTINCT FROM COALESCE(t.event_plan_code, (SELECT pp.plan_id FROM plan_prices pp"
+	" WHERE pp.provider = t.provider AND pp.price_id = t.price_id))",
 
 	/* payments: the same rule */
 	"WITH src AS (SELECT DISTINCT ON (s.project_id, s.provider, s.payment_id) s.*,"
@@ -710,46 +839,55 @@ static const char *const upserts[] = {
 	" EXCLUDED.refunded_minor, EXCLUDED.due_at, EXCLUDED.paid_at, EXCLUDED.livemode,"
 	" EXCLUDED.state_event_type))",
 
-	/* customers: recomputed from every processed event that names them; each
+	/* customers recomputed from every processed event that names them; each
 	 * field is its latest non-null value, so partial sections never erase */
-	"WITH touched AS (SELECT DISTINCT project_id, provider, customer_id FROM stage_ev"
-	" WHERE status = 'processed' AND customer_id IS NOT NULL),"
-	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.customer_id, n.external_event_id,"
+	"WITH touched AS (SELECT project_id, provider, id AS customer_id FROM stage_full WHERE kind = 'c'),"
+	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.customer_id, n.external_event_id AS id,"
 	" n.event_type, n.occurred_at, COALESCE(n.occurred_at, '-infinity') AS occ,"
 	" n.event->'customer'->>'email' AS email, n.event->'customer'->>'name' AS name,"
 	" n.event->'customer'->>'phone' AS phone, n.event->'customer'->>'country' AS country"
 	" FROM touched JOIN external_events_normalized n USING (project_id, provider, customer_id)"
-	" WHERE n.status = 'processed'),"
-	" agg AS (SELECT project_id, provider, customer_id,"
-	" (array_agg(email ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE email IS NOT NULL))[1] AS email,"
-	" (array_agg(name ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE name IS NOT NULL))[1] AS name,"
-	" (array_agg(phone ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE phone IS NOT NULL))[1] AS phone,"
-	" (array_agg(country ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE country IS NOT NULL))[1] AS country,"
-	" coalesce(bool_or(event_type = 'customer.deleted'), false) AS deleted,"
-	" max(occurred_at) FILTER (WHERE event_type = 'customer.deleted') AS deleted_at,"
-	" min(occurred_at) AS first_event_at, max(occurred_at) AS state_occurred_at,"
-	" (array_agg(external_event_id ORDER BY occ DESC, external_event_id DESC))[1] AS state_event_id"
-	" FROM ev GROUP BY project_id, provider, customer_id)"
-	" INSERT INTO customers AS t (project_id, provider, customer_id, email, name, phone, country,"
-	" deleted, deleted_at, first_event_at, state_occurred_at, state_event_id)"
-	" SELECT * FROM agg"
-	" ON CONFLICT (project_id, provider, customer_id) DO UPDATE SET email = EXCLUDED.email,"
-	" name = EXCLUDED.name, phone = EXCLUDED.phone, country = EXCLUDED.country,"
+	" WHERE n.status = 'processed')"
+	" INSERT INTO customers AS t (project_id, provider, customer_id," CUS_COLS ")" CUS_AGG
+	" ON CONFLICT (project_id, provider, customer_id) DO UPDATE SET"
+	SET3("email") SET3("name") SET3("phone") SET3("country")
 	" deleted = EXCLUDED.deleted, deleted_at = EXCLUDED.deleted_at,"
 	" first_event_at = EXCLUDED.first_event_at, state_occurred_at = EXCLUDED.state_occurred_at,"
 	" state_event_id = EXCLUDED.state_event_id"
-	" WHERE (t.email, t.name, t.phone, t.country, t.deleted, t.deleted_at, t.first_event_at,"
-	" t.state_occurred_at, t.state_event_id) IS DISTINCT FROM (EXCLUDED.email, EXCLUDED.name,"
-	" EXCLUDED.phone, EXCLUDED.country, EXCLUDED.deleted, EXCLUDED.deleted_at,"
-	" EXCLUDED.first_event_at, EXCLUDED.state_occurred_at, EXCLUDED.state_event_id)",
+	" WHERE (" STAMPED("t.", "email") ", " STAMPED("t.", "name") ", " STAMPED("t.", "phone") ", "
+	STAMPED("t.", "country") ", t.deleted, t.deleted_at, t.first_event_at, t.state_occurred_at,"
+	" t.state_event_id) IS DISTINCT FROM (" STAMPED("EXCLUDED.", "email") ", "
+	STAMPED("EXCLUDED.", "name") ", " STAMPED("EXCLUDED.", "phone") ", "
+	STAMPED("EXCLUDED.", "country") ", EXCLUDED.deleted,"
+	" EXCLUDED.deleted_at, EXCLUDED.first_event_at, EXCLUDED.state_occurred_at, EXCLUDED.state_event_id)",
+
+	/* customers merged with the batch's new events, field by field */
+	"WITH ev AS (SELECT n.project_id, n.provider, n.customer_id, n.external_event_id AS id,"
+	" n.event_type, n.occurred_at, COALESCE(n.occurred_at, '-infinity') AS occ, n.email, n.name,"
+	" n.phone, n.country FROM stage_norm n"
+	" WHERE n.ins AND n.status = 'processed' AND n.customer_id IS NOT NULL AND NOT EXISTS"
+	" (SELECT 1 FROM stage_full f WHERE f.kind = 'c' AND (f.project_id, f.provider, f.id) ="
+	" (n.project_id, n.provider, n.customer_id)))"
+	" INSERT INTO customers AS t (project_id, provider, customer_id," CUS_COLS ")" CUS_AGG
+	" ON CONFLICT (project_id, provider, customer_id) DO UPDATE SET"
+	MERGE("email") MERGE("name") MERGE("phone") MERGE("country")
+	" deleted = t.deleted OR EXCLUDED.deleted,"
+	" deleted_at = GREATEST(t.deleted_at, EXCLUDED.deleted_at),"
+	" first_event_at = LEAST(t.first_event_at, EXCLUDED.first_event_at),"
+	" state_occurred_at = GREATEST(t.state_occurred_at, EXCLUDED.state_occurred_at),"
+	" state_event_id = CASE WHEN t.state_event_id IS NULL OR"
+	" (COALESCE(EXCLUDED.state_occurred_at, '-infinity'), EXCLUDED.state_event_id) >"
+	" (COALESCE(t.state_occurred_at, '-infinity'), t.state_event_id)"
+	" THEN EXCLUDED.state_event_id ELSE t.state_event_id END",
 };
 
 static const char count_sql[] =
 	"SELECT count(*) FILTER (WHERE kind = 'r' AND ins), count(*) FILTER (WHERE kind = 'r' AND NOT ins),"
 	" count(*) FILTER (WHERE kind = 'e' AND ins), count(*) FILTER (WHERE kind = 'e' AND NOT ins)"
 	" FROM (SELECT CASE WHEN kind = 'r' THEN 'r' ELSE 'e' END AS kind, provider, external_event_id,"
-	" bool_or(kind IN ('r', 'e') AND ins) AS ins FROM stage_changed GROUP BY 1, 2, 3) x";
-
+	" bool_or(kind IN ('r', 'e') AND ins) AS ins FROM (SELECT kind, provider, external_event_id, ins"
+	" FROM stage_changed UNION ALL SELECT kind, provider, external_event_id, ins FROM stage_norm"
+	" WHERE kind = 'n') c GROUP BY 1, 2, 3) x";
 /* A data error (bad value, constraint) is the record's fault; anything else is ours. */
 static int is_data_error(const PGresult *r)
 {
@@ -787,8 +925,9 @@ static PGresult *load_range(size_t lo, size_t hi, long counts[4], int bulk)
 {
 	PGresult *r;
 
-	r = PQexec(conn, bulk ? "TRUNCATE stage_raw, stage_ev, stage_changed"
-			      : "DELETE FROM stage_raw; DELETE FROM stage_ev; DELETE FROM stage_changed");
+	r = PQexec(conn, bulk ? "TRUNCATE stage_raw, stage_ev, stage_changed, stage_norm, stage_full"
+			      : "DELETE FROM stage_raw; DELETE FROM stage_ev; DELETE FROM stage_changed;"
+				" DELETE FROM stage_norm; DELETE FROM stage_full");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		return r;
 	PQclear(r);
@@ -871,6 +1010,12 @@ static void flush_batch(void)
 		}
 		exec_ok("COMMIT");
 	}
+	/* The state tables grow fast in a first load, and the planner's idea of
+	 * their size decides which index the per-entity lookups use: refresh their
+	 * statistics after batches 1, 2, 4, 8, ... (a handful per run). */
+	batches++;
+	if ((batches & (batches - 1)) == 0)
+		exec_ok("ANALYZE subscriptions, customers");
 	for (size_t i = 0; i < B.n; i++)
 		free(B.recs[i].what);
 	B.n = 0;
