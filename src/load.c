@@ -275,6 +275,7 @@ static struct batch B;
 static struct counts C;
 static PGconn *conn;
 static unsigned long batches; /* committed so far */
+static int run_started;       /* loading: a failure leaves whole batches */
 static char *password; /* to keep out of messages */
 
 /* ------------------------------------------------------------ connection */
@@ -295,7 +296,9 @@ static const char *pg_msg(const char *m)
 			p += pl;
 			continue;
 		}
-		out[n++] = (*p == '\n' || *p == '\t') ? ' ' : *p;
+		char c = (*p == '\n' || *p == '\t') ? ' ' : *p;
+		if (!(c == ' ' && n > 0 && out[n - 1] == ' '))
+			out[n++] = c;
 		p++;
 	}
 	while (n > 0 && out[n - 1] == ' ')
@@ -309,7 +312,16 @@ static void die_pg(const char *what, const PGresult *r)
 	const char *m = r ? PQresultErrorMessage(r) : NULL;
 	if (!m || !*m)
 		m = PQerrorMessage(conn);
-	warn_msg(0, "%s: %s", what, pg_msg(m));
+	if (strncmp(m, "ERROR:", 6) == 0)
+		m += 6;
+	while (*m == ' ')
+		m++;
+	warn_msg(0, "%s%s: %s", PQstatus(conn) == CONNECTION_BAD ? "lost the connection to the database: " : "",
+		 what, pg_msg(m));
+	if (run_started)
+		warn_msg(0, "%lu batches (%ld records) were committed; the batch in progress, if any, was"
+			 " rolled back; re-run the same input to complete the job", batches,
+			 C.inserted + C.updated + C.unchanged);
 	exit(EXIT_SYSTEM);
 }
 
@@ -580,13 +592,30 @@ static const char copy_ev_sql[] =
 #define CUS_COLS " email, email_occurred_at, email_event_id, name, name_occurred_at, name_event_id," \
 	" phone, phone_occurred_at, phone_event_id, country, country_occurred_at, country_event_id," \
 	" deleted, deleted_at, first_event_at, state_occurred_at, state_event_id"
-#define CUS_AGG " SELECT project_id, provider, customer_id,"                          \
-	LATEST("email") LATEST("name") LATEST("phone") LATEST("country")                    \
-	" coalesce(bool_or(event_type = 'customer.deleted'), false) AS deleted,"            \
-	" max(occurred_at) FILTER (WHERE event_type = 'customer.deleted') AS deleted_at,"   \
-	" min(occurred_at) AS first_event_at, max(occurred_at) AS state_occurred_at,"       \
-	" (array_agg(id ORDER BY occ DESC, id DESC))[1] AS state_event_id"                  \
-	" FROM ev GROUP BY project_id, provider, customer_id"
+/* latest non-null f per key by (occ, id), as (v, occ, id): one sort, where an
+ * ordered array_agg would sort every group for every field */
+#define LATEST_CTE(name, key, f) " " name " AS (SELECT DISTINCT ON (project_id, provider, " key ")" \
+	" project_id, provider, " key ", " f " AS v, occ, id FROM ev WHERE " f " IS NOT NULL"        \
+	" ORDER BY project_id, provider, " key ", occ DESC, id DESC),"
+#define CUS_KEY "project_id, provider, customer_id"
+#define SUB_KEY "project_id, provider, subscription_id"
+/* the customers' rows from the events in ev: CTEs, then the SELECT (CUS_COLS order) */
+#define CUS_CTES ","                                                                    \
+	LATEST_CTE("le", "customer_id", "email") LATEST_CTE("ln", "customer_id", "name")      \
+	LATEST_CTE("lp", "customer_id", "phone") LATEST_CTE("lc", "customer_id", "country")   \
+	" ls AS (SELECT DISTINCT ON (" CUS_KEY ") " CUS_KEY ", id FROM ev"                      \
+	" ORDER BY " CUS_KEY ", occ DESC, id DESC),"                                            \
+	" la AS (SELECT " CUS_KEY ","                                                           \
+	" coalesce(bool_or(event_type = 'customer.deleted'), false) AS deleted,"                \
+	" max(occurred_at) FILTER (WHERE event_type = 'customer.deleted') AS deleted_at,"       \
+	" min(occurred_at) AS first_event_at, max(occurred_at) AS state_occurred_at"            \
+	" FROM ev GROUP BY " CUS_KEY ")"
+#define CUS_SELECT                                                                      \
+	" SELECT la.project_id, la.provider, la.customer_id, le.v, le.occ, le.id, ln.v, ln.occ, ln.id," \
+	" lp.v, lp.occ, lp.id, lc.v, lc.occ, lc.id, la.deleted, la.deleted_at, la.first_event_at," \
+	" la.state_occurred_at, ls.id FROM la JOIN ls USING (" CUS_KEY ")"                      \
+	" LEFT JOIN le USING (" CUS_KEY ") LEFT JOIN ln USING (" CUS_KEY ")"                    \
+	" LEFT JOIN lp USING (" CUS_KEY ") LEFT JOIN lc USING (" CUS_KEY ")"
 
 static const char *const upserts[] = {
 	/* projects: the earliest received_at is a minimum, whatever the order */
@@ -692,10 +721,9 @@ static const char *const upserts[] = {
 	" WHERE (t.project_id, t.provider) = (c.project_id, c.provider)"
 	" AND (t.last_event_at IS NULL OR c.last > t.last_event_at)",
 
-	"WITH touched AS (SELECT project_id, provider FROM stage_changed GROUP BY 1, 2"
-	" HAVING NOT bool_and(ins) UNION SELECT project_id, provider FROM"
-	" (SELECT project_id, provider FROM stage_raw UNION SELECT project_id, provider FROM stage_ev) s"
-	" WHERE NOT EXISTS (SELECT 1 FROM integrations i WHERE (i.project_id, i.provider) = (s.project_id, s.provider)))"
+	"WITH touched AS (SELECT project_id, provider FROM stage_changed c GROUP BY 1, 2"
+	" HAVING NOT bool_and(ins) OR NOT EXISTS (SELECT 1 FROM integrations i"
+	" WHERE i.project_id = c.project_id AND i.provider = c.provider))"
 	" INSERT INTO integrations AS t (project_id, provider, last_event_at)"
 	" SELECT project_id, provider, GREATEST((SELECT max(r.received_at) FROM external_events_raw r"
 	" WHERE r.project_id = x.project_id AND r.provider = x.provider),"
@@ -715,6 +743,17 @@ static const char *const upserts[] = {
 	" WHERE n.ins AND n.status = 'processed' AND n.subscription_id IS NOT NULL"
 	" GROUP BY 1, 2, 3, 4 HAVING NOT bool_or(coalesce(n.event_type LIKE 'subscription.%', false))"
 	" AND NOT coalesce(bool_or(s.state_event_type LIKE 'subscription.%'), false)",
+
+	/* a subscription or customer no processed event names any more (a re-run
+	 * turned its events into others' or ignored ones) goes, as in a clean load */
+	"DELETE FROM subscriptions t USING stage_full f WHERE f.kind = 's' AND t.project_id = f.project_id"
+	" AND t.provider = f.provider AND t.subscription_id = f.id AND NOT EXISTS (SELECT 1"
+	" FROM external_events_normalized n WHERE n.project_id = f.project_id AND n.provider = f.provider"
+	" AND n.subscription_id = f.id AND n.status = 'processed')",
+	"DELETE FROM customers t USING stage_full f WHERE f.kind = 'c' AND t.project_id = f.project_id"
+	" AND t.provider = f.provider AND t.customer_id = f.id AND NOT EXISTS (SELECT 1"
+	" FROM external_events_normalized n WHERE n.project_id = f.project_id AND n.provider = f.provider"
+	" AND n.customer_id = f.id AND n.status = 'processed')",
 
 	/* subscriptions recomputed from every processed event that names them.
 	 * subscription.* events are the authority (a null there is a value: a
@@ -761,12 +800,13 @@ static const char *const upserts[] = {
 	" WHERE n.ins AND n.status = 'processed' AND n.subscription_id IS NOT NULL AND NOT EXISTS"
 	" (SELECT 1 FROM stage_full f WHERE f.kind = 's' AND (f.project_id, f.provider, f.id) ="
 	" (n.project_id, n.provider, n.subscription_id))),"
-	" b AS MATERIALIZED (SELECT project_id, provider, subscription_id," LATEST("customer_id")
-	" (array_agg(s ORDER BY occ DESC, id DESC) FILTER (WHERE auth))[1] AS s,"
-	" (array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE auth))[1] AS occ,"
-	" (array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE auth))[1] AS id,"
-	" (array_agg(event_type ORDER BY occ DESC, id DESC) FILTER (WHERE auth))[1] AS event_type"
-	" FROM ev GROUP BY project_id, provider, subscription_id),"
+	LATEST_CTE("bc", "subscription_id", "customer_id")
+	" ba AS (SELECT DISTINCT ON (" SUB_KEY ") " SUB_KEY ", s, occ, id, event_type FROM ev WHERE auth"
+	" ORDER BY " SUB_KEY ", occ DESC, id DESC),"
+	" b AS MATERIALIZED (SELECT k.project_id, k.provider, k.subscription_id, bc.v AS customer_id,"
+	" bc.occ AS customer_id_occurred_at, bc.id AS customer_id_event_id, ba.s, ba.occ, ba.id,"
+	" ba.event_type FROM (SELECT DISTINCT " SUB_KEY " FROM ev) k LEFT JOIN bc USING (" SUB_KEY ")"
+	" LEFT JOIN ba USING (" SUB_KEY ")),"
 	" auth AS (INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT b.project_id, b.provider, b.subscription_id, b.customer_id,"
 	" COALESCE(s->>'plan_code', pp.plan_id), s->>'price_id', s->>'product_id', s->>'status',"
@@ -847,8 +887,8 @@ static const char *const upserts[] = {
 	" n.event->'customer'->>'email' AS email, n.event->'customer'->>'name' AS name,"
 	" n.event->'customer'->>'phone' AS phone, n.event->'customer'->>'country' AS country"
 	" FROM touched JOIN external_events_normalized n USING (project_id, provider, customer_id)"
-	" WHERE n.status = 'processed')"
-	" INSERT INTO customers AS t (project_id, provider, customer_id," CUS_COLS ")" CUS_AGG
+	" WHERE n.status = 'processed')" CUS_CTES
+	" INSERT INTO customers AS t (project_id, provider, customer_id," CUS_COLS ")" CUS_SELECT
 	" ON CONFLICT (project_id, provider, customer_id) DO UPDATE SET"
 	SET3("email") SET3("name") SET3("phone") SET3("country")
 	" deleted = EXCLUDED.deleted, deleted_at = EXCLUDED.deleted_at,"
@@ -867,8 +907,8 @@ static const char *const upserts[] = {
 	" n.phone, n.country FROM stage_norm n"
 	" WHERE n.ins AND n.status = 'processed' AND n.customer_id IS NOT NULL AND NOT EXISTS"
 	" (SELECT 1 FROM stage_full f WHERE f.kind = 'c' AND (f.project_id, f.provider, f.id) ="
-	" (n.project_id, n.provider, n.customer_id)))"
-	" INSERT INTO customers AS t (project_id, provider, customer_id," CUS_COLS ")" CUS_AGG
+	" (n.project_id, n.provider, n.customer_id)))" CUS_CTES
+	" INSERT INTO customers AS t (project_id, provider, customer_id," CUS_COLS ")" CUS_SELECT
 	" ON CONFLICT (project_id, provider, customer_id) DO UPDATE SET"
 	MERGE("email") MERGE("name") MERGE("phone") MERGE("country")
 	" deleted = t.deleted OR EXCLUDED.deleted,"
@@ -1324,6 +1364,7 @@ int main(int argc, char **argv)
 	/* loaders take turns: concurrent upserts of the same rows would only wait or deadlock */
 	exec_ok("SELECT pg_advisory_lock(7263100)");
 	long run_id = start_run(argc, argv, (long)batch_size);
+	run_started = 1;
 
 	struct jparser *jp = jparser_new();
 	char *dash[] = {"-"};

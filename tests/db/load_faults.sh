@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Database faults during a load: the server restarted mid-batch, the loader's
+# connection terminated, a statement timeout. Each is reported (no password),
+# exits 3, and a re-run completes the job: the tables equal a clean run's.
+# Then two overlapping ingest-dumps runs: the second exits 75 at once, and the
+# database is the same as after one run.
+. "$(dirname "$0")/lib/db.sh"
+. "$ROOT/tests/lib/pg.sh"
+
+# The restart needs a cluster of our own (tests/run's is shared by the other tests).
+own=$(mktemp -d /tmp/ro-pgfault.XXXXXX)
+trap 'pg_stop "$own" >/dev/null 2>&1; cleanup' EXIT
+outer_host=${PGHOST:-}
+if ! pg_start "$own"; then
+	not_ok "start a private cluster for the restart test"
+	exit 1
+fi
+export PGPASSWORD=s3cr3tpw  # trust auth ignores it; it must never be printed
+
+python3 "$ROOT/tests/db/lib/gen_events.py" 8000 21 1500 >"$T/gen.ndjson"
+clean=$(newdb fault_clean)
+load --dsn "dbname=$clean" --batch 500 "$T/gen.ndjson" 2>/dev/null
+check "clean run" test $? -eq 0
+
+# wait_loaded DB: until the running load has committed a batch
+wait_loaded() {
+	local n
+	for _ in $(seq 1 500); do
+		n=$(q "$1" "SELECT count(*) FROM external_events_raw" 2>/dev/null || echo 0)
+		[ "${n:-0}" -gt 0 ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+# after_fault NAME DB STATUS PATTERN: the load failed as it should (status 3, a message
+# matching PATTERN), and a re-run completes the job
+after_fault() {
+	local name=$1 db=$2 status=$3
+	check "$name: exits 3 (got $status)" test "$status" -eq 3
+	check "$name: says what happened" grep -q "^load: .*$4" "$T/err"
+	check "$name: no password in the message" sh -c "! grep -q s3cr3tpw $T/err"
+	local loaded=$(( $(q "$db" "SELECT count(*) FROM external_events_raw") + $(q "$db" "SELECT count(*) FROM external_events") ))
+	check "$name: whole batches only ($loaded records of 16000 in)" test $((loaded % 500)) -eq 0 -a "$loaded" -lt 16000
+	load --dsn "dbname=$db" --batch 500 "$T/gen.ndjson" 2>/dev/null
+	check "$name: the re-run exits 0" test $? -eq 0
+	check "$name: re-run after the fault is identical to a clean run" same_state "$clean" "$db"
+}
+
+# 1. the server restarted (immediate: no clean shutdown) during the run: the input
+# pauses after 6.5 batches, the server restarts, the input goes on
+db=$(newdb fault_restart)
+{ head -n 3250 "$T/gen.ndjson"; while [ ! -e "$T/go" ]; do sleep 0.02; done; tail -n +3251 "$T/gen.ndjson"; } |
+	load --dsn "dbname=$db" --batch 500 2>"$T/err" &
+pid=$!
+wait_loaded "$db"
+pg_as_owner "$(pg_bindir)/pg_ctl" -D "$own/data" -m immediate -w -s restart >/dev/null 2>&1
+touch "$T/go"
+wait $pid
+after_fault "server restarted" "$db" $? "lost the connection to the database"
+sed 's/^/# /' "$T/err"
+
+# 2. the loader's backend terminated in the middle of a batch's transaction (a DBA's
+# pg_terminate_backend, a pooler cut)
+db=$(newdb fault_term)
+load --dsn "dbname=$db" --batch 500 "$T/gen.ndjson" 2>"$T/err" &
+pid=$!
+wait_loaded "$db"
+for _ in $(seq 1 500); do
+	[ "$(q "$db" "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name = 'load' AND xact_start IS NOT NULL
+		AND pid <> pg_backend_pid()")" = 1 ] && break
+	sleep 0.01
+done
+wait $pid
+after_fault "connection terminated mid-batch" "$db" $? "lost the connection to the database"
+sed 's/^/# /' "$T/err"
+
+# 3. a statement timeout shorter than a batch takes
+db=$(newdb fault_timeout)
+PGOPTIONS='-c statement_timeout=5ms' load --dsn "dbname=$db" --batch 500 "$T/gen.ndjson" 2>"$T/err"
+after_fault "statement timeout" "$db" $? "statement timeout"
+sed 's/^/# /' "$T/err"
+
+# 4. two overlapping cron runs of pipelines/ingest-dumps
+export PGHOST=$outer_host
+python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+	o = json.loads(line)
+	if o["record"] == "raw":
+		print(json.dumps(o["payload"], separators=(",", ":")))
+' "$T/gen.ndjson" >"$T/dump.ndjson"
+export RO_LOCK=$T/ingest.lock
+one=$(newdb ingest_one)
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$one" "$T/dump.ndjson" 2>/dev/null
+st=$?
+check "one ingest-dumps run (exit $st)" test "$st" -le 1
+two=$(newdb ingest_two)
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$two" "$T/dump.ndjson" 2>"$T/err1" &
+pid=$!
+for _ in $(seq 1 500); do
+	flock -n "$RO_LOCK" true || break
+	sleep 0.01
+done
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$two" "$T/dump.ndjson" 2>"$T/err2"
+check "the overlapping run exits 75 at once" test $? -eq 75
+check "and says another run holds the lock" grep -q "another run holds" "$T/err2"
+wait $pid
+check "the first run completes (exit $?)" test $? -le 1
+check "the database is the same as after one run" same_state "$one" "$two"
+check "one load run recorded, not two" \
+	test "$(q "$two" "SELECT count(*) FROM pipeline_runs")" = 1
