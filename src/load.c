@@ -271,7 +271,8 @@ struct counts {
 	long read, raw, events, inserted, updated, unchanged, failed, ignored;
 };
 
-static struct batch B;
+static struct batch bufs[2];
+static struct batch *B = &bufs[0]; /* the batch being read */
 static struct counts C;
 static PGconn *conn;
 static unsigned long batches; /* committed so far */
@@ -959,9 +960,9 @@ static PGresult *copy_rows(const char *sql, const char *data, size_t len)
 	return bad;
 }
 
-/* Stage records recs[lo..hi) and upsert them. NULL on success, else the
- * failed result (the transaction is then aborted). */
-static PGresult *load_range(size_t lo, size_t hi, long counts[4], int bulk)
+/* COPY records recs[lo..hi) of b into the emptied staging tables. NULL on
+ * success, else the failed result (the transaction is then aborted). */
+static PGresult *stage_range(const struct batch *b, size_t lo, size_t hi, int bulk)
 {
 	PGresult *r;
 
@@ -975,17 +976,28 @@ static PGresult *load_range(size_t lo, size_t hi, long counts[4], int bulk)
 		/* the rows of one kind are contiguous in its buffer, in record order */
 		size_t first = SIZE_MAX, end = 0;
 		for (size_t i = lo; i < hi; i++)
-			if (B.recs[i].kind == (enum kind)k) {
+			if (b->recs[i].kind == (enum kind)k) {
 				if (first == SIZE_MAX)
-					first = B.recs[i].copy_off;
-				end = B.recs[i].copy_off + B.recs[i].copy_len;
+					first = b->recs[i].copy_off;
+				end = b->recs[i].copy_off + b->recs[i].copy_len;
 			}
 		if (first == SIZE_MAX)
 			continue;
-		r = copy_rows(k == K_RAW ? copy_raw_sql : copy_ev_sql, B.copy[k].p + first, end - first);
+		r = copy_rows(k == K_RAW ? copy_raw_sql : copy_ev_sql, b->copy[k].p + first, end - first);
 		if (r)
 			return r;
 	}
+	return NULL;
+}
+
+/* Stage records recs[lo..hi) and upsert them, one statement at a time. NULL
+ * on success, else the failed result (the transaction is then aborted). */
+static PGresult *load_range(const struct batch *b, size_t lo, size_t hi, long counts[4])
+{
+	PGresult *r = stage_range(b, lo, hi, 0);
+
+	if (r)
+		return r;
 	for (size_t i = 0; i < sizeof upserts / sizeof upserts[0]; i++) {
 		r = PQexecParams(conn, upserts[i], 0, NULL, NULL, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -1008,59 +1020,135 @@ static void add_counts(const long c[4], size_t nrecs)
 	C.unchanged += (long)nrecs - (c[0] + c[1] + c[2] + c[3]);
 }
 
-static void reject_db(const struct rec *rc, const PGresult *r)
+static void reject_db(const struct batch *b, const struct rec *rc, const PGresult *r)
 {
 	const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-	reject(rc->file, rc->line, REJ_DB_REJECTED, B.text.p + rc->text_off, rc->text_len,
+	reject(rc->file, rc->line, REJ_DB_REJECTED, b->text.p + rc->text_off, rc->text_len,
 	       "%s: postgres: %s", rc->what, pg_msg(m));
 }
 
-static void flush_batch(void)
+/* PostgreSQL refused the batch for a data error and it was rolled back: load
+ * it again one record per savepoint, so only the records it refuses are lost. */
+static void replay_records(const struct batch *b)
 {
 	long c[4];
 	PGresult *r;
 
-	if (B.n == 0)
-		return;
 	exec_ok("BEGIN");
-	r = load_range(0, B.n, c, 1);
-	if (!r) {
-		exec_ok("COMMIT");
-		add_counts(c, B.n);
-	} else if (!is_data_error(r)) {
-		die_pg("cannot load batch", r);
-	} else {
-		/* One record per savepoint: only the records PostgreSQL refuses are lost. */
-		PQclear(r);
-		exec_ok("ROLLBACK");
-		exec_ok("BEGIN");
-		for (size_t i = 0; i < B.n; i++) {
-			exec_ok("SAVEPOINT rec");
-			r = load_range(i, i + 1, c, 0);
-			if (!r) {
-				exec_ok("RELEASE SAVEPOINT rec");
-				add_counts(c, 1);
-				continue;
-			}
-			if (!is_data_error(r))
-				die_pg("cannot load record", r);
-			reject_db(&B.recs[i], r);
-			PQclear(r);
-			exec_ok("ROLLBACK TO SAVEPOINT rec");
+	for (size_t i = 0; i < b->n; i++) {
+		exec_ok("SAVEPOINT rec");
+		r = load_range(b, i, i + 1, c);
+		if (!r) {
+			exec_ok("RELEASE SAVEPOINT rec");
+			add_counts(c, 1);
+			continue;
 		}
-		exec_ok("COMMIT");
+		if (!is_data_error(r))
+			die_pg("cannot load record", r);
+		reject_db(b, &b->recs[i], r);
+		PQclear(r);
+		exec_ok("ROLLBACK TO SAVEPOINT rec");
 	}
+	exec_ok("COMMIT");
+}
+
+static void batch_done(struct batch *b)
+{
 	/* The state tables grow fast in a first load, and the planner's idea of
 	 * their size decides which index the per-entity lookups use: refresh their
 	 * statistics after batches 1, 2, 4, 8, ... (a handful per run). */
 	batches++;
 	if ((batches & (batches - 1)) == 0)
 		exec_ok("ANALYZE subscriptions, customers");
-	for (size_t i = 0; i < B.n; i++)
-		free(B.recs[i].what);
-	B.n = 0;
-	B.text.len = 0;
-	B.copy[K_RAW].len = B.copy[K_EVENT].len = 0;
+	for (size_t i = 0; i < b->n; i++)
+		free(b->recs[i].what);
+	b->n = 0;
+	b->text.len = 0;
+	b->copy[K_RAW].len = b->copy[K_EVENT].len = 0;
+}
+
+/*
+ * A batch is sent in two steps so that reading and checking the next batch
+ * overlaps with the server's work on this one: the COPYs, then every upsert,
+ * the count and the COMMIT as one query string whose results are read only
+ * when the next batch is ready (finish_inflight). One batch at most is in flight.
+ */
+static struct batch *inflight;
+static char *upsert_script;
+
+static void send_batch(struct batch *b)
+{
+	PGresult *r;
+
+	exec_ok("BEGIN");
+	r = stage_range(b, 0, b->n, 1);
+	if (r) {
+		if (!is_data_error(r))
+			die_pg("cannot load batch", r);
+		PQclear(r);
+		exec_ok("ROLLBACK");
+		replay_records(b);
+		batch_done(b);
+		return;
+	}
+	if (!upsert_script) {
+		struct buf s = {0};
+		for (size_t i = 0; i < sizeof upserts / sizeof upserts[0]; i++) {
+			buf_add(&s, upserts[i], strlen(upserts[i]));
+			buf_add(&s, ";\n", 2);
+		}
+		buf_add(&s, count_sql, strlen(count_sql));
+		buf_add(&s, ";\nCOMMIT", 8);
+		upsert_script = s.p;
+	}
+	if (!PQsendQuery(conn, upsert_script))
+		die_pg("cannot send batch", NULL);
+	inflight = b;
+}
+
+static void finish_inflight(void)
+{
+	struct batch *b = inflight;
+	PGresult *r, *bad = NULL;
+	long c[4];
+	int counted = 0;
+
+	if (!b)
+		return;
+	inflight = NULL;
+	/* the statements after a failed one are skipped, and so is the COMMIT */
+	while ((r = PQgetResult(conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQnfields(r) == 4) {
+			for (int i = 0; i < 4; i++)
+				c[i] = atol(PQgetvalue(r, 0, i));
+			counted = 1;
+		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !bad) {
+			bad = r;
+			continue;
+		}
+		PQclear(r);
+	}
+	if (!bad && counted) {
+		add_counts(c, b->n);
+	} else if (!bad || !is_data_error(bad)) {
+		die_pg("cannot load batch", bad);
+	} else {
+		PQclear(bad);
+		exec_ok("ROLLBACK");
+		replay_records(b);
+	}
+	batch_done(b);
+}
+
+/* Send the batch read so far (after the one in flight is done) and read into the other buffer. */
+static void flush_batch(void)
+{
+	finish_inflight();
+	if (B->n == 0)
+		return;
+	send_batch(B);
+	B = B == &bufs[0] ? &bufs[1] : &bufs[0];
 }
 
 /* --------------------------------------------------------------- records */
@@ -1103,7 +1191,7 @@ static int stage_record(json_object *o, struct rec *rc, struct fcheck *fc)
 	snprintf(what, sizeof what, "%s %s '%.200s' (%.200s)", provider,
 		 rc->kind == K_RAW ? "raw event" : "event", id, source);
 
-	struct buf *b = &B.copy[rc->kind];
+	struct buf *b = &B->copy[rc->kind];
 	size_t start = b->len;
 	if (rc->kind == K_RAW) {
 		const char *etype = str_of(check(o, "event_type", F_STR, 0, "", fc));
@@ -1113,7 +1201,7 @@ static int stage_record(json_object *o, struct rec *rc, struct fcheck *fc)
 		size_t plen;
 		const char *ptext = json_object_to_json_string_length(
 			payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &plen);
-		copy_long(b, (long)B.n, '\t');
+		copy_long(b, (long)B->n, '\t');
 		copy_str(b, provider, '\t');
 		copy_str(b, id, '\t');
 		copy_str(b, project, '\t');
@@ -1157,7 +1245,7 @@ static int stage_record(json_object *o, struct rec *rc, struct fcheck *fc)
 		const char *pay_id = pay ? jstr(pay, "id") : NULL;
 		const char *price = sub ? jstr(sub, "price_id") : NULL;
 		const char *plan = sub ? jstr(sub, "plan_code") : NULL;
-		copy_long(b, (long)B.n, '\t');
+		copy_long(b, (long)B->n, '\t');
 		copy_str(b, provider, '\t');
 		copy_str(b, id, '\t');
 		copy_str(b, project, '\t');
@@ -1215,11 +1303,11 @@ static void read_input(struct line_reader *lr, struct jparser *jp, size_t batch_
 			json_object_put(o);
 			continue;
 		}
-		if (B.n == B.cap) {
-			B.cap = B.cap ? 2 * B.cap : 1024;
-			B.recs = xrealloc(B.recs, B.cap * sizeof *B.recs);
+		if (B->n == B->cap) {
+			B->cap = B->cap ? 2 * B->cap : 1024;
+			B->recs = xrealloc(B->recs, B->cap * sizeof *B->recs);
 		}
-		struct rec *rc = &B.recs[B.n];
+		struct rec *rc = &B->recs[B->n];
 		struct fcheck fc = {0};
 		memset(rc, 0, sizeof *rc);
 		rc->file = file;
@@ -1234,11 +1322,11 @@ static void read_input(struct line_reader *lr, struct jparser *jp, size_t batch_
 			C.raw++;
 		else
 			C.events++;
-		rc->text_off = B.text.len;
+		rc->text_off = B->text.len;
 		rc->text_len = ln.len;
-		buf_add(&B.text, ln.text, ln.len);
-		B.n++;
-		if (B.n >= batch_size)
+		buf_add(&B->text, ln.text, ln.len);
+		B->n++;
+		if (B->n >= batch_size)
 			flush_batch();
 	}
 	if (st == LR_ERROR) {
@@ -1381,6 +1469,7 @@ int main(int argc, char **argv)
 		read_input(readers[i], jp, batch_size);
 	}
 	flush_batch();
+	finish_inflight();
 	progress_done();
 
 	int status = rejects_count() > 0 ? EXIT_DATA : EXIT_OK;
@@ -1396,10 +1485,13 @@ int main(int argc, char **argv)
 			lr_close(readers[i]);
 	free(readers);
 	jparser_free(jp);
-	free(B.recs);
-	free(B.text.p);
-	free(B.copy[0].p);
-	free(B.copy[1].p);
+	for (int i = 0; i < 2; i++) {
+		free(bufs[i].recs);
+		free(bufs[i].text.p);
+		free(bufs[i].copy[0].p);
+		free(bufs[i].copy[1].p);
+	}
+	free(upsert_script);
 	free(password);
 	int fin = diag_finish();
 	return fin > status ? fin : status;
