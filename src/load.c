@@ -642,14 +642,10 @@ static const char *const upserts[] = {
 	" RETURNING provider, external_event_id, xmax = 0 AS ins, project_id, received_at)"
 	" INSERT INTO stage_changed SELECT 'r', * FROM up",
 
-	/* what the rows about to change named before (same snapshot as the upsert) */
 	"WITH src AS (SELECT DISTINCT ON (provider, external_event_id) provider, external_event_id,"
 	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
 	" customer_id, subscription_id, payment_id, event FROM stage_ev WHERE status <> 'failed'"
 	" ORDER BY provider, external_event_id, received_at, source, seq DESC),"
-	" old AS (SELECT n.provider, n.external_event_id, n.project_id, n.customer_id, n.subscription_id"
-	" FROM src JOIN external_events_normalized n USING (provider, external_event_id)"
-	" WHERE n.status = 'processed'),"
 	" up AS (INSERT INTO external_events_normalized AS t (provider, external_event_id,"
 	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
 	" customer_id, subscription_id, payment_id, event)"
@@ -669,10 +665,13 @@ static const char *const upserts[] = {
 	" status, event_type, occurred_at, customer_id, subscription_id,"
 	" event->'customer'->>'email', event->'customer'->>'name', event->'customer'->>'phone',"
 	" event->'customer'->>'country', event->'subscription')"
+	/* and what the changed rows named before: the statement's snapshot still
+	 * sees their old versions (only updated rows are looked up) */
 	" INSERT INTO stage_norm SELECT * FROM up UNION ALL"
 	" SELECT 'o', false, o.provider, o.external_event_id, o.project_id, NULL, NULL, NULL,"
 	" o.customer_id, o.subscription_id, NULL, NULL, NULL, NULL, NULL"
-	" FROM old o JOIN up u ON u.provider = o.provider AND u.external_event_id = o.external_event_id",
+	" FROM up u JOIN external_events_normalized o ON o.provider = u.provider"
+	" AND o.external_event_id = u.external_event_id WHERE NOT u.ins AND o.status = 'processed'",
 
 	/* a plan code we have not seen yet becomes a plan (named by ops later) */
 	"INSERT INTO plans (id, code) SELECT DISTINCT plan_code, plan_code FROM stage_ev"
@@ -1448,6 +1447,8 @@ int main(int argc, char **argv)
 	}
 	/* temp_buffers must be set before the session touches a temporary table */
 	exec_ok("SET temp_buffers = '64MB'");
+	/* a batch's sorts (DISTINCT ON over the staged rows) stay in memory */
+	exec_ok("SET work_mem = '32MB'");
 	exec_ok(stage_sql);
 	/* loaders take turns: concurrent upserts of the same rows would only wait or deadlock */
 	exec_ok("SELECT pg_advisory_lock(7263100)");
