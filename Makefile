@@ -23,7 +23,7 @@ endif
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter -Wformat=2 -Wvla
-CPPFLAGS += -D_GNU_SOURCE -DRO_VERSION='"$(VERSION)"' -Isrc -Isrc/lib \
+CPPFLAGS += -D_GNU_SOURCE -DRO_VERSION='"$(VERSION)"' -Isrc -Isrc/lib -Isrc/connectors \
            $(shell pkg-config --cflags $(PKGS))
 CFLAGS  += -std=c11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)

@@ -61,6 +61,8 @@ void die_sys(int errnum, const char *fmt, ...) __attribute__((noreturn, format(p
 void die_usage(const char *synopsis, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 /* Remember a data error without printing. */
 void diag_data_error(void);
+/* Remember a system error (an unreadable file) to exit 3 at the end, and go on. */
+void diag_system_error(void);
 
 /* Open the rejects stream (--rejects FILE; "-" is not allowed, stdout carries data). */
 void rejects_open(const char *path);

@@ -24,7 +24,8 @@ void jparser_free(struct jparser *p);
 /*
  * Parse buf[0..len) as exactly one RFC 8259 JSON value: invalid UTF-8, NUL
  * bytes, trailing garbage, too-deep nesting and json-c's lax extensions are
- * refused. On failure returns NULL, sets *code and writes a message.
+ * refused. On failure returns NULL, sets *code and writes a message. The
+ * valid text `null` also returns NULL, with REJ_NOT_OBJECT ("the value is null").
  */
 json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
 		    char *msg, size_t msgsz);

@@ -15,7 +15,7 @@
 struct line_reader;
 
 struct line {
-	char *text;    /* NUL-terminated, without the '\n' (a trailing '\r' is kept) */
+	char *text;    /* NUL-terminated, without the "\n" or "\r\n" */
 	size_t len;    /* bytes in text; may contain NUL bytes */
 	long lineno;   /* 1-based */
 	int too_long;  /* 1: the line exceeded the maximum; text holds its first bytes */

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RFC3339_BUFSZ 32
+#define RFC3339_BUFSZ 64
 
 /* "2026-11-25T08:49:44Z", or "2026-11-25T08:49:44.123Z" when the milliseconds
  * are not zero. Returns buf. */

@@ -1,0 +1,24 @@
+/*
+ * envelope.h: the raw envelope (docs/events.md), written by fetch-events and
+ * by normalize --emit-raw for bare payloads. The payload's bytes are copied
+ * as given, never re-serialised.
+ */
+#ifndef RO_ENVELOPE_H
+#define RO_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct envelope {
+	const char *provider, *event_id, *event_type, *project_id, *received_at, *source;
+	int64_t occurred_ms;       /* 0: unknown (null) */
+	const char *payload;       /* one JSON object's text, without newlines */
+	size_t payload_len;
+};
+
+void envelope_write(FILE *f, const struct envelope *e);
+
+#define DEFAULT_PROJECT "default"
+
+#endif

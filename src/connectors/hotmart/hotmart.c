@@ -1,0 +1,980 @@
+/*
+ * hotmart.c: the Hotmart connector (docs/hotmart.md).
+ *
+ * Two payload forms. The webhook 2.0.0 envelope {id, creation_date, event,
+ * version, data}, and the older flat postback ("v1": transaction, status,
+ * prod, email, ... at the top level, or the subscriberCode/cancellationDate
+ * form for a cancellation), which has no event id: we derive one.
+ *
+ * Prices come in major units, as JSON numbers or strings; they are converted
+ * from their text (json-c keeps a number's original text), never through a
+ * double. The payload is borrowed; the event builder copies every string.
+ * `hottok` is a shared secret: it is never read, logged or copied here.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "connectors/connector.h"
+#include "money.h"
+#include "timeutil.h"
+
+/* A NULL-terminated list of alternative paths; the first present one wins. */
+#define ALT(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* How strictly a getter treats its field. */
+enum need {
+	OPT,   /* absent or unusable: left null */
+	CHECK, /* absent: left null; present but unusable: a field error */
+	REQ,   /* absent or unusable: a field error */
+};
+
+#define MAX_MS INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
+
+static void errf(struct jerr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Record the first field error only: it is the one worth reading. */
+static void errf(struct jerr *e, const char *fmt, ...)
+{
+	char msg[sizeof e->reason];
+	va_list ap;
+
+	if (e->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	jerr_set(e, "%s", msg);
+}
+
+static json_object *alt(json_object *root, const char *const *paths, const char **used)
+{
+	for (; *paths; paths++) {
+		json_object *o = jpath(root, *paths);
+		if (o) {
+			*used = *paths;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+/* Report a field that is absent (o == NULL) or unusable, as need says. */
+static void field_problem(struct jerr *e, enum need need, const char *path, json_object *o,
+			  const char *what)
+{
+	if (!o) {
+		if (need == REQ)
+			errf(e, "missing field '%s'", path);
+	} else if (need != OPT) {
+		errf(e, "field '%s' must be %s, got %s", path, what, jtype_name(o));
+	}
+}
+
+/* A non-empty string. */
+static const char *get_str(json_object *root, const char *const *paths, enum need need,
+			   struct jerr *e)
+{
+	const char *used = paths[0];
+	json_object *o = alt(root, paths, &used);
+
+	if (o && json_object_is_type(o, json_type_string) && *json_object_get_string(o))
+		return json_object_get_string(o);
+	field_problem(e, need, used, o, "a non-empty string");
+	return NULL;
+}
+
+/* An identifier: a non-empty string, or an integer as its decimal text. */
+static const char *get_id(json_object *root, const char *const *paths, enum need need,
+			  struct jerr *e)
+{
+	const char *used = paths[0];
+	json_object *o = alt(root, paths, &used);
+
+	if (o && json_object_is_type(o, json_type_int))
+		return json_object_get_string(o);
+	if (o && json_object_is_type(o, json_type_string) && *json_object_get_string(o))
+		return json_object_get_string(o);
+	field_problem(e, need, used, o, "a string or an integer");
+	return NULL;
+}
+
+/* Decimal digits only, 1 to 18 of them (fits in int64). */
+static int digits(const char *s, int64_t *v)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (n == 0 || n > 18 || s[n] != '\0')
+		return 0;
+	*v = strtoll(s, NULL, 10);
+	return 1;
+}
+
+/* An integer, or a string of digits (the v1 postback sends text). */
+static int get_int(json_object *root, const char *const *paths, enum need need, int64_t *v,
+		   struct jerr *e)
+{
+	const char *used = paths[0];
+	json_object *o = alt(root, paths, &used);
+
+	if (o && json_object_is_type(o, json_type_int)) {
+		*v = json_object_get_int64(o);
+		return 1;
+	}
+	if (o && json_object_is_type(o, json_type_string) && digits(json_object_get_string(o), v))
+		return 1;
+	field_problem(e, need, used, o, "an integer");
+	return 0;
+}
+
+/*
+ * A time: epoch milliseconds (or seconds) as a number or a digit string,
+ * or an RFC 3339 date-time string. 1 with *ms set, 0 when unusable.
+ */
+static int time_of(json_object *o, int64_t *ms)
+{
+	int64_t v;
+	double d;
+
+	switch (json_object_get_type(o)) {
+	case json_type_int:
+		v = json_object_get_int64(o);
+		if (v <= 0 || v > MAX_MS)
+			return 0;
+		*ms = epoch_to_ms(v);
+		break;
+	case json_type_double:
+		d = json_object_get_double(o);
+		if (!(d >= 1 && d <= (double)MAX_MS) || d != (double)(int64_t)d)
+			return 0;
+		*ms = epoch_to_ms((int64_t)d);
+		break;
+	case json_type_string:
+		if (digits(json_object_get_string(o), &v)) {
+			if (v <= 0 || v > MAX_MS)
+				return 0;
+			*ms = epoch_to_ms(v);
+		} else if (parse_rfc3339(json_object_get_string(o), ms) != 0) {
+			return 0;
+		}
+		break;
+	default:
+		return 0;
+	}
+	return *ms > 0 && *ms <= MAX_MS;
+}
+
+static int get_time(json_object *root, const char *const *paths, enum need need, int64_t *ms,
+		    struct jerr *e)
+{
+	const char *used = paths[0];
+	json_object *o = alt(root, paths, &used);
+
+	*ms = 0;
+	if (o && time_of(o, ms))
+		return 1;
+	*ms = 0;
+	field_problem(e, need, used, o, "a timestamp (epoch milliseconds or RFC 3339)");
+	return 0;
+}
+
+/* An ISO 4217 code, upper-cased into out. */
+static int get_currency(json_object *root, const char *const *paths, enum need need, char out[4],
+			struct jerr *e)
+{
+	const char *used = paths[0];
+	json_object *o = alt(root, paths, &used);
+
+	if (o && json_object_is_type(o, json_type_string) &&
+	    currency_normalize(json_object_get_string(o), out) == 0)
+		return 1;
+	field_problem(e, need, used, o, "an ISO 4217 currency code");
+	return 0;
+}
+
+/*
+ * Money in major units ("19.9", 19.9, 1500) -> integer minor units of
+ * currency, exactly. More decimals than the currency has is an error.
+ */
+static int get_money(json_object *root, const char *const *paths, enum need need,
+		     const char *currency, int64_t *minor, struct jerr *e)
+{
+	const char *used = paths[0], *text;
+	json_object *o = alt(root, paths, &used);
+
+	if (!o || !(json_object_is_type(o, json_type_int) || json_object_is_type(o, json_type_double) ||
+		    json_object_is_type(o, json_type_string))) {
+		field_problem(e, need, used, o, "a decimal number");
+		return 0;
+	}
+	text = json_object_get_string(o);
+	switch (decimal_to_minor(text, currency_exponent(currency), 0, minor)) {
+	case MONEY_OK:
+		return 1;
+	case MONEY_PRECISION:
+		if (need != OPT)
+			errf(e, "field '%s' has more decimals than %s allows: '%.40s'", used, currency, text);
+		return 0;
+	case MONEY_NEGATIVE:
+		if (need != OPT)
+			errf(e, "field '%s' must not be negative: '%.40s'", used, text);
+		return 0;
+	case MONEY_RANGE:
+		if (need != OPT)
+			errf(e, "field '%s' is out of range: '%.40s'", used, text);
+		return 0;
+	default:
+		if (need != OPT)
+			errf(e, "field '%s' must be a decimal number, got '%.40s'", used, text);
+		return 0;
+	}
+}
+
+/* ---- value mappings ---- */
+
+/* Upper-case s into buf with spaces and hyphens as '_'; 0 when it does not fit. */
+static int upcase_key(const char *s, char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (i + 1 >= n)
+			return 0;
+		char c = s[i];
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		else if (c == ' ' || c == '-')
+			c = '_';
+		buf[i] = c;
+	}
+	buf[i] = '\0';
+	return 1;
+}
+
+/* Hotmart payment.type (v2 upper case, v1 lower case) -> canonical method. */
+static const char *method_of(const char *type, char *buf, size_t n)
+{
+	static const struct {
+		const char *hotmart, *method;
+	} methods[] = {
+		{ "CREDIT_CARD", "card" },
+		{ "DEBIT_CARD", "card" },
+		{ "BILLET", "boleto" },
+		{ "FINANCED_BILLET", "boleto" },
+		{ "DIRECT_BANK_BILLET", "boleto" },
+		{ "PIX", "pix" },
+		{ "PAYPAL", "paypal" },
+		{ "PAYPAL_INTERNACIONAL", "paypal" },
+		{ "PICPAY", "picpay" },
+		{ "GOOGLE_PAY", "google_pay" },
+		{ "SAMSUNG_PAY", "samsung_pay" },
+		{ "APPLE_PAY", "apple_pay" },
+		{ "HOTCARD", "hotcard" },
+		{ "HYBRID", "hybrid" },
+		{ "WALLET", "wallet" },
+		{ "CASH_PAYMENT", "cash" },
+		{ "DIRECT_DEBIT", "direct_debit" },
+		{ "DIRECT_BANK_TRANSFER", "bank_transfer" },
+		{ "BANK_TRANSFER", "bank_transfer" },
+		{ "MANUAL_TRANSFER", "bank_transfer" },
+		{ "FINANCED_INSTALLMENT", "financed_installment" },
+	};
+	char key[40];
+	size_t i;
+
+	if (!type || !upcase_key(type, key, sizeof key))
+		return NULL;
+	for (i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (strcmp(key, methods[i].hotmart) == 0)
+			return methods[i].method;
+	/* An unknown method keeps its name, lower case, if it looks like one. */
+	for (i = 0; key[i]; i++) {
+		char c = key[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_') || i + 1 >= n)
+			return NULL;
+		buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+/*
+ * Hotmart subscription status -> canonical. The API spells cancellations
+ * CANCELLED_BY_* and CANCELED_BY_*; v1 sends lower case ("active",
+ * "past_due", "Canceled by client"). OVERDUE is Hotmart's "period ended"
+ * (DELAYED is the late payment). NULL for anything else.
+ */
+static const char *sub_status_of(const char *status)
+{
+	static const struct {
+		const char *hotmart, *status;
+	} statuses[] = {
+		{ "ACTIVE", "active" },
+		{ "TRIAL", "trialing" },
+		{ "TRIALING", "trialing" },
+		{ "STARTED", "incomplete" },
+		{ "INACTIVE", "incomplete" },
+		{ "DELAYED", "past_due" },
+		{ "PAST_DUE", "past_due" },
+		{ "OVERDUE", "canceled" },
+		{ "EXPIRED", "canceled" },
+	};
+	char key[40];
+	size_t i;
+
+	if (!status || !upcase_key(status, key, sizeof key))
+		return NULL;
+	for (i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+		if (strcmp(key, statuses[i].hotmart) == 0)
+			return statuses[i].status;
+	if (strncmp(key, "CANCELED", 8) == 0 || strncmp(key, "CANCELLED", 9) == 0)
+		return "canceled";
+	return NULL;
+}
+
+/* A recurrence period in days (7, 30, 60, 90, 180, 360) -> interval. */
+static void set_interval(struct event *ev, int64_t days)
+{
+	if (days <= 0 || days > 3660)
+		return;
+	if (days == 360 || days == 365) {
+		event_str(ev, SEC_SUBSCRIPTION, "interval", "year");
+		event_int(ev, SEC_SUBSCRIPTION, "interval_count", 1);
+	} else if (days % 30 == 0) {
+		event_str(ev, SEC_SUBSCRIPTION, "interval", "month");
+		event_int(ev, SEC_SUBSCRIPTION, "interval_count", days / 30);
+	} else if (days % 7 == 0) {
+		event_str(ev, SEC_SUBSCRIPTION, "interval", "week");
+		event_int(ev, SEC_SUBSCRIPTION, "interval_count", days / 7);
+	} else {
+		event_str(ev, SEC_SUBSCRIPTION, "interval", "day");
+		event_int(ev, SEC_SUBSCRIPTION, "interval_count", days);
+	}
+}
+
+/* ---- the customer ---- */
+
+struct person_layout {
+	const char *email, *name, *first_name, *last_name;
+	const char *phone[4][2]; /* {area code or NULL, number} pairs, in preference order */
+	const char *country;     /* ISO alpha-2 */
+};
+
+static const struct person_layout buyer_v2 = {
+	"email", "name", "first_name", "last_name",
+	{ { NULL, "checkout_phone" }, { NULL, "phone" }, { "phone.dddCell", "phone.cell" },
+	  { "phone.dddPhone", "phone.phone" } },
+	"address.country_iso",
+};
+
+static const struct person_layout buyer_v1 = {
+	"email", "name", "first_name", "last_name",
+	{ { "phone_checkout_local_code", "phone_checkout_number" },
+	  { "phone_local_code", "phone_number" } },
+	"address_country",
+};
+
+/* The flat v1 cancellation's subscriber. */
+static const struct person_layout cancel_v1 = {
+	.email = "userEmail",
+	.name = "userName",
+};
+
+/* A string or integer as text, NULL when empty or another type. */
+static const char *text_at(json_object *base, const char *path)
+{
+	json_object *o;
+
+	if (!base || !path || !(o = jpath(base, path)))
+		return NULL;
+	if (!json_object_is_type(o, json_type_string) && !json_object_is_type(o, json_type_int))
+		return NULL;
+	return *json_object_get_string(o) ? json_object_get_string(o) : NULL;
+}
+
+/*
+ * The email trimmed and lower-cased into buf: the customer id, since
+ * Hotmart has no customer id. 0 when it is not an address that fits.
+ */
+static int email_key(const char *s, char *buf, size_t n)
+{
+	size_t len, i;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	len = strlen(s);
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len == 0 || len >= n || !memchr(s, '@', len))
+		return 0;
+	for (i = 0; i < len; i++)
+		buf[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+	buf[len] = '\0';
+	return 1;
+}
+
+static void fill_country(struct event *ev, const char *iso)
+{
+	char cc[3];
+
+	if (!iso || strlen(iso) != 2)
+		return;
+	for (int i = 0; i < 2; i++) {
+		char c = iso[i];
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if (c < 'A' || c > 'Z')
+			return;
+		cc[i] = c;
+	}
+	cc[2] = '\0';
+	event_str(ev, SEC_CUSTOMER, "country", cc);
+}
+
+/*
+ * Fill the customer from the person object at prefix ("data.buyer", or ""
+ * for the flat v1 form). need applies to the email, the customer's key.
+ */
+static void fill_customer(struct event *ev, json_object *payload, const char *prefix,
+			  const struct person_layout *l, enum need need)
+{
+	json_object *base = *prefix ? jpath(payload, prefix) : payload;
+	char path[96], key[256], buf[96];
+	const char *email, *name, *first, *last, *num, *ddd;
+
+	snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", l->email);
+	email = get_str(payload, ALT(path), need, &ev->err);
+	if (!email)
+		return;
+	if (!email_key(email, key, sizeof key)) {
+		if (need != OPT)
+			errf(&ev->err, "field '%s' is not an email address", path);
+		return;
+	}
+	event_str(ev, SEC_CUSTOMER, "id", key);
+	event_str(ev, SEC_CUSTOMER, "email", key);
+
+	name = text_at(base, l->name);
+	first = text_at(base, l->first_name);
+	last = text_at(base, l->last_name);
+	if (name)
+		event_str(ev, SEC_CUSTOMER, "name", name);
+	else if (first && last && snprintf(buf, sizeof buf, "%s %s", first, last) < (int)sizeof buf)
+		event_str(ev, SEC_CUSTOMER, "name", buf);
+	else if (first || last)
+		event_str(ev, SEC_CUSTOMER, "name", first ? first : last);
+
+	for (int i = 0; i < 4 && l->phone[i][1]; i++) {
+		if (!(num = text_at(base, l->phone[i][1])))
+			continue;
+		ddd = text_at(base, l->phone[i][0]);
+		if (snprintf(buf, sizeof buf, "%s%s", ddd ? ddd : "", num) >= (int)sizeof buf)
+			continue;
+		event_str(ev, SEC_CUSTOMER, "phone", buf);
+		break;
+	}
+	fill_country(ev, text_at(base, l->country));
+}
+
+/* ---- purchases ---- */
+
+enum kind { K_PURCHASE, K_SUB_CANCEL, K_SWITCH_PLAN, K_CHARGE_DATE };
+
+struct mapping {
+	const char *hotmart, *canonical, *pay_status;
+	enum kind kind;
+};
+
+/*
+ * PURCHASE_PROTEST is the buyer's refund request (Hotmart status DISPUTE):
+ * a dispute opened through Hotmart, so payment.chargeback / disputed; a
+ * PURCHASE_REFUNDED follows if it is granted. PURCHASE_DELAYED is a charge
+ * not paid by its due date (subscription recurrence, Smart Installment):
+ * the money is still awaited, so invoice.overdue / pending.
+ */
+static const struct mapping mappings[] = {
+	{ "PURCHASE_APPROVED", "payment.succeeded", "succeeded", K_PURCHASE },
+	{ "PURCHASE_COMPLETE", "payment.succeeded", "succeeded", K_PURCHASE },
+	{ "PURCHASE_CANCELED", "payment.canceled", "canceled", K_PURCHASE },
+	{ "PURCHASE_REFUNDED", "payment.refunded", "refunded", K_PURCHASE },
+	{ "PURCHASE_CHARGEBACK", "payment.chargeback", "disputed", K_PURCHASE },
+	{ "PURCHASE_PROTEST", "payment.chargeback", "disputed", K_PURCHASE },
+	{ "PURCHASE_DELAYED", "invoice.overdue", "pending", K_PURCHASE },
+	{ "PURCHASE_EXPIRED", "payment.canceled", "expired", K_PURCHASE },
+	{ "PURCHASE_BILLET_PRINTED", "payment.pending", "pending", K_PURCHASE },
+	{ "SUBSCRIPTION_CANCELLATION", "subscription.canceled", NULL, K_SUB_CANCEL },
+	{ "SWITCH_PLAN", "subscription.updated", NULL, K_SWITCH_PLAN },
+	{ "UPDATE_SUBSCRIPTION_CHARGE_DATE", "subscription.updated", NULL, K_CHARGE_DATE },
+};
+
+static const struct mapping *mapping_of(const char *event)
+{
+	for (size_t i = 0; i < sizeof mappings / sizeof mappings[0]; i++)
+		if (strcmp(event, mappings[i].hotmart) == 0)
+			return &mappings[i];
+	return NULL;
+}
+
+/* Where a purchase's fields are, in the 2.0.0 and the flat v1 forms. */
+typedef const char *const *paths;
+
+struct purchase_layout {
+	paths transaction, price, currency, original_price, original_currency;
+	paths installments, method, paid, next_charge, status;
+	paths sub_code, sub_status, plan, product, period;
+	const char *buyer;
+	const struct person_layout *person;
+	paths country; /* fallback when the buyer has none */
+};
+
+static const struct purchase_layout purchase_v2 = {
+	.transaction = ALT("data.purchase.transaction"),
+	.price = ALT("data.purchase.price.value"),
+	.currency = ALT("data.purchase.price.currency_value", "data.purchase.full_price.currency_value",
+			"data.purchase.original_offer_price.currency_value"),
+	.original_price = ALT("data.purchase.original_offer_price.value"),
+	.original_currency = ALT("data.purchase.original_offer_price.currency_value"),
+	.installments = ALT("data.purchase.payment.installments_number"),
+	.method = ALT("data.purchase.payment.type"),
+	.paid = ALT("data.purchase.approved_date", "data.purchase.approvedDate"),
+	.next_charge = ALT("data.purchase.date_next_charge", "data.purchase.dateNextCharge"),
+	.status = ALT("data.purchase.status"),
+	.sub_code = ALT("data.subscription.subscriber.code", "data.subscription.subscriber_code",
+			"data.subscription.subscriberCode"),
+	.sub_status = ALT("data.subscription.status"),
+	.plan = ALT("data.subscription.plan.id", "data.purchase.offer.code"),
+	.product = ALT("data.product.id"),
+	.period = ALT("data.subscription.plan.recurrency_period",
+		      "data.subscription.plan.recurrence_period"),
+	.buyer = "data.buyer",
+	.person = &buyer_v2,
+	.country = ALT("data.purchase.checkout_country.iso"),
+};
+
+static const struct purchase_layout purchase_v1 = {
+	.transaction = ALT("transaction"),
+	.price = ALT("price"),
+	.currency = ALT("currency", "currency_code_from"),
+	.original_price = ALT("original_offer_price"),
+	.original_currency = ALT("currency"),
+	.installments = ALT("installments_number"),
+	.method = ALT("payment_type"),
+	.paid = ALT("confirmation_purchase_date"),
+	.next_charge = ALT("subscription_date_next_charge"),
+	.status = ALT("status"),
+	.sub_code = ALT("subscriber_code"),
+	.sub_status = ALT("subscription_status", "signature_status"),
+	.plan = ALT("off"),
+	.product = ALT("prod"),
+	.period = ALT("recurrency_period"),
+	.buyer = "",
+	.person = &buyer_v1,
+	.country = ALT("address_country_iso"),
+};
+
+/* The subscription a purchase pays for, when the product is one. */
+static void purchase_subscription(struct event *ev, json_object *p, const struct purchase_layout *l)
+{
+	struct jerr lax = { 0 };
+	const char *code, *s;
+	int64_t v;
+
+	if (!(code = get_id(p, l->sub_code, OPT, &lax)))
+		return;
+	event_str(ev, SEC_PAYMENT, "subscription_id", code);
+	event_str(ev, SEC_SUBSCRIPTION, "id", code);
+	event_str(ev, SEC_SUBSCRIPTION, "price_id", get_id(p, l->plan, OPT, &lax));
+	event_str(ev, SEC_SUBSCRIPTION, "product_id", get_id(p, l->product, OPT, &lax));
+	if ((s = get_str(p, l->sub_status, OPT, &lax)))
+		event_str(ev, SEC_SUBSCRIPTION, "status", sub_status_of(s));
+	if (get_int(p, l->period, OPT, &v, &lax))
+		set_interval(ev, v);
+	if (get_time(p, l->next_charge, OPT, &v, &lax))
+		event_time(ev, SEC_SUBSCRIPTION, "current_period_end", v);
+}
+
+static void purchase(struct event *ev, json_object *p, const struct mapping *m,
+		     const struct purchase_layout *l)
+{
+	struct jerr lax = { 0 }; /* optional fields: best effort, never fatal */
+	const char *transaction, *status, *method;
+	char currency[4], ocurrency[4], mbuf[40];
+	int64_t amount, original, v;
+	int paid;
+
+	transaction = get_id(p, l->transaction, REQ, &ev->err);
+	get_currency(p, l->currency, REQ, currency, &ev->err);
+	if (ev->err.failed)
+		return;
+	if (!get_money(p, l->price, REQ, currency, &amount, &ev->err))
+		return;
+
+	event_set_type(ev, m->canonical);
+	event_str(ev, SEC_PAYMENT, "id", transaction);
+	event_str(ev, SEC_PAYMENT, "object", "purchase");
+	event_int(ev, SEC_PAYMENT, "amount_minor", amount);
+	event_str(ev, SEC_PAYMENT, "currency", currency);
+
+	status = get_str(p, l->status, OPT, &lax);
+	if (strcmp(m->hotmart, "PURCHASE_REFUNDED") == 0 && status &&
+	    strcasecmp(status, "PARTIALLY_REFUNDED") == 0) {
+		event_str(ev, SEC_PAYMENT, "status", "partially_refunded");
+	} else {
+		event_str(ev, SEC_PAYMENT, "status", m->pay_status);
+		if (strcmp(m->hotmart, "PURCHASE_REFUNDED") == 0)
+			event_int(ev, SEC_PAYMENT, "refunded_minor", amount);
+	}
+
+	if (strcmp(m->hotmart, "PURCHASE_BILLET_PRINTED") == 0)
+		method = "boleto";
+	else
+		method = method_of(get_str(p, l->method, OPT, &lax), mbuf, sizeof mbuf);
+	event_str(ev, SEC_PAYMENT, "method", method);
+	if (get_int(p, l->installments, OPT, &v, &lax) && v > 0 && v <= 1000)
+		event_int(ev, SEC_PAYMENT, "installments", v);
+
+	/* A coupon: the offer's list price above what was charged. */
+	if (!get_currency(p, l->original_currency, OPT, ocurrency, &lax))
+		memcpy(ocurrency, currency, sizeof ocurrency);
+	if (strcmp(ocurrency, currency) == 0 &&
+	    get_money(p, l->original_price, OPT, currency, &original, &lax) && original > amount)
+		event_int(ev, SEC_PAYMENT, "discount_minor", original - amount);
+
+	paid = strcmp(m->pay_status, "succeeded") == 0 || strcmp(m->pay_status, "refunded") == 0 ||
+	       strcmp(m->pay_status, "disputed") == 0;
+	if (paid && get_time(p, l->paid, OPT, &v, &lax))
+		event_time(ev, SEC_PAYMENT, "paid_at", v);
+
+	purchase_subscription(ev, p, l);
+	fill_customer(ev, p, l->buyer, l->person, REQ);
+	if (!event_get(ev, SEC_CUSTOMER, "country"))
+		fill_country(ev, get_str(p, l->country, OPT, &lax));
+}
+
+/* ---- subscription events ---- */
+
+static void subscription_common(struct event *ev, json_object *p, const char *const *plan,
+				const char *const *product, const char *const *status)
+{
+	struct jerr lax = { 0 };
+	const char *s;
+
+	event_str(ev, SEC_SUBSCRIPTION, "price_id", get_id(p, plan, OPT, &lax));
+	event_str(ev, SEC_SUBSCRIPTION, "product_id", get_id(p, product, OPT, &lax));
+	if (status && (s = get_str(p, status, OPT, &lax)))
+		event_str(ev, SEC_SUBSCRIPTION, "status", sub_status_of(s));
+}
+
+/* SUBSCRIPTION_CANCELLATION (2.0.0) and the flat v1 cancellation. */
+static void subscription_canceled(struct event *ev, json_object *p, int v1, int64_t created)
+{
+	const char *code;
+	int64_t canceled, next;
+
+	if (v1) {
+		code = get_id(p, ALT("subscriberCode", "subscriber_code"), REQ, &ev->err);
+		get_time(p, ALT("cancellationDate"), CHECK, &canceled, &ev->err);
+		get_time(p, ALT("dateNextCharge", "subscription_date_next_charge"), CHECK, &next,
+			 &ev->err);
+	} else {
+		code = get_id(p, ALT("data.subscriber.code", "data.subscriber_code",
+				     "data.subscription.subscriber.code",
+				     "data.subscription.subscriber_code", "data.subscriberCode"),
+			      REQ, &ev->err);
+		get_time(p, ALT("data.cancellation_date", "data.cancellationDate"), CHECK, &canceled,
+			 &ev->err);
+		get_time(p, ALT("data.date_next_charge", "data.dateNextCharge"), CHECK, &next,
+			 &ev->err);
+	}
+	if (ev->err.failed)
+		return;
+
+	event_set_type(ev, "subscription.canceled");
+	event_str(ev, SEC_SUBSCRIPTION, "id", code);
+	if (v1) {
+		subscription_common(ev, p, ALT("off"), ALT("prod"), NULL);
+		if (jpath(p, "userEmail"))
+			fill_customer(ev, p, "", &cancel_v1, OPT);
+		else
+			fill_customer(ev, p, "", &buyer_v1, OPT);
+	} else {
+		subscription_common(ev, p, ALT("data.subscription.plan.id"),
+				    ALT("data.product.id", "data.subscription.product.id"), NULL);
+		fill_customer(ev, p, "data.subscriber", &buyer_v2, OPT);
+	}
+	/* Whatever the payload's status says, the subscription has ended. */
+	event_str(ev, SEC_SUBSCRIPTION, "status", "canceled");
+	event_time(ev, SEC_SUBSCRIPTION, "canceled_at", canceled ? canceled : created);
+	/* date_next_charge: where the paid period ends (and a reactivation would charge). */
+	event_time(ev, SEC_SUBSCRIPTION, "current_period_end", next);
+}
+
+/* SWITCH_PLAN: the new plan is the one marked current: true. */
+static void switch_plan(struct event *ev, json_object *p)
+{
+	json_object *plans, *plan = NULL, *cur;
+	const char *code, *plan_id;
+	char path[48];
+	int64_t next;
+	size_t i, n;
+
+	code = get_id(p, ALT("data.subscription.subscriber_code", "data.subscription.subscriber.code",
+			     "data.subscription.subscriberCode", "data.subscriber.code"),
+		      REQ, &ev->err);
+	get_time(p, ALT("data.subscription.date_next_charge", "data.subscription.dateNextCharge"),
+		 CHECK, &next, &ev->err);
+	if (ev->err.failed)
+		return;
+	plans = jpath(p, "data.plans");
+	if (!plans || !json_object_is_type(plans, json_type_array)) {
+		field_problem(&ev->err, REQ, "data.plans", plans, "an array");
+		return;
+	}
+	n = json_object_array_length(plans);
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(plans, i);
+		if (json_object_is_type(o, json_type_object) &&
+		    json_object_object_get_ex(o, "current", &cur) &&
+		    json_object_is_type(cur, json_type_boolean) && json_object_get_boolean(cur)) {
+			plan = o;
+			break;
+		}
+	}
+	if (!plan) {
+		errf(&ev->err, "no plan in 'data.plans' has \"current\": true");
+		return;
+	}
+	snprintf(path, sizeof path, "data.plans.%zu.id", i);
+	if (!(plan_id = get_id(p, ALT(path), REQ, &ev->err)))
+		return;
+
+	event_set_type(ev, "subscription.updated");
+	event_str(ev, SEC_SUBSCRIPTION, "id", code);
+	subscription_common(ev, p, ALT(path), ALT("data.subscription.product.id", "data.product.id"),
+			    ALT("data.subscription.status"));
+	event_time(ev, SEC_SUBSCRIPTION, "current_period_end", next);
+	if (jpath(p, "data.subscription.user"))
+		fill_customer(ev, p, "data.subscription.user", &buyer_v2, OPT);
+	else if (jpath(p, "data.subscription.subscriber"))
+		fill_customer(ev, p, "data.subscription.subscriber", &buyer_v2, OPT);
+	else
+		fill_customer(ev, p, "data.subscriber", &buyer_v2, OPT);
+}
+
+/* UPDATE_SUBSCRIPTION_CHARGE_DATE: the new next charge ends the current period. */
+static void charge_date(struct event *ev, json_object *p)
+{
+	const char *code;
+	int64_t next;
+
+	code = get_id(p, ALT("data.subscriber.code", "data.subscription.subscriber_code",
+			     "data.subscription.subscriber.code", "data.subscriber_code",
+			     "data.subscription.subscriberCode"),
+		      REQ, &ev->err);
+	get_time(p, ALT("data.subscription.date_next_charge", "data.subscription.dateNextCharge",
+			"data.date_next_charge", "data.dateNextCharge"),
+		 REQ, &next, &ev->err);
+	if (ev->err.failed)
+		return;
+
+	event_set_type(ev, "subscription.updated");
+	event_str(ev, SEC_SUBSCRIPTION, "id", code);
+	subscription_common(ev, p, ALT("data.subscription.plan.id"),
+			    ALT("data.subscription.product.id", "data.product.id"),
+			    ALT("data.subscription.status"));
+	event_time(ev, SEC_SUBSCRIPTION, "current_period_end", next);
+	fill_customer(ev, p, "data.subscriber", &buyer_v2, OPT);
+}
+
+/* ---- the two forms ---- */
+
+static int is_v2(json_object *p)
+{
+	json_object *o;
+
+	return json_object_object_get_ex(p, "event", &o) && json_object_is_type(o, json_type_string) &&
+	       json_object_object_get_ex(p, "data", &o) && json_object_is_type(o, json_type_object);
+}
+
+/* The flat postback's cancellation form (subscriberCode, cancellationDate). */
+static int is_v1_cancel(json_object *p)
+{
+	return jpath(p, "subscriberCode") && jpath(p, "cancellationDate");
+}
+
+static int is_v1_purchase(json_object *p)
+{
+	return jstr(p, "transaction") && jstr(p, "status") && jpath(p, "prod");
+}
+
+/* v1 purchase status -> the 2.0.0 event it stands for; NULL when none. */
+static const char *v1_event_of(json_object *p)
+{
+	static const struct {
+		const char *status, *event;
+	} statuses[] = {
+		{ "APPROVED", "PURCHASE_APPROVED" },
+		{ "COMPLETED", "PURCHASE_COMPLETE" },
+		{ "COMPLETE", "PURCHASE_COMPLETE" },
+		{ "CANCELED", "PURCHASE_CANCELED" },
+		{ "CANCELLED", "PURCHASE_CANCELED" },
+		{ "REFUNDED", "PURCHASE_REFUNDED" },
+		{ "CHARGEBACK", "PURCHASE_CHARGEBACK" },
+		{ "DISPUTE", "PURCHASE_PROTEST" },
+		{ "PROTESTED", "PURCHASE_PROTEST" },
+		{ "DELAYED", "PURCHASE_DELAYED" },
+		{ "EXPIRED", "PURCHASE_EXPIRED" },
+		{ "BILLET_PRINTED", "PURCHASE_BILLET_PRINTED" },
+		{ "PRINTED_BILLET", "PURCHASE_BILLET_PRINTED" },
+	};
+	const char *status = jstr(p, "status"), *cb = text_at(p, "callback_type");
+	char key[40];
+
+	/* callback_type 2 is a subscription cancellation notice. */
+	if (cb && strcmp(cb, "2") == 0 && text_at(p, "subscriber_code"))
+		return "SUBSCRIPTION_CANCELLATION";
+	if (!status || !upcase_key(status, key, sizeof key))
+		return NULL;
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+		if (strcmp(key, statuses[i].status) == 0)
+			return statuses[i].event;
+	return NULL;
+}
+
+static int hotmart_detect(json_object *p)
+{
+	json_object *o;
+	const char *s;
+
+	if (!json_object_is_type(p, json_type_object))
+		return 0;
+	/* Stripe (and anything like it) names its objects; Hotmart never does. */
+	if (json_object_object_get_ex(p, "object", &o))
+		return 0;
+	if ((s = jstr(p, "id")) && strncmp(s, "evt_", 4) == 0)
+		return 0;
+	if (is_v2(p)) {
+		s = jstr(p, "event");
+		if (!*s || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(s))
+			return 0;
+		return jpath(p, "version") || jpath(p, "creation_date") || jpath(p, "creationDate") ||
+		       jpath(p, "hottok");
+	}
+	if (json_object_object_get_ex(p, "data", &o))
+		return 0;
+	return is_v1_purchase(p) || is_v1_cancel(p);
+}
+
+static int hotmart_identify(json_object *p, struct event_identity *id, struct jerr *e)
+{
+	const char *a, *b;
+	int64_t ms = 0;
+	int n;
+
+	memset(id, 0, sizeof *id);
+	if (is_v2(p)) {
+		if (!(id->event_id = get_id(p, ALT("id"), REQ, e)))
+			return -1;
+		id->event_type = jstr(p, "event");
+		if (get_time(p, ALT("creation_date", "creationDate"), OPT, &ms, e))
+			id->occurred_ms = ms;
+		return 0;
+	}
+	/* The flat postback has no event id: derive a stable one. */
+	if (is_v1_cancel(p)) {
+		a = get_id(p, ALT("subscriberCode"), REQ, e);
+		b = get_id(p, ALT("cancellationDate"), REQ, e);
+		if (!a || !b)
+			return -1;
+		n = snprintf(id->id_buf, sizeof id->id_buf, "%s:SUBSCRIPTION_CANCELLATION:%s", a, b);
+		id->event_type = "SUBSCRIPTION_CANCELLATION";
+		if (get_time(p, ALT("cancellationDate"), OPT, &ms, e))
+			id->occurred_ms = ms;
+	} else {
+		a = get_id(p, ALT("transaction"), REQ, e);
+		b = get_str(p, ALT("status"), REQ, e);
+		if (!a || !b)
+			return -1;
+		id->event_type = v1_event_of(p);
+		if (!id->event_type)
+			id->event_type = b;
+		n = snprintf(id->id_buf, sizeof id->id_buf, "%s:%s", a, id->event_type);
+		if (strcmp(id->event_type, "PURCHASE_APPROVED") == 0 &&
+		    get_time(p, ALT("confirmation_purchase_date"), OPT, &ms, e))
+			id->occurred_ms = ms;
+	}
+	if (n < 0 || (size_t)n >= sizeof id->id_buf) {
+		errf(e, "derived event id is longer than %zu bytes", sizeof id->id_buf - 1);
+		return -1;
+	}
+	id->event_id = id->id_buf;
+	return 0;
+}
+
+static void hotmart_normalize(json_object *p, struct event *ev)
+{
+	const struct mapping *m;
+	const char *event;
+	int64_t created = 0;
+
+	if (!json_object_is_type(p, json_type_object)) {
+		event_fail(ev, "payload is not an object");
+		return;
+	}
+	if (is_v2(p)) {
+		if (!jget_str(p, "event", 1, &event, &ev->err))
+			return;
+		if (get_time(p, ALT("creation_date", "creationDate"), CHECK, &created, &ev->err))
+			event_set_occurred(ev, created);
+		if (ev->err.failed)
+			return;
+		if (!(m = mapping_of(event))) {
+			event_ignore(ev, "unsupported event type '%.64s'", event);
+			return;
+		}
+		switch (m->kind) {
+		case K_PURCHASE:
+			purchase(ev, p, m, &purchase_v2);
+			break;
+		case K_SUB_CANCEL:
+			subscription_canceled(ev, p, 0, created);
+			break;
+		case K_SWITCH_PLAN:
+			switch_plan(ev, p);
+			break;
+		case K_CHARGE_DATE:
+			charge_date(ev, p);
+			break;
+		}
+		return;
+	}
+	if (is_v1_cancel(p)) {
+		get_time(p, ALT("cancellationDate"), CHECK, &created, &ev->err);
+		event_set_occurred(ev, created);
+		subscription_canceled(ev, p, 1, created);
+		return;
+	}
+	if (!is_v1_purchase(p)) {
+		event_fail(ev, "not a Hotmart payload: no 'event' and 'data', nor 'transaction' and 'status'");
+		return;
+	}
+	if (!(event = v1_event_of(p))) {
+		event_ignore(ev, "unsupported postback status '%.64s'", jstr(p, "status"));
+		return;
+	}
+	m = mapping_of(event);
+	if (m->kind == K_SUB_CANCEL)
+		subscription_canceled(ev, p, 1, 0);
+	else
+		purchase(ev, p, m, &purchase_v1);
+}
+
+const struct connector hotmart_connector = {
+	.name = "hotmart",
+	.detect = hotmart_detect,
+	.identify = hotmart_identify,
+	.normalize = hotmart_normalize,
+};

@@ -1,0 +1,797 @@
+/*
+ * stripe.c: the Stripe connector. Maps a webhook event ("object": "event")
+ * of any API version since 2016 to the canonical event; docs/stripe.md has
+ * the mapping table and the fields each API vintage carries.
+ *
+ * Field paths are always written from the payload root ("data.object.amount")
+ * so a failed getter names the field exactly as it sits in the payload.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connector.h"
+#include "money.h"
+
+#define OBJ "data.object."
+#define PATHSZ 160
+#define MAX_LINES 100          /* invoice lines looked at for the subscription line */
+#define MAX_UNIX_S 253402300799LL /* 9999-12-31T23:59:59Z */
+
+struct stripe_type;
+typedef void handler_fn(json_object *p, struct event *ev, const struct stripe_type *t);
+
+struct stripe_type {
+	const char *type;       /* Stripe's event type */
+	const char *canonical;  /* canonical event_type; NULL: the handler decides */
+	const char *status;     /* payment.status, or NULL */
+	const char *object;     /* what data.object.object must be */
+	handler_fn *fn;
+	const char *amount[2];  /* where the payment amount is, first present wins */
+};
+
+static handler_fn do_customer, do_subscription, do_invoice, do_charge, do_dispute,
+	do_checkout, do_payment_intent;
+
+static const struct stripe_type stripe_types[] = {
+	{ "customer.created", "customer.upserted", NULL, "customer", do_customer, { NULL } },
+	{ "customer.updated", "customer.upserted", NULL, "customer", do_customer, { NULL } },
+	{ "customer.deleted", "customer.deleted", NULL, "customer", do_customer, { NULL } },
+
+	{ "customer.subscription.created", "subscription.created", NULL, "subscription", do_subscription, { NULL } },
+	{ "customer.subscription.updated", "subscription.updated", NULL, "subscription", do_subscription, { NULL } },
+	{ "customer.subscription.paused", "subscription.updated", NULL, "subscription", do_subscription, { NULL } },
+	{ "customer.subscription.resumed", "subscription.updated", NULL, "subscription", do_subscription, { NULL } },
+	{ "customer.subscription.deleted", "subscription.canceled", NULL, "subscription", do_subscription, { NULL } },
+
+	/* amount_paid appeared in 2018; older paid invoices only have amount_due. */
+	{ "invoice.paid", "payment.succeeded", "succeeded", "invoice", do_invoice, { "amount_paid", "amount_due" } },
+	{ "invoice.payment_succeeded", "payment.succeeded", "succeeded", "invoice", do_invoice, { "amount_paid", "amount_due" } },
+	{ "invoice.payment_failed", "payment.failed", "failed", "invoice", do_invoice, { "amount_due", NULL } },
+	{ "invoice.finalized", "payment.pending", "pending", "invoice", do_invoice, { "amount_due", NULL } },
+	{ "invoice.marked_uncollectible", "invoice.uncollectible", "uncollectible", "invoice", do_invoice, { "amount_remaining", "amount_due" } },
+	{ "invoice.overdue", "invoice.overdue", "pending", "invoice", do_invoice, { "amount_remaining", "amount_due" } },
+	{ "invoice.voided", "payment.canceled", "canceled", "invoice", do_invoice, { "amount_remaining", "amount_due" } },
+
+	{ "charge.succeeded", "payment.succeeded", "succeeded", "charge", do_charge, { "amount", NULL } },
+	{ "charge.failed", "payment.failed", "failed", "charge", do_charge, { "amount", NULL } },
+	{ "charge.refunded", "payment.refunded", NULL, "charge", do_charge, { "amount", NULL } },
+	{ "charge.dispute.created", "payment.chargeback", "disputed", "dispute", do_dispute, { "amount", NULL } },
+
+	{ "checkout.session.completed", NULL, NULL, "checkout.session", do_checkout, { "amount_total", NULL } },
+	{ "checkout.session.async_payment_succeeded", "payment.succeeded", "succeeded", "checkout.session", do_checkout, { "amount_total", NULL } },
+	{ "checkout.session.async_payment_failed", "payment.failed", "failed", "checkout.session", do_checkout, { "amount_total", NULL } },
+	{ "checkout.session.expired", "payment.canceled", "expired", "checkout.session", do_checkout, { "amount_total", NULL } },
+
+	{ "payment_intent.succeeded", "payment.succeeded", "succeeded", "payment_intent", do_payment_intent, { "amount_received", NULL } },
+	{ "payment_intent.payment_failed", "payment.failed", "failed", "payment_intent", do_payment_intent, { "amount", NULL } },
+	{ "payment_intent.canceled", "payment.canceled", "canceled", "payment_intent", do_payment_intent, { "amount", NULL } },
+};
+
+static const char *const sub_statuses[] = {
+	"trialing", "active", "past_due", "unpaid", "canceled", "incomplete",
+	"incomplete_expired", "paused", NULL,
+};
+static const char *const intervals[] = { "day", "week", "month", "year", NULL };
+
+/* ---- field helpers: each records the first problem in ev->err ---- */
+
+static void field_error(struct event *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void field_error(struct event *ev, const char *fmt, ...)
+{
+	char msg[sizeof ev->err.reason];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	jerr_set(&ev->err, "%s", msg);
+}
+
+/* buf = a + b; paths are short literals, so overflow is a programming error. */
+static void join(char buf[PATHSZ], const char *a, const char *b)
+{
+	int n = snprintf(buf, PATHSZ, "%s%s", a, b);
+
+	if (n < 0 || n >= PATHSZ)
+		abort();
+}
+
+static int present(json_object *p, const char *path)
+{
+	return jpath(p, path) != NULL;
+}
+
+/* A string when present (JSON null and "" count as absent), else NULL; a
+ * wrong type is an error. */
+static const char *opt_str(json_object *p, struct event *ev, const char *path)
+{
+	const char *s = NULL;
+
+	if (present(p, path))
+		jget_str(p, path, 0, &s, &ev->err);
+	return s && *s ? s : NULL;
+}
+
+static const char *opt_id(json_object *p, struct event *ev, const char *path)
+{
+	const char *s = NULL;
+
+	if (present(p, path))
+		jget_id(p, path, 0, &s, &ev->err);
+	return s && *s ? s : NULL;
+}
+
+static const char *req_str(json_object *p, struct event *ev, const char *path)
+{
+	const char *s = NULL;
+
+	jget_str(p, path, 1, &s, &ev->err);
+	return s;
+}
+
+static int opt_int(json_object *p, struct event *ev, const char *path, int64_t *out)
+{
+	return present(p, path) && jget_int(p, path, 0, out, &ev->err);
+}
+
+static int opt_bool(json_object *p, struct event *ev, const char *path, int *out)
+{
+	return present(p, path) && jget_bool(p, path, 0, out, &ev->err);
+}
+
+/* The first of paths (NULL-terminated) that is present, or paths[0]. */
+static const char *first_present(json_object *p, const char *const *paths)
+{
+	for (const char *const *q = paths; *q; q++)
+		if (present(p, *q))
+			return *q;
+	return paths[0];
+}
+
+static int one_of(const char *s, const char *const *set)
+{
+	for (; *set; set++)
+		if (strcmp(s, *set) == 0)
+			return 1;
+	return 0;
+}
+
+/* A Unix time in seconds at path into key of section s; absent leaves null. */
+static void put_time(json_object *p, struct event *ev, enum event_section s, const char *key,
+		     const char *path)
+{
+	int64_t v;
+
+	if (!opt_int(p, ev, path, &v))
+		return;
+	if (v < 0 || v > MAX_UNIX_S)
+		field_error(ev, "field '%s' is not a Unix time in seconds: %lld", path, (long long)v);
+	else
+		event_time(ev, s, key, v * 1000);
+}
+
+static void put_str(json_object *p, struct event *ev, enum event_section s, const char *key,
+		    const char *path)
+{
+	event_str(ev, s, key, opt_str(p, ev, path));
+}
+
+/* Set key only when nothing has set it yet (fallback sources). */
+static void str_if_unset(struct event *ev, enum event_section s, const char *key, const char *val)
+{
+	if (val && !event_get(ev, s, key))
+		event_str(ev, s, key, val);
+}
+
+/* Stripe sends ISO 3166-1 alpha-2 codes; anything else (old free-text
+ * addresses) is left out rather than guessed. */
+static void put_country(json_object *p, struct event *ev, const char *path)
+{
+	const char *c = opt_str(p, ev, path);
+	char cc[3];
+
+	if (!c || strlen(c) != 2)
+		return;
+	for (int i = 0; i < 2; i++) {
+		unsigned char ch = (unsigned char)c[i];
+		if (ch >= 'a' && ch <= 'z')
+			ch = (unsigned char)(ch - 'a' + 'A');
+		if (ch < 'A' || ch > 'Z')
+			return;
+		cc[i] = (char)ch;
+	}
+	cc[2] = '\0';
+	str_if_unset(ev, SEC_CUSTOMER, "country", cc);
+}
+
+/*
+ * The exponent of Stripe's amounts for an (upper-case) currency. Stripe's
+ * minor units are ISO 4217's except where its currency page says otherwise:
+ * ISK and UGX are sent as two-decimal amounts ending in 00, and MGA is
+ * zero-decimal where ISO has two decimals.
+ */
+static int stripe_exponent(const char *iso)
+{
+	static const char *const two[] = { "ISK", "UGX", NULL };
+	static const char *const zero[] = {
+		"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF",
+		"VND", "VUV", "XAF", "XOF", "XPF", NULL,
+	};
+
+	if (one_of(iso, two))
+		return 2;
+	if (one_of(iso, zero))
+		return 0;
+	return currency_exponent(iso);
+}
+
+/* The currency at path, upper-cased into out. 1 ok. */
+static int get_currency(json_object *p, struct event *ev, const char *path, int required, char out[4])
+{
+	const char *c = required ? req_str(p, ev, path) : opt_str(p, ev, path);
+
+	if (!c)
+		return 0;
+	if (currency_normalize(c, out) < 0) {
+		field_error(ev, "field '%s' is not a currency code: '%.32s'", path, c);
+		return 0;
+	}
+	return 1;
+}
+
+/* A Stripe amount at path in ISO minor units of cur. 1 ok; 0 absent or bad. */
+static int get_amount(json_object *p, struct event *ev, const char *path, int required,
+		      const char *cur, int64_t *out)
+{
+	int64_t v = 0, f = 1;
+	int shift;
+
+	if (!(required ? jget_int(p, path, 1, &v, &ev->err) : opt_int(p, ev, path, &v)))
+		return 0;
+	if (v < 0) {
+		field_error(ev, "field '%s' must not be negative, got %lld", path, (long long)v);
+		return 0;
+	}
+	shift = currency_exponent(cur) - stripe_exponent(cur);
+	for (int i = 0; i < (shift < 0 ? -shift : shift); i++)
+		f *= 10;
+	if (shift > 0) {
+		if (v > INT64_MAX / f) {
+			field_error(ev, "field '%s' is out of range", path);
+			return 0;
+		}
+		v *= f;
+	} else if (shift < 0) {
+		if (v % f) {
+			field_error(ev, "field '%s' is %lld, not a whole number of %s minor units", path,
+				    (long long)v, cur);
+			return 0;
+		}
+		v /= f;
+	}
+	*out = v;
+	return 1;
+}
+
+/* The customer reference at path (string id or expanded object): the id,
+ * and the expanded object's details where nothing better was set. */
+static void put_customer_ref(json_object *p, struct event *ev, const char *path, int required)
+{
+	char sub[PATHSZ];
+	const char *id = NULL;
+
+	if (required)
+		jget_id(p, path, 1, &id, &ev->err);
+	else
+		id = opt_id(p, ev, path);
+	event_str(ev, SEC_CUSTOMER, "id", id);
+	if (!json_object_is_type(jpath(p, path), json_type_object))
+		return;
+	join(sub, path, ".email");
+	str_if_unset(ev, SEC_CUSTOMER, "email", opt_str(p, ev, sub));
+	join(sub, path, ".name");
+	str_if_unset(ev, SEC_CUSTOMER, "name", opt_str(p, ev, sub));
+	join(sub, path, ".phone");
+	str_if_unset(ev, SEC_CUSTOMER, "phone", opt_str(p, ev, sub));
+	join(sub, path, ".address.country");
+	put_country(p, ev, sub);
+}
+
+/* Contact details under a prefix ("data.object.billing_details."): email,
+ * name, phone, address.country, each only where still unset. */
+static void put_contact(json_object *p, struct event *ev, const char *prefix)
+{
+	char path[PATHSZ];
+
+	join(path, prefix, "email");
+	str_if_unset(ev, SEC_CUSTOMER, "email", opt_str(p, ev, path));
+	join(path, prefix, "name");
+	str_if_unset(ev, SEC_CUSTOMER, "name", opt_str(p, ev, path));
+	join(path, prefix, "phone");
+	str_if_unset(ev, SEC_CUSTOMER, "phone", opt_str(p, ev, path));
+	join(path, prefix, "address.country");
+	put_country(p, ev, path);
+}
+
+/* The payment section's common part: id, object, amount and currency. */
+static void put_payment(json_object *p, struct event *ev, const struct stripe_type *t,
+			const char *object, int amount_required, char cur[4])
+{
+	const char *amount_path;
+	char path[PATHSZ];
+	int64_t amount;
+
+	event_str(ev, SEC_PAYMENT, "id", req_str(p, ev, OBJ "id"));
+	event_str(ev, SEC_PAYMENT, "object", object);
+	event_str(ev, SEC_PAYMENT, "status", t->status);
+	if (!get_currency(p, ev, OBJ "currency", amount_required, cur)) {
+		cur[0] = '\0';
+		return;
+	}
+	event_str(ev, SEC_PAYMENT, "currency", cur);
+	if (!t->amount[0])
+		return;
+	join(path, OBJ, t->amount[0]);
+	if (t->amount[1]) {
+		char alt[PATHSZ];
+		const char *paths[] = { path, alt, NULL };
+		join(alt, OBJ, t->amount[1]);
+		amount_path = first_present(p, paths);
+		if (get_amount(p, ev, amount_path, amount_required, cur, &amount))
+			event_int(ev, SEC_PAYMENT, "amount_minor", amount);
+		return;
+	}
+	if (get_amount(p, ev, path, amount_required, cur, &amount))
+		event_int(ev, SEC_PAYMENT, "amount_minor", amount);
+}
+
+/* ---- customers ---- */
+
+static void do_customer(json_object *p, struct event *ev, const struct stripe_type *t)
+{
+	event_set_type(ev, t->canonical);
+	event_str(ev, SEC_CUSTOMER, "id", req_str(p, ev, OBJ "id"));
+	put_contact(p, ev, OBJ);
+}
+
+/* ---- subscriptions ---- */
+
+/* Price, product and interval from a plan or price object at base. */
+static void put_price(json_object *p, struct event *ev, const char *base, int is_price)
+{
+	char path[PATHSZ];
+	const char *s;
+	int64_t n;
+
+	join(path, base, ".id");
+	str_if_unset(ev, SEC_SUBSCRIPTION, "price_id", opt_str(p, ev, path));
+	join(path, base, ".product");
+	str_if_unset(ev, SEC_SUBSCRIPTION, "product_id", opt_id(p, ev, path));
+	join(path, base, is_price ? ".recurring.interval" : ".interval");
+	if ((s = opt_str(p, ev, path)) && !event_get(ev, SEC_SUBSCRIPTION, "interval")) {
+		if (one_of(s, intervals))
+			event_str(ev, SEC_SUBSCRIPTION, "interval", s);
+		else
+			field_error(ev, "field '%s' has unknown value '%.32s'", path, s);
+	}
+	join(path, base, is_price ? ".recurring.interval_count" : ".interval_count");
+	if (opt_int(p, ev, path, &n) && !event_get(ev, SEC_SUBSCRIPTION, "interval_count"))
+		event_int(ev, SEC_SUBSCRIPTION, "interval_count", n);
+}
+
+static void do_subscription(json_object *p, struct event *ev, const struct stripe_type *t)
+{
+	static const char *const qty[] = { OBJ "items.data.0.quantity", OBJ "quantity", NULL };
+	static const char *const start[] = {
+		OBJ "current_period_start", OBJ "items.data.0.current_period_start", NULL,
+	};
+	static const char *const end[] = {
+		OBJ "current_period_end", OBJ "items.data.0.current_period_end", NULL,
+	};
+	const char *status;
+	int64_t n;
+	int b;
+
+	event_set_type(ev, t->canonical);
+	event_str(ev, SEC_SUBSCRIPTION, "id", req_str(p, ev, OBJ "id"));
+	put_customer_ref(p, ev, OBJ "customer", 1);
+	if ((status = req_str(p, ev, OBJ "status"))) {
+		if (one_of(status, sub_statuses))
+			event_str(ev, SEC_SUBSCRIPTION, "status", status);
+		else
+			field_error(ev, "field '" OBJ "status' has unknown value '%.32s'", status);
+	}
+	/* Newest first: price (2020+), the item's plan, the legacy top-level plan. */
+	put_price(p, ev, OBJ "items.data.0.price", 1);
+	put_price(p, ev, OBJ "items.data.0.plan", 0);
+	put_price(p, ev, OBJ "plan", 0);
+	if (opt_int(p, ev, first_present(p, qty), &n))
+		event_int(ev, SEC_SUBSCRIPTION, "quantity", n);
+	/* 2025-03-31.basil moved the period from the subscription to its items. */
+	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_start", first_present(p, start));
+	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_end", first_present(p, end));
+	if (opt_bool(p, ev, OBJ "cancel_at_period_end", &b))
+		event_bool(ev, SEC_SUBSCRIPTION, "cancel_at_period_end", b);
+	put_time(p, ev, SEC_SUBSCRIPTION, "canceled_at", OBJ "canceled_at");
+	put_time(p, ev, SEC_SUBSCRIPTION, "trial_end", OBJ "trial_end");
+}
+
+/* ---- invoices ---- */
+
+/*
+ * The invoice line that bills the subscription: the first non-proration
+ * subscription line, else the first subscription line; -1 when none.
+ * Old versions mark it with type "subscription", basil with
+ * parent.type "subscription_item_details".
+ */
+static int subscription_line(json_object *p)
+{
+	json_object *lines = jpath(p, OBJ "lines.data");
+	size_t n;
+	int first = -1;
+
+	if (!json_object_is_type(lines, json_type_array))
+		return -1;
+	n = json_object_array_length(lines);
+	for (size_t i = 0; i < n && i < MAX_LINES; i++) {
+		json_object *l = json_object_array_get_idx(lines, i);
+		const char *type = jstr(l, "type"), *ptype = jstr(l, "parent.type");
+		json_object *pr;
+		int sub = (type && strcmp(type, "subscription") == 0) ||
+			  (ptype && strcmp(ptype, "subscription_item_details") == 0);
+		if (!sub)
+			continue;
+		pr = jpath(l, "proration");
+		if (!pr)
+			pr = jpath(l, "parent.subscription_item_details.proration");
+		if (!json_object_is_type(pr, json_type_boolean) || !json_object_get_boolean(pr))
+			return (int)i;
+		if (first < 0)
+			first = (int)i;
+	}
+	return first;
+}
+
+static void put_invoice_subscription(json_object *p, struct event *ev, const char *sub_id)
+{
+	char base[PATHSZ], path[PATHSZ];
+	int line;
+
+	event_str(ev, SEC_PAYMENT, "subscription_id", sub_id);
+	event_str(ev, SEC_SUBSCRIPTION, "id", sub_id);
+	if ((line = subscription_line(p)) < 0)
+		return;
+	snprintf(base, sizeof base, OBJ "lines.data.%d", line);
+	/* basil: pricing.price_details.{price,product}; older: price, then plan. */
+	join(path, base, ".pricing.price_details.price");
+	str_if_unset(ev, SEC_SUBSCRIPTION, "price_id", opt_id(p, ev, path));
+	join(path, base, ".pricing.price_details.product");
+	str_if_unset(ev, SEC_SUBSCRIPTION, "product_id", opt_id(p, ev, path));
+	join(path, base, ".price");
+	put_price(p, ev, path, 1);
+	join(path, base, ".plan");
+	put_price(p, ev, path, 0);
+	join(path, base, ".quantity");
+	{
+		int64_t q;
+		if (opt_int(p, ev, path, &q))
+			event_int(ev, SEC_SUBSCRIPTION, "quantity", q);
+	}
+	join(path, base, ".period.start");
+	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_start", path);
+	join(path, base, ".period.end");
+	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_end", path);
+}
+
+/*
+ * The discount in minor units: the sum of total_discount_amounts (2019+),
+ * else, for an old invoice with a `discount`, subtotal + tax - total (old
+ * taxes were always exclusive); no discount at all is 0.
+ */
+static void put_invoice_discount(json_object *p, struct event *ev, const char *cur)
+{
+	json_object *tda = jpath(p, OBJ "total_discount_amounts");
+	int64_t sum = 0, v, sub, tot, tax = 0;
+	char path[PATHSZ];
+
+	if (tda) {
+		if (!json_object_is_type(tda, json_type_array)) {
+			field_error(ev, "field '" OBJ "total_discount_amounts' must be an array, got %s",
+				    jtype_name(tda));
+			return;
+		}
+		for (size_t i = 0; i < json_object_array_length(tda) && i < MAX_LINES; i++) {
+			snprintf(path, sizeof path, OBJ "total_discount_amounts.%zu.amount", i);
+			if (!get_amount(p, ev, path, 1, cur, &v))
+				return;
+			if (v > INT64_MAX - sum) {
+				field_error(ev, "field '%s' is out of range", path);
+				return;
+			}
+			sum += v;
+		}
+		event_int(ev, SEC_PAYMENT, "discount_minor", sum);
+		return;
+	}
+	if (!present(p, OBJ "discount") && !present(p, OBJ "discounts")) {
+		event_int(ev, SEC_PAYMENT, "discount_minor", 0);
+		return;
+	}
+	if (!present(p, OBJ "discount"))
+		return; /* discount ids without amounts: unknown */
+	if (!get_amount(p, ev, OBJ "subtotal", 0, cur, &sub) || !get_amount(p, ev, OBJ "total", 0, cur, &tot))
+		return;
+	if (present(p, OBJ "tax") && !get_amount(p, ev, OBJ "tax", 0, cur, &tax))
+		return;
+	if (sub + tax >= tot)
+		event_int(ev, SEC_PAYMENT, "discount_minor", sub + tax - tot);
+}
+
+static void do_invoice(json_object *p, struct event *ev, const struct stripe_type *t)
+{
+	static const char *const subs[] = {
+		OBJ "subscription", OBJ "parent.subscription_details.subscription", NULL,
+	};
+	const char *sub_id, *inv_id;
+	char cur[4];
+
+	event_set_type(ev, t->canonical);
+	put_payment(p, ev, t, "invoice", 1, cur);
+	if ((inv_id = opt_str(p, ev, OBJ "id")))
+		event_str(ev, SEC_PAYMENT, "invoice_id", inv_id);
+	put_customer_ref(p, ev, OBJ "customer", 1);
+	put_str(p, ev, SEC_CUSTOMER, "email", OBJ "customer_email");
+	put_str(p, ev, SEC_CUSTOMER, "name", OBJ "customer_name");
+	put_str(p, ev, SEC_CUSTOMER, "phone", OBJ "customer_phone");
+	put_country(p, ev, OBJ "customer_address.country");
+	if ((sub_id = opt_id(p, ev, first_present(p, subs))))
+		put_invoice_subscription(p, ev, sub_id);
+	put_time(p, ev, SEC_PAYMENT, "due_at", OBJ "due_date");
+	put_time(p, ev, SEC_PAYMENT, "paid_at", OBJ "status_transitions.paid_at");
+	if (cur[0])
+		put_invoice_discount(p, ev, cur);
+}
+
+/* ---- charges, disputes, payment intents ---- */
+
+/* The payment method type: payment_method_details.type (2019+), else the
+ * legacy source: a Sources API source has its own type, a card is "card". */
+static void put_charge_method(json_object *p, struct event *ev, const char *base)
+{
+	char path[PATHSZ];
+	const char *m, *obj;
+
+	join(path, base, "payment_method_details.type");
+	if ((m = opt_str(p, ev, path))) {
+		event_str(ev, SEC_PAYMENT, "method", m);
+		return;
+	}
+	join(path, base, "source.object");
+	if (!(obj = opt_str(p, ev, path)))
+		return;
+	if (strcmp(obj, "source") == 0) {
+		join(path, base, "source.type");
+		obj = opt_str(p, ev, path);
+	}
+	event_str(ev, SEC_PAYMENT, "method", obj);
+}
+
+/* Customer details of a charge at base ("data.object."), newest first. */
+static void put_charge_contact(json_object *p, struct event *ev, const char *base)
+{
+	char path[PATHSZ];
+
+	join(path, base, "billing_details.");
+	put_contact(p, ev, path);
+	join(path, base, "receipt_email");
+	str_if_unset(ev, SEC_CUSTOMER, "email", opt_str(p, ev, path));
+	join(path, base, "source.name");
+	str_if_unset(ev, SEC_CUSTOMER, "name", opt_str(p, ev, path));
+	join(path, base, "source.address_country");
+	put_country(p, ev, path);
+}
+
+static void do_charge(json_object *p, struct event *ev, const struct stripe_type *t)
+{
+	int64_t amount = 0, refunded = 0, n;
+	char cur[4];
+	int full = 0;
+
+	event_set_type(ev, t->canonical);
+	put_payment(p, ev, t, "charge", 1, cur);
+	put_customer_ref(p, ev, OBJ "customer", 0);
+	put_charge_contact(p, ev, OBJ);
+	/* Charge.invoice went away in 2025-03-31.basil. */
+	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
+	put_charge_method(p, ev, OBJ);
+	if (opt_int(p, ev, OBJ "payment_method_details.card.installments.plan.count", &n))
+		event_int(ev, SEC_PAYMENT, "installments", n);
+	if (strcmp(t->canonical, "payment.failed") == 0)
+		put_str(p, ev, SEC_PAYMENT, "failure_code", OBJ "failure_code");
+	if (strcmp(t->canonical, "payment.refunded") == 0 && cur[0]) {
+		if (!get_amount(p, ev, OBJ "amount_refunded", 1, cur, &refunded) ||
+		    !get_amount(p, ev, OBJ "amount", 1, cur, &amount))
+			return;
+		event_int(ev, SEC_PAYMENT, "refunded_minor", refunded);
+		opt_bool(p, ev, OBJ "refunded", &full);
+		event_str(ev, SEC_PAYMENT, "status",
+			  full || refunded >= amount ? "refunded" : "partially_refunded");
+	}
+}
+
+static void do_dispute(json_object *p, struct event *ev, const struct stripe_type *t)
+{
+	const char *charge = NULL;
+	char cur[4];
+
+	event_set_type(ev, t->canonical);
+	put_payment(p, ev, t, "dispute", 1, cur);
+	/* The disputed charge must exist; the schema has no key for it yet. */
+	jget_id(p, OBJ "charge", 1, &charge, &ev->err);
+	put_str(p, ev, SEC_PAYMENT, "failure_code", OBJ "reason");
+	opt_id(p, ev, OBJ "payment_intent");
+}
+
+static void do_payment_intent(json_object *p, struct event *ev, const struct stripe_type *t)
+{
+	static const char *const codes[] = {
+		OBJ "last_payment_error.code", OBJ "last_payment_error.decline_code", NULL,
+	};
+	json_object *types;
+	char cur[4];
+
+	event_set_type(ev, t->canonical);
+	put_payment(p, ev, t, "payment_intent", 1, cur);
+	put_customer_ref(p, ev, OBJ "customer", 0);
+	put_str(p, ev, SEC_CUSTOMER, "email", OBJ "receipt_email");
+	/* Before 2022-11-15 the charges list was embedded. */
+	put_charge_contact(p, ev, OBJ "charges.data.0.");
+	/* PaymentIntent.invoice went away in 2025-03-31.basil. */
+	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
+	if (strcmp(t->canonical, "payment.failed") == 0) {
+		put_str(p, ev, SEC_PAYMENT, "failure_code", first_present(p, codes));
+		put_str(p, ev, SEC_PAYMENT, "method", OBJ "last_payment_error.payment_method.type");
+	}
+	if (!event_get(ev, SEC_PAYMENT, "method"))
+		put_charge_method(p, ev, OBJ "charges.data.0.");
+	types = jpath(p, OBJ "payment_method_types");
+	if (!event_get(ev, SEC_PAYMENT, "method") && json_object_is_type(types, json_type_array) &&
+	    json_object_array_length(types) == 1)
+		put_str(p, ev, SEC_PAYMENT, "method", OBJ "payment_method_types.0");
+}
+
+/* ---- checkout sessions ---- */
+
+static void do_checkout(json_object *p, struct event *ev, const struct stripe_type *t)
+{
+	const char *id = req_str(p, ev, OBJ "id");
+	const char *mode = opt_str(p, ev, OBJ "mode");
+	const char *ps = opt_str(p, ev, OBJ "payment_status");
+	struct stripe_type st = *t;
+	json_object *types;
+	int64_t disc;
+	char cur[4];
+
+	if (ev->err.failed)
+		return;
+	if (mode && strcmp(mode, "setup") == 0) {
+		event_ignore(ev, "checkout session '%s' is in setup mode: no payment", id);
+		return;
+	}
+	if (!st.canonical) {
+		/* payment_status arrived in 2020; before, completed meant paid. */
+		if (!ps || strcmp(ps, "paid") == 0) {
+			st.canonical = "payment.succeeded";
+			st.status = "succeeded";
+		} else if (strcmp(ps, "unpaid") == 0) {
+			st.canonical = "payment.pending";
+			st.status = "pending";
+		} else if (strcmp(ps, "no_payment_required") == 0) {
+			event_ignore(ev, "checkout session '%s' needed no payment", id);
+			return;
+		} else {
+			field_error(ev, "field '" OBJ "payment_status' has unknown value '%.32s'", ps);
+			return;
+		}
+	}
+	event_set_type(ev, st.canonical);
+	/* Sessions before 2020 have neither amount_total nor currency. */
+	put_payment(p, ev, &st, "checkout_session", ps != NULL, cur);
+	put_customer_ref(p, ev, OBJ "customer", 0);
+	put_contact(p, ev, OBJ "customer_details.");
+	str_if_unset(ev, SEC_CUSTOMER, "email", opt_str(p, ev, OBJ "customer_email"));
+	event_str(ev, SEC_PAYMENT, "subscription_id", opt_id(p, ev, OBJ "subscription"));
+	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
+	event_str(ev, SEC_SUBSCRIPTION, "id", opt_id(p, ev, OBJ "subscription"));
+	if (cur[0] && get_amount(p, ev, OBJ "total_details.amount_discount", 0, cur, &disc))
+		event_int(ev, SEC_PAYMENT, "discount_minor", disc);
+	types = jpath(p, OBJ "payment_method_types");
+	if (json_object_is_type(types, json_type_array) && json_object_array_length(types) == 1)
+		put_str(p, ev, SEC_PAYMENT, "method", OBJ "payment_method_types.0");
+}
+
+/* ---- the connector ---- */
+
+static const struct stripe_type *find_type(const char *type)
+{
+	for (size_t i = 0; i < sizeof stripe_types / sizeof stripe_types[0]; i++)
+		if (strcmp(stripe_types[i].type, type) == 0)
+			return &stripe_types[i];
+	return NULL;
+}
+
+static int detect(json_object *payload)
+{
+	const char *obj = jstr(payload, "object"), *id = jstr(payload, "id");
+	json_object *data = jpath(payload, "data"), *o;
+
+	return obj && strcmp(obj, "event") == 0 && id && strncmp(id, "evt_", 4) == 0 &&
+	       jstr(payload, "type") && json_object_is_type(data, json_type_object) &&
+	       json_object_object_get_ex(data, "object", &o);
+}
+
+static int identify(json_object *payload, struct event_identity *id, struct jerr *e)
+{
+	struct jerr scratch = { 0 };
+	int64_t created = 0;
+
+	memset(id, 0, sizeof *id);
+	if (!jget_str(payload, "id", 1, &id->event_id, e))
+		return -1;
+	/* Type and time are only useful, not essential, for the envelope. */
+	jget_str(payload, "type", 0, &id->event_type, &scratch);
+	if (jget_int(payload, "created", 0, &created, &scratch) && created > 0 && created <= MAX_UNIX_S)
+		id->occurred_ms = created * 1000;
+	return 0;
+}
+
+static void normalize(json_object *p, struct event *ev)
+{
+	const struct stripe_type *t;
+	const char *type = NULL, *object = NULL;
+	json_object *data;
+	int64_t created = 0;
+	int live;
+
+	if (!json_object_is_type(p, json_type_object)) {
+		event_fail(ev, "the payload must be an object, got %s", jtype_name(p));
+		return;
+	}
+	if (!jget_str(p, "type", 1, &type, &ev->err))
+		return;
+	if (!(t = find_type(type))) {
+		event_ignore(ev, "unsupported event type '%.200s'", type);
+		return;
+	}
+	if (jget_int(p, "created", 1, &created, &ev->err)) {
+		if (created <= 0 || created > MAX_UNIX_S)
+			field_error(ev, "field 'created' is not a Unix time in seconds: %lld", (long long)created);
+		else
+			event_set_occurred(ev, created * 1000);
+	}
+	if (opt_bool(p, ev, "livemode", &live))
+		event_bool(ev, SEC_TOP, "livemode", live);
+	data = jpath(p, "data.object");
+	if (!data) {
+		field_error(ev, "missing field 'data.object'");
+		return;
+	}
+	if (!json_object_is_type(data, json_type_object)) {
+		field_error(ev, "field 'data.object' must be an object, got %s", jtype_name(data));
+		return;
+	}
+	if (!(object = req_str(p, ev, OBJ "object")))
+		return;
+	if (strcmp(object, t->object) != 0) {
+		field_error(ev, "field '" OBJ "object' is '%.32s', expected '%s' for '%s'", object,
+			    t->object, t->type);
+		return;
+	}
+	if (ev->err.failed)
+		return;
+	t->fn(p, ev, t);
+}
+
+const struct connector stripe_connector = { "stripe", detect, identify, normalize };

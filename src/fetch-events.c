@@ -1,0 +1,501 @@
+/*
+ * fetch-events: archived webhook dumps in, one raw envelope per event out
+ * (docs/events.md). Reads plain or gzip NDJSON, files holding one (pretty)
+ * JSON document or an array of events, and captured webhooks
+ * {"headers": {...}, "body": "<raw body>"}; directories recursively.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "connector.h"
+#include "diag.h"
+#include "envelope.h"
+#include "jsonutil.h"
+#include "lineio.h"
+#include "records.h"
+#include "timeutil.h"
+
+static const char synopsis[] =
+	"usage: fetch-events [--project ID] [--provider NAME] [--since TIME] [--until TIME]\n"
+	"                    [--received-at TIME] [--rejects FILE] [--max-line SIZE] [FILE|DIR...]\n";
+
+static const char help[] =
+	"Read archived webhook dumps and write one raw envelope per event, one JSON\n"
+	"object a line (docs/events.md), the provider's payload untouched.\n"
+	"\n"
+	"Inputs are files, directories (read recursively, in byte order of names) or\n"
+	"stdin. Each file may be gzip (any number of members) or plain; NDJSON (one event\n"
+	"a line), one JSON document (pretty-printed, or an array of events), or captured\n"
+	"webhooks {\"headers\": {...}, \"body\": \"<raw body>\"}.\n"
+	"\n"
+	"  --project ID        project the events belong to (default: default)\n"
+	"  --provider NAME     take every payload as this provider's (stripe, hotmart)\n"
+	"                      instead of detecting it\n"
+	"  --since TIME        only events that occurred at or after TIME (RFC 3339)\n"
+	"  --until TIME        only events that occurred before TIME\n"
+	"                      (events carrying no time of their own are kept)\n"
+	"  --received-at TIME  the received_at of every envelope (default: the capture's\n"
+	"                      time, else the file's modification time, else now)\n"
+	"  --rejects FILE      write rejected input there as JSON (file, line, code, message, raw)\n"
+	"  --max-line SIZE     longest accepted line or document (default 16M)\n"
+	"  --help, --version\n"
+	"\n"
+	"Exit status: 0 every event read; 1 some input rejected (each reported on stderr\n"
+	"as 'fetch-events: FILE:LINE: ... (code)'); 2 usage; 3 a file could not be read\n"
+	"or output could not be written.\n"
+	"\n"
+	"Example:\n"
+	"  fetch-events --project acme dumps/2026-11/*.ndjson.gz | normalize > events.ndjson\n";
+
+struct opts {
+	const char *project;
+	const struct connector *provider;
+	int64_t since, until; /* 0: no bound */
+	const char *received_at;
+	size_t max_line;
+};
+
+struct src {
+	const char *file;
+	char received_at[RFC3339_BUFSZ];
+	struct jparser *parser;
+	const struct opts *o;
+};
+
+/* Remove whitespace outside strings: a multi-line document on one line, bytes kept. */
+static size_t squeeze(char *buf, size_t len)
+{
+	size_t o = 0;
+	int in_str = 0, esc = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			continue;
+		} else if (c == '"') {
+			in_str = 1;
+		}
+		buf[o++] = c;
+	}
+	buf[o] = '\0';
+	return o;
+}
+
+/*
+ * The end of the JSON value starting at buf[0] (objects, arrays and strings by
+ * bracket counting, scalars up to a delimiter), or len when it does not end.
+ * The value's validity is jparse()'s business; this only finds where it stops.
+ */
+static size_t value_end(const char *buf, size_t len)
+{
+	int depth = 0, in_str = 0, esc = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"') {
+				in_str = 0;
+				if (depth == 0)
+					return i + 1;
+			}
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (--depth <= 0)
+				return i + 1;
+		} else if (depth == 0 && (c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
+			return i;
+		}
+	}
+	return len;
+}
+
+static long count_lines(const char *buf, size_t len)
+{
+	long n = 0;
+	for (const char *p = buf; (p = memchr(p, '\n', len - (size_t)(p - buf))); p++)
+		n++;
+	return n;
+}
+
+/* "Wed, 25 Nov 2026 08:49:44 GMT" (RFC 7231 IMF-fixdate) -> ms. */
+static int parse_http_date(const char *s, int64_t *ms)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char mon[4], iso[32];
+	int d, y, h, mi, se;
+
+	if (sscanf(s, "%*3s, %d %3s %d %d:%d:%d GMT", &d, mon, &y, &h, &mi, &se) != 6)
+		return -1;
+	const char *m = strstr(months, mon);
+	if (!m || (m - months) % 3)
+		return -1;
+	snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, (int)(m - months) / 3 + 1, d, h, mi, se);
+	return parse_rfc3339(iso, ms);
+}
+
+/* A captured webhook's own arrival time, from its "received_at" or Date header. */
+static int capture_time(json_object *cap, char out[RFC3339_BUFSZ])
+{
+	json_object *headers = jpath(cap, "headers"), *v = jpath(cap, "received_at");
+	int64_t ms;
+
+	if (json_object_is_type(v, json_type_string) && parse_rfc3339(json_object_get_string(v), &ms) == 0)
+		return fmt_rfc3339(ms, out), 0;
+	if (json_object_is_type(v, json_type_int))
+		return fmt_rfc3339(epoch_to_ms(json_object_get_int64(v)), out), 0;
+	json_object_object_foreach(headers, k, hv) {
+		if (strcasecmp(k, "date") == 0 && json_object_is_type(hv, json_type_string) &&
+		    parse_http_date(json_object_get_string(hv), &ms) == 0)
+			return fmt_rfc3339(ms, out), 0;
+	}
+	return -1;
+}
+
+static int is_capture(json_object *o)
+{
+	return json_object_is_type(jpath(o, "headers"), json_type_object) && jpath(o, "body") &&
+	       !jpath(o, "object") && !jpath(o, "event");
+}
+
+static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
+			 const char *received_at);
+
+/* One JSON text (a line, or a squeezed document value) at lineno. */
+static void one_value(struct src *s, long lineno, char *text, size_t len)
+{
+	enum reject_code code;
+	char msg[256];
+	json_object *o = jparse(s->parser, text, len, &code, msg, sizeof msg);
+
+	if (!o) {
+		reject(s->file, lineno, code, text, len, "%s", msg);
+		return;
+	}
+	if (json_object_is_type(o, json_type_array)) {
+		/* An array of events: each element is one, its bytes sliced out. */
+		size_t i = 1;
+		while (i < len) {
+			while (i < len && (text[i] == ' ' || text[i] == ',' || text[i] == '\t'))
+				i++;
+			if (i >= len || text[i] == ']')
+				break;
+			size_t n = value_end(text + i, len - i);
+			char save = text[i + n];
+			text[i + n] = '\0';
+			one_value(s, lineno, text + i, n);
+			text[i + n] = save;
+			i += n;
+		}
+		json_object_put(o);
+		return;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		reject(s->file, lineno, REJ_NOT_OBJECT, text, len, "expected a JSON object, got %s", jtype_name(o));
+		json_object_put(o);
+		return;
+	}
+	if (!is_capture(o)) {
+		emit_payload(s, lineno, text, len, o, s->received_at);
+		json_object_put(o);
+		return;
+	}
+	/* A captured webhook: the body is the payload, as the provider sent it. */
+	char when[RFC3339_BUFSZ];
+	const char *received_at = capture_time(o, when) == 0 ? when : s->received_at;
+	if (s->o->received_at)
+		received_at = s->o->received_at;
+	json_object *body = jpath(o, "body");
+	if (json_object_is_type(body, json_type_object)) {
+		const char *b = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		emit_payload(s, lineno, b, strlen(b), body, received_at);
+	} else if (json_object_is_type(body, json_type_string)) {
+		size_t blen = (size_t)json_object_get_string_len(body);
+		char *b = xmalloc(blen + 1);
+		memcpy(b, json_object_get_string(body), blen);
+		blen = squeeze(b, blen);
+		json_object *p = jparse(s->parser, b, blen, &code, msg, sizeof msg);
+		if (!p)
+			reject(s->file, lineno, REJ_INVALID_BODY, text, len, "captured body: %s", msg);
+		else if (!json_object_is_type(p, json_type_object))
+			reject(s->file, lineno, REJ_INVALID_BODY, text, len, "captured body is not a JSON object");
+		else
+			emit_payload(s, lineno, b, blen, p, received_at);
+		json_object_put(p);
+		free(b);
+	} else {
+		reject(s->file, lineno, REJ_INVALID_BODY, text, len, "captured webhook 'body' must be a string or object");
+	}
+	json_object_put(o);
+}
+
+/* Secrets the providers put inside payloads; never written on. */
+static const char *const secret_keys[] = { "hottok", NULL };
+
+static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
+			 const char *received_at)
+{
+	const struct connector *c = s->o->provider ? s->o->provider : connector_detect(payload);
+	struct event_identity id = {0};
+	struct jerr err = {0};
+	char source[600];
+
+	if (!c) {
+		reject(s->file, lineno, REJ_UNKNOWN_PROVIDER, raw, rawlen, "no connector recognises this payload");
+		return;
+	}
+	if (c->identify(payload, &id, &err) < 0 || !id.event_id || !*id.event_id) {
+		reject(s->file, lineno, REJ_MISSING_EVENT_ID, raw, rawlen, "%s payload without an event id: %s",
+		       c->name, err.failed ? err.reason : "empty id");
+		return;
+	}
+	if (id.occurred_ms && ((s->o->since && id.occurred_ms < s->o->since) ||
+			       (s->o->until && id.occurred_ms >= s->o->until)))
+		return;
+	snprintf(source, sizeof source, "%s:%ld", s->file, lineno);
+	struct envelope e = {
+		c->name, id.event_id, id.event_type, s->o->project, received_at, source,
+		id.occurred_ms, raw, rawlen,
+	};
+	int scrubbed = 0;
+	for (const char *const *k = secret_keys; *k; k++)
+		if (json_object_object_get_ex(payload, *k, NULL)) {
+			json_object_object_del(payload, *k);
+			scrubbed = 1;
+		}
+	if (scrubbed) {
+		e.payload = json_object_to_json_string_length(payload,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &e.payload_len);
+		/* id and type may point into the deleted keys' neighbours: still owned by payload. */
+	}
+	envelope_write(stdout, &e);
+}
+
+/* A whole file as one or more JSON documents (pretty-printed, arrays). */
+static void read_document(struct src *s, struct line_reader *lr, const struct line *first)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = xmalloc(cap);
+	struct line l = *first;
+	long first_line = first->lineno;
+	int r = LR_LINE;
+
+	do {
+		if (l.too_long || len + l.len + 1 > s->o->max_line) {
+			reject(s->file, first_line, REJ_LINE_TOO_LONG, NULL, 0,
+			       "document longer than %zu bytes", s->o->max_line);
+			while ((r = lr_next(lr, &l)) == LR_LINE)
+				;
+			goto out;
+		}
+		while (len + l.len + 2 > cap)
+			buf = xrealloc(buf, cap *= 2);
+		memcpy(buf + len, l.text, l.len);
+		len += l.len;
+		buf[len++] = '\n';
+	} while ((r = lr_next(lr, &l)) == LR_LINE);
+	buf[len] = '\0';
+
+	size_t i = 0;
+	while (i < len) {
+		while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r'))
+			i++;
+		if (i >= len)
+			break;
+		long lineno = first_line + count_lines(buf, i);
+		size_t n = value_end(buf + i, len - i);
+		if (n == 0)
+			n = 1;
+		char *text = xmalloc(n + 1);
+		memcpy(text, buf + i, n);
+		size_t tlen = squeeze(text, n);
+		one_value(s, lineno, text, tlen);
+		free(text);
+		i += n;
+	}
+out:
+	if (r == LR_ERROR) {
+		int truncated;
+		const char *why = lr_error(lr, &truncated);
+		reject(s->file, l.lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", why);
+	}
+	free(buf);
+}
+
+static void read_file(const char *path, const struct opts *o, struct jparser *parser)
+{
+	struct line_reader *lr = lr_open(path, o->max_line);
+	struct src s = { .parser = parser, .o = o };
+	struct line l;
+	struct stat st;
+	int r, first = 1;
+
+	if (!lr) {
+		warn_msg(errno, "cannot open '%s'", path);
+		diag_system_error();
+		return;
+	}
+	s.file = lr_name(lr);
+	if (o->received_at)
+		snprintf(s.received_at, sizeof s.received_at, "%s", o->received_at);
+	else if (strcmp(path, "-") != 0 && stat(path, &st) == 0)
+		fmt_rfc3339((int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000, s.received_at);
+	else
+		fmt_rfc3339(now_ms(), s.received_at);
+
+	while ((r = lr_next(lr, &l)) == LR_LINE) {
+		progress_tick(l.len + 1);
+		if (l.too_long) {
+			reject(s.file, l.lineno, REJ_LINE_TOO_LONG, l.text, l.len < 4096 ? l.len : 4096,
+			       "line longer than %zu bytes", o->max_line);
+			first = 0;
+			continue;
+		}
+		size_t lead = strspn(l.text, " \t\r");
+		if (lead == l.len)
+			continue;
+		if (first) {
+			first = 0;
+			/* Pretty printers put the opening bracket alone on the first line:
+			 * then the file is one or more documents, not NDJSON. */
+			if (strspn(l.text, "{[ \t\r") == l.len) {
+				read_document(&s, lr, &l);
+				lr_close(lr);
+				return;
+			}
+		}
+		one_value(&s, l.lineno, l.text + lead, l.len - lead);
+	}
+	if (r == LR_ERROR) {
+		int truncated;
+		const char *why = lr_error(lr, &truncated);
+		reject(s.file, l.lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", why);
+	}
+	lr_close(lr);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void read_path(const char *path, const struct opts *o, struct jparser *parser, int depth)
+{
+	struct stat st;
+
+	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		read_file(path, o, parser);
+		return;
+	}
+	if (depth > 32) {
+		warn_msg(0, "'%s': directories nested too deep (a symlink loop?)", path);
+		diag_system_error();
+		return;
+	}
+	DIR *d = opendir(path);
+	if (!d) {
+		warn_msg(errno, "cannot open directory '%s'", path);
+		diag_system_error();
+		return;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue; /* ., .., and hidden files such as .gitkeep */
+		if (n == cap)
+			names = xrealloc(names, (cap = cap ? cap * 2 : 64) * sizeof *names);
+		size_t len = strlen(path) + strlen(de->d_name) + 2;
+		names[n] = xmalloc(len);
+		snprintf(names[n++], len, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, by_name);
+	for (size_t i = 0; i < n; i++) {
+		read_path(names[i], o, parser, depth + 1);
+		free(names[i]);
+	}
+	free(names);
+}
+
+static int64_t parse_time_opt(const char *name, const char *text)
+{
+	int64_t ms;
+	if (parse_rfc3339(text, &ms) < 0)
+		die_usage(synopsis, "%s: '%s' is not an RFC 3339 time", name, text);
+	return ms;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"project", required_argument, NULL, 'P'},
+		{"provider", required_argument, NULL, 'p'},
+		{"since", required_argument, NULL, 's'},
+		{"until", required_argument, NULL, 'u'},
+		{"received-at", required_argument, NULL, 'a'},
+		{"rejects", required_argument, NULL, 'R'},
+		{"max-line", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct opts o = { .project = DEFAULT_PROJECT, .max_line = LINE_MAX_DEFAULT };
+	char received[RFC3339_BUFSZ];
+	int ch;
+
+	diag_init("fetch-events");
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'P':
+			if (!*optarg)
+				die_usage(synopsis, "--project must not be empty");
+			o.project = optarg;
+			break;
+		case 'p':
+			if (!(o.provider = connector_by_name(optarg)))
+				die_usage(synopsis, "unknown provider '%s'", optarg);
+			break;
+		case 's': o.since = parse_time_opt("--since", optarg); break;
+		case 'u': o.until = parse_time_opt("--until", optarg); break;
+		case 'a':
+			o.received_at = fmt_rfc3339(parse_time_opt("--received-at", optarg), received);
+			break;
+		case 'R': rejects_open(optarg); break;
+		case 'L':
+			if (!(o.max_line = parse_size(optarg)))
+				die_usage(synopsis, "bad --max-line '%s'", optarg);
+			break;
+		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
+		case 'V': puts("fetch-events (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
+		default: fputs(synopsis, stderr); return EXIT_USAGE;
+		}
+	}
+	struct jparser *parser = jparser_new();
+	if (optind == argc)
+		read_path("-", &o, parser, 0);
+	for (int i = optind; i < argc; i++)
+		read_path(argv[i], &o, parser, 0);
+	jparser_free(parser);
+	return diag_finish();
+}

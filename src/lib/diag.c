@@ -1,0 +1,251 @@
+/* diag.c: messages, exit status, rejects stream, checked allocation and output. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "diag.h"
+#include "jsonutil.h"
+
+const char *prog_name = "revenueos";
+
+static int data_error, system_error;
+static long n_rejects;
+static FILE *rejects;
+static const char *rejects_path;
+
+static const char *const code_names[] = {
+#define X(sym, name, doc) name,
+	REJECT_CODES(X)
+#undef X
+};
+
+void diag_init(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	prog_name = slash ? slash + 1 : name;
+}
+
+const char *reject_code_name(enum reject_code code)
+{
+	return (unsigned)code < REJ__COUNT ? code_names[code] : "unknown";
+}
+
+static void vmsg(const char *file, long line, int errnum, const char *fmt, va_list ap)
+{
+	progress_done();
+	fprintf(stderr, "%s: ", prog_name);
+	if (file)
+		fprintf(stderr, line > 0 ? "%s:%ld: " : "%s: ", file, line);
+	vfprintf(stderr, fmt, ap);
+	if (errnum)
+		fprintf(stderr, ": %s", strerror(errnum));
+	fputc('\n', stderr);
+}
+
+void warn_msg(int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(NULL, 0, errnum, fmt, ap);
+	va_end(ap);
+}
+
+void warn_at(const char *file, long line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(file, line, 0, fmt, ap);
+	va_end(ap);
+	data_error = 1;
+}
+
+void die_sys(int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(NULL, 0, errnum, fmt, ap);
+	va_end(ap);
+	exit(EXIT_SYSTEM);
+}
+
+void die_usage(const char *synopsis, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(NULL, 0, 0, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s", synopsis);
+	exit(EXIT_USAGE);
+}
+
+void diag_data_error(void)
+{
+	data_error = 1;
+}
+
+void diag_system_error(void)
+{
+	system_error = 1;
+}
+
+void rejects_open(const char *path)
+{
+	rejects = fopen(path, "w");
+	if (!rejects)
+		die_sys(errno, "cannot open rejects file '%s'", path);
+	rejects_path = path;
+}
+
+/* The raw text as a JSON string: invalid UTF-8 bytes become U+FFFD so the
+ * rejects stream itself stays valid JSON. */
+static json_object *raw_string(const char *raw, size_t len)
+{
+	if (utf8_valid(raw, len) && !memchr(raw, '\0', len))
+		return json_object_new_string_len(raw, (int)len);
+	char *clean = xmalloc(len * 3 + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		size_t n = 1;
+		unsigned char c = (unsigned char)raw[i];
+		if (c >= 0xc0 && c < 0xe0) n = 2;
+		else if (c >= 0xe0 && c < 0xf0) n = 3;
+		else if (c >= 0xf0) n = 4;
+		if (c != 0 && i + n <= len && utf8_valid(raw + i, n)) {
+			memcpy(clean + o, raw + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(clean + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i += 1;
+		}
+	}
+	json_object *s = json_object_new_string_len(clean, (int)o);
+	free(clean);
+	return s;
+}
+
+void reject(const char *file, long line, enum reject_code code, const char *raw, size_t rawlen,
+	    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	warn_at(file, line, "%s (%s)", msg, reject_code_name(code));
+	n_rejects++;
+	if (!rejects)
+		return;
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "file", json_object_new_string(file ? file : "-"));
+	json_object_object_add(r, "line", line > 0 ? json_object_new_int64(line) : NULL);
+	json_object_object_add(r, "code", json_object_new_string(reject_code_name(code)));
+	json_object_object_add(r, "message", json_object_new_string(msg));
+	json_object_object_add(r, "raw", raw ? raw_string(raw, rawlen) : NULL);
+	const char *s = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (fputs(s, rejects) == EOF || fputc('\n', rejects) == EOF)
+		die_sys(errno, "cannot write rejects file '%s'", rejects_path);
+	json_object_put(r);
+}
+
+long rejects_count(void)
+{
+	return n_rejects;
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		die_sys(ENOMEM, "out of memory");
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		die_sys(ENOMEM, "out of memory");
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (!d)
+		die_sys(ENOMEM, "out of memory");
+	return d;
+}
+
+void xwrite(const void *buf, size_t len, FILE *f)
+{
+	if (len && fwrite(buf, 1, len, f) != len)
+		die_sys(errno, "write error");
+}
+
+int diag_finish(void)
+{
+	progress_done();
+	if (rejects && fclose(rejects) != 0)
+		die_sys(errno, "cannot write rejects file '%s'", rejects_path);
+	rejects = NULL;
+	/* A full disk shows up here, not at the last fwrite. */
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die_sys(errno, "write error");
+	if (fclose(stdout) != 0)
+		die_sys(errno, "write error");
+	return system_error ? EXIT_SYSTEM : data_error ? EXIT_DATA : EXIT_OK;
+}
+
+/* Progress: only when stderr is a terminal, at most twice a second. */
+static int progress_on = -1;
+static int progress_shown;
+static size_t progress_n, progress_bytes;
+static struct timespec progress_start, progress_last;
+
+static double elapsed(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+void progress_tick(size_t bytes)
+{
+	struct timespec now;
+
+	if (progress_on == 0)
+		return;
+	if (progress_on < 0) {
+		progress_on = isatty(STDERR_FILENO) && !getenv("RO_NO_PROGRESS");
+		clock_gettime(CLOCK_MONOTONIC, &progress_start);
+		progress_last = progress_start;
+		if (!progress_on)
+			return;
+	}
+	progress_n++;
+	progress_bytes += bytes;
+	if ((progress_n & 1023) != 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (elapsed(&progress_last, &now) < 0.5)
+		return;
+	progress_last = now;
+	double secs = elapsed(&progress_start, &now);
+	fprintf(stderr, "\r%s: %zu events, %.1f MB, %.0f events/s ", prog_name, progress_n,
+		(double)progress_bytes / 1e6, secs > 0 ? (double)progress_n / secs : 0.0);
+	progress_shown = 1;
+}
+
+void progress_done(void)
+{
+	if (progress_shown) {
+		fputc('\n', stderr);
+		progress_shown = 0;
+	}
+}

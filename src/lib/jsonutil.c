@@ -1,0 +1,420 @@
+/* jsonutil.c: strict one-line JSON parsing and typed getters over json-c. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonutil.h"
+
+struct jparser {
+	json_tokener *tok;
+};
+
+struct jparser *jparser_new(void)
+{
+	struct jparser *p = xmalloc(sizeof *p);
+	p->tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2) /* the grammar pass enforces the limit */;
+	if (!p->tok)
+		die_sys(ENOMEM, "out of memory");
+	json_tokener_set_flags(p->tok, JSON_TOKENER_STRICT);
+	return p;
+}
+
+void jparser_free(struct jparser *p)
+{
+	if (!p)
+		return;
+	json_tokener_free(p->tok);
+	free(p);
+}
+
+int utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf, *end = s + len;
+
+	while (s < end) {
+		/* ASCII fast path, eight bytes at a time. */
+		while (end - s >= 8) {
+			uint64_t w;
+			memcpy(&w, s, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			s += 8;
+		}
+		if (s >= end)
+			break;
+		unsigned c = *s;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		size_t n;
+		unsigned cp, min;
+		if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; min = 0x80; }
+		else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; min = 0x800; }
+		else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; min = 0x10000; }
+		else return 0;
+		if ((size_t)(end - s) < n)
+			return 0;
+		for (size_t i = 1; i < n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		s += n;
+	}
+	return 1;
+}
+
+
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * RFC 8259 grammar check, iterative and without allocation. json-c's strict
+ * mode still takes single quotes, some bad escapes and numbers, and raw
+ * control characters; this pass refuses them before json-c builds anything.
+ * Returns the 0-based offset of the first bad byte, or -1 when the text is
+ * one valid value (surrounded by whitespace only).
+ */
+static long grammar_error(const char *buf, size_t len, const char **why)
+{
+	const char *s = buf, *end = buf + len;
+	char stack[JSON_MAX_DEPTH + 1];
+	int depth = 0;
+	enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, AFTER } want = VALUE;
+
+#define FAIL(msg) do { *why = (msg); return (long)(s - buf); } while (0)
+	for (;;) {
+		while (s < end && is_ws(*s))
+			s++;
+		if (s == end) {
+			if (want == AFTER && depth == 0)
+				return -1;
+			FAIL("unexpected end of line");
+		}
+		char c = *s;
+		switch (want) {
+		case KEY_OR_CLOSE:
+			if (c == '}') {
+				depth--;
+				s++;
+				want = AFTER;
+				continue;
+			}
+			/* fall through */
+		case KEY:
+			if (c != '"')
+				FAIL("expected a string key");
+			break;
+		case VALUE_OR_CLOSE:
+			if (c == ']') {
+				depth--;
+				s++;
+				want = AFTER;
+				continue;
+			}
+			/* fall through */
+		case VALUE:
+			break;
+		case AFTER:
+			if (depth == 0)
+				FAIL("trailing data after the value");
+			if (c == ',') {
+				s++;
+				want = stack[depth - 1] == '{' ? KEY : VALUE;
+				continue;
+			}
+			if (c == (stack[depth - 1] == '{' ? '}' : ']')) {
+				depth--;
+				s++;
+				continue;
+			}
+			FAIL(stack[depth - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+		}
+		/* A value (or, in KEY states, a string key) starts at s. */
+		if (c == '{' || c == '[') {
+			if (depth == JSON_MAX_DEPTH)
+				FAIL("too deep");
+			stack[depth++] = c;
+			s++;
+			want = c == '{' ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
+			continue;
+		}
+		int is_key = want == KEY || want == KEY_OR_CLOSE;
+		if (c == '"') {
+			for (s++;; s++) {
+				if (s == end)
+					FAIL("unterminated string");
+				unsigned char u = (unsigned char)*s;
+				if (u == '"')
+					break;
+				if (u < 0x20)
+					FAIL("control character in string");
+				if (u == '\\') {
+					s++;
+					if (s == end)
+						FAIL("unterminated string");
+					if (*s == 'u') {
+						for (int i = 1; i <= 4; i++)
+							if (s + i >= end || !isxdigit((unsigned char)s[i]))
+								FAIL("bad \\u escape");
+						s += 4;
+					} else if (!strchr("\"\\/bfnrt", *s) || !*s) {
+						FAIL("bad escape");
+					}
+				}
+			}
+			s++;
+			if (is_key) {
+				while (s < end && is_ws(*s))
+					s++;
+				if (s == end || *s != ':')
+					FAIL("expected ':'");
+				s++;
+				want = VALUE;
+				continue;
+			}
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			if (*s == '-')
+				s++;
+			if (s < end && *s == '0')
+				s++;
+			else if (s < end && *s >= '1' && *s <= '9')
+				while (s < end && isdigit((unsigned char)*s))
+					s++;
+			else
+				FAIL("bad number");
+			if (s < end && *s == '.') {
+				s++;
+				if (s == end || !isdigit((unsigned char)*s))
+					FAIL("bad number");
+				while (s < end && isdigit((unsigned char)*s))
+					s++;
+			}
+			if (s < end && (*s == 'e' || *s == 'E')) {
+				s++;
+				if (s < end && (*s == '+' || *s == '-'))
+					s++;
+				if (s == end || !isdigit((unsigned char)*s))
+					FAIL("bad number");
+				while (s < end && isdigit((unsigned char)*s))
+					s++;
+			}
+		} else if (end - s >= 4 && memcmp(s, "true", 4) == 0) {
+			s += 4;
+		} else if (end - s >= 5 && memcmp(s, "false", 5) == 0) {
+			s += 5;
+		} else if (end - s >= 4 && memcmp(s, "null", 4) == 0) {
+			s += 4;
+		} else {
+			FAIL("unexpected character");
+		}
+		want = AFTER;
+	}
+#undef FAIL
+}
+
+json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
+		    char *msg, size_t msgsz)
+{
+	const char *nul = memchr(buf, '\0', len);
+	if (nul) {
+		*code = REJ_NUL_BYTE;
+		snprintf(msg, msgsz, "NUL byte at column %zu", (size_t)(nul - buf) + 1);
+		return NULL;
+	}
+	if (!utf8_valid(buf, len)) {
+		*code = REJ_INVALID_UTF8;
+		snprintf(msg, msgsz, "invalid UTF-8");
+		return NULL;
+	}
+	size_t lead = 0;
+	while (lead < len && is_ws(buf[lead]))
+		lead++;
+	if (lead == len) {
+		*code = REJ_INVALID_JSON;
+		snprintf(msg, msgsz, "empty line");
+		return NULL;
+	}
+	const char *why;
+	long bad = grammar_error(buf, len, &why);
+	if (bad >= 0) {
+		*code = strcmp(why, "too deep") == 0 ? REJ_TOO_DEEP : REJ_INVALID_JSON;
+		if (*code == REJ_TOO_DEEP)
+			snprintf(msg, msgsz, "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
+		else
+			snprintf(msg, msgsz, "invalid JSON at column %ld: %s", bad + 1, why);
+		return NULL;
+	}
+	/* The text is valid: json-c only has to build it. A bare scalar needs its end said. */
+	json_tokener_reset(p->tok);
+	json_object *o = json_tokener_parse_ex(p->tok, buf, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(p->tok);
+	if (jerr == json_tokener_continue) {
+		o = json_tokener_parse_ex(p->tok, "", 1);
+		jerr = json_tokener_get_error(p->tok);
+	}
+	if (jerr != json_tokener_success) {
+		json_object_put(o);
+		*code = REJ_INVALID_JSON;
+		snprintf(msg, msgsz, "invalid JSON: %s", json_tokener_error_desc(jerr));
+		return NULL;
+	}
+	if (!o) {
+		*code = REJ_NOT_OBJECT;
+		snprintf(msg, msgsz, "the value is null");
+	}
+	return o;
+}
+
+json_object *jpath(json_object *root, const char *path)
+{
+	char seg[128];
+	json_object *cur = root;
+
+	while (cur && *path) {
+		size_t n = strcspn(path, ".");
+		if (n >= sizeof seg)
+			return NULL;
+		memcpy(seg, path, n);
+		seg[n] = '\0';
+		path += n + (path[n] == '.');
+		if (json_object_is_type(cur, json_type_object)) {
+			if (!json_object_object_get_ex(cur, seg, &cur))
+				return NULL;
+		} else if (json_object_is_type(cur, json_type_array)) {
+			char *end;
+			errno = 0;
+			unsigned long i = strtoul(seg, &end, 10);
+			if (*end || end == seg || errno || i >= json_object_array_length(cur))
+				return NULL;
+			cur = json_object_array_get_idx(cur, i);
+		} else {
+			return NULL;
+		}
+	}
+	return cur;
+}
+
+const char *jstr(json_object *root, const char *path)
+{
+	json_object *o = jpath(root, path);
+	return json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
+}
+
+void jerr_set(struct jerr *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e->failed)
+		return;
+	e->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(e->reason, sizeof e->reason, fmt, ap);
+	va_end(ap);
+}
+
+const char *jtype_name(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_null: return "null";
+	case json_type_boolean: return "boolean";
+	case json_type_double: return "number";
+	case json_type_int: return "integer";
+	case json_type_object: return "object";
+	case json_type_array: return "array";
+	case json_type_string: return "string";
+	}
+	return "unknown";
+}
+
+/* The value at path, or NULL (recording a missing required field). */
+static json_object *field(json_object *root, const char *path, int required, struct jerr *e)
+{
+	json_object *o = jpath(root, path);
+	if (!o && required)
+		jerr_set(e, "missing field '%s'", path);
+	return o;
+}
+
+static int wrong_type(json_object *o, const char *path, const char *want, struct jerr *e)
+{
+	jerr_set(e, "field '%s' must be %s, got %s", path, want, jtype_name(o));
+	return 0;
+}
+
+int jget_str(json_object *root, const char *path, int required, const char **out, struct jerr *e)
+{
+	json_object *o = field(root, path, required, e);
+	*out = NULL;
+	if (!o)
+		return 0;
+	if (!json_object_is_type(o, json_type_string))
+		return wrong_type(o, path, "a string", e);
+	*out = json_object_get_string(o);
+	if (required && !**out) {
+		jerr_set(e, "field '%s' is empty", path);
+		return 0;
+	}
+	return 1;
+}
+
+int jget_int(json_object *root, const char *path, int required, int64_t *out, struct jerr *e)
+{
+	json_object *o = field(root, path, required, e);
+	if (!o)
+		return 0;
+	if (!json_object_is_type(o, json_type_int))
+		return wrong_type(o, path, "an integer", e);
+	int64_t v = json_object_get_int64(o);
+	/* json-c clamps integers beyond 64 bits to the limits instead of failing. */
+	if (v == INT64_MAX || v == INT64_MIN) {
+		jerr_set(e, "field '%s' is out of range", path);
+		return 0;
+	}
+	*out = v;
+	return 1;
+}
+
+int jget_bool(json_object *root, const char *path, int required, int *out, struct jerr *e)
+{
+	json_object *o = field(root, path, required, e);
+	if (!o)
+		return 0;
+	if (!json_object_is_type(o, json_type_boolean))
+		return wrong_type(o, path, "a boolean", e);
+	*out = json_object_get_boolean(o);
+	return 1;
+}
+
+int jget_id(json_object *root, const char *path, int required, const char **out, struct jerr *e)
+{
+	json_object *o = field(root, path, required, e);
+	*out = NULL;
+	if (!o)
+		return 0;
+	if (json_object_is_type(o, json_type_object)) {
+		json_object *id;
+		if (json_object_object_get_ex(o, "id", &id) && json_object_is_type(id, json_type_string)) {
+			*out = json_object_get_string(id);
+			return 1;
+		}
+		jerr_set(e, "field '%s.id' must be a string", path);
+		return 0;
+	}
+	if (!json_object_is_type(o, json_type_string))
+		return wrong_type(o, path, "an id string or object", e);
+	*out = json_object_get_string(o);
+	if (required && !**out) {
+		jerr_set(e, "field '%s' is empty", path);
+		return 0;
+	}
+	return 1;
+}

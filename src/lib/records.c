@@ -1,0 +1,83 @@
+/* records.c: the shared NDJSON input loop. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "jsonutil.h"
+#include "records.h"
+
+#define RAW_IN_REJECT 4096 /* bytes of an over-long line kept in its rejects record */
+
+static void read_one(const char *path, size_t max_line, struct jparser *p, record_fn fn, void *ctx)
+{
+	struct line_reader *lr = lr_open(path, max_line);
+	struct line l;
+	int r;
+
+	if (!lr) {
+		warn_msg(errno, "cannot open '%s'", path);
+		diag_system_error();
+		return;
+	}
+	const char *name = lr_name(lr);
+	while ((r = lr_next(lr, &l)) == LR_LINE) {
+		progress_tick(l.len + 1);
+		if (l.too_long) {
+			reject(name, l.lineno, REJ_LINE_TOO_LONG, l.text, l.len < RAW_IN_REJECT ? l.len : RAW_IN_REJECT,
+			       "line longer than %zu bytes", max_line);
+			continue;
+		}
+		if (l.len == 0 || strspn(l.text, " \t\r") == l.len)
+			continue; /* blank lines carry no record */
+		enum reject_code code;
+		char msg[256];
+		json_object *o = jparse(p, l.text, l.len, &code, msg, sizeof msg);
+		if (!o) {
+			reject(name, l.lineno, code, l.text, l.len, "%s", msg);
+			continue;
+		}
+		if (!json_object_is_type(o, json_type_object)) {
+			reject(name, l.lineno, REJ_NOT_OBJECT, l.text, l.len, "expected a JSON object, got %s",
+			       jtype_name(o));
+			json_object_put(o);
+			continue;
+		}
+		struct record_input in = { name, &l, o };
+		fn(&in, ctx);
+		json_object_put(o);
+	}
+	if (r == LR_ERROR) {
+		int truncated;
+		const char *why = lr_error(lr, &truncated);
+		reject(name, l.lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", why);
+	}
+	lr_close(lr);
+}
+
+void for_each_record(char *const *files, int nfiles, size_t max_line, record_fn fn, void *ctx)
+{
+	struct jparser *p = jparser_new();
+
+	if (nfiles == 0)
+		read_one("-", max_line, p, fn, ctx);
+	for (int i = 0; i < nfiles; i++)
+		read_one(files[i], max_line, p, fn, ctx);
+	jparser_free(p);
+}
+
+size_t parse_size(const char *text)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || end == text || text[0] == '-')
+		return 0;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	return *end ? 0 : (size_t)v;
+}

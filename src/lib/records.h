@@ -1,0 +1,30 @@
+/*
+ * records.h: the input loop every NDJSON filter shares. It reads the named
+ * files (or stdin), parses each line strictly, rejects what is not a JSON
+ * object (with file, line and a reject code) and hands each object on.
+ *
+ * The callback borrows the object and the line; both die after it returns.
+ */
+#ifndef RO_RECORDS_H
+#define RO_RECORDS_H
+
+#include <json-c/json.h>
+
+#include "lineio.h"
+
+struct record_input {
+	const char *file;   /* display name: the path, or "<stdin>" */
+	const struct line *line;
+	json_object *obj;
+};
+
+typedef void (*record_fn)(const struct record_input *in, void *ctx);
+
+/* files[0..nfiles); none means stdin ("-" is stdin too). Unreadable files are
+ * reported and remembered (exit 3) and the others still read. */
+void for_each_record(char *const *files, int nfiles, size_t max_line, record_fn fn, void *ctx);
+
+/* Parse "16M", "1048576", "64k" for --max-line; 0 on bad text. */
+size_t parse_size(const char *text);
+
+#endif

@@ -1,0 +1,131 @@
+/* timeutil.c: RFC 3339 in UTC, without the C library's time zone state. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "timeutil.h"
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
+
+char *fmt_rfc3339(int64_t ms, char buf[RFC3339_BUFSZ])
+{
+	int64_t secs = floor_div(ms, 1000), days = floor_div(secs, 86400), y;
+	int64_t sod = secs - days * 86400, msec = ms - secs * 1000;
+	unsigned mo, d;
+
+	civil_from_days(days, &y, &mo, &d);
+	if (msec)
+		snprintf(buf, RFC3339_BUFSZ, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, mo, d,
+			 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)msec);
+	else
+		snprintf(buf, RFC3339_BUFSZ, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, mo, d,
+			 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
+	return buf;
+}
+
+static int digits(const char **s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*s)[i]))
+			return -1;
+		v = v * 10 + ((*s)[i] - '0');
+	}
+	*s += n;
+	*out = v;
+	return 0;
+}
+
+int parse_rfc3339(const char *s, int64_t *ms)
+{
+	int y, mo, d, h = 0, mi = 0, se = 0, frac = 0, off = 0;
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (!s || digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
+	    digits(&s, 2, &d))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1])
+		return -1;
+	if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return -1;
+	if (*s == 'T' || *s == 't' || *s == ' ') {
+		s++;
+		if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi))
+			return -1;
+		if (*s == ':') {
+			s++;
+			if (digits(&s, 2, &se))
+				return -1;
+			if (*s == '.' || *s == ',') {
+				int scale = 100;
+				s++;
+				if (!isdigit((unsigned char)*s))
+					return -1;
+				for (; isdigit((unsigned char)*s); s++, scale /= 10)
+					frac += (*s - '0') * scale; /* digits past milliseconds are dropped */
+			}
+		}
+		if (h > 23 || mi > 59 || se > 60)
+			return -1;
+		if (*s == 'Z' || *s == 'z') {
+			s++;
+		} else if (*s == '+' || *s == '-') {
+			int sign = *s++ == '-' ? -1 : 1, oh, om;
+			if (digits(&s, 2, &oh))
+				return -1;
+			if (*s == ':')
+				s++;
+			if (digits(&s, 2, &om) || oh > 23 || om > 59)
+				return -1;
+			off = sign * (oh * 60 + om);
+		}
+	}
+	if (*s)
+		return -1;
+	if (se == 60)
+		se = 59; /* a leap second becomes the second before it */
+	int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se -
+		       (int64_t)off * 60;
+	*ms = secs * 1000 + frac;
+	return 0;
+}
+
+int64_t epoch_to_ms(int64_t v)
+{
+	return (v > 100000000000LL || v < -100000000000LL) ? v : v * 1000;
+}
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

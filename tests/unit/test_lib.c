@@ -1,0 +1,335 @@
+/* Unit tests for src/lib: money, time, UTF-8, strict JSON, paths, getters, line reader. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <cmocka.h>
+
+#include "diag.h"
+#include "jsonutil.h"
+#include "lineio.h"
+#include "money.h"
+#include "timeutil.h"
+
+static void test_decimal_to_minor(void **state)
+{
+	int64_t v;
+	assert_int_equal(decimal_to_minor("19.9", 2, 0, &v), MONEY_OK);
+	assert_int_equal(v, 1990);
+	assert_int_equal(decimal_to_minor("19.90", 2, 0, &v), MONEY_OK);
+	assert_int_equal(v, 1990);
+	assert_int_equal(decimal_to_minor("0.1", 2, 0, &v), MONEY_OK);
+	assert_int_equal(v, 10);
+	assert_int_equal(decimal_to_minor("1500", 2, 0, &v), MONEY_OK);
+	assert_int_equal(v, 150000);
+	assert_int_equal(decimal_to_minor("1500", 0, 0, &v), MONEY_OK);
+	assert_int_equal(v, 1500);
+	assert_int_equal(decimal_to_minor("1.234", 3, 0, &v), MONEY_OK);
+	assert_int_equal(v, 1234);
+	assert_int_equal(decimal_to_minor("1.99e1", 2, 0, &v), MONEY_OK);
+	assert_int_equal(v, 1990);
+	assert_int_equal(decimal_to_minor("2E-2", 2, 0, &v), MONEY_OK);
+	assert_int_equal(v, 2);
+	assert_int_equal(decimal_to_minor("0", 2, 0, &v), MONEY_OK);
+	assert_int_equal(v, 0);
+	assert_int_equal(decimal_to_minor("0.000", 2, 0, &v), MONEY_OK);
+	assert_int_equal(v, 0);
+	assert_int_equal(decimal_to_minor("19.999", 2, 0, &v), MONEY_PRECISION);
+	assert_int_equal(decimal_to_minor("1.5", 0, 0, &v), MONEY_PRECISION);
+	assert_int_equal(decimal_to_minor("-5.00", 2, 0, &v), MONEY_NEGATIVE);
+	assert_int_equal(decimal_to_minor("-5.01", 2, 1, &v), MONEY_OK);
+	assert_int_equal(v, -501);
+	assert_int_equal(decimal_to_minor("abc", 2, 0, &v), MONEY_SYNTAX);
+	assert_int_equal(decimal_to_minor("", 2, 0, &v), MONEY_SYNTAX);
+	assert_int_equal(decimal_to_minor("1.2.3", 2, 0, &v), MONEY_SYNTAX);
+	assert_int_equal(decimal_to_minor("1,5", 2, 0, &v), MONEY_SYNTAX);
+	assert_int_equal(decimal_to_minor(NULL, 2, 0, &v), MONEY_SYNTAX);
+	assert_int_equal(decimal_to_minor("92233720368547758.07", 2, 0, &v), MONEY_OK);
+	assert_int_equal(v, INT64_MAX);
+	assert_int_equal(decimal_to_minor("92233720368547758.08", 2, 0, &v), MONEY_RANGE);
+	assert_int_equal(decimal_to_minor("1e30", 2, 0, &v), MONEY_RANGE);
+	assert_int_equal(decimal_to_minor("000000000000000000000000000000000000000000000000000000000000000000000012.5", 2, 0, &v), MONEY_OK);
+	assert_int_equal(v, 1250);
+}
+
+static void test_minor_to_decimal(void **state)
+{
+	char b[32];
+	minor_to_decimal(1990, 2, b, sizeof b);
+	assert_string_equal(b, "19.90");
+	minor_to_decimal(5, 2, b, sizeof b);
+	assert_string_equal(b, "0.05");
+	minor_to_decimal(-5, 3, b, sizeof b);
+	assert_string_equal(b, "-0.005");
+	minor_to_decimal(1500, 0, b, sizeof b);
+	assert_string_equal(b, "1500");
+	minor_to_decimal(INT64_MIN, 2, b, sizeof b);
+	assert_string_equal(b, "-92233720368547758.08");
+	assert_int_equal(minor_to_decimal(123456, 2, b, 4), -1);
+}
+
+static void test_currency(void **state)
+{
+	char c[4];
+	assert_int_equal(currency_exponent("JPY"), 0);
+	assert_int_equal(currency_exponent("jpy"), 0);
+	assert_int_equal(currency_exponent("BRL"), 2);
+	assert_int_equal(currency_exponent("KWD"), 3);
+	assert_int_equal(currency_exponent("KRW"), 0);
+	assert_int_equal(currency_exponent("US"), -1);
+	assert_int_equal(currency_exponent("U$D"), -1);
+	assert_int_equal(currency_normalize("usd", c), 0);
+	assert_string_equal(c, "USD");
+	assert_int_equal(currency_normalize("usdd", c), -1);
+	assert_int_equal(currency_normalize(NULL, c), -1);
+}
+
+static void test_time(void **state)
+{
+	char b[RFC3339_BUFSZ];
+	int64_t ms;
+	assert_string_equal(fmt_rfc3339(0, b), "1970-01-01T00:00:00Z");
+	assert_string_equal(fmt_rfc3339(1632411406000LL, b), "2021-09-23T15:36:46Z");
+	assert_string_equal(fmt_rfc3339(1632411406123LL, b), "2021-09-23T15:36:46.123Z");
+	assert_string_equal(fmt_rfc3339(-1, b), "1969-12-31T23:59:59.999Z");
+	assert_string_equal(fmt_rfc3339(951782400000LL, b), "2000-02-29T00:00:00Z");
+	assert_int_equal(parse_rfc3339("2021-09-23T15:36:46Z", &ms), 0);
+	assert_int_equal(ms, 1632411406000LL);
+	assert_int_equal(parse_rfc3339("2021-09-23T12:36:46.5-03:00", &ms), 0);
+	assert_int_equal(ms, 1632411406500LL);
+	assert_int_equal(parse_rfc3339("2021-09-23 15:36:46", &ms), 0);
+	assert_int_equal(ms, 1632411406000LL);
+	assert_int_equal(parse_rfc3339("2021-09-23", &ms), 0);
+	assert_int_equal(ms, 1632355200000LL);
+	assert_int_equal(parse_rfc3339("2021-02-29", &ms), -1);
+	assert_int_equal(parse_rfc3339("2021-13-01", &ms), -1);
+	assert_int_equal(parse_rfc3339("2021-09-23T25:00:00Z", &ms), -1);
+	assert_int_equal(parse_rfc3339("yesterday", &ms), -1);
+	assert_int_equal(parse_rfc3339("2021-09-23T15:36:46Zjunk", &ms), -1);
+	assert_int_equal(parse_rfc3339(NULL, &ms), -1);
+	assert_int_equal(epoch_to_ms(1632411406), 1632411406000LL);
+	assert_int_equal(epoch_to_ms(1632411406000LL), 1632411406000LL);
+}
+
+static void test_utf8(void **state)
+{
+	assert_true(utf8_valid("plain", 5));
+	assert_true(utf8_valid("S\xc3\xa3o Paulo \xf0\x9f\x98\x80", 15));
+	assert_false(utf8_valid("\xc3", 1));         /* truncated */
+	assert_false(utf8_valid("\xc0\xaf", 2));     /* overlong */
+	assert_false(utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+	assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+	assert_false(utf8_valid("abcdefgh\xff", 9));
+}
+
+static json_object *parse(const char *s, enum reject_code *code)
+{
+	static struct jparser *p;
+	char msg[256];
+	if (!p)
+		p = jparser_new();
+	return jparse(p, s, strlen(s), code, msg, sizeof msg);
+}
+
+static void test_jparse(void **state)
+{
+	enum reject_code code;
+	json_object *o = parse("{\"a\": [1, {\"b\": \"x\"}]}  ", &code);
+	assert_non_null(o);
+	assert_string_equal(jstr(o, "a.1.b"), "x");
+	assert_null(jpath(o, "a.2"));
+	assert_null(jpath(o, "a.x"));
+	assert_null(jstr(o, "a.0"));
+	json_object_put(o);
+	o = parse("12", &code);
+	assert_non_null(o);
+	json_object_put(o);
+	assert_null(parse("{\"a\":1} x", &code));
+	assert_int_equal(code, REJ_INVALID_JSON);
+	assert_null(parse("{\"a\":1}{}", &code));
+	assert_null(parse("{'a':1}", &code));
+	assert_null(parse("{\"a\":NaN}", &code));
+	assert_null(parse("{\"a\":", &code));
+	assert_int_equal(code, REJ_INVALID_JSON);
+	assert_null(parse("", &code));
+	assert_null(parse("{\"a\":\"\xff\"}", &code));
+	assert_int_equal(code, REJ_INVALID_UTF8);
+	char deep[400];
+	memset(deep, '[', 200);
+	memset(deep + 200, ']', 200);
+	assert_null(jparse(jparser_new(), deep, 400, &code, (char[64]){0}, 64));
+	assert_int_equal(code, REJ_TOO_DEEP);
+	char nul[] = "{\"a\":1}\0";
+	char msg[64];
+	struct jparser *p = jparser_new();
+	assert_null(jparse(p, nul, sizeof nul - 1, &code, msg, sizeof msg));
+	assert_int_equal(code, REJ_NUL_BYTE);
+	jparser_free(p);
+}
+
+static void test_getters(void **state)
+{
+	enum reject_code code;
+	json_object *o = parse("{\"amount\":1990,\"s\":\"x\",\"f\":19.9,\"n\":null,\"big\":99999999999999999999,"
+			       "\"cust\":{\"id\":\"cus_1\"},\"cid\":\"cus_2\",\"b\":true,\"e\":\"\"}", &code);
+	struct jerr e = {0};
+	int64_t v;
+	const char *s;
+	int b;
+	assert_true(jget_int(o, "amount", 1, &v, &e));
+	assert_int_equal(v, 1990);
+	assert_true(jget_str(o, "s", 1, &s, &e));
+	assert_string_equal(s, "x");
+	assert_true(jget_id(o, "cust", 1, &s, &e));
+	assert_string_equal(s, "cus_1");
+	assert_true(jget_id(o, "cid", 1, &s, &e));
+	assert_string_equal(s, "cus_2");
+	assert_true(jget_bool(o, "b", 1, &b, &e));
+	assert_false(jget_str(o, "n", 0, &s, &e));
+	assert_false(e.failed);
+	assert_false(jget_int(o, "f", 1, &v, &e));
+	assert_true(e.failed);
+	assert_string_equal(e.reason, "field 'f' must be an integer, got number");
+	e = (struct jerr){0};
+	assert_false(jget_int(o, "missing.deep", 1, &v, &e));
+	assert_string_equal(e.reason, "missing field 'missing.deep'");
+	e = (struct jerr){0};
+	assert_false(jget_int(o, "big", 1, &v, &e));
+	assert_string_equal(e.reason, "field 'big' is out of range");
+	e = (struct jerr){0};
+	assert_false(jget_str(o, "e", 1, &s, &e));
+	assert_string_equal(e.reason, "field 'e' is empty");
+	e = (struct jerr){0};
+	assert_false(jget_str(o, "n", 1, &s, &e));
+	assert_string_equal(e.reason, "missing field 'n'");
+	json_object_put(o);
+}
+
+static char *write_tmp(const void *data, size_t len, int gzip)
+{
+	static char path[64];
+	strcpy(path, "/tmp/ro-test-lineio.XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	if (gzip) {
+		gzFile gz = gzdopen(fd, "wb");
+		gzwrite(gz, data, (unsigned)len);
+		gzclose(gz);
+	} else {
+		assert_int_equal(write(fd, data, len), (ssize_t)len);
+		close(fd);
+	}
+	return path;
+}
+
+static void test_lines_plain(void **state)
+{
+	const char text[] = "one\r\ntwo\n\nthree-is-long\nfour";
+	char *path = write_tmp(text, sizeof text - 1, 0);
+	struct line_reader *lr = lr_open(path, 8);
+	struct line l;
+	assert_int_equal(lr_next(lr, &l), LR_LINE);
+	assert_string_equal(l.text, "one");
+	assert_int_equal(l.lineno, 1);
+	assert_int_equal(lr_next(lr, &l), LR_LINE);
+	assert_string_equal(l.text, "two");
+	assert_int_equal(lr_next(lr, &l), LR_LINE);
+	assert_int_equal(l.len, 0);
+	assert_int_equal(lr_next(lr, &l), LR_LINE);
+	assert_true(l.too_long);
+	assert_int_equal(l.lineno, 4);
+	assert_int_equal(lr_next(lr, &l), LR_LINE);
+	assert_string_equal(l.text, "four");
+	assert_false(l.too_long);
+	assert_int_equal(l.lineno, 5);
+	assert_int_equal(lr_next(lr, &l), LR_EOF);
+	lr_close(lr);
+	unlink(path);
+}
+
+static void test_lines_long_across_chunks(void **state)
+{
+	size_t n = 3 << 20;
+	char *big = malloc(n + 16);
+	memset(big, 'x', n);
+	memcpy(big + n, "\nafter\n", 7);
+	char *path = write_tmp(big, n + 7, 1);
+	struct line_reader *lr = lr_open(path, 1 << 20);
+	struct line l;
+	assert_int_equal(lr_next(lr, &l), LR_LINE);
+	assert_true(l.too_long);
+	assert_int_equal(lr_next(lr, &l), LR_LINE);
+	assert_string_equal(l.text, "after");
+	assert_int_equal(l.lineno, 2);
+	assert_int_equal(lr_next(lr, &l), LR_EOF);
+	lr_close(lr);
+	unlink(path);
+	free(big);
+}
+
+static void test_lines_gzip_members_and_truncation(void **state)
+{
+	/* Two gzip members back to back read as one stream. */
+	char path[] = "/tmp/ro-test-gz.XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	for (int i = 0; i < 2; i++) {
+		gzFile gz = gzopen(path, "ab");
+		gzputs(gz, i == 0 ? "{\"a\":1}\n" : "{\"b\":2}\n");
+		gzclose(gz);
+	}
+	struct line_reader *lr = lr_open(path, 0);
+	struct line l;
+	assert_int_equal(lr_next(lr, &l), LR_LINE);
+	assert_string_equal(l.text, "{\"a\":1}");
+	assert_int_equal(lr_next(lr, &l), LR_LINE);
+	assert_string_equal(l.text, "{\"b\":2}");
+	assert_int_equal(lr_next(lr, &l), LR_EOF);
+	lr_close(lr);
+
+	/* A gzip file cut short: the complete lines, then an error that says so. */
+	char text[4096];
+	size_t n = 0;
+	for (int i = 0; i < 100; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n, "{\"line\":%d}\n", i);
+	char *tpath = write_tmp(text, n, 1);
+	FILE *f = fopen(tpath, "r+");
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	assert_int_equal(ftruncate(fileno(f), size - 20), 0);
+	fclose(f);
+	lr = lr_open(tpath, 0);
+	int lines = 0, r, truncated = 0;
+	while ((r = lr_next(lr, &l)) == LR_LINE)
+		lines++;
+	assert_int_equal(r, LR_ERROR);
+	lr_error(lr, &truncated);
+	assert_true(truncated);
+	assert_true(lines > 0 && lines < 100);
+	lr_close(lr);
+	unlink(tpath);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decimal_to_minor),
+		cmocka_unit_test(test_minor_to_decimal),
+		cmocka_unit_test(test_currency),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_jparse),
+		cmocka_unit_test(test_getters),
+		cmocka_unit_test(test_lines_plain),
+		cmocka_unit_test(test_lines_long_across_chunks),
+		cmocka_unit_test(test_lines_gzip_members_and_truncation),
+	};
+	diag_init("test_lib");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
