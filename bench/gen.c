@@ -80,22 +80,28 @@ entity_hash(uint64_t kind, uint64_t index)
 	return splitmix64(&s);
 }
 
-/* Pick an index by weight. */
+/* The index that h picks from weights: each index by its share of the total. */
 static size_t
-pick(const unsigned *weights, size_t n)
+weighted(const unsigned *weights, size_t n, uint64_t h)
 {
 	unsigned total = 0, r;
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		total += weights[i];
-	r = (unsigned)below(total);
+	r = (unsigned)(h % total);
 	for (i = 0; i < n; i++) {
 		if (r < weights[i])
 			return i;
 		r -= weights[i];
 	}
 	return n - 1;
+}
+
+static size_t
+pick(const unsigned *weights, size_t n)
+{
+	return weighted(weights, n, rnd());
 }
 
 /* ---- an append-only text buffer ------------------------------------------ */
@@ -247,6 +253,18 @@ struct customer {
 
 static uint64_t n_customers;
 
+/* An e-mail local part from a name: its ASCII letters, lower case. */
+static void
+mail_part(char *out, size_t size, const char *name)
+{
+	size_t i, j;
+
+	for (i = j = 0; name[i] && j + 1 < size; i++)
+		if ((name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= 'a' && name[i] <= 'z'))
+			out[j++] = (char)(name[i] | 0x20);
+	out[j] = '\0';
+}
+
 static void
 customer_get(uint64_t index, struct customer *c)
 {
@@ -254,20 +272,12 @@ customer_get(uint64_t index, struct customer *c)
 	const char *first = first_names[h % NELEM(first_names)];
 	const char *last = last_names[(h >> 8) % NELEM(last_names)];
 	char lfirst[32], llast[32];
-	size_t i, j;
 
 	c->index = index;
 	make_id(c->id, sizeof(c->id), "cus_", h, 14);
 	snprintf(c->name, sizeof(c->name), "%s %s", first, last);
-	/* e-mail local parts: ASCII letters only */
-	for (i = j = 0; first[i] && j + 1 < sizeof(lfirst); i++)
-		if ((first[i] >= 'A' && first[i] <= 'Z') || (first[i] >= 'a' && first[i] <= 'z'))
-			lfirst[j++] = (char)(first[i] | 0x20);
-	lfirst[j] = '\0';
-	for (i = j = 0; last[i] && j + 1 < sizeof(llast); i++)
-		if ((last[i] >= 'A' && last[i] <= 'Z') || (last[i] >= 'a' && last[i] <= 'z'))
-			llast[j++] = (char)(last[i] | 0x20);
-	llast[j] = '\0';
+	mail_part(lfirst, sizeof(lfirst), first);
+	mail_part(llast, sizeof(llast), last);
 	snprintf(c->email, sizeof(c->email), "%s.%s%" PRIu64 "@%s", lfirst, llast, index,
 	    mail_domains[(h >> 16) % NELEM(mail_domains)]);
 	c->country = &countries[(h >> 24) % NELEM(countries)];
@@ -301,30 +311,13 @@ struct sub {
 	int64_t start;
 };
 
-static size_t
-price_index_for(uint64_t h)
-{
-	unsigned total = 0, r;
-	size_t i;
-
-	for (i = 0; i < NELEM(price_weights); i++)
-		total += price_weights[i];
-	r = (unsigned)(h % total);
-	for (i = 0; i < NELEM(price_weights); i++) {
-		if (r < price_weights[i])
-			return i;
-		r -= price_weights[i];
-	}
-	return 0;
-}
-
 static int64_t t_start;
 
 static void
 sub_get(const struct customer *c, struct sub *s)
 {
 	uint64_t h = entity_hash(K_SUB, c->index);
-	size_t pi = price_index_for(h >> 7);
+	size_t pi = weighted(price_weights, NELEM(price_weights), h >> 7);
 
 	s->price = &prices[pi];
 	stripe_id(s->id, sizeof(s->id), "sub_", h);
@@ -1048,7 +1041,6 @@ hotmart_event(struct buf *b, int64_t now)
 	x.p = &hproducts[pi];
 	x.product_id = 1000000 + (int64_t)(entity_hash(K_HPROD, pi) % 5000000);
 	x.plan_id = 100000 + (int64_t)(entity_hash(K_HPLAN, pi) % 900000);
-	uuid4(x.ucode, sizeof(x.ucode));
 	{
 		/* the product's ucode is the product's, not the event's */
 		uint64_t save = rng;
