@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <curl/curl.h>
 
 #include "connector.h"
 #include "diag.h"
@@ -32,7 +33,9 @@ static const char help[] =
 	"Inputs are files, directories (read recursively, in byte order of names) or\n"
 	"stdin. Each file may be gzip (any number of members) or plain; NDJSON (one event\n"
 	"a line), one JSON document (pretty-printed, or an array of events), or captured\n"
-	"webhooks {\"headers\": {...}, \"body\": \"<raw body>\"}.\n"
+	"webhooks {\"headers\": {...}, \"body\": \"<raw body>\"} (a form-encoded body, as\n"
+	"Hotmart's old postbacks, becomes a flat object of strings). Headers, and a\n"
+	"payload's top-level \"hottok\" secret, are never written on.\n"
 	"\n"
 	"  --project ID        project the events belong to (default: default)\n"
 	"  --provider NAME     take every payload as this provider's (stripe, hotmart)\n"
@@ -40,8 +43,8 @@ static const char help[] =
 	"  --since TIME        only events that occurred at or after TIME (RFC 3339)\n"
 	"  --until TIME        only events that occurred before TIME\n"
 	"                      (events carrying no time of their own are kept)\n"
-	"  --received-at TIME  the received_at of every envelope (default: the capture's\n"
-	"                      time, else the file's modification time, else now)\n"
+	"  --received-at TIME  received_at of events whose capture does not give it\n"
+	"                      (default: the file's modification time; stdin: now)\n"
 	"  --rejects FILE      write rejected input there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE     longest accepted line or document (default 16M)\n"
 	"  --help, --version\n"
@@ -120,7 +123,9 @@ static size_t value_end(const char *buf, size_t len)
 		} else if (c == '{' || c == '[') {
 			depth++;
 		} else if (c == '}' || c == ']') {
-			if (--depth <= 0)
+			if (depth == 0)
+				return i; /* the end of a scalar inside an array */
+			if (--depth == 0)
 				return i + 1;
 		} else if (depth == 0 && (c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
 			return i;
@@ -171,6 +176,53 @@ static int capture_time(json_object *cap, char out[RFC3339_BUFSZ])
 	return -1;
 }
 
+/* A capture whose Content-Type is a form post (Hotmart's old postbacks). */
+static int is_form(json_object *cap)
+{
+	json_object_object_foreach(jpath(cap, "headers"), k, v) {
+		if (strcasecmp(k, "content-type") == 0 && json_object_is_type(v, json_type_string) &&
+		    strncasecmp(json_object_get_string(v), "application/x-www-form-urlencoded", 33) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* "a=1&b=x+y" -> {"a":"1","b":"x y"}: every value a string, as posted. NULL
+ * when a field does not decode to valid UTF-8. */
+static json_object *form_to_json(const char *body)
+{
+	json_object *o = json_object_new_object();
+	char *copy = xstrdup(body), *save, *pair;
+
+	for (pair = strtok_r(copy, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(pair, '=');
+		char *parts[2] = { pair, eq ? eq + 1 : (char *)"" }, *dec[2];
+		if (eq)
+			*eq = '\0';
+		for (int i = 0; i < 2; i++) {
+			for (char *c = parts[i]; *c; c++)
+				if (*c == '+')
+					*c = ' ';
+			int n;
+			dec[i] = curl_easy_unescape(NULL, parts[i], 0, &n);
+			if (!dec[i] || memchr(dec[i], '\0', (size_t)n) || !utf8_valid(dec[i], (size_t)n)) {
+				curl_free(dec[0]);
+				if (i == 1)
+					curl_free(dec[1]);
+				free(copy);
+				json_object_put(o);
+				return NULL;
+			}
+		}
+		if (*dec[0])
+			json_object_object_add(o, dec[0], json_object_new_string(dec[1]));
+		curl_free(dec[0]);
+		curl_free(dec[1]);
+	}
+	free(copy);
+	return o;
+}
+
 static int is_capture(json_object *o)
 {
 	return json_object_is_type(jpath(o, "headers"), json_type_object) && jpath(o, "body") &&
@@ -178,14 +230,19 @@ static int is_capture(json_object *o)
 }
 
 static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
-			 const char *received_at);
+			 int shallow, const char *received_at);
+
+/* How deep fetch-events builds a payload: enough to recognise it and read its
+ * id, type and time (Stripe's data.object, Hotmart's data.*); the rest is only
+ * validated and passed on as bytes. */
+#define SHALLOW_KEEP 2
 
 /* One JSON text (a line, or a squeezed document value) at lineno. */
 static void one_value(struct src *s, long lineno, char *text, size_t len)
 {
 	enum reject_code code;
 	char msg[256];
-	json_object *o = jparse(s->parser, text, len, &code, msg, sizeof msg);
+	json_object *o = jparse_shallow(s->parser, text, len, SHALLOW_KEEP, &code, msg, sizeof msg);
 
 	if (!o) {
 		reject(s->file, lineno, code, text, len, "%s", msg);
@@ -215,19 +272,30 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 		return;
 	}
 	if (!is_capture(o)) {
-		emit_payload(s, lineno, text, len, o, s->received_at);
+		emit_payload(s, lineno, text, len, o, 1, s->received_at);
 		json_object_put(o);
 		return;
 	}
 	/* A captured webhook: the body is the payload, as the provider sent it. */
+	json_object_put(o);
+	o = jparse(s->parser, text, len, &code, msg, sizeof msg); /* valid: it was just checked */
 	char when[RFC3339_BUFSZ];
 	const char *received_at = capture_time(o, when) == 0 ? when : s->received_at;
-	if (s->o->received_at)
-		received_at = s->o->received_at;
 	json_object *body = jpath(o, "body");
 	if (json_object_is_type(body, json_type_object)) {
 		const char *b = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		emit_payload(s, lineno, b, strlen(b), body, received_at);
+		emit_payload(s, lineno, b, strlen(b), body, 0, received_at);
+	} else if (json_object_is_type(body, json_type_string) && is_form(o)) {
+		json_object *form = form_to_json(json_object_get_string(body));
+		if (!form) {
+			reject(s->file, lineno, REJ_INVALID_BODY, text, len, "captured form body cannot be decoded");
+		} else {
+			size_t flen;
+			const char *f = json_object_to_json_string_length(form,
+				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &flen);
+			emit_payload(s, lineno, f, flen, form, 0, received_at);
+			json_object_put(form);
+		}
 	} else if (json_object_is_type(body, json_type_string)) {
 		size_t blen = (size_t)json_object_get_string_len(body);
 		char *b = xmalloc(blen + 1);
@@ -239,7 +307,7 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 		else if (!json_object_is_type(p, json_type_object))
 			reject(s->file, lineno, REJ_INVALID_BODY, text, len, "captured body is not a JSON object");
 		else
-			emit_payload(s, lineno, b, blen, p, received_at);
+			emit_payload(s, lineno, b, blen, p, 0, received_at);
 		json_object_put(p);
 		free(b);
 	} else {
@@ -251,43 +319,98 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 /* Secrets the providers put inside payloads; never written on. */
 static const char *const secret_keys[] = { "hottok", NULL };
 
+static int has_secret(json_object *payload)
+{
+	for (const char *const *k = secret_keys; *k; k++)
+		if (json_object_object_get_ex(payload, *k, NULL))
+			return 1;
+	return 0;
+}
+
 static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
-			 const char *received_at)
+			 int shallow, const char *received_at)
 {
 	const struct connector *c = s->o->provider ? s->o->provider : connector_detect(payload);
 	struct event_identity id = {0};
 	struct jerr err = {0};
+	json_object *full = NULL;
 	char source[600];
 
+	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id || has_secret(payload))) {
+		/* Not recognised from its first levels, or a secret to take out: build it all. */
+		enum reject_code code;
+		char msg[256];
+		full = payload = jparse(s->parser, raw, rawlen, &code, msg, sizeof msg);
+		if (!full) {
+			reject(s->file, lineno, code, raw, rawlen, "%s", msg);
+			return;
+		}
+		c = s->o->provider ? s->o->provider : connector_detect(payload);
+		memset(&id, 0, sizeof id);
+		memset(&err, 0, sizeof err);
+	}
 	if (!c) {
 		reject(s->file, lineno, REJ_UNKNOWN_PROVIDER, raw, rawlen, "no connector recognises this payload");
-		return;
+		goto out;
 	}
 	if (c->identify(payload, &id, &err) < 0 || !id.event_id || !*id.event_id) {
 		reject(s->file, lineno, REJ_MISSING_EVENT_ID, raw, rawlen, "%s payload without an event id: %s",
 		       c->name, err.failed ? err.reason : "empty id");
-		return;
+		goto out;
 	}
 	if (id.occurred_ms && ((s->o->since && id.occurred_ms < s->o->since) ||
 			       (s->o->until && id.occurred_ms >= s->o->until)))
-		return;
+		goto out;
 	snprintf(source, sizeof source, "%s:%ld", s->file, lineno);
 	struct envelope e = {
 		c->name, id.event_id, id.event_type, s->o->project, received_at, source,
 		id.occurred_ms, raw, rawlen,
 	};
-	int scrubbed = 0;
-	for (const char *const *k = secret_keys; *k; k++)
-		if (json_object_object_get_ex(payload, *k, NULL)) {
+	if (has_secret(payload)) {
+		for (const char *const *k = secret_keys; *k; k++)
 			json_object_object_del(payload, *k);
-			scrubbed = 1;
-		}
-	if (scrubbed) {
+		/* The id and type strings belong to other keys of payload: still alive. */
 		e.payload = json_object_to_json_string_length(payload,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &e.payload_len);
-		/* id and type may point into the deleted keys' neighbours: still owned by payload. */
 	}
 	envelope_write(stdout, &e);
+out:
+	json_object_put(full);
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * The JSON values of a document buffer, each squeezed onto one line and
+ * handed to one_value() with the line it starts on. A top-level array is
+ * opened once, so that each event in it gets its own line number.
+ */
+static void doc_values(struct src *s, const char *buf, size_t len, long base_line, int open_arrays)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		while (i < len && (is_space(buf[i]) || (!open_arrays && buf[i] == ',')))
+			i++;
+		if (i >= len || (!open_arrays && buf[i] == ']'))
+			break;
+		long lineno = base_line + count_lines(buf, i);
+		size_t n = value_end(buf + i, len - i);
+		if (n == 0)
+			n = 1;
+		if (open_arrays && buf[i] == '[' && n > 1 && buf[i + n - 1] == ']') {
+			doc_values(s, buf + i + 1, n - 2, lineno, 0);
+		} else {
+			char *text = xmalloc(n + 1);
+			memcpy(text, buf + i, n);
+			one_value(s, lineno, text, squeeze(text, n));
+			free(text);
+		}
+		i += n;
+	}
 }
 
 /* A whole file as one or more JSON documents (pretty-printed, arrays). */
@@ -315,23 +438,7 @@ static void read_document(struct src *s, struct line_reader *lr, const struct li
 	} while ((r = lr_next(lr, &l)) == LR_LINE);
 	buf[len] = '\0';
 
-	size_t i = 0;
-	while (i < len) {
-		while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r'))
-			i++;
-		if (i >= len)
-			break;
-		long lineno = first_line + count_lines(buf, i);
-		size_t n = value_end(buf + i, len - i);
-		if (n == 0)
-			n = 1;
-		char *text = xmalloc(n + 1);
-		memcpy(text, buf + i, n);
-		size_t tlen = squeeze(text, n);
-		one_value(s, lineno, text, tlen);
-		free(text);
-		i += n;
-	}
+	doc_values(s, buf, len, first_line, 1);
 out:
 	if (r == LR_ERROR) {
 		int truncated;

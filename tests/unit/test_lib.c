@@ -127,13 +127,18 @@ static void test_utf8(void **state)
 	assert_false(utf8_valid("abcdefgh\xff", 9));
 }
 
+static struct jparser *parser;
+
 static json_object *parse(const char *s, enum reject_code *code)
 {
-	static struct jparser *p;
 	char msg[256];
-	if (!p)
-		p = jparser_new();
-	return jparse(p, s, strlen(s), code, msg, sizeof msg);
+	return jparse(parser, s, strlen(s), code, msg, sizeof msg);
+}
+
+static json_object *parse_len(const char *s, size_t len, enum reject_code *code)
+{
+	char msg[256];
+	return jparse(parser, s, len, code, msg, sizeof msg);
 }
 
 static void test_jparse(void **state)
@@ -162,7 +167,7 @@ static void test_jparse(void **state)
 	char deep[400];
 	memset(deep, '[', 200);
 	memset(deep + 200, ']', 200);
-	assert_null(jparse(jparser_new(), deep, 400, &code, (char[64]){0}, 64));
+	assert_null(parse_len(deep, 400, &code));
 	assert_int_equal(code, REJ_TOO_DEEP);
 	char nul[] = "{\"a\":1}\0";
 	char msg[64];
@@ -170,6 +175,25 @@ static void test_jparse(void **state)
 	assert_null(jparse(p, nul, sizeof nul - 1, &code, msg, sizeof msg));
 	assert_int_equal(code, REJ_NUL_BYTE);
 	jparser_free(p);
+}
+
+static void test_jparse_shallow(void **state)
+{
+	const char *text = "{\"a\":{\"b\":{\"c\":1},\"d\":[1,[2]],\"e\":{}},\"f\":[{\"g\":1},[]],\"h\":\"x\"}";
+	char msg[128];
+	enum reject_code code;
+	json_object *o = jparse_shallow(parser, text, strlen(text), 2, &code, msg, sizeof msg);
+	assert_non_null(o);
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			    "{\"a\":{\"b\":{},\"d\":[],\"e\":{}},\"f\":[{},[]],\"h\":\"x\"}");
+	json_object_put(o);
+	/* Still the whole text is checked: an error deep inside is found. */
+	const char *bad = "{\"a\":{\"b\":{\"c\":01}}}";
+	assert_null(jparse_shallow(parser, bad, strlen(bad), 1, &code, msg, sizeof msg));
+	assert_int_equal(code, REJ_INVALID_JSON);
+	const char *utf = "{\"a\":{\"b\":{\"c\":\"\xc3\"}}}";
+	assert_null(jparse_shallow(parser, utf, strlen(utf), 1, &code, msg, sizeof msg));
+	assert_int_equal(code, REJ_INVALID_UTF8);
 }
 
 static void test_getters(void **state)
@@ -325,11 +349,15 @@ int main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_jparse),
+		cmocka_unit_test(test_jparse_shallow),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_lines_plain),
 		cmocka_unit_test(test_lines_long_across_chunks),
 		cmocka_unit_test(test_lines_gzip_members_and_truncation),
 	};
 	diag_init("test_lib");
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	parser = jparser_new();
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	jparser_free(parser);
+	return failed;
 }
