@@ -1,0 +1,10 @@
+/* hotmart.c: the hotmart connector's identify and normalize on arbitrary JSON (see fuzz_connector). */
+#include "fuzz.h"
+
+const char fuzz_name[] = "hotmart";
+const char *const fuzz_seeds[] = { "fixtures/hotmart", NULL };
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_connector("hotmart", data, size);
+}
