@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -27,8 +28,15 @@ struct line_reader {
 struct line_reader *lr_open(const char *path, size_t max_line)
 {
 	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* open() takes a directory; read() would fail later, as if the data were bad. */
+		close(fd);
+		errno = EISDIR;
+		return NULL;
+	}
 	gzFile gz = gzdopen(fd, "rb");
 	if (!gz) {
 		close(fd);
