@@ -417,12 +417,35 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The directories read under the current argument: each once, so that symlink
+ * loops (d/self -> .) neither repeat events nor multiply the walk. */
+static struct dir_id { dev_t dev; ino_t ino; } *seen_dirs;
+static size_t n_seen, seen_cap;
+
+static int seen_before(const struct stat *st)
+{
+	for (size_t i = 0; i < n_seen; i++)
+		if (seen_dirs[i].dev == st->st_dev && seen_dirs[i].ino == st->st_ino)
+			return 1;
+	if (n_seen == seen_cap)
+		seen_dirs = xrealloc(seen_dirs, (seen_cap = seen_cap ? seen_cap * 2 : 64) * sizeof *seen_dirs);
+	seen_dirs[n_seen++] = (struct dir_id){ st->st_dev, st->st_ino };
+	return 0;
+}
+
 static void read_path(const char *path, const struct opts *o, struct jparser *parser, int depth)
 {
 	struct stat st;
 
 	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		read_file(path, o, parser);
+		return;
+	}
+	if (depth == 0)
+		n_seen = 0;
+	if (seen_before(&st)) {
+		warn_msg(0, "'%s': directory already read (a symlink loop?), skipped", path);
+		diag_system_error();
 		return;
 	}
 	if (depth > 32) {
@@ -516,5 +539,6 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		read_path(argv[i], &o, parser, 0);
 	jparser_free(parser);
+	free(seen_dirs);
 	return diag_finish();
 }
