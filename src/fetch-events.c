@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <curl/curl.h>
 
 #include "connector.h"
 #include "diag.h"
@@ -32,7 +33,9 @@ static const char help[] =
 	"Inputs are files, directories (read recursively, in byte order of names) or\n"
 	"stdin. Each file may be gzip (any number of members) or plain; NDJSON (one event\n"
 	"a line), one JSON document (pretty-printed, or an array of events), or captured\n"
-	"webhooks {\"headers\": {...}, \"body\": \"<raw body>\"}.\n"
+	"webhooks {\"headers\": {...}, \"body\": \"<raw body>\"} (a form-encoded body, as\n"
+	"Hotmart's old postbacks, becomes a flat object of strings). Headers, and a\n"
+	"payload's top-level \"hottok\" secret, are never written on.\n"
 	"\n"
 	"  --project ID        project the events belong to (default: default)\n"
 	"  --provider NAME     take every payload as this provider's (stripe, hotmart)\n"
@@ -173,6 +176,53 @@ static int capture_time(json_object *cap, char out[RFC3339_BUFSZ])
 	return -1;
 }
 
+/* A capture whose Content-Type is a form post (Hotmart's old postbacks). */
+static int is_form(json_object *cap)
+{
+	json_object_object_foreach(jpath(cap, "headers"), k, v) {
+		if (strcasecmp(k, "content-type") == 0 && json_object_is_type(v, json_type_string) &&
+		    strncasecmp(json_object_get_string(v), "application/x-www-form-urlencoded", 33) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* "a=1&b=x+y" -> {"a":"1","b":"x y"}: every value a string, as posted. NULL
+ * when a field does not decode to valid UTF-8. */
+static json_object *form_to_json(const char *body)
+{
+	json_object *o = json_object_new_object();
+	char *copy = xstrdup(body), *save, *pair;
+
+	for (pair = strtok_r(copy, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(pair, '=');
+		char *parts[2] = { pair, eq ? eq + 1 : (char *)"" }, *dec[2];
+		if (eq)
+			*eq = '\0';
+		for (int i = 0; i < 2; i++) {
+			for (char *c = parts[i]; *c; c++)
+				if (*c == '+')
+					*c = ' ';
+			int n;
+			dec[i] = curl_easy_unescape(NULL, parts[i], 0, &n);
+			if (!dec[i] || memchr(dec[i], '\0', (size_t)n) || !utf8_valid(dec[i], (size_t)n)) {
+				curl_free(dec[0]);
+				if (i == 1)
+					curl_free(dec[1]);
+				free(copy);
+				json_object_put(o);
+				return NULL;
+			}
+		}
+		if (*dec[0])
+			json_object_object_add(o, dec[0], json_object_new_string(dec[1]));
+		curl_free(dec[0]);
+		curl_free(dec[1]);
+	}
+	free(copy);
+	return o;
+}
+
 static int is_capture(json_object *o)
 {
 	return json_object_is_type(jpath(o, "headers"), json_type_object) && jpath(o, "body") &&
@@ -228,6 +278,17 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 	if (json_object_is_type(body, json_type_object)) {
 		const char *b = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		emit_payload(s, lineno, b, strlen(b), body, received_at);
+	} else if (json_object_is_type(body, json_type_string) && is_form(o)) {
+		json_object *form = form_to_json(json_object_get_string(body));
+		if (!form) {
+			reject(s->file, lineno, REJ_INVALID_BODY, text, len, "captured form body cannot be decoded");
+		} else {
+			size_t flen;
+			const char *f = json_object_to_json_string_length(form,
+				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &flen);
+			emit_payload(s, lineno, f, flen, form, received_at);
+			json_object_put(form);
+		}
 	} else if (json_object_is_type(body, json_type_string)) {
 		size_t blen = (size_t)json_object_get_string_len(body);
 		char *b = xmalloc(blen + 1);

@@ -16,7 +16,8 @@ static const char *const customer_keys[] = {
 	"id", "email", "name", "phone", "country", NULL,
 };
 static const char *const payment_keys[] = {
-	"id", "object", "invoice_id", "subscription_id", "amount_minor", "currency",
+	"id", "object", "invoice_id", "subscription_id", "charge_id", "payment_intent_id",
+	"amount_minor", "currency",
 	"status", "method", "installments", "failure_code", "discount_minor",
 	"refunded_minor", "due_at", "paid_at", NULL,
 };

@@ -13,6 +13,8 @@
 
 const char *prog_name = "revenueos";
 
+#define REJECTS_SHOWN 100
+
 static int data_error, system_error;
 static long n_rejects;
 static FILE *rejects;
@@ -139,7 +141,21 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	warn_at(file, line, "%s (%s)", msg, reject_code_name(code));
+	/* A file that is not NDJSON at all would bury the terminal: past a
+	 * hundred, a file's rejects go to the rejects stream and the count only. */
+	static char last_file[256];
+	static long in_file;
+	if (strncmp(last_file, file ? file : "-", sizeof last_file - 1) != 0) {
+		snprintf(last_file, sizeof last_file, "%s", file ? file : "-");
+		in_file = 0;
+	}
+	if (++in_file <= REJECTS_SHOWN)
+		warn_at(file, line, "%s (%s)", msg, reject_code_name(code));
+	else
+		diag_data_error();
+	if (in_file == REJECTS_SHOWN)
+		warn_at(file, 0, "more than %d rejected lines: the rest are counted%s", REJECTS_SHOWN,
+			rejects ? " and written to the rejects file only" : " only");
 	n_rejects++;
 	if (!rejects)
 		return;
@@ -193,6 +209,8 @@ void xwrite(const void *buf, size_t len, FILE *f)
 int diag_finish(void)
 {
 	progress_done();
+	if (n_rejects > 0)
+		fprintf(stderr, "%s: %ld input line%s rejected\n", prog_name, n_rejects, n_rejects == 1 ? "" : "s");
 	if (rejects && fclose(rejects) != 0)
 		die_sys(errno, "cannot write rejects file '%s'", rejects_path);
 	rejects = NULL;

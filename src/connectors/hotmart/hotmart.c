@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "connectors/connector.h"
+#include "connector.h"
 #include "money.h"
 #include "timeutil.h"
 
@@ -62,14 +62,39 @@ static json_object *alt(json_object *root, const char *const *paths, const char 
 	return NULL;
 }
 
+/* At most n - 1 bytes of s into buf, never cutting a UTF-8 sequence: reasons stay valid UTF-8. */
+static const char *clip(const char *s, char *buf, size_t n)
+{
+	size_t len = strlen(s);
+
+	if (len >= n) {
+		len = n - 1;
+		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+			len--;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return buf;
+}
+
 /* Report a field that is absent (o == NULL) or unusable, as need says. */
 static void field_problem(struct jerr *e, enum need need, const char *path, json_object *o,
 			  const char *what)
 {
+	char v[41];
+
 	if (!o) {
 		if (need == REQ)
 			errf(e, "missing field '%s'", path);
-	} else if (need != OPT) {
+	} else if (need == OPT) {
+		return;
+	} else if (json_object_is_type(o, json_type_string) && !*json_object_get_string(o)) {
+		errf(e, "field '%s' is empty", path);
+	} else if (json_object_is_type(o, json_type_string) || json_object_is_type(o, json_type_int) ||
+		   json_object_is_type(o, json_type_double)) {
+		errf(e, "field '%s' must be %s, got %s '%s'", path, what, jtype_name(o),
+		     clip(json_object_get_string(o), v, sizeof v));
+	} else {
 		errf(e, "field '%s' must be %s, got %s", path, what, jtype_name(o));
 	}
 }
@@ -204,31 +229,32 @@ static int get_money(json_object *root, const char *const *paths, enum need need
 {
 	const char *used = paths[0], *text;
 	json_object *o = alt(root, paths, &used);
+	char v[41];
 
 	if (!o || !(json_object_is_type(o, json_type_int) || json_object_is_type(o, json_type_double) ||
 		    json_object_is_type(o, json_type_string))) {
 		field_problem(e, need, used, o, "a decimal number");
 		return 0;
 	}
-	text = json_object_get_string(o);
-	switch (decimal_to_minor(text, currency_exponent(currency), 0, minor)) {
+	text = clip(json_object_get_string(o), v, sizeof v);
+	switch (decimal_to_minor(json_object_get_string(o), currency_exponent(currency), 0, minor)) {
 	case MONEY_OK:
 		return 1;
 	case MONEY_PRECISION:
 		if (need != OPT)
-			errf(e, "field '%s' has more decimals than %s allows: '%.40s'", used, currency, text);
+			errf(e, "field '%s' has more decimals than %s allows: '%s'", used, currency, text);
 		return 0;
 	case MONEY_NEGATIVE:
 		if (need != OPT)
-			errf(e, "field '%s' must not be negative: '%.40s'", used, text);
+			errf(e, "field '%s' must not be negative: '%s'", used, text);
 		return 0;
 	case MONEY_RANGE:
 		if (need != OPT)
-			errf(e, "field '%s' is out of range: '%.40s'", used, text);
+			errf(e, "field '%s' is out of range: '%s'", used, text);
 		return 0;
 	default:
 		if (need != OPT)
-			errf(e, "field '%s' must be a decimal number, got '%.40s'", used, text);
+			errf(e, "field '%s' must be a decimal number, got '%s'", used, text);
 		return 0;
 	}
 }
@@ -919,6 +945,7 @@ static void hotmart_normalize(json_object *p, struct event *ev)
 	const struct mapping *m;
 	const char *event;
 	int64_t created = 0;
+	char buf[65];
 
 	if (!json_object_is_type(p, json_type_object)) {
 		event_fail(ev, "payload is not an object");
@@ -932,7 +959,7 @@ static void hotmart_normalize(json_object *p, struct event *ev)
 		if (ev->err.failed)
 			return;
 		if (!(m = mapping_of(event))) {
-			event_ignore(ev, "unsupported event type '%.64s'", event);
+			event_ignore(ev, "unsupported event type '%s'", clip(event, buf, sizeof buf));
 			return;
 		}
 		switch (m->kind) {
@@ -962,7 +989,7 @@ static void hotmart_normalize(json_object *p, struct event *ev)
 		return;
 	}
 	if (!(event = v1_event_of(p))) {
-		event_ignore(ev, "unsupported postback status '%.64s'", jstr(p, "status"));
+		event_ignore(ev, "unsupported postback status '%s'", clip(jstr(p, "status"), buf, sizeof buf));
 		return;
 	}
 	m = mapping_of(event);

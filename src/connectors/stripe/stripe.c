@@ -52,10 +52,12 @@ static const struct stripe_type stripe_types[] = {
 	{ "invoice.finalized", "payment.pending", "pending", "invoice", do_invoice, { "amount_due", NULL } },
 	{ "invoice.marked_uncollectible", "invoice.uncollectible", "uncollectible", "invoice", do_invoice, { "amount_remaining", "amount_due" } },
 	{ "invoice.overdue", "invoice.overdue", "pending", "invoice", do_invoice, { "amount_remaining", "amount_due" } },
-	{ "invoice.voided", "payment.canceled", "canceled", "invoice", do_invoice, { "amount_remaining", "amount_due" } },
+	{ "invoice.voided", "payment.canceled", "canceled", "invoice", do_invoice, { "amount_due", NULL } },
 
 	{ "charge.succeeded", "payment.succeeded", "succeeded", "charge", do_charge, { "amount", NULL } },
+	{ "charge.captured", "payment.succeeded", "succeeded", "charge", do_charge, { "amount_captured", "amount" } },
 	{ "charge.failed", "payment.failed", "failed", "charge", do_charge, { "amount", NULL } },
+	{ "charge.expired", "payment.canceled", "canceled", "charge", do_charge, { "amount", NULL } },
 	{ "charge.refunded", "payment.refunded", NULL, "charge", do_charge, { "amount", NULL } },
 	{ "charge.dispute.created", "payment.chargeback", "disputed", "dispute", do_dispute, { "amount", NULL } },
 
@@ -242,15 +244,15 @@ static int get_currency(json_object *p, struct event *ev, const char *path, int 
 }
 
 /* A Stripe amount at path in ISO minor units of cur. 1 ok; 0 absent or bad. */
-static int get_amount(json_object *p, struct event *ev, const char *path, int required,
-		      const char *cur, int64_t *out)
+static int amount_at(json_object *p, struct event *ev, const char *path, int required,
+		     int allow_negative, const char *cur, int64_t *out)
 {
 	int64_t v = 0, f = 1;
 	int shift;
 
 	if (!(required ? jget_int(p, path, 1, &v, &ev->err) : opt_int(p, ev, path, &v)))
 		return 0;
-	if (v < 0) {
+	if (v < 0 && !allow_negative) {
 		field_error(ev, "field '%s' must not be negative, got %lld", path, (long long)v);
 		return 0;
 	}
@@ -258,7 +260,7 @@ static int get_amount(json_object *p, struct event *ev, const char *path, int re
 	for (int i = 0; i < (shift < 0 ? -shift : shift); i++)
 		f *= 10;
 	if (shift > 0) {
-		if (v > INT64_MAX / f) {
+		if (v > INT64_MAX / f || v < INT64_MIN / f) {
 			field_error(ev, "field '%s' is out of range", path);
 			return 0;
 		}
@@ -275,13 +277,23 @@ static int get_amount(json_object *p, struct event *ev, const char *path, int re
 	return 1;
 }
 
+static int get_amount(json_object *p, struct event *ev, const char *path, int required,
+		      const char *cur, int64_t *out)
+{
+	return amount_at(p, ev, path, required, 0, cur, out);
+}
+
 /* The customer reference at path (string id or expanded object): the id,
  * and the expanded object's details where nothing better was set. */
 static void put_customer_ref(json_object *p, struct event *ev, const char *path, int required)
 {
-	char sub[PATHSZ];
+	char sub[PATHSZ], alt[PATHSZ];
 	const char *id = NULL;
 
+	/* Accounts v2 (2025) may name the customer as an account instead. */
+	join(alt, path, "_account");
+	if (!present(p, path) && present(p, alt))
+		path = alt;
 	if (required)
 		jget_id(p, path, 1, &id, &ev->err);
 	else
@@ -319,8 +331,8 @@ static void put_contact(json_object *p, struct event *ev, const char *prefix)
 static void put_payment(json_object *p, struct event *ev, const struct stripe_type *t,
 			const char *object, int amount_required, char cur[4])
 {
-	const char *amount_path;
-	char path[PATHSZ];
+	char path[PATHSZ], alt[PATHSZ];
+	const char *const paths[] = { path, alt, NULL };
 	int64_t amount;
 
 	event_str(ev, SEC_PAYMENT, "id", req_str(p, ev, OBJ "id"));
@@ -331,19 +343,9 @@ static void put_payment(json_object *p, struct event *ev, const struct stripe_ty
 		return;
 	}
 	event_str(ev, SEC_PAYMENT, "currency", cur);
-	if (!t->amount[0])
-		return;
 	join(path, OBJ, t->amount[0]);
-	if (t->amount[1]) {
-		char alt[PATHSZ];
-		const char *paths[] = { path, alt, NULL };
-		join(alt, OBJ, t->amount[1]);
-		amount_path = first_present(p, paths);
-		if (get_amount(p, ev, amount_path, amount_required, cur, &amount))
-			event_int(ev, SEC_PAYMENT, "amount_minor", amount);
-		return;
-	}
-	if (get_amount(p, ev, path, amount_required, cur, &amount))
+	join(alt, OBJ, t->amount[1] ? t->amount[1] : t->amount[0]);
+	if (get_amount(p, ev, first_present(p, paths), amount_required, cur, &amount))
 		event_int(ev, SEC_PAYMENT, "amount_minor", amount);
 }
 
@@ -457,6 +459,7 @@ static int subscription_line(json_object *p)
 static void put_invoice_subscription(json_object *p, struct event *ev, const char *sub_id)
 {
 	char base[PATHSZ], path[PATHSZ];
+	int64_t qty;
 	int line;
 
 	event_str(ev, SEC_PAYMENT, "subscription_id", sub_id);
@@ -474,11 +477,8 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 	join(path, base, ".plan");
 	put_price(p, ev, path, 0);
 	join(path, base, ".quantity");
-	{
-		int64_t q;
-		if (opt_int(p, ev, path, &q))
-			event_int(ev, SEC_SUBSCRIPTION, "quantity", q);
-	}
+	if (opt_int(p, ev, path, &qty))
+		event_int(ev, SEC_SUBSCRIPTION, "quantity", qty);
 	join(path, base, ".period.start");
 	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_start", path);
 	join(path, base, ".period.end");
@@ -521,10 +521,16 @@ static void put_invoice_discount(json_object *p, struct event *ev, const char *c
 	}
 	if (!present(p, OBJ "discount"))
 		return; /* discount ids without amounts: unknown */
-	if (!get_amount(p, ev, OBJ "subtotal", 0, cur, &sub) || !get_amount(p, ev, OBJ "total", 0, cur, &tot))
+	/* Credit prorations can make an old invoice's totals negative. */
+	if (!amount_at(p, ev, OBJ "subtotal", 0, 1, cur, &sub) || !amount_at(p, ev, OBJ "total", 0, 1, cur, &tot))
 		return;
-	if (present(p, OBJ "tax") && !get_amount(p, ev, OBJ "tax", 0, cur, &tax))
+	if (present(p, OBJ "tax") && !amount_at(p, ev, OBJ "tax", 0, 1, cur, &tax))
 		return;
+	if (sub > INT64_MAX / 4 || sub < INT64_MIN / 4 || tax > INT64_MAX / 4 || tax < INT64_MIN / 4 ||
+	    tot > INT64_MAX / 4 || tot < INT64_MIN / 4) {
+		field_error(ev, "field '" OBJ "subtotal' is out of range");
+		return;
+	}
 	if (sub + tax >= tot)
 		event_int(ev, SEC_PAYMENT, "discount_minor", sub + tax - tot);
 }
@@ -541,6 +547,9 @@ static void do_invoice(json_object *p, struct event *ev, const struct stripe_typ
 	put_payment(p, ev, t, "invoice", 1, cur);
 	if ((inv_id = opt_str(p, ev, OBJ "id")))
 		event_str(ev, SEC_PAYMENT, "invoice_id", inv_id);
+	/* Invoice.charge and Invoice.payment_intent went away in 2025-03-31.basil. */
+	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, OBJ "charge"));
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
 	put_customer_ref(p, ev, OBJ "customer", 1);
 	put_str(p, ev, SEC_CUSTOMER, "email", OBJ "customer_email");
 	put_str(p, ev, SEC_CUSTOMER, "name", OBJ "customer_name");
@@ -557,10 +566,12 @@ static void do_invoice(json_object *p, struct event *ev, const struct stripe_typ
 /* ---- charges, disputes, payment intents ---- */
 
 /* The payment method type: payment_method_details.type (2019+), else the
- * legacy source: a Sources API source has its own type, a card is "card". */
+ * legacy source (`card` before 2015-02-18): a Sources API source has its own
+ * type, a card is "card", a bank account "bank_account". */
 static void put_charge_method(json_object *p, struct event *ev, const char *base)
 {
-	char path[PATHSZ];
+	static const char *const legacy[] = { "source.", "card.", NULL };
+	char path[PATHSZ], src[PATHSZ];
 	const char *m, *obj;
 
 	join(path, base, "payment_method_details.type");
@@ -568,43 +579,63 @@ static void put_charge_method(json_object *p, struct event *ev, const char *base
 		event_str(ev, SEC_PAYMENT, "method", m);
 		return;
 	}
-	join(path, base, "source.object");
-	if (!(obj = opt_str(p, ev, path)))
+	for (const char *const *l = legacy; *l; l++) {
+		join(src, base, *l);
+		join(path, src, "object");
+		if (!(obj = opt_str(p, ev, path)))
+			continue;
+		if (strcmp(obj, "source") == 0) {
+			join(path, src, "type");
+			obj = opt_str(p, ev, path);
+		}
+		event_str(ev, SEC_PAYMENT, "method", obj);
 		return;
-	if (strcmp(obj, "source") == 0) {
-		join(path, base, "source.type");
-		obj = opt_str(p, ev, path);
 	}
-	event_str(ev, SEC_PAYMENT, "method", obj);
 }
 
-/* Customer details of a charge at base ("data.object."), newest first. */
+/* Customer details of a charge at base ("data.object."), newest first:
+ * billing_details (2019+), receipt_email, then the legacy card or source. */
 static void put_charge_contact(json_object *p, struct event *ev, const char *base)
 {
-	char path[PATHSZ];
+	static const char *const legacy[] = { "source.", "card.", NULL };
+	char path[PATHSZ], src[PATHSZ];
 
 	join(path, base, "billing_details.");
 	put_contact(p, ev, path);
 	join(path, base, "receipt_email");
 	str_if_unset(ev, SEC_CUSTOMER, "email", opt_str(p, ev, path));
-	join(path, base, "source.name");
-	str_if_unset(ev, SEC_CUSTOMER, "name", opt_str(p, ev, path));
-	join(path, base, "source.address_country");
-	put_country(p, ev, path);
+	for (const char *const *l = legacy; *l; l++) {
+		join(src, base, *l);
+		join(path, src, "owner."); /* Sources API */
+		put_contact(p, ev, path);
+		join(path, src, "name");
+		str_if_unset(ev, SEC_CUSTOMER, "name", opt_str(p, ev, path));
+		join(path, src, "address_country");
+		put_country(p, ev, path);
+	}
 }
 
 static void do_charge(json_object *p, struct event *ev, const struct stripe_type *t)
 {
+	struct stripe_type st = *t;
 	int64_t amount = 0, refunded = 0, n;
 	char cur[4];
-	int full = 0;
+	int full = 0, captured = 1;
 
-	event_set_type(ev, t->canonical);
-	put_payment(p, ev, t, "charge", 1, cur);
+	/* An authorisation to capture later: the money comes with charge.captured. */
+	if (strcmp(t->type, "charge.succeeded") == 0 && opt_bool(p, ev, OBJ "captured", &captured) &&
+	    !captured) {
+		st.canonical = "payment.pending";
+		st.status = "pending";
+	}
+	event_set_type(ev, st.canonical);
+	put_payment(p, ev, &st, "charge", 1, cur);
 	put_customer_ref(p, ev, OBJ "customer", 0);
 	put_charge_contact(p, ev, OBJ);
 	/* Charge.invoice went away in 2025-03-31.basil. */
 	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
+	event_str(ev, SEC_PAYMENT, "charge_id", opt_str(p, ev, OBJ "id"));
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
 	put_charge_method(p, ev, OBJ);
 	if (opt_int(p, ev, OBJ "payment_method_details.card.installments.plan.count", &n))
 		event_int(ev, SEC_PAYMENT, "installments", n);
@@ -628,10 +659,11 @@ static void do_dispute(json_object *p, struct event *ev, const struct stripe_typ
 
 	event_set_type(ev, t->canonical);
 	put_payment(p, ev, t, "dispute", 1, cur);
-	/* The disputed charge must exist; the schema has no key for it yet. */
+	/* The disputed charge must exist: it is what the chargeback takes back. */
 	jget_id(p, OBJ "charge", 1, &charge, &ev->err);
+	event_str(ev, SEC_PAYMENT, "charge_id", charge);
 	put_str(p, ev, SEC_PAYMENT, "failure_code", OBJ "reason");
-	opt_id(p, ev, OBJ "payment_intent");
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
 }
 
 static void do_payment_intent(json_object *p, struct event *ev, const struct stripe_type *t)
@@ -650,6 +682,8 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	put_charge_contact(p, ev, OBJ "charges.data.0.");
 	/* PaymentIntent.invoice went away in 2025-03-31.basil. */
 	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_str(p, ev, OBJ "id"));
+	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, OBJ "latest_charge"));
 	if (strcmp(t->canonical, "payment.failed") == 0) {
 		put_str(p, ev, SEC_PAYMENT, "failure_code", first_present(p, codes));
 		put_str(p, ev, SEC_PAYMENT, "method", OBJ "last_payment_error.payment_method.type");
@@ -704,6 +738,7 @@ static void do_checkout(json_object *p, struct event *ev, const struct stripe_ty
 	str_if_unset(ev, SEC_CUSTOMER, "email", opt_str(p, ev, OBJ "customer_email"));
 	event_str(ev, SEC_PAYMENT, "subscription_id", opt_id(p, ev, OBJ "subscription"));
 	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
 	event_str(ev, SEC_SUBSCRIPTION, "id", opt_id(p, ev, OBJ "subscription"));
 	if (cur[0] && get_amount(p, ev, OBJ "total_details.amount_discount", 0, cur, &disc))
 		event_int(ev, SEC_PAYMENT, "discount_minor", disc);

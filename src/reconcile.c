@@ -1,0 +1,696 @@
+/*
+ * reconcile: prove that every raw event became a normalized event, per
+ * provider, project and day, and name the ones that did not (docs/reconcile.md).
+ *
+ * Stream mode never holds one entry per event: each record becomes one short
+ * key line piped through sort(1) (LC_ALL=C, bounded by -S, spilling to
+ * TMPDIR); the sorted lines are merge-joined by (provider, external_event_id)
+ * and only the per provider/project/day counters stay in memory.
+ * Database mode (--db) asks PostgreSQL the same questions with GROUP BY.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "diag.h"
+#include "jsonutil.h"
+#include "records.h"
+#include "timeutil.h"
+
+#define EXIT_UNBALANCED 4 /* some provider/project/day has a delta */
+
+static const char synopsis[] =
+	"usage: reconcile [--details] [--project ID] [--provider NAME] [--since TIME] [--until TIME]\n"
+	"                 [--sort-memory SIZE] [--rejects FILE] [--max-line SIZE] RAW NORMALIZED\n"
+	"       reconcile --db [--dsn CONNINFO] [--details] [--project ID] [--provider NAME]\n"
+	"                 [--since TIME] [--until TIME]\n";
+
+static const char help[] =
+	"Compare raw envelopes (fetch-events) with the canonical events normalize made\n"
+	"of them and write one JSON line per provider, project and UTC day: raw,\n"
+	"normalized, processed, ignored, failed, missing (raw, no normalized event),\n"
+	"extra (normalized, no raw), duplicate_raw, duplicate_normalized and delta\n"
+	"(failed + missing + extra). An event's day is the UTC day of its occurred_at,\n"
+	"or of its received_at when occurred_at is null.\n"
+	"\n"
+	"Stream mode reads the files in order (RAW, then NORMALIZED; \"-\" is stdin;\n"
+	"gzip is read as is) and takes each line by its \"record\" key, so one stream\n"
+	"from 'normalize --emit-raw' works too. Memory does not grow with the events:\n"
+	"keys are sorted by sort(1), spilling to $TMPDIR.\n"
+	"\n"
+	"  --details          also one line per failed, missing or extra event, with its reason\n"
+	"  --project ID       only this project\n"
+	"  --provider NAME    only this provider\n"
+	"  --since TIME       only events whose day-time (above) is at or after TIME (RFC 3339)\n"
+	"  --until TIME       only events before TIME\n"
+	"  --db               reconcile the database tables instead of streams\n"
+	"  --dsn CONNINFO     connection string or URI (default: the PG* environment)\n"
+	"  --sort-memory SIZE memory sort(1) may use before spilling (default 64M)\n"
+	"  --rejects FILE     write rejected lines there as JSON (file, line, code, message, raw)\n"
+	"  --max-line SIZE    longest accepted line (default 16M)\n"
+	"  --help, --version\n"
+	"\n"
+	"Exit status: 0 balanced (every delta is 0, no line rejected); 4 out of balance\n"
+	"(some delta is not 0); 1 balanced but some input lines were rejected (reported\n"
+	"as 'reconcile: FILE:LINE: ... (code)'), so the balance is not proven; 2 usage;\n"
+	"3 I/O, sort or database failure. When both apply, 3 wins over 4, 4 over 1.\n"
+	"\n"
+	"Examples:\n"
+	"  reconcile --details raw.ndjson.gz events.ndjson.gz\n"
+	"  fetch-events --project acme dumps/ | normalize --emit-raw | reconcile -\n"
+	"  reconcile --db --project acme --since 2026-11-01\n";
+
+struct opts {
+	int details;
+	const char *project, *provider;
+	int64_t since, until;
+	int has_since, has_until;
+};
+
+/* ---------------------------------------------------------------- buffers */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void buf_reserve(struct buf *b, size_t n)
+{
+	if (b->len + n + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	b->p = xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+static void buf_set(struct buf *b, const char *s, size_t n)
+{
+	b->len = 0;
+	buf_reserve(b, n);
+	memcpy(b->p, s, n);
+	b->len = n;
+	b->p[n] = '\0';
+}
+
+/* ------------------------------------------------------------ aggregation */
+
+enum counter {
+	C_RAW, C_NORMALIZED, C_PROCESSED, C_IGNORED, C_FAILED, C_MISSING, C_EXTRA,
+	C_DUP_RAW, C_DUP_NORMALIZED, C_DELTA, C__COUNT
+};
+
+static const char *const counter_names[C__COUNT] = {
+	"raw", "normalized", "processed", "ignored", "failed", "missing", "extra",
+	"duplicate_raw", "duplicate_normalized", "delta",
+};
+
+/* One provider/project/day; day is "" when the event has no time at all. */
+struct day_total {
+	struct day_total *next;
+	char *provider, *project, *day;
+	long long n[C__COUNT];
+};
+
+#define NBUCKETS 4096
+static struct day_total *buckets[NBUCKETS];
+static size_t ntotals;
+
+static unsigned hash3(const char *a, const char *b, const char *c)
+{
+	unsigned h = 2166136261u;
+	for (const char *s = a; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+	h = (h ^ 0x1f) * 16777619u;
+	for (const char *s = b; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+	h = (h ^ 0x1f) * 16777619u;
+	for (const char *s = c; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static struct day_total *total_for(const char *provider, const char *project, const char *day)
+{
+	unsigned h = hash3(provider, project, day) % NBUCKETS;
+	struct day_total *t;
+
+	for (t = buckets[h]; t; t = t->next)
+		if (!strcmp(t->day, day) && !strcmp(t->project, project) && !strcmp(t->provider, provider))
+			return t;
+	t = xmalloc(sizeof *t);
+	memset(t, 0, sizeof *t);
+	t->provider = xstrdup(provider);
+	t->project = xstrdup(project);
+	t->day = xstrdup(day);
+	t->next = buckets[h];
+	buckets[h] = t;
+	ntotals++;
+	return t;
+}
+
+static int total_cmp(const void *a, const void *b)
+{
+	const struct day_total *x = *(const struct day_total *const *)a, *y = *(const struct day_total *const *)b;
+	int c = strcmp(x->provider, y->provider);
+	if (!c)
+		c = strcmp(x->project, y->project);
+	if (!c && (!*x->day || !*y->day))
+		c = !*x->day - !*y->day; /* days without a time last */
+	if (!c)
+		c = strcmp(x->day, y->day);
+	return c;
+}
+
+static void write_json(json_object *o)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	xwrite(s, len, stdout);
+	xwrite("\n", 1, stdout);
+	json_object_put(o);
+}
+
+static json_object *jstr_or_null(const char *s)
+{
+	return s && *s ? json_object_new_string(s) : NULL;
+}
+
+/* Write the totals in (provider, project, day) order; 1 when any delta is not 0. */
+static int write_totals(void)
+{
+	struct day_total **all = xmalloc((ntotals ? ntotals : 1) * sizeof *all);
+	size_t k = 0;
+	long long missing = 0, failed = 0, extra = 0;
+
+	for (size_t h = 0; h < NBUCKETS; h++)
+		for (struct day_total *t = buckets[h]; t; t = t->next)
+			all[k++] = t;
+	qsort(all, ntotals, sizeof *all, total_cmp);
+	for (size_t i = 0; i < ntotals; i++) {
+		struct day_total *t = all[i];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "record", json_object_new_string("reconcile"));
+		json_object_object_add(o, "provider", json_object_new_string(t->provider));
+		json_object_object_add(o, "project_id", json_object_new_string(t->project));
+		json_object_object_add(o, "day", jstr_or_null(t->day));
+		for (int c = 0; c < C__COUNT; c++)
+			json_object_object_add(o, counter_names[c], json_object_new_int64(t->n[c]));
+		write_json(o);
+		missing += t->n[C_MISSING];
+		failed += t->n[C_FAILED];
+		extra += t->n[C_EXTRA];
+	}
+	for (size_t h = 0; h < NBUCKETS; h++) {
+		struct day_total *t = buckets[h], *next;
+		for (; t; t = next) {
+			next = t->next;
+			free(t->provider);
+			free(t->project);
+			free(t->day);
+			free(t);
+		}
+		buckets[h] = NULL;
+	}
+	free(all);
+	if (missing + failed + extra == 0)
+		return 0;
+	warn_msg(0, "out of balance: %lld missing, %lld failed, %lld extra", missing, failed, extra);
+	return 1;
+}
+
+static void write_detail(const char *provider, const char *project, const char *day, const char *id,
+			 const char *kind, const char *status, const char *reason, const char *source)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "record", json_object_new_string("reconcile_detail"));
+	json_object_object_add(o, "provider", json_object_new_string(provider));
+	json_object_object_add(o, "project_id", json_object_new_string(project));
+	json_object_object_add(o, "day", jstr_or_null(day));
+	json_object_object_add(o, "external_event_id", json_object_new_string(id));
+	json_object_object_add(o, "kind", json_object_new_string(kind));
+	json_object_object_add(o, "status", jstr_or_null(status));
+	json_object_object_add(o, "reason", jstr_or_null(reason));
+	json_object_object_add(o, "source", jstr_or_null(source));
+	write_json(o);
+}
+
+static void day_of(int64_t ms, char out[16])
+{
+	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+	struct tm tm;
+	if (!gmtime_r(&secs, &tm) || strftime(out, 16, "%Y-%m-%d", &tm) == 0)
+		out[0] = '\0';
+}
+
+static int in_window(const struct opts *o, const char *provider, const char *project, int has_t, int64_t t)
+{
+	if (o->provider && strcmp(o->provider, provider) != 0)
+		return 0;
+	if (o->project && strcmp(o->project, project) != 0)
+		return 0;
+	if ((o->has_since || o->has_until) && !has_t)
+		return 0;
+	if (o->has_since && t < o->since)
+		return 0;
+	if (o->has_until && t >= o->until)
+		return 0;
+	return 1;
+}
+
+/* ---------------------------------------------------------- stream: keys */
+
+/*
+ * A key line: fields separated by tabs, each escaped so that it holds no byte
+ * below 0x20 and no lone backslash (byte b becomes "\" and two hex digits).
+ * The tab is then the smallest byte of a line, so a plain byte-order sort
+ * groups lines by their leading fields exactly. "\N" is a null field.
+ *
+ *   provider  external_event_id  side(N|R)  seq  project  time_ms  status  reason  source
+ */
+enum { F_PROVIDER, F_ID, F_SIDE, F_SEQ, F_PROJECT, F_TIME, F_STATUS, F_REASON, F_SOURCE, F__COUNT };
+
+static void put_field(FILE *f, const char *s, size_t n, int last)
+{
+	static const char hex[] = "0123456789abcdef";
+	char buf[4096];
+	size_t k = 0;
+
+	if (!s) {
+		buf[k++] = '\\';
+		buf[k++] = 'N';
+	}
+	for (size_t i = 0; s && i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (k + 3 >= sizeof buf) {
+			xwrite(buf, k, f);
+			k = 0;
+		}
+		if (c < 0x20 || c == '\\') {
+			buf[k++] = '\\';
+			buf[k++] = hex[c >> 4];
+			buf[k++] = hex[c & 15];
+		} else {
+			buf[k++] = (char)c;
+		}
+	}
+	buf[k++] = last ? '\n' : '\t';
+	xwrite(buf, k, f);
+}
+
+static void put_str(FILE *f, json_object *s, int last)
+{
+	if (!s)
+		put_field(f, NULL, 0, last);
+	else
+		put_field(f, json_object_get_string(s), (size_t)json_object_get_string_len(s), last);
+}
+
+/* Decode a field in place; returns NULL for the null field. */
+static char *unescape(char *s)
+{
+	char *w = s;
+
+	if (s[0] == '\\' && s[1] == 'N' && s[2] == '\0')
+		return NULL;
+	for (char *r = s; *r; r++) {
+		if (*r == '\\' && r[1] && r[2]) {
+			char hx[3] = { r[1], r[2], '\0' };
+			*w++ = (char)strtol(hx, NULL, 16);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return s;
+}
+
+struct feed {
+	FILE *sort_in;
+	unsigned long long seq;
+};
+
+/* A string member, NULL when absent or JSON null; *bad when it has another type. */
+static json_object *member_str(json_object *obj, const char *key, int *bad)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(obj, key, &v) || !v)
+		return NULL;
+	if (!json_object_is_type(v, json_type_string)) {
+		*bad = 1;
+		return NULL;
+	}
+	return v;
+}
+
+#define REJECT(in, code, ...) reject((in)->file, (in)->line->lineno, code, (in)->line->text, (in)->line->len, __VA_ARGS__)
+
+static void feed_record(const struct record_input *in, void *ctx)
+{
+	struct feed *fd = ctx;
+	const char *kind = jstr(in->obj, "record");
+	int bad = 0, is_raw;
+	json_object *provider, *id, *project, *status = NULL, *reason = NULL, *source;
+	int64_t t = 0;
+	int has_t = 0;
+
+	if (kind && !strcmp(kind, "raw"))
+		is_raw = 1;
+	else if (kind && !strcmp(kind, "event"))
+		is_raw = 0;
+	else {
+		REJECT(in, REJ_INVALID_FIELD, "not a raw envelope nor a canonical event ('record' is %s)",
+		       kind ? "neither 'raw' nor 'event'" : "missing");
+		return;
+	}
+	provider = member_str(in->obj, "provider", &bad);
+	if (!provider || !json_object_get_string_len(provider)) {
+		REJECT(in, bad ? REJ_INVALID_FIELD : REJ_MISSING_FIELD, "%s without a 'provider' string",
+		       is_raw ? "envelope" : "event");
+		return;
+	}
+	id = member_str(in->obj, "external_event_id", &bad);
+	if (!id || !json_object_get_string_len(id)) {
+		REJECT(in, bad ? REJ_INVALID_FIELD : REJ_MISSING_EVENT_ID, "%s without an 'external_event_id' string",
+		       is_raw ? "envelope" : "event");
+		return;
+	}
+	project = member_str(in->obj, "project_id", &bad);
+	if (!project) {
+		REJECT(in, bad ? REJ_INVALID_FIELD : REJ_MISSING_FIELD, "%s without a 'project_id' string",
+		       is_raw ? "envelope" : "event");
+		return;
+	}
+	static const char *const times[] = { "occurred_at", "received_at" };
+	for (int i = 0; i < 2; i++) {
+		json_object *v = member_str(in->obj, times[i], &bad);
+		int64_t ms;
+		if (bad || (v && parse_rfc3339(json_object_get_string(v), &ms) < 0)) {
+			REJECT(in, REJ_INVALID_FIELD, "'%s' is not an RFC 3339 time", times[i]);
+			return;
+		}
+		if (v && !has_t) {
+			t = ms;
+			has_t = 1;
+		}
+	}
+	if (!is_raw) {
+		status = member_str(in->obj, "status", &bad);
+		const char *s = status ? json_object_get_string(status) : "";
+		if (strcmp(s, "processed") && strcmp(s, "ignored") && strcmp(s, "failed")) {
+			REJECT(in, status ? REJ_INVALID_FIELD : REJ_MISSING_FIELD,
+			       "event 'status' must be processed, ignored or failed");
+			return;
+		}
+		reason = member_str(in->obj, "reason", &bad);
+	}
+	source = member_str(in->obj, "source", &bad);
+	if (bad) {
+		REJECT(in, REJ_INVALID_FIELD, "'reason' and 'source' must be strings or null");
+		return;
+	}
+
+	char seq[32], ts[32];
+	snprintf(seq, sizeof seq, "%016llx", fd->seq++);
+	put_str(fd->sort_in, provider, 0);
+	put_str(fd->sort_in, id, 0);
+	put_field(fd->sort_in, is_raw ? "R" : "N", 1, 0);
+	put_field(fd->sort_in, seq, strlen(seq), 0);
+	put_str(fd->sort_in, project, 0);
+	snprintf(ts, sizeof ts, "%lld", (long long)t);
+	put_field(fd->sort_in, has_t ? ts : NULL, strlen(ts), 0);
+	put_str(fd->sort_in, status, 0);
+	put_str(fd->sort_in, reason, 0);
+	put_str(fd->sort_in, source, 1);
+}
+
+/* ------------------------------------------------------ stream: the join */
+
+/* What one side of the join kept of an event: the first raw envelope, the
+ * last canonical event (the latest normalization wins, as in the loader). */
+struct side {
+	long long n;
+	struct buf project, time, status, reason, source;
+};
+
+struct group {
+	struct buf provider, id; /* escaped, as sorted */
+	struct side raw, norm;
+};
+
+static void side_take(struct side *s, char **f)
+{
+	struct buf *dst[] = { &s->project, &s->time, &s->status, &s->reason, &s->source };
+	int src[] = { F_PROJECT, F_TIME, F_STATUS, F_REASON, F_SOURCE };
+	for (int i = 0; i < 5; i++)
+		buf_set(dst[i], f[src[i]], strlen(f[src[i]]));
+}
+
+static void side_free(struct side *s)
+{
+	free(s->project.p);
+	free(s->time.p);
+	free(s->status.p);
+	free(s->reason.p);
+	free(s->source.p);
+}
+
+static void group_finish(struct group *g, const struct opts *o)
+{
+	struct side *a = g->raw.n ? &g->raw : &g->norm; /* where the event is counted */
+	char *provider = unescape(g->provider.p), *id = unescape(g->id.p);
+	char *project = unescape(a->project.p), *time = unescape(a->time.p);
+	char day[16] = "";
+	int64_t t = time ? strtoll(time, NULL, 10) : 0;
+
+	if (!in_window(o, provider, project, time != NULL, t))
+		return;
+	if (time)
+		day_of(t, day);
+	struct day_total *tot = total_for(provider, project, day);
+	const char *kind = NULL, *reason = NULL, *status = NULL, *source = NULL;
+	if (g->raw.n) {
+		tot->n[C_RAW]++;
+		tot->n[C_DUP_RAW] += g->raw.n - 1;
+	}
+	if (g->norm.n) {
+		tot->n[C_NORMALIZED]++;
+		tot->n[C_DUP_NORMALIZED] += g->norm.n - 1;
+		status = unescape(g->norm.status.p);
+	}
+	if (g->raw.n && g->norm.n) {
+		if (!strcmp(status, "processed")) {
+			tot->n[C_PROCESSED]++;
+		} else if (!strcmp(status, "ignored")) {
+			tot->n[C_IGNORED]++;
+		} else {
+			tot->n[C_FAILED]++;
+			kind = "failed";
+			reason = unescape(g->norm.reason.p);
+			source = unescape(g->raw.source.p);
+		}
+	} else if (g->raw.n) {
+		tot->n[C_MISSING]++;
+		kind = "missing";
+		reason = "no normalized event";
+		source = unescape(g->raw.source.p);
+	} else {
+		tot->n[C_EXTRA]++;
+		kind = "extra";
+		reason = "no raw envelope";
+		source = unescape(g->norm.source.p);
+	}
+	if (kind)
+		tot->n[C_DELTA]++;
+	if (kind && o->details)
+		write_detail(provider, project, day, id, kind, status, reason, source);
+}
+
+/* Split a key line into its fields; 0 when it does not have them all. */
+static int split(char *line, char **f)
+{
+	int n = 0;
+	f[n++] = line;
+	for (char *p = line; *p; p++) {
+		if (*p == '\t' || *p == '\n') {
+			*p = '\0';
+			if (n == F__COUNT)
+				break;
+			f[n++] = p + 1;
+		}
+	}
+	return n == F__COUNT;
+}
+
+static void join_sorted(FILE *in, const struct opts *o)
+{
+	struct group g = {0};
+	char *line = NULL, *f[F__COUNT];
+	size_t cap = 0;
+	ssize_t n;
+	int open = 0;
+
+	while ((n = getline(&line, &cap, in)) > 0) {
+		if (!split(line, f))
+			die_sys(0, "sort produced a malformed line");
+		if (!open || strcmp(f[F_PROVIDER], g.provider.p) || strcmp(f[F_ID], g.id.p)) {
+			if (open)
+				group_finish(&g, o);
+			buf_set(&g.provider, f[F_PROVIDER], strlen(f[F_PROVIDER]));
+			buf_set(&g.id, f[F_ID], strlen(f[F_ID]));
+			g.raw.n = g.norm.n = 0;
+			open = 1;
+		}
+		if (f[F_SIDE][0] == 'R') {
+			if (g.raw.n++ == 0)
+				side_take(&g.raw, f);
+		} else {
+			g.norm.n++;
+			side_take(&g.norm, f); /* sorted by seq: the last one read wins */
+		}
+	}
+	if (ferror(in))
+		die_sys(errno, "cannot read from sort");
+	if (open)
+		group_finish(&g, o);
+	free(line);
+	free(g.provider.p);
+	free(g.id.p);
+	side_free(&g.raw);
+	side_free(&g.norm);
+}
+
+/* Start `sort` with its input and output on pipes. */
+static pid_t sort_start(const char *memory, FILE **to, FILE **from)
+{
+	int in[2], out[2];
+	pid_t pid;
+
+	if (pipe(in) < 0 || pipe(out) < 0)
+		die_sys(errno, "cannot create a pipe");
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		die_sys(errno, "cannot fork");
+	if (pid == 0) {
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
+			_exit(127);
+		close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+		setenv("LC_ALL", "C", 1);
+		signal(SIGPIPE, SIG_DFL);
+		execlp("sort", "sort", "-S", memory, (char *)NULL);
+		fprintf(stderr, "%s: cannot run sort: %s\n", prog_name, strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	if (!(*to = fdopen(in[1], "w")) || !(*from = fdopen(out[0], "r")))
+		die_sys(errno, "cannot open the sort pipes");
+	return pid;
+}
+
+static void sort_wait(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			die_sys(errno, "cannot wait for sort");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		die_sys(0, "sort failed (%s %d); is $TMPDIR full?", WIFEXITED(st) ? "exit" : "signal",
+			WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
+static int run_stream(char **files, int nfiles, size_t max_line, const char *memory, const struct opts *o)
+{
+	struct feed fd = {0};
+	FILE *from;
+	pid_t pid = sort_start(memory, &fd.sort_in, &from);
+
+	for_each_record(files, nfiles, max_line, feed_record, &fd);
+	if (fclose(fd.sort_in) != 0)
+		die_sys(errno, "cannot write to sort");
+	join_sorted(from, o);
+	fclose(from);
+	sort_wait(pid);
+	return write_totals();
+}
+
+/* ------------------------------------------------------------------- main */
+
+static int64_t parse_time_opt(const char *name, const char *text)
+{
+	int64_t ms;
+	if (parse_rfc3339(text, &ms) < 0)
+		die_usage(synopsis, "bad %s '%s': expected an RFC 3339 time", name, text);
+	return ms;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"details", no_argument, NULL, 'd'},
+		{"project", required_argument, NULL, 'P'},
+		{"provider", required_argument, NULL, 'p'},
+		{"since", required_argument, NULL, 's'},
+		{"until", required_argument, NULL, 'u'},
+		{"db", no_argument, NULL, 'D'},
+		{"dsn", required_argument, NULL, 'c'},
+		{"sort-memory", required_argument, NULL, 'S'},
+		{"rejects", required_argument, NULL, 'R'},
+		{"max-line", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct opts o = {0};
+	size_t max_line = LINE_MAX_DEFAULT;
+	const char *memory = "64M", *dsn = NULL;
+	int ch, db = 0, unbalanced;
+
+	diag_init("reconcile");
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': o.details = 1; break;
+		case 'P': o.project = optarg; break;
+		case 'p': o.provider = optarg; break;
+		case 's': o.since = parse_time_opt("--since", optarg); o.has_since = 1; break;
+		case 'u': o.until = parse_time_opt("--until", optarg); o.has_until = 1; break;
+		case 'D': db = 1; break;
+		case 'c': dsn = optarg; break;
+		case 'S':
+			if (!parse_size(optarg))
+				die_usage(synopsis, "bad --sort-memory '%s'", optarg);
+			memory = optarg;
+			break;
+		case 'R': rejects_open(optarg); break;
+		case 'L':
+			if (!(max_line = parse_size(optarg)))
+				die_usage(synopsis, "bad --max-line '%s'", optarg);
+			break;
+		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
+		case 'V': puts("reconcile (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
+		default: fputs(synopsis, stderr); return EXIT_USAGE;
+		}
+	}
+	if (db) {
+		die_usage(synopsis, "--db is not available yet");
+	} else {
+		if (dsn)
+			die_usage(synopsis, "--dsn needs --db");
+		if (argc - optind < 1)
+			die_usage(synopsis, "expected RAW and NORMALIZED inputs (\"-\" for stdin)");
+		/* A dead sort must show up as a write error, not kill us silently. */
+		signal(SIGPIPE, SIG_IGN);
+		unbalanced = run_stream(argv + optind, argc - optind, max_line, memory, &o);
+	}
+	int st = diag_finish();
+	return st == EXIT_SYSTEM ? st : unbalanced ? EXIT_UNBALANCED : st;
+}

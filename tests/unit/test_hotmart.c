@@ -1,0 +1,864 @@
+/*
+ * Contract tests for the Hotmart connector: each fixture in fixtures/hotmart
+ * through identify + normalize, the important canonical fields checked
+ * exactly; variants, broken fields and garbage. Run from the repo root.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "connector.h"
+#include "diag.h"
+#include "jsonutil.h"
+
+extern const struct connector hotmart_connector;
+
+#define FIX "fixtures/hotmart/"
+
+static json_object *parse(const char *text)
+{
+	struct jparser *p = jparser_new();
+	enum reject_code code;
+	char msg[256];
+	json_object *o = jparse(p, text, strlen(text), &code, msg, sizeof msg);
+
+	jparser_free(p);
+	if (!o)
+		fail_msg("bad test JSON: %s: %s", msg, text);
+	return o;
+}
+
+static json_object *load(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+	json_object *o;
+
+	if (!f)
+		fail_msg("cannot open %s (run from the repo root)", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	o = parse(buf);
+	free(buf);
+	return o;
+}
+
+/* identify + normalize as normalize(1) does; the event is left in ev. */
+static json_object *run(json_object *payload, struct event *ev)
+{
+	struct event_identity id;
+	struct jerr e = { 0 };
+	int rc = hotmart_connector.identify(payload, &id, &e);
+	struct event_origin o = {
+		.provider = "hotmart",
+		.external_event_id = rc == 0 ? id.event_id : "unidentified",
+		.project_id = "default",
+		.received_at = "2026-11-25T00:00:00Z",
+		.source = "test:1",
+		.provider_event_type = rc == 0 ? id.event_type : NULL,
+		.occurred_ms = rc == 0 ? id.occurred_ms : 0,
+	};
+
+	event_init(ev, &o);
+	hotmart_connector.normalize(payload, ev);
+	return event_finish(ev);
+}
+
+static void check_str(json_object *o, const char *path, const char *want)
+{
+	json_object *v = jpath(o, path);
+
+	if (!want) {
+		if (v)
+			fail_msg("%s: want null, got %s", path, json_object_to_json_string(v));
+		return;
+	}
+	if (!v || !json_object_is_type(v, json_type_string))
+		fail_msg("%s: want \"%s\", got %s", path, want, v ? json_object_to_json_string(v) : "null");
+	if (strcmp(json_object_get_string(v), want) != 0)
+		fail_msg("%s: want \"%s\", got \"%s\"", path, want, json_object_get_string(v));
+}
+
+static void check_int(json_object *o, const char *path, int64_t want)
+{
+	json_object *v = jpath(o, path);
+
+	if (!v || !json_object_is_type(v, json_type_int))
+		fail_msg("%s: want %lld, got %s", path, (long long)want,
+			 v ? json_object_to_json_string(v) : "null");
+	if (json_object_get_int64(v) != want)
+		fail_msg("%s: want %lld, got %lld", path, (long long)want,
+			 (long long)json_object_get_int64(v));
+}
+
+static void check_null(json_object *o, const char *path)
+{
+	json_object *v = jpath(o, path);
+
+	if (v)
+		fail_msg("%s: want null, got %s", path, json_object_to_json_string(v));
+}
+
+/* The reason of a failed event contains every one of the words. */
+static void check_failed(json_object *o, const char *words)
+{
+	const char *reason = jstr(o, "reason");
+	char buf[256], *w, *save = NULL;
+
+	check_str(o, "status", "failed");
+	check_null(o, "customer");
+	check_null(o, "payment");
+	check_null(o, "subscription");
+	assert_non_null(reason);
+	snprintf(buf, sizeof buf, "%s", words);
+	for (w = strtok_r(buf, "|", &save); w; w = strtok_r(NULL, "|", &save))
+		if (!strstr(reason, w))
+			fail_msg("reason \"%s\" lacks \"%s\"", reason, w);
+}
+
+/* Normalize a fixture after replacing the value at path with JSON text (NULL: remove it). */
+static json_object *run_edited(const char *fixture, const char *path, const char *json,
+			       struct event *ev, json_object **payload)
+{
+	char parent[128], *key;
+	json_object *p = load(fixture), *at;
+
+	snprintf(parent, sizeof parent, "%s", path);
+	key = strrchr(parent, '.');
+	if (key) {
+		*key++ = '\0';
+		at = jpath(p, parent);
+	} else {
+		key = parent;
+		at = p;
+	}
+	assert_non_null(at);
+	if (json)
+		json_object_object_add(at, key, parse(json));
+	else
+		json_object_object_del(at, key);
+	*payload = p;
+	return run(p, ev);
+}
+
+static void done(json_object *payload, struct event *ev)
+{
+	event_free(ev);
+	json_object_put(payload);
+}
+
+/* ---- detection ---- */
+
+static const char *const fixtures[] = {
+	"purchase_approved.json", "purchase_approved_clp.json", "purchase_complete.json",
+	"purchase_canceled.json", "purchase_refunded.json", "purchase_chargeback.json",
+	"purchase_protest.json", "purchase_delayed.json", "purchase_expired.json",
+	"purchase_billet_printed.json", "subscription_cancellation.json", "switch_plan.json",
+	"update_subscription_charge_date.json", "club_first_access.json",
+	"postback_v1_approved.json", "postback_v1_subscription_cancellation.json", NULL,
+};
+
+static void test_detect_fixtures(void **state)
+{
+	char path[128];
+
+	for (const char *const *f = fixtures; *f; f++) {
+		snprintf(path, sizeof path, FIX "%s", *f);
+		json_object *p = load(path);
+		if (!hotmart_connector.detect(p))
+			fail_msg("%s not detected", *f);
+		if (connector_detect(p) != &hotmart_connector)
+			fail_msg("%s detected by another connector", *f);
+		json_object_put(p);
+	}
+}
+
+static void test_detect_refuses_others(void **state)
+{
+	static const char *const others[] = {
+		/* Stripe events, in every shape that could look like ours */
+		"{\"id\":\"evt_1Q\",\"object\":\"event\",\"type\":\"invoice.paid\",\"created\":1795185005,"
+		"\"data\":{\"object\":{\"id\":\"in_1\",\"object\":\"invoice\"}},\"livemode\":false}",
+		"{\"id\":\"evt_1Q\",\"object\":\"event\",\"event\":\"PURCHASE_APPROVED\",\"version\":\"2.0.0\","
+		"\"data\":{}}",
+		"{\"id\":\"evt_1Q\",\"event\":\"PURCHASE_APPROVED\",\"version\":\"2.0.0\",\"data\":{}}",
+		"{\"id\":\"x\",\"object\":\"event\",\"transaction\":\"HP1\",\"status\":\"approved\",\"prod\":1}",
+		/* not enough of a Hotmart envelope */
+		"{\"event\":\"PURCHASE_APPROVED\",\"data\":{}}",
+		"{\"id\":\"1\",\"event\":\"purchase approved\",\"version\":\"2.0.0\",\"data\":{}}",
+		"{\"id\":\"1\",\"event\":\"PURCHASE_APPROVED\",\"version\":\"2.0.0\",\"data\":[]}",
+		"{\"transaction\":\"HP1\",\"status\":\"approved\"}",
+		"{\"transaction\":\"HP1\",\"status\":\"approved\",\"prod\":1,\"data\":{}}",
+		"{}", "[]", "1", "\"PURCHASE_APPROVED\"", "true",
+		NULL,
+	};
+
+	for (const char *const *t = others; *t; t++) {
+		json_object *p = parse(*t);
+		if (hotmart_connector.detect(p))
+			fail_msg("claimed: %s", *t);
+		json_object_put(p);
+	}
+}
+
+/* ---- purchase events ---- */
+
+static void test_purchase_approved(void **state)
+{
+	struct event ev;
+	struct event_identity id;
+	struct jerr e = { 0 };
+	json_object *p = load(FIX "purchase_approved.json"), *o;
+
+	assert_int_equal(hotmart_connector.identify(p, &id, &e), 0);
+	assert_string_equal(id.event_id, "5b0f3c2e-8d4a-4f7e-9a61-2c7d9e0b1a11");
+	assert_string_equal(id.event_type, "PURCHASE_APPROVED");
+	assert_int_equal(id.occurred_ms, INT64_C(1795185005123));
+
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_null(o, "reason");
+	check_str(o, "event_type", "payment.succeeded");
+	check_str(o, "provider_event_type", "PURCHASE_APPROVED");
+	check_str(o, "occurred_at", "2026-11-20T14:30:05.123Z");
+	check_str(o, "payment.id", "HP1795184980001");
+	check_str(o, "payment.object", "purchase");
+	check_int(o, "payment.amount_minor", 1990); /* 19.9 BRL */
+	check_str(o, "payment.currency", "BRL");
+	check_str(o, "payment.status", "succeeded");
+	check_str(o, "payment.method", "card");
+	check_int(o, "payment.installments", 1);
+	check_int(o, "payment.discount_minor", 1000); /* 29.9 offer price, 19.9 paid */
+	check_null(o, "payment.refunded_minor");
+	check_str(o, "payment.paid_at", "2026-11-20T14:29:58Z");
+	check_str(o, "payment.subscription_id", "I9OT62C3");
+	check_str(o, "subscription.id", "I9OT62C3");
+	check_str(o, "subscription.price_id", "1038897");
+	check_str(o, "subscription.product_id", "4112233");
+	check_str(o, "subscription.status", "active");
+	check_str(o, "subscription.current_period_end", "2026-12-20T00:00:00Z");
+	check_str(o, "customer.id", "maria.silva@example.com");
+	check_str(o, "customer.email", "maria.silva@example.com");
+	check_str(o, "customer.name", "Maria Silva");
+	check_str(o, "customer.phone", "5511987654321");
+	check_str(o, "customer.country", "BR");
+	/* the shared secret never reaches the canonical event */
+	assert_null(strstr(json_object_to_json_string(o), "FAKE-HOTTOK"));
+	done(p, &ev);
+}
+
+static void test_purchase_complete(void **state)
+{
+	struct event ev;
+	json_object *p = load(FIX "purchase_complete.json"), *o = run(p, &ev);
+
+	check_str(o, "status", "processed");
+	check_str(o, "event_type", "payment.succeeded");
+	check_str(o, "occurred_at", "2026-11-21T09:00:00.500Z");
+	check_str(o, "payment.id", "HP16015479281022");
+	check_int(o, "payment.amount_minor", 150000); /* 1500 BRL */
+	check_str(o, "payment.currency", "BRL");
+	check_int(o, "payment.installments", 12);
+	check_null(o, "payment.discount_minor");
+	check_str(o, "payment.paid_at", "2026-11-01T10:00:00Z");
+	check_null(o, "payment.subscription_id");
+	check_null(o, "subscription"); /* a one-off product */
+	check_str(o, "customer.id", "joao.pereira@example.org");
+	check_str(o, "customer.name", "João Pereira");
+	check_str(o, "customer.phone", "31999990000");
+	done(p, &ev);
+}
+
+static void test_purchase_canceled(void **state)
+{
+	struct event ev;
+	json_object *p = load(FIX "purchase_canceled.json"), *o = run(p, &ev);
+
+	check_str(o, "status", "processed");
+	check_str(o, "event_type", "payment.canceled");
+	check_str(o, "payment.status", "canceled");
+	check_int(o, "payment.amount_minor", 9700); /* 97.0 */
+	check_str(o, "payment.method", "pix");
+	check_null(o, "payment.paid_at");
+	check_str(o, "customer.id", "ana.costa@example.com");
+	done(p, &ev);
+}
+
+static void test_purchase_refunded(void **state)
+{
+	struct event ev;
+	json_object *p = load(FIX "purchase_refunded.json"), *o = run(p, &ev);
+
+	check_str(o, "event_type", "payment.refunded");
+	check_str(o, "payment.status", "refunded");
+	check_int(o, "payment.amount_minor", 9700);
+	check_str(o, "payment.currency", "USD");
+	check_int(o, "payment.refunded_minor", 9700);
+	check_str(o, "payment.method", "paypal");
+	check_str(o, "payment.paid_at", "2026-11-01T10:00:00Z");
+	check_str(o, "customer.country", "US");
+	check_str(o, "occurred_at", "2026-11-23T12:00:00Z");
+	done(p, &ev);
+
+	/* A partial refund: the amount refunded is not in the payload. */
+	o = run_edited(FIX "purchase_refunded.json", "data.purchase.status", "\"PARTIALLY_REFUNDED\"", &ev, &p);
+	check_str(o, "payment.status", "partially_refunded");
+	check_null(o, "payment.refunded_minor");
+	done(p, &ev);
+}
+
+static void test_purchase_chargeback_and_protest(void **state)
+{
+	struct event ev;
+	json_object *p = load(FIX "purchase_chargeback.json"), *o = run(p, &ev);
+
+	check_str(o, "event_type", "payment.chargeback");
+	check_str(o, "payment.status", "disputed");
+	check_int(o, "payment.amount_minor", 1990);
+	check_str(o, "subscription.id", "I9OT62C3");
+	check_str(o, "subscription.status", "active");
+	check_str(o, "occurred_at", "2026-11-24T16:45:00.250Z");
+	done(p, &ev);
+
+	p = load(FIX "purchase_protest.json");
+	o = run(p, &ev);
+	check_str(o, "event_type", "payment.chargeback");
+	check_str(o, "provider_event_type", "PURCHASE_PROTEST");
+	check_str(o, "payment.status", "disputed");
+	check_int(o, "payment.amount_minor", 49700);
+	check_int(o, "payment.installments", 6);
+	check_str(o, "customer.name", "Lúcia Rocha");
+	done(p, &ev);
+}
+
+static void test_purchase_delayed(void **state)
+{
+	struct event ev;
+	json_object *p = load(FIX "purchase_delayed.json"), *o = run(p, &ev);
+
+	check_str(o, "status", "processed");
+	check_str(o, "event_type", "invoice.overdue");
+	check_str(o, "payment.status", "pending");
+	check_null(o, "payment.paid_at");
+	check_int(o, "payment.amount_minor", 1990);
+	check_str(o, "subscription.status", "past_due");
+	check_str(o, "subscription.current_period_end", "2026-12-24T00:00:00Z");
+	done(p, &ev);
+}
+
+static void test_purchase_expired_and_billet(void **state)
+{
+	struct event ev;
+	json_object *p = load(FIX "purchase_expired.json"), *o = run(p, &ev);
+
+	check_str(o, "event_type", "payment.canceled");
+	check_str(o, "payment.status", "expired");
+	check_str(o, "payment.method", "boleto");
+	check_int(o, "payment.amount_minor", 24790);
+	done(p, &ev);
+
+	p = load(FIX "purchase_billet_printed.json");
+	o = run(p, &ev);
+	check_str(o, "event_type", "payment.pending");
+	check_str(o, "payment.status", "pending");
+	check_str(o, "payment.method", "boleto");
+	check_int(o, "payment.amount_minor", 24790);
+	check_str(o, "customer.phone", "71955554444");
+	done(p, &ev);
+
+	/* a billet event says boleto even when payment.type is missing */
+	o = run_edited(FIX "purchase_billet_printed.json", "data.purchase.payment", NULL, &ev, &p);
+	check_str(o, "payment.method", "boleto");
+	check_null(o, "payment.installments");
+	done(p, &ev);
+}
+
+static void test_zero_decimal_camelcase_strings(void **state)
+{
+	struct event ev;
+	struct event_identity id;
+	struct jerr e = { 0 };
+	json_object *p = load(FIX "purchase_approved_clp.json"), *o;
+
+	assert_int_equal(hotmart_connector.identify(p, &id, &e), 0);
+	assert_int_equal(id.occurred_ms, INT64_C(1795435200000)); /* creationDate */
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_str(o, "occurred_at", "2026-11-23T12:00:00Z");
+	check_int(o, "payment.amount_minor", 19990); /* "19990" CLP, no decimals */
+	check_str(o, "payment.currency", "CLP");
+	check_int(o, "payment.installments", 3); /* "3" */
+	check_str(o, "payment.paid_at", "2026-11-23T11:59:58Z"); /* RFC 3339 text */
+	check_str(o, "customer.phone", "987654321"); /* dddCell + cell */
+	check_str(o, "customer.country", "CL"); /* checkout_country, upper-cased */
+	check_null(o, "subscription");
+	done(p, &ev);
+
+	o = run_edited(FIX "purchase_approved_clp.json", "data.purchase.price.value", "\"19990.5\"", &ev, &p);
+	check_str(o, "reason", "field 'data.purchase.price.value' has more decimals than CLP allows: '19990.5'");
+	check_failed(o, "data.purchase.price.value|CLP");
+	done(p, &ev);
+	o = run_edited(FIX "purchase_approved_clp.json", "data.purchase.price.value", "19990.000", &ev, &p);
+	check_int(o, "payment.amount_minor", 19990);
+	done(p, &ev);
+}
+
+/* ---- subscription events ---- */
+
+static void test_subscription_cancellation(void **state)
+{
+	struct event ev;
+	json_object *p = load(FIX "subscription_cancellation.json"), *o = run(p, &ev);
+
+	check_str(o, "status", "processed");
+	check_str(o, "event_type", "subscription.canceled");
+	check_str(o, "occurred_at", "2026-11-24T18:00:00Z");
+	check_str(o, "subscription.id", "I9OT62C3");
+	check_str(o, "subscription.status", "canceled");
+	check_str(o, "subscription.price_id", "1038897");
+	check_str(o, "subscription.product_id", "4112233");
+	check_str(o, "subscription.canceled_at", "2026-11-24T16:45:00.250Z");
+	check_str(o, "subscription.current_period_end", "2026-12-20T00:00:00Z");
+	check_str(o, "customer.id", "maria.silva@example.com");
+	check_str(o, "customer.phone", "11987654321");
+	check_null(o, "payment"); /* actual_recurrence_value carries no currency */
+	done(p, &ev);
+
+	/* camelCase keys, flat subscriber code, creation time in seconds */
+	p = parse("{\"id\":\"c1\",\"creationDate\":1795543200,\"event\":\"SUBSCRIPTION_CANCELLATION\","
+		  "\"version\":\"2.0.0\",\"data\":{\"subscriber_code\":\"ABC123\",\"cancellationDate\":"
+		  "\"2026-11-24T16:45:00Z\",\"dateNextCharge\":1797724800000,\"subscriber\":{\"email\":"
+		  "\" X@Y.example \"}}}");
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_str(o, "occurred_at", "2026-11-24T18:00:00Z");
+	check_str(o, "subscription.id", "ABC123");
+	check_str(o, "subscription.canceled_at", "2026-11-24T16:45:00Z");
+	check_str(o, "subscription.current_period_end", "2026-12-20T00:00:00Z");
+	check_str(o, "customer.id", "x@y.example");
+	done(p, &ev);
+
+	/* no cancellation date: the event's own time */
+	o = run_edited(FIX "subscription_cancellation.json", "data.cancellation_date", NULL, &ev, &p);
+	check_str(o, "subscription.canceled_at", "2026-11-24T18:00:00Z");
+	done(p, &ev);
+
+	o = run_edited(FIX "subscription_cancellation.json", "data.subscriber.code", NULL, &ev, &p);
+	check_failed(o, "missing field 'data.subscriber.code'");
+	done(p, &ev);
+	o = run_edited(FIX "subscription_cancellation.json", "data.cancellation_date", "\"soon\"", &ev, &p);
+	check_failed(o, "data.cancellation_date|timestamp");
+	done(p, &ev);
+}
+
+static void test_switch_plan(void **state)
+{
+	struct event ev;
+	json_object *p = load(FIX "switch_plan.json"), *o = run(p, &ev);
+
+	check_str(o, "status", "processed");
+	check_str(o, "event_type", "subscription.updated");
+	check_str(o, "subscription.id", "I9OT62C3");
+	check_str(o, "subscription.price_id", "1038898"); /* the current: true plan */
+	check_str(o, "subscription.product_id", "4112233");
+	check_str(o, "subscription.status", "active");
+	check_str(o, "subscription.current_period_end", "2027-01-05T03:00:00Z");
+	check_str(o, "customer.id", "maria.silva@example.com");
+	check_null(o, "payment");
+	done(p, &ev);
+
+	o = run_edited(FIX "switch_plan.json", "data.plans.1.current", "false", &ev, &p);
+	check_failed(o, "data.plans|current");
+	done(p, &ev);
+	o = run_edited(FIX "switch_plan.json", "data.plans", "{}", &ev, &p);
+	check_failed(o, "field 'data.plans' must be an array, got object");
+	done(p, &ev);
+	o = run_edited(FIX "switch_plan.json", "data.subscription.subscriber_code", NULL, &ev, &p);
+	check_failed(o, "missing field 'data.subscription.subscriber_code'");
+	done(p, &ev);
+}
+
+static void test_update_charge_date(void **state)
+{
+	struct event ev;
+	json_object *p = load(FIX "update_subscription_charge_date.json"), *o = run(p, &ev);
+
+	check_str(o, "status", "processed");
+	check_str(o, "event_type", "subscription.updated");
+	check_str(o, "subscription.id", "I9OT62C3");
+	check_str(o, "subscription.current_period_end", "2026-12-24T00:00:00Z"); /* ISO text */
+	check_str(o, "subscription.price_id", "1038897");
+	check_str(o, "subscription.status", "active");
+	check_str(o, "customer.phone", "11987654321");
+	done(p, &ev);
+
+	o = run_edited(FIX "update_subscription_charge_date.json", "data.subscription.date_next_charge",
+		       NULL, &ev, &p);
+	check_failed(o, "missing field 'data.subscription.date_next_charge'");
+	done(p, &ev);
+
+	/* camelCase keys, the new date as epoch milliseconds, the creation time in seconds */
+	p = parse("{\"id\":\"u1\",\"creationDate\":1795251600,\"event\":\"UPDATE_SUBSCRIPTION_CHARGE_DATE\","
+		  "\"version\":\"2.0.0\",\"data\":{\"subscriber\":{\"email\":\"a@b.example\"},"
+		  "\"subscription\":{\"subscriberCode\":\"S1\",\"dateNextCharge\":1798070400000}}}");
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_str(o, "occurred_at", "2026-11-21T09:00:00Z");
+	check_str(o, "subscription.id", "S1");
+	check_str(o, "subscription.current_period_end", "2026-12-24T00:00:00Z");
+	check_str(o, "customer.id", "a@b.example");
+	done(p, &ev);
+	o = run_edited(FIX "update_subscription_charge_date.json", "data.subscription.date_next_charge",
+		       "[1798070400000]", &ev, &p);
+	check_failed(o, "field 'data.subscription.date_next_charge' must be a timestamp");
+	done(p, &ev);
+}
+
+static void test_subscription_status_mapping(void **state)
+{
+	static const struct {
+		const char *hotmart, *canonical;
+	} cases[] = {
+		{ "\"ACTIVE\"", "active" },
+		{ "\"DELAYED\"", "past_due" },
+		{ "\"CANCELLED_BY_CUSTOMER\"", "canceled" },
+		{ "\"CANCELED_BY_SELLER\"", "canceled" },
+		{ "\"CANCELLED_BY_ADMIN\"", "canceled" },
+		{ "\"STARTED\"", "incomplete" },
+		{ "\"INACTIVE\"", "incomplete" },
+		{ "\"OVERDUE\"", "canceled" },
+		{ "\"SOMETHING_NEW\"", NULL },
+		{ "42", NULL },
+	};
+	struct event ev;
+	json_object *p, *o;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		o = run_edited(FIX "purchase_approved.json", "data.subscription.status", cases[i].hotmart,
+			       &ev, &p);
+		check_str(o, "status", "processed");
+		check_str(o, "subscription.status", cases[i].canonical);
+		done(p, &ev);
+	}
+}
+
+/* ---- the flat v1 postback ---- */
+
+static void test_postback_v1(void **state)
+{
+	struct event ev;
+	struct event_identity id;
+	struct jerr e = { 0 };
+	json_object *p = load(FIX "postback_v1_approved.json"), *o;
+
+	assert_int_equal(hotmart_connector.identify(p, &id, &e), 0);
+	assert_string_equal(id.event_id, "HP1795184980001:PURCHASE_APPROVED");
+	assert_string_equal(id.event_type, "PURCHASE_APPROVED");
+	assert_int_equal(id.occurred_ms, INT64_C(1795184998000));
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_str(o, "external_event_id", "HP1795184980001:PURCHASE_APPROVED");
+	check_str(o, "event_type", "payment.succeeded");
+	check_str(o, "payment.id", "HP1795184980001");
+	check_int(o, "payment.amount_minor", 1990); /* "19.90" */
+	check_str(o, "payment.currency", "BRL");
+	check_int(o, "payment.discount_minor", 1000);
+	check_str(o, "payment.method", "card");
+	check_int(o, "payment.installments", 1);
+	check_str(o, "payment.paid_at", "2026-11-20T14:29:58Z");
+	check_str(o, "subscription.id", "I9OT62C3");
+	check_str(o, "subscription.price_id", "k2x9mq7t");
+	check_str(o, "subscription.status", "active");
+	check_str(o, "subscription.interval", "month");
+	check_int(o, "subscription.interval_count", 1);
+	check_str(o, "subscription.current_period_end", "2026-12-20T00:00:00Z");
+	check_str(o, "customer.id", "maria.silva@example.com");
+	check_str(o, "customer.phone", "11987654321");
+	check_null(o, "customer.country"); /* "Brasil" is a name, not a code */
+	assert_null(strstr(json_object_to_json_string(o), "FAKE-HOTTOK"));
+	done(p, &ev);
+
+	/* the same transaction refunded: another event id, stable across retries */
+	o = run_edited(FIX "postback_v1_approved.json", "status", "\"refunded\"", &ev, &p);
+	check_str(o, "external_event_id", "HP1795184980001:PURCHASE_REFUNDED");
+	check_str(o, "event_type", "payment.refunded");
+	check_int(o, "payment.refunded_minor", 1990);
+	check_str(o, "occurred_at", NULL);
+	done(p, &ev);
+
+	o = run_edited(FIX "postback_v1_approved.json", "status", "\"wayting_payment\"", &ev, &p);
+	check_str(o, "status", "ignored");
+	check_str(o, "reason", "unsupported postback status 'wayting_payment'");
+	check_str(o, "external_event_id", "HP1795184980001:wayting_payment");
+	done(p, &ev);
+
+	o = run_edited(FIX "postback_v1_approved.json", "price", "\"19,90\"", &ev, &p);
+	check_failed(o, "field 'price' must be a decimal number");
+	done(p, &ev);
+}
+
+static void test_postback_v1_cancellation(void **state)
+{
+	struct event ev;
+	struct event_identity id;
+	struct jerr e = { 0 };
+	json_object *p = load(FIX "postback_v1_subscription_cancellation.json"), *o;
+
+	assert_int_equal(hotmart_connector.identify(p, &id, &e), 0);
+	assert_string_equal(id.event_id, "I9OT62C3:SUBSCRIPTION_CANCELLATION:2026-11-24T16:45:00.250Z");
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_str(o, "event_type", "subscription.canceled");
+	check_str(o, "occurred_at", "2026-11-24T16:45:00.250Z");
+	check_str(o, "subscription.id", "I9OT62C3");
+	check_str(o, "subscription.status", "canceled");
+	check_str(o, "subscription.canceled_at", "2026-11-24T16:45:00.250Z");
+	check_str(o, "subscription.current_period_end", "2026-12-20T00:00:00Z");
+	check_str(o, "customer.id", "maria.silva@example.com");
+	check_str(o, "customer.name", "Maria Silva");
+	check_null(o, "payment");
+	done(p, &ev);
+}
+
+/* ---- required fields, wrong types, unknown events ---- */
+
+static void test_required_fields(void **state)
+{
+	static const struct {
+		const char *path, *json, *reason;
+	} cases[] = {
+		{ "data.purchase.price", NULL, "missing field 'data.purchase.price.value'" },
+		{ "data.purchase.price.value", NULL, "missing field 'data.purchase.price.value'" },
+		{ "data.purchase.price.value", "true",
+		  "field 'data.purchase.price.value' must be a decimal number, got boolean" },
+		{ "data.purchase.price.value", "{\"amount\":19.9}",
+		  "field 'data.purchase.price.value' must be a decimal number, got object" },
+		{ "data.purchase.price.value", "19.999", "data.purchase.price.value|more decimals|BRL" },
+		{ "data.purchase.price.value", "-19.9", "data.purchase.price.value|negative" },
+		{ "data.purchase.price.value", "\"abc\"", "data.purchase.price.value|decimal number" },
+		{ "data.purchase.price.value", "1e30", "data.purchase.price.value|out of range" },
+		{ "data.purchase.price.currency_value", "\"R$\"",
+		  "field 'data.purchase.price.currency_value' must be an ISO 4217 currency code" },
+		{ "data.purchase.transaction", NULL, "missing field 'data.purchase.transaction'" },
+		{ "data.purchase.transaction", "{}",
+		  "field 'data.purchase.transaction' must be a string or an integer, got object" },
+		{ "data.purchase", "[]", "missing field 'data.purchase.transaction'" },
+		{ "data.buyer.email", NULL, "missing field 'data.buyer.email'" },
+		{ "data.buyer.email", "7", "field 'data.buyer.email' must be a non-empty string, got integer '7'" },
+		{ "data.buyer.email", "\"\"", "field 'data.buyer.email' is empty" },
+		{ "data.buyer.email", "\"not an address\"", "field 'data.buyer.email' is not an email address" },
+		{ "data.buyer", NULL, "missing field 'data.buyer.email'" },
+		{ "creation_date", "\"yesterday\"", "field 'creation_date' must be a timestamp" },
+		{ "creation_date", "-5", "field 'creation_date' must be a timestamp (epoch milliseconds or RFC 3339), got integer '-5'" },
+		{ "creation_date", "1e300", "field 'creation_date' must be a timestamp" },
+	};
+	struct event ev;
+	json_object *p, *o;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		o = run_edited(FIX "purchase_approved.json", cases[i].path, cases[i].json, &ev, &p);
+		check_failed(o, cases[i].reason);
+		done(p, &ev);
+	}
+}
+
+static void test_price_variants(void **state)
+{
+	static const struct {
+		const char *json;
+		int64_t minor;
+	} cases[] = {
+		{ "\"19.90\"", 1990 }, { "19.90", 1990 }, { "\"19.9\"", 1990 }, { "0.1", 10 },
+		{ "1500", 150000 },    { "1500.00", 150000 }, { "1.5e3", 150000 }, { "0", 0 },
+	};
+	struct event ev;
+	json_object *p, *o;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		o = run_edited(FIX "purchase_approved.json", "data.purchase.price.value", cases[i].json, &ev, &p);
+		check_str(o, "status", "processed");
+		check_int(o, "payment.amount_minor", cases[i].minor);
+		done(p, &ev);
+	}
+	/* price without a currency of its own: the full price's */
+	o = run_edited(FIX "purchase_approved.json", "data.purchase.price.currency_value", NULL, &ev, &p);
+	check_str(o, "payment.currency", "BRL");
+	done(p, &ev);
+	/* older payloads: only the offer price names the currency */
+	o = run_edited(FIX "purchase_approved.json", "data.purchase.price", "{\"value\":1500}", &ev, &p);
+	json_object_object_del(jpath(p, "data.purchase.full_price"), "currency_value");
+	event_free(&ev);
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_int(o, "payment.amount_minor", 150000);
+	check_str(o, "payment.currency", "BRL");
+	done(p, &ev);
+	/* a three-decimal currency */
+	o = run_edited(FIX "purchase_approved.json", "data.purchase.price", "{\"value\":1.234,\"currency_value\":\"KWD\"}",
+		       &ev, &p);
+	check_int(o, "payment.amount_minor", 1234);
+	check_str(o, "payment.currency", "KWD");
+	check_null(o, "payment.discount_minor"); /* the offer price is in BRL */
+	done(p, &ev);
+}
+
+static void test_unknown_event_and_missing_id(void **state)
+{
+	struct event ev;
+	struct event_identity id;
+	struct jerr e = { 0 };
+	json_object *p = load(FIX "club_first_access.json"), *o = run(p, &ev);
+
+	check_str(o, "status", "ignored");
+	check_str(o, "reason", "unsupported event type 'CLUB_FIRST_ACCESS'");
+	check_str(o, "occurred_at", "2026-11-21T09:00:00.500Z"); /* creationDate */
+	check_null(o, "customer");
+	check_null(o, "event_type");
+	done(p, &ev);
+
+	/* a long multibyte type is clipped on a character boundary: the reason stays UTF-8 */
+	p = parse("{\"id\":\"x\",\"version\":\"2.0.0\",\"data\":{},\"event\":"
+		  "\"A\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9"
+		  "\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9"
+		  "\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9\u00c9x\"}");
+	o = run(p, &ev);
+	check_str(o, "status", "ignored");
+	assert_true(utf8_valid(jstr(o, "reason"), strlen(jstr(o, "reason"))));
+	assert_non_null(strstr(jstr(o, "reason"), "unsupported event type 'A\u00c9"));
+	done(p, &ev);
+
+	p = load(FIX "purchase_approved.json");
+	json_object_object_del(p, "id");
+	assert_int_equal(hotmart_connector.identify(p, &id, &e), -1);
+	assert_string_equal(e.reason, "missing field 'id'");
+	json_object_put(p);
+}
+
+/* ---- garbage never crashes ---- */
+
+static void survive(json_object *p)
+{
+	struct event ev;
+	json_object *o;
+	const char *st;
+
+	hotmart_connector.detect(p);
+	o = run(p, &ev);
+	st = jstr(o, "status");
+	assert_non_null(st);
+	assert_true(strcmp(st, "processed") == 0 || strcmp(st, "ignored") == 0 || strcmp(st, "failed") == 0);
+	event_free(&ev);
+}
+
+static const char *const junk[] = {
+	"null", "true", "0", "-1", "1e300", "\"\"", "\"x\"", "\"2026-13-45T99:99:99Z\"", "[]", "{}",
+	"[null]", "99999999999999999999", "-99999999999999999999", "\"-1\"", "0.5",
+};
+
+/* Replace every value of the payload, one at a time, with every junk value. */
+static void mutate_all(json_object *root, json_object *node)
+{
+	if (json_object_is_type(node, json_type_object)) {
+		json_object_object_foreach(node, key, val) {
+			json_object *keep = json_object_get(val);
+			for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+				json_object_object_add(node, key, strcmp(junk[i], "null") ? parse(junk[i]) : NULL);
+				survive(root);
+			}
+			json_object_object_add(node, key, keep);
+			mutate_all(root, keep);
+		}
+	} else if (json_object_is_type(node, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(node); i++) {
+			json_object *keep = json_object_get(json_object_array_get_idx(node, i));
+			for (size_t j = 0; j < sizeof junk / sizeof junk[0]; j++) {
+				json_object_array_put_idx(node, i, strcmp(junk[j], "null") ? parse(junk[j]) : NULL);
+				survive(root);
+			}
+			json_object_array_put_idx(node, i, keep);
+			mutate_all(root, keep);
+		}
+	}
+}
+
+static void test_garbage_never_crashes(void **state)
+{
+	static const char *const texts[] = {
+		"{}", "[]", "1", "\"s\"", "{\"event\":5,\"data\":[]}",
+		"{\"id\":\"x\",\"event\":\"PURCHASE_APPROVED\",\"version\":\"2.0.0\",\"data\":{\"purchase\":[1,2]}}",
+		"{\"id\":\"x\",\"event\":\"SWITCH_PLAN\",\"version\":\"2.0.0\",\"data\":{\"plans\":[1,null,{\"current\":true}]}}",
+		"{\"id\":\"x\",\"event\":\"SWITCH_PLAN\",\"version\":\"2.0.0\",\"data\":{\"subscription\":{\"subscriber_code\":\"S\"},"
+		"\"plans\":[{\"current\":true,\"id\":[]}]}}",
+		"{\"id\":\"x\",\"event\":\"\",\"version\":\"2.0.0\",\"data\":{}}",
+		"{\"transaction\":\"HP1\",\"status\":\"\",\"prod\":1}",
+		"{\"transaction\":\"HP1\",\"status\":\"approved\",\"prod\":1,\"callback_type\":2,\"subscriber_code\":\"S\"}",
+		"{\"transaction\":\"HP1\",\"status\":\"approved\",\"prod\":1,\"price\":\"1\",\"currency\":\"BRL\",\"email\":\"a@b\"}",
+		"{\"subscriberCode\":{},\"cancellationDate\":[]}",
+		NULL,
+	};
+	char path[128], longid[400];
+
+	for (const char *const *t = texts; *t; t++) {
+		json_object *p = parse(*t);
+		survive(p);
+		json_object_put(p);
+	}
+	/* a derived id that does not fit */
+	memset(longid, 'A', sizeof longid - 1);
+	longid[sizeof longid - 1] = '\0';
+	json_object *p = parse("{\"transaction\":\"HP1\",\"status\":\"approved\",\"prod\":1}");
+	json_object_object_add(p, "transaction", json_object_new_string(longid));
+	struct event_identity id;
+	struct jerr e = { 0 };
+	assert_int_equal(hotmart_connector.identify(p, &id, &e), -1);
+	assert_non_null(strstr(e.reason, "derived event id"));
+	survive(p);
+	json_object_put(p);
+
+	for (const char *const *f = fixtures; *f; f++) {
+		snprintf(path, sizeof path, FIX "%s", *f);
+		p = load(path);
+		mutate_all(p, p);
+		json_object_put(p);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_detect_fixtures),
+		cmocka_unit_test(test_detect_refuses_others),
+		cmocka_unit_test(test_purchase_approved),
+		cmocka_unit_test(test_purchase_complete),
+		cmocka_unit_test(test_purchase_canceled),
+		cmocka_unit_test(test_purchase_refunded),
+		cmocka_unit_test(test_purchase_chargeback_and_protest),
+		cmocka_unit_test(test_purchase_delayed),
+		cmocka_unit_test(test_purchase_expired_and_billet),
+		cmocka_unit_test(test_zero_decimal_camelcase_strings),
+		cmocka_unit_test(test_subscription_cancellation),
+		cmocka_unit_test(test_switch_plan),
+		cmocka_unit_test(test_update_charge_date),
+		cmocka_unit_test(test_subscription_status_mapping),
+		cmocka_unit_test(test_postback_v1),
+		cmocka_unit_test(test_postback_v1_cancellation),
+		cmocka_unit_test(test_required_fields),
+		cmocka_unit_test(test_price_variants),
+		cmocka_unit_test(test_unknown_event_and_missing_id),
+		cmocka_unit_test(test_garbage_never_crashes),
+	};
+	diag_init("test_hotmart");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1188 @@
+/*
+ * Contract tests for the Stripe connector: every fixture in fixtures/stripe/
+ * through detect, identify and normalize, the canonical fields checked
+ * exactly; then broken payloads, which must fail naming the field, and
+ * hostile ones, which must never crash. Run from the repository root.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "connector.h"
+#include "jsonutil.h"
+
+extern const struct connector stripe_connector;
+
+#define FX "fixtures/stripe/"
+
+struct norm {
+	json_object *payload;
+	struct event ev;
+	json_object *out;
+	int identified;
+};
+
+static json_object *parse_text(const char *text, size_t len)
+{
+	struct jparser *jp = jparser_new();
+	enum reject_code code;
+	char msg[256];
+	json_object *o;
+
+	assert_non_null(jp);
+	o = jparse(jp, text, len, &code, msg, sizeof msg);
+	if (!o && code != REJ_NOT_OBJECT) /* the text null is json-c's NULL */
+		fail_msg("not strict JSON: %s", msg);
+	jparser_free(jp);
+	return o;
+}
+
+static json_object *load(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+	json_object *o;
+
+	if (!f)
+		fail_msg("cannot open %s (run from the repository root)", path);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n > 0);
+	rewind(f);
+	buf = malloc((size_t)n);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	o = parse_text(buf, (size_t)n);
+	free(buf);
+	return o;
+}
+
+/* identify + normalize + finish, as normalize(1) does with an envelope. */
+static void run(struct norm *n)
+{
+	struct event_identity id;
+	struct jerr e = { 0 };
+	struct event_origin o = { 0 };
+
+	n->identified = stripe_connector.identify(n->payload, &id, &e) == 0;
+	o.provider = "stripe";
+	o.external_event_id = n->identified ? id.event_id : "evt_unknown";
+	o.project_id = "test";
+	o.received_at = "2026-11-25T00:00:00Z";
+	o.source = "test:1";
+	o.provider_event_type = n->identified ? id.event_type : NULL;
+	o.occurred_ms = n->identified ? id.occurred_ms : 0;
+	event_init(&n->ev, &o);
+	stripe_connector.normalize(n->payload, &n->ev);
+	n->out = event_finish(&n->ev);
+}
+
+static void norm_file(struct norm *n, const char *path)
+{
+	memset(n, 0, sizeof *n);
+	n->payload = load(path);
+	run(n);
+}
+
+static void norm_text(struct norm *n, const char *text)
+{
+	memset(n, 0, sizeof *n);
+	n->payload = parse_text(text, strlen(text));
+	run(n);
+}
+
+static void norm_free(struct norm *n)
+{
+	event_free(&n->ev);
+	json_object_put(n->payload);
+	memset(n, 0, sizeof *n);
+}
+
+/* Replace (or, with val NULL, remove) key in the object at parent_path of a
+ * loaded fixture, then normalize it. val is JSON text. */
+static void norm_mut(struct norm *n, const char *path, const char *parent_path, const char *key,
+		     const char *val)
+{
+	json_object *parent;
+
+	memset(n, 0, sizeof *n);
+	n->payload = load(path);
+	parent = parent_path ? jpath(n->payload, parent_path) : n->payload;
+	assert_non_null(parent);
+	assert_true(json_object_is_type(parent, json_type_object));
+	if (val)
+		json_object_object_add(parent, key, parse_text(val, strlen(val)));
+	else
+		json_object_object_del(parent, key);
+	run(n);
+}
+
+/* ---- assertions on the canonical event ---- */
+
+static void expect_str(struct norm *n, const char *path, const char *want)
+{
+	json_object *v = jpath(n->out, path);
+
+	if (!want) {
+		if (v)
+			fail_msg("%s: expected null, got %s", path, json_object_to_json_string(v));
+		return;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		fail_msg("%s: expected \"%s\", got %s", path, want, v ? json_object_to_json_string(v) : "null");
+	if (strcmp(json_object_get_string(v), want) != 0)
+		fail_msg("%s: expected \"%s\", got \"%s\"", path, want, json_object_get_string(v));
+}
+
+static void expect_int(struct norm *n, const char *path, int64_t want)
+{
+	json_object *v = jpath(n->out, path);
+
+	if (!json_object_is_type(v, json_type_int))
+		fail_msg("%s: expected %lld, got %s", path, (long long)want,
+			 v ? json_object_to_json_string(v) : "null");
+	if (json_object_get_int64(v) != want)
+		fail_msg("%s: expected %lld, got %lld", path, (long long)want,
+			 (long long)json_object_get_int64(v));
+}
+
+static void expect_bool(struct norm *n, const char *path, int want)
+{
+	json_object *v = jpath(n->out, path);
+
+	if (!json_object_is_type(v, json_type_boolean))
+		fail_msg("%s: expected a boolean, got %s", path, v ? json_object_to_json_string(v) : "null");
+	assert_int_equal(json_object_get_boolean(v), want);
+}
+
+static void expect_null(struct norm *n, const char *path)
+{
+	json_object *v = jpath(n->out, path);
+
+	if (v)
+		fail_msg("%s: expected null, got %s", path, json_object_to_json_string(v));
+}
+
+static void expect_processed(struct norm *n, const char *type)
+{
+	expect_str(n, "status", "processed");
+	expect_null(n, "reason");
+	expect_str(n, "event_type", type);
+}
+
+/* failed, with exactly this reason, and no section left over. */
+static void expect_failed(struct norm *n, const char *reason)
+{
+	expect_str(n, "status", "failed");
+	expect_str(n, "reason", reason);
+	expect_null(n, "customer");
+	expect_null(n, "payment");
+	expect_null(n, "subscription");
+}
+
+static void expect_ignored(struct norm *n, const char *reason)
+{
+	expect_str(n, "status", "ignored");
+	expect_str(n, "reason", reason);
+	expect_null(n, "event_type");
+}
+
+/* ---- detect and identify ---- */
+
+static const char *const fixtures[] = {
+	"charge.dispute.created.json", "charge.failed.json", "charge.refunded.full.json",
+	"charge.refunded.json", "charge.succeeded.2016.json", "charge.succeeded.installments.json",
+	"charge.succeeded.jpy.json", "charge.succeeded.json",
+	"checkout.session.async_payment_failed.json", "checkout.session.async_payment_succeeded.json",
+	"checkout.session.completed.json", "checkout.session.completed.setup.json",
+	"checkout.session.completed.unpaid.json", "checkout.session.expired.json",
+	"customer.created.2016.json", "customer.created.json", "customer.deleted.json",
+	"customer.subscription.created.2016.json", "customer.subscription.created.json",
+	"customer.subscription.deleted.json", "customer.subscription.paused.json",
+	"customer.subscription.resumed.json", "customer.subscription.updated.2015.json",
+	"customer.subscription.updated.json", "customer.updated.json", "invoice.finalized.json",
+	"invoice.marked_uncollectible.json", "invoice.overdue.json", "invoice.paid.2019.json",
+	"invoice.paid.json", "invoice.payment_failed.json", "invoice.payment_succeeded.2016.json",
+	"invoice.payment_succeeded.json", "invoice.voided.json", "payment_intent.canceled.json",
+	"payment_intent.payment_failed.json", "payment_intent.succeeded.2019.json",
+	"payment_intent.succeeded.json", NULL,
+};
+
+static void test_detect_fixtures(void **state)
+{
+	char path[256];
+
+	for (const char *const *f = fixtures; *f; f++) {
+		json_object *p;
+		snprintf(path, sizeof path, FX "%s", *f);
+		p = load(path);
+		if (!stripe_connector.detect(p))
+			fail_msg("%s: not detected", *f);
+		json_object_put(p);
+	}
+}
+
+static void test_detect_rejects_others(void **state)
+{
+	static const char *const others[] = {
+		/* Hotmart */
+		"{\"id\":\"abc\",\"event\":\"PURCHASE_APPROVED\",\"creation_date\":1700000000000,\"data\":{}}",
+		/* Stripe v2 thin event */
+		"{\"id\":\"evt_test_65R\",\"object\":\"v2.core.event\",\"type\":\"v1.billing.meter.error_report_triggered\",\"related_object\":{}}",
+		/* a bare Stripe object, not an event */
+		"{\"id\":\"ch_1\",\"object\":\"charge\",\"amount\":100}",
+		"{\"id\":\"evt_1\",\"object\":\"event\",\"type\":\"charge.succeeded\"}",
+		"{\"id\":\"evt_1\",\"object\":\"event\",\"type\":\"charge.succeeded\",\"data\":[]}",
+		"{\"id\":\"evt_1\",\"object\":\"event\",\"type\":\"charge.succeeded\",\"data\":{}}",
+		"{\"id\":\"ev_1\",\"object\":\"event\",\"type\":\"charge.succeeded\",\"data\":{\"object\":{}}}",
+		"{\"id\":7,\"object\":\"event\",\"type\":\"charge.succeeded\",\"data\":{\"object\":{}}}",
+		"{\"id\":\"evt_1\",\"object\":\"event\",\"type\":null,\"data\":{\"object\":{}}}",
+		"[1,2,3]", "\"evt_1\"", "42", "{}", NULL,
+	};
+	for (const char *const *t = others; *t; t++) {
+		json_object *p = parse_text(*t, strlen(*t));
+		if (stripe_connector.detect(p))
+			fail_msg("detected: %s", *t);
+		json_object_put(p);
+	}
+}
+
+static void test_identify(void **state)
+{
+	struct event_identity id;
+	struct jerr e = { 0 };
+	json_object *p = load(FX "invoice.paid.json");
+
+	assert_int_equal(stripe_connector.identify(p, &id, &e), 0);
+	assert_string_equal(id.event_id, "evt_FakeInvBasil001");
+	assert_string_equal(id.event_type, "invoice.paid");
+	assert_int_equal(id.occurred_ms, 1775039700LL * 1000);
+	json_object_put(p);
+
+	/* No id: the envelope cannot be built. */
+	static const char noid[] = "{\"object\":\"event\",\"type\":\"x\",\"created\":1}";
+	p = parse_text(noid, strlen(noid));
+	memset(&e, 0, sizeof e);
+	assert_int_equal(stripe_connector.identify(p, &id, &e), -1);
+	assert_string_equal(e.reason, "missing field 'id'");
+	json_object_put(p);
+
+	/* A strange type or time does not stop identification. */
+	static const char odd[] = "{\"id\":\"evt_1\",\"type\":5,\"created\":\"yesterday\"}";
+	p = parse_text(odd, strlen(odd));
+	memset(&e, 0, sizeof e);
+	assert_int_equal(stripe_connector.identify(p, &id, &e), 0);
+	assert_string_equal(id.event_id, "evt_1");
+	assert_null(id.event_type);
+	assert_int_equal(id.occurred_ms, 0);
+	json_object_put(p);
+}
+
+/* ---- customers ---- */
+
+static void test_customer_created(void **state)
+{
+	struct norm n;
+
+	norm_file(&n, FX "customer.created.json");
+	expect_processed(&n, "customer.upserted");
+	expect_str(&n, "provider_event_type", "customer.created");
+	expect_str(&n, "occurred_at", "2024-10-27T03:33:21Z");
+	expect_bool(&n, "livemode", 0);
+	expect_str(&n, "customer.id", "cus_FakeNew0001");
+	expect_str(&n, "customer.email", "ana.silva@example.com");
+	expect_str(&n, "customer.name", "Ana Silva");
+	expect_str(&n, "customer.phone", "+351910000000");
+	expect_str(&n, "customer.country", "PT");
+	expect_null(&n, "payment");
+	expect_null(&n, "subscription");
+	norm_free(&n);
+
+	/* 2016: no name, phone or address yet. */
+	norm_file(&n, FX "customer.created.2016.json");
+	expect_processed(&n, "customer.upserted");
+	expect_str(&n, "customer.id", "cus_FakeOld0001");
+	expect_str(&n, "customer.email", "old.customer@example.com");
+	expect_null(&n, "customer.name");
+	expect_null(&n, "customer.country");
+	norm_free(&n);
+}
+
+static void test_customer_updated_deleted(void **state)
+{
+	struct norm n;
+
+	norm_file(&n, FX "customer.updated.json");
+	expect_processed(&n, "customer.upserted");
+	expect_str(&n, "customer.email", "ana.s@example.com");
+	expect_str(&n, "customer.country", "BR"); /* sent as "br" */
+	norm_free(&n);
+
+	norm_file(&n, FX "customer.deleted.json");
+	expect_processed(&n, "customer.deleted");
+	expect_str(&n, "customer.id", "cus_FakeNew0001");
+	norm_free(&n);
+
+	norm_mut(&n, FX "customer.created.json", "data.object", "id", NULL);
+	expect_failed(&n, "missing field 'data.object.id'");
+	norm_free(&n);
+
+	/* A country that is not a code is left out, not guessed. */
+	norm_mut(&n, FX "customer.created.json", "data.object.address", "country", "\"Portugal\"");
+	expect_processed(&n, "customer.upserted");
+	expect_null(&n, "customer.country");
+	norm_free(&n);
+}
+
+/* ---- subscriptions ---- */
+
+static void test_subscription_basil(void **state)
+{
+	struct norm n;
+
+	/* 2025-03-31.basil: the period is on the item. */
+	norm_file(&n, FX "customer.subscription.created.json");
+	expect_processed(&n, "subscription.created");
+	expect_str(&n, "customer.id", "cus_FakeBasil001");
+	expect_str(&n, "subscription.id", "sub_FakeBasil001");
+	expect_str(&n, "subscription.price_id", "price_FakePro0001");
+	expect_str(&n, "subscription.product_id", "prod_FakePro0001");
+	expect_str(&n, "subscription.status", "trialing");
+	expect_str(&n, "subscription.interval", "year");
+	expect_int(&n, "subscription.interval_count", 1);
+	expect_int(&n, "subscription.quantity", 1);
+	expect_str(&n, "subscription.current_period_start", "2025-04-01T09:33:20Z");
+	expect_str(&n, "subscription.current_period_end", "2026-04-01T09:33:20Z");
+	expect_bool(&n, "subscription.cancel_at_period_end", 0);
+	expect_null(&n, "subscription.canceled_at");
+	expect_str(&n, "subscription.trial_end", "2025-04-15T09:33:20Z");
+	expect_null(&n, "subscription.plan_code");
+	expect_null(&n, "payment");
+	norm_free(&n);
+
+	norm_file(&n, FX "customer.subscription.deleted.json");
+	expect_processed(&n, "subscription.canceled");
+	expect_str(&n, "subscription.status", "canceled");
+	expect_str(&n, "subscription.canceled_at", "2025-10-09T08:53:20Z");
+	norm_free(&n);
+
+	norm_file(&n, FX "customer.subscription.paused.json");
+	expect_processed(&n, "subscription.updated");
+	expect_str(&n, "subscription.status", "paused");
+	norm_free(&n);
+
+	norm_file(&n, FX "customer.subscription.resumed.json");
+	expect_processed(&n, "subscription.updated");
+	expect_str(&n, "subscription.status", "active");
+	norm_free(&n);
+}
+
+static void test_subscription_old(void **state)
+{
+	struct norm n;
+
+	/* 2016-07-06: period and plan on the subscription, a plan id for price. */
+	norm_file(&n, FX "customer.subscription.created.2016.json");
+	expect_processed(&n, "subscription.created");
+	expect_str(&n, "subscription.id", "sub_FakeOld0001");
+	expect_str(&n, "subscription.price_id", "gold-monthly");
+	expect_null(&n, "subscription.product_id");
+	expect_str(&n, "subscription.interval", "month");
+	expect_int(&n, "subscription.interval_count", 1);
+	expect_int(&n, "subscription.quantity", 1);
+	expect_str(&n, "subscription.current_period_start", "2016-07-31T21:21:40Z");
+	expect_str(&n, "subscription.current_period_end", "2016-08-31T21:21:40Z");
+	expect_str(&n, "subscription.status", "active");
+	norm_free(&n);
+
+	/* Before subscription items: only the top-level plan and quantity. */
+	norm_file(&n, FX "customer.subscription.updated.2015.json");
+	expect_processed(&n, "subscription.updated");
+	expect_str(&n, "subscription.price_id", "gold-monthly");
+	expect_int(&n, "subscription.quantity", 3);
+	expect_str(&n, "subscription.status", "trialing");
+	expect_str(&n, "subscription.trial_end", "2015-12-27T09:46:40Z");
+	expect_str(&n, "subscription.current_period_end", "2015-12-27T09:46:40Z");
+	norm_free(&n);
+
+	/* 2020-08-27: a price on the item, the period still on the subscription. */
+	norm_file(&n, FX "customer.subscription.updated.json");
+	expect_processed(&n, "subscription.updated");
+	expect_str(&n, "subscription.price_id", "price_FakeBasic01");
+	expect_str(&n, "subscription.product_id", "prod_FakeBasic01");
+	expect_str(&n, "subscription.interval", "month");
+	expect_int(&n, "subscription.quantity", 2);
+	expect_str(&n, "subscription.current_period_start", "2020-11-11T12:26:40Z");
+	expect_str(&n, "subscription.current_period_end", "2020-12-12T12:26:40Z");
+	expect_bool(&n, "subscription.cancel_at_period_end", 1);
+	expect_str(&n, "subscription.canceled_at", "2020-11-10T09:20:00Z");
+	norm_free(&n);
+}
+
+static void test_subscription_errors(void **state)
+{
+	struct norm n;
+
+	norm_mut(&n, FX "customer.subscription.created.json", "data.object", "customer", NULL);
+	expect_failed(&n, "missing field 'data.object.customer'");
+	norm_free(&n);
+
+	/* Accounts v2: the customer as an account id. */
+	norm_mut(&n, FX "customer.subscription.created.json", "data.object", "customer_account", "\"acct_Fake01\"");
+	json_object_object_del(jpath(n.payload, "data.object"), "customer");
+	event_free(&n.ev);
+	run(&n);
+	expect_processed(&n, "subscription.created");
+	expect_str(&n, "customer.id", "acct_Fake01");
+	norm_free(&n);
+
+	/* An expanded customer: its id and details. */
+	norm_mut(&n, FX "customer.subscription.created.json", "data.object", "customer",
+		 "{\"id\":\"cus_X\",\"object\":\"customer\",\"email\":\"x@example.com\",\"address\":{\"country\":\"DE\"}}");
+	expect_processed(&n, "subscription.created");
+	expect_str(&n, "customer.id", "cus_X");
+	expect_str(&n, "customer.email", "x@example.com");
+	expect_str(&n, "customer.country", "DE");
+	norm_free(&n);
+
+	norm_mut(&n, FX "customer.subscription.created.json", "data.object", "status", "\"sleeping\"");
+	expect_failed(&n, "field 'data.object.status' has unknown value 'sleeping'");
+	norm_free(&n);
+
+	norm_mut(&n, FX "customer.subscription.created.json", "data.object.items.data.0",
+		 "current_period_end", "\"2026-04-01\"");
+	expect_failed(&n, "field 'data.object.items.data.0.current_period_end' must be an integer, got string");
+	norm_free(&n);
+
+	norm_mut(&n, FX "customer.subscription.updated.json", "data.object", "current_period_start", "-5");
+	expect_failed(&n, "field 'data.object.current_period_start' is not a Unix time in seconds: -5");
+	norm_free(&n);
+
+	norm_mut(&n, FX "customer.subscription.updated.json", "data.object", "cancel_at_period_end", "\"yes\"");
+	expect_failed(&n, "field 'data.object.cancel_at_period_end' must be a boolean, got string");
+	norm_free(&n);
+}
+
+/* ---- invoices ---- */
+
+static void test_invoice_basil(void **state)
+{
+	struct norm n;
+
+	norm_file(&n, FX "invoice.paid.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "occurred_at", "2026-04-01T10:35:00Z");
+	expect_str(&n, "payment.id", "in_FakeBasil001");
+	expect_str(&n, "payment.object", "invoice");
+	expect_str(&n, "payment.invoice_id", "in_FakeBasil001");
+	expect_str(&n, "payment.subscription_id", "sub_FakeBasil001"); /* parent.subscription_details */
+	expect_int(&n, "payment.amount_minor", 4410);
+	expect_str(&n, "payment.currency", "USD");
+	expect_str(&n, "payment.status", "succeeded");
+	expect_int(&n, "payment.discount_minor", 490);
+	expect_str(&n, "payment.paid_at", "2026-04-01T10:35:00Z");
+	expect_null(&n, "payment.refunded_minor");
+	expect_str(&n, "customer.id", "cus_FakeBasil001");
+	expect_str(&n, "customer.email", "carol@example.com");
+	expect_str(&n, "customer.name", "Carol Example");
+	expect_str(&n, "customer.country", "US");
+	expect_str(&n, "subscription.id", "sub_FakeBasil001");
+	expect_str(&n, "subscription.price_id", "price_FakePro0001"); /* pricing.price_details */
+	expect_str(&n, "subscription.product_id", "prod_FakePro0001");
+	expect_str(&n, "subscription.current_period_start", "2026-04-01T09:33:20Z");
+	expect_str(&n, "subscription.current_period_end", "2027-04-01T09:33:20Z");
+	expect_null(&n, "subscription.status");
+	norm_free(&n);
+
+	norm_file(&n, FX "invoice.payment_failed.json");
+	expect_processed(&n, "payment.failed");
+	expect_str(&n, "payment.status", "failed");
+	expect_int(&n, "payment.amount_minor", 4410);
+	expect_null(&n, "payment.paid_at");
+	norm_free(&n);
+
+	norm_file(&n, FX "invoice.finalized.json");
+	expect_processed(&n, "payment.pending");
+	expect_str(&n, "payment.status", "pending");
+	expect_str(&n, "payment.due_at", "2026-05-01T09:33:20Z");
+	norm_free(&n);
+
+	norm_file(&n, FX "invoice.overdue.json");
+	expect_processed(&n, "invoice.overdue");
+	expect_int(&n, "payment.amount_minor", 4410);
+	expect_str(&n, "payment.due_at", "2026-05-01T09:33:20Z");
+	norm_free(&n);
+
+	norm_file(&n, FX "invoice.marked_uncollectible.json");
+	expect_processed(&n, "invoice.uncollectible");
+	expect_str(&n, "payment.status", "uncollectible");
+	expect_int(&n, "payment.amount_minor", 4410);
+	norm_free(&n);
+
+	norm_file(&n, FX "invoice.voided.json");
+	expect_processed(&n, "payment.canceled");
+	expect_str(&n, "payment.status", "canceled");
+	expect_int(&n, "payment.amount_minor", 4410);
+	norm_free(&n);
+}
+
+static void test_invoice_old(void **state)
+{
+	struct norm n;
+
+	/* 2016-07-06: no amount_paid (amount_due), `date`, `paid`, a single
+	 * discount whose amount is subtotal - total; plan on the line. */
+	norm_file(&n, FX "invoice.payment_succeeded.2016.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 1800);
+	expect_str(&n, "payment.currency", "USD");
+	expect_int(&n, "payment.discount_minor", 200);
+	expect_str(&n, "payment.subscription_id", "sub_FakeOld0001");
+	expect_null(&n, "payment.paid_at");
+	expect_str(&n, "customer.id", "cus_FakeOld0001");
+	expect_str(&n, "subscription.price_id", "gold-monthly");
+	expect_str(&n, "subscription.interval", "month");
+	expect_str(&n, "subscription.current_period_start", "2016-08-31T21:21:40Z");
+	expect_str(&n, "subscription.current_period_end", "2016-10-01T21:21:40Z");
+	norm_free(&n);
+
+	/* 2019-12-03: top-level subscription, plan lines, status_transitions. */
+	norm_file(&n, FX "invoice.paid.2019.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 2000);
+	expect_int(&n, "payment.discount_minor", 0);
+	expect_str(&n, "payment.subscription_id", "sub_Fake2019001");
+	expect_str(&n, "payment.paid_at", "2020-01-26T01:55:00Z");
+	expect_str(&n, "customer.email", "bob@example.com");
+	expect_null(&n, "customer.country");
+	expect_str(&n, "subscription.price_id", "gold-monthly");
+	expect_str(&n, "subscription.product_id", "prod_FakeGold001");
+	norm_free(&n);
+
+	/* 2020-08-27: price on the line, discount from total_discount_amounts. */
+	norm_file(&n, FX "invoice.payment_succeeded.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 2700);
+	expect_str(&n, "payment.currency", "EUR");
+	expect_int(&n, "payment.discount_minor", 300);
+	expect_str(&n, "subscription.price_id", "price_FakeBasic01");
+	expect_str(&n, "subscription.product_id", "prod_FakeBasic01");
+	expect_int(&n, "subscription.quantity", 2);
+	expect_str(&n, "customer.country", "PT");
+	norm_free(&n);
+}
+
+static void test_invoice_errors(void **state)
+{
+	struct norm n;
+
+	norm_mut(&n, FX "invoice.paid.json", "data.object", "customer", NULL);
+	expect_failed(&n, "missing field 'data.object.customer'");
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.paid.json", "data.object", "amount_paid", "\"4410\"");
+	expect_failed(&n, "field 'data.object.amount_paid' must be an integer, got string");
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.payment_failed.json", "data.object", "amount_due", NULL);
+	expect_failed(&n, "missing field 'data.object.amount_due'");
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.paid.json", "data.object", "currency", "\"dollars\"");
+	expect_failed(&n, "field 'data.object.currency' is not a currency code: 'dollars'");
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.paid.json", "data.object", "total_discount_amounts",
+		 "[{\"amount\":1.5,\"discount\":\"di_1\"}]");
+	expect_failed(&n, "field 'data.object.total_discount_amounts.0.amount' must be an integer, got number");
+	norm_free(&n);
+
+	/* An expanded subscription on an old invoice. */
+	norm_mut(&n, FX "invoice.paid.2019.json", "data.object", "subscription",
+		 "{\"id\":\"sub_Fake2019001\",\"object\":\"subscription\",\"status\":\"active\"}");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.subscription_id", "sub_Fake2019001");
+	norm_free(&n);
+
+	/* An old invoice with a discount and credit prorations: negative totals. */
+	norm_mut(&n, FX "invoice.payment_succeeded.2016.json", "data.object", "subtotal", "-500");
+	json_object_object_add(jpath(n.payload, "data.object"), "total", json_object_new_int(-700));
+	event_free(&n.ev);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.discount_minor", 200);
+	norm_free(&n);
+
+	/* A one-off invoice: no subscription section. */
+	norm_mut(&n, FX "invoice.paid.json", "data.object", "parent", "null");
+	expect_processed(&n, "payment.succeeded");
+	expect_null(&n, "payment.subscription_id");
+	expect_null(&n, "subscription");
+	norm_free(&n);
+}
+
+/* ---- charges and disputes ---- */
+
+static void test_charges(void **state)
+{
+	struct norm n;
+
+	norm_file(&n, FX "charge.succeeded.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.id", "ch_Fake2023001");
+	expect_str(&n, "payment.object", "charge");
+	expect_str(&n, "payment.invoice_id", "in_Fake2023001");
+	expect_int(&n, "payment.amount_minor", 2700);
+	expect_str(&n, "payment.currency", "EUR");
+	expect_str(&n, "payment.method", "card");
+	expect_null(&n, "payment.installments");
+	expect_str(&n, "customer.id", "cus_FakeNew0001");
+	expect_str(&n, "customer.email", "ana.silva@example.com");
+	expect_str(&n, "customer.country", "PT");
+	norm_free(&n);
+
+	/* Zero-decimal: 1500 JPY is 1500, not 15.00. No customer object: null id. */
+	norm_file(&n, FX "charge.succeeded.jpy.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 1500);
+	expect_str(&n, "payment.currency", "JPY");
+	expect_null(&n, "customer.id");
+	expect_str(&n, "customer.email", "taro@example.com");
+	expect_str(&n, "customer.country", "JP");
+	norm_free(&n);
+
+	norm_file(&n, FX "charge.succeeded.installments.json");
+	expect_int(&n, "payment.installments", 3);
+	expect_int(&n, "payment.amount_minor", 120000);
+	expect_str(&n, "payment.currency", "MXN");
+	norm_free(&n);
+
+	/* 2016: the card is the charge's source. */
+	norm_file(&n, FX "charge.succeeded.2016.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.method", "card");
+	expect_str(&n, "payment.invoice_id", "in_FakeOld0001");
+	expect_str(&n, "customer.email", "old.customer@example.com");
+	expect_str(&n, "customer.name", "Old Customer");
+	expect_str(&n, "customer.country", "US");
+	norm_free(&n);
+
+	/* Authorised for a later capture: pending until charge.captured. */
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "captured", "false");
+	expect_processed(&n, "payment.pending");
+	expect_str(&n, "payment.status", "pending");
+	norm_free(&n);
+	norm_mut(&n, FX "charge.succeeded.json", NULL, "type", "\"charge.captured\"");
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 2700);
+	norm_free(&n);
+	norm_mut(&n, FX "charge.succeeded.json", NULL, "type", "\"charge.expired\"");
+	expect_processed(&n, "payment.canceled");
+	expect_str(&n, "payment.status", "canceled");
+	norm_free(&n);
+
+	/* Before 2015-02-18 the card was `card`, not `source`. */
+	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object", "card",
+		 "{\"id\":\"card_1\",\"object\":\"card\",\"name\":\"Older Customer\",\"address_country\":\"CA\"}");
+	json_object_object_del(jpath(n.payload, "data.object"), "source");
+	event_free(&n.ev);
+	run(&n);
+	expect_str(&n, "payment.method", "card");
+	expect_str(&n, "customer.name", "Older Customer");
+	expect_str(&n, "customer.country", "CA");
+	norm_free(&n);
+
+	/* A Sources API source: its type and owner. */
+	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object", "source",
+		 "{\"id\":\"src_1\",\"object\":\"source\",\"type\":\"sepa_debit\","
+		 "\"owner\":{\"name\":\"Jan Jansen\",\"email\":null,\"address\":{\"country\":\"NL\"}}}");
+	expect_str(&n, "payment.method", "sepa_debit");
+	expect_str(&n, "customer.name", "Jan Jansen");
+	expect_str(&n, "customer.country", "NL");
+	norm_free(&n);
+
+	norm_file(&n, FX "charge.failed.json");
+	expect_processed(&n, "payment.failed");
+	expect_str(&n, "payment.status", "failed");
+	expect_str(&n, "payment.failure_code", "card_declined");
+	norm_free(&n);
+
+	norm_file(&n, FX "charge.refunded.json");
+	expect_processed(&n, "payment.refunded");
+	expect_str(&n, "payment.status", "partially_refunded");
+	expect_int(&n, "payment.amount_minor", 2700);
+	expect_int(&n, "payment.refunded_minor", 1000);
+	norm_free(&n);
+
+	/* basil: no Charge.invoice. */
+	norm_file(&n, FX "charge.refunded.full.json");
+	expect_processed(&n, "payment.refunded");
+	expect_str(&n, "payment.status", "refunded");
+	expect_int(&n, "payment.refunded_minor", 4410);
+	expect_null(&n, "payment.invoice_id");
+	norm_free(&n);
+
+	norm_file(&n, FX "charge.dispute.created.json");
+	expect_processed(&n, "payment.chargeback");
+	expect_str(&n, "payment.id", "du_FakeDispute01");
+	expect_str(&n, "payment.object", "dispute");
+	expect_int(&n, "payment.amount_minor", 2700);
+	expect_str(&n, "payment.currency", "EUR");
+	expect_str(&n, "payment.status", "disputed");
+	expect_str(&n, "payment.failure_code", "fraudulent");
+	expect_str(&n, "payment.charge_id", "ch_Fake2023001");
+	expect_str(&n, "payment.payment_intent_id", "pi_Fake2023001");
+	expect_null(&n, "customer");
+	norm_free(&n);
+}
+
+static void test_charge_errors(void **state)
+{
+	struct norm n;
+
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "amount", "\"2700\"");
+	expect_failed(&n, "field 'data.object.amount' must be an integer, got string");
+	norm_free(&n);
+
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "amount", "27.00");
+	expect_failed(&n, "field 'data.object.amount' must be an integer, got number");
+	norm_free(&n);
+
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "amount", NULL);
+	expect_failed(&n, "missing field 'data.object.amount'");
+	norm_free(&n);
+
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "amount", "null");
+	expect_failed(&n, "missing field 'data.object.amount'");
+	norm_free(&n);
+
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "amount", "-100");
+	expect_failed(&n, "field 'data.object.amount' must not be negative, got -100");
+	norm_free(&n);
+
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "amount", "99999999999999999999999");
+	expect_failed(&n, "field 'data.object.amount' is out of range");
+	norm_free(&n);
+
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "currency", NULL);
+	expect_failed(&n, "missing field 'data.object.currency'");
+	norm_free(&n);
+
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "currency", "978");
+	expect_failed(&n, "field 'data.object.currency' must be a string, got integer");
+	norm_free(&n);
+
+	/* A charge without a customer is normal (guest checkout): null id. */
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "customer", "null");
+	expect_processed(&n, "payment.succeeded");
+	expect_null(&n, "customer.id");
+	expect_str(&n, "customer.email", "ana.silva@example.com");
+	norm_free(&n);
+
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "customer", "42");
+	expect_failed(&n, "field 'data.object.customer' must be an id string or object, got integer");
+	norm_free(&n);
+
+	norm_mut(&n, FX "charge.refunded.json", "data.object", "amount_refunded", "true");
+	expect_failed(&n, "field 'data.object.amount_refunded' must be an integer, got boolean");
+	norm_free(&n);
+
+	norm_mut(&n, FX "charge.dispute.created.json", "data.object", "charge", NULL);
+	expect_failed(&n, "missing field 'data.object.charge'");
+	norm_free(&n);
+}
+
+/* Stripe's minor units differ from ISO 4217's for a few currencies. */
+static void test_currency_exponents(void **state)
+{
+	struct norm n;
+
+	/* ISK is two-decimal in Stripe ("500" is 5 ISK), zero-decimal in ISO. */
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "currency", "\"isk\"");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.currency", "ISK");
+	expect_int(&n, "payment.amount_minor", 27);
+	norm_free(&n);
+
+	/* UGX likewise; an amount with a fraction of a shilling cannot be ISO. */
+	norm_mut(&n, FX "charge.refunded.json", "data.object", "currency", "\"ugx\"");
+	expect_int(&n, "payment.amount_minor", 27);
+	expect_int(&n, "payment.refunded_minor", 10);
+	norm_free(&n);
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "amount", "2750");
+	json_object_object_add(jpath(n.payload, "data.object"), "currency", json_object_new_string("ugx"));
+	event_free(&n.ev);
+	run(&n);
+	expect_failed(&n, "field 'data.object.amount' is 2750, not a whole number of UGX minor units");
+	norm_free(&n);
+
+	norm_mut(&n, FX "charge.succeeded.jpy.json", "data.object", "currency", "\"krw\"");
+	expect_int(&n, "payment.amount_minor", 1500);
+	expect_str(&n, "payment.currency", "KRW");
+	norm_free(&n);
+
+	/* KWD: three decimals in both. */
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "currency", "\"kwd\"");
+	expect_int(&n, "payment.amount_minor", 2700);
+	norm_free(&n);
+
+	/* MGA: zero-decimal in Stripe, two decimals in ISO 4217. */
+	norm_mut(&n, FX "charge.succeeded.jpy.json", "data.object", "currency", "\"mga\"");
+	expect_int(&n, "payment.amount_minor", 150000);
+	norm_free(&n);
+}
+
+/* ---- checkout sessions ---- */
+
+static void test_checkout(void **state)
+{
+	struct norm n;
+
+	norm_file(&n, FX "checkout.session.completed.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.id", "cs_test_FakeSub0001");
+	expect_str(&n, "payment.object", "checkout_session");
+	expect_int(&n, "payment.amount_minor", 4410);
+	expect_str(&n, "payment.currency", "USD");
+	expect_int(&n, "payment.discount_minor", 490);
+	expect_str(&n, "payment.subscription_id", "sub_FakeCheckout1");
+	expect_str(&n, "payment.invoice_id", "in_FakeCheckout1");
+	expect_str(&n, "payment.method", "card");
+	expect_str(&n, "subscription.id", "sub_FakeCheckout1");
+	expect_str(&n, "customer.id", "cus_FakeCheckout1");
+	expect_str(&n, "customer.email", "dora@example.com");
+	expect_str(&n, "customer.name", "Dora Example");
+	expect_str(&n, "customer.phone", "+5521900000000");
+	expect_str(&n, "customer.country", "BR");
+	norm_free(&n);
+
+	norm_file(&n, FX "checkout.session.completed.unpaid.json");
+	expect_processed(&n, "payment.pending");
+	expect_str(&n, "payment.status", "pending");
+	expect_str(&n, "payment.method", "boleto");
+	expect_str(&n, "payment.currency", "BRL");
+	expect_int(&n, "payment.amount_minor", 4500);
+	norm_free(&n);
+
+	norm_file(&n, FX "checkout.session.async_payment_succeeded.json");
+	expect_processed(&n, "payment.succeeded");
+	norm_free(&n);
+
+	norm_file(&n, FX "checkout.session.async_payment_failed.json");
+	expect_processed(&n, "payment.failed");
+	expect_str(&n, "payment.status", "failed");
+	norm_free(&n);
+
+	norm_file(&n, FX "checkout.session.expired.json");
+	expect_processed(&n, "payment.canceled");
+	expect_str(&n, "payment.status", "expired");
+	expect_null(&n, "payment.method");
+	expect_null(&n, "customer.id");
+	expect_str(&n, "customer.email", "eve@example.com");
+	norm_free(&n);
+
+	norm_file(&n, FX "checkout.session.completed.setup.json");
+	expect_ignored(&n, "checkout session 'cs_test_FakeSetup01' is in setup mode: no payment");
+	norm_free(&n);
+
+	norm_mut(&n, FX "checkout.session.completed.json", "data.object", "payment_status",
+		 "\"no_payment_required\"");
+	expect_ignored(&n, "checkout session 'cs_test_FakeSub0001' needed no payment");
+	norm_free(&n);
+
+	norm_mut(&n, FX "checkout.session.completed.json", "data.object", "amount_total", "\"44.10\"");
+	expect_failed(&n, "field 'data.object.amount_total' must be an integer, got string");
+	norm_free(&n);
+
+	/* A customer_email only (sessions before customer_details). */
+	norm_mut(&n, FX "checkout.session.completed.json", "data.object", "customer_details", "null");
+	expect_processed(&n, "payment.succeeded");
+	expect_null(&n, "customer.email");
+	norm_free(&n);
+}
+
+static void test_checkout_2019(void **state)
+{
+	struct norm n;
+	json_object *o;
+
+	/* A 2019 session: no payment_status, amount_total or currency yet. */
+	memset(&n, 0, sizeof n);
+	n.payload = load(FX "checkout.session.completed.json");
+	o = jpath(n.payload, "data.object");
+	json_object_object_del(o, "payment_status");
+	json_object_object_del(o, "amount_total");
+	json_object_object_del(o, "currency");
+	json_object_object_del(o, "customer_details");
+	json_object_object_add(o, "customer_email", json_object_new_string("old@example.com"));
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_null(&n, "payment.amount_minor");
+	expect_null(&n, "payment.currency");
+	expect_str(&n, "customer.email", "old@example.com");
+	norm_free(&n);
+}
+
+/* ---- payment intents ---- */
+
+static void test_payment_intents(void **state)
+{
+	struct norm n;
+
+	norm_file(&n, FX "payment_intent.succeeded.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.id", "pi_Fake2023001");
+	expect_str(&n, "payment.object", "payment_intent");
+	expect_int(&n, "payment.amount_minor", 2700);
+	expect_str(&n, "payment.currency", "EUR");
+	expect_null(&n, "payment.method"); /* two possible types, no charge embedded */
+	expect_str(&n, "customer.id", "cus_FakeNew0001");
+	norm_free(&n);
+
+	/* amount_received, not amount. */
+	norm_mut(&n, FX "payment_intent.succeeded.json", "data.object", "amount_received", "2500");
+	expect_int(&n, "payment.amount_minor", 2500);
+	norm_free(&n);
+
+	/* 2019: charges embedded, invoice on the intent. */
+	norm_file(&n, FX "payment_intent.succeeded.2019.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.invoice_id", "in_Fake2019001");
+	expect_str(&n, "payment.method", "card");
+	expect_str(&n, "customer.email", "bob@example.com");
+	expect_str(&n, "customer.name", "Bob Example");
+	norm_free(&n);
+
+	norm_file(&n, FX "payment_intent.payment_failed.json");
+	expect_processed(&n, "payment.failed");
+	expect_str(&n, "payment.failure_code", "card_declined");
+	expect_str(&n, "payment.method", "card");
+	expect_int(&n, "payment.amount_minor", 2700);
+	norm_free(&n);
+
+	norm_file(&n, FX "payment_intent.canceled.json");
+	expect_processed(&n, "payment.canceled");
+	expect_str(&n, "payment.status", "canceled");
+	expect_int(&n, "payment.amount_minor", 9900);
+	expect_str(&n, "payment.currency", "GBP");
+	expect_null(&n, "customer");
+	norm_free(&n);
+
+	norm_mut(&n, FX "payment_intent.succeeded.json", "data.object", "amount_received", NULL);
+	expect_failed(&n, "missing field 'data.object.amount_received'");
+	norm_free(&n);
+}
+
+/* ---- the envelope of the event itself ---- */
+
+static void test_event_level(void **state)
+{
+	struct norm n;
+
+	norm_mut(&n, FX "invoice.paid.json", NULL, "type", "\"invoice.upcoming\"");
+	expect_ignored(&n, "unsupported event type 'invoice.upcoming'");
+	expect_null(&n, "payment");
+	norm_free(&n);
+
+	/* Unsupported types are ignored whatever their payload. */
+	norm_text(&n, "{\"id\":\"evt_1\",\"object\":\"event\",\"type\":\"account.updated\",\"data\":{\"object\":7}}");
+	expect_ignored(&n, "unsupported event type 'account.updated'");
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.paid.json", NULL, "type", NULL);
+	expect_failed(&n, "missing field 'type'");
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.paid.json", NULL, "type", "[\"invoice.paid\"]");
+	expect_failed(&n, "field 'type' must be a string, got array");
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.paid.json", "data", "object", "\"in_FakeBasil001\"");
+	expect_failed(&n, "field 'data.object' must be an object, got string");
+	expect_str(&n, "event_type", NULL);
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.paid.json", "data", "object", "[]");
+	expect_failed(&n, "field 'data.object' must be an object, got array");
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.paid.json", "data", "object", "null");
+	expect_failed(&n, "missing field 'data.object'");
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.paid.json", NULL, "data", "\"x\"");
+	expect_failed(&n, "missing field 'data.object'");
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.paid.json", NULL, "created", "\"2026-04-01\"");
+	expect_failed(&n, "field 'created' must be an integer, got string");
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.paid.json", NULL, "created", NULL);
+	expect_failed(&n, "missing field 'created'");
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.paid.json", NULL, "livemode", "\"false\"");
+	expect_failed(&n, "field 'livemode' must be a boolean, got string");
+	norm_free(&n);
+
+	/* The wrong object under a type. */
+	norm_mut(&n, FX "invoice.paid.json", "data.object", "object", "\"charge\"");
+	expect_failed(&n, "field 'data.object.object' is 'charge', expected 'invoice' for 'invoice.paid'");
+	norm_free(&n);
+
+	norm_mut(&n, FX "invoice.paid.json", "data.object", "object", NULL);
+	expect_failed(&n, "missing field 'data.object.object'");
+	norm_free(&n);
+
+	/* request: a string before 2017-05-25, an object since; neither matters. */
+	norm_file(&n, FX "invoice.payment_succeeded.2016.json");
+	expect_str(&n, "status", "processed");
+	norm_free(&n);
+	norm_mut(&n, FX "invoice.paid.json", NULL, "request", "\"req_1\"");
+	expect_str(&n, "status", "processed");
+	norm_free(&n);
+}
+
+/* ---- hostile input: every node of every fixture replaced by every kind of
+ * wrong value; normalize must settle every time, and a failed event must
+ * carry no section. ---- */
+
+static const char *const hostile[] = {
+	"null", "0", "-1", "1.5", "\"\"", "\"x\"", "[]", "{}", "true",
+	"9223372036854775807", "[{\"id\":1}]", "{\"id\":{}}", NULL,
+};
+
+static long settled;
+
+static void check_settles(json_object *payload)
+{
+	struct norm n = { 0 };
+	const char *status;
+
+	n.payload = payload;
+	run(&n);
+	status = jstr(n.out, "status");
+	assert_non_null(status);
+	if (strcmp(status, "failed") == 0) {
+		assert_null(jpath(n.out, "customer"));
+		assert_null(jpath(n.out, "payment"));
+		assert_null(jpath(n.out, "subscription"));
+		assert_non_null(jstr(n.out, "reason"));
+	} else if (strcmp(status, "processed") == 0) {
+		json_object *a = jpath(n.out, "payment.amount_minor");
+		assert_true(!a || json_object_is_type(a, json_type_int));
+		assert_true(!a || json_object_get_int64(a) >= 0);
+	} else {
+		assert_string_equal(status, "ignored");
+	}
+	event_free(&n.ev);
+	settled++;
+}
+
+static void mutate_all(json_object *root, json_object *node, int depth)
+{
+	if (depth > 12)
+		return;
+	if (json_object_is_type(node, json_type_object)) {
+		json_object_object_foreach(node, key, val) {
+			json_object *keep = json_object_get(val);
+			for (const char *const *h = hostile; *h; h++) {
+				json_object_object_add(node, key, parse_text(*h, strlen(*h)));
+				check_settles(root);
+			}
+			json_object_object_add(node, key, keep);
+			mutate_all(root, val, depth + 1);
+		}
+	} else if (json_object_is_type(node, json_type_array)) {
+		size_t len = json_object_array_length(node);
+		for (size_t i = 0; i < len && i < 3; i++) {
+			json_object *val = json_object_array_get_idx(node, i);
+			json_object *keep = json_object_get(val);
+			for (const char *const *h = hostile; *h; h++) {
+				json_object_array_put_idx(node, i, parse_text(*h, strlen(*h)));
+				check_settles(root);
+			}
+			json_object_array_put_idx(node, i, keep);
+			mutate_all(root, keep, depth + 1);
+		}
+	}
+}
+
+static void test_hostile_mutations(void **state)
+{
+	char path[256];
+
+	settled = 0;
+	for (const char *const *f = fixtures; *f; f++) {
+		json_object *p;
+		snprintf(path, sizeof path, FX "%s", *f);
+		p = load(path);
+		check_settles(p);
+		mutate_all(p, p, 0);
+		json_object_put(p);
+	}
+	assert_true(settled > 10000);
+}
+
+static void test_garbage(void **state)
+{
+	static const char *const garbage[] = {
+		"{}", "[]", "0", "\"evt_1\"", "true", "[{\"type\":\"invoice.paid\"}]",
+		"{\"type\":\"invoice.paid\"}",
+		"{\"type\":\"invoice.paid\",\"created\":1,\"data\":{\"object\":{}}}",
+		"{\"type\":\"invoice.paid\",\"created\":1,\"data\":{\"object\":{\"object\":\"invoice\"}}}",
+		"{\"type\":\"invoice.paid\",\"created\":1,\"data\":{\"object\":{\"object\":\"invoice\",\"id\":\"in_1\","
+		"\"customer\":\"cus_1\",\"currency\":\"usd\",\"amount_paid\":1,\"lines\":{\"data\":[1,null,\"x\","
+		"{\"type\":\"subscription\",\"proration\":\"no\",\"period\":7,\"price\":[],\"plan\":{\"id\":5}}]},"
+		"\"subscription\":\"sub_1\"}}}",
+		"{\"type\":\"customer.subscription.updated\",\"created\":1,\"data\":{\"object\":{\"object\":\"subscription\","
+		"\"id\":\"sub_1\",\"customer\":\"cus_1\",\"status\":\"active\",\"items\":{\"data\":{}},\"plan\":\"gold\"}}}",
+		"{\"type\":\"charge.refunded\",\"created\":1e3,\"data\":{\"object\":{\"object\":\"charge\"}}}",
+		"{\"type\":\"charge.succeeded\",\"created\":9223372036854775807,\"data\":{\"object\":{\"object\":\"charge\"}}}",
+		"{\"type\":\"checkout.session.completed\",\"created\":1,\"data\":{\"object\":{\"object\":\"checkout.session\","
+		"\"id\":\"cs_1\",\"mode\":5}}}",
+		"{\"type\":\"\\u0000\",\"data\":{\"object\":{}}}",
+		NULL,
+	};
+	for (const char *const *g = garbage; *g; g++) {
+		json_object *p = parse_text(*g, strlen(*g));
+		(void)stripe_connector.detect(p);
+		check_settles(p);
+		json_object_put(p);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_detect_fixtures),
+		cmocka_unit_test(test_detect_rejects_others),
+		cmocka_unit_test(test_identify),
+		cmocka_unit_test(test_customer_created),
+		cmocka_unit_test(test_customer_updated_deleted),
+		cmocka_unit_test(test_subscription_basil),
+		cmocka_unit_test(test_subscription_old),
+		cmocka_unit_test(test_subscription_errors),
+		cmocka_unit_test(test_invoice_basil),
+		cmocka_unit_test(test_invoice_old),
+		cmocka_unit_test(test_invoice_errors),
+		cmocka_unit_test(test_charges),
+		cmocka_unit_test(test_charge_errors),
+		cmocka_unit_test(test_currency_exponents),
+		cmocka_unit_test(test_checkout),
+		cmocka_unit_test(test_checkout_2019),
+		cmocka_unit_test(test_payment_intents),
+		cmocka_unit_test(test_event_level),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_hostile_mutations),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
