@@ -69,4 +69,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 const char fuzz_name[] = "fetch";
-const char *const fuzz_seeds[] = { "fixtures/captured", "fixtures/bad", "fixtures/hotmart", "fixtures/stripe", NULL };
+const char *const fuzz_seeds[] = { "fixtures/captured", "fixtures/bad", "fixtures/hotmart", "fixtures/stripe",
+				    "fixtures/dumps/2026-11", "fixtures/dumps/2026-11/captured", NULL };

@@ -68,4 +68,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 const char fuzz_name[] = "lines";
-const char *const fuzz_seeds[] = { "fixtures/bad", "fixtures/captured", "fixtures/hotmart", "fixtures/stripe", NULL };
+const char *const fuzz_seeds[] = { "fixtures/bad", "fixtures/captured", "fixtures/hotmart", "fixtures/stripe",
+				    "fixtures/dumps/2026-11", NULL };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The stateless filters run in flat memory (TAP): fetch-events | normalize over 50 000
 # generated events (~45 MB) stays under 16 MB peak RSS each (GNU time %M), as it does over
-# 500 events. A resource bound, not a timing. Skipped on sanitizer builds (their shadow
+# 500 events; to-csv over the result too. A resource bound, not a timing. Skipped on sanitizer builds (their shadow
 # memory and quarantine are not ours).
 set -u
 n=0
@@ -53,6 +53,14 @@ for events in 500 50000; do
 		fi
 	done
 done
+# to-csv over the 50 000 canonical events just written.
+/usr/bin/time -f %M -o "$tmp/csv.rss" "$BIN/to-csv" --money "$tmp/out" >"$tmp/csv" 2>"$tmp/err"
+st=$? kb=$(tail -n 1 "$tmp/csv.rss") rows=$(wc -l <"$tmp/csv")
+if [ $st -eq 0 ] && [ "$rows" -eq 50001 ] && [ -n "$kb" ] && [ "$kb" -lt $limit_kb ]; then
+	ok "to-csv --money over 50000 events: $rows rows, peak RSS $kb KB < $limit_kb KB"
+else
+	notok "to-csv --money over 50000 events: exit $st, $rows rows, peak RSS ${kb:-?} KB: $(head -c 300 "$tmp/err")"
+fi
 # The stream the loader takes: raw lines and events interleaved, from bare payloads.
 /usr/bin/time -f %M -o "$tmp/emit.rss" "$BIN/normalize" --emit-raw "$tmp/in.ndjson" >/dev/null 2>"$tmp/err"
 st=$? kb=$(tail -n 1 "$tmp/emit.rss")
