@@ -22,6 +22,7 @@ BUILD   := build/fuzz
 CC      := clang
 SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 OPT     := -O1 -g
+CPPFLAGS += -DRO_FUZZ
 else
 BUILD   := build/rel
 SANFLAGS :=
@@ -79,7 +80,7 @@ units: $(UNITS)
 
 # Fuzz targets: tests/fuzz/NAME.c (+ fuzz.c). `make test` replays their regression inputs and
 # seeds through replay.c as test_fuzz_NAME; `make fuzz` links them with libFuzzer and runs them.
-FUZZ_NAMES := $(filter-out fuzz replay,$(basename $(notdir $(wildcard tests/fuzz/*.c))))
+FUZZ_NAMES := $(filter-out fuzz mutate replay,$(basename $(notdir $(wildcard tests/fuzz/*.c))))
 REPLAYS  := $(FUZZ_NAMES:%=$(BUILD)/tests/test_fuzz_%)
 FUZZERS  := $(FUZZ_NAMES:%=$(BUILD)/fuzzers/%)
 FUZZ_SECONDS ?= 60
@@ -88,7 +89,7 @@ $(BUILD)/tests/test_fuzz_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/fuzz.o $
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/fuzzers/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/fuzz.o $(LIB)
+$(BUILD)/fuzzers/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/fuzz.o $(BUILD)/tests/fuzz/mutate.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
