@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "diag.h"
+#include "jsonutil.h"
 #include "lineio.h"
 
 #define CHUNK (256 * 1024)
@@ -24,6 +25,25 @@ struct line_reader {
 	int truncated;
 	char err[256];
 };
+
+/*
+ * The name goes into JSON (rejects records, the envelopes' source): a file
+ * name that is not UTF-8 would make them invalid. Each byte outside a valid
+ * sequence becomes '?'.
+ */
+static void utf8_repair(char *s)
+{
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		if (i + n <= len && utf8_valid(s + i, n))
+			i += n;
+		else
+			s[i++] = '?';
+	}
+}
 
 struct line_reader *lr_open(const char *path, size_t max_line)
 {
@@ -48,6 +68,7 @@ struct line_reader *lr_open(const char *path, size_t max_line)
 	memset(lr, 0, sizeof *lr);
 	lr->gz = gz;
 	lr->name = xstrdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
+	utf8_repair(lr->name);
 	lr->max_line = max_line ? max_line : LINE_MAX_DEFAULT;
 	lr->cap = CHUNK * 2;
 	lr->buf = xmalloc(lr->cap + 1);

@@ -159,3 +159,15 @@ check "normalize with stdout closed: exit 3 and one message (exit $st)" \
 "$BIN/normalize" </dev/null >"$tmp/out" 2>"$tmp/err"
 st=$?
 check "normalize with empty stdin: exit 0, nothing written" '[ $st -eq 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ]'
+
+# 7. A file name that is not UTF-8 (Latin-1 "café"): envelopes and rejects stay UTF-8 (the name
+# shows with '?'), so normalize takes every envelope.
+mkdir "$tmp/names"
+cp "$small" "$tmp/names/$(printf 'caf\351.json')"
+printf '{"oops"\n' >"$tmp/names/$(printf 'bad\351.ndjson')"
+"$BIN/fetch-events" --rejects "$tmp/rejects" "$tmp/names" 2>"$tmp/err" | "$BIN/normalize" >"$tmp/out" 2>"$tmp/err2"
+st=("${PIPESTATUS[@]}")
+check "a Latin-1 file name: fetch-events exit 1 for the bad line, normalize takes the envelope (exit ${st[*]})" \
+	'[ "${st[0]}" -eq 1 ] && [ "${st[1]}" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q "caf?.json:1" "$tmp/out"'
+check "a Latin-1 file name: the rejects record is UTF-8 JSON naming the file" \
+	'python3 -c "import json,sys; r=json.loads(open(sys.argv[1], encoding=\"utf-8\").read()); sys.exit(r[\"file\"].endswith(\"bad?.ndjson\") is False)" "$tmp/rejects"'
