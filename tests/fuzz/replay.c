@@ -3,13 +3,14 @@
  * normal compiler (and sanitizers under SAN=1). With no arguments it feeds the
  * target every file under tests/fuzz/regressions/NAME/ (crashes the fuzzers
  * found, kept as regression fixtures) and under the seed directories, printing
- * TAP; with arguments, those files. A crash is a failed test.
+ * TAP; with arguments, those files. A crash, or a hang past 60 s, is a failed test.
  */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fuzz.h"
 
@@ -41,7 +42,9 @@ static void one(const char *path)
 		return;
 	}
 	fflush(stdout);
+	alarm(60); /* a hang is a failure too (SIGALRM ends the run) */
 	LLVMFuzzerTestOneInput(buf, len);
+	alarm(0);
 	printf("ok %d - %s %s\n", ++n, fuzz_name, path);
 	free(buf);
 }
