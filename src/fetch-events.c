@@ -247,11 +247,14 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 		/* An array of events: each element is one, its bytes sliced out. */
 		size_t i = 1;
 		while (i < len) {
-			while (i < len && (text[i] == ' ' || text[i] == ',' || text[i] == '\t'))
+			while (i < len && (text[i] == ' ' || text[i] == ',' || text[i] == '\t' ||
+					   text[i] == '\r' || text[i] == '\n'))
 				i++;
 			if (i >= len || text[i] == ']')
 				break;
 			size_t n = value_end(text + i, len - i);
+			if (n == 0)
+				n = 1; /* never stand still */
 			char save = text[i + n];
 			text[i + n] = '\0';
 			one_value(s, lineno, text + i, n);
