@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "timeutil.h"
 
 int fetch_events_main(int argc, char **argv);
 #define main fetch_events_main
@@ -52,8 +53,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!nl)
 			abort(); /* every envelope ends its line */
 		json_object *env = fuzz_must_parse("raw envelope", line, (size_t)(nl - line));
-		const char *record = jstr(env, "record");
+		const char *record = jstr(env, "record"), *received = jstr(env, "received_at"),
+			   *occurred = jstr(env, "occurred_at");
+		int64_t ms;
 		if (!record || strcmp(record, "raw") != 0 || !jstr(env, "provider") ||
+		    !received || parse_rfc3339(received, &ms) != 0 ||
+		    (occurred && parse_rfc3339(occurred, &ms) != 0) ||
 		    !jstr(env, "external_event_id") || !json_object_is_type(jpath(env, "payload"), json_type_object) ||
 		    json_object_object_get_ex(jpath(env, "payload"), "hottok", NULL)) {
 			fuzz_loud();

@@ -79,8 +79,7 @@ static int in_set(const char *s, const char *const *set)
 	return 0;
 }
 
-/* What docs/events.md promises of every canonical event; NULL when it holds. */
-static const char *event_problem(json_object *ev)
+const char *fuzz_event_problem(json_object *ev)
 {
 	static const char *const statuses[] = { "processed", "ignored", "failed", NULL };
 	static const char *const pay_statuses[] = { "succeeded", "failed", "pending", "refunded",
@@ -173,7 +172,7 @@ int fuzz_connector(const char *name, const uint8_t *data, size_t size)
 	const char *text = json_object_to_json_string_length(out, JSON_C_TO_STRING_PLAIN |
 							     JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	json_object *back = fuzz_must_parse("canonical event", text, n);
-	const char *why = event_problem(back);
+	const char *why = fuzz_event_problem(back);
 	if (why) {
 		fuzz_loud();
 		fprintf(stderr, "fuzz: bad canonical event (%s): %s\n", why, text);

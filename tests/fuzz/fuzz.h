@@ -40,6 +40,10 @@ json_object *fuzz_must_parse(const char *what, const char *text, size_t len);
  */
 int fuzz_connector(const char *name, const uint8_t *data, size_t size);
 
+/* What docs/events.md promises of every canonical event: NULL when it holds, else the
+ * first key that breaks it. */
+const char *fuzz_event_problem(json_object *ev);
+
 /* make fuzz: a JSON-aware LLVMFuzzerCustomMutator for the connectors (mutate.c). */
 size_t fuzz_json_mutate(const char *dict, uint8_t *data, size_t size, size_t max_size, unsigned seed);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);

@@ -50,10 +50,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!nl)
 			abort();
 		json_object *rec = fuzz_must_parse("normalize output", line, (size_t)(nl - line));
-		const char *kind = jstr(rec, "record");
-		if (!kind || (strcmp(kind, "event") != 0 && !(o.emit_raw && strcmp(kind, "raw") == 0))) {
+		const char *kind = jstr(rec, "record"), *why = NULL;
+		if (!kind || (strcmp(kind, "event") != 0 && !(o.emit_raw && strcmp(kind, "raw") == 0)))
+			why = "record";
+		else if (strcmp(kind, "event") == 0)
+			why = fuzz_event_problem(rec);
+		if (why) {
 			fuzz_loud();
-			fprintf(stderr, "fuzz: unexpected record: %.*s\n", (int)(nl - line), line);
+			fprintf(stderr, "fuzz: bad record (%s): %.*s\n", why, (int)(nl - line), line);
 			abort();
 		}
 		json_object_put(rec);
