@@ -158,19 +158,26 @@ static int parse_http_date(const char *s, int64_t *ms)
 	return parse_rfc3339(iso, ms);
 }
 
+/* An arrival time an RFC 3339 reader takes back: 1970..9999. */
+static int sane_time(int64_t ms)
+{
+	return ms >= 0 && ms <= INT64_C(253402300799999);
+}
+
 /* A captured webhook's own arrival time, from its "received_at" or Date header. */
 static int capture_time(json_object *cap, char out[RFC3339_BUFSZ])
 {
 	json_object *headers = jpath(cap, "headers"), *v = jpath(cap, "received_at");
 	int64_t ms;
 
-	if (json_object_is_type(v, json_type_string) && parse_rfc3339(json_object_get_string(v), &ms) == 0)
+	if (json_object_is_type(v, json_type_string) && parse_rfc3339(json_object_get_string(v), &ms) == 0 &&
+	    sane_time(ms))
 		return fmt_rfc3339(ms, out), 0;
-	if (json_object_is_type(v, json_type_int))
-		return fmt_rfc3339(epoch_to_ms(json_object_get_int64(v)), out), 0;
+	if (json_object_is_type(v, json_type_int) && sane_time(ms = epoch_to_ms(json_object_get_int64(v))))
+		return fmt_rfc3339(ms, out), 0;
 	json_object_object_foreach(headers, k, hv) {
 		if (strcasecmp(k, "date") == 0 && json_object_is_type(hv, json_type_string) &&
-		    parse_http_date(json_object_get_string(hv), &ms) == 0)
+		    parse_http_date(json_object_get_string(hv), &ms) == 0 && sane_time(ms))
 			return fmt_rfc3339(ms, out), 0;
 	}
 	return -1;
