@@ -48,9 +48,8 @@ PROG_SRC := $(sort $(wildcard src/*.c))
 PROGS    := $(PROG_SRC:src/%.c=bin/%)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+.DEFAULT_GOAL := all
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-
-all: $(PROGS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -67,6 +66,8 @@ else
 PROG_DIR := bin
 endif
 PROGS := $(PROG_SRC:src/%.c=$(PROG_DIR)/%)
+
+all: $(PROGS)
 
 $(PROG_DIR)/%: $(BUILD)/src/%.o $(LIB)
 	@mkdir -p $(@D)

@@ -237,14 +237,19 @@ static int is_capture(json_object *o)
 }
 
 static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
-			 const char *received_at);
+			 int shallow, const char *received_at);
+
+/* How deep fetch-events builds a payload: enough to recognise it and read its
+ * id, type and time (Stripe's data.object, Hotmart's data.*); the rest is only
+ * validated and passed on as bytes. */
+#define SHALLOW_KEEP 2
 
 /* One JSON text (a line, or a squeezed document value) at lineno. */
 static void one_value(struct src *s, long lineno, char *text, size_t len)
 {
 	enum reject_code code;
 	char msg[256];
-	json_object *o = jparse(s->parser, text, len, &code, msg, sizeof msg);
+	json_object *o = jparse_shallow(s->parser, text, len, SHALLOW_KEEP, &code, msg, sizeof msg);
 
 	if (!o) {
 		reject(s->file, lineno, code, text, len, "%s", msg);
@@ -277,17 +282,19 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 		return;
 	}
 	if (!is_capture(o)) {
-		emit_payload(s, lineno, text, len, o, s->received_at);
+		emit_payload(s, lineno, text, len, o, 1, s->received_at);
 		json_object_put(o);
 		return;
 	}
 	/* A captured webhook: the body is the payload, as the provider sent it. */
+	json_object_put(o);
+	o = jparse(s->parser, text, len, &code, msg, sizeof msg); /* valid: it was just checked */
 	char when[RFC3339_BUFSZ];
 	const char *received_at = capture_time(o, when) == 0 ? when : s->received_at;
 	json_object *body = jpath(o, "body");
 	if (json_object_is_type(body, json_type_object)) {
 		const char *b = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		emit_payload(s, lineno, b, strlen(b), body, received_at);
+		emit_payload(s, lineno, b, strlen(b), body, 0, received_at);
 	} else if (json_object_is_type(body, json_type_string) && is_form(o)) {
 		json_object *form = form_to_json(json_object_get_string(body));
 		if (!form) {
@@ -296,7 +303,7 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 			size_t flen;
 			const char *f = json_object_to_json_string_length(form,
 				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &flen);
-			emit_payload(s, lineno, f, flen, form, received_at);
+			emit_payload(s, lineno, f, flen, form, 0, received_at);
 			json_object_put(form);
 		}
 	} else if (json_object_is_type(body, json_type_string)) {
@@ -310,7 +317,7 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 		else if (!json_object_is_type(p, json_type_object))
 			reject(s->file, lineno, REJ_INVALID_BODY, text, len, "captured body is not a JSON object");
 		else
-			emit_payload(s, lineno, b, blen, p, received_at);
+			emit_payload(s, lineno, b, blen, p, 0, received_at);
 		json_object_put(p);
 		free(b);
 	} else {
@@ -322,43 +329,63 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 /* Secrets the providers put inside payloads; never written on. */
 static const char *const secret_keys[] = { "hottok", NULL };
 
+static int has_secret(json_object *payload)
+{
+	for (const char *const *k = secret_keys; *k; k++)
+		if (json_object_object_get_ex(payload, *k, NULL))
+			return 1;
+	return 0;
+}
+
 static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
-			 const char *received_at)
+			 int shallow, const char *received_at)
 {
 	const struct connector *c = s->o->provider ? s->o->provider : connector_detect(payload);
 	struct event_identity id = {0};
 	struct jerr err = {0};
+	json_object *full = NULL;
 	char source[600];
 
+	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id || has_secret(payload))) {
+		/* Not recognised from its first levels, or a secret to take out: build it all. */
+		enum reject_code code;
+		char msg[256];
+		full = payload = jparse(s->parser, raw, rawlen, &code, msg, sizeof msg);
+		if (!full) {
+			reject(s->file, lineno, code, raw, rawlen, "%s", msg);
+			return;
+		}
+		c = s->o->provider ? s->o->provider : connector_detect(payload);
+		memset(&id, 0, sizeof id);
+		memset(&err, 0, sizeof err);
+	}
 	if (!c) {
 		reject(s->file, lineno, REJ_UNKNOWN_PROVIDER, raw, rawlen, "no connector recognises this payload");
-		return;
+		goto out;
 	}
 	if (c->identify(payload, &id, &err) < 0 || !id.event_id || !*id.event_id) {
 		reject(s->file, lineno, REJ_MISSING_EVENT_ID, raw, rawlen, "%s payload without an event id: %s",
 		       c->name, err.failed ? err.reason : "empty id");
-		return;
+		goto out;
 	}
 	if (id.occurred_ms && ((s->o->since && id.occurred_ms < s->o->since) ||
 			       (s->o->until && id.occurred_ms >= s->o->until)))
-		return;
+		goto out;
 	snprintf(source, sizeof source, "%s:%ld", s->file, lineno);
 	struct envelope e = {
 		c->name, id.event_id, id.event_type, s->o->project, received_at, source,
 		id.occurred_ms, raw, rawlen,
 	};
-	int scrubbed = 0;
-	for (const char *const *k = secret_keys; *k; k++)
-		if (json_object_object_get_ex(payload, *k, NULL)) {
+	if (has_secret(payload)) {
+		for (const char *const *k = secret_keys; *k; k++)
 			json_object_object_del(payload, *k);
-			scrubbed = 1;
-		}
-	if (scrubbed) {
+		/* The id and type strings belong to other keys of payload: still alive. */
 		e.payload = json_object_to_json_string_length(payload,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &e.payload_len);
-		/* id and type may point into the deleted keys' neighbours: still owned by payload. */
 	}
 	envelope_write(stdout, &e);
+out:
+	json_object_put(full);
 }
 
 static int is_space(char c)

@@ -185,18 +185,10 @@ static void one(const struct record_input *in, void *ctx)
 	else
 		c->normalize(payload, &ev);
 	map_plan(&ev, c->name, o->plans);
-	json_object *out = event_finish(&ev);
-	if (ev.status == EV_FAILED) {
-		json_object *reason = jpath(out, "reason");
+	if (ev.status == EV_FAILED || ev.err.failed)
 		warn_at(in->file, in->line->lineno, "event '%s' failed: %s", origin.external_event_id,
-			json_object_get_string(reason));
-	}
-	size_t len;
-	const char *text = json_object_to_json_string_length(
-		out, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	xwrite(text, len, stdout);
-	if (putchar('\n') == EOF)
-		die_sys(errno, "write error");
+			event_reason(&ev));
+	event_write(&ev, stdout);
 	event_free(&ev);
 }
 

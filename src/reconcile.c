@@ -27,7 +27,6 @@
 #include "records.h"
 #include "timeutil.h"
 
-#define EXIT_UNBALANCED 4 /* some provider/project/day has a delta */
 
 static const char synopsis[] =
 	"usage: reconcile [--details] [--project ID] [--provider NAME] [--since TIME] [--until TIME]\n"
@@ -184,47 +183,53 @@ static json_object *jstr_or_null(const char *s)
 	return s && *s ? json_object_new_string(s) : NULL;
 }
 
-/* Write the totals in (provider, project, day) order; 1 when any delta is not 0. */
-static int write_totals(void)
+static long long sum_missing, sum_failed, sum_extra;
+
+static void write_total(const char *provider, const char *project, const char *day, const long long *n)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "record", json_object_new_string("reconcile"));
+	json_object_object_add(o, "provider", json_object_new_string(provider));
+	json_object_object_add(o, "project_id", json_object_new_string(project));
+	json_object_object_add(o, "day", jstr_or_null(day));
+	for (int c = 0; c < C__COUNT; c++)
+		json_object_object_add(o, counter_names[c], json_object_new_int64(n[c]));
+	write_json(o);
+	sum_missing += n[C_MISSING];
+	sum_failed += n[C_FAILED];
+	sum_extra += n[C_EXTRA];
+}
+
+/* 1 when some delta was not 0, with a one-line summary on stderr for cron mail. */
+static int verdict(void)
+{
+	if (sum_missing + sum_failed + sum_extra == 0)
+		return 0;
+	warn_msg(0, "out of balance: %lld missing, %lld failed, %lld extra", sum_missing, sum_failed, sum_extra);
+	return 1;
+}
+
+/* Write the totals in (provider, project, day) order and free them. */
+static void write_totals(void)
 {
 	struct day_total **all = xmalloc((ntotals ? ntotals : 1) * sizeof *all);
 	size_t k = 0;
-	long long missing = 0, failed = 0, extra = 0;
 
 	for (size_t h = 0; h < NBUCKETS; h++)
 		for (struct day_total *t = buckets[h]; t; t = t->next)
 			all[k++] = t;
 	qsort(all, ntotals, sizeof *all, total_cmp);
+	for (size_t i = 0; i < ntotals; i++)
+		write_total(all[i]->provider, all[i]->project, all[i]->day, all[i]->n);
 	for (size_t i = 0; i < ntotals; i++) {
-		struct day_total *t = all[i];
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "record", json_object_new_string("reconcile"));
-		json_object_object_add(o, "provider", json_object_new_string(t->provider));
-		json_object_object_add(o, "project_id", json_object_new_string(t->project));
-		json_object_object_add(o, "day", jstr_or_null(t->day));
-		for (int c = 0; c < C__COUNT; c++)
-			json_object_object_add(o, counter_names[c], json_object_new_int64(t->n[c]));
-		write_json(o);
-		missing += t->n[C_MISSING];
-		failed += t->n[C_FAILED];
-		extra += t->n[C_EXTRA];
+		free(all[i]->provider);
+		free(all[i]->project);
+		free(all[i]->day);
+		free(all[i]);
 	}
-	for (size_t h = 0; h < NBUCKETS; h++) {
-		struct day_total *t = buckets[h], *next;
-		for (; t; t = next) {
-			next = t->next;
-			free(t->provider);
-			free(t->project);
-			free(t->day);
-			free(t);
-		}
-		buckets[h] = NULL;
-	}
+	memset(buckets, 0, sizeof buckets);
+	ntotals = 0;
 	free(all);
-	if (missing + failed + extra == 0)
-		return 0;
-	warn_msg(0, "out of balance: %lld missing, %lld failed, %lld extra", missing, failed, extra);
-	return 1;
 }
 
 static void write_detail(const char *provider, const char *project, const char *day, const char *id,
@@ -407,7 +412,7 @@ static void feed_record(const struct record_input *in, void *ctx)
 		status = member_str(in->obj, "status", &bad);
 		const char *s = status ? json_object_get_string(status) : "";
 		if (strcmp(s, "processed") && strcmp(s, "ignored") && strcmp(s, "failed")) {
-			REJECT(in, status ? REJ_INVALID_FIELD : REJ_MISSING_FIELD,
+			REJECT(in, status || bad ? REJ_INVALID_FIELD : REJ_MISSING_FIELD,
 			       "event 'status' must be processed, ignored or failed");
 			return;
 		}
@@ -620,7 +625,183 @@ static int run_stream(char **files, int nfiles, size_t max_line, const char *mem
 	join_sorted(from, o);
 	fclose(from);
 	sort_wait(pid);
-	return write_totals();
+	write_totals();
+	return verdict();
+}
+
+/* --------------------------------------------------------------- database */
+
+/*
+ * One row per event, from the loader's tables (sql/001_schema.sql): the raw
+ * envelope FULL JOIN its processing-log row (with whether a normalized row
+ * exists), attributed to the raw side's project and time when there is one,
+ * classified, then filtered by $1 project, $2 provider, $3 since, $4 until.
+ */
+#define EVENTS_SQL \
+	"WITH e AS (SELECT l.provider, l.external_event_id, l.project_id, l.status, l.reason, l.source," \
+	" COALESCE(l.occurred_at, l.received_at) AS t, n.provider IS NOT NULL AS has_row" \
+	" FROM external_events l LEFT JOIN external_events_normalized n" \
+	" ON n.provider = l.provider AND n.external_event_id = l.external_event_id)," \
+	" j AS (SELECT COALESCE(r.provider, e.provider) AS provider," \
+	" COALESCE(r.external_event_id, e.external_event_id) AS external_event_id," \
+	" CASE WHEN r.provider IS NULL THEN e.project_id ELSE r.project_id END AS project_id," \
+	" CASE WHEN r.provider IS NULL THEN e.t ELSE COALESCE(r.occurred_at, r.received_at) END AS t," \
+	" r.provider IS NOT NULL AS has_raw, e.provider IS NOT NULL AS has_log, e.status, e.reason," \
+	" e.has_row, COALESCE(r.source, e.source) AS source" \
+	" FROM external_events_raw r FULL JOIN e" \
+	" ON e.provider = r.provider AND e.external_event_id = r.external_event_id)," \
+	" k AS (SELECT provider, external_event_id, project_id," \
+	" to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, has_raw, has_log, status, source," \
+	" CASE WHEN NOT has_raw THEN 'extra' WHEN NOT has_log THEN 'missing'" \
+	" WHEN status = 'failed' THEN 'failed' WHEN NOT has_row THEN 'missing' END AS kind," \
+	" CASE WHEN NOT has_raw THEN 'no raw envelope' WHEN NOT has_log THEN 'no processing log entry'" \
+	" WHEN status = 'failed' THEN reason" \
+	" WHEN NOT has_row THEN 'logged as ' || status || ' but no normalized row' END AS why" \
+	" FROM j WHERE ($1::text IS NULL OR project_id = $1) AND ($2::text IS NULL OR provider = $2)" \
+	" AND ($3::timestamptz IS NULL OR t >= $3) AND ($4::timestamptz IS NULL OR t < $4)) "
+
+static const char totals_sql[] = EVENTS_SQL
+	"SELECT provider, project_id, day,"
+	" count(*) FILTER (WHERE has_raw),"
+	" count(*) FILTER (WHERE has_log AND (NOT has_raw OR kind IS DISTINCT FROM 'missing')),"
+	" count(*) FILTER (WHERE has_raw AND kind IS NULL AND status = 'processed'),"
+	" count(*) FILTER (WHERE has_raw AND kind IS NULL AND status = 'ignored'),"
+	" count(*) FILTER (WHERE kind = 'failed'),"
+	" count(*) FILTER (WHERE kind = 'missing'),"
+	" count(*) FILTER (WHERE kind = 'extra'),"
+	" 0, 0,"
+	" count(*) FILTER (WHERE kind IS NOT NULL)"
+	" FROM k GROUP BY provider, project_id, day"
+	" ORDER BY provider COLLATE \"C\", project_id COLLATE \"C\", day NULLS LAST";
+
+static const char details_sql[] = EVENTS_SQL
+	"SELECT provider, project_id, day, external_event_id, kind, status, why, source"
+	" FROM k WHERE kind IS NOT NULL"
+	" ORDER BY provider COLLATE \"C\", external_event_id COLLATE \"C\"";
+
+static PGconn *conn;
+static char *db_password; /* masked out of every message we print */
+
+/* A server message on one line, the password (if it shows up at all) masked. */
+static void warn_pg(const char *what, const char *msg)
+{
+	char out[1024];
+	size_t n = 0, pl = db_password ? strlen(db_password) : 0;
+
+	for (const char *p = msg ? msg : ""; *p && n < sizeof out - 9;) {
+		if (pl && !strncmp(p, db_password, pl)) {
+			memcpy(out + n, "********", 8);
+			n += 8;
+			p += pl;
+			continue;
+		}
+		out[n++] = (*p == '\n' || *p == '\t') ? ' ' : *p;
+		p++;
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+	warn_msg(0, "%s: %s", what, out);
+}
+
+static void __attribute__((noreturn)) die_pg(const char *what, PGresult *r)
+{
+	const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	if (!m || !*m)
+		m = PQerrorMessage(conn);
+	warn_pg(what, m);
+	if (r && PQresultErrorField(r, PG_DIAG_SQLSTATE) && !strcmp(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42P01"))
+		warn_msg(0, "is the schema there? run 'load --migrate'");
+	exit(EXIT_SYSTEM);
+}
+
+static void db_connect(const char *dsn)
+{
+	const char *keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *vals[] = { dsn ? dsn : "", "reconcile", NULL };
+
+	if (dsn) {
+		char *err = NULL;
+		PQconninfoOption *opts = PQconninfoParse(dsn, &err);
+		if (!opts) {
+			PQfreemem(err); /* it may quote the string, password and all */
+			die_usage(synopsis, "--dsn: not a valid connection string or URI");
+		}
+		for (PQconninfoOption *o = opts; o->keyword; o++)
+			if (!strcmp(o->keyword, "password") && o->val && *o->val)
+				db_password = xstrdup(o->val);
+		PQconninfoFree(opts);
+	}
+	if (!db_password && getenv("PGPASSWORD") && *getenv("PGPASSWORD"))
+		db_password = xstrdup(getenv("PGPASSWORD"));
+	if (!(conn = PQconnectdbParams(keys, vals, 1)))
+		die_sys(ENOMEM, "cannot connect to the database");
+	if (PQstatus(conn) != CONNECTION_OK)
+		die_pg("cannot connect to the database", NULL);
+}
+
+static void db_exec(const char *sql)
+{
+	PGresult *r = PQexec(conn, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		die_pg(sql, r);
+	PQclear(r);
+}
+
+static const char *col(PGresult *r, int row, int c)
+{
+	return PQgetisnull(r, row, c) ? NULL : PQgetvalue(r, row, c);
+}
+
+/* The details, a row at a time (single-row mode): memory stays flat. */
+static void db_details(const char *const *params)
+{
+	PGresult *r;
+
+	if (!PQsendQueryParams(conn, details_sql, 4, NULL, params, NULL, NULL, 0))
+		die_pg("cannot query the details", NULL);
+	if (!PQsetSingleRowMode(conn))
+		die_pg("cannot stream the details", NULL);
+	while ((r = PQgetResult(conn))) {
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_SINGLE_TUPLE)
+			write_detail(col(r, 0, 0), col(r, 0, 1), col(r, 0, 2), col(r, 0, 3), col(r, 0, 4),
+				     col(r, 0, 5), col(r, 0, 6), col(r, 0, 7));
+		else if (st != PGRES_TUPLES_OK)
+			die_pg("cannot query the details", r);
+		PQclear(r);
+	}
+}
+
+static int run_db(const char *dsn, const struct opts *o)
+{
+	char since[RFC3339_BUFSZ], until[RFC3339_BUFSZ];
+	const char *params[4] = {
+		o->project, o->provider,
+		o->has_since ? fmt_rfc3339(o->since, since) : NULL,
+		o->has_until ? fmt_rfc3339(o->until, until) : NULL,
+	};
+	PGresult *r;
+
+	db_connect(dsn);
+	/* Details and totals from one snapshot, even while a load runs. */
+	db_exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	if (o->details)
+		db_details(params);
+	r = PQexecParams(conn, totals_sql, 4, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		die_pg("cannot query the totals", r);
+	for (int i = 0; i < PQntuples(r); i++) {
+		long long n[C__COUNT];
+		for (int c = 0; c < C__COUNT; c++)
+			n[c] = strtoll(PQgetvalue(r, i, 3 + c), NULL, 10);
+		write_total(col(r, i, 0), col(r, i, 1), col(r, i, 2), n);
+	}
+	PQclear(r);
+	db_exec("COMMIT");
+	PQfinish(conn);
+	free(db_password);
+	return verdict();
 }
 
 /* ------------------------------------------------------------------- main */
@@ -652,7 +833,8 @@ int main(int argc, char **argv)
 	};
 	struct opts o = {0};
 	size_t max_line = LINE_MAX_DEFAULT;
-	const char *memory = "64M", *dsn = NULL;
+	char memory[32] = "64M";
+	const char *dsn = NULL;
 	int ch, db = 0, unbalanced;
 
 	diag_init("reconcile");
@@ -665,11 +847,14 @@ int main(int argc, char **argv)
 		case 'u': o.until = parse_time_opt("--until", optarg); o.has_until = 1; break;
 		case 'D': db = 1; break;
 		case 'c': dsn = optarg; break;
-		case 'S':
-			if (!parse_size(optarg))
+		case 'S': {
+			size_t bytes = parse_size(optarg);
+			if (!bytes)
 				die_usage(synopsis, "bad --sort-memory '%s'", optarg);
-			memory = optarg;
+			/* sort -S takes a bare number as KiB: say bytes */
+			snprintf(memory, sizeof memory, "%zub", bytes);
 			break;
+		}
 		case 'R': rejects_open(optarg); break;
 		case 'L':
 			if (!(max_line = parse_size(optarg)))
@@ -681,7 +866,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (db) {
-		die_usage(synopsis, "--db is not available yet");
+		if (optind < argc)
+			die_usage(synopsis, "--db takes no input files");
+		unbalanced = run_db(dsn, &o);
 	} else {
 		if (dsn)
 			die_usage(synopsis, "--dsn needs --db");

@@ -69,6 +69,10 @@ void warn_at(const char *file, long line, const char *fmt, ...)
 void die_sys(int errnum, const char *fmt, ...)
 {
 	va_list ap;
+
+	/* The reader went away (| head): end quietly, as SIGPIPE would have. */
+	if (errnum == EPIPE)
+		exit(EXIT_SYSTEM);
 	va_start(ap, fmt);
 	vmsg(NULL, 0, errnum, fmt, ap);
 	va_end(ap);

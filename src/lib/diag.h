@@ -17,6 +17,7 @@ enum exit_status {
 	EXIT_DATA = 1,   /* some records were rejected or failed; the rest went through */
 	EXIT_USAGE = 2,  /* bad options or arguments */
 	EXIT_SYSTEM = 3, /* I/O, memory or database failure */
+	EXIT_UNBALANCED = 4, /* reconcile only: some provider/project/day has a delta */
 };
 
 /*

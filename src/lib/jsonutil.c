@@ -10,11 +10,15 @@
 
 struct jparser {
 	json_tokener *tok;
+	char *shallow; /* jparse_shallow's copy of the text */
+	size_t cap;
 };
 
 struct jparser *jparser_new(void)
 {
 	struct jparser *p = xmalloc(sizeof *p);
+	p->shallow = NULL;
+	p->cap = 0;
 	p->tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2) /* the grammar pass enforces the limit */;
 	if (!p->tok)
 		die_sys(ENOMEM, "out of memory");
@@ -27,12 +31,61 @@ void jparser_free(struct jparser *p)
 	if (!p)
 		return;
 	json_tokener_free(p->tok);
+	free(p->shallow);
 	free(p);
+}
+
+static inline int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* 1 when none of the eight bytes in w is '"', '\\', a control character or non-ASCII
+ * (a conservative test: it may say 0 for a plain word, never 1 for another). */
+static inline int plain8(uint64_t w);
+
+/* Bytes that end a plain run inside a string: quote, backslash, controls, non-ASCII. */
+static const unsigned char str_special[256] = {
+	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
+static inline int plain8(uint64_t w)
+{
+	const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	uint64_t quote = w ^ (lo * '"'), bslash = w ^ (lo * '\\');
+	return (((w - lo * 0x20) | (quote - lo) | (bslash - lo) | w) & hi) == 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (a non-ASCII lead byte), or 0. */
+static size_t utf8_seq(const char *s, const char *end)
+{
+	unsigned c = (unsigned char)s[0], cp, min;
+	size_t n;
+
+	if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; min = 0x80; }
+	else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; min = 0x800; }
+	else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; min = 0x10000; }
+	else return 0;
+	if ((size_t)(end - s) < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | ((unsigned char)s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
 }
 
 int utf8_valid(const char *buf, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)buf, *end = s + len;
+	const char *s = buf, *end = buf + len;
 
 	while (s < end) {
 		/* ASCII fast path, eight bytes at a time. */
@@ -45,35 +98,33 @@ int utf8_valid(const char *buf, size_t len)
 		}
 		if (s >= end)
 			break;
-		unsigned c = *s;
-		if (c < 0x80) {
+		if (!((unsigned char)*s & 0x80)) {
 			s++;
 			continue;
 		}
-		size_t n;
-		unsigned cp, min;
-		if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; min = 0x80; }
-		else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; min = 0x800; }
-		else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; min = 0x10000; }
-		else return 0;
-		if ((size_t)(end - s) < n)
-			return 0;
-		for (size_t i = 1; i < n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		size_t n = utf8_seq(s, end);
+		if (!n)
 			return 0;
 		s += n;
 	}
 	return 1;
 }
 
+/* A copy of a JSON text without what nests deeper than keep levels. */
+struct shallow {
+	int keep;
+	const char *from; /* input not copied yet starts here; NULL while skipping */
+	char *out;
+	size_t len;
+};
 
-static int is_ws(char c)
+static void shallow_copy(struct shallow *sh, const char *upto)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	if (sh->from) {
+		memcpy(sh->out + sh->len, sh->from, (size_t)(upto - sh->from));
+		sh->len += (size_t)(upto - sh->from);
+	}
+	sh->from = NULL;
 }
 
 /*
@@ -83,7 +134,7 @@ static int is_ws(char c)
  * Returns the 0-based offset of the first bad byte, or -1 when the text is
  * one valid value (surrounded by whitespace only).
  */
-static long grammar_error(const char *buf, size_t len, const char **why)
+static long grammar_error(const char *buf, size_t len, const char **why, struct shallow *sh)
 {
 	const char *s = buf, *end = buf + len;
 	char stack[JSON_MAX_DEPTH + 1];
@@ -95,8 +146,11 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 		while (s < end && is_ws(*s))
 			s++;
 		if (s == end) {
-			if (want == AFTER && depth == 0)
+			if (want == AFTER && depth == 0) {
+				if (sh)
+					shallow_copy(sh, end);
 				return -1;
+			}
 			FAIL("unexpected end of line");
 		}
 		char c = *s;
@@ -104,6 +158,8 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 		case KEY_OR_CLOSE:
 			if (c == '}') {
 				depth--;
+				if (sh && depth == sh->keep)
+					sh->from = s; /* the closing bracket is copied again */
 				s++;
 				want = AFTER;
 				continue;
@@ -116,6 +172,8 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 		case VALUE_OR_CLOSE:
 			if (c == ']') {
 				depth--;
+				if (sh && depth == sh->keep)
+					sh->from = s; /* the closing bracket is copied again */
 				s++;
 				want = AFTER;
 				continue;
@@ -133,6 +191,8 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 			}
 			if (c == (stack[depth - 1] == '{' ? '}' : ']')) {
 				depth--;
+				if (sh && depth == sh->keep)
+					sh->from = s; /* the closing bracket is copied again */
 				s++;
 				continue;
 			}
@@ -143,6 +203,8 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 			if (depth == JSON_MAX_DEPTH)
 				FAIL("too deep");
 			stack[depth++] = c;
+			if (sh && depth == sh->keep + 1)
+				shallow_copy(sh, s + 1); /* keep the bracket, drop what it holds */
 			s++;
 			want = c == '{' ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
 			continue;
@@ -150,6 +212,16 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 		int is_key = want == KEY || want == KEY_OR_CLOSE;
 		if (c == '"') {
 			for (s++;; s++) {
+				/* Long runs eight bytes at a time, short ones by table. */
+				while (end - s >= 8) {
+					uint64_t w;
+					memcpy(&w, s, 8);
+					if (!plain8(w))
+						break;
+					s += 8;
+				}
+				while (s < end && !str_special[(unsigned char)*s])
+					s++;
 				if (s == end)
 					FAIL("unterminated string");
 				unsigned char u = (unsigned char)*s;
@@ -157,6 +229,15 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 					break;
 				if (u < 0x20)
 					FAIL("control character in string");
+				if (u >= 0x80) {
+					size_t n = utf8_seq(s, end);
+					if (!n) {
+						*why = "invalid UTF-8";
+						return (long)(s - buf);
+					}
+					s += n - 1;
+					continue;
+				}
 				if (u == '\\') {
 					s++;
 					if (s == end)
@@ -187,24 +268,24 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 			if (s < end && *s == '0')
 				s++;
 			else if (s < end && *s >= '1' && *s <= '9')
-				while (s < end && isdigit((unsigned char)*s))
+				while (s < end && is_digit(*s))
 					s++;
 			else
 				FAIL("bad number");
 			if (s < end && *s == '.') {
 				s++;
-				if (s == end || !isdigit((unsigned char)*s))
+				if (s == end || !is_digit(*s))
 					FAIL("bad number");
-				while (s < end && isdigit((unsigned char)*s))
+				while (s < end && is_digit(*s))
 					s++;
 			}
 			if (s < end && (*s == 'e' || *s == 'E')) {
 				s++;
 				if (s < end && (*s == '+' || *s == '-'))
 					s++;
-				if (s == end || !isdigit((unsigned char)*s))
+				if (s == end || !is_digit(*s))
 					FAIL("bad number");
-				while (s < end && isdigit((unsigned char)*s))
+				while (s < end && is_digit(*s))
 					s++;
 			}
 		} else if (end - s >= 4 && memcmp(s, "true", 4) == 0) {
@@ -221,19 +302,15 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 #undef FAIL
 }
 
-json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
+/* The grammar pass with its verdict as a reject code; 0 when the text is valid. */
+static int validate(const char *buf, size_t len, struct shallow *sh, enum reject_code *code,
 		    char *msg, size_t msgsz)
 {
 	const char *nul = memchr(buf, '\0', len);
 	if (nul) {
 		*code = REJ_NUL_BYTE;
 		snprintf(msg, msgsz, "NUL byte at column %zu", (size_t)(nul - buf) + 1);
-		return NULL;
-	}
-	if (!utf8_valid(buf, len)) {
-		*code = REJ_INVALID_UTF8;
-		snprintf(msg, msgsz, "invalid UTF-8");
-		return NULL;
+		return -1;
 	}
 	size_t lead = 0;
 	while (lead < len && is_ws(buf[lead]))
@@ -241,19 +318,33 @@ json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_
 	if (lead == len) {
 		*code = REJ_INVALID_JSON;
 		snprintf(msg, msgsz, "empty line");
-		return NULL;
+		return -1;
 	}
 	const char *why;
-	long bad = grammar_error(buf, len, &why);
+	long bad = grammar_error(buf, len, &why, sh);
+	/* UTF-8 is checked inside strings as they are scanned; a stray non-ASCII
+	 * byte elsewhere says invalid UTF-8 too when it is not even that. */
+	if (bad >= 0 && (strcmp(why, "invalid UTF-8") == 0 ||
+			 ((unsigned char)buf[bad] >= 0x80 && !utf8_valid(buf, len)))) {
+		*code = REJ_INVALID_UTF8;
+		snprintf(msg, msgsz, "invalid UTF-8 at column %ld", bad + 1);
+		return -1;
+	}
 	if (bad >= 0) {
 		*code = strcmp(why, "too deep") == 0 ? REJ_TOO_DEEP : REJ_INVALID_JSON;
 		if (*code == REJ_TOO_DEEP)
 			snprintf(msg, msgsz, "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
 		else
 			snprintf(msg, msgsz, "invalid JSON at column %ld: %s", bad + 1, why);
-		return NULL;
+		return -1;
 	}
-	/* The text is valid: json-c only has to build it. A bare scalar needs its end said. */
+	return 0;
+}
+
+/* json-c builds a text already known to be valid. A bare scalar needs its end said. */
+static json_object *build(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
+			  char *msg, size_t msgsz)
+{
 	json_tokener_reset(p->tok);
 	json_object *o = json_tokener_parse_ex(p->tok, buf, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(p->tok);
@@ -272,6 +363,27 @@ json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_
 		snprintf(msg, msgsz, "the value is null");
 	}
 	return o;
+}
+
+json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
+		    char *msg, size_t msgsz)
+{
+	if (validate(buf, len, NULL, code, msg, msgsz) < 0)
+		return NULL;
+	return build(p, buf, len, code, msg, msgsz);
+}
+
+json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int keep,
+			    enum reject_code *code, char *msg, size_t msgsz)
+{
+	if (p->cap < len + 1) {
+		p->cap = len + 1;
+		p->shallow = xrealloc(p->shallow, p->cap);
+	}
+	struct shallow sh = { keep, buf, p->shallow, 0 };
+	if (validate(buf, len, &sh, code, msg, msgsz) < 0)
+		return NULL;
+	return build(p, sh.out, sh.len, code, msg, msgsz);
 }
 
 json_object *jpath(json_object *root, const char *path)

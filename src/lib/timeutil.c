@@ -35,6 +35,13 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 
+static char *put_digits(char *p, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + width;
+}
+
 char *fmt_rfc3339(int64_t ms, char buf[RFC3339_BUFSZ])
 {
 	int64_t secs = floor_div(ms, 1000), days = floor_div(secs, 86400), y;
@@ -42,12 +49,30 @@ char *fmt_rfc3339(int64_t ms, char buf[RFC3339_BUFSZ])
 	unsigned mo, d;
 
 	civil_from_days(days, &y, &mo, &d);
-	if (msec)
-		snprintf(buf, RFC3339_BUFSZ, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, mo, d,
-			 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)msec);
-	else
-		snprintf(buf, RFC3339_BUFSZ, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, mo, d,
+	if (y < 0 || y > 9999) {
+		/* Not a date any payload means; still written, never truncated. */
+		snprintf(buf, RFC3339_BUFSZ, "%lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, mo, d,
 			 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
+		return buf;
+	}
+	/* Written by hand: this runs for every time of every event. */
+	char *p = put_digits(buf, (unsigned)y, 4);
+	*p++ = '-';
+	p = put_digits(p, mo, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, (unsigned)(sod / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(sod % 60), 2);
+	if (msec) {
+		*p++ = '.';
+		p = put_digits(p, (unsigned)msec, 3);
+	}
+	*p++ = 'Z';
+	*p = '\0';
 	return buf;
 }
 

@@ -111,8 +111,7 @@ static const char *opt_str(json_object *p, struct event *ev, const char *path)
 {
 	const char *s = NULL;
 
-	if (present(p, path))
-		jget_str(p, path, 0, &s, &ev->err);
+	jget_str(p, path, 0, &s, &ev->err); /* absent is no error when not required */
 	return s && *s ? s : NULL;
 }
 
@@ -120,8 +119,7 @@ static const char *opt_id(json_object *p, struct event *ev, const char *path)
 {
 	const char *s = NULL;
 
-	if (present(p, path))
-		jget_id(p, path, 0, &s, &ev->err);
+	jget_id(p, path, 0, &s, &ev->err);
 	return s && *s ? s : NULL;
 }
 
@@ -135,12 +133,12 @@ static const char *req_str(json_object *p, struct event *ev, const char *path)
 
 static int opt_int(json_object *p, struct event *ev, const char *path, int64_t *out)
 {
-	return present(p, path) && jget_int(p, path, 0, out, &ev->err);
+	return jget_int(p, path, 0, out, &ev->err);
 }
 
 static int opt_bool(json_object *p, struct event *ev, const char *path, int *out)
 {
-	return present(p, path) && jget_bool(p, path, 0, out, &ev->err);
+	return jget_bool(p, path, 0, out, &ev->err);
 }
 
 /* The first of paths (NULL-terminated) that is present, or paths[0]. */

@@ -1,0 +1,1220 @@
+/*
+ * load: raw envelopes and canonical events (NDJSON) into PostgreSQL.
+ *
+ * Records are validated here, then loaded in batches: each batch is one
+ * transaction that COPYs the records into temporary staging tables and
+ * upserts from there, set-based (docs/load.md). When PostgreSQL refuses a
+ * batch for a data error, the batch is replayed one record at a time under
+ * savepoints, so only the bad records are rejected.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libpq-fe.h>
+
+#include "diag.h"
+#include "jsonutil.h"
+#include "lineio.h"
+#include "timeutil.h"
+
+static const char synopsis[] =
+	"usage: load [--dsn CONNINFO] [--batch N] [--rejects FILE] [--max-line SIZE] [FILE...]\n"
+	"       load --migrate [--dsn CONNINFO] [--sql-dir DIR]\n";
+
+static const char help[] =
+	"Load raw envelopes (fetch-events) and canonical events (normalize), or both in\n"
+	"one stream (normalize --emit-raw), into PostgreSQL. Idempotent and order-safe:\n"
+	"loading the same records again, or in another order, leaves the same rows.\n"
+	"\n"
+	"  --dsn CONNINFO    connection string or URI (default: the PG* environment)\n"
+	"  --batch N         records per transaction (default 5000)\n"
+	"  --rejects FILE    write rejected lines there as JSON (file, line, code, message, raw)\n"
+	"  --max-line SIZE   longest accepted line in bytes (default 16M)\n"
+	"  --migrate         apply the schema migrations (sql/NNN_*.sql) not yet applied, then exit\n"
+	"  --sql-dir DIR     where the migrations are (default: ../sql or\n"
+	"                    ../share/revenueos/sql next to the program, or $RO_SQL_DIR)\n"
+	"  --help, --version\n"
+	"\n"
+	"Prints one summary line on stderr and records the run in pipeline_runs.\n"
+	"Exit status: 0 every record loaded; 1 some records rejected (each reported as\n"
+	"'load: FILE:LINE: ...'); 2 usage; 3 database or I/O failure.\n"
+	"\n"
+	"Example:\n"
+	"  fetch-events --project acme dumps/*.ndjson.gz | normalize --emit-raw | load\n";
+
+/* ---------------------------------------------------------------- buffers */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void buf_grow(struct buf *b, size_t n)
+{
+	if (b->len + n + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 65536;
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	b->p = xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	buf_grow(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* One field of COPY text format: backslash, tab, newline and CR escaped;
+ * NULL is \N. sep is the byte that follows ('\t', or '\n' at the row end). */
+static void copy_field(struct buf *b, const char *s, size_t n, char sep)
+{
+	if (!s) {
+		buf_add(b, "\\N", 2);
+	} else {
+		buf_grow(b, 2 * n + 1);
+		char *o = b->p + b->len;
+		for (size_t i = 0; i < n; i++) {
+			char c = s[i];
+			switch (c) {
+			case '\\': *o++ = '\\'; *o++ = '\\'; break;
+			case '\t': *o++ = '\\'; *o++ = 't'; break;
+			case '\n': *o++ = '\\'; *o++ = 'n'; break;
+			case '\r': *o++ = '\\'; *o++ = 'r'; break;
+			default: *o++ = c;
+			}
+		}
+		b->len = (size_t)(o - b->p);
+	}
+	buf_add(b, &sep, 1);
+}
+
+static void copy_str(struct buf *b, const char *s, char sep)
+{
+	copy_field(b, s, s ? strlen(s) : 0, sep);
+}
+
+static void copy_long(struct buf *b, long v, char sep)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof tmp, "%ld", v);
+	copy_field(b, tmp, (size_t)n, sep);
+}
+
+/* ------------------------------------------------------------ validation */
+
+enum ftype { F_STR, F_INT, F_BOOL, F_TIME, F_CUR, F_OBJ };
+
+struct fcheck {
+	int code;      /* 0 ok, else REJ_MISSING_FIELD / REJ_INVALID_FIELD */
+	char msg[256];
+};
+
+static int fail(struct fcheck *fc, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct fcheck *fc, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fc->code)
+		return -1;
+	fc->code = code;
+	va_start(ap, fmt);
+	vsnprintf(fc->msg, sizeof fc->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * Check obj[key] is absent/null (allowed unless required) or of type t.
+ * Times are rewritten in place to canonical RFC 3339 UTC, so PostgreSQL reads
+ * exactly the instant we checked. Returns the value (borrowed) or NULL.
+ */
+static json_object *check(json_object *obj, const char *key, enum ftype t, int required,
+			  const char *prefix, struct fcheck *fc)
+{
+	json_object *v = NULL;
+	char name[128];
+
+	snprintf(name, sizeof name, "%s%s", prefix, key);
+	if (!json_object_object_get_ex(obj, key, &v) || !v) {
+		if (required)
+			fail(fc, REJ_MISSING_FIELD, "missing field '%s'", name);
+		return NULL;
+	}
+	switch (t) {
+	case F_STR:
+	case F_TIME:
+	case F_CUR: {
+		if (!json_object_is_type(v, json_type_string))
+			break;
+		const char *s = json_object_get_string(v);
+		size_t n = (size_t)json_object_get_string_len(v);
+		if (strlen(s) != n) {
+			fail(fc, REJ_INVALID_FIELD, "field '%s' contains a NUL character", name);
+			return NULL;
+		}
+		if (required && n == 0) {
+			fail(fc, REJ_INVALID_FIELD, "field '%s' is empty", name);
+			return NULL;
+		}
+		if (t == F_TIME) {
+			int64_t ms;
+			char out[RFC3339_BUFSZ];
+			if (parse_rfc3339(s, &ms) != 0) {
+				fail(fc, REJ_INVALID_FIELD, "field '%s' is not an RFC 3339 time: '%.40s'", name, s);
+				return NULL;
+			}
+			fmt_rfc3339(ms, out);
+			if (strcmp(out, s) != 0) {
+				json_object_object_add(obj, key, json_object_new_string(out));
+				json_object_object_get_ex(obj, key, &v);
+			}
+		}
+		if (t == F_CUR && !(n == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' &&
+				    s[2] >= 'A' && s[2] <= 'Z')) {
+			fail(fc, REJ_INVALID_FIELD, "field '%s' is not an ISO 4217 code: '%.40s'", name, s);
+			return NULL;
+		}
+		return v;
+	}
+	case F_INT:
+		if (json_object_is_type(v, json_type_int))
+			return v;
+		break;
+	case F_BOOL:
+		if (json_object_is_type(v, json_type_boolean))
+			return v;
+		break;
+	case F_OBJ:
+		if (json_object_is_type(v, json_type_object))
+			return v;
+		break;
+	}
+	static const char *const want[] = {"a string", "an integer", "a boolean", "a time string",
+					   "a currency code", "an object"};
+	char what[64];
+	snprintf(what, sizeof what, "%s, got %s", want[t], jtype_name(v));
+	fail(fc, REJ_INVALID_FIELD, "field '%s' must be %s", name, what);
+	return NULL;
+}
+
+static const char *str_of(json_object *v)
+{
+	return v ? json_object_get_string(v) : NULL;
+}
+
+struct spec {
+	const char *key;
+	enum ftype type;
+};
+
+static const struct spec customer_spec[] = {
+	{"id", F_STR}, {"email", F_STR}, {"name", F_STR}, {"phone", F_STR}, {"country", F_STR}, {NULL, 0},
+};
+static const struct spec payment_spec[] = {
+	{"id", F_STR}, {"object", F_STR}, {"invoice_id", F_STR}, {"subscription_id", F_STR},
+	{"charge_id", F_STR}, {"payment_intent_id", F_STR}, {"amount_minor", F_INT}, {"currency", F_CUR}, {"status", F_STR}, {"method", F_STR},
+	{"installments", F_INT}, {"failure_code", F_STR}, {"discount_minor", F_INT},
+	{"refunded_minor", F_INT}, {"due_at", F_TIME}, {"paid_at", F_TIME}, {NULL, 0},
+};
+static const struct spec subscription_spec[] = {
+	{"id", F_STR}, {"price_id", F_STR}, {"product_id", F_STR}, {"plan_code", F_STR},
+	{"status", F_STR}, {"interval", F_STR}, {"interval_count", F_INT}, {"quantity", F_INT},
+	{"current_period_start", F_TIME}, {"current_period_end", F_TIME},
+	{"cancel_at_period_end", F_BOOL}, {"canceled_at", F_TIME}, {"trial_end", F_TIME}, {NULL, 0},
+};
+
+/* Check a section; returns it (borrowed) or NULL when null/absent/invalid. */
+static json_object *check_section(json_object *ev, const char *name, const struct spec *spec,
+				  struct fcheck *fc)
+{
+	char prefix[64];
+	json_object *sec = check(ev, name, F_OBJ, 0, "", fc);
+	if (!sec)
+		return NULL;
+	snprintf(prefix, sizeof prefix, "%s.", name);
+	for (const struct spec *s = spec; s->key; s++)
+		check(sec, s->key, s->type, 0, prefix, fc);
+	return sec;
+}
+
+/* ------------------------------------------------------------------ batch */
+
+enum kind { K_RAW, K_EVENT };
+
+struct rec {
+	enum kind kind;
+	const char *file;  /* borrowed from the reader's name, kept for the run */
+	long line;
+	size_t text_off, text_len; /* the input line in batch.text */
+	size_t copy_off, copy_len; /* its COPY row in batch.copy[kind] */
+	char *what;                /* "stripe event 'evt_1' (dumps/a.ndjson:3)" */
+};
+
+struct batch {
+	struct rec *recs;
+	size_t n, cap;
+	struct buf text;
+	struct buf copy[2];
+};
+
+struct counts {
+	long read, raw, events, inserted, updated, unchanged, failed, ignored;
+};
+
+static struct batch B;
+static struct counts C;
+static PGconn *conn;
+static char *password; /* to keep out of messages */
+
+/* ------------------------------------------------------------ connection */
+
+/* PostgreSQL's message, one line, with any password masked. */
+static const char *pg_msg(const char *m)
+{
+	static char out[1024];
+	size_t n = 0;
+
+	if (!m)
+		m = "unknown error";
+	for (const char *p = m; *p && n < sizeof out - 1;) {
+		size_t pl = password ? strlen(password) : 0;
+		if (pl >= 1 && strncmp(p, password, pl) == 0) {
+			for (const char *s = "********"; *s && n < sizeof out - 1; s++)
+				out[n++] = *s;
+			p += pl;
+			continue;
+		}
+		out[n++] = (*p == '\n' || *p == '\t') ? ' ' : *p;
+		p++;
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+	return out;
+}
+
+static void die_pg(const char *what, const PGresult *r)
+{
+	const char *m = r ? PQresultErrorMessage(r) : NULL;
+	if (!m || !*m)
+		m = PQerrorMessage(conn);
+	warn_msg(0, "%s: %s", what, pg_msg(m));
+	exit(EXIT_SYSTEM);
+}
+
+static void connect_db(const char *dsn)
+{
+	const char *keys[] = {"dbname", "fallback_application_name", NULL};
+	const char *vals[] = {dsn ? dsn : "", "load", NULL};
+
+	if (dsn) {
+		char *err = NULL;
+		PQconninfoOption *opts = PQconninfoParse(dsn, &err);
+		if (!opts) {
+			/* libpq's message may quote the string, password and all. */
+			PQfreemem(err);
+			die_usage(synopsis, "--dsn: not a valid connection string or URI");
+		}
+		for (PQconninfoOption *o = opts; o->keyword; o++)
+			if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+				password = xstrdup(o->val);
+		PQconninfoFree(opts);
+	}
+	if (!password && getenv("PGPASSWORD") && *getenv("PGPASSWORD"))
+		password = xstrdup(getenv("PGPASSWORD"));
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (!conn)
+		die_sys(ENOMEM, "cannot connect to the database");
+	if (PQstatus(conn) != CONNECTION_OK) {
+		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQerrorMessage(conn)));
+		exit(EXIT_SYSTEM);
+	}
+}
+
+/* Run a statement that must succeed; returns the result (caller clears). */
+static PGresult *must(const char *sql, int nparams, const char *const *params)
+{
+	PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		char what[80];
+		snprintf(what, sizeof what, "database error in '%.50s'", sql);
+		die_pg(what, r);
+	}
+	return r;
+}
+
+/* A parameterless statement (or several), through the simple protocol. */
+static void exec_ok(const char *sql)
+{
+	PGresult *r = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		char what[80];
+		snprintf(what, sizeof what, "database error in '%.50s'", sql);
+		die_pg(what, r);
+	}
+	PQclear(r);
+}
+
+/* ------------------------------------------------------------ migrations */
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *find_sql_dir(const char *opt)
+{
+	char exe[PATH_MAX], cand[PATH_MAX + 64];
+	const char *env = getenv("RO_SQL_DIR");
+
+	if (opt)
+		return xstrdup(opt);
+	if (env && *env)
+		return xstrdup(env);
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		/* bin/load in the source tree, build/san/bin/load, or PREFIX/bin/load */
+		const char *rel[] = {"/../sql", "/../../../sql", "/../share/revenueos/sql"};
+		for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+			snprintf(cand, sizeof cand, "%s%s", exe, rel[i]);
+			if (access(cand, R_OK | X_OK) == 0)
+				return xstrdup(cand);
+		}
+	}
+	return xstrdup("sql");
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct buf b = {0};
+	char chunk[65536];
+	size_t n;
+
+	if (!f)
+		die_sys(errno, "cannot open '%s'", path);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	if (ferror(f))
+		die_sys(errno, "cannot read '%s'", path);
+	fclose(f);
+	if (!b.p)
+		buf_add(&b, "", 0);
+	return b.p;
+}
+
+static int migrate(const char *sql_opt)
+{
+	char *dir = find_sql_dir(sql_opt);
+	DIR *d = opendir(dir);
+	char **names = NULL;
+	size_t n = 0, applied = 0;
+	struct dirent *e;
+
+	if (!d)
+		die_sys(errno, "cannot open migrations directory '%s'", dir);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len > 4 && e->d_name[0] >= '0' && e->d_name[0] <= '9' &&
+		    strcmp(e->d_name + len - 4, ".sql") == 0) {
+			names = xrealloc(names, (n + 1) * sizeof *names);
+			names[n++] = xstrdup(e->d_name);
+		}
+	}
+	closedir(d);
+	if (n == 0) {
+		warn_msg(0, "no migrations in '%s'", dir);
+		exit(EXIT_SYSTEM);
+	}
+	qsort(names, n, sizeof *names, cmp_names);
+
+	/* One migrator at a time; the table itself is the first thing we need. */
+	exec_ok("SELECT pg_advisory_lock(7263101)");
+	exec_ok("CREATE TABLE IF NOT EXISTS schema_migrations ("
+		"version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+	for (size_t i = 0; i < n; i++) {
+		const char *p[1] = {names[i]};
+		PGresult *r = must("SELECT 1 FROM schema_migrations WHERE version = $1", 1, p);
+		int done = PQntuples(r) > 0;
+		PQclear(r);
+		if (done)
+			continue;
+		char path[PATH_MAX + 256];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		char *sql = read_file(path);
+		exec_ok("BEGIN");
+		r = PQexec(conn, sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+			char what[PATH_MAX + 64];
+			snprintf(what, sizeof what, "migration '%s' failed", names[i]);
+			die_pg(what, r);
+		}
+		PQclear(r);
+		PQclear(must("INSERT INTO schema_migrations (version) VALUES ($1)", 1, p));
+		exec_ok("COMMIT");
+		fprintf(stderr, "%s: applied %s\n", prog_name, names[i]);
+		applied++;
+		free(sql);
+	}
+	exec_ok("SELECT pg_advisory_unlock(7263101)");
+	if (applied == 0)
+		fprintf(stderr, "%s: schema up to date (%zu migrations)\n", prog_name, n);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(dir);
+	return EXIT_OK;
+}
+
+/* --------------------------------------------------------------- staging */
+
+static const char stage_sql[] =
+	"CREATE TEMP TABLE stage_raw (seq integer, provider text, external_event_id text,"
+	" project_id text, event_type text, occurred_at timestamptz, received_at timestamptz,"
+	" source text, payload jsonb);"
+	"CREATE TEMP TABLE stage_ev (seq integer, provider text, external_event_id text,"
+	" project_id text, event_type text, provider_event_type text, status text, reason text,"
+	" occurred_at timestamptz, received_at timestamptz, source text, customer_id text,"
+	" subscription_id text, payment_id text, price_id text, plan_code text, event jsonb);"
+	"CREATE TEMP TABLE stage_changed (kind \"char\", provider text, external_event_id text,"
+	" ins boolean)";
+
+static const char copy_raw_sql[] =
+	"COPY stage_raw (seq, provider, external_event_id, project_id, event_type, occurred_at,"
+	" received_at, source, payload) FROM STDIN";
+static const char copy_ev_sql[] =
+	"COPY stage_ev (seq, provider, external_event_id, project_id, event_type,"
+	" provider_event_type, status, reason, occurred_at, received_at, source, customer_id,"
+	" subscription_id, payment_id, price_id, plan_code, event) FROM STDIN";
+
+/*
+ * The upserts, in order. Raw, normalized and log rows keep the earliest
+ * received copy of an event (least received_at, then source) and take new
+ * content when a re-run brings it; state tables take the latest event by
+ * (occurred_at, external_event_id): a maximum, so any order ends the same.
+ */
+/* A subscription field: from the best event that is a subscription event or
+ * has the field (see the subscriptions upsert). */
+#define SUB_FIELD(f)                                                                  \
+	" (array_agg(" f " ORDER BY auth DESC, occ DESC, id DESC)"                        \
+	" FILTER (WHERE auth OR " f " IS NOT NULL))[1] AS " f ","
+#define SUB_COL(f) " n.event->'subscription'->>'" f "' AS " f ","
+
+static const char *const upserts[] = {
+	/* projects: the earliest received_at is a minimum, whatever the order */
+	"INSERT INTO projects AS t (id, first_event_at)"
+	" SELECT project_id, min(received_at) FROM (SELECT project_id, received_at FROM stage_raw"
+	" UNION ALL SELECT project_id, received_at FROM stage_ev) s GROUP BY project_id"
+	" ON CONFLICT (id) DO UPDATE SET first_event_at = EXCLUDED.first_event_at"
+	" WHERE t.first_event_at IS NULL OR EXCLUDED.first_event_at < t.first_event_at",
+
+	"WITH up AS (INSERT INTO external_events_raw AS t (provider, external_event_id, project_id,"
+	" event_type, occurred_at, received_at, source, payload)"
+	" SELECT DISTINCT ON (provider, external_event_id) provider, external_event_id, project_id,"
+	" event_type, occurred_at, received_at, source, payload FROM stage_raw"
+	" ORDER BY provider, external_event_id, received_at, source, seq DESC"
+	" ON CONFLICT (provider, external_event_id) DO UPDATE SET project_id = EXCLUDED.project_id,"
+	" event_type = EXCLUDED.event_type, occurred_at = EXCLUDED.occurred_at, payload = EXCLUDED.payload,"
+	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"
+	" source = CASE WHEN (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
+	" THEN EXCLUDED.source ELSE t.source END"
+	" WHERE (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
+	" OR (t.project_id, t.event_type, t.occurred_at, t.payload) IS DISTINCT FROM"
+	" (EXCLUDED.project_id, EXCLUDED.event_type, EXCLUDED.occurred_at, EXCLUDED.payload)"
+	" RETURNING provider, external_event_id, xmax = 0 AS ins)"
+	" INSERT INTO stage_changed SELECT 'r', provider, external_event_id, ins FROM up",
+
+	"WITH up AS (INSERT INTO external_events_normalized AS t (provider, external_event_id,"
+	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
+	" customer_id, subscription_id, payment_id, event)"
+	" SELECT DISTINCT ON (provider, external_event_id) provider, external_event_id, project_id,"
+	" event_type, provider_event_type, status, occurred_at, received_at, source, customer_id,"
+	" subscription_id, payment_id, event FROM stage_ev WHERE status <> 'failed'"
+	" ORDER BY provider, external_event_id, received_at, source, seq DESC"
+	" ON CONFLICT (provider, external_event_id) DO UPDATE SET project_id = EXCLUDED.project_id,"
+	" event_type = EXCLUDED.event_type, provider_event_type = EXCLUDED.provider_event_type,"
+	" status = EXCLUDED.status, occurred_at = EXCLUDED.occurred_at,"
+	" customer_id = EXCLUDED.customer_id, subscription_id = EXCLUDED.subscription_id,"
+	" payment_id = EXCLUDED.payment_id, event = EXCLUDED.event,"
+	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"
+	" source = CASE WHEN (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
+	" THEN EXCLUDED.source ELSE t.source END"
+	" WHERE (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
+	" OR (t.project_id, t.status, t.event) IS DISTINCT FROM"
+	" (EXCLUDED.project_id, EXCLUDED.status, EXCLUDED.event)"
+	" RETURNING provider, external_event_id, xmax = 0 AS ins)"
+	" INSERT INTO stage_changed SELECT 'n', provider, external_event_id, ins FROM up",
+
+	/* a plan code we have not seen yet becomes a plan (named by ops later) */
+	"INSERT INTO plans (id, code) SELECT DISTINCT plan_code, plan_code FROM stage_ev"
+	" WHERE status = 'processed' AND plan_code IS NOT NULL ON CONFLICT DO NOTHING",
+
+	/* the processing log; attempts and last_processed_at move only when the outcome does */
+	"WITH src AS (SELECT DISTINCT ON (s.provider, s.external_event_id) s.*,"
+	" CASE WHEN s.status = 'processed' AND s.price_id IS NOT NULL AND s.plan_code IS NULL"
+	" AND pp.plan_id IS NULL THEN s.price_id END AS unmapped"
+	" FROM stage_ev s LEFT JOIN plan_prices pp ON pp.provider = s.provider AND pp.price_id = s.price_id"
+	" ORDER BY s.provider, s.external_event_id, s.received_at, s.source, s.seq DESC),"
+	" up AS (INSERT INTO external_events AS t (provider, external_event_id, project_id, status,"
+	" reason, warning, unmapped_price_id, event_type, provider_event_type, occurred_at,"
+	" received_at, source)"
+	" SELECT provider, external_event_id, project_id, status, reason,"
+	" CASE WHEN unmapped IS NOT NULL THEN 'no plan mapped for ' || provider || ' price '''"
+	" || unmapped || '''' END, unmapped, event_type, provider_event_type, occurred_at,"
+	" received_at, source FROM src"
+	" ON CONFLICT (provider, external_event_id) DO UPDATE SET project_id = EXCLUDED.project_id,"
+	" status = EXCLUDED.status, reason = EXCLUDED.reason, warning = EXCLUDED.warning,"
+	" unmapped_price_id = EXCLUDED.unmapped_price_id, event_type = EXCLUDED.event_type,"
+	" provider_event_type = EXCLUDED.provider_event_type, occurred_at = EXCLUDED.occurred_at,"
+	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"
+	" source = CASE WHEN (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
+	" THEN EXCLUDED.source ELSE t.source END,"
+	" attempts = t.attempts + CASE WHEN (t.project_id, t.status, t.reason, t.warning,"
+	" t.event_type, t.provider_event_type, t.occurred_at) IS DISTINCT FROM (EXCLUDED.project_id,"
+	" EXCLUDED.status, EXCLUDED.reason, EXCLUDED.warning, EXCLUDED.event_type,"
+	" EXCLUDED.provider_event_type, EXCLUDED.occurred_at) THEN 1 ELSE 0 END,"
+	" last_processed_at = CASE WHEN (t.project_id, t.status, t.reason, t.warning, t.event_type,"
+	" t.provider_event_type, t.occurred_at) IS DISTINCT FROM (EXCLUDED.project_id,"
+	" EXCLUDED.status, EXCLUDED.reason, EXCLUDED.warning, EXCLUDED.event_type,"
+	" EXCLUDED.provider_event_type, EXCLUDED.occurred_at) THEN now() ELSE t.last_processed_at END"
+	" WHERE (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
+	" OR (t.project_id, t.status, t.reason, t.warning, t.event_type, t.provider_event_type,"
+	" t.occurred_at) IS DISTINCT FROM (EXCLUDED.project_id, EXCLUDED.status, EXCLUDED.reason,"
+	" EXCLUDED.warning, EXCLUDED.event_type, EXCLUDED.provider_event_type, EXCLUDED.occurred_at)"
+	" RETURNING provider, external_event_id, xmax = 0 AS ins)"
+	" INSERT INTO stage_changed SELECT 'e', provider, external_event_id, ins FROM up",
+
+	/* integrations: the latest received_at of the events kept (a later
+	 * duplicate of a stored event is not news) */
+	"WITH touched AS (SELECT project_id, provider FROM stage_raw UNION"
+	" SELECT project_id, provider FROM stage_ev)"
+	" INSERT INTO integrations AS t (project_id, provider, last_event_at)"
+	" SELECT project_id, provider, GREATEST((SELECT max(r.received_at) FROM external_events_raw r"
+	" WHERE r.project_id = x.project_id AND r.provider = x.provider),"
+	" (SELECT max(e.received_at) FROM external_events e"
+	" WHERE e.project_id = x.project_id AND e.provider = x.provider)) FROM touched x"
+	" ON CONFLICT (project_id, provider) DO UPDATE SET last_event_at = EXCLUDED.last_event_at"
+	" WHERE t.last_event_at IS DISTINCT FROM EXCLUDED.last_event_at",
+
+	/* subscriptions: recomputed from every processed event that names them.
+	 * subscription.* events are the authority (a null there is a value: a
+	 * cancellation undone); other events (invoices) carry partial sections that
+	 * only fill fields no subscription event gave. Within a rank the latest by
+	 * (occurred_at, external_event_id) wins, so any order ends the same. The
+	 * plan is the chosen event's plan_code, else the price mapping, else NULL. */
+	"WITH touched AS (SELECT DISTINCT project_id, provider, subscription_id FROM stage_ev"
+	" WHERE status = 'processed' AND subscription_id IS NOT NULL),"
+	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.subscription_id,"
+	" n.external_event_id AS id, n.event_type,"
+	" coalesce(n.event_type LIKE 'subscription.%', false) AS auth,"
+	" COALESCE(n.occurred_at, '-infinity') AS occ, n.event->'subscription' AS s, n.customer_id,"
+	" n.event->'subscription'->>'price_id' AS price_id,"
+	SUB_COL("product_id") SUB_COL("status") SUB_COL("interval") SUB_COL("interval_count")
+	SUB_COL("quantity") SUB_COL("current_period_start") SUB_COL("current_period_end")
+	SUB_COL("cancel_at_period_end") SUB_COL("canceled_at") SUB_COL("trial_end")
+	" 0 AS _end FROM touched JOIN external_events_normalized n USING (project_id, provider, subscription_id)"
+	" WHERE n.status = 'processed'),"
+	" agg AS (SELECT project_id, provider, subscription_id,"
+	" (array_agg(customer_id ORDER BY occ DESC, id DESC) FILTER (WHERE customer_id IS NOT NULL))[1] AS customer_id,"
+	" (array_agg(s ORDER BY auth DESC, occ DESC, id DESC) FILTER (WHERE auth OR price_id IS NOT NULL))[1] AS ps,"
+	SUB_FIELD("product_id") SUB_FIELD("status") SUB_FIELD("interval")
+	SUB_FIELD("interval_count") SUB_FIELD("quantity") SUB_FIELD("current_period_start")
+	SUB_FIELD("current_period_end") SUB_FIELD("cancel_at_period_end") SUB_FIELD("canceled_at")
+	SUB_FIELD("trial_end")
+	" (array_agg(occ ORDER BY auth DESC, occ DESC, id DESC))[1] AS state_occurred_at,"
+	" (array_agg(id ORDER BY auth DESC, occ DESC, id DESC))[1] AS state_event_id,"
+	" (array_agg(event_type ORDER BY auth DESC, occ DESC, id DESC))[1] AS state_event_type"
+	" FROM ev GROUP BY project_id, provider, subscription_id)"
+	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id, customer_id, plan_id,"
+	" price_id, product_id, status, interval, interval_count, quantity, current_period_start,"
+	" current_period_end, cancel_at_period_end, canceled_at, trial_end, state_occurred_at,"
+	" state_event_id, state_event_type)"
+	" SELECT a.project_id, a.provider, a.subscription_id, a.customer_id,"
+	" COALESCE(a.ps->>'plan_code', pp.plan_id), a.ps->>'price_id', product_id, status, interval,"
+	" interval_count::bigint, quantity::bigint, current_period_start::timestamptz,"
+	" current_period_end::timestamptz, cancel_at_period_end::boolean, canceled_at::timestamptz,"
+	" trial_end::timestamptz, state_occurred_at, state_event_id, state_event_type"
+	" FROM agg a LEFT JOIN plan_prices pp ON pp.provider = a.provider AND pp.price_id = a.ps->>'price_id'"
+	" ON CONFLICT (project_id, provider, subscription_id) DO UPDATE SET"
+	" customer_id = EXCLUDED.customer_id, plan_id = EXCLUDED.plan_id,"
+	" price_id = EXCLUDED.price_id, product_id = EXCLUDED.product_id, status = EXCLUDED.status,"
+	" interval = EXCLUDED.interval, interval_count = EXCLUDED.interval_count,"
+	" quantity = EXCLUDED.quantity, current_period_start = EXCLUDED.current_period_start,"
+	" current_period_end = EXCLUDED.current_period_end,"
+	" cancel_at_period_end = EXCLUDED.cancel_at_period_end, canceled_at = EXCLUDED.canceled_at,"
+	" trial_end = EXCLUDED.trial_end, state_occurred_at = EXCLUDED.state_occurred_at,"
+	" state_event_id = EXCLUDED.state_event_id, state_event_type = EXCLUDED.state_event_type"
+	" WHERE (t.customer_id, t.plan_id, t.price_id, t.product_id, t.status, t.interval,"
+	" t.interval_count, t.quantity, t.current_period_start, t.current_period_end,"
+	" t.cancel_at_period_end, t.canceled_at, t.trial_end, t.state_occurred_at, t.state_event_id,"
+	" t.state_event_type) IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.plan_id,"
+	" EXCLUDED.price_id, EXCLUDED.product_id, EXCLUDED.status, EXCLUDED.interval,"
+	" EXCLUDED.interval_count, EXCLUDED.quantity, EXCLUDED.current_period_start,"
+	" EXCLUDED.current_period_end, EXCLUDED.cancel_at_period_end, EXCLUDED.canceled_at,"
+	" EXCLUDED.trial_end, EXCLUDED.state_occurred_at, EXCLUDED.state_event_id,"
+	" EXCLUDED.state_event_type)",
+
+	/* payments: the same rule */
+	"WITH src AS (SELECT DISTINCT ON (s.project_id, s.provider, s.payment_id) s.*,"
+	" COALESCE(s.occurred_at, '-infinity') AS occ, s.event->'payment' AS pay"
+	" FROM stage_ev s WHERE s.status = 'processed' AND s.payment_id IS NOT NULL"
+	" ORDER BY s.project_id, s.provider, s.payment_id, occ DESC, s.external_event_id DESC, s.seq DESC)"
+	" INSERT INTO payments AS t (project_id, provider, payment_id, object, customer_id,"
+	" invoice_id, subscription_id, charge_id, payment_intent_id, amount_minor, currency, status,"
+	" method, installments, failure_code, discount_minor, refunded_minor, due_at, paid_at, livemode,"
+	" state_occurred_at, state_event_id, state_event_type)"
+	" SELECT project_id, provider, payment_id, pay->>'object', customer_id, pay->>'invoice_id',"
+	" pay->>'subscription_id', pay->>'charge_id', pay->>'payment_intent_id',"
+	" (pay->>'amount_minor')::bigint, pay->>'currency', pay->>'status',"
+	" pay->>'method', (pay->>'installments')::bigint, pay->>'failure_code',"
+	" (pay->>'discount_minor')::bigint, (pay->>'refunded_minor')::bigint,"
+	" (pay->>'due_at')::timestamptz, (pay->>'paid_at')::timestamptz,"
+	" (event->>'livemode')::boolean, occ, external_event_id, event_type FROM src"
+	" ON CONFLICT (project_id, provider, payment_id) DO UPDATE SET object = EXCLUDED.object,"
+	" customer_id = COALESCE(EXCLUDED.customer_id, t.customer_id),"
+	" invoice_id = EXCLUDED.invoice_id, subscription_id = EXCLUDED.subscription_id,"
+	" charge_id = EXCLUDED.charge_id, payment_intent_id = EXCLUDED.payment_intent_id,"
+	" amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,"
+	" status = EXCLUDED.status, method = EXCLUDED.method, installments = EXCLUDED.installments,"
+	" failure_code = EXCLUDED.failure_code, discount_minor = EXCLUDED.discount_minor,"
+	" refunded_minor = EXCLUDED.refunded_minor, due_at = EXCLUDED.due_at,"
+	" paid_at = EXCLUDED.paid_at, livemode = EXCLUDED.livemode,"
+	" state_occurred_at = EXCLUDED.state_occurred_at, state_event_id = EXCLUDED.state_event_id,"
+	" state_event_type = EXCLUDED.state_event_type"
+	" WHERE (EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id)"
+	" OR ((EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) = (t.state_occurred_at, t.state_event_id)"
+	" AND (t.object, t.customer_id, t.invoice_id, t.subscription_id, t.charge_id,"
+	" t.payment_intent_id, t.amount_minor, t.currency,"
+	" t.status, t.method, t.installments, t.failure_code, t.discount_minor, t.refunded_minor,"
+	" t.due_at, t.paid_at, t.livemode, t.state_event_type) IS DISTINCT FROM (EXCLUDED.object,"
+	" COALESCE(EXCLUDED.customer_id, t.customer_id), EXCLUDED.invoice_id,"
+	" EXCLUDED.subscription_id, EXCLUDED.charge_id, EXCLUDED.payment_intent_id,"
+	" EXCLUDED.amount_minor, EXCLUDED.currency, EXCLUDED.status,"
+	" EXCLUDED.method, EXCLUDED.installments, EXCLUDED.failure_code, EXCLUDED.discount_minor,"
+	" EXCLUDED.refunded_minor, EXCLUDED.due_at, EXCLUDED.paid_at, EXCLUDED.livemode,"
+	" EXCLUDED.state_event_type))",
+
+	/* customers: recomputed from every processed event that names them; each
+	 * field is its latest non-null value, so partial sections never erase */
+	"WITH touched AS (SELECT DISTINCT project_id, provider, customer_id FROM stage_ev"
+	" WHERE status = 'processed' AND customer_id IS NOT NULL),"
+	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.customer_id, n.external_event_id,"
+	" n.event_type, n.occurred_at, COALESCE(n.occurred_at, '-infinity') AS occ,"
+	" n.event->'customer'->>'email' AS email, n.event->'customer'->>'name' AS name,"
+	" n.event->'customer'->>'phone' AS phone, n.event->'customer'->>'country' AS country"
+	" FROM touched JOIN external_events_normalized n USING (project_id, provider, customer_id)"
+	" WHERE n.status = 'processed'),"
+	" agg AS (SELECT project_id, provider, customer_id,"
+	" (array_agg(email ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE email IS NOT NULL))[1] AS email,"
+	" (array_agg(name ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE name IS NOT NULL))[1] AS name,"
+	" (array_agg(phone ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE phone IS NOT NULL))[1] AS phone,"
+	" (array_agg(country ORDER BY occ DESC, external_event_id DESC) FILTER (WHERE country IS NOT NULL))[1] AS country,"
+	" coalesce(bool_or(event_type = 'customer.deleted'), false) AS deleted,"
+	" max(occurred_at) FILTER (WHERE event_type = 'customer.deleted') AS deleted_at,"
+	" min(occurred_at) AS first_event_at, max(occurred_at) AS state_occurred_at,"
+	" (array_agg(external_event_id ORDER BY occ DESC, external_event_id DESC))[1] AS state_event_id"
+	" FROM ev GROUP BY project_id, provider, customer_id)"
+	" INSERT INTO customers AS t (project_id, provider, customer_id, email, name, phone, country,"
+	" deleted, deleted_at, first_event_at, state_occurred_at, state_event_id)"
+	" SELECT * FROM agg"
+	" ON CONFLICT (project_id, provider, customer_id) DO UPDATE SET email = EXCLUDED.email,"
+	" name = EXCLUDED.name, phone = EXCLUDED.phone, country = EXCLUDED.country,"
+	" deleted = EXCLUDED.deleted, deleted_at = EXCLUDED.deleted_at,"
+	" first_event_at = EXCLUDED.first_event_at, state_occurred_at = EXCLUDED.state_occurred_at,"
+	" state_event_id = EXCLUDED.state_event_id"
+	" WHERE (t.email, t.name, t.phone, t.country, t.deleted, t.deleted_at, t.first_event_at,"
+	" t.state_occurred_at, t.state_event_id) IS DISTINCT FROM (EXCLUDED.email, EXCLUDED.name,"
+	" EXCLUDED.phone, EXCLUDED.country, EXCLUDED.deleted, EXCLUDED.deleted_at,"
+	" EXCLUDED.first_event_at, EXCLUDED.state_occurred_at, EXCLUDED.state_event_id)",
+};
+
+static const char count_sql[] =
+	"SELECT count(*) FILTER (WHERE kind = 'r' AND ins), count(*) FILTER (WHERE kind = 'r' AND NOT ins),"
+	" count(*) FILTER (WHERE kind = 'e' AND ins), count(*) FILTER (WHERE kind = 'e' AND NOT ins)"
+	" FROM (SELECT CASE WHEN kind = 'r' THEN 'r' ELSE 'e' END AS kind, provider, external_event_id,"
+	" bool_or(kind IN ('r', 'e') AND ins) AS ins FROM stage_changed GROUP BY 1, 2, 3) x";
+
+/* A data error (bad value, constraint) is the record's fault; anything else is ours. */
+static int is_data_error(const PGresult *r)
+{
+	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (PQstatus(conn) != CONNECTION_OK || !st)
+		return 0;
+	return strncmp(st, "22", 2) == 0 || strncmp(st, "23", 2) == 0;
+}
+
+/* COPY a run of rows; returns NULL on success or the failed result. */
+static PGresult *copy_rows(const char *sql, const char *data, size_t len)
+{
+	PGresult *r = PQexec(conn, sql);
+	PGresult *bad = NULL;
+
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		return r;
+	PQclear(r);
+	if (len > 0 && PQputCopyData(conn, data, (int)len) != 1)
+		die_pg("COPY failed", NULL);
+	if (PQputCopyEnd(conn, NULL) != 1)
+		die_pg("COPY failed", NULL);
+	while ((r = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && !bad)
+			bad = r;
+		else
+			PQclear(r);
+	}
+	return bad;
+}
+
+/* Stage records recs[lo..hi) and upsert them. NULL on success, else the
+ * failed result (the transaction is then aborted). */
+static PGresult *load_range(size_t lo, size_t hi, long counts[4], int bulk)
+{
+	PGresult *r;
+
+	r = PQexec(conn, bulk ? "TRUNCATE stage_raw, stage_ev, stage_changed"
+			      : "DELETE FROM stage_raw; DELETE FROM stage_ev; DELETE FROM stage_changed");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return r;
+	PQclear(r);
+	for (int k = K_RAW; k <= K_EVENT; k++) {
+		/* the rows of one kind are contiguous in its buffer, in record order */
+		size_t first = SIZE_MAX, end = 0;
+		for (size_t i = lo; i < hi; i++)
+			if (B.recs[i].kind == (enum kind)k) {
+				if (first == SIZE_MAX)
+					first = B.recs[i].copy_off;
+				end = B.recs[i].copy_off + B.recs[i].copy_len;
+			}
+		if (first == SIZE_MAX)
+			continue;
+		r = copy_rows(k == K_RAW ? copy_raw_sql : copy_ev_sql, B.copy[k].p + first, end - first);
+		if (r)
+			return r;
+	}
+	for (size_t i = 0; i < sizeof upserts / sizeof upserts[0]; i++) {
+		r = PQexecParams(conn, upserts[i], 0, NULL, NULL, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r;
+		PQclear(r);
+	}
+	r = PQexecParams(conn, count_sql, 0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		return r;
+	for (int i = 0; i < 4; i++)
+		counts[i] = atol(PQgetvalue(r, 0, i));
+	PQclear(r);
+	return NULL;
+}
+
+static void add_counts(const long c[4], size_t nrecs)
+{
+	C.inserted += c[0] + c[2];
+	C.updated += c[1] + c[3];
+	C.unchanged += (long)nrecs - (c[0] + c[1] + c[2] + c[3]);
+}
+
+static void reject_db(const struct rec *rc, const PGresult *r)
+{
+	const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	reject(rc->file, rc->line, REJ_DB_REJECTED, B.text.p + rc->text_off, rc->text_len,
+	       "%s: postgres: %s", rc->what, pg_msg(m));
+}
+
+static void flush_batch(void)
+{
+	long c[4];
+	PGresult *r;
+
+	if (B.n == 0)
+		return;
+	exec_ok("BEGIN");
+	r = load_range(0, B.n, c, 1);
+	if (!r) {
+		exec_ok("COMMIT");
+		add_counts(c, B.n);
+	} else if (!is_data_error(r)) {
+		die_pg("cannot load batch", r);
+	} else {
+		/* One record per savepoint: only the records PostgreSQL refuses are lost. */
+		PQclear(r);
+		exec_ok("ROLLBACK");
+		exec_ok("BEGIN");
+		for (size_t i = 0; i < B.n; i++) {
+			exec_ok("SAVEPOINT rec");
+			r = load_range(i, i + 1, c, 0);
+			if (!r) {
+				exec_ok("RELEASE SAVEPOINT rec");
+				add_counts(c, 1);
+				continue;
+			}
+			if (!is_data_error(r))
+				die_pg("cannot load record", r);
+			reject_db(&B.recs[i], r);
+			PQclear(r);
+			exec_ok("ROLLBACK TO SAVEPOINT rec");
+		}
+		exec_ok("COMMIT");
+	}
+	for (size_t i = 0; i < B.n; i++)
+		free(B.recs[i].what);
+	B.n = 0;
+	B.text.len = 0;
+	B.copy[K_RAW].len = B.copy[K_EVENT].len = 0;
+}
+
+/* --------------------------------------------------------------- records */
+
+static const char *const ev_top_str[] = {"event_type", "provider_event_type", "reason", NULL};
+
+/* Validate a record and append its COPY row; returns 0, or -1 with fc set. */
+static int stage_record(json_object *o, struct rec *rc, struct fcheck *fc)
+{
+	json_object *v;
+	const char *kind;
+
+	v = check(o, "record", F_STR, 1, "", fc);
+	if (!v)
+		return -1;
+	kind = json_object_get_string(v);
+	if (strcmp(kind, "raw") == 0)
+		rc->kind = K_RAW;
+	else if (strcmp(kind, "event") == 0)
+		rc->kind = K_EVENT;
+	else
+		return fail(fc, REJ_INVALID_FIELD, "field '%s' must be \"raw\" or \"event\", got '%.40s'",
+			    "record", kind);
+
+	const char *provider = str_of(check(o, "provider", F_STR, 1, "", fc));
+	const char *id = str_of(check(o, "external_event_id", F_STR, 1, "", fc));
+	const char *project = str_of(check(o, "project_id", F_STR, 1, "", fc));
+	const char *occurred = str_of(check(o, "occurred_at", F_TIME, 0, "", fc));
+	const char *received = str_of(check(o, "received_at", F_TIME, 1, "", fc));
+	const char *source = str_of(check(o, "source", F_STR, 1, "", fc));
+	if (fc->code)
+		return -1;
+	for (const char *p = provider; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') ||
+		    (p == provider && !(*p >= 'a' && *p <= 'z')))
+			return fail(fc, REJ_INVALID_FIELD, "field '%s' is not a provider name: '%.40s'",
+				    "provider", provider);
+
+	char what[512];
+	snprintf(what, sizeof what, "%s %s '%.200s' (%.200s)", provider,
+		 rc->kind == K_RAW ? "raw event" : "event", id, source);
+
+	struct buf *b = &B.copy[rc->kind];
+	size_t start = b->len;
+	if (rc->kind == K_RAW) {
+		const char *etype = str_of(check(o, "event_type", F_STR, 0, "", fc));
+		json_object *payload = check(o, "payload", F_OBJ, 1, "", fc);
+		if (fc->code)
+			return -1;
+		size_t plen;
+		const char *ptext = json_object_to_json_string_length(
+			payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &plen);
+		copy_long(b, (long)B.n, '\t');
+		copy_str(b, provider, '\t');
+		copy_str(b, id, '\t');
+		copy_str(b, project, '\t');
+		copy_str(b, etype, '\t');
+		copy_str(b, occurred, '\t');
+		copy_str(b, received, '\t');
+		copy_str(b, source, '\t');
+		copy_field(b, ptext, plen, '\n');
+	} else {
+		v = check(o, "schema_version", F_INT, 1, "", fc);
+		if (v && json_object_get_int64(v) != 1)
+			return fail(fc, REJ_INVALID_FIELD, "field '%s' is %s, this loader reads version 1",
+				    "schema_version", json_object_get_string(v));
+		const char *status = str_of(check(o, "status", F_STR, 1, "", fc));
+		for (int i = 0; ev_top_str[i]; i++)
+			check(o, ev_top_str[i], F_STR, 0, "", fc);
+		check(o, "livemode", F_BOOL, 0, "", fc);
+		json_object *cus = check_section(o, "customer", customer_spec, fc);
+		json_object *pay = check_section(o, "payment", payment_spec, fc);
+		json_object *sub = check_section(o, "subscription", subscription_spec, fc);
+		if (fc->code)
+			return -1;
+		if (strcmp(status, "processed") == 0)
+			;
+		else if (strcmp(status, "ignored") == 0)
+			C.ignored++;
+		else if (strcmp(status, "failed") == 0)
+			C.failed++;
+		else
+			return fail(fc, REJ_INVALID_FIELD,
+				    "field '%s' must be processed, ignored or failed, got '%.40s'", "status", status);
+		if (strcmp(status, "failed") == 0 && (cus || pay || sub)) {
+			C.failed--;
+			return fail(fc, REJ_INVALID_FIELD, "a failed event carries a '%s' section",
+				    cus ? "customer" : pay ? "payment" : "subscription");
+		}
+		const char *etype = jstr(o, "event_type"), *ptype = jstr(o, "provider_event_type");
+		const char *reason = jstr(o, "reason");
+		const char *cus_id = cus ? jstr(cus, "id") : NULL;
+		const char *sub_id = sub ? jstr(sub, "id") : NULL;
+		const char *pay_id = pay ? jstr(pay, "id") : NULL;
+		const char *price = sub ? jstr(sub, "price_id") : NULL;
+		const char *plan = sub ? jstr(sub, "plan_code") : NULL;
+		copy_long(b, (long)B.n, '\t');
+		copy_str(b, provider, '\t');
+		copy_str(b, id, '\t');
+		copy_str(b, project, '\t');
+		copy_str(b, etype, '\t');
+		copy_str(b, ptype, '\t');
+		copy_str(b, status, '\t');
+		copy_str(b, reason, '\t');
+		copy_str(b, occurred, '\t');
+		copy_str(b, received, '\t');
+		copy_str(b, source, '\t');
+		copy_str(b, cus_id, '\t');
+		copy_str(b, sub_id, '\t');
+		copy_str(b, pay_id, '\t');
+		copy_str(b, price, '\t');
+		copy_str(b, plan, '\t');
+		/* the event without the two fields that vary between copies of it */
+		json_object_object_del(o, "received_at");
+		json_object_object_del(o, "source");
+		size_t elen;
+		const char *etext = json_object_to_json_string_length(
+			o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &elen);
+		copy_field(b, etext, elen, '\n');
+	}
+	rc->copy_off = start;
+	rc->copy_len = b->len - start;
+	rc->what = xstrdup(what);
+	return 0;
+}
+
+static void read_input(struct line_reader *lr, struct jparser *jp, size_t batch_size)
+{
+	struct line ln;
+	int st;
+	char msg[256];
+
+	while ((st = lr_next(lr, &ln)) == LR_LINE) {
+		const char *file = lr_name(lr);
+		progress_tick(ln.len);
+		if (ln.len == 0)
+			continue;
+		C.read++;
+		if (ln.too_long) {
+			reject(file, ln.lineno, REJ_LINE_TOO_LONG, ln.text, ln.len > 200 ? 200 : ln.len,
+			       "line longer than the maximum");
+			continue;
+		}
+		enum reject_code code;
+		json_object *o = jparse(jp, ln.text, ln.len, &code, msg, sizeof msg);
+		if (!o) {
+			reject(file, ln.lineno, code, ln.text, ln.len, "%s", msg);
+			continue;
+		}
+		if (!json_object_is_type(o, json_type_object)) {
+			reject(file, ln.lineno, REJ_NOT_OBJECT, ln.text, ln.len, "the line is not a JSON object");
+			json_object_put(o);
+			continue;
+		}
+		if (B.n == B.cap) {
+			B.cap = B.cap ? 2 * B.cap : 1024;
+			B.recs = xrealloc(B.recs, B.cap * sizeof *B.recs);
+		}
+		struct rec *rc = &B.recs[B.n];
+		struct fcheck fc = {0};
+		memset(rc, 0, sizeof *rc);
+		rc->file = file;
+		rc->line = ln.lineno;
+		if (stage_record(o, rc, &fc) != 0) {
+			reject(file, ln.lineno, (enum reject_code)fc.code, ln.text, ln.len, "%s", fc.msg);
+			json_object_put(o);
+			continue;
+		}
+		json_object_put(o);
+		if (rc->kind == K_RAW)
+			C.raw++;
+		else
+			C.events++;
+		rc->text_off = B.text.len;
+		rc->text_len = ln.len;
+		buf_add(&B.text, ln.text, ln.len);
+		B.n++;
+		if (B.n >= batch_size)
+			flush_batch();
+	}
+	if (st == LR_ERROR) {
+		int truncated = 0;
+		const char *m = lr_error(lr, &truncated);
+		reject(lr_name(lr), 0, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", m);
+	}
+}
+
+/* ------------------------------------------------------------------- run */
+
+static long start_run(int argc, char **argv, long batch_size)
+{
+	json_object *d = json_object_new_object(), *files = json_object_new_array();
+	for (int i = 0; i < argc; i++)
+		json_object_array_add(files, json_object_new_string(argv[i]));
+	json_object_object_add(d, "files", files);
+	json_object_object_add(d, "batch", json_object_new_int64(batch_size));
+	const char *p[1] = {json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN)};
+	PGresult *r = must("INSERT INTO pipeline_runs (program, detail) VALUES ('load', $1) RETURNING id", 1, p);
+	long id = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	json_object_put(d);
+	return id;
+}
+
+static void finish_run(long id, int status)
+{
+	char v[10][32];
+	const char *p[10];
+	long vals[] = {id, C.read, C.inserted + C.updated + C.unchanged, rejects_count(), C.inserted,
+		       C.updated, C.unchanged, C.failed, C.ignored, status};
+	for (int i = 0; i < 10; i++) {
+		snprintf(v[i], sizeof v[i], "%ld", vals[i]);
+		p[i] = v[i];
+	}
+	PQclear(must("UPDATE pipeline_runs SET finished_at = now(), records_in = $2, records_out = $3,"
+		      " rejected = $4, inserted = $5, updated = $6, unchanged = $7, failed = $8,"
+		      " ignored = $9, exit_status = $10 WHERE id = $1", 10, p));
+}
+
+static size_t parse_size(const char *s, const char *opt)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		die_usage(synopsis, "%s: not a number: '%s'", opt, s);
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end || v == 0)
+		die_usage(synopsis, "%s: not a positive size: '%s'", opt, s);
+	return (size_t)v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"dsn", required_argument, NULL, 'd'},
+		{"batch", required_argument, NULL, 'b'},
+		{"rejects", required_argument, NULL, 'r'},
+		{"max-line", required_argument, NULL, 'm'},
+		{"migrate", no_argument, NULL, 'M'},
+		{"sql-dir", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dsn = NULL, *rejects_path = NULL, *sql_dir = NULL;
+	size_t batch_size = 5000, max_line = LINE_MAX_DEFAULT;
+	int do_migrate = 0, c;
+
+	diag_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dsn = optarg; break;
+		case 'b':
+			batch_size = parse_size(optarg, "--batch");
+			if (batch_size > 1000000)
+				die_usage(synopsis, "--batch: at most 1000000");
+			break;
+		case 'r': rejects_path = optarg; break;
+		case 'm': max_line = parse_size(optarg, "--max-line"); break;
+		case 'M': do_migrate = 1; break;
+		case 's': sql_dir = optarg; break;
+		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
+		case 'V': printf("load %s\n", RO_VERSION); return diag_finish();
+		default: die_usage(synopsis, "unknown option");
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (do_migrate && argc > 0)
+		die_usage(synopsis, "--migrate takes no input files");
+	if (rejects_path && strcmp(rejects_path, "-") == 0)
+		die_usage(synopsis, "--rejects: '-' is not allowed (stdout carries data)");
+
+	connect_db(dsn);
+	exec_ok("SET client_min_messages = warning");
+	exec_ok("SET TimeZone = 'UTC'");
+	if (do_migrate) {
+		int st = migrate(sql_dir);
+		PQfinish(conn);
+		free(password);
+		return st == EXIT_OK ? diag_finish() : st;
+	}
+
+	if (rejects_path)
+		rejects_open(rejects_path);
+	PGresult *r = must("SELECT to_regclass('pipeline_runs') IS NOT NULL", 0, NULL);
+	int have_schema = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!have_schema) {
+		warn_msg(0, "the database has no RevenueOS schema: run 'load --migrate' first");
+		exit(EXIT_SYSTEM);
+	}
+	/* temp_buffers must be set before the session touches a temporary table */
+	exec_ok("SET temp_buffers = '64MB'");
+	exec_ok(stage_sql);
+	/* loaders take turns: concurrent upserts of the same rows would only wait or deadlock */
+	exec_ok("SELECT pg_advisory_lock(7263100)");
+	long run_id = start_run(argc, argv, (long)batch_size);
+
+	struct jparser *jp = jparser_new();
+	char *dash[] = {"-"};
+	char **files = argc > 0 ? argv : dash;
+	int nfiles = argc > 0 ? argc : 1;
+	struct line_reader **readers = xmalloc((size_t)nfiles * sizeof *readers);
+	for (int i = 0; i < nfiles; i++) {
+		readers[i] = lr_open(files[i], max_line);
+		if (!readers[i]) {
+			reject(files[i], 0, REJ_READ_ERROR, NULL, 0, "cannot open: %s", strerror(errno));
+			continue;
+		}
+		/* readers stay open to the end: batched records borrow their names */
+		read_input(readers[i], jp, batch_size);
+	}
+	flush_batch();
+	progress_done();
+
+	int status = rejects_count() > 0 ? EXIT_DATA : EXIT_OK;
+	finish_run(run_id, status);
+	fprintf(stderr,
+		"%s: read %ld (raw %ld, events %ld), inserted %ld, updated %ld, unchanged %ld,"
+		" failed %ld, ignored %ld, rejected %ld\n",
+		prog_name, C.read, C.raw, C.events, C.inserted, C.updated, C.unchanged, C.failed,
+		C.ignored, rejects_count());
+	PQfinish(conn);
+	for (int i = 0; i < nfiles; i++)
+		if (readers[i])
+			lr_close(readers[i]);
+	free(readers);
+	jparser_free(jp);
+	free(B.recs);
+	free(B.text.p);
+	free(B.copy[0].p);
+	free(B.copy[1].p);
+	free(password);
+	int fin = diag_finish();
+	return fin > status ? fin : status;
+}

@@ -1,0 +1,53 @@
+# tests/db/lib/db.sh: helpers for the database tests (sourced). Each test makes its
+# own databases (dropped at exit) in the private cluster tests/run started.
+set -u
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+export RO_SQL_DIR=$ROOT/sql RO_NO_PROGRESS=1
+PATH=${BIN:-$ROOT/bin}:$PATH
+T=$(mktemp -d /tmp/ro-dbtest.XXXXXX)
+n_test=0
+dbs=""
+cleanup() {
+	for d in $dbs; do dropdb --if-exists "$d" >/dev/null 2>&1; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { n_test=$((n_test + 1)); echo "ok $n_test - $1"; }
+not_ok() { n_test=$((n_test + 1)); echo "not ok $n_test - $1"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# newdb NAME: a fresh database with the schema and the test price mapping.
+newdb() {
+	local db=ro_$1_$$
+	dbs="$dbs $db"
+	dropdb --if-exists "$db" >/dev/null 2>&1
+	createdb "$db" || return 1
+	load --migrate --dsn "dbname=$db" 2>/dev/null || return 1
+	psql -qX -d "$db" -v ON_ERROR_STOP=1 -c "INSERT INTO plan_prices VALUES
+		('stripe', 'price_starter_m', 'starter'), ('stripe', 'price_pro_m', 'pro')" >/dev/null
+	echo "$db"
+}
+
+q() { psql -qXAt -d "$1" -v ON_ERROR_STOP=1 -c "$2"; }
+
+# state DB [strict]: every data table as sorted JSON lines. The run-time columns
+# (when a row was first/last processed) are left out unless strict.
+STATE_TABLES="settings projects integrations external_events_raw external_events_normalized
+	external_events plans plan_prices customers subscriptions payments"
+state() {
+	local db=$1 strict=${2:-} t drop="- 'first_processed_at' - 'last_processed_at'"
+	[ -n "$strict" ] && drop=""
+	for t in $STATE_TABLES; do
+		echo "== $t"
+		q "$db" "SELECT (to_jsonb(x) $drop)::text FROM $t x ORDER BY 1"
+	done
+}
+
+# same_state DB1 DB2 [strict]: identical, else the diff on stderr.
+same_state() {
+	state "$1" ${3:-} >"$T/a" && state "$2" ${3:-} >"$T/b" && diff "$T/a" "$T/b" >&2
+}

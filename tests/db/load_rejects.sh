@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Malformed records and rows PostgreSQL refuses are rejected and reported; the rest load.
+. "$(dirname "$0")/lib/db.sh"
+fx=$ROOT/fixtures/db
+
+db=$(newdb rej)
+load --dsn "dbname=$db" --rejects "$T/rej" "$fx/malformed.ndjson" 2>"$T/err"
+check "exit status 1 when records were rejected" test $? -eq 1
+check "six rejects in the rejects file" test "$(wc -l <"$T/rej")" -eq 6
+check "reject codes" test "$(python3 -c 'import json,sys; print(" ".join("%d:%s" % (r["line"], r["code"]) for r in sorted(map(json.loads, open(sys.argv[1])), key=lambda r: r["line"])))' "$T/rej")" = \
+	"3:invalid_json 4:missing_field 5:invalid_field 6:db_rejected 7:db_rejected 8:invalid_field"
+check "a refused row is reported with file:line, event id and source" \
+	grep -q "malformed.ndjson:7: stripe event 'evt_bogus' (dumps/basic.ndjson:3): postgres: new row for relation \"payments\" violates check constraint" "$T/err"
+check "bad jsonb is refused by PostgreSQL and isolated" grep -q "malformed.ndjson:6: stripe raw event 'evt_nul'" "$T/err"
+check "the good records of the same batch are loaded" \
+	test "$(q "$db" "SELECT string_agg(external_event_id, ',' ORDER BY 1) FROM external_events_raw")" = evt_c1,evt_p1
+check "nothing of a refused event half-applied" \
+	test "$(q "$db" "SELECT count(*) FROM external_events WHERE external_event_id = 'evt_bogus'")" = 0
+check "summary counts rejects" grep -q 'inserted 4, updated 0, unchanged 0, failed 0, ignored 0, rejected 6' "$T/err"
+check "the run is recorded with exit status 1" \
+	test "$(q "$db" "SELECT rejected || ' ' || exit_status FROM pipeline_runs")" = "6 1"
+
+# usage and connection errors
+load --batch 0 </dev/null 2>/dev/null
+check "--batch 0 is a usage error (2)" test $? -eq 2
+load --bogus </dev/null 2>/dev/null
+check "an unknown option is a usage error (2)" test $? -eq 2
+check "--help exits 0 with the synopsis" sh -c 'load --help | grep -q "^usage: load"'
+load --dsn "host=$PGHOST password=s3cr3tpw dbname" </dev/null 2>"$T/err"
+check "an unparsable --dsn is a usage error" test $? -eq 2
+check "and does not echo the password" sh -c "! grep -q s3cr3tpw $T/err"
+load --dsn "postgresql://nobody:s3cr3tpw@localhost:1/none" </dev/null 2>"$T/err"
+check "an unreachable server exits 3" test $? -eq 3
+check "without printing the password" sh -c "! grep -q s3cr3tpw $T/err"
+e=$(newdb empty) && q "$e" "DROP TABLE pipeline_runs CASCADE" >/dev/null
+load --dsn "dbname=$e" </dev/null 2>"$T/err"
+check "a database without the schema exits 3" test $? -eq 3
+check "and says to run load --migrate" grep -q 'load --migrate' "$T/err"

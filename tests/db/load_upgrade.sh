@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# "User upgraded but plan shows Starter" cannot happen, whatever the order;
+# an unmapped price still updates the subscription and is flagged.
+. "$(dirname "$0")/lib/db.sh"
+fx=$ROOT/fixtures/db
+plan_of() {
+	q "$1" "SELECT coalesce(p.code, '-') FROM subscriptions s LEFT JOIN plans p ON p.id = s.plan_id
+		WHERE s.subscription_id = 'sub_1'"
+}
+
+a=$(newdb up_fwd)
+load --dsn "dbname=$a" "$fx/upgrade.ndjson" 2>/dev/null
+check "starter then pro: plan is pro" test "$(plan_of "$a")" = pro
+b=$(newdb up_rev)
+tac "$fx/upgrade.ndjson" | load --dsn "dbname=$b" 2>/dev/null
+check "pro then starter (one batch): plan is pro" test "$(plan_of "$b")" = pro
+c=$(newdb up_runs)
+grep '"evt_s2"' "$fx/upgrade.ndjson" | load --dsn "dbname=$c" 2>/dev/null
+check "pro alone: plan is pro" test "$(plan_of "$c")" = pro
+grep -v '"evt_s2"' "$fx/upgrade.ndjson" | load --dsn "dbname=$c" 2>/dev/null
+check "the older starter event in a later run does not roll back" test "$(plan_of "$c")" = pro
+check "the older event is still logged as processed" \
+	test "$(q "$c" "SELECT status FROM external_events WHERE external_event_id = 'evt_s1'")" = processed
+check "both orders end identical" same_state "$a" "$c"
+check "the subscription remembers which event set it" \
+	test "$(q "$c" "SELECT state_event_id || ' ' || price_id FROM subscriptions WHERE subscription_id = 'sub_1'")" = "evt_s2 price_pro_m"
+check "the runbook's manual fix still works (org_id, plans.code)" \
+	test "$(q "$c" "UPDATE subscriptions SET plan_id = (SELECT id FROM plans WHERE code='starter') WHERE org_id = 'acme' AND subscription_id = 'sub_1' RETURNING plan_id")" = starter
+
+d=$(newdb up_unmapped)
+load --dsn "dbname=$d" "$fx/basic.ndjson" 2>/dev/null
+check "unmapped price: subscription updated with plan empty and price kept" \
+	test "$(q "$d" "SELECT coalesce(plan_id, '-') || ' ' || price_id || ' ' || status FROM subscriptions WHERE subscription_id = 'HSUB9'")" = "- offer_gold active"
+check "unmapped price: flagged in the processing log with the price id" \
+	test "$(q "$d" "SELECT unmapped_price_id || ' / ' || warning FROM external_events WHERE external_event_id = 'HS-2001'")" = "offer_gold / no plan mapped for hotmart price 'offer_gold'"
+check "an event's own plan_code wins without a mapping" \
+	test "$(q "$d" "SELECT plan_id FROM subscriptions WHERE subscription_id = 'HSUB10'")" = pro
+q "$d" "INSERT INTO plan_prices VALUES ('hotmart', 'offer_gold', 'pro')"
+load --dsn "dbname=$d" "$fx/basic.ndjson" 2>"$T/err"
+check "after adding the mapping a replay sets the plan" \
+	test "$(q "$d" "SELECT plan_id FROM subscriptions WHERE subscription_id = 'HSUB9'")" = pro
+check "and clears the flag, counting the attempt" \
+	test "$(q "$d" "SELECT coalesce(warning, '-') || ' ' || attempts FROM external_events WHERE external_event_id = 'HS-2001'")" = "- 2"
+check "the replay reports the event as updated" grep -q 'updated 1, unchanged 21' "$T/err"
+
+# An invoice after the upgrade that still names the old price (a retried old invoice),
+# with a partial subscription section: it neither reverts the plan nor erases the status.
+e=$(newdb up_invoice)
+python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+	o = json.loads(line)
+	if o["external_event_id"] == "evt_p1":
+		o["external_event_id"] = "evt_p9"; o["occurred_at"] = "2026-11-09T00:00:00Z"
+		if o["record"] == "raw":
+			o["payload"]["id"] = "evt_p9"
+		else:
+			o["payment"]["id"] = "in_9"
+			o["subscription"] = {k: None for k in ("id", "price_id", "product_id", "plan_code", "status",
+				"interval", "interval_count", "quantity", "current_period_start", "current_period_end",
+				"cancel_at_period_end", "canceled_at", "trial_end")}
+			o["subscription"].update(id="sub_1", price_id="price_starter_m")
+		print(json.dumps(o))
+' "$fx/basic.ndjson" >"$T/p9.ndjson"
+cat "$T/p9.ndjson" "$fx/upgrade.ndjson" | load --dsn "dbname=$e" 2>/dev/null
+check "a later invoice naming the old price does not make the plan Starter" test "$(plan_of "$e")" = pro
+check "nor erase the subscription's status" \
+	test "$(q "$e" "SELECT status FROM subscriptions WHERE subscription_id = 'sub_1'")" = active

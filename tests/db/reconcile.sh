@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# reconcile --db: on a clean load it agrees with stream mode; when the loader rejects an event
+# (PostgreSQL refuses its row, the raw envelope is stored), reconcile finds it and names it.
+set -u
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+PATH=${BIN:-$ROOT/bin}:$PATH
+export RO_SQL_DIR=${RO_SQL_DIR:-$ROOT/sql} RO_NO_PROGRESS=1
+cd "$ROOT" || exit 3
+n=0
+check() { # check DESCRIPTION COMMAND...
+	local what=$1; shift
+	n=$((n + 1))
+	if "$@"; then echo "ok $n - $what"; else echo "not ok $n - $what"; fi
+}
+T=$(mktemp -d /tmp/ro-reconcile.XXXXXX)
+db=ro_reconcile_$$
+trap 'dropdb --if-exists "$db" >/dev/null 2>&1; rm -rf "$T"' EXIT
+createdb "$db" && load --migrate --dsn "dbname=$db" 2>/dev/null || { echo "not ok 1 - create the database"; exit 1; }
+# totals without the duplicate counts (the database holds one row per event by its keys)
+nodup() { sed 's/,"duplicate_raw":[0-9]*,"duplicate_normalized":[0-9]*//' "$@"; }
+
+# 1. the month of acme dumps, loaded whole: balanced, and the same counts as stream mode
+fetch-events --project acme fixtures/dumps/2026-11 2>/dev/null |
+	normalize --emit-raw --plans fixtures/plans.tsv >"$T/month" 2>/dev/null
+load --dsn "dbname=$db" "$T/month" 2>/dev/null
+check "the month loads" test $? -eq 0
+reconcile --db --dsn "dbname=$db" --details >"$T/db"
+check "a clean load is balanced (exit 0)" test $? -eq 0
+check "no detail lines when balanced" sh -c "! grep -q reconcile_detail $T/db"
+reconcile "$T/month" >"$T/stream"
+check "stream mode says balanced too" test $? -eq 0
+nodup "$T/db" >"$T/db.nodup"; nodup "$T/stream" >"$T/stream.nodup"
+check "database and stream mode give the same per-day counts" cmp -s "$T/db.nodup" "$T/stream.nodup"
+
+# 2. an event PostgreSQL refuses (a payment status the schema does not allow) and one
+#    that normalize failed
+cat >"$T/more" <<'IN'
+{"record":"raw","provider":"stripe","external_event_id":"evt_refused","event_type":"invoice.paid","project_id":"acme","occurred_at":"2026-11-30T23:59:59Z","received_at":"2026-12-01T00:00:02Z","source":"dumps/late.ndjson:1","payload":{"id":"evt_refused","object":"event","type":"invoice.paid"}}
+{"record":"event","schema_version":1,"provider":"stripe","external_event_id":"evt_refused","project_id":"acme","event_type":"payment.succeeded","provider_event_type":"invoice.paid","status":"processed","reason":null,"occurred_at":"2026-11-30T23:59:59Z","received_at":"2026-12-01T00:00:02Z","source":"dumps/late.ndjson:1","livemode":false,"customer":null,"payment":{"id":"in_refused","object":"invoice","invoice_id":"in_refused","subscription_id":null,"charge_id":null,"payment_intent_id":null,"amount_minor":2900,"currency":"USD","status":"bogus","method":"card","installments":null,"failure_code":null,"discount_minor":null,"refunded_minor":null,"due_at":null,"paid_at":null},"subscription":null}
+IN
+normalize --emit-raw >>"$T/more" 2>/dev/null <<'IN'
+{"record":"raw","provider":"hotmart","external_event_id":"h_fail","event_type":"PURCHASE_APPROVED","project_id":"acme","occurred_at":"2026-11-20T00:53:20Z","received_at":"2026-11-25T00:00:00Z","source":"dumps/h.ndjson:9","payload":{"id":"h_fail","event":"PURCHASE_APPROVED","version":"2.0.0","creation_date":1795654400000,"data":{"purchase":{"transaction":"HP1","price":{"value":"19,90","currency_value":"BRL"}}}}}
+IN
+load --dsn "dbname=$db" --rejects "$T/rej" "$T/more" 2>/dev/null
+check "the loader rejects the refused event (exit 1, db_rejected)" sh -c "test $? -eq 1 && grep -q '\"code\":\"db_rejected\"' $T/rej && grep -q evt_refused $T/rej"
+check "its raw envelope is stored" test "$(psql -qXAt -d "$db" -c "SELECT count(*) FROM external_events_raw WHERE external_event_id = 'evt_refused'")" = 1
+
+reconcile --db --dsn "dbname=$db" --details >"$T/db2" 2>"$T/err2"
+check "out of balance: exit 4" test $? -eq 4
+check "the refused event is named, missing, with its source and day" grep -qx '{"record":"reconcile_detail","provider":"stripe","project_id":"acme","day":"2026-11-30","external_event_id":"evt_refused","kind":"missing","status":null,"reason":"no processing log entry","source":"dumps/late.ndjson:1"}' "$T/db2"
+check "the failed event is named with normalize's reason" grep -q '"external_event_id":"h_fail","kind":"failed","status":"failed","reason":"field .data.purchase.price.value. must be a decimal number' "$T/db2"
+check "its day counts one missing (23:59:59Z is still Nov 30)" grep -q '"provider":"stripe","project_id":"acme","day":"2026-11-30","raw":1,"normalized":0,"processed":0,"ignored":0,"failed":0,"missing":1,"extra":0,"duplicate_raw":0,"duplicate_normalized":0,"delta":1}' "$T/db2"
+check "two detail lines, nothing else out of balance" test "$(grep -c reconcile_detail "$T/db2")" = 2
+check "a summary on stderr" grep -qx 'reconcile: out of balance: 1 missing, 1 failed, 0 extra' "$T/err2"
+
+# 3. filters are parameters
+reconcile --db --dsn "dbname=$db" --provider hotmart --since 2026-11-20 --until 2026-11-21 --details >"$T/f" 2>/dev/null
+check "--provider/--since/--until select the failed day only (exit 4)" sh -c "test $? -eq 4 && test \$(grep -c '\"record\":\"reconcile\"' $T/f) = 1 && grep -q h_fail $T/f"
+reconcile --db --dsn "dbname=$db" --project "acme' OR 'x'='x" >"$T/inj"
+check "a quote in --project is data, not SQL (no rows, exit 0)" sh -c "test $? -eq 0 && ! test -s $T/inj"
+
+# 4. the pipeline: a table and the NDJSON
+RECONCILE_DIR=$T pipelines/reconcile acme --dsn "dbname=$db" >"$T/table" 2>/dev/null
+check "pipelines/reconcile exits 4" test $? -eq 4
+check "its table names the refused event" grep -Eq '^missing +stripe +acme +2026-11-30 +evt_refused ' "$T/table"
+check "and says OUT OF BALANCE" grep -qx 'OUT OF BALANCE' "$T/table"
+check "its NDJSON is reconcile's" bash -c "cmp -s $T/reconcile-acme-*.ndjson <(reconcile --db --dsn dbname=$db --details --project acme 2>/dev/null)"
+
+# 5. errors
+reconcile --db --dsn "host=$PGHOST password=s3cr3tpw dbname" >/dev/null 2>"$T/e"
+check "an unparsable --dsn is a usage error (2) that does not echo it" sh -c "test $? -eq 2 && ! grep -q s3cr3tpw $T/e"
+reconcile --db --dsn "postgresql://nobody:s3cr3tpw@localhost:1/none" >/dev/null 2>"$T/e"
+check "an unreachable server exits 3 without the password" sh -c "test $? -eq 3 && ! grep -q s3cr3tpw $T/e"
+reconcile --db --dsn "dbname=postgres" >/dev/null 2>"$T/e"
+check "a database without the schema exits 3 and says load --migrate" sh -c "test $? -eq 3 && grep -q 'load --migrate' $T/e"
