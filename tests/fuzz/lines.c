@@ -2,7 +2,9 @@
  * lines.c: the line reader and strict JSON parsing over arbitrary bytes
  * (plain or gzip). The input's length picks --max-line, so short lines and
  * too-long lines are both reached; rejects go to a rejects stream (/dev/null)
- * so that their raw text is cleaned too.
+ * so that their raw text is cleaned too. The whole input is also parsed as
+ * one text in its exact-size buffer, and jparse_shallow() is checked against
+ * jparse() everywhere.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,28 @@
 #include "jsonutil.h"
 #include "lineio.h"
 #include "fuzz.h"
+
+/*
+ * jparse_shallow() must agree with jparse() on every text (same verdict, same
+ * code, the same top-level keys), and neither may take text utf8_valid()
+ * refuses: the grammar pass checks UTF-8 its own way.
+ */
+static void check_against_shallow(struct jparser *p, const char *text, size_t len, json_object *full,
+				  enum reject_code full_code)
+{
+	enum reject_code code;
+	char msg[256];
+	json_object *sh = jparse_shallow(p, text, len, 1, &code, msg, sizeof msg);
+
+	if (!full != !sh || (!full && code != full_code))
+		abort();
+	if (full && !memchr(text, '\0', len) && !utf8_valid(text, len))
+		abort();
+	if (full && json_object_is_type(full, json_type_object) &&
+	    json_object_object_length(full) != json_object_object_length(sh))
+		abort();
+	json_object_put(sh);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,6 +45,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!p) {
 		p = jparser_new();
 		rejects_open("/dev/null");
+	}
+	/* The whole input as one text, in libFuzzer's exact-size buffer (no NUL after it). */
+	{
+		enum reject_code code = REJ__COUNT;
+		char msg[256];
+		json_object *o = jparse(p, (const char *)data, size, &code, msg, sizeof msg);
+		check_against_shallow(p, (const char *)data, size, o, code);
+		json_object_put(o);
 	}
 	size_t max_line = max_lines[size % 4];
 	struct line_reader *lr = lr_open(fuzz_file(data, size), max_line);
@@ -40,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		enum reject_code code;
 		char msg[256];
 		json_object *o = jparse(p, l.text, l.len, &code, msg, sizeof msg);
+		check_against_shallow(p, l.text, l.len, o, code);
 		if (!o) {
 			if (strlen(msg) == 0 || (unsigned)code >= REJ__COUNT)
 				abort();
