@@ -209,87 +209,115 @@ json_object *event_finish(struct event *ev)
 	return ev->obj;
 }
 
-/* ---- the writer: the same bytes json-c writes with PLAIN | NOSLASHESCAPE ---- */
+/* ---- the writer: the same bytes json-c writes with PLAIN | NOSLASHESCAPE ----
+ * An event is assembled in one buffer and written with one fwrite. */
 
-static void put_string(FILE *f, const char *s, size_t len)
+struct out {
+	char *buf;
+	size_t len, cap;
+};
+
+static void out_add(struct out *o, const char *s, size_t n)
+{
+	if (o->len + n > o->cap) {
+		o->cap = (o->len + n) * 2 + 256;
+		o->buf = xrealloc(o->buf, o->cap);
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+#define OUT_LIT(o, lit) out_add((o), (lit), sizeof(lit) - 1)
+
+static void put_string(struct out *o, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t from = 0;
 
-	putc('"', f);
+	OUT_LIT(o, "\"");
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		const char *esc = NULL;
-		char u[7];
+		char esc[6] = { '\\', 0 };
+		size_t n = 2;
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
 		default:
-			memcpy(u, "\\u00", 4);
-			u[4] = hex[c >> 4];
-			u[5] = hex[c & 15];
-			u[6] = '\0';
-			esc = u;
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			n = 6;
 		}
-		fwrite(s + from, 1, i - from, f);
-		fputs(esc, f);
+		out_add(o, s + from, i - from);
+		out_add(o, esc, n);
 		from = i + 1;
 	}
-	fwrite(s + from, 1, len - from, f);
-	putc('"', f);
+	out_add(o, s + from, len - from);
+	OUT_LIT(o, "\"");
 }
 
-static void put_value(FILE *f, json_object *v)
+static void put_value(struct out *o, json_object *v)
 {
 	char num[32];
+	const char *text;
 
 	switch (json_object_get_type(v)) {
-	case json_type_null: fputs("null", f); break;
-	case json_type_boolean: fputs(json_object_get_boolean(v) ? "true" : "false", f); break;
+	case json_type_null: OUT_LIT(o, "null"); break;
+	case json_type_boolean:
+		if (json_object_get_boolean(v))
+			OUT_LIT(o, "true");
+		else
+			OUT_LIT(o, "false");
+		break;
 	case json_type_int:
-		fwrite(num, 1, (size_t)snprintf(num, sizeof num, "%" PRId64, json_object_get_int64(v)), f);
+		out_add(o, num, (size_t)snprintf(num, sizeof num, "%" PRId64, json_object_get_int64(v)));
 		break;
 	case json_type_string:
-		put_string(f, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+		put_string(o, json_object_get_string(v), (size_t)json_object_get_string_len(v));
 		break;
 	default: /* the builder stores nothing else */
-		fputs(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), f);
+		text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		out_add(o, text, strlen(text));
 	}
 }
 
-static void write_section(struct event *ev, enum event_section s, FILE *f)
+static void write_section(struct event *ev, enum event_section s, struct out *o)
 {
-	putc('{', f);
+	out_add(o, "{", 1);
 	for (int i = 0; section_keys[s][i]; i++) {
+		const char *key = section_keys[s][i];
 		if (i)
-			putc(',', f);
-		putc('"', f);
-		fputs(section_keys[s][i], f); /* schema keys need no escaping */
-		fputs("\":", f);
+			out_add(o, ",", 1);
+		out_add(o, "\"", 1);
+		out_add(o, key, strlen(key)); /* schema keys need no escaping */
+		out_add(o, "\":", 2);
 		enum event_section sub = s == SEC_TOP && i >= 13 ? section_of_top[i] : SEC_TOP;
 		if (sub == SEC_TOP)
-			put_value(f, ev->val[s][i]);
+			put_value(o, ev->val[s][i]);
 		else if (ev->has[sub])
-			write_section(ev, sub, f);
+			write_section(ev, sub, o);
 		else
-			fputs("null", f);
+			OUT_LIT(o, "null");
 	}
-	putc('}', f);
+	out_add(o, "}", 1);
 }
 
 void event_write(struct event *ev, FILE *f)
 {
+	static struct out o; /* kept between events: one allocation per run */
+
 	settle(ev);
-	write_section(ev, SEC_TOP, f);
-	if (putc('\n', f) == EOF)
-		die_sys(errno, "write error");
+	o.len = 0;
+	write_section(ev, SEC_TOP, &o);
+	out_add(&o, "\n", 1);
+	xwrite(o.buf, o.len, f);
 }
 
 void event_free(struct event *ev)
