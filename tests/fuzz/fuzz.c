@@ -167,10 +167,25 @@ int fuzz_connector(const char *name, const uint8_t *data, size_t size)
 	struct event ev;
 	event_init(&ev, &origin);
 	c->normalize(payload, &ev);
+	/* event_write() must write the bytes json-c writes for event_finish()'s object. */
+	char *written = NULL;
+	size_t wlen = 0;
+	FILE *mem = open_memstream(&written, &wlen);
+	if (!mem)
+		abort();
+	event_write(&ev, mem);
+	if (fclose(mem) != 0)
+		abort();
 	json_object *out = event_finish(&ev);
 	size_t n;
 	const char *text = json_object_to_json_string_length(out, JSON_C_TO_STRING_PLAIN |
 							     JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	if (wlen != n + 1 || memcmp(written, text, n) != 0 || written[n] != '\n') {
+		fuzz_loud();
+		fprintf(stderr, "fuzz: event_write differs from json-c:\n%.*s\n%s\n", (int)wlen, written, text);
+		abort();
+	}
+	free(written);
 	json_object *back = fuzz_must_parse("canonical event", text, n);
 	const char *why = fuzz_event_problem(back);
 	if (why) {
