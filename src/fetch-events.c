@@ -158,19 +158,26 @@ static int parse_http_date(const char *s, int64_t *ms)
 	return parse_rfc3339(iso, ms);
 }
 
+/* An arrival time an RFC 3339 reader takes back: 1970..9999. */
+static int sane_time(int64_t ms)
+{
+	return ms >= 0 && ms <= INT64_C(253402300799999);
+}
+
 /* A captured webhook's own arrival time, from its "received_at" or Date header. */
 static int capture_time(json_object *cap, char out[RFC3339_BUFSZ])
 {
 	json_object *headers = jpath(cap, "headers"), *v = jpath(cap, "received_at");
 	int64_t ms;
 
-	if (json_object_is_type(v, json_type_string) && parse_rfc3339(json_object_get_string(v), &ms) == 0)
+	if (json_object_is_type(v, json_type_string) && parse_rfc3339(json_object_get_string(v), &ms) == 0 &&
+	    sane_time(ms))
 		return fmt_rfc3339(ms, out), 0;
-	if (json_object_is_type(v, json_type_int))
-		return fmt_rfc3339(epoch_to_ms(json_object_get_int64(v)), out), 0;
+	if (json_object_is_type(v, json_type_int) && sane_time(ms = epoch_to_ms(json_object_get_int64(v))))
+		return fmt_rfc3339(ms, out), 0;
 	json_object_object_foreach(headers, k, hv) {
 		if (strcasecmp(k, "date") == 0 && json_object_is_type(hv, json_type_string) &&
-		    parse_http_date(json_object_get_string(hv), &ms) == 0)
+		    parse_http_date(json_object_get_string(hv), &ms) == 0 && sane_time(ms))
 			return fmt_rfc3339(ms, out), 0;
 	}
 	return -1;
@@ -252,11 +259,14 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 		/* An array of events: each element is one, its bytes sliced out. */
 		size_t i = 1;
 		while (i < len) {
-			while (i < len && (text[i] == ' ' || text[i] == ',' || text[i] == '\t'))
+			while (i < len && (text[i] == ' ' || text[i] == ',' || text[i] == '\t' ||
+					   text[i] == '\r' || text[i] == '\n'))
 				i++;
 			if (i >= len || text[i] == ']')
 				break;
 			size_t n = value_end(text + i, len - i);
+			if (n == 0)
+				n = 1; /* never stand still */
 			char save = text[i + n];
 			text[i + n] = '\0';
 			one_value(s, lineno, text + i, n);
@@ -505,12 +515,35 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The directories read under the current argument: each once, so that symlink
+ * loops (d/self -> .) neither repeat events nor multiply the walk. */
+static struct dir_id { dev_t dev; ino_t ino; } *seen_dirs;
+static size_t n_seen, seen_cap;
+
+static int seen_before(const struct stat *st)
+{
+	for (size_t i = 0; i < n_seen; i++)
+		if (seen_dirs[i].dev == st->st_dev && seen_dirs[i].ino == st->st_ino)
+			return 1;
+	if (n_seen == seen_cap)
+		seen_dirs = xrealloc(seen_dirs, (seen_cap = seen_cap ? seen_cap * 2 : 64) * sizeof *seen_dirs);
+	seen_dirs[n_seen++] = (struct dir_id){ st->st_dev, st->st_ino };
+	return 0;
+}
+
 static void read_path(const char *path, const struct opts *o, struct jparser *parser, int depth)
 {
 	struct stat st;
 
 	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		read_file(path, o, parser);
+		return;
+	}
+	if (depth == 0)
+		n_seen = 0;
+	if (seen_before(&st)) {
+		warn_msg(0, "'%s': directory already read (a symlink loop?), skipped", path);
+		diag_system_error();
 		return;
 	}
 	if (depth > 32) {
@@ -604,5 +637,6 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		read_path(argv[i], &o, parser, 0);
 	jparser_free(parser);
+	free(seen_dirs);
 	return diag_finish();
 }

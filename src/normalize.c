@@ -97,7 +97,7 @@ static void one(const struct record_input *in, void *ctx)
 	struct jerr err = {0};
 	const struct connector *c;
 	json_object *payload;
-	char source[600];
+	char source[600], received[RFC3339_BUFSZ];
 
 	snprintf(source, sizeof source, "%s:%ld", in->file, in->line->lineno);
 	if (kind && strcmp(kind, "raw") == 0) {
@@ -127,6 +127,15 @@ static void one(const struct record_input *in, void *ctx)
 			       "envelope without 'external_event_id'");
 			return;
 		}
+		int64_t ms;
+		if (origin.received_at && (parse_rfc3339(origin.received_at, &ms) < 0 || ms < 0 ||
+					   ms > INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */)) {
+			reject(in->file, in->line->lineno, REJ_INVALID_FIELD, in->line->text, in->line->len,
+			       "envelope 'received_at' is not an RFC 3339 time in 1970..9999");
+			return;
+		}
+		if (origin.received_at)
+			origin.received_at = fmt_rfc3339(ms, received);
 	} else if (kind && strcmp(kind, "event") == 0) {
 		reject(in->file, in->line->lineno, REJ_INVALID_FIELD, in->line->text, in->line->len,
 		       "already a canonical event");

@@ -325,7 +325,7 @@ static int validate(const char *buf, size_t len, struct shallow *sh, enum reject
 	/* UTF-8 is checked inside strings as they are scanned; a stray non-ASCII
 	 * byte elsewhere says invalid UTF-8 too when it is not even that. */
 	if (bad >= 0 && (strcmp(why, "invalid UTF-8") == 0 ||
-			 ((unsigned char)buf[bad] >= 0x80 && !utf8_valid(buf, len)))) {
+			 ((size_t)bad < len && (unsigned char)buf[bad] >= 0x80 && !utf8_valid(buf, len)))) {
 		*code = REJ_INVALID_UTF8;
 		snprintf(msg, msgsz, "invalid UTF-8 at column %ld", bad + 1);
 		return -1;

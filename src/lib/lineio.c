@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "diag.h"
+#include "jsonutil.h"
 #include "lineio.h"
 
 #define CHUNK (256 * 1024)
@@ -24,11 +26,37 @@ struct line_reader {
 	char err[256];
 };
 
+/*
+ * The name goes into JSON (rejects records, the envelopes' source): a file
+ * name that is not UTF-8 would make them invalid. Each byte outside a valid
+ * sequence becomes '?'.
+ */
+static void utf8_repair(char *s)
+{
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		if (i + n <= len && utf8_valid(s + i, n))
+			i += n;
+		else
+			s[i++] = '?';
+	}
+}
+
 struct line_reader *lr_open(const char *path, size_t max_line)
 {
 	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* open() takes a directory; read() would fail later, as if the data were bad. */
+		close(fd);
+		errno = EISDIR;
+		return NULL;
+	}
 	gzFile gz = gzdopen(fd, "rb");
 	if (!gz) {
 		close(fd);
@@ -40,6 +68,7 @@ struct line_reader *lr_open(const char *path, size_t max_line)
 	memset(lr, 0, sizeof *lr);
 	lr->gz = gz;
 	lr->name = xstrdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
+	utf8_repair(lr->name);
 	lr->max_line = max_line ? max_line : LINE_MAX_DEFAULT;
 	lr->cap = CHUNK * 2;
 	lr->buf = xmalloc(lr->cap + 1);
