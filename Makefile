@@ -38,7 +38,7 @@ ifeq ($(FUZZ),1)
 CFLAGS  += -Wno-format-nonliteral # clang also wants va_list helpers marked; gcc does not
 endif
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lm -lpthread
 
 # Every .c under src/lib and src/connectors goes into the library; every src/*.c is a program.
 LIB_SRC  := $(sort $(wildcard src/lib/*.c) $(wildcard src/connectors/*.c) $(wildcard src/connectors/*/*.c))

@@ -8,6 +8,7 @@
 
 #include "diag.h"
 #include "event.h"
+#include "strbuf.h"
 #include "timeutil.h"
 
 static const char *const top_keys[] = {
@@ -209,115 +210,68 @@ json_object *event_finish(struct event *ev)
 	return ev->obj;
 }
 
-/* ---- the writer: the same bytes json-c writes with PLAIN | NOSLASHESCAPE ----
- * An event is assembled in one buffer and written with one fwrite. */
+/* ---- the writer: the same bytes json-c writes with PLAIN | NOSLASHESCAPE ---- */
 
-struct out {
-	char *buf;
-	size_t len, cap;
-};
-
-static void out_add(struct out *o, const char *s, size_t n)
-{
-	if (o->len + n > o->cap) {
-		o->cap = (o->len + n) * 2 + 256;
-		o->buf = xrealloc(o->buf, o->cap);
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-}
-
-#define OUT_LIT(o, lit) out_add((o), (lit), sizeof(lit) - 1)
-
-static void put_string(struct out *o, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t from = 0;
-
-	OUT_LIT(o, "\"");
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[6] = { '\\', 0 };
-		size_t n = 2;
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			n = 6;
-		}
-		out_add(o, s + from, i - from);
-		out_add(o, esc, n);
-		from = i + 1;
-	}
-	out_add(o, s + from, len - from);
-	OUT_LIT(o, "\"");
-}
-
-static void put_value(struct out *o, json_object *v)
+static void put_value(struct strbuf *o, json_object *v)
 {
 	char num[32];
 	const char *text;
 
 	switch (json_object_get_type(v)) {
-	case json_type_null: OUT_LIT(o, "null"); break;
+	case json_type_null: SB_LIT(o, "null"); break;
 	case json_type_boolean:
 		if (json_object_get_boolean(v))
-			OUT_LIT(o, "true");
+			SB_LIT(o, "true");
 		else
-			OUT_LIT(o, "false");
+			SB_LIT(o, "false");
 		break;
 	case json_type_int:
-		out_add(o, num, (size_t)snprintf(num, sizeof num, "%" PRId64, json_object_get_int64(v)));
+		sb_add(o, num, (size_t)snprintf(num, sizeof num, "%" PRId64, json_object_get_int64(v)));
 		break;
 	case json_type_string:
-		put_string(o, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+		sb_json_string(o, json_object_get_string(v), (size_t)json_object_get_string_len(v));
 		break;
 	default: /* the builder stores nothing else */
 		text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		out_add(o, text, strlen(text));
+		sb_add(o, text, strlen(text));
 	}
 }
 
-static void write_section(struct event *ev, enum event_section s, struct out *o)
+static void write_section(struct event *ev, enum event_section s, struct strbuf *o)
 {
-	out_add(o, "{", 1);
+	sb_add(o, "{", 1);
 	for (int i = 0; section_keys[s][i]; i++) {
 		const char *key = section_keys[s][i];
 		if (i)
-			out_add(o, ",", 1);
-		out_add(o, "\"", 1);
-		out_add(o, key, strlen(key)); /* schema keys need no escaping */
-		out_add(o, "\":", 2);
+			sb_add(o, ",", 1);
+		sb_add(o, "\"", 1);
+		sb_add(o, key, strlen(key)); /* schema keys need no escaping */
+		sb_add(o, "\":", 2);
 		enum event_section sub = s == SEC_TOP && i >= 13 ? section_of_top[i] : SEC_TOP;
 		if (sub == SEC_TOP)
 			put_value(o, ev->val[s][i]);
 		else if (ev->has[sub])
 			write_section(ev, sub, o);
 		else
-			OUT_LIT(o, "null");
+			SB_LIT(o, "null");
 	}
-	out_add(o, "}", 1);
+	sb_add(o, "}", 1);
+}
+
+void event_append(struct event *ev, struct strbuf *out)
+{
+	settle(ev);
+	write_section(ev, SEC_TOP, out);
+	sb_add(out, "\n", 1);
 }
 
 void event_write(struct event *ev, FILE *f)
 {
-	static struct out o; /* kept between events: one allocation per run */
+	struct strbuf out = {0};
 
-	settle(ev);
-	o.len = 0;
-	write_section(ev, SEC_TOP, &o);
-	out_add(&o, "\n", 1);
-	xwrite(o.buf, o.len, f);
+	event_append(ev, &out);
+	xwrite(out.buf, out.len, f);
+	sb_free(&out);
 }
 
 void event_free(struct event *ev)

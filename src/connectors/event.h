@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "jsonutil.h"
+#include "strbuf.h"
 
 #define EVENT_SCHEMA_VERSION 1
 
@@ -57,8 +58,10 @@ json_object *event_get(struct event *ev, enum event_section s, const char *key);
 
 /* Settle status and reason; returns the event as a json-c object (owned by ev). */
 json_object *event_finish(struct event *ev);
-/* Settle status and reason and write the event as one JSON line, without
+/* Settle status and reason and append the event as one JSON line, without
  * building json-c objects: what normalize does for every event. */
+void event_append(struct event *ev, struct strbuf *out);
+/* The same, written to f. */
 void event_write(struct event *ev, FILE *f);
 /* The settled reason (ignored or failed), or NULL. */
 const char *event_reason(struct event *ev);
