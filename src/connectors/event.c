@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "jsonutil.h"
 #include "event.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -112,25 +113,6 @@ void event_set_type(struct event *ev, const char *canonical_type)
 void event_set_occurred(struct event *ev, int64_t ms)
 {
 	event_time(ev, SEC_TOP, "occurred_at", ms);
-}
-
-/*
- * Reasons quote payload values, which connectors clip ("%.32s") and
- * vsnprintf truncates: either can cut a UTF-8 sequence, and json-c would
- * write the broken bytes. Each byte outside a valid sequence becomes '?'.
- */
-static void utf8_repair(char *s)
-{
-	size_t len = strlen(s);
-
-	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-		if (i + n <= len && utf8_valid(s + i, n))
-			i += n;
-		else
-			s[i++] = '?';
-	}
 }
 
 static void set_status(struct event *ev, enum event_status st, const char *fmt, va_list ap)

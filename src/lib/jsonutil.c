@@ -127,6 +127,20 @@ static void shallow_copy(struct shallow *sh, const char *upto)
 	sh->from = NULL;
 }
 
+void utf8_repair(char *s)
+{
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		if (i + n <= len && utf8_valid(s + i, n))
+			i += n;
+		else
+			s[i++] = '?';
+	}
+}
+
 /*
  * RFC 8259 grammar check, iterative and without allocation. json-c's strict
  * mode still takes single quotes, some bad escapes and numbers, and raw

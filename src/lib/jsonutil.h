@@ -42,6 +42,10 @@ json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int 
 /* 1 when buf[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int utf8_valid(const char *buf, size_t len);
 
+/* Replace each byte of s that is not part of valid UTF-8 with '?', in place
+ * (clipped messages, file names: text that must stay valid JSON). */
+void utf8_repair(char *s);
+
 /* Follow a dotted path ("data.object.customer"); array indexes as numbers
  * ("items.data.0.price"). NULL when any step is absent or JSON null. */
 json_object *jpath(json_object *root, const char *path);

@@ -26,25 +26,6 @@ struct line_reader {
 	char err[256];
 };
 
-/*
- * The name goes into JSON (rejects records, the envelopes' source): a file
- * name that is not UTF-8 would make them invalid. Each byte outside a valid
- * sequence becomes '?'.
- */
-static void utf8_repair(char *s)
-{
-	size_t len = strlen(s);
-
-	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-		if (i + n <= len && utf8_valid(s + i, n))
-			i += n;
-		else
-			s[i++] = '?';
-	}
-}
-
 struct line_reader *lr_open(const char *path, size_t max_line)
 {
 	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
