@@ -4,6 +4,8 @@
 #   make test SAN=1   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install PREFIX=/usr/local DESTDIR=
 #   make bench        run the benchmarks in bench/
+#   make fuzz         build the libFuzzer targets in tests/fuzz/ (clang) and run each for
+#                     FUZZ_SECONDS (default 60); crashes land in build/fuzz/crashes/
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -15,6 +17,12 @@ ifeq ($(SAN),1)
 BUILD   := build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 OPT     := -O1 -g
+else ifeq ($(FUZZ),1)
+BUILD   := build/fuzz
+CC      := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT     := -O1 -g
+CPPFLAGS += -DRO_FUZZ
 else
 BUILD   := build/rel
 SANFLAGS :=
@@ -26,8 +34,11 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CPPFLAGS += -D_GNU_SOURCE -DRO_VERSION='"$(VERSION)"' -Isrc -Isrc/lib -Isrc/connectors \
            $(shell pkg-config --cflags $(PKGS))
 CFLAGS  += -std=c11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
+ifeq ($(FUZZ),1)
+CFLAGS  += -Wno-format-nonliteral # clang also wants va_list helpers marked; gcc does not
+endif
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lm -lpthread
 
 # Every .c under src/lib and src/connectors goes into the library; every src/*.c is a program.
 LIB_SRC  := $(sort $(wildcard src/lib/*.c) $(wildcard src/connectors/*.c) $(wildcard src/connectors/*/*.c))
@@ -48,8 +59,8 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-# SAN builds go to build/san/bin so they never overwrite the release programs.
-ifeq ($(SAN),1)
+# SAN (and FUZZ) builds go to build/*/bin so they never overwrite the release programs.
+ifneq ($(BUILD),build/rel)
 PROG_DIR := $(BUILD)/bin
 else
 PROG_DIR := bin
@@ -68,7 +79,28 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 
 units: $(UNITS)
 
-test: $(PROGS) $(UNITS)
+# Fuzz targets: tests/fuzz/NAME.c (+ fuzz.c). `make test` replays their regression inputs and
+# seeds through replay.c as test_fuzz_NAME; `make fuzz` links them with libFuzzer and runs them.
+FUZZ_NAMES := $(filter-out fuzz mutate replay,$(basename $(notdir $(wildcard tests/fuzz/*.c))))
+REPLAYS  := $(FUZZ_NAMES:%=$(BUILD)/tests/test_fuzz_%)
+FUZZERS  := $(FUZZ_NAMES:%=$(BUILD)/fuzzers/%)
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/tests/test_fuzz_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/fuzz.o $(BUILD)/tests/fuzz/replay.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzzers/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/fuzz.o $(BUILD)/tests/fuzz/mutate.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzzers: $(FUZZERS)
+
+fuzz:
+	$(MAKE) FUZZ=1 fuzzers
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_NAMES)
+
+test: $(PROGS) $(UNITS) $(REPLAYS)
 	BIN=$(abspath $(PROG_DIR)) UNITS=$(abspath $(BUILD)/tests) tests/run
 
 bench: all
@@ -83,6 +115,6 @@ install: all
 clean:
 	rm -rf build $(wildcard bin/*)
 
-.PHONY: all test units bench install clean
+.PHONY: all test units fuzz fuzzers bench install clean
 .SECONDARY:
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -158,19 +158,26 @@ static int parse_http_date(const char *s, int64_t *ms)
 	return parse_rfc3339(iso, ms);
 }
 
+/* An arrival time an RFC 3339 reader takes back: 1970..9999. */
+static int sane_time(int64_t ms)
+{
+	return ms >= 0 && ms <= INT64_C(253402300799999);
+}
+
 /* A captured webhook's own arrival time, from its "received_at" or Date header. */
 static int capture_time(json_object *cap, char out[RFC3339_BUFSZ])
 {
 	json_object *headers = jpath(cap, "headers"), *v = jpath(cap, "received_at");
 	int64_t ms;
 
-	if (json_object_is_type(v, json_type_string) && parse_rfc3339(json_object_get_string(v), &ms) == 0)
+	if (json_object_is_type(v, json_type_string) && parse_rfc3339(json_object_get_string(v), &ms) == 0 &&
+	    sane_time(ms))
 		return fmt_rfc3339(ms, out), 0;
-	if (json_object_is_type(v, json_type_int))
-		return fmt_rfc3339(epoch_to_ms(json_object_get_int64(v)), out), 0;
+	if (json_object_is_type(v, json_type_int) && sane_time(ms = epoch_to_ms(json_object_get_int64(v))))
+		return fmt_rfc3339(ms, out), 0;
 	json_object_object_foreach(headers, k, hv) {
 		if (strcasecmp(k, "date") == 0 && json_object_is_type(hv, json_type_string) &&
-		    parse_http_date(json_object_get_string(hv), &ms) == 0)
+		    parse_http_date(json_object_get_string(hv), &ms) == 0 && sane_time(ms))
 			return fmt_rfc3339(ms, out), 0;
 	}
 	return -1;
@@ -230,14 +237,19 @@ static int is_capture(json_object *o)
 }
 
 static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
-			 const char *received_at);
+			 int shallow, const char *received_at);
+
+/* How deep fetch-events builds a payload: enough to recognise it and read its
+ * id, type and time (Stripe's data.object, Hotmart's data.*); the rest is only
+ * validated and passed on as bytes. */
+#define SHALLOW_KEEP 2
 
 /* One JSON text (a line, or a squeezed document value) at lineno. */
 static void one_value(struct src *s, long lineno, char *text, size_t len)
 {
 	enum reject_code code;
 	char msg[256];
-	json_object *o = jparse(s->parser, text, len, &code, msg, sizeof msg);
+	json_object *o = jparse_shallow(s->parser, text, len, SHALLOW_KEEP, &code, msg, sizeof msg);
 
 	if (!o) {
 		reject(s->file, lineno, code, text, len, "%s", msg);
@@ -247,11 +259,14 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 		/* An array of events: each element is one, its bytes sliced out. */
 		size_t i = 1;
 		while (i < len) {
-			while (i < len && (text[i] == ' ' || text[i] == ',' || text[i] == '\t'))
+			while (i < len && (text[i] == ' ' || text[i] == ',' || text[i] == '\t' ||
+					   text[i] == '\r' || text[i] == '\n'))
 				i++;
 			if (i >= len || text[i] == ']')
 				break;
 			size_t n = value_end(text + i, len - i);
+			if (n == 0)
+				n = 1; /* never stand still */
 			char save = text[i + n];
 			text[i + n] = '\0';
 			one_value(s, lineno, text + i, n);
@@ -267,17 +282,19 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 		return;
 	}
 	if (!is_capture(o)) {
-		emit_payload(s, lineno, text, len, o, s->received_at);
+		emit_payload(s, lineno, text, len, o, 1, s->received_at);
 		json_object_put(o);
 		return;
 	}
 	/* A captured webhook: the body is the payload, as the provider sent it. */
+	json_object_put(o);
+	o = jparse(s->parser, text, len, &code, msg, sizeof msg); /* valid: it was just checked */
 	char when[RFC3339_BUFSZ];
 	const char *received_at = capture_time(o, when) == 0 ? when : s->received_at;
 	json_object *body = jpath(o, "body");
 	if (json_object_is_type(body, json_type_object)) {
 		const char *b = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		emit_payload(s, lineno, b, strlen(b), body, received_at);
+		emit_payload(s, lineno, b, strlen(b), body, 0, received_at);
 	} else if (json_object_is_type(body, json_type_string) && is_form(o)) {
 		json_object *form = form_to_json(json_object_get_string(body));
 		if (!form) {
@@ -286,7 +303,7 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 			size_t flen;
 			const char *f = json_object_to_json_string_length(form,
 				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &flen);
-			emit_payload(s, lineno, f, flen, form, received_at);
+			emit_payload(s, lineno, f, flen, form, 0, received_at);
 			json_object_put(form);
 		}
 	} else if (json_object_is_type(body, json_type_string)) {
@@ -300,7 +317,7 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 		else if (!json_object_is_type(p, json_type_object))
 			reject(s->file, lineno, REJ_INVALID_BODY, text, len, "captured body is not a JSON object");
 		else
-			emit_payload(s, lineno, b, blen, p, received_at);
+			emit_payload(s, lineno, b, blen, p, 0, received_at);
 		json_object_put(p);
 		free(b);
 	} else {
@@ -312,43 +329,63 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 /* Secrets the providers put inside payloads; never written on. */
 static const char *const secret_keys[] = { "hottok", NULL };
 
+static int has_secret(json_object *payload)
+{
+	for (const char *const *k = secret_keys; *k; k++)
+		if (json_object_object_get_ex(payload, *k, NULL))
+			return 1;
+	return 0;
+}
+
 static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
-			 const char *received_at)
+			 int shallow, const char *received_at)
 {
 	const struct connector *c = s->o->provider ? s->o->provider : connector_detect(payload);
 	struct event_identity id = {0};
 	struct jerr err = {0};
+	json_object *full = NULL;
 	char source[600];
 
+	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id || has_secret(payload))) {
+		/* Not recognised from its first levels, or a secret to take out: build it all. */
+		enum reject_code code;
+		char msg[256];
+		full = payload = jparse(s->parser, raw, rawlen, &code, msg, sizeof msg);
+		if (!full) {
+			reject(s->file, lineno, code, raw, rawlen, "%s", msg);
+			return;
+		}
+		c = s->o->provider ? s->o->provider : connector_detect(payload);
+		memset(&id, 0, sizeof id);
+		memset(&err, 0, sizeof err);
+	}
 	if (!c) {
 		reject(s->file, lineno, REJ_UNKNOWN_PROVIDER, raw, rawlen, "no connector recognises this payload");
-		return;
+		goto out;
 	}
 	if (c->identify(payload, &id, &err) < 0 || !id.event_id || !*id.event_id) {
 		reject(s->file, lineno, REJ_MISSING_EVENT_ID, raw, rawlen, "%s payload without an event id: %s",
 		       c->name, err.failed ? err.reason : "empty id");
-		return;
+		goto out;
 	}
 	if (id.occurred_ms && ((s->o->since && id.occurred_ms < s->o->since) ||
 			       (s->o->until && id.occurred_ms >= s->o->until)))
-		return;
+		goto out;
 	snprintf(source, sizeof source, "%s:%ld", s->file, lineno);
 	struct envelope e = {
 		c->name, id.event_id, id.event_type, s->o->project, received_at, source,
 		id.occurred_ms, raw, rawlen,
 	};
-	int scrubbed = 0;
-	for (const char *const *k = secret_keys; *k; k++)
-		if (json_object_object_get_ex(payload, *k, NULL)) {
+	if (has_secret(payload)) {
+		for (const char *const *k = secret_keys; *k; k++)
 			json_object_object_del(payload, *k);
-			scrubbed = 1;
-		}
-	if (scrubbed) {
+		/* The id and type strings belong to other keys of payload: still alive. */
 		e.payload = json_object_to_json_string_length(payload,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &e.payload_len);
-		/* id and type may point into the deleted keys' neighbours: still owned by payload. */
 	}
 	envelope_write(stdout, &e);
+out:
+	json_object_put(full);
 }
 
 static int is_space(char c)
@@ -478,12 +515,35 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The directories read under the current argument: each once, so that symlink
+ * loops (d/self -> .) neither repeat events nor multiply the walk. */
+static struct dir_id { dev_t dev; ino_t ino; } *seen_dirs;
+static size_t n_seen, seen_cap;
+
+static int seen_before(const struct stat *st)
+{
+	for (size_t i = 0; i < n_seen; i++)
+		if (seen_dirs[i].dev == st->st_dev && seen_dirs[i].ino == st->st_ino)
+			return 1;
+	if (n_seen == seen_cap)
+		seen_dirs = xrealloc(seen_dirs, (seen_cap = seen_cap ? seen_cap * 2 : 64) * sizeof *seen_dirs);
+	seen_dirs[n_seen++] = (struct dir_id){ st->st_dev, st->st_ino };
+	return 0;
+}
+
 static void read_path(const char *path, const struct opts *o, struct jparser *parser, int depth)
 {
 	struct stat st;
 
 	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		read_file(path, o, parser);
+		return;
+	}
+	if (depth == 0)
+		n_seen = 0;
+	if (seen_before(&st)) {
+		warn_msg(0, "'%s': directory already read (a symlink loop?), skipped", path);
+		diag_system_error();
 		return;
 	}
 	if (depth > 32) {
@@ -577,5 +637,6 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		read_path(argv[i], &o, parser, 0);
 	jparser_free(parser);
+	free(seen_dirs);
 	return diag_finish();
 }

@@ -4,19 +4,24 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "connector.h"
 #include "diag.h"
 #include "envelope.h"
+#include "lineio.h"
 #include "records.h"
+#include "strbuf.h"
 #include "timeutil.h"
 
 static const char synopsis[] =
 	"usage: normalize [--emit-raw] [--provider NAME] [--project ID] [--plans FILE]\n"
-	"                 [--rejects FILE] [--max-line SIZE] [FILE...]\n";
+	"                 [--rejects FILE] [--max-line SIZE] [--jobs N] [FILE...]\n";
 
 static const char help[] =
 	"Map raw webhook envelopes from fetch-events (or bare Stripe / Hotmart payloads)\n"
@@ -32,6 +37,8 @@ static const char help[] =
 	"                    PROVIDER PRICE_ID PLAN_CODE (tabs, commas or spaces)\n"
 	"  --rejects FILE    write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE   longest accepted line (default 16M)\n"
+	"  --jobs N          threads (default: the cores, at most 4); the output is the\n"
+	"                    same, in input order, for any N\n"
 	"  --help, --version\n"
 	"\n"
 	"Exit status: 0 every line normalized; 1 some lines rejected or events failed\n"
@@ -42,10 +49,19 @@ static const char help[] =
 
 struct opts {
 	int emit_raw;
+	size_t max_line;
 	const struct connector *provider;
 	const char *project;
 	json_object *plans; /* "provider\x1fprice_id" -> plan code */
 };
+
+/* Threads by default: the cores there are, at most 4 (more do not pay for
+ * the memory of their jobs). */
+static long default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 4 ? 4 : n;
+}
 
 static void load_plans(const char *path, json_object *plans)
 {
@@ -88,34 +104,100 @@ static void map_plan(struct event *ev, const char *provider, json_object *plans)
 		event_str(ev, SEC_SUBSCRIPTION, "plan_code", json_object_get_string(code));
 }
 
-static void one(const struct record_input *in, void *ctx)
+/*
+ * Lines are normalized in jobs of up to JOB_LINES lines. With --jobs N, N
+ * threads work on jobs while the main thread reads the next ones; a job's
+ * output and diagnostics are written by the main thread, in input order, so
+ * the bytes on stdout, stderr and the rejects file are the same for any N.
+ */
+#define JOB_LINES 256
+#define JOB_BYTES (1 << 20)
+#define RAW_IN_REJECT 4096 /* bytes of an over-long line kept in its rejects record */
+
+struct item {
+	size_t off, len; /* the line in job->text */
+	long lineno;
+	int too_long;
+};
+
+struct note {
+	long lineno;
+	int is_reject;
+	enum reject_code code;
+	size_t raw_off, raw_len;
+	char msg[400];
+};
+
+struct job {
+	const char *file;
+	struct strbuf text; /* the lines, each followed by a NUL */
+	struct item *items;
+	size_t n, cap;
+	struct strbuf out;
+	struct note *notes;
+	size_t nnotes, notes_cap;
+	int done;
+};
+
+static struct note *job_note(struct job *j, const struct record_input *in, const char *fmt, va_list ap)
 {
-	const struct opts *o = ctx;
+	if (j->nnotes == j->notes_cap)
+		j->notes = xrealloc(j->notes, (j->notes_cap = j->notes_cap * 2 + 8) * sizeof *j->notes);
+	struct note *n = &j->notes[j->nnotes++];
+	memset(n, 0, sizeof *n);
+	n->lineno = in->line->lineno;
+	n->raw_off = (size_t)(in->line->text - j->text.buf);
+	n->raw_len = in->line->len;
+	vsnprintf(n->msg, sizeof n->msg, fmt, ap);
+	return n;
+}
+
+static void job_reject(struct job *j, const struct record_input *in, enum reject_code code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void job_reject(struct job *j, const struct record_input *in, enum reject_code code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct note *n = job_note(j, in, fmt, ap);
+	va_end(ap);
+	n->is_reject = 1;
+	n->code = code;
+}
+
+static void job_warn(struct job *j, const struct record_input *in, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void job_warn(struct job *j, const struct record_input *in, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	job_note(j, in, fmt, ap);
+	va_end(ap);
+}
+
+static void one(struct job *j, const struct record_input *in, const struct opts *o)
+{
 	const char *kind = jstr(in->obj, "record");
 	struct event_origin origin = {0};
 	struct event_identity id = {0};
 	struct jerr err = {0};
 	const struct connector *c;
 	json_object *payload;
-	char source[600];
+	char source[600], received[RFC3339_BUFSZ];
 
 	snprintf(source, sizeof source, "%s:%ld", in->file, in->line->lineno);
 	if (kind && strcmp(kind, "raw") == 0) {
 		const char *provider = jstr(in->obj, "provider");
 		if (!provider) {
-			reject(in->file, in->line->lineno, REJ_MISSING_FIELD, in->line->text, in->line->len,
-			       "envelope without 'provider'");
+			job_reject(j, in, REJ_MISSING_FIELD, "envelope without 'provider'");
 			return;
 		}
 		if (!(c = connector_by_name(provider))) {
-			reject(in->file, in->line->lineno, REJ_UNKNOWN_PROVIDER, in->line->text, in->line->len,
-			       "no connector for provider '%s'", provider);
+			job_reject(j, in, REJ_UNKNOWN_PROVIDER, "no connector for provider '%s'", provider);
 			return;
 		}
 		payload = jpath(in->obj, "payload");
 		if (!json_object_is_type(payload, json_type_object)) {
-			reject(in->file, in->line->lineno, REJ_MISSING_FIELD, in->line->text, in->line->len,
-			       "envelope without a 'payload' object");
+			job_reject(j, in, REJ_MISSING_FIELD, "envelope without a 'payload' object");
 			return;
 		}
 		origin.external_event_id = jstr(in->obj, "external_event_id");
@@ -123,20 +205,25 @@ static void one(const struct record_input *in, void *ctx)
 		origin.received_at = jstr(in->obj, "received_at");
 		origin.source = jstr(in->obj, "source");
 		if (!origin.external_event_id) {
-			reject(in->file, in->line->lineno, REJ_MISSING_EVENT_ID, in->line->text, in->line->len,
-			       "envelope without 'external_event_id'");
+			job_reject(j, in, REJ_MISSING_EVENT_ID, "envelope without 'external_event_id'");
 			return;
 		}
+		int64_t ms;
+		if (origin.received_at && (parse_rfc3339(origin.received_at, &ms) < 0 || ms < 0 ||
+					   ms > INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */)) {
+			job_reject(j, in, REJ_INVALID_FIELD, "envelope 'received_at' is not an RFC 3339 time in 1970..9999");
+			return;
+		}
+		if (origin.received_at)
+			origin.received_at = fmt_rfc3339(ms, received);
 	} else if (kind && strcmp(kind, "event") == 0) {
-		reject(in->file, in->line->lineno, REJ_INVALID_FIELD, in->line->text, in->line->len,
-		       "already a canonical event");
+		job_reject(j, in, REJ_INVALID_FIELD, "already a canonical event");
 		return;
 	} else {
 		payload = in->obj;
 		c = o->provider ? o->provider : connector_detect(payload);
 		if (!c) {
-			reject(in->file, in->line->lineno, REJ_UNKNOWN_PROVIDER, in->line->text, in->line->len,
-			       "not a raw envelope nor a payload of a known provider");
+			job_reject(j, in, REJ_UNKNOWN_PROVIDER, "not a raw envelope nor a payload of a known provider");
 			return;
 		}
 		origin.project_id = o->project;
@@ -145,8 +232,7 @@ static void one(const struct record_input *in, void *ctx)
 	origin.provider = c->name;
 	if (c->identify(payload, &id, &err) < 0) {
 		if (!origin.external_event_id) {
-			reject(in->file, in->line->lineno, REJ_MISSING_EVENT_ID, in->line->text, in->line->len,
-			       "%s", err.reason);
+			job_reject(j, in, REJ_MISSING_EVENT_ID, "%s", err.reason);
 			return;
 		}
 		/* An envelope names the event; the event itself fails below. */
@@ -162,10 +248,10 @@ static void one(const struct record_input *in, void *ctx)
 				c->name, origin.external_event_id, id.event_type, origin.project_id, NULL,
 				source, id.occurred_ms, in->line->text, in->line->len,
 			};
-			envelope_write(stdout, &e);
+			envelope_append(&j->out, &e);
 		} else {
-			xwrite(in->line->text, in->line->len, stdout);
-			xwrite("\n", 1, stdout);
+			sb_add(&j->out, in->line->text, in->line->len);
+			sb_add(&j->out, "\n", 1);
 		}
 	}
 
@@ -176,19 +262,205 @@ static void one(const struct record_input *in, void *ctx)
 	else
 		c->normalize(payload, &ev);
 	map_plan(&ev, c->name, o->plans);
-	json_object *out = event_finish(&ev);
-	if (ev.status == EV_FAILED) {
-		json_object *reason = jpath(out, "reason");
-		warn_at(in->file, in->line->lineno, "event '%s' failed: %s", origin.external_event_id,
-			json_object_get_string(reason));
-	}
-	size_t len;
-	const char *text = json_object_to_json_string_length(
-		out, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	xwrite(text, len, stdout);
-	if (putchar('\n') == EOF)
-		die_sys(errno, "write error");
+	if (ev.status == EV_FAILED || ev.err.failed)
+		job_warn(j, in, "event '%s' failed: %s", origin.external_event_id, event_reason(&ev));
+	event_append(&ev, &j->out);
 	event_free(&ev);
+}
+
+/* Parse and normalize every line of a job (in a worker thread, or inline). */
+static void run_job(struct job *j, struct jparser *p, const struct opts *o)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		const struct item *it = &j->items[i];
+		struct line l = { j->text.buf + it->off, it->len, it->lineno, it->too_long };
+		struct record_input in = { j->file, &l, NULL };
+		enum reject_code code;
+		char msg[256];
+
+		if (it->too_long) {
+			job_reject(j, &in, REJ_LINE_TOO_LONG, "line longer than %zu bytes", o->max_line);
+			continue;
+		}
+		if (!(in.obj = jparse(p, l.text, l.len, &code, msg, sizeof msg))) {
+			job_reject(j, &in, code, "%s", msg);
+			continue;
+		}
+		if (!json_object_is_type(in.obj, json_type_object))
+			job_reject(j, &in, REJ_NOT_OBJECT, "expected a JSON object, got %s", jtype_name(in.obj));
+		else
+			one(j, &in, o);
+		json_object_put(in.obj);
+	}
+}
+
+/* Write a finished job: its output, then its diagnostics in line order. */
+static void emit_job(struct job *j)
+{
+	xwrite(j->out.buf, j->out.len, stdout);
+	for (size_t i = 0; i < j->nnotes; i++) {
+		const struct note *n = &j->notes[i];
+		if (n->is_reject)
+			reject(j->file, n->lineno, n->code, j->text.buf + n->raw_off, n->raw_len, "%s", n->msg);
+		else
+			warn_at(j->file, n->lineno, "%s", n->msg);
+	}
+	j->text.len = j->out.len = 0;
+	j->n = j->nnotes = 0;
+}
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *ring;
+	size_t nring;
+	size_t filled, taken, emitted; /* job counters; ring slot = counter % nring */
+	int quit;
+	const struct opts *o;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *pl = arg;
+	struct jparser *p = jparser_new();
+
+	pthread_mutex_lock(&pl->mu);
+	for (;;) {
+		while (pl->taken == pl->filled && !pl->quit)
+			pthread_cond_wait(&pl->cv, &pl->mu);
+		if (pl->taken == pl->filled)
+			break;
+		struct job *j = &pl->ring[pl->taken++ % pl->nring];
+		pthread_mutex_unlock(&pl->mu);
+		run_job(j, p, pl->o);
+		pthread_mutex_lock(&pl->mu);
+		j->done = 1;
+		pthread_cond_broadcast(&pl->cv);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	jparser_free(p);
+	return NULL;
+}
+
+/* Emit the oldest job once it is done. */
+static void emit_oldest(struct pool *pl)
+{
+	struct job *j = &pl->ring[pl->emitted % pl->nring];
+
+	pthread_mutex_lock(&pl->mu);
+	while (!j->done)
+		pthread_cond_wait(&pl->cv, &pl->mu);
+	pthread_mutex_unlock(&pl->mu);
+	emit_job(j);
+	pl->emitted++;
+}
+
+/* Hand the job being filled to the workers (or run it here, without threads). */
+static void submit(struct pool *pl, struct jparser *inline_parser)
+{
+	struct job *j = &pl->ring[pl->filled % pl->nring];
+
+	if (j->n == 0)
+		return;
+	if (!inline_parser) {
+		pthread_mutex_lock(&pl->mu);
+		j->done = 0;
+		pl->filled++;
+		pthread_cond_broadcast(&pl->cv);
+		pthread_mutex_unlock(&pl->mu);
+	} else {
+		run_job(j, inline_parser, pl->o);
+		j->done = 1;
+		pl->filled++;
+		pl->taken++;
+	}
+	if (pl->filled - pl->emitted == pl->nring || inline_parser)
+		emit_oldest(pl);
+}
+
+static void drain(struct pool *pl)
+{
+	while (pl->emitted < pl->filled)
+		emit_oldest(pl);
+}
+
+static void read_file(const char *path, struct pool *pl, struct jparser *inline_parser)
+{
+	struct line_reader *lr = lr_open(path, pl->o->max_line);
+	struct line l;
+	int r;
+
+	if (!lr) {
+		warn_msg(errno, "cannot open '%s'", path);
+		diag_system_error();
+		return;
+	}
+	while ((r = lr_next(lr, &l)) == LR_LINE) {
+		progress_tick(l.len + 1);
+		if (!l.too_long && strspn(l.text, " \t\r") == l.len)
+			continue; /* blank lines carry no record */
+		struct job *j = &pl->ring[pl->filled % pl->nring];
+		size_t keep = l.too_long && l.len > RAW_IN_REJECT ? RAW_IN_REJECT : l.len;
+		if (j->n == j->cap)
+			j->items = xrealloc(j->items, (j->cap = j->cap * 2 + JOB_LINES) * sizeof *j->items);
+		j->file = lr_name(lr);
+		j->items[j->n++] = (struct item){ j->text.len, keep, l.lineno, l.too_long };
+		sb_add(&j->text, l.text, keep);
+		sb_add(&j->text, "", 1);
+		if (j->n == JOB_LINES || j->text.len >= JOB_BYTES)
+			submit(pl, inline_parser);
+	}
+	submit(pl, inline_parser);
+	drain(pl); /* the file's name dies with its reader */
+	if (r == LR_ERROR) {
+		int truncated;
+		const char *why = lr_error(lr, &truncated);
+		reject(lr_name(lr), l.lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", why);
+	}
+	lr_close(lr);
+}
+
+static void normalize_all(char *const *files, int nfiles, int jobs, const struct opts *o)
+{
+	struct pool pl = { .nring = jobs > 1 ? (size_t)jobs * 2 : 1, .o = o };
+	pthread_t *threads = NULL;
+	struct jparser *inline_parser = NULL;
+
+	pl.ring = xmalloc(pl.nring * sizeof *pl.ring);
+	memset(pl.ring, 0, pl.nring * sizeof *pl.ring);
+	if (jobs > 1) {
+		pthread_mutex_init(&pl.mu, NULL);
+		pthread_cond_init(&pl.cv, NULL);
+		threads = xmalloc((size_t)jobs * sizeof *threads);
+		for (int i = 0; i < jobs; i++) {
+			int err = pthread_create(&threads[i], NULL, worker, &pl);
+			if (err)
+				die_sys(err, "cannot start a thread");
+		}
+	} else {
+		inline_parser = jparser_new();
+	}
+	if (nfiles == 0)
+		read_file("-", &pl, inline_parser);
+	for (int i = 0; i < nfiles; i++)
+		read_file(files[i], &pl, inline_parser);
+	if (jobs > 1) {
+		pthread_mutex_lock(&pl.mu);
+		pl.quit = 1;
+		pthread_cond_broadcast(&pl.cv);
+		pthread_mutex_unlock(&pl.mu);
+		for (int i = 0; i < jobs; i++)
+			pthread_join(threads[i], NULL);
+		free(threads);
+	}
+	jparser_free(inline_parser);
+	for (size_t i = 0; i < pl.nring; i++) {
+		sb_free(&pl.ring[i].text);
+		sb_free(&pl.ring[i].out);
+		free(pl.ring[i].items);
+		free(pl.ring[i].notes);
+	}
+	free(pl.ring);
 }
 
 int main(int argc, char **argv)
@@ -200,12 +472,15 @@ int main(int argc, char **argv)
 		{"plans", required_argument, NULL, 'm'},
 		{"rejects", required_argument, NULL, 'R'},
 		{"max-line", required_argument, NULL, 'L'},
+		{"jobs", required_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = { .project = DEFAULT_PROJECT };
 	size_t max_line = LINE_MAX_DEFAULT;
+	long jobs = default_jobs();
+	char *end;
 	int ch;
 
 	diag_init("normalize");
@@ -227,12 +502,18 @@ int main(int argc, char **argv)
 			if (!(max_line = parse_size(optarg)))
 				die_usage(synopsis, "bad --max-line '%s'", optarg);
 			break;
+		case 'j':
+			jobs = strtol(optarg, &end, 10);
+			if (*end || end == optarg || jobs < 1 || jobs > 64)
+				die_usage(synopsis, "--jobs takes a number from 1 to 64, not '%s'", optarg);
+			break;
 		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
 		case 'V': puts("normalize (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
 		default: fputs(synopsis, stderr); return EXIT_USAGE;
 		}
 	}
-	for_each_record(argv + optind, argc - optind, max_line, one, &o);
+	o.max_line = max_line;
+	normalize_all(argv + optind, argc - optind, jobs, &o);
 	json_object_put(o.plans);
 	return diag_finish();
 }

@@ -5,36 +5,42 @@
 
 #include "diag.h"
 #include "envelope.h"
+#include "strbuf.h"
 #include "timeutil.h"
 
-static void key(FILE *f, const char *name, const char *val)
+static void key(struct strbuf *b, const char *name, const char *val)
 {
-	fputs(",\"", f);
-	fputs(name, f);
-	fputs("\":", f);
-	if (!val) {
-		fputs("null", f);
-		return;
-	}
-	json_object *s = json_object_new_string(val);
-	fputs(json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), f);
-	json_object_put(s);
+	SB_LIT(b, ",\"");
+	sb_add(b, name, strlen(name));
+	SB_LIT(b, "\":");
+	if (val)
+		sb_json_string(b, val, strlen(val));
+	else
+		SB_LIT(b, "null");
+}
+
+void envelope_append(struct strbuf *b, const struct envelope *e)
+{
+	char t[RFC3339_BUFSZ];
+
+	SB_LIT(b, "{\"record\":\"raw\"");
+	key(b, "provider", e->provider);
+	key(b, "external_event_id", e->event_id);
+	key(b, "event_type", e->event_type);
+	key(b, "project_id", e->project_id);
+	key(b, "occurred_at", e->occurred_ms ? fmt_rfc3339(e->occurred_ms, t) : NULL);
+	key(b, "received_at", e->received_at);
+	key(b, "source", e->source);
+	SB_LIT(b, ",\"payload\":");
+	sb_add(b, e->payload, e->payload_len);
+	SB_LIT(b, "}\n");
 }
 
 void envelope_write(FILE *f, const struct envelope *e)
 {
-	char t[RFC3339_BUFSZ];
+	static struct strbuf b; /* one buffer for the run; fetch-events is one thread */
 
-	fputs("{\"record\":\"raw\"", f);
-	key(f, "provider", e->provider);
-	key(f, "external_event_id", e->event_id);
-	key(f, "event_type", e->event_type);
-	key(f, "project_id", e->project_id);
-	key(f, "occurred_at", e->occurred_ms ? fmt_rfc3339(e->occurred_ms, t) : NULL);
-	key(f, "received_at", e->received_at);
-	key(f, "source", e->source);
-	fputs(",\"payload\":", f);
-	xwrite(e->payload, e->payload_len, f);
-	if (fputs("}\n", f) == EOF)
-		die_sys(errno, "write error");
+	b.len = 0;
+	envelope_append(&b, e);
+	xwrite(b.buf, b.len, f);
 }

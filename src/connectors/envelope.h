@@ -17,6 +17,8 @@ struct envelope {
 	size_t payload_len;
 };
 
+struct strbuf;
+void envelope_append(struct strbuf *b, const struct envelope *e);
 void envelope_write(FILE *f, const struct envelope *e);
 
 #define DEFAULT_PROJECT "default"

@@ -1,10 +1,15 @@
 /* event.c: the canonical event builder; the key lists are the schema. */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
+#include "jsonutil.h"
 #include "event.h"
+#include "strbuf.h"
 #include "timeutil.h"
 
 static const char *const top_keys[] = {
@@ -29,85 +34,62 @@ static const char *const subscription_keys[] = {
 static const char *const *const section_keys[SEC__COUNT] = {
 	top_keys, customer_keys, payment_keys, subscription_keys,
 };
-static const char *const section_names[SEC__COUNT] = {
-	NULL, "customer", "payment", "subscription",
+/* The top-level key of each section. */
+static const enum event_section section_of_top[] = {
+	[13] = SEC_CUSTOMER, [14] = SEC_PAYMENT, [15] = SEC_SUBSCRIPTION,
 };
 static const char *const status_names[] = { "processed", "ignored", "failed" };
 
-/* Keys are the string literals of the tables above: json-c need not copy them. */
-static json_object *new_section(const char *const *keys)
+enum { K_RECORD, K_SCHEMA, K_PROVIDER, K_EVENT_ID, K_PROJECT, K_TYPE, K_PROVIDER_TYPE,
+       K_STATUS, K_REASON, K_OCCURRED, K_RECEIVED, K_SOURCE };
+
+/* The slot of key in section s; a key outside the schema is a programming error. */
+static json_object **slot(struct event *ev, enum event_section s, const char *key)
 {
-	json_object *o = json_object_new_object();
-	for (; *keys; keys++)
-		json_object_object_add_ex(o, *keys, NULL,
-					  JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
-	return o;
+	for (int i = 0; section_keys[s][i]; i++)
+		if (strcmp(section_keys[s][i], key) == 0)
+			return &ev->val[s][i];
+	fprintf(stderr, "event: '%s' is not a key of the canonical schema\n", key);
+	abort();
 }
 
-static void put(json_object *o, const char *key, json_object *val)
+static void set(struct event *ev, enum event_section s, const char *key, json_object *v)
 {
-	/* json-c keeps a replaced key's position: the schema order survives. */
-	json_object_object_add_ex(o, key, val, JSON_C_OBJECT_KEY_IS_CONSTANT);
+	json_object **p = slot(ev, s, key);
+	json_object_put(*p);
+	*p = v;
+	ev->has[s] = 1;
 }
 
 void event_init(struct event *ev, const struct event_origin *o)
 {
-	char t[RFC3339_BUFSZ];
-
 	memset(ev, 0, sizeof *ev);
-	ev->obj = ev->sec[SEC_TOP] = new_section(top_keys);
-	put(ev->obj, "record", json_object_new_string("event"));
-	put(ev->obj, "schema_version", json_object_new_int(EVENT_SCHEMA_VERSION));
+	ev->val[SEC_TOP][K_RECORD] = json_object_new_string("event");
+	ev->val[SEC_TOP][K_SCHEMA] = json_object_new_int(EVENT_SCHEMA_VERSION);
 	event_str(ev, SEC_TOP, "provider", o->provider);
 	event_str(ev, SEC_TOP, "external_event_id", o->external_event_id);
 	event_str(ev, SEC_TOP, "project_id", o->project_id);
 	event_str(ev, SEC_TOP, "provider_event_type", o->provider_event_type);
 	event_str(ev, SEC_TOP, "received_at", o->received_at);
 	event_str(ev, SEC_TOP, "source", o->source);
-	if (o->occurred_ms)
-		event_str(ev, SEC_TOP, "occurred_at", fmt_rfc3339(o->occurred_ms, t));
+	event_time(ev, SEC_TOP, "occurred_at", o->occurred_ms);
 	ev->status = EV_PROCESSED;
-}
-
-/* The section object for key, created on first use; *key becomes the schema's
- * own copy of the name (a literal json-c may keep without copying). */
-static json_object *section(struct event *ev, enum event_section s, const char **key)
-{
-	const char *const *k;
-
-	for (k = section_keys[s]; *k; k++)
-		if (strcmp(*k, *key) == 0)
-			break;
-	if (!*k) {
-		fprintf(stderr, "event: '%s' is not a key of the canonical schema\n", *key);
-		abort();
-	}
-	*key = *k;
-	if (!ev->sec[s]) {
-		ev->sec[s] = new_section(section_keys[s]);
-		put(ev->obj, section_names[s], ev->sec[s]);
-	}
-	return ev->sec[s];
 }
 
 void event_str(struct event *ev, enum event_section s, const char *key, const char *val)
 {
-	if (val) {
-		json_object *o = section(ev, s, &key);
-		put(o, key, json_object_new_string(val));
-	}
+	if (val)
+		set(ev, s, key, json_object_new_string(val));
 }
 
 void event_int(struct event *ev, enum event_section s, const char *key, int64_t val)
 {
-	json_object *o = section(ev, s, &key);
-	put(o, key, json_object_new_int64(val));
+	set(ev, s, key, json_object_new_int64(val));
 }
 
 void event_bool(struct event *ev, enum event_section s, const char *key, int val)
 {
-	json_object *o = section(ev, s, &key);
-	put(o, key, json_object_new_boolean(val));
+	set(ev, s, key, json_object_new_boolean(val));
 }
 
 void event_time(struct event *ev, enum event_section s, const char *key, int64_t ms)
@@ -120,11 +102,7 @@ void event_time(struct event *ev, enum event_section s, const char *key, int64_t
 
 json_object *event_get(struct event *ev, enum event_section s, const char *key)
 {
-	json_object *v = NULL;
-
-	if (ev->sec[s])
-		json_object_object_get_ex(ev->sec[s], key, &v);
-	return v;
+	return *slot(ev, s, key);
 }
 
 void event_set_type(struct event *ev, const char *canonical_type)
@@ -145,7 +123,8 @@ static void set_status(struct event *ev, enum event_status st, const char *fmt, 
 		return; /* the first failure is the one worth reading */
 	ev->status = st;
 	vsnprintf(reason, sizeof reason, fmt, ap);
-	put(ev->obj, "reason", json_object_new_string(reason));
+	utf8_repair(reason);
+	event_str(ev, SEC_TOP, "reason", reason);
 }
 
 void event_ignore(struct event *ev, const char *fmt, ...)
@@ -164,24 +143,124 @@ void event_fail(struct event *ev, const char *fmt, ...)
 	va_end(ap);
 }
 
-json_object *event_finish(struct event *ev)
+static void settle(struct event *ev)
 {
+	if (ev->settled)
+		return;
+	ev->settled = 1;
 	if (ev->err.failed)
 		event_fail(ev, "%s", ev->err.reason);
 	if (ev->status == EV_FAILED) {
 		/* A failed event must not half-apply: its sections are dropped. */
 		for (int s = SEC_CUSTOMER; s < SEC__COUNT; s++) {
-			if (ev->sec[s])
-				put(ev->obj, section_names[s], NULL);
-			ev->sec[s] = NULL;
+			for (int i = 0; i < EVENT_MAX_KEYS; i++) {
+				json_object_put(ev->val[s][i]);
+				ev->val[s][i] = NULL;
+			}
+			ev->has[s] = 0;
 		}
 	}
-	put(ev->obj, "status", json_object_new_string(status_names[ev->status]));
+	json_object_put(ev->val[SEC_TOP][K_STATUS]);
+	ev->val[SEC_TOP][K_STATUS] = json_object_new_string(status_names[ev->status]);
+}
+
+const char *event_reason(struct event *ev)
+{
+	settle(ev);
+	return json_object_get_string(ev->val[SEC_TOP][K_REASON]);
+}
+
+static json_object *section_json(struct event *ev, enum event_section s)
+{
+	json_object *o = json_object_new_object();
+
+	for (int i = 0; section_keys[s][i]; i++) {
+		enum event_section sub = s == SEC_TOP && i >= 13 ? section_of_top[i] : SEC_TOP;
+		json_object *v = sub != SEC_TOP ? (ev->has[sub] ? section_json(ev, sub) : NULL)
+						: json_object_get(ev->val[s][i]);
+		json_object_object_add_ex(o, section_keys[s][i], v,
+					  JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
+	}
+	return o;
+}
+
+json_object *event_finish(struct event *ev)
+{
+	settle(ev);
+	json_object_put(ev->obj);
+	ev->obj = section_json(ev, SEC_TOP);
 	return ev->obj;
+}
+
+/* ---- the writer: the same bytes json-c writes with PLAIN | NOSLASHESCAPE ---- */
+
+static void put_value(struct strbuf *o, json_object *v)
+{
+	char num[32];
+	const char *text;
+
+	switch (json_object_get_type(v)) {
+	case json_type_null: SB_LIT(o, "null"); break;
+	case json_type_boolean:
+		if (json_object_get_boolean(v))
+			SB_LIT(o, "true");
+		else
+			SB_LIT(o, "false");
+		break;
+	case json_type_int:
+		sb_add(o, num, (size_t)snprintf(num, sizeof num, "%" PRId64, json_object_get_int64(v)));
+		break;
+	case json_type_string:
+		sb_json_string(o, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+		break;
+	default: /* the builder stores nothing else */
+		text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		sb_add(o, text, strlen(text));
+	}
+}
+
+static void write_section(struct event *ev, enum event_section s, struct strbuf *o)
+{
+	sb_add(o, "{", 1);
+	for (int i = 0; section_keys[s][i]; i++) {
+		const char *key = section_keys[s][i];
+		if (i)
+			sb_add(o, ",", 1);
+		sb_add(o, "\"", 1);
+		sb_add(o, key, strlen(key)); /* schema keys need no escaping */
+		sb_add(o, "\":", 2);
+		enum event_section sub = s == SEC_TOP && i >= 13 ? section_of_top[i] : SEC_TOP;
+		if (sub == SEC_TOP)
+			put_value(o, ev->val[s][i]);
+		else if (ev->has[sub])
+			write_section(ev, sub, o);
+		else
+			SB_LIT(o, "null");
+	}
+	sb_add(o, "}", 1);
+}
+
+void event_append(struct event *ev, struct strbuf *out)
+{
+	settle(ev);
+	write_section(ev, SEC_TOP, out);
+	sb_add(out, "\n", 1);
+}
+
+void event_write(struct event *ev, FILE *f)
+{
+	struct strbuf out = {0};
+
+	event_append(ev, &out);
+	xwrite(out.buf, out.len, f);
+	sb_free(&out);
 }
 
 void event_free(struct event *ev)
 {
+	for (int s = 0; s < SEC__COUNT; s++)
+		for (int i = 0; i < EVENT_MAX_KEYS; i++)
+			json_object_put(ev->val[s][i]);
 	json_object_put(ev->obj);
 	memset(ev, 0, sizeof *ev);
 }

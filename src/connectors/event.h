@@ -10,21 +10,29 @@
 #define RO_EVENT_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <json-c/json.h>
 
 #include "jsonutil.h"
+#include "strbuf.h"
 
 #define EVENT_SCHEMA_VERSION 1
 
 enum event_status { EV_PROCESSED, EV_IGNORED, EV_FAILED };
 enum event_section { SEC_TOP, SEC_CUSTOMER, SEC_PAYMENT, SEC_SUBSCRIPTION, SEC__COUNT };
 
+#define EVENT_MAX_KEYS 18 /* keys in the largest section */
+
 struct event {
-	json_object *obj;
-	json_object *sec[SEC__COUNT];
+	/* One value per schema key (NULL: null), in schema order; a section is
+	 * null until one of its keys is set. */
+	json_object *val[SEC__COUNT][EVENT_MAX_KEYS];
+	int has[SEC__COUNT];
+	json_object *obj; /* built by event_finish() */
 	enum event_status status;
+	int settled;
 	/* Connectors pass &ev->err to the jget_* getters: a failed getter makes
-	 * the event `failed` with its reason (the field's name) at event_finish(). */
+	 * the event `failed` with its reason (the field's name) when it is settled. */
 	struct jerr err;
 };
 
@@ -48,8 +56,15 @@ void event_time(struct event *ev, enum event_section s, const char *key, int64_t
 /* The value currently at key of section s (borrowed), or NULL. */
 json_object *event_get(struct event *ev, enum event_section s, const char *key);
 
-/* Settle status and reason; returns the event object (owned by ev). */
+/* Settle status and reason; returns the event as a json-c object (owned by ev). */
 json_object *event_finish(struct event *ev);
+/* Settle status and reason and append the event as one JSON line, without
+ * building json-c objects: what normalize does for every event. */
+void event_append(struct event *ev, struct strbuf *out);
+/* The same, written to f. */
+void event_write(struct event *ev, FILE *f);
+/* The settled reason (ignored or failed), or NULL. */
+const char *event_reason(struct event *ev);
 /* Release the event. */
 void event_free(struct event *ev);
 

@@ -10,11 +10,15 @@
 
 struct jparser {
 	json_tokener *tok;
+	char *shallow; /* jparse_shallow's copy of the text */
+	size_t cap;
 };
 
 struct jparser *jparser_new(void)
 {
 	struct jparser *p = xmalloc(sizeof *p);
+	p->shallow = NULL;
+	p->cap = 0;
 	p->tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2) /* the grammar pass enforces the limit */;
 	if (!p->tok)
 		die_sys(ENOMEM, "out of memory");
@@ -27,6 +31,7 @@ void jparser_free(struct jparser *p)
 	if (!p)
 		return;
 	json_tokener_free(p->tok);
+	free(p->shallow);
 	free(p);
 }
 
@@ -105,6 +110,37 @@ int utf8_valid(const char *buf, size_t len)
 	return 1;
 }
 
+/* A copy of a JSON text without what nests deeper than keep levels. */
+struct shallow {
+	int keep;
+	const char *from; /* input not copied yet starts here; NULL while skipping */
+	char *out;
+	size_t len;
+};
+
+static void shallow_copy(struct shallow *sh, const char *upto)
+{
+	if (sh->from) {
+		memcpy(sh->out + sh->len, sh->from, (size_t)(upto - sh->from));
+		sh->len += (size_t)(upto - sh->from);
+	}
+	sh->from = NULL;
+}
+
+void utf8_repair(char *s)
+{
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		if (i + n <= len && utf8_valid(s + i, n))
+			i += n;
+		else
+			s[i++] = '?';
+	}
+}
+
 /*
  * RFC 8259 grammar check, iterative and without allocation. json-c's strict
  * mode still takes single quotes, some bad escapes and numbers, and raw
@@ -112,7 +148,7 @@ int utf8_valid(const char *buf, size_t len)
  * Returns the 0-based offset of the first bad byte, or -1 when the text is
  * one valid value (surrounded by whitespace only).
  */
-static long grammar_error(const char *buf, size_t len, const char **why)
+static long grammar_error(const char *buf, size_t len, const char **why, struct shallow *sh)
 {
 	const char *s = buf, *end = buf + len;
 	char stack[JSON_MAX_DEPTH + 1];
@@ -124,8 +160,11 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 		while (s < end && is_ws(*s))
 			s++;
 		if (s == end) {
-			if (want == AFTER && depth == 0)
+			if (want == AFTER && depth == 0) {
+				if (sh)
+					shallow_copy(sh, end);
 				return -1;
+			}
 			FAIL("unexpected end of line");
 		}
 		char c = *s;
@@ -133,6 +172,8 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 		case KEY_OR_CLOSE:
 			if (c == '}') {
 				depth--;
+				if (sh && depth == sh->keep)
+					sh->from = s; /* the closing bracket is copied again */
 				s++;
 				want = AFTER;
 				continue;
@@ -145,6 +186,8 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 		case VALUE_OR_CLOSE:
 			if (c == ']') {
 				depth--;
+				if (sh && depth == sh->keep)
+					sh->from = s; /* the closing bracket is copied again */
 				s++;
 				want = AFTER;
 				continue;
@@ -162,6 +205,8 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 			}
 			if (c == (stack[depth - 1] == '{' ? '}' : ']')) {
 				depth--;
+				if (sh && depth == sh->keep)
+					sh->from = s; /* the closing bracket is copied again */
 				s++;
 				continue;
 			}
@@ -172,6 +217,8 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 			if (depth == JSON_MAX_DEPTH)
 				FAIL("too deep");
 			stack[depth++] = c;
+			if (sh && depth == sh->keep + 1)
+				shallow_copy(sh, s + 1); /* keep the bracket, drop what it holds */
 			s++;
 			want = c == '{' ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
 			continue;
@@ -269,14 +316,15 @@ static long grammar_error(const char *buf, size_t len, const char **why)
 #undef FAIL
 }
 
-json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
+/* The grammar pass with its verdict as a reject code; 0 when the text is valid. */
+static int validate(const char *buf, size_t len, struct shallow *sh, enum reject_code *code,
 		    char *msg, size_t msgsz)
 {
 	const char *nul = memchr(buf, '\0', len);
 	if (nul) {
 		*code = REJ_NUL_BYTE;
 		snprintf(msg, msgsz, "NUL byte at column %zu", (size_t)(nul - buf) + 1);
-		return NULL;
+		return -1;
 	}
 	size_t lead = 0;
 	while (lead < len && is_ws(buf[lead]))
@@ -284,17 +332,17 @@ json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_
 	if (lead == len) {
 		*code = REJ_INVALID_JSON;
 		snprintf(msg, msgsz, "empty line");
-		return NULL;
+		return -1;
 	}
 	const char *why;
-	long bad = grammar_error(buf, len, &why);
+	long bad = grammar_error(buf, len, &why, sh);
 	/* UTF-8 is checked inside strings as they are scanned; a stray non-ASCII
 	 * byte elsewhere says invalid UTF-8 too when it is not even that. */
 	if (bad >= 0 && (strcmp(why, "invalid UTF-8") == 0 ||
-			 ((unsigned char)buf[bad] >= 0x80 && !utf8_valid(buf, len)))) {
+			 ((size_t)bad < len && (unsigned char)buf[bad] >= 0x80 && !utf8_valid(buf, len)))) {
 		*code = REJ_INVALID_UTF8;
 		snprintf(msg, msgsz, "invalid UTF-8 at column %ld", bad + 1);
-		return NULL;
+		return -1;
 	}
 	if (bad >= 0) {
 		*code = strcmp(why, "too deep") == 0 ? REJ_TOO_DEEP : REJ_INVALID_JSON;
@@ -302,9 +350,15 @@ json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_
 			snprintf(msg, msgsz, "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
 		else
 			snprintf(msg, msgsz, "invalid JSON at column %ld: %s", bad + 1, why);
-		return NULL;
+		return -1;
 	}
-	/* The text is valid: json-c only has to build it. A bare scalar needs its end said. */
+	return 0;
+}
+
+/* json-c builds a text already known to be valid. A bare scalar needs its end said. */
+static json_object *build(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
+			  char *msg, size_t msgsz)
+{
 	json_tokener_reset(p->tok);
 	json_object *o = json_tokener_parse_ex(p->tok, buf, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(p->tok);
@@ -323,6 +377,27 @@ json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_
 		snprintf(msg, msgsz, "the value is null");
 	}
 	return o;
+}
+
+json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
+		    char *msg, size_t msgsz)
+{
+	if (validate(buf, len, NULL, code, msg, msgsz) < 0)
+		return NULL;
+	return build(p, buf, len, code, msg, msgsz);
+}
+
+json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int keep,
+			    enum reject_code *code, char *msg, size_t msgsz)
+{
+	if (p->cap < len + 1) {
+		p->cap = len + 1;
+		p->shallow = xrealloc(p->shallow, p->cap);
+	}
+	struct shallow sh = { keep, buf, p->shallow, 0 };
+	if (validate(buf, len, &sh, code, msg, msgsz) < 0)
+		return NULL;
+	return build(p, sh.out, sh.len, code, msg, msgsz);
 }
 
 json_object *jpath(json_object *root, const char *path)

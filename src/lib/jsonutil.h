@@ -30,8 +30,21 @@ void jparser_free(struct jparser *p);
 json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
 		    char *msg, size_t msgsz);
 
+/*
+ * Validate like jparse(), but build only the first keep levels: deeper
+ * objects and arrays come back empty. For a program that needs a few
+ * top-level fields of a large payload (fetch-events): the whole text is still
+ * checked, only json-c's work is saved.
+ */
+json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int keep,
+			    enum reject_code *code, char *msg, size_t msgsz);
+
 /* 1 when buf[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int utf8_valid(const char *buf, size_t len);
+
+/* Replace each byte of s that is not part of valid UTF-8 with '?', in place
+ * (clipped messages, file names: text that must stay valid JSON). */
+void utf8_repair(char *s);
 
 /* Follow a dotted path ("data.object.customer"); array indexes as numbers
  * ("items.data.0.price"). NULL when any step is absent or JSON null. */

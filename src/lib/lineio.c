@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "diag.h"
+#include "jsonutil.h"
 #include "lineio.h"
 
 #define CHUNK (256 * 1024)
@@ -27,8 +29,15 @@ struct line_reader {
 struct line_reader *lr_open(const char *path, size_t max_line)
 {
 	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* open() takes a directory; read() would fail later, as if the data were bad. */
+		close(fd);
+		errno = EISDIR;
+		return NULL;
+	}
 	gzFile gz = gzdopen(fd, "rb");
 	if (!gz) {
 		close(fd);
@@ -40,6 +49,7 @@ struct line_reader *lr_open(const char *path, size_t max_line)
 	memset(lr, 0, sizeof *lr);
 	lr->gz = gz;
 	lr->name = xstrdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
+	utf8_repair(lr->name);
 	lr->max_line = max_line ? max_line : LINE_MAX_DEFAULT;
 	lr->cap = CHUNK * 2;
 	lr->buf = xmalloc(lr->cap + 1);

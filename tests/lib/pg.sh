@@ -21,7 +21,13 @@ pg_start() {
 	local dir=$1 bindir
 	bindir=$(pg_bindir) || return 1
 	mkdir -p "$dir"
-	[ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres: "$dir"
+		runuser -u postgres -- test -x "$bindir/initdb" || {
+			echo "pg: user 'postgres' cannot run $bindir/initdb (is a parent directory, even /, closed to other users?)" >&2
+			return 1
+		}
+	fi
 	pg_as_owner "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
 		>"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
 	# No TCP: a unix socket in the cluster's own directory.

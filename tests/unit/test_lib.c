@@ -177,6 +177,25 @@ static void test_jparse(void **state)
 	jparser_free(p);
 }
 
+static void test_jparse_shallow(void **state)
+{
+	const char *text = "{\"a\":{\"b\":{\"c\":1},\"d\":[1,[2]],\"e\":{}},\"f\":[{\"g\":1},[]],\"h\":\"x\"}";
+	char msg[128];
+	enum reject_code code;
+	json_object *o = jparse_shallow(parser, text, strlen(text), 2, &code, msg, sizeof msg);
+	assert_non_null(o);
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			    "{\"a\":{\"b\":{},\"d\":[],\"e\":{}},\"f\":[{},[]],\"h\":\"x\"}");
+	json_object_put(o);
+	/* Still the whole text is checked: an error deep inside is found. */
+	const char *bad = "{\"a\":{\"b\":{\"c\":01}}}";
+	assert_null(jparse_shallow(parser, bad, strlen(bad), 1, &code, msg, sizeof msg));
+	assert_int_equal(code, REJ_INVALID_JSON);
+	const char *utf = "{\"a\":{\"b\":{\"c\":\"\xc3\"}}}";
+	assert_null(jparse_shallow(parser, utf, strlen(utf), 1, &code, msg, sizeof msg));
+	assert_int_equal(code, REJ_INVALID_UTF8);
+}
+
 static void test_getters(void **state)
 {
 	enum reject_code code;
@@ -330,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_jparse),
+		cmocka_unit_test(test_jparse_shallow),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_lines_plain),
 		cmocka_unit_test(test_lines_long_across_chunks),

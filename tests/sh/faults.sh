@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Faults the stateless filters must survive (TAP): a full disk, a closed pipe downstream,
+# unreadable files, directory symlink loops, huge lines, stdin and stdout closed.
+# Database faults and overlapping runs are the loader's (tests/db/).
+set -u
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; } # what, condition (shell text)
+BIN=${BIN:-$PWD/bin}
+ROOT=${ROOT:-$PWD}
+tmp=$(mktemp -d /tmp/ro-faults.XXXXXX)
+trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+export RO_NO_PROGRESS=1
+# Sanitizer builds: their shadow memory is not ours, so peak RSS is only checked without.
+san=0
+grep -q __asan_init "$BIN/fetch-events" 2>/dev/null && san=1
+rss_below() { # KB: true when the last run's peak RSS is under it (always, on sanitizer builds)
+	[ $san -eq 1 ] || [ "$(rss)" -lt "$1" ]
+}
+
+"$ROOT/tests/lib/gen-events" 20000 >"$tmp/events.ndjson"
+"$BIN/fetch-events" --received-at 2026-11-25T00:00:00Z "$tmp/events.ndjson" >"$tmp/raw.ndjson" 2>"$tmp/err"
+st=$?
+check "fetch-events reads the generated events" '[ $st -eq 0 ] && [ ! -s "$tmp/err" ]'
+small=$ROOT/fixtures/hotmart/purchase_approved.json
+
+# 1. Disk full: exit 3 and one message naming the problem, whether the output fills
+# the stdio buffer many times over or is only flushed at the end.
+full() { # name, then the command
+	local name=$1 st; shift
+	"$@" >/dev/full 2>"$tmp/err"; st=$?
+	if [ $st -eq 3 ] && grep -q "^$name: write error: No space left on device$" "$tmp/err" &&
+		[ "$(wc -l <"$tmp/err")" -eq 1 ]; then
+		ok "$name > /dev/full exits 3 with one message (${*: -1})"
+	else
+		notok "$name > /dev/full exits 3 with one message (${*: -1}): exit $st, stderr: $(head -c 300 "$tmp/err")"
+	fi
+}
+full fetch-events "$BIN/fetch-events" "$small"
+full fetch-events "$BIN/fetch-events" "$tmp/events.ndjson"
+head -n 1 "$tmp/raw.ndjson" >"$tmp/one.ndjson"
+full normalize "$BIN/normalize" "$tmp/one.ndjson"
+full normalize "$BIN/normalize" "$tmp/raw.ndjson"
+full normalize "$BIN/normalize" --emit-raw "$tmp/events.ndjson"
+
+# 2. A closed pipe downstream (head -n 1): the filter ends quietly, by SIGPIPE or
+# with status 0..3, never with a storm of messages; head gets its line.
+quiet_pipe() { # what, then the pipeline's first command
+	local what=$1 st; shift
+	"$@" 2>"$tmp/err" | head -n 1 >"$tmp/line"; st=${PIPESTATUS[0]}
+	if [ -s "$tmp/line" ] && [ ! -s "$tmp/err" ] && { [ $st -eq 141 ] || [ $st -le 3 ]; }; then
+		ok "$what | head -n 1 ends quietly (exit $st)"
+	else
+		notok "$what | head -n 1 ends quietly: exit $st, stderr: $(head -c 300 "$tmp/err")"
+	fi
+}
+quiet_pipe "fetch-events" "$BIN/fetch-events" "$tmp/events.ndjson"
+quiet_pipe "normalize" "$BIN/normalize" "$tmp/raw.ndjson"
+quiet_pipe "normalize --emit-raw" "$BIN/normalize" --emit-raw "$tmp/events.ndjson"
+# The whole pipeline: both upstream filters quiet.
+"$BIN/fetch-events" "$tmp/events.ndjson" 2>"$tmp/err1" | "$BIN/normalize" 2>"$tmp/err2" | head -n 1 >"$tmp/line"
+st=("${PIPESTATUS[@]}")
+check "fetch-events | normalize | head -n 1 ends quietly (exit ${st[*]})" \
+	'[ -s "$tmp/line" ] && [ ! -s "$tmp/err1" ] && [ ! -s "$tmp/err2" ] && [ "${st[0]}" -ne 1 ] && [ "${st[1]}" -ne 1 ]'
+# An ignored SIGPIPE (some shells and supervisors do that) turns into EPIPE: exit 3, quietly.
+out=$( (trap '' PIPE; "$BIN/fetch-events" "$tmp/events.ndjson" 2>"$tmp/err" | head -n 1 >/dev/null; echo "${PIPESTATUS[0]}") )
+check "fetch-events with SIGPIPE ignored: exit 3, nothing on stderr (got $out, $(wc -l <"$tmp/err") lines)" \
+	'[ "$out" = 3 ] && [ ! -s "$tmp/err" ]'
+out=$( (trap '' PIPE; "$BIN/normalize" "$tmp/raw.ndjson" 2>"$tmp/err" | head -n 1 >/dev/null; echo "${PIPESTATUS[0]}") )
+check "normalize with SIGPIPE ignored: exit 3, nothing on stderr (got $out, $(wc -l <"$tmp/err") lines)" \
+	'[ "$out" = 3 ] && [ ! -s "$tmp/err" ]'
+
+# 3. Unreadable and missing files: a message each, exit 3, the other files still read.
+mkdir "$tmp/in"
+cp "$small" "$tmp/in/a.json"
+cp "$small" "$tmp/in/b.json"
+sed 's/"id": *"[^"]*"/"id": "other-event"/' "$small" >"$tmp/in/c.json"
+chmod 000 "$tmp/in/b.json"
+chmod 755 "$tmp" "$tmp/in"
+as_user() { # run unprivileged, so that mode 000 means unreadable even for root
+	if [ "$(id -u)" -eq 0 ]; then setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; else "$@"; fi
+}
+as_user "$BIN/fetch-events" "$tmp/in/a.json" "$tmp/in/b.json" "$tmp/no-such-file" "$tmp/in/c.json" \
+	>"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events: unreadable and missing files exit 3 (got $st)" '[ $st -eq 3 ]'
+check "fetch-events: both are named on stderr" \
+	'grep -q "cannot open .$tmp/in/b.json.: Permission denied" "$tmp/err" &&
+	 grep -q "cannot open .$tmp/no-such-file.: No such file or directory" "$tmp/err"'
+check "fetch-events: the readable files around them are still read" '[ "$(wc -l <"$tmp/out")" -eq 2 ]'
+as_user "$BIN/fetch-events" "$tmp/in" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events DIR with an unreadable file: exit 3, the rest read (exit $st)" \
+	'[ $st -eq 3 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+head -n 5 "$tmp/raw.ndjson" >"$tmp/in/raw.ndjson"
+chmod 644 "$tmp/in/raw.ndjson"
+cp "$tmp/in/raw.ndjson" "$tmp/in/raw0.ndjson"
+chmod 000 "$tmp/in/raw0.ndjson"
+as_user "$BIN/normalize" "$tmp/in/raw0.ndjson" "$tmp/no-such-file" "$tmp/in/raw.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "normalize: unreadable and missing files exit 3, the others read (exit $st)" \
+	'[ $st -eq 3 ] && [ "$(wc -l <"$tmp/out")" -eq 5 ] && [ "$(wc -l <"$tmp/err")" -eq 2 ]'
+"$BIN/normalize" "$tmp/in" "$tmp/in/raw.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "normalize DIR: cannot be read as a file, exit 3, the others read (exit $st: $(head -c 200 "$tmp/err"))" \
+	'[ $st -eq 3 ] && [ "$(wc -l <"$tmp/out")" -eq 5 ]'
+
+# 4. Directory symlink loops: each real directory read once, no hang, exit 3 with a message.
+mkdir -p "$tmp/loop/d/e"
+cp "$small" "$tmp/loop/d/a.json"
+cp "$tmp/in/c.json" "$tmp/loop/d/e/c.json"
+ln -s . "$tmp/loop/d/self"
+ln -s .. "$tmp/loop/d/e/up"
+ln -s ../.. "$tmp/loop/d/e/upup"
+ln -s ../e "$tmp/loop/d/e/again"
+timeout 20 "$BIN/fetch-events" "$tmp/loop/d" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events over symlink loops ends (exit $st)" '[ $st -ne 124 ]'
+check "fetch-events over symlink loops: exit 3" '[ $st -eq 3 ]'
+check "fetch-events over symlink loops: each event once ($(wc -l <"$tmp/out") lines)" '[ "$(wc -l <"$tmp/out")" -eq 2 ]'
+check "fetch-events over symlink loops: a message names a loop" 'grep -q "loop" "$tmp/err"'
+
+# 5. A huge line: rejected as line_too_long within --max-line's memory, the next line read.
+{
+	printf '{"id":"huge","pad":"'
+	head -c $((40 << 20)) /dev/zero | tr '\0' a
+	printf '"}\n'
+	head -n 1 "$tmp/events.ndjson"
+} >"$tmp/huge.ndjson"
+rss() { sed -n 's/^rss=//p' "$tmp/time"; }
+/usr/bin/time -f 'rss=%M' -o "$tmp/time" "$BIN/fetch-events" --max-line 64k "$tmp/huge.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events --max-line 64k on a 40 MB line: exit 1, line_too_long, the next line read" \
+	'[ $st -eq 1 ] && grep -q ":1: line longer than 65536 bytes (line_too_long)" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
+check "fetch-events --max-line 64k on a 40 MB line: peak RSS $(rss) KB < 16 MB" 'rss_below 16384'
+{ sed -n 1p "$tmp/huge.ndjson"; cat "$tmp/one.ndjson"; } >"$tmp/huge2.ndjson"
+/usr/bin/time -f 'rss=%M' -o "$tmp/time" "$BIN/normalize" --max-line 64k "$tmp/huge2.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "normalize --max-line 64k on a 40 MB line: exit 1, line_too_long, the next line read" \
+	'[ $st -eq 1 ] && grep -q ":1: line longer than 65536 bytes (line_too_long)" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
+check "normalize --max-line 64k on a 40 MB line: peak RSS $(rss) KB < 16 MB" 'rss_below 16384'
+/usr/bin/time -f 'rss=%M' -o "$tmp/time" "$BIN/fetch-events" "$tmp/huge.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events (default --max-line 16M) on a 40 MB line: exit 1, peak RSS $(rss) KB < 64 MB" \
+	'[ $st -eq 1 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && rss_below 65536'
+
+# 6. stdin or stdout closed: a message and exit 3, no crash.
+"$BIN/fetch-events" <&- >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events with stdin closed: exit 3 and a message (exit $st)" '[ $st -eq 3 ] && grep -q "cannot open" "$tmp/err"'
+"$BIN/normalize" <&- >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "normalize with stdin closed: exit 3 and a message (exit $st)" '[ $st -eq 3 ] && grep -q "cannot open" "$tmp/err"'
+"$BIN/fetch-events" "$small" >&- 2>"$tmp/err"
+st=$?
+check "fetch-events with stdout closed: exit 3 and a message (exit $st)" '[ $st -eq 3 ] && grep -q "write error" "$tmp/err"'
+"$BIN/normalize" "$tmp/raw.ndjson" >&- 2>"$tmp/err"
+st=$?
+check "normalize with stdout closed: exit 3 and one message (exit $st)" \
+	'[ $st -eq 3 ] && grep -q "write error" "$tmp/err" && [ "$(wc -l <"$tmp/err")" -eq 1 ]'
+"$BIN/normalize" </dev/null >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "normalize with empty stdin: exit 0, nothing written" '[ $st -eq 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ]'
+
+# 7. A file name that is not UTF-8 (Latin-1 "café"): envelopes and rejects stay UTF-8 (the name
+# shows with '?'), so normalize takes every envelope.
+mkdir "$tmp/names"
+cp "$small" "$tmp/names/$(printf 'caf\351.json')"
+printf '{"oops"\n' >"$tmp/names/$(printf 'bad\351.ndjson')"
+"$BIN/fetch-events" --rejects "$tmp/rejects" "$tmp/names" 2>"$tmp/err" | "$BIN/normalize" >"$tmp/out" 2>"$tmp/err2"
+st=("${PIPESTATUS[@]}")
+check "a Latin-1 file name: fetch-events exit 1 for the bad line, normalize takes the envelope (exit ${st[*]})" \
+	'[ "${st[0]}" -eq 1 ] && [ "${st[1]}" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q "caf?.json:1" "$tmp/out"'
+check "a Latin-1 file name: the rejects record is UTF-8 JSON naming the file" \
+	'python3 -c "import json,sys; r=json.loads(open(sys.argv[1], encoding=\"utf-8\").read()); sys.exit(r[\"file\"].endswith(\"bad?.ndjson\") is False)" "$tmp/rejects"'
