@@ -3,7 +3,7 @@
 #   make test         build and run every test (tests/run prints "N passed, N failed")
 #   make test SAN=1   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install PREFIX=/usr/local DESTDIR=
-#   make bench        run the benchmarks in bench/
+#   make bench        run the benchmarks in bench/ (bench/run, then bench/e2e)
 #   make fuzz         build the libFuzzer targets in tests/fuzz/ (clang) and run each for
 #                     FUZZ_SECONDS (default 60); crashes land in build/fuzz/crashes/
 
@@ -103,8 +103,10 @@ fuzz:
 test: $(PROGS) $(UNITS) $(REPLAYS)
 	BIN=$(abspath $(PROG_DIR)) UNITS=$(abspath $(BUILD)/tests) tests/run
 
+# Every stage against its baseline, then the end-to-end pipeline into PostgreSQL.
 bench: all
 	bench/run
+	bench/e2e
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/revenueos/sql $(DESTDIR)$(PREFIX)/share/revenueos/pipelines
