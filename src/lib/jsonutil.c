@@ -400,6 +400,67 @@ json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int 
 	return build(p, sh.out, sh.len, code, msg, msgsz);
 }
 
+/* The end of the JSON value starting at text[i] (text known to be valid). */
+static size_t skip_value(const char *text, size_t len, size_t i)
+{
+	int depth = 0, in_str = 0;
+
+	for (; i < len; i++) {
+		char c = text[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"' && (in_str = 0, depth == 0))
+				return i + 1;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0)
+				return i; /* the end of a scalar member */
+			if (--depth == 0)
+				return i + 1;
+		} else if (depth == 0 && (c == ',' || is_ws(c))) {
+			return i;
+		}
+	}
+	return len;
+}
+
+int jmember_span(const char *text, size_t len, const char *key, size_t *off, size_t *vlen)
+{
+	size_t klen = strlen(key), i = 0;
+	int found = 0;
+
+	while (i < len && is_ws(text[i]))
+		i++;
+	if (i == len || text[i] != '{')
+		return 0;
+	for (i++; i < len;) {
+		while (i < len && (is_ws(text[i]) || text[i] == ','))
+			i++;
+		if (i >= len || text[i] != '"')
+			break;
+		size_t kstart = ++i;
+		while (i < len && text[i] != '"')
+			i += text[i] == '\\' ? 2 : 1;
+		int match = i - kstart == klen && memcmp(text + kstart, key, klen) == 0;
+		i++;
+		while (i < len && (is_ws(text[i]) || text[i] == ':'))
+			i++;
+		size_t end = skip_value(text, len, i);
+		if (match) {
+			/* The last one wins, as json-c and PostgreSQL read duplicate keys. */
+			*off = i;
+			*vlen = end - i;
+			found = 1;
+		}
+		i = end;
+	}
+	return found;
+}
+
 json_object *jpath(json_object *root, const char *path)
 {
 	char seg[128];

@@ -46,6 +46,14 @@ int utf8_valid(const char *buf, size_t len);
  * (clipped messages, file names: text that must stay valid JSON). */
 void utf8_repair(char *s);
 
+/*
+ * Where the value of the top-level member key sits in text, a JSON object
+ * already validated by jparse(): 1 and its offset and length, or 0 when no
+ * member is spelled exactly key (a key written with escapes is not found).
+ * To pass a member's bytes on without building and re-writing them.
+ */
+int jmember_span(const char *text, size_t len, const char *key, size_t *off, size_t *vlen);
+
 /* Follow a dotted path ("data.object.customer"); array indexes as numbers
  * ("items.data.0.price"). NULL when any step is absent or JSON null. */
 json_object *jpath(json_object *root, const char *path);

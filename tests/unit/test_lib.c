@@ -196,6 +196,23 @@ static void test_jparse_shallow(void **state)
 	assert_int_equal(code, REJ_INVALID_UTF8);
 }
 
+static void test_member_span(void **state)
+{
+	const char *a = "{\"a\":1,\"payload\":{\"x\":[1,{\"y\":\"}\\\"\"}]} ,\"z\":\"p\"}";
+	const char *b = "{\"payload\" : [2] , \"payload\":\"s\\\"x\"}";
+	const char *c = "{\"pay\\u006coad\":1}";
+	size_t off, len;
+	assert_true(jmember_span(a, strlen(a), "payload", &off, &len));
+	assert_int_equal(len, strlen("{\"x\":[1,{\"y\":\"}\\\"\"}]}"));
+	assert_memory_equal(a + off, "{\"x\":[1,{\"y\":\"}\\\"\"}]}", len);
+	assert_true(jmember_span(b, strlen(b), "payload", &off, &len)); /* the last one */
+	assert_memory_equal(b + off, "\"s\\\"x\"", len);
+	assert_false(jmember_span(c, strlen(c), "payload", &off, &len));
+	assert_false(jmember_span("{}", 2, "payload", &off, &len));
+	assert_true(jmember_span("{\"payload\":12}", 13, "payload", &off, &len));
+	assert_int_equal(len, 2);
+}
+
 static void test_getters(void **state)
 {
 	enum reject_code code;
@@ -350,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_jparse),
 		cmocka_unit_test(test_jparse_shallow),
+		cmocka_unit_test(test_member_span),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_lines_plain),
 		cmocka_unit_test(test_lines_long_across_chunks),
