@@ -97,43 +97,6 @@ static size_t squeeze(char *buf, size_t len)
 	return o;
 }
 
-/*
- * The end of the JSON value starting at buf[0] (objects, arrays and strings by
- * bracket counting, scalars up to a delimiter), or len when it does not end.
- * The value's validity is jparse()'s business; this only finds where it stops.
- */
-static size_t value_end(const char *buf, size_t len)
-{
-	int depth = 0, in_str = 0, esc = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = buf[i];
-		if (in_str) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"') {
-				in_str = 0;
-				if (depth == 0)
-					return i + 1;
-			}
-		} else if (c == '"') {
-			in_str = 1;
-		} else if (c == '{' || c == '[') {
-			depth++;
-		} else if (c == '}' || c == ']') {
-			if (depth == 0)
-				return i; /* the end of a scalar inside an array */
-			if (--depth == 0)
-				return i + 1;
-		} else if (depth == 0 && (c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
-			return i;
-		}
-	}
-	return len;
-}
-
 static long count_lines(const char *buf, size_t len)
 {
 	long n = 0;
@@ -264,7 +227,7 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 				i++;
 			if (i >= len || text[i] == ']')
 				break;
-			size_t n = value_end(text + i, len - i);
+			size_t n = json_value_end(text + i, len - i);
 			if (n == 0)
 				n = 1; /* never stand still */
 			char save = text[i + n];
@@ -408,7 +371,7 @@ static void doc_values(struct src *s, const char *buf, size_t len, long base_lin
 		if (i >= len || (!open_arrays && buf[i] == ']'))
 			break;
 		long lineno = base_line + count_lines(buf, i);
-		size_t n = value_end(buf + i, len - i);
+		size_t n = json_value_end(buf + i, len - i);
 		if (n == 0)
 			n = 1;
 		if (open_arrays && buf[i] == '[' && n > 1 && buf[i + n - 1] == ']') {

@@ -400,12 +400,11 @@ json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int 
 	return build(p, sh.out, sh.len, code, msg, msgsz);
 }
 
-/* The end of the JSON value starting at text[i] (text known to be valid). */
-static size_t skip_value(const char *text, size_t len, size_t i)
+size_t json_value_end(const char *text, size_t len)
 {
 	int depth = 0, in_str = 0;
 
-	for (; i < len; i++) {
+	for (size_t i = 0; i < len; i++) {
 		char c = text[i];
 		if (in_str) {
 			if (c == '\\')
@@ -418,7 +417,7 @@ static size_t skip_value(const char *text, size_t len, size_t i)
 			depth++;
 		} else if (c == '}' || c == ']') {
 			if (depth == 0)
-				return i; /* the end of a scalar member */
+				return i; /* the end of a scalar inside a container */
 			if (--depth == 0)
 				return i + 1;
 		} else if (depth == 0 && (c == ',' || is_ws(c))) {
@@ -449,7 +448,7 @@ int jmember_span(const char *text, size_t len, const char *key, size_t *off, siz
 		i++;
 		while (i < len && (is_ws(text[i]) || text[i] == ':'))
 			i++;
-		size_t end = skip_value(text, len, i);
+		size_t end = i + json_value_end(text + i, len - i);
 		if (match) {
 			/* The last one wins, as json-c and PostgreSQL read duplicate keys. */
 			*off = i;

@@ -47,6 +47,13 @@ int utf8_valid(const char *buf, size_t len);
 void utf8_repair(char *s);
 
 /*
+ * The length of the JSON value at the start of text: objects, arrays and
+ * strings by bracket and quote counting, a scalar up to the next delimiter;
+ * len when it does not end. It checks nothing: jparse() says if it is valid.
+ */
+size_t json_value_end(const char *text, size_t len);
+
+/*
  * Where the value of the top-level member key sits in text, a JSON object
  * already validated by jparse(): 1 and its offset and length, or 0 when no
  * member is spelled exactly key (a key written with escapes is not found).
