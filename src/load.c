@@ -21,6 +21,8 @@
 #include "diag.h"
 #include "jsonutil.h"
 #include "lineio.h"
+#include "records.h"
+#include "strbuf.h"
 #include "timeutil.h"
 
 static const char synopsis[] =
@@ -50,39 +52,14 @@ static const char help[] =
 
 /* ---------------------------------------------------------------- buffers */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void buf_grow(struct buf *b, size_t n)
-{
-	if (b->len + n + 1 <= b->cap)
-		return;
-	size_t cap = b->cap ? b->cap : 65536;
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	b->p = xrealloc(b->p, cap);
-	b->cap = cap;
-}
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	buf_grow(b, n);
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 /* One field of COPY text format: backslash, tab, newline and CR escaped;
  * NULL is \N. sep is the byte that follows ('\t', or '\n' at the row end). */
-static void copy_field(struct buf *b, const char *s, size_t n, char sep)
+static void copy_field(struct strbuf *b, const char *s, size_t n, char sep)
 {
 	if (!s) {
-		buf_add(b, "\\N", 2);
+		sb_add(b, "\\N", 2);
 	} else {
-		buf_grow(b, 2 * n + 1);
-		char *o = b->p + b->len;
+		char *o = sb_reserve(b, 2 * n);
 		for (size_t i = 0; i < n; i++) {
 			char c = s[i];
 			switch (c) {
@@ -93,17 +70,17 @@ static void copy_field(struct buf *b, const char *s, size_t n, char sep)
 			default: *o++ = c;
 			}
 		}
-		b->len = (size_t)(o - b->p);
+		b->len = (size_t)(o - b->buf);
 	}
-	buf_add(b, &sep, 1);
+	sb_add(b, &sep, 1);
 }
 
-static void copy_str(struct buf *b, const char *s, char sep)
+static void copy_str(struct strbuf *b, const char *s, char sep)
 {
 	copy_field(b, s, s ? strlen(s) : 0, sep);
 }
 
-static void copy_long(struct buf *b, long v, char sep)
+static void copy_long(struct strbuf *b, long v, char sep)
 {
 	char tmp[32];
 	int n = snprintf(tmp, sizeof tmp, "%ld", v);
@@ -263,8 +240,8 @@ struct rec {
 struct batch {
 	struct rec *recs;
 	size_t n, cap;
-	struct buf text;
-	struct buf copy[2];
+	struct strbuf text;
+	struct strbuf copy[2];
 };
 
 struct counts {
@@ -417,20 +394,20 @@ static char *find_sql_dir(const char *opt)
 static char *read_file(const char *path)
 {
 	FILE *f = fopen(path, "r");
-	struct buf b = {0};
+	struct strbuf b = {0};
 	char chunk[65536];
 	size_t n;
 
 	if (!f)
 		die_sys(errno, "cannot open '%s'", path);
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
+		sb_add(&b, chunk, n);
 	if (ferror(f))
 		die_sys(errno, "cannot read '%s'", path);
 	fclose(f);
-	if (!b.p)
-		buf_add(&b, "", 0);
-	return b.p;
+	if (!b.buf)
+		sb_add(&b, "", 0);
+	return b.buf;
 }
 
 static int migrate(const char *sql_opt)
@@ -982,7 +959,7 @@ static PGresult *stage_range(const struct batch *b, size_t lo, size_t hi, int bu
 			}
 		if (first == SIZE_MAX)
 			continue;
-		r = copy_rows(k == K_RAW ? copy_raw_sql : copy_ev_sql, b->copy[k].p + first, end - first);
+		r = copy_rows(k == K_RAW ? copy_raw_sql : copy_ev_sql, b->copy[k].buf + first, end - first);
 		if (r)
 			return r;
 	}
@@ -1022,7 +999,7 @@ static void add_counts(const long c[4], size_t nrecs)
 static void reject_db(const struct batch *b, const struct rec *rc, const PGresult *r)
 {
 	const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-	reject(rc->file, rc->line, REJ_DB_REJECTED, b->text.p + rc->text_off, rc->text_len,
+	reject(rc->file, rc->line, REJ_DB_REJECTED, b->text.buf + rc->text_off, rc->text_len,
 	       "%s: postgres: %s", rc->what, pg_msg(m));
 }
 
@@ -1091,14 +1068,14 @@ static void send_batch(struct batch *b)
 		return;
 	}
 	if (!upsert_script) {
-		struct buf s = {0};
+		struct strbuf s = {0};
 		for (size_t i = 0; i < sizeof upserts / sizeof upserts[0]; i++) {
-			buf_add(&s, upserts[i], strlen(upserts[i]));
-			buf_add(&s, ";\n", 2);
+			sb_add(&s, upserts[i], strlen(upserts[i]));
+			sb_add(&s, ";\n", 2);
 		}
-		buf_add(&s, count_sql, strlen(count_sql));
-		buf_add(&s, ";\nCOMMIT", 8);
-		upsert_script = s.p;
+		sb_add(&s, count_sql, strlen(count_sql));
+		sb_add(&s, ";\nCOMMIT", 8);
+		upsert_script = s.buf;
 	}
 	if (!PQsendQuery(conn, upsert_script))
 		die_pg("cannot send batch", NULL);
@@ -1190,7 +1167,7 @@ static int stage_record(json_object *o, const char *line, size_t line_len, struc
 	snprintf(what, sizeof what, "%s %s '%.200s' (%.200s)", provider,
 		 rc->kind == K_RAW ? "raw event" : "event", id, source);
 
-	struct buf *b = &B->copy[rc->kind];
+	struct strbuf *b = &B->copy[rc->kind];
 	size_t start = b->len;
 	if (rc->kind == K_RAW) {
 		const char *etype = str_of(check(o, "event_type", F_STR, 0, "", fc));
@@ -1339,7 +1316,7 @@ static void read_input(struct line_reader *lr, struct jparser *jp, size_t batch_
 			C.events++;
 		rc->text_off = B->text.len;
 		rc->text_len = ln.len;
-		buf_add(&B->text, ln.text, ln.len);
+		sb_add(&B->text, ln.text, ln.len);
 		B->n++;
 		if (B->n >= batch_size)
 			flush_batch();
@@ -1383,21 +1360,13 @@ static void finish_run(long id, int status)
 		      " ignored = $9, exit_status = $10 WHERE id = $1", 10, p));
 }
 
-static size_t parse_size(const char *s, const char *opt)
+/* parse_size() (records.h), or a usage error naming the option. */
+static size_t size_opt(const char *s, const char *opt)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		die_usage(synopsis, "%s: not a number: '%s'", opt, s);
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	}
-	if (*end || v == 0)
+	size_t v = parse_size(s);
+	if (!v)
 		die_usage(synopsis, "%s: not a positive size: '%s'", opt, s);
-	return (size_t)v;
+	return v;
 }
 
 int main(int argc, char **argv)
@@ -1422,12 +1391,12 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd': dsn = optarg; break;
 		case 'b':
-			batch_size = parse_size(optarg, "--batch");
+			batch_size = size_opt(optarg, "--batch");
 			if (batch_size > 1000000)
 				die_usage(synopsis, "--batch: at most 1000000");
 			break;
 		case 'r': rejects_path = optarg; break;
-		case 'm': max_line = parse_size(optarg, "--max-line"); break;
+		case 'm': max_line = size_opt(optarg, "--max-line"); break;
 		case 'M': do_migrate = 1; break;
 		case 's': sql_dir = optarg; break;
 		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
@@ -1504,9 +1473,9 @@ int main(int argc, char **argv)
 	jparser_free(jp);
 	for (int i = 0; i < 2; i++) {
 		free(bufs[i].recs);
-		free(bufs[i].text.p);
-		free(bufs[i].copy[0].p);
-		free(bufs[i].copy[1].p);
+		free(bufs[i].text.buf);
+		free(bufs[i].copy[0].buf);
+		free(bufs[i].copy[1].buf);
 	}
 	free(upsert_script);
 	free(password);

@@ -112,7 +112,6 @@ static void map_plan(struct event *ev, const char *provider, json_object *plans)
  */
 #define JOB_LINES 256
 #define JOB_BYTES (1 << 20)
-#define RAW_IN_REJECT 4096 /* bytes of an over-long line kept in its rejects record */
 
 struct item {
 	size_t off, len; /* the line in job->text */

@@ -25,6 +25,7 @@
 #include "diag.h"
 #include "jsonutil.h"
 #include "records.h"
+#include "strbuf.h"
 #include "timeutil.h"
 
 
@@ -76,31 +77,11 @@ struct opts {
 	int has_since, has_until;
 };
 
-/* ---------------------------------------------------------------- buffers */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void buf_reserve(struct buf *b, size_t n)
-{
-	if (b->len + n + 1 <= b->cap)
-		return;
-	size_t cap = b->cap ? b->cap : 256;
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	b->p = xrealloc(b->p, cap);
-	b->cap = cap;
-}
-
-static void buf_set(struct buf *b, const char *s, size_t n)
+/* A strbuf holding exactly s[0..n), as a C string. */
+static void buf_set(struct strbuf *b, const char *s, size_t n)
 {
 	b->len = 0;
-	buf_reserve(b, n);
-	memcpy(b->p, s, n);
-	b->len = n;
-	b->p[n] = '\0';
+	sb_add(b, s, n);
 }
 
 /* ------------------------------------------------------------ aggregation */
@@ -444,17 +425,17 @@ static void feed_record(const struct record_input *in, void *ctx)
  * last canonical event (the latest normalization wins, as in the loader). */
 struct side {
 	long long n;
-	struct buf project, time, status, reason, source;
+	struct strbuf project, time, status, reason, source;
 };
 
 struct group {
-	struct buf provider, id; /* escaped, as sorted */
+	struct strbuf provider, id; /* escaped, as sorted */
 	struct side raw, norm;
 };
 
 static void side_take(struct side *s, char **f)
 {
-	struct buf *dst[] = { &s->project, &s->time, &s->status, &s->reason, &s->source };
+	struct strbuf *dst[] = { &s->project, &s->time, &s->status, &s->reason, &s->source };
 	int src[] = { F_PROJECT, F_TIME, F_STATUS, F_REASON, F_SOURCE };
 	for (int i = 0; i < 5; i++)
 		buf_set(dst[i], f[src[i]], strlen(f[src[i]]));
@@ -462,18 +443,18 @@ static void side_take(struct side *s, char **f)
 
 static void side_free(struct side *s)
 {
-	free(s->project.p);
-	free(s->time.p);
-	free(s->status.p);
-	free(s->reason.p);
-	free(s->source.p);
+	free(s->project.buf);
+	free(s->time.buf);
+	free(s->status.buf);
+	free(s->reason.buf);
+	free(s->source.buf);
 }
 
 static void group_finish(struct group *g, const struct opts *o)
 {
 	struct side *a = g->raw.n ? &g->raw : &g->norm; /* where the event is counted */
-	char *provider = unescape(g->provider.p), *id = unescape(g->id.p);
-	char *project = unescape(a->project.p), *time = unescape(a->time.p);
+	char *provider = unescape(g->provider.buf), *id = unescape(g->id.buf);
+	char *project = unescape(a->project.buf), *time = unescape(a->time.buf);
 	char day[16] = "";
 	int64_t t = time ? strtoll(time, NULL, 10) : 0;
 
@@ -490,7 +471,7 @@ static void group_finish(struct group *g, const struct opts *o)
 	if (g->norm.n) {
 		tot->n[C_NORMALIZED]++;
 		tot->n[C_DUP_NORMALIZED] += g->norm.n - 1;
-		status = unescape(g->norm.status.p);
+		status = unescape(g->norm.status.buf);
 	}
 	if (g->raw.n && g->norm.n) {
 		if (!strcmp(status, "processed")) {
@@ -500,19 +481,19 @@ static void group_finish(struct group *g, const struct opts *o)
 		} else {
 			tot->n[C_FAILED]++;
 			kind = "failed";
-			reason = unescape(g->norm.reason.p);
-			source = unescape(g->raw.source.p);
+			reason = unescape(g->norm.reason.buf);
+			source = unescape(g->raw.source.buf);
 		}
 	} else if (g->raw.n) {
 		tot->n[C_MISSING]++;
 		kind = "missing";
 		reason = "no normalized event";
-		source = unescape(g->raw.source.p);
+		source = unescape(g->raw.source.buf);
 	} else {
 		tot->n[C_EXTRA]++;
 		kind = "extra";
 		reason = "no raw envelope";
-		source = unescape(g->norm.source.p);
+		source = unescape(g->norm.source.buf);
 	}
 	if (kind)
 		tot->n[C_DELTA]++;
@@ -547,7 +528,7 @@ static void join_sorted(FILE *in, const struct opts *o)
 	while ((n = getline(&line, &cap, in)) > 0) {
 		if (!split(line, f))
 			die_sys(0, "sort produced a malformed line");
-		if (!open || strcmp(f[F_PROVIDER], g.provider.p) || strcmp(f[F_ID], g.id.p)) {
+		if (!open || strcmp(f[F_PROVIDER], g.provider.buf) || strcmp(f[F_ID], g.id.buf)) {
 			if (open)
 				group_finish(&g, o);
 			buf_set(&g.provider, f[F_PROVIDER], strlen(f[F_PROVIDER]));
@@ -568,8 +549,8 @@ static void join_sorted(FILE *in, const struct opts *o)
 	if (open)
 		group_finish(&g, o);
 	free(line);
-	free(g.provider.p);
-	free(g.id.p);
+	free(g.provider.buf);
+	free(g.id.buf);
 	side_free(&g.raw);
 	side_free(&g.norm);
 }

@@ -8,7 +8,6 @@
 #include "jsonutil.h"
 #include "records.h"
 
-#define RAW_IN_REJECT 4096 /* bytes of an over-long line kept in its rejects record */
 
 static void read_one(const char *path, size_t max_line, struct jparser *p, record_fn fn, void *ctx)
 {

@@ -18,6 +18,8 @@ struct record_input {
 	json_object *obj;
 };
 
+#define RAW_IN_REJECT 4096 /* bytes of an over-long line kept in its rejects record */
+
 typedef void (*record_fn)(const struct record_input *in, void *ctx);
 
 /* files[0..nfiles); none means stdin ("-" is stdin too). Unreadable files are

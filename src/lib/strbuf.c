@@ -5,14 +5,20 @@
 #include "diag.h"
 #include "strbuf.h"
 
-void sb_add(struct strbuf *b, const void *s, size_t n)
+char *sb_reserve(struct strbuf *b, size_t n)
 {
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2 + 256;
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2 + 256;
 		b->buf = xrealloc(b->buf, b->cap);
 	}
-	memcpy(b->buf + b->len, s, n);
+	return b->buf + b->len;
+}
+
+void sb_add(struct strbuf *b, const void *s, size_t n)
+{
+	memcpy(sb_reserve(b, n), s, n);
 	b->len += n;
+	b->buf[b->len] = '\0';
 }
 
 void sb_json_string(struct strbuf *b, const char *s, size_t n)
