@@ -570,30 +570,39 @@ static const char copy_ev_sql[] =
 #define CUS_COLS " email, email_occurred_at, email_event_id, name, name_occurred_at, name_event_id," \
 	" phone, phone_occurred_at, phone_event_id, country, country_occurred_at, country_event_id," \
 	" deleted, deleted_at, first_event_at, state_occurred_at, state_event_id"
-/* latest non-null f per key by (occ, id), as (v, occ, id): one sort, where an
- * ordered array_agg would sort every group for every field */
-#define LATEST_CTE(name, key, f) " " name " AS (SELECT DISTINCT ON (project_id, provider, " key ")" \
-	" project_id, provider, " key ", " f " AS v, occ, id FROM ev WHERE " f " IS NOT NULL"        \
-	" ORDER BY project_id, provider, " key ", occ DESC, id DESC),"
+/*
+ * The latest row per key, field by field, without joins: each field's winner
+ * is one DISTINCT ON (a sort of the batch), tagged, and the tagged rows are
+ * folded into one row per key by a GROUP BY (each tag has at most one row per
+ * key, so max() just picks it). Joining the per-field winners instead left the
+ * planner guessing their sizes, and a bad guess turned into a nested loop
+ * quadratic in the batch.
+ */
+/* latest non-null f per key by (occ, id): rows (key, tag, v, occ, id) */
+#define LATEST_ROWS(tag, key, f) "(SELECT DISTINCT ON (project_id, provider, " key ")"    \
+	" project_id, provider, " key ", '" tag "'::\"char\" AS f, " f "::text AS v, occ, id"   \
+	" FROM ev WHERE " f " IS NOT NULL ORDER BY project_id, provider, " key ", occ DESC, id DESC)"
+#define TAGGED(fn, c, tag) " " fn "(" c ") FILTER (WHERE f = '" tag "'),"
 #define CUS_KEY "project_id, provider, customer_id"
 #define SUB_KEY "project_id, provider, subscription_id"
-/* the customers' rows from the events in ev: CTEs, then the SELECT (CUS_COLS order) */
-#define CUS_CTES ","                                                                    \
-	LATEST_CTE("le", "customer_id", "email") LATEST_CTE("ln", "customer_id", "name")      \
-	LATEST_CTE("lp", "customer_id", "phone") LATEST_CTE("lc", "customer_id", "country")   \
-	" ls AS (SELECT DISTINCT ON (" CUS_KEY ") " CUS_KEY ", id FROM ev"                      \
-	" ORDER BY " CUS_KEY ", occ DESC, id DESC),"                                            \
-	" la AS (SELECT " CUS_KEY ","                                                           \
-	" coalesce(bool_or(event_type = 'customer.deleted'), false) AS deleted,"                \
-	" max(occurred_at) FILTER (WHERE event_type = 'customer.deleted') AS deleted_at,"       \
-	" min(occurred_at) AS first_event_at, max(occurred_at) AS state_occurred_at"            \
-	" FROM ev GROUP BY " CUS_KEY ")"
-#define CUS_SELECT                                                                      \
-	" SELECT la.project_id, la.provider, la.customer_id, le.v, le.occ, le.id, ln.v, ln.occ, ln.id," \
-	" lp.v, lp.occ, lp.id, lc.v, lc.occ, lc.id, la.deleted, la.deleted_at, la.first_event_at," \
-	" la.state_occurred_at, ls.id FROM la JOIN ls USING (" CUS_KEY ")"                      \
-	" LEFT JOIN le USING (" CUS_KEY ") LEFT JOIN ln USING (" CUS_KEY ")"                    \
-	" LEFT JOIN lp USING (" CUS_KEY ") LEFT JOIN lc USING (" CUS_KEY ")"
+/* the customers' rows from the events in ev: a CTE, then the SELECT (CUS_COLS
+ * order); 's' is the latest event of all, 'x' every event (for the deletion,
+ * the first and the last occurred_at) */
+#define CUS_CTES ", lf AS ("                                                            \
+	LATEST_ROWS("e", "customer_id", "email") " UNION ALL "                                  \
+	LATEST_ROWS("n", "customer_id", "name") " UNION ALL "                                   \
+	LATEST_ROWS("p", "customer_id", "phone") " UNION ALL "                                  \
+	LATEST_ROWS("c", "customer_id", "country") " UNION ALL"                                 \
+	" (SELECT DISTINCT ON (" CUS_KEY ") " CUS_KEY ", 's', NULL, occ, id FROM ev"            \
+	" ORDER BY " CUS_KEY ", occ DESC, id DESC) UNION ALL"                                   \
+	" SELECT " CUS_KEY ", 'x', event_type, occurred_at, id FROM ev)"
+#define CUS_FIELD(tag) TAGGED("max", "v", tag) TAGGED("max", "occ", tag) TAGGED("max", "id", tag)
+#define CUS_SELECT " SELECT " CUS_KEY ","                                                \
+	CUS_FIELD("e") CUS_FIELD("n") CUS_FIELD("p") CUS_FIELD("c")                             \
+	" coalesce(bool_or(v = 'customer.deleted') FILTER (WHERE f = 'x'), false),"             \
+	" max(occ) FILTER (WHERE f = 'x' AND v = 'customer.deleted'),"                          \
+	" min(occ) FILTER (WHERE f = 'x'), max(occ) FILTER (WHERE f = 'x'),"                    \
+	" max(id) FILTER (WHERE f = 's') FROM lf GROUP BY " CUS_KEY
 
 static const char *const upserts[] = {
 	/* projects: the earliest received_at is a minimum, whatever the order */
@@ -721,6 +730,11 @@ static const char *const upserts[] = {
 	" GROUP BY 1, 2, 3, 4 HAVING NOT bool_or(coalesce(n.event_type LIKE 'subscription.%', false))"
 	" AND NOT coalesce(bool_or(s.state_event_type LIKE 'subscription.%'), false)",
 
+	/* temporary tables have no statistics until analyzed: without them the
+	 * merges below guessed a few rows here and joined stage_norm to stage_full
+	 * in a nested loop, quadratic in the batch (80% of the server's time) */
+	"ANALYZE stage_norm, stage_full",
+
 	/* a subscription or customer no processed event names any more (a re-run
 	 * turned its events into others' or ignored ones) goes, as in a clean load */
 	"DELETE FROM subscriptions t USING stage_full f WHERE f.kind = 's' AND t.project_id = f.project_id"
@@ -777,13 +791,16 @@ static const char *const upserts[] = {
 	" WHERE n.ins AND n.status = 'processed' AND n.subscription_id IS NOT NULL AND NOT EXISTS"
 	" (SELECT 1 FROM stage_full f WHERE f.kind = 's' AND (f.project_id, f.provider, f.id) ="
 	" (n.project_id, n.provider, n.subscription_id))),"
-	LATEST_CTE("bc", "subscription_id", "customer_id")
-	" ba AS (SELECT DISTINCT ON (" SUB_KEY ") " SUB_KEY ", s, occ, id, event_type FROM ev WHERE auth"
-	" ORDER BY " SUB_KEY ", occ DESC, id DESC),"
-	" b AS MATERIALIZED (SELECT k.project_id, k.provider, k.subscription_id, bc.v AS customer_id,"
-	" bc.occ AS customer_id_occurred_at, bc.id AS customer_id_event_id, ba.s, ba.occ, ba.id,"
-	" ba.event_type FROM (SELECT DISTINCT " SUB_KEY " FROM ev) k LEFT JOIN bc USING (" SUB_KEY ")"
-	" LEFT JOIN ba USING (" SUB_KEY ")),"
+	" bl AS ((SELECT DISTINCT ON (" SUB_KEY ") " SUB_KEY ", 'c'::\"char\" AS f, customer_id AS v,"
+	" NULL::jsonb AS s, occ, id, NULL::text AS event_type FROM ev WHERE customer_id IS NOT NULL"
+	" ORDER BY " SUB_KEY ", occ DESC, id DESC) UNION ALL (SELECT DISTINCT ON (" SUB_KEY ") " SUB_KEY ","
+	" 'a', NULL, s, occ, id, event_type FROM ev WHERE auth ORDER BY " SUB_KEY ", occ DESC, id DESC)),"
+	" b AS MATERIALIZED (SELECT " SUB_KEY ", max(v) FILTER (WHERE f = 'c') AS customer_id,"
+	" max(occ) FILTER (WHERE f = 'c') AS customer_id_occurred_at,"
+	" max(id) FILTER (WHERE f = 'c') AS customer_id_event_id, (array_agg(s) FILTER (WHERE f = 'a'))[1] AS s,"
+	" max(occ) FILTER (WHERE f = 'a') AS occ, max(id) FILTER (WHERE f = 'a') AS id,"
+	" max(event_type) FILTER (WHERE f = 'a') AS event_type"
+	" FROM bl GROUP BY " SUB_KEY "),"
 	" auth AS (INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT b.project_id, b.provider, b.subscription_id, b.customer_id,"
 	" COALESCE(s->>'plan_code', pp.plan_id), s->>'price_id', s->>'product_id', s->>'status',"
