@@ -39,7 +39,7 @@ check "the earliest received copy is the one kept" \
 check "pipeline_runs records each run" \
 	test "$(q "$a" "SELECT count(*) FROM pipeline_runs WHERE finished_at IS NOT NULL AND exit_status = 0")" = 3
 check "failed and ignored events are one query away" \
-	test "$(q "$a" "SELECT string_agg(external_event_id || ':' || status || ':' || reason, ',' ORDER BY 1)
+	test "$(q "$a" "SELECT string_agg(external_event_id || ':' || status || ':' || reason, ',' ORDER BY external_event_id)
 		FROM external_events WHERE status IN ('failed', 'ignored')")" = \
 	"evt_f1:failed:missing field 'data.object.amount',evt_x1:ignored:unsupported event type 'invoice.upcoming'"
 check "ignored events are normalized, failed ones are not" \
