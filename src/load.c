@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -521,11 +522,10 @@ static const char copy_ev_sql[] =
  * named before, and a subscription that no subscription.* event has set yet
  * (invoices fill its fields one by one).
  */
-/* latest non-null value of f by (occ, id), with the stamp of the event that gave it */
-#define LATEST(f)                                                                     \
-	" (array_agg(" f " ORDER BY occ DESC, id DESC) FILTER (WHERE " f " IS NOT NULL))[1] AS " f "," \
-	" (array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE " f " IS NOT NULL))[1] AS " f "_occurred_at," \
-	" (array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE " f " IS NOT NULL))[1] AS " f "_event_id,"
+/* a window over a whole partition, read in the window's order: aggregates over
+ * it see each key's events in that order (one sort per window, where an
+ * ordered aggregate sorts every group again for every field) */
+#define WHOLE " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
 /* does the proposed row's stamp for f beat the stored one? */
 #define NEWER(f)                                                                      \
 	"(EXCLUDED." f "_event_id IS NOT NULL AND (t." f "_event_id IS NULL OR"             \
@@ -537,10 +537,8 @@ static const char copy_ev_sql[] =
 	f "_event_id = EXCLUDED." f "_event_id,"
 
 /* A subscription field: from the best event that is a subscription event or
- * has the field (see the subscriptions recompute). */
-#define SUB_FIELD(f)                                                                  \
-	" (array_agg(" f " ORDER BY auth DESC, occ DESC, id DESC)"                        \
-	" FILTER (WHERE auth OR " f " IS NOT NULL))[1] AS " f ","
+ * has the field (see the subscriptions recompute; wa is its window). */
+#define SUB_FIELD(f) " (array_agg(" f ") FILTER (WHERE auth OR " f " IS NOT NULL) OVER wa)[1] AS " f ","
 #define SUB_COL(f) " n.event->'subscription'->>'" f "' AS " f ","
 #define SUB_COLS " customer_id, plan_id, price_id, product_id, status, interval, interval_count," \
 	" quantity, current_period_start, current_period_end, cancel_at_period_end, canceled_at," \
@@ -571,38 +569,37 @@ static const char copy_ev_sql[] =
 	" phone, phone_occurred_at, phone_event_id, country, country_occurred_at, country_event_id," \
 	" deleted, deleted_at, first_event_at, state_occurred_at, state_event_id"
 /*
- * The latest row per key, field by field, without joins: each field's winner
- * is one DISTINCT ON (a sort of the batch), tagged, and the tagged rows are
- * folded into one row per key by a GROUP BY (each tag has at most one row per
- * key, so max() just picks it). Joining the per-field winners instead left the
- * planner guessing their sizes, and a bad guess turned into a nested loop
- * quadratic in the batch.
+ * The latest value per key, field by field, is computed without joining
+ * per-field winners: joins of those left the planner guessing their sizes,
+ * and a bad guess turned into a nested loop quadratic in the batch.
  */
-/* latest non-null f per key by (occ, id): rows (key, tag, v, occ, id) */
-#define LATEST_ROWS(tag, key, f) "(SELECT DISTINCT ON (project_id, provider, " key ")"    \
-	" project_id, provider, " key ", '" tag "'::\"char\" AS f, " f "::text AS v, occ, id"   \
-	" FROM ev WHERE " f " IS NOT NULL ORDER BY project_id, provider, " key ", occ DESC, id DESC)"
-#define TAGGED(fn, c, tag) " " fn "(" c ") FILTER (WHERE f = '" tag "'),"
 #define CUS_KEY "project_id, provider, customer_id"
+/* the keys recomputed rather than merged, for a NOT IN: a hashed subplan
+ * whatever the planner guesses of the (never analyzed) staging tables, where
+ * NOT EXISTS became a nested loop quadratic in the batch. No column is NULL. */
+#define FULL_KEYS(kind) "SELECT project_id, provider, id FROM stage_full WHERE kind = '" kind "'"
+/* Keeping the earliest copy of an event the batch holds twice: a sort the
+ * batch skips when the loader saw no key twice in it (send_batch strips the
+ * marked text from that variant of the script). */
+#define DEDUP(sql) " /*dedup*/" sql "/**/"
 #define SUB_KEY "project_id, provider, subscription_id"
 /* the customers' rows from the events in ev: a CTE, then the SELECT (CUS_COLS
- * order); 's' is the latest event of all, 'x' every event (for the deletion,
- * the first and the last occurred_at) */
-#define CUS_CTES ", lf AS ("                                                            \
-	LATEST_ROWS("e", "customer_id", "email") " UNION ALL "                                  \
-	LATEST_ROWS("n", "customer_id", "name") " UNION ALL "                                   \
-	LATEST_ROWS("p", "customer_id", "phone") " UNION ALL "                                  \
-	LATEST_ROWS("c", "customer_id", "country") " UNION ALL"                                 \
-	" (SELECT DISTINCT ON (" CUS_KEY ") " CUS_KEY ", 's', NULL, occ, id FROM ev"            \
-	" ORDER BY " CUS_KEY ", occ DESC, id DESC) UNION ALL"                                   \
-	" SELECT " CUS_KEY ", 'x', event_type, occurred_at, id FROM ev)"
-#define CUS_FIELD(tag) TAGGED("max", "v", tag) TAGGED("max", "occ", tag) TAGGED("max", "id", tag)
-#define CUS_SELECT " SELECT " CUS_KEY ","                                                \
-	CUS_FIELD("e") CUS_FIELD("n") CUS_FIELD("p") CUS_FIELD("c")                             \
-	" coalesce(bool_or(v = 'customer.deleted') FILTER (WHERE f = 'x'), false),"             \
-	" max(occ) FILTER (WHERE f = 'x' AND v = 'customer.deleted'),"                          \
-	" min(occ) FILTER (WHERE f = 'x'), max(occ) FILTER (WHERE f = 'x'),"                    \
-	" max(id) FILTER (WHERE f = 's') FROM lf GROUP BY " CUS_KEY
+ * order). One sort: each customer's events latest first, a window over them
+ * all; a field is the first non-null value in that order, with its stamp
+ * (window aggregates read the frame in the window's order). */
+#define CUS_LATEST(f) " (array_agg(" f ") FILTER (WHERE " f " IS NOT NULL) OVER w)[1] AS " f "," \
+	" (array_agg(occ) FILTER (WHERE " f " IS NOT NULL) OVER w)[1] AS " f "_occ,"          \
+	" (array_agg(id) FILTER (WHERE " f " IS NOT NULL) OVER w)[1] AS " f "_id,"
+#define CUS_CTES ", lw AS (SELECT " CUS_KEY "," CUS_LATEST("email") CUS_LATEST("name")         \
+	CUS_LATEST("phone") CUS_LATEST("country")                                               \
+	" coalesce(bool_or(event_type = 'customer.deleted') OVER w, false) AS deleted,"        \
+	" max(occurred_at) FILTER (WHERE event_type = 'customer.deleted') OVER w AS deleted_at," \
+	" min(occurred_at) OVER w AS first_event_at, max(occurred_at) OVER w AS state_occurred_at," \
+	" id AS state_event_id, row_number() OVER w AS rn FROM ev WINDOW w AS (PARTITION BY "   \
+	CUS_KEY " ORDER BY occ DESC, id DESC" WHOLE "))"
+#define CUS_SELECT " SELECT " CUS_KEY ", email, email_occ, email_id, name, name_occ, name_id,"   \
+	" phone, phone_occ, phone_id, country, country_occ, country_id, deleted, deleted_at,"  \
+	" first_event_at, state_occurred_at, state_event_id FROM lw WHERE rn = 1"
 
 static const char *const upserts[] = {
 	/* projects: the earliest received_at is a minimum, whatever the order */
@@ -614,9 +611,9 @@ static const char *const upserts[] = {
 
 	"WITH up AS (INSERT INTO external_events_raw AS t (provider, external_event_id, project_id,"
 	" event_type, occurred_at, received_at, source, payload)"
-	" SELECT DISTINCT ON (provider, external_event_id) provider, external_event_id, project_id,"
+	" SELECT" DEDUP(" DISTINCT ON (provider, external_event_id)") " provider, external_event_id, project_id,"
 	" event_type, occurred_at, received_at, source, payload FROM stage_raw"
-	" ORDER BY provider, external_event_id, received_at, source, seq DESC"
+	DEDUP(" ORDER BY provider, external_event_id, received_at, source, seq DESC")
 	" ON CONFLICT (provider, external_event_id) DO UPDATE SET project_id = EXCLUDED.project_id,"
 	" event_type = EXCLUDED.event_type, occurred_at = EXCLUDED.occurred_at, payload = EXCLUDED.payload,"
 	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"
@@ -628,10 +625,10 @@ static const char *const upserts[] = {
 	" RETURNING provider, external_event_id, xmax = 0 AS ins, project_id, received_at)"
 	" INSERT INTO stage_changed SELECT 'r', * FROM up",
 
-	"WITH src AS (SELECT DISTINCT ON (provider, external_event_id) provider, external_event_id,"
+	"WITH src AS (SELECT" DEDUP(" DISTINCT ON (provider, external_event_id)") " provider, external_event_id,"
 	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
 	" customer_id, subscription_id, payment_id, event FROM stage_ev WHERE status <> 'failed'"
-	" ORDER BY provider, external_event_id, received_at, source, seq DESC),"
+	DEDUP(" ORDER BY provider, external_event_id, received_at, source, seq DESC") "),"
 	" up AS (INSERT INTO external_events_normalized AS t (provider, external_event_id,"
 	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
 	" customer_id, subscription_id, payment_id, event)"
@@ -664,11 +661,13 @@ static const char *const upserts[] = {
 	" WHERE status = 'processed' AND plan_code IS NOT NULL ON CONFLICT DO NOTHING",
 
 	/* the processing log; attempts and last_processed_at move only when the outcome does */
-	"WITH src AS (SELECT DISTINCT ON (s.provider, s.external_event_id) s.*,"
+	"WITH src AS (SELECT" DEDUP(" DISTINCT ON (s.provider, s.external_event_id)") " s.provider,"
+	" s.external_event_id, s.project_id, s.status, s.reason, s.event_type, s.provider_event_type,"
+	" s.occurred_at, s.received_at, s.source,"
 	" CASE WHEN s.status = 'processed' AND s.price_id IS NOT NULL AND s.plan_code IS NULL"
 	" AND pp.plan_id IS NULL THEN s.price_id END AS unmapped"
 	" FROM stage_ev s LEFT JOIN plan_prices pp ON pp.provider = s.provider AND pp.price_id = s.price_id"
-	" ORDER BY s.provider, s.external_event_id, s.received_at, s.source, s.seq DESC),"
+	DEDUP(" ORDER BY s.provider, s.external_event_id, s.received_at, s.source, s.seq DESC") "),"
 	" up AS (INSERT INTO external_events AS t (provider, external_event_id, project_id, status,"
 	" reason, warning, unmapped_price_id, event_type, provider_event_type, occurred_at,"
 	" received_at, source)"
@@ -730,11 +729,6 @@ static const char *const upserts[] = {
 	" GROUP BY 1, 2, 3, 4 HAVING NOT bool_or(coalesce(n.event_type LIKE 'subscription.%', false))"
 	" AND NOT coalesce(bool_or(s.state_event_type LIKE 'subscription.%'), false)",
 
-	/* temporary tables have no statistics until analyzed: without them the
-	 * merges below guessed a few rows here and joined stage_norm to stage_full
-	 * in a nested loop, quadratic in the batch (80% of the server's time) */
-	"ANALYZE stage_norm, stage_full",
-
 	/* a subscription or customer no processed event names any more (a re-run
 	 * turned its events into others' or ignored ones) goes, as in a clean load */
 	"DELETE FROM subscriptions t USING stage_full f WHERE f.kind = 's' AND t.project_id = f.project_id"
@@ -756,16 +750,20 @@ static const char *const upserts[] = {
 	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.subscription_id," SUB_EV_COLS
 	" FROM touched JOIN external_events_normalized n USING (project_id, provider, subscription_id)"
 	" WHERE n.status = 'processed'),"
-	" agg AS (SELECT project_id, provider, subscription_id," LATEST("customer_id")
-	" (array_agg(s ORDER BY auth DESC, occ DESC, id DESC) FILTER (WHERE auth OR price_id IS NOT NULL))[1] AS ps,"
+	" agg AS (SELECT * FROM (SELECT project_id, provider, subscription_id,"
+	" (array_agg(customer_id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id,"
+	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id_occurred_at,"
+	" (array_agg(id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id_event_id,"
+	" (array_agg(s) FILTER (WHERE auth OR price_id IS NOT NULL) OVER wa)[1] AS ps,"
 	SUB_FIELD("product_id") SUB_FIELD("status") SUB_FIELD("interval")
 	SUB_FIELD("interval_count") SUB_FIELD("quantity") SUB_FIELD("current_period_start")
 	SUB_FIELD("current_period_end") SUB_FIELD("cancel_at_period_end") SUB_FIELD("canceled_at")
 	SUB_FIELD("trial_end")
-	" (array_agg(occ ORDER BY auth DESC, occ DESC, id DESC))[1] AS state_occurred_at,"
-	" (array_agg(id ORDER BY auth DESC, occ DESC, id DESC))[1] AS state_event_id,"
-	" (array_agg(event_type ORDER BY auth DESC, occ DESC, id DESC))[1] AS state_event_type"
-	" FROM ev GROUP BY project_id, provider, subscription_id)"
+	" occ AS state_occurred_at, id AS state_event_id, event_type AS state_event_type,"
+	" row_number() OVER wa AS rn FROM ev"
+	" WINDOW wc AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE "),"
+	" wa AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, id DESC" WHOLE ")) x"
+	" WHERE rn = 1)"
 	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT a.project_id, a.provider, a.subscription_id, a.customer_id,"
 	" COALESCE(a.ps->>'plan_code', pp.plan_id), a.ps->>'price_id', product_id, status, interval,"
@@ -788,9 +786,8 @@ static const char *const upserts[] = {
 	"WITH ev AS (SELECT n.project_id, n.provider, n.subscription_id, n.external_event_id AS id,"
 	" n.event_type, coalesce(n.event_type LIKE 'subscription.%', false) AS auth,"
 	" COALESCE(n.occurred_at, '-infinity') AS occ, n.sub AS s, n.customer_id FROM stage_norm n"
-	" WHERE n.ins AND n.status = 'processed' AND n.subscription_id IS NOT NULL AND NOT EXISTS"
-	" (SELECT 1 FROM stage_full f WHERE f.kind = 's' AND (f.project_id, f.provider, f.id) ="
-	" (n.project_id, n.provider, n.subscription_id))),"
+	" WHERE n.ins AND n.status = 'processed' AND n.subscription_id IS NOT NULL"
+	" AND (n.project_id, n.provider, n.subscription_id) NOT IN (" FULL_KEYS("s") ")),"
 	" bl AS ((SELECT DISTINCT ON (" SUB_KEY ") " SUB_KEY ", 'c'::\"char\" AS f, customer_id AS v,"
 	" NULL::jsonb AS s, occ, id, NULL::text AS event_type FROM ev WHERE customer_id IS NOT NULL"
 	" ORDER BY " SUB_KEY ", occ DESC, id DESC) UNION ALL (SELECT DISTINCT ON (" SUB_KEY ") " SUB_KEY ","
@@ -834,8 +831,10 @@ static const char *const upserts[] = {
 	" WHERE pp.provider = t.provider AND pp.price_id = t.price_id))",
 
 	/* payments: the same rule */
-	"WITH src AS (SELECT DISTINCT ON (s.project_id, s.provider, s.payment_id) s.*,"
-	" COALESCE(s.occurred_at, '-infinity') AS occ, s.event->'payment' AS pay"
+	"WITH src AS (SELECT DISTINCT ON (s.project_id, s.provider, s.payment_id) s.project_id,"
+	" s.provider, s.payment_id, s.customer_id, s.external_event_id, s.event_type,"
+	" COALESCE(s.occurred_at, '-infinity') AS occ, s.event->'payment' AS pay,"
+	" (s.event->>'livemode')::boolean AS livemode"
 	" FROM stage_ev s WHERE s.status = 'processed' AND s.payment_id IS NOT NULL"
 	" ORDER BY s.project_id, s.provider, s.payment_id, occ DESC, s.external_event_id DESC, s.seq DESC)"
 	" INSERT INTO payments AS t (project_id, provider, payment_id, object, customer_id,"
@@ -848,7 +847,7 @@ static const char *const upserts[] = {
 	" pay->>'method', (pay->>'installments')::bigint, pay->>'failure_code',"
 	" (pay->>'discount_minor')::bigint, (pay->>'refunded_minor')::bigint,"
 	" (pay->>'due_at')::timestamptz, (pay->>'paid_at')::timestamptz,"
-	" (event->>'livemode')::boolean, occ, external_event_id, event_type FROM src"
+	" livemode, occ, external_event_id, event_type FROM src"
 	" ON CONFLICT (project_id, provider, payment_id) DO UPDATE SET object = EXCLUDED.object,"
 	" customer_id = COALESCE(EXCLUDED.customer_id, t.customer_id),"
 	" invoice_id = EXCLUDED.invoice_id, subscription_id = EXCLUDED.subscription_id,"
@@ -899,9 +898,8 @@ static const char *const upserts[] = {
 	"WITH ev AS (SELECT n.project_id, n.provider, n.customer_id, n.external_event_id AS id,"
 	" n.event_type, n.occurred_at, COALESCE(n.occurred_at, '-infinity') AS occ, n.email, n.name,"
 	" n.phone, n.country FROM stage_norm n"
-	" WHERE n.ins AND n.status = 'processed' AND n.customer_id IS NOT NULL AND NOT EXISTS"
-	" (SELECT 1 FROM stage_full f WHERE f.kind = 'c' AND (f.project_id, f.provider, f.id) ="
-	" (n.project_id, n.provider, n.customer_id)))" CUS_CTES
+	" WHERE n.ins AND n.status = 'processed' AND n.customer_id IS NOT NULL"
+	" AND (n.project_id, n.provider, n.customer_id) NOT IN (" FULL_KEYS("c") "))" CUS_CTES
 	" INSERT INTO customers AS t (project_id, provider, customer_id," CUS_COLS ")" CUS_SELECT
 	" ON CONFLICT (project_id, provider, customer_id) DO UPDATE SET"
 	MERGE("email") MERGE("name") MERGE("phone") MERGE("country")
@@ -1067,7 +1065,76 @@ static void batch_done(struct batch *b)
  * when the next batch is ready (finish_inflight). One batch at most is in flight.
  */
 static struct batch *inflight;
-static char *upsert_script;
+static char *scripts[2]; /* [1]: for a batch with no key twice (DEDUP parts left out) */
+
+/* The upserts, the count and the COMMIT as one query string. */
+static const char *script(int no_twice)
+{
+	if (!scripts[no_twice]) {
+		struct strbuf s = {0};
+		for (size_t i = 0; i < sizeof upserts / sizeof upserts[0]; i++) {
+			for (const char *q = upserts[i], *d; *q; q = d) {
+				d = no_twice ? strstr(q, "/*dedup*/") : NULL;
+				if (!d)
+					d = q + strlen(q);
+				sb_add(&s, q, (size_t)(d - q));
+				if (*d)
+					d = strstr(d, "/**/") + 4;
+			}
+			sb_add(&s, ";\n", 2);
+		}
+		sb_add(&s, count_sql, strlen(count_sql));
+		sb_add(&s, ";\nCOMMIT", 8);
+		scripts[no_twice] = s.buf;
+	}
+	return scripts[no_twice];
+}
+
+/* The key of a record's COPY row: its provider and id fields (after the seq). */
+static const char *row_key(const struct batch *b, const struct rec *rc, size_t *len)
+{
+	const char *row = b->copy[rc->kind].buf + rc->copy_off, *end = row + rc->copy_len;
+	const char *k = (const char *)memchr(row, '\t', rc->copy_len) + 1;
+	const char *t = memchr(k, '\t', (size_t)(end - k)); /* after provider */
+	t = memchr(t + 1, '\t', (size_t)(end - t - 1));    /* after the id */
+	*len = (size_t)(t - k);
+	return k;
+}
+
+/* Does the batch hold some key (kind, provider, id) twice? */
+static int batch_has_twice(const struct batch *b)
+{
+	size_t cap = 16;
+	int twice = 0;
+
+	while (cap < 2 * b->n)
+		cap *= 2;
+	size_t *slot = xmalloc(cap * sizeof *slot); /* record index + 1; 0 is empty */
+	memset(slot, 0, cap * sizeof *slot);
+	for (size_t i = 0; i < b->n && !twice; i++) {
+		const struct rec *rc = &b->recs[i];
+		size_t len;
+		const char *key = row_key(b, rc, &len);
+		uint64_t h = 1469598103934665603ULL ^ (uint64_t)rc->kind;
+		for (size_t j = 0; j < len; j++)
+			h = (h ^ (unsigned char)key[j]) * 1099511628211ULL;
+		for (size_t p = (size_t)h & (cap - 1);; p = (p + 1) & (cap - 1)) {
+			if (!slot[p]) {
+				slot[p] = i + 1;
+				break;
+			}
+			const struct rec *o = &b->recs[slot[p] - 1];
+			size_t olen;
+			const char *okey = row_key(b, o, &olen);
+			if (o->kind == rc->kind && olen == len && memcmp(okey, key, len) == 0) {
+				twice = 1;
+				break;
+			}
+		}
+	}
+	free(slot);
+	return twice;
+}
 
 static void send_batch(struct batch *b)
 {
@@ -1084,17 +1151,7 @@ static void send_batch(struct batch *b)
 		batch_done(b);
 		return;
 	}
-	if (!upsert_script) {
-		struct strbuf s = {0};
-		for (size_t i = 0; i < sizeof upserts / sizeof upserts[0]; i++) {
-			sb_add(&s, upserts[i], strlen(upserts[i]));
-			sb_add(&s, ";\n", 2);
-		}
-		sb_add(&s, count_sql, strlen(count_sql));
-		sb_add(&s, ";\nCOMMIT", 8);
-		upsert_script = s.buf;
-	}
-	if (!PQsendQuery(conn, upsert_script))
+	if (!PQsendQuery(conn, script(!batch_has_twice(b))))
 		die_pg("cannot send batch", NULL);
 	inflight = b;
 }
@@ -1494,7 +1551,8 @@ int main(int argc, char **argv)
 		free(bufs[i].copy[0].buf);
 		free(bufs[i].copy[1].buf);
 	}
-	free(upsert_script);
+	free(scripts[0]);
+	free(scripts[1]);
 	free(password);
 	int fin = diag_finish();
 	return fin > status ? fin : status;
