@@ -57,19 +57,25 @@ static const char help[] =
  * NULL is \N. sep is the byte that follows ('\t', or '\n' at the row end). */
 static void copy_field(struct strbuf *b, const char *s, size_t n, char sep)
 {
+	/* the bytes COPY text escapes, and what follows their backslash */
+	static const char esc[256] = {['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r'};
+
 	if (!s) {
 		sb_add(b, "\\N", 2);
 	} else {
 		char *o = sb_reserve(b, 2 * n);
-		for (size_t i = 0; i < n; i++) {
-			char c = s[i];
-			switch (c) {
-			case '\\': *o++ = '\\'; *o++ = '\\'; break;
-			case '\t': *o++ = '\\'; *o++ = 't'; break;
-			case '\n': *o++ = '\\'; *o++ = 'n'; break;
-			case '\r': *o++ = '\\'; *o++ = 'r'; break;
-			default: *o++ = c;
+		size_t i = 0;
+		while (i < n) {
+			size_t j = i;
+			while (j < n && !esc[(unsigned char)s[j]])
+				j++;
+			memcpy(o, s + i, j - i); /* runs of plain bytes at once */
+			o += j - i;
+			if (j < n) {
+				*o++ = '\\';
+				*o++ = esc[(unsigned char)s[j++]];
 			}
+			i = j;
 		}
 		b->len = (size_t)(o - b->buf);
 	}
