@@ -310,6 +310,19 @@ static void die_pg(const char *what, const PGresult *r)
 	exit(EXIT_SYSTEM);
 }
 
+static PGconn *open_conn(const char *const *keys, const char *const *vals)
+{
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+
+	if (!c)
+		die_sys(ENOMEM, "cannot connect to the database");
+	if (PQstatus(c) != CONNECTION_OK) {
+		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQerrorMessage(c)));
+		exit(EXIT_SYSTEM);
+	}
+	return c;
+}
+
 static void connect_db(const char *dsn)
 {
 	const char *keys[] = {"dbname", "fallback_application_name", NULL};
@@ -330,13 +343,7 @@ static void connect_db(const char *dsn)
 	}
 	if (!password && getenv("PGPASSWORD") && *getenv("PGPASSWORD"))
 		password = xstrdup(getenv("PGPASSWORD"));
-	conn = PQconnectdbParams(keys, vals, 1);
-	if (!conn)
-		die_sys(ENOMEM, "cannot connect to the database");
-	if (PQstatus(conn) != CONNECTION_OK) {
-		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQerrorMessage(conn)));
-		exit(EXIT_SYSTEM);
-	}
+	conn = open_conn(keys, vals);
 }
 
 /* Run a statement that must succeed; returns the result (caller clears). */
@@ -957,6 +964,21 @@ static PGresult *copy_rows(const char *sql, const char *data, size_t len)
 	return bad;
 }
 
+/* The COPY rows of the records of kind k in recs[lo..hi): contiguous in its
+ * buffer, in record order. 0 when there is none. */
+static int kind_range(const struct batch *b, size_t lo, size_t hi, enum kind k, size_t *first, size_t *end)
+{
+	*first = SIZE_MAX;
+	*end = 0;
+	for (size_t i = lo; i < hi; i++)
+		if (b->recs[i].kind == k) {
+			if (*first == SIZE_MAX)
+				*first = b->recs[i].copy_off;
+			*end = b->recs[i].copy_off + b->recs[i].copy_len;
+		}
+	return *first != SIZE_MAX;
+}
+
 /* COPY records recs[lo..hi) of b into the emptied staging tables. NULL on
  * success, else the failed result (the transaction is then aborted). */
 static PGresult *stage_range(const struct batch *b, size_t lo, size_t hi, int bulk)
@@ -970,15 +992,8 @@ static PGresult *stage_range(const struct batch *b, size_t lo, size_t hi, int bu
 		return r;
 	PQclear(r);
 	for (int k = K_RAW; k <= K_EVENT; k++) {
-		/* the rows of one kind are contiguous in its buffer, in record order */
-		size_t first = SIZE_MAX, end = 0;
-		for (size_t i = lo; i < hi; i++)
-			if (b->recs[i].kind == (enum kind)k) {
-				if (first == SIZE_MAX)
-					first = b->recs[i].copy_off;
-				end = b->recs[i].copy_off + b->recs[i].copy_len;
-			}
-		if (first == SIZE_MAX)
+		size_t first, end;
+		if (!kind_range(b, lo, hi, (enum kind)k, &first, &end))
 			continue;
 		r = copy_rows(k == K_RAW ? copy_raw_sql : copy_ev_sql, b->copy[k].buf + first, end - first);
 		if (r)
@@ -1071,19 +1086,56 @@ static void batch_done(struct batch *b)
  * when the next batch is ready (finish_inflight). One batch at most is in flight.
  */
 static struct batch *inflight;
-static char *scripts[2]; /* [1]: for a batch with no key twice (DEDUP parts left out) */
+
+/*
+ * Two connections. While the server runs one batch's upserts (on conn), the
+ * next batch is COPYed into scratch tables (sql/003_load_scratch.sql) on
+ * conn2, so the parsing of its payloads into jsonb, a third of the server's
+ * work, runs on another core; the batch's one transaction on conn then reads
+ * the rows from there. Two slots are used in turn: the slot being filled is
+ * never the one the batch in flight reads. Without the scratch tables (a
+ * schema not migrated yet), or when PostgreSQL refuses a row of the COPY, the
+ * batch is staged in conn's temporary tables instead (WHERE_TEMP).
+ */
+enum { WHERE_TEMP = 2 };
+static PGconn *conn2;
+static int next_slot;
+static char *scripts[3][2]; /* [slot 0, 1 or WHERE_TEMP][no key twice: DEDUP parts left out] */
+
+/* Append q to s, the staging tables renamed to scratch slot `where` (if one). */
+static void add_sql(struct strbuf *s, const char *q, size_t n, int where)
+{
+	const char *end = q + n;
+
+	while (q < end) {
+		const char *raw = where == WHERE_TEMP ? NULL : memmem(q, (size_t)(end - q), "stage_raw", 9);
+		const char *ev = where == WHERE_TEMP ? NULL : memmem(q, (size_t)(end - q), "stage_ev", 8);
+		const char *hit = raw && (!ev || raw < ev) ? raw : ev;
+		if (!hit) {
+			sb_add(s, q, (size_t)(end - q));
+			break;
+		}
+		sb_add(s, q, (size_t)(hit - q));
+		char name[32];
+		int len = snprintf(name, sizeof name, "load_%s_%d", hit == raw ? "stage_raw" : "stage_ev", where);
+		sb_add(s, name, (size_t)len);
+		q = hit + (hit == raw ? 9 : 8);
+	}
+}
 
 /* The upserts, the count and the COMMIT as one query string. */
-static const char *script(int no_twice)
+static const char *script(int where, int no_twice)
 {
-	if (!scripts[no_twice]) {
+	if (!scripts[where][no_twice]) {
 		struct strbuf s = {0};
+		if (where != WHERE_TEMP)
+			sb_add(&s, "TRUNCATE stage_changed, stage_norm, stage_full;\n", 48);
 		for (size_t i = 0; i < sizeof upserts / sizeof upserts[0]; i++) {
 			for (const char *q = upserts[i], *d; *q; q = d) {
 				d = no_twice ? strstr(q, "/*dedup*/") : NULL;
 				if (!d)
 					d = q + strlen(q);
-				sb_add(&s, q, (size_t)(d - q));
+				add_sql(&s, q, (size_t)(d - q), where);
 				if (*d)
 					d = strstr(d, "/**/") + 4;
 			}
@@ -1091,9 +1143,65 @@ static const char *script(int no_twice)
 		}
 		sb_add(&s, count_sql, strlen(count_sql));
 		sb_add(&s, ";\nCOMMIT", 8);
-		scripts[no_twice] = s.buf;
+		scripts[where][no_twice] = s.buf;
 	}
-	return scripts[no_twice];
+	return scripts[where][no_twice];
+}
+
+/* COPY batch b into scratch slot n on conn2 (autocommit): 0, or -1 when
+ * PostgreSQL refused a row. */
+static int scratch_copy(const struct batch *b, int n)
+{
+	static const char *const sql[2][2] = {
+		{"COPY load_stage_raw_0 FROM STDIN", "COPY load_stage_ev_0 FROM STDIN"},
+		{"COPY load_stage_raw_1 FROM STDIN", "COPY load_stage_ev_1 FROM STDIN"}};
+	PGconn *main_conn = conn;
+	int ok = 0;
+
+	conn = conn2; /* exec_ok and die_pg speak of the connection at work */
+	exec_ok(n ? "TRUNCATE load_stage_raw_1, load_stage_ev_1" : "TRUNCATE load_stage_raw_0, load_stage_ev_0");
+	for (int k = K_RAW; k <= K_EVENT && ok == 0; k++) {
+		size_t first, end;
+		if (!kind_range(b, 0, b->n, (enum kind)k, &first, &end))
+			continue;
+		PGresult *r = copy_rows(sql[n][k], b->copy[k].buf + first, end - first);
+		if (r) {
+			if (!is_data_error(r))
+				die_pg("cannot load batch", r);
+			PQclear(r);
+			ok = -1;
+		}
+	}
+	conn = main_conn;
+	return ok;
+}
+
+static void scratch_empty(void);
+
+/* Open conn2 when the scratch tables exist, and empty them. */
+static void scratch_open(const char *dsn)
+{
+	PGresult *r = must("SELECT to_regclass('load_stage_ev_1') IS NOT NULL", 0, NULL);
+	int have = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!have)
+		return;
+	const char *keys[] = {"dbname", "fallback_application_name", NULL};
+	const char *vals[] = {dsn ? dsn : "", "load", NULL};
+	conn2 = open_conn(keys, vals);
+	scratch_empty();
+}
+
+static void scratch_empty(void)
+{
+	PGconn *main_conn = conn;
+
+	if (!conn2)
+		return;
+	conn = conn2;
+	exec_ok("SET client_min_messages = warning");
+	exec_ok("TRUNCATE load_stage_raw_0, load_stage_ev_0, load_stage_raw_1, load_stage_ev_1");
+	conn = main_conn;
 }
 
 /* The key of a record's COPY row: its provider and id fields (after the seq). */
@@ -1142,12 +1250,13 @@ static int batch_has_twice(const struct batch *b)
 	return twice;
 }
 
-static void send_batch(struct batch *b)
+static void send_batch(struct batch *b, int where)
 {
-	PGresult *r;
+	PGresult *r = NULL;
 
 	exec_ok("BEGIN");
-	r = stage_range(b, 0, b->n, 1);
+	if (where == WHERE_TEMP)
+		r = stage_range(b, 0, b->n, 1);
 	if (r) {
 		if (!is_data_error(r))
 			die_pg("cannot load batch", r);
@@ -1157,7 +1266,7 @@ static void send_batch(struct batch *b)
 		batch_done(b);
 		return;
 	}
-	if (!PQsendQuery(conn, script(!batch_has_twice(b))))
+	if (!PQsendQuery(conn, script(where, !batch_has_twice(b))))
 		die_pg("cannot send batch", NULL);
 	inflight = b;
 }
@@ -1200,10 +1309,19 @@ static void finish_inflight(void)
 /* Send the batch read so far (after the one in flight is done) and read into the other buffer. */
 static void flush_batch(void)
 {
-	finish_inflight();
-	if (B->n == 0)
+	int where = WHERE_TEMP;
+
+	if (B->n == 0) {
+		finish_inflight();
 		return;
-	send_batch(B);
+	}
+	/* the COPY of this batch runs while the server works on the one in flight */
+	if (conn2 && scratch_copy(B, next_slot) == 0) {
+		where = next_slot;
+		next_slot ^= 1;
+	}
+	finish_inflight();
+	send_batch(B, where);
 	B = B == &bufs[0] ? &bufs[1] : &bufs[0];
 }
 
@@ -1519,6 +1637,7 @@ int main(int argc, char **argv)
 	exec_ok("SELECT pg_advisory_lock(7263100)");
 	long run_id = start_run(argc, argv, (long)batch_size);
 	run_started = 1;
+	scratch_open(dsn);
 
 	struct jparser *jp = jparser_new();
 	char *dash[] = {"-"};
@@ -1536,6 +1655,7 @@ int main(int argc, char **argv)
 	}
 	flush_batch();
 	finish_inflight();
+	scratch_empty();
 	progress_done();
 
 	int status = rejects_count() > 0 ? EXIT_DATA : EXIT_OK;
@@ -1546,6 +1666,8 @@ int main(int argc, char **argv)
 		prog_name, C.read, C.raw, C.events, C.inserted, C.updated, C.unchanged, C.failed,
 		C.ignored, rejects_count());
 	PQfinish(conn);
+	if (conn2)
+		PQfinish(conn2);
 	for (int i = 0; i < nfiles; i++)
 		if (readers[i])
 			lr_close(readers[i]);
@@ -1557,8 +1679,9 @@ int main(int argc, char **argv)
 		free(bufs[i].copy[0].buf);
 		free(bufs[i].copy[1].buf);
 	}
-	free(scripts[0]);
-	free(scripts[1]);
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 2; j++)
+			free(scripts[i][j]);
 	free(password);
 	int fin = diag_finish();
 	return fin > status ? fin : status;
