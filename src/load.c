@@ -1064,6 +1064,22 @@ static void replay_records(const struct batch *b)
 	exec_ok("COMMIT");
 }
 
+static PGconn *conn2;
+static int analyze_due;
+
+/* With two connections this runs on conn2, while the server works on the
+ * batch in flight (flush_batch): it only refreshes statistics. */
+static void analyze_now(void)
+{
+	PGconn *main_conn = conn;
+
+	if (conn2)
+		conn = conn2;
+	exec_ok("ANALYZE subscriptions, customers");
+	conn = main_conn;
+	analyze_due = 0;
+}
+
 static void batch_done(struct batch *b)
 {
 	/* The state tables grow fast in a first load, and the planner's idea of
@@ -1071,7 +1087,9 @@ static void batch_done(struct batch *b)
 	 * statistics after batches 1, 2, 4, 8, ... (a handful per run). */
 	batches++;
 	if ((batches & (batches - 1)) == 0)
-		exec_ok("ANALYZE subscriptions, customers");
+		analyze_due = 1;
+	if (analyze_due && !conn2)
+		analyze_now();
 	for (size_t i = 0; i < b->n; i++)
 		free(b->recs[i].what);
 	b->n = 0;
@@ -1098,7 +1116,6 @@ static struct batch *inflight;
  * batch is staged in conn's temporary tables instead (WHERE_TEMP).
  */
 enum { WHERE_TEMP = 2 };
-static PGconn *conn2;
 static int next_slot;
 static char *scripts[3][2]; /* [slot 0, 1 or WHERE_TEMP][no key twice: DEDUP parts left out] */
 
@@ -1320,6 +1337,8 @@ static void flush_batch(void)
 		where = next_slot;
 		next_slot ^= 1;
 	}
+	if (conn2 && analyze_due)
+		analyze_now();
 	finish_inflight();
 	send_batch(B, where);
 	B = B == &bufs[0] ? &bufs[1] : &bufs[0];
