@@ -301,8 +301,12 @@ static void die_pg(const char *what, const PGresult *r)
 		m += 6;
 	while (*m == ' ')
 		m++;
-	warn_msg(0, "%s%s: %s", PQstatus(conn) == CONNECTION_BAD ? "lost the connection to the database: " : "",
-		 what, pg_msg(m));
+	/* a failed send leaves the status OK until libpq reads the end of the
+	 * connection: an error libpq made itself (no SQLSTATE) is checked for it */
+	int lost = PQstatus(conn) == CONNECTION_BAD;
+	if (!lost && !(r && PQresultErrorField(r, PG_DIAG_SQLSTATE)))
+		lost = !PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_BAD;
+	warn_msg(0, "%s%s: %s", lost ? "lost the connection to the database: " : "", what, pg_msg(m));
 	if (run_started)
 		warn_msg(0, "%lu batches (%ld records) were committed; the batch in progress, if any, was"
 			 " rolled back; re-run the same input to complete the job", batches,
