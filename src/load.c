@@ -549,6 +549,15 @@ static const char copy_ev_sql[] =
 	" (EXCLUDED." f "_occurred_at, EXCLUDED." f "_event_id) > (t." f "_occurred_at, t." f "_event_id)))"
 #define PICK(cond, c) " " c " = CASE WHEN " cond " THEN EXCLUDED." c " ELSE t." c " END,"
 #define MERGE(f) PICK(NEWER(f), f) PICK(NEWER(f), f "_occurred_at") PICK(NEWER(f), f "_event_id")
+/* a customer merged with a batch's row (EXCLUDED): the fields beside the stamped ones */
+#define CUS_DELETED "(t.deleted OR EXCLUDED.deleted)"
+#define CUS_DELETED_AT "GREATEST(t.deleted_at, EXCLUDED.deleted_at)"
+#define CUS_FIRST "LEAST(t.first_event_at, EXCLUDED.first_event_at)"
+#define CUS_STATE_OCC "GREATEST(t.state_occurred_at, EXCLUDED.state_occurred_at)"
+#define CUS_STATE_ID "(CASE WHEN t.state_event_id IS NULL OR"                           \
+	" (COALESCE(EXCLUDED.state_occurred_at, '-infinity'), EXCLUDED.state_event_id) >"      \
+	" (COALESCE(t.state_occurred_at, '-infinity'), t.state_event_id)"                      \
+	" THEN EXCLUDED.state_event_id ELSE t.state_event_id END)"
 #define STAMPED(p, f) p f ", " p f "_occurred_at, " p f "_event_id"
 #define SET3(f) " " f " = EXCLUDED." f ", " f "_occurred_at = EXCLUDED." f "_occurred_at, " \
 	f "_event_id = EXCLUDED." f "_event_id,"
@@ -805,16 +814,17 @@ static const char *const upserts[] = {
 	" COALESCE(n.occurred_at, '-infinity') AS occ, n.sub AS s, n.customer_id FROM stage_norm n"
 	" WHERE n.ins AND n.status = 'processed' AND n.subscription_id IS NOT NULL"
 	" AND (n.project_id, n.provider, n.subscription_id) NOT IN (" FULL_KEYS("s") ")),"
-	" bl AS ((SELECT DISTINCT ON (" SUB_KEY ") " SUB_KEY ", 'c'::\"char\" AS f, customer_id AS v,"
-	" NULL::jsonb AS s, occ, id, NULL::text AS event_type FROM ev WHERE customer_id IS NOT NULL"
-	" ORDER BY " SUB_KEY ", occ DESC, id DESC) UNION ALL (SELECT DISTINCT ON (" SUB_KEY ") " SUB_KEY ","
-	" 'a', NULL, s, occ, id, event_type FROM ev WHERE auth ORDER BY " SUB_KEY ", occ DESC, id DESC)),"
-	" b AS MATERIALIZED (SELECT " SUB_KEY ", max(v) FILTER (WHERE f = 'c') AS customer_id,"
-	" max(occ) FILTER (WHERE f = 'c') AS customer_id_occurred_at,"
-	" max(id) FILTER (WHERE f = 'c') AS customer_id_event_id, (array_agg(s) FILTER (WHERE f = 'a'))[1] AS s,"
-	" max(occ) FILTER (WHERE f = 'a') AS occ, max(id) FILTER (WHERE f = 'a') AS id,"
-	" max(event_type) FILTER (WHERE f = 'a') AS event_type"
-	" FROM bl GROUP BY " SUB_KEY "),"
+	/* one sort: each subscription's new events latest first; the latest with a
+	 * customer gives customer_id, the latest subscription.* event the rest */
+	" b AS MATERIALIZED (SELECT " SUB_KEY ", customer_id, customer_id_occurred_at,"
+	" customer_id_event_id, s, a_occ AS occ, a_id AS id, event_type FROM (SELECT " SUB_KEY ","
+	" (array_agg(customer_id) FILTER (WHERE customer_id IS NOT NULL) OVER w)[1] AS customer_id,"
+	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER w)[1] AS customer_id_occurred_at,"
+	" (array_agg(id) FILTER (WHERE customer_id IS NOT NULL) OVER w)[1] AS customer_id_event_id,"
+	" (array_agg(s) FILTER (WHERE auth) OVER w)[1] AS s, (array_agg(occ) FILTER (WHERE auth) OVER w)[1] AS a_occ,"
+	" (array_agg(id) FILTER (WHERE auth) OVER w)[1] AS a_id,"
+	" (array_agg(event_type) FILTER (WHERE auth) OVER w)[1] AS event_type, row_number() OVER w AS rn"
+	" FROM ev WINDOW w AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE ")) x WHERE rn = 1),"
 	" auth AS (INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT b.project_id, b.provider, b.subscription_id, b.customer_id,"
 	" COALESCE(s->>'plan_code', pp.plan_id), s->>'price_id', s->>'product_id', s->>'status',"
@@ -920,14 +930,14 @@ static const char *const upserts[] = {
 	" INSERT INTO customers AS t (project_id, provider, customer_id," CUS_COLS ")" CUS_SELECT
 	" ON CONFLICT (project_id, provider, customer_id) DO UPDATE SET"
 	MERGE("email") MERGE("name") MERGE("phone") MERGE("country")
-	" deleted = t.deleted OR EXCLUDED.deleted,"
-	" deleted_at = GREATEST(t.deleted_at, EXCLUDED.deleted_at),"
-	" first_event_at = LEAST(t.first_event_at, EXCLUDED.first_event_at),"
-	" state_occurred_at = GREATEST(t.state_occurred_at, EXCLUDED.state_occurred_at),"
-	" state_event_id = CASE WHEN t.state_event_id IS NULL OR"
-	" (COALESCE(EXCLUDED.state_occurred_at, '-infinity'), EXCLUDED.state_event_id) >"
-	" (COALESCE(t.state_occurred_at, '-infinity'), t.state_event_id)"
-	" THEN EXCLUDED.state_event_id ELSE t.state_event_id END",
+	" deleted = " CUS_DELETED ", deleted_at = " CUS_DELETED_AT ", first_event_at = " CUS_FIRST ","
+	" state_occurred_at = " CUS_STATE_OCC ", state_event_id = " CUS_STATE_ID
+	/* a merge that changes nothing writes nothing */
+	" WHERE " NEWER("email") " OR " NEWER("name") " OR " NEWER("phone") " OR " NEWER("country")
+	" OR " CUS_DELETED " IS DISTINCT FROM t.deleted OR " CUS_DELETED_AT " IS DISTINCT FROM t.deleted_at"
+	" OR " CUS_FIRST " IS DISTINCT FROM t.first_event_at"
+	" OR " CUS_STATE_OCC " IS DISTINCT FROM t.state_occurred_at"
+	" OR " CUS_STATE_ID " IS DISTINCT FROM t.state_event_id",
 };
 
 static const char count_sql[] =
