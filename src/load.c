@@ -672,8 +672,8 @@ static const char *const upserts[] = {
 	" (EXCLUDED.project_id, EXCLUDED.status, EXCLUDED.event)"
 	" RETURNING 'n'::\"char\" AS kind, xmax = 0 AS ins, provider, external_event_id, project_id,"
 	" status, event_type, occurred_at, customer_id, subscription_id,"
-	" event->'customer'->>'email', event->'customer'->>'name', event->'customer'->>'phone',"
-	" event->'customer'->>'country', event->'subscription')"
+	" event #>> '{customer,email}', event #>> '{customer,name}', event #>> '{customer,phone}',"
+	" event #>> '{customer,country}', event->'subscription')"
 	/* and what the changed rows named before: the statement's snapshot still
 	 * sees their old versions (only updated rows are looked up) */
 	" INSERT INTO stage_norm SELECT * FROM up UNION ALL"
@@ -904,8 +904,8 @@ static const char *const upserts[] = {
 	"WITH touched AS (SELECT project_id, provider, id AS customer_id FROM stage_full WHERE kind = 'c'),"
 	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.customer_id, n.external_event_id AS id,"
 	" n.event_type, n.occurred_at, COALESCE(n.occurred_at, '-infinity') AS occ,"
-	" n.event->'customer'->>'email' AS email, n.event->'customer'->>'name' AS name,"
-	" n.event->'customer'->>'phone' AS phone, n.event->'customer'->>'country' AS country"
+	" n.event #>> '{customer,email}' AS email, n.event #>> '{customer,name}' AS name,"
+	" n.event #>> '{customer,phone}' AS phone, n.event #>> '{customer,country}' AS country"
 	" FROM touched JOIN external_events_normalized n USING (project_id, provider, customer_id)"
 	" WHERE n.status = 'processed')" CUS_CTES
 	" INSERT INTO customers AS t (project_id, provider, customer_id," CUS_COLS ")" CUS_SELECT
