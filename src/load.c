@@ -609,7 +609,7 @@ static const char copy_ev_sql[] =
  * NOT EXISTS became a nested loop quadratic in the batch. No column is NULL. */
 #define FULL_KEYS(kind) "SELECT project_id, provider, id FROM stage_full WHERE kind = '" kind "'"
 /* Keeping the earliest copy of an event the batch holds twice: a sort the
- * batch skips when the loader saw no key twice in it (send_batch strips the
+ * batch skips when the loader saw no key twice in it (script() strips the
  * marked text from that variant of the script). */
 #define DEDUP(sql) " /*dedup*/" sql "/**/"
 #define SUB_KEY "project_id, provider, subscription_id"
