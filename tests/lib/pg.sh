@@ -1,6 +1,7 @@
 # tests/lib/pg.sh: a private, throwaway PostgreSQL cluster (sourced, not run).
 #   pg_start DIR   initdb + pg_ctl start in DIR, unix socket in DIR; exports PGHOST, PGPORT,
 #                  PGUSER, PGDATABASE for the clients. As root the server runs as 'postgres'.
+#                  $PG_SERVER_OPTS, if set, adds server options ("-c name=value ...").
 #   pg_stop DIR    stop it (fast) and remove DIR.
 # PostgreSQL's server binaries are off PATH on Debian: pg_config --bindir names them.
 
@@ -32,7 +33,7 @@ pg_start() {
 		>"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
 	# No TCP: a unix socket in the cluster's own directory.
 	pg_as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -s \
-		-o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+		-o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c full_page_writes=off -c synchronous_commit=off ${PG_SERVER_OPTS:-}" \
 		start || { cat "$dir/server.log" >&2; return 1; }
 	export PGHOST=$dir PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
 }
@@ -42,4 +43,16 @@ pg_stop() {
 	bindir=$(pg_bindir) || return 1
 	[ -d "$dir/data" ] && pg_as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w -s stop
 	rm -rf "$dir"
+}
+
+# pg_bench_opts: the server options of the benchmarks (bench/e2e, bench/load-bench):
+# shared_buffers a quarter of the memory, at most 2 GB. PostgreSQL's default, 128 MB,
+# is a toy server's: the indexes of a 1M-event load outgrow it (measured: 172 s with
+# it, 160 s with 2 GB, docs/performance.md). Every row of a benchmark uses the same.
+pg_bench_opts() {
+	local kb
+	kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+	kb=$((kb / 4))
+	[ "$kb" -gt 2097152 ] && kb=2097152
+	echo "-c shared_buffers=$((kb / 1024))MB"
 }
