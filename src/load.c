@@ -679,12 +679,14 @@ static const char *const upserts[] = {
 	" event #>> '{customer,email}', event #>> '{customer,name}', event #>> '{customer,phone}',"
 	" event #>> '{customer,country}', event->'subscription')"
 	/* and what the changed rows named before: the statement's snapshot still
-	 * sees their old versions (only updated rows are looked up) */
+	 * sees their old versions (only updated rows are looked up, one key probe
+	 * each: as a join the planner chose a hash join over the whole table) */
 	" INSERT INTO stage_norm SELECT * FROM up UNION ALL"
 	" SELECT 'o', false, o.provider, o.external_event_id, o.project_id, NULL, NULL, NULL,"
 	" o.customer_id, o.subscription_id, NULL, NULL, NULL, NULL, NULL"
-	" FROM up u JOIN external_events_normalized o ON o.provider = u.provider"
-	" AND o.external_event_id = u.external_event_id WHERE NOT u.ins AND o.status = 'processed'",
+	" FROM up u CROSS JOIN LATERAL (SELECT * FROM external_events_normalized o"
+	" WHERE o.provider = u.provider AND o.external_event_id = u.external_event_id"
+	" AND o.status = 'processed' LIMIT 1) o WHERE NOT u.ins",
 
 	/* a plan code we have not seen yet becomes a plan (named by ops later) */
 	"INSERT INTO plans (id, code) SELECT DISTINCT plan_code, plan_code FROM stage_ev"
