@@ -1214,9 +1214,19 @@ static int scratch_copy(const struct batch *b, int n)
 	return ok;
 }
 
-static void scratch_empty(void);
+/* Empty the scratch tables (a run's start and end). */
+static void scratch_empty(void)
+{
+	PGconn *main_conn = conn;
 
-/* Open conn2 when the scratch tables exist, and empty them. */
+	if (!conn2)
+		return;
+	conn = conn2;
+	exec_ok("TRUNCATE load_stage_raw_0, load_stage_ev_0, load_stage_raw_1, load_stage_ev_1");
+	conn = main_conn;
+}
+
+/* Open conn2 when the scratch tables exist (set up as conn), and empty them. */
 static void scratch_open(const char *dsn)
 {
 	PGresult *r = must("SELECT to_regclass('load_stage_ev_1') IS NOT NULL", 0, NULL);
@@ -1226,20 +1236,12 @@ static void scratch_open(const char *dsn)
 		return;
 	const char *keys[] = {"dbname", "fallback_application_name", NULL};
 	const char *vals[] = {dsn ? dsn : "", "load", NULL};
-	conn2 = open_conn(keys, vals);
-	scratch_empty();
-}
-
-static void scratch_empty(void)
-{
 	PGconn *main_conn = conn;
-
-	if (!conn2)
-		return;
-	conn = conn2;
+	conn = conn2 = open_conn(keys, vals);
 	exec_ok("SET client_min_messages = warning");
-	exec_ok("TRUNCATE load_stage_raw_0, load_stage_ev_0, load_stage_raw_1, load_stage_ev_1");
+	exec_ok("SET TimeZone = 'UTC'");
 	conn = main_conn;
+	scratch_empty();
 }
 
 /* The key of a record's COPY row: its provider and id fields (after the seq). */
