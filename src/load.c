@@ -2,10 +2,12 @@
  * load: raw envelopes and canonical events (NDJSON) into PostgreSQL.
  *
  * Records are validated here, then loaded in batches: each batch is one
- * transaction that COPYs the records into temporary staging tables and
- * upserts from there, set-based (docs/load.md). When PostgreSQL refuses a
- * batch for a data error, the batch is replayed one record at a time under
- * savepoints, so only the bad records are rejected.
+ * transaction that upserts, set-based, from staged rows (docs/load.md). A
+ * second connection COPYs the next batch into scratch tables while the first
+ * runs this one ("Two connections" below); without them the batch is COPYed
+ * into temporary staging tables in its own transaction. When PostgreSQL
+ * refuses a batch for a data error, the batch is replayed one record at a
+ * time under savepoints, so only the bad records are rejected.
  */
 #include <dirent.h>
 #include <errno.h>
