@@ -4,7 +4,8 @@
  * Records are validated here, then loaded in batches: each batch is one
  * transaction that upserts, set-based, from staged rows (docs/load.md). A
  * second connection COPYs the next batch into scratch tables while the first
- * runs this one ("Two connections" below); without them the batch is COPYed
+ * runs this one ("Two connections" below), its raw rows as they are read;
+ * without them the batch is COPYed
  * into temporary staging tables in its own transaction. When PostgreSQL
  * refuses a batch for a data error, the batch is replayed one record at a
  * time under savepoints, so only the bad records are rejected.
@@ -1188,32 +1189,79 @@ static const char *script(int where, int no_twice)
 	return scripts[where][no_twice];
 }
 
-/* COPY batch b into scratch slot n on conn2 (autocommit): 0, or -1 when
- * PostgreSQL refused a row. */
+/*
+ * The raw rows of the batch being read go to scratch slot next_slot as they
+ * are read: one COPY on conn2, sent a chunk at a time, so the server parses
+ * their payloads while this process reads and checks the rest of the batch
+ * (the COPY as one piece at the batch's end left every other stage waiting
+ * for it). The events follow in one COPY when the batch is complete.
+ */
+enum { STREAM_CHUNK = 256 * 1024 };
+static int streaming; /* a COPY into load_stage_raw_<next_slot> is open on conn2 */
+static size_t streamed; /* bytes of B->copy[K_RAW] sent in it */
+
+static void truncate_slot(int n)
+{
+	exec_ok(n ? "TRUNCATE load_stage_raw_1, load_stage_ev_1" : "TRUNCATE load_stage_raw_0, load_stage_ev_0");
+}
+
+/* Send the raw rows read since the last call: when a chunk is ready, or all
+ * of them (at_end). The COPY opens with the first chunk. */
+static void stream_raw(int at_end)
+{
+	static const char *const sql[2] = {"COPY load_stage_raw_0 FROM STDIN", "COPY load_stage_raw_1 FROM STDIN"};
+	const struct strbuf *rows = &B->copy[K_RAW];
+	PGconn *main_conn = conn;
+
+	if (!conn2 || rows->len == streamed || (!at_end && rows->len - streamed < STREAM_CHUNK))
+		return;
+	conn = conn2; /* exec_ok and die_pg speak of the connection at work */
+	if (!streaming) {
+		truncate_slot(next_slot);
+		PGresult *r = PQexec(conn, sql[next_slot]);
+		if (PQresultStatus(r) != PGRES_COPY_IN)
+			die_pg("cannot load batch", r);
+		PQclear(r);
+		streaming = 1;
+	}
+	if (PQputCopyData(conn, rows->buf + streamed, (int)(rows->len - streamed)) != 1)
+		die_pg("COPY failed", NULL);
+	streamed = rows->len;
+	conn = main_conn;
+}
+
+/* Complete the COPYs of batch b (B) into scratch slot n on conn2 (autocommit):
+ * 0, or -1 when PostgreSQL refused a row. */
 static int scratch_copy(const struct batch *b, int n)
 {
-	static const char *const sql[2][2] = {
-		{"COPY load_stage_raw_0 FROM STDIN", "COPY load_stage_ev_0 FROM STDIN"},
-		{"COPY load_stage_raw_1 FROM STDIN", "COPY load_stage_ev_1 FROM STDIN"}};
+	static const char *const ev_sql[2] = {"COPY load_stage_ev_0 FROM STDIN", "COPY load_stage_ev_1 FROM STDIN"};
 	PGconn *main_conn = conn;
-	int ok = 0;
+	PGresult *r, *bad = NULL;
+	size_t first, end;
 
-	conn = conn2; /* exec_ok and die_pg speak of the connection at work */
-	exec_ok(n ? "TRUNCATE load_stage_raw_1, load_stage_ev_1" : "TRUNCATE load_stage_raw_0, load_stage_ev_0");
-	for (int k = K_RAW; k <= K_EVENT && ok == 0; k++) {
-		size_t first, end;
-		if (!kind_range(b, 0, b->n, (enum kind)k, &first, &end))
-			continue;
-		PGresult *r = copy_rows(sql[n][k], b->copy[k].buf + first, end - first);
-		if (r) {
-			if (!is_data_error(r))
-				die_pg("cannot load batch", r);
-			PQclear(r);
-			ok = -1;
+	stream_raw(1);
+	conn = conn2;
+	if (streaming) {
+		streaming = 0;
+		streamed = 0;
+		if (PQputCopyEnd(conn, NULL) != 1)
+			die_pg("COPY failed", NULL);
+		while ((r = PQgetResult(conn)) != NULL) {
+			if (PQresultStatus(r) != PGRES_COMMAND_OK && !bad)
+				bad = r;
+			else
+				PQclear(r);
 		}
+	} else {
+		truncate_slot(n);
 	}
+	if (!bad && kind_range(b, 0, b->n, K_EVENT, &first, &end))
+		bad = copy_rows(ev_sql[n], b->copy[K_EVENT].buf + first, end - first);
+	if (bad && !is_data_error(bad))
+		die_pg("cannot load batch", bad);
+	PQclear(bad);
 	conn = main_conn;
-	return ok;
+	return bad ? -1 : 0;
 }
 
 /* Empty the scratch tables (a run's start and end). */
@@ -1559,6 +1607,8 @@ static void read_input(struct line_reader *lr, struct jparser *jp, size_t batch_
 		rc->text_off = B->text.len;
 		rc->text_len = ln.len;
 		sb_add(&B->text, ln.text, ln.len);
+		if (rc->kind == K_RAW)
+			stream_raw(0);
 		B->n++;
 		if (B->n >= batch_size)
 			flush_batch();

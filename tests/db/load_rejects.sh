@@ -20,6 +20,19 @@ check "summary counts rejects" grep -q 'inserted 4, updated 0, unchanged 0, fail
 check "the run is recorded with exit status 1" \
 	test "$(q "$db" "SELECT rejected || ' ' || exit_status FROM pipeline_runs")" = "6 1"
 
+# The raw rows of a batch go to the server in chunks as they are read (over
+# 256 KB of them before this one): a row refused mid-stream is isolated the same.
+python3 "$ROOT/tests/db/lib/gen_events.py" 600 7 2000 >"$T/big.ndjson"
+{ head -n 601 "$T/big.ndjson"; sed -n 6p "$fx/malformed.ndjson"; tail -n +602 "$T/big.ndjson"; } >"$T/bigbad.ndjson"
+db=$(newdb stream)
+load --dsn "dbname=$db" --rejects "$T/rej2" "$T/bigbad.ndjson" 2>"$T/err"
+check "a row refused mid-stream: exit 1" test $? -eq 1
+check "and one reject, db_rejected, at its line" \
+	test "$(python3 -c 'import json,sys; print(" ".join("%d:%s" % (r["line"], r["code"]) for r in map(json.loads, open(sys.argv[1]))))' "$T/rej2")" = "602:db_rejected"
+clean=$(newdb streamclean)
+load --dsn "dbname=$clean" "$T/big.ndjson" 2>/dev/null
+check "every other record is loaded: the tables of a load without it" same_state "$db" "$clean"
+
 # usage and connection errors
 load --batch 0 </dev/null 2>/dev/null
 check "--batch 0 is a usage error (2)" test $? -eq 2
