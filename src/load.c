@@ -540,11 +540,11 @@ static const char copy_ev_sql[] =
  * Customers and subscriptions are updated incrementally from the events the
  * batch inserted: every field is a maximum over a total order, and the row
  * keeps the stamp (occurred_at, event id) of the event that gave it, so the
- * new events are merged with the row alone. Where that is not exact they are
- * recomputed from every stored event (stage_full): an event whose stored
- * content changed (a re-run after a normalizer fix) for what it names now and
- * named before, and a subscription that no subscription.* event has set yet
- * (invoices fill its fields one by one).
+ * new events are merged with the row alone (a subscription no subscription.*
+ * event has set yet keeps a stamp per field: invoices fill its fields one by
+ * one). Where that is not exact they are recomputed from every stored event
+ * (stage_full): an event whose stored content changed (a re-run after a
+ * normalizer fix), for what it names now and what it named before.
  */
 /* a window over a whole partition, read in the window's order: aggregates over
  * it see each key's events in that order (one sort per window, where an
@@ -576,7 +576,7 @@ static const char copy_ev_sql[] =
 #define SUB_COLS " customer_id, plan_id, price_id, product_id, status, interval, interval_count," \
 	" quantity, current_period_start, current_period_end, cancel_at_period_end, canceled_at," \
 	" trial_end, state_occurred_at, state_event_id, state_event_type, customer_occurred_at," \
-	" customer_event_id, event_plan_code"
+	" customer_event_id, event_plan_code, fill_occurred_at, fill_event_id"
 /* the fields the latest subscription.* event gives (and state_event_type, last) */
 #define SUB_AUTH_COLS(X) X("plan_id") X("price_id") X("product_id") X("status") X("interval") \
 	X("interval_count") X("quantity") X("current_period_start") X("current_period_end")  \
@@ -587,7 +587,53 @@ static const char copy_ev_sql[] =
 #define SUB_DIFF_X(c) " EXCLUDED." c ","
 #define AUTH_NEWER "(NOT coalesce(t.state_event_type LIKE 'subscription.%', false) OR" \
 	" (EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id))"
-#define SUB_PICK(c) PICK(AUTH_NEWER, c)
+
+/*
+ * A subscription no subscription.* event has set yet takes each field from the
+ * latest event that had it, and keeps that event's stamp: element i of
+ * fill_occurred_at / fill_event_id (sql/004), NULL once a subscription.* event
+ * gives the fields. FILL_ARRAY builds the array of an expression per field.
+ */
+#define FILL_ARRAY(E) "ARRAY[" E("price_id") "," E("product_id") "," E("status") "," E("interval") "," \
+	E("interval_count") "," E("quantity") "," E("current_period_start") "," E("current_period_end") ","   \
+	E("cancel_at_period_end") "," E("canceled_at") "," E("trial_end") "]"
+#define INDEX_ARRAY(E) "ARRAY[" E("1") "," E("2") "," E("3") "," E("4") "," E("5") "," E("6") "," \
+	E("7") "," E("8") "," E("9") "," E("10") "," E("11") "]"
+/* the row's columns, each with the index of the stamp of the field it follows */
+#define SUB_FILL_COLS(X) X("plan_id", "1") X("price_id", "1") X("event_plan_code", "1")         \
+	X("product_id", "2") X("status", "3") X("interval", "4") X("interval_count", "5")            \
+	X("quantity", "6") X("current_period_start", "7") X("current_period_end", "8")              \
+	X("cancel_at_period_end", "9") X("canceled_at", "10") X("trial_end", "11")
+/* is the batch's row (EXCLUDED) / the stored row (t) from a subscription.* event? */
+#define X_AUTH "coalesce(EXCLUDED.state_event_type LIKE 'subscription.%', false)"
+#define T_AUTH "coalesce(t.state_event_type LIKE 'subscription.%', false)"
+/* the batch's latest subscription.* event gives every field */
+#define TAKE_ALL "(" X_AUTH " AND " AUTH_NEWER ")"
+/* neither is: field i from the batch when its stamp is newer */
+#define FILL(i) "(NOT " X_AUTH " AND NOT " T_AUTH " AND EXCLUDED.fill_event_id[" i "] IS NOT NULL AND"   \
+	" (t.fill_event_id[" i "] IS NULL OR (EXCLUDED.fill_occurred_at[" i "], EXCLUDED.fill_event_id[" i "]) >" \
+	" (t.fill_occurred_at[" i "], t.fill_event_id[" i "])))"
+#define FILL_PICK(c, i) PICK(TAKE_ALL " OR " FILL(i), c)
+#define FILL_OCC(i) "CASE WHEN " FILL(i) " THEN EXCLUDED.fill_occurred_at[" i "] ELSE t.fill_occurred_at[" i "] END"
+#define FILL_ID(i) "CASE WHEN " FILL(i) " THEN EXCLUDED.fill_event_id[" i "] ELSE t.fill_event_id[" i "] END"
+#define FILL_ANY(i) " OR " FILL(i)
+#define EACH_INDEX(E) E("1") E("2") E("3") E("4") E("5") E("6") E("7") E("8") E("9") E("10") E("11")
+/* neither is: the state stamp is the latest event's */
+#define STATE_NEWER "(NOT " X_AUTH " AND NOT " T_AUTH " AND (EXCLUDED.state_occurred_at,"          \
+	" EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id))"
+#define STATE_PICK(c) PICK(TAKE_ALL " OR " STATE_NEWER, c)
+/* the recompute's stamps: the first event in wa's order that had the field */
+#define R_OCC(f) "(array_agg(occ) FILTER (WHERE " f " IS NOT NULL) OVER wa)[1]"
+#define R_ID(f) "(array_agg(id) FILTER (WHERE " f " IS NOT NULL) OVER wa)[1]"
+/* the merge's: the position, in the batch's events latest first (window w),
+ * of the first that has the field (p_f), of the latest subscription.* event
+ * (pa) and of the latest with a customer (pc); the values are read from
+ * arrays of the events in that order (one array per column, where an
+ * aggregate per field and column copied each value a dozen times) */
+#define B_POS(f) " min(rn) FILTER (WHERE s->>'" f "' IS NOT NULL) OVER w AS p_" f ","
+#define B_OCC(f) "o[p_" f "]"
+#define B_ID(f) "i[p_" f "]"
+#define B_VAL(f) " ss[coalesce(pa, p_" f ")]->>'" f "' AS " f ","
 
 /* the events of a subscription, one row each, for the recompute */
 #define SUB_EV_COLS " n.external_event_id AS id, n.event_type,"                     \
@@ -756,13 +802,7 @@ static const char *const upserts[] = {
 	"INSERT INTO stage_full SELECT DISTINCT 's', project_id, provider, subscription_id"
 	" FROM stage_norm WHERE NOT ins AND subscription_id IS NOT NULL"
 	" UNION SELECT DISTINCT 'c', project_id, provider, customer_id"
-	" FROM stage_norm WHERE NOT ins AND customer_id IS NOT NULL"
-	" UNION SELECT 's', n.project_id, n.provider, n.subscription_id FROM stage_norm n"
-	" LEFT JOIN subscriptions s ON (s.project_id, s.provider, s.subscription_id) ="
-	" (n.project_id, n.provider, n.subscription_id)"
-	" WHERE n.ins AND n.status = 'processed' AND n.subscription_id IS NOT NULL"
-	" GROUP BY 1, 2, 3, 4 HAVING NOT bool_or(coalesce(n.event_type LIKE 'subscription.%', false))"
-	" AND NOT coalesce(bool_or(s.state_event_type LIKE 'subscription.%'), false)",
+	" FROM stage_norm WHERE NOT ins AND customer_id IS NOT NULL",
 
 	/* a subscription or customer no processed event names any more (a re-run
 	 * turned its events into others' or ignored ones) goes, as in a clean load */
@@ -795,6 +835,7 @@ static const char *const upserts[] = {
 	SUB_FIELD("current_period_end") SUB_FIELD("cancel_at_period_end") SUB_FIELD("canceled_at")
 	SUB_FIELD("trial_end")
 	" occ AS state_occurred_at, id AS state_event_id, event_type AS state_event_type,"
+	" " FILL_ARRAY(R_OCC) " AS fill_occ, " FILL_ARRAY(R_ID) " AS fill_id,"
 	" row_number() OVER wa AS rn FROM ev"
 	" WINDOW wc AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE "),"
 	" wa AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, id DESC" WHOLE ")) x"
@@ -805,56 +846,68 @@ static const char *const upserts[] = {
 	" interval_count::bigint, quantity::bigint, current_period_start::timestamptz,"
 	" current_period_end::timestamptz, cancel_at_period_end::boolean, canceled_at::timestamptz,"
 	" trial_end::timestamptz, state_occurred_at, state_event_id, state_event_type,"
-	" customer_id_occurred_at, customer_id_event_id, a.ps->>'plan_code'"
+	" customer_id_occurred_at, customer_id_event_id, a.ps->>'plan_code',"
+	" CASE WHEN state_event_type LIKE 'subscription.%' THEN NULL ELSE fill_occ END,"
+	" CASE WHEN state_event_type LIKE 'subscription.%' THEN NULL ELSE fill_id END"
 	" FROM agg a LEFT JOIN plan_prices pp ON pp.provider = a.provider AND pp.price_id = a.ps->>'price_id'"
 	" ON CONFLICT (project_id, provider, subscription_id) DO UPDATE SET"
 	" customer_id = EXCLUDED.customer_id, customer_occurred_at = EXCLUDED.customer_occurred_at,"
 	" customer_event_id = EXCLUDED.customer_event_id," SUB_AUTH_COLS(SUB_SET)
-	" state_event_type = EXCLUDED.state_event_type"
+	" state_event_type = EXCLUDED.state_event_type, fill_occurred_at = EXCLUDED.fill_occurred_at,"
+	" fill_event_id = EXCLUDED.fill_event_id"
 	" WHERE (t.customer_id, t.customer_occurred_at, t.customer_event_id," SUB_AUTH_COLS(SUB_DIFF_T)
-	" t.state_event_type) IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.customer_occurred_at,"
-	" EXCLUDED.customer_event_id," SUB_AUTH_COLS(SUB_DIFF_X) " EXCLUDED.state_event_type)",
+	" t.state_event_type, t.fill_occurred_at, t.fill_event_id) IS DISTINCT FROM (EXCLUDED.customer_id,"
+	" EXCLUDED.customer_occurred_at, EXCLUDED.customer_event_id," SUB_AUTH_COLS(SUB_DIFF_X)
+	" EXCLUDED.state_event_type, EXCLUDED.fill_occurred_at, EXCLUDED.fill_event_id)",
 
 	/* subscriptions merged with the batch's new events: the latest new
-	 * subscription.* event replaces the fields when it beats the stored one,
-	 * customer_id is the latest non-null by its stamp */
+	 * subscription.* event replaces the fields when it beats the stored one;
+	 * without one on either side each field is the latest that had it (its
+	 * stamp, FILL); customer_id is the latest non-null by its stamp */
 	"WITH ev AS (SELECT n.project_id, n.provider, n.subscription_id, n.external_event_id AS id,"
 	" n.event_type, coalesce(n.event_type LIKE 'subscription.%', false) AS auth,"
 	" COALESCE(n.occurred_at, '-infinity') AS occ, n.sub AS s, n.customer_id FROM stage_norm n"
 	" WHERE n.ins AND n.status = 'processed' AND n.subscription_id IS NOT NULL"
 	" AND (n.project_id, n.provider, n.subscription_id) NOT IN (" FULL_KEYS("s") ")),"
-	/* one sort: each subscription's new events latest first; the latest with a
-	 * customer gives customer_id, the latest subscription.* event the rest */
-	" b AS MATERIALIZED (SELECT " SUB_KEY ", customer_id, customer_id_occurred_at,"
-	" customer_id_event_id, s, a_occ AS occ, a_id AS id, event_type FROM (SELECT " SUB_KEY ","
-	" (array_agg(customer_id) FILTER (WHERE customer_id IS NOT NULL) OVER w)[1] AS customer_id,"
-	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER w)[1] AS customer_id_occurred_at,"
-	" (array_agg(id) FILTER (WHERE customer_id IS NOT NULL) OVER w)[1] AS customer_id_event_id,"
-	" (array_agg(s) FILTER (WHERE auth) OVER w)[1] AS s, (array_agg(occ) FILTER (WHERE auth) OVER w)[1] AS a_occ,"
-	" (array_agg(id) FILTER (WHERE auth) OVER w)[1] AS a_id,"
-	" (array_agg(event_type) FILTER (WHERE auth) OVER w)[1] AS event_type, row_number() OVER w AS rn"
-	" FROM ev WINDOW w AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE ")) x WHERE rn = 1),"
-	" auth AS (INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
+	/* each subscription's new events latest first: the latest with a customer
+	 * gives customer_id, the latest subscription.* event (pa) the rest, or
+	 * without one the latest event (position 1) the state and each field's
+	 * latest value (p_f) the fields */
+	" b AS MATERIALIZED (SELECT " SUB_KEY ", c[pc] AS customer_id, o[pc] AS customer_id_occurred_at,"
+	" i[pc] AS customer_id_event_id, ss[coalesce(pa, p_price_id)] AS ps,"
+	B_VAL("product_id") B_VAL("status") B_VAL("interval") B_VAL("interval_count")
+	B_VAL("quantity") B_VAL("current_period_start") B_VAL("current_period_end")
+	B_VAL("cancel_at_period_end") B_VAL("canceled_at") B_VAL("trial_end")
+	" o[coalesce(pa, 1)] AS occ, i[coalesce(pa, 1)] AS id, et[coalesce(pa, 1)] AS event_type,"
+	" CASE WHEN pa IS NULL THEN " FILL_ARRAY(B_OCC) " END AS fill_occ,"
+	" CASE WHEN pa IS NULL THEN " FILL_ARRAY(B_ID) " END AS fill_id"
+	" FROM (SELECT " SUB_KEY ", rn, array_agg(s) OVER w AS ss, array_agg(occ) OVER w AS o,"
+	" array_agg(id) OVER w AS i, array_agg(event_type) OVER w AS et, array_agg(customer_id) OVER w AS c,"
+	" min(rn) FILTER (WHERE customer_id IS NOT NULL) OVER w AS pc,"
+	" min(rn) FILTER (WHERE auth) OVER w AS pa," B_POS("price_id")
+	B_POS("product_id") B_POS("status") B_POS("interval") B_POS("interval_count")
+	B_POS("quantity") B_POS("current_period_start") B_POS("current_period_end")
+	B_POS("cancel_at_period_end") B_POS("canceled_at") B_POS("trial_end") " 0 AS _end"
+	" FROM (SELECT *, row_number() OVER w AS rn FROM ev WINDOW w AS (PARTITION BY " SUB_KEY
+	" ORDER BY occ DESC, id DESC)) r"
+	" WINDOW w AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE ")) x WHERE rn = 1)"
+	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT b.project_id, b.provider, b.subscription_id, b.customer_id,"
-	" COALESCE(s->>'plan_code', pp.plan_id), s->>'price_id', s->>'product_id', s->>'status',"
-	" s->>'interval', (s->>'interval_count')::bigint, (s->>'quantity')::bigint,"
-	" (s->>'current_period_start')::timestamptz, (s->>'current_period_end')::timestamptz,"
-	" (s->>'cancel_at_period_end')::boolean, (s->>'canceled_at')::timestamptz,"
-	" (s->>'trial_end')::timestamptz, occ, id, event_type, customer_id_occurred_at,"
-	" customer_id_event_id, s->>'plan_code'"
-	" FROM b LEFT JOIN plan_prices pp ON pp.provider = b.provider AND pp.price_id = b.s->>'price_id'"
-	" WHERE b.id IS NOT NULL"
+	" COALESCE(ps->>'plan_code', pp.plan_id), ps->>'price_id', product_id, status,"
+	" interval, interval_count::bigint, quantity::bigint,"
+	" current_period_start::timestamptz, current_period_end::timestamptz,"
+	" cancel_at_period_end::boolean, canceled_at::timestamptz,"
+	" trial_end::timestamptz, occ, id, event_type, customer_id_occurred_at,"
+	" customer_id_event_id, ps->>'plan_code', fill_occ, fill_id"
+	" FROM b LEFT JOIN plan_prices pp ON pp.provider = b.provider AND pp.price_id = b.ps->>'price_id'"
 	" ON CONFLICT (project_id, provider, subscription_id) DO UPDATE SET"
 	PICK(NEWER("customer"), "customer_id") PICK(NEWER("customer"), "customer_occurred_at")
-	PICK(NEWER("customer"), "customer_event_id") SUB_AUTH_COLS(SUB_PICK)
-	" state_event_type = CASE WHEN " AUTH_NEWER " THEN EXCLUDED.state_event_type"
-	" ELSE t.state_event_type END)"
-	" UPDATE subscriptions t SET customer_id = b.customer_id,"
-	" customer_occurred_at = b.customer_id_occurred_at, customer_event_id = b.customer_id_event_id"
-	" FROM b WHERE b.id IS NULL AND (t.project_id, t.provider, t.subscription_id) ="
-	" (b.project_id, b.provider, b.subscription_id) AND b.customer_id_event_id IS NOT NULL"
-	" AND (t.customer_event_id IS NULL OR (b.customer_id_occurred_at, b.customer_id_event_id) >"
-	" (t.customer_occurred_at, t.customer_event_id))",
+	PICK(NEWER("customer"), "customer_event_id") SUB_FILL_COLS(FILL_PICK)
+	STATE_PICK("state_occurred_at") STATE_PICK("state_event_id") STATE_PICK("state_event_type")
+	" fill_occurred_at = CASE WHEN " X_AUTH " OR " T_AUTH " THEN NULL ELSE " INDEX_ARRAY(FILL_OCC) " END,"
+	" fill_event_id = CASE WHEN " X_AUTH " OR " T_AUTH " THEN NULL ELSE " INDEX_ARRAY(FILL_ID) " END"
+	/* a merge that changes nothing writes nothing */
+	" WHERE " TAKE_ALL " OR " STATE_NEWER " OR " NEWER("customer") EACH_INDEX(FILL_ANY),
 
 	/* the plan follows the price mapping as it is now, for every subscription the
 	 * batch names (a replay after ops added a mapping sets the plan) */
@@ -1715,11 +1768,19 @@ int main(int argc, char **argv)
 
 	if (rejects_path)
 		rejects_open(rejects_path);
-	PGresult *r = must("SELECT to_regclass('pipeline_runs') IS NOT NULL", 0, NULL);
+	/* the schema, and its newest part this loader writes (sql/004) */
+	PGresult *r = must("SELECT to_regclass('pipeline_runs') IS NOT NULL, EXISTS (SELECT 1"
+			   " FROM pg_attribute WHERE attrelid = to_regclass('subscriptions')"
+			   " AND attname = 'fill_event_id' AND NOT attisdropped)", 0, NULL);
 	int have_schema = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	int have_004 = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
 	PQclear(r);
 	if (!have_schema) {
 		warn_msg(0, "the database has no RevenueOS schema: run 'load --migrate' first");
+		exit(EXIT_SYSTEM);
+	}
+	if (!have_004) {
+		warn_msg(0, "the database schema is older than this loader: run 'load --migrate' first");
 		exit(EXIT_SYSTEM);
 	}
 	/* temp_buffers must be set before the session touches a temporary table */

@@ -5,12 +5,16 @@ event), for the database tests and the load benchmark. Deterministic per seed.""
 import json, random, sys
 
 n = int(sys.argv[1])
-rnd = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
+seed = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+rnd = random.Random(seed)
 pad = int(sys.argv[3]) if len(sys.argv) > 3 else 200
 ncust = max(1, n // 10)
 prices = ["price_starter_m", "price_pro_m", "price_team_y"]
 out = sys.stdout
 base = 1793527200  # 2026-11-01T10:00:00Z
+# Invoices' partial subscription sections come from a second generator, so the
+# rest of the data is what earlier versions of this script made.
+rnd2 = random.Random("invoice sections %d" % seed)
 
 def ts(t):
     import datetime
@@ -32,6 +36,18 @@ for i in range(n):
                    "amount_minor": rnd.choice([2900, 9900, 29900]), "currency": "USD", "status": "succeeded",
                    "method": "card", "installments": None, "failure_code": None, "discount_minor": None,
                    "refunded_minor": None, "due_at": None, "paid_at": ts(t)}
+        if rnd2.random() < 0.6:
+            # a partial section: some fields, the others null; a third of them name a
+            # subscription that only invoices ever name (its fields filled one by one)
+            isub = sub if rnd2.random() < 0.66 else "isub_%06d" % c
+            vals = {"price_id": rnd2.choice(prices), "product_id": "prod_app",
+                    "status": rnd2.choice(["active", "past_due"]), "interval": "month", "interval_count": 1,
+                    "quantity": rnd2.randrange(1, 5), "current_period_start": ts(t),
+                    "current_period_end": ts(t + 30 * 86400), "cancel_at_period_end": rnd2.random() < 0.5,
+                    "canceled_at": ts(t), "trial_end": ts(t + 7 * 86400)}
+            subscription = {"id": isub, "plan_code": None}
+            subscription.update((k, v if rnd2.random() < 0.5 else None) for k, v in vals.items())
+            payment["subscription_id"] = isub
     elif kind < 0.85:
         ptype, ctype = "customer.subscription.updated", "subscription.updated"
         subscription = {"id": sub, "price_id": rnd.choice(prices), "product_id": "prod_app", "plan_code": None,
