@@ -512,12 +512,12 @@ static const char stage_sql[] =
 	"CREATE TEMP TABLE stage_changed (kind \"char\", provider text, external_event_id text,"
 	" ins boolean, project_id text, received_at timestamptz)" PER_BATCH
 	/* the normalized rows the batch inserted or changed ('n'), and what changed rows
-	 * named before ('o'): the input of the customer and subscription updates */
+	 * named before ('o'): the input of the customer, subscription and payment updates */
 	"CREATE TEMP TABLE stage_norm (kind \"char\", ins boolean, provider text,"
 	" external_event_id text, project_id text, status text, event_type text,"
-	" occurred_at timestamptz, customer_id text, subscription_id text, email text, name text,"
+	" occurred_at timestamptz, customer_id text, subscription_id text, payment_id text, email text, name text,"
 	" phone text, country text, sub jsonb)" PER_BATCH
-	/* customers ('c') and subscriptions ('s') recomputed from their stored events */
+	/* customers ('c'), subscriptions ('s') and payments ('p') recomputed from their stored events */
 	"CREATE TEMP TABLE stage_full (kind \"char\", project_id text, provider text, id text)" PER_BATCH
 	/* lz4 here too: cheaper than pglz to write, and the compressed payload is copied as is */
 	"DO $$ BEGIN ALTER TABLE stage_raw ALTER COLUMN payload SET COMPRESSION lz4;"
@@ -644,6 +644,32 @@ static const char copy_ev_sql[] =
 	SUB_COL("quantity") SUB_COL("current_period_start") SUB_COL("current_period_end")    \
 	SUB_COL("cancel_at_period_end") SUB_COL("canceled_at") SUB_COL("trial_end") " 0 AS _end"
 
+/* payments: the key, the columns beside it, and their values from a row of src */
+#define PAY_KEY "project_id, provider, payment_id"
+#define PAY_FIELDS(X) X("object") X("invoice_id") X("subscription_id") X("charge_id")            \
+	X("payment_intent_id") X("amount_minor") X("currency") X("status") X("method")               \
+	X("installments") X("failure_code") X("discount_minor") X("refunded_minor") X("due_at")      \
+	X("paid_at") X("livemode")
+#define PAY_COLS PAY_FIELDS(PAY_COL) " customer_id, customer_occurred_at, customer_event_id,"      \
+	" state_occurred_at, state_event_id, state_event_type"
+#define PAY_COL(c) " " c ","
+#define PAY_VALUES " pay->>'object', pay->>'invoice_id', pay->>'subscription_id', pay->>'charge_id',"  \
+	" pay->>'payment_intent_id', (pay->>'amount_minor')::bigint, pay->>'currency', pay->>'status',"   \
+	" pay->>'method', (pay->>'installments')::bigint, pay->>'failure_code',"                          \
+	" (pay->>'discount_minor')::bigint, (pay->>'refunded_minor')::bigint,"                            \
+	" (pay->>'due_at')::timestamptz, (pay->>'paid_at')::timestamptz, livemode,"                       \
+	" cus_id, cus_occ, cus_eid, occ, external_event_id, event_type"
+/* the latest event with a customer, in src's window w */
+#define PAY_CUSTOMER " (array_agg(customer_id) FILTER (WHERE customer_id IS NOT NULL) OVER w)[1] AS cus_id," \
+	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER w)[1] AS cus_occ,"                  \
+	" (array_agg(external_event_id) FILTER (WHERE customer_id IS NOT NULL) OVER w)[1] AS cus_eid,"
+#define PAY_SET(c) " " c " = EXCLUDED." c ","
+#define PAY_T(c) " t." c ","
+#define PAY_X(c) " EXCLUDED." c ","
+/* the batch's event is the latest about the payment (or the same one, changed) */
+#define PAY_LATEST "(EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) >= (t.state_occurred_at, t.state_event_id)"
+#define PAY_PICK(c) PICK(PAY_LATEST, c)
+
 #define CUS_COLS " email, email_occurred_at, email_event_id, name, name_occurred_at, name_event_id," \
 	" phone, phone_occurred_at, phone_event_id, country, country_occurred_at, country_event_id," \
 	" deleted, deleted_at, first_event_at, state_occurred_at, state_event_id"
@@ -724,7 +750,7 @@ static const char *const upserts[] = {
 	" OR (t.project_id, t.status, t.event) IS DISTINCT FROM"
 	" (EXCLUDED.project_id, EXCLUDED.status, EXCLUDED.event)"
 	" RETURNING 'n'::\"char\" AS kind, xmax = 0 AS ins, provider, external_event_id, project_id,"
-	" status, event_type, occurred_at, customer_id, subscription_id,"
+	" status, event_type, occurred_at, customer_id, subscription_id, payment_id,"
 	" event #>> '{customer,email}', event #>> '{customer,name}', event #>> '{customer,phone}',"
 	" event #>> '{customer,country}', event->'subscription')"
 	/* and what the changed rows named before: the statement's snapshot still
@@ -732,7 +758,7 @@ static const char *const upserts[] = {
 	 * each: as a join the planner chose a hash join over the whole table) */
 	" INSERT INTO stage_norm SELECT * FROM up UNION ALL"
 	" SELECT 'o', false, o.provider, o.external_event_id, o.project_id, NULL, NULL, NULL,"
-	" o.customer_id, o.subscription_id, NULL, NULL, NULL, NULL, NULL"
+	" o.customer_id, o.subscription_id, o.payment_id, NULL, NULL, NULL, NULL, NULL"
 	" FROM up u CROSS JOIN LATERAL (SELECT * FROM external_events_normalized o"
 	" WHERE o.provider = u.provider AND o.external_event_id = u.external_event_id"
 	" AND o.status = 'processed' LIMIT 1) o WHERE NOT u.ins",
@@ -798,11 +824,13 @@ static const char *const upserts[] = {
 	" ON CONFLICT (project_id, provider) DO UPDATE SET last_event_at = EXCLUDED.last_event_at"
 	" WHERE t.last_event_at IS DISTINCT FROM EXCLUDED.last_event_at",
 
-	/* which subscriptions and customers are recomputed rather than merged */
+	/* which subscriptions, customers and payments are recomputed rather than merged */
 	"INSERT INTO stage_full SELECT DISTINCT 's', project_id, provider, subscription_id"
 	" FROM stage_norm WHERE NOT ins AND subscription_id IS NOT NULL"
 	" UNION SELECT DISTINCT 'c', project_id, provider, customer_id"
-	" FROM stage_norm WHERE NOT ins AND customer_id IS NOT NULL",
+	" FROM stage_norm WHERE NOT ins AND customer_id IS NOT NULL"
+	" UNION SELECT DISTINCT 'p', project_id, provider, payment_id"
+	" FROM stage_norm WHERE NOT ins AND payment_id IS NOT NULL",
 
 	/* a subscription or customer no processed event names any more (a re-run
 	 * turned its events into others' or ignored ones) goes, as in a clean load */
@@ -814,6 +842,10 @@ static const char *const upserts[] = {
 	" AND t.provider = f.provider AND t.customer_id = f.id AND NOT EXISTS (SELECT 1"
 	" FROM external_events_normalized n WHERE n.project_id = f.project_id AND n.provider = f.provider"
 	" AND n.customer_id = f.id AND n.status = 'processed')",
+	"DELETE FROM payments t USING stage_full f WHERE f.kind = 'p' AND t.project_id = f.project_id"
+	" AND t.provider = f.provider AND t.payment_id = f.id AND NOT EXISTS (SELECT 1"
+	" FROM external_events_normalized n WHERE n.project_id = f.project_id AND n.provider = f.provider"
+	" AND n.payment_id = f.id AND n.status = 'processed')",
 
 	/* subscriptions recomputed from every processed event that names them.
 	 * subscription.* events are the authority (a null there is a value: a
@@ -919,47 +951,49 @@ static const char *const upserts[] = {
 	" AND t.plan_id IS DISTINCT FROM COALESCE(t.event_plan_code, (SELECT pp.plan_id FROM plan_prices pp"
 	" WHERE pp.provider = t.provider AND pp.price_id = t.price_id))",
 
-	/* payments: the same rule */
-	"WITH src AS (SELECT DISTINCT ON (s.project_id, s.provider, s.payment_id) s.project_id,"
-	" s.provider, s.payment_id, s.customer_id, s.external_event_id, s.event_type,"
-	" COALESCE(s.occurred_at, '-infinity') AS occ, s.event->'payment' AS pay,"
-	" (s.event->>'livemode')::boolean AS livemode"
-	" FROM stage_ev s WHERE s.status = 'processed' AND s.payment_id IS NOT NULL"
-	" ORDER BY s.project_id, s.provider, s.payment_id, occ DESC, s.external_event_id DESC, s.seq DESC)"
-	" INSERT INTO payments AS t (project_id, provider, payment_id, object, customer_id,"
-	" invoice_id, subscription_id, charge_id, payment_intent_id, amount_minor, currency, status,"
-	" method, installments, failure_code, discount_minor, refunded_minor, due_at, paid_at, livemode,"
-	" state_occurred_at, state_event_id, state_event_type)"
-	" SELECT project_id, provider, payment_id, pay->>'object', customer_id, pay->>'invoice_id',"
-	" pay->>'subscription_id', pay->>'charge_id', pay->>'payment_intent_id',"
-	" (pay->>'amount_minor')::bigint, pay->>'currency', pay->>'status',"
-	" pay->>'method', (pay->>'installments')::bigint, pay->>'failure_code',"
-	" (pay->>'discount_minor')::bigint, (pay->>'refunded_minor')::bigint,"
-	" (pay->>'due_at')::timestamptz, (pay->>'paid_at')::timestamptz,"
-	" livemode, occ, external_event_id, event_type FROM src"
-	" ON CONFLICT (project_id, provider, payment_id) DO UPDATE SET object = EXCLUDED.object,"
-	" customer_id = COALESCE(EXCLUDED.customer_id, t.customer_id),"
-	" invoice_id = EXCLUDED.invoice_id, subscription_id = EXCLUDED.subscription_id,"
-	" charge_id = EXCLUDED.charge_id, payment_intent_id = EXCLUDED.payment_intent_id,"
-	" amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,"
-	" status = EXCLUDED.status, method = EXCLUDED.method, installments = EXCLUDED.installments,"
-	" failure_code = EXCLUDED.failure_code, discount_minor = EXCLUDED.discount_minor,"
-	" refunded_minor = EXCLUDED.refunded_minor, due_at = EXCLUDED.due_at,"
-	" paid_at = EXCLUDED.paid_at, livemode = EXCLUDED.livemode,"
+	/* payments recomputed from every processed event about them (see below) */
+	"WITH touched AS (SELECT project_id, provider, id AS payment_id FROM stage_full WHERE kind = 'p'),"
+	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.payment_id, n.customer_id,"
+	" n.external_event_id, n.event_type, COALESCE(n.occurred_at, '-infinity') AS occ,"
+	" n.event->'payment' AS pay, (n.event->>'livemode')::boolean AS livemode"
+	" FROM touched JOIN external_events_normalized n USING (project_id, provider, payment_id)"
+	" WHERE n.status = 'processed'),"
+	" src AS (SELECT * FROM (SELECT project_id, provider, payment_id, external_event_id, event_type,"
+	" occ, pay, livemode," PAY_CUSTOMER " row_number() OVER w AS rn FROM ev"
+	" WINDOW w AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, external_event_id DESC" WHOLE ")) x"
+	" WHERE rn = 1)"
+	" INSERT INTO payments AS t (" PAY_KEY "," PAY_COLS ") SELECT " PAY_KEY "," PAY_VALUES " FROM src"
+	" ON CONFLICT (" PAY_KEY ") DO UPDATE SET" PAY_FIELDS(PAY_SET) " customer_id = EXCLUDED.customer_id,"
+	" customer_occurred_at = EXCLUDED.customer_occurred_at, customer_event_id = EXCLUDED.customer_event_id,"
 	" state_occurred_at = EXCLUDED.state_occurred_at, state_event_id = EXCLUDED.state_event_id,"
 	" state_event_type = EXCLUDED.state_event_type"
+	" WHERE (" PAY_FIELDS(PAY_T) " t.customer_id, t.customer_occurred_at, t.customer_event_id,"
+	" t.state_occurred_at, t.state_event_id, t.state_event_type) IS DISTINCT FROM ("
+	PAY_FIELDS(PAY_X) " EXCLUDED.customer_id, EXCLUDED.customer_occurred_at, EXCLUDED.customer_event_id,"
+	" EXCLUDED.state_occurred_at, EXCLUDED.state_event_id, EXCLUDED.state_event_type)",
+
+	/* payments merged with the batch's events: the payment section of the
+	 * latest event about it; customer_id the latest non-null, by its stamp (a
+	 * refund webhook that names no customer keeps the one an earlier event gave) */
+	"WITH ev AS (SELECT s.project_id, s.provider, s.payment_id, s.customer_id, s.external_event_id,"
+	" s.event_type, COALESCE(s.occurred_at, '-infinity') AS occ, s.event->'payment' AS pay,"
+	" (s.event->>'livemode')::boolean AS livemode, s.seq FROM stage_ev s"
+	" WHERE s.status = 'processed' AND s.payment_id IS NOT NULL"
+	" AND (s.project_id, s.provider, s.payment_id) NOT IN (" FULL_KEYS("p") ")),"
+	" src AS (SELECT * FROM (SELECT project_id, provider, payment_id, external_event_id, event_type,"
+	" occ, pay, livemode," PAY_CUSTOMER " row_number() OVER w AS rn FROM ev"
+	" WINDOW w AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, external_event_id DESC, seq DESC" WHOLE "))"
+	" x WHERE rn = 1)"
+	" INSERT INTO payments AS t (" PAY_KEY "," PAY_COLS ") SELECT " PAY_KEY "," PAY_VALUES " FROM src"
+	" ON CONFLICT (" PAY_KEY ") DO UPDATE SET" PAY_FIELDS(PAY_PICK)
+	PICK(NEWER("customer"), "customer_id") PICK(NEWER("customer"), "customer_occurred_at")
+	PICK(NEWER("customer"), "customer_event_id") PAY_PICK("state_occurred_at")
+	PAY_PICK("state_event_id") " state_event_type = CASE WHEN " PAY_LATEST
+	" THEN EXCLUDED.state_event_type ELSE t.state_event_type END"
 	" WHERE (EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id)"
 	" OR ((EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) = (t.state_occurred_at, t.state_event_id)"
-	" AND (t.object, t.customer_id, t.invoice_id, t.subscription_id, t.charge_id,"
-	" t.payment_intent_id, t.amount_minor, t.currency,"
-	" t.status, t.method, t.installments, t.failure_code, t.discount_minor, t.refunded_minor,"
-	" t.due_at, t.paid_at, t.livemode, t.state_event_type) IS DISTINCT FROM (EXCLUDED.object,"
-	" COALESCE(EXCLUDED.customer_id, t.customer_id), EXCLUDED.invoice_id,"
-	" EXCLUDED.subscription_id, EXCLUDED.charge_id, EXCLUDED.payment_intent_id,"
-	" EXCLUDED.amount_minor, EXCLUDED.currency, EXCLUDED.status,"
-	" EXCLUDED.method, EXCLUDED.installments, EXCLUDED.failure_code, EXCLUDED.discount_minor,"
-	" EXCLUDED.refunded_minor, EXCLUDED.due_at, EXCLUDED.paid_at, EXCLUDED.livemode,"
-	" EXCLUDED.state_event_type))",
+	" AND (" PAY_FIELDS(PAY_T) " t.state_event_type) IS DISTINCT FROM (" PAY_FIELDS(PAY_X)
+	" EXCLUDED.state_event_type)) OR " NEWER("customer") "",
 
 	/* customers recomputed from every processed event that names them; each
 	 * field is its latest non-null value, so partial sections never erase */
@@ -1768,18 +1802,19 @@ int main(int argc, char **argv)
 
 	if (rejects_path)
 		rejects_open(rejects_path);
-	/* the schema, and its newest part this loader writes (sql/004) */
-	PGresult *r = must("SELECT to_regclass('pipeline_runs') IS NOT NULL, EXISTS (SELECT 1"
-			   " FROM pg_attribute WHERE attrelid = to_regclass('subscriptions')"
-			   " AND attname = 'fill_event_id' AND NOT attisdropped)", 0, NULL);
+	/* the schema, and the newest columns this loader writes (sql/004, 005) */
+	PGresult *r = must("SELECT to_regclass('pipeline_runs') IS NOT NULL, (SELECT count(*) = 2"
+			   " FROM pg_attribute WHERE NOT attisdropped AND"
+			   " ((attrelid, attname) = (to_regclass('subscriptions'), 'fill_event_id') OR"
+			   " (attrelid, attname) = (to_regclass('payments'), 'customer_event_id')))", 0, NULL);
 	int have_schema = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-	int have_004 = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+	int have_new = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
 	PQclear(r);
 	if (!have_schema) {
 		warn_msg(0, "the database has no RevenueOS schema: run 'load --migrate' first");
 		exit(EXIT_SYSTEM);
 	}
-	if (!have_004) {
+	if (!have_new) {
 		warn_msg(0, "the database schema is older than this loader: run 'load --migrate' first");
 		exit(EXIT_SYSTEM);
 	}

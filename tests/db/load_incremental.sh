@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Customers and subscriptions are merged with each batch's new events (per-field
-# stamps, sql/002 and 004); where that cannot be exact they are recomputed. Both must give
+# Customers, subscriptions and payments are merged with each batch's new events (per-field
+# stamps, sql/002, 004, 005); where that cannot be exact they are recomputed. Both must give
 # the rows a clean load of the same events gives.
 . "$(dirname "$0")/lib/db.sh"
 
@@ -17,8 +17,9 @@ for line in open(sys.argv[1]):
 			o["customer"]["email"] = "fixed%d@example.com" % i
 		if o["customer"] and i % 11 == 0:
 			o["customer"]["id"] = "cus_000000"
-		if o["subscription"] and not o["payment"] and i % 13 == 0:
-			o.update(status="ignored", reason="not a subscription change", customer=None, subscription=None)
+		if o["subscription"] and i % 13 == 0:
+			o.update(status="ignored", reason="not a subscription change", customer=None, subscription=None,
+				payment=None)
 	print(json.dumps(o, separators=(",", ":")))
 ' "$T/gen.ndjson" >"$T/fixed.ndjson"
 
@@ -68,3 +69,9 @@ q "$db" "UPDATE subscriptions SET fill_occurred_at = NULL, fill_event_id = NULL"
 sed -n '/^WITH ev AS/,$p' "$ROOT/sql/004_subscription_fill_stamps.sql" | psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
 state "$db" strict >"$T/after"
 check "migration 004's backfill gives the stamps the loader keeps" diff "$T/before" "$T/after"
+
+# Migration 005 the same for payments' customers and their stamps.
+q "$db" "UPDATE payments SET customer_id = NULL, customer_occurred_at = NULL, customer_event_id = NULL" >/dev/null
+sed -n '/^WITH agg AS/,$p' "$ROOT/sql/005_payment_stamps.sql" | psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
+state "$db" strict >"$T/after"
+check "migration 005's backfill gives the payments' customers the loader keeps" diff "$T/before" "$T/after"

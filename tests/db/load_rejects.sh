@@ -49,8 +49,11 @@ e=$(newdb empty) && q "$e" "DROP TABLE pipeline_runs CASCADE" >/dev/null
 load --dsn "dbname=$e" </dev/null 2>"$T/err"
 check "a database without the schema exits 3" test $? -eq 3
 check "and says to run load --migrate" grep -q 'load --migrate' "$T/err"
-o=$(newdb old) && q "$o" "ALTER TABLE subscriptions DROP COLUMN fill_occurred_at, DROP COLUMN fill_event_id" >/dev/null
-load --dsn "dbname=$o" "$fx/basic.ndjson" 2>"$T/err"
-check "a schema older than the loader (before 004) exits 3, loading nothing" \
-	test $? -eq 3 -a "$(q "$o" "SELECT count(*) FROM external_events_raw")" = 0
-check "and says to run load --migrate" grep -q 'older than this loader: run .load --migrate' "$T/err"
+for m in "subscriptions DROP COLUMN fill_occurred_at, DROP COLUMN fill_event_id:004" \
+	"payments DROP COLUMN customer_occurred_at, DROP COLUMN customer_event_id:005"; do
+	o=$(newdb old${m#*:}) && q "$o" "ALTER TABLE ${m%:*}" >/dev/null
+	load --dsn "dbname=$o" "$fx/basic.ndjson" 2>"$T/err"
+	check "a schema older than the loader (before ${m#*:}) exits 3, loading nothing" \
+		test $? -eq 3 -a "$(q "$o" "SELECT count(*) FROM external_events_raw")" = 0
+	check "and says to run load --migrate" grep -q 'older than this loader: run .load --migrate' "$T/err"
+done
