@@ -90,11 +90,16 @@ static void copy_str(struct strbuf *b, const char *s, char sep)
 	copy_field(b, s, s ? strlen(s) : 0, sep);
 }
 
+/* v >= 0: a record's sequence number in its batch (no printf per row) */
 static void copy_long(struct strbuf *b, long v, char sep)
 {
-	char tmp[32];
-	int n = snprintf(tmp, sizeof tmp, "%ld", v);
-	copy_field(b, tmp, (size_t)n, sep);
+	char tmp[24], *p = tmp + sizeof tmp;
+	unsigned long u = (unsigned long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	copy_field(b, p, (size_t)(tmp + sizeof tmp - p), sep);
 }
 
 /* ------------------------------------------------------------ validation */

@@ -400,6 +400,26 @@ json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int 
 	return build(p, sh.out, sh.len, code, msg, msgsz);
 }
 
+/* The first byte at or after i that is a quote or a backslash, eight bytes at a
+ * time (inside a string nothing else matters to json_value_end). */
+static inline size_t to_quote_or_bslash(const char *t, size_t i, size_t len)
+{
+	const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+
+	while (i + 8 <= len) {
+		uint64_t w, q, b;
+		memcpy(&w, t + i, 8);
+		q = w ^ (lo * '"');
+		b = w ^ (lo * '\\');
+		if ((((q - lo) & ~q) | ((b - lo) & ~b)) & hi)
+			break;
+		i += 8;
+	}
+	while (i < len && t[i] != '"' && t[i] != '\\')
+		i++;
+	return i;
+}
+
 size_t json_value_end(const char *text, size_t len)
 {
 	int depth = 0, in_str = 0;
@@ -411,6 +431,8 @@ size_t json_value_end(const char *text, size_t len)
 				i++;
 			else if (c == '"' && (in_str = 0, depth == 0))
 				return i + 1;
+			else if (c != '"')
+				i = to_quote_or_bslash(text, i + 1, len) - 1;
 		} else if (c == '"') {
 			in_str = 1;
 		} else if (c == '{' || c == '[') {

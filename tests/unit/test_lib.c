@@ -213,6 +213,37 @@ static void test_member_span(void **state)
 	assert_int_equal(len, 2);
 }
 
+/* json_value_end skips string contents eight bytes at a time: a quote or a
+ * backslash at every offset of strings of every length up to 40. */
+static void test_value_end_strings(void **state)
+{
+	char buf[128];
+
+	for (size_t n = 0; n <= 40; n++) {
+		for (size_t k = 0; k <= n; k++) {
+			size_t len = 0;
+			buf[len++] = '"';
+			for (size_t i = 0; i < n; i++) {
+				if (i == k && i + 1 < n) { /* an escaped quote, then an escaped backslash */
+					buf[len++] = '\\';
+					buf[len++] = i % 2 ? '"' : '\\';
+				} else {
+					buf[len++] = i % 3 ? 'x' : (char)0xc3; /* bytes past ASCII are plain too */
+				}
+			}
+			buf[len++] = '"';
+			size_t end = len;
+			memcpy(buf + len, ",\"}\"]", 5);
+			len += 5;
+			assert_int_equal(json_value_end(buf, len), end);
+			/* and as a member inside an object: the object's end */
+			char obj[160];
+			int m = snprintf(obj, sizeof obj, "{\"k\":%.*s,\"l\":[\"}\"]} ,", (int)end, buf);
+			assert_int_equal(json_value_end(obj, (size_t)m), (size_t)m - 2);
+		}
+	}
+}
+
 static void test_getters(void **state)
 {
 	enum reject_code code;
@@ -368,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_jparse),
 		cmocka_unit_test(test_jparse_shallow),
 		cmocka_unit_test(test_member_span),
+		cmocka_unit_test(test_value_end_strings),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_lines_plain),
 		cmocka_unit_test(test_lines_long_across_chunks),
