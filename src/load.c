@@ -947,13 +947,14 @@ static const char *const upserts[] = {
 	" WHERE " TAKE_ALL " OR " STATE_NEWER " OR " NEWER("customer") EACH_INDEX(FILL_ANY),
 
 	/* the plan follows the price mapping as it is now, for every subscription the
-	 * batch names (a replay after ops added a mapping sets the plan) */
+	 * batch names (a replay after ops added a mapping sets the plan); the rows
+	 * this transaction wrote above got it from the mapping already */
 	"UPDATE subscriptions t SET plan_id = COALESCE(t.event_plan_code, (SELECT pp.plan_id FROM plan_prices pp"
 	" WHERE pp.provider = t.provider AND pp.price_id = t.price_id))"
 	" FROM (SELECT DISTINCT project_id, provider, subscription_id FROM stage_ev"
 	" WHERE status = 'processed' AND subscription_id IS NOT NULL) x"
 	" WHERE (t.project_id, t.provider, t.subscription_id) = (x.project_id, x.provider, x.subscription_id)"
-	" AND t.plan_id IS DISTINCT FROM COALESCE(t.event_plan_code, (SELECT pp.plan_id FROM plan_prices pp"
+	" AND t.xmin <> pg_current_xact_id()::xid AND t.plan_id IS DISTINCT FROM COALESCE(t.event_plan_code, (SELECT pp.plan_id FROM plan_prices pp"
 	" WHERE pp.provider = t.provider AND pp.price_id = t.price_id))",
 
 	/* payments recomputed from every processed event about them (see below) */
