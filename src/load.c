@@ -948,14 +948,19 @@ static const char *const upserts[] = {
 
 	/* the plan follows the price mapping as it is now, for every subscription the
 	 * batch names (a replay after ops added a mapping sets the plan); the rows
-	 * this transaction wrote above got it from the mapping already */
-	"UPDATE subscriptions t SET plan_id = COALESCE(t.event_plan_code, (SELECT pp.plan_id FROM plan_prices pp"
-	" WHERE pp.provider = t.provider AND pp.price_id = t.price_id))"
+	 * this transaction wrote above got it from the mapping already. One key
+	 * probe each (LIMIT 1): as a join the planner chose, for one scratch slot
+	 * in two, a hash join over the whole table, a cost growing with it. */
+	"UPDATE subscriptions t SET plan_id = v.plan_id FROM (SELECT s.row, s.old,"
+	" COALESCE(s.event_plan_code, (SELECT pp.plan_id FROM plan_prices pp"
+	" WHERE pp.provider = s.provider AND pp.price_id = s.price_id)) AS plan_id"
 	" FROM (SELECT DISTINCT project_id, provider, subscription_id FROM stage_ev"
-	" WHERE status = 'processed' AND subscription_id IS NOT NULL) x"
-	" WHERE (t.project_id, t.provider, t.subscription_id) = (x.project_id, x.provider, x.subscription_id)"
-	" AND t.xmin <> pg_current_xact_id()::xid AND t.plan_id IS DISTINCT FROM COALESCE(t.event_plan_code, (SELECT pp.plan_id FROM plan_prices pp"
-	" WHERE pp.provider = t.provider AND pp.price_id = t.price_id))",
+	" WHERE status = 'processed' AND subscription_id IS NOT NULL) x CROSS JOIN LATERAL"
+	" (SELECT s.ctid AS row, s.xmin, s.provider, s.price_id, s.event_plan_code, s.plan_id AS old"
+	" FROM subscriptions s WHERE (s.project_id, s.provider, s.subscription_id) ="
+	" (x.project_id, x.provider, x.subscription_id) LIMIT 1) s"
+	" WHERE s.xmin <> pg_current_xact_id()::xid) v"
+	" WHERE t.ctid = v.row AND v.old IS DISTINCT FROM v.plan_id",
 
 	/* payments recomputed from every processed event about them (see below) */
 	"WITH touched AS (SELECT project_id, provider, id AS payment_id FROM stage_full WHERE kind = 'p'),"
