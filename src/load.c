@@ -5,10 +5,10 @@
  * transaction that upserts, set-based, from staged rows (docs/load.md). A
  * second connection COPYs the next batch into scratch tables while the first
  * runs this one ("Two connections" below), its raw rows as they are read;
- * without them the batch is COPYed
- * into temporary staging tables in its own transaction. When PostgreSQL
- * refuses a batch for a data error, the batch is replayed one record at a
- * time under savepoints, so only the bad records are rejected.
+ * without them the batch is COPYed into temporary staging tables in its own
+ * transaction. When PostgreSQL refuses a batch for a data error, the batch is
+ * replayed one record at a time under savepoints, so only the bad records are
+ * rejected.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -542,8 +542,8 @@ static const char copy_ev_sql[] =
  * content when a re-run brings it; state tables take the latest event by
  * (occurred_at, external_event_id): a maximum, so any order ends the same.
  *
- * Customers and subscriptions are updated incrementally from the events the
- * batch inserted: every field is a maximum over a total order, and the row
+ * Customers, subscriptions and payments are updated incrementally from the
+ * events the batch inserted: every field is a maximum over a total order, and the row
  * keeps the stamp (occurred_at, event id) of the event that gave it, so the
  * new events are merged with the row alone (a subscription no subscription.*
  * event has set yet keeps a stamp per field: invoices fill its fields one by
@@ -837,8 +837,9 @@ static const char *const upserts[] = {
 	" UNION SELECT DISTINCT 'p', project_id, provider, payment_id"
 	" FROM stage_norm WHERE NOT ins AND payment_id IS NOT NULL",
 
-	/* a subscription or customer no processed event names any more (a re-run
-	 * turned its events into others' or ignored ones) goes, as in a clean load */
+	/* a subscription, customer or payment no processed event names any more
+	 * (a re-run turned its events into others' or ignored ones) goes, as in a
+	 * clean load */
 	"DELETE FROM subscriptions t USING stage_full f WHERE f.kind = 's' AND t.project_id = f.project_id"
 	" AND t.provider = f.provider AND t.subscription_id = f.id AND NOT EXISTS (SELECT 1"
 	" FROM external_events_normalized n WHERE n.project_id = f.project_id AND n.provider = f.provider"
