@@ -768,6 +768,21 @@ static const char *const upserts[] = {
 	" WHERE o.provider = u.provider AND o.external_event_id = u.external_event_id"
 	" AND o.status = 'processed' LIMIT 1) o WHERE NOT u.ins",
 
+	/* an event every copy of which in the batch failed (a re-run after a
+	 * normalizer change) has no canonical event, as in a clean load: a stored
+	 * one goes, and what it named is recomputed ('o' rows). One key probe per
+	 * failed event, never a join over the table. */
+	"WITH f AS (SELECT provider, external_event_id FROM stage_ev GROUP BY 1, 2"
+	" HAVING bool_and(status = 'failed')),"
+	" gone AS (DELETE FROM external_events_normalized n WHERE n.ctid = ANY (ARRAY(SELECT o.ctid"
+	" FROM f CROSS JOIN LATERAL (SELECT ctid FROM external_events_normalized o"
+	" WHERE (o.provider, o.external_event_id) = (f.provider, f.external_event_id) LIMIT 1) o))"
+	" RETURNING n.provider, n.external_event_id, n.project_id, n.status, n.customer_id,"
+	" n.subscription_id, n.payment_id)"
+	" INSERT INTO stage_norm SELECT 'o', false, provider, external_event_id, project_id, NULL, NULL,"
+	" NULL, customer_id, subscription_id, payment_id, NULL, NULL, NULL, NULL, NULL FROM gone"
+	" WHERE status = 'processed'",
+
 	/* a plan code we have not seen yet becomes a plan (named by ops later) */
 	"INSERT INTO plans (id, code) SELECT DISTINCT plan_code, plan_code FROM stage_ev"
 	" WHERE status = 'processed' AND plan_code IS NOT NULL ON CONFLICT DO NOTHING",

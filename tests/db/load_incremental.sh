@@ -6,7 +6,7 @@
 
 python3 "$ROOT/tests/db/lib/gen_events.py" 600 5 >"$T/gen.ndjson"
 # A normalizer fix: the same raw events, some canonical events now say something else
-# (another email, another customer, a subscription event now ignored).
+# (another email, another customer, a subscription event now ignored, an event now failed).
 python3 -c '
 import json, sys
 for line in open(sys.argv[1]):
@@ -17,7 +17,10 @@ for line in open(sys.argv[1]):
 			o["customer"]["email"] = "fixed%d@example.com" % i
 		if o["customer"] and i % 11 == 0:
 			o["customer"]["id"] = "cus_000000"
-		if o["subscription"] and i % 13 == 0:
+		if i % 17 == 0:
+			o.update(status="failed", reason="a field the fixed normalizer checks", event_type=None,
+				customer=None, subscription=None, payment=None)
+		elif o["subscription"] and i % 13 == 0:
 			o.update(status="ignored", reason="not a subscription change", customer=None, subscription=None,
 				payment=None)
 	print(json.dumps(o, separators=(",", ":")))
@@ -25,6 +28,8 @@ for line in open(sys.argv[1]):
 
 state_of() { # the state tables only (the log counts attempts, which differ by design)
 	local t
+	echo "== external_events_normalized"
+	q "$1" "SELECT external_event_id || ' ' || status FROM external_events_normalized ORDER BY 1"
 	for t in customers subscriptions payments; do
 		echo "== $t"
 		q "$1" "SELECT to_jsonb(x)::text FROM $t x ORDER BY 1"
@@ -40,7 +45,7 @@ load --dsn "dbname=$db" --batch 100 "$T/fixed.ndjson" 2>"$T/err"
 check "the re-run over fixed events updates them" grep -q 'updated [1-9]' "$T/err"
 state_of "$clean" >"$T/a"
 state_of "$db" >"$T/b"
-check "events whose content changed: customers, subscriptions, payments as a clean load" diff "$T/a" "$T/b"
+check "events whose content changed (some now failed): canonical events, customers, subscriptions, payments as a clean load" diff "$T/a" "$T/b"
 check "the moved events' customer has their fields" \
 	test "$(q "$db" "SELECT count(*) FROM customers WHERE customer_id = 'cus_000000' AND email_event_id IS NOT NULL")" = 1
 
