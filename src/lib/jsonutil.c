@@ -400,24 +400,25 @@ json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int 
 	return build(p, sh.out, sh.len, code, msg, msgsz);
 }
 
-/* The first byte at or after i that is a quote or a backslash, eight bytes at a
- * time (inside a string nothing else matters to json_value_end). */
+/* The first byte at or after i that is a quote or a backslash (inside a string
+ * nothing else matters to json_value_end), skipping plain words eight bytes at
+ * a time as validate does. */
 static inline size_t to_quote_or_bslash(const char *t, size_t i, size_t len)
 {
-	const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
-
-	while (i + 8 <= len) {
-		uint64_t w, q, b;
-		memcpy(&w, t + i, 8);
-		q = w ^ (lo * '"');
-		b = w ^ (lo * '\\');
-		if ((((q - lo) & ~q) | ((b - lo) & ~b)) & hi)
-			break;
-		i += 8;
-	}
-	while (i < len && t[i] != '"' && t[i] != '\\')
+	while (i < len) {
+		if (i + 8 <= len) {
+			uint64_t w;
+			memcpy(&w, t + i, 8);
+			if (plain8(w)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (t[i] == '"' || t[i] == '\\')
+			return i;
 		i++;
-	return i;
+	}
+	return len;
 }
 
 size_t json_value_end(const char *text, size_t len)
