@@ -1079,17 +1079,11 @@ static int is_data_error(const PGresult *r)
 	return strncmp(st, "22", 2) == 0 || strncmp(st, "23", 2) == 0;
 }
 
-/* COPY a run of rows; returns NULL on success or the failed result. */
-static PGresult *copy_rows(const char *sql, const char *data, size_t len)
+/* End the COPY in progress on conn; returns NULL on success or the failed result. */
+static PGresult *copy_end(void)
 {
-	PGresult *r = PQexec(conn, sql);
-	PGresult *bad = NULL;
+	PGresult *r, *bad = NULL;
 
-	if (PQresultStatus(r) != PGRES_COPY_IN)
-		return r;
-	PQclear(r);
-	if (len > 0 && PQputCopyData(conn, data, (int)len) != 1)
-		die_pg("COPY failed", NULL);
 	if (PQputCopyEnd(conn, NULL) != 1)
 		die_pg("COPY failed", NULL);
 	while ((r = PQgetResult(conn)) != NULL) {
@@ -1099,6 +1093,19 @@ static PGresult *copy_rows(const char *sql, const char *data, size_t len)
 			PQclear(r);
 	}
 	return bad;
+}
+
+/* COPY a run of rows; returns NULL on success or the failed result. */
+static PGresult *copy_rows(const char *sql, const char *data, size_t len)
+{
+	PGresult *r = PQexec(conn, sql);
+
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		return r;
+	PQclear(r);
+	if (len > 0 && PQputCopyData(conn, data, (int)len) != 1)
+		die_pg("COPY failed", NULL);
+	return copy_end();
 }
 
 /* The COPY rows of the records of kind k in recs[lo..hi): contiguous in its
@@ -1350,7 +1357,7 @@ static int scratch_copy(const struct batch *b, int n)
 {
 	static const char *const ev_sql[2] = {"COPY load_stage_ev_0 FROM STDIN", "COPY load_stage_ev_1 FROM STDIN"};
 	PGconn *main_conn = conn;
-	PGresult *r, *bad = NULL;
+	PGresult *bad = NULL;
 	size_t first, end;
 
 	stream_raw(1);
@@ -1358,14 +1365,7 @@ static int scratch_copy(const struct batch *b, int n)
 	if (streaming) {
 		streaming = 0;
 		streamed = 0;
-		if (PQputCopyEnd(conn, NULL) != 1)
-			die_pg("COPY failed", NULL);
-		while ((r = PQgetResult(conn)) != NULL) {
-			if (PQresultStatus(r) != PGRES_COMMAND_OK && !bad)
-				bad = r;
-			else
-				PQclear(r);
-		}
+		bad = copy_end();
 	} else {
 		truncate_slot(n);
 	}
