@@ -14,36 +14,28 @@
 -- fields (state_event_type says so).
 ALTER TABLE subscriptions ADD COLUMN fill_occurred_at timestamptz[], ADD COLUMN fill_event_id text[];
 
-WITH ev AS (
+WITH field (i, name) AS (
+	VALUES (1, 'price_id'), (2, 'product_id'), (3, 'status'), (4, 'interval'),
+		(5, 'interval_count'), (6, 'quantity'), (7, 'current_period_start'),
+		(8, 'current_period_end'), (9, 'cancel_at_period_end'), (10, 'canceled_at'),
+		(11, 'trial_end')
+), ev AS (
 	SELECT project_id, provider, subscription_id, external_event_id AS id,
 		COALESCE(occurred_at, '-infinity') AS occ, event->'subscription' AS s
 	FROM external_events_normalized
 	WHERE status = 'processed' AND subscription_id IS NOT NULL
-), agg AS (
-	SELECT project_id, provider, subscription_id,
-		ARRAY[(array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'price_id' IS NOT NULL))[1],
-			(array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'product_id' IS NOT NULL))[1],
-			(array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'status' IS NOT NULL))[1],
-			(array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'interval' IS NOT NULL))[1],
-			(array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'interval_count' IS NOT NULL))[1],
-			(array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'quantity' IS NOT NULL))[1],
-			(array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'current_period_start' IS NOT NULL))[1],
-			(array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'current_period_end' IS NOT NULL))[1],
-			(array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'cancel_at_period_end' IS NOT NULL))[1],
-			(array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'canceled_at' IS NOT NULL))[1],
-			(array_agg(occ ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'trial_end' IS NOT NULL))[1]] AS occs,
-		ARRAY[(array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'price_id' IS NOT NULL))[1],
-			(array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'product_id' IS NOT NULL))[1],
-			(array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'status' IS NOT NULL))[1],
-			(array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'interval' IS NOT NULL))[1],
-			(array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'interval_count' IS NOT NULL))[1],
-			(array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'quantity' IS NOT NULL))[1],
-			(array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'current_period_start' IS NOT NULL))[1],
-			(array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'current_period_end' IS NOT NULL))[1],
-			(array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'cancel_at_period_end' IS NOT NULL))[1],
-			(array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'canceled_at' IS NOT NULL))[1],
-			(array_agg(id ORDER BY occ DESC, id DESC) FILTER (WHERE s->>'trial_end' IS NOT NULL))[1]] AS ids
-	FROM ev GROUP BY project_id, provider, subscription_id
+), latest AS (  -- per subscription and field, the latest event that had it
+	SELECT DISTINCT ON (e.project_id, e.provider, e.subscription_id, f.i)
+		e.project_id, e.provider, e.subscription_id, f.i, e.occ, e.id
+	FROM ev e JOIN field f ON e.s->>f.name IS NOT NULL
+	ORDER BY e.project_id, e.provider, e.subscription_id, f.i, e.occ DESC, e.id DESC
+), agg AS (  -- in field order, NULL for a field no event had
+	SELECT k.project_id, k.provider, k.subscription_id,
+		array_agg(l.occ ORDER BY f.i) AS occs, array_agg(l.id ORDER BY f.i) AS ids
+	FROM (SELECT DISTINCT project_id, provider, subscription_id FROM ev) k CROSS JOIN field f
+	LEFT JOIN latest l ON (l.project_id, l.provider, l.subscription_id, l.i) =
+		(k.project_id, k.provider, k.subscription_id, f.i)
+	GROUP BY k.project_id, k.provider, k.subscription_id
 )
 UPDATE subscriptions t SET fill_occurred_at = a.occs, fill_event_id = a.ids
 FROM agg a

@@ -71,7 +71,7 @@ check "migration 002's backfill gives the stamps the loader keeps" diff "$T/befo
 check "some subscriptions are set by invoices alone (the case 004 stamps)" \
 	test "$(q "$db" "SELECT count(*) > 0 FROM subscriptions WHERE fill_event_id IS NOT NULL")" = t
 q "$db" "UPDATE subscriptions SET fill_occurred_at = NULL, fill_event_id = NULL" >/dev/null
-sed -n '/^WITH ev AS/,$p' "$ROOT/sql/004_subscription_fill_stamps.sql" | psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
+sed -n '/^WITH field/,$p' "$ROOT/sql/004_subscription_fill_stamps.sql" | psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
 state "$db" strict >"$T/after"
 check "migration 004's backfill gives the stamps the loader keeps" diff "$T/before" "$T/after"
 
