@@ -571,8 +571,8 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'P':
-			if (!*optarg)
-				die_usage(synopsis, "--project must not be empty");
+			if (project_id_problem(optarg))
+				die_usage(synopsis, "--project %s", project_id_problem(optarg));
 			o.project = optarg;
 			break;
 		case 'p':

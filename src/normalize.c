@@ -490,7 +490,11 @@ int main(int argc, char **argv)
 			if (!(o.provider = connector_by_name(optarg)))
 				die_usage(synopsis, "unknown provider '%s'", optarg);
 			break;
-		case 'P': o.project = optarg; break;
+		case 'P':
+			if (project_id_problem(optarg))
+				die_usage(synopsis, "--project %s", project_id_problem(optarg));
+			o.project = optarg;
+			break;
 		case 'm':
 			if (!o.plans)
 				o.plans = json_object_new_object();

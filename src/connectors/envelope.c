@@ -5,6 +5,7 @@
 
 #include "diag.h"
 #include "envelope.h"
+#include "jsonutil.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -43,4 +44,16 @@ void envelope_write(FILE *f, const struct envelope *e)
 	b.len = 0;
 	envelope_append(&b, e);
 	xwrite(b.buf, b.len, f);
+}
+
+const char *project_id_problem(const char *id)
+{
+	if (!*id)
+		return "is empty";
+	if (!utf8_valid(id, strlen(id)))
+		return "is not valid UTF-8";
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "has a control character";
+	return NULL;
 }

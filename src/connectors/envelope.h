@@ -23,4 +23,8 @@ void envelope_write(FILE *f, const struct envelope *e);
 
 #define DEFAULT_PROJECT "default"
 
+/* What is wrong with id as a project id (--project), or NULL: it must be
+ * non-empty UTF-8 without control characters, as it ends in every record. */
+const char *project_id_problem(const char *id);
+
 #endif

@@ -25,3 +25,14 @@ for p in "$BIN"/*; do
 	if [ $st -eq 2 ] && grep -q "^usage: $name" "${TMPDIR:-/tmp}/contracts.err.$$"; then ok "$name misuse exits 2 with the synopsis"; else notok "$name misuse exits 2 (got $st)"; fi
 	rm -f "${TMPDIR:-/tmp}/contracts.err.$$"
 done
+
+# --project ends in every record: one that would make them invalid JSON or break a
+# line is a usage error, never passed on
+for p in fetch-events normalize; do
+	for bad in "" $'acme\xff' $'ac\tme' $'ac\nme'; do
+		"$BIN/$p" --project "$bad" </dev/null >"${TMPDIR:-/tmp}/contracts.out.$$" 2>/dev/null; st=$?
+		if [ $st -eq 2 ] && [ ! -s "${TMPDIR:-/tmp}/contracts.out.$$" ]; then ok "$p refuses --project $(printf %q "$bad")"; else notok "$p refuses --project $(printf %q "$bad") (exit $st)"; fi
+	done
+	if printf '' | "$BIN/$p" --project 'açme-1' >/dev/null 2>&1; then ok "$p takes a UTF-8 --project"; else notok "$p takes a UTF-8 --project"; fi
+done
+rm -f "${TMPDIR:-/tmp}/contracts.out.$$"
