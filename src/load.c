@@ -56,6 +56,15 @@ static const char help[] =
 
 /* ---------------------------------------------------------------- buffers */
 
+/* 1 when none of the eight bytes in w is a control character, a backslash or
+ * non-ASCII (conservative: it may say 0 for a word COPY copies as it is). */
+static inline int copy_plain8(uint64_t w)
+{
+	const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	uint64_t bslash = w ^ (lo * '\\');
+	return (((w - lo * 0x20) | (bslash - lo) | w) & hi) == 0;
+}
+
 /* One field of COPY text format: backslash, tab, newline and CR escaped;
  * NULL is \N. sep is the byte that follows ('\t', or '\n' at the row end). */
 static void copy_field(struct strbuf *b, const char *s, size_t n, char sep)
@@ -69,10 +78,18 @@ static void copy_field(struct strbuf *b, const char *s, size_t n, char sep)
 		char *o = sb_reserve(b, 2 * n);
 		size_t i = 0;
 		while (i < n) {
+			/* a run of plain bytes, eight at a time where the word test
+			 * allows (payloads are JSON: escapes are rare) */
 			size_t j = i;
-			while (j < n && !esc[(unsigned char)s[j]])
+			for (;;) {
+				uint64_t w;
+				while (j + 8 <= n && (memcpy(&w, s + j, 8), copy_plain8(w)))
+					j += 8;
+				if (j == n || esc[(unsigned char)s[j]])
+					break;
 				j++;
-			memcpy(o, s + i, j - i); /* runs of plain bytes at once */
+			}
+			memcpy(o, s + i, j - i);
 			o += j - i;
 			if (j < n) {
 				*o++ = '\\';
@@ -249,7 +266,6 @@ struct rec {
 	long line;
 	size_t text_off, text_len; /* the input line in batch.text */
 	size_t copy_off, copy_len; /* its COPY row in batch.copy[kind] */
-	char *what;                /* "stripe event 'evt_1' (dumps/a.ndjson:3)" */
 };
 
 struct batch {
@@ -1182,8 +1198,19 @@ static void add_counts(const long c[4], size_t nrecs)
 static void reject_db(const struct batch *b, const struct rec *rc, const PGresult *r)
 {
 	const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-	reject(rc->file, rc->line, REJ_DB_REJECTED, b->text.buf + rc->text_off, rc->text_len,
-	       "%s: postgres: %s", rc->what, pg_msg(m));
+	const char *text = b->text.buf + rc->text_off;
+	/* what the record is, from its line again (rare: not kept per record) */
+	static struct jparser *jp;
+	enum reject_code code;
+	char msg[64];
+	if (!jp)
+		jp = jparser_new();
+	json_object *o = jparse_shallow(jp, text, rc->text_len, 1, &code, msg, sizeof msg);
+	const char *provider = jstr(o, "provider"), *id = jstr(o, "external_event_id");
+	reject(rc->file, rc->line, REJ_DB_REJECTED, text, rc->text_len, "%s %s '%.200s' (%.200s): postgres: %s",
+	       provider ? provider : "?", rc->kind == K_RAW ? "raw event" : "event", id ? id : "?",
+	       jstr(o, "source") ? jstr(o, "source") : "?", pg_msg(m));
+	json_object_put(o);
 }
 
 /* PostgreSQL refused the batch for a data error and it was rolled back: load
@@ -1237,8 +1264,6 @@ static void batch_done(struct batch *b)
 		analyze_due = 1;
 	if (analyze_due && !conn2)
 		analyze_now();
-	for (size_t i = 0; i < b->n; i++)
-		free(b->recs[i].what);
 	b->n = 0;
 	b->text.len = 0;
 	b->copy[K_RAW].len = b->copy[K_EVENT].len = 0;
@@ -1567,10 +1592,6 @@ static int stage_record(json_object *o, const char *line, size_t line_len, struc
 			return fail(fc, REJ_INVALID_FIELD, "field '%s' is not a provider name: '%.40s'",
 				    "provider", provider);
 
-	char what[512];
-	snprintf(what, sizeof what, "%s %s '%.200s' (%.200s)", provider,
-		 rc->kind == K_RAW ? "raw event" : "event", id, source);
-
 	struct strbuf *b = &B->copy[rc->kind];
 	size_t start = b->len;
 	if (rc->kind == K_RAW) {
@@ -1665,7 +1686,6 @@ static int stage_record(json_object *o, const char *line, size_t line_len, struc
 	}
 	rc->copy_off = start;
 	rc->copy_len = b->len - start;
-	rc->what = xstrdup(what);
 	return 0;
 }
 

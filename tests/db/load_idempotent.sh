@@ -61,3 +61,27 @@ check "freshness: slow after 6 h, fresh before" \
 q "$a" "UPDATE settings SET value = '8 hours' WHERE key = 'freshness.slow_after'"
 check "freshness thresholds come from settings" \
 	test "$(q "$a" "SELECT state FROM integration_freshness_view WHERE provider = 'stripe'")" = fresh
+
+# The payload goes to COPY as its own bytes, escaped for COPY's text format a word
+# at a time: every byte COPY escapes (backslash, and tab, CR as JSON whitespace),
+# quotes and non-ASCII text, at each offset of a word, arrive as they were.
+b=$(newdb idem_esc)
+python3 -c '
+import json
+for k in range(41):
+	pad = "x" * k
+	texts = [pad + "\\\\a", pad + "\\\"q\\n\\t\\r", pad + "\\u00e9\u00e9\U0001F600", pad + "\\\\"]
+	payload = "{\"id\":\"evt_esc%d\",\"object\":\"event\",\"type\":\"ping\",\"created\":1793527200,\t\"s\":[%s],\r\"t\":\t\"%s\"}" % (
+		k, ",".join("\"%s\"" % t for t in texts), pad)
+	json.loads(payload)
+	print("{\"record\":\"raw\",\"provider\":\"stripe\",\"external_event_id\":\"evt_esc%d\",\"event_type\":\"ping\",\"project_id\":\"p\",\"occurred_at\":null,\"received_at\":\"2026-11-01T10:00:00Z\",\"source\":\"esc.ndjson:%d\",\"payload\":%s}" % (k, k + 1, payload))
+' >"$T/esc.ndjson"
+load --dsn "dbname=$b" "$T/esc.ndjson" 2>"$T/esc.err"
+check "payloads with escapes at every offset load" grep -q 'inserted 41, .*rejected 0' "$T/esc.err"
+q "$b" "SELECT payload FROM external_events_raw ORDER BY external_event_id" >"$T/esc.out"
+check "and are stored as they were" python3 -c '
+import json, sys
+want = sorted((json.loads(l)["payload"] for l in open(sys.argv[1], newline="\n")), key=lambda p: p["id"])
+got = [json.loads(l) for l in open(sys.argv[2])]
+sys.exit(0 if want == got and len(got) == 41 else 1)
+' "$T/esc.ndjson" "$T/esc.out"
