@@ -1676,12 +1676,20 @@ static int stage_record(json_object *o, const char *line, size_t line_len, struc
 		copy_str(b, pay_id, '\t');
 		copy_str(b, price, '\t');
 		copy_str(b, plan, '\t');
-		/* the event without the two fields that vary between copies of it */
-		json_object_object_del(o, "received_at");
-		json_object_object_del(o, "source");
-		size_t elen;
-		const char *etext = json_object_to_json_string_length(
-			o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &elen);
+		/* the event without the two fields that vary between copies of it:
+		 * the line's own bytes without those members, or (a key written with
+		 * escapes) the object without them, written out by json-c */
+		static const char *const varying[] = {"received_at", "source"};
+		static struct strbuf ebuf;
+		char *kept = sb_reserve(&ebuf, line_len);
+		size_t elen = jdrop_members(line, line_len, varying, 2, kept);
+		const char *etext = kept;
+		if (elen == (size_t)-1) {
+			json_object_object_del(o, varying[0]);
+			json_object_object_del(o, varying[1]);
+			etext = json_object_to_json_string_length(
+				o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &elen);
+		}
 		copy_field(b, etext, elen, '\n');
 	}
 	rc->copy_off = start;

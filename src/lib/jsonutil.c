@@ -483,6 +483,45 @@ int jmember_span(const char *text, size_t len, const char *key, size_t *off, siz
 	return found;
 }
 
+size_t jdrop_members(const char *text, size_t len, const char *const *keys, int nkeys, char *out)
+{
+	size_t i = 0, n = 0;
+
+	while (i < len && is_ws(text[i]))
+		i++;
+	if (i == len || text[i] != '{')
+		return (size_t)-1;
+	out[n++] = '{';
+	for (i++; i < len;) {
+		while (i < len && (is_ws(text[i]) || text[i] == ','))
+			i++;
+		if (i >= len || text[i] != '"')
+			break;
+		size_t mstart = i, kstart = ++i;
+		while (i < len && text[i] != '"') {
+			if (text[i] == '\\')
+				return (size_t)-1;
+			i++;
+		}
+		size_t klen = i - kstart;
+		int drop = 0;
+		for (int k = 0; k < nkeys && !drop; k++)
+			drop = strlen(keys[k]) == klen && memcmp(text + kstart, keys[k], klen) == 0;
+		i++;
+		while (i < len && (is_ws(text[i]) || text[i] == ':'))
+			i++;
+		i += json_value_end(text + i, len - i);
+		if (!drop) {
+			if (n > 1)
+				out[n++] = ',';
+			memcpy(out + n, text + mstart, i - mstart);
+			n += i - mstart;
+		}
+	}
+	out[n++] = '}';
+	return n;
+}
+
 json_object *jpath(json_object *root, const char *path)
 {
 	char seg[128];

@@ -61,6 +61,15 @@ size_t json_value_end(const char *text, size_t len);
  */
 int jmember_span(const char *text, size_t len, const char *key, size_t *off, size_t *vlen);
 
+/*
+ * Write the JSON object text, already validated by jparse(), to out without
+ * its top-level members named keys[0..nkeys) (every copy of them), and return
+ * the length written (at most len: out has room for len bytes). The members
+ * kept are copied as they are. (size_t)-1 when a top-level key is written
+ * with escapes (it might be one of keys): the caller builds the object then.
+ */
+size_t jdrop_members(const char *text, size_t len, const char *const *keys, int nkeys, char *out);
+
 /* Follow a dotted path ("data.object.customer"); array indexes as numbers
  * ("items.data.0.price"). NULL when any step is absent or JSON null. */
 json_object *jpath(json_object *root, const char *path);

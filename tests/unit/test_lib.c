@@ -213,6 +213,40 @@ static void test_member_span(void **state)
 	assert_int_equal(len, 2);
 }
 
+/* jdrop_members gives the object json-c gives after deleting the keys, from
+ * the text's own bytes; a key written with escapes is left to json-c. */
+static void test_drop_members(void **state)
+{
+	static const char *const keys[] = {"received_at", "source"};
+	const char *cases[] = {
+		"{}",
+		"{\"source\":\"a\"}",
+		"{\"received_at\":1,\"source\":\"a\",\"x\":2}",
+		"{\"x\":2,\"received_at\":1,\"source\":\"a\"}",
+		"{ \"a\" : {\"source\":1, \"b\":[\"received_at\", {\"source\":2}]} , \"source\" :\t\"s\\\"}\" ,\"z\":null }",
+		"{\"source\":1,\"k\":\"v\",\"source\":2,\"sources\":3,\"sourc\":4}",
+		"{\"x\":\"\\\\\",\"received_at\":\"2026-11-01T10:00:00Z\"}",
+	};
+	char out[256];
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		size_t n = jdrop_members(cases[i], strlen(cases[i]), keys, 2, out);
+		assert_true(n <= strlen(cases[i]));
+		json_object *want = json_tokener_parse(cases[i]), *got;
+		json_object_object_del(want, "received_at");
+		json_object_object_del(want, "source");
+		out[n] = '\0';
+		got = json_tokener_parse(out);
+		assert_non_null(got);
+		assert_true(json_object_equal(want, got));
+		json_object_put(want);
+		json_object_put(got);
+	}
+	assert_string_equal(out, "{\"x\":\"\\\\\"}");
+	const char *escaped = "{\"sour\\u0063e\":1,\"x\":2}";
+	assert_true(jdrop_members(escaped, strlen(escaped), keys, 2, out) == (size_t)-1);
+}
+
 /* json_value_end skips string contents eight bytes at a time: a quote or a
  * backslash at every offset of strings of every length up to 40. */
 static void test_value_end_strings(void **state)
@@ -399,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_jparse),
 		cmocka_unit_test(test_jparse_shallow),
 		cmocka_unit_test(test_member_span),
+		cmocka_unit_test(test_drop_members),
 		cmocka_unit_test(test_value_end_strings),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_lines_plain),
