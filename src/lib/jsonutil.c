@@ -465,8 +465,11 @@ int jmember_span(const char *text, size_t len, const char *key, size_t *off, siz
 		if (i >= len || text[i] != '"')
 			break;
 		size_t kstart = ++i;
-		while (i < len && text[i] != '"')
-			i += text[i] == '\\' ? 2 : 1;
+		while (i < len && text[i] != '"') {
+			if (text[i] == '\\')
+				return 0; /* it might spell key: the caller builds the object */
+			i++;
+		}
 		int match = i - kstart == klen && memcmp(text + kstart, key, klen) == 0;
 		i++;
 		while (i < len && (is_ws(text[i]) || text[i] == ':'))

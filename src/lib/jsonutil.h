@@ -55,8 +55,10 @@ size_t json_value_end(const char *text, size_t len);
 
 /*
  * Where the value of the top-level member key sits in text, a JSON object
- * already validated by jparse(): 1 and its offset and length, or 0 when no
- * member is spelled exactly key (a key written with escapes is not found).
+ * already validated by jparse(): 1 and its offset and length (of the last
+ * copy, as json-c and PostgreSQL read duplicate keys), or 0 when no member is
+ * spelled exactly key or when any top-level key is written with escapes (it
+ * might spell key too: the caller builds the object then).
  * To pass a member's bytes on without building and re-writing them.
  */
 int jmember_span(const char *text, size_t len, const char *key, size_t *off, size_t *vlen);

@@ -85,3 +85,9 @@ want = sorted((json.loads(l)["payload"] for l in open(sys.argv[1], newline="\n")
 got = [json.loads(l) for l in open(sys.argv[2])]
 sys.exit(0 if want == got and len(got) == 41 else 1)
 ' "$T/esc.ndjson" "$T/esc.out"
+# A payload key written twice, once with escapes: the last copy is the payload, as
+# json-c and PostgreSQL read it (the loader builds it rather than copy the first one's bytes)
+printf '%s\n' '{"record":"raw","provider":"stripe","external_event_id":"evt_dup","event_type":"ping","project_id":"p","occurred_at":null,"received_at":"2026-11-01T10:00:00Z","source":"dup.ndjson:1","payload":{"id":"evt_dup","v":1},"p\u0061yload":{"id":"evt_dup","v":2}}' >"$T/dup.ndjson"
+load --dsn "dbname=$b" "$T/dup.ndjson" 2>/dev/null
+check "a payload key written twice: the last copy is stored" \
+	test "$(q "$b" "SELECT payload->>'v' FROM external_events_raw WHERE external_event_id = 'evt_dup'")" = 2

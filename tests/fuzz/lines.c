@@ -4,7 +4,7 @@
  * too-long lines are both reached; rejects go to a rejects stream (/dev/null)
  * so that their raw text is cleaned too. The whole input is also parsed as
  * one text in its exact-size buffer, and jparse_shallow() is checked against
- * jparse() everywhere.
+ * jparse() everywhere; jdrop_members() and jmember_span() against json-c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +34,51 @@ static void check_against_shallow(struct jparser *p, const char *text, size_t le
 	    json_object_object_length(full) != json_object_object_length(sh))
 		abort();
 	json_object_put(sh);
+}
+
+/*
+ * On every object the strict parser takes: jdrop_members() gives the object
+ * json-c gives after deleting the keys (or declines: a top-level key written
+ * with escapes), and a member jmember_span() finds holds the value json-c holds.
+ */
+static void check_members(const char *text, size_t len, json_object *o)
+{
+	static const char *const keys[] = {"received_at", "source", "id"};
+	char *out = malloc(len + 1);
+	size_t n = jdrop_members(text, len, keys, 3, out);
+
+	if (!out)
+		abort();
+	if (n != (size_t)-1) {
+		if (n > len)
+			abort();
+		json_object *got = fuzz_must_parse("object without members", out, n), *want = NULL;
+		if (json_object_deep_copy(o, &want, NULL) != 0)
+			abort();
+		for (int k = 0; k < 3; k++)
+			json_object_object_del(want, keys[k]);
+		if (!json_object_equal(want, got))
+			abort();
+		json_object_put(want);
+		json_object_put(got);
+	}
+	size_t off, vlen;
+	if (jmember_span(text, len, "id", &off, &vlen)) {
+		char *v = malloc(vlen + 3);
+		if (!v)
+			abort();
+		memcpy(v, "[", 1);
+		memcpy(v + 1, text + off, vlen);
+		memcpy(v + 1 + vlen, "]", 2);
+		json_object *arr = json_tokener_parse(v);
+		json_object *id = NULL;
+		if (!arr || !json_object_object_get_ex(o, "id", &id) ||
+		    !json_object_equal(json_object_array_get_idx(arr, 0), id))
+			abort();
+		json_object_put(arr);
+		free(v);
+	}
+	free(out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -83,8 +128,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n;
 		const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &n);
 		json_object *back = NULL;
-		if (json_object_is_type(o, json_type_object))
+		if (json_object_is_type(o, json_type_object)) {
 			back = fuzz_must_parse("re-serialised line", s, n);
+			check_members(l.text, l.len, o);
+		}
 		(void)jpath(o, "data.object.id");
 		(void)jstr(o, "a.0.b");
 		json_object_put(back);
