@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,7 +308,7 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 	struct event_identity id = {0};
 	struct jerr err = {0};
 	json_object *full = NULL;
-	char source[600];
+	char source[PATH_MAX + 24]; /* "FILE:LINE", whole */
 
 	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id || has_secret(payload))) {
 		/* Not recognised from its first levels, or a secret to take out: build it all. */

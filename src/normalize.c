@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,7 +84,10 @@ static void load_plans(const char *path, json_object *plans)
 			continue;
 		}
 		char key[512];
-		snprintf(key, sizeof key, "%s\x1f%s", provider, price);
+		if ((size_t)snprintf(key, sizeof key, "%s\x1f%s", provider, price) >= sizeof key) {
+			warn_at(path, n, "price id longer than %zu bytes", sizeof key - 16);
+			continue;
+		}
 		json_object_object_add(plans, key, json_object_new_string(code));
 	}
 	if (ferror(f))
@@ -99,7 +103,9 @@ static void map_plan(struct event *ev, const char *provider, json_object *plans)
 
 	if (!plans || !price || event_get(ev, SEC_SUBSCRIPTION, "plan_code"))
 		return;
-	snprintf(key, sizeof key, "%s\x1f%s", provider, json_object_get_string(price));
+	/* a key cut short could match another price's: a price that long maps to nothing */
+	if ((size_t)snprintf(key, sizeof key, "%s\x1f%s", provider, json_object_get_string(price)) >= sizeof key)
+		return;
 	if (json_object_object_get_ex(plans, key, &code))
 		event_str(ev, SEC_SUBSCRIPTION, "plan_code", json_object_get_string(code));
 }
@@ -181,9 +187,8 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 	struct jerr err = {0};
 	const struct connector *c;
 	json_object *payload;
-	char source[600], received[RFC3339_BUFSZ];
+	char source[PATH_MAX + 24], received[RFC3339_BUFSZ]; /* "FILE:LINE", whole */
 
-	snprintf(source, sizeof source, "%s:%ld", in->file, in->line->lineno);
 	if (kind && strcmp(kind, "raw") == 0) {
 		const char *provider = jstr(in->obj, "provider");
 		if (!provider) {
@@ -226,6 +231,7 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 			return;
 		}
 		origin.project_id = o->project;
+		snprintf(source, sizeof source, "%s:%ld", in->file, in->line->lineno);
 		origin.source = source;
 	}
 	origin.provider = c->name;

@@ -36,3 +36,28 @@ for p in fetch-events normalize; do
 	if printf '' | "$BIN/$p" --project 'açme-1' >/dev/null 2>&1; then ok "$p takes a UTF-8 --project"; else notok "$p takes a UTF-8 --project"; fi
 done
 rm -f "${TMPDIR:-/tmp}/contracts.out.$$"
+
+# source is "FILE:LINE" whole, however long the path (the schema's copy key)
+d=$(mktemp -d "${TMPDIR:-/tmp}/contracts.XXXXXX")
+long=$d
+for i in $(seq 1 12); do long=$long/$(printf 'd%.0s' $(seq 1 60))$i; done
+mkdir -p "$long"
+python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' fixtures/stripe/charge.failed.json >"$long/a.ndjson"
+for p in fetch-events normalize; do
+	got=$("$BIN/$p" "$long/a.ndjson" 2>/dev/null | head -n 1 | sed -n 's/.*"source":"\([^"]*\)".*/\1/p')
+	if [ "$got" = "$long/a.ndjson:1" ]; then ok "$p keeps a ${#long}-byte path whole in source"; else notok "$p keeps a ${#long}-byte path whole in source (got ${#got} bytes)"; fi
+done
+rm -rf "$d"
+
+# --plans: a price id too long for the mapping's key is warned about and maps
+# nothing; an event's price that long maps to nothing (never to a price sharing
+# its first few hundred bytes)
+d=$(mktemp -d "${TMPDIR:-/tmp}/contracts.XXXXXX")
+pad=$(printf 'x%.0s' $(seq 1 600))
+printf 'stripe\tprice_FakePro0001%s\tpro\n' "$pad" >"$d/plans.tsv"
+python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))).replace("price_FakePro0001", "price_FakePro0001" + sys.argv[2] + "y"))' \
+	fixtures/stripe/customer.subscription.created.json "$pad" >"$d/sub.ndjson"
+out=$("$BIN/normalize" --plans "$d/plans.tsv" "$d/sub.ndjson" 2>"$d/err")
+if grep -q '"status":"processed"' <<<"$out" && grep -q '"plan_code":null' <<<"$out"; then ok "a long price id maps to no plan"; else notok "a long price id maps to no plan"; fi
+if grep -q "plans.tsv:1: price id longer than" "$d/err"; then ok "a plans line with a price id too long is reported"; else notok "a plans line with a price id too long is reported"; fi
+rm -rf "$d"
