@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Contracts stay documented: every reject code in src/lib/diag.h is in docs/rejects.md,
 # every program answers --help (exit 0, with "Exit status") and --version, and misuse exits 2.
+# And the record fields options and file names make: --project, source, --plans keys.
 set -u
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
