@@ -450,77 +450,99 @@ size_t json_value_end(const char *text, size_t len)
 	return len;
 }
 
-int jmember_span(const char *text, size_t len, const char *key, size_t *off, size_t *vlen)
+/*
+ * The walk over the top-level members of an object validated by jparse(), for
+ * jmember_span and jdrop_members. members_open: the offset after its '{', or
+ * -1 when text is not an object. next_member: the member at *i (its key's
+ * opening quote at m->start, the key's bytes, the value), 1 and *i past it; 0
+ * after the last one; -1 when its key is written with escapes (it might spell
+ * any key: the callers build the object then).
+ */
+struct member {
+	size_t start, key, klen, value, end;
+};
+
+static long members_open(const char *text, size_t len)
 {
-	size_t klen = strlen(key), i = 0;
-	int found = 0;
+	size_t i = 0;
 
 	while (i < len && is_ws(text[i]))
 		i++;
-	if (i == len || text[i] != '{')
+	return i < len && text[i] == '{' ? (long)i + 1 : -1;
+}
+
+static int next_member(const char *text, size_t len, size_t *i, struct member *m)
+{
+	size_t j = *i;
+
+	while (j < len && (is_ws(text[j]) || text[j] == ','))
+		j++;
+	if (j >= len || text[j] != '"')
 		return 0;
-	for (i++; i < len;) {
-		while (i < len && (is_ws(text[i]) || text[i] == ','))
-			i++;
-		if (i >= len || text[i] != '"')
-			break;
-		size_t kstart = ++i;
-		while (i < len && text[i] != '"') {
-			if (text[i] == '\\')
-				return 0; /* it might spell key: the caller builds the object */
-			i++;
-		}
-		int match = i - kstart == klen && memcmp(text + kstart, key, klen) == 0;
-		i++;
-		while (i < len && (is_ws(text[i]) || text[i] == ':'))
-			i++;
-		size_t end = i + json_value_end(text + i, len - i);
-		if (match) {
+	m->start = j;
+	m->key = ++j;
+	while (j < len && text[j] != '"') {
+		if (text[j] == '\\')
+			return -1;
+		j++;
+	}
+	if (j >= len)
+		return 0; /* not an object jparse() took: no member here */
+	m->klen = j - m->key;
+	j++;
+	while (j < len && (is_ws(text[j]) || text[j] == ':'))
+		j++;
+	m->value = j;
+	m->end = *i = j + json_value_end(text + j, len - j);
+	return 1;
+}
+
+static int member_is(const char *text, const struct member *m, const char *key)
+{
+	return strlen(key) == m->klen && memcmp(text + m->key, key, m->klen) == 0;
+}
+
+int jmember_span(const char *text, size_t len, const char *key, size_t *off, size_t *vlen)
+{
+	long open = members_open(text, len);
+	struct member m;
+	int found = 0, st;
+
+	if (open < 0)
+		return 0;
+	for (size_t i = (size_t)open; (st = next_member(text, len, &i, &m)) > 0;)
+		if (member_is(text, &m, key)) {
 			/* The last one wins, as json-c and PostgreSQL read duplicate keys. */
-			*off = i;
-			*vlen = end - i;
+			*off = m.value;
+			*vlen = m.end - m.value;
 			found = 1;
 		}
-		i = end;
-	}
-	return found;
+	return st < 0 ? 0 : found;
 }
 
 size_t jdrop_members(const char *text, size_t len, const char *const *keys, int nkeys, char *out)
 {
-	size_t i = 0, n = 0;
+	long open = members_open(text, len);
+	struct member m;
+	size_t n = 0;
+	int st;
 
-	while (i < len && is_ws(text[i]))
-		i++;
-	if (i == len || text[i] != '{')
+	if (open < 0)
 		return (size_t)-1;
 	out[n++] = '{';
-	for (i++; i < len;) {
-		while (i < len && (is_ws(text[i]) || text[i] == ','))
-			i++;
-		if (i >= len || text[i] != '"')
-			break;
-		size_t mstart = i, kstart = ++i;
-		while (i < len && text[i] != '"') {
-			if (text[i] == '\\')
-				return (size_t)-1;
-			i++;
-		}
-		size_t klen = i - kstart;
+	for (size_t i = (size_t)open; (st = next_member(text, len, &i, &m)) > 0;) {
 		int drop = 0;
 		for (int k = 0; k < nkeys && !drop; k++)
-			drop = strlen(keys[k]) == klen && memcmp(text + kstart, keys[k], klen) == 0;
-		i++;
-		while (i < len && (is_ws(text[i]) || text[i] == ':'))
-			i++;
-		i += json_value_end(text + i, len - i);
+			drop = member_is(text, &m, keys[k]);
 		if (!drop) {
 			if (n > 1)
 				out[n++] = ',';
-			memcpy(out + n, text + mstart, i - mstart);
-			n += i - mstart;
+			memcpy(out + n, text + m.start, m.end - m.start);
+			n += m.end - m.start;
 		}
 	}
+	if (st < 0)
+		return (size_t)-1;
 	out[n++] = '}';
 	return n;
 }
