@@ -690,6 +690,14 @@ static const char copy_ev_sql[] =
 /* the batch's event is the latest about the payment (or the same one, changed) */
 #define PAY_LATEST "(EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) >= (t.state_occurred_at, t.state_event_id)"
 #define PAY_PICK(c) PICK(PAY_LATEST, c)
+/* the payments' rows from the events in ev, the latest about each payment first
+ * (then_by: the order among copies), and the INSERT up to its SET list */
+#define PAY_UPSERT(then_by) " src AS (SELECT * FROM (SELECT project_id, provider, payment_id,"      \
+	" external_event_id, event_type, occ, pay, livemode," PAY_CUSTOMER " row_number() OVER w AS rn" \
+	" FROM ev WINDOW w AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, external_event_id DESC"      \
+	then_by WHOLE ")) x WHERE rn = 1)"                                                              \
+	" INSERT INTO payments AS t (" PAY_KEY "," PAY_COLS ") SELECT " PAY_KEY "," PAY_VALUES " FROM src" \
+	" ON CONFLICT (" PAY_KEY ") DO UPDATE SET"
 
 #define CUS_COLS " email, email_occurred_at, email_event_id, name, name_occurred_at, name_event_id," \
 	" phone, phone_occurred_at, phone_event_id, country, country_occurred_at, country_event_id," \
@@ -1001,12 +1009,7 @@ static const char *const upserts[] = {
 	" n.event->'payment' AS pay, (n.event->>'livemode')::boolean AS livemode"
 	" FROM touched JOIN external_events_normalized n USING (project_id, provider, payment_id)"
 	" WHERE n.status = 'processed'),"
-	" src AS (SELECT * FROM (SELECT project_id, provider, payment_id, external_event_id, event_type,"
-	" occ, pay, livemode," PAY_CUSTOMER " row_number() OVER w AS rn FROM ev"
-	" WINDOW w AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, external_event_id DESC" WHOLE ")) x"
-	" WHERE rn = 1)"
-	" INSERT INTO payments AS t (" PAY_KEY "," PAY_COLS ") SELECT " PAY_KEY "," PAY_VALUES " FROM src"
-	" ON CONFLICT (" PAY_KEY ") DO UPDATE SET" PAY_FIELDS(PAY_SET) " customer_id = EXCLUDED.customer_id,"
+	PAY_UPSERT("") PAY_FIELDS(PAY_SET) " customer_id = EXCLUDED.customer_id,"
 	" customer_occurred_at = EXCLUDED.customer_occurred_at, customer_event_id = EXCLUDED.customer_event_id,"
 	" state_occurred_at = EXCLUDED.state_occurred_at, state_event_id = EXCLUDED.state_event_id,"
 	" state_event_type = EXCLUDED.state_event_type"
@@ -1023,12 +1026,7 @@ static const char *const upserts[] = {
 	" (s.event->>'livemode')::boolean AS livemode, s.seq FROM stage_ev s"
 	" WHERE s.status = 'processed' AND s.payment_id IS NOT NULL"
 	" AND (s.project_id, s.provider, s.payment_id) NOT IN (" FULL_KEYS("p") ")),"
-	" src AS (SELECT * FROM (SELECT project_id, provider, payment_id, external_event_id, event_type,"
-	" occ, pay, livemode," PAY_CUSTOMER " row_number() OVER w AS rn FROM ev"
-	" WINDOW w AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, external_event_id DESC, seq DESC" WHOLE "))"
-	" x WHERE rn = 1)"
-	" INSERT INTO payments AS t (" PAY_KEY "," PAY_COLS ") SELECT " PAY_KEY "," PAY_VALUES " FROM src"
-	" ON CONFLICT (" PAY_KEY ") DO UPDATE SET" PAY_FIELDS(PAY_PICK)
+	PAY_UPSERT(", seq DESC") PAY_FIELDS(PAY_PICK)
 	PICK(NEWER("customer"), "customer_id") PICK(NEWER("customer"), "customer_occurred_at")
 	PICK(NEWER("customer"), "customer_event_id") PAY_PICK("state_occurred_at")
 	PAY_PICK("state_event_id") " state_event_type = CASE WHEN " PAY_LATEST
@@ -1206,10 +1204,10 @@ static void reject_db(const struct batch *b, const struct rec *rc, const PGresul
 	if (!jp)
 		jp = jparser_new();
 	json_object *o = jparse_shallow(jp, text, rc->text_len, 1, &code, msg, sizeof msg);
-	const char *provider = jstr(o, "provider"), *id = jstr(o, "external_event_id");
+	const char *provider = jstr(o, "provider"), *id = jstr(o, "external_event_id"), *source = jstr(o, "source");
 	reject(rc->file, rc->line, REJ_DB_REJECTED, text, rc->text_len, "%s %s '%.200s' (%.200s): postgres: %s",
 	       provider ? provider : "?", rc->kind == K_RAW ? "raw event" : "event", id ? id : "?",
-	       jstr(o, "source") ? jstr(o, "source") : "?", pg_msg(m));
+	       source ? source : "?", pg_msg(m));
 	json_object_put(o);
 }
 
