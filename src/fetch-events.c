@@ -566,14 +566,15 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { .project = DEFAULT_PROJECT, .max_line = LINE_MAX_DEFAULT };
 	char received[RFC3339_BUFSZ];
+	const char *why;
 	int ch;
 
 	diag_init("fetch-events");
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'P':
-			if (project_id_problem(optarg))
-				die_usage(synopsis, "--project %s", project_id_problem(optarg));
+			if ((why = project_id_problem(optarg)))
+				die_usage(synopsis, "--project %s", why);
 			o.project = optarg;
 			break;
 		case 'p':

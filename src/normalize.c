@@ -486,6 +486,7 @@ int main(int argc, char **argv)
 	size_t max_line = LINE_MAX_DEFAULT;
 	long jobs = default_jobs();
 	char *end;
+	const char *why;
 	int ch;
 
 	diag_init("normalize");
@@ -497,8 +498,8 @@ int main(int argc, char **argv)
 				die_usage(synopsis, "unknown provider '%s'", optarg);
 			break;
 		case 'P':
-			if (project_id_problem(optarg))
-				die_usage(synopsis, "--project %s", project_id_problem(optarg));
+			if ((why = project_id_problem(optarg)))
+				die_usage(synopsis, "--project %s", why);
 			o.project = optarg;
 			break;
 		case 'm':
