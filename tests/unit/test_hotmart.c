@@ -499,9 +499,18 @@ static void test_update_charge_date(void **state)
 	check_str(o, "event_type", "subscription.updated");
 	check_str(o, "subscription.id", "I9OT62C3");
 	check_str(o, "subscription.current_period_end", "2026-12-24T00:00:00Z"); /* ISO text */
-	check_str(o, "subscription.price_id", "1038897");
+	check_str(o, "subscription.price_id", "1038897"); /* data.plan, beside data.subscription */
+	check_str(o, "subscription.product_id", "4112233");
 	check_str(o, "subscription.status", "active");
 	check_str(o, "customer.phone", "11987654321");
+	done(p, &ev);
+
+	/* the plan inside the subscription, as some payloads put it */
+	o = run_edited(FIX "update_subscription_charge_date.json", "data.plan", NULL, &ev, &p);
+	json_object_object_add(jpath(p, "data.subscription"), "plan", parse("{\"id\":1038898}"));
+	event_free(&ev);
+	o = run(p, &ev);
+	check_str(o, "subscription.price_id", "1038898");
 	done(p, &ev);
 
 	o = run_edited(FIX "update_subscription_charge_date.json", "data.subscription.date_next_charge",

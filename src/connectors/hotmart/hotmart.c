@@ -790,7 +790,11 @@ static void switch_plan(struct event *ev, json_object *p)
 		fill_customer(ev, p, "data.subscriber", &buyer_v2, OPT);
 }
 
-/* UPDATE_SUBSCRIPTION_CHARGE_DATE: the new next charge ends the current period. */
+/*
+ * UPDATE_SUBSCRIPTION_CHARGE_DATE: the new next charge ends the current
+ * period. Hotmart sends the plan beside the subscription (data.plan), not
+ * inside it as the purchase events do.
+ */
 static void charge_date(struct event *ev, json_object *p)
 {
 	const char *code;
@@ -808,7 +812,7 @@ static void charge_date(struct event *ev, json_object *p)
 
 	event_set_type(ev, "subscription.updated");
 	event_str(ev, SEC_SUBSCRIPTION, "id", code);
-	subscription_common(ev, p, ALT("data.subscription.plan.id"),
+	subscription_common(ev, p, ALT("data.plan.id", "data.subscription.plan.id"),
 			    ALT("data.subscription.product.id", "data.product.id"),
 			    ALT("data.subscription.status"));
 	event_time(ev, SEC_SUBSCRIPTION, "current_period_end", next);
