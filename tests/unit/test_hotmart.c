@@ -162,7 +162,8 @@ static void done(json_object *payload, struct event *ev)
 /* ---- detection ---- */
 
 static const char *const fixtures[] = {
-	"purchase_approved.json", "purchase_approved_clp.json", "purchase_complete.json",
+	"purchase_approved.json", "purchase_approved_clp.json", "purchase_approved_pix.json",
+	"purchase_complete.json",
 	"purchase_canceled.json", "purchase_refunded.json", "purchase_chargeback.json",
 	"purchase_protest.json", "purchase_delayed.json", "purchase_expired.json",
 	"purchase_billet_printed.json", "subscription_cancellation.json", "switch_plan.json",
@@ -256,6 +257,39 @@ static void test_purchase_approved(void **state)
 	check_str(o, "customer.country", "BR");
 	/* the shared secret never reaches the canonical event */
 	assert_null(strstr(json_object_to_json_string(o), "FAKE-HOTTOK"));
+	done(p, &ev);
+}
+
+/* A PIX payment of a subscription's first charge; the buyer's phone in two parts. */
+static void test_purchase_approved_pix(void **state)
+{
+	struct event ev;
+	json_object *p = load(FIX "purchase_approved_pix.json"), *o = run(p, &ev);
+
+	check_str(o, "status", "processed");
+	check_str(o, "event_type", "payment.succeeded");
+	check_str(o, "payment.id", "HP0967750879");
+	check_int(o, "payment.amount_minor", 12475);
+	check_str(o, "payment.method", "pix");
+	check_null(o, "payment.discount_minor");
+	check_str(o, "payment.paid_at", "2026-11-22T13:03:47Z");
+	check_str(o, "subscription.id", "KGB81NYZ");
+	check_str(o, "subscription.price_id", "558689");
+	check_str(o, "subscription.current_period_end", "2026-12-22T12:00:00Z");
+	check_str(o, "customer.name", "Rafael Mendes");
+	/* checkout_phone_code is the area code (DDD) of checkout_phone */
+	check_str(o, "customer.phone", "21987650000");
+	check_str(o, "customer.country", "BR");
+	done(p, &ev);
+
+	/* a number that already starts with its code is not prefixed twice */
+	o = run_edited(FIX "purchase_approved_pix.json", "data.buyer.checkout_phone", "\"21987650000\"",
+		       &ev, &p);
+	check_str(o, "customer.phone", "21987650000");
+	done(p, &ev);
+	/* an international buyer: no code, the country code inside the number */
+	o = run_edited(FIX "purchase_approved_pix.json", "data.buyer.checkout_phone_code", NULL, &ev, &p);
+	check_str(o, "customer.phone", "987650000");
 	done(p, &ev);
 }
 
@@ -850,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_detect_fixtures),
 		cmocka_unit_test(test_detect_refuses_others),
 		cmocka_unit_test(test_purchase_approved),
+		cmocka_unit_test(test_purchase_approved_pix),
 		cmocka_unit_test(test_purchase_complete),
 		cmocka_unit_test(test_purchase_canceled),
 		cmocka_unit_test(test_purchase_refunded),

@@ -389,10 +389,12 @@ struct person_layout {
 	const char *country;     /* ISO alpha-2 */
 };
 
+/* checkout_phone_code is the area code (DDD) of checkout_phone, sent for
+ * Brazilian buyers only; others have the country code inside the number. */
 static const struct person_layout buyer_v2 = {
 	"email", "name", "first_name", "last_name",
-	{ { NULL, "checkout_phone" }, { NULL, "phone" }, { "phone.dddCell", "phone.cell" },
-	  { "phone.dddPhone", "phone.phone" } },
+	{ { "checkout_phone_code", "checkout_phone" }, { NULL, "phone" },
+	  { "phone.dddCell", "phone.cell" }, { "phone.dddPhone", "phone.phone" } },
 	"address.country_iso",
 };
 
@@ -497,6 +499,8 @@ static void fill_customer(struct event *ev, json_object *payload, const char *pr
 		if (!(num = text_at(base, l->phone[i][1])))
 			continue;
 		ddd = text_at(base, l->phone[i][0]);
+		if (ddd && strncmp(num, ddd, strlen(ddd)) == 0)
+			ddd = NULL; /* the number already carries its code */
 		if (snprintf(buf, sizeof buf, "%s%s", ddd ? ddd : "", num) >= (int)sizeof buf)
 			continue;
 		event_str(ev, SEC_CUSTOMER, "phone", buf);
