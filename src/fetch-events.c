@@ -21,6 +21,7 @@
 #include "jsonutil.h"
 #include "lineio.h"
 #include "records.h"
+#include "secret.h"
 #include "timeutil.h"
 
 static const char synopsis[] =
@@ -35,8 +36,8 @@ static const char help[] =
 	"stdin. Each file may be gzip (any number of members) or plain; NDJSON (one event\n"
 	"a line), one JSON document (pretty-printed, or an array of events), or captured\n"
 	"webhooks {\"headers\": {...}, \"body\": \"<raw body>\"} (a form-encoded body, as\n"
-	"Hotmart's old postbacks, becomes a flat object of strings). Headers, and a\n"
-	"payload's top-level \"hottok\" secret, are never written on.\n"
+	"Hotmart's old postbacks, becomes a flat object of strings). Headers, and\n"
+	"Hotmart's \"hottok\" secret wherever it is, are never written on.\n"
 	"\n"
 	"  --project ID        project the events belong to (default: default)\n"
 	"  --provider NAME     take every payload as this provider's (stripe, hotmart)\n"
@@ -290,17 +291,6 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 	json_object_put(o);
 }
 
-/* Secrets the providers put inside payloads; never written on. */
-static const char *const secret_keys[] = { "hottok", NULL };
-
-static int has_secret(json_object *payload)
-{
-	for (const char *const *k = secret_keys; *k; k++)
-		if (json_object_object_get_ex(payload, *k, NULL))
-			return 1;
-	return 0;
-}
-
 static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
 			 int shallow, const char *received_at)
 {
@@ -310,8 +300,10 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 	json_object *full = NULL;
 	char source[PATH_MAX + 24]; /* "FILE:LINE", whole */
 
-	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id || has_secret(payload))) {
-		/* Not recognised from its first levels, or a secret to take out: build it all. */
+	int secret = secret_in_text(raw, rawlen);
+
+	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id || secret)) {
+		/* Not recognised from its first levels, or a secret to take out at any depth: build it all. */
 		enum reject_code code;
 		char msg[256];
 		full = payload = jparse(s->parser, raw, rawlen, &code, msg, sizeof msg);
@@ -340,9 +332,7 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 		c->name, id.event_id, id.event_type, s->o->project, received_at, source,
 		id.occurred_ms, raw, rawlen,
 	};
-	if (has_secret(payload)) {
-		for (const char *const *k = secret_keys; *k; k++)
-			json_object_object_del(payload, *k);
+	if (secret && secret_drop(payload) > 0) {
 		/* The id and type strings belong to other keys of payload: still alive. */
 		e.payload = json_object_to_json_string_length(payload,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &e.payload_len);

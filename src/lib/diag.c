@@ -10,6 +10,7 @@
 
 #include "diag.h"
 #include "jsonutil.h"
+#include "secret.h"
 
 const char *prog_name = "revenueos";
 
@@ -168,7 +169,15 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	json_object_object_add(r, "line", line > 0 ? json_object_new_int64(line) : NULL);
 	json_object_object_add(r, "code", json_object_new_string(reject_code_name(code)));
 	json_object_object_add(r, "message", json_object_new_string(msg));
+	/* A rejected line is passed on as it came, but never with a secret in it. */
+	size_t redacted_len = 0;
+	char *redacted = raw ? secret_redact(raw, rawlen, &redacted_len) : NULL;
+	if (redacted) {
+		raw = redacted;
+		rawlen = redacted_len;
+	}
 	json_object_object_add(r, "raw", raw ? raw_string(raw, rawlen) : NULL);
+	free(redacted);
 	const char *s = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (fputs(s, rejects) == EOF || fputc('\n', rejects) == EOF)
 		die_sys(errno, "cannot write rejects file '%s'", rejects_path);

@@ -70,7 +70,8 @@ void rejects_open(const char *path);
 /*
  * Report a rejected input record: a diagnostic on stderr, a JSON line in the
  * rejects stream ({file, line, code, message, raw}), a data error, a count.
- * raw may be NULL; it is written as text, invalid UTF-8 replaced.
+ * raw may be NULL; it is written as text, invalid UTF-8 replaced and the
+ * value of any secret (secret.h) redacted.
  */
 void reject(const char *file, long line, enum reject_code code, const char *raw, size_t rawlen,
 	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));

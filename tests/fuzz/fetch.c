@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !received || parse_rfc3339(received, &ms) != 0 ||
 		    (occurred && parse_rfc3339(occurred, &ms) != 0) ||
 		    !jstr(env, "external_event_id") || !json_object_is_type(jpath(env, "payload"), json_type_object) ||
-		    json_object_object_get_ex(jpath(env, "payload"), "hottok", NULL)) {
+		    secret_drop(jpath(env, "payload")) != 0) {
 			fuzz_loud();
 			fprintf(stderr, "fuzz: bad raw envelope: %.*s\n", (int)(nl - line), line);
 			abort();

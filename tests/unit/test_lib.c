@@ -14,6 +14,7 @@
 #include "jsonutil.h"
 #include "lineio.h"
 #include "money.h"
+#include "secret.h"
 #include "timeutil.h"
 
 static void test_decimal_to_minor(void **state)
@@ -425,6 +426,55 @@ static void test_lines_gzip_members_and_truncation(void **state)
 	unlink(path);
 }
 
+static void check_redact(const char *in, const char *want)
+{
+	size_t n = 0;
+	char *out = secret_redact(in, strlen(in), &n);
+
+	if (!want) {
+		assert_null(out);
+		return;
+	}
+	assert_non_null(out);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(out, want, n);
+	free(out);
+}
+
+/* hottok is found and taken out wherever it sits: nested, in headers, in form bodies. */
+static void test_secret(void **state)
+{
+	assert_true(secret_key("hottok"));
+	assert_true(secret_key("X-Hotmart-Hottok"));
+	assert_true(secret_key("HOTTOK"));
+	assert_false(secret_key("hotkey"));
+	assert_false(secret_key(NULL));
+	assert_true(secret_in_text("{\"a\":{\"HotTok\":1}}", 17));
+	assert_false(secret_in_text("{\"hotto\":\"k\"}", 14));
+	assert_false(secret_in_text("hotto", 5));
+
+	json_object *o = json_tokener_parse(
+		"{\"hottok\":\"S1\",\"id\":\"e\",\"data\":{\"x\":[{\"Hottok\":\"S2\",\"k\":1}],"
+		"\"hottok\":\"S3\"},\"headers\":{\"X-Hotmart-Hottok\":\"S4\"}}");
+	assert_non_null(o);
+	assert_int_equal(secret_drop(o), 4);
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			    "{\"id\":\"e\",\"data\":{\"x\":[{\"k\":1}]},\"headers\":{}}");
+	assert_int_equal(secret_drop(o), 0);
+	json_object_put(o);
+
+	check_redact("{\"id\":\"e\"}", NULL);
+	check_redact("{\"hottok\": \"S-1\",\"id\":\"e\"}", "{\"hottok\": \"REDACTED\",\"id\":\"e\"}");
+	check_redact("{\"a\":{\"hottok\":12345}}", "{\"a\":{\"hottok\":REDACTED}}");
+	check_redact("{\"headers\":{\"X-Hotmart-Hottok\":\"S\"},\"body\":\"{\\\"hottok\\\": \\\"S2\\\"}\"}",
+		     "{\"headers\":{\"X-Hotmart-Hottok\":\"REDACTED\"},\"body\":\"{\\\"hottok\\\": \\\"REDACTED\\\"}\"}");
+	check_redact("prod=1&hottok=S%2B3&status=approved", "prod=1&hottok=REDACTED&status=approved");
+	check_redact("hottok=S4", "hottok=REDACTED");
+	/* a mention that is no key, and an empty value, stay as they are */
+	check_redact("prod_name=hottok+course&hottok=", "prod_name=hottok+course&hottok=");
+	check_redact("{\"hottok", "{\"hottok");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_drop_members),
 		cmocka_unit_test(test_value_end_strings),
 		cmocka_unit_test(test_getters),
+		cmocka_unit_test(test_secret),
 		cmocka_unit_test(test_lines_plain),
 		cmocka_unit_test(test_lines_long_across_chunks),
 		cmocka_unit_test(test_lines_gzip_members_and_truncation),
