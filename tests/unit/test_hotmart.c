@@ -166,7 +166,8 @@ static const char *const fixtures[] = {
 	"purchase_complete.json",
 	"purchase_canceled.json", "purchase_refunded.json", "purchase_chargeback.json",
 	"purchase_protest.json", "purchase_delayed.json", "purchase_expired.json",
-	"purchase_billet_printed.json", "subscription_cancellation.json", "switch_plan.json",
+	"purchase_billet_printed.json", "purchase_billet_printed_pix.json",
+	"subscription_cancellation.json", "switch_plan.json",
 	"update_subscription_charge_date.json", "club_first_access.json",
 	"postback_v1_approved.json", "postback_v1_subscription_cancellation.json", NULL,
 };
@@ -412,7 +413,19 @@ static void test_purchase_expired_and_billet(void **state)
 	check_str(o, "customer.phone", "71955554444");
 	done(p, &ev);
 
-	/* a billet event says boleto even when payment.type is missing */
+	/* a PIX code issued is "printed" too: the method is the payment type */
+	p = load(FIX "purchase_billet_printed_pix.json");
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_str(o, "event_type", "payment.pending");
+	check_str(o, "payment.status", "pending");
+	check_str(o, "payment.method", "pix");
+	check_int(o, "payment.amount_minor", 12475);
+	check_null(o, "payment.paid_at");
+	check_str(o, "subscription.status", "past_due");
+	done(p, &ev);
+
+	/* a billet event says boleto when payment.type is missing */
 	o = run_edited(FIX "purchase_billet_printed.json", "data.purchase.payment", NULL, &ev, &p);
 	check_str(o, "payment.method", "boleto");
 	check_null(o, "payment.installments");

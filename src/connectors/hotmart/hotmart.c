@@ -658,10 +658,11 @@ static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 			event_int(ev, SEC_PAYMENT, "refunded_minor", amount);
 	}
 
-	if (strcmp(m->hotmart, "PURCHASE_BILLET_PRINTED") == 0)
+	/* Hotmart "prints" PIX codes too (payment.type PIX): only a billet event
+	 * that names no type is taken for a boleto. */
+	method = method_of(get_str(p, l->method, OPT, &lax), mbuf, sizeof mbuf);
+	if (!method && strcmp(m->hotmart, "PURCHASE_BILLET_PRINTED") == 0)
 		method = "boleto";
-	else
-		method = method_of(get_str(p, l->method, OPT, &lax), mbuf, sizeof mbuf);
 	event_str(ev, SEC_PAYMENT, "method", method);
 	if (get_int(p, l->installments, OPT, &v, &lax) && v > 0 && v <= 1000)
 		event_int(ev, SEC_PAYMENT, "installments", v);
