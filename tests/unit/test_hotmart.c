@@ -748,6 +748,33 @@ static void test_price_variants(void **state)
 		check_int(o, "payment.amount_minor", cases[i].minor);
 		done(p, &ev);
 	}
+	/* A double printed with its binary rounding error is the amount it stands for; a
+	 * real third decimal still fails (test_required_fields). */
+	static const struct {
+		const char *json, *currency;
+		int64_t minor;
+	} noisy[] = {
+		{ "149.89999999999998", "BRL", 14990 }, { "177.30000000000001", "BRL", 17730 },
+		{ "0.30000000000000004", "USD", 30 },  { "19990.000000000004", "CLP", 19990 },
+		{ "1.2339999999999999", "KWD", 1234 },  { "\"1234.5600000000002\"", "MXN", 123456 },
+	};
+	char price[96];
+	for (size_t i = 0; i < sizeof noisy / sizeof noisy[0]; i++) {
+		snprintf(price, sizeof price, "{\"value\":%s,\"currency_value\":\"%s\"}", noisy[i].json,
+			 noisy[i].currency);
+		o = run_edited(FIX "purchase_approved.json", "data.purchase.price", price, &ev, &p);
+		check_str(o, "status", "processed");
+		check_int(o, "payment.amount_minor", noisy[i].minor);
+		done(p, &ev);
+	}
+	static const char *const not_noise[] = { "19.9999", "19.99999", "149.8999999999", "19.995000000000001",
+						 "1.49899999999999998e2" };
+	for (size_t i = 0; i < sizeof not_noise / sizeof not_noise[0]; i++) {
+		o = run_edited(FIX "purchase_approved.json", "data.purchase.price.value", not_noise[i], &ev, &p);
+		check_failed(o, "data.purchase.price.value|more decimals than BRL");
+		done(p, &ev);
+	}
+
 	/* price without a currency of its own: the full price's */
 	o = run_edited(FIX "purchase_approved.json", "data.purchase.price.currency_value", NULL, &ev, &p);
 	check_str(o, "payment.currency", "BRL");

@@ -221,8 +221,42 @@ static int get_currency(json_object *root, const char *const *paths, enum need n
 }
 
 /*
+ * A number printed from a double that carries its binary rounding error:
+ * 149.89999999999998 for 149.90, 177.30000000000001 for 177.30. The mark is
+ * the shortest round-trip text of a double (15 to 17 significant digits,
+ * no exponent) whose digits past the currency's decimals start with six or
+ * more 9s or 0s. 1 with *minor the amount it stands for; 0 otherwise, so a
+ * real extra decimal (19.999, 19.995000000000001) still fails.
+ */
+static int double_noise(const char *text, int exponent, int64_t *minor)
+{
+	const char *dot = strchr(text, '.'), *tail, *c;
+	size_t sig = 0, run;
+	char head[48];
+
+	if (!dot || exponent < 0 || strpbrk(text, "eE+-") || strlen(dot + 1) <= (size_t)exponent)
+		return 0;
+	for (c = text; *c; c++)
+		if ((*c >= '1' && *c <= '9') || (*c == '0' && sig > 0))
+			sig++;
+	if (sig < 15 || sig > 17)
+		return 0;
+	tail = dot + 1 + exponent;
+	run = strspn(tail, "9") >= 6 ? 9 : strspn(tail, "0") >= 6 ? 0 : 1;
+	if (run == 1 || (size_t)(tail - text) >= sizeof head)
+		return 0;
+	/* The amount with the currency's decimals only ("149.89"), then rounded up past a run of 9s. */
+	snprintf(head, sizeof head, "%.*s", (int)(tail - text) - (exponent == 0), text);
+	if (decimal_to_minor(head, exponent, 0, minor) != MONEY_OK || *minor == INT64_MAX)
+		return 0;
+	*minor += run == 9;
+	return 1;
+}
+
+/*
  * Money in major units ("19.9", 19.9, 1500) -> integer minor units of
- * currency, exactly. More decimals than the currency has is an error.
+ * currency, exactly. More decimals than the currency has is an error, unless
+ * they are a double's rounding error (double_noise).
  */
 static int get_money(json_object *root, const char *const *paths, enum need need,
 		     const char *currency, int64_t *minor, struct jerr *e)
@@ -241,6 +275,8 @@ static int get_money(json_object *root, const char *const *paths, enum need need
 	case MONEY_OK:
 		return 1;
 	case MONEY_PRECISION:
+		if (double_noise(json_object_get_string(o), currency_exponent(currency), minor))
+			return 1;
 		if (need != OPT)
 			errf(e, "field '%s' has more decimals than %s allows: '%s'", used, currency, text);
 		return 0;
