@@ -716,7 +716,8 @@ static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 		event_time(ev, SEC_PAYMENT, "paid_at", v);
 
 	purchase_subscription(ev, p, l);
-	fill_customer(ev, p, l->buyer, l->person, REQ);
+	/* A buyer without an email is still a payment: no customer, as Stripe's guest charges */
+	fill_customer(ev, p, l->buyer, l->person, CHECK);
 	if (!event_get(ev, SEC_CUSTOMER, "country"))
 		fill_country(ev, get_str(p, l->country, OPT, &lax));
 }
