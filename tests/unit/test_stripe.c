@@ -198,7 +198,8 @@ static void expect_ignored(struct norm *n, const char *reason)
 
 static const char *const fixtures[] = {
 	"charge.dispute.created.json", "charge.failed.json", "charge.refunded.full.json",
-	"charge.refunded.json", "charge.succeeded.2016.json", "charge.succeeded.installments.json",
+	"charge.refunded.json", "charge.refunded.partial_capture.json", "charge.refunded.uncaptured.json",
+	"charge.succeeded.2016.json", "charge.succeeded.installments.json",
 	"charge.succeeded.jpy.json", "charge.succeeded.json",
 	"checkout.session.async_payment_failed.json", "checkout.session.async_payment_succeeded.json",
 	"checkout.session.completed.json", "checkout.session.completed.setup.json",
@@ -743,6 +744,73 @@ static void test_charges(void **state)
 	norm_free(&n);
 }
 
+/*
+ * Before 2025-03-31.basil Stripe recorded the part of an authorisation it
+ * never captured as a refund: a partial capture refunded the rest, a canceled
+ * or expired authorisation was refunded whole, each with charge.refunded
+ * (basil changelog, "Partially capturing or canceling payments no longer
+ * creates a Refund"). No money went back to anyone.
+ */
+static void test_charge_uncaptured_refunds(void **state)
+{
+	struct norm n;
+
+	/* 2020-08-27: 60.00 of 100.00 captured, the other 40.00 "refunded". */
+	norm_file(&n, FX "charge.refunded.partial_capture.json");
+	expect_ignored(&n, "charge 'ch_FakePartCap001' only released the part of a partial capture "
+			   "that was never captured: no money was refunded");
+	expect_null(&n, "payment");
+	norm_free(&n);
+
+	/* A real refund later on that charge: 10.00 of the 60.00 collected. */
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "amount_refunded", "5000");
+	expect_processed(&n, "payment.refunded");
+	expect_int(&n, "payment.amount_minor", 6000);
+	expect_int(&n, "payment.refunded_minor", 1000);
+	expect_str(&n, "payment.status", "partially_refunded");
+	norm_free(&n);
+
+	/* All of it: Stripe then counts the whole authorisation refunded. */
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "amount_refunded", "10000");
+	json_object_object_add(jpath(n.payload, "data.object"), "refunded", json_object_new_boolean(1));
+	event_free(&n.ev);
+	run(&n);
+	expect_processed(&n, "payment.refunded");
+	expect_int(&n, "payment.amount_minor", 6000);
+	expect_int(&n, "payment.refunded_minor", 6000);
+	expect_str(&n, "payment.status", "refunded");
+	norm_free(&n);
+
+	/* basil: a partial capture refunds nothing, so 40.00 refunded is real. */
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", NULL, "api_version", "\"2025-03-31.basil\"");
+	expect_processed(&n, "payment.refunded");
+	expect_int(&n, "payment.amount_minor", 6000);
+	expect_int(&n, "payment.refunded_minor", 4000);
+	expect_str(&n, "payment.status", "partially_refunded");
+	norm_free(&n);
+
+	/* An authorisation released whole (2023-10-16): canceled, not refunded. */
+	norm_file(&n, FX "charge.refunded.uncaptured.json");
+	expect_processed(&n, "payment.canceled");
+	expect_str(&n, "payment.id", "ch_FakeUncapt0001");
+	expect_str(&n, "payment.status", "canceled");
+	expect_int(&n, "payment.amount_minor", 5000);
+	expect_null(&n, "payment.refunded_minor");
+	expect_str(&n, "payment.payment_intent_id", "pi_FakeUncapt0001");
+	expect_str(&n, "customer.email", "lena.vogel@example.com");
+	norm_free(&n);
+
+	/* Before September 2020 a charge has no amount_captured: at capture
+	 * time what is not refunded is what was captured. */
+	norm_mut(&n, FX "charge.succeeded.2016.json", NULL, "type", "\"charge.captured\"");
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(300));
+	event_free(&n.ev);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 1500);
+	norm_free(&n);
+}
+
 static void test_charge_errors(void **state)
 {
 	struct norm n;
@@ -1175,6 +1243,7 @@ int main(void)
 		cmocka_unit_test(test_invoice_old),
 		cmocka_unit_test(test_invoice_errors),
 		cmocka_unit_test(test_charges),
+		cmocka_unit_test(test_charge_uncaptured_refunds),
 		cmocka_unit_test(test_charge_errors),
 		cmocka_unit_test(test_currency_exponents),
 		cmocka_unit_test(test_checkout),

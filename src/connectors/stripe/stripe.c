@@ -613,18 +613,94 @@ static void put_charge_contact(json_object *p, struct event *ev, const char *bas
 	}
 }
 
+/* The event was rendered in 2025-03-31.basil or later (its api_version,
+ * "2025-03-31.basil"); events without one are from before October 2014. */
+static int basil_or_later(json_object *p)
+{
+	const char *v = jstr(p, "api_version");
+
+	return v && strncmp(v, "2025-03-31", 10) >= 0;
+}
+
+/* The part of an authorisation a partial capture left uncaptured, which
+ * Stripe recorded as refunded before basil (0 from basil on, or when not
+ * known: amount_captured is there from September 2020). Stripe units. */
+static int64_t uncaptured_part(json_object *p, struct event *ev)
+{
+	int64_t amount, captured;
+
+	if (basil_or_later(p) || !opt_int(p, ev, OBJ "amount", &amount) ||
+	    !opt_int(p, ev, OBJ "amount_captured", &captured) || captured <= 0 || captured >= amount)
+		return 0;
+	return amount - captured;
+}
+
+/*
+ * charge.refunded: what went back to the customer out of what was collected
+ * (amount_captured; a charge before September 2020 has only amount). Before
+ * basil amount_refunded also counts the uncaptured part of a partial capture.
+ */
+static void put_charge_refund(json_object *p, struct event *ev, const char *cur)
+{
+	static const char *const collected_at[] = { OBJ "amount_captured", OBJ "amount", NULL };
+	int64_t collected, refunded, authorised;
+	int full = 0;
+
+	if (!get_amount(p, ev, OBJ "amount_refunded", 1, cur, &refunded) ||
+	    !get_amount(p, ev, first_present(p, collected_at), 1, cur, &collected))
+		return;
+	if (uncaptured_part(p, ev) > 0) {
+		if (!get_amount(p, ev, OBJ "amount", 1, cur, &authorised))
+			return;
+		refunded -= authorised - collected;
+		if (refunded < 0)
+			refunded = 0;
+	}
+	event_int(ev, SEC_PAYMENT, "refunded_minor", refunded);
+	opt_bool(p, ev, OBJ "refunded", &full);
+	event_str(ev, SEC_PAYMENT, "status", full || refunded >= collected ? "refunded" : "partially_refunded");
+}
+
+/* charge.captured without amount_captured (before September 2020): a partial
+ * capture had just recorded the rest as refunded, so what was captured is
+ * what is not refunded. */
+static void put_captured_before_2020(json_object *p, struct event *ev, const char *cur)
+{
+	int64_t amount, refunded;
+
+	if (get_amount(p, ev, OBJ "amount", 1, cur, &amount) &&
+	    get_amount(p, ev, OBJ "amount_refunded", 0, cur, &refunded) && refunded <= amount)
+		event_int(ev, SEC_PAYMENT, "amount_minor", amount - refunded);
+}
+
 static void do_charge(json_object *p, struct event *ev, const struct stripe_type *t)
 {
 	struct stripe_type st = *t;
-	int64_t amount = 0, refunded = 0, n;
+	int64_t n, refunded, released;
 	char cur[4];
-	int full = 0, captured = 1;
+	int captured = 1;
 
-	/* An authorisation to capture later: the money comes with charge.captured. */
-	if (strcmp(t->type, "charge.succeeded") == 0 && opt_bool(p, ev, OBJ "captured", &captured) &&
-	    !captured) {
+	opt_bool(p, ev, OBJ "captured", &captured);
+	if (strcmp(t->type, "charge.succeeded") == 0 && !captured) {
+		/* An authorisation to capture later: the money comes with charge.captured. */
 		st.canonical = "payment.pending";
 		st.status = "pending";
+	} else if (strcmp(t->type, "charge.refunded") == 0 && !captured) {
+		/* Before basil a canceled or expired authorisation was "refunded"
+		 * whole: nothing was collected, so the payment will not happen. */
+		st.canonical = "payment.canceled";
+		st.status = "canceled";
+	} else if (strcmp(t->type, "charge.refunded") == 0) {
+		/* A refund is of what was collected: the captured amount. */
+		st.amount[0] = "amount_captured";
+		st.amount[1] = "amount";
+		released = uncaptured_part(p, ev);
+		if (released > 0 && opt_int(p, ev, OBJ "amount_refunded", &refunded) && refunded <= released &&
+		    !ev->err.failed) {
+			event_ignore(ev, "charge '%.100s' only released the part of a partial capture "
+				     "that was never captured: no money was refunded", opt_str(p, ev, OBJ "id"));
+			return;
+		}
 	}
 	event_set_type(ev, st.canonical);
 	put_payment(p, ev, &st, "charge", 1, cur);
@@ -637,17 +713,12 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 	put_charge_method(p, ev, OBJ);
 	if (opt_int(p, ev, OBJ "payment_method_details.card.installments.plan.count", &n))
 		event_int(ev, SEC_PAYMENT, "installments", n);
-	if (strcmp(t->canonical, "payment.failed") == 0)
+	if (strcmp(st.canonical, "payment.failed") == 0)
 		put_str(p, ev, SEC_PAYMENT, "failure_code", OBJ "failure_code");
-	if (strcmp(t->canonical, "payment.refunded") == 0 && cur[0]) {
-		if (!get_amount(p, ev, OBJ "amount_refunded", 1, cur, &refunded) ||
-		    !get_amount(p, ev, OBJ "amount", 1, cur, &amount))
-			return;
-		event_int(ev, SEC_PAYMENT, "refunded_minor", refunded);
-		opt_bool(p, ev, OBJ "refunded", &full);
-		event_str(ev, SEC_PAYMENT, "status",
-			  full || refunded >= amount ? "refunded" : "partially_refunded");
-	}
+	if (strcmp(st.canonical, "payment.refunded") == 0 && cur[0])
+		put_charge_refund(p, ev, cur);
+	if (strcmp(t->type, "charge.captured") == 0 && cur[0] && !present(p, OBJ "amount_captured"))
+		put_captured_before_2020(p, ev, cur);
 }
 
 static void do_dispute(json_object *p, struct event *ev, const struct stripe_type *t)
