@@ -1019,17 +1019,21 @@ static void test_payment_intents(void **state)
 	expect_int(&n, "payment.amount_minor", 2500);
 	norm_free(&n);
 
-	/* 2019: charges embedded, invoice on the intent. */
+	/* 2019: charges embedded, invoice on the intent; no latest_charge
+	 * before 2022-11-15, the embedded charge names it. */
 	norm_file(&n, FX "payment_intent.succeeded.2019.json");
 	expect_processed(&n, "payment.succeeded");
 	expect_str(&n, "payment.invoice_id", "in_Fake2019001");
+	expect_str(&n, "payment.charge_id", "ch_Fake2019001");
 	expect_str(&n, "payment.method", "card");
 	expect_str(&n, "customer.email", "bob@example.com");
 	expect_str(&n, "customer.name", "Bob Example");
 	norm_free(&n);
 
+	/* The declined attempt's charge, from last_payment_error. */
 	norm_file(&n, FX "payment_intent.payment_failed.json");
 	expect_processed(&n, "payment.failed");
+	expect_str(&n, "payment.charge_id", "ch_FakeFail0001");
 	expect_str(&n, "payment.failure_code", "card_declined");
 	expect_str(&n, "payment.method", "card");
 	expect_int(&n, "payment.amount_minor", 2700);

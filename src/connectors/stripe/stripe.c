@@ -740,6 +740,12 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	static const char *const codes[] = {
 		OBJ "last_payment_error.code", OBJ "last_payment_error.decline_code", NULL,
 	};
+	/* latest_charge arrived with 2022-11-15; before, the embedded charges
+	 * (newest first) name it. A declined attempt names its charge in
+	 * last_payment_error in every version. */
+	static const char *const charges[] = {
+		OBJ "latest_charge", OBJ "charges.data.0.id", OBJ "last_payment_error.charge", NULL,
+	};
 	json_object *types;
 	char cur[4];
 
@@ -752,7 +758,7 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	/* PaymentIntent.invoice went away in 2025-03-31.basil. */
 	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
 	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_str(p, ev, OBJ "id"));
-	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, OBJ "latest_charge"));
+	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, first_present(p, charges)));
 	if (strcmp(t->canonical, "payment.failed") == 0) {
 		put_str(p, ev, SEC_PAYMENT, "failure_code", first_present(p, codes));
 		put_str(p, ev, SEC_PAYMENT, "method", OBJ "last_payment_error.payment_method.type");
