@@ -210,7 +210,7 @@ static const char *const fixtures[] = {
 	"customer.subscription.resumed.json", "customer.subscription.updated.2015.json",
 	"customer.subscription.updated.json", "customer.updated.json", "invoice.finalized.json",
 	"invoice.marked_uncollectible.json", "invoice.overdue.json", "invoice.paid.2019.json",
-	"invoice.paid.json", "invoice.payment_failed.json", "invoice.payment_succeeded.2016.json",
+	"invoice.paid.json", "invoice.paid.proration.json", "invoice.payment_failed.json", "invoice.payment_succeeded.2016.json",
 	"invoice.payment_succeeded.json", "invoice.voided.json", "payment_intent.canceled.json",
 	"payment_intent.payment_failed.json", "payment_intent.succeeded.2019.json",
 	"payment_intent.succeeded.json", NULL,
@@ -531,6 +531,46 @@ static void test_invoice_basil(void **state)
 	expect_processed(&n, "payment.canceled");
 	expect_str(&n, "payment.status", "canceled");
 	expect_int(&n, "payment.amount_minor", 4410);
+	norm_free(&n);
+}
+
+/*
+ * An upgrade billed at once (2025-09-30.clover): only proration lines, which
+ * from basil on name their subscription item in `parent` like the period's
+ * own line. The credit for unused time is on the old price; the debit for
+ * the remaining time is the new state.
+ */
+static void test_invoice_proration(void **state)
+{
+	struct norm n;
+
+	norm_file(&n, FX "invoice.paid.proration.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 1500);
+	expect_str(&n, "payment.subscription_id", "sub_FakeUpgrade1");
+	expect_str(&n, "subscription.price_id", "price_FakePro0001");
+	expect_str(&n, "subscription.product_id", "prod_FakePro0001");
+	expect_int(&n, "subscription.quantity", 1);
+	/* The proration covers the rest of the period, not all of it. */
+	expect_null(&n, "subscription.current_period_start");
+	expect_str(&n, "subscription.current_period_end", "2027-03-25T18:40:00Z");
+	norm_free(&n);
+
+	/* A credit known only by its sign (no credited_items) is still a credit. */
+	norm_mut(&n, FX "invoice.paid.proration.json",
+		 "data.object.lines.data.0.parent.subscription_item_details.proration_details",
+		 "credited_items", "null");
+	expect_str(&n, "subscription.price_id", "price_FakePro0001");
+	norm_free(&n);
+
+	/* Only a credit: nothing says the new state. */
+	memset(&n, 0, sizeof n);
+	n.payload = load(FX "invoice.paid.proration.json");
+	json_object_array_del_idx(jpath(n.payload, "data.object.lines.data"), 1, 1);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "subscription.id", "sub_FakeUpgrade1");
+	expect_null(&n, "subscription.price_id");
 	norm_free(&n);
 }
 
@@ -1244,6 +1284,7 @@ int main(void)
 		cmocka_unit_test(test_subscription_old),
 		cmocka_unit_test(test_subscription_errors),
 		cmocka_unit_test(test_invoice_basil),
+		cmocka_unit_test(test_invoice_proration),
 		cmocka_unit_test(test_invoice_old),
 		cmocka_unit_test(test_invoice_errors),
 		cmocka_unit_test(test_charges),

@@ -420,18 +420,43 @@ static void do_subscription(json_object *p, struct event *ev, const struct strip
 
 /* ---- invoices ---- */
 
+/* The line's own field, or the same one under parent.subscription_item_details
+ * (basil moved proration and proration_details there). */
+static json_object *line_field(json_object *l, const char *name)
+{
+	char path[PATHSZ];
+	json_object *o = jpath(l, name);
+
+	if (o)
+		return o;
+	join(path, "parent.subscription_item_details.", name);
+	return jpath(l, path);
+}
+
+/* A credit proration gives back unused time on the old price or quantity:
+ * it names what the subscription no longer is. */
+static int credit_proration(json_object *l)
+{
+	json_object *amount = jpath(l, "amount");
+
+	return (json_object_is_type(amount, json_type_int) && json_object_get_int64(amount) < 0) ||
+	       line_field(l, "proration_details.credited_items") != NULL;
+}
+
 /*
  * The invoice line that bills the subscription: the first non-proration
- * subscription line, else the first subscription line; -1 when none.
- * Old versions mark it with type "subscription", basil with
- * parent.type "subscription_item_details".
+ * subscription line, else the first debit proration (an upgrade billed at
+ * once has only prorations); -1 when none, *proration set when it is one.
+ * Old versions mark it with type "subscription", basil with parent.type
+ * "subscription_item_details", which prorations carry too.
  */
-static int subscription_line(json_object *p)
+static int subscription_line(json_object *p, int *proration)
 {
 	json_object *lines = jpath(p, OBJ "lines.data");
 	size_t n;
 	int first = -1;
 
+	*proration = 0;
 	if (!json_object_is_type(lines, json_type_array))
 		return -1;
 	n = json_object_array_length(lines);
@@ -443,14 +468,13 @@ static int subscription_line(json_object *p)
 			  (ptype && strcmp(ptype, "subscription_item_details") == 0);
 		if (!sub)
 			continue;
-		pr = jpath(l, "proration");
-		if (!pr)
-			pr = jpath(l, "parent.subscription_item_details.proration");
+		pr = line_field(l, "proration");
 		if (!json_object_is_type(pr, json_type_boolean) || !json_object_get_boolean(pr))
 			return (int)i;
-		if (first < 0)
+		if (first < 0 && !credit_proration(l))
 			first = (int)i;
 	}
+	*proration = first >= 0;
 	return first;
 }
 
@@ -458,11 +482,11 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 {
 	char base[PATHSZ], path[PATHSZ];
 	int64_t qty;
-	int line;
+	int line, proration;
 
 	event_str(ev, SEC_PAYMENT, "subscription_id", sub_id);
 	event_str(ev, SEC_SUBSCRIPTION, "id", sub_id);
-	if ((line = subscription_line(p)) < 0)
+	if ((line = subscription_line(p, &proration)) < 0)
 		return;
 	snprintf(base, sizeof base, OBJ "lines.data.%d", line);
 	/* basil: pricing.price_details.{price,product}; older: price, then plan. */
@@ -477,8 +501,10 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 	join(path, base, ".quantity");
 	if (opt_int(p, ev, path, &qty))
 		event_int(ev, SEC_SUBSCRIPTION, "quantity", qty);
+	/* A proration bills from the change on: only its end is the period's. */
 	join(path, base, ".period.start");
-	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_start", path);
+	if (!proration)
+		put_time(p, ev, SEC_SUBSCRIPTION, "current_period_start", path);
 	join(path, base, ".period.end");
 	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_end", path);
 }
