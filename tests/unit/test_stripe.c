@@ -211,6 +211,7 @@ static const char *const fixtures[] = {
 	"customer.subscription.updated.json", "customer.updated.json", "invoice.finalized.json",
 	"invoice.marked_uncollectible.json", "invoice.overdue.json", "invoice.paid.2019.json",
 	"invoice.paid.json", "invoice.paid.proration.json", "invoice.payment_failed.json", "invoice.payment_succeeded.2016.json",
+	"invoice.payment_succeeded.2020.inclusive_tax.json",
 	"invoice.payment_succeeded.json", "invoice.voided.json", "payment_intent.canceled.json",
 	"payment_intent.payment_failed.json", "payment_intent.succeeded.2019.json",
 	"payment_intent.succeeded.json", NULL,
@@ -605,6 +606,31 @@ static void test_invoice_old(void **state)
 	expect_null(&n, "customer.country");
 	expect_str(&n, "subscription.price_id", "gold-monthly");
 	expect_str(&n, "subscription.product_id", "prod_FakeGold001");
+	norm_free(&n);
+
+	/* 2019-12-03 before July 2020 (no total_discount_amounts): 10 % off a
+	 * 100.00 price with 20 % VAT included. The VAT is in the subtotal
+	 * already, so it must not count as discount: total = subtotal - discount. */
+	norm_file(&n, FX "invoice.payment_succeeded.2020.inclusive_tax.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 9000);
+	expect_str(&n, "payment.currency", "EUR");
+	expect_int(&n, "payment.discount_minor", 1000);
+	expect_str(&n, "subscription.price_id", "team-monthly-eur");
+	expect_str(&n, "customer.country", "DE");
+	norm_free(&n);
+
+	/* The same rate exclusive: 90.00 + 18.00 VAT on top. */
+	memset(&n, 0, sizeof n);
+	n.payload = load(FX "invoice.payment_succeeded.2020.inclusive_tax.json");
+	json_object_object_add(jpath(n.payload, "data.object.total_tax_amounts.0"), "inclusive",
+			       json_object_new_boolean(0));
+	json_object_object_add(jpath(n.payload, "data.object.total_tax_amounts.0"), "amount",
+			       json_object_new_int(1800));
+	json_object_object_add(jpath(n.payload, "data.object"), "tax", json_object_new_int(1800));
+	json_object_object_add(jpath(n.payload, "data.object"), "total", json_object_new_int(10800));
+	run(&n);
+	expect_int(&n, "payment.discount_minor", 1000);
 	norm_free(&n);
 
 	/* 2020-08-27: price on the line, discount from total_discount_amounts. */

@@ -510,9 +510,48 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 }
 
 /*
- * The discount in minor units: the sum of total_discount_amounts (2019+),
- * else, for an old invoice with a `discount`, subtotal + tax - total (old
- * taxes were always exclusive); no discount at all is 0.
+ * The tax an old invoice adds on top of its subtotal. `tax` is the sum of all
+ * its tax amounts, and from 2019 a tax rate can be inclusive: that part is in
+ * the subtotal already. total_tax_amounts says which; without it (tax_percent,
+ * before 2019) all of `tax` is on top. 1 ok.
+ */
+static int invoice_tax_on_top(json_object *p, struct event *ev, const char *cur, int64_t *out)
+{
+	json_object *tta = jpath(p, OBJ "total_tax_amounts");
+	char path[PATHSZ];
+	int64_t v;
+	int inclusive;
+
+	*out = 0;
+	if (tta && !json_object_is_type(tta, json_type_array)) {
+		field_error(ev, "field '" OBJ "total_tax_amounts' must be an array, got %s", jtype_name(tta));
+		return 0;
+	}
+	if (!tta || json_object_array_length(tta) == 0)
+		return !present(p, OBJ "tax") || amount_at(p, ev, OBJ "tax", 0, 1, cur, out);
+	for (size_t i = 0; i < json_object_array_length(tta) && i < MAX_LINES; i++) {
+		snprintf(path, sizeof path, OBJ "total_tax_amounts.%zu.inclusive", i);
+		inclusive = 0;
+		opt_bool(p, ev, path, &inclusive);
+		snprintf(path, sizeof path, OBJ "total_tax_amounts.%zu.amount", i);
+		/* Credit prorations can make an old invoice's taxes negative. */
+		if (!amount_at(p, ev, path, 1, 1, cur, &v))
+			return 0;
+		/* At most MAX_LINES of them: the sum stays within what the caller checks. */
+		if (v > INT64_MAX / 4 / MAX_LINES || v < INT64_MIN / 4 / MAX_LINES) {
+			field_error(ev, "field '%s' is out of range", path);
+			return 0;
+		}
+		if (!inclusive)
+			*out += v;
+	}
+	return !ev->err.failed;
+}
+
+/*
+ * The discount in minor units: the sum of total_discount_amounts (July 2020+),
+ * else, for an old invoice with a `discount`, subtotal + tax on top - total;
+ * no discount at all is 0.
  */
 static void put_invoice_discount(json_object *p, struct event *ev, const char *cur)
 {
@@ -548,7 +587,7 @@ static void put_invoice_discount(json_object *p, struct event *ev, const char *c
 	/* Credit prorations can make an old invoice's totals negative. */
 	if (!amount_at(p, ev, OBJ "subtotal", 0, 1, cur, &sub) || !amount_at(p, ev, OBJ "total", 0, 1, cur, &tot))
 		return;
-	if (present(p, OBJ "tax") && !amount_at(p, ev, OBJ "tax", 0, 1, cur, &tax))
+	if (!invoice_tax_on_top(p, ev, cur, &tax))
 		return;
 	if (sub > INT64_MAX / 4 || sub < INT64_MIN / 4 || tax > INT64_MAX / 4 || tax < INT64_MIN / 4 ||
 	    tot > INT64_MAX / 4 || tot < INT64_MIN / 4) {
