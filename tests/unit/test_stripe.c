@@ -828,6 +828,10 @@ static void test_charge_uncaptured_refunds(void **state)
 	expect_null(&n, "payment");
 	norm_free(&n);
 
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "id", NULL);
+	expect_failed(&n, "missing field 'data.object.id'");
+	norm_free(&n);
+
 	/* A real refund later on that charge: 10.00 of the 60.00 collected. */
 	norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "amount_refunded", "5000");
 	expect_processed(&n, "payment.refunded");

@@ -742,6 +742,7 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 {
 	struct stripe_type st = *t;
 	int64_t n, refunded, released;
+	const char *id;
 	char cur[4];
 	int captured = 1;
 
@@ -761,9 +762,9 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 		st.amount[1] = "amount";
 		released = uncaptured_part(p, ev);
 		if (released > 0 && opt_int(p, ev, OBJ "amount_refunded", &refunded) && refunded <= released &&
-		    !ev->err.failed) {
+		    (id = req_str(p, ev, OBJ "id")) && !ev->err.failed) {
 			event_ignore(ev, "charge '%.100s' only released the part of a partial capture "
-				     "that was never captured: no money was refunded", opt_str(p, ev, OBJ "id"));
+				     "that was never captured: no money was refunded", id);
 			return;
 		}
 	}
