@@ -208,7 +208,8 @@ static const char *const fixtures[] = {
 	"customer.subscription.created.2016.json", "customer.subscription.created.json",
 	"customer.subscription.deleted.json", "customer.subscription.paused.json",
 	"customer.subscription.resumed.json", "customer.subscription.updated.2015.json",
-	"customer.subscription.updated.json", "customer.updated.json", "invoice.finalized.json",
+	"customer.subscription.updated.json",
+	"customer.subscription.updated.flexible_cancel.json", "customer.updated.json", "invoice.finalized.json",
 	"invoice.marked_uncollectible.json", "invoice.overdue.json", "invoice.paid.2019.json",
 	"invoice.paid.json", "invoice.paid.proration.json", "invoice.payment_failed.json", "invoice.payment_succeeded.2016.json",
 	"invoice.payment_succeeded.2020.inclusive_tax.json",
@@ -425,6 +426,51 @@ static void test_subscription_old(void **state)
 	expect_str(&n, "subscription.current_period_end", "2020-12-12T12:26:40Z");
 	expect_bool(&n, "subscription.cancel_at_period_end", 1);
 	expect_str(&n, "subscription.canceled_at", "2020-11-10T09:20:00Z");
+	norm_free(&n);
+}
+
+/*
+ * Billing mode flexible (the default from 2025-09-30.clover) schedules a
+ * cancellation at the period end as cancel_at = that end, with
+ * cancel_at_period_end false (Stripe's billing mode comparison, "scheduled
+ * subscription cancellation"); classic sets both.
+ */
+static void test_subscription_flexible_cancel(void **state)
+{
+	struct norm n;
+
+	norm_file(&n, FX "customer.subscription.updated.flexible_cancel.json");
+	expect_processed(&n, "subscription.updated");
+	expect_str(&n, "subscription.status", "active");
+	expect_str(&n, "subscription.current_period_end", "2026-10-21T14:13:20Z");
+	expect_bool(&n, "subscription.cancel_at_period_end", 1);
+	expect_str(&n, "subscription.canceled_at", "2026-10-14T17:51:30Z");
+	expect_str(&n, "subscription.price_id", "price_FakeTeamMo01");
+	norm_free(&n);
+
+	/* A cancellation on another date is not at the period end. */
+	norm_mut(&n, FX "customer.subscription.updated.flexible_cancel.json", "data.object", "cancel_at",
+		 "1800000000");
+	expect_bool(&n, "subscription.cancel_at_period_end", 0);
+	norm_free(&n);
+
+	/* Undone: cancel_at back to null. */
+	norm_mut(&n, FX "customer.subscription.updated.flexible_cancel.json", "data.object", "cancel_at", "null");
+	expect_bool(&n, "subscription.cancel_at_period_end", 0);
+	norm_free(&n);
+
+	/* Classic before basil: cancel_at is the subscription's period end. */
+	norm_mut(&n, FX "customer.subscription.updated.json", "data.object", "cancel_at_period_end", "false");
+	json_object_object_add(jpath(n.payload, "data.object"), "cancel_at",
+			       json_object_get(jpath(n.payload, "data.object.current_period_end")));
+	event_free(&n.ev);
+	run(&n);
+	expect_bool(&n, "subscription.cancel_at_period_end", 1);
+	norm_free(&n);
+
+	norm_mut(&n, FX "customer.subscription.updated.flexible_cancel.json", "data.object", "cancel_at",
+		 "\"soon\"");
+	expect_failed(&n, "field 'data.object.cancel_at' must be an integer, got string");
 	norm_free(&n);
 }
 
@@ -1312,6 +1358,7 @@ int main(void)
 		cmocka_unit_test(test_customer_updated_deleted),
 		cmocka_unit_test(test_subscription_basil),
 		cmocka_unit_test(test_subscription_old),
+		cmocka_unit_test(test_subscription_flexible_cancel),
 		cmocka_unit_test(test_subscription_errors),
 		cmocka_unit_test(test_invoice_basil),
 		cmocka_unit_test(test_invoice_proration),

@@ -381,6 +381,48 @@ static void put_price(json_object *p, struct event *ev, const char *base, int is
 		event_int(ev, SEC_SUBSCRIPTION, "interval_count", n);
 }
 
+/* cancel_at falls on a period end: the subscription's (classic, before
+ * basil) or one of its items' (basil on: flexible billing cancels at the
+ * latest item's end, or the earliest with cancel_at=min_period_end). */
+static int cancels_at_period_end(json_object *p, struct event *ev, int64_t cancel_at)
+{
+	json_object *items = jpath(p, OBJ "items.data");
+	char path[PATHSZ];
+	int64_t end;
+
+	if (opt_int(p, ev, OBJ "current_period_end", &end) && end == cancel_at)
+		return 1;
+	if (!json_object_is_type(items, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(items) && i < MAX_LINES; i++) {
+		snprintf(path, sizeof path, OBJ "items.data.%zu.current_period_end", i);
+		if (opt_int(p, ev, path, &end) && end == cancel_at)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether the subscription ends with its current period. Billing mode
+ * flexible (the default from 2025-09-30.clover) schedules that as
+ * cancel_at = the period end with cancel_at_period_end false; classic sets
+ * both. A cancel_at on another date is a cancellation the schema cannot
+ * state (it renews until then): false.
+ */
+static void put_cancel_at_period_end(json_object *p, struct event *ev)
+{
+	int64_t cancel_at;
+	int b = 0;
+	int known = opt_bool(p, ev, OBJ "cancel_at_period_end", &b);
+
+	if (!b && opt_int(p, ev, OBJ "cancel_at", &cancel_at) && cancels_at_period_end(p, ev, cancel_at)) {
+		b = 1;
+		known = 1;
+	}
+	if (known)
+		event_bool(ev, SEC_SUBSCRIPTION, "cancel_at_period_end", b);
+}
+
 static void do_subscription(json_object *p, struct event *ev, const struct stripe_type *t)
 {
 	static const char *const qty[] = { OBJ "items.data.0.quantity", OBJ "quantity", NULL };
@@ -392,7 +434,6 @@ static void do_subscription(json_object *p, struct event *ev, const struct strip
 	};
 	const char *status;
 	int64_t n;
-	int b;
 
 	event_set_type(ev, t->canonical);
 	event_str(ev, SEC_SUBSCRIPTION, "id", req_str(p, ev, OBJ "id"));
@@ -412,8 +453,7 @@ static void do_subscription(json_object *p, struct event *ev, const struct strip
 	/* 2025-03-31.basil moved the period from the subscription to its items. */
 	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_start", first_present(p, start));
 	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_end", first_present(p, end));
-	if (opt_bool(p, ev, OBJ "cancel_at_period_end", &b))
-		event_bool(ev, SEC_SUBSCRIPTION, "cancel_at_period_end", b);
+	put_cancel_at_period_end(p, ev);
 	put_time(p, ev, SEC_SUBSCRIPTION, "canceled_at", OBJ "canceled_at");
 	put_time(p, ev, SEC_SUBSCRIPTION, "trial_end", OBJ "trial_end");
 }
