@@ -198,7 +198,8 @@ static void expect_ignored(struct norm *n, const char *reason)
 
 static const char *const fixtures[] = {
 	"charge.dispute.created.json", "charge.failed.json", "charge.refunded.full.json",
-	"charge.refunded.json", "charge.succeeded.2016.json", "charge.succeeded.installments.json",
+	"charge.refunded.json", "charge.refunded.partial_capture.json", "charge.refunded.uncaptured.json",
+	"charge.succeeded.2016.json", "charge.succeeded.installments.json",
 	"charge.succeeded.jpy.json", "charge.succeeded.json",
 	"checkout.session.async_payment_failed.json", "checkout.session.async_payment_succeeded.json",
 	"checkout.session.completed.json", "checkout.session.completed.setup.json",
@@ -207,9 +208,11 @@ static const char *const fixtures[] = {
 	"customer.subscription.created.2016.json", "customer.subscription.created.json",
 	"customer.subscription.deleted.json", "customer.subscription.paused.json",
 	"customer.subscription.resumed.json", "customer.subscription.updated.2015.json",
-	"customer.subscription.updated.json", "customer.updated.json", "invoice.finalized.json",
+	"customer.subscription.updated.json",
+	"customer.subscription.updated.flexible_cancel.json", "customer.updated.json", "invoice.finalized.json",
 	"invoice.marked_uncollectible.json", "invoice.overdue.json", "invoice.paid.2019.json",
-	"invoice.paid.json", "invoice.payment_failed.json", "invoice.payment_succeeded.2016.json",
+	"invoice.paid.json", "invoice.paid.proration.json", "invoice.payment_failed.json", "invoice.payment_succeeded.2016.json",
+	"invoice.payment_succeeded.2020.inclusive_tax.json",
 	"invoice.payment_succeeded.json", "invoice.voided.json", "payment_intent.canceled.json",
 	"payment_intent.payment_failed.json", "payment_intent.succeeded.2019.json",
 	"payment_intent.succeeded.json", NULL,
@@ -426,6 +429,51 @@ static void test_subscription_old(void **state)
 	norm_free(&n);
 }
 
+/*
+ * Billing mode flexible (the default from 2025-09-30.clover) schedules a
+ * cancellation at the period end as cancel_at = that end, with
+ * cancel_at_period_end false (Stripe's billing mode comparison, "scheduled
+ * subscription cancellation"); classic sets both.
+ */
+static void test_subscription_flexible_cancel(void **state)
+{
+	struct norm n;
+
+	norm_file(&n, FX "customer.subscription.updated.flexible_cancel.json");
+	expect_processed(&n, "subscription.updated");
+	expect_str(&n, "subscription.status", "active");
+	expect_str(&n, "subscription.current_period_end", "2026-10-21T14:13:20Z");
+	expect_bool(&n, "subscription.cancel_at_period_end", 1);
+	expect_str(&n, "subscription.canceled_at", "2026-10-14T17:51:30Z");
+	expect_str(&n, "subscription.price_id", "price_FakeTeamMo01");
+	norm_free(&n);
+
+	/* A cancellation on another date is not at the period end. */
+	norm_mut(&n, FX "customer.subscription.updated.flexible_cancel.json", "data.object", "cancel_at",
+		 "1800000000");
+	expect_bool(&n, "subscription.cancel_at_period_end", 0);
+	norm_free(&n);
+
+	/* Undone: cancel_at back to null. */
+	norm_mut(&n, FX "customer.subscription.updated.flexible_cancel.json", "data.object", "cancel_at", "null");
+	expect_bool(&n, "subscription.cancel_at_period_end", 0);
+	norm_free(&n);
+
+	/* Classic before basil: cancel_at is the subscription's period end. */
+	norm_mut(&n, FX "customer.subscription.updated.json", "data.object", "cancel_at_period_end", "false");
+	json_object_object_add(jpath(n.payload, "data.object"), "cancel_at",
+			       json_object_get(jpath(n.payload, "data.object.current_period_end")));
+	event_free(&n.ev);
+	run(&n);
+	expect_bool(&n, "subscription.cancel_at_period_end", 1);
+	norm_free(&n);
+
+	norm_mut(&n, FX "customer.subscription.updated.flexible_cancel.json", "data.object", "cancel_at",
+		 "\"soon\"");
+	expect_failed(&n, "field 'data.object.cancel_at' must be an integer, got string");
+	norm_free(&n);
+}
+
 static void test_subscription_errors(void **state)
 {
 	struct norm n;
@@ -533,6 +581,46 @@ static void test_invoice_basil(void **state)
 	norm_free(&n);
 }
 
+/*
+ * An upgrade billed at once (2025-09-30.clover): only proration lines, which
+ * from basil on name their subscription item in `parent` like the period's
+ * own line. The credit for unused time is on the old price; the debit for
+ * the remaining time is the new state.
+ */
+static void test_invoice_proration(void **state)
+{
+	struct norm n;
+
+	norm_file(&n, FX "invoice.paid.proration.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 1500);
+	expect_str(&n, "payment.subscription_id", "sub_FakeUpgrade1");
+	expect_str(&n, "subscription.price_id", "price_FakePro0001");
+	expect_str(&n, "subscription.product_id", "prod_FakePro0001");
+	expect_int(&n, "subscription.quantity", 1);
+	/* The proration covers the rest of the period, not all of it. */
+	expect_null(&n, "subscription.current_period_start");
+	expect_str(&n, "subscription.current_period_end", "2027-03-25T18:40:00Z");
+	norm_free(&n);
+
+	/* A credit known only by its sign (no credited_items) is still a credit. */
+	norm_mut(&n, FX "invoice.paid.proration.json",
+		 "data.object.lines.data.0.parent.subscription_item_details.proration_details",
+		 "credited_items", "null");
+	expect_str(&n, "subscription.price_id", "price_FakePro0001");
+	norm_free(&n);
+
+	/* Only a credit: nothing says the new state. */
+	memset(&n, 0, sizeof n);
+	n.payload = load(FX "invoice.paid.proration.json");
+	json_object_array_del_idx(jpath(n.payload, "data.object.lines.data"), 1, 1);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "subscription.id", "sub_FakeUpgrade1");
+	expect_null(&n, "subscription.price_id");
+	norm_free(&n);
+}
+
 static void test_invoice_old(void **state)
 {
 	struct norm n;
@@ -564,6 +652,31 @@ static void test_invoice_old(void **state)
 	expect_null(&n, "customer.country");
 	expect_str(&n, "subscription.price_id", "gold-monthly");
 	expect_str(&n, "subscription.product_id", "prod_FakeGold001");
+	norm_free(&n);
+
+	/* 2019-12-03 before July 2020 (no total_discount_amounts): 10 % off a
+	 * 100.00 price with 20 % VAT included. The VAT is in the subtotal
+	 * already, so it must not count as discount: total = subtotal - discount. */
+	norm_file(&n, FX "invoice.payment_succeeded.2020.inclusive_tax.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 9000);
+	expect_str(&n, "payment.currency", "EUR");
+	expect_int(&n, "payment.discount_minor", 1000);
+	expect_str(&n, "subscription.price_id", "team-monthly-eur");
+	expect_str(&n, "customer.country", "DE");
+	norm_free(&n);
+
+	/* The same rate exclusive: 90.00 + 18.00 VAT on top. */
+	memset(&n, 0, sizeof n);
+	n.payload = load(FX "invoice.payment_succeeded.2020.inclusive_tax.json");
+	json_object_object_add(jpath(n.payload, "data.object.total_tax_amounts.0"), "inclusive",
+			       json_object_new_boolean(0));
+	json_object_object_add(jpath(n.payload, "data.object.total_tax_amounts.0"), "amount",
+			       json_object_new_int(1800));
+	json_object_object_add(jpath(n.payload, "data.object"), "tax", json_object_new_int(1800));
+	json_object_object_add(jpath(n.payload, "data.object"), "total", json_object_new_int(10800));
+	run(&n);
+	expect_int(&n, "payment.discount_minor", 1000);
 	norm_free(&n);
 
 	/* 2020-08-27: price on the line, discount from total_discount_amounts. */
@@ -740,6 +853,77 @@ static void test_charges(void **state)
 	expect_str(&n, "payment.charge_id", "ch_Fake2023001");
 	expect_str(&n, "payment.payment_intent_id", "pi_Fake2023001");
 	expect_null(&n, "customer");
+	norm_free(&n);
+}
+
+/*
+ * Before 2025-03-31.basil Stripe recorded the part of an authorisation it
+ * never captured as a refund: a partial capture refunded the rest, a canceled
+ * or expired authorisation was refunded whole, each with charge.refunded
+ * (basil changelog, "Partially capturing or canceling payments no longer
+ * creates a Refund"). No money went back to anyone.
+ */
+static void test_charge_uncaptured_refunds(void **state)
+{
+	struct norm n;
+
+	/* 2020-08-27: 60.00 of 100.00 captured, the other 40.00 "refunded". */
+	norm_file(&n, FX "charge.refunded.partial_capture.json");
+	expect_ignored(&n, "charge 'ch_FakePartCap001' only released the part of a partial capture "
+			   "that was never captured: no money was refunded");
+	expect_null(&n, "payment");
+	norm_free(&n);
+
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "id", NULL);
+	expect_failed(&n, "missing field 'data.object.id'");
+	norm_free(&n);
+
+	/* A real refund later on that charge: 10.00 of the 60.00 collected. */
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "amount_refunded", "5000");
+	expect_processed(&n, "payment.refunded");
+	expect_int(&n, "payment.amount_minor", 6000);
+	expect_int(&n, "payment.refunded_minor", 1000);
+	expect_str(&n, "payment.status", "partially_refunded");
+	norm_free(&n);
+
+	/* All of it: Stripe then counts the whole authorisation refunded. */
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "amount_refunded", "10000");
+	json_object_object_add(jpath(n.payload, "data.object"), "refunded", json_object_new_boolean(1));
+	event_free(&n.ev);
+	run(&n);
+	expect_processed(&n, "payment.refunded");
+	expect_int(&n, "payment.amount_minor", 6000);
+	expect_int(&n, "payment.refunded_minor", 6000);
+	expect_str(&n, "payment.status", "refunded");
+	norm_free(&n);
+
+	/* basil: a partial capture refunds nothing, so 40.00 refunded is real. */
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", NULL, "api_version", "\"2025-03-31.basil\"");
+	expect_processed(&n, "payment.refunded");
+	expect_int(&n, "payment.amount_minor", 6000);
+	expect_int(&n, "payment.refunded_minor", 4000);
+	expect_str(&n, "payment.status", "partially_refunded");
+	norm_free(&n);
+
+	/* An authorisation released whole (2023-10-16): canceled, not refunded. */
+	norm_file(&n, FX "charge.refunded.uncaptured.json");
+	expect_processed(&n, "payment.canceled");
+	expect_str(&n, "payment.id", "ch_FakeUncapt0001");
+	expect_str(&n, "payment.status", "canceled");
+	expect_int(&n, "payment.amount_minor", 5000);
+	expect_null(&n, "payment.refunded_minor");
+	expect_str(&n, "payment.payment_intent_id", "pi_FakeUncapt0001");
+	expect_str(&n, "customer.email", "lena.vogel@example.com");
+	norm_free(&n);
+
+	/* Before September 2020 a charge has no amount_captured: at capture
+	 * time what is not refunded is what was captured. */
+	norm_mut(&n, FX "charge.succeeded.2016.json", NULL, "type", "\"charge.captured\"");
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(300));
+	event_free(&n.ev);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 1500);
 	norm_free(&n);
 }
 
@@ -951,17 +1135,21 @@ static void test_payment_intents(void **state)
 	expect_int(&n, "payment.amount_minor", 2500);
 	norm_free(&n);
 
-	/* 2019: charges embedded, invoice on the intent. */
+	/* 2019: charges embedded, invoice on the intent; no latest_charge
+	 * before 2022-11-15, the embedded charge names it. */
 	norm_file(&n, FX "payment_intent.succeeded.2019.json");
 	expect_processed(&n, "payment.succeeded");
 	expect_str(&n, "payment.invoice_id", "in_Fake2019001");
+	expect_str(&n, "payment.charge_id", "ch_Fake2019001");
 	expect_str(&n, "payment.method", "card");
 	expect_str(&n, "customer.email", "bob@example.com");
 	expect_str(&n, "customer.name", "Bob Example");
 	norm_free(&n);
 
+	/* The declined attempt's charge, from last_payment_error. */
 	norm_file(&n, FX "payment_intent.payment_failed.json");
 	expect_processed(&n, "payment.failed");
+	expect_str(&n, "payment.charge_id", "ch_FakeFail0001");
 	expect_str(&n, "payment.failure_code", "card_declined");
 	expect_str(&n, "payment.method", "card");
 	expect_int(&n, "payment.amount_minor", 2700);
@@ -1170,11 +1358,14 @@ int main(void)
 		cmocka_unit_test(test_customer_updated_deleted),
 		cmocka_unit_test(test_subscription_basil),
 		cmocka_unit_test(test_subscription_old),
+		cmocka_unit_test(test_subscription_flexible_cancel),
 		cmocka_unit_test(test_subscription_errors),
 		cmocka_unit_test(test_invoice_basil),
+		cmocka_unit_test(test_invoice_proration),
 		cmocka_unit_test(test_invoice_old),
 		cmocka_unit_test(test_invoice_errors),
 		cmocka_unit_test(test_charges),
+		cmocka_unit_test(test_charge_uncaptured_refunds),
 		cmocka_unit_test(test_charge_errors),
 		cmocka_unit_test(test_currency_exponents),
 		cmocka_unit_test(test_checkout),

@@ -381,6 +381,48 @@ static void put_price(json_object *p, struct event *ev, const char *base, int is
 		event_int(ev, SEC_SUBSCRIPTION, "interval_count", n);
 }
 
+/* cancel_at falls on a period end: the subscription's (classic, before
+ * basil) or one of its items' (basil on: flexible billing cancels at the
+ * latest item's end, or the earliest with cancel_at=min_period_end). */
+static int cancels_at_period_end(json_object *p, struct event *ev, int64_t cancel_at)
+{
+	json_object *items = jpath(p, OBJ "items.data");
+	char path[PATHSZ];
+	int64_t end;
+
+	if (opt_int(p, ev, OBJ "current_period_end", &end) && end == cancel_at)
+		return 1;
+	if (!json_object_is_type(items, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(items) && i < MAX_LINES; i++) {
+		snprintf(path, sizeof path, OBJ "items.data.%zu.current_period_end", i);
+		if (opt_int(p, ev, path, &end) && end == cancel_at)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether the subscription ends with its current period. Billing mode
+ * flexible (the default from 2025-09-30.clover) schedules that as
+ * cancel_at = the period end with cancel_at_period_end false; classic sets
+ * both. A cancel_at on another date is a cancellation the schema cannot
+ * state (it renews until then): false.
+ */
+static void put_cancel_at_period_end(json_object *p, struct event *ev)
+{
+	int64_t cancel_at;
+	int b = 0;
+	int known = opt_bool(p, ev, OBJ "cancel_at_period_end", &b);
+
+	if (!b && opt_int(p, ev, OBJ "cancel_at", &cancel_at) && cancels_at_period_end(p, ev, cancel_at)) {
+		b = 1;
+		known = 1;
+	}
+	if (known)
+		event_bool(ev, SEC_SUBSCRIPTION, "cancel_at_period_end", b);
+}
+
 static void do_subscription(json_object *p, struct event *ev, const struct stripe_type *t)
 {
 	static const char *const qty[] = { OBJ "items.data.0.quantity", OBJ "quantity", NULL };
@@ -392,7 +434,6 @@ static void do_subscription(json_object *p, struct event *ev, const struct strip
 	};
 	const char *status;
 	int64_t n;
-	int b;
 
 	event_set_type(ev, t->canonical);
 	event_str(ev, SEC_SUBSCRIPTION, "id", req_str(p, ev, OBJ "id"));
@@ -412,26 +453,50 @@ static void do_subscription(json_object *p, struct event *ev, const struct strip
 	/* 2025-03-31.basil moved the period from the subscription to its items. */
 	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_start", first_present(p, start));
 	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_end", first_present(p, end));
-	if (opt_bool(p, ev, OBJ "cancel_at_period_end", &b))
-		event_bool(ev, SEC_SUBSCRIPTION, "cancel_at_period_end", b);
+	put_cancel_at_period_end(p, ev);
 	put_time(p, ev, SEC_SUBSCRIPTION, "canceled_at", OBJ "canceled_at");
 	put_time(p, ev, SEC_SUBSCRIPTION, "trial_end", OBJ "trial_end");
 }
 
 /* ---- invoices ---- */
 
+/* The line's own field, or the same one under parent.subscription_item_details
+ * (basil moved proration and proration_details there). */
+static json_object *line_field(json_object *l, const char *name)
+{
+	char path[PATHSZ];
+	json_object *o = jpath(l, name);
+
+	if (o)
+		return o;
+	join(path, "parent.subscription_item_details.", name);
+	return jpath(l, path);
+}
+
+/* A credit proration gives back unused time on the old price or quantity:
+ * it names what the subscription no longer is. */
+static int credit_proration(json_object *l)
+{
+	json_object *amount = jpath(l, "amount");
+
+	return (json_object_is_type(amount, json_type_int) && json_object_get_int64(amount) < 0) ||
+	       line_field(l, "proration_details.credited_items") != NULL;
+}
+
 /*
  * The invoice line that bills the subscription: the first non-proration
- * subscription line, else the first subscription line; -1 when none.
- * Old versions mark it with type "subscription", basil with
- * parent.type "subscription_item_details".
+ * subscription line, else the first debit proration (an upgrade billed at
+ * once has only prorations); -1 when none, *proration set when it is one.
+ * Old versions mark it with type "subscription", basil with parent.type
+ * "subscription_item_details", which prorations carry too.
  */
-static int subscription_line(json_object *p)
+static int subscription_line(json_object *p, int *proration)
 {
 	json_object *lines = jpath(p, OBJ "lines.data");
 	size_t n;
 	int first = -1;
 
+	*proration = 0;
 	if (!json_object_is_type(lines, json_type_array))
 		return -1;
 	n = json_object_array_length(lines);
@@ -443,14 +508,13 @@ static int subscription_line(json_object *p)
 			  (ptype && strcmp(ptype, "subscription_item_details") == 0);
 		if (!sub)
 			continue;
-		pr = jpath(l, "proration");
-		if (!pr)
-			pr = jpath(l, "parent.subscription_item_details.proration");
+		pr = line_field(l, "proration");
 		if (!json_object_is_type(pr, json_type_boolean) || !json_object_get_boolean(pr))
 			return (int)i;
-		if (first < 0)
+		if (first < 0 && !credit_proration(l))
 			first = (int)i;
 	}
+	*proration = first >= 0;
 	return first;
 }
 
@@ -458,11 +522,11 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 {
 	char base[PATHSZ], path[PATHSZ];
 	int64_t qty;
-	int line;
+	int line, proration;
 
 	event_str(ev, SEC_PAYMENT, "subscription_id", sub_id);
 	event_str(ev, SEC_SUBSCRIPTION, "id", sub_id);
-	if ((line = subscription_line(p)) < 0)
+	if ((line = subscription_line(p, &proration)) < 0)
 		return;
 	snprintf(base, sizeof base, OBJ "lines.data.%d", line);
 	/* basil: pricing.price_details.{price,product}; older: price, then plan. */
@@ -477,16 +541,57 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 	join(path, base, ".quantity");
 	if (opt_int(p, ev, path, &qty))
 		event_int(ev, SEC_SUBSCRIPTION, "quantity", qty);
+	/* A proration bills from the change on: only its end is the period's. */
 	join(path, base, ".period.start");
-	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_start", path);
+	if (!proration)
+		put_time(p, ev, SEC_SUBSCRIPTION, "current_period_start", path);
 	join(path, base, ".period.end");
 	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_end", path);
 }
 
 /*
- * The discount in minor units: the sum of total_discount_amounts (2019+),
- * else, for an old invoice with a `discount`, subtotal + tax - total (old
- * taxes were always exclusive); no discount at all is 0.
+ * The tax an old invoice adds on top of its subtotal. `tax` is the sum of all
+ * its tax amounts, and from 2019 a tax rate can be inclusive: that part is in
+ * the subtotal already. total_tax_amounts says which; without it (tax_percent,
+ * before 2019) all of `tax` is on top. 1 ok.
+ */
+static int invoice_tax_on_top(json_object *p, struct event *ev, const char *cur, int64_t *out)
+{
+	json_object *tta = jpath(p, OBJ "total_tax_amounts");
+	char path[PATHSZ];
+	int64_t v;
+	int inclusive;
+
+	*out = 0;
+	if (tta && !json_object_is_type(tta, json_type_array)) {
+		field_error(ev, "field '" OBJ "total_tax_amounts' must be an array, got %s", jtype_name(tta));
+		return 0;
+	}
+	if (!tta || json_object_array_length(tta) == 0)
+		return !present(p, OBJ "tax") || amount_at(p, ev, OBJ "tax", 0, 1, cur, out);
+	for (size_t i = 0; i < json_object_array_length(tta) && i < MAX_LINES; i++) {
+		snprintf(path, sizeof path, OBJ "total_tax_amounts.%zu.inclusive", i);
+		inclusive = 0;
+		opt_bool(p, ev, path, &inclusive);
+		snprintf(path, sizeof path, OBJ "total_tax_amounts.%zu.amount", i);
+		/* Credit prorations can make an old invoice's taxes negative. */
+		if (!amount_at(p, ev, path, 1, 1, cur, &v))
+			return 0;
+		/* At most MAX_LINES of them: the sum stays within what the caller checks. */
+		if (v > INT64_MAX / 4 / MAX_LINES || v < INT64_MIN / 4 / MAX_LINES) {
+			field_error(ev, "field '%s' is out of range", path);
+			return 0;
+		}
+		if (!inclusive)
+			*out += v;
+	}
+	return !ev->err.failed;
+}
+
+/*
+ * The discount in minor units: the sum of total_discount_amounts (July 2020+),
+ * else, for an old invoice with a `discount`, subtotal + tax on top - total;
+ * no discount at all is 0.
  */
 static void put_invoice_discount(json_object *p, struct event *ev, const char *cur)
 {
@@ -522,7 +627,7 @@ static void put_invoice_discount(json_object *p, struct event *ev, const char *c
 	/* Credit prorations can make an old invoice's totals negative. */
 	if (!amount_at(p, ev, OBJ "subtotal", 0, 1, cur, &sub) || !amount_at(p, ev, OBJ "total", 0, 1, cur, &tot))
 		return;
-	if (present(p, OBJ "tax") && !amount_at(p, ev, OBJ "tax", 0, 1, cur, &tax))
+	if (!invoice_tax_on_top(p, ev, cur, &tax))
 		return;
 	if (sub > INT64_MAX / 4 || sub < INT64_MIN / 4 || tax > INT64_MAX / 4 || tax < INT64_MIN / 4 ||
 	    tot > INT64_MAX / 4 || tot < INT64_MIN / 4) {
@@ -613,18 +718,95 @@ static void put_charge_contact(json_object *p, struct event *ev, const char *bas
 	}
 }
 
+/* The event was rendered in 2025-03-31.basil or later (its api_version,
+ * "2025-03-31.basil"); events without one are from before October 2014. */
+static int basil_or_later(json_object *p)
+{
+	const char *v = jstr(p, "api_version");
+
+	return v && strncmp(v, "2025-03-31", 10) >= 0;
+}
+
+/* The part of an authorisation a partial capture left uncaptured, which
+ * Stripe recorded as refunded before basil (0 from basil on, or when not
+ * known: amount_captured is there from September 2020). Stripe units. */
+static int64_t uncaptured_part(json_object *p, struct event *ev)
+{
+	int64_t amount, captured;
+
+	if (basil_or_later(p) || !opt_int(p, ev, OBJ "amount", &amount) ||
+	    !opt_int(p, ev, OBJ "amount_captured", &captured) || captured <= 0 || captured >= amount)
+		return 0;
+	return amount - captured;
+}
+
+/*
+ * charge.refunded: what went back to the customer out of what was collected
+ * (amount_captured; a charge before September 2020 has only amount). Before
+ * basil amount_refunded also counts the uncaptured part of a partial capture.
+ */
+static void put_charge_refund(json_object *p, struct event *ev, const char *cur)
+{
+	static const char *const collected_at[] = { OBJ "amount_captured", OBJ "amount", NULL };
+	int64_t collected, refunded, authorised;
+	int full = 0;
+
+	if (!get_amount(p, ev, OBJ "amount_refunded", 1, cur, &refunded) ||
+	    !get_amount(p, ev, first_present(p, collected_at), 1, cur, &collected))
+		return;
+	if (uncaptured_part(p, ev) > 0) {
+		if (!get_amount(p, ev, OBJ "amount", 1, cur, &authorised))
+			return;
+		refunded -= authorised - collected;
+		if (refunded < 0)
+			refunded = 0;
+	}
+	event_int(ev, SEC_PAYMENT, "refunded_minor", refunded);
+	opt_bool(p, ev, OBJ "refunded", &full);
+	event_str(ev, SEC_PAYMENT, "status", full || refunded >= collected ? "refunded" : "partially_refunded");
+}
+
+/* charge.captured without amount_captured (before September 2020): a partial
+ * capture had just recorded the rest as refunded, so what was captured is
+ * what is not refunded. */
+static void put_captured_before_2020(json_object *p, struct event *ev, const char *cur)
+{
+	int64_t amount, refunded;
+
+	if (get_amount(p, ev, OBJ "amount", 1, cur, &amount) &&
+	    get_amount(p, ev, OBJ "amount_refunded", 0, cur, &refunded) && refunded <= amount)
+		event_int(ev, SEC_PAYMENT, "amount_minor", amount - refunded);
+}
+
 static void do_charge(json_object *p, struct event *ev, const struct stripe_type *t)
 {
 	struct stripe_type st = *t;
-	int64_t amount = 0, refunded = 0, n;
+	int64_t n, refunded, released;
+	const char *id;
 	char cur[4];
-	int full = 0, captured = 1;
+	int captured = 1;
 
-	/* An authorisation to capture later: the money comes with charge.captured. */
-	if (strcmp(t->type, "charge.succeeded") == 0 && opt_bool(p, ev, OBJ "captured", &captured) &&
-	    !captured) {
+	opt_bool(p, ev, OBJ "captured", &captured);
+	if (strcmp(t->type, "charge.succeeded") == 0 && !captured) {
+		/* An authorisation to capture later: the money comes with charge.captured. */
 		st.canonical = "payment.pending";
 		st.status = "pending";
+	} else if (strcmp(t->type, "charge.refunded") == 0 && !captured) {
+		/* Before basil a canceled or expired authorisation was "refunded"
+		 * whole: nothing was collected, so the payment will not happen. */
+		st.canonical = "payment.canceled";
+		st.status = "canceled";
+	} else if (strcmp(t->type, "charge.refunded") == 0) {
+		/* A refund is of what was collected: the captured amount. */
+		st.amount[0] = "amount_captured";
+		st.amount[1] = "amount";
+		released = uncaptured_part(p, ev);
+		if (released > 0 && opt_int(p, ev, OBJ "amount_refunded", &refunded) && refunded <= released &&
+		    (id = req_str(p, ev, OBJ "id")) && !ev->err.failed) {
+			event_ignore(ev, "charge '%.100s' only released the part of a partial capture "
+				     "that was never captured: no money was refunded", id);
+			return;
+		}
 	}
 	event_set_type(ev, st.canonical);
 	put_payment(p, ev, &st, "charge", 1, cur);
@@ -637,17 +819,12 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 	put_charge_method(p, ev, OBJ);
 	if (opt_int(p, ev, OBJ "payment_method_details.card.installments.plan.count", &n))
 		event_int(ev, SEC_PAYMENT, "installments", n);
-	if (strcmp(t->canonical, "payment.failed") == 0)
+	if (strcmp(st.canonical, "payment.failed") == 0)
 		put_str(p, ev, SEC_PAYMENT, "failure_code", OBJ "failure_code");
-	if (strcmp(t->canonical, "payment.refunded") == 0 && cur[0]) {
-		if (!get_amount(p, ev, OBJ "amount_refunded", 1, cur, &refunded) ||
-		    !get_amount(p, ev, OBJ "amount", 1, cur, &amount))
-			return;
-		event_int(ev, SEC_PAYMENT, "refunded_minor", refunded);
-		opt_bool(p, ev, OBJ "refunded", &full);
-		event_str(ev, SEC_PAYMENT, "status",
-			  full || refunded >= amount ? "refunded" : "partially_refunded");
-	}
+	if (strcmp(st.canonical, "payment.refunded") == 0 && cur[0])
+		put_charge_refund(p, ev, cur);
+	if (strcmp(t->type, "charge.captured") == 0 && cur[0] && !present(p, OBJ "amount_captured"))
+		put_captured_before_2020(p, ev, cur);
 }
 
 static void do_dispute(json_object *p, struct event *ev, const struct stripe_type *t)
@@ -669,6 +846,12 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	static const char *const codes[] = {
 		OBJ "last_payment_error.code", OBJ "last_payment_error.decline_code", NULL,
 	};
+	/* latest_charge arrived with 2022-11-15; before, the embedded charges
+	 * (newest first) name it. A declined attempt names its charge in
+	 * last_payment_error in every version. */
+	static const char *const charges[] = {
+		OBJ "latest_charge", OBJ "charges.data.0.id", OBJ "last_payment_error.charge", NULL,
+	};
 	json_object *types;
 	char cur[4];
 
@@ -681,7 +864,7 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	/* PaymentIntent.invoice went away in 2025-03-31.basil. */
 	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
 	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_str(p, ev, OBJ "id"));
-	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, OBJ "latest_charge"));
+	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, first_present(p, charges)));
 	if (strcmp(t->canonical, "payment.failed") == 0) {
 		put_str(p, ev, SEC_PAYMENT, "failure_code", first_present(p, codes));
 		put_str(p, ev, SEC_PAYMENT, "method", OBJ "last_payment_error.payment_method.type");
