@@ -151,12 +151,11 @@ static json_object *check(json_object *obj, const char *key, enum ftype t, int r
 			  const char *prefix, struct fcheck *fc)
 {
 	json_object *v = NULL;
-	char name[128];
 
-	snprintf(name, sizeof name, "%s%s", prefix, key);
+	/* the field's name is prefix + key, written only in a message */
 	if (!json_object_object_get_ex(obj, key, &v) || !v) {
 		if (required)
-			fail(fc, REJ_MISSING_FIELD, "missing field '%s'", name);
+			fail(fc, REJ_MISSING_FIELD, "missing field '%s%s'", prefix, key);
 		return NULL;
 	}
 	switch (t) {
@@ -168,18 +167,18 @@ static json_object *check(json_object *obj, const char *key, enum ftype t, int r
 		const char *s = json_object_get_string(v);
 		size_t n = (size_t)json_object_get_string_len(v);
 		if (strlen(s) != n) {
-			fail(fc, REJ_INVALID_FIELD, "field '%s' contains a NUL character", name);
+			fail(fc, REJ_INVALID_FIELD, "field '%s%s' contains a NUL character", prefix, key);
 			return NULL;
 		}
 		if (required && n == 0) {
-			fail(fc, REJ_INVALID_FIELD, "field '%s' is empty", name);
+			fail(fc, REJ_INVALID_FIELD, "field '%s%s' is empty", prefix, key);
 			return NULL;
 		}
 		if (t == F_TIME) {
 			int64_t ms;
 			char out[RFC3339_BUFSZ];
 			if (parse_rfc3339(s, &ms) != 0) {
-				fail(fc, REJ_INVALID_FIELD, "field '%s' is not an RFC 3339 time: '%.40s'", name, s);
+				fail(fc, REJ_INVALID_FIELD, "field '%s%s' is not an RFC 3339 time: '%.40s'", prefix, key, s);
 				return NULL;
 			}
 			fmt_rfc3339(ms, out);
@@ -190,7 +189,7 @@ static json_object *check(json_object *obj, const char *key, enum ftype t, int r
 		}
 		if (t == F_CUR && !(n == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' &&
 				    s[2] >= 'A' && s[2] <= 'Z')) {
-			fail(fc, REJ_INVALID_FIELD, "field '%s' is not an ISO 4217 code: '%.40s'", name, s);
+			fail(fc, REJ_INVALID_FIELD, "field '%s%s' is not an ISO 4217 code: '%.40s'", prefix, key, s);
 			return NULL;
 		}
 		return v;
@@ -210,9 +209,7 @@ static json_object *check(json_object *obj, const char *key, enum ftype t, int r
 	}
 	static const char *const want[] = {"a string", "an integer", "a boolean", "a time string",
 					   "a currency code", "an object"};
-	char what[64];
-	snprintf(what, sizeof what, "%s, got %s", want[t], jtype_name(v));
-	fail(fc, REJ_INVALID_FIELD, "field '%s' must be %s", name, what);
+	fail(fc, REJ_INVALID_FIELD, "field '%s%s' must be %s, got %s", prefix, key, want[t], jtype_name(v));
 	return NULL;
 }
 
