@@ -1555,8 +1555,10 @@ static void flush_batch(void)
 
 static const char *const ev_top_str[] = {"event_type", "provider_event_type", "reason", NULL};
 
-/* Validate a record and append its COPY row; returns 0, or -1 with fc set. */
-static int stage_record(json_object *o, const char *line, size_t line_len, struct rec *rc, struct fcheck *fc)
+/* Validate a record and append its COPY row; returns 0, or -1 with fc set.
+ * o is what jp took of line: the members jp found in it locate the bytes to copy. */
+static int stage_record(const struct jparser *jp, json_object *o, const char *line, size_t line_len,
+			struct rec *rc, struct fcheck *fc)
 {
 	json_object *v;
 	const char *kind;
@@ -1597,16 +1599,16 @@ static int stage_record(json_object *o, const char *line, size_t line_len, struc
 		size_t poff, plen;
 		const char *ptext = line;
 		json_object *full = NULL;
-		if (jmember_span(line, line_len, "payload", &poff, &plen)) {
+		if (jmember_span(jp, line, line_len, "payload", &poff, &plen)) {
 			ptext += poff;
 		} else {
 			/* "payload" spelled with escapes: build it and write it out. */
-			static struct jparser *jp;
+			static struct jparser *fp;
 			enum reject_code code;
 			char msg[64];
-			if (!jp)
-				jp = jparser_new();
-			full = jparse(jp, line, line_len, &code, msg, sizeof msg);
+			if (!fp)
+				fp = jparser_new();
+			full = jparse(fp, line, line_len, &code, msg, sizeof msg);
 			ptext = json_object_to_json_string_length(jpath(full, "payload"),
 				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &plen);
 		}
@@ -1677,7 +1679,7 @@ static int stage_record(json_object *o, const char *line, size_t line_len, struc
 		static const char *const varying[] = {"received_at", "source"};
 		static struct strbuf ebuf;
 		char *kept = sb_reserve(&ebuf, line_len);
-		size_t elen = jdrop_members(line, line_len, varying, 2, kept);
+		size_t elen = jdrop_members(jp, line, line_len, varying, 2, kept);
 		const char *etext = kept;
 		if (elen == (size_t)-1) {
 			json_object_object_del(o, varying[0]);
@@ -1731,7 +1733,7 @@ static void read_input(struct line_reader *lr, struct jparser *jp, size_t batch_
 		memset(rc, 0, sizeof *rc);
 		rc->file = file;
 		rc->line = ln.lineno;
-		if (stage_record(o, ln.text, ln.len, rc, &fc) != 0) {
+		if (stage_record(jp, o, ln.text, ln.len, rc, &fc) != 0) {
 			reject(file, ln.lineno, (enum reject_code)fc.code, ln.text, ln.len, "%s", fc.msg);
 			json_object_put(o);
 			continue;

@@ -8,10 +8,28 @@
 
 #include "jsonutil.h"
 
+/*
+ * The top-level members of the last text parsed, as byte spans, recorded by
+ * the grammar pass itself (jmember_span, jdrop_members): a member runs from
+ * its key's opening quote (start) to the end of its value; key is its first
+ * byte inside the quotes. usable: the text was an object of at most
+ * MEMBERS_MAX members, no key written with escapes.
+ */
+enum { MEMBERS_MAX = 48 };
+struct member {
+	size_t start, key, klen, value, end;
+};
+struct members {
+	size_t len; /* of the text they are spans of */
+	int n, usable, escaped, overflow;
+	struct member m[MEMBERS_MAX];
+};
+
 struct jparser {
 	json_tokener *tok;
 	char *shallow; /* jparse_shallow's copy of the text */
 	size_t cap;
+	struct members top;
 };
 
 struct jparser *jparser_new(void)
@@ -19,6 +37,7 @@ struct jparser *jparser_new(void)
 	struct jparser *p = xmalloc(sizeof *p);
 	p->shallow = NULL;
 	p->cap = 0;
+	p->top.usable = 0;
 	p->tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2) /* the grammar pass enforces the limit */;
 	if (!p->tok)
 		die_sys(ENOMEM, "out of memory");
@@ -148,14 +167,18 @@ void utf8_repair(char *s)
  * Returns the 0-based offset of the first bad byte, or -1 when the text is
  * one valid value (surrounded by whitespace only).
  */
-static long grammar_error(const char *buf, size_t len, const char **why, struct shallow *sh)
+static long grammar_error(const char *buf, size_t len, const char **why, struct shallow *sh,
+			  struct members *mm)
 {
 	const char *s = buf, *end = buf + len;
 	char stack[JSON_MAX_DEPTH + 1];
 	int depth = 0;
 	enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, AFTER } want = VALUE;
+	struct member *cur = NULL; /* the top-level member being read */
 
 #define FAIL(msg) do { *why = (msg); return (long)(s - buf); } while (0)
+/* depth is back at the top-level object's members: s is past the value that ended */
+#define MEMBER_END() do { if (cur && depth == 1) { cur->end = (size_t)(s - buf); cur = NULL; } } while (0)
 	for (;;) {
 		while (s < end && is_ws(*s))
 			s++;
@@ -175,6 +198,7 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 				if (sh && depth == sh->keep)
 					sh->from = s; /* the closing bracket is copied again */
 				s++;
+				MEMBER_END();
 				want = AFTER;
 				continue;
 			}
@@ -189,6 +213,7 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 				if (sh && depth == sh->keep)
 					sh->from = s; /* the closing bracket is copied again */
 				s++;
+				MEMBER_END();
 				want = AFTER;
 				continue;
 			}
@@ -208,11 +233,25 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 				if (sh && depth == sh->keep)
 					sh->from = s; /* the closing bracket is copied again */
 				s++;
+				MEMBER_END();
 				continue;
 			}
 			FAIL(stack[depth - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
 		}
 		/* A value (or, in KEY states, a string key) starts at s. */
+		if (mm && depth == 1 && stack[0] == '{') {
+			if (want == VALUE) {
+				cur = &mm->m[mm->n - 1];
+				cur->value = (size_t)(s - buf);
+			} else if (mm->n < MEMBERS_MAX) {
+				mm->m[mm->n].start = (size_t)(s - buf);
+				mm->m[mm->n].key = (size_t)(s - buf) + 1;
+				mm->n++;
+			} else {
+				mm->overflow = 1; /* too many to keep: jmember_span and jdrop_members decline */
+				mm = NULL;
+			}
+		}
 		if (c == '{' || c == '[') {
 			if (depth == JSON_MAX_DEPTH)
 				FAIL("too deep");
@@ -253,6 +292,8 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 					continue;
 				}
 				if (u == '\\') {
+					if (mm && depth == 1 && is_key)
+						mm->escaped = 1;
 					s++;
 					if (s == end)
 						FAIL("unterminated string");
@@ -268,6 +309,8 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 			}
 			s++;
 			if (is_key) {
+				if (mm && depth == 1)
+					mm->m[mm->n - 1].klen = (size_t)(s - buf) - 1 - mm->m[mm->n - 1].key;
 				while (s < end && is_ws(*s))
 					s++;
 				if (s == end || *s != ':')
@@ -311,15 +354,19 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 		} else {
 			FAIL("unexpected character");
 		}
+		MEMBER_END();
 		want = AFTER;
 	}
+#undef MEMBER_END
 #undef FAIL
 }
 
 /* The grammar pass with its verdict as a reject code; 0 when the text is valid. */
-static int validate(const char *buf, size_t len, struct shallow *sh, enum reject_code *code,
-		    char *msg, size_t msgsz)
+static int validate(const char *buf, size_t len, struct shallow *sh, struct members *mm,
+		    enum reject_code *code, char *msg, size_t msgsz)
 {
+	mm->n = mm->usable = mm->escaped = mm->overflow = 0;
+	mm->len = len;
 	const char *nul = memchr(buf, '\0', len);
 	if (nul) {
 		*code = REJ_NUL_BYTE;
@@ -335,7 +382,7 @@ static int validate(const char *buf, size_t len, struct shallow *sh, enum reject
 		return -1;
 	}
 	const char *why;
-	long bad = grammar_error(buf, len, &why, sh);
+	long bad = grammar_error(buf, len, &why, sh, mm);
 	/* UTF-8 is checked inside strings as they are scanned; a stray non-ASCII
 	 * byte elsewhere says invalid UTF-8 too when it is not even that. */
 	if (bad >= 0 && (strcmp(why, "invalid UTF-8") == 0 ||
@@ -352,6 +399,7 @@ static int validate(const char *buf, size_t len, struct shallow *sh, enum reject
 			snprintf(msg, msgsz, "invalid JSON at column %ld: %s", bad + 1, why);
 		return -1;
 	}
+	mm->usable = buf[lead] == '{' && !mm->escaped && !mm->overflow;
 	return 0;
 }
 
@@ -382,7 +430,7 @@ static json_object *build(struct jparser *p, const char *buf, size_t len, enum r
 json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
 		    char *msg, size_t msgsz)
 {
-	if (validate(buf, len, NULL, code, msg, msgsz) < 0)
+	if (validate(buf, len, NULL, &p->top, code, msg, msgsz) < 0)
 		return NULL;
 	return build(p, buf, len, code, msg, msgsz);
 }
@@ -395,7 +443,7 @@ json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int 
 		p->shallow = xrealloc(p->shallow, p->cap);
 	}
 	struct shallow sh = { keep, buf, p->shallow, 0 };
-	if (validate(buf, len, &sh, code, msg, msgsz) < 0)
+	if (validate(buf, len, &sh, &p->top, code, msg, msgsz) < 0)
 		return NULL;
 	return build(p, sh.out, sh.len, code, msg, msgsz);
 }
@@ -450,99 +498,49 @@ size_t json_value_end(const char *text, size_t len)
 	return len;
 }
 
-/*
- * The walk over the top-level members of an object validated by jparse(), for
- * jmember_span and jdrop_members. members_open: the offset after its '{', or
- * -1 when text is not an object. next_member: the member at *i (its key's
- * opening quote at m->start, the key's bytes, the value), 1 and *i past it; 0
- * after the last one; -1 when its key is written with escapes (it might spell
- * any key: the callers build the object then).
- */
-struct member {
-	size_t start, key, klen, value, end;
-};
-
-static long members_open(const char *text, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len && is_ws(text[i]))
-		i++;
-	return i < len && text[i] == '{' ? (long)i + 1 : -1;
-}
-
-static int next_member(const char *text, size_t len, size_t *i, struct member *m)
-{
-	size_t j = *i;
-
-	while (j < len && (is_ws(text[j]) || text[j] == ','))
-		j++;
-	if (j >= len || text[j] != '"')
-		return 0;
-	m->start = j;
-	m->key = ++j;
-	while (j < len && text[j] != '"') {
-		if (text[j] == '\\')
-			return -1;
-		j++;
-	}
-	if (j >= len)
-		return 0; /* not an object jparse() took: no member here */
-	m->klen = j - m->key;
-	j++;
-	while (j < len && (is_ws(text[j]) || text[j] == ':'))
-		j++;
-	m->value = j;
-	m->end = *i = j + json_value_end(text + j, len - j);
-	return 1;
-}
-
 static int member_is(const char *text, const struct member *m, const char *key)
 {
 	return strlen(key) == m->klen && memcmp(text + m->key, key, m->klen) == 0;
 }
 
-int jmember_span(const char *text, size_t len, const char *key, size_t *off, size_t *vlen)
+int jmember_span(const struct jparser *p, const char *text, size_t len, const char *key, size_t *off,
+		 size_t *vlen)
 {
-	long open = members_open(text, len);
-	struct member m;
-	int found = 0, st;
+	const struct members *mm = &p->top;
 
-	if (open < 0)
+	if (!mm->usable || mm->len != len)
 		return 0;
-	for (size_t i = (size_t)open; (st = next_member(text, len, &i, &m)) > 0;)
-		if (member_is(text, &m, key)) {
-			/* The last one wins, as json-c and PostgreSQL read duplicate keys. */
-			*off = m.value;
-			*vlen = m.end - m.value;
-			found = 1;
+	/* The last one wins, as json-c and PostgreSQL read duplicate keys. */
+	for (int i = mm->n - 1; i >= 0; i--)
+		if (member_is(text, &mm->m[i], key)) {
+			*off = mm->m[i].value;
+			*vlen = mm->m[i].end - mm->m[i].value;
+			return 1;
 		}
-	return st < 0 ? 0 : found;
+	return 0;
 }
 
-size_t jdrop_members(const char *text, size_t len, const char *const *keys, int nkeys, char *out)
+size_t jdrop_members(const struct jparser *p, const char *text, size_t len, const char *const *keys,
+		     int nkeys, char *out)
 {
-	long open = members_open(text, len);
-	struct member m;
+	const struct members *mm = &p->top;
 	size_t n = 0;
-	int st;
 
-	if (open < 0)
+	if (!mm->usable || mm->len != len)
 		return (size_t)-1;
 	out[n++] = '{';
-	for (size_t i = (size_t)open; (st = next_member(text, len, &i, &m)) > 0;) {
+	for (int i = 0; i < mm->n; i++) {
+		const struct member *m = &mm->m[i];
 		int drop = 0;
 		for (int k = 0; k < nkeys && !drop; k++)
-			drop = member_is(text, &m, keys[k]);
+			drop = member_is(text, m, keys[k]);
 		if (!drop) {
 			if (n > 1)
 				out[n++] = ',';
-			memcpy(out + n, text + m.start, m.end - m.start);
-			n += m.end - m.start;
+			memcpy(out + n, text + m->start, m->end - m->start);
+			n += m->end - m->start;
 		}
 	}
-	if (st < 0)
-		return (size_t)-1;
 	out[n++] = '}';
 	return n;
 }

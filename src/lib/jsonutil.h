@@ -54,23 +54,26 @@ void utf8_repair(char *s);
 size_t json_value_end(const char *text, size_t len);
 
 /*
- * Where the value of the top-level member key sits in text, a JSON object
- * already validated by jparse(): 1 and its offset and length (of the last
- * copy, as json-c and PostgreSQL read duplicate keys), or 0 when no member is
- * spelled exactly key or when any top-level key is written with escapes (it
- * might spell key too: the caller builds the object then).
- * To pass a member's bytes on without building and re-writing them.
+ * The top-level members of the text the last jparse() or jparse_shallow() of
+ * p took (pass that text again), found by the pass that checked it: no second
+ * walk over the bytes. To pass members' bytes on without building and
+ * re-writing them.
+ *
+ * jmember_span: 1 and where the value of member key sits (its last copy, as
+ * json-c and PostgreSQL read duplicate keys); 0 when no member is spelled
+ * exactly key, or when the members are not known: any top-level key written
+ * with escapes (it might spell key too), not an object, more than 48 members.
+ * The caller builds the object then.
+ *
+ * jdrop_members: write the object to out without its members named
+ * keys[0..nkeys) (every copy of them), the others copied as they are, and
+ * return the length written (at most len: out has room for len bytes);
+ * (size_t)-1 when the members are not known.
  */
-int jmember_span(const char *text, size_t len, const char *key, size_t *off, size_t *vlen);
-
-/*
- * Write the JSON object text, already validated by jparse(), to out without
- * its top-level members named keys[0..nkeys) (every copy of them), and return
- * the length written (at most len: out has room for len bytes). The members
- * kept are copied as they are. (size_t)-1 when a top-level key is written
- * with escapes (it might be one of keys): the caller builds the object then.
- */
-size_t jdrop_members(const char *text, size_t len, const char *const *keys, int nkeys, char *out);
+int jmember_span(const struct jparser *p, const char *text, size_t len, const char *key, size_t *off,
+		 size_t *vlen);
+size_t jdrop_members(const struct jparser *p, const char *text, size_t len, const char *const *keys,
+		     int nkeys, char *out);
 
 /* Follow a dotted path ("data.object.customer"); array indexes as numbers
  * ("items.data.0.price"). NULL when any step is absent or JSON null. */

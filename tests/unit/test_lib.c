@@ -197,24 +197,68 @@ static void test_jparse_shallow(void **state)
 	assert_int_equal(code, REJ_INVALID_UTF8);
 }
 
+/* text parsed by the test parser, so that its members are known (jmember_span, jdrop_members) */
+static void parse_members(const char *text, int shallow)
+{
+	enum reject_code code;
+	char msg[128];
+	json_object *o = shallow ? jparse_shallow(parser, text, strlen(text), 1, &code, msg, sizeof msg)
+				 : jparse(parser, text, strlen(text), &code, msg, sizeof msg);
+	assert_non_null(o);
+	json_object_put(o);
+}
+
+/* span: what jmember_span says of text after a jparse (and the same after a jparse_shallow) */
+static int span(const char *text, const char *key, size_t *off, size_t *len)
+{
+	size_t off2 = 0, len2 = 0;
+	int found;
+
+	parse_members(text, 1);
+	found = jmember_span(parser, text, strlen(text), key, &off2, &len2);
+	parse_members(text, 0);
+	assert_int_equal(jmember_span(parser, text, strlen(text), key, off, len), found);
+	if (found) {
+		assert_int_equal(*off, off2);
+		assert_int_equal(*len, len2);
+	}
+	return found;
+}
+
 static void test_member_span(void **state)
 {
 	const char *a = "{\"a\":1,\"payload\":{\"x\":[1,{\"y\":\"}\\\"\"}]} ,\"z\":\"p\"}";
 	const char *b = "{\"payload\" : [2] , \"payload\":\"s\\\"x\"}";
 	const char *c = "{\"pay\\u006coad\":1}";
 	size_t off, len;
-	assert_true(jmember_span(a, strlen(a), "payload", &off, &len));
+	assert_true(span(a, "payload", &off, &len));
 	assert_int_equal(len, strlen("{\"x\":[1,{\"y\":\"}\\\"\"}]}"));
 	assert_memory_equal(a + off, "{\"x\":[1,{\"y\":\"}\\\"\"}]}", len);
-	assert_true(jmember_span(b, strlen(b), "payload", &off, &len)); /* the last one */
+	assert_true(span(b, "payload", &off, &len)); /* the last one */
 	assert_memory_equal(b + off, "\"s\\\"x\"", len);
-	assert_false(jmember_span(c, strlen(c), "payload", &off, &len));
+	assert_false(span(c, "payload", &off, &len));
 	/* a later copy spelled with escapes is the one json-c keeps: not found */
 	const char *d = "{\"payload\":{\"a\":1},\"p\\u0061yload\":{\"b\":2}}";
-	assert_false(jmember_span(d, strlen(d), "payload", &off, &len));
-	assert_false(jmember_span("{}", 2, "payload", &off, &len));
-	assert_true(jmember_span("{\"payload\":12}", 13, "payload", &off, &len));
+	assert_false(span(d, "payload", &off, &len));
+	assert_false(span("{}", "payload", &off, &len));
+	assert_true(span("{\"payload\":12}", "payload", &off, &len));
 	assert_int_equal(len, 2);
+	assert_true(span(" {\"x\" :\t\"y\" } ", "x", &off, &len));
+	assert_int_equal(off, 8);
+	assert_int_equal(len, 3);
+	/* escapes inside values, and inside keys deeper down, do not matter */
+	assert_true(span("{\"a\":{\"k\\u0065y\":\"\\n\"},\"payload\":[true,null,-1.5e3]}", "payload", &off, &len));
+	assert_int_equal(len, strlen("[true,null,-1.5e3]"));
+	/* not an object, or another text than the one parsed last: not known */
+	assert_false(span("[{\"payload\":1}]", "payload", &off, &len));
+	parse_members("{\"payload\":1}", 0);
+	assert_false(jmember_span(parser, "{\"payload\": 1}", 15, "payload", &off, &len));
+	/* more members than the parser keeps: not known */
+	char many[1024] = "{";
+	for (int i = 0; i < 60; i++)
+		sprintf(many + strlen(many), "%s\"k%d\":%d", i ? "," : "", i, i);
+	strcat(many, ",\"payload\":1}");
+	assert_false(span(many, "payload", &off, &len));
 }
 
 /* jdrop_members gives the object json-c gives after deleting the keys, from
@@ -230,11 +274,13 @@ static void test_drop_members(void **state)
 		"{ \"a\" : {\"source\":1, \"b\":[\"received_at\", {\"source\":2}]} , \"source\" :\t\"s\\\"}\" ,\"z\":null }",
 		"{\"source\":1,\"k\":\"v\",\"source\":2,\"sources\":3,\"sourc\":4}",
 		"{\"x\":\"\\\\\",\"received_at\":\"2026-11-01T10:00:00Z\"}",
+		" {\"s\\u006frce\":[], \"source\" : {}} ",
 	};
 	char out[256];
 	(void)state;
-	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		size_t n = jdrop_members(cases[i], strlen(cases[i]), keys, 2, out);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases - 1; i++) {
+		parse_members(cases[i], (int)(i % 2));
+		size_t n = jdrop_members(parser, cases[i], strlen(cases[i]), keys, 2, out);
 		assert_true(n <= strlen(cases[i]));
 		json_object *want = json_tokener_parse(cases[i]), *got;
 		json_object_object_del(want, "received_at");
@@ -248,7 +294,8 @@ static void test_drop_members(void **state)
 	}
 	assert_string_equal(out, "{\"x\":\"\\\\\"}");
 	const char *escaped = "{\"sour\\u0063e\":1,\"x\":2}";
-	assert_true(jdrop_members(escaped, strlen(escaped), keys, 2, out) == (size_t)-1);
+	parse_members(escaped, 0);
+	assert_true(jdrop_members(parser, escaped, strlen(escaped), keys, 2, out) == (size_t)-1);
 }
 
 /* json_value_end skips string contents eight bytes at a time: a quote or a
