@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
 
 #include "diag.h"
 #include "jsonutil.h"
+#include "strbuf.h"
 
 const char *prog_name = "revenueos";
 
@@ -136,6 +138,71 @@ static json_object *raw_string(const char *raw, size_t len)
 	return s;
 }
 
+/* Names whose value is a secret (docs/rejects.md), matched without regard to
+ * case and as part of a longer name (X-Hotmart-Hottok). */
+static const char *const secret_names[] = { "hottok", "authorization", "stripe-signature", NULL };
+
+/* The length of a secret name at s, or 0. */
+static size_t secret_name_at(const char *s, size_t n)
+{
+	for (const char *const *name = secret_names; *name; name++) {
+		size_t len = strlen(*name);
+		if (len <= n && strncasecmp(s, *name, len) == 0)
+			return len;
+	}
+	return 0;
+}
+
+/*
+ * raw with the value after each secret name blanked: `"hottok": "x"`, the same
+ * inside an escaped body (`\"hottok\":\"x\"`), `hottok=x&` in a form. Text,
+ * not JSON: a rejected line may not parse. NULL when raw names no secret.
+ */
+static char *redact_secrets(const char *raw, size_t len, size_t *outlen)
+{
+	static const char mask[] = "[redacted]";
+	struct strbuf b = {0};
+	size_t from = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		size_t j = secret_name_at(raw + i, len - i);
+		if (!j)
+			continue;
+		j += i;
+		if (j < len && raw[j] == '\\')
+			j++;
+		if (j < len && raw[j] == '"')
+			j++;
+		while (j < len && (raw[j] == ' ' || raw[j] == '\t'))
+			j++;
+		if (j == len || (raw[j] != ':' && raw[j] != '='))
+			continue;
+		for (j++; j < len && (raw[j] == ' ' || raw[j] == '\t');)
+			j++;
+		int quoted = 0;
+		if (j < len && raw[j] == '\\' && j + 1 < len && raw[j + 1] == '"')
+			j++;
+		if (j < len && raw[j] == '"')
+			quoted = 1, j++;
+		size_t v = j;
+		/* a quoted value ends at its quote (or an escape: the body's quote);
+		 * a bare one (a number, a form field) at what ends a token */
+		while (j < len && !strchr(quoted ? "\"\\" : "\"\\&,}] \t\r\n", raw[j]))
+			j++;
+		if (j == v)
+			continue;
+		sb_add(&b, raw + from, v - from);
+		SB_LIT(&b, mask);
+		from = j;
+		i = j - 1;
+	}
+	if (!b.buf)
+		return NULL;
+	sb_add(&b, raw + from, len - from);
+	*outlen = b.len;
+	return b.buf;
+}
+
 void reject(const char *file, long line, enum reject_code code, const char *raw, size_t rawlen,
 	    const char *fmt, ...)
 {
@@ -145,6 +212,7 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	utf8_repair(msg); /* input quoted with a precision (%.40s) may end mid-character */
 	/* A file that is not NDJSON at all would bury the terminal: past a
 	 * hundred, a file's rejects go to the rejects stream and the count only. */
 	static char last_file[256];
@@ -168,7 +236,10 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	json_object_object_add(r, "line", line > 0 ? json_object_new_int64(line) : NULL);
 	json_object_object_add(r, "code", json_object_new_string(reject_code_name(code)));
 	json_object_object_add(r, "message", json_object_new_string(msg));
-	json_object_object_add(r, "raw", raw ? raw_string(raw, rawlen) : NULL);
+	size_t clean_len = 0;
+	char *clean = raw ? redact_secrets(raw, rawlen, &clean_len) : NULL;
+	json_object_object_add(r, "raw", clean ? raw_string(clean, clean_len) : raw ? raw_string(raw, rawlen) : NULL);
+	free(clean);
 	const char *s = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (fputs(s, rejects) == EOF || fputc('\n', rejects) == EOF)
 		die_sys(errno, "cannot write rejects file '%s'", rejects_path);

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Hostile input the stateless filters must take without losing, leaking or hanging (TAP):
+# secrets in rejected lines, messages cut inside a UTF-8 character. The loader's share
+# is tests/db/load_hostile.sh.
+set -u
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; } # what, condition (shell text)
+BIN=${BIN:-$PWD/bin}
+ROOT=${ROOT:-$PWD}
+tmp=$(mktemp -d /tmp/ro-hostile.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+export RO_NO_PROGRESS=1
+# every line of a rejects file is JSON in valid UTF-8
+valid_ndjson() {
+	python3 -c 'import json, sys
+for l in open(sys.argv[1], "rb").read().decode("utf-8").splitlines(): json.loads(l)' "$1" 2>/dev/null
+}
+
+# 1. Secrets never reach a rejects file: a captured webhook's headers, a form body's and a
+# payload's hottok, whatever made the line rejected.
+cat >"$tmp/secrets.ndjson" <<'EOF'
+{"headers":{"X-Hotmart-Hottok":"SECRET-A","Authorization":"Bearer SECRET-B","Stripe-Signature":"t=1,v1=SECRET-C"},"body":"not json"}
+{"headers":{"Content-Type":"application/x-www-form-urlencoded"},"body":"hottok=SECRET-D&foo=bar"}
+{"hottok":"SECRET-E","event":"PURCHASE_APPROVED","version":"2.0.0","data":{}}
+{"hottok": "SECRET-F","event":"PURCHASE_APPROVED",
+{"headers":{"Content-Type":"application/x-www-form-urlencoded"},"body":"hottok=SECRET-I&name=%00"}
+{"headers":{"authorization":"SECRET-G"},"body":"{\"hottok\":\"SECRET-H\",\"event\":\"PURCHASE_APPROVED\",\"data\":{}}"}
+EOF
+"$BIN/fetch-events" --rejects "$tmp/rej" "$tmp/secrets.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events: six lines rejected, exit 1 (exit $st)" '[ $st -eq 1 ] && [ "$(wc -l <"$tmp/rej")" -eq 6 ]'
+check "fetch-events: no secret in the rejects file, stderr or stdout" \
+	'! grep -q SECRET "$tmp/rej" "$tmp/err" "$tmp/out"'
+check "fetch-events: the rejects keep the rest of the text" \
+	'grep -q "name=%00" "$tmp/rej" && grep -q "foo" "$tmp/rej" && grep -q "PURCHASE_APPROVED" "$tmp/rej" && valid_ndjson "$tmp/rej"'
+"$BIN/normalize" --rejects "$tmp/rej" "$tmp/secrets.ndjson" >/dev/null 2>&1
+check "normalize: no secret in the rejects file" '[ -s "$tmp/rej" ] && ! grep -q SECRET "$tmp/rej"'
+"$BIN/to-csv" --strict --rejects "$tmp/rej" "$tmp/secrets.ndjson" >/dev/null 2>&1
+check "to-csv: no secret in the rejects file" '[ -s "$tmp/rej" ] && ! grep -q SECRET "$tmp/rej"'
+
+# 2. A message that quotes input cut short (%.40s) is still valid UTF-8 in the rejects file.
+e=$(printf 'é%.0s' $(seq 1 300))
+printf '{"record":"raw","provider":"x%s","external_event_id":"e","payload":{}}\n' "$e" >"$tmp/utf8.ndjson"
+"$BIN/normalize" --rejects "$tmp/rej" "$tmp/utf8.ndjson" >/dev/null 2>&1
+check "normalize: a reject message cut inside a character is valid UTF-8" 'valid_ndjson "$tmp/rej"'
