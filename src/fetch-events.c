@@ -290,17 +290,6 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 	json_object_put(o);
 }
 
-/* Secrets the providers put inside payloads; never written on. */
-static const char *const secret_keys[] = { "hottok", NULL };
-
-static int has_secret(json_object *payload)
-{
-	for (const char *const *k = secret_keys; *k; k++)
-		if (json_object_object_get_ex(payload, *k, NULL))
-			return 1;
-	return 0;
-}
-
 static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
 			 int shallow, const char *received_at)
 {
@@ -310,7 +299,7 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 	json_object *full = NULL;
 	char source[PATH_MAX + 24]; /* "FILE:LINE", whole */
 
-	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id || has_secret(payload))) {
+	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id || payload_has_secret(payload))) {
 		/* Not recognised from its first levels, or a secret to take out: build it all. */
 		enum reject_code code;
 		char msg[256];
@@ -340,9 +329,8 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 		c->name, id.event_id, id.event_type, s->o->project, received_at, source,
 		id.occurred_ms, raw, rawlen,
 	};
-	if (has_secret(payload)) {
-		for (const char *const *k = secret_keys; *k; k++)
-			json_object_object_del(payload, *k);
+	if (payload_has_secret(payload)) {
+		payload_drop_secrets(payload);
 		/* The id and type strings belong to other keys of payload: still alive. */
 		e.payload = json_object_to_json_string_length(payload,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &e.payload_len);

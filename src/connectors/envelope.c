@@ -57,3 +57,19 @@ const char *project_id_problem(const char *id)
 			return "has a control character";
 	return NULL;
 }
+
+static const char *const secret_keys[] = { "hottok", NULL };
+
+int payload_has_secret(json_object *payload)
+{
+	for (const char *const *k = secret_keys; *k; k++)
+		if (json_object_object_get_ex(payload, *k, NULL))
+			return 1;
+	return 0;
+}
+
+void payload_drop_secrets(json_object *payload)
+{
+	for (const char *const *k = secret_keys; *k; k++)
+		json_object_object_del(payload, *k);
+}

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <json-c/json.h>
 
 struct envelope {
 	const char *provider, *event_id, *event_type, *project_id, *received_at, *source;
@@ -20,6 +21,12 @@ struct envelope {
 struct strbuf;
 void envelope_append(struct strbuf *b, const struct envelope *e);
 void envelope_write(FILE *f, const struct envelope *e);
+
+/* Secrets a provider puts inside a payload (Hotmart's top-level hottok): never
+ * written on, in an envelope or into the database. */
+int payload_has_secret(json_object *payload);
+/* Delete them from payload (the other members stay alive). */
+void payload_drop_secrets(json_object *payload);
 
 #define DEFAULT_PROJECT "default"
 

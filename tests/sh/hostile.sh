@@ -45,3 +45,27 @@ e=$(printf 'é%.0s' $(seq 1 300))
 printf '{"record":"raw","provider":"x%s","external_event_id":"e","payload":{}}\n' "$e" >"$tmp/utf8.ndjson"
 "$BIN/normalize" --rejects "$tmp/rej" "$tmp/utf8.ndjson" >/dev/null 2>&1
 check "normalize: a reject message cut inside a character is valid UTF-8" 'valid_ndjson "$tmp/rej"'
+
+# 3. normalize --emit-raw writes envelopes the loader takes: a bare payload's hottok is not
+# written on (nor an envelope's), and a bare payload gets a received_at, as fetch-events
+# gives one: --received-at, else the file's modification time.
+fx=$ROOT/fixtures/hotmart
+python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$fx/purchase_approved.json" >"$tmp/bare.ndjson"
+"$BIN/normalize" --emit-raw --received-at 2026-11-25T10:00:00+01:00 "$tmp/bare.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "normalize --emit-raw of a bare payload with a hottok: exit 0, an envelope and an event (exit $st)" \
+	'[ $st -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+check "and the hottok is not written on" '! grep -q -i hottok "$tmp/out"'
+check "and both records have the --received-at time" \
+	'[ "$(grep -c "\"received_at\":\"2026-11-25T09:00:00Z\"" "$tmp/out")" -eq 2 ]'
+touch -d 2026-11-20T08:00:00Z "$tmp/bare.ndjson"
+"$BIN/normalize" --emit-raw "$tmp/bare.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "without --received-at: the file's modification time" \
+	'[ "$(grep -c "\"received_at\":\"2026-11-20T08:00:00Z\"" "$tmp/out")" -eq 2 ]'
+"$BIN/normalize" --received-at 0000-01-01T00:00:00Z </dev/null 2>/dev/null
+check "--received-at outside 1970..9999 is a usage error" '[ $? -eq 2 ]'
+"$BIN/fetch-events" --received-at 2026-11-25T00:00:00Z "$tmp/bare.ndjson" |
+	sed 's/"payload":{/"payload":{"hottok":"FAKE-HOTTOK-2",/' >"$tmp/env.ndjson"
+"$BIN/normalize" --emit-raw "$tmp/env.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "an envelope whose payload has a hottok: written on without it" \
+	'[ "$(wc -l <"$tmp/out")" -eq 2 ] && ! grep -q -i hottok "$tmp/out" && grep -q "\"record\":\"raw\"" "$tmp/out"'
