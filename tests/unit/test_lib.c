@@ -317,6 +317,22 @@ static void test_getters(void **state)
 	assert_false(jget_str(o, "n", 1, &s, &e));
 	assert_string_equal(e.reason, "missing field 'n'");
 	json_object_put(o);
+
+	/* U+0000 would cut the C string short: "cus_1\u0000x" is not cus_1 */
+	o = parse("{\"s\":\"cus_1\\u0000x\",\"cust\":{\"id\":\"cus_1\\u0000\"}}", &code);
+	assert_non_null(o);
+	assert_true(jstr_has_nul(jpath(o, "s")));
+	e = (struct jerr){0};
+	assert_false(jget_str(o, "s", 0, &s, &e));
+	assert_null(s);
+	assert_string_equal(e.reason, "field 's' contains U+0000");
+	e = (struct jerr){0};
+	assert_false(jget_id(o, "s", 1, &s, &e));
+	assert_string_equal(e.reason, "field 's' contains U+0000");
+	e = (struct jerr){0};
+	assert_false(jget_id(o, "cust", 1, &s, &e));
+	assert_string_equal(e.reason, "field 'cust.id' contains U+0000");
+	json_object_put(o);
 }
 
 static char *write_tmp(const void *data, size_t len, int gzip)
