@@ -441,6 +441,36 @@ static void test_lines_gzip_members_and_truncation(void **state)
 	unlink(path);
 }
 
+/* What follows the last gzip member: zero padding is nothing; anything else
+ * (lines appended to a .gz file) is an error, never skipped in silence. */
+static void test_lines_gzip_trailing(void **state)
+{
+	static const char *const tails[] = { "{\"c\":3}\n", "\x1f", "\0\0\0\0", "\0\0x" };
+	static const int ok[] = { 0, 0, 1, 0 };
+	for (int t = 0; t < 4; t++) {
+		char *path = write_tmp("{\"a\":1}\n", 8, 1);
+		FILE *f = fopen(path, "ab");
+		assert_non_null(f);
+		fwrite(tails[t], 1, t == 2 ? 4 : t == 3 ? 3 : strlen(tails[t]), f);
+		fclose(f);
+		struct line_reader *lr = lr_open(path, 0);
+		struct line l;
+		int truncated = 1;
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_string_equal(l.text, "{\"a\":1}");
+		if (ok[t]) {
+			assert_int_equal(lr_next(lr, &l), LR_EOF);
+		} else {
+			assert_int_equal(lr_next(lr, &l), LR_ERROR);
+			assert_string_equal(lr_error(lr, &truncated),
+					    "data after the end of the gzip stream is not gzip (not read)");
+			assert_false(truncated);
+		}
+		lr_close(lr);
+		unlink(path);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_lines_plain),
 		cmocka_unit_test(test_lines_long_across_chunks),
 		cmocka_unit_test(test_lines_gzip_members_and_truncation),
+		cmocka_unit_test(test_lines_gzip_trailing),
 	};
 	diag_init("test_lib");
 	parser = jparser_new();
