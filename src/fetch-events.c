@@ -31,12 +31,14 @@ static const char help[] =
 	"Read archived webhook dumps and write one raw envelope per event, one JSON\n"
 	"object a line (docs/events.md), the provider's payload untouched.\n"
 	"\n"
-	"Inputs are files, directories (read recursively, in byte order of names) or\n"
-	"stdin. Each file may be gzip (any number of members) or plain; NDJSON (one event\n"
-	"a line), one JSON document (pretty-printed, or an array of events), or captured\n"
-	"webhooks {\"headers\": {...}, \"body\": \"<raw body>\"} (a form-encoded body, as\n"
-	"Hotmart's old postbacks, becomes a flat object of strings). Headers, and a\n"
-	"payload's top-level \"hottok\" secret, are never written on.\n"
+	"Inputs are files, directories (read recursively, in byte order of names; what\n"
+	"is in them and is neither a file nor a directory, a FIFO or a socket, is named\n"
+	"and skipped) or stdin. Each file may be gzip (any number of members) or plain;\n"
+	"NDJSON (one event a line), one JSON document (pretty-printed, or an array of\n"
+	"events), or captured webhooks {\"headers\": {...}, \"body\": \"<raw body>\"} (a\n"
+	"form-encoded body, as Hotmart's old postbacks, becomes a flat object of\n"
+	"strings). Headers, and a payload's top-level \"hottok\" secret, are never\n"
+	"written on.\n"
 	"\n"
 	"  --project ID        project the events belong to (default: default)\n"
 	"  --provider NAME     take every payload as this provider's (stripe, hotmart)\n"
@@ -487,6 +489,14 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 {
 	struct stat st;
 
+	if (depth > 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		/* A FIFO in a dump directory would block the walk until someone writes
+		 * to it, a socket cannot be read: named on the command line they are
+		 * read (<(zcat ...)); found in a directory they are not dumps. */
+		warn_msg(0, "'%s': not a regular file, skipped", path);
+		diag_system_error();
+		return;
+	}
 	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		read_file(path, o, parser);
 		return;

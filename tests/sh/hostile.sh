@@ -69,3 +69,17 @@ check "--received-at outside 1970..9999 is a usage error" '[ $? -eq 2 ]'
 "$BIN/normalize" --emit-raw "$tmp/env.ndjson" >"$tmp/out" 2>"$tmp/err"
 check "an envelope whose payload has a hottok: written on without it" \
 	'[ "$(wc -l <"$tmp/out")" -eq 2 ] && ! grep -q -i hottok "$tmp/out" && grep -q "\"record\":\"raw\"" "$tmp/out"'
+
+# 4. A FIFO or a socket in a dump directory is not a dump: named and skipped (exit 3), where a
+# FIFO blocked the walk until someone wrote to it. Named on the command line, a FIFO is read.
+mkdir -p "$tmp/dir"
+cp "$ROOT/fixtures/stripe/charge.failed.json" "$tmp/dir/a.json"
+mkfifo "$tmp/dir/fifo"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/dir/sock"
+timeout 20 "$BIN/fetch-events" "$tmp/dir" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events DIR with a FIFO and a socket ends, exit 3 (exit $st)" '[ $st -eq 3 ]'
+check "and names both, the dump beside them read" \
+	'grep -q "fifo.: not a regular file" "$tmp/err" && grep -q "sock.: not a regular file" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
+timeout 20 "$BIN/fetch-events" <(cat "$tmp/dir/a.json") >"$tmp/out" 2>"$tmp/err"
+check "a FIFO named on the command line is read" '[ $? -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
