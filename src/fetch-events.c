@@ -47,7 +47,7 @@ static const char help[] =
 	"  --until TIME        only events that occurred before TIME\n"
 	"                      (events carrying no time of their own are kept)\n"
 	"  --received-at TIME  received_at of events whose capture does not give it\n"
-	"                      (default: the file's modification time; stdin: now)\n"
+	"                      (1970..9999; default: the file's modification time; stdin: now)\n"
 	"  --rejects FILE      write rejected input there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE     longest accepted line or document (default 16M)\n"
 	"  --help, --version\n"
@@ -582,6 +582,9 @@ int main(int argc, char **argv)
 		case 's': o.since = parse_time_opt("--since", optarg); break;
 		case 'u': o.until = parse_time_opt("--until", optarg); break;
 		case 'a':
+			/* it ends in every envelope: one normalize and load refuse is no use */
+			if (!sane_time(parse_time_opt("--received-at", optarg)))
+				die_usage(synopsis, "--received-at: '%s' is not in 1970..9999", optarg);
 			o.received_at = fmt_rfc3339(parse_time_opt("--received-at", optarg), received);
 			break;
 		case 'R': rejects_open(optarg); break;

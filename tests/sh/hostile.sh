@@ -62,8 +62,10 @@ touch -d 2026-11-20T08:00:00Z "$tmp/bare.ndjson"
 "$BIN/normalize" --emit-raw "$tmp/bare.ndjson" >"$tmp/out" 2>"$tmp/err"
 check "without --received-at: the file's modification time" \
 	'[ "$(grep -c "\"received_at\":\"2026-11-20T08:00:00Z\"" "$tmp/out")" -eq 2 ]'
-"$BIN/normalize" --received-at 0000-01-01T00:00:00Z </dev/null 2>/dev/null
-check "--received-at outside 1970..9999 is a usage error" '[ $? -eq 2 ]'
+for p in normalize fetch-events; do
+	"$BIN/$p" --received-at 0000-01-01T00:00:00Z </dev/null >"$tmp/out" 2>/dev/null
+	check "$p --received-at outside 1970..9999 is a usage error" '[ $? -eq 2 ] && [ ! -s "$tmp/out" ]'
+done
 "$BIN/fetch-events" --received-at 2026-11-25T00:00:00Z "$tmp/bare.ndjson" |
 	sed 's/"payload":{/"payload":{"hottok":"FAKE-HOTTOK-2",/' >"$tmp/env.ndjson"
 "$BIN/normalize" --emit-raw "$tmp/env.ndjson" >"$tmp/out" 2>"$tmp/err"
