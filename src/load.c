@@ -23,6 +23,7 @@
 #include <libpq-fe.h>
 
 #include "diag.h"
+#include "envelope.h"
 #include "jsonutil.h"
 #include "lineio.h"
 #include "records.h"
@@ -1084,13 +1085,16 @@ static const char count_sql[] =
 	" bool_or(kind IN ('r', 'e') AND ins) AS ins FROM (SELECT kind, provider, external_event_id, ins"
 	" FROM stage_changed UNION ALL SELECT kind, provider, external_event_id, ins FROM stage_norm"
 	" WHERE kind = 'n') c GROUP BY 1, 2, 3) x";
-/* A data error (bad value, constraint) is the record's fault; anything else is ours. */
+/* A data error (bad value, constraint) is the record's fault; anything else is
+ * ours. So is a value too large for an index (54000: a 3 KB id passes every
+ * check, then no btree takes it): the batch replayed, only its record is lost,
+ * where the run stopped, and every re-run with it. */
 static int is_data_error(const PGresult *r)
 {
 	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	if (PQstatus(conn) != CONNECTION_OK || !st)
 		return 0;
-	return strncmp(st, "22", 2) == 0 || strncmp(st, "23", 2) == 0;
+	return strncmp(st, "22", 2) == 0 || strncmp(st, "23", 2) == 0 || strcmp(st, "54000") == 0;
 }
 
 /* End the COPY in progress on conn; returns NULL on success or the failed result. */
@@ -1594,22 +1598,24 @@ static int stage_record(json_object *o, const char *line, size_t line_len, struc
 	size_t start = b->len;
 	if (rc->kind == K_RAW) {
 		const char *etype = str_of(check(o, "event_type", F_STR, 0, "", fc));
-		check(o, "payload", F_OBJ, 1, "", fc);
+		json_object *payload = check(o, "payload", F_OBJ, 1, "", fc);
 		if (fc->code)
 			return -1;
 		size_t poff, plen;
 		const char *ptext = line;
 		json_object *full = NULL;
-		if (jmember_span(line, line_len, "payload", &poff, &plen)) {
+		if (!payload_has_secret(payload) && jmember_span(line, line_len, "payload", &poff, &plen)) {
 			ptext += poff;
 		} else {
-			/* "payload" spelled with escapes: build it and write it out. */
+			/* "payload" spelled with escapes, or a secret in it (an envelope
+			 * fetch-events did not write): build it and write it out without. */
 			static struct jparser *jp;
 			enum reject_code code;
 			char msg[64];
 			if (!jp)
 				jp = jparser_new();
 			full = jparse(jp, line, line_len, &code, msg, sizeof msg);
+			payload_drop_secrets(jpath(full, "payload"));
 			ptext = json_object_to_json_string_length(jpath(full, "payload"),
 				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &plen);
 		}
@@ -1704,8 +1710,8 @@ static void read_input(struct line_reader *lr, struct jparser *jp, size_t batch_
 	while ((st = lr_next(lr, &ln)) == LR_LINE) {
 		const char *file = lr_name(lr);
 		progress_tick(ln.len);
-		if (ln.len == 0)
-			continue;
+		if (strspn(ln.text, " \t\r") == ln.len)
+			continue; /* blank lines carry no record, as in every program */
 		C.read++;
 		if (ln.too_long) {
 			reject(file, ln.lineno, REJ_LINE_TOO_LONG, ln.text, ln.len > 200 ? 200 : ln.len,
@@ -1887,10 +1893,14 @@ int main(int argc, char **argv)
 	char **files = argc > 0 ? argv : dash;
 	int nfiles = argc > 0 ? argc : 1;
 	struct line_reader **readers = xmalloc((size_t)nfiles * sizeof *readers);
+	int unreadable = 0;
 	for (int i = 0; i < nfiles; i++) {
 		readers[i] = lr_open(files[i], max_line);
 		if (!readers[i]) {
-			reject(files[i], 0, REJ_READ_ERROR, NULL, 0, "cannot open: %s", strerror(errno));
+			/* as in every program: named, the others loaded, exit 3 */
+			warn_msg(errno, "cannot open '%s'", files[i]);
+			diag_system_error();
+			unreadable = 1;
 			continue;
 		}
 		/* readers stay open to the end: batched records borrow their names */
@@ -1901,7 +1911,7 @@ int main(int argc, char **argv)
 	scratch_empty();
 	progress_done();
 
-	int status = rejects_count() > 0 ? EXIT_DATA : EXIT_OK;
+	int status = unreadable ? EXIT_SYSTEM : rejects_count() > 0 ? EXIT_DATA : EXIT_OK;
 	finish_run(run_id, status);
 	fprintf(stderr,
 		"%s: read %ld (raw %ld, events %ld), inserted %ld, updated %ld, unchanged %ld,"
