@@ -33,6 +33,7 @@ struct line_reader {
 	size_t bytes;
 	int eof;
 	int truncated;
+	int bom_checked;
 	char err[256];
 	enum mode mode;     /* plain or gzip: told by the first two bytes */
 	unsigned char *raw; /* input as read; zs.next_in/avail_in: the unused part */
@@ -210,6 +211,23 @@ static void emit(struct line_reader *lr, struct line *out, size_t len, size_t co
 int lr_next(struct line_reader *lr, struct line *out)
 {
 	size_t scanned = 0;
+
+	if (!lr->bom_checked) {
+		/* A UTF-8 byte-order mark opening the file is an encoding mark
+		 * (Windows tools write one), not a byte of its first line. */
+		lr->bom_checked = 1;
+		while (lr->end - lr->start < 3) {
+			int r = fill(lr);
+			if (r < 0) {
+				out->lineno = 1;
+				return LR_ERROR;
+			}
+			if (r == 0)
+				break;
+		}
+		if (lr->end - lr->start >= 3 && memcmp(lr->buf + lr->start, "\xef\xbb\xbf", 3) == 0)
+			lr->start += 3;
+	}
 
 	for (;;) {
 		char *base = lr->buf + lr->start;

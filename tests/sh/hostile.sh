@@ -85,3 +85,19 @@ check "and names both, the dump beside them read" \
 	'grep -q "fifo.: not a regular file" "$tmp/err" && grep -q "sock.: not a regular file" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
 timeout 20 "$BIN/fetch-events" <(cat "$tmp/dir/a.json") >"$tmp/out" 2>"$tmp/err"
 check "a FIFO named on the command line is read" '[ $? -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
+
+# 5. A UTF-8 byte-order mark opening a file (Windows tools write one) is skipped, in NDJSON,
+# gzip and pretty documents; inside a line it is still not JSON.
+bom=$'\xef\xbb\xbf'
+{ printf '%s' "$bom"; python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$ROOT/fixtures/stripe/charge.failed.json"; } >"$tmp/bom.ndjson"
+gzip -c "$tmp/bom.ndjson" >"$tmp/bom.ndjson.gz"
+{ printf '%s' "$bom"; cat "$ROOT/fixtures/stripe/charge.failed.json"; } >"$tmp/bom-pretty.json"
+for f in bom.ndjson bom.ndjson.gz bom-pretty.json; do
+	"$BIN/fetch-events" "$tmp/$f" >"$tmp/out" 2>"$tmp/err"
+	check "fetch-events $f: the event is read (exit $?)" '[ "$(wc -l <"$tmp/out")" -eq 1 ] && [ ! -s "$tmp/err" ]'
+done
+"$BIN/to-csv" "$tmp/bom.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "to-csv: the first key is the first column, without the mark" '[ ! -s "$tmp/err" ] && head -n 1 "$tmp/out" | grep -q "^id,"'
+{ cat "$tmp/bom.ndjson"; cat "$tmp/bom.ndjson"; } >"$tmp/bom2.ndjson"
+"$BIN/fetch-events" "$tmp/bom2.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "a mark inside the file is still refused" '[ $? -eq 1 ] && grep -q ":2: invalid JSON at column 1" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
