@@ -39,7 +39,8 @@ static const char help[] =
 	"                    received_at of bare payloads (default: the file's\n"
 	"                    modification time; stdin: now)\n"
 	"  --plans FILE      map price / offer ids to plan codes: lines of\n"
-	"                    PROVIDER PRICE_ID PLAN_CODE (tabs, commas or spaces)\n"
+	"                    PROVIDER PRICE_ID PLAN_CODE (tabs, commas or spaces; a\n"
+	"                    code is lower-case letters, digits, _ . -)\n"
 	"  --rejects FILE    write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE   longest accepted line (default 16M)\n"
 	"  --jobs N          threads (default: the cores, at most 4); the output is the\n"
@@ -80,12 +81,25 @@ static void load_plans(const char *path, json_object *plans)
 		die_sys(errno, "cannot open plans file '%s'", path);
 	while (getline(&line, &cap, f) > 0) {
 		n++;
-		char *save, *provider = strtok_r(line, " \t,\r\n", &save);
+		/* a byte-order mark (a spreadsheet saved it) is not part of the provider */
+		char *save, *provider = strtok_r(line + (n == 1 && strncmp(line, "\xef\xbb\xbf", 3) == 0 ? 3 : 0),
+						 " \t,\r\n", &save);
 		if (!provider || provider[0] == '#')
 			continue;
 		char *price = strtok_r(NULL, " \t,\r\n", &save), *code = strtok_r(NULL, " \t,\r\n", &save);
 		if (!price || !code) {
 			warn_at(path, n, "expected PROVIDER PRICE_ID PLAN_CODE");
+			continue;
+		}
+		/* a mapping no event can use, or one whose code the plans table
+		 * refuses (every event naming the price would be rejected by load) */
+		if (!connector_by_name(provider)) {
+			warn_at(path, n, "unknown provider '%.40s'", provider);
+			continue;
+		}
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789", code[0]) ||
+		    strspn(code, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(code)) {
+			warn_at(path, n, "plan code '%.40s' must be lower-case letters, digits, '_', '.' or '-'", code);
 			continue;
 		}
 		char key[512];

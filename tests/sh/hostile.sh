@@ -101,3 +101,14 @@ check "to-csv: the first key is the first column, without the mark" '[ ! -s "$tm
 { cat "$tmp/bom.ndjson"; cat "$tmp/bom.ndjson"; } >"$tmp/bom2.ndjson"
 "$BIN/fetch-events" "$tmp/bom2.ndjson" >"$tmp/out" 2>"$tmp/err"
 check "a mark inside the file is still refused" '[ $? -eq 1 ] && grep -q ":2: invalid JSON at column 1" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
+
+# 6. --plans: a byte-order mark (a spreadsheet saved the file) does not hide the first
+# mapping; a mapping for an unknown provider, or with a code the plans table refuses (every
+# event naming the price would be rejected by load), is reported and left out.
+printf '\xef\xbb\xbfstripe\tprice_FakePro0001\tpro\nstrpe\tprice_x\tpro\nstripe\tprice_y\tPro Plan\n' >"$tmp/plans.tsv"
+python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' \
+	"$ROOT/fixtures/stripe/customer.subscription.created.json" >"$tmp/sub.ndjson"
+"$BIN/normalize" --plans "$tmp/plans.tsv" "$tmp/sub.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "a plans file opening with a byte-order mark maps its first line" 'grep -q "\"plan_code\":\"pro\"" "$tmp/out"'
+check "an unknown provider and a bad plan code are reported" \
+	'grep -q "plans.tsv:2: unknown provider .strpe." "$tmp/err" && grep -q "plans.tsv:3: plan code .Pro. must be" "$tmp/err"'
