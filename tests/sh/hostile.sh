@@ -112,3 +112,16 @@ python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' \
 check "a plans file opening with a byte-order mark maps its first line" 'grep -q "\"plan_code\":\"pro\"" "$tmp/out"'
 check "an unknown provider and a bad plan code are reported" \
 	'grep -q "plans.tsv:2: unknown provider .strpe." "$tmp/err" && grep -q "plans.tsv:3: plan code .Pro. must be" "$tmp/err"'
+
+# 7. reconcile: an id or project holding U+0000 is refused (invalid_field), not reported under
+# the id it would be cut to ("evt_1\u0000x" is not evt_1, which balances).
+cat >"$tmp/rc.ndjson" <<'IN'
+{"record":"raw","provider":"stripe","external_event_id":"evt_1","project_id":"p","received_at":"2026-11-25T00:00:00Z","source":"a:1"}
+{"record":"event","provider":"stripe","external_event_id":"evt_1","project_id":"p","status":"processed","received_at":"2026-11-25T00:00:00Z"}
+{"record":"raw","provider":"stripe","external_event_id":"evt_1\u0000x","project_id":"p","received_at":"2026-11-25T00:00:00Z","source":"a:2"}
+{"record":"raw","provider":"stripe","external_event_id":"evt_2","project_id":"p\u0000q","received_at":"2026-11-25T00:00:00Z","source":"a:3"}
+IN
+"$BIN/reconcile" --details "$tmp/rc.ndjson" /dev/null >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "reconcile: lines holding U+0000 in a key are rejected, the rest balances (exit $st)" \
+	'[ $st -eq 1 ] && [ "$(grep -c "(invalid_field)" "$tmp/err")" -eq 2 ] && ! grep -q reconcile_detail "$tmp/out"'
