@@ -31,7 +31,11 @@ void payload_drop_secrets(json_object *payload);
 #define DEFAULT_PROJECT "default"
 
 /* What is wrong with id as a project id (--project), or NULL: it must be
- * non-empty UTF-8 without control characters, as it ends in every record. */
+ * non-empty UTF-8 without control characters, as it ends in every record, and
+ * at most PROJECT_ID_MAX bytes (a key column of every table: an index entry
+ * PostgreSQL cannot hold would make every record a reject). */
+#define PROJECT_ID_MAX 255
+#define PROJECT_ID_MAX_TEXT "255"
 const char *project_id_problem(const char *id);
 
 #endif
