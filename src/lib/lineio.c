@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,8 @@ struct line_reader *lr_open(const char *path, size_t max_line)
 	lr->name = xstrdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
 	utf8_repair(lr->name);
 	lr->max_line = max_line ? max_line : LINE_MAX_DEFAULT;
+	if (lr->max_line > SIZE_MAX / 4)
+		lr->max_line = SIZE_MAX / 4; /* no limit, and max_line + 1 never wraps */
 	lr->cap = CHUNK * 2;
 	lr->buf = xmalloc(lr->cap + 1);
 	lr->raw = xmalloc(CHUNK);
@@ -235,7 +238,8 @@ int lr_next(struct line_reader *lr, struct line *out)
 		char *nl = memchr(base + scanned, '\n', avail - scanned);
 		if (nl) {
 			size_t len = (size_t)(nl - base);
-			if (len > lr->max_line) {
+			/* the maximum is the line's, without its "\r\n" or "\n" */
+			if (len - (len > 0 && base[len - 1] == '\r') > lr->max_line) {
 				emit(lr, out, lr->max_line, len + 1, 1);
 				return LR_LINE;
 			}
@@ -243,7 +247,7 @@ int lr_next(struct line_reader *lr, struct line *out)
 			return LR_LINE;
 		}
 		scanned = avail;
-		if (avail > lr->max_line) {
+		if (avail > lr->max_line + 1) { /* + 1: a '\r' before the '\n' to come */
 			/* Keep the head for the rejects record, skip to the next newline. */
 			size_t keep = lr->max_line;
 			memmove(lr->buf, lr->buf + lr->start, keep);
@@ -279,6 +283,10 @@ int lr_next(struct line_reader *lr, struct line *out)
 			avail = lr->end - lr->start;
 			if (avail == 0)
 				return LR_EOF;
+			if (avail - (lr->buf[lr->start + avail - 1] == '\r') > lr->max_line) {
+				emit(lr, out, lr->max_line, avail, 1);
+				return LR_LINE;
+			}
 			emit(lr, out, avail, avail, 0); /* a last line without '\n' */
 			return LR_LINE;
 		}

@@ -377,6 +377,25 @@ static void test_lines_plain(void **state)
 	unlink(path);
 }
 
+/* The maximum is the line's own length: a CRLF line of exactly --max-line
+ * bytes is taken, as its LF twin is, at the end of the input too. */
+static void test_lines_crlf_at_the_maximum(void **state)
+{
+	const char text[] = "12345678\r\n12345678\n123456789\r\n12345678\r";
+	char *path = write_tmp(text, sizeof text - 1, 0);
+	struct line_reader *lr = lr_open(path, 8);
+	struct line l;
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_int_equal(l.too_long, i == 2);
+		if (i != 2)
+			assert_string_equal(l.text, "12345678");
+	}
+	assert_int_equal(lr_next(lr, &l), LR_EOF);
+	lr_close(lr);
+	unlink(path);
+}
+
 static void test_lines_long_across_chunks(void **state)
 {
 	size_t n = 3 << 20;
@@ -486,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_value_end_strings),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_lines_plain),
+		cmocka_unit_test(test_lines_crlf_at_the_maximum),
 		cmocka_unit_test(test_lines_long_across_chunks),
 		cmocka_unit_test(test_lines_gzip_members_and_truncation),
 		cmocka_unit_test(test_lines_gzip_trailing),
