@@ -147,7 +147,7 @@ static size_t secret_name_at(const char *s, size_t n)
 {
 	for (const char *const *name = secret_names; *name; name++) {
 		size_t len = strlen(*name);
-		if (len <= n && strncasecmp(s, *name, len) == 0)
+		if ((*s | 0x20) == **name && len <= n && strncasecmp(s, *name, len) == 0)
 			return len;
 	}
 	return 0;
