@@ -1701,14 +1701,13 @@ static int stage_record(json_object *o, const char *line, size_t line_len, struc
 	return 0;
 }
 
-static void read_input(struct line_reader *lr, struct jparser *jp, size_t batch_size)
+static void read_input(struct line_reader *lr, const char *file, struct jparser *jp, size_t batch_size)
 {
 	struct line ln;
 	int st;
 	char msg[256];
 
 	while ((st = lr_next(lr, &ln)) == LR_LINE) {
-		const char *file = lr_name(lr);
 		progress_tick(ln.len);
 		if (strspn(ln.text, " \t\r") == ln.len)
 			continue; /* blank lines carry no record, as in every program */
@@ -1762,7 +1761,7 @@ static void read_input(struct line_reader *lr, struct jparser *jp, size_t batch_
 	if (st == LR_ERROR) {
 		int truncated = 0;
 		const char *m = lr_error(lr, &truncated);
-		reject(lr_name(lr), 0, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", m);
+		reject(file, 0, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", m);
 	}
 }
 
@@ -1892,19 +1891,24 @@ int main(int argc, char **argv)
 	char *dash[] = {"-"};
 	char **files = argc > 0 ? argv : dash;
 	int nfiles = argc > 0 ? argc : 1;
-	struct line_reader **readers = xmalloc((size_t)nfiles * sizeof *readers);
+	/* batched records borrow their file's name, for a reject up to two batches
+	 * later: the names stay, each file is closed once read (kept open, a run
+	 * over more files than the descriptor limit failed to open the rest) */
+	char **names = xmalloc((size_t)nfiles * sizeof *names);
 	int unreadable = 0;
 	for (int i = 0; i < nfiles; i++) {
-		readers[i] = lr_open(files[i], max_line);
-		if (!readers[i]) {
+		struct line_reader *lr = lr_open(files[i], max_line);
+		names[i] = NULL;
+		if (!lr) {
 			/* as in every program: named, the others loaded, exit 3 */
 			warn_msg(errno, "cannot open '%s'", files[i]);
 			diag_system_error();
 			unreadable = 1;
 			continue;
 		}
-		/* readers stay open to the end: batched records borrow their names */
-		read_input(readers[i], jp, batch_size);
+		names[i] = xstrdup(lr_name(lr));
+		read_input(lr, names[i], jp, batch_size);
+		lr_close(lr);
 	}
 	flush_batch();
 	finish_inflight();
@@ -1922,9 +1926,8 @@ int main(int argc, char **argv)
 	if (conn2)
 		PQfinish(conn2);
 	for (int i = 0; i < nfiles; i++)
-		if (readers[i])
-			lr_close(readers[i]);
-	free(readers);
+		free(names[i]);
+	free(names);
 	jparser_free(jp);
 	for (int i = 0; i < 2; i++) {
 		free(bufs[i].recs);

@@ -73,3 +73,18 @@ db=$(newdb bare)
 normalize --emit-raw "$T/bare.ndjson" | load --dsn "dbname=$db" 2>"$T/err"
 check "bare payloads through normalize --emit-raw load (exit $?)" grep -q 'inserted 2, .* rejected 0' "$T/err"
 check "without the hottok" test "$(q "$db" "SELECT count(*) FROM external_events_raw WHERE payload::text LIKE '%HOTTOK%'")" = 0
+
+# More input files than the descriptor limit: each is closed once read (they stayed open to
+# the end, and the files past the limit could not be opened); a record PostgreSQL refuses
+# at the batch's end still names its file, long closed.
+db=$(newdb files)
+mkdir "$T/many"
+python3 "$ROOT/tests/db/lib/gen_events.py" 150 5 2000 >"$T/gen.ndjson"
+split -l 2 -a 3 "$T/gen.ndjson" "$T/many/f_"
+sed -n 3p "$T/stream" >"$T/many/a_long_id" # the raw envelope of the 3 KB event id
+(ulimit -n 48 && load --dsn "dbname=$db" "$T/many"/* 2>"$T/err")
+st=$?
+check "300 input files under a limit of 48 descriptors: exit 1 for the one refused (exit $st)" \
+	test $st -eq 1 -a "$(grep -c "cannot open" "$T/err")" -eq 0
+check "every other record loaded" grep -q 'read 301 (raw 151, events 150), inserted 300, .* rejected 1' "$T/err"
+check "the refused record names its file" grep -q "^load: $T/many/a_long_id:1: .*(db_rejected)" "$T/err"
