@@ -121,8 +121,15 @@ static const char *get_id(json_object *root, const char *const *paths, enum need
 	const char *used = paths[0];
 	json_object *o = alt(root, paths, &used);
 
-	if (o && json_object_is_type(o, json_type_int))
-		return json_object_get_string(o);
+	if (o && json_object_is_type(o, json_type_int)) {
+		/* json-c clamps an integer past 64 bits to the limit: two such ids
+		 * would read as one */
+		if (json_object_get_int64(o) != INT64_MIN && json_object_get_uint64(o) != UINT64_MAX)
+			return json_object_get_string(o);
+		if (need != OPT)
+			errf(e, "field '%s' is out of range", used);
+		return NULL;
+	}
 	if (o && json_object_is_type(o, json_type_string) && *json_object_get_string(o) && !jstr_has_nul(o))
 		return json_object_get_string(o);
 	field_problem(e, need, used, o, "a string or an integer");
