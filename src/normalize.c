@@ -208,8 +208,7 @@ static int member_text(json_object *env, const char *key, const char **out)
 	*out = NULL;
 	if (!json_object_object_get_ex(env, key, &v) || !v)
 		return 0;
-	if (!json_object_is_type(v, json_type_string) ||
-	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+	if (!json_object_is_type(v, json_type_string) || jstr_has_nul(v))
 		return -1;
 	*out = json_object_get_string(v);
 	return 1;
@@ -281,9 +280,11 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 	char source[PATH_MAX + 24], received[RFC3339_BUFSZ]; /* "FILE:LINE", whole */
 
 	if (kind && strcmp(kind, "raw") == 0) {
-		const char *provider = jstr(in->obj, "provider");
-		if (!provider) {
-			job_reject(j, in, REJ_MISSING_FIELD, "envelope without 'provider'");
+		const char *provider;
+		int st = member_text(in->obj, "provider", &provider);
+		if (st <= 0) {
+			job_reject(j, in, st ? REJ_INVALID_FIELD : REJ_MISSING_FIELD, st ? "envelope 'provider' must be"
+				   " a string without U+0000" : "envelope without 'provider'");
 			return;
 		}
 		if (!(c = connector_by_name(provider))) {
