@@ -47,7 +47,8 @@ static const char help[] =
 	"  --until TIME        only events that occurred before TIME\n"
 	"                      (events carrying no time of their own are kept)\n"
 	"  --received-at TIME  received_at of events whose capture does not give it\n"
-	"                      (1970..9999; default: the file's modification time; stdin: now)\n"
+	"                      (1970..9999; default: the file's modification time;\n"
+	"                      stdin: now)\n"
 	"  --rejects FILE      write rejected input there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE     longest accepted line or document (default 16M)\n"
 	"  --help, --version\n"
@@ -565,6 +566,7 @@ int main(int argc, char **argv)
 	struct opts o = { .project = DEFAULT_PROJECT, .max_line = LINE_MAX_DEFAULT };
 	char received[RFC3339_BUFSZ];
 	const char *why;
+	int64_t ms;
 	int ch;
 
 	diag_init("fetch-events");
@@ -583,9 +585,9 @@ int main(int argc, char **argv)
 		case 'u': o.until = parse_time_opt("--until", optarg); break;
 		case 'a':
 			/* it ends in every envelope: one normalize and load refuse is no use */
-			if (!sane_time(parse_time_opt("--received-at", optarg)))
+			if (!sane_time(ms = parse_time_opt("--received-at", optarg)))
 				die_usage(synopsis, "--received-at: '%s' is not in 1970..9999", optarg);
-			o.received_at = fmt_rfc3339(parse_time_opt("--received-at", optarg), received);
+			o.received_at = fmt_rfc3339(ms, received);
 			break;
 		case 'R': rejects_open(optarg); break;
 		case 'L':
