@@ -32,12 +32,14 @@ static const char help[] =
 	"Read archived webhook dumps and write one raw envelope per event, one JSON\n"
 	"object a line (docs/events.md), the provider's payload untouched.\n"
 	"\n"
-	"Inputs are files, directories (read recursively, in byte order of names) or\n"
-	"stdin. Each file may be gzip (any number of members) or plain; NDJSON (one event\n"
-	"a line), one JSON document (pretty-printed, or an array of events), or captured\n"
-	"webhooks {\"headers\": {...}, \"body\": \"<raw body>\"} (a form-encoded body, as\n"
-	"Hotmart's old postbacks, becomes a flat object of strings). Headers, and\n"
-	"Hotmart's \"hottok\" secret wherever it is, are never written on.\n"
+	"Inputs are files, directories (read recursively, in byte order of names; what\n"
+	"is in them and is neither a file nor a directory, a FIFO or a socket, is named\n"
+	"and skipped) or stdin. Each file may be gzip (any number of members) or plain;\n"
+	"NDJSON (one event a line), one JSON document (pretty-printed, or an array of\n"
+	"events), or captured webhooks {\"headers\": {...}, \"body\": \"<raw body>\"} (a\n"
+	"form-encoded body, as Hotmart's old postbacks, becomes a flat object of\n"
+	"strings). Headers, and Hotmart's \"hottok\" secret wherever it is, are never\n"
+	"written on.\n"
 	"\n"
 	"  --project ID        project the events belong to (default: default)\n"
 	"  --provider NAME     take every payload as this provider's (stripe, hotmart)\n"
@@ -46,7 +48,8 @@ static const char help[] =
 	"  --until TIME        only events that occurred before TIME\n"
 	"                      (events carrying no time of their own are kept)\n"
 	"  --received-at TIME  received_at of events whose capture does not give it\n"
-	"                      (default: the file's modification time; stdin: now)\n"
+	"                      (1970..9999; default: the file's modification time;\n"
+	"                      stdin: now)\n"
 	"  --rejects FILE      write rejected input there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE     longest accepted line or document (default 16M)\n"
 	"  --help, --version\n"
@@ -489,6 +492,14 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 {
 	struct stat st;
 
+	if (depth > 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		/* A FIFO in a dump directory would block the walk until someone writes
+		 * to it, a socket cannot be read: named on the command line they are
+		 * read (<(zcat ...)); found in a directory they are not dumps. */
+		warn_msg(0, "'%s': not a regular file, skipped", path);
+		diag_system_error();
+		return;
+	}
 	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		read_file(path, o, parser);
 		return;
@@ -557,6 +568,7 @@ int main(int argc, char **argv)
 	struct opts o = { .project = DEFAULT_PROJECT, .max_line = LINE_MAX_DEFAULT };
 	char received[RFC3339_BUFSZ];
 	const char *why;
+	int64_t ms;
 	int ch;
 
 	diag_init("fetch-events");
@@ -574,7 +586,10 @@ int main(int argc, char **argv)
 		case 's': o.since = parse_time_opt("--since", optarg); break;
 		case 'u': o.until = parse_time_opt("--until", optarg); break;
 		case 'a':
-			o.received_at = fmt_rfc3339(parse_time_opt("--received-at", optarg), received);
+			/* it ends in every envelope: one normalize and load refuse is no use */
+			if (!sane_time(ms = parse_time_opt("--received-at", optarg)))
+				die_usage(synopsis, "--received-at: '%s' is not in 1970..9999", optarg);
+			o.received_at = fmt_rfc3339(ms, received);
 			break;
 		case 'R': rejects_open(optarg); break;
 		case 'L':

@@ -23,9 +23,11 @@
 #include <libpq-fe.h>
 
 #include "diag.h"
+#include "envelope.h"
 #include "jsonutil.h"
 #include "lineio.h"
 #include "records.h"
+#include "secret.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -1081,13 +1083,16 @@ static const char count_sql[] =
 	" bool_or(kind IN ('r', 'e') AND ins) AS ins FROM (SELECT kind, provider, external_event_id, ins"
 	" FROM stage_changed UNION ALL SELECT kind, provider, external_event_id, ins FROM stage_norm"
 	" WHERE kind = 'n') c GROUP BY 1, 2, 3) x";
-/* A data error (bad value, constraint) is the record's fault; anything else is ours. */
+/* A data error (bad value, constraint) is the record's fault; anything else is
+ * ours. So is a value too large for an index (54000: a 3 KB id passes every
+ * check, then no btree takes it): the batch replayed, only its record is lost,
+ * where the run stopped, and every re-run with it. */
 static int is_data_error(const PGresult *r)
 {
 	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	if (PQstatus(conn) != CONNECTION_OK || !st)
 		return 0;
-	return strncmp(st, "22", 2) == 0 || strncmp(st, "23", 2) == 0;
+	return strncmp(st, "22", 2) == 0 || strncmp(st, "23", 2) == 0 || strcmp(st, "54000") == 0;
 }
 
 /* End the COPY in progress on conn; returns NULL on success or the failed result. */
@@ -1599,16 +1604,18 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		size_t poff, plen;
 		const char *ptext = line;
 		json_object *full = NULL;
-		if (jmember_span(jp, line, line_len, "payload", &poff, &plen)) {
+		if (!secret_in_text(line, line_len) && jmember_span(jp, line, line_len, "payload", &poff, &plen)) {
 			ptext += poff;
 		} else {
-			/* "payload" spelled with escapes: build it and write it out. */
+			/* "payload" spelled with escapes, or a secret in it (an envelope
+			 * fetch-events did not write): build it and write it out without. */
 			static struct jparser *fp;
 			enum reject_code code;
 			char msg[64];
 			if (!fp)
 				fp = jparser_new();
 			full = jparse(fp, line, line_len, &code, msg, sizeof msg);
+			secret_drop(jpath(full, "payload"));
 			ptext = json_object_to_json_string_length(jpath(full, "payload"),
 				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &plen);
 		}
@@ -1694,17 +1701,16 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 	return 0;
 }
 
-static void read_input(struct line_reader *lr, struct jparser *jp, size_t batch_size)
+static void read_input(struct line_reader *lr, const char *file, struct jparser *jp, size_t batch_size)
 {
 	struct line ln;
 	int st;
 	char msg[256];
 
 	while ((st = lr_next(lr, &ln)) == LR_LINE) {
-		const char *file = lr_name(lr);
 		progress_tick(ln.len);
-		if (ln.len == 0)
-			continue;
+		if (strspn(ln.text, " \t\r") == ln.len)
+			continue; /* blank lines carry no record, as in every program */
 		C.read++;
 		if (ln.too_long) {
 			reject(file, ln.lineno, REJ_LINE_TOO_LONG, ln.text, ln.len > 200 ? 200 : ln.len,
@@ -1755,7 +1761,7 @@ static void read_input(struct line_reader *lr, struct jparser *jp, size_t batch_
 	if (st == LR_ERROR) {
 		int truncated = 0;
 		const char *m = lr_error(lr, &truncated);
-		reject(lr_name(lr), 0, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", m);
+		reject(file, 0, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", m);
 	}
 }
 
@@ -1885,22 +1891,31 @@ int main(int argc, char **argv)
 	char *dash[] = {"-"};
 	char **files = argc > 0 ? argv : dash;
 	int nfiles = argc > 0 ? argc : 1;
-	struct line_reader **readers = xmalloc((size_t)nfiles * sizeof *readers);
+	/* batched records borrow their file's name, for a reject up to two batches
+	 * later: the names stay, each file is closed once read (kept open, a run
+	 * over more files than the descriptor limit failed to open the rest) */
+	char **names = xmalloc((size_t)nfiles * sizeof *names);
+	int unreadable = 0;
 	for (int i = 0; i < nfiles; i++) {
-		readers[i] = lr_open(files[i], max_line);
-		if (!readers[i]) {
-			reject(files[i], 0, REJ_READ_ERROR, NULL, 0, "cannot open: %s", strerror(errno));
+		struct line_reader *lr = lr_open(files[i], max_line);
+		names[i] = NULL;
+		if (!lr) {
+			/* as in every program: named, the others loaded, exit 3 */
+			warn_msg(errno, "cannot open '%s'", files[i]);
+			diag_system_error();
+			unreadable = 1;
 			continue;
 		}
-		/* readers stay open to the end: batched records borrow their names */
-		read_input(readers[i], jp, batch_size);
+		names[i] = xstrdup(lr_name(lr));
+		read_input(lr, names[i], jp, batch_size);
+		lr_close(lr);
 	}
 	flush_batch();
 	finish_inflight();
 	scratch_empty();
 	progress_done();
 
-	int status = rejects_count() > 0 ? EXIT_DATA : EXIT_OK;
+	int status = unreadable ? EXIT_SYSTEM : rejects_count() > 0 ? EXIT_DATA : EXIT_OK;
 	finish_run(run_id, status);
 	fprintf(stderr,
 		"%s: read %ld (raw %ld, events %ld), inserted %ld, updated %ld, unchanged %ld,"
@@ -1911,9 +1926,8 @@ int main(int argc, char **argv)
 	if (conn2)
 		PQfinish(conn2);
 	for (int i = 0; i < nfiles; i++)
-		if (readers[i])
-			lr_close(readers[i]);
-	free(readers);
+		free(names[i]);
+	free(names);
 	jparser_free(jp);
 	for (int i = 0; i < 2; i++) {
 		free(bufs[i].recs);

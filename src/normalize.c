@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "connector.h"
 #include "diag.h"
@@ -22,8 +23,8 @@
 #include "timeutil.h"
 
 static const char synopsis[] =
-	"usage: normalize [--emit-raw] [--provider NAME] [--project ID] [--plans FILE]\n"
-	"                 [--rejects FILE] [--max-line SIZE] [--jobs N] [FILE...]\n";
+	"usage: normalize [--emit-raw] [--provider NAME] [--project ID] [--received-at TIME]\n"
+	"                 [--plans FILE] [--rejects FILE] [--max-line SIZE] [--jobs N] [FILE...]\n";
 
 static const char help[] =
 	"Map raw webhook envelopes from fetch-events (or bare Stripe / Hotmart payloads)\n"
@@ -35,8 +36,12 @@ static const char help[] =
 	"  --provider NAME   take bare payloads as this provider's (stripe, hotmart)\n"
 	"                    instead of detecting it\n"
 	"  --project ID      project of bare payloads (default: default)\n"
+	"  --received-at TIME\n"
+	"                    received_at of bare payloads (default: the file's\n"
+	"                    modification time; stdin: now)\n"
 	"  --plans FILE      map price / offer ids to plan codes: lines of\n"
-	"                    PROVIDER PRICE_ID PLAN_CODE (tabs, commas or spaces)\n"
+	"                    PROVIDER PRICE_ID PLAN_CODE (tabs, commas or spaces; a\n"
+	"                    code is lower-case letters, digits, _ . -)\n"
 	"  --rejects FILE    write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE   longest accepted line (default 16M)\n"
 	"  --jobs N          threads (default: the cores, at most 4); the output is the\n"
@@ -51,6 +56,7 @@ static const char help[] =
 
 struct opts {
 	int emit_raw;
+	const char *received_at; /* --received-at, RFC 3339 UTC */
 	size_t max_line;
 	const struct connector *provider;
 	const char *project;
@@ -76,12 +82,25 @@ static void load_plans(const char *path, json_object *plans)
 		die_sys(errno, "cannot open plans file '%s'", path);
 	while (getline(&line, &cap, f) > 0) {
 		n++;
-		char *save, *provider = strtok_r(line, " \t,\r\n", &save);
+		/* a byte-order mark (a spreadsheet saved it) is not part of the provider */
+		char *save, *provider = strtok_r(line + (n == 1 && strncmp(line, "\xef\xbb\xbf", 3) == 0 ? 3 : 0),
+						 " \t,\r\n", &save);
 		if (!provider || provider[0] == '#')
 			continue;
 		char *price = strtok_r(NULL, " \t,\r\n", &save), *code = strtok_r(NULL, " \t,\r\n", &save);
 		if (!price || !code) {
 			warn_at(path, n, "expected PROVIDER PRICE_ID PLAN_CODE");
+			continue;
+		}
+		/* a mapping no event can use, or one whose code the plans table
+		 * refuses (every event naming the price would be rejected by load) */
+		if (!connector_by_name(provider)) {
+			warn_at(path, n, "unknown provider '%.40s'", provider);
+			continue;
+		}
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789", code[0]) ||
+		    strspn(code, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(code)) {
+			warn_at(path, n, "plan code '%.40s' must be lower-case letters, digits, '_', '.' or '-'", code);
 			continue;
 		}
 		char key[512];
@@ -136,6 +155,7 @@ struct note {
 
 struct job {
 	const char *file;
+	const char *received_at; /* of bare payloads: --received-at, or the file's time */
 	struct strbuf text; /* the lines, each followed by a NUL */
 	struct item *items;
 	size_t n, cap;
@@ -180,6 +200,76 @@ static void job_warn(struct job *j, const struct record_input *in, const char *f
 	va_end(ap);
 }
 
+/* env[key] as a string without a NUL character (a C string would cut it
+ * short): 1, 0 when absent or null, -1 when of another kind. */
+static int member_text(json_object *env, const char *key, const char **out)
+{
+	json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(env, key, &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_string) || jstr_has_nul(v))
+		return -1;
+	*out = json_object_get_string(v);
+	return 1;
+}
+
+/* t is an RFC 3339 time in 1970..9999: 0 and its canonical form in out, or -1. */
+static int envelope_time(const char *t, char out[RFC3339_BUFSZ])
+{
+	int64_t ms;
+
+	if (parse_rfc3339(t, &ms) < 0 || ms < 0 || ms > INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */)
+		return -1;
+	fmt_rfc3339(ms, out);
+	return 0;
+}
+
+/*
+ * The envelope's fields into origin, checked as the loader checks them
+ * (docs/events.md): an envelope it would refuse is rejected here, so neither
+ * it (--emit-raw) nor an event made from it reaches the loader. 0, or -1
+ * after rejecting the line.
+ */
+static int envelope_fields(struct job *j, const struct record_input *in, struct event_origin *origin,
+			   char received[RFC3339_BUFSZ])
+{
+	static const char *const keys[] = { "external_event_id", "project_id", "received_at", "source",
+					    "event_type", "occurred_at" };
+	const char *val[6], *why;
+	char occurred[RFC3339_BUFSZ];
+
+	for (int i = 0; i < 6; i++) {
+		int st = member_text(in->obj, keys[i], &val[i]);
+		if (st == 0 && i < 4) {
+			job_reject(j, in, i == 0 ? REJ_MISSING_EVENT_ID : REJ_MISSING_FIELD, "envelope without '%s'",
+				   keys[i]);
+			return -1;
+		}
+		if (st < 0 || (st > 0 && i < 4 && !*val[i])) {
+			job_reject(j, in, REJ_INVALID_FIELD, "envelope '%s' must be a %sstring without U+0000",
+				   keys[i], i < 4 ? "non-empty " : "");
+			return -1;
+		}
+	}
+	if ((why = project_id_problem(val[1]))) {
+		job_reject(j, in, REJ_INVALID_FIELD, "envelope 'project_id' %s", why);
+		return -1;
+	}
+	for (int i = 2; i <= 5; i += 3)
+		if (val[i] && envelope_time(val[i], i == 2 ? received : occurred) < 0) {
+			job_reject(j, in, REJ_INVALID_FIELD, "envelope '%s' is not an RFC 3339 time in 1970..9999",
+				   keys[i]);
+			return -1;
+		}
+	origin->external_event_id = val[0];
+	origin->project_id = val[1];
+	origin->received_at = received;
+	origin->source = val[3];
+	return 0;
+}
+
 static void one(struct job *j, const struct record_input *in, const struct opts *o)
 {
 	const char *kind = jstr(in->obj, "record");
@@ -191,9 +281,11 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 	char source[PATH_MAX + 24], received[RFC3339_BUFSZ]; /* "FILE:LINE", whole */
 
 	if (kind && strcmp(kind, "raw") == 0) {
-		const char *provider = jstr(in->obj, "provider");
-		if (!provider) {
-			job_reject(j, in, REJ_MISSING_FIELD, "envelope without 'provider'");
+		const char *provider;
+		int st = member_text(in->obj, "provider", &provider);
+		if (st <= 0) {
+			job_reject(j, in, st ? REJ_INVALID_FIELD : REJ_MISSING_FIELD, st ? "envelope 'provider' must be"
+				   " a string without U+0000" : "envelope without 'provider'");
 			return;
 		}
 		if (!(c = connector_by_name(provider))) {
@@ -205,22 +297,8 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 			job_reject(j, in, REJ_MISSING_FIELD, "envelope without a 'payload' object");
 			return;
 		}
-		origin.external_event_id = jstr(in->obj, "external_event_id");
-		origin.project_id = jstr(in->obj, "project_id");
-		origin.received_at = jstr(in->obj, "received_at");
-		origin.source = jstr(in->obj, "source");
-		if (!origin.external_event_id) {
-			job_reject(j, in, REJ_MISSING_EVENT_ID, "envelope without 'external_event_id'");
+		if (envelope_fields(j, in, &origin, received) < 0)
 			return;
-		}
-		int64_t ms;
-		if (origin.received_at && (parse_rfc3339(origin.received_at, &ms) < 0 || ms < 0 ||
-					   ms > INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */)) {
-			job_reject(j, in, REJ_INVALID_FIELD, "envelope 'received_at' is not an RFC 3339 time in 1970..9999");
-			return;
-		}
-		if (origin.received_at)
-			origin.received_at = fmt_rfc3339(ms, received);
 	} else if (kind && strcmp(kind, "event") == 0) {
 		job_reject(j, in, REJ_INVALID_FIELD, "already a canonical event");
 		return;
@@ -232,6 +310,7 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 			return;
 		}
 		origin.project_id = o->project;
+		origin.received_at = j->received_at;
 		snprintf(source, sizeof source, "%s:%ld", in->file, in->line->lineno);
 		origin.source = source;
 	}
@@ -259,8 +338,8 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 		if (payload == in->obj) {
 			struct envelope e = {
-				c->name, origin.external_event_id, id.event_type, origin.project_id, NULL,
-				source, id.occurred_ms, text, len,
+				c->name, origin.external_event_id, id.event_type, origin.project_id,
+				origin.received_at, source, id.occurred_ms, text, len,
 			};
 			envelope_append(&j->out, &e);
 		} else {
@@ -324,6 +403,7 @@ static void emit_job(struct job *j)
 }
 
 struct pool {
+	char received_at[RFC3339_BUFSZ]; /* the file's, for its jobs */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct job *ring;
@@ -402,6 +482,7 @@ static void read_file(const char *path, struct pool *pl, struct jparser *inline_
 {
 	struct line_reader *lr = lr_open(path, pl->o->max_line);
 	struct line l;
+	struct stat st;
 	int r;
 
 	if (!lr) {
@@ -409,6 +490,14 @@ static void read_file(const char *path, struct pool *pl, struct jparser *inline_
 		diag_system_error();
 		return;
 	}
+	/* when bare payloads arrived, as fetch-events takes it: the option, the
+	 * file's modification time, or now (stdin) */
+	if (pl->o->received_at)
+		snprintf(pl->received_at, sizeof pl->received_at, "%s", pl->o->received_at);
+	else if (strcmp(path, "-") != 0 && stat(path, &st) == 0)
+		fmt_rfc3339((int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000, pl->received_at);
+	else
+		fmt_rfc3339(now_ms(), pl->received_at);
 	while ((r = lr_next(lr, &l)) == LR_LINE) {
 		progress_tick(l.len + 1);
 		if (!l.too_long && strspn(l.text, " \t\r") == l.len)
@@ -418,6 +507,7 @@ static void read_file(const char *path, struct pool *pl, struct jparser *inline_
 		if (j->n == j->cap)
 			j->items = xrealloc(j->items, (j->cap = j->cap * 2 + JOB_LINES) * sizeof *j->items);
 		j->file = lr_name(lr);
+		j->received_at = pl->received_at;
 		j->items[j->n++] = (struct item){ j->text.len, keep, l.lineno, l.too_long };
 		sb_add(&j->text, l.text, keep);
 		sb_add(&j->text, "", 1);
@@ -483,6 +573,7 @@ int main(int argc, char **argv)
 		{"emit-raw", no_argument, NULL, 'r'},
 		{"provider", required_argument, NULL, 'p'},
 		{"project", required_argument, NULL, 'P'},
+		{"received-at", required_argument, NULL, 'a'},
 		{"plans", required_argument, NULL, 'm'},
 		{"rejects", required_argument, NULL, 'R'},
 		{"max-line", required_argument, NULL, 'L'},
@@ -494,6 +585,8 @@ int main(int argc, char **argv)
 	struct opts o = { .project = DEFAULT_PROJECT };
 	size_t max_line = LINE_MAX_DEFAULT;
 	long jobs = default_jobs();
+	char received[RFC3339_BUFSZ];
+	int64_t ms;
 	char *end;
 	const char *why;
 	int ch;
@@ -510,6 +603,11 @@ int main(int argc, char **argv)
 			if ((why = project_id_problem(optarg)))
 				die_usage(synopsis, "--project %s", why);
 			o.project = optarg;
+			break;
+		case 'a':
+			if (parse_rfc3339(optarg, &ms) < 0 || ms < 0 || ms > INT64_C(253402300799999))
+				die_usage(synopsis, "--received-at: '%s' is not an RFC 3339 time in 1970..9999", optarg);
+			o.received_at = fmt_rfc3339(ms, received);
 			break;
 		case 'm':
 			if (!o.plans)

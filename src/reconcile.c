@@ -325,13 +325,14 @@ struct feed {
 	unsigned long long seq;
 };
 
-/* A string member, NULL when absent or JSON null; *bad when it has another type. */
+/* A string member, NULL when absent or JSON null; *bad when it has another type
+ * or holds U+0000 (the key lines are C strings: "evt_1\u0000x" would show as evt_1). */
 static json_object *member_str(json_object *obj, const char *key, int *bad)
 {
 	json_object *v;
 	if (!json_object_object_get_ex(obj, key, &v) || !v)
 		return NULL;
-	if (!json_object_is_type(v, json_type_string)) {
+	if (!json_object_is_type(v, json_type_string) || jstr_has_nul(v)) {
 		*bad = 1;
 		return NULL;
 	}

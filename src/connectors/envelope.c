@@ -50,6 +50,8 @@ const char *project_id_problem(const char *id)
 {
 	if (!*id)
 		return "is empty";
+	if (strlen(id) > PROJECT_ID_MAX)
+		return "is longer than " PROJECT_ID_MAX_TEXT " bytes"; /* every key of the tables holds it */
 	if (!utf8_valid(id, strlen(id)))
 		return "is not valid UTF-8";
 	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
@@ -57,3 +59,4 @@ const char *project_id_problem(const char *id)
 			return "has a control character";
 	return NULL;
 }
+

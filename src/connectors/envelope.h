@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <json-c/json.h>
 
 struct envelope {
 	const char *provider, *event_id, *event_type, *project_id, *received_at, *source;
@@ -24,7 +25,11 @@ void envelope_write(FILE *f, const struct envelope *e);
 #define DEFAULT_PROJECT "default"
 
 /* What is wrong with id as a project id (--project), or NULL: it must be
- * non-empty UTF-8 without control characters, as it ends in every record. */
+ * non-empty UTF-8 without control characters, as it ends in every record, and
+ * at most PROJECT_ID_MAX bytes (a key column of every table: an index entry
+ * PostgreSQL cannot hold would make every record a reject). */
+#define PROJECT_ID_MAX 255
+#define PROJECT_ID_MAX_TEXT "255"
 const char *project_id_problem(const char *id);
 
 #endif

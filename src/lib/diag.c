@@ -146,6 +146,7 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	utf8_repair(msg); /* input quoted with a precision (%.40s) may end mid-character */
 	/* A file that is not NDJSON at all would bury the terminal: past a
 	 * hundred, a file's rejects go to the rejects stream and the count only. */
 	static char last_file[256];

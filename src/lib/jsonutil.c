@@ -621,6 +621,22 @@ static int wrong_type(json_object *o, const char *path, const char *want, struct
 	return 0;
 }
 
+int jstr_has_nul(json_object *o)
+{
+	return json_object_is_type(o, json_type_string) &&
+	       strlen(json_object_get_string(o)) != (size_t)json_object_get_string_len(o);
+}
+
+/* A string the getters hand out as a C string must not hold U+0000: the C
+ * string would end there, and a cut id could name another event. */
+static int nul_inside(json_object *o, const char *path, struct jerr *e)
+{
+	if (!jstr_has_nul(o))
+		return 0;
+	jerr_set(e, "field '%s' contains U+0000", path);
+	return 1;
+}
+
 int jget_str(json_object *root, const char *path, int required, const char **out, struct jerr *e)
 {
 	json_object *o = field(root, path, required, e);
@@ -629,6 +645,8 @@ int jget_str(json_object *root, const char *path, int required, const char **out
 		return 0;
 	if (!json_object_is_type(o, json_type_string))
 		return wrong_type(o, path, "a string", e);
+	if (nul_inside(o, path, e))
+		return 0;
 	*out = json_object_get_string(o);
 	if (required && !**out) {
 		jerr_set(e, "field '%s' is empty", path);
@@ -674,6 +692,10 @@ int jget_id(json_object *root, const char *path, int required, const char **out,
 	if (json_object_is_type(o, json_type_object)) {
 		json_object *id;
 		if (json_object_object_get_ex(o, "id", &id) && json_object_is_type(id, json_type_string)) {
+			char sub[160];
+			snprintf(sub, sizeof sub, "%s.id", path);
+			if (nul_inside(id, sub, e))
+				return 0;
 			*out = json_object_get_string(id);
 			return 1;
 		}
@@ -682,6 +704,8 @@ int jget_id(json_object *root, const char *path, int required, const char **out,
 	}
 	if (!json_object_is_type(o, json_type_string))
 		return wrong_type(o, path, "an id string or object", e);
+	if (nul_inside(o, path, e))
+		return 0;
 	*out = json_object_get_string(o);
 	if (required && !**out) {
 		jerr_set(e, "field '%s' is empty", path);

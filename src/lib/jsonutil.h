@@ -99,6 +99,9 @@ int jget_int(json_object *root, const char *path, int required, int64_t *out, st
 int jget_bool(json_object *root, const char *path, int required, int *out, struct jerr *e);
 /* A string id, or the "id" of an expanded object (Stripe's expandable fields). */
 int jget_id(json_object *root, const char *path, int required, const char **out, struct jerr *e);
+/* 1 when o is a string holding U+0000 (a \u0000 escape): as a C string it
+ * would be cut short. The getters above refuse such a string. */
+int jstr_has_nul(json_object *o);
 /* The JSON type name of o ("string", "integer", "null", ...). */
 const char *jtype_name(json_object *o);
 

@@ -1,6 +1,15 @@
-/* lineio.c: lines from plain or gzip input through zlib's gzread. */
+/*
+ * lineio.c: lines from plain or gzip input. The gzip stream is read with
+ * zlib's inflate, member by member, rather than gzread: gzread skips whatever
+ * follows the last member when it is not gzip, so lines appended to a .gz file
+ * (cat a.gz b.ndjson) vanished without a word. Zero padding after a member is
+ * skipped; anything else is an error.
+ */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,17 +22,24 @@
 
 #define CHUNK (256 * 1024)
 
+enum mode { UNKNOWN, PLAIN, GZIP_MEMBER, GZIP_BETWEEN };
+
 struct line_reader {
-	gzFile gz;
+	int fd;
 	char *name;
 	size_t max_line;
-	char *buf;          /* buf[start..end) is unread input */
+	char *buf;          /* buf[start..end) is unread (decompressed) input */
 	size_t cap, start, end;
 	long lineno;
 	size_t bytes;
 	int eof;
 	int truncated;
+	int bom_checked;
 	char err[256];
+	enum mode mode;     /* plain or gzip: told by the first two bytes */
+	unsigned char *raw; /* input as read; zs.next_in/avail_in: the unused part */
+	int raw_eof;
+	z_stream zs;
 };
 
 struct line_reader *lr_open(const char *path, size_t max_line)
@@ -38,22 +54,96 @@ struct line_reader *lr_open(const char *path, size_t max_line)
 		errno = EISDIR;
 		return NULL;
 	}
-	gzFile gz = gzdopen(fd, "rb");
-	if (!gz) {
-		close(fd);
-		errno = ENOMEM;
-		return NULL;
-	}
-	gzbuffer(gz, CHUNK);
 	struct line_reader *lr = xmalloc(sizeof *lr);
 	memset(lr, 0, sizeof *lr);
-	lr->gz = gz;
+	lr->fd = fd;
 	lr->name = xstrdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
 	utf8_repair(lr->name);
 	lr->max_line = max_line ? max_line : LINE_MAX_DEFAULT;
+	if (lr->max_line > SIZE_MAX / 4)
+		lr->max_line = SIZE_MAX / 4; /* no limit, and max_line + 1 never wraps */
 	lr->cap = CHUNK * 2;
 	lr->buf = xmalloc(lr->cap + 1);
+	lr->raw = xmalloc(CHUNK);
+	lr->zs.next_in = lr->raw;
 	return lr;
+}
+
+/* The input cannot be read on (lr_error says why): -1. */
+static int fail(struct line_reader *lr, int truncated, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct line_reader *lr, int truncated, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(lr->err, sizeof lr->err, fmt, ap);
+	va_end(ap);
+	lr->truncated = truncated;
+	lr->eof = 1;
+	return -1;
+}
+
+/* Read more input after what is unused in raw: 0, or -1 on error (raw_eof at the end). */
+static int read_raw(struct line_reader *lr)
+{
+	memmove(lr->raw, lr->zs.next_in, lr->zs.avail_in);
+	lr->zs.next_in = lr->raw;
+	ssize_t n;
+	do
+		n = read(lr->fd, lr->raw + lr->zs.avail_in, CHUNK - lr->zs.avail_in);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return fail(lr, 0, "read error: %s", strerror(errno));
+	if (n == 0)
+		lr->raw_eof = 1;
+	lr->zs.avail_in += (unsigned)n;
+	return 0;
+}
+
+/* Decompress into buf[end..cap): 1 when bytes came, 0 at the end, -1 on error. */
+static int inflate_some(struct line_reader *lr)
+{
+	z_stream *zs = &lr->zs;
+
+	for (;;) {
+		if (lr->mode == GZIP_BETWEEN) {
+			while (zs->avail_in > 0 && *zs->next_in == 0) {
+				zs->next_in++; /* zero padding (tape blocks): no data */
+				zs->avail_in--;
+			}
+			if (zs->avail_in < 2 && !lr->raw_eof) {
+				if (read_raw(lr) < 0)
+					return -1;
+				continue;
+			}
+			if (zs->avail_in == 0)
+				return 0;
+			if (zs->avail_in < 2 || zs->next_in[0] != 0x1f || zs->next_in[1] != 0x8b)
+				return fail(lr, 0, "data after the end of the gzip stream is not gzip (not read)");
+			inflateReset(zs);
+			lr->mode = GZIP_MEMBER;
+		}
+		if (zs->avail_in == 0) {
+			if (lr->raw_eof)
+				return fail(lr, 1, "gzip data ends early (truncated file)");
+			if (read_raw(lr) < 0)
+				return -1;
+			continue;
+		}
+		zs->next_out = (unsigned char *)lr->buf + lr->end;
+		zs->avail_out = (unsigned)(lr->cap - lr->end);
+		int r = inflate(zs, Z_NO_FLUSH);
+		size_t got = lr->cap - lr->end - zs->avail_out;
+		if (r == Z_STREAM_END)
+			lr->mode = GZIP_BETWEEN;
+		else if (r != Z_OK && r != Z_BUF_ERROR)
+			return fail(lr, 0, "read error: corrupt gzip data: %s", zs->msg ? zs->msg : "unknown error");
+		if (got) {
+			lr->end += got;
+			lr->bytes += got;
+			return 1;
+		}
+	}
 }
 
 /* Read more input after buf[end]; 0 at end of input, -1 on error. */
@@ -70,28 +160,42 @@ static int fill(struct line_reader *lr)
 		lr->cap *= 2;
 		lr->buf = xrealloc(lr->buf, lr->cap + 1);
 	}
-	int n = gzread(lr->gz, lr->buf + lr->end, (unsigned)(lr->cap - lr->end));
-	int zerr;
-	const char *zmsg = gzerror(lr->gz, &zerr);
-	if (n < 0 || (zerr != Z_OK && zerr != Z_BUF_ERROR)) {
-		snprintf(lr->err, sizeof lr->err, "read error: %s",
-			 zerr == Z_ERRNO ? strerror(errno) : zmsg);
-		lr->eof = 1;
-		return -1;
-	}
-	if (n == 0) {
-		lr->eof = 1;
-		if (zerr == Z_BUF_ERROR) {
-			/* zlib reports a stream that stops before its end this way. */
-			lr->truncated = 1;
-			snprintf(lr->err, sizeof lr->err, "gzip data ends early (truncated file)");
-			return -1;
+	if (lr->mode == UNKNOWN) {
+		while (lr->zs.avail_in < 2 && !lr->raw_eof)
+			if (read_raw(lr) < 0)
+				return -1;
+		if (lr->zs.avail_in >= 2 && lr->raw[0] == 0x1f && lr->raw[1] == 0x8b) {
+			if (inflateInit2(&lr->zs, 15 + 16) != Z_OK) /* gzip only */
+				die_sys(ENOMEM, "out of memory");
+			lr->mode = GZIP_MEMBER;
+		} else {
+			/* plain: what was read to tell is the first input */
+			lr->mode = PLAIN;
+			memcpy(lr->buf + lr->end, lr->raw, lr->zs.avail_in);
+			lr->end += lr->zs.avail_in;
+			lr->bytes += lr->zs.avail_in;
+			lr->zs.avail_in = 0;
+			if (lr->end > lr->start)
+				return 1;
 		}
-		return 0;
 	}
-	lr->end += (size_t)n;
-	lr->bytes += (size_t)n;
-	return 1;
+	int r;
+	if (lr->mode == PLAIN) {
+		ssize_t n;
+		do
+			n = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return fail(lr, 0, "read error: %s", strerror(errno));
+		lr->end += (size_t)n;
+		lr->bytes += (size_t)n;
+		r = n > 0;
+	} else {
+		r = inflate_some(lr);
+	}
+	if (r == 0)
+		lr->eof = 1;
+	return r;
 }
 
 static void emit(struct line_reader *lr, struct line *out, size_t len, size_t consumed, int too_long)
@@ -111,13 +215,31 @@ int lr_next(struct line_reader *lr, struct line *out)
 {
 	size_t scanned = 0;
 
+	if (!lr->bom_checked) {
+		/* A UTF-8 byte-order mark opening the file is an encoding mark
+		 * (Windows tools write one), not a byte of its first line. */
+		lr->bom_checked = 1;
+		while (lr->end - lr->start < 3) {
+			int r = fill(lr);
+			if (r < 0) {
+				out->lineno = 1;
+				return LR_ERROR;
+			}
+			if (r == 0)
+				break;
+		}
+		if (lr->end - lr->start >= 3 && memcmp(lr->buf + lr->start, "\xef\xbb\xbf", 3) == 0)
+			lr->start += 3;
+	}
+
 	for (;;) {
 		char *base = lr->buf + lr->start;
 		size_t avail = lr->end - lr->start;
 		char *nl = memchr(base + scanned, '\n', avail - scanned);
 		if (nl) {
 			size_t len = (size_t)(nl - base);
-			if (len > lr->max_line) {
+			/* the maximum is the line's, without its "\r\n" or "\n" */
+			if (len - (len > 0 && base[len - 1] == '\r') > lr->max_line) {
 				emit(lr, out, lr->max_line, len + 1, 1);
 				return LR_LINE;
 			}
@@ -125,7 +247,7 @@ int lr_next(struct line_reader *lr, struct line *out)
 			return LR_LINE;
 		}
 		scanned = avail;
-		if (avail > lr->max_line) {
+		if (avail > lr->max_line + 1) { /* + 1: a '\r' before the '\n' to come */
 			/* Keep the head for the rejects record, skip to the next newline. */
 			size_t keep = lr->max_line;
 			memmove(lr->buf, lr->buf + lr->start, keep);
@@ -161,6 +283,10 @@ int lr_next(struct line_reader *lr, struct line *out)
 			avail = lr->end - lr->start;
 			if (avail == 0)
 				return LR_EOF;
+			if (avail - (lr->buf[lr->start + avail - 1] == '\r') > lr->max_line) {
+				emit(lr, out, lr->max_line, avail, 1);
+				return LR_LINE;
+			}
 			emit(lr, out, avail, avail, 0); /* a last line without '\n' */
 			return LR_LINE;
 		}
@@ -188,7 +314,10 @@ void lr_close(struct line_reader *lr)
 {
 	if (!lr)
 		return;
-	gzclose_r(lr->gz);
+	if (lr->mode == GZIP_MEMBER || lr->mode == GZIP_BETWEEN)
+		inflateEnd(&lr->zs);
+	close(lr->fd);
+	free(lr->raw);
 	free(lr->buf);
 	free(lr->name);
 	free(lr);

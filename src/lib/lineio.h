@@ -1,7 +1,9 @@
 /*
- * lineio.h: a line reader over plain or gzip files (zlib detects gzip by its
- * magic bytes and reads concatenated members), which knows the file name and
- * the line number and refuses lines longer than a maximum.
+ * lineio.h: a line reader over plain or gzip files (gzip told by its magic
+ * bytes; concatenated members read as one stream, zero padding after them
+ * skipped, anything else after them an error), which knows the file name and
+ * the line number and refuses lines longer than a maximum. A UTF-8 byte-order
+ * mark opening the input is skipped.
  *
  * The returned line is owned by the reader and valid until the next call.
  */

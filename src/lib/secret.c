@@ -1,4 +1,4 @@
-/* secret.c: find, drop and redact provider secrets (hottok). */
+/* secret.c: find, drop and redact provider secrets. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -7,26 +7,31 @@
 #include "secret.h"
 #include "strbuf.h"
 
-#define SECRET_WORD "hottok"
-#define SECRET_LEN (sizeof SECRET_WORD - 1)
+#define PAYLOAD_SECRET "hottok"
+#define PAYLOAD_SECRET_LEN (sizeof PAYLOAD_SECRET - 1)
+
+/* The names whose value rejected text must not show: the payload secret, and
+ * the credentials a captured webhook's headers carry. */
+static const char *const text_secrets[] = { PAYLOAD_SECRET, "authorization", "stripe-signature", NULL };
 
 int secret_key(const char *key)
 {
-	return key && strcasestr(key, SECRET_WORD) != NULL;
-}
-
-/* Where the next mention of the secret word starts in text[from..len), or len. */
-static size_t next_mention(const char *text, size_t from, size_t len)
-{
-	for (size_t i = from; i + SECRET_LEN <= len; i++)
-		if ((text[i] | 0x20) == 'h' && strncasecmp(text + i, SECRET_WORD, SECRET_LEN) == 0)
-			return i;
-	return len;
+	return key && strcasestr(key, PAYLOAD_SECRET) != NULL;
 }
 
 int secret_in_text(const char *text, size_t len)
 {
-	return next_mention(text, 0, len) < len;
+	/* memchr for each case of the first letter, then the rest compared */
+	for (int c = 0; c < 2; c++) {
+		const char *p = text, *end = text + len;
+		while (end - p >= (long)PAYLOAD_SECRET_LEN && (p = memchr(p, "hH"[c], (size_t)(end - p)))) {
+			if ((size_t)(end - p) >= PAYLOAD_SECRET_LEN &&
+			    strncasecmp(p, PAYLOAD_SECRET, PAYLOAD_SECRET_LEN) == 0)
+				return 1;
+			p++;
+		}
+	}
+	return 0;
 }
 
 int secret_drop(json_object *o)
@@ -63,42 +68,60 @@ int secret_drop(json_object *o)
 	}
 }
 
-/* Bytes between a key and its value: quotes (escaped or not), ':', '=', blanks. */
-static int separator(char c)
+/* The length of a secret name at s (any case), or 0. */
+static size_t secret_name_at(const char *s, size_t n)
 {
-	return c == '"' || c == '\\' || c == '\'' || c == ':' || c == '=' || c == ' ' || c == '\t';
-}
-
-/* Bytes that end a value: its closing quote (escaped or not), the next form
- * field or JSON member, the end of a line. */
-static int value_end(char c)
-{
-	return c == '"' || c == '\\' || c == '\'' || c == '&' || c == ',' || c == '}' || c == ']' ||
-	       c == ';' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0';
-}
-
-char *secret_redact(const char *text, size_t len, size_t *outlen)
-{
-	struct strbuf b = { 0 };
-	size_t from = 0, at;
-
-	if (!secret_in_text(text, len))
-		return NULL;
-	while ((at = next_mention(text, from, len)) < len) {
-		size_t v = at + SECRET_LEN, end;
-		/* The rest of a longer key ("hottok_id"), then what separates it from its value. */
-		while (v < len && !separator(text[v]) && !value_end(text[v]))
-			v++;
-		while (v < len && separator(text[v]))
-			v++;
-		for (end = v; end < len && !value_end(text[end]); end++)
-			;
-		sb_add(&b, text + from, v - from);
-		if (end > v)
-			SB_LIT(&b, "REDACTED");
-		from = end;
+	for (const char *const *name = text_secrets; *name; name++) {
+		size_t len = strlen(*name);
+		if ((*s | 0x20) == **name && len <= n && strncasecmp(s, *name, len) == 0)
+			return len;
 	}
-	sb_add(&b, text + from, len - from);
+	return 0;
+}
+
+char *secret_redact(const char *raw, size_t len, size_t *outlen)
+{
+	static const char mask[] = "[redacted]";
+	struct strbuf b = { 0 };
+	size_t from = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		size_t j = secret_name_at(raw + i, len - i);
+		if (!j)
+			continue;
+		/* the name, its closing quote (escaped inside a body), then ':' or '=' */
+		j += i;
+		if (j < len && raw[j] == '\\')
+			j++;
+		if (j < len && raw[j] == '"')
+			j++;
+		while (j < len && (raw[j] == ' ' || raw[j] == '\t'))
+			j++;
+		if (j == len || (raw[j] != ':' && raw[j] != '='))
+			continue;
+		for (j++; j < len && (raw[j] == ' ' || raw[j] == '\t');)
+			j++;
+		int quoted = 0;
+		if (j < len && raw[j] == '\\' && j + 1 < len && raw[j + 1] == '"')
+			j++;
+		if (j < len && raw[j] == '"')
+			quoted = 1, j++;
+		size_t v = j;
+		/* a quoted value ends at its quote (or an escape: the body's quote);
+		 * a bare one (a number, a form field) at what ends a token; an
+		 * object or array is no credential */
+		while (j < len && !strchr(quoted ? "\"\\" : "\"\\&,{}[] \t\r\n", raw[j]))
+			j++;
+		if (j == v)
+			continue;
+		sb_add(&b, raw + from, v - from);
+		SB_LIT(&b, mask);
+		from = j;
+		i = j - 1;
+	}
+	if (!b.buf)
+		return NULL;
+	sb_add(&b, raw + from, len - from);
 	*outlen = b.len;
-	return b.buf ? b.buf : xstrdup("");
+	return b.buf;
 }

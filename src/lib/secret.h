@@ -1,8 +1,10 @@
 /*
- * secret.h: provider secrets that must never be written anywhere: not in an
- * envelope, an event, a message nor a rejects file. Today that is Hotmart's
- * hottok, sent in the body, in the X-Hotmart-Hottok header or in a form post.
- * A key is a secret when its name contains "hottok" in any case.
+ * secret.h: secrets that must never be written anywhere: not in an envelope,
+ * an event, the database, a message nor a rejects file. In payloads that is
+ * Hotmart's hottok (in the body, in the X-Hotmart-Hottok header, in a form
+ * post): a JSON key is a secret when its name contains "hottok" in any case.
+ * In rejected text, the values named Authorization and Stripe-Signature (a
+ * captured webhook's headers) are secrets too.
  *
  * Ownership: secret_drop changes the object it is given; secret_redact
  * returns a new buffer the caller frees.
@@ -13,11 +15,11 @@
 #include <stddef.h>
 #include <json-c/json.h>
 
-/* 1 when a key (a JSON member, a header, a form field) names a secret. */
+/* 1 when a JSON key names the payload secret. */
 int secret_key(const char *key);
 
-/* 1 when text[0..len) mentions a secret anywhere: a cheap scan to decide
- * whether the slower work below is needed. */
+/* 1 when text[0..len) mentions the payload secret anywhere: a cheap scan to
+ * decide whether secret_drop (and building the object) is needed. */
 int secret_in_text(const char *text, size_t len);
 
 /* Delete every secret member of o and of the objects and arrays inside it;
@@ -25,11 +27,12 @@ int secret_in_text(const char *text, size_t len);
 int secret_drop(json_object *o);
 
 /*
- * A copy of text[0..len) where the value after each secret key reads
- * "REDACTED": JSON ("hottok": "v"), JSON escaped inside a string
- * (\"hottok\": \"v\"), a header ("X-Hotmart-Hottok": "v") or a form field
- * (hottok=v). NULL when the text mentions no secret; *outlen is set otherwise.
- * For raw input that is passed on as text: rejected lines.
+ * A copy of text[0..len) where the value after each secret name reads
+ * "[redacted]": JSON ("hottok": "v"), JSON escaped inside a string
+ * (\"hottok\": \"v\"), a header ("Authorization": "Bearer v") or a form
+ * field (hottok=v). Text, not JSON: a rejected line may not parse. A name
+ * not followed by ':' or '=', an empty value, an object or an array stay as
+ * they are. NULL when there is nothing to redact; *outlen is set otherwise.
  */
 char *secret_redact(const char *text, size_t len, size_t *outlen);
 

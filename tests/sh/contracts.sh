@@ -28,13 +28,15 @@ for p in "$BIN"/*; do
 done
 
 # --project ends in every record: one that would make them invalid JSON or break a
-# line is a usage error, never passed on
+# line, or that no index of the tables could hold, is a usage error, never passed on
 for p in fetch-events normalize; do
-	for bad in "" $'acme\xff' $'ac\tme' $'ac\nme'; do
+	for bad in "" $'acme\xff' $'ac\tme' $'ac\nme' "$(printf 'p%.0s' $(seq 1 256))"; do
 		"$BIN/$p" --project "$bad" </dev/null >"${TMPDIR:-/tmp}/contracts.out.$$" 2>/dev/null; st=$?
-		if [ $st -eq 2 ] && [ ! -s "${TMPDIR:-/tmp}/contracts.out.$$" ]; then ok "$p refuses --project $(printf %q "$bad")"; else notok "$p refuses --project $(printf %q "$bad") (exit $st)"; fi
+		show=$(printf %q "$bad"); [ ${#bad} -gt 20 ] && show="of ${#bad} bytes"
+		if [ $st -eq 2 ] && [ ! -s "${TMPDIR:-/tmp}/contracts.out.$$" ]; then ok "$p refuses --project $show"; else notok "$p refuses --project $show (exit $st)"; fi
 	done
 	if printf '' | "$BIN/$p" --project 'açme-1' >/dev/null 2>&1; then ok "$p takes a UTF-8 --project"; else notok "$p takes a UTF-8 --project"; fi
+	if printf '' | "$BIN/$p" --project "$(printf 'p%.0s' $(seq 1 255))" >/dev/null 2>&1; then ok "$p takes a 255-byte --project"; else notok "$p takes a 255-byte --project"; fi
 done
 rm -f "${TMPDIR:-/tmp}/contracts.out.$$"
 

@@ -365,6 +365,22 @@ static void test_getters(void **state)
 	assert_false(jget_str(o, "n", 1, &s, &e));
 	assert_string_equal(e.reason, "missing field 'n'");
 	json_object_put(o);
+
+	/* U+0000 would cut the C string short: "cus_1\u0000x" is not cus_1 */
+	o = parse("{\"s\":\"cus_1\\u0000x\",\"cust\":{\"id\":\"cus_1\\u0000\"}}", &code);
+	assert_non_null(o);
+	assert_true(jstr_has_nul(jpath(o, "s")));
+	e = (struct jerr){0};
+	assert_false(jget_str(o, "s", 0, &s, &e));
+	assert_null(s);
+	assert_string_equal(e.reason, "field 's' contains U+0000");
+	e = (struct jerr){0};
+	assert_false(jget_id(o, "s", 1, &s, &e));
+	assert_string_equal(e.reason, "field 's' contains U+0000");
+	e = (struct jerr){0};
+	assert_false(jget_id(o, "cust", 1, &s, &e));
+	assert_string_equal(e.reason, "field 'cust.id' contains U+0000");
+	json_object_put(o);
 }
 
 static char *write_tmp(const void *data, size_t len, int gzip)
@@ -404,6 +420,25 @@ static void test_lines_plain(void **state)
 	assert_string_equal(l.text, "four");
 	assert_false(l.too_long);
 	assert_int_equal(l.lineno, 5);
+	assert_int_equal(lr_next(lr, &l), LR_EOF);
+	lr_close(lr);
+	unlink(path);
+}
+
+/* The maximum is the line's own length: a CRLF line of exactly --max-line
+ * bytes is taken, as its LF twin is, at the end of the input too. */
+static void test_lines_crlf_at_the_maximum(void **state)
+{
+	const char text[] = "12345678\r\n12345678\n123456789\r\n12345678\r";
+	char *path = write_tmp(text, sizeof text - 1, 0);
+	struct line_reader *lr = lr_open(path, 8);
+	struct line l;
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_int_equal(l.too_long, i == 2);
+		if (i != 2)
+			assert_string_equal(l.text, "12345678");
+	}
 	assert_int_equal(lr_next(lr, &l), LR_EOF);
 	lr_close(lr);
 	unlink(path);
@@ -511,15 +546,49 @@ static void test_secret(void **state)
 	json_object_put(o);
 
 	check_redact("{\"id\":\"e\"}", NULL);
-	check_redact("{\"hottok\": \"S-1\",\"id\":\"e\"}", "{\"hottok\": \"REDACTED\",\"id\":\"e\"}");
-	check_redact("{\"a\":{\"hottok\":12345}}", "{\"a\":{\"hottok\":REDACTED}}");
+	check_redact("{\"hottok\": \"S-1\",\"id\":\"e\"}", "{\"hottok\": \"[redacted]\",\"id\":\"e\"}");
+	check_redact("{\"a\":{\"hottok\":12345}}", "{\"a\":{\"hottok\":[redacted]}}");
 	check_redact("{\"headers\":{\"X-Hotmart-Hottok\":\"S\"},\"body\":\"{\\\"hottok\\\": \\\"S2\\\"}\"}",
-		     "{\"headers\":{\"X-Hotmart-Hottok\":\"REDACTED\"},\"body\":\"{\\\"hottok\\\": \\\"REDACTED\\\"}\"}");
-	check_redact("prod=1&hottok=S%2B3&status=approved", "prod=1&hottok=REDACTED&status=approved");
-	check_redact("hottok=S4", "hottok=REDACTED");
+		     "{\"headers\":{\"X-Hotmart-Hottok\":\"[redacted]\"},\"body\":\"{\\\"hottok\\\": \\\"[redacted]\\\"}\"}");
+	check_redact("prod=1&hottok=S%2B3&status=approved", "prod=1&hottok=[redacted]&status=approved");
+	check_redact("hottok=S4", "hottok=[redacted]");
 	/* a mention that is no key, and an empty value, stay as they are */
-	check_redact("prod_name=hottok+course&hottok=", "prod_name=hottok+course&hottok=");
-	check_redact("{\"hottok", "{\"hottok");
+	check_redact("prod_name=hottok+course&hottok=", NULL);
+	check_redact("{\"hottok", NULL);
+	/* the credentials of a captured webhook's headers; an object is no credential */
+	check_redact("{\"headers\":{\"Authorization\":\"Bearer t0k\",\"Stripe-Signature\":\"t=1,v1=ab\"}}",
+		     "{\"headers\":{\"Authorization\":\"[redacted]\",\"Stripe-Signature\":\"[redacted]\"}}");
+	check_redact("{\"type\":\"issuing_authorization.created\",\"authorization\":{\"id\":\"iauth_1\"}}", NULL);
+}
+
+/* What follows the last gzip member: zero padding is nothing; anything else
+ * (lines appended to a .gz file) is an error, never skipped in silence. */
+static void test_lines_gzip_trailing(void **state)
+{
+	static const char *const tails[] = { "{\"c\":3}\n", "\x1f", "\0\0\0\0", "\0\0x" };
+	static const int ok[] = { 0, 0, 1, 0 };
+	for (int t = 0; t < 4; t++) {
+		char *path = write_tmp("{\"a\":1}\n", 8, 1);
+		FILE *f = fopen(path, "ab");
+		assert_non_null(f);
+		fwrite(tails[t], 1, t == 2 ? 4 : t == 3 ? 3 : strlen(tails[t]), f);
+		fclose(f);
+		struct line_reader *lr = lr_open(path, 0);
+		struct line l;
+		int truncated = 1;
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_string_equal(l.text, "{\"a\":1}");
+		if (ok[t]) {
+			assert_int_equal(lr_next(lr, &l), LR_EOF);
+		} else {
+			assert_int_equal(lr_next(lr, &l), LR_ERROR);
+			assert_string_equal(lr_error(lr, &truncated),
+					    "data after the end of the gzip stream is not gzip (not read)");
+			assert_false(truncated);
+		}
+		lr_close(lr);
+		unlink(path);
+	}
 }
 
 int main(void)
@@ -538,8 +607,10 @@ int main(void)
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_secret),
 		cmocka_unit_test(test_lines_plain),
+		cmocka_unit_test(test_lines_crlf_at_the_maximum),
 		cmocka_unit_test(test_lines_long_across_chunks),
 		cmocka_unit_test(test_lines_gzip_members_and_truncation),
+		cmocka_unit_test(test_lines_gzip_trailing),
 	};
 	diag_init("test_lib");
 	parser = jparser_new();

@@ -88,6 +88,8 @@ static void field_problem(struct jerr *e, enum need need, const char *path, json
 			errf(e, "missing field '%s'", path);
 	} else if (need == OPT) {
 		return;
+	} else if (jstr_has_nul(o)) {
+		errf(e, "field '%s' contains U+0000", path); /* a C string would be cut there */
 	} else if (json_object_is_type(o, json_type_string) && !*json_object_get_string(o)) {
 		errf(e, "field '%s' is empty", path);
 	} else if (json_object_is_type(o, json_type_string) || json_object_is_type(o, json_type_int) ||
@@ -106,7 +108,7 @@ static const char *get_str(json_object *root, const char *const *paths, enum nee
 	const char *used = paths[0];
 	json_object *o = alt(root, paths, &used);
 
-	if (o && json_object_is_type(o, json_type_string) && *json_object_get_string(o))
+	if (o && json_object_is_type(o, json_type_string) && *json_object_get_string(o) && !jstr_has_nul(o))
 		return json_object_get_string(o);
 	field_problem(e, need, used, o, "a non-empty string");
 	return NULL;
@@ -119,9 +121,16 @@ static const char *get_id(json_object *root, const char *const *paths, enum need
 	const char *used = paths[0];
 	json_object *o = alt(root, paths, &used);
 
-	if (o && json_object_is_type(o, json_type_int))
-		return json_object_get_string(o);
-	if (o && json_object_is_type(o, json_type_string) && *json_object_get_string(o))
+	if (o && json_object_is_type(o, json_type_int)) {
+		/* json-c clamps an integer past 64 bits to the limit: two such ids
+		 * would read as one */
+		if (json_object_get_int64(o) != INT64_MIN && json_object_get_uint64(o) != UINT64_MAX)
+			return json_object_get_string(o);
+		if (need != OPT)
+			errf(e, "field '%s' is out of range", used);
+		return NULL;
+	}
+	if (o && json_object_is_type(o, json_type_string) && *json_object_get_string(o) && !jstr_has_nul(o))
 		return json_object_get_string(o);
 	field_problem(e, need, used, o, "a string or an integer");
 	return NULL;
@@ -149,7 +158,7 @@ static int get_int(json_object *root, const char *const *paths, enum need need, 
 		*v = json_object_get_int64(o);
 		return 1;
 	}
-	if (o && json_object_is_type(o, json_type_string) && digits(json_object_get_string(o), v))
+	if (o && json_object_is_type(o, json_type_string) && !jstr_has_nul(o) && digits(json_object_get_string(o), v))
 		return 1;
 	field_problem(e, need, used, o, "an integer");
 	return 0;
@@ -178,6 +187,8 @@ static int time_of(json_object *o, int64_t *ms)
 		*ms = epoch_to_ms((int64_t)d);
 		break;
 	case json_type_string:
+		if (jstr_has_nul(o))
+			return 0;
 		if (digits(json_object_get_string(o), &v)) {
 			if (v <= 0 || v > MAX_MS)
 				return 0;
@@ -213,7 +224,7 @@ static int get_currency(json_object *root, const char *const *paths, enum need n
 	const char *used = paths[0];
 	json_object *o = alt(root, paths, &used);
 
-	if (o && json_object_is_type(o, json_type_string) &&
+	if (o && json_object_is_type(o, json_type_string) && !jstr_has_nul(o) &&
 	    currency_normalize(json_object_get_string(o), out) == 0)
 		return 1;
 	field_problem(e, need, used, o, "an ISO 4217 currency code");
@@ -266,7 +277,7 @@ static int get_money(json_object *root, const char *const *paths, enum need need
 	char v[41];
 
 	if (!o || !(json_object_is_type(o, json_type_int) || json_object_is_type(o, json_type_double) ||
-		    json_object_is_type(o, json_type_string))) {
+		    json_object_is_type(o, json_type_string)) || jstr_has_nul(o)) {
 		field_problem(e, need, used, o, "a decimal number");
 		return 0;
 	}
@@ -456,6 +467,8 @@ static const char *text_at(json_object *base, const char *path)
 		return NULL;
 	if (!json_object_is_type(o, json_type_string) && !json_object_is_type(o, json_type_int))
 		return NULL;
+	if (jstr_has_nul(o))
+		return NULL; /* never cut short: left out (the loader refuses the raw payload) */
 	return *json_object_get_string(o) ? json_object_get_string(o) : NULL;
 }
 
@@ -950,7 +963,7 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 	if (is_v2(p)) {
 		if (!(id->event_id = get_id(p, ALT("id"), REQ, e)))
 			return -1;
-		id->event_type = jstr(p, "event");
+		id->event_type = jstr_has_nul(jpath(p, "event")) ? NULL : jstr(p, "event");
 		if (get_time(p, ALT("creation_date", "creationDate"), OPT, &ms, e))
 			id->occurred_ms = ms;
 		return 0;

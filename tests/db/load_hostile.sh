@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Hostile records through fetch-events | normalize --emit-raw | load: each one the database
+# cannot take is rejected with its line and a code while the rest of its batch lands, and a
+# re-run changes nothing. Text with quotes, backslashes and control characters arrives byte
+# for byte; no secret is stored.
+. "$(dirname "$0")/lib/db.sh"
+
+ev() { # ID OBJECT-MEMBERS: a Stripe customer.created event
+	printf '{"id":"%s","object":"event","type":"customer.created","created":1795000000,"data":{"object":{"object":"customer",%s}}}\n' "$1" "$2"
+}
+# 3000 bytes that do not compress: past what a btree index entry holds (2704)
+long=$(python3 -c 'import hashlib; print("".join(hashlib.sha256(b"%d" % i).hexdigest() for i in range(47))[:3000])')
+{
+	ev evt_ok1 '"id":"cus_ok1","email":"ok1@x"'
+	ev "evt_$long" '"id":"cus_long"'
+	ev evt_idx '"id":"cus_'"$long"'"'
+	ev evt_sur '"id":"cus_sur","email":"a\ud800b"'
+	ev evt_nul '"id":"cus_nul","description":"a\u0000b"'
+	ev evt_txt '"id":"cus_\t\n\r\\\"'"'"'\u0001\u007f,;|\\N\\.","name":"Ünï 🎉 \\. end"'
+	ev evt_ok2 '"id":"cus_ok2","email":"ok2@x"'
+} >"$T/dump.ndjson"
+fetch-events --project acme --received-at 2026-11-25T00:00:00Z "$T/dump.ndjson" 2>"$T/err1" |
+	normalize --emit-raw >"$T/stream" 2>"$T/err2"
+check "fetch-events and normalize take every line" test ! -s "$T/err1" -a ! -s "$T/err2"
+
+db=$(newdb hostile)
+load --dsn "dbname=$db" --batch 100 --rejects "$T/rej" "$T/stream" 2>"$T/err"
+check "exit 1: some records rejected" test $? -eq 1
+got=$(python3 -c 'import json,sys; print(" ".join("%d:%s" % (r["line"], r["code"]) for r in map(json.loads, open(sys.argv[1]))))' "$T/rej")
+# lines 3-4: the long event id (raw and event); 6: the event naming cus_<long> (its raw has
+# no such index); 7: the lone surrogate's raw (its event holds U+FFFD); 9: the \u0000's raw
+check "a value too large for an index and text jsonb refuses: db_rejected at their lines ($got)" \
+	test "$got" = "3:db_rejected 4:db_rejected 6:db_rejected 7:db_rejected 9:db_rejected"
+check "the message names the index" grep -q ":3: stripe raw event 'evt_[0-9a-f]*' (.*): postgres: index row size" "$T/err"
+check "the rest of the batch landed" \
+	test "$(q "$db" "SELECT string_agg(external_event_id, ',' ORDER BY external_event_id) FROM external_events_raw")" = \
+	evt_idx,evt_ok1,evt_ok2,evt_txt
+check "quotes, backslashes and control characters arrive byte for byte" \
+	test "$(q "$db" "SELECT count(*) FROM customers WHERE customer_id = E'cus_\\t\\n\\r\\\\\"''\\x01\\x7f,;|\\\\N\\\\.' AND name = 'Ünï 🎉 \\. end'")" = 1
+check "and in the raw payload" \
+	test "$(q "$db" "SELECT payload #>> '{data,object,id}' = (SELECT customer_id FROM customers WHERE name LIKE 'Ün%') FROM external_events_raw WHERE external_event_id = 'evt_txt'")" = t
+state "$db" >"$T/before"
+load --dsn "dbname=$db" --batch 100 "$T/stream" 2>"$T/err"
+check "a re-run: exit 1 again, the same rejects" \
+	test $? -eq 1 -a "$(grep -c db_rejected "$T/err")" -eq 5
+state "$db" >"$T/after"
+check "and it changes nothing" diff -q "$T/before" "$T/after"
+
+# Blank lines carry no record here either; a file that cannot be opened is named, the
+# others load, exit 3.
+db=$(newdb blank)
+{ printf ' \n\t\r\n'; head -n 2 "$T/stream"; printf '   \n'; } >"$T/blank.ndjson"
+load --dsn "dbname=$db" "$T/blank.ndjson" "$T/no-such-file" 2>"$T/err"
+st=$?
+check "a missing input file: exit 3, named (exit $st)" \
+	test $st -eq 3 -a "$(grep -c "cannot open '$T/no-such-file'" "$T/err")" -eq 1
+check "and blank lines are not rejected, the records beside them loaded" \
+	grep -q 'read 2 (raw 1, events 1), inserted 2, .* rejected 0' "$T/err"
+check "the run is recorded with exit status 3" \
+	test "$(q "$db" "SELECT exit_status FROM pipeline_runs")" = 3
+
+# A payload's hottok is never stored, even in an envelope fetch-events did not write; bare
+# payloads through normalize --emit-raw load (they have a received_at).
+db=$(newdb secret)
+python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' \
+	"$ROOT/fixtures/hotmart/purchase_approved.json" >"$T/bare.ndjson"
+fetch-events --received-at 2026-11-25T00:00:00Z "$T/bare.ndjson" |
+	sed 's/"payload":{/"payload":{"hottok":"FAKE-HOTTOK-X",/' >"$T/env.ndjson"
+load --dsn "dbname=$db" "$T/env.ndjson" 2>"$T/err"
+check "an envelope with a hottok in its payload loads (exit $?)" grep -q 'inserted 1,' "$T/err"
+check "without the hottok" test "$(q "$db" "SELECT count(*) FROM external_events_raw WHERE payload ? 'hottok' OR payload::text LIKE '%FAKE-HOTTOK%'")" = 0
+db=$(newdb bare)
+normalize --emit-raw "$T/bare.ndjson" | load --dsn "dbname=$db" 2>"$T/err"
+check "bare payloads through normalize --emit-raw load (exit $?)" grep -q 'inserted 2, .* rejected 0' "$T/err"
+check "without the hottok" test "$(q "$db" "SELECT count(*) FROM external_events_raw WHERE payload::text LIKE '%HOTTOK%'")" = 0
+
+# More input files than the descriptor limit: each is closed once read (they stayed open to
+# the end, and the files past the limit could not be opened); a record PostgreSQL refuses
+# at the batch's end still names its file, long closed.
+db=$(newdb files)
+mkdir "$T/many"
+python3 "$ROOT/tests/db/lib/gen_events.py" 150 5 2000 >"$T/gen.ndjson"
+split -l 2 -a 3 "$T/gen.ndjson" "$T/many/f_"
+sed -n 3p "$T/stream" >"$T/many/a_long_id" # the raw envelope of the 3 KB event id
+(ulimit -n 48 && load --dsn "dbname=$db" "$T/many"/* 2>"$T/err")
+st=$?
+check "300 input files under a limit of 48 descriptors: exit 1 for the one refused (exit $st)" \
+	test $st -eq 1 -a "$(grep -c "cannot open" "$T/err")" -eq 0
+check "every other record loaded" grep -q 'read 301 (raw 151, events 150), inserted 300, .* rejected 1' "$T/err"
+check "the refused record names its file" grep -q "^load: $T/many/a_long_id:1: .*(db_rejected)" "$T/err"

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Hostile input the stateless filters must take without losing, leaking or hanging (TAP):
+# secrets in rejected lines, messages cut inside a UTF-8 character. The loader's share
+# is tests/db/load_hostile.sh.
+set -u
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; } # what, condition (shell text)
+BIN=${BIN:-$PWD/bin}
+ROOT=${ROOT:-$PWD}
+tmp=$(mktemp -d /tmp/ro-hostile.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+export RO_NO_PROGRESS=1
+# every line of a rejects file is JSON in valid UTF-8
+valid_ndjson() {
+	python3 -c 'import json, sys
+for l in open(sys.argv[1], "rb").read().decode("utf-8").splitlines(): json.loads(l)' "$1" 2>/dev/null
+}
+
+# 1. Secrets never reach a rejects file: a captured webhook's headers, a form body's and a
+# payload's hottok, whatever made the line rejected.
+cat >"$tmp/secrets.ndjson" <<'EOF'
+{"headers":{"X-Hotmart-Hottok":"SECRET-A","Authorization":"Bearer SECRET-B","Stripe-Signature":"t=1,v1=SECRET-C"},"body":"not json"}
+{"headers":{"Content-Type":"application/x-www-form-urlencoded"},"body":"hottok=SECRET-D&foo=bar"}
+{"hottok":"SECRET-E","event":"PURCHASE_APPROVED","version":"2.0.0","data":{}}
+{"hottok": "SECRET-F","event":"PURCHASE_APPROVED",
+{"headers":{"Content-Type":"application/x-www-form-urlencoded"},"body":"hottok=SECRET-I&name=%00"}
+{"headers":{"authorization":"SECRET-G"},"body":"{\"hottok\":\"SECRET-H\",\"event\":\"PURCHASE_APPROVED\",\"data\":{}}"}
+EOF
+"$BIN/fetch-events" --rejects "$tmp/rej" "$tmp/secrets.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events: six lines rejected, exit 1 (exit $st)" '[ $st -eq 1 ] && [ "$(wc -l <"$tmp/rej")" -eq 6 ]'
+check "fetch-events: no secret in the rejects file, stderr or stdout" \
+	'! grep -q SECRET "$tmp/rej" "$tmp/err" "$tmp/out"'
+check "fetch-events: the rejects keep the rest of the text" \
+	'grep -q "name=%00" "$tmp/rej" && grep -q "foo" "$tmp/rej" && grep -q "PURCHASE_APPROVED" "$tmp/rej" && valid_ndjson "$tmp/rej"'
+"$BIN/normalize" --rejects "$tmp/rej" "$tmp/secrets.ndjson" >/dev/null 2>&1
+check "normalize: no secret in the rejects file" '[ -s "$tmp/rej" ] && ! grep -q SECRET "$tmp/rej"'
+"$BIN/to-csv" --strict --rejects "$tmp/rej" "$tmp/secrets.ndjson" >/dev/null 2>&1
+check "to-csv: no secret in the rejects file" '[ -s "$tmp/rej" ] && ! grep -q SECRET "$tmp/rej"'
+
+# 2. A message that quotes input cut short (%.40s) is still valid UTF-8 in the rejects file.
+e=$(printf 'é%.0s' $(seq 1 300))
+printf '{"record":"raw","provider":"x%s","external_event_id":"e","payload":{}}\n' "$e" >"$tmp/utf8.ndjson"
+"$BIN/normalize" --rejects "$tmp/rej" "$tmp/utf8.ndjson" >/dev/null 2>&1
+check "normalize: a reject message cut inside a character is valid UTF-8" 'valid_ndjson "$tmp/rej"'
+
+# 3. normalize --emit-raw writes envelopes the loader takes: a bare payload's hottok is not
+# written on (nor an envelope's), and a bare payload gets a received_at, as fetch-events
+# gives one: --received-at, else the file's modification time.
+fx=$ROOT/fixtures/hotmart
+python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$fx/purchase_approved.json" >"$tmp/bare.ndjson"
+"$BIN/normalize" --emit-raw --received-at 2026-11-25T10:00:00+01:00 "$tmp/bare.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "normalize --emit-raw of a bare payload with a hottok: exit 0, an envelope and an event (exit $st)" \
+	'[ $st -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+check "and the hottok is not written on" '! grep -q -i hottok "$tmp/out"'
+check "and both records have the --received-at time" \
+	'[ "$(grep -c "\"received_at\":\"2026-11-25T09:00:00Z\"" "$tmp/out")" -eq 2 ]'
+touch -d 2026-11-20T08:00:00Z "$tmp/bare.ndjson"
+"$BIN/normalize" --emit-raw "$tmp/bare.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "without --received-at: the file's modification time" \
+	'[ "$(grep -c "\"received_at\":\"2026-11-20T08:00:00Z\"" "$tmp/out")" -eq 2 ]'
+for p in normalize fetch-events; do
+	"$BIN/$p" --received-at 0000-01-01T00:00:00Z </dev/null >"$tmp/out" 2>/dev/null
+	check "$p --received-at outside 1970..9999 is a usage error" '[ $? -eq 2 ] && [ ! -s "$tmp/out" ]'
+done
+"$BIN/fetch-events" --received-at 2026-11-25T00:00:00Z "$tmp/bare.ndjson" |
+	sed 's/"payload":{/"payload":{"hottok":"FAKE-HOTTOK-2",/' >"$tmp/env.ndjson"
+"$BIN/normalize" --emit-raw "$tmp/env.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "an envelope whose payload has a hottok: written on without it" \
+	'[ "$(wc -l <"$tmp/out")" -eq 2 ] && ! grep -q -i hottok "$tmp/out" && grep -q "\"record\":\"raw\"" "$tmp/out"'
+
+# 4. A FIFO or a socket in a dump directory is not a dump: named and skipped (exit 3), where a
+# FIFO blocked the walk until someone wrote to it. Named on the command line, a FIFO is read.
+mkdir -p "$tmp/dir"
+cp "$ROOT/fixtures/stripe/charge.failed.json" "$tmp/dir/a.json"
+mkfifo "$tmp/dir/fifo"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/dir/sock"
+timeout 20 "$BIN/fetch-events" "$tmp/dir" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events DIR with a FIFO and a socket ends, exit 3 (exit $st)" '[ $st -eq 3 ]'
+check "and names both, the dump beside them read" \
+	'grep -q "fifo.: not a regular file" "$tmp/err" && grep -q "sock.: not a regular file" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
+timeout 20 "$BIN/fetch-events" <(cat "$tmp/dir/a.json") >"$tmp/out" 2>"$tmp/err"
+check "a FIFO named on the command line is read" '[ $? -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
+
+# 5. A UTF-8 byte-order mark opening a file (Windows tools write one) is skipped, in NDJSON,
+# gzip and pretty documents; inside a line it is still not JSON.
+bom=$'\xef\xbb\xbf'
+{ printf '%s' "$bom"; python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$ROOT/fixtures/stripe/charge.failed.json"; } >"$tmp/bom.ndjson"
+gzip -c "$tmp/bom.ndjson" >"$tmp/bom.ndjson.gz"
+{ printf '%s' "$bom"; cat "$ROOT/fixtures/stripe/charge.failed.json"; } >"$tmp/bom-pretty.json"
+for f in bom.ndjson bom.ndjson.gz bom-pretty.json; do
+	"$BIN/fetch-events" "$tmp/$f" >"$tmp/out" 2>"$tmp/err"
+	check "fetch-events $f: the event is read (exit $?)" '[ "$(wc -l <"$tmp/out")" -eq 1 ] && [ ! -s "$tmp/err" ]'
+done
+"$BIN/to-csv" "$tmp/bom.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "to-csv: the first key is the first column, without the mark" '[ ! -s "$tmp/err" ] && head -n 1 "$tmp/out" | grep -q "^id,"'
+{ cat "$tmp/bom.ndjson"; cat "$tmp/bom.ndjson"; } >"$tmp/bom2.ndjson"
+"$BIN/fetch-events" "$tmp/bom2.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "a mark inside the file is still refused" '[ $? -eq 1 ] && grep -q ":2: invalid JSON at column 1" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
+
+# 6. --plans: a byte-order mark (a spreadsheet saved the file) does not hide the first
+# mapping; a mapping for an unknown provider, or with a code the plans table refuses (every
+# event naming the price would be rejected by load), is reported and left out.
+printf '\xef\xbb\xbfstripe\tprice_FakePro0001\tpro\nstrpe\tprice_x\tpro\nstripe\tprice_y\tPro Plan\n' >"$tmp/plans.tsv"
+python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' \
+	"$ROOT/fixtures/stripe/customer.subscription.created.json" >"$tmp/sub.ndjson"
+"$BIN/normalize" --plans "$tmp/plans.tsv" "$tmp/sub.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "a plans file opening with a byte-order mark maps its first line" 'grep -q "\"plan_code\":\"pro\"" "$tmp/out"'
+check "an unknown provider and a bad plan code are reported" \
+	'grep -q "plans.tsv:2: unknown provider .strpe." "$tmp/err" && grep -q "plans.tsv:3: plan code .Pro. must be" "$tmp/err"'
+
+# 7. reconcile: an id or project holding U+0000 is refused (invalid_field), not reported under
+# the id it would be cut to ("evt_1\u0000x" is not evt_1, which balances).
+cat >"$tmp/rc.ndjson" <<'IN'
+{"record":"raw","provider":"stripe","external_event_id":"evt_1","project_id":"p","received_at":"2026-11-25T00:00:00Z","source":"a:1"}
+{"record":"event","provider":"stripe","external_event_id":"evt_1","project_id":"p","status":"processed","received_at":"2026-11-25T00:00:00Z"}
+{"record":"raw","provider":"stripe","external_event_id":"evt_1\u0000x","project_id":"p","received_at":"2026-11-25T00:00:00Z","source":"a:2"}
+{"record":"raw","provider":"stripe","external_event_id":"evt_2","project_id":"p\u0000q","received_at":"2026-11-25T00:00:00Z","source":"a:3"}
+IN
+"$BIN/reconcile" --details "$tmp/rc.ndjson" /dev/null >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "reconcile: lines holding U+0000 in a key are rejected, the rest balances (exit $st)" \
+	'[ $st -eq 1 ] && [ "$(grep -c "(invalid_field)" "$tmp/err")" -eq 2 ] && ! grep -q reconcile_detail "$tmp/out"'
