@@ -30,6 +30,24 @@ check "the same events over several runs give identical tables" same_state "$ref
 check "the scratch tables are empty after a run" \
 	test "$(q "$ref" "SELECT (SELECT count(*) FROM load_stage_raw_0) + (SELECT count(*) FROM load_stage_ev_0)
 		+ (SELECT count(*) FROM load_stage_raw_1) + (SELECT count(*) FROM load_stage_ev_1)")" = 0
+# A slot is emptied before each use (its rows deleted, the space of the rows
+# deleted at its use before freed): while a run goes on, the slots hold its last
+# batches, not all it has read (50 raw rows a batch of 100 records here).
+db=$(newdb order_slots)
+mkfifo "$T/fifo"
+load --dsn "dbname=$db" --batch 100 <"$T/fifo" 2>/dev/null &
+pid=$!
+exec 7>"$T/fifo"
+head -n 1000 "$T/gen.ndjson" >&7
+for i in $(seq 300); do
+	[ "$(q "$db" "SELECT count(*) FROM external_events_raw")" -ge 400 ] && break
+	sleep 0.1
+done
+live=$(q "$db" "SELECT (SELECT count(*) FROM load_stage_raw_0) + (SELECT count(*) FROM load_stage_raw_1)")
+exec 7>&-
+wait $pid
+check "while a run goes on, the scratch slots hold its last two batches at most ($live raw rows)" \
+	test "$live" -le 100
 db=$(newdb order_noscratch)
 q "$db" "DROP TABLE load_stage_raw_0, load_stage_ev_0, load_stage_raw_1, load_stage_ev_1;
 	DELETE FROM schema_migrations WHERE version = '003_load_scratch.sql'" >/dev/null

@@ -33,6 +33,16 @@ clean=$(newdb streamclean)
 load --dsn "dbname=$clean" "$T/big.ndjson" 2>/dev/null
 check "every other record is loaded: the tables of a load without it" same_state "$db" "$clean"
 
+# A batch PostgreSQL refuses a row of in its upserts is rolled back and replayed
+# one record at a time; the scratch slot it was read from is used again two
+# batches later and must hold only that batch's rows then.
+{ head -n 301 "$T/big.ndjson"; sed -n 7p "$fx/malformed.ndjson"; tail -n +302 "$T/big.ndjson"; } >"$T/bigbad2.ndjson"
+db=$(newdb replayslot)
+load --dsn "dbname=$db" --batch 100 --rejects "$T/rej3" "$T/bigbad2.ndjson" 2>"$T/err"
+check "a row refused in a middle batch: exit 1, one db_rejected at its line" \
+	test $? -eq 1 -a "$(python3 -c 'import json,sys; print(" ".join("%d:%s" % (r["line"], r["code"]) for r in map(json.loads, open(sys.argv[1]))))' "$T/rej3")" = "302:db_rejected"
+check "and the batches after it, through the same scratch slots, load as without it" same_state "$db" "$clean"
+
 # usage and connection errors
 load --batch 0 </dev/null 2>/dev/null
 check "--batch 0 is a usage error (2)" test $? -eq 2
