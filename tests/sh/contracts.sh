@@ -3,9 +3,7 @@
 # every program answers --help (exit 0, with "Exit status") and --version, and misuse exits 2.
 # And the record fields options and file names make: --project, source, --plans keys.
 set -u
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
+. "$(dirname "$0")/../lib/tap.sh"
 
 codes=$(sed -n 's/^[[:space:]]*X(REJ_[A-Z0-9_]*, "\([a-z0-9_]*\)".*/\1/p' src/lib/diag.h)
 [ -n "$codes" ] || notok "found the reject codes in diag.h"

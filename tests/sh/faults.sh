@@ -3,12 +3,7 @@
 # unreadable files, directory symlink loops, huge lines, stdin and stdout closed.
 # Database faults and overlapping runs are the loader's (tests/db/).
 set -u
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; } # what, condition (shell text)
-BIN=${BIN:-$PWD/bin}
-ROOT=${ROOT:-$PWD}
+. "$(dirname "$0")/../lib/tap.sh"
 tmp=$(mktemp -d /tmp/ro-faults.XXXXXX)
 trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 export RO_NO_PROGRESS=1

@@ -3,12 +3,7 @@
 # secrets in rejected lines, messages cut inside a UTF-8 character. The loader's share
 # is tests/db/load_hostile.sh.
 set -u
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; } # what, condition (shell text)
-BIN=${BIN:-$PWD/bin}
-ROOT=${ROOT:-$PWD}
+. "$(dirname "$0")/../lib/tap.sh"
 tmp=$(mktemp -d /tmp/ro-hostile.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export RO_NO_PROGRESS=1

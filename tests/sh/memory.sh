@@ -4,11 +4,7 @@
 # 500 events; to-csv over the result too. A resource bound, not a timing. Skipped on sanitizer builds (their shadow
 # memory and quarantine are not ours).
 set -u
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
-BIN=${BIN:-$PWD/bin}
-ROOT=${ROOT:-$PWD}
+. "$(dirname "$0")/../lib/tap.sh"
 limit_kb=16384
 if grep -q __asan_init "$BIN/normalize" 2>/dev/null; then
 	echo "ok 1 - peak RSS # SKIP sanitizer build"

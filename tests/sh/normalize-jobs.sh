@@ -2,9 +2,7 @@
 # normalize --jobs N writes the same bytes as --jobs 1: stdout, stderr, the rejects file and
 # the exit status, over an input of many jobs mixing events, failures and bad lines.
 set -u
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; }
+. "$(dirname "$0")/../lib/tap.sh"
 tmp=$(mktemp -d /tmp/ro-jobs.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
