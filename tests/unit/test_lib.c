@@ -10,6 +10,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "base64.h"
 #include "diag.h"
 #include "jsonutil.h"
 #include "lineio.h"
@@ -591,6 +592,61 @@ static void test_lines_gzip_trailing(void **state)
 	}
 }
 
+/* base64 text -> bytes, or -1; the bytes are checked against want[0..wantlen). */
+static int b64(const char *text, const char *want, size_t wantlen)
+{
+	size_t len = strlen(text), got = 12345;
+	unsigned char *out = malloc(BASE64_DECODED_MAX(len));
+	assert_non_null(out);
+	int r = base64_decode(text, len, out, &got);
+	if (r == 0) {
+		assert_int_equal(got, wantlen);
+		assert_memory_equal(out, want, wantlen);
+	}
+	free(out);
+	return r;
+}
+
+static void test_base64(void **state)
+{
+	/* RFC 4648 section 10 */
+	static const char *const vectors[][2] = {
+		{ "", "" }, { "Zg==", "f" }, { "Zm8=", "fo" }, { "Zm9v", "foo" },
+		{ "Zm9vYg==", "foob" }, { "Zm9vYmE=", "fooba" }, { "Zm9vYmFy", "foobar" },
+	};
+	for (size_t i = 0; i < sizeof vectors / sizeof *vectors; i++)
+		assert_int_equal(b64(vectors[i][0], vectors[i][1], strlen(vectors[i][1])), 0);
+	/* the whole alphabet, bytes that are not text */
+	assert_int_equal(b64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn8=",
+				 "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+				 "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"
+				 " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_"
+				 "`abcdefghijklmnopqrstuvwxyz{|}~\x7f", 128), 0);
+	assert_int_equal(b64("+/+/", "\xfb\xff\xbf", 3), 0);
+	assert_int_equal(b64("H4sIAA==", "\x1f\x8b\x08\x00", 4), 0);
+	/* whitespace anywhere is skipped: MIME line breaks, a pretty-printer's indent */
+	assert_int_equal(b64("Zm9v\r\nYmFy\n", "foobar", 6), 0);
+	assert_int_equal(b64(" Zm 9v\tYg =\n=", "foob", 4), 0);
+	assert_int_equal(b64(" \r\n", "", 0), 0);
+	/* padding: required, in its place, and the last one */
+	static const char *const bad[] = {
+		"Zg", "Zm8", "Zm9vYg", "Zg=", "Zg===", "Z===", "====", "=", "=Zg=", "Zm9v=", "Zg==Zg==",
+		"Zm=v", "Zg==\nZg", "Z",
+		/* not the alphabet: base64url, other bytes */
+		"Zm9-", "Zm9_", "Zm9v!", "Zm\xc3\xa9v", "Zm9v.",
+		/* non-zero pad bits: "Zh==" would also be "f" */
+		"Zh==", "Zm9=",
+	};
+	size_t got;
+	unsigned char out[16];
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		if (base64_decode(bad[i], strlen(bad[i]), out, &got) != -1)
+			fail_msg("'%s' decoded", bad[i]);
+	}
+	/* an embedded NUL (a length, not a C string) */
+	assert_int_equal(base64_decode("Zm9v\0YmFy", 9, out, &got), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -606,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_value_end_strings),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_secret),
+		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_lines_plain),
 		cmocka_unit_test(test_lines_crlf_at_the_maximum),
 		cmocka_unit_test(test_lines_long_across_chunks),
