@@ -465,6 +465,69 @@ static void test_lines_long_across_chunks(void **state)
 	free(big);
 }
 
+/* Bytes between lines (an HTTP body): line ends and all, the line count kept,
+ * plain and gzip, across the reader's buffer; skipping; the end of the input. */
+static void test_lines_and_bytes(void **state)
+{
+	const char text[] = "\xef\xbb\xbfPOST / HTTP/1.1\r\n\r\n{\"a\":\r\n1}POST /b HTTP/1.1\nlast\nx";
+	for (int gz = 0; gz < 2; gz++) {
+		char *path = write_tmp(text, sizeof text - 1, gz);
+		struct line_reader *lr = lr_open(path, 64);
+		struct line l;
+		char body[16];
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_string_equal(l.text, "POST / HTTP/1.1");
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_int_equal(l.len, 0);
+		assert_int_equal(lr_read(lr, body, 9), 9);
+		assert_memory_equal(body, "{\"a\":\r\n1}", 9);
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_string_equal(l.text, "POST /b HTTP/1.1");
+		assert_int_equal(l.lineno, 4); /* the body ended inside line 4 */
+		assert_int_equal(lr_read(lr, NULL, 3), 3); /* "las" skipped */
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_string_equal(l.text, "t");
+		assert_int_equal(l.lineno, 5);
+		assert_int_equal(lr_read(lr, body, 10), 1);
+		assert_int_equal(body[0], 'x');
+		assert_int_equal(lr_read(lr, body, 10), 0);
+		assert_int_equal(lr_next(lr, &l), LR_EOF);
+		lr_close(lr);
+		unlink(path);
+	}
+	/* a first read before any line still skips the byte-order mark */
+	char *path = write_tmp(text, sizeof text - 1, 0);
+	struct line_reader *lr = lr_open(path, 64);
+	char head[4];
+	assert_int_equal(lr_read(lr, head, 4), 4);
+	assert_memory_equal(head, "POST", 4);
+	lr_close(lr);
+	unlink(path);
+
+	/* 3 MB of lines read as bytes, past the reader's buffer, then a line */
+	size_t n = 3 << 20;
+	char *big = malloc(n + 16), *back = malloc(n);
+	assert_non_null(big);
+	assert_non_null(back);
+	for (size_t i = 0; i < n; i++)
+		big[i] = i % 100 == 99 ? '\n' : 'a' + i % 26;
+	memcpy(big + n, "tail\n", 5);
+	for (int gz = 0; gz < 2; gz++) {
+		path = write_tmp(big, n + 5, gz);
+		lr = lr_open(path, 1024);
+		struct line l;
+		assert_int_equal(lr_read(lr, back, n), (ssize_t)n);
+		assert_memory_equal(back, big, n);
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_string_equal(l.text, "tail");
+		assert_int_equal(l.lineno, (long)(n / 100 + 1));
+		lr_close(lr);
+		unlink(path);
+	}
+	free(big);
+	free(back);
+}
+
 static void test_lines_gzip_members_and_truncation(void **state)
 {
 	/* Two gzip members back to back read as one stream. */
@@ -666,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_lines_plain),
 		cmocka_unit_test(test_lines_crlf_at_the_maximum),
 		cmocka_unit_test(test_lines_long_across_chunks),
+		cmocka_unit_test(test_lines_and_bytes),
 		cmocka_unit_test(test_lines_gzip_members_and_truncation),
 		cmocka_unit_test(test_lines_gzip_trailing),
 	};
