@@ -623,6 +623,22 @@ static void test_secret(void **state)
 	check_redact("{\"headers\":{\"Authorization\":\"Bearer t0k\",\"Stripe-Signature\":\"t=1,v1=ab\"}}",
 		     "{\"headers\":{\"Authorization\":\"[redacted]\",\"Stripe-Signature\":\"[redacted]\"}}");
 	check_redact("{\"type\":\"issuing_authorization.created\",\"authorization\":{\"id\":\"iauth_1\"}}", NULL);
+	check_redact("{\"authorization\":[{\"id\":\"iauth_1\"}]}", NULL);
+	/* headers as lists: HAR's name/value objects, [name, value] pairs, multiValueHeaders */
+	check_redact("{\"headers\":[{\"name\": \"X-Hotmart-Hottok\", \"value\": \"S\"},{\"name\":\"Host\",\"value\":\"h\"}]}",
+		     "{\"headers\":[{\"name\": \"X-Hotmart-Hottok\", \"value\": \"[redacted]\"},{\"name\":\"Host\",\"value\":\"h\"}]}");
+	check_redact("{\"h\":[[\"Authorization\", \"Bearer S\"],[\"Host\",\"h\"]]}",
+		     "{\"h\":[[\"Authorization\", \"[redacted]\"],[\"Host\",\"h\"]]}");
+	check_redact("{\"multiValueHeaders\":{\"x-hotmart-hottok\":[ \"S\"]}}",
+		     "{\"multiValueHeaders\":{\"x-hotmart-hottok\":[ \"[redacted]\"]}}");
+	check_redact("\"body\":\"{\\\"name\\\":\\\"hottok\\\",\\\"value\\\":\\\"S\\\"}\"",
+		     "\"body\":\"{\\\"name\\\":\\\"hottok\\\",\\\"value\\\":\\\"[redacted]\\\"}\"");
+	check_redact("[\"hottok\", \"value\"]", NULL);
+	/* HTTP header lines (a raw request's): the value is the rest of the line */
+	check_redact("Authorization: Bearer S\r\nX-Hotmart-Hottok:S 2\nHost: h",
+		     "Authorization: [redacted]\r\nX-Hotmart-Hottok:[redacted]\nHost: h");
+	check_redact("{\"head\":\"Stripe-Signature: t=1, v1=S\\r\\nHost: h\"}",
+		     "{\"head\":\"Stripe-Signature: [redacted]\\r\\nHost: h\"}");
 }
 
 /* What follows the last gzip member: zero padding is nothing; anything else
