@@ -2,7 +2,8 @@
  * fetch-events: archived webhook dumps in, one raw envelope per event out
  * (docs/events.md). Reads plain or gzip NDJSON, files holding one (pretty)
  * JSON document or an array of events, and captured webhooks in the shapes
- * capture.h reads; directories recursively.
+ * capture.h reads, raw HTTP requests among them (rawhttp.h); directories
+ * recursively.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include "envelope.h"
 #include "jsonutil.h"
 #include "lineio.h"
+#include "rawhttp.h"
 #include "records.h"
 #include "secret.h"
 #include "timeutil.h"
@@ -39,10 +41,12 @@ static const char help[] =
 	"events), or captured webhooks, one a line or one a file: {\"headers\": ...,\n"
 	"\"body\": ...} (headers an object, or a HAR-style list of names and values)\n"
 	"and API Gateway / Lambda proxy events (REST v1, HTTP API v2; a base64 body\n"
-	"is decoded). A form-encoded body (Hotmart's old postbacks) becomes a flat\n"
-	"object of strings. A capture's received_at is its own time when it gives one\n"
-	"(docs/events.md). Headers, and Hotmart's \"hottok\" secret wherever it is,\n"
-	"are never written on.\n"
+	"is decoded); or raw HTTP/1.x requests one after another, told by a request\n"
+	"line opening the file (POST /hook HTTP/1.1; bodies by Content-Length, chunked\n"
+	"or up to the next request line; Content-Encoding gzip undone). A form-encoded\n"
+	"body (Hotmart's old postbacks) becomes a flat object of strings. A capture's\n"
+	"received_at is its own time when it gives one (docs/events.md). Headers, and\n"
+	"Hotmart's \"hottok\" secret wherever it is, are never written on.\n"
 	"\n"
 	"  --project ID        project the events belong to (default: default)\n"
 	"  --provider NAME     take every payload as this provider's (stripe, hotmart)\n"
@@ -54,7 +58,8 @@ static const char help[] =
 	"                      (1970..9999; default: the file's modification time;\n"
 	"                      stdin: now)\n"
 	"  --rejects FILE      write rejected input there as JSON (file, line, code, message, raw)\n"
-	"  --max-line SIZE     longest accepted line or document (default 16M)\n"
+	"  --max-line SIZE     longest accepted line or document, or a raw request's\n"
+	"                      headers or body (default 16M)\n"
 	"  --help, --version\n"
 	"\n"
 	"Exit status: 0 every event read; 1 some input rejected (each reported on stderr\n"
@@ -249,6 +254,63 @@ static void doc_values(struct src *s, const char *buf, size_t len, long base_lin
 	}
 }
 
+/* The input of s cannot be read on at lineno: the lines before it were read. */
+static void read_error(struct src *s, struct line_reader *lr, long lineno)
+{
+	int truncated;
+	const char *why = lr_error(lr, &truncated);
+	reject(s->file, lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", why);
+}
+
+/* A raw HTTP request's body is the payload; its Date header, when it has one, received_at. */
+static void http_payload(struct src *s, const struct http_request *rq)
+{
+	char when[RFC3339_BUFSZ], msg[256], *text;
+	size_t len;
+	int64_t ms;
+	enum reject_code code;
+	const char *received_at = http_date(rq->date, &ms) == 0 && time_in_range(ms) ? fmt_rfc3339(ms, when)
+										      : s->received_at;
+	json_object *payload = capture_payload(s->parser, rq->content_type, rq->content_encoding, rq->body,
+					       rq->body_len, s->o->max_line, &text, &len, &code, msg, sizeof msg);
+
+	if (!payload) {
+		/* the body, else the request line; a compressed body is bytes no
+		 * redaction can see into: not written */
+		if (rq->body_len == 0)
+			reject(s->file, rq->lineno, code, rq->line, rq->line_len, "%s", msg);
+		else if (capture_body_compressed(rq->content_encoding, rq->body, rq->body_len))
+			reject(s->file, rq->lineno, code, NULL, 0, "%s", msg);
+		else
+			reject(s->file, rq->lineno, code, rq->body, rq->body_len, "%s", msg);
+		return;
+	}
+	emit_payload(s, rq->lineno, text, len, payload, 0, received_at);
+	json_object_put(payload);
+	free(text);
+}
+
+/* A file of raw HTTP requests (rawhttp.h), its first request line just read. */
+static void read_http(struct src *s, struct line_reader *lr, const struct line *first)
+{
+	struct http_reader *hr = http_open(lr, first, s->o->max_line);
+	struct http_request rq;
+	int r;
+
+	while ((r = http_next(hr, &rq)) != HTTP_EOF) {
+		if (r == HTTP_ERROR) {
+			read_error(s, lr, rq.lineno);
+			break;
+		}
+		progress_tick(rq.line_len + rq.body_len);
+		if (r == HTTP_BAD)
+			reject(s->file, rq.lineno, rq.code, rq.line, rq.line_len, "%s", rq.msg);
+		else
+			http_payload(s, &rq);
+	}
+	http_close(hr);
+}
+
 /* A whole file as one or more JSON documents (pretty-printed, arrays). */
 static void read_document(struct src *s, struct line_reader *lr, const struct line *first)
 {
@@ -276,11 +338,8 @@ static void read_document(struct src *s, struct line_reader *lr, const struct li
 
 	doc_values(s, buf, len, first_line, 1);
 out:
-	if (r == LR_ERROR) {
-		int truncated;
-		const char *why = lr_error(lr, &truncated);
-		reject(s->file, l.lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", why);
-	}
+	if (r == LR_ERROR)
+		read_error(s, lr, l.lineno);
 	free(buf);
 }
 
@@ -319,20 +378,23 @@ static void read_file(const char *path, const struct opts *o, struct jparser *pa
 		if (first) {
 			first = 0;
 			/* Pretty printers put the opening bracket alone on the first line:
-			 * then the file is one or more documents, not NDJSON. */
+			 * then the file is one or more documents, not NDJSON. A request
+			 * line opens raw HTTP requests. */
 			if (strspn(l.text, "{[ \t\r") == l.len) {
 				read_document(&s, lr, &l);
+				lr_close(lr);
+				return;
+			}
+			if (http_request_line(l.text, l.len)) {
+				read_http(&s, lr, &l);
 				lr_close(lr);
 				return;
 			}
 		}
 		one_value(&s, l.lineno, l.text + lead, l.len - lead);
 	}
-	if (r == LR_ERROR) {
-		int truncated;
-		const char *why = lr_error(lr, &truncated);
-		reject(s.file, l.lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", why);
-	}
+	if (r == LR_ERROR)
+		read_error(&s, lr, l.lineno);
 	lr_close(lr);
 }
 

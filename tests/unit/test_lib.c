@@ -15,6 +15,7 @@
 #include "jsonutil.h"
 #include "lineio.h"
 #include "money.h"
+#include "rawhttp.h"
 #include "secret.h"
 #include "timeutil.h"
 
@@ -528,6 +529,59 @@ static void test_lines_and_bytes(void **state)
 	free(back);
 }
 
+/* Raw HTTP: what is a request line; requests back to back, glued to a body, chunked, unsized. */
+static void test_rawhttp(void **state)
+{
+	static const char *const yes[] = { "POST /webhooks/stripe HTTP/1.1", "PUT * HTTP/1.0", "POST http://h/x?a=%20 HTTP/1.1" };
+	static const char *const no[] = { "", "POST", "post /x HTTP/1.1", "POST /x HTTP/2", "POST /x HTTP/1.2", "POST /x  HTTP/1.1",
+		" POST /x HTTP/1.1", "POST /x HTTP/1.1 ", "POST /x\tHTTP/1.1", "POST  HTTP/1.1", "ABCDEFGHIJKLMNOPQRSTU /x HTTP/1.1",
+		"{\"a\":1}POST /x HTTP/1.1" };
+	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+		assert_true(http_request_line(yes[i], strlen(yes[i])));
+	for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+		if (http_request_line(no[i], strlen(no[i])))
+			fail_msg("'%s' taken as a request line", no[i]);
+
+	const char text[] =
+		"POST /a HTTP/1.1\r\nContent-Length: 3\r\nDate: Fri, 20 Nov 2026 14:30:00 GMT\r\n\r\n{}\n"
+		"POST /b HTTP/1.1\nTransfer-Encoding: chunked\nContent-Type: application/x-www-form-urlencoded\n\n"
+		"3\na=1\n2;x\n&b\n0\n\n"
+		"garbage\nmore\n"
+		"POST /c HTTP/1.1\r\nContent-Length: 1\r\n\r\nxPOST /d HTTP/1.1\n\n{\n}\n\n";
+	char *path = write_tmp(text, sizeof text - 1, 1);
+	struct line_reader *lr = lr_open(path, 1024);
+	struct line l;
+	struct http_request rq;
+	assert_int_equal(lr_next(lr, &l), LR_LINE);
+	struct http_reader *hr = http_open(lr, &l, 1024);
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST);
+	assert_int_equal(rq.lineno, 1);
+	assert_int_equal(rq.body_len, 3);
+	assert_memory_equal(rq.body, "{}\n", 3);
+	assert_string_equal(rq.date, "Fri, 20 Nov 2026 14:30:00 GMT");
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST);
+	assert_int_equal(rq.lineno, 6);
+	assert_string_equal(rq.content_type, "application/x-www-form-urlencoded");
+	assert_int_equal(rq.body_len, 5);
+	assert_memory_equal(rq.body, "a=1&b", 5);
+	assert_int_equal(http_next(hr, &rq), HTTP_BAD);
+	assert_int_equal(rq.lineno, 16);
+	assert_int_equal(rq.code, REJ_INVALID_REQUEST);
+	assert_string_equal(rq.line, "garbage");
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST);
+	assert_int_equal(rq.lineno, 18);
+	assert_int_equal(rq.body_len, 1);
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST); /* glued to the body before it, unsized */
+	assert_int_equal(rq.lineno, 21);
+	assert_string_equal(rq.line, "POST /d HTTP/1.1");
+	assert_int_equal(rq.body_len, 3);
+	assert_memory_equal(rq.body, "{\n}", 3);
+	assert_int_equal(http_next(hr, &rq), HTTP_EOF);
+	http_close(hr);
+	lr_close(lr);
+	unlink(path);
+}
+
 static void test_lines_gzip_members_and_truncation(void **state)
 {
 	/* Two gzip members back to back read as one stream. */
@@ -746,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_lines_crlf_at_the_maximum),
 		cmocka_unit_test(test_lines_long_across_chunks),
 		cmocka_unit_test(test_lines_and_bytes),
+		cmocka_unit_test(test_rawhttp),
 		cmocka_unit_test(test_lines_gzip_members_and_truncation),
 		cmocka_unit_test(test_lines_gzip_trailing),
 	};
