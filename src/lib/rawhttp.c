@@ -158,6 +158,27 @@ static long skip_to_request(struct http_reader *hr)
 	return n;
 }
 
+/* Past a request that cannot be read on, from its line l: to the request line l
+ * ends with, or the next one. */
+static void resync(struct http_reader *hr, const struct line *l)
+{
+	if (!hold_request(hr, l))
+		skip_to_request(hr);
+}
+
+/* The next line inside a request: HTTP_REQUEST, else HTTP_ERROR or, at the end
+ * of the input, truncated_request ("the input ends inside <where>"). */
+static int line_in(struct http_reader *hr, struct http_request *rq, struct line *l, const char *where)
+{
+	int r = lr_next(hr->lr, l);
+
+	if (r == LR_ERROR)
+		return failed(rq, l->lineno);
+	if (r == LR_EOF)
+		return bad(rq, REJ_TRUNCATED_REQUEST, "the input ends inside %s", where);
+	return HTTP_REQUEST;
+}
+
 /* value[0..len) without the spaces around it, into dst (cut to fit). */
 static void copy_value(char *dst, size_t cap, const char *value, size_t len)
 {
@@ -220,10 +241,8 @@ static int read_head(struct http_reader *hr, struct http_request *rq, struct hea
 	int r;
 
 	for (;;) {
-		if ((r = lr_next(hr->lr, &l)) == LR_ERROR)
-			return failed(rq, l.lineno);
-		if (r == LR_EOF)
-			return bad(rq, REJ_TRUNCATED_REQUEST, "the input ends inside the request's headers");
+		if ((r = line_in(hr, rq, &l, "the request's headers")) != HTTP_REQUEST)
+			return r;
 		if (blank(&l))
 			return HTTP_REQUEST;
 		h->bytes += l.len + 1;
@@ -302,13 +321,10 @@ static int read_chunked(struct http_reader *hr, struct http_request *rq)
 	size_t size;
 
 	for (;;) {
-		if ((r = lr_next(hr->lr, &l)) == LR_ERROR)
-			return failed(rq, l.lineno);
-		if (r == LR_EOF)
-			return bad(rq, REJ_TRUNCATED_REQUEST, "the input ends inside the request's chunked body");
+		if ((r = line_in(hr, rq, &l, "the request's chunked body")) != HTTP_REQUEST)
+			return r;
 		if (l.too_long || chunk_size(&l, &size) < 0) {
-			if (!hold_request(hr, &l))
-				skip_to_request(hr);
+			resync(hr, &l);
 			return bad(rq, REJ_INVALID_REQUEST, "line %ld is not a chunk size", l.lineno);
 		}
 		if (size == 0)
@@ -322,13 +338,10 @@ static int read_chunked(struct http_reader *hr, struct http_request *rq)
 			hr->body.len += (size_t)got;
 		if ((size_t)got < size)
 			return bad(rq, REJ_TRUNCATED_REQUEST, "the input ends inside a chunk of %zu bytes", size);
-		if ((r = lr_next(hr->lr, &l)) == LR_ERROR)
-			return failed(rq, l.lineno);
-		if (r == LR_EOF)
-			return bad(rq, REJ_TRUNCATED_REQUEST, "the input ends after a chunk, before the last one");
+		if ((r = line_in(hr, rq, &l, "the request's chunked body")) != HTTP_REQUEST)
+			return r;
 		if (l.len != 0) {
-			if (!hold_request(hr, &l))
-				skip_to_request(hr);
+			resync(hr, &l);
 			return bad(rq, REJ_INVALID_REQUEST, "a chunk's data does not end its line (line %ld)", l.lineno);
 		}
 	}
