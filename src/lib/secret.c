@@ -11,8 +11,10 @@
 #define PAYLOAD_SECRET_LEN (sizeof PAYLOAD_SECRET - 1)
 
 /* The names whose value rejected text must not show: the payload secret, and
- * the credentials a captured webhook's headers carry. */
-static const char *const text_secrets[] = { PAYLOAD_SECRET, "authorization", "stripe-signature", NULL };
+ * the credentials a captured webhook's headers carry (API Gateway's key, as the
+ * X-Api-Key header and requestContext.identity.apiKey, too). */
+static const char *const text_secrets[] = { PAYLOAD_SECRET, "authorization", "stripe-signature", "api-key", "apikey",
+					    NULL };
 
 int secret_key(const char *key)
 {

@@ -691,6 +691,8 @@ static void test_secret(void **state)
 	/* HTTP header lines (a raw request's): the value is the rest of the line */
 	check_redact("Authorization: Bearer S\r\nX-Hotmart-Hottok:S 2\nHost: h",
 		     "Authorization: [redacted]\r\nX-Hotmart-Hottok:[redacted]\nHost: h");
+	check_redact("{\"identity\":{\"apiKey\":\"S\"},\"headers\":{\"X-Api-Key\":\"S2\"}}",
+		     "{\"identity\":{\"apiKey\":\"[redacted]\"},\"headers\":{\"X-Api-Key\":\"[redacted]\"}}");
 	check_redact("{\"head\":\"Stripe-Signature: t=1, v1=S\\r\\nHost: h\"}",
 		     "{\"head\":\"Stripe-Signature: [redacted]\\r\\nHost: h\"}");
 }
