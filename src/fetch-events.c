@@ -1,8 +1,9 @@
 /*
  * fetch-events: archived webhook dumps in, one raw envelope per event out
  * (docs/events.md). Reads plain or gzip NDJSON, files holding one (pretty)
- * JSON document or an array of events, and captured webhooks
- * {"headers": {...}, "body": "<raw body>"}; directories recursively.
+ * JSON document or an array of events, and captured webhooks in the shapes
+ * capture.h reads, raw HTTP requests among them (rawhttp.h); directories
+ * recursively.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,13 +14,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <curl/curl.h>
 
+#include "capture.h"
 #include "connector.h"
 #include "diag.h"
 #include "envelope.h"
 #include "jsonutil.h"
 #include "lineio.h"
+#include "rawhttp.h"
 #include "records.h"
 #include "secret.h"
 #include "timeutil.h"
@@ -36,10 +38,15 @@ static const char help[] =
 	"is in them and is neither a file nor a directory, a FIFO or a socket, is named\n"
 	"and skipped) or stdin. Each file may be gzip (any number of members) or plain;\n"
 	"NDJSON (one event a line), one JSON document (pretty-printed, or an array of\n"
-	"events), or captured webhooks {\"headers\": {...}, \"body\": \"<raw body>\"} (a\n"
-	"form-encoded body, as Hotmart's old postbacks, becomes a flat object of\n"
-	"strings). Headers, and Hotmart's \"hottok\" secret wherever it is, are never\n"
-	"written on.\n"
+	"events), or captured webhooks, one a line or one a file: {\"headers\": ...,\n"
+	"\"body\": ...} (headers an object, or a HAR-style list of names and values)\n"
+	"and API Gateway / Lambda proxy events (REST v1, HTTP API v2; a base64 body\n"
+	"is decoded); or raw HTTP/1.x requests one after another, told by a request\n"
+	"line opening the file (POST /hook HTTP/1.1; bodies by Content-Length, chunked\n"
+	"or up to the next request line; Content-Encoding gzip undone). A form-encoded\n"
+	"body (Hotmart's old postbacks) becomes a flat object of strings. A capture's\n"
+	"received_at is its own time when it gives one (docs/events.md). Headers, and\n"
+	"Hotmart's \"hottok\" secret wherever it is, are never written on.\n"
 	"\n"
 	"  --project ID        project the events belong to (default: default)\n"
 	"  --provider NAME     take every payload as this provider's (stripe, hotmart)\n"
@@ -51,7 +58,8 @@ static const char help[] =
 	"                      (1970..9999; default: the file's modification time;\n"
 	"                      stdin: now)\n"
 	"  --rejects FILE      write rejected input there as JSON (file, line, code, message, raw)\n"
-	"  --max-line SIZE     longest accepted line or document (default 16M)\n"
+	"  --max-line SIZE     longest accepted line or document, or a raw request's\n"
+	"                      headers or body (default 16M)\n"
 	"  --help, --version\n"
 	"\n"
 	"Exit status: 0 every event read; 1 some input rejected (each reported on stderr\n"
@@ -76,32 +84,6 @@ struct src {
 	const struct opts *o;
 };
 
-/* Remove whitespace outside strings: a multi-line document on one line, bytes kept. */
-static size_t squeeze(char *buf, size_t len)
-{
-	size_t o = 0;
-	int in_str = 0, esc = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = buf[i];
-		if (in_str) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-			continue;
-		} else if (c == '"') {
-			in_str = 1;
-		}
-		buf[o++] = c;
-	}
-	buf[o] = '\0';
-	return o;
-}
-
 static long count_lines(const char *buf, size_t len)
 {
 	long n = 0;
@@ -110,102 +92,28 @@ static long count_lines(const char *buf, size_t len)
 	return n;
 }
 
-/* "Wed, 25 Nov 2026 08:49:44 GMT" (RFC 7231 IMF-fixdate) -> ms. */
-static int parse_http_date(const char *s, int64_t *ms)
-{
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	char mon[4], iso[32];
-	int d, y, h, mi, se;
-
-	if (sscanf(s, "%*3s, %d %3s %d %d:%d:%d GMT", &d, mon, &y, &h, &mi, &se) != 6)
-		return -1;
-	const char *m = strstr(months, mon);
-	if (!m || (m - months) % 3)
-		return -1;
-	snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, (int)(m - months) / 3 + 1, d, h, mi, se);
-	return parse_rfc3339(iso, ms);
-}
-
-/* An arrival time an RFC 3339 reader takes back: 1970..9999. */
-static int sane_time(int64_t ms)
-{
-	return ms >= 0 && ms <= INT64_C(253402300799999);
-}
-
-/* A captured webhook's own arrival time, from its "received_at" or Date header. */
-static int capture_time(json_object *cap, char out[RFC3339_BUFSZ])
-{
-	json_object *headers = jpath(cap, "headers"), *v = jpath(cap, "received_at");
-	int64_t ms;
-
-	if (json_object_is_type(v, json_type_string) && parse_rfc3339(json_object_get_string(v), &ms) == 0 &&
-	    sane_time(ms))
-		return fmt_rfc3339(ms, out), 0;
-	if (json_object_is_type(v, json_type_int) && sane_time(ms = epoch_to_ms(json_object_get_int64(v))))
-		return fmt_rfc3339(ms, out), 0;
-	json_object_object_foreach(headers, k, hv) {
-		if (strcasecmp(k, "date") == 0 && json_object_is_type(hv, json_type_string) &&
-		    parse_http_date(json_object_get_string(hv), &ms) == 0 && sane_time(ms))
-			return fmt_rfc3339(ms, out), 0;
-	}
-	return -1;
-}
-
-/* A capture whose Content-Type is a form post (Hotmart's old postbacks). */
-static int is_form(json_object *cap)
-{
-	json_object_object_foreach(jpath(cap, "headers"), k, v) {
-		if (strcasecmp(k, "content-type") == 0 && json_object_is_type(v, json_type_string) &&
-		    strncasecmp(json_object_get_string(v), "application/x-www-form-urlencoded", 33) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* "a=1&b=x+y" -> {"a":"1","b":"x y"}: every value a string, as posted. NULL
- * when a field does not decode to valid UTF-8. */
-static json_object *form_to_json(const char *body)
-{
-	json_object *o = json_object_new_object();
-	char *copy = xstrdup(body), *save, *pair;
-
-	for (pair = strtok_r(copy, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
-		char *eq = strchr(pair, '=');
-		char *parts[2] = { pair, eq ? eq + 1 : (char *)"" }, *dec[2];
-		if (eq)
-			*eq = '\0';
-		for (int i = 0; i < 2; i++) {
-			for (char *c = parts[i]; *c; c++)
-				if (*c == '+')
-					*c = ' ';
-			int n;
-			dec[i] = curl_easy_unescape(NULL, parts[i], 0, &n);
-			if (!dec[i] || memchr(dec[i], '\0', (size_t)n) || !utf8_valid(dec[i], (size_t)n)) {
-				curl_free(dec[0]);
-				if (i == 1)
-					curl_free(dec[1]);
-				free(copy);
-				json_object_put(o);
-				return NULL;
-			}
-		}
-		if (*dec[0])
-			json_object_object_add(o, dec[0], json_object_new_string(dec[1]));
-		curl_free(dec[0]);
-		curl_free(dec[1]);
-	}
-	free(copy);
-	return o;
-}
-
-static int is_capture(json_object *o)
-{
-	return json_object_is_type(jpath(o, "headers"), json_type_object) && jpath(o, "body") &&
-	       !jpath(o, "object") && !jpath(o, "event");
-}
-
 static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
 			 int shallow, const char *received_at);
+
+/* A JSON capture: the body is the payload, as the provider sent it. */
+static void read_capture(struct src *s, long lineno, json_object *cap)
+{
+	char when[RFC3339_BUFSZ], msg[256], *text;
+	size_t len;
+	int64_t ms;
+	enum reject_code code;
+	const char *received_at = capture_time(cap, &ms) == 0 ? fmt_rfc3339(ms, when) : s->received_at;
+	json_object *payload = capture_json_payload(s->parser, cap, s->o->max_line, &text, &len, &code, msg, sizeof msg);
+
+	if (!payload) {
+		const char *raw = capture_reject_text(cap, &len);
+		reject(s->file, lineno, code, raw, len, "%s", msg);
+		return;
+	}
+	emit_payload(s, lineno, text, len, payload, 0, received_at);
+	json_object_put(payload);
+	free(text);
+}
 
 /* How deep fetch-events builds a payload: enough to recognise it and read its
  * id, type and time (Stripe's data.object, Hotmart's data.*); the rest is only
@@ -249,48 +157,14 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 		json_object_put(o);
 		return;
 	}
-	if (!is_capture(o)) {
+	if (!capture_is(o)) {
 		emit_payload(s, lineno, text, len, o, 1, s->received_at);
 		json_object_put(o);
 		return;
 	}
-	/* A captured webhook: the body is the payload, as the provider sent it. */
 	json_object_put(o);
 	o = jparse(s->parser, text, len, &code, msg, sizeof msg); /* valid: it was just checked */
-	char when[RFC3339_BUFSZ];
-	const char *received_at = capture_time(o, when) == 0 ? when : s->received_at;
-	json_object *body = jpath(o, "body");
-	if (json_object_is_type(body, json_type_object)) {
-		const char *b = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		emit_payload(s, lineno, b, strlen(b), body, 0, received_at);
-	} else if (json_object_is_type(body, json_type_string) && is_form(o)) {
-		json_object *form = form_to_json(json_object_get_string(body));
-		if (!form) {
-			reject(s->file, lineno, REJ_INVALID_BODY, text, len, "captured form body cannot be decoded");
-		} else {
-			size_t flen;
-			const char *f = json_object_to_json_string_length(form,
-				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &flen);
-			emit_payload(s, lineno, f, flen, form, 0, received_at);
-			json_object_put(form);
-		}
-	} else if (json_object_is_type(body, json_type_string)) {
-		size_t blen = (size_t)json_object_get_string_len(body);
-		char *b = xmalloc(blen + 1);
-		memcpy(b, json_object_get_string(body), blen);
-		blen = squeeze(b, blen);
-		json_object *p = jparse(s->parser, b, blen, &code, msg, sizeof msg);
-		if (!p)
-			reject(s->file, lineno, REJ_INVALID_BODY, text, len, "captured body: %s", msg);
-		else if (!json_object_is_type(p, json_type_object))
-			reject(s->file, lineno, REJ_INVALID_BODY, text, len, "captured body is not a JSON object");
-		else
-			emit_payload(s, lineno, b, blen, p, 0, received_at);
-		json_object_put(p);
-		free(b);
-	} else {
-		reject(s->file, lineno, REJ_INVALID_BODY, text, len, "captured webhook 'body' must be a string or object");
-	}
+	read_capture(s, lineno, o);
 	json_object_put(o);
 }
 
@@ -373,11 +247,68 @@ static void doc_values(struct src *s, const char *buf, size_t len, long base_lin
 		} else {
 			char *text = xmalloc(n + 1);
 			memcpy(text, buf + i, n);
-			one_value(s, lineno, text, squeeze(text, n));
+			one_value(s, lineno, text, jsqueeze(text, n));
 			free(text);
 		}
 		i += n;
 	}
+}
+
+/* The input of s cannot be read on at lineno: the lines before it were read. */
+static void read_error(struct src *s, struct line_reader *lr, long lineno)
+{
+	int truncated;
+	const char *why = lr_error(lr, &truncated);
+	reject(s->file, lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", why);
+}
+
+/* A raw HTTP request's body is the payload; its Date header, when it has one, received_at. */
+static void http_payload(struct src *s, const struct http_request *rq)
+{
+	char when[RFC3339_BUFSZ], msg[256], *text;
+	size_t len;
+	int64_t ms;
+	enum reject_code code;
+	const char *received_at = http_date(rq->date, &ms) == 0 && time_in_range(ms) ? fmt_rfc3339(ms, when)
+										      : s->received_at;
+	json_object *payload = capture_payload(s->parser, rq->content_type, rq->content_encoding, rq->body,
+					       rq->body_len, s->o->max_line, &text, &len, &code, msg, sizeof msg);
+
+	if (!payload) {
+		/* the body, else the request line; a compressed body is bytes no
+		 * redaction can see into: not written */
+		if (rq->body_len == 0)
+			reject(s->file, rq->lineno, code, rq->line, rq->line_len, "%s", msg);
+		else if (capture_body_compressed(rq->content_encoding, rq->body, rq->body_len))
+			reject(s->file, rq->lineno, code, NULL, 0, "%s", msg);
+		else
+			reject(s->file, rq->lineno, code, rq->body, rq->body_len, "%s", msg);
+		return;
+	}
+	emit_payload(s, rq->lineno, text, len, payload, 0, received_at);
+	json_object_put(payload);
+	free(text);
+}
+
+/* A file of raw HTTP requests (rawhttp.h), its first request line just read. */
+static void read_http(struct src *s, struct line_reader *lr, const struct line *first)
+{
+	struct http_reader *hr = http_open(lr, first, s->o->max_line);
+	struct http_request rq;
+	int r;
+
+	while ((r = http_next(hr, &rq)) != HTTP_EOF) {
+		if (r == HTTP_ERROR) {
+			read_error(s, lr, rq.lineno);
+			break;
+		}
+		progress_tick(rq.line_len + rq.body_len);
+		if (r == HTTP_BAD)
+			reject(s->file, rq.lineno, rq.code, rq.line, rq.line_len, "%s", rq.msg);
+		else
+			http_payload(s, &rq);
+	}
+	http_close(hr);
 }
 
 /* A whole file as one or more JSON documents (pretty-printed, arrays). */
@@ -407,11 +338,8 @@ static void read_document(struct src *s, struct line_reader *lr, const struct li
 
 	doc_values(s, buf, len, first_line, 1);
 out:
-	if (r == LR_ERROR) {
-		int truncated;
-		const char *why = lr_error(lr, &truncated);
-		reject(s->file, l.lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", why);
-	}
+	if (r == LR_ERROR)
+		read_error(s, lr, l.lineno);
 	free(buf);
 }
 
@@ -450,20 +378,23 @@ static void read_file(const char *path, const struct opts *o, struct jparser *pa
 		if (first) {
 			first = 0;
 			/* Pretty printers put the opening bracket alone on the first line:
-			 * then the file is one or more documents, not NDJSON. */
+			 * then the file is one or more documents, not NDJSON. A request
+			 * line opens raw HTTP requests. */
 			if (strspn(l.text, "{[ \t\r") == l.len) {
 				read_document(&s, lr, &l);
+				lr_close(lr);
+				return;
+			}
+			if (http_request_line(l.text, l.len)) {
+				read_http(&s, lr, &l);
 				lr_close(lr);
 				return;
 			}
 		}
 		one_value(&s, l.lineno, l.text + lead, l.len - lead);
 	}
-	if (r == LR_ERROR) {
-		int truncated;
-		const char *why = lr_error(lr, &truncated);
-		reject(s.file, l.lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", why);
-	}
+	if (r == LR_ERROR)
+		read_error(&s, lr, l.lineno);
 	lr_close(lr);
 }
 
@@ -587,7 +518,7 @@ int main(int argc, char **argv)
 		case 'u': o.until = parse_time_opt("--until", optarg); break;
 		case 'a':
 			/* it ends in every envelope: one normalize and load refuse is no use */
-			if (!sane_time(ms = parse_time_opt("--received-at", optarg)))
+			if (!time_in_range(ms = parse_time_opt("--received-at", optarg)))
 				die_usage(synopsis, "--received-at: '%s' is not in 1970..9999", optarg);
 			o.received_at = fmt_rfc3339(ms, received);
 			break;

@@ -38,7 +38,9 @@ enum exit_status {
 	X(REJ_MISSING_FIELD, "missing_field", "a required envelope field is missing")    \
 	X(REJ_INVALID_FIELD, "invalid_field", "an envelope field has the wrong type or form") \
 	X(REJ_INVALID_BODY, "invalid_body", "a captured webhook's body is not JSON")     \
-	X(REJ_DB_REJECTED, "db_rejected", "PostgreSQL refused the row")
+	X(REJ_DB_REJECTED, "db_rejected", "PostgreSQL refused the row")                 \
+	X(REJ_INVALID_REQUEST, "invalid_request", "a captured HTTP request is malformed") \
+	X(REJ_TRUNCATED_REQUEST, "truncated_request", "the input ends inside a captured HTTP request")
 
 enum reject_code {
 #define X(sym, name, doc) sym,

@@ -469,6 +469,31 @@ static inline size_t to_quote_or_bslash(const char *t, size_t i, size_t len)
 	return len;
 }
 
+size_t jsqueeze(char *buf, size_t len)
+{
+	size_t o = 0;
+	int in_str = 0, esc = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+				in_str = 0;
+		} else if (is_ws(c)) {
+			continue;
+		} else if (c == '"') {
+			in_str = 1;
+		}
+		buf[o++] = c;
+	}
+	buf[o] = '\0';
+	return o;
+}
+
 size_t json_value_end(const char *text, size_t len)
 {
 	int depth = 0, in_str = 0;

@@ -46,6 +46,11 @@ int utf8_valid(const char *buf, size_t len);
  * (clipped messages, file names: text that must stay valid JSON). */
 void utf8_repair(char *s);
 
+/* Remove whitespace outside strings, in place: a multi-line document (or a
+ * pretty body) on one line, its other bytes kept. Returns the new length;
+ * buf[len] is then a NUL. */
+size_t jsqueeze(char *buf, size_t len);
+
 /*
  * The length of the JSON value at the start of text: objects, arrays and
  * strings by bracket and quote counting, a scalar up to the next delimiter;

@@ -211,25 +211,30 @@ static void emit(struct line_reader *lr, struct line *out, size_t len, size_t co
 	lr->start += consumed;
 }
 
+/* A UTF-8 byte-order mark opening the file is an encoding mark (Windows
+ * tools write one), not a byte of its first line: skipped. -1 on error. */
+static int skip_bom(struct line_reader *lr)
+{
+	lr->bom_checked = 1;
+	while (lr->end - lr->start < 3) {
+		int r = fill(lr);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+	}
+	if (lr->end - lr->start >= 3 && memcmp(lr->buf + lr->start, "\xef\xbb\xbf", 3) == 0)
+		lr->start += 3;
+	return 0;
+}
+
 int lr_next(struct line_reader *lr, struct line *out)
 {
 	size_t scanned = 0;
 
-	if (!lr->bom_checked) {
-		/* A UTF-8 byte-order mark opening the file is an encoding mark
-		 * (Windows tools write one), not a byte of its first line. */
-		lr->bom_checked = 1;
-		while (lr->end - lr->start < 3) {
-			int r = fill(lr);
-			if (r < 0) {
-				out->lineno = 1;
-				return LR_ERROR;
-			}
-			if (r == 0)
-				break;
-		}
-		if (lr->end - lr->start >= 3 && memcmp(lr->buf + lr->start, "\xef\xbb\xbf", 3) == 0)
-			lr->start += 3;
+	if (!lr->bom_checked && skip_bom(lr) < 0) {
+		out->lineno = 1;
+		return LR_ERROR;
 	}
 
 	for (;;) {
@@ -291,6 +296,35 @@ int lr_next(struct line_reader *lr, struct line *out)
 			return LR_LINE;
 		}
 	}
+}
+
+ssize_t lr_read(struct line_reader *lr, void *dst, size_t n)
+{
+	size_t got = 0;
+
+	if (!lr->bom_checked && skip_bom(lr) < 0)
+		return -1;
+	while (got < n) {
+		if (lr->start == lr->end) {
+			int r = fill(lr);
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				break;
+			continue;
+		}
+		size_t take = lr->end - lr->start < n - got ? lr->end - lr->start : n - got;
+		const char *p = lr->buf + lr->start, *nl = p;
+		while ((nl = memchr(nl, '\n', take - (size_t)(nl - p)))) {
+			lr->lineno++;
+			nl++;
+		}
+		if (dst)
+			memcpy((char *)dst + got, p, take);
+		lr->start += take;
+		got += take;
+	}
+	return (ssize_t)got;
 }
 
 const char *lr_name(const struct line_reader *lr)

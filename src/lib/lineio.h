@@ -11,6 +11,7 @@
 #define RO_LINEIO_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define LINE_MAX_DEFAULT ((size_t)16 << 20) /* 16 MiB */
 
@@ -32,6 +33,14 @@ enum lr_status {
 /* path "-" is stdin. Returns NULL with errno set when the file cannot be opened. */
 struct line_reader *lr_open(const char *path, size_t max_line);
 int lr_next(struct line_reader *lr, struct line *out);
+/*
+ * Bytes, not lines, for what no line end bounds (an HTTP body of
+ * Content-Length bytes): the next n bytes after the last line or bytes read,
+ * line ends and all, copied to dst (NULL: skipped). The line count moves on by
+ * the newlines among them, so that the line after them has its number in the
+ * file. Returns n, fewer at the end of the input, or -1 on error (lr_error).
+ */
+ssize_t lr_read(struct line_reader *lr, void *dst, size_t n);
 const char *lr_name(const struct line_reader *lr);
 /* After LR_ERROR: a message, and 1 when the cause is a truncated gzip stream. */
 const char *lr_error(const struct line_reader *lr, int *truncated);

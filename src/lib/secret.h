@@ -3,8 +3,9 @@
  * an event, the database, a message nor a rejects file. In payloads that is
  * Hotmart's hottok (in the body, in the X-Hotmart-Hottok header, in a form
  * post): a JSON key is a secret when its name contains "hottok" in any case.
- * In rejected text, the values named Authorization and Stripe-Signature (a
- * captured webhook's headers) are secrets too.
+ * In rejected text, the values named Authorization, Stripe-Signature and
+ * X-Api-Key or apiKey (a captured webhook's headers, API Gateway's
+ * requestContext) are secrets too.
  *
  * Ownership: secret_drop changes the object it is given; secret_redact
  * returns a new buffer the caller frees.

@@ -154,3 +154,8 @@ int64_t now_ms(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+int time_in_range(int64_t ms)
+{
+	return ms >= 0 && ms <= INT64_C(253402300799999); /* 9999-12-31T23:59:59.999Z */
+}

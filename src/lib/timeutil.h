@@ -25,6 +25,10 @@ int parse_rfc3339(const char *s, int64_t *ms);
  * are taken as milliseconds (1e11 s is the year 5138). */
 int64_t epoch_to_ms(int64_t v);
 
+/* 1 when ms is in 1970..9999: a time every RFC 3339 reader here takes back
+ * (normalize and load refuse others), as an arrival time must be. */
+int time_in_range(int64_t ms);
+
 int64_t now_ms(void);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * fetch.c: fetch-events' own input handling (NDJSON lines, pretty documents,
- * arrays of events, captured webhooks with string or object bodies) over
- * arbitrary bytes. Its functions are static, so the program's source is
+ * arrays of events, captured webhooks in every shape capture.h reads: API
+ * Gateway events, header lists, base64 and gzip bodies, raw HTTP requests
+ * through rawhttp.c) over arbitrary bytes. Its functions are static, so the program's source is
  * included here with main renamed; the input goes through read_path() as a
  * file. Every line written must be a raw envelope that is one strict JSON
  * object. The input's length picks the options.
@@ -75,4 +76,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 const char fuzz_name[] = "fetch";
 const char *const fuzz_seeds[] = { "fixtures/captured", "fixtures/bad", "fixtures/hotmart", "fixtures/stripe",
-				    "fixtures/dumps/2026-11", "fixtures/dumps/2026-11/captured", NULL };
+				    "fixtures/dumps/2026-11", "fixtures/dumps/2026-11/captured", "tests/fuzz/seeds/fetch",
+				    NULL };

@@ -139,6 +139,22 @@ check "normalize --max-line 64k on a 40 MB line: peak RSS $(rss) KB < 16 MB" 'rs
 st=$?
 check "fetch-events (default --max-line 16M) on a 40 MB line: exit 1, peak RSS $(rss) KB < 64 MB" \
 	'[ $st -eq 1 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && rss_below 65536'
+# The same 40 MB as raw HTTP request bodies (Content-Length, one chunk, no length), each
+# followed by a whole request: skipped as they stream by, never held.
+one=$(head -n 1 "$tmp/events.ndjson")
+whole() { printf 'POST /h HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s' "${#one}" "$one"; }
+big=$((40 << 20))
+{
+	printf 'POST /h HTTP/1.1\r\nContent-Length: %d\r\n\r\n' $big; head -c $big /dev/zero | tr '\0' a; whole
+	printf 'POST /h HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n' $big; head -c $big /dev/zero | tr '\0' a
+	printf '\r\n0\r\n\r\n'; whole
+	printf 'POST /h HTTP/1.1\r\n\r\n'; head -c $big /dev/zero | tr '\0' a; printf '\r\n'; whole
+} >"$tmp/huge.http"
+/usr/bin/time -f 'rss=%M' -o "$tmp/time" "$BIN/fetch-events" --max-line 64k "$tmp/huge.http" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events --max-line 64k on 40 MB request bodies: exit 1, three line_too_long, the three requests after them read" \
+	'[ $st -eq 1 ] && [ "$(grep -c "(line_too_long)" "$tmp/err")" -eq 3 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ]'
+check "fetch-events --max-line 64k on 40 MB request bodies: peak RSS $(rss) KB < 16 MB" 'rss_below 16384'
 
 # 6. stdin or stdout closed: a message and exit 3, no crash.
 "$BIN/fetch-events" <&- >"$tmp/out" 2>"$tmp/err"

@@ -35,6 +35,30 @@ check "normalize: no secret in the rejects file" '[ -s "$tmp/rej" ] && ! grep -q
 "$BIN/to-csv" --strict --rejects "$tmp/rej" "$tmp/secrets.ndjson" >/dev/null 2>&1
 check "to-csv: no secret in the rejects file" '[ -s "$tmp/rej" ] && ! grep -q SECRET "$tmp/rej"'
 
+# The same for captures in the other shapes: header lists, API Gateway events with a base64
+# body (a secret in it is text no redaction sees: the body is not written), raw HTTP requests
+# whose headers carry the credentials (their lines are never written, nor the lines skipped
+# after a malformed head).
+b64=$(printf '{"id":"e1","hottok":"SECRET-J","event":' | base64 -w0)
+{
+	echo '{"headers":[{"name":"X-Hotmart-Hottok","value":"SECRET-K"},{"name":"Authorization","value":"Bearer SECRET-L"}],"body":"not json"}'
+	echo '{"headers":[["Stripe-Signature","t=1,v1=SECRET-M"]],"body":"hottok=SECRET-N&name=%ff"}'
+	echo '{"headers":{"content-type":"application/json"},"multiValueHeaders":{"X-Hotmart-Hottok":["SECRET-O"]},"requestContext":{"identity":{"apiKey":"SECRET-P"}},"isBase64Encoded":true,"body":"'"$b64"'"}'
+} >"$tmp/captures.ndjson"
+{
+	printf 'POST /a HTTP/1.1\r\nAuthorization: Bearer SECRET-Q\r\nX-Hotmart-Hottok: SECRET-R\r\nContent-Length: 40x\r\n\r\n{}\r\n'
+	printf 'Authorization: Bearer SECRET-S and more\r\n'
+	printf 'POST /b HTTP/1.1\r\nStripe-Signature: t=1,v1=SECRET-T\r\nContent-Length: 30\r\n\r\n{"hottok": "SECRET-U", "id": 1'
+} >"$tmp/captures.http"
+"$BIN/fetch-events" --rejects "$tmp/rej" "$tmp/captures.ndjson" "$tmp/captures.http" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events: five captures rejected, exit 1 (exit $st)" '[ $st -eq 1 ] && [ "$(wc -l <"$tmp/rej")" -eq 5 ]'
+check "fetch-events: no secret of a header list, a base64 body or a raw request in the rejects file, stderr or stdout" \
+	'! grep -q -e SECRET -e "${b64:0:12}" "$tmp/rej" "$tmp/err" "$tmp/out" && valid_ndjson "$tmp/rej"'
+"$BIN/normalize" --rejects "$tmp/rej" "$tmp/captures.ndjson" "$tmp/captures.http" >/dev/null 2>&1
+check "normalize: no secret of a header list, an API key or a raw request's header line in the rejects file" \
+	'[ -s "$tmp/rej" ] && ! grep -q -e "SECRET-[K-Z]" "$tmp/rej"'
+
 # 2. A message that quotes input cut short (%.40s) is still valid UTF-8 in the rejects file.
 e=$(printf 'é%.0s' $(seq 1 300))
 printf '{"record":"raw","provider":"x%s","external_event_id":"e","payload":{}}\n' "$e" >"$tmp/utf8.ndjson"

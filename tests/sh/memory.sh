@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The stateless filters run in flat memory (TAP): fetch-events | normalize over 50 000
 # generated events (~45 MB) stays under 16 MB peak RSS each (GNU time %M), as it does over
-# 500 events; to-csv over the result too. A resource bound, not a timing. Skipped on sanitizer builds (their shadow
+# 500 events; fetch-events over them as raw HTTP requests too; to-csv over the result too. A resource bound, not a timing. Skipped on sanitizer builds (their shadow
 # memory and quarantine are not ours).
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
@@ -49,6 +49,27 @@ for events in 500 50000; do
 		fi
 	done
 done
+# fetch-events over the same events as raw HTTP requests back to back (gzip, as a receiver's
+# rotated log): streamed, one request held at a time, as flat as NDJSON.
+to_http() {
+	LC_ALL=C awk '{ printf "POST /webhooks/hotmart HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", length($0), $0 }'
+}
+for events in 500 50000; do
+	"$ROOT/tests/lib/gen-events" $events | to_http | gzip -1 >"$tmp/in.http.gz"
+	/usr/bin/time -f %M -o "$tmp/http.rss" "$BIN/fetch-events" "$tmp/in.http.gz" >"$tmp/out.http" 2>"$tmp/err"
+	st=$? kb=$(tail -n 1 "$tmp/http.rss") lines=$(wc -l <"$tmp/out.http")
+	if [ $st -eq 0 ] && [ "$lines" -eq $events ] && [ -n "$kb" ] && [ "$kb" -lt $limit_kb ]; then
+		ok "fetch-events over $events raw HTTP requests (gzip): $lines envelopes, peak RSS $kb KB < $limit_kb KB"
+	else
+		notok "fetch-events over $events raw HTTP requests: exit $st, $lines out, peak RSS ${kb:-?} KB: $(head -c 300 "$tmp/err")"
+	fi
+	[ $events -eq 500 ] && small_http=$kb
+done
+if [ -n "${small_http:-}" ] && [ -n "$kb" ] && [ "$kb" -le $((small_http + 2048)) ]; then
+	ok "fetch-events over raw HTTP: flat, $kb KB at 50000 requests vs $small_http KB at 500"
+else
+	notok "fetch-events over raw HTTP: grows with input, ${kb:-?} KB at 50000 requests vs ${small_http:-?} KB at 500"
+fi
 # to-csv over the 50 000 canonical events just written.
 /usr/bin/time -f %M -o "$tmp/csv.rss" "$BIN/to-csv" --money "$tmp/out" >"$tmp/csv" 2>"$tmp/err"
 st=$? kb=$(tail -n 1 "$tmp/csv.rss") rows=$(wc -l <"$tmp/csv")

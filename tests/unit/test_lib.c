@@ -10,10 +10,12 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "base64.h"
 #include "diag.h"
 #include "jsonutil.h"
 #include "lineio.h"
 #include "money.h"
+#include "rawhttp.h"
 #include "secret.h"
 #include "timeutil.h"
 
@@ -464,6 +466,122 @@ static void test_lines_long_across_chunks(void **state)
 	free(big);
 }
 
+/* Bytes between lines (an HTTP body): line ends and all, the line count kept,
+ * plain and gzip, across the reader's buffer; skipping; the end of the input. */
+static void test_lines_and_bytes(void **state)
+{
+	const char text[] = "\xef\xbb\xbfPOST / HTTP/1.1\r\n\r\n{\"a\":\r\n1}POST /b HTTP/1.1\nlast\nx";
+	for (int gz = 0; gz < 2; gz++) {
+		char *path = write_tmp(text, sizeof text - 1, gz);
+		struct line_reader *lr = lr_open(path, 64);
+		struct line l;
+		char body[16];
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_string_equal(l.text, "POST / HTTP/1.1");
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_int_equal(l.len, 0);
+		assert_int_equal(lr_read(lr, body, 9), 9);
+		assert_memory_equal(body, "{\"a\":\r\n1}", 9);
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_string_equal(l.text, "POST /b HTTP/1.1");
+		assert_int_equal(l.lineno, 4); /* the body ended inside line 4 */
+		assert_int_equal(lr_read(lr, NULL, 3), 3); /* "las" skipped */
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_string_equal(l.text, "t");
+		assert_int_equal(l.lineno, 5);
+		assert_int_equal(lr_read(lr, body, 10), 1);
+		assert_int_equal(body[0], 'x');
+		assert_int_equal(lr_read(lr, body, 10), 0);
+		assert_int_equal(lr_next(lr, &l), LR_EOF);
+		lr_close(lr);
+		unlink(path);
+	}
+	/* a first read before any line still skips the byte-order mark */
+	char *path = write_tmp(text, sizeof text - 1, 0);
+	struct line_reader *lr = lr_open(path, 64);
+	char head[4];
+	assert_int_equal(lr_read(lr, head, 4), 4);
+	assert_memory_equal(head, "POST", 4);
+	lr_close(lr);
+	unlink(path);
+
+	/* 3 MB of lines read as bytes, past the reader's buffer, then a line */
+	size_t n = 3 << 20;
+	char *big = malloc(n + 16), *back = malloc(n);
+	assert_non_null(big);
+	assert_non_null(back);
+	for (size_t i = 0; i < n; i++)
+		big[i] = i % 100 == 99 ? '\n' : 'a' + i % 26;
+	memcpy(big + n, "tail\n", 5);
+	for (int gz = 0; gz < 2; gz++) {
+		path = write_tmp(big, n + 5, gz);
+		lr = lr_open(path, 1024);
+		struct line l;
+		assert_int_equal(lr_read(lr, back, n), (ssize_t)n);
+		assert_memory_equal(back, big, n);
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_string_equal(l.text, "tail");
+		assert_int_equal(l.lineno, (long)(n / 100 + 1));
+		lr_close(lr);
+		unlink(path);
+	}
+	free(big);
+	free(back);
+}
+
+/* Raw HTTP: what is a request line; requests back to back, glued to a body, chunked, unsized. */
+static void test_rawhttp(void **state)
+{
+	static const char *const yes[] = { "POST /webhooks/stripe HTTP/1.1", "PUT * HTTP/1.0", "POST http://h/x?a=%20 HTTP/1.1" };
+	static const char *const no[] = { "", "POST", "post /x HTTP/1.1", "POST /x HTTP/2", "POST /x HTTP/1.2", "POST /x  HTTP/1.1",
+		" POST /x HTTP/1.1", "POST /x HTTP/1.1 ", "POST /x\tHTTP/1.1", "POST  HTTP/1.1", "ABCDEFGHIJKLMNOPQRSTU /x HTTP/1.1",
+		"{\"a\":1}POST /x HTTP/1.1" };
+	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+		assert_true(http_request_line(yes[i], strlen(yes[i])));
+	for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+		if (http_request_line(no[i], strlen(no[i])))
+			fail_msg("'%s' taken as a request line", no[i]);
+
+	const char text[] =
+		"POST /a HTTP/1.1\r\nContent-Length: 3\r\nDate: Fri, 20 Nov 2026 14:30:00 GMT\r\n\r\n{}\n"
+		"POST /b HTTP/1.1\nTransfer-Encoding: chunked\nContent-Type: application/x-www-form-urlencoded\n\n"
+		"3\na=1\n2;x\n&b\n0\n\n"
+		"garbage\nmore\n"
+		"POST /c HTTP/1.1\r\nContent-Length: 1\r\n\r\nxPOST /d HTTP/1.1\n\n{\n}\n\n";
+	char *path = write_tmp(text, sizeof text - 1, 1);
+	struct line_reader *lr = lr_open(path, 1024);
+	struct line l;
+	struct http_request rq;
+	assert_int_equal(lr_next(lr, &l), LR_LINE);
+	struct http_reader *hr = http_open(lr, &l, 1024);
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST);
+	assert_int_equal(rq.lineno, 1);
+	assert_int_equal(rq.body_len, 3);
+	assert_memory_equal(rq.body, "{}\n", 3);
+	assert_string_equal(rq.date, "Fri, 20 Nov 2026 14:30:00 GMT");
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST);
+	assert_int_equal(rq.lineno, 6);
+	assert_string_equal(rq.content_type, "application/x-www-form-urlencoded");
+	assert_int_equal(rq.body_len, 5);
+	assert_memory_equal(rq.body, "a=1&b", 5);
+	assert_int_equal(http_next(hr, &rq), HTTP_BAD);
+	assert_int_equal(rq.lineno, 16);
+	assert_int_equal(rq.code, REJ_INVALID_REQUEST);
+	assert_string_equal(rq.line, "garbage");
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST);
+	assert_int_equal(rq.lineno, 18);
+	assert_int_equal(rq.body_len, 1);
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST); /* glued to the body before it, unsized */
+	assert_int_equal(rq.lineno, 21);
+	assert_string_equal(rq.line, "POST /d HTTP/1.1");
+	assert_int_equal(rq.body_len, 3);
+	assert_memory_equal(rq.body, "{\n}", 3);
+	assert_int_equal(http_next(hr, &rq), HTTP_EOF);
+	http_close(hr);
+	lr_close(lr);
+	unlink(path);
+}
+
 static void test_lines_gzip_members_and_truncation(void **state)
 {
 	/* Two gzip members back to back read as one stream. */
@@ -559,6 +677,24 @@ static void test_secret(void **state)
 	check_redact("{\"headers\":{\"Authorization\":\"Bearer t0k\",\"Stripe-Signature\":\"t=1,v1=ab\"}}",
 		     "{\"headers\":{\"Authorization\":\"[redacted]\",\"Stripe-Signature\":\"[redacted]\"}}");
 	check_redact("{\"type\":\"issuing_authorization.created\",\"authorization\":{\"id\":\"iauth_1\"}}", NULL);
+	check_redact("{\"authorization\":[{\"id\":\"iauth_1\"}]}", NULL);
+	/* headers as lists: HAR's name/value objects, [name, value] pairs, multiValueHeaders */
+	check_redact("{\"headers\":[{\"name\": \"X-Hotmart-Hottok\", \"value\": \"S\"},{\"name\":\"Host\",\"value\":\"h\"}]}",
+		     "{\"headers\":[{\"name\": \"X-Hotmart-Hottok\", \"value\": \"[redacted]\"},{\"name\":\"Host\",\"value\":\"h\"}]}");
+	check_redact("{\"h\":[[\"Authorization\", \"Bearer S\"],[\"Host\",\"h\"]]}",
+		     "{\"h\":[[\"Authorization\", \"[redacted]\"],[\"Host\",\"h\"]]}");
+	check_redact("{\"multiValueHeaders\":{\"x-hotmart-hottok\":[ \"S\"]}}",
+		     "{\"multiValueHeaders\":{\"x-hotmart-hottok\":[ \"[redacted]\"]}}");
+	check_redact("\"body\":\"{\\\"name\\\":\\\"hottok\\\",\\\"value\\\":\\\"S\\\"}\"",
+		     "\"body\":\"{\\\"name\\\":\\\"hottok\\\",\\\"value\\\":\\\"[redacted]\\\"}\"");
+	check_redact("[\"hottok\", \"value\"]", NULL);
+	/* HTTP header lines (a raw request's): the value is the rest of the line */
+	check_redact("Authorization: Bearer S\r\nX-Hotmart-Hottok:S 2\nHost: h",
+		     "Authorization: [redacted]\r\nX-Hotmart-Hottok:[redacted]\nHost: h");
+	check_redact("{\"identity\":{\"apiKey\":\"S\"},\"headers\":{\"X-Api-Key\":\"S2\"}}",
+		     "{\"identity\":{\"apiKey\":\"[redacted]\"},\"headers\":{\"X-Api-Key\":\"[redacted]\"}}");
+	check_redact("{\"head\":\"Stripe-Signature: t=1, v1=S\\r\\nHost: h\"}",
+		     "{\"head\":\"Stripe-Signature: [redacted]\\r\\nHost: h\"}");
 }
 
 /* What follows the last gzip member: zero padding is nothing; anything else
@@ -591,6 +727,61 @@ static void test_lines_gzip_trailing(void **state)
 	}
 }
 
+/* base64 text -> bytes, or -1; the bytes are checked against want[0..wantlen). */
+static int b64(const char *text, const char *want, size_t wantlen)
+{
+	size_t len = strlen(text), got = 12345;
+	unsigned char *out = malloc(BASE64_DECODED_MAX(len));
+	assert_non_null(out);
+	int r = base64_decode(text, len, out, &got);
+	if (r == 0) {
+		assert_int_equal(got, wantlen);
+		assert_memory_equal(out, want, wantlen);
+	}
+	free(out);
+	return r;
+}
+
+static void test_base64(void **state)
+{
+	/* RFC 4648 section 10 */
+	static const char *const vectors[][2] = {
+		{ "", "" }, { "Zg==", "f" }, { "Zm8=", "fo" }, { "Zm9v", "foo" },
+		{ "Zm9vYg==", "foob" }, { "Zm9vYmE=", "fooba" }, { "Zm9vYmFy", "foobar" },
+	};
+	for (size_t i = 0; i < sizeof vectors / sizeof *vectors; i++)
+		assert_int_equal(b64(vectors[i][0], vectors[i][1], strlen(vectors[i][1])), 0);
+	/* the whole alphabet, bytes that are not text */
+	assert_int_equal(b64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn8=",
+				 "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+				 "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"
+				 " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_"
+				 "`abcdefghijklmnopqrstuvwxyz{|}~\x7f", 128), 0);
+	assert_int_equal(b64("+/+/", "\xfb\xff\xbf", 3), 0);
+	assert_int_equal(b64("H4sIAA==", "\x1f\x8b\x08\x00", 4), 0);
+	/* whitespace anywhere is skipped: MIME line breaks, a pretty-printer's indent */
+	assert_int_equal(b64("Zm9v\r\nYmFy\n", "foobar", 6), 0);
+	assert_int_equal(b64(" Zm 9v\tYg =\n=", "foob", 4), 0);
+	assert_int_equal(b64(" \r\n", "", 0), 0);
+	/* padding: required, in its place, and the last one */
+	static const char *const bad[] = {
+		"Zg", "Zm8", "Zm9vYg", "Zg=", "Zg===", "Z===", "====", "=", "=Zg=", "Zm9v=", "Zg==Zg==",
+		"Zm=v", "Zg==\nZg", "Z",
+		/* not the alphabet: base64url, other bytes */
+		"Zm9-", "Zm9_", "Zm9v!", "Zm\xc3\xa9v", "Zm9v.",
+		/* non-zero pad bits: "Zh==" would also be "f" */
+		"Zh==", "Zm9=",
+	};
+	size_t got;
+	unsigned char out[16];
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		if (base64_decode(bad[i], strlen(bad[i]), out, &got) != -1)
+			fail_msg("'%s' decoded", bad[i]);
+	}
+	/* an embedded NUL (a length, not a C string) */
+	assert_int_equal(base64_decode("Zm9v\0YmFy", 9, out, &got), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -606,9 +797,12 @@ int main(void)
 		cmocka_unit_test(test_value_end_strings),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_secret),
+		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_lines_plain),
 		cmocka_unit_test(test_lines_crlf_at_the_maximum),
 		cmocka_unit_test(test_lines_long_across_chunks),
+		cmocka_unit_test(test_lines_and_bytes),
+		cmocka_unit_test(test_rawhttp),
 		cmocka_unit_test(test_lines_gzip_members_and_truncation),
 		cmocka_unit_test(test_lines_gzip_trailing),
 	};

@@ -1,0 +1,348 @@
+/* capture.c: captured webhooks in the shapes teams keep, their bodies made payloads (capture.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+#include <zlib.h>
+
+#include "base64.h"
+#include "capture.h"
+#include "timeutil.h"
+
+#define FORM_TYPE "application/x-www-form-urlencoded"
+
+/* A header's value: a string, or the first of a list (multiValueHeaders, request-bin exports). */
+static const char *first_string(json_object *v)
+{
+	if (json_object_is_type(v, json_type_array) && json_object_array_length(v) > 0)
+		v = json_object_array_get_idx(v, 0);
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* name's value in headers: an object, or a list of {"name", "value"} objects or [name, value] pairs. */
+static const char *header_in(json_object *headers, const char *name)
+{
+	if (json_object_is_type(headers, json_type_object)) {
+		json_object_object_foreach(headers, k, v) {
+			if (strcasecmp(k, name) == 0)
+				return first_string(v);
+		}
+		return NULL;
+	}
+	size_t n = json_object_is_type(headers, json_type_array) ? json_object_array_length(headers) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *h = json_object_array_get_idx(headers, i), *k = NULL, *v = NULL;
+		if (json_object_is_type(h, json_type_object)) {
+			json_object_object_get_ex(h, "name", &k);
+			json_object_object_get_ex(h, "value", &v);
+		} else if (json_object_is_type(h, json_type_array) && json_object_array_length(h) == 2) {
+			k = json_object_array_get_idx(h, 0);
+			v = json_object_array_get_idx(h, 1);
+		}
+		if (json_object_is_type(k, json_type_string) && strcasecmp(json_object_get_string(k), name) == 0)
+			return first_string(v);
+	}
+	return NULL;
+}
+
+const char *capture_header(json_object *cap, const char *name)
+{
+	const char *v = header_in(jpath(cap, "headers"), name);
+	return v ? v : header_in(jpath(cap, "multiValueHeaders"), name);
+}
+
+int capture_is(json_object *o)
+{
+	json_object *h = jpath(o, "headers");
+	int headers = json_object_is_type(h, json_type_object) || json_object_is_type(h, json_type_array) ||
+		      json_object_is_type(jpath(o, "multiValueHeaders"), json_type_object);
+	/* API Gateway leaves "body" out (v2) or null when there is none: still a capture, of nothing */
+	int request = json_object_object_get_ex(o, "body", NULL) ||
+		      json_object_is_type(jpath(o, "requestContext"), json_type_object);
+	return headers && request && !jpath(o, "object") && !jpath(o, "event");
+}
+
+int http_date(const char *s, int64_t *ms)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char mon[4], iso[32];
+	int d, y, h, mi, se;
+
+	if (sscanf(s, "%*3s, %d %3s %d %d:%d:%d GMT", &d, mon, &y, &h, &mi, &se) != 6)
+		return -1;
+	const char *m = strstr(months, mon);
+	if (!m || (m - months) % 3)
+		return -1;
+	snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, (int)(m - months) / 3 + 1, d, h, mi, se);
+	return parse_rfc3339(iso, ms);
+}
+
+/* An epoch number (seconds or ms) in 1970..9999. */
+static int epoch_time(json_object *v, int64_t *ms)
+{
+	if (!json_object_is_type(v, json_type_int))
+		return -1;
+	*ms = epoch_to_ms(json_object_get_int64(v));
+	return time_in_range(*ms) ? 0 : -1;
+}
+
+int capture_time(json_object *cap, int64_t *ms)
+{
+	json_object *v = jpath(cap, "received_at");
+	const char *date;
+
+	if (json_object_is_type(v, json_type_string) && parse_rfc3339(json_object_get_string(v), ms) == 0 &&
+	    time_in_range(*ms))
+		return 0;
+	if (epoch_time(v, ms) == 0)
+		return 0;
+	/* API Gateway's own arrival time, in ms: REST API (v1), HTTP API and Function URLs (v2) */
+	if (epoch_time(jpath(cap, "requestContext.requestTimeEpoch"), ms) == 0 ||
+	    epoch_time(jpath(cap, "requestContext.timeEpoch"), ms) == 0)
+		return 0;
+	if ((date = capture_header(cap, "date")) && http_date(date, ms) == 0 && time_in_range(*ms))
+		return 0;
+	return -1;
+}
+
+/* "a=1&b=x+y" -> {"a":"1","b":"x y"}: every value a string, as posted. NULL
+ * when the body holds a NUL or a field does not decode to valid UTF-8. */
+static json_object *form_to_json(const char *body, size_t len)
+{
+	if (memchr(body, '\0', len))
+		return NULL;
+	json_object *o = json_object_new_object();
+	char *copy = xmalloc(len + 1), *save, *pair;
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+
+	for (pair = strtok_r(copy, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(pair, '=');
+		char *parts[2] = { pair, eq ? eq + 1 : (char *)"" }, *dec[2];
+		if (eq)
+			*eq = '\0';
+		for (int i = 0; i < 2; i++) {
+			for (char *c = parts[i]; *c; c++)
+				if (*c == '+')
+					*c = ' ';
+			int n;
+			dec[i] = curl_easy_unescape(NULL, parts[i], 0, &n);
+			if (!dec[i] || memchr(dec[i], '\0', (size_t)n) || !utf8_valid(dec[i], (size_t)n)) {
+				curl_free(dec[0]);
+				if (i == 1)
+					curl_free(dec[1]);
+				free(copy);
+				json_object_put(o);
+				return NULL;
+			}
+		}
+		if (*dec[0])
+			json_object_object_add(o, dec[0], json_object_new_string(dec[1]));
+		curl_free(dec[0]);
+		curl_free(dec[1]);
+	}
+	free(copy);
+	return o;
+}
+
+/* The zlib window bits to undo the body's Content-Encoding with, or 0: only when
+ * its bytes are compressed (a capture that kept the header over a body it
+ * stored decoded is read as it is). */
+static int compressed(const char *encoding, const char *b, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)b;
+
+	if (!encoding || len < 2)
+		return 0;
+	encoding += strspn(encoding, " \t");
+	if ((strcasecmp(encoding, "gzip") == 0 || strcasecmp(encoding, "x-gzip") == 0) && u[0] == 0x1f &&
+	    u[1] == 0x8b)
+		return 15 + 16;
+	if (strcasecmp(encoding, "deflate") == 0 && (u[0] & 0x0f) == 8 && (u[0] << 8 | u[1]) % 31 == 0)
+		return 15; /* zlib, as RFC 9110 defines "deflate" */
+	return 0;
+}
+
+int capture_body_compressed(const char *content_encoding, const char *body, size_t len)
+{
+	return compressed(content_encoding, body, len) != 0;
+}
+
+/* in[0..len) inflated into a new buffer of at most max bytes; NULL with *code and msg. */
+static char *inflate_body(const char *in, size_t len, int window, size_t max, size_t *outlen,
+			  enum reject_code *code, char *msg, size_t msgsz)
+{
+	z_stream zs = { 0 };
+	size_t cap = len * 4 < max ? len * 4 + 256 : max + 1, got = 0;
+	char *out = xmalloc(cap + 1);
+	int r = Z_OK;
+
+	if (inflateInit2(&zs, window) != Z_OK)
+		die_sys(ENOMEM, "out of memory");
+	zs.next_in = (unsigned char *)in;
+	while (r != Z_STREAM_END) {
+		if (got == cap) {
+			if (cap > max) {
+				*code = REJ_LINE_TOO_LONG;
+				snprintf(msg, msgsz, "captured body decompressed is longer than %zu bytes", max);
+				goto fail;
+			}
+			cap = cap * 2 < max ? cap * 2 : max + 1;
+			out = xrealloc(out, cap + 1);
+		}
+		size_t in_left = len - (size_t)(zs.next_in - (unsigned char *)in);
+		zs.avail_in = in_left < UINT_MAX ? (unsigned)in_left : UINT_MAX;
+		zs.next_out = (unsigned char *)out + got;
+		zs.avail_out = cap - got < UINT_MAX ? (unsigned)(cap - got) : UINT_MAX;
+		unsigned before = zs.avail_out;
+		r = inflate(&zs, Z_NO_FLUSH);
+		got += before - zs.avail_out;
+		if (r == Z_BUF_ERROR && in_left == 0) {
+			*code = REJ_INVALID_BODY;
+			snprintf(msg, msgsz, "captured body: compressed data ends early");
+			goto fail;
+		}
+		if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
+			*code = REJ_INVALID_BODY;
+			snprintf(msg, msgsz, "captured body: corrupt compressed data: %s", zs.msg ? zs.msg : "unknown error");
+			goto fail;
+		}
+	}
+	if (zs.next_in != (unsigned char *)in + len) {
+		*code = REJ_INVALID_BODY;
+		snprintf(msg, msgsz, "captured body: data after the compressed body");
+		goto fail;
+	}
+	if (got > max) {
+		*code = REJ_LINE_TOO_LONG;
+		snprintf(msg, msgsz, "captured body decompressed is longer than %zu bytes", max);
+		goto fail;
+	}
+	inflateEnd(&zs);
+	*outlen = got;
+	return out;
+fail:
+	inflateEnd(&zs);
+	free(out);
+	return NULL;
+}
+
+static int is_form(const char *content_type)
+{
+	return content_type && strncasecmp(content_type + strspn(content_type, " \t"), FORM_TYPE,
+					   sizeof FORM_TYPE - 1) == 0;
+}
+
+/* A new NUL-terminated copy of o's JSON text. */
+static char *json_text(json_object *o, size_t *len)
+{
+	const char *t = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+							  len);
+	char *copy = xmalloc(*len + 1);
+	memcpy(copy, t, *len + 1);
+	return copy;
+}
+
+json_object *capture_payload(struct jparser *p, const char *content_type, const char *content_encoding,
+			     const char *body, size_t len, size_t max, char **text, size_t *textlen,
+			     enum reject_code *code, char *msg, size_t msgsz)
+{
+	char *inflated = NULL, jmsg[256];
+	json_object *o = NULL;
+	int window = compressed(content_encoding, body, len);
+
+	*text = NULL;
+	*code = REJ_INVALID_BODY;
+	if (window) {
+		if (!(inflated = inflate_body(body, len, window, max, &len, code, msg, msgsz)))
+			return NULL;
+		body = inflated;
+	}
+	if (len == 0) {
+		snprintf(msg, msgsz, "captured request has no body");
+	} else if (is_form(content_type)) {
+		if (!(o = form_to_json(body, len)))
+			snprintf(msg, msgsz, "captured form body cannot be decoded");
+		else
+			*text = json_text(o, textlen);
+	} else {
+		char *b = xmalloc(len + 1);
+		memcpy(b, body, len);
+		size_t blen = jsqueeze(b, len);
+		enum reject_code jcode;
+		if (!(o = jparse(p, b, blen, &jcode, jmsg, sizeof jmsg))) {
+			snprintf(msg, msgsz, "captured body: %s", jmsg);
+		} else if (!json_object_is_type(o, json_type_object)) {
+			snprintf(msg, msgsz, "captured body is not a JSON object");
+			json_object_put(o);
+			o = NULL;
+		}
+		if (o) {
+			*text = b;
+			*textlen = blen;
+		} else {
+			free(b);
+		}
+	}
+	free(inflated);
+	return o;
+}
+
+/* API Gateway's flag for a body it base64-encoded (a binary media type, or any
+ * body of a Function URL that is not application/json or text). */
+static int base64_body(json_object *cap)
+{
+	json_object *b64 = jpath(cap, "isBase64Encoded");
+	return json_object_is_type(b64, json_type_boolean) && json_object_get_boolean(b64);
+}
+
+json_object *capture_json_payload(struct jparser *p, json_object *cap, size_t max, char **text, size_t *textlen,
+				  enum reject_code *code, char *msg, size_t msgsz)
+{
+	json_object *body = jpath(cap, "body");
+
+	*text = NULL;
+	*code = REJ_INVALID_BODY;
+	if (json_object_is_type(body, json_type_object)) {
+		*text = json_text(body, textlen);
+		return json_object_get(body);
+	}
+	if (!body) {
+		snprintf(msg, msgsz, "captured request has no body");
+		return NULL;
+	}
+	if (!json_object_is_type(body, json_type_string)) {
+		snprintf(msg, msgsz, "captured webhook 'body' must be a string or object");
+		return NULL;
+	}
+	const char *bytes = json_object_get_string(body);
+	size_t len = (size_t)json_object_get_string_len(body);
+	unsigned char *decoded = NULL;
+	if (base64_body(cap)) {
+		decoded = xmalloc(BASE64_DECODED_MAX(len));
+		if (base64_decode(bytes, len, decoded, &len) < 0) {
+			snprintf(msg, msgsz, "captured body is not valid base64 (isBase64Encoded is true)");
+			free(decoded);
+			return NULL;
+		}
+		bytes = (const char *)decoded;
+	}
+	json_object *o = capture_payload(p, capture_header(cap, "content-type"), capture_header(cap, "content-encoding"),
+					 bytes, len, max, text, textlen, code, msg, msgsz);
+	free(decoded);
+	return o;
+}
+
+const char *capture_reject_text(json_object *cap, size_t *len)
+{
+	static const char *const transport[] = { "headers", "multiValueHeaders", "cookies", "requestContext" };
+
+	for (size_t i = 0; i < sizeof transport / sizeof *transport; i++)
+		json_object_object_del(cap, transport[i]);
+	if (base64_body(cap))
+		json_object_object_del(cap, "body");
+	return json_object_to_json_string_length(cap, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+}

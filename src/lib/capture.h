@@ -1,0 +1,76 @@
+/*
+ * capture.h: captured webhooks, whatever kept them: what a capture says of
+ * its request (a header, when it arrived) and the provider's payload its body
+ * carries. Raw HTTP/1.x requests are read by rawhttp.h and end here too.
+ *
+ * A JSON capture is an object with headers and a body (or an API Gateway
+ * requestContext), and no "object" or "event" member (those are Stripe's and
+ * Hotmart's payloads): our own {"headers", "body", "received_at"?}, API Gateway
+ * / Lambda proxy events (REST v1 "headers" and "multiValueHeaders", HTTP API
+ * v2; "isBase64Encoded"; requestContext times) and request-bin exports. Its
+ * "headers" is an object (values strings, or lists of strings), a list of
+ * {"name": ..., "value": ...} objects (HAR) or a list of [name, value] pairs.
+ *
+ * Ownership: capture_header borrows from the capture; the payload functions
+ * return a new object and a new text (malloc), both the caller's.
+ */
+#ifndef RO_CAPTURE_H
+#define RO_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "diag.h"
+#include "jsonutil.h"
+
+/* 1 when o is a JSON capture (above). */
+int capture_is(json_object *o);
+
+/* The first value of header name (any case), whatever the headers' shape; NULL when absent. */
+const char *capture_header(json_object *cap, const char *name);
+
+/* "Wed, 25 Nov 2026 08:49:44 GMT" (an HTTP Date header, RFC 7231) -> ms. 0 ok, -1 not one. */
+int http_date(const char *s, int64_t *ms);
+
+/*
+ * When the capture says its request arrived, in 1970..9999: its "received_at"
+ * (RFC 3339, or epoch seconds or ms), else API Gateway's
+ * requestContext.requestTimeEpoch (v1) or requestContext.timeEpoch (v2), else
+ * its Date header. 0 ok, -1 when it does not say.
+ */
+int capture_time(json_object *cap, int64_t *ms);
+
+/*
+ * The payload a request body carries: its bytes as the request sent them
+ * (Content-Encoding gzip or deflate undone when the bytes are compressed),
+ * a form post (Hotmart's old postbacks) made a flat object of strings, JSON
+ * squeezed onto one line and parsed strictly. Returns the object and its text
+ * (*text, *textlen); NULL with *code (invalid_body, line_too_long when the
+ * decompressed body is longer than max) and msg when there is no JSON object.
+ */
+json_object *capture_payload(struct jparser *p, const char *content_type, const char *content_encoding,
+			     const char *body, size_t len, size_t max, char **text, size_t *textlen,
+			     enum reject_code *code, char *msg, size_t msgsz);
+
+/* 1 when the body's bytes are compressed as its Content-Encoding says (capture_payload
+ * undoes it): text redaction cannot see a secret inside them. */
+int capture_body_compressed(const char *content_encoding, const char *body, size_t len);
+
+/* The payload of a JSON capture: its "body" object, or its string (base64
+ * decoded when "isBase64Encoded" is true) through capture_payload. */
+json_object *capture_json_payload(struct jparser *p, json_object *cap, size_t max, char **text, size_t *textlen,
+				  enum reject_code *code, char *msg, size_t msgsz);
+
+/*
+ * The capture as a rejects record's text: without what it kept of the
+ * request's transport (headers, multiValueHeaders, cookies, requestContext),
+ * which rejected text must not show: a header list's secret
+ * ({"name": "X-Hotmart-Hottok", "value": ...}) escapes the name-then-value
+ * redaction of secret.h, an API key hides in requestContext; nor a base64
+ * body, which hides its text from that redaction too. Removes those members
+ * from cap; the text lives as long as cap.
+ */
+const char *capture_reject_text(json_object *cap, size_t *len);
+
+#endif

@@ -1,0 +1,418 @@
+/* rawhttp.c: raw HTTP/1.x requests, one after another, streamed (rawhttp.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rawhttp.h"
+#include "strbuf.h"
+
+#define LINE_KEEP 4096 /* bytes of a request line (or what stands in its place) kept for a reject */
+
+struct http_reader {
+	struct line_reader *lr;
+	size_t max;
+	struct line pending; /* a request line read ahead: the line reader's, valid until its next call */
+	int have_pending;
+	long error_line;     /* > 0: the input failed there, told at the next call */
+	struct strbuf line, body;
+};
+
+/* What the head says of the body. */
+struct head {
+	long long length; /* Content-Length, -1 when absent */
+	int chunked;
+	size_t bytes;
+};
+
+int http_request_line(const char *text, size_t len)
+{
+	size_t m = 0, t, e;
+
+	while (m < len && m < 20 && text[m] >= 'A' && text[m] <= 'Z')
+		m++;
+	if (m == 0 || m >= len || text[m] != ' ')
+		return 0;
+	for (t = e = m + 1; e < len && (unsigned char)text[e] > ' ' && text[e] != 0x7f;)
+		e++;
+	if (e == t || len - e != 9 || text[e] != ' ')
+		return 0;
+	return memcmp(text + e + 1, "HTTP/1.", 7) == 0 && (text[len - 1] == '0' || text[len - 1] == '1');
+}
+
+struct http_reader *http_open(struct line_reader *lr, const struct line *first, size_t max)
+{
+	struct http_reader *hr = xmalloc(sizeof *hr);
+
+	memset(hr, 0, sizeof *hr);
+	hr->lr = lr;
+	hr->max = max;
+	hr->pending = *first;
+	hr->have_pending = 1;
+	return hr;
+}
+
+void http_close(struct http_reader *hr)
+{
+	if (!hr)
+		return;
+	sb_free(&hr->line);
+	sb_free(&hr->body);
+	free(hr);
+}
+
+static int bad(struct http_request *rq, enum reject_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int bad(struct http_request *rq, enum reject_code code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rq->msg, sizeof rq->msg, fmt, ap);
+	va_end(ap);
+	rq->code = code;
+	return HTTP_BAD;
+}
+
+static int failed(struct http_request *rq, long lineno)
+{
+	rq->lineno = lineno;
+	return HTTP_ERROR;
+}
+
+static int next_line(struct http_reader *hr, struct line *l)
+{
+	if (hr->have_pending) {
+		*l = hr->pending;
+		hr->have_pending = 0;
+		return LR_LINE;
+	}
+	return lr_next(hr->lr, l);
+}
+
+static int is_request(const struct line *l)
+{
+	return !l->too_long && http_request_line(l->text, l->len);
+}
+
+/*
+ * Where a request line starts in l when l ends with one: 0 when l is one, more
+ * when bytes before it ended something written without a line end (a body
+ * whose request was cut or skipped, the next request glued to it); -1 when
+ * none. Back from " HTTP/1.x" over the target, one space, the method.
+ */
+static long request_start(const struct line *l)
+{
+	const char *t = l->text;
+	size_t e, p, m;
+
+	if (is_request(l))
+		return 0;
+	if (l->too_long || l->len < 14 || t[(e = l->len - 9)] != ' ')
+		return -1;
+	for (m = e; m > 0 && (unsigned char)t[m - 1] > ' ' && t[m - 1] != 0x7f;)
+		m--;
+	if (m == e || m < 2 || t[--m] != ' ')
+		return -1;
+	for (p = m; p > 0 && m - p < 20 && t[p - 1] >= 'A' && t[p - 1] <= 'Z';)
+		p--;
+	return p < m && http_request_line(t + p, l->len - p) ? (long)p : -1;
+}
+
+/* A request line met while reading another request, alone on its line or at
+ * its end: held for the next call (the bytes before it cut off). 1, or 0 when
+ * l ends with none. */
+static int hold_request(struct http_reader *hr, const struct line *l)
+{
+	long at = request_start(l);
+	if (at < 0)
+		return 0;
+	hr->pending = *l;
+	hr->pending.text += at;
+	hr->pending.len -= (size_t)at;
+	hr->have_pending = 1;
+	return 1;
+}
+
+static int blank(const struct line *l)
+{
+	return strspn(l->text, " \t") == l->len;
+}
+
+/* Past what cannot be read as a request, to the next request line (held) or
+ * the end: the lines skipped. A read error is told at the next call. */
+static long skip_to_request(struct http_reader *hr)
+{
+	struct line l;
+	long n = 0;
+	int r;
+
+	while ((r = lr_next(hr->lr, &l)) == LR_LINE) {
+		if (hold_request(hr, &l))
+			return n;
+		n++;
+	}
+	if (r == LR_ERROR)
+		hr->error_line = l.lineno;
+	return n;
+}
+
+/* Past a request that cannot be read on, from its line l: to the request line l
+ * ends with, or the next one. */
+static void resync(struct http_reader *hr, const struct line *l)
+{
+	if (!hold_request(hr, l))
+		skip_to_request(hr);
+}
+
+/* The next line inside a request: HTTP_REQUEST, else HTTP_ERROR or, at the end
+ * of the input, truncated_request ("the input ends inside <where>"). */
+static int line_in(struct http_reader *hr, struct http_request *rq, struct line *l, const char *where)
+{
+	int r = lr_next(hr->lr, l);
+
+	if (r == LR_ERROR)
+		return failed(rq, l->lineno);
+	if (r == LR_EOF)
+		return bad(rq, REJ_TRUNCATED_REQUEST, "the input ends inside %s", where);
+	return HTTP_REQUEST;
+}
+
+/* value[0..len) without the spaces around it, into dst (cut to fit). */
+static void copy_value(char *dst, size_t cap, const char *value, size_t len)
+{
+	while (len > 0 && (*value == ' ' || *value == '\t'))
+		value++, len--;
+	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(dst, value, len);
+	dst[len] = '\0';
+}
+
+static int named(const char *text, size_t len, const char *name)
+{
+	return len == strlen(name) && strncasecmp(text, name, len) == 0;
+}
+
+/* One header line: the ones a body is framed or read by are kept. HTTP_BAD when it is no header. */
+static int header(struct http_request *rq, struct head *h, const struct line *l)
+{
+	const char *colon = memchr(l->text, ':', l->len);
+	size_t n = colon ? (size_t)(colon - l->text) : 0;
+	char v[64];
+
+	if (!colon || n == 0 || memchr(l->text, ' ', n) || memchr(l->text, '\t', n))
+		return bad(rq, REJ_INVALID_REQUEST, "line %ld of the request's headers is not 'Name: value'", l->lineno);
+	const char *value = colon + 1;
+	size_t vlen = l->len - n - 1;
+	if (named(l->text, n, "Content-Length")) {
+		copy_value(v, sizeof v, value, vlen);
+		long long len = 0;
+		size_t digits = strspn(v, "0123456789");
+		if (digits == 0 || digits > 15 || v[digits])
+			return bad(rq, REJ_INVALID_REQUEST, "Content-Length '%.40s' is not a number of bytes", v);
+		for (size_t i = 0; i < digits; i++)
+			len = len * 10 + (v[i] - '0');
+		if (h->length >= 0 && h->length != len)
+			return bad(rq, REJ_INVALID_REQUEST, "two Content-Length headers that differ");
+		h->length = len;
+	} else if (named(l->text, n, "Transfer-Encoding")) {
+		copy_value(v, sizeof v, value, vlen);
+		if (strcasecmp(v, "chunked") != 0)
+			return bad(rq, REJ_INVALID_REQUEST, "Transfer-Encoding '%.40s' is not read (only chunked)", v);
+		h->chunked = 1;
+	} else if (named(l->text, n, "Content-Type")) {
+		copy_value(rq->content_type, sizeof rq->content_type, value, vlen);
+	} else if (named(l->text, n, "Content-Encoding")) {
+		copy_value(rq->content_encoding, sizeof rq->content_encoding, value, vlen);
+	} else if (named(l->text, n, "Date")) {
+		copy_value(rq->date, sizeof rq->date, value, vlen);
+	}
+	return HTTP_REQUEST;
+}
+
+/* The header lines, to the blank line that ends them. */
+static int read_head(struct http_reader *hr, struct http_request *rq, struct head *h)
+{
+	struct line l;
+	int r;
+
+	for (;;) {
+		if ((r = line_in(hr, rq, &l, "the request's headers")) != HTTP_REQUEST)
+			return r;
+		if (blank(&l))
+			return HTTP_REQUEST;
+		h->bytes += l.len + 1;
+		if (l.too_long || h->bytes > hr->max) {
+			skip_to_request(hr);
+			return bad(rq, REJ_LINE_TOO_LONG, "request headers longer than %zu bytes", hr->max);
+		}
+		if (hold_request(hr, &l)) /* this request was cut before its body: the next one is whole */
+			return bad(rq, REJ_TRUNCATED_REQUEST, "the request's headers end at another request, line %ld",
+				   l.lineno);
+		if (l.text[0] == ' ' || l.text[0] == '\t')
+			continue; /* obsolete line folding: the last header goes on */
+		if (header(rq, h, &l) == HTTP_BAD) {
+			skip_to_request(hr);
+			return HTTP_BAD;
+		}
+	}
+}
+
+/* Content-Length bytes, line ends and all: a body may end inside a line, the next request on it. */
+static int read_sized(struct http_reader *hr, struct http_request *rq, size_t n)
+{
+	int keep = n <= hr->max;
+	ssize_t got = lr_read(hr->lr, keep ? sb_reserve(&hr->body, n) : NULL, n);
+
+	if (got < 0)
+		return failed(rq, rq->lineno);
+	if (keep)
+		hr->body.len = (size_t)got;
+	if ((size_t)got < n)
+		return bad(rq, REJ_TRUNCATED_REQUEST, "the input ends after %zd of the body's %zu bytes", got, n);
+	if (!keep)
+		return bad(rq, REJ_LINE_TOO_LONG, "request body of %zu bytes is longer than %zu bytes", n, hr->max);
+	return HTTP_REQUEST;
+}
+
+/* "1a2b" or "1a2b;ext=x": the size of a chunk. -1 when the line is none. */
+static int chunk_size(const struct line *l, size_t *size)
+{
+	size_t i = 0, v = 0;
+
+	for (; i < l->len && i < 15 && strchr("0123456789abcdefABCDEF", l->text[i]) && l->text[i]; i++) {
+		char c = l->text[i];
+		v = v * 16 + (size_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	if (i == 0)
+		return -1;
+	while (i < l->len && (l->text[i] == ' ' || l->text[i] == '\t'))
+		i++;
+	if (i < l->len && l->text[i] != ';')
+		return -1;
+	*size = v;
+	return 0;
+}
+
+/* After the last chunk: trailer fields, to a blank line, the next request or the end. */
+static int read_trailer(struct http_reader *hr, struct http_request *rq, int too_long)
+{
+	struct line l;
+	int r;
+
+	while ((r = lr_next(hr->lr, &l)) == LR_LINE && !blank(&l) && !hold_request(hr, &l))
+		;
+	if (r == LR_ERROR)
+		return failed(rq, l.lineno);
+	if (too_long)
+		return bad(rq, REJ_LINE_TOO_LONG, "chunked request body longer than %zu bytes", hr->max);
+	return HTTP_REQUEST;
+}
+
+/* Transfer-Encoding: chunked: size lines, data, a line end after each. */
+static int read_chunked(struct http_reader *hr, struct http_request *rq)
+{
+	struct line l;
+	int r, too_long = 0;
+	size_t size;
+
+	for (;;) {
+		if ((r = line_in(hr, rq, &l, "the request's chunked body")) != HTTP_REQUEST)
+			return r;
+		if (l.too_long || chunk_size(&l, &size) < 0) {
+			resync(hr, &l);
+			return bad(rq, REJ_INVALID_REQUEST, "line %ld is not a chunk size", l.lineno);
+		}
+		if (size == 0)
+			return read_trailer(hr, rq, too_long);
+		if (size > hr->max - hr->body.len)
+			too_long = 1;
+		ssize_t got = lr_read(hr->lr, too_long ? NULL : sb_reserve(&hr->body, size), size);
+		if (got < 0)
+			return failed(rq, rq->lineno);
+		if (!too_long)
+			hr->body.len += (size_t)got;
+		if ((size_t)got < size)
+			return bad(rq, REJ_TRUNCATED_REQUEST, "the input ends inside a chunk of %zu bytes", size);
+		if ((r = line_in(hr, rq, &l, "the request's chunked body")) != HTTP_REQUEST)
+			return r;
+		if (l.len != 0) {
+			resync(hr, &l);
+			return bad(rq, REJ_INVALID_REQUEST, "a chunk's data does not end its line (line %ld)", l.lineno);
+		}
+	}
+}
+
+/* No length given: the lines up to the next request line or the end, trailing blank lines dropped. */
+static int read_unsized(struct http_reader *hr, struct http_request *rq)
+{
+	struct line l;
+	int r, too_long = 0;
+
+	while ((r = lr_next(hr->lr, &l)) == LR_LINE) {
+		int last = hold_request(hr, &l);
+		if (last)
+			l.len = (size_t)(hr->pending.text - l.text); /* the body's last bytes, before it */
+		if (l.too_long || l.len + 1 > hr->max - hr->body.len)
+			too_long = 1;
+		if (!too_long) {
+			sb_add(&hr->body, l.text, l.len);
+			SB_LIT(&hr->body, "\n");
+		}
+		if (last)
+			break;
+	}
+	if (r == LR_ERROR)
+		return failed(rq, l.lineno);
+	for (char c; hr->body.len > 0 && ((c = hr->body.buf[hr->body.len - 1]) == '\n' || c == '\r' || c == ' ' ||
+					   c == '\t');)
+		hr->body.len--;
+	if (too_long)
+		return bad(rq, REJ_LINE_TOO_LONG, "request body longer than %zu bytes", hr->max);
+	return HTTP_REQUEST;
+}
+
+int http_next(struct http_reader *hr, struct http_request *rq)
+{
+	struct head h = { .length = -1 };
+	struct line l;
+	int r;
+
+	memset(rq, 0, sizeof *rq);
+	hr->body.len = 0;
+	if (hr->error_line)
+		return failed(rq, hr->error_line);
+	do
+		r = next_line(hr, &l);
+	while (r == LR_LINE && blank(&l));
+	if (r == LR_EOF)
+		return HTTP_EOF;
+	if (r == LR_ERROR)
+		return failed(rq, l.lineno);
+	rq->lineno = l.lineno;
+	hr->line.len = 0;
+	sb_add(&hr->line, l.text, l.len < LINE_KEEP ? l.len : LINE_KEEP);
+	rq->line = hr->line.buf;
+	rq->line_len = hr->line.len;
+	if (!is_request(&l)) {
+		long skipped = skip_to_request(hr);
+		if (skipped == 0)
+			return bad(rq, REJ_INVALID_REQUEST, "not an HTTP request line");
+		return bad(rq, REJ_INVALID_REQUEST, "not an HTTP request line, nor the %ld after it", skipped);
+	}
+	if ((r = read_head(hr, rq, &h)) != HTTP_REQUEST)
+		return r;
+	if (h.chunked)
+		r = read_chunked(hr, rq);
+	else if (h.length >= 0)
+		r = read_sized(hr, rq, (size_t)h.length);
+	else
+		r = read_unsized(hr, rq);
+	rq->body = hr->body.buf ? hr->body.buf : "";
+	rq->body_len = hr->body.len;
+	return r;
+}
