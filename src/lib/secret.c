@@ -23,12 +23,14 @@ int secret_key(const char *key)
 
 int secret_in_text(const char *text, size_t len)
 {
-	/* memchr for each case of the first letter, then the rest compared */
+	/* memchr for each case of the last letter, the rarest in JSON text (a
+	 * tenth as many stops as the first), then the rest compared */
+	if (len < PAYLOAD_SECRET_LEN)
+		return 0;
 	for (int c = 0; c < 2; c++) {
-		const char *p = text, *end = text + len;
-		while (end - p >= (long)PAYLOAD_SECRET_LEN && (p = memchr(p, "hH"[c], (size_t)(end - p)))) {
-			if ((size_t)(end - p) >= PAYLOAD_SECRET_LEN &&
-			    strncasecmp(p, PAYLOAD_SECRET, PAYLOAD_SECRET_LEN) == 0)
+		const char *p = text + PAYLOAD_SECRET_LEN - 1, *end = text + len;
+		while (p < end && (p = memchr(p, "kK"[c], (size_t)(end - p)))) {
+			if (strncasecmp(p - (PAYLOAD_SECRET_LEN - 1), PAYLOAD_SECRET, PAYLOAD_SECRET_LEN) == 0)
 				return 1;
 			p++;
 		}

@@ -255,6 +255,15 @@ static void test_member_span(void **state)
 	assert_false(span("[{\"payload\":1}]", "payload", &off, &len));
 	parse_members("{\"payload\":1}", 0);
 	assert_false(jmember_span(parser, "{\"payload\": 1}", 15, "payload", &off, &len));
+	/* a parser not asked to track members knows none */
+	struct jparser *plain = jparser_new();
+	enum reject_code code;
+	char msg[64];
+	json_object *o = jparse(plain, "{\"payload\":1}", 13, &code, msg, sizeof msg);
+	assert_non_null(o);
+	assert_false(jmember_span(plain, "{\"payload\":1}", 13, "payload", &off, &len));
+	json_object_put(o);
+	jparser_free(plain);
 	/* more members than the parser keeps: not known */
 	char many[1024] = "{";
 	for (int i = 0; i < 60; i++)
@@ -652,6 +661,11 @@ static void test_secret(void **state)
 	assert_true(secret_in_text("{\"a\":{\"HotTok\":1}}", 17));
 	assert_false(secret_in_text("{\"hotto\":\"k\"}", 14));
 	assert_false(secret_in_text("hotto", 5));
+	assert_true(secret_in_text("hottok", 6));
+	assert_true(secret_in_text("xHOTTOK", 7));
+	assert_false(secret_in_text("hottok", 5));
+	assert_false(secret_in_text("ok", 2));
+	assert_true(secret_in_text("k=1&hoTTok=2", 12));
 
 	json_object *o = json_tokener_parse(
 		"{\"hottok\":\"S1\",\"id\":\"e\",\"data\":{\"x\":[{\"Hottok\":\"S2\",\"k\":1}],"
@@ -808,6 +822,7 @@ int main(void)
 	};
 	diag_init("test_lib");
 	parser = jparser_new();
+	jparser_track_members(parser);
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	jparser_free(parser);
 	return failed;
