@@ -1918,6 +1918,7 @@ int main(int argc, char **argv)
 	scratch_open(dsn);
 
 	struct jparser *jp = jparser_new();
+	jparser_track_members(jp); /* stage_record copies members' bytes */
 	char *dash[] = {"-"};
 	char **files = argc > 0 ? argv : dash;
 	int nfiles = argc > 0 ? argc : 1;

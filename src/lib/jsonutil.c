@@ -29,6 +29,7 @@ struct jparser {
 	json_tokener *tok;
 	char *shallow; /* jparse_shallow's copy of the text */
 	size_t cap;
+	int track; /* jparser_track_members was called: the grammar pass fills top */
 	struct members top;
 };
 
@@ -37,12 +38,18 @@ struct jparser *jparser_new(void)
 	struct jparser *p = xmalloc(sizeof *p);
 	p->shallow = NULL;
 	p->cap = 0;
+	p->track = 0;
 	p->top.usable = 0;
 	p->tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2) /* the grammar pass enforces the limit */;
 	if (!p->tok)
 		die_sys(ENOMEM, "out of memory");
 	json_tokener_set_flags(p->tok, JSON_TOKENER_STRICT);
 	return p;
+}
+
+void jparser_track_members(struct jparser *p)
+{
+	p->track = 1;
 }
 
 void jparser_free(struct jparser *p)
@@ -365,8 +372,10 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 static int validate(const char *buf, size_t len, struct shallow *sh, struct members *mm,
 		    enum reject_code *code, char *msg, size_t msgsz)
 {
-	mm->n = mm->usable = mm->escaped = mm->overflow = 0;
-	mm->len = len;
+	if (mm) {
+		mm->n = mm->usable = mm->escaped = mm->overflow = 0;
+		mm->len = len;
+	}
 	const char *nul = memchr(buf, '\0', len);
 	if (nul) {
 		*code = REJ_NUL_BYTE;
@@ -399,7 +408,8 @@ static int validate(const char *buf, size_t len, struct shallow *sh, struct memb
 			snprintf(msg, msgsz, "invalid JSON at column %ld: %s", bad + 1, why);
 		return -1;
 	}
-	mm->usable = buf[lead] == '{' && !mm->escaped && !mm->overflow;
+	if (mm)
+		mm->usable = buf[lead] == '{' && !mm->escaped && !mm->overflow;
 	return 0;
 }
 
@@ -430,7 +440,7 @@ static json_object *build(struct jparser *p, const char *buf, size_t len, enum r
 json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
 		    char *msg, size_t msgsz)
 {
-	if (validate(buf, len, NULL, &p->top, code, msg, msgsz) < 0)
+	if (validate(buf, len, NULL, p->track ? &p->top : NULL, code, msg, msgsz) < 0)
 		return NULL;
 	return build(p, buf, len, code, msg, msgsz);
 }
@@ -443,7 +453,7 @@ json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int 
 		p->shallow = xrealloc(p->shallow, p->cap);
 	}
 	struct shallow sh = { keep, buf, p->shallow, 0 };
-	if (validate(buf, len, &sh, &p->top, code, msg, msgsz) < 0)
+	if (validate(buf, len, &sh, p->track ? &p->top : NULL, code, msg, msgsz) < 0)
 		return NULL;
 	return build(p, sh.out, sh.len, code, msg, msgsz);
 }

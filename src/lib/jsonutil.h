@@ -62,7 +62,8 @@ size_t json_value_end(const char *text, size_t len);
  * The top-level members of the text the last jparse() or jparse_shallow() of
  * p took (pass that text again), found by the pass that checked it: no second
  * walk over the bytes. To pass members' bytes on without building and
- * re-writing them.
+ * re-writing them. The pass records them only for a parser that was asked
+ * to (jparser_track_members): the others are not known.
  *
  * jmember_span: 1 and where the value of member key sits (its last copy, as
  * json-c and PostgreSQL read duplicate keys); 0 when no member is spelled
@@ -75,6 +76,7 @@ size_t json_value_end(const char *text, size_t len);
  * return the length written (at most len: out has room for len bytes);
  * (size_t)-1 when the members are not known.
  */
+void jparser_track_members(struct jparser *p);
 int jmember_span(const struct jparser *p, const char *text, size_t len, const char *key, size_t *off,
 		 size_t *vlen);
 size_t jdrop_members(const struct jparser *p, const char *text, size_t len, const char *const *keys,
