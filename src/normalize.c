@@ -253,6 +253,11 @@ static int envelope_fields(struct job *j, const struct record_input *in, struct 
 			return -1;
 		}
 	}
+	if (strstr(val[0], "\xEF\xBF\xBD")) { /* jsonutil.h, jstr_has_fffd */
+		job_reject(j, in, REJ_INVALID_FIELD, "envelope 'external_event_id' contains U+FFFD"
+			   " (a lone UTF-16 surrogate?): not an id");
+		return -1;
+	}
 	if ((why = project_id_problem(val[1]))) {
 		job_reject(j, in, REJ_INVALID_FIELD, "envelope 'project_id' %s", why);
 		return -1;
@@ -355,8 +360,9 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 	else
 		c->normalize(payload, &ev);
 	map_plan(&ev, c->name, o->plans);
-	if (ev.status == EV_FAILED || ev.err.failed)
-		job_warn(j, in, "event '%s' failed: %s", origin.external_event_id, event_reason(&ev));
+	const char *reason = event_reason(&ev); /* settles the status: its last checks may fail it */
+	if (ev.status == EV_FAILED)
+		job_warn(j, in, "event '%s' failed: %s", origin.external_event_id, reason);
 	event_append(&ev, &j->out);
 	event_free(&ev);
 }

@@ -143,11 +143,33 @@ void event_fail(struct event *ev, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The ids the loader keys rows by. One holding U+FFFD (jsonutil.h, jstr_has_fffd:
+ * an escaped lone surrogate) could name another object: the event fails. */
+static void check_ids(struct event *ev)
+{
+	static const struct { enum event_section s; const char *key; } ids[] = {
+		{SEC_CUSTOMER, "id"}, {SEC_PAYMENT, "id"}, {SEC_PAYMENT, "invoice_id"},
+		{SEC_PAYMENT, "subscription_id"}, {SEC_PAYMENT, "charge_id"},
+		{SEC_PAYMENT, "payment_intent_id"}, {SEC_SUBSCRIPTION, "id"},
+		{SEC_SUBSCRIPTION, "price_id"}, {SEC_SUBSCRIPTION, "product_id"},
+	};
+	static const char *const name[SEC__COUNT] = {"", "customer", "payment", "subscription"};
+
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+		if (jstr_has_fffd(*slot(ev, ids[i].s, ids[i].key))) {
+			event_fail(ev, "field '%s.%s' contains U+FFFD (a lone UTF-16 surrogate?): not an id",
+				   name[ids[i].s], ids[i].key);
+			return;
+		}
+}
+
 static void settle(struct event *ev)
 {
 	if (ev->settled)
 		return;
 	ev->settled = 1;
+	if (ev->status != EV_FAILED && !ev->err.failed)
+		check_ids(ev);
 	if (ev->err.failed)
 		event_fail(ev, "%s", ev->err.reason);
 	if (ev->status == EV_FAILED) {

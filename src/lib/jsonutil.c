@@ -662,6 +662,12 @@ int jstr_has_nul(json_object *o)
 	       strlen(json_object_get_string(o)) != (size_t)json_object_get_string_len(o);
 }
 
+int jstr_has_fffd(json_object *o)
+{
+	return json_object_is_type(o, json_type_string) &&
+	       memmem(json_object_get_string(o), (size_t)json_object_get_string_len(o), "\xEF\xBF\xBD", 3);
+}
+
 /* A string the getters hand out as a C string must not hold U+0000: the C
  * string would end there, and a cut id could name another event. */
 static int nul_inside(json_object *o, const char *path, struct jerr *e)
@@ -669,6 +675,17 @@ static int nul_inside(json_object *o, const char *path, struct jerr *e)
 	if (!jstr_has_nul(o))
 		return 0;
 	jerr_set(e, "field '%s' contains U+0000", path);
+	return 1;
+}
+
+/* An id must also not hold U+FFFD (jstr_has_fffd): nor may it be cut short. */
+static int not_an_id(json_object *o, const char *path, struct jerr *e)
+{
+	if (nul_inside(o, path, e))
+		return 1;
+	if (!jstr_has_fffd(o))
+		return 0;
+	jerr_set(e, "field '%s' contains U+FFFD (a lone UTF-16 surrogate?): not an id", path);
 	return 1;
 }
 
@@ -729,7 +746,7 @@ int jget_id(json_object *root, const char *path, int required, const char **out,
 		if (json_object_object_get_ex(o, "id", &id) && json_object_is_type(id, json_type_string)) {
 			char sub[160];
 			snprintf(sub, sizeof sub, "%s.id", path);
-			if (nul_inside(id, sub, e))
+			if (not_an_id(id, sub, e))
 				return 0;
 			*out = json_object_get_string(id);
 			return 1;
@@ -739,7 +756,7 @@ int jget_id(json_object *root, const char *path, int required, const char **out,
 	}
 	if (!json_object_is_type(o, json_type_string))
 		return wrong_type(o, path, "an id string or object", e);
-	if (nul_inside(o, path, e))
+	if (not_an_id(o, path, e))
 		return 0;
 	*out = json_object_get_string(o);
 	if (required && !**out) {

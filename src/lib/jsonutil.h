@@ -109,6 +109,10 @@ int jget_id(json_object *root, const char *path, int required, const char **out,
 /* 1 when o is a string holding U+0000 (a \u0000 escape): as a C string it
  * would be cut short. The getters above refuse such a string. */
 int jstr_has_nul(json_object *o);
+/* 1 when o is a string holding U+FFFD. json-c reads an escaped lone UTF-16
+ * surrogate (\ud800) as U+FFFD, so "evt_\ud800" and "evt_\udbff" would read
+ * as one id: jget_id refuses it, and so do the connectors and load for ids. */
+int jstr_has_fffd(json_object *o);
 /* The JSON type name of o ("string", "integer", "null", ...). */
 const char *jtype_name(json_object *o);
 

@@ -46,6 +46,23 @@ check "a re-run: exit 1 again, the same rejects" \
 state "$db" >"$T/after"
 check "and it changes nothing" diff -q "$T/before" "$T/after"
 
+# An id holding U+FFFD (an escaped lone surrogate: "evt_\ud800" and "evt_\udbff" both read
+# as evt_U+FFFD) is refused as invalid_field, in an envelope and in an event written by
+# another tool; normalize fails such events itself (golden/normalize-surrogate-ids).
+db=$(newdb fffd)
+{
+	grep '"evt_ok1"' "$T/stream" | sed 's/"evt_ok1"/"evt_\\ud800"/'
+	grep '"evt_ok2"' "$T/stream" | sed '/"record":"event"/s/"cus_ok2"/"cus_\\udc00"/'
+} >"$T/fffd.ndjson"
+load --dsn "dbname=$db" --rejects "$T/rej" "$T/fffd.ndjson" 2>"$T/err"
+check "exit 1: ids with U+FFFD rejected" test $? -eq 1
+got=$(python3 -c 'import json,sys; print(" ".join("%d:%s" % (r["line"], r["code"]) for r in map(json.loads, open(sys.argv[1]))))' "$T/rej")
+check "invalid_field at the lines of both records of evt_\\ud800 and of the event naming cus_\\udc00 ($got)" \
+	test "$got" = "1:invalid_field 2:invalid_field 4:invalid_field"
+check "the message says why" grep -q ":1: .*field 'external_event_id' contains U+FFFD" "$T/err"
+check "the good raw row landed, nothing else" \
+	test "$(q "$db" "SELECT string_agg(external_event_id, ',') FROM external_events_raw")/$(q "$db" "SELECT count(*) FROM external_events_normalized")/$(q "$db" "SELECT count(*) FROM customers")" = evt_ok2/0/0
+
 # Blank lines carry no record here either; a file that cannot be opened is named, the
 # others load, exit 3.
 db=$(newdb blank)

@@ -30,9 +30,9 @@ check "the same events over several runs give identical tables" same_state "$ref
 check "the scratch tables are empty after a run" \
 	test "$(q "$ref" "SELECT (SELECT count(*) FROM load_stage_raw_0) + (SELECT count(*) FROM load_stage_ev_0)
 		+ (SELECT count(*) FROM load_stage_raw_1) + (SELECT count(*) FROM load_stage_ev_1)")" = 0
-# A slot is emptied before each use (its rows deleted, the space of the rows
-# deleted at its use before freed): while a run goes on, the slots hold its last
-# batches, not all it has read (50 raw rows a batch of 100 records here).
+# A batch's transaction deletes its slot's rows, and the slot's next use frees their
+# space: while a run goes on, the slots hold its last batches, not all it has read
+# (50 raw rows a batch of 100 records here).
 db=$(newdb order_slots)
 mkfifo "$T/fifo"
 load --dsn "dbname=$db" --batch 100 <"$T/fifo" 2>/dev/null &

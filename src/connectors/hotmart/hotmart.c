@@ -90,6 +90,7 @@ static void field_problem(struct jerr *e, enum need need, const char *path, json
 		return;
 	} else if (jstr_has_nul(o)) {
 		errf(e, "field '%s' contains U+0000", path); /* a C string would be cut there */
+
 	} else if (json_object_is_type(o, json_type_string) && !*json_object_get_string(o)) {
 		errf(e, "field '%s' is empty", path);
 	} else if (json_object_is_type(o, json_type_string) || json_object_is_type(o, json_type_int) ||
@@ -128,6 +129,11 @@ static const char *get_id(json_object *root, const char *const *paths, enum need
 			return json_object_get_string(o);
 		if (need != OPT)
 			errf(e, "field '%s' is out of range", used);
+		return NULL;
+	}
+	if (jstr_has_fffd(o)) { /* jsonutil.h: two such ids could read as one */
+		if (need != OPT)
+			errf(e, "field '%s' contains U+FFFD (a lone UTF-16 surrogate?): not an id", used);
 		return NULL;
 	}
 	if (o && json_object_is_type(o, json_type_string) && *json_object_get_string(o) && !jstr_has_nul(o))

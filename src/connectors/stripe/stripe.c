@@ -956,6 +956,10 @@ static int identify(json_object *payload, struct event_identity *id, struct jerr
 	memset(id, 0, sizeof *id);
 	if (!jget_str(payload, "id", 1, &id->event_id, e))
 		return -1;
+	if (jstr_has_fffd(jpath(payload, "id"))) {
+		jerr_set(e, "field 'id' contains U+FFFD (a lone UTF-16 surrogate?): not an id");
+		return -1;
+	}
 	/* Type and time are only useful, not essential, for the envelope. */
 	jget_str(payload, "type", 0, &id->event_type, &scratch);
 	if (jget_int(payload, "created", 0, &created, &scratch) && created > 0 && created <= MAX_UNIX_S)
