@@ -5,6 +5,9 @@
 # for byte; no secret is stored.
 . "$(dirname "$0")/lib/db.sh"
 
+rej_codes() { # FILE: the --rejects file's "line:code" pairs
+	python3 -c 'import json,sys; print(" ".join("%d:%s" % (r["line"], r["code"]) for r in map(json.loads, open(sys.argv[1]))))' "$1"
+}
 ev() { # ID OBJECT-MEMBERS: a Stripe customer.created event
 	printf '{"id":"%s","object":"event","type":"customer.created","created":1795000000,"data":{"object":{"object":"customer",%s}}}\n' "$1" "$2"
 }
@@ -26,7 +29,7 @@ check "fetch-events and normalize take every line" test ! -s "$T/err1" -a ! -s "
 db=$(newdb hostile)
 load --dsn "dbname=$db" --batch 100 --rejects "$T/rej" "$T/stream" 2>"$T/err"
 check "exit 1: some records rejected" test $? -eq 1
-got=$(python3 -c 'import json,sys; print(" ".join("%d:%s" % (r["line"], r["code"]) for r in map(json.loads, open(sys.argv[1]))))' "$T/rej")
+got=$(rej_codes "$T/rej")
 # lines 3-4: the long event id (raw and event); 6: the event naming cus_<long> (its raw has
 # no such index); 7: the lone surrogate's raw (its event holds U+FFFD); 9: the \u0000's raw
 check "a value too large for an index and text jsonb refuses: db_rejected at their lines ($got)" \
@@ -56,7 +59,7 @@ db=$(newdb fffd)
 } >"$T/fffd.ndjson"
 load --dsn "dbname=$db" --rejects "$T/rej" "$T/fffd.ndjson" 2>"$T/err"
 check "exit 1: ids with U+FFFD rejected" test $? -eq 1
-got=$(python3 -c 'import json,sys; print(" ".join("%d:%s" % (r["line"], r["code"]) for r in map(json.loads, open(sys.argv[1]))))' "$T/rej")
+got=$(rej_codes "$T/rej")
 check "invalid_field at the lines of both records of evt_\\ud800 and of the event naming cus_\\udc00 ($got)" \
 	test "$got" = "1:invalid_field 2:invalid_field 4:invalid_field"
 check "the message says why" grep -q ":1: .*field 'external_event_id' contains U+FFFD" "$T/err"
