@@ -83,7 +83,8 @@ const char *fuzz_event_problem(json_object *ev)
 {
 	static const char *const statuses[] = { "processed", "ignored", "failed", NULL };
 	static const char *const pay_statuses[] = { "succeeded", "failed", "pending", "refunded",
-		"partially_refunded", "disputed", "canceled", "expired", "uncollectible", NULL };
+		"partially_refunded", "disputed", "dispute_won", "dispute_lost", "canceled", "expired",
+		"uncollectible", NULL };
 	static const char *const sub_statuses[] = { "trialing", "active", "past_due", "unpaid",
 		"canceled", "incomplete", "incomplete_expired", "paused", NULL };
 	static const char *const intervals[] = { "day", "week", "month", "year", NULL };

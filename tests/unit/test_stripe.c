@@ -197,6 +197,7 @@ static void expect_ignored(struct norm *n, const char *reason)
 /* ---- detect and identify ---- */
 
 static const char *const fixtures[] = {
+	"charge.dispute.closed.json", "charge.dispute.closed.lost.json",
 	"charge.dispute.created.json", "charge.failed.json", "charge.refunded.full.json",
 	"charge.refunded.json", "charge.refunded.partial_capture.json", "charge.refunded.uncaptured.json",
 	"charge.succeeded.2016.json", "charge.succeeded.installments.json",
@@ -856,6 +857,68 @@ static void test_charges(void **state)
 	norm_free(&n);
 }
 
+/* A dispute's outcome: charge.dispute.closed moves the dispute's payment from
+ * disputed to dispute_won or dispute_lost. */
+static void test_dispute_closed(void **state)
+{
+	struct norm n;
+	static const char *const kept[] = { "\"warning_closed\"", "\"prevented\"", "\"charge_refunded\"", NULL };
+
+	(void)state;
+	norm_file(&n, FX "charge.dispute.closed.json"); /* basil, won after evidence */
+	expect_processed(&n, "payment.dispute_closed");
+	expect_str(&n, "provider_event_type", "charge.dispute.closed");
+	expect_str(&n, "payment.id", "du_FakeDispute02");
+	expect_str(&n, "payment.object", "dispute");
+	expect_str(&n, "payment.status", "dispute_won");
+	expect_int(&n, "payment.amount_minor", 4900);
+	expect_str(&n, "payment.currency", "USD");
+	expect_str(&n, "payment.charge_id", "ch_FakeDisputed02");
+	expect_str(&n, "payment.payment_intent_id", "pi_FakeDisputed02");
+	expect_str(&n, "payment.failure_code", "product_not_received");
+	expect_str(&n, "occurred_at", "2023-12-18T11:46:40Z");
+	norm_free(&n);
+
+	norm_file(&n, FX "charge.dispute.closed.lost.json"); /* 2019, dp_ id, no payment intent */
+	expect_processed(&n, "payment.dispute_closed");
+	expect_str(&n, "payment.id", "dp_FakeDispute03");
+	expect_str(&n, "payment.status", "dispute_lost");
+	expect_int(&n, "payment.amount_minor", 1999);
+	expect_str(&n, "payment.currency", "GBP");
+	expect_str(&n, "payment.charge_id", "ch_FakeDisputed03");
+	expect_null(&n, "payment.payment_intent_id");
+	norm_free(&n);
+
+	/* Closed without a chargeback, whatever the vintage: the money stayed. */
+	for (const char *const *k = kept; *k; k++) {
+		norm_mut(&n, FX "charge.dispute.closed.lost.json", "data.object", "status", *k);
+		expect_processed(&n, "payment.dispute_closed");
+		expect_str(&n, "payment.status", "dispute_won");
+		norm_free(&n);
+	}
+
+	/* A closed dispute with an open dispute's status, or none, is not guessed at. */
+	norm_mut(&n, FX "charge.dispute.closed.json", "data.object", "status", "\"needs_response\"");
+	expect_failed(&n, "field 'data.object.status' is 'needs_response', not the status of a closed dispute");
+	expect_null(&n, "payment");
+	norm_free(&n);
+	norm_mut(&n, FX "charge.dispute.closed.json", "data.object", "status", NULL);
+	expect_failed(&n, "missing field 'data.object.status'");
+	norm_free(&n);
+	norm_mut(&n, FX "charge.dispute.closed.json", "data.object", "status", "7");
+	expect_failed(&n, "field 'data.object.status' must be a string, got integer");
+	norm_free(&n);
+	/* The opening event does not read the status: an inquiry is disputed too. */
+	norm_mut(&n, FX "charge.dispute.created.json", "data.object", "status", "\"lost\"");
+	expect_processed(&n, "payment.chargeback");
+	expect_str(&n, "payment.status", "disputed");
+	norm_free(&n);
+	/* The charge is required on a closed dispute as on an opened one. */
+	norm_mut(&n, FX "charge.dispute.closed.json", "data.object", "charge", NULL);
+	expect_failed(&n, "missing field 'data.object.charge'");
+	norm_free(&n);
+}
+
 /*
  * Before 2025-03-31.basil Stripe recorded the part of an authorisation it
  * never captured as a refund: a partial capture refunded the rest, a canceled
@@ -1365,6 +1428,7 @@ int main(void)
 		cmocka_unit_test(test_invoice_old),
 		cmocka_unit_test(test_invoice_errors),
 		cmocka_unit_test(test_charges),
+		cmocka_unit_test(test_dispute_closed),
 		cmocka_unit_test(test_charge_uncaptured_refunds),
 		cmocka_unit_test(test_charge_errors),
 		cmocka_unit_test(test_currency_exponents),

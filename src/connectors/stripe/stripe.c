@@ -60,6 +60,7 @@ static const struct stripe_type stripe_types[] = {
 	{ "charge.expired", "payment.canceled", "canceled", "charge", do_charge, { "amount", NULL } },
 	{ "charge.refunded", "payment.refunded", NULL, "charge", do_charge, { "amount", NULL } },
 	{ "charge.dispute.created", "payment.chargeback", "disputed", "dispute", do_dispute, { "amount", NULL } },
+	{ "charge.dispute.closed", "payment.dispute_closed", NULL, "dispute", do_dispute, { "amount", NULL } },
 
 	{ "checkout.session.completed", NULL, NULL, "checkout.session", do_checkout, { "amount_total", NULL } },
 	{ "checkout.session.async_payment_succeeded", "payment.succeeded", "succeeded", "checkout.session", do_checkout, { "amount_total", NULL } },
@@ -827,13 +828,39 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 		put_captured_before_2020(p, ev, cur);
 }
 
+/*
+ * A closed dispute's outcome (data.object.status): lost, the chargeback stands;
+ * anything else that closes one took no money by the dispute: won; an inquiry
+ * closed without becoming a chargeback (warning_closed); prevented (2025: what
+ * went back did so as a refund, which the charge's events report); and
+ * charge_refunded, the same before 2014-11-20 (reported as won since).
+ */
+static const char *dispute_outcome(json_object *p, struct event *ev)
+{
+	static const char *const kept[] = { "won", "warning_closed", "prevented", "charge_refunded", NULL };
+	const char *s = req_str(p, ev, OBJ "status");
+
+	if (!s)
+		return NULL;
+	if (strcmp(s, "lost") == 0)
+		return "dispute_lost";
+	for (size_t i = 0; kept[i]; i++)
+		if (strcmp(s, kept[i]) == 0)
+			return "dispute_won";
+	field_error(ev, "field '" OBJ "status' is '%.32s', not the status of a closed dispute", s);
+	return NULL;
+}
+
 static void do_dispute(json_object *p, struct event *ev, const struct stripe_type *t)
 {
 	const char *charge = NULL;
+	struct stripe_type st = *t;
 	char cur[4];
 
-	event_set_type(ev, t->canonical);
-	put_payment(p, ev, t, "dispute", 1, cur);
+	if (!st.status && !(st.status = dispute_outcome(p, ev)))
+		return;
+	event_set_type(ev, st.canonical);
+	put_payment(p, ev, &st, "dispute", 1, cur);
 	/* The disputed charge must exist: it is what the chargeback takes back. */
 	jget_id(p, OBJ "charge", 1, &charge, &ev->err);
 	event_str(ev, SEC_PAYMENT, "charge_id", charge);
