@@ -831,7 +831,7 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 /*
  * A closed dispute's outcome (data.object.status): lost, the chargeback stands;
  * anything else that closes one took no money by the dispute: won; an inquiry
- * closed without becoming a chargeback (warning_closed); prevented (2025: what
+ * closed without becoming a chargeback (warning_closed); prevented (recent: what
  * went back did so as a refund, which the charge's events report); and
  * charge_refunded, the same before 2014-11-20 (reported as won since).
  */
