@@ -685,22 +685,34 @@ static const char copy_ev_sql[] =
 	" (pay->>'discount_minor')::bigint, (pay->>'refunded_minor')::bigint,"                            \
 	" (pay->>'due_at')::timestamptz, (pay->>'paid_at')::timestamptz, livemode,"                       \
 	" cus_id, cus_occ, cus_eid, occ, external_event_id, event_type"
-/* the latest event with a customer, in src's window w */
-#define PAY_CUSTOMER " (array_agg(customer_id) FILTER (WHERE customer_id IS NOT NULL) OVER w)[1] AS cus_id," \
-	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER w)[1] AS cus_occ,"                  \
-	" (array_agg(external_event_id) FILTER (WHERE customer_id IS NOT NULL) OVER w)[1] AS cus_eid,"
+/* the latest event with a customer, by its stamp (time, event id), in src's window wc */
+#define PAY_CUSTOMER " (array_agg(customer_id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS cus_id," \
+	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS cus_occ,"                  \
+	" (array_agg(external_event_id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS cus_eid,"
 #define PAY_SET(c) " " c " = EXCLUDED." c ","
 #define PAY_T(c) " t." c ","
 #define PAY_X(c) " EXCLUDED." c ","
+/*
+ * A payment's events in order: by time, then, at the same instant, by the stage
+ * of the payment's life its status is (Stripe's times are whole seconds, and an
+ * invoice is often finalized (pending) and paid in the same one: the event ids,
+ * random, would make it pending half the time), then by event id.
+ */
+#define PAY_STAGE(st) "(CASE " st " WHEN 'pending' THEN 1 WHEN 'failed' THEN 2"                    \
+	" WHEN 'partially_refunded' THEN 4 WHEN 'refunded' THEN 5 WHEN 'disputed' THEN 6"          \
+	" WHEN 'dispute_won' THEN 7 WHEN 'dispute_lost' THEN 7 ELSE 3 END)"
+#define PAY_ORDER(p) "(" p "state_occurred_at, " PAY_STAGE(p "status") ", " p "state_event_id)"
 /* the batch's event is the latest about the payment (or the same one, changed) */
-#define PAY_LATEST "(EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) >= (t.state_occurred_at, t.state_event_id)"
+#define PAY_LATEST PAY_ORDER("EXCLUDED.") " >= " PAY_ORDER("t.")
 #define PAY_PICK(c) PICK(PAY_LATEST, c)
 /* the payments' rows from the events in ev, the latest about each payment first
  * (then_by: the order among copies), and the INSERT up to its SET list */
 #define PAY_UPSERT(then_by) " src AS (SELECT * FROM (SELECT project_id, provider, payment_id,"      \
 	" external_event_id, event_type, occ, pay, livemode," PAY_CUSTOMER " row_number() OVER w AS rn" \
-	" FROM ev WINDOW w AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, external_event_id DESC"      \
-	then_by WHOLE ")) x WHERE rn = 1)"                                                              \
+	" FROM ev WINDOW w AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, "                           \
+	PAY_STAGE("pay->>'status'") " DESC, external_event_id DESC" then_by WHOLE "),"                  \
+	" wc AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, external_event_id DESC" then_by WHOLE "))"  \
+	" x WHERE rn = 1)"                                                                              \
 	" INSERT INTO payments AS t (" PAY_KEY "," PAY_COLS ") SELECT " PAY_KEY "," PAY_VALUES " FROM src" \
 	" ON CONFLICT (" PAY_KEY ") DO UPDATE SET"
 
@@ -1036,7 +1048,7 @@ static const char *const upserts[] = {
 	PICK(NEWER("customer"), "customer_event_id") PAY_PICK("state_occurred_at")
 	PAY_PICK("state_event_id") " state_event_type = CASE WHEN " PAY_LATEST
 	" THEN EXCLUDED.state_event_type ELSE t.state_event_type END"
-	" WHERE (EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id)"
+	" WHERE " PAY_ORDER("EXCLUDED.") " > " PAY_ORDER("t.")
 	" OR ((EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) = (t.state_occurred_at, t.state_event_id)"
 	" AND (" PAY_FIELDS(PAY_T) " t.state_event_type) IS DISTINCT FROM (" PAY_FIELDS(PAY_X)
 	" EXCLUDED.state_event_type)) OR " NEWER("customer") "",

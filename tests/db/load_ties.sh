@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Events about one payment in the same second (Stripe's times are whole seconds): the
+# later stage of the payment's life wins, not the event id, in any order, in one batch
+# or over runs, merged or recomputed.
+. "$(dirname "$0")/lib/db.sh"
+fx=$ROOT/fixtures/stripe
+
+# An invoice finalized (pending) and paid in one second; the paid event's id sorts
+# first, so an order by event id alone would leave it pending. Then a refund of the
+# charge in the same second as its success.
+python3 -c '
+import json, sys
+paid = json.load(open(sys.argv[1] + "/invoice.paid.json"))
+paid["id"] = "evt_AAAApaid"
+fin = json.loads(json.dumps(paid))
+fin["id"] = "evt_ZZZZfinal"; fin["type"] = "invoice.finalized"
+fin["data"]["object"]["status"] = "open"
+fin["data"]["object"]["amount_paid"] = 0
+fin["data"]["object"]["status_transitions"]["paid_at"] = None
+ch = json.load(open(sys.argv[1] + "/charge.succeeded.json"))
+ch["id"] = "evt_ZZZZcharge"
+ref = json.load(open(sys.argv[1] + "/charge.refunded.json"))
+ref["id"] = "evt_AAAArefund"; ref["created"] = ch["created"]
+ref["data"]["object"]["id"] = ch["data"]["object"]["id"]
+for name, o in (("paid", paid), ("fin", fin), ("ch", ch), ("ref", ref)):
+	open(sys.argv[2] + "/" + name + ".json", "w").write(json.dumps(o) + "\n")
+' "$fx" "$T"
+pipe() { fetch-events --project acme --received-at 2026-12-01T00:00:00Z "$@" | normalize --emit-raw; }
+for x in paid fin ch ref; do pipe "$T/$x.json" >"$T/$x.ndjson"; done
+status_of() { q "$1" "SELECT status || ' ' || state_event_id FROM payments WHERE payment_id = '$2'"; }
+inv=in_FakeBasil001
+chg=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["data"]["object"]["id"])' "$T/ch.json")
+
+a=$(newdb ties_batch)
+cat "$T/paid.ndjson" "$T/fin.ndjson" "$T/ch.ndjson" "$T/ref.ndjson" | load --dsn "dbname=$a" 2>/dev/null
+check "finalized and paid in one second, one batch: succeeded" \
+	test "$(status_of "$a" $inv)" = "succeeded evt_AAAApaid"
+check "succeeded and refunded in one second, one batch: partially refunded" \
+	test "$(status_of "$a" "$chg")" = "partially_refunded evt_AAAArefund"
+b=$(newdb ties_runs)
+for x in paid ch fin ref; do load --dsn "dbname=$b" "$T/$x.ndjson" 2>/dev/null; done
+check "the same over four runs, the earlier stage last" same_state "$a" "$b"
+c=$(newdb ties_rev)
+for x in ref fin ch paid; do load --dsn "dbname=$c" "$T/$x.ndjson" 2>/dev/null; done
+check "the same over four runs, the later stage first" same_state "$a" "$c"
+# A re-run that changes the paid event (a normalizer fix, here its amount) recomputes
+# the payment from its stored events: the same rule there.
+sed 's/"amount_minor":4410/"amount_minor":4411/' "$T/paid.ndjson" >"$T/paid2.ndjson"
+load --dsn "dbname=$c" "$T/paid2.ndjson" 2>/dev/null
+check "recomputed after a changed event: still succeeded, with the new amount" \
+	test "$(q "$c" "SELECT status || ' ' || amount_minor FROM payments WHERE payment_id = '$inv'")" = "succeeded 4411"
+
+# A database loaded before the rule: its payment was left at the finalizing event.
+# sql/008 re-decides it from the stored events.
+q "$a" "UPDATE payments SET status = 'pending', amount_minor = 4410, paid_at = NULL,
+	state_event_id = 'evt_ZZZZfinal', state_event_type = 'payment.pending' WHERE payment_id = '$inv';
+	DELETE FROM schema_migrations WHERE version = '008_payment_same_instant.sql'" >/dev/null
+check "the old rule's row, made by hand, is pending" test "$(status_of "$a" $inv)" = "pending evt_ZZZZfinal"
+load --migrate --dsn "dbname=$a" 2>"$T/mig"
+check "sql/008 applies" grep -q 'applied 008_payment_same_instant.sql' "$T/mig"
+check "and re-decides it as a load now would" same_state "$a" "$b"
