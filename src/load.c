@@ -611,8 +611,16 @@ static const char copy_ev_sql[] =
 #define SUB_SET(c) " " c " = EXCLUDED." c ","
 #define SUB_DIFF_T(c) " t." c ","
 #define SUB_DIFF_X(c) " EXCLUDED." c ","
-#define AUTH_NEWER "(NOT coalesce(t.state_event_type LIKE 'subscription.%', false) OR" \
-	" (EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id))"
+/*
+ * subscription.* events in the same instant: created, then updated, then
+ * canceled, then by event id (Stripe's times are whole seconds: a subscription
+ * created incomplete and made active by its first payment often shares one).
+ */
+#define SUB_RANK(et) "(CASE " et " WHEN 'subscription.created' THEN 1 WHEN 'subscription.updated'" \
+	" THEN 2 WHEN 'subscription.canceled' THEN 3 ELSE 0 END)"
+#define AUTH_NEWER "(NOT coalesce(t.state_event_type LIKE 'subscription.%', false) OR"      \
+	" (EXCLUDED.state_occurred_at, " SUB_RANK("EXCLUDED.state_event_type") ", EXCLUDED.state_event_id) >" \
+	" (t.state_occurred_at, " SUB_RANK("t.state_event_type") ", t.state_event_id))"
 
 /*
  * A subscription no subscription.* event has set yet takes each field from the
@@ -913,7 +921,7 @@ static const char *const upserts[] = {
 	 * subscription.* events are the authority (a null there is a value: a
 	 * cancellation undone); other events (invoices) carry partial sections that
 	 * only fill fields no subscription event gave. Within a rank the latest by
-	 * (occurred_at, external_event_id) wins, so any order ends the same. The
+	 * (occurred_at, SUB_RANK, external_event_id) wins, so any order ends the same. The
 	 * plan is the chosen event's plan_code, else the price mapping, else NULL. */
 	"WITH touched AS (SELECT project_id, provider, id AS subscription_id FROM stage_full WHERE kind = 's'),"
 	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.subscription_id," SUB_EV_COLS
@@ -932,7 +940,8 @@ static const char *const upserts[] = {
 	" " FILL_ARRAY(R_OCC) " AS fill_occ, " FILL_ARRAY(R_ID) " AS fill_id,"
 	" row_number() OVER wa AS rn FROM ev"
 	" WINDOW wc AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE "),"
-	" wa AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, id DESC" WHOLE ")) x"
+	" wa AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, " SUB_RANK("event_type")
+	" DESC, id DESC" WHOLE ")) x"
 	" WHERE rn = 1)"
 	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT a.project_id, a.provider, a.subscription_id, a.customer_id,"
@@ -978,12 +987,14 @@ static const char *const upserts[] = {
 	" FROM (SELECT " SUB_KEY ", rn, array_agg(s) OVER w AS ss, array_agg(occ) OVER w AS o,"
 	" array_agg(id) OVER w AS i, array_agg(event_type) OVER w AS et, array_agg(customer_id) OVER w AS c,"
 	" min(rn) FILTER (WHERE customer_id IS NOT NULL) OVER w AS pc,"
-	" min(rn) FILTER (WHERE auth) OVER w AS pa," B_POS("price_id")
+	" min(rn) FILTER (WHERE auth AND rna = 1) OVER w AS pa," B_POS("price_id")
 	B_POS("product_id") B_POS("status") B_POS("interval") B_POS("interval_count")
 	B_POS("quantity") B_POS("current_period_start") B_POS("current_period_end")
 	B_POS("cancel_at_period_end") B_POS("canceled_at") B_POS("trial_end") " 0 AS _end"
-	" FROM (SELECT *, row_number() OVER w AS rn FROM ev WINDOW w AS (PARTITION BY " SUB_KEY
-	" ORDER BY occ DESC, id DESC)) r"
+	" FROM (SELECT *, row_number() OVER w AS rn, row_number() OVER wr AS rna FROM ev"
+	" WINDOW w AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC),"
+	" wr AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, " SUB_RANK("event_type")
+	" DESC, id DESC)) r"
 	" WINDOW w AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE ")) x WHERE rn = 1)"
 	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT b.project_id, b.provider, b.subscription_id, b.customer_id,"
