@@ -14,10 +14,9 @@ c["id"] = "evt_FakeDisputeClose1"; c["type"] = "charge.dispute.closed"; c["creat
 c["data"]["object"]["status"] = "won"
 print(json.dumps(c))
 ' "$fx/charge.dispute.created.json" >"$T/closed.json"
-pipe() { fetch-events --project acme --received-at 2026-12-01T00:00:00Z "$@" | normalize --emit-raw; }
-pipe "$fx/charge.dispute.created.json" >"$T/open.ndjson"
-pipe "$T/closed.json" >"$T/close.ndjson"
-pipe "$fx/charge.dispute.closed.lost.json" >"$T/lost.ndjson"
+ingest_stream "$fx/charge.dispute.created.json" >"$T/open.ndjson"
+ingest_stream "$T/closed.json" >"$T/close.ndjson"
+ingest_stream "$fx/charge.dispute.closed.lost.json" >"$T/lost.ndjson"
 dispute() { q "$1" "SELECT status || ' ' || amount_minor || ' ' || currency || ' ' || charge_id || ' ' || state_event_type
 	FROM payments WHERE payment_id = '$2'"; }
 

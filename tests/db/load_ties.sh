@@ -25,8 +25,7 @@ ref["data"]["object"]["id"] = ch["data"]["object"]["id"]
 for name, o in (("paid", paid), ("fin", fin), ("ch", ch), ("ref", ref)):
 	open(sys.argv[2] + "/" + name + ".json", "w").write(json.dumps(o) + "\n")
 ' "$fx" "$T"
-pipe() { fetch-events --project acme --received-at 2026-12-01T00:00:00Z "$@" | normalize --emit-raw; }
-for x in paid fin ch ref; do pipe "$T/$x.json" >"$T/$x.ndjson"; done
+for x in paid fin ch ref; do ingest_stream "$T/$x.json" >"$T/$x.ndjson"; done
 status_of() { q "$1" "SELECT status || ' ' || state_event_id FROM payments WHERE payment_id = '$2'"; }
 inv=in_FakeBasil001
 chg=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["data"]["object"]["id"])' "$T/ch.json")
@@ -65,7 +64,7 @@ x["data"]["object"]["status"] = "canceled"; x["data"]["object"]["canceled_at"] =
 for name, o in (("sc", c), ("su", u), ("sx", x)):
 	open(sys.argv[2] + "/" + name + ".json", "w").write(json.dumps(o) + "\n")
 ' "$fx" "$T"
-for x in sc su sx; do pipe "$T/$x.json" >"$T/$x.ndjson"; done
+for x in sc su sx; do ingest_stream "$T/$x.json" >"$T/$x.ndjson"; done
 sub_of() { q "$1" "SELECT status || ' ' || state_event_id FROM subscriptions WHERE subscription_id = 'sub_FakeBasil001'"; }
 d=$(newdb ties_sub)
 cat "$T/su.ndjson" "$T/sc.ndjson" | load --dsn "dbname=$d" 2>/dev/null

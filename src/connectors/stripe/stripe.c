@@ -844,9 +844,8 @@ static const char *dispute_outcome(json_object *p, struct event *ev)
 		return NULL;
 	if (strcmp(s, "lost") == 0)
 		return "dispute_lost";
-	for (size_t i = 0; kept[i]; i++)
-		if (strcmp(s, kept[i]) == 0)
-			return "dispute_won";
+	if (one_of(s, kept))
+		return "dispute_won";
 	field_error(ev, "field '" OBJ "status' is '%.32s', not the status of a closed dispute", s);
 	return NULL;
 }

@@ -34,6 +34,10 @@ newdb() {
 
 q() { psql -qXAt -d "$1" -v ON_ERROR_STOP=1 -c "$2"; }
 
+# ingest_stream FILE...: what pipelines/ingest-dumps hands to load (raw envelopes and
+# canonical events, project acme, a fixed receipt time), on stdout.
+ingest_stream() { fetch-events --project acme --received-at 2026-12-01T00:00:00Z "$@" | normalize --emit-raw; }
+
 # state DB [strict]: every data table as sorted JSON lines. The run-time columns
 # (when a row was first/last processed) are left out unless strict.
 STATE_TABLES="settings projects integrations external_events_raw external_events_normalized
