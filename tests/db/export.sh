@@ -29,11 +29,11 @@ INSERT INTO customers (project_id, provider, customer_id, email, name, phone, co
 ('acme', 'stripe', 'cus_2', 'bia@example.com', E'Li, "Wei"\r\nline2 😀', NULL, 'JP', '2026-03-01T00:00:00Z', '2026-03-01T00:00:00Z'),
 ('acme', 'hotmart', 'h_3', NULL, 'João', NULL, NULL, '2025-12-31T23:59:59Z', '2026-01-01T00:00:00Z'),
 ('other', 'stripe', 'cus_9', 'x@example.com', 'Other', NULL, NULL, '2026-01-05T10:00:00Z', '2026-01-05T10:00:00Z');
-INSERT INTO payments (project_id, provider, payment_id, object, customer_id, amount_minor, currency, status, method, installments, refunded_minor, discount_minor, paid_at, state_occurred_at, state_event_id) VALUES
-('acme', 'stripe', 'in_1', 'invoice', 'cus_1', 1990, 'BRL', 'succeeded', 'card', 1, 0, 0, '2026-01-05T10:00:00Z', '2026-01-05T10:00:00Z', 'evt_1'),
-('acme', 'stripe', 'in_2', 'invoice', 'cus_2', 5000, 'JPY', 'refunded', 'card', NULL, 5000, NULL, '2026-02-05T10:00:00Z', '2026-02-06T10:00:00Z', 'evt_2'),
-('acme', 'hotmart', 'HP3', 'purchase', 'h_3', 12345, 'KWD', 'pending', 'boleto', 3, NULL, NULL, NULL, '2026-03-05T10:00:00Z', 'evt_3'),
-('other', 'stripe', 'in_9', 'invoice', 'cus_9', 100, 'USD', 'succeeded', 'card', 1, 0, 0, '2026-01-05T10:00:00Z', '2026-01-05T10:00:00Z', 'evt_9');
+INSERT INTO payments (project_id, provider, payment_id, object, customer_id, amount_minor, currency, status, method, installments, refunded_minor, discount_minor, paid_at, state_occurred_at, state_event_id, charge_id, payment_intent_id) VALUES
+('acme', 'stripe', 'in_1', 'invoice', 'cus_1', 1990, 'BRL', 'succeeded', 'card', 1, 0, 0, '2026-01-05T10:00:00Z', '2026-01-05T10:00:00Z', 'evt_1', NULL, NULL),
+('acme', 'stripe', 'in_2', 'invoice', 'cus_2', 5000, 'JPY', 'refunded', 'card', NULL, 5000, NULL, '2026-02-05T10:00:00Z', '2026-02-06T10:00:00Z', 'evt_2', 'ch_2', 'pi_2'),
+('acme', 'hotmart', 'HP3', 'purchase', 'h_3', 12345, 'KWD', 'pending', 'boleto', 3, NULL, NULL, NULL, '2026-03-05T10:00:00Z', 'evt_3', NULL, NULL),
+('other', 'stripe', 'in_9', 'invoice', 'cus_9', 100, 'USD', 'succeeded', 'card', 1, 0, 0, '2026-01-05T10:00:00Z', '2026-01-05T10:00:00Z', 'evt_9', NULL, NULL);
 EOF
 
 # Parse a CSV with Python's csv module and compare with the expected rows (JSON).
@@ -65,9 +65,9 @@ check "customers: the summary on stderr" grep -q "export: 3 customers of project
 pipelines/export payments --project acme --since 2026-01-01 --until 2026-03-01 -o "$tmp/p.csv" --actor tester 2>/dev/null
 check "payments -o: exit 0" [ $? -eq 0 ]
 check "payments: money as exact decimals, only the window's rows" \
-	csv_is "$tmp/p.csv" '[["provider","payment_id","object","status","amount","refunded","discount","currency","method","installments","failure_code","customer_id","customer_email","invoice_id","subscription_id","due_at","paid_at","livemode","updated_at"],
-	 ["stripe","in_1","invoice","succeeded","19.90","0.00","0.00","BRL","card","1","","cus_1","ana@example.com","","","","2026-01-05T10:00:00Z","","2026-01-05T10:00:00Z"],
-	 ["stripe","in_2","invoice","refunded","5000","5000","","JPY","card","","","cus_2","bia@example.com","","","","2026-02-05T10:00:00Z","","2026-02-06T10:00:00Z"]]'
+	csv_is "$tmp/p.csv" '[["provider","payment_id","object","status","amount","refunded","discount","currency","method","installments","failure_code","customer_id","customer_email","invoice_id","subscription_id","due_at","paid_at","livemode","updated_at","charge_id","payment_intent_id"],
+	 ["stripe","in_1","invoice","succeeded","19.90","0.00","0.00","BRL","card","1","","cus_1","ana@example.com","","","","2026-01-05T10:00:00Z","","2026-01-05T10:00:00Z","",""],
+	 ["stripe","in_2","invoice","refunded","5000","5000","","JPY","card","","","cus_2","bia@example.com","","","","2026-02-05T10:00:00Z","","2026-02-06T10:00:00Z","ch_2","pi_2"]]'
 no_part() { ! compgen -G "$tmp/*.part.*" >/dev/null; }
 check "payments -o: no partial file left" no_part
 

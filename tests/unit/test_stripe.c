@@ -920,6 +920,82 @@ static void test_dispute_closed(void **state)
 }
 
 /*
+ * From basil on an invoice no longer names the payment intent or charge that
+ * paid it: the InvoicePayment does, and is a payment row of its own.
+ */
+static void test_invoice_payment(void **state)
+{
+	struct norm n;
+
+	(void)state;
+	norm_file(&n, FX "invoice_payment.paid.json"); /* basil: nested under payment */
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "provider_event_type", "invoice_payment.paid");
+	expect_str(&n, "payment.id", "inpay_FakeBasil001");
+	expect_str(&n, "payment.object", "invoice_payment");
+	expect_str(&n, "payment.status", "succeeded");
+	expect_str(&n, "payment.invoice_id", "in_FakeBasil001");
+	expect_str(&n, "payment.payment_intent_id", "pi_FakeBasil001");
+	expect_null(&n, "payment.charge_id");
+	expect_int(&n, "payment.amount_minor", 4410);
+	expect_str(&n, "payment.currency", "USD");
+	expect_str(&n, "payment.paid_at", "2026-04-01T10:34:59Z");
+	expect_null(&n, "payment.subscription_id");
+	expect_null(&n, "customer"); /* an InvoicePayment names no customer */
+	norm_free(&n);
+
+	/* Later versions: at the top; a charge only when no payment intent made it. */
+	norm_file(&n, FX "invoice_payment.paid.charge.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.id", "inpay_FakeFlat002");
+	expect_str(&n, "payment.invoice_id", "in_FakeFlat002");
+	expect_str(&n, "payment.charge_id", "ch_FakeLegacy002");
+	expect_null(&n, "payment.payment_intent_id");
+	expect_int(&n, "payment.amount_minor", 3000); /* JPY: no minor unit */
+	expect_str(&n, "payment.currency", "JPY");
+	expect_bool(&n, "livemode", 1);
+	norm_free(&n);
+
+	/* basil's other kind: a charge without a payment intent */
+	norm_mut(&n, FX "invoice_payment.paid.json", "data.object", "payment",
+		 "{\"type\": \"charge\", \"charge\": \"ch_FakeBasil009\"}");
+	expect_str(&n, "payment.charge_id", "ch_FakeBasil009");
+	expect_null(&n, "payment.payment_intent_id");
+	norm_free(&n);
+
+	/* An out-of-band payment record links to neither. */
+	norm_mut(&n, FX "invoice_payment.paid.json", "data.object", "payment",
+		 "{\"type\": \"payment_record\", \"payment_record\": \"pr_Fake001\"}");
+	expect_processed(&n, "payment.succeeded");
+	expect_null(&n, "payment.charge_id");
+	expect_null(&n, "payment.payment_intent_id");
+	norm_free(&n);
+
+	/* amount_paid is null until paid: the amount requested then. */
+	norm_mut(&n, FX "invoice_payment.paid.json", "data.object", "amount_paid", "null");
+	expect_int(&n, "payment.amount_minor", 4410);
+	norm_free(&n);
+
+	/* An expanded invoice gives its id. */
+	norm_mut(&n, FX "invoice_payment.paid.json", "data.object", "invoice",
+		 "{\"id\": \"in_FakeExpanded\", \"object\": \"invoice\"}");
+	expect_str(&n, "payment.invoice_id", "in_FakeExpanded");
+	norm_free(&n);
+
+	/* Without its invoice it links nothing: not guessed at. */
+	norm_mut(&n, FX "invoice_payment.paid.json", "data.object", "invoice", NULL);
+	expect_failed(&n, "missing field 'data.object.invoice'");
+	expect_null(&n, "payment");
+	norm_free(&n);
+	norm_mut(&n, FX "invoice_payment.paid.json", "data.object", "currency", NULL);
+	expect_failed(&n, "missing field 'data.object.currency'");
+	norm_free(&n);
+	norm_mut(&n, FX "invoice_payment.paid.json", "data.object", "object", "\"invoice\"");
+	expect_failed(&n, "field 'data.object.object' is 'invoice', expected 'invoice_payment' for 'invoice_payment.paid'");
+	norm_free(&n);
+}
+
+/*
  * Before 2025-03-31.basil Stripe recorded the part of an authorisation it
  * never captured as a refund: a partial capture refunded the rest, a canceled
  * or expired authorisation was refunded whole, each with charge.refunded
@@ -1429,6 +1505,7 @@ int main(void)
 		cmocka_unit_test(test_invoice_errors),
 		cmocka_unit_test(test_charges),
 		cmocka_unit_test(test_dispute_closed),
+		cmocka_unit_test(test_invoice_payment),
 		cmocka_unit_test(test_charge_uncaptured_refunds),
 		cmocka_unit_test(test_charge_errors),
 		cmocka_unit_test(test_currency_exponents),

@@ -32,7 +32,7 @@ struct stripe_type {
 };
 
 static handler_fn do_customer, do_subscription, do_invoice, do_charge, do_dispute,
-	do_checkout, do_payment_intent;
+	do_checkout, do_payment_intent, do_invoice_payment;
 
 static const struct stripe_type stripe_types[] = {
 	{ "customer.created", "customer.upserted", NULL, "customer", do_customer, { NULL } },
@@ -53,6 +53,9 @@ static const struct stripe_type stripe_types[] = {
 	{ "invoice.marked_uncollectible", "invoice.uncollectible", "uncollectible", "invoice", do_invoice, { "amount_remaining", "amount_due" } },
 	{ "invoice.overdue", "invoice.overdue", "pending", "invoice", do_invoice, { "amount_remaining", "amount_due" } },
 	{ "invoice.voided", "payment.canceled", "canceled", "invoice", do_invoice, { "amount_due", NULL } },
+	/* 2025-03-31.basil: what paid an invoice (amount_paid is null until paid) */
+	{ "invoice_payment.paid", "payment.succeeded", "succeeded", "invoice_payment", do_invoice_payment,
+	  { "amount_paid", "amount_requested" } },
 
 	{ "charge.succeeded", "payment.succeeded", "succeeded", "charge", do_charge, { "amount", NULL } },
 	{ "charge.captured", "payment.succeeded", "succeeded", "charge", do_charge, { "amount_captured", "amount" } },
@@ -901,6 +904,32 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	if (!event_get(ev, SEC_PAYMENT, "method") && json_object_is_type(types, json_type_array) &&
 	    json_object_array_length(types) == 1)
 		put_str(p, ev, SEC_PAYMENT, "method", OBJ "payment_method_types.0");
+}
+
+/* ---- invoice payments ---- */
+
+/*
+ * An InvoicePayment (2025-03-31.basil on) ties an invoice to what paid it: from
+ * basil on the invoice no longer names its charge or payment intent, nor they
+ * the invoice, so this is the only link between them. Its own payment row
+ * (payment.id inpay_...) carries it: invoice_id, and payment_intent_id or
+ * charge_id (a charge only when it has no payment intent). basil and clover nest
+ * them under payment (with type); newer versions have them at the top.
+ */
+static void do_invoice_payment(json_object *p, struct event *ev, const struct stripe_type *t)
+{
+	static const char *const intents[] = { OBJ "payment.payment_intent", OBJ "payment_intent", NULL };
+	static const char *const charges[] = { OBJ "payment.charge", OBJ "charge", NULL };
+	const char *invoice = NULL;
+	char cur[4];
+
+	event_set_type(ev, t->canonical);
+	put_payment(p, ev, t, "invoice_payment", 1, cur);
+	jget_id(p, OBJ "invoice", 1, &invoice, &ev->err);
+	event_str(ev, SEC_PAYMENT, "invoice_id", invoice);
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, first_present(p, intents)));
+	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, first_present(p, charges)));
+	put_time(p, ev, SEC_PAYMENT, "paid_at", OBJ "status_transitions.paid_at");
 }
 
 /* ---- checkout sessions ---- */
