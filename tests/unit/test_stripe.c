@@ -919,6 +919,45 @@ static void test_dispute_closed(void **state)
 	norm_free(&n);
 }
 
+/* Debits (SEPA, ACH, Bacs) take days: submitted, then succeeded or failed. */
+static void test_async_debits(void **state)
+{
+	struct norm n;
+
+	(void)state;
+	norm_file(&n, FX "charge.pending.json");
+	expect_processed(&n, "payment.pending");
+	expect_str(&n, "provider_event_type", "charge.pending");
+	expect_str(&n, "payment.id", "ch_FakeSepa001");
+	expect_str(&n, "payment.object", "charge");
+	expect_str(&n, "payment.status", "pending");
+	expect_str(&n, "payment.method", "sepa_debit");
+	expect_int(&n, "payment.amount_minor", 2900);
+	expect_str(&n, "payment.currency", "EUR");
+	expect_str(&n, "payment.payment_intent_id", "pi_FakeSepa001");
+	expect_str(&n, "payment.invoice_id", "in_FakeSepa001");
+	expect_null(&n, "payment.paid_at");
+	norm_free(&n);
+
+	/* Nothing received yet: the amount is the intent's. */
+	norm_file(&n, FX "payment_intent.processing.json");
+	expect_processed(&n, "payment.pending");
+	expect_str(&n, "payment.id", "pi_FakeSepa002");
+	expect_str(&n, "payment.status", "pending");
+	expect_int(&n, "payment.amount_minor", 4900);
+	expect_str(&n, "payment.charge_id", "ch_FakeSepa002");
+	expect_str(&n, "payment.method", "sepa_debit");
+	expect_null(&n, "payment.failure_code");
+	norm_free(&n);
+
+	norm_mut(&n, FX "payment_intent.processing.json", "data.object", "amount", NULL);
+	expect_failed(&n, "missing field 'data.object.amount'");
+	norm_free(&n);
+	norm_mut(&n, FX "charge.pending.json", "data.object", "object", "\"payment_intent\"");
+	expect_failed(&n, "field 'data.object.object' is 'payment_intent', expected 'charge' for 'charge.pending'");
+	norm_free(&n);
+}
+
 /*
  * From basil on an invoice no longer names the payment intent or charge that
  * paid it: the InvoicePayment does, and is a payment row of its own.
@@ -1506,6 +1545,7 @@ int main(void)
 		cmocka_unit_test(test_charges),
 		cmocka_unit_test(test_dispute_closed),
 		cmocka_unit_test(test_invoice_payment),
+		cmocka_unit_test(test_async_debits),
 		cmocka_unit_test(test_charge_uncaptured_refunds),
 		cmocka_unit_test(test_charge_errors),
 		cmocka_unit_test(test_currency_exponents),

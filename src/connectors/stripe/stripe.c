@@ -58,6 +58,8 @@ static const struct stripe_type stripe_types[] = {
 	  { "amount_paid", "amount_requested" } },
 
 	{ "charge.succeeded", "payment.succeeded", "succeeded", "charge", do_charge, { "amount", NULL } },
+	/* a debit (SEPA, ACH, Bacs...) submitted: charge.succeeded or charge.failed days later */
+	{ "charge.pending", "payment.pending", "pending", "charge", do_charge, { "amount", NULL } },
 	{ "charge.captured", "payment.succeeded", "succeeded", "charge", do_charge, { "amount_captured", "amount" } },
 	{ "charge.failed", "payment.failed", "failed", "charge", do_charge, { "amount", NULL } },
 	{ "charge.expired", "payment.canceled", "canceled", "charge", do_charge, { "amount", NULL } },
@@ -71,6 +73,7 @@ static const struct stripe_type stripe_types[] = {
 	{ "checkout.session.expired", "payment.canceled", "expired", "checkout.session", do_checkout, { "amount_total", NULL } },
 
 	{ "payment_intent.succeeded", "payment.succeeded", "succeeded", "payment_intent", do_payment_intent, { "amount_received", NULL } },
+	{ "payment_intent.processing", "payment.pending", "pending", "payment_intent", do_payment_intent, { "amount", NULL } },
 	{ "payment_intent.payment_failed", "payment.failed", "failed", "payment_intent", do_payment_intent, { "amount", NULL } },
 	{ "payment_intent.canceled", "payment.canceled", "canceled", "payment_intent", do_payment_intent, { "amount", NULL } },
 };
