@@ -41,12 +41,7 @@ check "a lost dispute" test "$(dispute "$a" dp_FakeDispute03)" = "dispute_lost 1
 
 # A database made before sql/007: its check refuses the outcomes; migrating adds them
 # and keeps every row.
-mkdir "$T/sql6"
-cp "$ROOT"/sql/00[1-6]_*.sql "$T/sql6/"
-c=ro_disp_old_$$
-dbs="$dbs $c"
-createdb "$c"
-load --migrate --dsn "dbname=$c" --sql-dir "$T/sql6" 2>/dev/null
+c=$(db_before disp_old 007)
 load --dsn "dbname=$c" "$T/open.ndjson" 2>/dev/null
 load --dsn "dbname=$c" --rejects "$T/rej" "$T/close.ndjson" 2>/dev/null
 check "before sql/007 the outcome is refused (db_rejected), the dispute stays disputed" \

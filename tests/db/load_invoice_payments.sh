@@ -28,12 +28,7 @@ load --dsn "dbname=$a" "$T/in.ndjson" 2>"$T/err"
 check "a re-run changes nothing" grep -q 'inserted 0, updated 0, unchanged 6' "$T/err"
 
 # A database made before sql/010: its check refuses the object; migrating adds it.
-mkdir "$T/sql9"
-cp "$ROOT"/sql/00[1-9]_*.sql "$T/sql9/"
-c=ro_inpay_old_$$
-dbs="$dbs $c"
-createdb "$c"
-load --migrate --dsn "dbname=$c" --sql-dir "$T/sql9" 2>/dev/null
+c=$(db_before inpay_old 010)
 load --dsn "dbname=$c" --rejects "$T/rej" "$T/in.ndjson" 2>/dev/null
 check "before sql/010 the InvoicePayments are refused (db_rejected), the invoice is stored" \
 	sh -c "test \$(grep -c db_rejected '$T/rej') = 2 && test \"\$(psql -qXAt -d $c -c \"SELECT string_agg(object, ',') FROM payments\")\" = invoice"

@@ -34,6 +34,21 @@ newdb() {
 
 q() { psql -qXAt -d "$1" -v ON_ERROR_STOP=1 -c "$2"; }
 
+# db_before NAME NNN: a database as an older release left it, migrated up to but not
+# including sql/NNN_*.sql; its name on stdout.
+db_before() {
+	local db=ro_$1_$$ dir=$T/sql_before_$2 f
+	dbs="$dbs $db"
+	mkdir -p "$dir"
+	for f in "$ROOT"/sql/[0-9]*.sql; do
+		[[ $(basename "$f") < $2 ]] && cp "$f" "$dir/"
+	done
+	dropdb --if-exists "$db" >/dev/null 2>&1
+	createdb "$db" || return 1
+	load --migrate --dsn "dbname=$db" --sql-dir "$dir" 2>/dev/null || return 1
+	echo "$db"
+}
+
 # ingest_stream FILE...: what pipelines/ingest-dumps hands to load (raw envelopes and
 # canonical events, project acme, a fixed receipt time), on stdout.
 ingest_stream() { fetch-events --project acme --received-at 2026-12-01T00:00:00Z "$@" | normalize --emit-raw; }
