@@ -12,6 +12,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef RO_FUZZ
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 {
-	return fuzz_json_mutate("tests/fuzz/stripe.dict", data, size, max_size, seed);
+	return fuzz_json_mutate("build/fuzz/stripe.dict", data, size, max_size, seed);
 }
 #endif
