@@ -983,7 +983,7 @@ static void test_invoice_payment(void **state)
 	expect_null(&n, "customer"); /* an InvoicePayment names no customer */
 	norm_free(&n);
 
-	/* Later versions: at the top; a charge only when no payment intent made it. */
+	/* The 2025-11-17.preview shape: at the top; a charge only when no payment intent made it. */
 	norm_file(&n, FX "invoice_payment.paid.charge.json");
 	expect_processed(&n, "payment.succeeded");
 	expect_str(&n, "payment.id", "inpay_FakeFlat002");

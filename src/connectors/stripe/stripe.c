@@ -917,7 +917,8 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
  * the invoice, so this is the only link between them. Its own payment row
  * (payment.id inpay_...) carries it: invoice_id, and payment_intent_id or
  * charge_id (a charge only when it has no payment intent). basil and clover nest
- * them under payment (with type); newer versions have them at the top.
+ * them under payment (with type); the 2025-11-17.preview reference has them at
+ * the top.
  */
 static void do_invoice_payment(json_object *p, struct event *ev, const struct stripe_type *t)
 {
