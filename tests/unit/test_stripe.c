@@ -919,6 +919,38 @@ static void test_dispute_closed(void **state)
 	norm_free(&n);
 }
 
+/* Collection paused: Stripe's status stays active, nothing is collected. */
+static void test_subscription_collection_paused(void **state)
+{
+	struct norm n;
+
+	(void)state;
+	norm_file(&n, FX "customer.subscription.updated.pause_collection.json");
+	expect_processed(&n, "subscription.updated");
+	expect_str(&n, "subscription.status", "paused");
+	norm_free(&n);
+
+	/* Resumed (null again), or never paused (absent, before 2020): active. */
+	norm_mut(&n, FX "customer.subscription.updated.pause_collection.json", "data.object", "pause_collection", "null");
+	expect_str(&n, "subscription.status", "active");
+	norm_free(&n);
+	norm_mut(&n, FX "customer.subscription.updated.pause_collection.json", "data.object", "pause_collection", NULL);
+	expect_str(&n, "subscription.status", "active");
+	norm_free(&n);
+
+	/* Only an active one is paused: a past-due one still owes, a trial bills nothing yet. */
+	norm_mut(&n, FX "customer.subscription.updated.pause_collection.json", "data.object", "status", "\"past_due\"");
+	expect_str(&n, "subscription.status", "past_due");
+	norm_free(&n);
+	norm_mut(&n, FX "customer.subscription.updated.pause_collection.json", "data.object", "status", "\"trialing\"");
+	expect_str(&n, "subscription.status", "trialing");
+	norm_free(&n);
+
+	norm_mut(&n, FX "customer.subscription.updated.pause_collection.json", "data.object", "pause_collection", "\"void\"");
+	expect_failed(&n, "field 'data.object.pause_collection' must be an object or null, got string");
+	norm_free(&n);
+}
+
 /* Debits (SEPA, ACH, Bacs) take days: submitted, then succeeded or failed. */
 static void test_async_debits(void **state)
 {
@@ -1546,6 +1578,7 @@ int main(void)
 		cmocka_unit_test(test_dispute_closed),
 		cmocka_unit_test(test_invoice_payment),
 		cmocka_unit_test(test_async_debits),
+		cmocka_unit_test(test_subscription_collection_paused),
 		cmocka_unit_test(test_charge_uncaptured_refunds),
 		cmocka_unit_test(test_charge_errors),
 		cmocka_unit_test(test_currency_exponents),

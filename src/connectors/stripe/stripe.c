@@ -430,6 +430,24 @@ static void put_cancel_at_period_end(json_object *p, struct event *ev)
 		event_bool(ev, SEC_SUBSCRIPTION, "cancel_at_period_end", b);
 }
 
+/*
+ * Payment collection paused (pause_collection, 2020 on: invoices voided, kept as
+ * drafts or marked uncollectible until it resumes): Stripe keeps the status
+ * active and its Dashboard shows the subscription paused. Nothing is collected,
+ * so it is paused here too; null or absent is not paused.
+ */
+static int collection_paused(json_object *p, struct event *ev)
+{
+	json_object *pc = jpath(p, OBJ "pause_collection");
+
+	if (!pc)
+		return 0;
+	if (json_object_is_type(pc, json_type_object))
+		return 1;
+	field_error(ev, "field '" OBJ "pause_collection' must be an object or null, got %s", jtype_name(pc));
+	return 0;
+}
+
 static void do_subscription(json_object *p, struct event *ev, const struct stripe_type *t)
 {
 	static const char *const qty[] = { OBJ "items.data.0.quantity", OBJ "quantity", NULL };
@@ -446,10 +464,12 @@ static void do_subscription(json_object *p, struct event *ev, const struct strip
 	event_str(ev, SEC_SUBSCRIPTION, "id", req_str(p, ev, OBJ "id"));
 	put_customer_ref(p, ev, OBJ "customer", 1);
 	if ((status = req_str(p, ev, OBJ "status"))) {
-		if (one_of(status, sub_statuses))
-			event_str(ev, SEC_SUBSCRIPTION, "status", status);
-		else
+		if (!one_of(status, sub_statuses))
 			field_error(ev, "field '" OBJ "status' has unknown value '%.32s'", status);
+		else if (strcmp(status, "active") == 0 && collection_paused(p, ev))
+			event_str(ev, SEC_SUBSCRIPTION, "status", "paused");
+		else
+			event_str(ev, SEC_SUBSCRIPTION, "status", status);
 	}
 	/* Newest first: price (2020+), the item's plan, the legacy top-level plan. */
 	put_price(p, ev, OBJ "items.data.0.price", 1);
