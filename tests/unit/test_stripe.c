@@ -919,6 +919,21 @@ static void test_dispute_closed(void **state)
 	norm_free(&n);
 }
 
+/* An update held until its invoice is paid: the applied state is the subscription's. */
+static void test_subscription_pending_update(void **state)
+{
+	struct norm n;
+
+	(void)state;
+	norm_file(&n, FX "customer.subscription.pending_update_applied.json");
+	expect_processed(&n, "subscription.updated");
+	expect_str(&n, "provider_event_type", "customer.subscription.pending_update_applied");
+	expect_int(&n, "subscription.quantity", 5);
+	expect_str(&n, "subscription.status", "active");
+	expect_str(&n, "subscription.price_id", "price_FakeBasic01");
+	norm_free(&n);
+}
+
 /* Collection paused: Stripe's status stays active, nothing is collected. */
 static void test_subscription_collection_paused(void **state)
 {
@@ -1579,6 +1594,7 @@ int main(void)
 		cmocka_unit_test(test_invoice_payment),
 		cmocka_unit_test(test_async_debits),
 		cmocka_unit_test(test_subscription_collection_paused),
+		cmocka_unit_test(test_subscription_pending_update),
 		cmocka_unit_test(test_charge_uncaptured_refunds),
 		cmocka_unit_test(test_charge_errors),
 		cmocka_unit_test(test_currency_exponents),

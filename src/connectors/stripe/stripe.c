@@ -43,6 +43,8 @@ static const struct stripe_type stripe_types[] = {
 	{ "customer.subscription.updated", "subscription.updated", NULL, "subscription", do_subscription, { NULL } },
 	{ "customer.subscription.paused", "subscription.updated", NULL, "subscription", do_subscription, { NULL } },
 	{ "customer.subscription.resumed", "subscription.updated", NULL, "subscription", do_subscription, { NULL } },
+	/* an update made with payment_behavior pending_if_incomplete, applied once paid */
+	{ "customer.subscription.pending_update_applied", "subscription.updated", NULL, "subscription", do_subscription, { NULL } },
 	{ "customer.subscription.deleted", "subscription.canceled", NULL, "subscription", do_subscription, { NULL } },
 
 	/* amount_paid appeared in 2018; older paid invoices only have amount_due. */
