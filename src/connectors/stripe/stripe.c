@@ -140,6 +140,14 @@ static const char *req_str(json_object *p, struct event *ev, const char *path)
 	return s;
 }
 
+static const char *req_id(json_object *p, struct event *ev, const char *path)
+{
+	const char *s = NULL;
+
+	jget_id(p, path, 1, &s, &ev->err);
+	return s;
+}
+
 static int opt_int(json_object *p, struct event *ev, const char *path, int64_t *out)
 {
 	return jget_int(p, path, 0, out, &ev->err);
@@ -295,17 +303,12 @@ static int get_amount(json_object *p, struct event *ev, const char *path, int re
 static void put_customer_ref(json_object *p, struct event *ev, const char *path, int required)
 {
 	char sub[PATHSZ], alt[PATHSZ];
-	const char *id = NULL;
 
 	/* Accounts v2 (2025) may name the customer as an account instead. */
 	join(alt, path, "_account");
 	if (!present(p, path) && present(p, alt))
 		path = alt;
-	if (required)
-		jget_id(p, path, 1, &id, &ev->err);
-	else
-		id = opt_id(p, ev, path);
-	event_str(ev, SEC_CUSTOMER, "id", id);
+	event_str(ev, SEC_CUSTOMER, "id", required ? req_id(p, ev, path) : opt_id(p, ev, path));
 	if (!json_object_is_type(jpath(p, path), json_type_object))
 		return;
 	join(sub, path, ".email");
@@ -880,7 +883,6 @@ static const char *dispute_outcome(json_object *p, struct event *ev)
 
 static void do_dispute(json_object *p, struct event *ev, const struct stripe_type *t)
 {
-	const char *charge = NULL;
 	struct stripe_type st = *t;
 	char cur[4];
 
@@ -889,8 +891,7 @@ static void do_dispute(json_object *p, struct event *ev, const struct stripe_typ
 	event_set_type(ev, st.canonical);
 	put_payment(p, ev, &st, "dispute", 1, cur);
 	/* The disputed charge must exist: it is what the chargeback takes back. */
-	jget_id(p, OBJ "charge", 1, &charge, &ev->err);
-	event_str(ev, SEC_PAYMENT, "charge_id", charge);
+	event_str(ev, SEC_PAYMENT, "charge_id", req_id(p, ev, OBJ "charge"));
 	put_str(p, ev, SEC_PAYMENT, "failure_code", OBJ "reason");
 	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
 }
@@ -946,13 +947,11 @@ static void do_invoice_payment(json_object *p, struct event *ev, const struct st
 {
 	static const char *const intents[] = { OBJ "payment.payment_intent", OBJ "payment_intent", NULL };
 	static const char *const charges[] = { OBJ "payment.charge", OBJ "charge", NULL };
-	const char *invoice = NULL;
 	char cur[4];
 
 	event_set_type(ev, t->canonical);
 	put_payment(p, ev, t, "invoice_payment", 1, cur);
-	jget_id(p, OBJ "invoice", 1, &invoice, &ev->err);
-	event_str(ev, SEC_PAYMENT, "invoice_id", invoice);
+	event_str(ev, SEC_PAYMENT, "invoice_id", req_id(p, ev, OBJ "invoice"));
 	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, first_present(p, intents)));
 	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, first_present(p, charges)));
 	put_time(p, ev, SEC_PAYMENT, "paid_at", OBJ "status_transitions.paid_at");
