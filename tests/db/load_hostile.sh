@@ -108,3 +108,19 @@ check "300 input files under a limit of 48 descriptors: exit 1 for the one refus
 	test $st -eq 1 -a "$(grep -c "cannot open" "$T/err")" -eq 0
 check "every other record loaded" grep -q 'read 301 (raw 151, events 150), inserted 300, .* rejected 1' "$T/err"
 check "the refused record names its file" grep -q "^load: $T/many/a_long_id:1: .*(db_rejected)" "$T/err"
+
+# Duplicate member names (RFC 8259 leaves them to the reader): the last copy is the one
+# read everywhere, as PostgreSQL's jsonb keeps it, so what normalize mapped is what the raw
+# table shows. A payload saying customer.created first and customer.deleted last, with
+# two e-mails, is a deletion in the raw table, the normalized row and the processing log.
+db=$(newdb dupkeys)
+printf '%s\n' '{"id":"evt_dup","object":"event","type":"customer.created","created":1795000000,"data":{"object":{"object":"customer","id":"cus_dup","email":"first@x","email":"last@x"}},"type":"customer.deleted"}' \
+	'{"id":"evt_dup2","object":"event","type":"customer.created","created":1795000001,"data":{"object":{"object":"customer","id":"cus_dup2","email":"first@x","email":"last@x"}}}' >"$T/dup.ndjson"
+fetch-events --received-at 2026-11-25T00:00:00Z "$T/dup.ndjson" | normalize --emit-raw |
+	load --dsn "dbname=$db" 2>"$T/err"
+check "payloads with duplicate names load (exit $?)" grep -q 'inserted 4, .* rejected 0' "$T/err"
+check "the last type is read: raw, normalized and log agree" \
+	test "$(q "$db" "SELECT r.payload->>'type', r.event_type, n.provider_event_type, n.event_type, e.status FROM external_events_raw r JOIN external_events_normalized n USING (provider, external_event_id) JOIN external_events e USING (provider, external_event_id) WHERE external_event_id = 'evt_dup'")" = \
+	"customer.deleted|customer.deleted|customer.deleted|customer.deleted|processed"
+check "the last e-mail is read: raw and customers agree" \
+	test "$(q "$db" "SELECT r.payload #>> '{data,object,email}', c.email FROM external_events_raw r, customers c WHERE r.external_event_id = 'evt_dup2' AND c.customer_id = 'cus_dup2'")" = "last@x|last@x"
