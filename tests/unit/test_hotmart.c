@@ -203,6 +203,10 @@ static void test_detect_refuses_others(void **state)
 		"{\"id\":\"1\",\"event\":\"PURCHASE_APPROVED\",\"version\":\"2.0.0\",\"data\":[]}",
 		"{\"transaction\":\"HP1\",\"status\":\"approved\"}",
 		"{\"transaction\":\"HP1\",\"status\":\"approved\",\"prod\":1,\"data\":{}}",
+		/* a v1 postback of another platform that copies Hotmart's form */
+		"{\"transaction\":\"7126945\",\"status\":\"approved\",\"prod\":\"1\",\"payment_engine\":\"pagtrust\"}",
+		"{\"transaction\":\"7126945\",\"status\":\"approved\",\"prod\":\"1\",\"payment_engine\":\"pepper\"}",
+		"{\"subscriberCode\":\"S1\",\"cancellationDate\":\"2026-01-01T00:00:00Z\",\"payment_engine\":\"other\"}",
 		"{}", "[]", "1", "\"PURCHASE_APPROVED\"", "true",
 		NULL,
 	};
@@ -211,6 +215,26 @@ static void test_detect_refuses_others(void **state)
 		json_object *p = parse(*t);
 		if (hotmart_connector.detect(p))
 			fail_msg("claimed: %s", *t);
+		json_object_put(p);
+	}
+}
+
+/* Hotmart's own v1 postback names itself in payment_engine, in any case, or says nothing */
+static void test_detect_v1_payment_engine(void **state)
+{
+	static const char *const ours[] = {
+		"{\"transaction\":\"HP1\",\"status\":\"approved\",\"prod\":\"1\",\"payment_engine\":\"hotmart\"}",
+		"{\"transaction\":\"HP1\",\"status\":\"approved\",\"prod\":\"1\",\"payment_engine\":\"Hotmart\"}",
+		"{\"transaction\":\"HP1\",\"status\":\"approved\",\"prod\":\"1\",\"payment_engine\":null}",
+		"{\"transaction\":\"HP1\",\"status\":\"approved\",\"prod\":\"1\"}",
+		NULL,
+	};
+
+	(void)state;
+	for (const char *const *t = ours; *t; t++) {
+		json_object *p = parse(*t);
+		if (connector_detect(p) != &hotmart_connector)
+			fail_msg("not detected: %s", *t);
 		json_object_put(p);
 	}
 }
@@ -728,6 +752,35 @@ static void test_required_fields(void **state)
 	}
 }
 
+/* A purchase's optional times are best effort: unreadable, left null, the payment still
+ * counts; a subscription event's times decide its state: present and unreadable, it fails. */
+static void test_time_strictness(void **state)
+{
+	static const char *const bad[] = { "\"not a date\"", "\"2017 - 11 - 27T11: 49: 06Z\"", "true", "-1" };
+	struct event ev;
+	json_object *p, *o;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		o = run_edited(FIX "purchase_approved.json", "data.purchase.approved_date", bad[i], &ev, &p);
+		check_str(o, "status", "processed");
+		check_int(o, "payment.amount_minor", 1990);
+		check_null(o, "payment.paid_at");
+		check_str(o, "subscription.current_period_end", "2026-12-20T00:00:00Z");
+		done(p, &ev);
+		o = run_edited(FIX "purchase_approved.json", "data.purchase.date_next_charge", bad[i], &ev, &p);
+		check_str(o, "status", "processed");
+		check_str(o, "payment.paid_at", "2026-11-20T14:29:58Z");
+		check_null(o, "subscription.current_period_end");
+		done(p, &ev);
+		o = run_edited(FIX "subscription_cancellation.json", "data.cancellation_date", bad[i], &ev, &p);
+		check_failed(o, "field 'data.cancellation_date' must be a timestamp");
+		done(p, &ev);
+		o = run_edited(FIX "subscription_cancellation.json", "data.date_next_charge", bad[i], &ev, &p);
+		check_failed(o, "field 'data.date_next_charge' must be a timestamp");
+		done(p, &ev);
+	}
+}
+
 /* A purchase that names no buyer email is still a payment, with no customer id
  * (the checkout's country still comes through, as for Stripe's guest charges). */
 static void test_purchase_without_buyer(void **state)
@@ -940,6 +993,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_detect_fixtures),
 		cmocka_unit_test(test_detect_refuses_others),
+		cmocka_unit_test(test_detect_v1_payment_engine),
 		cmocka_unit_test(test_purchase_approved),
 		cmocka_unit_test(test_purchase_approved_pix),
 		cmocka_unit_test(test_purchase_complete),
@@ -956,6 +1010,7 @@ int main(void)
 		cmocka_unit_test(test_postback_v1),
 		cmocka_unit_test(test_postback_v1_cancellation),
 		cmocka_unit_test(test_required_fields),
+		cmocka_unit_test(test_time_strictness),
 		cmocka_unit_test(test_purchase_without_buyer),
 		cmocka_unit_test(test_price_variants),
 		cmocka_unit_test(test_unknown_event_and_missing_id),

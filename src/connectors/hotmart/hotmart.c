@@ -956,6 +956,10 @@ static int hotmart_detect(json_object *p)
 	}
 	if (json_object_object_get_ex(p, "data", &o))
 		return 0;
+	/* Other platforms (PagTrust, Pepper, ...) send the v1 postback's very fields and
+	 * say so in payment_engine, which Hotmart's own postback sets to "hotmart". */
+	if ((s = jstr(p, "payment_engine")) && strcasecmp(s, "hotmart") != 0)
+		return 0;
 	return is_v1_purchase(p) || is_v1_cancel(p);
 }
 
