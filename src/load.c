@@ -244,7 +244,8 @@ static const struct spec subscription_spec[] = {
 	{"id", F_ID}, {"price_id", F_ID}, {"product_id", F_ID}, {"plan_code", F_STR},
 	{"status", F_STR}, {"interval", F_STR}, {"interval_count", F_INT}, {"quantity", F_INT},
 	{"current_period_start", F_TIME}, {"current_period_end", F_TIME},
-	{"cancel_at_period_end", F_BOOL}, {"canceled_at", F_TIME}, {"trial_end", F_TIME}, {NULL, 0},
+	{"cancel_at_period_end", F_BOOL}, {"cancel_at", F_TIME}, {"canceled_at", F_TIME},
+	{"trial_end", F_TIME}, {NULL, 0},
 };
 
 /* Check a section; returns it (borrowed) or NULL when null/absent/invalid. */
@@ -601,12 +602,12 @@ static const char copy_ev_sql[] =
 #define SUB_COL(f) " n.event->'subscription'->>'" f "' AS " f ","
 #define SUB_COLS " customer_id, plan_id, price_id, product_id, status, interval, interval_count," \
 	" quantity, current_period_start, current_period_end, cancel_at_period_end, canceled_at," \
-	" trial_end, state_occurred_at, state_event_id, state_event_type, customer_occurred_at," \
+	" trial_end, cancel_at, state_occurred_at, state_event_id, state_event_type, customer_occurred_at," \
 	" customer_event_id, event_plan_code, fill_occurred_at, fill_event_id"
 /* the fields the latest subscription.* event gives (and state_event_type, last) */
 #define SUB_AUTH_COLS(X) X("plan_id") X("price_id") X("product_id") X("status") X("interval") \
 	X("interval_count") X("quantity") X("current_period_start") X("current_period_end")  \
-	X("cancel_at_period_end") X("canceled_at") X("trial_end") X("event_plan_code")       \
+	X("cancel_at_period_end") X("canceled_at") X("trial_end") X("cancel_at") X("event_plan_code") \
 	X("state_occurred_at") X("state_event_id")
 #define SUB_SET(c) " " c " = EXCLUDED." c ","
 #define SUB_DIFF_T(c) " t." c ","
@@ -630,14 +631,14 @@ static const char copy_ev_sql[] =
  */
 #define FILL_ARRAY(E) "ARRAY[" E("price_id") "," E("product_id") "," E("status") "," E("interval") "," \
 	E("interval_count") "," E("quantity") "," E("current_period_start") "," E("current_period_end") ","   \
-	E("cancel_at_period_end") "," E("canceled_at") "," E("trial_end") "]"
+	E("cancel_at_period_end") "," E("canceled_at") "," E("trial_end") "," E("cancel_at") "]"
 #define INDEX_ARRAY(E) "ARRAY[" E("1") "," E("2") "," E("3") "," E("4") "," E("5") "," E("6") "," \
-	E("7") "," E("8") "," E("9") "," E("10") "," E("11") "]"
+	E("7") "," E("8") "," E("9") "," E("10") "," E("11") "," E("12") "]"
 /* the row's columns, each with the index of the stamp of the field it follows */
 #define SUB_FILL_COLS(X) X("plan_id", "1") X("price_id", "1") X("event_plan_code", "1")         \
 	X("product_id", "2") X("status", "3") X("interval", "4") X("interval_count", "5")            \
 	X("quantity", "6") X("current_period_start", "7") X("current_period_end", "8")              \
-	X("cancel_at_period_end", "9") X("canceled_at", "10") X("trial_end", "11")
+	X("cancel_at_period_end", "9") X("canceled_at", "10") X("trial_end", "11") X("cancel_at", "12")
 /* is the batch's row (EXCLUDED) / the stored row (t) from a subscription.* event? */
 #define X_AUTH "coalesce(EXCLUDED.state_event_type LIKE 'subscription.%', false)"
 #define T_AUTH "coalesce(t.state_event_type LIKE 'subscription.%', false)"
@@ -651,7 +652,7 @@ static const char copy_ev_sql[] =
 #define FILL_OCC(i) "CASE WHEN " FILL(i) " THEN EXCLUDED.fill_occurred_at[" i "] ELSE t.fill_occurred_at[" i "] END"
 #define FILL_ID(i) "CASE WHEN " FILL(i) " THEN EXCLUDED.fill_event_id[" i "] ELSE t.fill_event_id[" i "] END"
 #define FILL_ANY(i) " OR " FILL(i)
-#define EACH_INDEX(E) E("1") E("2") E("3") E("4") E("5") E("6") E("7") E("8") E("9") E("10") E("11")
+#define EACH_INDEX(E) E("1") E("2") E("3") E("4") E("5") E("6") E("7") E("8") E("9") E("10") E("11") E("12")
 /* neither is: the state stamp is the latest event's */
 #define STATE_NEWER "(NOT " X_AUTH " AND NOT " T_AUTH " AND (EXCLUDED.state_occurred_at,"          \
 	" EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id))"
@@ -676,7 +677,8 @@ static const char copy_ev_sql[] =
 	" n.event->'subscription'->>'price_id' AS price_id,"                                 \
 	SUB_COL("product_id") SUB_COL("status") SUB_COL("interval") SUB_COL("interval_count") \
 	SUB_COL("quantity") SUB_COL("current_period_start") SUB_COL("current_period_end")    \
-	SUB_COL("cancel_at_period_end") SUB_COL("canceled_at") SUB_COL("trial_end") " 0 AS _end"
+	SUB_COL("cancel_at_period_end") SUB_COL("canceled_at") SUB_COL("trial_end") SUB_COL("cancel_at")  \
+	" 0 AS _end"
 
 /* payments: the key, the columns beside it, and their values from a row of src */
 #define PAY_KEY "project_id, provider, payment_id"
@@ -935,7 +937,7 @@ static const char *const upserts[] = {
 	SUB_FIELD("product_id") SUB_FIELD("status") SUB_FIELD("interval")
 	SUB_FIELD("interval_count") SUB_FIELD("quantity") SUB_FIELD("current_period_start")
 	SUB_FIELD("current_period_end") SUB_FIELD("cancel_at_period_end") SUB_FIELD("canceled_at")
-	SUB_FIELD("trial_end")
+	SUB_FIELD("trial_end") SUB_FIELD("cancel_at")
 	" occ AS state_occurred_at, id AS state_event_id, event_type AS state_event_type,"
 	" " FILL_ARRAY(R_OCC) " AS fill_occ, " FILL_ARRAY(R_ID) " AS fill_id,"
 	" row_number() OVER wa AS rn FROM ev"
@@ -948,7 +950,7 @@ static const char *const upserts[] = {
 	" COALESCE(a.ps->>'plan_code', pp.plan_id), a.ps->>'price_id', product_id, status, interval,"
 	" interval_count::bigint, quantity::bigint, current_period_start::timestamptz,"
 	" current_period_end::timestamptz, cancel_at_period_end::boolean, canceled_at::timestamptz,"
-	" trial_end::timestamptz, state_occurred_at, state_event_id, state_event_type,"
+	" trial_end::timestamptz, cancel_at::timestamptz, state_occurred_at, state_event_id, state_event_type,"
 	" customer_id_occurred_at, customer_id_event_id, a.ps->>'plan_code',"
 	" CASE WHEN state_event_type LIKE 'subscription.%' THEN NULL ELSE fill_occ END,"
 	" CASE WHEN state_event_type LIKE 'subscription.%' THEN NULL ELSE fill_id END"
@@ -980,7 +982,7 @@ static const char *const upserts[] = {
 	" i[pc] AS customer_id_event_id, ss[coalesce(pa, p_price_id)] AS ps,"
 	B_VAL("product_id") B_VAL("status") B_VAL("interval") B_VAL("interval_count")
 	B_VAL("quantity") B_VAL("current_period_start") B_VAL("current_period_end")
-	B_VAL("cancel_at_period_end") B_VAL("canceled_at") B_VAL("trial_end")
+	B_VAL("cancel_at_period_end") B_VAL("canceled_at") B_VAL("trial_end") B_VAL("cancel_at")
 	" o[coalesce(pa, 1)] AS occ, i[coalesce(pa, 1)] AS id, et[coalesce(pa, 1)] AS event_type,"
 	" CASE WHEN pa IS NULL THEN " FILL_ARRAY(B_OCC) " END AS fill_occ,"
 	" CASE WHEN pa IS NULL THEN " FILL_ARRAY(B_ID) " END AS fill_id"
@@ -990,7 +992,7 @@ static const char *const upserts[] = {
 	" min(rn) FILTER (WHERE auth AND rna = 1) OVER w AS pa," B_POS("price_id")
 	B_POS("product_id") B_POS("status") B_POS("interval") B_POS("interval_count")
 	B_POS("quantity") B_POS("current_period_start") B_POS("current_period_end")
-	B_POS("cancel_at_period_end") B_POS("canceled_at") B_POS("trial_end") " 0 AS _end"
+	B_POS("cancel_at_period_end") B_POS("canceled_at") B_POS("trial_end") B_POS("cancel_at") " 0 AS _end"
 	" FROM (SELECT *, row_number() OVER w AS rn, row_number() OVER wr AS rna FROM ev"
 	" WINDOW w AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC),"
 	" wr AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, " SUB_RANK("event_type")
@@ -1002,7 +1004,7 @@ static const char *const upserts[] = {
 	" interval, interval_count::bigint, quantity::bigint,"
 	" current_period_start::timestamptz, current_period_end::timestamptz,"
 	" cancel_at_period_end::boolean, canceled_at::timestamptz,"
-	" trial_end::timestamptz, occ, id, event_type, customer_id_occurred_at,"
+	" trial_end::timestamptz, cancel_at::timestamptz, occ, id, event_type, customer_id_occurred_at,"
 	" customer_id_event_id, ps->>'plan_code', fill_occ, fill_id"
 	" FROM b LEFT JOIN plan_prices pp ON pp.provider = b.provider AND pp.price_id = b.ps->>'price_id'"
 	" ON CONFLICT (project_id, provider, subscription_id) DO UPDATE SET"
@@ -1928,10 +1930,11 @@ int main(int argc, char **argv)
 
 	if (rejects_path)
 		rejects_open(rejects_path);
-	/* the schema, and the newest columns this loader writes (sql/004, 005) */
-	PGresult *r = must("SELECT to_regclass('pipeline_runs') IS NOT NULL, (SELECT count(*) = 2"
+	/* the schema, and the newest columns this loader writes (sql/004, 005, 011) */
+	PGresult *r = must("SELECT to_regclass('pipeline_runs') IS NOT NULL, (SELECT count(*) = 3"
 			   " FROM pg_attribute WHERE NOT attisdropped AND"
 			   " ((attrelid, attname) = (to_regclass('subscriptions'), 'fill_event_id') OR"
+			   " (attrelid, attname) = (to_regclass('subscriptions'), 'cancel_at') OR"
 			   " (attrelid, attname) = (to_regclass('payments'), 'customer_event_id')))", 0, NULL);
 	int have_schema = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	int have_new = strcmp(PQgetvalue(r, 0, 1), "t") == 0;

@@ -67,11 +67,15 @@ sed -n '/^WITH ev AS/,$p' "$ROOT/sql/002_state_stamps.sql" | psql -qX -d "$db" -
 state "$db" strict >"$T/after"
 check "migration 002's backfill gives the stamps the loader keeps" diff "$T/before" "$T/after"
 
-# Migration 004 the same for the fields' stamps of subscriptions only invoices set.
+# Migration 004 (with 011's extension) the same for the fields' stamps of subscriptions
+# only invoices set.
 check "some subscriptions are set by invoices alone (the case 004 stamps)" \
 	test "$(q "$db" "SELECT count(*) > 0 FROM subscriptions WHERE fill_event_id IS NOT NULL")" = t
 q "$db" "UPDATE subscriptions SET fill_occurred_at = NULL, fill_event_id = NULL" >/dev/null
 sed -n '/^WITH field/,$p' "$ROOT/sql/004_subscription_fill_stamps.sql" | psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
+# (011 then adds the 12th field's stamp, cancel_at's, to the 11 that 004 knew)
+sed -n '/^UPDATE subscriptions SET fill_occurred_at/,$p' "$ROOT/sql/011_subscription_cancel_at.sql" |
+	psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
 state "$db" strict >"$T/after"
 check "migration 004's backfill gives the stamps the loader keeps" diff "$T/before" "$T/after"
 

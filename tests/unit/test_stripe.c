@@ -210,7 +210,8 @@ static const char *const fixtures[] = {
 	"customer.subscription.deleted.json", "customer.subscription.paused.json",
 	"customer.subscription.resumed.json", "customer.subscription.updated.2015.json",
 	"customer.subscription.updated.json",
-	"customer.subscription.updated.flexible_cancel.json", "customer.updated.json", "invoice.finalized.json",
+	"customer.subscription.updated.flexible_cancel.json", "customer.subscription.updated.cancel_at.json",
+	"customer.updated.json", "invoice.finalized.json",
 	"invoice.marked_uncollectible.json", "invoice.overdue.json", "invoice.paid.2019.json",
 	"invoice.paid.json", "invoice.paid.proration.json", "invoice.payment_failed.json", "invoice.payment_succeeded.2016.json",
 	"invoice.payment_succeeded.2020.inclusive_tax.json",
@@ -445,19 +446,29 @@ static void test_subscription_flexible_cancel(void **state)
 	expect_str(&n, "subscription.status", "active");
 	expect_str(&n, "subscription.current_period_end", "2026-10-21T14:13:20Z");
 	expect_bool(&n, "subscription.cancel_at_period_end", 1);
+	expect_str(&n, "subscription.cancel_at", "2026-10-21T14:13:20Z");
 	expect_str(&n, "subscription.canceled_at", "2026-10-14T17:51:30Z");
 	expect_str(&n, "subscription.price_id", "price_FakeTeamMo01");
 	norm_free(&n);
 
-	/* A cancellation on another date is not at the period end. */
+	/* A cancellation on another date is not at the period end; cancel_at says when. */
 	norm_mut(&n, FX "customer.subscription.updated.flexible_cancel.json", "data.object", "cancel_at",
 		 "1800000000");
 	expect_bool(&n, "subscription.cancel_at_period_end", 0);
+	expect_str(&n, "subscription.cancel_at", "2027-01-15T08:00:00Z");
+	norm_free(&n);
+	norm_file(&n, FX "customer.subscription.updated.cancel_at.json");
+	expect_processed(&n, "subscription.updated");
+	expect_str(&n, "subscription.status", "active");
+	expect_bool(&n, "subscription.cancel_at_period_end", 0);
+	expect_str(&n, "subscription.cancel_at", "2026-12-15T00:00:00Z");
+	expect_str(&n, "subscription.current_period_end", "2026-10-21T14:13:20Z");
 	norm_free(&n);
 
 	/* Undone: cancel_at back to null. */
 	norm_mut(&n, FX "customer.subscription.updated.flexible_cancel.json", "data.object", "cancel_at", "null");
 	expect_bool(&n, "subscription.cancel_at_period_end", 0);
+	expect_null(&n, "subscription.cancel_at");
 	norm_free(&n);
 
 	/* Classic before basil: cancel_at is the subscription's period end. */

@@ -418,8 +418,8 @@ static int cancels_at_period_end(json_object *p, struct event *ev, int64_t cance
  * Whether the subscription ends with its current period. Billing mode
  * flexible (the default from 2025-09-30.clover) schedules that as
  * cancel_at = the period end with cancel_at_period_end false; classic sets
- * both. A cancel_at on another date is a cancellation the schema cannot
- * state (it renews until then): false.
+ * both. A cancel_at on another date is not the period's end: false (the
+ * subscription renews until then; cancel_at itself says when it ends).
  */
 static void put_cancel_at_period_end(json_object *p, struct event *ev)
 {
@@ -486,6 +486,7 @@ static void do_subscription(json_object *p, struct event *ev, const struct strip
 	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_start", first_present(p, start));
 	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_end", first_present(p, end));
 	put_cancel_at_period_end(p, ev);
+	put_time(p, ev, SEC_SUBSCRIPTION, "cancel_at", OBJ "cancel_at");
 	put_time(p, ev, SEC_SUBSCRIPTION, "canceled_at", OBJ "canceled_at");
 	put_time(p, ev, SEC_SUBSCRIPTION, "trial_end", OBJ "trial_end");
 }
