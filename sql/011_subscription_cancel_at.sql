@@ -37,7 +37,25 @@ WHERE (n.provider, n.external_event_id) = (t.provider, t.state_event_id)
 	AND n.event #>> '{subscription,cancel_at}' IS NOT NULL;
 
 -- The field stamps of a subscription only other events set (sql/004) gain a 12th
--- element, cancel_at's, as the loader writes them now (no event gave it: NULL).
+-- element, cancel_at's, as the loader writes them now: the stamp of the latest processed
+-- event whose section had a cancel_at (none did before this release; an event another
+-- tool wrote might have), NULL when none; that event's value is the row's.
 UPDATE subscriptions SET fill_occurred_at = fill_occurred_at || NULL::timestamptz,
 	fill_event_id = fill_event_id || NULL::text
 WHERE cardinality(fill_event_id) = 11;
+WITH latest AS (
+	SELECT DISTINCT ON (project_id, provider, subscription_id) project_id, provider,
+		subscription_id, COALESCE(occurred_at, '-infinity') AS occ, external_event_id AS id,
+		(event #>> '{subscription,cancel_at}')::timestamptz AS cancel_at
+	FROM external_events_normalized
+	WHERE status = 'processed' AND subscription_id IS NOT NULL
+		AND event #>> '{subscription,cancel_at}' IS NOT NULL
+	ORDER BY project_id, provider, subscription_id, COALESCE(occurred_at, '-infinity') DESC,
+		external_event_id DESC
+)
+UPDATE subscriptions t SET cancel_at = l.cancel_at, fill_occurred_at[12] = l.occ,
+	fill_event_id[12] = l.id
+FROM latest l
+WHERE (t.project_id, t.provider, t.subscription_id) = (l.project_id, l.provider, l.subscription_id)
+	AND t.fill_event_id IS NOT NULL
+	AND NOT coalesce(t.state_event_type LIKE 'subscription.%', false);

@@ -58,7 +58,7 @@ for line in open(sys.argv[1]):
 			o["payment"]["id"] = "in_9"
 			o["subscription"] = {k: None for k in ("id", "price_id", "product_id", "plan_code", "status",
 				"interval", "interval_count", "quantity", "current_period_start", "current_period_end",
-				"cancel_at_period_end", "canceled_at", "trial_end")}
+				"cancel_at_period_end", "cancel_at", "canceled_at", "trial_end")}
 			o["subscription"].update(id="sub_1", price_id="price_starter_m")
 		print(json.dumps(o))
 ' "$fx/basic.ndjson" >"$T/p9.ndjson"

@@ -90,7 +90,7 @@ const char *fuzz_event_problem(json_object *ev)
 	static const char *const intervals[] = { "day", "week", "month", "year", NULL };
 	static const char *const times[] = { "occurred_at", "received_at", "payment.due_at",
 		"payment.paid_at", "subscription.current_period_start", "subscription.current_period_end",
-		"subscription.canceled_at", "subscription.trial_end", NULL };
+		"subscription.cancel_at", "subscription.canceled_at", "subscription.trial_end", NULL };
 	static const char *const minors[] = { "payment.amount_minor", "payment.discount_minor",
 		"payment.refunded_minor", NULL };
 	const char *status = jstr(ev, "status"), *type = jstr(ev, "event_type"),

@@ -44,7 +44,7 @@ for i in range(n):
                     "status": rnd2.choice(["active", "past_due"]), "interval": "month", "interval_count": 1,
                     "quantity": rnd2.randrange(1, 5), "current_period_start": ts(t),
                     "current_period_end": ts(t + 30 * 86400), "cancel_at_period_end": rnd2.random() < 0.5,
-                    "canceled_at": ts(t), "trial_end": ts(t + 7 * 86400)}
+                    "canceled_at": ts(t), "trial_end": ts(t + 7 * 86400), "cancel_at": ts(t + 20 * 86400)}
             subscription = {"id": isub, "plan_code": None}
             subscription.update((k, v if rnd2.random() < 0.5 else None) for k, v in vals.items())
             payment["subscription_id"] = isub
@@ -54,7 +54,8 @@ for i in range(n):
                         "status": rnd.choice(["active", "active", "past_due", "canceled"]), "interval": "month",
                         "interval_count": 1, "quantity": rnd.randrange(1, 5), "current_period_start": ts(t),
                         "current_period_end": ts(t + 30 * 86400), "cancel_at_period_end": False,
-                        "canceled_at": None, "trial_end": None}
+                        "canceled_at": None, "trial_end": None,
+                        "cancel_at": ts(t + 20 * 86400) if rnd2.random() < 0.3 else None}
     elif kind < 0.95:
         ptype, ctype = "customer.updated", "customer.upserted"
     elif kind < 0.98:
