@@ -60,3 +60,12 @@ state "$c" strict >"$T/after"
 check "sql/011's backfill gives what the loader writes" diff "$T/before" "$T/after"
 load --dsn "dbname=$c" "$T/in.ndjson" "$T/inv.ndjson" 2>"$T/err"
 check "and the input re-run finds it unchanged" grep -q 'inserted 0, updated 0,' "$T/err"
+
+# A database before sql/011: this loader needs its column and says so; migrated, it loads.
+d=$(db_before cancel_at_pre 011)
+load --dsn "dbname=$d" "$T/in.ndjson" 2>"$T/err"
+st=$?
+check "before sql/011: exit 3, 'run load --migrate first' (exit $st)" \
+	test $st -eq 3 -a "$(grep -c "older than this loader: run 'load --migrate' first" "$T/err")" -eq 1
+load --migrate --dsn "dbname=$d" 2>/dev/null && load --dsn "dbname=$d" "$T/in.ndjson" 2>/dev/null
+check "migrated, it loads the same" test "$(sub "$d" sub_FakeCancelAt01)" = "2026-12-15 00:00:00 false"
