@@ -596,18 +596,38 @@ static const char copy_ev_sql[] =
 #define SET3(f) " " f " = EXCLUDED." f ", " f "_occurred_at = EXCLUDED." f "_occurred_at, " \
 	f "_event_id = EXCLUDED." f "_event_id,"
 
+/*
+ * A subscription's fields after price_id (which brings the plan with it), each with
+ * the index of its stamp in fill_occurred_at / fill_event_id (price_id's is 1) and
+ * the cast of its text: the one list every field list below is made from, so a new
+ * field is one line here (and its column, stamp and backfill in a migration).
+ * SUB_FIELDS(X, a) calls X(a, field, index, cast) for each.
+ */
+#define SUB_FIELDS(X, a) X(a, "product_id", "2", "") X(a, "status", "3", "")                  \
+	X(a, "interval", "4", "") X(a, "interval_count", "5", "::bigint")                             \
+	X(a, "quantity", "6", "::bigint") X(a, "current_period_start", "7", "::timestamptz")         \
+	X(a, "current_period_end", "8", "::timestamptz")                                             \
+	X(a, "cancel_at_period_end", "9", "::boolean") X(a, "canceled_at", "10", "::timestamptz")    \
+	X(a, "trial_end", "11", "::timestamptz") X(a, "cancel_at", "12", "::timestamptz")
+/* the X of SUB_FIELDS: macro M of the field (EACH_F), of its index (EACH_I), of both
+ * (EACH_FI), or after a comma (NEXT_F, NEXT_I, for ARRAY[...]); the field's name, or
+ * its name and cast, as a select-list item (NAME_OF, CAST_OF) */
+#define EACH_F(M, f, i, c) M(f)
+#define NEXT_F(M, f, i, c) "," M(f)
+#define NEXT_I(M, f, i, c) "," M(i)
+#define EACH_I(M, f, i, c) M(i)
+#define EACH_FI(M, f, i, c) M(f, i)
+#define NAME_OF(u, f, i, c) " " f ","
+#define CAST_OF(u, f, i, c) " " f c ","
 /* A subscription field: from the best event that is a subscription event or
  * has the field (see the subscriptions recompute; wa is its window). */
 #define SUB_FIELD(f) " (array_agg(" f ") FILTER (WHERE auth OR " f " IS NOT NULL) OVER wa)[1] AS " f ","
 #define SUB_COL(f) " n.event->'subscription'->>'" f "' AS " f ","
-#define SUB_COLS " customer_id, plan_id, price_id, product_id, status, interval, interval_count," \
-	" quantity, current_period_start, current_period_end, cancel_at_period_end, canceled_at," \
-	" trial_end, cancel_at, state_occurred_at, state_event_id, state_event_type, customer_occurred_at," \
+#define SUB_COLS " customer_id, plan_id, price_id," SUB_FIELDS(NAME_OF, _)                        \
+	" state_occurred_at, state_event_id, state_event_type, customer_occurred_at,"                 \
 	" customer_event_id, event_plan_code, fill_occurred_at, fill_event_id"
 /* the fields the latest subscription.* event gives (and state_event_type, last) */
-#define SUB_AUTH_COLS(X) X("plan_id") X("price_id") X("product_id") X("status") X("interval") \
-	X("interval_count") X("quantity") X("current_period_start") X("current_period_end")  \
-	X("cancel_at_period_end") X("canceled_at") X("trial_end") X("cancel_at") X("event_plan_code") \
+#define SUB_AUTH_COLS(X) X("plan_id") X("price_id") SUB_FIELDS(EACH_F, X) X("event_plan_code") \
 	X("state_occurred_at") X("state_event_id")
 #define SUB_SET(c) " " c " = EXCLUDED." c ","
 #define SUB_DIFF_T(c) " t." c ","
@@ -629,16 +649,11 @@ static const char copy_ev_sql[] =
  * fill_occurred_at / fill_event_id (sql/004), NULL once a subscription.* event
  * gives the fields. FILL_ARRAY builds the array of an expression per field.
  */
-#define FILL_ARRAY(E) "ARRAY[" E("price_id") "," E("product_id") "," E("status") "," E("interval") "," \
-	E("interval_count") "," E("quantity") "," E("current_period_start") "," E("current_period_end") ","   \
-	E("cancel_at_period_end") "," E("canceled_at") "," E("trial_end") "," E("cancel_at") "]"
-#define INDEX_ARRAY(E) "ARRAY[" E("1") "," E("2") "," E("3") "," E("4") "," E("5") "," E("6") "," \
-	E("7") "," E("8") "," E("9") "," E("10") "," E("11") "," E("12") "]"
+#define FILL_ARRAY(E) "ARRAY[" E("price_id") SUB_FIELDS(NEXT_F, E) "]"
+#define INDEX_ARRAY(E) "ARRAY[" E("1") SUB_FIELDS(NEXT_I, E) "]"
 /* the row's columns, each with the index of the stamp of the field it follows */
 #define SUB_FILL_COLS(X) X("plan_id", "1") X("price_id", "1") X("event_plan_code", "1")         \
-	X("product_id", "2") X("status", "3") X("interval", "4") X("interval_count", "5")            \
-	X("quantity", "6") X("current_period_start", "7") X("current_period_end", "8")              \
-	X("cancel_at_period_end", "9") X("canceled_at", "10") X("trial_end", "11") X("cancel_at", "12")
+	SUB_FIELDS(EACH_FI, X)
 /* is the batch's row (EXCLUDED) / the stored row (t) from a subscription.* event? */
 #define X_AUTH "coalesce(EXCLUDED.state_event_type LIKE 'subscription.%', false)"
 #define T_AUTH "coalesce(t.state_event_type LIKE 'subscription.%', false)"
@@ -652,7 +667,7 @@ static const char copy_ev_sql[] =
 #define FILL_OCC(i) "CASE WHEN " FILL(i) " THEN EXCLUDED.fill_occurred_at[" i "] ELSE t.fill_occurred_at[" i "] END"
 #define FILL_ID(i) "CASE WHEN " FILL(i) " THEN EXCLUDED.fill_event_id[" i "] ELSE t.fill_event_id[" i "] END"
 #define FILL_ANY(i) " OR " FILL(i)
-#define EACH_INDEX(E) E("1") E("2") E("3") E("4") E("5") E("6") E("7") E("8") E("9") E("10") E("11") E("12")
+#define EACH_INDEX(E) E("1") SUB_FIELDS(EACH_I, E)
 /* neither is: the state stamp is the latest event's */
 #define STATE_NEWER "(NOT " X_AUTH " AND NOT " T_AUTH " AND (EXCLUDED.state_occurred_at,"          \
 	" EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id))"
@@ -675,10 +690,7 @@ static const char copy_ev_sql[] =
 	" coalesce(n.event_type LIKE 'subscription.%', false) AS auth,"                     \
 	" COALESCE(n.occurred_at, '-infinity') AS occ, n.event->'subscription' AS s, n.customer_id," \
 	" n.event->'subscription'->>'price_id' AS price_id,"                                 \
-	SUB_COL("product_id") SUB_COL("status") SUB_COL("interval") SUB_COL("interval_count") \
-	SUB_COL("quantity") SUB_COL("current_period_start") SUB_COL("current_period_end")    \
-	SUB_COL("cancel_at_period_end") SUB_COL("canceled_at") SUB_COL("trial_end") SUB_COL("cancel_at")  \
-	" 0 AS _end"
+	SUB_FIELDS(EACH_F, SUB_COL) " 0 AS _end"
 
 /* payments: the key, the columns beside it, and their values from a row of src */
 #define PAY_KEY "project_id, provider, payment_id"
@@ -934,10 +946,7 @@ static const char *const upserts[] = {
 	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id_occurred_at,"
 	" (array_agg(id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id_event_id,"
 	" (array_agg(s) FILTER (WHERE auth OR price_id IS NOT NULL) OVER wa)[1] AS ps,"
-	SUB_FIELD("product_id") SUB_FIELD("status") SUB_FIELD("interval")
-	SUB_FIELD("interval_count") SUB_FIELD("quantity") SUB_FIELD("current_period_start")
-	SUB_FIELD("current_period_end") SUB_FIELD("cancel_at_period_end") SUB_FIELD("canceled_at")
-	SUB_FIELD("trial_end") SUB_FIELD("cancel_at")
+	SUB_FIELDS(EACH_F, SUB_FIELD)
 	" occ AS state_occurred_at, id AS state_event_id, event_type AS state_event_type,"
 	" " FILL_ARRAY(R_OCC) " AS fill_occ, " FILL_ARRAY(R_ID) " AS fill_id,"
 	" row_number() OVER wa AS rn FROM ev"
@@ -947,10 +956,8 @@ static const char *const upserts[] = {
 	" WHERE rn = 1)"
 	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT a.project_id, a.provider, a.subscription_id, a.customer_id,"
-	" COALESCE(a.ps->>'plan_code', pp.plan_id), a.ps->>'price_id', product_id, status, interval,"
-	" interval_count::bigint, quantity::bigint, current_period_start::timestamptz,"
-	" current_period_end::timestamptz, cancel_at_period_end::boolean, canceled_at::timestamptz,"
-	" trial_end::timestamptz, cancel_at::timestamptz, state_occurred_at, state_event_id, state_event_type,"
+	" COALESCE(a.ps->>'plan_code', pp.plan_id), a.ps->>'price_id'," SUB_FIELDS(CAST_OF, _)
+	" state_occurred_at, state_event_id, state_event_type,"
 	" customer_id_occurred_at, customer_id_event_id, a.ps->>'plan_code',"
 	" CASE WHEN state_event_type LIKE 'subscription.%' THEN NULL ELSE fill_occ END,"
 	" CASE WHEN state_event_type LIKE 'subscription.%' THEN NULL ELSE fill_id END"
@@ -980,9 +987,7 @@ static const char *const upserts[] = {
 	 * latest value (p_f) the fields */
 	" b AS MATERIALIZED (SELECT " SUB_KEY ", c[pc] AS customer_id, o[pc] AS customer_id_occurred_at,"
 	" i[pc] AS customer_id_event_id, ss[coalesce(pa, p_price_id)] AS ps,"
-	B_VAL("product_id") B_VAL("status") B_VAL("interval") B_VAL("interval_count")
-	B_VAL("quantity") B_VAL("current_period_start") B_VAL("current_period_end")
-	B_VAL("cancel_at_period_end") B_VAL("canceled_at") B_VAL("trial_end") B_VAL("cancel_at")
+	SUB_FIELDS(EACH_F, B_VAL)
 	" o[coalesce(pa, 1)] AS occ, i[coalesce(pa, 1)] AS id, et[coalesce(pa, 1)] AS event_type,"
 	" CASE WHEN pa IS NULL THEN " FILL_ARRAY(B_OCC) " END AS fill_occ,"
 	" CASE WHEN pa IS NULL THEN " FILL_ARRAY(B_ID) " END AS fill_id"
@@ -990,9 +995,7 @@ static const char *const upserts[] = {
 	" array_agg(id) OVER w AS i, array_agg(event_type) OVER w AS et, array_agg(customer_id) OVER w AS c,"
 	" min(rn) FILTER (WHERE customer_id IS NOT NULL) OVER w AS pc,"
 	" min(rn) FILTER (WHERE auth AND rna = 1) OVER w AS pa," B_POS("price_id")
-	B_POS("product_id") B_POS("status") B_POS("interval") B_POS("interval_count")
-	B_POS("quantity") B_POS("current_period_start") B_POS("current_period_end")
-	B_POS("cancel_at_period_end") B_POS("canceled_at") B_POS("trial_end") B_POS("cancel_at") " 0 AS _end"
+	SUB_FIELDS(EACH_F, B_POS) " 0 AS _end"
 	" FROM (SELECT *, row_number() OVER w AS rn, row_number() OVER wr AS rna FROM ev"
 	" WINDOW w AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC),"
 	" wr AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, " SUB_RANK("event_type")
@@ -1000,11 +1003,8 @@ static const char *const upserts[] = {
 	" WINDOW w AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE ")) x WHERE rn = 1)"
 	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT b.project_id, b.provider, b.subscription_id, b.customer_id,"
-	" COALESCE(ps->>'plan_code', pp.plan_id), ps->>'price_id', product_id, status,"
-	" interval, interval_count::bigint, quantity::bigint,"
-	" current_period_start::timestamptz, current_period_end::timestamptz,"
-	" cancel_at_period_end::boolean, canceled_at::timestamptz,"
-	" trial_end::timestamptz, cancel_at::timestamptz, occ, id, event_type, customer_id_occurred_at,"
+	" COALESCE(ps->>'plan_code', pp.plan_id), ps->>'price_id'," SUB_FIELDS(CAST_OF, _)
+	" occ, id, event_type, customer_id_occurred_at,"
 	" customer_id_event_id, ps->>'plan_code', fill_occ, fill_id"
 	" FROM b LEFT JOIN plan_prices pp ON pp.provider = b.provider AND pp.price_id = b.ps->>'price_id'"
 	" ON CONFLICT (project_id, provider, subscription_id) DO UPDATE SET"
