@@ -721,8 +721,8 @@ static const char copy_ev_sql[] =
  * random, would make it pending half the time), then by event id.
  */
 #define PAY_STAGE(st) "(CASE " st " WHEN 'pending' THEN 1 WHEN 'failed' THEN 2"                    \
-	" WHEN 'partially_refunded' THEN 4 WHEN 'refunded' THEN 5 WHEN 'disputed' THEN 6"          \
-	" WHEN 'dispute_won' THEN 7 WHEN 'dispute_lost' THEN 7 ELSE 3 END)"
+	" WHEN 'partially_refunded' THEN 4 WHEN 'refunded' THEN 5 WHEN 'inquiry' THEN 6"           \
+	" WHEN 'disputed' THEN 7 WHEN 'dispute_won' THEN 8 WHEN 'dispute_lost' THEN 8 ELSE 3 END)"
 #define PAY_ORDER(p) "(" p "state_occurred_at, " PAY_STAGE(p "status") ", " p "state_event_id)"
 /* the batch's event is the latest about the payment (or the same one, changed) */
 #define PAY_LATEST PAY_ORDER("EXCLUDED.") " >= " PAY_ORDER("t.")
@@ -1930,12 +1930,16 @@ int main(int argc, char **argv)
 
 	if (rejects_path)
 		rejects_open(rejects_path);
-	/* the schema, and the newest columns this loader writes (sql/004, 005, 011) */
+	/* the schema, and the newest columns and values this loader writes (sql/004,
+	 * 005, 011; 012's payment status 'inquiry') */
 	PGresult *r = must("SELECT to_regclass('pipeline_runs') IS NOT NULL, (SELECT count(*) = 3"
 			   " FROM pg_attribute WHERE NOT attisdropped AND"
 			   " ((attrelid, attname) = (to_regclass('subscriptions'), 'fill_event_id') OR"
 			   " (attrelid, attname) = (to_regclass('subscriptions'), 'cancel_at') OR"
-			   " (attrelid, attname) = (to_regclass('payments'), 'customer_event_id')))", 0, NULL);
+			   " (attrelid, attname) = (to_regclass('payments'), 'customer_event_id')))"
+			   " AND EXISTS (SELECT FROM pg_constraint WHERE conrelid = to_regclass('payments')"
+			   " AND conname = 'payments_status_check'"
+			   " AND pg_get_constraintdef(oid) LIKE '%''inquiry''%')", 0, NULL);
 	int have_schema = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	int have_new = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
 	PQclear(r);

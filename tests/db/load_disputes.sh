@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# A dispute's lifecycle in the payments table: opened (disputed), then closed
-# (dispute_won / dispute_lost), in either order and over re-runs; and sql/007 on a
-# database made before it.
+# A dispute's lifecycle in the payments table: opened (an inquiry, or disputed), then
+# closed (dispute_won / dispute_lost), in any order and over re-runs; an inquiry that
+# becomes a chargeback; and sql/012 on a database made before it.
 . "$(dirname "$0")/lib/db.sh"
 fx=$ROOT/fixtures/stripe
 
@@ -34,22 +34,86 @@ cat "$T/close.ndjson" "$T/open.ndjson" | load --dsn "dbname=$b" 2>"$T/err"
 check "a re-run changes nothing" grep -q 'inserted 0, updated 0, unchanged 4' "$T/err"
 o=$(newdb disp_open)
 load --dsn "dbname=$o" "$T/open.ndjson" 2>/dev/null
-check "the opening alone is disputed" \
-	test "$(dispute "$o" du_FakeDispute01)" = "disputed 2700 EUR ch_Fake2023001 payment.chargeback"
+check "the opening alone (an inquiry) is 'inquiry'" \
+	test "$(dispute "$o" du_FakeDispute01)" = "inquiry 2700 EUR ch_Fake2023001 payment.chargeback"
 load --dsn "dbname=$a" "$T/lost.ndjson" 2>/dev/null
 check "a lost dispute" test "$(dispute "$a" dp_FakeDispute03)" = "dispute_lost 1999 GBP ch_FakeDisputed03 payment.dispute_closed"
 
-# A database made before sql/007: its check refuses the outcomes; migrating adds them
-# and keeps every row.
-c=$(db_before disp_old 007)
-load --dsn "dbname=$c" "$T/open.ndjson" 2>/dev/null
-load --dsn "dbname=$c" --rejects "$T/rej" "$T/close.ndjson" 2>/dev/null
-check "before sql/007 the outcome is refused (db_rejected), the dispute stays disputed" \
-	sh -c "grep -q db_rejected '$T/rej' && test \"\$(psql -qXAt -d $c -c \"SELECT status FROM payments\")\" = disputed"
+# An inquiry that becomes a chargeback and is lost: inquiry, disputed, dispute_lost,
+# whatever order the events come in; the same second orders them by stage.
+python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+def ev(i, t, st, dt):
+	c = json.loads(json.dumps(o))
+	c["id"] = "evt_FakeEscalate%d" % i; c["type"] = t; c["created"] += dt
+	c["data"]["object"]["status"] = st
+	print(json.dumps(c))
+ev(1, "charge.dispute.updated", "warning_under_review", 3600)
+ev(2, "charge.dispute.funds_withdrawn", "needs_response", 86400)
+ev(3, "charge.dispute.updated", "under_review", 90000)
+ev(4, "charge.dispute.closed", "lost", 900000)
+' "$fx/charge.dispute.created.json" >"$T/escalate.json"
+ingest_stream "$T/escalate.json" >"$T/escalate.ndjson"
+e=$(newdb disp_esc)
+load --dsn "dbname=$e" "$T/open.ndjson" 2>/dev/null
+check "an inquiry opens as 'inquiry'" \
+	test "$(dispute "$e" du_FakeDispute01)" = "inquiry 2700 EUR ch_Fake2023001 payment.chargeback"
+head -n 2 "$T/escalate.ndjson" | load --dsn "dbname=$e" 2>/dev/null
+check "evidence submitted: still an inquiry" \
+	test "$(dispute "$e" du_FakeDispute01)" = "inquiry 2700 EUR ch_Fake2023001 payment.chargeback"
+sed -n 3,6p "$T/escalate.ndjson" | load --dsn "dbname=$e" 2>/dev/null
+check "the funds withdrawn: a chargeback, 'disputed'" \
+	test "$(dispute "$e" du_FakeDispute01)" = "disputed 2700 EUR ch_Fake2023001 payment.chargeback"
+sed -n 7,8p "$T/escalate.ndjson" | load --dsn "dbname=$e" 2>/dev/null
+check "then lost" \
+	test "$(dispute "$e" du_FakeDispute01)" = "dispute_lost 2700 EUR ch_Fake2023001 payment.dispute_closed"
+f=$(newdb disp_esc_rev)
+tac "$T/escalate.ndjson" | load --dsn "dbname=$f" 2>/dev/null
+load --dsn "dbname=$f" "$T/open.ndjson" 2>/dev/null
+check "the same events backwards, the opening last: the same database" same_state "$e" "$f"
+# every event in one second: the stage orders them (inquiry < disputed < outcome)
+python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+	o = json.loads(l)
+	if o.get("occurred_at"): o["occurred_at"] = "2023-11-26T12:00:00Z"
+	print(json.dumps(o))
+' <(cat "$T/open.ndjson" "$T/escalate.ndjson") >"$T/same.ndjson"
+g=$(newdb disp_same)
+tac "$T/same.ndjson" | load --dsn "dbname=$g" 2>/dev/null
+check "all in one second: lost" \
+	test "$(dispute "$g" du_FakeDispute01)" = "dispute_lost 2700 EUR ch_Fake2023001 payment.dispute_closed"
+h=$(newdb disp_same2)
+grep -v '"status": *"dispute_lost"\|charge.dispute.closed' "$T/same.ndjson" | tac | load --dsn "dbname=$h" 2>/dev/null
+check "all but the closing in one second: disputed, not inquiry" \
+	test "$(dispute "$h" du_FakeDispute01 | cut -d' ' -f1)" = disputed
+
+# sql/012 on what an older release stored: the inquiry's opening as 'disputed' (the
+# stored event and the payment row); its backfill gives what the loader writes now.
+i=$(newdb disp_012)
+load --dsn "dbname=$i" "$T/open.ndjson" 2>/dev/null
+state "$i" >"$T/before"
+q "$i" "UPDATE external_events_normalized SET event = jsonb_set(event, '{payment,status}', '\"disputed\"')
+	WHERE provider_event_type = 'charge.dispute.created'; UPDATE payments SET status = 'disputed'"
+state "$i" >"$T/old"
+check "(the older release's state differs)" sh -c "! cmp -s '$T/old' '$T/before'"
+sed -n '/^WITH v AS/,$p' "$ROOT/sql/012_dispute_inquiries.sql" | psql -qX -d "$i" -v ON_ERROR_STOP=1 >/dev/null
+state "$i" >"$T/after"
+check "sql/012's backfill gives what the loader writes" diff "$T/before" "$T/after"
+load --dsn "dbname=$i" "$T/open.ndjson" 2>"$T/err"
+check "a re-run after it is unchanged" grep -q 'inserted 0, updated 0, unchanged 2' "$T/err"
+
+# A database before sql/012: this loader writes 'inquiry' and says the schema is too
+# old; migrated, it loads, and the check still holds every other status out.
+c=$(db_before disp_old 012)
+load --dsn "dbname=$c" "$T/open.ndjson" 2>"$T/err" && st=0 || st=$?
+check "before sql/012: exit 3, 'run load --migrate first' (exit $st)" \
+	sh -c "test $st = 3 && grep -q \"run 'load --migrate' first\" '$T/err'"
 load --migrate --dsn "dbname=$c" 2>"$T/mig"
-check "sql/007 applies to it" grep -q 'applied 007_dispute_outcomes.sql' "$T/mig"
-load --dsn "dbname=$c" "$T/close.ndjson" 2>/dev/null
-check "and the re-run records the outcome" \
+check "sql/012 applies to it" grep -q 'applied 012_dispute_inquiries.sql' "$T/mig"
+load --dsn "dbname=$c" "$T/open.ndjson" "$T/close.ndjson" 2>/dev/null
+check "and the load records the inquiry, then its outcome" \
 	test "$(dispute "$c" du_FakeDispute01)" = "dispute_won 2700 EUR ch_Fake2023001 payment.dispute_closed"
 check "the check still refuses a status outside the list" \
 	sh -c "! psql -qX -d $c -c \"UPDATE payments SET status = 'won'\" 2>/dev/null"

@@ -83,7 +83,7 @@ const char *fuzz_event_problem(json_object *ev)
 {
 	static const char *const statuses[] = { "processed", "ignored", "failed", NULL };
 	static const char *const pay_statuses[] = { "succeeded", "failed", "pending", "refunded",
-		"partially_refunded", "disputed", "dispute_won", "dispute_lost", "canceled", "expired",
+		"partially_refunded", "inquiry", "disputed", "dispute_won", "dispute_lost", "canceled", "expired",
 		"uncollectible", NULL };
 	static const char *const sub_statuses[] = { "trialing", "active", "past_due", "unpaid",
 		"canceled", "incomplete", "incomplete_expired", "paused", NULL };

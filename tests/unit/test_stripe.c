@@ -198,7 +198,7 @@ static void expect_ignored(struct norm *n, const char *reason)
 
 static const char *const fixtures[] = {
 	"charge.dispute.closed.json", "charge.dispute.closed.lost.json",
-	"charge.dispute.created.json", "charge.failed.json", "charge.refunded.full.json",
+	"charge.dispute.created.json", "charge.dispute.funds_withdrawn.json", "charge.failed.json", "charge.refunded.full.json",
 	"charge.refunded.json", "charge.refunded.partial_capture.json", "charge.refunded.uncaptured.json",
 	"charge.succeeded.2016.json", "charge.succeeded.installments.json",
 	"charge.succeeded.jpy.json", "charge.succeeded.json",
@@ -854,17 +854,28 @@ static void test_charges(void **state)
 	expect_null(&n, "payment.invoice_id");
 	norm_free(&n);
 
-	norm_file(&n, FX "charge.dispute.created.json");
+	norm_file(&n, FX "charge.dispute.created.json"); /* an inquiry: warning_needs_response */
 	expect_processed(&n, "payment.chargeback");
 	expect_str(&n, "payment.id", "du_FakeDispute01");
 	expect_str(&n, "payment.object", "dispute");
 	expect_int(&n, "payment.amount_minor", 2700);
 	expect_str(&n, "payment.currency", "EUR");
-	expect_str(&n, "payment.status", "disputed");
+	expect_str(&n, "payment.status", "inquiry");
 	expect_str(&n, "payment.failure_code", "fraudulent");
 	expect_str(&n, "payment.charge_id", "ch_Fake2023001");
 	expect_str(&n, "payment.payment_intent_id", "pi_Fake2023001");
 	expect_null(&n, "customer");
+	norm_free(&n);
+
+	norm_file(&n, FX "charge.dispute.funds_withdrawn.json"); /* clover, a chargeback */
+	expect_processed(&n, "payment.chargeback");
+	expect_str(&n, "provider_event_type", "charge.dispute.funds_withdrawn");
+	expect_str(&n, "payment.id", "du_FakeDispute04");
+	expect_int(&n, "payment.amount_minor", 4900);
+	expect_str(&n, "payment.currency", "USD");
+	expect_str(&n, "payment.status", "disputed");
+	expect_str(&n, "payment.failure_code", "product_not_received");
+	expect_str(&n, "payment.charge_id", "ch_FakeDisputed04");
 	norm_free(&n);
 }
 
@@ -919,14 +930,86 @@ static void test_dispute_closed(void **state)
 	norm_mut(&n, FX "charge.dispute.closed.json", "data.object", "status", "7");
 	expect_failed(&n, "field 'data.object.status' must be a string, got integer");
 	norm_free(&n);
-	/* The opening event does not read the status: an inquiry is disputed too. */
-	norm_mut(&n, FX "charge.dispute.created.json", "data.object", "status", "\"lost\"");
-	expect_processed(&n, "payment.chargeback");
-	expect_str(&n, "payment.status", "disputed");
-	norm_free(&n);
 	/* The charge is required on a closed dispute as on an opened one. */
 	norm_mut(&n, FX "charge.dispute.closed.json", "data.object", "charge", NULL);
 	expect_failed(&n, "missing field 'data.object.charge'");
+	norm_free(&n);
+}
+
+/* The dispute of the fixture as event type with status (JSON text; NULL: absent). */
+static void norm_dispute(struct norm *n, const char *type, const char *status)
+{
+	json_object *o;
+
+	memset(n, 0, sizeof *n);
+	n->payload = load(FX "charge.dispute.created.json");
+	json_object_object_add(n->payload, "type", json_object_new_string(type));
+	o = jpath(n->payload, "data.object");
+	if (status)
+		json_object_object_add(o, "status", parse_text(status, strlen(status)));
+	else
+		json_object_object_del(o, "status");
+	run(n);
+}
+
+/* Every event about a dispute says where it stands by its status: an inquiry (no
+ * money moved), a chargeback (the money taken back), or closed with its outcome;
+ * whatever the event, the same status gives the same state. */
+static void test_dispute_lifecycle(void **state)
+{
+	static const char *const types[] = {
+		"charge.dispute.created", "charge.dispute.updated", "charge.dispute.funds_withdrawn",
+		"charge.dispute.funds_reinstated", NULL,
+	};
+	static const struct {
+		const char *status, *type, *payment_status;
+	} want[] = {
+		{ "\"warning_needs_response\"", "payment.chargeback", "inquiry" },
+		{ "\"warning_under_review\"", "payment.chargeback", "inquiry" },
+		{ "\"needs_response\"", "payment.chargeback", "disputed" },
+		{ "\"under_review\"", "payment.chargeback", "disputed" },
+		{ "\"won\"", "payment.dispute_closed", "dispute_won" },
+		{ "\"warning_closed\"", "payment.dispute_closed", "dispute_won" },
+		{ "\"prevented\"", "payment.dispute_closed", "dispute_won" },
+		{ "\"charge_refunded\"", "payment.dispute_closed", "dispute_won" },
+		{ "\"lost\"", "payment.dispute_closed", "dispute_lost" },
+	};
+	struct norm n;
+
+	(void)state;
+	for (const char *const *t = types; *t; t++)
+		for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+			norm_dispute(&n, *t, want[i].status);
+			expect_processed(&n, want[i].type);
+			expect_str(&n, "provider_event_type", *t);
+			/* the funds withdrawn make a chargeback of an inquiry */
+			expect_str(&n, "payment.status",
+				   strcmp(*t, "charge.dispute.funds_withdrawn") == 0 &&
+						   strcmp(want[i].payment_status, "inquiry") == 0
+					   ? "disputed"
+					   : want[i].payment_status);
+			expect_str(&n, "payment.id", "du_FakeDispute01");
+			expect_int(&n, "payment.amount_minor", 2700);
+			expect_str(&n, "payment.charge_id", "ch_Fake2023001");
+			norm_free(&n);
+		}
+
+	/* A status no dispute has, or none, is not guessed at, on any of them. */
+	for (const char *const *t = types; *t; t++) {
+		norm_dispute(&n, *t, "\"escalated\"");
+		expect_failed(&n, "field 'data.object.status' is 'escalated', not a dispute's status");
+		expect_null(&n, "payment");
+		norm_free(&n);
+		norm_dispute(&n, *t, NULL);
+		expect_failed(&n, "missing field 'data.object.status'");
+		norm_free(&n);
+		norm_dispute(&n, *t, "null");
+		expect_failed(&n, "missing field 'data.object.status'");
+		norm_free(&n);
+	}
+	/* the closing event with an inquiry's status is as contradictory as with a chargeback's */
+	norm_dispute(&n, "charge.dispute.closed", "\"warning_under_review\"");
+	expect_failed(&n, "field 'data.object.status' is 'warning_under_review', not the status of a closed dispute");
 	norm_free(&n);
 }
 
@@ -1602,6 +1685,7 @@ int main(void)
 		cmocka_unit_test(test_invoice_errors),
 		cmocka_unit_test(test_charges),
 		cmocka_unit_test(test_dispute_closed),
+		cmocka_unit_test(test_dispute_lifecycle),
 		cmocka_unit_test(test_invoice_payment),
 		cmocka_unit_test(test_async_debits),
 		cmocka_unit_test(test_subscription_collection_paused),

@@ -66,8 +66,12 @@ static const struct stripe_type stripe_types[] = {
 	{ "charge.failed", "payment.failed", "failed", "charge", do_charge, { "amount", NULL } },
 	{ "charge.expired", "payment.canceled", "canceled", "charge", do_charge, { "amount", NULL } },
 	{ "charge.refunded", "payment.refunded", NULL, "charge", do_charge, { "amount", NULL } },
-	{ "charge.dispute.created", "payment.chargeback", "disputed", "dispute", do_dispute, { "amount", NULL } },
-	{ "charge.dispute.closed", "payment.dispute_closed", NULL, "dispute", do_dispute, { "amount", NULL } },
+	/* a dispute's events: its status says where it is (dispute_state) */
+	{ "charge.dispute.created", NULL, NULL, "dispute", do_dispute, { "amount", NULL } },
+	{ "charge.dispute.updated", NULL, NULL, "dispute", do_dispute, { "amount", NULL } },
+	{ "charge.dispute.funds_withdrawn", NULL, NULL, "dispute", do_dispute, { "amount", NULL } },
+	{ "charge.dispute.funds_reinstated", NULL, NULL, "dispute", do_dispute, { "amount", NULL } },
+	{ "charge.dispute.closed", NULL, NULL, "dispute", do_dispute, { "amount", NULL } },
 
 	{ "checkout.session.completed", NULL, NULL, "checkout.session", do_checkout, { "amount_total", NULL } },
 	{ "checkout.session.async_payment_succeeded", "payment.succeeded", "succeeded", "checkout.session", do_checkout, { "amount_total", NULL } },
@@ -861,24 +865,43 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 }
 
 /*
- * A closed dispute's outcome (data.object.status): lost, the chargeback stands;
- * anything else that closes one took no money by the dispute: won; an inquiry
- * closed without becoming a chargeback (warning_closed); prevented (recent: what
- * went back did so as a refund, which the charge's events report); and
- * charge_refunded, the same before 2014-11-20 (reported as won since).
+ * Where a dispute stands, from its status (data.object.status), the same rule for
+ * every event about it: an inquiry (warning_needs_response, warning_under_review: the
+ * issuer asks, no money has moved; Amex and Discover send many) is 'inquiry'; a
+ * chargeback (needs_response, under_review: the money was taken back) 'disputed';
+ * closed, 'dispute_lost' when lost (the chargeback stands), else 'dispute_won': won,
+ * warning_closed (an inquiry that never became a chargeback), prevented (recent: what
+ * went back did so as a refund, which the charge's events report) and
+ * charge_refunded (the same before 2014-11-20; won since) took no money by the
+ * dispute. Its canonical type follows: payment.chargeback while open,
+ * payment.dispute_closed once closed. charge.dispute.closed must carry a closed
+ * status; funds withdrawn make a chargeback of an inquiry whatever the snapshot says.
  */
-static const char *dispute_outcome(json_object *p, struct event *ev)
+static const char *dispute_state(json_object *p, struct event *ev, const char *type,
+				 const char **canonical)
 {
+	static const char *const inquiry[] = { "warning_needs_response", "warning_under_review", NULL };
+	static const char *const open[] = { "needs_response", "under_review", NULL };
 	static const char *const kept[] = { "won", "warning_closed", "prevented", "charge_refunded", NULL };
 	const char *s = req_str(p, ev, OBJ "status");
+	int closing = strcmp(type, "charge.dispute.closed") == 0;
 
 	if (!s)
 		return NULL;
+	*canonical = "payment.dispute_closed";
 	if (strcmp(s, "lost") == 0)
 		return "dispute_lost";
 	if (one_of(s, kept))
 		return "dispute_won";
-	field_error(ev, "field '" OBJ "status' is '%.32s', not the status of a closed dispute", s);
+	*canonical = "payment.chargeback";
+	if (!closing && one_of(s, inquiry))
+		return strcmp(type, "charge.dispute.funds_withdrawn") == 0 ? "disputed" : "inquiry";
+	if (!closing && one_of(s, open))
+		return "disputed";
+	if (closing)
+		field_error(ev, "field '" OBJ "status' is '%.32s', not the status of a closed dispute", s);
+	else
+		field_error(ev, "field '" OBJ "status' is '%.32s', not a dispute's status", s);
 	return NULL;
 }
 
@@ -887,7 +910,7 @@ static void do_dispute(json_object *p, struct event *ev, const struct stripe_typ
 	struct stripe_type st = *t;
 	char cur[4];
 
-	if (!st.status && !(st.status = dispute_outcome(p, ev)))
+	if (!(st.status = dispute_state(p, ev, t->type, &st.canonical)))
 		return;
 	event_set_type(ev, st.canonical);
 	put_payment(p, ev, &st, "dispute", 1, cur);
