@@ -13,19 +13,25 @@ ALTER TABLE payments DROP CONSTRAINT payments_status_check,
 		'inquiry', 'disputed', 'dispute_won', 'dispute_lost', 'canceled', 'expired',
 		'uncollectible'));
 
--- The stored openings of inquiries as normalize writes them now (their raw payload's
--- status says inquiry), so that re-running old dumps finds them unchanged, and the
--- payments whose state they are. What this cannot do in SQL is left to a re-run of the
--- dumps (docs/stripe.md): the dispute events an older release ignored (an inquiry that
--- became a chargeback, evidence submitted) and a dispute opened already closed.
+-- Hotmart's PURCHASE_PROTEST, a buyer's refund request through Hotmart (no money gone back
+-- yet), is an 'inquiry' too; its PURCHASE_CHARGEBACK, the card network's, stays 'disputed'.
+
+-- The stored events that are inquiries as normalize writes them now (a Stripe opening
+-- whose raw payload's status says inquiry, a Hotmart protest), so that re-running old
+-- dumps finds them unchanged, and the payments whose state they are. What this cannot do
+-- in SQL is left to a re-run of the dumps (docs/stripe.md): the Stripe dispute events an
+-- older release ignored (an inquiry that became a chargeback, evidence submitted) and a
+-- dispute opened already closed.
 WITH v AS (
 	UPDATE external_events_normalized n
 	SET event = jsonb_set(n.event, '{payment,status}', '"inquiry"')
-	FROM external_events_raw r
-	WHERE (r.provider, r.external_event_id) = (n.provider, n.external_event_id)
-		AND n.provider = 'stripe' AND n.provider_event_type = 'charge.dispute.created'
-		AND n.event #>> '{payment,status}' = 'disputed'
-		AND r.payload #>> '{data,object,status}' IN ('warning_needs_response', 'warning_under_review')
+	WHERE n.event #>> '{payment,status}' = 'disputed'
+		AND ((n.provider = 'hotmart' AND n.provider_event_type = 'PURCHASE_PROTEST')
+		OR (n.provider = 'stripe' AND n.provider_event_type = 'charge.dispute.created'
+			AND EXISTS (SELECT FROM external_events_raw r
+				WHERE (r.provider, r.external_event_id) = (n.provider, n.external_event_id)
+				AND r.payload #>> '{data,object,status}'
+					IN ('warning_needs_response', 'warning_under_review'))))
 	RETURNING n.provider, n.external_event_id
 )
 UPDATE payments p SET status = 'inquiry'

@@ -89,20 +89,26 @@ grep -v '"status": *"dispute_lost"\|charge.dispute.closed' "$T/same.ndjson" | ta
 check "all but the closing in one second: disputed, not inquiry" \
 	test "$(dispute "$h" du_FakeDispute01 | cut -d' ' -f1)" = disputed
 
-# sql/012 on what an older release stored: the inquiry's opening as 'disputed' (the
-# stored event and the payment row); its backfill gives what the loader writes now.
+# sql/012 on what an older release stored: a Stripe inquiry's opening and a Hotmart
+# protest as 'disputed' (the stored events and the payment rows); a Hotmart chargeback
+# stays disputed. Its backfill gives what the loader writes now.
+ingest_stream "$ROOT/fixtures/hotmart/purchase_protest.json" "$ROOT/fixtures/hotmart/purchase_chargeback.json" \
+	>"$T/hotmart.ndjson"
 i=$(newdb disp_012)
-load --dsn "dbname=$i" "$T/open.ndjson" 2>/dev/null
+load --dsn "dbname=$i" "$T/open.ndjson" "$T/hotmart.ndjson" 2>/dev/null
+check "a Hotmart protest is an inquiry, its chargeback disputed" \
+	test "$(q "$i" "SELECT string_agg(status, ' ' ORDER BY status) FROM payments WHERE provider = 'hotmart'")" = "disputed inquiry"
 state "$i" >"$T/before"
 q "$i" "UPDATE external_events_normalized SET event = jsonb_set(event, '{payment,status}', '\"disputed\"')
-	WHERE provider_event_type = 'charge.dispute.created'; UPDATE payments SET status = 'disputed'"
+	WHERE event #>> '{payment,status}' = 'inquiry'; UPDATE payments SET status = 'disputed'"
 state "$i" >"$T/old"
 check "(the older release's state differs)" sh -c "! cmp -s '$T/old' '$T/before'"
 sed -n '/^WITH v AS/,$p' "$ROOT/sql/012_dispute_inquiries.sql" | psql -qX -d "$i" -v ON_ERROR_STOP=1 >/dev/null
 state "$i" >"$T/after"
 check "sql/012's backfill gives what the loader writes" diff "$T/before" "$T/after"
 load --dsn "dbname=$i" "$T/open.ndjson" 2>"$T/err"
-check "a re-run after it is unchanged" grep -q 'inserted 0, updated 0, unchanged 2' "$T/err"
+load --dsn "dbname=$i" "$T/hotmart.ndjson" 2>>"$T/err"
+check "a re-run after it is unchanged" sh -c "grep -c 'inserted 0, updated 0, unchanged [1-9]' '$T/err' | grep -qx 2"
 
 # A database before sql/012: this loader writes 'inquiry' and says the schema is too
 # old; migrated, it loads, and the check still holds every other status out.

@@ -395,7 +395,7 @@ static void test_purchase_chargeback_and_protest(void **state)
 	o = run(p, &ev);
 	check_str(o, "event_type", "payment.chargeback");
 	check_str(o, "provider_event_type", "PURCHASE_PROTEST");
-	check_str(o, "payment.status", "disputed");
+	check_str(o, "payment.status", "inquiry");
 	check_int(o, "payment.amount_minor", 49700);
 	check_int(o, "payment.installments", 6);
 	check_str(o, "customer.name", "Lúcia Rocha");

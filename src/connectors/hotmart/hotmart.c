@@ -575,8 +575,9 @@ struct mapping {
 
 /*
  * PURCHASE_PROTEST is the buyer's refund request (Hotmart status DISPUTE):
- * a dispute opened through Hotmart, so payment.chargeback / disputed; a
- * PURCHASE_REFUNDED follows if it is granted. PURCHASE_DELAYED is a charge
+ * a dispute opened through Hotmart, no money taken back yet, so
+ * payment.chargeback / inquiry (PURCHASE_CHARGEBACK, the card network's, took
+ * it: disputed); a PURCHASE_REFUNDED follows if it is granted. PURCHASE_DELAYED is a charge
  * not paid by its due date (subscription recurrence, Smart Installment):
  * the money is still awaited, so invoice.overdue / pending.
  */
@@ -586,7 +587,7 @@ static const struct mapping mappings[] = {
 	{ "PURCHASE_CANCELED", "payment.canceled", "canceled", K_PURCHASE },
 	{ "PURCHASE_REFUNDED", "payment.refunded", "refunded", K_PURCHASE },
 	{ "PURCHASE_CHARGEBACK", "payment.chargeback", "disputed", K_PURCHASE },
-	{ "PURCHASE_PROTEST", "payment.chargeback", "disputed", K_PURCHASE },
+	{ "PURCHASE_PROTEST", "payment.chargeback", "inquiry", K_PURCHASE },
 	{ "PURCHASE_DELAYED", "invoice.overdue", "pending", K_PURCHASE },
 	{ "PURCHASE_EXPIRED", "payment.canceled", "expired", K_PURCHASE },
 	{ "PURCHASE_BILLET_PRINTED", "payment.pending", "pending", K_PURCHASE },
@@ -730,7 +731,7 @@ static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 		event_int(ev, SEC_PAYMENT, "discount_minor", original - amount);
 
 	paid = strcmp(m->pay_status, "succeeded") == 0 || strcmp(m->pay_status, "refunded") == 0 ||
-	       strcmp(m->pay_status, "disputed") == 0;
+	       strcmp(m->pay_status, "disputed") == 0 || strcmp(m->pay_status, "inquiry") == 0;
 	if (paid && get_time(p, l->paid, OPT, &v, &lax))
 		event_time(ev, SEC_PAYMENT, "paid_at", v);
 
