@@ -577,9 +577,10 @@ struct mapping {
  * PURCHASE_PROTEST is the buyer's refund request (Hotmart status DISPUTE):
  * a dispute opened through Hotmart, no money taken back yet, so
  * payment.chargeback / inquiry (PURCHASE_CHARGEBACK, the card network's, took
- * it: disputed); a PURCHASE_REFUNDED follows if it is granted. PURCHASE_DELAYED is a charge
- * not paid by its due date (subscription recurrence, Smart Installment):
- * the money is still awaited, so invoice.overdue / pending.
+ * it back: disputed); a PURCHASE_REFUNDED follows if it is granted.
+ * PURCHASE_DELAYED is a charge not paid by its due date (subscription
+ * recurrence, Smart Installment): the money is still awaited, so
+ * invoice.overdue / pending.
  */
 static const struct mapping mappings[] = {
 	{ "PURCHASE_APPROVED", "payment.succeeded", "succeeded", K_PURCHASE },

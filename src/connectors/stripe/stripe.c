@@ -884,7 +884,6 @@ static const char *dispute_state(json_object *p, struct event *ev, const char *t
 	static const char *const open[] = { "needs_response", "under_review", NULL };
 	static const char *const kept[] = { "won", "warning_closed", "prevented", "charge_refunded", NULL };
 	const char *s = req_str(p, ev, OBJ "status");
-	int closing = strcmp(type, "charge.dispute.closed") == 0;
 
 	if (!s)
 		return NULL;
@@ -893,15 +892,16 @@ static const char *dispute_state(json_object *p, struct event *ev, const char *t
 		return "dispute_lost";
 	if (one_of(s, kept))
 		return "dispute_won";
-	*canonical = "payment.chargeback";
-	if (!closing && one_of(s, inquiry))
-		return strcmp(type, "charge.dispute.funds_withdrawn") == 0 ? "disputed" : "inquiry";
-	if (!closing && one_of(s, open))
-		return "disputed";
-	if (closing)
+	if (strcmp(type, "charge.dispute.closed") == 0) {
 		field_error(ev, "field '" OBJ "status' is '%.32s', not the status of a closed dispute", s);
-	else
-		field_error(ev, "field '" OBJ "status' is '%.32s', not a dispute's status", s);
+		return NULL;
+	}
+	*canonical = "payment.chargeback";
+	if (one_of(s, inquiry))
+		return strcmp(type, "charge.dispute.funds_withdrawn") == 0 ? "disputed" : "inquiry";
+	if (one_of(s, open))
+		return "disputed";
+	field_error(ev, "field '" OBJ "status' is '%.32s', not a dispute's status", s);
 	return NULL;
 }
 
