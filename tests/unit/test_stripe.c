@@ -213,7 +213,7 @@ static const char *const fixtures[] = {
 	"customer.subscription.updated.flexible_cancel.json", "customer.subscription.updated.cancel_at.json",
 	"customer.updated.json", "invoice.finalized.json",
 	"invoice.marked_uncollectible.json", "invoice.overdue.json", "invoice.paid.2019.json",
-	"invoice.paid.json", "invoice.paid.proration.json", "invoice.payment_failed.json", "invoice.payment_succeeded.2016.json",
+	"invoice.paid.json", "invoice.paid.proration.json", "invoice.paid.proration.2024.json", "invoice.payment_failed.json", "invoice.payment_succeeded.2016.json",
 	"invoice.payment_succeeded.2020.inclusive_tax.json",
 	"invoice.payment_succeeded.json", "invoice.voided.json", "payment_intent.canceled.json",
 	"payment_intent.payment_failed.json", "payment_intent.succeeded.2019.json",
@@ -629,6 +629,49 @@ static void test_invoice_proration(void **state)
 	run(&n);
 	expect_processed(&n, "payment.succeeded");
 	expect_str(&n, "subscription.id", "sub_FakeUpgrade1");
+	expect_null(&n, "subscription.price_id");
+	norm_free(&n);
+}
+
+/*
+ * The same before basil (2024-09-30.acacia, the shape of a real test-mode
+ * upgrade): proration lines are invoice items, type "invoiceitem" with
+ * proration true and their subscription named on the line.
+ */
+static void test_invoice_proration_old(void **state)
+{
+	struct norm n;
+
+	(void)state;
+	norm_file(&n, FX "invoice.paid.proration.2024.json");
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 1500);
+	expect_int(&n, "payment.discount_minor", 0);
+	expect_str(&n, "subscription.id", "sub_FakeUpg2024");
+	expect_str(&n, "subscription.price_id", "price_FakePro2024");
+	expect_str(&n, "subscription.product_id", "prod_FakePro0001");
+	expect_str(&n, "subscription.interval", "month");
+	expect_int(&n, "subscription.quantity", 1);
+	expect_null(&n, "subscription.current_period_start");
+	expect_str(&n, "subscription.current_period_end", "2024-11-25T14:30:57Z");
+	norm_free(&n);
+
+	/* a line that names no subscription is taken as the invoice's */
+	norm_mut(&n, FX "invoice.paid.proration.2024.json", "data.object.lines.data.1", "subscription", NULL);
+	expect_str(&n, "subscription.price_id", "price_FakePro2024");
+	norm_free(&n);
+
+	/* a pending proration of another of the customer's subscriptions is not this one's */
+	norm_mut(&n, FX "invoice.paid.proration.2024.json", "data.object.lines.data.1", "subscription",
+		 "\"sub_FakeOther01\"");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "subscription.id", "sub_FakeUpg2024");
+	expect_null(&n, "subscription.price_id");
+	expect_null(&n, "subscription.current_period_end");
+	norm_free(&n);
+
+	/* an invoice item that is not a proration (a one-off fee) never says the price */
+	norm_mut(&n, FX "invoice.paid.proration.2024.json", "data.object.lines.data.1", "proration", "false");
 	expect_null(&n, "subscription.price_id");
 	norm_free(&n);
 }
@@ -1681,6 +1724,7 @@ int main(void)
 		cmocka_unit_test(test_subscription_errors),
 		cmocka_unit_test(test_invoice_basil),
 		cmocka_unit_test(test_invoice_proration),
+		cmocka_unit_test(test_invoice_proration_old),
 		cmocka_unit_test(test_invoice_old),
 		cmocka_unit_test(test_invoice_errors),
 		cmocka_unit_test(test_charges),

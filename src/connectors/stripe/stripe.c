@@ -520,14 +520,30 @@ static int credit_proration(json_object *l)
 	       line_field(l, "proration_details.credited_items") != NULL;
 }
 
+/* A proration line before basil: an invoice item ("invoiceitem") with proration
+ * true, of this subscription (a pending proration of another subscription of
+ * the customer's can be swept into the invoice; a line that names none is
+ * taken as this one's). */
+static int old_proration_line(json_object *l, const char *type, const char *sub_id)
+{
+	json_object *pr = jpath(l, "proration");
+	const char *sub = jstr(l, "subscription");
+
+	if (!sub)
+		sub = jstr(l, "subscription.id");
+	return type && strcmp(type, "invoiceitem") == 0 && json_object_is_type(pr, json_type_boolean) &&
+	       json_object_get_boolean(pr) && (!sub || !sub_id || strcmp(sub, sub_id) == 0);
+}
+
 /*
  * The invoice line that bills the subscription: the first non-proration
  * subscription line, else the first debit proration (an upgrade billed at
  * once has only prorations); -1 when none, *proration set when it is one.
- * Old versions mark it with type "subscription", basil with parent.type
- * "subscription_item_details", which prorations carry too.
+ * Old versions mark the period's line with type "subscription" and a
+ * proration as an invoice item ("invoiceitem", proration true); basil both
+ * with parent.type "subscription_item_details".
  */
-static int subscription_line(json_object *p, int *proration)
+static int subscription_line(json_object *p, const char *sub_id, int *proration)
 {
 	json_object *lines = jpath(p, OBJ "lines.data");
 	size_t n;
@@ -542,7 +558,8 @@ static int subscription_line(json_object *p, int *proration)
 		const char *type = jstr(l, "type"), *ptype = jstr(l, "parent.type");
 		json_object *pr;
 		int sub = (type && strcmp(type, "subscription") == 0) ||
-			  (ptype && strcmp(ptype, "subscription_item_details") == 0);
+			  (ptype && strcmp(ptype, "subscription_item_details") == 0) ||
+			  old_proration_line(l, type, sub_id);
 		if (!sub)
 			continue;
 		pr = line_field(l, "proration");
@@ -563,7 +580,7 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 
 	event_str(ev, SEC_PAYMENT, "subscription_id", sub_id);
 	event_str(ev, SEC_SUBSCRIPTION, "id", sub_id);
-	if ((line = subscription_line(p, &proration)) < 0)
+	if ((line = subscription_line(p, sub_id, &proration)) < 0)
 		return;
 	snprintf(base, sizeof base, OBJ "lines.data.%d", line);
 	/* basil: pricing.price_details.{price,product}; older: price, then plan. */
