@@ -536,6 +536,23 @@ static void test_invoice_basil(void **state)
 {
 	struct norm n;
 
+	/* An invoice without its own customer_* fields: an expanded customer fills them. */
+	memset(&n, 0, sizeof n);
+	n.payload = load(FX "invoice.paid.json");
+	{
+		static const char cus[] = "{\"id\":\"cus_FakeBasil001\",\"object\":\"customer\","
+					  "\"email\":\"carol@example.com\",\"name\":\"Carol Example\"}";
+		json_object_object_add(jpath(n.payload, "data.object"), "customer", parse_text(cus, sizeof cus - 1));
+	}
+	json_object_object_add(jpath(n.payload, "data.object"), "customer_email", NULL);
+	json_object_object_add(jpath(n.payload, "data.object"), "customer_name", NULL);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "customer.id", "cus_FakeBasil001");
+	expect_str(&n, "customer.email", "carol@example.com");
+	expect_str(&n, "customer.name", "Carol Example");
+	norm_free(&n);
+
 	norm_file(&n, FX "invoice.paid.json");
 	expect_processed(&n, "payment.succeeded");
 	expect_str(&n, "occurred_at", "2026-04-01T10:35:00Z");
@@ -867,6 +884,28 @@ static void test_charges(void **state)
 	expect_str(&n, "customer.country", "CA");
 	norm_free(&n);
 
+	/* Legacy Checkout (checkout.js) put the buyer's e-mail in the card's name:
+	 * an address is nobody's name. A name with an '@' and a space is a name. */
+	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object.source", "name", "\"jsmith@example.com\"");
+	expect_processed(&n, "payment.succeeded");
+	expect_null(&n, "customer.name");
+	expect_str(&n, "customer.email", "old.customer@example.com");
+	norm_free(&n);
+	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object.source", "name", "\"Ana @ Acme\"");
+	expect_str(&n, "customer.name", "Ana @ Acme");
+	norm_free(&n);
+
+	/* An expanded customer fills only what the charge itself does not say. */
+	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object", "customer",
+		 "{\"id\":\"cus_FakeOld0001\",\"object\":\"customer\",\"email\":\"other@example.com\","
+		 "\"name\":\"Other Name\",\"phone\":\"+15550000000\",\"address\":{\"country\":\"DE\"}}");
+	expect_str(&n, "customer.id", "cus_FakeOld0001");
+	expect_str(&n, "customer.email", "old.customer@example.com");
+	expect_str(&n, "customer.name", "Old Customer");
+	expect_str(&n, "customer.country", "US");
+	expect_str(&n, "customer.phone", "+15550000000");
+	norm_free(&n);
+
 	/* A Sources API source: its type and owner. */
 	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object", "source",
 		 "{\"id\":\"src_1\",\"object\":\"source\",\"type\":\"sepa_debit\","
@@ -992,6 +1031,9 @@ static void norm_dispute(struct norm *n, const char *type, const char *status)
 		json_object_object_add(o, "status", parse_text(status, strlen(status)));
 	else
 		json_object_object_del(o, "status");
+	/* the network's case type as it goes with the status */
+	json_object_object_add(jpath(o, "payment_method_details.card"), "case_type",
+			       json_object_new_string(status && strstr(status, "warning_") ? "inquiry" : "chargeback"));
 	run(n);
 }
 
@@ -1050,6 +1092,19 @@ static void test_dispute_lifecycle(void **state)
 		expect_failed(&n, "missing field 'data.object.status'");
 		norm_free(&n);
 	}
+	/* The status decides, not the network's case type (2024 on), which may lag an
+	 * escalation: a chargeback's status with case type inquiry is a chargeback. */
+	for (const char *const *t = types; *t; t++) {
+		norm_dispute(&n, *t, "\"needs_response\"");
+		json_object_object_add(jpath(n.payload, "data.object.payment_method_details.card"), "case_type",
+				       json_object_new_string("inquiry"));
+		event_free(&n.ev);
+		run(&n);
+		expect_processed(&n, "payment.chargeback");
+		expect_str(&n, "payment.status", "disputed");
+		norm_free(&n);
+	}
+
 	/* the closing event with an inquiry's status is as contradictory as with a chargeback's */
 	norm_dispute(&n, "charge.dispute.closed", "\"warning_under_review\"");
 	expect_failed(&n, "field 'data.object.status' is 'warning_under_review', not the status of a closed dispute");
@@ -1406,6 +1461,16 @@ static void test_checkout(void **state)
 	expect_str(&n, "customer.email", "dora@example.com");
 	expect_str(&n, "customer.name", "Dora Example");
 	expect_str(&n, "customer.phone", "+5521900000000");
+	expect_str(&n, "customer.country", "BR");
+	norm_free(&n);
+
+	/* An expanded customer does not override what the buyer gave at checkout. */
+	norm_mut(&n, FX "checkout.session.completed.json", "data.object", "customer",
+		 "{\"id\":\"cus_FakeCheckout1\",\"object\":\"customer\",\"email\":\"old@example.com\","
+		 "\"name\":\"Old Name\",\"address\":{\"country\":\"PT\"}}");
+	expect_str(&n, "customer.id", "cus_FakeCheckout1");
+	expect_str(&n, "customer.email", "dora@example.com");
+	expect_str(&n, "customer.name", "Dora Example");
 	expect_str(&n, "customer.country", "BR");
 	norm_free(&n);
 

@@ -227,6 +227,18 @@ static void put_country(json_object *p, struct event *ev, const char *path)
 	str_if_unset(ev, SEC_CUSTOMER, "country", cc);
 }
 
+/* A name, where none is set yet. Legacy Checkout (checkout.js, about 2014-2019)
+ * filled a card's name with the e-mail address the buyer typed: a "name" that
+ * is an address (an '@', no space) is nobody's name and is left out. */
+static void put_name(json_object *p, struct event *ev, const char *path)
+{
+	const char *n = opt_str(p, ev, path);
+
+	if (n && strchr(n, '@') && !strpbrk(n, " \t"))
+		return;
+	str_if_unset(ev, SEC_CUSTOMER, "name", n);
+}
+
 /*
  * The exponent of Stripe's amounts for an (upper-case) currency. Stripe's
  * minor units are ISO 4217's except where its currency page says otherwise:
@@ -302,23 +314,36 @@ static int get_amount(json_object *p, struct event *ev, const char *path, int re
 	return amount_at(p, ev, path, required, 0, cur, out);
 }
 
-/* The customer reference at path (string id or expanded object): the id,
- * and the expanded object's details where nothing better was set. */
+/* Where the customer is named: path, or, when it is absent, path_account
+ * (Accounts v2, 2025, may name the customer as an account instead). */
+static const char *customer_at(json_object *p, const char *path, char alt[PATHSZ])
+{
+	join(alt, path, "_account");
+	return !present(p, path) && present(p, alt) ? alt : path;
+}
+
+/* The customer's id at path (a string id or an expanded object). */
 static void put_customer_ref(json_object *p, struct event *ev, const char *path, int required)
 {
-	char sub[PATHSZ], alt[PATHSZ];
+	char alt[PATHSZ];
 
-	/* Accounts v2 (2025) may name the customer as an account instead. */
-	join(alt, path, "_account");
-	if (!present(p, path) && present(p, alt))
-		path = alt;
+	path = customer_at(p, path, alt);
 	event_str(ev, SEC_CUSTOMER, "id", required ? req_id(p, ev, path) : opt_id(p, ev, path));
+}
+
+/* An expanded customer object's details, where the object the event is about
+ * set none: called after its own contact fields. */
+static void put_customer_details(json_object *p, struct event *ev, const char *path)
+{
+	char alt[PATHSZ], sub[PATHSZ];
+
+	path = customer_at(p, path, alt);
 	if (!json_object_is_type(jpath(p, path), json_type_object))
 		return;
 	join(sub, path, ".email");
 	str_if_unset(ev, SEC_CUSTOMER, "email", opt_str(p, ev, sub));
 	join(sub, path, ".name");
-	str_if_unset(ev, SEC_CUSTOMER, "name", opt_str(p, ev, sub));
+	put_name(p, ev, sub);
 	join(sub, path, ".phone");
 	str_if_unset(ev, SEC_CUSTOMER, "phone", opt_str(p, ev, sub));
 	join(sub, path, ".address.country");
@@ -334,7 +359,7 @@ static void put_contact(json_object *p, struct event *ev, const char *prefix)
 	join(path, prefix, "email");
 	str_if_unset(ev, SEC_CUSTOMER, "email", opt_str(p, ev, path));
 	join(path, prefix, "name");
-	str_if_unset(ev, SEC_CUSTOMER, "name", opt_str(p, ev, path));
+	put_name(p, ev, path);
 	join(path, prefix, "phone");
 	str_if_unset(ev, SEC_CUSTOMER, "phone", opt_str(p, ev, path));
 	join(path, prefix, "address.country");
@@ -472,6 +497,7 @@ static void do_subscription(json_object *p, struct event *ev, const struct strip
 	event_set_type(ev, t->canonical);
 	event_str(ev, SEC_SUBSCRIPTION, "id", req_str(p, ev, OBJ "id"));
 	put_customer_ref(p, ev, OBJ "customer", 1);
+	put_customer_details(p, ev, OBJ "customer");
 	if ((status = req_str(p, ev, OBJ "status"))) {
 		if (!one_of(status, sub_statuses))
 			field_error(ev, "field '" OBJ "status' has unknown value '%.32s'", status);
@@ -712,6 +738,7 @@ static void do_invoice(json_object *p, struct event *ev, const struct stripe_typ
 	put_str(p, ev, SEC_CUSTOMER, "name", OBJ "customer_name");
 	put_str(p, ev, SEC_CUSTOMER, "phone", OBJ "customer_phone");
 	put_country(p, ev, OBJ "customer_address.country");
+	put_customer_details(p, ev, OBJ "customer");
 	if ((sub_id = opt_id(p, ev, first_present(p, subs))))
 		put_invoice_subscription(p, ev, sub_id);
 	put_time(p, ev, SEC_PAYMENT, "due_at", OBJ "due_date");
@@ -766,7 +793,7 @@ static void put_charge_contact(json_object *p, struct event *ev, const char *bas
 		join(path, src, "owner."); /* Sources API */
 		put_contact(p, ev, path);
 		join(path, src, "name");
-		str_if_unset(ev, SEC_CUSTOMER, "name", opt_str(p, ev, path));
+		put_name(p, ev, path);
 		join(path, src, "address_country");
 		put_country(p, ev, path);
 	}
@@ -866,6 +893,7 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 	put_payment(p, ev, &st, "charge", 1, cur);
 	put_customer_ref(p, ev, OBJ "customer", 0);
 	put_charge_contact(p, ev, OBJ);
+	put_customer_details(p, ev, OBJ "customer");
 	/* Charge.invoice went away in 2025-03-31.basil. */
 	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
 	event_str(ev, SEC_PAYMENT, "charge_id", opt_str(p, ev, OBJ "id"));
@@ -890,8 +918,11 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
  * warning_closed (an inquiry that never became a chargeback), prevented (recent: what
  * went back did so as a refund, which the charge's events report) and
  * charge_refunded (the same before 2014-11-20; won since) took no money by the
- * dispute. Its canonical type follows: payment.chargeback while open,
- * payment.dispute_closed once closed. charge.dispute.closed must carry a closed
+ * dispute. The status alone decides, not payment_method_details.card.case_type
+ * (2024 on): whether that changes when an inquiry escalates is not documented,
+ * and a stale one would take a chargeback's row back to inquiry. Its canonical
+ * type follows: payment.chargeback while open, payment.dispute_closed once
+ * closed. charge.dispute.closed must carry a closed
  * status; funds withdrawn make a chargeback of an inquiry whatever the snapshot says.
  */
 static const char *dispute_state(json_object *p, struct event *ev, const char *type,
@@ -957,6 +988,7 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	put_str(p, ev, SEC_CUSTOMER, "email", OBJ "receipt_email");
 	/* Before 2022-11-15 the charges list was embedded. */
 	put_charge_contact(p, ev, OBJ "charges.data.0.");
+	put_customer_details(p, ev, OBJ "customer");
 	/* PaymentIntent.invoice went away in 2025-03-31.basil. */
 	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
 	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_str(p, ev, OBJ "id"));
@@ -1038,6 +1070,7 @@ static void do_checkout(json_object *p, struct event *ev, const struct stripe_ty
 	put_customer_ref(p, ev, OBJ "customer", 0);
 	put_contact(p, ev, OBJ "customer_details.");
 	str_if_unset(ev, SEC_CUSTOMER, "email", opt_str(p, ev, OBJ "customer_email"));
+	put_customer_details(p, ev, OBJ "customer");
 	event_str(ev, SEC_PAYMENT, "subscription_id", opt_id(p, ev, OBJ "subscription"));
 	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
 	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
