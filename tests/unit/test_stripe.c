@@ -170,6 +170,16 @@ static void expect_null(struct norm *n, const char *path)
 		fail_msg("%s: expected null, got %s", path, json_object_to_json_string(v));
 }
 
+/* The customer section's id, email, name and country (NULL: null). */
+static void expect_customer(struct norm *n, const char *id, const char *email, const char *name,
+			    const char *country)
+{
+	expect_str(n, "customer.id", id);
+	expect_str(n, "customer.email", email);
+	expect_str(n, "customer.name", name);
+	expect_str(n, "customer.country", country);
+}
+
 static void expect_processed(struct norm *n, const char *type)
 {
 	expect_str(n, "status", "processed");
@@ -301,11 +311,8 @@ static void test_customer_created(void **state)
 	expect_str(&n, "provider_event_type", "customer.created");
 	expect_str(&n, "occurred_at", "2024-10-27T03:33:21Z");
 	expect_bool(&n, "livemode", 0);
-	expect_str(&n, "customer.id", "cus_FakeNew0001");
-	expect_str(&n, "customer.email", "ana.silva@example.com");
-	expect_str(&n, "customer.name", "Ana Silva");
+	expect_customer(&n, "cus_FakeNew0001", "ana.silva@example.com", "Ana Silva", "PT");
 	expect_str(&n, "customer.phone", "+351910000000");
-	expect_str(&n, "customer.country", "PT");
 	expect_null(&n, "payment");
 	expect_null(&n, "subscription");
 	norm_free(&n);
@@ -566,10 +573,7 @@ static void test_invoice_basil(void **state)
 	expect_int(&n, "payment.discount_minor", 490);
 	expect_str(&n, "payment.paid_at", "2026-04-01T10:35:00Z");
 	expect_null(&n, "payment.refunded_minor");
-	expect_str(&n, "customer.id", "cus_FakeBasil001");
-	expect_str(&n, "customer.email", "carol@example.com");
-	expect_str(&n, "customer.name", "Carol Example");
-	expect_str(&n, "customer.country", "US");
+	expect_customer(&n, "cus_FakeBasil001", "carol@example.com", "Carol Example", "US");
 	expect_str(&n, "subscription.id", "sub_FakeBasil001");
 	expect_str(&n, "subscription.price_id", "price_FakePro0001"); /* pricing.price_details */
 	expect_str(&n, "subscription.product_id", "prod_FakePro0001");
@@ -899,10 +903,7 @@ static void test_charges(void **state)
 	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object", "customer",
 		 "{\"id\":\"cus_FakeOld0001\",\"object\":\"customer\",\"email\":\"other@example.com\","
 		 "\"name\":\"Other Name\",\"phone\":\"+15550000000\",\"address\":{\"country\":\"DE\"}}");
-	expect_str(&n, "customer.id", "cus_FakeOld0001");
-	expect_str(&n, "customer.email", "old.customer@example.com");
-	expect_str(&n, "customer.name", "Old Customer");
-	expect_str(&n, "customer.country", "US");
+	expect_customer(&n, "cus_FakeOld0001", "old.customer@example.com", "Old Customer", "US");
 	expect_str(&n, "customer.phone", "+15550000000");
 	norm_free(&n);
 
@@ -1457,21 +1458,15 @@ static void test_checkout(void **state)
 	expect_str(&n, "payment.invoice_id", "in_FakeCheckout1");
 	expect_str(&n, "payment.method", "card");
 	expect_str(&n, "subscription.id", "sub_FakeCheckout1");
-	expect_str(&n, "customer.id", "cus_FakeCheckout1");
-	expect_str(&n, "customer.email", "dora@example.com");
-	expect_str(&n, "customer.name", "Dora Example");
+	expect_customer(&n, "cus_FakeCheckout1", "dora@example.com", "Dora Example", "BR");
 	expect_str(&n, "customer.phone", "+5521900000000");
-	expect_str(&n, "customer.country", "BR");
 	norm_free(&n);
 
 	/* An expanded customer does not override what the buyer gave at checkout. */
 	norm_mut(&n, FX "checkout.session.completed.json", "data.object", "customer",
 		 "{\"id\":\"cus_FakeCheckout1\",\"object\":\"customer\",\"email\":\"old@example.com\","
 		 "\"name\":\"Old Name\",\"address\":{\"country\":\"PT\"}}");
-	expect_str(&n, "customer.id", "cus_FakeCheckout1");
-	expect_str(&n, "customer.email", "dora@example.com");
-	expect_str(&n, "customer.name", "Dora Example");
-	expect_str(&n, "customer.country", "BR");
+	expect_customer(&n, "cus_FakeCheckout1", "dora@example.com", "Dora Example", "BR");
 	norm_free(&n);
 
 	norm_file(&n, FX "checkout.session.completed.unpaid.json");
