@@ -11,6 +11,7 @@
  * double. The payload is borrowed; the event builder copies every string.
  * `hottok` is a shared secret: it is never read, logged or copied here.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -518,6 +519,30 @@ static void fill_country(struct event *ev, const char *iso)
 }
 
 /*
+ * Whether an area code (a Brazilian DDD, two digits; other countries' one to
+ * three) goes in front of a number: it is one to three digits (Hotmart's test
+ * sends and some accounts fill it with 999999999, which is no code), and the
+ * number is a local one, at most 9 digits (8 for a Brazilian landline, 9 for a
+ * mobile); with 10 or more it carries its area code, or a country code,
+ * already. (A number that starts with the code is no sign: DDD 91-99 mobiles
+ * start with 9.)
+ */
+static int area_code_needed(const char *ddd, const char *num)
+{
+	size_t n = strlen(ddd);
+	int digits = 0;
+
+	if (n < 1 || n > 3)
+		return 0;
+	for (const char *c = ddd; *c; c++)
+		if (!isdigit((unsigned char)*c))
+			return 0;
+	for (const char *c = num; *c; c++)
+		digits += isdigit((unsigned char)*c) != 0;
+	return digits <= 9;
+}
+
+/*
  * Fill the customer from the person object at prefix ("data.buyer", or ""
  * for the flat v1 form). need applies to the email, the customer's key.
  */
@@ -529,6 +554,10 @@ static void fill_customer(struct event *ev, json_object *payload, const char *pr
 	const char *email, *name, *first, *last, *num, *ddd;
 
 	snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", l->email);
+	/* Hotmart sends "" for text it does not have: no email, as when absent */
+	if (need == CHECK && (email = text_at(payload, path)) == NULL &&
+	    json_object_is_type(jpath(payload, path), json_type_string) && !jstr_has_nul(jpath(payload, path)))
+		return;
 	email = get_str(payload, ALT(path), need, &ev->err);
 	if (!email)
 		return;
@@ -554,8 +583,8 @@ static void fill_customer(struct event *ev, json_object *payload, const char *pr
 		if (!(num = text_at(base, l->phone[i][1])))
 			continue;
 		ddd = text_at(base, l->phone[i][0]);
-		if (ddd && strncmp(num, ddd, strlen(ddd)) == 0)
-			ddd = NULL; /* the number already carries its code */
+		if (ddd && !area_code_needed(ddd, num))
+			ddd = NULL;
 		if (snprintf(buf, sizeof buf, "%s%s", ddd ? ddd : "", num) >= (int)sizeof buf)
 			continue;
 		event_str(ev, SEC_CUSTOMER, "phone", buf);
