@@ -555,8 +555,8 @@ static void fill_customer(struct event *ev, json_object *payload, const char *pr
 
 	snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", l->email);
 	/* Hotmart sends "" for text it does not have: no email, as when absent */
-	if (need == CHECK && (email = text_at(payload, path)) == NULL &&
-	    json_object_is_type(jpath(payload, path), json_type_string) && !jstr_has_nul(jpath(payload, path)))
+	if (need == CHECK && json_object_is_type(jpath(payload, path), json_type_string) &&
+	    json_object_get_string_len(jpath(payload, path)) == 0)
 		return;
 	email = get_str(payload, ALT(path), need, &ev->err);
 	if (!email)
