@@ -546,19 +546,16 @@ static int credit_proration(json_object *l)
 	       line_field(l, "proration_details.credited_items") != NULL;
 }
 
-/* A proration line before basil: an invoice item ("invoiceitem") with proration
- * true, of this subscription (a pending proration of another subscription of
- * the customer's can be swept into the invoice; a line that names none is
- * taken as this one's). */
-static int old_proration_line(json_object *l, const char *type, const char *sub_id)
+/* Whether a line is of this subscription: it names it, or names none (a
+ * pending proration of another of the customer's subscriptions can be swept
+ * into the invoice). */
+static int line_of(json_object *l, const char *sub_id)
 {
-	json_object *pr = jpath(l, "proration");
 	const char *sub = jstr(l, "subscription");
 
 	if (!sub)
 		sub = jstr(l, "subscription.id");
-	return type && strcmp(type, "invoiceitem") == 0 && json_object_is_type(pr, json_type_boolean) &&
-	       json_object_get_boolean(pr) && (!sub || !sub_id || strcmp(sub, sub_id) == 0);
+	return !sub || !sub_id || strcmp(sub, sub_id) == 0;
 }
 
 /*
@@ -582,14 +579,14 @@ static int subscription_line(json_object *p, const char *sub_id, int *proration)
 	for (size_t i = 0; i < n && i < MAX_LINES; i++) {
 		json_object *l = json_object_array_get_idx(lines, i);
 		const char *type = jstr(l, "type"), *ptype = jstr(l, "parent.type");
-		json_object *pr;
+		json_object *pr = line_field(l, "proration");
+		int prorated = json_object_is_type(pr, json_type_boolean) && json_object_get_boolean(pr);
 		int sub = (type && strcmp(type, "subscription") == 0) ||
 			  (ptype && strcmp(ptype, "subscription_item_details") == 0) ||
-			  old_proration_line(l, type, sub_id);
+			  (prorated && type && strcmp(type, "invoiceitem") == 0 && line_of(l, sub_id));
 		if (!sub)
 			continue;
-		pr = line_field(l, "proration");
-		if (!json_object_is_type(pr, json_type_boolean) || !json_object_get_boolean(pr))
+		if (!prorated)
 			return (int)i;
 		if (first < 0 && !credit_proration(l))
 			first = (int)i;
@@ -922,8 +919,8 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
  * (2024 on): whether that changes when an inquiry escalates is not documented,
  * and a stale one would take a chargeback's row back to inquiry. Its canonical
  * type follows: payment.chargeback while open, payment.dispute_closed once
- * closed. charge.dispute.closed must carry a closed
- * status; funds withdrawn make a chargeback of an inquiry whatever the snapshot says.
+ * closed. charge.dispute.closed must carry a closed status; funds withdrawn
+ * make a chargeback of an inquiry whatever the snapshot says.
  */
 static const char *dispute_state(json_object *p, struct event *ev, const char *type,
 				 const char **canonical)
