@@ -27,6 +27,7 @@
 #include "jsonutil.h"
 #include "lineio.h"
 #include "records.h"
+#include "pgmsg.h"
 #include "secret.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -298,28 +299,7 @@ static char *password; /* to keep out of messages */
 /* PostgreSQL's message, one line, with any password masked. */
 static const char *pg_msg(const char *m)
 {
-	static char out[1024];
-	size_t n = 0;
-
-	if (!m)
-		m = "unknown error";
-	for (const char *p = m; *p && n < sizeof out - 1;) {
-		size_t pl = password ? strlen(password) : 0;
-		if (pl >= 1 && strncmp(p, password, pl) == 0) {
-			for (const char *s = "********"; *s && n < sizeof out - 1; s++)
-				out[n++] = *s;
-			p += pl;
-			continue;
-		}
-		char c = (*p == '\n' || *p == '\t') ? ' ' : *p;
-		if (!(c == ' ' && n > 0 && out[n - 1] == ' '))
-			out[n++] = c;
-		p++;
-	}
-	while (n > 0 && out[n - 1] == ' ')
-		n--;
-	out[n] = '\0';
-	return out;
+	return pg_oneline(m, password);
 }
 
 static void die_pg(const char *what, const PGresult *r)
@@ -362,21 +342,8 @@ static void connect_db(const char *dsn)
 	const char *keys[] = {"dbname", "fallback_application_name", NULL};
 	const char *vals[] = {dsn ? dsn : "", "load", NULL};
 
-	if (dsn) {
-		char *err = NULL;
-		PQconninfoOption *opts = PQconninfoParse(dsn, &err);
-		if (!opts) {
-			/* libpq's message may quote the string, password and all. */
-			PQfreemem(err);
-			die_usage(synopsis, "--dsn: not a valid connection string or URI");
-		}
-		for (PQconninfoOption *o = opts; o->keyword; o++)
-			if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
-				password = xstrdup(o->val);
-		PQconninfoFree(opts);
-	}
-	if (!password && getenv("PGPASSWORD") && *getenv("PGPASSWORD"))
-		password = xstrdup(getenv("PGPASSWORD"));
+	if (pg_password_of(dsn, &password) < 0)
+		die_usage(synopsis, "--dsn: not a valid connection string or URI");
 	conn = open_conn(keys, vals);
 }
 
@@ -1908,7 +1875,7 @@ int main(int argc, char **argv)
 		case 's': sql_dir = optarg; break;
 		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
 		case 'V': printf("load %s\n", RO_VERSION); return diag_finish();
-		default: die_usage(synopsis, "unknown option");
+		default: fputs(synopsis, stderr); return EXIT_USAGE;
 		}
 	}
 	argc -= optind;

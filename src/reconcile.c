@@ -25,6 +25,7 @@
 #include "diag.h"
 #include "jsonutil.h"
 #include "records.h"
+#include "pgmsg.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -667,23 +668,7 @@ static char *db_password; /* masked out of every message we print */
 /* A server message on one line, the password (if it shows up at all) masked. */
 static void warn_pg(const char *what, const char *msg)
 {
-	char out[1024];
-	size_t n = 0, pl = db_password ? strlen(db_password) : 0;
-
-	for (const char *p = msg ? msg : ""; *p && n < sizeof out - 9;) {
-		if (pl && !strncmp(p, db_password, pl)) {
-			memcpy(out + n, "********", 8);
-			n += 8;
-			p += pl;
-			continue;
-		}
-		out[n++] = (*p == '\n' || *p == '\t') ? ' ' : *p;
-		p++;
-	}
-	while (n > 0 && out[n - 1] == ' ')
-		n--;
-	out[n] = '\0';
-	warn_msg(0, "%s: %s", what, out);
+	warn_msg(0, "%s: %s", what, pg_oneline(msg, db_password));
 }
 
 static void __attribute__((noreturn)) die_pg(const char *what, PGresult *r)
@@ -702,20 +687,8 @@ static void db_connect(const char *dsn)
 	const char *keys[] = { "dbname", "fallback_application_name", NULL };
 	const char *vals[] = { dsn ? dsn : "", "reconcile", NULL };
 
-	if (dsn) {
-		char *err = NULL;
-		PQconninfoOption *opts = PQconninfoParse(dsn, &err);
-		if (!opts) {
-			PQfreemem(err); /* it may quote the string, password and all */
-			die_usage(synopsis, "--dsn: not a valid connection string or URI");
-		}
-		for (PQconninfoOption *o = opts; o->keyword; o++)
-			if (!strcmp(o->keyword, "password") && o->val && *o->val)
-				db_password = xstrdup(o->val);
-		PQconninfoFree(opts);
-	}
-	if (!db_password && getenv("PGPASSWORD") && *getenv("PGPASSWORD"))
-		db_password = xstrdup(getenv("PGPASSWORD"));
+	if (pg_password_of(dsn, &db_password) < 0)
+		die_usage(synopsis, "--dsn: not a valid connection string or URI");
 	if (!(conn = PQconnectdbParams(keys, vals, 1)))
 		die_sys(ENOMEM, "cannot connect to the database");
 	if (PQstatus(conn) != CONNECTION_OK)

@@ -15,6 +15,7 @@
 #include "jsonutil.h"
 #include "lineio.h"
 #include "money.h"
+#include "pgmsg.h"
 #include "rawhttp.h"
 #include "secret.h"
 #include "timeutil.h"
@@ -651,6 +652,51 @@ static void check_redact(const char *in, const char *want)
 }
 
 /* hottok is found and taken out wherever it sits: nested, in headers, in form bodies. */
+/* load and reconcile print PostgreSQL's messages through pg_oneline: one line,
+ * the password of --dsn or PGPASSWORD never in it. */
+static void test_pg_messages(void **state)
+{
+	char *pw = NULL;
+
+	unsetenv("PGPASSWORD");
+	assert_int_equal(pg_password_of("host=/tmp password='s3 cret' dbname=x", &pw), 0);
+	assert_string_equal(pw, "s3 cret");
+	free(pw);
+	assert_int_equal(pg_password_of("postgresql://bob:s3cr%40t@db.example:5433/x", &pw), 0);
+	assert_string_equal(pw, "s3cr@t"); /* the URI's %-escape decoded, as libpq sends it */
+	free(pw);
+	assert_int_equal(pg_password_of("host=/tmp dbname=x", &pw), 0);
+	assert_null(pw);
+	assert_int_equal(pg_password_of(NULL, &pw), 0);
+	assert_null(pw);
+	setenv("PGPASSWORD", "envpw", 1);
+	assert_int_equal(pg_password_of("dbname=x", &pw), 0);
+	assert_string_equal(pw, "envpw");
+	free(pw);
+	assert_int_equal(pg_password_of("password=own", &pw), 0);
+	assert_string_equal(pw, "own"); /* libpq prefers the string's: so do we */
+	free(pw);
+	unsetenv("PGPASSWORD");
+	/* a string that does not parse: -1, nothing kept */
+	assert_int_equal(pg_password_of("host='unterminated password=x", &pw), -1);
+	assert_null(pw);
+
+	assert_string_equal(pg_oneline("FATAL:  password authentication failed for user \"bob\"\n", NULL),
+			    "FATAL: password authentication failed for user \"bob\"");
+	assert_string_equal(pg_oneline("connection to server failed: refused\n\tIs the server running?\r\n", "pw"),
+			    "connection to server failed: refused Is the server running?");
+	assert_string_equal(pg_oneline("bad: hunter2 and hunter2hunter2.", "hunter2"),
+			    "bad: ******** and ****************.");
+	assert_string_equal(pg_oneline("  \n", "x"), "");
+	assert_string_equal(pg_oneline(NULL, NULL), "unknown error");
+	assert_string_equal(pg_oneline("no secret here", ""), "no secret here");
+	/* a message longer than the buffer is cut, never overrun */
+	char big[3000];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_true(strlen(pg_oneline(big, "b")) < sizeof big);
+}
+
 static void test_secret(void **state)
 {
 	assert_true(secret_key("hottok"));
@@ -811,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_value_end_strings),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_secret),
+		cmocka_unit_test(test_pg_messages),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_lines_plain),
 		cmocka_unit_test(test_lines_crlf_at_the_maximum),

@@ -1,0 +1,54 @@
+/* pgmsg.c: PostgreSQL messages without the password. */
+#include "pgmsg.h"
+
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+int pg_password_of(const char *dsn, char **password)
+{
+	const char *env = getenv("PGPASSWORD");
+
+	*password = NULL;
+	if (dsn) {
+		char *err = NULL;
+		PQconninfoOption *opts = PQconninfoParse(dsn, &err);
+		if (!opts) {
+			PQfreemem(err);
+			return -1;
+		}
+		for (PQconninfoOption *o = opts; o->keyword; o++)
+			if (strcmp(o->keyword, "password") == 0 && o->val && *o->val && !*password)
+				*password = xstrdup(o->val);
+		PQconninfoFree(opts);
+	}
+	if (!*password && env && *env)
+		*password = xstrdup(env);
+	return 0;
+}
+
+const char *pg_oneline(const char *msg, const char *password)
+{
+	static char out[1024];
+	static const char mask[] = "********";
+	size_t n = 0, pl = password ? strlen(password) : 0;
+
+	for (const char *p = msg ? msg : "unknown error"; *p && n < sizeof out - 1;) {
+		if (pl > 0 && strncmp(p, password, pl) == 0) {
+			for (const char *s = mask; *s && n < sizeof out - 1; s++)
+				out[n++] = *s;
+			p += pl;
+			continue;
+		}
+		char c = (*p == '\n' || *p == '\t' || *p == '\r') ? ' ' : *p;
+		if (!(c == ' ' && (n == 0 || out[n - 1] == ' ')))
+			out[n++] = c;
+		p++;
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+	return out;
+}

@@ -1,0 +1,25 @@
+/*
+ * pgmsg.h: what load and reconcile say about PostgreSQL, kept free of the
+ * password. pg_password_of() finds the password a connection string or
+ * PGPASSWORD gives; pg_oneline() prints a server or libpq message on one
+ * line with that password masked, should it ever show up.
+ */
+#ifndef RO_PGMSG_H
+#define RO_PGMSG_H
+
+/*
+ * The password --dsn CONNINFO (a key=value string or a URI) names, else
+ * PGPASSWORD's; NULL when there is none. Returns -1 when dsn does not parse
+ * (libpq's message is not kept: it may quote the string, password and all),
+ * 0 otherwise. *password is malloc'd; the caller frees it.
+ */
+int pg_password_of(const char *dsn, char **password);
+
+/*
+ * msg on one line: newlines and tabs become spaces, runs of spaces one, no
+ * trailing space, every copy of password (when not NULL or empty) as
+ * "********". Returns a static buffer, valid until the next call.
+ */
+const char *pg_oneline(const char *msg, const char *password);
+
+#endif
