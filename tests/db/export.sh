@@ -97,8 +97,10 @@ pipelines/export --help | grep -q "^Exit status"; check "--help: exit 0 with the
 check "usage errors leave no audit row" [ "$(q -c "SELECT count(*) FROM audit_logs")" = "$before" ]
 
 # 6. failures: no audit -> no file; a failed read is audited as failed and leaves no file
-pipelines/export customers --project acme -o "$tmp/na.csv" --audit-dsn "dbname=no_such_db" >/dev/null 2>&1
+pipelines/export customers --project acme -o "$tmp/na.csv" --audit-dsn "dbname=no_such_db" >/dev/null 2>"$tmp/na.err"
 check "audit impossible: exit 3" [ $? -eq 3 ]
+check "audit impossible: psql's reason said, every line as export's" \
+	sh -c 'grep -q "no_such_db" "$1" && ! grep -qv "^export: " "$1"' sh "$tmp/na.err"
 check "audit impossible: no file" [ ! -e "$tmp/na.csv" ]
 check "audit impossible: no partial file" no_part
 pipelines/export customers --project acme -o "$tmp/nr.csv" --dsn "dbname=no_such_db" --audit-dsn "dbname=ro_export_test" --actor tester >/dev/null 2>&1
