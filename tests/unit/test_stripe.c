@@ -1503,6 +1503,27 @@ static void test_checkout(void **state)
 	expect_ignored(&n, "checkout session 'cs_test_FakeSub0001' needed no payment");
 	norm_free(&n);
 
+	/* amount_total and currency are nullable: an expired session without them
+	 * is still an abandoned checkout, with no amount; a paid one must say it. */
+	norm_mut(&n, FX "checkout.session.expired.json", "data.object", "amount_total", "null");
+	expect_processed(&n, "payment.canceled");
+	expect_null(&n, "payment.amount_minor");
+	expect_str(&n, "payment.currency", "BRL");
+	norm_free(&n);
+	memset(&n, 0, sizeof n);
+	n.payload = load(FX "checkout.session.expired.json");
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_total", NULL);
+	json_object_object_add(jpath(n.payload, "data.object"), "currency", NULL);
+	run(&n);
+	expect_processed(&n, "payment.canceled");
+	expect_str(&n, "payment.status", "expired");
+	expect_null(&n, "payment.amount_minor");
+	expect_null(&n, "payment.currency");
+	norm_free(&n);
+	norm_mut(&n, FX "checkout.session.completed.json", "data.object", "amount_total", "null");
+	expect_failed(&n, "missing field 'data.object.amount_total'");
+	norm_free(&n);
+
 	norm_mut(&n, FX "checkout.session.completed.json", "data.object", "amount_total", "\"44.10\"");
 	expect_failed(&n, "field 'data.object.amount_total' must be an integer, got string");
 	norm_free(&n);
@@ -1587,6 +1608,38 @@ static void test_payment_intents(void **state)
 
 	norm_mut(&n, FX "payment_intent.succeeded.json", "data.object", "amount_received", NULL);
 	expect_failed(&n, "missing field 'data.object.amount_received'");
+	norm_free(&n);
+}
+
+/* Before 2019-02-11 a payment intent listed its types as allowed_source_types. */
+static void test_payment_intent_2018(void **state)
+{
+	struct norm n;
+	json_object *o;
+
+	memset(&n, 0, sizeof n);
+	n.payload = load(FX "payment_intent.succeeded.2019.json");
+	json_object_object_add(n.payload, "api_version", json_object_new_string("2018-11-08"));
+	o = jpath(n.payload, "data.object");
+	json_object_object_add(o, "allowed_source_types", json_object_get(jpath(o, "payment_method_types")));
+	json_object_object_del(o, "payment_method_types");
+	json_object_object_del(o, "charges"); /* so the list is what says it */
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.method", "card");
+	expect_int(&n, "payment.amount_minor", 2000);
+	norm_free(&n);
+
+	/* two types allowed: no telling which paid */
+	memset(&n, 0, sizeof n);
+	n.payload = load(FX "payment_intent.succeeded.2019.json");
+	o = jpath(n.payload, "data.object");
+	json_object_object_del(o, "payment_method_types");
+	json_object_object_del(o, "charges");
+	json_object_object_add(o, "allowed_source_types", json_tokener_parse("[\"card\",\"ideal\"]"));
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_null(&n, "payment.method");
 	norm_free(&n);
 }
 
@@ -1799,6 +1852,7 @@ int main(void)
 		cmocka_unit_test(test_currency_exponents),
 		cmocka_unit_test(test_checkout),
 		cmocka_unit_test(test_checkout_2019),
+		cmocka_unit_test(test_payment_intent_2018),
 		cmocka_unit_test(test_payment_intents),
 		cmocka_unit_test(test_event_level),
 		cmocka_unit_test(test_garbage),

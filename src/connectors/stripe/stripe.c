@@ -746,6 +746,23 @@ static void do_invoice(json_object *p, struct event *ev, const struct stripe_typ
 
 /* ---- charges, disputes, payment intents ---- */
 
+/* The method of a payment intent or a session that allowed only one type, when
+ * nothing else said it: payment_method_types, allowed_source_types on payment
+ * intents before 2019-02-11. */
+static void put_only_method_type(json_object *p, struct event *ev)
+{
+	static const char *const lists[] = { OBJ "payment_method_types", OBJ "allowed_source_types", NULL };
+	const char *at = first_present(p, lists);
+	json_object *types = jpath(p, at);
+	char path[PATHSZ];
+
+	if (event_get(ev, SEC_PAYMENT, "method") || !json_object_is_type(types, json_type_array) ||
+	    json_object_array_length(types) != 1)
+		return;
+	join(path, at, ".0");
+	put_str(p, ev, SEC_PAYMENT, "method", path);
+}
+
 /* The payment method type: payment_method_details.type (2019+), else the
  * legacy source (`card` before 2015-02-18): a Sources API source has its own
  * type, a card is "card", a bank account "bank_account". */
@@ -976,7 +993,6 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	static const char *const charges[] = {
 		OBJ "latest_charge", OBJ "charges.data.0.id", OBJ "last_payment_error.charge", NULL,
 	};
-	json_object *types;
 	char cur[4];
 
 	event_set_type(ev, t->canonical);
@@ -996,10 +1012,7 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	}
 	if (!event_get(ev, SEC_PAYMENT, "method"))
 		put_charge_method(p, ev, OBJ "charges.data.0.");
-	types = jpath(p, OBJ "payment_method_types");
-	if (!event_get(ev, SEC_PAYMENT, "method") && json_object_is_type(types, json_type_array) &&
-	    json_object_array_length(types) == 1)
-		put_str(p, ev, SEC_PAYMENT, "method", OBJ "payment_method_types.0");
+	put_only_method_type(p, ev);
 }
 
 /* ---- invoice payments ---- */
@@ -1035,7 +1048,6 @@ static void do_checkout(json_object *p, struct event *ev, const struct stripe_ty
 	const char *mode = opt_str(p, ev, OBJ "mode");
 	const char *ps = opt_str(p, ev, OBJ "payment_status");
 	struct stripe_type st = *t;
-	json_object *types;
 	int64_t disc;
 	char cur[4];
 
@@ -1062,8 +1074,11 @@ static void do_checkout(json_object *p, struct event *ev, const struct stripe_ty
 		}
 	}
 	event_set_type(ev, st.canonical);
-	/* Sessions before 2020 have neither amount_total nor currency. */
-	put_payment(p, ev, &st, "checkout_session", ps != NULL, cur);
+	/* Sessions before 2020 have neither amount_total nor currency; both are
+	 * nullable, and an expired session that has none moved no money: it
+	 * still says the checkout was abandoned. */
+	put_payment(p, ev, &st, "checkout_session",
+		    ps != NULL && strcmp(t->type, "checkout.session.expired") != 0, cur);
 	put_customer_ref(p, ev, OBJ "customer", 0);
 	put_contact(p, ev, OBJ "customer_details.");
 	str_if_unset(ev, SEC_CUSTOMER, "email", opt_str(p, ev, OBJ "customer_email"));
@@ -1074,9 +1089,7 @@ static void do_checkout(json_object *p, struct event *ev, const struct stripe_ty
 	event_str(ev, SEC_SUBSCRIPTION, "id", opt_id(p, ev, OBJ "subscription"));
 	if (cur[0] && get_amount(p, ev, OBJ "total_details.amount_discount", 0, cur, &disc))
 		event_int(ev, SEC_PAYMENT, "discount_minor", disc);
-	types = jpath(p, OBJ "payment_method_types");
-	if (json_object_is_type(types, json_type_array) && json_object_array_length(types) == 1)
-		put_str(p, ev, SEC_PAYMENT, "method", OBJ "payment_method_types.0");
+	put_only_method_type(p, ev);
 }
 
 /* ---- the connector ---- */
