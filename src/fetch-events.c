@@ -257,9 +257,7 @@ static void doc_values(struct src *s, const char *buf, size_t len, long base_lin
 /* The input of s cannot be read on at lineno: the lines before it were read. */
 static void read_error(struct src *s, struct line_reader *lr, long lineno)
 {
-	int truncated;
-	const char *why = lr_error(lr, &truncated);
-	reject(s->file, lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", why);
+	lr_reject_error(lr, s->file, lineno);
 }
 
 /* A raw HTTP request's body is the payload; its Date header, when it has one, received_at. */

@@ -1795,11 +1795,8 @@ static void read_input(struct line_reader *lr, const char *file, struct jparser 
 		if (B->n >= batch_size)
 			flush_batch();
 	}
-	if (st == LR_ERROR) {
-		int truncated = 0;
-		const char *m = lr_error(lr, &truncated);
-		reject(file, 0, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", m);
-	}
+	if (st == LR_ERROR)
+		lr_reject_error(lr, file, 0);
 }
 
 /* ------------------------------------------------------------------- run */

@@ -522,11 +522,8 @@ static void read_file(const char *path, struct pool *pl, struct jparser *inline_
 	}
 	submit(pl, inline_parser);
 	drain(pl); /* the file's name dies with its reader */
-	if (r == LR_ERROR) {
-		int truncated;
-		const char *why = lr_error(lr, &truncated);
-		reject(lr_name(lr), l.lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", why);
-	}
+	if (r == LR_ERROR)
+		lr_reject_error(lr, lr_name(lr), l.lineno);
 	lr_close(lr);
 }
 

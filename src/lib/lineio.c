@@ -34,6 +34,7 @@ struct line_reader {
 	size_t bytes;
 	int eof;
 	int truncated;
+	int system;     /* the error is the system's (read(2) failed), not the data's */
 	int bom_checked;
 	char err[256];
 	enum mode mode;     /* plain or gzip: told by the first two bytes */
@@ -92,8 +93,10 @@ static int read_raw(struct line_reader *lr)
 	do
 		n = read(lr->fd, lr->raw + lr->zs.avail_in, CHUNK - lr->zs.avail_in);
 	while (n < 0 && errno == EINTR);
-	if (n < 0)
+	if (n < 0) {
+		lr->system = 1;
 		return fail(lr, 0, "read error: %s", strerror(errno));
+	}
 	if (n == 0)
 		lr->raw_eof = 1;
 	lr->zs.avail_in += (unsigned)n;
@@ -337,6 +340,13 @@ const char *lr_error(const struct line_reader *lr, int *truncated)
 	if (truncated)
 		*truncated = lr->truncated;
 	return lr->err;
+}
+
+void lr_reject_error(struct line_reader *lr, const char *file, long lineno)
+{
+	reject(file, lineno, lr->truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", lr->err);
+	if (lr->system)
+		diag_system_error();
 }
 
 size_t lr_bytes(const struct line_reader *lr)

@@ -44,6 +44,12 @@ ssize_t lr_read(struct line_reader *lr, void *dst, size_t n);
 const char *lr_name(const struct line_reader *lr);
 /* After LR_ERROR: a message, and 1 when the cause is a truncated gzip stream. */
 const char *lr_error(const struct line_reader *lr, int *truncated);
+/*
+ * After LR_ERROR: the reject for it at file:lineno (truncated_gzip or
+ * read_error). When read(2) itself failed (an I/O error, not bad data) the
+ * run also ends with exit status 3.
+ */
+void lr_reject_error(struct line_reader *lr, const char *file, long lineno);
 /* Bytes of (decompressed) input consumed so far. */
 size_t lr_bytes(const struct line_reader *lr);
 void lr_close(struct line_reader *lr);

@@ -47,11 +47,8 @@ static void read_one(const char *path, size_t max_line, struct jparser *p, recor
 		fn(&in, ctx);
 		json_object_put(o);
 	}
-	if (r == LR_ERROR) {
-		int truncated;
-		const char *why = lr_error(lr, &truncated);
-		reject(name, l.lineno, truncated ? REJ_TRUNCATED_GZIP : REJ_READ_ERROR, NULL, 0, "%s", why);
-	}
+	if (r == LR_ERROR)
+		lr_reject_error(lr, name, l.lineno);
 	lr_close(lr);
 }
 

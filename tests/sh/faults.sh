@@ -100,6 +100,20 @@ check "normalize: unreadable and missing files exit 3, the others read (exit $st
 st=$?
 check "normalize DIR: cannot be read as a file, exit 3, the others read (exit $st: $(head -c 200 "$tmp/err"))" \
 	'[ $st -eq 3 ] && [ "$(wc -l <"$tmp/out")" -eq 5 ]'
+# A file that opens but whose read(2) fails (EIO: /proc/self/mem at offset 0) is a system
+# failure, not bad data: read_error at its line, exit 3, the files after it still read.
+head -n 5 "$tmp/events.ndjson" >"$tmp/five.ndjson"
+for p in fetch-events normalize to-csv; do
+	"$BIN/$p" /proc/self/mem "$tmp/five.ndjson" >"$tmp/out" 2>"$tmp/err"
+	st=$?
+	check "$p: an I/O error reading a file is exit 3 with read_error, the next file read (exit $st)" \
+		'[ $st -eq 3 ] && grep -q "^$p: /proc/self/mem:1: read error: Input/output error (read_error)$" "$tmp/err" &&
+		 [ "$(wc -l <"$tmp/out")" -ge 5 ]'
+done
+"$BIN/reconcile" /proc/self/mem "$tmp/in/raw.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "reconcile: an I/O error reading an input is exit 3 with read_error (exit $st)" \
+	'[ $st -eq 3 ] && grep -q "^reconcile: /proc/self/mem:1: read error: Input/output error (read_error)$" "$tmp/err"'
 
 # 4. Directory symlink loops: each real directory read once, no hang, exit 3 with a message.
 mkdir -p "$tmp/loop/d/e"
