@@ -38,13 +38,38 @@ const char *reject_code_name(enum reject_code code)
 	return (unsigned)code < REJ__COUNT ? code_names[code] : "unknown";
 }
 
+/* Text from input (a key, a file name) on stderr: control characters as \xNN, so
+ * a message stays one line and no input can forge another program's line or
+ * drive the terminal. */
+static void put_text(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			fprintf(stderr, "\\x%02x", c);
+		else
+			fputc(c, stderr);
+	}
+}
+
 static void vmsg(const char *file, long line, int errnum, const char *fmt, va_list ap)
 {
+	char *text = NULL;
+
 	progress_done();
 	fprintf(stderr, "%s: ", prog_name);
-	if (file)
-		fprintf(stderr, line > 0 ? "%s:%ld: " : "%s: ", file, line);
-	vfprintf(stderr, fmt, ap);
+	if (file) {
+		put_text(file);
+		if (line > 0)
+			fprintf(stderr, ":%ld", line);
+		fputs(": ", stderr);
+	}
+	if (vasprintf(&text, fmt, ap) >= 0) {
+		put_text(text);
+		free(text);
+	} else {
+		fputs("(out of memory formatting a message)", stderr);
+	}
 	if (errnum)
 		fprintf(stderr, ": %s", strerror(errnum));
 	fputc('\n', stderr);
@@ -157,9 +182,7 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	}
 	if (++in_file <= REJECTS_SHOWN)
 		warn_at(file, line, "%s (%s)", msg, reject_code_name(code));
-	else
-		diag_data_error();
-	if (in_file == REJECTS_SHOWN)
+	else if (in_file == REJECTS_SHOWN + 1)
 		warn_at(file, 0, "more than %d rejected lines: the rest are counted%s", REJECTS_SHOWN,
 			rejects ? " and written to the rejects file only" : " only");
 	n_rejects++;

@@ -144,3 +144,31 @@ IN
 st=$?
 check "reconcile: lines holding U+0000 in a key are rejected, the rest balances (exit $st)" \
 	'[ $st -eq 1 ] && [ "$(grep -c "(invalid_field)" "$tmp/err")" -eq 2 ] && ! grep -q reconcile_detail "$tmp/out"'
+
+# 8. A file's first 100 rejects are shown on stderr, then one line says the rest are only
+# counted; the rejects file has every one, and the exit status is 1 either way.
+for k in 100 101; do
+	{ echo '{"a":1}'; for i in $(seq $k); do echo "bad $i"; done; } >"$tmp/bad$k.ndjson"
+	"$BIN/to-csv" --rejects "$tmp/bad$k.rej" "$tmp/bad$k.ndjson" >/dev/null 2>"$tmp/err"
+	st=$?
+	shown=$(grep -c '(invalid_json)$' "$tmp/err")
+	notice=$(grep -c "^to-csv: $tmp/bad$k.ndjson: more than 100 rejected lines: the rest are counted and written to the rejects file only$" "$tmp/err")
+	want=$([ $k -gt 100 ] && echo 1 || echo 0)
+	check "$k rejects: 100 shown, the notice $want time(s), $k in the rejects file, exit 1 (exit $st, $shown shown, notice $notice)" \
+		'[ $st -eq 1 ] && [ "$shown" -eq 100 ] && [ "$notice" -eq "$want" ] && [ "$(wc -l <"$tmp/bad$k.rej")" -eq $k ] &&
+		 grep -q "^to-csv: $k input lines rejected$" "$tmp/err"'
+done
+
+# 9. Control characters from the input (a key, a file name) never reach stderr as they are:
+# a key holding a newline and a message of its own, or a terminal escape, cannot forge a
+# diagnostic line (scripts match on "prog: file:line: ... (code)") nor drive the terminal.
+printf '%s\n' '{"a":1}' '{"a":2,"x\nto-csv: fake.ndjson:9: forged (invalid_json)\u001b[31m":1}' >"$tmp/forge.ndjson"
+"$BIN/to-csv" "$tmp/forge.ndjson" >/dev/null 2>"$tmp/err"
+check "a key's newline and escape are written as \\x0a and \\x1b, on one line" \
+	'[ "$(wc -l <"$tmp/err")" -eq 1 ] && ! grep -q "^to-csv: fake" "$tmp/err" && ! grep -q "$(printf "\033")" "$tmp/err" &&
+	 grep -q "key .x\\\\x0ato-csv: fake.ndjson:9: forged (invalid_json)\\\\x1b\[31m. is not a column" "$tmp/err"'
+nl=$(printf 'a\nb.ndjson')
+printf '{"a":1}\nnot json\n' >"$tmp/$nl"
+"$BIN/normalize" "$tmp/$nl" >/dev/null 2>"$tmp/err"
+check "a file name with a newline is one line per message" \
+	'[ "$(wc -l <"$tmp/err")" -eq 3 ] && grep -q "^normalize: $tmp/a\\\\x0ab.ndjson:2: invalid JSON" "$tmp/err"'
