@@ -6,6 +6,7 @@
  * field is quoted only when it has to be, or when it begins or ends with a
  * space, so plain fields stay plain.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -321,8 +322,11 @@ static char parse_delim(const char *arg)
 	if (strlen(arg) != 1)
 		die_usage(synopsis, "--delimiter: '%s' is not one character", arg);
 	unsigned char c = (unsigned char)arg[0];
-	if (c == '"' || c == '\r' || c == '\n' || c == '\'' || c >= 0x80 || (c < 0x20 && c != '\t'))
+	if (c == '"' || c == '\r' || c == '\n' || c == '\'' || c >= 0x80 || (c < 0x20 && c != '\t') || c == 0x7f)
 		die_usage(synopsis, "--delimiter: '%s' cannot separate fields", arg);
+	/* numbers, true/false and --money amounts go out unquoted: none may hold it */
+	if (isalnum(c) || c == '.' || c == '+' || c == '-')
+		die_usage(synopsis, "--delimiter: '%s' can be part of a number or a boolean", arg);
 	return (char)c;
 }
 
@@ -415,6 +419,31 @@ static int put_money(json_object *root, const struct column *c, json_object *v)
 	return 1;
 }
 
+/* 1 when v holds, at any depth, an integer json-c clamped (it parsed one beyond
+ * 64 bits): the text of an object or array cell would show a wrong number. */
+static int has_clamped_int(json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+		return json_object_get_int64(v) == INT64_MIN || json_object_get_uint64(v) == UINT64_MAX;
+	case json_type_array:
+		for (size_t i = 0, n = json_object_array_length(v); i < n; i++)
+			if (has_clamped_int(json_object_array_get_idx(v, i)))
+				return 1;
+		return 0;
+	case json_type_object: {
+		json_object_object_foreach(v, key, val) {
+			(void)key;
+			if (has_clamped_int(val))
+				return 1;
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
 /* One cell; 0 (cell_err set) when the value cannot be written exactly. */
 static int put_value(json_object *root, const struct column *c, json_object *v)
 {
@@ -467,6 +496,10 @@ static int put_value(json_object *root, const struct column *c, json_object *v)
 		return 1;
 	case json_type_object:
 	case json_type_array:
+		if (has_clamped_int(v)) {
+			snprintf(cell_err, sizeof cell_err, "field '%s' holds an integer beyond 64 bits", c->path);
+			return 0;
+		}
 		s = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN |
 						      JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 		if (!s)
