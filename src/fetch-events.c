@@ -499,6 +499,7 @@ int main(int argc, char **argv)
 	const char *why;
 	int64_t ms;
 	int ch;
+	const char *rejects_path = NULL;
 
 	diag_init("fetch-events");
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -520,7 +521,7 @@ int main(int argc, char **argv)
 				die_usage(synopsis, "--received-at: '%s' is not in 1970..9999", optarg);
 			o.received_at = fmt_rfc3339(ms, received);
 			break;
-		case 'R': rejects_open(optarg); break;
+		case 'R': rejects_path = optarg; break;
 		case 'L':
 			if (!(o.max_line = parse_size(optarg)))
 				die_usage(synopsis, "bad --max-line '%s'", optarg);
@@ -530,6 +531,7 @@ int main(int argc, char **argv)
 		default: fputs(synopsis, stderr); return EXIT_USAGE;
 		}
 	}
+	rejects_setup(synopsis, rejects_path, argv + optind, argc - optind);
 	struct jparser *parser = jparser_new();
 	if (optind == argc)
 		read_path("-", &o, parser, 0);

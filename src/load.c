@@ -1853,7 +1853,7 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dsn = NULL, *rejects_path = NULL, *sql_dir = NULL;
+	const char *dsn = NULL, *rejects_path = NULL, *sql_dir = NULL, *why;
 	size_t batch_size = 5000, max_line = LINE_MAX_DEFAULT;
 	int do_migrate = 0, c;
 
@@ -1879,8 +1879,8 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (do_migrate && argc > 0)
 		die_usage(synopsis, "--migrate takes no input files");
-	if (rejects_path && strcmp(rejects_path, "-") == 0)
-		die_usage(synopsis, "--rejects: '-' is not allowed (stdout carries data)");
+	if (rejects_path && (why = rejects_refused(rejects_path, argv, argc)))
+		die_usage(synopsis, "--rejects: %s", why);
 
 	connect_db(dsn);
 	exec_ok("SET client_min_messages = warning");

@@ -593,6 +593,7 @@ int main(int argc, char **argv)
 	char *end;
 	const char *why;
 	int ch;
+	const char *rejects_path = NULL;
 
 	diag_init("normalize");
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -617,7 +618,7 @@ int main(int argc, char **argv)
 				o.plans = json_object_new_object();
 			load_plans(optarg, o.plans);
 			break;
-		case 'R': rejects_open(optarg); break;
+		case 'R': rejects_path = optarg; break;
 		case 'L':
 			if (!(max_line = parse_size(optarg)))
 				die_usage(synopsis, "bad --max-line '%s'", optarg);
@@ -632,6 +633,7 @@ int main(int argc, char **argv)
 		default: fputs(synopsis, stderr); return EXIT_USAGE;
 		}
 	}
+	rejects_setup(synopsis, rejects_path, argv + optind, argc - optind);
 	o.max_line = max_line;
 	normalize_all(argv + optind, argc - optind, jobs, &o);
 	json_object_put(o.plans);

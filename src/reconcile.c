@@ -791,6 +791,7 @@ int main(int argc, char **argv)
 	char memory[32] = "64M";
 	const char *dsn = NULL;
 	int ch, db = 0, unbalanced;
+	const char *rejects_path = NULL;
 
 	diag_init("reconcile");
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -810,7 +811,7 @@ int main(int argc, char **argv)
 			snprintf(memory, sizeof memory, "%zub", bytes);
 			break;
 		}
-		case 'R': rejects_open(optarg); break;
+		case 'R': rejects_path = optarg; break;
 		case 'L':
 			if (!(max_line = parse_size(optarg)))
 				die_usage(synopsis, "bad --max-line '%s'", optarg);
@@ -820,6 +821,7 @@ int main(int argc, char **argv)
 		default: fputs(synopsis, stderr); return EXIT_USAGE;
 		}
 	}
+	rejects_setup(synopsis, rejects_path, argv + optind, argc - optind);
 	if (db) {
 		if (optind < argc)
 			die_usage(synopsis, "--db takes no input files");

@@ -591,11 +591,7 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (rejects_path) {
-		if (strcmp(rejects_path, "-") == 0)
-			die_usage(synopsis, "--rejects: '-' is not allowed, stdout carries the CSV");
-		rejects_open(rejects_path);
-	}
+	rejects_setup(synopsis, rejects_path, argv + optind, argc - optind);
 	snprintf(specials, sizeof specials, "\"\r\n%c", delim);
 
 	for (size_t i = 0; i < nspecs; i++) {

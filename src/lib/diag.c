@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -123,6 +124,32 @@ void diag_data_error(void)
 void diag_system_error(void)
 {
 	system_error = 1;
+}
+
+const char *rejects_refused(const char *path, char *const *inputs, int ninputs)
+{
+	struct stat r, in;
+
+	if (strcmp(path, "-") == 0)
+		return "'-' is not allowed (stdout carries the data)";
+	if (stat(path, &r) != 0 || !S_ISREG(r.st_mode))
+		return NULL; /* a new file (no input can be it), /dev/null */
+	for (int i = 0; i < ninputs; i++)
+		if (strcmp(inputs[i], "-") != 0 && stat(inputs[i], &in) == 0 && in.st_dev == r.st_dev &&
+		    in.st_ino == r.st_ino)
+			return "it is one of the inputs (it would be emptied before it is read)";
+	return NULL;
+}
+
+void rejects_setup(const char *synopsis, const char *path, char *const *inputs, int ninputs)
+{
+	const char *why;
+
+	if (!path)
+		return;
+	if ((why = rejects_refused(path, inputs, ninputs)))
+		die_usage(synopsis, "--rejects: %s", why);
+	rejects_open(path);
 }
 
 void rejects_open(const char *path)

@@ -68,7 +68,13 @@ void diag_data_error(void);
 void diag_system_error(void);
 
 /* Open the rejects stream (--rejects FILE; "-" is not allowed, stdout carries data). */
+/* Why --rejects PATH cannot be: "-", or the same file as one of the inputs;
+ * NULL when it can. Programs check it once the inputs are known. */
+const char *rejects_refused(const char *path, char *const *inputs, int ninputs);
 void rejects_open(const char *path);
+/* --rejects PATH (NULL: none) once the inputs are known: refused as a usage
+ * error (exit 2) when rejects_refused says why, else opened. */
+void rejects_setup(const char *synopsis, const char *path, char *const *inputs, int ninputs);
 /*
  * Report a rejected input record: a diagnostic on stderr, a JSON line in the
  * rejects stream ({file, line, code, message, raw}), a data error, a count.

@@ -172,3 +172,18 @@ printf '{"a":1}\nnot json\n' >"$tmp/$nl"
 "$BIN/normalize" "$tmp/$nl" >/dev/null 2>"$tmp/err"
 check "a file name with a newline is one line per message" \
 	'[ "$(wc -l <"$tmp/err")" -eq 3 ] && grep -q "^normalize: $tmp/a\\\\x0ab.ndjson:2: invalid JSON" "$tmp/err"'
+
+# 10. --rejects naming one of the inputs would empty it before it is read; "-" is stdout,
+# the data's: both are usage errors in every program, and the input is left whole.
+echo '{"a":1}' >"$tmp/victim.ndjson"
+for p in fetch-events normalize reconcile to-csv load; do
+	"$BIN/$p" --rejects "$tmp/victim.ndjson" "$tmp/victim.ndjson" /dev/null >/dev/null 2>"$tmp/err"
+	st=$?
+	"$BIN/$p" --rejects - "$tmp/victim.ndjson" </dev/null >/dev/null 2>"$tmp/err2"
+	st2=$?
+	check "$p: --rejects an input or '-': exit 2 (exit $st, $st2), the input untouched" \
+		'[ $st -eq 2 ] && [ $st2 -eq 2 ] && [ "$(cat "$tmp/victim.ndjson")" = "{\"a\":1}" ] &&
+		 grep -q "^$p: --rejects: it is one of the inputs" "$tmp/err" && grep -q "^$p: --rejects: .-. is not allowed" "$tmp/err2"'
+done
+"$BIN/to-csv" --rejects /dev/null /dev/null >/dev/null 2>"$tmp/err"
+check "--rejects /dev/null is still allowed beside an input /dev/null (exit $?)" '[ ! -s "$tmp/err" ]'
