@@ -104,9 +104,9 @@ struct day_total {
 	long long n[C__COUNT];
 };
 
-#define NBUCKETS 4096
-static struct day_total *buckets[NBUCKETS];
-static size_t ntotals;
+/* One entry per provider/project/day, in a table that doubles as it fills. */
+static struct day_total **buckets;
+static size_t nbuckets, ntotals;
 
 static unsigned hash3(const char *a, const char *b, const char *c)
 {
@@ -119,11 +119,31 @@ static unsigned hash3(const char *a, const char *b, const char *c)
 	return h;
 }
 
+static void grow_totals(void)
+{
+	size_t n = nbuckets ? nbuckets * 2 : 1024;
+	struct day_total **b = xmalloc(n * sizeof *b);
+
+	memset(b, 0, n * sizeof *b);
+	for (size_t i = 0; i < nbuckets; i++)
+		for (struct day_total *t = buckets[i], *next; t; t = next) {
+			next = t->next;
+			size_t h = hash3(t->provider, t->project, t->day) % n;
+			t->next = b[h];
+			b[h] = t;
+		}
+	free(buckets);
+	buckets = b;
+	nbuckets = n;
+}
+
 static struct day_total *total_for(const char *provider, const char *project, const char *day)
 {
-	unsigned h = hash3(provider, project, day) % NBUCKETS;
 	struct day_total *t;
 
+	if (ntotals >= nbuckets)
+		grow_totals();
+	size_t h = hash3(provider, project, day) % nbuckets;
 	for (t = buckets[h]; t; t = t->next)
 		if (!strcmp(t->day, day) && !strcmp(t->project, project) && !strcmp(t->provider, provider))
 			return t;
@@ -197,7 +217,7 @@ static void write_totals(void)
 	struct day_total **all = xmalloc((ntotals ? ntotals : 1) * sizeof *all);
 	size_t k = 0;
 
-	for (size_t h = 0; h < NBUCKETS; h++)
+	for (size_t h = 0; h < nbuckets; h++)
 		for (struct day_total *t = buckets[h]; t; t = t->next)
 			all[k++] = t;
 	qsort(all, ntotals, sizeof *all, total_cmp);
@@ -209,8 +229,9 @@ static void write_totals(void)
 		free(all[i]->day);
 		free(all[i]);
 	}
-	memset(buckets, 0, sizeof buckets);
-	ntotals = 0;
+	free(buckets);
+	buckets = NULL;
+	nbuckets = ntotals = 0;
 	free(all);
 }
 
@@ -265,6 +286,24 @@ static int in_window(const struct opts *o, const char *provider, const char *pro
  */
 enum { F_PROVIDER, F_ID, F_SIDE, F_SEQ, F_PROJECT, F_TIME, F_STATUS, F_REASON, F_SOURCE, F__COUNT };
 
+static pid_t sort_pid;
+static void sort_wait(pid_t pid);
+
+/* Writing to sort failed: it ended early. Say why (its exit status: a full
+ * $TMPDIR, killed), not just "broken pipe", which would end the run quietly. */
+static void __attribute__((noreturn)) sort_broke(int errnum)
+{
+	if (sort_pid > 0)
+		sort_wait(sort_pid); /* dies with sort's status when it failed */
+	die_sys(0, "cannot write to sort: %s", strerror(errnum));
+}
+
+static void sort_write(const void *buf, size_t len, FILE *f)
+{
+	if (len && fwrite(buf, 1, len, f) != len)
+		sort_broke(errno);
+}
+
 static void put_field(FILE *f, const char *s, size_t n, int last)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -278,7 +317,7 @@ static void put_field(FILE *f, const char *s, size_t n, int last)
 	for (size_t i = 0; s && i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (k + 3 >= sizeof buf) {
-			xwrite(buf, k, f);
+			sort_write(buf, k, f);
 			k = 0;
 		}
 		if (c < 0x20 || c == '\\') {
@@ -290,7 +329,7 @@ static void put_field(FILE *f, const char *s, size_t n, int last)
 		}
 	}
 	buf[k++] = last ? '\n' : '\t';
-	xwrite(buf, k, f);
+	sort_write(buf, k, f);
 }
 
 static void put_str(FILE *f, json_object *s, int last)
@@ -373,8 +412,8 @@ static void feed_record(const struct record_input *in, void *ctx)
 		return;
 	}
 	project = member_str(in->obj, "project_id", &bad);
-	if (!project) {
-		REJECT(in, bad ? REJ_INVALID_FIELD : REJ_MISSING_FIELD, "%s without a 'project_id' string",
+	if (!project || !json_object_get_string_len(project)) {
+		REJECT(in, bad || project ? REJ_INVALID_FIELD : REJ_MISSING_FIELD, "%s without a non-empty 'project_id' string",
 		       is_raw ? "envelope" : "event");
 		return;
 	}
@@ -382,8 +421,8 @@ static void feed_record(const struct record_input *in, void *ctx)
 	for (int i = 0; i < 2; i++) {
 		json_object *v = member_str(in->obj, times[i], &bad);
 		int64_t ms;
-		if (bad || (v && parse_rfc3339(json_object_get_string(v), &ms) < 0)) {
-			REJECT(in, REJ_INVALID_FIELD, "'%s' is not an RFC 3339 time", times[i]);
+		if (bad || (v && (parse_rfc3339(json_object_get_string(v), &ms) < 0 || !time_in_range(ms)))) {
+			REJECT(in, REJ_INVALID_FIELD, "'%s' is not an RFC 3339 time in 1970..9999", times[i]);
 			return;
 		}
 		if (v && !has_t) {
@@ -600,11 +639,11 @@ static int run_stream(char **files, int nfiles, size_t max_line, const char *mem
 {
 	struct feed fd = {0};
 	FILE *from;
-	pid_t pid = sort_start(memory, &fd.sort_in, &from);
+	pid_t pid = sort_pid = sort_start(memory, &fd.sort_in, &from);
 
 	for_each_record(files, nfiles, max_line, feed_record, &fd);
 	if (fclose(fd.sort_in) != 0)
-		die_sys(errno, "cannot write to sort");
+		sort_broke(errno);
 	join_sorted(from, o);
 	fclose(from);
 	sort_wait(pid);
@@ -797,8 +836,14 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': o.details = 1; break;
-		case 'P': o.project = optarg; break;
-		case 'p': o.provider = optarg; break;
+		case 'P':
+			if (!*(o.project = optarg))
+				die_usage(synopsis, "--project: empty");
+			break;
+		case 'p':
+			if (!*(o.provider = optarg))
+				die_usage(synopsis, "--provider: empty");
+			break;
 		case 's': o.since = parse_time_opt("--since", optarg); o.has_since = 1; break;
 		case 'u': o.until = parse_time_opt("--until", optarg); o.has_until = 1; break;
 		case 'D': db = 1; break;

@@ -114,6 +114,12 @@ done
 st=$?
 check "reconcile: an I/O error reading an input is exit 3 with read_error (exit $st)" \
 	'[ $st -eq 3 ] && grep -q "^reconcile: /proc/self/mem:1: read error: Input/output error (read_error)$" "$tmp/err"'
+# reconcile's sort dying mid-input (here: it cannot make its temporary files) is said, with
+# its exit status, not left as a silent broken pipe.
+TMPDIR=$tmp/no-such-dir "$BIN/reconcile" --sort-memory 1M "$tmp/raw.ndjson" /dev/null >/dev/null 2>"$tmp/err"
+st=$?
+check "reconcile: sort failing mid-input is exit 3 and said (exit $st)" \
+	'[ $st -eq 3 ] && grep -q "^reconcile: sort failed (exit 2); is \$TMPDIR full?$" "$tmp/err"'
 
 # 4. Directory symlink loops: each real directory read once, no hang, exit 3 with a message.
 mkdir -p "$tmp/loop/d/e"

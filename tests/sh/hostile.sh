@@ -187,3 +187,22 @@ for p in fetch-events normalize reconcile to-csv load; do
 done
 "$BIN/to-csv" --rejects /dev/null /dev/null >/dev/null 2>"$tmp/err"
 check "--rejects /dev/null is still allowed beside an input /dev/null (exit $?)" '[ ! -s "$tmp/err" ]'
+
+# 11. reconcile: a time outside 1970..9999 is refused (its day would not be YYYY-MM-DD: "999-06-01"
+# sorted after 2026), and so is an empty project id; --project '' is a usage error.
+cat >"$tmp/rc2.ndjson" <<'IN'
+{"record":"raw","provider":"stripe","external_event_id":"evt_1","project_id":"p","occurred_at":"0999-06-01T00:00:00Z","received_at":null,"source":"a:1"}
+{"record":"raw","provider":"stripe","external_event_id":"evt_2","project_id":"p","occurred_at":"9999-12-31T23:59:59-23:59","received_at":null,"source":"a:2"}
+{"record":"raw","provider":"stripe","external_event_id":"evt_3","project_id":"","occurred_at":"2026-06-01T00:00:00Z","received_at":null,"source":"a:3"}
+{"record":"raw","provider":"stripe","external_event_id":"evt_4","project_id":"p","occurred_at":"1970-01-01T00:00:00Z","received_at":null,"source":"a:4"}
+IN
+"$BIN/reconcile" "$tmp/rc2.ndjson" /dev/null >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "reconcile: years past 1970..9999 and an empty project rejected, the rest counted (exit $st)" \
+	'[ $st -eq 4 ] && grep -q ":1: .occurred_at. is not an RFC 3339 time in 1970..9999 (invalid_field)" "$tmp/err" &&
+	 grep -q ":2: .occurred_at. is not an RFC 3339 time in 1970..9999 (invalid_field)" "$tmp/err" &&
+	 grep -q ":3: envelope without a non-empty .project_id. string (invalid_field)" "$tmp/err" &&
+	 [ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q "\"day\":\"1970-01-01\"" "$tmp/out"'
+"$BIN/reconcile" --project '' "$tmp/rc2.ndjson" /dev/null >/dev/null 2>&1
+st=$?
+check "reconcile --project '': exit 2 (exit $st)" '[ $st -eq 2 ]'
