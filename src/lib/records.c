@@ -1,5 +1,6 @@
 /* records.c: the shared NDJSON input loop. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +71,13 @@ size_t parse_size(const char *text)
 	unsigned long long v = strtoull(text, &end, 10);
 	if (errno || end == text || text[0] == '-')
 		return 0;
+	int shift = 0;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	}
-	return *end ? 0 : (size_t)v;
+	if (*end || v > (SIZE_MAX >> shift))
+		return 0; /* not a size, or more than memory can address: never wrapped */
+	return (size_t)(v << shift);
 }

@@ -26,7 +26,7 @@ typedef void (*record_fn)(const struct record_input *in, void *ctx);
  * reported and remembered (exit 3) and the others still read. */
 void for_each_record(char *const *files, int nfiles, size_t max_line, record_fn fn, void *ctx);
 
-/* Parse "16M", "1048576", "64k" for --max-line; 0 on bad text. */
+/* Parse "16M", "1048576", "64k" for --max-line; 0 on bad text or a size past SIZE_MAX. */
 size_t parse_size(const char *text);
 
 #endif

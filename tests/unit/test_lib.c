@@ -17,6 +17,7 @@
 #include "money.h"
 #include "pgmsg.h"
 #include "rawhttp.h"
+#include "records.h"
 #include "secret.h"
 #include "timeutil.h"
 
@@ -697,6 +698,24 @@ static void test_pg_messages(void **state)
 	assert_true(strlen(pg_oneline(big, "b")) < sizeof big);
 }
 
+/* --max-line and --sort-memory sizes: a suffix, no sign, never wrapped past SIZE_MAX. */
+static void test_parse_size(void **state)
+{
+	assert_int_equal(parse_size("1048576"), 1048576);
+	assert_int_equal(parse_size("64k"), 65536);
+	assert_int_equal(parse_size("16M"), 16777216);
+	assert_int_equal(parse_size("2G"), (size_t)2 << 30);
+	assert_int_equal(parse_size("0"), 0);
+	assert_int_equal(parse_size("-1"), 0);
+	assert_int_equal(parse_size("12x"), 0);
+	assert_int_equal(parse_size("1MB"), 0);
+	assert_int_equal(parse_size(""), 0);
+	assert_int_equal(parse_size("18446744073709551616"), 0);  /* 2^64 */
+	assert_int_equal(parse_size("18014398509481985K"), 0);    /* (2^54 + 1) KiB wrapped to 1 KiB */
+	assert_int_equal(parse_size("17179869184G"), 0);          /* 2^64 bytes */
+	assert_int_equal(parse_size("17179869183G"), (size_t)17179869183 << 30);
+}
+
 static void test_secret(void **state)
 {
 	assert_true(secret_key("hottok"));
@@ -857,6 +876,7 @@ int main(void)
 		cmocka_unit_test(test_value_end_strings),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_secret),
+		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_pg_messages),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_lines_plain),
