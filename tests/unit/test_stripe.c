@@ -1611,6 +1611,25 @@ static void test_payment_intents(void **state)
 	norm_free(&n);
 }
 
+/* 2026-09-30.endive: a failure names the method's type without the method. */
+static void test_payment_intent_endive(void **state)
+{
+	struct norm n;
+	json_object *e;
+
+	memset(&n, 0, sizeof n);
+	n.payload = load(FX "payment_intent.payment_failed.json");
+	json_object_object_add(n.payload, "api_version", json_object_new_string("2026-09-30.endive"));
+	e = jpath(n.payload, "data.object.last_payment_error");
+	json_object_object_add(e, "payment_method", NULL);
+	json_object_object_add(e, "payment_method_type", json_object_new_string("sepa_debit"));
+	run(&n);
+	expect_processed(&n, "payment.failed");
+	expect_str(&n, "payment.method", "sepa_debit");
+	expect_str(&n, "payment.failure_code", "card_declined");
+	norm_free(&n);
+}
+
 /* Before 2019-02-11 a payment intent listed its types as allowed_source_types. */
 static void test_payment_intent_2018(void **state)
 {
@@ -1853,6 +1872,7 @@ int main(void)
 		cmocka_unit_test(test_checkout),
 		cmocka_unit_test(test_checkout_2019),
 		cmocka_unit_test(test_payment_intent_2018),
+		cmocka_unit_test(test_payment_intent_endive),
 		cmocka_unit_test(test_payment_intents),
 		cmocka_unit_test(test_event_level),
 		cmocka_unit_test(test_garbage),

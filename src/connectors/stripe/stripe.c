@@ -993,6 +993,9 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	static const char *const charges[] = {
 		OBJ "latest_charge", OBJ "charges.data.0.id", OBJ "last_payment_error.charge", NULL,
 	};
+	static const char *const methods[] = {
+		OBJ "last_payment_error.payment_method.type", OBJ "last_payment_error.payment_method_type", NULL,
+	};
 	char cur[4];
 
 	event_set_type(ev, t->canonical);
@@ -1008,7 +1011,8 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, first_present(p, charges)));
 	if (strcmp(t->canonical, "payment.failed") == 0) {
 		put_str(p, ev, SEC_PAYMENT, "failure_code", first_present(p, codes));
-		put_str(p, ev, SEC_PAYMENT, "method", OBJ "last_payment_error.payment_method.type");
+		/* 2026-09-30.endive names the type without the payment method */
+		put_str(p, ev, SEC_PAYMENT, "method", first_present(p, methods));
 	}
 	if (!event_get(ev, SEC_PAYMENT, "method"))
 		put_charge_method(p, ev, OBJ "charges.data.0.");
