@@ -765,3 +765,27 @@ int jget_id(json_object *root, const char *path, int required, const char **out,
 	}
 	return 1;
 }
+
+int json_text_key_has_nul(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	if (!memmem(text, len, "\\u0000", 6))
+		return 0;
+	while ((p = memchr(p, '"', (size_t)(end - p)))) {
+		int nul = 0;
+		for (p++; p < end && *p != '"'; p++)
+			if (*p == '\\') {
+				if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
+					nul = 1;
+				p++; /* the escaped character, a quote or a backslash among them */
+			}
+		if (p >= end)
+			return 0;
+		for (p++; p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'); p++)
+			;
+		if (nul && p < end && *p == ':')
+			return 1;
+	}
+	return 0;
+}

@@ -109,6 +109,12 @@ int jget_id(json_object *root, const char *path, int required, const char **out,
 /* 1 when o is a string holding U+0000 (a \u0000 escape): as a C string it
  * would be cut short. The getters above refuse such a string. */
 int jstr_has_nul(json_object *o);
+
+/* 1 when a member name in the JSON text (valid JSON, as parsed) holds the
+ * escape \u0000. json-c keeps names as C strings, cut there, so "a\u0000b"
+ * and "a\u0000c" would both read as "a": whoever cannot keep them apart
+ * refuses the line. */
+int json_text_key_has_nul(const char *text, size_t len);
 /* 1 when o is a string holding U+FFFD. json-c reads an escaped lone UTF-16
  * surrogate (\ud800) as U+FFFD, so "evt_\ud800" and "evt_\udbff" would read
  * as one id: jget_id refuses it, and so do the connectors and load for ids. */

@@ -206,3 +206,13 @@ check "reconcile: years past 1970..9999 and an empty project rejected, the rest 
 "$BIN/reconcile" --project '' "$tmp/rc2.ndjson" /dev/null >/dev/null 2>&1
 st=$?
 check "reconcile --project '': exit 2 (exit $st)" '[ $st -eq 2 ]'
+
+# 12. to-csv: a key holding U+0000 (json-c cuts it there: two keys would merge, one value lost)
+# rejects its line, at any depth; a value holding the text "\u0000" after a backslash does not.
+printf '%s\n' '{"a":1,"b":2}' '{"a\u0000x":1,"a\u0000y":2}' '{"a":1,"b":{"c\u0000":3}}' '{"a":"\\u0000","b":4}' >"$tmp/keynul.ndjson"
+"$BIN/to-csv" --lf "$tmp/keynul.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "to-csv: keys holding U+0000 rejected at lines 2 and 3, the rest written (exit $st)" \
+	'[ $st -eq 1 ] && [ "$(grep -c "a key holds U+0000.*(invalid_field)" "$tmp/err")" -eq 2 ] &&
+	 grep -q ":2: a key holds" "$tmp/err" && grep -q ":3: a key holds" "$tmp/err" &&
+	 [ "$(cat "$tmp/out")" = "$(printf "a,b\n1,2\n\\\\u0000,4")" ]'

@@ -716,6 +716,23 @@ static void test_parse_size(void **state)
 	assert_int_equal(parse_size("17179869183G"), (size_t)17179869183 << 30);
 }
 
+/* A member name holding \u0000 is told from a value holding it, and from text
+ * that only looks like the escape. */
+static void test_key_has_nul(void **state)
+{
+#define K(text, want) assert_int_equal(json_text_key_has_nul(text, strlen(text)), want)
+	K("{\"a\\u0000b\":1}", 1);
+	K("{\"n\":{\"x\\u0000y\" : 3}}", 1);
+	K("{\"a\":\"\\u0000\"}", 0);                 /* a value */
+	K("{\"a\\\\u0000\":1}", 0);                   /* "a\\u0000": a backslash, then text */
+	K("{\"q\\\"\\u0000\":1}", 1);                /* after an escaped quote */
+	K("[\"\\u0000\", 1]", 0);                      /* an array's string */
+	K("{\"a\":[\"\\u0000\"],\"b\":{\"c\":\"\\u0000\"}}", 0);
+	K("{\"a\":\"\\u00001\"}", 0);
+	K("{}", 0);
+#undef K
+}
+
 static void test_secret(void **state)
 {
 	assert_true(secret_key("hottok"));
@@ -876,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_value_end_strings),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_secret),
+		cmocka_unit_test(test_key_has_nul),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_pg_messages),
 		cmocka_unit_test(test_base64),
