@@ -598,8 +598,11 @@ json_object *jpath(json_object *root, const char *path)
 		} else if (json_object_is_type(cur, json_type_array)) {
 			char *end;
 			errno = 0;
+			/* an index is plain digits: not " 1", "+1" nor "01" */
+			if (!isdigit((unsigned char)seg[0]) || (seg[0] == '0' && seg[1]))
+				return NULL;
 			unsigned long i = strtoul(seg, &end, 10);
-			if (*end || end == seg || errno || i >= json_object_array_length(cur))
+			if (*end || errno || i >= json_object_array_length(cur))
 				return NULL;
 			cur = json_object_array_get_idx(cur, i);
 		} else {

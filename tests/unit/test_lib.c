@@ -155,6 +155,13 @@ static void test_jparse(void **state)
 	assert_null(jpath(o, "a.2"));
 	assert_null(jpath(o, "a.x"));
 	assert_null(jstr(o, "a.0"));
+	/* an array index is plain digits only */
+	assert_non_null(jpath(o, "a.0"));
+	assert_null(jpath(o, "a.01"));
+	assert_null(jpath(o, "a.+1"));
+	assert_null(jpath(o, "a. 1"));
+	assert_null(jpath(o, "a.-0"));
+	assert_null(jpath(o, "a.1 "));
 	json_object_put(o);
 	o = parse("12", &code);
 	assert_non_null(o);
