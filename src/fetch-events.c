@@ -226,32 +226,54 @@ static int is_space(char c)
 
 /*
  * The JSON values of a document buffer, each squeezed onto one line and
- * handed to one_value() with the line it starts on. A top-level array is
- * opened once, so that each event in it gets its own line number.
+ * handed to one_value() with the line it starts on. At the top (top = 1)
+ * values follow each other and an array is opened once, so that each event
+ * in it gets its own line number; inside it (top = 0) they are separated by
+ * commas, exactly one each: a missing, doubled or trailing comma is
+ * reported (invalid_json) and the elements around it still read. Lines are
+ * counted as the scan goes, never again from the start.
  */
-static void doc_values(struct src *s, const char *buf, size_t len, long base_line, int open_arrays)
+static void doc_values(struct src *s, const char *buf, size_t len, long base_line, int top)
 {
-	size_t i = 0;
+	size_t i = 0, counted = 0;
+	long line = base_line;
+	int after_value = 0, after_comma = 0;
 
-	while (i < len) {
-		while (i < len && (is_space(buf[i]) || (!open_arrays && buf[i] == ',')))
+	for (;;) {
+		while (i < len && is_space(buf[i]))
 			i++;
-		if (i >= len || (!open_arrays && buf[i] == ']'))
+		line += count_lines(buf + counted, i - counted);
+		counted = i;
+		if (i >= len)
 			break;
-		long lineno = base_line + count_lines(buf, i);
+		if (!top && buf[i] == ',') {
+			if (!after_value)
+				reject(s->file, line, REJ_INVALID_JSON, NULL, 0,
+				       after_comma ? "two commas in a row in the array" : "a comma before the array's first element");
+			after_value = 0;
+			after_comma = 1;
+			i++;
+			continue;
+		}
+		if (!top && after_value)
+			reject(s->file, line, REJ_INVALID_JSON, NULL, 0, "no comma between two array elements");
 		size_t n = json_value_end(buf + i, len - i);
 		if (n == 0)
 			n = 1;
-		if (open_arrays && buf[i] == '[' && n > 1 && buf[i + n - 1] == ']') {
-			doc_values(s, buf + i + 1, n - 2, lineno, 0);
+		if (top && buf[i] == '[' && n > 1 && buf[i + n - 1] == ']') {
+			doc_values(s, buf + i + 1, n - 2, line, 0);
 		} else {
 			char *text = xmalloc(n + 1);
 			memcpy(text, buf + i, n);
-			one_value(s, lineno, text, jsqueeze(text, n));
+			one_value(s, line, text, jsqueeze(text, n));
 			free(text);
 		}
 		i += n;
+		after_value = !top;
+		after_comma = 0;
 	}
+	if (after_comma)
+		reject(s->file, line, REJ_INVALID_JSON, NULL, 0, "a comma after the array's last element");
 }
 
 /* The input of s cannot be read on at lineno: the lines before it were read. */

@@ -216,3 +216,23 @@ check "to-csv: keys holding U+0000 rejected at lines 2 and 3, the rest written (
 	'[ $st -eq 1 ] && [ "$(grep -c "a key holds U+0000.*(invalid_field)" "$tmp/err")" -eq 2 ] &&
 	 grep -q ":2: a key holds" "$tmp/err" && grep -q ":3: a key holds" "$tmp/err" &&
 	 [ "$(cat "$tmp/out")" = "$(printf "a,b\n1,2\n\\\\u0000,4")" ]'
+
+# 13. fetch-events, a pretty-printed array: each comma between elements is required and only
+# one; a missing, doubled or trailing one is reported (invalid_json) at its line and the
+# elements around it are still read, each with the line it starts on.
+e1=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$ROOT/fixtures/stripe/invoice.paid.json")
+e2=$(sed 's/"id": *"evt_[^"]*"/"id":"evt_Second0001"/' <<<"$e1")
+arr() { printf '%s\n' "$@" >"$tmp/arr.json"; "$BIN/fetch-events" "$tmp/arr.json" >"$tmp/out" 2>"$tmp/err"; }
+arr '[' "$e1" "$e2" ']'
+check "an array without a comma between two events: reported at line 3, both read" \
+	'[ $? -eq 1 ] && grep -q "arr.json:3: no comma between two array elements (invalid_json)" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 2 ] &&
+	 grep -q "\"source\":\"$tmp/arr.json:3\"" "$tmp/out"'
+arr '[' "$e1," ",$e2" ']'
+check "two commas in a row: reported at line 3, both read" \
+	'[ $? -eq 1 ] && grep -q "arr.json:3: two commas in a row in the array (invalid_json)" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+arr '[' "$e1," "$e2," ']'
+check "a trailing comma: reported, both read" \
+	'[ $? -eq 1 ] && grep -q "arr.json:4: a comma after the array.s last element (invalid_json)" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+arr '[' "$e1," "$e2" ']'
+check "a well-formed array: both read, lines 2 and 3, exit 0" \
+	'[ $? -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q "\"source\":\"$tmp/arr.json:2\"" "$tmp/out" && grep -q "\"source\":\"$tmp/arr.json:3\"" "$tmp/out"'
