@@ -179,8 +179,10 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 
 	int secret = secret_in_text(raw, rawlen);
 
-	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id || secret)) {
-		/* Not recognised from its first levels, or a secret to take out at any depth: build it all. */
+	char *clean = NULL;
+
+	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id)) {
+		/* Not recognised from its first levels: build it all. */
 		enum reject_code code;
 		char msg[256];
 		full = payload = jparse(s->parser, raw, rawlen, &code, msg, sizeof msg);
@@ -209,13 +211,17 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 		c->name, id.event_id, id.event_type, s->o->project, received_at, source,
 		id.occurred_ms, raw, rawlen,
 	};
-	if (secret && secret_drop(payload) > 0) {
-		/* The id and type strings belong to other keys of payload: still alive. */
-		e.payload = json_object_to_json_string_length(payload,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &e.payload_len);
+	if (secret) {
+		/* the secret's members left out of the text, every other byte kept */
+		clean = xmalloc(rawlen + 1);
+		if (secret_strip(raw, rawlen, clean, &e.payload_len) > 0)
+			e.payload = clean;
+		else
+			e.payload_len = rawlen;
 	}
 	envelope_write(stdout, &e);
 out:
+	free(clean);
 	json_object_put(full);
 }
 

@@ -1641,11 +1641,19 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		size_t poff, plen;
 		const char *ptext = line;
 		json_object *full = NULL;
-		if (!secret_in_text(line, line_len) && jmember_span(jp, line, line_len, "payload", &poff, &plen)) {
+		char *clean = NULL;
+		if (jmember_span(jp, line, line_len, "payload", &poff, &plen)) {
 			ptext += poff;
+			/* a secret in it (an envelope fetch-events did not write): its
+			 * members left out, the rest as it came */
+			if (secret_in_text(ptext, plen)) {
+				clean = xmalloc(plen + 1);
+				if (secret_strip(ptext, plen, clean, &plen) > 0)
+					ptext = clean;
+			}
 		} else {
-			/* "payload" spelled with escapes, or a secret in it (an envelope
-			 * fetch-events did not write): build it and write it out without. */
+			/* "payload" spelled with escapes: build it, write it out
+			 * without its secrets. */
 			static struct jparser *fp;
 			enum reject_code code;
 			char msg[64];
@@ -1666,6 +1674,7 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		copy_str(b, source, '\t');
 		copy_field(b, ptext, plen, '\n');
 		json_object_put(full);
+		free(clean);
 	} else {
 		v = check(o, "schema_version", F_INT, 1, "", fc);
 		if (v && json_object_get_int64(v) != 1)

@@ -336,11 +336,13 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 		const char *text = in->line->text;
 		size_t len = in->line->len;
 		/* A bare payload, or an envelope from elsewhere, may still hold a
-		 * secret: it is taken out, and only then is the line re-written. The
-		 * origin strings belong to other keys: still alive. */
-		if (secret_in_text(text, len) && secret_drop(in->obj) > 0)
-			text = json_object_to_json_string_length(in->obj,
-				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+		 * secret: its members are left out of the text, the rest as it came. */
+		char *clean = NULL;
+		if (secret_in_text(text, len)) {
+			clean = xmalloc(len + 1);
+			if (secret_strip(text, len, clean, &len) > 0)
+				text = clean;
+		}
 		if (payload == in->obj) {
 			struct envelope e = {
 				c->name, origin.external_event_id, id.event_type, origin.project_id,
@@ -351,6 +353,7 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 			sb_add(&j->out, text, len);
 			sb_add(&j->out, "\n", 1);
 		}
+		free(clean);
 	}
 
 	struct event ev;

@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "diag.h"
+#include "jsonutil.h"
 #include "secret.h"
 #include "strbuf.h"
 
@@ -27,6 +28,8 @@ int secret_in_text(const char *text, size_t len)
 	 * tenth as many stops as the first), then the rest compared */
 	if (len < PAYLOAD_SECRET_LEN)
 		return 0;
+	if (memmem(text, len, "\\u", 2))
+		return 1;
 	for (int c = 0; c < 2; c++) {
 		const char *p = text + PAYLOAD_SECRET_LEN - 1, *end = text + len;
 		while (p < end && (p = memchr(p, "kK"[c], (size_t)(end - p)))) {
@@ -170,4 +173,139 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 	sb_add(&b, raw + from, len - from);
 	*outlen = b.len;
 	return b.buf;
+}
+
+/* ---- dropping secret members from JSON text ---- */
+
+struct strip {
+	const char *t;
+	size_t len;
+	char *out;
+	size_t o, copied; /* bytes written to out; t[0..copied) dealt with */
+	int n;
+};
+
+static size_t strip_ws(const struct strip *s, size_t i)
+{
+	while (i < s->len && (s->t[i] == ' ' || s->t[i] == '\t' || s->t[i] == '\r' || s->t[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* Leave t[a..b) out of the copy. */
+static void strip_cut(struct strip *s, size_t a, size_t b)
+{
+	memcpy(s->out + s->o, s->t + s->copied, a - s->copied);
+	s->o += a - s->copied;
+	s->copied = b;
+	s->n++;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
+}
+
+/* Past the string at t[i] ('"'); with name, its text decoded as a reader
+ * would (an escape that is not ASCII, or U+0000, as '?': neither spells a
+ * secret's name). */
+static size_t strip_string(const struct strip *s, size_t i, char *name)
+{
+	size_t k = 0;
+
+	for (i++; i < s->len && s->t[i] != '"'; i++) {
+		char c = s->t[i];
+		if (c == '\\' && i + 1 < s->len) {
+			c = s->t[++i];
+			if (c == 'u') {
+				int v = 0;
+				for (int d = 1; d <= 4; d++) {
+					int h = i + d < s->len ? hexval(s->t[i + d]) : -1;
+					v = h < 0 || v < 0 ? -1 : v * 16 + h;
+				}
+				i += 4;
+				c = v > 0 && v < 0x80 ? (char)v : '?';
+			} else if (c == 'n' || c == 't' || c == 'r' || c == 'b' || c == 'f') {
+				c = ' ';
+			}
+		}
+		if (name)
+			name[k++] = c;
+	}
+	if (name)
+		name[k] = '\0';
+	return i + 1;
+}
+
+static size_t strip_value(struct strip *s, size_t i);
+
+static size_t strip_object(struct strip *s, size_t i)
+{
+	size_t prev_end = i + 1;
+	int kept = 0;
+
+	i = strip_ws(s, i + 1);
+	if (i >= s->len || s->t[i] != '"')
+		return i + 1; /* "}" */
+	for (;;) {
+		size_t key = i, vend;
+		size_t kend = strip_string(s, i, NULL);
+		char *name = xmalloc(kend - i + 1); /* the decoded name is no longer than its text */
+		strip_string(s, i, name);
+		i = kend;
+		i = strip_ws(s, strip_ws(s, i) + 1); /* past the ':' */
+		int secret = secret_key(name);
+		free(name);
+		vend = secret ? i + json_value_end(s->t + i, s->len - i) : strip_value(s, i);
+		size_t after = strip_ws(s, vend);
+		int comma = after < s->len && s->t[after] == ',';
+		if (secret) {
+			/* with the comma before it, or, first of its object, the one after */
+			if (kept)
+				strip_cut(s, prev_end, vend);
+			else
+				strip_cut(s, key, comma ? strip_ws(s, after + 1) : vend);
+		} else {
+			kept = 1;
+		}
+		prev_end = vend;
+		if (!comma)
+			return after + 1;
+		i = strip_ws(s, after + 1);
+		if (i >= s->len || s->t[i] != '"')
+			return i + 1;
+	}
+}
+
+static size_t strip_value(struct strip *s, size_t i)
+{
+	if (i >= s->len)
+		return i;
+	if (s->t[i] == '{')
+		return strip_object(s, i);
+	if (s->t[i] == '"')
+		return strip_string(s, i, NULL);
+	if (s->t[i] != '[')
+		return i + json_value_end(s->t + i, s->len - i);
+	i = strip_ws(s, i + 1);
+	if (i < s->len && s->t[i] == ']')
+		return i + 1;
+	for (;;) {
+		size_t after = strip_ws(s, strip_value(s, i));
+		if (after >= s->len || s->t[after] != ',')
+			return after + 1;
+		i = strip_ws(s, after + 1);
+	}
+}
+
+int secret_strip(const char *text, size_t len, char *out, size_t *outlen)
+{
+	struct strip s = { text, len, out, 0, 0, 0 };
+
+	strip_value(&s, strip_ws(&s, 0));
+	if (s.copied > len)
+		s.copied = len;
+	memcpy(s.out + s.o, text + s.copied, len - s.copied);
+	*outlen = s.o + len - s.copied;
+	return s.n;
 }

@@ -19,9 +19,20 @@
 /* 1 when a JSON key names the payload secret. */
 int secret_key(const char *key);
 
-/* 1 when text[0..len) mentions the payload secret anywhere: a cheap scan to
- * decide whether secret_drop (and building the object) is needed. */
+/* 1 when text[0..len) may hold the payload secret: its name anywhere, or a
+ * \u escape (a name may be spelled with them). A cheap scan to decide whether
+ * secret_strip or secret_drop is needed. */
 int secret_in_text(const char *text, size_t len);
+
+/*
+ * JSON text (valid, as parsed) without its secret members, at any depth,
+ * every other byte as it came: numbers past 64 bits, escapes, spacing, all
+ * that json-c would re-write. A name counts with its escapes decoded
+ * ("hott\u006fk" is hottok to every JSON reader). out has room for len
+ * bytes; *outlen is set. Returns how many members were left out (0: out
+ * holds text unchanged).
+ */
+int secret_strip(const char *text, size_t len, char *out, size_t *outlen);
 
 /* Delete every secret member of o and of the objects and arrays inside it;
  * returns how many were deleted. */

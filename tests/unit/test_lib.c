@@ -740,6 +740,22 @@ static void test_key_has_nul(void **state)
 #undef K
 }
 
+static void check_strip(const char *in, const char *want)
+{
+	size_t n = strlen(in), outlen = 0;
+	char *out = malloc(n + 1);
+	int cut = secret_strip(in, n, out, &outlen);
+	out[outlen] = '\0';
+	if (!want) {
+		assert_int_equal(cut, 0);
+		assert_string_equal(out, in);
+	} else {
+		assert_true(cut > 0);
+		assert_string_equal(out, want);
+	}
+	free(out);
+}
+
 static void test_secret(void **state)
 {
 	assert_true(secret_key("hottok"));
@@ -765,6 +781,21 @@ static void test_secret(void **state)
 			    "{\"id\":\"e\",\"data\":{\"x\":[{\"k\":1}]},\"headers\":{}}");
 	assert_int_equal(secret_drop(o), 0);
 	json_object_put(o);
+
+	/* secret_strip: the members out of the text, every other byte as it came */
+	check_strip("{\"id\":\"e\"}", NULL);
+	check_strip("{\"hottok\":\"S\"}", "{}");
+	check_strip("{\"hottok\":\"S\",\"id\":1}", "{\"id\":1}");
+	check_strip("{\"id\":1, \"hottok\" : \"S\" ,\"n\":2}", "{\"id\":1 ,\"n\":2}");
+	check_strip("{\"id\":1,\"hottok\":\"S\"}", "{\"id\":1}");
+	check_strip("{\"hottok\":1,\"HOTTOK\":2,\"a\":3,\"x-hotmart-hottok\":4}", "{\"a\":3}");
+	check_strip("{\"hott\\u006fk\":\"S\",\"big\":123456789012345678901234567890}",
+		    "{\"big\":123456789012345678901234567890}");
+	check_strip("{\"d\":{\"u\":\"\\u00e9\\/x\",\"a\":[{\"Hottok\":{\"k\":[1,2]}},-0]},\"e\":\"hottok\"}",
+		    "{\"d\":{\"u\":\"\\u00e9\\/x\",\"a\":[{},-0]},\"e\":\"hottok\"}");
+	check_strip("[{\"hottok\":\"S\"},{\"b\":\"\\\"hottok\\\":\"}]", "[{},{\"b\":\"\\\"hottok\\\":\"}]");
+	check_strip("{\"hot\\u0000tok\":1}", NULL); /* U+0000 cuts the name: no secret */
+	assert_true(secret_in_text("{\"hott\\u006fk\":1}", 18));
 
 	check_redact("{\"id\":\"e\"}", NULL);
 	check_redact("{\"hottok\": \"S-1\",\"id\":\"e\"}", "{\"hottok\": \"[redacted]\",\"id\":\"e\"}");
