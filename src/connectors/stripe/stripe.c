@@ -1111,9 +1111,11 @@ static int detect(json_object *payload)
 	const char *obj = jstr(payload, "object"), *id = jstr(payload, "id");
 	json_object *data = jpath(payload, "data"), *o;
 
-	return obj && strcmp(obj, "event") == 0 && id && strncmp(id, "evt_", 4) == 0 &&
-	       jstr(payload, "type") && json_object_is_type(data, json_type_object) &&
-	       json_object_object_get_ex(data, "object", &o);
+	/* An event with a broken id (absent, empty, not a string) is still
+	 * Stripe's, so that it is reported as missing_event_id; an id of another
+	 * form is someone else's. */
+	return obj && strcmp(obj, "event") == 0 && (!id || !*id || strncmp(id, "evt_", 4) == 0) &&
+	       json_object_is_type(data, json_type_object) && json_object_object_get_ex(data, "object", &o);
 }
 
 static int identify(json_object *payload, struct event_identity *id, struct jerr *e)
