@@ -1,5 +1,6 @@
 /* diag.c: messages, exit status, rejects stream, checked allocation and output. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,19 @@ void diag_init(const char *name)
 {
 	const char *slash = strrchr(name, '/');
 	prog_name = slash ? slash + 1 : name;
+	/* A standard descriptor closed at start (2>&-, >&-) would be the next file
+	 * opened, the rejects file say, which would then get the data or the
+	 * messages. Hold each one with /dev/null, opened so that using it fails
+	 * as the closed one would: no input, writes refused (exit 3); stderr's
+	 * messages are dropped. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", fd == 0 ? O_WRONLY : fd == 1 ? O_RDONLY : O_WRONLY);
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
 }
 
 const char *reject_code_name(enum reject_code code)

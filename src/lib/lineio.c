@@ -49,6 +49,12 @@ struct line_reader *lr_open(const char *path, size_t max_line)
 	struct stat st;
 	if (fd < 0)
 		return NULL;
+	if ((fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY) {
+		/* stdin was closed: diag_init holds it with a write-only /dev/null */
+		close(fd);
+		errno = EBADF;
+		return NULL;
+	}
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		/* open() takes a directory; read() would fail later, as if the data were bad. */
 		close(fd);

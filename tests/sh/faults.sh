@@ -193,6 +193,24 @@ check "normalize with stdout closed: exit 3 and one message (exit $st)" \
 "$BIN/normalize" </dev/null >"$tmp/out" 2>"$tmp/err"
 st=$?
 check "normalize with empty stdin: exit 0, nothing written" '[ $st -eq 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ]'
+# A standard descriptor closed at start is not taken by the next file opened: the rejects
+# file gets neither the data (stdout closed) nor the messages (stderr closed).
+{ head -n 1 "$tmp/events.ndjson"; echo 'not json'; } >"$tmp/onebad-fetch.ndjson"
+{ head -n 1 "$tmp/raw.ndjson"; echo 'not json'; } >"$tmp/onebad.ndjson"
+for p in fetch-events normalize to-csv reconcile; do
+	in=$tmp/onebad.ndjson
+	[ $p = fetch-events ] && in=$tmp/onebad-fetch.ndjson
+	rm -f "$tmp/rej"
+	"$BIN/$p" --rejects "$tmp/rej" "$in" >/dev/null 2>&-
+	st=$?
+	check "$p 2>&- --rejects FILE: the rejects file holds only rejects (exit $st)" \
+		'[ "$(wc -l <"$tmp/rej")" -eq 1 ] && grep -q "^{\"file\":.*\"code\":\"invalid_json\"" "$tmp/rej"'
+	rm -f "$tmp/rej"
+	"$BIN/$p" --rejects "$tmp/rej" "$in" >&- 2>/dev/null
+	st=$?
+	check "$p >&- --rejects FILE: exit 3, no data in the rejects file (exit $st)" \
+		'[ $st -eq 3 ] && [ "$(wc -l <"$tmp/rej")" -eq 1 ] && grep -q "\"code\":\"invalid_json\"" "$tmp/rej"'
+done
 
 # 7. A file name that is not UTF-8 (Latin-1 "café"): envelopes and rejects stay UTF-8 (the name
 # shows with '?'), so normalize takes every envelope.
