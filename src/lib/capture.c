@@ -69,9 +69,12 @@ int http_date(const char *s, int64_t *ms)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	char mon[4], iso[32];
-	int d, y, h, mi, se;
+	int d, y, h, mi, se, end = -1;
 
-	if (sscanf(s, "%*3s, %d %3s %d %d:%d:%d GMT", &d, mon, &y, &h, &mi, &se) != 6)
+	/* RFC 9110's IMF-fixdate, always GMT: another zone ("+0300", "PST") is not
+	 * taken for GMT (sscanf alone does not check the literal after the fields) */
+	if (sscanf(s, "%*3s, %d %3s %d %d:%d:%d GMT%n", &d, mon, &y, &h, &mi, &se, &end) != 6 || end < 0 ||
+	    s[end + strspn(s + end, " \t")] != '\0')
 		return -1;
 	const char *m = strstr(months, mon);
 	if (!m || (m - months) % 3)

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "base64.h"
+#include "capture.h"
 #include "diag.h"
 #include "jsonutil.h"
 #include "lineio.h"
@@ -756,6 +757,23 @@ static void check_strip(const char *in, const char *want)
 	free(out);
 }
 
+/* A captured request's Date header: RFC 9110's IMF-fixdate, GMT only. */
+static void test_http_date(void **state)
+{
+	int64_t ms;
+	char buf[RFC3339_BUFSZ];
+
+	assert_int_equal(http_date("Fri, 20 Nov 2026 14:40:00 GMT", &ms), 0);
+	assert_string_equal(fmt_rfc3339(ms, buf), "2026-11-20T14:40:00Z");
+	assert_int_equal(http_date("Fri, 20 Nov 2026 14:40:00 GMT  ", &ms), 0);
+	assert_int_equal(http_date("Fri, 20 Nov 2026 14:40:00 +0300", &ms), -1);
+	assert_int_equal(http_date("Fri, 20 Nov 2026 14:40:00 PST", &ms), -1);
+	assert_int_equal(http_date("Fri, 20 Nov 2026 14:40:00", &ms), -1);
+	assert_int_equal(http_date("Fri, 20 Nov 2026 14:40:00 GMTx", &ms), -1);
+	assert_int_equal(http_date("Fri, 20 Foo 2026 14:40:00 GMT", &ms), -1);
+	assert_int_equal(http_date("Fri, 31 Nov 2026 14:40:00 GMT", &ms), -1);
+}
+
 static void test_secret(void **state)
 {
 	assert_true(secret_key("hottok"));
@@ -931,6 +949,7 @@ int main(void)
 		cmocka_unit_test(test_value_end_strings),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_secret),
+		cmocka_unit_test(test_http_date),
 		cmocka_unit_test(test_key_has_nul),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_pg_messages),
