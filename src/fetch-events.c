@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +35,13 @@ static const char help[] =
 	"Read archived webhook dumps and write one raw envelope per event, one JSON\n"
 	"object a line (docs/events.md), the provider's payload untouched.\n"
 	"\n"
-	"Inputs are files, directories (read recursively, in byte order of names; what\n"
-	"is in them and is neither a file nor a directory, a FIFO or a socket, is named\n"
-	"and skipped) or stdin. Each file may be gzip (any number of members) or plain;\n"
-	"NDJSON (one event a line), one JSON document (pretty-printed, or an array of\n"
-	"events), or captured webhooks, one a line or one a file: {\"headers\": ...,\n"
+	"Inputs are files, directories (read recursively, in byte order of names; names\n"
+	"starting with '.' are left out; each directory and each file in one is read\n"
+	"once, whatever symlinks lead to it again; what is neither a file nor a\n"
+	"directory, a FIFO or a socket, is named and skipped) or stdin. Each file may\n"
+	"be gzip (any number of members) or plain; NDJSON (one event a line), one JSON\n"
+	"document (pretty-printed, or an array of events), or captured webhooks, one a\n"
+	"line or one a file: {\"headers\": ...,\n"
 	"\"body\": ...} (headers an object, or a HAR-style list of names and values)\n"
 	"and API Gateway / Lambda proxy events (REST v1, HTTP API v2; a base64 body\n"
 	"is decoded); or raw HTTP/1.x requests one after another, told by a request\n"
@@ -429,21 +432,58 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The directories read under the current argument: each once, so that symlink
- * loops (d/self -> .) neither repeat events nor multiply the walk. */
-static struct dir_id { dev_t dev; ino_t ino; } *seen_dirs;
-static size_t n_seen, seen_cap;
+/*
+ * What the walk has read: each directory and each file found in one is read
+ * once per run, whatever symlinks lead to it twice (current -> 2026-11, a
+ * dump linked into two folders, d and d/sub both named), so no event is
+ * repeated. A set of (device, inode), open addressing.
+ */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+};
+static struct file_id *seen;
+static size_t n_seen, seen_cap; /* seen_cap: a power of two, or 0 */
 
+static size_t id_hash(const struct file_id *f, size_t cap)
+{
+	uint64_t h = ((uint64_t)f->dev * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)f->ino * 0xc2b2ae3d27d4eb4fULL);
+	return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+/* 1 when st's file was met before; else it is added and 0. */
 static int seen_before(const struct stat *st)
 {
-	for (size_t i = 0; i < n_seen; i++)
-		if (seen_dirs[i].dev == st->st_dev && seen_dirs[i].ino == st->st_ino)
+	struct file_id f = { st->st_dev, st->st_ino };
+
+	if (2 * (n_seen + 1) > seen_cap) {
+		size_t cap = seen_cap ? seen_cap * 2 : 256;
+		struct file_id *t = xmalloc(cap * sizeof *t);
+		memset(t, 0xff, cap * sizeof *t); /* all ones: empty (no file has inode ~0) */
+		for (size_t i = 0; i < seen_cap; i++)
+			if (seen[i].ino != (ino_t)-1) {
+				size_t h = id_hash(&seen[i], cap);
+				while (t[h].ino != (ino_t)-1)
+					h = (h + 1) & (cap - 1);
+				t[h] = seen[i];
+			}
+		free(seen);
+		seen = t;
+		seen_cap = cap;
+	}
+	size_t h = id_hash(&f, seen_cap);
+	for (; seen[h].ino != (ino_t)-1; h = (h + 1) & (seen_cap - 1))
+		if (seen[h].dev == f.dev && seen[h].ino == f.ino)
 			return 1;
-	if (n_seen == seen_cap)
-		seen_dirs = xrealloc(seen_dirs, (seen_cap = seen_cap ? seen_cap * 2 : 64) * sizeof *seen_dirs);
-	seen_dirs[n_seen++] = (struct dir_id){ st->st_dev, st->st_ino };
+	seen[h] = f;
+	n_seen++;
 	return 0;
 }
+
+/* The directories from the argument down to the one being read: a directory
+ * met again among them is a symlink loop (d/self -> .), worth a word. */
+#define MAX_DEPTH 32
+static struct file_id walk[MAX_DEPTH + 2];
 
 static void read_path(const char *path, const struct opts *o, struct jparser *parser, int depth)
 {
@@ -457,22 +497,28 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 		diag_system_error();
 		return;
 	}
-	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		read_file(path, o, parser);
+	int found = strcmp(path, "-") != 0 && stat(path, &st) == 0;
+	if (!found || !S_ISDIR(st.st_mode)) {
+		/* a file named on the command line is read as asked, even twice; one
+		 * that cannot be read says so (read_file) */
+		if (depth == 0 || !found || !seen_before(&st))
+			read_file(path, o, parser);
 		return;
 	}
-	if (depth == 0)
-		n_seen = 0;
-	if (seen_before(&st)) {
-		warn_msg(0, "'%s': directory already read (a symlink loop?), skipped", path);
-		diag_system_error();
-		return;
-	}
-	if (depth > 32) {
+	for (int i = 0; i < depth; i++)
+		if (walk[i].dev == st.st_dev && walk[i].ino == st.st_ino) {
+			warn_msg(0, "'%s': a symlink loop (the directory is its own ancestor), skipped", path);
+			diag_system_error();
+			return;
+		}
+	if (seen_before(&st))
+		return; /* another path to a directory read already */
+	if (depth > MAX_DEPTH) {
 		warn_msg(0, "'%s': directories nested too deep (a symlink loop?)", path);
 		diag_system_error();
 		return;
 	}
+	walk[depth] = (struct file_id){ st.st_dev, st.st_ino };
 	DIR *d = opendir(path);
 	if (!d) {
 		warn_msg(errno, "cannot open directory '%s'", path);
@@ -566,6 +612,6 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		read_path(argv[i], &o, parser, 0);
 	jparser_free(parser);
-	free(seen_dirs);
+	free(seen);
 	return diag_finish();
 }

@@ -135,6 +135,17 @@ check "fetch-events over symlink loops ends (exit $st)" '[ $st -ne 124 ]'
 check "fetch-events over symlink loops: exit 3" '[ $st -eq 3 ]'
 check "fetch-events over symlink loops: each event once ($(wc -l <"$tmp/out") lines)" '[ "$(wc -l <"$tmp/out")" -eq 2 ]'
 check "fetch-events over symlink loops: a message names a loop" 'grep -q "loop" "$tmp/err"'
+# Other paths to what was read (current -> 2026-11, a dump linked into a second folder, a
+# directory named beside its parent) are no loop: each event once, no word, exit 0.
+mkdir -p "$tmp/alias/2026-11" "$tmp/alias/shared"
+cp "$small" "$tmp/alias/2026-11/a.json"
+cp "$tmp/in/c.json" "$tmp/alias/shared/c.json"
+ln -s 2026-11 "$tmp/alias/current"
+ln -s ../shared/c.json "$tmp/alias/2026-11/c.json"
+"$BIN/fetch-events" "$tmp/alias" "$tmp/alias/2026-11" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events over symlinked folders and files: each event once, exit 0, quiet (exit $st, $(wc -l <"$tmp/out") lines)" \
+	'[ $st -eq 0 ] && [ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
 
 # 5. A huge line: rejected as line_too_long within --max-line's memory, the next line read.
 {
