@@ -304,11 +304,13 @@ static void http_payload(struct src *s, const struct http_request *rq)
 					       rq->body_len, s->o->max_line, &text, &len, &code, msg, sizeof msg);
 
 	if (!payload) {
-		/* the body, else the request line; a compressed body is bytes no
-		 * redaction can see into: not written */
+		/* the body, else the request line; a compressed body (or bytes that
+		 * are not text: compressed under a Content-Encoding not told) is
+		 * bytes no redaction can see into: not written */
 		if (rq->body_len == 0)
 			reject(s->file, rq->lineno, code, rq->line, rq->line_len, "%s", msg);
-		else if (capture_body_compressed(rq->content_encoding, rq->body, rq->body_len))
+		else if (capture_body_compressed(rq->content_encoding, rq->body, rq->body_len) ||
+			 !utf8_valid(rq->body, rq->body_len))
 			reject(s->file, rq->lineno, code, NULL, 0, "%s", msg);
 		else
 			reject(s->file, rq->lineno, code, rq->body, rq->body_len, "%s", msg);

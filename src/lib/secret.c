@@ -14,8 +14,8 @@
 /* The names whose value rejected text must not show: the payload secret, and
  * the credentials a captured webhook's headers carry (API Gateway's key, as the
  * X-Api-Key header and requestContext.identity.apiKey, too). */
-static const char *const text_secrets[] = { PAYLOAD_SECRET, "authorization", "stripe-signature", "api-key", "apikey",
-					    NULL };
+static const char *const text_secrets[] = { PAYLOAD_SECRET, "authorization", "stripe-signature", "api-key", "api_key",
+					    "apikey", NULL };
 
 int secret_key(const char *key)
 {
@@ -97,14 +97,27 @@ static size_t skip_blanks(const char *raw, size_t len, size_t j)
  * \"), up to its closing quote, its text starting at *v; 0 when no quote is at j. */
 static int quoted_at(const char *raw, size_t len, size_t j, size_t *v, size_t *end)
 {
+	int escaped = 0; /* the string sits in a JSON string (a captured body): \"...\" */
+
 	if (j + 1 < len && raw[j] == '\\' && raw[j + 1] == '"')
-		j++;
+		j++, escaped = 1;
 	if (j >= len || raw[j] != '"')
 		return 0;
 	*v = ++j;
-	while (j < len && raw[j] != '"' && raw[j] != '\\')
-		j++;
-	*end = j;
+	/* The closing quote: one preceded by an even number of backslashes, or in a
+	 * string within a string by 4k + 1 (\" closes; \\\" is a quote inside). */
+	for (; j < len; j++) {
+		if (raw[j] != '"')
+			continue;
+		size_t n = 0;
+		while (j - n > *v && raw[j - n - 1] == '\\')
+			n++;
+		if (escaped ? n % 4 == 1 : n % 2 == 0) {
+			*end = j - escaped;
+			return 1;
+		}
+	}
+	*end = len;
 	return 1;
 }
 
@@ -116,11 +129,12 @@ static int quoted_at(const char *raw, size_t len, size_t j, size_t *v, size_t *e
  * HTTP header line (Authorization: Bearer v, to the line end, or to a JSON
  * string's escaped \r\n) or a form field (hottok=v, to what ends a token).
  */
-static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v)
+static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int *list)
 {
 	size_t end;
 	int closed = 0; /* the name ends a JSON string */
 
+	*list = 0;
 	if (j < len && raw[j] == '\\')
 		j++;
 	if (j < len && raw[j] == '"')
@@ -141,8 +155,10 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v)
 		return 0;
 	int header_line = !closed && raw[j] == ':';
 	j = skip_blanks(raw, len, j + 1);
-	if (j < len && raw[j] == '[' && closed)
-		j = skip_blanks(raw, len, j + 1); /* a list of values: its first */
+	if (j < len && raw[j] == '[' && closed) {
+		j = skip_blanks(raw, len, j + 1); /* a list of values: each (secret_redact) */
+		*list = 1;
+	}
 	if (quoted_at(raw, len, j, v, &end))
 		return end;
 	/* a bare value: a header's runs to the line end; a number's or a form
@@ -153,6 +169,41 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v)
 	return j;
 }
 
+/*
+ * The name at raw[i] is the value of a "name" member ("name": "Authorization")
+ * whose object gave its "value" first: where that value sits (*v..return),
+ * at or after from, or 0.
+ */
+static size_t value_before_name(const char *raw, size_t i, size_t from, size_t *v)
+{
+	size_t k = i, end;
+
+	if (k > 0 && raw[k - 1] == '"')
+		k--;
+	if (k > 0 && raw[k - 1] == '\\')
+		k--;
+	while (k > 0 && (raw[k - 1] == ' ' || raw[k - 1] == '\t'))
+		k--;
+	if (k == 0 || raw[k - 1] != ':')
+		return 0;
+	/* the enclosing object's start; "value" must lie between it and the name */
+	size_t open = k;
+	while (open > from && raw[open - 1] != '{')
+		open--;
+	if (open <= from)
+		return 0;
+	for (size_t p = open; p + 7 <= k; p++) {
+		if (memcmp(raw + p, "value", 5) != 0 || (raw[p + 5] != '"' && raw[p + 5] != '\\') ||
+		    p == 0 || raw[p - 1] != '"')
+			continue;
+		size_t q = p + 5 + (raw[p + 5] == '\\') + 1;
+		q = skip_blanks(raw, k, q);
+		if (q < k && raw[q] == ':' && quoted_at(raw, k, skip_blanks(raw, k, q + 1), v, &end) && *v >= from)
+			return end;
+	}
+	return 0;
+}
+
 char *secret_redact(const char *raw, size_t len, size_t *outlen)
 {
 	static const char mask[] = "[redacted]";
@@ -161,12 +212,29 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 
 	for (size_t i = 0; i < len; i++) {
 		size_t n = secret_name_at(raw + i, len - i), v, end;
-		if (!n || !(end = secret_value(raw, len, i + n, &v)) || end == v)
+		int list;
+		if (!n)
 			continue;
-		sb_add(&b, raw + from, v - from);
-		SB_LIT(&b, mask);
-		from = end;
-		i = end - 1;
+		if (!(end = secret_value(raw, len, i + n, &v, &list))) {
+			/* a header list's object naming it after its value:
+			 * {"value": "v", "name": "Authorization"} */
+			if (!(end = value_before_name(raw, i, from, &v)))
+				continue;
+		}
+		for (;;) {
+			if (end > v) {
+				sb_add(&b, raw + from, v - from);
+				SB_LIT(&b, mask);
+				from = end;
+			}
+			i = end - 1;
+			if (!list)
+				break;
+			/* the list's next string, if any */
+			size_t j = skip_blanks(raw, len, end + (end < len && raw[end] == '\\') + 1);
+			if (j >= len || raw[j] != ',' || !quoted_at(raw, len, skip_blanks(raw, len, j + 1), &v, &end))
+				break;
+		}
 	}
 	if (!b.buf)
 		return NULL;
@@ -308,4 +376,36 @@ int secret_strip(const char *text, size_t len, char *out, size_t *outlen)
 	memcpy(s.out + s.o, text + s.copied, len - s.copied);
 	*outlen = s.o + len - s.copied;
 	return s.n;
+}
+
+/* How many times text names a secret (secret_name_at). */
+static size_t count_names(const char *t, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		if (secret_name_at(t + i, len - i))
+			n++;
+	return n;
+}
+
+int secret_name_escaped(const char *text, size_t len)
+{
+	if (!memmem(text, len, "\\u00", 4))
+		return 0;
+	/* the text with each \u00XX of a printable ASCII character decoded */
+	char *d = xmalloc(len + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		int h1, h2;
+		if (text[i] == '\\' && i + 5 < len && text[i + 1] == 'u' && text[i + 2] == '0' && text[i + 3] == '0' &&
+		    (h1 = hexval(text[i + 4])) >= 2 && h1 <= 7 && (h2 = hexval(text[i + 5])) >= 0) {
+			d[o++] = (char)(h1 * 16 + h2);
+			i += 5;
+		} else {
+			d[o++] = text[i];
+		}
+	}
+	int hidden = count_names(d, o) > count_names(text, len);
+	free(d);
+	return hidden;
 }

@@ -58,6 +58,22 @@ check "fetch-events: no secret of a header list, a base64 body or a raw request 
 "$BIN/normalize" --rejects "$tmp/rej" "$tmp/captures.ndjson" "$tmp/captures.http" >/dev/null 2>&1
 check "normalize: no secret of a header list, an API key or a raw request's header line in the rejects file" \
 	'[ -s "$tmp/rej" ] && ! grep -q -e "SECRET-[K-Z]" "$tmp/rej"'
+# Harder spellings: a list of values, a quote or an escape inside one, a header list naming
+# the secret after its value, api_key, a name spelled with \u escapes (then the line is
+# withheld: raw null), a payload's escaped hottok (cut out of the envelope as well).
+cat >"$tmp/spell.ndjson" <<'EOF2'
+{"headers":{"Authorization":["Bearer SECRET-1","Bearer SECRET-2"]},"body":"x"}
+{"headers":{"authorization":"Bearer a\"SECRET-3","X":"b"},"body":"x"}
+{"headers":{"Authorization":"Basic\u0020SECRET-4"},"body":"x"}
+{"headers":[{"value":"SECRET-5","name":"Authorization"}],"body":"x"}
+{"api_key":"SECRET-6","x":1}
+{"hott\u006fk":"SECRET-7","x":1}
+{"id":"e1","event":"PURCHASE_APPROVED","version":"2.0.0","creation_date":1795185005123,"hott\u006fk":"SECRET-8","data":{}}
+EOF2
+"$BIN/fetch-events" --rejects "$tmp/rej" "$tmp/spell.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "fetch-events: no secret of lists, escaped quotes, late header names, api_key or escaped names anywhere" \
+	'[ "$(wc -l <"$tmp/rej")" -eq 6 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && valid_ndjson "$tmp/rej" &&
+	 ! grep -q SECRET "$tmp/rej" "$tmp/err" "$tmp/out" && grep -q "\"line\":6,.*\"raw\":null" "$tmp/rej"'
 
 # 2. A message that quotes input cut short (%.40s) is still valid UTF-8 in the rejects file.
 e=$(printf 'é%.0s' $(seq 1 300))

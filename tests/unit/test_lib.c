@@ -816,6 +816,30 @@ static void test_secret(void **state)
 	assert_true(secret_in_text("{\"hott\\u006fk\":1}", 18));
 
 	check_redact("{\"id\":\"e\"}", NULL);
+	/* a name spelled with escapes is not read by the redaction: such text is withheld */
+	assert_true(secret_name_escaped("{\"hott\\u006fk\":\"S\"}", 19));
+	assert_true(secret_name_escaped("{\"Authoriz\\u0061tion\":\"S\"}", 26));
+	assert_false(secret_name_escaped("{\"name\":\"Jos\\u00e9\",\"hottok\":\"S\"}", 33));
+	assert_false(secret_name_escaped("{\"a\":\"\\u0041\"}", 14));
+	assert_false(secret_name_escaped("{\"hottok\":1}", 12));
+	/* lists of values, quotes and escapes inside a value, a header list naming it last, api_key */
+	check_redact("{\"Authorization\":[\"Bearer FIRST\",\"Bearer LEAK1\"]}",
+		     "{\"Authorization\":[\"[redacted]\",\"[redacted]\"]}");
+	check_redact("{\"hottok\": [\"a\", \"LEAK9b\"], \"id\": 1}",
+		     "{\"hottok\": [\"[redacted]\", \"[redacted]\"], \"id\": 1}");
+	check_redact("{\"authorization\":\"Bearer abc\\\"LEAK2\",\"x\":1}",
+		     "{\"authorization\":\"[redacted]\",\"x\":1}");
+	check_redact("{\"Authorization\":\"Basic\\u0020LEAK17\"}",
+		     "{\"Authorization\":\"[redacted]\"}");
+	check_redact("{\"k\":\"a\\\\\",\"authorization\":\"S\"}",
+		     "{\"k\":\"a\\\\\",\"authorization\":\"[redacted]\"}");
+	check_redact("[{\"value\":\"LEAK3\",\"name\":\"Authorization\"},{\"name\":\"Host\",\"value\":\"h\"}]",
+		     "[{\"value\":\"[redacted]\",\"name\":\"Authorization\"},{\"name\":\"Host\",\"value\":\"h\"}]");
+	check_redact("{\"api_key\":\"LEAK4\"}",
+		     "{\"api_key\":\"[redacted]\"}");
+	check_redact("{\"body\":\"{\\\"authorization\\\":\\\"a\\\\\\\"LEAK5\\\",\\\"n\\\":1}\"}",
+		     "{\"body\":\"{\\\"authorization\\\":\\\"[redacted]\\\",\\\"n\\\":1}\"}");
+
 	check_redact("{\"hottok\": \"S-1\",\"id\":\"e\"}", "{\"hottok\": \"[redacted]\",\"id\":\"e\"}");
 	check_redact("{\"a\":{\"hottok\":12345}}", "{\"a\":{\"hottok\":[redacted]}}");
 	check_redact("{\"headers\":{\"X-Hotmart-Hottok\":\"S\"},\"body\":\"{\\\"hottok\\\": \\\"S2\\\"}\"}",
