@@ -75,7 +75,7 @@ static const char help[] =
 struct opts {
 	const char *project;
 	const struct connector *provider;
-	int64_t since, until; /* 0: no bound */
+	int64_t since, until; /* INT64_MIN, INT64_MAX: no bound */
 	const char *received_at;
 	size_t max_line;
 };
@@ -206,8 +206,7 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 		       c->name, err.failed ? err.reason : "empty id");
 		goto out;
 	}
-	if (id.occurred_ms && ((s->o->since && id.occurred_ms < s->o->since) ||
-			       (s->o->until && id.occurred_ms >= s->o->until)))
+	if (id.occurred_ms && (id.occurred_ms < s->o->since || id.occurred_ms >= s->o->until))
 		goto out;
 	snprintf(source, sizeof source, "%s:%ld", s->file, lineno);
 	struct envelope e = {
@@ -570,7 +569,7 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	struct opts o = { .project = DEFAULT_PROJECT, .max_line = LINE_MAX_DEFAULT };
+	struct opts o = { .project = DEFAULT_PROJECT, .max_line = LINE_MAX_DEFAULT, .since = INT64_MIN, .until = INT64_MAX };
 	char received[RFC3339_BUFSZ];
 	const char *why;
 	int64_t ms;

@@ -350,7 +350,10 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 			};
 			envelope_append(&j->out, &e);
 		} else {
+			size_t at = j->out.len;
 			sb_add(&j->out, text, len);
+			for (char *p = j->out.buf + at; (p = memchr(p, '\r', j->out.len - (size_t)(p - j->out.buf))); p++)
+				*p = ' '; /* whitespace, as in envelope_append */
 			sb_add(&j->out, "\n", 1);
 		}
 		free(clean);

@@ -33,7 +33,13 @@ void envelope_append(struct strbuf *b, const struct envelope *e)
 	key(b, "received_at", e->received_at);
 	key(b, "source", e->source);
 	SB_LIT(b, ",\"payload\":");
+	size_t at = b->len;
 	sb_add(b, e->payload, e->payload_len);
+	/* A CR in valid JSON text is whitespace between tokens (one inside a
+	 * string is refused): a space instead keeps the line one line to readers
+	 * that split at CR as well (Python's splitlines). */
+	for (char *p = b->buf + at; (p = memchr(p, '\r', b->len - (size_t)(p - b->buf))); p++)
+		*p = ' ';
 	SB_LIT(b, "}\n");
 }
 
@@ -55,7 +61,7 @@ const char *project_id_problem(const char *id)
 	if (!utf8_valid(id, strlen(id)))
 		return "is not valid UTF-8";
 	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) /* C0, DEL, C1 */
 			return "has a control character";
 	return NULL;
 }

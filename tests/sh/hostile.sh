@@ -252,3 +252,17 @@ check "a trailing comma: reported, both read" \
 arr '[' "$e1," "$e2" ']'
 check "a well-formed array: both read, lines 2 and 3, exit 0" \
 	'[ $? -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q "\"source\":\"$tmp/arr.json:2\"" "$tmp/out" && grep -q "\"source\":\"$tmp/arr.json:3\"" "$tmp/out"'
+
+# 14. fetch-events small contracts: a CR between tokens (and a line ending CR CR LF) never
+# reaches an envelope, whose line splits as one at CR too; --until 1970-01-01T00:00:00Z keeps
+# nothing (the epoch is a bound, not "none"); a C1 control character in --project is refused.
+printf '{"id":"evt_Cr0001","object":"event",\r"type":"customer.created","created":1700000000,"data":{"object":{"id":"cus_1","object":"customer"}}}\r\r\n' >"$tmp/cr.ndjson"
+"$BIN/fetch-events" "$tmp/cr.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "a CR between tokens becomes a space in the envelope (exit $?)" \
+	'[ ! -s "$tmp/err" ] && ! grep -q "$(printf "\r")" "$tmp/out" && [ "$(wc -l <"$tmp/out")" -eq 1 ] &&
+	 "$BIN/normalize" --emit-raw "$tmp/cr.ndjson" | grep -vq "$(printf "\r")"'
+"$BIN/fetch-events" --until 1970-01-01T00:00:00Z "$tmp/cr.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "--until the epoch keeps no event (exit $?)" '[ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ]'
+"$BIN/fetch-events" --project "$(printf 'acme\xc2\x85x')" "$tmp/cr.ndjson" >/dev/null 2>"$tmp/err"
+st=$?
+check "--project with a C1 control character: exit 2 (exit $st)" '[ $st -eq 2 ] && grep -q "control character" "$tmp/err"'
