@@ -227,7 +227,8 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 				SB_LIT(&b, mask);
 				from = end;
 			}
-			i = end - 1;
+			if (end > i + 1)
+				i = end - 1; /* on past the value (one named after it lies behind) */
 			if (!list)
 				break;
 			/* the list's next string, if any */
