@@ -773,7 +773,10 @@ int json_text_key_has_nul(const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
 
-	if (!memmem(text, len, "\\u0000", 6))
+	const char *u = find_u_escape(text, len);
+	while (u && !(text + len - u >= 6 && memcmp(u + 2, "0000", 4) == 0))
+		u = find_u_escape(u + 2, len - (size_t)(u + 2 - text));
+	if (!u)
 		return 0;
 	while ((p = memchr(p, '"', (size_t)(end - p)))) {
 		int nul = 0;
@@ -791,4 +794,18 @@ int json_text_key_has_nul(const char *text, size_t len)
 			return 1;
 	}
 	return 0;
+}
+
+const char *find_u_escape(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	while ((p = memchr(p, '\\', (size_t)(end - p)))) {
+		if (p + 1 < end && p[1] == 'u')
+			return p;
+		p += 2; /* the escaped character is not the start of another escape */
+		if (p >= end)
+			return NULL;
+	}
+	return NULL;
 }

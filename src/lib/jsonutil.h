@@ -115,6 +115,10 @@ int jstr_has_nul(json_object *o);
  * and "a\u0000c" would both read as "a": whoever cannot keep them apart
  * refuses the line. */
 int json_text_key_has_nul(const char *text, size_t len);
+
+/* The first "\u" in text (a backslash, then u), or NULL: memchr for the
+ * backslash, rare in JSON, where memmem would walk every byte. */
+const char *find_u_escape(const char *text, size_t len);
 /* 1 when o is a string holding U+FFFD. json-c reads an escaped lone UTF-16
  * surrogate (\ud800) as U+FFFD, so "evt_\ud800" and "evt_\udbff" would read
  * as one id: jget_id refuses it, and so do the connectors and load for ids. */

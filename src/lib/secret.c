@@ -28,7 +28,7 @@ int secret_in_text(const char *text, size_t len)
 	 * tenth as many stops as the first), then the rest compared */
 	if (len < PAYLOAD_SECRET_LEN)
 		return 0;
-	if (memmem(text, len, "\\u", 2))
+	if (find_u_escape(text, len))
 		return 1;
 	for (int c = 0; c < 2; c++) {
 		const char *p = text + PAYLOAD_SECRET_LEN - 1, *end = text + len;
@@ -391,7 +391,7 @@ static size_t count_names(const char *t, size_t len)
 
 int secret_name_escaped(const char *text, size_t len)
 {
-	if (!memmem(text, len, "\\u00", 4))
+	if (!find_u_escape(text, len))
 		return 0;
 	/* the text with each \u00XX of a printable ASCII character decoded */
 	char *d = xmalloc(len + 1);

@@ -739,6 +739,13 @@ static void test_key_has_nul(void **state)
 	K("{\"a\":\"\\u00001\"}", 0);
 	K("{}", 0);
 #undef K
+	/* the pre-check: an escape, not an escaped backslash before a u */
+	assert_non_null(find_u_escape("a\\u00e9", 7));
+	assert_null(find_u_escape("a\\\\u00e9", 8));
+	assert_null(find_u_escape("abc\\", 4));
+	assert_null(find_u_escape("\\n\\t", 4));
+	const char *t = "\\\\\\u";
+	assert_ptr_equal(find_u_escape(t, strlen(t)), t + 2);
 }
 
 static void check_strip(const char *in, const char *want)
