@@ -84,10 +84,18 @@ static void run(struct norm *n)
 	n->out = event_finish(&n->ev);
 }
 
-static void norm_file(struct norm *n, const char *path)
+/* A fixture to edit by hand before run(n): its payload, or the object at
+ * obj_path in it (NULL: the payload itself). */
+static json_object *norm_open(struct norm *n, const char *path, const char *obj_path)
 {
 	memset(n, 0, sizeof *n);
 	n->payload = load(path);
+	return obj_path ? jpath(n->payload, obj_path) : n->payload;
+}
+
+static void norm_file(struct norm *n, const char *path)
+{
+	norm_open(n, path, NULL);
 	run(n);
 }
 
@@ -565,8 +573,7 @@ static void test_invoice_basil(void **state)
 	struct norm n;
 
 	/* An invoice without its own customer_* fields: an expanded customer fills them. */
-	memset(&n, 0, sizeof n);
-	n.payload = load(FX "invoice.paid.json");
+	norm_open(&n, FX "invoice.paid.json", NULL);
 	{
 		static const char cus[] = "{\"id\":\"cus_FakeBasil001\",\"object\":\"customer\","
 					  "\"email\":\"carol@example.com\",\"name\":\"Carol Example\"}";
@@ -665,8 +672,7 @@ static void test_invoice_proration(void **state)
 	norm_free(&n);
 
 	/* Only a credit: nothing says the new state. */
-	memset(&n, 0, sizeof n);
-	n.payload = load(FX "invoice.paid.proration.json");
+	norm_open(&n, FX "invoice.paid.proration.json", NULL);
 	json_object_array_del_idx(jpath(n.payload, "data.object.lines.data"), 1, 1);
 	run(&n);
 	expect_processed(&n, "payment.succeeded");
@@ -764,8 +770,7 @@ static void test_invoice_old(void **state)
 	norm_free(&n);
 
 	/* The same rate exclusive: 90.00 + 18.00 VAT on top. */
-	memset(&n, 0, sizeof n);
-	n.payload = load(FX "invoice.payment_succeeded.2020.inclusive_tax.json");
+	norm_open(&n, FX "invoice.payment_succeeded.2020.inclusive_tax.json", NULL);
 	json_object_object_add(jpath(n.payload, "data.object.total_tax_amounts.0"), "inclusive",
 			       json_object_new_boolean(0));
 	json_object_object_add(jpath(n.payload, "data.object.total_tax_amounts.0"), "amount",
@@ -1531,8 +1536,7 @@ static void test_checkout(void **state)
 	expect_null(&n, "payment.amount_minor");
 	expect_str(&n, "payment.currency", "BRL");
 	norm_free(&n);
-	memset(&n, 0, sizeof n);
-	n.payload = load(FX "checkout.session.expired.json");
+	norm_open(&n, FX "checkout.session.expired.json", NULL);
 	json_object_object_add(jpath(n.payload, "data.object"), "amount_total", NULL);
 	json_object_object_add(jpath(n.payload, "data.object"), "currency", NULL);
 	run(&n);
@@ -1562,9 +1566,7 @@ static void test_checkout_2019(void **state)
 	json_object *o;
 
 	/* A 2019 session: no payment_status, amount_total or currency yet. */
-	memset(&n, 0, sizeof n);
-	n.payload = load(FX "checkout.session.completed.json");
-	o = jpath(n.payload, "data.object");
+	o = norm_open(&n, FX "checkout.session.completed.json", "data.object");
 	json_object_object_del(o, "payment_status");
 	json_object_object_del(o, "amount_total");
 	json_object_object_del(o, "currency");
@@ -1638,8 +1640,7 @@ static void test_payment_intent_endive(void **state)
 	struct norm n;
 	json_object *e;
 
-	memset(&n, 0, sizeof n);
-	n.payload = load(FX "payment_intent.payment_failed.json");
+	norm_open(&n, FX "payment_intent.payment_failed.json", NULL);
 	json_object_object_add(n.payload, "api_version", json_object_new_string("2026-09-30.endive"));
 	e = jpath(n.payload, "data.object.last_payment_error");
 	json_object_object_add(e, "payment_method", NULL);
@@ -1657,8 +1658,7 @@ static void test_payment_intent_2018(void **state)
 	struct norm n;
 	json_object *o;
 
-	memset(&n, 0, sizeof n);
-	n.payload = load(FX "payment_intent.succeeded.2019.json");
+	norm_open(&n, FX "payment_intent.succeeded.2019.json", NULL);
 	json_object_object_add(n.payload, "api_version", json_object_new_string("2018-11-08"));
 	o = jpath(n.payload, "data.object");
 	json_object_object_add(o, "allowed_source_types", json_object_get(jpath(o, "payment_method_types")));
@@ -1671,9 +1671,7 @@ static void test_payment_intent_2018(void **state)
 	norm_free(&n);
 
 	/* two types allowed: no telling which paid */
-	memset(&n, 0, sizeof n);
-	n.payload = load(FX "payment_intent.succeeded.2019.json");
-	o = jpath(n.payload, "data.object");
+	o = norm_open(&n, FX "payment_intent.succeeded.2019.json", "data.object");
 	json_object_object_del(o, "payment_method_types");
 	json_object_object_del(o, "charges");
 	json_object_object_add(o, "allowed_source_types", json_tokener_parse("[\"card\",\"ideal\"]"));
