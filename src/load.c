@@ -186,7 +186,7 @@ static json_object *check(json_object *obj, const char *key, enum ftype t, int r
 		if (t == F_TIME) {
 			int64_t ms;
 			char out[RFC3339_BUFSZ];
-			if (parse_rfc3339(s, &ms) != 0) {
+			if (parse_rfc3339_strict(s, &ms) != 0) {
 				fail(fc, REJ_INVALID_FIELD, "field '%s%s' is not an RFC 3339 time: '%.40s'", prefix, key, s);
 				return NULL;
 			}

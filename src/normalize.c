@@ -220,7 +220,7 @@ static int envelope_time(const char *t, char out[RFC3339_BUFSZ])
 {
 	int64_t ms;
 
-	if (parse_rfc3339(t, &ms) < 0 || ms < 0 || ms > INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */)
+	if (parse_rfc3339_strict(t, &ms) < 0 || ms < 0 || ms > INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */)
 		return -1;
 	fmt_rfc3339(ms, out);
 	return 0;

@@ -421,7 +421,7 @@ static void feed_record(const struct record_input *in, void *ctx)
 	for (int i = 0; i < 2; i++) {
 		json_object *v = member_str(in->obj, times[i], &bad);
 		int64_t ms;
-		if (bad || (v && (parse_rfc3339(json_object_get_string(v), &ms) < 0 || !time_in_range(ms)))) {
+		if (bad || (v && (parse_rfc3339_strict(json_object_get_string(v), &ms) < 0 || !time_in_range(ms)))) {
 			REJECT(in, REJ_INVALID_FIELD, "'%s' is not an RFC 3339 time in 1970..9999", times[i]);
 			return;
 		}

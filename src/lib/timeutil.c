@@ -159,3 +159,28 @@ int time_in_range(int64_t ms)
 {
 	return ms >= 0 && ms <= INT64_C(253402300799999); /* 9999-12-31T23:59:59.999Z */
 }
+
+int parse_rfc3339_strict(const char *s, int64_t *ms)
+{
+	size_t i = 19;
+
+	if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || !strchr("Tt ", s[10]) || s[13] != ':' ||
+	    s[16] != ':')
+		return -1;
+	if (s[i] == '.' || s[i] == ',') {
+		if (!isdigit((unsigned char)s[++i]))
+			return -1;
+		while (isdigit((unsigned char)s[i]))
+			i++;
+	}
+	if (s[i] == 'Z' || s[i] == 'z') {
+		if (s[i + 1])
+			return -1;
+	} else if (s[i] == '+' || s[i] == '-') {
+		if (strlen(s + i) != 6 || s[i + 3] != ':')
+			return -1;
+	} else {
+		return -1;
+	}
+	return parse_rfc3339(s, ms);
+}

@@ -21,6 +21,12 @@ char *fmt_rfc3339(int64_t ms, char buf[RFC3339_BUFSZ]);
  */
 int parse_rfc3339(const char *s, int64_t *ms);
 
+/* RFC 3339 itself, for the time fields of records (envelopes, events): a
+ * date, a time with seconds, and a zone, Z or +hh:mm. An offset-less time or
+ * a date alone is refused (-1) rather than taken for UTC. Options keep the
+ * lenient parse_rfc3339. */
+int parse_rfc3339_strict(const char *s, int64_t *ms);
+
 /* A Unix timestamp that may be seconds or milliseconds: values above 1e11
  * are taken as milliseconds (1e11 s is the year 5138). */
 int64_t epoch_to_ms(int64_t v);

@@ -266,3 +266,21 @@ check "--until the epoch keeps no event (exit $?)" '[ ! -s "$tmp/out" ] && [ ! -
 "$BIN/fetch-events" --project "$(printf 'acme\xc2\x85x')" "$tmp/cr.ndjson" >/dev/null 2>"$tmp/err"
 st=$?
 check "--project with a C1 control character: exit 2 (exit $st)" '[ $st -eq 2 ] && grep -q "control character" "$tmp/err"'
+
+# 15. Record times are RFC 3339 itself: an offset-less time (or a date alone) in an envelope
+# or an event is refused (invalid_field) by normalize and reconcile, not taken for UTC, where
+# a local time near midnight would land on the wrong day.
+cat >"$tmp/tz.ndjson" <<'IN'
+{"record":"raw","provider":"stripe","external_event_id":"evt_Tz0001","project_id":"p","occurred_at":"2026-11-02T23:30:00","received_at":"2026-11-03T00:00:00Z","source":"a:1","payload":{"id":"evt_Tz0001","object":"event","type":"customer.created","created":1793662200,"data":{"object":{"id":"cus_1","object":"customer"}}}}
+{"record":"raw","provider":"stripe","external_event_id":"evt_Tz0002","project_id":"p","occurred_at":null,"received_at":"2026-11-03","source":"a:2","payload":{"id":"evt_Tz0002","object":"event","type":"customer.created","created":1793662200,"data":{"object":{"id":"cus_1","object":"customer"}}}}
+{"record":"raw","provider":"stripe","external_event_id":"evt_Tz0003","project_id":"p","occurred_at":"2026-11-02T23:30:00-03:00","received_at":"2026-11-03T00:00:00Z","source":"a:3","payload":{"id":"evt_Tz0003","object":"event","type":"customer.created","created":1793662200,"data":{"object":{"id":"cus_1","object":"customer"}}}}
+IN
+"$BIN/normalize" "$tmp/tz.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "normalize: offset-less and date-only times rejected at lines 1 and 2, the zoned one normalized (exit $st)" \
+	'[ $st -eq 1 ] && [ "$(grep -c "(invalid_field)" "$tmp/err")" -eq 2 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] &&
+	 grep -q "\"external_event_id\":\"evt_Tz0003\"" "$tmp/out"'
+"$BIN/reconcile" "$tmp/tz.ndjson" /dev/null >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "reconcile: the same two rejected, the zoned one counted on its UTC day (exit $st)" \
+	'[ "$(grep -c "is not an RFC 3339 time" "$tmp/err")" -eq 2 ] && grep -q "\"day\":\"2026-11-03\"" "$tmp/out"'

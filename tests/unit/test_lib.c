@@ -765,6 +765,28 @@ static void check_strip(const char *in, const char *want)
 }
 
 /* A captured request's Date header: RFC 9110's IMF-fixdate, GMT only. */
+/* The time fields of records: RFC 3339 itself, no guessing of a zone. */
+static void test_rfc3339_strict(void **state)
+{
+	int64_t ms;
+
+	assert_int_equal(parse_rfc3339_strict("2026-11-02T10:00:00Z", &ms), 0);
+	assert_int_equal(ms, INT64_C(1793613600000));
+	assert_int_equal(parse_rfc3339_strict("2026-11-02T10:00:00.123+03:00", &ms), 0);
+	assert_int_equal(parse_rfc3339_strict("2026-11-02t10:00:00z", &ms), 0);
+	assert_int_equal(parse_rfc3339_strict("2026-11-02 10:00:00-05:00", &ms), 0);
+	assert_int_equal(parse_rfc3339_strict("2026-11-02T10:00:00", &ms), -1);      /* no zone */
+	assert_int_equal(parse_rfc3339_strict("2026-11-02", &ms), -1);               /* a date */
+	assert_int_equal(parse_rfc3339_strict("2026-11-02T10:00Z", &ms), -1);        /* no seconds */
+	assert_int_equal(parse_rfc3339_strict("2026-11-02T10:00:00+0300", &ms), -1); /* no colon */
+	assert_int_equal(parse_rfc3339_strict("2026-11-02T10:00:00.Z", &ms), -1);
+	assert_int_equal(parse_rfc3339_strict("2026-11-02T10:00:00Zx", &ms), -1);
+	assert_int_equal(parse_rfc3339_strict("2026-02-30T10:00:00Z", &ms), -1);
+	assert_int_equal(parse_rfc3339_strict(NULL, &ms), -1);
+	/* options keep the lenient reader */
+	assert_int_equal(parse_rfc3339("2026-11-02", &ms), 0);
+}
+
 static void test_http_date(void **state)
 {
 	int64_t ms;
@@ -981,6 +1003,7 @@ int main(void)
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_secret),
 		cmocka_unit_test(test_http_date),
+		cmocka_unit_test(test_rfc3339_strict),
 		cmocka_unit_test(test_key_has_nul),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_pg_messages),
