@@ -82,8 +82,13 @@ static const struct option long_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* In a --columns path, an escaped dot ("\\.") is kept as this byte until the
+ * path is split: a key that holds a dot (Stripe metadata: "plan.name"). */
+#define ESCAPED_DOT '\x01'
+
 struct column {
 	char *path;   /* dotted path; with is_key, one exact top-level key */
+	char *name;   /* the path as the user wrote it, for messages */
 	char *header;
 	char *parent; /* --money: path of the object holding 'currency' ("" = top) */
 	int is_key;
@@ -236,6 +241,9 @@ static void add_column(char *path, char *header, int is_key)
 	cols = xrealloc(cols, (ncols + 1) * sizeof *cols);
 	struct column *c = &cols[ncols++];
 	c->path = path;
+	c->name = xstrdup(path);
+	for (char *p = c->name; (p = strchr(p, ESCAPED_DOT)); p++)
+		*p = '.';
 	c->is_key = is_key;
 	c->money = opt_money && ends_minor(path);
 	c->parent = NULL;
@@ -248,7 +256,7 @@ static void add_column(char *path, char *header, int is_key)
 	if (header)
 		c->header = header;
 	else
-		c->header = c->money ? money_header(path) : xstrdup(path);
+		c->header = c->money ? money_header(c->name) : xstrdup(c->name);
 }
 
 /*
@@ -286,7 +294,12 @@ static void parse_columns(const char *arg)
 			continue;
 		}
 		char c = *s;
-		if (c == '\\' && (s[1] == ',' || s[1] == ':' || s[1] == '\\')) {
+		if (c == ESCAPED_DOT)
+			die_usage(synopsis, "--columns: a control character in '%s'", arg);
+		if (c == '\\' && s[1] == '.') {
+			s++;
+			c = in_header ? '.' : ESCAPED_DOT;
+		} else if (c == '\\' && (s[1] == ',' || s[1] == ':' || s[1] == '\\')) {
 			c = *++s;
 		} else if (c == ':' && !in_header) {
 			in_header = 1;
@@ -299,6 +312,39 @@ static void parse_columns(const char *arg)
 	}
 	free(path);
 	free(header);
+}
+
+/* jpath for a --columns path: its segments may hold escaped dots. */
+static json_object *col_get(json_object *root, const char *path)
+{
+	char seg[128];
+	json_object *cur = root;
+
+	if (!strchr(path, ESCAPED_DOT))
+		return jpath(root, path);
+	while (cur && *path) {
+		size_t n = strcspn(path, ".");
+		if (n >= sizeof seg)
+			return NULL;
+		memcpy(seg, path, n);
+		seg[n] = '\0';
+		for (char *p = seg; (p = strchr(p, ESCAPED_DOT)); p++)
+			*p = '.';
+		path += n + (path[n] == '.');
+		if (json_object_is_type(cur, json_type_object)) {
+			if (!json_object_object_get_ex(cur, seg, &cur))
+				return NULL;
+		} else if (json_object_is_type(cur, json_type_array) && isdigit((unsigned char)seg[0]) &&
+			   (seg[0] != '0' || !seg[1]) && strspn(seg, "0123456789") == n && n < 10) {
+			size_t i = (size_t)strtoul(seg, NULL, 10);
+			if (i >= json_object_array_length(cur))
+				return NULL;
+			cur = json_object_array_get_idx(cur, i);
+		} else {
+			return NULL;
+		}
+	}
+	return cur;
 }
 
 static void check_path(const char *path)
@@ -390,11 +436,11 @@ static int put_money(json_object *root, const struct column *c, json_object *v)
 
 	if (!json_object_is_type(v, json_type_int)) {
 		snprintf(cell_err, sizeof cell_err, "field '%s' must be an integer for --money, got %s",
-			 c->path, jtype_name(v));
+			 c->name, jtype_name(v));
 		return 0;
 	}
 	int64_t minor = json_object_get_int64(v);
-	json_object *parent = c->parent[0] ? jpath(root, c->parent) : root;
+	json_object *parent = c->parent[0] ? col_get(root, c->parent) : root;
 	json_object *cur = NULL;
 	int exp = -1;
 	if (json_object_is_type(parent, json_type_object) &&
@@ -403,16 +449,16 @@ static int put_money(json_object *root, const struct column *c, json_object *v)
 		exp = currency_exponent(json_object_get_string(cur));
 	if (exp < 0) {
 		snprintf(cell_err, sizeof cell_err, "field '%s' has no valid 'currency' beside it",
-			 c->path);
+			 c->name);
 		return 0;
 	}
 	if (minor == INT64_MAX || minor == INT64_MIN) {
-		snprintf(cell_err, sizeof cell_err, "field '%s' is out of range", c->path);
+		snprintf(cell_err, sizeof cell_err, "field '%s' is out of range", c->name);
 		return 0;
 	}
 	int n = minor_to_decimal(minor, exp, buf, sizeof buf);
 	if (n < 0) {
-		snprintf(cell_err, sizeof cell_err, "field '%s' cannot be converted", c->path);
+		snprintf(cell_err, sizeof cell_err, "field '%s' cannot be converted", c->name);
 		return 0;
 	}
 	put(buf, (size_t)n);
@@ -463,7 +509,7 @@ static int put_value(json_object *root, const struct column *c, json_object *v)
 		len = (size_t)json_object_get_string_len(v);
 		if (memchr(s, '\0', len)) {
 			snprintf(cell_err, sizeof cell_err, "field '%s' contains U+0000, which CSV cannot carry",
-				 c->path);
+				 c->name);
 			return 0;
 		}
 		put_cell(s, len, 1);
@@ -497,7 +543,7 @@ static int put_value(json_object *root, const struct column *c, json_object *v)
 	case json_type_object:
 	case json_type_array:
 		if (has_clamped_int(v)) {
-			snprintf(cell_err, sizeof cell_err, "field '%s' holds an integer beyond 64 bits", c->path);
+			snprintf(cell_err, sizeof cell_err, "field '%s' holds an integer beyond 64 bits", c->name);
 			return 0;
 		}
 		s = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN |
@@ -511,7 +557,7 @@ static int put_value(json_object *root, const struct column *c, json_object *v)
 	}
 	return 1;
 range:
-	snprintf(cell_err, sizeof cell_err, "field '%s' is an integer beyond 64 bits", c->path);
+	snprintf(cell_err, sizeof cell_err, "field '%s' is an integer beyond 64 bits", c->name);
 	return 0;
 }
 
@@ -547,7 +593,7 @@ static void process_record(const struct record_input *in, void *ctx)
 		if (c->is_key)
 			found += json_object_object_get_ex(root, c->path, &v);
 		else
-			v = jpath(root, c->path);
+			v = col_get(root, c->path);
 		ok = put_value(root, c, v);
 	}
 	if (!ok) {
@@ -612,6 +658,7 @@ int main(int argc, char **argv)
 
 	for (size_t i = 0; i < ncols; i++) {
 		free(cols[i].path);
+		free(cols[i].name);
 		free(cols[i].header);
 		free(cols[i].parent);
 	}
