@@ -609,6 +609,23 @@ static void process_record(const struct record_input *in, void *ctx)
 	}
 }
 
+/* The columns and the keys warned about, gone (the fuzz target runs many inputs). */
+static void free_columns(void)
+{
+	for (size_t i = 0; i < ncols; i++) {
+		free(cols[i].path);
+		free(cols[i].name);
+		free(cols[i].header);
+		free(cols[i].parent);
+	}
+	free(cols);
+	cols = NULL;
+	ncols = 0;
+	for (size_t i = 0; i < nwarned; i++)
+		free(warned[i]);
+	nwarned = 0;
+}
+
 int main(int argc, char **argv)
 {
 	int ch;
@@ -656,15 +673,7 @@ int main(int argc, char **argv)
 	for_each_record(argv + optind, argc - optind, max_line, process_record, NULL);
 	flush_out();
 
-	for (size_t i = 0; i < ncols; i++) {
-		free(cols[i].path);
-		free(cols[i].name);
-		free(cols[i].header);
-		free(cols[i].parent);
-	}
-	free(cols);
-	for (size_t i = 0; i < nwarned; i++)
-		free(warned[i]);
+	free_columns();
 	free(out.buf);
 	return diag_finish();
 }

@@ -103,17 +103,7 @@ static void check_csv(const char *csv, size_t len, size_t want_rows)
 
 static void reset(void)
 {
-	for (size_t i = 0; i < ncols; i++) {
-		free(cols[i].path);
-		free(cols[i].header);
-		free(cols[i].parent);
-	}
-	free(cols);
-	cols = NULL;
-	ncols = 0;
-	for (size_t i = 0; i < nwarned; i++)
-		free(warned[i]);
-	nwarned = 0;
+	free_columns();
 	warned_full = 0;
 	bom_done = 0;
 	out.len = 0;
