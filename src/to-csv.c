@@ -314,39 +314,6 @@ static void parse_columns(const char *arg)
 	free(header);
 }
 
-/* jpath for a --columns path: its segments may hold escaped dots. */
-static json_object *col_get(json_object *root, const char *path)
-{
-	char seg[128];
-	json_object *cur = root;
-
-	if (!strchr(path, ESCAPED_DOT))
-		return jpath(root, path);
-	while (cur && *path) {
-		size_t n = strcspn(path, ".");
-		if (n >= sizeof seg)
-			return NULL;
-		memcpy(seg, path, n);
-		seg[n] = '\0';
-		for (char *p = seg; (p = strchr(p, ESCAPED_DOT)); p++)
-			*p = '.';
-		path += n + (path[n] == '.');
-		if (json_object_is_type(cur, json_type_object)) {
-			if (!json_object_object_get_ex(cur, seg, &cur))
-				return NULL;
-		} else if (json_object_is_type(cur, json_type_array) && isdigit((unsigned char)seg[0]) &&
-			   (seg[0] != '0' || !seg[1]) && strspn(seg, "0123456789") == n && n < 10) {
-			size_t i = (size_t)strtoul(seg, NULL, 10);
-			if (i >= json_object_array_length(cur))
-				return NULL;
-			cur = json_object_array_get_idx(cur, i);
-		} else {
-			return NULL;
-		}
-	}
-	return cur;
-}
-
 static void check_path(const char *path)
 {
 	for (const char *s = path;;) {
@@ -440,7 +407,7 @@ static int put_money(json_object *root, const struct column *c, json_object *v)
 		return 0;
 	}
 	int64_t minor = json_object_get_int64(v);
-	json_object *parent = c->parent[0] ? col_get(root, c->parent) : root;
+	json_object *parent = c->parent[0] ? jpath_esc(root, c->parent, ESCAPED_DOT) : root;
 	json_object *cur = NULL;
 	int exp = -1;
 	if (json_object_is_type(parent, json_type_object) &&
@@ -593,7 +560,7 @@ static void process_record(const struct record_input *in, void *ctx)
 		if (c->is_key)
 			found += json_object_object_get_ex(root, c->path, &v);
 		else
-			v = col_get(root, c->path);
+			v = jpath_esc(root, c->path, ESCAPED_DOT);
 		ok = put_value(root, c, v);
 	}
 	if (!ok) {

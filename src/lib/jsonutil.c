@@ -582,6 +582,11 @@ size_t jdrop_members(const struct jparser *p, const char *text, size_t len, cons
 
 json_object *jpath(json_object *root, const char *path)
 {
+	return jpath_esc(root, path, '\0');
+}
+
+json_object *jpath_esc(json_object *root, const char *path, char dot)
+{
 	char seg[128];
 	json_object *cur = root;
 
@@ -591,6 +596,8 @@ json_object *jpath(json_object *root, const char *path)
 			return NULL;
 		memcpy(seg, path, n);
 		seg[n] = '\0';
+		for (char *p = dot ? seg : NULL; p && (p = strchr(p, dot)); p++)
+			*p = '.';
 		path += n + (path[n] == '.');
 		if (json_object_is_type(cur, json_type_object)) {
 			if (!json_object_object_get_ex(cur, seg, &cur))

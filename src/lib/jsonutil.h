@@ -85,6 +85,9 @@ size_t jdrop_members(const struct jparser *p, const char *text, size_t len, cons
 /* Follow a dotted path ("data.object.customer"); array indexes as numbers
  * ("items.data.0.price"). NULL when any step is absent or JSON null. */
 json_object *jpath(json_object *root, const char *path);
+/* jpath where the byte dot (not NUL) inside a segment stands for a '.' of the
+ * key: to-csv's --columns 'metadata.plan\.name'. */
+json_object *jpath_esc(json_object *root, const char *path, char dot);
 
 /* Borrowed string at path, or NULL when absent, null or not a string. */
 const char *jstr(json_object *root, const char *path);

@@ -164,6 +164,13 @@ static void test_jparse(void **state)
 	assert_null(jpath(o, "a.-0"));
 	assert_null(jpath(o, "a.1 "));
 	json_object_put(o);
+	/* a key holding a dot, named with an escape byte */
+	o = parse("{\"m\": {\"plan.name\": \"Pro\", \"plan\": {\"name\": \"no\"}}, \"l\": [{\"a.b\": 1}]}", &code);
+	assert_string_equal(jstr(o, "m.plan.name"), "no");
+	assert_string_equal(json_object_get_string(jpath_esc(o, "m.plan\x01name", '\x01')), "Pro");
+	assert_int_equal(json_object_get_int(jpath_esc(o, "l.0.a\x01" "b", '\x01')), 1);
+	assert_null(jpath_esc(o, "l.01.a\x01" "b", '\x01'));
+	json_object_put(o);
 	o = parse("12", &code);
 	assert_non_null(o);
 	json_object_put(o);
