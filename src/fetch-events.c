@@ -180,8 +180,6 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 	json_object *full = NULL;
 	char source[PATH_MAX + 24]; /* "FILE:LINE", whole */
 
-	int secret = secret_in_text(raw, rawlen);
-
 	char *clean = NULL;
 
 	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id)) {
@@ -213,14 +211,9 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 		c->name, id.event_id, id.event_type, s->o->project, received_at, source,
 		id.occurred_ms, raw, rawlen,
 	};
-	if (secret) {
-		/* the secret's members left out of the text, every other byte kept */
-		clean = xmalloc(rawlen + 1);
-		if (secret_strip(raw, rawlen, clean, &e.payload_len) > 0)
-			e.payload = clean;
-		else
-			e.payload_len = rawlen;
-	}
+	/* the secret's members left out of the text, every other byte kept */
+	if ((clean = secret_strip(raw, rawlen, &e.payload_len)))
+		e.payload = clean;
 	envelope_write(stdout, &e);
 out:
 	free(clean);

@@ -1646,11 +1646,8 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 			ptext += poff;
 			/* a secret in it (an envelope fetch-events did not write): its
 			 * members left out, the rest as it came */
-			if (secret_in_text(ptext, plen)) {
-				clean = xmalloc(plen + 1);
-				if (secret_strip(ptext, plen, clean, &plen) > 0)
-					ptext = clean;
-			}
+			if ((clean = secret_strip(ptext, plen, &plen)))
+				ptext = clean;
 		} else {
 			/* "payload" spelled with escapes: build it, write it out
 			 * without its secrets. */

@@ -337,12 +337,9 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 		size_t len = in->line->len;
 		/* A bare payload, or an envelope from elsewhere, may still hold a
 		 * secret: its members are left out of the text, the rest as it came. */
-		char *clean = NULL;
-		if (secret_in_text(text, len)) {
-			clean = xmalloc(len + 1);
-			if (secret_strip(text, len, clean, &len) > 0)
-				text = clean;
-		}
+		char *clean = secret_strip(text, len, &len);
+		if (clean)
+			text = clean;
 		if (payload == in->obj) {
 			struct envelope e = {
 				c->name, origin.external_event_id, id.event_type, origin.project_id,
@@ -352,8 +349,7 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 		} else {
 			size_t at = j->out.len;
 			sb_add(&j->out, text, len);
-			for (char *p = j->out.buf + at; (p = memchr(p, '\r', j->out.len - (size_t)(p - j->out.buf))); p++)
-				*p = ' '; /* whitespace, as in envelope_append */
+			json_cr_to_space(j->out.buf + at, len);
 			sb_add(&j->out, "\n", 1);
 		}
 		free(clean);

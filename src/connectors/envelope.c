@@ -35,11 +35,7 @@ void envelope_append(struct strbuf *b, const struct envelope *e)
 	SB_LIT(b, ",\"payload\":");
 	size_t at = b->len;
 	sb_add(b, e->payload, e->payload_len);
-	/* A CR in valid JSON text is whitespace between tokens (one inside a
-	 * string is refused): a space instead keeps the line one line to readers
-	 * that split at CR as well (Python's splitlines). */
-	for (char *p = b->buf + at; (p = memchr(p, '\r', b->len - (size_t)(p - b->buf))); p++)
-		*p = ' ';
+	json_cr_to_space(b->buf + at, e->payload_len);
 	SB_LIT(b, "}\n");
 }
 

@@ -816,3 +816,9 @@ const char *find_u_escape(const char *text, size_t len)
 	}
 	return NULL;
 }
+
+void json_cr_to_space(char *text, size_t len)
+{
+	for (char *p = text, *end = text + len; (p = memchr(p, '\r', (size_t)(end - p))); p++)
+		*p = ' ';
+}

@@ -119,6 +119,11 @@ int jstr_has_nul(json_object *o);
  * refuses the line. */
 int json_text_key_has_nul(const char *text, size_t len);
 
+/* A CR in valid JSON text is whitespace between tokens (one inside a string
+ * is refused): each becomes a space, so that a line stays one line to readers
+ * that also split at CR (Python's splitlines). In place. */
+void json_cr_to_space(char *text, size_t len);
+
 /* The first "\u" in text (a backslash, then u), or NULL: memchr for the
  * backslash, rare in JSON, where memmem would walk every byte. */
 const char *find_u_escape(const char *text, size_t len);

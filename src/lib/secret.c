@@ -367,16 +367,22 @@ static size_t strip_value(struct strip *s, size_t i)
 	}
 }
 
-int secret_strip(const char *text, size_t len, char *out, size_t *outlen)
+char *secret_strip(const char *text, size_t len, size_t *outlen)
 {
-	struct strip s = { text, len, out, 0, 0, 0 };
+	if (!secret_in_text(text, len))
+		return NULL;
+	struct strip s = { text, len, xmalloc(len + 1), 0, 0, 0 };
 
 	strip_value(&s, strip_ws(&s, 0));
+	if (s.n == 0) {
+		free(s.out);
+		return NULL;
+	}
 	if (s.copied > len)
 		s.copied = len;
 	memcpy(s.out + s.o, text + s.copied, len - s.copied);
 	*outlen = s.o + len - s.copied;
-	return s.n;
+	return s.out;
 }
 
 /* How many times text names a secret (secret_name_at). */

@@ -28,11 +28,11 @@ int secret_in_text(const char *text, size_t len);
  * JSON text (valid, as parsed) without its secret members, at any depth,
  * every other byte as it came: numbers past 64 bits, escapes, spacing, all
  * that json-c would re-write. A name counts with its escapes decoded
- * ("hott\u006fk" is hottok to every JSON reader). out has room for len
- * bytes; *outlen is set. Returns how many members were left out (0: out
- * holds text unchanged).
+ * ("hott\u006fk" is hottok to every JSON reader). A new buffer (the caller
+ * frees it) with *outlen set, or NULL when the text holds no secret member:
+ * use it as it is.
  */
-int secret_strip(const char *text, size_t len, char *out, size_t *outlen);
+char *secret_strip(const char *text, size_t len, size_t *outlen);
 
 /* Delete every secret member of o and of the objects and arrays inside it;
  * returns how many were deleted. */
