@@ -287,6 +287,7 @@ static int in_window(const struct opts *o, const char *provider, const char *pro
 enum { F_PROVIDER, F_ID, F_SIDE, F_SEQ, F_PROJECT, F_TIME, F_STATUS, F_REASON, F_SOURCE, F__COUNT };
 
 static pid_t sort_pid;
+static void (*sigpipe_was)(int) = SIG_DFL;
 static void sort_wait(pid_t pid);
 
 /* Writing to sort failed: it ended early. Say why (its exit status: a full
@@ -644,6 +645,9 @@ static int run_stream(char **files, int nfiles, size_t max_line, const char *mem
 	for_each_record(files, nfiles, max_line, feed_record, &fd);
 	if (fclose(fd.sort_in) != 0)
 		sort_broke(errno);
+	/* From here on only stdout is written: a reader gone (| head) ends us
+	 * as it ends every filter, by SIGPIPE, unless our caller ignores it. */
+	signal(SIGPIPE, sigpipe_was);
 	join_sorted(from, o);
 	fclose(from);
 	sort_wait(pid);
@@ -876,8 +880,9 @@ int main(int argc, char **argv)
 			die_usage(synopsis, "--dsn needs --db");
 		if (argc - optind < 1)
 			die_usage(synopsis, "expected RAW and NORMALIZED inputs (\"-\" for stdin)");
-		/* A dead sort must show up as a write error, not kill us silently. */
-		signal(SIGPIPE, SIG_IGN);
+		/* A dead sort must show up as a write error, not kill us silently;
+		 * run_stream gives SIGPIPE back once sort has all its input. */
+		sigpipe_was = signal(SIGPIPE, SIG_IGN);
 		unbalanced = run_stream(argv + optind, argc - optind, max_line, memory, &o);
 	}
 	int st = diag_finish();

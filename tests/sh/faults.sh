@@ -53,6 +53,16 @@ quiet_pipe() { # what, then the pipeline's first command
 quiet_pipe "fetch-events" "$BIN/fetch-events" "$tmp/events.ndjson"
 quiet_pipe "normalize" "$BIN/normalize" "$tmp/raw.ndjson"
 quiet_pipe "normalize --emit-raw" "$BIN/normalize" --emit-raw "$tmp/events.ndjson"
+quiet_pipe "to-csv" "$BIN/to-csv" "$tmp/raw.ndjson"
+quiet_pipe "reconcile --details" "$BIN/reconcile" --details "$tmp/raw.ndjson" /dev/null
+# reconcile ignores SIGPIPE while it feeds sort(1), to tell a dead sort; once sort has
+# all its input, a reader gone ends it by SIGPIPE as it ends the other filters.
+"$BIN/reconcile" --details "$tmp/raw.ndjson" /dev/null 2>/dev/null | head -n 1 >/dev/null
+st=${PIPESTATUS[0]}
+check "reconcile --details | head -n 1 ends by SIGPIPE (exit $st)" '[ $st -eq 141 ]'
+out=$( (trap '' PIPE; "$BIN/reconcile" --details "$tmp/raw.ndjson" /dev/null 2>"$tmp/err" | head -n 1 >/dev/null; echo "${PIPESTATUS[0]}") )
+check "reconcile with SIGPIPE ignored: exit 3, nothing on stderr (got $out, $(wc -l <"$tmp/err") lines)" \
+	'[ "$out" = 3 ] && [ ! -s "$tmp/err" ]'
 # The whole pipeline: both upstream filters quiet.
 "$BIN/fetch-events" "$tmp/events.ndjson" 2>"$tmp/err1" | "$BIN/normalize" 2>"$tmp/err2" | head -n 1 >"$tmp/line"
 st=("${PIPESTATUS[@]}")
