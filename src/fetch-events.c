@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "connector.h"
@@ -38,7 +39,8 @@ static const char help[] =
 	"Inputs are files, directories (read recursively, in byte order of names; names\n"
 	"starting with '.' are left out; each directory and each file in one is read\n"
 	"once, whatever symlinks lead to it again; what is neither a file nor a\n"
-	"directory, a FIFO or a socket, is named and skipped) or stdin. Each file may\n"
+	"directory, a FIFO or a socket, is named and skipped, as is this run's own\n"
+	"output or rejects file found in one) or stdin. Each file may\n"
 	"be gzip (any number of members) or plain; NDJSON (one event a line), one JSON\n"
 	"document (pretty-printed, or an array of events), or captured webhooks, one a\n"
 	"line or one a file: {\"headers\": ...,\n"
@@ -474,6 +476,26 @@ static int seen_before(const struct stat *st)
 	return 0;
 }
 
+/* This run's own outputs (stdout and the rejects file, when regular files):
+ * found in a walked directory they are not dumps. Read, they would feed the
+ * run its own envelopes, or its rejects, as they are being written. */
+static struct file_id own[2];
+static int n_own;
+
+static void add_own(const struct stat *st)
+{
+	if (S_ISREG(st->st_mode))
+		own[n_own++] = (struct file_id){ st->st_dev, st->st_ino };
+}
+
+static int is_own(const struct stat *st)
+{
+	for (int i = 0; i < n_own; i++)
+		if (own[i].dev == st->st_dev && own[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
 /* The directories from the argument down to the one being read: a directory
  * met again among them is a symlink loop (d/self -> .), worth a word. */
 #define MAX_DEPTH 32
@@ -492,6 +514,10 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 		return;
 	}
 	int found = strcmp(path, "-") != 0 && stat(path, &st) == 0;
+	if (depth > 0 && found && is_own(&st)) {
+		warn_msg(0, "'%s': this run's own output or rejects file, skipped", path);
+		return;
+	}
 	if (!found || !S_ISDIR(st.st_mode)) {
 		/* a file named on the command line is read as asked, even twice; one
 		 * that cannot be read says so (read_file) */
@@ -600,6 +626,11 @@ int main(int argc, char **argv)
 		}
 	}
 	rejects_setup(synopsis, rejects_path, argv + optind, argc - optind);
+	struct stat st;
+	if (fstat(STDOUT_FILENO, &st) == 0)
+		add_own(&st);
+	if (rejects_path && stat(rejects_path, &st) == 0)
+		add_own(&st);
 	struct jparser *parser = jparser_new();
 	if (optind == argc)
 		read_path("-", &o, parser, 0);

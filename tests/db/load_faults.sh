@@ -113,3 +113,21 @@ check "the first run completes (exit $?)" test $? -le 1
 check "the database is the same as after one run" same_state "$one" "$two"
 check "one load run recorded, not two" \
 	test "$(q "$two" "SELECT count(*) FROM pipeline_runs")" = 1
+
+# 5. --rejects-dir inside a dump directory: fetch-events would read the other stages'
+# rejects files as dumps; a usage error before anything runs.
+mkdir -p "$T/dumps"
+cp "$T/dump.ndjson" "$T/dumps/"
+three=$(newdb ingest_three)
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$three" --rejects-dir "$T/dumps/rej" "$T/dumps" 2>"$T/err3"
+st=$?
+check "--rejects-dir inside the dump directory: exit 2 (got $st)" test "$st" -eq 2
+check "and it says so" grep -q "is inside the dump directory" "$T/err3"
+check "and nothing was loaded" test "$(q "$three" "SELECT count(*) FROM pipeline_runs")" = 0
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$three" --rejects-dir "$T/rej" "$T/dumps" 2>/dev/null
+st=$?
+check "--rejects-dir beside it: the run loads (exit $st)" test "$st" -le 1
+check "and stores every event of the dump (the dump's own source and time aside)" \
+	test "$(q "$three" "SELECT count(*) FROM external_events_raw")" = "$(q "$one" "SELECT count(*) FROM external_events_raw")"
+check "and read no rejects file as a dump" \
+	test "$(q "$three" "SELECT count(*) FROM external_events_raw WHERE source NOT LIKE '%/dumps/dump.ndjson:%'")" = 0

@@ -156,6 +156,18 @@ ln -s ../shared/c.json "$tmp/alias/2026-11/c.json"
 st=$?
 check "fetch-events over symlinked folders and files: each event once, exit 0, quiet (exit $st, $(wc -l <"$tmp/out") lines)" \
 	'[ $st -eq 0 ] && [ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+# This run's own output and rejects file, in the walked directory, are not dumps: named,
+# skipped, the exit status unchanged; a second run appending there reads only the dumps.
+mkdir -p "$tmp/own"
+cp "$small" "$tmp/own/a.json"
+"$BIN/fetch-events" --rejects "$tmp/own/r.rejects" "$tmp/own" >"$tmp/own/out.ndjson" 2>"$tmp/err"
+st=$?
+"$BIN/fetch-events" --rejects "$tmp/own/r.rejects" "$tmp/own" >>"$tmp/own/out.ndjson" 2>>"$tmp/err"
+st2=$?
+check "fetch-events skips its own output and rejects in a walked directory (exit $st $st2, $(wc -l <"$tmp/own/out.ndjson") lines)" \
+	'[ $st -eq 0 ] && [ $st2 -eq 0 ] && [ "$(wc -l <"$tmp/own/out.ndjson")" -eq 2 ] && [ ! -s "$tmp/own/r.rejects" ] &&
+	[ "$(grep -c "own/out.ndjson.: this run.s own output or rejects file, skipped" "$tmp/err")" -eq 2 ] &&
+	[ "$(grep -c "own/r.rejects.: this run.s own output or rejects file, skipped" "$tmp/err")" -eq 2 ]'
 
 # 5. A huge line: rejected as line_too_long within --max-line's memory, the next line read.
 {
