@@ -210,15 +210,23 @@ static int header(struct http_request *rq, struct head *h, const struct line *l)
 	size_t vlen = l->len - n - 1;
 	if (named(l->text, n, "Content-Length")) {
 		copy_value(v, sizeof v, value, vlen);
-		long long len = 0;
-		size_t digits = strspn(v, "0123456789");
-		if (digits == 0 || digits > 15 || v[digits])
-			return bad(rq, REJ_INVALID_REQUEST, "Content-Length '%.40s' is not a number of bytes", v);
-		for (size_t i = 0; i < digits; i++)
-			len = len * 10 + (v[i] - '0');
-		if (h->length >= 0 && h->length != len)
-			return bad(rq, REJ_INVALID_REQUEST, "two Content-Length headers that differ");
-		h->length = len;
+		/* a list of one value repeated ("5, 5": headers a proxy merged) is that
+		 * value (RFC 9110, 8.6); values that differ are no framing to trust */
+		for (const char *p = v;;) {
+			long long len = 0;
+			size_t digits = strspn(p, "0123456789");
+			if (digits == 0 || digits > 15 || (p[digits] && p[digits] != ','))
+				return bad(rq, REJ_INVALID_REQUEST, "Content-Length '%.40s' is not a number of bytes", v);
+			for (size_t i = 0; i < digits; i++)
+				len = len * 10 + (p[i] - '0');
+			if (h->length >= 0 && h->length != len)
+				return bad(rq, REJ_INVALID_REQUEST, "two Content-Length values that differ");
+			h->length = len;
+			if (!p[digits])
+				break;
+			p += digits + 1;
+			p += strspn(p, " \t");
+		}
 	} else if (named(l->text, n, "Transfer-Encoding")) {
 		copy_value(v, sizeof v, value, vlen);
 		if (strcasecmp(v, "chunked") != 0)
