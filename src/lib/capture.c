@@ -164,8 +164,15 @@ static int compressed(const char *encoding, const char *b, size_t len)
 	if ((strcasecmp(encoding, "gzip") == 0 || strcasecmp(encoding, "x-gzip") == 0) && u[0] == 0x1f &&
 	    u[1] == 0x8b)
 		return 15 + 16;
-	if (strcasecmp(encoding, "deflate") == 0 && (u[0] & 0x0f) == 8 && (u[0] << 8 | u[1]) % 31 == 0)
+	if (strcasecmp(encoding, "deflate") != 0)
+		return 0;
+	if ((u[0] & 0x0f) == 8 && (u[0] << 8 | u[1]) % 31 == 0)
 		return 15; /* zlib, as RFC 9110 defines "deflate" */
+	/* Raw deflate, as some clients send it (and browsers accept); unless the
+	 * body is the JSON object or the form it was, stored decoded. */
+	for (size_t i = 0; i < len; i++)
+		if (u[i] < 0x20 ? !strchr(" \t\r\n", u[i]) : u[i] >= 0x7f)
+			return -15;
 	return 0;
 }
 
@@ -203,6 +210,12 @@ static char *inflate_body(const char *in, size_t len, int window, size_t max, si
 		unsigned before = zs.avail_out;
 		r = inflate(&zs, Z_NO_FLUSH);
 		got += before - zs.avail_out;
+		/* gzip allows members one after another (gzip a; gzip b; cat): one body */
+		if (r == Z_STREAM_END && window > 15 && zs.avail_in >= 2 && zs.next_in[0] == 0x1f &&
+		    zs.next_in[1] == 0x8b) {
+			inflateReset(&zs);
+			r = Z_OK;
+		}
 		if (r == Z_BUF_ERROR && in_left == 0) {
 			*code = REJ_INVALID_BODY;
 			snprintf(msg, msgsz, "captured body: compressed data ends early");
