@@ -477,8 +477,22 @@ static void test_zero_decimal_camelcase_strings(void **state)
 	check_null(o, "subscription");
 	done(p, &ev);
 
-	o = run_edited(FIX "purchase_approved_clp.json", "data.purchase.price.value", "\"19990.5\"", &ev, &p);
-	check_str(o, "reason", "field 'data.purchase.price.value' has more decimals than CLP allows: '19990.5'");
+	/* Hotmart works in cents, also for CLP: a price net of Chile's VAT comes as
+	 * 5625.21 (a real payload: full_price 6694): to the peso, half up. */
+	static const struct {
+		const char *json;
+		int64_t minor;
+	} cents[] = { { "5625.21", 5625 }, { "\"19990.5\"", 19991 }, { "19990.49", 19990 }, { "0.5", 1 },
+		      { "5625.2100000000001", 5625 }, { "1.4989999999999998E7", 14990000 } };
+	for (size_t i = 0; i < sizeof cents / sizeof cents[0]; i++) {
+		o = run_edited(FIX "purchase_approved_clp.json", "data.purchase.price.value", cents[i].json, &ev, &p);
+		check_str(o, "status", "processed");
+		check_int(o, "payment.amount_minor", cents[i].minor);
+		done(p, &ev);
+	}
+	/* more than cents is no price Hotmart makes */
+	o = run_edited(FIX "purchase_approved_clp.json", "data.purchase.price.value", "\"19990.005\"", &ev, &p);
+	check_str(o, "reason", "field 'data.purchase.price.value' has more decimals than CLP allows: '19990.005'");
 	check_failed(o, "data.purchase.price.value|CLP");
 	done(p, &ev);
 	o = run_edited(FIX "purchase_approved_clp.json", "data.purchase.price.value", "19990.000", &ev, &p);
@@ -678,6 +692,17 @@ static void test_postback_v1(void **state)
 	check_str(o, "occurred_at", NULL);
 	done(p, &ev);
 
+	/* a partial refund (Hotmart's PARTIALLY_REFUNDED, lower-cased as v1 sends its
+	 * statuses): the amount refunded is not said; an event beside the full refund's */
+	o = run_edited(FIX "postback_v1_approved.json", "status", "\"partially_refunded\"", &ev, &p);
+	check_str(o, "status", "processed");
+	check_str(o, "external_event_id", "HP1795184980001:PARTIALLY_REFUNDED");
+	check_str(o, "event_type", "payment.refunded");
+	check_str(o, "provider_event_type", "PURCHASE_REFUNDED");
+	check_str(o, "payment.status", "partially_refunded");
+	check_null(o, "payment.refunded_minor");
+	done(p, &ev);
+
 	o = run_edited(FIX "postback_v1_approved.json", "status", "\"wayting_payment\"", &ev, &p);
 	check_str(o, "status", "ignored");
 	check_str(o, "reason", "unsupported postback status 'wayting_payment'");
@@ -860,6 +885,9 @@ static void test_price_variants(void **state)
 		{ "149.89999999999998", "BRL", 14990 }, { "177.30000000000001", "BRL", 17730 },
 		{ "0.30000000000000004", "USD", 30 },  { "19990.000000000004", "CLP", 19990 },
 		{ "1.2339999999999999", "KWD", 1234 },  { "\"1234.5600000000002\"", "MXN", 123456 },
+		/* Java writes a double of 10^7 or more with an exponent */
+		{ "1.4989999999999998E7", "COP", 1499000000 }, { "1.4990000000000002E+7", "COP", 1499000000 },
+		{ "1.2E7", "COP", 1200000000 },
 	};
 	char price[96];
 	for (size_t i = 0; i < sizeof noisy / sizeof noisy[0]; i++) {
@@ -871,7 +899,7 @@ static void test_price_variants(void **state)
 		done(p, &ev);
 	}
 	static const char *const not_noise[] = { "19.9999", "19.99999", "149.8999999999", "19.995000000000001",
-						 "1.49899999999999998e2" };
+						 "1.49899999999999998e2", "1.4989999999E7", "1.4989999999999998E-7" };
 	for (size_t i = 0; i < sizeof not_noise / sizeof not_noise[0]; i++) {
 		o = run_edited(FIX "purchase_approved.json", "data.purchase.price.value", not_noise[i], &ev, &p);
 		check_failed(o, "data.purchase.price.value|more decimals than BRL");
@@ -881,6 +909,19 @@ static void test_price_variants(void **state)
 	/* price without a currency of its own: the full price's */
 	o = run_edited(FIX "purchase_approved.json", "data.purchase.price.currency_value", NULL, &ev, &p);
 	check_str(o, "payment.currency", "BRL");
+	done(p, &ev);
+	/* "" is Hotmart's "none" too: the next currency named */
+	o = run_edited(FIX "purchase_approved.json", "data.purchase.price.currency_value", "\"\"", &ev, &p);
+	check_str(o, "status", "processed");
+	check_str(o, "payment.currency", "BRL");
+	done(p, &ev);
+	/* and when no other is named, the empty one is the problem */
+	o = run_edited(FIX "purchase_approved.json", "data.purchase.price", "{\"value\":1500,\"currency_value\":\"\"}", &ev, &p);
+	json_object_object_del(jpath(p, "data.purchase.full_price"), "currency_value");
+	json_object_object_del(jpath(p, "data.purchase.original_offer_price"), "currency_value");
+	event_free(&ev);
+	o = run(p, &ev);
+	check_failed(o, "field 'data.purchase.price.currency_value' is empty");
 	done(p, &ev);
 	/* older payloads: only the offer price names the currency */
 	o = run_edited(FIX "purchase_approved.json", "data.purchase.price", "{\"value\":1500}", &ev, &p);

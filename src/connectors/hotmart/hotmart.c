@@ -224,18 +224,69 @@ static int get_time(json_object *root, const char *const *paths, enum need need,
 	return 0;
 }
 
-/* An ISO 4217 code, upper-cased into out. */
+/* An ISO 4217 code, upper-cased into out. An empty one ("", Hotmart's way of
+ * saying it has none) gives way to the next path, as absent or null does. */
 static int get_currency(json_object *root, const char *const *paths, enum need need, char out[4],
 			struct jerr *e)
 {
 	const char *used = paths[0];
 	json_object *o = alt(root, paths, &used);
 
+	while (o && json_object_is_type(o, json_type_string) && json_object_get_string_len(o) == 0) {
+		const char *const *next = paths;
+		while (*next && *next != used)
+			next++;
+		if (!*next || !next[1])
+			break;
+		const char *was = used;
+		json_object *n = alt(root, next + 1, &used);
+		if (!n) {
+			used = was;
+			break;
+		}
+		o = n;
+		paths = next;
+	}
+
 	if (o && json_object_is_type(o, json_type_string) && !jstr_has_nul(o) &&
 	    currency_normalize(json_object_get_string(o), out) == 0)
 		return 1;
 	field_problem(e, need, used, o, "an ISO 4217 currency code");
 	return 0;
+}
+
+/*
+ * "D.DDDE[+]K" (digits, one point, a positive exponent below 20) written out
+ * without the exponent into buf: "1.4989999999999998E7" -> "14989999.999999998".
+ * 0 when text is not of that form or does not fit.
+ */
+static int sci_to_plain(const char *text, char *buf, size_t n)
+{
+	const char *e = strpbrk(text, "eE"), *dot = strchr(text, '.');
+	char digits[40];
+	size_t nd = 0, point;
+	int k = 0;
+
+	if (!dot || dot > e || dot == text || e == dot + 1 || strspn(text, "0123456789") != (size_t)(dot - text) ||
+	    strspn(dot + 1, "0123456789") != (size_t)(e - dot - 1))
+		return 0;
+	const char *x = e + 1 + (e[1] == '+');
+	if (!*x || strspn(x, "0123456789") != strlen(x) || strlen(x) > 2 || (k = atoi(x)) >= 20)
+		return 0;
+	for (const char *c = text; c < e; c++)
+		if (c != dot) {
+			if (nd + 1 >= sizeof digits)
+				return 0;
+			digits[nd++] = *c;
+		}
+	point = (size_t)(dot - text) + (size_t)k;
+	if (point >= nd || nd + 2 > n)
+		return 0; /* an integer: decimal_to_minor reads it exactly already */
+	memcpy(buf, digits, point);
+	buf[point] = '.';
+	memcpy(buf + point + 1, digits + point, nd - point);
+	buf[nd + 1] = '\0';
+	return 1;
 }
 
 /*
@@ -250,8 +301,12 @@ static int double_noise(const char *text, int exponent, int64_t *minor)
 {
 	const char *dot = strchr(text, '.'), *tail, *c;
 	size_t sig = 0, run;
-	char head[48];
+	char head[48], plain[48];
 
+	/* Java prints a double of 10^7 or more with an exponent (1.4989999999999998E7):
+	 * the same digits with the point moved. */
+	if (strpbrk(text, "eE") && sci_to_plain(text, plain, sizeof plain))
+		return double_noise(plain, exponent, minor);
 	if (!dot || exponent < 0 || strpbrk(text, "eE+-") || strlen(dot + 1) <= (size_t)exponent)
 		return 0;
 	for (c = text; *c; c++)
@@ -268,6 +323,27 @@ static int double_noise(const char *text, int exponent, int64_t *minor)
 	if (decimal_to_minor(head, exponent, 0, minor) != MONEY_OK || *minor == INT64_MAX)
 		return 0;
 	*minor += run == 9;
+	return 1;
+}
+
+/*
+ * Hotmart works out every price in cents, also in a currency without them: a
+ * CLP price net of Chile's 19% VAT comes as 5625.21 (full_price 6694). Such a
+ * value, with at most two decimals, is taken to the currency's own unit, half
+ * up (5625). 1 with *minor; 0 when the currency has two decimals or more, or
+ * the value has more than two.
+ */
+static int cents_of_unitless(const char *text, int exponent, int64_t *minor)
+{
+	int64_t cents, unit = 1;
+
+	if (exponent < 0 || exponent >= 2)
+		return 0;
+	if (decimal_to_minor(text, 2, 0, &cents) != MONEY_OK && !double_noise(text, 2, &cents))
+		return 0;
+	for (int i = exponent; i < 2; i++)
+		unit *= 10;
+	*minor = cents / unit + (cents % unit >= unit / 2);
 	return 1;
 }
 
@@ -294,6 +370,8 @@ static int get_money(json_object *root, const char *const *paths, enum need need
 		return 1;
 	case MONEY_PRECISION:
 		if (double_noise(json_object_get_string(o), currency_exponent(currency), minor))
+			return 1;
+		if (cents_of_unitless(json_object_get_string(o), currency_exponent(currency), minor))
 			return 1;
 		if (need != OPT)
 			errf(e, "field '%s' has more decimals than %s allows: '%s'", used, currency, text);
@@ -944,6 +1022,7 @@ static const char *v1_event_of(json_object *p)
 		{ "CANCELED", "PURCHASE_CANCELED" },
 		{ "CANCELLED", "PURCHASE_CANCELED" },
 		{ "REFUNDED", "PURCHASE_REFUNDED" },
+		{ "PARTIALLY_REFUNDED", "PURCHASE_REFUNDED" },
 		{ "CHARGEBACK", "PURCHASE_CHARGEBACK" },
 		{ "DISPUTE", "PURCHASE_PROTEST" },
 		{ "PROTESTED", "PURCHASE_PROTEST" },
@@ -1027,7 +1106,9 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 		id->event_type = v1_event_of(p);
 		if (!id->event_type)
 			id->event_type = b;
-		n = snprintf(id->id_buf, sizeof id->id_buf, "%s:%s", a, id->event_type);
+		/* a partial refund is an event of its own beside the full one */
+		n = snprintf(id->id_buf, sizeof id->id_buf, "%s:%s", a,
+			     strcasecmp(b, "partially_refunded") == 0 ? "PARTIALLY_REFUNDED" : id->event_type);
 		if (strcmp(id->event_type, "PURCHASE_APPROVED") == 0 &&
 		    get_time(p, ALT("confirmation_purchase_date"), OPT, &ms, e))
 			id->occurred_ms = ms;
