@@ -685,12 +685,15 @@ static const char copy_ev_sql[] =
  * A payment's events in order: by time, then, at the same instant, by the stage
  * of the payment's life its status is (Stripe's times are whole seconds, and an
  * invoice is often finalized (pending) and paid in the same one: the event ids,
- * random, would make it pending half the time), then by event id.
+ * random, would make it pending half the time), then by the amount refunded so
+ * far (two partial refunds of a charge in one second: Stripe's running total
+ * only grows), then by event id.
  */
 #define PAY_STAGE(st) "(CASE " st " WHEN 'pending' THEN 1 WHEN 'failed' THEN 2"                    \
 	" WHEN 'partially_refunded' THEN 4 WHEN 'refunded' THEN 5 WHEN 'inquiry' THEN 6"           \
 	" WHEN 'disputed' THEN 7 WHEN 'dispute_won' THEN 8 WHEN 'dispute_lost' THEN 8 ELSE 3 END)"
-#define PAY_ORDER(p) "(" p "state_occurred_at, " PAY_STAGE(p "status") ", " p "state_event_id)"
+#define PAY_ORDER(p) "(" p "state_occurred_at, " PAY_STAGE(p "status") ", COALESCE(" p "refunded_minor, -1), " \
+	p "state_event_id)"
 /* the batch's event is the latest about the payment (or the same one, changed) */
 #define PAY_LATEST PAY_ORDER("EXCLUDED.") " >= " PAY_ORDER("t.")
 #define PAY_PICK(c) PICK(PAY_LATEST, c)
@@ -699,7 +702,8 @@ static const char copy_ev_sql[] =
 #define PAY_UPSERT(then_by) " src AS (SELECT * FROM (SELECT project_id, provider, payment_id,"      \
 	" external_event_id, event_type, occ, pay, livemode," PAY_CUSTOMER " row_number() OVER w AS rn" \
 	" FROM ev WINDOW w AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, "                           \
-	PAY_STAGE("pay->>'status'") " DESC, external_event_id DESC" then_by WHOLE "),"                  \
+	PAY_STAGE("pay->>'status'") " DESC, COALESCE((pay->>'refunded_minor')::bigint, -1) DESC,"       \
+	" external_event_id DESC" then_by WHOLE "),"                                                    \
 	" wc AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, external_event_id DESC" then_by WHOLE "))"  \
 	" x WHERE rn = 1)"                                                                              \
 	" INSERT INTO payments AS t (" PAY_KEY "," PAY_COLS ") SELECT " PAY_KEY "," PAY_VALUES " FROM src" \
@@ -1901,7 +1905,7 @@ int main(int argc, char **argv)
 	if (rejects_path)
 		rejects_open(rejects_path);
 	/* the schema, and the newest columns and values this loader writes (sql/004,
-	 * 005, 011; 012's payment status 'inquiry') */
+	 * 005, 011; 012's payment status 'inquiry', 013's payment object 'refund') */
 	PGresult *r = must("SELECT to_regclass('pipeline_runs') IS NOT NULL, (SELECT count(*) = 3"
 			   " FROM pg_attribute WHERE NOT attisdropped AND"
 			   " ((attrelid, attname) = (to_regclass('subscriptions'), 'fill_event_id') OR"
@@ -1909,7 +1913,10 @@ int main(int argc, char **argv)
 			   " (attrelid, attname) = (to_regclass('payments'), 'customer_event_id')))"
 			   " AND EXISTS (SELECT FROM pg_constraint WHERE conrelid = to_regclass('payments')"
 			   " AND conname = 'payments_status_check'"
-			   " AND pg_get_constraintdef(oid) LIKE '%''inquiry''%')", 0, NULL);
+			   " AND pg_get_constraintdef(oid) LIKE '%''inquiry''%')"
+			   " AND EXISTS (SELECT FROM pg_constraint WHERE conrelid = to_regclass('payments')"
+			   " AND conname = 'payments_object_check'"
+			   " AND pg_get_constraintdef(oid) LIKE '%''refund''%')", 0, NULL);
 	int have_schema = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	int have_new = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
 	PQclear(r);

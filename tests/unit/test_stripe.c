@@ -988,6 +988,87 @@ static void test_charges(void **state)
 	norm_free(&n);
 }
 
+/* A Refund's own events: a charge's refund is told by charge.refunded (ignored here,
+ * saying so); its failure or cancellation is a row of its own; a refund without a
+ * charge is payment.refunded on its own row. */
+static void test_refunds(void **state)
+{
+	struct norm n;
+	json_object *o;
+
+	(void)state;
+	norm_file(&n, FX "refund.created.json"); /* clover, a card refund */
+	expect_ignored(&n, "refund 're_FakeRefund0002' of charge 'ch_Fake2023001': charge.refunded reports it");
+	expect_null(&n, "payment");
+	norm_free(&n);
+	/* pending and requires_action are on their way: the same */
+	norm_mut(&n, FX "refund.created.json", "data.object", "status", "\"pending\"");
+	expect_ignored(&n, "refund 're_FakeRefund0002' of charge 'ch_Fake2023001': charge.refunded reports it");
+	norm_free(&n);
+	o = norm_open(&n, FX "refund.created.json", "data.object");
+	json_object_object_add(o, "status", json_object_new_string("requires_action"));
+	json_object_object_add(n.payload, "type", json_object_new_string("refund.updated"));
+	run(&n);
+	expect_ignored(&n, "refund 're_FakeRefund0002' of charge 'ch_Fake2023001': charge.refunded reports it");
+	norm_free(&n);
+
+	norm_file(&n, FX "refund.failed.json");
+	expect_processed(&n, "payment.refund_failed");
+	expect_str(&n, "payment.id", "re_FakeRefund0002");
+	expect_str(&n, "payment.object", "refund");
+	expect_str(&n, "payment.status", "failed");
+	expect_int(&n, "payment.amount_minor", 1000);
+	expect_str(&n, "payment.currency", "EUR");
+	expect_str(&n, "payment.charge_id", "ch_Fake2023001");
+	expect_str(&n, "payment.payment_intent_id", "pi_Fake2023001");
+	expect_str(&n, "payment.failure_code", "lost_or_stolen_card");
+	expect_null(&n, "payment.refunded_minor");
+	expect_null(&n, "customer");
+	norm_free(&n);
+
+	/* 2020: the older event, a refund that was succeeded and failed */
+	norm_file(&n, FX "charge.refund.updated.failed.json");
+	expect_processed(&n, "payment.refund_failed");
+	expect_str(&n, "provider_event_type", "charge.refund.updated");
+	expect_str(&n, "payment.id", "re_FakeRefund0001");
+	expect_str(&n, "payment.status", "failed");
+	expect_int(&n, "payment.amount_minor", 30000000);
+	expect_str(&n, "payment.currency", "INR");
+	expect_str(&n, "payment.charge_id", "ch_FakeRefunded01");
+	expect_str(&n, "payment.failure_code", "expired_or_canceled_card");
+	norm_free(&n);
+	/* canceled (a pending refund canceled through the API) */
+	norm_mut(&n, FX "charge.refund.updated.failed.json", "data.object", "status", "\"canceled\"");
+	expect_processed(&n, "payment.refund_failed");
+	expect_str(&n, "payment.status", "canceled");
+	norm_free(&n);
+	/* an unknown status is no refund we know */
+	norm_mut(&n, FX "charge.refund.updated.failed.json", "data.object", "status", "\"reversed\"");
+	expect_failed(&n, "field 'data.object.status' is 'reversed', not a refund's status");
+	norm_free(&n);
+
+	/* a customer balance refunded: nothing else reports it */
+	norm_file(&n, FX "refund.created.customer_balance.json");
+	expect_processed(&n, "payment.refunded");
+	expect_str(&n, "payment.id", "re_FakeRefund0003");
+	expect_str(&n, "payment.object", "refund");
+	expect_str(&n, "payment.status", "refunded");
+	expect_int(&n, "payment.amount_minor", 5000);
+	expect_int(&n, "payment.refunded_minor", 5000);
+	expect_str(&n, "payment.currency", "USD");
+	expect_null(&n, "payment.charge_id");
+	norm_free(&n);
+	/* before 2017 a refund had no status: it was done */
+	norm_mut(&n, FX "refund.created.customer_balance.json", "data.object", "status", NULL);
+	expect_processed(&n, "payment.refunded");
+	expect_str(&n, "payment.status", "refunded");
+	norm_free(&n);
+	/* its amount is required */
+	norm_mut(&n, FX "refund.created.customer_balance.json", "data.object", "amount", NULL);
+	expect_failed(&n, "missing field 'data.object.amount'");
+	norm_free(&n);
+}
+
 /* A dispute's outcome: charge.dispute.closed moves the dispute's payment from
  * disputed to dispute_won or dispute_lost. */
 static void test_dispute_closed(void **state)
@@ -1880,6 +1961,7 @@ int main(void)
 		cmocka_unit_test(test_invoice_errors),
 		cmocka_unit_test(test_charges),
 		cmocka_unit_test(test_dispute_closed),
+		cmocka_unit_test(test_refunds),
 		cmocka_unit_test(test_dispute_lifecycle),
 		cmocka_unit_test(test_invoice_payment),
 		cmocka_unit_test(test_async_debits),

@@ -32,7 +32,7 @@ struct stripe_type {
 };
 
 static handler_fn do_customer, do_subscription, do_invoice, do_charge, do_dispute,
-	do_checkout, do_payment_intent, do_invoice_payment;
+	do_checkout, do_payment_intent, do_invoice_payment, do_refund;
 
 static const struct stripe_type stripe_types[] = {
 	{ "customer.created", "customer.upserted", NULL, "customer", do_customer, { NULL } },
@@ -66,6 +66,13 @@ static const struct stripe_type stripe_types[] = {
 	{ "charge.failed", "payment.failed", "failed", "charge", do_charge, { "amount", NULL } },
 	{ "charge.expired", "payment.canceled", "canceled", "charge", do_charge, { "amount", NULL } },
 	{ "charge.refunded", "payment.refunded", NULL, "charge", do_charge, { "amount", NULL } },
+	/* a Refund's own events (refund.* for every refund since 2024-10-28.acacia, before
+	 * only for refunds without a charge; charge.refund.updated since 2017): its status
+	 * says what they are (do_refund) */
+	{ "refund.created", NULL, NULL, "refund", do_refund, { "amount", NULL } },
+	{ "refund.updated", NULL, NULL, "refund", do_refund, { "amount", NULL } },
+	{ "refund.failed", NULL, NULL, "refund", do_refund, { "amount", NULL } },
+	{ "charge.refund.updated", NULL, NULL, "refund", do_refund, { "amount", NULL } },
 	/* a dispute's events: its status says where it is (dispute_state) */
 	{ "charge.dispute.created", NULL, NULL, "dispute", do_dispute, { "amount", NULL } },
 	{ "charge.dispute.updated", NULL, NULL, "dispute", do_dispute, { "amount", NULL } },
@@ -980,6 +987,58 @@ static void do_dispute(json_object *p, struct event *ev, const struct stripe_typ
 	event_str(ev, SEC_PAYMENT, "charge_id", req_id(p, ev, OBJ "charge"));
 	put_str(p, ev, SEC_PAYMENT, "failure_code", OBJ "reason");
 	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
+}
+
+/*
+ * A Refund's events. A charge's refunds are told by charge.refunded, which
+ * carries the charge's running total (amount_refunded): a refund created,
+ * pending or succeeded adds nothing to it, and is ignored, saying so (read as
+ * well, each refund would count twice). What charge.refunded never tells is a
+ * refund that then failed (the card closed, the account gone: Stripe puts the
+ * money back in the balance) or was canceled: that is payment.refund_failed,
+ * on the refund's own payment row (object 'refund', its charge_id naming the
+ * charge whose refunded_minor still counts it), with the failure_reason.
+ * A refund without a charge (a customer balance refunded) is reported by
+ * nothing else: payment.refunded on its own row.
+ */
+static void do_refund(json_object *p, struct event *ev, const struct stripe_type *t)
+{
+	static const char *const returning[] = { "pending", "requires_action", "succeeded", NULL };
+	const char *id = req_id(p, ev, OBJ "id");
+	const char *status = opt_str(p, ev, OBJ "status"); /* refunds had none before 2017 */
+	const char *charge = opt_id(p, ev, OBJ "charge");
+	struct stripe_type st = *t;
+	char cur[4];
+
+	if (ev->err.failed)
+		return;
+	if (!status)
+		status = "succeeded";
+	if (strcmp(t->type, "refund.failed") == 0 || strcmp(status, "failed") == 0 ||
+	    strcmp(status, "canceled") == 0) {
+		st.canonical = "payment.refund_failed";
+		st.status = strcmp(status, "canceled") == 0 ? "canceled" : "failed";
+	} else if (!one_of(status, returning)) {
+		field_error(ev, "field '" OBJ "status' is '%.32s', not a refund's status", status);
+		return;
+	} else if (charge) {
+		event_ignore(ev, "refund '%.100s' of charge '%.100s': charge.refunded reports it", id, charge);
+		return;
+	} else {
+		st.canonical = "payment.refunded";
+		st.status = "refunded";
+	}
+	event_set_type(ev, st.canonical);
+	put_payment(p, ev, &st, "refund", 1, cur);
+	event_str(ev, SEC_PAYMENT, "charge_id", charge);
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
+	if (strcmp(st.status, "refunded") == 0) {
+		int64_t amount;
+		if (get_amount(p, ev, OBJ "amount", 1, cur, &amount))
+			event_int(ev, SEC_PAYMENT, "refunded_minor", amount);
+	} else {
+		put_str(p, ev, SEC_PAYMENT, "failure_code", OBJ "failure_reason");
+	}
 }
 
 static void do_payment_intent(json_object *p, struct event *ev, const struct stripe_type *t)
