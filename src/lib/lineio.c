@@ -194,8 +194,10 @@ static int fill(struct line_reader *lr)
 		do
 			n = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
 		while (n < 0 && errno == EINTR);
-		if (n < 0)
+		if (n < 0) {
+			lr->system = 1; /* the system failed, not the data: exit 3 */
 			return fail(lr, 0, "read error: %s", strerror(errno));
+		}
 		lr->end += (size_t)n;
 		lr->bytes += (size_t)n;
 		r = n > 0;

@@ -124,6 +124,43 @@ done
 st=$?
 check "reconcile: an I/O error reading an input is exit 3 with read_error (exit $st)" \
 	'[ $st -eq 3 ] && grep -q "^reconcile: /proc/self/mem:1: read error: Input/output error (read_error)$" "$tmp/err"'
+# The same mid-file, after lines were read (a disk or a network mount failing): a shim
+# makes read(2) fail with EIO once 100 KB of the file were read. Exit 3, not 1: the rest of
+# the file is missing, which is no bad line.
+cat >"$tmp/eio.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+static size_t total;
+ssize_t read(int fd, void *buf, size_t n)
+{
+	static ssize_t (*real)(int, void *, size_t);
+	if (!real)
+		real = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+	if (fd >= 3 && total >= 100000) {
+		errno = EIO;
+		return -1;
+	}
+	ssize_t r = real(fd, buf, n);
+	if (fd >= 3 && r > 0)
+		total += (size_t)r;
+	return r;
+}
+EOF
+if cc -shared -fPIC -o "$tmp/eio.so" "$tmp/eio.c" -ldl 2>"$tmp/err"; then
+	for p in fetch-events normalize to-csv reconcile; do
+		in=$tmp/raw.ndjson; [ $p = fetch-events ] && in=$tmp/events.ndjson
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 LD_PRELOAD=$tmp/eio.so \
+			"$BIN/$p" "$in" >"$tmp/out" 2>"$tmp/err"
+		st=$?
+		check "$p: an I/O error in the middle of a plain file is exit 3 with read_error (exit $st)" \
+			'[ $st -eq 3 ] && grep -q "^$p: $in:[0-9]*: read error: Input/output error (read_error)$" "$tmp/err"'
+	done
+else
+	notok "cc builds the read(2) shim: $(head -c 300 "$tmp/err")"
+fi
 # reconcile's sort dying mid-input (here: it cannot make its temporary files) is said, with
 # its exit status, not left as a silent broken pipe.
 TMPDIR=$tmp/no-such-dir "$BIN/reconcile" --sort-memory 1M "$tmp/raw.ndjson" /dev/null >/dev/null 2>"$tmp/err"
