@@ -146,12 +146,23 @@ const char *rejects_refused(const char *path, char *const *inputs, int ninputs)
 
 	if (strcmp(path, "-") == 0)
 		return "'-' is not allowed (stdout carries the data)";
-	if (stat(path, &r) != 0 || !S_ISREG(r.st_mode))
+	if (stat(path, &r) != 0 || S_ISCHR(r.st_mode))
 		return NULL; /* a new file (no input can be it), /dev/null */
-	for (int i = 0; i < ninputs; i++)
-		if (strcmp(inputs[i], "-") != 0 && stat(inputs[i], &in) == 0 && in.st_dev == r.st_dev &&
-		    in.st_ino == r.st_ino)
+	/* /dev/stdout, or the file stdout was sent to: the data's stream */
+	if (fstat(1, &in) == 0 && in.st_dev == r.st_dev && in.st_ino == r.st_ino)
+		return "it is the standard output (stdout carries the data)";
+	if (!S_ISREG(r.st_mode))
+		return NULL;
+	int read_stdin = ninputs == 0;
+	for (int i = 0; i < ninputs; i++) {
+		if (strcmp(inputs[i], "-") == 0)
+			read_stdin = 1;
+		else if (stat(inputs[i], &in) == 0 && in.st_dev == r.st_dev && in.st_ino == r.st_ino)
 			return "it is one of the inputs (it would be emptied before it is read)";
+	}
+	/* < FILE: stdin is that file */
+	if (read_stdin && fstat(0, &in) == 0 && in.st_dev == r.st_dev && in.st_ino == r.st_ino)
+		return "it is the standard input (it would be emptied before it is read)";
 	return NULL;
 }
 

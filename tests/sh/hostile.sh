@@ -203,6 +203,18 @@ for p in fetch-events normalize reconcile to-csv load; do
 done
 "$BIN/to-csv" --rejects /dev/null /dev/null >/dev/null 2>"$tmp/err"
 check "--rejects /dev/null is still allowed beside an input /dev/null (exit $?)" '[ ! -s "$tmp/err" ]'
+# The same when the input is stdin sent from that file (< FILE), and for the file stdout
+# goes to (/dev/stdout, or > FILE): the data's stream.
+for p in fetch-events normalize reconcile to-csv load; do
+	"$BIN/$p" --rejects "$tmp/victim.ndjson" <"$tmp/victim.ndjson" >/dev/null 2>"$tmp/err"
+	st=$?
+	"$BIN/$p" --rejects "$tmp/out.ndjson" </dev/null >"$tmp/out.ndjson" 2>"$tmp/err2"
+	st2=$?
+	check "$p: --rejects FILE < FILE, or > FILE: exit 2 (exit $st, $st2), the input untouched" \
+		'[ $st -eq 2 ] && [ $st2 -eq 2 ] && [ "$(cat "$tmp/victim.ndjson")" = "{\"a\":1}" ] &&
+		 grep -q "^$p: --rejects: it is the standard input" "$tmp/err" &&
+		 grep -q "^$p: --rejects: it is the standard output" "$tmp/err2"'
+done
 
 # 11. reconcile: a time outside 1970..9999 is refused (its day would not be YYYY-MM-DD: "999-06-01"
 # sorted after 2026), and so is an empty project id; --project '' is a usage error.
