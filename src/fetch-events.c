@@ -184,6 +184,10 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 
 	char *clean = NULL;
 
+	if (json_text_key_has_nul(raw, rawlen)) {
+		reject(s->file, lineno, REJ_INVALID_FIELD, raw, rawlen, NUL_KEY_MSG);
+		return;
+	}
 	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id)) {
 		/* Not recognised from its first levels: build it all. */
 		enum reject_code code;

@@ -1601,6 +1601,19 @@ static void flush_batch(void)
 
 static const char *const ev_top_str[] = {"event_type", "provider_event_type", "reason", NULL};
 
+/* The whole of a line (valid: it was parsed shallow), for what must be written
+ * out by json-c: shallow, what lies below the levels kept would be lost. */
+static json_object *parse_whole(const char *line, size_t line_len)
+{
+	static struct jparser *fp;
+	enum reject_code code;
+	char msg[64];
+
+	if (!fp)
+		fp = jparser_new();
+	return jparse(fp, line, line_len, &code, msg, sizeof msg);
+}
+
 /* Validate a record and append its COPY row; returns 0, or -1 with fc set.
  * o is what jp took of line: the members jp found in it locate the bytes to copy. */
 static int stage_record(const struct jparser *jp, json_object *o, const char *line, size_t line_len,
@@ -1655,12 +1668,7 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		} else {
 			/* "payload" spelled with escapes: build it, write it out
 			 * without its secrets. */
-			static struct jparser *fp;
-			enum reject_code code;
-			char msg[64];
-			if (!fp)
-				fp = jparser_new();
-			full = jparse(fp, line, line_len, &code, msg, sizeof msg);
+			full = parse_whole(line, line_len);
 			secret_drop(jpath(full, "payload"));
 			ptext = json_object_to_json_string_length(jpath(full, "payload"),
 				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &plen);
@@ -1690,6 +1698,9 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		json_object *sub = check_section(o, "subscription", subscription_spec, fc);
 		if (fc->code)
 			return -1;
+		/* a payment is its id: a section without one would land nowhere */
+		if (pay && !jstr(pay, "id"))
+			return fail(fc, REJ_MISSING_FIELD, "missing field '%s'", "payment.id");
 		if (strcmp(status, "processed") == 0)
 			;
 		else if (strcmp(status, "ignored") == 0)
@@ -1735,13 +1746,16 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		char *kept = sb_reserve(&ebuf, line_len);
 		size_t elen = jdrop_members(jp, line, line_len, varying, 2, kept);
 		const char *etext = kept;
+		json_object *full = NULL;
 		if (elen == (size_t)-1) {
-			json_object_object_del(o, varying[0]);
-			json_object_object_del(o, varying[1]);
+			full = parse_whole(line, line_len);
+			json_object_object_del(full, varying[0]);
+			json_object_object_del(full, varying[1]);
 			etext = json_object_to_json_string_length(
-				o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &elen);
+				full, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &elen);
 		}
 		copy_field(b, etext, elen, '\n');
+		json_object_put(full);
 	}
 	rc->copy_off = start;
 	rc->copy_len = b->len - start;
@@ -1774,6 +1788,11 @@ static void read_input(struct line_reader *lr, const char *file, struct jparser 
 		}
 		if (!json_object_is_type(o, json_type_object)) {
 			reject(file, ln.lineno, REJ_NOT_OBJECT, ln.text, ln.len, "the line is not a JSON object");
+			json_object_put(o);
+			continue;
+		}
+		if (json_text_key_has_nul(ln.text, ln.len)) {
+			reject(file, ln.lineno, REJ_INVALID_FIELD, ln.text, ln.len, NUL_KEY_MSG);
 			json_object_put(o);
 			continue;
 		}

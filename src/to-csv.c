@@ -535,11 +535,6 @@ static void process_record(const struct record_input *in, void *ctx)
 	const struct line *ln = in->line;
 
 	(void)ctx;
-	if (json_text_key_has_nul(ln->text, ln->len)) {
-		reject(file, ln->lineno, REJ_INVALID_FIELD, ln->text, ln->len,
-		       "a key holds U+0000, at which the JSON library cuts it (two keys could read as one)");
-		return;
-	}
 	if (ncols == 0) {
 		columns_from(root);
 		if (ncols == 0) {

@@ -118,6 +118,8 @@ int jstr_has_nul(json_object *o);
  * and "a\u0000c" would both read as "a": whoever cannot keep them apart
  * refuses the line. */
 int json_text_key_has_nul(const char *text, size_t len);
+/* The message of the invalid_field reject every program gives such a line. */
+#define NUL_KEY_MSG "a key holds U+0000, at which the JSON library cuts it (two keys could read as one)"
 
 /* A CR in valid JSON text is whitespace between tokens (one inside a string
  * is refused): each becomes a space, so that a line stays one line to readers

@@ -44,6 +44,11 @@ static void read_one(const char *path, size_t max_line, struct jparser *p, recor
 			json_object_put(o);
 			continue;
 		}
+		if (json_text_key_has_nul(l.text, l.len)) {
+			reject(name, l.lineno, REJ_INVALID_FIELD, l.text, l.len, NUL_KEY_MSG);
+			json_object_put(o);
+			continue;
+		}
 		struct record_input in = { name, &l, o };
 		fn(&in, ctx);
 		json_object_put(o);

@@ -124,3 +124,33 @@ check "the last type is read: raw, normalized and log agree" \
 	"customer.deleted|customer.deleted|customer.deleted|customer.deleted|processed"
 check "the last e-mail is read: raw and customers agree" \
 	test "$(q "$db" "SELECT r.payload #>> '{data,object,email}', c.email FROM external_events_raw r, customers c WHERE r.external_event_id = 'evt_dup2' AND c.customer_id = 'cus_dup2'")" = "last@x|last@x"
+
+# Records written by hand (not by normalize): a key holding U+0000 (json-c would read
+# "provider\u0000" as a second provider) is refused; a top-level key written with an escape
+# keeps every level of the event below it (the line is rebuilt from all of it); a payment
+# section without its id, which would land nowhere, is refused (missing_field).
+db=$(newdb handmade)
+fetch-events --project acme --received-at 2026-11-25T00:00:00Z "$ROOT/fixtures/stripe/invoice.paid.json" |
+	normalize --emit-raw >"$T/inv.ndjson"
+python3 - "$T/inv.ndjson" >"$T/hand.ndjson" <<'PY'
+import json, sys
+raw, ev = [json.loads(l) for l in open(sys.argv[1])]
+def out(o, fix=None):
+    t = json.dumps(o, separators=(",", ":"))
+    print(fix(t) if fix else t)
+out(raw, lambda t: t.replace('"provider":"stripe"', '"provider":"stripe","provider\\u0000":"hotmart"', 1))
+e = json.loads(json.dumps(ev)); e["external_event_id"] = "evt_esc"; e["extra"] = {"a": {"b": {"c": [1, {"d": "x"}]}}}
+out(e, lambda t: t.replace('"livemode"', '"l\\u0069vemode"', 1))
+e = json.loads(json.dumps(ev)); e["external_event_id"] = "evt_noid"; del e["payment"]["id"]
+out(e)
+out(raw); out(ev)
+PY
+load --dsn "dbname=$db" "$T/hand.ndjson" 2>"$T/err"
+st=$?
+check "hand-written records: exit 1 for the two refused (exit $st)" test $st -eq 1
+check "a key holding U+0000 is refused at its line" grep -q ":1: a key holds U+0000.*(invalid_field)$" "$T/err"
+check "a payment section without an id is refused at its line" grep -q ":3: missing field 'payment.id' (missing_field)$" "$T/err"
+check "an escaped top-level key keeps the levels below it" \
+	test "$(q "$db" "SELECT event->'extra' FROM external_events_normalized WHERE external_event_id = 'evt_esc'")" = \
+	'{"a": {"b": {"c": [1, {"d": "x"}]}}}'
+check "the others loaded ($(grep "^load: read" "$T/err"))" grep -q 'read 5 (raw 1, events 2), inserted 3, .* rejected 2' "$T/err"

@@ -296,3 +296,29 @@ check "normalize: offset-less and date-only times rejected at lines 1 and 2, the
 st=$?
 check "reconcile: the same two rejected, the zoned one counted on its UTC day (exit $st)" \
 	'[ "$(grep -c "is not an RFC 3339 time" "$tmp/err")" -eq 2 ] && grep -q "\"day\":\"2026-11-03\"" "$tmp/out"'
+
+# 15. A key holding U+0000 in what fetch-events, normalize and load read: json-c would take
+# "amount_paid\u0000x" for a second amount_paid, the last copy read, and book an amount the
+# payload does not say (another reader sees both). The line is refused (invalid_field) in
+# every program, the lines around it read.
+inv=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' "$ROOT/fixtures/stripe/invoice.paid.json")
+{ echo "$inv"; sed 's/"amount_paid":\([0-9]*\)/"amount_paid":\1,"amount_paid\\u0000x":1/; s/"id":"evt_[^"]*"/"id":"evt_NulKey0001"/' <<<"$inv"
+  sed 's/"id":"evt_[^"]*"/"id":"evt_NulKey0002"/' <<<"$inv"; } >"$tmp/nulkey.ndjson"
+"$BIN/fetch-events" --received-at 2026-11-25T00:00:00Z "$tmp/nulkey.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events: a payload with a key holding U+0000 is refused at its line (exit $st)" \
+	'[ $st -eq 1 ] && grep -q ":2: a key holds U+0000.*(invalid_field)$" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+"$BIN/normalize" --received-at 2026-11-25T00:00:00Z "$tmp/nulkey.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "normalize: a bare payload so is refused (exit $st)" \
+	'[ $st -eq 1 ] && grep -q ":2: a key holds U+0000.*(invalid_field)$" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 2 ] &&
+	 ! grep -q "\"amount_minor\":1," "$tmp/out"'
+"$BIN/fetch-events" --received-at 2026-11-25T00:00:00Z "$tmp/nulkey.ndjson" 2>/dev/null >"$tmp/env.ndjson"
+sed -n 1p "$tmp/env.ndjson" | sed 's/"provider":"stripe"/"provider":"stripe","provider\\u0000":"hotmart"/' >"$tmp/envnul.ndjson"
+cat "$tmp/env.ndjson" >>"$tmp/envnul.ndjson"
+"$BIN/normalize" "$tmp/envnul.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "normalize: an envelope so is refused (exit $st)" \
+	'[ $st -eq 1 ] && grep -q ":1: a key holds U+0000.*(invalid_field)$" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+"$BIN/reconcile" "$tmp/envnul.ndjson" /dev/null >/dev/null 2>"$tmp/err"
+check "reconcile: so is refused" 'grep -q ":1: a key holds U+0000.*(invalid_field)$" "$tmp/err"'
