@@ -636,6 +636,7 @@ int main(int argc, char **argv)
 	if (rejects_path && stat(rejects_path, &st) == 0)
 		add_own(&st);
 	struct jparser *parser = jparser_new();
+	jparser_set_max_depth(parser, PAYLOAD_MAX_DEPTH); /* what it reads become payloads */
 	if (optind == argc)
 		read_path("-", &o, parser, 0);
 	for (int i = optind; i < argc; i++)

@@ -309,6 +309,13 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 		return;
 	} else {
 		payload = in->obj;
+		if (in->depth > PAYLOAD_MAX_DEPTH) {
+			/* its envelope would be too deep for the next program (and fetch-events
+			 * refuses it alike) */
+			job_reject(j, in, REJ_TOO_DEEP, "JSON nested deeper than %d levels (a payload: its envelope "
+				   "nests it once more)", PAYLOAD_MAX_DEPTH);
+			return;
+		}
 		c = o->provider ? o->provider : connector_detect(payload);
 		if (!c) {
 			job_reject(j, in, REJ_UNKNOWN_PROVIDER, "not a raw envelope nor a payload of a known provider");
@@ -375,7 +382,7 @@ static void run_job(struct job *j, struct jparser *p, const struct opts *o)
 	for (size_t i = 0; i < j->n; i++) {
 		const struct item *it = &j->items[i];
 		struct line l = { j->text.buf + it->off, it->len, it->lineno, it->too_long };
-		struct record_input in = { j->file, &l, NULL };
+		struct record_input in = { j->file, &l, NULL, 0 };
 		enum reject_code code;
 		char msg[256];
 
@@ -387,6 +394,7 @@ static void run_job(struct job *j, struct jparser *p, const struct opts *o)
 			job_reject(j, &in, code, "%s", msg);
 			continue;
 		}
+		in.depth = jparser_depth(p);
 		if (!json_object_is_type(in.obj, json_type_object))
 			job_reject(j, &in, REJ_NOT_OBJECT, "expected a JSON object, got %s", jtype_name(in.obj));
 		else if (json_text_key_has_nul(l.text, l.len))

@@ -15,11 +15,18 @@
 #include "diag.h"
 
 #define JSON_MAX_DEPTH 64 /* real provider payloads nest under 12 */
+/* A provider's payload: its envelope (docs/events.md) nests it one level down,
+ * and the envelope must be readable by the next program. */
+#define PAYLOAD_MAX_DEPTH (JSON_MAX_DEPTH - 1)
 
 struct jparser;
 
 struct jparser *jparser_new(void);
 void jparser_free(struct jparser *p);
+/* The deepest nesting p accepts (default and at most JSON_MAX_DEPTH). */
+void jparser_set_max_depth(struct jparser *p, int max_depth);
+/* How deep the last text p accepted nests: 1 for {} or [], 0 for a scalar. */
+int jparser_depth(const struct jparser *p);
 
 /*
  * Parse buf[0..len) as exactly one RFC 8259 JSON value: invalid UTF-8, NUL

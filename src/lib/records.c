@@ -49,7 +49,7 @@ static void read_one(const char *path, size_t max_line, struct jparser *p, recor
 			json_object_put(o);
 			continue;
 		}
-		struct record_input in = { name, &l, o };
+		struct record_input in = { name, &l, o, jparser_depth(p) };
 		fn(&in, ctx);
 		json_object_put(o);
 	}

@@ -16,6 +16,7 @@ struct record_input {
 	const char *file;   /* display name: the path, or "<stdin>" */
 	const struct line *line;
 	json_object *obj;
+	int depth;          /* how deep obj nests (jparser_depth) */
 };
 
 #define RAW_IN_REJECT 4096 /* bytes of an over-long line kept in its rejects record */

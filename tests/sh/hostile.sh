@@ -322,3 +322,27 @@ check "normalize: an envelope so is refused (exit $st)" \
 	'[ $st -eq 1 ] && grep -q ":1: a key holds U+0000.*(invalid_field)$" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
 "$BIN/reconcile" "$tmp/envnul.ndjson" /dev/null >/dev/null 2>"$tmp/err"
 check "reconcile: so is refused" 'grep -q ":1: a key holds U+0000.*(invalid_field)$" "$tmp/err"'
+
+# 16. Depth: a payload 63 deep makes an envelope 64 deep, which every reader takes; one 64
+# deep would make an envelope the next program refuses, so fetch-events and normalize (a
+# bare payload) refuse it (too_deep) and the stream balances.
+python3 - "$ROOT/fixtures/stripe/invoice.paid.json" >"$tmp/deep.ndjson" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for depth in (63, 64):
+    v = "x"
+    for _ in range(depth - 3):
+        v = {"a": v}
+    e = json.loads(json.dumps(d)); e["id"] = "evt_deep%d" % depth; e["data"]["object"]["metadata"] = v
+    print(json.dumps(e))
+PY
+"$BIN/fetch-events" "$tmp/deep.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events: a payload 64 deep is too_deep, 63 is read (exit $st)" \
+	'[ $st -eq 1 ] && grep -q ":2: JSON nested deeper than 63 levels.*(too_deep)$" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
+"$BIN/normalize" "$tmp/out" >/dev/null 2>"$tmp/err"
+check "normalize reads the envelope 64 deep (exit $?)" '[ ! -s "$tmp/err" ]'
+"$BIN/normalize" --emit-raw "$tmp/deep.ndjson" 2>"$tmp/err" | "$BIN/reconcile" - >/dev/null 2>"$tmp/err2"
+st=("${PIPESTATUS[@]}")
+check "normalize --emit-raw of bare payloads: 64 deep is too_deep, and reconcile balances (exit ${st[*]})" \
+	'[ "${st[0]}" -eq 1 ] && [ "${st[1]}" -eq 0 ] && grep -q ":2: JSON nested deeper than 63 levels.*(too_deep)$" "$tmp/err" && [ ! -s "$tmp/err2" ]'
