@@ -377,7 +377,6 @@ static void read_file(const char *path, const struct opts *o, struct jparser *pa
 	struct line_reader *lr = lr_open(path, o->max_line);
 	struct src s = { .parser = parser, .o = o };
 	struct line l;
-	struct stat st;
 	int r, first = 1;
 
 	if (!lr) {
@@ -386,12 +385,7 @@ static void read_file(const char *path, const struct opts *o, struct jparser *pa
 		return;
 	}
 	s.file = lr_name(lr);
-	if (o->received_at)
-		snprintf(s.received_at, sizeof s.received_at, "%s", o->received_at);
-	else if (strcmp(path, "-") != 0 && stat(path, &st) == 0)
-		fmt_rfc3339((int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000, s.received_at);
-	else
-		fmt_rfc3339(now_ms(), s.received_at);
+	file_received_at(path, o->received_at, s.received_at);
 
 	while ((r = lr_next(lr, &l)) == LR_LINE) {
 		progress_tick(l.len + 1);

@@ -500,7 +500,6 @@ static void read_file(const char *path, struct pool *pl, struct jparser *inline_
 {
 	struct line_reader *lr = lr_open(path, pl->o->max_line);
 	struct line l;
-	struct stat st;
 	int r;
 
 	if (!lr) {
@@ -510,12 +509,7 @@ static void read_file(const char *path, struct pool *pl, struct jparser *inline_
 	}
 	/* when bare payloads arrived, as fetch-events takes it: the option, the
 	 * file's modification time, or now (stdin) */
-	if (pl->o->received_at)
-		snprintf(pl->received_at, sizeof pl->received_at, "%s", pl->o->received_at);
-	else if (strcmp(path, "-") != 0 && stat(path, &st) == 0)
-		fmt_rfc3339((int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000, pl->received_at);
-	else
-		fmt_rfc3339(now_ms(), pl->received_at);
+	file_received_at(path, pl->o->received_at, pl->received_at);
 	while ((r = lr_next(lr, &l)) == LR_LINE) {
 		progress_tick(l.len + 1);
 		if (!l.too_long && strspn(l.text, " \t\r") == l.len)

@@ -1,6 +1,8 @@
 /* envelope.c: write one raw envelope line. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <json-c/json.h>
 
 #include "diag.h"
@@ -62,3 +64,23 @@ const char *project_id_problem(const char *id)
 	return NULL;
 }
 
+
+void file_received_at(const char *path, const char *opt, char *out)
+{
+	struct stat st;
+
+	if (opt) {
+		snprintf(out, RFC3339_BUFSZ, "%s", opt);
+		return;
+	}
+	if (strcmp(path, "-") != 0 && stat(path, &st) == 0) {
+		int64_t ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+		if (time_in_range(ms)) {
+			fmt_rfc3339(ms, out);
+			return;
+		}
+		warn_msg(0, "'%s': its modification time is not in 1970..9999: its events are received now "
+			 "(--received-at gives a time)", path);
+	}
+	fmt_rfc3339(now_ms(), out);
+}

@@ -24,6 +24,12 @@ void envelope_write(FILE *f, const struct envelope *e);
 
 #define DEFAULT_PROJECT "default"
 
+/* The received_at of a file's bare payloads, into out (RFC3339_BUFSZ): opt
+ * (--received-at) when given, else the file's modification time, else now
+ * (stdin; or a modification time outside 1970..9999, which no reader of the
+ * envelope would take: said on stderr). */
+void file_received_at(const char *path, const char *opt, char *out);
+
 /* What is wrong with id as a project id (--project), or NULL: it must be
  * non-empty UTF-8 without control characters, as it ends in every record, and
  * at most PROJECT_ID_MAX bytes (a key column of every table: an index entry
