@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -40,8 +41,10 @@ static const char help[] =
 	"                    received_at of bare payloads (default: the file's\n"
 	"                    modification time; stdin: now)\n"
 	"  --plans FILE      map price / offer ids to plan codes: lines of\n"
-	"                    PROVIDER PRICE_ID PLAN_CODE (tabs, commas or spaces; a\n"
-	"                    code is lower-case letters, digits, _ . -)\n"
+	"                    PROVIDER PRICE_ID PLAN_CODE (blanks or one comma between;\n"
+	"                    a code is lower-case letters, digits, _ . -; '#' starts\n"
+	"                    a comment; a line that cannot be read, or a price mapped\n"
+	"                    to two plans, is named and nothing is done: exit 2)\n"
 	"  --rejects FILE    write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE   longest accepted line (default 16M)\n"
 	"  --jobs N          threads (default: the cores, at most 4); the output is the\n"
@@ -49,7 +52,8 @@ static const char help[] =
 	"  --help, --version\n"
 	"\n"
 	"Exit status: 0 every line normalized; 1 some lines rejected or events failed\n"
-	"(each reported on stderr as 'normalize: FILE:LINE: ...'); 2 usage; 3 I/O error.\n"
+	"(each reported on stderr as 'normalize: FILE:LINE: ...'); 2 usage, or a --plans\n"
+	"line that cannot be read; 3 I/O error (the --plans file too).\n"
 	"\n"
 	"Example:\n"
 	"  fetch-events --project acme dumps/*.ndjson.gz | normalize > events.ndjson\n";
@@ -71,41 +75,105 @@ static long default_jobs(void)
 	return n < 1 ? 1 : n > 4 ? 4 : n;
 }
 
+/*
+ * The fields of a plans line, at most max, into f: separated by blanks (spaces,
+ * tabs), or by a comma with blanks around it or not; a field cannot be empty
+ * ("a,,b", a trailing comma). The count, or -1 when a field is empty.
+ */
+static int plan_fields(char *s, char **f, int max)
+{
+	int n = 0;
+
+	s += strspn(s, " \t");
+	while (*s) {
+		if (*s == ',' || n == max)
+			return *s == ',' ? -1 : n + 1; /* an empty field; or one too many */
+		f[n++] = s;
+		s += strcspn(s, " \t,");
+		int comma = 0;
+		while (*s == ' ' || *s == '\t' || *s == ',') {
+			if (*s == ',' && comma++)
+				return -1;
+			*s++ = '\0';
+		}
+		if (comma && !*s)
+			return -1; /* a trailing comma: an empty last field */
+	}
+	return n;
+}
+
+/*
+ * --plans FILE: lines of PROVIDER PRICE_ID PLAN_CODE. A configuration, read
+ * whole before any input: a line that cannot be read, or a price mapped to two
+ * plans, names its line and ends the run (exit 2) rather than mapping some
+ * prices and not others. Blank lines, '#' comments and a first line naming the
+ * columns ("provider ...") are skipped.
+ */
 static void load_plans(const char *path, json_object *plans)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
-	long n = 0;
+	ssize_t len;
+	long n = 0, bad = 0;
 
 	if (!f)
 		die_sys(errno, "cannot open plans file '%s'", path);
-	while (getline(&line, &cap, f) > 0) {
+	while (bad < 10 && (len = getline(&line, &cap, f)) > 0) { /* ten say enough */
+		char *text = line, *fl[4];
 		n++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
 		/* a byte-order mark (a spreadsheet saved it) is not part of the provider */
-		char *save, *provider = strtok_r(line + (n == 1 && strncmp(line, "\xef\xbb\xbf", 3) == 0 ? 3 : 0),
-						 " \t,\r\n", &save);
-		if (!provider || provider[0] == '#')
-			continue;
-		char *price = strtok_r(NULL, " \t,\r\n", &save), *code = strtok_r(NULL, " \t,\r\n", &save);
-		if (!price || !code) {
-			warn_at(path, n, "expected PROVIDER PRICE_ID PLAN_CODE");
+		if (n == 1 && strncmp(text, "\xef\xbb\xbf", 3) == 0)
+			text += 3, len -= 3;
+		if (memchr(text, '\0', (size_t)len) || !utf8_valid(text, (size_t)len)) {
+			warn_at(path, n, "not UTF-8 text (a NUL byte or invalid UTF-8)");
+			bad++;
 			continue;
 		}
+		const char *first = text + strspn(text, " \t");
+		if (!*first || *first == '#')
+			continue;
+		if (n == 1 && strncasecmp(first, "provider", 8) == 0 && strchr(" \t,", first[8]))
+			continue; /* the columns' names */
+		int nf = plan_fields(text, fl, 3);
+		if (nf != 3) {
+			warn_at(path, n, "expected PROVIDER PRICE_ID PLAN_CODE%s", nf < 0 ? " (a field is empty)" :
+				nf > 3 ? " (more than three fields)" : "");
+			bad++;
+			continue;
+		}
+		const char *provider = fl[0], *price = fl[1], *code = fl[2];
 		/* a mapping no event can use, or one whose code the plans table
 		 * refuses (every event naming the price would be rejected by load) */
 		if (!connector_by_name(provider)) {
 			warn_at(path, n, "unknown provider '%.40s'", provider);
+			bad++;
 			continue;
 		}
 		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789", code[0]) ||
 		    strspn(code, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(code)) {
-			warn_at(path, n, "plan code '%.40s' must be lower-case letters, digits, '_', '.' or '-'", code);
+			char buf[41];
+			warn_at(path, n, "plan code '%s' must be lower-case letters, digits, '_', '.' or '-'",
+				utf8_clip(code, buf, sizeof buf));
+			bad++;
 			continue;
 		}
 		char key[512];
 		if ((size_t)snprintf(key, sizeof key, "%s\x1f%s", provider, price) >= sizeof key) {
 			warn_at(path, n, "price id longer than %zu bytes", sizeof key - 16);
+			bad++;
+			continue;
+		}
+		json_object *was;
+		if (json_object_object_get_ex(plans, key, &was)) {
+			if (strcmp(json_object_get_string(was), code) != 0) {
+				char buf[81];
+				warn_at(path, n, "%s price '%s' is mapped to '%s' by an earlier line: which is it?",
+					provider, utf8_clip(price, buf, sizeof buf), json_object_get_string(was));
+				bad++;
+			}
 			continue;
 		}
 		json_object_object_add(plans, key, json_object_new_string(code));
@@ -114,6 +182,11 @@ static void load_plans(const char *path, json_object *plans)
 		die_sys(errno, "cannot read plans file '%s'", path);
 	free(line);
 	fclose(f);
+	if (bad) {
+		warn_msg(0, "--plans '%s': %ld%s line%s not read; nothing done", path, bad, bad == 10 ? " or more" : "",
+			 bad == 1 ? "" : "s");
+		exit(EXIT_USAGE);
+	}
 }
 
 static void map_plan(struct event *ev, const char *provider, json_object *plans)

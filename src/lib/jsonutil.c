@@ -839,3 +839,17 @@ void json_cr_to_space(char *text, size_t len)
 	for (char *p = text, *end = text + len; (p = memchr(p, '\r', (size_t)(end - p))); p++)
 		*p = ' ';
 }
+
+const char *utf8_clip(const char *s, char *buf, size_t n)
+{
+	size_t len = strlen(s);
+
+	if (len >= n) {
+		len = n - 1;
+		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+			len--;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return buf;
+}

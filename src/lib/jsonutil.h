@@ -52,6 +52,9 @@ int utf8_valid(const char *buf, size_t len);
 /* Replace each byte of s that is not part of valid UTF-8 with '?', in place
  * (clipped messages, file names: text that must stay valid JSON). */
 void utf8_repair(char *s);
+/* At most n - 1 bytes of s (valid UTF-8) into buf, never cutting a character:
+ * text quoted in a message stays valid UTF-8. Returns buf. */
+const char *utf8_clip(const char *s, char *buf, size_t n);
 
 /* Remove whitespace outside strings, in place: a multi-line document (or a
  * pretty body) on one line, its other bytes kept. Returns the new length;

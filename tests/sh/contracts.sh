@@ -50,15 +50,28 @@ for p in fetch-events normalize; do
 done
 rm -rf "$d"
 
-# --plans: a price id too long for the mapping's key is warned about and maps
-# nothing; an event's price that long maps to nothing (never to a price sharing
-# its first few hundred bytes)
+# --plans: a price id too long for the mapping's key is a line not read (exit 2); an
+# event's price too long for the key maps to nothing, never to the price its first
+# 511 bytes spell (here: one of exactly that length)
 d=$(mktemp -d "${TMPDIR:-/tmp}/contracts.XXXXXX")
 pad=$(printf 'x%.0s' $(seq 1 600))
 printf 'stripe\tprice_FakePro0001%s\tpro\n' "$pad" >"$d/plans.tsv"
-python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))).replace("price_FakePro0001", "price_FakePro0001" + sys.argv[2] + "y"))' \
-	fixtures/stripe/customer.subscription.created.json "$pad" >"$d/sub.ndjson"
+python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' fixtures/stripe/customer.subscription.created.json >"$d/sub.ndjson"
+"$BIN/normalize" --plans "$d/plans.tsv" "$d/sub.ndjson" >"$d/out" 2>"$d/err"
+st=$?
+if [ $st -eq 2 ] && [ ! -s "$d/out" ] && grep -q "plans.tsv:1: price id longer than" "$d/err"; then
+	ok "a plans line with a price id too long is reported, nothing done (exit 2)"
+else
+	notok "a plans line with a price id too long is reported, nothing done: exit $st"
+fi
+long=$(python3 -c 'print("price_FakePro0001" + "x" * (511 - len("stripe") - 1 - len("price_FakePro0001")))')
+printf 'stripe\t%s\tpro\n' "$long" >"$d/plans.tsv"
+python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))).replace("price_FakePro0001", sys.argv[2] + "y"))' \
+	fixtures/stripe/customer.subscription.created.json "$long" >"$d/sub.ndjson"
 out=$("$BIN/normalize" --plans "$d/plans.tsv" "$d/sub.ndjson" 2>"$d/err")
-if grep -q '"status":"processed"' <<<"$out" && grep -q '"plan_code":null' <<<"$out"; then ok "a long price id maps to no plan"; else notok "a long price id maps to no plan"; fi
-if grep -q "plans.tsv:1: price id longer than" "$d/err"; then ok "a plans line with a price id too long is reported"; else notok "a plans line with a price id too long is reported"; fi
+if grep -q '"status":"processed"' <<<"$out" && grep -q '"plan_code":null' <<<"$out" && [ ! -s "$d/err" ]; then
+	ok "an event's price too long for the key maps to no plan"
+else
+	notok "an event's price too long for the key maps to no plan: $(head -c 300 "$d/err")"
+fi
 rm -rf "$d"

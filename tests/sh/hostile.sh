@@ -138,15 +138,27 @@ check "to-csv: the first key is the first column, without the mark" '[ ! -s "$tm
 check "a mark inside the file is still refused" '[ $? -eq 1 ] && grep -q ":2: invalid JSON at column 1" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
 
 # 6. --plans: a byte-order mark (a spreadsheet saved the file) does not hide the first
-# mapping; a mapping for an unknown provider, or with a code the plans table refuses (every
-# event naming the price would be rejected by load), is reported and left out.
-printf '\xef\xbb\xbfstripe\tprice_FakePro0001\tpro\nstrpe\tprice_x\tpro\nstripe\tprice_y\tPro Plan\n' >"$tmp/plans.tsv"
+# mapping, nor a header line naming the columns; blanks and one comma between fields, CRLF
+# and comments are read. The file is a configuration: a mapping for an unknown provider, a
+# code the plans table refuses (every event naming the price would be rejected by load), an
+# empty or extra field, text that is not UTF-8, a price mapped to two plans, each is named
+# at its line and the run does nothing (exit 2) rather than map some prices and not others.
+printf '\xef\xbb\xbfprovider\tprice\tplan\r\nstripe ,  price_FakePro0001,pro\r\n# a comment, with,, commas\n\nstripe\tprice_FakePro0001\tpro\n' >"$tmp/plans.tsv"
 python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' \
 	"$ROOT/fixtures/stripe/customer.subscription.created.json" >"$tmp/sub.ndjson"
 "$BIN/normalize" --plans "$tmp/plans.tsv" "$tmp/sub.ndjson" >"$tmp/out" 2>"$tmp/err"
-check "a plans file opening with a byte-order mark maps its first line" 'grep -q "\"plan_code\":\"pro\"" "$tmp/out"'
-check "an unknown provider and a bad plan code are reported" \
-	'grep -q "plans.tsv:2: unknown provider .strpe." "$tmp/err" && grep -q "plans.tsv:3: plan code .Pro. must be" "$tmp/err"'
+st=$?
+check "a plans file with a byte-order mark, a header, CRLF, commas and comments maps (exit $st)" \
+	'[ $st -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q "\"plan_code\":\"pro\"" "$tmp/out"'
+printf 'strpe\tprice_x\tpro\nstripe\tprice_y\tPro\nstripe,,pro,monthly\nstripe\tprice_z\tpro\textra\nstripe\tprice_\xff\tpro\nstripe\tprice_w\tpro\nstripe\tprice_w\tstarter\nstripe\tprice_w\tpro\n' >"$tmp/plans.tsv"
+"$BIN/normalize" --plans "$tmp/plans.tsv" "$tmp/sub.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "a plans file with bad lines: each named, nothing done, exit 2 (exit $st)" \
+	'[ $st -eq 2 ] && [ ! -s "$tmp/out" ] && grep -q "plans.tsv:1: unknown provider .strpe." "$tmp/err" &&
+	 grep -q "plans.tsv:2: plan code .Pro. must be" "$tmp/err" && grep -q "plans.tsv:3: expected PROVIDER PRICE_ID PLAN_CODE (a field is empty)" "$tmp/err" &&
+	 grep -q "plans.tsv:4: expected PROVIDER PRICE_ID PLAN_CODE (more than three fields)" "$tmp/err" &&
+	 grep -q "plans.tsv:5: not UTF-8 text" "$tmp/err" && grep -q "plans.tsv:7: stripe price .price_w. is mapped to .pro. by an earlier line" "$tmp/err" &&
+	 ! grep -q "plans.tsv:[68]:" "$tmp/err" && grep -q "6 lines not read; nothing done" "$tmp/err" && ! LC_ALL=C grep -q "[^ -~]" "$tmp/err"'
 
 # 7. reconcile: an id or project holding U+0000 is refused (invalid_field), not reported under
 # the id it would be cut to ("evt_1\u0000x" is not evt_1, which balances).

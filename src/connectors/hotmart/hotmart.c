@@ -63,20 +63,6 @@ static json_object *alt(json_object *root, const char *const *paths, const char 
 	return NULL;
 }
 
-/* At most n - 1 bytes of s into buf, never cutting a UTF-8 sequence: reasons stay valid UTF-8. */
-static const char *clip(const char *s, char *buf, size_t n)
-{
-	size_t len = strlen(s);
-
-	if (len >= n) {
-		len = n - 1;
-		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
-			len--;
-	}
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return buf;
-}
 
 /* Report a field that is absent (o == NULL) or unusable, as need says. */
 static void field_problem(struct jerr *e, enum need need, const char *path, json_object *o,
@@ -97,7 +83,7 @@ static void field_problem(struct jerr *e, enum need need, const char *path, json
 	} else if (json_object_is_type(o, json_type_string) || json_object_is_type(o, json_type_int) ||
 		   json_object_is_type(o, json_type_double)) {
 		errf(e, "field '%s' must be %s, got %s '%s'", path, what, jtype_name(o),
-		     clip(json_object_get_string(o), v, sizeof v));
+		     utf8_clip(json_object_get_string(o), v, sizeof v));
 	} else {
 		errf(e, "field '%s' must be %s, got %s", path, what, jtype_name(o));
 	}
@@ -364,7 +350,7 @@ static int get_money(json_object *root, const char *const *paths, enum need need
 		field_problem(e, need, used, o, "a decimal number");
 		return 0;
 	}
-	text = clip(json_object_get_string(o), v, sizeof v);
+	text = utf8_clip(json_object_get_string(o), v, sizeof v);
 	switch (decimal_to_minor(json_object_get_string(o), currency_exponent(currency), 0, minor)) {
 	case MONEY_OK:
 		return 1;
@@ -1140,7 +1126,7 @@ static void hotmart_normalize(json_object *p, struct event *ev)
 		if (ev->err.failed)
 			return;
 		if (!(m = mapping_of(event))) {
-			event_ignore(ev, "unsupported event type '%s'", clip(event, buf, sizeof buf));
+			event_ignore(ev, "unsupported event type '%s'", utf8_clip(event, buf, sizeof buf));
 			return;
 		}
 		switch (m->kind) {
@@ -1170,7 +1156,7 @@ static void hotmart_normalize(json_object *p, struct event *ev)
 		return;
 	}
 	if (!(event = v1_event_of(p))) {
-		event_ignore(ev, "unsupported postback status '%s'", clip(jstr(p, "status"), buf, sizeof buf));
+		event_ignore(ev, "unsupported postback status '%s'", utf8_clip(jstr(p, "status"), buf, sizeof buf));
 		return;
 	}
 	m = mapping_of(event);
