@@ -248,6 +248,7 @@ static struct note *job_note(struct job *j, const struct record_input *in, const
 	n->raw_off = (size_t)(in->line->text - j->text.buf);
 	n->raw_len = in->line->len;
 	vsnprintf(n->msg, sizeof n->msg, fmt, ap);
+	utf8_repair(n->msg); /* a character the cut split: a '?' */
 	return n;
 }
 
@@ -443,8 +444,11 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 		c->normalize(payload, &ev);
 	map_plan(&ev, c->name, o->plans);
 	const char *reason = event_reason(&ev); /* settles the status: its last checks may fail it */
-	if (ev.status == EV_FAILED)
-		job_warn(j, in, "event '%s' failed: %s", origin.external_event_id, reason);
+	if (ev.status == EV_FAILED) {
+		char idbuf[121]; /* an id of any length: the reason must show */
+		job_warn(j, in, "event '%s' failed: %s", utf8_clip(origin.external_event_id, idbuf, sizeof idbuf),
+			 reason);
+	}
 	event_append(&ev, &j->out);
 	event_free(&ev);
 }

@@ -375,3 +375,11 @@ touch -d '1960-01-01 UTC' "$tmp/old.ndjson"
 st=("${PIPESTATUS[@]}")
 check "normalize --emit-raw: the same, and reconcile takes its envelopes (exit ${st[*]})" \
 	'[ "${st[0]}" -eq 0 ] && [ "${st[1]}" -eq 0 ] && grep -q "modification time is not in 1970..9999" "$tmp/err" && [ ! -s "$tmp/err2" ]'
+
+# 18. A failed event with a long id (an envelope's may be 100 KB): the warning quotes the id
+# cut short, on a character's boundary, and still says why the event failed.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["id"]="evt_x"+"é"*300; d["type"]=5; print(json.dumps(d,ensure_ascii=False))' \
+	"$ROOT/fixtures/stripe/invoice.paid.json" >"$tmp/longid.ndjson"
+"$BIN/normalize" "$tmp/longid.ndjson" >/dev/null 2>"$tmp/err"
+check "a failed event's warning with a 600-byte id says the reason, in valid UTF-8" \
+	'grep -q "failed: field .type. must be a string" "$tmp/err" && iconv -f UTF-8 -t UTF-8 "$tmp/err" >/dev/null 2>&1'
