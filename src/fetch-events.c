@@ -594,6 +594,7 @@ int main(int argc, char **argv)
 	const char *rejects_path = NULL;
 
 	diag_init("fetch-events");
+	argv[0] = (char *)prog_name; /* getopt's messages say "fetch-events: ...", as ours do */
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'P':

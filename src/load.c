@@ -1887,6 +1887,7 @@ int main(int argc, char **argv)
 	int do_migrate = 0, c;
 
 	diag_init(argv[0]);
+	argv[0] = (char *)prog_name; /* getopt's messages say "load: ...", as ours do */
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dsn = optarg; break;

@@ -679,6 +679,7 @@ int main(int argc, char **argv)
 	const char *rejects_path = NULL;
 
 	diag_init("normalize");
+	argv[0] = (char *)prog_name; /* getopt's messages say "normalize: ...", as ours do */
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': o.emit_raw = 1; break;

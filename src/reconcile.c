@@ -837,6 +837,7 @@ int main(int argc, char **argv)
 	const char *rejects_path = NULL;
 
 	diag_init("reconcile");
+	argv[0] = (char *)prog_name; /* getopt's messages say "reconcile: ...", as ours do */
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': o.details = 1; break;

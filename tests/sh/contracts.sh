@@ -22,6 +22,12 @@ for p in "$BIN"/*; do
 	if "$p" --version 2>/dev/null | grep -q "^$name "; then ok "$name --version"; else notok "$name --version"; fi
 	"$p" --no-such-option </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
 	if [ $st -eq 2 ] && grep -q "^usage: $name" "${TMPDIR:-/tmp}/contracts.err.$$"; then ok "$name misuse exits 2 with the synopsis"; else notok "$name misuse exits 2 (got $st)"; fi
+	# run by its path, it still says "name: ..." (getopt's own message too)
+	if grep -q "^$name: unrecognized option '--no-such-option'" "${TMPDIR:-/tmp}/contracts.err.$$"; then
+		ok "$name names itself in getopt's message"
+	else
+		notok "$name names itself in getopt's message: $(head -n 1 "${TMPDIR:-/tmp}/contracts.err.$$")"
+	fi
 	rm -f "${TMPDIR:-/tmp}/contracts.err.$$"
 done
 
