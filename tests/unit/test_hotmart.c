@@ -966,6 +966,11 @@ static void test_unknown_event_and_missing_id(void **state)
 	assert_non_null(strstr(jstr(o, "reason"), "unsupported event type 'A\u00c9"));
 	done(p, &ev);
 
+	/* an "event" that is no string: the webhook's field is named, not the postback's */
+	o = run_edited(FIX "purchase_approved.json", "event", "5", &ev, &p);
+	check_failed(o, "field 'event' must be a string, got integer");
+	done(p, &ev);
+
 	p = load(FIX "purchase_approved.json");
 	json_object_object_del(p, "id");
 	assert_int_equal(hotmart_connector.identify(p, &id, &e), -1);

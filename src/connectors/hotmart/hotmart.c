@@ -981,7 +981,8 @@ static int is_v2(json_object *p)
 {
 	json_object *o;
 
-	return json_object_object_get_ex(p, "event", &o) && json_object_is_type(o, json_type_string) &&
+	/* an "event" of another type is still a webhook's: it fails naming the field */
+	return json_object_object_get_ex(p, "event", &o) && o &&
 	       json_object_object_get_ex(p, "data", &o) && json_object_is_type(o, json_type_object);
 }
 
@@ -1045,7 +1046,7 @@ static int hotmart_detect(json_object *p)
 		return 0;
 	if (is_v2(p)) {
 		s = jstr(p, "event");
-		if (!*s || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(s))
+		if (!s || !*s || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(s))
 			return 0;
 		return jpath(p, "version") || jpath(p, "creation_date") || jpath(p, "creationDate") ||
 		       jpath(p, "hottok");
