@@ -107,6 +107,30 @@ pipelines/export customers --project acme -o "$tmp/nr.csv" --dsn "dbname=no_such
 check "database unreadable: exit 3" [ $? -eq 3 ]
 check "database unreadable: no file" [ ! -e "$tmp/nr.csv" ]
 check "database unreadable: audited as failed" [ "$(q -c "SELECT metadata->>'status' FROM audit_logs ORDER BY id DESC LIMIT 1")" = failed ]
+pipelines/export customers --project acme --since 2026-01-01 --dsn "dbname=no_such_db" >/dev/null 2>"$tmp/nt.err"
+st=$?
+check "database unreadable with --since: exit 3, said so, not a bad time (exit $st)" \
+	sh -c '[ "$2" -eq 3 ] && grep -q "cannot read the database" "$1" && ! grep -q "is not a time" "$1"' sh "$tmp/nt.err" $st
+
+# 6b. output names: one starting with '-' is a file; '-' is stdout; a directory is refused
+(cd "$tmp" && "$ROOT/pipelines/export" customers --project acme -o -dash.csv >/dev/null 2>"$tmp/dash.err")
+st=$?
+check "-o -dash.csv: exit 0, the file written, no part left (exit $st)" \
+	sh -c '[ "$1" -eq 0 ] && [ -s "$2/-dash.csv" ] && ! ls "$2" | grep -q "part"' sh $st "$tmp"
+check "-o -dash.csv: audited ok with its name" \
+	[ "$(q -c "SELECT metadata->>'status' || ' ' || (metadata->>'output') FROM audit_logs ORDER BY id DESC LIMIT 1")" = "ok -dash.csv" ]
+pipelines/export customers --project acme -o - >"$tmp/stdout.csv" 2>/dev/null
+check "-o -: the CSV on stdout (exit $?)" sh -c 'head -n 1 "$1" | grep -q "^provider,customer_id"' sh "$tmp/stdout.csv"
+mkdir "$tmp/adir"
+before=$(q -c "SELECT count(*) FROM audit_logs")
+pipelines/export customers --project acme -o "$tmp/adir" >/dev/null 2>&1
+check "-o DIRECTORY: exit 2 (exit $?)" [ $? -eq 2 ]
+check "-o DIRECTORY: nothing written into it, no audit row" \
+	sh -c '[ -z "$(ls -A "$1")" ] && [ "$2" = "$3" ]' sh "$tmp/adir" "$before" "$(q -c "SELECT count(*) FROM audit_logs")"
+
+# 6c. a bare date is a UTC day, whatever the session's zone: in_1 was paid 2026-01-05T10:00Z
+got=$(PGTZ=Pacific/Kiritimati pipelines/export payments --project acme --since 2026-01-05 --until 2026-01-05T10:00:01 2>/dev/null | tail -n +2 | cut -d, -f2 | tr -d '\r')
+check "--since DATE, --until TIME without a zone are UTC under PGTZ=Pacific/Kiritimati (got '$got')" [ "$got" = in_1 ]
 
 # 7. memory stays flat: 200,000 rows take about what 1,000 rows take (psql reads through a cursor)
 q <<'EOF'

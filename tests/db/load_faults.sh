@@ -131,3 +131,40 @@ check "and stores every event of the dump (the dump's own source and time aside)
 	test "$(q "$three" "SELECT count(*) FROM external_events_raw")" = "$(q "$one" "SELECT count(*) FROM external_events_raw")"
 check "and read no rejects file as a dump" \
 	test "$(q "$three" "SELECT count(*) FROM external_events_raw WHERE source NOT LIKE '%/dumps/dump.ndjson:%'")" = 0
+
+# 6. ingest-dumps' arguments: a dump named '-' (or '-x') is a file, not stdin or an option;
+# bad --batch or --plans are usage errors (2) before anything runs; a bad plans line is
+# normalize's usage error, not a SIGPIPE'd fetch-events' 3; a lock file that cannot be
+# opened is exit 3 and said.
+mkdir -p "$T/dash"
+cp "$T/dump.ndjson" "$T/dash/-"
+four=$(newdb ingest_four)
+(cd "$T/dash" && "$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$four" -- - </dev/null 2>/dev/null)
+st=$?
+check "a dump named '-' is read as that file (exit $st)" \
+	test "$(q "$four" "SELECT count(*) FROM external_events_raw")" = "$(q "$one" "SELECT count(*) FROM external_events_raw")"
+mv "$T/dash/-" "$T/dash/--project=other"
+five=$(newdb ingest_five)
+(cd "$T/dash" && "$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$five" -- --project=other 2>/dev/null)
+check "a dump named '--project=other' is a file, not an option" \
+	test "$(q "$five" "SELECT string_agg(DISTINCT project_id, ',') FROM external_events_raw")" = acme
+for bad in "--batch 0" "--batch x1" "--plans $T/no-such.tsv"; do
+	# shellcheck disable=SC2086
+	"$ROOT/pipelines/ingest-dumps" $bad --dsn "dbname=$five" "$T/dump.ndjson" >/dev/null 2>"$T/err"
+	st=$?
+	check "ingest-dumps $bad: exit 2 (exit $st)" test "$st" -eq 2
+done
+printf 'stripe\tprice_x\tBad Code\n' >"$T/bad-plans.tsv"
+"$ROOT/pipelines/ingest-dumps" --plans "$T/bad-plans.tsv" --dsn "dbname=$five" "$T/dump.ndjson" >/dev/null 2>"$T/err"
+st=$?
+check "a plans file with a bad line: exit 2, normalize named (exit $st)" \
+	sh -c "test $st -eq 2 && grep -q 'normalize exited 2' '$T/err' && ! grep -q 'fetch-events exited' '$T/err'"
+touch "$T/ro.lock"
+chmod 444 "$T/ro.lock"
+chmod 755 "$T"
+as_user=()
+[ "$(id -u)" -eq 0 ] && as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups) # root writes any file
+"${as_user[@]}" env RO_LOCK="$T/ro.lock" PATH="$PATH" "$ROOT/pipelines/ingest-dumps" "$T/dump.ndjson" >/dev/null 2>"$T/err"
+st=$?
+check "a lock file this user cannot open: exit 3, said (exit $st)" \
+	sh -c "test $st -eq 3 && grep -q 'cannot open the lock file' '$T/err'"

@@ -65,6 +65,11 @@ check "pipelines/reconcile exits 4" test $? -eq 4
 check "its table names the refused event" grep -Eq '^missing +stripe +acme +2026-11-30 +evt_refused ' "$T/table"
 check "and says OUT OF BALANCE" grep -qx 'OUT OF BALANCE' "$T/table"
 check "its NDJSON is reconcile's" bash -c "cmp -s $T/reconcile-acme-*.ndjson <(reconcile --db --dsn dbname=$db --details --project acme 2>/dev/null)"
+mkdir "$T/names"
+RECONCILE_DIR=$T/names pipelines/reconcile 'a/b c' --dsn "dbname=$db" >/dev/null 2>&1
+check "a project with a slash: its file named with '_' (exit $?)" sh -c "ls $T/names | grep -q '^reconcile-a_b_c-.*\.ndjson$'"
+RECONCILE_DIR=$T/no-such-dir pipelines/reconcile acme --dsn "dbname=$db" >/dev/null 2>"$T/e"
+check "a RECONCILE_DIR it cannot write to: exit 3, said (exit $?)" sh -c "test $? -eq 3 && grep -q 'cannot write' $T/e"
 
 # 5. errors
 reconcile --db --dsn "host=$PGHOST password=s3cr3tpw dbname" >/dev/null 2>"$T/e"
