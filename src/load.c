@@ -1463,14 +1463,24 @@ static void scratch_open(const char *dsn)
 	conn = conn2 = open_conn(keys, vals);
 	exec_ok("SET client_min_messages = warning");
 	exec_ok("SET TimeZone = 'UTC'");
-	if (PQserverVersion(conn) >= 120000) {
-		r = must("SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class"
-			 " WHERE oid IN ('load_stage_raw_0'::regclass, 'load_stage_ev_0'::regclass,"
-			 " 'load_stage_raw_1'::regclass, 'load_stage_ev_1'::regclass)", 0, NULL);
-		slot_vacuum = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-		PQclear(r);
-	}
+	/* What the role may do with them: a role granted only SELECT, INSERT,
+	 * UPDATE and DELETE on the schema's tables (least privilege) can neither
+	 * VACUUM (the owner's) nor TRUNCATE them; it stages in its temporary
+	 * tables, as without the scratch tables. */
+	r = must("SELECT bool_and(has_table_privilege(oid, 'SELECT, INSERT, DELETE')),"
+		 " bool_and(pg_has_role(relowner, 'USAGE')), bool_and(has_table_privilege(oid, 'TRUNCATE'))"
+		 " FROM pg_class WHERE oid IN ('load_stage_raw_0'::regclass, 'load_stage_ev_0'::regclass,"
+		 " 'load_stage_raw_1'::regclass, 'load_stage_ev_1'::regclass)", 0, NULL);
+	int dml = strcmp(PQgetvalue(r, 0, 0), "t") == 0, owner = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+	int truncate = strcmp(PQgetvalue(r, 0, 2), "t") == 0;
+	PQclear(r);
 	conn = main_conn;
+	if (!dml || !(owner || truncate)) {
+		PQfinish(conn2);
+		conn2 = NULL;
+		return;
+	}
+	slot_vacuum = owner && PQserverVersion(conn2) >= 120000;
 	scratch_empty();
 }
 

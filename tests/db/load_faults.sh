@@ -168,3 +168,25 @@ as_user=()
 st=$?
 check "a lock file this user cannot open: exit 3, said (exit $st)" \
 	sh -c "test $st -eq 3 && grep -q 'cannot open the lock file' '$T/err'"
+
+# 7. A least-privilege loader role (SELECT, INSERT, UPDATE, DELETE on the schema's tables,
+# TEMP on the database): it may neither VACUUM nor TRUNCATE the scratch tables, so it stages
+# in its temporary tables, and loads what the owner loads.
+six=$(newdb ingest_six)
+psql -qX -d "$six" -v ON_ERROR_STOP=1 >/dev/null <<SQL
+DROP ROLE IF EXISTS ro_writer_$$;
+CREATE ROLE ro_writer_$$ LOGIN;
+GRANT USAGE ON SCHEMA public TO ro_writer_$$;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ro_writer_$$;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ro_writer_$$;
+GRANT TEMP ON DATABASE $six TO ro_writer_$$;
+SQL
+fetch-events --project acme "$T/dump.ndjson" 2>/dev/null | normalize --emit-raw 2>/dev/null >"$T/least.ndjson"
+load --dsn "dbname=$six user=ro_writer_$$" "$T/least.ndjson" 2>"$T/err"
+st=$?
+check "a least-privilege role loads (exit $st: $(head -c 200 "$T/err"))" test "$st" -le 1
+check "the rows it loads are the owner's" \
+	test "$(q "$six" "SELECT count(*) FROM external_events_raw")" = "$(q "$one" "SELECT count(*) FROM external_events_raw")"
+check "its run is recorded finished" test "$(q "$six" "SELECT count(*) FROM pipeline_runs WHERE finished_at IS NULL")" = 0
+psql -qX -d "$six" -c "REASSIGN OWNED BY ro_writer_$$ TO CURRENT_USER; DROP OWNED BY ro_writer_$$" >/dev/null 2>&1
+psql -qX -d postgres -c "DROP ROLE IF EXISTS ro_writer_$$" >/dev/null 2>&1
