@@ -292,6 +292,10 @@ static struct counts C;
 static PGconn *conn;
 static unsigned long batches; /* committed so far */
 static int run_started;       /* loading: a failure leaves whole batches */
+static PGconn *conn1;         /* the first connection, whose transactions load the batches */
+static long run_id;           /* its pipeline_runs row, once the run started */
+static void settle_inflight(void);
+static void record_failure(void);
 static char *password; /* to keep out of messages */
 
 /* ------------------------------------------------------------ connection */
@@ -317,10 +321,15 @@ static void die_pg(const char *what, const PGresult *r)
 	if (!lost && !(r && PQresultErrorField(r, PG_DIAG_SQLSTATE)))
 		lost = !PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_BAD;
 	warn_msg(0, "%s%s: %s", lost ? "lost the connection to the database: " : "", what, pg_msg(m));
+	/* the second connection failed while the first one's transaction went on:
+	 * its outcome decides what was committed */
+	if (run_started && conn != conn1)
+		settle_inflight();
 	if (run_started)
 		warn_msg(0, "%lu batches (%ld records) were committed; the batch in progress, if any, was"
 			 " rolled back; re-run the same input to complete the job", batches,
 			 C.inserted + C.updated + C.unchanged);
+	record_failure();
 	exit(EXIT_SYSTEM);
 }
 
@@ -344,7 +353,7 @@ static void connect_db(const char *dsn)
 
 	if (pg_password_of(dsn, &password) < 0)
 		die_usage(synopsis, "--dsn: not a valid connection string or URI");
-	conn = open_conn(keys, vals);
+	conn = conn1 = open_conn(keys, vals);
 }
 
 /* Run a statement that must succeed; returns the result (caller clears). */
@@ -1586,6 +1595,35 @@ static void finish_inflight(void)
 	batch_done(b);
 }
 
+/* The batch in flight, when a failure elsewhere ends the run: counted as
+ * committed when its transaction did, else left (rolled back, or lost). */
+static void settle_inflight(void)
+{
+	struct batch *b = inflight;
+	PGresult *r;
+	long c[4];
+	int counted = 0, failed = 0;
+
+	if (!b)
+		return;
+	inflight = NULL;
+	while ((r = PQgetResult(conn1)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQnfields(r) == 4) {
+			for (int i = 0; i < 4; i++)
+				c[i] = atol(PQgetvalue(r, 0, i));
+			counted = 1;
+		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			failed = 1;
+		}
+		PQclear(r);
+	}
+	if (counted && !failed) {
+		add_counts(c, b->n);
+		batches++;
+	}
+}
+
 /* Send the batch read so far (after the one in flight is done) and read into the other buffer. */
 static void flush_batch(void)
 {
@@ -1855,19 +1893,57 @@ static long start_run(int argc, char **argv, long batch_size)
 	return id;
 }
 
-static void finish_run(long id, int status)
+#define FINISH_RUN_SQL                                                                            \
+	"UPDATE pipeline_runs SET finished_at = now(), records_in = $2, records_out = $3,"        \
+	" rejected = $4, inserted = $5, updated = $6, unchanged = $7, failed = $8,"               \
+	" ignored = $9, exit_status = $10 WHERE id = $1"
+
+/* The run's counts and exit status, as parameters of FINISH_RUN_SQL, into v and p. */
+static void run_params(long id, int status, char v[10][32], const char *p[10])
 {
-	char v[10][32];
-	const char *p[10];
 	long vals[] = {id, C.read, C.inserted + C.updated + C.unchanged, rejects_count(), C.inserted,
 		       C.updated, C.unchanged, C.failed, C.ignored, status};
 	for (int i = 0; i < 10; i++) {
 		snprintf(v[i], sizeof v[i], "%ld", vals[i]);
 		p[i] = v[i];
 	}
-	PQclear(must("UPDATE pipeline_runs SET finished_at = now(), records_in = $2, records_out = $3,"
-		      " rejected = $4, inserted = $5, updated = $6, unchanged = $7, failed = $8,"
-		      " ignored = $9, exit_status = $10 WHERE id = $1", 10, p));
+}
+
+static void finish_run(long id, int status)
+{
+	char v[10][32];
+	const char *p[10];
+
+	run_params(id, status, v, p);
+	PQclear(must(FINISH_RUN_SQL, 10, p));
+}
+
+/* A run ending on a database error (not a lost first connection) says so in
+ * its row, as a finished run with exit status 3: only a killed run, or one
+ * whose connection died, is left unfinished. Best effort: no error here is
+ * reported. */
+static void record_failure(void)
+{
+	PGresult *r;
+	char v[10][32];
+	const char *p[10];
+
+	long id = run_id;
+
+	if (!id || !conn1 || PQstatus(conn1) != CONNECTION_OK)
+		return;
+	run_id = 0; /* once */
+	while ((r = PQgetResult(conn1)) != NULL) { /* a script or a COPY in flight */
+		if (PQresultStatus(r) == PGRES_COPY_IN)
+			PQputCopyEnd(conn1, "load failed");
+		PQclear(r);
+		if (PQstatus(conn1) != CONNECTION_OK)
+			return;
+	}
+	if (PQtransactionStatus(conn1) != PQTRANS_IDLE)
+		PQclear(PQexec(conn1, "ROLLBACK"));
+	run_params(id, EXIT_SYSTEM, v, p);
+	PQclear(PQexecParams(conn1, FINISH_RUN_SQL, 10, NULL, p, NULL, NULL, 0));
 }
 
 /* parse_size() (records.h), or a usage error naming the option. */
@@ -1965,7 +2041,7 @@ int main(int argc, char **argv)
 	exec_ok(stage_sql);
 	/* loaders take turns: concurrent upserts of the same rows would only wait or deadlock */
 	exec_ok("SELECT pg_advisory_lock(7263100)");
-	long run_id = start_run(argc, argv, (long)batch_size);
+	run_id = start_run(argc, argv, (long)batch_size);
 	run_started = 1;
 	scratch_open(dsn);
 
@@ -1999,7 +2075,9 @@ int main(int argc, char **argv)
 	progress_done();
 
 	int status = unreadable ? EXIT_SYSTEM : rejects_count() > 0 ? EXIT_DATA : EXIT_OK;
-	finish_run(run_id, status);
+	long id = run_id;
+	run_id = 0; /* finished: a failure from here on leaves the row as it says */
+	finish_run(id, status);
 	fprintf(stderr,
 		"%s: read %ld (raw %ld, events %ld), inserted %ld, updated %ld, unchanged %ld,"
 		" failed %ld, ignored %ld, rejected %ld\n",

@@ -76,10 +76,43 @@ wait $pid
 after_fault "connection terminated mid-batch" "$db" $? "lost the connection to the database"
 sed 's/^/# /' "$T/err"
 
+# said_committed DB: the records the message says were committed are those in the tables
+said_committed() {
+	local said loaded
+	said=$(sed -n 's/.* batches (\([0-9]*\) records) were committed.*/\1/p' "$T/err")
+	loaded=$(( $(q "$1" "SELECT count(*) FROM external_events_raw") + $(q "$1" "SELECT count(*) FROM external_events") ))
+	test "$said" = "$loaded"
+}
+
+# 2b. the second connection (the scratch COPYs) terminated while the first one's
+# transaction for the batch before went on: the message counts that batch when it
+# committed, and the run's row says it failed (the first connection can say so)
+db=$(newdb fault_conn2)
+rm -f "$T/go"
+{ head -n 3250 "$T/gen.ndjson"; while [ ! -e "$T/go" ]; do sleep 0.02; done; tail -n +3251 "$T/gen.ndjson"; } |
+	load --dsn "dbname=$db" --batch 500 2>"$T/err" &
+pid=$!
+wait_loaded "$db"
+sleep 0.5
+q "$db" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()
+	AND application_name = 'load' ORDER BY backend_start DESC LIMIT 1" >/dev/null
+touch "$T/go"
+wait $pid
+st=$?
+check "second connection terminated: the message counts what was committed ($(grep -o '[0-9]* batches ([0-9]* records)' "$T/err"))" said_committed "$db"
+check "second connection terminated: the run's row is finished, exit 3" \
+	test "$(q "$db" "SELECT count(*) FROM pipeline_runs WHERE finished_at IS NOT NULL AND exit_status = 3")" = 1
+after_fault "second connection terminated" "$db" $st "lost the connection to the database"
+sed 's/^/# /' "$T/err"
+
 # 3. a statement timeout shorter than a batch takes
 db=$(newdb fault_timeout)
 PGOPTIONS='-c statement_timeout=5ms' load --dsn "dbname=$db" --batch 500 "$T/gen.ndjson" 2>"$T/err"
-after_fault "statement timeout" "$db" $? "statement timeout"
+st=$?
+check "statement timeout: the message counts what was committed" said_committed "$db"
+check "statement timeout: the run's row is finished, exit 3" \
+	test "$(q "$db" "SELECT count(*) FROM pipeline_runs WHERE finished_at IS NOT NULL AND exit_status = 3")" = 1
+after_fault "statement timeout" "$db" $st "statement timeout"
 sed 's/^/# /' "$T/err"
 
 # 4. two overlapping cron runs of pipelines/ingest-dumps
