@@ -22,6 +22,17 @@ int pg_password_of(const char *dsn, char **password)
 		for (PQconninfoOption *o = opts; o->keyword; o++)
 			if (strcmp(o->keyword, "password") == 0 && o->val && *o->val && !*password)
 				*password = xstrdup(o->val);
+		/* A URI whose password holds an '@' not written %40 (postgresql://u:p@ss@host/db):
+		 * libpq splits at the first one, so the rest of the password is in the host,
+		 * which its messages print. That part is what to mask. */
+		for (PQconninfoOption *o = opts; o->keyword; o++) {
+			const char *at;
+			if (strcmp(o->keyword, "host") == 0 && o->val && (at = strrchr(o->val, '@')) && at > o->val) {
+				free(*password);
+				*password = xstrdup(o->val);
+				(*password)[at - o->val] = '\0';
+			}
+		}
 		PQconninfoFree(opts);
 	}
 	if (!*password && env && *env)

@@ -55,6 +55,11 @@ check "and does not echo the password" sh -c "! grep -q s3cr3tpw $T/err"
 load --dsn "postgresql://nobody:s3cr3tpw@localhost:1/none" </dev/null 2>"$T/err"
 check "an unreachable server exits 3" test $? -eq 3
 check "without printing the password" sh -c "! grep -q s3cr3tpw $T/err"
+# a password holding an '@' not written %40: libpq takes the rest of it for the host name
+load --dsn "postgresql://nobody:s3cr@3tpw@nohost.invalid:1/none" </dev/null 2>"$T/err"
+st=$?
+check "a password with a bare '@' in a URI: exit 3, no part of it printed ($(head -c 160 "$T/err"))" \
+	sh -c "test $st -eq 3 && ! grep -q 3tpw $T/err && ! grep -q s3cr $T/err"
 e=$(newdb empty) && q "$e" "DROP TABLE pipeline_runs CASCADE" >/dev/null
 load --dsn "dbname=$e" </dev/null 2>"$T/err"
 check "a database without the schema exits 3" test $? -eq 3
