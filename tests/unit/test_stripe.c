@@ -257,8 +257,9 @@ static void test_detect_rejects_others(void **state)
 	static const char *const others[] = {
 		/* Hotmart */
 		"{\"id\":\"abc\",\"event\":\"PURCHASE_APPROVED\",\"creation_date\":1700000000000,\"data\":{}}",
-		/* Stripe v2 thin event */
-		"{\"id\":\"evt_test_65R\",\"object\":\"v2.core.event\",\"type\":\"v1.billing.meter.error_report_triggered\",\"related_object\":{}}",
+		/* a v2 thin event of someone else's (thin events: test_thin_events) */
+		"{\"id\":\"ev_65R\",\"object\":\"v2.core.event\",\"type\":\"v1.billing.meter.error_report_triggered\",\"related_object\":{}}",
+		"{\"id\":\"evt_65R\",\"object\":\"v2.core.event\",\"related_object\":{}}",
 		/* a bare Stripe object, not an event */
 		"{\"id\":\"ch_1\",\"object\":\"charge\",\"amount\":100}",
 		"{\"id\":\"evt_1\",\"object\":\"event\",\"type\":\"charge.succeeded\"}",
@@ -1067,6 +1068,58 @@ static void test_refunds(void **state)
 	norm_mut(&n, FX "refund.created.customer_balance.json", "data.object", "amount", NULL);
 	expect_failed(&n, "missing field 'data.object.amount'");
 	norm_free(&n);
+}
+
+/* Thin events (object v2.core.event; v1 resources' from 2026-09-30.endive) carry
+ * no object: one of a type the table reads fails, naming what to fetch; another
+ * is ignored. Their created is RFC 3339. */
+static void test_thin_events(void **state)
+{
+	struct norm n;
+	json_object *p;
+	struct event_identity id;
+	struct jerr e = { 0 };
+
+	(void)state;
+	p = load(FX "v1.invoice.paid.thin.json");
+	assert_true(stripe_connector.detect(p));
+	assert_int_equal(stripe_connector.identify(p, &id, &e), 0);
+	assert_string_equal(id.event_id, "evt_test_65RThinFake0001");
+	assert_string_equal(id.event_type, "v1.invoice.paid");
+	assert_int_equal(id.occurred_ms, INT64_C(1790856000000));
+	json_object_put(p);
+
+	norm_file(&n, FX "v1.invoice.paid.thin.json");
+	expect_failed(&n, "thin event 'v1.invoice.paid' carries no object: fetch its snapshot event "
+			  "'evt_FakeSnapshot0001', or have Stripe send this endpoint snapshot events");
+	expect_str(&n, "occurred_at", "2026-10-01T12:00:00Z");
+	norm_free(&n);
+	/* without a snapshot event: the object's address */
+	norm_mut(&n, FX "v1.invoice.paid.thin.json", NULL, "snapshot_event", NULL);
+	expect_failed(&n, "thin event 'v1.invoice.paid' carries no object: fetch '/v1/invoices/in_FakeBasil001', "
+			  "or have Stripe send this endpoint snapshot events");
+	norm_free(&n);
+	norm_mut(&n, FX "v1.invoice.paid.thin.json", NULL, "type", "\"v1.billing.meter.error_report_triggered\"");
+	expect_ignored(&n, "unsupported event type 'v1.billing.meter.error_report_triggered' (a thin event)");
+	norm_free(&n);
+	norm_mut(&n, FX "v1.invoice.paid.thin.json", NULL, "type", "\"v2.core.event_destination.ping\"");
+	expect_ignored(&n, "unsupported event type 'v2.core.event_destination.ping' (a thin event)");
+	norm_free(&n);
+	/* a snapshot event's own type spelled without v1. is not a thin type we read */
+	norm_mut(&n, FX "v1.invoice.paid.thin.json", NULL, "type", "\"invoice.paid\"");
+	expect_ignored(&n, "unsupported event type 'invoice.paid' (a thin event)");
+	norm_free(&n);
+	norm_mut(&n, FX "v1.invoice.paid.thin.json", NULL, "created", "1790856000");
+	expect_failed(&n, "field 'created' must be a string, got integer");
+	norm_free(&n);
+	norm_mut(&n, FX "v1.invoice.paid.thin.json", NULL, "created", "\"2026-10-01 12:00\"");
+	expect_failed(&n, "field 'created' is not an RFC 3339 time: '2026-10-01 12:00'");
+	norm_free(&n);
+	/* an id of another form is someone else's */
+	p = load(FX "v1.invoice.paid.thin.json");
+	json_object_object_add(p, "id", json_object_new_string("other_1"));
+	assert_false(stripe_connector.detect(p));
+	json_object_put(p);
 }
 
 /* A dispute's outcome: charge.dispute.closed moves the dispute's payment from
@@ -1962,6 +2015,7 @@ int main(void)
 		cmocka_unit_test(test_charges),
 		cmocka_unit_test(test_dispute_closed),
 		cmocka_unit_test(test_refunds),
+		cmocka_unit_test(test_thin_events),
 		cmocka_unit_test(test_dispute_lifecycle),
 		cmocka_unit_test(test_invoice_payment),
 		cmocka_unit_test(test_async_debits),

@@ -13,6 +13,7 @@
 
 #include "connector.h"
 #include "money.h"
+#include "timeutil.h"
 
 #define OBJ "data.object."
 #define PATHSZ 160
@@ -1165,10 +1166,22 @@ static const struct stripe_type *find_type(const char *type)
 	return NULL;
 }
 
+/* A thin event (object v2.core.event): a notification that names what changed
+ * (related_object) and carries none of it; v1 resources' thin events (v1.*,
+ * generally available with 2026-09-30.endive) stand beside the snapshot events. */
+static int is_thin(json_object *payload)
+{
+	const char *obj = jstr(payload, "object");
+	return obj && strcmp(obj, "v2.core.event") == 0;
+}
+
 static int detect(json_object *payload)
 {
 	const char *obj = jstr(payload, "object"), *id = jstr(payload, "id");
 	json_object *data = jpath(payload, "data"), *o;
+
+	if (is_thin(payload))
+		return (!id || !*id || strncmp(id, "evt_", 4) == 0) && jstr(payload, "type");
 
 	/* An event with a broken id (absent, empty, not a string) is still
 	 * Stripe's, so that it is reported as missing_event_id; an id of another
@@ -1191,9 +1204,51 @@ static int identify(json_object *payload, struct event_identity *id, struct jerr
 	}
 	/* Type and time are only useful, not essential, for the envelope. */
 	jget_str(payload, "type", 0, &id->event_type, &scratch);
+	if (is_thin(payload)) {
+		const char *t = jstr(payload, "created"); /* RFC 3339 in the v2 API */
+		int64_t ms;
+		if (t && parse_rfc3339_strict(t, &ms) == 0 && time_in_range(ms))
+			id->occurred_ms = ms;
+		return 0;
+	}
 	if (jget_int(payload, "created", 0, &created, &scratch) && created > 0 && created <= MAX_UNIX_S)
 		id->occurred_ms = created * 1000;
 	return 0;
+}
+
+/*
+ * A thin event carries no object to map. One of a type the table reads (v1.
+ * and a snapshot type: v1.invoice.paid) is revenue this stream does not hold:
+ * failed, so that the log and reconcile show it, naming what to fetch (its
+ * snapshot event, when Stripe sent one alongside, or the object). Others are
+ * ignored like any type not read.
+ */
+static void thin_event(json_object *p, struct event *ev)
+{
+	const char *type = NULL, *created = NULL, *snap, *rel;
+	int64_t ms;
+	int live;
+
+	if (!jget_str(p, "type", 1, &type, &ev->err) || !jget_str(p, "created", 1, &created, &ev->err))
+		return;
+	if (parse_rfc3339_strict(created, &ms) < 0 || !time_in_range(ms)) {
+		field_error(ev, "field 'created' is not an RFC 3339 time: '%.40s'", created);
+		return;
+	}
+	event_set_occurred(ev, ms);
+	if (opt_bool(p, ev, "livemode", &live))
+		event_bool(ev, SEC_TOP, "livemode", live);
+	if (strncmp(type, "v1.", 3) != 0 || !find_type(type + 3)) {
+		event_ignore(ev, "unsupported event type '%.200s' (a thin event)", type);
+		return;
+	}
+	snap = opt_id(p, ev, "snapshot_event");
+	rel = opt_str(p, ev, "related_object.url");
+	if (ev->err.failed)
+		return;
+	event_fail(ev, "thin event '%.100s' carries no object: fetch %s%.100s%s, or have Stripe send this "
+		   "endpoint snapshot events", type, snap ? "its snapshot event '" : rel ? "'" : "the object it names",
+		   snap ? snap : rel ? rel : "", snap || rel ? "'" : "");
 }
 
 static void normalize(json_object *p, struct event *ev)
@@ -1206,6 +1261,10 @@ static void normalize(json_object *p, struct event *ev)
 
 	if (!json_object_is_type(p, json_type_object)) {
 		event_fail(ev, "the payload must be an object, got %s", jtype_name(p));
+		return;
+	}
+	if (is_thin(p)) {
+		thin_event(p, ev);
 		return;
 	}
 	if (!jget_str(p, "type", 1, &type, &ev->err))
