@@ -27,15 +27,22 @@ check "the invoice joins to what paid it" \
 load --dsn "dbname=$a" "$T/in.ndjson" 2>"$T/err"
 check "a re-run changes nothing" grep -q 'inserted 0, updated 0, unchanged 6' "$T/err"
 
-# A database made before sql/010: its check refuses the object; migrating adds it.
-c=$(db_before inpay_old 010)
-load --dsn "dbname=$c" --rejects "$T/rej" "$T/in.ndjson" 2>/dev/null
-check "before sql/010 the InvoicePayments are refused (db_rejected), the invoice is stored" \
-	sh -c "test \$(grep -c db_rejected '$T/rej') = 2 && test \"\$(psql -qXAt -d $c -c \"SELECT string_agg(object, ',') FROM payments\")\" = invoice"
+# A database of the release before sql/010 (its migrations up to 009; sql/013 restates
+# the objects' list, so no database has 013 without 010): this loader says its schema is
+# too old and loads nothing; migrated, it records the InvoicePayments.
+mkdir -p "$T/sql_upto_009"
+for f in "$ROOT"/sql/00[0-9]_*.sql; do cp "$f" "$T/sql_upto_009/"; done
+c=ro_inpay_old_$$
+dbs="$dbs $c"
+dropdb --if-exists "$c" >/dev/null 2>&1
+createdb "$c" && load --migrate --dsn "dbname=$c" --sql-dir "$T/sql_upto_009" 2>/dev/null
+load --dsn "dbname=$c" "$T/in.ndjson" 2>"$T/err" && st=0 || st=$?
+check "before sql/010: exit 3, 'run load --migrate first', nothing loaded (exit $st)" \
+	sh -c "test $st = 3 && grep -q \"run 'load --migrate' first\" '$T/err' && test \"\$(psql -qXAt -d $c -c 'SELECT count(*) FROM payments')\" = 0"
 load --migrate --dsn "dbname=$c" 2>"$T/mig"
 check "sql/010 applies to it" grep -q 'applied 010_invoice_payments.sql' "$T/mig"
 load --dsn "dbname=$c" "$T/in.ndjson" 2>/dev/null
-check "and the re-run records them" \
+check "and the load records them" \
 	test "$(row "$c" inpay_FakeBasil001)" = "invoice_payment succeeded 4410 USD in_FakeBasil001 pi_FakeBasil001 - - -"
 check "the check still refuses an object outside the list" \
-	sh -c "! psql -qX -d $c -c \"UPDATE payments SET object = 'refund'\" 2>/dev/null"
+	sh -c "! psql -qX -d $c -c \"UPDATE payments SET object = 'refunds'\" 2>/dev/null"
