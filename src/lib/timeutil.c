@@ -91,7 +91,8 @@ static int digits(const char **s, int n, int *out)
 
 int parse_rfc3339(const char *s, int64_t *ms)
 {
-	int y, mo, d, h = 0, mi = 0, se = 0, frac = 0, off = 0;
+	int y, mo, d, h = 0, mi = 0, se = 0, off = 0;
+	int64_t us = 0; /* the fraction, in microseconds */
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 	if (!s || digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
@@ -110,12 +111,19 @@ int parse_rfc3339(const char *s, int64_t *ms)
 			if (digits(&s, 2, &se))
 				return -1;
 			if (*s == '.' || *s == ',') {
-				int scale = 100;
+				/* to the microsecond, rounded, as PostgreSQL reads it (a loader
+				 * checks a time, PostgreSQL stores it: they must be one instant) */
+				int n = 0;
 				s++;
 				if (!isdigit((unsigned char)*s))
 					return -1;
-				for (; isdigit((unsigned char)*s); s++, scale /= 10)
-					frac += (*s - '0') * scale; /* digits past milliseconds are dropped */
+				for (; isdigit((unsigned char)*s); s++, n++)
+					if (n < 6)
+						us = us * 10 + (*s - '0');
+					else if (n == 6 && *s >= '5')
+						us++;
+				for (; n < 6; n++)
+					us *= 10;
 			}
 		}
 		if (h > 23 || mi > 59 || se > 60)
@@ -135,11 +143,10 @@ int parse_rfc3339(const char *s, int64_t *ms)
 	}
 	if (*s)
 		return -1;
-	if (se == 60)
-		se = 59; /* a leap second becomes the second before it */
+	/* a leap second (:60) is the next minute's first, as PostgreSQL reads it */
 	int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se -
 		       (int64_t)off * 60;
-	*ms = secs * 1000 + frac;
+	*ms = secs * 1000 + us / 1000; /* us may be 1000000: the rounding carried */
 	return 0;
 }
 
@@ -177,7 +184,8 @@ int parse_rfc3339_strict(const char *s, int64_t *ms)
 		if (s[i + 1])
 			return -1;
 	} else if (s[i] == '+' || s[i] == '-') {
-		if (strlen(s + i) != 6 || s[i + 3] != ':')
+		/* PostgreSQL takes offsets to 15:59: a record time it would refuse is ours to refuse */
+		if (strlen(s + i) != 6 || s[i + 3] != ':' || s[i + 1] > '1' || (s[i + 1] == '1' && s[i + 2] > '5'))
 			return -1;
 	} else {
 		return -1;

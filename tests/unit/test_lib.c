@@ -118,6 +118,22 @@ static void test_time(void **state)
 	assert_int_equal(parse_rfc3339("yesterday", &ms), -1);
 	assert_int_equal(parse_rfc3339("2021-09-23T15:36:46Zjunk", &ms), -1);
 	assert_int_equal(parse_rfc3339(NULL, &ms), -1);
+	/* as PostgreSQL reads them: a fraction to the microsecond, rounded (then our
+	 * milliseconds), a leap second as the next minute's first */
+	assert_int_equal(parse_rfc3339("2021-09-23T15:36:46.123456789Z", &ms), 0);
+	assert_int_equal(ms, 1632411406123LL);
+	assert_int_equal(parse_rfc3339("2021-09-23T15:36:46.9999995Z", &ms), 0);
+	assert_int_equal(ms, 1632411407000LL);
+	assert_int_equal(parse_rfc3339("2021-09-23T15:36:46.9999994Z", &ms), 0);
+	assert_int_equal(ms, 1632411406999LL);
+	assert_int_equal(parse_rfc3339("2016-12-31T23:59:60Z", &ms), 0);
+	assert_int_equal(ms, 1483228800000LL); /* 2017-01-01T00:00:00Z */
+	assert_int_equal(parse_rfc3339_strict("2016-12-31t23:59:60.5z", &ms), 0);
+	assert_int_equal(ms, 1483228800500LL);
+	/* an offset PostgreSQL refuses (past 15:59) is not a record time */
+	assert_int_equal(parse_rfc3339_strict("2021-09-23T15:36:46+15:59", &ms), 0);
+	assert_int_equal(parse_rfc3339_strict("2021-09-23T15:36:46+16:00", &ms), -1);
+	assert_int_equal(parse_rfc3339_strict("2021-09-23T15:36:46-23:59", &ms), -1);
 	assert_int_equal(epoch_to_ms(1632411406), 1632411406000LL);
 	assert_int_equal(epoch_to_ms(1632411406000LL), 1632411406000LL);
 }
