@@ -169,11 +169,13 @@ static int compressed(const char *encoding, const char *b, size_t len)
 	if ((u[0] & 0x0f) == 8 && (u[0] << 8 | u[1]) % 31 == 0)
 		return 15; /* zlib, as RFC 9110 defines "deflate" */
 	/* Raw deflate, as some clients send it (and browsers accept); unless the
-	 * body is the JSON object or the form it was, stored decoded. */
+	 * body is text, the JSON object or the form it was, stored decoded: valid
+	 * UTF-8 ("João") without control characters but TAB, CR and LF. Deflated
+	 * bytes are neither. */
 	for (size_t i = 0; i < len; i++)
-		if (u[i] < 0x20 ? !strchr(" \t\r\n", u[i]) : u[i] >= 0x7f)
+		if ((u[i] < 0x20 && u[i] != '\t' && u[i] != '\r' && u[i] != '\n') || u[i] == 0x7f)
 			return -15;
-	return 0;
+	return utf8_valid(b, len) ? 0 : -15;
 }
 
 int capture_body_compressed(const char *content_encoding, const char *body, size_t len)
