@@ -211,22 +211,28 @@ static int header(struct http_request *rq, struct head *h, const struct line *l)
 	if (named(l->text, n, "Content-Length")) {
 		copy_value(v, sizeof v, value, vlen);
 		/* a list of one value repeated ("5, 5": headers a proxy merged) is that
-		 * value (RFC 9110, 8.6); values that differ are no framing to trust */
-		for (const char *p = v;;) {
+		 * value (RFC 9110, 8.6; blanks around its commas and empty elements
+		 * allowed); values that differ are no framing to trust */
+		int values = 0;
+		for (const char *p = v; *p;) {
+			p += strspn(p, " \t,");
+			if (!*p)
+				break;
 			long long len = 0;
 			size_t digits = strspn(p, "0123456789");
-			if (digits == 0 || digits > 15 || (p[digits] && p[digits] != ','))
+			const char *after = p + digits + strspn(p + digits, " \t");
+			if (digits == 0 || digits > 15 || (*after && *after != ','))
 				return bad(rq, REJ_INVALID_REQUEST, "Content-Length '%.40s' is not a number of bytes", v);
 			for (size_t i = 0; i < digits; i++)
 				len = len * 10 + (p[i] - '0');
 			if (h->length >= 0 && h->length != len)
 				return bad(rq, REJ_INVALID_REQUEST, "two Content-Length values that differ");
 			h->length = len;
-			if (!p[digits])
-				break;
-			p += digits + 1;
-			p += strspn(p, " \t");
+			values++;
+			p = after;
 		}
+		if (values == 0)
+			return bad(rq, REJ_INVALID_REQUEST, "Content-Length '%.40s' is not a number of bytes", v);
 	} else if (named(l->text, n, "Transfer-Encoding")) {
 		copy_value(v, sizeof v, value, vlen);
 		if (strcasecmp(v, "chunked") != 0)
