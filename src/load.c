@@ -1476,7 +1476,8 @@ static void scratch_open(const char *dsn)
 	 * UPDATE and DELETE on the schema's tables (least privilege) can neither
 	 * VACUUM (the owner's) nor TRUNCATE them; it stages in its temporary
 	 * tables, as without the scratch tables. */
-	r = must("SELECT bool_and(has_table_privilege(oid, 'SELECT, INSERT, DELETE')),"
+	r = must("SELECT bool_and(has_table_privilege(oid, 'SELECT') AND has_table_privilege(oid, 'INSERT')"
+		 " AND has_table_privilege(oid, 'DELETE')),"
 		 " bool_and(pg_has_role(relowner, 'USAGE')), bool_and(has_table_privilege(oid, 'TRUNCATE'))"
 		 " FROM pg_class WHERE oid IN ('load_stage_raw_0'::regclass, 'load_stage_ev_0'::regclass,"
 		 " 'load_stage_raw_1'::regclass, 'load_stage_ev_1'::regclass)", 0, NULL);

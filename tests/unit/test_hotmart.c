@@ -702,6 +702,16 @@ static void test_postback_v1(void **state)
 	check_str(o, "payment.status", "partially_refunded");
 	check_null(o, "payment.refunded_minor");
 	done(p, &ev);
+	/* spelled otherwise, the same */
+	o = run_edited(FIX "postback_v1_approved.json", "status", "\"Partially Refunded\"", &ev, &p);
+	check_str(o, "external_event_id", "HP1795184980001:PARTIALLY_REFUNDED");
+	check_str(o, "payment.status", "partially_refunded");
+	check_null(o, "payment.refunded_minor");
+	done(p, &ev);
+	o = run_edited(FIX "postback_v1_approved.json", "status", "\"partially-refunded\"", &ev, &p);
+	check_str(o, "external_event_id", "HP1795184980001:PARTIALLY_REFUNDED");
+	check_str(o, "payment.status", "partially_refunded");
+	done(p, &ev);
 
 	o = run_edited(FIX "postback_v1_approved.json", "status", "\"wayting_payment\"", &ev, &p);
 	check_str(o, "status", "ignored");

@@ -799,8 +799,9 @@ static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 	event_str(ev, SEC_PAYMENT, "currency", currency);
 
 	status = get_str(p, l->status, OPT, &lax);
-	if (strcmp(m->hotmart, "PURCHASE_REFUNDED") == 0 && status &&
-	    strcasecmp(status, "PARTIALLY_REFUNDED") == 0) {
+	char skey[40];
+	if (strcmp(m->hotmart, "PURCHASE_REFUNDED") == 0 && status && upcase_key(status, skey, sizeof skey) &&
+	    strcmp(skey, "PARTIALLY_REFUNDED") == 0) {
 		event_str(ev, SEC_PAYMENT, "status", "partially_refunded");
 	} else {
 		event_str(ev, SEC_PAYMENT, "status", m->pay_status);
@@ -1094,8 +1095,9 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 		if (!id->event_type)
 			id->event_type = b;
 		/* a partial refund is an event of its own beside the full one */
-		n = snprintf(id->id_buf, sizeof id->id_buf, "%s:%s", a,
-			     strcasecmp(b, "partially_refunded") == 0 ? "PARTIALLY_REFUNDED" : id->event_type);
+		char key[40];
+		int partial = upcase_key(b, key, sizeof key) && strcmp(key, "PARTIALLY_REFUNDED") == 0;
+		n = snprintf(id->id_buf, sizeof id->id_buf, "%s:%s", a, partial ? "PARTIALLY_REFUNDED" : id->event_type);
 		if (strcmp(id->event_type, "PURCHASE_APPROVED") == 0 &&
 		    get_time(p, ALT("confirmation_purchase_date"), OPT, &ms, e))
 			id->occurred_ms = ms;
