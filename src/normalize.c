@@ -42,9 +42,10 @@ static const char help[] =
 	"                    modification time; stdin: now)\n"
 	"  --plans FILE      map price / offer ids to plan codes: lines of\n"
 	"                    PROVIDER PRICE_ID PLAN_CODE (blanks or one comma between;\n"
-	"                    a code is lower-case letters, digits, _ . -; '#' starts\n"
-	"                    a comment; a line that cannot be read, or a price mapped\n"
-	"                    to two plans, is named and nothing is done: exit 2)\n"
+	"                    a code is lower-case letters, digits, _ . -; '#' after a\n"
+	"                    blank starts a comment; a line that cannot be read, or a\n"
+	"                    price mapped to two plans, is named and nothing is done:\n"
+	"                    exit 2)\n"
 	"  --rejects FILE    write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE   longest accepted line (default 16M)\n"
 	"  --jobs N          threads (default: the cores, at most 4); the output is the\n"
@@ -132,8 +133,14 @@ static void load_plans(const char *path, json_object *plans)
 			bad++;
 			continue;
 		}
+		/* a comment: from a '#' opening the line or after a blank */
+		for (char *h = text; (h = strchr(h, '#')); h++)
+			if (h == text || h[-1] == ' ' || h[-1] == '\t') {
+				*h = '\0';
+				break;
+			}
 		const char *first = text + strspn(text, " \t");
-		if (!*first || *first == '#')
+		if (!*first)
 			continue;
 		if (n == 1 && strncasecmp(first, "provider", 8) == 0 && strchr(" \t,", first[8]))
 			continue; /* the columns' names */

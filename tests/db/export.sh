@@ -107,10 +107,12 @@ pipelines/export customers --project acme -o "$tmp/nr.csv" --dsn "dbname=no_such
 check "database unreadable: exit 3" [ $? -eq 3 ]
 check "database unreadable: no file" [ ! -e "$tmp/nr.csv" ]
 check "database unreadable: audited as failed" [ "$(q -c "SELECT metadata->>'status' FROM audit_logs ORDER BY id DESC LIMIT 1")" = failed ]
-pipelines/export customers --project acme --since 2026-01-01 --dsn "dbname=no_such_db" >/dev/null 2>"$tmp/nt.err"
+pipelines/export customers --project acme --since 2026-01-01 --dsn "dbname=no_such_db" --audit-dsn "dbname=ro_export_test" >/dev/null 2>"$tmp/nt.err"
 st=$?
-check "database unreadable with --since: exit 3, said so, not a bad time (exit $st)" \
-	sh -c '[ "$2" -eq 3 ] && grep -q "cannot read the database" "$1" && ! grep -q "is not a time" "$1"' sh "$tmp/nt.err" $st
+check "database unreadable with --since: exit 3, psql's reason said, not a bad time (exit $st)" \
+	sh -c '[ "$2" -eq 3 ] && grep -q "no_such_db" "$1" && ! grep -q "is not a time" "$1"' sh "$tmp/nt.err" $st
+check "database unreadable with --since: audited as failed" \
+	[ "$(q -c "SELECT metadata->>'status' || ' ' || (metadata->'filters'->>'since') FROM audit_logs ORDER BY id DESC LIMIT 1")" = "failed 2026-01-01" ]
 
 # 6b. output names: one starting with '-' is a file; '-' is stdout; a directory is refused
 (cd "$tmp" && "$ROOT/pipelines/export" customers --project acme -o -dash.csv >/dev/null 2>"$tmp/dash.err")

@@ -187,6 +187,12 @@ for bad in "--batch 0" "--batch x1" "--plans $T/no-such.tsv"; do
 	st=$?
 	check "ingest-dumps $bad: exit 2 (exit $st)" test "$st" -eq 2
 done
+seven=$(newdb ingest_seven)
+"$ROOT/pipelines/ingest-dumps" --project acme --batch 1k --plans <(printf 'stripe price_x pro\n') \
+	--dsn "dbname=$seven" "$T/dump.ndjson" >/dev/null 2>"$T/err"
+st=$?
+check "ingest-dumps --batch 1k --plans <(...): what load and normalize take is taken (exit $st)" \
+	sh -c "test $st -le 1 && test \"\$(psql -qXAt -d $seven -c 'SELECT count(*) FROM external_events_raw')\" = \"\$(psql -qXAt -d $one -c 'SELECT count(*) FROM external_events_raw')\""
 printf 'stripe\tprice_x\tBad Code\n' >"$T/bad-plans.tsv"
 "$ROOT/pipelines/ingest-dumps" --plans "$T/bad-plans.tsv" --dsn "dbname=$five" "$T/dump.ndjson" >/dev/null 2>"$T/err"
 st=$?

@@ -143,7 +143,7 @@ check "a mark inside the file is still refused" '[ $? -eq 1 ] && grep -q ":2: in
 # code the plans table refuses (every event naming the price would be rejected by load), an
 # empty or extra field, text that is not UTF-8, a price mapped to two plans, each is named
 # at its line and the run does nothing (exit 2) rather than map some prices and not others.
-printf '\xef\xbb\xbfprovider\tprice\tplan\r\nstripe ,  price_FakePro0001,pro\r\n# a comment, with,, commas\n\nstripe\tprice_FakePro0001\tpro\n' >"$tmp/plans.tsv"
+printf '\xef\xbb\xbfprovider\tprice\tplan\r\nstripe ,  price_FakePro0001,pro  # the yearly one\r\n# a comment, with,, commas\n\nstripe\tprice_FakePro0001\tpro\n' >"$tmp/plans.tsv"
 python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' \
 	"$ROOT/fixtures/stripe/customer.subscription.created.json" >"$tmp/sub.ndjson"
 "$BIN/normalize" --plans "$tmp/plans.tsv" "$tmp/sub.ndjson" >"$tmp/out" 2>"$tmp/err"
