@@ -31,7 +31,7 @@ struct jparser {
 	size_t cap;
 	int track; /* jparser_track_members was called: the grammar pass fills top */
 	struct members top;
-	int max_depth, depth; /* the limit; what the last text accepted reached */
+	int depth; /* how deep the last text accepted nests */
 };
 
 struct jparser *jparser_new(void)
@@ -41,18 +41,12 @@ struct jparser *jparser_new(void)
 	p->cap = 0;
 	p->track = 0;
 	p->top.usable = 0;
-	p->max_depth = JSON_MAX_DEPTH;
 	p->depth = 0;
 	p->tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2) /* the grammar pass enforces the limit */;
 	if (!p->tok)
 		die_sys(ENOMEM, "out of memory");
 	json_tokener_set_flags(p->tok, JSON_TOKENER_STRICT);
 	return p;
-}
-
-void jparser_set_max_depth(struct jparser *p, int max_depth)
-{
-	p->max_depth = max_depth > 0 && max_depth < JSON_MAX_DEPTH ? max_depth : JSON_MAX_DEPTH;
 }
 
 int jparser_depth(const struct jparser *p)
@@ -188,7 +182,7 @@ void utf8_repair(char *s)
  * one valid value (surrounded by whitespace only).
  */
 static long grammar_error(const char *buf, size_t len, const char **why, struct shallow *sh,
-			  struct members *mm, int max_depth, int *deepest)
+			  struct members *mm, int *deepest)
 {
 	const char *s = buf, *end = buf + len;
 	char stack[JSON_MAX_DEPTH + 1];
@@ -274,7 +268,7 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 			}
 		}
 		if (c == '{' || c == '[') {
-			if (depth == max_depth)
+			if (depth == JSON_MAX_DEPTH)
 				FAIL("too deep");
 			stack[depth++] = c;
 			if (depth > deep)
@@ -386,7 +380,7 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 
 /* The grammar pass with its verdict as a reject code; 0 when the text is valid. */
 static int validate(const char *buf, size_t len, struct shallow *sh, struct members *mm,
-		    int max_depth, int *deepest, enum reject_code *code, char *msg, size_t msgsz)
+		    int *deepest, enum reject_code *code, char *msg, size_t msgsz)
 {
 	if (mm) {
 		mm->n = mm->usable = mm->escaped = mm->overflow = 0;
@@ -407,7 +401,7 @@ static int validate(const char *buf, size_t len, struct shallow *sh, struct memb
 		return -1;
 	}
 	const char *why;
-	long bad = grammar_error(buf, len, &why, sh, mm, max_depth, deepest);
+	long bad = grammar_error(buf, len, &why, sh, mm, deepest);
 	/* UTF-8 is checked inside strings as they are scanned; a stray non-ASCII
 	 * byte elsewhere says invalid UTF-8 too when it is not even that. */
 	if (bad >= 0 && (strcmp(why, "invalid UTF-8") == 0 ||
@@ -419,8 +413,7 @@ static int validate(const char *buf, size_t len, struct shallow *sh, struct memb
 	if (bad >= 0) {
 		*code = strcmp(why, "too deep") == 0 ? REJ_TOO_DEEP : REJ_INVALID_JSON;
 		if (*code == REJ_TOO_DEEP)
-			snprintf(msg, msgsz, "JSON nested deeper than %d levels%s", max_depth,
-				 max_depth < JSON_MAX_DEPTH ? " (a payload: its envelope nests it once more)" : "");
+			snprintf(msg, msgsz, "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
 		else
 			snprintf(msg, msgsz, "invalid JSON at column %ld: %s", bad + 1, why);
 		return -1;
@@ -457,7 +450,7 @@ static json_object *build(struct jparser *p, const char *buf, size_t len, enum r
 json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
 		    char *msg, size_t msgsz)
 {
-	if (validate(buf, len, NULL, p->track ? &p->top : NULL, p->max_depth, &p->depth, code, msg, msgsz) < 0)
+	if (validate(buf, len, NULL, p->track ? &p->top : NULL, &p->depth, code, msg, msgsz) < 0)
 		return NULL;
 	return build(p, buf, len, code, msg, msgsz);
 }
@@ -470,7 +463,7 @@ json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int 
 		p->shallow = xrealloc(p->shallow, p->cap);
 	}
 	struct shallow sh = { keep, buf, p->shallow, 0 };
-	if (validate(buf, len, &sh, p->track ? &p->top : NULL, p->max_depth, &p->depth, code, msg, msgsz) < 0)
+	if (validate(buf, len, &sh, p->track ? &p->top : NULL, &p->depth, code, msg, msgsz) < 0)
 		return NULL;
 	return build(p, sh.out, sh.len, code, msg, msgsz);
 }

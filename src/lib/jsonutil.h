@@ -23,8 +23,6 @@ struct jparser;
 
 struct jparser *jparser_new(void);
 void jparser_free(struct jparser *p);
-/* The deepest nesting p accepts (default and at most JSON_MAX_DEPTH). */
-void jparser_set_max_depth(struct jparser *p, int max_depth);
 /* How deep the last text p accepted nests: 1 for {} or [], 0 for a scalar. */
 int jparser_depth(const struct jparser *p);
 

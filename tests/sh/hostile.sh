@@ -354,6 +354,17 @@ check "fetch-events: a payload 64 deep is too_deep, 63 is read (exit $st)" \
 	'[ $st -eq 1 ] && grep -q ":2: JSON nested deeper than 63 levels.*(too_deep)$" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
 "$BIN/normalize" "$tmp/out" >/dev/null 2>"$tmp/err"
 check "normalize reads the envelope 64 deep (exit $?)" '[ ! -s "$tmp/err" ]'
+# the limit is the payload's own: one 63 deep in an array of events or in a capture is read
+python3 - "$tmp/deep.ndjson" >"$tmp/deepwrap.json" <<'PY'
+import json, sys
+e = json.loads(open(sys.argv[1]).readline())
+print(json.dumps([e]))
+print(json.dumps({"headers": {"Content-Type": "application/json"}, "received_at": "2026-11-20T14:30:01Z", "body": e}))
+print(json.dumps({"headers": {"Content-Type": "application/json"}, "received_at": "2026-11-20T14:30:01Z", "body": json.dumps(e)}))
+PY
+"$BIN/fetch-events" "$tmp/deepwrap.json" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events: a payload 63 deep in an array or a capture is read (exit $st)" '[ $st -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ]'
 "$BIN/normalize" --emit-raw "$tmp/deep.ndjson" 2>"$tmp/err" | "$BIN/reconcile" - >/dev/null 2>"$tmp/err2"
 st=("${PIPESTATUS[@]}")
 check "normalize --emit-raw of bare payloads: 64 deep is too_deep, and reconcile balances (exit ${st[*]})" \
