@@ -1561,29 +1561,40 @@ static void send_batch(struct batch *b, int where)
 	inflight = b;
 }
 
-static void finish_inflight(void)
+/* A batch script's results on c, all read: the first that failed (the
+ * statements after it are skipped, and so is the COMMIT), or NULL; *counted
+ * when the counts row came, into cnt. */
+static PGresult *script_results(PGconn *c, long cnt[4], int *counted)
 {
-	struct batch *b = inflight;
 	PGresult *r, *bad = NULL;
-	long c[4];
-	int counted = 0;
 
-	if (!b)
-		return;
-	inflight = NULL;
-	/* the statements after a failed one are skipped, and so is the COMMIT */
-	while ((r = PQgetResult(conn)) != NULL) {
+	*counted = 0;
+	while ((r = PQgetResult(c)) != NULL) {
 		ExecStatusType st = PQresultStatus(r);
 		if (st == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQnfields(r) == 4) {
 			for (int i = 0; i < 4; i++)
-				c[i] = atol(PQgetvalue(r, 0, i));
-			counted = 1;
+				cnt[i] = atol(PQgetvalue(r, 0, i));
+			*counted = 1;
 		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !bad) {
 			bad = r;
 			continue;
 		}
 		PQclear(r);
 	}
+	return bad;
+}
+
+static void finish_inflight(void)
+{
+	struct batch *b = inflight;
+	PGresult *bad;
+	long c[4];
+	int counted;
+
+	if (!b)
+		return;
+	inflight = NULL;
+	bad = script_results(conn, c, &counted);
 	if (!bad && counted) {
 		add_counts(c, b->n);
 	} else if (!bad || !is_data_error(bad)) {
@@ -1600,28 +1611,17 @@ static void finish_inflight(void)
  * committed when its transaction did, else left (rolled back, or lost). */
 static void settle_inflight(void)
 {
-	struct batch *b = inflight;
-	PGresult *r;
 	long c[4];
-	int counted = 0, failed = 0;
+	int counted;
 
-	if (!b)
-		return;
-	inflight = NULL;
-	while ((r = PQgetResult(conn1)) != NULL) {
-		ExecStatusType st = PQresultStatus(r);
-		if (st == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQnfields(r) == 4) {
-			for (int i = 0; i < 4; i++)
-				c[i] = atol(PQgetvalue(r, 0, i));
-			counted = 1;
-		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-			failed = 1;
+	if (inflight) {
+		PGresult *bad = script_results(conn1, c, &counted);
+		if (!bad && counted) {
+			add_counts(c, inflight->n);
+			batches++;
 		}
-		PQclear(r);
-	}
-	if (counted && !failed) {
-		add_counts(c, b->n);
-		batches++;
+		PQclear(bad);
+		inflight = NULL;
 	}
 }
 
