@@ -198,12 +198,8 @@ printf 'stripe\tprice_x\tBad Code\n' >"$T/bad-plans.tsv"
 st=$?
 check "a plans file with a bad line: exit 2, normalize named (exit $st)" \
 	sh -c "test $st -eq 2 && grep -q 'normalize exited 2' '$T/err' && ! grep -q 'fetch-events exited' '$T/err'"
-touch "$T/ro.lock"
-chmod 444 "$T/ro.lock"
-chmod 755 "$T"
-as_user=()
-[ "$(id -u)" -eq 0 ] && as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups) # root writes any file
-"${as_user[@]}" env RO_LOCK="$T/ro.lock" PATH="$PATH" "$ROOT/pipelines/ingest-dumps" "$T/dump.ndjson" >/dev/null 2>"$T/err"
+# (a directory that does not exist: root, as CI runs, can open any file that does)
+RO_LOCK="$T/no-such-dir/ingest.lock" "$ROOT/pipelines/ingest-dumps" "$T/dump.ndjson" >/dev/null 2>"$T/err"
 st=$?
 check "a lock file this user cannot open: exit 3, said (exit $st)" \
 	sh -c "test $st -eq 3 && grep -q 'cannot open the lock file' '$T/err'"
