@@ -301,7 +301,7 @@ static int envelope_time(const char *t, char out[RFC3339_BUFSZ])
 {
 	int64_t ms;
 
-	if (parse_rfc3339_strict(t, &ms) < 0 || ms < 0 || ms > INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */)
+	if (parse_rfc3339_strict(t, &ms) < 0 || !time_in_range(ms))
 		return -1;
 	fmt_rfc3339(ms, out);
 	return 0;
@@ -700,7 +700,7 @@ int main(int argc, char **argv)
 			o.project = optarg;
 			break;
 		case 'a':
-			if (parse_rfc3339(optarg, &ms) < 0 || ms < 0 || ms > INT64_C(253402300799999))
+			if (parse_rfc3339(optarg, &ms) < 0 || !time_in_range(ms))
 				die_usage(synopsis, "--received-at: '%s' is not an RFC 3339 time in 1970..9999", optarg);
 			o.received_at = fmt_rfc3339(ms, received);
 			break;
