@@ -98,23 +98,17 @@ static long count_lines(const char *buf, size_t len)
 }
 
 static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
-			 int depth, int shallow, const char *received_at);
+			 int shallow, const char *received_at);
 
-/* How deep a capture's payload (text, its JSON) nests: a form's, or a body of
- * strings, is flat; else its text says, read again (a body may have come as
- * an object inside the capture's line, or as a string). */
-static int body_depth(const struct src *s, json_object *payload, const char *text, size_t len)
+/* A capture's payload text (its body, a form made JSON, or an object that was
+ * part of the capture's line) read again, so that the parser speaks of it as
+ * emit_payload wants: how deep it nests, whether a key holds U+0000. */
+static void reread(const struct src *s, const char *text, size_t len)
 {
-	json_object_object_foreach(payload, k, v) {
-		(void)k;
-		if (json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array)) {
-			enum reject_code code;
-			char msg[64];
-			json_object_put(jparse_shallow(s->parser, text, len, 1, &code, msg, sizeof msg));
-			return jparser_depth(s->parser);
-		}
-	}
-	return 1;
+	enum reject_code code;
+	char msg[64];
+
+	json_object_put(jparse_shallow(s->parser, text, len, 1, &code, msg, sizeof msg));
 }
 
 /* A JSON capture: the body is the payload, as the provider sent it. */
@@ -132,7 +126,8 @@ static void read_capture(struct src *s, long lineno, json_object *cap)
 		reject(s->file, lineno, code, raw, len, "%s", msg);
 		return;
 	}
-	emit_payload(s, lineno, text, len, payload, body_depth(s, payload, text, len), 0, received_at);
+	reread(s, text, len);
+	emit_payload(s, lineno, text, len, payload, 0, received_at);
 	json_object_put(payload);
 	free(text);
 }
@@ -180,7 +175,7 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 		return;
 	}
 	if (!capture_is(o)) {
-		emit_payload(s, lineno, text, len, o, jparser_depth(s->parser), 1, s->received_at);
+		emit_payload(s, lineno, text, len, o, 1, s->received_at);
 		json_object_put(o);
 		return;
 	}
@@ -190,8 +185,11 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 	json_object_put(o);
 }
 
+/* One payload: raw is the text the parser read last (its depth and keys are
+ * the parser's to say); payload what it built of it, all or (shallow) its
+ * first levels. */
 static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
-			 int depth, int shallow, const char *received_at)
+			 int shallow, const char *received_at)
 {
 	const struct connector *c = s->o->provider ? s->o->provider : connector_detect(payload);
 	struct event_identity id = {0};
@@ -201,11 +199,11 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 
 	char *clean = NULL;
 
-	if (json_text_key_has_nul(raw, rawlen)) {
+	if (jparser_key_nul(s->parser)) {
 		reject(s->file, lineno, REJ_INVALID_FIELD, raw, rawlen, NUL_KEY_MSG);
 		return;
 	}
-	if (depth > PAYLOAD_MAX_DEPTH) {
+	if (jparser_depth(s->parser) > PAYLOAD_MAX_DEPTH) {
 		/* its envelope would nest one level more than the next program reads */
 		reject(s->file, lineno, REJ_TOO_DEEP, raw, rawlen, "JSON nested deeper than %d levels (a payload: "
 		       "its envelope nests it once more)", PAYLOAD_MAX_DEPTH);
@@ -337,7 +335,8 @@ static void http_payload(struct src *s, const struct http_request *rq)
 			reject(s->file, rq->lineno, code, rq->body, rq->body_len, "%s", msg);
 		return;
 	}
-	emit_payload(s, rq->lineno, text, len, payload, body_depth(s, payload, text, len), 0, received_at);
+	reread(s, text, len);
+	emit_payload(s, rq->lineno, text, len, payload, 0, received_at);
 	json_object_put(payload);
 	free(text);
 }

@@ -1840,7 +1840,7 @@ static void read_input(struct line_reader *lr, const char *file, struct jparser 
 			json_object_put(o);
 			continue;
 		}
-		if (json_text_key_has_nul(ln.text, ln.len)) {
+		if (jparser_key_nul(jp)) {
 			reject(file, ln.lineno, REJ_INVALID_FIELD, ln.text, ln.len, NUL_KEY_MSG);
 			json_object_put(o);
 			continue;

@@ -481,7 +481,7 @@ static void run_job(struct job *j, struct jparser *p, const struct opts *o)
 		in.depth = jparser_depth(p);
 		if (!json_object_is_type(in.obj, json_type_object))
 			job_reject(j, &in, REJ_NOT_OBJECT, "expected a JSON object, got %s", jtype_name(in.obj));
-		else if (json_text_key_has_nul(l.text, l.len))
+		else if (jparser_key_nul(p))
 			job_reject(j, &in, REJ_INVALID_FIELD, NUL_KEY_MSG);
 		else
 			one(j, &in, o);

@@ -31,7 +31,8 @@ struct jparser {
 	size_t cap;
 	int track; /* jparser_track_members was called: the grammar pass fills top */
 	struct members top;
-	int depth; /* how deep the last text accepted nests */
+	int depth;   /* how deep the last text accepted nests */
+	int key_nul; /* a member name in it holds the escape \u0000 */
 };
 
 struct jparser *jparser_new(void)
@@ -42,6 +43,7 @@ struct jparser *jparser_new(void)
 	p->track = 0;
 	p->top.usable = 0;
 	p->depth = 0;
+	p->key_nul = 0;
 	p->tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2) /* the grammar pass enforces the limit */;
 	if (!p->tok)
 		die_sys(ENOMEM, "out of memory");
@@ -52,6 +54,11 @@ struct jparser *jparser_new(void)
 int jparser_depth(const struct jparser *p)
 {
 	return p->depth;
+}
+
+int jparser_key_nul(const struct jparser *p)
+{
+	return p->key_nul;
 }
 
 void jparser_track_members(struct jparser *p)
@@ -182,11 +189,11 @@ void utf8_repair(char *s)
  * one valid value (surrounded by whitespace only).
  */
 static long grammar_error(const char *buf, size_t len, const char **why, struct shallow *sh,
-			  struct members *mm, int *deepest)
+			  struct members *mm, int *deepest, int *key_nul)
 {
 	const char *s = buf, *end = buf + len;
 	char stack[JSON_MAX_DEPTH + 1];
-	int depth = 0, deep = 0;
+	int depth = 0, deep = 0, nul = 0;
 	enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, AFTER } want = VALUE;
 	struct member *cur = NULL; /* the top-level member being read */
 
@@ -201,6 +208,7 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 				if (sh)
 					shallow_copy(sh, end);
 				*deepest = deep;
+				*key_nul = nul;
 				return -1;
 			}
 			FAIL("unexpected end of line");
@@ -318,6 +326,8 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 						for (int i = 1; i <= 4; i++)
 							if (s + i >= end || !isxdigit((unsigned char)s[i]))
 								FAIL("bad \\u escape");
+						if (is_key && memcmp(s + 1, "0000", 4) == 0)
+							nul = 1;
 						s += 4;
 					} else if (!strchr("\"\\/bfnrt", *s) || !*s) {
 						FAIL("bad escape");
@@ -380,7 +390,7 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 
 /* The grammar pass with its verdict as a reject code; 0 when the text is valid. */
 static int validate(const char *buf, size_t len, struct shallow *sh, struct members *mm,
-		    int *deepest, enum reject_code *code, char *msg, size_t msgsz)
+		    int *deepest, int *key_nul, enum reject_code *code, char *msg, size_t msgsz)
 {
 	if (mm) {
 		mm->n = mm->usable = mm->escaped = mm->overflow = 0;
@@ -401,7 +411,7 @@ static int validate(const char *buf, size_t len, struct shallow *sh, struct memb
 		return -1;
 	}
 	const char *why;
-	long bad = grammar_error(buf, len, &why, sh, mm, deepest);
+	long bad = grammar_error(buf, len, &why, sh, mm, deepest, key_nul);
 	/* UTF-8 is checked inside strings as they are scanned; a stray non-ASCII
 	 * byte elsewhere says invalid UTF-8 too when it is not even that. */
 	if (bad >= 0 && (strcmp(why, "invalid UTF-8") == 0 ||
@@ -450,7 +460,7 @@ static json_object *build(struct jparser *p, const char *buf, size_t len, enum r
 json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
 		    char *msg, size_t msgsz)
 {
-	if (validate(buf, len, NULL, p->track ? &p->top : NULL, &p->depth, code, msg, msgsz) < 0)
+	if (validate(buf, len, NULL, p->track ? &p->top : NULL, &p->depth, &p->key_nul, code, msg, msgsz) < 0)
 		return NULL;
 	return build(p, buf, len, code, msg, msgsz);
 }
@@ -463,7 +473,7 @@ json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int 
 		p->shallow = xrealloc(p->shallow, p->cap);
 	}
 	struct shallow sh = { keep, buf, p->shallow, 0 };
-	if (validate(buf, len, &sh, p->track ? &p->top : NULL, &p->depth, code, msg, msgsz) < 0)
+	if (validate(buf, len, &sh, p->track ? &p->top : NULL, &p->depth, &p->key_nul, code, msg, msgsz) < 0)
 		return NULL;
 	return build(p, sh.out, sh.len, code, msg, msgsz);
 }
@@ -784,33 +794,6 @@ int jget_id(json_object *root, const char *path, int required, const char **out,
 		return 0;
 	}
 	return 1;
-}
-
-int json_text_key_has_nul(const char *text, size_t len)
-{
-	const char *p = text, *end = text + len;
-
-	const char *u = find_u_escape(text, len);
-	while (u && !(text + len - u >= 6 && memcmp(u + 2, "0000", 4) == 0))
-		u = find_u_escape(u + 2, len - (size_t)(u + 2 - text));
-	if (!u)
-		return 0;
-	while ((p = memchr(p, '"', (size_t)(end - p)))) {
-		int nul = 0;
-		for (p++; p < end && *p != '"'; p++)
-			if (*p == '\\') {
-				if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
-					nul = 1;
-				p++; /* the escaped character, a quote or a backslash among them */
-			}
-		if (p >= end)
-			return 0;
-		for (p++; p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'); p++)
-			;
-		if (nul && p < end && *p == ':')
-			return 1;
-	}
-	return 0;
 }
 
 const char *find_u_escape(const char *text, size_t len)

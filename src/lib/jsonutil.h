@@ -25,6 +25,11 @@ struct jparser *jparser_new(void);
 void jparser_free(struct jparser *p);
 /* How deep the last text p accepted nests: 1 for {} or [], 0 for a scalar. */
 int jparser_depth(const struct jparser *p);
+/* 1 when a member name of the last text p accepted holds the escape \u0000
+ * (valid JSON). json-c keeps names as C strings, cut there, so "a\u0000b" and
+ * "a\u0000c" would both read as "a": whoever cannot keep them apart refuses
+ * the line (NUL_KEY_MSG). */
+int jparser_key_nul(const struct jparser *p);
 
 /*
  * Parse buf[0..len) as exactly one RFC 8259 JSON value: invalid UTF-8, NUL
@@ -121,11 +126,6 @@ int jget_id(json_object *root, const char *path, int required, const char **out,
  * would be cut short. The getters above refuse such a string. */
 int jstr_has_nul(json_object *o);
 
-/* 1 when a member name in the JSON text (valid JSON, as parsed) holds the
- * escape \u0000. json-c keeps names as C strings, cut there, so "a\u0000b"
- * and "a\u0000c" would both read as "a": whoever cannot keep them apart
- * refuses the line. */
-int json_text_key_has_nul(const char *text, size_t len);
 /* The message of the invalid_field reject every program gives such a line. */
 #define NUL_KEY_MSG "a key holds U+0000, at which the JSON library cuts it (two keys could read as one)"
 

@@ -44,7 +44,7 @@ static void read_one(const char *path, size_t max_line, struct jparser *p, recor
 			json_object_put(o);
 			continue;
 		}
-		if (json_text_key_has_nul(l.text, l.len)) {
+		if (jparser_key_nul(p)) {
 			reject(name, l.lineno, REJ_INVALID_FIELD, l.text, l.len, NUL_KEY_MSG);
 			json_object_put(o);
 			continue;

@@ -749,9 +749,22 @@ static void test_parse_size(void **state)
 
 /* A member name holding \u0000 is told from a value holding it, and from text
  * that only looks like the escape. */
+static int key_nul(const char *text)
+{
+	struct jparser *p = jparser_new();
+	enum reject_code code;
+	char msg[64];
+	json_object *o = jparse(p, text, strlen(text), &code, msg, sizeof msg);
+	assert_non_null(o);
+	json_object_put(o);
+	int nul = jparser_key_nul(p);
+	jparser_free(p);
+	return nul;
+}
+
 static void test_key_has_nul(void **state)
 {
-#define K(text, want) assert_int_equal(json_text_key_has_nul(text, strlen(text)), want)
+#define K(text, want) assert_int_equal(key_nul(text), want)
 	K("{\"a\\u0000b\":1}", 1);
 	K("{\"n\":{\"x\\u0000y\" : 3}}", 1);
 	K("{\"a\":\"\\u0000\"}", 0);                 /* a value */
@@ -762,6 +775,16 @@ static void test_key_has_nul(void **state)
 	K("{\"a\":\"\\u00001\"}", 0);
 	K("{}", 0);
 #undef K
+	/* the parser says it of the last text it took: the next line starts afresh */
+	struct jparser *p = jparser_new();
+	enum reject_code code;
+	char msg[64];
+	json_object_put(jparse(p, "{\"a\\u0000\":1}", 13, &code, msg, sizeof msg));
+	assert_int_equal(jparser_key_nul(p), 1);
+	json_object_put(jparse_shallow(p, "{\"a\":{\"b\":1}}", 13, 1, &code, msg, sizeof msg));
+	assert_int_equal(jparser_key_nul(p), 0);
+	assert_int_equal(jparser_depth(p), 2);
+	jparser_free(p);
 	/* the pre-check: an escape, not an escaped backslash before a u */
 	assert_non_null(find_u_escape("a\\u00e9", 7));
 	assert_null(find_u_escape("a\\\\u00e9", 8));
