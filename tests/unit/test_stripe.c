@@ -1109,12 +1109,26 @@ static void test_thin_events(void **state)
 	norm_mut(&n, FX "v1.invoice.paid.thin.json", NULL, "type", "\"invoice.paid\"");
 	expect_ignored(&n, "unsupported event type 'invoice.paid' (a thin event)");
 	norm_free(&n);
+	/* a type of the wrong kind: Stripe's event, failed naming the field */
+	norm_mut(&n, FX "v1.invoice.paid.thin.json", NULL, "type", "42");
+	expect_failed(&n, "field 'type' must be a string, got integer");
+	norm_free(&n);
+	norm_mut(&n, FX "v1.invoice.paid.thin.json", NULL, "type", "null");
+	expect_failed(&n, "missing field 'type'");
+	norm_free(&n);
 	norm_mut(&n, FX "v1.invoice.paid.thin.json", NULL, "created", "1790856000");
 	expect_failed(&n, "field 'created' must be a string, got integer");
 	norm_free(&n);
 	norm_mut(&n, FX "v1.invoice.paid.thin.json", NULL, "created", "\"2026-10-01 12:00\"");
 	expect_failed(&n, "field 'created' is not an RFC 3339 time: '2026-10-01 12:00'");
 	norm_free(&n);
+	/* a type of the wrong kind, null too: still Stripe's, failed above naming 'type' */
+	p = load(FX "v1.invoice.paid.thin.json");
+	json_object_object_add(p, "type", json_object_new_int(42));
+	assert_true(stripe_connector.detect(p));
+	json_object_object_add(p, "type", NULL);
+	assert_true(stripe_connector.detect(p));
+	json_object_put(p);
 	/* an id of another form is someone else's */
 	p = load(FX "v1.invoice.paid.thin.json");
 	json_object_object_add(p, "id", json_object_new_string("other_1"));

@@ -1180,8 +1180,10 @@ static int detect(json_object *payload)
 	const char *obj = jstr(payload, "object"), *id = jstr(payload, "id");
 	json_object *data = jpath(payload, "data"), *o;
 
+	/* A type of the wrong kind is still Stripe's: reported as such by thin_event. */
 	if (is_thin(payload))
-		return (!id || !*id || strncmp(id, "evt_", 4) == 0) && jstr(payload, "type");
+		return (!id || !*id || strncmp(id, "evt_", 4) == 0) &&
+		       json_object_object_get_ex(payload, "type", NULL);
 
 	/* An event with a broken id (absent, empty, not a string) is still
 	 * Stripe's, so that it is reported as missing_event_id; an id of another
