@@ -338,6 +338,33 @@ ssize_t lr_read(struct line_reader *lr, void *dst, size_t n)
 	return (ssize_t)got;
 }
 
+void lr_unread(struct line_reader *lr, const void *bytes, size_t n)
+{
+	const char *b = bytes;
+
+	if (n == 0)
+		return;
+	if (lr->start < n) {
+		size_t unread = lr->end - lr->start;
+		while (lr->cap < n + unread) {
+			lr->cap *= 2;
+			lr->buf = xrealloc(lr->buf, lr->cap + 1);
+		}
+		memmove(lr->buf + n, lr->buf + lr->start, unread);
+		lr->start = n;
+		lr->end = n + unread;
+	}
+	lr->start -= n;
+	memcpy(lr->buf + lr->start, b, n);
+	for (const char *nl = b; (nl = memchr(nl, '\n', n - (size_t)(nl - b))); nl++)
+		lr->lineno--;
+}
+
+long lr_lineno(const struct line_reader *lr)
+{
+	return lr->lineno;
+}
+
 const char *lr_name(const struct line_reader *lr)
 {
 	return lr->name;

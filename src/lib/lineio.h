@@ -41,6 +41,14 @@ int lr_next(struct line_reader *lr, struct line *out);
  * file. Returns n, fewer at the end of the input, or -1 on error (lr_error).
  */
 ssize_t lr_read(struct line_reader *lr, void *dst, size_t n);
+/*
+ * Give back the last n bytes read with lr_read (bytes, a copy of them): the
+ * next line or bytes read start with them, and the line count goes back by
+ * the newlines among them. Invalidates the last line returned.
+ */
+void lr_unread(struct line_reader *lr, const void *bytes, size_t n);
+/* The lines read so far (the next line's number is one more). */
+long lr_lineno(const struct line_reader *lr);
 const char *lr_name(const struct line_reader *lr);
 /* After LR_ERROR: a message, and 1 when the cause is a truncated gzip stream. */
 const char *lr_error(const struct line_reader *lr, int *truncated);

@@ -276,19 +276,80 @@ static int read_head(struct http_reader *hr, struct http_request *rq, struct hea
 	}
 }
 
-/* Content-Length bytes, line ends and all: a body may end inside a line, the next request on it. */
+/* 1 when t[0..n), a line cut short, may begin a request line: METHOD SP target SP HTTP/1.x
+ * as far as it goes. */
+static int request_prefix(const char *t, size_t n)
+{
+	static const char version[] = "HTTP/1.";
+	size_t i = 0, j;
+
+	if (n > 0 && t[n - 1] == '\r')
+		n--; /* the '\n' of a CRLF still to come */
+	while (i < n && i < 20 && t[i] >= 'A' && t[i] <= 'Z')
+		i++;
+	if (i == 0 || i == n)
+		return i > 0;
+	if (t[i++] != ' ')
+		return 0;
+	while (i < n && (unsigned char)t[i] > ' ' && t[i] != 0x7f)
+		i++;
+	if (i == n)
+		return 1;
+	if (t[i++] != ' ')
+		return 0;
+	for (j = 0; i < n && j < sizeof version - 1; i++, j++)
+		if (t[i] != version[j])
+			return 0;
+	return i == n || (i + 1 == n && (t[i] == '0' || t[i] == '1'));
+}
+
+/*
+ * Where a body read by its Content-Length runs into the next request: the
+ * first of its lines (at its start or after a line end) that is a request
+ * line, or its last line, cut short by the length, when that one may begin a
+ * request line and a line end came before it. -1: nowhere. A body that holds
+ * an HTTP request line of its own is not a webhook's.
+ */
+static long request_in(const char *b, size_t len)
+{
+	for (size_t s = 0; s < len;) {
+		const char *nl = memchr(b + s, '\n', len - s);
+		if (!nl)
+			return s > 0 && request_prefix(b + s, len - s) ? (long)s : -1;
+		size_t e = (size_t)(nl - b);
+		if (http_request_line(b + s, e - s - (e > s && b[e - 1] == '\r')))
+			return (long)s;
+		s = e + 1;
+	}
+	return -1;
+}
+
+/*
+ * Content-Length bytes, line ends and all: a body may end inside a line, the
+ * next request on it. A length longer than the body would take the requests
+ * after it in: the body is looked through for a request line (its first max
+ * bytes, when longer), which is given back to be read as the next request.
+ */
 static int read_sized(struct http_reader *hr, struct http_request *rq, size_t n)
 {
-	int keep = n <= hr->max;
-	ssize_t got = lr_read(hr->lr, keep ? sb_reserve(&hr->body, n) : NULL, n);
+	size_t look = n <= hr->max ? n : hr->max;
+	ssize_t got = lr_read(hr->lr, sb_reserve(&hr->body, look), look), more = 0;
+	long at;
 
 	if (got < 0)
 		return failed(rq, rq->lineno);
-	if (keep)
-		hr->body.len = (size_t)got;
-	if ((size_t)got < n)
-		return bad(rq, REJ_TRUNCATED_REQUEST, "the input ends after %zd of the body's %zu bytes", got, n);
-	if (!keep)
+	hr->body.len = (size_t)got;
+	if ((at = request_in(hr->body.buf, (size_t)got)) >= 0) {
+		lr_unread(hr->lr, hr->body.buf + at, (size_t)got - (size_t)at);
+		hr->body.len = (size_t)at;
+		return bad(rq, REJ_INVALID_REQUEST, "Content-Length %zu runs into the next request (line %ld) after %ld "
+			   "bytes of body", n, lr_lineno(hr->lr) + 1, at);
+	}
+	if ((size_t)got == look && n > look && (more = lr_read(hr->lr, NULL, n - look)) < 0)
+		return failed(rq, rq->lineno);
+	if ((size_t)(got + more) < n)
+		return bad(rq, REJ_TRUNCATED_REQUEST, "the input ends after %zd of the body's %zu bytes", got + more, n);
+	if (n > look)
 		return bad(rq, REJ_LINE_TOO_LONG, "request body of %zu bytes is longer than %zu bytes", n, hr->max);
 	return HTTP_REQUEST;
 }

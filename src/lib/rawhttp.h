@@ -5,7 +5,10 @@
  * HTTP/1.1"), header lines, a blank line (CRLF or LF), then its body:
  * Content-Length bytes, Transfer-Encoding: chunked chunks, or, with neither,
  * the lines up to the next request line or the end of the input. Requests
- * follow one another, with or without blank lines between them.
+ * follow one another, with or without blank lines between them. A
+ * Content-Length body that holds a request line (at the start of one of its
+ * lines, or begun at its end) ran into the next request: it is refused, and
+ * that request read next.
  *
  * The reader streams over a line reader (lineio.h, so gzip too) and holds one
  * request at a time: its head and its body at most max bytes each (a longer

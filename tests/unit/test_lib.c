@@ -561,8 +561,27 @@ static void test_lines_and_bytes(void **state)
 		struct line l;
 		assert_int_equal(lr_read(lr, back, n), (ssize_t)n);
 		assert_memory_equal(back, big, n);
+		assert_int_equal(lr_lineno(lr), (long)(n / 100));
+		/* given back: more than the buffer's room before the unread bytes, then a
+		 * little (room there); the lines read again, their numbers as the first time */
+		lr_unread(lr, back + 150, n - 150);
+		assert_int_equal(lr_lineno(lr), 1);
 		assert_int_equal(lr_next(lr, &l), LR_LINE);
-		assert_string_equal(l.text, "tail");
+		assert_int_equal(l.lineno, 2);
+		assert_int_equal(l.len, 49);
+		assert_memory_equal(l.text, big + 150, 49);
+		assert_int_equal(lr_read(lr, back, n - 200), (ssize_t)(n - 200));
+		assert_memory_equal(back, big + 200, n - 200);
+		size_t last = n / 100 * 100 - 100; /* the last whole line's start */
+		lr_unread(lr, back + last - 200, n - last);
+		assert_int_equal(lr_next(lr, &l), LR_LINE);
+		assert_int_equal(l.lineno, (long)(n / 100));
+		assert_int_equal(l.len, 99);
+		assert_memory_equal(l.text, big + last, 99);
+		assert_int_equal(lr_next(lr, &l), LR_LINE); /* the rest of the n bytes, then "tail" */
+		assert_int_equal(l.len, n - last - 100 + 4);
+		assert_memory_equal(l.text, big + last + 100, n - last - 100);
+		assert_string_equal(l.text + l.len - 4, "tail");
 		assert_int_equal(l.lineno, (long)(n / 100 + 1));
 		lr_close(lr);
 		unlink(path);
