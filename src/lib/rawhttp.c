@@ -303,25 +303,62 @@ static int request_prefix(const char *t, size_t n)
 	return i == n || (i + 1 == n && (t[i] == '0' || t[i] == '1'));
 }
 
+/* 1 when b[0..len) is text: no control bytes but tab, CR and LF (a JSON or form body, not a
+ * compressed one, whose bytes may be anything). */
+static int is_text(const char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)b[i] < ' ' && b[i] != '\t' && b[i] != '\r' && b[i] != '\n')
+			return 0;
+	return 1;
+}
+
 /*
  * Where a body read by its Content-Length runs into the next request: the
  * first of its lines (at its start or after a line end) that is a request
- * line, or its last line, cut short by the length, when that one may begin a
- * request line and a line end came before it. -1: nowhere. A body that holds
+ * line, or its last line, cut short by the length, when a line end came
+ * before it, the body before it is text and it may begin a request line
+ * (*cut set: the caller sees whether it does). -1: nowhere. A body that holds
  * an HTTP request line of its own is not a webhook's.
  */
-static long request_in(const char *b, size_t len)
+static long request_in(const char *b, size_t len, int *cut)
 {
+	*cut = 0;
 	for (size_t s = 0; s < len;) {
 		const char *nl = memchr(b + s, '\n', len - s);
-		if (!nl)
-			return s > 0 && request_prefix(b + s, len - s) ? (long)s : -1;
+		if (!nl) {
+			*cut = 1;
+			return s > 0 && is_text(b, s) && request_prefix(b + s, len - s) ? (long)s : -1;
+		}
 		size_t e = (size_t)(nl - b);
 		if (http_request_line(b + s, e - s - (e > s && b[e - 1] == '\r')))
 			return (long)s;
 		s = e + 1;
 	}
 	return -1;
+}
+
+/* 1 when the input's next line, up to LINE_KEEP bytes of it, is a request line; the input
+ * as it was (a read error is told at the next call). */
+static int request_next(struct http_reader *hr)
+{
+	char peek[LINE_KEEP + 2];
+	ssize_t got = lr_read(hr->lr, peek, sizeof peek);
+	const char *nl;
+	int yes = 0;
+
+	if (got < 0)
+		hr->error_line = lr_lineno(hr->lr) + 1; /* told at the next call */
+	if (got <= 0)
+		return 0;
+	if ((nl = memchr(peek, '\n', (size_t)got))) {
+		size_t e = (size_t)(nl - peek);
+		yes = http_request_line(peek, e - (e > 0 && peek[e - 1] == '\r'));
+	} else {
+		yes = http_request_line(peek, (size_t)got); /* the input's last line */
+	}
+	lr_unread(hr->lr, peek, (size_t)got);
+	return yes;
 }
 
 /*
@@ -335,12 +372,20 @@ static int read_sized(struct http_reader *hr, struct http_request *rq, size_t n)
 	size_t look = n <= hr->max ? n : hr->max;
 	ssize_t got = lr_read(hr->lr, sb_reserve(&hr->body, look), look), more = 0;
 	long at;
+	int cut;
 
 	if (got < 0)
 		return failed(rq, rq->lineno);
 	hr->body.len = (size_t)got;
-	if ((at = request_in(hr->body.buf, (size_t)got)) >= 0) {
-		lr_unread(hr->lr, hr->body.buf + at, (size_t)got - (size_t)at);
+	if ((at = request_in(hr->body.buf, (size_t)got, &cut)) >= 0) {
+		size_t back = (size_t)got - (size_t)at;
+		lr_unread(hr->lr, hr->body.buf + at, back);
+		if (cut && !request_next(hr)) {
+			lr_read(hr->lr, NULL, back); /* the body's after all: read again, as it was */
+			at = -1;
+		}
+	}
+	if (at >= 0) {
 		hr->body.len = (size_t)at;
 		return bad(rq, REJ_INVALID_REQUEST, "Content-Length %zu runs into the next request (line %ld) after %ld "
 			   "bytes of body", n, lr_lineno(hr->lr) + 1, at);

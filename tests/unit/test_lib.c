@@ -641,6 +641,43 @@ static void test_rawhttp(void **state)
 	http_close(hr);
 	lr_close(lr);
 	unlink(path);
+
+	/* A body whose last line, cut by its length, may begin a request line: the body's when the
+	 * line goes on otherwise, or the bytes before it are not text; the next request's when it
+	 * does. A length past a whole request line, at the start of a body line. */
+	const char cuts[] =
+		"POST /a HTTP/1.1\nContent-Length: 6\n\nx\nPOST\r\n"     /* "POST" then a line end */
+		"POST /b HTTP/1.1\nContent-Length: 4\n\n\1\nPO"           /* binary, glued to the next */
+		"POST /c HTTP/1.1\nContent-Length: 8\n\n{}\nPOST /d HTTP/1.1\n\n{}\n"
+		"PUT /e HTTP/1.1\nContent-Length: 40\n\n{}\nPUT /f HTTP/1.1\n\n[]\n";
+	path = write_tmp(cuts, sizeof cuts - 1, 0);
+	lr = lr_open(path, 1024);
+	assert_int_equal(lr_next(lr, &l), LR_LINE);
+	hr = http_open(lr, &l, 1024);
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST);
+	assert_int_equal(rq.body_len, 6);
+	assert_memory_equal(rq.body, "x\nPOST", 6);
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST);
+	assert_int_equal(rq.lineno, 6);
+	assert_memory_equal(rq.body, "\1\nPO", 4);
+	assert_int_equal(http_next(hr, &rq), HTTP_BAD); /* 8 bytes: "{}\nPOST " */
+	assert_int_equal(rq.lineno, 10);
+	assert_int_equal(rq.code, REJ_INVALID_REQUEST);
+	assert_string_equal(rq.msg, "Content-Length 8 runs into the next request (line 14) after 3 bytes of body");
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST);
+	assert_int_equal(rq.lineno, 14);
+	assert_string_equal(rq.line, "POST /d HTTP/1.1");
+	assert_memory_equal(rq.body, "{}", 2);
+	assert_int_equal(http_next(hr, &rq), HTTP_BAD);
+	assert_int_equal(rq.lineno, 17);
+	assert_string_equal(rq.msg, "Content-Length 40 runs into the next request (line 21) after 3 bytes of body");
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST);
+	assert_int_equal(rq.lineno, 21);
+	assert_memory_equal(rq.body, "[]", 2);
+	assert_int_equal(http_next(hr, &rq), HTTP_EOF);
+	http_close(hr);
+	lr_close(lr);
+	unlink(path);
 }
 
 static void test_lines_gzip_members_and_truncation(void **state)
