@@ -367,25 +367,35 @@ static int request_next(struct http_reader *hr)
  * after it in: the body is looked through for a request line (its first max
  * bytes, when longer), which is given back to be read as the next request.
  */
+/* After b[0..len), bytes just read by a length (a body, a chunk): where they run into the
+ * next request (request_in; a last line cut short checked against the input that follows),
+ * the bytes from there given back to the input to be read as it. -1: nowhere, the input as
+ * it was. */
+static long ran_into(struct http_reader *hr, const char *b, size_t len)
+{
+	int cut;
+	long at = request_in(b, len, &cut);
+
+	if (at < 0)
+		return -1;
+	lr_unread(hr->lr, b + at, len - (size_t)at);
+	if (cut && !request_next(hr)) {
+		lr_read(hr->lr, NULL, len - (size_t)at); /* the body's after all: read again, as it was */
+		return -1;
+	}
+	return at;
+}
+
 static int read_sized(struct http_reader *hr, struct http_request *rq, size_t n)
 {
 	size_t look = n <= hr->max ? n : hr->max;
 	ssize_t got = lr_read(hr->lr, sb_reserve(&hr->body, look), look), more = 0;
 	long at;
-	int cut;
 
 	if (got < 0)
 		return failed(rq, rq->lineno);
 	hr->body.len = (size_t)got;
-	if ((at = request_in(hr->body.buf, (size_t)got, &cut)) >= 0) {
-		size_t back = (size_t)got - (size_t)at;
-		lr_unread(hr->lr, hr->body.buf + at, back);
-		if (cut && !request_next(hr)) {
-			lr_read(hr->lr, NULL, back); /* the body's after all: read again, as it was */
-			at = -1;
-		}
-	}
-	if (at >= 0) {
+	if ((at = ran_into(hr, hr->body.buf, (size_t)got)) >= 0) {
 		hr->body.len = (size_t)at;
 		return bad(rq, REJ_INVALID_REQUEST, "Content-Length %zu runs into the next request (line %ld) after %ld "
 			   "bytes of body", n, lr_lineno(hr->lr) + 1, at);
@@ -451,9 +461,16 @@ static int read_chunked(struct http_reader *hr, struct http_request *rq)
 			return read_trailer(hr, rq, too_long);
 		if (size > hr->max - hr->body.len)
 			too_long = 1;
+		size_t before = hr->body.len;
 		ssize_t got = lr_read(hr->lr, too_long ? NULL : sb_reserve(&hr->body, size), size);
+		long at;
 		if (got < 0)
 			return failed(rq, rq->lineno);
+		if (!too_long && (at = ran_into(hr, hr->body.buf + before, (size_t)got)) >= 0) {
+			hr->body.len = before + (size_t)at;
+			return bad(rq, REJ_INVALID_REQUEST, "a chunk of %zu bytes runs into the next request (line %ld)",
+				   size, lr_lineno(hr->lr) + 1);
+		}
 		if (!too_long)
 			hr->body.len += (size_t)got;
 		if ((size_t)got < size)

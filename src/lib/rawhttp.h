@@ -6,7 +6,7 @@
  * Content-Length bytes, Transfer-Encoding: chunked chunks, or, with neither,
  * the lines up to the next request line or the end of the input. Requests
  * follow one another, with or without blank lines between them. A
- * Content-Length body that holds a request line (at the start of one of its
+ * Content-Length body or a chunk that holds a request line (at the start of one of its
  * lines, or begun at its end) ran into the next request: it is refused, and
  * that request read next.
  *
