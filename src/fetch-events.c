@@ -111,17 +111,34 @@ static void reread(const struct src *s, const char *text, size_t len)
 	json_object_put(jparse_shallow(s->parser, text, len, 1, &code, msg, sizeof msg));
 }
 
-/* A JSON capture: the body is the payload, as the provider sent it. */
-static void read_capture(struct src *s, long lineno, json_object *cap)
+/*
+ * A JSON capture, line[0..len) as the parser just read it whole: the body is the payload,
+ * as the provider sent it. A body that is an object is passed on as its bytes in the line
+ * (a number past 64 bits, -0, a duplicate key, escapes: as they came), sliced out where the
+ * parser found it; when it cannot tell (a top-level key written with escapes, more than 48
+ * members), json-c's text of it, and then a key holding U+0000 anywhere in the line, which
+ * json-c's text would have cut, refuses the line.
+ */
+static void read_capture(struct src *s, long lineno, json_object *cap, const char *line, size_t linelen)
 {
 	char when[RFC3339_BUFSZ], msg[256], *text;
-	size_t len;
+	size_t len, off;
 	int64_t ms;
 	enum reject_code code;
 	const char *received_at = capture_time(cap, &ms) == 0 ? fmt_rfc3339(ms, when) : s->received_at;
-	json_object *payload = capture_json_payload(s->parser, cap, s->o->max_line, &text, &len, &code, msg, sizeof msg);
+	json_object *body = jpath(cap, "body"), *payload;
 
-	if (!payload) {
+	if (json_object_is_type(body, json_type_object) && jmember_span(s->parser, line, linelen, "body", &off, &len)) {
+		text = xmalloc(len + 1);
+		memcpy(text, line + off, len);
+		text[len] = '\0';
+		payload = json_object_get(body);
+	} else if (json_object_is_type(body, json_type_object) && jparser_key_nul(s->parser)) {
+		const char *raw = capture_reject_text(cap, &len); /* without the headers */
+		reject(s->file, lineno, REJ_INVALID_FIELD, raw, len, NUL_KEY_MSG);
+		return;
+	} else if (!(payload = capture_json_payload(s->parser, cap, s->o->max_line, &text, &len, &code, msg,
+						     sizeof msg))) {
 		const char *raw = capture_reject_text(cap, &len);
 		reject(s->file, lineno, code, raw, len, "%s", msg);
 		return;
@@ -181,7 +198,7 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 	}
 	json_object_put(o);
 	o = jparse(s->parser, text, len, &code, msg, sizeof msg); /* valid: it was just checked */
-	read_capture(s, lineno, o);
+	read_capture(s, lineno, o, text, len);
 	json_object_put(o);
 }
 
@@ -653,6 +670,7 @@ int main(int argc, char **argv)
 	if (rejects_path && stat(rejects_path, &st) == 0)
 		add_own(&st);
 	struct jparser *parser = jparser_new();
+	jparser_track_members(parser); /* a capture's body is sliced out of its line */
 	if (optind == argc)
 		read_path("-", &o, parser, 0);
 	for (int i = optind; i < argc; i++)
