@@ -379,36 +379,144 @@ static void read_http(struct src *s, struct line_reader *lr, const struct line *
 	http_close(hr);
 }
 
-/* A whole file as one or more JSON documents (pretty-printed, arrays). */
+/*
+ * A file of JSON documents (pretty-printed, one after another, or arrays of
+ * events), streamed: the lines of the top-level value being read are held, at
+ * most --max-line bytes of them, and handed to doc_values once its brackets
+ * close; memory is one document's, not the file's.
+ *
+ * A document cut short (a writer killed mid-write, the next one appended
+ * after it) would take every document after it in, its brackets never
+ * closing. A line that opens an object or array at the column of the value
+ * being read or left of it, in a document whose inner lines are indented or
+ * where what came before cannot go on with a value (no ':', ',' or '[' before
+ * it), starts a new one: the cut value is rejected, the next read. The same
+ * for an element of a top-level array. An array not closed at the end of the
+ * file has its elements read all the same.
+ */
+struct docscan {
+	char *buf;
+	size_t cap, len;
+	long line;          /* of buf's first byte */
+	int depth, started, array, indented, too_long;
+	size_t col;         /* the top-level value's column */
+	size_t elem_off;    /* an element of a top-level array being read: where in buf */
+	size_t elem_col;
+	long elem_line;
+	char last;          /* the last byte appended that is not a space */
+};
+
+static void doc_flush(struct src *s, struct docscan *d, long next_line)
+{
+	if (d->too_long)
+		reject(s->file, d->line, REJ_LINE_TOO_LONG, NULL, 0, "document longer than %zu bytes", s->o->max_line);
+	else if (d->len > 0)
+		doc_values(s, d->buf, d->len, d->line, 1);
+	d->len = 0;
+	d->line = next_line;
+	d->depth = d->started = d->array = d->indented = d->too_long = 0;
+	d->last = 0;
+}
+
+/* buf[from..len) replaced by its line ends: the bytes gone, the line count kept. */
+static void doc_blank(struct docscan *d, size_t from)
+{
+	size_t n = 0;
+	for (size_t i = from; i < d->len; i++)
+		n += d->buf[i] == '\n';
+	memset(d->buf + from, '\n', n);
+	d->len = from + n;
+}
+
+static void doc_line(struct src *s, struct docscan *d, const struct line *l)
+{
+	size_t lead = strspn(l->text, " \t");
+	char c = lead < l->len ? l->text[lead] : 0;
+	int opens = c == '{' || c == '[', goes_on = d->last == ':' || d->last == ',' || d->last == '[';
+
+	if (d->started && d->depth > 0 && lead > 0 && lead < l->len)
+		d->indented = 1;
+	if (opens && d->array && d->depth >= 2 && lead <= d->elem_col && (d->indented || !goes_on)) {
+		reject(s->file, d->elem_line, REJ_INVALID_JSON, NULL, 0,
+		       "an array element cut short: another starts at line %ld", l->lineno);
+		doc_blank(d, d->elem_off);
+		d->depth = 1;
+		d->last = ',';
+	} else if (opens && !d->array && d->depth >= 1 && lead <= d->col && (d->indented || !goes_on)) {
+		reject(s->file, d->line, REJ_INVALID_JSON, NULL, 0, "a JSON document cut short: another starts at line %ld",
+		       l->lineno);
+		d->len = 0;
+		doc_flush(s, d, l->lineno);
+	}
+	if (!d->too_long && (l->too_long || d->len + l->len + 1 > s->o->max_line))
+		d->too_long = 1;
+	size_t at = d->len;
+	if (!d->too_long) {
+		while (d->len + l->len + 2 > d->cap)
+			d->buf = xrealloc(d->buf, d->cap *= 2);
+		memcpy(d->buf + d->len, l->text, l->len);
+		d->len += l->len;
+		d->buf[d->len++] = '\n';
+	}
+	int in_str = 0, esc = 0;
+	for (size_t i = 0; i < l->len; i++) {
+		char ch = l->text[i];
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (ch == '\\')
+				esc = 1;
+			else if (ch == '"')
+				in_str = 0;
+			continue;
+		}
+		if (ch == ' ' || ch == '\t' || ch == '\r')
+			continue;
+		d->last = ch;
+		if (!d->started) {
+			d->started = 1;
+			d->col = i;
+			d->array = ch == '[';
+		}
+		if (ch == '"') {
+			in_str = 1;
+		} else if (ch == '{' || ch == '[') {
+			if (++d->depth == 2 && d->array) {
+				d->elem_off = at + i;
+				d->elem_col = i;
+				d->elem_line = l->lineno;
+			}
+		} else if ((ch == '}' || ch == ']') && d->depth > 0) {
+			d->depth--;
+		}
+	}
+	/* a string does not go on past its line: the value is broken, the parser will say so */
+	if (d->started && d->depth == 0)
+		doc_flush(s, d, l->lineno + 1);
+}
+
 static void read_document(struct src *s, struct line_reader *lr, const struct line *first)
 {
-	size_t cap = 1 << 16, len = 0;
-	char *buf = xmalloc(cap);
+	struct docscan d = { .cap = 1 << 16, .line = first->lineno };
 	struct line l = *first;
-	long first_line = first->lineno;
 	int r = LR_LINE;
 
-	do {
-		if (l.too_long || len + l.len + 1 > s->o->max_line) {
-			reject(s->file, first_line, REJ_LINE_TOO_LONG, NULL, 0,
-			       "document longer than %zu bytes", s->o->max_line);
-			while ((r = lr_next(lr, &l)) == LR_LINE)
-				;
-			goto out;
-		}
-		while (len + l.len + 2 > cap)
-			buf = xrealloc(buf, cap *= 2);
-		memcpy(buf + len, l.text, l.len);
-		len += l.len;
-		buf[len++] = '\n';
-	} while ((r = lr_next(lr, &l)) == LR_LINE);
-	buf[len] = '\0';
-
-	doc_values(s, buf, len, first_line, 1);
-out:
+	d.buf = xmalloc(d.cap);
+	do
+		doc_line(s, &d, &l);
+	while ((r = lr_next(lr, &l)) == LR_LINE);
+	if (d.array && d.depth > 0 && !d.too_long) {
+		/* the array was not closed: its elements (a last one cut is rejected) */
+		const char *open = memchr(d.buf, '[', d.len);
+		reject(s->file, d.line, REJ_INVALID_JSON, NULL, 0, "the array opened here is not closed; its elements are read");
+		doc_values(s, open + 1, d.len - (size_t)(open + 1 - d.buf), d.line + count_lines(d.buf, (size_t)(open - d.buf)), 0);
+		d.len = 0;
+	}
+	if (d.started || d.len > 0)
+		doc_flush(s, &d, 0);
 	if (r == LR_ERROR)
 		read_error(s, lr, l.lineno);
-	free(buf);
+	free(d.buf);
 }
 
 static void read_file(const char *path, const struct opts *o, struct jparser *parser)
