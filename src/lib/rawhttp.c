@@ -535,7 +535,17 @@ int http_next(struct http_reader *hr, struct http_request *rq)
 	sb_add(&hr->line, l.text, l.len < LINE_KEEP ? l.len : LINE_KEEP);
 	rq->line = hr->line.buf;
 	rq->line_len = hr->line.len;
-	if (!is_request(&l)) {
+	long at = request_start(&l);
+	if (at > 0) {
+		/* a request line glued to bytes before it: what a body shorter than its
+		 * Content-Length left over (its length counted in characters, not bytes) */
+		hr->line.len = (size_t)at < LINE_KEEP ? (size_t)at : LINE_KEEP;
+		rq->line_len = hr->line.len;
+		hold_request(hr, &l);
+		return bad(rq, REJ_INVALID_REQUEST, "%ld bytes before a request line (what a body longer than its "
+			   "Content-Length left?)", at);
+	}
+	if (at < 0) {
 		long skipped = skip_to_request(hr);
 		if (skipped == 0)
 			return bad(rq, REJ_INVALID_REQUEST, "not an HTTP request line");
