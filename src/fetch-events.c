@@ -771,6 +771,8 @@ int main(int argc, char **argv)
 		default: fputs(synopsis, stderr); return EXIT_USAGE;
 		}
 	}
+	if (o.since >= o.until) /* swapped in a cron line: an empty window would read as all clear */
+		die_usage(synopsis, "--since is not before --until: no event could pass");
 	rejects_setup(synopsis, rejects_path, argv + optind, argc - optind);
 	struct stat st;
 	if (fstat(STDOUT_FILENO, &st) == 0)

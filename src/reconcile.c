@@ -871,6 +871,8 @@ int main(int argc, char **argv)
 		default: fputs(synopsis, stderr); return EXIT_USAGE;
 		}
 	}
+	if (o.has_since && o.has_until && o.since >= o.until) /* swapped: an empty window reads as balanced */
+		die_usage(synopsis, "--since is not before --until: no event could pass");
 	rejects_setup(synopsis, rejects_path, argv + optind, argc - optind);
 	if (db) {
 		if (optind < argc)

@@ -92,6 +92,7 @@ before=$(q -c "SELECT count(*) FROM audit_logs")
 pipelines/export customers --actor tester >/dev/null 2>&1; check "no --project: exit 2" [ $? -eq 2 ]
 pipelines/export invoices --project acme >/dev/null 2>&1; check "unknown kind: exit 2" [ $? -eq 2 ]
 pipelines/export payments --project acme --since yesterdayish >/dev/null 2>&1; check "bad --since: exit 2" [ $? -eq 2 ]
+pipelines/export payments --project acme --since 2026-12-01 --until 2026-11-01 >/dev/null 2>&1; check "--since not before --until: exit 2" [ $? -eq 2 ]
 pipelines/export payments --project acme --bogus >/dev/null 2>&1; check "unknown option: exit 2" [ $? -eq 2 ]
 pipelines/export --help | grep -q "^Exit status"; check "--help: exit 0 with the exit statuses" [ $? -eq 0 ]
 check "usage errors leave no audit row" [ "$(q -c "SELECT count(*) FROM audit_logs")" = "$before" ]
