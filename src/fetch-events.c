@@ -38,7 +38,8 @@ static const char help[] =
 	"\n"
 	"Inputs are files, directories (read recursively, in byte order of names; names\n"
 	"starting with '.' are left out; each directory and each file in one is read\n"
-	"once, whatever symlinks lead to it again; what is neither a file nor a\n"
+	"once, whatever symlinks lead to it again; a file named twice, or named and\n"
+	"in a directory named, once too; what is neither a file nor a\n"
 	"directory, a FIFO or a socket, is named and skipped, as is this run's own\n"
 	"output or rejects file found in one) or stdin. Each file may\n"
 	"be gzip (any number of members) or plain; NDJSON (one event a line), one JSON\n"
@@ -664,10 +665,16 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 		return;
 	}
 	if (!found || !S_ISDIR(st.st_mode)) {
-		/* a file named on the command line is read as asked, even twice; one
-		 * that cannot be read says so (read_file) */
-		if (depth == 0 || !found || !seen_before(&st))
-			read_file(path, o, parser);
+		/* a dump is read once a run: named twice, or named and in a directory
+		 * named too (dumps/ dumps/today.ndjson), its events would come twice;
+		 * what is not a regular file (a pipe, <(zcat ...)) is read as named;
+		 * one that cannot be read says so (read_file) */
+		if (found && S_ISREG(st.st_mode) && seen_before(&st)) {
+			if (depth == 0)
+				warn_msg(0, "'%s': read already in this run, skipped", path);
+			return;
+		}
+		read_file(path, o, parser);
 		return;
 	}
 	for (int i = 0; i < depth; i++)

@@ -193,6 +193,15 @@ ln -s ../shared/c.json "$tmp/alias/2026-11/c.json"
 st=$?
 check "fetch-events over symlinked folders and files: each event once, exit 0, quiet (exit $st, $(wc -l <"$tmp/out") lines)" \
 	'[ $st -eq 0 ] && [ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+# A dump named twice, or named and in a directory named too: read once, the second naming
+# said on stderr, exit 0; two pipes (<(zcat ...)) are two inputs, each read.
+"$BIN/fetch-events" "$tmp/alias" "$tmp/alias/2026-11/a.json" "$tmp/alias/2026-11/a.json" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events: a dump named again is read once (exit $st, $(wc -l <"$tmp/out") lines)" \
+	'[ $st -eq 0 ] && [ "$(grep -c "a.json.: read already in this run, skipped" "$tmp/err")" -eq 2 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+"$BIN/fetch-events" <(cat "$small") <(cat "$small") >"$tmp/out" 2>"$tmp/err"
+check "fetch-events: two pipes of the same dump are two inputs ($(wc -l <"$tmp/out") lines)" \
+	'[ "$(wc -l <"$tmp/out")" -eq 2 ] && [ ! -s "$tmp/err" ]'
 # This run's own output and rejects file, in the walked directory, are not dumps: named,
 # skipped, the exit status unchanged; a second run appending there reads only the dumps.
 mkdir -p "$tmp/own"
