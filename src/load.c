@@ -1988,7 +1988,7 @@ int main(int argc, char **argv)
 		case 'M': do_migrate = 1; break;
 		case 's': sql_dir = optarg; break;
 		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
-		case 'V': printf("load %s\n", RO_VERSION); return diag_finish();
+		case 'V': puts("load (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
 		default: fputs(synopsis, stderr); return EXIT_USAGE;
 		}
 	}

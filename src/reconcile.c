@@ -396,8 +396,11 @@ static void feed_record(const struct record_input *in, void *ctx)
 	else if (kind && !strcmp(kind, "event"))
 		is_raw = 0;
 	else {
-		REJECT(in, REJ_INVALID_FIELD, "not a raw envelope nor a canonical event ('record' is %s)",
-		       kind ? "neither 'raw' nor 'event'" : "missing");
+		json_object *r = NULL;
+		int has = json_object_object_get_ex(in->obj, "record", &r) && r;
+		REJECT(in, has ? REJ_INVALID_FIELD : REJ_MISSING_FIELD,
+		       "not a raw envelope nor a canonical event ('record' is %s)",
+		       kind ? "neither 'raw' nor 'event'" : has ? "not a string" : "missing");
 		return;
 	}
 	provider = member_str(in->obj, "provider", &bad);

@@ -615,7 +615,7 @@ int main(int argc, char **argv)
 			printf("%s%s", synopsis, help_text);
 			return diag_finish();
 		case 'V':
-			printf("to-csv %s\n", RO_VERSION);
+			puts("to-csv (RevenueOS Pipelines) " RO_VERSION);
 			return diag_finish();
 		default:
 			fprintf(stderr, "%s", synopsis);
