@@ -44,6 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	stdout = open_memstream(&out, &outlen);
 	if (!stdout)
 		abort();
+	/* each input is a run of its own: the file, rewritten in place, is not "read already" */
+	free(seen);
+	seen = NULL;
+	seen_cap = n_seen = 0;
 	read_path(fuzz_file(data, size), &o, parser, 0);
 	if (fclose(stdout) != 0)
 		abort();
