@@ -756,6 +756,26 @@ static void test_invoice_old(void **state)
 	expect_null(&n, "customer.country");
 	expect_str(&n, "subscription.price_id", "gold-monthly");
 	expect_str(&n, "subscription.product_id", "prod_FakeGold001");
+	expect_int(&n, "subscription.quantity", 1);
+	expect_str(&n, "subscription.current_period_start", "2020-01-26T00:53:20Z");
+	norm_free(&n);
+	/* A metered plan is billed in arrears: the line's quantity is the usage
+	 * billed, its period the one just over; neither is the subscription's. */
+	norm_mut(&n, FX "invoice.paid.2019.json", "data.object.lines.data.0.plan", "usage_type", "\"metered\"");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "subscription.price_id", "gold-monthly");
+	expect_null(&n, "subscription.quantity");
+	expect_null(&n, "subscription.current_period_start");
+	expect_null(&n, "subscription.current_period_end");
+	norm_free(&n);
+	/* Before 2015-04-07 a proration's period ended where it started: no period's end. */
+	norm_open(&n, FX "invoice.paid.2019.json", NULL);
+	json_object_object_add(jpath(n.payload, "data.object.lines.data.0"), "proration", json_object_new_boolean(1));
+	json_object_object_add(jpath(n.payload, "data.object.lines.data.0.period"), "end",
+			       json_object_new_int64(1580000000));
+	run(&n);
+	expect_null(&n, "subscription.current_period_start");
+	expect_null(&n, "subscription.current_period_end");
 	norm_free(&n);
 
 	/* 2019-12-03 before July 2020 (no total_discount_amounts): 10 % off a

@@ -623,15 +623,31 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 	put_price(p, ev, path, 1);
 	join(path, base, ".plan");
 	put_price(p, ev, path, 0);
+	/* A metered price is billed in arrears: the line's quantity is the usage
+	 * billed (a metered item has no quantity), its period the one just over. */
+	const char *usage;
+	join(path, base, ".price.recurring.usage_type");
+	if (!(usage = opt_str(p, ev, path))) {
+		join(path, base, ".plan.usage_type");
+		usage = opt_str(p, ev, path);
+	}
+	if (usage && strcmp(usage, "metered") == 0)
+		return;
 	join(path, base, ".quantity");
 	if (opt_int(p, ev, path, &qty))
 		event_int(ev, SEC_SUBSCRIPTION, "quantity", qty);
-	/* A proration bills from the change on: only its end is the period's. */
+	/* A proration bills from the change on: only its end is the period's;
+	 * before 2015-04-07 a proration's period ended where it started (the
+	 * change), which is no period's end. */
+	int64_t start = 0, end = -1;
 	join(path, base, ".period.start");
 	if (!proration)
 		put_time(p, ev, SEC_SUBSCRIPTION, "current_period_start", path);
+	else
+		opt_int(p, ev, path, &start);
 	join(path, base, ".period.end");
-	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_end", path);
+	if (!proration || !opt_int(p, ev, path, &end) || end != start)
+		put_time(p, ev, SEC_SUBSCRIPTION, "current_period_end", path);
 }
 
 /*
