@@ -962,6 +962,12 @@ static void test_charges(void **state)
 	expect_str(&n, "customer.name", "Jan Jansen");
 	expect_str(&n, "customer.country", "NL");
 	norm_free(&n);
+	/* a 3-D Secure source (2017-2019) wraps a card source: a card payment */
+	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object", "source",
+		 "{\"id\":\"src_2\",\"object\":\"source\",\"type\":\"three_d_secure\","
+		 "\"three_d_secure\":{\"card\":\"src_1\",\"authenticated\":true}}");
+	expect_str(&n, "payment.method", "card");
+	norm_free(&n);
 
 	norm_file(&n, FX "charge.failed.json");
 	expect_processed(&n, "payment.failed");

@@ -789,7 +789,8 @@ static void put_only_method_type(json_object *p, struct event *ev)
 
 /* The payment method type: payment_method_details.type (2019+), else the
  * legacy source (`card` before 2015-02-18): a Sources API source has its own
- * type, a card is "card", a bank account "bank_account". */
+ * type (a three_d_secure one wraps a card: "card"), a card is "card", a bank
+ * account "bank_account". */
 static void put_charge_method(json_object *p, struct event *ev, const char *base)
 {
 	static const char *const legacy[] = { "source.", "card.", NULL };
@@ -809,6 +810,9 @@ static void put_charge_method(json_object *p, struct event *ev, const char *base
 		if (strcmp(obj, "source") == 0) {
 			join(path, src, "type");
 			obj = opt_str(p, ev, path);
+			/* a 3-D Secure source wraps a card source: the payment is a card's */
+			if (obj && strcmp(obj, "three_d_secure") == 0)
+				obj = "card";
 		}
 		event_str(ev, SEC_PAYMENT, "method", obj);
 		return;
