@@ -43,6 +43,33 @@ check "and clears the flag, counting the attempt" \
 	test "$(q "$d" "SELECT coalesce(warning, '-') || ' ' || attempts FROM external_events WHERE external_event_id = 'HS-2001'")" = "- 2"
 check "the replay reports the event as updated" grep -q 'updated 1, unchanged 21' "$T/err"
 
+# A mapping added, then a new event that rewrites the subscription's row without naming
+# a price (a purchase naming it, by another customer id): the plan still follows the
+# mapping as it is now, though this batch wrote the row.
+f=$(newdb up_mapped_later)
+load --dsn "dbname=$f" "$fx/basic.ndjson" 2>/dev/null
+q "$f" "INSERT INTO plan_prices VALUES ('hotmart', 'offer_gold', 'pro')"
+python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+	o = json.loads(line)
+	if o["external_event_id"] != "HS-2001":
+		continue
+	o["external_event_id"] = "HS-2002"; o["occurred_at"] = "2026-11-05T12:00:00Z"
+	if o["record"] == "raw":
+		o["payload"]["id"] = "HS-2002"; o["event_type"] = "PURCHASE_APPROVED"
+	else:
+		o["event_type"] = "payment.succeeded"; o["provider_event_type"] = "PURCHASE_APPROVED"
+		o["customer"] = {"id": "caio2@example.com.br", "email": None, "name": None, "phone": None, "country": None}
+		o["payment"] = {"id": "HP99", "object": "purchase", "invoice_id": None, "subscription_id": "HSUB9",
+			"amount_minor": 100, "currency": "BRL", "status": "succeeded", "method": "pix", "installments": 1,
+			"failure_code": None, "discount_minor": None, "refunded_minor": None, "due_at": None,
+			"paid_at": "2026-11-05T12:00:00Z"}
+		o["subscription"] = {k: None for k in o["subscription"]}; o["subscription"]["id"] = "HSUB9"
+	print(json.dumps(o))' "$fx/basic.ndjson" | load --dsn "dbname=$f" 2>"$T/err"
+check "a mapping added, a later event rewriting the row without a price: the plan follows the mapping ($(q "$f" "SELECT coalesce(plan_id, '-') || ' ' || customer_id FROM subscriptions WHERE subscription_id = 'HSUB9'"))" \
+	test "$(q "$f" "SELECT coalesce(plan_id, '-') || ' ' || customer_id FROM subscriptions WHERE subscription_id = 'HSUB9'")" = "pro caio2@example.com.br"
+
 # An invoice after the upgrade that still names the old price (a retried old invoice),
 # with a partial subscription section: it neither reverts the plan nor erases the status.
 e=$(newdb up_invoice)
