@@ -314,19 +314,28 @@ static int is_text(const char *b, size_t len)
 }
 
 /*
- * Where a body read by its Content-Length runs into the next request: the
- * first of its lines (at its start or after a line end) that is a request
- * line, or its last line, cut short by the length, when a line end came
- * before it, the body before it is text and it may begin a request line
- * (*cut set: the caller sees whether it does). -1: nowhere. A body that holds
- * an HTTP request line of its own is not a webhook's.
+ * Where bytes read by a length (a body, a chunk) run into the next request:
+ * the first of their lines (at their start or after a line end) that is a
+ * request line, or, once the length is all read (last), their last line, cut
+ * short by it, when a line end came before it, the bytes before it are text
+ * and it may begin a request line (*cut set: the caller sees whether it
+ * does). -1: nowhere yet. Scanning b[0..len) goes on from where the last call
+ * left (*from: the start of the line not ended yet; *seen: how far it was
+ * looked through for its end). A body that holds an HTTP request line of its
+ * own is not a webhook's.
  */
-static long request_in(const char *b, size_t len, int *cut)
+static long request_in(const char *b, size_t len, int last, int *cut, size_t *from, size_t *seen)
 {
+	size_t s = *from;
+
 	*cut = 0;
-	for (size_t s = 0; s < len;) {
-		const char *nl = memchr(b + s, '\n', len - s);
+	while (s < len) {
+		const char *nl = memchr(b + (*seen > s ? *seen : s), '\n', len - (*seen > s ? *seen : s));
 		if (!nl) {
+			*from = s;
+			*seen = len;
+			if (!last)
+				return -1;
 			*cut = 1;
 			return s > 0 && is_text(b, s) && request_prefix(b + s, len - s) ? (long)s : -1;
 		}
@@ -335,76 +344,94 @@ static long request_in(const char *b, size_t len, int *cut)
 			return (long)s;
 		s = e + 1;
 	}
+	*from = *seen = s;
 	return -1;
 }
 
-/* 1 when the input's next line, up to LINE_KEEP bytes of it, is a request line; the input
- * as it was (a read error is told at the next call). */
+#define PEEK (16 * 1024) /* how far ahead a request line is looked for */
+
+/* 1 when the input's next line, up to PEEK bytes of it, is a request line; the input as it
+ * was (a read error is told at the next call). */
 static int request_next(struct http_reader *hr)
 {
-	char peek[LINE_KEEP + 2];
-	ssize_t got = lr_read(hr->lr, peek, sizeof peek);
+	char *peek = xmalloc(PEEK);
+	ssize_t got = lr_read(hr->lr, peek, PEEK);
 	const char *nl;
 	int yes = 0;
 
 	if (got < 0)
 		hr->error_line = lr_lineno(hr->lr) + 1; /* told at the next call */
-	if (got <= 0)
-		return 0;
-	if ((nl = memchr(peek, '\n', (size_t)got))) {
-		size_t e = (size_t)(nl - peek);
-		yes = http_request_line(peek, e - (e > 0 && peek[e - 1] == '\r'));
-	} else {
-		yes = http_request_line(peek, (size_t)got); /* the input's last line */
+	if (got > 0) {
+		if ((nl = memchr(peek, '\n', (size_t)got))) {
+			size_t e = (size_t)(nl - peek);
+			yes = http_request_line(peek, e - (e > 0 && peek[e - 1] == '\r'));
+		} else {
+			yes = http_request_line(peek, (size_t)got); /* the input's last line */
+		}
+		lr_unread(hr->lr, peek, (size_t)got);
 	}
-	lr_unread(hr->lr, peek, (size_t)got);
+	free(peek);
 	return yes;
 }
 
-/*
- * Content-Length bytes, line ends and all: a body may end inside a line, the
- * next request on it. A length longer than the body would take the requests
- * after it in: the body is looked through for a request line (its first max
- * bytes, when longer), which is given back to be read as the next request.
- */
-/* After b[0..len), bytes just read by a length (a body, a chunk): where they run into the
- * next request (request_in; a last line cut short checked against the input that follows),
- * the bytes from there given back to the input to be read as it. -1: nowhere, the input as
- * it was. */
-static long ran_into(struct http_reader *hr, const char *b, size_t len)
-{
-	int cut;
-	long at = request_in(b, len, &cut);
+#define PIECE (64 * 1024) /* bytes read by a length at a time, looked through as they come */
 
-	if (at < 0)
-		return -1;
-	lr_unread(hr->lr, b + at, len - (size_t)at);
-	if (cut && !request_next(hr)) {
-		lr_read(hr->lr, NULL, len - (size_t)at); /* the body's after all: read again, as it was */
-		return -1;
+/*
+ * n bytes read by a length (a body, a chunk; past the first max of them
+ * skipped, not kept), onto hr->body, PIECE at a time, each looked through for a request line as it comes: the
+ * length may be longer than the bytes and run into the next request. Found,
+ * the bytes from there are given back to the input, to be read as that
+ * request, and *at says where it starts among these bytes (else -1). Returns
+ * the bytes read, up to there or the end of the input; -1 on a read error.
+ * Bytes past max are not looked through.
+ */
+static ssize_t read_by_length(struct http_reader *hr, size_t n, long *at)
+{
+	size_t look = n < hr->max ? n : hr->max, base = hr->body.len, got = 0, from = 0, seen = 0;
+	ssize_t more = 0;
+	int cut;
+
+	*at = -1;
+	while (got < look) {
+		size_t want = look - got < PIECE ? look - got : PIECE;
+		ssize_t r = lr_read(hr->lr, sb_reserve(&hr->body, want), want);
+		if (r < 0)
+			return -1;
+		hr->body.len += (size_t)r;
+		got += (size_t)r;
+		int last = (size_t)r < want || got == n; /* a line cut at max goes on in what is skipped */
+		const char *b = hr->body.buf + base;
+		long a = request_in(b, got, last, &cut, &from, &seen);
+		if (a >= 0) {
+			lr_unread(hr->lr, b + a, got - (size_t)a);
+			if (!cut || request_next(hr)) {
+				hr->body.len = base + (size_t)a;
+				*at = a;
+				return a;
+			}
+			lr_read(hr->lr, NULL, got - (size_t)a); /* the body's after all: read again, as it was */
+		}
+		if ((size_t)r < want)
+			return (ssize_t)got; /* the end of the input */
 	}
-	return at;
+	if (n > got && (more = lr_read(hr->lr, NULL, n - got)) < 0)
+		return -1;
+	return (ssize_t)(got + (size_t)more);
 }
 
 static int read_sized(struct http_reader *hr, struct http_request *rq, size_t n)
 {
-	size_t look = n <= hr->max ? n : hr->max;
-	ssize_t got = lr_read(hr->lr, sb_reserve(&hr->body, look), look), more = 0;
 	long at;
+	ssize_t got = read_by_length(hr, n, &at);
 
 	if (got < 0)
 		return failed(rq, rq->lineno);
-	hr->body.len = (size_t)got;
-	if ((at = ran_into(hr, hr->body.buf, (size_t)got)) >= 0) {
-		hr->body.len = (size_t)at;
+	if (at >= 0)
 		return bad(rq, REJ_INVALID_REQUEST, "Content-Length %zu runs into the next request (line %ld) after %ld "
 			   "bytes of body", n, lr_lineno(hr->lr) + 1, at);
-	}
-	if ((size_t)got == look && n > look && (more = lr_read(hr->lr, NULL, n - look)) < 0)
-		return failed(rq, rq->lineno);
-	if ((size_t)(got + more) < n)
-		return bad(rq, REJ_TRUNCATED_REQUEST, "the input ends after %zd of the body's %zu bytes", got + more, n);
-	if (n > look)
+	if ((size_t)got < n)
+		return bad(rq, REJ_TRUNCATED_REQUEST, "the input ends after %zd of the body's %zu bytes", got, n);
+	if (n > hr->max)
 		return bad(rq, REJ_LINE_TOO_LONG, "request body of %zu bytes is longer than %zu bytes", n, hr->max);
 	return HTTP_REQUEST;
 }
@@ -461,18 +488,15 @@ static int read_chunked(struct http_reader *hr, struct http_request *rq)
 			return read_trailer(hr, rq, too_long);
 		if (size > hr->max - hr->body.len)
 			too_long = 1;
-		size_t before = hr->body.len;
-		ssize_t got = lr_read(hr->lr, too_long ? NULL : sb_reserve(&hr->body, size), size);
+		if (too_long)
+			hr->body.len = 0; /* not kept: the buffer only looks through this chunk */
 		long at;
+		ssize_t got = read_by_length(hr, size, &at);
 		if (got < 0)
 			return failed(rq, rq->lineno);
-		if (!too_long && (at = ran_into(hr, hr->body.buf + before, (size_t)got)) >= 0) {
-			hr->body.len = before + (size_t)at;
+		if (at >= 0)
 			return bad(rq, REJ_INVALID_REQUEST, "a chunk of %zu bytes runs into the next request (line %ld)",
 				   size, lr_lineno(hr->lr) + 1);
-		}
-		if (!too_long)
-			hr->body.len += (size_t)got;
 		if ((size_t)got < size)
 			return bad(rq, REJ_TRUNCATED_REQUEST, "the input ends inside a chunk of %zu bytes", size);
 		if ((r = line_in(hr, rq, &l, "the request's chunked body")) != HTTP_REQUEST)
