@@ -399,6 +399,7 @@ struct docscan {
 	char *buf;
 	size_t cap, len;
 	long line;          /* of buf's first byte */
+	long first;         /* of the value's first byte, once started */
 	int depth, started, array, indented, too_long;
 	size_t col;         /* the top-level value's column */
 	size_t elem_off;    /* an element of a top-level array being read: where in buf */
@@ -410,7 +411,8 @@ struct docscan {
 static void doc_flush(struct src *s, struct docscan *d, long next_line)
 {
 	if (d->too_long)
-		reject(s->file, d->line, REJ_LINE_TOO_LONG, NULL, 0, "document longer than %zu bytes", s->o->max_line);
+		reject(s->file, d->started ? d->first : d->line, REJ_LINE_TOO_LONG, NULL, 0, "document longer than %zu bytes",
+		       s->o->max_line);
 	else if (d->len > 0)
 		doc_values(s, d->buf, d->len, d->line, 1);
 	d->len = 0;
@@ -444,7 +446,7 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 		d->depth = 1;
 		d->last = ',';
 	} else if (opens && !d->array && d->depth >= 1 && lead <= d->col && (d->indented || !goes_on)) {
-		reject(s->file, d->line, REJ_INVALID_JSON, NULL, 0, "a JSON document cut short: another starts at line %ld",
+		reject(s->file, d->first, REJ_INVALID_JSON, NULL, 0, "a JSON document cut short: another starts at line %ld",
 		       l->lineno);
 		d->len = 0;
 		doc_flush(s, d, l->lineno);
@@ -476,6 +478,7 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 		d->last = ch;
 		if (!d->started) {
 			d->started = 1;
+			d->first = l->lineno;
 			d->col = i;
 			d->array = ch == '[';
 		}
@@ -509,7 +512,7 @@ static void read_document(struct src *s, struct line_reader *lr, const struct li
 	if (d.array && d.depth > 0 && !d.too_long) {
 		/* the array was not closed: its elements (a last one cut is rejected) */
 		const char *open = memchr(d.buf, '[', d.len);
-		reject(s->file, d.line, REJ_INVALID_JSON, NULL, 0, "the array opened here is not closed; its elements are read");
+		reject(s->file, d.first, REJ_INVALID_JSON, NULL, 0, "the array opened here is not closed; its elements are read");
 		doc_values(s, open + 1, d.len - (size_t)(open + 1 - d.buf), d.line + count_lines(d.buf, (size_t)(open - d.buf)), 0);
 		d.len = 0;
 	}
