@@ -33,6 +33,15 @@ int pg_password_of(const char *dsn, char **password)
 				(*password)[at - o->val] = '\0';
 			}
 		}
+		/* One holding a '/' not written %2F (postgresql://u:Xy7/Qz9@host/db): libpq
+		 * ends the user and password at the '/', reads none, and takes "Xy7" for
+		 * the port, which its message quotes as a bad one. A port that is no
+		 * number, in a URI whose user is followed by ':', is that part. */
+		int uri = strncmp(dsn, "postgresql://", 13) == 0 || strncmp(dsn, "postgres://", 11) == 0;
+		for (PQconninfoOption *o = opts; o->keyword; o++)
+			if (uri && !*password && strcmp(o->keyword, "port") == 0 && o->val && *o->val &&
+			    o->val[strspn(o->val, "0123456789,")] != '\0')
+				*password = xstrdup(o->val);
 		PQconninfoFree(opts);
 	}
 	if (!*password && env && *env)

@@ -121,6 +121,15 @@ pipelines/export customers --project acme -o "$tmp/pw.csv" \
 st=$?
 check "a password with a bare '@' in a URI: exit 3, psql's reasons said, no part of the password ($(head -c 200 "$tmp/pw.err"))" \
 	sh -c '[ "$2" -eq 3 ] && grep -q "nohost.invalid" "$1" && grep -q "audit_logs" "$1" && ! grep -q "3tpw" "$1" && ! grep -q "s3cr" "$1"' sh "$tmp/pw.err" $st
+# the same with an '@' in the URI's query too; and a '/' in the password (not written %2F):
+# libpq reads no password, takes "Xy7" for the port and says so
+for u in "postgresql://nobody:s3cr@3tpw@nohost.invalid:1/none?application_name=export@cron" \
+	"postgresql://nobody:Xy7/Qz9+w@nohost.invalid:1/none"; do
+	pipelines/export customers --project acme -o "$tmp/pw.csv" --dsn "$u" >/dev/null 2>"$tmp/pw.err"
+	st=$?
+	check "a password in $u: exit 3, no part of it printed ($(head -c 200 "$tmp/pw.err"))" \
+		sh -c '[ "$2" -eq 3 ] && [ -s "$1" ] && ! grep -q "3tpw\|s3cr\|Xy7\|Qz9" "$1"' sh "$tmp/pw.err" $st
+done
 
 # 6b. output names: one starting with '-' is a file; '-' is stdout; a directory is refused
 (cd "$tmp" && "$ROOT/pipelines/export" customers --project acme -o -dash.csv >/dev/null 2>"$tmp/dash.err")

@@ -60,6 +60,15 @@ load --dsn "postgresql://nobody:s3cr@3tpw@nohost.invalid:1/none" </dev/null 2>"$
 st=$?
 check "a password with a bare '@' in a URI: exit 3, no part of it printed ($(head -c 160 "$T/err"))" \
 	sh -c "test $st -eq 3 && ! grep -q 3tpw $T/err && ! grep -q s3cr $T/err"
+# the same with an '@' in the query too; a '/' in the password (not written %2F): libpq
+# reads no password and takes "Xy7" for the port, which its message quotes
+for u in "postgresql://nobody:s3cr@3tpw@nohost.invalid:1/none?application_name=load@cron" \
+	"postgresql://nobody:Xy7/Qz9+w@nohost.invalid:1/none"; do
+	load --dsn "$u" </dev/null 2>"$T/err"
+	st=$?
+	check "a password in $u: exit 3, no part of it printed ($(head -c 160 "$T/err"))" \
+		sh -c "test $st -eq 3 && test -s $T/err && ! grep -q '3tpw\|s3cr\|Xy7\|Qz9' $T/err"
+done
 e=$(newdb empty) && q "$e" "DROP TABLE pipeline_runs CASCADE" >/dev/null
 load --dsn "dbname=$e" </dev/null 2>"$T/err"
 check "a database without the schema exits 3" test $? -eq 3
