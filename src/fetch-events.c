@@ -279,11 +279,11 @@ static int is_space(char c)
  * reported (invalid_json) and the elements around it still read. Lines are
  * counted as the scan goes, never again from the start.
  */
-static void doc_values(struct src *s, const char *buf, size_t len, long base_line, int top)
+static void doc_values(struct src *s, const char *buf, size_t len, long base_line, int top, int after_value)
 {
 	size_t i = 0, counted = 0;
 	long line = base_line;
-	int after_value = 0, after_comma = 0;
+	int after_comma = 0;
 
 	for (;;) {
 		while (i < len && is_space(buf[i]))
@@ -307,7 +307,7 @@ static void doc_values(struct src *s, const char *buf, size_t len, long base_lin
 		if (n == 0)
 			n = 1;
 		if (top && buf[i] == '[' && n > 1 && buf[i + n - 1] == ']') {
-			doc_values(s, buf + i + 1, n - 2, line, 0);
+			doc_values(s, buf + i + 1, n - 2, line, 0, 0);
 		} else {
 			char *text = xmalloc(n + 1);
 			memcpy(text, buf + i, n);
@@ -405,19 +405,57 @@ struct docscan {
 	size_t elem_off;    /* an element of a top-level array being read: where in buf */
 	size_t elem_col;
 	long elem_line;
+	size_t elem_end;    /* after the last element of it read whole (0: none since the last handed over) */
+	size_t close;       /* the array's closing bracket */
+	int handed;         /* some of its elements were handed over: buf holds no '[' */
 	char last;          /* the last byte appended that is not a space */
 };
 
+#define DOC_HAND_OVER ((size_t)1 << 20) /* an array's whole elements held before they go */
+
+/*
+ * An array's elements in buf[0..end), handed to doc_values and dropped from
+ * buf: from after its '[' the first time, then from where the last handed
+ * over ended (the comma after it the first thing doc_values checks). An array of a million events is
+ * read an element at a time, not held whole.
+ */
+static void doc_elements(struct src *s, struct docscan *d, size_t end)
+{
+	size_t from = 0;
+
+	if (!d->handed) {
+		const char *open = memchr(d->buf, '[', end);
+		from = open ? (size_t)(open - d->buf) + 1 : 0;
+	}
+	/* handed over before: an element came before these, its comma with them */
+	doc_values(s, d->buf + from, end - from, d->line + count_lines(d->buf, from), 0, d->handed);
+	d->line += count_lines(d->buf, end);
+	memmove(d->buf, d->buf + end, d->len - end);
+	d->len -= end;
+	d->elem_off = d->elem_off >= end ? d->elem_off - end : 0;
+	d->close = d->close >= end ? d->close - end : 0;
+	d->elem_end = 0;
+	d->handed = 1;
+}
+
 static void doc_flush(struct src *s, struct docscan *d, long next_line)
 {
-	if (d->too_long)
+	if (d->too_long) {
 		reject(s->file, d->started ? d->first : d->line, REJ_LINE_TOO_LONG, NULL, 0, "document longer than %zu bytes",
 		       s->o->max_line);
-	else if (d->len > 0)
-		doc_values(s, d->buf, d->len, d->line, 1);
+	} else if (d->handed && d->depth == 0) {
+		/* the rest of an array handed over in parts: its last elements, what follows it */
+		size_t close = d->close;
+		doc_elements(s, d, close);
+		if (d->len > 1)
+			doc_values(s, d->buf + 1, d->len - 1, d->line, 1, 0);
+	} else if (d->len > 0) {
+		doc_values(s, d->buf, d->len, d->line, 1, 0);
+	}
 	d->len = 0;
 	d->line = next_line;
-	d->depth = d->started = d->array = d->indented = d->too_long = 0;
+	d->depth = d->started = d->array = d->indented = d->too_long = d->handed = 0;
+	d->elem_end = d->close = 0;
 	d->last = 0;
 }
 
@@ -451,6 +489,8 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 		d->len = 0;
 		doc_flush(s, d, l->lineno);
 	}
+	if (d->array && d->depth >= 1 && !d->too_long && d->elem_end > 0 && d->len + l->len + 1 > s->o->max_line)
+		doc_elements(s, d, d->elem_end); /* --max-line bounds an element, not the array */
 	if (!d->too_long && (l->too_long || d->len + l->len + 1 > s->o->max_line))
 		d->too_long = 1;
 	size_t at = d->len;
@@ -491,9 +531,14 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 				d->elem_line = l->lineno;
 			}
 		} else if ((ch == '}' || ch == ']') && d->depth > 0) {
-			d->depth--;
+			if (--d->depth == 1 && d->array)
+				d->elem_end = at + i + 1;
+			else if (d->depth == 0 && d->array)
+				d->close = at + i;
 		}
 	}
+	if (d->array && d->depth >= 1 && !d->too_long && d->elem_end >= DOC_HAND_OVER)
+		doc_elements(s, d, d->elem_end);
 	/* a string does not go on past its line: the value is broken, the parser will say so */
 	if (d->started && d->depth == 0)
 		doc_flush(s, d, l->lineno + 1);
@@ -511,9 +556,8 @@ static void read_document(struct src *s, struct line_reader *lr, const struct li
 	while ((r = lr_next(lr, &l)) == LR_LINE);
 	if (d.array && d.depth > 0 && !d.too_long) {
 		/* the array was not closed: its elements (a last one cut is rejected) */
-		const char *open = memchr(d.buf, '[', d.len);
 		reject(s->file, d.first, REJ_INVALID_JSON, NULL, 0, "the array opened here is not closed; its elements are read");
-		doc_values(s, open + 1, d.len - (size_t)(open + 1 - d.buf), d.line + count_lines(d.buf, (size_t)(open - d.buf)), 0);
+		doc_elements(s, &d, d.len);
 		d.len = 0;
 	}
 	if (d.started || d.len > 0)
