@@ -406,7 +406,7 @@ struct docscan {
 	size_t elem_col;
 	long elem_line;
 	size_t elem_end;    /* after the last element of it read whole (0: none since the last handed over) */
-	size_t close;       /* the array's closing bracket */
+	size_t close;       /* the array's closing bracket (array is 0 from there) */
 	int handed;         /* some of its elements were handed over: buf holds no '[' */
 	char last;          /* the last byte appended that is not a space */
 };
@@ -443,8 +443,9 @@ static void doc_flush(struct src *s, struct docscan *d, long next_line)
 	if (d->too_long) {
 		reject(s->file, d->started ? d->first : d->line, REJ_LINE_TOO_LONG, NULL, 0, "document longer than %zu bytes",
 		       s->o->max_line);
-	} else if (d->handed && d->depth == 0) {
-		/* the rest of an array handed over in parts: its last elements, what follows it */
+	} else if (d->handed) {
+		/* the rest of an array handed over in parts: its last elements, what follows it
+		 * (read_document has handed over those of one never closed) */
 		size_t close = d->close;
 		doc_elements(s, d, close);
 		if (d->len > 1)
@@ -531,10 +532,12 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 				d->elem_line = l->lineno;
 			}
 		} else if ((ch == '}' || ch == ']') && d->depth > 0) {
-			if (--d->depth == 1 && d->array)
+			if (--d->depth == 1 && d->array) {
 				d->elem_end = at + i + 1;
-			else if (d->depth == 0 && d->array)
-				d->close = at + i;
+			} else if (d->depth == 0 && d->array) {
+				d->close = at + i; /* what may follow it on its line is no element */
+				d->array = 0;
+			}
 		}
 	}
 	if (d->array && d->depth >= 1 && !d->too_long && d->elem_end >= DOC_HAND_OVER)
