@@ -773,10 +773,36 @@ static const char *const upserts[] = {
 	" source = CASE WHEN (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
 	" THEN EXCLUDED.source ELSE t.source END"
 	" WHERE (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
-	" OR (t.project_id, t.event_type, t.occurred_at, t.payload) IS DISTINCT FROM"
-	" (EXCLUDED.project_id, EXCLUDED.event_type, EXCLUDED.occurred_at, EXCLUDED.payload)"
+	" OR ((EXCLUDED.received_at, EXCLUDED.source) = (t.received_at, t.source)"
+	" AND (t.project_id, t.event_type, t.occurred_at, t.payload) IS DISTINCT FROM"
+	" (EXCLUDED.project_id, EXCLUDED.event_type, EXCLUDED.occurred_at, EXCLUDED.payload))"
 	" RETURNING provider, external_event_id, xmax = 0 AS ins, project_id, received_at)"
 	" INSERT INTO stage_changed SELECT 'r', * FROM up",
+
+	/* A copy received after the stored one, with other content (a resent
+	 * event, Stripe's pending_webhooks counting down), is not the copy kept:
+	 * its event goes from the batch, so that neither the canonical event, nor
+	 * the log, nor the state tables take what the raw row does not hold. Only
+	 * raw rows the upsert above left alone are looked up, one key probe each
+	 * (a fresh load probes nothing). Without its raw copy in the batch (events
+	 * loaded alone) an event is taken as it comes. */
+	"DELETE FROM stage_ev e USING (SELECT s.provider, s.external_event_id, s.received_at, s.source"
+	" FROM stage_raw s CROSS JOIN LATERAL (SELECT t.project_id, t.event_type, t.occurred_at,"
+	" t.received_at, t.source, t.payload FROM external_events_raw t"
+	" WHERE (t.provider, t.external_event_id) = (s.provider, s.external_event_id) LIMIT 1) t"
+	" WHERE (s.provider, s.external_event_id) NOT IN (SELECT provider, external_event_id"
+	" FROM stage_changed WHERE kind = 'r')"
+	" AND (s.received_at, s.source) > (t.received_at, t.source)"
+	" AND (s.project_id, s.event_type, s.occurred_at, s.payload) IS DISTINCT FROM"
+	" (t.project_id, t.event_type, t.occurred_at, t.payload)) l"
+	" WHERE (e.provider, e.external_event_id, e.received_at, e.source) ="
+	" (l.provider, l.external_event_id, l.received_at, l.source)",
+
+	/* of an event the batch holds more than once, the copy kept (the least
+	 * received_at, source) is the one every statement below reads: the
+	 * payments' merge reads stage_ev as it is */
+	DEDUP("DELETE FROM stage_ev WHERE seq NOT IN (SELECT DISTINCT ON (provider, external_event_id) seq"
+	" FROM stage_ev ORDER BY provider, external_event_id, received_at, source, seq DESC)"),
 
 	"WITH src AS (SELECT" DEDUP(" DISTINCT ON (provider, external_event_id)") " provider, external_event_id,"
 	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
@@ -1870,7 +1896,9 @@ static void read_input(struct line_reader *lr, const char *file, struct jparser 
 		if (rc->kind == K_RAW)
 			stream_raw(0);
 		B->n++;
-		if (B->n >= batch_size)
+		/* a raw envelope and the event normalize wrote after it go in one
+		 * batch: which copy of an event is kept is told from its raw row */
+		if (B->n >= batch_size && (rc->kind == K_EVENT || B->n > batch_size))
 			flush_batch();
 	}
 	if (st == LR_ERROR)
