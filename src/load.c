@@ -609,13 +609,23 @@ static const char copy_ev_sql[] =
 #define SUB_DIFF_T(c) " t." c ","
 #define SUB_DIFF_X(c) " EXCLUDED." c ","
 /*
+ * Is an event (of provider prov, canonical type et) the authority on its
+ * subscription? Stripe's subscription.* events carry the whole Subscription
+ * object: the latest gives every field, nulls included. Hotmart's
+ * (SWITCH_PLAN, UPDATE_SUBSCRIPTION_CHARGE_DATE, SUBSCRIPTION_CANCELLATION)
+ * carry a part of it, as its purchases do, which tell the live status (a
+ * renewal, DELAYED): every Hotmart event only fills, the latest value of each
+ * field wins. sql/014 re-decides the Hotmart subscriptions stored before.
+ */
+#define SUB_AUTH(prov, et) "(coalesce(" et " LIKE 'subscription.%', false) AND " prov " <> 'hotmart')"
+/*
  * subscription.* events in the same instant: created, then updated, then
  * canceled, then by event id (Stripe's times are whole seconds: a subscription
  * created incomplete and made active by its first payment often shares one).
  */
 #define SUB_RANK(et) "(CASE " et " WHEN 'subscription.created' THEN 1 WHEN 'subscription.updated'" \
 	" THEN 2 WHEN 'subscription.canceled' THEN 3 ELSE 0 END)"
-#define AUTH_NEWER "(NOT coalesce(t.state_event_type LIKE 'subscription.%', false) OR"      \
+#define AUTH_NEWER "(NOT " T_AUTH " OR"                                                    \
 	" (EXCLUDED.state_occurred_at, " SUB_RANK("EXCLUDED.state_event_type") ", EXCLUDED.state_event_id) >" \
 	" (t.state_occurred_at, " SUB_RANK("t.state_event_type") ", t.state_event_id))"
 
@@ -631,8 +641,8 @@ static const char copy_ev_sql[] =
 #define SUB_FILL_COLS(X) X("plan_id", "1") X("price_id", "1") X("event_plan_code", "1")         \
 	SUB_FIELDS(EACH_FI, X)
 /* is the batch's row (EXCLUDED) / the stored row (t) from a subscription.* event? */
-#define X_AUTH "coalesce(EXCLUDED.state_event_type LIKE 'subscription.%', false)"
-#define T_AUTH "coalesce(t.state_event_type LIKE 'subscription.%', false)"
+#define X_AUTH SUB_AUTH("EXCLUDED.provider", "EXCLUDED.state_event_type")
+#define T_AUTH SUB_AUTH("t.provider", "t.state_event_type")
 /* the batch's latest subscription.* event gives every field */
 #define TAKE_ALL "(" X_AUTH " AND " AUTH_NEWER ")"
 /* neither is: field i from the batch when its stamp is newer */
@@ -663,7 +673,7 @@ static const char copy_ev_sql[] =
 
 /* the events of a subscription, one row each, for the recompute */
 #define SUB_EV_COLS " n.external_event_id AS id, n.event_type,"                     \
-	" coalesce(n.event_type LIKE 'subscription.%', false) AS auth,"                     \
+	" " SUB_AUTH("n.provider", "n.event_type") " AS auth,"                               \
 	" COALESCE(n.occurred_at, '-infinity') AS occ, n.event->'subscription' AS s, n.customer_id," \
 	" n.event->'subscription'->>'price_id' AS price_id,"                                 \
 	SUB_FIELDS(EACH_F, SUB_COL) " 0 AS _end"
@@ -965,8 +975,8 @@ static const char *const upserts[] = {
 	" COALESCE(a.ps->>'plan_code', pp.plan_id), a.ps->>'price_id'," SUB_FIELDS(CAST_OF, _)
 	" state_occurred_at, state_event_id, state_event_type,"
 	" customer_id_occurred_at, customer_id_event_id, a.ps->>'plan_code',"
-	" CASE WHEN state_event_type LIKE 'subscription.%' THEN NULL ELSE fill_occ END,"
-	" CASE WHEN state_event_type LIKE 'subscription.%' THEN NULL ELSE fill_id END"
+	" CASE WHEN " SUB_AUTH("a.provider", "state_event_type") " THEN NULL ELSE fill_occ END,"
+	" CASE WHEN " SUB_AUTH("a.provider", "state_event_type") " THEN NULL ELSE fill_id END"
 	" FROM agg a LEFT JOIN plan_prices pp ON pp.provider = a.provider AND pp.price_id = a.ps->>'price_id'"
 	" ON CONFLICT (project_id, provider, subscription_id) DO UPDATE SET"
 	" customer_id = EXCLUDED.customer_id, customer_occurred_at = EXCLUDED.customer_occurred_at,"
@@ -983,7 +993,7 @@ static const char *const upserts[] = {
 	 * without one on either side each field is the latest that had it (its
 	 * stamp, FILL); customer_id is the latest non-null by its stamp */
 	"WITH ev AS (SELECT n.project_id, n.provider, n.subscription_id, n.external_event_id AS id,"
-	" n.event_type, coalesce(n.event_type LIKE 'subscription.%', false) AS auth,"
+	" n.event_type, " SUB_AUTH("n.provider", "n.event_type") " AS auth,"
 	" COALESCE(n.occurred_at, '-infinity') AS occ, n.sub AS s, n.customer_id FROM stage_norm n"
 	" WHERE n.ins AND n.status = 'processed' AND n.subscription_id IS NOT NULL"
 	" AND (n.project_id, n.provider, n.subscription_id) NOT IN (" FULL_KEYS("s") ")),"
@@ -2058,6 +2068,11 @@ int main(int argc, char **argv)
 	if (!have_schema) {
 		warn_msg(0, "the database has no RevenueOS schema: run 'load --migrate' first");
 		exit(EXIT_SYSTEM);
+	}
+	if (have_new) { /* and the subscriptions' rule of sql/014 */
+		r = must("SELECT 1 FROM schema_migrations WHERE version = '014_hotmart_subscription_fill.sql'", 0, NULL);
+		have_new = PQntuples(r) > 0;
+		PQclear(r);
 	}
 	if (!have_new) {
 		warn_msg(0, "the database schema is older than this loader: run 'load --migrate' first");

@@ -34,16 +34,15 @@ newdb() {
 
 q() { psql -qXAt -d "$1" -v ON_ERROR_STOP=1 -c "$2"; }
 
-# db_before NAME NNN: a database where sql/NNN_*.sql is not applied yet, every other
-# migration is (the loader refuses a schema without the later ones' columns, so the
-# database of an older release is this one as far as NNN's change goes); its name on
-# stdout.
+# db_before NAME NNN: the database of the release before sql/NNN_*.sql, every migration
+# before NNN applied and none from it on (a later one may need what NNN adds); its name
+# on stdout.
 db_before() {
 	local db=ro_$1_$$ dir=$T/sql_before_$2 f
 	dbs="$dbs $db"
 	mkdir -p "$dir"
 	for f in "$ROOT"/sql/[0-9]*.sql; do
-		[[ $(basename "$f") != $2_* ]] && cp "$f" "$dir/"
+		[[ $(basename "$f") < $2_ ]] && cp "$f" "$dir/"
 	done
 	dropdb --if-exists "$db" >/dev/null 2>&1
 	createdb "$db" || return 1

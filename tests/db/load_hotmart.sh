@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Hotmart's subscriptions: its subscription events (SWITCH_PLAN, UPDATE_SUBSCRIPTION_CHARGE_DATE,
+# SUBSCRIPTION_CANCELLATION) carry a part of the subscription, as its purchases do; the
+# latest value of each field wins, so a renewal or a DELAYED purchase after a plan switch
+# still moves the subscription, and a partial event never blanks what others gave.
+. "$(dirname "$0")/lib/db.sh"
+
+hp() { # id epoch_ms event transaction status price plan recurrence sub_status next_ms
+	printf '{"id":"%s","creation_date":%s,"event":"%s","version":"2.0.0","data":{"product":{"id":4112233},"buyer":{"email":"maria@example.com","name":"Maria"},"purchase":{"transaction":"%s","status":"%s","price":{"value":%s,"currency_value":"BRL"},"date_next_charge":%s,"recurrence_number":%s},"subscription":{"status":"%s","plan":{"id":%s,"recurrency_period":30},"subscriber":{"code":"SUB1"}}}}\n' \
+		"$1" "$2" "$3" "$4" "$5" "$6" "${10}" "$8" "$9" "$7"
+}
+switch='{"id":"h-sw","creation_date":1796049005000,"event":"SWITCH_PLAN","version":"2.0.0","data":{"subscription":{"subscriber_code":"SUB1","status":"ACTIVE","product":{"id":4112233},"user":{"email":"maria@example.com"}},"plans":[{"id":1038897,"current":false},{"id":1038898,"current":true}]}}'
+charge_date='{"id":"h-cd","creation_date":1796135405000,"event":"UPDATE_SUBSCRIPTION_CHARGE_DATE","version":"2.0.0","data":{"subscriber":{"code":"SUB1"},"subscription":{"status":"ACTIVE","date_next_charge":1797863405000,"plan":{"id":1038898}}}}'
+{
+	hp h-ap1 1795185005000 PURCHASE_APPROVED HP001 APPROVED 19.9 1038897 1 ACTIVE 1797777005000
+	echo "$switch"
+	echo "$charge_date"
+	hp h-ap2 1797777005000 PURCHASE_APPROVED HP002 APPROVED 49.9 1038898 2 ACTIVE 1800369005000
+	hp h-dl3 1800369005000 PURCHASE_DELAYED HP003 DELAYED 49.9 1038898 3 DELAYED 1800628205000
+} >"$T/h.json"
+ingest_stream "$T/h.json" >"$T/h.ndjson" 2>"$T/norm.err"
+check "the five events normalize" test "$(grep -c '"status":"processed"' "$T/h.ndjson")" = 5
+
+sub() { q "$1" "SELECT concat_ws('|', price_id, status, interval, interval_count, current_period_end, state_event_id)
+	FROM subscriptions WHERE subscription_id = 'SUB1'"; }
+want='1038898|past_due|month|1|2027-01-22 14:30:05+00|h-dl3'
+a=$(newdb hot_subs) && load --dsn "dbname=$a" "$T/h.ndjson" 2>/dev/null
+check "after a plan switch and a charge date change, a renewal and a DELAYED purchase still move the subscription" \
+	test "$(sub "$a")" = "$want"
+b=$(newdb hot_subs_rev) && tac "$T/h.ndjson" | paste - - | awk -F'\t' '{print $2; print $1}' | load --dsn "dbname=$b" --batch 2 2>/dev/null
+check "the same in reverse order, a pair a batch" test "$(sub "$b")" = "$want"
+check "and every table is the same" same_state "$a" "$b"
+c=$(newdb hot_subs_runs)
+for i in 5 1 3 2 4; do sed -n "$((2 * i - 1)),$((2 * i))p" "$T/h.ndjson" | load --dsn "dbname=$c" 2>/dev/null; done
+check "one event a run, shuffled: the same rows" same_state "$a" "$c"
+
+# A cancellation, then the refund of the last charge: still canceled; the cancellation's
+# date stays.
+{
+	cat "$T/h.json"
+	echo '{"id":"h-cx","creation_date":1800455405000,"event":"SUBSCRIPTION_CANCELLATION","version":"2.0.0","data":{"date":1800455405000,"subscriber":{"code":"SUB1"},"subscription":{"id":1,"product":{"id":4112233}},"cancellation_date":1800455405000}}'
+} >"$T/hc.json"
+ingest_stream "$T/hc.json" >"$T/hc.ndjson" 2>/dev/null
+d=$(newdb hot_cancel) && load --dsn "dbname=$d" "$T/hc.ndjson" 2>/dev/null
+check "a cancellation after them ends it, with its date" \
+	test "$(q "$d" "SELECT status || ' ' || canceled_at || ' ' || interval FROM subscriptions WHERE subscription_id = 'SUB1'")" = \
+	"canceled 2027-01-20 14:30:05+00 month"
+
+# sql/014 on what an older release stored: the charge date change gave every field, its
+# nulls too, and the purchases after it none. Its backfill gives what the loader writes now.
+e=$(newdb hot_014) && load --dsn "dbname=$e" "$T/h.ndjson" 2>/dev/null
+state "$e" >"$T/before"
+q "$e" "UPDATE subscriptions SET status = 'active', interval = NULL, interval_count = NULL,
+	current_period_end = '2026-12-20 14:30:05+00', state_occurred_at = '2026-11-30 14:30:05+00',
+	state_event_id = 'h-cd', state_event_type = 'subscription.updated', fill_occurred_at = NULL,
+	fill_event_id = NULL"
+state "$e" >"$T/old"
+check "(the older release's state differs)" sh -c "! cmp -s '$T/old' '$T/before'"
+psql -qX -d "$e" -v ON_ERROR_STOP=1 -f "$ROOT/sql/014_hotmart_subscription_fill.sql" >/dev/null
+state "$e" >"$T/after"
+check "sql/014's backfill gives what the loader writes" diff "$T/before" "$T/after"
+load --dsn "dbname=$e" "$T/h.ndjson" 2>"$T/err"
+check "a re-run after it is unchanged" grep -q 'inserted 0, updated 0, unchanged 10' "$T/err"
+
+f=$(db_before hot_old 014)
+load --dsn "dbname=$f" "$T/h.ndjson" 2>"$T/err" && st=0 || st=$?
+check "before sql/014: exit 3, 'run load --migrate first' (exit $st)" \
+	sh -c "test $st = 3 && grep -q \"run 'load --migrate' first\" '$T/err'"
+load --migrate --dsn "dbname=$f" 2>"$T/mig"
+check "sql/014 applies to it" grep -q 'applied 014_hotmart_subscription_fill.sql' "$T/mig"
