@@ -68,3 +68,20 @@ check "before sql/014: exit 3, 'run load --migrate first' (exit $st)" \
 	sh -c "test $st = 3 && grep -q \"run 'load --migrate' first\" '$T/err'"
 load --migrate --dsn "dbname=$f" 2>"$T/mig"
 check "sql/014 applies to it" grep -q 'applied 014_hotmart_subscription_fill.sql' "$T/mig"
+
+# v1 postbacks send no time of their own: a refund and a chargeback take the purchase's
+# confirmation time, as its approval does, and follow it by the payment's stage.
+v1() { # status subscription_status
+	printf '{"transaction":"HP777","status":"%s","prod":"4112233","off":"k2x9mq7t","price":"19.90","currency":"BRL","email":"joao@example.com","payment_engine":"hotmart","subscriber_code":"SUBV1","subscription_status":"%s","confirmation_purchase_date":"2026-11-20T14:29:58Z"}\n' "$1" "$2"
+}
+{ v1 approved active; v1 refunded canceled; } >"$T/v1.json"
+{ v1 refunded canceled; v1 approved active; } >"$T/v1r.json"
+{ v1 approved active; v1 chargeback canceled; } >"$T/v1c.json"
+pay1() { q "$1" "SELECT p.status || ' ' || coalesce(p.refunded_minor::text, '-') || ' ' || s.status
+	FROM payments p, subscriptions s WHERE p.payment_id = 'HP777' AND s.subscription_id = 'SUBV1'"; }
+g=$(newdb hot_v1) && ingest_stream "$T/v1.json" | load --dsn "dbname=$g" 2>/dev/null
+check "v1: an approval, then its refund: refunded, the subscription canceled" test "$(pay1 "$g")" = "refunded 1990 canceled"
+h=$(newdb hot_v1r) && ingest_stream "$T/v1r.json" | load --dsn "dbname=$h" 2>/dev/null
+check "v1: the refund delivered first: the same" test "$(pay1 "$h")" = "refunded 1990 canceled"
+i=$(newdb hot_v1c) && ingest_stream "$T/v1c.json" | load --dsn "dbname=$i" 2>/dev/null
+check "v1: an approval, then a chargeback: disputed" test "$(pay1 "$i")" = "disputed - canceled"

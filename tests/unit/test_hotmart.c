@@ -689,6 +689,13 @@ static void test_postback_v1(void **state)
 	check_str(o, "external_event_id", "HP1795184980001:PURCHASE_REFUNDED");
 	check_str(o, "event_type", "payment.refunded");
 	check_int(o, "payment.refunded_minor", 1990);
+	/* no time of its own: the purchase's confirmation, as the approval's, so
+	 * that the refund sorts after it by the payment's stage */
+	check_str(o, "occurred_at", "2026-11-20T14:29:58Z");
+	done(p, &ev);
+	/* without a confirmation (a boleto never paid: empty): no time */
+	o = run_edited(FIX "postback_v1_approved.json", "confirmation_purchase_date", "\"\"", &ev, &p);
+	check_str(o, "status", "processed");
 	check_str(o, "occurred_at", NULL);
 	done(p, &ev);
 

@@ -1098,8 +1098,12 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 		char key[40];
 		int partial = upcase_key(b, key, sizeof key) && strcmp(key, "PARTIALLY_REFUNDED") == 0;
 		n = snprintf(id->id_buf, sizeof id->id_buf, "%s:%s", a, partial ? "PARTIALLY_REFUNDED" : id->event_type);
-		if (strcmp(id->event_type, "PURCHASE_APPROVED") == 0 &&
-		    get_time(p, ALT("confirmation_purchase_date"), OPT, &ms, e))
+		/* A postback sends no time of its own: every status of a purchase
+		 * (approved, then refunded, charged back) takes the one it carries, the
+		 * purchase's confirmation, so that they sort by the stage of the
+		 * payment's life they are at (docs/schema.md), where an untimed refund
+		 * ranked before its timed approval and was never applied. */
+		if (get_time(p, ALT("confirmation_purchase_date"), OPT, &ms, e))
 			id->occurred_ms = ms;
 	}
 	if (n < 0 || (size_t)n >= sizeof id->id_buf) {
