@@ -1260,6 +1260,8 @@ static void reject_db(const struct batch *b, const struct rec *rc, const PGresul
 	json_object_put(o);
 }
 
+static const char *row_key(const struct batch *b, const struct rec *rc, size_t *len);
+
 /* PostgreSQL refused the batch for a data error and it was rolled back: load
  * it again one record per savepoint, so only the records it refuses are lost. */
 static void replay_records(const struct batch *b)
@@ -1267,10 +1269,21 @@ static void replay_records(const struct batch *b)
 	long c[4];
 	PGresult *r;
 
+	int prev_ok = 0;
+
 	exec_ok("BEGIN");
 	for (size_t i = 0; i < b->n; i++) {
+		/* an event goes with its raw row again (stored by the record before:
+		 * unchanged now), which tells whether its copy is the one kept */
+		size_t lo = i, klen, plen;
+		if (i > 0 && prev_ok && b->recs[i].kind == K_EVENT && b->recs[i - 1].kind == K_RAW) {
+			const char *k = row_key(b, &b->recs[i], &klen), *pk = row_key(b, &b->recs[i - 1], &plen);
+			if (klen == plen && memcmp(k, pk, klen) == 0)
+				lo = i - 1;
+		}
 		exec_ok("SAVEPOINT rec");
-		r = load_range(b, i, i + 1, c);
+		r = load_range(b, lo, i + 1, c);
+		prev_ok = !r;
 		if (!r) {
 			exec_ok("RELEASE SAVEPOINT rec");
 			add_counts(c, 1);

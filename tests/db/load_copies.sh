@@ -60,4 +60,10 @@ run "$i" "$T/A2.ndjson"
 check "a later copy with the same payload updates the canonical event (a normalizer fix), keeping the first copy's source" \
 	test "$(q "$i" "SELECT n.event #>> '{customer,name}' || ' ' || regexp_replace(n.source, '.*/', '') || ' ' || c.name FROM external_events_normalized n, customers c
 		WHERE n.external_event_id = 'h-dup' AND c.customer_id = n.customer_id")" = "Maria Renamed a.json:1 Maria Renamed"
+# The same when the batch is replayed a record at a time (PostgreSQL refused a row of it):
+# each event goes with its raw row again.
+j=$(newdb copies_replay) && run "$j" "$T/A.ndjson"
+cat "$T/B.ndjson" <(sed -n 7p "$ROOT/fixtures/db/malformed.ndjson") | load --dsn "dbname=$j" 2>"$T/replay.err"
+check "a later copy in a replayed batch: the refused row is rejected, the copy not kept" \
+	sh -c "grep -q db_rejected '$T/replay.err' && test \"\$(psql -qXAt -d $j -c \"SELECT amount_minor FROM payments WHERE payment_id = 'HPDUP'\")\" = 1990"
 check "the loads reported no error" test -z "$(grep -v '^load: read' "$T/load.err")"
