@@ -558,7 +558,14 @@ static const char copy_ev_sql[] =
 	"(EXCLUDED." f "_event_id IS NOT NULL AND (t." f "_event_id IS NULL OR"             \
 	" (EXCLUDED." f "_occurred_at, EXCLUDED." f "_event_id) > (t." f "_occurred_at, t." f "_event_id)))"
 #define PICK(cond, c) " " c " = CASE WHEN " cond " THEN EXCLUDED." c " ELSE t." c " END,"
-#define MERGE(f) PICK(NEWER(f), f) PICK(NEWER(f), f "_occurred_at") PICK(NEWER(f), f "_event_id")
+/* a customer's field: its stamp leads with whether a customer.* event of Stripe gave it
+ * (CUS_AUTH), so such an event's value beats any other event's */
+#define CNEWER(f)                                                                     \
+	"(EXCLUDED." f "_event_id IS NOT NULL AND (t." f "_event_id IS NULL OR"             \
+	" (EXCLUDED." f "_auth, EXCLUDED." f "_occurred_at, EXCLUDED." f "_event_id) >"      \
+	" (t." f "_auth, t." f "_occurred_at, t." f "_event_id)))"
+#define MERGE(f) PICK(CNEWER(f), f) PICK(CNEWER(f), f "_occurred_at") PICK(CNEWER(f), f "_event_id") \
+	PICK(CNEWER(f), f "_auth")
 /* a customer merged with a batch's row (EXCLUDED): the fields beside the stamped ones */
 #define CUS_DELETED "(t.deleted OR EXCLUDED.deleted)"
 #define CUS_DELETED_AT "GREATEST(t.deleted_at, EXCLUDED.deleted_at)"
@@ -568,9 +575,9 @@ static const char copy_ev_sql[] =
 	" (COALESCE(EXCLUDED.state_occurred_at, '-infinity'), EXCLUDED.state_event_id) >"      \
 	" (COALESCE(t.state_occurred_at, '-infinity'), t.state_event_id)"                      \
 	" THEN EXCLUDED.state_event_id ELSE t.state_event_id END)"
-#define STAMPED(p, f) p f ", " p f "_occurred_at, " p f "_event_id"
+#define STAMPED(p, f) p f ", " p f "_occurred_at, " p f "_event_id, " p f "_auth"
 #define SET3(f) " " f " = EXCLUDED." f ", " f "_occurred_at = EXCLUDED." f "_occurred_at, " \
-	f "_event_id = EXCLUDED." f "_event_id,"
+	f "_event_id = EXCLUDED." f "_event_id, " f "_auth = EXCLUDED." f "_auth,"
 
 /*
  * A subscription's fields after price_id (which brings the plan with it), each with
@@ -728,9 +735,20 @@ static const char copy_ev_sql[] =
 	" INSERT INTO payments AS t (" PAY_KEY "," PAY_COLS ") SELECT " PAY_KEY "," PAY_VALUES " FROM src" \
 	" ON CONFLICT (" PAY_KEY ") DO UPDATE SET"
 
-#define CUS_COLS " email, email_occurred_at, email_event_id, name, name_occurred_at, name_event_id," \
-	" phone, phone_occurred_at, phone_event_id, country, country_occurred_at, country_event_id," \
+#define CUS_COLS " email, email_occurred_at, email_event_id, email_auth, name, name_occurred_at," \
+	" name_event_id, name_auth, phone, phone_occurred_at, phone_event_id, phone_auth, country," \
+	" country_occurred_at, country_event_id, country_auth," \
 	" deleted, deleted_at, first_event_at, state_occurred_at, state_event_id"
+/*
+ * Is an event (of provider prov, canonical type et) the authority on its
+ * customer's contact fields? Stripe's customer.* events carry the Customer
+ * object, which owns them; its other events carry copies: a charge's
+ * billing_details are its payment method's (a card holder's e-mail), an
+ * invoice's customer_email is frozen when it is finalized. So a field a
+ * customer event gave is only changed by a later customer event; the others
+ * fill what no customer event gave. Hotmart sends no customer events.
+ */
+#define CUS_AUTH(prov, et) "(coalesce(" et " LIKE 'customer.%', false) AND " prov " = 'stripe')"
 /*
  * The latest value per key, field by field, is computed without joining
  * per-field winners: joins of those left the planner guessing their sizes,
@@ -750,18 +768,21 @@ static const char copy_ev_sql[] =
  * order). One sort: each customer's events latest first, a window over them
  * all; a field is the first non-null value in that order, with its stamp
  * (window aggregates read the frame in the window's order). */
-#define CUS_LATEST(f) " (array_agg(" f ") FILTER (WHERE " f " IS NOT NULL) OVER w)[1] AS " f "," \
-	" (array_agg(occ) FILTER (WHERE " f " IS NOT NULL) OVER w)[1] AS " f "_occ,"          \
-	" (array_agg(id) FILTER (WHERE " f " IS NOT NULL) OVER w)[1] AS " f "_id,"
+#define CUS_LATEST(f) " (array_agg(" f ") FILTER (WHERE " f " IS NOT NULL) OVER wf)[1] AS " f "," \
+	" (array_agg(occ) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1] AS " f "_occ,"          \
+	" (array_agg(id) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1] AS " f "_id,"            \
+	" coalesce((array_agg(auth) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1], false) AS " f "_auth,"
 #define CUS_CTES ", lw AS (SELECT " CUS_KEY "," CUS_LATEST("email") CUS_LATEST("name")         \
 	CUS_LATEST("phone") CUS_LATEST("country")                                               \
 	" coalesce(bool_or(event_type = 'customer.deleted') OVER w, false) AS deleted,"        \
 	" max(occurred_at) FILTER (WHERE event_type = 'customer.deleted') OVER w AS deleted_at," \
 	" min(occurred_at) OVER w AS first_event_at, max(occurred_at) OVER w AS state_occurred_at," \
 	" id AS state_event_id, row_number() OVER w AS rn FROM ev WINDOW w AS (PARTITION BY "   \
-	CUS_KEY " ORDER BY occ DESC, id DESC" WHOLE "))"
-#define CUS_SELECT " SELECT " CUS_KEY ", email, email_occ, email_id, name, name_occ, name_id,"   \
-	" phone, phone_occ, phone_id, country, country_occ, country_id, deleted, deleted_at,"  \
+	CUS_KEY " ORDER BY occ DESC, id DESC" WHOLE "), wf AS (PARTITION BY " CUS_KEY           \
+	" ORDER BY auth DESC, occ DESC, id DESC" WHOLE "))"
+#define CUS_SELECT " SELECT " CUS_KEY ", email, email_occ, email_id, email_auth, name, name_occ,"  \
+	" name_id, name_auth, phone, phone_occ, phone_id, phone_auth, country, country_occ,"     \
+	" country_id, country_auth, deleted, deleted_at,"                                        \
 	" first_event_at, state_occurred_at, state_event_id FROM lw WHERE rn = 1"
 
 static const char *const upserts[] = {
@@ -1087,6 +1108,7 @@ static const char *const upserts[] = {
 	"WITH touched AS (SELECT project_id, provider, id AS customer_id FROM stage_full WHERE kind = 'c'),"
 	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.customer_id, n.external_event_id AS id,"
 	" n.event_type, n.occurred_at, COALESCE(n.occurred_at, '-infinity') AS occ,"
+	" " CUS_AUTH("n.provider", "n.event_type") " AS auth,"
 	" n.event #>> '{customer,email}' AS email, n.event #>> '{customer,name}' AS name,"
 	" n.event #>> '{customer,phone}' AS phone, n.event #>> '{customer,country}' AS country"
 	" FROM touched JOIN external_events_normalized n USING (project_id, provider, customer_id)"
@@ -1106,7 +1128,8 @@ static const char *const upserts[] = {
 
 	/* customers merged with the batch's new events, field by field */
 	"WITH ev AS (SELECT n.project_id, n.provider, n.customer_id, n.external_event_id AS id,"
-	" n.event_type, n.occurred_at, COALESCE(n.occurred_at, '-infinity') AS occ, n.email, n.name,"
+	" n.event_type, n.occurred_at, COALESCE(n.occurred_at, '-infinity') AS occ,"
+	" " CUS_AUTH("n.provider", "n.event_type") " AS auth, n.email, n.name,"
 	" n.phone, n.country FROM stage_norm n"
 	" WHERE n.ins AND n.status = 'processed' AND n.customer_id IS NOT NULL"
 	" AND (n.project_id, n.provider, n.customer_id) NOT IN (" FULL_KEYS("c") "))" CUS_CTES
@@ -1116,7 +1139,7 @@ static const char *const upserts[] = {
 	" deleted = " CUS_DELETED ", deleted_at = " CUS_DELETED_AT ", first_event_at = " CUS_FIRST ","
 	" state_occurred_at = " CUS_STATE_OCC ", state_event_id = " CUS_STATE_ID
 	/* a merge that changes nothing writes nothing */
-	" WHERE " NEWER("email") " OR " NEWER("name") " OR " NEWER("phone") " OR " NEWER("country")
+	" WHERE " CNEWER("email") " OR " CNEWER("name") " OR " CNEWER("phone") " OR " CNEWER("country")
 	" OR " CUS_DELETED " IS DISTINCT FROM t.deleted OR " CUS_DELETED_AT " IS DISTINCT FROM t.deleted_at"
 	" OR " CUS_FIRST " IS DISTINCT FROM t.first_event_at"
 	" OR " CUS_STATE_OCC " IS DISTINCT FROM t.state_occurred_at"
@@ -2063,10 +2086,11 @@ int main(int argc, char **argv)
 	if (rejects_path)
 		rejects_open(rejects_path);
 	/* the schema, and the newest columns and values this loader writes (sql/004,
-	 * 005, 011; 012's payment status 'inquiry', 013's payment object 'refund') */
-	PGresult *r = must("SELECT to_regclass('pipeline_runs') IS NOT NULL, (SELECT count(*) = 3"
+	 * 005, 011, 015; 012's payment status 'inquiry', 013's payment object 'refund') */
+	PGresult *r = must("SELECT to_regclass('pipeline_runs') IS NOT NULL, (SELECT count(*) = 4"
 			   " FROM pg_attribute WHERE NOT attisdropped AND"
 			   " ((attrelid, attname) = (to_regclass('subscriptions'), 'fill_event_id') OR"
+			   " (attrelid, attname) = (to_regclass('customers'), 'email_auth') OR"
 			   " (attrelid, attname) = (to_regclass('subscriptions'), 'cancel_at') OR"
 			   " (attrelid, attname) = (to_regclass('payments'), 'customer_event_id')))"
 			   " AND EXISTS (SELECT FROM pg_constraint WHERE conrelid = to_regclass('payments')"

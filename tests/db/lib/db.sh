@@ -36,13 +36,19 @@ q() { psql -qXAt -d "$1" -v ON_ERROR_STOP=1 -c "$2"; }
 
 # db_before NAME NNN: the database of the release before sql/NNN_*.sql, every migration
 # before NNN applied and none from it on (a later one may need what NNN adds); its name
-# on stdout.
-db_before() {
-	local db=ro_$1_$$ dir=$T/sql_before_$2 f
+# on stdout. db_without NAME NNN: every migration but NNN (the later ones must not need
+# it), a database this loader loads into once NNN's own change is made by hand.
+db_before() { db_migrated "$1" "$2" before; }
+db_without() { db_migrated "$1" "$2" without; }
+db_migrated() {
+	local db=ro_$1_$$ dir=$T/sql_$3_$2 f
 	dbs="$dbs $db"
 	mkdir -p "$dir"
 	for f in "$ROOT"/sql/[0-9]*.sql; do
-		[[ $(basename "$f") < $2_ ]] && cp "$f" "$dir/"
+		case $3 in
+		before) [[ $(basename "$f") < $2_ ]] && cp "$f" "$dir/" ;;
+		*) [[ $(basename "$f") != $2_* ]] && cp "$f" "$dir/" ;;
+		esac
 	done
 	dropdb --if-exists "$db" >/dev/null 2>&1
 	createdb "$db" || return 1

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# A Stripe customer's contact fields are the Customer object's: its customer.* events
+# give them; a charge's billing details (the card holder's) and an invoice's frozen
+# customer_email only fill what no customer event gave. In any order, batches and runs.
+. "$(dirname "$0")/lib/db.sh"
+
+cus() { # id created type email name
+	printf '{"id":"%s","object":"event","api_version":"2024-06-20","created":%s,"type":"%s","data":{"object":{"id":"cus_D","object":"customer","email":"%s","name":"%s"}}}\n' "$1" "$2" "$3" "$4" "$5"
+}
+charge() { # id created billing_email billing_name country
+	printf '{"id":"%s","object":"event","api_version":"2024-06-20","created":%s,"type":"charge.succeeded","data":{"object":{"id":"ch_%s","object":"charge","customer":"cus_D","amount":1000,"amount_captured":1000,"captured":true,"currency":"usd","status":"succeeded","billing_details":{"email":"%s","name":"%s","address":{"country":"%s"}},"payment_method_details":{"type":"card"}}}}\n' "$1" "$2" "$1" "$3" "$4" "$5"
+}
+invoice() { # id created customer_email
+	printf '{"id":"%s","object":"event","api_version":"2024-06-20","created":%s,"type":"invoice.paid","data":{"object":{"id":"in_%s","object":"invoice","customer":"cus_D","customer_email":"%s","amount_paid":1000,"amount_due":1000,"currency":"usd","status":"paid","lines":{"object":"list","data":[]}}}}\n' "$1" "$2" "$1" "$3"
+}
+{
+	cus evt_c1 1730000000 customer.created old@example.com "Dana Lee"
+	cus evt_c2 1730000200 customer.updated new@example.com "Dana Lee"
+	charge evt_ch1 1730000300 dana.card@gmail.com "D LEE" PT
+	invoice evt_in1 1730000400 old@example.com
+} >"$T/d.json"
+ingest_stream "$T/d.json" >"$T/d.ndjson" 2>/dev/null
+check "the four events are processed" test "$(grep -c '"status":"processed"' "$T/d.ndjson")" = 4
+
+who() { q "$1" "SELECT concat_ws('|', email, name, country, email_event_id, email_auth, country_auth) FROM customers WHERE customer_id = 'cus_D'"; }
+want='new@example.com|Dana Lee|PT|evt_c2|t|f'
+a=$(newdb cus_a) && load --dsn "dbname=$a" "$T/d.ndjson" 2>/dev/null
+check "the customer's e-mail is the Customer's latest, not the card holder's or the invoice's copy; the card fills the country" \
+	test "$(who "$a")" = "$want"
+b=$(newdb cus_b) && tac "$T/d.ndjson" | paste - - | awk -F'\t' '{print $2; print $1}' | load --dsn "dbname=$b" --batch 2 2>/dev/null
+check "in reverse order, a pair a batch: the same" test "$(who "$b")" = "$want"
+check "and every table is the same" same_state "$a" "$b"
+c=$(newdb cus_c)
+for i in 3 4 2 1; do sed -n "$((2 * i - 1)),$((2 * i))p" "$T/d.ndjson" | load --dsn "dbname=$c" 2>/dev/null; done
+check "one event a run, shuffled: the same rows" same_state "$a" "$c"
+
+# Without customer events the copies are all there is: the latest wins, as before.
+{ charge evt_ch2 1730000300 card@example.com "Card Holder" PT; invoice evt_in2 1730000400 inv@example.com; } >"$T/e.json"
+e=$(newdb cus_e) && ingest_stream "$T/e.json" | load --dsn "dbname=$e" 2>/dev/null
+check "no customer event: the latest copy's e-mail, each field filled" \
+	test "$(who "$e")" = "inv@example.com|Card Holder|PT|evt_in2|f|f"
+
+# sql/015 on what an older release stored (the latest copy won), and the release before it.
+f=$(newdb cus_015) && load --dsn "dbname=$f" "$T/d.ndjson" 2>/dev/null
+state "$f" >"$T/before"
+q "$f" "UPDATE customers SET email = 'old@example.com', email_occurred_at = to_timestamp(1730000400),
+	email_event_id = 'evt_in1', email_auth = false, name_auth = false, country_auth = false"
+state "$f" >"$T/old"
+check "(the older release's state differs)" sh -c "! cmp -s '$T/old' '$T/before'"
+sed -n '/^WITH cus AS/,$p' "$ROOT/sql/015_customer_authority.sql" | psql -qX -d "$f" -v ON_ERROR_STOP=1 >/dev/null
+state "$f" >"$T/after"
+check "sql/015's backfill gives what the loader writes" diff "$T/before" "$T/after"
+load --dsn "dbname=$f" "$T/d.ndjson" 2>"$T/err"
+check "a re-run after it is unchanged" grep -q 'inserted 0, updated 0, unchanged 8' "$T/err"
+g=$(db_before cus_old 015)
+load --dsn "dbname=$g" "$T/d.ndjson" 2>"$T/err" && st=0 || st=$?
+check "before sql/015: exit 3, 'run load --migrate first' (exit $st)" \
+	sh -c "test $st = 3 && grep -q \"run 'load --migrate' first\" '$T/err'"
+load --migrate --dsn "dbname=$g" 2>"$T/mig"
+check "sql/015 applies to it" grep -q 'applied 015_customer_authority.sql' "$T/mig"
