@@ -817,7 +817,7 @@ static const char *const upserts[] = {
 	 * raw rows the upsert above left alone are looked up, one key probe each
 	 * (a fresh load probes nothing). Without its raw copy in the batch (events
 	 * loaded alone) an event is taken as it comes. */
-	"DELETE FROM stage_ev e USING (SELECT s.provider, s.external_event_id, s.received_at, s.source"
+	"WITH l AS MATERIALIZED (SELECT s.provider, s.external_event_id, s.received_at, s.source"
 	" FROM stage_raw s CROSS JOIN LATERAL (SELECT t.project_id, t.event_type, t.occurred_at,"
 	" t.received_at, t.source, t.payload FROM external_events_raw t"
 	" WHERE (t.provider, t.external_event_id) = (s.provider, s.external_event_id) LIMIT 1) t"
@@ -825,15 +825,20 @@ static const char *const upserts[] = {
 	" FROM stage_changed WHERE kind = 'r')"
 	" AND (s.received_at, s.source) > (t.received_at, t.source)"
 	" AND (s.project_id, s.event_type, s.occurred_at, s.payload) IS DISTINCT FROM"
-	" (t.project_id, t.event_type, t.occurred_at, t.payload)) l"
+	" (t.project_id, t.event_type, t.occurred_at, t.payload))"
+	/* computed once: as a subquery the planner, trusting the scratch tables'
+	 * stale statistics, scanned the raw rows again for every staged event
+	 * (quadratic in the batch: a load 4.6 times slower) */
+	" DELETE FROM stage_ev e USING l"
 	" WHERE (e.provider, e.external_event_id, e.received_at, e.source) ="
 	" (l.provider, l.external_event_id, l.received_at, l.source)",
 
 	/* of an event the batch holds more than once, the copy kept (the least
 	 * received_at, source) is the one every statement below reads: the
 	 * payments' merge reads stage_ev as it is */
-	DEDUP("DELETE FROM stage_ev WHERE seq NOT IN (SELECT DISTINCT ON (provider, external_event_id) seq"
-	" FROM stage_ev ORDER BY provider, external_event_id, received_at, source, seq DESC)"),
+	DEDUP("DELETE FROM stage_ev WHERE ctid = ANY (ARRAY(SELECT ctid FROM (SELECT ctid, row_number()"
+	" OVER (PARTITION BY provider, external_event_id ORDER BY received_at, source, seq DESC) AS n"
+	" FROM stage_ev) x WHERE n > 1))"),
 
 	"WITH src AS (SELECT" DEDUP(" DISTINCT ON (provider, external_event_id)") " provider, external_event_id,"
 	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
