@@ -52,7 +52,8 @@ static const char help[] =
 	"line opening the file (POST /hook HTTP/1.1; bodies by Content-Length, chunked\n"
 	"or up to the next request line; Content-Encoding gzip undone). A form-encoded\n"
 	"body (Hotmart's old postbacks) becomes a flat object of strings. A capture's\n"
-	"received_at is its own time when it gives one (docs/events.md). Headers, and\n"
+	"received_at is its own time when it gives one (docs/events.md; one that is no\n"
+	"time, or has no zone, rejects the capture). Headers, and\n"
 	"Hotmart's \"hottok\" secret wherever it is, are never written on.\n"
 	"\n"
 	"  --project ID        project the events belong to (default: default)\n"
@@ -153,9 +154,17 @@ static void read_capture(struct src *s, long lineno, json_object *cap, const cha
 	size_t len, off;
 	int64_t ms;
 	enum reject_code code;
-	const char *received_at = capture_time(cap, &ms) == 0 ? fmt_rfc3339(ms, when) : s->received_at;
+	const char *why, *received_at = s->received_at;
 	json_object *body = jpath(cap, "body"), *payload;
+	int said = capture_time(cap, &ms, &why);
 
+	if (said == -2) {
+		const char *raw = capture_reject_text(cap, &len);
+		reject(s->file, lineno, REJ_INVALID_FIELD, raw, len, "field 'received_at' %s", why);
+		return;
+	}
+	if (said == 0)
+		received_at = fmt_rfc3339(ms, when);
 	if (json_object_is_type(body, json_type_object) && jmember_span(s->parser, line, linelen, "body", &off, &len)) {
 		text = xmalloc(len + 1);
 		memcpy(text, line + off, len);
