@@ -81,3 +81,13 @@ else
 	notok "an event's price too long for the key maps to no plan: $(head -c 300 "$d/err")"
 fi
 rm -rf "$d"
+
+# Exit status 1 is not "events failed" for every program (README's table): a failed event is
+# normalize's 1 and reconcile's delta (4); load stores it and exits 0 (tests/db/load_idempotent.sh)
+d=$(mktemp -d "${TMPDIR:-/tmp}/contracts.XXXXXX")
+printf '{"record":"raw","provider":"stripe","external_event_id":"evt_f1","project_id":"p","received_at":"2026-11-02T00:00:00Z","occurred_at":"2026-11-02T00:00:00Z","source":"a:1","payload":{"id":"evt_f1","object":"event","type":"invoice.paid","created":1793577600,"data":{"object":{"id":"in_1","object":"invoice"}}}}\n' >"$d/raw"
+"$BIN/normalize" "$d/raw" >"$d/events" 2>/dev/null; st=$?
+if [ $st -eq 1 ] && grep -q '"status":"failed"' "$d/events"; then ok "normalize: a failed event is written, exit 1"; else notok "normalize: a failed event is written, exit 1 (got $st)"; fi
+"$BIN/reconcile" "$d/raw" "$d/events" >/dev/null 2>&1; st=$?
+if [ $st -eq 4 ]; then ok "reconcile: a failed event is a delta, exit 4"; else notok "reconcile: a failed event is a delta, exit 4 (got $st)"; fi
+rm -rf "$d"
