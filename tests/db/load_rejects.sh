@@ -12,6 +12,10 @@ check "reject codes" test "$(python3 -c 'import json,sys; print(" ".join("%d:%s"
 check "a refused row is reported with file:line, event id and source" \
 	grep -q "malformed.ndjson:7: stripe event 'evt_bogus' (dumps/basic.ndjson:3): postgres: new row for relation \"payments\" violates check constraint" "$T/err"
 check "bad jsonb is refused by PostgreSQL and isolated" grep -q "malformed.ndjson:6: stripe raw event 'evt_nul'" "$T/err"
+db_in=$(newdb rej_stdin)
+load --dsn "dbname=$db_in" <"$fx/malformed.ndjson" 2>"$T/err_stdin"
+check "stdin is named <stdin> in a reject, as every program names it (docs/load.md)" \
+	grep -q "^load: <stdin>:7: stripe event 'evt_bogus' (dumps/basic.ndjson:3): postgres: new row" "$T/err_stdin"
 check "the good records of the same batch are loaded" \
 	test "$(q "$db" "SELECT string_agg(external_event_id, ',' ORDER BY external_event_id) FROM external_events_raw")" = evt_c1,evt_p1
 check "nothing of a refused event half-applied" \
