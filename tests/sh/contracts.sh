@@ -91,3 +91,13 @@ if [ $st -eq 1 ] && grep -q '"status":"failed"' "$d/events"; then ok "normalize:
 "$BIN/reconcile" "$d/raw" "$d/events" >/dev/null 2>&1; st=$?
 if [ $st -eq 4 ]; then ok "reconcile: a failed event is a delta, exit 4"; else notok "reconcile: a failed event is a delta, exit 4 (got $st)"; fi
 rm -rf "$d"
+
+# load --sql-dir is --migrate's: without it, a usage error before any connection (not ignored)
+PGHOST=/nonexistent "$BIN/load" --sql-dir sql </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
+if [ $st -eq 2 ] && grep -q "^load: --sql-dir is read by --migrate only" "${TMPDIR:-/tmp}/contracts.err.$$" &&
+	grep -q "^usage: load" "${TMPDIR:-/tmp}/contracts.err.$$"; then
+	ok "load --sql-dir without --migrate exits 2 with the synopsis"
+else
+	notok "load --sql-dir without --migrate exits 2 with the synopsis (got $st)"
+fi
+rm -f "${TMPDIR:-/tmp}/contracts.err.$$"
