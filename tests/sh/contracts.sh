@@ -92,6 +92,15 @@ if [ $st -eq 1 ] && grep -q '"status":"failed"' "$d/events"; then ok "normalize:
 if [ $st -eq 4 ]; then ok "reconcile: a failed event is a delta, exit 4"; else notok "reconcile: a failed event is a delta, exit 4 (got $st)"; fi
 rm -rf "$d"
 
+# A program's synopsis in its doc names every option its --help's usage lines name
+for pd in fetch-events:docs/events.md load:docs/load.md reconcile:docs/reconcile.md to-csv:docs/to-csv.md; do
+	p=${pd%%:*} doc=${pd#*:}
+	want=$("$BIN/$p" --help | sed -n '/^usage:/,/^$/p' | grep -o -- '--[a-z][a-z-]*' | sort -u)
+	have=$(awk -v p="$p" '$0 ~ "^    " p "( |$)" { on = 1 } on && !/^    / { exit } on' "$doc" | grep -o -- '--[a-z][a-z-]*' | sort -u)
+	missing=$(comm -23 <(echo "$want") <(echo "$have") | tr '\n' ' ')
+	if [ -n "$want" ] && [ -z "$missing" ]; then ok "$doc's synopsis names every option of $p's usage"; else notok "$doc's synopsis lacks $p's ${missing:-options}"; fi
+done
+
 # load --sql-dir is --migrate's: without it, a usage error before any connection (not ignored)
 PGHOST=/nonexistent "$BIN/load" --sql-dir sql </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
 if [ $st -eq 2 ] && grep -q "^load: --sql-dir is read by --migrate only" "${TMPDIR:-/tmp}/contracts.err.$$" &&
