@@ -427,8 +427,8 @@ static void read_http(struct src *s, struct line_reader *lr, const struct line *
  * closing. A line that opens an object or array at the column of the value
  * being read or left of it, in a document whose inner lines are indented or
  * where what came before cannot go on with a value (no ':', '[' or an
- * array's ',' before it), starts a new one: the cut value is rejected, the next read. The same
- * for an element of a top-level array. An array not closed at the end of the
+ * array's ',' before it), starts a new one: the cut value is rejected, the
+ * next read. The same for an element of a top-level array. An array not closed at the end of the
  * file has its elements read all the same.
  */
 struct docscan {
@@ -655,7 +655,7 @@ static int holds_documents(struct src *s, struct line_reader *lr, const struct l
 {
 	size_t lead = strspn(first->text, " \t\r");
 	struct strbuf text = {0};
-	struct line l;
+	struct line l = {0};
 	int r, docs = 0;
 
 	if (first->text[lead] != '{' && first->text[lead] != '[')
@@ -685,9 +685,10 @@ static int holds_documents(struct src *s, struct line_reader *lr, const struct l
 		sb_add(&text, l.text, l.len);
 		SB_LIT(&text, "\n");
 		enum json_text st = json_text_state(text.buf, text.len);
+		int whole = whole_line(&l);
 		/* a whole line that goes on with the value ("data":\n{...}) tells nothing yet */
-		if (st != JSON_GOES_ON || !whole_line(&l)) {
-			docs = st != JSON_BAD || !whole_line(&l);
+		if (st != JSON_GOES_ON || !whole) {
+			docs = st != JSON_BAD || !whole;
 			break;
 		}
 	}
