@@ -26,6 +26,7 @@
 #include "rawhttp.h"
 #include "records.h"
 #include "secret.h"
+#include "strbuf.h"
 #include "timeutil.h"
 
 static const char synopsis[] =
@@ -51,7 +52,8 @@ static const char help[] =
 	"line opening the file (POST /hook HTTP/1.1; bodies by Content-Length, chunked\n"
 	"or up to the next request line; Content-Encoding gzip undone). A form-encoded\n"
 	"body (Hotmart's old postbacks) becomes a flat object of strings. A capture's\n"
-	"received_at is its own time when it gives one (docs/events.md). Headers, and\n"
+	"received_at is its own time when it gives one (docs/events.md; one that is no\n"
+	"time, or has no zone, rejects the capture). Headers, and\n"
 	"Hotmart's \"hottok\" secret wherever it is, are never written on.\n"
 	"\n"
 	"  --project ID        project the events belong to (default: default)\n"
@@ -83,12 +85,38 @@ struct opts {
 	size_t max_line;
 };
 
+/* Lines read ahead to tell what a file holds (holds_documents), copies read
+ * again before the reader's next; then the status it ended on, if it did. */
+struct ahead {
+	struct line *lines;
+	size_t n, next;
+	int end;        /* 0, or LR_EOF or LR_ERROR met while reading ahead */
+	long end_line;
+};
+
 struct src {
 	const char *file;
 	char received_at[RFC3339_BUFSZ];
 	struct jparser *parser;
 	const struct opts *o;
+	struct ahead ahead;
 };
+
+/* The next line of s: one read ahead, else the reader's. */
+static int next_line(struct src *s, struct line_reader *lr, struct line *l)
+{
+	struct ahead *a = &s->ahead;
+
+	if (a->next < a->n) {
+		*l = a->lines[a->next++];
+		return LR_LINE;
+	}
+	if (a->end) {
+		l->lineno = a->end_line;
+		return a->end;
+	}
+	return lr_next(lr, l);
+}
 
 static long count_lines(const char *buf, size_t len)
 {
@@ -126,9 +154,17 @@ static void read_capture(struct src *s, long lineno, json_object *cap, const cha
 	size_t len, off;
 	int64_t ms;
 	enum reject_code code;
-	const char *received_at = capture_time(cap, &ms) == 0 ? fmt_rfc3339(ms, when) : s->received_at;
+	const char *why, *received_at = s->received_at;
 	json_object *body = jpath(cap, "body"), *payload;
+	int said = capture_time(cap, &ms, &why);
 
+	if (said == -2) {
+		const char *raw = capture_reject_text(cap, &len);
+		reject(s->file, lineno, REJ_INVALID_FIELD, raw, len, "field 'received_at' %s", why);
+		return;
+	}
+	if (said == 0)
+		received_at = fmt_rfc3339(ms, when);
 	if (json_object_is_type(body, json_type_object) && jmember_span(s->parser, line, linelen, "body", &off, &len)) {
 		text = xmalloc(len + 1);
 		memcpy(text, line + off, len);
@@ -390,9 +426,9 @@ static void read_http(struct src *s, struct line_reader *lr, const struct line *
  * after it) would take every document after it in, its brackets never
  * closing. A line that opens an object or array at the column of the value
  * being read or left of it, in a document whose inner lines are indented or
- * where what came before cannot go on with a value (no ':', ',' or '[' before
- * it), starts a new one: the cut value is rejected, the next read. The same
- * for an element of a top-level array. An array not closed at the end of the
+ * where what came before cannot go on with a value (no ':', '[' or an
+ * array's ',' before it), starts a new one: the cut value is rejected, the
+ * next read. The same for an element of a top-level array. An array not closed at the end of the
  * file has its elements read all the same.
  */
 struct docscan {
@@ -409,6 +445,7 @@ struct docscan {
 	size_t close;       /* the array's closing bracket (array is 0 from there) */
 	int handed;         /* some of its elements were handed over: buf holds no '[' */
 	char last;          /* the last byte appended that is not a space */
+	uint64_t objects;   /* bit n set: the bracket open at depth n + 1 is '{' (to depth 64) */
 };
 
 #define DOC_HAND_OVER ((size_t)1 << 20) /* an array's whole elements held before they go */
@@ -474,7 +511,10 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 {
 	size_t lead = strspn(l->text, " \t");
 	char c = lead < l->len ? l->text[lead] : 0;
-	int opens = c == '{' || c == '[', goes_on = d->last == ':' || d->last == ',' || d->last == '[';
+	/* after an object's ',' comes a key: a bracket there opens no value of it */
+	int in_object = d->depth >= 1 && d->depth <= 64 && (d->objects >> (d->depth - 1) & 1);
+	int opens = c == '{' || c == '[',
+	    goes_on = d->last == ':' || d->last == '[' || (d->last == ',' && !in_object);
 
 	if (d->started && d->depth > 0 && lead > 0 && lead < l->len)
 		d->indented = 1;
@@ -526,7 +566,11 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 		if (ch == '"') {
 			in_str = 1;
 		} else if (ch == '{' || ch == '[') {
-			if (++d->depth == 2 && d->array) {
+			if (++d->depth <= 64) {
+				uint64_t bit = (uint64_t)1 << (d->depth - 1);
+				d->objects = ch == '{' ? d->objects | bit : d->objects & ~bit;
+			}
+			if (d->depth == 2 && d->array) {
 				d->elem_off = at + i;
 				d->elem_col = i;
 				d->elem_line = l->lineno;
@@ -556,7 +600,7 @@ static void read_document(struct src *s, struct line_reader *lr, const struct li
 	d.buf = xmalloc(d.cap);
 	do
 		doc_line(s, &d, &l);
-	while ((r = lr_next(lr, &l)) == LR_LINE);
+	while ((r = next_line(s, lr, &l)) == LR_LINE);
 	if (d.array && d.depth > 0 && !d.too_long) {
 		/* the array was not closed: its elements (a last one cut is rejected) */
 		reject(s->file, d.first, REJ_INVALID_JSON, NULL, 0, "the array opened here is not closed; its elements are read");
@@ -568,6 +612,88 @@ static void read_document(struct src *s, struct line_reader *lr, const struct li
 	if (r == LR_ERROR)
 		read_error(s, lr, l.lineno);
 	free(d.buf);
+}
+
+/* A copy of l, to be read again (next_line). */
+static void keep_ahead(struct src *s, const struct line *l)
+{
+	struct ahead *a = &s->ahead;
+	struct line *k;
+
+	a->lines = xrealloc(a->lines, (a->n + 1) * sizeof *a->lines);
+	k = &a->lines[a->n++];
+	*k = *l;
+	k->text = xmalloc(l->len + 1);
+	memcpy(k->text, l->text, l->len);
+	k->text[l->len] = '\0';
+}
+
+/* A line that is one whole object or array of its own: an NDJSON line. */
+static int whole_line(const struct line *l)
+{
+	size_t lead = strspn(l->text, " \t\r");
+	return lead < l->len && (l->text[lead] == '{' || l->text[lead] == '[') &&
+	       json_text_state(l->text, l->len) == JSON_WHOLE;
+}
+
+/*
+ * 1 when the file whose first line (not blank) is first holds JSON documents,
+ * 0 when NDJSON (or anything else). Documents when that line opens a value and
+ * ends before the value does, between tokens: nothing but brackets (as pretty
+ * printers write it), "[{...}," (an array, an element or more a line), "{"id":
+ * "evt_1"," (a document holding its first member). A line that is whole, or
+ * invalid, or cut inside a string or a word, is NDJSON's, read as today.
+ *
+ * An object's first line cut between tokens by a crashed writer ("{"id":
+ * "evt_1",") looks like a document's: the lines after it tell. They go on
+ * with its value (a member, a closing bracket): a document; the first line
+ * that cannot, a whole value of its own: NDJSON, the first line rejected,
+ * the good lines after it read. Lines read to tell are read again (next_line);
+ * l is then invalid.
+ */
+static int holds_documents(struct src *s, struct line_reader *lr, const struct line *first)
+{
+	size_t lead = strspn(first->text, " \t\r");
+	struct strbuf text = {0};
+	struct line l = {0};
+	int r, docs = 0;
+
+	if (first->text[lead] != '{' && first->text[lead] != '[')
+		return 0;
+	if (strspn(first->text, "{[ \t\r") == first->len)
+		return 1;
+	if (json_text_state(first->text + lead, first->len - lead) != JSON_GOES_ON)
+		return 0;
+	if (first->text[lead] == '[')
+		return 1; /* NDJSON lines after it too are read, as its elements */
+	keep_ahead(s, first);
+	sb_add(&text, first->text + lead, first->len - lead);
+	SB_LIT(&text, "\n");
+	for (;;) {
+		if ((r = lr_next(lr, &l)) != LR_LINE) {
+			s->ahead.end = r;
+			s->ahead.end_line = l.lineno;
+			break; /* only whole lines after it, or none: NDJSON */
+		}
+		keep_ahead(s, &l);
+		if (strspn(l.text, " \t\r") == l.len)
+			continue;
+		if (l.too_long || text.len + l.len + 1 > s->o->max_line) {
+			docs = 1; /* a document's to say it is too long */
+			break;
+		}
+		sb_add(&text, l.text, l.len);
+		SB_LIT(&text, "\n");
+		enum json_text st = json_text_state(text.buf, text.len);
+		int whole = whole_line(&l);
+		/* a whole line that goes on with the value ("data":\n{...}) tells nothing yet */
+		if (st != JSON_GOES_ON || !whole) {
+			docs = st != JSON_BAD || !whole;
+			break;
+		}
+	}
+	sb_free(&text);
+	return docs;
 }
 
 static void read_file(const char *path, const struct opts *o, struct jparser *parser)
@@ -585,7 +711,7 @@ static void read_file(const char *path, const struct opts *o, struct jparser *pa
 	s.file = lr_name(lr);
 	file_received_at(path, o->received_at, s.received_at);
 
-	while ((r = lr_next(lr, &l)) == LR_LINE) {
+	while ((r = next_line(&s, lr, &l)) == LR_LINE) {
 		progress_tick(l.len + 1);
 		if (l.too_long) {
 			reject(s.file, l.lineno, REJ_LINE_TOO_LONG, l.text, l.len < 4096 ? l.len : 4096,
@@ -598,24 +724,29 @@ static void read_file(const char *path, const struct opts *o, struct jparser *pa
 			continue;
 		if (first) {
 			first = 0;
-			/* Pretty printers put the opening bracket alone on the first line:
-			 * then the file is one or more documents, not NDJSON. A request
-			 * line opens raw HTTP requests. */
-			if (strspn(l.text, "{[ \t\r") == l.len) {
+			/* A first line opening a value it does not end opens documents
+			 * (pretty, or an array of events), not NDJSON. A request line
+			 * opens raw HTTP requests. */
+			int docs = holds_documents(&s, lr, &l);
+			if (s.ahead.n)
+				next_line(&s, lr, &l); /* the first line again */
+			if (docs) {
 				read_document(&s, lr, &l);
-				lr_close(lr);
-				return;
+				goto out;
 			}
 			if (http_request_line(l.text, l.len)) {
 				read_http(&s, lr, &l);
-				lr_close(lr);
-				return;
+				goto out;
 			}
 		}
 		one_value(&s, l.lineno, l.text + lead, l.len - lead);
 	}
 	if (r == LR_ERROR)
 		read_error(&s, lr, l.lineno);
+out:
+	for (size_t i = 0; i < s.ahead.n; i++)
+		free(s.ahead.lines[i].text);
+	free(s.ahead.lines);
 	lr_close(lr);
 }
 

@@ -2075,6 +2075,8 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (do_migrate && argc > 0)
 		die_usage(synopsis, "--migrate takes no input files");
+	if (sql_dir && !do_migrate) /* a load would run without the migrations it names */
+		die_usage(synopsis, "--sql-dir is read by --migrate only");
 	if (rejects_path && (why = rejects_refused(rejects_path, argv, argc)))
 		die_usage(synopsis, "--rejects: %s", why);
 

@@ -369,9 +369,10 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 	if (kind && strcmp(kind, "raw") == 0) {
 		const char *provider;
 		int st = member_text(in->obj, "provider", &provider);
-		if (st <= 0) {
+		if (st <= 0 || !*provider) {
+			/* empty, as the other fields (and load): no name at all, not an unknown one */
 			job_reject(j, in, st ? REJ_INVALID_FIELD : REJ_MISSING_FIELD, st ? "envelope 'provider' must be"
-				   " a string without U+0000" : "envelope without 'provider'");
+				   " a non-empty string without U+0000" : "envelope without 'provider'");
 			return;
 		}
 		if (!(c = connector_by_name(provider))) {

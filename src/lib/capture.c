@@ -92,16 +92,31 @@ static int epoch_time(json_object *v, int64_t *ms)
 	return time_in_range(*ms) ? 0 : -1;
 }
 
-int capture_time(json_object *cap, int64_t *ms)
+int capture_time(json_object *cap, int64_t *ms, const char **why)
 {
 	json_object *v = jpath(cap, "received_at");
 	const char *date;
 
-	if (json_object_is_type(v, json_type_string) && parse_rfc3339(json_object_get_string(v), ms) == 0 &&
-	    time_in_range(*ms))
+	/* The capture's own word: one it gives that cannot be read is refused, not
+	 * taken for UTC nor passed over for the Date header (it decides the copy kept). */
+	if (json_object_is_type(v, json_type_string)) {
+		if (parse_rfc3339_strict(json_object_get_string(v), ms) < 0) {
+			*why = "is not an RFC 3339 time with seconds and a zone (Z or +hh:mm)";
+			return -2;
+		}
+		if (!time_in_range(*ms)) {
+			*why = "is not in 1970..9999";
+			return -2;
+		}
 		return 0;
-	if (epoch_time(v, ms) == 0)
-		return 0;
+	}
+	if (v) {
+		if (epoch_time(v, ms) == 0)
+			return 0;
+		*why = json_object_is_type(v, json_type_int) ? "is not in 1970..9999 (epoch seconds or ms)"
+							      : "is neither an RFC 3339 time nor epoch seconds or ms";
+		return -2;
+	}
 	/* API Gateway's own arrival time, in ms: REST API (v1), HTTP API and Function URLs (v2) */
 	if (epoch_time(jpath(cap, "requestContext.requestTimeEpoch"), ms) == 0 ||
 	    epoch_time(jpath(cap, "requestContext.timeEpoch"), ms) == 0)

@@ -35,11 +35,12 @@ int http_date(const char *s, int64_t *ms);
 
 /*
  * When the capture says its request arrived, in 1970..9999: its "received_at"
- * (RFC 3339, or epoch seconds or ms), else API Gateway's
+ * (RFC 3339 with seconds and a zone, or epoch seconds or ms), else API Gateway's
  * requestContext.requestTimeEpoch (v1) or requestContext.timeEpoch (v2), else
- * its Date header. 0 ok, -1 when it does not say.
+ * its Date header. 0 ok, -1 when it does not say, -2 when its "received_at"
+ * (not null) is no such time: *why then says what it is ("is not in 1970..9999").
  */
-int capture_time(json_object *cap, int64_t *ms);
+int capture_time(json_object *cap, int64_t *ms, const char **why);
 
 /*
  * The payload a request body carries: its bytes as the request sent them

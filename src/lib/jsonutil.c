@@ -524,6 +524,17 @@ size_t jsqueeze(char *buf, size_t len)
 	return o;
 }
 
+enum json_text json_text_state(const char *buf, size_t len)
+{
+	const char *why;
+	int deepest, key_nul;
+	long bad = grammar_error(buf, len, &why, NULL, NULL, &deepest, &key_nul);
+
+	if (bad < 0)
+		return JSON_WHOLE;
+	return (size_t)bad == len && strcmp(why, "unexpected end of line") == 0 ? JSON_GOES_ON : JSON_BAD;
+}
+
 size_t json_value_end(const char *text, size_t len)
 {
 	int depth = 0, in_str = 0;

@@ -65,6 +65,16 @@ const char *utf8_clip(const char *s, char *buf, size_t n);
 size_t jsqueeze(char *buf, size_t len);
 
 /*
+ * What the grammar makes of buf[0..len): JSON_WHOLE one valid value (whitespace
+ * around it); JSON_GOES_ON valid as far as it goes, ending between tokens before
+ * its value does ("{\"id\": 1," or "[{}, "): more text can complete it;
+ * JSON_BAD anything else, a string or a word cut short among it. For telling a
+ * document's first line from a line cut short.
+ */
+enum json_text { JSON_WHOLE, JSON_GOES_ON, JSON_BAD };
+enum json_text json_text_state(const char *buf, size_t len);
+
+/*
  * The length of the JSON value at the start of text: objects, arrays and
  * strings by bracket and quote counting, a scalar up to the next delimiter;
  * len when it does not end. It checks nothing: jparse() says if it is valid.

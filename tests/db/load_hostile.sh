@@ -154,3 +154,12 @@ check "an escaped top-level key keeps the levels below it" \
 	test "$(q "$db" "SELECT event->'extra' FROM external_events_normalized WHERE external_event_id = 'evt_esc'")" = \
 	'{"a": {"b": {"c": [1, {"d": "x"}]}}}'
 check "the others loaded ($(grep "^load: read" "$T/err"))" grep -q 'read 5 (raw 1, events 2), inserted 3, .* rejected 2' "$T/err"
+
+# docs/events.md: a time is kept to the millisecond, the digits past it dropped, not rounded:
+# a raw envelope's received_at .9996 is stored .999, as normalize writes it
+db=$(newdb hostile_ms)
+printf '{"record":"raw","provider":"stripe","external_event_id":"evt_ms","project_id":"acme","received_at":"2026-01-01T00:00:00.9996Z","source":"a:1","payload":%s}\n' \
+	"$(ev evt_ms '"id":"cus_ms"')" >"$T/ms.ndjson"
+normalize --emit-raw "$T/ms.ndjson" 2>/dev/null | load --dsn "dbname=$db" 2>/dev/null
+got=$(q "$db" "SELECT string_agg(to_char(received_at AT TIME ZONE 'UTC', 'SS.US'), ' ' ORDER BY t) FROM (SELECT 1 AS t, received_at FROM external_events_raw UNION ALL SELECT 2, received_at FROM external_events) s")
+check "a received_at of .9996 s is stored .999 in the raw and the event row (got $got)" test "$got" = "00.999000 00.999000"

@@ -12,6 +12,20 @@ check "reject codes" test "$(python3 -c 'import json,sys; print(" ".join("%d:%s"
 check "a refused row is reported with file:line, event id and source" \
 	grep -q "malformed.ndjson:7: stripe event 'evt_bogus' (dumps/basic.ndjson:3): postgres: new row for relation \"payments\" violates check constraint" "$T/err"
 check "bad jsonb is refused by PostgreSQL and isolated" grep -q "malformed.ndjson:6: stripe raw event 'evt_nul'" "$T/err"
+db_in=$(newdb rej_stdin)
+load --dsn "dbname=$db_in" <"$fx/malformed.ndjson" 2>"$T/err_stdin"
+check "stdin is named <stdin> in a reject, as every program names it (docs/load.md)" \
+	grep -q "^load: <stdin>:7: stripe event 'evt_bogus' (dumps/basic.ndjson:3): postgres: new row" "$T/err_stdin"
+# docs/rejects.md: an over-long line keeps its first 200 bytes in load's rejects file, or
+# --max-line's when fewer
+python3 -c 'print("{\"a\":\"" + "x" * 5000 + "\"}")' >"$T/long.ndjson"
+for max in 100 4500; do
+	load --dsn "dbname=$db_in" --max-line $max --rejects "$T/rej_long" "$T/long.ndjson" 2>/dev/null
+	st=$?
+	want=$((max < 200 ? max : 200))
+	check "--max-line $max: an over-long line is line_too_long (exit 1), its first $want bytes kept" \
+		test "$st $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["code"], len(r["raw"]))' "$T/rej_long")" = "1 line_too_long $want"
+done
 check "the good records of the same batch are loaded" \
 	test "$(q "$db" "SELECT string_agg(external_event_id, ',' ORDER BY external_event_id) FROM external_events_raw")" = evt_c1,evt_p1
 check "nothing of a refused event half-applied" \

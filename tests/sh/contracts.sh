@@ -81,3 +81,32 @@ else
 	notok "an event's price too long for the key maps to no plan: $(head -c 300 "$d/err")"
 fi
 rm -rf "$d"
+
+# Exit status 1 is not "events failed" for every program (README's table): a failed event is
+# normalize's 1 and reconcile's delta (4); load stores it and exits 0 (tests/db/load_idempotent.sh)
+d=$(mktemp -d "${TMPDIR:-/tmp}/contracts.XXXXXX")
+printf '{"record":"raw","provider":"stripe","external_event_id":"evt_f1","project_id":"p","received_at":"2026-11-02T00:00:00Z","occurred_at":"2026-11-02T00:00:00Z","source":"a:1","payload":{"id":"evt_f1","object":"event","type":"invoice.paid","created":1793577600,"data":{"object":{"id":"in_1","object":"invoice"}}}}\n' >"$d/raw"
+"$BIN/normalize" "$d/raw" >"$d/events" 2>/dev/null; st=$?
+if [ $st -eq 1 ] && grep -q '"status":"failed"' "$d/events"; then ok "normalize: a failed event is written, exit 1"; else notok "normalize: a failed event is written, exit 1 (got $st)"; fi
+"$BIN/reconcile" "$d/raw" "$d/events" >/dev/null 2>&1; st=$?
+if [ $st -eq 4 ]; then ok "reconcile: a failed event is a delta, exit 4"; else notok "reconcile: a failed event is a delta, exit 4 (got $st)"; fi
+rm -rf "$d"
+
+# A program's synopsis in its doc names every option its --help's usage lines name
+for pd in fetch-events:docs/events.md load:docs/load.md reconcile:docs/reconcile.md to-csv:docs/to-csv.md; do
+	p=${pd%%:*} doc=${pd#*:}
+	want=$("$BIN/$p" --help | sed -n '/^usage:/,/^$/p' | grep -o -- '--[a-z][a-z-]*' | sort -u)
+	have=$(awk -v p="$p" '$0 ~ "^    " p "( |$)" { on = 1 } on && !/^    / { exit } on' "$doc" | grep -o -- '--[a-z][a-z-]*' | sort -u)
+	missing=$(comm -23 <(echo "$want") <(echo "$have") | tr '\n' ' ')
+	if [ -n "$want" ] && [ -z "$missing" ]; then ok "$doc's synopsis names every option of $p's usage"; else notok "$doc's synopsis lacks $p's ${missing:-options}"; fi
+done
+
+# load --sql-dir is --migrate's: without it, a usage error before any connection (not ignored)
+PGHOST=/nonexistent "$BIN/load" --sql-dir sql </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
+if [ $st -eq 2 ] && grep -q "^load: --sql-dir is read by --migrate only" "${TMPDIR:-/tmp}/contracts.err.$$" &&
+	grep -q "^usage: load" "${TMPDIR:-/tmp}/contracts.err.$$"; then
+	ok "load --sql-dir without --migrate exits 2 with the synopsis"
+else
+	notok "load --sql-dir without --migrate exits 2 with the synopsis (got $st)"
+fi
+rm -f "${TMPDIR:-/tmp}/contracts.err.$$"

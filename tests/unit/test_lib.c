@@ -373,6 +373,29 @@ static void test_value_end_strings(void **state)
 	}
 }
 
+/* json_text_state tells a document's first line (it goes on) from a line cut or broken. */
+static void test_text_state(void **state)
+{
+	static const struct { const char *text; enum json_text want; } cases[] = {
+		{"{\"id\":\"evt_1\"}", JSON_WHOLE},
+		{" [{}, []] ", JSON_WHOLE},
+		{"{", JSON_GOES_ON},
+		{"[{\"id\":\"evt_1\"},", JSON_GOES_ON},
+		{"{\"id\": \"evt_1\",", JSON_GOES_ON},
+		{"{\"data\":", JSON_GOES_ON},
+		{"{\"n\": 12", JSON_GOES_ON},      /* a number ends where the line does */
+		{"{\"id\":\"evt_1\",\"ob", JSON_BAD}, /* cut inside a string */
+		{"{\"ok\": tr", JSON_BAD},          /* cut inside a word */
+		{"{\"id\"", JSON_BAD},              /* a key without its ':' */
+		{"{\"a\":1} x", JSON_BAD},
+		{"{\"a\":1},", JSON_BAD},
+		{"{[", JSON_BAD},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		if (json_text_state(cases[i].text, strlen(cases[i].text)) != cases[i].want)
+			fail_msg("'%s': not %d", cases[i].text, cases[i].want);
+}
+
 static void test_getters(void **state)
 {
 	enum reject_code code;
@@ -1100,6 +1123,7 @@ int main(void)
 		cmocka_unit_test(test_member_span),
 		cmocka_unit_test(test_drop_members),
 		cmocka_unit_test(test_value_end_strings),
+		cmocka_unit_test(test_text_state),
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_secret),
 		cmocka_unit_test(test_http_date),
