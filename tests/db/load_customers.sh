@@ -27,11 +27,10 @@ want='new@example.com|Dana Lee|PT|evt_c2|t|f'
 a=$(newdb cus_a) && load --dsn "dbname=$a" "$T/d.ndjson" 2>/dev/null
 check "the customer's e-mail is the Customer's latest, not the card holder's or the invoice's copy; the card fills the country" \
 	test "$(who "$a")" = "$want"
-b=$(newdb cus_b) && tac "$T/d.ndjson" | paste - - | awk -F'\t' '{print $2; print $1}' | load --dsn "dbname=$b" --batch 2 2>/dev/null
+b=$(newdb cus_b) && load_reversed "$b" "$T/d.ndjson"
 check "in reverse order, a pair a batch: the same" test "$(who "$b")" = "$want"
 check "and every table is the same" same_state "$a" "$b"
-c=$(newdb cus_c)
-for i in 3 4 2 1; do sed -n "$((2 * i - 1)),$((2 * i))p" "$T/d.ndjson" | load --dsn "dbname=$c" 2>/dev/null; done
+c=$(newdb cus_c) && load_pairs "$c" "$T/d.ndjson" 3 4 2 1
 check "one event a run, shuffled: the same rows" same_state "$a" "$c"
 
 # Without customer events the copies are all there is: the latest wins, as before.
@@ -42,19 +41,8 @@ check "no customer event: the latest copy's e-mail, each field filled" \
 
 # sql/015 on what an older release stored (the latest copy won), and the release before it.
 f=$(newdb cus_015) && load --dsn "dbname=$f" "$T/d.ndjson" 2>/dev/null
-state "$f" >"$T/before"
-q "$f" "UPDATE customers SET email = 'old@example.com', email_occurred_at = to_timestamp(1730000400),
-	email_event_id = 'evt_in1', email_auth = false, name_auth = false, country_auth = false"
-state "$f" >"$T/old"
-check "(the older release's state differs)" sh -c "! cmp -s '$T/old' '$T/before'"
-sed -n '/^WITH cus AS/,$p' "$ROOT/sql/015_customer_authority.sql" | psql -qX -d "$f" -v ON_ERROR_STOP=1 >/dev/null
-state "$f" >"$T/after"
-check "sql/015's backfill gives what the loader writes" diff "$T/before" "$T/after"
+check_backfill "$f" 015 "UPDATE customers SET email = 'old@example.com', email_occurred_at = to_timestamp(1730000400),
+	email_event_id = 'evt_in1', email_auth = false, name_auth = false, country_auth = false" '^WITH cus AS'
 load --dsn "dbname=$f" "$T/d.ndjson" 2>"$T/err"
 check "a re-run after it is unchanged" grep -q 'inserted 0, updated 0, unchanged 8' "$T/err"
-g=$(db_before cus_old 015)
-load --dsn "dbname=$g" "$T/d.ndjson" 2>"$T/err" && st=0 || st=$?
-check "before sql/015: exit 3, 'run load --migrate first' (exit $st)" \
-	sh -c "test $st = 3 && grep -q \"run 'load --migrate' first\" '$T/err'"
-load --migrate --dsn "dbname=$g" 2>"$T/mig"
-check "sql/015 applies to it" grep -q 'applied 015_customer_authority.sql' "$T/mig"
+check_needs_migration cus_old 015 "$T/d.ndjson"

@@ -98,26 +98,16 @@ i=$(newdb disp_012)
 load --dsn "dbname=$i" "$T/open.ndjson" "$T/hotmart.ndjson" 2>/dev/null
 check "a Hotmart protest is an inquiry, its chargeback disputed" \
 	test "$(q "$i" "SELECT string_agg(status, ' ' ORDER BY status) FROM payments WHERE provider = 'hotmart'")" = "disputed inquiry"
-state "$i" >"$T/before"
-q "$i" "UPDATE external_events_normalized SET event = jsonb_set(event, '{payment,status}', '\"disputed\"')
-	WHERE event #>> '{payment,status}' = 'inquiry'; UPDATE payments SET status = 'disputed'"
-state "$i" >"$T/old"
-check "(the older release's state differs)" sh -c "! cmp -s '$T/old' '$T/before'"
-sed -n '/^WITH v AS/,$p' "$ROOT/sql/012_dispute_inquiries.sql" | psql -qX -d "$i" -v ON_ERROR_STOP=1 >/dev/null
-state "$i" >"$T/after"
-check "sql/012's backfill gives what the loader writes" diff "$T/before" "$T/after"
+check_backfill "$i" 012 "UPDATE external_events_normalized SET event = jsonb_set(event, '{payment,status}', '\"disputed\"')
+	WHERE event #>> '{payment,status}' = 'inquiry'; UPDATE payments SET status = 'disputed'" '^WITH v AS'
 load --dsn "dbname=$i" "$T/open.ndjson" 2>"$T/err"
 load --dsn "dbname=$i" "$T/hotmart.ndjson" 2>>"$T/err"
 check "a re-run after it is unchanged" sh -c "grep -c 'inserted 0, updated 0, unchanged [1-9]' '$T/err' | grep -qx 2"
 
 # A database before sql/012: this loader writes 'inquiry' and says the schema is too
 # old; migrated, it loads, and the check still holds every other status out.
-c=$(db_before disp_old 012)
-load --dsn "dbname=$c" "$T/open.ndjson" 2>"$T/err" && st=0 || st=$?
-check "before sql/012: exit 3, 'run load --migrate first' (exit $st)" \
-	sh -c "test $st = 3 && grep -q \"run 'load --migrate' first\" '$T/err'"
-load --migrate --dsn "dbname=$c" 2>"$T/mig"
-check "sql/012 applies to it" grep -q 'applied 012_dispute_inquiries.sql' "$T/mig"
+check_needs_migration disp_old 012 "$T/open.ndjson"
+c=$old_db
 load --dsn "dbname=$c" "$T/open.ndjson" "$T/close.ndjson" 2>/dev/null
 check "and the load records the inquiry, then its outcome" \
 	test "$(dispute "$c" du_FakeDispute01)" = "dispute_won 2700 EUR ch_Fake2023001 payment.dispute_closed"

@@ -56,6 +56,47 @@ db_migrated() {
 	echo "$db"
 }
 
+# load_reversed DB FILE: FILE's envelope and event pairs (normalize --emit-raw's) loaded
+# last pair first, a pair a batch. load_pairs DB FILE N...: pair N (from 1) a run, in
+# the order given.
+load_reversed() { tac "$2" | paste - - | awk -F'\t' '{print $2; print $1}' | load --dsn "dbname=$1" --batch 2 2>/dev/null; }
+load_pairs() {
+	local db=$1 f=$2 i
+	shift 2
+	for i in "$@"; do sed -n "$((2 * i - 1)),$((2 * i))p" "$f" | load --dsn "dbname=$db" 2>/dev/null; done
+}
+
+# check_backfill DB NNN TAMPER_SQL [FROM]: rows of DB set back by TAMPER_SQL to what an
+# older release stored come back as this loader writes them once sql/NNN's backfill (the
+# file from the line matching FROM, else all of it) has run.
+check_backfill() {
+	local db=$1 file from=${4:-}
+	file=$(ls "$ROOT"/sql/"$2"_*.sql)
+	state "$db" >"$T/before"
+	q "$db" "$3" >/dev/null
+	state "$db" >"$T/old"
+	check "(the older release's state differs)" sh -c "! cmp -s '$T/old' '$T/before'"
+	if [ -n "$from" ]; then sed -n "/$from/,\$p" "$file"; else cat "$file"; fi |
+		psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
+	state "$db" >"$T/after"
+	check "sql/$2's backfill gives what the loader writes" diff "$T/before" "$T/after"
+}
+
+# check_needs_migration NAME NNN FILE: the database of the release before sql/NNN (its
+# name in old_db) refuses FILE, exit 3 and "run 'load --migrate' first"; migrated, NNN
+# applies to it.
+check_needs_migration() {
+	local st name
+	old_db=$(db_before "$1" "$2")
+	dbs="$dbs $old_db"
+	load --dsn "dbname=$old_db" "$3" 2>"$T/err" && st=0 || st=$?
+	check "before sql/$2: exit 3, 'run load --migrate first' (exit $st)" \
+		sh -c "test $st = 3 && grep -q \"run 'load --migrate' first\" '$T/err'"
+	load --migrate --dsn "dbname=$old_db" 2>"$T/mig"
+	name=$(basename "$(ls "$ROOT"/sql/"$2"_*.sql)")
+	check "sql/$2 applies to it" grep -q "applied $name" "$T/mig"
+}
+
 # ingest_stream FILE...: what pipelines/ingest-dumps hands to load (raw envelopes and
 # canonical events, project acme, a fixed receipt time), on stdout.
 ingest_stream() { fetch-events --project acme --received-at 2026-12-01T00:00:00Z "$@" | normalize --emit-raw; }
