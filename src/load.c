@@ -2056,7 +2056,7 @@ int main(int argc, char **argv)
 	argv[0] = (char *)prog_name; /* getopt's messages say "load: ...", as ours do */
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dsn = optarg; break;
+		case 'd': dsn = pg_dsn_take(optarg); break;
 		case 'b':
 			batch_size = size_opt(optarg, "--batch");
 			if (batch_size > 1000000)

@@ -855,7 +855,7 @@ int main(int argc, char **argv)
 		case 's': o.since = parse_time_opt("--since", optarg); o.has_since = 1; break;
 		case 'u': o.until = parse_time_opt("--until", optarg); o.has_until = 1; break;
 		case 'D': db = 1; break;
-		case 'c': dsn = optarg; break;
+		case 'c': dsn = pg_dsn_take(optarg); break;
 		case 'S': {
 			size_t bytes = parse_size(optarg);
 			if (!bytes)

@@ -7,46 +7,100 @@
 
 #include "diag.h"
 
+/*
+ * What of dsn is secret, as libpq reads it: sec[0] the password, sec[1] the
+ * part of a URI's password libpq took for the host (an '@' not written %40),
+ * sec[2] the part it took for the port (a '/' not written %2F). Each NULL or
+ * malloc'd. -1 when dsn does not parse (libpq's message is not kept: it may
+ * quote the string, password and all).
+ */
+static int dsn_secrets(const char *dsn, char *sec[3])
+{
+	char *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(dsn, &err);
+
+	sec[0] = sec[1] = sec[2] = NULL;
+	if (!opts) {
+		PQfreemem(err);
+		return -1;
+	}
+	int uri = strncmp(dsn, "postgresql://", 13) == 0 || strncmp(dsn, "postgres://", 11) == 0;
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		const char *at;
+		if (!o->val || !*o->val)
+			continue;
+		if (strcmp(o->keyword, "password") == 0 && !sec[0])
+			sec[0] = xstrdup(o->val);
+		/* postgresql://u:p@ss@host/db: libpq splits at the first '@', so the
+		 * rest of the password is in the host, which its messages print */
+		else if (strcmp(o->keyword, "host") == 0 && (at = strrchr(o->val, '@')) && at > o->val) {
+			free(sec[1]);
+			sec[1] = xstrdup(o->val);
+			sec[1][at - o->val] = '\0';
+		}
+		/* postgresql://u:Xy7/Qz9@host/db: libpq ends the user and password at
+		 * the '/', reads none, and takes "Xy7" for the port, which its message
+		 * quotes as a bad one. A port that is no number, in a URI, is that part. */
+		else if (strcmp(o->keyword, "port") == 0 && uri && o->val[strspn(o->val, "0123456789,")] != '\0')
+			sec[2] = xstrdup(o->val);
+	}
+	PQconninfoFree(opts);
+	return 0;
+}
+
 int pg_password_of(const char *dsn, char **password)
 {
 	const char *env = getenv("PGPASSWORD");
+	char *sec[3] = {NULL, NULL, NULL};
 
 	*password = NULL;
-	if (dsn) {
-		char *err = NULL;
-		PQconninfoOption *opts = PQconninfoParse(dsn, &err);
-		if (!opts) {
-			PQfreemem(err);
-			return -1;
-		}
-		for (PQconninfoOption *o = opts; o->keyword; o++)
-			if (strcmp(o->keyword, "password") == 0 && o->val && *o->val && !*password)
-				*password = xstrdup(o->val);
-		/* A URI whose password holds an '@' not written %40 (postgresql://u:p@ss@host/db):
-		 * libpq splits at the first one, so the rest of the password is in the host,
-		 * which its messages print. That part is what to mask. */
-		for (PQconninfoOption *o = opts; o->keyword; o++) {
-			const char *at;
-			if (strcmp(o->keyword, "host") == 0 && o->val && (at = strrchr(o->val, '@')) && at > o->val) {
-				free(*password);
-				*password = xstrdup(o->val);
-				(*password)[at - o->val] = '\0';
-			}
-		}
-		/* One holding a '/' not written %2F (postgresql://u:Xy7/Qz9@host/db): libpq
-		 * ends the user and password at the '/', reads none, and takes "Xy7" for
-		 * the port, which its message quotes as a bad one. A port that is no
-		 * number, in a URI whose user is followed by ':', is that part. */
-		int uri = strncmp(dsn, "postgresql://", 13) == 0 || strncmp(dsn, "postgres://", 11) == 0;
-		for (PQconninfoOption *o = opts; o->keyword; o++)
-			if (uri && !*password && strcmp(o->keyword, "port") == 0 && o->val && *o->val &&
-			    o->val[strspn(o->val, "0123456789,")] != '\0')
-				*password = xstrdup(o->val);
-		PQconninfoFree(opts);
-	}
+	if (dsn && dsn_secrets(dsn, sec) < 0)
+		return -1;
+	/* the part libpq's messages may print: the host's, else the password, else the port's */
+	*password = sec[1] ? sec[1] : sec[0] ? sec[0] : sec[2];
+	for (int i = 0; i < 3; i++)
+		if (sec[i] != *password)
+			free(sec[i]);
 	if (!*password && env && *env)
 		*password = xstrdup(env);
 	return 0;
+}
+
+const char *pg_dsn_take(char *arg)
+{
+	static char *copy;
+	char *sec[3];
+	int hidden = 1; /* the password, if any, was found as written */
+
+	free(copy);
+	copy = xstrdup(arg);
+	if (dsn_secrets(arg, sec) < 0) /* refused at once as a usage error: nothing to keep */
+		return copy;
+	for (int i = 0; i < 3; i++) {
+		size_t n = sec[i] ? strlen(sec[i]) : 0;
+		char *p = n ? strstr(arg, sec[i]) : NULL;
+		if (i == 0 && n && !p)
+			hidden = 0;
+		for (; p; p = strstr(p + n, sec[i]))
+			memset(p, '*', n);
+		free(sec[i]);
+	}
+	/* a URI's user:password@, whatever libpq made of it (a password also in
+	 * the query wins): from the first ':' of the user info to its last '@' */
+	char *u = strstr(arg, "://"), *q, *at = NULL, *c;
+	if (u && strncmp(arg, "postgres", 8) == 0) {
+		u += 3;
+		q = u + strcspn(u, "?");
+		for (char *p = u; p < q; p++)
+			if (*p == '@')
+				at = p;
+		if (at && (c = memchr(u, ':', (size_t)(at - u))))
+			memset(c + 1, '*', (size_t)(at - c - 1));
+	}
+	/* a password not found as written (a URI's %-escapes): the whole string */
+	if (!hidden)
+		memset(arg, '*', strlen(arg));
+	return copy;
 }
 
 const char *pg_oneline(const char *msg, const char *password)

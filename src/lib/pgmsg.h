@@ -16,6 +16,16 @@
 int pg_password_of(const char *dsn, char **password);
 
 /*
+ * The --dsn option's argument, taken from the command line: returns a copy to
+ * connect with (kept until the next call) and overwrites, in arg itself, what
+ * of it is secret (every copy of the password's text, or the whole string when
+ * the password is not written as libpq reads it, %-escaped) with '*', so that
+ * `ps` and /proc/PID/cmdline no longer show it. Until the call they do: a
+ * password belongs in PGPASSWORD or ~/.pgpass.
+ */
+const char *pg_dsn_take(char *arg);
+
+/*
  * msg on one line: newlines and tabs become spaces, runs of spaces one, no
  * trailing space, every copy of password (when not NULL or empty) as
  * "********". Returns a static buffer, valid until the next call.

@@ -83,6 +83,20 @@ for u in "postgresql://nobody:s3cr@3tpw@nohost.invalid:1/none?application_name=l
 	check "a password in $u: exit 3, no part of it printed ($(head -c 160 "$T/err"))" \
 		sh -c "test $st -eq 3 && test -s $T/err && ! grep -q '3tpw\|s3cr\|Xy7\|Qz9' $T/err"
 done
+# a password in --dsn leaves the command line `ps` shows once load has read it
+# (the trust cluster ignores it); load waits on its input meanwhile
+hid=$(newdb hide)
+for u in "host=$PGHOST dbname=$hid password=s3cr3tpw" "postgresql:///$hid?host=$PGHOST&password=s3cr3tpw" \
+	"postgresql://postgres:s3cr3tpw@/$hid?host=$PGHOST"; do
+	sleep 2 | load --dsn "$u" 2>"$T/err" &
+	pid=$!
+	sleep 1
+	tr '\0' ' ' </proc/$pid/cmdline >"$T/cmdline"
+	wait $pid
+	st=$?
+	check "a password in --dsn $u is not in load's command line ($(cat "$T/cmdline")), the load runs (exit $st)" \
+		sh -c "test $st -eq 0 && grep -q 'load --dsn' $T/cmdline && ! grep -q s3cr3tpw $T/cmdline"
+done
 e=$(newdb empty) && q "$e" "DROP TABLE pipeline_runs CASCADE" >/dev/null
 load --dsn "dbname=$e" </dev/null 2>"$T/err"
 check "a database without the schema exits 3" test $? -eq 3

@@ -792,6 +792,23 @@ static void test_pg_messages(void **state)
 	assert_int_equal(pg_password_of("host='unterminated password=x", &pw), -1);
 	assert_null(pw);
 
+	/* --dsn: a copy to connect with; the command line `ps` shows loses the secret */
+	char a1[] = "host=/tmp password='s3 cret' dbname=x", a2[] = "postgresql://bob:s3cr%40t@db:5433/x",
+	     a3[] = "postgresql://bob:pw@db/x?password=other", a4[] = "host=/tmp dbname=x",
+	     a5[] = "postgresql://nobody:s3cr@3tpw@nohost:1/none", a6[] = "postgresql://u:Xy7/Qz9@h:1/x";
+	assert_string_equal(pg_dsn_take(a1), "host=/tmp password='s3 cret' dbname=x");
+	assert_string_equal(a1, "host=/tmp password='*******' dbname=x");
+	assert_string_equal(pg_dsn_take(a2), "postgresql://bob:s3cr%40t@db:5433/x");
+	assert_string_equal(a2, "***********************************"); /* not written as read: all of it */
+	assert_string_equal(pg_dsn_take(a3), "postgresql://bob:pw@db/x?password=other");
+	assert_string_equal(a3, "postgresql://bob:**@db/x?password=*****"); /* libpq takes "other" */
+	assert_string_equal(pg_dsn_take(a4), "host=/tmp dbname=x");
+	assert_string_equal(a4, "host=/tmp dbname=x");
+	pg_dsn_take(a5);
+	assert_string_equal(a5, "postgresql://nobody:*********@nohost:1/none");
+	pg_dsn_take(a6);
+	assert_string_equal(a6, "postgresql://u:*******@h:1/x");
+
 	assert_string_equal(pg_oneline("FATAL:  password authentication failed for user \"bob\"\n", NULL),
 			    "FATAL: password authentication failed for user \"bob\"");
 	assert_string_equal(pg_oneline("connection to server failed: refused\n\tIs the server running?\r\n", "pw"),
