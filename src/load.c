@@ -2050,7 +2050,7 @@ int main(int argc, char **argv)
 	};
 	const char *dsn = NULL, *rejects_path = NULL, *sql_dir = NULL, *why;
 	size_t batch_size = 5000, max_line = LINE_MAX_DEFAULT;
-	int do_migrate = 0, c;
+	int do_migrate = 0, load_opt = 0, c;
 
 	diag_init(argv[0]);
 	argv[0] = (char *)prog_name; /* getopt's messages say "load: ...", as ours do */
@@ -2058,12 +2058,13 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd': dsn = pg_dsn_take(optarg); break;
 		case 'b':
+			load_opt = 1;
 			batch_size = size_opt(optarg, "--batch");
 			if (batch_size > 1000000)
 				die_usage(synopsis, "--batch: at most 1000000");
 			break;
-		case 'r': rejects_path = optarg; break;
-		case 'm': max_line = size_opt(optarg, "--max-line"); break;
+		case 'r': rejects_path = optarg; load_opt = 1; break;
+		case 'm': max_line = size_opt(optarg, "--max-line"); load_opt = 1; break;
 		case 'M': do_migrate = 1; break;
 		case 's': sql_dir = optarg; break;
 		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
@@ -2075,6 +2076,8 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (do_migrate && argc > 0)
 		die_usage(synopsis, "--migrate takes no input files");
+	if (do_migrate && load_opt) /* read by a load only: taken silently, they would mislead */
+		die_usage(synopsis, "--migrate loads nothing: --batch, --rejects and --max-line are for a load");
 	if (sql_dir && !do_migrate) /* a load would run without the migrations it names */
 		die_usage(synopsis, "--sql-dir is read by --migrate only");
 	if (rejects_path && (why = rejects_refused(rejects_path, argv, argc)))
