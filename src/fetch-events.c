@@ -714,7 +714,7 @@ static void read_file(const char *path, const struct opts *o, struct jparser *pa
 	while ((r = next_line(&s, lr, &l)) == LR_LINE) {
 		progress_tick(l.len + 1);
 		if (l.too_long) {
-			reject(s.file, l.lineno, REJ_LINE_TOO_LONG, l.text, l.len < 4096 ? l.len : 4096,
+			reject(s.file, l.lineno, REJ_LINE_TOO_LONG, l.text, l.len < RAW_IN_REJECT ? l.len : RAW_IN_REJECT,
 			       "line longer than %zu bytes", o->max_line);
 			first = 0;
 			continue;

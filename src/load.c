@@ -1888,7 +1888,8 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 	return 0;
 }
 
-static void read_input(struct line_reader *lr, const char *file, struct jparser *jp, size_t batch_size)
+static void read_input(struct line_reader *lr, const char *file, struct jparser *jp, size_t batch_size,
+		       size_t max_line)
 {
 	struct line ln;
 	int st;
@@ -1900,8 +1901,8 @@ static void read_input(struct line_reader *lr, const char *file, struct jparser 
 			continue; /* blank lines carry no record, as in every program */
 		C.read++;
 		if (ln.too_long) {
-			reject(file, ln.lineno, REJ_LINE_TOO_LONG, ln.text, ln.len > 200 ? 200 : ln.len,
-			       "line longer than the maximum");
+			reject(file, ln.lineno, REJ_LINE_TOO_LONG, ln.text,
+			       ln.len < RAW_IN_REJECT ? ln.len : RAW_IN_REJECT, "line longer than %zu bytes", max_line);
 			continue;
 		}
 		enum reject_code code;
@@ -2157,7 +2158,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		names[i] = xstrdup(lr_name(lr));
-		read_input(lr, names[i], jp, batch_size);
+		read_input(lr, names[i], jp, batch_size, max_line);
 		lr_close(lr);
 	}
 	flush_batch();

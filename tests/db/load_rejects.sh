@@ -16,13 +16,14 @@ db_in=$(newdb rej_stdin)
 load --dsn "dbname=$db_in" <"$fx/malformed.ndjson" 2>"$T/err_stdin"
 check "stdin is named <stdin> in a reject, as every program names it (docs/load.md)" \
 	grep -q "^load: <stdin>:7: stripe event 'evt_bogus' (dumps/basic.ndjson:3): postgres: new row" "$T/err_stdin"
-# docs/rejects.md: an over-long line keeps its first 200 bytes in load's rejects file, or
-# --max-line's when fewer
+# docs/rejects.md: an over-long line keeps its first 4096 bytes in load's rejects file, as in
+# every program's, or --max-line's when fewer
 python3 -c 'print("{\"a\":\"" + "x" * 5000 + "\"}")' >"$T/long.ndjson"
 for max in 100 4500; do
-	load --dsn "dbname=$db_in" --max-line $max --rejects "$T/rej_long" "$T/long.ndjson" 2>/dev/null
+	load --dsn "dbname=$db_in" --max-line $max --rejects "$T/rej_long" "$T/long.ndjson" 2>"$T/err_long"
 	st=$?
-	want=$((max < 200 ? max : 200))
+	want=$((max < 4096 ? max : 4096))
+	check "--max-line $max: the message names the maximum" grep -q ":1: line longer than $max bytes (line_too_long)" "$T/err_long"
 	check "--max-line $max: an over-long line is line_too_long (exit 1), its first $want bytes kept" \
 		test "$st $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["code"], len(r["raw"]))' "$T/rej_long")" = "1 line_too_long $want"
 done
