@@ -186,7 +186,9 @@ static int time_of(json_object *o, int64_t *ms)
 			if (v <= 0 || v > MAX_MS)
 				return 0;
 			*ms = epoch_to_ms(v);
-		} else if (parse_rfc3339(json_object_get_string(o), ms) != 0) {
+		} else if (parse_rfc3339_strict(json_object_get_string(o), ms) != 0) {
+			/* with its zone: a time without one, or a date alone, is not
+			 * taken for UTC (Hotmart's own zone is Brazil's) */
 			return 0;
 		}
 		break;
