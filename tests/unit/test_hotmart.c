@@ -693,13 +693,6 @@ static void test_postback_v1(void **state)
 	 * that the refund sorts after it by the payment's stage */
 	check_str(o, "occurred_at", "2026-11-20T14:29:58Z");
 	done(p, &ev);
-	/* one without its zone is no time either: never taken for UTC */
-	o = run_edited(FIX "postback_v1_approved.json", "confirmation_purchase_date", "\"2026-11-20T14:29:58.542\"",
-		       &ev, &p);
-	check_str(o, "status", "processed");
-	check_str(o, "occurred_at", NULL);
-	check_null(o, "payment.paid_at");
-	done(p, &ev);
 	/* callback_type 2, a subscription's cancellation notice: it has no time of its
 	 * own (the purchase's confirmation is not when it was canceled) */
 	o = run_edited(FIX "postback_v1_approved.json", "callback_type", "\"2\"", &ev, &p);
@@ -707,11 +700,16 @@ static void test_postback_v1(void **state)
 	check_str(o, "subscription.status", "canceled");
 	check_null(o, "subscription.canceled_at");
 	done(p, &ev);
-	/* without a confirmation (a boleto never paid: empty): no time */
-	o = run_edited(FIX "postback_v1_approved.json", "confirmation_purchase_date", "\"\"", &ev, &p);
-	check_str(o, "status", "processed");
-	check_str(o, "occurred_at", NULL);
-	done(p, &ev);
+	/* without a confirmation (a boleto never paid: empty), or with one without its
+	 * zone (never taken for UTC): no time */
+	for (int i = 0; i < 2; i++) {
+		o = run_edited(FIX "postback_v1_approved.json", "confirmation_purchase_date",
+			       i ? "\"2026-11-20T14:29:58.542\"" : "\"\"", &ev, &p);
+		check_str(o, "status", "processed");
+		check_str(o, "occurred_at", NULL);
+		check_null(o, "payment.paid_at");
+		done(p, &ev);
+	}
 
 	/* a partial refund (Hotmart's PARTIALLY_REFUNDED, lower-cased as v1 sends its
 	 * statuses): the amount refunded is not said; an event beside the full refund's */
