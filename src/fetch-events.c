@@ -160,7 +160,7 @@ static void read_capture(struct src *s, long lineno, json_object *cap, const cha
 
 	if (said == -2) {
 		const char *raw = capture_reject_text(cap, &len);
-		reject(s->file, lineno, REJ_INVALID_FIELD, raw, len, "field 'received_at' %s", why);
+		reject(s->file, lineno, REJ_INVALID_FIELD, raw, len, "%s", why);
 		return;
 	}
 	if (said == 0)
@@ -371,8 +371,16 @@ static void http_payload(struct src *s, const struct http_request *rq)
 	size_t len;
 	int64_t ms;
 	enum reject_code code;
-	const char *received_at = http_date(rq->date, &ms) == 0 && time_in_range(ms) ? fmt_rfc3339(ms, when)
-										      : s->received_at;
+	const char *received_at = s->received_at;
+
+	if (rq->date[0]) { /* a Date header that cannot be read is refused, as a capture's */
+		if (http_date(rq->date, &ms) < 0 || !time_in_range(ms)) {
+			reject(s->file, rq->lineno, REJ_INVALID_FIELD, rq->line, rq->line_len,
+			       "header 'Date' is not an HTTP date (RFC 9110: \"Fri, 20 Nov 2026 14:40:00 GMT\")");
+			return;
+		}
+		received_at = fmt_rfc3339(ms, when);
+	}
 	json_object *payload = capture_payload(s->parser, rq->content_type, rq->content_encoding, rq->body,
 					       rq->body_len, s->o->max_line, &text, &len, &code, msg, sizeof msg);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <curl/curl.h>
 #include <zlib.h>
 
@@ -68,19 +69,45 @@ int capture_is(json_object *o)
 int http_date(const char *s, int64_t *ms)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	char mon[4], iso[32];
+	char day[16], mon[4], zone[8] = "GMT", iso[48];
 	int d, y, h, mi, se, end = -1;
 
-	/* RFC 9110's IMF-fixdate, always GMT: another zone ("+0300", "PST") is not
-	 * taken for GMT (sscanf alone does not check the literal after the fields) */
-	if (sscanf(s, "%*3s, %d %3s %d %d:%d:%d GMT%n", &d, mon, &y, &h, &mi, &se, &end) != 6 || end < 0 ||
-	    s[end + strspn(s + end, " \t")] != '\0')
+	/* RFC 9110's three forms, which a recipient must all read: IMF-fixdate
+	 * "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT",
+	 * asctime "Sun Nov  6 08:49:37 1994"; and, for senders that write RFC 5322
+	 * dates, a numeric offset or UTC in GMT's place (the same instant either way) */
+	if (sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %7s%n", day, &d, mon, &y, &h, &mi, &se, zone,
+		   &end) == 8) {
+		if (y < 1000)
+			return -1;
+	} else if (sscanf(s, "%15[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d %7s%n", day, &d, mon, &y, &h, &mi, &se,
+			  zone, &end) == 8) {
+		/* a two-digit year more than 50 years ahead is the last one past (RFC 9110) */
+		time_t now = time(NULL);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		y += 2000;
+		if (y > tm.tm_year + 1900 + 50)
+			y -= 100;
+	} else if (sscanf(s, "%3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", day, mon, &d, &h, &mi, &se, &y, &end) != 7 ||
+		   y < 1000) {
 		return -1;
-	const char *m = strstr(months, mon);
-	if (!m || (m - months) % 3)
+	}
+	/* sscanf checks no literal after the last field: the rest must be blank */
+	if (end < 0 || s[end + strspn(s + end, " \t")] != '\0')
 		return -1;
-	snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, (int)(m - months) / 3 + 1, d, h, mi, se);
-	return parse_rfc3339(iso, ms);
+	const char *m = strcasestr(months, mon);
+	if (!m || (m - months) % 3 || strlen(mon) != 3)
+		return -1;
+	/* GMT, or its names; another zone ("PST", "CET") is not taken for GMT */
+	char off[8] = "Z";
+	if (strcmp(zone, "GMT") != 0 && strcmp(zone, "UTC") != 0 && strcmp(zone, "UT") != 0) {
+		if (!(zone[0] == '+' || zone[0] == '-') || strlen(zone) != 5 || strspn(zone + 1, "0123456789") != 4)
+			return -1;
+		snprintf(off, sizeof off, "%.3s:%.2s", zone, zone + 3);
+	}
+	snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d%s", y, (int)(m - months) / 3 + 1, d, h, mi, se, off);
+	return parse_rfc3339_strict(iso, ms);
 }
 
 /* An epoch number (seconds or ms) in 1970..9999. */
@@ -101,11 +128,11 @@ int capture_time(json_object *cap, int64_t *ms, const char **why)
 	 * taken for UTC nor passed over for the Date header (it decides the copy kept). */
 	if (json_object_is_type(v, json_type_string)) {
 		if (parse_rfc3339_strict(json_object_get_string(v), ms) < 0) {
-			*why = "is not an RFC 3339 time with seconds and a zone (Z or +hh:mm)";
+			*why = "field 'received_at' is not an RFC 3339 time with seconds and a zone (Z or +hh:mm)";
 			return -2;
 		}
 		if (!time_in_range(*ms)) {
-			*why = "is not in 1970..9999";
+			*why = "field 'received_at' is not in 1970..9999";
 			return -2;
 		}
 		return 0;
@@ -113,16 +140,22 @@ int capture_time(json_object *cap, int64_t *ms, const char **why)
 	if (v) {
 		if (epoch_time(v, ms) == 0)
 			return 0;
-		*why = json_object_is_type(v, json_type_int) ? "is not in 1970..9999 (epoch seconds or ms)"
-							      : "is neither an RFC 3339 time nor epoch seconds or ms";
+		*why = json_object_is_type(v, json_type_int)
+			       ? "field 'received_at' is not in 1970..9999 (epoch seconds or ms)"
+			       : "field 'received_at' is neither an RFC 3339 time nor epoch seconds or ms";
 		return -2;
 	}
 	/* API Gateway's own arrival time, in ms: REST API (v1), HTTP API and Function URLs (v2) */
 	if (epoch_time(jpath(cap, "requestContext.requestTimeEpoch"), ms) == 0 ||
 	    epoch_time(jpath(cap, "requestContext.timeEpoch"), ms) == 0)
 		return 0;
-	if ((date = capture_header(cap, "date")) && http_date(date, ms) == 0 && time_in_range(*ms))
-		return 0;
+	/* its Date header: one it has that cannot be read is refused too */
+	if ((date = capture_header(cap, "date"))) {
+		if (http_date(date, ms) == 0 && time_in_range(*ms))
+			return 0;
+		*why = "header 'Date' is not an HTTP date (RFC 9110: \"Fri, 20 Nov 2026 14:40:00 GMT\")";
+		return -2;
+	}
 	return -1;
 }
 

@@ -30,7 +30,9 @@ int capture_is(json_object *o);
 /* The first value of header name (any case), whatever the headers' shape; NULL when absent. */
 const char *capture_header(json_object *cap, const char *name);
 
-/* "Wed, 25 Nov 2026 08:49:44 GMT" (an HTTP Date header, RFC 7231) -> ms. 0 ok, -1 not one. */
+/* An HTTP Date header -> ms: RFC 9110's three forms ("Wed, 25 Nov 2026 08:49:44 GMT",
+ * "Wednesday, 25-Nov-26 08:49:44 GMT", "Wed Nov 25 08:49:44 2026"), GMT also written UTC
+ * or as a numeric offset (+hhmm, RFC 5322). 0 ok, -1 not one (another zone included). */
 int http_date(const char *s, int64_t *ms);
 
 /*
@@ -38,7 +40,8 @@ int http_date(const char *s, int64_t *ms);
  * (RFC 3339 with seconds and a zone, or epoch seconds or ms), else API Gateway's
  * requestContext.requestTimeEpoch (v1) or requestContext.timeEpoch (v2), else
  * its Date header. 0 ok, -1 when it does not say, -2 when its "received_at"
- * (not null) is no such time: *why then says what it is ("is not in 1970..9999").
+ * (not null) is no such time or its Date header no HTTP date: *why then says
+ * which and what it is ("field 'received_at' is not in 1970..9999").
  */
 int capture_time(json_object *cap, int64_t *ms, const char **why);
 
