@@ -159,7 +159,8 @@ int capture_time(json_object *cap, int64_t *ms, const char **why)
 	return -1;
 }
 
-/* "a=1&b=x+y" -> {"a":"1","b":"x y"}: every value a string, as posted. NULL
+/* "a=1&b=x+y" -> {"a":"1","b":"x y"}: every value a string, as posted (a name
+ * posted more than once: the list of its values; an empty name is ""). NULL
  * when the body holds a NUL or a field does not decode to valid UTF-8. */
 static json_object *form_to_json(const char *body, size_t len)
 {
@@ -190,8 +191,20 @@ static json_object *form_to_json(const char *body, size_t len)
 				return NULL;
 			}
 		}
-		if (*dec[0])
-			json_object_object_add(o, dec[0], json_object_new_string(dec[1]));
+		/* a name given twice (a=1&a=2, PHP's items[]=x&items[]=y) holds the list
+		 * of its values, in order: none is dropped, and a connector that reads
+		 * one text there fails the event, naming the field */
+		json_object *prev, *v = json_object_new_string(dec[1]);
+		if (!json_object_object_get_ex(o, dec[0], &prev)) {
+			json_object_object_add(o, dec[0], v);
+		} else if (json_object_is_type(prev, json_type_array)) {
+			json_object_array_add(prev, v);
+		} else {
+			json_object *list = json_object_new_array();
+			json_object_array_add(list, json_object_get(prev));
+			json_object_array_add(list, v);
+			json_object_object_add(o, dec[0], list);
+		}
 		curl_free(dec[0]);
 		curl_free(dec[1]);
 	}
