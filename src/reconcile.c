@@ -646,6 +646,16 @@ static int run_stream(char **files, int nfiles, size_t max_line, const char *mem
 	pid_t pid = sort_pid = sort_start(memory, &fd.sort_in, &from);
 
 	for_each_record(files, nfiles, max_line, feed_record, &fd);
+	if (diag_system_failed()) {
+		/* An input not read: every event of it would count as missing (or
+		 * extra) and the verdict blame the books. No totals, no verdict. */
+		fclose(fd.sort_in);
+		kill(pid, SIGTERM);
+		fclose(from);
+		waitpid(pid, NULL, 0);
+		warn_msg(0, "an input could not be read: nothing reconciled");
+		return 0;
+	}
 	if (fclose(fd.sort_in) != 0)
 		sort_broke(errno);
 	/* From here on only stdout is written: a reader gone (| head) ends us

@@ -140,6 +140,11 @@ void diag_system_error(void)
 	system_error = 1;
 }
 
+int diag_system_failed(void)
+{
+	return system_error;
+}
+
 const char *rejects_refused(const char *path, char *const *inputs, int ninputs)
 {
 	struct stat r, in;

@@ -66,6 +66,8 @@ void die_usage(const char *synopsis, const char *fmt, ...) __attribute__((noretu
 void diag_data_error(void);
 /* Remember a system error (an unreadable file) to exit 3 at the end, and go on. */
 void diag_system_error(void);
+/* 1 once a system error was remembered (a program whose output needs every input checks it). */
+int diag_system_failed(void);
 
 /* Open the rejects stream (--rejects FILE; "-" is not allowed, stdout carries data). */
 /* Why --rejects PATH cannot be: "-", or the same file as one of the inputs;
