@@ -945,6 +945,11 @@ static void test_charges(void **state)
 	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object.source", "name", "\"Ana @ Acme\"");
 	expect_str(&n, "customer.name", "Ana @ Acme");
 	norm_free(&n);
+	/* the same from an invoice's customer_name, as from every source */
+	norm_mut(&n, FX "invoice.paid.json", "data.object", "customer_name", "\"carol@example.com\"");
+	expect_processed(&n, "payment.succeeded");
+	expect_null(&n, "customer.name");
+	norm_free(&n);
 
 	/* An expanded customer fills only what the charge itself does not say. */
 	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object", "customer",
@@ -1522,6 +1527,31 @@ static void test_charge_uncaptured_refunds(void **state)
 	expect_int(&n, "payment.refunded_minor", 4000);
 	expect_str(&n, "payment.status", "partially_refunded");
 	norm_free(&n);
+
+	/* Multicapture (2023-10-16): while the charge is open for more captures
+	 * ("available") nothing was released, so a refund of 10.00 of the 30.00
+	 * captured so far is real; after the final capture ("unavailable") the
+	 * rest was released as a refund, as for any partial capture. */
+	for (int open = 1; open >= 0; open--) {
+		norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "amount_captured", "3000");
+		json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(1000));
+		const char *mc = open ? "{\"status\":\"available\"}" : "{\"status\":\"unavailable\"}";
+		json_object_object_add(jpath(n.payload, "data.object.payment_method_details.card"), "multicapture",
+				       parse_text(mc, strlen(mc)));
+		json_object_object_add(n.payload, "api_version", json_object_new_string("2023-10-16"));
+		event_free(&n.ev);
+		run(&n);
+		if (open) {
+			expect_processed(&n, "payment.refunded");
+			expect_int(&n, "payment.amount_minor", 3000);
+			expect_int(&n, "payment.refunded_minor", 1000);
+			expect_str(&n, "payment.status", "partially_refunded");
+		} else {
+			expect_ignored(&n, "charge 'ch_FakePartCap001' only released the part of a partial capture "
+					   "that was never captured: no money was refunded");
+		}
+		norm_free(&n);
+	}
 
 	/* An authorisation released whole (2023-10-16): canceled, not refunded. */
 	norm_file(&n, FX "charge.refunded.uncaptured.json");

@@ -756,7 +756,7 @@ static void do_invoice(json_object *p, struct event *ev, const struct stripe_typ
 	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
 	put_customer_ref(p, ev, OBJ "customer", 1);
 	put_str(p, ev, SEC_CUSTOMER, "email", OBJ "customer_email");
-	put_str(p, ev, SEC_CUSTOMER, "name", OBJ "customer_name");
+	put_name(p, ev, OBJ "customer_name"); /* an e-mail address there is no name */
 	put_str(p, ev, SEC_CUSTOMER, "phone", OBJ "customer_phone");
 	put_country(p, ev, OBJ "customer_address.country");
 	put_customer_details(p, ev, OBJ "customer");
@@ -852,12 +852,15 @@ static int basil_or_later(json_object *p)
 
 /* The part of an authorisation a partial capture left uncaptured, which
  * Stripe recorded as refunded before basil (0 from basil on, or when not
- * known: amount_captured is there from September 2020). Stripe units. */
+ * known: amount_captured is there from September 2020). Stripe units.
+ * A multicapture charge still open for captures ("available") released
+ * nothing yet: what it has refunded are real refunds. */
 static int64_t uncaptured_part(json_object *p, struct event *ev)
 {
 	int64_t amount, captured;
+	const char *mc = jstr(p, OBJ "payment_method_details.card.multicapture.status");
 
-	if (basil_or_later(p) || !opt_int(p, ev, OBJ "amount", &amount) ||
+	if (basil_or_later(p) || (mc && strcmp(mc, "available") == 0) || !opt_int(p, ev, OBJ "amount", &amount) ||
 	    !opt_int(p, ev, OBJ "amount_captured", &captured) || captured <= 0 || captured >= amount)
 		return 0;
 	return amount - captured;
