@@ -149,8 +149,9 @@ int capture_time(json_object *cap, int64_t *ms, const char **why)
 	if (epoch_time(jpath(cap, "requestContext.requestTimeEpoch"), ms) == 0 ||
 	    epoch_time(jpath(cap, "requestContext.timeEpoch"), ms) == 0)
 		return 0;
-	/* its Date header: one it has that cannot be read is refused too */
-	if ((date = capture_header(cap, "date"))) {
+	/* its Date header: one it has that cannot be read is refused too (an empty
+	 * one, as a tool exporting every header it knows writes it, says nothing) */
+	if ((date = capture_header(cap, "date")) && date[strspn(date, " \t")]) {
 		if (http_date(date, ms) == 0 && time_in_range(*ms))
 			return 0;
 		*why = "header 'Date' is not an HTTP date (RFC 9110: \"Fri, 20 Nov 2026 14:40:00 GMT\")";
