@@ -379,6 +379,11 @@ static void http_payload(struct src *s, const struct http_request *rq)
 			       "header 'Date' is not an HTTP date (RFC 9110: \"Fri, 20 Nov 2026 14:40:00 GMT\")");
 			return;
 		}
+		if (arrival_in_future(ms)) {
+			reject(s->file, rq->lineno, REJ_INVALID_FIELD, rq->line, rq->line_len,
+			       "header 'Date' is more than a day in the future");
+			return;
+		}
 		received_at = fmt_rfc3339(ms, when);
 	}
 	json_object *payload = capture_payload(s->parser, rq->content_type, rq->content_encoding, rq->body,
@@ -955,6 +960,8 @@ int main(int argc, char **argv)
 			/* it ends in every envelope: one normalize and load refuse is no use */
 			if (!time_in_range(ms = parse_time_opt("--received-at", optarg)))
 				die_usage(synopsis, "--received-at: '%s' is not in 1970..9999", optarg);
+			if (arrival_in_future(ms))
+				die_usage(synopsis, "--received-at: '%s' is more than a day in the future", optarg);
 			o.received_at = fmt_rfc3339(ms, received);
 			break;
 		case 'R': rejects_path = optarg; break;

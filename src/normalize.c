@@ -703,6 +703,8 @@ int main(int argc, char **argv)
 		case 'a':
 			if (parse_rfc3339(optarg, &ms) < 0 || !time_in_range(ms))
 				die_usage(synopsis, "--received-at: '%s' is not an RFC 3339 time in 1970..9999", optarg);
+			if (arrival_in_future(ms))
+				die_usage(synopsis, "--received-at: '%s' is more than a day in the future", optarg);
 			o.received_at = fmt_rfc3339(ms, received);
 			break;
 		case 'm':

@@ -75,12 +75,13 @@ void file_received_at(const char *path, const char *opt, char *out)
 	}
 	if (strcmp(path, "-") != 0 && stat(path, &st) == 0) {
 		int64_t ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
-		if (time_in_range(ms)) {
+		if (time_in_range(ms) && !arrival_in_future(ms)) {
 			fmt_rfc3339(ms, out);
 			return;
 		}
-		warn_msg(0, "'%s': its modification time is not in 1970..9999: its events are received now "
-			 "(--received-at gives a time)", path);
+		warn_msg(0, "'%s': its modification time is %s: its events are received now "
+			 "(--received-at gives a time)", path,
+			 time_in_range(ms) ? "more than a day in the future" : "not in 1970..9999");
 	}
 	fmt_rfc3339(now_ms(), out);
 }

@@ -119,6 +119,15 @@ static int epoch_time(json_object *v, int64_t *ms)
 	return time_in_range(*ms) ? 0 : -1;
 }
 
+/* 0, or -2 with why when ms is an arrival more than a day ahead (from what) */
+static int arrival(int64_t ms, const char *future, const char **why)
+{
+	if (!arrival_in_future(ms))
+		return 0;
+	*why = future;
+	return -2;
+}
+
 int capture_time(json_object *cap, int64_t *ms, const char **why)
 {
 	json_object *v = jpath(cap, "received_at");
@@ -135,11 +144,11 @@ int capture_time(json_object *cap, int64_t *ms, const char **why)
 			*why = "field 'received_at' is not in 1970..9999";
 			return -2;
 		}
-		return 0;
+		return arrival(*ms, "field 'received_at' is more than a day in the future", why);
 	}
 	if (v) {
 		if (epoch_time(v, ms) == 0)
-			return 0;
+			return arrival(*ms, "field 'received_at' is more than a day in the future", why);
 		*why = json_object_is_type(v, json_type_int)
 			       ? "field 'received_at' is not in 1970..9999 (epoch seconds or ms)"
 			       : "field 'received_at' is neither an RFC 3339 time nor epoch seconds or ms";
@@ -148,12 +157,12 @@ int capture_time(json_object *cap, int64_t *ms, const char **why)
 	/* API Gateway's own arrival time, in ms: REST API (v1), HTTP API and Function URLs (v2) */
 	if (epoch_time(jpath(cap, "requestContext.requestTimeEpoch"), ms) == 0 ||
 	    epoch_time(jpath(cap, "requestContext.timeEpoch"), ms) == 0)
-		return 0;
+		return arrival(*ms, "field 'requestContext' gives a time more than a day in the future", why);
 	/* its Date header: one it has that cannot be read is refused too (an empty
 	 * one, as a tool exporting every header it knows writes it, says nothing) */
 	if ((date = capture_header(cap, "date")) && date[strspn(date, " \t")]) {
 		if (http_date(date, ms) == 0 && time_in_range(*ms))
-			return 0;
+			return arrival(*ms, "header 'Date' is more than a day in the future", why);
 		*why = "header 'Date' is not an HTTP date (RFC 9110: \"Fri, 20 Nov 2026 14:40:00 GMT\")";
 		return -2;
 	}

@@ -162,6 +162,11 @@ int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int arrival_in_future(int64_t ms)
+{
+	return ms > now_ms() + INT64_C(86400000);
+}
+
 int time_in_range(int64_t ms)
 {
 	return ms >= 0 && ms <= INT64_C(253402300799999); /* 9999-12-31T23:59:59.999Z */

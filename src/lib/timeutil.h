@@ -37,4 +37,8 @@ int time_in_range(int64_t ms);
 
 int64_t now_ms(void);
 
+/* 1 when ms, an arrival time, is more than a day after now: no webhook has
+ * arrived then (a day leaves room for a capturing host's clock). */
+int arrival_in_future(int64_t ms);
+
 #endif
