@@ -2087,6 +2087,8 @@ int main(int argc, char **argv)
 	connect_db(dsn);
 	exec_ok("SET client_min_messages = warning");
 	exec_ok("SET TimeZone = 'UTC'");
+	/* who writes: a plan ops set by hand stays through our writes (sql/016's trigger) */
+	exec_ok("SET revenueos.writer = 'load'");
 	if (do_migrate) {
 		int st = migrate(sql_dir);
 		PQfinish(conn);
@@ -2117,9 +2119,10 @@ int main(int argc, char **argv)
 		warn_msg(0, "the database has no RevenueOS schema: run 'load --migrate' first");
 		exit(EXIT_SYSTEM);
 	}
-	if (have_new) { /* and the subscriptions' rule of sql/014 */
-		r = must("SELECT 1 FROM schema_migrations WHERE version = '014_hotmart_subscription_fill.sql'", 0, NULL);
-		have_new = PQntuples(r) > 0;
+	if (have_new) { /* and the subscriptions' rule of sql/014, the plans set by hand of sql/016 */
+		r = must("SELECT count(*) = 2 FROM schema_migrations WHERE version IN"
+			 " ('014_hotmart_subscription_fill.sql', '016_plan_set_by_hand.sql')", 0, NULL);
+		have_new = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 		PQclear(r);
 	}
 	if (!have_new) {

@@ -26,6 +26,30 @@ check "the subscription remembers which event set it" \
 	test "$(q "$c" "SELECT state_event_id || ' ' || price_id FROM subscriptions WHERE subscription_id = 'sub_1'")" = "evt_s2 price_pro_m"
 check "the runbook's manual fix still works (org_id, plans.code)" \
 	test "$(q "$c" "UPDATE subscriptions SET plan_id = (SELECT id FROM plans WHERE code='starter') WHERE org_id = 'acme' AND subscription_id = 'sub_1' RETURNING plan_id")" = starter
+check "the loader's own writes never count as set by hand" \
+	test "$(q "$a" "SELECT count(*) FROM subscriptions WHERE plan_set_by_hand_at IS NOT NULL")" = 0
+check "the manual fix is stamped as set by hand" \
+	test "$(q "$c" "SELECT plan_set_by_hand_at IS NOT NULL FROM subscriptions WHERE subscription_id = 'sub_1'")" = t
+# sql/016: the next cron run re-derived the plan of every subscription it named, undoing it
+load --dsn "dbname=$c" "$fx/upgrade.ndjson" 2>/dev/null
+check "a re-run over the same events keeps the plan set by hand" test "$(plan_of "$c")" = starter
+python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+	o = json.loads(line)
+	if o["external_event_id"] != "evt_s2":
+		continue
+	o["external_event_id"] = "evt_s3"; o["occurred_at"] = "2026-11-20T00:00:00Z"
+	if o["record"] == "raw":
+		o["payload"]["id"] = "evt_s3"
+	print(json.dumps(o))' "$fx/upgrade.ndjson" >"$T/s3.ndjson"
+load --dsn "dbname=$c" "$T/s3.ndjson" 2>/dev/null
+check "so does a newer subscription event (the merge), which still moves the rest" \
+	test "$(plan_of "$c") $(q "$c" "SELECT state_event_id FROM subscriptions WHERE subscription_id = 'sub_1'")" = "starter evt_s3"
+q "$c" "UPDATE subscriptions SET plan_set_by_hand_at = NULL WHERE subscription_id = 'sub_1'" >/dev/null
+check "clearing the stamp changes nothing at once" test "$(plan_of "$c")" = starter
+load --dsn "dbname=$c" "$fx/upgrade.ndjson" 2>/dev/null
+check "then the next run derives the plan again" test "$(plan_of "$c")" = pro
 
 d=$(newdb up_unmapped)
 load --dsn "dbname=$d" "$fx/basic.ndjson" 2>/dev/null
@@ -93,3 +117,6 @@ cat "$T/p9.ndjson" "$fx/upgrade.ndjson" | load --dsn "dbname=$e" 2>/dev/null
 check "a later invoice naming the old price does not make the plan Starter" test "$(plan_of "$e")" = pro
 check "nor erase the subscription's status" \
 	test "$(q "$e" "SELECT status FROM subscriptions WHERE subscription_id = 'sub_1'")" = active
+
+# a database before sql/016 is refused (its loads would undo a plan set by hand), then migrated
+check_needs_migration up_old 016 "$fx/upgrade.ndjson"
