@@ -785,6 +785,14 @@ static const char copy_ev_sql[] =
 	" country_id, country_auth, deleted, deleted_at,"                                        \
 	" first_event_at, state_occurred_at, state_event_id FROM lw WHERE rn = 1"
 
+/*
+ * The members of a payload that say how it was delivered, not what happened:
+ * Stripe's pending_webhooks, the endpoints still to receive the event, which
+ * each retry and each replay lowers. Two copies that differ only there are
+ * the same event.
+ */
+#define DELIVERY_KEYS "'{pending_webhooks}'::text[]"
+
 static const char *const upserts[] = {
 	/* projects: the earliest received_at is a minimum, whatever the order */
 	"INSERT INTO projects AS t (id, first_event_at)"
@@ -810,10 +818,12 @@ static const char *const upserts[] = {
 	" RETURNING provider, external_event_id, xmax = 0 AS ins, project_id, received_at)"
 	" INSERT INTO stage_changed SELECT 'r', * FROM up",
 
-	/* A copy received after the stored one, with other content (a resent
-	 * event, Stripe's pending_webhooks counting down), is not the copy kept:
-	 * its event goes from the batch, so that neither the canonical event, nor
-	 * the log, nor the state tables take what the raw row does not hold. Only
+	/* A copy received after the stored one, with other content (a resent,
+	 * corrected event), is not the copy kept: its event goes from the batch,
+	 * so that neither the canonical event, nor the log, nor the state tables
+	 * take what the raw row does not hold. What only says how it was delivered
+	 * (DELIVERY_KEYS) is no content: a retry, or a replay from the provider's
+	 * dashboard after a fix, brings its event as a same-payload copy does. Only
 	 * raw rows the upsert above left alone are looked up, one key probe each
 	 * (a fresh load probes nothing). Without its raw copy in the batch (events
 	 * loaded alone) an event is taken as it comes. */
@@ -824,8 +834,8 @@ static const char *const upserts[] = {
 	" WHERE (s.provider, s.external_event_id) NOT IN (SELECT provider, external_event_id"
 	" FROM stage_changed WHERE kind = 'r')"
 	" AND (s.received_at, s.source) > (t.received_at, t.source)"
-	" AND (s.project_id, s.event_type, s.occurred_at, s.payload) IS DISTINCT FROM"
-	" (t.project_id, t.event_type, t.occurred_at, t.payload))"
+	" AND (s.project_id, s.event_type, s.occurred_at, s.payload - " DELIVERY_KEYS ") IS DISTINCT FROM"
+	" (t.project_id, t.event_type, t.occurred_at, t.payload - " DELIVERY_KEYS "))"
 	/* computed once: as a subquery the planner, trusting the scratch tables'
 	 * stale statistics, scanned the raw rows again for every staged event
 	 * (quadratic in the batch: a load 4.6 times slower) */

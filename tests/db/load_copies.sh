@@ -51,6 +51,18 @@ for db in "$f" "$g" "$h"; do
 		test "$(q "$db" "SELECT payload->>'pending_webhooks' FROM external_events_raw WHERE external_event_id = 'evt_pw'")" = 2
 done
 
+# A retry or a dashboard replay differs only in pending_webhooks, which says how it was
+# delivered: it brings what a fixed normalizer makes of it, as a same-payload copy does
+# (it was dropped as other content: a replay after a fix, or after a plan mapping was
+# added, changed nothing)
+fetch-events --project acme --received-at 2026-12-01T10:05:00Z "$T/p1.json" | normalize --emit-raw \
+	| jq -c 'if .record == "event" then .customer.name = "Fixed Name" else . end' >"$T/P1fix.ndjson"
+k=$(newdb copies_pwfix) && run "$k" "$T/P2.ndjson" "$T/P1fix.ndjson"
+check "a later retry (pending_webhooks only) applies its event, the raw row stays the first's" \
+	test "$(q "$k" "SELECT (n.event #>> '{customer,name}') || ' ' || (r.payload->>'pending_webhooks') || ' ' || c.name
+		FROM external_events_normalized n, external_events_raw r, customers c WHERE n.external_event_id = 'evt_pw'
+		AND r.external_event_id = 'evt_pw' AND c.customer_id = 'cus_pw'")" = "Fixed Name 2 Fixed Name"
+
 # A later copy with the same payload still brings what a fixed normalizer makes of it
 # (a re-run over the dumps from stdin: received now): here a plan mapping that appeared.
 i=$(newdb copies_rerun) && run "$i" "$T/A.ndjson"
