@@ -2188,6 +2188,10 @@ int main(int argc, char **argv)
 		" failed %ld, ignored %ld, rejected %ld\n",
 		prog_name, C.read, C.raw, C.events, C.inserted, C.updated, C.unchanged, C.failed,
 		C.ignored, rejects_count());
+	if (C.events > 0 && C.raw == 0) /* normalize without --emit-raw: a runbook re-injection, say */
+		warn_msg(0, "events without their raw envelopes: no payload stored (reconcile counts them"
+			 " extra, and a later copy is not told from the first); pipe 'normalize --emit-raw',"
+			 " or run pipelines/ingest-dumps");
 	PQfinish(conn);
 	if (conn2)
 		PQfinish(conn2);

@@ -84,6 +84,15 @@ for u in "postgresql://nobody:s3cr@3tpw@nohost.invalid:1/none?application_name=l
 	check "a password in $u: exit 3, no part of it printed ($(head -c 160 "$T/err"))" \
 		sh -c "test $st -eq 3 && test -s $T/err && ! grep -q '3tpw\|s3cr\|Xy7\|Qz9' $T/err"
 done
+# canonical events alone (normalize without --emit-raw, as a hand re-injection may be): loaded,
+# with a word that their payloads are not (reconcile would count them extra)
+ev_only=$(newdb events_only)
+grep '"record":"event"' "$fx/basic.ndjson" | load --dsn "dbname=$ev_only" 2>"$T/err"
+st=$?
+check "events without raw envelopes: loaded (exit $st), and load says so once" \
+	sh -c "test $st -eq 0 && test \$(grep -c 'events without their raw envelopes' $T/err) -eq 1"
+load --dsn "dbname=$ev_only" "$fx/basic.ndjson" 2>"$T/err"
+check "with their envelopes, no such word" sh -c "! grep -q 'without their raw envelopes' $T/err"
 # a password in --dsn leaves the command line `ps` shows once load has read it
 # (the trust cluster ignores it); load waits on its input meanwhile
 hid=$(newdb hide)
