@@ -883,6 +883,10 @@ static void test_charges(void **state)
 	expect_str(&n, "customer.email", "ana.silva@example.com");
 	expect_str(&n, "customer.country", "PT");
 	norm_free(&n);
+	/* the method is lower case in the canonical event, whatever the payload says */
+	norm_mut(&n, FX "charge.succeeded.json", "data.object.payment_method_details", "type", "\"Card\"");
+	expect_str(&n, "payment.method", "card");
+	norm_free(&n);
 
 	/* Zero-decimal: 1500 JPY is 1500, not 15.00. No customer object: null id. */
 	norm_file(&n, FX "charge.succeeded.jpy.json");

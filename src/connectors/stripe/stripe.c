@@ -207,6 +207,23 @@ static void put_str(json_object *p, struct event *ev, enum event_section s, cons
 	event_str(ev, s, key, opt_str(p, ev, path));
 }
 
+/* payment.method, lower case as the canonical event has it (docs/events.md):
+ * Stripe's types are lower case, but a value is not trusted to be. */
+static void put_method(struct event *ev, const char *m)
+{
+	char buf[64];
+	size_t i;
+
+	if (!m || strlen(m) >= sizeof buf) {
+		event_str(ev, SEC_PAYMENT, "method", m);
+		return;
+	}
+	for (i = 0; m[i]; i++)
+		buf[i] = (m[i] >= 'A' && m[i] <= 'Z') ? (char)(m[i] - 'A' + 'a') : m[i];
+	buf[i] = '\0';
+	event_str(ev, SEC_PAYMENT, "method", buf);
+}
+
 /* Set key only when nothing has set it yet (fallback sources). */
 static void str_if_unset(struct event *ev, enum event_section s, const char *key, const char *val)
 {
@@ -784,7 +801,7 @@ static void put_only_method_type(json_object *p, struct event *ev)
 	    json_object_array_length(types) != 1)
 		return;
 	join(path, at, ".0");
-	put_str(p, ev, SEC_PAYMENT, "method", path);
+	put_method(ev, opt_str(p, ev, path));
 }
 
 /* The payment method type: payment_method_details.type (2019+), else the
@@ -799,7 +816,7 @@ static void put_charge_method(json_object *p, struct event *ev, const char *base
 
 	join(path, base, "payment_method_details.type");
 	if ((m = opt_str(p, ev, path))) {
-		event_str(ev, SEC_PAYMENT, "method", m);
+		put_method(ev, m);
 		return;
 	}
 	for (const char *const *l = legacy; *l; l++) {
@@ -814,7 +831,7 @@ static void put_charge_method(json_object *p, struct event *ev, const char *base
 			if (obj && strcmp(obj, "three_d_secure") == 0)
 				obj = "card";
 		}
-		event_str(ev, SEC_PAYMENT, "method", obj);
+		put_method(ev, obj);
 		return;
 	}
 }
@@ -1095,7 +1112,7 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	if (strcmp(t->canonical, "payment.failed") == 0) {
 		put_str(p, ev, SEC_PAYMENT, "failure_code", first_present(p, codes));
 		/* 2026-09-30.endive names the type without the payment method */
-		put_str(p, ev, SEC_PAYMENT, "method", first_present(p, methods));
+		put_method(ev, opt_str(p, ev, first_present(p, methods)));
 	}
 	if (!event_get(ev, SEC_PAYMENT, "method"))
 		put_charge_method(p, ev, OBJ "charges.data.0.");
