@@ -805,6 +805,34 @@ static void test_required_fields(void **state)
 	}
 }
 
+/* An optional id that is there but could name another object (U+FFFD, U+0000, an
+ * integer json-c clamped) fails the event: left null, a renewal's subscription would
+ * go without a word. One of the wrong type is best effort, left null. */
+static void test_poisoned_optional_ids(void **state)
+{
+	static const struct {
+		const char *path, *value, *reason;
+	} cases[] = {
+		{ "data.subscription.subscriber.code", "\"I9OT\\ud800\"", "field 'data.subscription.subscriber.code' contains U+FFFD" },
+		{ "data.subscription.subscriber.code", "\"I9OT\\u0000X\"", "field 'data.subscription.subscriber.code' contains U+0000" },
+		{ "data.product.id", "\"41\\ud80012\"", "field 'data.product.id' contains U+FFFD" },
+		{ "data.subscription.plan.id", "99999999999999999999", "field 'data.subscription.plan.id' is out of range" },
+	};
+	struct event ev;
+	json_object *p, *o;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		o = run_edited(FIX "purchase_approved.json", cases[i].path, cases[i].value, &ev, &p);
+		check_failed(o, cases[i].reason);
+		done(p, &ev);
+	}
+	o = run_edited(FIX "purchase_approved.json", "data.subscription.plan.id", "{}", &ev, &p);
+	check_str(o, "status", "processed");
+	check_str(o, "subscription.id", "I9OT62C3");
+	check_null(o, "subscription.price_id");
+	done(p, &ev);
+}
+
 /* A purchase's optional times are best effort: unreadable, left null, the payment still
  * counts; a subscription event's times decide its state: present and unreadable, it fails. */
 static void test_time_strictness(void **state)
@@ -1123,6 +1151,7 @@ int main(void)
 		cmocka_unit_test(test_postback_v1_cancellation),
 		cmocka_unit_test(test_required_fields),
 		cmocka_unit_test(test_time_strictness),
+		cmocka_unit_test(test_poisoned_optional_ids),
 		cmocka_unit_test(test_purchase_without_buyer),
 		cmocka_unit_test(test_phone),
 		cmocka_unit_test(test_price_variants),

@@ -102,7 +102,10 @@ static const char *get_str(json_object *root, const char *const *paths, enum nee
 	return NULL;
 }
 
-/* An identifier: a non-empty string, or an integer as its decimal text. */
+/* An identifier: a non-empty string, or an integer as its decimal text. One
+ * that is there but could name another object (a clamped integer, U+FFFD,
+ * U+0000) fails the event even when optional (docs/events.md): left null, a
+ * renewal's subscription would go without a word. */
 static const char *get_id(json_object *root, const char *const *paths, enum need need,
 			  struct jerr *e)
 {
@@ -114,13 +117,15 @@ static const char *get_id(json_object *root, const char *const *paths, enum need
 		 * would read as one */
 		if (json_object_get_int64(o) != INT64_MIN && json_object_get_uint64(o) != UINT64_MAX)
 			return json_object_get_string(o);
-		if (need != OPT)
-			errf(e, "field '%s' is out of range", used);
+		errf(e, "field '%s' is out of range", used);
 		return NULL;
 	}
 	if (jstr_has_fffd(o)) { /* jsonutil.h: two such ids could read as one */
-		if (need != OPT)
-			errf(e, "field '%s' contains U+FFFD (a lone UTF-16 surrogate?): not an id", used);
+		errf(e, "field '%s' contains U+FFFD (a lone UTF-16 surrogate?): not an id", used);
+		return NULL;
+	}
+	if (jstr_has_nul(o)) {
+		errf(e, "field '%s' contains U+0000", used); /* a C string would be cut there */
 		return NULL;
 	}
 	if (o && json_object_is_type(o, json_type_string) && *json_object_get_string(o) && !jstr_has_nul(o))
@@ -764,12 +769,12 @@ static void purchase_subscription(struct event *ev, json_object *p, const struct
 	const char *code, *s;
 	int64_t v;
 
-	if (!(code = get_id(p, l->sub_code, OPT, &lax)))
+	if (!(code = get_id(p, l->sub_code, OPT, &ev->err)))
 		return;
 	event_str(ev, SEC_PAYMENT, "subscription_id", code);
 	event_str(ev, SEC_SUBSCRIPTION, "id", code);
-	event_str(ev, SEC_SUBSCRIPTION, "price_id", get_id(p, l->plan, OPT, &lax));
-	event_str(ev, SEC_SUBSCRIPTION, "product_id", get_id(p, l->product, OPT, &lax));
+	event_str(ev, SEC_SUBSCRIPTION, "price_id", get_id(p, l->plan, OPT, &ev->err));
+	event_str(ev, SEC_SUBSCRIPTION, "product_id", get_id(p, l->product, OPT, &ev->err));
 	if ((s = get_str(p, l->sub_status, OPT, &lax)))
 		event_str(ev, SEC_SUBSCRIPTION, "status", sub_status_of(s));
 	if (get_int(p, l->period, OPT, &v, &lax))
@@ -847,8 +852,8 @@ static void subscription_common(struct event *ev, json_object *p, const char *co
 	struct jerr lax = { 0 };
 	const char *s;
 
-	event_str(ev, SEC_SUBSCRIPTION, "price_id", get_id(p, plan, OPT, &lax));
-	event_str(ev, SEC_SUBSCRIPTION, "product_id", get_id(p, product, OPT, &lax));
+	event_str(ev, SEC_SUBSCRIPTION, "price_id", get_id(p, plan, OPT, &ev->err));
+	event_str(ev, SEC_SUBSCRIPTION, "product_id", get_id(p, product, OPT, &ev->err));
 	if (status && (s = get_str(p, status, OPT, &lax)))
 		event_str(ev, SEC_SUBSCRIPTION, "status", sub_status_of(s));
 }
