@@ -95,6 +95,15 @@ pipelines/export payments --project acme --since yesterdayish >/dev/null 2>&1; c
 pipelines/export payments --project acme --since 2026-12-01 --until 2026-11-01 >/dev/null 2>&1; check "--since not before --until: exit 2" [ $? -eq 2 ]
 pipelines/export payments --project acme --bogus >/dev/null 2>&1; check "unknown option: exit 2" [ $? -eq 2 ]
 pipelines/export --help | grep -q "^Exit status"; check "--help: exit 0 with the exit statuses" [ $? -eq 0 ]
+# an option passed to to-csv that to-csv refuses: said before the export starts, not a failed export
+for d in "--delimiter ;;" "--delimiter=;;" "-d a" "--delimiter="; do
+	# shellcheck disable=SC2086
+	pipelines/export payments --project acme $d -o "$tmp/dl.csv" >/dev/null 2>"$tmp/dl.err"
+	st=$?
+	check "$d: exit 2 (got $st), to-csv's reason as export's, no file" \
+		sh -c '[ "$1" -eq 2 ] && grep -q "^export: --delimiter: " "$2" && ! grep -q "^to-csv" "$2" && [ ! -e "$3" ]' sh $st "$tmp/dl.err" "$tmp/dl.csv"
+done
+check "a refused --delimiter: no partial file" no_part
 check "usage errors leave no audit row" [ "$(q -c "SELECT count(*) FROM audit_logs")" = "$before" ]
 
 # 6. failures: no audit -> no file; a failed read is audited as failed and leaves no file

@@ -46,4 +46,11 @@ for s in setup demo; do
 	check "$s install: nothing runs ($(ran))" nothing_ran
 done
 
+# export: an option value to-csv refuses is a usage error before psql is run
+for d in "--delimiter=;;" "--delimiter=a" "--delimiter="; do
+	run export payments --project acme "$d" -o x.csv
+	check "export $d: usage error (exit $st), said as export's" '[ $st -eq 2 ] && grep -q "^export: --delimiter: " <<<"$err"'
+	check "export $d: psql not run, no file ($(ran))" nothing_ran
+done
+
 echo "1..$n"
