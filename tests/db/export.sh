@@ -123,6 +123,19 @@ check "database unreadable with --since: exit 3, psql's reason said, not a bad t
 	sh -c '[ "$2" -eq 3 ] && grep -q "no_such_db" "$1" && ! grep -q "is not a time" "$1"' sh "$tmp/nt.err" $st
 check "database unreadable with --since: audited as failed" \
 	[ "$(q -c "SELECT metadata->>'status' || ' ' || (metadata->'filters'->>'since') FROM audit_logs ORDER BY id DESC LIMIT 1")" = "failed 2026-01-01" ]
+# a FILE that cannot be made (no such directory; a file where a directory should be): the
+# export got past its options, so it fails audited, exit 3, said as export's (no shell error)
+touch "$tmp/afile"
+for o in "$tmp/no-such-dir/x.csv:No such file or directory" "$tmp/afile/x.csv:Not a directory"; do
+	f=${o%:*} why=${o##*:}
+	pipelines/export customers --project acme -o "$f" --actor tester >/dev/null 2>"$tmp/o.err"
+	st=$?
+	check "-o ${f#"$tmp"/}: exit 3 (got $st), one line: export: cannot write '...': $why" \
+		sh -c '[ "$1" -eq 3 ] && [ "$(cat "$2")" = "export: cannot write '"'"'$3'"'"': $4" ]' sh $st "$tmp/o.err" "$f" "$why"
+	check "-o ${f#"$tmp"/}: audited as failed, with the FILE and 0 rows" \
+		[ "$(q -c "SELECT metadata->>'status' || ' ' || (metadata->>'output') || ' ' || (metadata->>'row_count') FROM audit_logs ORDER BY id DESC LIMIT 1")" = "failed $f 0" ]
+done
+check "-o a FILE that cannot be made: no partial file left" no_part
 # a password holding an '@' not written %40: libpq takes the rest of it for the host name,
 # which psql's messages quote; export masks it (both reads fail: the database and the audit)
 pipelines/export customers --project acme -o "$tmp/pw.csv" \
