@@ -95,6 +95,15 @@ pipelines/export payments --project acme --since yesterdayish >/dev/null 2>&1; c
 pipelines/export payments --project acme --since 2026-12-01 --until 2026-11-01 >/dev/null 2>&1; check "--since not before --until: exit 2" [ $? -eq 2 ]
 pipelines/export payments --project acme --bogus >/dev/null 2>&1; check "unknown option: exit 2" [ $? -eq 2 ]
 pipelines/export --help | grep -q "^Exit status"; check "--help: exit 0 with the exit statuses" [ $? -eq 0 ]
+# an option passed to to-csv that to-csv refuses: said before the export starts, not a failed export
+for d in "--delimiter ;;" "--delimiter=;;" "-d a" "--delimiter="; do
+	# shellcheck disable=SC2086
+	pipelines/export payments --project acme $d -o "$tmp/dl.csv" >/dev/null 2>"$tmp/dl.err"
+	st=$?
+	check "$d: exit 2 (got $st), to-csv's reason as export's, no file" \
+		sh -c '[ "$1" -eq 2 ] && grep -q "^export: --delimiter: " "$2" && ! grep -q "^to-csv" "$2" && [ ! -e "$3" ]' sh $st "$tmp/dl.err" "$tmp/dl.csv"
+done
+check "a refused --delimiter: no partial file" no_part
 check "usage errors leave no audit row" [ "$(q -c "SELECT count(*) FROM audit_logs")" = "$before" ]
 
 # 6. failures: no audit -> no file; a failed read is audited as failed and leaves no file
@@ -114,6 +123,19 @@ check "database unreadable with --since: exit 3, psql's reason said, not a bad t
 	sh -c '[ "$2" -eq 3 ] && grep -q "no_such_db" "$1" && ! grep -q "is not a time" "$1"' sh "$tmp/nt.err" $st
 check "database unreadable with --since: audited as failed" \
 	[ "$(q -c "SELECT metadata->>'status' || ' ' || (metadata->'filters'->>'since') FROM audit_logs ORDER BY id DESC LIMIT 1")" = "failed 2026-01-01" ]
+# a FILE that cannot be made (no such directory; a file where a directory should be): the
+# export got past its options, so it fails audited, exit 3, said as export's (no shell error)
+touch "$tmp/afile"
+for o in "$tmp/no-such-dir/x.csv:No such file or directory" "$tmp/afile/x.csv:Not a directory"; do
+	f=${o%:*} why=${o##*:}
+	pipelines/export customers --project acme -o "$f" --actor tester >/dev/null 2>"$tmp/o.err"
+	st=$?
+	check "-o ${f#"$tmp"/}: exit 3 (got $st), one line: export: cannot write '...': $why" \
+		sh -c '[ "$1" -eq 3 ] && [ "$(cat "$2")" = "export: cannot write '"'"'$3'"'"': $4" ]' sh $st "$tmp/o.err" "$f" "$why"
+	check "-o ${f#"$tmp"/}: audited as failed, with the FILE and 0 rows" \
+		[ "$(q -c "SELECT metadata->>'status' || ' ' || (metadata->>'output') || ' ' || (metadata->>'row_count') FROM audit_logs ORDER BY id DESC LIMIT 1")" = "failed $f 0" ]
+done
+check "-o a FILE that cannot be made: no partial file left" no_part
 # a password holding an '@' not written %40: libpq takes the rest of it for the host name,
 # which psql's messages quote; export masks it (both reads fail: the database and the audit)
 pipelines/export customers --project acme -o "$tmp/pw.csv" \

@@ -71,6 +71,38 @@ check "a project with a slash: its file named with '_' (exit $?)" sh -c "ls $T/n
 RECONCILE_DIR=$T/no-such-dir pipelines/reconcile acme --dsn "dbname=$db" >/dev/null 2>"$T/e"
 check "a RECONCILE_DIR it cannot write to: exit 3, said (exit $?)" sh -c "test $? -eq 3 && grep -q 'cannot write' $T/e"
 
+# 4b. the pipeline's options are its own: --help, --version and a wrong option neither ask
+#     the database (PGHOST points nowhere) nor write a file, in RECONCILE_DIR or the cwd
+mkdir "$T/opt"
+popt() { # popt ARGS...: pipelines/reconcile run in $T/opt, its stdout, stderr and status in $T/opt.*
+	(cd "$T/opt" && RECONCILE_DIR=$T/opt PGHOST=/nonexistent "$ROOT/pipelines/reconcile" "$@" >"$T/opt.out" 2>"$T/opt.err")
+	echo $? >"$T/opt.st"
+}
+nofile() { test -z "$(ls -A "$T/opt")"; }
+popt --help
+check "pipelines/reconcile --help: exit 0, its usage and exit statuses on stdout, nothing on stderr" \
+	sh -c "test \$(cat $T/opt.st) = 0 && head -n 1 $T/opt.out | grep -q '^usage: pipelines/reconcile ' && grep -q '^Exit status' $T/opt.out && ! test -s $T/opt.err"
+check "pipelines/reconcile --help: no NDJSON file written" nofile
+popt acme --help
+check "pipelines/reconcile PROJECT --help: the usage too, no file" sh -c "test \$(cat $T/opt.st) = 0 && grep -q '^usage: pipelines/reconcile ' $T/opt.out && test -z \"\$(ls -A $T/opt)\""
+popt --version
+check "pipelines/reconcile --version: '$(head -n 1 "$T/opt.out")', exit 0, no file" \
+	sh -c "test \$(cat $T/opt.st) = 0 && grep -qx 'pipelines/reconcile (RevenueOS Pipelines) $(cat VERSION)' $T/opt.out && test -z \"\$(ls -A $T/opt)\""
+for bad in "--bogus" "-x" "acme --sort-memory 1G" "acme --rejects r.json" "acme other" "--since"; do
+	# shellcheck disable=SC2086
+	popt $bad
+	check "pipelines/reconcile $bad: usage error (exit $(cat "$T/opt.st")), said on stderr, nothing on stdout, no file" \
+		sh -c "test \$(cat $T/opt.st) = 2 && grep -q '^reconcile: ' $T/opt.err && grep -q '^usage: pipelines/reconcile ' $T/opt.err && ! test -s $T/opt.out && test -z \"\$(ls -A $T/opt)\""
+done
+# the documented options still work without PROJECT, in both spellings
+mkdir "$T/opts"
+RECONCILE_DIR=$T/opts pipelines/reconcile --dsn="dbname=$db" --provider hotmart --since 2026-11-20 --until=2026-11-21 --details >"$T/t2" 2>/dev/null
+check "pipelines/reconcile --dsn= --provider --since --until= (no PROJECT): exit 4, the failed day only (exit $?)" \
+	sh -c "test $? -eq 4 && grep -Eq '^failed +hotmart +acme +2026-11-20 +h_fail ' $T/t2 && ! grep -q evt_refused $T/t2 && ls $T/opts | grep -q '^reconcile-all-'"
+RECONCILE_DIR=$T/opts pipelines/reconcile --project acme --dsn "dbname=$db" >/dev/null 2>&1
+check "pipelines/reconcile --project acme: exit 4, its file named by the project (exit $?)" \
+	sh -c "test $? -eq 4 && ls $T/opts | grep -q '^reconcile-acme-'"
+
 # 5. errors
 reconcile --db --dsn "host=$PGHOST password=s3cr3tpw dbname" >/dev/null 2>"$T/e"
 check "an unparsable --dsn is a usage error (2) that does not echo it" sh -c "test $? -eq 2 && ! grep -q s3cr3tpw $T/e"

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The shell pipelines' own options: --help prints what the script does (exit 0) and does
+# nothing else; an option or argument it does not take is a usage error (exit 2, said on
+# stderr) before anything runs. "Anything" is watched: apt-get, make, dpkg-query, psql and
+# the server tools are stubs on PATH that log their calls (and fail), the database is
+# unreachable (PGHOST), and each run is in an empty directory that must stay empty.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+tmp=$(mktemp -d /tmp/ro-pipelines.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+mkdir "$tmp/stubs"
+for c in apt-get apt dpkg-query make psql createdb initdb pg_ctl pg_config sudo runuser; do
+	printf '#!/bin/sh\necho "%s $*" >>"%s/calls"\nexit 1\n' "$c" "$tmp" >"$tmp/stubs/$c"
+	chmod +x "$tmp/stubs/$c"
+done
+
+run() { # run SCRIPT ARGS...: in an empty directory, stubs first on PATH; sets st, out, err
+	rm -rf "$tmp/cwd" "$tmp/calls"
+	mkdir "$tmp/cwd"
+	(cd "$tmp/cwd" && PATH=$tmp/stubs:$PATH PGHOST=/nonexistent RO_LOCK=$tmp/cwd/lock \
+		RECONCILE_DIR=$tmp/cwd "$ROOT/pipelines/$1" "${@:2}" >"$tmp/out" 2>"$tmp/err")
+	st=$?
+	out=$(cat "$tmp/out") err=$(cat "$tmp/err")
+}
+nothing_ran() { [ ! -e "$tmp/calls" ] && [ -z "$(ls -A "$tmp/cwd")" ]; }
+ran() { if [ -e "$tmp/calls" ]; then tr '\n' ';' <"$tmp/calls" | head -c 200; fi; ls -A "$tmp/cwd" | tr '\n' ' '; }
+
+for s in setup demo ingest-dumps export reconcile; do
+	run "$s" --help
+	check "$s --help: exit 0 ($st), the usage and exit statuses on stdout, nothing on stderr" \
+		'[ $st -eq 0 ] && grep -q "^\(usage: \)\{0,1\}\(pipelines/\)\{0,1\}$s" <<<"$out" && grep -q "Exit status" <<<"$out" && [ -z "$err" ]'
+	check "$s --help: nothing else runs, no file ($(ran))" nothing_ran
+	for bad in --no-such-option -x; do
+		run "$s" "$bad"
+		check "$s $bad: usage error (exit $st), said on stderr with the usage, nothing on stdout" \
+			'[ $st -eq 2 ] && grep -q "^$s: unknown option '"'$bad'"'" <<<"$err" && grep -q "^\(usage: \)\{0,1\}\(pipelines/\)\{0,1\}$s\( \|$\)" <<<"$err" && [ -z "$out" ]'
+		check "$s $bad: nothing runs, no file ($(ran))" nothing_ran
+	done
+done
+
+# setup and demo take no argument at all: a word is not "go ahead"
+for s in setup demo; do
+	run "$s" install
+	check "$s install: usage error (exit $st), said on stderr" '[ $st -eq 2 ] && grep -q "^$s: unexpected argument '"'install'"'" <<<"$err"'
+	check "$s install: nothing runs ($(ran))" nothing_ran
+done
+
+# export: an option value to-csv refuses is a usage error before psql is run
+for d in "--delimiter=;;" "--delimiter=a" "--delimiter="; do
+	run export payments --project acme "$d" -o x.csv
+	check "export $d: usage error (exit $st), said as export's" '[ $st -eq 2 ] && grep -q "^export: --delimiter: " <<<"$err"'
+	check "export $d: psql not run, no file ($(ran))" nothing_ran
+done
+
+echo "1..$n"
