@@ -949,6 +949,15 @@ static void test_charges(void **state)
 	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object.source", "name", "\"Ana @ Acme\"");
 	expect_str(&n, "customer.name", "Ana @ Acme");
 	norm_free(&n);
+	/* a name holding U+0000 is left out (docs/json.md), the payment kept */
+	norm_mut(&n, FX "charge.succeeded.json", "data.object.billing_details", "name", "\"Ana\\u0000Silva\"");
+	expect_processed(&n, "payment.succeeded");
+	expect_null(&n, "customer.name");
+	norm_free(&n);
+	norm_mut(&n, FX "customer.updated.json", "data.object", "name", "\"Ana\\u0000Silva\"");
+	expect_processed(&n, "customer.upserted");
+	expect_null(&n, "customer.name");
+	norm_free(&n);
 	/* the same from an invoice's customer_name, as from every source */
 	norm_mut(&n, FX "invoice.paid.json", "data.object", "customer_name", "\"carol@example.com\"");
 	expect_processed(&n, "payment.succeeded");

@@ -254,9 +254,13 @@ static void put_country(json_object *p, struct event *ev, const char *path)
 
 /* A name, where none is set yet. Legacy Checkout (checkout.js, about 2014-2019)
  * filled a card's name with the e-mail address the buyer typed: a "name" that
- * is an address (an '@', no space) is nobody's name and is left out. */
+ * is an address (an '@', no space) is nobody's name and is left out. So is one
+ * holding U+0000 (docs/json.md): a card holder's name is no reason to lose a
+ * payment. */
 static void put_name(json_object *p, struct event *ev, const char *path)
 {
+	if (jstr_has_nul(jpath(p, path)))
+		return;
 	const char *n = opt_str(p, ev, path);
 
 	if (n && strchr(n, '@') && !strpbrk(n, " \t"))
