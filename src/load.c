@@ -34,7 +34,8 @@
 
 static const char synopsis[] =
 	"usage: load [--dsn CONNINFO] [--batch N] [--rejects FILE] [--max-line SIZE] [FILE...]\n"
-	"       load --migrate [--dsn CONNINFO] [--sql-dir DIR]\n";
+	"       load --migrate [--dsn CONNINFO] [--sql-dir DIR]\n"
+	"       load --note-run PROGRAM [--dsn CONNINFO] < NOTE.json\n";
 
 static const char help[] =
 	"Load raw envelopes (fetch-events) and canonical events (normalize), or both in\n"
@@ -48,6 +49,9 @@ static const char help[] =
 	"  --migrate         apply the schema migrations (sql/NNN_*.sql) not yet applied, then exit\n"
 	"  --sql-dir DIR     where the migrations are (default: ../sql or\n"
 	"                    ../share/revenueos/sql next to the program, or $RO_SQL_DIR)\n"
+	"  --note-run PROGRAM  record a finished run of PROGRAM (a pipeline such as\n"
+	"                    pipelines/ingest-dumps) in pipeline_runs, from one JSON object on\n"
+	"                    stdin: started_at, exit_status, rejected, detail (all optional)\n"
 	"  --help, --version\n"
 	"\n"
 	"Prints one summary line on stderr and records the run in pipeline_runs.\n"
@@ -1984,6 +1988,64 @@ static long start_run(int argc, char **argv, long batch_size)
 	return id;
 }
 
+/*
+ * load --note-run PROGRAM: a run of another program (a pipeline, whose stages
+ * each only know their own part) recorded in pipeline_runs, from one JSON
+ * object on stdin: {"started_at": TIME, "exit_status": N, "rejected": N,
+ * "detail": {...}}, each optional. Exit 0, 2 for a note that is not so.
+ */
+static int note_run(const char *program)
+{
+	char *text = NULL, vals[3][RFC3339_BUFSZ];
+	const char *why = NULL;
+	size_t cap = 0;
+	ssize_t n = getdelim(&text, &cap, '\0', stdin);
+	struct jparser *jp = jparser_new();
+	enum reject_code code;
+	char msg[256];
+	json_object *o = n > 0 ? jparse(jp, text, (size_t)n - (text[n - 1] == '\n'), &code, msg, sizeof msg) : NULL;
+	json_object *v, *detail = NULL;
+	const char *p[5] = {program, NULL, NULL, NULL, NULL};
+	int64_t ms;
+
+	if (!json_object_is_type(o, json_type_object))
+		why = "stdin is not one JSON object";
+	if (!why && json_object_object_get_ex(o, "started_at", &v)) {
+		if (!json_object_is_type(v, json_type_string) || parse_rfc3339_strict(json_object_get_string(v), &ms) < 0)
+			why = "'started_at' is not an RFC 3339 time";
+		else
+			p[1] = fmt_rfc3339(ms, vals[0]);
+	}
+	for (int i = 0; i < 2 && !why; i++) {
+		static const char *const keys[] = {"exit_status", "rejected"};
+		if (!json_object_object_get_ex(o, keys[i], &v))
+			continue;
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+		    json_object_get_int64(v) > INT32_MAX) {
+			why = i ? "'rejected' is not a count" : "'exit_status' is not an exit status";
+			break;
+		}
+		snprintf(vals[1 + i], sizeof vals[1 + i], "%" PRId64, json_object_get_int64(v));
+		p[2 + i] = vals[1 + i];
+	}
+	if (!why && json_object_object_get_ex(o, "detail", &detail) && !json_object_is_type(detail, json_type_object))
+		why = "'detail' is not an object";
+	if (!why && detail)
+		p[4] = json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN);
+	if (why) {
+		warn_msg(0, "--note-run: %s", why);
+		free(text);
+		jparser_free(jp);
+		return EXIT_USAGE;
+	}
+	PQclear(must("INSERT INTO pipeline_runs (program, started_at, finished_at, exit_status, rejected, detail)"
+		     " VALUES ($1, COALESCE($2::timestamptz, now()), now(), $3::integer, $4::bigint, $5::jsonb)",
+		     5, p));
+	free(text);
+	jparser_free(jp);
+	return EXIT_OK;
+}
+
 #define FINISH_RUN_SQL                                                                            \
 	"UPDATE pipeline_runs SET finished_at = now(), records_in = $2, records_out = $3,"        \
 	" rejected = $4, inserted = $5, updated = $6, unchanged = $7, failed = $8,"               \
@@ -2055,11 +2117,12 @@ int main(int argc, char **argv)
 		{"max-line", required_argument, NULL, 'm'},
 		{"migrate", no_argument, NULL, 'M'},
 		{"sql-dir", required_argument, NULL, 's'},
+		{"note-run", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dsn = NULL, *rejects_path = NULL, *sql_dir = NULL, *why;
+	const char *dsn = NULL, *rejects_path = NULL, *sql_dir = NULL, *note = NULL, *why;
 	size_t batch_size = 5000, max_line = LINE_MAX_DEFAULT;
 	int do_migrate = 0, load_opt = 0, c;
 
@@ -2078,6 +2141,10 @@ int main(int argc, char **argv)
 		case 'm': max_line = size_opt(optarg, "--max-line"); load_opt = 1; break;
 		case 'M': do_migrate = 1; break;
 		case 's': sql_dir = optarg; break;
+		case 'N':
+			if (!*(note = optarg))
+				die_usage(synopsis, "--note-run: empty program name");
+			break;
 		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
 		case 'V': puts("load (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
 		default: fputs(synopsis, stderr); return EXIT_USAGE;
@@ -2087,6 +2154,8 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (do_migrate && argc > 0)
 		die_usage(synopsis, "--migrate takes no input files");
+	if (note && (do_migrate || load_opt || sql_dir || argc > 0))
+		die_usage(synopsis, "--note-run takes only --dsn");
 	if (do_migrate && load_opt) /* read by a load only: taken silently, they would mislead */
 		die_usage(synopsis, "--migrate loads nothing: --batch, --rejects and --max-line are for a load");
 	if (sql_dir && !do_migrate) /* a load would run without the migrations it names */
@@ -2128,6 +2197,12 @@ int main(int argc, char **argv)
 	if (!have_schema) {
 		warn_msg(0, "the database has no RevenueOS schema: run 'load --migrate' first");
 		exit(EXIT_SYSTEM);
+	}
+	if (note) {
+		int st = note_run(note);
+		PQfinish(conn);
+		free(password);
+		return st == EXIT_OK ? diag_finish() : st;
 	}
 	if (have_new) { /* and the subscriptions' rule of sql/014, the plans set by hand of sql/016 */
 		r = must("SELECT count(*) = 2 FROM schema_migrations WHERE version IN"

@@ -93,6 +93,29 @@ check "events without raw envelopes: loaded (exit $st), and load says so once" \
 	sh -c "test $st -eq 0 && test \$(grep -c 'events without their raw envelopes' $T/err) -eq 1"
 load --dsn "dbname=$ev_only" "$fx/basic.ndjson" 2>"$T/err"
 check "with their envelopes, no such word" sh -c "! grep -q 'without their raw envelopes' $T/err"
+# pipelines/ingest-dumps records each run as a whole in pipeline_runs: a line fetch-events
+# refused (a cut webhook) reaches the database nowhere else, and load's own row says only
+# load's part (exit 0, nothing rejected)
+ing=$(newdb ingest_note)
+mkdir -p "$T/ingtmp" "$T/dumps"
+cp "$ROOT/fixtures/dumps/2026-11/stripe-2026-11-08.ndjson" "$T/dumps/"
+TMPDIR=$T/ingtmp "$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$ing" "$T/dumps" 2>/dev/null
+st=$?
+check "ingest-dumps over a dump with a cut line: exit $st, its run in pipeline_runs with the line counted" \
+	test "$st $(q "$ing" "SELECT exit_status || ' ' || rejected || ' ' || (detail #>> '{stages,fetch-events,rejected}')
+		|| ' ' || (detail #>> '{stages,load,exit_status}') || ' ' || (finished_at >= started_at)
+		FROM pipeline_runs WHERE program = 'ingest-dumps'")" = "1 1 1 1 0 true"
+check "and its own rejects directory is gone" test -z "$(ls -A "$T/ingtmp")"
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$ing" --rejects-dir "$T/ingrej" "$T/dumps" 2>/dev/null
+runs=$(q "$ing" "SELECT count(*) || ' ' || sum(rejected) FROM pipeline_runs WHERE program = 'ingest-dumps'")
+check "with --rejects-dir the same count, from its files" \
+	test "$runs $(wc -l <"$T/ingrej/fetch-events.rejects")" = "2 2 1"
+for bad in '[1]' '{"exit_status":"x"}' '{"rejected":-1}' '{"started_at":"yesterday"}' '{"detail":5}' ''; do
+	printf '%s' "$bad" | load --dsn "dbname=$ing" --note-run x 2>/dev/null
+	st=$?
+	check "load --note-run refuses the note '$bad' (exit $st)" test "$st" -eq 2
+done
+check "and records none of them" test "$(q "$ing" "SELECT count(*) FROM pipeline_runs WHERE program = 'x'")" = 0
 # a password in --dsn leaves the command line `ps` shows once load has read it
 # (the trust cluster ignores it); load waits on its input meanwhile
 hid=$(newdb hide)
