@@ -53,4 +53,14 @@ for d in "--delimiter=;;" "--delimiter=a" "--delimiter="; do
 	check "export $d: psql not run, no file ($(ran))" nothing_ran
 done
 
+# tests/all, the same: it runs setup (apt-get as root) and the whole suite otherwise
+for a in --help --no-such-option run; do
+	rm -rf "$tmp/cwd" "$tmp/calls" && mkdir "$tmp/cwd"
+	(cd "$tmp/cwd" && PATH=$tmp/stubs:$PATH "$ROOT/tests/all" "$a" >"$tmp/out" 2>"$tmp/err")
+	st=$?
+	want=2 && [ "$a" = --help ] && want=0
+	check "tests/all $a: exit $st (want $want), nothing runs ($(ran))" \
+		'[ $st -eq $want ] && nothing_ran && grep -q "^usage: tests/all" "$tmp/$([ $want = 0 ] && echo out || echo err)"'
+done
+
 echo "1..$n"
