@@ -1086,7 +1086,9 @@ static const char *const upserts[] = {
 	" FROM subscriptions s WHERE (s.project_id, s.provider, s.subscription_id) ="
 	" (x.project_id, x.provider, x.subscription_id) LIMIT 1) s"
 	" WHERE s.xmin <> pg_current_xact_id()::xid) v"
-	" WHERE t.ctid = v.row AND v.old IS DISTINCT FROM v.plan_id",
+	" WHERE t.ctid = v.row AND v.old IS DISTINCT FROM v.plan_id"
+	/* a plan set by hand stays (sql/016's trigger would keep it: no write at all) */
+	" AND t.plan_set_by_hand_at IS NULL",
 
 	/* payments recomputed from every processed event about them (see below) */
 	"WITH touched AS (SELECT project_id, provider, id AS payment_id FROM stage_full WHERE kind = 'p'),"
@@ -2032,18 +2034,16 @@ static int note_run(const char *program)
 		why = "'detail' is not an object";
 	if (!why && detail)
 		p[4] = json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN);
-	if (why) {
+	if (!why)
+		PQclear(must("INSERT INTO pipeline_runs (program, started_at, finished_at, exit_status, rejected,"
+			     " detail) VALUES ($1, COALESCE($2::timestamptz, now()), now(), $3::integer, $4::bigint,"
+			     " $5::jsonb)", 5, p));
+	else
 		warn_msg(0, "--note-run: %s", why);
-		free(text);
-		jparser_free(jp);
-		return EXIT_USAGE;
-	}
-	PQclear(must("INSERT INTO pipeline_runs (program, started_at, finished_at, exit_status, rejected, detail)"
-		     " VALUES ($1, COALESCE($2::timestamptz, now()), now(), $3::integer, $4::bigint, $5::jsonb)",
-		     5, p));
+	json_object_put(o);
 	free(text);
 	jparser_free(jp);
-	return EXIT_OK;
+	return why ? EXIT_USAGE : EXIT_OK;
 }
 
 #define FINISH_RUN_SQL                                                                            \

@@ -314,7 +314,7 @@ static int envelope_time(const char *t, char out[RFC3339_BUFSZ])
  * after rejecting the line.
  */
 static int envelope_fields(struct job *j, const struct record_input *in, struct event_origin *origin,
-			   char received[RFC3339_BUFSZ], const char **type, int64_t *occurred_ms)
+			   char received[RFC3339_BUFSZ])
 {
 	static const char *const keys[] = { "external_event_id", "project_id", "received_at", "source",
 					    "event_type", "occurred_at" };
@@ -349,10 +349,6 @@ static int envelope_fields(struct job *j, const struct record_input *in, struct 
 				   keys[i]);
 			return -1;
 		}
-	*type = val[4];
-	*occurred_ms = -1; /* not given */
-	if (val[5])
-		parse_rfc3339_strict(val[5], occurred_ms);
 	origin->external_event_id = val[0];
 	origin->project_id = val[1];
 	origin->received_at = received;
@@ -361,37 +357,23 @@ static int envelope_fields(struct job *j, const struct record_input *in, struct 
 }
 
 /*
- * An envelope says what its payload is: the same id, and the type and time
- * (when it gives them: they may be null) the connector reads from the payload,
- * as fetch-events writes them. One that says otherwise (written by hand, or by
+ * An envelope names its payload: the id the connector reads from it, as
+ * fetch-events writes it. One that names another (written by hand, or by
  * another tool) is rejected: its raw row would file the payload under another
- * event, type or time than its canonical event. occurred_ms -1: not given. 1
- * after rejecting the line.
+ * event than the canonical event made from it. Its type and time are taken as
+ * they come (a payload's time another release reads otherwise, a Hotmart text
+ * time without a zone, is no reason to lose the line). 1 after rejecting it.
  */
 static int envelope_disagrees(struct job *j, const struct record_input *in, const struct event_origin *origin,
-			      const char *type, int64_t occurred_ms, const struct event_identity *id)
+			      const struct event_identity *id)
 {
 	char a[121], b[121];
 
-	if (strcmp(origin->external_event_id, id->event_id) != 0) {
-		job_reject(j, in, REJ_INVALID_FIELD, "envelope 'external_event_id' '%s' is not its payload's, '%s'",
-			   utf8_clip(origin->external_event_id, a, sizeof a), utf8_clip(id->event_id, b, sizeof b));
-		return 1;
-	}
-	if (type && (!id->event_type || strcmp(type, id->event_type) != 0)) {
-		job_reject(j, in, REJ_INVALID_FIELD, "envelope 'event_type' '%s' is not its payload's, %s%s%s",
-			   utf8_clip(type, a, sizeof a), id->event_type ? "'" : "",
-			   id->event_type ? utf8_clip(id->event_type, b, sizeof b) : "null", id->event_type ? "'" : "");
-		return 1;
-	}
-	if (occurred_ms >= 0 && occurred_ms != id->occurred_ms) {
-		char ta[RFC3339_BUFSZ], tb[RFC3339_BUFSZ];
-		job_reject(j, in, REJ_INVALID_FIELD, "envelope 'occurred_at' %s is not its payload's time, %s",
-			   occurred_ms ? fmt_rfc3339(occurred_ms, ta) : "null",
-			   id->occurred_ms ? fmt_rfc3339(id->occurred_ms, tb) : "null");
-		return 1;
-	}
-	return 0;
+	if (strcmp(origin->external_event_id, id->event_id) == 0)
+		return 0;
+	job_reject(j, in, REJ_INVALID_FIELD, "envelope 'external_event_id' '%s' is not its payload's, '%s'",
+		   utf8_clip(origin->external_event_id, a, sizeof a), utf8_clip(id->event_id, b, sizeof b));
+	return 1;
 }
 
 static void one(struct job *j, const struct record_input *in, const struct opts *o)
@@ -403,8 +385,6 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 	const struct connector *c;
 	json_object *payload;
 	char source[PATH_MAX + 24], received[RFC3339_BUFSZ]; /* "FILE:LINE", whole */
-	const char *env_type = NULL;
-	int64_t env_occurred = -1;
 
 	if (kind && strcmp(kind, "raw") == 0) {
 		const char *provider;
@@ -424,7 +404,7 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 			job_reject(j, in, REJ_MISSING_FIELD, "envelope without a 'payload' object");
 			return;
 		}
-		if (envelope_fields(j, in, &origin, received, &env_type, &env_occurred) < 0)
+		if (envelope_fields(j, in, &origin, received) < 0)
 			return;
 	} else if (kind && strcmp(kind, "event") == 0) {
 		job_reject(j, in, REJ_INVALID_FIELD, "already a canonical event");
@@ -457,7 +437,7 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 		/* An envelope names the event; the event itself fails below. */
 	} else if (!origin.external_event_id) {
 		origin.external_event_id = id.event_id;
-	} else if (envelope_disagrees(j, in, &origin, env_type, env_occurred, &id)) {
+	} else if (envelope_disagrees(j, in, &origin, &id)) {
 		return;
 	}
 	origin.provider_event_type = id.event_type;

@@ -66,40 +66,60 @@ int pg_password_of(const char *dsn, char **password)
 	return 0;
 }
 
+/* Overwrite, in s, every copy of secret with '*'; 1 when there was one. */
+static int mask_all(char *s, const char *secret)
+{
+	size_t n = secret ? strlen(secret) : 0;
+	int found = 0;
+
+	for (char *p = n ? strstr(s, secret) : NULL; p; p = strstr(p + n, secret)) {
+		memset(p, '*', n);
+		found = 1;
+	}
+	return found;
+}
+
 const char *pg_dsn_take(char *arg)
 {
 	static char *copy;
 	char *sec[3];
-	int hidden = 1; /* the password, if any, was found as written */
+	/* decided on the text as given, before any of it is masked */
+	int uri = strncmp(arg, "postgresql://", 13) == 0 || strncmp(arg, "postgres://", 11) == 0;
+	int covered = 0; /* a URI's password masked where it is written, whatever its escapes */
 
 	free(copy);
 	copy = xstrdup(arg);
-	if (dsn_secrets(arg, sec) < 0) /* refused at once as a usage error: nothing to keep */
+	if (dsn_secrets(copy, sec) < 0) /* refused at once as a usage error: nothing to keep */
 		return copy;
-	for (int i = 0; i < 3; i++) {
-		size_t n = sec[i] ? strlen(sec[i]) : 0;
-		char *p = n ? strstr(arg, sec[i]) : NULL;
-		if (i == 0 && n && !p)
-			hidden = 0;
-		for (; p; p = strstr(p + n, sec[i]))
-			memset(p, '*', n);
-		free(sec[i]);
-	}
-	/* a URI's user:password@, whatever libpq made of it (a password also in
-	 * the query wins): from the first ':' of the user info to its last '@' */
-	char *u = strstr(arg, "://"), *q, *at = NULL, *c;
-	if (u && strncmp(arg, "postgres", 8) == 0) {
-		u += 3;
-		q = u + strcspn(u, "?");
+	if (uri) {
+		/* its user:password@, whatever libpq made of it: from the first ':'
+		 * of the user info to its last '@' */
+		char *u = strstr(arg, "://") + 3, *q = u + strcspn(u, "?"), *at = NULL, *c;
 		for (char *p = u; p < q; p++)
 			if (*p == '@')
 				at = p;
-		if (at && (c = memchr(u, ':', (size_t)(at - u))))
+		if (at && (c = memchr(u, ':', (size_t)(at - u)))) {
 			memset(c + 1, '*', (size_t)(at - c - 1));
+			covered = 1;
+		}
+		/* and each password= of its query, to the next '&' */
+		for (char *p = q; *p && (p = strstr(p + 1, "password=")) != NULL;)
+			if (p[-1] == '?' || p[-1] == '&') {
+				size_t n = strcspn(p + 9, "&");
+				memset(p + 9, '*', n);
+				covered = 1;
+			}
 	}
-	/* a password not found as written (a URI's %-escapes): the whole string */
-	if (!hidden)
+	/* every copy of what libpq reads as secret, as written; a password found
+	 * nowhere as written (a key=value string's quotes and escapes) and in no
+	 * place masked above: the whole string */
+	int found = mask_all(arg, sec[0]);
+	mask_all(arg, sec[1]);
+	mask_all(arg, sec[2]);
+	if (sec[0] && !found && !covered)
 		memset(arg, '*', strlen(arg));
+	for (int i = 0; i < 3; i++)
+		free(sec[i]);
 	return copy;
 }
 

@@ -18,8 +18,10 @@ int pg_password_of(const char *dsn, char **password);
 /*
  * The --dsn option's argument, taken from the command line: returns a copy to
  * connect with (kept until the next call) and overwrites, in arg itself, what
- * of it is secret (every copy of the password's text, or the whole string when
- * the password is not written as libpq reads it, %-escaped) with '*', so that
+ * of it is secret (a URI's user:password@ and each password= of its query as
+ * written, %-escapes and all; every copy of the password's text; the whole
+ * string when a key=value password is nowhere written as libpq reads it, in
+ * quotes with escapes) with '*', so that
  * `ps` and /proc/PID/cmdline no longer show it. Until the call they do: a
  * password belongs in PGPASSWORD or ~/.pgpass.
  */

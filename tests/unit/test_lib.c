@@ -799,7 +799,7 @@ static void test_pg_messages(void **state)
 	assert_string_equal(pg_dsn_take(a1), "host=/tmp password='s3 cret' dbname=x");
 	assert_string_equal(a1, "host=/tmp password='*******' dbname=x");
 	assert_string_equal(pg_dsn_take(a2), "postgresql://bob:s3cr%40t@db:5433/x");
-	assert_string_equal(a2, "***********************************"); /* not written as read: all of it */
+	assert_string_equal(a2, "postgresql://bob:********@db:5433/x"); /* where it is written, escapes and all */
 	assert_string_equal(pg_dsn_take(a3), "postgresql://bob:pw@db/x?password=other");
 	assert_string_equal(a3, "postgresql://bob:**@db/x?password=*****"); /* libpq takes "other" */
 	assert_string_equal(pg_dsn_take(a4), "host=/tmp dbname=x");
@@ -808,6 +808,17 @@ static void test_pg_messages(void **state)
 	assert_string_equal(a5, "postgresql://nobody:*********@nohost:1/none");
 	pg_dsn_take(a6);
 	assert_string_equal(a6, "postgresql://u:*******@h:1/x");
+	/* a secret that is part of the scheme's name does not undo the URI's rules */
+	char a7[] = "postgresql://u:sql/Zq9rT@h/x", a8[] = "postgresql://u:hunter2@h/x?password=%67res&sslmode=require",
+	     a9[] = "host=/tmp password='it\\'s' dbname=x";
+	pg_dsn_take(a7);
+	assert_string_equal(a7, "postgre***://u:*********@h/x"); /* over-masked, never under */
+	pg_dsn_take(a8);
+	assert_null(strstr(a8, "hunter2"));
+	assert_null(strstr(a8, "%67res"));
+	assert_non_null(strstr(a8, "sslmode=require"));
+	assert_string_equal(pg_dsn_take(a9), "host=/tmp password='it\\'s' dbname=x");
+	assert_string_equal(a9, "***********************************"); /* not written as libpq reads it */
 
 	assert_string_equal(pg_oneline("FATAL:  password authentication failed for user \"bob\"\n", NULL),
 			    "FATAL: password authentication failed for user \"bob\"");

@@ -1159,6 +1159,17 @@ static void hotmart_normalize(json_object *p, struct event *ev)
 		}
 		return;
 	}
+	/* A v1 postback is a flat form: a list in it is a field posted more than
+	 * once (fetch-events keeps every value), and which one Hotmart meant is
+	 * not ours to guess, nor to drop as an optional field of the wrong type. */
+	if (is_v1_cancel(p) || is_v1_purchase(p)) {
+		json_object_object_foreach(p, key, val) {
+			if (json_object_is_type(val, json_type_array)) {
+				event_fail(ev, "field '%s' was posted more than once", utf8_clip(key, buf, sizeof buf));
+				return;
+			}
+		}
+	}
 	if (is_v1_cancel(p)) {
 		get_time(p, ALT("cancellationDate"), CHECK, &created, &ev->err);
 		event_set_occurred(ev, created);
