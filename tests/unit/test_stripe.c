@@ -1566,6 +1566,35 @@ static void test_charge_uncaptured_refunds(void **state)
 		norm_free(&n);
 	}
 
+	/* The capture after such a refund (the final one, 70.00 in all): the charge
+	 * still holds the refund, and so does the payment (it took it back) */
+	for (int basil = 0; basil < 2; basil++) {
+		norm_mut(&n, FX "charge.refunded.partial_capture.json", NULL, "type", "\"charge.captured\"");
+		json_object_object_add(jpath(n.payload, "data.object"), "amount_captured", json_object_new_int(7000));
+		/* before basil the final capture released the rest as a refund too */
+		json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded",
+				       json_object_new_int(basil ? 1000 : 4000));
+		json_object_object_add(jpath(n.payload, "data.object.payment_method_details.card"), "multicapture",
+				       parse_text("{\"status\":\"unavailable\"}", 24));
+		json_object_object_add(n.payload, "api_version",
+				       json_object_new_string(basil ? "2025-03-31.basil" : "2023-10-16"));
+		event_free(&n.ev);
+		run(&n);
+		expect_processed(&n, "payment.succeeded");
+		expect_int(&n, "payment.amount_minor", 7000);
+		expect_int(&n, "payment.refunded_minor", 1000);
+		expect_str(&n, "payment.status", "partially_refunded");
+		norm_free(&n);
+	}
+	/* a capture with nothing refunded is a plain success */
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", NULL, "type", "\"charge.captured\"");
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(0));
+	event_free(&n.ev);
+	run(&n);
+	expect_str(&n, "payment.status", "succeeded");
+	expect_null(&n, "payment.refunded_minor");
+	norm_free(&n);
+
 	/* An authorisation released whole (2023-10-16): canceled, not refunded. */
 	norm_file(&n, FX "charge.refunded.uncaptured.json");
 	expect_processed(&n, "payment.canceled");

@@ -973,6 +973,12 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 		put_charge_refund(p, ev, cur);
 	if (strcmp(t->type, "charge.captured") == 0 && cur[0] && !present(p, OBJ "amount_captured"))
 		put_captured_before_2020(p, ev, cur);
+	/* A multicapture charge refunded between two captures: the later capture's
+	 * charge still holds the refunds, which it must not take back (the state
+	 * tables take the latest event's row whole) */
+	if (strcmp(t->type, "charge.captured") == 0 && cur[0] && present(p, OBJ "amount_captured") &&
+	    opt_int(p, ev, OBJ "amount_refunded", &refunded) && refunded > uncaptured_part(p, ev))
+		put_charge_refund(p, ev, cur);
 }
 
 /*
