@@ -1990,33 +1990,33 @@ static long start_run(int argc, char **argv, long batch_size)
 	return id;
 }
 
-/*
- * load --note-run PROGRAM: a run of another program (a pipeline, whose stages
- * each only know their own part) recorded in pipeline_runs, from one JSON
- * object on stdin: {"started_at": TIME, "exit_status": N, "rejected": N,
- * "detail": {...}}, each optional. Exit 0, 2 for a note that is not so.
- */
-static int note_run(const char *program)
+/* the note's parameters for the INSERT, read before connecting (note_read) */
+static struct {
+	const char *p[5];
+	char vals[3][RFC3339_BUFSZ], *detail;
+} nt;
+
+/* Read and check the note on stdin into nt; exits 2 when it is not one. */
+static void note_read(const char *program)
 {
-	char *text = NULL, vals[3][RFC3339_BUFSZ];
+	char *text = NULL, msg[256];
 	const char *why = NULL;
 	size_t cap = 0;
 	ssize_t n = getdelim(&text, &cap, '\0', stdin);
 	struct jparser *jp = jparser_new();
 	enum reject_code code;
-	char msg[256];
 	json_object *o = n > 0 ? jparse(jp, text, (size_t)n - (text[n - 1] == '\n'), &code, msg, sizeof msg) : NULL;
 	json_object *v, *detail = NULL;
-	const char *p[5] = {program, NULL, NULL, NULL, NULL};
 	int64_t ms;
 
+	nt.p[0] = program;
 	if (!json_object_is_type(o, json_type_object))
 		why = "stdin is not one JSON object";
 	if (!why && json_object_object_get_ex(o, "started_at", &v)) {
 		if (!json_object_is_type(v, json_type_string) || parse_rfc3339_strict(json_object_get_string(v), &ms) < 0)
 			why = "'started_at' is not an RFC 3339 time";
 		else
-			p[1] = fmt_rfc3339(ms, vals[0]);
+			nt.p[1] = fmt_rfc3339(ms, nt.vals[0]);
 	}
 	for (int i = 0; i < 2 && !why; i++) {
 		static const char *const keys[] = {"exit_status", "rejected"};
@@ -2027,23 +2027,32 @@ static int note_run(const char *program)
 			why = i ? "'rejected' is not a count" : "'exit_status' is not an exit status";
 			break;
 		}
-		snprintf(vals[1 + i], sizeof vals[1 + i], "%" PRId64, json_object_get_int64(v));
-		p[2 + i] = vals[1 + i];
+		snprintf(nt.vals[1 + i], sizeof nt.vals[1 + i], "%" PRId64, json_object_get_int64(v));
+		nt.p[2 + i] = nt.vals[1 + i];
 	}
 	if (!why && json_object_object_get_ex(o, "detail", &detail) && !json_object_is_type(detail, json_type_object))
 		why = "'detail' is not an object";
 	if (!why && detail)
-		p[4] = json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN);
-	if (!why)
-		PQclear(must("INSERT INTO pipeline_runs (program, started_at, finished_at, exit_status, rejected,"
-			     " detail) VALUES ($1, COALESCE($2::timestamptz, now()), now(), $3::integer, $4::bigint,"
-			     " $5::jsonb)", 5, p));
-	else
-		warn_msg(0, "--note-run: %s", why);
+		nt.p[4] = nt.detail = xstrdup(json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	free(text);
 	jparser_free(jp);
-	return why ? EXIT_USAGE : EXIT_OK;
+	if (why)
+		die_usage(synopsis, "--note-run: %s", why);
+}
+
+/*
+ * load --note-run PROGRAM: a run of another program (a pipeline, whose stages
+ * each only know their own part) recorded in pipeline_runs, from one JSON
+ * object on stdin (note_read, before connecting): {"started_at": TIME,
+ * "exit_status": N, "rejected": N, "detail": {...}}, each optional.
+ */
+static void note_insert(void)
+{
+	PQclear(must("INSERT INTO pipeline_runs (program, started_at, finished_at, exit_status, rejected,"
+		     " detail) VALUES ($1, COALESCE($2::timestamptz, now()), now(), $3::integer, $4::bigint,"
+		     " $5::jsonb)", 5, nt.p));
+	free(nt.detail);
 }
 
 #define FINISH_RUN_SQL                                                                            \
@@ -2163,6 +2172,8 @@ int main(int argc, char **argv)
 	if (rejects_path && (why = rejects_refused(rejects_path, argv, argc)))
 		die_usage(synopsis, "--rejects: %s", why);
 
+	if (note)
+		note_read(note); /* a note that is not one is a usage error, whatever the server */
 	connect_db(dsn);
 	exec_ok("SET client_min_messages = warning");
 	exec_ok("SET TimeZone = 'UTC'");
@@ -2199,10 +2210,10 @@ int main(int argc, char **argv)
 		exit(EXIT_SYSTEM);
 	}
 	if (note) {
-		int st = note_run(note);
+		note_insert();
 		PQfinish(conn);
 		free(password);
-		return st == EXIT_OK ? diag_finish() : st;
+		return diag_finish();
 	}
 	if (have_new) { /* and the subscriptions' rule of sql/014, the plans set by hand of sql/016 */
 		r = must("SELECT count(*) = 2 FROM schema_migrations WHERE version IN"

@@ -653,7 +653,8 @@ static int run_stream(char **files, int nfiles, size_t max_line, const char *mem
 		kill(pid, SIGTERM);
 		fclose(from);
 		waitpid(pid, NULL, 0);
-		warn_msg(0, "an input could not be read: nothing reconciled");
+		warn_msg(0, "nothing reconciled: the error above (an input not read, a file not"
+			 " written) would make every count wrong");
 		return 0;
 	}
 	if (fclose(fd.sort_in) != 0)

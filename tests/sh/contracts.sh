@@ -109,6 +109,13 @@ if [ $st -eq 2 ] && grep -q "^load: --sql-dir is read by --migrate only" "${TMPD
 else
 	notok "load --sql-dir without --migrate exits 2 with the synopsis (got $st)"
 fi
+# load --note-run: a note that is not one is a usage error before any connection
+printf '[1]' | PGHOST=/nonexistent "$BIN/load" --note-run x >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
+if [ $st -eq 2 ] && grep -q "^load: --note-run: stdin is not one JSON object" "${TMPDIR:-/tmp}/contracts.err.$$"; then
+	ok "load --note-run with a bad note exits 2 before connecting"
+else
+	notok "load --note-run with a bad note exits 2 before connecting (got $st)"
+fi
 # and --batch, --rejects, --max-line are a load's: with --migrate, a usage error (not ignored)
 for o in "--batch 10" "--rejects /dev/null" "--max-line 1M"; do
 	PGHOST=/nonexistent "$BIN/load" --migrate $o </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
