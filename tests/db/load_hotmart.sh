@@ -73,3 +73,31 @@ h=$(newdb hot_v1r) && ingest_stream "$T/v1r.json" | load --dsn "dbname=$h" 2>/de
 check "v1: the refund delivered first: the same" test "$(pay1 "$h")" = "refunded 1990 canceled"
 i=$(newdb hot_v1c) && ingest_stream "$T/v1c.json" | load --dsn "dbname=$i" 2>/dev/null
 check "v1: an approval, then a chargeback: disputed" test "$(pay1 "$i")" = "disputed - canceled"
+
+# A refund (or chargeback, protest, warranty's end) of an older renewal names its
+# subscription but brings none of that old transaction's plan or next charge date back:
+# renewal 1 on plan 2001, renewal 2 on plan 2002, then renewal 1 refunded.
+python3 - "$ROOT/fixtures/hotmart/purchase_approved.json" >"$T/renew.ndjson" <<'PY'
+import json, sys
+base = json.load(open(sys.argv[1]))
+def ev(eid, event, tx, plan, next_charge, at):
+	o = json.loads(json.dumps(base))
+	o["id"], o["event"], o["creation_date"] = eid, event, at
+	o["data"]["purchase"]["transaction"] = tx
+	o["data"]["purchase"]["date_next_charge"] = next_charge
+	o["data"]["purchase"]["status"] = "REFUNDED" if event == "PURCHASE_REFUNDED" else "APPROVED"
+	o["data"]["subscription"]["plan"]["id"] = plan
+	print(json.dumps(o))
+ev("r1", "PURCHASE_APPROVED", "HPR1", 2001, 1769904000000, 1767225600000)  # next 2026-02-01
+ev("r2", "PURCHASE_APPROVED", "HPR2", 2002, 1772323200000, 1769904000000)  # next 2026-03-01
+ev("r3", "PURCHASE_REFUNDED", "HPR1", 2001, 1769904000000, 1770681600000)  # 2026-02-10
+PY
+for order in forward reverse; do
+	r=$(newdb "hot_renew_$order")
+	if [ $order = forward ]; then cat "$T/renew.ndjson"; else tac "$T/renew.ndjson"; fi >"$T/renew.in"
+	ingest_stream "$T/renew.in" | load --dsn "dbname=$r" 2>/dev/null
+	check "$order: a refund of an older renewal leaves the subscription on the newer one's plan and period" \
+		test "$(q "$r" "SELECT s.price_id || ' ' || s.status || ' ' || to_char(s.current_period_end, 'YYYY-MM-DD')
+			|| ' ' || p.status FROM subscriptions s, payments p WHERE p.payment_id = 'HPR1'")" = "2002 active 2026-03-01 refunded"
+done
+

@@ -387,9 +387,32 @@ static void test_purchase_chargeback_and_protest(void **state)
 	check_str(o, "payment.status", "disputed");
 	check_int(o, "payment.amount_minor", 1990);
 	check_str(o, "subscription.id", "I9OT62C3");
-	check_str(o, "subscription.status", "active");
+	/* a chargeback names its subscription, and its product, but says nothing of its
+	 * state: the plan and next charge it carries may be an old renewal's */
+	check_str(o, "subscription.product_id", "4112233");
+	check_null(o, "subscription.status");
+	check_null(o, "subscription.price_id");
+	check_null(o, "subscription.current_period_end");
 	check_str(o, "occurred_at", "2026-11-24T16:45:00.250Z");
 	done(p, &ev);
+	/* nor does a refund, a protest or the warranty's end (PURCHASE_COMPLETE); an
+	 * approval does */
+	static const char *const after[] = { "PURCHASE_REFUNDED", "PURCHASE_PROTEST", "PURCHASE_COMPLETE",
+					     "PURCHASE_APPROVED" };
+	for (size_t i = 0; i < sizeof after / sizeof after[0]; i++) {
+		char type[40];
+		snprintf(type, sizeof type, "\"%s\"", after[i]);
+		o = run_edited(FIX "purchase_approved.json", "event", type, &ev, &p);
+		check_str(o, "subscription.id", "I9OT62C3");
+		if (i < 3) {
+			check_null(o, "subscription.status");
+			check_null(o, "subscription.current_period_end");
+		} else {
+			check_str(o, "subscription.status", "active");
+			check_str(o, "subscription.current_period_end", "2026-12-20T00:00:00Z");
+		}
+		done(p, &ev);
+	}
 
 	p = load(FIX "purchase_protest.json");
 	o = run(p, &ev);

@@ -762,8 +762,19 @@ static const struct purchase_layout purchase_v1 = {
 	.country = ALT("address_country_iso"),
 };
 
-/* The subscription a purchase pays for, when the product is one. */
-static void purchase_subscription(struct event *ev, json_object *p, const struct purchase_layout *l)
+/*
+ * The subscription a purchase pays for, when the product is one. An event
+ * about a transaction's money after its charge (a refund, a chargeback, a
+ * protest, the warranty's end: link_only) names its subscription and product
+ * but says nothing else of it, except that it has ended (a canceled status is
+ * live, whatever transaction it comes with): a refund does not stop the next
+ * charges, and the plan, next charge date and active status it carries may
+ * be that old transaction's, which would move a renewed, switched or
+ * canceled subscription back. Its state comes from the charges (approved,
+ * delayed, declined) and the subscription events.
+ */
+static void purchase_subscription(struct event *ev, json_object *p, const struct purchase_layout *l,
+				  int link_only)
 {
 	struct jerr lax = { 0 };
 	const char *code, *s;
@@ -773,8 +784,14 @@ static void purchase_subscription(struct event *ev, json_object *p, const struct
 		return;
 	event_str(ev, SEC_PAYMENT, "subscription_id", code);
 	event_str(ev, SEC_SUBSCRIPTION, "id", code);
-	event_str(ev, SEC_SUBSCRIPTION, "price_id", get_id(p, l->plan, OPT, &ev->err));
 	event_str(ev, SEC_SUBSCRIPTION, "product_id", get_id(p, l->product, OPT, &ev->err));
+	if (link_only) {
+		/* save that it has ended: a status that says so is no old renewal's */
+		if ((s = get_str(p, l->sub_status, OPT, &lax)) && (s = sub_status_of(s)) && strcmp(s, "canceled") == 0)
+			event_str(ev, SEC_SUBSCRIPTION, "status", s);
+		return;
+	}
+	event_str(ev, SEC_SUBSCRIPTION, "price_id", get_id(p, l->plan, OPT, &ev->err));
 	if ((s = get_str(p, l->sub_status, OPT, &lax)))
 		event_str(ev, SEC_SUBSCRIPTION, "status", sub_status_of(s));
 	if (get_int(p, l->period, OPT, &v, &lax))
@@ -837,7 +854,10 @@ static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 	if (paid && get_time(p, l->paid, OPT, &v, &lax))
 		event_time(ev, SEC_PAYMENT, "paid_at", v);
 
-	purchase_subscription(ev, p, l);
+	purchase_subscription(ev, p, l, strcmp(m->hotmart, "PURCHASE_REFUNDED") == 0 ||
+				  strcmp(m->hotmart, "PURCHASE_CHARGEBACK") == 0 ||
+				  strcmp(m->hotmart, "PURCHASE_PROTEST") == 0 ||
+				  strcmp(m->hotmart, "PURCHASE_COMPLETE") == 0);
 	/* A buyer without an email is still a payment: no customer, as Stripe's guest charges */
 	fill_customer(ev, p, l->buyer, l->person, CHECK);
 	if (!event_get(ev, SEC_CUSTOMER, "country"))
