@@ -371,20 +371,15 @@ static void http_payload(struct src *s, const struct http_request *rq)
 	size_t len;
 	int64_t ms;
 	enum reject_code code;
-	const char *received_at = s->received_at;
+	const char *received_at = s->received_at, *why;
 
-	if (rq->date[0]) { /* a Date header that cannot be read is refused, as a capture's */
-		if (http_date(rq->date, &ms) < 0 || !time_in_range(ms)) {
-			reject(s->file, rq->lineno, REJ_INVALID_FIELD, rq->line, rq->line_len,
-			       "header 'Date' is not an HTTP date (RFC 9110: \"Fri, 20 Nov 2026 14:40:00 GMT\")");
-			return;
-		}
-		if (arrival_in_future(ms)) {
-			reject(s->file, rq->lineno, REJ_INVALID_FIELD, rq->line, rq->line_len,
-			       "header 'Date' is more than a day in the future");
-			return;
-		}
+	switch (date_header_time(rq->date, &ms, &why)) { /* one that cannot be read is refused, as a capture's */
+	case -2:
+		reject(s->file, rq->lineno, REJ_INVALID_FIELD, rq->line, rq->line_len, "%s", why);
+		return;
+	case 0:
 		received_at = fmt_rfc3339(ms, when);
+		break;
 	}
 	json_object *payload = capture_payload(s->parser, rq->content_type, rq->content_encoding, rq->body,
 					       rq->body_len, s->o->max_line, &text, &len, &code, msg, sizeof msg);

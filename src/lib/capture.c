@@ -128,10 +128,20 @@ static int arrival(int64_t ms, const char *future, const char **why)
 	return -2;
 }
 
+int date_header_time(const char *date, int64_t *ms, const char **why)
+{
+	/* an empty one, as a tool exporting every header it knows writes it, says nothing */
+	if (!date || !date[strspn(date, " \t")])
+		return -1;
+	if (http_date(date, ms) == 0 && time_in_range(*ms))
+		return arrival(*ms, "header 'Date' is more than a day in the future", why);
+	*why = "header 'Date' is not an HTTP date (RFC 9110: \"Fri, 20 Nov 2026 14:40:00 GMT\")";
+	return -2;
+}
+
 int capture_time(json_object *cap, int64_t *ms, const char **why)
 {
 	json_object *v = jpath(cap, "received_at");
-	const char *date;
 
 	/* The capture's own word: one it gives that cannot be read is refused, not
 	 * taken for UTC nor passed over for the Date header (it decides the copy kept). */
@@ -158,15 +168,8 @@ int capture_time(json_object *cap, int64_t *ms, const char **why)
 	if (epoch_time(jpath(cap, "requestContext.requestTimeEpoch"), ms) == 0 ||
 	    epoch_time(jpath(cap, "requestContext.timeEpoch"), ms) == 0)
 		return arrival(*ms, "field 'requestContext' gives a time more than a day in the future", why);
-	/* its Date header: one it has that cannot be read is refused too (an empty
-	 * one, as a tool exporting every header it knows writes it, says nothing) */
-	if ((date = capture_header(cap, "date")) && date[strspn(date, " \t")]) {
-		if (http_date(date, ms) == 0 && time_in_range(*ms))
-			return arrival(*ms, "header 'Date' is more than a day in the future", why);
-		*why = "header 'Date' is not an HTTP date (RFC 9110: \"Fri, 20 Nov 2026 14:40:00 GMT\")";
-		return -2;
-	}
-	return -1;
+	/* its Date header: one it has that cannot be read is refused too */
+	return date_header_time(capture_header(cap, "date"), ms, why);
 }
 
 /* "a=1&b=x+y" -> {"a":"1","b":"x y"}: every value a string, as posted (a name

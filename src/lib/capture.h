@@ -36,6 +36,13 @@ const char *capture_header(json_object *cap, const char *name);
 int http_date(const char *s, int64_t *ms);
 
 /*
+ * A request's arrival from its Date header (NULL or blank: none): 0 ok, -1
+ * when it does not say, -2 when it is no HTTP date, or one more than a day
+ * ahead: *why then says so, naming the header.
+ */
+int date_header_time(const char *date, int64_t *ms, const char **why);
+
+/*
  * When the capture says its request arrived, in 1970..9999: its "received_at"
  * (RFC 3339 with seconds and a zone, or epoch seconds or ms), else API Gateway's
  * requestContext.requestTimeEpoch (v1) or requestContext.timeEpoch (v2), else
