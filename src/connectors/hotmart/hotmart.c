@@ -128,7 +128,7 @@ static const char *get_id(json_object *root, const char *const *paths, enum need
 		errf(e, "field '%s' contains U+0000", used); /* a C string would be cut there */
 		return NULL;
 	}
-	if (o && json_object_is_type(o, json_type_string) && *json_object_get_string(o) && !jstr_has_nul(o))
+	if (o && json_object_is_type(o, json_type_string) && *json_object_get_string(o))
 		return json_object_get_string(o);
 	field_problem(e, need, used, o, "a string or an integer");
 	return NULL;
@@ -671,6 +671,7 @@ enum kind { K_PURCHASE, K_SUB_CANCEL, K_SWITCH_PLAN, K_CHARGE_DATE };
 struct mapping {
 	const char *hotmart, *canonical, *pay_status;
 	enum kind kind;
+	int after_charge; /* about a transaction's money after its charge: purchase_subscription's link_only */
 };
 
 /*
@@ -683,18 +684,18 @@ struct mapping {
  * invoice.overdue / pending.
  */
 static const struct mapping mappings[] = {
-	{ "PURCHASE_APPROVED", "payment.succeeded", "succeeded", K_PURCHASE },
-	{ "PURCHASE_COMPLETE", "payment.succeeded", "succeeded", K_PURCHASE },
-	{ "PURCHASE_CANCELED", "payment.canceled", "canceled", K_PURCHASE },
-	{ "PURCHASE_REFUNDED", "payment.refunded", "refunded", K_PURCHASE },
-	{ "PURCHASE_CHARGEBACK", "payment.chargeback", "disputed", K_PURCHASE },
-	{ "PURCHASE_PROTEST", "payment.chargeback", "inquiry", K_PURCHASE },
-	{ "PURCHASE_DELAYED", "invoice.overdue", "pending", K_PURCHASE },
-	{ "PURCHASE_EXPIRED", "payment.canceled", "expired", K_PURCHASE },
-	{ "PURCHASE_BILLET_PRINTED", "payment.pending", "pending", K_PURCHASE },
-	{ "SUBSCRIPTION_CANCELLATION", "subscription.canceled", NULL, K_SUB_CANCEL },
-	{ "SWITCH_PLAN", "subscription.updated", NULL, K_SWITCH_PLAN },
-	{ "UPDATE_SUBSCRIPTION_CHARGE_DATE", "subscription.updated", NULL, K_CHARGE_DATE },
+	{ "PURCHASE_APPROVED", "payment.succeeded", "succeeded", K_PURCHASE, 0 },
+	{ "PURCHASE_COMPLETE", "payment.succeeded", "succeeded", K_PURCHASE, 1 },
+	{ "PURCHASE_CANCELED", "payment.canceled", "canceled", K_PURCHASE, 0 },
+	{ "PURCHASE_REFUNDED", "payment.refunded", "refunded", K_PURCHASE, 1 },
+	{ "PURCHASE_CHARGEBACK", "payment.chargeback", "disputed", K_PURCHASE, 1 },
+	{ "PURCHASE_PROTEST", "payment.chargeback", "inquiry", K_PURCHASE, 1 },
+	{ "PURCHASE_DELAYED", "invoice.overdue", "pending", K_PURCHASE, 0 },
+	{ "PURCHASE_EXPIRED", "payment.canceled", "expired", K_PURCHASE, 0 },
+	{ "PURCHASE_BILLET_PRINTED", "payment.pending", "pending", K_PURCHASE, 0 },
+	{ "SUBSCRIPTION_CANCELLATION", "subscription.canceled", NULL, K_SUB_CANCEL, 0 },
+	{ "SWITCH_PLAN", "subscription.updated", NULL, K_SWITCH_PLAN, 0 },
+	{ "UPDATE_SUBSCRIPTION_CHARGE_DATE", "subscription.updated", NULL, K_CHARGE_DATE, 0 },
 };
 
 static const struct mapping *mapping_of(const char *event)
@@ -854,10 +855,7 @@ static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 	if (paid && get_time(p, l->paid, OPT, &v, &lax))
 		event_time(ev, SEC_PAYMENT, "paid_at", v);
 
-	purchase_subscription(ev, p, l, strcmp(m->hotmart, "PURCHASE_REFUNDED") == 0 ||
-				  strcmp(m->hotmart, "PURCHASE_CHARGEBACK") == 0 ||
-				  strcmp(m->hotmart, "PURCHASE_PROTEST") == 0 ||
-				  strcmp(m->hotmart, "PURCHASE_COMPLETE") == 0);
+	purchase_subscription(ev, p, l, m->after_charge);
 	/* A buyer without an email is still a payment: no customer, as Stripe's guest charges */
 	fill_customer(ev, p, l->buyer, l->person, CHECK);
 	if (!event_get(ev, SEC_CUSTOMER, "country"))
