@@ -31,6 +31,11 @@ for s in setup demo ingest-dumps export reconcile; do
 	check "$s --help: exit 0 ($st), the usage and exit statuses on stdout, nothing on stderr" \
 		'[ $st -eq 0 ] && grep -q "^\(usage: \)\{0,1\}\(pipelines/\)\{0,1\}$s" <<<"$out" && grep -q "Exit status" <<<"$out" && [ -z "$err" ]'
 	check "$s --help: nothing else runs, no file ($(ran))" nothing_ran
+	check "$s --help: names --version" 'grep -q -- "--version" <<<"$out"'
+	run "$s" --version
+	check "$s --version: exit 0 ($st), one line 'pipelines/$s (RevenueOS Pipelines) VERSION' ($out), nothing on stderr" \
+		'[ $st -eq 0 ] && [ "$out" = "pipelines/$s (RevenueOS Pipelines) $(cat "$ROOT/VERSION")" ] && [ -z "$err" ]'
+	check "$s --version: nothing else runs, no file ($(ran))" nothing_ran
 	for bad in --no-such-option -x; do
 		run "$s" "$bad"
 		check "$s $bad: usage error (exit $st), said on stderr with the usage, nothing on stdout" \
@@ -51,6 +56,14 @@ for d in "--delimiter=;;" "--delimiter=a" "--delimiter="; do
 	run export payments --project acme "$d" -o x.csv
 	check "export $d: usage error (exit $st), said as export's" '[ $st -eq 2 ] && grep -q "^export: --delimiter: " <<<"$err"'
 	check "export $d: psql not run, no file ($(ran))" nothing_ran
+done
+
+# export -o '': not a file name; stdout is '-' (or no -o)
+for o in "-o=" "--output="; do
+	if [ "$o" = "-o=" ]; then run export payments --project acme -o ""; else run export payments --project acme --output=; fi
+	check "export ${o%=} '': usage error (exit $st), said on stderr, nothing on stdout" \
+		'[ $st -eq 2 ] && grep -q "^export: -o needs a FILE name" <<<"$err" && [ -z "$out" ]'
+	check "export ${o%=} '': psql not run, no file ($(ran))" nothing_ran
 done
 
 # tests/all, the same: it runs setup (apt-get as root) and the whole suite otherwise
