@@ -103,6 +103,14 @@ static void check_int(json_object *o, const char *path, int64_t want)
 			 (long long)json_object_get_int64(v));
 }
 
+static void check_true(json_object *o, const char *path)
+{
+	json_object *v = jpath(o, path);
+
+	if (!v || !json_object_is_type(v, json_type_boolean) || !json_object_get_boolean(v))
+		fail_msg("%s: want true, got %s", path, v ? json_object_to_json_string(v) : "null");
+}
+
 static void check_null(json_object *o, const char *path)
 {
 	json_object *v = jpath(o, path);
@@ -351,7 +359,36 @@ static void test_purchase_canceled(void **state)
 	check_int(o, "payment.amount_minor", 9700); /* 97.0 */
 	check_str(o, "payment.method", "pix");
 	check_null(o, "payment.paid_at");
+	check_null(o, "payment.failure_code");
 	check_str(o, "customer.id", "ana.costa@example.com");
+	done(p, &ev);
+
+	/* a card refused for good (a real event's reason): a failed collection,
+	 * the reason kept; "" is Hotmart's "none" */
+	o = run_edited(FIX "purchase_canceled.json", "data.purchase.payment.refusal_reason",
+		       "\"Saldo insuficiente para o cartão informado. Entre em contato com a operadora.\"", &ev, &p);
+	check_str(o, "status", "processed");
+	check_str(o, "event_type", "payment.failed");
+	check_str(o, "provider_event_type", "PURCHASE_CANCELED");
+	check_str(o, "payment.status", "failed");
+	check_str(o, "payment.failure_code",
+		  "Saldo insuficiente para o cartão informado. Entre em contato com a operadora.");
+	check_int(o, "payment.amount_minor", 9700);
+	check_null(o, "payment.paid_at");
+	done(p, &ev);
+	o = run_edited(FIX "purchase_canceled.json", "data.purchase.payment.refusal_reason", "\"\"", &ev, &p);
+	check_str(o, "event_type", "payment.canceled");
+	check_str(o, "payment.status", "canceled");
+	check_null(o, "payment.failure_code");
+	done(p, &ev);
+	/* a renewal overdue says why; an approval's refusal is an earlier attempt's */
+	o = run_edited(FIX "purchase_delayed.json", "data.purchase.payment.refusal_reason", "\"Cartão vencido\"", &ev, &p);
+	check_str(o, "event_type", "invoice.overdue");
+	check_str(o, "payment.failure_code", "Cartão vencido");
+	done(p, &ev);
+	o = run_edited(FIX "purchase_approved.json", "data.purchase.payment.refusal_reason", "\"Cartão vencido\"", &ev, &p);
+	check_str(o, "event_type", "payment.succeeded");
+	check_null(o, "payment.failure_code");
 	done(p, &ev);
 }
 
@@ -539,6 +576,9 @@ static void test_subscription_cancellation(void **state)
 	check_str(o, "subscription.product_id", "4112233");
 	check_str(o, "subscription.canceled_at", "2026-11-24T16:45:00.250Z");
 	check_str(o, "subscription.current_period_end", "2026-12-20T00:00:00Z");
+	/* the buyer keeps access until the next charge date: it ends then */
+	check_str(o, "subscription.cancel_at", "2026-12-20T00:00:00Z");
+	check_true(o, "subscription.cancel_at_period_end");
 	check_str(o, "customer.id", "maria.silva@example.com");
 	check_str(o, "customer.phone", "11987654321");
 	check_null(o, "payment"); /* actual_recurrence_value carries no currency */
@@ -724,15 +764,37 @@ static void test_postback_v1(void **state)
 	check_null(o, "subscription.canceled_at");
 	done(p, &ev);
 	/* without a confirmation (a boleto never paid: empty), or with one without its
-	 * zone (never taken for UTC): no time */
+	 * zone (never taken for UTC): the order's time, purchase_date; no paid_at */
 	for (int i = 0; i < 2; i++) {
 		o = run_edited(FIX "postback_v1_approved.json", "confirmation_purchase_date",
 			       i ? "\"2026-11-20T14:29:58.542\"" : "\"\"", &ev, &p);
 		check_str(o, "status", "processed");
-		check_str(o, "occurred_at", NULL);
+		check_str(o, "occurred_at", "2026-11-20T14:29:40Z");
 		check_null(o, "payment.paid_at");
+		event_free(&ev);
+		/* and without that either, or with it zone-less: no time */
+		json_object_object_add(p, "purchase_date", parse(i ? "\"2026-11-20T14:29:40\"" : "\"\""));
+		o = run(p, &ev);
+		check_str(o, "status", "processed");
+		check_str(o, "occurred_at", NULL);
 		done(p, &ev);
 	}
+	/* a card refused: the order is canceled with the issuer's reason, a failed
+	 * payment (without one, an order dropped unpaid: canceled) */
+	o = run_edited(FIX "postback_v1_approved.json", "status", "\"canceled\"", &ev, &p);
+	check_str(o, "event_type", "payment.canceled");
+	check_str(o, "payment.status", "canceled");
+	check_null(o, "payment.failure_code");
+	event_free(&ev);
+	json_object_object_add(p, "refusal_reason", parse("\"Transação recusada pelo banco emissor\""));
+	o = run(p, &ev);
+	check_str(o, "external_event_id", "HP1795184980001:PURCHASE_CANCELED");
+	check_str(o, "event_type", "payment.failed");
+	check_str(o, "provider_event_type", "PURCHASE_CANCELED");
+	check_str(o, "payment.status", "failed");
+	check_str(o, "payment.failure_code", "Transação recusada pelo banco emissor");
+	check_null(o, "payment.paid_at");
+	done(p, &ev);
 
 	/* a partial refund (Hotmart's PARTIALLY_REFUNDED, lower-cased as v1 sends its
 	 * statuses): the amount refunded is not said; an event beside the full refund's */
@@ -786,6 +848,16 @@ static void test_postback_v1_cancellation(void **state)
 	check_str(o, "customer.id", "maria.silva@example.com");
 	check_str(o, "customer.name", "Maria Silva");
 	check_null(o, "payment");
+	check_str(o, "subscription.cancel_at", "2026-12-20T00:00:00Z");
+	check_true(o, "subscription.cancel_at_period_end");
+	done(p, &ev);
+	/* a next charge date not after the cancellation schedules nothing */
+	o = run_edited(FIX "postback_v1_subscription_cancellation.json", "dateNextCharge",
+		       "\"2026-11-24T16:45:00.250Z\"", &ev, &p);
+	check_str(o, "status", "processed");
+	check_str(o, "subscription.current_period_end", "2026-11-24T16:45:00.250Z");
+	check_null(o, "subscription.cancel_at");
+	check_null(o, "subscription.cancel_at_period_end");
 	done(p, &ev);
 }
 

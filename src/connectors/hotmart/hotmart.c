@@ -711,7 +711,7 @@ typedef const char *const *paths;
 
 struct purchase_layout {
 	paths transaction, price, currency, original_price, original_currency;
-	paths installments, method, paid, next_charge, status;
+	paths installments, method, paid, next_charge, status, refusal;
 	paths sub_code, sub_status, plan, product, period;
 	const char *buyer;
 	const struct person_layout *person;
@@ -727,6 +727,7 @@ static const struct purchase_layout purchase_v2 = {
 	.original_currency = ALT("data.purchase.original_offer_price.currency_value"),
 	.installments = ALT("data.purchase.payment.installments_number"),
 	.method = ALT("data.purchase.payment.type"),
+	.refusal = ALT("data.purchase.payment.refusal_reason"),
 	.paid = ALT("data.purchase.approved_date", "data.purchase.approvedDate"),
 	.next_charge = ALT("data.purchase.date_next_charge", "data.purchase.dateNextCharge"),
 	.status = ALT("data.purchase.status"),
@@ -750,6 +751,7 @@ static const struct purchase_layout purchase_v1 = {
 	.original_currency = ALT("currency"),
 	.installments = ALT("installments_number"),
 	.method = ALT("payment_type"),
+	.refusal = ALT("refusal_reason"),
 	.paid = ALT("confirmation_purchase_date"),
 	.next_charge = ALT("subscription_date_next_charge"),
 	.status = ALT("status"),
@@ -805,10 +807,11 @@ static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 		     const struct purchase_layout *l)
 {
 	struct jerr lax = { 0 }; /* optional fields: best effort, never fatal */
-	const char *transaction, *status, *method;
+	const char *transaction, *status, *method, *refusal;
 	char currency[4], ocurrency[4], mbuf[40];
 	int64_t amount, original, v;
 	int paid;
+	struct mapping declined;
 
 	transaction = get_id(p, l->transaction, REQ, &ev->err);
 	get_currency(p, l->currency, REQ, currency, &ev->err);
@@ -816,6 +819,20 @@ static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 		return;
 	if (!get_money(p, l->price, REQ, currency, &amount, &ev->err))
 		return;
+
+	/* Why the card was refused (the card issuer's words: "Saldo insuficiente
+	 * ..."), "" when it was not. PURCHASE_CANCELED is a card declined for good
+	 * or an order dropped unpaid (a boleto's expiry): with a refusal it is the
+	 * first, a collection attempt that failed. */
+	refusal = get_str(p, l->refusal, OPT, &lax);
+	if (refusal && !*refusal)
+		refusal = NULL;
+	if (refusal && strcmp(m->hotmart, "PURCHASE_CANCELED") == 0) {
+		declined = *m;
+		declined.canonical = "payment.failed";
+		declined.pay_status = "failed";
+		m = &declined;
+	}
 
 	event_set_type(ev, m->canonical);
 	event_str(ev, SEC_PAYMENT, "id", transaction);
@@ -854,6 +871,9 @@ static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 	       strcmp(m->pay_status, "disputed") == 0 || strcmp(m->pay_status, "inquiry") == 0;
 	if (paid && get_time(p, l->paid, OPT, &v, &lax))
 		event_time(ev, SEC_PAYMENT, "paid_at", v);
+	/* a refusal an approval carries is an earlier attempt's */
+	if (!paid)
+		event_str(ev, SEC_PAYMENT, "failure_code", refusal);
 
 	purchase_subscription(ev, p, l, m->after_charge);
 	/* A buyer without an email is still a payment: no customer, as Stripe's guest charges */
@@ -915,9 +935,18 @@ static void subscription_canceled(struct event *ev, json_object *p, int v1, int6
 	}
 	/* Whatever the payload's status says, the subscription has ended. */
 	event_str(ev, SEC_SUBSCRIPTION, "status", "canceled");
-	event_time(ev, SEC_SUBSCRIPTION, "canceled_at", canceled ? canceled : created);
-	/* date_next_charge: where the paid period ends (and a reactivation would charge). */
+	if (!canceled)
+		canceled = created;
+	event_time(ev, SEC_SUBSCRIPTION, "canceled_at", canceled);
+	/* date_next_charge: where the paid period ends (and a reactivation would
+	 * charge). The buyer keeps access until then, Hotmart says: when it is
+	 * after the cancellation, that is when the subscription ends, at its
+	 * period's end. */
 	event_time(ev, SEC_SUBSCRIPTION, "current_period_end", next);
+	if (next && canceled && next > canceled) {
+		event_time(ev, SEC_SUBSCRIPTION, "cancel_at", next);
+		event_bool(ev, SEC_SUBSCRIPTION, "cancel_at_period_end", 1);
+	}
 }
 
 /* SWITCH_PLAN: the new plan is the one marked current: true. */
@@ -1127,8 +1156,11 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 		 * (approved, then refunded, charged back) takes the one it carries, the
 		 * purchase's confirmation, so that they sort by the stage of the
 		 * payment's life they are at (docs/schema.md), where an untimed refund
-		 * ranked before its timed approval and was never applied. */
-		if (get_time(p, ALT("confirmation_purchase_date"), OPT, &ms, e))
+		 * ranked before its timed approval and was never applied. A purchase
+		 * never paid (a boleto printed or expired, a card refused) has no
+		 * confirmation: it takes the order's time, purchase_date. */
+		if (get_time(p, ALT("confirmation_purchase_date"), OPT, &ms, e) ||
+		    get_time(p, ALT("purchase_date"), OPT, &ms, e))
 			id->occurred_ms = ms;
 	}
 	if (n < 0 || (size_t)n >= sizeof id->id_buf) {
