@@ -3,7 +3,8 @@
 # (two partial refunds in one second keep the larger total, whatever the event ids and
 # the order), a failed or canceled refund on a row of its own (object 'refund') that
 # names its charge, refund.created of a charge's refund ignored (charge.refunded tells
-# it), a refund without a charge on its own row; and sql/013 on a database made before it.
+# it), a refund of no charge on its own row (of no payment intent either: ignored, a cash
+# balance paid back); and sql/013 on a database made before it.
 . "$(dirname "$0")/lib/db.sh"
 fx=$ROOT/fixtures/stripe
 pay() { q "$1" "SELECT object || ' ' || status || ' ' || amount_minor || ' ' || coalesce(refunded_minor::text, '-')
@@ -55,25 +56,36 @@ check "refund.created of a charge's refund is ignored, with its reason" \
 	"ignored: refund 're_FakeRefund0002' of charge 'ch_Fake2023001': charge.refunded reports it"
 check "and names no payment row" test "$(q "$c" "SELECT count(*) FROM payments WHERE payment_id LIKE 're_%'")" = 2
 
-# A refund with no charge (a customer balance) is reported by nothing else: its own row,
-# refunded; canceled later (the customer never gave bank details), it says so.
+# A refund of a payment intent that names no charge is reported by nothing else: its own
+# row, refunded; canceled later, it says so. One of no charge and no payment intent pays a
+# customer's cash balance back (money that paid for nothing, or a refund into that
+# balance its charge.refunded counted): no payment row, ignored in the log with why.
 python3 -c '
 import json, sys
 o = json.load(open(sys.argv[1]))
-c = json.loads(json.dumps(o))
-c["id"] = "evt_FakeRefCan0001"; c["type"] = "refund.updated"; c["created"] += 3600
-c["data"]["object"]["status"] = "canceled"
-print(json.dumps(o)); print(json.dumps(c))
+for pi in ("pi_FakeNoCharge1", None):
+	c = json.loads(json.dumps(o))
+	c["data"]["object"]["payment_intent"] = pi
+	if pi is None:
+		c["id"] = "evt_FakeRefCash1"; c["data"]["object"]["id"] = "re_FakeCash0001"
+	d = json.loads(json.dumps(c))
+	d["id"] = c["id"] + "_can"; d["type"] = "refund.updated"; d["created"] += 3600
+	d["data"]["object"]["status"] = "canceled"
+	print(json.dumps(c)); print(json.dumps(d))
 ' "$fx/refund.created.customer_balance.json" >"$T/balance.json"
 ingest_stream "$T/balance.json" >"$T/balance.ndjson"
 head -n 2 "$T/balance.ndjson" | load --dsn "dbname=$c" 2>/dev/null
 got=$(pay "$c" re_FakeRefund0003)
-check "a customer balance refunded: its own row, refunded (got $got)" test "$got" = "refund refunded 5000 5000 - - payment.refunded"
+check "a payment intent's refund without a charge: its own row, refunded (got $got)" test "$got" = "refund refunded 5000 5000 - - payment.refunded"
 load --dsn "dbname=$c" "$T/balance.ndjson" 2>/dev/null
 got=$(pay "$c" re_FakeRefund0003)
 check "then canceled: canceled, as the later event says (got $got)" test "$got" = "refund canceled 5000 - - - payment.refund_failed"
+check "a cash balance paid back: no payment row" test "$(q "$c" "SELECT count(*) FROM payments WHERE payment_id = 're_FakeCash0001'")" = 0
+check "a cash balance paid back: ignored in the log, both events, with why" \
+	test "$(q "$c" "SELECT string_agg(status || ': ' || reason, ' | ' ORDER BY external_event_id) FROM external_events WHERE external_event_id LIKE 'evt_FakeRefCash1%'")" = \
+	"ignored: refund 're_FakeCash0001' returns a customer's cash balance (no charge, no payment intent): not a payment's refund | ignored: refund 're_FakeCash0001' returns a customer's cash balance (no charge, no payment intent): not a payment's refund"
 load --dsn "dbname=$c" "$T/two.ndjson" "$T/refunds.ndjson" "$T/balance.ndjson" 2>"$T/err"
-check "a re-run changes nothing ($(tail -n 1 "$T/err"))" grep -q 'inserted 0, updated 0, unchanged 14' "$T/err"
+check "a re-run changes nothing ($(tail -n 1 "$T/err"))" grep -q 'inserted 0, updated 0, unchanged 18' "$T/err"
 
 # A database before sql/013: this loader would write object 'refund'; it says the schema
 # is too old. Migrated, 013 re-decides the partial refunds an older loader stored by

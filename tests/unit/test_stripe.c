@@ -1092,8 +1092,19 @@ static void test_refunds(void **state)
 	expect_failed(&n, "field 'data.object.status' is 'reversed', not a refund's status");
 	norm_free(&n);
 
-	/* a customer balance refunded: nothing else reports it */
+	/* a customer's cash balance paid back to their bank (no charge, no payment
+	 * intent): money that paid for nothing, or a refund into that balance its
+	 * charge.refunded counted already; in any state */
 	norm_file(&n, FX "refund.created.customer_balance.json");
+	expect_ignored(&n, "refund 're_FakeRefund0003' returns a customer's cash balance (no charge, no payment "
+			   "intent): not a payment's refund");
+	norm_free(&n);
+	norm_mut(&n, FX "refund.created.customer_balance.json", "data.object", "status", "\"canceled\"");
+	expect_ignored(&n, "refund 're_FakeRefund0003' returns a customer's cash balance (no charge, no payment "
+			   "intent): not a payment's refund");
+	norm_free(&n);
+	/* a refund of a payment intent that names no charge: its own row */
+	norm_mut(&n, FX "refund.created.customer_balance.json", "data.object", "payment_intent", "\"pi_FakeNoCharge1\"");
 	expect_processed(&n, "payment.refunded");
 	expect_str(&n, "payment.id", "re_FakeRefund0003");
 	expect_str(&n, "payment.object", "refund");
@@ -1102,14 +1113,18 @@ static void test_refunds(void **state)
 	expect_int(&n, "payment.refunded_minor", 5000);
 	expect_str(&n, "payment.currency", "USD");
 	expect_null(&n, "payment.charge_id");
+	expect_str(&n, "payment.payment_intent_id", "pi_FakeNoCharge1");
 	norm_free(&n);
 	/* before 2017 a refund had no status: it was done */
-	norm_mut(&n, FX "refund.created.customer_balance.json", "data.object", "status", NULL);
+	norm_text(&n, "{\"id\":\"evt_FakeOldRef1\",\"object\":\"event\",\"created\":1400000000,"
+		      "\"type\":\"charge.refund.updated\",\"data\":{\"object\":{\"id\":\"re_FakeOld1\","
+		      "\"object\":\"refund\",\"amount\":700,\"currency\":\"usd\",\"payment_intent\":\"pi_FakeOld1\"}}}");
 	expect_processed(&n, "payment.refunded");
 	expect_str(&n, "payment.status", "refunded");
+	expect_int(&n, "payment.refunded_minor", 700);
 	norm_free(&n);
 	/* its amount is required */
-	norm_mut(&n, FX "refund.created.customer_balance.json", "data.object", "amount", NULL);
+	norm_mut(&n, FX "charge.refund.updated.failed.json", "data.object", "amount", NULL);
 	expect_failed(&n, "missing field 'data.object.amount'");
 	norm_free(&n);
 }

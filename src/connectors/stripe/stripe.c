@@ -1058,11 +1058,21 @@ static void do_refund(json_object *p, struct event *ev, const struct stripe_type
 	const char *id = req_id(p, ev, OBJ "id");
 	const char *status = opt_str(p, ev, OBJ "status"); /* refunds had none before 2017 */
 	const char *charge = opt_id(p, ev, OBJ "charge");
+	const char *intent = opt_id(p, ev, OBJ "payment_intent");
 	struct stripe_type st = *t;
 	char cur[4];
 
 	if (ev->err.failed)
 		return;
+	/* A refund of no charge and no payment intent pays a customer's cash
+	 * balance back to their bank (funds they overpaid or sent unmatched, or a
+	 * payment already refunded into that balance, which its charge.refunded
+	 * counted): money that paid for nothing, not revenue given back. */
+	if (!charge && !intent) {
+		event_ignore(ev, "refund '%.100s' returns a customer's cash balance (no charge, no payment intent): "
+			     "not a payment's refund", id);
+		return;
+	}
 	if (!status)
 		status = "succeeded";
 	if (strcmp(t->type, "refund.failed") == 0 || strcmp(status, "failed") == 0 ||
@@ -1082,7 +1092,7 @@ static void do_refund(json_object *p, struct event *ev, const struct stripe_type
 	event_set_type(ev, st.canonical);
 	put_payment(p, ev, &st, "refund", 1, cur);
 	event_str(ev, SEC_PAYMENT, "charge_id", charge);
-	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", intent);
 	if (strcmp(st.status, "refunded") == 0) {
 		int64_t amount;
 		if (get_amount(p, ev, OBJ "amount", 1, cur, &amount))
