@@ -53,7 +53,9 @@ static const char help[] =
 	"or up to the next request line; Content-Encoding gzip undone). A form-encoded\n"
 	"body (Hotmart's old postbacks) becomes a flat object of strings. A capture's\n"
 	"received_at is its own time when it gives one (docs/events.md; one that is no\n"
-	"time, or has no zone, rejects the capture). Headers, and\n"
+	"time, or has no zone, rejects the capture). Stripe events archived from a\n"
+	"cloud event destination (Amazon EventBridge, Azure Event Grid) are taken out\n"
+	"of the destination's envelope, its time their received_at. Headers, and\n"
 	"Hotmart's \"hottok\" secret wherever it is, are never written on.\n"
 	"\n"
 	"  --project ID        project the events belong to (default: default)\n"
@@ -191,6 +193,55 @@ static void read_capture(struct src *s, long lineno, json_object *cap, const cha
  * validated and passed on as bytes. */
 #define SHALLOW_KEEP 2
 
+/*
+ * A Stripe event delivered through a cloud event destination (EventBridge,
+ * Event Grid), line[0..linelen) as the parser just read it: the event in it is
+ * the payload, passed on as its bytes in the line (or json-c's text of it when
+ * the members are not known), the destination's time its received_at.
+ */
+static void read_cloud_event(struct src *s, long lineno, json_object *o, const char *member, const char *line,
+			     size_t linelen)
+{
+	char when[RFC3339_BUFSZ], msg[256], *text;
+	size_t len, off;
+	int64_t ms;
+	enum reject_code code;
+	const char *why, *received_at = s->received_at;
+	json_object *payload;
+	int said = cloud_event_time(o, &ms, &why);
+
+	if (said == -2) {
+		reject(s->file, lineno, REJ_INVALID_FIELD, line, linelen, "%s", why);
+		return;
+	}
+	if (said == 0)
+		received_at = fmt_rfc3339(ms, when);
+	if (jmember_span(s->parser, line, linelen, member, &off, &len)) {
+		text = xmalloc(len + 1);
+		memcpy(text, line + off, len);
+		text[len] = '\0';
+	} else {
+		json_object *full = jparse(s->parser, line, linelen, &code, msg, sizeof msg); /* valid: just checked */
+		if (!full || jparser_key_nul(s->parser)) {
+			reject(s->file, lineno, REJ_INVALID_FIELD, line, linelen, NUL_KEY_MSG);
+			json_object_put(full);
+			return;
+		}
+		text = xstrdup(json_object_to_json_string_ext(jpath(full, member), JSON_C_TO_STRING_PLAIN |
+										JSON_C_TO_STRING_NOSLASHESCAPE));
+		len = strlen(text);
+		json_object_put(full);
+	}
+	if ((payload = jparse_shallow(s->parser, text, len, SHALLOW_KEEP, &code, msg, sizeof msg))) {
+		emit_payload(s, lineno, text, len, payload, 1, received_at);
+		json_object_put(payload);
+	} else {
+		reject(s->file, lineno, code, text, len, "%s", msg);
+	}
+	free(text);
+}
+
+
 /* One JSON text (a line, or a squeezed document value) at lineno. */
 static void one_value(struct src *s, long lineno, char *text, size_t len)
 {
@@ -225,6 +276,12 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 	}
 	if (!json_object_is_type(o, json_type_object)) {
 		reject(s->file, lineno, REJ_NOT_OBJECT, text, len, "expected a JSON object, got %s", jtype_name(o));
+		json_object_put(o);
+		return;
+	}
+	const char *member = cloud_event_member(o);
+	if (member) {
+		read_cloud_event(s, lineno, o, member, text, len);
 		json_object_put(o);
 		return;
 	}

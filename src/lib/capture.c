@@ -66,6 +66,40 @@ int capture_is(json_object *o)
 	return headers && request && !jpath(o, "object") && !jpath(o, "event");
 }
 
+const char *cloud_event_member(json_object *o)
+{
+	const char *member, *obj;
+	json_object *in;
+
+	if (!json_object_is_type(jpath(o, "source"), json_type_string))
+		return NULL;
+	if (json_object_is_type(jpath(o, "detail-type"), json_type_string))
+		member = "detail"; /* EventBridge */
+	else if (json_object_is_type(jpath(o, "specversion"), json_type_string))
+		member = "data"; /* a CloudEvent */
+	else
+		return NULL;
+	in = jpath(o, member);
+	obj = json_object_is_type(in, json_type_object) ? jstr(in, "object") : NULL;
+	return obj && (strcmp(obj, "event") == 0 || strcmp(obj, "v2.core.event") == 0) ? member : NULL;
+}
+
+static int arrival(int64_t ms, const char *future, const char **why);
+
+int cloud_event_time(json_object *o, int64_t *ms, const char **why)
+{
+	json_object *v = jpath(o, "time");
+
+	if (!v)
+		return -1;
+	if (!json_object_is_type(v, json_type_string) || parse_rfc3339_strict(json_object_get_string(v), ms) < 0 ||
+	    !time_in_range(*ms)) {
+		*why = "field 'time' is not an RFC 3339 time with seconds and a zone in 1970..9999";
+		return -2;
+	}
+	return arrival(*ms, "field 'time' is more than a day in the future", why);
+}
+
 int http_date(const char *s, int64_t *ms)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";

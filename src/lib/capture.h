@@ -27,6 +27,20 @@
 /* 1 when o is a JSON capture (above). */
 int capture_is(json_object *o);
 
+/*
+ * A Stripe event delivered through a cloud event destination instead of a
+ * webhook: Amazon EventBridge ({"version", "id", "detail-type", "source":
+ * "aws.partner/stripe.com/...", "time", ..., "detail": EVENT}) or Azure Event
+ * Grid, a CloudEvent ({"specversion", "type", "source", "id", "time", "data":
+ * EVENT}). The name of the member that holds the event ("detail", "data"),
+ * told by its "object" ("event", or "v2.core.event" for a thin one), or NULL.
+ */
+const char *cloud_event_member(json_object *o);
+
+/* When the destination received it, its "time": 0 ok, -1 when absent, -2 when
+ * it is no RFC 3339 time in 1970..9999 or more than a day ahead (*why says). */
+int cloud_event_time(json_object *o, int64_t *ms, const char **why);
+
 /* The first value of header name (any case), whatever the headers' shape; NULL when absent. */
 const char *capture_header(json_object *cap, const char *name);
 
