@@ -517,6 +517,22 @@ static void test_subscription_flexible_cancel(void **state)
 	expect_bool(&n, "subscription.cancel_at_period_end", 1);
 	norm_free(&n);
 
+	/* Before cancel_at (2018), cancel_at_period_end alone: it ends at the period's end;
+	 * a payload that has the field and says null schedules nothing */
+	norm_text(&n, "{\"id\":\"evt_FakeOld2016\",\"object\":\"event\",\"api_version\":\"2016-07-06\","
+		      "\"created\":1470000000,\"type\":\"customer.subscription.updated\",\"data\":{\"object\":"
+		      "{\"id\":\"sub_FakeOld1\",\"object\":\"subscription\",\"cancel_at_period_end\":true,"
+		      "\"current_period_end\":1472678500,\"customer\":\"cus_FakeOld1\",\"plan\":{\"id\":\"gold\","
+		      "\"interval\":\"month\"},\"status\":\"active\"}}}");
+	expect_processed(&n, "subscription.updated");
+	expect_bool(&n, "subscription.cancel_at_period_end", 1);
+	expect_str(&n, "subscription.cancel_at", "2016-08-31T21:21:40Z");
+	norm_free(&n);
+	norm_mut(&n, FX "customer.subscription.updated.json", "data.object", "cancel_at", "null");
+	expect_bool(&n, "subscription.cancel_at_period_end", 1);
+	expect_null(&n, "subscription.cancel_at");
+	norm_free(&n);
+
 	norm_mut(&n, FX "customer.subscription.updated.flexible_cancel.json", "data.object", "cancel_at",
 		 "\"soon\"");
 	expect_failed(&n, "field 'data.object.cancel_at' must be an integer, got string");
