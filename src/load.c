@@ -1969,8 +1969,10 @@ static void read_input(struct line_reader *lr, const char *file, struct jparser 
 		if (B->n >= batch_size && (rc->kind == K_EVENT || B->n > batch_size))
 			flush_batch();
 	}
-	if (st == LR_ERROR)
-		lr_reject_error(lr, file, 0);
+	if (st == LR_ERROR) {
+		C.read++; /* the line it could not read: counted where it is reported */
+		lr_reject_error(lr, file, ln.lineno);
+	}
 }
 
 /* ------------------------------------------------------------------- run */

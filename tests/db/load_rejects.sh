@@ -35,6 +35,18 @@ check "summary counts rejects" grep -q 'inserted 4, updated 0, unchanged 0, fail
 check "the run is recorded with exit status 1" \
 	test "$(q "$db" "SELECT rejected || ' ' || exit_status FROM pipeline_runs")" = "6 1"
 
+# A gzip file cut short: the lines before the cut load, the cut is reported at the line it
+# fell in (file:line, as every program reports it), and counted read as it is rejected.
+head -n 4 "$fx/malformed.ndjson" | head -n 2 >"$T/cut.ndjson"
+gzip -c "$T/cut.ndjson" | head -c $(( $(gzip -c "$T/cut.ndjson" | wc -c) - 6 )) >"$T/cut.ndjson.gz"
+load --dsn "dbname=$db_in" --rejects "$T/rej_cut" "$T/cut.ndjson.gz" 2>"$T/err_cut"
+st=$?
+check "a truncated gzip: exit 1, reported at its line (exit $st; $(grep truncated "$T/err_cut"))" \
+	sh -c "test $st = 1 && grep -q 'cut.ndjson.gz:3: gzip data ends early (truncated file) (truncated_gzip)' '$T/err_cut'"
+check "its rejects record names the line" \
+	test "$(python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readlines()[-1]); print(r["line"], r["code"])' "$T/rej_cut")" = "3 truncated_gzip"
+check "the summary counts it read and rejected ($(grep 'load: read' "$T/err_cut"))" grep -q 'load: read 3 .*rejected 1$' "$T/err_cut"
+
 # The raw rows of a batch go to the server in chunks as they are read (over
 # 256 KB of them before this one): a row refused mid-stream is isolated the same.
 python3 "$ROOT/tests/db/lib/gen_events.py" 600 7 2000 >"$T/big.ndjson"
