@@ -41,6 +41,7 @@ struct line_reader {
 	unsigned char *raw; /* input as read; zs.next_in/avail_in: the unused part */
 	int raw_eof;
 	z_stream zs;
+	const char *zerr;   /* zlib's error, said once the bytes inflated before it are read */
 };
 
 struct line_reader *lr_open(const char *path, size_t max_line)
@@ -114,6 +115,8 @@ static int inflate_some(struct line_reader *lr)
 {
 	z_stream *zs = &lr->zs;
 
+	if (lr->zerr)
+		return fail(lr, 0, "read error: corrupt gzip data: %s", lr->zerr);
 	for (;;) {
 		if (lr->mode == GZIP_BETWEEN) {
 			while (zs->avail_in > 0 && *zs->next_in == 0) {
@@ -145,8 +148,13 @@ static int inflate_some(struct line_reader *lr)
 		size_t got = lr->cap - lr->end - zs->avail_out;
 		if (r == Z_STREAM_END)
 			lr->mode = GZIP_BETWEEN;
-		else if (r != Z_OK && r != Z_BUF_ERROR)
-			return fail(lr, 0, "read error: corrupt gzip data: %s", zs->msg ? zs->msg : "unknown error");
+		else if (r != Z_OK && r != Z_BUF_ERROR) {
+			/* the lines inflated before the bad data are read first (zlib's
+			 * messages are static strings) */
+			lr->zerr = zs->msg ? zs->msg : "unknown error";
+			if (!got)
+				return inflate_some(lr);
+		}
 		if (got) {
 			lr->end += got;
 			lr->bytes += got;
