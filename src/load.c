@@ -2236,6 +2236,9 @@ int main(int argc, char **argv)
 	exec_ok("SELECT pg_advisory_lock(7263100)");
 	run_id = start_run(argc, argv, (long)batch_size);
 	run_started = 1;
+	/* any exit from here on (a rejects file that cannot be written, say)
+	 * finishes the row with exit status 3, as a database failure does */
+	atexit(record_failure);
 	scratch_open(dsn);
 
 	struct jparser *jp = jparser_new();
@@ -2267,6 +2270,7 @@ int main(int argc, char **argv)
 	scratch_empty();
 	progress_done();
 
+	rejects_flush(); /* a rejects file the disk could not take is a failure the row says */
 	int status = unreadable ? EXIT_SYSTEM : rejects_count() > 0 ? EXIT_DATA : EXIT_OK;
 	long id = run_id;
 	run_id = 0; /* finished: a failure from here on leaves the row as it says */

@@ -302,6 +302,12 @@ void xwrite(const void *buf, size_t len, FILE *f)
 		die_sys(errno, "write error");
 }
 
+void rejects_flush(void)
+{
+	if (rejects && (fflush(rejects) != 0 || ferror(rejects)))
+		die_sys(errno, "cannot write rejects file '%s'", rejects_path);
+}
+
 int diag_finish(void)
 {
 	progress_done();

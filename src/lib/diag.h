@@ -86,6 +86,9 @@ void rejects_setup(const char *synopsis, const char *path, char *const *inputs, 
 void reject(const char *file, long line, enum reject_code code, const char *raw, size_t rawlen,
 	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 long rejects_count(void);
+/* Write out what the rejects stream holds; a failure (a full disk) is
+ * die_sys's. For a program that records its outcome before it ends. */
+void rejects_flush(void);
 
 /* Checked stdio. */
 void *xmalloc(size_t n);

@@ -47,6 +47,18 @@ check "its rejects record names the line" \
 	test "$(python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readlines()[-1]); print(r["line"], r["code"])' "$T/rej_cut")" = "3 truncated_gzip"
 check "the summary counts it read and rejected ($(grep 'load: read' "$T/err_cut"))" grep -q 'load: read 3 .*rejected 1$' "$T/err_cut"
 
+# A rejects file the disk cannot take (/dev/full): exit 3, and the run's row says so,
+# finished, whether the failure shows at a reject's write (a full buffer) or at the end.
+for n in 1 2000; do
+	rf=$(newdb "rej_full_$n")
+	yes '{bad' | head -n $n | load --dsn "dbname=$rf" --rejects /dev/full 2>"$T/err_full"
+	st=$?
+	check "--rejects /dev/full, $n bad lines: exit 3 ($st), said ($(tail -n 1 "$T/err_full"))" \
+		sh -c "test $st = 3 && grep -q \"cannot write rejects file '/dev/full'\" '$T/err_full'"
+	check "--rejects /dev/full, $n bad lines: the run's row is finished with exit status 3" \
+		test "$(q "$rf" "SELECT exit_status || ' ' || (finished_at IS NOT NULL) FROM pipeline_runs")" = "3 true"
+done
+
 # The raw rows of a batch go to the server in chunks as they are read (over
 # 256 KB of them before this one): a row refused mid-stream is isolated the same.
 python3 "$ROOT/tests/db/lib/gen_events.py" 600 7 2000 >"$T/big.ndjson"
