@@ -933,6 +933,28 @@ static void test_time_strictness(void **state)
 	struct event ev;
 	json_object *p, *o;
 
+	/* ISO 8601's basic offset (+hhmm, Java's SimpleDateFormat "Z") names its zone too */
+	static const struct {
+		const char *json, *want;
+	} basic[] = {
+		{ "\"2026-12-20T12:00:00.000-0300\"", "2026-12-20T15:00:00Z" },
+		{ "\"2026-12-20T12:00:00+0000\"", "2026-12-20T12:00:00Z" },
+	};
+	for (size_t i = 0; i < sizeof basic / sizeof basic[0]; i++) {
+		o = run_edited(FIX "update_subscription_charge_date.json", "data.subscription.date_next_charge",
+			       basic[i].json, &ev, &p);
+		check_str(o, "status", "processed");
+		check_str(o, "subscription.current_period_end", basic[i].want);
+		done(p, &ev);
+	}
+	static const char *const also_bad[] = { "\"2026-12-20-0300\"", "\"2026-12-20T12:00-0300\"",
+						"\"2026-12-20T12:00:00+030\"", "\"2026-12-20T12:00:00+2400\"" };
+	for (size_t i = 0; i < sizeof also_bad / sizeof also_bad[0]; i++) {
+		o = run_edited(FIX "subscription_cancellation.json", "data.cancellation_date", also_bad[i], &ev, &p);
+		check_failed(o, "field 'data.cancellation_date' must be a timestamp");
+		done(p, &ev);
+	}
+
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		o = run_edited(FIX "purchase_approved.json", "data.purchase.approved_date", bad[i], &ev, &p);
 		check_str(o, "status", "processed");

@@ -166,6 +166,28 @@ static int get_int(json_object *root, const char *const *paths, enum need need, 
  * A time: epoch milliseconds (or seconds) as a number or a digit string,
  * or an RFC 3339 date-time string. 1 with *ms set, 0 when unusable.
  */
+/* RFC 3339 text, or with ISO 8601's basic offset (+hhmm, as Java's
+ * SimpleDateFormat "Z" writes it: "2022-09-01T12:00:00.000-0300"), which
+ * names its zone as surely. 0 ok, -1 not a time with its zone. */
+static int text_time(const char *s, int64_t *ms)
+{
+	char buf[64];
+	size_t n = strlen(s);
+	const char *z;
+
+	if (parse_rfc3339_strict(s, ms) == 0)
+		return 0;
+	if (n < 16 || n + 2 > sizeof buf)
+		return -1;
+	z = s + n - 5;
+	if ((z[0] != '+' && z[0] != '-') || strspn(z + 1, "0123456789") != 4)
+		return -1;
+	memcpy(buf, s, n - 2);
+	buf[n - 2] = ':';
+	memcpy(buf + n - 1, s + n - 2, 3); /* the last two digits and the NUL */
+	return parse_rfc3339_strict(buf, ms);
+}
+
 static int time_of(json_object *o, int64_t *ms)
 {
 	int64_t v;
@@ -191,7 +213,7 @@ static int time_of(json_object *o, int64_t *ms)
 			if (v <= 0 || v > MAX_MS)
 				return 0;
 			*ms = epoch_to_ms(v);
-		} else if (parse_rfc3339_strict(json_object_get_string(o), ms) != 0) {
+		} else if (text_time(json_object_get_string(o), ms) != 0) {
 			/* with its zone: a time without one, or a date alone, is not
 			 * taken for UTC (Hotmart's own zone is Brazil's) */
 			return 0;
