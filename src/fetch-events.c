@@ -241,7 +241,6 @@ static void read_cloud_event(struct src *s, long lineno, json_object *o, const c
 	free(text);
 }
 
-
 /* One JSON text (a line, or a squeezed document value) at lineno. */
 static void one_value(struct src *s, long lineno, char *text, size_t len)
 {

@@ -84,22 +84,6 @@ const char *cloud_event_member(json_object *o)
 	return obj && (strcmp(obj, "event") == 0 || strcmp(obj, "v2.core.event") == 0) ? member : NULL;
 }
 
-static int arrival(int64_t ms, const char *future, const char **why);
-
-int cloud_event_time(json_object *o, int64_t *ms, const char **why)
-{
-	json_object *v = jpath(o, "time");
-
-	if (!v)
-		return -1;
-	if (!json_object_is_type(v, json_type_string) || parse_rfc3339_strict(json_object_get_string(v), ms) < 0 ||
-	    !time_in_range(*ms)) {
-		*why = "field 'time' is not an RFC 3339 time with seconds and a zone in 1970..9999";
-		return -2;
-	}
-	return arrival(*ms, "field 'time' is more than a day in the future", why);
-}
-
 int http_date(const char *s, int64_t *ms)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -160,6 +144,20 @@ static int arrival(int64_t ms, const char *future, const char **why)
 		return 0;
 	*why = future;
 	return -2;
+}
+
+int cloud_event_time(json_object *o, int64_t *ms, const char **why)
+{
+	json_object *v = jpath(o, "time");
+
+	if (!v)
+		return -1;
+	if (!json_object_is_type(v, json_type_string) || parse_rfc3339_strict(json_object_get_string(v), ms) < 0 ||
+	    !time_in_range(*ms)) {
+		*why = "field 'time' is not an RFC 3339 time with seconds and a zone in 1970..9999";
+		return -2;
+	}
+	return arrival(*ms, "field 'time' is more than a day in the future", why);
 }
 
 int date_header_time(const char *date, int64_t *ms, const char **why)

@@ -162,10 +162,6 @@ static int get_int(json_object *root, const char *const *paths, enum need need, 
 	return 0;
 }
 
-/*
- * A time: epoch milliseconds (or seconds) as a number or a digit string,
- * or an RFC 3339 date-time string. 1 with *ms set, 0 when unusable.
- */
 /* RFC 3339 text, or with ISO 8601's basic offset (+hhmm, as Java's
  * SimpleDateFormat "Z" writes it: "2022-09-01T12:00:00.000-0300"), which
  * names its zone as surely. 0 ok, -1 not a time with its zone. */
@@ -188,6 +184,10 @@ static int text_time(const char *s, int64_t *ms)
 	return parse_rfc3339_strict(buf, ms);
 }
 
+/*
+ * A time: epoch milliseconds (or seconds) as a number or a digit string,
+ * or an RFC 3339 date-time string. 1 with *ms set, 0 when unusable.
+ */
 static int time_of(json_object *o, int64_t *ms)
 {
 	int64_t v;

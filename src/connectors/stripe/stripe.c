@@ -548,8 +548,9 @@ static void do_subscription(json_object *p, struct event *ev, const struct strip
 	put_time(p, ev, SEC_SUBSCRIPTION, "cancel_at", OBJ "cancel_at");
 	/* Before cancel_at existed (2018), a cancellation at the period's end was
 	 * cancel_at_period_end alone: it ends at current_period_end. */
-	if (!json_object_object_get_ex(jpath(p, "data.object"), "cancel_at", NULL) && event_get(ev, SEC_SUBSCRIPTION, "cancel_at_period_end") &&
-	    json_object_get_boolean(event_get(ev, SEC_SUBSCRIPTION, "cancel_at_period_end")))
+	json_object *at_end = event_get(ev, SEC_SUBSCRIPTION, "cancel_at_period_end");
+	if (!json_object_object_get_ex(jpath(p, "data.object"), "cancel_at", NULL) && at_end &&
+	    json_object_get_boolean(at_end))
 		put_time(p, ev, SEC_SUBSCRIPTION, "cancel_at", first_present(p, end));
 	put_time(p, ev, SEC_SUBSCRIPTION, "canceled_at", OBJ "canceled_at");
 	put_time(p, ev, SEC_SUBSCRIPTION, "trial_end", OBJ "trial_end");
