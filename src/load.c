@@ -557,6 +557,22 @@ static const char copy_ev_sql[] =
  * it see each key's events in that order (one sort per window, where an
  * ordered aggregate sorts every group again for every field) */
 #define WHOLE " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+/*
+ * The copy an event's rows keep is the first received (least received_at,
+ * then source): a raw row stored by an earlier run, when earlier than the
+ * batch's copy, gives its received_at and source to a canonical event or a
+ * log row inserted now (an event that failed then and is processed now, one
+ * whose raw envelope came alone), as a clean load of both copies would. Only
+ * events whose raw row this batch did not write are looked up, one key probe
+ * each (a NOT IN of a hashed subplan gates it): a fresh load probes nothing.
+ */
+#define FIRST_COPY(s) " coalesce(fc.received_at, " s ".received_at), coalesce(fc.source, " s ".source)"
+#define FIRST_COPY_JOIN(s)                                                                        \
+	" LEFT JOIN LATERAL (SELECT r.received_at, r.source FROM external_events_raw r"                 \
+	" WHERE (" s ".provider, " s ".external_event_id) NOT IN (SELECT provider, external_event_id"  \
+	" FROM stage_changed WHERE kind = 'r') AND (r.provider, r.external_event_id) ="                \
+	" (" s ".provider, " s ".external_event_id) AND (r.received_at, r.source) < (" s               \
+	".received_at, " s ".source) LIMIT 1) fc ON true"
 /* does the proposed row's stamp for f beat the stored one? */
 #define NEWER(f)                                                                      \
 	"(EXCLUDED." f "_event_id IS NOT NULL AND (t." f "_event_id IS NULL OR"             \
@@ -861,7 +877,9 @@ static const char *const upserts[] = {
 	" up AS (INSERT INTO external_events_normalized AS t (provider, external_event_id,"
 	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
 	" customer_id, subscription_id, payment_id, event)"
-	" SELECT * FROM src"
+	" SELECT s.provider, s.external_event_id, s.project_id, s.event_type, s.provider_event_type,"
+	" s.status, s.occurred_at," FIRST_COPY("s") ", s.customer_id, s.subscription_id, s.payment_id,"
+	" s.event FROM src s" FIRST_COPY_JOIN("s")
 	" ON CONFLICT (provider, external_event_id) DO UPDATE SET project_id = EXCLUDED.project_id,"
 	" event_type = EXCLUDED.event_type, provider_event_type = EXCLUDED.provider_event_type,"
 	" status = EXCLUDED.status, occurred_at = EXCLUDED.occurred_at,"
@@ -917,10 +935,10 @@ static const char *const upserts[] = {
 	" up AS (INSERT INTO external_events AS t (provider, external_event_id, project_id, status,"
 	" reason, warning, unmapped_price_id, event_type, provider_event_type, occurred_at,"
 	" received_at, source)"
-	" SELECT provider, external_event_id, project_id, status, reason,"
-	" CASE WHEN unmapped IS NOT NULL THEN 'no plan mapped for ' || provider || ' price '''"
-	" || unmapped || '''' END, unmapped, event_type, provider_event_type, occurred_at,"
-	" received_at, source FROM src"
+	" SELECT s.provider, s.external_event_id, s.project_id, s.status, s.reason,"
+	" CASE WHEN s.unmapped IS NOT NULL THEN 'no plan mapped for ' || s.provider || ' price '''"
+	" || s.unmapped || '''' END, s.unmapped, s.event_type, s.provider_event_type, s.occurred_at,"
+	FIRST_COPY("s") " FROM src s" FIRST_COPY_JOIN("s")
 	" ON CONFLICT (provider, external_event_id) DO UPDATE SET project_id = EXCLUDED.project_id,"
 	" status = EXCLUDED.status, reason = EXCLUDED.reason, warning = EXCLUDED.warning,"
 	" unmapped_price_id = EXCLUDED.unmapped_price_id, event_type = EXCLUDED.event_type,"

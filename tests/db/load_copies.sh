@@ -78,4 +78,29 @@ j=$(newdb copies_replay) && run "$j" "$T/A.ndjson"
 cat "$T/B.ndjson" <(sed -n 7p "$ROOT/fixtures/db/malformed.ndjson") | load --dsn "dbname=$j" 2>"$T/replay.err"
 check "a later copy in a replayed batch: the refused row is rejected, the copy not kept" \
 	sh -c "grep -q db_rejected '$T/replay.err' && test \"\$(psql -qXAt -d $j -c \"SELECT amount_minor FROM payments WHERE payment_id = 'HPDUP'\")\" = 1990"
+# An event that failed in a first run (a normalizer since fixed) and is processed in a
+# re-run over the same dump read later (from stdin, or after its mtime changed): its
+# canonical event takes the first copy's received_at and source, as its raw row and its
+# log row keep them and as a clean load of both copies would. So does a log row whose
+# raw envelope came alone before (fetch-events | load, then the whole pipeline).
+fetch-events --project acme --received-at 2026-12-02T00:00:00Z "$T/a.json" | normalize --emit-raw >"$T/A3.ndjson"
+jq -c 'if .record == "event" then .status = "failed" | .reason = "a bug since fixed" | .event_type = null
+	| .customer = null | .payment = null | .subscription = null else . end' "$T/A.ndjson" >"$T/A_failed.ndjson"
+f1=$(newdb copies_fixed) && run "$f1" "$T/A_failed.ndjson" "$T/A3.ndjson"
+f2=$(newdb copies_fixed_clean) && run "$f2" "$T/A.ndjson $T/A3.ndjson"
+when() { q "$1" "SELECT string_agg(to_char(received_at AT TIME ZONE 'UTC', 'DD HH24') || ' ' || regexp_replace(source, '.*/', ''), ' | ' ORDER BY t)
+	FROM (SELECT 'r' t, received_at, source FROM external_events_raw UNION ALL SELECT 'n', received_at, source FROM external_events_normalized
+	UNION ALL SELECT 'e', received_at, source FROM external_events) x"; }
+check "failed, then processed in a later copy: every table keeps the first copy's received_at and source ($(when "$f1"))" \
+	test "$(when "$f1")" = "01 10 a.json:1 | 01 10 a.json:1 | 01 10 a.json:1"
+# (attempts counts the loads that changed the event's outcome: 2 here, by design)
+check "the log counts two outcomes" test "$(q "$f1" "SELECT attempts FROM external_events")" = 2
+psql -qXAt -d "$f1" -c "UPDATE external_events SET attempts = 1" >/dev/null
+check "and the database is a clean load's" same_state "$f1" "$f2"
+grep '"record":"raw"' "$T/A.ndjson" >"$T/A_raw.ndjson"
+f3=$(newdb copies_raw_alone) && run "$f3" "$T/A_raw.ndjson" "$T/A3.ndjson"
+check "a raw envelope alone, then a later copy with its event: the first copy's in every table ($(when "$f3"))" \
+	test "$(when "$f3")" = "01 10 a.json:1 | 01 10 a.json:1 | 01 10 a.json:1"
+check "and the database is a clean load's" same_state "$f3" "$f2"
+
 check "the loads reported no error" test -z "$(grep -v '^load: read' "$T/load.err")"
