@@ -1328,7 +1328,8 @@ static const char *row_key(const struct batch *b, const struct rec *rc, size_t *
  * it again one record per savepoint, so only the records it refuses are lost. */
 static void replay_records(const struct batch *b)
 {
-	long c[4];
+	long c[4], sum[4] = {0, 0, 0, 0};
+	size_t n_ok = 0;
 	PGresult *r;
 
 	int prev_ok = 0;
@@ -1348,7 +1349,9 @@ static void replay_records(const struct batch *b)
 		prev_ok = !r;
 		if (!r) {
 			exec_ok("RELEASE SAVEPOINT rec");
-			add_counts(c, 1);
+			for (int k = 0; k < 4; k++)
+				sum[k] += c[k];
+			n_ok++;
 			continue;
 		}
 		if (!is_data_error(r))
@@ -1358,6 +1361,7 @@ static void replay_records(const struct batch *b)
 		exec_ok("ROLLBACK TO SAVEPOINT rec");
 	}
 	exec_ok("COMMIT");
+	add_counts(sum, n_ok); /* counted once committed: a run ending before counts none of it */
 }
 
 static PGconn *conn2;
@@ -2115,6 +2119,7 @@ static void record_failure(void)
 	if (!id || !conn1 || PQstatus(conn1) != CONNECTION_OK)
 		return;
 	run_id = 0; /* once */
+	settle_inflight(); /* a batch in flight that commits is counted */
 	while ((r = PQgetResult(conn1)) != NULL) { /* a script or a COPY in flight */
 		if (PQresultStatus(r) == PGRES_COPY_IN)
 			PQputCopyEnd(conn1, "load failed");

@@ -59,6 +59,18 @@ for n in 1 2000; do
 		test "$(q "$rf" "SELECT exit_status || ' ' || (finished_at IS NOT NULL) FROM pipeline_runs")" = "3 true"
 done
 
+# ... and when batches are in flight: the row counts what was committed, no more, no less
+# (a batch in flight that commits counted; records replayed one at a time counted once
+# their transaction commits)
+python3 "$ROOT/tests/db/lib/gen_events.py" 3000 3 200 >"$T/full_ok.ndjson"
+{ cat "$T/full_ok.ndjson"; yes '{bad' | head -n 3000; } >"$T/full_mixed.ndjson"
+rf=$(newdb rej_full_inflight)
+load --dsn "dbname=$rf" --batch 1000 --rejects /dev/full "$T/full_mixed.ndjson" 2>/dev/null
+st=$?
+check "--rejects /dev/full with batches in flight: exit 3 ($st); the row's counts are what is stored ($(q "$rf" "SELECT records_out || ' ' || inserted FROM pipeline_runs") vs $(q "$rf" "SELECT (SELECT count(*) FROM external_events_raw) + (SELECT count(*) FROM external_events)"))" \
+	test "$st $(q "$rf" "SELECT exit_status || ' ' || records_out || ' ' || inserted FROM pipeline_runs")" = \
+	"3 3 $(q "$rf" "SELECT (SELECT count(*) FROM external_events_raw) + (SELECT count(*) FROM external_events)") $(q "$rf" "SELECT (SELECT count(*) FROM external_events_raw) + (SELECT count(*) FROM external_events)")"
+
 # The raw rows of a batch go to the server in chunks as they are read (over
 # 256 KB of them before this one): a row refused mid-stream is isolated the same.
 python3 "$ROOT/tests/db/lib/gen_events.py" 600 7 2000 >"$T/big.ndjson"
