@@ -960,15 +960,11 @@ static void subscription_canceled(struct event *ev, json_object *p, int v1, int6
 	if (!canceled)
 		canceled = created;
 	event_time(ev, SEC_SUBSCRIPTION, "canceled_at", canceled);
-	/* date_next_charge: where the paid period ends (and a reactivation would
-	 * charge). The buyer keeps access until then, Hotmart says: when it is
-	 * after the cancellation, that is when the subscription ends, at its
-	 * period's end. */
+	/* date_next_charge: where the paid period ends, until when the buyer
+	 * keeps access (and when a reactivation would charge). Not cancel_at: no
+	 * later Hotmart event would clear it, and a reactivated subscription
+	 * would stay "scheduled to end" at a date gone by. */
 	event_time(ev, SEC_SUBSCRIPTION, "current_period_end", next);
-	if (next && canceled && next > canceled) {
-		event_time(ev, SEC_SUBSCRIPTION, "cancel_at", next);
-		event_bool(ev, SEC_SUBSCRIPTION, "cancel_at_period_end", 1);
-	}
 }
 
 /* SWITCH_PLAN: the new plan is the one marked current: true. */
