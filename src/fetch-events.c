@@ -501,6 +501,8 @@ struct docscan {
 	long line;          /* of buf's first byte */
 	long first;         /* of the value's first byte, once started */
 	int depth, started, array, indented, too_long;
+	int elem_long;      /* the array's element being read grew past --max-line: dropped, */
+	long long_line;     /* rejected at its line (long_line) once it ends */
 	size_t col;         /* the top-level value's column */
 	size_t elem_off;    /* an element of a top-level array being read: where in buf */
 	size_t elem_col;
@@ -539,8 +541,18 @@ static void doc_elements(struct src *s, struct docscan *d, size_t end)
 	d->handed = 1;
 }
 
+static void elem_long_end(struct src *s, struct docscan *d)
+{
+	reject(s->file, d->long_line, REJ_LINE_TOO_LONG, NULL, 0, "array element longer than %zu bytes",
+	       s->o->max_line);
+	d->elem_long = 0;
+}
+
 static void doc_flush(struct src *s, struct docscan *d, long next_line)
 {
+	if (d->elem_long && !d->too_long)
+		elem_long_end(s, d);
+	d->elem_long = 0;
 	if (d->too_long) {
 		reject(s->file, d->started ? d->first : d->line, REJ_LINE_TOO_LONG, NULL, 0, "document longer than %zu bytes",
 		       s->o->max_line);
@@ -583,23 +595,39 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 	if (d->started && d->depth > 0 && lead > 0 && lead < l->len)
 		d->indented = 1;
 	if (opens && d->array && d->depth >= 2 && lead <= d->elem_col && (d->indented || !goes_on)) {
-		reject(s->file, d->elem_line, REJ_INVALID_JSON, NULL, 0,
-		       "an array element cut short: another starts at line %ld", l->lineno);
+		if (d->elem_long)
+			elem_long_end(s, d); /* its bytes are gone already */
+		else if (!d->too_long)
+			reject(s->file, d->elem_line, REJ_INVALID_JSON, NULL, 0,
+			       "an array element cut short: another starts at line %ld", l->lineno);
 		doc_blank(d, d->elem_off);
 		d->depth = 1;
 		d->last = ',';
 	} else if (opens && !d->array && d->depth >= 1 && lead <= d->col && (d->indented || !goes_on)) {
-		reject(s->file, d->first, REJ_INVALID_JSON, NULL, 0, "a JSON document cut short: another starts at line %ld",
-		       l->lineno);
+		/* one too long is said so at its flush: its long line may have hidden brackets */
+		if (!d->too_long)
+			reject(s->file, d->first, REJ_INVALID_JSON, NULL, 0,
+			       "a JSON document cut short: another starts at line %ld", l->lineno);
 		d->len = 0;
 		doc_flush(s, d, l->lineno);
 	}
 	if (d->array && d->depth >= 1 && !d->too_long && d->elem_end > 0 && d->len + l->len + 1 > s->o->max_line)
 		doc_elements(s, d, d->elem_end); /* --max-line bounds an element, not the array */
-	if (!d->too_long && (l->too_long || d->len + l->len + 1 > s->o->max_line))
+	/* an element of lines each within --max-line grows past it: that element is
+	 * dropped (its lines kept as line ends, to count them) and rejected once it
+	 * ends; the elements after it are read. A line itself too long may hide
+	 * brackets: the whole document is refused then. */
+	if (!d->too_long && !d->elem_long && !l->too_long && d->array && d->depth >= 2 &&
+	    d->len + l->len + 1 > s->o->max_line) {
+		d->elem_long = 1;
+		d->long_line = d->elem_line;
+		doc_blank(d, d->elem_off);
+	}
+	if (!d->too_long && (l->too_long || (!d->elem_long && d->len + l->len + 1 > s->o->max_line)))
 		d->too_long = 1;
+	int dropped = d->elem_long; /* this line goes as its line end, but for what follows the element */
 	size_t at = d->len;
-	if (!d->too_long) {
+	if (!d->too_long && !dropped) {
 		while (d->len + l->len + 2 > d->cap)
 			d->buf = xrealloc(d->buf, d->cap *= 2);
 		memcpy(d->buf + d->len, l->text, l->len);
@@ -640,13 +668,41 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 				d->elem_line = l->lineno;
 			}
 		} else if ((ch == '}' || ch == ']') && d->depth > 0) {
-			if (--d->depth == 1 && d->array) {
+			if (--d->depth == 1 && d->array && d->elem_long) {
+				elem_long_end(s, d);
+				/* the rest of the line is kept (the next element), without the
+				 * comma after the dropped element; the last one takes the comma
+				 * before it with it */
+				size_t rest = i + 1 + strspn(l->text + i + 1, " \t\r");
+				if (rest < l->len && l->text[rest] == ',') {
+					rest++;
+				} else {
+					size_t k = d->elem_off;
+					while (k > 0 && strchr(" \t\r\n", d->buf[k - 1]))
+						k--;
+					if (k > 0 && d->buf[k - 1] == ',')
+						d->buf[k - 1] = ' ';
+				}
+				at = d->len - rest;
+				if (!d->too_long) {
+					while (d->len + l->len + 2 > d->cap)
+						d->buf = xrealloc(d->buf, d->cap *= 2);
+					memcpy(d->buf + d->len, l->text + rest, l->len - rest);
+					d->len += l->len - rest;
+				}
+				i = rest - 1; /* the comma skipped is no byte of the array */
+			} else if (d->depth == 1 && d->array) {
 				d->elem_end = at + i + 1;
 			} else if (d->depth == 0 && d->array) {
 				d->close = at + i; /* what may follow it on its line is no element */
 				d->array = 0;
 			}
 		}
+	}
+	if (dropped && !d->too_long) {
+		while (d->len + 2 > d->cap)
+			d->buf = xrealloc(d->buf, d->cap *= 2);
+		d->buf[d->len++] = '\n';
 	}
 	if (d->array && d->depth >= 1 && !d->too_long && d->elem_end >= DOC_HAND_OVER)
 		doc_elements(s, d, d->elem_end);
