@@ -157,12 +157,15 @@ check "and records none of them" test "$(q "$ing" "SELECT count(*) FROM pipeline
 hid=$(newdb hide)
 for u in "host=$PGHOST dbname=$hid password=s3cr3tpw" "postgresql:///$hid?host=$PGHOST&password=s3cr3tpw" \
 	"postgresql://postgres:s3cr3tpw@/$hid?host=$PGHOST"; do
+	t0=$(q "$hid" "SELECT clock_timestamp()")
 	sleep 3 | load --dsn "$u" 2>"$T/err" &
 	pid=$!
 	# the forked shell becomes load when it execs, and load hides the password
-	# as it starts: wait for its connection (it waits on its input then)
+	# as it starts: wait for its connection (it waits on its input then), a backend
+	# started after t0 (the last round's may still be in pg_stat_activity)
 	for _ in $(seq 1 100); do
-		[ "$(q "$hid" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'load'")" -gt 0 ] && break
+		[ "$(q "$hid" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'load'
+			AND backend_start > '$t0'")" -gt 0 ] && break
 		sleep 0.02
 	done
 	tr '\0' ' ' </proc/$pid/cmdline >"$T/cmdline"
