@@ -299,7 +299,6 @@ static int run_started;       /* loading: a failure leaves whole batches */
 static PGconn *conn1;         /* the first connection, whose transactions load the batches */
 static long run_id;           /* its pipeline_runs row, once the run started */
 static void settle_inflight(void);
-static void record_failure(void);
 static char *password; /* to keep out of messages */
 
 /* ------------------------------------------------------------ connection */
@@ -333,8 +332,7 @@ static void die_pg(const char *what, const PGresult *r)
 		warn_msg(0, "%lu batches (%ld records) were committed; the batch in progress, if any, was"
 			 " rolled back; re-run the same input to complete the job", batches,
 			 C.inserted + C.updated + C.unchanged);
-	record_failure();
-	exit(EXIT_SYSTEM);
+	exit(EXIT_SYSTEM); /* the run's row is finished by record_failure, at exit */
 }
 
 static PGconn *open_conn(const char *const *keys, const char *const *vals)
@@ -2104,9 +2102,10 @@ static void finish_run(long id, int status)
 	PQclear(must(FINISH_RUN_SQL, 10, p));
 }
 
-/* A run ending on a database error (not a lost first connection) says so in
- * its row, as a finished run with exit status 3: only a killed run, or one
- * whose connection died, is left unfinished. Best effort: no error here is
+/* A run ending on a failure, a database error (not a lost first connection)
+ * or any other (an exit handler: main registers it once the row exists), says
+ * so in its row, as a finished run with exit status 3: only a killed run, or
+ * one whose connection died, is left unfinished. Best effort: no error here is
  * reported. */
 static void record_failure(void)
 {
@@ -2259,8 +2258,8 @@ int main(int argc, char **argv)
 	exec_ok("SELECT pg_advisory_lock(7263100)");
 	run_id = start_run(argc, argv, (long)batch_size);
 	run_started = 1;
-	/* any exit from here on (a rejects file that cannot be written, say)
-	 * finishes the row with exit status 3, as a database failure does */
+	/* any exit from here on (a database failure, a rejects file that cannot
+	 * be written) finishes the row with exit status 3 */
 	atexit(record_failure);
 	scratch_open(dsn);
 
