@@ -115,9 +115,9 @@ static int inflate_some(struct line_reader *lr)
 {
 	z_stream *zs = &lr->zs;
 
-	if (lr->zerr)
-		return fail(lr, 0, "read error: corrupt gzip data: %s", lr->zerr);
 	for (;;) {
+		if (lr->zerr)
+			return fail(lr, 0, "read error: corrupt gzip data: %s", lr->zerr);
 		if (lr->mode == GZIP_BETWEEN) {
 			while (zs->avail_in > 0 && *zs->next_in == 0) {
 				zs->next_in++; /* zero padding (tape blocks): no data */
@@ -149,11 +149,9 @@ static int inflate_some(struct line_reader *lr)
 		if (r == Z_STREAM_END)
 			lr->mode = GZIP_BETWEEN;
 		else if (r != Z_OK && r != Z_BUF_ERROR) {
-			/* the lines inflated before the bad data are read first (zlib's
-			 * messages are static strings) */
+			/* said once the bytes inflated before the bad data are read
+			 * (zlib's messages are static strings) */
 			lr->zerr = zs->msg ? zs->msg : "unknown error";
-			if (!got)
-				return inflate_some(lr);
 		}
 		if (got) {
 			lr->end += got;
