@@ -69,7 +69,7 @@ static const char help[] =
 	"                      stdin: now)\n"
 	"  --rejects FILE      write rejected input there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE     longest accepted line or document, or a raw request's\n"
-	"                      headers or body (default 16M)\n"
+	"                      headers or body, and longest envelope written (default 16M)\n"
 	"  --help, --version\n"
 	"\n"
 	"Exit status: 0 every event read; 1 some input rejected (each reported on stderr\n"
@@ -351,7 +351,14 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 	/* the secret's members left out of the text, every other byte kept */
 	if ((clean = secret_strip(raw, rawlen, &e.payload_len)))
 		e.payload = clean;
-	envelope_write(stdout, &e);
+	static struct strbuf line; /* one buffer for the run; fetch-events is one thread */
+	line.len = 0;
+	envelope_append(&line, &e);
+	if (line.len - 1 > s->o->max_line) /* the next program, at the same --max-line, would refuse it */
+		reject(s->file, lineno, REJ_LINE_TOO_LONG, raw, rawlen, "its envelope would be %zu bytes, "
+		       "over --max-line %zu", line.len - 1, s->o->max_line);
+	else
+		xwrite(line.buf, line.len, stdout);
 out:
 	free(clean);
 	json_object_put(full);

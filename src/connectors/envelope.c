@@ -41,15 +41,6 @@ void envelope_append(struct strbuf *b, const struct envelope *e)
 	SB_LIT(b, "}\n");
 }
 
-void envelope_write(FILE *f, const struct envelope *e)
-{
-	static struct strbuf b; /* one buffer for the run; fetch-events is one thread */
-
-	b.len = 0;
-	envelope_append(&b, e);
-	xwrite(b.buf, b.len, f);
-}
-
 const char *project_id_problem(const char *id)
 {
 	if (!*id)

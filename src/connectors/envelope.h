@@ -20,7 +20,6 @@ struct envelope {
 
 struct strbuf;
 void envelope_append(struct strbuf *b, const struct envelope *e);
-void envelope_write(FILE *f, const struct envelope *e);
 
 #define DEFAULT_PROJECT "default"
 
