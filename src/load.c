@@ -2239,9 +2239,11 @@ int main(int argc, char **argv)
 		free(password);
 		return diag_finish();
 	}
-	if (have_new) { /* and the subscriptions' rule of sql/014, the plans set by hand of sql/016 */
-		r = must("SELECT count(*) = 2 FROM schema_migrations WHERE version IN"
-			 " ('014_hotmart_subscription_fill.sql', '016_plan_set_by_hand.sql')", 0, NULL);
+	if (have_new) { /* and the subscriptions' rule of sql/014, the plans set by hand of sql/016,
+			 * the events' fixed project of sql/017 */
+		r = must("SELECT count(*) = 3 FROM schema_migrations WHERE version IN"
+			 " ('014_hotmart_subscription_fill.sql', '016_plan_set_by_hand.sql',"
+			 " '017_event_project_fixed.sql')", 0, NULL);
 		have_new = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 		PQclear(r);
 	}

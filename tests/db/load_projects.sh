@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# An event stays in the project it was first loaded into (sql/017): a re-run that names
+# another project (a forgotten --project, which is 'default') is refused event by event,
+# reported, and leaves every table as it was; a session that says so moves them.
+. "$(dirname "$0")/lib/db.sh"
+stream() { fetch-events --project "$1" --received-at 2026-12-01T00:00:00Z "$ROOT/fixtures/dumps" 2>/dev/null |
+	normalize --emit-raw 2>/dev/null; }
+stream acme >"$T/acme.ndjson"
+stream default >"$T/default.ndjson"
+n=$(wc -l <"$T/acme.ndjson")
+by_project() { q "$1" "SELECT string_agg(t || ' ' || p || ' ' || n, ', ' ORDER BY t, p) FROM (
+	SELECT 'raw' t, project_id p, count(*) n FROM external_events_raw GROUP BY 2 UNION ALL
+	SELECT 'norm', project_id, count(*) FROM external_events_normalized GROUP BY 2 UNION ALL
+	SELECT 'log', project_id, count(*) FROM external_events GROUP BY 2 UNION ALL
+	SELECT 'pay', project_id, count(*) FROM payments GROUP BY 2 UNION ALL
+	SELECT 'sub', project_id, count(*) FROM subscriptions GROUP BY 2 UNION ALL
+	SELECT 'cus', project_id, count(*) FROM customers GROUP BY 2) x"; }
+
+a=$(newdb projects)
+load --dsn "dbname=$a" "$T/acme.ndjson" 2>/dev/null
+state "$a" >"$T/before"
+before=$(by_project "$a")
+load --dsn "dbname=$a" "$T/default.ndjson" 2>"$T/err" && st=0 || st=$?
+check "a re-run under another project: exit 1 ($st)" test "$st" = 1
+check "each of its records rejected, db_rejected, naming both projects" sh -c \
+	"test \$(grep -c \"is stored under project 'acme', not 'default' (a wrong --project?\" '$T/err') = $((n - 6)) &&
+	 grep -q 'rejected $((n - 6))\$' '$T/err'"
+check "nothing moved ($before)" test "$(by_project "$a")" = "$before"
+state "$a" | grep -v '"id": "default"' >"$T/after"
+# (but projects: copies the stored one does not give way to change nothing and are not
+# refused; their project is named, with no event)
+check "every other table as before the re-run" diff "$T/before" "$T/after"
+check "the run is recorded with its rejects" test "$(q "$a" "SELECT rejected FROM pipeline_runs
+	WHERE program = 'load' ORDER BY id DESC LIMIT 1")" = $((n - 6))
+load --dsn "dbname=$a" "$T/acme.ndjson" 2>"$T/err"
+check "the right project again: nothing to do" grep -q 'inserted 0, updated 0' "$T/err"
+
+# events of another project beside: those load, the stored ones are refused
+printf '%s\n' '{"id":"evt_FakeProj1","object":"event","type":"customer.created","created":1795185000,"data":{"object":{"id":"cus_FakeProj1","object":"customer"}}}' >"$T/new.json"
+{ fetch-events --project default --received-at 2026-12-01T00:00:00Z "$T/new.json" | normalize --emit-raw
+  head -2 "$T/default.ndjson"; } 2>/dev/null | load --dsn "dbname=$a" 2>"$T/err" && st=0 || st=$?
+check "a new event of the other project loads beside the refused ones (exit $st)" test "$st:$(q "$a" \
+	"SELECT project_id FROM external_events WHERE external_event_id = 'evt_FakeProj1'")" = 1:default
+
+# a deliberate move: the session says so
+b=$(newdb projects_move)
+load --dsn "dbname=$b" "$T/acme.ndjson" 2>/dev/null
+PGOPTIONS='-c revenueos.move_project=on' load --dsn "dbname=$b" "$T/default.ndjson" 2>"$T/err" && st=0 || st=$?
+check "revenueos.move_project=on: moved, exit $st" test "$st" = 0
+c=$(newdb projects_clean)
+load --dsn "dbname=$c" "$T/default.ndjson" 2>/dev/null
+STATE_TABLES="external_events_raw external_events_normalized plans customers subscriptions payments"
+state "$b" >"$T/moved"; state "$c" >"$T/clean"
+check "moved: the events and state tables as a clean load under the new project" diff "$T/moved" "$T/clean"
+check "and the processing log: every event under the new project, processed again (attempts 2)" test \
+	"$(q "$b" "SELECT project_id || ' ' || attempts || ' ' || count(*) FROM external_events GROUP BY project_id, attempts")" = "default 2 20"
+check "a hand UPDATE of an event's project is refused too" sh -c \
+	"! psql -qXAt -d $a -c \"UPDATE external_events SET project_id = 'x' WHERE external_event_id = 'evt_FakeProj1'\" 2>/dev/null"
+
+check_needs_migration projects_old 017 "$T/acme.ndjson"
