@@ -731,10 +731,13 @@ static const char copy_ev_sql[] =
  * invoice is often finalized (pending) and paid in the same one: the event ids,
  * random, would make it pending half the time), then by the amount refunded so
  * far (two partial refunds of a charge in one second: Stripe's running total
- * only grows), then by event id.
+ * only grows), then by event id. A refund ranks after an inquiry (sql/018): a
+ * Hotmart v1 purchase's statuses share one time, and its refund request
+ * (inquiry) granted is a refund; a Stripe dispute, the only other inquiry, is a
+ * row of its own, never refunded.
  */
 #define PAY_STAGE(st) "(CASE " st " WHEN 'pending' THEN 1 WHEN 'failed' THEN 2"                    \
-	" WHEN 'partially_refunded' THEN 4 WHEN 'refunded' THEN 5 WHEN 'inquiry' THEN 6"           \
+	" WHEN 'inquiry' THEN 4 WHEN 'partially_refunded' THEN 5 WHEN 'refunded' THEN 6"           \
 	" WHEN 'disputed' THEN 7 WHEN 'dispute_won' THEN 8 WHEN 'dispute_lost' THEN 8 ELSE 3 END)"
 #define PAY_ORDER(p) "(" p "state_occurred_at, " PAY_STAGE(p "status") ", COALESCE(" p "refunded_minor, -1), " \
 	p "state_event_id)"
@@ -2240,10 +2243,10 @@ int main(int argc, char **argv)
 		return diag_finish();
 	}
 	if (have_new) { /* and the subscriptions' rule of sql/014, the plans set by hand of sql/016,
-			 * the events' fixed project of sql/017 */
-		r = must("SELECT count(*) = 3 FROM schema_migrations WHERE version IN"
+			 * the events' fixed project of sql/017, the payments' order of sql/018 */
+		r = must("SELECT count(*) = 4 FROM schema_migrations WHERE version IN"
 			 " ('014_hotmart_subscription_fill.sql', '016_plan_set_by_hand.sql',"
-			 " '017_event_project_fixed.sql')", 0, NULL);
+			 " '017_event_project_fixed.sql', '018_refund_after_inquiry.sql')", 0, NULL);
 		have_new = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 		PQclear(r);
 	}

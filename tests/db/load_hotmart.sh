@@ -101,3 +101,19 @@ for order in forward reverse; do
 			|| ' ' || p.status FROM subscriptions s, payments p WHERE p.payment_id = 'HPR1'")" = "2002 active 2026-03-01 refunded"
 done
 
+
+# v1 postbacks carry no time of their own: every status of a purchase takes its
+# confirmation date. Approved, protested (the buyer's refund request: inquiry), then
+# refunded is a refund, in whatever order and batches they come (sql/018).
+for st in approved dispute refunded; do
+	printf '{"prod":"4112233","off":"k2x9mq7t","price":"97.00","currency":"BRL","email":"maria@example.com","transaction":"HPV1PR1","status":"%s","payment_engine":"hotmart","payment_type":"credit_card","callback_type":"1","purchase_date":"2025-06-01T00:00:00Z","confirmation_purchase_date":"2025-06-01T00:00:20Z"}\n' $st
+done >"$T/v1.json"
+ingest_stream "$T/v1.json" >"$T/v1.ndjson" 2>/dev/null
+v1pay() { q "$1" "SELECT status || ' ' || refunded_minor FROM payments WHERE payment_id = 'HPV1PR1'"; }
+v=$(newdb hot_v1_protest) && load --dsn "dbname=$v" "$T/v1.ndjson" 2>/dev/null
+check "v1: approved, protested, refunded in one instant: refunded, the refund counted" test "$(v1pay "$v")" = "refunded 9700"
+w=$(newdb hot_v1_protest_rev) && load_reversed "$w" "$T/v1.ndjson"
+check "the same, last first, one a batch" test "$(v1pay "$w")" = "refunded 9700"
+check_backfill "$v" 018 "UPDATE payments SET status = 'inquiry', refunded_minor = NULL,
+	state_event_id = 'HPV1PR1:PURCHASE_PROTEST', state_event_type = 'payment.chargeback' WHERE payment_id = 'HPV1PR1'"
+check_needs_migration hot_v1_old 018 "$T/v1.ndjson"
