@@ -2,8 +2,8 @@
 # Database faults during a load: the server restarted mid-batch, the loader's
 # connection terminated, a statement timeout. Each is reported (no password),
 # exits 3, and a re-run completes the job: the tables equal a clean run's.
-# Then two overlapping ingest-dumps runs: the second exits 75 at once, and the
-# database is the same as after one run.
+# Then two overlapping ingest-dumps runs: the second exits 75 at once (a run of another
+# project goes on), and the database is the same as after one run.
 . "$(dirname "$0")/lib/db.sh"
 . "$ROOT/tests/lib/pg.sh"
 
@@ -153,6 +153,27 @@ check "the first run completes (exit $?)" test $? -le 1
 check "the database is the same as after one run" same_state "$one" "$two"
 check "one run recorded, not two (load's row and the pipeline's)" \
 	test "$(q "$two" "SELECT string_agg(program, ' ' ORDER BY program) FROM pipeline_runs")" = "ingest-dumps load"
+
+# The default lock is one a user and project: a run of another project, from the same
+# cron minute, is not refused; another of the same project is.
+pa=ro-lock-$$-a pb="ro lock/$$ b"
+locks="/tmp/revenueos-ingest-$(id -u)-$pa.lock /tmp/revenueos-ingest-$(id -u)-ro_lock_$$_b.lock"
+three=$(newdb ingest_three) four=$(newdb ingest_four)
+RO_LOCK= "$ROOT/pipelines/ingest-dumps" --project "$pa" --dsn "dbname=$three" "$T/dump.ndjson" 2>/dev/null &
+pid=$!
+for _ in $(seq 1 500); do
+	[ "$(q "$three" "SELECT count(*) FROM pipeline_runs" 2>/dev/null)" = 1 ] && break
+	sleep 0.01
+done
+RO_LOCK= "$ROOT/pipelines/ingest-dumps" --project "$pa" --dsn "dbname=$four" "$T/dump.ndjson" 2>/dev/null
+check "default lock: a run of the same project exits 75" test $? -eq 75
+RO_LOCK= "$ROOT/pipelines/ingest-dumps" --project "$pb" --dsn "dbname=$four" "$T/dump.ndjson" 2>"$T/err3"
+st=$?
+check "default lock: a run of another project meanwhile runs (exit $st)" test "$st" -le 1
+wait $pid
+check "and the first completes (exit $?)" test $? -le 1
+check "each project's lock file, named by the project" ls $locks
+rm -f $locks
 
 # 5. --rejects-dir inside a dump directory: fetch-events would read the other stages'
 # rejects files as dumps; a usage error before anything runs.

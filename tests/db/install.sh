@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The install layout (make install: PREFIX/bin, PREFIX/share/revenueos/{pipelines,sql}) run
+# as cron runs it: env -i with PATH=/usr/bin:/bin, another working directory, no terminal.
+# Each pipeline finds the programs in PREFIX/bin and the schema in share/revenueos/sql.
+. "$(dirname "$0")/lib/db.sh"
+make -s -C "$ROOT" install DESTDIR="$T/inst" PREFIX=/opt/ro >/dev/null
+p=$T/inst/opt/ro/share/revenueos/pipelines
+db=ro_install_$$
+dbs="$dbs $db"
+createdb "$db"
+mkdir -p "$T/cwd"
+cron() { (cd "$T/cwd" && env -i PATH=/usr/bin:/bin HOME="$T" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+	PGDATABASE="$db" RO_LOCK="$T/lock" "$@" </dev/null); }
+cron "$T/inst/opt/ro/bin/load" --migrate 2>"$T/err"
+check "installed load --migrate finds the schema (exit $?)" grep -q 'applied 001_schema.sql' "$T/err"
+cron "$p/ingest-dumps" --project acme "$ROOT/fixtures/dumps" >/dev/null 2>"$T/err"
+st=$?
+check "installed ingest-dumps: exit 1 (the fixtures' one bad line), got $st" test "$st" = 1
+check "and it loaded" test "$(q "$db" "SELECT count(*) > 0 FROM payments WHERE project_id = 'acme'")" = t
+cron "$p/reconcile" acme >"$T/out" 2>"$T/err"
+st=$?
+check "installed reconcile finds reconcile and to-csv (exit $st: 0 or 4)" sh -c "test $st = 0 -o $st = 4"
+check "and prints its table" grep -q '^stripe' "$T/out"
+cron "$p/export" payments --project acme -o "$T/p.csv" 2>"$T/err"
+st=$?
+check "installed export (exit $st)" sh -c "test $st = 0 && head -1 '$T/p.csv' | grep -q '^provider,payment_id'"
+for s in ingest-dumps reconcile export; do
+	check "installed $s --version" sh -c "'$p/$s' --version | grep -q \"(RevenueOS Pipelines) \$(cat '$ROOT/VERSION')\""
+done
