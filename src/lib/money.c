@@ -107,6 +107,8 @@ int decimal_to_minor(const char *text, int exponent, int allow_negative, int64_t
 			return MONEY_RANGE;
 		v *= 10;
 	}
+	if (v == INT64_MAX)
+		return MONEY_RANGE; /* json-c's mark of a clamped integer: its readers (load, to-csv) refuse it */
 	if (neg && v != 0 && !allow_negative)
 		return MONEY_NEGATIVE;
 	*out = neg ? -v : v;

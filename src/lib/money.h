@@ -19,7 +19,7 @@ enum money_error {
 	MONEY_OK = 0,
 	MONEY_SYNTAX = -1,    /* not a plain decimal number */
 	MONEY_PRECISION = -2, /* more non-zero decimals than the currency has */
-	MONEY_RANGE = -3,     /* does not fit in int64 minor units */
+	MONEY_RANGE = -3,     /* does not fit in int64 minor units (INT64_MAX, json-c's clamp mark, excluded) */
 	MONEY_NEGATIVE = -4,  /* negative and negatives were not allowed */
 };
 
