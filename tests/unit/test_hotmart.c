@@ -740,6 +740,14 @@ static void test_postback_v1(void **state)
 	assert_null(strstr(json_object_to_json_string(o), "FAKE-HOTTOK"));
 	done(p, &ev);
 
+	/* a sale converted from the offer's currency (currency_code_from): its offer
+	 * price is in another currency, no discount */
+	o = run_edited(FIX "postback_v1_approved.json", "currency_code_from", "\"USD\"", &ev, &p);
+	check_str(o, "payment.currency", "BRL");
+	check_int(o, "payment.amount_minor", 1990);
+	check_null(o, "payment.discount_minor");
+	done(p, &ev);
+
 	/* the same transaction refunded: another event id, stable across retries */
 	o = run_edited(FIX "postback_v1_approved.json", "status", "\"refunded\"", &ev, &p);
 	check_str(o, "external_event_id", "HP1795184980001:PURCHASE_REFUNDED");

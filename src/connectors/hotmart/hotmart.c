@@ -770,7 +770,9 @@ static const struct purchase_layout purchase_v1 = {
 	.price = ALT("price"),
 	.currency = ALT("currency", "currency_code_from"),
 	.original_price = ALT("original_offer_price"),
-	.original_currency = ALT("currency"),
+	/* the offer's currency: currency_code_from when sent (a sale converted from it), so a
+	 * discount is never one currency's price less another's */
+	.original_currency = ALT("currency_code_from", "currency"),
 	.installments = ALT("installments_number"),
 	.method = ALT("payment_type"),
 	.refusal = ALT("refusal_reason"),
