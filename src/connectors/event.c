@@ -72,7 +72,7 @@ void event_init(struct event *ev, const struct event_origin *o)
 	event_str(ev, SEC_TOP, "provider_event_type", o->provider_event_type);
 	event_str(ev, SEC_TOP, "received_at", o->received_at);
 	event_str(ev, SEC_TOP, "source", o->source);
-	event_time(ev, SEC_TOP, "occurred_at", o->occurred_ms);
+	event_set_occurred(ev, o->occurred_ms);
 	ev->status = EV_PROCESSED;
 }
 
@@ -112,6 +112,7 @@ void event_set_type(struct event *ev, const char *canonical_type)
 
 void event_set_occurred(struct event *ev, int64_t ms)
 {
+	ev->occurred_ms = ms;
 	event_time(ev, SEC_TOP, "occurred_at", ms);
 }
 
@@ -170,6 +171,14 @@ static void settle(struct event *ev)
 	ev->settled = 1;
 	if (ev->status != EV_FAILED && !ev->err.failed)
 		check_ids(ev);
+	if (ev->status != EV_FAILED && !ev->err.failed && arrival_in_future(ev->occurred_ms)) {
+		/* no provider dates an event ahead of its sending: a clock or a unit gone
+		 * wrong, and as the latest event about its payment or subscription it would
+		 * outrank every real one until the date came */
+		char t[RFC3339_BUFSZ];
+		event_fail(ev, "the event's time, %s, is more than a day in the future",
+			   fmt_rfc3339(ev->occurred_ms, t));
+	}
 	if (ev->err.failed)
 		event_fail(ev, "%s", ev->err.reason);
 	if (ev->status == EV_FAILED) {

@@ -34,6 +34,7 @@ struct event {
 	/* Connectors pass &ev->err to the jget_* getters: a failed getter makes
 	 * the event `failed` with its reason (the field's name) when it is settled. */
 	struct jerr err;
+	int64_t occurred_ms; /* the event's own time, 0 unknown */
 };
 
 struct event_origin {

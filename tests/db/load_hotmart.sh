@@ -9,21 +9,21 @@ hp() { # id epoch_ms event transaction status price plan recurrence sub_status n
 	printf '{"id":"%s","creation_date":%s,"event":"%s","version":"2.0.0","data":{"product":{"id":4112233},"buyer":{"email":"maria@example.com","name":"Maria"},"purchase":{"transaction":"%s","status":"%s","price":{"value":%s,"currency_value":"BRL"},"date_next_charge":%s,"recurrence_number":%s},"subscription":{"status":"%s","plan":{"id":%s,"recurrency_period":30},"subscriber":{"code":"SUB1"}}}}\n' \
 		"$1" "$2" "$3" "$4" "$5" "$6" "${10}" "$8" "$9" "$7"
 }
-switch='{"id":"h-sw","creation_date":1796049005000,"event":"SWITCH_PLAN","version":"2.0.0","data":{"subscription":{"subscriber_code":"SUB1","status":"ACTIVE","product":{"id":4112233},"user":{"email":"maria@example.com"}},"plans":[{"id":1038897,"current":false},{"id":1038898,"current":true}]}}'
-charge_date='{"id":"h-cd","creation_date":1796135405000,"event":"UPDATE_SUBSCRIPTION_CHARGE_DATE","version":"2.0.0","data":{"subscriber":{"code":"SUB1"},"subscription":{"status":"ACTIVE","date_next_charge":1797863405000,"plan":{"id":1038898}}}}'
+switch='{"id":"h-sw","creation_date":1764513005000,"event":"SWITCH_PLAN","version":"2.0.0","data":{"subscription":{"subscriber_code":"SUB1","status":"ACTIVE","product":{"id":4112233},"user":{"email":"maria@example.com"}},"plans":[{"id":1038897,"current":false},{"id":1038898,"current":true}]}}'
+charge_date='{"id":"h-cd","creation_date":1764599405000,"event":"UPDATE_SUBSCRIPTION_CHARGE_DATE","version":"2.0.0","data":{"subscriber":{"code":"SUB1"},"subscription":{"status":"ACTIVE","date_next_charge":1766327405000,"plan":{"id":1038898}}}}'
 {
-	hp h-ap1 1795185005000 PURCHASE_APPROVED HP001 APPROVED 19.9 1038897 1 ACTIVE 1797777005000
+	hp h-ap1 1763649005000 PURCHASE_APPROVED HP001 APPROVED 19.9 1038897 1 ACTIVE 1766241005000
 	echo "$switch"
 	echo "$charge_date"
-	hp h-ap2 1797777005000 PURCHASE_APPROVED HP002 APPROVED 49.9 1038898 2 ACTIVE 1800369005000
-	hp h-dl3 1800369005000 PURCHASE_DELAYED HP003 DELAYED 49.9 1038898 3 DELAYED 1800628205000
+	hp h-ap2 1766241005000 PURCHASE_APPROVED HP002 APPROVED 49.9 1038898 2 ACTIVE 1768833005000
+	hp h-dl3 1768833005000 PURCHASE_DELAYED HP003 DELAYED 49.9 1038898 3 DELAYED 1769092205000
 } >"$T/h.json"
 ingest_stream "$T/h.json" >"$T/h.ndjson" 2>"$T/norm.err"
 check "the five events normalize" test "$(grep -c '"status":"processed"' "$T/h.ndjson")" = 5
 
 sub() { q "$1" "SELECT concat_ws('|', price_id, status, interval, interval_count, current_period_end, state_event_id)
 	FROM subscriptions WHERE subscription_id = 'SUB1'"; }
-want='1038898|past_due|month|1|2027-01-22 14:30:05+00|h-dl3'
+want='1038898|past_due|month|1|2026-01-22 14:30:05+00|h-dl3'
 a=$(newdb hot_subs) && load --dsn "dbname=$a" "$T/h.ndjson" 2>/dev/null
 check "after a plan switch and a charge date change, a renewal and a DELAYED purchase still move the subscription" \
 	test "$(sub "$a")" = "$want"
@@ -37,19 +37,19 @@ check "one event a run, shuffled: the same rows" same_state "$a" "$c"
 # date stays.
 {
 	cat "$T/h.json"
-	echo '{"id":"h-cx","creation_date":1800455405000,"event":"SUBSCRIPTION_CANCELLATION","version":"2.0.0","data":{"date":1800455405000,"subscriber":{"code":"SUB1"},"subscription":{"id":1,"product":{"id":4112233}},"cancellation_date":1800455405000}}'
+	echo '{"id":"h-cx","creation_date":1768919405000,"event":"SUBSCRIPTION_CANCELLATION","version":"2.0.0","data":{"date":1768919405000,"subscriber":{"code":"SUB1"},"subscription":{"id":1,"product":{"id":4112233}},"cancellation_date":1768919405000}}'
 } >"$T/hc.json"
 ingest_stream "$T/hc.json" >"$T/hc.ndjson" 2>/dev/null
 d=$(newdb hot_cancel) && load --dsn "dbname=$d" "$T/hc.ndjson" 2>/dev/null
 check "a cancellation after them ends it, with its date" \
 	test "$(q "$d" "SELECT status || ' ' || canceled_at || ' ' || interval FROM subscriptions WHERE subscription_id = 'SUB1'")" = \
-	"canceled 2027-01-20 14:30:05+00 month"
+	"canceled 2026-01-20 14:30:05+00 month"
 
 # sql/014 on what an older release stored: the charge date change gave every field, its
 # nulls too, and the purchases after it none. Its backfill gives what the loader writes now.
 e=$(newdb hot_014) && load --dsn "dbname=$e" "$T/h.ndjson" 2>/dev/null
 check_backfill "$e" 014 "UPDATE subscriptions SET status = 'active', interval = NULL, interval_count = NULL,
-	current_period_end = '2026-12-20 14:30:05+00', state_occurred_at = '2026-11-30 14:30:05+00',
+	current_period_end = '2025-12-20 14:30:05+00', state_occurred_at = '2025-11-30 14:30:05+00',
 	state_event_id = 'h-cd', state_event_type = 'subscription.updated', fill_occurred_at = NULL,
 	fill_event_id = NULL"
 load --dsn "dbname=$e" "$T/h.ndjson" 2>"$T/err"
