@@ -3,7 +3,8 @@
  * zlib's inflate, member by member, rather than gzread: gzread skips whatever
  * follows the last member when it is not gzip, so lines appended to a .gz file
  * (cat a.gz b.ndjson) vanished without a word. Zero padding after a member is
- * skipped; anything else is an error.
+ * skipped; anything else is an error. A gzip file is checked whole before its
+ * first line is given (gz_verify).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +35,7 @@ struct line_reader {
 	size_t bytes;
 	int eof;
 	int truncated;
-	int system;     /* the error is the system's (read(2) failed), not the data's */
+	int system;     /* exit 3: the system's error (read(2) failed), or a file not read at all */
 	int bom_checked;
 	char err[256];
 	enum mode mode;     /* plain or gzip: told by the first two bytes */
@@ -161,6 +162,77 @@ static int inflate_some(struct line_reader *lr)
 	}
 }
 
+/*
+ * A gzip file (a regular file: it can be read twice) is checked whole before its
+ * first line is given. gzip checks its data (CRC-32 and length) only at the end of
+ * each member, and corrupt data can inflate to lines that still parse, an id with a
+ * letter changed: those lines were given, and loaded, before the error was seen.
+ * 0: not corrupt (whole, or cut short, or followed by other data: the reading says
+ * which, as for a stream); -1: corrupt, and no line of it is given.
+ */
+static int gz_verify(struct line_reader *lr)
+{
+	struct stat st;
+	if (fstat(lr->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0; /* a pipe: read once, as it comes */
+	z_stream zs;
+	memset(&zs, 0, sizeof zs);
+	if (inflateInit2(&zs, 15 + 16) != Z_OK)
+		die_sys(ENOMEM, "out of memory");
+	unsigned char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK);
+	/* from where the reading starts (stdin may be a file read partly before) */
+	off_t off = lseek(lr->fd, 0, SEEK_CUR);
+	off = off < (off_t)lr->zs.avail_in ? 0 : off - (off_t)lr->zs.avail_in;
+	int between = 0;
+	const char *msg = NULL;
+	for (;;) {
+		if (zs.avail_in == 0) {
+			ssize_t n;
+			do
+				n = pread(lr->fd, in, CHUNK, off);
+			while (n < 0 && errno == EINTR);
+			if (n <= 0)
+				break; /* the end (an I/O error: the reading meets it and says so) */
+			off += n;
+			zs.next_in = in;
+			zs.avail_in = (unsigned)n;
+		}
+		if (between) {
+			while (zs.avail_in > 0 && *zs.next_in == 0) {
+				zs.next_in++; /* zero padding */
+				zs.avail_in--;
+			}
+			if (zs.avail_in == 0)
+				continue;
+			if (*zs.next_in != 0x1f)
+				break; /* not gzip after it: the reading says so */
+			inflateReset(&zs);
+			between = 0;
+		}
+		zs.next_out = out;
+		zs.avail_out = CHUNK;
+		int r = inflate(&zs, Z_NO_FLUSH);
+		if (r == Z_STREAM_END)
+			between = 1;
+		else if (r == Z_BUF_ERROR && zs.avail_in > 0 && zs.avail_out == CHUNK)
+			break; /* no progress possible (never seen): the reading says what it finds */
+		else if (r != Z_OK && r != Z_BUF_ERROR) {
+			msg = zs.msg ? zs.msg : "unknown error"; /* zlib's: a static string */
+			off -= zs.avail_in;
+			break;
+		}
+	}
+	inflateEnd(&zs);
+	free(in);
+	free(out);
+	if (!msg)
+		return 0;
+	lr->system = 1; /* the file could not be read: exit 3, as for one that cannot be opened */
+	return fail(lr, 0, "read error: corrupt gzip data (%s) near byte %lld of %lld: no line of the file "
+		    "read, as lines before it could be altered (gzip checks its data at the end)",
+		    msg, (long long)off, (long long)st.st_size);
+}
+
 /* Read more input after buf[end]; 0 at end of input, -1 on error. */
 static int fill(struct line_reader *lr)
 {
@@ -183,6 +255,8 @@ static int fill(struct line_reader *lr)
 			if (inflateInit2(&lr->zs, 15 + 16) != Z_OK) /* gzip only */
 				die_sys(ENOMEM, "out of memory");
 			lr->mode = GZIP_MEMBER;
+			if (gz_verify(lr) < 0)
+				return -1;
 		} else {
 			/* plain: what was read to tell is the first input */
 			lr->mode = PLAIN;
