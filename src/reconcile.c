@@ -798,6 +798,20 @@ static int run_db(const char *dsn, const struct opts *o)
 	db_connect(dsn);
 	/* Details and totals from one snapshot, even while a load runs. */
 	db_exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	if (o->project) {
+		/* a project the database does not know (a typo) would read as balanced */
+		r = PQexecParams(conn, "SELECT EXISTS (SELECT FROM projects WHERE id = $1) OR EXISTS (SELECT FROM"
+				 " external_events_raw WHERE project_id = $1) OR EXISTS (SELECT FROM external_events"
+				 " WHERE project_id = $1), (SELECT"
+				 " string_agg(id, ', ' ORDER BY id) FROM (SELECT id FROM projects ORDER BY id"
+				 " LIMIT 20) p)", 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+			die_pg("cannot read the projects", r);
+		if (strcmp(PQgetvalue(r, 0, 0), "f") == 0)
+			die_usage(synopsis, "--project: no project '%s' in the database (its projects: %s)", o->project,
+				  PQgetisnull(r, 0, 1) ? "none" : PQgetvalue(r, 0, 1));
+		PQclear(r);
+	}
 	if (o->details)
 		db_details(params);
 	r = PQexecParams(conn, totals_sql, 4, NULL, params, NULL, NULL, 0);

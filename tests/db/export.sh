@@ -94,6 +94,9 @@ pipelines/export invoices --project acme >/dev/null 2>&1; check "unknown kind: e
 pipelines/export payments --project acme --since yesterdayish >/dev/null 2>&1; check "bad --since: exit 2" [ $? -eq 2 ]
 pipelines/export payments --project acme --since 2026-12-01 --until 2026-11-01 >/dev/null 2>&1; check "--since not before --until: exit 2" [ $? -eq 2 ]
 pipelines/export payments --project acme --bogus >/dev/null 2>&1; check "unknown option: exit 2" [ $? -eq 2 ]
+pipelines/export payments --project acm -o "$tmp/typo.csv" 2>"$tmp/typo.err"; st=$?
+check "a project the database does not know (a typo): exit 2, its projects named, no file (exit $st)" \
+	sh -c "[ $st -eq 2 ] && ! [ -e '$tmp/typo.csv' ] && grep -q \"^export: no project 'acm' in the database (its projects: \" '$tmp/typo.err'"
 pipelines/export --help | grep -q "^Exit status"; check "--help: exit 0 with the exit statuses" [ $? -eq 0 ]
 # an option passed to to-csv that to-csv refuses: said before the export starts, not a failed export
 for d in "--delimiter ;;" "--delimiter=;;" "-d a" "--delimiter="; do

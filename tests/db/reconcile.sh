@@ -56,8 +56,14 @@ check "a summary on stderr" grep -qx 'reconcile: out of balance: 1 missing, 1 fa
 # 3. filters are parameters
 reconcile --db --dsn "dbname=$db" --provider hotmart --since 2026-11-20 --until 2026-11-21 --details >"$T/f" 2>/dev/null
 check "--provider/--since/--until select the failed day only (exit 4)" sh -c "test $? -eq 4 && test \$(grep -c '\"record\":\"reconcile\"' $T/f) = 1 && grep -q h_fail $T/f"
-reconcile --db --dsn "dbname=$db" --project "acme' OR 'x'='x" >"$T/inj"
-check "a quote in --project is data, not SQL (no rows, exit 0)" sh -c "test $? -eq 0 && ! test -s $T/inj"
+reconcile --db --dsn "dbname=$db" --project "acme' OR 'x'='x" >"$T/inj" 2>"$T/inj.err"
+check "a quote in --project is data, not SQL (no such project: exit 2, no rows)" sh -c \
+	"test $? -eq 2 && ! test -s $T/inj && grep -q \"no project 'acme' OR 'x'='x' in the database (its projects: acme)\" $T/inj.err"
+reconcile --db --dsn "dbname=$db" --project acm >"$T/typo" 2>"$T/typo.err"
+check "a project the database does not know (a typo): exit 2, its projects named, nothing written" \
+	sh -c "test $? -eq 2 && ! test -s $T/typo && grep -q \"^reconcile: --project: no project 'acm' in the database (its projects: acme)\" $T/typo.err"
+RECONCILE_DIR=$T pipelines/reconcile acm --dsn "dbname=$db" >"$T/typo2" 2>&1
+check "pipelines/reconcile of it: exit 2, no 'balanced' ($?)" sh -c "test $? -eq 2 && ! grep -q balanced $T/typo2"
 
 # 4. the pipeline: a table and the NDJSON
 RECONCILE_DIR=$T pipelines/reconcile acme --dsn "dbname=$db" >"$T/table" 2>/dev/null
@@ -66,6 +72,7 @@ check "its table names the refused event" grep -Eq '^missing +stripe +acme +2026
 check "and says OUT OF BALANCE" grep -qx 'OUT OF BALANCE' "$T/table"
 check "its NDJSON is reconcile's" bash -c "cmp -s $T/reconcile-acme-*.ndjson <(reconcile --db --dsn dbname=$db --details --project acme 2>/dev/null)"
 mkdir "$T/names"
+psql -X -q -d "$db" -c "INSERT INTO projects (id) VALUES ('a/b c')" >/dev/null
 RECONCILE_DIR=$T/names pipelines/reconcile 'a/b c' --dsn "dbname=$db" >/dev/null 2>&1
 check "a project with a slash: its file named with '_' (exit $?)" sh -c "ls $T/names | grep -q '^reconcile-a_b_c-.*\.ndjson$'"
 RECONCILE_DIR=$T/no-such-dir pipelines/reconcile acme --dsn "dbname=$db" >/dev/null 2>"$T/e"
