@@ -116,3 +116,21 @@ got=$(pay "$d" re_FakeRefund0002)
 check "then refunds load as in a new database (got $got)" test "$got" = "refund failed 1000 - ch_Fake2023001 lost_or_stolen_card payment.refund_failed"
 check "the check still refuses an object outside the list" \
 	sh -c "! psql -qX -d $d -c \"UPDATE payments SET object = 'refunds'\" 2>/dev/null"
+
+# A charge paid on 26 October and refunded in part on 2 November: paid_at is when it was
+# made, in either event, so an export of October keeps it and November's does not take it.
+python3 -c '
+import json, sys
+for path, eid, at in ((sys.argv[1], "evt_FakeOctPaid", 1792972800), (sys.argv[2], "evt_FakeNovRef", 1793577600)):
+	e = json.load(open(path))
+	e["id"] = eid; e["created"] = at
+	e["data"]["object"]["id"] = "ch_FakeOct1"; e["data"]["object"]["created"] = 1792972800
+	print(json.dumps(e))
+' "$fx/charge.succeeded.json" "$fx/charge.refunded.json" >"$T/oct.json"
+o=$(newdb refunds_paid_at)
+ingest_stream "$T/oct.json" | load --dsn "dbname=$o" 2>/dev/null
+check "a charge refunded a week later: paid_at still when it was made" test "$(q "$o" "SELECT status || ' '
+	|| to_char(paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM payments WHERE payment_id = 'ch_FakeOct1'")" = "partially_refunded 2026-10-26"
+oct=$("$ROOT/pipelines/export" payments --project acme --dsn "dbname=$o" --since 2026-10-01 --until 2026-11-01 2>/dev/null | grep -c ch_FakeOct1)
+nov=$("$ROOT/pipelines/export" payments --project acme --dsn "dbname=$o" --since 2026-11-01 --until 2026-12-01 2>/dev/null | grep -c ch_FakeOct1)
+check "so October's export holds it, November's not (got $oct, $nov)" test "$oct $nov" = "1 0"

@@ -963,6 +963,13 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 	}
 	event_set_type(ev, st.canonical);
 	put_payment(p, ev, &st, "charge", 1, cur);
+	/* Paid: when the charge was made (Stripe states no other time; a card is charged
+	 * then, a bank debit succeeds days later). The same in every event about the
+	 * charge, so a refund or a dispute months later does not move it, nor an export
+	 * windowed by it. An authorisation not captured is not paid yet. */
+	int paid = 0;
+	if (opt_bool(p, ev, OBJ "paid", &paid) && paid && captured)
+		put_time(p, ev, SEC_PAYMENT, "paid_at", OBJ "created");
 	put_customer_ref(p, ev, OBJ "customer", 0);
 	put_charge_contact(p, ev, OBJ);
 	put_customer_details(p, ev, OBJ "customer");
