@@ -7,14 +7,22 @@
 -- reports the record as db_rejected (with the two projects) and keeps the rest of the run.
 -- A deliberate move, in a session that says so, is let through:
 --   PGOPTIONS='-c revenueos.move_project=on' pipelines/ingest-dumps --project NEW DUMP...
--- (docs/load.md, "Moving events to another project").
+-- (docs/schema.md, after the first-copy rule). A copy received after the stored one is
+-- no update (the first copy is kept): event_project_check refuses it all the same.
+CREATE FUNCTION event_project_check(provider text, id text, stored text, given text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF stored IS DISTINCT FROM given AND current_setting('revenueos.move_project', true) IS DISTINCT FROM 'on' THEN
+		RAISE EXCEPTION '% event % is stored under project ''%'', not ''%'' (a wrong --project? moving events: docs/schema.md)',
+			provider, id, stored, given
+			USING ERRCODE = '23R01'; -- an integrity error of ours: load loads the batch without them
+	END IF;
+	RETURN true;
+END $$;
+
 CREATE FUNCTION events_project_fixed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	IF current_setting('revenueos.move_project', true) IS DISTINCT FROM 'on' THEN
-		RAISE EXCEPTION '% event % is stored under project ''%'', not ''%'' (a wrong --project? moving events: docs/load.md)',
-			OLD.provider, OLD.external_event_id, OLD.project_id, NEW.project_id
-			USING ERRCODE = '23R01'; -- an integrity error of ours: load replays the batch without them
-	END IF;
+	PERFORM event_project_check(OLD.provider, OLD.external_event_id, OLD.project_id, NEW.project_id);
 	RETURN NEW;
 END $$;
 

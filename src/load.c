@@ -855,6 +855,9 @@ static const char *const upserts[] = {
 	" WHERE (s.provider, s.external_event_id) NOT IN (SELECT provider, external_event_id"
 	" FROM stage_changed WHERE kind = 'r')"
 	" AND (s.received_at, s.source) > (t.received_at, t.source)"
+	/* a later copy under another project is refused as an update would be (sql/017) */
+	" AND CASE WHEN s.project_id <> t.project_id THEN event_project_check(s.provider,"
+	" s.external_event_id, t.project_id, s.project_id) ELSE true END"
 	" AND (s.project_id, s.event_type, s.occurred_at, s.payload - " DELIVERY_KEYS ") IS DISTINCT FROM"
 	" (t.project_id, t.event_type, t.occurred_at, t.payload - " DELIVERY_KEYS "))"
 	/* computed once: as a subquery the planner, trusting the scratch tables'
@@ -1333,11 +1336,11 @@ static const char *row_key(const struct batch *b, const struct rec *rc, size_t *
  * its own savepoint took a minute per 7 000. */
 static const char project_conflicts_sql[] =
 	"SELECT s.seq, format('%s event %s is stored under project ''%s'', not ''%s'' (a wrong --project?"
-	" moving events: docs/load.md)', s.provider, s.external_event_id, t.project_id, s.project_id)"
+	" moving events: docs/schema.md)', s.provider, s.external_event_id, t.project_id, s.project_id)"
 	" FROM stage_raw s JOIN external_events_raw t USING (provider, external_event_id)"
 	" WHERE t.project_id <> s.project_id UNION ALL"
 	" SELECT s.seq, format('%s event %s is stored under project ''%s'', not ''%s'' (a wrong --project?"
-	" moving events: docs/load.md)', s.provider, s.external_event_id, t.project_id, s.project_id)"
+	" moving events: docs/schema.md)', s.provider, s.external_event_id, t.project_id, s.project_id)"
 	" FROM stage_ev s JOIN external_events t USING (provider, external_event_id)"
 	" WHERE t.project_id <> s.project_id";
 

@@ -40,6 +40,17 @@ printf '%s\n' '{"id":"evt_FakeProj1","object":"event","type":"customer.created",
 check "a new event of the other project loads beside the refused ones (exit $st)" test "$st:$(q "$a" \
 	"SELECT project_id FROM external_events WHERE external_event_id = 'evt_FakeProj1'")" = 1:default
 
+# a payload re-injected by hand, without --project: a copy received later than the stored
+# one (no update: the first copy is kept) is refused all the same, not counted unchanged
+fetch-events --project default --received-at 2026-12-02T00:00:00Z "$ROOT/fixtures/dumps/2026-11/stripe-2026-11-08.ndjson" 2>/dev/null |
+	normalize --emit-raw 2>/dev/null | head -2 >"$T/later.ndjson"
+state "$a" >"$T/before"
+load --dsn "dbname=$a" "$T/later.ndjson" 2>"$T/err" && st=0 || st=$?
+check "a later copy under another project: exit 1, both records rejected naming the projects ($st)" sh -c \
+	"test $st = 1 && grep -q 'rejected 2\$' '$T/err' && test \$(grep -c \"stored under project 'acme', not 'default'\" '$T/err') = 2"
+state "$a" >"$T/after"
+check "and nothing changed, not even a project named" diff "$T/before" "$T/after"
+
 # a deliberate move: the session says so
 b=$(newdb projects_move)
 load --dsn "dbname=$b" "$T/acme.ndjson" 2>/dev/null
