@@ -155,25 +155,35 @@ check "one run recorded, not two (load's row and the pipeline's)" \
 	test "$(q "$two" "SELECT string_agg(program, ' ' ORDER BY program) FROM pipeline_runs")" = "ingest-dumps load"
 
 # The default lock is one a user and project: a run of another project, from the same
-# cron minute, is not refused; another of the same project is.
-pa=ro-lock-$$-a pb="ro lock/$$ b"
-locks="/tmp/revenueos-ingest-$(id -u)-$pa.lock /tmp/revenueos-ingest-$(id -u)-ro_lock_$$_b.lock"
-three=$(newdb ingest_three) four=$(newdb ingest_four)
-RO_LOCK= "$ROOT/pipelines/ingest-dumps" --project "$pa" --dsn "dbname=$three" "$T/dump.ndjson" 2>/dev/null &
+# cron minute, is not refused, even one whose name differs only by what a file name
+# cannot hold ('ro lock/PID b' and 'ro_lock_PID_b'); another of the same project is.
+# The first run reads a FIFO held open, so it is surely running meanwhile.
+pa=ro-lock-$$-a pb="ro lock/$$ b" pc=ro_lock_$$_b
+three=$(newdb ingest_three) four=$(newdb ingest_four) five=$(newdb ingest_five)
+mkfifo "$T/fifo"
+RO_LOCK= "$ROOT/pipelines/ingest-dumps" --project "$pa" --dsn "dbname=$three" "$T/fifo" 2>/dev/null &
 pid=$!
-for _ in $(seq 1 500); do
-	[ "$(q "$three" "SELECT count(*) FROM pipeline_runs" 2>/dev/null)" = 1 ] && break
-	sleep 0.01
-done
+exec 7>"$T/fifo"
 RO_LOCK= "$ROOT/pipelines/ingest-dumps" --project "$pa" --dsn "dbname=$four" "$T/dump.ndjson" 2>/dev/null
 check "default lock: a run of the same project exits 75" test $? -eq 75
 RO_LOCK= "$ROOT/pipelines/ingest-dumps" --project "$pb" --dsn "dbname=$four" "$T/dump.ndjson" 2>"$T/err3"
 st=$?
 check "default lock: a run of another project meanwhile runs (exit $st)" test "$st" -le 1
+mkfifo "$T/fifo2"
+RO_LOCK= "$ROOT/pipelines/ingest-dumps" --project "$pc" --dsn "dbname=$five" "$T/fifo2" 2>/dev/null &
+pc_pid=$!
+exec 8>"$T/fifo2"
+RO_LOCK= "$ROOT/pipelines/ingest-dumps" --project "$pb" --dsn "dbname=$four" "$T/dump.ndjson" 2>/dev/null
+st_b=$?
+check "'ro lock/PID b' runs while 'ro_lock_PID_b' does (exit $st_b, not 75)" sh -c "test $st_b -le 1 && kill -0 $pc_pid"
+exec 8>&-
+wait $pc_pid
+check "the first run was still reading meanwhile" kill -0 $pid
+cat "$T/dump.ndjson" >&7
+exec 7>&-
 wait $pid
-check "and the first completes (exit $?)" test $? -le 1
-check "each project's lock file, named by the project" ls $locks
-rm -f $locks
+check "and it completes (exit $?)" test $? -le 1
+rm -f /tmp/revenueos-ingest-"$(id -u)"-ro-lock-$$-a.lock /tmp/revenueos-ingest-"$(id -u)"-ro_lock_$$_b*.lock
 
 # 5. --rejects-dir inside a dump directory: fetch-events would read the other stages'
 # rejects files as dumps; a usage error before anything runs.
