@@ -186,16 +186,21 @@ static int gz_verify(struct line_reader *lr)
 	int between = 0;
 	const char *msg = NULL;
 	for (;;) {
-		if (zs.avail_in == 0) {
+		/* between members two bytes tell whether gzip follows, as inflate_some reads */
+		if (zs.avail_in < (between ? 2u : 1u)) {
+			memmove(in, zs.next_in, zs.avail_in);
 			ssize_t n;
 			do
-				n = pread(lr->fd, in, CHUNK, off);
+				n = pread(lr->fd, in + zs.avail_in, CHUNK - zs.avail_in, off);
 			while (n < 0 && errno == EINTR);
-			if (n <= 0)
-				break; /* the end (an I/O error: the reading meets it and says so) */
-			off += n;
 			zs.next_in = in;
-			zs.avail_in = (unsigned)n;
+			if (n > 0) {
+				off += n;
+				zs.avail_in += (unsigned)n;
+				continue;
+			}
+			if (zs.avail_in == 0 || !between)
+				break; /* the end (an I/O error: the reading meets it and says so) */
 		}
 		if (between) {
 			while (zs.avail_in > 0 && *zs.next_in == 0) {
@@ -204,7 +209,7 @@ static int gz_verify(struct line_reader *lr)
 			}
 			if (zs.avail_in == 0)
 				continue;
-			if (*zs.next_in != 0x1f)
+			if (zs.avail_in < 2 || zs.next_in[0] != 0x1f || zs.next_in[1] != 0x8b)
 				break; /* not gzip after it: the reading says so */
 			inflateReset(&zs);
 			between = 0;
