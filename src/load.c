@@ -1353,7 +1353,8 @@ static void replay_records(const struct batch *b, int conflict)
 	long c[4], sum[4] = {0, 0, 0, 0};
 	size_t n_ok = 0;
 	PGresult *r;
-	char **refused = NULL; /* per record: sql/017's message, or NULL */
+	static char **refused; /* per record: sql/017's message, or NULL (static: still
+				* reachable when a database failure ends the run in the loop) */
 
 	int prev_ok = 0;
 
@@ -1406,6 +1407,7 @@ static void replay_records(const struct batch *b, int conflict)
 		exec_ok("ROLLBACK TO SAVEPOINT rec");
 	}
 	free(refused);
+	refused = NULL;
 	exec_ok("COMMIT");
 	add_counts(sum, n_ok); /* counted once committed: a run ending before counts none of it */
 }

@@ -807,9 +807,13 @@ static int run_db(const char *dsn, const struct opts *o)
 				 " LIMIT 20) p)", 1, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK)
 			die_pg("cannot read the projects", r);
-		if (strcmp(PQgetvalue(r, 0, 0), "f") == 0)
+		if (strcmp(PQgetvalue(r, 0, 0), "f") == 0) {
+			static char have[2048]; /* static: no leak when die_usage exits */
+			snprintf(have, sizeof have, "%s", PQgetisnull(r, 0, 1) ? "none" : PQgetvalue(r, 0, 1));
+			PQclear(r);
 			die_usage(synopsis, "--project: no project '%s' in the database (its projects: %s)", o->project,
-				  PQgetisnull(r, 0, 1) ? "none" : PQgetvalue(r, 0, 1));
+				  have);
+		}
 		PQclear(r);
 	}
 	if (o->details)
