@@ -180,6 +180,7 @@ static int gz_verify(struct line_reader *lr)
 	if (inflateInit2(&zs, 15 + 16) != Z_OK)
 		die_sys(ENOMEM, "out of memory");
 	unsigned char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK);
+	zs.next_in = in;
 	/* from where the reading starts (stdin may be a file read partly before) */
 	off_t off = lseek(lr->fd, 0, SEEK_CUR);
 	off = off < (off_t)lr->zs.avail_in ? 0 : off - (off_t)lr->zs.avail_in;
