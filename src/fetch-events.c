@@ -1018,7 +1018,8 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 		snprintf(names[n++], len, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, by_name);
+	if (n > 0) /* an empty directory: names is NULL, which qsort must not be given */
+		qsort(names, n, sizeof *names, by_name);
 	for (size_t i = 0; i < n; i++) {
 		read_path(names[i], o, parser, depth + 1);
 		free(names[i]);
