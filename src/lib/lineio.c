@@ -41,6 +41,7 @@ struct line_reader {
 	enum mode mode;     /* plain or gzip: told by the first two bytes */
 	unsigned char *raw; /* input as read; zs.next_in/avail_in: the unused part */
 	int raw_eof;
+	off_t pos;          /* positioned (>= 0): the file is read from there with pread */
 	z_stream zs;
 	const char *zerr;   /* zlib's error, said once the bytes inflated before it are read */
 };
@@ -75,6 +76,7 @@ struct line_reader *lr_open(const char *path, size_t max_line)
 	lr->buf = xmalloc(lr->cap + 1);
 	lr->raw = xmalloc(CHUNK);
 	lr->zs.next_in = lr->raw;
+	lr->pos = -1;
 	return lr;
 }
 
@@ -99,8 +101,11 @@ static int read_raw(struct line_reader *lr)
 	lr->zs.next_in = lr->raw;
 	ssize_t n;
 	do
-		n = read(lr->fd, lr->raw + lr->zs.avail_in, CHUNK - lr->zs.avail_in);
+		n = lr->pos < 0 ? read(lr->fd, lr->raw + lr->zs.avail_in, CHUNK - lr->zs.avail_in)
+				: pread(lr->fd, lr->raw + lr->zs.avail_in, CHUNK - lr->zs.avail_in, lr->pos);
 	while (n < 0 && errno == EINTR);
+	if (n > 0 && lr->pos >= 0)
+		lr->pos += n;
 	if (n < 0) {
 		lr->system = 1;
 		return fail(lr, 0, "read error: %s", strerror(errno));
@@ -175,68 +180,35 @@ static int gz_verify(struct line_reader *lr)
 	struct stat st;
 	if (fstat(lr->fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0; /* a pipe: read once, as it comes */
-	z_stream zs;
-	memset(&zs, 0, sizeof zs);
-	if (inflateInit2(&zs, 15 + 16) != Z_OK)
+	/* a reader of its own, inflating as this one will (inflate_some) from where
+	 * it starts (stdin may be a file read partly before), its lines dropped */
+	struct line_reader v;
+	memset(&v, 0, sizeof v);
+	v.fd = lr->fd;
+	off_t at = lseek(lr->fd, 0, SEEK_CUR);
+	v.pos = at < (off_t)lr->zs.avail_in ? 0 : at - (off_t)lr->zs.avail_in;
+	v.cap = CHUNK;
+	v.buf = xmalloc(v.cap + 1);
+	v.raw = xmalloc(CHUNK);
+	v.zs.next_in = v.raw;
+	if (inflateInit2(&v.zs, 15 + 16) != Z_OK)
 		die_sys(ENOMEM, "out of memory");
-	unsigned char *in = xmalloc(CHUNK), *out = xmalloc(CHUNK);
-	zs.next_in = in;
-	/* from where the reading starts (stdin may be a file read partly before) */
-	off_t off = lseek(lr->fd, 0, SEEK_CUR);
-	off = off < (off_t)lr->zs.avail_in ? 0 : off - (off_t)lr->zs.avail_in;
-	int between = 0;
-	const char *msg = NULL;
-	for (;;) {
-		/* between members two bytes tell whether gzip follows, as inflate_some reads */
-		if (zs.avail_in < (between ? 2u : 1u)) {
-			memmove(in, zs.next_in, zs.avail_in);
-			ssize_t n;
-			do
-				n = pread(lr->fd, in + zs.avail_in, CHUNK - zs.avail_in, off);
-			while (n < 0 && errno == EINTR);
-			zs.next_in = in;
-			if (n > 0) {
-				off += n;
-				zs.avail_in += (unsigned)n;
-				continue;
-			}
-			if (zs.avail_in == 0 || !between)
-				break; /* the end (an I/O error: the reading meets it and says so) */
-		}
-		if (between) {
-			while (zs.avail_in > 0 && *zs.next_in == 0) {
-				zs.next_in++; /* zero padding */
-				zs.avail_in--;
-			}
-			if (zs.avail_in == 0)
-				continue;
-			if (zs.avail_in < 2 || zs.next_in[0] != 0x1f || zs.next_in[1] != 0x8b)
-				break; /* not gzip after it: the reading says so */
-			inflateReset(&zs);
-			between = 0;
-		}
-		zs.next_out = out;
-		zs.avail_out = CHUNK;
-		int r = inflate(&zs, Z_NO_FLUSH);
-		if (r == Z_STREAM_END)
-			between = 1;
-		else if (r == Z_BUF_ERROR && zs.avail_in > 0 && zs.avail_out == CHUNK)
-			break; /* no progress possible (never seen): the reading says what it finds */
-		else if (r != Z_OK && r != Z_BUF_ERROR) {
-			msg = zs.msg ? zs.msg : "unknown error"; /* zlib's: a static string */
-			off -= zs.avail_in;
-			break;
-		}
-	}
-	inflateEnd(&zs);
-	free(in);
-	free(out);
-	if (!msg)
+	v.mode = GZIP_MEMBER;
+	int r;
+	do
+		v.end = 0;
+	while ((r = inflate_some(&v)) > 0);
+	/* corrupt: zlib's error; cut short, other data after it, an I/O error: the reading says so */
+	off_t near = v.pos - (off_t)v.zs.avail_in;
+	inflateEnd(&v.zs);
+	free(v.buf);
+	free(v.raw);
+	if (r == 0 || !v.zerr)
 		return 0;
 	lr->system = 1; /* the file could not be read: exit 3, as for one that cannot be opened */
 	return fail(lr, 0, "read error: corrupt gzip data (%s) near byte %lld of %lld: no line of the file "
 		    "read, as lines before it could be altered (gzip checks its data at the end)",
-		    msg, (long long)off, (long long)st.st_size);
+		    v.zerr, (long long)near, (long long)st.st_size);
 }
 
 /* Read more input after buf[end]; 0 at end of input, -1 on error. */
