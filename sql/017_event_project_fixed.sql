@@ -9,12 +9,18 @@
 --   PGOPTIONS='-c revenueos.move_project=on' pipelines/ingest-dumps --project NEW DUMP...
 -- (docs/schema.md, after the first-copy rule). A copy received after the stored one is
 -- no update (the first copy is kept): event_project_check refuses it all the same.
+-- what is said of such an event (here, and by load of each record it then refuses)
+CREATE FUNCTION event_project_message(provider text, id text, stored text, given text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT format('%s event %s is stored under project ''%s'', not ''%s'' (a wrong --project?'
+		' moving events: docs/schema.md)', provider, id, stored, given)
+$$;
+
 CREATE FUNCTION event_project_check(provider text, id text, stored text, given text) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
 	IF stored IS DISTINCT FROM given AND current_setting('revenueos.move_project', true) IS DISTINCT FROM 'on' THEN
-		RAISE EXCEPTION '% event % is stored under project ''%'', not ''%'' (a wrong --project? moving events: docs/schema.md)',
-			provider, id, stored, given
+		RAISE EXCEPTION '%', event_project_message(provider, id, stored, given)
 			USING ERRCODE = '23R01'; -- an integrity error of ours: load loads the batch without them
 	END IF;
 	RETURN true;

@@ -1335,14 +1335,12 @@ static const char *row_key(const struct batch *b, const struct rec *rc, size_t *
  * a re-run under a wrong --project refuses every record, and trying each under
  * its own savepoint took a minute per 7 000. */
 static const char project_conflicts_sql[] =
-	"SELECT s.seq, format('%s event %s is stored under project ''%s'', not ''%s'' (a wrong --project?"
-	" moving events: docs/schema.md)', s.provider, s.external_event_id, t.project_id, s.project_id)"
-	" FROM stage_raw s JOIN external_events_raw t USING (provider, external_event_id)"
-	" WHERE t.project_id <> s.project_id UNION ALL"
-	" SELECT s.seq, format('%s event %s is stored under project ''%s'', not ''%s'' (a wrong --project?"
-	" moving events: docs/schema.md)', s.provider, s.external_event_id, t.project_id, s.project_id)"
-	" FROM stage_ev s JOIN external_events t USING (provider, external_event_id)"
-	" WHERE t.project_id <> s.project_id";
+	"SELECT seq, event_project_message(provider, external_event_id, stored, project_id) FROM"
+	" (SELECT s.seq, s.provider, s.external_event_id, t.project_id AS stored, s.project_id"
+	" FROM stage_raw s JOIN external_events_raw t USING (provider, external_event_id) UNION ALL"
+	" SELECT s.seq, s.provider, s.external_event_id, t.project_id, s.project_id"
+	" FROM stage_ev s JOIN external_events t USING (provider, external_event_id)) c"
+	" WHERE stored <> project_id";
 
 /* PostgreSQL refused the batch for a data error and it was rolled back: load
  * it again one record per savepoint, so only the records it refuses are lost.
