@@ -353,10 +353,9 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 		e.payload = clean;
 	static struct strbuf line; /* one buffer for the run; fetch-events is one thread */
 	line.len = 0;
-	envelope_append(&line, &e);
-	if (line.len - 1 > s->o->max_line) /* the next program, at the same --max-line, would refuse it */
-		reject(s->file, lineno, REJ_LINE_TOO_LONG, raw, rawlen, "its envelope would be %zu bytes, "
-		       "over --max-line %zu", line.len - 1, s->o->max_line);
+	size_t too_long = envelope_append(&line, &e, s->o->max_line);
+	if (too_long)
+		reject(s->file, lineno, REJ_LINE_TOO_LONG, raw, rawlen, ENVELOPE_TOO_LONG, too_long, s->o->max_line);
 	else
 		xwrite(line.buf, line.len, stdout);
 out:

@@ -456,14 +456,9 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 				c->name, origin.external_event_id, id.event_type, origin.project_id,
 				origin.received_at, source, id.occurred_ms, text, len,
 			};
-			size_t at = j->out.len;
-			envelope_append(&j->out, &e);
-			size_t n = j->out.len - at - 1;
-			if (n > o->max_line) {
-				/* the next program, at the same --max-line, would refuse it */
-				j->out.len = at;
-				job_reject(j, in, REJ_LINE_TOO_LONG, "its envelope would be %zu bytes, over "
-					   "--max-line %zu", n, o->max_line);
+			size_t too_long = envelope_append(&j->out, &e, o->max_line);
+			if (too_long) {
+				job_reject(j, in, REJ_LINE_TOO_LONG, ENVELOPE_TOO_LONG, too_long, o->max_line);
 				free(clean);
 				return;
 			}

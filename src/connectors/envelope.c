@@ -22,9 +22,10 @@ static void key(struct strbuf *b, const char *name, const char *val)
 		SB_LIT(b, "null");
 }
 
-void envelope_append(struct strbuf *b, const struct envelope *e)
+size_t envelope_append(struct strbuf *b, const struct envelope *e, size_t max_line)
 {
 	char t[RFC3339_BUFSZ];
+	size_t from = b->len;
 
 	SB_LIT(b, "{\"record\":\"raw\"");
 	key(b, "provider", e->provider);
@@ -39,6 +40,11 @@ void envelope_append(struct strbuf *b, const struct envelope *e)
 	sb_add(b, e->payload, e->payload_len);
 	json_cr_to_space(b->buf + at, e->payload_len);
 	SB_LIT(b, "}\n");
+	size_t n = b->len - from - 1;
+	if (n <= max_line)
+		return 0;
+	b->len = from;
+	return n;
 }
 
 const char *project_id_problem(const char *id)

@@ -19,7 +19,11 @@ struct envelope {
 };
 
 struct strbuf;
-void envelope_append(struct strbuf *b, const struct envelope *e);
+/* Append e's line to b when it is at most max_line bytes (without its '\n'),
+ * which the next program reads at the same --max-line: 0. Else b is left as it
+ * was and the line's length returned, for ENVELOPE_TOO_LONG. */
+size_t envelope_append(struct strbuf *b, const struct envelope *e, size_t max_line);
+#define ENVELOPE_TOO_LONG "its envelope would be %zu bytes, over --max-line %zu"
 
 #define DEFAULT_PROJECT "default"
 
