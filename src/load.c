@@ -250,7 +250,7 @@ static const struct spec subscription_spec[] = {
 	{"status", F_STR}, {"interval", F_STR}, {"interval_count", F_INT}, {"quantity", F_INT},
 	{"current_period_start", F_TIME}, {"current_period_end", F_TIME},
 	{"cancel_at_period_end", F_BOOL}, {"cancel_at", F_TIME}, {"canceled_at", F_TIME},
-	{"trial_end", F_TIME}, {NULL, 0},
+	{"trial_end", F_TIME}, {"billed_from", F_TIME}, {NULL, 0},
 };
 
 /* Check a section; returns it (borrowed) or NULL when null/absent/invalid. */
@@ -621,8 +621,8 @@ static const char copy_ev_sql[] =
 #define NAME_OF(u, f, i, c) " " f ","
 #define CAST_OF(u, f, i, c) " " f c ","
 /* A subscription field: from the best event that is a subscription event or
- * has the field (see the subscriptions recompute; wa is its window). */
-#define SUB_FIELD(f) " (array_agg(" f ") FILTER (WHERE auth OR " f " IS NOT NULL) OVER wa)[1] AS " f ","
+ * has the field (see the subscriptions recompute; wf is its window). */
+#define SUB_FIELD(f) " (array_agg(" f ") FILTER (WHERE auth OR " f " IS NOT NULL) OVER wf)[1] AS " f ","
 #define SUB_COL(f) " n.event->'subscription'->>'" f "' AS " f ","
 #define SUB_COLS " customer_id, plan_id, price_id," SUB_FIELDS(NAME_OF, _)                        \
 	" state_occurred_at, state_event_id, state_event_type, customer_occurred_at,"                 \
@@ -683,23 +683,35 @@ static const char copy_ev_sql[] =
 #define STATE_NEWER "(NOT " X_AUTH " AND NOT " T_AUTH " AND (EXCLUDED.state_occurred_at,"          \
 	" EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id))"
 #define STATE_PICK(c) PICK(TAKE_ALL " OR " STATE_NEWER, c)
-/* the recompute's stamps: the first event in wa's order that had the field */
-#define R_OCC(f) "(array_agg(occ) FILTER (WHERE " f " IS NOT NULL) OVER wa)[1]"
-#define R_ID(f) "(array_agg(id) FILTER (WHERE " f " IS NOT NULL) OVER wa)[1]"
+/* the recompute's stamps: the first event in wf's order that had the field */
+#define R_OCC(f) "(array_agg(fo) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1]"
+#define R_ID(f) "(array_agg(id) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1]"
 /* the merge's: the position, in the batch's events latest first (window w),
- * of the first that has the field (p_f), of the latest subscription.* event
- * (pa) and of the latest with a customer (pc); the values are read from
- * arrays of the events in that order (one array per column, where an
- * aggregate per field and column copied each value a dozen times) */
-#define B_POS(f) " min(rn) FILTER (WHERE s->>'" f "' IS NOT NULL) OVER w AS p_" f ","
-#define B_OCC(f) "o[p_" f "]"
+ * of the first in fill order (wf) that has the field (p_f), of the latest
+ * subscription.* event (pa) and of the latest with a customer (pc); the
+ * values are read from arrays of the events in w's order (one array per
+ * column, where an aggregate per field and column copied each value a dozen
+ * times) */
+#define B_POS(f) " (array_agg(rn) FILTER (WHERE s->>'" f "' IS NOT NULL) OVER wf)[1] AS p_" f ","
+#define B_OCC(f) "fa[p_" f "]"
 #define B_ID(f) "i[p_" f "]"
 #define B_VAL(f) " ss[coalesce(pa, p_" f ")]->>'" f "' AS " f ","
+
+/*
+ * The time an event's section fills a subscription by (fo; stamped in
+ * fill_occurred_at): the start of what it bills when it says (billed_from,
+ * an invoice's line), else the event's own. An invoice paid or voided late
+ * bills a period gone by: by event time it would outrank the renewal and
+ * the upgrade that came after it. A subscription.* event's is its own time.
+ */
+#define FILL_AT(auth, s, occ) "CASE WHEN " auth " THEN " occ " ELSE COALESCE((" s "->>'billed_from')::timestamptz, " occ ") END"
 
 /* the events of a subscription, one row each, for the recompute */
 #define SUB_EV_COLS " n.external_event_id AS id, n.event_type,"                     \
 	" " SUB_AUTH("n.provider", "n.event_type") " AS auth,"                               \
 	" COALESCE(n.occurred_at, '-infinity') AS occ, n.event->'subscription' AS s, n.customer_id," \
+	" " FILL_AT(SUB_AUTH("n.provider", "n.event_type"), "n.event->'subscription'",             \
+		    "COALESCE(n.occurred_at, '-infinity')") " AS fo,"                                   \
 	" n.event->'subscription'->>'price_id' AS price_id,"                                 \
 	SUB_FIELDS(EACH_F, SUB_COL) " 0 AS _end"
 
@@ -1023,13 +1035,15 @@ static const char *const upserts[] = {
 	" (array_agg(customer_id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id,"
 	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id_occurred_at,"
 	" (array_agg(id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id_event_id,"
-	" (array_agg(s) FILTER (WHERE auth OR price_id IS NOT NULL) OVER wa)[1] AS ps,"
+	" (array_agg(s) FILTER (WHERE auth OR price_id IS NOT NULL) OVER wf)[1] AS ps,"
 	SUB_FIELDS(EACH_F, SUB_FIELD)
 	" occ AS state_occurred_at, id AS state_event_id, event_type AS state_event_type,"
 	" " FILL_ARRAY(R_OCC) " AS fill_occ, " FILL_ARRAY(R_ID) " AS fill_id,"
 	" row_number() OVER wa AS rn FROM ev"
 	" WINDOW wc AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE "),"
 	" wa AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, " SUB_RANK("event_type")
+	" DESC, id DESC" WHOLE "),"
+	" wf AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, fo DESC, " SUB_RANK("event_type")
 	" DESC, id DESC" WHOLE ")) x"
 	" WHERE rn = 1)"
 	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
@@ -1056,7 +1070,9 @@ static const char *const upserts[] = {
 	 * stamp, FILL); customer_id is the latest non-null by its stamp */
 	"WITH ev AS (SELECT n.project_id, n.provider, n.subscription_id, n.external_event_id AS id,"
 	" n.event_type, " SUB_AUTH("n.provider", "n.event_type") " AS auth,"
-	" COALESCE(n.occurred_at, '-infinity') AS occ, n.sub AS s, n.customer_id FROM stage_norm n"
+	" COALESCE(n.occurred_at, '-infinity') AS occ, n.sub AS s, n.customer_id,"
+	" " FILL_AT(SUB_AUTH("n.provider", "n.event_type"), "n.sub", "COALESCE(n.occurred_at, '-infinity')")
+	" AS fo FROM stage_norm n"
 	" WHERE n.ins AND n.status = 'processed' AND n.subscription_id IS NOT NULL"
 	" AND (n.project_id, n.provider, n.subscription_id) NOT IN (" FULL_KEYS("s") ")),"
 	/* each subscription's new events latest first: the latest with a customer
@@ -1071,6 +1087,7 @@ static const char *const upserts[] = {
 	" CASE WHEN pa IS NULL THEN " FILL_ARRAY(B_ID) " END AS fill_id"
 	" FROM (SELECT " SUB_KEY ", rn, array_agg(s) OVER w AS ss, array_agg(occ) OVER w AS o,"
 	" array_agg(id) OVER w AS i, array_agg(event_type) OVER w AS et, array_agg(customer_id) OVER w AS c,"
+	" array_agg(fo) OVER w AS fa,"
 	" min(rn) FILTER (WHERE customer_id IS NOT NULL) OVER w AS pc,"
 	" min(rn) FILTER (WHERE auth AND rna = 1) OVER w AS pa," B_POS("price_id")
 	SUB_FIELDS(EACH_F, B_POS) " 0 AS _end"
@@ -1078,7 +1095,8 @@ static const char *const upserts[] = {
 	" WINDOW w AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC),"
 	" wr AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, " SUB_RANK("event_type")
 	" DESC, id DESC)) r"
-	" WINDOW w AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE ")) x WHERE rn = 1)"
+	" WINDOW w AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE "),"
+	" wf AS (PARTITION BY " SUB_KEY " ORDER BY fo DESC, id DESC" WHOLE ")) x WHERE rn = 1)"
 	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT b.project_id, b.provider, b.subscription_id, b.customer_id,"
 	" COALESCE(ps->>'plan_code', pp.plan_id), ps->>'price_id'," SUB_FIELDS(CAST_OF, _)
@@ -2290,10 +2308,12 @@ int main(int argc, char **argv)
 		return diag_finish();
 	}
 	if (have_new) { /* and the subscriptions' rule of sql/014, the plans set by hand of sql/016,
-			 * the events' fixed project of sql/017, the payments' order of sql/018 */
-		r = must("SELECT count(*) = 4 FROM schema_migrations WHERE version IN"
+			 * the events' fixed project of sql/017, the payments' order of sql/018,
+			 * the fill order by billed period of sql/019 */
+		r = must("SELECT count(*) = 5 FROM schema_migrations WHERE version IN"
 			 " ('014_hotmart_subscription_fill.sql', '016_plan_set_by_hand.sql',"
-			 " '017_event_project_fixed.sql', '018_refund_after_inquiry.sql')", 0, NULL);
+			 " '017_event_project_fixed.sql', '018_refund_after_inquiry.sql',"
+			 " '019_fill_by_billed_period.sql')", 0, NULL);
 		have_new = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 		PQclear(r);
 	}

@@ -69,7 +69,7 @@ sed -n '/^WITH cus AS/,$p' "$ROOT/sql/015_customer_authority.sql" | psql -qX -d 
 state "$db" strict >"$T/after"
 check "migration 002's backfill gives the stamps the loader keeps" diff "$T/before" "$T/after"
 
-# Migration 004 (with 011's extension) the same for the fields' stamps of subscriptions
+# Migration 004 (with 011's extension and 019's order) the same for the fields' stamps of subscriptions
 # only invoices set.
 check "some subscriptions are set by invoices alone (the case 004 stamps)" \
 	test "$(q "$db" "SELECT count(*) > 0 FROM subscriptions WHERE fill_event_id IS NOT NULL")" = t
@@ -78,6 +78,8 @@ sed -n '/^WITH field/,$p' "$ROOT/sql/004_subscription_fill_stamps.sql" | psql -q
 # (011 then adds the 12th field's stamp, cancel_at's, to the 11 that 004 knew)
 sed -n '/^UPDATE subscriptions SET fill_occurred_at/,$p' "$ROOT/sql/011_subscription_cancel_at.sql" |
 	psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
+# (and 019 orders the invoices by what they bill: billed_from, else their own time)
+sed -n '/^SELECT set_config/,$p' "$ROOT/sql/019_fill_by_billed_period.sql" | psql -qX1 -d "$db" -v ON_ERROR_STOP=1 >/dev/null
 state "$db" strict >"$T/after"
 check "migration 004's backfill gives the stamps the loader keeps" diff "$T/before" "$T/after"
 

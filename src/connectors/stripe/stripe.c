@@ -641,6 +641,11 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 	if ((line = subscription_line(p, sub_id, &proration)) < 0)
 		return;
 	snprintf(base, sizeof base, OBJ "lines.data.%d", line);
+	/* What the line bills starts here: the period's start, or a proration's
+	 * change. An invoice paid late bills a period gone by: the loader orders
+	 * the sections it fills a subscription with by this, not by event time. */
+	join(path, base, ".period.start");
+	put_time(p, ev, SEC_SUBSCRIPTION, "billed_from", path);
 	/* basil: pricing.price_details.{price,product}; older: price, then plan. */
 	join(path, base, ".pricing.price_details.price");
 	str_if_unset(ev, SEC_SUBSCRIPTION, "price_id", opt_id(p, ev, path));

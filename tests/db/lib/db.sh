@@ -77,7 +77,7 @@ check_backfill() {
 	state "$db" >"$T/old"
 	check "(the older release's state differs)" sh -c "! cmp -s '$T/old' '$T/before'"
 	if [ -n "$from" ]; then sed -n "/$from/,\$p" "$file"; else cat "$file"; fi |
-		psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
+		psql -qX1 -d "$db" -v ON_ERROR_STOP=1 >/dev/null
 	state "$db" >"$T/after"
 	check "sql/$2's backfill gives what the loader writes" diff "$T/before" "$T/after"
 }
