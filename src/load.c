@@ -1872,6 +1872,19 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 	const char *source = str_of(check(o, "source", F_STR, 1, "", fc));
 	if (fc->code)
 		return -1;
+	/* as normalize checks an envelope (docs/events.md): a project id that ends in
+	 * every key; times every reader takes back; no arrival from the future, which
+	 * would keep the integration "fresh" for years (integration_freshness_view) */
+	const char *why = project_id_problem(project);
+	if (why)
+		return fail(fc, REJ_INVALID_FIELD, "field 'project_id' %s", why);
+	int64_t ms;
+	if (occurred && (parse_rfc3339_strict(occurred, &ms) < 0 || !time_in_range(ms)))
+		return fail(fc, REJ_INVALID_FIELD, "field 'occurred_at' is not an RFC 3339 time in 1970..9999");
+	if (parse_rfc3339_strict(received, &ms) < 0 || !time_in_range(ms))
+		return fail(fc, REJ_INVALID_FIELD, "field 'received_at' is not an RFC 3339 time in 1970..9999");
+	if (arrival_in_future(ms))
+		return fail(fc, REJ_INVALID_FIELD, "field 'received_at' is more than a day in the future");
 	for (const char *p = provider; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') ||
 		    (p == provider && !(*p >= 'a' && *p <= 'z')))

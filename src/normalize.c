@@ -349,6 +349,13 @@ static int envelope_fields(struct job *j, const struct record_input *in, struct 
 				   keys[i]);
 			return -1;
 		}
+	/* no webhook arrives from the future: such a time would stay the
+	 * integration's latest and keep it "fresh" (integration_freshness_view) */
+	int64_t ms;
+	if (parse_rfc3339_strict(received, &ms) == 0 && arrival_in_future(ms)) {
+		job_reject(j, in, REJ_INVALID_FIELD, "envelope 'received_at' is more than a day in the future");
+		return -1;
+	}
 	origin->external_event_id = val[0];
 	origin->project_id = val[1];
 	origin->received_at = received;

@@ -186,3 +186,34 @@ for m in "subscriptions DROP COLUMN fill_occurred_at, DROP COLUMN fill_event_id:
 		test $? -eq 3 -a "$(q "$o" "SELECT count(*) FROM external_events_raw")" = 0
 	check "and says to run load --migrate" grep -q 'older than this loader: run .load --migrate' "$T/err"
 done
+
+# An envelope normalize refuses, load refuses too (docs/events.md), from any writer: a
+# project id with a control character (C0, DEL, C1) or over 255 bytes would become a tenant
+# of its own; a time outside 1970..9999 one that stream reconcile refuses; an arrival from
+# the future would keep the integration "fresh" for years.
+long=$(printf 'p%.0s' $(seq 300))
+pl='"payload":{"id":"evt_E","object":"event","type":"customer.created","created":1795000000,"data":{"object":{"id":"cus_1","object":"customer"}}}'
+for f in '"project_id":"ac\tme","received_at":"2026-11-25T00:00:00Z"' \
+	'"project_id":"a\u0085b","received_at":"2026-11-25T00:00:00Z"' \
+	'"project_id":"x\u007fy","received_at":"2026-11-25T00:00:00Z"' \
+	"\"project_id\":\"$long\",\"received_at\":\"2026-11-25T00:00:00Z\"" \
+	'"project_id":"acme","received_at":"2026-11-25T00:00:00Z","occurred_at":"1969-12-31T23:59:59Z"' \
+	'"project_id":"acme","received_at":"1969-12-31T23:59:59Z"' \
+	'"project_id":"acme","received_at":"2099-01-01T00:00:00Z"' \
+	'"project_id":"acme","received_at":"2026-11-25T00:00:00Z"'; do
+	echo "{\"record\":\"raw\",\"provider\":\"stripe\",\"external_event_id\":\"evt_E\",\"source\":\"a:1\",$f,$pl}"
+done >"$T/env.ndjson"
+env_db=$(newdb rej_env)
+load --dsn "dbname=$env_db" "$T/env.ndjson" 2>"$T/err_env"
+st=$?
+check "envelopes normalize refuses: exit 1, each an invalid_field at its line (exit $st)" \
+	sh -c "test $st = 1 && test \"\$(grep -c 'invalid_field' '$T/err_env')\" = 7"
+for m in "1: field 'project_id' has a control character" "2: field 'project_id' has a control character" \
+	"3: field 'project_id' has a control character" "4: field 'project_id' is longer than 255 bytes" \
+	"5: field 'occurred_at' is not an RFC 3339 time in 1970..9999" \
+	"6: field 'received_at' is not an RFC 3339 time in 1970..9999" \
+	"7: field 'received_at' is more than a day in the future"; do
+	check "env.ndjson:$m" grep -q "env.ndjson:$m" "$T/err_env"
+done
+check "only the good one is stored, and no tenant of the refused ones" \
+	test "$(q "$env_db" "SELECT string_agg(project_id, ',') FROM external_events_raw") $(q "$env_db" "SELECT string_agg(id, ',' ORDER BY id) FROM projects")" = "acme acme"
