@@ -22,6 +22,7 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
+#include "connector.h"
 #include "diag.h"
 #include "jsonutil.h"
 #include "records.h"
@@ -866,7 +867,7 @@ int main(int argc, char **argv)
 	char memory[32] = "64M";
 	const char *dsn = NULL;
 	int ch, db = 0, unbalanced;
-	const char *rejects_path = NULL;
+	const char *rejects_path = NULL, *stream_opt = NULL; /* the last option --db has no use for */
 
 	diag_init("reconcile");
 	argv[0] = (char *)prog_name; /* getopt's messages say "reconcile: ...", as ours do */
@@ -877,9 +878,9 @@ int main(int argc, char **argv)
 			if (!*(o.project = optarg))
 				die_usage(synopsis, "--project: empty");
 			break;
-		case 'p':
-			if (!*(o.provider = optarg))
-				die_usage(synopsis, "--provider: empty");
+		case 'p': /* a name no connector has matches nothing: it would read as balanced */
+			if (!connector_by_name(o.provider = optarg))
+				die_usage(synopsis, "unknown provider '%s'", optarg);
 			break;
 		case 's': o.since = parse_time_opt("--since", optarg); o.has_since = 1; break;
 		case 'u': o.until = parse_time_opt("--until", optarg); o.has_until = 1; break;
@@ -891,12 +892,14 @@ int main(int argc, char **argv)
 				die_usage(synopsis, "bad --sort-memory '%s'", optarg);
 			/* sort -S takes a bare number as KiB: say bytes */
 			snprintf(memory, sizeof memory, "%zub", bytes);
+			stream_opt = "--sort-memory";
 			break;
 		}
-		case 'R': rejects_path = optarg; break;
+		case 'R': rejects_path = optarg; stream_opt = "--rejects"; break;
 		case 'L':
 			if (!(max_line = parse_size(optarg)))
 				die_usage(synopsis, "bad --max-line '%s'", optarg);
+			stream_opt = "--max-line";
 			break;
 		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
 		case 'V': puts("reconcile (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
@@ -905,10 +908,12 @@ int main(int argc, char **argv)
 	}
 	if (o.has_since && o.has_until && o.since >= o.until) /* swapped: an empty window reads as balanced */
 		die_usage(synopsis, "--since is not before --until: no event could pass");
+	if (db && stream_opt) /* reads no line: --rejects would only empty its file */
+		die_usage(synopsis, "%s is for input files: --db reads none", stream_opt);
+	if (db && optind < argc)
+		die_usage(synopsis, "--db takes no input files");
 	rejects_setup(synopsis, rejects_path, argv + optind, argc - optind);
 	if (db) {
-		if (optind < argc)
-			die_usage(synopsis, "--db takes no input files");
 		unbalanced = run_db(dsn, &o);
 	} else {
 		if (dsn)
