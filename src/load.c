@@ -47,8 +47,8 @@ static const char help[] =
 	"  --rejects FILE    write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE   longest accepted line in bytes (default 16M)\n"
 	"  --migrate         apply the schema migrations (sql/NNN_*.sql) not yet applied, then exit\n"
-	"  --sql-dir DIR     where the migrations are (default: ../sql or\n"
-	"                    ../share/revenueos/sql next to the program, or $RO_SQL_DIR)\n"
+	"  --sql-dir DIR     where the migrations are (default: $RO_SQL_DIR when set, else\n"
+	"                    ../sql or ../share/revenueos/sql next to the program)\n"
 	"  --note-run PROGRAM  record a finished run of PROGRAM (a pipeline such as\n"
 	"                    pipelines/ingest-dumps) in pipeline_runs, from one JSON object on\n"
 	"                    stdin: started_at, exit_status, rejected, detail (all optional)\n"
@@ -2135,6 +2135,20 @@ static void note_read(const char *program)
 	}
 	if (!why && json_object_object_get_ex(o, "detail", &detail) && !json_object_is_type(detail, json_type_object))
 		why = "'detail' is not an object";
+	/* a key misspelt (exit_stauts) would record a run without its status */
+	static char unknown[160];
+	if (!why) {
+		json_object_object_foreach(o, key, val) {
+			(void)val;
+			if (strcmp(key, "started_at") && strcmp(key, "exit_status") && strcmp(key, "rejected") &&
+			    strcmp(key, "detail")) {
+				snprintf(unknown, sizeof unknown, "unknown key '%.40s' (started_at, exit_status,"
+					 " rejected, detail)", key);
+				why = unknown;
+				break;
+			}
+		}
+	}
 	if (!why && detail)
 		nt.p[4] = nt.detail = xstrdup(json_object_to_json_string_ext(detail, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);

@@ -146,7 +146,8 @@ check "and its own rejects directory is gone" test -z "$(ls -A "$T/ingtmp")"
 runs=$(q "$ing" "SELECT count(*) || ' ' || sum(rejected) FROM pipeline_runs WHERE program = 'ingest-dumps'")
 check "with --rejects-dir the same count, from its files" \
 	test "$runs $(wc -l <"$T/ingrej/fetch-events.rejects")" = "2 2 1"
-for bad in '[1]' '{"exit_status":"x"}' '{"rejected":-1}' '{"started_at":"yesterday"}' '{"detail":5}' ''; do
+for bad in '[1]' '{"exit_status":"x"}' '{"rejected":-1}' '{"started_at":"yesterday"}' '{"detail":5}' '' \
+	'{"exit_stauts":3,"rejected":7}'; do
 	printf '%s' "$bad" | load --dsn "dbname=$ing" --note-run x 2>/dev/null
 	st=$?
 	check "load --note-run refuses the note '$bad' (exit $st)" test "$st" -eq 2

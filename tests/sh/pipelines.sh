@@ -38,8 +38,8 @@ for s in setup demo ingest-dumps export reconcile; do
 	check "$s --version: nothing else runs, no file ($(ran))" nothing_ran
 	for bad in --no-such-option -x; do
 		run "$s" "$bad"
-		check "$s $bad: usage error (exit $st), said on stderr with the usage, nothing on stdout" \
-			'[ $st -eq 2 ] && grep -q "^$s: unknown option '"'$bad'"'" <<<"$err" && grep -q "^\(usage: \)\{0,1\}\(pipelines/\)\{0,1\}$s\( \|$\)" <<<"$err" && [ -z "$out" ]'
+		check "$s $bad: usage error (exit $st), said on stderr with the usage (usage: pipelines/$s), nothing on stdout" \
+			'[ $st -eq 2 ] && grep -q "^$s: unknown option '"'$bad'"'" <<<"$err" && grep -q "^usage: pipelines/$s\( \|$\)" <<<"$err" && [ -z "$out" ]'
 		check "$s $bad: nothing runs, no file ($(ran))" nothing_ran
 	done
 done
