@@ -489,9 +489,26 @@ static int migrate(const char *sql_opt)
 		applied++;
 		free(sql);
 	}
+	/* what the database has that this directory does not: a stale --sql-dir or
+	 * $RO_SQL_DIR (an older release's), or an older loader on a newer schema */
+	PGresult *r = must("SELECT version FROM schema_migrations ORDER BY version", 0, NULL);
+	size_t foreign = 0;
+	const char *newest = NULL;
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *v = PQgetvalue(r, i, 0);
+		if (!bsearch(&v, names, n, sizeof *names, cmp_names)) {
+			foreign++;
+			newest = v;
+		}
+	}
 	exec_ok("SELECT pg_advisory_unlock(7263101)");
-	if (applied == 0)
+	if (foreign)
+		warn_msg(0, "the database has %zu migration%s that '%s' does not hold (the last: %s): an older"
+			 " release's directory? (--sql-dir, $RO_SQL_DIR)", foreign, foreign == 1 ? "" : "s", dir,
+			 newest);
+	else if (applied == 0)
 		fprintf(stderr, "%s: schema up to date (%zu migrations)\n", prog_name, n);
+	PQclear(r);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

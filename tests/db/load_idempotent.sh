@@ -5,6 +5,13 @@ fx=$ROOT/fixtures/db
 
 a=$(newdb idem_a) && ok "migrate a fresh database" || not_ok "migrate a fresh database"
 check "migrate again is a no-op" sh -c "load --migrate --dsn dbname=$a 2>&1 | grep -q 'schema up to date'"
+# an older release's directory (a stale $RO_SQL_DIR) is not "up to date": it says what it lacks
+mkdir "$T/oldsql" && cp "$ROOT"/sql/00[1-5]_*.sql "$T/oldsql/"
+RO_SQL_DIR=$T/oldsql load --migrate --dsn "dbname=$a" 2>"$T/stale"
+st=$?
+n_new=$(($(ls "$ROOT"/sql/[0-9]*.sql | wc -l) - 5))
+check "a stale migrations directory: exit $st, the migrations it does not hold named, not 'up to date'" \
+	sh -c "test $st = 0 && grep -q \"the database has $n_new migrations that '$T/oldsql' does not hold (the last: $(basename "$(ls "$ROOT"/sql/[0-9]*.sql | tail -n 1)"))\" '$T/stale' && ! grep -q 'up to date' '$T/stale'"
 
 load --dsn "dbname=$a" "$fx/basic.ndjson" 2>"$T/err1"
 check "first load exits 0" test $? -eq 0
