@@ -676,9 +676,29 @@ static void test_invoice_proration(void **state)
 	expect_str(&n, "subscription.price_id", "price_FakePro0001");
 	expect_str(&n, "subscription.product_id", "prod_FakePro0001");
 	expect_int(&n, "subscription.quantity", 1);
-	/* The proration covers the rest of the period, not all of it. */
+	/* The proration covers the rest of the period, not all of it: it bills
+	 * from the change. */
 	expect_null(&n, "subscription.current_period_start");
 	expect_str(&n, "subscription.current_period_end", "2027-03-25T18:40:00Z");
+	expect_str(&n, "subscription.billed_from", "2026-09-21T14:13:20Z");
+	norm_free(&n);
+
+	/* A pending proration of another of the customer's subscriptions, swept
+	 * into the invoice ahead of this one's, names it in parent: not this one's. */
+	norm_open(&n, FX "invoice.paid.proration.json", NULL);
+	json_object *lines = jpath(n.payload, "data.object.lines.data");
+	json_object *other = NULL;
+	json_object_deep_copy(json_object_array_get_idx(lines, 1), &other, NULL);
+	json_object_object_add(jpath(other, "parent.subscription_item_details"), "subscription",
+			       json_object_new_string("sub_FakeOther01"));
+	json_object_object_add(jpath(other, "pricing.price_details"), "price", json_object_new_string("price_FakeOther"));
+	json_object *own = json_object_get(json_object_array_get_idx(lines, 1));
+	json_object_array_put_idx(lines, 1, other); /* ahead of this one's */
+	json_object_array_add(lines, own);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "subscription.price_id", "price_FakePro0001");
+	expect_str(&n, "subscription.billed_from", "2026-09-21T14:13:20Z");
 	norm_free(&n);
 
 	/* A credit known only by its sign (no credited_items) is still a credit. */
@@ -792,6 +812,8 @@ static void test_invoice_old(void **state)
 	run(&n);
 	expect_null(&n, "subscription.current_period_start");
 	expect_null(&n, "subscription.current_period_end");
+	/* but it bills from the change, where it starts */
+	expect_str(&n, "subscription.billed_from", "2020-01-26T00:53:20Z");
 	norm_free(&n);
 
 	/* 2019-12-03 before July 2020 (no total_discount_amounts): 10 % off a

@@ -583,13 +583,16 @@ static int credit_proration(json_object *l)
 
 /* Whether a line is of this subscription: it names it, or names none (a
  * pending proration of another of the customer's subscriptions can be swept
- * into the invoice). */
+ * into the invoice). Before basil the line names it (or its expanded object),
+ * from basil on parent.subscription_item_details does. */
 static int line_of(json_object *l, const char *sub_id)
 {
 	const char *sub = jstr(l, "subscription");
 
 	if (!sub)
 		sub = jstr(l, "subscription.id");
+	if (!sub)
+		sub = jstr(l, "parent.subscription_item_details.subscription");
 	return !sub || !sub_id || strcmp(sub, sub_id) == 0;
 }
 
@@ -599,7 +602,8 @@ static int line_of(json_object *l, const char *sub_id)
  * once has only prorations); -1 when none, *proration set when it is one.
  * Old versions mark the period's line with type "subscription" and a
  * proration as an invoice item ("invoiceitem", proration true); basil both
- * with parent.type "subscription_item_details".
+ * with parent.type "subscription_item_details". A line of another
+ * subscription (line_of) is never this one's.
  */
 static int subscription_line(json_object *p, const char *sub_id, int *proration)
 {
@@ -616,9 +620,10 @@ static int subscription_line(json_object *p, const char *sub_id, int *proration)
 		const char *type = jstr(l, "type"), *ptype = jstr(l, "parent.type");
 		json_object *pr = line_field(l, "proration");
 		int prorated = json_object_is_type(pr, json_type_boolean) && json_object_get_boolean(pr);
-		int sub = (type && strcmp(type, "subscription") == 0) ||
-			  (ptype && strcmp(ptype, "subscription_item_details") == 0) ||
-			  (prorated && type && strcmp(type, "invoiceitem") == 0 && line_of(l, sub_id));
+		int sub = ((type && strcmp(type, "subscription") == 0) ||
+			   (ptype && strcmp(ptype, "subscription_item_details") == 0) ||
+			   (prorated && type && strcmp(type, "invoiceitem") == 0)) &&
+			  line_of(l, sub_id);
 		if (!sub)
 			continue;
 		if (!prorated)
