@@ -581,6 +581,38 @@ static void test_subscription_errors(void **state)
 	norm_mut(&n, FX "customer.subscription.updated.json", "data.object", "cancel_at_period_end", "\"yes\"");
 	expect_failed(&n, "field 'data.object.cancel_at_period_end' must be a boolean, got string");
 	norm_free(&n);
+
+	/* pause_collection is checked whatever the status: a shape not known is not guessed at */
+	norm_open(&n, FX "customer.subscription.updated.json", NULL);
+	json_object_object_add(jpath(n.payload, "data.object"), "status", json_object_new_string("past_due"));
+	json_object_object_add(jpath(n.payload, "data.object"), "pause_collection", json_object_new_string("yes"));
+	run(&n);
+	expect_failed(&n, "field 'data.object.pause_collection' must be an object or null, got string");
+	norm_free(&n);
+
+	/* what tells an invoice's lines apart: each of the wrong type fails the event,
+	 * where it was read as absent (the lines as none, the line as no proration) */
+	norm_mut(&n, FX "invoice.paid.2019.json", "data.object.lines", "data", "\"oops\"");
+	expect_failed(&n, "field 'data.object.lines.data' must be an array, got string");
+	norm_free(&n);
+	norm_mut(&n, FX "invoice.paid.2019.json", "data.object.lines.data.0", "proration", "\"true\"");
+	expect_failed(&n, "field 'data.object.lines.data.0.proration' must be a boolean, got string");
+	norm_free(&n);
+	norm_mut(&n, FX "invoice.paid.2019.json", "data.object.lines.data.0", "type", "7");
+	expect_failed(&n, "field 'data.object.lines.data.0.type' must be a string, got integer");
+	norm_free(&n);
+	norm_mut(&n, FX "invoice.paid.2019.json", "data.object.lines.data.0", "subscription", "[1]");
+	expect_failed(&n, "field 'data.object.lines.data.0.subscription' must be a string or an object, got array");
+	norm_free(&n);
+	norm_mut(&n, FX "invoice.paid.json", "data.object.lines.data.0.parent", "type", "true");
+	expect_failed(&n, "field 'data.object.lines.data.0.parent.type' must be a string, got boolean");
+	norm_free(&n);
+	/* an expanded subscription names it by its id */
+	norm_mut(&n, FX "invoice.paid.2019.json", "data.object.lines.data.0", "subscription",
+		 "{\"id\":\"sub_Fake2019001\",\"object\":\"subscription\"}");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "subscription.billed_from", "2020-01-26T00:53:20Z");
+	norm_free(&n);
 }
 
 /* ---- invoices ---- */
@@ -1561,6 +1593,18 @@ static void test_charge_uncaptured_refunds(void **state)
 	expect_ignored(&n, "charge 'ch_FakePartCap001' only released the part of a partial capture "
 			   "that was never captured: no money was refunded");
 	expect_null(&n, "payment");
+	norm_free(&n);
+
+	/* what decides whether the uncaptured part counts: the API version and a
+	 * multicapture's status; of the wrong type, neither is guessed at */
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", NULL, "api_version", "20250331");
+	expect_failed(&n, "field 'api_version' must be a string, got integer");
+	norm_free(&n);
+	norm_open(&n, FX "charge.refunded.partial_capture.json", NULL);
+	json_object_object_add(jpath(n.payload, "data.object.payment_method_details.card"), "multicapture",
+			       parse_text("{\"status\":1}", 12));
+	run(&n);
+	expect_failed(&n, "field 'data.object.payment_method_details.card.multicapture.status' must be a string, got integer");
 	norm_free(&n);
 
 	norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "id", NULL);

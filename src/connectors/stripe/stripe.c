@@ -527,10 +527,11 @@ static void do_subscription(json_object *p, struct event *ev, const struct strip
 	event_str(ev, SEC_SUBSCRIPTION, "id", req_str(p, ev, OBJ "id"));
 	put_customer_ref(p, ev, OBJ "customer", 1);
 	put_customer_details(p, ev, OBJ "customer");
+	int paused = collection_paused(p, ev); /* read, and checked, whatever the status */
 	if ((status = req_str(p, ev, OBJ "status"))) {
 		if (!one_of(status, sub_statuses))
 			field_error(ev, "field '" OBJ "status' has unknown value '%.32s'", status);
-		else if (strcmp(status, "active") == 0 && collection_paused(p, ev))
+		else if (strcmp(status, "active") == 0 && paused)
 			event_str(ev, SEC_SUBSCRIPTION, "status", "paused");
 		else
 			event_str(ev, SEC_SUBSCRIPTION, "status", status);
@@ -571,28 +572,48 @@ static json_object *line_field(json_object *l, const char *name)
 	return jpath(l, path);
 }
 
+/* Line i's member at path when it is of type t (what = its name, "a string"):
+ * NULL when absent or null; another type fails the event, as an optional
+ * field of the wrong type does everywhere (a shape not known is not guessed). */
+static json_object *line_get(struct event *ev, size_t i, json_object *l, const char *path, json_type t,
+			     const char *what)
+{
+	json_object *o = jpath(l, path);
+
+	if (o && !json_object_is_type(o, t)) {
+		field_error(ev, "field '" OBJ "lines.data.%zu.%s' must be %s, got %s", i, path, what, jtype_name(o));
+		return NULL;
+	}
+	return o;
+}
+
 /* A credit proration gives back unused time on the old price or quantity:
  * it names what the subscription no longer is. */
-static int credit_proration(json_object *l)
+static int credit_proration(struct event *ev, size_t i, json_object *l)
 {
-	json_object *amount = jpath(l, "amount");
+	json_object *amount = line_get(ev, i, l, "amount", json_type_int, "an integer");
 
-	return (json_object_is_type(amount, json_type_int) && json_object_get_int64(amount) < 0) ||
+	return (amount && json_object_get_int64(amount) < 0) ||
 	       line_field(l, "proration_details.credited_items") != NULL;
 }
 
-/* Whether a line is of this subscription: it names it, or names none (a
+/* Whether line i is of this subscription: it names it, or names none (a
  * pending proration of another of the customer's subscriptions can be swept
  * into the invoice). Before basil the line names it (or its expanded object),
  * from basil on parent.subscription_item_details does. */
-static int line_of(json_object *l, const char *sub_id)
+static int line_of(struct event *ev, size_t i, json_object *l, const char *sub_id)
 {
-	const char *sub = jstr(l, "subscription");
+	json_object *o = jpath(l, "subscription");
+	const char *sub = NULL;
 
-	if (!sub)
-		sub = jstr(l, "subscription.id");
-	if (!sub)
-		sub = jstr(l, "parent.subscription_item_details.subscription");
+	if (json_object_is_type(o, json_type_object)) /* expanded */
+		o = line_get(ev, i, l, "subscription.id", json_type_string, "a string");
+	else
+		o = line_get(ev, i, l, "subscription", json_type_string, "a string or an object");
+	if (!o)
+		o = line_get(ev, i, l, "parent.subscription_item_details.subscription", json_type_string, "a string");
+	if (o)
+		sub = json_object_get_string(o);
 	return !sub || !sub_id || strcmp(sub, sub_id) == 0;
 }
 
@@ -605,32 +626,44 @@ static int line_of(json_object *l, const char *sub_id)
  * with parent.type "subscription_item_details". A line of another
  * subscription (line_of) is never this one's.
  */
-static int subscription_line(json_object *p, const char *sub_id, int *proration)
+static int subscription_line(json_object *p, struct event *ev, const char *sub_id, int *proration)
 {
 	json_object *lines = jpath(p, OBJ "lines.data");
 	size_t n;
 	int first = -1;
 
 	*proration = 0;
-	if (!json_object_is_type(lines, json_type_array))
+	if (lines && !json_object_is_type(lines, json_type_array)) {
+		field_error(ev, "field '" OBJ "lines.data' must be an array, got %s", jtype_name(lines));
+		return -1;
+	}
+	if (!lines)
 		return -1;
 	n = json_object_array_length(lines);
-	for (size_t i = 0; i < n && i < MAX_LINES; i++) {
+	for (size_t i = 0; i < n && i < MAX_LINES && !ev->err.failed; i++) {
 		json_object *l = json_object_array_get_idx(lines, i);
-		const char *type = jstr(l, "type"), *ptype = jstr(l, "parent.type");
-		json_object *pr = line_field(l, "proration");
-		int prorated = json_object_is_type(pr, json_type_boolean) && json_object_get_boolean(pr);
+		json_object *t = line_get(ev, i, l, "type", json_type_string, "a string");
+		json_object *pt = line_get(ev, i, l, "parent.type", json_type_string, "a string");
+		const char *type = t ? json_object_get_string(t) : NULL;
+		const char *ptype = pt ? json_object_get_string(pt) : NULL;
+		json_object *pr = line_get(ev, i, l, "proration", json_type_boolean, "a boolean");
+		if (!pr)
+			pr = line_get(ev, i, l, "parent.subscription_item_details.proration", json_type_boolean,
+				      "a boolean");
+		int prorated = pr && json_object_get_boolean(pr);
 		int sub = ((type && strcmp(type, "subscription") == 0) ||
 			   (ptype && strcmp(ptype, "subscription_item_details") == 0) ||
 			   (prorated && type && strcmp(type, "invoiceitem") == 0)) &&
-			  line_of(l, sub_id);
-		if (!sub)
+			  line_of(ev, i, l, sub_id);
+		if (!sub || ev->err.failed)
 			continue;
 		if (!prorated)
 			return (int)i;
-		if (first < 0 && !credit_proration(l))
+		if (first < 0 && !credit_proration(ev, i, l))
 			first = (int)i;
 	}
+	if (ev->err.failed)
+		return -1;
 	*proration = first >= 0;
 	return first;
 }
@@ -643,7 +676,7 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 
 	event_str(ev, SEC_PAYMENT, "subscription_id", sub_id);
 	event_str(ev, SEC_SUBSCRIPTION, "id", sub_id);
-	if ((line = subscription_line(p, sub_id, &proration)) < 0)
+	if ((line = subscription_line(p, ev, sub_id, &proration)) < 0)
 		return;
 	snprintf(base, sizeof base, OBJ "lines.data.%d", line);
 	/* What the line bills starts here: the period's start, or a proration's
@@ -880,9 +913,9 @@ static void put_charge_contact(json_object *p, struct event *ev, const char *bas
 
 /* The event was rendered in 2025-03-31.basil or later (its api_version,
  * "2025-03-31.basil"); events without one are from before October 2014. */
-static int basil_or_later(json_object *p)
+static int basil_or_later(json_object *p, struct event *ev)
 {
-	const char *v = jstr(p, "api_version");
+	const char *v = opt_str(p, ev, "api_version");
 
 	return v && strncmp(v, "2025-03-31", 10) >= 0;
 }
@@ -895,9 +928,9 @@ static int basil_or_later(json_object *p)
 static int64_t uncaptured_part(json_object *p, struct event *ev)
 {
 	int64_t amount, captured;
-	const char *mc = jstr(p, OBJ "payment_method_details.card.multicapture.status");
+	const char *mc = opt_str(p, ev, OBJ "payment_method_details.card.multicapture.status");
 
-	if (basil_or_later(p) || (mc && strcmp(mc, "available") == 0) || !opt_int(p, ev, OBJ "amount", &amount) ||
+	if (basil_or_later(p, ev) || (mc && strcmp(mc, "available") == 0) || !opt_int(p, ev, OBJ "amount", &amount) ||
 	    !opt_int(p, ev, OBJ "amount_captured", &captured) || captured <= 0 || captured >= amount)
 		return 0;
 	return amount - captured;
