@@ -250,7 +250,7 @@ static const struct spec subscription_spec[] = {
 	{"status", F_STR}, {"interval", F_STR}, {"interval_count", F_INT}, {"quantity", F_INT},
 	{"current_period_start", F_TIME}, {"current_period_end", F_TIME},
 	{"cancel_at_period_end", F_BOOL}, {"cancel_at", F_TIME}, {"canceled_at", F_TIME},
-	{"trial_end", F_TIME}, {"billed_from", F_TIME}, {NULL, 0},
+	{"trial_end", F_TIME}, {"invoiced_at", F_TIME}, {NULL, 0},
 };
 
 /* Check a section; returns it (borrowed) or NULL when null/absent/invalid. */
@@ -643,7 +643,7 @@ static const char copy_ev_sql[] =
 #define SUB_COL(f) " n.event->'subscription'->>'" f "' AS " f ","
 #define SUB_COLS " customer_id, plan_id, price_id," SUB_FIELDS(NAME_OF, _)                        \
 	" state_occurred_at, state_event_id, state_event_type, customer_occurred_at,"                 \
-	" customer_event_id, event_plan_code, fill_occurred_at, fill_event_id"
+	" customer_event_id, event_plan_code, fill_as_of, fill_occurred_at, fill_event_id"
 /* the fields the latest subscription.* event gives (and state_event_type, last) */
 #define SUB_AUTH_COLS(X) X("plan_id") X("price_id") SUB_FIELDS(EACH_F, X) X("event_plan_code") \
 	X("state_occurred_at") X("state_event_id")
@@ -667,15 +667,20 @@ static const char copy_ev_sql[] =
  */
 #define SUB_RANK(et) "(CASE " et " WHEN 'subscription.created' THEN 1 WHEN 'subscription.updated'" \
 	" THEN 2 WHEN 'subscription.canceled' THEN 3 ELSE 0 END)"
+/* the rank among an event's kind: subscription.* events' alone (for the others,
+ * Hotmart's included, the merge has no rank to compare with: a stamp does not hold it) */
+#define AUTH_RANK "(CASE WHEN auth THEN " SUB_RANK("event_type") " ELSE 0 END)"
 #define AUTH_NEWER "(NOT " T_AUTH " OR"                                                    \
 	" (EXCLUDED.state_occurred_at, " SUB_RANK("EXCLUDED.state_event_type") ", EXCLUDED.state_event_id) >" \
 	" (t.state_occurred_at, " SUB_RANK("t.state_event_type") ", t.state_event_id))"
 
 /*
  * A subscription no subscription.* event has set yet takes each field from the
- * latest event that had it, and keeps that event's stamp: element i of
- * fill_occurred_at / fill_event_id (sql/004), NULL once a subscription.* event
- * gives the fields. FILL_ARRAY builds the array of an expression per field.
+ * latest event that had it, by the time of the state it tells (fo, FILL_AT),
+ * then its own time, then its id, and keeps that event's stamp: element i of
+ * fill_as_of (sql/019) / fill_occurred_at / fill_event_id (sql/004), NULL once
+ * a subscription.* event gives the fields. FILL_ARRAY builds the array of an
+ * expression per field.
  */
 #define FILL_ARRAY(E) "ARRAY[" E("price_id") SUB_FIELDS(NEXT_F, E) "]"
 #define INDEX_ARRAY(E) "ARRAY[" E("1") SUB_FIELDS(NEXT_I, E) "]"
@@ -688,10 +693,11 @@ static const char copy_ev_sql[] =
 /* the batch's latest subscription.* event gives every field */
 #define TAKE_ALL "(" X_AUTH " AND " AUTH_NEWER ")"
 /* neither is: field i from the batch when its stamp is newer */
+#define FILL_STAMP(r, i) "(" r ".fill_as_of[" i "], " r ".fill_occurred_at[" i "], " r ".fill_event_id[" i "])"
 #define FILL(i) "(NOT " X_AUTH " AND NOT " T_AUTH " AND EXCLUDED.fill_event_id[" i "] IS NOT NULL AND"   \
-	" (t.fill_event_id[" i "] IS NULL OR (EXCLUDED.fill_occurred_at[" i "], EXCLUDED.fill_event_id[" i "]) >" \
-	" (t.fill_occurred_at[" i "], t.fill_event_id[" i "])))"
+	" (t.fill_event_id[" i "] IS NULL OR " FILL_STAMP("EXCLUDED", i) " > " FILL_STAMP("t", i) "))"
 #define FILL_PICK(c, i) PICK(TAKE_ALL " OR " FILL(i), c)
+#define FILL_ASOF(i) "CASE WHEN " FILL(i) " THEN EXCLUDED.fill_as_of[" i "] ELSE t.fill_as_of[" i "] END"
 #define FILL_OCC(i) "CASE WHEN " FILL(i) " THEN EXCLUDED.fill_occurred_at[" i "] ELSE t.fill_occurred_at[" i "] END"
 #define FILL_ID(i) "CASE WHEN " FILL(i) " THEN EXCLUDED.fill_event_id[" i "] ELSE t.fill_event_id[" i "] END"
 #define FILL_ANY(i) " OR " FILL(i)
@@ -701,7 +707,8 @@ static const char copy_ev_sql[] =
 	" EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id))"
 #define STATE_PICK(c) PICK(TAKE_ALL " OR " STATE_NEWER, c)
 /* the recompute's stamps: the first event in wf's order that had the field */
-#define R_OCC(f) "(array_agg(fo) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1]"
+#define R_ASOF(f) "(array_agg(fo) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1]"
+#define R_OCC(f) "(array_agg(occ) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1]"
 #define R_ID(f) "(array_agg(id) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1]"
 /* the merge's: the position, in the batch's events latest first (window w),
  * of the first in fill order (wf) that has the field (p_f), of the latest
@@ -710,18 +717,19 @@ static const char copy_ev_sql[] =
  * column, where an aggregate per field and column copied each value a dozen
  * times) */
 #define B_POS(f) " (array_agg(rn) FILTER (WHERE s->>'" f "' IS NOT NULL) OVER wf)[1] AS p_" f ","
-#define B_OCC(f) "fa[p_" f "]"
+#define B_ASOF(f) "fa[p_" f "]"
+#define B_OCC(f) "o[p_" f "]"
 #define B_ID(f) "i[p_" f "]"
 #define B_VAL(f) " ss[coalesce(pa, p_" f ")]->>'" f "' AS " f ","
 
 /*
- * The time an event's section fills a subscription by (fo; stamped in
- * fill_occurred_at): the start of what it bills when it says (billed_from,
- * an invoice's line), else the event's own. An invoice paid or voided late
- * bills a period gone by: by event time it would outrank the renewal and
- * the upgrade that came after it. A subscription.* event's is its own time.
+ * The time of the state an event's section tells (fo; stamped in fill_as_of):
+ * for an invoice, when it was made (invoiced_at: its lines are the
+ * subscription as it was then), else the event's own time. An invoice paid,
+ * voided or marked uncollectible weeks later is still the state it was
+ * made in: by event time it outranked the upgrade and the renewal after it.
  */
-#define FILL_AT(auth, s, occ) "CASE WHEN " auth " THEN " occ " ELSE COALESCE((" s "->>'billed_from')::timestamptz, " occ ") END"
+#define FILL_AT(auth, s, occ) "CASE WHEN " auth " THEN " occ " ELSE COALESCE((" s "->>'invoiced_at')::timestamptz, " occ ") END"
 
 /* the events of a subscription, one row each, for the recompute */
 #define SUB_EV_COLS " n.external_event_id AS id, n.event_type,"                     \
@@ -1041,9 +1049,11 @@ static const char *const upserts[] = {
 	/* subscriptions recomputed from every processed event that names them.
 	 * subscription.* events are the authority (a null there is a value: a
 	 * cancellation undone); other events (invoices) carry partial sections that
-	 * only fill fields no subscription event gave. Within a rank the latest by
-	 * (occurred_at, SUB_RANK, external_event_id) wins, so any order ends the same. The
-	 * plan is the chosen event's plan_code, else the price mapping, else NULL. */
+	 * only fill fields no subscription event gave. Of subscription.* events the
+	 * latest by (occurred_at, SUB_RANK, external_event_id) wins; of the others,
+	 * for each field, the latest by (fo, occurred_at, external_event_id); so any
+	 * order ends the same. The plan is the chosen event's plan_code, else the
+	 * price mapping, else NULL. */
 	"WITH touched AS (SELECT project_id, provider, id AS subscription_id FROM stage_full WHERE kind = 's'),"
 	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.subscription_id," SUB_EV_COLS
 	" FROM touched JOIN external_events_normalized n USING (project_id, provider, subscription_id)"
@@ -1055,31 +1065,31 @@ static const char *const upserts[] = {
 	" (array_agg(s) FILTER (WHERE auth OR price_id IS NOT NULL) OVER wf)[1] AS ps,"
 	SUB_FIELDS(EACH_F, SUB_FIELD)
 	" occ AS state_occurred_at, id AS state_event_id, event_type AS state_event_type,"
-	" " FILL_ARRAY(R_OCC) " AS fill_occ, " FILL_ARRAY(R_ID) " AS fill_id,"
+	" " FILL_ARRAY(R_ASOF) " AS fill_asof, " FILL_ARRAY(R_OCC) " AS fill_occ, " FILL_ARRAY(R_ID) " AS fill_id,"
 	" row_number() OVER wa AS rn FROM ev"
 	" WINDOW wc AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE "),"
-	" wa AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, " SUB_RANK("event_type")
-	" DESC, id DESC" WHOLE "),"
-	" wf AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, fo DESC, " SUB_RANK("event_type")
-	" DESC, id DESC" WHOLE ")) x"
+	" wa AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, " AUTH_RANK " DESC, id DESC" WHOLE "),"
+	" wf AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, fo DESC, occ DESC, " AUTH_RANK " DESC, id DESC"
+	WHOLE ")) x"
 	" WHERE rn = 1)"
 	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT a.project_id, a.provider, a.subscription_id, a.customer_id,"
 	" COALESCE(a.ps->>'plan_code', pp.plan_id), a.ps->>'price_id'," SUB_FIELDS(CAST_OF, _)
 	" state_occurred_at, state_event_id, state_event_type,"
 	" customer_id_occurred_at, customer_id_event_id, a.ps->>'plan_code',"
+	" CASE WHEN " SUB_AUTH("a.provider", "state_event_type") " THEN NULL ELSE fill_asof END,"
 	" CASE WHEN " SUB_AUTH("a.provider", "state_event_type") " THEN NULL ELSE fill_occ END,"
 	" CASE WHEN " SUB_AUTH("a.provider", "state_event_type") " THEN NULL ELSE fill_id END"
 	" FROM agg a LEFT JOIN plan_prices pp ON pp.provider = a.provider AND pp.price_id = a.ps->>'price_id'"
 	" ON CONFLICT (project_id, provider, subscription_id) DO UPDATE SET"
 	" customer_id = EXCLUDED.customer_id, customer_occurred_at = EXCLUDED.customer_occurred_at,"
 	" customer_event_id = EXCLUDED.customer_event_id," SUB_AUTH_COLS(SUB_SET)
-	" state_event_type = EXCLUDED.state_event_type, fill_occurred_at = EXCLUDED.fill_occurred_at,"
-	" fill_event_id = EXCLUDED.fill_event_id"
+	" state_event_type = EXCLUDED.state_event_type, fill_as_of = EXCLUDED.fill_as_of,"
+	" fill_occurred_at = EXCLUDED.fill_occurred_at, fill_event_id = EXCLUDED.fill_event_id"
 	" WHERE (t.customer_id, t.customer_occurred_at, t.customer_event_id," SUB_AUTH_COLS(SUB_DIFF_T)
-	" t.state_event_type, t.fill_occurred_at, t.fill_event_id) IS DISTINCT FROM (EXCLUDED.customer_id,"
+	" t.state_event_type, t.fill_as_of, t.fill_occurred_at, t.fill_event_id) IS DISTINCT FROM (EXCLUDED.customer_id,"
 	" EXCLUDED.customer_occurred_at, EXCLUDED.customer_event_id," SUB_AUTH_COLS(SUB_DIFF_X)
-	" EXCLUDED.state_event_type, EXCLUDED.fill_occurred_at, EXCLUDED.fill_event_id)",
+	" EXCLUDED.state_event_type, EXCLUDED.fill_as_of, EXCLUDED.fill_occurred_at, EXCLUDED.fill_event_id)",
 
 	/* subscriptions merged with the batch's new events: the latest new
 	 * subscription.* event replaces the fields when it beats the stored one;
@@ -1100,6 +1110,7 @@ static const char *const upserts[] = {
 	" i[pc] AS customer_id_event_id, ss[coalesce(pa, p_price_id)] AS ps,"
 	SUB_FIELDS(EACH_F, B_VAL)
 	" o[coalesce(pa, 1)] AS occ, i[coalesce(pa, 1)] AS id, et[coalesce(pa, 1)] AS event_type,"
+	" CASE WHEN pa IS NULL THEN " FILL_ARRAY(B_ASOF) " END AS fill_asof,"
 	" CASE WHEN pa IS NULL THEN " FILL_ARRAY(B_OCC) " END AS fill_occ,"
 	" CASE WHEN pa IS NULL THEN " FILL_ARRAY(B_ID) " END AS fill_id"
 	" FROM (SELECT " SUB_KEY ", rn, array_agg(s) OVER w AS ss, array_agg(occ) OVER w AS o,"
@@ -1113,17 +1124,18 @@ static const char *const upserts[] = {
 	" wr AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, " SUB_RANK("event_type")
 	" DESC, id DESC)) r"
 	" WINDOW w AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE "),"
-	" wf AS (PARTITION BY " SUB_KEY " ORDER BY fo DESC, id DESC" WHOLE ")) x WHERE rn = 1)"
+	" wf AS (PARTITION BY " SUB_KEY " ORDER BY fo DESC, occ DESC, id DESC" WHOLE ")) x WHERE rn = 1)"
 	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT b.project_id, b.provider, b.subscription_id, b.customer_id,"
 	" COALESCE(ps->>'plan_code', pp.plan_id), ps->>'price_id'," SUB_FIELDS(CAST_OF, _)
 	" occ, id, event_type, customer_id_occurred_at,"
-	" customer_id_event_id, ps->>'plan_code', fill_occ, fill_id"
+	" customer_id_event_id, ps->>'plan_code', fill_asof, fill_occ, fill_id"
 	" FROM b LEFT JOIN plan_prices pp ON pp.provider = b.provider AND pp.price_id = b.ps->>'price_id'"
 	" ON CONFLICT (project_id, provider, subscription_id) DO UPDATE SET"
 	PICK(NEWER("customer"), "customer_id") PICK(NEWER("customer"), "customer_occurred_at")
 	PICK(NEWER("customer"), "customer_event_id") SUB_FILL_COLS(FILL_PICK)
 	STATE_PICK("state_occurred_at") STATE_PICK("state_event_id") STATE_PICK("state_event_type")
+	" fill_as_of = CASE WHEN " X_AUTH " OR " T_AUTH " THEN NULL ELSE " INDEX_ARRAY(FILL_ASOF) " END,"
 	" fill_occurred_at = CASE WHEN " X_AUTH " OR " T_AUTH " THEN NULL ELSE " INDEX_ARRAY(FILL_OCC) " END,"
 	" fill_event_id = CASE WHEN " X_AUTH " OR " T_AUTH " THEN NULL ELSE " INDEX_ARRAY(FILL_ID) " END"
 	/* a merge that changes nothing writes nothing */
@@ -2353,11 +2365,11 @@ int main(int argc, char **argv)
 	}
 	if (have_new) { /* and the subscriptions' rule of sql/014, the plans set by hand of sql/016,
 			 * the events' fixed project of sql/017, the payments' order of sql/018,
-			 * the fill order by billed period of sql/019 */
+			 * the fill order by invoice time of sql/019 */
 		r = must("SELECT count(*) = 5 FROM schema_migrations WHERE version IN"
 			 " ('014_hotmart_subscription_fill.sql', '016_plan_set_by_hand.sql',"
 			 " '017_event_project_fixed.sql', '018_refund_after_inquiry.sql',"
-			 " '019_fill_by_billed_period.sql')", 0, NULL);
+			 " '019_fill_by_invoice_time.sql')", 0, NULL);
 		have_new = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 		PQclear(r);
 	}

@@ -29,7 +29,7 @@ static const char *const payment_keys[] = {
 static const char *const subscription_keys[] = {
 	"id", "price_id", "product_id", "plan_code", "status", "interval",
 	"interval_count", "quantity", "current_period_start", "current_period_end",
-	"cancel_at_period_end", "cancel_at", "canceled_at", "trial_end", "billed_from", NULL,
+	"cancel_at_period_end", "cancel_at", "canceled_at", "trial_end", "invoiced_at", NULL,
 };
 static const char *const *const section_keys[SEC__COUNT] = {
 	top_keys, customer_keys, payment_keys, subscription_keys,

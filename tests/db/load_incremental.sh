@@ -78,8 +78,8 @@ sed -n '/^WITH field/,$p' "$ROOT/sql/004_subscription_fill_stamps.sql" | psql -q
 # (011 then adds the 12th field's stamp, cancel_at's, to the 11 that 004 knew)
 sed -n '/^UPDATE subscriptions SET fill_occurred_at/,$p' "$ROOT/sql/011_subscription_cancel_at.sql" |
 	psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
-# (and 019 orders the invoices by what they bill: billed_from, else their own time)
-sed -n '/^SELECT set_config/,$p' "$ROOT/sql/019_fill_by_billed_period.sql" | psql -qX1 -d "$db" -v ON_ERROR_STOP=1 >/dev/null
+# (and 019 orders the invoices by when they were made: invoiced_at, else their own time)
+sed -n '/^SELECT set_config/,$p' "$ROOT/sql/019_fill_by_invoice_time.sql" | psql -qX1 -d "$db" -v ON_ERROR_STOP=1 >/dev/null
 state "$db" strict >"$T/after"
 check "migration 004's backfill gives the stamps the loader keeps" diff "$T/before" "$T/after"
 

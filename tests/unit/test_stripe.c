@@ -611,7 +611,7 @@ static void test_subscription_errors(void **state)
 	norm_mut(&n, FX "invoice.paid.2019.json", "data.object.lines.data.0", "subscription",
 		 "{\"id\":\"sub_Fake2019001\",\"object\":\"subscription\"}");
 	expect_processed(&n, "payment.succeeded");
-	expect_str(&n, "subscription.billed_from", "2020-01-26T00:53:20Z");
+	expect_str(&n, "subscription.current_period_start", "2020-01-26T00:53:20Z");
 	norm_free(&n);
 }
 
@@ -708,11 +708,24 @@ static void test_invoice_proration(void **state)
 	expect_str(&n, "subscription.price_id", "price_FakePro0001");
 	expect_str(&n, "subscription.product_id", "prod_FakePro0001");
 	expect_int(&n, "subscription.quantity", 1);
-	/* The proration covers the rest of the period, not all of it: it bills
-	 * from the change. */
+	/* The proration covers the rest of the period, not all of it. */
 	expect_null(&n, "subscription.current_period_start");
 	expect_str(&n, "subscription.current_period_end", "2027-03-25T18:40:00Z");
-	expect_str(&n, "subscription.billed_from", "2026-09-21T14:13:20Z");
+	/* the invoice's own time, however late it is paid */
+	expect_str(&n, "subscription.invoiced_at", "2026-09-21T14:13:20Z");
+	norm_free(&n);
+	norm_mut(&n, FX "invoice.paid.proration.json", "data.object", "created", "1790000100");
+	expect_str(&n, "subscription.invoiced_at", "2026-09-21T14:15:00Z");
+	norm_free(&n);
+	/* before 2019-03-14 an invoice's created was its date */
+	norm_open(&n, FX "invoice.paid.proration.json", NULL);
+	json_object_object_del(jpath(n.payload, "data.object"), "created");
+	json_object_object_add(jpath(n.payload, "data.object"), "date", json_object_new_int64(1790000200));
+	run(&n);
+	expect_str(&n, "subscription.invoiced_at", "2026-09-21T14:16:40Z");
+	norm_free(&n);
+	norm_mut(&n, FX "invoice.paid.proration.json", "data.object", "created", "\"yesterday\"");
+	expect_failed(&n, "field 'data.object.created' must be an integer, got string");
 	norm_free(&n);
 
 	/* A pending proration of another of the customer's subscriptions, swept
@@ -730,7 +743,7 @@ static void test_invoice_proration(void **state)
 	run(&n);
 	expect_processed(&n, "payment.succeeded");
 	expect_str(&n, "subscription.price_id", "price_FakePro0001");
-	expect_str(&n, "subscription.billed_from", "2026-09-21T14:13:20Z");
+	expect_str(&n, "subscription.current_period_end", "2027-03-25T18:40:00Z");
 	norm_free(&n);
 
 	/* A credit known only by its sign (no credited_items) is still a credit. */
@@ -844,8 +857,6 @@ static void test_invoice_old(void **state)
 	run(&n);
 	expect_null(&n, "subscription.current_period_start");
 	expect_null(&n, "subscription.current_period_end");
-	/* but it bills from the change, where it starts */
-	expect_str(&n, "subscription.billed_from", "2020-01-26T00:53:20Z");
 	norm_free(&n);
 
 	/* 2019-12-03 before July 2020 (no total_discount_amounts): 10 % off a

@@ -670,20 +670,21 @@ static int subscription_line(json_object *p, struct event *ev, const char *sub_i
 
 static void put_invoice_subscription(json_object *p, struct event *ev, const char *sub_id)
 {
+	static const char *const invoice_created[] = { OBJ "created", OBJ "date", NULL };
 	char base[PATHSZ], path[PATHSZ];
 	int64_t qty;
 	int line, proration;
 
 	event_str(ev, SEC_PAYMENT, "subscription_id", sub_id);
 	event_str(ev, SEC_SUBSCRIPTION, "id", sub_id);
+	/* When the invoice was made (`date` before 2019-03-14): its lines are the
+	 * subscription as it was then, however late it is paid, voided or marked
+	 * uncollectible. The loader orders the invoices that fill a subscription
+	 * by it, not by the event's time. */
+	put_time(p, ev, SEC_SUBSCRIPTION, "invoiced_at", first_present(p, invoice_created));
 	if ((line = subscription_line(p, ev, sub_id, &proration)) < 0)
 		return;
 	snprintf(base, sizeof base, OBJ "lines.data.%d", line);
-	/* What the line bills starts here: the period's start, or a proration's
-	 * change. An invoice paid late bills a period gone by: the loader orders
-	 * the sections it fills a subscription with by this, not by event time. */
-	join(path, base, ".period.start");
-	put_time(p, ev, SEC_SUBSCRIPTION, "billed_from", path);
 	/* basil: pricing.price_details.{price,product}; older: price, then plan. */
 	join(path, base, ".pricing.price_details.price");
 	str_if_unset(ev, SEC_SUBSCRIPTION, "price_id", opt_id(p, ev, path));

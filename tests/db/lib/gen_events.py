@@ -15,9 +15,9 @@ base = 1793527200  # 2026-11-01T10:00:00Z
 # Invoices' partial subscription sections come from a second generator, so the
 # rest of the data is what earlier versions of this script made.
 rnd2 = random.Random("invoice sections %d" % seed)
-# and the time each section bills from (billed_from) from a third, unrelated to the
-# event's own: a late invoice bills a period before the events around it
-rnd3 = random.Random("billed from %d" % seed)
+# and the time each invoice was made (invoiced_at) from a third, unrelated to the
+# event's own: an invoice paid late was made before the events around it
+rnd3 = random.Random("invoiced at %d" % seed)
 
 def ts(t):
     import datetime
@@ -50,7 +50,7 @@ for i in range(n):
                     "canceled_at": ts(t), "trial_end": ts(t + 7 * 86400), "cancel_at": ts(t + 20 * 86400)}
             subscription = {"id": isub, "plan_code": None}
             subscription.update((k, v if rnd2.random() < 0.5 else None) for k, v in vals.items())
-            subscription["billed_from"] = ts(base + rnd3.randrange(30 * 86400)) if rnd3.random() < 0.7 else None
+            subscription["invoiced_at"] = ts(base + rnd3.randrange(30 * 86400)) if rnd3.random() < 0.7 else None
             payment["subscription_id"] = isub
     elif kind < 0.85:
         ptype, ctype = "customer.subscription.updated", "subscription.updated"
@@ -60,7 +60,7 @@ for i in range(n):
                         "current_period_end": ts(t + 30 * 86400), "cancel_at_period_end": False,
                         "canceled_at": None, "trial_end": None,
                         "cancel_at": ts(t + 20 * 86400) if rnd2.random() < 0.3 else None,
-                        "billed_from": None}
+                        "invoiced_at": None}
     elif kind < 0.95:
         ptype, ctype = "customer.updated", "customer.upserted"
     elif kind < 0.98:
