@@ -589,30 +589,6 @@ static void test_subscription_errors(void **state)
 	run(&n);
 	expect_failed(&n, "field 'data.object.pause_collection' must be an object or null, got string");
 	norm_free(&n);
-
-	/* what tells an invoice's lines apart: each of the wrong type fails the event,
-	 * where it was read as absent (the lines as none, the line as no proration) */
-	norm_mut(&n, FX "invoice.paid.2019.json", "data.object.lines", "data", "\"oops\"");
-	expect_failed(&n, "field 'data.object.lines.data' must be an array, got string");
-	norm_free(&n);
-	norm_mut(&n, FX "invoice.paid.2019.json", "data.object.lines.data.0", "proration", "\"true\"");
-	expect_failed(&n, "field 'data.object.lines.data.0.proration' must be a boolean, got string");
-	norm_free(&n);
-	norm_mut(&n, FX "invoice.paid.2019.json", "data.object.lines.data.0", "type", "7");
-	expect_failed(&n, "field 'data.object.lines.data.0.type' must be a string, got integer");
-	norm_free(&n);
-	norm_mut(&n, FX "invoice.paid.2019.json", "data.object.lines.data.0", "subscription", "[1]");
-	expect_failed(&n, "field 'data.object.lines.data.0.subscription' must be a string or an object, got array");
-	norm_free(&n);
-	norm_mut(&n, FX "invoice.paid.json", "data.object.lines.data.0.parent", "type", "true");
-	expect_failed(&n, "field 'data.object.lines.data.0.parent.type' must be a string, got boolean");
-	norm_free(&n);
-	/* an expanded subscription names it by its id */
-	norm_mut(&n, FX "invoice.paid.2019.json", "data.object.lines.data.0", "subscription",
-		 "{\"id\":\"sub_Fake2019001\",\"object\":\"subscription\"}");
-	expect_processed(&n, "payment.succeeded");
-	expect_str(&n, "subscription.current_period_start", "2020-01-26T00:53:20Z");
-	norm_free(&n);
 }
 
 /* ---- invoices ---- */
@@ -919,6 +895,37 @@ static void test_invoice_errors(void **state)
 	norm_mut(&n, FX "invoice.paid.json", "data.object", "total_discount_amounts",
 		 "[{\"amount\":1.5,\"discount\":\"di_1\"}]");
 	expect_failed(&n, "field 'data.object.total_discount_amounts.0.amount' must be an integer, got number");
+	norm_free(&n);
+
+	/* What tells an invoice's lines apart: each of the wrong type fails the
+	 * event, where it was read as absent (the lines as none, the line as no
+	 * proration). */
+	static const struct {
+		const char *fixture, *parent, *key, *val, *reason;
+	} lines[] = {
+		{ "invoice.paid.2019.json", "data.object.lines", "data", "\"oops\"",
+		  "field 'data.object.lines.data' must be an array, got string" },
+		{ "invoice.paid.2019.json", "data.object.lines.data.0", "proration", "\"true\"",
+		  "field 'data.object.lines.data.0.proration' must be a boolean, got string" },
+		{ "invoice.paid.2019.json", "data.object.lines.data.0", "type", "7",
+		  "field 'data.object.lines.data.0.type' must be a string, got integer" },
+		{ "invoice.paid.2019.json", "data.object.lines.data.0", "subscription", "[1]",
+		  "field 'data.object.lines.data.0.subscription' must be a string or an object, got array" },
+		{ "invoice.paid.json", "data.object.lines.data.0.parent", "type", "true",
+		  "field 'data.object.lines.data.0.parent.type' must be a string, got boolean" },
+	};
+	char path[256];
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		snprintf(path, sizeof path, FX "%s", lines[i].fixture);
+		norm_mut(&n, path, lines[i].parent, lines[i].key, lines[i].val);
+		expect_failed(&n, lines[i].reason);
+		norm_free(&n);
+	}
+	/* a line's expanded subscription names it by its id */
+	norm_mut(&n, FX "invoice.paid.2019.json", "data.object.lines.data.0", "subscription",
+		 "{\"id\":\"sub_Fake2019001\",\"object\":\"subscription\"}");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "subscription.current_period_start", "2020-01-26T00:53:20Z");
 	norm_free(&n);
 
 	/* An expanded subscription on an old invoice. */
