@@ -16,28 +16,31 @@ ALTER TABLE subscriptions ADD COLUMN fill_as_of timestamptz[];
 COMMENT ON COLUMN subscriptions.fill_as_of IS
 	'per field: the time of the state the event that gave it tells (its invoiced_at, else occurred_at)';
 
+-- A Stripe invoice event's invoiced_at from its raw payload, as normalize writes it: the
+-- invoice's created, else its date, integer seconds in 1..9999-12-31 as an RFC 3339 text;
+-- JSON null when there is none (or no payload). The loader gives it to a canonical event
+-- written without the key (an older normalize, canonical NDJSON kept) from its raw copy.
+CREATE FUNCTION stripe_invoiced_at(payload jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN jsonb_typeof(t) = 'number' AND (t #>> '{}') ~ '^[1-9][0-9]{0,11}$'
+		AND (t #>> '{}')::bigint <= 253402300799
+	THEN to_jsonb(to_char(to_timestamp((t #>> '{}')::bigint) AT TIME ZONE 'UTC',
+		'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+	ELSE 'null'::jsonb END
+	FROM (SELECT COALESCE(NULLIF(payload #> '{data,object,created}', 'null'),
+		payload #> '{data,object,date}') AS t) c
+$$;
+
 -- The stored events as normalize writes them now, so that re-running old dumps finds them
 -- unchanged: every subscription section gets invoiced_at, a Stripe invoice event's from its
--- raw payload (integer seconds, written as normalize writes times), every other one null.
-WITH v AS (
-	SELECT n.provider, n.external_event_id,
-		CASE WHEN n.provider = 'stripe' AND n.event->>'provider_event_type' LIKE 'invoice.%'
-			AND jsonb_typeof(c.t) = 'number' AND (c.t #>> '{}') ~ '^[0-9]{1,12}$'
-			AND (c.t #>> '{}')::bigint <= 253402300799
-		THEN to_jsonb(to_char(to_timestamp((c.t #>> '{}')::bigint) AT TIME ZONE 'UTC',
-			'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
-		ELSE 'null'::jsonb END AS invoiced_at
-	FROM external_events_normalized n
-	LEFT JOIN external_events_raw r USING (provider, external_event_id)
-	CROSS JOIN LATERAL (SELECT COALESCE(NULLIF(r.payload #> '{data,object,created}', 'null'),
-		r.payload #> '{data,object,date}') AS t) c
-	WHERE jsonb_typeof(n.event -> 'subscription') = 'object'
-		AND NOT (n.event -> 'subscription') ? 'invoiced_at'
-)
+-- raw payload, every other one null.
 UPDATE external_events_normalized n
-SET event = jsonb_set(n.event, '{subscription,invoiced_at}', v.invoiced_at)
-FROM v
-WHERE (n.provider, n.external_event_id) = (v.provider, v.external_event_id);
+SET event = jsonb_set(n.event, '{subscription,invoiced_at}',
+	CASE WHEN n.provider = 'stripe' AND n.event->>'provider_event_type' LIKE 'invoice.%'
+	THEN stripe_invoiced_at((SELECT r.payload FROM external_events_raw r
+		WHERE (r.provider, r.external_event_id) = (n.provider, n.external_event_id)))
+	ELSE 'null'::jsonb END)
+WHERE jsonb_typeof(n.event -> 'subscription') = 'object'
+	AND NOT (n.event -> 'subscription') ? 'invoiced_at';
 
 -- Every subscription only other events set, re-decided from its stored events as the
 -- loader's recompute does: each field from the latest by (invoiced_at, else occurred_at;

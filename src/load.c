@@ -911,6 +911,18 @@ static const char *const upserts[] = {
 	" OVER (PARTITION BY provider, external_event_id ORDER BY received_at, source, seq DESC) AS n"
 	" FROM stage_ev) x WHERE n > 1))"),
 
+	/* a Stripe invoice's canonical event written before invoiced_at was (an older
+	 * normalize, canonical NDJSON kept) gets it from its raw payload, the batch's
+	 * copy else the stored one, as sql/019 gave the events stored then: ordered by
+	 * its event's time, it would outrank the invoices made after it */
+	"UPDATE stage_ev e SET event = jsonb_set(e.event, '{subscription,invoiced_at}',"
+	" stripe_invoiced_at(COALESCE((SELECT s.payload FROM stage_raw s"
+	" WHERE (s.provider, s.external_event_id) = (e.provider, e.external_event_id) LIMIT 1),"
+	" (SELECT t.payload FROM external_events_raw t"
+	" WHERE (t.provider, t.external_event_id) = (e.provider, e.external_event_id)))))"
+	" WHERE e.provider = 'stripe' AND e.provider_event_type LIKE 'invoice.%'"
+	" AND jsonb_typeof(e.event->'subscription') = 'object' AND NOT (e.event->'subscription') ? 'invoiced_at'",
+
 	"WITH src AS (SELECT" DEDUP(" DISTINCT ON (provider, external_event_id)") " provider, external_event_id,"
 	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
 	" customer_id, subscription_id, payment_id, event FROM stage_ev WHERE status <> 'failed'"
