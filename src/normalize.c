@@ -296,14 +296,13 @@ static int member_text(json_object *env, const char *key, const char **out)
 	return 1;
 }
 
-/* t is an RFC 3339 time in 1970..9999: 0 and its canonical form in out, or -1. */
-static int envelope_time(const char *t, char out[RFC3339_BUFSZ])
+/* t is an RFC 3339 time in 1970..9999: 0, its canonical form in out and its
+ * instant in *ms, or -1. */
+static int envelope_time(const char *t, char out[RFC3339_BUFSZ], int64_t *ms)
 {
-	int64_t ms;
-
-	if (parse_rfc3339_strict(t, &ms) < 0 || !time_in_range(ms))
+	if (parse_rfc3339_strict(t, ms) < 0 || !time_in_range(*ms))
 		return -1;
-	fmt_rfc3339(ms, out);
+	fmt_rfc3339(*ms, out);
 	return 0;
 }
 
@@ -320,6 +319,7 @@ static int envelope_fields(struct job *j, const struct record_input *in, struct 
 					    "event_type", "occurred_at" };
 	const char *val[6], *why;
 	char occurred[RFC3339_BUFSZ];
+	int64_t ms[6];
 
 	for (int i = 0; i < 6; i++) {
 		int st = member_text(in->obj, keys[i], &val[i]);
@@ -344,15 +344,14 @@ static int envelope_fields(struct job *j, const struct record_input *in, struct 
 		return -1;
 	}
 	for (int i = 2; i <= 5; i += 3)
-		if (val[i] && envelope_time(val[i], i == 2 ? received : occurred) < 0) {
+		if (val[i] && envelope_time(val[i], i == 2 ? received : occurred, &ms[i]) < 0) {
 			job_reject(j, in, REJ_INVALID_FIELD, "envelope '%s' is not an RFC 3339 time in 1970..9999",
 				   keys[i]);
 			return -1;
 		}
 	/* no webhook arrives from the future: such a time would stay the
 	 * integration's latest and keep it "fresh" (integration_freshness_view) */
-	int64_t ms;
-	if (parse_rfc3339_strict(received, &ms) == 0 && arrival_in_future(ms)) {
+	if (arrival_in_future(ms[2])) {
 		job_reject(j, in, REJ_INVALID_FIELD, "envelope 'received_at' is more than a day in the future");
 		return -1;
 	}
