@@ -5,9 +5,9 @@
 -- time it outranked the upgrade and the renewal after it, and the subscription went back to
 -- the old plan and period. The canonical subscription section gains invoiced_at
 -- (docs/events.md: the invoice's created, `date` before 2019-03-14), and the loader orders
--- the sections that fill a subscription by it, else by the event's time, then by the event's
--- time, then its id (src/load.c, FILL_AT); fill_as_of stamps each field with that first
--- time, fill_occurred_at (sql/004) with the event's. A Hotmart subscription event, which
+-- the sections that fill a subscription by it (an event without one: by its own time), then
+-- by the event's time, then its id (src/load.c, FILL_AT); fill_as_of stamps each field with
+-- that first time, fill_occurred_at (sql/004) with the event's. A Hotmart subscription event, which
 -- only fills too, no longer ranks over another event of the same instant by its type: the
 -- loader's merge could not tell, so a clean load and a re-run could differ.
 -- It reads the stored events with a subscription section once, with their raw rows, and
