@@ -362,9 +362,16 @@ static char *unescape(char *s)
 	return s;
 }
 
+/* --project's word on the input: whether a record of it was read, and the
+ * first few other projects, named when none was (a typo would read as balanced). */
+#define OTHER_PROJECTS 8
+
 struct feed {
 	FILE *sort_in;
 	unsigned long long seq;
+	const char *project;
+	int project_seen, nothers;
+	char *others[OTHER_PROJECTS];
 };
 
 /* A string member, NULL when absent or JSON null; *bad when it has another type
@@ -379,6 +386,42 @@ static json_object *member_str(json_object *obj, const char *key, int *bad)
 		return NULL;
 	}
 	return v;
+}
+
+static void note_project(struct feed *fd, const char *project)
+{
+	if (strcmp(project, fd->project) == 0) {
+		fd->project_seen = 1;
+		return;
+	}
+	for (int i = 0; i < fd->nothers; i++)
+		if (strcmp(fd->others[i], project) == 0)
+			return;
+	if (fd->nothers < OTHER_PROJECTS)
+		fd->others[fd->nothers++] = xstrdup(project);
+}
+
+/* A --project no record of the input names: said, as the database's check
+ * says it (the names quoted as JSON: the input's may hold anything), but
+ * not a usage error: a stream is a day's dump, and a project may have had
+ * no event that day. */
+static void project_word(struct feed *fd)
+{
+	struct strbuf list = {0};
+
+	if (fd->project && !fd->project_seen && fd->nothers > 0) {
+		for (int i = 0; i < fd->nothers; i++) {
+			if (i)
+				SB_LIT(&list, ", ");
+			sb_json_string(&list, fd->others[i], strlen(fd->others[i]));
+		}
+		warn_msg(0, "--project: no record of project '%s' in the input (its projects: %s%s)", fd->project,
+			 list.buf, fd->nothers == OTHER_PROJECTS ? ", ..." : "");
+		free(list.buf);
+	}
+	for (int i = 0; i < fd->nothers; i++)
+		free(fd->others[i]);
+	fd->nothers = 0;
 }
 
 #define REJECT(in, code, ...) reject((in)->file, (in)->line->lineno, code, (in)->line->text, (in)->line->len, __VA_ARGS__)
@@ -422,6 +465,8 @@ static void feed_record(const struct record_input *in, void *ctx)
 		       is_raw ? "envelope" : "event");
 		return;
 	}
+	if (fd->project && !fd->project_seen)
+		note_project(fd, json_object_get_string(project));
 	static const char *const times[] = { "occurred_at", "received_at" };
 	for (int i = 0; i < 2; i++) {
 		json_object *v = member_str(in->obj, times[i], &bad);
@@ -642,11 +687,12 @@ static void sort_wait(pid_t pid)
 
 static int run_stream(char **files, int nfiles, size_t max_line, const char *memory, const struct opts *o)
 {
-	struct feed fd = {0};
+	struct feed fd = { .project = o->project };
 	FILE *from;
 	pid_t pid = sort_pid = sort_start(memory, &fd.sort_in, &from);
 
 	for_each_record(files, nfiles, max_line, feed_record, &fd);
+	project_word(&fd);
 	if (diag_system_failed()) {
 		/* An input not read: every event of it would count as missing (or
 		 * extra) and the verdict blame the books. No totals, no verdict. */
