@@ -1021,6 +1021,38 @@ static void test_phone(void **state)
 	}
 }
 
+/* The buyer's name as typed, without the white space around it (a real
+ * 2025 sale: "Fernando Oliveira "); a blank name gives way to first and last
+ * name, trimmed too; nothing but blanks is no name. */
+static void test_name_trimmed(void **state)
+{
+	static const struct {
+		const char *name, *first, *last, *want;
+	} cases[] = {
+		{ "\"Fernando Oliveira \"", NULL, NULL, "Fernando Oliveira" },
+		{ "\"\\t Ana\\u00a0\"", NULL, NULL, "Ana" },
+		{ "\"  \"", "\" Ana \"", "\"Lima  \"", "Ana Lima" },
+		{ "\"  \"", "\" \"", "\" Lima\"", "Lima" },
+		{ "\"  \"", "\"\\u00a0\"", "\" \"", NULL },
+	};
+	struct event ev;
+	json_object *p, *o;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		p = load(FIX "purchase_approved.json");
+		json_object_object_add(jpath(p, "data.buyer"), "name", parse(cases[i].name));
+		json_object_object_add(jpath(p, "data.buyer"), "first_name", cases[i].first ? parse(cases[i].first) : NULL);
+		json_object_object_add(jpath(p, "data.buyer"), "last_name", cases[i].last ? parse(cases[i].last) : NULL);
+		o = run(p, &ev);
+		check_str(o, "status", "processed");
+		if (cases[i].want)
+			check_str(o, "customer.name", cases[i].want);
+		else
+			check_null(o, "customer.name");
+		done(p, &ev);
+	}
+}
+
 static void test_price_variants(void **state)
 {
 	static const struct {
@@ -1256,6 +1288,7 @@ int main(void)
 		cmocka_unit_test(test_optional_id_wrong_type),
 		cmocka_unit_test(test_purchase_without_buyer),
 		cmocka_unit_test(test_phone),
+		cmocka_unit_test(test_name_trimmed),
 		cmocka_unit_test(test_price_variants),
 		cmocka_unit_test(test_unknown_event_and_missing_id),
 		cmocka_unit_test(test_garbage_never_crashes),

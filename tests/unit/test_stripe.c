@@ -1046,6 +1046,18 @@ static void test_charges(void **state)
 	expect_processed(&n, "customer.upserted");
 	expect_null(&n, "customer.name");
 	norm_free(&n);
+	/* a name without the white space the buyer typed around it; an address
+	 * with blanks around it is still an address; blanks alone are no name */
+	norm_mut(&n, FX "charge.succeeded.json", "data.object.billing_details", "name", "\" Ana Silva\\u00a0\"");
+	expect_str(&n, "customer.name", "Ana Silva");
+	norm_free(&n);
+	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object.source", "name", "\" jsmith@example.com \"");
+	expect_null(&n, "customer.name");
+	norm_free(&n);
+	norm_mut(&n, FX "customer.updated.json", "data.object", "name", "\" \\t \"");
+	expect_processed(&n, "customer.upserted");
+	expect_null(&n, "customer.name");
+	norm_free(&n);
 	/* the same from an invoice's customer_name, as from every source */
 	norm_mut(&n, FX "invoice.paid.json", "data.object", "customer_name", "\"carol@example.com\"");
 	expect_processed(&n, "payment.succeeded");

@@ -665,12 +665,19 @@ static void fill_customer(struct event *ev, json_object *payload, const char *pr
 	name = text_at(base, l->name);
 	first = text_at(base, l->first_name);
 	last = text_at(base, l->last_name);
-	if (name)
-		event_str(ev, SEC_CUSTOMER, "name", name);
-	else if (first && last && snprintf(buf, sizeof buf, "%s %s", first, last) < (int)sizeof buf)
-		event_str(ev, SEC_CUSTOMER, "name", buf);
-	else if (first || last)
-		event_str(ev, SEC_CUSTOMER, "name", first ? first : last);
+	/* as typed at the checkout: the white space around it is no part of it
+	 * ("Ana " is Ana), and a name of blanks is none */
+	if (!event_text(ev, SEC_CUSTOMER, "name", name)) {
+		size_t nf = 0, nl = 0;
+		if (first)
+			first = text_trim(first, &nf);
+		if (last)
+			last = text_trim(last, &nl);
+		if (nf && nl && snprintf(buf, sizeof buf, "%.*s %.*s", (int)nf, first, (int)nl, last) < (int)sizeof buf)
+			event_str(ev, SEC_CUSTOMER, "name", buf);
+		else if (nf || nl)
+			event_text(ev, SEC_CUSTOMER, "name", nf ? first : last);
+	}
 
 	for (int i = 0; i < 4 && l->phone[i][1]; i++) {
 		if (!(num = text_at(base, l->phone[i][1])))

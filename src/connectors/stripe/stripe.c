@@ -252,7 +252,8 @@ static void put_country(json_object *p, struct event *ev, const char *path)
 	str_if_unset(ev, SEC_CUSTOMER, "country", cc);
 }
 
-/* A name, where none is set yet. Legacy Checkout (checkout.js, about 2014-2019)
+/* A name, where none is set yet, without the white space around it (a buyer's
+ * typing: "Ana " is Ana; one of blanks only is none). Legacy Checkout (checkout.js, about 2014-2019)
  * filled a card's name with the e-mail address the buyer typed: a "name" that
  * is an address (an '@', no space) is nobody's name and is left out. So is one
  * holding U+0000 (docs/json.md): a card holder's name is no reason to lose a
@@ -263,9 +264,14 @@ static void put_name(json_object *p, struct event *ev, const char *path)
 		return;
 	const char *n = opt_str(p, ev, path);
 
-	if (n && strchr(n, '@') && !strpbrk(n, " \t"))
+	size_t len;
+
+	if (!n || event_get(ev, SEC_CUSTOMER, "name"))
 		return;
-	str_if_unset(ev, SEC_CUSTOMER, "name", n);
+	n = text_trim(n, &len);
+	if (memchr(n, '@', len) && !memchr(n, ' ', len) && !memchr(n, '\t', len))
+		return;
+	event_text(ev, SEC_CUSTOMER, "name", n);
 }
 
 /*
