@@ -182,6 +182,8 @@ static void read_capture(struct src *s, long lineno, json_object *cap, const cha
 		reject(s->file, lineno, code, raw, len, "%s", msg);
 		return;
 	}
+	if (*msg)
+		warn_msg(0, "%s:%ld: warning: %s", s->file, lineno, msg);
 	reread(s, text, len);
 	emit_payload(s, lineno, text, len, payload, 0, received_at);
 	json_object_put(payload);
@@ -459,6 +461,8 @@ static void http_payload(struct src *s, const struct http_request *rq)
 			reject(s->file, rq->lineno, code, rq->body, rq->body_len, "%s", msg);
 		return;
 	}
+	if (*msg)
+		warn_msg(0, "%s:%ld: warning: %s", s->file, rq->lineno, msg);
 	reread(s, text, len);
 	emit_payload(s, rq->lineno, text, len, payload, 0, received_at);
 	json_object_put(payload);

@@ -204,11 +204,87 @@ int capture_time(json_object *cap, int64_t *ms, const char **why)
 	return date_header_time(capture_header(cap, "date"), ms, why);
 }
 
-/* "a=1&b=x+y" -> {"a":"1","b":"x y"}: every value a string, as posted (a name
- * posted more than once: the list of its values; an empty name is ""). NULL
- * when the body holds a NUL or a field does not decode to valid UTF-8. */
-static json_object *form_to_json(const char *body, size_t len)
+/* The windows-1252 characters of 0x80..0x9F (WHATWG's table; the five it
+ * leaves undefined are the C1 controls of the same number). */
+static const unsigned short cp1252[32] = {
+	0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+	0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+	0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+};
+
+/* s[0..len) read as windows-1252, as UTF-8 in a new string. */
+static char *from_cp1252(const char *s, size_t len, size_t *outlen)
 {
+	char *out = xmalloc(len * 3 + 1);
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = (unsigned char)s[i];
+		if (c >= 0x80 && c <= 0x9f)
+			c = cp1252[c - 0x80];
+		if (c < 0x80) {
+			out[o++] = (char)c;
+		} else if (c < 0x800) {
+			out[o++] = (char)(0xc0 | c >> 6);
+			out[o++] = (char)(0x80 | (c & 0x3f));
+		} else {
+			out[o++] = (char)(0xe0 | c >> 12);
+			out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
+			out[o++] = (char)(0x80 | (c & 0x3f));
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+/* Whether a Content-Type's charset parameter names Latin-1, which WHATWG reads
+ * as windows-1252 (as browsers and PHP forms send it), under any of its labels. */
+static int latin1_charset(const char *content_type)
+{
+	static const char *const labels[] = {
+		"windows-1252", "iso-8859-1", "iso8859-1", "iso88591", "iso_8859-1", "iso_8859-1:1987",
+		"latin1", "l1", "cp1252", "x-cp1252", "cp819", "ibm819", "csisolatin1", "iso-ir-100",
+	};
+	const char *c = content_type ? strchr(content_type, ';') : NULL;
+	char v[24];
+
+	while (c) {
+		c += 1 + strspn(c + 1, " \t");
+		if (strncasecmp(c, "charset=", 8) == 0) {
+			c += 8;
+			c += *c == '"';
+			size_t n = strcspn(c, "\"; \t");
+			if (n == 0 || n >= sizeof v)
+				return 0;
+			memcpy(v, c, n);
+			v[n] = '\0';
+			for (size_t i = 0; i < sizeof labels / sizeof *labels; i++)
+				if (strcasecmp(v, labels[i]) == 0)
+					return 1;
+			return 0;
+		}
+		c = strchr(c, ';');
+	}
+	return 0;
+}
+
+/*
+ * "a=1&b=x+y" -> {"a":"1","b":"x y"}: every value a string, as posted (a name
+ * posted more than once: the list of its values; an empty name is ""). As
+ * WHATWG's urlencoded parser reads a form: a '%' not followed by two hex
+ * digits is itself; the bytes are UTF-8, or windows-1252 when the charset says
+ * Latin-1; a byte that is not part of valid UTF-8 is U+FFFD (a product name
+ * mis-encoded by the sender is no reason to lose the sale), and note names the
+ * first such field and how many more (else note is ""). NULL when the body holds a NUL
+ * (none decodes to U+0000 either: a field's name could be cut there).
+ */
+static json_object *form_to_json(const char *body, size_t len, int latin1, char *note, size_t notesz)
+{
+	char first[64];
+	int bad = 0; /* fields (names or values) that were not UTF-8 */
+
+	*note = '\0';
 	if (memchr(body, '\0', len))
 		return NULL;
 	json_object *o = json_object_new_object();
@@ -218,7 +294,7 @@ static json_object *form_to_json(const char *body, size_t len)
 
 	for (pair = strtok_r(copy, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
 		char *eq = strchr(pair, '=');
-		char *parts[2] = { pair, eq ? eq + 1 : (char *)"" }, *dec[2];
+		char *parts[2] = { pair, eq ? eq + 1 : (char *)"" }, *dec[2] = { NULL, NULL };
 		if (eq)
 			*eq = '\0';
 		for (int i = 0; i < 2; i++) {
@@ -226,15 +302,25 @@ static json_object *form_to_json(const char *body, size_t len)
 				if (*c == '+')
 					*c = ' ';
 			int n;
-			dec[i] = curl_easy_unescape(NULL, parts[i], 0, &n);
-			if (!dec[i] || memchr(dec[i], '\0', (size_t)n) || !utf8_valid(dec[i], (size_t)n)) {
-				curl_free(dec[0]);
-				if (i == 1)
-					curl_free(dec[1]);
+			size_t un;
+			char *u = curl_easy_unescape(NULL, parts[i], 0, &n);
+			if (!u || memchr(u, '\0', (size_t)n)) {
+				curl_free(u);
+				free(dec[0]);
 				free(copy);
 				json_object_put(o);
 				return NULL;
 			}
+			if (latin1) {
+				dec[i] = from_cp1252(u, (size_t)n, &un);
+			} else if (!utf8_valid(u, (size_t)n)) {
+				dec[i] = utf8_replace(u, (size_t)n, &un);
+				if (!bad++)
+					utf8_clip(dec[0], first, sizeof first);
+			} else {
+				dec[i] = xstrdup(u);
+			}
+			curl_free(u);
 		}
 		/* a name given twice (a=1&a=2, PHP's items[]=x&items[]=y) holds the list
 		 * of its values, in order: none is dropped, and a connector that reads
@@ -250,10 +336,15 @@ static json_object *form_to_json(const char *body, size_t len)
 			json_object_array_add(list, v);
 			json_object_object_add(o, dec[0], list);
 		}
-		curl_free(dec[0]);
-		curl_free(dec[1]);
+		free(dec[0]);
+		free(dec[1]);
 	}
 	free(copy);
+	if (bad == 1)
+		snprintf(note, notesz, "form field '%s' is not UTF-8: its invalid bytes read as U+FFFD", first);
+	else if (bad)
+		snprintf(note, notesz, "form fields '%s' and %d more are not UTF-8: their invalid bytes read as U+FFFD",
+			 first, bad - 1);
 	return o;
 }
 
@@ -380,6 +471,7 @@ json_object *capture_payload(struct jparser *p, const char *content_type, const 
 
 	*text = NULL;
 	*code = REJ_INVALID_BODY;
+	*msg = '\0';
 	if (window) {
 		if (!(inflated = inflate_body(body, len, window, max, &len, code, msg, msgsz)))
 			return NULL;
@@ -388,8 +480,8 @@ json_object *capture_payload(struct jparser *p, const char *content_type, const 
 	if (len == 0) {
 		snprintf(msg, msgsz, "captured request has no body");
 	} else if (is_form(content_type)) {
-		if (!(o = form_to_json(body, len)))
-			snprintf(msg, msgsz, "captured form body cannot be decoded");
+		if (!(o = form_to_json(body, len, latin1_charset(content_type), msg, msgsz)))
+			snprintf(msg, msgsz, "captured form body holds a NUL byte (or %%00)");
 		else
 			*text = json_text(o, textlen);
 	} else {
@@ -430,6 +522,7 @@ json_object *capture_json_payload(struct jparser *p, json_object *cap, size_t ma
 
 	*text = NULL;
 	*code = REJ_INVALID_BODY;
+	*msg = '\0';
 	if (json_object_is_type(body, json_type_object)) {
 		*text = json_text(body, textlen);
 		return json_object_get(body);

@@ -73,6 +73,8 @@ int capture_time(json_object *cap, int64_t *ms, const char **why);
  * squeezed onto one line and parsed strictly. Returns the object and its text
  * (*text, *textlen); NULL with *code (invalid_body, line_too_long when the
  * decompressed body is longer than max) and msg when there is no JSON object.
+ * With an object, msg is "" or a note for stderr (a form field whose invalid
+ * UTF-8 was read as U+FFFD).
  */
 json_object *capture_payload(struct jparser *p, const char *content_type, const char *content_encoding,
 			     const char *body, size_t len, size_t max, char **text, size_t *textlen,
@@ -83,7 +85,7 @@ json_object *capture_payload(struct jparser *p, const char *content_type, const 
 int capture_body_compressed(const char *content_encoding, const char *body, size_t len);
 
 /* The payload of a JSON capture: its "body" object, or its string (base64
- * decoded when "isBase64Encoded" is true) through capture_payload. */
+ * decoded when "isBase64Encoded" is true) through capture_payload (msg as there). */
 json_object *capture_json_payload(struct jparser *p, json_object *cap, size_t max, char **text, size_t *textlen,
 				  enum reject_code *code, char *msg, size_t msgsz);
 

@@ -196,25 +196,9 @@ static json_object *raw_string(const char *raw, size_t len)
 {
 	if (utf8_valid(raw, len) && !memchr(raw, '\0', len))
 		return json_object_new_string_len(raw, (int)len);
-	char *clean = xmalloc(len * 3 + 1);
-	size_t o = 0;
-	for (size_t i = 0; i < len;) {
-		size_t n = 1;
-		unsigned char c = (unsigned char)raw[i];
-		if (c >= 0xc0 && c < 0xe0) n = 2;
-		else if (c >= 0xe0 && c < 0xf0) n = 3;
-		else if (c >= 0xf0) n = 4;
-		if (c != 0 && i + n <= len && utf8_valid(raw + i, n)) {
-			memcpy(clean + o, raw + i, n);
-			o += n;
-			i += n;
-		} else {
-			memcpy(clean + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i += 1;
-		}
-	}
-	json_object *s = json_object_new_string_len(clean, (int)o);
+	size_t n;
+	char *clean = utf8_replace(raw, len, &n);
+	json_object *s = json_object_new_string_len(clean, (int)n);
 	free(clean);
 	return s;
 }

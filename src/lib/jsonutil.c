@@ -167,6 +167,29 @@ static void shallow_copy(struct shallow *sh, const char *upto)
 	sh->from = NULL;
 }
 
+char *utf8_replace(const char *s, size_t len, size_t *outlen)
+{
+	char *out = xmalloc(len * 3 + 1);
+	size_t o = 0;
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80 ? (c != 0) : utf8_seq(s + i, s + len);
+		if (n) {
+			memcpy(out + o, s + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i += 1;
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
 void utf8_repair(char *s)
 {
 	size_t len = strlen(s);

@@ -52,6 +52,9 @@ json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int 
 /* 1 when buf[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int utf8_valid(const char *buf, size_t len);
 
+/* A new NUL-terminated copy of s[0..len) in which each byte that is not part
+ * of valid UTF-8, and each NUL, is U+FFFD; *outlen its length. */
+char *utf8_replace(const char *s, size_t len, size_t *outlen);
 /* Replace each byte of s that is not part of valid UTF-8 with '?', in place
  * (clipped messages, file names: text that must stay valid JSON). */
 void utf8_repair(char *s);
