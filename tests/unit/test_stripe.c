@@ -334,7 +334,10 @@ static void test_identify(void **state)
 
 static void test_customer_created(void **state)
 {
+	static const char cards[] = "{\"object\":\"list\",\"data\":[{\"id\":\"card_Old\",\"object\":\"card\","
+				    "\"name\":\"Older Customer\",\"address_country\":\"CA\"}]}";
 	struct norm n;
+	json_object *obj;
 
 	norm_file(&n, FX "customer.created.json");
 	expect_processed(&n, "customer.upserted");
@@ -354,6 +357,41 @@ static void test_customer_created(void **state)
 	expect_str(&n, "customer.email", "old.customer@example.com");
 	expect_null(&n, "customer.name");
 	expect_null(&n, "customer.country");
+	norm_free(&n);
+
+	/* Before 2019 the name and country were the default card's (a real 2015
+	 * customer.created: "Justin McTaggart", US): found in sources by
+	 * default_source, not another card; cards / default_card before
+	 * 2015-02-18; a Sources API source's owner; an expanded default source. */
+	norm_mut(&n, FX "customer.created.2016.json", "data.object", "sources",
+		 "{\"object\":\"list\",\"data\":[{\"id\":\"card_Other\",\"object\":\"card\",\"name\":\"Not Me\","
+		 "\"address_country\":\"FR\"},{\"id\":\"card_FakeOld0001\",\"object\":\"card\",\"name\":\" Old Customer \","
+		 "\"address_country\":\"us\"}]}");
+	expect_processed(&n, "customer.upserted");
+	expect_customer(&n, "cus_FakeOld0001", "old.customer@example.com", "Old Customer", "US");
+	norm_free(&n);
+	norm_mut(&n, FX "customer.created.2016.json", "data.object", "sources",
+		 "{\"object\":\"list\",\"data\":[{\"id\":\"card_Other\",\"object\":\"card\",\"name\":\"Not Me\","
+		 "\"address_country\":\"FR\"}]}");
+	expect_null(&n, "customer.name");
+	expect_null(&n, "customer.country");
+	norm_free(&n);
+	obj = norm_open(&n, FX "customer.created.2016.json", "data.object");
+	json_object_object_add(obj, "cards", parse_text(cards, strlen(cards)));
+	json_object_object_add(obj, "default_card", json_object_new_string("card_Old"));
+	json_object_object_del(obj, "default_source");
+	run(&n);
+	expect_customer(&n, "cus_FakeOld0001", "old.customer@example.com", "Older Customer", "CA");
+	norm_free(&n);
+	norm_mut(&n, FX "customer.created.2016.json", "data.object", "default_source",
+		 "{\"id\":\"src_1\",\"object\":\"source\",\"type\":\"card\",\"owner\":{\"name\":\"Owner Name\","
+		 "\"email\":\"owner@example.com\",\"address\":{\"country\":\"DE\"}}}");
+	expect_customer(&n, "cus_FakeOld0001", "old.customer@example.com", "Owner Name", "DE");
+	norm_free(&n);
+	/* a customer's own name and country win over its card's */
+	norm_mut(&n, FX "customer.created.json", "data.object", "default_source",
+		 "{\"id\":\"card_X\",\"object\":\"card\",\"name\":\"Card Name\",\"address_country\":\"FR\"}");
+	expect_customer(&n, "cus_FakeNew0001", "ana.silva@example.com", "Ana Silva", "PT");
 	norm_free(&n);
 }
 

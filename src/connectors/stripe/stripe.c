@@ -425,11 +425,63 @@ static void put_payment(json_object *p, struct event *ev, const struct stripe_ty
 
 /* ---- customers ---- */
 
+/* How many of a customer's sources are looked through for its default one
+ * (Stripe listed ten with the customer). */
+#define MAX_SOURCES 100
+
+/*
+ * Before 2019 a Customer had no name, phone or address of its own: what it
+ * had was on its default card, as on a charge's (put_charge_contact). The
+ * default source (default_source, default_card before 2015-02-18: an id, or
+ * the object expanded) found in its sources (cards before 2015-02-18) gives
+ * a card's name and address_country, or a Sources API source's owner, where
+ * the customer's own fields gave none.
+ */
+static void put_default_source(json_object *p, struct event *ev)
+{
+	static const char *const def_at[] = { OBJ "default_source", OBJ "default_card" };
+	static const char *const list_at[] = { OBJ "sources.data", OBJ "cards.data" };
+	char path[PATHSZ], src[PATHSZ];
+
+	for (int k = 0; k < 2; k++) {
+		json_object *def = jpath(p, def_at[k]), *list = jpath(p, list_at[k]);
+		size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+		int at = -1;
+
+		if (json_object_is_type(def, json_type_object)) {
+			join(src, def_at[k], ".");
+		} else if (json_object_is_type(def, json_type_string)) {
+			for (size_t i = 0; i < n && i < MAX_SOURCES && at < 0; i++) {
+				json_object *eid = jpath(json_object_array_get_idx(list, i), "id");
+				if (json_object_is_type(eid, json_type_string) &&
+				    strcmp(json_object_get_string(eid), json_object_get_string(def)) == 0)
+					at = (int)i;
+			}
+			if (at < 0)
+				continue;
+			if (k == 0)
+				snprintf(src, sizeof src, OBJ "sources.data.%d.", at);
+			else
+				snprintf(src, sizeof src, OBJ "cards.data.%d.", at);
+		} else {
+			continue;
+		}
+		join(path, src, "owner."); /* Sources API */
+		put_contact(p, ev, path);
+		join(path, src, "name");
+		put_name(p, ev, path);
+		join(path, src, "address_country");
+		put_country(p, ev, path);
+		return;
+	}
+}
+
 static void do_customer(json_object *p, struct event *ev, const struct stripe_type *t)
 {
 	event_set_type(ev, t->canonical);
 	event_str(ev, SEC_CUSTOMER, "id", req_str(p, ev, OBJ "id"));
 	put_contact(p, ev, OBJ);
+	put_default_source(p, ev);
 }
 
 /* ---- subscriptions ---- */
