@@ -152,7 +152,7 @@ static void reread(const struct src *s, const char *text, size_t len)
  */
 static void read_capture(struct src *s, long lineno, json_object *cap, const char *line, size_t linelen)
 {
-	char when[RFC3339_BUFSZ], msg[256], *text;
+	char when[RFC3339_BUFSZ], msg[256] = "", *text;
 	size_t len, off;
 	int64_t ms;
 	enum reject_code code;
@@ -431,7 +431,7 @@ static void read_error(struct src *s, struct line_reader *lr, long lineno)
 /* A raw HTTP request's body is the payload; its Date header, when it has one, received_at. */
 static void http_payload(struct src *s, const struct http_request *rq)
 {
-	char when[RFC3339_BUFSZ], msg[256], *text;
+	char when[RFC3339_BUFSZ], msg[256] = "", *text;
 	size_t len;
 	int64_t ms;
 	enum reject_code code;

@@ -370,8 +370,8 @@ struct feed {
 	FILE *sort_in;
 	unsigned long long seq;
 	const char *project;
-	int project_seen, nothers;
-	char *others[OTHER_PROJECTS];
+	int project_seen, nothers, more;
+	char *others[OTHER_PROJECTS]; /* clipped to 64 bytes: a line may be 16M */
 };
 
 /* A string member, NULL when absent or JSON null; *bad when it has another type
@@ -394,11 +394,15 @@ static void note_project(struct feed *fd, const char *project)
 		fd->project_seen = 1;
 		return;
 	}
+	char clip[64];
+	utf8_clip(project, clip, sizeof clip);
 	for (int i = 0; i < fd->nothers; i++)
-		if (strcmp(fd->others[i], project) == 0)
+		if (strcmp(fd->others[i], clip) == 0)
 			return;
 	if (fd->nothers < OTHER_PROJECTS)
-		fd->others[fd->nothers++] = xstrdup(project);
+		fd->others[fd->nothers++] = xstrdup(clip);
+	else
+		fd->more = 1;
 }
 
 /* A --project no record of the input names: said, as the database's check
@@ -409,14 +413,15 @@ static void project_word(struct feed *fd)
 {
 	struct strbuf list = {0};
 
-	if (fd->project && !fd->project_seen && fd->nothers > 0) {
+	/* an input not read may hold it: then the error said is the word */
+	if (fd->project && !fd->project_seen && fd->nothers > 0 && !diag_system_failed()) {
 		for (int i = 0; i < fd->nothers; i++) {
 			if (i)
 				SB_LIT(&list, ", ");
 			sb_json_string(&list, fd->others[i], strlen(fd->others[i]));
 		}
 		warn_msg(0, "--project: no record of project '%s' in the input (its projects: %s%s)", fd->project,
-			 list.buf, fd->nothers == OTHER_PROJECTS ? ", ..." : "");
+			 list.buf, fd->more ? ", ..." : "");
 		free(list.buf);
 	}
 	for (int i = 0; i < fd->nothers; i++)

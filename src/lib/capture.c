@@ -11,6 +11,7 @@
 
 #include "base64.h"
 #include "capture.h"
+#include "secret.h"
 #include "timeutil.h"
 
 #define FORM_TYPE "application/x-www-form-urlencoded"
@@ -239,50 +240,105 @@ static char *from_cp1252(const char *s, size_t len, size_t *outlen)
 }
 
 /* Whether a Content-Type's charset parameter names Latin-1, which WHATWG reads
- * as windows-1252 (as browsers and PHP forms send it), under any of its labels. */
+ * as windows-1252 (as browsers send a form of such a page), under any of its
+ * labels (ASCII's too). The parameters are walked as RFC 9110 writes them,
+ * name=token or name="quoted string", so a ';' or "charset=" inside another
+ * parameter's quoted value is no parameter. */
 static int latin1_charset(const char *content_type)
 {
 	static const char *const labels[] = {
 		"windows-1252", "iso-8859-1", "iso8859-1", "iso88591", "iso_8859-1", "iso_8859-1:1987",
 		"latin1", "l1", "cp1252", "x-cp1252", "cp819", "ibm819", "csisolatin1", "iso-ir-100",
+		"us-ascii", "ascii", "ansi_x3.4-1968", "iso-ir-6", "iso646-us", "us", "ibm367", "cp367",
+		"csascii", "iso_646.irv:1991",
 	};
 	const char *c = content_type ? strchr(content_type, ';') : NULL;
 	char v[24];
 
-	while (c) {
+	while (c && *c == ';') {
 		c += 1 + strspn(c + 1, " \t");
-		if (strncasecmp(c, "charset=", 8) == 0) {
-			c += 8;
-			c += *c == '"';
-			size_t n = strcspn(c, "\"; \t");
-			if (n == 0 || n >= sizeof v)
+		size_t nlen = strcspn(c, "=; \t");
+		int is_charset = nlen == 7 && strncasecmp(c, "charset", 7) == 0;
+		c += nlen;
+		if (*c != '=') { /* a parameter without a value: skip to the next */
+			c = strchr(c, ';');
+			continue;
+		}
+		c++;
+		size_t n = 0;
+		const char *val = c;
+		if (*c == '"') { /* a quoted string: to its closing quote, escapes skipped */
+			val = ++c;
+			while (*c && *c != '"')
+				c += (*c == '\\' && c[1]) ? 2 : 1;
+			if (*c != '"')
+				return 0; /* never closed */
+			n = (size_t)(c - val);
+			c++;
+		} else {
+			n = strcspn(c, "; \t");
+			c += n;
+		}
+		if (is_charset) {
+			if (n == 0 || n >= sizeof v || memchr(val, '\\', n))
 				return 0;
-			memcpy(v, c, n);
+			memcpy(v, val, n);
 			v[n] = '\0';
 			for (size_t i = 0; i < sizeof labels / sizeof *labels; i++)
 				if (strcasecmp(v, labels[i]) == 0)
 					return 1;
 			return 0;
 		}
-		c = strchr(c, ';');
+		c += strspn(c, " \t");
 	}
 	return 0;
+}
+
+/* Whether a form field's name can be said in a message: short, of the
+ * characters names are made of, and no secret's. Anything else (a JSON body
+ * posted as a form, an '=' or '&' written %3D, %26, that made a whole pair,
+ * secret and all, one name) is said by its place. */
+static int sayable_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 40 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-[]") != n)
+		return 0;
+	return !secret_key(name);
+}
+
+/* One decoded part of a form (a name or a value) as UTF-8 in a new string:
+ * with a Latin-1 charset, read as windows-1252 unless its bytes are valid
+ * UTF-8 beyond ASCII (a sender that says Latin-1 and sends UTF-8, as many do:
+ * Latin-1 text is almost never valid UTF-8); else each byte that is not part
+ * of valid UTF-8 as U+FFFD (*bad set). */
+static char *form_text(const char *u, size_t n, int latin1, int *bad)
+{
+	size_t out;
+
+	if (utf8_valid(u, n))
+		return xstrdup(u);
+	if (latin1)
+		return from_cp1252(u, n, &out);
+	*bad = 1;
+	return utf8_replace(u, n, &out);
 }
 
 /*
  * "a=1&b=x+y" -> {"a":"1","b":"x y"}: every value a string, as posted (a name
  * posted more than once: the list of its values; an empty name is ""). As
- * WHATWG's urlencoded parser reads a form: a '%' not followed by two hex
- * digits is itself; the bytes are UTF-8, or windows-1252 when the charset says
- * Latin-1; a byte that is not part of valid UTF-8 is U+FFFD (a product name
- * mis-encoded by the sender is no reason to lose the sale), and note names the
- * first such field and how many more (else note is ""). NULL when the body holds a NUL
- * (none decodes to U+0000 either: a field's name could be cut there).
+ * WHATWG's urlencoded parser reads a form, '+' is a space, %XX a byte and a
+ * '%' not followed by two hex digits itself; the bytes are UTF-8, or with a
+ * charset naming Latin-1 windows-1252 (form_text); each byte that is not part
+ * of valid UTF-8 is U+FFFD (a product name mis-encoded by the sender is no
+ * reason to lose the sale), and note names the first such field and how many
+ * more (else note is ""). NULL when the body holds a NUL (none decodes to
+ * U+0000 either: a field's name could be cut there).
  */
 static json_object *form_to_json(const char *body, size_t len, int latin1, char *note, size_t notesz)
 {
 	char first[64];
-	int bad = 0; /* fields (names or values) that were not UTF-8 */
+	int bad = 0, pairs = 0; /* fields whose name or value was not UTF-8; fields read */
 
 	*note = '\0';
 	if (memchr(body, '\0', len))
@@ -295,6 +351,8 @@ static json_object *form_to_json(const char *body, size_t len, int latin1, char 
 	for (pair = strtok_r(copy, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
 		char *eq = strchr(pair, '=');
 		char *parts[2] = { pair, eq ? eq + 1 : (char *)"" }, *dec[2] = { NULL, NULL };
+		int invalid = 0;
+		pairs++;
 		if (eq)
 			*eq = '\0';
 		for (int i = 0; i < 2; i++) {
@@ -302,7 +360,6 @@ static json_object *form_to_json(const char *body, size_t len, int latin1, char 
 				if (*c == '+')
 					*c = ' ';
 			int n;
-			size_t un;
 			char *u = curl_easy_unescape(NULL, parts[i], 0, &n);
 			if (!u || memchr(u, '\0', (size_t)n)) {
 				curl_free(u);
@@ -311,16 +368,14 @@ static json_object *form_to_json(const char *body, size_t len, int latin1, char 
 				json_object_put(o);
 				return NULL;
 			}
-			if (latin1) {
-				dec[i] = from_cp1252(u, (size_t)n, &un);
-			} else if (!utf8_valid(u, (size_t)n)) {
-				dec[i] = utf8_replace(u, (size_t)n, &un);
-				if (!bad++)
-					utf8_clip(dec[0], first, sizeof first);
-			} else {
-				dec[i] = xstrdup(u);
-			}
+			dec[i] = form_text(u, (size_t)n, latin1, &invalid);
 			curl_free(u);
+		}
+		if (invalid && !bad++) {
+			if (sayable_name(dec[0]))
+				snprintf(first, sizeof first, "'%s'", dec[0]);
+			else
+				snprintf(first, sizeof first, "#%d", pairs);
 		}
 		/* a name given twice (a=1&a=2, PHP's items[]=x&items[]=y) holds the list
 		 * of its values, in order: none is dropped, and a connector that reads
@@ -341,9 +396,9 @@ static json_object *form_to_json(const char *body, size_t len, int latin1, char 
 	}
 	free(copy);
 	if (bad == 1)
-		snprintf(note, notesz, "form field '%s' is not UTF-8: its invalid bytes read as U+FFFD", first);
+		snprintf(note, notesz, "form field %s is not UTF-8: its invalid bytes read as U+FFFD", first);
 	else if (bad)
-		snprintf(note, notesz, "form fields '%s' and %d more are not UTF-8: their invalid bytes read as U+FFFD",
+		snprintf(note, notesz, "form fields %s and %d more are not UTF-8: their invalid bytes read as U+FFFD",
 			 first, bad - 1);
 	return o;
 }
