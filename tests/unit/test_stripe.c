@@ -823,6 +823,7 @@ static void test_invoice_proration_old(void **state)
 static void test_invoice_old(void **state)
 {
 	struct norm n;
+	json_object *obj;
 
 	/* 2016-07-06: no amount_paid (amount_due), `date`, `paid`, a single
 	 * discount whose amount is subtotal - total; plan on the line. */
@@ -838,6 +839,24 @@ static void test_invoice_old(void **state)
 	expect_str(&n, "subscription.interval", "month");
 	expect_str(&n, "subscription.current_period_start", "2016-08-31T21:21:40Z");
 	expect_str(&n, "subscription.current_period_end", "2016-10-01T21:21:40Z");
+	norm_free(&n);
+
+	/* Stripe's early invoices had no `subscription`: the subscription line's
+	 * id (sub_..., until 2019-12-03) names it; an invoice item's never does. */
+	norm_mut(&n, FX "invoice.payment_succeeded.2016.json", "data.object", "subscription", NULL);
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.subscription_id", "sub_FakeOld0001");
+	expect_str(&n, "subscription.id", "sub_FakeOld0001");
+	expect_str(&n, "subscription.price_id", "gold-monthly");
+	norm_free(&n);
+	obj = norm_open(&n, FX "invoice.payment_succeeded.2016.json", "data.object");
+	json_object_object_del(obj, "subscription");
+	json_object_object_add(jpath(obj, "lines.data.0"), "type", json_object_new_string("invoiceitem"));
+	json_object_object_add(jpath(obj, "lines.data.0"), "id", json_object_new_string("ii_FakeOld0001"));
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_null(&n, "payment.subscription_id");
+	expect_null(&n, "subscription");
 	norm_free(&n);
 
 	/* 2019-12-03: top-level subscription, plan lines, status_transitions. */

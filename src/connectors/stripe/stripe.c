@@ -868,6 +868,31 @@ static void put_invoice_discount(json_object *p, struct event *ev, const char *c
 		event_int(ev, SEC_PAYMENT, "discount_minor", sub + tax - tot);
 }
 
+/*
+ * The subscription of an invoice that does not name it (no `subscription`,
+ * or null; no basil `parent`: Stripe's early invoices had no such key): a
+ * subscription line's id was its subscription's id (sub_...) until
+ * 2019-12-03, so the first line of type "subscription" whose id is one names
+ * it. NULL when there is none.
+ */
+static const char *line_subscription(json_object *p)
+{
+	json_object *lines = jpath(p, OBJ "lines.data");
+	size_t n = json_object_is_type(lines, json_type_array) ? json_object_array_length(lines) : 0;
+
+	if (present(p, OBJ "subscription") || present(p, OBJ "parent"))
+		return NULL;
+	for (size_t i = 0; i < n && i < MAX_LINES; i++) {
+		json_object *l = json_object_array_get_idx(lines, i);
+		json_object *t = jpath(l, "type"), *id = jpath(l, "id");
+		if (json_object_is_type(t, json_type_string) && strcmp(json_object_get_string(t), "subscription") == 0 &&
+		    json_object_is_type(id, json_type_string) && strncmp(json_object_get_string(id), "sub_", 4) == 0 &&
+		    !jstr_has_nul(id) && !jstr_has_fffd(id))
+			return json_object_get_string(id);
+	}
+	return NULL;
+}
+
 static void do_invoice(json_object *p, struct event *ev, const struct stripe_type *t)
 {
 	static const char *const subs[] = {
@@ -889,7 +914,7 @@ static void do_invoice(json_object *p, struct event *ev, const struct stripe_typ
 	put_str(p, ev, SEC_CUSTOMER, "phone", OBJ "customer_phone");
 	put_country(p, ev, OBJ "customer_address.country");
 	put_customer_details(p, ev, OBJ "customer");
-	if ((sub_id = opt_id(p, ev, first_present(p, subs))))
+	if ((sub_id = opt_id(p, ev, first_present(p, subs))) || (sub_id = line_subscription(p)))
 		put_invoice_subscription(p, ev, sub_id);
 	put_time(p, ev, SEC_PAYMENT, "due_at", OBJ "due_date");
 	put_time(p, ev, SEC_PAYMENT, "paid_at", OBJ "status_transitions.paid_at");
