@@ -425,6 +425,20 @@ static void put_payment(json_object *p, struct event *ev, const struct stripe_ty
 
 /* ---- customers ---- */
 
+/* What a card or a Sources API source at src ("data.object.source.") says
+ * of its holder: a source's owner, a card's name and address_country. */
+static void put_source_contact(json_object *p, struct event *ev, const char *src)
+{
+	char path[PATHSZ];
+
+	join(path, src, "owner."); /* Sources API */
+	put_contact(p, ev, path);
+	join(path, src, "name");
+	put_name(p, ev, path);
+	join(path, src, "address_country");
+	put_country(p, ev, path);
+}
+
 /* How many of a customer's sources are looked through for its default one
  * (Stripe listed ten with the customer). */
 #define MAX_SOURCES 100
@@ -441,7 +455,7 @@ static void put_default_source(json_object *p, struct event *ev)
 {
 	static const char *const def_at[] = { OBJ "default_source", OBJ "default_card" };
 	static const char *const list_at[] = { OBJ "sources.data", OBJ "cards.data" };
-	char path[PATHSZ], src[PATHSZ];
+	char src[PATHSZ];
 
 	for (int k = 0; k < 2; k++) {
 		json_object *def = jpath(p, def_at[k]), *list = jpath(p, list_at[k]);
@@ -466,12 +480,7 @@ static void put_default_source(json_object *p, struct event *ev)
 		} else {
 			continue;
 		}
-		join(path, src, "owner."); /* Sources API */
-		put_contact(p, ev, path);
-		join(path, src, "name");
-		put_name(p, ev, path);
-		join(path, src, "address_country");
-		put_country(p, ev, path);
+		put_source_contact(p, ev, src);
 		return;
 	}
 }
@@ -986,12 +995,7 @@ static void put_charge_contact(json_object *p, struct event *ev, const char *bas
 	str_if_unset(ev, SEC_CUSTOMER, "email", opt_str(p, ev, path));
 	for (const char *const *l = legacy; *l; l++) {
 		join(src, base, *l);
-		join(path, src, "owner."); /* Sources API */
-		put_contact(p, ev, path);
-		join(path, src, "name");
-		put_name(p, ev, path);
-		join(path, src, "address_country");
-		put_country(p, ev, path);
+		put_source_contact(p, ev, src);
 	}
 }
 
