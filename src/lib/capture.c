@@ -249,8 +249,7 @@ static int latin1_charset(const char *content_type)
 	static const char *const labels[] = {
 		"windows-1252", "iso-8859-1", "iso8859-1", "iso88591", "iso_8859-1", "iso_8859-1:1987",
 		"latin1", "l1", "cp1252", "x-cp1252", "cp819", "ibm819", "csisolatin1", "iso-ir-100",
-		"us-ascii", "ascii", "ansi_x3.4-1968", "iso-ir-6", "iso646-us", "us", "ibm367", "cp367",
-		"csascii", "iso_646.irv:1991",
+		"us-ascii", "ascii", "ansi_x3.4-1968",
 	};
 	const char *c = content_type ? strchr(content_type, ';') : NULL;
 	char v[24];
