@@ -253,9 +253,10 @@ static void put_country(json_object *p, struct event *ev, const char *path)
 }
 
 /* A name, where none is set yet, without the white space around it (a buyer's
- * typing: "Ana " is Ana; one of blanks only is none). Legacy Checkout (checkout.js, about 2014-2019)
- * filled a card's name with the e-mail address the buyer typed: a "name" that
- * is an address (an '@', no space) is nobody's name and is left out. So is one
+ * typing: "Ana " is Ana; one of blanks only is none). Legacy Checkout
+ * (checkout.js, about 2014-2019) filled a card's name with the e-mail address
+ * the buyer typed: a "name" that is an address (an '@', no space once
+ * trimmed) is nobody's name and is left out. So is one
  * holding U+0000 (docs/json.md): a card holder's name is no reason to lose a
  * payment. */
 static void put_name(json_object *p, struct event *ev, const char *path)
