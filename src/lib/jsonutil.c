@@ -195,9 +195,8 @@ void utf8_repair(char *s)
 	size_t len = strlen(s);
 
 	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-		if (i + n <= len && utf8_valid(s + i, n))
+		size_t n = (unsigned char)s[i] < 0x80 ? 1 : utf8_seq(s + i, s + len);
+		if (n)
 			i += n;
 		else
 			s[i++] = '?';

@@ -153,6 +153,41 @@ static void test_utf8(void **state)
 	assert_false(utf8_valid("abcdefgh\xff", 9));
 }
 
+/* utf8_replace: each byte not part of valid UTF-8, and each NUL, becomes
+ * U+FFFD; utf8_repair makes each such byte '?' in place. */
+static void test_utf8_replace(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *replaced, *repaired;
+	} cases[] = {
+		{ "S\xc3\xa3o \xf0\x9f\x98\x80", 9, "S\xc3\xa3o \xf0\x9f\x98\x80", "S\xc3\xa3o \xf0\x9f\x98\x80" },
+		{ "a\x80" "b", 3, "a\xef\xbf\xbd" "b", "a?b" },                   /* a lone continuation */
+		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd", "??" },           /* overlong */
+		{ "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", "???" }, /* surrogate */
+		{ "x\xe2\x82", 3, "x\xef\xbf\xbd\xef\xbf\xbd", "x??" },       /* cut at the end */
+		{ "Jo\xe3o", 4, "Jo\xef\xbf\xbdo", "Jo?o" },                    /* Latin-1 */
+		{ "a\0" "b", 3, "a\xef\xbf\xbd" "b", NULL },                     /* a NUL */
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t n;
+		char *out = utf8_replace(cases[i].in, cases[i].len, &n);
+		assert_int_equal(n, strlen(cases[i].replaced));
+		assert_string_equal(out, cases[i].replaced);
+		assert_true(utf8_valid(out, n));
+		free(out);
+		if (cases[i].repaired) {
+			char buf[32];
+			memcpy(buf, cases[i].in, cases[i].len);
+			buf[cases[i].len] = '\0';
+			utf8_repair(buf);
+			assert_string_equal(buf, cases[i].repaired);
+		}
+	}
+}
+
 static struct jparser *parser;
 
 static json_object *parse(const char *s, enum reject_code *code)
@@ -1178,6 +1213,7 @@ int main(void)
 		cmocka_unit_test(test_currency),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_utf8_replace),
 		cmocka_unit_test(test_jparse),
 		cmocka_unit_test(test_jparse_shallow),
 		cmocka_unit_test(test_member_span),
