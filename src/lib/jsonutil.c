@@ -167,6 +167,45 @@ static void shallow_copy(struct shallow *sh, const char *upto)
 	sh->from = NULL;
 }
 
+/*
+ * Length of the maximal subpart at s, a byte that does not start valid UTF-8:
+ * the longest start of a well-formed sequence there, at least the one byte
+ * (Unicode 15, 3.9, "U+FFFD Substitution of Maximal Subparts", the practice
+ * of the WHATWG decoder and of Python's 'replace'). A character cut short
+ * (e2 82) is one bad unit, as is a lone lead or continuation byte; an
+ * overlong (c0 af) or a surrogate (ed a0 80) is one a byte.
+ */
+static size_t utf8_subpart(const char *s, const char *end)
+{
+	unsigned c = (unsigned char)s[0], lo = 0x80, hi = 0xbf;
+	size_t n, i = 1;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0; /* no overlongs */
+		else if (c == 0xed)
+			hi = 0x9f; /* no surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90; /* no overlongs */
+		else if (c == 0xf4)
+			hi = 0x8f; /* nothing past U+10FFFF */
+	} else
+		return 1;
+	for (; i < n && s + i < end; i++) {
+		unsigned b = (unsigned char)s[i];
+		if (b < lo || b > hi)
+			break;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return i < n ? i : 1; /* i == n: valid after all; the caller asked utf8_seq first */
+}
+
 char *utf8_replace(const char *s, size_t len, size_t *outlen)
 {
 	char *out = xmalloc(len * 3 + 1);
@@ -182,7 +221,7 @@ char *utf8_replace(const char *s, size_t len, size_t *outlen)
 		} else {
 			memcpy(out + o, "\xef\xbf\xbd", 3);
 			o += 3;
-			i += 1;
+			i += c ? utf8_subpart(s + i, s + len) : 1;
 		}
 	}
 	out[o] = '\0';
@@ -192,15 +231,20 @@ char *utf8_replace(const char *s, size_t len, size_t *outlen)
 
 void utf8_repair(char *s)
 {
-	size_t len = strlen(s);
+	size_t len = strlen(s), o = 0;
 
 	for (size_t i = 0; i < len;) {
 		size_t n = (unsigned char)s[i] < 0x80 ? 1 : utf8_seq(s + i, s + len);
-		if (n)
+		if (n) {
+			memmove(s + o, s + i, n);
+			o += n;
 			i += n;
-		else
-			s[i++] = '?';
+		} else {
+			i += utf8_subpart(s + i, s + len); /* before the '?' may overwrite s[i] */
+			s[o++] = '?';
+		}
 	}
+	s[o] = '\0';
 }
 
 /*

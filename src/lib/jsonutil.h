@@ -52,11 +52,12 @@ json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int 
 /* 1 when buf[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int utf8_valid(const char *buf, size_t len);
 
-/* A new NUL-terminated copy of s[0..len) in which each byte that is not part
- * of valid UTF-8, and each NUL, is U+FFFD; *outlen its length. */
+/* A new NUL-terminated copy of s[0..len) in which each NUL, and each maximal
+ * subpart of what is not valid UTF-8 (a lone byte, or the start of a
+ * character cut short: e2 82), is U+FFFD; *outlen its length. */
 char *utf8_replace(const char *s, size_t len, size_t *outlen);
-/* Replace each byte of s that is not part of valid UTF-8 with '?', in place
- * (clipped messages, file names: text that must stay valid JSON). */
+/* Replace each maximal subpart of s that is not valid UTF-8 with one '?', in
+ * place (clipped messages, file names: text that must stay valid JSON). */
 void utf8_repair(char *s);
 /* At most n - 1 bytes of s (valid UTF-8) into buf, never cutting a character:
  * text quoted in a message stays valid UTF-8. Returns buf. */

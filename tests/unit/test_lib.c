@@ -166,7 +166,15 @@ static void test_utf8_replace(void **state)
 		{ "a\x80" "b", 3, "a\xef\xbf\xbd" "b", "a?b" },                   /* a lone continuation */
 		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd", "??" },           /* overlong */
 		{ "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", "???" }, /* surrogate */
-		{ "x\xe2\x82", 3, "x\xef\xbf\xbd\xef\xbf\xbd", "x??" },       /* cut at the end */
+		{ "x\xe2\x82", 3, "x\xef\xbf\xbd", "x?" },                     /* cut at the end: one unit */
+		{ "\xe2\x82\xc3\xa3", 4, "\xef\xbf\xbd\xc3\xa3", "?\xc3\xa3" },   /* cut, then a character */
+		/* Unicode 15, 3.9, Table 3-8: 61 F1 80 80 E1 80 C2 62 80 63 80 BF 64 */
+		{ "a\xf1\x80\x80\xe1\x80\xc2" "b\x80" "c\x80\xbf" "d", 13,
+		  "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd" "d",
+		  "a???b?c??d" },
+		{ "\xe0\x80\xf4\x90\xf4\x8f", 6,                                /* second bytes out of range */
+		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", "?????" },
+		{ "\xf5\x80\xff", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", "???" }, /* never a lead */
 		{ "Jo\xe3o", 4, "Jo\xef\xbf\xbdo", "Jo?o" },                    /* Latin-1 */
 		{ "a\0" "b", 3, "a\xef\xbf\xbd" "b", NULL },                     /* a NUL */
 	};
