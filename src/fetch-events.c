@@ -70,7 +70,7 @@ static const char help[] =
 	"  --rejects FILE      write rejected input there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE     longest accepted line or document, or a raw request's\n"
 	"                      headers or body, and longest envelope written (default 16M)\n"
-	"  --help, --version\n"
+	"  -h, --help, -V, --version\n"
 	"\n"
 	"Exit status: 0 every event read; 1 some input rejected (each reported on stderr\n"
 	"as 'fetch-events: FILE:LINE: ... (code)'); 2 usage; 3 a file could not be read\n"
@@ -1061,7 +1061,7 @@ int main(int argc, char **argv)
 
 	diag_init("fetch-events");
 	argv[0] = (char *)prog_name; /* getopt's messages say "fetch-events: ...", as ours do */
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'P':
 			if ((why = project_id_problem(optarg)))

@@ -52,7 +52,7 @@ static const char help[] =
 	"  --note-run PROGRAM  record a finished run of PROGRAM (a pipeline such as\n"
 	"                    pipelines/ingest-dumps) in pipeline_runs, from one JSON object on\n"
 	"                    stdin: started_at, exit_status, rejected, detail (all optional)\n"
-	"  --help, --version\n"
+	"  -h, --help, -V, --version\n"
 	"\n"
 	"Prints one summary line on stderr and records the run in pipeline_runs.\n"
 	"Exit status: 0 every record loaded; 1 some records rejected (each reported as\n"
@@ -2297,7 +2297,7 @@ int main(int argc, char **argv)
 
 	diag_init(argv[0]);
 	argv[0] = (char *)prog_name; /* getopt's messages say "load: ...", as ours do */
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dsn = pg_dsn_take(optarg); break;
 		case 'b':

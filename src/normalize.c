@@ -50,7 +50,7 @@ static const char help[] =
 	"  --max-line SIZE   longest accepted line (default 16M)\n"
 	"  --jobs N          threads (default: the cores, at most 4); the output is the\n"
 	"                    same, in input order, for any N\n"
-	"  --help, --version\n"
+	"  -h, --help, -V, --version\n"
 	"\n"
 	"Exit status: 0 every line normalized; 1 some lines rejected or events failed\n"
 	"(each reported on stderr as 'normalize: FILE:LINE: ...'); 2 usage, or a --plans\n"
@@ -721,7 +721,7 @@ int main(int argc, char **argv)
 
 	diag_init("normalize");
 	argv[0] = (char *)prog_name; /* getopt's messages say "normalize: ...", as ours do */
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': o.emit_raw = 1; break;
 		case 'p':

@@ -60,7 +60,7 @@ static const char help[] =
 	"  --sort-memory SIZE memory sort(1) may use before spilling (default 64M)\n"
 	"  --rejects FILE     write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE    longest accepted line (default 16M)\n"
-	"  --help, --version\n"
+	"  -h, --help, -V, --version\n"
 	"\n"
 	"Exit status: 0 balanced (every delta is 0, no line rejected); 4 out of balance\n"
 	"(some delta is not 0); 1 balanced but some input lines were rejected (reported\n"
@@ -922,7 +922,7 @@ int main(int argc, char **argv)
 
 	diag_init("reconcile");
 	argv[0] = (char *)prog_name; /* getopt's messages say "reconcile: ...", as ours do */
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': o.details = 1; break;
 		case 'P':

@@ -20,6 +20,9 @@ for p in "$BIN"/*; do
 		notok "$name --help (exit $st)"
 	fi
 	if "$p" --version 2>/dev/null | grep -q "^$name "; then ok "$name --version"; else notok "$name --version"; fi
+	# the short forms, in every program alike
+	if [ "$("$p" -h 2>&1)" = "$out" ]; then ok "$name -h is --help"; else notok "$name -h is --help"; fi
+	if [ "$("$p" -V 2>&1)" = "$("$p" --version)" ]; then ok "$name -V is --version"; else notok "$name -V is --version"; fi
 	"$p" --no-such-option </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
 	if [ $st -eq 2 ] && grep -q "^usage: $name" "${TMPDIR:-/tmp}/contracts.err.$$"; then ok "$name misuse exits 2 with the synopsis"; else notok "$name misuse exits 2 (got $st)"; fi
 	# run by its path, it still says "name: ..." (getopt's own message too)

@@ -36,6 +36,11 @@ for s in setup demo ingest-dumps export reconcile; do
 	check "$s --version: exit 0 ($st), one line 'pipelines/$s (RevenueOS Pipelines) VERSION' ($out), nothing on stderr" \
 		'[ $st -eq 0 ] && [ "$out" = "pipelines/$s (RevenueOS Pipelines) $(cat "$ROOT/VERSION")" ] && [ -z "$err" ]'
 	check "$s --version: nothing else runs, no file ($(ran))" nothing_ran
+	v=$out
+	run "$s" -h
+	check "$s -h: exit 0 ($st), the --help" '[ $st -eq 0 ] && grep -q "Exit status" <<<"$out" && [ -z "$err" ] && nothing_ran'
+	run "$s" -V
+	check "$s -V: exit 0 ($st), the --version" '[ $st -eq 0 ] && [ "$out" = "$v" ] && [ -z "$err" ] && nothing_ran'
 	for bad in --no-such-option -x; do
 		run "$s" "$bad"
 		check "$s $bad: usage error (exit $st), said on stderr with the usage (usage: pipelines/$s), nothing on stdout" \
@@ -50,6 +55,27 @@ for s in setup demo; do
 	check "$s install: usage error (exit $st), said on stderr" '[ $st -eq 2 ] && grep -q "^$s: unexpected argument '"'install'"'" <<<"$err"'
 	check "$s install: nothing runs ($(ran))" nothing_ran
 done
+
+# ingest-dumps: what it passes to load is judged before the lock, a dump read or a run
+# recorded; its options take --opt=value as the programs' do, and go before the dumps
+mkdir -p "$tmp/dumps"
+run ingest-dumps --project acme --batch 0 "$tmp/dumps"
+check "ingest-dumps --batch 0: usage error (exit $st), said as ingest-dumps' with its usage" \
+	'[ $st -eq 2 ] && grep -q "^ingest-dumps: --batch: not a positive size" <<<"$err" && grep -q "^usage: pipelines/ingest-dumps" <<<"$err" && ! grep -q "^usage: load" <<<"$err"'
+check "ingest-dumps --batch 0: nothing runs, no lock ($(ran))" nothing_ran
+run ingest-dumps --project acme --rejects-dir "$tmp/dumps/rejects" "$tmp/dumps"
+check "ingest-dumps --rejects-dir inside a dump directory: usage error (exit $st)" \
+	'[ $st -eq 2 ] && grep -q "is inside the dump directory" <<<"$err"'
+check "ingest-dumps --rejects-dir inside a dump directory: the directory not made ($(ran))" \
+	'nothing_ran && [ -z "$(ls -A "$tmp/dumps")" ]'
+run ingest-dumps "$tmp/dumps" --project acme
+check "ingest-dumps DIR --project: usage error (exit $st), options go before the dumps" \
+	'[ $st -eq 2 ] && grep -q "^ingest-dumps: '"'--project'"': no such file or directory (options go before the dumps)" <<<"$err"'
+check "ingest-dumps DIR --project: nothing runs ($(ran))" nothing_ran
+run ingest-dumps --project=acme --batch=10k --rejects-dir="$tmp/rej" --plans="$ROOT/fixtures/plans.tsv" "$tmp/dumps"
+check "ingest-dumps --opt=value: taken (exit $st: the database is unreachable, 3)" \
+	'[ $st -eq 3 ] && ! grep -q "unknown option" <<<"$err" && [ -d "$tmp/rej" ]'
+rm -rf "$tmp/rej"
 
 # export: an option value to-csv refuses is a usage error before psql is run
 for d in "--delimiter=;;" "--delimiter=a" "--delimiter="; do
