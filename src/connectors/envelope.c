@@ -55,6 +55,10 @@ const char *project_id_problem(const char *id)
 		return "is longer than " PROJECT_ID_MAX_TEXT " bytes"; /* every key of the tables holds it */
 	if (!utf8_valid(id, strlen(id)))
 		return "is not valid UTF-8";
+	/* json-c reads an escaped lone surrogate (\ud800) as U+FFFD: "ac\ud800me" and
+	 * "ac\udbffme" would be one tenant */
+	if (strstr(id, "\xEF\xBF\xBD"))
+		return "contains U+FFFD (a lone UTF-16 surrogate?)";
 	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
 		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) /* C0, DEL, C1 */
 			return "has a control character";
