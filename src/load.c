@@ -132,6 +132,7 @@ enum ftype { F_STR, F_ID, F_INT, F_BOOL, F_TIME, F_CUR, F_OBJ }; /* F_ID: a stri
 
 struct fcheck {
 	int code;      /* 0 ok, else REJ_MISSING_FIELD / REJ_INVALID_FIELD */
+	int rewrote;   /* a section's time was rewritten: its text is no longer the line's */
 	char msg[256];
 };
 
@@ -178,8 +179,9 @@ static json_object *check(json_object *obj, const char *key, enum ftype t, int r
 			fail(fc, REJ_INVALID_FIELD, "field '%s%s' contains a NUL character", prefix, key);
 			return NULL;
 		}
-		if (required && n == 0) {
-			fail(fc, REJ_INVALID_FIELD, "field '%s%s' is empty", prefix, key);
+		/* an id names a row: "" (or blanks) would merge every event that has it */
+		if ((required && n == 0) || (t == F_ID && strspn(s, " \t\r\n") == n)) {
+			fail(fc, REJ_INVALID_FIELD, "field '%s%s' is %s", prefix, key, n ? "blank" : "empty");
 			return NULL;
 		}
 		if (t == F_ID && memmem(s, n, "\xEF\xBF\xBD", 3)) { /* jsonutil.h, jstr_has_fffd */
@@ -190,14 +192,16 @@ static json_object *check(json_object *obj, const char *key, enum ftype t, int r
 		if (t == F_TIME) {
 			int64_t ms;
 			char out[RFC3339_BUFSZ];
-			if (parse_rfc3339_strict(s, &ms) != 0) {
-				fail(fc, REJ_INVALID_FIELD, "field '%s%s' is not an RFC 3339 time: '%.40s'", prefix, key, s);
+			if (parse_rfc3339_strict(s, &ms) != 0 || !time_in_range(ms)) {
+				fail(fc, REJ_INVALID_FIELD, "field '%s%s' is not an RFC 3339 time in 1970..9999: '%.40s'",
+				     prefix, key, s);
 				return NULL;
 			}
 			fmt_rfc3339(ms, out);
 			if (strcmp(out, s) != 0) {
 				json_object_object_add(obj, key, json_object_new_string(out));
 				json_object_object_get_ex(obj, key, &v);
+				fc->rewrote |= *prefix != '\0';
 			}
 		}
 		if (t == F_CUR && !(n == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' &&
@@ -876,6 +880,27 @@ static const char *const upserts[] = {
 	" RETURNING provider, external_event_id, xmax = 0 AS ins, project_id, received_at)"
 	" INSERT INTO stage_changed SELECT 'r', * FROM up",
 
+	/* An event is in one project, its raw row's: sql/017 keeps each table's row
+	 * where it was first loaded, and this keeps the tables together. The
+	 * batch's events against their raw rows (written now: a hash join; stored
+	 * before: one key probe each), and a raw row inserted without its event
+	 * against the event stored before (with its event, the log's trigger
+	 * refuses that). Refused as sql/017 refuses a move (PROJECT_CONFLICT). */
+	"SELECT event_project_check(provider, external_event_id, stored, project_id) FROM ("
+	" SELECT e.provider, e.external_event_id, e.project_id, c.project_id AS stored FROM stage_ev e"
+	" JOIN stage_changed c ON c.kind = 'r' AND (c.provider, c.external_event_id) ="
+	" (e.provider, e.external_event_id) UNION ALL"
+	" SELECT e.provider, e.external_event_id, e.project_id, t.project_id FROM stage_ev e"
+	" CROSS JOIN LATERAL (SELECT t.project_id FROM external_events_raw t WHERE"
+	" (t.provider, t.external_event_id) = (e.provider, e.external_event_id) LIMIT 1) t"
+	" WHERE (e.provider, e.external_event_id) NOT IN (SELECT provider, external_event_id"
+	" FROM stage_changed WHERE kind = 'r') UNION ALL"
+	" SELECT c.provider, c.external_event_id, c.project_id, t.project_id FROM stage_changed c"
+	" CROSS JOIN LATERAL (SELECT t.project_id FROM external_events t WHERE"
+	" (t.provider, t.external_event_id) = (c.provider, c.external_event_id) LIMIT 1) t"
+	" WHERE c.kind = 'r' AND c.ins AND (c.provider, c.external_event_id) NOT IN"
+	" (SELECT provider, external_event_id FROM stage_ev)) x WHERE stored <> project_id",
+
 	/* A copy received after the stored one, with other content (a resent,
 	 * corrected event), is not the copy kept: its event goes from the batch,
 	 * so that neither the canonical event, nor the log, nor the state tables
@@ -1347,8 +1372,8 @@ static PGresult *load_range(const struct batch *b, size_t lo, size_t hi, long co
 		return r;
 	for (size_t i = 0; i < sizeof upserts / sizeof upserts[0]; i++) {
 		r = PQexecParams(conn, upserts[i], 0, NULL, NULL, NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			return r;
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+			return r; /* (the project check is a SELECT) */
 		PQclear(r);
 	}
 	r = PQexecParams(conn, count_sql, 0, NULL, NULL, NULL, NULL, 0);
@@ -1398,7 +1423,13 @@ static const char project_conflicts_sql[] =
 	" (SELECT s.seq, s.provider, s.external_event_id, t.project_id AS stored, s.project_id"
 	" FROM stage_raw s JOIN external_events_raw t USING (provider, external_event_id) UNION ALL"
 	" SELECT s.seq, s.provider, s.external_event_id, t.project_id, s.project_id"
-	" FROM stage_ev s JOIN external_events t USING (provider, external_event_id)) c"
+	" FROM stage_ev s JOIN external_events t USING (provider, external_event_id) UNION ALL"
+	/* and across the tables: an event whose raw row, a raw row whose event, is
+	 * stored under another project */
+	" SELECT s.seq, s.provider, s.external_event_id, t.project_id, s.project_id"
+	" FROM stage_ev s JOIN external_events_raw t USING (provider, external_event_id) UNION ALL"
+	" SELECT s.seq, s.provider, s.external_event_id, t.project_id, s.project_id"
+	" FROM stage_raw s JOIN external_events t USING (provider, external_event_id)) c"
 	" WHERE stored <> project_id";
 
 /* PostgreSQL refused the batch for a data error and it was rolled back: load
@@ -1885,10 +1916,62 @@ static json_object *parse_whole(const char *line, size_t line_len)
 	return jparse(fp, line, line_len, &code, msg, sizeof msg);
 }
 
+/*
+ * The raw envelope read last, for the event normalize --emit-raw writes after
+ * it: the two are one event's, and must agree on where and when it came. An
+ * event under another project than its raw row would put its payments in
+ * another tenant than its payload, which reconcile counts in the raw row's
+ * project; another received_at or source would be kept by a first load and
+ * replaced by the raw row's copy on a re-run (the first-copy rule).
+ */
+static struct {
+	struct strbuf key; /* provider NUL id NUL project NUL source NUL */
+	size_t id_at, project_at, source_at;
+	int64_t received;
+	long line;
+	int set;
+} last_raw;
+
+static void remember_raw(const char *provider, const char *id, const char *project, const char *source,
+			 int64_t received, long line)
+{
+	struct strbuf *k = &last_raw.key;
+	k->len = 0;
+	sb_add(k, provider, strlen(provider) + 1);
+	last_raw.id_at = k->len;
+	sb_add(k, id, strlen(id) + 1);
+	last_raw.project_at = k->len;
+	sb_add(k, project, strlen(project) + 1);
+	last_raw.source_at = k->len;
+	sb_add(k, source, strlen(source) + 1);
+	last_raw.received = received;
+	last_raw.line = line;
+	last_raw.set = 1;
+}
+
+/* 0, or -1 with fc set: the event disagrees with its raw envelope read just before it */
+static int check_raw_pair(const char *provider, const char *id, const char *project, const char *source,
+			  int64_t received, struct fcheck *fc)
+{
+	const char *k = last_raw.key.buf;
+	if (!last_raw.set || strcmp(k, provider) != 0 || strcmp(k + last_raw.id_at, id) != 0)
+		return 0;
+	last_raw.set = 0;
+	if (strcmp(k + last_raw.project_at, project) != 0)
+		return fail(fc, REJ_INVALID_FIELD,
+			    "field 'project_id' is '%.60s', its raw envelope's (line %ld) '%.60s': an event is in one project",
+			    project, last_raw.line, k + last_raw.project_at);
+	if (received != last_raw.received || strcmp(k + last_raw.source_at, source) != 0)
+		return fail(fc, REJ_INVALID_FIELD,
+			    "fields 'received_at' and 'source' are not its raw envelope's (line %ld): one copy, one arrival",
+			    last_raw.line);
+	return 0;
+}
+
 /* Validate a record and append its COPY row; returns 0, or -1 with fc set.
  * o is what jp took of line: the members jp found in it locate the bytes to copy. */
 static int stage_record(const struct jparser *jp, json_object *o, const char *line, size_t line_len,
-			struct rec *rc, struct fcheck *fc)
+			long lineno, struct rec *rc, struct fcheck *fc)
 {
 	json_object *v;
 	const char *kind;
@@ -1931,6 +2014,8 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		    (p == provider && !(*p >= 'a' && *p <= 'z')))
 			return fail(fc, REJ_INVALID_FIELD, "field '%s' is not a provider name: '%.40s'",
 				    "provider", provider);
+	if (rc->kind == K_EVENT && check_raw_pair(provider, id, project, source, ms, fc) != 0)
+		return -1;
 
 	struct strbuf *b = &B->copy[rc->kind];
 	size_t start = b->len;
@@ -1968,6 +2053,7 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		copy_field(b, ptext, plen, '\n');
 		json_object_put(full);
 		free(clean);
+		remember_raw(provider, id, project, source, ms, lineno);
 	} else {
 		v = check(o, "schema_version", F_INT, 1, "", fc);
 		if (v && json_object_get_int64(v) != 1)
@@ -2028,13 +2114,22 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		static const char *const varying[] = {"received_at", "source"};
 		static struct strbuf ebuf;
 		char *kept = sb_reserve(&ebuf, line_len);
-		size_t elen = jdrop_members(jp, line, line_len, varying, 2, kept);
+		size_t elen = fc->rewrote ? (size_t)-1 : jdrop_members(jp, line, line_len, varying, 2, kept);
 		const char *etext = kept;
 		json_object *full = NULL;
 		if (elen == (size_t)-1) {
 			full = parse_whole(line, line_len);
 			json_object_object_del(full, varying[0]);
 			json_object_object_del(full, varying[1]);
+			/* a section's time not written as normalize writes it (+01:00,
+			 * 10 digits of fraction): the event holds what PostgreSQL reads of
+			 * it, the instant checked above, as the columns do */
+			if (fc->rewrote) {
+				struct fcheck again = {0};
+				check_section(full, "customer", customer_spec, &again);
+				check_section(full, "payment", payment_spec, &again);
+				check_section(full, "subscription", subscription_spec, &again);
+			}
 			etext = json_object_to_json_string_length(
 				full, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &elen);
 		}
@@ -2090,7 +2185,7 @@ static void read_input(struct line_reader *lr, const char *file, struct jparser 
 		memset(rc, 0, sizeof *rc);
 		rc->file = file;
 		rc->line = ln.lineno;
-		if (stage_record(jp, o, ln.text, ln.len, rc, &fc) != 0) {
+		if (stage_record(jp, o, ln.text, ln.len, ln.lineno, rc, &fc) != 0) {
 			reject(file, ln.lineno, (enum reject_code)fc.code, ln.text, ln.len, "%s", fc.msg);
 			json_object_put(o);
 			continue;

@@ -155,6 +155,41 @@ check "an escaped top-level key keeps the levels below it" \
 	'{"a": {"b": {"c": [1, {"d": "x"}]}}}'
 check "the others loaded ($(grep "^load: read" "$T/err"))" grep -q 'read 5 (raw 1, events 2), inserted 3, .* rejected 2' "$T/err"
 
+# More written by hand: an empty or blank id would merge every event that has it into one
+# row ('' the customer of them all); a time in a section is one of 1970..9999, and is stored
+# as it is checked (the event's text too, not only its columns: PostgreSQL reads the text);
+# a project id holding U+FFFD ("ac\ud800me" and "ac\udbffme") is no tenant's.
+db=$(newdb handmade2)
+python3 - "$T/inv.ndjson" >"$T/hand2.ndjson" <<'PY'
+import json, sys
+raw, ev = [json.loads(l) for l in open(sys.argv[1])]
+def one(i, f, fix=None):
+    e = json.loads(json.dumps(ev)); e["external_event_id"] = "evt_h%d" % i; e["payment"]["id"] = "in_h%d" % i
+    f(e)
+    t = json.dumps(e, separators=(",", ":"))
+    print(fix(t) if fix else t)
+one(1, lambda e: e["customer"].update(id=""))
+one(2, lambda e: e["payment"].update(id="  "))
+one(3, lambda e: e["payment"].update(paid_at="1969-12-31T23:59:59Z"))
+one(4, lambda e: e["payment"].update(paid_at="9999-12-31T23:59:59-01:00"))
+one(5, lambda e: e["payment"].update(paid_at="2026-11-01T11:00:00.9996+01:00"))
+one(6, lambda e: e["payment"].update(paid_at="2026-11-01T10:00:00,5Z"))
+one(7, lambda e: e.update(project_id="PROJ"), lambda t: t.replace("PROJ", "ac\\ud800me"))
+PY
+load --dsn "dbname=$db" "$T/hand2.ndjson" 2>"$T/err"
+st=$?
+check "hand-written records: exit 1 ($st)" test $st -eq 1
+check "an empty id, a blank one: refused at their lines" sh -c \
+	"grep -q \":1: field 'customer.id' is empty (invalid_field)\$\" '$T/err' && grep -q \":2: field 'payment.id' is blank (invalid_field)\$\" '$T/err'"
+check "a section's time out of 1970..9999 (before, and after once in UTC): refused at its line" sh -c \
+	"grep -q \":3: field 'payment.paid_at' is not an RFC 3339 time in 1970..9999\" '$T/err' && grep -q \":4: field 'payment.paid_at' is not an RFC 3339 time in 1970..9999\" '$T/err'"
+check "a project id holding U+FFFD: refused" grep -q ":7: field 'project_id' contains U+FFFD" "$T/err"
+check "the others loaded ($(grep "^load: read" "$T/err"))" grep -q 'read 7 (raw 0, events 2), inserted 2, .* rejected 5' "$T/err"
+check "a section's time in another form: stored as checked, in the columns and the event's text" test \
+	"$(q "$db" "SET timezone = UTC; SELECT string_agg(p.payment_id || ' ' || p.paid_at || ' ' || (n.event #>> '{payment,paid_at}'), ', ' ORDER BY 1)
+	FROM payments p JOIN external_events_normalized n USING (payment_id)")" = \
+	"in_h5 2026-11-01 10:00:00.999+00 2026-11-01T10:00:00.999Z, in_h6 2026-11-01 10:00:00.5+00 2026-11-01T10:00:00.500Z"
+
 # docs/events.md: a time is kept to the millisecond, the digits past it dropped, not rounded:
 # a raw envelope's received_at .9996 is stored .999, as normalize writes it
 db=$(newdb hostile_ms)

@@ -66,4 +66,45 @@ check "and the processing log: every event under the new project, processed agai
 check "a hand UPDATE of an event's project is refused too" sh -c \
 	"! psql -qXAt -d $a -c \"UPDATE external_events SET project_id = 'x' WHERE external_event_id = 'evt_FakeProj1'\" 2>/dev/null"
 
+# An event and its raw row are in one project, across the tables too. The raw envelopes
+# loaded alone under acme (fetch-events | load), then the events alone without --project
+# (a re-injection through normalize): refused, as a move is; the other way round the same.
+raw_only() { grep '"record":"raw"' "$1"; }
+ev_only() { grep '"record":"event"' "$1"; }
+n_ev=$(ev_only "$T/acme.ndjson" | wc -l)
+d=$(newdb projects_split)
+raw_only "$T/acme.ndjson" | load --dsn "dbname=$d" 2>/dev/null
+before=$(by_project "$d")
+ev_only "$T/default.ndjson" | load --dsn "dbname=$d" 2>"$T/err" && st=0 || st=$?
+check "events whose raw rows are stored under another project: exit 1 ($st), each refused naming both" sh -c \
+	"test $st = 1 && test \$(grep -c \"is stored under project 'acme', not 'default'\" '$T/err') = $n_ev"
+check "and no table took them ($before)" test "$(by_project "$d")" = "$before"
+e=$(newdb projects_split2)
+ev_only "$T/default.ndjson" | load --dsn "dbname=$e" 2>/dev/null
+before=$(by_project "$e")
+raw_only "$T/acme.ndjson" | load --dsn "dbname=$e" 2>"$T/err" && st=0 || st=$?
+check "raw envelopes whose events are stored under another project: exit 1 ($st), refused naming both" sh -c \
+	"test $st = 1 && test \$(grep -c \"is stored under project 'default', not 'acme'\" '$T/err') = $n_ev"
+check "and the raw table did not take them ($(by_project "$e"))" test "$(by_project "$e")" = "$before"
+raw_only "$T/default.ndjson" | load --dsn "dbname=$e" 2>/dev/null && st=0 || st=$?
+check "under the events' project they load (exit $st)" test "$st" = 0
+# in one stream: an event after its raw envelope names another project, or another arrival
+# (received_at, source: a first load kept the event's, a re-run the raw row's)
+f=$(newdb projects_pair)
+python3 - "$T/acme.ndjson" >"$T/pair.ndjson" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])][:4]
+assert [l["record"] for l in lines] == ["raw", "event", "raw", "event"]
+lines[1]["project_id"] = "beta"
+lines[3]["source"] = "elsewhere.ndjson:9"
+for l in lines:
+    print(json.dumps(l))
+EOF
+load --dsn "dbname=$f" "$T/pair.ndjson" 2>"$T/err" && st=0 || st=$?
+check "an event naming another project than its raw envelope before it: invalid_field at its line (exit $st)" sh -c \
+	"test $st = 1 && grep -q \"pair.ndjson:2: field 'project_id' is 'beta', its raw envelope's (line 1) 'acme': an event is in one project (invalid_field)\" '$T/err'"
+check "another arrival than its raw envelope's: invalid_field at its line" \
+	grep -q "pair.ndjson:4: fields 'received_at' and 'source' are not its raw envelope's (line 3): one copy, one arrival (invalid_field)" "$T/err"
+check "the raw rows are stored, in their project ($(by_project "$f"))" test "$(by_project "$f")" = "raw acme 2"
+
 check_needs_migration projects_old 017 "$T/acme.ndjson"
