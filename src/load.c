@@ -882,14 +882,17 @@ static const char *const upserts[] = {
 
 	/* An event is in one project, its raw row's: sql/017 keeps each table's row
 	 * where it was first loaded, and this keeps the tables together. The
-	 * batch's events against their raw rows (written now: a hash join; stored
-	 * before: one key probe each), and a raw row inserted without its event
-	 * against the event stored before (with its event, the log's trigger
-	 * refuses that). Refused as sql/017 refuses a move (PROJECT_CONFLICT). */
+	 * batch's copies of an event (its raw rows and events: one aggregate, as
+	 * the scratch tables' statistics, taken empty, made a join of them a
+	 * nested loop), the batch's events against their raw rows stored before
+	 * (one key probe each, for those whose raw row the batch did not write),
+	 * and a raw row inserted without its event against the event stored
+	 * before (with its event, the log's trigger refuses that). Refused as
+	 * sql/017 refuses a move (PROJECT_CONFLICT): the replay says which. */
 	"SELECT event_project_check(provider, external_event_id, stored, project_id) FROM ("
-	" SELECT e.provider, e.external_event_id, e.project_id, c.project_id AS stored FROM stage_ev e"
-	" JOIN stage_changed c ON c.kind = 'r' AND (c.provider, c.external_event_id) ="
-	" (e.provider, e.external_event_id) UNION ALL"
+	" SELECT provider, external_event_id, max(project_id) AS project_id, min(project_id) AS stored"
+	" FROM (SELECT provider, external_event_id, project_id FROM stage_raw UNION ALL"
+	" SELECT provider, external_event_id, project_id FROM stage_ev) b GROUP BY 1, 2 UNION ALL"
 	" SELECT e.provider, e.external_event_id, e.project_id, t.project_id FROM stage_ev e"
 	" CROSS JOIN LATERAL (SELECT t.project_id FROM external_events_raw t WHERE"
 	" (t.provider, t.external_event_id) = (e.provider, e.external_event_id) LIMIT 1) t"

@@ -106,5 +106,18 @@ check "an event naming another project than its raw envelope before it: invalid_
 check "another arrival than its raw envelope's: invalid_field at its line" \
 	grep -q "pair.ndjson:4: fields 'received_at' and 'source' are not its raw envelope's (line 3): one copy, one arrival (invalid_field)" "$T/err"
 check "the raw rows are stored, in their project ($(by_project "$f"))" test "$(by_project "$f")" = "raw acme 2"
+# not just after it (written by hand): refused by the batch's check, said at its line
+g=$(newdb projects_apart)
+python3 - "$T/acme.ndjson" >"$T/apart.ndjson" <<'EOF'
+import json, sys
+raw1, ev1, raw2, ev2 = [json.loads(l) for l in open(sys.argv[1])][:4]
+ev1["project_id"] = "beta"
+for l in (raw1, raw2, ev2, ev1):
+    print(json.dumps(l))
+EOF
+load --dsn "dbname=$g" "$T/apart.ndjson" 2>"$T/err" && st=0 || st=$?
+check "an event apart from its raw envelope, in another project: refused at its line (exit $st)" sh -c \
+	"test $st = 1 && grep -q \"apart.ndjson:4: .*is stored under project 'acme', not 'beta'.*(db_rejected)\" '$T/err' && grep -q 'rejected 1\$' '$T/err'"
+check "the others loaded, in their project ($(by_project "$g"))" test "$(by_project "$g")" = "cus acme 1, log acme 1, norm acme 1, raw acme 2, sub acme 1"
 
 check_needs_migration projects_old 017 "$T/acme.ndjson"
