@@ -132,6 +132,19 @@ static void norm_mut(struct norm *n, const char *path, const char *parent_path, 
 	run(n);
 }
 
+/* A new array at parent.lines.data: m, then the elements of the old one (json-c
+ * 0.16 has no insert). */
+static void prepend_line(json_object *payload, json_object *m)
+{
+	json_object *lines = jpath(payload, "data.object.lines"), *old = jpath(lines, "data"), *a;
+
+	a = json_object_new_array();
+	json_object_array_add(a, m);
+	for (size_t i = 0; i < json_object_array_length(old); i++)
+		json_object_array_add(a, json_object_get(json_object_array_get_idx(old, i)));
+	json_object_object_add(lines, "data", a);
+}
+
 /* ---- assertions on the canonical event ---- */
 
 static void expect_str(struct norm *n, const char *path, const char *want)
@@ -651,6 +664,35 @@ static void test_invoice_basil(void **state)
 	expect_str(&n, "customer.name", "Carol Example");
 	norm_free(&n);
 
+	/* A metered item's line first: basil's lines name no price object, so
+	 * its period tells it, billed in arrears (it ends at the invoice's
+	 * period_end, where the licensed item's starts). Its usage is no
+	 * quantity, its period not the current one; alone, its price is taken. */
+	for (int alone = 0; alone < 2; alone++) {
+		norm_open(&n, FX "invoice.paid.json", NULL);
+		json_object *lines = jpath(n.payload, "data.object.lines.data");
+		static const char meter[] = "{\"id\":\"il_Meter\",\"object\":\"line_item\",\"amount\":125,"
+			"\"currency\":\"usd\",\"parent\":{\"type\":\"subscription_item_details\","
+			"\"subscription_item_details\":{\"proration\":false,\"subscription\":\"sub_FakeBasil001\","
+			"\"subscription_item\":\"si_Meter\"}},\"period\":{\"start\":1743500000,\"end\":1775036000},"
+			"\"pricing\":{\"price_details\":{\"price\":\"price_Meter\",\"product\":\"prod_Meter\"},"
+			"\"type\":\"price_details\"},\"quantity\":1250}";
+		if (alone)
+			json_object_array_del_idx(lines, 0, 1);
+		prepend_line(n.payload, parse_text(meter, sizeof meter - 1));
+		run(&n);
+		expect_processed(&n, "payment.succeeded");
+		expect_str(&n, "subscription.price_id", alone ? "price_Meter" : "price_FakePro0001");
+		if (alone) {
+			expect_null(&n, "subscription.quantity");
+			expect_null(&n, "subscription.current_period_end");
+		} else {
+			expect_int(&n, "subscription.quantity", 1);
+			expect_str(&n, "subscription.current_period_end", "2027-04-01T09:33:20Z");
+		}
+		norm_free(&n);
+	}
+
 	norm_file(&n, FX "invoice.paid.json");
 	expect_processed(&n, "payment.succeeded");
 	expect_str(&n, "occurred_at", "2026-04-01T10:35:00Z");
@@ -881,6 +923,27 @@ static void test_invoice_old(void **state)
 	expect_null(&n, "subscription.quantity");
 	expect_null(&n, "subscription.current_period_start");
 	expect_null(&n, "subscription.current_period_end");
+	norm_free(&n);
+	/* A metered item first (the lines follow the subscription's items): its
+	 * line is skipped for the licensed one after it, whose price, quantity and
+	 * period are the subscription's. */
+	norm_open(&n, FX "invoice.paid.2019.json", NULL);
+	{
+		json_object *m;
+		static const char meter[] = "{\"id\":\"sli_Meter\",\"object\":\"line_item\",\"amount\":125,"
+			"\"currency\":\"usd\",\"period\":{\"start\":1577321600,\"end\":1580000000},"
+			"\"plan\":{\"id\":\"api-calls\",\"object\":\"plan\",\"usage_type\":\"metered\","
+			"\"interval\":\"month\",\"interval_count\":1,\"product\":\"prod_Meter\"},"
+			"\"proration\":false,\"quantity\":1250,\"subscription\":\"sub_Fake2019001\","
+			"\"type\":\"subscription\"}";
+		m = parse_text(meter, sizeof meter - 1);
+		prepend_line(n.payload, m);
+	}
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "subscription.price_id", "gold-monthly");
+	expect_int(&n, "subscription.quantity", 1);
+	expect_str(&n, "subscription.current_period_start", "2020-01-26T00:53:20Z");
 	norm_free(&n);
 	/* Before 2015-04-07 a proration's period ended where it started: no period's end. */
 	norm_open(&n, FX "invoice.paid.2019.json", NULL);

@@ -686,21 +686,51 @@ static int line_of(struct event *ev, size_t i, json_object *l, const char *sub_i
 }
 
 /*
+ * Whether line i bills in arrears: a metered price's usage over the period
+ * just over, no price the subscription is on from now, nor its quantity, nor
+ * its current period. Before basil the line's price (or plan) says so; a basil
+ * line names no price object, and its period does: it ends by the invoice's
+ * period_end, where a licensed item's (billed in advance) starts there.
+ */
+static int arrears_line(json_object *p, struct event *ev, size_t i, json_object *l)
+{
+	json_object *u = line_get(ev, i, l, "price.recurring.usage_type", json_type_string, "a string");
+	json_object *ps, *pe, *ip;
+
+	if (!u)
+		u = line_get(ev, i, l, "plan.usage_type", json_type_string, "a string");
+	if (u)
+		return strcmp(json_object_get_string(u), "metered") == 0;
+	if (jpath(l, "price") || jpath(l, "plan"))
+		return 0;
+	ps = line_get(ev, i, l, "period.start", json_type_int, "an integer");
+	pe = line_get(ev, i, l, "period.end", json_type_int, "an integer");
+	ip = jpath(p, OBJ "period_end");
+	if (!ps || !pe || !json_object_is_type(ip, json_type_int))
+		return 0;
+	return json_object_get_int64(ps) < json_object_get_int64(ip) &&
+	       json_object_get_int64(pe) <= json_object_get_int64(ip);
+}
+
+/*
  * The invoice line that bills the subscription: the first non-proration
- * subscription line, else the first debit proration (an upgrade billed at
- * once has only prorations); -1 when none, *proration set when it is one.
+ * subscription line billed in advance, else the first debit proration (an
+ * upgrade billed at once has only prorations), else the first line billed in
+ * arrears (a subscription of metered prices only: its price, nothing more;
+ * *arrears set); -1 when none, *proration set when it is one.
  * Old versions mark the period's line with type "subscription" and a
  * proration as an invoice item ("invoiceitem", proration true); basil both
  * with parent.type "subscription_item_details". A line of another
  * subscription (line_of) is never this one's.
  */
-static int subscription_line(json_object *p, struct event *ev, const char *sub_id, int *proration)
+static int subscription_line(json_object *p, struct event *ev, const char *sub_id, int *proration,
+			     int *arrears)
 {
 	json_object *lines = jpath(p, OBJ "lines.data");
 	size_t n;
-	int first = -1;
+	int first = -1, metered = -1;
 
-	*proration = 0;
+	*proration = *arrears = 0;
 	if (lines && !json_object_is_type(lines, json_type_array)) {
 		field_error(ev, "field '" OBJ "lines.data' must be an array, got %s", jtype_name(lines));
 		return -1;
@@ -725,15 +755,19 @@ static int subscription_line(json_object *p, struct event *ev, const char *sub_i
 			  line_of(ev, i, l, sub_id);
 		if (!sub || ev->err.failed)
 			continue;
-		if (!prorated)
-			return (int)i;
-		if (first < 0 && !credit_proration(ev, i, l))
+		if (!prorated) {
+			if (!arrears_line(p, ev, i, l))
+				return ev->err.failed ? -1 : (int)i;
+			if (metered < 0)
+				metered = (int)i;
+		} else if (first < 0 && !credit_proration(ev, i, l))
 			first = (int)i;
 	}
 	if (ev->err.failed)
 		return -1;
 	*proration = first >= 0;
-	return first;
+	*arrears = first < 0 && metered >= 0;
+	return first >= 0 ? first : metered;
 }
 
 static void put_invoice_subscription(json_object *p, struct event *ev, const char *sub_id)
@@ -741,7 +775,7 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 	static const char *const invoice_created[] = { OBJ "created", OBJ "date", NULL };
 	char base[PATHSZ], path[PATHSZ];
 	int64_t qty;
-	int line, proration;
+	int line, proration, arrears;
 
 	event_str(ev, SEC_PAYMENT, "subscription_id", sub_id);
 	event_str(ev, SEC_SUBSCRIPTION, "id", sub_id);
@@ -750,7 +784,7 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 	 * uncollectible. The loader orders the invoices that fill a subscription
 	 * by it, not by the event's time. */
 	put_time(p, ev, SEC_SUBSCRIPTION, "invoiced_at", first_present(p, invoice_created));
-	if ((line = subscription_line(p, ev, sub_id, &proration)) < 0)
+	if ((line = subscription_line(p, ev, sub_id, &proration, &arrears)) < 0)
 		return;
 	snprintf(base, sizeof base, OBJ "lines.data.%d", line);
 	/* basil: pricing.price_details.{price,product}; older: price, then plan. */
@@ -764,13 +798,7 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 	put_price(p, ev, path, 0);
 	/* A metered price is billed in arrears: the line's quantity is the usage
 	 * billed (a metered item has no quantity), its period the one just over. */
-	const char *usage;
-	join(path, base, ".price.recurring.usage_type");
-	if (!(usage = opt_str(p, ev, path))) {
-		join(path, base, ".plan.usage_type");
-		usage = opt_str(p, ev, path);
-	}
-	if (usage && strcmp(usage, "metered") == 0)
+	if (arrears)
 		return;
 	join(path, base, ".quantity");
 	if (opt_int(p, ev, path, &qty))
