@@ -1041,14 +1041,20 @@ static int basil_or_later(json_object *p, struct event *ev)
  * Stripe recorded as refunded before basil (0 from basil on, or when not
  * known: amount_captured is there from September 2020). Stripe units.
  * A multicapture charge still open for captures ("available") released
- * nothing yet: what it has refunded are real refunds. */
+ * nothing yet: what it has refunded are real refunds. The version that
+ * decides is the capture request's, which the event does not name (an SDK
+ * pins its own; the endpoint's may differ): a charge that has refunded less
+ * than the part released shows that the release was not recorded, whatever
+ * the event's version; one that has refunded more is read by the event's. */
 static int64_t uncaptured_part(json_object *p, struct event *ev)
 {
-	int64_t amount, captured;
+	int64_t amount, captured, refunded;
 	const char *mc = opt_str(p, ev, OBJ "payment_method_details.card.multicapture.status");
 
 	if (basil_or_later(p, ev) || (mc && strcmp(mc, "available") == 0) || !opt_int(p, ev, OBJ "amount", &amount) ||
 	    !opt_int(p, ev, OBJ "amount_captured", &captured) || captured <= 0 || captured >= amount)
+		return 0;
+	if (opt_int(p, ev, OBJ "amount_refunded", &refunded) && refunded < amount - captured)
 		return 0;
 	return amount - captured;
 }
