@@ -739,6 +739,24 @@ static void test_invoice_basil(void **state)
 	expect_str(&n, "payment.status", "uncollectible");
 	expect_int(&n, "payment.amount_minor", 4410);
 	norm_free(&n);
+	/* Before 2018-11-08: forgiven, said by invoice.updated alone. Only the
+	 * change to forgiven is a write-off; any other update is ignored. */
+	for (int was = 0; was < 3; was++) {
+		norm_mut(&n, FX "invoice.marked_uncollectible.json", NULL, "type", "\"invoice.updated\"");
+		json_object_object_add(jpath(n.payload, "data.object"), "forgiven", json_object_new_boolean(was != 2));
+		json_object_object_add(jpath(n.payload, "data"), "previous_attributes",
+				       parse_text(was ? "{\"forgiven\":false}" : "{\"closed\":false}", was ? 18 : 16));
+		event_free(&n.ev);
+		run(&n);
+		if (was == 1) {
+			expect_processed(&n, "invoice.uncollectible");
+			expect_str(&n, "payment.status", "uncollectible");
+			expect_int(&n, "payment.amount_minor", 4410);
+		} else {
+			expect_ignored(&n, "unsupported event type 'invoice.updated'");
+		}
+		norm_free(&n);
+	}
 
 	norm_file(&n, FX "invoice.voided.json");
 	expect_processed(&n, "payment.canceled");

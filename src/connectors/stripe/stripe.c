@@ -1510,6 +1510,14 @@ static void normalize(json_object *p, struct event *ev)
 	}
 	if (!jget_str(p, "type", 1, &type, &ev->err))
 		return;
+	/* Before 2018-11-08 an invoice written off was "forgiven", and said so
+	 * only by invoice.updated; invoice.marked_uncollectible came with the
+	 * uncollectible status that replaced it. */
+	if (strcmp(type, "invoice.updated") == 0 && json_object_is_type(jpath(p, OBJ "forgiven"), json_type_boolean) &&
+	    json_object_get_boolean(jpath(p, OBJ "forgiven")) &&
+	    json_object_is_type(jpath(p, "data.previous_attributes.forgiven"), json_type_boolean) &&
+	    !json_object_get_boolean(jpath(p, "data.previous_attributes.forgiven")))
+		type = "invoice.marked_uncollectible";
 	if (!(t = find_type(type))) {
 		event_ignore(ev, "unsupported event type '%.200s'", type);
 		return;
