@@ -68,6 +68,18 @@ check "freshness: slow after 6 h, fresh before" \
 q "$a" "UPDATE settings SET value = '8 hours' WHERE key = 'freshness.slow_after'"
 check "freshness thresholds come from settings" \
 	test "$(q "$a" "SELECT state FROM integration_freshness_view WHERE provider = 'stripe'")" = fresh
+# sql/020: a threshold that is no interval, not above zero, or a slow_after past stale_after
+# is refused where it is written (the view cast it, and failed for everyone after a typo)
+for v in "'8 hourz'" "'0 hours'" "'30 hours'"; do
+	err=$(q "$a" "UPDATE settings SET value = $v WHERE key = 'freshness.slow_after'" 2>&1) && st=0 || st=$?
+	check "settings freshness.slow_after = $v: refused, said ($err)" sh -c "test $st != 0 && printf %s \"\$1\" | grep -q 'settings.*freshness.slow_after'" _ "$err"
+done
+check "the view still reads, with the value before" \
+	test "$(q "$a" "SELECT slow_after FROM integration_freshness_view WHERE provider = 'stripe'")" = "08:00:00"
+q "$a" "BEGIN; UPDATE settings SET value = '30 hours' WHERE key = 'freshness.slow_after';
+	UPDATE settings SET value = '2 days' WHERE key = 'freshness.stale_after'; COMMIT"
+check "both raised in one transaction, in either order" \
+	test "$(q "$a" "SELECT slow_after || ' ' || stale_after FROM integration_freshness_view WHERE provider = 'stripe'")" = "30:00:00 2 days"
 
 # The payload goes to COPY as its own bytes, escaped for COPY's text format a word
 # at a time: every byte COPY escapes (backslash, and tab, CR as JSON whitespace),
