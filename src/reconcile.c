@@ -33,7 +33,7 @@
 
 static const char synopsis[] =
 	"usage: reconcile [--details] [--project ID] [--provider NAME] [--since TIME] [--until TIME]\n"
-	"                 [--sort-memory SIZE] [--rejects FILE] [--max-line SIZE] RAW NORMALIZED\n"
+	"                 [--sort-memory SIZE] [--rejects FILE] [--max-line SIZE] [FILE...]\n"
 	"       reconcile --db [--dsn CONNINFO] [--details] [--project ID] [--provider NAME]\n"
 	"                 [--since TIME] [--until TIME]\n";
 
@@ -45,9 +45,9 @@ static const char help[] =
 	"(failed + missing + extra). An event's day is the UTC day of its occurred_at,\n"
 	"or of its received_at when occurred_at is null.\n"
 	"\n"
-	"Stream mode reads the files in order (RAW, then NORMALIZED; \"-\" is stdin;\n"
-	"gzip is read as is) and takes each line by its \"record\" key, so one stream\n"
-	"from 'normalize --emit-raw' works too. Memory does not grow with the events:\n"
+	"Stream mode reads the files in order (RAW, then NORMALIZED; \"-\", or no file,\n"
+	"is stdin; gzip is read as is) and takes each line by its \"record\" key, so one\n"
+	"stream from 'normalize --emit-raw' works too. Memory does not grow with the events:\n"
 	"keys are sorted by sort(1), spilling to $TMPDIR.\n"
 	"\n"
 	"  --details          also one line per failed, missing or extra event, with its reason\n"
@@ -969,12 +969,14 @@ int main(int argc, char **argv)
 	} else {
 		if (dsn)
 			die_usage(synopsis, "--dsn needs --db");
-		if (argc - optind < 1)
-			die_usage(synopsis, "expected RAW and NORMALIZED inputs (\"-\" for stdin)");
+		/* no file: stdin, as every filter reads it */
+		static char *std_in[] = {"-", NULL};
+		char **in = optind < argc ? argv + optind : std_in;
+		int nin = optind < argc ? argc - optind : 1;
 		/* A dead sort must show up as a write error, not kill us silently;
 		 * run_stream gives SIGPIPE back once sort has all its input. */
 		sigpipe_was = signal(SIGPIPE, SIG_IGN);
-		unbalanced = run_stream(argv + optind, argc - optind, max_line, memory, &o);
+		unbalanced = run_stream(in, nin, max_line, memory, &o);
 	}
 	int st = diag_finish();
 	return st == EXIT_SYSTEM ? st : unbalanced ? EXIT_UNBALANCED : st;
