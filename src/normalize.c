@@ -31,6 +31,8 @@ static const char help[] =
 	"Map raw webhook envelopes from fetch-events (or bare Stripe / Hotmart payloads)\n"
 	"to canonical events, one JSON object a line (docs/events.md). Every event comes\n"
 	"out processed, ignored (a type we do not use) or failed (with the reason).\n"
+	"Input is one JSON object a line: a payload saved as a document over several\n"
+	"lines (pretty-printed) is read by fetch-events FILE | normalize.\n"
 	"\n"
 	"  --emit-raw        write each raw envelope line before its canonical event\n"
 	"                    (the stream the loader takes)\n"
@@ -494,6 +496,17 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 	event_free(&ev);
 }
 
+/* A first line that opens an object or array and does not close it: the start
+ * of a JSON document written over several lines (a payload saved pretty-printed). */
+static int opens_document(const char *s, size_t n)
+{
+	while (n && memchr(" \t\r", s[n - 1], 3))
+		n--;
+	while (n && memchr(" \t\xef\xbb\xbf", *s, 5)) /* a BOM too */
+		s++, n--;
+	return n && (*s == '{' || *s == '[') && s[n - 1] != '}' && s[n - 1] != ']';
+}
+
 /* Parse and normalize every line of a job (in a worker thread, or inline). */
 static void run_job(struct job *j, struct jparser *p, const struct opts *o)
 {
@@ -509,7 +522,11 @@ static void run_job(struct job *j, struct jparser *p, const struct opts *o)
 			continue;
 		}
 		if (!(in.obj = jparse(p, l.text, l.len, &code, msg, sizeof msg))) {
-			job_reject(j, &in, code, "%s", msg);
+			if (code == REJ_INVALID_JSON && l.lineno == 1 && opens_document(l.text, l.len))
+				job_reject(j, &in, code, "%s (a JSON document over several lines? normalize reads"
+					   " one a line: fetch-events FILE | normalize)", msg);
+			else
+				job_reject(j, &in, code, "%s", msg);
 			continue;
 		}
 		in.depth = jparser_depth(p);
