@@ -84,6 +84,14 @@ for d in "--delimiter=;;" "--delimiter=a" "--delimiter="; do
 	check "export $d: psql not run, no file ($(ran))" nothing_ran
 done
 
+# export --since/--until: a date or an RFC 3339 time, not a word PostgreSQL reads too (the
+# audit row keeps the text, which must name the window), said before psql runs
+for t in yesterday now infinity "Nov 20 2026" "2026-11-01T10:00:00,5Z"; do
+	run export payments --project acme --since "$t" -o x.csv
+	check "export --since '$t': usage error (exit $st), said" '[ $st -eq 2 ] && grep -q "^export: '"'$t'"' is not a time" <<<"$err"'
+	check "export --since '$t': psql not run, no file ($(ran))" nothing_ran
+done
+
 # export -o '': not a file name; stdout is '-' (or no -o)
 for o in "-o=" "--output="; do
 	if [ "$o" = "-o=" ]; then run export payments --project acme -o ""; else run export payments --project acme --output=; fi
