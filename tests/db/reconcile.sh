@@ -64,6 +64,14 @@ check "a project the database does not know (a typo): exit 2, its projects named
 	sh -c "test $? -eq 2 && ! test -s $T/typo && grep -q \"^reconcile: --project: no project 'acm' in the database (its projects: acme)\" $T/typo.err"
 RECONCILE_DIR=$T pipelines/reconcile acm --dsn "dbname=$db" >"$T/typo2" 2>&1
 check "pipelines/reconcile of it: exit 2, no 'balanced' ($?)" sh -c "test $? -eq 2 && ! grep -q balanced $T/typo2"
+check "the program's reason, with the pipeline's usage, not the program's" sh -c \
+	"grep -q \"no project 'acm' in the database\" $T/typo2 && grep -q '^usage: pipelines/reconcile' $T/typo2 && ! grep -q '^usage: reconcile' $T/typo2 && ! ls $T/reconcile-acm-* 2>/dev/null"
+RECONCILE_DIR=$T pipelines/reconcile acme --project other --dsn "dbname=$db" >"$T/two" 2>&1
+check "PROJECT and a --project naming another: exit 2, both named ($?)" sh -c \
+	"test $? -eq 2 && grep -q \"two projects: 'acme' and 'other'\" $T/two"
+mkdir "$T/twice"
+for i in 1 2 3; do RECONCILE_DIR=$T/twice pipelines/reconcile acme --dsn "dbname=$db" >/dev/null 2>&1; done
+check "runs in one second keep a file each ($(ls $T/twice | wc -l))" test "$(ls $T/twice | wc -l)" = 3
 
 # 4. the pipeline: a table and the NDJSON
 RECONCILE_DIR=$T pipelines/reconcile acme --dsn "dbname=$db" >"$T/table" 2>/dev/null
