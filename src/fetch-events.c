@@ -1070,7 +1070,7 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			if (!(o.provider = connector_by_name(optarg)))
-				die_usage(synopsis, "unknown provider '%s'", optarg);
+				die_usage(synopsis, "unknown provider '%s' (the providers: %s)", optarg, connector_names());
 			break;
 		case 's': o.since = parse_time_opt("--since", optarg); break;
 		case 'u': o.until = parse_time_opt("--until", optarg); break;

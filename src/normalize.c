@@ -743,7 +743,7 @@ int main(int argc, char **argv)
 		case 'r': o.emit_raw = 1; break;
 		case 'p':
 			if (!(o.provider = connector_by_name(optarg)))
-				die_usage(synopsis, "unknown provider '%s'", optarg);
+				die_usage(synopsis, "unknown provider '%s' (the providers: %s)", optarg, connector_names());
 			break;
 		case 'P':
 			if ((why = project_id_problem(optarg)))

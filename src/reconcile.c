@@ -931,7 +931,7 @@ int main(int argc, char **argv)
 			break;
 		case 'p': /* a name no connector has matches nothing: it would read as balanced */
 			if (!connector_by_name(o.provider = optarg))
-				die_usage(synopsis, "unknown provider '%s'", optarg);
+				die_usage(synopsis, "unknown provider '%s' (the providers: %s)", optarg, connector_names());
 			break;
 		case 's': o.since = parse_time_opt("--since", optarg); o.has_since = 1; break;
 		case 'u': o.until = parse_time_opt("--until", optarg); o.has_until = 1; break;

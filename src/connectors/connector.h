@@ -36,6 +36,8 @@ struct connector {
 
 /* The registry: NULL-terminated, in detection order. */
 extern const struct connector *const connectors[];
+/* Their names, "stripe, hotmart": for a message naming a provider none has. */
+const char *connector_names(void);
 
 const struct connector *connector_by_name(const char *name);
 /* The first connector whose detect() accepts the payload, or NULL. */

@@ -1,4 +1,5 @@
 /* registry.c: the one table of provider connectors. Add a line to add one. */
+#include <stdio.h>
 #include <string.h>
 
 #include "connector.h"
@@ -18,6 +19,17 @@ const struct connector *connector_by_name(const char *name)
 		if (strcmp((*c)->name, name) == 0)
 			return *c;
 	return NULL;
+}
+
+const char *connector_names(void)
+{
+	static char names[256];
+
+	if (!names[0])
+		for (const struct connector *const *c = connectors; *c; c++)
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+				 c == connectors ? "" : ", ", (*c)->name);
+	return names;
 }
 
 const struct connector *connector_detect(json_object *payload)
