@@ -1952,14 +1952,20 @@ static void remember_raw(const char *provider, const char *id, const char *proje
 	last_raw.set = 1;
 }
 
+/* events that came without their raw envelope just before them (counted when loaded) */
+static long unpaired;
+static int event_paired;
+
 /* 0, or -1 with fc set: the event disagrees with its raw envelope read just before it */
 static int check_raw_pair(const char *provider, const char *id, const char *project, const char *source,
 			  int64_t received, struct fcheck *fc)
 {
 	const char *k = last_raw.key.buf;
+	event_paired = 0;
 	if (!last_raw.set || strcmp(k, provider) != 0 || strcmp(k + last_raw.id_at, id) != 0)
 		return 0;
 	last_raw.set = 0;
+	event_paired = 1;
 	if (strcmp(k + last_raw.project_at, project) != 0)
 		return fail(fc, REJ_INVALID_FIELD,
 			    "field 'project_id' is '%.60s', its raw envelope's (line %ld) '%.60s': an event is in one project",
@@ -2197,7 +2203,7 @@ static void read_input(struct line_reader *lr, const char *file, struct jparser 
 		if (rc->kind == K_RAW)
 			C.raw++;
 		else
-			C.events++;
+			C.events++, unpaired += !event_paired;
 		rc->text_off = B->text.len;
 		rc->text_len = ln.len;
 		sb_add(&B->text, ln.text, ln.len);
@@ -2544,6 +2550,10 @@ int main(int argc, char **argv)
 		warn_msg(0, "events without their raw envelopes: no payload stored (reconcile counts them"
 			 " extra, and a later copy is not told from the first); pipe 'normalize --emit-raw',"
 			 " or run pipelines/ingest-dumps");
+	else if (unpaired > 0) /* their envelopes rejected above, or a stream made by hand */
+		warn_msg(0, "%ld event%s without %s raw envelope just before %s: unless stored before, no"
+			 " payload (reconcile counts such an event extra)", unpaired, unpaired == 1 ? "" : "s",
+			 unpaired == 1 ? "its" : "their", unpaired == 1 ? "it" : "them");
 	PQfinish(conn);
 	if (conn2)
 		PQfinish(conn2);

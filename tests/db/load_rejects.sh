@@ -218,3 +218,16 @@ for m in "1: field 'project_id' has a control character" "2: field 'project_id' 
 done
 check "only the good one is stored, and no tenant of the refused ones" \
 	test "$(q "$env_db" "SELECT string_agg(project_id, ',') FROM external_events_raw") $(q "$env_db" "SELECT string_agg(id, ',' ORDER BY id) FROM projects")" = "acme acme"
+
+# An event whose raw envelope was rejected (or that came without one, in a stream made by
+# hand) loads without a payload: said, with how many, where the stream holds raw envelopes
+# too (a stream of events alone has its own warning)
+fetch-events --project acme --received-at 2026-11-25T00:00:00Z "$ROOT/fixtures/dumps" 2>/dev/null |
+	normalize --emit-raw 2>/dev/null >"$T/pairs.ndjson"
+up_db=$(newdb unpaired)
+{ sed -n 1p "$T/pairs.ndjson" | sed 's/"payload":{/"payload":[/'; sed -n '2,$p' "$T/pairs.ndjson"; } |
+	load --dsn "dbname=$up_db" 2>"$T/err_up"
+check "an event after a rejected raw envelope: loaded, and said (exit $?)" \
+	grep -q "^load: 1 event without its raw envelope just before it" "$T/err_up"
+load --dsn "dbname=$up_db" "$T/pairs.ndjson" 2>"$T/err_up2"
+check "every event after its envelope: nothing said" sh -c "! grep -q 'without' '$T/err_up2'"
