@@ -1406,7 +1406,7 @@ static void reject_db(const struct batch *b, const struct rec *rc, const char *m
 		jp = jparser_new();
 	json_object *o = jparse_shallow(jp, text, rc->text_len, 1, &code, msg, sizeof msg);
 	const char *provider = jstr(o, "provider"), *id = jstr(o, "external_event_id"), *source = jstr(o, "source");
-	reject(rc->file, rc->line, REJ_DB_REJECTED, text, rc->text_len, "%s %s '%.200s' (%.200s): postgres: %s",
+	reject(rc->file, rc->line, REJ_DB_REJECTED, text, rc->text_len, "%s %s '%.80s' (%.80s): postgres: %s",
 	       provider ? provider : "?", rc->kind == K_RAW ? "raw event" : "event", id ? id : "?",
 	       source ? source : "?", pg_msg(m));
 	json_object_put(o);

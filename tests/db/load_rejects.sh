@@ -231,3 +231,23 @@ check "an event after a rejected raw envelope: loaded, and said (exit $?)" \
 	grep -q "^load: 1 event without its raw envelope just before it" "$T/err_up"
 load --dsn "dbname=$up_db" "$T/pairs.ndjson" 2>"$T/err_up2"
 check "every event after its envelope: nothing said" sh -c "! grep -q 'without' '$T/err_up2'"
+
+# A refused row's message keeps PostgreSQL's reason whole, however long the event's id and
+# source: they are cut (80 bytes), the reason is not
+python3 - "$T/pairs.ndjson" >"$T/long_ids.ndjson" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+for i in range(len(recs) - 1):
+    r, e = recs[i], recs[i + 1]
+    if r["record"] == "raw" and e["record"] == "event" and e.get("payment"):
+        break
+for x in (r, e):
+    x["external_event_id"] = "evt_" + "L" * 196
+    x["source"] = "dumps/" + "s" * 214
+e["payment"]["amount_minor"] = -1
+print(json.dumps(r)); print(json.dumps(e))
+PY
+long_db=$(newdb long_ids)
+load --dsn "dbname=$long_db" "$T/long_ids.ndjson" 2>"$T/err_long_ids"
+check "a long id and source: the reason whole, the constraint named" \
+	grep -q 'violates check constraint "payments_amount_minor_check" (db_rejected)$' "$T/err_long_ids"
