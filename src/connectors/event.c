@@ -181,24 +181,53 @@ void event_fail(struct event *ev, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void drop_section(struct event *ev, enum event_section s)
+{
+	for (int i = 0; i < EVENT_MAX_KEYS; i++) {
+		json_object_put(ev->val[s][i]);
+		ev->val[s][i] = NULL;
+	}
+	ev->has[s] = 0;
+}
+
 /* The ids the loader keys rows by. One holding U+FFFD (jsonutil.h, jstr_has_fffd:
- * an escaped lone surrogate) could name another object: the event fails. */
+ * an escaped lone surrogate) could name another object: the event fails. One of
+ * blanks (a subscriber code " ") is no id, which the loader refuses, as it would
+ * merge every event that has it into one row: a link (the subscription a payment
+ * names) is left out, a customer or subscription section whose own id it is goes
+ * (the payment stays), and a payment's own id fails the event. */
 static void check_ids(struct event *ev)
 {
-	static const struct { enum event_section s; const char *key; } ids[] = {
-		{SEC_CUSTOMER, "id"}, {SEC_PAYMENT, "id"}, {SEC_PAYMENT, "invoice_id"},
-		{SEC_PAYMENT, "subscription_id"}, {SEC_PAYMENT, "charge_id"},
-		{SEC_PAYMENT, "payment_intent_id"}, {SEC_SUBSCRIPTION, "id"},
-		{SEC_SUBSCRIPTION, "price_id"}, {SEC_SUBSCRIPTION, "product_id"},
+	static const struct { enum event_section s; const char *key; int own; } ids[] = {
+		{SEC_CUSTOMER, "id", 1}, {SEC_PAYMENT, "id", 1}, {SEC_PAYMENT, "invoice_id", 0},
+		{SEC_PAYMENT, "subscription_id", 0}, {SEC_PAYMENT, "charge_id", 0},
+		{SEC_PAYMENT, "payment_intent_id", 0}, {SEC_SUBSCRIPTION, "id", 1},
+		{SEC_SUBSCRIPTION, "price_id", 0}, {SEC_SUBSCRIPTION, "product_id", 0},
 	};
 	static const char *const name[SEC__COUNT] = {"", "customer", "payment", "subscription"};
 
-	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
-		if (jstr_has_fffd(*slot(ev, ids[i].s, ids[i].key))) {
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		json_object **v = slot(ev, ids[i].s, ids[i].key);
+		if (jstr_has_fffd(*v)) {
 			event_fail(ev, "field '%s.%s' contains U+FFFD (a lone UTF-16 surrogate?): not an id",
 				   name[ids[i].s], ids[i].key);
 			return;
 		}
+		if (json_object_is_type(*v, json_type_string) &&
+		    strspn(json_object_get_string(*v), " \t\r\n") == (size_t)json_object_get_string_len(*v)) {
+			if (ids[i].own && ids[i].s == SEC_PAYMENT) {
+				event_fail(ev, "field '%s.%s' is %s: not an id", name[ids[i].s], ids[i].key,
+					   json_object_get_string_len(*v) ? "blank" : "empty");
+				return;
+			}
+			if (ids[i].own) {
+				drop_section(ev, ids[i].s);
+				continue;
+			}
+			json_object_put(*v);
+			*v = NULL;
+		}
+	}
 }
 
 static void settle(struct event *ev)
@@ -223,13 +252,8 @@ static void settle(struct event *ev)
 		event_fail(ev, "%s", ev->err.reason);
 	if (ev->status == EV_FAILED) {
 		/* A failed event must not half-apply: its sections are dropped. */
-		for (int s = SEC_CUSTOMER; s < SEC__COUNT; s++) {
-			for (int i = 0; i < EVENT_MAX_KEYS; i++) {
-				json_object_put(ev->val[s][i]);
-				ev->val[s][i] = NULL;
-			}
-			ev->has[s] = 0;
-		}
+		for (int s = SEC_CUSTOMER; s < SEC__COUNT; s++)
+			drop_section(ev, (enum event_section)s);
 	}
 	json_object_put(ev->val[SEC_TOP][K_STATUS]);
 	ev->val[SEC_TOP][K_STATUS] = json_object_new_string(status_names[ev->status]);

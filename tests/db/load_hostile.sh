@@ -198,3 +198,18 @@ printf '{"record":"raw","provider":"stripe","external_event_id":"evt_ms","projec
 normalize --emit-raw "$T/ms.ndjson" 2>/dev/null | load --dsn "dbname=$db" 2>/dev/null
 got=$(q "$db" "SELECT string_agg(to_char(received_at AT TIME ZONE 'UTC', 'SS.US'), ' ' ORDER BY t) FROM (SELECT 1 AS t, received_at FROM external_events_raw UNION ALL SELECT 2, received_at FROM external_events) s")
 check "a received_at of .9996 s is stored .999 in the raw and the event row (got $got)" test "$got" = "00.999000 00.999000"
+
+# normalize and load agree on ids: a Hotmart subscriber code of blanks (which load refuses as
+# an id) leaves normalize as no subscription, so the sale loads with its payment
+db=$(newdb blank_code)
+python3 - "$ROOT/fixtures/hotmart/purchase_approved.json" >"$T/blank.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["data"]["subscription"]["subscriber"]["code"] = " "
+print(json.dumps(p))
+PY
+fetch-events --project acme --received-at 2026-11-25T00:00:00Z "$T/blank.json" 2>/dev/null |
+	normalize --emit-raw 2>/dev/null | load --dsn "dbname=$db" 2>"$T/err"
+st=$?
+check "a subscriber code of blanks: loaded (exit $st), the payment stored, no subscription ' '" test \
+	"$st $(q "$db" "SELECT count(*) FROM payments") $(q "$db" "SELECT count(*) FROM subscriptions")" = "0 1 0"

@@ -1053,6 +1053,33 @@ static void test_name_trimmed(void **state)
 	}
 }
 
+/* A subscriber code or plan id of blanks is no id: the payment stays, without the
+ * subscription it cannot name (the loader refuses a blank id: every event with it
+ * would be one subscription). */
+static void test_blank_ids(void **state)
+{
+	struct event ev;
+	json_object *p, *o;
+
+	p = load(FIX "purchase_approved.json");
+	json_object_object_add(jpath(p, "data.subscription.subscriber"), "code", parse("\" \""));
+	json_object_object_add(jpath(p, "data.subscription.plan"), "id", parse("\"\\t\""));
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_str(o, "payment.id", "HP1795184980001");
+	check_null(o, "payment.subscription_id");
+	check_null(o, "subscription");
+	done(p, &ev);
+	/* a plan id of blanks alone: the subscription stays, without it */
+	p = load(FIX "purchase_approved.json");
+	json_object_object_add(jpath(p, "data.subscription.plan"), "id", parse("\"  \""));
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_str(o, "subscription.id", "I9OT62C3");
+	check_null(o, "subscription.price_id");
+	done(p, &ev);
+}
+
 static void test_price_variants(void **state)
 {
 	static const struct {
@@ -1289,6 +1316,7 @@ int main(void)
 		cmocka_unit_test(test_purchase_without_buyer),
 		cmocka_unit_test(test_phone),
 		cmocka_unit_test(test_name_trimmed),
+		cmocka_unit_test(test_blank_ids),
 		cmocka_unit_test(test_price_variants),
 		cmocka_unit_test(test_unknown_event_and_missing_id),
 		cmocka_unit_test(test_garbage_never_crashes),
