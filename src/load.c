@@ -1931,7 +1931,7 @@ static struct {
 	struct strbuf key; /* provider NUL id NUL project NUL source NUL */
 	size_t id_at, project_at, source_at;
 	int64_t received;
-	long line;
+	long line, read; /* its line, and its number among the records read (C.read) */
 	int set;
 } last_raw;
 
@@ -1949,6 +1949,7 @@ static void remember_raw(const char *provider, const char *id, const char *proje
 	sb_add(k, source, strlen(source) + 1);
 	last_raw.received = received;
 	last_raw.line = line;
+	last_raw.read = C.read;
 	last_raw.set = 1;
 }
 
@@ -1962,7 +1963,9 @@ static int check_raw_pair(const char *provider, const char *id, const char *proj
 {
 	const char *k = last_raw.key.buf;
 	event_paired = 0;
-	if (!last_raw.set || strcmp(k, provider) != 0 || strcmp(k + last_raw.id_at, id) != 0)
+	/* the record just before this one: not an older copy, a line rejected between */
+	if (!last_raw.set || last_raw.read != C.read - 1 || strcmp(k, provider) != 0 ||
+	    strcmp(k + last_raw.id_at, id) != 0)
 		return 0;
 	last_raw.set = 0;
 	event_paired = 1;

@@ -309,8 +309,8 @@ static int sayable_name(const char *name)
 /* One decoded part of a form (a name or a value) as UTF-8 in a new string:
  * with a Latin-1 charset, read as windows-1252 unless its bytes are valid
  * UTF-8 beyond ASCII (a sender that says Latin-1 and sends UTF-8, as many do:
- * Latin-1 text is almost never valid UTF-8); else each byte that is not part
- * of valid UTF-8 as U+FFFD (*bad set). */
+ * Latin-1 text is almost never valid UTF-8); else what is not valid UTF-8 as
+ * U+FFFD, one a lone byte or character cut short (*bad set). */
 static char *form_text(const char *u, size_t n, int latin1, int *bad)
 {
 	size_t out;
@@ -328,8 +328,8 @@ static char *form_text(const char *u, size_t n, int latin1, int *bad)
  * posted more than once: the list of its values; an empty name is ""). As
  * WHATWG's urlencoded parser reads a form, '+' is a space, %XX a byte and a
  * '%' not followed by two hex digits itself; the bytes are UTF-8, or with a
- * charset naming Latin-1 windows-1252 (form_text); each byte that is not part
- * of valid UTF-8 is U+FFFD (a product name mis-encoded by the sender is no
+ * charset naming Latin-1 windows-1252 (form_text); what is not valid UTF-8 is
+ * U+FFFD, one a lone byte or character cut short (a product name mis-encoded by the sender is no
  * reason to lose the sale), and note names the first such field and how many
  * more (else note is ""). NULL when the body holds a NUL (none decodes to
  * U+0000 either: a field's name could be cut there).

@@ -251,3 +251,19 @@ long_db=$(newdb long_ids)
 load --dsn "dbname=$long_db" "$T/long_ids.ndjson" 2>"$T/err_long_ids"
 check "a long id and source: the reason whole, the constraint named" \
 	grep -q 'violates check constraint "payments_amount_minor_check" (db_rejected)$' "$T/err_long_ids"
+
+# An event is compared with the raw envelope on the line just before it, not an older copy:
+# a copy's event refused, its next copy's raw envelope refused, that copy's event loads
+python3 - "$T/pairs.ndjson" >"$T/stale.ndjson" <<'PY'
+import json, sys
+r, e = [json.loads(l) for l in open(sys.argv[1])][:2]
+e1 = dict(e, occurred_at="yesterday")
+r2 = dict(r, received_at="2026-11-26T00:00:00Z")
+e2 = dict(e, received_at="2026-11-26T00:00:00Z")
+print(json.dumps(r)); print(json.dumps(e1))
+print(json.dumps(r2).replace('"payload": {', '"payload": [', 1)); print(json.dumps(e2))
+PY
+stale_db=$(newdb stale)
+load --dsn "dbname=$stale_db" "$T/stale.ndjson" 2>"$T/err_stale"
+check "the later copy's event loads, not compared with the older envelope" sh -c \
+	"grep -q 'rejected 2\$' '$T/err_stale' && ! grep -q 'stale.ndjson:4' '$T/err_stale'"

@@ -63,6 +63,12 @@ run ingest-dumps --project acme --batch 0 "$tmp/dumps"
 check "ingest-dumps --batch 0: usage error (exit $st), said as ingest-dumps' with its usage" \
 	'[ $st -eq 2 ] && grep -q "^ingest-dumps: --batch: not a positive size" <<<"$err" && grep -q "^usage: pipelines/ingest-dumps" <<<"$err" && ! grep -q "^usage: load" <<<"$err"'
 check "ingest-dumps --batch 0: nothing runs, no lock ($(ran))" nothing_ran
+for p in "" $'a\tb'; do
+	run ingest-dumps --project "$p" "$tmp/dumps"
+	check "ingest-dumps --project '$p': usage error (exit $st), fetch-events' reason as ingest-dumps'" \
+		'[ $st -eq 2 ] && grep -q "^ingest-dumps: --project " <<<"$err" && grep -q "^usage: pipelines/ingest-dumps" <<<"$err"'
+	check "ingest-dumps --project '$p': nothing runs, no lock ($(ran))" nothing_ran
+done
 run ingest-dumps --project acme --rejects-dir "$tmp/dumps/rejects" "$tmp/dumps"
 check "ingest-dumps --rejects-dir inside a dump directory: usage error (exit $st)" \
 	'[ $st -eq 2 ] && grep -q "is inside the dump directory" <<<"$err"'
