@@ -1432,7 +1432,11 @@ static const char project_conflicts_sql[] =
 	" SELECT s.seq, s.provider, s.external_event_id, t.project_id, s.project_id"
 	" FROM stage_ev s JOIN external_events_raw t USING (provider, external_event_id) UNION ALL"
 	" SELECT s.seq, s.provider, s.external_event_id, t.project_id, s.project_id"
-	" FROM stage_raw s JOIN external_events t USING (provider, external_event_id)) c"
+	" FROM stage_raw s JOIN external_events t USING (provider, external_event_id)"
+	/* (a raw row stored already, as the batch's copy names it, is no news: the
+	 * batch refuses only one it would insert) */
+	" WHERE NOT EXISTS (SELECT FROM external_events_raw r WHERE (r.provider, r.external_event_id,"
+	" r.project_id) = (s.provider, s.external_event_id, s.project_id))) c"
 	" WHERE stored <> project_id";
 
 /* PostgreSQL refused the batch for a data error and it was rolled back: load
