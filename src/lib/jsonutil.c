@@ -101,26 +101,51 @@ static inline int plain8(uint64_t w)
 	return (((w - lo * 0x20) | (quote - lo) | (bslash - lo) | w) & hi) == 0;
 }
 
+/*
+ * The bytes at s (a non-ASCII byte) that begin a well-formed UTF-8 sequence,
+ * by Unicode 15's Table 3-7 (no overlongs, no surrogates, nothing past
+ * U+10FFFF): 0 when s[0] leads none, else 1..*need, *need the length its lead
+ * byte announces (0 when none). All *need of them: a valid character.
+ */
+static size_t utf8_walk(const char *s, const char *end, size_t *need)
+{
+	unsigned c = (unsigned char)s[0], lo = 0x80, hi = 0xbf;
+	size_t i = 1;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		*need = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		*need = 3;
+		if (c == 0xe0)
+			lo = 0xa0; /* no overlongs */
+		else if (c == 0xed)
+			hi = 0x9f; /* no surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		*need = 4;
+		if (c == 0xf0)
+			lo = 0x90; /* no overlongs */
+		else if (c == 0xf4)
+			hi = 0x8f; /* nothing past U+10FFFF */
+	} else {
+		*need = 0;
+		return 0;
+	}
+	for (; i < *need && s + i < end; i++) {
+		unsigned b = (unsigned char)s[i];
+		if (b < lo || b > hi)
+			break;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return i;
+}
+
 /* Length of the valid UTF-8 sequence at s (a non-ASCII lead byte), or 0. */
 static size_t utf8_seq(const char *s, const char *end)
 {
-	unsigned c = (unsigned char)s[0], cp, min;
-	size_t n;
+	size_t need, n = utf8_walk(s, end, &need);
 
-	if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; min = 0x80; }
-	else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; min = 0x800; }
-	else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; min = 0x10000; }
-	else return 0;
-	if ((size_t)(end - s) < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | ((unsigned char)s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
+	return need && n == need ? n : 0;
 }
 
 int utf8_valid(const char *buf, size_t len)
@@ -177,33 +202,9 @@ static void shallow_copy(struct shallow *sh, const char *upto)
  */
 static size_t utf8_subpart(const char *s, const char *end)
 {
-	unsigned c = (unsigned char)s[0], lo = 0x80, hi = 0xbf;
-	size_t n, i = 1;
+	size_t need, n = utf8_walk(s, end, &need);
 
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0; /* no overlongs */
-		else if (c == 0xed)
-			hi = 0x9f; /* no surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90; /* no overlongs */
-		else if (c == 0xf4)
-			hi = 0x8f; /* nothing past U+10FFFF */
-	} else
-		return 1;
-	for (; i < n && s + i < end; i++) {
-		unsigned b = (unsigned char)s[i];
-		if (b < lo || b > hi)
-			break;
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return i < n ? i : 1; /* i == n: valid after all; the caller asked utf8_seq first */
+	return n && n < need ? n : 1; /* n == need: valid after all; the caller asked utf8_seq first */
 }
 
 char *utf8_replace(const char *s, size_t len, size_t *outlen)
