@@ -72,20 +72,20 @@ check "a hand UPDATE of an event's project is refused too" sh -c \
 raw_only() { grep '"record":"raw"' "$1"; }
 ev_only() { grep '"record":"event"' "$1"; }
 n_ev=$(ev_only "$T/acme.ndjson" | wc -l)
-d=$(newdb projects_split)
-raw_only "$T/acme.ndjson" | load --dsn "dbname=$d" 2>/dev/null
-before=$(by_project "$d")
-ev_only "$T/default.ndjson" | load --dsn "dbname=$d" 2>"$T/err" && st=0 || st=$?
-check "events whose raw rows are stored under another project: exit 1 ($st), each refused naming both" sh -c \
-	"test $st = 1 && test \$(grep -c \"is stored under project 'acme', not 'default'\" '$T/err') = $n_ev"
-check "and no table took them ($before)" test "$(by_project "$d")" = "$before"
+# split DB FIRST SECOND STORED GIVEN WHAT: FIRST (a record kind) of the stream of project
+# STORED loaded, then SECOND of GIVEN's: each of those refused naming both, no table changed
+split() {
+	local db=$1 first=$2 second=$3 stored=$4 given=$5 what=$6 before st
+	"$first" "$T/$stored.ndjson" | load --dsn "dbname=$db" 2>/dev/null
+	before=$(by_project "$db")
+	"$second" "$T/$given.ndjson" | load --dsn "dbname=$db" 2>"$T/err" && st=0 || st=$?
+	check "$what stored under another project: exit 1 ($st), each refused naming both" sh -c \
+		"test $st = 1 && test \$(grep -c \"is stored under project '$stored', not '$given'\" '$T/err') = $n_ev"
+	check "and no table took them ($before)" test "$(by_project "$db")" = "$before"
+}
+split "$(newdb projects_split)" raw_only ev_only acme default "events whose raw rows are"
 e=$(newdb projects_split2)
-ev_only "$T/default.ndjson" | load --dsn "dbname=$e" 2>/dev/null
-before=$(by_project "$e")
-raw_only "$T/acme.ndjson" | load --dsn "dbname=$e" 2>"$T/err" && st=0 || st=$?
-check "raw envelopes whose events are stored under another project: exit 1 ($st), refused naming both" sh -c \
-	"test $st = 1 && test \$(grep -c \"is stored under project 'default', not 'acme'\" '$T/err') = $n_ev"
-check "and the raw table did not take them ($(by_project "$e"))" test "$(by_project "$e")" = "$before"
+split "$e" ev_only raw_only default acme "raw envelopes whose events are"
 raw_only "$T/default.ndjson" | load --dsn "dbname=$e" 2>/dev/null && st=0 || st=$?
 check "under the events' project they load (exit $st)" test "$st" = 0
 # in one stream: an event after its raw envelope names another project, or another arrival
