@@ -8,37 +8,57 @@
 #include "secret.h"
 #include "strbuf.h"
 
+/* The payload's secrets: Hotmart's hottok (any key that contains it, so the
+ * X-Hotmart-Hottok header too) and Stripe's client_secret (the key, the whole
+ * name, of a PaymentIntent, SetupIntent, Checkout Session, Source or identity
+ * VerificationSession, with which a browser completes a payment or a
+ * verification: Stripe says it is not to be stored nor logged). Any case. */
 #define PAYLOAD_SECRET "hottok"
-#define PAYLOAD_SECRET_LEN (sizeof PAYLOAD_SECRET - 1)
+#define CLIENT_SECRET "client_secret"
 
-/* The names whose value rejected text must not show: the payload secret, and
- * the credentials a captured webhook's headers carry (API Gateway's key, as the
- * X-Api-Key header and requestContext.identity.apiKey, too). */
-static const char *const text_secrets[] = { PAYLOAD_SECRET, "authorization", "stripe-signature", "api-key", "api_key",
-					    "apikey", NULL };
+/* The names whose value rejected text must not show: the payload's secrets,
+ * and the credentials a captured webhook's headers carry (API Gateway's key,
+ * as the X-Api-Key header and requestContext.identity.apiKey, too). */
+static const char *const text_secrets[] = { PAYLOAD_SECRET, CLIENT_SECRET, "authorization", "stripe-signature",
+					    "api-key", "api_key", "apikey", NULL };
 
 int secret_key(const char *key)
 {
-	return key && strcasestr(key, PAYLOAD_SECRET) != NULL;
+	return key && (strcasestr(key, PAYLOAD_SECRET) != NULL || strcasecmp(key, CLIENT_SECRET) == 0);
 }
 
-int secret_in_text(const char *text, size_t len)
+/* 1 when text[0..len) holds name (lower case) in any case: memchr for each
+ * case of name[at], a letter rare in JSON text (or '_', which has no case),
+ * then the rest compared. */
+static int holds_name(const char *text, size_t len, const char *name, size_t at)
 {
-	/* memchr for each case of the last letter, the rarest in JSON text (a
-	 * tenth as many stops as the first), then the rest compared */
-	if (len < PAYLOAD_SECRET_LEN)
+	size_t n = strlen(name);
+	char c[2] = { name[at], (char)(name[at] & ~0x20) };
+	int cases = c[0] >= 'a' && c[0] <= 'z' ? 2 : 1;
+
+	if (len < n)
 		return 0;
-	if (find_u_escape(text, len))
-		return 1;
-	for (int c = 0; c < 2; c++) {
-		const char *p = text + PAYLOAD_SECRET_LEN - 1, *end = text + len;
-		while (p < end && (p = memchr(p, "kK"[c], (size_t)(end - p)))) {
-			if (strncasecmp(p - (PAYLOAD_SECRET_LEN - 1), PAYLOAD_SECRET, PAYLOAD_SECRET_LEN) == 0)
+	for (int k = 0; k < cases; k++) {
+		const char *p = text + at, *end = text + len - (n - 1 - at);
+		while (p < end && (p = memchr(p, c[k], (size_t)(end - p)))) {
+			if (strncasecmp(p - at, name, n) == 0)
 				return 1;
 			p++;
 		}
 	}
 	return 0;
+}
+
+int secret_in_text(const char *text, size_t len)
+{
+	/* hottok's last letter: a tenth as many stops as its first; client_secret's
+	 * '_' (the names around it are compared only where it is) */
+	if (len < sizeof PAYLOAD_SECRET - 1)
+		return 0;
+	if (find_u_escape(text, len))
+		return 1;
+	return holds_name(text, len, PAYLOAD_SECRET, sizeof PAYLOAD_SECRET - 2) ||
+	       holds_name(text, len, CLIENT_SECRET, 6);
 }
 
 int secret_drop(json_object *o)

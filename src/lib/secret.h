@@ -2,8 +2,8 @@
  * secret.h: secrets that must never be written anywhere: not in an envelope,
  * an event, the database, a message nor a rejects file. In payloads that is
  * Hotmart's hottok (in the body, in the X-Hotmart-Hottok header, in a form
- * post): a JSON key is a secret when its name contains "hottok" in any case.
- * In rejected text, the values named Authorization, Stripe-Signature and
+ * post) and Stripe's client_secret: a JSON key is a secret when its name
+ * contains "hottok" or is "client_secret", in any case. In rejected text, the values named Authorization, Stripe-Signature and
  * X-Api-Key or apiKey (a captured webhook's headers, API Gateway's
  * requestContext) are secrets too.
  *
@@ -16,10 +16,10 @@
 #include <stddef.h>
 #include <json-c/json.h>
 
-/* 1 when a JSON key names the payload secret. */
+/* 1 when a JSON key names a payload secret. */
 int secret_key(const char *key);
 
-/* 1 when text[0..len) may hold the payload secret: its name anywhere, or a
+/* 1 when text[0..len) may hold a payload secret: its name anywhere, or a
  * \u escape (a name may be spelled with them). A cheap scan to decide whether
  * secret_strip or secret_drop is needed. */
 int secret_in_text(const char *text, size_t len);

@@ -3,7 +3,8 @@
  * --emit-raw, --provider, --plans) over arbitrary NDJSON. Its code is static,
  * so the program's source is included here with main renamed. Every line
  * written must be strict JSON: a canonical event, or with --emit-raw a raw
- * envelope before it, with the fields the loader requires (and no hottok).
+ * envelope before it, with the fields the loader requires (and no payload
+ * secret: hottok, client_secret).
  * Options by the input's length.
  */
 #include <stdio.h>
@@ -33,7 +34,7 @@ static const char *loadable_problem(json_object *rec, int raw)
 	}
 	if (parse_rfc3339(jstr(rec, "received_at"), &ms) != 0)
 		return "received_at";
-	/* no hottok at any depth: secret_drop finds none to delete */
+	/* no payload secret at any depth: secret_drop finds none to delete */
 	if (raw && (!json_object_is_type(jpath(rec, "payload"), json_type_object) ||
 		    secret_drop(jpath(rec, "payload")) != 0))
 		return "payload";

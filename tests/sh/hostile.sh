@@ -75,6 +75,28 @@ check "fetch-events: no secret of lists, escaped quotes, late header names, api_
 	'[ "$(wc -l <"$tmp/rej")" -eq 6 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && valid_ndjson "$tmp/rej" &&
 	 ! grep -q SECRET "$tmp/rej" "$tmp/err" "$tmp/out" && grep -q "\"line\":6,.*\"raw\":null" "$tmp/rej"'
 
+# Stripe's client_secret (a PaymentIntent's, a Checkout Session's, at any depth, any case) is
+# a payload secret too: not written on by fetch-events nor normalize --emit-raw, and its value
+# redacted in a rejects file.
+python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+o["data"]["object"]["client_secret"] = "pi_1_secret_SECRET-V"
+o["data"]["previous_attributes"] = {"Client_Secret": "pi_1_secret_SECRET-W", "status": "requires_payment_method"}
+print(json.dumps(o))
+del o["id"]
+print(json.dumps(o))
+' "$ROOT/fixtures/stripe/payment_intent.succeeded.json" >"$tmp/cs.ndjson"
+"$BIN/fetch-events" --received-at 2026-11-25T10:00:00Z --rejects "$tmp/rej" "$tmp/cs.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events: a PaymentIntent with client_secret written on, one without an id rejected (exit $st)" \
+	'[ $st -eq 1 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && [ "$(wc -l <"$tmp/rej")" -eq 1 ] && grep -q "\"pi_Fake2023001\"" "$tmp/out"'
+check "fetch-events: no client_secret in the envelope, the rejects file or stderr" \
+	'! grep -q -i -e client_secret -e SECRET "$tmp/out" "$tmp/err" && ! grep -q SECRET "$tmp/rej" && grep -q "\[redacted\]" "$tmp/rej"'
+"$BIN/normalize" --emit-raw --received-at 2026-11-25T10:00:00Z "$tmp/cs.ndjson" >"$tmp/out" 2>/dev/null
+check "normalize --emit-raw: the envelope and its event, no client_secret" \
+	'[ "$(wc -l <"$tmp/out")" -eq 2 ] && ! grep -q -i -e client_secret -e SECRET "$tmp/out"'
+
 # 2. A message that quotes input cut short (%.40s) is still valid UTF-8 in the rejects file.
 e=$(printf 'é%.0s' $(seq 1 300))
 printf '{"record":"raw","provider":"x%s","external_event_id":"e","payload":{}}\n' "$e" >"$tmp/utf8.ndjson"

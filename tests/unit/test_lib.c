@@ -1044,6 +1044,17 @@ static void test_secret(void **state)
 	assert_false(secret_in_text("hottok", 5));
 	assert_false(secret_in_text("ok", 2));
 	assert_true(secret_in_text("k=1&hoTTok=2", 12));
+	/* Stripe's client_secret: the whole name, any case */
+	assert_true(secret_key("client_secret"));
+	assert_true(secret_key("Client_Secret"));
+	assert_false(secret_key("client_secret_x"));
+	assert_false(secret_key("secret"));
+	assert_false(secret_key("client"));
+	assert_true(secret_in_text("{\"client_secret\":1}", 19));
+	assert_true(secret_in_text("{\"CLIENT_SECRET\":1}", 19));
+	assert_true(secret_in_text("client_secret", 13));
+	assert_false(secret_in_text("client_secret", 12));
+	assert_false(secret_in_text("{\"client_id\":\"_secret\"}", 24));
 
 	json_object *o = json_tokener_parse(
 		"{\"hottok\":\"S1\",\"id\":\"e\",\"data\":{\"x\":[{\"Hottok\":\"S2\",\"k\":1}],"
@@ -1068,6 +1079,12 @@ static void test_secret(void **state)
 		    "{\"d\":{\"u\":\"\\u00e9\\/x\",\"a\":[{},-0]},\"e\":\"hottok\"}");
 	check_strip("[{\"hottok\":\"S\"},{\"b\":\"\\\"hottok\\\":\"}]", "[{},{\"b\":\"\\\"hottok\\\":\"}]");
 	check_strip("{\"hot\\u0000tok\":1}", NULL); /* U+0000 cuts the name: no secret */
+	check_strip("{\"id\":\"pi_1\",\"client_secret\":\"pi_1_secret_S\",\"amount\":100}",
+		    "{\"id\":\"pi_1\",\"amount\":100}");
+	check_strip("{\"data\":{\"object\":{\"client_secret\":null,\"o\":{\"Client_Secret\":\"S\"}}}}",
+		    "{\"data\":{\"object\":{\"o\":{}}}}");
+	check_strip("{\"client_\\u0073ecret\":\"S\",\"a\":1}", "{\"a\":1}");
+	check_strip("{\"client_secret_hint\":\"x\",\"secret\":1,\"d\":\"client_secret\"}", NULL);
 	assert_true(secret_in_text("{\"hott\\u006fk\":1}", 18));
 
 	check_redact("{\"id\":\"e\"}", NULL);
@@ -1077,6 +1094,9 @@ static void test_secret(void **state)
 	assert_false(secret_name_escaped("{\"name\":\"Jos\\u00e9\",\"hottok\":\"S\"}", 33));
 	assert_false(secret_name_escaped("{\"a\":\"\\u0041\"}", 14));
 	assert_false(secret_name_escaped("{\"hottok\":1}", 12));
+	assert_true(secret_name_escaped("{\"client_secre\\u0074\":\"S\"}", 26));
+	check_redact("{\"id\":\"pi_1\",\"client_secret\":\"pi_1_secret_LEAK\"}",
+		     "{\"id\":\"pi_1\",\"client_secret\":\"[redacted]\"}");
 	/* lists of values, quotes and escapes inside a value, a header list naming it last, api_key */
 	check_redact("{\"Authorization\":[\"Bearer FIRST\",\"Bearer LEAK1\"]}",
 		     "{\"Authorization\":[\"[redacted]\",\"[redacted]\"]}");
