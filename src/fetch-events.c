@@ -147,9 +147,10 @@ static void reread(const struct src *s, const char *text, size_t len)
  * A JSON capture, line[0..len) as the parser just read it whole: the body is the payload,
  * as the provider sent it. A body that is an object is passed on as its bytes in the line
  * (a number past 64 bits, -0, a duplicate key, escapes: as they came), sliced out where the
- * parser found it; when it cannot tell (a top-level key written with escapes, more than 48
- * members), json-c's text of it, and then a key holding U+0000 anywhere in the line, which
- * json-c's text would have cut, refuses the line.
+ * parser found it (its keys read as written, escapes decoded); when it cannot tell (a
+ * top-level key holding U+0000, which json-c cuts there), json-c's text of it, and then a
+ * key holding U+0000 anywhere in the line, which json-c's text would have cut, refuses the
+ * line.
  */
 static void read_capture(struct src *s, long lineno, json_object *cap, const char *line, size_t linelen)
 {

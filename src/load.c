@@ -2048,8 +2048,9 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 			if ((clean = secret_strip(ptext, plen, &plen)))
 				ptext = clean;
 		} else {
-			/* "payload" spelled with escapes: build it, write it out
-			 * without its secrets. */
+			/* the members not known (jp tracks them: not for an
+			 * object it took): build it, write it out without its
+			 * secrets. */
 			full = parse_whole(line, line_len);
 			secret_drop(jpath(full, "payload"));
 			ptext = json_object_to_json_string_length(jpath(full, "payload"),
@@ -2122,8 +2123,8 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		copy_str(b, price, '\t');
 		copy_str(b, plan, '\t');
 		/* the event without the two fields that vary between copies of it:
-		 * the line's own bytes without those members, or (a key written with
-		 * escapes) the object without them, written out by json-c */
+		 * the line's own bytes without those members, or (a section's time
+		 * rewritten) the object without them, written out by json-c */
 		static const char *const varying[] = {"received_at", "source"};
 		static struct strbuf ebuf;
 		char *kept = sb_reserve(&ebuf, line_len);

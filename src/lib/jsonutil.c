@@ -12,17 +12,19 @@
  * The top-level members of the last text parsed, as byte spans, recorded by
  * the grammar pass itself (jmember_span, jdrop_members): a member runs from
  * its key's opening quote (start) to the end of its value; key is its first
- * byte inside the quotes. usable: the text was an object of at most
- * MEMBERS_MAX members, no key written with escapes.
+ * byte inside the quotes, klen its length as written (escaped: with escapes,
+ * which a comparison decodes). usable: the text was an object, no key of its
+ * own holding U+0000 (json-c reads "id\u0000x" as "id": the spans would not be
+ * the members it builds). The array grows to the most members a line has had.
  */
-enum { MEMBERS_MAX = 48 };
 struct member {
 	size_t start, key, klen, value, end;
+	int escaped;
 };
 struct members {
 	size_t len; /* of the text they are spans of */
-	int n, usable, escaped, overflow;
-	struct member m[MEMBERS_MAX];
+	int n, cap, usable, nul;
+	struct member *m;
 };
 
 struct jparser {
@@ -42,6 +44,8 @@ struct jparser *jparser_new(void)
 	p->cap = 0;
 	p->track = 0;
 	p->top.usable = 0;
+	p->top.n = p->top.cap = 0;
+	p->top.m = NULL;
 	p->depth = 0;
 	p->key_nul = 0;
 	p->tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2) /* the grammar pass enforces the limit */;
@@ -72,6 +76,7 @@ void jparser_free(struct jparser *p)
 		return;
 	json_tokener_free(p->tok);
 	free(p->shallow);
+	free(p->top.m);
 	free(p);
 }
 
@@ -333,13 +338,15 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 			if (want == VALUE) {
 				cur = &mm->m[mm->n - 1];
 				cur->value = (size_t)(s - buf);
-			} else if (mm->n < MEMBERS_MAX) {
+			} else {
+				if (mm->n == mm->cap) {
+					mm->cap = mm->cap ? 2 * mm->cap : 64;
+					mm->m = xrealloc(mm->m, (size_t)mm->cap * sizeof *mm->m);
+				}
 				mm->m[mm->n].start = (size_t)(s - buf);
 				mm->m[mm->n].key = (size_t)(s - buf) + 1;
+				mm->m[mm->n].escaped = 0;
 				mm->n++;
-			} else {
-				mm->overflow = 1; /* too many to keep: jmember_span and jdrop_members decline */
-				mm = NULL;
 			}
 		}
 		if (c == '{' || c == '[') {
@@ -385,7 +392,7 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 				}
 				if (u == '\\') {
 					if (mm && depth == 1 && is_key)
-						mm->escaped = 1;
+						mm->m[mm->n - 1].escaped = 1;
 					s++;
 					if (s == end)
 						FAIL("unterminated string");
@@ -393,8 +400,11 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 						for (int i = 1; i <= 4; i++)
 							if (s + i >= end || !isxdigit((unsigned char)s[i]))
 								FAIL("bad \\u escape");
-						if (is_key && memcmp(s + 1, "0000", 4) == 0)
+						if (is_key && memcmp(s + 1, "0000", 4) == 0) {
 							nul = 1;
+							if (mm && depth == 1)
+								mm->nul = 1;
+						}
 						s += 4;
 					} else if (!strchr("\"\\/bfnrt", *s) || !*s) {
 						FAIL("bad escape");
@@ -460,7 +470,7 @@ static int validate(const char *buf, size_t len, struct shallow *sh, struct memb
 		    int *deepest, int *key_nul, enum reject_code *code, char *msg, size_t msgsz)
 {
 	if (mm) {
-		mm->n = mm->usable = mm->escaped = mm->overflow = 0;
+		mm->n = mm->usable = mm->nul = 0;
 		mm->len = len;
 	}
 	const char *nul = memchr(buf, '\0', len);
@@ -496,7 +506,7 @@ static int validate(const char *buf, size_t len, struct shallow *sh, struct memb
 		return -1;
 	}
 	if (mm)
-		mm->usable = buf[lead] == '{' && !mm->escaped && !mm->overflow;
+		mm->usable = buf[lead] == '{' && !mm->nul;
 	return 0;
 }
 
@@ -631,8 +641,69 @@ size_t json_value_end(const char *text, size_t len)
 	return len;
 }
 
+static unsigned hex4(const char *h)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++)
+		v = v * 16 + (unsigned)(h[i] <= '9' ? h[i] - '0' : (h[i] | 0x20) - 'a' + 10);
+	return v;
+}
+
+/* 1 when the key text t[0..n) (valid JSON string content, with escapes) reads
+ * as key (UTF-8 without NUL), as json-c and PostgreSQL read it: a pair of
+ * surrogates is one character, a lone one U+FFFD; one holding U+0000 is
+ * never a C string's. */
+static int escaped_key_is(const char *t, size_t n, const char *key)
+{
+	const unsigned char *k = (const unsigned char *)key;
+
+	for (size_t i = 0; i < n;) {
+		if (t[i] != '\\') {
+			if (*k++ != (unsigned char)t[i++])
+				return 0;
+			continue;
+		}
+		unsigned cp;
+		char c = t[i + 1];
+		if (c != 'u') {
+			static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+			cp = (unsigned char)to[strchr(from, c) - from];
+			i += 2;
+		} else {
+			cp = hex4(t + i + 2);
+			i += 6;
+			if (cp >= 0xd800 && cp < 0xdc00 && i + 6 <= n && t[i] == '\\' && t[i + 1] == 'u') {
+				unsigned lo = hex4(t + i + 2);
+				if (lo >= 0xdc00 && lo < 0xe000) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+					i += 6;
+				}
+			}
+			if (cp >= 0xd800 && cp < 0xe000)
+				cp = 0xfffd;
+		}
+		if (cp == 0)
+			return 0;
+		unsigned char u[4];
+		size_t ul = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+		if (ul == 1)
+			u[0] = (unsigned char)cp;
+		else {
+			for (size_t b = ul - 1; b > 0; b--, cp >>= 6)
+				u[b] = (unsigned char)(0x80 | (cp & 0x3f));
+			u[0] = (unsigned char)((0xf0 << (4 - ul)) | cp);
+		}
+		for (size_t b = 0; b < ul; b++)
+			if (*k++ != u[b])
+				return 0;
+	}
+	return *k == '\0';
+}
+
 static int member_is(const char *text, const struct member *m, const char *key)
 {
+	if (m->escaped)
+		return escaped_key_is(text + m->key, m->klen, key);
 	return strlen(key) == m->klen && memcmp(text + m->key, key, m->klen) == 0;
 }
 

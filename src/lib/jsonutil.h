@@ -93,10 +93,10 @@ size_t json_value_end(const char *text, size_t len);
  * to (jparser_track_members): the others are not known.
  *
  * jmember_span: 1 and where the value of member key sits (its last copy, as
- * json-c and PostgreSQL read duplicate keys); 0 when no member is spelled
- * exactly key, or when the members are not known: any top-level key written
- * with escapes (it might spell key too), not an object, more than 48 members.
- * The caller builds the object then.
+ * json-c and PostgreSQL read duplicate keys; a key written with escapes read
+ * as they read it); 0 when no member is key, or when the members are not
+ * known: not an object, or a top-level key holding U+0000 (json-c cuts it
+ * there, so it may be another copy of key). The caller builds the object then.
  *
  * jdrop_members: write the object to out without its members named
  * keys[0..nkeys) (every copy of them), the others copied as they are, and

@@ -236,3 +236,34 @@ fetch-events --project acme --received-at 2026-11-25T00:00:00Z "$T/blank.json" 2
 st=$?
 check "a subscriber code of blanks: loaded (exit $st), the payment stored, no subscription ' '" test \
 	"$st $(q "$db" "SELECT count(*) FROM payments") $(q "$db" "SELECT count(*) FROM subscriptions")" = "0 1 0"
+
+# A payload is stored as it came whatever spells its envelope: more than 48 top-level members,
+# or a top-level key written with escapes ("s\u006furce"), took a path that wrote the payload
+# out again through json-c, which clamps a number past 64 bits and reads a lone surrogate as
+# U+FFFD (so a payload PostgreSQL refuses was stored, altered).
+db=$(newdb spelled)
+python3 - "$T/inv.ndjson" >"$T/spelled.ndjson" <<'PY'
+import json, sys
+raw = json.loads(open(sys.argv[1]).readline())
+raw["payload"]["data"]["object"]["big"] = 10**20 - 1
+raw["payload"]["data"]["object"]["note"] = "NOTE"
+def out(i, note, many=False, fix=None):
+    r = dict(raw, external_event_id="evt_sp%d" % i)
+    if many:
+        r = dict(r, **{"x%d" % k: k for k in range(50)})
+    t = json.dumps(r, separators=(",", ":")).replace("NOTE", note)
+    print(fix(t) if fix else t)
+out(1, "a\\u00e9b")
+out(2, "a\\u00e9b", many=True)
+out(3, "a\\u00e9b", fix=lambda t: t.replace('"source"', '"s\\u006furce"', 1))
+out(4, "a\\u00e9b", fix=lambda t: t.replace('"payload"', '"p\\u0061yload"', 1))
+out(5, "a\\ud800b", many=True)
+out(6, "a\\ud800b", fix=lambda t: t.replace('"payload"', '"p\\u0061yload"', 1))
+PY
+load --dsn "dbname=$db" "$T/spelled.ndjson" 2>"$T/err"
+st=$?
+check "envelopes with many members or escaped keys: the two with a lone surrogate refused (exit $st)" \
+	sh -c "test $st = 1 && grep -q ':5: .*(db_rejected)' '$T/err' && grep -q ':6: .*(db_rejected)' '$T/err'"
+check "the four others stored with one payload, its number past 64 bits as it came" test \
+	"$(q "$db" "SELECT count(*), count(DISTINCT payload), min(payload #>> '{data,object,big}'),
+		min(payload #>> '{data,object,note}') FROM external_events_raw")" = "4|1|99999999999999999999|aéb"

@@ -364,6 +364,15 @@ printf '%s\n' '{"headers":{},"received_at":"2026-11-20T14:30:01Z","body":{"id":"
 	"$BIN/fetch-events" >"$tmp/out" 2>/dev/null
 check "fetch-events: a captured object body is passed on as its bytes (a number past 64 bits, -0, a duplicate key, escapes)" \
 	'grep -qF "\"data\":{\"object\":{\"id\":\"in_1\",\"object\":\"invoice\",\"n\":123456789012345678901234567890,\"z\":-0,\"k\":1,\"k\":2,\"s\":\"\\u00e9\\/\"}}" "$tmp/out"'
+# the same when the capture's own keys are written with escapes, or it has many of them
+# (json-c's text of the body was written then: the number clamped, the escapes decoded)
+b='{"id":"evt_Big0002","object":"event","type":"invoice.paid","created":1793000000,"data":{"object":{"id":"in_1","n":123456789012345678901234567890,"s":"\u00e9\/"}}}'
+{
+	printf '{"he\\u0061ders":{},"received_at":"2026-11-20T14:30:01Z","b\\u006fdy":%s}\n' "$b"
+	printf '{"headers":{},%s"received_at":"2026-11-20T14:30:01Z","body":%s}\n' "$(seq -f '"x%g":0,' 1 60 | tr -d '\n')" "$b"
+} | "$BIN/fetch-events" >"$tmp/out" 2>/dev/null
+check "fetch-events: so also under escaped keys, or among 60 other members" \
+	'[ "$(grep -cF "\"data\":{\"object\":{\"id\":\"in_1\",\"n\":123456789012345678901234567890,\"s\":\"\\u00e9\\/\"}}" "$tmp/out")" -eq 2 ]'
 "$BIN/fetch-events" --received-at 2026-11-25T00:00:00Z "$tmp/nulkey.ndjson" 2>/dev/null >"$tmp/env.ndjson"
 sed -n 1p "$tmp/env.ndjson" | sed 's/"provider":"stripe"/"provider":"stripe","provider\\u0000":"hotmart"/' >"$tmp/envnul.ndjson"
 cat "$tmp/env.ndjson" >>"$tmp/envnul.ndjson"
