@@ -24,6 +24,7 @@
 
 #include "diag.h"
 #include "envelope.h"
+#include "event.h"
 #include "jsonutil.h"
 #include "lineio.h"
 #include "records.h"
@@ -2085,6 +2086,16 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		/* a payment is its id: a section without one would land nowhere */
 		if (pay && !jstr(pay, "id"))
 			return fail(fc, REJ_MISSING_FIELD, "missing field '%s'", "payment.id");
+		/* the vocabulary docs/events.md gives and no constraint holds: a type
+		 * outside its table, or a method in capitals ("CARD" beside "card"),
+		 * would be counted apart by every query that groups by it */
+		const char *type = jstr(o, "event_type"), *method = pay ? jstr(pay, "method") : NULL;
+		if (type && !event_type_known(type))
+			return fail(fc, REJ_INVALID_FIELD, "field '%s' is not a canonical event type: '%.40s'",
+				    "event_type", type);
+		if (method && strpbrk(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+			return fail(fc, REJ_INVALID_FIELD, "field '%s' is not lower case: '%.40s'", "payment.method",
+				    method);
 		if (strcmp(status, "processed") == 0)
 			;
 		else if (strcmp(status, "ignored") == 0)

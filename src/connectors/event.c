@@ -34,6 +34,22 @@ static const char *const subscription_keys[] = {
 static const char *const *const section_keys[SEC__COUNT] = {
 	top_keys, customer_keys, payment_keys, subscription_keys,
 };
+/* The canonical event types: docs/events.md's table. */
+static const char *const event_types[] = {
+	"customer.upserted", "customer.deleted", "subscription.created", "subscription.updated",
+	"subscription.canceled", "payment.succeeded", "payment.failed", "payment.pending",
+	"payment.refunded", "payment.chargeback", "payment.dispute_closed", "payment.canceled",
+	"payment.refund_failed", "invoice.overdue", "invoice.uncollectible", NULL,
+};
+
+int event_type_known(const char *t)
+{
+	for (const char *const *k = event_types; t && *k; k++)
+		if (strcmp(t, *k) == 0)
+			return 1;
+	return 0;
+}
+
 /* The top-level key of each section. */
 static const enum event_section section_of_top[] = {
 	[13] = SEC_CUSTOMER, [14] = SEC_PAYMENT, [15] = SEC_SUBSCRIPTION,
@@ -250,6 +266,10 @@ static void settle(struct event *ev)
 	}
 	if (ev->err.failed)
 		event_fail(ev, "%s", ev->err.reason);
+	/* a connector's mistake, which load would refuse: said, not written on */
+	const char *type = json_object_get_string(ev->val[SEC_TOP][K_TYPE]);
+	if (ev->status == EV_PROCESSED && !event_type_known(type))
+		event_fail(ev, "internal: canonical event type '%.40s' unknown", type ? type : "(null)");
 	if (ev->status == EV_FAILED) {
 		/* A failed event must not half-apply: its sections are dropped. */
 		for (int s = SEC_CUSTOMER; s < SEC__COUNT; s++)

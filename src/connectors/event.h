@@ -43,6 +43,9 @@ struct event_origin {
 	int64_t occurred_ms; /* 0: unknown until the connector sets it */
 };
 
+/* 1 when t is a canonical event type (docs/events.md's table). */
+int event_type_known(const char *t);
+
 void event_init(struct event *ev, const struct event_origin *o);
 void event_set_type(struct event *ev, const char *canonical_type);
 void event_set_occurred(struct event *ev, int64_t ms);

@@ -267,3 +267,26 @@ check "envelopes with many members or escaped keys: the two with a lone surrogat
 check "the four others stored with one payload, its number past 64 bits as it came" test \
 	"$(q "$db" "SELECT count(*), count(DISTINCT payload), min(payload #>> '{data,object,big}'),
 		min(payload #>> '{data,object,note}') FROM external_events_raw")" = "4|1|99999999999999999999|aéb"
+
+# The vocabulary no constraint holds, from another writer: an event type outside
+# docs/events.md's table and a method in capitals are refused (invalid_field), not stored
+# to be counted apart from "card" and the real types.
+db=$(newdb vocab)
+python3 - "$T/inv.ndjson" >"$T/vocab.ndjson" <<'PY'
+import json, sys
+raw, ev = [json.loads(l) for l in open(sys.argv[1])]
+def one(i, f):
+    e = json.loads(json.dumps(ev)); e["external_event_id"] = "evt_v%d" % i; e["payment"]["id"] = "in_v%d" % i
+    f(e)
+    print(json.dumps(e, separators=(",", ":")))
+one(1, lambda e: e.update(event_type="payment.bogus"))
+one(2, lambda e: e["payment"].update(method="CARD"))
+one(3, lambda e: e["payment"].update(method="us_bank_account"))
+one(4, lambda e: e.update(event_type=None, status="ignored", reason="unsupported event type 'x'", customer=None, payment=None, subscription=None))
+PY
+load --dsn "dbname=$db" "$T/vocab.ndjson" 2>"$T/err"
+st=$?
+check "an unknown event type and a method in capitals: refused at their lines (exit $st)" sh -c \
+	"test $st = 1 && grep -q \":1: field 'event_type' is not a canonical event type: 'payment.bogus' (invalid_field)\$\" '$T/err' &&
+	 grep -q \":2: field 'payment.method' is not lower case: 'CARD' (invalid_field)\$\" '$T/err'"
+check "the others stored" test "$(q "$db" "SELECT string_agg(payment_id || ':' || method, ' ') FROM payments") $(q "$db" "SELECT count(*) FROM external_events")" = "in_v3:us_bank_account 2"

@@ -1113,6 +1113,12 @@ static void test_charges(void **state)
 	norm_mut(&n, FX "charge.succeeded.json", "data.object.payment_method_details", "type", "\"Card\"");
 	expect_str(&n, "payment.method", "card");
 	norm_free(&n);
+	/* of any length (load refuses a method with capitals) */
+	norm_mut(&n, FX "charge.succeeded.json", "data.object.payment_method_details", "type",
+		 "\"A_NEW_METHOD_WITH_A_NAME_LONGER_THAN_SIXTY_FOUR_BYTES_WHICH_STRIPE_MAY_ADD\"");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.method", "a_new_method_with_a_name_longer_than_sixty_four_bytes_which_stripe_may_add");
+	norm_free(&n);
 
 	/* Zero-decimal: 1500 JPY is 1500, not 15.00. No customer object: null id. */
 	norm_file(&n, FX "charge.succeeded.jpy.json");
@@ -2205,6 +2211,35 @@ static void test_payment_intent_2018(void **state)
 
 /* ---- the envelope of the event itself ---- */
 
+/* The builder's guard: a processed event whose type is not canonical (a
+ * connector's mistake, which load refuses) fails, saying so. */
+static void test_event_type_guard(void **state)
+{
+	static const struct event_origin o = { "stripe", "evt_1", "acme", "2026-11-01T00:00:00Z", "f:1",
+					       "x.y", 1793000000000 };
+	struct event ev;
+
+	assert_true(event_type_known("payment.refund_failed"));
+	assert_false(event_type_known("payment.bogus"));
+	assert_false(event_type_known(NULL));
+	event_init(&ev, &o);
+	event_set_type(&ev, "payment.succeeded");
+	assert_null(event_reason(&ev));
+	assert_int_equal(ev.status, EV_PROCESSED);
+	event_free(&ev);
+	event_init(&ev, &o);
+	event_set_type(&ev, "payment.bogus");
+	event_str(&ev, SEC_PAYMENT, "id", "ch_1");
+	assert_string_equal(event_reason(&ev), "internal: canonical event type 'payment.bogus' unknown");
+	assert_int_equal(ev.status, EV_FAILED);
+	assert_false(ev.has[SEC_PAYMENT]);
+	event_free(&ev);
+	event_init(&ev, &o);
+	event_ignore(&ev, "unsupported event type 'x.y'"); /* ignored: no type, as it should */
+	assert_string_equal(event_reason(&ev), "unsupported event type 'x.y'");
+	event_free(&ev);
+}
+
 static void test_event_level(void **state)
 {
 	struct norm n;
@@ -2417,6 +2452,7 @@ int main(void)
 		cmocka_unit_test(test_payment_intent_2018),
 		cmocka_unit_test(test_payment_intent_endive),
 		cmocka_unit_test(test_payment_intents),
+		cmocka_unit_test(test_event_type_guard),
 		cmocka_unit_test(test_event_level),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_hostile_mutations),

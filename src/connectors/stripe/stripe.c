@@ -211,17 +211,16 @@ static void put_str(json_object *p, struct event *ev, enum event_section s, cons
  * Stripe's types are lower case, but a value is not trusted to be. */
 static void put_method(struct event *ev, const char *m)
 {
-	char buf[64];
-	size_t i;
-
-	if (!m || strlen(m) >= sizeof buf) {
-		event_str(ev, SEC_PAYMENT, "method", m);
+	if (!m) {
+		event_str(ev, SEC_PAYMENT, "method", NULL);
 		return;
 	}
-	for (i = 0; m[i]; i++)
-		buf[i] = (m[i] >= 'A' && m[i] <= 'Z') ? (char)(m[i] - 'A' + 'a') : m[i];
-	buf[i] = '\0';
+	char *buf = xstrdup(m);
+	for (char *c = buf; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
 	event_str(ev, SEC_PAYMENT, "method", buf);
+	free(buf);
 }
 
 /* Set key only when nothing has set it yet (fallback sources). */
