@@ -2096,6 +2096,12 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		if (method && strpbrk(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 			return fail(fc, REJ_INVALID_FIELD, "field '%s' is not lower case: '%.40s'", "payment.method",
 				    method);
+		/* a code the plans table refuses: said here, not by PostgreSQL (db_rejected) */
+		const char *code = sub ? jstr(sub, "plan_code") : NULL;
+		if (code && !plan_code_valid(code))
+			return fail(fc, REJ_INVALID_FIELD,
+				    "field '%s' is not a plan code (lower-case letters, digits, '_', '.', '-'): '%.40s'",
+				    "subscription.plan_code", code);
 		if (strcmp(status, "processed") == 0)
 			;
 		else if (strcmp(status, "ignored") == 0)

@@ -161,8 +161,7 @@ static void load_plans(const char *path, json_object *plans)
 			bad++;
 			continue;
 		}
-		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789", code[0]) ||
-		    strspn(code, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(code)) {
+		if (!plan_code_valid(code)) {
 			char buf[41];
 			warn_at(path, n, "plan code '%s' must be lower-case letters, digits, '_', '.' or '-'",
 				utf8_clip(code, buf, sizeof buf));

@@ -50,6 +50,12 @@ int event_type_known(const char *t)
 	return 0;
 }
 
+int plan_code_valid(const char *s)
+{
+	return s && *s && strchr("abcdefghijklmnopqrstuvwxyz0123456789", *s) &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(s);
+}
+
 /* The top-level key of each section. */
 static const enum event_section section_of_top[] = {
 	[13] = SEC_CUSTOMER, [14] = SEC_PAYMENT, [15] = SEC_SUBSCRIPTION,

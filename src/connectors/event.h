@@ -45,6 +45,9 @@ struct event_origin {
 
 /* 1 when t is a canonical event type (docs/events.md's table). */
 int event_type_known(const char *t);
+/* 1 when s is a plan code the plans table takes: lower-case letters, digits,
+ * '_', '.' and '-', from a letter or digit (sql/001, plans_code_check). */
+int plan_code_valid(const char *s);
 
 void event_init(struct event *ev, const struct event_origin *o);
 void event_set_type(struct event *ev, const char *canonical_type);

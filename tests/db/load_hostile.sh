@@ -270,7 +270,8 @@ check "the four others stored with one payload, its number past 64 bits as it ca
 
 # The vocabulary no constraint holds, from another writer: an event type outside
 # docs/events.md's table and a method in capitals are refused (invalid_field), not stored
-# to be counted apart from "card" and the real types.
+# to be counted apart from "card" and the real types; a plan code the plans table refuses
+# is said so by load (invalid_field), not by PostgreSQL (db_rejected).
 db=$(newdb vocab)
 python3 - "$T/inv.ndjson" >"$T/vocab.ndjson" <<'PY'
 import json, sys
@@ -283,10 +284,17 @@ one(1, lambda e: e.update(event_type="payment.bogus"))
 one(2, lambda e: e["payment"].update(method="CARD"))
 one(3, lambda e: e["payment"].update(method="us_bank_account"))
 one(4, lambda e: e.update(event_type=None, status="ignored", reason="unsupported event type 'x'", customer=None, payment=None, subscription=None))
+one(5, lambda e: e.update(subscription={"id": "sub_v5", "plan_code": ""}))
+one(6, lambda e: e.update(subscription={"id": "sub_v6", "plan_code": "Pro Plan"}))
+one(7, lambda e: e.update(subscription={"id": "sub_v7", "plan_code": "pro-2.v_1"}))
 PY
 load --dsn "dbname=$db" "$T/vocab.ndjson" 2>"$T/err"
 st=$?
 check "an unknown event type and a method in capitals: refused at their lines (exit $st)" sh -c \
 	"test $st = 1 && grep -q \":1: field 'event_type' is not a canonical event type: 'payment.bogus' (invalid_field)\$\" '$T/err' &&
-	 grep -q \":2: field 'payment.method' is not lower case: 'CARD' (invalid_field)\$\" '$T/err'"
-check "the others stored" test "$(q "$db" "SELECT string_agg(payment_id || ':' || method, ' ') FROM payments") $(q "$db" "SELECT count(*) FROM external_events")" = "in_v3:us_bank_account 2"
+	 grep -q \":2: field 'payment.method' is not lower case: 'CARD' (invalid_field)\$\" '$T/err' &&
+	 grep -q \":5: field 'subscription.plan_code' is not a plan code .*: '' (invalid_field)\$\" '$T/err' &&
+	 grep -q \":6: field 'subscription.plan_code' is not a plan code .*: 'Pro Plan' (invalid_field)\$\" '$T/err' &&
+	 ! grep -q db_rejected '$T/err'"
+check "the others stored" test "$(q "$db" "SELECT string_agg(payment_id || ':' || coalesce(method, '-'), ' ' ORDER BY payment_id) FROM payments") $(q "$db" "SELECT count(*) FROM external_events") $(q "$db" "SELECT string_agg(code, ' ' ORDER BY code) FROM plans")" = \
+	"in_v3:us_bank_account in_v7:- 3 pro pro-2.v_1 starter"
