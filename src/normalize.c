@@ -38,7 +38,8 @@ static const char help[] =
 	"                    (the stream the loader takes)\n"
 	"  --provider NAME   take bare payloads as this provider's (stripe, hotmart)\n"
 	"                    instead of detecting it\n"
-	"  --project ID      project of bare payloads (default: default)\n"
+	"  --project ID      project of bare payloads (default: default); an envelope\n"
+	"                    keeps its own (said once when it is another)\n"
 	"  --received-at TIME\n"
 	"                    received_at of bare payloads (default: the file's\n"
 	"                    modification time; stdin: now)\n"
@@ -67,6 +68,7 @@ struct opts {
 	size_t max_line;
 	const struct connector *provider;
 	const char *project;
+	int project_given; /* --project was given: said once when an envelope names another */
 	json_object *plans; /* "provider\x1fprice_id" -> plan code */
 };
 
@@ -413,6 +415,15 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 		}
 		if (envelope_fields(j, in, &origin, received) < 0)
 			return;
+		/* --project is for bare payloads; an envelope keeps its own: a run
+		 * meant for another project says so, once */
+		static int told;
+		if (o->project_given && strcmp(origin.project_id, o->project) != 0 &&
+		    !__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED)) {
+			char pbuf[81];
+			job_warn(j, in, "--project '%s' is for bare payloads: this envelope keeps its project '%s' "
+				 "(said once)", o->project, utf8_clip(origin.project_id, pbuf, sizeof pbuf));
+		}
 	} else if (kind && strcmp(kind, "event") == 0) {
 		job_reject(j, in, REJ_INVALID_FIELD, "already a canonical event");
 		return;
@@ -748,6 +759,7 @@ int main(int argc, char **argv)
 			if ((why = project_id_problem(optarg)))
 				die_usage(synopsis, "--project %s", why);
 			o.project = optarg;
+			o.project_given = 1;
 			break;
 		case 'a':
 			if (parse_rfc3339(optarg, &ms) < 0 || !time_in_range(ms))
