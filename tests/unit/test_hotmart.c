@@ -1163,6 +1163,50 @@ static void test_price_variants(void **state)
 	done(p, &ev);
 }
 
+/* Hotmart's "send test" notifications (product id 0, whatever the event) are
+ * ignored, marked test mode: no sale, subscription or customer of them. A
+ * real product keeps its events. */
+static void test_test_sends(void **state)
+{
+	static const char *const files[] = {"purchase_approved.json", "purchase_chargeback.json",
+					    "purchase_protest.json", "subscription_cancellation.json",
+					    "purchase_canceled.json"};
+	static const char *const ids[] = {"0", "\"0\"", "\"000\""};
+	struct event ev;
+
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		for (size_t k = 0; k < sizeof ids / sizeof *ids; k++) {
+			char path[128];
+			snprintf(path, sizeof path, FIX "%s", files[i]);
+			json_object *p = load(path);
+			json_object *product = jpath(p, "data.product");
+			assert_non_null(product);
+			json_object_object_add(product, "id", parse(ids[k]));
+			json_object_object_add(product, "name", json_object_new_string("Produto test postback2"));
+			json_object *o = run(p, &ev);
+			check_str(o, "status", "ignored");
+			check_str(o, "reason", "a Hotmart test notification (data.product.id 0)");
+			assert_false(json_object_get_boolean(jpath(o, "livemode")));
+			assert_true(json_object_is_type(jpath(o, "livemode"), json_type_boolean));
+			check_null(o, "payment");
+			check_null(o, "subscription");
+			check_null(o, "customer");
+			done(p, &ev);
+		}
+	}
+	/* product ids that are not 0 */
+	static const char *const real[] = {"10", "\"0x\"", "\"\"", "null"};
+	for (size_t k = 0; k < sizeof real / sizeof *real; k++) {
+		json_object *p = load(FIX "purchase_approved.json");
+		json_object_object_add(jpath(p, "data.product"), "id",
+				       strcmp(real[k], "null") == 0 ? NULL : parse(real[k]));
+		json_object *o = run(p, &ev);
+		check_str(o, "status", "processed");
+		check_null(o, "livemode");
+		done(p, &ev);
+	}
+}
+
 static void test_unknown_event_and_missing_id(void **state)
 {
 	struct event ev;
@@ -1318,6 +1362,7 @@ int main(void)
 		cmocka_unit_test(test_name_trimmed),
 		cmocka_unit_test(test_blank_ids),
 		cmocka_unit_test(test_price_variants),
+		cmocka_unit_test(test_test_sends),
 		cmocka_unit_test(test_unknown_event_and_missing_id),
 		cmocka_unit_test(test_garbage_never_crashes),
 	};

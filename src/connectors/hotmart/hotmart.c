@@ -1198,6 +1198,26 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 	return 0;
 }
 
+/*
+ * Hotmart's "send test" button posts to the endpoint's production URL, and
+ * nothing in the notification says it is a test but its made-up content: the
+ * product id 0 (a real one never is), "Produto test postback2", the buyer
+ * testeComprador271101postman15@example.com, the same transaction every time
+ * (HP16015479281022, HP1121336654889). Booked, each would be a sale of BRL
+ * 1500.00, an active subscription and a customer; its transaction's status
+ * would follow whichever test was sent last.
+ */
+static int test_send(json_object *p)
+{
+	json_object *id = jpath(p, "data.product.id");
+	const char *s;
+
+	if (json_object_is_type(id, json_type_int))
+		return json_object_get_int64(id) == 0;
+	return json_object_is_type(id, json_type_string) && (s = json_object_get_string(id)) &&
+	       strspn(s, "0") == strlen(s) && *s;
+}
+
 static void hotmart_normalize(json_object *p, struct event *ev)
 {
 	const struct mapping *m;
@@ -1218,6 +1238,11 @@ static void hotmart_normalize(json_object *p, struct event *ev)
 			return;
 		if (!(m = mapping_of(event))) {
 			event_ignore(ev, "unsupported event type '%s'", utf8_clip(event, buf, sizeof buf));
+			return;
+		}
+		if (test_send(p)) {
+			event_bool(ev, SEC_TOP, "livemode", 0);
+			event_ignore(ev, "a Hotmart test notification (data.product.id 0)");
 			return;
 		}
 		switch (m->kind) {
