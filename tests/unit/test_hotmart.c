@@ -1145,14 +1145,42 @@ static void test_price_variants(void **state)
 	o = run(p, &ev);
 	check_failed(o, "field 'data.purchase.price.currency_value' is empty");
 	done(p, &ev);
-	/* older payloads: only the offer price names the currency */
+	/* older payloads: only the offer price names the currency, taken when the
+	 * price is the offer's (test sends of 2022: 1500 and 1500) */
 	o = run_edited(FIX "purchase_approved.json", "data.purchase.price", "{\"value\":1500}", &ev, &p);
 	json_object_object_del(jpath(p, "data.purchase.full_price"), "currency_value");
+	json_object_object_add(jpath(p, "data.purchase.original_offer_price"), "value", json_object_new_int(1500));
 	event_free(&ev);
 	o = run(p, &ev);
 	check_str(o, "status", "processed");
 	check_int(o, "payment.amount_minor", 150000);
 	check_str(o, "payment.currency", "BRL");
+	check_null(o, "payment.discount_minor");
+	done(p, &ev);
+	/* another price is one Hotmart may have converted to the buyer's currency
+	 * (MXN 1690.00 for a USD 97.00 offer): not booked in the offer's */
+	o = run_edited(FIX "purchase_approved.json", "data.purchase.price", "{\"value\":1690}", &ev, &p);
+	json_object_object_del(jpath(p, "data.purchase.full_price"), "currency_value");
+	json_object_object_add(jpath(p, "data.purchase.original_offer_price"), "currency_value",
+			       json_object_new_string("USD"));
+	json_object_object_add(jpath(p, "data.purchase.original_offer_price"), "value", json_object_new_int(97));
+	event_free(&ev);
+	o = run(p, &ev);
+	check_failed(o, "missing field 'data.purchase.price.currency_value'");
+	done(p, &ev);
+	/* nor is a coupon's price (29.90 offered, 19.90 charged) */
+	o = run_edited(FIX "purchase_approved.json", "data.purchase.price", "{\"value\":19.9}", &ev, &p);
+	json_object_object_del(jpath(p, "data.purchase.full_price"), "currency_value");
+	event_free(&ev);
+	o = run(p, &ev);
+	check_failed(o, "missing field 'data.purchase.price.currency_value'");
+	done(p, &ev);
+	/* both of the buyer's currencies empty: the price's is named */
+	o = run_edited(FIX "purchase_approved.json", "data.purchase.price", "{\"value\":1690,\"currency_value\":\"\"}", &ev, &p);
+	json_object_object_add(jpath(p, "data.purchase.full_price"), "currency_value", json_object_new_string(""));
+	event_free(&ev);
+	o = run(p, &ev);
+	check_failed(o, "field 'data.purchase.price.currency_value' is empty");
 	done(p, &ev);
 	/* a three-decimal currency */
 	o = run_edited(FIX "purchase_approved.json", "data.purchase.price", "{\"value\":1.234,\"currency_value\":\"KWD\"}",

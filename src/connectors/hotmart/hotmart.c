@@ -740,6 +740,7 @@ typedef const char *const *paths;
 
 struct purchase_layout {
 	paths transaction, price, currency, original_price, original_currency;
+	paths offer_currency; /* the producer's, for a price sent without its own */
 	paths installments, method, paid, next_charge, status, refusal;
 	paths sub_code, sub_status, plan, product, period;
 	const char *buyer;
@@ -750,8 +751,8 @@ struct purchase_layout {
 static const struct purchase_layout purchase_v2 = {
 	.transaction = ALT("data.purchase.transaction"),
 	.price = ALT("data.purchase.price.value"),
-	.currency = ALT("data.purchase.price.currency_value", "data.purchase.full_price.currency_value",
-			"data.purchase.original_offer_price.currency_value"),
+	.currency = ALT("data.purchase.price.currency_value", "data.purchase.full_price.currency_value"),
+	.offer_currency = ALT("data.purchase.original_offer_price.currency_value"),
 	.original_price = ALT("data.purchase.original_offer_price.value"),
 	.original_currency = ALT("data.purchase.original_offer_price.currency_value"),
 	.installments = ALT("data.purchase.payment.installments_number"),
@@ -775,7 +776,8 @@ static const struct purchase_layout purchase_v2 = {
 static const struct purchase_layout purchase_v1 = {
 	.transaction = ALT("transaction"),
 	.price = ALT("price"),
-	.currency = ALT("currency", "currency_code_from"),
+	.currency = ALT("currency"),
+	.offer_currency = ALT("currency_code_from"),
 	.original_price = ALT("original_offer_price"),
 	/* the offer's currency: currency_code_from when sent (a sale converted from it), so a
 	 * discount is never one currency's price less another's */
@@ -834,6 +836,34 @@ static void purchase_subscription(struct event *ev, json_object *p, const struct
 		event_time(ev, SEC_SUBSCRIPTION, "current_period_end", v);
 }
 
+/* 1 when one of paths holds a currency that is not "" (absent, null and ""
+ * are Hotmart's ways of sending none). */
+static int sent_currency(json_object *p, const char *const *names)
+{
+	for (; *names; names++) {
+		json_object *o = jpath(p, *names);
+		if (o && !(json_object_is_type(o, json_type_string) && json_object_get_string_len(o) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A price sent without its own currency (test sends of 2022) is in the
+ * offer's, the producer's, only when it is the offer's price: a sale Hotmart
+ * converted to the buyer's currency (MXN 1690.00 for a USD 97.00 offer) would
+ * otherwise be booked as USD 1690.00. 1 and cur set when so; else the price's
+ * currency is missing, and said so.
+ */
+static int offer_priced(json_object *p, const struct purchase_layout *l, char cur[4])
+{
+	struct jerr lax = { 0 };
+	int64_t price, offer;
+
+	return get_currency(p, l->offer_currency, OPT, cur, &lax) && get_money(p, l->price, OPT, cur, &price, &lax) &&
+	       get_money(p, l->original_price, OPT, cur, &offer, &lax) && price == offer;
+}
+
 static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 		     const struct purchase_layout *l)
 {
@@ -845,7 +875,10 @@ static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 	struct mapping declined;
 
 	transaction = get_id(p, l->transaction, REQ, &ev->err);
-	get_currency(p, l->currency, REQ, currency, &ev->err);
+	if (sent_currency(p, l->currency))
+		get_currency(p, l->currency, REQ, currency, &ev->err);
+	else if (!offer_priced(p, l, currency)) /* else the offer's: the price is the offer's */
+		errf(&ev->err, jpath(p, l->currency[0]) ? "field '%s' is empty" : "missing field '%s'", l->currency[0]);
 	if (ev->err.failed)
 		return;
 	if (!get_money(p, l->price, REQ, currency, &amount, &ev->err))
