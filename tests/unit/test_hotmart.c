@@ -851,6 +851,25 @@ static void test_postback_v1_cancellation(void **state)
 	check_null(o, "payment");
 	check_null(o, "subscription.cancel_at");
 	done(p, &ev);
+
+	/* "" is Hotmart's "no date" (a subscription with no next charge): no period
+	 * end, the cancellation kept; in the webhook too */
+	p = load(FIX "postback_v1_subscription_cancellation.json");
+	json_object_object_add(p, "dateNextCharge", json_object_new_string(""));
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_str(o, "subscription.canceled_at", "2026-11-24T16:45:00.250Z");
+	check_null(o, "subscription.current_period_end");
+	done(p, &ev);
+	o = run_edited(FIX "subscription_cancellation.json", "data.date_next_charge", "\"\"", &ev, &p);
+	check_str(o, "status", "processed");
+	check_str(o, "subscription.status", "canceled");
+	check_null(o, "subscription.current_period_end");
+	done(p, &ev);
+	/* a date that is there and no date still fails, naming it */
+	o = run_edited(FIX "subscription_cancellation.json", "data.date_next_charge", "\"soon\"", &ev, &p);
+	check_failed(o, "field 'data.date_next_charge' must be a timestamp");
+	done(p, &ev);
 }
 
 /* ---- required fields, wrong types, unknown events ---- */

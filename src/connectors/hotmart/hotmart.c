@@ -235,6 +235,11 @@ static int get_time(json_object *root, const char *const *paths, enum need need,
 	if (o && time_of(o, ms))
 		return 1;
 	*ms = 0;
+	/* "" is Hotmart's way of sending no date (a v1 form posts every field,
+	 * subscription_date_next_charge= of a subscription with no next charge):
+	 * absent, unless the time is required */
+	if (need != REQ && json_object_is_type(o, json_type_string) && json_object_get_string_len(o) == 0)
+		return 0;
 	field_problem(e, need, used, o, "a timestamp (epoch milliseconds or RFC 3339)");
 	return 0;
 }
