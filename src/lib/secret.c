@@ -27,6 +27,24 @@ int secret_key(const char *key)
 	return key && (strcasestr(key, PAYLOAD_SECRET) != NULL || strcasecmp(key, CLIENT_SECRET) == 0);
 }
 
+/* Stripe's bearer URLs: an identity VerificationSession's url ("Don't store
+ * it, log it ..."), a billing portal Session's (it signs the visitor in as the
+ * customer). Found by their hosts, which only they use. */
+static const char *const bearer_urls[] = { "https://verify.stripe.com/", "https://billing.stripe.com/p/session/",
+					   NULL };
+
+int secret_member(const char *key, const char *val, size_t vlen)
+{
+	if (secret_key(key))
+		return 1;
+	if (!val || !key || strcasecmp(key, "url") != 0)
+		return 0;
+	for (const char *const *u = bearer_urls; *u; u++)
+		if (vlen >= strlen(*u) && strncasecmp(val, *u, strlen(*u)) == 0)
+			return 1;
+	return 0;
+}
+
 /* 1 when text[0..len) holds name (lower case) in any case: memchr for each
  * case of name[at], a letter rare in JSON text (or '_', which has no case),
  * then the rest compared. */
@@ -58,7 +76,13 @@ int secret_in_text(const char *text, size_t len)
 	if (find_u_escape(text, len))
 		return 1;
 	return holds_name(text, len, PAYLOAD_SECRET, sizeof PAYLOAD_SECRET - 2) ||
-	       holds_name(text, len, CLIENT_SECRET, 6);
+	       holds_name(text, len, CLIENT_SECRET, 6) || holds_name(text, len, "verify.stripe.com", 6) ||
+	       holds_name(text, len, "billing.stripe.com", 7);
+}
+
+static const char *string_of(json_object *v)
+{
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
 int secret_drop(json_object *o)
@@ -74,15 +98,14 @@ int secret_drop(json_object *o)
 	if (!json_object_is_type(o, json_type_object))
 		return 0;
 	json_object_object_foreach(o, k, v) {
-		if (!secret_key(k))
+		if (!secret_member(k, string_of(v), (size_t)json_object_get_string_len(v)))
 			n += secret_drop(v);
 	}
 	/* Deleting while iterating is not safe in json-c: one at a time. */
 	for (;;) {
 		char *victim = NULL;
 		json_object_object_foreach(o, key, val) {
-			(void)val;
-			if (secret_key(key)) {
+			if (secret_member(key, string_of(val), (size_t)json_object_get_string_len(val))) {
 				victim = xstrdup(key);
 				break;
 			}
@@ -344,6 +367,14 @@ static size_t strip_object(struct strip *s, size_t i)
 		i = kend;
 		i = strip_ws(s, strip_ws(s, i) + 1); /* past the ':' */
 		int secret = secret_key(name);
+		if (!secret && strcasecmp(name, "url") == 0 && i < s->len && s->t[i] == '"') {
+			/* the value decoded as the name is (escapes: "https:\/\/...") */
+			size_t send = strip_string(s, i, NULL);
+			char *val = xmalloc(send - i + 1);
+			strip_string(s, i, val);
+			secret = secret_member(name, val, strlen(val));
+			free(val);
+		}
 		free(name);
 		vend = secret ? i + json_value_end(s->t + i, s->len - i) : strip_value(s, i);
 		size_t after = strip_ws(s, vend);

@@ -3,7 +3,9 @@
  * an event, the database, a message nor a rejects file. In payloads that is
  * Hotmart's hottok (in the body, in the X-Hotmart-Hottok header, in a form
  * post) and Stripe's client_secret: a JSON key is a secret when its name
- * contains "hottok" or is "client_secret", in any case. In rejected text, the values named Authorization, Stripe-Signature and
+ * contains "hottok" or is "client_secret", in any case; and Stripe's bearer
+ * URLs, a "url" at https://verify.stripe.com/ or
+ * https://billing.stripe.com/p/session/ (secret_member). In rejected text, the values named Authorization, Stripe-Signature and
  * X-Api-Key or apiKey (a captured webhook's headers, API Gateway's
  * requestContext) are secrets too.
  *
@@ -18,6 +20,10 @@
 
 /* 1 when a JSON key names a payload secret. */
 int secret_key(const char *key);
+/* 1 when a member is a payload secret: its key one (secret_key), or a
+ * Stripe bearer URL (an identity VerificationSession's or a billing portal
+ * Session's "url": its string value val[0..vlen), NULL for another kind). */
+int secret_member(const char *key, const char *val, size_t vlen);
 
 /* 1 when text[0..len) may hold a payload secret: its name anywhere, or a
  * \u escape (a name may be spelled with them). A cheap scan to decide whether

@@ -94,28 +94,35 @@ normalize --emit-raw "$T/bare.ndjson" | load --dsn "dbname=$db" 2>"$T/err"
 check "bare payloads through normalize --emit-raw load (exit $?)" grep -q 'inserted 2, .* rejected 0' "$T/err"
 check "without the hottok" test "$(q "$db" "SELECT count(*) FROM external_events_raw WHERE payload::text LIKE '%HOTTOK%'")" = 0
 
-# Stripe's client_secret is not stored either, at any depth, whatever wrote the envelope;
-# sql/021 takes it out of the payloads an older release stored, as this loader stores them.
+# Stripe's client_secret and bearer URLs (a VerificationSession's, a portal Session's url)
+# are not stored either, at any depth, whatever wrote the envelope; sql/021 takes them out
+# of the payloads an older release stored, as this loader stores them.
 db=$(newdb client_secret)
 fetch-events --received-at 2026-11-25T00:00:00Z "$ROOT/fixtures/stripe/payment_intent.succeeded.json" \
 	"$ROOT/fixtures/stripe/checkout.session.completed.json" | normalize --emit-raw >"$T/cs.ndjson"
-sed 's/"payload":{/"payload":{"client_secret":"pi_1_secret_FAKE-CS-X","x":[{"CLIENT_SECRET":"FAKE-CS-Y"}],/' \
+sed 's|"payload":{|"payload":{"client_secret":"pi_1_secret_FAKE-CS-X","x":[{"CLIENT_SECRET":"FAKE-CS-Y","url":"https://verify.stripe.com/start/FAKE-CS-Z"}],|' \
 	"$T/cs.ndjson" >"$T/cs_env.ndjson"
 load --dsn "dbname=$db" "$T/cs_env.ndjson" 2>"$T/err"
-check "envelopes with client_secret in their payloads load (exit $?)" grep -q 'inserted 4,' "$T/err"
+check "envelopes with client_secret and a bearer url in their payloads load (exit $?)" grep -q 'inserted 4,' "$T/err"
 check "without it" test "$(q "$db" "SELECT count(*) FROM external_events_raw
 	WHERE payload::text ILIKE '%client_secret%' OR payload::text LIKE '%FAKE-CS%'")" = 0
 check "the rest of the payload kept" test "$(q "$db" "SELECT string_agg(payload #>> '{data,object,id}', ' '
 	ORDER BY payload #>> '{data,object,id}') || ' ' || count(*) FILTER (WHERE payload->'x' = '[{}]')
 	FROM external_events_raw")" = "cs_test_FakeSub0001 pi_Fake2023001 2"
-check_backfill "$db" 021 "UPDATE external_events_raw SET payload = jsonb_set(jsonb_set(payload,
-	'{data,object,client_secret}', '\"pi_1_secret_FAKE\"'), '{x,0,Client_Secret}', '\"FAKE\"')" '^UPDATE'
+check_backfill "$db" 021 "UPDATE external_events_raw SET payload = jsonb_set(jsonb_set(jsonb_set(payload,
+	'{data,object,client_secret}', '\"pi_1_secret_FAKE\"'), '{x,0,Client_Secret}', '\"FAKE\"'),
+	'{x,0,url}', '\"https://billing.stripe.com/p/session/FAKE\"')" '^UPDATE'
 old=$(db_before cs_old 021)
 q "$old" "INSERT INTO external_events_raw VALUES ('stripe', 'evt_1', 'default', 'payment_intent.succeeded',
-	NULL, now(), 'f:1', '{\"id\":\"evt_1\",\"data\":{\"object\":{\"id\":\"pi_1\",\"client_secret\":\"pi_1_secret_S\"}}}')"
+	NULL, now(), 'f:1', '{\"id\":\"evt_1\",\"data\":{\"object\":{\"id\":\"pi_1\",\"client_secret\":\"pi_1_secret_S\"}}}'),
+	('stripe', 'evt_2', 'default', 'billing_portal.session.created', NULL, now(), 'f:2',
+	'{\"id\":\"evt_2\",\"data\":{\"object\":{\"id\":\"bps_1\",\"url\":\"https://billing.stripe.com/p/session/S\",\"return_url\":\"https://a.example/\"}}}'),
+	('stripe', 'evt_3', 'default', 'checkout.session.completed', NULL, now(), 'f:3',
+	'{\"id\":\"evt_3\",\"data\":{\"object\":{\"id\":\"cs_1\",\"url\":\"https://checkout.stripe.com/c/pay/cs_1\"}}}')"
 load --migrate --dsn "dbname=$old" 2>"$T/mig"
-check "an older release's stored client_secret is gone once migrated" \
-	test "$(q "$old" "SELECT payload::text FROM external_events_raw")" = '{"id": "evt_1", "data": {"object": {"id": "pi_1"}}}'
+check "an older release's stored client_secret and portal url are gone once migrated, the rest kept" \
+	test "$(q "$old" "SELECT string_agg(payload::text, ' ' ORDER BY external_event_id) FROM external_events_raw")" = \
+	'{"id": "evt_1", "data": {"object": {"id": "pi_1"}}} {"id": "evt_2", "data": {"object": {"id": "bps_1", "return_url": "https://a.example/"}}} {"id": "evt_3", "data": {"object": {"id": "cs_1", "url": "https://checkout.stripe.com/c/pay/cs_1"}}}'
 
 # More input files than the descriptor limit: each is closed once read (they stayed open to
 # the end, and the files past the limit could not be opened); a record PostgreSQL refuses

@@ -1085,6 +1085,12 @@ static void test_secret(void **state)
 			    "{\"id\":\"e\",\"data\":{\"x\":[{\"k\":1}]},\"headers\":{}}");
 	assert_int_equal(secret_drop(o), 0);
 	json_object_put(o);
+	o = json_tokener_parse("{\"a\":{\"url\":\"https://billing.stripe.com/p/session/S\",\"b\":{\"url\":\"https://x\"}},"
+			       "\"client_secret\":\"S\"}");
+	assert_int_equal(secret_drop(o), 2);
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+			    "{\"a\":{\"b\":{\"url\":\"https://x\"}}}");
+	json_object_put(o);
 
 	/* secret_strip: the members out of the text, every other byte as it came */
 	check_strip("{\"id\":\"e\"}", NULL);
@@ -1105,6 +1111,17 @@ static void test_secret(void **state)
 		    "{\"data\":{\"object\":{\"o\":{}}}}");
 	check_strip("{\"client_\\u0073ecret\":\"S\",\"a\":1}", "{\"a\":1}");
 	check_strip("{\"client_secret_hint\":\"x\",\"secret\":1,\"d\":\"client_secret\"}", NULL);
+	/* Stripe's bearer URLs: a VerificationSession's, a portal Session's url */
+	check_strip("{\"data\":{\"object\":{\"id\":\"vs_1\",\"url\":\"https://verify.stripe.com/start/S\",\"status\":\"x\"}}}",
+		    "{\"data\":{\"object\":{\"id\":\"vs_1\",\"status\":\"x\"}}}");
+	check_strip("{\"url\":\"https:\\/\\/billing.stripe.com\\/p\\/session\\/test_S\",\"return_url\":\"https://a.example\"}",
+		    "{\"return_url\":\"https://a.example\"}");
+	check_strip("{\"url\":\"https://billing.stripe.com/p/login/x\",\"u\":\"https://verify.stripe.com/start/S\"}", NULL);
+	check_strip("{\"url\":\"https://checkout.stripe.com/c/pay/cs_1\",\"url2\":{\"url\":7}}", NULL);
+	assert_true(secret_member("url", "https://verify.stripe.com/start/S", 33));
+	assert_false(secret_member("url", "https://verify.stripe.com/", 10)); /* the length counts */
+	assert_false(secret_member("url", NULL, 0));
+	assert_true(secret_member("hottok", NULL, 0));
 	assert_true(secret_in_text("{\"hott\\u006fk\":1}", 18));
 
 	check_redact("{\"id\":\"e\"}", NULL);
