@@ -129,11 +129,20 @@ static size_t secret_name_at(const char *s, size_t n)
 	return 0;
 }
 
+/* Past white space: JSON's (CR and LF too, "hottok":\r"v" is valid JSON) and,
+ * in a JSON text inside a string (a captured body), its escapes \r \n \t. A
+ * header line's value then may run into the next line's: more is redacted,
+ * never less. */
 static size_t skip_blanks(const char *raw, size_t len, size_t j)
 {
-	while (j < len && (raw[j] == ' ' || raw[j] == '\t'))
-		j++;
-	return j;
+	for (;;) {
+		if (j < len && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\r' || raw[j] == '\n'))
+			j++;
+		else if (j + 1 < len && raw[j] == '\\' && strchr("rnt", raw[j + 1]) && raw[j + 1])
+			j += 2;
+		else
+			return j;
+	}
 }
 
 /* 1 and *end past the JSON string at raw[j] (its quote escaped inside a body:
@@ -172,7 +181,7 @@ static int quoted_at(const char *raw, size_t len, size_t j, size_t *v, size_t *e
  * HTTP header line (Authorization: Bearer v, to the line end, or to a JSON
  * string's escaped \r\n) or a form field (hottok=v, to what ends a token).
  */
-static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int *list)
+static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int *list, int objects)
 {
 	size_t end;
 	int closed = 0; /* the name ends a JSON string */
@@ -204,8 +213,12 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 	}
 	if (quoted_at(raw, len, j, v, &end))
 		return end;
+	if (objects && closed && j < len && raw[j] == '{') {
+		*v = j; /* a payload secret's object (its parts): all of it */
+		return j + json_value_end(raw + j, len - j);
+	}
 	/* a bare value: a header's runs to the line end; a number's or a form
-	 * field's to what ends a token; an object or array is no credential */
+	 * field's to what ends a token */
 	*v = j;
 	while (j < len && !strchr(header_line ? "\\\r\n" : "\"\\&,{}[] \t\r\n", raw[j]))
 		j++;
@@ -258,7 +271,11 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		int list;
 		if (!n)
 			continue;
-		if (!(end = secret_value(raw, len, i + n, &v, &list))) {
+		/* a payload secret's value whatever its kind; a header's object (Stripe's
+		 * issuing "authorization": {"id": ...}) is no credential */
+		int objects = (n == strlen(PAYLOAD_SECRET) && strncasecmp(raw + i, PAYLOAD_SECRET, n) == 0) ||
+			      (n == strlen(CLIENT_SECRET) && strncasecmp(raw + i, CLIENT_SECRET, n) == 0);
+		if (!(end = secret_value(raw, len, i + n, &v, &list, objects))) {
 			/* a header list's object naming it after its value:
 			 * {"value": "v", "name": "Authorization"} */
 			if (!(end = value_before_name(raw, i, from, &v)))
@@ -448,9 +465,10 @@ static size_t count_names(const char *t, size_t len)
 
 int secret_name_escaped(const char *text, size_t len)
 {
-	if (!find_u_escape(text, len))
+	if (!find_u_escape(text, len) && !memchr(text, '%', len))
 		return 0;
-	/* the text with each \u00XX of a printable ASCII character decoded */
+	/* the text with each \u00XX, and each %XX of a form ("hott%6Fk=", which
+	 * a form's reader decodes), of a printable ASCII character decoded */
 	char *d = xmalloc(len + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -459,6 +477,10 @@ int secret_name_escaped(const char *text, size_t len)
 		    (h1 = hexval(text[i + 4])) >= 2 && h1 <= 7 && (h2 = hexval(text[i + 5])) >= 0) {
 			d[o++] = (char)(h1 * 16 + h2);
 			i += 5;
+		} else if (text[i] == '%' && i + 2 < len && (h1 = hexval(text[i + 1])) >= 2 && h1 <= 7 &&
+			   (h2 = hexval(text[i + 2])) >= 0) {
+			d[o++] = (char)(h1 * 16 + h2);
+			i += 2;
 		} else {
 			d[o++] = text[i];
 		}

@@ -54,8 +54,9 @@ int secret_drop(json_object *o);
  */
 char *secret_redact(const char *text, size_t len, size_t *outlen);
 
-/* 1 when text spells a secret's name with \u escapes ("hott\u006fk"), which
- * secret_redact does not read: such text is not written on at all. */
+/* 1 when text spells a secret's name with \u escapes ("hott\u006fk") or a
+ * form's %XX ("hott%6Fk"), which secret_redact does not read: such text is not
+ * written on at all. */
 int secret_name_escaped(const char *text, size_t len);
 
 #endif

@@ -75,6 +75,20 @@ check "fetch-events: no secret of lists, escaped quotes, late header names, api_
 	'[ "$(wc -l <"$tmp/rej")" -eq 6 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && valid_ndjson "$tmp/rej" &&
 	 ! grep -q SECRET "$tmp/rej" "$tmp/err" "$tmp/out" && grep -q "\"line\":6,.*\"raw\":null" "$tmp/rej"'
 
+# Spellings the redaction missed: JSON's CR before a value, a form field's name written with
+# %XX (a form's reader decodes it: the line is withheld, raw null), a hottok whose value is an
+# object (all of it redacted).
+{
+	printf '{"event":"PURCHASE_APPROVED","version":"2.0.0","hottok":\r"SECRET-CR","data":{}}\n'
+	printf '%s\n' '{"headers":{"content-type":"application/x-www-form-urlencoded"},"received_at":"2026-11-20T14:30:01Z","body":"hott%6Fk=SECRET-PCT&prod=1&x=%00"}'
+	printf '%s\n' '{"id":"a2","hottok":{"v":"SECRET-OBJ"}} garbage'
+} >"$tmp/spell2.ndjson"
+for p in fetch-events normalize; do
+	"$BIN/$p" --rejects "$tmp/rej" "$tmp/spell2.ndjson" >"$tmp/out" 2>"$tmp/err"
+	check "$p: three lines rejected, no secret of theirs in the rejects file or stderr" \
+		'[ "$(wc -l <"$tmp/rej")" -eq 3 ] && ! grep -q SECRET "$tmp/rej" "$tmp/err" && valid_ndjson "$tmp/rej"'
+done
+
 # Stripe's client_secret (a PaymentIntent's, a Checkout Session's, at any depth, any case) is
 # a payload secret too: not written on by fetch-events nor normalize --emit-raw, and its value
 # redacted in a rejects file.

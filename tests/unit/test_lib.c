@@ -1132,6 +1132,11 @@ static void test_secret(void **state)
 	assert_false(secret_name_escaped("{\"a\":\"\\u0041\"}", 14));
 	assert_false(secret_name_escaped("{\"hottok\":1}", 12));
 	assert_true(secret_name_escaped("{\"client_secre\\u0074\":\"S\"}", 26));
+	/* a form's %XX spells a name as its reader decodes it */
+	assert_true(secret_name_escaped("hott%6Fk=S&prod=1", 17));
+	assert_true(secret_name_escaped("{\"body\":\"x=1&%68ottok=S\"}", 25));
+	assert_false(secret_name_escaped("price=10%25&hottok=S", 20));
+	assert_false(secret_name_escaped("name=Jos%C3%A9", 14));
 	check_redact("{\"id\":\"pi_1\",\"client_secret\":\"pi_1_secret_LEAK\"}",
 		     "{\"id\":\"pi_1\",\"client_secret\":\"[redacted]\"}");
 	/* lists of values, quotes and escapes inside a value, a header list naming it last, api_key */
@@ -1166,6 +1171,13 @@ static void test_secret(void **state)
 		     "{\"headers\":{\"Authorization\":\"[redacted]\",\"Stripe-Signature\":\"[redacted]\"}}");
 	check_redact("{\"type\":\"issuing_authorization.created\",\"authorization\":{\"id\":\"iauth_1\"}}", NULL);
 	check_redact("{\"authorization\":[{\"id\":\"iauth_1\"}]}", NULL);
+	/* but a payload secret's object is its parts: all of it */
+	check_redact("{\"id\":\"a2\",\"hottok\":{\"v\":\"LEAK22\",\"w\":[1]}} garbage",
+		     "{\"id\":\"a2\",\"hottok\":[redacted]} garbage");
+	/* JSON's white space before a value: CR and LF too, and their escapes in a body */
+	check_redact("{\"hottok\":\r\n \"LEAK23\",\"x\":1}", "{\"hottok\":\r\n \"[redacted]\",\"x\":1}");
+	check_redact("{\"body\":\"{\\\"hottok\\\":\\r\\n\\\"LEAK24\\\"}\"}",
+		     "{\"body\":\"{\\\"hottok\\\":\\r\\n\\\"[redacted]\\\"}\"}");
 	/* headers as lists: HAR's name/value objects, [name, value] pairs, multiValueHeaders */
 	check_redact("{\"headers\":[{\"name\": \"X-Hotmart-Hottok\", \"value\": \"S\"},{\"name\":\"Host\",\"value\":\"h\"}]}",
 		     "{\"headers\":[{\"name\": \"X-Hotmart-Hottok\", \"value\": \"[redacted]\"},{\"name\":\"Host\",\"value\":\"h\"}]}");
