@@ -430,6 +430,15 @@ static void read_error(struct src *s, struct line_reader *lr, long lineno)
 	lr_reject_error(lr, s->file, lineno);
 }
 
+/* The length of a request line (POST /hook?token=... HTTP/1.1) written as a
+ * rejects record's text: up to its query, where a webhook URL's secret
+ * (?token=, ?key=) sits. */
+static size_t without_query(const char *line, size_t len)
+{
+	const char *q = memchr(line, '?', len);
+	return q ? (size_t)(q - line) : len;
+}
+
 /* A raw HTTP request's body is the payload; its Date header, when it has one, received_at. */
 static void http_payload(struct src *s, const struct http_request *rq)
 {
@@ -441,7 +450,7 @@ static void http_payload(struct src *s, const struct http_request *rq)
 
 	switch (date_header_time(rq->date, &ms, &why)) { /* one that cannot be read is refused, as a capture's */
 	case -2:
-		reject(s->file, rq->lineno, REJ_INVALID_FIELD, rq->line, rq->line_len, "%s", why);
+		reject(s->file, rq->lineno, REJ_INVALID_FIELD, rq->line, without_query(rq->line, rq->line_len), "%s", why);
 		return;
 	case 0:
 		received_at = fmt_rfc3339(ms, when);
@@ -455,7 +464,7 @@ static void http_payload(struct src *s, const struct http_request *rq)
 		 * are not text: compressed under a Content-Encoding not told) is
 		 * bytes no redaction can see into: not written */
 		if (rq->body_len == 0)
-			reject(s->file, rq->lineno, code, rq->line, rq->line_len, "%s", msg);
+			reject(s->file, rq->lineno, code, rq->line, without_query(rq->line, rq->line_len), "%s", msg);
 		else if (capture_body_compressed(rq->content_encoding, rq->body, rq->body_len) ||
 			 !utf8_valid(rq->body, rq->body_len))
 			reject(s->file, rq->lineno, code, NULL, 0, "%s", msg);
@@ -485,7 +494,7 @@ static void read_http(struct src *s, struct line_reader *lr, const struct line *
 		}
 		progress_tick(rq.line_len + rq.body_len);
 		if (r == HTTP_BAD)
-			reject(s->file, rq.lineno, rq.code, rq.line, rq.line_len, "%s", rq.msg);
+			reject(s->file, rq.lineno, rq.code, rq.line, without_query(rq.line, rq.line_len), "%s", rq.msg);
 		else
 			http_payload(s, &rq);
 	}

@@ -609,11 +609,26 @@ json_object *capture_json_payload(struct jparser *p, json_object *cap, size_t ma
 
 const char *capture_reject_text(json_object *cap, size_t *len)
 {
-	static const char *const transport[] = { "headers", "multiValueHeaders", "cookies", "requestContext" };
+	int b64 = base64_body(cap);
 
-	for (size_t i = 0; i < sizeof transport / sizeof *transport; i++)
-		json_object_object_del(cap, transport[i]);
-	if (base64_body(cap))
+	/* what to keep, not what to drop: a sender's own members may carry a
+	 * credential under any name (a ?token= in rawQueryString or url, API
+	 * Gateway's stageVariables, a secret path) */
+	for (;;) {
+		char *victim = NULL;
+		json_object_object_foreach(cap, key, val) {
+			(void)val;
+			if (strcmp(key, "body") != 0 && strcmp(key, "received_at") != 0) {
+				victim = xstrdup(key);
+				break;
+			}
+		}
+		if (!victim)
+			break;
+		json_object_object_del(cap, victim);
+		free(victim);
+	}
+	if (b64)
 		json_object_object_del(cap, "body");
 	return json_object_to_json_string_length(cap, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
 }

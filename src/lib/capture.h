@@ -90,13 +90,14 @@ json_object *capture_json_payload(struct jparser *p, json_object *cap, size_t ma
 				  enum reject_code *code, char *msg, size_t msgsz);
 
 /*
- * The capture as a rejects record's text: without what it kept of the
- * request's transport (headers, multiValueHeaders, cookies, requestContext),
- * which rejected text must not show: a header list's secret
- * ({"name": "X-Hotmart-Hottok", "value": ...}) escapes the name-then-value
- * redaction of secret.h, an API key hides in requestContext; nor a base64
- * body, which hides its text from that redaction too. Removes those members
- * from cap; the text lives as long as cap.
+ * The capture as a rejects record's text: its body and received_at only. The
+ * rest is the request's transport, which rejected text must not show: a
+ * header list's secret ({"name": "X-Hotmart-Hottok", "value": ...}) escapes
+ * the name-then-value redaction of secret.h, an API key hides in
+ * requestContext, a token in a query string (rawQueryString, url,
+ * queryStringParameters), stageVariables or the path; nor a base64 body, which
+ * hides its text from that redaction too. Removes the others from cap; the
+ * text lives as long as cap.
  */
 const char *capture_reject_text(json_object *cap, size_t *len);
 

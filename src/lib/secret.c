@@ -18,9 +18,12 @@
 
 /* The names whose value rejected text must not show: the payload's secrets,
  * and the credentials a captured webhook's headers carry (API Gateway's key,
- * as the X-Api-Key header and requestContext.identity.apiKey, too). */
-static const char *const text_secrets[] = { PAYLOAD_SECRET, CLIENT_SECRET, "authorization", "stripe-signature",
-					    "api-key", "api_key", "apikey", NULL };
+ * as the X-Api-Key header and requestContext.identity.apiKey, too; cookies,
+ * session tokens, a webhook token header, X-Amz-Security-Token, a password):
+ * a name that contains one of these, in any case. */
+static const char *const text_secrets[] = { PAYLOAD_SECRET, CLIENT_SECRET, "authorization", "signature",
+					    "api-key", "api_key", "apikey", "token", "secret", "password", "cookie",
+					    NULL };
 
 int secret_key(const char *key)
 {

@@ -89,6 +89,20 @@ for p in fetch-events normalize; do
 		'[ "$(wc -l <"$tmp/rej")" -eq 3 ] && ! grep -q SECRET "$tmp/rej" "$tmp/err" && valid_ndjson "$tmp/rej"'
 done
 
+# A capture's rejected text is its body and received_at only: a token in its query string, its
+# url or its stage variables is not written; nor a raw request line's query.
+{
+	printf '%s\n' '{"version":"2.0","routeKey":"POST /hook","rawPath":"/hook","rawQueryString":"token=SECRET-Q1","cookies":["session=SECRET-C"],"headers":{"content-type":"application/json"},"queryStringParameters":{"token":"SECRET-Q1"},"requestContext":{"timeEpoch":1795185401007},"body":"this is not json","isBase64Encoded":false}'
+	printf '%s\n' '{"resource":"/hook","httpMethod":"POST","headers":{},"stageVariables":{"dbPassword":"SECRET-SV"},"multiValueQueryStringParameters":{"key":["SECRET-MQ"]},"requestContext":{"requestTimeEpoch":1795184991412},"body":"not json","isBase64Encoded":false}'
+	printf '%s\n' '{"method":"POST","url":"https://hooks.example/hotmart?token=SECRET-URL","headers":[],"received_at":"2026-11-20T14:30:01Z","body":"{\"id\": broken"}'
+	printf '%s\n' '{"headers":{"Cookie":"sid=SECRET-CK","X-Amz-Security-Token":"SECRET-AMZ","X-Webhook-Token":"SECRET-WT"},"received_at":"2026-11-20T14:30:01Z","body":"{\"id\":\"evt_1\"'
+} >"$tmp/capq.ndjson"
+printf 'POST /webhooks/hotmart?token=SECRET-RQ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{"id":"evt_1"}\r\n' >"$tmp/capq.http"
+"$BIN/fetch-events" --rejects "$tmp/rej" "$tmp/capq.ndjson" "$tmp/capq.http" >"$tmp/out" 2>"$tmp/err"
+check "fetch-events: captures refused, no token of a query, url, stage variable, cookie or header in the rejects file" \
+	'[ "$(wc -l <"$tmp/rej")" -eq 5 ] && ! grep -q SECRET "$tmp/rej" "$tmp/err" && valid_ndjson "$tmp/rej" &&
+	 grep -q "\"raw\":\"POST /webhooks/hotmart\"" "$tmp/rej" && grep -q "not json" "$tmp/rej"'
+
 # Stripe's client_secret (a PaymentIntent's, a Checkout Session's, at any depth, any case) is
 # a payload secret too: not written on by fetch-events nor normalize --emit-raw, and its value
 # redacted in a rejects file.
