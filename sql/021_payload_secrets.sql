@@ -10,23 +10,22 @@
 -- raw payload once: migrate when no load runs.
 
 -- A payload without its secret members at any depth, as src/lib/secret.c: a key that
--- contains hottok or is client_secret (in any case of its ASCII letters), or a url that
--- is a Stripe bearer URL.
+-- contains hottok (in any case of its ASCII letters) or is client_secret, or a url that is
+-- a Stripe bearer URL (as Stripe writes them).
 CREATE FUNCTION payload_without_secrets(j jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE STRICT AS $$
 	SELECT CASE jsonb_typeof(j)
 	WHEN 'object' THEN (SELECT coalesce(jsonb_object_agg(k, payload_without_secrets(v)), '{}')
 		FROM jsonb_each(j) AS e(k, v)
-		WHERE NOT (lower(k COLLATE "C") LIKE '%hottok%' OR lower(k COLLATE "C") = 'client_secret'
-			OR (lower(k COLLATE "C") = 'url' AND jsonb_typeof(v) = 'string'
-				AND (lower((v #>> '{}') COLLATE "C") LIKE 'https://verify.stripe.com/%'
-					OR lower((v #>> '{}') COLLATE "C") LIKE 'https://billing.stripe.com/p/session/%'))))
+		WHERE NOT (lower(k COLLATE "C") LIKE '%hottok%' OR k = 'client_secret'
+			OR (k = 'url' AND jsonb_typeof(v) = 'string'
+				AND (starts_with(v #>> '{}', 'https://verify.stripe.com/')
+					OR starts_with(v #>> '{}', 'https://billing.stripe.com/p/session/')))))
 	WHEN 'array' THEN (SELECT coalesce(jsonb_agg(payload_without_secrets(v) ORDER BY n), '[]')
 		FROM jsonb_array_elements(j) WITH ORDINALITY AS a(v, n))
 	ELSE j END
 $$;
 
 UPDATE external_events_raw SET payload = payload_without_secrets(payload)
-WHERE (strpos(lower(payload::text COLLATE "C"), 'client_secret') > 0
-		OR strpos(lower(payload::text COLLATE "C"), 'verify.stripe.com') > 0
-		OR strpos(lower(payload::text COLLATE "C"), 'billing.stripe.com') > 0)
+WHERE (strpos(payload::text, 'client_secret') > 0 OR strpos(payload::text, 'verify.stripe.com/') > 0
+		OR strpos(payload::text, 'billing.stripe.com/p/session/') > 0)
 	AND payload <> payload_without_secrets(payload);

@@ -2,17 +2,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "diag.h"
 #include "jsonutil.h"
 #include "secret.h"
 #include "strbuf.h"
 
-/* The payload's secrets: Hotmart's hottok (any key that contains it, so the
- * X-Hotmart-Hottok header too) and Stripe's client_secret (the key, the whole
- * name, of a PaymentIntent, SetupIntent, Checkout Session, Source or identity
- * VerificationSession, with which a browser completes a payment or a
- * verification: Stripe says it is not to be stored nor logged). Any case. */
+/* The payload's secrets: Hotmart's hottok (any key that contains it, in any
+ * case, so the X-Hotmart-Hottok header too) and Stripe's client_secret (the
+ * key, the whole name, as Stripe writes it, of a PaymentIntent, SetupIntent,
+ * Checkout Session, Source or identity VerificationSession, with which a
+ * browser completes a payment or a verification: Stripe says it is not to be
+ * stored nor logged). */
 #define PAYLOAD_SECRET "hottok"
 #define CLIENT_SECRET "client_secret"
 
@@ -27,12 +31,12 @@ static const char *const text_secrets[] = { PAYLOAD_SECRET, CLIENT_SECRET, "auth
 
 int secret_key(const char *key)
 {
-	return key && (strcasestr(key, PAYLOAD_SECRET) != NULL || strcasecmp(key, CLIENT_SECRET) == 0);
+	return key && (strcasestr(key, PAYLOAD_SECRET) != NULL || strcmp(key, CLIENT_SECRET) == 0);
 }
 
 /* Stripe's bearer URLs: an identity VerificationSession's url ("Don't store
  * it, log it ..."), a billing portal Session's (it signs the visitor in as the
- * customer). Found by their hosts, which only they use. */
+ * customer). Found by their hosts, which only they use, as Stripe writes them. */
 static const char *const bearer_urls[] = { "https://verify.stripe.com/", "https://billing.stripe.com/p/session/",
 					   NULL };
 
@@ -40,29 +44,25 @@ int secret_member(const char *key, const char *val, size_t vlen)
 {
 	if (secret_key(key))
 		return 1;
-	if (!val || !key || strcasecmp(key, "url") != 0)
+	if (!val || !key || strcmp(key, "url") != 0)
 		return 0;
 	for (const char *const *u = bearer_urls; *u; u++)
-		if (vlen >= strlen(*u) && strncasecmp(val, *u, strlen(*u)) == 0)
+		if (vlen >= strlen(*u) && strncmp(val, *u, strlen(*u)) == 0)
 			return 1;
 	return 0;
 }
 
-/* 1 when text[0..len) holds name (lower case) in any case: memchr for each
- * case of name[at], a letter rare in JSON text (or '_', which has no case),
+/* 1 when text[0..len) holds hottok in any case: memchr for each case of its
+ * last letter, the rarest in JSON text (a tenth as many stops as the first),
  * then the rest compared. */
-static int holds_name(const char *text, size_t len, const char *name, size_t at)
+static int holds_hottok(const char *text, size_t len)
 {
-	size_t n = strlen(name);
-	char c[2] = { name[at], (char)(name[at] & ~0x20) };
-	int cases = c[0] >= 'a' && c[0] <= 'z' ? 2 : 1;
+	const size_t n = sizeof PAYLOAD_SECRET - 1;
 
-	if (len < n)
-		return 0;
-	for (int k = 0; k < cases; k++) {
-		const char *p = text + at, *end = text + len - (n - 1 - at);
-		while (p < end && (p = memchr(p, c[k], (size_t)(end - p)))) {
-			if (strncasecmp(p - at, name, n) == 0)
+	for (int c = 0; c < 2; c++) {
+		const char *p = text + n - 1, *end = text + len;
+		while (p < end && (p = memchr(p, "kK"[c], (size_t)(end - p)))) {
+			if (strncasecmp(p - (n - 1), PAYLOAD_SECRET, n) == 0)
 				return 1;
 			p++;
 		}
@@ -70,17 +70,44 @@ static int holds_name(const char *text, size_t len, const char *name, size_t at)
 	return 0;
 }
 
+/*
+ * 1 when text[0..len) holds word (n >= 2 bytes): sixteen places at a time,
+ * those where both its first and its last byte sit (SSE2, x86-64's baseline),
+ * then the rest compared; elsewhere, and for the last places, one at a time.
+ * It runs on every payload, where glibc's memmem cost a twelfth of
+ * fetch-events' time for three words.
+ */
+static int holds_word(const char *t, size_t len, const char *word, size_t n)
+{
+	size_t i = 0;
+#if defined(__SSE2__)
+	const __m128i first = _mm_set1_epi8(word[0]), last = _mm_set1_epi8(word[n - 1]);
+
+	for (; i + n - 1 + 16 <= len; i += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(t + i + n - 1));
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
+		for (; mask; mask &= mask - 1)
+			if (memcmp(t + i + (unsigned)__builtin_ctz(mask) + 1, word + 1, n - 2) == 0)
+				return 1;
+	}
+#endif
+	for (; i + n <= len; i++) /* the last places, one at a time */
+		if (t[i] == word[0] && memcmp(t + i + 1, word + 1, n - 1) == 0)
+			return 1;
+	return 0;
+}
+
 int secret_in_text(const char *text, size_t len)
 {
-	/* hottok's last letter: a tenth as many stops as its first; client_secret's
-	 * '_' (the names around it are compared only where it is) */
 	if (len < sizeof PAYLOAD_SECRET - 1)
 		return 0;
 	if (find_u_escape(text, len))
 		return 1;
-	return holds_name(text, len, PAYLOAD_SECRET, sizeof PAYLOAD_SECRET - 2) ||
-	       holds_name(text, len, CLIENT_SECRET, 6) || holds_name(text, len, "verify.stripe.com", 6) ||
-	       holds_name(text, len, "billing.stripe.com", 7);
+	/* Stripe's, as it writes them, found by memmem (the hosts without a '/',
+	 * which JSON may write "\/") */
+	return holds_hottok(text, len) || holds_word(text, len, CLIENT_SECRET, sizeof CLIENT_SECRET - 1) ||
+	       holds_word(text, len, "verify.stripe.com", 17) || holds_word(text, len, "billing.stripe.com", 18);
 }
 
 static const char *string_of(json_object *v)

@@ -3,7 +3,7 @@
  * an event, the database, a message nor a rejects file. In payloads that is
  * Hotmart's hottok (in the body, in the X-Hotmart-Hottok header, in a form
  * post) and Stripe's client_secret: a JSON key is a secret when its name
- * contains "hottok" or is "client_secret", in any case; and Stripe's bearer
+ * contains "hottok" in any case or is "client_secret"; and Stripe's bearer
  * URLs, a "url" at https://verify.stripe.com/ or
  * https://billing.stripe.com/p/session/ (secret_member). In rejected text, the values named Authorization, Stripe-Signature and
  * X-Api-Key or apiKey (a captured webhook's headers, API Gateway's

