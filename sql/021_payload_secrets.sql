@@ -25,7 +25,9 @@ CREATE FUNCTION payload_without_secrets(j jsonb) RETURNS jsonb LANGUAGE sql IMMU
 	ELSE j END
 $$;
 
-UPDATE external_events_raw SET payload = payload_without_secrets(payload)
-WHERE (strpos(payload::text, 'client_secret') > 0 OR strpos(payload::text, 'verify.stripe.com/') > 0
-		OR strpos(payload::text, 'billing.stripe.com/p/session/') > 0)
-	AND payload <> payload_without_secrets(payload);
+UPDATE external_events_raw r SET payload = c.clean
+FROM (SELECT provider, external_event_id, payload_without_secrets(payload) AS clean
+	FROM external_events_raw, LATERAL (SELECT payload::text AS t) x
+	WHERE strpos(x.t, 'client_secret') > 0 OR strpos(x.t, 'verify.stripe.com') > 0
+		OR strpos(x.t, 'billing.stripe.com') > 0) c
+WHERE (r.provider, r.external_event_id) = (c.provider, c.external_event_id) AND r.payload <> c.clean;

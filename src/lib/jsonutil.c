@@ -15,15 +15,17 @@
  * byte inside the quotes, klen its length as written (escaped: with escapes,
  * which a comparison decodes). usable: the text was an object, no key of its
  * own holding U+0000 (json-c reads "id\u0000x" as "id": the spans would not be
- * the members it builds). The array grows to the most members a line has had.
+ * the members it builds), at most MEMBERS_MAX members (no record has near as
+ * many; the array, which grows to the most a line has had, stays small).
  */
+enum { MEMBERS_MAX = 4096 };
 struct member {
 	size_t start, key, klen, value, end;
 	int escaped;
 };
 struct members {
 	size_t len; /* of the text they are spans of */
-	int n, cap, usable, nul;
+	int n, cap, usable, nul, overflow;
 	struct member *m;
 };
 
@@ -338,6 +340,9 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 			if (want == VALUE) {
 				cur = &mm->m[mm->n - 1];
 				cur->value = (size_t)(s - buf);
+			} else if (mm->n == MEMBERS_MAX) {
+				mm->overflow = 1; /* too many to keep: jmember_span and jdrop_members decline */
+				mm = NULL;
 			} else {
 				if (mm->n == mm->cap) {
 					mm->cap = mm->cap ? 2 * mm->cap : 64;
@@ -470,7 +475,7 @@ static int validate(const char *buf, size_t len, struct shallow *sh, struct memb
 		    int *deepest, int *key_nul, enum reject_code *code, char *msg, size_t msgsz)
 {
 	if (mm) {
-		mm->n = mm->usable = mm->nul = 0;
+		mm->n = mm->usable = mm->nul = mm->overflow = 0;
 		mm->len = len;
 	}
 	const char *nul = memchr(buf, '\0', len);
@@ -506,7 +511,7 @@ static int validate(const char *buf, size_t len, struct shallow *sh, struct memb
 		return -1;
 	}
 	if (mm)
-		mm->usable = buf[lead] == '{' && !mm->nul;
+		mm->usable = buf[lead] == '{' && !mm->nul && !mm->overflow;
 	return 0;
 }
 
@@ -650,9 +655,9 @@ static unsigned hex4(const char *h)
 }
 
 /* 1 when the key text t[0..n) (valid JSON string content, with escapes) reads
- * as key (UTF-8 without NUL), as json-c and PostgreSQL read it: a pair of
- * surrogates is one character, a lone one U+FFFD; one holding U+0000 is
- * never a C string's. */
+ * as key (UTF-8 without NUL), as json-c reads it: a pair of surrogates is one
+ * character, a lone one U+FFFD (which PostgreSQL refuses); one holding U+0000
+ * is never a C string's. */
 static int escaped_key_is(const char *t, size_t n, const char *key)
 {
 	const unsigned char *k = (const unsigned char *)key;

@@ -95,8 +95,9 @@ size_t json_value_end(const char *text, size_t len);
  * jmember_span: 1 and where the value of member key sits (its last copy, as
  * json-c and PostgreSQL read duplicate keys; a key written with escapes read
  * as they read it); 0 when no member is key, or when the members are not
- * known: not an object, or a top-level key holding U+0000 (json-c cuts it
- * there, so it may be another copy of key). The caller builds the object then.
+ * known: not an object, a top-level key holding U+0000 (json-c cuts it there,
+ * so it may be another copy of key), more than 4096 members. The caller
+ * builds the object then.
  *
  * jdrop_members: write the object to out without its members named
  * keys[0..nkeys) (every copy of them), the others copied as they are, and

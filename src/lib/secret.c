@@ -1,4 +1,5 @@
 /* secret.c: find, drop and redact provider secrets. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -237,16 +238,16 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 		return 0;
 	int header_line = !closed && raw[j] == ':';
 	j = skip_blanks(raw, len, j + 1);
+	if (objects && closed && j < len && (raw[j] == '{' || raw[j] == '[')) {
+		*v = j; /* a payload secret's object or list (its parts): all of it */
+		return j + json_value_end(raw + j, len - j);
+	}
 	if (j < len && raw[j] == '[' && closed) {
 		j = skip_blanks(raw, len, j + 1); /* a list of values: each (secret_redact) */
 		*list = 1;
 	}
 	if (quoted_at(raw, len, j, v, &end))
 		return end;
-	if (objects && closed && j < len && raw[j] == '{') {
-		*v = j; /* a payload secret's object (its parts): all of it */
-		return j + json_value_end(raw + j, len - j);
-	}
 	/* a bare value: a header's runs to the line end; a number's or a form
 	 * field's to what ends a token */
 	*v = j;
@@ -305,7 +306,12 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		 * issuing "authorization": {"id": ...}) is no credential */
 		int objects = (n == strlen(PAYLOAD_SECRET) && strncasecmp(raw + i, PAYLOAD_SECRET, n) == 0) ||
 			      (n == strlen(CLIENT_SECRET) && strncasecmp(raw + i, CLIENT_SECRET, n) == 0);
-		if (!(end = secret_value(raw, len, i + n, &v, &list, objects))) {
+		/* a name that holds the word goes on to its end: cookies, secretKey,
+		 * X-Hub-Signature-256, password_hash */
+		size_t e = i + n;
+		while (e < len && (isalnum((unsigned char)raw[e]) || raw[e] == '_' || raw[e] == '-'))
+			e++;
+		if (!(end = secret_value(raw, len, e, &v, &list, objects))) {
 			/* a header list's object naming it after its value:
 			 * {"value": "v", "name": "Authorization"} */
 			if (!(end = value_before_name(raw, i, from, &v)))
@@ -398,10 +404,47 @@ static size_t strip_string(const struct strip *s, size_t i, char *name)
 
 static size_t strip_value(struct strip *s, size_t i);
 
+/* Whether the value at t[i] is a bearer URL (decoded as a name is: escapes,
+ * "https:\/\/..."). */
+static int url_bearer(const struct strip *s, size_t i)
+{
+	if (i >= s->len || s->t[i] != '"')
+		return 0;
+	size_t end = strip_string(s, i, NULL);
+	char *val = xmalloc(end - i + 1);
+	strip_string(s, i, val);
+	int bearer = secret_member("url", val, strlen(val));
+	free(val);
+	return bearer;
+}
+
+/* Whether the last "url" member of an object, from its member whose key is at
+ * t[i] on, is a bearer URL. */
+static int last_url_bearer(const struct strip *s, size_t i)
+{
+	int bearer = 0;
+
+	for (;;) {
+		size_t kend = strip_string(s, i, NULL);
+		char *name = xmalloc(kend - i + 1);
+		strip_string(s, i, name);
+		size_t v = strip_ws(s, strip_ws(s, kend) + 1);
+		if (strcmp(name, "url") == 0)
+			bearer = url_bearer(s, v);
+		free(name);
+		size_t after = v < s->len ? strip_ws(s, v + json_value_end(s->t + v, s->len - v)) : s->len;
+		if (after >= s->len || s->t[after] != ',')
+			return bearer;
+		i = strip_ws(s, after + 1);
+		if (i >= s->len || s->t[i] != '"')
+			return bearer;
+	}
+}
+
 static size_t strip_object(struct strip *s, size_t i)
 {
 	size_t prev_end = i + 1;
-	int kept = 0;
+	int kept = 0, url_last = -1; /* the last "url" a bearer URL; -1 not known yet */
 
 	i = strip_ws(s, i + 1);
 	if (i >= s->len || s->t[i] != '"')
@@ -414,13 +457,12 @@ static size_t strip_object(struct strip *s, size_t i)
 		i = kend;
 		i = strip_ws(s, strip_ws(s, i) + 1); /* past the ':' */
 		int secret = secret_key(name);
-		if (!secret && strcasecmp(name, "url") == 0 && i < s->len && s->t[i] == '"') {
-			/* the value decoded as the name is (escapes: "https:\/\/...") */
-			size_t send = strip_string(s, i, NULL);
-			char *val = xmalloc(send - i + 1);
-			strip_string(s, i, val);
-			secret = secret_member(name, val, strlen(val));
-			free(val);
+		if (!secret && strcmp(name, "url") == 0) {
+			/* a bearer URL; and every copy of "url" when the last one is,
+			 * which is the one JSON readers keep (PostgreSQL, sql/021) */
+			if (url_last < 0)
+				url_last = last_url_bearer(s, key);
+			secret = url_last || url_bearer(s, i);
 		}
 		free(name);
 		vend = secret ? i + json_value_end(s->t + i, s->len - i) : strip_value(s, i);
@@ -483,26 +525,17 @@ char *secret_strip(const char *text, size_t len, size_t *outlen)
 	return s.out;
 }
 
-/* How many times text names a secret (secret_name_at). */
-static size_t count_names(const char *t, size_t len)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++)
-		if (secret_name_at(t + i, len - i))
-			n++;
-	return n;
-}
-
 int secret_name_escaped(const char *text, size_t len)
 {
 	if (!find_u_escape(text, len) && !memchr(text, '%', len))
 		return 0;
 	/* the text with each \u00XX, and each %XX of a form ("hott%6Fk=", which
 	 * a form's reader decodes), of a printable ASCII character decoded */
-	char *d = xmalloc(len + 1);
+	char *d = xmalloc(len + 1), *esc = xmalloc(len + 1); /* esc[k]: d[k] was decoded */
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
 		int h1, h2;
+		esc[o] = 1;
 		if (text[i] == '\\' && i + 5 < len && text[i + 1] == 'u' && text[i + 2] == '0' && text[i + 3] == '0' &&
 		    (h1 = hexval(text[i + 4])) >= 2 && h1 <= 7 && (h2 = hexval(text[i + 5])) >= 0) {
 			d[o++] = (char)(h1 * 16 + h2);
@@ -512,10 +545,22 @@ int secret_name_escaped(const char *text, size_t len)
 			d[o++] = (char)(h1 * 16 + h2);
 			i += 2;
 		} else {
+			esc[o] = 0;
 			d[o++] = text[i];
 		}
 	}
-	int hidden = count_names(d, o) > count_names(text, len);
+	/* hidden: a name in the decoded text with a decoded byte in it (or in the
+	 * name-word it ends), which the redaction, reading the text as written,
+	 * cannot see */
+	int hidden = 0;
+	for (size_t k = 0; k < o && !hidden; k++) {
+		size_t n = secret_name_at(d + k, o - k), e = k + n;
+		while (n && e < o && (isalnum((unsigned char)d[e]) || d[e] == '_' || d[e] == '-'))
+			e++;
+		for (size_t m = k; m < e && !hidden; m++)
+			hidden = esc[m];
+	}
 	free(d);
+	free(esc);
 	return hidden;
 }

@@ -866,6 +866,13 @@ static void test_postback_v1_cancellation(void **state)
 	check_str(o, "subscription.status", "canceled");
 	check_null(o, "subscription.current_period_end");
 	done(p, &ev);
+	/* "" gives way to the next name of the date, as an absent one does */
+	o = run_edited(FIX "subscription_cancellation.json", "data.date_next_charge", "\"\"", &ev, &p);
+	json_object_object_add(jpath(p, "data"), "dateNextCharge", json_object_new_int64(1799118000000));
+	event_free(&ev);
+	o = run(p, &ev);
+	check_str(o, "subscription.current_period_end", "2027-01-05T03:00:00Z");
+	done(p, &ev);
 	/* a date that is there and no date still fails, naming it */
 	o = run_edited(FIX "subscription_cancellation.json", "data.date_next_charge", "\"soon\"", &ev, &p);
 	check_failed(o, "field 'data.date_next_charge' must be a timestamp");
@@ -899,6 +906,9 @@ static void test_required_fields(void **state)
 		{ "creation_date", "\"yesterday\"", "field 'creation_date' must be a timestamp" },
 		{ "creation_date", "-5", "field 'creation_date' must be a timestamp (epoch milliseconds or RFC 3339), got integer '-5'" },
 		{ "creation_date", "1e300", "field 'creation_date' must be a timestamp" },
+		/* the event's own time sent as none: untimed, it would rank below every
+		 * event of its subscription */
+		{ "creation_date", "\"\"", "field 'creation_date' is empty" },
 		/* an optional id that is there but could name another object (U+FFFD, U+0000,
 		 * an integer json-c clamped): left null, a renewal's subscription would go
 		 * without a word */

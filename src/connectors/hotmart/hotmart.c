@@ -225,20 +225,39 @@ static int time_of(json_object *o, int64_t *ms)
 	return *ms > 0 && *ms <= MAX_MS;
 }
 
+static int empty_text(json_object *o)
+{
+	return json_object_is_type(o, json_type_string) && json_object_get_string_len(o) == 0;
+}
+
 static int get_time(json_object *root, const char *const *paths, enum need need, int64_t *ms,
 		    struct jerr *e)
 {
 	const char *used = paths[0];
 	json_object *o = alt(root, paths, &used);
 
+	/* "" is Hotmart's way of sending no date (a v1 form posts every field,
+	 * subscription_date_next_charge= of a subscription with no next charge):
+	 * the next path named is read, as for an absent one; none left, the time
+	 * is absent, unless it is required */
+	for (const char *const *p = paths; empty_text(o) && *p;) {
+		while (*p && *p != used)
+			p++;
+		if (!*p || !p[1])
+			break;
+		const char *was = used;
+		json_object *n = alt(root, p + 1, &used);
+		if (!n) {
+			used = was;
+			break;
+		}
+		o = n;
+	}
 	*ms = 0;
 	if (o && time_of(o, ms))
 		return 1;
 	*ms = 0;
-	/* "" is Hotmart's way of sending no date (a v1 form posts every field,
-	 * subscription_date_next_charge= of a subscription with no next charge):
-	 * absent, unless the time is required */
-	if (need != REQ && json_object_is_type(o, json_type_string) && json_object_get_string_len(o) == 0)
+	if (need != REQ && empty_text(o))
 		return 0;
 	field_problem(e, need, used, o, "a timestamp (epoch milliseconds or RFC 3339)");
 	return 0;
@@ -1272,6 +1291,10 @@ static void hotmart_normalize(json_object *p, struct event *ev)
 			return;
 		if (get_time(p, ALT("creation_date", "creationDate"), CHECK, &created, &ev->err))
 			event_set_occurred(ev, created);
+		else if (!ev->err.failed && (empty_text(jpath(p, "creation_date")) || empty_text(jpath(p, "creationDate"))))
+			/* the event's own time sent as none: untimed, it would rank below
+			 * every event of its subscription (a cancellation undone) */
+			errf(&ev->err, "field '%s' is empty", jpath(p, "creation_date") ? "creation_date" : "creationDate");
 		if (ev->err.failed)
 			return;
 		if (!(m = mapping_of(event))) {
