@@ -8,59 +8,100 @@
 #include "diag.h"
 
 /*
- * What of dsn is secret, as libpq reads it: sec[0] the password, sec[1] the
- * part of a URI's password libpq took for the host (an '@' not written %40),
- * sec[2] the part it took for the port (a '/' not written %2F). Each NULL or
- * malloc'd. -1 when dsn does not parse (libpq's message is not kept: it may
- * quote the string, password and all).
+ * What of a connection string is secret, as libpq reads it, by slot; each
+ * NULL or malloc'd.
  */
-static int dsn_secrets(const char *dsn, char *sec[3])
+enum {
+	SEC_PASSWORD, /* the password */
+	SEC_HOST,     /* the part of a URI's password libpq took for the host (an '@' not written %40) */
+	SEC_PORT,     /* the part it took for the port (a '/' not written %2F) */
+	SEC_OTHER,    /* another option libpq itself marks secret (dispchar '*': sslpassword) */
+	SEC_DBNAME,   /* a dbname that is itself a connection string holding a secret, whole */
+	NSEC
+};
+
+static int is_uri(const char *s)
+{
+	return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
+}
+
+/*
+ * The secrets of dsn into sec[NSEC]. -1 when dsn does not parse (libpq's
+ * message is not kept: it may quote the string, password and all).
+ */
+static int dsn_secrets(const char *dsn, char *sec[NSEC])
 {
 	char *err = NULL;
 	PQconninfoOption *opts = PQconninfoParse(dsn, &err);
 
-	sec[0] = sec[1] = sec[2] = NULL;
+	for (int i = 0; i < NSEC; i++)
+		sec[i] = NULL;
 	if (!opts) {
 		PQfreemem(err);
 		return -1;
 	}
-	int uri = strncmp(dsn, "postgresql://", 13) == 0 || strncmp(dsn, "postgres://", 11) == 0;
+	int uri = is_uri(dsn);
 	for (PQconninfoOption *o = opts; o->keyword; o++) {
 		const char *at;
 		if (!o->val || !*o->val)
 			continue;
-		if (strcmp(o->keyword, "password") == 0 && !sec[0])
-			sec[0] = xstrdup(o->val);
+		if (strcmp(o->keyword, "password") == 0 && !sec[SEC_PASSWORD])
+			sec[SEC_PASSWORD] = xstrdup(o->val);
+		else if (o->dispchar && strchr(o->dispchar, '*') && !sec[SEC_OTHER])
+			sec[SEC_OTHER] = xstrdup(o->val);
 		/* postgresql://u:p@ss@host/db: libpq splits at the first '@', so the
 		 * rest of the password is in the host, which its messages print */
 		else if (strcmp(o->keyword, "host") == 0 && (at = strrchr(o->val, '@')) && at > o->val) {
-			free(sec[1]);
-			sec[1] = xstrdup(o->val);
-			sec[1][at - o->val] = '\0';
+			free(sec[SEC_HOST]);
+			sec[SEC_HOST] = xstrdup(o->val);
+			sec[SEC_HOST][at - o->val] = '\0';
 		}
 		/* postgresql://u:Xy7/Qz9@host/db: libpq ends the user and password at
 		 * the '/', reads none, and takes "Xy7" for the port, which its message
 		 * quotes as a bad one. A port that is no number, in a URI, is that part. */
 		else if (strcmp(o->keyword, "port") == 0 && uri && o->val[strspn(o->val, "0123456789,")] != '\0')
-			sec[2] = xstrdup(o->val);
+			sec[SEC_PORT] = xstrdup(o->val);
+		/* dbname=postgresql://u:pw@/db: libpq expands the outer string only, and
+		 * the inner one goes to the server as the database's name, which its
+		 * FATAL quotes. Secret whole when it holds a secret or does not parse. */
+		else if (strcmp(o->keyword, "dbname") == 0 && (is_uri(o->val) || strchr(o->val, '='))) {
+			char *inner[NSEC];
+			int secret = dsn_secrets(o->val, inner) < 0;
+			for (int i = 0; i < NSEC; i++) {
+				secret |= inner[i] != NULL;
+				free(inner[i]);
+			}
+			if (secret)
+				sec[SEC_DBNAME] = xstrdup(o->val);
+		}
 	}
 	PQconninfoFree(opts);
 	return 0;
 }
 
+/* every secret the last pg_password_of found, for pg_oneline */
+static char *known[NSEC];
+
 int pg_password_of(const char *dsn, char **password)
 {
+	/* the part libpq's and the server's messages may print first: a dbname
+	 * quoted whole, the host's, the password, the port's, then the others */
+	static const int order[NSEC] = {SEC_DBNAME, SEC_HOST, SEC_PASSWORD, SEC_PORT, SEC_OTHER};
 	const char *env = getenv("PGPASSWORD");
-	char *sec[3] = {NULL, NULL, NULL};
+	char *sec[NSEC] = {NULL};
 
 	*password = NULL;
+	for (int i = 0; i < NSEC; i++) {
+		free(known[i]);
+		known[i] = NULL;
+	}
 	if (dsn && dsn_secrets(dsn, sec) < 0)
 		return -1;
-	/* the part libpq's messages may print: the host's, else the password, else the port's */
-	*password = sec[1] ? sec[1] : sec[0] ? sec[0] : sec[2];
-	for (int i = 0; i < 3; i++)
-		if (sec[i] != *password)
-			free(sec[i]);
+	for (int i = 0; i < NSEC; i++) {
+		if (sec[order[i]] && !*password)
+			*password = xstrdup(sec[order[i]]);
+		known[i] = sec[order[i]];
+	}
 	if (!*password && env && *env)
 		*password = xstrdup(env);
 	return 0;
@@ -79,12 +120,26 @@ static int mask_all(char *s, const char *secret)
 	return found;
 }
 
+/* Overwrite each NAME=value of a URI's query (from q, its '?') to the next '&'. */
+static int mask_query(char *q, const char *name)
+{
+	size_t len = strlen(name);
+	int covered = 0;
+
+	for (char *p = q; *p && (p = strstr(p + 1, name)) != NULL;)
+		if ((p[-1] == '?' || p[-1] == '&') && p[len] == '=') {
+			memset(p + len + 1, '*', strcspn(p + len + 1, "&"));
+			covered = 1;
+		}
+	return covered;
+}
+
 const char *pg_dsn_take(char *arg)
 {
 	static char *copy;
-	char *sec[3];
+	char *sec[NSEC];
 	/* decided on the text as given, before any of it is masked */
-	int uri = strncmp(arg, "postgresql://", 13) == 0 || strncmp(arg, "postgres://", 11) == 0;
+	int uri = is_uri(arg);
 	int covered = 0; /* a URI's password masked where it is written, whatever its escapes */
 
 	free(copy);
@@ -102,38 +157,48 @@ const char *pg_dsn_take(char *arg)
 			memset(c + 1, '*', (size_t)(at - c - 1));
 			covered = 1;
 		}
-		/* and each password= of its query, to the next '&' */
-		for (char *p = q; *p && (p = strstr(p + 1, "password=")) != NULL;)
-			if (p[-1] == '?' || p[-1] == '&') {
-				size_t n = strcspn(p + 9, "&");
-				memset(p + 9, '*', n);
-				covered = 1;
-			}
+		/* and each password= and sslpassword= of its query */
+		covered |= mask_query(q, "password");
+		covered |= mask_query(q, "sslpassword");
 	}
 	/* every copy of what libpq reads as secret, as written; a password found
 	 * nowhere as written (a key=value string's quotes and escapes) and in no
 	 * place masked above: the whole string */
-	int found = mask_all(arg, sec[0]);
-	mask_all(arg, sec[1]);
-	mask_all(arg, sec[2]);
-	if (sec[0] && !found && !covered)
+	int found = mask_all(arg, sec[SEC_PASSWORD]), unfound = sec[SEC_PASSWORD] && !found;
+	for (int i = SEC_HOST; i < NSEC; i++)
+		if (!mask_all(arg, sec[i]) && sec[i] && (i == SEC_OTHER || i == SEC_DBNAME))
+			unfound = 1;
+	if (unfound && !covered)
 		memset(arg, '*', strlen(arg));
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NSEC; i++)
 		free(sec[i]);
 	return copy;
+}
+
+/* The length of the longest secret msg starts with: password or one pg_password_of found. */
+static size_t secret_at(const char *msg, const char *password)
+{
+	size_t best = 0, n;
+
+	if (password && (n = strlen(password)) > 0 && strncmp(msg, password, n) == 0)
+		best = n;
+	for (int i = 0; i < NSEC; i++)
+		if (known[i] && (n = strlen(known[i])) > best && strncmp(msg, known[i], n) == 0)
+			best = n;
+	return best;
 }
 
 const char *pg_oneline(const char *msg, const char *password)
 {
 	static char out[1024];
 	static const char mask[] = "********";
-	size_t n = 0, pl = password ? strlen(password) : 0;
+	size_t n = 0, sl;
 
 	for (const char *p = msg ? msg : "unknown error"; *p && n < sizeof out - 1;) {
-		if (pl > 0 && strncmp(p, password, pl) == 0) {
+		if ((sl = secret_at(p, password)) > 0) {
 			for (const char *s = mask; *s && n < sizeof out - 1; s++)
 				out[n++] = *s;
-			p += pl;
+			p += sl;
 			continue;
 		}
 		char c = (*p == '\n' || *p == '\t' || *p == '\r') ? ' ' : *p;

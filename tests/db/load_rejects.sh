@@ -120,6 +120,12 @@ for u in "postgresql://nobody:s3cr@3tpw@nohost.invalid:1/none?application_name=l
 	check "a password in $u: exit 3, no part of it printed ($(head -c 160 "$T/err"))" \
 		sh -c "test $st -eq 3 && test -s $T/err && ! grep -q '3tpw\|s3cr\|Xy7\|Qz9' $T/err"
 done
+# a dbname that is itself a URI: libpq sends the inner string as the database's name and
+# the server's FATAL quotes it
+load --dsn "host=$PGHOST dbname=postgresql://nobody:s3cr3tpw@/none" </dev/null 2>"$T/err"
+st=$?
+check "a URI nested in dbname=: exit 3, the password not printed ($(head -c 160 "$T/err"))" \
+	sh -c "test $st -eq 3 && test -s $T/err && ! grep -q s3cr3tpw $T/err"
 # canonical events alone (normalize without --emit-raw, as a hand re-injection may be): loaded,
 # with a word that their payloads are not (reconcile would count them extra)
 ev_only=$(newdb events_only)
@@ -157,7 +163,8 @@ check "and records none of them" test "$(q "$ing" "SELECT count(*) FROM pipeline
 # (the trust cluster ignores it); load waits on its input meanwhile
 hid=$(newdb hide)
 for u in "host=$PGHOST dbname=$hid password=s3cr3tpw" "postgresql:///$hid?host=$PGHOST&password=s3cr3tpw" \
-	"postgresql://postgres:s3cr3tpw@/$hid?host=$PGHOST"; do
+	"postgresql://postgres:s3cr3tpw@/$hid?host=$PGHOST" "host=$PGHOST dbname=$hid sslpassword=s3cr3tpw" \
+	"postgresql:///$hid?host=$PGHOST&sslpassword=s3cr3tpw"; do
 	t0=$(q "$hid" "SELECT clock_timestamp()")
 	sleep 3 | load --dsn "$u" 2>"$T/err" &
 	pid=$!

@@ -913,6 +913,58 @@ static void test_pg_messages(void **state)
 	assert_true(strlen(pg_oneline(big, "b")) < sizeof big);
 }
 
+/* A dbname that is itself a connection string goes to the server as the
+ * database's name, quoted by its FATAL: masked whole in messages and in the
+ * command line when it holds a secret. */
+static void test_pg_nested_dbname(void **state)
+{
+	char *pw = NULL;
+
+	unsetenv("PGPASSWORD");
+	assert_int_equal(pg_password_of("dbname=postgresql://secuser:S3cretPw@/t1", &pw), 0);
+	assert_non_null(pw);
+	free(pw);
+	assert_string_equal(pg_oneline("FATAL:  database \"postgresql://secuser:S3cretPw@/t1\" does not exist", NULL),
+			    "FATAL: database \"********\" does not exist");
+	/* one that holds no secret is a name like another */
+	assert_int_equal(pg_password_of("dbname='host=/x dbname=y' host=/tmp", &pw), 0);
+	assert_null(pw);
+	assert_string_equal(pg_oneline("database \"host=/x dbname=y\"", NULL), "database \"host=/x dbname=y\"");
+
+	char a1[] = "dbname=postgresql://secuser:S3cretPw@/t1", a2[] = "host=/tmp dbname='postgresql://u:p\\w@/t1'";
+	assert_string_equal(pg_dsn_take(a1), "dbname=postgresql://secuser:S3cretPw@/t1");
+	assert_null(strstr(a1, "S3cretPw"));
+	pg_dsn_take(a2);
+	assert_null(strstr(a2, "p\\w")); /* not written as libpq reads it: all of it */
+	assert_int_equal(strspn(a2, "*"), strlen(a2));
+	assert_int_equal(pg_password_of(NULL, &pw), 0);
+}
+
+/* sslpassword is as secret as the password (libpq marks both). */
+static void test_pg_sslpassword(void **state)
+{
+	char *pw = NULL;
+
+	unsetenv("PGPASSWORD");
+	/* beside a password: both masked in messages */
+	assert_int_equal(pg_password_of("dbname=t1 password=S3cretPw sslpassword=SslKeyPw9", &pw), 0);
+	free(pw);
+	assert_string_equal(pg_oneline("key SslKeyPw9 or S3cretPw", NULL), "key ******** or ********");
+	assert_int_equal(pg_password_of("dbname=t1 sslpassword=SslKeyPw9", &pw), 0);
+	assert_string_equal(pw, "SslKeyPw9");
+	free(pw);
+
+	char a3[] = "dbname=t1 user=secuser password=S3cretPw sslpassword=SslKeyPw9",
+	     a4[] = "postgresql://u@h/x?sslpassword=SslKeyPw9&sslmode=require", a5[] = "dbname=t1 sslpassword='a\\'b'";
+	pg_dsn_take(a3);
+	assert_string_equal(a3, "dbname=t1 user=secuser password=******** sslpassword=*********");
+	pg_dsn_take(a4);
+	assert_string_equal(a4, "postgresql://u@h/x?sslpassword=*********&sslmode=require");
+	pg_dsn_take(a5);
+	assert_null(strstr(a5, "a\\'b"));
+	assert_int_equal(pg_password_of(NULL, &pw), 0);
+}
+
 /* --max-line and --sort-memory sizes: a suffix, no sign, never wrapped past SIZE_MAX. */
 static void test_parse_size(void **state)
 {
@@ -1353,6 +1405,8 @@ int main(void)
 		cmocka_unit_test(test_key_has_nul),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_pg_messages),
+		cmocka_unit_test(test_pg_nested_dbname),
+		cmocka_unit_test(test_pg_sslpassword),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_lines_plain),
 		cmocka_unit_test(test_lines_crlf_at_the_maximum),
