@@ -184,9 +184,15 @@ void rejects_setup(const char *synopsis, const char *path, char *const *inputs, 
 
 void rejects_open(const char *path)
 {
-	rejects = fopen(path, "w");
-	if (!rejects)
-		die_sys(errno, "cannot open rejects file '%s'", path);
+	/* whole payload lines, customers' details among them: for the owner only
+	 * when made (a file that is there keeps its mode, as with "w") */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || !(rejects = fdopen(fd, "w"))) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		die_sys(e, "cannot open rejects file '%s'", path);
+	}
 	rejects_path = path;
 }
 

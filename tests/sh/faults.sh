@@ -290,6 +290,20 @@ for p in fetch-events normalize to-csv reconcile; do
 	check "$p >&- --rejects FILE: exit 3, no data in the rejects file (exit $st)" \
 		'[ $st -eq 3 ] && [ "$(wc -l <"$tmp/rej")" -eq 1 ] && grep -q "\"code\":\"invalid_json\"" "$tmp/rej"'
 done
+# A rejects file holds whole payload lines: made for its owner only, whatever the umask;
+# one that is there keeps its mode.
+for p in fetch-events normalize to-csv reconcile; do
+	in=$tmp/onebad.ndjson
+	[ $p = fetch-events ] && in=$tmp/onebad-fetch.ndjson
+	rm -f "$tmp/rej"
+	(umask 022; "$BIN/$p" --rejects "$tmp/rej" "$in" >/dev/null 2>&1)
+	check "$p --rejects FILE under umask 022: FILE is made 0600 ($(stat -c %a "$tmp/rej"))" \
+		'[ "$(stat -c %a "$tmp/rej")" = 600 ] && [ "$(wc -l <"$tmp/rej")" -eq 1 ]'
+done
+: >"$tmp/rej" && chmod 640 "$tmp/rej"
+"$BIN/normalize" --rejects "$tmp/rej" "$tmp/onebad.ndjson" >/dev/null 2>&1
+check "a rejects FILE that is there keeps its mode ($(stat -c %a "$tmp/rej")), emptied first" \
+	'[ "$(stat -c %a "$tmp/rej")" = 640 ] && [ "$(wc -l <"$tmp/rej")" -eq 1 ]'
 
 # 7. A file name that is not UTF-8 (Latin-1 "café"): envelopes and rejects stay UTF-8 (the name
 # shows with '?'), so normalize takes every envelope.

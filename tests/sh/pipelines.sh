@@ -78,9 +78,13 @@ run ingest-dumps "$tmp/dumps" --project acme
 check "ingest-dumps DIR --project: usage error (exit $st), options go before the dumps" \
 	'[ $st -eq 2 ] && grep -q "^ingest-dumps: '"'--project'"': no such file or directory (options go before the dumps)" <<<"$err"'
 check "ingest-dumps DIR --project: nothing runs ($(ran))" nothing_ran
+umask 022
 run ingest-dumps --project=acme --batch=10k --rejects-dir="$tmp/rej" --plans="$ROOT/fixtures/plans.tsv" "$tmp/dumps"
 check "ingest-dumps --opt=value: taken (exit $st: the database is unreachable, 3)" \
 	'[ $st -eq 3 ] && ! grep -q "unknown option" <<<"$err" && [ -d "$tmp/rej" ]'
+# the rejects hold whole payload lines: the directory it makes and the files are the owner's only
+check "ingest-dumps --rejects-dir under umask 022: the directory made 0700, its rejects files 0600 ($(stat -c '%n %a' "$tmp/rej" "$tmp/rej"/* | tr '\n' ' '))" \
+	'[ "$(stat -c %a "$tmp/rej")" = 700 ] && [ -e "$tmp/rej/fetch-events.rejects" ] && [ -z "$(find "$tmp/rej" -type f ! -perm 600)" ]'
 rm -rf "$tmp/rej"
 
 # export: an option value to-csv refuses is a usage error before psql is run
