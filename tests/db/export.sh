@@ -157,10 +157,12 @@ for u in "postgresql://nobody:s3cr@3tpw@nohost.invalid:1/none?application_name=e
 done
 
 # 6b. output names: one starting with '-' is a file; '-' is stdout; a directory is refused
-(cd "$tmp" && "$ROOT/pipelines/export" customers --project acme -o -dash.csv >/dev/null 2>"$tmp/dash.err")
+(cd "$tmp" && umask 022 && "$ROOT/pipelines/export" customers --project acme -o -dash.csv >/dev/null 2>"$tmp/dash.err")
 st=$?
 check "-o -dash.csv: exit 0, the file written, no part left (exit $st)" \
 	sh -c '[ "$1" -eq 0 ] && [ -s "$2/-dash.csv" ] && ! ls "$2" | grep -q "part"' sh $st "$tmp"
+check "-o FILE under umask 022: made 0600, customers' details for the owner only ($(stat -c %a "$tmp/-dash.csv"))" \
+	[ "$(stat -c %a "$tmp/-dash.csv")" = 600 ]
 check "-o -dash.csv: audited ok with its name" \
 	[ "$(q -c "SELECT metadata->>'status' || ' ' || (metadata->>'output') FROM audit_logs ORDER BY id DESC LIMIT 1")" = "ok -dash.csv" ]
 pipelines/export customers --project acme -o - >"$tmp/stdout.csv" 2>/dev/null
