@@ -17,6 +17,7 @@ enum {
 	SEC_PORT,     /* the part it took for the port (a '/' not written %2F) */
 	SEC_OTHER,    /* another option libpq itself marks secret (dispchar '*': sslpassword) */
 	SEC_DBNAME,   /* a dbname that is itself a connection string holding a secret, whole */
+	SEC_DBNAME_CUT, /* and as the server quotes it, cut to NAMEDATALEN - 1 bytes */
 	NSEC
 };
 
@@ -71,8 +72,13 @@ static int dsn_secrets(const char *dsn, char *sec[NSEC])
 				secret |= inner[i] != NULL;
 				free(inner[i]);
 			}
-			if (secret)
+			if (secret) {
 				sec[SEC_DBNAME] = xstrdup(o->val);
+				if (strlen(o->val) > 63) {
+					sec[SEC_DBNAME_CUT] = xstrdup(o->val);
+					sec[SEC_DBNAME_CUT][63] = '\0';
+				}
+			}
 		}
 	}
 	PQconninfoFree(opts);
@@ -86,7 +92,7 @@ int pg_password_of(const char *dsn, char **password)
 {
 	/* the part libpq's and the server's messages may print first: a dbname
 	 * quoted whole, the host's, the password, the port's, then the others */
-	static const int order[NSEC] = {SEC_DBNAME, SEC_HOST, SEC_PASSWORD, SEC_PORT, SEC_OTHER};
+	static const int order[NSEC] = {SEC_DBNAME, SEC_DBNAME_CUT, SEC_HOST, SEC_PASSWORD, SEC_PORT, SEC_OTHER};
 	const char *env = getenv("PGPASSWORD");
 	char *sec[NSEC] = {NULL};
 

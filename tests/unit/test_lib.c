@@ -926,6 +926,11 @@ static void test_pg_nested_dbname(void **state)
 	free(pw);
 	assert_string_equal(pg_oneline("FATAL:  database \"postgresql://secuser:S3cretPw@/t1\" does not exist", NULL),
 			    "FATAL: database \"********\" does not exist");
+	/* the server cuts a database's name to 63 bytes before it quotes it */
+	assert_int_equal(pg_password_of("dbname=postgresql://secuser:S3cretPwLongEnough@/t1?host=/a/very/long/path/to/make/it/longer", &pw), 0);
+	free(pw);
+	assert_string_equal(pg_oneline("FATAL: database \"postgresql://secuser:S3cretPwLongEnough@/t1?host=/a/very/long/p\" does not exist", NULL),
+			    "FATAL: database \"********\" does not exist");
 	/* one that holds no secret is a name like another */
 	assert_int_equal(pg_password_of("dbname='host=/x dbname=y' host=/tmp", &pw), 0);
 	assert_null(pw);
