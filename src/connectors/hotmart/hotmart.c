@@ -230,29 +230,38 @@ static int empty_text(json_object *o)
 	return json_object_is_type(o, json_type_string) && json_object_get_string_len(o) == 0;
 }
 
-static int get_time(json_object *root, const char *const *paths, enum need need, int64_t *ms,
-		    struct jerr *e)
+/* alt, where "" (Hotmart's way of saying it has none) gives way to the next
+ * path named, as absent or null does; the last "" when nothing follows it. */
+static json_object *alt_sent(json_object *root, const char *const *paths, const char **used)
 {
-	const char *used = paths[0];
-	json_object *o = alt(root, paths, &used);
+	json_object *o = alt(root, paths, used);
 
-	/* "" is Hotmart's way of sending no date (a v1 form posts every field,
-	 * subscription_date_next_charge= of a subscription with no next charge):
-	 * the next path named is read, as for an absent one; none left, the time
-	 * is absent, unless it is required */
-	for (const char *const *p = paths; empty_text(o) && *p;) {
-		while (*p && *p != used)
-			p++;
-		if (!*p || !p[1])
+	while (empty_text(o)) {
+		const char *const *next = paths;
+		while (*next && *next != *used)
+			next++;
+		if (!*next || !next[1])
 			break;
-		const char *was = used;
-		json_object *n = alt(root, p + 1, &used);
+		const char *was = *used;
+		json_object *n = alt(root, next + 1, used);
 		if (!n) {
-			used = was;
+			*used = was;
 			break;
 		}
 		o = n;
 	}
+	return o;
+}
+
+static int get_time(json_object *root, const char *const *paths, enum need need, int64_t *ms,
+		    struct jerr *e)
+{
+	const char *used = paths[0];
+	/* "" is Hotmart's way of sending no date (a v1 form posts every field,
+	 * subscription_date_next_charge= of a subscription with no next charge):
+	 * none left after it, the time is absent, unless it is required */
+	json_object *o = alt_sent(root, paths, &used);
+
 	*ms = 0;
 	if (o && time_of(o, ms))
 		return 1;
@@ -269,23 +278,7 @@ static int get_currency(json_object *root, const char *const *paths, enum need n
 			struct jerr *e)
 {
 	const char *used = paths[0];
-	json_object *o = alt(root, paths, &used);
-
-	while (o && json_object_is_type(o, json_type_string) && json_object_get_string_len(o) == 0) {
-		const char *const *next = paths;
-		while (*next && *next != used)
-			next++;
-		if (!*next || !next[1])
-			break;
-		const char *was = used;
-		json_object *n = alt(root, next + 1, &used);
-		if (!n) {
-			used = was;
-			break;
-		}
-		o = n;
-		paths = next;
-	}
+	json_object *o = alt_sent(root, paths, &used);
 
 	if (o && json_object_is_type(o, json_type_string) && !jstr_has_nul(o) &&
 	    currency_normalize(json_object_get_string(o), out) == 0)
