@@ -31,5 +31,5 @@ done
 for s in setup demo; do
 	check "$s is not installed" test ! -e "$p/$s"
 done
-check "the pipelines installed: ingest-dumps, export, reconcile, and dsn.sh, which they source" \
-	test "$(cd "$p" && ls | tr '\n' ' ')" = "dsn.sh export ingest-dumps reconcile "
+check "the pipelines installed: ingest-dumps, export, reconcile" \
+	test "$(cd "$p" && ls | tr '\n' ' ')" = "export ingest-dumps reconcile "

@@ -110,65 +110,6 @@ for o in "-o=" "--output="; do
 	check "export ${o%=} '': psql not run, no file ($(ran))" nothing_ran
 done
 
-# export: a --dsn or --audit-dsn libpq would refuse is a usage error said without it, before
-# psql runs: libpq's message quotes the string, and with it the password (a URI with a
-# capital, a leading blank, a password with blanks and no quotes, a bad %-escape)
-for d in "Postgresql://secuser:S3cretPw@/t1?host=/tmp/x" " postgresql://secuser:S3cretPw@/t1?host=/tmp/x" \
-	"host=/tmp/x dbname=t1 user=secuser password=S3cretPw horse battery" \
-	"host=/tmp/x dbname=t1 password=S3cretPw horse=battery" "postgresql://u:S3cretPw@h/t1?x=%zz"; do
-	for o in --dsn --audit-dsn; do
-		run export payments --project acme "$o" "$d" -o x.csv
-		check "export $o '$d': usage error (exit $st), the string not quoted ($(head -n 1 <<<"$err"))" \
-			'[ $st -eq 2 ] && grep -q "^export: $o: not a valid connection string or URI$" <<<"$err" && ! grep -q "S3cretPw\|horse\|battery" <<<"$err"'
-		check "export $o '$d': psql not run, no file ($(ran))" nothing_ran
-	done
-done
-
-# ingest-dumps, export, reconcile: a --dsn's password goes to the programs and psql in their
-# environment (PGPASSWORD), the string without it on their command lines (ps); said once.
-# The scripts run from a tree whose bin/ and PATH hold programs that log their command line
-# and PGPASSWORD, then run the real ones (psql: a stub that fails).
-mkdir -p "$tmp/tree/pipelines" "$tmp/tree/bin" "$tmp/tstubs"
-cp "$ROOT"/pipelines/* "$tmp/tree/pipelines/"
-cp "$ROOT/VERSION" "$tmp/tree/"
-for p in fetch-events normalize load reconcile to-csv; do
-	printf '#!/bin/sh\necho "%s $*" >>"%s/argv"\necho "%s ${PGPASSWORD-(unset)}" >>"%s/env"\nexec "%s/%s" "$@"\n' \
-		"$p" "$tmp" "$p" "$tmp" "$BIN" "$p" >"$tmp/tree/bin/$p"
-	chmod +x "$tmp/tree/bin/$p"
-done
-printf '#!/bin/sh\necho "psql $*" >>"%s/argv"\necho "psql ${PGPASSWORD-(unset)}" >>"%s/env"\nexit 2\n' "$tmp" "$tmp" >"$tmp/tstubs/psql"
-chmod +x "$tmp/tstubs/psql"
-trun() { # trun SCRIPT ARGS...: the tree's SCRIPT; sets st, err
-	rm -rf "$tmp/cwd" "$tmp/argv" "$tmp/env"
-	mkdir "$tmp/cwd"
-	(cd "$tmp/cwd" && env -u PGPASSWORD PATH=$tmp/tstubs:$PATH PGHOST=/nonexistent RO_LOCK=$tmp/cwd/lock \
-		RECONCILE_DIR=$tmp/cwd "$tmp/tree/pipelines/$1" "${@:2}" >/dev/null 2>"$tmp/err")
-	st=$?
-	err=$(cat "$tmp/err")
-}
-mkdir -p "$tmp/dump"
-cp "$ROOT/fixtures/hotmart/purchase_approved.json" "$tmp/dump/"
-for d in "host=/nonexistent dbname=t1 user=secuser password='s3cr3t pw'" \
-	"postgresql://secuser:s3cr3t%20pw@/t1?host=/nonexistent" "postgresql:///t1?host=/nonexistent&password=s3cr3t%20pw"; do
-	for s in ingest-dumps export reconcile; do
-		case $s in
-		ingest-dumps) trun ingest-dumps --project acme --dsn "$d" "$tmp/dump"; progs="load" ;;
-		export) trun export payments --project acme --dsn="$d" -o x.csv; progs="psql" ;;
-		reconcile) trun reconcile acme --dsn "$d"; progs="reconcile" ;;
-		esac
-		check "$s --dsn \"$d\": no password on the programs' command lines ($(tr '\n' ';' <"$tmp/argv" 2>/dev/null | head -c 300))" \
-			'[ -s "$tmp/argv" ] && ! grep -q "s3cr3t" "$tmp/argv" && grep -q "^$progs .*--dsn\|^$progs .*-d " "$tmp/argv"'
-		check "$s --dsn \"$d\": $progs gets it in PGPASSWORD, the others not at all ($(tr '\n' ';' <"$tmp/env" 2>/dev/null))" \
-			'! grep -v "^$progs " "$tmp/env" | grep -q s3cr3t && [ -z "$(grep "^$progs " "$tmp/env" | grep -v "^$progs s3cr3t pw$")" ] && grep -q "^$progs s3cr3t pw$" "$tmp/env"'
-		check "$s --dsn \"$d\": said once that the password is visible in the process list, the password not printed" \
-			'[ "$(grep -c "^$s: a password in --dsn is visible to every local user in the process list (ps)" <<<"$err")" -eq 1 ] && ! grep -q "s3cr3t" <<<"$err"'
-	done
-done
-# a --dsn without a password: passed on as it is, nothing said, PGPASSWORD left alone
-trun ingest-dumps --project acme --dsn "host=/nonexistent dbname=t1" "$tmp/dump"
-check "ingest-dumps --dsn without a password: passed as given, nothing said ($(tr '\n' ';' <"$tmp/argv" | head -c 200))" \
-	'grep -q "^load .*--dsn host=/nonexistent dbname=t1\( \|$\)" "$tmp/argv" && ! grep -q "process list" <<<"$err" && ! grep -v "(unset)$" "$tmp/env" | grep -q .'
-
 # tests/all, the same: it runs setup (apt-get as root) and the whole suite otherwise
 for a in --help --no-such-option run; do
 	rm -rf "$tmp/cwd" "$tmp/calls" && mkdir "$tmp/cwd"
