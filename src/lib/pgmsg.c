@@ -103,13 +103,15 @@ int pg_password_of(const char *dsn, char **password)
 	}
 	if (dsn && dsn_secrets(dsn, sec) < 0)
 		return -1;
+	/* no password in the string: libpq sends PGPASSWORD's, whatever other
+	 * secret (an sslpassword) the string holds */
+	if (!sec[SEC_PASSWORD] && env && *env)
+		sec[SEC_PASSWORD] = xstrdup(env);
 	for (int i = 0; i < NSEC; i++) {
 		if (sec[order[i]] && !*password)
 			*password = xstrdup(sec[order[i]]);
 		known[i] = sec[order[i]];
 	}
-	if (!*password && env && *env)
-		*password = xstrdup(env);
 	return 0;
 }
 

@@ -958,6 +958,15 @@ static void test_pg_sslpassword(void **state)
 	assert_int_equal(pg_password_of("dbname=t1 sslpassword=SslKeyPw9", &pw), 0);
 	assert_string_equal(pw, "SslKeyPw9");
 	free(pw);
+	/* beside PGPASSWORD, which libpq sends when the string has no password */
+	setenv("PGPASSWORD", "EnvPw123", 1);
+	assert_int_equal(pg_password_of("dbname=t1 sslpassword=SslKeyPw9", &pw), 0);
+	free(pw);
+	assert_string_equal(pg_oneline("key SslKeyPw9 or EnvPw123", NULL), "key ******** or ********");
+	assert_int_equal(pg_password_of("dbname=t1 password=S3cretPw", &pw), 0);
+	assert_string_equal(pw, "S3cretPw"); /* the string's wins, as in libpq */
+	free(pw);
+	unsetenv("PGPASSWORD");
 
 	char a3[] = "dbname=t1 user=secuser password=S3cretPw sslpassword=SslKeyPw9",
 	     a4[] = "postgresql://u@h/x?sslpassword=SslKeyPw9&sslmode=require", a5[] = "dbname=t1 sslpassword='a\\'b'";
