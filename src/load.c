@@ -2089,19 +2089,19 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		/* the vocabulary docs/events.md gives and no constraint holds: a type
 		 * outside its table, or a method in capitals ("CARD" beside "card"),
 		 * would be counted apart by every query that groups by it */
-		const char *type = jstr(o, "event_type"), *method = pay ? jstr(pay, "method") : NULL;
-		if (type && !event_type_known(type))
+		const char *etype = jstr(o, "event_type"), *method = pay ? jstr(pay, "method") : NULL;
+		if (etype && !event_type_known(etype))
 			return fail(fc, REJ_INVALID_FIELD, "field '%s' is not a canonical event type: '%.40s'",
-				    "event_type", type);
+				    "event_type", etype);
 		if (method && strpbrk(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 			return fail(fc, REJ_INVALID_FIELD, "field '%s' is not lower case: '%.40s'", "payment.method",
 				    method);
 		/* a code the plans table refuses: said here, not by PostgreSQL (db_rejected) */
-		const char *code = sub ? jstr(sub, "plan_code") : NULL;
-		if (code && !plan_code_valid(code))
+		const char *plan = sub ? jstr(sub, "plan_code") : NULL;
+		if (plan && !plan_code_valid(plan))
 			return fail(fc, REJ_INVALID_FIELD,
 				    "field '%s' is not a plan code (lower-case letters, digits, '_', '.', '-'): '%.40s'",
-				    "subscription.plan_code", code);
+				    "subscription.plan_code", plan);
 		if (strcmp(status, "processed") == 0)
 			;
 		else if (strcmp(status, "ignored") == 0)
@@ -2116,13 +2116,12 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 			return fail(fc, REJ_INVALID_FIELD, "a failed event carries a '%s' section",
 				    cus ? "customer" : pay ? "payment" : "subscription");
 		}
-		const char *etype = jstr(o, "event_type"), *ptype = jstr(o, "provider_event_type");
+		const char *ptype = jstr(o, "provider_event_type");
 		const char *reason = jstr(o, "reason");
 		const char *cus_id = cus ? jstr(cus, "id") : NULL;
 		const char *sub_id = sub ? jstr(sub, "id") : NULL;
 		const char *pay_id = pay ? jstr(pay, "id") : NULL;
 		const char *price = sub ? jstr(sub, "price_id") : NULL;
-		const char *plan = sub ? jstr(sub, "plan_code") : NULL;
 		copy_long(b, (long)B->n, '\t');
 		copy_str(b, provider, '\t');
 		copy_str(b, id, '\t');

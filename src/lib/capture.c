@@ -607,6 +607,13 @@ json_object *capture_json_payload(struct jparser *p, json_object *cap, size_t ma
 	return o;
 }
 
+/* jdel_members' test: all but the body and received_at */
+static int transport_member(const char *key, json_object *val, void *ctx)
+{
+	(void)val, (void)ctx;
+	return strcmp(key, "body") != 0 && strcmp(key, "received_at") != 0;
+}
+
 const char *capture_reject_text(json_object *cap, size_t *len)
 {
 	int b64 = base64_body(cap);
@@ -614,20 +621,7 @@ const char *capture_reject_text(json_object *cap, size_t *len)
 	/* what to keep, not what to drop: a sender's own members may carry a
 	 * credential under any name (a ?token= in rawQueryString or url, API
 	 * Gateway's stageVariables, a secret path) */
-	for (;;) {
-		char *victim = NULL;
-		json_object_object_foreach(cap, key, val) {
-			(void)val;
-			if (strcmp(key, "body") != 0 && strcmp(key, "received_at") != 0) {
-				victim = xstrdup(key);
-				break;
-			}
-		}
-		if (!victim)
-			break;
-		json_object_object_del(cap, victim);
-		free(victim);
-	}
+	jdel_members(cap, transport_member, NULL);
 	if (b64)
 		json_object_object_del(cap, "body");
 	return json_object_to_json_string_length(cap, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);

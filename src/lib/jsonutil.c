@@ -754,6 +754,23 @@ size_t jdrop_members(const struct jparser *p, const char *text, size_t len, cons
 	return n;
 }
 
+int jdel_members(json_object *o, int (*drop)(const char *key, json_object *val, void *ctx), void *ctx)
+{
+	for (int n = 0;; n++) {
+		char *victim = NULL;
+		json_object_object_foreach(o, key, val) {
+			if (drop(key, val, ctx)) {
+				victim = xstrdup(key);
+				break;
+			}
+		}
+		if (!victim)
+			return n;
+		json_object_object_del(o, victim);
+		free(victim);
+	}
+}
+
 json_object *jpath(json_object *root, const char *path)
 {
 	return jpath_esc(root, path, '\0');

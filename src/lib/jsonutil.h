@@ -113,6 +113,10 @@ size_t jdrop_members(const struct jparser *p, const char *text, size_t len, cons
 /* Follow a dotted path ("data.object.customer"); array indexes as numbers
  * ("items.data.0.price"). NULL when any step is absent or JSON null. */
 json_object *jpath(json_object *root, const char *path);
+
+/* Delete each member of o for which drop(key, value, ctx) says 1 (json-c
+ * cannot delete while it iterates: one at a time); how many were deleted. */
+int jdel_members(json_object *o, int (*drop)(const char *key, json_object *val, void *ctx), void *ctx);
 /* jpath where the byte dot (not NUL) inside a segment stands for a '.' of the
  * key: to-csv's --columns 'metadata.plan\.name'. */
 json_object *jpath_esc(json_object *root, const char *path, char dot);

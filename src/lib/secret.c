@@ -105,8 +105,8 @@ int secret_in_text(const char *text, size_t len)
 		return 0;
 	if (find_u_escape(text, len))
 		return 1;
-	/* Stripe's, as it writes them, found by memmem (the hosts without a '/',
-	 * which JSON may write "\/") */
+	/* Stripe's, as it writes them (the hosts without a '/', which JSON may
+	 * write "\/") */
 	return holds_hottok(text, len) || holds_word(text, len, CLIENT_SECRET, sizeof CLIENT_SECRET - 1) ||
 	       holds_word(text, len, "verify.stripe.com", 17) || holds_word(text, len, "billing.stripe.com", 18);
 }
@@ -114,6 +114,13 @@ int secret_in_text(const char *text, size_t len)
 static const char *string_of(json_object *v)
 {
 	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* jdel_members' test: the member is a payload secret */
+static int secret_drops(const char *key, json_object *v, void *ctx)
+{
+	(void)ctx;
+	return secret_member(key, string_of(v), (size_t)json_object_get_string_len(v));
 }
 
 int secret_drop(json_object *o)
@@ -129,24 +136,10 @@ int secret_drop(json_object *o)
 	if (!json_object_is_type(o, json_type_object))
 		return 0;
 	json_object_object_foreach(o, k, v) {
-		if (!secret_member(k, string_of(v), (size_t)json_object_get_string_len(v)))
+		if (!secret_drops(k, v, NULL))
 			n += secret_drop(v);
 	}
-	/* Deleting while iterating is not safe in json-c: one at a time. */
-	for (;;) {
-		char *victim = NULL;
-		json_object_object_foreach(o, key, val) {
-			if (secret_member(key, string_of(val), (size_t)json_object_get_string_len(val))) {
-				victim = xstrdup(key);
-				break;
-			}
-		}
-		if (!victim)
-			return n;
-		json_object_object_del(o, victim);
-		free(victim);
-		n++;
-	}
+	return n + jdel_members(o, secret_drops, NULL);
 }
 
 /* The length of a secret name at s (any case), or 0. */

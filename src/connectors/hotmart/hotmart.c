@@ -857,12 +857,10 @@ static void purchase_subscription(struct event *ev, json_object *p, const struct
  * are Hotmart's ways of sending none). */
 static int sent_currency(json_object *p, const char *const *names)
 {
-	for (; *names; names++) {
-		json_object *o = jpath(p, *names);
-		if (o && !(json_object_is_type(o, json_type_string) && json_object_get_string_len(o) == 0))
-			return 1;
-	}
-	return 0;
+	const char *used;
+	json_object *o = alt_sent(p, names, &used);
+
+	return o && !empty_text(o);
 }
 
 /*
