@@ -36,14 +36,17 @@
 static const char synopsis[] =
 	"usage: load [--dsn CONNINFO] [--batch N] [--rejects FILE] [--max-line SIZE] [FILE...]\n"
 	"       load --migrate [--dsn CONNINFO] [--sql-dir DIR]\n"
-	"       load --note-run PROGRAM [--dsn CONNINFO] < NOTE.json\n";
+	"       load --note-run PROGRAM [--dsn CONNINFO] < NOTE.json\n"
+	"       load --split-dsn [--dsn CONNINFO]\n";
 
 static const char help[] =
 	"Load raw envelopes (fetch-events) and canonical events (normalize), or both in\n"
 	"one stream (normalize --emit-raw), into PostgreSQL. Idempotent and order-safe:\n"
 	"loading the same records again, or in another order, leaves the same rows.\n"
 	"\n"
-	"  --dsn CONNINFO    connection string or URI (default: the PG* environment)\n"
+	"  --dsn CONNINFO    connection string or URI (default: $RO_DSN when set, else the\n"
+	"                    PG* environment); a password on a command line shows in `ps`:\n"
+	"                    give it in RO_DSN, PGPASSWORD or ~/.pgpass\n"
 	"  --batch N         records per transaction (default 5000)\n"
 	"  --rejects FILE    write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE   longest accepted line in bytes (default 16M)\n"
@@ -53,6 +56,11 @@ static const char help[] =
 	"  --note-run PROGRAM  record a finished run of PROGRAM (a pipeline such as\n"
 	"                    pipelines/ingest-dumps) in pipeline_runs, from one JSON object on\n"
 	"                    stdin: started_at, exit_status, rejected, detail (all optional)\n"
+	"  --split-dsn       for scripts that run psql (pipelines/export): write the\n"
+	"                    connection string without its password, the password for\n"
+	"                    PGPASSWORD (empty when it stays in the string), then each secret\n"
+	"                    to mask in psql's messages, each ended by a NUL byte; connects\n"
+	"                    to nothing (docs/load.md)\n"
 	"  -h, --help, -V, --version\n"
 	"\n"
 	"Prints one summary line on stderr and records the run in pipeline_runs.\n"
@@ -353,14 +361,31 @@ static PGconn *open_conn(const char *const *keys, const char *const *vals)
 	return c;
 }
 
-static void connect_db(const char *dsn)
+static void connect_db(const char *dsn, const char *from)
 {
 	const char *keys[] = {"dbname", "fallback_application_name", NULL};
 	const char *vals[] = {dsn ? dsn : "", "load", NULL};
 
 	if (pg_password_of(dsn, &password) < 0)
-		die_usage(synopsis, "--dsn: not a valid connection string or URI");
+		die_usage(synopsis, "%s: not a valid connection string or URI", from);
 	conn = conn1 = open_conn(keys, vals);
+}
+
+/* --split-dsn: dsn for psql, its password apart, and what to mask (pg_dsn_split). */
+static int split_dsn(const char *dsn, const char *from)
+{
+	char *conninfo = NULL, *pw = NULL;
+
+	if (pg_password_of(dsn, &password) < 0 || (dsn && pg_dsn_split(dsn, &conninfo, &pw) < 0))
+		die_usage(synopsis, "%s: not a valid connection string or URI", from);
+	xwrite(conninfo ? conninfo : "", conninfo ? strlen(conninfo) + 1 : 1, stdout);
+	xwrite(pw ? pw : "", pw ? strlen(pw) + 1 : 1, stdout);
+	for (int i = 0; pg_secret(i); i++)
+		xwrite(pg_secret(i), strlen(pg_secret(i)) + 1, stdout);
+	free(conninfo);
+	free(pw);
+	free(password);
+	return diag_finish();
 }
 
 /* Run a statement that must succeed; returns the result (caller clears). */
@@ -2412,13 +2437,14 @@ int main(int argc, char **argv)
 		{"migrate", no_argument, NULL, 'M'},
 		{"sql-dir", required_argument, NULL, 's'},
 		{"note-run", required_argument, NULL, 'N'},
+		{"split-dsn", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dsn = NULL, *rejects_path = NULL, *sql_dir = NULL, *note = NULL, *why;
+	const char *dsn = NULL, *rejects_path = NULL, *sql_dir = NULL, *note = NULL, *why, *from;
 	size_t batch_size = 5000, max_line = LINE_MAX_DEFAULT;
-	int do_migrate = 0, load_opt = 0, c;
+	int do_migrate = 0, load_opt = 0, do_split = 0, c;
 
 	diag_init(argv[0]);
 	argv[0] = (char *)prog_name; /* getopt's messages say "load: ...", as ours do */
@@ -2439,6 +2465,7 @@ int main(int argc, char **argv)
 			if (!*(note = optarg))
 				die_usage(synopsis, "--note-run: empty program name");
 			break;
+		case 'S': do_split = 1; break;
 		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
 		case 'V': puts("load (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
 		default: fputs(synopsis, stderr); return EXIT_USAGE;
@@ -2446,6 +2473,11 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	dsn = pg_dsn_or_env(dsn, &from);
+	if (do_split && (do_migrate || note || load_opt || sql_dir || argc > 0))
+		die_usage(synopsis, "--split-dsn takes only --dsn");
+	if (do_split)
+		return split_dsn(dsn, from);
 	if (do_migrate && argc > 0)
 		die_usage(synopsis, "--migrate takes no input files");
 	if (note && (do_migrate || load_opt || sql_dir || argc > 0))
@@ -2459,7 +2491,7 @@ int main(int argc, char **argv)
 
 	if (note)
 		note_read(note); /* a note that is not one is a usage error, whatever the server */
-	connect_db(dsn);
+	connect_db(dsn, from);
 	exec_ok("SET client_min_messages = warning");
 	exec_ok("SET TimeZone = 'UTC'");
 	/* who writes: a plan ops set by hand stays through our writes (sql/016's trigger) */

@@ -56,7 +56,9 @@ static const char help[] =
 	"  --since TIME       only events whose day-time (above) is at or after TIME (RFC 3339)\n"
 	"  --until TIME       only events before TIME\n"
 	"  --db               reconcile the database tables instead of streams\n"
-	"  --dsn CONNINFO     connection string or URI (default: the PG* environment)\n"
+	"  --dsn CONNINFO     connection string or URI (default: $RO_DSN when set, else the\n"
+	"                     PG* environment); a password on a command line shows in\n"
+	"                     `ps`: give it in RO_DSN, PGPASSWORD or ~/.pgpass\n"
 	"  --sort-memory SIZE memory sort(1) may use before spilling (default 64M)\n"
 	"  --rejects FILE     write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE    longest accepted line (default 16M)\n"
@@ -794,10 +796,12 @@ static void __attribute__((noreturn)) die_pg(const char *what, PGresult *r)
 static void db_connect(const char *dsn)
 {
 	const char *keys[] = { "dbname", "fallback_application_name", NULL };
-	const char *vals[] = { dsn ? dsn : "", "reconcile", NULL };
+	const char *from, *vals[] = { NULL, "reconcile", NULL };
 
+	dsn = pg_dsn_or_env(dsn, &from);
+	vals[0] = dsn ? dsn : "";
 	if (pg_password_of(dsn, &db_password) < 0)
-		die_usage(synopsis, "--dsn: not a valid connection string or URI");
+		die_usage(synopsis, "%s: not a valid connection string or URI", from);
 	if (!(conn = PQconnectdbParams(keys, vals, 1)))
 		die_sys(ENOMEM, "cannot connect to the database");
 	if (PQstatus(conn) != CONNECTION_OK)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "strbuf.h"
 
 /*
  * What of a connection string is secret, as libpq reads it, by slot; each
@@ -112,6 +113,74 @@ int pg_password_of(const char *dsn, char **password)
 			*password = xstrdup(sec[order[i]]);
 		known[i] = sec[order[i]];
 	}
+	return 0;
+}
+
+const char *pg_secret(int i)
+{
+	for (int k = 0; k < NSEC; k++)
+		if (known[k] && i-- == 0)
+			return known[k];
+	return NULL;
+}
+
+const char *pg_dsn_or_env(const char *dsn, const char **from)
+{
+	const char *env = getenv("RO_DSN");
+
+	*from = "--dsn";
+	if (dsn)
+		return dsn;
+	if (env && *env) {
+		*from = "RO_DSN";
+		return env;
+	}
+	return NULL;
+}
+
+int pg_dsn_split(const char *dsn, char **conninfo, char **password)
+{
+	char *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(dsn, &err);
+	const char *pw = NULL, *env_service = getenv("PGSERVICE");
+	int service = env_service && *env_service;
+
+	*conninfo = *password = NULL;
+	if (!opts) {
+		PQfreemem(err); /* may quote the string, password and all */
+		return -1;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (o->val && strcmp(o->keyword, "password") == 0)
+			pw = o->val;
+		if (o->val && strcmp(o->keyword, "service") == 0)
+			service = 1;
+	}
+	if (!pw || !*pw || service) {
+		*conninfo = xstrdup(dsn);
+		PQconninfoFree(opts);
+		return 0;
+	}
+	/* key='value', with ' and \\ escaped: libpq's own quoting */
+	struct strbuf b = {0};
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val || strcmp(o->keyword, "password") == 0)
+			continue;
+		if (b.len)
+			SB_LIT(&b, " ");
+		sb_add(&b, o->keyword, strlen(o->keyword));
+		SB_LIT(&b, "='");
+		for (const char *v = o->val; *v; v++) {
+			if (*v == '\\' || *v == '\'')
+				SB_LIT(&b, "\\");
+			sb_add(&b, v, 1);
+		}
+		SB_LIT(&b, "'");
+	}
+	*conninfo = xstrdup(b.len ? b.buf : "");
+	*password = xstrdup(pw);
+	sb_free(&b);
+	PQconninfoFree(opts);
 	return 0;
 }
 

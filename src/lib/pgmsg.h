@@ -33,6 +33,34 @@ int pg_password_of(const char *dsn, char **password);
 const char *pg_dsn_take(char *arg);
 
 /*
+ * The connection string to use: dsn (--dsn's) when not NULL, else $RO_DSN's
+ * when set and not empty (a password there stays out of `ps`: the
+ * environment of a process is its user's to read only), else NULL (libpq's
+ * PG* environment). *from says which, for messages: "--dsn" or "RO_DSN".
+ */
+const char *pg_dsn_or_env(const char *dsn, const char **from);
+
+/*
+ * dsn for a program that takes the connection string on its command line
+ * (psql), with the password out of it: *conninfo is dsn with no password
+ * option (every option libpq read, as key='value'), and *password the
+ * password, for PGPASSWORD, which libpq sends only when the string names
+ * none, as it does the string's. When moving it would change what libpq
+ * does (no password, or an empty one; a service named, in the string or by
+ * PGSERVICE, whose file's password= would win over PGPASSWORD), *conninfo
+ * is dsn as it is and *password NULL. -1 when dsn does not parse. Both
+ * malloc'd; the caller frees them.
+ */
+int pg_dsn_split(const char *dsn, char **conninfo, char **password);
+
+/*
+ * The secrets the last pg_password_of found (the password, the pieces of it
+ * libpq may quote, a secret dbname, an sslpassword), one by one: i from 0;
+ * NULL past the last.
+ */
+const char *pg_secret(int i);
+
+/*
  * msg on one line: newlines and tabs become spaces, runs of spaces one, no
  * trailing space, every copy of password (when not NULL or empty) and of each
  * secret the last pg_password_of found as "********". Returns a static buffer, valid until the next call.

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "base64.h"
 #include "capture.h"
@@ -979,6 +980,96 @@ static void test_pg_sslpassword(void **state)
 	assert_int_equal(pg_password_of(NULL, &pw), 0);
 }
 
+/* The option key of opts (PQconninfoParse's), or NULL when not set. */
+static const char *opt_val(PQconninfoOption *opts, const char *key)
+{
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, key) == 0)
+			return o->val;
+	return NULL;
+}
+
+/* pg_dsn_split (load --split-dsn, for psql): libpq reads the string it gives
+ * as it reads the --dsn, every option alike but the password, which comes
+ * apart for PGPASSWORD; it stays in when a service's password= would win. */
+static void test_pg_dsn_split(void **state)
+{
+	static const char *const dsns[] = {
+		"host=/tmp/s dbname=t1 user=u password=S3cretPw",
+		"postgresql://u:p%40ss@/db?host=/tmp/x&application_name=a%27b",
+		"postgresql://bob:pw@h1:5432,h2:5433/db?target_session_attrs=read-write&connect_timeout=5",
+		"dbname='it\\'s' password='a\\'b' options='-c search_path=x\\\\y' host=''",
+		"password=onlythis",
+		"postgresql://u:s3cr@3tpw@nohost.invalid:1/none",
+		"dbname=postgresql://inner:pw@/x password=outer",
+		"hostaddr=127.0.0.1 port=1 keepalives=1 sslsni=0 ssl_max_protocol_version=TLSv1.3 password=x?y",
+	};
+	char *conninfo, *pw, *err;
+
+	unsetenv("PGSERVICE");
+	for (size_t i = 0; i < sizeof dsns / sizeof *dsns; i++) {
+		PQconninfoOption *want = PQconninfoParse(dsns[i], &err);
+		assert_non_null(want);
+		assert_int_equal(pg_dsn_split(dsns[i], &conninfo, &pw), 0);
+		assert_non_null(pw);
+		assert_string_equal(pw, opt_val(want, "password"));
+		assert_null(strstr(conninfo, pw));
+		PQconninfoOption *got = PQconninfoParse(conninfo, &err);
+		assert_non_null(got);
+		for (PQconninfoOption *o = want; o->keyword; o++) {
+			const char *v = opt_val(got, o->keyword);
+			if (strcmp(o->keyword, "password") == 0 || !o->val)
+				assert_null(v);
+			else {
+				assert_non_null(v);
+				assert_string_equal(v, o->val);
+			}
+		}
+		PQconninfoFree(want);
+		PQconninfoFree(got);
+		free(conninfo);
+		free(pw);
+	}
+	/* nothing to move: the string as it is */
+	static const char *const kept[] = {"host=/tmp dbname=x", "postgresql:///x?host=/tmp", "password=''",
+		"service=prod password=S3cretPw", "postgresql://u:pw@/x?service=prod"};
+	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
+		assert_int_equal(pg_dsn_split(kept[i], &conninfo, &pw), 0);
+		assert_string_equal(conninfo, kept[i]);
+		assert_null(pw);
+		free(conninfo);
+	}
+	/* a service named by PGSERVICE: its file's password= would win over PGPASSWORD */
+	setenv("PGSERVICE", "prod", 1);
+	assert_int_equal(pg_dsn_split("dbname=x password=S3cretPw", &conninfo, &pw), 0);
+	assert_string_equal(conninfo, "dbname=x password=S3cretPw");
+	assert_null(pw);
+	free(conninfo);
+	unsetenv("PGSERVICE");
+	/* a string libpq does not read */
+	assert_int_equal(pg_dsn_split("Postgresql://u:S3cretPw@/x", &conninfo, &pw), -1);
+	assert_int_equal(pg_dsn_split("password=correct horse battery", &conninfo, &pw), -1);
+	assert_null(conninfo);
+	assert_null(pw);
+}
+
+/* --dsn, else $RO_DSN (not empty), else NULL: the PG* environment. */
+static void test_pg_dsn_or_env(void **state)
+{
+	const char *from;
+
+	unsetenv("RO_DSN");
+	assert_null(pg_dsn_or_env(NULL, &from));
+	setenv("RO_DSN", "", 1);
+	assert_null(pg_dsn_or_env(NULL, &from));
+	setenv("RO_DSN", "dbname=env", 1);
+	assert_string_equal(pg_dsn_or_env(NULL, &from), "dbname=env");
+	assert_string_equal(from, "RO_DSN");
+	assert_string_equal(pg_dsn_or_env("dbname=opt", &from), "dbname=opt");
+	assert_string_equal(from, "--dsn");
+	unsetenv("RO_DSN");
+}
+
 /* --max-line and --sort-memory sizes: a suffix, no sign, never wrapped past SIZE_MAX. */
 static void test_parse_size(void **state)
 {
@@ -1421,6 +1512,8 @@ int main(void)
 		cmocka_unit_test(test_pg_messages),
 		cmocka_unit_test(test_pg_nested_dbname),
 		cmocka_unit_test(test_pg_sslpassword),
+		cmocka_unit_test(test_pg_dsn_split),
+		cmocka_unit_test(test_pg_dsn_or_env),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_lines_plain),
 		cmocka_unit_test(test_lines_crlf_at_the_maximum),

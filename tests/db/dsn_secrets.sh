@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# A password given to the pipelines with --dsn (or RO_DSN) reaches no command line they
+# start (`ps`, /proc/PID/cmdline: anybody's to read) and no message; libpq itself reads the
+# string (load --split-dsn), so a DSN that connected still connects (the trust cluster
+# takes any password). The scripts' own command lines are the user's: RO_DSN keeps it out.
+. "$(dirname "$0")/lib/db.sh"
+fx=$ROOT/fixtures
+pw=Pw$$xq7Z
+
+# holders PID: the processes whose command line holds $pw, but PID (the script, given it
+# by the test) and its forks (subshells, with its command line), one a line (matched by
+# bash itself: a grep would hold it in its own)
+holders() {
+	local d c own
+	own=$( { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null)
+	for d in /proc/[0-9]*; do
+		c=$( { tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null) || continue
+		[ "$c" != "$own" ] && [[ $c == *"$pw"* ]] && echo "${d#/proc/}: $c"
+	done
+	return 0
+}
+# env_holders NAME: the processes named NAME whose environment has PGPASSWORD=$pw
+env_holders() {
+	local d
+	for d in /proc/[0-9]*; do
+		[ "$(cat "$d/comm" 2>/dev/null)" = "$1" ] || continue
+		tr '\0' '\n' <"$d/environ" 2>/dev/null | while IFS= read -r v; do
+			[ "$v" = "PGPASSWORD=$pw" ] && echo "${d#/proc/}"
+		done
+	done
+	return 0
+}
+# wait_backend DB APP T0: until a connection of APP, started after T0, is in DB
+wait_backend() {
+	for _ in $(seq 1 400); do
+		[ "$(q "$1" "SELECT count(*) FROM pg_stat_activity WHERE datname = '$1'
+			AND application_name = '$2' AND backend_start > '$3'")" -gt 0 ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+# lock_for DB TABLE SECONDS: hold an exclusive lock on TABLE (in the background) until
+# SECONDS have passed; returns once it is held
+lock_for() {
+	PGAPPNAME=locker psql -X -q -d "$1" -c "BEGIN; LOCK $2 IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($3); COMMIT;" >/dev/null &
+	for _ in $(seq 1 400); do
+		[ "$(q "$1" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+			WHERE a.application_name = 'locker' AND l.relation = '$2'::regclass AND l.granted")" -gt 0 ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+db=$(newdb dsnsec)
+uri="postgresql://postgres:$pw@/$db?host=$PGHOST"
+
+# ingest-dumps: load, which reads a FIFO dump's lines, is connected and waiting meanwhile
+mkfifo "$T/dump.ndjson"
+t0=$(q "$db" "SELECT clock_timestamp()")
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "$uri" "$T/dump.ndjson" 2>"$T/ing.err" &
+ing=$!
+wait_backend "$db" load "$t0"
+holders $ing >"$T/holders"
+zcat "$fx/dumps/2026-11/stripe-2026-11-05.ndjson.gz" >"$T/dump.ndjson"
+wait $ing
+st=$?
+check "ingest-dumps --dsn with a password: no command line it starts holds it ($(cat "$T/holders"))" \
+	test ! -s "$T/holders"
+check "and the dump is loaded into the --dsn's database, its run noted there (exit $st: $(head -c 300 "$T/ing.err"))" \
+	test "$st $(q "$db" "SELECT count(*) > 0 FROM external_events_raw") $(q "$db" "SELECT count(*) FROM pipeline_runs WHERE program = 'ingest-dumps'")" = "0 t 1"
+
+# pipelines/reconcile: reconcile waits on a lock of the raw table
+lock_for "$db" external_events_raw 2
+t0=$(q "$db" "SELECT clock_timestamp()")
+RECONCILE_DIR=$T "$ROOT/pipelines/reconcile" acme --dsn "$uri" >"$T/rec.out" 2>"$T/rec.err" &
+rec=$!
+wait_backend "$db" reconcile "$t0"
+holders $rec >"$T/holders"
+wait $rec
+st=$?
+wait
+check "pipelines/reconcile --dsn with a password: reconcile's command line does not hold it ($(cat "$T/holders"))" \
+	test ! -s "$T/holders"
+check "and it reconciles that database (exit $st: $(head -c 300 "$T/rec.err"))" \
+	sh -c '[ "$1" -eq 0 ] && grep -q "^balanced" "$2"' sh "$st" "$T/rec.out"
+
+# export: psql waits on a lock of payments; it has the password in its environment
+lock_for "$db" payments 2
+t0=$(q "$db" "SELECT clock_timestamp()")
+"$ROOT/pipelines/export" payments --project acme --dsn "$uri" -o "$T/pay.csv" 2>"$T/exp.err" &
+exp=$!
+wait_backend "$db" psql "$t0"
+holders $exp >"$T/holders"
+env_holders psql >"$T/env"
+wait $exp
+st=$?
+wait
+check "export --dsn with a password: psql's command line does not hold it ($(cat "$T/holders"))" \
+	test ! -s "$T/holders"
+check "psql has it in PGPASSWORD, its own environment ($(wc -l <"$T/env") process)" test -s "$T/env"
+check "and the export runs, audited in that database (exit $st: $(head -c 300 "$T/exp.err"))" \
+	test "$st $(head -c 9 "$T/pay.csv") $(q "$db" "SELECT count(*) FROM audit_logs WHERE action = 'export'")" = "0 provider, 1"
+
+# a string libpq does not read (audit-secrets 2): a usage error, quoting none of it; libpq's
+# own message, which psql would print, quotes it
+for d in "Postgresql://secuser:$pw@/$db?host=$PGHOST" " postgresql://secuser:$pw@/$db?host=$PGHOST" \
+	"host=$PGHOST dbname=$db password=$pw horse battery"; do
+	for o in --dsn --audit-dsn; do
+		"$ROOT/pipelines/export" payments --project acme "$o" "$d" -o "$T/bad.csv" 2>"$T/bad.err"
+		st=$?
+		check "export $o '${d%%:*}...': exit 2, '$o: not a valid ...', nothing of the string said (exit $st)" \
+			sh -c '[ "$1" -eq 2 ] && grep -q "^export: $3: not a valid connection string or URI" "$2" &&
+				! grep -q "$4\|horse\|secuser" "$2"' sh "$st" "$T/bad.err" "$o" "$pw"
+	done
+	"$ROOT/pipelines/ingest-dumps" --project acme --dsn "$d" "$fx/dumps/2026-11/stripe-2026-11-05.ndjson.gz" 2>"$T/bad.err"
+	st=$?
+	check "ingest-dumps --dsn '${d%%:*}...': exit 2 before anything runs, nothing of the string said (exit $st)" \
+		sh -c '[ "$1" -eq 2 ] && grep -q "^ingest-dumps: --dsn: not a valid" "$2" && ! grep -q "$3\|horse" "$2"' sh "$st" "$T/bad.err" "$pw"
+	RO_DSN=$d "$ROOT/pipelines/reconcile" acme 2>"$T/bad.err" >/dev/null
+	st=$?
+	check "pipelines/reconcile with RO_DSN '${d%%:*}...': exit 2, said as RO_DSN's (exit $st)" \
+		sh -c '[ "$1" -eq 2 ] && grep -q "^reconcile: RO_DSN: not a valid" "$2" && ! grep -q "$3\|horse" "$2"' sh "$st" "$T/bad.err" "$pw"
+done
+
+# RO_DSN for the programs themselves: the connection when --dsn is not given
+db2=$(newdb dsnenv)
+RO_DSN="dbname=$db2" load "$fx/db/basic.ndjson" 2>"$T/env.err"
+st=$?
+check "load with RO_DSN loads into its database (exit $st)" \
+	test "$st $(q "$db2" "SELECT count(*) > 0 FROM external_events_normalized")" = "0 t"
+RO_DSN="dbname=ro_no_such_db_$$" load --dsn "dbname=$db2" "$fx/db/basic.ndjson" 2>"$T/env.err"
+check "--dsn wins over RO_DSN (exit $?)" test $? -eq 0
+RO_DSN="host='$pw" load </dev/null 2>"$T/env.err"
+st=$?
+check "an RO_DSN libpq does not read: exit 2, said as RO_DSN's, not quoted (exit $st)" \
+	sh -c '[ "$1" -eq 2 ] && grep -q "^load: RO_DSN: not a valid" "$2" && ! grep -q "$3" "$2"' sh "$st" "$T/env.err" "$pw"
+RO_DSN="dbname=$db2" reconcile --db >/dev/null 2>"$T/env.err"
+st=$?
+check "reconcile --db with RO_DSN reconciles its database, which has the schema (exit $st: 0 or 4)" \
+	test "$st" -eq 0 -o "$st" -eq 4
