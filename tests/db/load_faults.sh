@@ -183,7 +183,35 @@ cat "$T/dump.ndjson" >&7
 exec 7>&-
 wait $pid
 check "and it completes (exit $?)" test $? -le 1
-rm -f /tmp/revenueos-ingest-"$(id -u)"-ro-lock-$$-a.lock /tmp/revenueos-ingest-"$(id -u)"-ro_lock_$$_b*.lock
+check "the default locks are in /tmp/revenueos-UID, made 0700 ($(stat -c %a "/tmp/revenueos-$(id -u)"))" \
+	test "$(stat -c %a "/tmp/revenueos-$(id -u)")" = 700 -a -f "/tmp/revenueos-$(id -u)/ingest-$pa.lock"
+rm -f "/tmp/revenueos-$(id -u)/ingest-$pa.lock" "/tmp/revenueos-$(id -u)"/ingest-ro_lock_$$_b*.lock
+# A lock directory that is not the user's alone (audit-secrets 8): made first by another
+# user, a symlink, writable by others: refused, exit 3, nothing made through it. A user id
+# of its own (an `id` that says 4242$$) keeps the test off the real one.
+mkdir -p "$T/idstub" "$T/elsewhere"
+printf '#!/bin/sh\n[ "$1" = -u ] && { echo 4242%s; exit; }\nexec /usr/bin/id "$@"\n' $$ >"$T/idstub/id"
+chmod +x "$T/idstub/id"
+fake=/tmp/revenueos-4242$$
+six=$(newdb ingest_six)
+for kind in symlink others nobody; do
+	rm -rf "$fake"
+	case $kind in
+	symlink) ln -s "$T/elsewhere" "$fake" ;;
+	others) mkdir -m 777 "$fake" ;;
+	nobody) mkdir -m 700 "$fake" && chown 65534 "$fake" ;;
+	esac
+	RO_LOCK= PATH=$T/idstub:$PATH "$ROOT/pipelines/ingest-dumps" --project lk --dsn "dbname=$six" "$T/dump.ndjson" 2>"$T/err_lk"
+	st=$?
+	check "a lock directory that is $kind: exit 3, said, nothing loaded or made through it (exit $st: $(head -c 200 "$T/err_lk"))" \
+		sh -c '[ "$1" -eq 3 ] && grep -q "is not a directory this user alone owns" "$2" && [ -z "$(ls -A "$3")" ] &&
+			[ "$(psql -XAt -d "$4" -c "SELECT count(*) FROM external_events_raw")" = 0 ]' sh "$st" "$T/err_lk" "$T/elsewhere" "$six"
+done
+rm -rf "$fake"
+RO_LOCK= PATH=$T/idstub:$PATH "$ROOT/pipelines/ingest-dumps" --project lk --dsn "dbname=$six" "$T/dump.ndjson" 2>/dev/null
+st=$?
+check "none yet: made 0700, the run goes on (exit $st)" test "$st" -le 1 -a "$(stat -c %a "$fake")" = 700
+rm -rf "$fake"
 
 # 5. --rejects-dir inside a dump directory: fetch-events would read the other stages'
 # rejects files as dumps; a usage error before anything runs.
