@@ -126,6 +126,14 @@ const char *fuzz_event_problem(json_object *ev)
 		return "subscription.status";
 	if ((s = jstr(ev, "subscription.interval")) && !in_set(s, intervals))
 		return "subscription.interval";
+	/* load's vocabulary (docs/load.md, invalid_field): a type of docs/events.md's table,
+	 * a method in lower case, a plan code the plans table takes */
+	if (type && !event_type_known(type))
+		return "event_type";
+	if ((s = jstr(ev, "payment.method")) && strpbrk(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+		return "payment.method";
+	if ((s = jstr(ev, "subscription.plan_code")) && !plan_code_valid(s))
+		return "subscription.plan_code";
 	return NULL;
 }
 
