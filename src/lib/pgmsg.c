@@ -217,7 +217,8 @@ const char *pg_dsn_take(char *arg)
 	char *sec[NSEC];
 	/* decided on the text as given, before any of it is masked */
 	int uri = is_uri(arg);
-	int covered = 0; /* a URI's password masked where it is written, whatever its escapes */
+	/* a URI's password, and its sslpassword, masked where written, whatever their escapes */
+	int covered = 0, covered_ssl = 0;
 
 	free(copy);
 	copy = xstrdup(arg);
@@ -236,16 +237,18 @@ const char *pg_dsn_take(char *arg)
 		}
 		/* and each password= and sslpassword= of its query */
 		covered |= mask_query(q, "password");
-		covered |= mask_query(q, "sslpassword");
+		covered_ssl = mask_query(q, "sslpassword");
 	}
-	/* every copy of what libpq reads as secret, as written; a password found
-	 * nowhere as written (a key=value string's quotes and escapes) and in no
-	 * place masked above: the whole string */
-	int found = mask_all(arg, sec[SEC_PASSWORD]), unfound = sec[SEC_PASSWORD] && !found;
+	/* every copy of what libpq reads as secret, as written; one found nowhere
+	 * as written (a key=value string's quotes and escapes, a URI's %-escapes)
+	 * and in no place masked above: the whole string. Each secret on its own:
+	 * a URI's user:password@ masked says nothing of a nested dbname's. */
+	int unfound = !mask_all(arg, sec[SEC_PASSWORD]) && sec[SEC_PASSWORD] && !covered;
 	for (int i = SEC_HOST; i < NSEC; i++)
-		if (!mask_all(arg, sec[i]) && sec[i] && (i == SEC_OTHER || i == SEC_DBNAME))
+		if (!mask_all(arg, sec[i]) && sec[i] &&
+		    ((i == SEC_OTHER && !covered_ssl) || i == SEC_DBNAME))
 			unfound = 1;
-	if (unfound && !covered)
+	if (unfound)
 		memset(arg, '*', strlen(arg));
 	for (int i = 0; i < NSEC; i++)
 		free(sec[i]);

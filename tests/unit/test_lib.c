@@ -977,6 +977,11 @@ static void test_pg_sslpassword(void **state)
 	assert_string_equal(a4, "postgresql://u@h/x?sslpassword=*********&sslmode=require");
 	pg_dsn_take(a5);
 	assert_null(strstr(a5, "a\\'b"));
+	/* a %-escaped nested dbname holding a secret, beside a URI's user:password@:
+	 * each secret on its own, the whole string masked (review-secfix 9) */
+	char a6[] = "postgresql://u:pw@/postgresql:%2F%2Fx:SECRET%40%2Fdb";
+	pg_dsn_take(a6);
+	assert_null(strstr(a6, "SECRET"));
 	assert_int_equal(pg_password_of(NULL, &pw), 0);
 }
 
