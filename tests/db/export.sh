@@ -163,8 +163,8 @@ check "-o -dash.csv: exit 0, the file written, no part left (exit $st)" \
 	sh -c '[ "$1" -eq 0 ] && [ -s "$2/-dash.csv" ] && ! ls "$2" | grep -q "part"' sh $st "$tmp"
 check "-o FILE under umask 022: made 0600, customers' details for the owner only ($(stat -c %a "$tmp/-dash.csv"))" \
 	[ "$(stat -c %a "$tmp/-dash.csv")" = 600 ]
-check "-o -dash.csv: audited ok with its name" \
-	[ "$(q -c "SELECT metadata->>'status' || ' ' || (metadata->>'output') FROM audit_logs ORDER BY id DESC LIMIT 1")" = "ok -dash.csv" ]
+check "-o -dash.csv: audited ok with its name, and the absolute path it names" \
+	[ "$(q -c "SELECT metadata->>'status' || ' ' || (metadata->>'output') || ' ' || (metadata->>'output_path') FROM audit_logs ORDER BY id DESC LIMIT 1")" = "ok -dash.csv $(realpath "$tmp")/-dash.csv" ]
 pipelines/export customers --project acme -o - >"$tmp/stdout.csv" 2>/dev/null
 check "-o -: the CSV on stdout (exit $?)" sh -c 'head -n 1 "$1" | grep -q "^provider,customer_id"' sh "$tmp/stdout.csv"
 mkdir "$tmp/adir"
