@@ -284,6 +284,53 @@ static size_t value_before_name(const char *raw, size_t i, size_t from, size_t *
 	return 0;
 }
 
+/*
+ * The length of a Stripe bearer URL at s[0..n), as text, whatever key it sits
+ * under (a rejected line may not parse, and "url" names many other things):
+ * its scheme and host in any case, its slashes maybe escaped ("https:\\/\\/",
+ * at any depth), on to its quote, blank or other escape; 0 when none starts
+ * there.
+ */
+static size_t bearer_url_len(const char *s, size_t n)
+{
+	if ((*s | 0x20) != 'h')
+		return 0;
+	for (const char *const *u = bearer_urls; *u; u++) {
+		const char *q = *u;
+		size_t i = 0;
+		while (*q && i < n) {
+			if (*q == '/') {
+				while (i < n && s[i] == '\\')
+					i++;
+				if (i < n && s[i] == '/') {
+					i++, q++;
+					continue;
+				}
+				break;
+			}
+			if (tolower((unsigned char)s[i]) != *q)
+				break;
+			i++, q++;
+		}
+		if (*q)
+			continue;
+		while (i < n && s[i] != '"' && s[i] != '\'' && s[i] != '<' && s[i] != '>' &&
+		       !isspace((unsigned char)s[i])) {
+			if (s[i] == '\\') {
+				size_t j = i;
+				while (j < n && s[j] == '\\')
+					j++;
+				if (j >= n || s[j] != '/')
+					break;
+				i = j;
+			}
+			i++;
+		}
+		return i;
+	}
+	return 0;
+}
+
 char *secret_redact(const char *raw, size_t len, size_t *outlen)
 {
 	static const char mask[] = "[redacted]";
@@ -291,9 +338,16 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 	size_t from = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		size_t n = secret_name_at(raw + i, len - i), v, end;
+		size_t n = bearer_url_len(raw + i, len - i), v, end;
 		int list;
-		if (!n)
+		if (n) { /* a Stripe bearer URL, whole */
+			sb_add(&b, raw + from, i - from);
+			SB_LIT(&b, mask);
+			from = i + n;
+			i = from - 1;
+			continue;
+		}
+		if (!(n = secret_name_at(raw + i, len - i)))
 			continue;
 		/* a payload secret's value whatever its kind; a header's object (Stripe's
 		 * issuing "authorization": {"id": ...}) is no credential */

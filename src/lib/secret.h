@@ -48,7 +48,8 @@ int secret_drop(json_object *o);
  * A copy of text[0..len) where the value after each secret name reads
  * "[redacted]": JSON ("hottok": "v"), JSON escaped inside a string
  * (\"hottok\": \"v\"), a header ("Authorization": "Bearer v") or a form
- * field (hottok=v). Text, not JSON: a rejected line may not parse. A name
+ * field (hottok=v); and a Stripe bearer URL whole, wherever it is (its
+ * slashes maybe escaped). Text, not JSON: a rejected line may not parse. A name
  * not followed by ':' or '=', an empty value, an object or an array stay as
  * they are. NULL when there is nothing to redact; *outlen is set otherwise.
  */

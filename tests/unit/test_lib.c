@@ -1406,6 +1406,17 @@ static void test_secret(void **state)
 		     "{\"identity\":{\"apiKey\":\"[redacted]\"},\"headers\":{\"X-Api-Key\":\"[redacted]\"}}");
 	check_redact("{\"head\":\"Stripe-Signature: t=1, v1=S\\r\\nHost: h\"}",
 		     "{\"head\":\"Stripe-Signature: [redacted]\\r\\nHost: h\"}");
+	/* Stripe's bearer URLs, whole, under any key, their slashes escaped or not,
+	 * in a body string; another Stripe URL stays */
+	check_redact("{\"url\":\"https://verify.stripe.com/start/test_YWNjdF8x\",\"x\":1",
+		     "{\"url\":\"[redacted]\",\"x\":1");
+	check_redact("{\"return\":\"HTTPS://Billing.Stripe.com/p/session/test_YWNj?x=1\" }",
+		     "{\"return\":\"[redacted]\" }");
+	check_redact("\"body\":\"{\\\"url\\\":\\\"https:\\\\/\\\\/verify.stripe.com\\\\/start\\\\/S\\\"}\"",
+		     "\"body\":\"{\\\"url\\\":\\\"[redacted]\\\"}\"");
+	check_redact("{\"url\":\"https:\\/\\/verify.stripe.com\\/start\\/S\"} tail",
+		     "{\"url\":\"[redacted]\"} tail");
+	check_redact("{\"url\":\"https://billing.stripe.com/p/login/abc\",\"u\":\"https://verify.stripe.com\"}", NULL);
 }
 
 /* What follows the last gzip member: zero padding is nothing; anything else
