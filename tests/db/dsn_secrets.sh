@@ -10,31 +10,40 @@ pw=Pw$$xq7Z
 # holders PID: the processes whose command line holds $pw, but PID (the script, given it
 # by the test) and its forks (subshells, with its command line), one a line (matched by
 # bash itself: a grep would hold it in its own)
+# (builtins only: quick, so that the processes are still there)
+cmdline() { # cmdline PID: its command line, NULs as blanks
+	local a=()
+	{ mapfile -d '' a <"/proc/$1/cmdline"; } 2>/dev/null || return 1
+	printf '%s' "${a[*]}"
+}
 holders() {
 	local d c own
-	own=$( { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null)
+	own=$(cmdline "$1")
 	for d in /proc/[0-9]*; do
-		c=$( { tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null) || continue
+		c=$(cmdline "${d#/proc/}") || continue
 		[ "$c" != "$own" ] && [[ $c == *"$pw"* ]] && echo "${d#/proc/}: $c"
 	done
 	return 0
 }
 # env_holders NAME: the processes named NAME whose environment has PGPASSWORD=$pw
 env_holders() {
-	local d
+	local d c a v
 	for d in /proc/[0-9]*; do
-		[ "$(cat "$d/comm" 2>/dev/null)" = "$1" ] || continue
-		tr '\0' '\n' <"$d/environ" 2>/dev/null | while IFS= read -r v; do
+		{ read -r c <"$d/comm"; } 2>/dev/null && [ "$c" = "$1" ] || continue
+		a=()
+		{ mapfile -d '' a <"$d/environ"; } 2>/dev/null
+		for v in "${a[@]}"; do
 			[ "$v" = "PGPASSWORD=$pw" ] && echo "${d#/proc/}"
 		done
 	done
 	return 0
 }
-# wait_backend DB APP T0: until a connection of APP, started after T0, is in DB
+# wait_backend DB APP T0 [WHERE]: until a connection of APP, started after T0, is in DB
+# (and WHERE holds of it: e.g. it waits on a lock)
 wait_backend() {
 	for _ in $(seq 1 400); do
 		[ "$(q "$1" "SELECT count(*) FROM pg_stat_activity WHERE datname = '$1'
-			AND application_name = '$2' AND backend_start > '$3'")" -gt 0 ] && return 0
+			AND application_name = '$2' AND backend_start > '$3' AND ${4:-true}")" -gt 0 ] && return 0
 		sleep 0.02
 	done
 	return 1
@@ -70,11 +79,11 @@ check "and the dump is loaded into the --dsn's database, its run noted there (ex
 	test "$st $(q "$db" "SELECT count(*) > 0 FROM external_events_raw") $(q "$db" "SELECT count(*) FROM pipeline_runs WHERE program = 'ingest-dumps'")" = "0 t 1"
 
 # pipelines/reconcile: reconcile waits on a lock of the raw table
-lock_for "$db" external_events_raw 2
+lock_for "$db" external_events_raw 5
 t0=$(q "$db" "SELECT clock_timestamp()")
 RECONCILE_DIR=$T "$ROOT/pipelines/reconcile" acme --dsn "$uri" >"$T/rec.out" 2>"$T/rec.err" &
 rec=$!
-wait_backend "$db" reconcile "$t0"
+wait_backend "$db" reconcile "$t0" "wait_event_type = 'Lock'"
 holders $rec >"$T/holders"
 wait $rec
 st=$?
@@ -85,13 +94,13 @@ check "and it reconciles that database (exit $st: $(head -c 300 "$T/rec.err"))" 
 	sh -c '[ "$1" -eq 0 ] && grep -q "^balanced" "$2"' sh "$st" "$T/rec.out"
 
 # export: psql waits on a lock of payments; it has the password in its environment
-lock_for "$db" payments 2
+lock_for "$db" payments 5
 t0=$(q "$db" "SELECT clock_timestamp()")
 "$ROOT/pipelines/export" payments --project acme --dsn "$uri" -o "$T/pay.csv" 2>"$T/exp.err" &
 exp=$!
-wait_backend "$db" psql "$t0"
-holders $exp >"$T/holders"
+wait_backend "$db" psql "$t0" "wait_event_type = 'Lock'"
 env_holders psql >"$T/env"
+holders $exp >"$T/holders"
 wait $exp
 st=$?
 wait
@@ -100,6 +109,14 @@ check "export --dsn with a password: psql's command line does not hold it ($(cat
 check "psql has it in PGPASSWORD, its own environment ($(wc -l <"$T/env") process)" test -s "$T/env"
 check "and the export runs, audited in that database (exit $st: $(head -c 300 "$T/exp.err"))" \
 	test "$st $(head -c 9 "$T/pay.csv") $(q "$db" "SELECT count(*) FROM audit_logs WHERE action = 'export'")" = "0 provider, 1"
+
+# RO_DSN and RO_AUDIT_DSN: export's --dsn and --audit-dsn from the environment
+db3=$(newdb dsnaudit)
+RO_DSN=$uri RO_AUDIT_DSN="postgresql://postgres:$pw@/$db3?host=$PGHOST" PGDATABASE=postgres \
+	"$ROOT/pipelines/export" payments --project acme -o "$T/pay2.csv" 2>"$T/exp2.err"
+st=$?
+check "export with RO_DSN and RO_AUDIT_DSN: read from the one, audited in the other (exit $st: $(head -c 300 "$T/exp2.err"))" \
+	test "$st $(head -c 9 "$T/pay2.csv") $(q "$db3" "SELECT count(*) FROM audit_logs WHERE action = 'export'")" = "0 provider, 1"
 
 # a string libpq does not read (audit-secrets 2): a usage error, quoting none of it; libpq's
 # own message, which psql would print, quotes it
