@@ -829,6 +829,46 @@ static void test_postback_v1(void **state)
 	done(p, &ev);
 }
 
+/* v1's currency is "the currency's description (R$)" in copies of Hotmart's field
+ * list: one that is no code gives way to the offer's, currency_code_from, on the
+ * terms an absent one does (the price is the offer's); else it is named. */
+static void test_postback_v1_currency_symbol(void **state)
+{
+	struct event ev;
+	json_object *p, *o;
+
+	o = run_edited(FIX "postback_v1_approved.json", "currency", "\"R$\"", &ev, &p);
+	json_object_object_add(p, "original_offer_price", json_object_new_string("19.90"));
+	event_free(&ev);
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_str(o, "payment.currency", "BRL");
+	check_int(o, "payment.amount_minor", 1990);
+	check_null(o, "payment.discount_minor");
+	done(p, &ev);
+	/* a coupon's price (29.90 offered, 19.90 charged) may be another currency's:
+	 * the symbol is named, not guessed past */
+	o = run_edited(FIX "postback_v1_approved.json", "currency", "\"R$\"", &ev, &p);
+	check_failed(o, "field 'currency' must be an ISO 4217 currency code, got string 'R$'");
+	done(p, &ev);
+	/* nor when the offer's currency is absent or no code either */
+	static const char *const offer[] = { NULL, "\"\"", "\"Real\"" };
+	for (size_t i = 0; i < sizeof offer / sizeof offer[0]; i++) {
+		o = run_edited(FIX "postback_v1_approved.json", "currency_code_from", offer[i], &ev, &p);
+		json_object_object_add(p, "currency", json_object_new_string("R$"));
+		json_object_object_add(p, "original_offer_price", json_object_new_string("19.90"));
+		event_free(&ev);
+		o = run(p, &ev);
+		check_failed(o, "field 'currency' must be an ISO 4217 currency code, got string 'R$'");
+		done(p, &ev);
+	}
+	/* a code in any case is one */
+	o = run_edited(FIX "postback_v1_approved.json", "currency", "\"brl\"", &ev, &p);
+	check_str(o, "payment.currency", "BRL");
+	check_int(o, "payment.discount_minor", 1000);
+	done(p, &ev);
+}
+
 static void test_postback_v1_cancellation(void **state)
 {
 	struct event ev;
@@ -1421,6 +1461,7 @@ int main(void)
 		cmocka_unit_test(test_update_charge_date),
 		cmocka_unit_test(test_subscription_status_mapping),
 		cmocka_unit_test(test_postback_v1),
+		cmocka_unit_test(test_postback_v1_currency_symbol),
 		cmocka_unit_test(test_postback_v1_cancellation),
 		cmocka_unit_test(test_required_fields),
 		cmocka_unit_test(test_time_strictness),

@@ -758,6 +758,7 @@ typedef const char *const *paths;
 struct purchase_layout {
 	paths transaction, price, currency, original_price, original_currency;
 	paths offer_currency; /* the producer's, for a price sent without its own */
+	int currency_described; /* currency may be a description ("R$"), not a code */
 	paths installments, method, paid, next_charge, status, refusal;
 	paths sub_code, sub_status, plan, product, period;
 	const char *buyer;
@@ -794,6 +795,9 @@ static const struct purchase_layout purchase_v1 = {
 	.transaction = ALT("transaction"),
 	.price = ALT("price"),
 	.currency = ALT("currency"),
+	/* "Descrição da moeda (R$)", in copies of Hotmart's own field list: a code
+	 * is what we have seen sent */
+	.currency_described = 1,
 	.offer_currency = ALT("currency_code_from"),
 	.original_price = ALT("original_offer_price"),
 	/* the offer's currency: currency_code_from when sent (a sale converted from it), so a
@@ -879,6 +883,31 @@ static int offer_priced(json_object *p, const struct purchase_layout *l, char cu
 	       get_money(p, l->original_price, OPT, cur, &offer, &lax) && price == offer;
 }
 
+/*
+ * The price's currency into cur: its own, else the offer's when the price is
+ * the offer's (offer_priced). A v1 currency that is no code ("R$") says only
+ * what the buyer saw: it gives way as "" does, and is the one named when no
+ * other is a code. 1, or 0 with e set.
+ */
+static int price_currency(json_object *p, const struct purchase_layout *l, char cur[4], struct jerr *e)
+{
+	struct jerr described = { 0 };
+
+	if (sent_currency(p, l->currency)) {
+		if (get_currency(p, l->currency, REQ, cur, l->currency_described ? &described : e))
+			return 1;
+		if (!l->currency_described)
+			return 0;
+	}
+	if (offer_priced(p, l, cur))
+		return 1;
+	if (described.failed)
+		errf(e, "%s", described.reason);
+	else
+		errf(e, jpath(p, l->currency[0]) ? "field '%s' is empty" : "missing field '%s'", l->currency[0]);
+	return 0;
+}
+
 static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 		     const struct purchase_layout *l)
 {
@@ -890,10 +919,7 @@ static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 	struct mapping declined;
 
 	transaction = get_id(p, l->transaction, REQ, &ev->err);
-	if (sent_currency(p, l->currency))
-		get_currency(p, l->currency, REQ, currency, &ev->err);
-	else if (!offer_priced(p, l, currency)) /* else the offer's: the price is the offer's */
-		errf(&ev->err, jpath(p, l->currency[0]) ? "field '%s' is empty" : "missing field '%s'", l->currency[0]);
+	price_currency(p, l, currency, &ev->err);
 	if (ev->err.failed)
 		return;
 	if (!get_money(p, l->price, REQ, currency, &amount, &ev->err))
