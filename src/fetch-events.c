@@ -345,6 +345,7 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 		       c->name, err.failed ? err.reason : "empty id");
 		goto out;
 	}
+	id.occurred_ms = identity_time(&id, received_at);
 	if (id.occurred_ms && (id.occurred_ms < s->o->since || id.occurred_ms >= s->o->until))
 		goto out;
 	snprintf(source, sizeof source, "%s:%ld", s->file, lineno);

@@ -459,7 +459,7 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 		return;
 	}
 	origin.provider_event_type = id.event_type;
-	origin.occurred_ms = id.occurred_ms;
+	origin.occurred_ms = id.occurred_ms = identity_time(&id, origin.received_at);
 
 	if (o->emit_raw) {
 		const char *text = in->line->text;

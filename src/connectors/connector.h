@@ -19,6 +19,7 @@ struct event_identity {
 	const char *event_id;      /* borrowed from the payload, or from id_buf */
 	const char *event_type;    /* the provider's own type, borrowed; may be NULL */
 	int64_t occurred_ms;       /* 0 when the payload carries no time */
+	int at_arrival;            /* none, and the event is when it arrived: identity_time */
 	char id_buf[128];          /* for ids a connector has to derive */
 };
 
@@ -40,6 +41,9 @@ extern const struct connector *const connectors[];
 const char *connector_names(void);
 
 const struct connector *connector_by_name(const char *name);
+/* The event's time: id's, or received_at's (RFC 3339) for one dated at its
+ * arrival; 0 when none. */
+int64_t identity_time(const struct event_identity *id, const char *received_at);
 /* The first connector whose detect() accepts the payload, or NULL. */
 const struct connector *connector_detect(json_object *payload);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "connector.h"
+#include "timeutil.h"
 
 extern const struct connector stripe_connector;
 extern const struct connector hotmart_connector;
@@ -40,4 +41,13 @@ const struct connector *connector_detect(json_object *payload)
 		if ((*c)->detect(payload))
 			return *c;
 	return NULL;
+}
+
+int64_t identity_time(const struct event_identity *id, const char *received_at)
+{
+	int64_t ms;
+
+	if (!id->at_arrival)
+		return id->occurred_ms;
+	return received_at && parse_rfc3339_strict(received_at, &ms) == 0 ? ms : 0;
 }

@@ -117,3 +117,47 @@ check "the same, last first, one a batch" test "$(v1pay "$w")" = "refunded 9700"
 check_backfill "$v" 018 "UPDATE payments SET status = 'inquiry', refunded_minor = NULL,
 	state_event_id = 'HPV1PR1:PURCHASE_PROTEST', state_event_type = 'payment.chargeback' WHERE payment_id = 'HPV1PR1'"
 check_needs_migration hot_v1_old 018 "$T/v1.ndjson"
+
+# A v1 cancellation notice (callback_type 2) comes in a purchase's fields, here its first
+# purchase's: it is dated when it arrived, not at that purchase's confirmation, so it
+# cancels a subscription renewed since; cancelled again after a reactivation, it is another
+# event, and a retry of it (the same bytes, later) is still one.
+cb() { # transaction callback_type subscription_status confirmation next_charge recurrency
+	printf '{"transaction":"%s","status":"approved","prod":"4112233","off":"k2x9mq7t","price":"19.90","currency":"BRL","email":"ana@example.com","payment_engine":"hotmart","callback_type":"%s","subscriber_code":"SUBCB","subscription_status":"%s","recurrency_period":"30","confirmation_purchase_date":"%s","subscription_date_next_charge":"%s","recurrency":"%s"}\n' "$@"
+}
+at() { # received_at, then the payload on stdin: a raw envelope and its event
+	cat >"$T/cb.in" && fetch-events --project acme --received-at "$1" "$T/cb.in" | normalize --emit-raw
+}
+{
+	cb HPC1 1 active 2026-05-01T12:00:00Z 2026-06-01T12:00:00Z 1 | at 2026-05-01T12:00:05Z
+	cb HPC2 1 active 2026-06-01T12:00:00Z 2026-07-01T12:00:00Z 2 | at 2026-06-01T12:00:05Z
+	cb HPC3 1 active 2026-07-01T12:00:00Z 2026-08-01T12:00:00Z 3 | at 2026-07-01T12:00:05Z
+	cb HPC1 2 canceled 2026-05-01T12:00:00Z 2026-08-01T12:00:00Z 3 | at 2026-07-15T09:30:00Z
+} >"$T/cb1.ndjson"
+{
+	cb HPC4 1 active 2026-08-05T12:00:00Z 2026-09-05T12:00:00Z 4 | at 2026-08-05T12:00:05Z
+	cb HPC1 2 canceled 2026-05-01T12:00:00Z 2026-09-05T12:00:00Z 4 | at 2026-08-20T08:00:00Z
+	cb HPC1 2 canceled 2026-05-01T12:00:00Z 2026-09-05T12:00:00Z 4 | at 2026-08-20T09:00:00Z
+} >"$T/cb2.ndjson"
+subcb() { q "$1" "SELECT status || ' ' || to_char(canceled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')
+	FROM subscriptions WHERE subscription_id = 'SUBCB'"; }
+x=$(newdb hot_cb2) && load --dsn "dbname=$x" --batch 2 "$T/cb1.ndjson" 2>/dev/null
+check "v1 callback_type 2 with the first purchase's fields, after two renewals: canceled when it arrived" \
+	test "$(subcb "$x")" = "canceled 2026-07-15 09:30"
+load --dsn "dbname=$x" --batch 2 "$T/cb2.ndjson" 2>/dev/null
+check "reactivated (a renewal), then canceled again: canceled, at the second cancellation" \
+	test "$(subcb "$x")" = "canceled 2026-08-20 08:00"
+check "the two cancellations are two events, the retry none" \
+	test "$(q "$x" "SELECT count(*) FROM external_events_raw WHERE event_type = 'SUBSCRIPTION_CANCELLATION'")" = 2
+# a retry is dated when it arrived, later: the copy received first is kept, whatever the
+# order (the log's attempts count the replacement of the retry loaded first)
+same_but_log() { STATE_TABLES="external_events_raw external_events_normalized customers subscriptions payments" same_state "$@"; }
+kept() { q "$1" "SELECT string_agg(to_char(received_at AT TIME ZONE 'UTC', 'MM-DD HH24:MI') || '=' ||
+	to_char(occurred_at AT TIME ZONE 'UTC', 'MM-DD HH24:MI'), ' ' ORDER BY received_at)
+	FROM external_events_raw WHERE event_type = 'SUBSCRIPTION_CANCELLATION'"; }
+check "each cancellation's raw row is its first copy, dated when it arrived" \
+	test "$(kept "$x")" = "07-15 09:30=07-15 09:30 08-20 08:00=08-20 08:00"
+y=$(newdb hot_cb2_rev) && cat "$T/cb1.ndjson" "$T/cb2.ndjson" >"$T/cb.ndjson" && load_reversed "$y" "$T/cb.ndjson"
+check "the same in reverse order, a pair a batch: the same subscription and raw rows" \
+	test "$(subcb "$y") $(kept "$y")" = "$(subcb "$x") $(kept "$x")"
+check "and every table but the log is the same" same_but_log "$x" "$y"

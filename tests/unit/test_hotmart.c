@@ -68,9 +68,9 @@ static json_object *run(json_object *payload, struct event *ev)
 		.received_at = "2026-11-25T00:00:00Z",
 		.source = "test:1",
 		.provider_event_type = rc == 0 ? id.event_type : NULL,
-		.occurred_ms = rc == 0 ? id.occurred_ms : 0,
 	};
 
+	o.occurred_ms = rc == 0 ? identity_time(&id, o.received_at) : 0;
 	event_init(ev, &o);
 	hotmart_connector.normalize(payload, ev);
 	return event_finish(ev);
@@ -757,13 +757,7 @@ static void test_postback_v1(void **state)
 	 * that the refund sorts after it by the payment's stage */
 	check_str(o, "occurred_at", "2026-11-20T14:29:58Z");
 	done(p, &ev);
-	/* callback_type 2, a subscription's cancellation notice: it has no time of its
-	 * own (the purchase's confirmation is not when it was canceled) */
-	o = run_edited(FIX "postback_v1_approved.json", "callback_type", "\"2\"", &ev, &p);
-	check_str(o, "event_type", "subscription.canceled");
-	check_str(o, "subscription.status", "canceled");
-	check_null(o, "subscription.canceled_at");
-	done(p, &ev);
+	/* callback_type 2, a subscription's cancellation notice: test_postback_v1_cancel_notice */
 	/* without a confirmation (a boleto never paid: empty), or with one without its
 	 * zone (never taken for UTC): the order's time, purchase_date; no paid_at */
 	for (int i = 0; i < 2; i++) {
@@ -866,6 +860,79 @@ static void test_postback_v1_currency_symbol(void **state)
 	o = run_edited(FIX "postback_v1_approved.json", "currency", "\"brl\"", &ev, &p);
 	check_str(o, "payment.currency", "BRL");
 	check_int(o, "payment.discount_minor", 1000);
+	done(p, &ev);
+}
+
+/* callback_type 2: a subscription's cancellation told in a purchase's fields. */
+static void test_postback_v1_cancel_notice(void **state)
+{
+	struct event ev;
+	struct event_identity id, again;
+	struct jerr e = { 0 };
+	json_object *p, *o;
+	const char *text;
+
+	/* none of its times is the cancellation's (its purchase's confirmation may be
+	 * renewals old: dated so, it lost to them): it is dated when it arrived */
+	o = run_edited(FIX "postback_v1_approved.json", "callback_type", "\"2\"", &ev, &p);
+	check_str(o, "status", "processed");
+	check_str(o, "event_type", "subscription.canceled");
+	check_str(o, "provider_event_type", "SUBSCRIPTION_CANCELLATION");
+	check_str(o, "occurred_at", "2026-11-25T00:00:00Z"); /* run()'s received_at */
+	check_str(o, "subscription.id", "I9OT62C3");
+	check_str(o, "subscription.status", "canceled");
+	check_str(o, "subscription.canceled_at", "2026-11-25T00:00:00Z");
+	check_str(o, "subscription.current_period_end", "2026-12-20T00:00:00Z");
+	check_null(o, "payment");
+	/* its id holds what moves between one cancellation and the next (the period
+	 * the subscriber is in, the next charge date), as sent; the envelope untimed */
+	check_str(o, "external_event_id", "HP1795184980001:SUBSCRIPTION_CANCELLATION::2026-12-20T00:00:00Z");
+	assert_int_equal(hotmart_connector.identify(p, &id, &e), 0);
+	assert_int_equal(id.occurred_ms, 0);
+	assert_int_equal(id.at_arrival, 1);
+	/* a retry, the same bytes parsed again: the same id */
+	text = json_object_to_json_string(p);
+	json_object *retry = parse(text);
+	assert_int_equal(hotmart_connector.identify(retry, &again, &e), 0);
+	assert_string_equal(again.event_id, id.event_id);
+	json_object_put(retry);
+	done(p, &ev);
+
+	/* cancelled again after a reactivation and a renewal: another period and next
+	 * charge, another event (it was dropped as a retry of the first) */
+	o = run_edited(FIX "postback_v1_approved.json", "callback_type", "\"2\"", &ev, &p);
+	json_object_object_add(p, "recurrency", json_object_new_string("4"));
+	json_object_object_add(p, "subscription_date_next_charge", json_object_new_string("2027-02-20T00:00:00Z"));
+	event_free(&ev);
+	o = run(p, &ev);
+	check_str(o, "external_event_id", "HP1795184980001:SUBSCRIPTION_CANCELLATION:4:2027-02-20T00:00:00Z");
+	check_str(o, "subscription.current_period_end", "2027-02-20T00:00:00Z");
+	done(p, &ev);
+	/* no next charge (""), a period as a number: still told apart by the period */
+	o = run_edited(FIX "postback_v1_approved.json", "callback_type", "2", &ev, &p);
+	json_object_object_add(p, "recurrency", json_object_new_int(5));
+	json_object_object_add(p, "subscription_date_next_charge", json_object_new_string(""));
+	event_free(&ev);
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_str(o, "external_event_id", "HP1795184980001:SUBSCRIPTION_CANCELLATION:5:");
+	check_null(o, "subscription.current_period_end");
+	done(p, &ev);
+
+	/* without a received_at there is no time of the cancellation's: it fails,
+	 * rather than take its purchase's */
+	p = load(FIX "postback_v1_approved.json");
+	json_object_object_add(p, "callback_type", json_object_new_string("2"));
+	assert_int_equal(hotmart_connector.identify(p, &id, &e), 0);
+	struct event_origin untimed = {
+		.provider = "hotmart", .external_event_id = id.event_id, .project_id = "default",
+		.source = "test:1", .provider_event_type = id.event_type,
+		.occurred_ms = identity_time(&id, NULL),
+	};
+	event_init(&ev, &untimed);
+	hotmart_connector.normalize(p, &ev);
+	o = event_finish(&ev);
+	check_failed(o, "callback_type 2|no time of its own|received_at");
 	done(p, &ev);
 }
 
@@ -1462,6 +1529,7 @@ int main(void)
 		cmocka_unit_test(test_subscription_status_mapping),
 		cmocka_unit_test(test_postback_v1),
 		cmocka_unit_test(test_postback_v1_currency_symbol),
+		cmocka_unit_test(test_postback_v1_cancel_notice),
 		cmocka_unit_test(test_postback_v1_cancellation),
 		cmocka_unit_test(test_required_fields),
 		cmocka_unit_test(test_time_strictness),

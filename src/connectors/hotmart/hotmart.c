@@ -1050,6 +1050,25 @@ static void subscription_canceled(struct event *ev, json_object *p, int v1, int6
 	event_time(ev, SEC_SUBSCRIPTION, "current_period_end", next);
 }
 
+/*
+ * A v1 purchase postback of callback_type 2: a subscription's cancellation
+ * told in a purchase's fields. None of its times is the cancellation's (its
+ * purchase's confirmation may be renewals old, and dated so the cancellation
+ * lost to them), so it is dated when it arrived (identify: at_arrival), the
+ * cancellation or a retry's moments later; a copy received later is another
+ * copy's time, and load keeps the first. Without one it fails rather than
+ * take a wrong date.
+ */
+static void postback_canceled(struct event *ev, json_object *p)
+{
+	if (!ev->occurred_ms) {
+		event_fail(ev, "a subscription cancellation postback (callback_type 2) carries no time of its own, "
+			   "and its envelope no received_at");
+		return;
+	}
+	subscription_canceled(ev, p, 1, ev->occurred_ms);
+}
+
 /* SWITCH_PLAN: the new plan is the one marked current: true. */
 static void switch_plan(struct event *ev, json_object *p)
 {
@@ -1216,6 +1235,47 @@ static int hotmart_detect(json_object *p)
 	return is_v1_purchase(p) || is_v1_cancel(p);
 }
 
+/* The derived id and time of a v1 purchase postback of status b. snprintf's answer. */
+static int purchase_id(json_object *p, const char *transaction, const char *b, struct event_identity *id,
+		       struct jerr *e)
+{
+	/* a partial refund is an event of its own beside the full one */
+	char key[40];
+	int partial = upcase_key(b, key, sizeof key) && strcmp(key, "PARTIALLY_REFUNDED") == 0;
+	int64_t ms = 0;
+
+	/* A postback sends no time of its own: every status of a purchase
+	 * (approved, then refunded, charged back) takes the one it carries, the
+	 * purchase's confirmation, so that they sort by the stage of the
+	 * payment's life they are at (docs/schema.md), where an untimed refund
+	 * ranked before its timed approval and was never applied. A purchase
+	 * never paid (a boleto printed or expired, a card refused) has no
+	 * confirmation: it takes the order's time, purchase_date. */
+	if (get_time(p, ALT("confirmation_purchase_date"), OPT, &ms, e) ||
+	    get_time(p, ALT("purchase_date"), OPT, &ms, e))
+		id->occurred_ms = ms;
+	return snprintf(id->id_buf, sizeof id->id_buf, "%s:%s", transaction,
+			partial ? "PARTIALLY_REFUNDED" : id->event_type);
+}
+
+/*
+ * The derived id of a callback_type 2 notice: its transaction (the purchase it
+ * comes with, maybe the subscription's first, the same for each of its
+ * cancellations), then what moves between one cancellation and the next, the
+ * period the subscriber is in (recurrency) and the next charge date, as sent.
+ * A retry of the notice, the same bytes, has the same id. What is not a clean
+ * id is left out (""). snprintf's answer.
+ */
+static int notice_id(json_object *p, const char *transaction, char *buf, size_t n)
+{
+	struct jerr lax = { 0 };
+	const char *period = get_id(p, ALT("recurrency"), OPT, &lax);
+	const char *next = get_id(p, ALT("subscription_date_next_charge"), OPT, &lax);
+
+	return snprintf(buf, n, "%s:SUBSCRIPTION_CANCELLATION:%s:%s", transaction, period ? period : "",
+			next ? next : "");
+}
+
 static int hotmart_identify(json_object *p, struct event_identity *id, struct jerr *e)
 {
 	const char *a, *b;
@@ -1249,20 +1309,11 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 		id->event_type = v1_event_of(p);
 		if (!id->event_type)
 			id->event_type = b;
-		/* a partial refund is an event of its own beside the full one */
-		char key[40];
-		int partial = upcase_key(b, key, sizeof key) && strcmp(key, "PARTIALLY_REFUNDED") == 0;
-		n = snprintf(id->id_buf, sizeof id->id_buf, "%s:%s", a, partial ? "PARTIALLY_REFUNDED" : id->event_type);
-		/* A postback sends no time of its own: every status of a purchase
-		 * (approved, then refunded, charged back) takes the one it carries, the
-		 * purchase's confirmation, so that they sort by the stage of the
-		 * payment's life they are at (docs/schema.md), where an untimed refund
-		 * ranked before its timed approval and was never applied. A purchase
-		 * never paid (a boleto printed or expired, a card refused) has no
-		 * confirmation: it takes the order's time, purchase_date. */
-		if (get_time(p, ALT("confirmation_purchase_date"), OPT, &ms, e) ||
-		    get_time(p, ALT("purchase_date"), OPT, &ms, e))
-			id->occurred_ms = ms;
+		if (strcmp(id->event_type, "SUBSCRIPTION_CANCELLATION") == 0) {
+			n = notice_id(p, a, id->id_buf, sizeof id->id_buf);
+			id->at_arrival = 1; /* postback_canceled */
+		} else
+			n = purchase_id(p, a, b, id, e);
 	}
 	if (n < 0 || (size_t)n >= sizeof id->id_buf) {
 		errf(e, "derived event id is longer than %zu bytes", sizeof id->id_buf - 1);
@@ -1366,7 +1417,7 @@ static void hotmart_normalize(json_object *p, struct event *ev)
 	}
 	m = mapping_of(event);
 	if (m->kind == K_SUB_CANCEL)
-		subscription_canceled(ev, p, 1, 0);
+		postback_canceled(ev, p);
 	else
 		purchase(ev, p, m, &purchase_v1);
 }
