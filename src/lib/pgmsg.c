@@ -27,6 +27,15 @@ static int is_uri(const char *s)
 	return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
 }
 
+/* A database's name alone ("revenueos"): libpq reads a dbname holding no '='
+ * that is no URI so, and psql's -d too. Not one that looks like a URI in
+ * another spelling (Postgresql://u:pw@h/db), which libpq would send as the
+ * name, for the server to quote. */
+static int is_plain_dbname(const char *s)
+{
+	return *s && !strchr(s, '=') && !strstr(s, "://") && !is_uri(s);
+}
+
 /*
  * The secrets of dsn into sec[NSEC]. -1 when dsn does not parse (libpq's
  * message is not kept: it may quote the string, password and all).
@@ -38,6 +47,10 @@ static int dsn_secrets(const char *dsn, char *sec[NSEC])
 
 	for (int i = 0; i < NSEC; i++)
 		sec[i] = NULL;
+	if (!opts && is_plain_dbname(dsn)) {
+		PQfreemem(err);
+		return 0;
+	}
 	if (!opts) {
 		PQfreemem(err);
 		return -1;
@@ -146,6 +159,11 @@ int pg_dsn_split(const char *dsn, char **conninfo, char **password)
 	int service = env_service && *env_service;
 
 	*conninfo = *password = NULL;
+	if (!opts && is_plain_dbname(dsn)) { /* nothing to split */
+		PQfreemem(err);
+		*conninfo = xstrdup(dsn);
+		return 0;
+	}
 	if (!opts) {
 		PQfreemem(err); /* may quote the string, password and all */
 		return -1;

@@ -118,6 +118,21 @@ st=$?
 check "export with RO_DSN and RO_AUDIT_DSN: read from the one, audited in the other (exit $st: $(head -c 300 "$T/exp2.err"))" \
 	test "$st $(head -c 9 "$T/pay2.csv") $(q "$db3" "SELECT count(*) FROM audit_logs WHERE action = 'export'")" = "0 provider, 1"
 
+# a database's name alone, as psql -d and libpq take it (export took it before load
+# --split-dsn read its --dsn)
+"$ROOT/pipelines/export" payments --project acme --dsn "$db" -o "$T/plain.csv" 2>"$T/plain.err"
+st=$?
+check "export --dsn DBNAME: exports (exit $st: $(head -c 200 "$T/plain.err"))" test "$st $(head -c 9 "$T/plain.csv")" = "0 provider,"
+PGDATABASE=postgres load --dsn "$db" </dev/null 2>"$T/plain.err"
+st=$?
+check "load --dsn DBNAME: connects to it (exit $st: $(head -c 200 "$T/plain.err"))" test "$st" -eq 0
+# a secret that cannot leave psql's command line (an sslpassword: no variable holds it) is said
+"$ROOT/pipelines/export" payments --project acme --dsn "host=$PGHOST dbname=$db sslpassword=$pw" \
+	-o "$T/ssl.csv" 2>"$T/ssl.err"
+st=$?
+check "export with an sslpassword: runs, warns that it stays on psql's command line, never prints it (exit $st)" \
+	sh -c '[ "$1" -eq 0 ] && grep -q "^export: warning: a secret of --dsn stays on psql" "$2" && ! grep -q "$3" "$2"' sh "$st" "$T/ssl.err" "$pw"
+
 # a string libpq does not read (audit-secrets 2): a usage error, quoting none of it; libpq's
 # own message, which psql would print, quotes it
 for d in "Postgresql://secuser:$pw@/$db?host=$PGHOST" " postgresql://secuser:$pw@/$db?host=$PGHOST" \

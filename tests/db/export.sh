@@ -165,6 +165,12 @@ check "-o FILE under umask 022: made 0600, customers' details for the owner only
 	[ "$(stat -c %a "$tmp/-dash.csv")" = 600 ]
 check "-o -dash.csv: audited ok with its name, and the absolute path it names" \
 	[ "$(q -c "SELECT metadata->>'status' || ' ' || (metadata->>'output') || ' ' || (metadata->>'output_path') FROM audit_logs ORDER BY id DESC LIMIT 1")" = "ok -dash.csv $(realpath "$tmp")/-dash.csv" ]
+# -o a symlink: replaced by the file (mv -T), not followed; the audit row names it
+ln -s "$tmp/elsewhere.csv" "$tmp/link.csv"
+pipelines/export customers --project acme -o "$tmp/link.csv" >/dev/null 2>&1
+check "-o a symlink: replaced by the export, not followed; output_path names it (exit $?)" \
+	sh -c '[ -f "$1/link.csv" ] && ! [ -L "$1/link.csv" ] && ! [ -e "$1/elsewhere.csv" ] && [ "$2" = "$(realpath "$1")/link.csv" ]' \
+	sh "$tmp" "$(q -c "SELECT metadata->>'output_path' FROM audit_logs ORDER BY id DESC LIMIT 1")"
 pipelines/export customers --project acme -o - >"$tmp/stdout.csv" 2>/dev/null
 check "-o -: the CSV on stdout (exit $?)" sh -c 'head -n 1 "$1" | grep -q "^provider,customer_id"' sh "$tmp/stdout.csv"
 mkdir "$tmp/adir"

@@ -1051,6 +1051,16 @@ static void test_pg_dsn_split(void **state)
 	assert_null(pw);
 	free(conninfo);
 	unsetenv("PGSERVICE");
+	/* a database's name alone, as psql -d and libpq take it: as it is; not a
+	 * URI spelled otherwise, which libpq would send as a name */
+	assert_int_equal(pg_dsn_split("revenueos", &conninfo, &pw), 0);
+	assert_string_equal(conninfo, "revenueos");
+	assert_null(pw);
+	free(conninfo);
+	assert_int_equal(pg_password_of("revenueos", &pw), 0);
+	assert_null(pw);
+	assert_int_equal(pg_password_of("Postgresql://u:S3cretPw@h/x", &pw), -1);
+	assert_int_equal(pg_dsn_split("Postgresql://u:S3cretPw@h/x", &conninfo, &pw), -1);
 	/* a string libpq does not read */
 	assert_int_equal(pg_dsn_split("Postgresql://u:S3cretPw@/x", &conninfo, &pw), -1);
 	assert_int_equal(pg_dsn_split("password=correct horse battery", &conninfo, &pw), -1);
