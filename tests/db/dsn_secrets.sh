@@ -133,6 +133,11 @@ st=$?
 check "export with an sslpassword: runs, warns that it stays on psql's command line, never prints it (exit $st)" \
 	sh -c '[ "$1" -eq 0 ] && grep -q "^export: warning: a secret of --dsn stays on psql" "$2" && ! grep -q "$3" "$2"' sh "$st" "$T/ssl.err" "$pw"
 
+# --dsn '': the PG* environment, as for load and export; RO_DSN not read
+RO_DSN="dbname=ro_no_such_db_$$" PGDATABASE=$db RECONCILE_DIR=$T "$ROOT/pipelines/reconcile" acme --dsn '' >/dev/null 2>"$T/empty.err"
+st=$?
+check "pipelines/reconcile --dsn '': the PG* environment's database, not RO_DSN's (exit $st: $(head -c 200 "$T/empty.err"))" test "$st" -eq 0
+
 # a string libpq does not read (audit-secrets 2): a usage error, quoting none of it; libpq's
 # own message, which psql would print, quotes it
 for d in "Postgresql://secuser:$pw@/$db?host=$PGHOST" " postgresql://secuser:$pw@/$db?host=$PGHOST" \
