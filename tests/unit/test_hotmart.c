@@ -856,6 +856,14 @@ static void test_postback_v1_currency_symbol(void **state)
 		check_failed(o, "field 'currency' must be an ISO 4217 currency code, got string 'R$'");
 		done(p, &ev);
 	}
+	/* a symbol that names another currency than the offer's: neither is guessed */
+	o = run_edited(FIX "postback_v1_approved.json", "currency_code_from", "\"USD\"", &ev, &p);
+	json_object_object_add(p, "currency", json_object_new_string("R$"));
+	json_object_object_add(p, "original_offer_price", json_object_new_string("19.90"));
+	event_free(&ev);
+	o = run(p, &ev);
+	check_failed(o, "field 'currency' is 'R$' (BRL), the offer's currency is USD: which is the price's is not known");
+	done(p, &ev);
 	/* a code in any case is one */
 	o = run_edited(FIX "postback_v1_approved.json", "currency", "\"brl\"", &ev, &p);
 	check_str(o, "payment.currency", "BRL");

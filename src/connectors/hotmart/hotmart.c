@@ -889,9 +889,26 @@ static int offer_priced(json_object *p, const struct purchase_layout *l, char cu
  * what the buyer saw: it gives way as "" does, and is the one named when no
  * other is a code. 1, or 0 with e set.
  */
+/* The code a currency symbol names when it names one only ("R$": the real), or NULL. */
+static const char *symbol_code(const char *s)
+{
+	static const char *const map[][2] = { { "R$", "BRL" }, { "US$", "USD" }, { "\u20ac", "EUR" },
+					      { "\u00a3", "GBP" }, { "MX$", "MXN" } };
+
+	while (s && *s == ' ')
+		s++;
+	for (size_t i = 0; s && i < sizeof map / sizeof map[0]; i++) {
+		size_t n = strlen(map[i][0]);
+		if (strncmp(s, map[i][0], n) == 0 && s[n + strspn(s + n, " ")] == '\0')
+			return map[i][1];
+	}
+	return NULL;
+}
+
 static int price_currency(json_object *p, const struct purchase_layout *l, char cur[4], struct jerr *e)
 {
 	struct jerr described = { 0 };
+	const char *used;
 
 	if (sent_currency(p, l->currency)) {
 		if (get_currency(p, l->currency, REQ, cur, l->currency_described ? &described : e))
@@ -899,8 +916,17 @@ static int price_currency(json_object *p, const struct purchase_layout *l, char 
 		if (!l->currency_described)
 			return 0;
 	}
-	if (offer_priced(p, l, cur))
+	if (offer_priced(p, l, cur)) {
+		/* a symbol naming another currency than the offer's: the price's is not known */
+		json_object *o = described.failed ? alt_sent(p, l->currency, &used) : NULL;
+		const char *named = o ? symbol_code(json_object_get_string(o)) : NULL;
+		if (named && strcmp(named, cur) != 0) {
+			errf(e, "field '%s' is '%.10s' (%s), the offer's currency is %s: which is the price's is not known",
+			     used, json_object_get_string(o), named, cur);
+			return 0;
+		}
 		return 1;
+	}
 	if (described.failed)
 		errf(e, "%s", described.reason);
 	else
