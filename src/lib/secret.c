@@ -285,11 +285,31 @@ static size_t value_before_name(const char *raw, size_t i, size_t from, size_t *
 }
 
 /*
+ * The length of the '/' or ':' c written at s[0..n) as JSON or a form may
+ * write it: itself, after any backslashes ("\\/"), as \u002f / \u003a (any
+ * case, any backslashes), or %2F / %3A; 0 when it is not there.
+ */
+static size_t sep_len(const char *s, size_t n, char c)
+{
+	size_t i = 0;
+
+	if (n >= 3 && s[0] == '%' && s[1] == (c == '/' ? '2' : '3') && (s[2] | 0x20) == (c == '/' ? 'f' : 'a'))
+		return 3;
+	while (i < n && s[i] == '\\')
+		i++;
+	if (i < n && s[i] == c)
+		return i + 1;
+	if (i > 0 && n - i >= 5 && strncasecmp(s + i, c == '/' ? "u002f" : "u003a", 5) == 0)
+		return i + 5;
+	return 0;
+}
+
+/*
  * The length of a Stripe bearer URL at s[0..n), as text, whatever key it sits
  * under (a rejected line may not parse, and "url" names many other things):
- * its scheme and host in any case, its slashes maybe escaped ("https:\\/\\/",
- * at any depth), on to its quote, blank or other escape; 0 when none starts
- * there.
+ * its scheme and host in any case, its '/' and ':' maybe escaped (sep_len),
+ * on to its quote, blank, '&' (a form's next field; its token is in its path)
+ * or another escape; 0 when none starts there.
  */
 static size_t bearer_url_len(const char *s, size_t n)
 {
@@ -297,16 +317,13 @@ static size_t bearer_url_len(const char *s, size_t n)
 		return 0;
 	for (const char *const *u = bearer_urls; *u; u++) {
 		const char *q = *u;
-		size_t i = 0;
+		size_t i = 0, k;
 		while (*q && i < n) {
-			if (*q == '/') {
-				while (i < n && s[i] == '\\')
-					i++;
-				if (i < n && s[i] == '/') {
-					i++, q++;
-					continue;
-				}
-				break;
+			if (*q == '/' || *q == ':') {
+				if (!(k = sep_len(s + i, n - i, *q)))
+					break;
+				i += k, q++;
+				continue;
 			}
 			if (tolower((unsigned char)s[i]) != *q)
 				break;
@@ -314,15 +331,13 @@ static size_t bearer_url_len(const char *s, size_t n)
 		}
 		if (*q)
 			continue;
-		while (i < n && s[i] != '"' && s[i] != '\'' && s[i] != '<' && s[i] != '>' &&
+		while (i < n && s[i] != '"' && s[i] != '\'' && s[i] != '<' && s[i] != '>' && s[i] != '&' &&
 		       !isspace((unsigned char)s[i])) {
 			if (s[i] == '\\') {
-				size_t j = i;
-				while (j < n && s[j] == '\\')
-					j++;
-				if (j >= n || s[j] != '/')
+				if (!(k = sep_len(s + i, n - i, '/')))
 					break;
-				i = j;
+				i += k;
+				continue;
 			}
 			i++;
 		}

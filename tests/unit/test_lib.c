@@ -1427,6 +1427,10 @@ static void test_secret(void **state)
 	check_redact("{\"url\":\"https:\\/\\/verify.stripe.com\\/start\\/S\"} tail",
 		     "{\"url\":\"[redacted]\"} tail");
 	check_redact("{\"url\":\"https://billing.stripe.com/p/login/abc\",\"u\":\"https://verify.stripe.com\"}", NULL);
+	check_redact("{\"url\":\"https:\\u002f\\u002Fverify.stripe.com\\u002fstart\\u002fS\"}",
+		     "{\"url\":\"[redacted]\"}");
+	check_redact("url=https%3A%2F%2Fverify.stripe.com%2Fstart%2FS&x=1", "url=[redacted]&x=1");
+	check_redact("u=https%3a%2f%2fbilling.stripe.com%2fp%2fsession%2fS x", "u=[redacted] x");
 }
 
 /* What follows the last gzip member: zero padding is nothing; anything else
