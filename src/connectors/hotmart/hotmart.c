@@ -883,12 +883,6 @@ static int offer_priced(json_object *p, const struct purchase_layout *l, char cu
 	       get_money(p, l->original_price, OPT, cur, &offer, &lax) && price == offer;
 }
 
-/*
- * The price's currency into cur: its own, else the offer's when the price is
- * the offer's (offer_priced). A v1 currency that is no code ("R$") says only
- * what the buyer saw: it gives way as "" does, and is the one named when no
- * other is a code. 1, or 0 with e set.
- */
 /* The code a currency symbol names when it names one only ("R$": the real), or NULL. */
 static const char *symbol_code(const char *s)
 {
@@ -905,6 +899,13 @@ static const char *symbol_code(const char *s)
 	return NULL;
 }
 
+/*
+ * The price's currency into cur: its own, else the offer's when the price is
+ * the offer's (offer_priced). A v1 currency that is no code ("R$") says only
+ * what the buyer saw: it gives way as "" does, and is the one named when no
+ * other is a code; a symbol naming another currency than the offer's
+ * (symbol_code) fails. 1, or 0 with e set.
+ */
 static int price_currency(json_object *p, const struct purchase_layout *l, char cur[4], struct jerr *e)
 {
 	struct jerr described = { 0 };
