@@ -78,32 +78,35 @@ check "ingest-dumps --dsn with a password: no command line it starts holds it ($
 check "and the dump is loaded into the --dsn's database, its run noted there (exit $st: $(head -c 300 "$T/ing.err"))" \
 	test "$st $(q "$db" "SELECT count(*) > 0 FROM external_events_raw") $(q "$db" "SELECT count(*) FROM pipeline_runs WHERE program = 'ingest-dumps'")" = "0 t 1"
 
+# blocked TABLE APP OUT ERR COMMAND...: COMMAND in the background while TABLE is locked,
+# looked at once APP's connection waits on the lock: the command lines holding the password
+# but COMMAND's own in $T/holders, the psql processes with it in PGPASSWORD in $T/env;
+# COMMAND's exit status in st
+blocked() {
+	local table=$1 app=$2 out=$3 err=$4 pid t0
+	shift 4
+	lock_for "$db" "$table" 5
+	t0=$(q "$db" "SELECT clock_timestamp()")
+	"$@" >"$out" 2>"$err" &
+	pid=$!
+	wait_backend "$db" "$app" "$t0" "wait_event_type = 'Lock'"
+	env_holders psql >"$T/env"
+	holders $pid >"$T/holders"
+	wait $pid
+	st=$?
+	wait
+}
+
 # pipelines/reconcile: reconcile waits on a lock of the raw table
-lock_for "$db" external_events_raw 5
-t0=$(q "$db" "SELECT clock_timestamp()")
-RECONCILE_DIR=$T "$ROOT/pipelines/reconcile" acme --dsn "$uri" >"$T/rec.out" 2>"$T/rec.err" &
-rec=$!
-wait_backend "$db" reconcile "$t0" "wait_event_type = 'Lock'"
-holders $rec >"$T/holders"
-wait $rec
-st=$?
-wait
+export RECONCILE_DIR=$T
+blocked external_events_raw reconcile "$T/rec.out" "$T/rec.err" "$ROOT/pipelines/reconcile" acme --dsn "$uri"
 check "pipelines/reconcile --dsn with a password: reconcile's command line does not hold it ($(cat "$T/holders"))" \
 	test ! -s "$T/holders"
 check "and it reconciles that database (exit $st: $(head -c 300 "$T/rec.err"))" \
 	sh -c '[ "$1" -eq 0 ] && grep -q "^balanced" "$2"' sh "$st" "$T/rec.out"
 
 # export: psql waits on a lock of payments; it has the password in its environment
-lock_for "$db" payments 5
-t0=$(q "$db" "SELECT clock_timestamp()")
-"$ROOT/pipelines/export" payments --project acme --dsn "$uri" -o "$T/pay.csv" 2>"$T/exp.err" &
-exp=$!
-wait_backend "$db" psql "$t0" "wait_event_type = 'Lock'"
-env_holders psql >"$T/env"
-holders $exp >"$T/holders"
-wait $exp
-st=$?
-wait
+blocked payments psql /dev/null "$T/exp.err" "$ROOT/pipelines/export" payments --project acme --dsn "$uri" -o "$T/pay.csv"
 check "export --dsn with a password: psql's command line does not hold it ($(cat "$T/holders"))" \
 	test ! -s "$T/holders"
 check "psql has it in PGPASSWORD, its own environment ($(wc -l <"$T/env") process)" test -s "$T/env"
@@ -134,7 +137,7 @@ check "export with an sslpassword: runs, warns that it stays on psql's command l
 	sh -c '[ "$1" -eq 0 ] && grep -q "^export: warning: a secret of --dsn stays on psql" "$2" && ! grep -q "$3" "$2"' sh "$st" "$T/ssl.err" "$pw"
 
 # --dsn '': the PG* environment, as for load and export; RO_DSN not read
-RO_DSN="dbname=ro_no_such_db_$$" PGDATABASE=$db RECONCILE_DIR=$T "$ROOT/pipelines/reconcile" acme --dsn '' >/dev/null 2>"$T/empty.err"
+RO_DSN="dbname=ro_no_such_db_$$" PGDATABASE=$db "$ROOT/pipelines/reconcile" acme --dsn '' >/dev/null 2>"$T/empty.err"
 st=$?
 check "pipelines/reconcile --dsn '': the PG* environment's database, not RO_DSN's (exit $st: $(head -c 200 "$T/empty.err"))" test "$st" -eq 0
 
