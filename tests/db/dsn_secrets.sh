@@ -141,6 +141,15 @@ RO_DSN="dbname=ro_no_such_db_$$" PGDATABASE=$db "$ROOT/pipelines/reconcile" acme
 st=$?
 check "pipelines/reconcile --dsn '': the PG* environment's database, not RO_DSN's (exit $st: $(head -c 200 "$T/empty.err"))" test "$st" -eq 0
 
+# a service named by PGSERVICE: its file's password= would win over PGPASSWORD, so the
+# string goes as it is, with a warning
+printf '[ro]\nhost=%s\ndbname=%s\n' "$PGHOST" "$db" >"$T/svc.conf"
+PGSERVICEFILE=$T/svc.conf PGSERVICE=ro "$ROOT/pipelines/export" payments --project acme \
+	--dsn "postgresql://postgres:$pw@/$db?host=$PGHOST" -o "$T/svc.csv" 2>"$T/svc.err"
+st=$?
+check "export with PGSERVICE set and a password: runs, warns, never prints it (exit $st: $(head -c 200 "$T/svc.err"))" \
+	sh -c '[ "$1" -eq 0 ] && grep -q "^export: warning: a secret of --dsn stays on psql" "$2" && ! grep -q "$3" "$2"' sh "$st" "$T/svc.err" "$pw"
+
 # a string libpq does not read (audit-secrets 2): a usage error, quoting none of it; libpq's
 # own message, which psql would print, quotes it
 for d in "Postgresql://secuser:$pw@/$db?host=$PGHOST" " postgresql://secuser:$pw@/$db?host=$PGHOST" \
