@@ -122,8 +122,14 @@ static int inflate_some(struct line_reader *lr)
 	z_stream *zs = &lr->zs;
 
 	for (;;) {
-		if (lr->zerr)
-			return fail(lr, 0, "read error: corrupt gzip data: %s", lr->zerr);
+		/* a pipe, read once (a file is checked whole first): the lines given
+		 * before may be altered, as gzip checks its data at the end of a
+		 * member; a failed run (exit 3), not a rejected line */
+		if (lr->zerr) {
+			lr->system = 1;
+			return fail(lr, 0, "read error: corrupt gzip data: %s (the lines before it may be altered: "
+					   "give the file, which is checked whole first)", lr->zerr);
+		}
 		if (lr->mode == GZIP_BETWEEN) {
 			while (zs->avail_in > 0 && *zs->next_in == 0) {
 				zs->next_in++; /* zero padding (tape blocks): no data */
