@@ -197,10 +197,23 @@ int capture_time(json_object *cap, int64_t *ms, const char **why)
 			       : "field 'received_at' is neither an RFC 3339 time nor epoch seconds or ms";
 		return -2;
 	}
-	/* API Gateway's own arrival time, in ms: REST API (v1), HTTP API and Function URLs (v2) */
-	if (epoch_time(jpath(cap, "requestContext.requestTimeEpoch"), ms) == 0 ||
-	    epoch_time(jpath(cap, "requestContext.timeEpoch"), ms) == 0)
+	/* API Gateway's own arrival time, in ms: REST API (v1), HTTP API and Function URLs (v2);
+	 * one there that cannot be read is refused too, not passed over */
+	static const char *const epochs[][2] = {
+		{ "requestContext.requestTimeEpoch",
+		  "field 'requestContext.requestTimeEpoch' is not epoch ms in 1970..9999" },
+		{ "requestContext.timeEpoch", "field 'requestContext.timeEpoch' is not epoch ms in 1970..9999" },
+	};
+	for (size_t i = 0; i < sizeof epochs / sizeof epochs[0]; i++) {
+		json_object *e = jpath(cap, epochs[i][0]);
+		if (!e)
+			continue;
+		if (epoch_time(e, ms) < 0) {
+			*why = epochs[i][1];
+			return -2;
+		}
 		return arrival(*ms, "field 'requestContext' gives a time more than a day in the future", why);
+	}
 	/* its Date header: one it has that cannot be read is refused too */
 	return date_header_time(capture_header(cap, "date"), ms, why);
 }
