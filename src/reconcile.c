@@ -461,8 +461,20 @@ static void feed_record(const struct record_input *in, void *ctx)
 		return;
 	}
 	id = member_str(in->obj, "external_event_id", &bad);
+	if (bad && (id = jpath(in->obj, "external_event_id")) && json_object_is_type(id, json_type_string)) {
+		REJECT(in, REJ_INVALID_FIELD, "%s whose 'external_event_id' holds U+0000: not an id",
+		       is_raw ? "envelope" : "event");
+		return;
+	}
 	if (!id || !json_object_get_string_len(id)) {
 		REJECT(in, bad ? REJ_INVALID_FIELD : REJ_MISSING_EVENT_ID, "%s without an 'external_event_id' string",
+		       is_raw ? "envelope" : "event");
+		return;
+	}
+	/* "evt_\ud800" and "evt_\udbff" both read as U+FFFD: one id for two events, which
+	 * normalize and load refuse (jsonutil.h) */
+	if (jstr_has_fffd(id)) {
+		REJECT(in, REJ_INVALID_FIELD, "%s whose 'external_event_id' holds U+FFFD (a lone UTF-16 surrogate?): not an id",
 		       is_raw ? "envelope" : "event");
 		return;
 	}
