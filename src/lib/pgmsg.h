@@ -12,7 +12,8 @@
  * PGPASSWORD's; NULL when there is none. What libpq marks secret counts
  * (password, sslpassword), and so does a dbname that is itself a connection
  * string holding one, whole: libpq sends it as the database's name, which
- * the server quotes. Returns -1 when dsn does not parse (libpq's message is
+ * the server quotes. A database's name alone holds none. Returns -1 when
+ * dsn does not parse (libpq's message is
  * not kept: it may quote the string, password and all), 0 otherwise.
  * *password is malloc'd; the caller frees it. Every secret found is kept
  * for pg_oneline until the next call.
@@ -47,8 +48,9 @@ const char *pg_dsn_or_env(const char *dsn, const char **from);
  * password, for PGPASSWORD, which libpq sends only when the string names
  * none, as it does the string's. When moving it would change what libpq
  * does (no password, or an empty one; a service named, in the string or by
- * PGSERVICE, whose file's password= would win over PGPASSWORD), *conninfo
- * is dsn as it is and *password NULL. -1 when dsn does not parse. Both
+ * PGSERVICE, whose file's password= would win over PGPASSWORD), or dsn is a
+ * database's name alone ("revenueos": no '=', no "://"), *conninfo is dsn as
+ * it is and *password NULL. -1 when dsn does not parse. Both
  * malloc'd; the caller frees them.
  */
 int pg_dsn_split(const char *dsn, char **conninfo, char **password);
