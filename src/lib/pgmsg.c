@@ -33,28 +33,34 @@ static int is_uri(const char *s)
  * name, for the server to quote. */
 static int is_plain_dbname(const char *s)
 {
-	return *s && !strchr(s, '=') && !strstr(s, "://") && !is_uri(s);
+	return *s && !strchr(s, '=') && !strstr(s, "://");
 }
 
 /*
- * The secrets of dsn into sec[NSEC]. -1 when dsn does not parse (libpq's
- * message is not kept: it may quote the string, password and all).
+ * libpq's reading of dsn into *opts (PQconninfoFree it), or NULL for a
+ * database's name alone; -1 when it does not parse (libpq's message is not
+ * kept: it may quote the string, password and all).
  */
-static int dsn_secrets(const char *dsn, char *sec[NSEC])
+static int parse_dsn(const char *dsn, PQconninfoOption **opts)
 {
 	char *err = NULL;
-	PQconninfoOption *opts = PQconninfoParse(dsn, &err);
+
+	*opts = PQconninfoParse(dsn, &err);
+	PQfreemem(err);
+	return *opts || is_plain_dbname(dsn) ? 0 : -1;
+}
+
+/* The secrets of dsn into sec[NSEC]. -1 when dsn does not parse (parse_dsn). */
+static int dsn_secrets(const char *dsn, char *sec[NSEC])
+{
+	PQconninfoOption *opts;
 
 	for (int i = 0; i < NSEC; i++)
 		sec[i] = NULL;
-	if (!opts && is_plain_dbname(dsn)) {
-		PQfreemem(err);
-		return 0;
-	}
-	if (!opts) {
-		PQfreemem(err);
+	if (parse_dsn(dsn, &opts) < 0)
 		return -1;
-	}
+	if (!opts) /* a database's name alone: no secret */
+		return 0;
 	int uri = is_uri(dsn);
 	for (PQconninfoOption *o = opts; o->keyword; o++) {
 		const char *at;
@@ -153,20 +159,16 @@ const char *pg_dsn_or_env(const char *dsn, const char **from)
 
 int pg_dsn_split(const char *dsn, char **conninfo, char **password)
 {
-	char *err = NULL;
-	PQconninfoOption *opts = PQconninfoParse(dsn, &err);
+	PQconninfoOption *opts;
 	const char *pw = NULL, *env_service = getenv("PGSERVICE");
 	int service = env_service && *env_service;
 
 	*conninfo = *password = NULL;
-	if (!opts && is_plain_dbname(dsn)) { /* nothing to split */
-		PQfreemem(err);
+	if (parse_dsn(dsn, &opts) < 0)
+		return -1;
+	if (!opts) { /* a database's name alone: nothing to split */
 		*conninfo = xstrdup(dsn);
 		return 0;
-	}
-	if (!opts) {
-		PQfreemem(err); /* may quote the string, password and all */
-		return -1;
 	}
 	for (PQconninfoOption *o = opts; o->keyword; o++) {
 		if (o->val && strcmp(o->keyword, "password") == 0)
