@@ -162,9 +162,9 @@ static void read_capture(struct src *s, long lineno, json_object *cap, const cha
 	json_object *body = jpath(cap, "body"), *payload;
 	int said = capture_time(cap, &ms, &why);
 
-	if (said == -2) {
+	if (said <= -2) {
 		const char *raw = capture_reject_text(cap, &len);
-		reject(s->file, lineno, REJ_INVALID_FIELD, raw, len, "%s", why);
+		reject(s->file, lineno, said == -3 ? REJ_INVALID_REQUEST : REJ_INVALID_FIELD, raw, len, "%s", why);
 		return;
 	}
 	if (said == 0)

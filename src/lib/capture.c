@@ -16,23 +16,48 @@
 
 #define FORM_TYPE "application/x-www-form-urlencoded"
 
-/* A header's value: a string, or the first of a list (multiValueHeaders, request-bin exports). */
-static const char *first_string(json_object *v)
+/* s and t the same, any case, but for the blanks around them */
+static int same_value(const char *s, const char *t)
 {
-	if (json_object_is_type(v, json_type_array) && json_object_array_length(v) > 0)
-		v = json_object_array_get_idx(v, 0);
-	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	size_t m, n;
+
+	s += strspn(s, " \t");
+	t += strspn(t, " \t");
+	for (m = strlen(s); m > 0 && (s[m - 1] == ' ' || s[m - 1] == '\t'); m--)
+		;
+	for (n = strlen(t); n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'); n--)
+		;
+	return m == n && strncasecmp(s, t, n) == 0;
 }
 
-/* name's value in headers: an object, or a list of {"name", "value"} objects or [name, value] pairs. */
-static const char *header_in(json_object *headers, const char *name)
+/* A header's value v (a string, or a list of them: multiValueHeaders, request-bin
+ * exports) met again: each string into *val, the first kept; -1 when one differs. */
+static int header_value(json_object *v, const char **val)
+{
+	size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_is_type(v, json_type_array) ? json_object_array_get_idx(v, i) : v;
+		if (!json_object_is_type(e, json_type_string))
+			continue;
+		if (!*val)
+			*val = json_object_get_string(e);
+		else if (!same_value(*val, json_object_get_string(e)))
+			return -1;
+	}
+	return 0;
+}
+
+/* name's value in headers (any case): an object, or a list of {"name", "value"}
+ * objects or [name, value] pairs; every time it is met, into *val; -1 when two differ. */
+static int header_in(json_object *headers, const char *name, const char **val)
 {
 	if (json_object_is_type(headers, json_type_object)) {
 		json_object_object_foreach(headers, k, v) {
-			if (strcasecmp(k, name) == 0)
-				return first_string(v);
+			if (strcasecmp(k, name) == 0 && header_value(v, val) < 0)
+				return -1;
 		}
-		return NULL;
+		return 0;
 	}
 	size_t n = json_object_is_type(headers, json_type_array) ? json_object_array_length(headers) : 0;
 	for (size_t i = 0; i < n; i++) {
@@ -44,16 +69,22 @@ static const char *header_in(json_object *headers, const char *name)
 			k = json_object_array_get_idx(h, 0);
 			v = json_object_array_get_idx(h, 1);
 		}
-		if (json_object_is_type(k, json_type_string) && strcasecmp(json_object_get_string(k), name) == 0)
-			return first_string(v);
+		if (json_object_is_type(k, json_type_string) && strcasecmp(json_object_get_string(k), name) == 0 &&
+		    header_value(v, val) < 0)
+			return -1;
 	}
-	return NULL;
+	return 0;
 }
 
-const char *capture_header(json_object *cap, const char *name)
+int capture_header(json_object *cap, const char *name, const char **value)
 {
-	const char *v = header_in(jpath(cap, "headers"), name);
-	return v ? v : header_in(jpath(cap, "multiValueHeaders"), name);
+	*value = NULL;
+	if (header_in(jpath(cap, "headers"), name, value) < 0 ||
+	    header_in(jpath(cap, "multiValueHeaders"), name, value) < 0) {
+		*value = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 int capture_is(json_object *o)
@@ -215,7 +246,12 @@ int capture_time(json_object *cap, int64_t *ms, const char **why)
 		return arrival(*ms, "field 'requestContext' gives a time more than a day in the future", why);
 	}
 	/* its Date header: one it has that cannot be read is refused too */
-	return date_header_time(capture_header(cap, "date"), ms, why);
+	const char *date;
+	if (capture_header(cap, "date", &date) < 0) {
+		*why = "two 'Date' headers that differ";
+		return -3;
+	}
+	return date_header_time(date, ms, why);
 }
 
 /* The windows-1252 characters of 0x80..0x9F (WHATWG's table; the five it
@@ -614,8 +650,17 @@ json_object *capture_json_payload(struct jparser *p, json_object *cap, size_t ma
 		}
 		bytes = (const char *)decoded;
 	}
-	json_object *o = capture_payload(p, capture_header(cap, "content-type"), capture_header(cap, "content-encoding"),
-					 bytes, len, max, text, textlen, code, msg, msgsz);
+	const char *type, *encoding;
+	json_object *o = NULL;
+	const char *differ = capture_header(cap, "content-type", &type) < 0		? "Content-Type"
+			     : capture_header(cap, "content-encoding", &encoding) < 0 ? "Content-Encoding"
+										      : NULL;
+	if (differ) {
+		*code = REJ_INVALID_REQUEST;
+		snprintf(msg, msgsz, "two '%s' headers that differ", differ);
+	} else {
+		o = capture_payload(p, type, encoding, bytes, len, max, text, textlen, code, msg, msgsz);
+	}
 	free(decoded);
 	return o;
 }

@@ -41,8 +41,13 @@ const char *cloud_event_member(json_object *o);
  * it is no RFC 3339 time in 1970..9999 or more than a day ahead (*why says). */
 int cloud_event_time(json_object *o, int64_t *ms, const char **why);
 
-/* The first value of header name (any case), whatever the headers' shape; NULL when absent. */
-const char *capture_header(json_object *cap, const char *name);
+/*
+ * The value of header name (any case), whatever the headers' shape, into
+ * *value (NULL when absent): 0, or -1 (and NULL) when it is there twice, in
+ * "headers", a list or "multiValueHeaders", with values that differ (blanks
+ * around them and case aside): which a server took cannot be told.
+ */
+int capture_header(json_object *cap, const char *name, const char **value);
 
 /* An HTTP Date header -> ms: RFC 9110's three forms ("Wed, 25 Nov 2026 08:49:44 GMT",
  * "Wednesday, 25-Nov-26 08:49:44 GMT", "Wed Nov 25 08:49:44 2026"), GMT also written UTC
@@ -62,7 +67,8 @@ int date_header_time(const char *date, int64_t *ms, const char **why);
  * requestContext.requestTimeEpoch (v1) or requestContext.timeEpoch (v2), else
  * its Date header. 0 ok, -1 when it does not say, -2 when its "received_at"
  * (not null) is no such time or its Date header no HTTP date: *why then says
- * which and what it is ("field 'received_at' is not in 1970..9999").
+ * which and what it is ("field 'received_at' is not in 1970..9999"); -3 when
+ * it has two Date headers that differ (*why says so).
  */
 int capture_time(json_object *cap, int64_t *ms, const char **why);
 

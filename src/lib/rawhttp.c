@@ -24,7 +24,9 @@ struct head {
 	long long length; /* Content-Length, -1 when absent */
 	int chunked;
 	size_t bytes;
+	unsigned seen; /* the SEEN_* headers met so far */
 };
+enum { SEEN_TYPE = 1, SEEN_ENCODING = 2, SEEN_DATE = 4 };
 
 int http_request_line(const char *text, size_t len)
 {
@@ -197,6 +199,25 @@ static int named(const char *text, size_t len, const char *name)
 	return len == strlen(name) && strncasecmp(text, name, len) == 0;
 }
 
+/*
+ * A header the body is read by (or its arrival told by), value[0..len) into
+ * dst: a repeat of the same value (any case) is that value; one that differs
+ * leaves none to trust (a server would have taken the first, or the last, or
+ * both as a list): HTTP_BAD.
+ */
+static int keep_once(struct http_request *rq, struct head *h, unsigned bit, const char *name, char *dst,
+		     size_t cap, const char *value, size_t len)
+{
+	char v[sizeof rq->content_type];
+
+	copy_value(v, cap < sizeof v ? cap : sizeof v, value, len);
+	if ((h->seen & bit) && strcasecmp(v, dst) != 0)
+		return bad(rq, REJ_INVALID_REQUEST, "two '%s' headers that differ", name);
+	h->seen |= bit;
+	memcpy(dst, v, strlen(v) + 1);
+	return HTTP_REQUEST;
+}
+
 /* One header line: the ones a body is framed or read by are kept. HTTP_BAD when it is no header. */
 static int header(struct http_request *rq, struct head *h, const struct line *l)
 {
@@ -239,11 +260,13 @@ static int header(struct http_request *rq, struct head *h, const struct line *l)
 			return bad(rq, REJ_INVALID_REQUEST, "Transfer-Encoding '%.40s' is not read (only chunked)", v);
 		h->chunked = 1;
 	} else if (named(l->text, n, "Content-Type")) {
-		copy_value(rq->content_type, sizeof rq->content_type, value, vlen);
+		return keep_once(rq, h, SEEN_TYPE, "Content-Type", rq->content_type, sizeof rq->content_type,
+				 value, vlen);
 	} else if (named(l->text, n, "Content-Encoding")) {
-		copy_value(rq->content_encoding, sizeof rq->content_encoding, value, vlen);
+		return keep_once(rq, h, SEEN_ENCODING, "Content-Encoding", rq->content_encoding,
+				 sizeof rq->content_encoding, value, vlen);
 	} else if (named(l->text, n, "Date")) {
-		copy_value(rq->date, sizeof rq->date, value, vlen);
+		return keep_once(rq, h, SEEN_DATE, "Date", rq->date, sizeof rq->date, value, vlen);
 	}
 	return HTTP_REQUEST;
 }

@@ -1164,7 +1164,6 @@ static void check_strip(const char *in, const char *want)
 	free(out);
 }
 
-/* A captured request's Date header: RFC 9110's IMF-fixdate, GMT only. */
 /* The time fields of records: RFC 3339 itself, no guessing of a zone. */
 static void test_rfc3339_strict(void **state)
 {
@@ -1187,6 +1186,7 @@ static void test_rfc3339_strict(void **state)
 	assert_int_equal(parse_rfc3339("2026-11-02", &ms), 0);
 }
 
+/* A captured request's Date header: RFC 9110's three forms, GMT (or an offset) only. */
 static void test_http_date(void **state)
 {
 	static const struct {
@@ -1228,6 +1228,47 @@ static void test_http_date(void **state)
 		} else if (r != 0 || strcmp(fmt_rfc3339(ms, buf), cases[i].want) != 0) {
 			fail_msg("'%s': want %s, got %d %s", cases[i].in, cases[i].want, r, r ? "" : buf);
 		}
+	}
+}
+
+/* A capture's header, whatever the shape, met once, repeated alike, or differing. */
+static void test_capture_header(void **state)
+{
+	static const struct {
+		const char *cap, *want; /* want "!": two values that differ */
+	} cases[] = {
+		{ "{\"headers\": {\"Content-Type\": \"a/b\"}}", "a/b" },
+		{ "{\"headers\": {\"X\": \"a/b\"}}", NULL },
+		{ "{\"headers\": {}, \"multiValueHeaders\": {\"content-type\": [\"a/b\"]}}", "a/b" },
+		{ "{\"headers\": {\"Content-Type\": \"a/b\", \"content-type\": \" A/B \"}}", "a/b" },
+		{ "{\"headers\": {\"Content-Type\": \"a/b\", \"content-type\": \"a/c\"}}", "!" },
+		{ "{\"headers\": {\"Content-Type\": [\"a/b\", 7, \"a/b\"]}}", "a/b" },
+		{ "{\"headers\": {\"Content-Type\": [\"a/b\", \"a/bc\"]}}", "!" },
+		{ "{\"headers\": {\"Content-Type\": [\"a/bc\", \"a/b\"]}}", "!" },
+		{ "{\"headers\": [[\"content-type\", \"a/b\"], [\"Content-Type\", \"a/b\"]]}", "a/b" },
+		{ "{\"headers\": [[\"content-type\", \"a/b\"], [\"X\", \"a/c\"], [\"Content-Type\", \"a/c\"]]}", "!" },
+		{ "{\"headers\": [{\"name\": \"Content-Type\", \"value\": \"a/b\"},"
+		  " {\"name\": \"CONTENT-TYPE\", \"value\": \"a/c\"}]}", "!" },
+		{ "{\"headers\": {\"Content-Type\": \"a/b\"}, \"multiValueHeaders\": {\"Content-Type\": [\"a/b\"]}}", "a/b" },
+		{ "{\"headers\": {\"Content-Type\": \"a/c\"}, \"multiValueHeaders\": {\"Content-Type\": [\"a/b\", \"a/c\"]}}",
+		  "!" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_object *cap = json_tokener_parse(cases[i].cap);
+		const char *v = "unset";
+		int r;
+
+		assert_non_null(cap);
+		r = capture_header(cap, "Content-Type", &v);
+		if (strcmp(cases[i].want ? cases[i].want : "", "!") == 0) {
+			if (r != -1 || v)
+				fail_msg("%s: want -1 and NULL, got %d '%s'", cases[i].cap, r, v ? v : "(null)");
+		} else if (r != 0 || (cases[i].want ? !v || strcasecmp(v + strspn(v, " "), cases[i].want) != 0 : v != NULL)) {
+			fail_msg("%s: want '%s', got %d '%s'", cases[i].cap, cases[i].want ? cases[i].want : "(null)", r,
+				 v ? v : "(null)");
+		}
+		json_object_put(cap);
 	}
 }
 
@@ -1536,6 +1577,7 @@ int main(void)
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_secret),
 		cmocka_unit_test(test_http_date),
+		cmocka_unit_test(test_capture_header),
 		cmocka_unit_test(test_rfc3339_strict),
 		cmocka_unit_test(test_key_has_nul),
 		cmocka_unit_test(test_parse_size),
