@@ -273,9 +273,16 @@ static size_t nspecs;
 static void parse_columns(const char *arg)
 {
 	size_t n = strlen(arg);
-	char *path = xmalloc(n + 1), *header = xmalloc(n + 1);
+	char *path, *header;
 	size_t pl = 0, hl = 0;
 	int in_header = 0;
+
+	/* a header goes out as it is written here: CSV that is valid UTF-8 throughout
+	 * (the argument not quoted back: its bytes are what is wrong with it) */
+	if (!utf8_valid(arg, n))
+		die_usage(synopsis, "--columns: the list is not valid UTF-8");
+	path = xmalloc(n + 1);
+	header = xmalloc(n + 1);
 
 	for (const char *s = arg;; s++) {
 		if (*s == '\0' || *s == ',') {
