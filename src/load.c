@@ -646,30 +646,40 @@ static const char copy_ev_sql[] =
 
 /*
  * A subscription's fields after price_id (which brings the plan with it), each with
- * the index of its stamp in fill_occurred_at / fill_event_id (price_id's is 1) and
- * the cast of its text: the one list every field list below is made from, so a new
- * field is one line here (and its column, stamp and backfill in a migration).
- * SUB_FIELDS(X, a) calls X(a, field, index, cast) for each.
+ * the index of its stamp in fill_occurred_at / fill_event_id (price_id's is 1), the
+ * cast of its text, and which events tell it (t): any that has it (VAL), or, for the
+ * plan's period, one that has it and names the plan the subscription has, or no plan
+ * when it has none (PLAN). A Hotmart SWITCH_PLAN names the new plan and not its period:
+ * the old plan's period is not the new one's. The one list every field list below is
+ * made from, so a new field is one line here (and its column, stamp and backfill in a
+ * migration). SUB_FIELDS(X, a) calls X(a, field, index, cast, t) for each.
  */
-#define SUB_FIELDS(X, a) X(a, "product_id", "2", "") X(a, "status", "3", "")                  \
-	X(a, "interval", "4", "") X(a, "interval_count", "5", "::bigint")                             \
-	X(a, "quantity", "6", "::bigint") X(a, "current_period_start", "7", "::timestamptz")         \
-	X(a, "current_period_end", "8", "::timestamptz")                                             \
-	X(a, "cancel_at_period_end", "9", "::boolean") X(a, "canceled_at", "10", "::timestamptz")    \
-	X(a, "trial_end", "11", "::timestamptz") X(a, "cancel_at", "12", "::timestamptz")
+#define SUB_FIELDS(X, a) X(a, "product_id", "2", "", VAL) X(a, "status", "3", "", VAL)              \
+	X(a, "interval", "4", "", PLAN) X(a, "interval_count", "5", "::bigint", PLAN)                  \
+	X(a, "quantity", "6", "::bigint", VAL) X(a, "current_period_start", "7", "::timestamptz", VAL) \
+	X(a, "current_period_end", "8", "::timestamptz", VAL)                                          \
+	X(a, "cancel_at_period_end", "9", "::boolean", VAL) X(a, "canceled_at", "10", "::timestamptz", VAL) \
+	X(a, "trial_end", "11", "::timestamptz", VAL) X(a, "cancel_at", "12", "::timestamptz", VAL)
 /* the X of SUB_FIELDS: macro M of the field (EACH_F), of its index (EACH_I), of both
- * (EACH_FI), or after a comma (NEXT_F, NEXT_I, for ARRAY[...]); the field's name, or
- * its name and cast, as a select-list item (NAME_OF, CAST_OF) */
-#define EACH_F(M, f, i, c) M(f)
-#define NEXT_F(M, f, i, c) "," M(f)
-#define NEXT_I(M, f, i, c) "," M(i)
-#define EACH_I(M, f, i, c) M(i)
-#define EACH_FI(M, f, i, c) M(f, i)
-#define NAME_OF(u, f, i, c) " " f ","
-#define CAST_OF(u, f, i, c) " " f c ","
+ * (EACH_FI), of the field and its t (EACH_FT), or after a comma (NEXT_FT, NEXT_I, for
+ * ARRAY[...]); the field's name, or its name and cast, as a select-list item (NAME_OF,
+ * CAST_OF) */
+#define EACH_F(M, f, i, c, t) M(f)
+#define NEXT_FT(M, f, i, c, t) "," M(f, t)
+#define NEXT_I(M, f, i, c, t) "," M(i)
+#define EACH_I(M, f, i, c, t) M(i)
+#define EACH_FI(M, f, i, c, t) M(f, i)
+#define EACH_FT(M, f, i, c, t) M(f, t)
+#define NAME_OF(u, f, i, c, t) " " f ","
+#define CAST_OF(u, f, i, c, t) " " f c ","
+/* In the recompute, does an event (a row of ev) tell field f of kind t? win_price is
+ * the subscription's price_id, the one its chosen event gives (ps). */
+#define TOLD(t, f) TOLD_##t(f)
+#define TOLD_VAL(f) f " IS NOT NULL"
+#define TOLD_PLAN(f) "(" f " IS NOT NULL AND price_id IS NOT DISTINCT FROM win_price)"
 /* A subscription field: from the best event that is a subscription event or
- * has the field (see the subscriptions recompute; wf is its window). */
-#define SUB_FIELD(f) " (array_agg(" f ") FILTER (WHERE auth OR " f " IS NOT NULL) OVER wf)[1] AS " f ","
+ * tells the field (see the subscriptions recompute; wf is its window). */
+#define SUB_FIELD(f, t) " (array_agg(" f ") FILTER (WHERE auth OR " TOLD(t, f) ") OVER wf)[1] AS " f ","
 #define SUB_COL(f) " n.event->'subscription'->>'" f "' AS " f ","
 #define SUB_COLS " customer_id, plan_id, price_id," SUB_FIELDS(NAME_OF, _)                        \
 	" state_occurred_at, state_event_id, state_event_type, customer_occurred_at,"                 \
@@ -712,7 +722,7 @@ static const char copy_ev_sql[] =
  * a subscription.* event gives the fields. FILL_ARRAY builds the array of an
  * expression per field.
  */
-#define FILL_ARRAY(E) "ARRAY[" E("price_id") SUB_FIELDS(NEXT_F, E) "]"
+#define FILL_ARRAY(E) "ARRAY[" E("price_id", VAL) SUB_FIELDS(NEXT_FT, E) "]"
 #define INDEX_ARRAY(E) "ARRAY[" E("1") SUB_FIELDS(NEXT_I, E) "]"
 /* the row's columns, each with the index of the stamp of the field it follows */
 #define SUB_FILL_COLS(X) X("plan_id", "1") X("price_id", "1") X("event_plan_code", "1")         \
@@ -737,9 +747,9 @@ static const char copy_ev_sql[] =
 	" EXCLUDED.state_event_id) > (t.state_occurred_at, t.state_event_id))"
 #define STATE_PICK(c) PICK(TAKE_ALL " OR " STATE_NEWER, c)
 /* the recompute's stamps: the first event in wf's order that had the field */
-#define R_ASOF(f) "(array_agg(fo) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1]"
-#define R_OCC(f) "(array_agg(occ) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1]"
-#define R_ID(f) "(array_agg(id) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1]"
+#define R_ASOF(f, t) "(array_agg(fo) FILTER (WHERE " TOLD(t, f) ") OVER wf)[1]"
+#define R_OCC(f, t) "(array_agg(occ) FILTER (WHERE " TOLD(t, f) ") OVER wf)[1]"
+#define R_ID(f, t) "(array_agg(id) FILTER (WHERE " TOLD(t, f) ") OVER wf)[1]"
 /* the merge's: the position, in the batch's events latest first (window w),
  * of the first in fill order (wf) that has the field (p_f), of the latest
  * subscription.* event (pa) and of the latest with a customer (pc); the
@@ -747,9 +757,9 @@ static const char copy_ev_sql[] =
  * column, where an aggregate per field and column copied each value a dozen
  * times) */
 #define B_POS(f) " (array_agg(rn) FILTER (WHERE s->>'" f "' IS NOT NULL) OVER wf)[1] AS p_" f ","
-#define B_ASOF(f) "fa[p_" f "]"
-#define B_OCC(f) "o[p_" f "]"
-#define B_ID(f) "i[p_" f "]"
+#define B_ASOF(f, t) "fa[p_" f "]"
+#define B_OCC(f, t) "o[p_" f "]"
+#define B_ID(f, t) "i[p_" f "]"
 #define B_VAL(f) " ss[coalesce(pa, p_" f ")]->>'" f "' AS " f ","
 
 /*
@@ -1096,6 +1106,26 @@ static const char *const upserts[] = {
 	" UNION SELECT DISTINCT 'p', project_id, provider, payment_id"
 	" FROM stage_norm WHERE NOT ins AND payment_id IS NOT NULL",
 
+	/* and the subscriptions whose plan's period a merge cannot tell: the period
+	 * is told by an event that names the plan the subscription has (TOLD_PLAN),
+	 * so when the batch's events that name a plan or tell a period name more than
+	 * one (no plan counted as one), or another than the stored row's, the period
+	 * may be an older event's (a switch back to a plan had before). A row a
+	 * subscription.* event set, or a batch that has one, needs none: that event
+	 * gives every field. */
+	"INSERT INTO stage_full SELECT 's', b.project_id, b.provider, b.subscription_id FROM"
+	" (SELECT project_id, provider, subscription_id, min(sub->>'price_id') AS lo, max(sub->>'price_id') AS hi,"
+	" bool_or(sub->>'price_id' IS NULL) AS none, bool_or(" SUB_AUTH("provider", "event_type") ") AS auth"
+	" FROM stage_norm WHERE ins AND status = 'processed' AND subscription_id IS NOT NULL"
+	" AND (sub->>'price_id' IS NOT NULL OR sub->>'interval' IS NOT NULL OR sub->>'interval_count' IS NOT NULL)"
+	" GROUP BY 1, 2, 3) b"
+	" LEFT JOIN subscriptions t ON (t.project_id, t.provider, t.subscription_id) ="
+	" (b.project_id, b.provider, b.subscription_id)"
+	" WHERE NOT b.auth AND (t.subscription_id IS NULL OR t.fill_event_id IS NOT NULL)"
+	" AND (b.lo <> b.hi OR (b.none AND b.lo IS NOT NULL) OR (t.subscription_id IS NOT NULL"
+	" AND (t.price_id IS DISTINCT FROM b.lo OR (b.none AND t.price_id IS NOT NULL))))"
+	" AND (b.project_id, b.provider, b.subscription_id) NOT IN (" FULL_KEYS("s") ")",
+
 	/* a subscription, customer or payment no processed event names any more
 	 * (a re-run turned its events into others' or ignored ones) goes, as in a
 	 * clean load */
@@ -1129,10 +1159,13 @@ static const char *const upserts[] = {
 	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id_occurred_at,"
 	" (array_agg(id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id_event_id,"
 	" (array_agg(s) FILTER (WHERE auth OR price_id IS NOT NULL) OVER wf)[1] AS ps,"
-	SUB_FIELDS(EACH_F, SUB_FIELD)
+	SUB_FIELDS(EACH_FT, SUB_FIELD)
 	" occ AS state_occurred_at, id AS state_event_id, event_type AS state_event_type,"
 	" " FILL_ARRAY(R_ASOF) " AS fill_asof, " FILL_ARRAY(R_OCC) " AS fill_occ, " FILL_ARRAY(R_ID) " AS fill_id,"
-	" row_number() OVER wa AS rn FROM ev"
+	" row_number() OVER wa AS rn FROM (SELECT *,"
+	" (array_agg(price_id) FILTER (WHERE auth OR price_id IS NOT NULL) OVER wf)[1] AS win_price"
+	" FROM ev WINDOW wf AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, fo DESC, occ DESC, " AUTH_RANK
+	" DESC, id DESC" WHOLE ")) ev"
 	" WINDOW wc AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE "),"
 	" wa AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, " AUTH_RANK " DESC, id DESC" WHOLE "),"
 	" wf AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, fo DESC, occ DESC, " AUTH_RANK " DESC, id DESC"
@@ -2534,11 +2567,12 @@ int main(int argc, char **argv)
 	}
 	if (have_new) { /* and the subscriptions' rule of sql/014, the plans set by hand of sql/016,
 			 * the events' fixed project of sql/017, the payments' order of sql/018,
-			 * the fill order by invoice time of sql/019 */
-		r = must("SELECT count(*) = 5 FROM schema_migrations WHERE version IN"
+			 * the fill order by invoice time of sql/019, the plan's period told
+			 * with the plan of sql/022 */
+		r = must("SELECT count(*) = 6 FROM schema_migrations WHERE version IN"
 			 " ('014_hotmart_subscription_fill.sql', '016_plan_set_by_hand.sql',"
 			 " '017_event_project_fixed.sql', '018_refund_after_inquiry.sql',"
-			 " '019_fill_by_invoice_time.sql')", 0, NULL);
+			 " '019_fill_by_invoice_time.sql', '022_plan_period_follows_plan.sql')", 0, NULL);
 		have_new = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 		PQclear(r);
 	}

@@ -5,9 +5,9 @@
 # still moves the subscription, and a partial event never blanks what others gave.
 . "$(dirname "$0")/lib/db.sh"
 
-hp() { # id epoch_ms event transaction status price plan recurrence sub_status next_ms
-	printf '{"id":"%s","creation_date":%s,"event":"%s","version":"2.0.0","data":{"product":{"id":4112233},"buyer":{"email":"maria@example.com","name":"Maria"},"purchase":{"transaction":"%s","status":"%s","price":{"value":%s,"currency_value":"BRL"},"date_next_charge":%s,"recurrence_number":%s},"subscription":{"status":"%s","plan":{"id":%s,"recurrency_period":30},"subscriber":{"code":"SUB1"}}}}\n' \
-		"$1" "$2" "$3" "$4" "$5" "$6" "${10}" "$8" "$9" "$7"
+hp() { # id epoch_ms event transaction status price plan recurrence sub_status next_ms [period_days]
+	printf '{"id":"%s","creation_date":%s,"event":"%s","version":"2.0.0","data":{"product":{"id":4112233},"buyer":{"email":"maria@example.com","name":"Maria"},"purchase":{"transaction":"%s","status":"%s","price":{"value":%s,"currency_value":"BRL"},"date_next_charge":%s,"recurrence_number":%s},"subscription":{"status":"%s","plan":{"id":%s,"recurrency_period":%s},"subscriber":{"code":"SUB1"}}}}\n' \
+		"$1" "$2" "$3" "$4" "$5" "$6" "${10}" "$8" "$9" "$7" "${11:-30}"
 }
 switch='{"id":"h-sw","creation_date":1764513005000,"event":"SWITCH_PLAN","version":"2.0.0","data":{"subscription":{"subscriber_code":"SUB1","status":"ACTIVE","product":{"id":4112233},"user":{"email":"maria@example.com"}},"plans":[{"id":1038897,"current":false},{"id":1038898,"current":true}]}}'
 charge_date='{"id":"h-cd","creation_date":1764599405000,"event":"UPDATE_SUBSCRIPTION_CHARGE_DATE","version":"2.0.0","data":{"subscriber":{"code":"SUB1"},"subscription":{"status":"ACTIVE","date_next_charge":1766327405000,"plan":{"id":1038898}}}}'
@@ -32,6 +32,68 @@ check "the same in reverse order, a pair a batch" test "$(sub "$b")" = "$want"
 check "and every table is the same" same_state "$a" "$b"
 c=$(newdb hot_subs_runs) && load_pairs "$c" "$T/h.ndjson" 5 1 3 2 4
 check "one event a run, shuffled: the same rows" same_state "$a" "$c"
+
+# A plan switch names the new plan, not its period: the period is told by an event that
+# names the plan the subscription has, so after a switch it has none (not the old plan's:
+# monthly on what may be a yearly plan) until a purchase under the new plan tells it; a
+# charge date change naming the plan keeps it; a switch back to a plan had before gives its
+# period again. In any order, batch or run: the same rows (sql/022).
+period() { q "$1" "SELECT price_id || ' ' || coalesce(interval, '-') || ' ' || coalesce(interval_count::text, '-')
+	|| ' ' || fill_event_id[1] || ' ' || coalesce(fill_event_id[4], '-') || ' ' || coalesce(fill_event_id[5], '-')
+	FROM subscriptions WHERE subscription_id = 'SUB1'"; }
+{
+	hp h-ap1 1763649005000 PURCHASE_APPROVED HP001 APPROVED 19.9 1038897 1 ACTIVE 1766241005000
+	echo "$switch"
+	echo "$charge_date"
+} >"$T/sw.json"
+ingest_stream "$T/sw.json" >"$T/sw.ndjson" 2>/dev/null
+{ cat "$T/sw.json"; hp h-ap2 1766241005000 PURCHASE_APPROVED HP002 APPROVED 199.0 1038898 2 ACTIVE 1797777005000 360; } >"$T/sw2.json"
+ingest_stream "$T/sw2.json" >"$T/sw2.ndjson" 2>/dev/null
+{
+	hp h-ap1 1763649005000 PURCHASE_APPROVED HP001 APPROVED 19.9 1038897 1 ACTIVE 1766241005000
+	echo "${charge_date//1038898/1038897}"
+} >"$T/cd.json"
+ingest_stream "$T/cd.json" >"$T/cd.ndjson" 2>/dev/null
+{
+	cat "$T/sw2.json"
+	echo '{"id":"h-sw2","creation_date":1767000000000,"event":"SWITCH_PLAN","version":"2.0.0","data":{"subscription":{"subscriber_code":"SUB1","status":"ACTIVE","product":{"id":4112233},"user":{"email":"maria@example.com"}},"plans":[{"id":1038897,"current":true},{"id":1038898,"current":false}]}}'
+} >"$T/back.json"
+ingest_stream "$T/back.json" >"$T/back.ndjson" 2>/dev/null
+check "the scenarios normalize" test "$(cat "$T"/sw2.ndjson "$T"/cd.ndjson "$T"/back.ndjson | grep -c '"status":"processed"')" = 11
+s1=$(newdb hot_switch) && load --dsn "dbname=$s1" "$T/sw.ndjson" 2>/dev/null
+check "a plan switch, then a charge date change: the new plan, no period (not the old plan's)" \
+	test "$(period "$s1")" = "1038898 - - h-cd - -"
+s2=$(newdb hot_switch_runs) && load_pairs "$s2" "$T/sw.ndjson" 1 2 3
+check "the purchase, the switch and the charge date change a run each: the same rows" same_state "$s1" "$s2"
+s3=$(newdb hot_switch_rev) && load_reversed "$s3" "$T/sw.ndjson"
+check "the same in reverse order, a pair a batch" same_state "$s1" "$s3"
+s4=$(newdb hot_switch_year) && load --dsn "dbname=$s4" "$T/sw2.ndjson" 2>/dev/null
+check "then a purchase under the new plan tells its period" test "$(period "$s4")" = "1038898 year 1 h-ap2 h-ap2 h-ap2"
+s5=$(newdb hot_switch_year_runs) && load_pairs "$s5" "$T/sw2.ndjson" 4 2 1 3
+check "the four a run each, shuffled: the same rows" same_state "$s4" "$s5"
+s6=$(newdb hot_charge_date) && load --dsn "dbname=$s6" "$T/cd.ndjson" 2>/dev/null
+check "a charge date change naming the same plan keeps its period" test "$(period "$s6")" = "1038897 month 1 h-cd h-ap1 h-ap1"
+s7=$(newdb hot_charge_date_rev) && load_reversed "$s7" "$T/cd.ndjson"
+check "the same in reverse order" same_state "$s6" "$s7"
+s8=$(newdb hot_switch_back) && load --dsn "dbname=$s8" "$T/back.ndjson" 2>/dev/null
+check "a switch back to the first plan: its period again" test "$(period "$s8")" = "1038897 month 1 h-sw2 h-ap1 h-ap1"
+for order in "5 4 3 2 1" "1 2 3 4 5" "2 5 1 4 3" "4 1 5 3 2"; do
+	s9=$(newdb hot_switch_back_runs) && load_pairs "$s9" "$T/back.ndjson" $order
+	check "the five a run each ($order): the same rows" same_state "$s8" "$s9"
+done
+s10=$(newdb hot_switch_back_rev) && load_reversed "$s10" "$T/back.ndjson"
+check "reversed, a pair a batch: the same rows" same_state "$s8" "$s10"
+# sql/022 on what an older release stored: the old plan's period, stamped by its event.
+# Its backfill gives what the loader writes now.
+check_backfill "$s1" 022 "UPDATE subscriptions SET interval = 'month', interval_count = 1,
+	fill_event_id[4] = 'h-ap1', fill_event_id[5] = 'h-ap1',
+	fill_occurred_at[4] = '2025-11-20 14:30:05+00', fill_occurred_at[5] = '2025-11-20 14:30:05+00',
+	fill_as_of[4] = '2025-11-20 14:30:05+00', fill_as_of[5] = '2025-11-20 14:30:05+00'"
+load --dsn "dbname=$s1" "$T/sw.ndjson" 2>"$T/err"
+check "a re-run after it is unchanged" grep -q 'inserted 0, updated 0, unchanged 6' "$T/err"
+check_backfill "$s8" 022 "UPDATE subscriptions SET interval = NULL, interval_count = NULL,
+	fill_event_id[4] = 'h-sw2', fill_event_id[5] = NULL"
+check_needs_migration hot_old22 022 "$T/sw.ndjson"
 
 # A cancellation, then the refund of the last charge: still canceled; the cancellation's
 # date stays.

@@ -69,7 +69,7 @@ sed -n '/^WITH cus AS/,$p' "$ROOT/sql/015_customer_authority.sql" | psql -qX -d 
 state "$db" strict >"$T/after"
 check "migration 002's backfill gives the stamps the loader keeps" diff "$T/before" "$T/after"
 
-# Migration 004 (with 011's extension and 019's order) the same for the fields' stamps of subscriptions
+# Migration 004 (with 011's extension, 019's order and 022's period) the same for the fields' stamps of subscriptions
 # only invoices set.
 check "some subscriptions are set by invoices alone (the case 004 stamps)" \
 	test "$(q "$db" "SELECT count(*) > 0 FROM subscriptions WHERE fill_event_id IS NOT NULL")" = t
@@ -80,6 +80,8 @@ sed -n '/^UPDATE subscriptions SET fill_occurred_at/,$p' "$ROOT/sql/011_subscrip
 	psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
 # (and 019 orders the invoices by when they were made: invoiced_at, else their own time)
 sed -n '/^SELECT set_config/,$p' "$ROOT/sql/019_fill_by_invoice_time.sql" | psql -qX1 -d "$db" -v ON_ERROR_STOP=1 >/dev/null
+# (and 022 takes the plan's period from the events that name the subscription's plan)
+sed -n '/^SELECT set_config/,$p' "$ROOT/sql/022_plan_period_follows_plan.sql" | psql -qX1 -d "$db" -v ON_ERROR_STOP=1 >/dev/null
 state "$db" strict >"$T/after"
 check "migration 004's backfill gives the stamps the loader keeps" diff "$T/before" "$T/after"
 
