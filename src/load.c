@@ -672,14 +672,17 @@ static const char copy_ev_sql[] =
 #define EACH_FT(M, f, i, c, t) M(f, t)
 #define NAME_OF(u, f, i, c, t) " " f ","
 #define CAST_OF(u, f, i, c, t) " " f c ","
-/* In the recompute, does an event (a row of ev) tell field f of kind t? win_price is
- * the subscription's price_id, the one its chosen event gives (ps). */
+/* In the recompute, does an event (a row of ev) tell field f of kind t? ps is the
+ * subscription section of the subscription's chosen event: its price_id is the plan. */
 #define TOLD(t, f) TOLD_##t(f)
 #define TOLD_VAL(f) f " IS NOT NULL"
-#define TOLD_PLAN(f) "(" f " IS NOT NULL AND price_id IS NOT DISTINCT FROM win_price)"
+#define TOLD_PLAN(f) "(" f " IS NOT NULL AND price_id IS NOT DISTINCT FROM ps->>'price_id')"
 /* A subscription field: from the best event that is a subscription event or
  * tells the field (see the subscriptions recompute; wf is its window). */
 #define SUB_FIELD(f, t) " (array_agg(" f ") FILTER (WHERE auth OR " TOLD(t, f) ") OVER wf)[1] AS " f ","
+/* wf: a subscription's events, the best first (subscription.* events, then by fill
+ * stamp, occurrence, rank, id) */
+#define SUB_WF "(PARTITION BY " SUB_KEY " ORDER BY auth DESC, fo DESC, occ DESC, " AUTH_RANK " DESC, id DESC" WHOLE ")"
 #define SUB_COL(f) " n.event->'subscription'->>'" f "' AS " f ","
 #define SUB_COLS " customer_id, plan_id, price_id," SUB_FIELDS(NAME_OF, _)                        \
 	" state_occurred_at, state_event_id, state_event_type, customer_occurred_at,"                 \
@@ -1158,18 +1161,15 @@ static const char *const upserts[] = {
 	" (array_agg(customer_id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id,"
 	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id_occurred_at,"
 	" (array_agg(id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id_event_id,"
-	" (array_agg(s) FILTER (WHERE auth OR price_id IS NOT NULL) OVER wf)[1] AS ps,"
-	SUB_FIELDS(EACH_FT, SUB_FIELD)
+	" ps," SUB_FIELDS(EACH_FT, SUB_FIELD)
 	" occ AS state_occurred_at, id AS state_event_id, event_type AS state_event_type,"
 	" " FILL_ARRAY(R_ASOF) " AS fill_asof, " FILL_ARRAY(R_OCC) " AS fill_occ, " FILL_ARRAY(R_ID) " AS fill_id,"
 	" row_number() OVER wa AS rn FROM (SELECT *,"
-	" (array_agg(price_id) FILTER (WHERE auth OR price_id IS NOT NULL) OVER wf)[1] AS win_price"
-	" FROM ev WINDOW wf AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, fo DESC, occ DESC, " AUTH_RANK
-	" DESC, id DESC" WHOLE ")) ev"
+	" (array_agg(s) FILTER (WHERE auth OR price_id IS NOT NULL) OVER wf)[1] AS ps"
+	" FROM ev WINDOW wf AS " SUB_WF ") ev"
 	" WINDOW wc AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE "),"
 	" wa AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, " AUTH_RANK " DESC, id DESC" WHOLE "),"
-	" wf AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, fo DESC, occ DESC, " AUTH_RANK " DESC, id DESC"
-	WHOLE ")) x"
+	" wf AS " SUB_WF ") x"
 	" WHERE rn = 1)"
 	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT a.project_id, a.provider, a.subscription_id, a.customer_id,"
