@@ -1814,6 +1814,12 @@ static void test_charge_uncaptured_refunds(void **state)
 	expect_str(&n, "payment.status", "partially_refunded");
 	norm_free(&n);
 
+	/* More than the authorisation: 100.01 less the 40.00 released is more than
+	 * the 60.00 collected. */
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "amount_refunded", "10001");
+	expect_failed(&n, "field 'data.object.amount_refunded' refunds more than was collected: 6001 of 6000 EUR minor units");
+	norm_free(&n);
+
 	/* basil: a partial capture refunds nothing, so 40.00 refunded is real. */
 	norm_mut(&n, FX "charge.refunded.partial_capture.json", NULL, "api_version", "\"2025-03-31.basil\"");
 	expect_processed(&n, "payment.refunded");
@@ -1868,6 +1874,14 @@ static void test_charge_uncaptured_refunds(void **state)
 		expect_str(&n, "payment.status", "partially_refunded");
 		norm_free(&n);
 	}
+	/* a capture whose charge has refunded more than it collected cannot be */
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", NULL, "type", "\"charge.captured\"");
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(6001));
+	json_object_object_add(n.payload, "api_version", json_object_new_string("2025-03-31.basil"));
+	event_free(&n.ev);
+	run(&n);
+	expect_failed(&n, "field 'data.object.amount_refunded' refunds more than was collected: 6001 of 6000 EUR minor units");
+	norm_free(&n);
 	/* a capture with nothing refunded is a plain success */
 	norm_mut(&n, FX "charge.refunded.partial_capture.json", NULL, "type", "\"charge.captured\"");
 	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(0));
@@ -1948,6 +1962,16 @@ static void test_charge_errors(void **state)
 
 	norm_mut(&n, FX "charge.refunded.json", "data.object", "amount_refunded", "true");
 	expect_failed(&n, "field 'data.object.amount_refunded' must be an integer, got boolean");
+	norm_free(&n);
+
+	/* at most what was collected: all of it is a full refund, a cent more cannot be */
+	norm_mut(&n, FX "charge.refunded.json", "data.object", "amount_refunded", "2700");
+	expect_processed(&n, "payment.refunded");
+	expect_int(&n, "payment.refunded_minor", 2700);
+	expect_str(&n, "payment.status", "refunded");
+	norm_free(&n);
+	norm_mut(&n, FX "charge.refunded.json", "data.object", "amount_refunded", "2701");
+	expect_failed(&n, "field 'data.object.amount_refunded' refunds more than was collected: 2701 of 2700 EUR minor units");
 	norm_free(&n);
 
 	norm_mut(&n, FX "charge.dispute.created.json", "data.object", "charge", NULL);

@@ -1079,6 +1079,13 @@ static void put_charge_refund(json_object *p, struct event *ev, const char *cur)
 		if (refunded < 0)
 			refunded = 0;
 	}
+	/* Stripe refunds at most what it collected: more is a payload that
+	 * cannot be, and net revenue below zero on a charge if let through. */
+	if (refunded > collected) {
+		field_error(ev, "field '" OBJ "amount_refunded' refunds more than was collected: %lld of %lld %s minor units",
+			    (long long)refunded, (long long)collected, cur);
+		return;
+	}
 	event_int(ev, SEC_PAYMENT, "refunded_minor", refunded);
 	opt_bool(p, ev, OBJ "refunded", &full);
 	event_str(ev, SEC_PAYMENT, "status", full || refunded >= collected ? "refunded" : "partially_refunded");
