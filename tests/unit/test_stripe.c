@@ -1911,6 +1911,20 @@ static void test_charge_uncaptured_refunds(void **state)
 	expect_processed(&n, "payment.succeeded");
 	expect_int(&n, "payment.amount_minor", 1500);
 	norm_free(&n);
+	/* all of it released is nothing captured; more cannot be */
+	norm_mut(&n, FX "charge.succeeded.2016.json", NULL, "type", "\"charge.captured\"");
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(1800));
+	event_free(&n.ev);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 0);
+	norm_free(&n);
+	norm_mut(&n, FX "charge.succeeded.2016.json", NULL, "type", "\"charge.captured\"");
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(1801));
+	event_free(&n.ev);
+	run(&n);
+	expect_failed(&n, "field 'data.object.amount_refunded' refunds more than was authorised: 1801 of 1800 USD minor units");
+	norm_free(&n);
 }
 
 static void test_charge_errors(void **state)

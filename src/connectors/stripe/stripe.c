@@ -1098,8 +1098,13 @@ static void put_captured_before_2020(json_object *p, struct event *ev, const cha
 {
 	int64_t amount, refunded;
 
-	if (get_amount(p, ev, OBJ "amount", 1, cur, &amount) &&
-	    get_amount(p, ev, OBJ "amount_refunded", 0, cur, &refunded) && refunded <= amount)
+	if (!get_amount(p, ev, OBJ "amount", 1, cur, &amount) ||
+	    !get_amount(p, ev, OBJ "amount_refunded", 0, cur, &refunded))
+		return;
+	if (refunded > amount)
+		field_error(ev, "field '" OBJ "amount_refunded' refunds more than was authorised: %lld of %lld %s minor units",
+			    (long long)refunded, (long long)amount, cur);
+	else
 		event_int(ev, SEC_PAYMENT, "amount_minor", amount - refunded);
 }
 
