@@ -1109,26 +1109,6 @@ static const char *const upserts[] = {
 	" UNION SELECT DISTINCT 'p', project_id, provider, payment_id"
 	" FROM stage_norm WHERE NOT ins AND payment_id IS NOT NULL",
 
-	/* and the subscriptions whose plan's period a merge cannot tell: the period
-	 * is told by an event that names the plan the subscription has (TOLD_PLAN),
-	 * so when the batch's events that name a plan or tell a period name more than
-	 * one (no plan counted as one), or another than the stored row's, the period
-	 * may be an older event's (a switch back to a plan had before). A row a
-	 * subscription.* event set, or a batch that has one, needs none: that event
-	 * gives every field. */
-	"INSERT INTO stage_full SELECT 's', b.project_id, b.provider, b.subscription_id FROM"
-	" (SELECT project_id, provider, subscription_id, min(sub->>'price_id') AS lo, max(sub->>'price_id') AS hi,"
-	" bool_or(sub->>'price_id' IS NULL) AS none, bool_or(" SUB_AUTH("provider", "event_type") ") AS auth"
-	" FROM stage_norm WHERE ins AND status = 'processed' AND subscription_id IS NOT NULL"
-	" AND (sub->>'price_id' IS NOT NULL OR sub->>'interval' IS NOT NULL OR sub->>'interval_count' IS NOT NULL)"
-	" GROUP BY 1, 2, 3) b"
-	" LEFT JOIN subscriptions t ON (t.project_id, t.provider, t.subscription_id) ="
-	" (b.project_id, b.provider, b.subscription_id)"
-	" WHERE NOT b.auth AND (t.subscription_id IS NULL OR t.fill_event_id IS NOT NULL)"
-	" AND (b.lo <> b.hi OR (b.none AND b.lo IS NOT NULL) OR (t.subscription_id IS NOT NULL"
-	" AND (t.price_id IS DISTINCT FROM b.lo OR (b.none AND t.price_id IS NOT NULL))))"
-	" AND (b.project_id, b.provider, b.subscription_id) NOT IN (" FULL_KEYS("s") ")",
-
 	/* a subscription, customer or payment no processed event names any more
 	 * (a re-run turned its events into others' or ignored ones) goes, as in a
 	 * clean load */
@@ -1144,6 +1124,31 @@ static const char *const upserts[] = {
 	" AND t.provider = f.provider AND t.payment_id = f.id AND NOT EXISTS (SELECT 1"
 	" FROM external_events_normalized n WHERE n.project_id = f.project_id AND n.provider = f.provider"
 	" AND n.payment_id = f.id AND n.status = 'processed')",
+
+	/* and the subscriptions whose plan's period a merge cannot tell: the period
+	 * is told by an event that names the plan the subscription has (TOLD_PLAN),
+	 * so when the batch's events that name a plan or tell a period name more than
+	 * one (no plan counted as one), or another than the stored row's, the period
+	 * may be an older event's (a switch back to a plan had before). A row a
+	 * subscription.* event set, or a batch that has one, needs none: that event
+	 * gives every field. Nor does a row with no plan and no period (none of its
+	 * events named a plan or told a period: the batch's are all there is).
+	 * After the deletes: the batch has processed events
+	 * naming each of these, so none goes, and the delete's lookups are for the
+	 * re-run's rows alone. */
+	"INSERT INTO stage_full SELECT 's', b.project_id, b.provider, b.subscription_id FROM"
+	" (SELECT project_id, provider, subscription_id, min(sub->>'price_id') AS lo, max(sub->>'price_id') AS hi,"
+	" bool_or(sub->>'price_id' IS NULL) AS none, bool_or(" SUB_AUTH("provider", "event_type") ") AS auth"
+	" FROM stage_norm WHERE ins AND status = 'processed' AND subscription_id IS NOT NULL"
+	" AND (sub->>'price_id' IS NOT NULL OR sub->>'interval' IS NOT NULL OR sub->>'interval_count' IS NOT NULL)"
+	" GROUP BY 1, 2, 3) b"
+	" LEFT JOIN subscriptions t ON (t.project_id, t.provider, t.subscription_id) ="
+	" (b.project_id, b.provider, b.subscription_id)"
+	" WHERE NOT b.auth AND (t.subscription_id IS NULL OR t.fill_event_id IS NOT NULL)"
+	" AND (b.lo <> b.hi OR (b.none AND b.lo IS NOT NULL) OR (t.subscription_id IS NOT NULL"
+	" AND ((t.price_id IS DISTINCT FROM b.lo AND (t.price_id IS NOT NULL OR t.interval IS NOT NULL"
+	" OR t.interval_count IS NOT NULL)) OR (b.none AND t.price_id IS NOT NULL))))"
+	" AND (b.project_id, b.provider, b.subscription_id) NOT IN (" FULL_KEYS("s") ")",
 
 	/* subscriptions recomputed from every processed event that names them.
 	 * subscription.* events are the authority (a null there is a value: a
@@ -1568,6 +1573,12 @@ static void replay_records(const struct batch *b, int conflict)
 
 static PGconn *conn2;
 static int analyze_due;
+/* the columns of external_events_normalized that the recomputes and deletes look
+ * events up by: without fresh statistics of them (autovacuum's come a minute
+ * late, from a table a fraction of its size) the planner took a subscription
+ * id for a thousand events and ANDed its index with the provider's half of the
+ * primary key, a millisecond a lookup (not its jsonb: that costs reading it) */
+#define NORM_LOOKUP_COLS "project_id, provider, status, subscription_id, customer_id, payment_id"
 
 /* With two connections this runs on conn2, while the server works on the
  * batch in flight (flush_batch): it only refreshes statistics. */
@@ -1577,16 +1588,17 @@ static void analyze_now(void)
 
 	if (conn2)
 		conn = conn2;
-	exec_ok("ANALYZE subscriptions, customers");
+	exec_ok("ANALYZE subscriptions, customers, external_events_normalized (" NORM_LOOKUP_COLS ")");
 	conn = main_conn;
 	analyze_due = 0;
 }
 
 static void batch_done(struct batch *b)
 {
-	/* The state tables grow fast in a first load, and the planner's idea of
-	 * their size decides which index the per-entity lookups use: refresh their
-	 * statistics after batches 1, 2, 4, 8, ... (a handful per run). */
+	/* The state tables and the events grow fast in a first load, and the
+	 * planner's idea of their size decides which index the per-entity lookups
+	 * use: refresh their statistics after batches 1, 2, 4, 8, ... (a handful
+	 * per run). */
 	batches++;
 	if ((batches & (batches - 1)) == 0)
 		analyze_due = 1;

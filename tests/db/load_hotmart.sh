@@ -83,6 +83,23 @@ for order in "5 4 3 2 1" "1 2 3 4 5" "2 5 1 4 3" "4 1 5 3 2"; do
 done
 s10=$(newdb hot_switch_back_rev) && load_reversed "$s10" "$T/back.ndjson"
 check "reversed, a pair a batch: the same rows" same_state "$s8" "$s10"
+# A subscription first seen in an event that names no plan (a purchase's completion) has
+# neither a plan nor a period: a later batch's purchases tell both, merged with the row
+# (nothing older can tell them), the same rows as the events in one run, in any order.
+{
+	echo '{"id":"h-co0","creation_date":1763640000000,"event":"PURCHASE_COMPLETE","version":"2.0.0","data":{"product":{"id":4112233},"buyer":{"email":"maria@example.com","name":"Maria"},"purchase":{"transaction":"HP000","status":"COMPLETE","price":{"value":19.9,"currency_value":"BRL"}},"subscription":{"status":"ACTIVE","subscriber":{"code":"SUB1"}}}}'
+	hp h-ap1 1763649005000 PURCHASE_APPROVED HP001 APPROVED 19.9 1038897 1 ACTIVE 1766241005000
+	hp h-ap2 1766241005000 PURCHASE_APPROVED HP002 APPROVED 19.9 1038897 2 ACTIVE 1768833005000
+} >"$T/nop.json"
+ingest_stream "$T/nop.json" >"$T/nop.ndjson" 2>/dev/null
+check "the completion names no plan" test "$(sed -n 2p "$T/nop.ndjson" | jq -r '.subscription.price_id')" = null
+n1=$(newdb hot_no_plan) && load --dsn "dbname=$n1" "$T/nop.ndjson" 2>/dev/null
+check "a subscription first seen without a plan: the purchases' plan and period" \
+	test "$(period "$n1")" = "1038897 month 1 h-ap2 h-ap2 h-ap2"
+for order in "1 2 3" "1 3 2" "2 1 3" "3 1 2"; do
+	n2=$(newdb hot_no_plan_runs) && load_pairs "$n2" "$T/nop.ndjson" $order
+	check "the three a run each ($order): the same rows" same_state "$n1" "$n2"
+done
 # sql/022 on what an older release stored: the old plan's period, stamped by its event.
 # Its backfill gives what the loader writes now.
 check_backfill "$s1" 022 "UPDATE subscriptions SET interval = 'month', interval_count = 1,
