@@ -243,7 +243,7 @@ static const struct country countries[] = {
 };
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-enum { K_CUS = 1, K_SUB, K_PRICE, K_PROD, K_SI, K_PM, K_HPROD, K_HSUB, K_HPLAN, K_ACCT };
+enum { K_CUS = 1, K_SUB, K_PRICE, K_PROD, K_SI, K_PM, K_HPROD, K_HSUB, K_HPLAN, K_ACCT, K_HSUBPROD };
 
 struct customer {
 	char id[32], name[64], email[96], phone[24];
@@ -1021,6 +1021,18 @@ hotmart_purchase(struct buf *b, struct hotmart_ctx *x, enum hotmart_type t)
 	put(b, "}");
 }
 
+/* The recurring product (and so the plan) of a customer's Hotmart subscription:
+ * each by its weight among the recurring products. */
+static size_t
+subscriber_product(uint64_t customer)
+{
+	unsigned w[NELEM(hproducts)];
+
+	for (size_t i = 0; i < NELEM(hproducts); i++)
+		w[i] = hproducts[i].subscription ? hproduct_weights[i] : 0;
+	return weighted(w, NELEM(hproducts), entity_hash(K_HSUBPROD, customer));
+}
+
 static void
 hotmart_event(struct buf *b, int64_t now)
 {
@@ -1038,6 +1050,11 @@ hotmart_event(struct buf *b, int64_t now)
 	if (t == H_SUB_CANCELLATION || t == H_SWITCH_PLAN || t == H_CHARGE_DATE)
 		while (!hproducts[pi].subscription)
 			pi = (pi + 1) % NELEM(hproducts);
+	/* a subscriber is on one product and plan in every event about the
+	 * subscription, as Hotmart sends it (the plan it pays for), not a new one
+	 * each time */
+	if (hproducts[pi].subscription)
+		pi = subscriber_product(x.c.index);
 	x.p = &hproducts[pi];
 	x.product_id = 1000000 + (int64_t)(entity_hash(K_HPROD, pi) % 5000000);
 	x.plan_id = 100000 + (int64_t)(entity_hash(K_HPLAN, pi) % 900000);
