@@ -1758,6 +1758,16 @@ static void test_invoice_payment(void **state)
  * (basil changelog, "Partially capturing or canceling payments no longer
  * creates a Refund"). No money went back to anyone.
  */
+/* The 2016 charge (18.00, no amount_captured) as a charge.captured whose charge
+ * has refunded this much: a partial capture recorded the rest as refunded. */
+static void captured_2016(struct norm *n, int refunded)
+{
+	norm_mut(n, FX "charge.succeeded.2016.json", NULL, "type", "\"charge.captured\"");
+	json_object_object_add(jpath(n->payload, "data.object"), "amount_refunded", json_object_new_int(refunded));
+	event_free(&n->ev);
+	run(n);
+}
+
 static void test_charge_uncaptured_refunds(void **state)
 {
 	struct norm n;
@@ -1904,25 +1914,16 @@ static void test_charge_uncaptured_refunds(void **state)
 
 	/* Before September 2020 a charge has no amount_captured: at capture
 	 * time what is not refunded is what was captured. */
-	norm_mut(&n, FX "charge.succeeded.2016.json", NULL, "type", "\"charge.captured\"");
-	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(300));
-	event_free(&n.ev);
-	run(&n);
+	captured_2016(&n, 300);
 	expect_processed(&n, "payment.succeeded");
 	expect_int(&n, "payment.amount_minor", 1500);
 	norm_free(&n);
 	/* all of it released is nothing captured; more cannot be */
-	norm_mut(&n, FX "charge.succeeded.2016.json", NULL, "type", "\"charge.captured\"");
-	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(1800));
-	event_free(&n.ev);
-	run(&n);
+	captured_2016(&n, 1800);
 	expect_processed(&n, "payment.succeeded");
 	expect_int(&n, "payment.amount_minor", 0);
 	norm_free(&n);
-	norm_mut(&n, FX "charge.succeeded.2016.json", NULL, "type", "\"charge.captured\"");
-	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(1801));
-	event_free(&n.ev);
-	run(&n);
+	captured_2016(&n, 1801);
 	expect_failed(&n, "field 'data.object.amount_refunded' refunds more than was authorised: 1801 of 1800 USD minor units");
 	norm_free(&n);
 }
