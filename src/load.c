@@ -1133,9 +1133,8 @@ static const char *const upserts[] = {
 	 * subscription.* event set, or a batch that has one, needs none: that event
 	 * gives every field. Nor does a row with no plan and no period (none of its
 	 * events named a plan or told a period: the batch's are all there is).
-	 * After the deletes: the batch has processed events
-	 * naming each of these, so none goes, and the delete's lookups are for the
-	 * re-run's rows alone. */
+	 * After the deletes: the batch has processed events naming each of these,
+	 * so none goes, and the deletes' lookups are for a re-run's rows alone. */
 	"INSERT INTO stage_full SELECT 's', b.project_id, b.provider, b.subscription_id FROM"
 	" (SELECT project_id, provider, subscription_id, min(sub->>'price_id') AS lo, max(sub->>'price_id') AS hi,"
 	" bool_or(sub->>'price_id' IS NULL) AS none, bool_or(" SUB_AUTH("provider", "event_type") ") AS auth"
