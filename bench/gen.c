@@ -1045,15 +1045,11 @@ hotmart_event(struct buf *b, int64_t now)
 	memset(&x, 0, sizeof(x));
 	customer_get(below(n_customers), &x.c);
 	h = entity_hash(K_HSUB, x.c.index);
-	/* subscription events only make sense for a recurring product */
+	/* a subscriber is on one recurring product and plan in every event about
+	 * the subscription, as Hotmart sends it (the plan it pays for), not a new
+	 * one each time; subscription events are always about it */
 	pi = pick(hproduct_weights, NELEM(hproducts));
-	if (t == H_SUB_CANCELLATION || t == H_SWITCH_PLAN || t == H_CHARGE_DATE)
-		while (!hproducts[pi].subscription)
-			pi = (pi + 1) % NELEM(hproducts);
-	/* a subscriber is on one product and plan in every event about the
-	 * subscription, as Hotmart sends it (the plan it pays for), not a new one
-	 * each time */
-	if (hproducts[pi].subscription)
+	if (t == H_SUB_CANCELLATION || t == H_SWITCH_PLAN || t == H_CHARGE_DATE || hproducts[pi].subscription)
 		pi = subscriber_product(x.c.index);
 	x.p = &hproducts[pi];
 	x.product_id = 1000000 + (int64_t)(entity_hash(K_HPROD, pi) % 5000000);
