@@ -207,6 +207,9 @@ static void test_detect_refuses_others(void **state)
 		"{\"transaction\":\"7126945\",\"status\":\"approved\",\"prod\":\"1\",\"payment_engine\":\"pagtrust\"}",
 		"{\"transaction\":\"7126945\",\"status\":\"approved\",\"prod\":\"1\",\"payment_engine\":\"pepper\"}",
 		"{\"subscriberCode\":\"S1\",\"cancellationDate\":\"2026-01-01T00:00:00Z\",\"payment_engine\":\"other\"}",
+		/* a plan change without the plan it moves to, or beside a data object */
+		"{\"switchPlanDate\":\"2026-01-01T00:00:00Z\",\"subscription\":{}}",
+		"{\"switchPlanDate\":\"2026-01-01T00:00:00Z\",\"subscription\":{},\"newSubscriptionPlan\":{},\"data\":{}}",
 		"{}", "[]", "1", "\"PURCHASE_APPROVED\"", "true",
 		NULL,
 	};
@@ -942,6 +945,59 @@ static void test_postback_v1_cancel_notice(void **state)
 	done(p, &ev);
 }
 
+/* webhook 1.0.0's plan change: the plan moved to, known by its offer's key as a
+ * v1 purchase's plan is ("off"), and its period in days */
+static void test_postback_v1_switch_plan(void **state)
+{
+	struct event ev;
+	struct event_identity id;
+	struct jerr e = { 0 };
+	json_object *p = load(FIX "postback_v1_switch_plan.json"), *o;
+
+	assert_true(hotmart_connector.detect(p));
+	assert_int_equal(hotmart_connector.identify(p, &id, &e), 0);
+	assert_string_equal(id.event_id, "I9OT62C3:SWITCH_PLAN:2026-11-23T11:58:20.000Z");
+	assert_string_equal(id.event_type, "SWITCH_PLAN");
+	assert_int_equal(id.occurred_ms, 1795435100000LL);
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_str(o, "event_type", "subscription.updated");
+	check_str(o, "provider_event_type", "SWITCH_PLAN");
+	check_str(o, "occurred_at", "2026-11-23T11:58:20Z");
+	check_str(o, "subscription.id", "I9OT62C3");
+	check_str(o, "subscription.price_id", "y7t6r5e4"); /* the new plan's, not subscription.plan's */
+	check_str(o, "subscription.product_id", "4112233");
+	check_str(o, "subscription.status", "active");
+	check_str(o, "subscription.interval", "year");
+	check_int(o, "subscription.interval_count", 1);
+	check_null(o, "subscription.current_period_end");
+	check_str(o, "customer.id", "maria.silva@example.com");
+	check_str(o, "customer.name", "Maria Silva");
+	check_null(o, "payment");
+	done(p, &ev);
+
+	o = run_edited(FIX "postback_v1_switch_plan.json", "newSubscriptionPlan.recurrencyPeriod", "30", &ev, &p);
+	check_str(o, "subscription.interval", "month");
+	check_int(o, "subscription.interval_count", 1);
+	done(p, &ev);
+	/* the subscriber code as a number, as the flat cancellation sends it too */
+	o = run_edited(FIX "postback_v1_switch_plan.json", "subscription.subscriber.code", "96921", &ev, &p);
+	check_str(o, "subscription.id", "96921");
+	done(p, &ev);
+	o = run_edited(FIX "postback_v1_switch_plan.json", "newSubscriptionPlan.offer", NULL, &ev, &p);
+	check_failed(o, "missing field 'newSubscriptionPlan.offer.key'");
+	done(p, &ev);
+	o = run_edited(FIX "postback_v1_switch_plan.json", "switchPlanDate", "\"soon\"", &ev, &p);
+	check_failed(o, "switchPlanDate|timestamp");
+	done(p, &ev);
+
+	/* no subscriber code: no id to derive */
+	p = load(FIX "postback_v1_switch_plan.json");
+	json_object_object_del(jpath(p, "subscription.subscriber"), "code");
+	assert_int_equal(hotmart_connector.identify(p, &id, &e), -1);
+	json_object_put(p);
+}
+
 static void test_postback_v1_cancellation(void **state)
 {
 	struct event ev;
@@ -1537,6 +1593,7 @@ int main(void)
 		cmocka_unit_test(test_postback_v1_currency_symbol),
 		cmocka_unit_test(test_postback_v1_cancel_notice),
 		cmocka_unit_test(test_postback_v1_cancellation),
+		cmocka_unit_test(test_postback_v1_switch_plan),
 		cmocka_unit_test(test_required_fields),
 		cmocka_unit_test(test_time_strictness),
 		cmocka_unit_test(test_optional_id_wrong_type),

@@ -3,8 +3,9 @@
  *
  * Two payload forms. The webhook 2.0.0 envelope {id, creation_date, event,
  * version, data}, and the older flat postback ("v1": transaction, status,
- * prod, email, ... at the top level, or the subscriberCode/cancellationDate
- * form for a cancellation), which has no event id: we derive one.
+ * prod, email, ... at the top level, the subscriberCode/cancellationDate
+ * form for a cancellation, or the switchPlanDate form for a plan change),
+ * which has no event id: we derive one.
  *
  * Prices come in major units, as JSON numbers or strings; they are converted
  * from their text (json-c keeps a number's original text), never through a
@@ -1149,6 +1150,31 @@ static void switch_plan(struct event *ev, json_object *p)
 }
 
 /*
+ * The v1 plan change (webhook 1.0.0's "plan change event"): the subscription
+ * as it was (subscription.plan) and the plan it moves to (newSubscriptionPlan),
+ * which, as a v1 purchase's "off", is known by its offer's key. The period,
+ * in days, is the new plan's; no next charge date is sent.
+ */
+static void switch_plan_v1(struct event *ev, json_object *p)
+{
+	struct jerr lax = { 0 };
+	const char *code;
+	int64_t v;
+
+	code = get_id(p, ALT("subscription.subscriber.code"), REQ, &ev->err);
+	get_id(p, ALT("newSubscriptionPlan.offer.key"), REQ, &ev->err);
+	if (ev->err.failed)
+		return;
+	event_set_type(ev, "subscription.updated");
+	event_str(ev, SEC_SUBSCRIPTION, "id", code);
+	subscription_common(ev, p, ALT("newSubscriptionPlan.offer.key"), ALT("subscription.product.id"),
+			    ALT("subscription.status"));
+	if (get_int(p, ALT("newSubscriptionPlan.recurrencyPeriod"), OPT, &v, &lax) && v > 0)
+		set_interval(ev, v);
+	fill_customer(ev, p, "subscription.subscriber.user", &buyer_v2, OPT);
+}
+
+/*
  * UPDATE_SUBSCRIPTION_CHARGE_DATE: the new next charge ends the current
  * period. Hotmart sends the plan beside the subscription (data.plan), not
  * inside it as the purchase events do.
@@ -1192,6 +1218,13 @@ static int is_v2(json_object *p)
 static int is_v1_cancel(json_object *p)
 {
 	return jpath(p, "subscriberCode") && jpath(p, "cancellationDate");
+}
+
+/* The v1 plan change form (switchPlanDate, subscription, newSubscriptionPlan). */
+static int is_v1_switch(json_object *p)
+{
+	return jpath(p, "switchPlanDate") && json_object_is_type(jpath(p, "newSubscriptionPlan"), json_type_object) &&
+	       json_object_is_type(jpath(p, "subscription"), json_type_object);
 }
 
 static int is_v1_purchase(json_object *p)
@@ -1259,7 +1292,7 @@ static int hotmart_detect(json_object *p)
 	 * say so in payment_engine, which Hotmart's own postback sets to "hotmart". */
 	if ((s = jstr(p, "payment_engine")) && strcasecmp(s, "hotmart") != 0)
 		return 0;
-	return is_v1_purchase(p) || is_v1_cancel(p);
+	return is_v1_purchase(p) || is_v1_cancel(p) || is_v1_switch(p);
 }
 
 /* The derived id and time of a v1 purchase postback of status b. snprintf's answer. */
@@ -1327,6 +1360,15 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 		n = snprintf(id->id_buf, sizeof id->id_buf, "%s:SUBSCRIPTION_CANCELLATION:%s", a, b);
 		id->event_type = "SUBSCRIPTION_CANCELLATION";
 		if (get_time(p, ALT("cancellationDate"), OPT, &ms, e))
+			id->occurred_ms = ms;
+	} else if (is_v1_switch(p)) {
+		a = get_id(p, ALT("subscription.subscriber.code"), REQ, e);
+		b = get_id(p, ALT("switchPlanDate"), REQ, e);
+		if (!a || !b)
+			return -1;
+		n = snprintf(id->id_buf, sizeof id->id_buf, "%s:SWITCH_PLAN:%s", a, b);
+		id->event_type = "SWITCH_PLAN";
+		if (get_time(p, ALT("switchPlanDate"), OPT, &ms, e))
 			id->occurred_ms = ms;
 	} else {
 		a = get_id(p, ALT("transaction"), REQ, e);
@@ -1432,6 +1474,14 @@ static void hotmart_normalize(json_object *p, struct event *ev)
 		get_time(p, ALT("cancellationDate"), CHECK, &created, &ev->err);
 		event_set_occurred(ev, created);
 		subscription_canceled(ev, p, 1, created);
+		return;
+	}
+	if (is_v1_switch(p)) {
+		get_time(p, ALT("switchPlanDate"), REQ, &created, &ev->err);
+		if (ev->err.failed)
+			return;
+		event_set_occurred(ev, created);
+		switch_plan_v1(ev, p);
 		return;
 	}
 	if (!is_v1_purchase(p)) {
