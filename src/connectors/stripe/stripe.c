@@ -1043,17 +1043,23 @@ static int basil_or_later(json_object *p, struct event *ev)
  * nothing yet: what it has refunded are real refunds. The version that
  * decides is the capture request's, which the event does not name (an SDK
  * pins its own; the endpoint's may differ): a charge that has refunded less
- * than the part released shows that the release was not recorded, whatever
- * the event's version; one that has refunded more is read by the event's. */
+ * than the part released shows that the release was not recorded, and one
+ * that has refunded more than it captured shows that it was (real refunds
+ * never exceed the capture), whatever the event's version; between the two,
+ * the event's version decides. */
 static int64_t uncaptured_part(json_object *p, struct event *ev)
 {
 	int64_t amount, captured, refunded;
 	const char *mc = opt_str(p, ev, OBJ "payment_method_details.card.multicapture.status");
+	int have_refunded;
 
-	if (basil_or_later(p, ev) || (mc && strcmp(mc, "available") == 0) || !opt_int(p, ev, OBJ "amount", &amount) ||
+	if ((mc && strcmp(mc, "available") == 0) || !opt_int(p, ev, OBJ "amount", &amount) ||
 	    !opt_int(p, ev, OBJ "amount_captured", &captured) || captured <= 0 || captured >= amount)
 		return 0;
-	if (opt_int(p, ev, OBJ "amount_refunded", &refunded) && refunded < amount - captured)
+	have_refunded = opt_int(p, ev, OBJ "amount_refunded", &refunded);
+	if (have_refunded && refunded < amount - captured)
+		return 0;
+	if (basil_or_later(p, ev) && !(have_refunded && refunded > captured))
 		return 0;
 	return amount - captured;
 }
