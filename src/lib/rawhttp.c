@@ -181,17 +181,22 @@ static int line_in(struct http_reader *hr, struct http_request *rq, struct line 
 	return HTTP_REQUEST;
 }
 
-/* value[0..len) without the spaces around it, into dst (cut to fit). */
-static void copy_value(char *dst, size_t cap, const char *value, size_t len)
+/* value[0..len) without the spaces around it, into dst (cut to fit): 0 when cut. */
+static int copy_value(char *dst, size_t cap, const char *value, size_t len)
 {
+	int whole = 1;
+
 	while (len > 0 && (*value == ' ' || *value == '\t'))
 		value++, len--;
 	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
 		len--;
-	if (len >= cap)
+	if (len >= cap) {
 		len = cap - 1;
+		whole = 0;
+	}
 	memcpy(dst, value, len);
 	dst[len] = '\0';
+	return whole;
 }
 
 static int named(const char *text, size_t len, const char *name)
@@ -210,7 +215,10 @@ static int keep_once(struct http_request *rq, struct head *h, unsigned bit, cons
 {
 	char v[sizeof rq->content_type];
 
-	copy_value(v, cap < sizeof v ? cap : sizeof v, value, len);
+	/* cut, its end would be lost: a charset, a second coding */
+	if (!copy_value(v, cap < sizeof v ? cap : sizeof v, value, len))
+		return bad(rq, REJ_INVALID_REQUEST, "a '%s' header longer than %zu bytes", name,
+			   (cap < sizeof v ? cap : sizeof v) - 1);
 	if ((h->seen & bit) && strcasecmp(v, dst) != 0)
 		return bad(rq, REJ_INVALID_REQUEST, "two '%s' headers that differ", name);
 	h->seen |= bit;
@@ -270,33 +278,67 @@ static int header(struct http_request *rq, struct head *h, const struct line *l)
 	}
 	return HTTP_REQUEST;
 }
-
-/* The header lines, to the blank line that ends them. */
+/*
+ * The header lines, to the blank line that ends them. A header is read once
+ * the line after it shows it whole: a line that begins with a blank continues
+ * the one before (obsolete line folding, RFC 9112, 5.2: the fold is read as
+ * one space, so "Content-Type: application/x-www-form-urlencoded;" folded
+ * before its " charset=ISO-8859-1" keeps its charset).
+ */
 static int read_head(struct http_reader *hr, struct http_request *rq, struct head *h)
 {
-	struct line l;
-	int r;
+	struct strbuf cur = { 0 }; /* the header being read, its folds joined */
+	struct line l, whole;
+	long cur_line = 0;
+	int r, end;
 
 	for (;;) {
 		if ((r = line_in(hr, rq, &l, "the request's headers")) != HTTP_REQUEST)
-			return r;
-		if (blank(&l))
-			return HTTP_REQUEST;
-		h->bytes += l.len + 1;
-		if (l.too_long || h->bytes > hr->max) {
-			skip_to_request(hr);
-			return bad(rq, REJ_LINE_TOO_LONG, "request headers longer than %zu bytes", hr->max);
+			break;
+		end = blank(&l);
+		if (!end) {
+			h->bytes += l.len + 1;
+			if (l.too_long || h->bytes > hr->max) {
+				skip_to_request(hr);
+				r = bad(rq, REJ_LINE_TOO_LONG, "request headers longer than %zu bytes", hr->max);
+				break;
+			}
+			if (hold_request(hr, &l)) { /* this request was cut before its body: the next one is whole */
+				r = bad(rq, REJ_TRUNCATED_REQUEST,
+					"the request's headers end at another request, line %ld", l.lineno);
+				break;
+			}
+			if (l.text[0] == ' ' || l.text[0] == '\t') {
+				if (!cur.len) {
+					skip_to_request(hr);
+					r = bad(rq, REJ_INVALID_REQUEST,
+						"line %ld of the request's headers continues no header", l.lineno);
+					break;
+				}
+				size_t lead = strspn(l.text, " \t");
+				SB_LIT(&cur, " ");
+				sb_add(&cur, l.text + lead, l.len - lead);
+				continue;
+			}
 		}
-		if (hold_request(hr, &l)) /* this request was cut before its body: the next one is whole */
-			return bad(rq, REJ_TRUNCATED_REQUEST, "the request's headers end at another request, line %ld",
-				   l.lineno);
-		if (l.text[0] == ' ' || l.text[0] == '\t')
-			continue; /* obsolete line folding: the last header goes on */
-		if (header(rq, h, &l) == HTTP_BAD) {
-			skip_to_request(hr);
-			return HTTP_BAD;
+		if (cur.len) {
+			whole = (struct line){ .text = cur.buf, .len = cur.len, .lineno = cur_line };
+			if (header(rq, h, &whole) == HTTP_BAD) {
+				skip_to_request(hr);
+				r = HTTP_BAD;
+				break;
+			}
+			cur.len = 0;
 		}
+		if (end) {
+			r = HTTP_REQUEST;
+			break;
+		}
+		sb_add(&cur, l.text, l.len);
+		cur_line = l.lineno;
 	}
+	sb_free(&cur);
+	return r;
 }
 
 /* 1 when t[0..n), a line cut short, may begin a request line: METHOD SP target SP HTTP/1.x

@@ -29,8 +29,8 @@ struct http_request {
 	long lineno;                  /* of its request line (HTTP_BAD: of what was found) */
 	const char *line;             /* that line (its first 4096 bytes), for a rejects record */
 	size_t line_len;
-	/* the headers a body is read by, "" when absent (longer values cut: only their start matters) */
-	char content_type[128], content_encoding[32], date[64];
+	/* the headers a body is read by, "" when absent (a longer value: HTTP_BAD) */
+	char content_type[256], content_encoding[64], date[64];
 	const char *body;             /* the body, chunks joined; may hold any byte */
 	size_t body_len;
 	enum reject_code code;        /* HTTP_BAD: why */

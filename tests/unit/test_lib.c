@@ -779,6 +779,41 @@ static void test_rawhttp(void **state)
 	http_close(hr);
 	lr_close(lr);
 	unlink(path);
+
+	/* Obsolete line folding (RFC 9112, 5.2): a line that begins with a blank goes
+	 * on with the header before it, the fold one space; one before any header
+	 * continues none. A header longer than its field is refused, not cut (its
+	 * end, a charset, would be lost). */
+	char longtype[400];
+	snprintf(longtype, sizeof longtype, "PUT /l HTTP/1.1\nContent-Type: text/plain; p=%0300d; charset=x\n\n{}\n", 0);
+	char folds[1024];
+	snprintf(folds, sizeof folds, "%s%s",
+		 "POST /a HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded;\r\n \t charset=ISO-8859-1\r\n"
+		 "Content-Encoding:\r\n\tgzip\r\nContent-Length: 2\r\n\r\n{}"
+		 "POST /b HTTP/1.1\n continued\nContent-Length: 2\n\n{}"
+		 "POST /c HTTP/1.1\nDate: Fri, 20 Nov 2026\n 14:30:00 GMT\n\n{}\n",
+		 longtype);
+	path = write_tmp(folds, strlen(folds), 0);
+	lr = lr_open(path, 1024);
+	assert_int_equal(lr_next(lr, &l), LR_LINE);
+	hr = http_open(lr, &l, 1024);
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST);
+	assert_string_equal(rq.content_type, "application/x-www-form-urlencoded; charset=ISO-8859-1");
+	assert_string_equal(rq.content_encoding, "gzip");
+	assert_int_equal(rq.body_len, 2);
+	assert_int_equal(http_next(hr, &rq), HTTP_BAD);
+	assert_int_equal(rq.code, REJ_INVALID_REQUEST);
+	assert_string_equal(rq.msg, "line 9 of the request's headers continues no header");
+	assert_int_equal(http_next(hr, &rq), HTTP_REQUEST);
+	assert_string_equal(rq.line, "POST /c HTTP/1.1");
+	assert_string_equal(rq.date, "Fri, 20 Nov 2026 14:30:00 GMT");
+	assert_int_equal(http_next(hr, &rq), HTTP_BAD);
+	assert_string_equal(rq.line, "PUT /l HTTP/1.1");
+	assert_string_equal(rq.msg, "a 'Content-Type' header longer than 255 bytes");
+	assert_int_equal(http_next(hr, &rq), HTTP_EOF);
+	http_close(hr);
+	lr_close(lr);
+	unlink(path);
 }
 
 static void test_lines_gzip_members_and_truncation(void **state)
