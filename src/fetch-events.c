@@ -414,7 +414,17 @@ static void doc_values(struct src *s, const char *buf, size_t len, long base_lin
 		} else {
 			char *text = xmalloc(n + 1);
 			memcpy(text, buf + i, n);
-			one_value(s, line, text, jsqueeze(text, n));
+			/* checked as written, white space and all (squeezed, "1 2" would be
+			 * 12), and a fault said at its own line and column */
+			enum reject_code code;
+			char msg[256];
+			long off;
+			if (jvalidate_text(text, n, &off, &code, msg, sizeof msg) < 0) {
+				size_t m = jsqueeze(text, n);
+				reject(s->file, line + off, code, text, m, "%s", msg);
+			} else {
+				one_value(s, line, text, jsqueeze(text, n));
+			}
 			free(text);
 		}
 		i += n;

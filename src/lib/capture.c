@@ -599,9 +599,14 @@ json_object *capture_payload(struct jparser *p, const char *content_type, const 
 	} else {
 		char *b = xmalloc(len + 1);
 		memcpy(b, body, len);
-		size_t blen = jsqueeze(b, len);
 		enum reject_code jcode;
-		if (!(o = jparse(p, b, blen, &jcode, jmsg, sizeof jmsg))) {
+		long off;
+		/* checked as sent, white space and all: squeezed, "1 2" would be 12 */
+		int bad = jvalidate_text(b, len, &off, &jcode, jmsg, sizeof jmsg) < 0;
+		size_t blen = jsqueeze(b, len);
+		if (bad && off > 0) {
+			snprintf(msg, msgsz, "captured body: line %ld of it: %s", off + 1, jmsg);
+		} else if (bad || !(o = jparse(p, b, blen, &jcode, jmsg, sizeof jmsg))) {
 			snprintf(msg, msgsz, "captured body: %s", jmsg);
 		} else if (!json_object_is_type(o, json_type_object)) {
 			snprintf(msg, msgsz, "captured body is not a JSON object");

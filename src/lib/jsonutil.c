@@ -470,9 +470,12 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 #undef FAIL
 }
 
-/* The grammar pass with its verdict as a reject code; 0 when the text is valid. */
-static int validate(const char *buf, size_t len, struct shallow *sh, struct members *mm,
-		    int *deepest, int *key_nul, enum reject_code *code, char *msg, size_t msgsz)
+/* The grammar pass with its verdict as a reject code; 0 when the text is valid.
+ * *at (when not NULL) the error's byte offset; a message's column counts from
+ * byte col_from (the start of the error's line). */
+static int validate_at(const char *buf, size_t len, struct shallow *sh, struct members *mm,
+		       int *deepest, int *key_nul, enum reject_code *code, char *msg, size_t msgsz,
+		       long *at, size_t col_from)
 {
 	if (mm) {
 		mm->n = mm->usable = mm->nul = mm->overflow = 0;
@@ -481,7 +484,9 @@ static int validate(const char *buf, size_t len, struct shallow *sh, struct memb
 	const char *nul = memchr(buf, '\0', len);
 	if (nul) {
 		*code = REJ_NUL_BYTE;
-		snprintf(msg, msgsz, "NUL byte at column %zu", (size_t)(nul - buf) + 1);
+		if (at)
+			*at = nul - buf;
+		snprintf(msg, msgsz, "NUL byte at column %zu", (size_t)(nul - buf) - col_from + 1);
 		return -1;
 	}
 	size_t lead = 0;
@@ -489,17 +494,21 @@ static int validate(const char *buf, size_t len, struct shallow *sh, struct memb
 		lead++;
 	if (lead == len) {
 		*code = REJ_INVALID_JSON;
+		if (at)
+			*at = 0;
 		snprintf(msg, msgsz, "empty line");
 		return -1;
 	}
 	const char *why;
 	long bad = grammar_error(buf, len, &why, sh, mm, deepest, key_nul);
+	if (at)
+		*at = bad;
 	/* UTF-8 is checked inside strings as they are scanned; a stray non-ASCII
 	 * byte elsewhere says invalid UTF-8 too when it is not even that. */
 	if (bad >= 0 && (strcmp(why, "invalid UTF-8") == 0 ||
 			 ((size_t)bad < len && (unsigned char)buf[bad] >= 0x80 && !utf8_valid(buf, len)))) {
 		*code = REJ_INVALID_UTF8;
-		snprintf(msg, msgsz, "invalid UTF-8 at column %ld", bad + 1);
+		snprintf(msg, msgsz, "invalid UTF-8 at column %ld", bad - (long)col_from + 1);
 		return -1;
 	}
 	if (bad >= 0) {
@@ -507,12 +516,37 @@ static int validate(const char *buf, size_t len, struct shallow *sh, struct memb
 		if (*code == REJ_TOO_DEEP)
 			snprintf(msg, msgsz, "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
 		else
-			snprintf(msg, msgsz, "invalid JSON at column %ld: %s", bad + 1, why);
+			snprintf(msg, msgsz, "invalid JSON at column %ld: %s", bad - (long)col_from + 1, why);
 		return -1;
 	}
 	if (mm)
 		mm->usable = buf[lead] == '{' && !mm->nul && !mm->overflow;
 	return 0;
+}
+
+static int validate(const char *buf, size_t len, struct shallow *sh, struct members *mm,
+		    int *deepest, int *key_nul, enum reject_code *code, char *msg, size_t msgsz)
+{
+	return validate_at(buf, len, sh, mm, deepest, key_nul, code, msg, msgsz, NULL, 0);
+}
+
+int jvalidate_text(const char *buf, size_t len, long *line_off, enum reject_code *code, char *msg, size_t msgsz)
+{
+	int deepest, key_nul;
+	long at = -1, lines = 0;
+	size_t from = 0;
+
+	if (validate_at(buf, len, NULL, NULL, &deepest, &key_nul, code, msg, msgsz, &at, 0) == 0)
+		return 0;
+	for (size_t k = 0; at > 0 && k < (size_t)at && k < len; k++)
+		if (buf[k] == '\n') {
+			lines++;
+			from = k + 1;
+		}
+	*line_off = lines;
+	if (from) /* said again, its column counted on its own line */
+		validate_at(buf, len, NULL, NULL, &deepest, &key_nul, code, msg, msgsz, &at, from);
+	return -1;
 }
 
 /* json-c builds a text already known to be valid. A bare scalar needs its end said. */

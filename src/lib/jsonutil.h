@@ -65,8 +65,15 @@ const char *utf8_clip(const char *s, char *buf, size_t n);
 
 /* Remove whitespace outside strings, in place: a multi-line document (or a
  * pretty body) on one line, its other bytes kept. Returns the new length;
- * buf[len] is then a NUL. */
+ * buf[len] is then a NUL. Only for a text already valid (jvalidate_text):
+ * squeezed, "1 2" would be 12 and "tr ue" true. */
 size_t jsqueeze(char *buf, size_t len);
+
+/* Check buf[0..len), a text over several lines (a document as written), as
+ * jparse() would: 0 when valid; else -1, *line_off the lines before the
+ * error's, *code and msg as jparse() says them, its column counted on the
+ * error's own line. */
+int jvalidate_text(const char *buf, size_t len, long *line_off, enum reject_code *code, char *msg, size_t msgsz);
 
 /*
  * What the grammar makes of buf[0..len): JSON_WHOLE one valid value (whitespace

@@ -1121,6 +1121,30 @@ static void test_pg_dsn_or_env(void **state)
 }
 
 /* --max-line and --sort-memory sizes: a suffix, no sign, never wrapped past SIZE_MAX. */
+/* A text over several lines is checked as written: squeezed first, "1 2" was
+ * 12 and "tr ue" true; a fault is said at its own line and column. */
+static void test_jvalidate_text(void **state)
+{
+	enum reject_code code;
+	char msg[256];
+	long off = -1;
+	const char ok_doc[] = "{\n  \"a\": [1, 2],\n\t\"b\": \"x y\"\r\n}\n";
+	assert_int_equal(jvalidate_text(ok_doc, sizeof ok_doc - 1, &off, &code, msg, sizeof msg), 0);
+	const char split_num[] = "{\n  \"a\": 17930 00000\n}";
+	assert_int_equal(jvalidate_text(split_num, sizeof split_num - 1, &off, &code, msg, sizeof msg), -1);
+	assert_int_equal(off, 1);
+	assert_int_equal(code, REJ_INVALID_JSON);
+	assert_non_null(strstr(msg, "at column 14:"));
+	const char split_lit[] = "{\"a\":\n\n tr ue}";
+	assert_int_equal(jvalidate_text(split_lit, sizeof split_lit - 1, &off, &code, msg, sizeof msg), -1);
+	assert_int_equal(off, 2);
+	assert_non_null(strstr(msg, "at column 2:"));
+	const char first_line[] = "{\"a\": 01,\n \"b\": 1}";
+	assert_int_equal(jvalidate_text(first_line, sizeof first_line - 1, &off, &code, msg, sizeof msg), -1);
+	assert_int_equal(off, 0);
+	assert_non_null(strstr(msg, "at column 8:"));
+}
+
 static void test_parse_size(void **state)
 {
 	assert_int_equal(parse_size("1048576"), 1048576);
@@ -1616,6 +1640,7 @@ int main(void)
 		cmocka_unit_test(test_rfc3339_strict),
 		cmocka_unit_test(test_key_has_nul),
 		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_jvalidate_text),
 		cmocka_unit_test(test_pg_messages),
 		cmocka_unit_test(test_pg_nested_dbname),
 		cmocka_unit_test(test_pg_sslpassword),
