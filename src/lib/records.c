@@ -1,4 +1,5 @@
 /* records.c: the shared NDJSON input loop. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -72,9 +73,12 @@ void for_each_record(char *const *files, int nfiles, size_t max_line, record_fn 
 size_t parse_size(const char *text)
 {
 	char *end;
+	/* digits first: strtoull would skip blanks and take " -1" as 2^64 - 1 */
+	if (!isdigit((unsigned char)text[0]))
+		return 0;
 	errno = 0;
 	unsigned long long v = strtoull(text, &end, 10);
-	if (errno || end == text || text[0] == '-')
+	if (errno || end == text)
 		return 0;
 	int shift = 0;
 	switch (*end) {

@@ -1153,6 +1153,11 @@ static void test_parse_size(void **state)
 	assert_int_equal(parse_size("2G"), (size_t)2 << 30);
 	assert_int_equal(parse_size("0"), 0);
 	assert_int_equal(parse_size("-1"), 0);
+	/* strtoull skips blanks and takes a sign: " -1" was 2^64 - 1, no limit at all */
+	assert_int_equal(parse_size(" -1"), 0);
+	assert_int_equal(parse_size("\t-1K"), 0);
+	assert_int_equal(parse_size(" 64k"), 0);
+	assert_int_equal(parse_size("+64k"), 0);
 	assert_int_equal(parse_size("12x"), 0);
 	assert_int_equal(parse_size("1MB"), 0);
 	assert_int_equal(parse_size(""), 0);
