@@ -260,9 +260,17 @@ st=$?
 check "ingest-dumps --batch 1k --plans <(...): what load and normalize take is taken (exit $st)" \
 	sh -c "test $st -le 1 && test \"\$(psql -qXAt -d $seven -c 'SELECT count(*) FROM external_events_raw')\" = \"\$(psql -qXAt -d $one -c 'SELECT count(*) FROM external_events_raw')\""
 printf 'stripe\tprice_x\tBad Code\n' >"$T/bad-plans.tsv"
-"$ROOT/pipelines/ingest-dumps" --plans "$T/bad-plans.tsv" --dsn "dbname=$five" "$T/dump.ndjson" >/dev/null 2>"$T/err"
+runs=$(q "$five" "SELECT count(*) FROM pipeline_runs")
+"$ROOT/pipelines/ingest-dumps" --plans "$T/bad-plans.tsv" --rejects-dir "$T/bad-plans-rej" \
+	--dsn "dbname=$five" "$T/dump.ndjson" >/dev/null 2>"$T/err"
 st=$?
-check "a plans file with a bad line: exit 2, normalize named (exit $st)" \
+check "a plans file with a bad line: exit 2 before anything runs, normalize saying which line (exit $st)" \
+	sh -c "test $st -eq 2 && grep -q 'normalize: .*bad-plans.tsv:1: plan code' '$T/err' && ! grep -q 'exited' '$T/err' &&
+		test ! -e '$T/bad-plans-rej' && test \"\$(psql -qXAt -d $five -c 'SELECT count(*) FROM pipeline_runs')\" = $runs"
+# through a pipe, read once, the run's normalize says it
+"$ROOT/pipelines/ingest-dumps" --plans <(cat "$T/bad-plans.tsv") --dsn "dbname=$five" "$T/dump.ndjson" >/dev/null 2>"$T/err"
+st=$?
+check "a plans pipe with a bad line: exit 2, normalize named (exit $st)" \
 	sh -c "test $st -eq 2 && grep -q 'normalize exited 2' '$T/err' && ! grep -q 'fetch-events exited' '$T/err'"
 # (a directory that does not exist: root, as CI runs, can open any file that does)
 RO_LOCK="$T/no-such-dir/ingest.lock" "$ROOT/pipelines/ingest-dumps" "$T/dump.ndjson" >/dev/null 2>"$T/err"
