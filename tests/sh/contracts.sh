@@ -96,7 +96,7 @@ if [ $st -eq 4 ]; then ok "reconcile: a failed event is a delta, exit 4"; else n
 rm -rf "$d"
 
 # A program's synopsis in its doc names every option its --help's usage lines name
-for pd in fetch-events:docs/events.md load:docs/load.md reconcile:docs/reconcile.md to-csv:docs/to-csv.md; do
+for pd in fetch-events:docs/events.md normalize:docs/events.md load:docs/load.md reconcile:docs/reconcile.md to-csv:docs/to-csv.md; do
 	p=${pd%%:*} doc=${pd#*:}
 	want=$("$BIN/$p" --help | sed -n '/^usage:/,/^$/p' | grep -o -- '--[a-z][a-z-]*' | sort -u)
 	have=$(awk -v p="$p" '$0 ~ "^    " p "( |$)" { on = 1 } on && !/^    / { exit } on' "$doc" | grep -o -- '--[a-z][a-z-]*' | sort -u)
