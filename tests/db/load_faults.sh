@@ -265,7 +265,7 @@ runs=$(q "$five" "SELECT count(*) FROM pipeline_runs")
 	--dsn "dbname=$five" "$T/dump.ndjson" >/dev/null 2>"$T/err"
 st=$?
 check "a plans file with a bad line: exit 2 before anything runs, normalize saying which line (exit $st)" \
-	sh -c "test $st -eq 2 && grep -q 'normalize: .*bad-plans.tsv:1: plan code' '$T/err' && ! grep -q 'exited' '$T/err' &&
+	sh -c "test $st -eq 2 && grep -q 'normalize: .*bad-plans.tsv:1: expected PROVIDER PRICE_ID PLAN_CODE' '$T/err' && ! grep -q 'exited' '$T/err' &&
 		test ! -e '$T/bad-plans-rej' && test \"\$(psql -qXAt -d $five -c 'SELECT count(*) FROM pipeline_runs')\" = $runs"
 # through a pipe, read once, the run's normalize says it
 "$ROOT/pipelines/ingest-dumps" --plans <(cat "$T/bad-plans.tsv") --dsn "dbname=$five" "$T/dump.ndjson" >/dev/null 2>"$T/err"
