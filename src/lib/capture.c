@@ -451,15 +451,15 @@ static json_object *form_to_json(const char *body, size_t len, int latin1, char 
 	return o;
 }
 
-/* The zlib window bits to undo the body's Content-Encoding with, or 0: only when
- * its bytes are compressed (a capture that kept the header over a body it
- * stored decoded is read as it is). */
 /* 1 when enc[0..n) is name, in any case. */
 static int encoding_is(const char *enc, size_t n, const char *name)
 {
 	return n == strlen(name) && strncasecmp(enc, name, n) == 0;
 }
 
+/* The zlib window bits to undo the body's Content-Encoding with, or 0: only when
+ * its bytes are compressed (a capture that kept the header over a body it
+ * stored decoded is read as it is). */
 static int compressed(const char *encoding, const char *b, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)b;

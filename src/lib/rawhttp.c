@@ -278,6 +278,7 @@ static int header(struct http_request *rq, struct head *h, const struct line *l)
 	}
 	return HTTP_REQUEST;
 }
+
 /*
  * The header lines, to the blank line that ends them. A header is read once
  * the line after it shows it whole: a line that begins with a blank continues
