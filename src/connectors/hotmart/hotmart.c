@@ -1352,23 +1352,17 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 		return 0;
 	}
 	/* The flat postback has no event id: derive a stable one. */
-	if (is_v1_cancel(p)) {
-		a = get_id(p, ALT("subscriberCode"), REQ, e);
-		b = get_id(p, ALT("cancellationDate"), REQ, e);
+	if (is_v1_cancel(p) || is_v1_switch(p)) {
+		/* <subscriber code>:<type>:<its date, as sent> */
+		int cancel = is_v1_cancel(p);
+		const char *date = cancel ? "cancellationDate" : "switchPlanDate";
+		a = get_id(p, ALT(cancel ? "subscriberCode" : "subscription.subscriber.code"), REQ, e);
+		b = get_id(p, ALT(date), REQ, e);
 		if (!a || !b)
 			return -1;
-		n = snprintf(id->id_buf, sizeof id->id_buf, "%s:SUBSCRIPTION_CANCELLATION:%s", a, b);
-		id->event_type = "SUBSCRIPTION_CANCELLATION";
-		if (get_time(p, ALT("cancellationDate"), OPT, &ms, e))
-			id->occurred_ms = ms;
-	} else if (is_v1_switch(p)) {
-		a = get_id(p, ALT("subscription.subscriber.code"), REQ, e);
-		b = get_id(p, ALT("switchPlanDate"), REQ, e);
-		if (!a || !b)
-			return -1;
-		n = snprintf(id->id_buf, sizeof id->id_buf, "%s:SWITCH_PLAN:%s", a, b);
-		id->event_type = "SWITCH_PLAN";
-		if (get_time(p, ALT("switchPlanDate"), OPT, &ms, e))
+		id->event_type = cancel ? "SUBSCRIPTION_CANCELLATION" : "SWITCH_PLAN";
+		n = snprintf(id->id_buf, sizeof id->id_buf, "%s:%s:%s", a, id->event_type, b);
+		if (get_time(p, ALT(date), OPT, &ms, e))
 			id->occurred_ms = ms;
 	} else {
 		a = get_id(p, ALT("transaction"), REQ, e);
