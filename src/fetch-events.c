@@ -419,12 +419,12 @@ static void doc_values(struct src *s, const char *buf, size_t len, long base_lin
 			enum reject_code code;
 			char msg[256];
 			long off;
-			if (jvalidate_text(text, n, &off, &code, msg, sizeof msg) < 0) {
-				size_t m = jsqueeze(text, n);
+			int bad = jvalidate_text(text, n, &off, &code, msg, sizeof msg) < 0;
+			size_t m = jsqueeze(text, n);
+			if (bad)
 				reject(s->file, line + off, code, text, m, "%s", msg);
-			} else {
-				one_value(s, line, text, jsqueeze(text, n));
-			}
+			else
+				one_value(s, line, text, m);
 			free(text);
 		}
 		i += n;

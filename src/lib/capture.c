@@ -451,29 +451,19 @@ static json_object *form_to_json(const char *body, size_t len, int latin1, char 
 	return o;
 }
 
-/* 1 when enc[0..n) is name, in any case. */
-static int encoding_is(const char *enc, size_t n, const char *name)
-{
-	return n == strlen(name) && strncasecmp(enc, name, n) == 0;
-}
-
 /* The zlib window bits to undo the body's Content-Encoding with, or 0: only when
  * its bytes are compressed (a capture that kept the header over a body it
  * stored decoded is read as it is). */
 static int compressed(const char *encoding, const char *b, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)b;
-	size_t n;
 
 	if (!encoding || len < 2)
 		return 0;
 	/* the value with the blanks around it, as a header's is read */
-	encoding += strspn(encoding, " \t");
-	for (n = strlen(encoding); n > 0 && (encoding[n - 1] == ' ' || encoding[n - 1] == '\t'); n--)
-		;
-	if ((encoding_is(encoding, n, "gzip") || encoding_is(encoding, n, "x-gzip")) && u[0] == 0x1f && u[1] == 0x8b)
+	if ((same_value(encoding, "gzip") || same_value(encoding, "x-gzip")) && u[0] == 0x1f && u[1] == 0x8b)
 		return 15 + 16;
-	if (!encoding_is(encoding, n, "deflate"))
+	if (!same_value(encoding, "deflate"))
 		return 0;
 	if ((u[0] & 0x0f) == 8 && (u[0] << 8 | u[1]) % 31 == 0)
 		return 15; /* zlib, as RFC 9110 defines "deflate" */

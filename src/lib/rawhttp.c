@@ -214,11 +214,11 @@ static int keep_once(struct http_request *rq, struct head *h, unsigned bit, cons
 		     size_t cap, const char *value, size_t len)
 {
 	char v[sizeof rq->content_type];
+	size_t room = cap < sizeof v ? cap : sizeof v;
 
 	/* cut, its end would be lost: a charset, a second coding */
-	if (!copy_value(v, cap < sizeof v ? cap : sizeof v, value, len))
-		return bad(rq, REJ_INVALID_REQUEST, "a '%s' header longer than %zu bytes", name,
-			   (cap < sizeof v ? cap : sizeof v) - 1);
+	if (!copy_value(v, room, value, len))
+		return bad(rq, REJ_INVALID_REQUEST, "a '%s' header longer than %zu bytes", name, room - 1);
 	if ((h->seen & bit) && strcasecmp(v, dst) != 0)
 		return bad(rq, REJ_INVALID_REQUEST, "two '%s' headers that differ", name);
 	h->seen |= bit;

@@ -1352,9 +1352,9 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 		return 0;
 	}
 	/* The flat postback has no event id: derive a stable one. */
-	if (is_v1_cancel(p) || is_v1_switch(p)) {
+	int cancel = is_v1_cancel(p);
+	if (cancel || is_v1_switch(p)) {
 		/* <subscriber code>:<type>:<its date, as sent> */
-		int cancel = is_v1_cancel(p);
 		const char *date = cancel ? "cancellationDate" : "switchPlanDate";
 		a = get_id(p, ALT(cancel ? "subscriberCode" : "subscription.subscriber.code"), REQ, e);
 		b = get_id(p, ALT(date), REQ, e);
