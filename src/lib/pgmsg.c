@@ -291,19 +291,29 @@ static size_t secret_at(const char *msg, const char *password)
 const char *pg_oneline(const char *msg, const char *password)
 {
 	static char out[1024];
-	static const char mask[] = "********";
-	size_t n = 0, sl;
+	static const char mask[] = "********\"", withheld[] = PG_WITHHELD;
+	size_t n = 0, sl, quotes = 0; /* the '"' written so far */
+	const char *rq;
 
 	for (const char *p = msg ? msg : "unknown error"; *p && n < sizeof out - 1;) {
 		if ((sl = secret_at(p, password)) > 0) {
+			/* between a message's quotes, the whole quoted text; anywhere
+			 * else, masking it would say what libpq's own words it is
+			 * part of (a password "x", "/none********istent"): nothing */
+			if (quotes % 2 == 0 || !(rq = strchr(p + sl, '"')))
+				return withheld;
+			while (out[n - 1] != '"')
+				n--;
 			for (const char *s = mask; *s && n < sizeof out - 1; s++)
 				out[n++] = *s;
-			p += sl;
+			quotes++;
+			p = rq + 1;
 			continue;
 		}
 		char c = (*p == '\n' || *p == '\t' || *p == '\r') ? ' ' : *p;
 		if (!(c == ' ' && (n == 0 || out[n - 1] == ' ')))
 			out[n++] = c;
+		quotes += c == '"';
 		p++;
 	}
 	while (n > 0 && out[n - 1] == ' ')

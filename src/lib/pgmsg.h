@@ -64,9 +64,16 @@ const char *pg_secret(int i);
 
 /*
  * msg on one line: newlines and tabs become spaces, runs of spaces one, no
- * trailing space, every copy of password (when not NULL or empty) and of each
- * secret the last pg_password_of found as "********". Returns a static buffer, valid until the next call.
+ * trailing space. A copy of password (when not NULL or empty) or of a secret
+ * the last pg_password_of found is masked with the whole quoted text that
+ * holds it (libpq and the server quote hosts, ports, database names:
+ * 'database "********" does not exist'); one outside a message's quotes
+ * (a password short or common enough to be a piece of libpq's own words)
+ * withholds the whole message, as PG_WITHHELD: masking that piece would tell
+ * it. Returns a static buffer, valid until the next call.
  */
 const char *pg_oneline(const char *msg, const char *password);
+
+#define PG_WITHHELD "(PostgreSQL's message withheld: a secret of the connection string is part of its words)"
 
 #endif

@@ -136,6 +136,25 @@ st=$?
 check "export with an sslpassword: runs, warns that it stays on psql's command line, never prints it (exit $st)" \
 	sh -c '[ "$1" -eq 0 ] && grep -q "^export: warning: a secret of --dsn stays on psql" "$2" && ! grep -q "$3" "$2"' sh "$st" "$T/ssl.err" "$pw"
 
+# a password that is a piece of libpq's own text: masked with the whole quoted text holding
+# it ("/none********istent" would tell it), the message withheld when it sits outside quotes
+for c in "x:socket \"\*\*\*\*\*\*\*\*\" failed" "on:message withheld: a secret of the connection string"; do
+	w=${c%%:*} want=${c#*:}
+	load --dsn "host=/nonexistent password=$w" </dev/null 2>"$T/short.err"
+	st=$?
+	check "load, password '$w' in libpq's text: exit $st, '$want' ($(head -c 200 "$T/short.err"))" \
+		sh -c '[ "$1" -eq 3 ] && grep -q "$2" "$3" && ! grep -q "none\*\|\*istent\|conn\*" "$3"' sh "$st" "$want" "$T/short.err"
+	reconcile --db --dsn "host=/nonexistent password=$w" >/dev/null 2>"$T/short.err"
+	st=$?
+	check "reconcile --db, password '$w': exit $st, '$want' ($(head -c 200 "$T/short.err"))" \
+		sh -c '[ "$1" -eq 3 ] && grep -q "$2" "$3" && ! grep -q "none\*\|\*istent\|conn\*" "$3"' sh "$st" "$want" "$T/short.err"
+	"$ROOT/pipelines/export" payments --project acme --dsn "host=/nonexistent dbname=d password=$w" \
+		--audit-dsn "host=/nonexistent dbname=d password=$w" -o "$T/short.csv" 2>"$T/short.err"
+	st=$?
+	check "export, password '$w': psql's lines as '$want' ($(grep -v warning "$T/short.err" | head -c 200))" \
+		sh -c '[ "$1" -eq 3 ] && grep -q "^export: .*$2" "$3" && ! grep -q "none\*\|\*istent\|conn\*" "$3"' sh "$st" "$want" "$T/short.err"
+done
+
 # --dsn '': the PG* environment, as for load and export; RO_DSN not read
 RO_DSN="dbname=ro_no_such_db_$$" PGDATABASE=$db "$ROOT/pipelines/reconcile" acme --dsn '' >/dev/null 2>"$T/empty.err"
 st=$?

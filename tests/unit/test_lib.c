@@ -937,8 +937,19 @@ static void test_pg_messages(void **state)
 			    "FATAL: password authentication failed for user \"bob\"");
 	assert_string_equal(pg_oneline("connection to server failed: refused\n\tIs the server running?\r\n", "pw"),
 			    "connection to server failed: refused Is the server running?");
-	assert_string_equal(pg_oneline("bad: hunter2 and hunter2hunter2.", "hunter2"),
-			    "bad: ******** and ****************.");
+	assert_string_equal(pg_oneline("bad: \"hunter2\" and \"a hunter2hunter2\".", "hunter2"),
+			    "bad: \"********\" and \"********\".");
+	/* the whole quoted text: masking the password alone would tell it ("/none********istent") */
+	assert_string_equal(pg_oneline("connection to server on socket \"/nonexistent/.s.PGSQL.5432\" failed", "x"),
+			    "connection to server on socket \"********\" failed");
+	/* outside quotes it is a piece of the message's own words: all of it withheld */
+	assert_string_equal(pg_oneline("connection to server on socket \"/tmp/.s.PGSQL.5432\" failed", "e"), PG_WITHHELD);
+	assert_string_equal(pg_oneline("bad: hunter2 here", "hunter2"), PG_WITHHELD);
+	assert_string_equal(pg_oneline("after \"a\" the hunter2 \"b\"", "hunter2"), PG_WITHHELD);
+	assert_string_equal(pg_oneline("an unclosed \"quote hunter2", "hunter2"), PG_WITHHELD);
+	/* a password holding a quote: still the one quoted text */
+	assert_string_equal(pg_oneline("database \"a\"b\" does not exist", "a\"b"), "database \"********\" does not exist");
+	assert_string_equal(pg_oneline("role \"x y\"\n\tthen \"plain\"", "y"), "role \"********\" then \"plain\"");
 	assert_string_equal(pg_oneline("  \n", "x"), "");
 	assert_string_equal(pg_oneline(NULL, NULL), "unknown error");
 	assert_string_equal(pg_oneline("no secret here", ""), "no secret here");
@@ -990,7 +1001,8 @@ static void test_pg_sslpassword(void **state)
 	/* beside a password: both masked in messages */
 	assert_int_equal(pg_password_of("dbname=t1 password=S3cretPw sslpassword=SslKeyPw9", &pw), 0);
 	free(pw);
-	assert_string_equal(pg_oneline("key SslKeyPw9 or S3cretPw", NULL), "key ******** or ********");
+	assert_string_equal(pg_oneline("key \"SslKeyPw9\" or \"S3cretPw\"", NULL), "key \"********\" or \"********\"");
+	assert_string_equal(pg_oneline("key SslKeyPw9", NULL), PG_WITHHELD);
 	assert_int_equal(pg_password_of("dbname=t1 sslpassword=SslKeyPw9", &pw), 0);
 	assert_string_equal(pw, "SslKeyPw9");
 	free(pw);
@@ -998,7 +1010,7 @@ static void test_pg_sslpassword(void **state)
 	setenv("PGPASSWORD", "EnvPw123", 1);
 	assert_int_equal(pg_password_of("dbname=t1 sslpassword=SslKeyPw9", &pw), 0);
 	free(pw);
-	assert_string_equal(pg_oneline("key SslKeyPw9 or EnvPw123", NULL), "key ******** or ********");
+	assert_string_equal(pg_oneline("key \"SslKeyPw9\" or \"EnvPw123\"", NULL), "key \"********\" or \"********\"");
 	assert_int_equal(pg_password_of("dbname=t1 password=S3cretPw", &pw), 0);
 	assert_string_equal(pw, "S3cretPw"); /* the string's wins, as in libpq */
 	free(pw);
