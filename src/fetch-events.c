@@ -1106,8 +1106,7 @@ int main(int argc, char **argv)
 			break;
 		case 'R': rejects_path = optarg; break;
 		case 'L':
-			if (!(o.max_line = parse_size(optarg)))
-				die_usage(synopsis, "bad --max-line '%s'", optarg);
+			o.max_line = size_opt(synopsis, "--max-line", optarg);
 			break;
 		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
 		case 'V': puts("fetch-events (RevenueOS Pipelines) " RO_VERSION); return diag_finish();

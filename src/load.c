@@ -2462,15 +2462,6 @@ static void record_failure(void)
 	PQclear(PQexecParams(conn1, FINISH_RUN_SQL, 10, NULL, p, NULL, NULL, 0));
 }
 
-/* parse_size() (records.h), or a usage error naming the option. */
-static size_t size_opt(const char *s, const char *opt)
-{
-	size_t v = parse_size(s);
-	if (!v)
-		die_usage(synopsis, "%s: not a positive size: '%s'", opt, s);
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -2497,12 +2488,12 @@ int main(int argc, char **argv)
 		case 'd': dsn = pg_dsn_take(optarg); break;
 		case 'b':
 			load_opt = 1;
-			batch_size = size_opt(optarg, "--batch");
+			batch_size = size_opt(synopsis, "--batch", optarg);
 			if (batch_size > 1000000)
 				die_usage(synopsis, "--batch: at most 1000000");
 			break;
 		case 'r': rejects_path = optarg; load_opt = 1; break;
-		case 'm': max_line = size_opt(optarg, "--max-line"); load_opt = 1; break;
+		case 'm': max_line = size_opt(synopsis, "--max-line", optarg); load_opt = 1; break;
 		case 'M': do_migrate = 1; break;
 		case 's': sql_dir = optarg; break;
 		case 'N':

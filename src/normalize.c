@@ -775,8 +775,7 @@ int main(int argc, char **argv)
 			break;
 		case 'R': rejects_path = optarg; break;
 		case 'L':
-			if (!(max_line = parse_size(optarg)))
-				die_usage(synopsis, "bad --max-line '%s'", optarg);
+			max_line = size_opt(synopsis, "--max-line", optarg);
 			break;
 		case 'j':
 			jobs = strtol(optarg, &end, 10);

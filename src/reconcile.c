@@ -954,9 +954,7 @@ int main(int argc, char **argv)
 		case 'D': db = 1; break;
 		case 'c': dsn = pg_dsn_take(optarg); break;
 		case 'S': {
-			size_t bytes = parse_size(optarg);
-			if (!bytes)
-				die_usage(synopsis, "bad --sort-memory '%s'", optarg);
+			size_t bytes = size_opt(synopsis, "--sort-memory", optarg);
 			/* sort -S takes a bare number as KiB: say bytes */
 			snprintf(memory, sizeof memory, "%zub", bytes);
 			stream_opt = "--sort-memory";
@@ -964,8 +962,7 @@ int main(int argc, char **argv)
 		}
 		case 'R': rejects_path = optarg; stream_opt = "--rejects"; break;
 		case 'L':
-			if (!(max_line = parse_size(optarg)))
-				die_usage(synopsis, "bad --max-line '%s'", optarg);
+			max_line = size_opt(synopsis, "--max-line", optarg);
 			stream_opt = "--max-line";
 			break;
 		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();

@@ -613,9 +613,7 @@ int main(int argc, char **argv)
 		case OPT_NO_SANITIZE: opt_sanitize = 0; break;
 		case OPT_STRICT: opt_strict = 1; break;
 		case OPT_MAX_LINE:
-			max_line = parse_size(optarg);
-			if (max_line == 0)
-				die_usage(synopsis, "--max-line: '%s' is not a size", optarg);
+			max_line = size_opt(synopsis, "--max-line", optarg);
 			break;
 		case OPT_REJECTS: rejects_path = optarg; break;
 		case 'h':

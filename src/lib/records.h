@@ -30,4 +30,8 @@ void for_each_record(char *const *files, int nfiles, size_t max_line, record_fn 
 /* Parse "16M", "1048576", "64k" for --max-line; 0 on bad text or a size past SIZE_MAX. */
 size_t parse_size(const char *text);
 
+/* parse_size(text) for the option opt, or the one usage error of every
+ * program: "opt: 'text' is not a size (...)" with synopsis, exit 2. */
+size_t size_opt(const char *synopsis, const char *opt, const char *text);
+
 #endif

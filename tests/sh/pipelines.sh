@@ -61,7 +61,7 @@ done
 mkdir -p "$tmp/dumps"
 run ingest-dumps --project acme --batch 0 "$tmp/dumps"
 check "ingest-dumps --batch 0: usage error (exit $st), said as ingest-dumps' with its usage" \
-	'[ $st -eq 2 ] && grep -q "^ingest-dumps: --batch: not a positive size" <<<"$err" && grep -q "^usage: pipelines/ingest-dumps" <<<"$err" && ! grep -q "^usage: load" <<<"$err"'
+	'[ $st -eq 2 ] && grep -q "^ingest-dumps: --batch: .0. is not a size" <<<"$err" && grep -q "^usage: pipelines/ingest-dumps" <<<"$err" && ! grep -q "^usage: load" <<<"$err"'
 check "ingest-dumps --batch 0: nothing runs, no lock ($(ran))" nothing_ran
 for p in "" $'a\tb'; do
 	run ingest-dumps --project "$p" "$tmp/dumps"
