@@ -374,6 +374,34 @@ static int is_space(char c)
 }
 
 /*
+ * What is left of a line at a document file's top, buf[i..i + n), from no
+ * '{' or '[' (a line of prose, a log line, a document's lost head): one
+ * value or one reject, never a reject a word, its column counted on its line
+ * and a secret's name beside its value, for the redaction of the rejects
+ * record. White space left of it stands in for what came before it.
+ */
+static void line_rest(struct src *s, const char *buf, size_t i, size_t n, long line)
+{
+	size_t ls = i, pad;
+	while (ls > 0 && buf[ls - 1] != '\n')
+		ls--;
+	pad = i - ls;
+	while (n > 0 && is_space(buf[i + n - 1]))
+		n--;
+	char *text = xmalloc(pad + n + 1);
+	memset(text, ' ', pad);
+	memcpy(text + pad, buf + i, n);
+	enum reject_code code;
+	char msg[256];
+	long off;
+	if (jvalidate_text(text, pad + n, &off, &code, msg, sizeof msg) < 0)
+		reject(s->file, line, code, buf + i, n, "%s", msg);
+	else
+		one_value(s, line, text, jsqueeze(text, pad + n));
+	free(text);
+}
+
+/*
  * The JSON values of a document buffer, each squeezed onto one line and
  * handed to one_value() with the line it starts on. At the top (top = 1)
  * values follow each other and an array is opened once, so that each event
@@ -406,6 +434,13 @@ static void doc_values(struct src *s, const char *buf, size_t len, long base_lin
 		}
 		if (!top && after_value)
 			reject(s->file, line, REJ_INVALID_JSON, NULL, 0, "no comma between two array elements");
+		if (top && buf[i] != '{' && buf[i] != '[') {
+			const char *nl = memchr(buf + i, '\n', len - i);
+			size_t n = nl ? (size_t)(nl - buf) - i : len - i;
+			line_rest(s, buf, i, n, line);
+			i += n;
+			continue;
+		}
 		size_t n = json_value_end(buf + i, len - i);
 		if (n == 0)
 			n = 1;
