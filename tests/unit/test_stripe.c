@@ -2053,6 +2053,35 @@ static void test_currency_exponents(void **state)
 	expect_failed(&n, "field 'data.object.amount' is 2750, not a whole number of UGX minor units");
 	norm_free(&n);
 
+	/* A coupon's share of an ISK or UGX invoice may be a fraction of the unit:
+	 * Stripe rounds what it charges (amount_due), not the discount. The
+	 * payment stands; the discount, summed, is rounded half away from zero. */
+	static const struct { const char *file, *cur, *field; int64_t v, want; } fractional[] = {
+		{FX "invoice.paid.json", "ugx", "total_discount_amounts", 450, 5},
+		{FX "invoice.paid.json", "isk", "total_discount_amounts", 449, 4},
+		{FX "checkout.session.completed.json", "isk", "total_details", 450, 5},
+	};
+	for (size_t i = 0; i < sizeof fractional / sizeof fractional[0]; i++) {
+		norm_mut(&n, fractional[i].file, "data.object", "currency", NULL);
+		json_object *o = jpath(n.payload, "data.object");
+		json_object_object_add(o, "currency", json_object_new_string(fractional[i].cur));
+		json_object_object_add(o, "amount_due", json_object_new_int64(4400));
+		json_object_object_add(o, "amount_paid", json_object_new_int64(4400));
+		json_object_object_add(o, "amount_total", json_object_new_int64(4400));
+		if (strcmp(fractional[i].field, "total_details") == 0)
+			json_object_object_add(jpath(o, "total_details"), "amount_discount",
+					       json_object_new_int64(fractional[i].v));
+		else
+			json_object_object_add(json_object_array_get_idx(jpath(o, fractional[i].field), 0), "amount",
+					       json_object_new_int64(fractional[i].v));
+		event_free(&n.ev);
+		run(&n);
+		expect_processed(&n, "payment.succeeded");
+		expect_int(&n, "payment.amount_minor", 44);
+		expect_int(&n, "payment.discount_minor", fractional[i].want);
+		norm_free(&n);
+	}
+
 	norm_mut(&n, FX "charge.succeeded.jpy.json", "data.object", "currency", "\"krw\"");
 	expect_int(&n, "payment.amount_minor", 1500);
 	expect_str(&n, "payment.currency", "KRW");

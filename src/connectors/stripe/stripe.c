@@ -309,20 +309,16 @@ static int get_currency(json_object *p, struct event *ev, const char *path, int 
 	return 1;
 }
 
-/* A Stripe amount at path in ISO minor units of cur. 1 ok; 0 absent or bad. */
-static int amount_at(json_object *p, struct event *ev, const char *path, int required,
-		     int allow_negative, const char *cur, int64_t *out)
+/*
+ * v, a Stripe amount at path, in ISO minor units of cur. 1 ok. One that is
+ * not a whole number of them (ISK, UGX: Stripe's unit is a hundredth) fails,
+ * unless round: then rounded half away from zero.
+ */
+static int to_iso(struct event *ev, const char *path, const char *cur, int64_t v, int round, int64_t *out)
 {
-	int64_t v = 0, f = 1;
-	int shift;
+	int64_t f = 1;
+	int shift = currency_exponent(cur) - stripe_exponent(cur);
 
-	if (!(required ? jget_int(p, path, 1, &v, &ev->err) : opt_int(p, ev, path, &v)))
-		return 0;
-	if (v < 0 && !allow_negative) {
-		field_error(ev, "field '%s' must not be negative, got %lld", path, (long long)v);
-		return 0;
-	}
-	shift = currency_exponent(cur) - stripe_exponent(cur);
 	for (int i = 0; i < (shift < 0 ? -shift : shift); i++)
 		f *= 10;
 	if (shift > 0) {
@@ -332,15 +328,38 @@ static int amount_at(json_object *p, struct event *ev, const char *path, int req
 		}
 		v *= f;
 	} else if (shift < 0) {
-		if (v % f) {
+		if (v % f && !round) {
 			field_error(ev, "field '%s' is %lld, not a whole number of %s minor units", path,
 				    (long long)v, cur);
 			return 0;
 		}
-		v /= f;
+		int64_t r = v % f; /* the sign of v, or 0 */
+		v = v / f + (2 * (r < 0 ? -r : r) >= f ? (v < 0 ? -1 : 1) : 0);
 	}
 	*out = v;
 	return 1;
+}
+
+/* A Stripe amount at path, as Stripe wrote it. 1 ok; 0 absent or bad. */
+static int stripe_amount_at(json_object *p, struct event *ev, const char *path, int required,
+			    int allow_negative, int64_t *out)
+{
+	if (!(required ? jget_int(p, path, 1, out, &ev->err) : opt_int(p, ev, path, out)))
+		return 0;
+	if (*out < 0 && !allow_negative) {
+		field_error(ev, "field '%s' must not be negative, got %lld", path, (long long)*out);
+		return 0;
+	}
+	return 1;
+}
+
+/* A Stripe amount at path in ISO minor units of cur. 1 ok; 0 absent or bad. */
+static int amount_at(json_object *p, struct event *ev, const char *path, int required,
+		     int allow_negative, const char *cur, int64_t *out)
+{
+	int64_t v;
+
+	return stripe_amount_at(p, ev, path, required, allow_negative, &v) && to_iso(ev, path, cur, v, 0, out);
 }
 
 static int get_amount(json_object *p, struct event *ev, const char *path, int required,
@@ -872,9 +891,12 @@ static void put_invoice_discount(json_object *p, struct event *ev, const char *c
 				    jtype_name(tda));
 			return;
 		}
+		/* summed as Stripe wrote them, then rounded once (a coupon's share of an
+		 * ISK or UGX invoice may be a fraction of a króna: Stripe rounds what
+		 * it charges, not the discount) */
 		for (size_t i = 0; i < json_object_array_length(tda) && i < MAX_LINES; i++) {
 			snprintf(path, sizeof path, OBJ "total_discount_amounts.%zu.amount", i);
-			if (!get_amount(p, ev, path, 1, cur, &v))
+			if (!stripe_amount_at(p, ev, path, 1, 0, &v))
 				return;
 			if (v > INT64_MAX - sum) {
 				field_error(ev, "field '%s' is out of range", path);
@@ -882,7 +904,8 @@ static void put_invoice_discount(json_object *p, struct event *ev, const char *c
 			}
 			sum += v;
 		}
-		event_int(ev, SEC_PAYMENT, "discount_minor", sum);
+		if (to_iso(ev, OBJ "total_discount_amounts", cur, sum, 1, &sum))
+			event_int(ev, SEC_PAYMENT, "discount_minor", sum);
 		return;
 	}
 	if (!present(p, OBJ "discount") && !present(p, OBJ "discounts")) {
@@ -1407,7 +1430,8 @@ static void do_checkout(json_object *p, struct event *ev, const struct stripe_ty
 	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
 	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
 	event_str(ev, SEC_SUBSCRIPTION, "id", opt_id(p, ev, OBJ "subscription"));
-	if (cur[0] && get_amount(p, ev, OBJ "total_details.amount_discount", 0, cur, &disc))
+	if (cur[0] && stripe_amount_at(p, ev, OBJ "total_details.amount_discount", 0, 0, &disc) &&
+	    to_iso(ev, OBJ "total_details.amount_discount", cur, disc, 1, &disc)) /* as an invoice's */
 		event_int(ev, SEC_PAYMENT, "discount_minor", disc);
 	put_only_method_type(p, ev);
 }
