@@ -508,11 +508,12 @@ static void http_payload(struct src *s, const struct http_request *rq)
 	if (!payload) {
 		/* the body, else the request line; a compressed body (or bytes that
 		 * are not text: compressed under a Content-Encoding not told) is
-		 * bytes no redaction can see into: not written */
+		 * bytes no redaction can see into: not written; nor one holding a NUL,
+		 * UTF-16 without its mark ("h\0o\0t\0t\0o\0k"), valid UTF-8 as it is */
 		if (rq->body_len == 0)
 			reject(s->file, rq->lineno, code, rq->line, without_query(rq->line, rq->line_len), "%s", msg);
 		else if (capture_body_compressed(rq->content_encoding, rq->body, rq->body_len) ||
-			 !utf8_valid(rq->body, rq->body_len))
+			 !utf8_valid(rq->body, rq->body_len) || memchr(rq->body, '\0', rq->body_len))
 			reject(s->file, rq->lineno, code, NULL, 0, "%s", msg);
 		else
 			reject(s->file, rq->lineno, code, rq->body, rq->body_len, "%s", msg);
@@ -540,7 +541,8 @@ static void read_http(struct src *s, struct line_reader *lr, const struct line *
 		}
 		progress_tick(rq.line_len + rq.body_len);
 		if (r == HTTP_BAD)
-			reject(s->file, rq.lineno, rq.code, rq.line, without_query(rq.line, rq.line_len), "%s", rq.msg);
+			reject(s->file, rq.lineno, rq.code, rq.line, rq.line ? without_query(rq.line, rq.line_len) : 0,
+			       "%s", rq.msg);
 		else
 			http_payload(s, &rq);
 	}

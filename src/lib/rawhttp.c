@@ -93,25 +93,19 @@ static int next_line(struct http_reader *hr, struct line *l)
 	return lr_next(hr->lr, l);
 }
 
-static int is_request(const struct line *l)
-{
-	return !l->too_long && http_request_line(l->text, l->len);
-}
-
 /*
  * Where a request line starts in l when l ends with one: 0 when l is one, more
  * when bytes before it ended something written without a line end (a body
  * whose request was cut or skipped, the next request glued to it); -1 when
  * none. Back from " HTTP/1.x" over the target, one space, the method.
  */
-static long request_start(const struct line *l)
+static long request_at_end(const char *t, size_t len)
 {
-	const char *t = l->text;
 	size_t e, p, m;
 
-	if (is_request(l))
+	if (http_request_line(t, len))
 		return 0;
-	if (l->too_long || l->len < 14 || t[(e = l->len - 9)] != ' ')
+	if (len < 14 || t[(e = len - 9)] != ' ')
 		return -1;
 	for (m = e; m > 0 && (unsigned char)t[m - 1] > ' ' && t[m - 1] != 0x7f;)
 		m--;
@@ -119,7 +113,12 @@ static long request_start(const struct line *l)
 		return -1;
 	for (p = m; p > 0 && m - p < 20 && t[p - 1] >= 'A' && t[p - 1] <= 'Z';)
 		p--;
-	return p < m && http_request_line(t + p, l->len - p) ? (long)p : -1;
+	return p < m && http_request_line(t + p, len - p) ? (long)p : -1;
+}
+
+static long request_start(const struct line *l)
+{
+	return l->too_long ? -1 : request_at_end(l->text, l->len);
 }
 
 /* A request line met while reading another request, alone on its line or at
@@ -369,6 +368,28 @@ static int request_prefix(const char *t, size_t n)
 	return i == n || (i + 1 == n && (t[i] == '0' || t[i] == '1'));
 }
 
+/* Where in t[0..n), a line cut short, a request line may begin (request_prefix), at its
+ * start or glued to bytes before it: a method (a run of capitals) ending at its end or at one
+ * of its last two spaces, the earliest that goes on to the end. -1: nowhere. */
+static long cut_request_start(const char *t, size_t n)
+{
+	size_t end[3], k = 0, m = n > 0 && t[n - 1] == '\r' ? n - 1 : n;
+	long best = -1;
+
+	end[k++] = m; /* the method itself cut short */
+	for (size_t i = m; i > 0 && k < 3; i--)
+		if (t[i - 1] == ' ')
+			end[k++] = i - 1;
+	for (size_t j = 0; j < k; j++) {
+		size_t p = end[j];
+		while (p > 0 && end[j] - p < 20 && t[p - 1] >= 'A' && t[p - 1] <= 'Z')
+			p--;
+		if (p < end[j] && request_prefix(t + p, n - p) && (best < 0 || (long)p < best))
+			best = (long)p;
+	}
+	return best;
+}
+
 /* 1 when b[0..len) is text: no control bytes but tab, CR and LF (a JSON or form body, not a
  * compressed one, whose bytes may be anything). */
 static int is_text(const char *b, size_t len)
@@ -381,11 +402,12 @@ static int is_text(const char *b, size_t len)
 
 /*
  * Where bytes read by a length (a body, a chunk) run into the next request:
- * the first of their lines (at their start or after a line end) that is a
- * request line, or, once the length is all read (last), their last line, cut
- * short by it, when a line end came before it, the bytes before it are text
- * and it may begin a request line (*cut set: the caller sees whether it
- * does). -1: nowhere yet. Scanning b[0..len) goes on from where the last call
+ * the first of their lines (at their start or after a line end) that is or
+ * ends with a request line (glued to the body's last bytes: a body whose line
+ * ends were rewritten, CRLF to LF, and the next request right after it), or,
+ * once the length is all read (last), their last line, cut short by it, when
+ * bytes came before it, those are text and it may begin a request line, at
+ * its start or glued (*cut set: the caller sees whether it does). -1: nowhere yet. Scanning b[0..len) goes on from where the last call
  * left (*from: the start of the line not ended yet; *seen: how far it was
  * looked through for its end). A body that holds an HTTP request line of its
  * own is not a webhook's.
@@ -403,11 +425,13 @@ static long request_in(const char *b, size_t len, int last, int *cut, size_t *fr
 			if (!last)
 				return -1;
 			*cut = 1;
-			return s > 0 && is_text(b, s) && request_prefix(b + s, len - s) ? (long)s : -1;
+			long p = cut_request_start(b + s, len - s);
+			return p >= 0 && s + (size_t)p > 0 && is_text(b, s + (size_t)p) ? (long)s + p : -1;
 		}
 		size_t e = (size_t)(nl - b);
-		if (http_request_line(b + s, e - s - (e > s && b[e - 1] == '\r')))
-			return (long)s;
+		long p = request_at_end(b + s, e - s - (e > s && b[e - 1] == '\r'));
+		if (p >= 0)
+			return (long)s + p;
 		s = e + 1;
 	}
 	*from = *seen = s;
@@ -629,13 +653,15 @@ int http_next(struct http_reader *hr, struct http_request *rq)
 	if (at > 0) {
 		/* a request line glued to bytes before it: what a body shorter than its
 		 * Content-Length left over (its length counted in characters, not bytes) */
-		hr->line.len = (size_t)at < LINE_KEEP ? (size_t)at : LINE_KEEP;
-		rq->line_len = hr->line.len;
+		rq->line = NULL; /* a body's end: a secret's value may begin before it, out of reach of any redaction */
+		rq->line_len = 0;
 		hold_request(hr, &l);
 		return bad(rq, REJ_INVALID_REQUEST, "%ld bytes before a request line (what a body longer than its "
 			   "Content-Length left?)", at);
 	}
 	if (at < 0) {
+		rq->line = NULL; /* the same: what is no request line may be a body's piece */
+		rq->line_len = 0;
 		long skipped = skip_to_request(hr);
 		if (skipped == 0)
 			return bad(rq, REJ_INVALID_REQUEST, "not an HTTP request line");

@@ -27,7 +27,8 @@ struct http_reader;
 
 struct http_request {
 	long lineno;                  /* of its request line (HTTP_BAD: of what was found) */
-	const char *line;             /* that line (its first 4096 bytes), for a rejects record */
+	const char *line;             /* that line (its first 4096 bytes), for a rejects record;
+				       * NULL when what was found is no request line */
 	size_t line_len;
 	/* the headers a body is read by, "" when absent (a longer value: HTTP_BAD) */
 	char content_type[256], content_encoding[64], date[64];
