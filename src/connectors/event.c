@@ -217,7 +217,9 @@ static void drop_section(struct event *ev, enum event_section s)
  * blanks (a subscriber code " ") is no id, which the loader refuses, as it would
  * merge every event that has it into one row: a link (the subscription a payment
  * names) is left out, a customer or subscription section whose own id it is goes
- * (the payment stays), and a payment's own id fails the event. */
+ * (the payment stays), and the own id of the section the event is about (a
+ * payment's, a subscription event's subscription, a customer event's customer)
+ * fails the event, as an empty one does: processed, it would change nothing. */
 static void check_ids(struct event *ev)
 {
 	static const struct { enum event_section s; const char *key; int own; } ids[] = {
@@ -227,6 +229,7 @@ static void check_ids(struct event *ev)
 		{SEC_SUBSCRIPTION, "price_id", 0}, {SEC_SUBSCRIPTION, "product_id", 0},
 	};
 	static const char *const name[SEC__COUNT] = {"", "customer", "payment", "subscription"};
+	const char *type = json_object_get_string(ev->val[SEC_TOP][K_TYPE]);
 
 	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
 		json_object **v = slot(ev, ids[i].s, ids[i].key);
@@ -237,7 +240,9 @@ static void check_ids(struct event *ev)
 		}
 		if (json_object_is_type(*v, json_type_string) &&
 		    strspn(json_object_get_string(*v), " \t\r\n") == (size_t)json_object_get_string_len(*v)) {
-			if (ids[i].own && ids[i].s == SEC_PAYMENT) {
+			size_t nl = strlen(name[ids[i].s]);
+			if (ids[i].own && (ids[i].s == SEC_PAYMENT ||
+					   (type && strncmp(type, name[ids[i].s], nl) == 0 && type[nl] == '.'))) {
 				event_fail(ev, "field '%s.%s' is %s: not an id", name[ids[i].s], ids[i].key,
 					   json_object_get_string_len(*v) ? "blank" : "empty");
 				return;

@@ -1287,6 +1287,15 @@ static void test_blank_ids(void **state)
 	check_str(o, "subscription.id", "I9OT62C3");
 	check_null(o, "subscription.price_id");
 	done(p, &ev);
+	/* a subscription event's own subscriber code of blanks: failed, as an empty one (processed,
+	 * the cancellation would cancel nothing) */
+	p = load(FIX "subscription_cancellation.json");
+	json_object_object_add(jpath(p, "data.subscriber"), "code", parse("\"  \""));
+	o = run(p, &ev);
+	check_str(o, "status", "failed");
+	check_str(o, "reason", "field 'subscription.id' is blank: not an id");
+	check_null(o, "subscription");
+	done(p, &ev);
 }
 
 static void test_price_variants(void **state)

@@ -1037,7 +1037,8 @@ static void test_invoice_errors(void **state)
 
 	/* What tells an invoice's lines apart: each of the wrong type fails the
 	 * event, where it was read as absent (the lines as none, the line as no
-	 * proration). */
+	 * proration). So does an optional object of the wrong type, where every
+	 * field under it read as absent (a paid_at, a method, a price of null). */
 	static const struct {
 		const char *fixture, *parent, *key, *val, *reason;
 	} lines[] = {
@@ -1051,6 +1052,14 @@ static void test_invoice_errors(void **state)
 		  "field 'data.object.lines.data.0.subscription' must be a string or an object, got array" },
 		{ "invoice.paid.json", "data.object.lines.data.0.parent", "type", "true",
 		  "field 'data.object.lines.data.0.parent.type' must be a string, got boolean" },
+		{ "invoice.paid.json", "data.object", "status_transitions", "\"x\"",
+		  "field 'data.object.status_transitions' must be an object, got string" },
+		{ "charge.succeeded.json", "data.object", "payment_method_details", "7",
+		  "field 'data.object.payment_method_details' must be an object, got integer" },
+		{ "customer.subscription.created.json", "data.object", "items", "[]",
+		  "field 'data.object.items' must be an object, got array" },
+		{ "customer.subscription.created.json", "data.object.items", "data", "{}",
+		  "field 'data.object.items.data' must be an array, got object" },
 	};
 	char path[256];
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {

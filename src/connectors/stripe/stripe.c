@@ -6,6 +6,7 @@
  * Field paths are always written from the payload root ("data.object.amount")
  * so a failed getter names the field exactly as it sits in the payload.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,11 +129,56 @@ static int present(json_object *p, const char *path)
 
 /* A string when present (JSON null and "" count as absent), else NULL; a
  * wrong type is an error. */
+/* Stripe's expandable fields that the connector reads under: the object, or its id. */
+static int expandable(const char *seg, size_t n)
+{
+	static const char *const names[] = {
+		"customer", "invoice", "charge", "payment_intent", "subscription", "product", "price",
+		"latest_invoice", "latest_charge", "payment_method", "default_payment_method", "source",
+		"balance_transaction", "schedule", "promotion_code", "refund", "dispute", NULL,
+	};
+	for (const char *const *q = names; *q; q++)
+		if (strlen(*q) == n && memcmp(*q, seg, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * An optional field found absent: the containers on its path as the payload
+ * has them. One present that is neither an object (an array where an index
+ * follows) nor null, nor an expandable field's id (a string), or an array
+ * element that is none of those, is a field of the wrong type: the event
+ * fails (docs/stripe.md), rather than every field under it reading as absent
+ * ("status_transitions": "x" is no paid_at of null).
+ */
+static void containers_of(json_object *p, struct event *ev, const char *path)
+{
+	char prefix[PATHSZ];
+
+	for (const char *seg = path, *dot; !ev->err.failed && (dot = strchr(seg, '.')); seg = dot + 1) {
+		size_t n = (size_t)(dot - path);
+		if (n >= sizeof prefix)
+			return;
+		memcpy(prefix, path, n);
+		prefix[n] = '\0';
+		json_object *o = jpath(p, prefix);
+		int index = isdigit((unsigned char)dot[1]);
+		if (!o) /* absent or null: so is all under it */
+			return;
+		if (json_object_is_type(o, index ? json_type_array : json_type_object))
+			continue;
+		if (json_object_is_type(o, json_type_string) && (expandable(seg, (size_t)(dot - seg)) || isdigit((unsigned char)*seg)))
+			return; /* an id where its object may be (discounts: ["di_1"]) */
+		field_error(ev, "field '%s' must be %s, got %s", prefix, index ? "an array" : "an object", jtype_name(o));
+	}
+}
+
 static const char *opt_str(json_object *p, struct event *ev, const char *path)
 {
 	const char *s = NULL;
 
-	jget_str(p, path, 0, &s, &ev->err); /* absent is no error when not required */
+	if (!jget_str(p, path, 0, &s, &ev->err)) /* absent is no error when not required */
+		containers_of(p, ev, path);
 	return s && *s ? s : NULL;
 }
 
@@ -140,7 +186,8 @@ static const char *opt_id(json_object *p, struct event *ev, const char *path)
 {
 	const char *s = NULL;
 
-	jget_id(p, path, 0, &s, &ev->err);
+	if (!jget_id(p, path, 0, &s, &ev->err))
+		containers_of(p, ev, path);
 	return s && *s ? s : NULL;
 }
 
@@ -162,12 +209,18 @@ static const char *req_id(json_object *p, struct event *ev, const char *path)
 
 static int opt_int(json_object *p, struct event *ev, const char *path, int64_t *out)
 {
-	return jget_int(p, path, 0, out, &ev->err);
+	if (jget_int(p, path, 0, out, &ev->err))
+		return 1;
+	containers_of(p, ev, path);
+	return 0;
 }
 
 static int opt_bool(json_object *p, struct event *ev, const char *path, int *out)
 {
-	return jget_bool(p, path, 0, out, &ev->err);
+	if (jget_bool(p, path, 0, out, &ev->err))
+		return 1;
+	containers_of(p, ev, path);
+	return 0;
 }
 
 /* The first of paths (NULL-terminated) that is present, or paths[0]. */
@@ -665,10 +718,21 @@ static json_object *line_get(struct event *ev, size_t i, json_object *l, const c
 			     const char *what)
 {
 	json_object *o = jpath(l, path);
+	char on_way[PATHSZ];
 
 	if (o && !json_object_is_type(o, t)) {
 		field_error(ev, "field '" OBJ "lines.data.%zu.%s' must be %s, got %s", i, path, what, jtype_name(o));
 		return NULL;
+	}
+	/* absent: an object on its way of the wrong type ("parent": "x") is no parent of none */
+	for (const char *d = o ? NULL : strchr(path, '.'); d && !ev->err.failed; d = strchr(d + 1, '.')) {
+		snprintf(on_way, sizeof on_way, "%.*s", (int)(d - path), path);
+		json_object *c = jpath(l, on_way);
+		if (!c)
+			break;
+		if (!json_object_is_type(c, json_type_object))
+			field_error(ev, "field '" OBJ "lines.data.%zu.%s' must be an object, got %s", i, on_way,
+				    jtype_name(c));
 	}
 	return o;
 }
@@ -753,11 +817,17 @@ static int subscription_line(json_object *p, struct event *ev, const char *sub_i
 		field_error(ev, "field '" OBJ "lines.data' must be an array, got %s", jtype_name(lines));
 		return -1;
 	}
-	if (!lines)
+	if (!lines) {
+		containers_of(p, ev, OBJ "lines.data"); /* "lines": "x" */
 		return -1;
+	}
 	n = json_object_array_length(lines);
 	for (size_t i = 0; i < n && i < MAX_LINES && !ev->err.failed; i++) {
 		json_object *l = json_object_array_get_idx(lines, i);
+		if (!json_object_is_type(l, json_type_object)) {
+			field_error(ev, "field '" OBJ "lines.data.%zu' must be an object, got %s", i, jtype_name(l));
+			return -1;
+		}
 		json_object *t = line_get(ev, i, l, "type", json_type_string, "a string");
 		json_object *pt = line_get(ev, i, l, "parent.type", json_type_string, "a string");
 		const char *type = t ? json_object_get_string(t) : NULL;
@@ -974,6 +1044,7 @@ static void do_invoice(json_object *p, struct event *ev, const struct stripe_typ
 	put_str(p, ev, SEC_CUSTOMER, "phone", OBJ "customer_phone");
 	put_country(p, ev, OBJ "customer_address.country");
 	put_customer_details(p, ev, OBJ "customer");
+	containers_of(p, ev, subs[1]); /* a basil parent of the wrong type: not read as none */
 	if ((sub_id = opt_id(p, ev, first_present(p, subs))) || (sub_id = line_subscription(p)))
 		put_invoice_subscription(p, ev, sub_id);
 	put_time(p, ev, SEC_PAYMENT, "due_at", OBJ "due_date");
@@ -994,8 +1065,11 @@ static void put_only_method_type(json_object *p, struct event *ev)
 	json_object *types = jpath(p, at);
 	char path[PATHSZ];
 
-	if (event_get(ev, SEC_PAYMENT, "method") || !json_object_is_type(types, json_type_array) ||
-	    json_object_array_length(types) != 1)
+	if (types && !json_object_is_type(types, json_type_array)) {
+		field_error(ev, "field '%s' must be an array, got %s", at, jtype_name(types));
+		return;
+	}
+	if (event_get(ev, SEC_PAYMENT, "method") || !types || json_object_array_length(types) != 1)
 		return;
 	join(path, at, ".0");
 	put_method(ev, opt_str(p, ev, path));

@@ -5,6 +5,10 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 export RO_SQL_DIR=$ROOT/sql RO_NO_PROGRESS=1
 PATH=${BIN:-$ROOT/bin}:$PATH
 T=$(mktemp -d /tmp/ro-dbtest.XXXXXX)
+# ingest-dumps' lock, the test's own: a run of the same project elsewhere on the machine (a
+# cron's) would make it exit 75, and a test feeding it a FIFO wait for ever. The default
+# lock's own tests (load_faults.sh) set RO_LOCK= themselves.
+export RO_LOCK=$T/ingest.lock
 n_test=0
 dbs=""
 cleanup() {
