@@ -154,6 +154,38 @@ check "the database is the same as after one run" same_state "$one" "$two"
 check "one run recorded, not two (load's row and the pipeline's)" \
 	test "$(q "$two" "SELECT string_agg(program, ' ' ORDER BY program) FROM pipeline_runs")" = "ingest-dumps load"
 
+# A signal to ingest-dumps (a watchdog's kill, Ctrl-C, a closed terminal) stops its stages
+# too: none loads on without it, its lock or its rejects directory (they did: audit-pipelines
+# 2). Whole batches stay, the run is recorded with the signal's status, and a re-run over
+# the whole dump gives the database of one run.
+sig=$(newdb ingest_signal)
+mkfifo "$T/sigfifo"
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$sig" --batch 100 "$T/sigfifo" 2>"$T/sig.err" &
+sig_pid=$!
+exec 6>"$T/sigfifo"
+head -n 1000 "$T/dump.ndjson" >&6
+wait_loaded "$sig"
+# the stages: a process group of their own, the script's children in it
+stages=$(ps -o pgid= --ppid "$sig_pid" | head -n 1 | tr -d ' ')
+kill -TERM "$sig_pid"
+wait "$sig_pid"
+st=$?
+exec 6>&-
+check "ingest-dumps stopped by SIGTERM: exit 143, said (exit $st: $(tail -c 200 "$T/sig.err"))" \
+	sh -c "test $st -eq 143 && grep -q 'stopped by a signal' '$T/sig.err'"
+for _ in $(seq 1 100); do # dead, they may be zombies for a moment, till init reaps them
+	left=$(ps -o pid=,stat= -g "${stages:-0}" | awk '$2 !~ /^Z/ { printf "%s ", $1 }')
+	[ -z "$left" ] && break
+	sleep 0.02
+done
+check "and none of its stages runs on (group ${stages:-none}: ${left:-none})" sh -c "test -n '$stages' && test -z '$left'"
+check "its run recorded with exit status 143" \
+	test "$(q "$sig" "SELECT string_agg(exit_status::text, ' ') FROM pipeline_runs WHERE program = 'ingest-dumps'")" = 143
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$sig" "$T/dump.ndjson" 2>/dev/null
+st=$?
+check "a re-run takes the lock and completes (exit $st)" test "$st" -le 1
+check "the database is the same as after one run" same_state "$one" "$sig"
+
 # The default lock is one a user and project: a run of another project, from the same
 # cron minute, is not refused, even one whose name differs only by what a file name
 # cannot hold ('ro lock/PID b' and 'ro_lock_PID_b'); another of the same project is.

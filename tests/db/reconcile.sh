@@ -85,6 +85,30 @@ RECONCILE_DIR=$T/names pipelines/reconcile 'a/b c' --dsn "dbname=$db" >/dev/null
 check "a project with a slash: its file named with '_' (exit $?)" sh -c "ls $T/names | grep -q '^reconcile-a_b_c-.*\.ndjson$'"
 RECONCILE_DIR=$T/no-such-dir pipelines/reconcile acme --dsn "dbname=$db" >/dev/null 2>"$T/e"
 check "a RECONCILE_DIR it cannot write to: exit 3, said (exit $?)" sh -c "test $? -eq 3 && grep -q 'cannot write' $T/e"
+# a signal to it (Ctrl-C, a watchdog's kill) while reconcile waits on a lock: the program
+# stops too, and no NDJSON file is left that would look like a result (audit-pipelines 1)
+mkdir "$T/sig"
+PGAPPNAME=locker psql -X -q -d "$db" -c "BEGIN; LOCK external_events_raw IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT;" >/dev/null 2>&1 &
+locker=$!
+for _ in $(seq 1 400); do
+	[ "$(psql -XAt -d "$db" -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+		WHERE a.application_name = 'locker' AND l.relation = 'external_events_raw'::regclass AND l.granted")" -gt 0 ] && break
+	sleep 0.02
+done
+RECONCILE_DIR=$T/sig pipelines/reconcile acme --dsn "dbname=$db" >/dev/null 2>"$T/sig.err" &
+rp=$!
+for _ in $(seq 1 400); do
+	[ "$(psql -XAt -d "$db" -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND wait_event_type = 'Lock'")" -gt 0 ] && break
+	sleep 0.02
+done
+prog=$(pgrep -P "$rp")
+kill -TERM "$rp"
+wait "$rp"
+st=$?
+check "pipelines/reconcile stopped by SIGTERM: exit 143, said, no NDJSON file, the program ($prog) stopped too (exit $st, files: $(ls "$T/sig"))" \
+	sh -c "test $st -eq 143 && grep -q 'stopped by a signal' '$T/sig.err' && test -z \"\$(ls -A '$T/sig')\" && test -n '$prog' && ! kill -0 $prog 2>/dev/null"
+psql -XAt -d "$db" -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'locker'" >/dev/null
+wait "$locker"
 
 # 4b. the pipeline's options are its own: --help, --version and a wrong option neither ask
 #     the database (PGHOST points nowhere) nor write a file, in RECONCILE_DIR or the cwd
@@ -127,3 +151,14 @@ reconcile --db --dsn "host=$PGHOST dbname=postgresql://nobody:s3cr3tpw@/none" >/
 check "a URI nested in dbname=: exit 3 without the password" sh -c "test $? -eq 3 && test -s $T/e && ! grep -q s3cr3tpw $T/e"
 reconcile --db --dsn "dbname=postgres" >/dev/null 2>"$T/e"
 check "a database without the schema exits 3 and says load --migrate" sh -c "test $? -eq 3 && grep -q 'load --migrate' $T/e"
+
+# 6. a dump's file name holding a line end (audit-pipelines 3): the table keeps one row an
+# event, the name's line end written \n as its NDJSON has it, not a cell over two lines
+mkdir "$T/nl"
+sed '0,/"evt_[^"]*"/s//"evt_nl_line_end"/' fixtures/stripe/charge.failed.json >"$T/nl/x
+y.json"
+fetch-events --project acme "$T/nl/x
+y.json" 2>/dev/null | load --dsn "dbname=$db" 2>/dev/null
+RECONCILE_DIR=$T/nl pipelines/reconcile acme --dsn "dbname=$db" >"$T/nl.table" 2>/dev/null
+check "a source with a line end: its row whole in the table, the name's line end as \\n" \
+	sh -c "grep -Eq '^missing +stripe +acme +[0-9-]+ +evt_nl_line_end +.*/nl/x\\\\ny\\.json:1 ' '$T/nl.table' && ! grep -q '^y\\.json' '$T/nl.table'"
