@@ -407,7 +407,8 @@ static int is_text(const char *b, size_t len)
  * ends were rewritten, CRLF to LF, and the next request right after it), or,
  * once the length is all read (last), their last line, cut short by it, when
  * bytes came before it, those are text and it may begin a request line, at
- * its start or glued (*cut set: the caller sees whether it does). -1: nowhere yet. Scanning b[0..len) goes on from where the last call
+ * its start or glued (*cut set: the caller sees whether it does). -1:
+ * nowhere yet. Scanning b[0..len) goes on from where the last call
  * left (*from: the start of the line not ended yet; *seen: how far it was
  * looked through for its end). A body that holds an HTTP request line of its
  * own is not a webhook's.
@@ -653,7 +654,8 @@ int http_next(struct http_reader *hr, struct http_request *rq)
 	if (at > 0) {
 		/* a request line glued to bytes before it: what a body shorter than its
 		 * Content-Length left over (its length counted in characters, not bytes) */
-		rq->line = NULL; /* a body's end: a secret's value may begin before it, out of reach of any redaction */
+		/* no text: a body's end, where a secret's value may begin out of any redaction's reach */
+		rq->line = NULL;
 		rq->line_len = 0;
 		hold_request(hr, &l);
 		return bad(rq, REJ_INVALID_REQUEST, "%ld bytes before a request line (what a body longer than its "

@@ -95,7 +95,7 @@ size_t size_opt(const char *synopsis, const char *opt, const char *text)
 {
 	size_t v = parse_size(text);
 	if (!v)
-		die_usage(synopsis, "%s: '%s' is not a size (a positive number; K, M or G after it, in either case, multiplies it by 2^10, 2^20, 2^30)",
-			  opt, text);
+		die_usage(synopsis, "%s: '%s' is not a size (a positive number; K, M or G after it, in "
+			  "either case, multiplies it by 2^10, 2^20, 2^30)", opt, text);
 	return v;
 }

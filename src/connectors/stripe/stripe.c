@@ -127,8 +127,6 @@ static int present(json_object *p, const char *path)
 	return jpath(p, path) != NULL;
 }
 
-/* A string when present (JSON null and "" count as absent), else NULL; a
- * wrong type is an error. */
 /* Stripe's expandable fields that the connector reads under: the object, or its id. */
 static int expandable(const char *seg, size_t n)
 {
@@ -167,12 +165,16 @@ static void containers_of(json_object *p, struct event *ev, const char *path)
 			return;
 		if (json_object_is_type(o, index ? json_type_array : json_type_object))
 			continue;
-		if (json_object_is_type(o, json_type_string) && (expandable(seg, (size_t)(dot - seg)) || isdigit((unsigned char)*seg)))
-			return; /* an id where its object may be (discounts: ["di_1"]) */
+		/* an id where its object may be (discounts: ["di_1"]) */
+		if (json_object_is_type(o, json_type_string) &&
+		    (expandable(seg, (size_t)(dot - seg)) || isdigit((unsigned char)*seg)))
+			return;
 		field_error(ev, "field '%s' must be %s, got %s", prefix, index ? "an array" : "an object", jtype_name(o));
 	}
 }
 
+/* A string when present (JSON null and "" count as absent), else NULL; a
+ * wrong type is an error. */
 static const char *opt_str(json_object *p, struct event *ev, const char *path)
 {
 	const char *s = NULL;
