@@ -80,6 +80,18 @@ q "$a" "BEGIN; UPDATE settings SET value = '30 hours' WHERE key = 'freshness.slo
 	UPDATE settings SET value = '2 days' WHERE key = 'freshness.stale_after'; COMMIT"
 check "both raised in one transaction, in either order" \
 	test "$(q "$a" "SELECT slow_after || ' ' || stale_after FROM integration_freshness_view WHERE provider = 'stripe'")" = "30:00:00 2 days"
+# sql/023: an integration's own thresholds too (they were taken as written: '-1 hour' made a
+# feed heard from minutes ago 'stale'; a slow_after past stale_after never read 'slow')
+for set in "stale_after = '-1 hour'" "slow_after = '0'" "slow_after = '3 days'" "stale_after = '1 hour'"; do
+	err=$(q "$a" "UPDATE integrations SET $set WHERE provider = 'stripe'" 2>&1) && st=0 || st=$?
+	check "integrations SET $set: refused, said ($err)" sh -c "test $st != 0 && printf %s \"\$1\" | grep -q 'integrations'" _ "$err"
+done
+check "the integration's thresholds are still the settings'" \
+	test "$(q "$a" "SELECT slow_after || ' ' || stale_after || ' ' || state FROM integration_freshness_view WHERE provider = 'stripe'")" = "30:00:00 2 days fresh"
+q "$a" "BEGIN; UPDATE integrations SET stale_after = '2 hours' WHERE provider = 'stripe';
+	UPDATE integrations SET slow_after = '1 hour' WHERE provider = 'stripe'; COMMIT"
+check "both set in one transaction, in either order" \
+	test "$(q "$a" "SELECT slow_after || ' ' || stale_after FROM integration_freshness_view WHERE provider = 'stripe'")" = "01:00:00 02:00:00"
 
 # The payload goes to COPY as its own bytes, escaped for COPY's text format a word
 # at a time: every byte COPY escapes (backslash, and tab, CR as JSON whitespace),
