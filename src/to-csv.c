@@ -242,7 +242,9 @@ static void add_column(char *path, char *header, int is_key)
 	struct column *c = &cols[ncols++];
 	c->path = path;
 	c->name = xstrdup(path);
-	for (char *p = c->name; (p = strchr(p, ESCAPED_DOT)); p++)
+	/* a --columns path's "\." marker is a dot in its name; a first object's key is
+	 * the key as written (one holding U+0001 is no dot) */
+	for (char *p = is_key ? NULL : c->name; p && (p = strchr(p, ESCAPED_DOT)); p++)
 		*p = '.';
 	c->is_key = is_key;
 	c->money = opt_money && ends_minor(path);
