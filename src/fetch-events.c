@@ -374,6 +374,27 @@ static int is_space(char c)
 }
 
 /*
+ * text[0..n) (malloc'd; freed here), a value as written from line on: checked
+ * as written, white space and all (squeezed, "1 2" would be 12), a fault said
+ * at its own line and column with raw[0..rawlen) (raw NULL: the value on one
+ * line), else handed on one line to one_value.
+ */
+static void value_as_written(struct src *s, char *text, size_t n, long line, const char *raw, size_t rawlen)
+{
+	enum reject_code code;
+	char msg[256];
+	long off;
+	int bad = jvalidate_text(text, n, &off, &code, msg, sizeof msg) < 0;
+	size_t m = jsqueeze(text, n);
+
+	if (bad)
+		reject(s->file, line + off, code, raw ? raw : text, raw ? rawlen : m, "%s", msg);
+	else
+		one_value(s, line, text, m);
+	free(text);
+}
+
+/*
  * What is left of a line at a document file's top, buf[i..i + n), from no
  * '{' or '[' (a line of prose, a log line, a document's lost head): one
  * value or one reject, never a reject a word, its column counted on its line
@@ -391,14 +412,7 @@ static void line_rest(struct src *s, const char *buf, size_t i, size_t n, long l
 	char *text = xmalloc(pad + n + 1);
 	memset(text, ' ', pad);
 	memcpy(text + pad, buf + i, n);
-	enum reject_code code;
-	char msg[256];
-	long off;
-	if (jvalidate_text(text, pad + n, &off, &code, msg, sizeof msg) < 0)
-		reject(s->file, line, code, buf + i, n, "%s", msg);
-	else
-		one_value(s, line, text, jsqueeze(text, pad + n));
-	free(text);
+	value_as_written(s, text, pad + n, line, buf + i, n); /* the rest as written: redactable */
 }
 
 /*
@@ -449,18 +463,7 @@ static void doc_values(struct src *s, const char *buf, size_t len, long base_lin
 		} else {
 			char *text = xmalloc(n + 1);
 			memcpy(text, buf + i, n);
-			/* checked as written, white space and all (squeezed, "1 2" would be
-			 * 12), and a fault said at its own line and column */
-			enum reject_code code;
-			char msg[256];
-			long off;
-			int bad = jvalidate_text(text, n, &off, &code, msg, sizeof msg) < 0;
-			size_t m = jsqueeze(text, n);
-			if (bad)
-				reject(s->file, line + off, code, text, m, "%s", msg);
-			else
-				one_value(s, line, text, m);
-			free(text);
+			value_as_written(s, text, n, line, NULL, 0);
 		}
 		i += n;
 		after_value = !top;
