@@ -769,6 +769,8 @@ int main(int argc, char **argv)
 			o.received_at = fmt_rfc3339(ms, received);
 			break;
 		case 'm':
+			if (!*optarg)
+				die_usage(synopsis, "--plans: an empty file name");
 			if (!o.plans)
 				o.plans = json_object_new_object();
 			load_plans(optarg, o.plans);

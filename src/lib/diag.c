@@ -151,6 +151,8 @@ const char *rejects_refused(const char *path, char *const *inputs, int ninputs)
 
 	if (strcmp(path, "-") == 0)
 		return "'-' is not allowed (stdout carries the data)";
+	if (!*path)
+		return "an empty file name";
 	if (stat(path, &r) != 0 || S_ISCHR(r.st_mode))
 		return NULL; /* a new file (no input can be it), /dev/null */
 	/* /dev/stdout, or the file stdout was sent to: the data's stream */

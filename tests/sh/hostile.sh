@@ -209,6 +209,12 @@ check "a plans file with bad lines: each named, nothing done, exit 2 (exit $st)"
 	 grep -q "plans.tsv:4: expected PROVIDER PRICE_ID PLAN_CODE (more than three fields)" "$tmp/err" &&
 	 grep -q "plans.tsv:5: not UTF-8 text" "$tmp/err" && grep -q "plans.tsv:7: stripe price .price_w. is mapped to .pro. by an earlier line" "$tmp/err" &&
 	 ! grep -q "plans.tsv:[68]:" "$tmp/err" && grep -q "6 lines not read; nothing done" "$tmp/err" && ! LC_ALL=C grep -q "[^ -~]" "$tmp/err"'
+for o in --plans --rejects; do
+	"$BIN/normalize" "$o" "" "$tmp/sub.ndjson" >"$tmp/out" 2>"$tmp/err"
+	st=$?
+	check "normalize $o '': a usage error, nothing done (exit $st)" \
+		'[ $st -eq 2 ] && [ ! -s "$tmp/out" ] && grep -q "^normalize: $o: an empty file name" "$tmp/err"'
+done
 
 # 7. reconcile: an id or project holding U+0000 is refused (invalid_field), not reported under
 # the id it would be cut to ("evt_1\u0000x" is not evt_1, which balances).

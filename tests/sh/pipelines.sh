@@ -74,6 +74,13 @@ check "ingest-dumps --rejects-dir inside a dump directory: usage error (exit $st
 	'[ $st -eq 2 ] && grep -q "is inside the dump directory" <<<"$err"'
 check "ingest-dumps --rejects-dir inside a dump directory: the directory not made ($(ran))" \
 	'nothing_ran && [ -z "$(ls -A "$tmp/dumps")" ]'
+# an empty name (an unset variable: --plans "$PLANS") is refused, not read as no option
+for o in --plans --plans= --rejects-dir --rejects-dir=; do
+	if [ "${o%=}" = "$o" ]; then run ingest-dumps "$o" "" "$tmp/dumps"; else run ingest-dumps "$o" "$tmp/dumps"; fi
+	check "ingest-dumps $o '': usage error (exit $st), said" \
+		'[ $st -eq 2 ] && grep -q "^ingest-dumps: ${o%=}: an empty \(file\|directory\) name" <<<"$err"'
+	check "ingest-dumps $o '': nothing runs ($(ran))" nothing_ran
+done
 run ingest-dumps "$tmp/dumps" --project acme
 check "ingest-dumps DIR --project: usage error (exit $st), options go before the dumps" \
 	'[ $st -eq 2 ] && grep -q "^ingest-dumps: '"'--project'"': no such file or directory (options go before the dumps)" <<<"$err"'
