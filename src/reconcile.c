@@ -290,6 +290,7 @@ static int in_window(const struct opts *o, const char *provider, const char *pro
 enum { F_PROVIDER, F_ID, F_SIDE, F_SEQ, F_PROJECT, F_TIME, F_STATUS, F_REASON, F_SOURCE, F__COUNT };
 
 static pid_t sort_pid;
+static FILE *sort_err; /* sort's stderr, relayed with our name (NULL: it is ours) */
 static void (*sigpipe_was)(int) = SIG_DFL;
 static void sort_wait(pid_t pid);
 
@@ -673,17 +674,24 @@ static pid_t sort_start(const char *memory, FILE **to, FILE **from)
 
 	if (pipe(in) < 0 || pipe(out) < 0)
 		die_sys(errno, "cannot create a pipe");
+	/* sort's few words ("sort: write failed: ...: No space left on device")
+	 * go to an unlinked file and are said after it ends, each line as ours */
+	sort_err = tmpfile();
 	fflush(NULL);
 	if ((pid = fork()) < 0)
 		die_sys(errno, "cannot fork");
 	if (pid == 0) {
-		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
+		    (sort_err && dup2(fileno(sort_err), 2) < 0))
 			_exit(127);
 		close(in[0]); close(in[1]); close(out[0]); close(out[1]);
 		setenv("LC_ALL", "C", 1);
 		signal(SIGPIPE, SIG_DFL);
 		execlp("sort", "sort", "-S", memory, (char *)NULL);
-		fprintf(stderr, "%s: cannot run sort: %s\n", prog_name, strerror(errno));
+		if (sort_err)
+			fprintf(stderr, "cannot run sort: %s\n", strerror(errno));
+		else
+			fprintf(stderr, "%s: cannot run sort: %s\n", prog_name, strerror(errno));
 		_exit(127);
 	}
 	close(in[0]);
@@ -693,12 +701,33 @@ static pid_t sort_start(const char *memory, FILE **to, FILE **from)
 	return pid;
 }
 
+/* Say what sort wrote on its stderr, a line at a time, after our name. */
+static void sort_relay(void)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!sort_err)
+		return;
+	rewind(sort_err);
+	while ((n = getline(&line, &cap, sort_err)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		fprintf(stderr, "%s: %s\n", prog_name, line);
+	}
+	free(line);
+	fclose(sort_err);
+	sort_err = NULL;
+}
+
 static void sort_wait(pid_t pid)
 {
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			die_sys(errno, "cannot wait for sort");
+	sort_relay();
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		die_sys(0, "sort failed (%s %d); is $TMPDIR full?", WIFEXITED(st) ? "exit" : "signal",
 			WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));

@@ -167,6 +167,8 @@ TMPDIR=$tmp/no-such-dir "$BIN/reconcile" --sort-memory 1M "$tmp/raw.ndjson" /dev
 st=$?
 check "reconcile: sort failing mid-input is exit 3 and said (exit $st)" \
 	'[ $st -eq 3 ] && grep -q "^reconcile: sort failed (exit 2); is \$TMPDIR full?$" "$tmp/err"'
+check "reconcile: sort's own words are said after reconcile's name, every line" \
+	'grep -q "^reconcile: sort: .*no-such-dir" "$tmp/err" && ! grep -v "^reconcile: " "$tmp/err" | grep -q .'
 
 # 4. Directory symlink loops: each real directory read once, no hang, exit 3 with a message.
 mkdir -p "$tmp/loop/d/e"
