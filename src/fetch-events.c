@@ -245,8 +245,12 @@ static void read_cloud_event(struct src *s, long lineno, json_object *o, const c
 	free(text);
 }
 
-/* One JSON text (a line, or a squeezed document value) at lineno. */
-static void one_value(struct src *s, long lineno, char *text, size_t len)
+/* One JSON text (a line, or a squeezed document value) at lineno; an array
+ * is opened when it is the text (open_array), not when it is an element of
+ * one: an array in an array is a value that is not an event, rejected whole
+ * (a header list's [name, value] pairs, split, would lose the names that
+ * redaction reads). */
+static void one_value(struct src *s, long lineno, char *text, size_t len, int open_array)
 {
 	enum reject_code code;
 	char msg[256];
@@ -256,7 +260,7 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 		reject(s->file, lineno, code, text, len, "%s", msg);
 		return;
 	}
-	if (json_object_is_type(o, json_type_array)) {
+	if (open_array && json_object_is_type(o, json_type_array)) {
 		/* An array of events: each element is one, its bytes sliced out. */
 		size_t i = 1;
 		while (i < len) {
@@ -270,7 +274,7 @@ static void one_value(struct src *s, long lineno, char *text, size_t len)
 				n = 1; /* never stand still */
 			char save = text[i + n];
 			text[i + n] = '\0';
-			one_value(s, lineno, text + i, n);
+			one_value(s, lineno, text + i, n, 0);
 			text[i + n] = save;
 			i += n;
 		}
@@ -379,7 +383,8 @@ static int is_space(char c)
  * at its own line and column with raw[0..rawlen) (raw NULL: the value on one
  * line), else handed on one line to one_value.
  */
-static void value_as_written(struct src *s, char *text, size_t n, long line, const char *raw, size_t rawlen)
+static void value_as_written(struct src *s, char *text, size_t n, long line, const char *raw, size_t rawlen,
+			     int open_array)
 {
 	enum reject_code code;
 	char msg[256];
@@ -390,7 +395,7 @@ static void value_as_written(struct src *s, char *text, size_t n, long line, con
 	if (bad)
 		reject(s->file, line + off, code, raw ? raw : text, raw ? rawlen : m, "%s", msg);
 	else
-		one_value(s, line, text, m);
+		one_value(s, line, text, m, open_array);
 	free(text);
 }
 
@@ -412,7 +417,7 @@ static void line_rest(struct src *s, const char *buf, size_t i, size_t n, long l
 	char *text = xmalloc(pad + n + 1);
 	memset(text, ' ', pad);
 	memcpy(text + pad, buf + i, n);
-	value_as_written(s, text, pad + n, line, buf + i, n); /* the rest as written: redactable */
+	value_as_written(s, text, pad + n, line, buf + i, n, 1); /* the rest as written: redactable */
 }
 
 /*
@@ -463,7 +468,7 @@ static void doc_values(struct src *s, const char *buf, size_t len, long base_lin
 		} else {
 			char *text = xmalloc(n + 1);
 			memcpy(text, buf + i, n);
-			value_as_written(s, text, n, line, NULL, 0);
+			value_as_written(s, text, n, line, NULL, 0, top);
 		}
 		i += n;
 		after_value = !top;
@@ -931,7 +936,7 @@ static void read_file(const char *path, const struct opts *o, struct jparser *pa
 				goto out;
 			}
 		}
-		one_value(&s, l.lineno, l.text + lead, l.len - lead);
+		one_value(&s, l.lineno, l.text + lead, l.len - lead, 1);
 	}
 	if (r == LR_ERROR)
 		read_error(&s, lr, l.lineno);

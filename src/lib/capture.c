@@ -676,9 +676,28 @@ static int transport_member(const char *key, json_object *val, void *ctx)
 	return strcmp(key, "body") != 0 && strcmp(key, "received_at") != 0;
 }
 
+/* A body string made only of base64's letters (either alphabet), a flag we
+ * do not take (isBase64Encoded: "true", a Content-Transfer-Encoding header)
+ * or none over it: bytes no redaction can see into. */
+static int base64_letters(json_object *cap)
+{
+	json_object *body = jpath(cap, "body");
+	if (!json_object_is_type(body, json_type_string))
+		return 0;
+	const char *b = json_object_get_string(body);
+	size_t n = (size_t)json_object_get_string_len(body);
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(b[i] >= 'A' && b[i] <= 'Z') && !(b[i] >= 'a' && b[i] <= 'z') &&
+		    !(b[i] >= '0' && b[i] <= '9') && !(b[i] && strchr("+/=-_\r\n", b[i])))
+			return 0;
+	return 1;
+}
+
 const char *capture_reject_text(json_object *cap, size_t *len)
 {
-	int b64 = base64_body(cap);
+	int b64 = base64_body(cap) || base64_letters(cap);
 
 	/* what to keep, not what to drop: a sender's own members may carry a
 	 * credential under any name (a ?token= in rawQueryString or url, API

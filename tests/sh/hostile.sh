@@ -44,6 +44,9 @@ b64=$(printf '{"id":"e1","hottok":"SECRET-J","event":' | base64 -w0)
 	echo '{"headers":[{"name":"X-Hotmart-Hottok","value":"SECRET-K"},{"name":"Authorization","value":"Bearer SECRET-L"}],"body":"not json"}'
 	echo '{"headers":[["Stripe-Signature","t=1,v1=SECRET-M"]],"body":"hottok=SECRET-N&name=%ff"}'
 	echo '{"headers":{"content-type":"application/json"},"multiValueHeaders":{"X-Hotmart-Hottok":["SECRET-O"]},"requestContext":{"identity":{"apiKey":"SECRET-P"}},"isBase64Encoded":true,"body":"'"$b64"'"}'
+	# a base64 body under a flag that is not the boolean true, or under none: not written either
+	echo '{"headers":{"x":"y"},"isBase64Encoded":"true","body":"'"$b64"'"}'
+	echo '{"headers":{"Content-Transfer-Encoding":"base64"},"body":"'"$b64"'"}'
 } >"$tmp/captures.ndjson"
 {
 	printf 'POST /a HTTP/1.1\r\nAuthorization: Bearer SECRET-Q\r\nX-Hotmart-Hottok: SECRET-R\r\nContent-Length: 40x\r\n\r\n{}\r\n'
@@ -52,7 +55,7 @@ b64=$(printf '{"id":"e1","hottok":"SECRET-J","event":' | base64 -w0)
 } >"$tmp/captures.http"
 "$BIN/fetch-events" --rejects "$tmp/rej" "$tmp/captures.ndjson" "$tmp/captures.http" >"$tmp/out" 2>"$tmp/err"
 st=$?
-check "fetch-events: five captures rejected, exit 1 (exit $st)" '[ $st -eq 1 ] && [ "$(wc -l <"$tmp/rej")" -eq 5 ]'
+check "fetch-events: seven captures rejected, exit 1 (exit $st)" '[ $st -eq 1 ] && [ "$(wc -l <"$tmp/rej")" -eq 7 ]'
 check "fetch-events: no secret of a header list, a base64 body or a raw request in the rejects file, stderr or stdout" \
 	'! grep -q -e SECRET -e "${b64:0:12}" "$tmp/rej" "$tmp/err" "$tmp/out" && valid_ndjson "$tmp/rej"'
 "$BIN/normalize" --rejects "$tmp/rej" "$tmp/captures.ndjson" "$tmp/captures.http" >/dev/null 2>&1
