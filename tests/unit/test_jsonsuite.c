@@ -32,10 +32,24 @@ static const char *const i_accepted[] = {
 	NULL,
 };
 
-static int verdict(struct jparser *p, const char *name, int *accepted)
+/* i_ documents rejected with a code other than invalid_json: the one docs/json.md names. */
+static const struct {
+	const char *name;
+	enum reject_code code;
+} i_codes[] = {
+	{ "i_string_utf16LE_no_BOM.json", REJ_NUL_BYTE },
+	{ "i_string_utf16BE_no_BOM.json", REJ_NUL_BYTE },
+	{ "i_string_UTF-16LE_with_BOM.json", REJ_NUL_BYTE },
+	{ "i_string_iso_latin_1.json", REJ_INVALID_UTF8 },
+	{ "i_string_overlong_sequence_2_bytes.json", REJ_INVALID_UTF8 },
+	{ "i_string_UTF8_surrogate_U+D800.json", REJ_INVALID_UTF8 },
+	{ "i_string_not_in_unicode_range.json", REJ_INVALID_UTF8 },
+};
+
+static int verdict(struct jparser *p, const char *name, int *accepted, enum reject_code *codep)
 {
 	char path[512], msg[256];
-	enum reject_code code;
+	enum reject_code code = REJ_INVALID_JSON;
 	snprintf(path, sizeof path, "%s/%s", SUITE, name);
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -46,6 +60,7 @@ static int verdict(struct jparser *p, const char *name, int *accepted)
 	json_object *o = jparse(p, buf, n, &code, msg, sizeof msg);
 	/* The text `null` is valid JSON; jparse says so with REJ_NOT_OBJECT. */
 	*accepted = o != NULL || code == REJ_NOT_OBJECT;
+	*codep = code;
 	json_object_put(o);
 	return 0;
 }
@@ -57,14 +72,25 @@ static void test_suite(void **state)
 		skip();
 	struct jparser *p = jparser_new();
 	struct dirent *de;
-	int checked = 0, wrong = 0;
+	int checked = 0, wrong = 0, coded = 0;
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
 		int accepted, want;
+		enum reject_code code;
 		if (n[0] != 'y' && n[0] != 'n' && n[0] != 'i')
 			continue;
-		if (n[1] != '_' || verdict(p, n, &accepted) < 0)
+		if (n[1] != '_' || verdict(p, n, &accepted, &code) < 0)
 			continue;
+		for (size_t i = 0; i < sizeof i_codes / sizeof *i_codes; i++) {
+			if (strcmp(i_codes[i].name, n) != 0)
+				continue;
+			coded++;
+			if (accepted || code != i_codes[i].code) {
+				wrong++;
+				print_error("%s: %s, expected %s\n", n, accepted ? "accepted" : reject_code_name(code),
+					    reject_code_name(i_codes[i].code));
+			}
+		}
 		if (n[0] == 'i') {
 			want = 0;
 			for (const char *const *a = i_accepted; *a; a++)
@@ -82,6 +108,7 @@ static void test_suite(void **state)
 	closedir(d);
 	jparser_free(p);
 	assert_true(checked > 300);
+	assert_int_equal(coded, sizeof i_codes / sizeof *i_codes);
 	assert_int_equal(wrong, 0);
 }
 
