@@ -389,6 +389,10 @@ static void value_as_written(struct src *s, char *text, size_t n, long line, con
 	enum reject_code code;
 	char msg[256];
 	long off;
+	/* white space after it changes nothing but where a value cut short at the
+	 * end of its file is said to end: on its last line, not the line after */
+	while (n > 0 && is_space(text[n - 1]))
+		n--;
 	int bad = jvalidate_text(text, n, &off, &code, msg, sizeof msg) < 0;
 	size_t m = jsqueeze(text, n);
 
