@@ -1440,6 +1440,39 @@ static void test_test_sends(void **state)
 			done(p, &ev);
 		}
 	}
+	/* a plan or charge date change's test names its product inside the
+	 * subscription, and has no data.product; so may a cancellation */
+	static const struct {
+		const char *file, *drop;
+	} subs[] = {
+		{ "switch_plan.json", NULL },
+		{ "update_subscription_charge_date.json", NULL },
+		{ "subscription_cancellation.json", "product" },
+	};
+	for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
+		for (size_t k = 0; k < sizeof ids / sizeof *ids; k++) {
+			char path[128];
+			snprintf(path, sizeof path, FIX "%s", subs[i].file);
+			json_object *p = load(path);
+			if (subs[i].drop)
+				json_object_object_del(jpath(p, "data"), subs[i].drop);
+			if (!jpath(p, "data.subscription.product"))
+				json_object_object_add(jpath(p, "data.subscription"), "product",
+						       json_object_new_object());
+			json_object *product = jpath(p, "data.subscription.product");
+			assert_null(jpath(p, "data.product"));
+			json_object_object_add(product, "id", parse(ids[k]));
+			json_object_object_add(product, "name", json_object_new_string("Produto test postback2"));
+			json_object *o = run(p, &ev);
+			check_str(o, "status", "ignored");
+			check_str(o, "reason", "a Hotmart test notification (data.subscription.product.id 0)");
+			assert_false(json_object_get_boolean(jpath(o, "livemode")));
+			assert_true(json_object_is_type(jpath(o, "livemode"), json_type_boolean));
+			check_null(o, "subscription");
+			check_null(o, "customer");
+			done(p, &ev);
+		}
+	}
 	/* product ids that are not 0 */
 	static const char *const real[] = {"10", "\"0x\"", "\"\"", "null"};
 	for (size_t k = 0; k < sizeof real / sizeof *real; k++) {
@@ -1447,6 +1480,13 @@ static void test_test_sends(void **state)
 		json_object_object_add(jpath(p, "data.product"), "id",
 				       strcmp(real[k], "null") == 0 ? NULL : parse(real[k]));
 		json_object *o = run(p, &ev);
+		check_str(o, "status", "processed");
+		check_null(o, "livemode");
+		done(p, &ev);
+		p = load(FIX "switch_plan.json");
+		json_object_object_add(jpath(p, "data.subscription.product"), "id",
+				       strcmp(real[k], "null") == 0 ? NULL : parse(real[k]));
+		o = run(p, &ev);
 		check_str(o, "status", "processed");
 		check_null(o, "livemode");
 		done(p, &ev);

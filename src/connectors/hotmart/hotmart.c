@@ -745,6 +745,18 @@ static const struct mapping mappings[] = {
 	{ "UPDATE_SUBSCRIPTION_CHARGE_DATE", "subscription.updated", NULL, K_CHARGE_DATE, 0 },
 };
 
+/*
+ * Where a 2.0.0 event of each kind names its product: its product_id, and
+ * the id 0 that marks a test send (test_send). A purchase's is data.product
+ * (purchase_v2); a plan or charge date change has it inside its subscription.
+ */
+static const char *const *const product_v2[] = {
+	[K_PURCHASE] = ALT("data.product.id"),
+	[K_SUB_CANCEL] = ALT("data.product.id", "data.subscription.product.id"),
+	[K_SWITCH_PLAN] = ALT("data.subscription.product.id", "data.product.id"),
+	[K_CHARGE_DATE] = ALT("data.subscription.product.id", "data.product.id"),
+};
+
 static const struct mapping *mapping_of(const char *event)
 {
 	for (size_t i = 0; i < sizeof mappings / sizeof mappings[0]; i++)
@@ -784,7 +796,7 @@ static const struct purchase_layout purchase_v2 = {
 			"data.subscription.subscriberCode"),
 	.sub_status = ALT("data.subscription.status"),
 	.plan = ALT("data.subscription.plan.id", "data.purchase.offer.code"),
-	.product = ALT("data.product.id"),
+	.product = ALT("data.product.id"), /* product_v2[K_PURCHASE] */
 	.period = ALT("data.subscription.plan.recurrency_period",
 		      "data.subscription.plan.recurrence_period"),
 	.buyer = "data.buyer",
@@ -1062,8 +1074,7 @@ static void subscription_canceled(struct event *ev, json_object *p, int v1, int6
 		else
 			fill_customer(ev, p, "", &buyer_v1, OPT);
 	} else {
-		subscription_common(ev, p, ALT("data.subscription.plan.id"),
-				    ALT("data.product.id", "data.subscription.product.id"), NULL);
+		subscription_common(ev, p, ALT("data.subscription.plan.id"), product_v2[K_SUB_CANCEL], NULL);
 		fill_customer(ev, p, "data.subscriber", &buyer_v2, OPT);
 	}
 	/* Whatever the payload's status says, the subscription has ended. */
@@ -1138,8 +1149,7 @@ static void switch_plan(struct event *ev, json_object *p)
 
 	event_set_type(ev, "subscription.updated");
 	event_str(ev, SEC_SUBSCRIPTION, "id", code);
-	subscription_common(ev, p, ALT(path), ALT("data.subscription.product.id", "data.product.id"),
-			    ALT("data.subscription.status"));
+	subscription_common(ev, p, ALT(path), product_v2[K_SWITCH_PLAN], ALT("data.subscription.status"));
 	event_time(ev, SEC_SUBSCRIPTION, "current_period_end", next);
 	if (jpath(p, "data.subscription.user"))
 		fill_customer(ev, p, "data.subscription.user", &buyer_v2, OPT);
@@ -1197,8 +1207,7 @@ static void charge_date(struct event *ev, json_object *p)
 	event_set_type(ev, "subscription.updated");
 	event_str(ev, SEC_SUBSCRIPTION, "id", code);
 	subscription_common(ev, p, ALT("data.plan.id", "data.subscription.plan.id"),
-			    ALT("data.subscription.product.id", "data.product.id"),
-			    ALT("data.subscription.status"));
+			    product_v2[K_CHARGE_DATE], ALT("data.subscription.status"));
 	event_time(ev, SEC_SUBSCRIPTION, "current_period_end", next);
 	fill_customer(ev, p, "data.subscriber", &buyer_v2, OPT);
 }
@@ -1393,23 +1402,28 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
  * testeComprador271101postman15@example.com, the same transaction every time
  * (HP16015479281022, HP1121336654889). Booked, each would be a sale of BRL
  * 1500.00, an active subscription and a customer; its transaction's status
- * would follow whichever test was sent last.
+ * would follow whichever test was sent last. The product is where the event
+ * names it (product_v2): a plan or charge date change's test has the id 0 in
+ * data.subscription.product, and no data.product. NULL when the event is no
+ * test, else the path of its product id 0.
  */
-static int test_send(json_object *p)
+static const char *test_send(json_object *p, enum kind k)
 {
-	json_object *id = jpath(p, "data.product.id");
-	const char *s;
+	const char *used = NULL, *s;
+	json_object *id = alt(p, product_v2[k], &used);
 
 	if (json_object_is_type(id, json_type_int))
-		return json_object_get_int64(id) == 0;
-	return json_object_is_type(id, json_type_string) && (s = json_object_get_string(id)) &&
-	       strspn(s, "0") == strlen(s) && *s;
+		return json_object_get_int64(id) == 0 ? used : NULL;
+	if (json_object_is_type(id, json_type_string) && (s = json_object_get_string(id)) && *s &&
+	    strspn(s, "0") == strlen(s))
+		return used;
+	return NULL;
 }
 
 static void hotmart_normalize(json_object *p, struct event *ev)
 {
 	const struct mapping *m;
-	const char *event;
+	const char *event, *test;
 	int64_t created = 0;
 	char buf[65];
 
@@ -1432,9 +1446,9 @@ static void hotmart_normalize(json_object *p, struct event *ev)
 			event_ignore(ev, "unsupported event type '%s'", utf8_clip(event, buf, sizeof buf));
 			return;
 		}
-		if (test_send(p)) {
+		if ((test = test_send(p, m->kind))) {
 			event_bool(ev, SEC_TOP, "livemode", 0);
-			event_ignore(ev, "a Hotmart test notification (data.product.id 0)");
+			event_ignore(ev, "a Hotmart test notification (%s 0)", test);
 			return;
 		}
 		switch (m->kind) {
