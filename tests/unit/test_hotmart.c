@@ -743,6 +743,21 @@ static void test_postback_v1(void **state)
 	assert_null(strstr(json_object_to_json_string(o), "FAKE-HOTTOK"));
 	done(p, &ev);
 
+	/* the country's code, in both spellings integrations send it (a form
+	 * posts every field: an empty one gives way to the other) */
+	static const char *const iso[] = { "address_country_iso", "address_country_ISO" };
+	for (size_t i = 0; i < 2; i++) {
+		o = run_edited(FIX "postback_v1_approved.json", iso[i], "\"br\"", &ev, &p);
+		check_str(o, "customer.country", "BR");
+		done(p, &ev);
+		p = load(FIX "postback_v1_approved.json");
+		json_object_object_add(p, iso[i], json_object_new_string(""));
+		json_object_object_add(p, iso[1 - i], json_object_new_string("PT"));
+		o = run(p, &ev);
+		check_str(o, "customer.country", "PT");
+		done(p, &ev);
+	}
+
 	/* a sale converted from the offer's currency (currency_code_from): its offer
 	 * price is in another currency, no discount */
 	o = run_edited(FIX "postback_v1_approved.json", "currency_code_from", "\"USD\"", &ev, &p);

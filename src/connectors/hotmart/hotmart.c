@@ -776,7 +776,7 @@ struct purchase_layout {
 	paths sub_code, sub_status, plan, product, period;
 	const char *buyer;
 	const struct person_layout *person;
-	paths country; /* fallback when the buyer has none */
+	paths country; /* fallback when the buyer has none, each tried in turn */
 };
 
 static const struct purchase_layout purchase_v2 = {
@@ -829,7 +829,8 @@ static const struct purchase_layout purchase_v1 = {
 	.period = ALT("recurrency_period"),
 	.buyer = "",
 	.person = &buyer_v1,
-	.country = ALT("address_country_iso"),
+	/* both spellings are sent: address_country_ISO by real integrations */
+	.country = ALT("address_country_iso", "address_country_ISO"),
 };
 
 /*
@@ -1023,8 +1024,9 @@ static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 	purchase_subscription(ev, p, l, m->after_charge);
 	/* A buyer without an email is still a payment: no customer, as Stripe's guest charges */
 	fill_customer(ev, p, l->buyer, l->person, CHECK);
-	if (!event_get(ev, SEC_CUSTOMER, "country"))
-		fill_country(ev, get_str(p, l->country, OPT, &lax));
+	/* each name in turn: a form posts every field, an empty one with the other */
+	for (paths c = l->country; *c && !event_get(ev, SEC_CUSTOMER, "country"); c++)
+		fill_country(ev, get_str(p, ALT(*c), OPT, &lax));
 }
 
 /* ---- subscription events ---- */
