@@ -561,30 +561,51 @@ static void side_free(struct side *s)
 	free(s->source.buf);
 }
 
-static void group_finish(struct group *g, const struct opts *o)
-{
-	struct side *a = g->raw.n ? &g->raw : &g->norm; /* where the event is counted */
-	char *provider = unescape(g->provider.buf), *id = unescape(g->id.buf);
-	char *project = unescape(a->project.buf), *time = unescape(a->time.buf);
-	char day[16] = "";
-	int64_t t = time ? strtoll(time, NULL, 10) : 0;
+/* One side of a group, its fields decoded; NULL for a side without a line.
+ * Each field is decoded once: "\5c41" is "\41", which decoded again is "A". */
+struct seen {
+	long long n;
+	const char *project, *time, *status, *reason, *source;
+};
 
-	if (!in_window(o, provider, project, time != NULL, t))
+static const struct seen *seen_of(struct side *s, struct seen *v)
+{
+	if (!(v->n = s->n))
+		return NULL;
+	v->project = unescape(s->project.buf);
+	v->time = unescape(s->time.buf);
+	v->status = unescape(s->status.buf);
+	v->reason = unescape(s->reason.buf);
+	v->source = unescape(s->source.buf);
+	return v;
+}
+
+/* Count one event: its raw side, its normalized side (either may be NULL),
+ * on the raw side's project and day when there is one. why: the reason of a
+ * missing or extra event when it is not the plain one. */
+static void count_event(const struct opts *o, const char *provider, const char *id, const struct seen *raw,
+			const struct seen *norm, const char *why)
+{
+	const struct seen *a = raw ? raw : norm; /* where the event is counted */
+	char day[16] = "";
+	int64_t t = a->time ? strtoll(a->time, NULL, 10) : 0;
+
+	if (!in_window(o, provider, a->project, a->time != NULL, t))
 		return;
-	if (time)
+	if (a->time)
 		day_of(t, day);
-	struct day_total *tot = total_for(provider, project, day);
+	struct day_total *tot = total_for(provider, a->project, day);
 	const char *kind = NULL, *reason = NULL, *status = NULL, *source = NULL;
-	if (g->raw.n) {
+	if (raw) {
 		tot->n[C_RAW]++;
-		tot->n[C_DUP_RAW] += g->raw.n - 1;
+		tot->n[C_DUP_RAW] += raw->n - 1;
 	}
-	if (g->norm.n) {
+	if (norm) {
 		tot->n[C_NORMALIZED]++;
-		tot->n[C_DUP_NORMALIZED] += g->norm.n - 1;
-		status = unescape(g->norm.status.buf);
+		tot->n[C_DUP_NORMALIZED] += norm->n - 1;
+		status = norm->status;
 	}
-	if (g->raw.n && g->norm.n) {
+	if (raw && norm) {
 		if (!strcmp(status, "processed")) {
 			tot->n[C_PROCESSED]++;
 		} else if (!strcmp(status, "ignored")) {
@@ -592,24 +613,47 @@ static void group_finish(struct group *g, const struct opts *o)
 		} else {
 			tot->n[C_FAILED]++;
 			kind = "failed";
-			reason = unescape(g->norm.reason.buf);
-			source = unescape(g->raw.source.buf);
+			reason = norm->reason;
+			source = raw->source;
 		}
-	} else if (g->raw.n) {
+	} else if (raw) {
 		tot->n[C_MISSING]++;
 		kind = "missing";
-		reason = "no normalized event";
-		source = unescape(g->raw.source.buf);
+		reason = why ? why : "no normalized event";
+		source = raw->source;
 	} else {
 		tot->n[C_EXTRA]++;
 		kind = "extra";
-		reason = "no raw envelope";
-		source = unescape(g->norm.source.buf);
+		reason = why ? why : "no raw envelope";
+		source = norm->source;
 	}
 	if (kind)
 		tot->n[C_DELTA]++;
 	if (kind && o->details)
-		write_detail(provider, project, day, id, kind, status, reason, source);
+		write_detail(provider, a->project, day, id, kind, status, reason, source);
+}
+
+static void group_finish(struct group *g, const struct opts *o)
+{
+	char *provider = unescape(g->provider.buf), *id = unescape(g->id.buf);
+	struct seen rv, nv;
+	const struct seen *raw = seen_of(&g->raw, &rv), *norm = seen_of(&g->norm, &nv);
+
+	if (raw && norm && strcmp(raw->project, norm->project) != 0) {
+		/* Normalized under another project than its raw envelope's (a
+		 * forgotten --project): the loader refuses such an event and keeps
+		 * the raw row alone. Two events, each in its own project: the raw
+		 * one missing, the canonical one extra. */
+		char a[81], b[81], why_raw[128], why_norm[128];
+		snprintf(why_raw, sizeof why_raw, "normalized under project '%s'",
+			 utf8_clip(norm->project, a, sizeof a));
+		snprintf(why_norm, sizeof why_norm, "its raw envelope is under project '%s'",
+			 utf8_clip(raw->project, b, sizeof b));
+		count_event(o, provider, id, raw, NULL, why_raw);
+		count_event(o, provider, id, NULL, norm, why_norm);
+		return;
+	}
+	count_event(o, provider, id, raw, norm, NULL);
 }
 
 /* Split a key line into its fields; 0 when it does not have them all. */
