@@ -285,9 +285,12 @@ static int in_window(const struct opts *o, const char *provider, const char *pro
  * The tab is then the smallest byte of a line, so a plain byte-order sort
  * groups lines by their leading fields exactly. "\N" is a null field.
  *
- *   provider  external_event_id  side(N|R)  seq  project  time_ms  status  reason  source
+ *   provider  external_event_id  side(N|R)  seq  project  time_ms  received_ms  status  reason  source
+ *
+ * time_ms is the event's time (occurred_at, else received_at: its day);
+ * received_ms its received_at alone, which picks the raw copy counted.
  */
-enum { F_PROVIDER, F_ID, F_SIDE, F_SEQ, F_PROJECT, F_TIME, F_STATUS, F_REASON, F_SOURCE, F__COUNT };
+enum { F_PROVIDER, F_ID, F_SIDE, F_SEQ, F_PROJECT, F_TIME, F_RECEIVED, F_STATUS, F_REASON, F_SOURCE, F__COUNT };
 
 static pid_t sort_pid;
 static FILE *sort_err; /* sort's stderr, relayed with our name (NULL: it is ours) */
@@ -440,8 +443,8 @@ static void feed_record(const struct record_input *in, void *ctx)
 	const char *kind = jstr(in->obj, "record");
 	int bad = 0, is_raw;
 	json_object *provider, *id, *project, *status = NULL, *reason = NULL, *source;
-	int64_t t = 0;
-	int has_t = 0;
+	int64_t t = 0, received = 0;
+	int has_t = 0, has_received = 0;
 
 	if (kind && !strcmp(kind, "raw"))
 		is_raw = 1;
@@ -499,6 +502,10 @@ static void feed_record(const struct record_input *in, void *ctx)
 			t = ms;
 			has_t = 1;
 		}
+		if (v && i == 1) {
+			received = ms;
+			has_received = 1;
+		}
 	}
 	if (!is_raw) {
 		status = member_str(in->obj, "status", &bad);
@@ -516,7 +523,7 @@ static void feed_record(const struct record_input *in, void *ctx)
 		return;
 	}
 
-	char seq[32], ts[32];
+	char seq[32], ts[32], rs[32];
 	snprintf(seq, sizeof seq, "%016llx", fd->seq++);
 	put_str(fd->sort_in, provider, 0);
 	put_str(fd->sort_in, id, 0);
@@ -525,6 +532,8 @@ static void feed_record(const struct record_input *in, void *ctx)
 	put_str(fd->sort_in, project, 0);
 	snprintf(ts, sizeof ts, "%lld", (long long)t);
 	put_field(fd->sort_in, has_t ? ts : NULL, strlen(ts), 0);
+	snprintf(rs, sizeof rs, "%lld", (long long)received);
+	put_field(fd->sort_in, has_received ? rs : NULL, strlen(rs), 0);
 	put_str(fd->sort_in, status, 0);
 	put_str(fd->sort_in, reason, 0);
 	put_str(fd->sort_in, source, 1);
@@ -532,11 +541,13 @@ static void feed_record(const struct record_input *in, void *ctx)
 
 /* ------------------------------------------------------ stream: the join */
 
-/* What one side of the join kept of an event: the first raw envelope, the
- * last canonical event (the latest normalization wins, as in the loader). */
+/* What one side of the join kept of an event: the raw envelope with the
+ * least (received_at, source), the first of those in input order (the copy
+ * the loader keeps, whatever the order); the last canonical event (the latest
+ * normalization wins, as in the loader). */
 struct side {
 	long long n;
-	struct strbuf project, time, status, reason, source;
+	struct strbuf project, time, received, status, reason, source;
 };
 
 struct group {
@@ -546,9 +557,9 @@ struct group {
 
 static void side_take(struct side *s, char **f)
 {
-	struct strbuf *dst[] = { &s->project, &s->time, &s->status, &s->reason, &s->source };
-	int src[] = { F_PROJECT, F_TIME, F_STATUS, F_REASON, F_SOURCE };
-	for (int i = 0; i < 5; i++)
+	struct strbuf *dst[] = { &s->project, &s->time, &s->received, &s->status, &s->reason, &s->source };
+	int src[] = { F_PROJECT, F_TIME, F_RECEIVED, F_STATUS, F_REASON, F_SOURCE };
+	for (int i = 0; i < 6; i++)
 		buf_set(dst[i], f[src[i]], strlen(f[src[i]]));
 }
 
@@ -556,6 +567,7 @@ static void side_free(struct side *s)
 {
 	free(s->project.buf);
 	free(s->time.buf);
+	free(s->received.buf);
 	free(s->status.buf);
 	free(s->reason.buf);
 	free(s->source.buf);
@@ -656,6 +668,58 @@ static void group_finish(struct group *g, const struct opts *o)
 	count_event(o, provider, id, raw, norm, NULL);
 }
 
+/* The next byte of an escaped field, decoded; -1 at its end. */
+static int decoded_byte(const char **p)
+{
+	const char *s = *p;
+	if (!*s)
+		return -1;
+	if (*s == '\\' && s[1] && s[2]) {
+		char hx[3] = { s[1], s[2], '\0' };
+		*p = s + 3;
+		return (int)strtol(hx, NULL, 16);
+	}
+	*p = s + 1;
+	return (unsigned char)*s;
+}
+
+/* Two escaped fields compared by their decoded bytes (the escapes do not keep
+ * the order: byte 01 is "\01", after "A"); null after any value, as
+ * PostgreSQL orders them. */
+static int decoded_cmp(const char *a, const char *b)
+{
+	int an = !strcmp(a, "\\N"), bn = !strcmp(b, "\\N");
+	if (an || bn)
+		return an - bn;
+	for (;;) {
+		int x = decoded_byte(&a), y = decoded_byte(&b);
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (x < 0)
+			return 0;
+	}
+}
+
+/* A received_ms field, a null one after every time. */
+static int received_cmp(const char *a, const char *b)
+{
+	int an = !strcmp(a, "\\N"), bn = !strcmp(b, "\\N");
+	if (an || bn)
+		return an - bn;
+	long long x = strtoll(a, NULL, 10), y = strtoll(b, NULL, 10);
+	return (x > y) - (x < y);
+}
+
+/* 1 when raw line f is the copy to keep over the one kept: a less (received_at,
+ * source), source compared bytewise; on a tie the one kept, read first, stays. */
+static int raw_precedes(char **f, const struct side *kept)
+{
+	int c = received_cmp(f[F_RECEIVED], kept->received.buf);
+	if (!c)
+		c = decoded_cmp(f[F_SOURCE], kept->source.buf);
+	return c < 0;
+}
+
 /* Split a key line into its fields; 0 when it does not have them all. */
 static int split(char *line, char **f)
 {
@@ -692,7 +756,8 @@ static void join_sorted(FILE *in, const struct opts *o)
 			open = 1;
 		}
 		if (f[F_SIDE][0] == 'R') {
-			if (g.raw.n++ == 0)
+			/* sorted by seq: of equal copies the first read stays */
+			if (g.raw.n++ == 0 || raw_precedes(f, &g.raw))
 				side_take(&g.raw, f);
 		} else {
 			g.norm.n++;
