@@ -162,3 +162,12 @@ y.json" 2>/dev/null | load --dsn "dbname=$db" 2>/dev/null
 RECONCILE_DIR=$T/nl pipelines/reconcile acme --dsn "dbname=$db" >"$T/nl.table" 2>/dev/null
 check "a source with a line end: its row whole in the table, the name's line end as \\n" \
 	sh -c "grep -Eq '^missing +stripe +acme +[0-9-]+ +evt_nl_line_end +.*/nl/x\\\\ny\\.json:1 ' '$T/nl.table' && ! grep -q '^y\\.json' '$T/nl.table'"
+
+# 7. an id holding a quote and a tab: the table shows the value itself, the tab as \t (as the
+# NDJSON escapes it), not to-csv's quoting ("evt_tab\tq""ü")
+mkdir "$T/q"
+sed '0,/"evt_[^"]*"/s//"evt_tab\\tq\\"ü"/' fixtures/stripe/charge.failed.json >"$T/q/q.json"
+fetch-events --project acme "$T/q/q.json" 2>/dev/null | load --dsn "dbname=$db" 2>/dev/null
+RECONCILE_DIR=$T/q pipelines/reconcile acme --dsn "dbname=$db" >"$T/q.table" 2>/dev/null
+check "an id with a quote and a tab: its value in the table, the tab as \\t, no CSV quotes" \
+	grep -Eq '^missing +stripe +acme +[0-9-]+ +evt_tab\\tq"ü +[^"]*/q/q\.json:1 +no processing log entry$' "$T/q.table"
