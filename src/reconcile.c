@@ -1047,6 +1047,10 @@ static int64_t parse_time_opt(const char *name, const char *text)
 	int64_t ms;
 	if (parse_rfc3339(text, &ms) < 0)
 		die_usage(synopsis, "bad %s '%s': expected an RFC 3339 time", name, text);
+	/* the years a record's time may have (others are rejected): PostgreSQL
+	 * refuses some (--db failed, exit 3), and stream mode must say the same */
+	if (!time_in_range(ms))
+		die_usage(synopsis, "%s: '%s' is not in 1970..9999", name, text);
 	return ms;
 }
 
