@@ -542,7 +542,7 @@ static void feed_record(const struct record_input *in, void *ctx)
 /* ------------------------------------------------------ stream: the join */
 
 /* What one side of the join kept of an event: the raw envelope with the
- * least (received_at, source), the first of those in input order (the copy
+ * least (received_at, source), the last of those in input order (the copy
  * the loader keeps, whatever the order); the last canonical event (the latest
  * normalization wins, as in the loader). */
 struct side {
@@ -717,7 +717,7 @@ static int raw_precedes(char **f, const struct side *kept)
 	int c = received_cmp(f[F_RECEIVED], kept->received.buf);
 	if (!c)
 		c = decoded_cmp(f[F_SOURCE], kept->source.buf);
-	return c < 0;
+	return c <= 0; /* of equal copies the last read, as the loader keeps it */
 }
 
 /* Split a key line into its fields; 0 when it does not have them all. */
