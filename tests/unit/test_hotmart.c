@@ -319,6 +319,11 @@ static void test_purchase_approved_pix(void **state)
 	o = run_edited(FIX "purchase_approved_pix.json", "data.buyer.checkout_phone_code", NULL, &ev, &p);
 	check_str(o, "customer.phone", "987650000");
 	done(p, &ev);
+	/* a number past 64 bits is not its clamped text (18446744073709551615) */
+	o = run_edited(FIX "purchase_approved_pix.json", "data.buyer.checkout_phone", "219876500001234567890",
+		       &ev, &p);
+	check_null(o, "customer.phone");
+	done(p, &ev);
 }
 
 static void test_purchase_complete(void **state)

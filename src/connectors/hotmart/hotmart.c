@@ -154,6 +154,11 @@ static int get_int(json_object *root, const char *const *paths, enum need need, 
 	json_object *o = alt(root, paths, &used);
 
 	if (o && json_object_is_type(o, json_type_int)) {
+		/* past 64 bits json-c clamps it to the limit: a number not sent */
+		if (json_object_get_int64(o) == INT64_MIN || json_object_get_uint64(o) == UINT64_MAX) {
+			errf(e, "field '%s' is out of range", used);
+			return 0;
+		}
 		*v = json_object_get_int64(o);
 		return 1;
 	}
@@ -584,6 +589,10 @@ static const char *text_at(json_object *base, const char *path)
 	if (!base || !path || !(o = jpath(base, path)))
 		return NULL;
 	if (!json_object_is_type(o, json_type_string) && !json_object_is_type(o, json_type_int))
+		return NULL;
+	/* a number past 64 bits (a phone sent as one) is clamped by json-c: not its text */
+	if (json_object_is_type(o, json_type_int) &&
+	    (json_object_get_int64(o) == INT64_MIN || json_object_get_uint64(o) == UINT64_MAX))
 		return NULL;
 	if (jstr_has_nul(o))
 		return NULL; /* never cut short: left out (the loader refuses the raw payload) */
