@@ -1458,7 +1458,7 @@ static void add_counts(const long c[4], size_t nrecs)
 	C.unchanged += (long)nrecs - (c[0] + c[1] + c[2] + c[3]);
 }
 
-static void reject_db(const struct batch *b, const struct rec *rc, const char *m)
+static void reject_rec(const struct batch *b, const struct rec *rc, const char *who, const char *m)
 {
 	const char *text = b->text.buf + rc->text_off;
 	/* what the record is, from its line again (rare: not kept per record) */
@@ -1469,10 +1469,40 @@ static void reject_db(const struct batch *b, const struct rec *rc, const char *m
 		jp = jparser_new();
 	json_object *o = jparse_shallow(jp, text, rc->text_len, 1, &code, msg, sizeof msg);
 	const char *provider = jstr(o, "provider"), *id = jstr(o, "external_event_id"), *source = jstr(o, "source");
-	reject(rc->file, rc->line, REJ_DB_REJECTED, text, rc->text_len, "%s %s '%.80s' (%.80s): postgres: %s",
+	reject(rc->file, rc->line, REJ_DB_REJECTED, text, rc->text_len, "%s %s '%.80s' (%.80s): %s%s",
 	       provider ? provider : "?", rc->kind == K_RAW ? "raw event" : "event", id ? id : "?",
-	       source ? source : "?", pg_msg(m));
+	       source ? source : "?", who ? who : "", who ? pg_msg(m) : m);
 	json_object_put(o);
+}
+
+static void reject_db(const struct batch *b, const struct rec *rc, const char *m)
+{
+	reject_rec(b, rc, "postgres: ", m);
+}
+
+/* Is a raw row of the event staged alone as records lo..hi stored? (Asked
+ * under a savepoint rolled back: nothing stays staged.) */
+static int raw_stored(const struct batch *b, size_t lo, size_t hi)
+{
+	PGresult *r;
+	int stored;
+
+	exec_ok("SAVEPOINT probe");
+	if ((r = stage_range(b, lo, hi, 0))) {
+		if (!is_data_error(r))
+			die_pg("cannot stage a record", r);
+		PQclear(r); /* refused: said when it is loaded */
+		exec_ok("ROLLBACK TO SAVEPOINT probe");
+		return 0;
+	}
+	r = PQexecParams(conn, "SELECT EXISTS (SELECT 1 FROM stage_ev s JOIN external_events_raw t"
+			 " USING (provider, external_event_id))", 0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		die_pg("cannot look up a stored raw row", r);
+	stored = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	exec_ok("ROLLBACK TO SAVEPOINT probe");
+	return stored;
 }
 
 static const char *row_key(const struct batch *b, const struct rec *rc, size_t *len);
@@ -1514,7 +1544,7 @@ static void replay_records(const struct batch *b, int conflict)
 	static char **refused; /* per record: sql/017's message, or NULL (static: still
 				* reachable when a database failure ends the run in the loop) */
 
-	int prev_ok = 0;
+	int prev_ok = 0, prev_refused = 0;
 
 	exec_ok("BEGIN");
 	if (conflict) {
@@ -1537,20 +1567,33 @@ static void replay_records(const struct batch *b, int conflict)
 		if (refused && refused[i]) {
 			reject_db(b, &b->recs[i], refused[i]);
 			free(refused[i]);
-			prev_ok = 0;
+			prev_ok = prev_refused = 0;
 			continue;
 		}
 		/* an event goes with its raw row again (stored by the record before:
 		 * unchanged now), which tells whether its copy is the one kept */
 		size_t lo = i, klen, plen;
-		if (i > 0 && prev_ok && b->recs[i].kind == K_EVENT && b->recs[i - 1].kind == K_RAW) {
+		int after_own_raw = 0;
+		if (i > 0 && b->recs[i].kind == K_EVENT && b->recs[i - 1].kind == K_RAW) {
 			const char *k = row_key(b, &b->recs[i], &klen), *pk = row_key(b, &b->recs[i - 1], &plen);
-			if (klen == plen && memcmp(k, pk, klen) == 0)
-				lo = i - 1;
+			after_own_raw = klen == plen && memcmp(k, pk, klen) == 0;
+		}
+		if (after_own_raw && prev_ok)
+			lo = i - 1;
+		/* Its raw row refused (a payload jsonb cannot hold), the event is a
+		 * copy whose content no stored row holds: another copy stored, that
+		 * one is kept, as a later copy with other content would leave it
+		 * (docs/schema.md); none stored, the event loads alone. */
+		if (after_own_raw && prev_refused && raw_stored(b, i, i + 1)) {
+			reject_rec(b, &b->recs[i], NULL, "its raw envelope was refused, and another copy of"
+				   " the event is stored: that one is kept");
+			prev_ok = prev_refused = 0;
+			continue;
 		}
 		exec_ok("SAVEPOINT rec");
 		r = load_range(b, lo, i + 1, c);
 		prev_ok = !r;
+		prev_refused = 0;
 		if (!r) {
 			exec_ok("RELEASE SAVEPOINT rec");
 			for (int k = 0; k < 4; k++)
@@ -1560,6 +1603,7 @@ static void replay_records(const struct batch *b, int conflict)
 		}
 		if (!is_data_error(r))
 			die_pg("cannot load record", r);
+		prev_refused = b->recs[i].kind == K_RAW;
 		reject_db(b, &b->recs[i], PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
 		PQclear(r);
 		exec_ok("ROLLBACK TO SAVEPOINT rec");

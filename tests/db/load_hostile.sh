@@ -49,6 +49,34 @@ check "a re-run: exit 1 again, the same rejects" \
 state "$db" >"$T/after"
 check "and it changes nothing" diff -q "$T/before" "$T/after"
 
+# A later copy of a stored event, its content other (a corrected resend) and its payload one
+# jsonb refuses: its raw row is refused, and so is its event, which no stored raw row holds;
+# the stored copy is kept (docs/schema.md), whichever copy is loaded first, and a re-run of
+# both settles. Before, the event was loaded alone and replaced the stored one's: the
+# customer's e-mail flipped on every run.
+ev evt_ok1 '"id":"cus_ok1","email":"changed@x","description":"a\u0000b"' >"$T/later.ndjson"
+fetch-events --project acme --received-at 2026-11-26T00:00:00Z "$T/later.ndjson" 2>/dev/null |
+	normalize --emit-raw >"$T/later" 2>/dev/null
+load --dsn "dbname=$db" --rejects "$T/rej" "$T/later" 2>"$T/err"
+got=$(rej_codes "$T/rej")
+check "a later copy with a payload jsonb refuses: its raw and its event rejected ($got)" \
+	test "$got" = "1:db_rejected 2:db_rejected"
+check "the event's message says the stored copy is kept" \
+	grep -q ":2: stripe event 'evt_ok1' (.*): its raw envelope was refused, and another copy of the event is stored: that one is kept (db_rejected)" "$T/err"
+check "the stored copy's e-mail stays" test "$(q "$db" "SELECT email FROM customers WHERE customer_id = 'cus_ok1'")" = ok1@x
+db2=$(newdb hostile_later_first)
+load --dsn "dbname=$db2" "$T/later" 2>/dev/null
+load --dsn "dbname=$db2" --batch 100 "$T/stream" 2>/dev/null
+load --dsn "dbname=$db2" "$T/later" 2>/dev/null
+check "loaded first, that copy's event gives way to the stored copy's" \
+	test "$(q "$db2" "SELECT email FROM customers WHERE customer_id = 'cus_ok1'")" = ok1@x
+state "$db" >"$T/before"
+load --dsn "dbname=$db" --batch 100 "$T/stream" "$T/later" 2>/dev/null
+load --dsn "dbname=$db" --batch 100 "$T/stream" "$T/later" 2>"$T/err"
+state "$db" >"$T/after"
+check "a re-run of both changes nothing" diff -q "$T/before" "$T/after"
+check "and counts every loaded record unchanged" grep -q "updated 0, unchanged" "$T/err"
+
 # An id holding U+FFFD (an escaped lone surrogate: "evt_\ud800" and "evt_\udbff" both read
 # as evt_U+FFFD) is refused as invalid_field, in an envelope and in an event written by
 # another tool; normalize fails such events itself (golden/normalize-surrogate-ids).
