@@ -229,6 +229,23 @@ done
 check "only the good one is stored, and no tenant of the refused ones" \
 	test "$(q "$env_db" "SELECT string_agg(project_id, ',') FROM external_events_raw") $(q "$env_db" "SELECT string_agg(id, ',' ORDER BY id) FROM projects")" = "acme acme"
 
+# A live event dated more than a day ahead, which normalize fails, load refuses from any
+# writer too: as the latest about its payment it would outrank every real event until the
+# date came. A test-mode one (Stripe's test clocks) and an ignored one load.
+fetch-events --project acme --received-at 2026-11-25T00:00:00Z "$ROOT/fixtures/stripe/charge.succeeded.json" 2>/dev/null |
+	normalize 2>/dev/null >"$T/ev.ndjson"
+fut_db=$(newdb rej_future)
+for lm in true null false; do
+	sed 's/"occurred_at":"[^"]*"/"occurred_at":"2099-01-01T00:00:00Z"/; s/"livemode":[a-z]*/"livemode":'$lm'/' "$T/ev.ndjson"
+done >"$T/future.ndjson"
+sed 's/"occurred_at":"[^"]*"/"occurred_at":"2099-01-01T00:00:00Z"/; s/"status":"processed"/"status":"ignored"/; s/"customer":{[^}]*}/"customer":null/; s/"payment":{[^}]*}/"payment":null/' "$T/ev.ndjson" >>"$T/future.ndjson"
+load --dsn "dbname=$fut_db" "$T/future.ndjson" 2>"$T/err_fut"
+st=$?
+check "a live processed event dated 2099: invalid_field at its line, livemode null too (exit $st)" \
+	sh -c "test $st = 1 && grep -q \"future.ndjson:1: field 'occurred_at' is more than a day in the future\" '$T/err_fut' &&
+		grep -q 'future.ndjson:2: ' '$T/err_fut' && test \"\$(grep -c invalid_field '$T/err_fut')\" = 2"
+check "a test-mode one and an ignored one load" grep -q "rejected 2$" "$T/err_fut"
+
 # An event whose raw envelope was rejected (or that came without one, in a stream made by
 # hand) loads without a payload: said, with how many, where the stream holds raw envelopes
 # too (a stream of events alone has its own warning)
