@@ -47,7 +47,7 @@ static const char help[] =
 	"  --dsn CONNINFO    connection string or URI (default: $RO_DSN when set, else the\n"
 	"                    PG* environment); a password on a command line shows in `ps`:\n"
 	"                    give it in RO_DSN, PGPASSWORD or ~/.pgpass\n"
-	"  --batch N         records per transaction (default 5000)\n"
+	"  --batch N         records per transaction (default 5000, at most 1000000)\n"
 	"  --rejects FILE    write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE   longest accepted line in bytes (default 16M)\n"
 	"  --migrate         apply the schema migrations (sql/NNN_*.sql) not yet applied, then exit\n"
