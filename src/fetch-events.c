@@ -31,7 +31,8 @@
 
 static const char synopsis[] =
 	"usage: fetch-events [--project ID] [--provider NAME] [--since TIME] [--until TIME]\n"
-	"                    [--received-at TIME] [--rejects FILE] [--max-line SIZE] [FILE|DIR...]\n";
+	"                    [--received-at TIME] [--source TEXT] [--rejects FILE] [--max-line SIZE]\n"
+	"                    [FILE|DIR...]\n";
 
 static const char help[] =
 	"Read archived webhook dumps and write one raw envelope per event, one JSON\n"
@@ -68,6 +69,9 @@ static const char help[] =
 	"  --received-at TIME  received_at of events whose capture does not give it\n"
 	"                      (1970..9999; default: the file's modification time;\n"
 	"                      stdin: now)\n"
+	"  --source TEXT       source of what stdin holds, instead of '<stdin>:LINE':\n"
+	"                      a payload the database holds, replayed under its stored\n"
+	"                      copy's source (docs/load.md); only with stdin\n"
 	"  --rejects FILE      write rejected input there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE     longest accepted line or document, or a raw request's\n"
 	"                      headers or body, and longest envelope written (default 16M)\n"
@@ -85,6 +89,7 @@ struct opts {
 	const struct connector *provider;
 	int64_t since, until; /* INT64_MIN, INT64_MAX: no bound */
 	const char *received_at;
+	const char *source; /* --source: every envelope's, all read from stdin */
 	size_t max_line;
 };
 
@@ -352,7 +357,10 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 	id.occurred_ms = identity_time(&id, received_at);
 	if (id.occurred_ms && (id.occurred_ms < s->o->since || id.occurred_ms >= s->o->until))
 		goto out;
-	snprintf(source, sizeof source, "%s:%ld", s->file, lineno);
+	if (s->o->source)
+		snprintf(source, sizeof source, "%s", s->o->source);
+	else
+		snprintf(source, sizeof source, "%s:%ld", s->file, lineno);
 	struct envelope e = {
 		c->name, id.event_id, id.event_type, s->o->project, received_at, source,
 		id.occurred_ms, raw, rawlen,
@@ -1117,6 +1125,7 @@ int main(int argc, char **argv)
 		{"since", required_argument, NULL, 's'},
 		{"until", required_argument, NULL, 'u'},
 		{"received-at", required_argument, NULL, 'a'},
+		{"source", required_argument, NULL, 'S'},
 		{"rejects", required_argument, NULL, 'R'},
 		{"max-line", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
@@ -1153,6 +1162,14 @@ int main(int argc, char **argv)
 				die_usage(synopsis, "--received-at: '%s' is more than a day in the future", optarg);
 			o.received_at = fmt_rfc3339(ms, received);
 			break;
+		case 'S':
+			/* it is stored and compared as written: text every reader takes */
+			if (!*optarg || strlen(optarg) > PATH_MAX || !utf8_valid(optarg, strlen(optarg)) ||
+			    strpbrk(optarg, "\t\n\r"))
+				die_usage(synopsis, "--source: not empty, at most %d bytes of UTF-8 text on one line",
+					  PATH_MAX);
+			o.source = optarg;
+			break;
 		case 'R': rejects_path = optarg; break;
 		case 'L':
 			o.max_line = size_opt(synopsis, "--max-line", optarg);
@@ -1164,6 +1181,9 @@ int main(int argc, char **argv)
 	}
 	if (o.since >= o.until) /* swapped in a cron line: an empty window would read as all clear */
 		die_usage(synopsis, "--since is not before --until: no event could pass");
+	for (int i = optind; o.source && i < argc; i++)
+		if (strcmp(argv[i], "-") != 0) /* a file's lines have their own sources */
+			die_usage(synopsis, "--source is for stdin only, not '%s'", argv[i]);
 	rejects_setup(synopsis, rejects_path, argv + optind, argc - optind);
 	struct stat st;
 	if (fstat(STDOUT_FILENO, &st) == 0)
