@@ -664,6 +664,17 @@ static void test_invoice_basil(void **state)
 	expect_str(&n, "customer.name", "Carol Example");
 	norm_free(&n);
 
+	/* The line's price expanded (expand[]=lines.data.pricing.price_details.price,
+	 * since 2025-12-15): its interval is read from it. */
+	norm_mut(&n, FX "invoice.paid.json", "data.object.lines.data.0.pricing.price_details", "price",
+		 "{\"id\":\"price_FakePro0001\",\"object\":\"price\",\"product\":\"prod_FakePro0001\","
+		 "\"recurring\":{\"interval\":\"year\",\"interval_count\":1}}");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "subscription.price_id", "price_FakePro0001");
+	expect_str(&n, "subscription.interval", "year");
+	expect_int(&n, "subscription.interval_count", 1);
+	norm_free(&n);
+
 	/* A metered item's line first: basil's lines name no price object, so
 	 * its period tells it, billed in arrears (it ends at the invoice's
 	 * period_end, where the licensed item's starts). Its usage is no

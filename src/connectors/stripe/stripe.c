@@ -880,6 +880,8 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 	/* basil: pricing.price_details.{price,product}; older: price, then plan. */
 	join(path, base, ".pricing.price_details.price");
 	str_if_unset(ev, SEC_SUBSCRIPTION, "price_id", opt_id(p, ev, path));
+	if (json_object_is_type(jpath(p, path), json_type_object))
+		put_price(p, ev, path, 1); /* expanded (2025-12-15 on): its recurring too */
 	join(path, base, ".pricing.price_details.product");
 	str_if_unset(ev, SEC_SUBSCRIPTION, "product_id", opt_id(p, ev, path));
 	join(path, base, ".price");
