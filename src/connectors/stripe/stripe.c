@@ -1,6 +1,6 @@
 /*
  * stripe.c: the Stripe connector. Maps a webhook event ("object": "event")
- * of any API version since 2016 to the canonical event; docs/stripe.md has
+ * of any API version since 2015 to the canonical event; docs/stripe.md has
  * the mapping table and the fields each API vintage carries.
  *
  * Field paths are always written from the payload root ("data.object.amount")
