@@ -107,6 +107,7 @@ test: $(PROGS) $(UNITS) $(REPLAYS)
 bench: all
 	bench/run
 	bench/e2e
+	bench/reconcile-bench 1000000
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/revenueos/sql $(DESTDIR)$(PREFIX)/share/revenueos/pipelines
