@@ -231,6 +231,7 @@ struct item {
 struct note {
 	long lineno;
 	int is_reject;
+	int is_notice; /* said once a run, the first in input order; no data error */
 	enum reject_code code;
 	size_t raw_off, raw_len;
 	char msg[400];
@@ -245,6 +246,7 @@ struct job {
 	struct strbuf out;
 	struct note *notes;
 	size_t nnotes, notes_cap;
+	int noticed; /* a notice is in notes: one a job is enough */
 	int done;
 };
 
@@ -282,6 +284,19 @@ static void job_warn(struct job *j, const struct record_input *in, const char *f
 	va_start(ap, fmt);
 	job_note(j, in, fmt, ap);
 	va_end(ap);
+}
+
+/* A notice (no data error), said once a run: the first in input order, as
+ * emit_job() writes the jobs in it, whatever thread met it first. */
+static void job_notice(struct job *j, const struct record_input *in, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void job_notice(struct job *j, const struct record_input *in, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	job_note(j, in, fmt, ap)->is_notice = 1;
+	va_end(ap);
+	j->noticed = 1;
 }
 
 /* env[key] as a string without a NUL character (a C string would cut it
@@ -417,12 +432,10 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 			return;
 		/* --project is for bare payloads; an envelope keeps its own: a run
 		 * meant for another project says so, once */
-		static int told;
-		if (o->project_given && strcmp(origin.project_id, o->project) != 0 &&
-		    !__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED)) {
+		if (o->project_given && strcmp(origin.project_id, o->project) != 0 && !j->noticed) {
 			char pbuf[81];
-			job_warn(j, in, "--project '%s' is for bare payloads: this envelope keeps its project '%s' "
-				 "(said once)", o->project, utf8_clip(origin.project_id, pbuf, sizeof pbuf));
+			job_notice(j, in, "--project '%s' is for bare payloads: this envelope keeps its project '%s' "
+				   "(said once)", o->project, utf8_clip(origin.project_id, pbuf, sizeof pbuf));
 		}
 	} else if (kind && strcmp(kind, "event") == 0) {
 		job_reject(j, in, REJ_INVALID_FIELD, "already a canonical event");
@@ -553,16 +566,20 @@ static void run_job(struct job *j, struct jparser *p, const struct opts *o)
 /* Write a finished job: its output, then its diagnostics in line order. */
 static void emit_job(struct job *j)
 {
+	static int noticed;
+
 	xwrite(j->out.buf, j->out.len, stdout);
 	for (size_t i = 0; i < j->nnotes; i++) {
 		const struct note *n = &j->notes[i];
 		if (n->is_reject)
 			reject(j->file, n->lineno, n->code, j->text.buf + n->raw_off, n->raw_len, "%s", n->msg);
-		else
+		else if (!n->is_notice)
 			warn_at(j->file, n->lineno, "%s", n->msg);
+		else if (!noticed++)
+			note_at(j->file, n->lineno, "%s", n->msg);
 	}
 	j->text.len = j->out.len = 0;
-	j->n = j->nnotes = 0;
+	j->n = j->nnotes = j->noticed = 0;
 }
 
 struct pool {

@@ -107,6 +107,14 @@ void warn_at(const char *file, long line, const char *fmt, ...)
 	data_error = 1;
 }
 
+void note_at(const char *file, long line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(file, line, 0, fmt, ap);
+	va_end(ap);
+}
+
 void die_sys(int errnum, const char *fmt, ...)
 {
 	va_list ap;

@@ -58,6 +58,8 @@ const char *reject_code_name(enum reject_code code);
 void warn_msg(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* prog: file:line: message, and remember a data error (exit 1). */
 void warn_at(const char *file, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same said as a notice: no data error, the exit status as it would be. */
+void note_at(const char *file, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* prog: message: strerror(errnum); exit 3. */
 void die_sys(int errnum, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 /* prog: message, then the usage synopsis; exit 2. */

@@ -26,5 +26,25 @@ for j in 2 3 4 8; do
 	cmp -s "$tmp/err1" "$tmp/err$j" && ok "--jobs $j: same stderr" || notok "--jobs $j: stderr differs"
 	cmp -s "$tmp/rej1" "$tmp/rej$j" && ok "--jobs $j: same rejects" || notok "--jobs $j: rejects differ"
 done
+# --project with envelopes of other projects: said once, naming the first such envelope in
+# input order whatever thread met one first, and no data error: exit 0 (audit-threads 1, 2)
+# the envelopes whose events normalize (none failed: their exit status is 0)
+normalize "$tmp/env" 2>/dev/null | jq -r 'select(.status == "failed") | .source' | sort -u >"$tmp/failed"
+grep -v -F -f <(sed 's/.*/"source":"&"/' "$tmp/failed") "$tmp/env" >"$tmp/good"
+normalize "$tmp/good" >/dev/null 2>&1
+st=$?
+check "the fixtures' envelopes without those of failed events: exit 0 ($st)" '[ $st -eq 0 ]'
+for i in $(seq 1 30); do cat "$tmp/good"; done >"$tmp/many"
+first=$(( $(wc -l <"$tmp/many") / 2 ))
+awk -v f="$first" 'NR < f { sub(/"project_id":"default"/, "\"project_id\":\"acme\"") }
+	NR == f { sub(/"project_id":"default"/, "\"project_id\":\"beta\"") }
+	NR > f { sub(/"project_id":"default"/, "\"project_id\":\"gamma\"") } { print }' "$tmp/many" >"$tmp/proj"
+for j in 1 2 4; do
+	normalize --jobs $j --project acme "$tmp/proj" >/dev/null 2>"$tmp/perr$j"
+	st=$?
+	check "--jobs $j --project acme over other projects: exit 0 ($st), said once, at line $first ('beta')" \
+		'[ $st -eq 0 ] && [ "$(wc -l <"$tmp/perr$j")" -eq 1 ] && grep -q "proj:$first: --project .acme. is for bare payloads: this envelope keeps its project .beta." "$tmp/perr$j"'
+done
+
 normalize --jobs 0 </dev/null >/dev/null 2>&1
 [ $? -eq 2 ] && ok "--jobs 0 is a usage error" || notok "--jobs 0 is a usage error"
