@@ -194,6 +194,14 @@ void rejects_setup(const char *synopsis, const char *path, char *const *inputs, 
 
 void rejects_open(const char *path)
 {
+	struct stat st;
+
+	/* A symlink of another user's (planted by that name in a shared
+	 * directory) is not followed: this run would empty, or create, the file
+	 * it names. Ours or root's (/dev/stderr) is. The kernel's
+	 * fs.protected_symlinks closes the race left for sticky directories. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid != geteuid() && st.st_uid != 0)
+		die_sys(0, "cannot open rejects file '%s': a symlink of another user's, not followed", path);
 	/* whole payload lines, customers' details among them: for the owner only
 	 * when made (a file that is there keeps its mode, as with "w") */
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -212,6 +212,24 @@ check "a plans file with bad lines: each named, nothing done, exit 2 (exit $st)"
 	 grep -q "plans.tsv:4: expected PROVIDER PRICE_ID PLAN_CODE (more than three fields)" "$tmp/err" &&
 	 grep -q "plans.tsv:5: not UTF-8 text" "$tmp/err" && grep -q "plans.tsv:7: stripe price .price_w. is mapped to .pro. by an earlier line" "$tmp/err" &&
 	 ! grep -q "plans.tsv:[68]:" "$tmp/err" && grep -q "6 lines not read; nothing done" "$tmp/err" && ! LC_ALL=C grep -q "[^ -~]" "$tmp/err"'
+# --rejects naming another user's symlink (planted by that name in a shared directory) is
+# not followed: the file it names is neither emptied nor made; one's own, or root's
+# (/dev/stderr), is (audit-security 1)
+echo keep >"$tmp/victim"
+ln -s "$tmp/victim" "$tmp/planted.rejects"
+if chown -h nobody "$tmp/planted.rejects" 2>/dev/null; then
+	for p in fetch-events normalize reconcile to-csv; do
+		"$BIN/$p" --rejects "$tmp/planted.rejects" </dev/null >/dev/null 2>"$tmp/err"
+		st=$?
+		check "$p --rejects, another user's symlink: exit 3 ($st), said, not followed" \
+			'[ $st -eq 3 ] && grep -q "a symlink of another user.s, not followed" "$tmp/err" && [ "$(cat "$tmp/victim")" = keep ]'
+	done
+else
+	ok "# SKIP --rejects through another user's symlink: chown -h needs root"
+fi
+echo '{' | "$BIN/normalize" --rejects /dev/stderr >/dev/null 2>"$tmp/err"
+check "normalize --rejects /dev/stderr (root's symlink): followed, the reject written there" \
+	'grep -q "\"code\":\"invalid_json\"" "$tmp/err"'
 for o in --plans --rejects; do
 	"$BIN/normalize" "$o" "" "$tmp/sub.ndjson" >"$tmp/out" 2>"$tmp/err"
 	st=$?

@@ -81,6 +81,18 @@ for o in --plans --plans= --rejects-dir --rejects-dir=; do
 		'[ $st -eq 2 ] && grep -q "^ingest-dumps: ${o%=}: an empty \(file\|directory\) name" <<<"$err"'
 	check "ingest-dumps $o '': nothing runs ($(ran))" nothing_ran
 done
+# RO_LOCK a symlink (another user's, planted by that name) is not followed: the file it
+# names is not created; a --rejects-dir others may write, or another user's, is refused
+# before a stage writes in it (audit-security 1, 3)
+rm -f "$tmp/lock-target"; ln -sfn "$tmp/lock-target" "$tmp/lock-link"
+(cd "$tmp" && PATH=$tmp/stubs:$PATH PGHOST=/nonexistent RO_LOCK=$tmp/lock-link \
+	"$ROOT/pipelines/ingest-dumps" --project acme "$tmp/dumps" >/dev/null 2>"$tmp/err"); st=$?
+check "ingest-dumps, RO_LOCK a symlink: exit 3 ($st), said, the file it names not made" \
+	'[ $st -eq 3 ] && grep -q "is a symlink: not followed" "$tmp/err" && [ ! -e "$tmp/lock-target" ]'
+mkdir -p "$tmp/shared-rej" && chmod 777 "$tmp/shared-rej"
+run ingest-dumps --project acme --rejects-dir "$tmp/shared-rej" "$tmp/dumps"
+check "ingest-dumps --rejects-dir others may write: exit 3 ($st), said, nothing written in it" \
+	'[ $st -eq 3 ] && grep -q "is not a directory this user owns and alone writes" <<<"$err" && [ -z "$(ls -A "$tmp/shared-rej")" ]'
 run ingest-dumps "$tmp/dumps" --project acme
 check "ingest-dumps DIR --project: usage error (exit $st), options go before the dumps" \
 	'[ $st -eq 2 ] && grep -q "^ingest-dumps: '"'--project'"': no such file or directory (options go before the dumps)" <<<"$err"'
