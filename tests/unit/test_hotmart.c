@@ -1429,6 +1429,27 @@ static void test_price_variants(void **state)
 	done(p, &ev);
 }
 
+/* p (taken) with its product's id set to id: ignored as a test send, marked by
+ * the field at path, test mode, no section. */
+static void expect_test_send(json_object *p, json_object *product, const char *id, const char *path)
+{
+	struct event ev;
+	char reason[128];
+
+	json_object_object_add(product, "id", parse(id));
+	json_object_object_add(product, "name", json_object_new_string("Produto test postback2"));
+	json_object *o = run(p, &ev);
+	snprintf(reason, sizeof reason, "a Hotmart test notification (%s 0)", path);
+	check_str(o, "status", "ignored");
+	check_str(o, "reason", reason);
+	assert_false(json_object_get_boolean(jpath(o, "livemode")));
+	assert_true(json_object_is_type(jpath(o, "livemode"), json_type_boolean));
+	check_null(o, "payment");
+	check_null(o, "subscription");
+	check_null(o, "customer");
+	done(p, &ev);
+}
+
 /* Hotmart's "send test" notifications (product id 0, whatever the event) are
  * ignored, marked test mode: no sale, subscription or customer of them. A
  * real product keeps its events. */
@@ -1447,17 +1468,7 @@ static void test_test_sends(void **state)
 			json_object *p = load(path);
 			json_object *product = jpath(p, "data.product");
 			assert_non_null(product);
-			json_object_object_add(product, "id", parse(ids[k]));
-			json_object_object_add(product, "name", json_object_new_string("Produto test postback2"));
-			json_object *o = run(p, &ev);
-			check_str(o, "status", "ignored");
-			check_str(o, "reason", "a Hotmart test notification (data.product.id 0)");
-			assert_false(json_object_get_boolean(jpath(o, "livemode")));
-			assert_true(json_object_is_type(jpath(o, "livemode"), json_type_boolean));
-			check_null(o, "payment");
-			check_null(o, "subscription");
-			check_null(o, "customer");
-			done(p, &ev);
+			expect_test_send(p, product, ids[k], "data.product.id");
 		}
 	}
 	/* a plan or charge date change's test names its product inside the
@@ -1481,16 +1492,7 @@ static void test_test_sends(void **state)
 						       json_object_new_object());
 			json_object *product = jpath(p, "data.subscription.product");
 			assert_null(jpath(p, "data.product"));
-			json_object_object_add(product, "id", parse(ids[k]));
-			json_object_object_add(product, "name", json_object_new_string("Produto test postback2"));
-			json_object *o = run(p, &ev);
-			check_str(o, "status", "ignored");
-			check_str(o, "reason", "a Hotmart test notification (data.subscription.product.id 0)");
-			assert_false(json_object_get_boolean(jpath(o, "livemode")));
-			assert_true(json_object_is_type(jpath(o, "livemode"), json_type_boolean));
-			check_null(o, "subscription");
-			check_null(o, "customer");
-			done(p, &ev);
+			expect_test_send(p, product, ids[k], "data.subscription.product.id");
 		}
 	}
 	/* product ids that are not 0 */
