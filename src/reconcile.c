@@ -541,10 +541,10 @@ static void feed_record(const struct record_input *in, void *ctx)
 
 /* ------------------------------------------------------ stream: the join */
 
-/* What one side of the join kept of an event: the raw envelope with the
- * least (received_at, source), the last of those in input order (the copy
- * the loader keeps, whatever the order); the last canonical event (the latest
- * normalization wins, as in the loader). */
+/* What one side of the join kept of an event: the raw envelope, and the
+ * canonical event, of the copy the loader keeps whatever the order
+ * (copy_precedes: the least (received_at, source); of one copy's lines, the
+ * last read, a later normalization). */
 struct side {
 	long long n;
 	struct strbuf project, time, received, status, reason, source;
