@@ -447,7 +447,7 @@ static int has_clamped_int(json_object *v)
 {
 	switch (json_object_get_type(v)) {
 	case json_type_int:
-		return json_object_get_int64(v) == INT64_MIN || json_object_get_uint64(v) == UINT64_MAX;
+		return jint_clamped(v);
 	case json_type_array:
 		for (size_t i = 0, n = json_object_array_length(v); i < n; i++)
 			if (has_clamped_int(json_object_array_get_idx(v, i)))

@@ -897,6 +897,12 @@ int jstr_has_nul(json_object *o)
 	       strlen(json_object_get_string(o)) != (size_t)json_object_get_string_len(o);
 }
 
+int jint_clamped(json_object *o)
+{
+	return json_object_is_type(o, json_type_int) &&
+	       (json_object_get_int64(o) == INT64_MIN || json_object_get_uint64(o) == UINT64_MAX);
+}
+
 int jstr_has_fffd(json_object *o)
 {
 	return json_object_is_type(o, json_type_string) &&

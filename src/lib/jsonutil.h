@@ -151,6 +151,9 @@ int jget_id(json_object *root, const char *path, int required, const char **out,
 /* 1 when o is a string holding U+0000 (a \u0000 escape): as a C string it
  * would be cut short. The getters above refuse such a string. */
 int jstr_has_nul(json_object *o);
+/* 1 when o is an integer json-c clamped (the text held one beyond 64 bits:
+ * INT64_MIN or UINT64_MAX stands for it, a number that was not sent). */
+int jint_clamped(json_object *o);
 
 /* The message of the invalid_field reject every program gives such a line. */
 #define NUL_KEY_MSG "a key holds U+0000, at which the JSON library cuts it (two keys could read as one)"

@@ -116,7 +116,7 @@ static const char *get_id(json_object *root, const char *const *paths, enum need
 	if (o && json_object_is_type(o, json_type_int)) {
 		/* json-c clamps an integer past 64 bits to the limit: two such ids
 		 * would read as one */
-		if (json_object_get_int64(o) != INT64_MIN && json_object_get_uint64(o) != UINT64_MAX)
+		if (!jint_clamped(o))
 			return json_object_get_string(o);
 		errf(e, "field '%s' is out of range", used);
 		return NULL;
@@ -155,7 +155,7 @@ static int get_int(json_object *root, const char *const *paths, enum need need, 
 
 	if (o && json_object_is_type(o, json_type_int)) {
 		/* past 64 bits json-c clamps it to the limit: a number not sent */
-		if (json_object_get_int64(o) == INT64_MIN || json_object_get_uint64(o) == UINT64_MAX) {
+		if (jint_clamped(o)) {
 			errf(e, "field '%s' is out of range", used);
 			return 0;
 		}
@@ -591,8 +591,7 @@ static const char *text_at(json_object *base, const char *path)
 	if (!json_object_is_type(o, json_type_string) && !json_object_is_type(o, json_type_int))
 		return NULL;
 	/* a number past 64 bits (a phone sent as one) is clamped by json-c: not its text */
-	if (json_object_is_type(o, json_type_int) &&
-	    (json_object_get_int64(o) == INT64_MIN || json_object_get_uint64(o) == UINT64_MAX))
+	if (jint_clamped(o))
 		return NULL;
 	if (jstr_has_nul(o))
 		return NULL; /* never cut short: left out (the loader refuses the raw payload) */
