@@ -348,22 +348,32 @@ static void put_str(FILE *f, json_object *s, int last)
 		put_field(f, json_object_get_string(s), (size_t)json_object_get_string_len(s), last);
 }
 
+/* The next byte of an escaped field, decoded; -1 at its end. */
+static int decoded_byte(const char **p)
+{
+	const char *s = *p;
+	if (!*s)
+		return -1;
+	if (*s == '\\' && s[1] && s[2]) {
+		char hx[3] = { s[1], s[2], '\0' };
+		*p = s + 3;
+		return (int)strtol(hx, NULL, 16);
+	}
+	*p = s + 1;
+	return (unsigned char)*s;
+}
+
 /* Decode a field in place; returns NULL for the null field. */
 static char *unescape(char *s)
 {
+	const char *r = s;
 	char *w = s;
+	int c;
 
 	if (s[0] == '\\' && s[1] == 'N' && s[2] == '\0')
 		return NULL;
-	for (char *r = s; *r; r++) {
-		if (*r == '\\' && r[1] && r[2]) {
-			char hx[3] = { r[1], r[2], '\0' };
-			*w++ = (char)strtol(hx, NULL, 16);
-			r += 2;
-		} else {
-			*w++ = *r;
-		}
-	}
+	while ((c = decoded_byte(&r)) >= 0)
+		*w++ = (char)c;
 	*w = '\0';
 	return s;
 }
@@ -666,21 +676,6 @@ static void group_finish(struct group *g, const struct opts *o)
 		return;
 	}
 	count_event(o, provider, id, raw, norm, NULL);
-}
-
-/* The next byte of an escaped field, decoded; -1 at its end. */
-static int decoded_byte(const char **p)
-{
-	const char *s = *p;
-	if (!*s)
-		return -1;
-	if (*s == '\\' && s[1] && s[2]) {
-		char hx[3] = { s[1], s[2], '\0' };
-		*p = s + 3;
-		return (int)strtol(hx, NULL, 16);
-	}
-	*p = s + 1;
-	return (unsigned char)*s;
 }
 
 /* Two escaped fields compared by their decoded bytes (the escapes do not keep
