@@ -80,6 +80,7 @@ static void vmsg(const char *file, long line, int errnum, const char *fmt, va_li
 		fputs(": ", stderr);
 	}
 	if (vasprintf(&text, fmt, ap) >= 0) {
+		secret_mask_tokens(text); /* a quoted value may be a key (docs/rejects.md) */
 		put_text(text);
 		free(text);
 	} else {
@@ -237,6 +238,7 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	utf8_repair(msg); /* input quoted with a precision (%.40s) may end mid-character */
+	secret_mask_tokens(msg);
 	/* A file that is not NDJSON at all would bury the terminal: past a
 	 * hundred, a file's rejects go to the rejects stream and the count only. */
 	static char last_file[256];

@@ -346,6 +346,97 @@ static size_t bearer_url_len(const char *s, size_t n)
 	return 0;
 }
 
+/*
+ * Credentials known by their value, whatever name they sit under (a header
+ * "X-Stripe-Key", a message quoting a field): Stripe's secret and restricted
+ * API keys, ephemeral keys and webhook signing secrets, and the client secret
+ * of a PaymentIntent, SetupIntent or Source (pi_..._secret_...), as Stripe
+ * makes them: a prefix, then at least 8 of [A-Za-z0-9]. Publishable keys
+ * (pk_) are not secrets.
+ */
+static const char *const token_prefixes[] = { "sk_live_", "sk_test_", "rk_live_", "rk_test_", "ek_live_",
+					      "ek_test_", "whsec_", NULL };
+#define TOKEN_TAIL_MIN 8
+
+static int word_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+static size_t alnum_run(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && isalnum((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+/* 1 when s[i] starts a word: the text's start, after a byte that is no word's,
+ * or after an escape of JSON text (a captured body's "\nsk_live_..."). */
+static int word_start(const char *s, size_t i)
+{
+	return i == 0 || !word_char(s[i - 1]) || (i >= 2 && s[i - 2] == '\\' && strchr("bfnrt", s[i - 1]));
+}
+
+/* The length of such a credential at s[0..n), s at a word's start
+ * (word_start), or 0. */
+static size_t token_len(const char *s, size_t n)
+{
+	size_t w = 0, k;
+
+	while (w < n && word_char(s[w]))
+		w++;
+	if (w < TOKEN_TAIL_MIN + 6)
+		return 0;
+	for (const char *const *p = token_prefixes; *p; p++) {
+		size_t pl = strlen(*p);
+		if (w > pl && memcmp(s, *p, pl) == 0 && alnum_run(s + pl, w - pl) >= TOKEN_TAIL_MIN)
+			return w;
+	}
+	/* [a-z]+_[A-Za-z0-9]+_secret_[A-Za-z0-9]{8,}: pi_1Ab_secret_Xy..., src_client_secret_... */
+	for (k = 0; k < w && islower((unsigned char)s[k]); k++)
+		;
+	if (k == 0 || k >= w || s[k] != '_')
+		return 0;
+	k++;
+	size_t id = alnum_run(s + k, w - k);
+	if (id == 0)
+		return 0;
+	k += id;
+	if (w - k < 8 + TOKEN_TAIL_MIN || memcmp(s + k, "_secret_", 8) != 0)
+		return 0;
+	k += 8;
+	return alnum_run(s + k, w - k) >= TOKEN_TAIL_MIN ? w : 0;
+}
+
+size_t secret_mask_tokens(char *s)
+{
+	static const char mask[] = "[redacted]";
+	size_t n = strlen(s), o = 0, masked = 0, i;
+	char *src;
+
+	for (i = 0; i < n; i++)
+		if (word_start(s, i) && token_len(s + i, n - i))
+			break;
+	if (i == n)
+		return 0;
+	src = xstrdup(s); /* word_start reads the bytes as they came */
+	for (i = 0; i < n;) {
+		size_t t = word_start(src, i) ? token_len(src + i, n - i) : 0;
+		if (t) { /* a token is longer than the mask: the text only shrinks */
+			memcpy(s + o, mask, sizeof mask - 1);
+			o += sizeof mask - 1;
+			i += t;
+			masked++;
+			continue;
+		}
+		s[o++] = src[i++];
+	}
+	s[o] = '\0';
+	free(src);
+	return masked;
+}
+
 char *secret_redact(const char *raw, size_t len, size_t *outlen)
 {
 	static const char mask[] = "[redacted]";
@@ -355,7 +446,9 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 	for (size_t i = 0; i < len; i++) {
 		size_t n = bearer_url_len(raw + i, len - i), v, end;
 		int list;
-		if (n) { /* a Stripe bearer URL, whole */
+		if (!n && word_start(raw, i))
+			n = token_len(raw + i, len - i);
+		if (n) { /* a Stripe bearer URL or a credential known by its value, whole */
 			sb_add(&b, raw + from, i - from);
 			SB_LIT(&b, mask);
 			from = i + n;

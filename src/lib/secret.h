@@ -7,7 +7,9 @@
  * URLs, a "url" at https://verify.stripe.com/ or
  * https://billing.stripe.com/p/session/ (secret_member). In rejected text, the values named Authorization, Stripe-Signature and
  * X-Api-Key or apiKey (a captured webhook's headers, API Gateway's
- * requestContext) are secrets too.
+ * requestContext) are secrets too, and so are Stripe's API keys, signing
+ * secrets and client secrets known by their value (sk_live_..., whsec_...)
+ * under any name or none.
  *
  * Ownership: secret_drop changes the object it is given; secret_redact
  * returns a new buffer the caller frees.
@@ -54,6 +56,12 @@ int secret_drop(json_object *o);
  * they are. NULL when there is nothing to redact; *outlen is set otherwise.
  */
 char *secret_redact(const char *text, size_t len, size_t *outlen);
+
+/* Replace, in place, each credential known by its value in s (Stripe's
+ * sk_live_/sk_test_/rk_/ek_ keys, whsec_ signing secrets, a pi_..._secret_...
+ * client secret) by "[redacted]", whatever names it; the text only shrinks.
+ * Returns how many were. secret_redact does this too. */
+size_t secret_mask_tokens(char *s);
 
 /* 1 when text spells a secret's name with \u escapes ("hott\u006fk") or a
  * form's %XX ("hott%6Fk"), which secret_redact does not read: such text is not

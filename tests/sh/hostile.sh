@@ -128,6 +128,22 @@ check "fetch-events: no client_secret in the envelope, the rejects file or stder
 check "normalize --emit-raw: the envelope and its event, no client_secret" \
 	'[ "$(wc -l <"$tmp/out")" -eq 2 ] && ! grep -q -i -e client_secret -e SECRET "$tmp/out"'
 
+# A Stripe key or signing secret is known by its value, under any name or none: in a
+# rejected line's text and in a message that quotes input (stderr and the reject's message).
+cat >"$tmp/keys.ndjson" <<'EOF'
+{"headers":{"X-Stripe-Key":"sk_live_51HxSECRETKEY1"},"body":"key=whsec_SECRETKEY2abc not json"}
+{"id":"evt_1","object":"event","type":"charge.succeeded","note":"rk_test_SECRETKEY3xyz", broken
+EOF
+"$BIN/fetch-events" --rejects "$tmp/rej" "$tmp/keys.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events: keys under other names redacted in the rejects file (exit $st)" \
+	'[ $st -eq 1 ] && [ "$(wc -l <"$tmp/rej")" -eq 2 ] && ! grep -q SECRETKEY "$tmp/rej" "$tmp/err" &&
+	 [ "$(grep -o "\[redacted\]" "$tmp/rej" | wc -l)" -eq 2 ] && valid_ndjson "$tmp/rej"'
+printf '%s\n' '{"record":"raw","provider":"sk_live_51HxSECRETKEY4","external_event_id":"e","payload":{}}' >"$tmp/keyp.ndjson"
+"$BIN/normalize" --rejects "$tmp/rej" "$tmp/keyp.ndjson" >/dev/null 2>"$tmp/err"
+check "normalize: a message quoting a key has it redacted, on stderr and in the rejects file" \
+	'[ -s "$tmp/rej" ] && ! grep -q SECRETKEY "$tmp/rej" "$tmp/err" && grep -q "\[redacted\]" "$tmp/err"'
+
 # 2. A message that quotes input cut short (%.40s) is still valid UTF-8 in the rejects file.
 e=$(printf 'é%.0s' $(seq 1 300))
 printf '{"record":"raw","provider":"x%s","external_event_id":"e","payload":{}}\n' "$e" >"$tmp/utf8.ndjson"

@@ -1487,6 +1487,26 @@ static void test_secret(void **state)
 	assert_true(secret_name_escaped("x=%2apikey&hott%6Fk=SECRET", 26));
 	assert_true(secret_name_escaped("cookie%73=S", 11));
 	assert_false(secret_name_escaped("x=%2a&hottok=S", 14));
+	/* credentials known by their value, under any name or none */
+	check_redact("{\"X-Stripe-Key\":\"sk_live_51AbCdEfGh\",\"k\":\"rk_test_12345678\"}",
+		     "{\"X-Stripe-Key\":\"[redacted]\",\"k\":\"[redacted]\"}");
+	check_redact("key=whsec_0123456789abcdef&x=1 Basic ek_live_ABCDEFGH9",
+		     "key=[redacted]&x=1 Basic [redacted]");
+	check_redact("{\"body\":\"a\\nsk_live_ABCDEFGH1\",\"s\":\"pi_3MtwBw_secret_YrKJUKribc\"}",
+		     "{\"body\":\"a\\n[redacted]\",\"s\":\"[redacted]\"}");
+	check_redact("{\"s\":\"src_client_secret_AbCdEfGhIj\",\"t\":\"seti_1Q_secret_Q1w2e3r4t5\"}",
+		     "{\"s\":\"[redacted]\",\"t\":\"[redacted]\"}");
+	/* not: a publishable key, a tail too short or not a word's start, a name */
+	check_redact("{\"pk\":\"pk_live_ABCDEFGH12\",\"a\":\"sk_live_short\",\"b\":\"xsk_live_ABCDEFGH12\"}", NULL);
+	check_redact("{\"sk_live_\":2,\"whsec_abc\":3,\"x\":\"a_b_secret_short\"}", NULL);
+	{
+		char m[] = "unknown currency 'sk_test_4eC39HqLyjWDarjtT1zdp7dc' at sk_live_X and whsec_ABCDEFGH";
+		assert_int_equal(secret_mask_tokens(m), 2);
+		assert_string_equal(m, "unknown currency '[redacted]' at sk_live_X and [redacted]");
+		char plain[] = "nothing here: pk_live_ABCDEFGH12";
+		assert_int_equal(secret_mask_tokens(plain), 0);
+		assert_string_equal(plain, "nothing here: pk_live_ABCDEFGH12");
+	}
 	check_redact("{\"id\":\"pi_1\",\"client_secret\":\"pi_1_secret_LEAK\"}",
 		     "{\"id\":\"pi_1\",\"client_secret\":\"[redacted]\"}");
 	/* lists of values, quotes and escapes inside a value, a header list naming it last, api_key */
