@@ -838,6 +838,49 @@ static void test_invoice_proration(void **state)
 	expect_str(&n, "subscription.price_id", "price_FakePro0001");
 	norm_free(&n);
 
+	/* Prorations made from invoice items: parent.type "invoice_item_details",
+	 * proration and subscription there (basil's form of the old "invoiceitem"
+	 * lines), read as the subscription item's are. */
+	norm_open(&n, FX "invoice.paid.proration.json", NULL);
+	lines = jpath(n.payload, "data.object.lines.data");
+	for (size_t i = 0; i < json_object_array_length(lines); i++) {
+		json_object *parent = jpath(json_object_array_get_idx(lines, i), "parent");
+		json_object *d = json_object_get(jpath(parent, "subscription_item_details"));
+		json_object_object_del(d, "subscription_item");
+		json_object_object_add(parent, "subscription_item_details", NULL);
+		json_object_object_add(parent, "invoice_item_details", d);
+		json_object_object_add(parent, "type", json_object_new_string("invoice_item_details"));
+	}
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.subscription_id", "sub_FakeUpgrade1");
+	expect_str(&n, "subscription.price_id", "price_FakePro0001");
+	expect_str(&n, "subscription.product_id", "prod_FakePro0001");
+	expect_null(&n, "subscription.current_period_start");
+	expect_str(&n, "subscription.current_period_end", "2027-03-25T18:40:00Z");
+	norm_free(&n);
+	/* one of another subscription ahead of this one's is not this one's */
+	norm_open(&n, FX "invoice.paid.proration.json", NULL);
+	lines = jpath(n.payload, "data.object.lines.data");
+	other = NULL;
+	json_object_deep_copy(json_object_array_get_idx(lines, 1), &other, NULL);
+	{
+		json_object *parent = jpath(other, "parent");
+		json_object *d = json_object_get(jpath(parent, "subscription_item_details"));
+		json_object_object_add(d, "subscription", json_object_new_string("sub_FakeOther01"));
+		json_object_object_add(parent, "subscription_item_details", NULL);
+		json_object_object_add(parent, "invoice_item_details", d);
+		json_object_object_add(parent, "type", json_object_new_string("invoice_item_details"));
+	}
+	json_object_object_add(jpath(other, "pricing.price_details"), "price", json_object_new_string("price_FakeOther"));
+	own = json_object_get(json_object_array_get_idx(lines, 1));
+	json_object_array_put_idx(lines, 1, other);
+	json_object_array_add(lines, own);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "subscription.price_id", "price_FakePro0001");
+	norm_free(&n);
+
 	/* Only a credit: nothing says the new state. */
 	norm_open(&n, FX "invoice.paid.proration.json", NULL);
 	json_object_array_del_idx(jpath(n.payload, "data.object.lines.data"), 1, 1);

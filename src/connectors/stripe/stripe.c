@@ -700,8 +700,10 @@ static void do_subscription(json_object *p, struct event *ev, const struct strip
 
 /* ---- invoices ---- */
 
-/* The line's own field, or the same one under parent.subscription_item_details
- * (basil moved proration and proration_details there). */
+/* The line's own field, or the same one under its basil parent: basil moved
+ * proration, proration_details and subscription to
+ * parent.subscription_item_details, or to parent.invoice_item_details for a
+ * line made from an invoice item (before basil, type "invoiceitem"). */
 static json_object *line_field(json_object *l, const char *name)
 {
 	char path[PATHSZ];
@@ -710,6 +712,9 @@ static json_object *line_field(json_object *l, const char *name)
 	if (o)
 		return o;
 	join(path, "parent.subscription_item_details.", name);
+	if ((o = jpath(l, path)))
+		return o;
+	join(path, "parent.invoice_item_details.", name);
 	return jpath(l, path);
 }
 
@@ -764,6 +769,8 @@ static int line_of(struct event *ev, size_t i, json_object *l, const char *sub_i
 		o = line_get(ev, i, l, "subscription", json_type_string, "a string or an object");
 	if (!o)
 		o = line_get(ev, i, l, "parent.subscription_item_details.subscription", json_type_string, "a string");
+	if (!o)
+		o = line_get(ev, i, l, "parent.invoice_item_details.subscription", json_type_string, "a string");
 	if (o)
 		sub = json_object_get_string(o);
 	return !sub || !sub_id || strcmp(sub, sub_id) == 0;
@@ -804,7 +811,9 @@ static int arrears_line(json_object *p, struct event *ev, size_t i, json_object 
  * *arrears set); -1 when none, *proration set when it is one.
  * Old versions mark the period's line with type "subscription" and a
  * proration as an invoice item ("invoiceitem", proration true); basil both
- * with parent.type "subscription_item_details". A line of another
+ * with parent.type "subscription_item_details", or a proration made from an
+ * invoice item with "invoice_item_details" (its proration true, its
+ * subscription named there). A line of another
  * subscription (line_of) is never this one's.
  */
 static int subscription_line(json_object *p, struct event *ev, const char *sub_id, int *proration,
@@ -838,10 +847,14 @@ static int subscription_line(json_object *p, struct event *ev, const char *sub_i
 		if (!pr)
 			pr = line_get(ev, i, l, "parent.subscription_item_details.proration", json_type_boolean,
 				      "a boolean");
+		if (!pr)
+			pr = line_get(ev, i, l, "parent.invoice_item_details.proration", json_type_boolean,
+				      "a boolean");
 		int prorated = pr && json_object_get_boolean(pr);
 		int sub = ((type && strcmp(type, "subscription") == 0) ||
 			   (ptype && strcmp(ptype, "subscription_item_details") == 0) ||
-			   (prorated && type && strcmp(type, "invoiceitem") == 0)) &&
+			   (prorated && type && strcmp(type, "invoiceitem") == 0) ||
+			   (prorated && ptype && strcmp(ptype, "invoice_item_details") == 0)) &&
 			  line_of(ev, i, l, sub_id);
 		if (!sub || ev->err.failed)
 			continue;
