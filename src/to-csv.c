@@ -428,7 +428,9 @@ static int put_money(json_object *root, const struct column *c, json_object *v)
 			 c->name);
 		return 0;
 	}
-	if (minor == INT64_MAX || minor == INT64_MIN) {
+	/* json-c holds 2^63 .. 2^64 - 2 as unsigned (its int64 getter then says
+	 * INT64_MAX), and clamps past 64 bits: the same rule as a number cell's */
+	if ((minor == INT64_MAX && json_object_get_uint64(v) != (uint64_t)INT64_MAX) || minor == INT64_MIN) {
 		snprintf(cell_err, sizeof cell_err, "field '%s' is out of range", c->name);
 		return 0;
 	}
