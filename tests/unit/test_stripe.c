@@ -2062,6 +2062,36 @@ static void test_charge_errors(void **state)
 	expect_failed(&n, "field 'data.object.currency' must be a string, got integer");
 	norm_free(&n);
 
+	/* Counts below their range: the database would refuse the whole event
+	 * (a quantity may be 0: a seat subscription with no seats yet). */
+	norm_mut(&n, FX "charge.succeeded.installments.json", "data.object.payment_method_details.card.installments.plan",
+		 "count", "0");
+	expect_failed(&n, "field 'data.object.payment_method_details.card.installments.plan.count' must be at least 1, got 0");
+	norm_free(&n);
+	norm_mut(&n, FX "customer.subscription.created.json", "data.object.items.data.0", "quantity", "-1");
+	expect_failed(&n, "field 'data.object.items.data.0.quantity' must be at least 0, got -1");
+	norm_free(&n);
+	norm_mut(&n, FX "customer.subscription.created.json", "data.object.items.data.0", "quantity", "0");
+	expect_processed(&n, "subscription.created");
+	expect_int(&n, "subscription.quantity", 0);
+	norm_free(&n);
+	norm_mut(&n, FX "customer.subscription.created.json", "data.object.items.data.0.price.recurring",
+		 "interval_count", "0");
+	expect_failed(&n, "field 'data.object.items.data.0.price.recurring.interval_count' must be at least 1, got 0");
+	norm_free(&n);
+	norm_mut(&n, FX "invoice.paid.json", "data.object.lines.data.0", "quantity", "-1");
+	expect_failed(&n, "field 'data.object.lines.data.0.quantity' must be at least 0, got -1");
+	norm_free(&n);
+
+	/* A refund's charge is read whole: its amount, which tells the part never
+	 * captured, must be there and not negative even where amount_captured is booked. */
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "amount", "-500");
+	expect_failed(&n, "field 'data.object.amount' must not be negative, got -500");
+	norm_free(&n);
+	norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "amount", NULL);
+	expect_failed(&n, "missing field 'data.object.amount'");
+	norm_free(&n);
+
 	/* A charge without a customer is normal (guest checkout): null id. */
 	norm_mut(&n, FX "charge.succeeded.json", "data.object", "customer", "null");
 	expect_processed(&n, "payment.succeeded");
@@ -2195,6 +2225,14 @@ static void test_checkout(void **state)
 	expect_str(&n, "payment.method", "boleto");
 	expect_str(&n, "payment.currency", "BRL");
 	expect_int(&n, "payment.amount_minor", 4500);
+	norm_free(&n);
+
+	/* payment_status present is never null nor empty: such a session is not taken for paid */
+	norm_mut(&n, FX "checkout.session.completed.unpaid.json", "data.object", "payment_status", "null");
+	expect_failed(&n, "field 'data.object.payment_status' must be 'paid', 'unpaid' or 'no_payment_required', got null");
+	norm_free(&n);
+	norm_mut(&n, FX "checkout.session.completed.unpaid.json", "data.object", "payment_status", "\"\"");
+	expect_failed(&n, "field 'data.object.payment_status' must be 'paid', 'unpaid' or 'no_payment_required', got \"\"");
 	norm_free(&n);
 
 	norm_file(&n, FX "checkout.session.async_payment_succeeded.json");

@@ -217,6 +217,20 @@ static int opt_int(json_object *p, struct event *ev, const char *path, int64_t *
 	return 0;
 }
 
+/* A count at path (a quantity at least 0, an interval count or installments
+ * at least 1): 1 when present and in range; one below min fails the event, as
+ * a field of an unknown shape does (the database refuses it too). */
+static int opt_count(json_object *p, struct event *ev, const char *path, int64_t min, int64_t *out)
+{
+	if (!opt_int(p, ev, path, out))
+		return 0;
+	if (*out < min) {
+		field_error(ev, "field '%s' must be at least %lld, got %lld", path, (long long)min, (long long)*out);
+		return 0;
+	}
+	return 1;
+}
+
 static int opt_bool(json_object *p, struct event *ev, const char *path, int *out)
 {
 	if (jget_bool(p, path, 0, out, &ev->err))
@@ -588,7 +602,7 @@ static void put_price(json_object *p, struct event *ev, const char *base, int is
 			field_error(ev, "field '%s' has unknown value '%.32s'", path, s);
 	}
 	join(path, base, is_price ? ".recurring.interval_count" : ".interval_count");
-	if (opt_int(p, ev, path, &n) && !event_get(ev, SEC_SUBSCRIPTION, "interval_count"))
+	if (opt_count(p, ev, path, 1, &n) && !event_get(ev, SEC_SUBSCRIPTION, "interval_count"))
 		event_int(ev, SEC_SUBSCRIPTION, "interval_count", n);
 }
 
@@ -681,7 +695,7 @@ static void do_subscription(json_object *p, struct event *ev, const struct strip
 	put_price(p, ev, OBJ "items.data.0.price", 1);
 	put_price(p, ev, OBJ "items.data.0.plan", 0);
 	put_price(p, ev, OBJ "plan", 0);
-	if (opt_int(p, ev, first_present(p, qty), &n))
+	if (opt_count(p, ev, first_present(p, qty), 0, &n))
 		event_int(ev, SEC_SUBSCRIPTION, "quantity", n);
 	/* 2025-03-31.basil moved the period from the subscription to its items. */
 	put_time(p, ev, SEC_SUBSCRIPTION, "current_period_start", first_present(p, start));
@@ -906,7 +920,7 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
 	if (arrears)
 		return;
 	join(path, base, ".quantity");
-	if (opt_int(p, ev, path, &qty))
+	if (opt_count(p, ev, path, 0, &qty))
 		event_int(ev, SEC_SUBSCRIPTION, "quantity", qty);
 	/* A proration bills from the change on: only its end is the period's;
 	 * before 2015-04-07 a proration's period ended where it started (the
@@ -1236,6 +1250,10 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 	char cur[4];
 	int captured = 1;
 
+	/* Every charge has its amount, which the uncaptured part is worked out from
+	 * even where the amount booked is amount_captured. */
+	if (!stripe_amount_at(p, ev, OBJ "amount", 1, 0, &n))
+		return;
 	opt_bool(p, ev, OBJ "captured", &captured);
 	if (strcmp(t->type, "charge.succeeded") == 0 && !captured) {
 		/* An authorisation to capture later: the money comes with charge.captured. */
@@ -1275,7 +1293,7 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 	event_str(ev, SEC_PAYMENT, "charge_id", opt_str(p, ev, OBJ "id"));
 	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, OBJ "payment_intent"));
 	put_charge_method(p, ev, OBJ);
-	if (opt_int(p, ev, OBJ "payment_method_details.card.installments.plan.count", &n))
+	if (opt_count(p, ev, OBJ "payment_method_details.card.installments.plan.count", 1, &n))
 		event_int(ev, SEC_PAYMENT, "installments", n);
 	if (strcmp(st.canonical, "payment.failed") == 0)
 		put_str(p, ev, SEC_PAYMENT, "failure_code", OBJ "failure_code");
@@ -1492,7 +1510,14 @@ static void do_checkout(json_object *p, struct event *ev, const struct stripe_ty
 		return;
 	}
 	if (!st.canonical) {
-		/* payment_status arrived in 2020; before, completed meant paid. */
+		/* payment_status arrived in 2020; before, completed meant paid. Present,
+		 * it is never null nor empty (an enum). */
+		json_object *so = jpath(p, "data.object");
+		if (!ps && json_object_object_get_ex(so, "payment_status", NULL)) {
+			field_error(ev, "field '" OBJ "payment_status' must be 'paid', 'unpaid' or "
+					"'no_payment_required', got %s", jpath(p, OBJ "payment_status") ? "\"\"" : "null");
+			return;
+		}
 		if (!ps || strcmp(ps, "paid") == 0) {
 			st.canonical = "payment.succeeded";
 			st.status = "succeeded";
