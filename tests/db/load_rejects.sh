@@ -155,6 +155,20 @@ check "and its own rejects directory is gone" test -z "$(ls -A "$T/ingtmp")"
 runs=$(q "$ing" "SELECT count(*) || ' ' || sum(rejected) FROM pipeline_runs WHERE program = 'ingest-dumps'")
 check "with --rejects-dir the same count, from its files" \
 	test "$runs $(wc -l <"$T/ingrej/fetch-events.rejects")" = "2 2 1"
+# a backfill of an old archive says when its events arrived (--received-at): they do not
+# read as just arrived, and the freshness view says stale; a bad TIME is a usage error
+bf=$(newdb backfill)
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$bf" --received-at 2026-11-09T00:00:00Z "$T/dumps" 2>/dev/null
+st=$?
+check "ingest-dumps --received-at: exit $st, the events received then, the integration stale" \
+	test "$st $(q "$bf" "SELECT count(*) || ' ' || count(DISTINCT received_at) || ' ' || min(received_at AT TIME ZONE 'UTC')
+		FROM external_events_raw") $(q "$bf" "SELECT string_agg(state, ',') FROM integration_freshness_view")" = \
+	"1 5 1 2026-11-09 00:00:00 stale"
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$bf" --received-at yesterday "$T/dumps" 2>"$T/err"
+st=$?
+check "ingest-dumps --received-at yesterday: exit $st, said, no run recorded" \
+	sh -c "test $st -eq 2 && grep -q \"ingest-dumps: --received-at: 'yesterday' is not an RFC 3339 time\" $T/err &&
+		test \"\$(psql -XAtq -d $bf -c 'SELECT count(*) FROM pipeline_runs WHERE program = \$\$ingest-dumps\$\$')\" = 1"
 for bad in '[1]' '{"exit_status":"x"}' '{"rejected":-1}' '{"started_at":"yesterday"}' '{"detail":5}' '' \
 	'{"exit_stauts":3,"rejected":7}'; do
 	printf '%s' "$bad" | load --dsn "dbname=$ing" --note-run x 2>/dev/null
