@@ -1245,19 +1245,20 @@ static const char *const upserts[] = {
 	" WHERE " TAKE_ALL " OR " STATE_NEWER " OR " NEWER("customer") EACH_INDEX(FILL_ANY),
 
 	/* the plan follows the price mapping as it is now, for every subscription the
-	 * batch names (a replay after ops added a mapping sets the plan); the rows
-	 * this transaction wrote above got it from the mapping already. One key
-	 * probe each (LIMIT 1): as a join the planner chose, for one scratch slot
-	 * in two, a hash join over the whole table, a cost growing with it. */
+	 * batch names (a replay after ops added a mapping sets the plan), the rows
+	 * this transaction wrote above too: a merge that kept the stored price (a
+	 * newer customer stamp only, an invoice a subscription event outranks)
+	 * kept its stored plan, mapped before. One key probe each (LIMIT 1): as a
+	 * join the planner chose, for one scratch slot in two, a hash join over the
+	 * whole table, a cost growing with it. */
 	"UPDATE subscriptions t SET plan_id = v.plan_id FROM (SELECT s.row, s.old,"
 	" COALESCE(s.event_plan_code, (SELECT pp.plan_id FROM plan_prices pp"
 	" WHERE pp.provider = s.provider AND pp.price_id = s.price_id)) AS plan_id"
 	" FROM (SELECT DISTINCT project_id, provider, subscription_id FROM stage_ev"
 	" WHERE status = 'processed' AND subscription_id IS NOT NULL) x CROSS JOIN LATERAL"
-	" (SELECT s.ctid AS row, s.xmin, s.provider, s.price_id, s.event_plan_code, s.plan_id AS old"
+	" (SELECT s.ctid AS row, s.provider, s.price_id, s.event_plan_code, s.plan_id AS old"
 	" FROM subscriptions s WHERE (s.project_id, s.provider, s.subscription_id) ="
-	" (x.project_id, x.provider, x.subscription_id) LIMIT 1) s"
-	" WHERE s.xmin <> pg_current_xact_id()::xid) v"
+	" (x.project_id, x.provider, x.subscription_id) LIMIT 1) s) v"
 	" WHERE t.ctid = v.row AND v.old IS DISTINCT FROM v.plan_id"
 	/* a plan set by hand stays (sql/016's trigger would keep it: no write at all) */
 	" AND t.plan_set_by_hand_at IS NULL",

@@ -97,6 +97,31 @@ for line in open(sys.argv[1]):
 check "a mapping added, a later event rewriting the row without a price: the plan follows the mapping ($(q "$f" "SELECT coalesce(plan_id, '-') || ' ' || customer_id FROM subscriptions WHERE subscription_id = 'HSUB9'"))" \
 	test "$(q "$f" "SELECT coalesce(plan_id, '-') || ' ' || customer_id FROM subscriptions WHERE subscription_id = 'HSUB9'")" = "pro caio2@example.com.br"
 
+# A mapping added (then changed), then a new invoice of the subscription naming its price:
+# the invoice does not outrank the subscription events' fields, but its customer stamp is
+# newer, so the merge rewrites the row; the plan still follows the mapping as it is now.
+g=$(newdb up_mapped_invoice)
+fetch-events --project acme "$ROOT/fixtures/dumps/2026-11" 2>/dev/null | normalize --emit-raw 2>/dev/null |
+	load --dsn "dbname=$g" 2>/dev/null
+for k in New1:3600 New2:7200; do
+	head -1 "$ROOT/fixtures/dumps/2026-11/stripe-2026-11-08.ndjson" | python3 -c '
+import json, sys
+k, d = sys.argv[1].split(":")
+o = json.loads(sys.stdin.readline())
+o["id"] = "evt_" + k; o["created"] += int(d); o["data"]["object"]["id"] = "in_" + k
+print(json.dumps(o))' "$k" >"$T/${k%%:*}.ndjson"
+done
+sub_plan() { q "$g" "SELECT coalesce(plan_id, '-') || ' ' || price_id FROM subscriptions WHERE subscription_id = 'sub_Acme0001'"; }
+before=$(sub_plan)
+q "$g" "INSERT INTO plan_prices VALUES ('stripe', 'price_pro_monthly', 'pro')"
+fetch-events --project acme "$T/New1.ndjson" 2>/dev/null | normalize --emit-raw 2>/dev/null | load --dsn "dbname=$g" 2>/dev/null
+check "a mapping added, then a new invoice of the subscription: the plan follows it ($before, then $(sub_plan))" \
+	test "$before $(sub_plan)" = "- price_pro_monthly pro price_pro_monthly"
+q "$g" "UPDATE plan_prices SET plan_id = 'starter' WHERE price_id = 'price_pro_monthly'"
+fetch-events --project acme "$T/New2.ndjson" 2>/dev/null | normalize --emit-raw 2>/dev/null | load --dsn "dbname=$g" 2>/dev/null
+check "the mapping changed, then another invoice: the plan follows the change ($(sub_plan))" \
+	test "$(sub_plan)" = "starter price_pro_monthly"
+
 # An invoice after the upgrade that still names the old price (a retried old invoice),
 # with a partial subscription section: it neither reverts the plan nor erases the status.
 e=$(newdb up_invoice)
