@@ -31,11 +31,16 @@ pg_start() {
 	fi
 	pg_as_owner "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
 		>"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
-	# No TCP: a unix socket in the cluster's own directory.
+	# No TCP: a unix socket in the cluster's own directory, its port named (the server
+	# would take the caller's PGPORT, a host's second cluster's 5433, where the
+	# clients below are sent to 5432).
 	pg_as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -s \
-		-o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c full_page_writes=off -c synchronous_commit=off ${PG_SERVER_OPTS:-}" \
+		-o "-c port=5432 -c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c full_page_writes=off -c synchronous_commit=off ${PG_SERVER_OPTS:-}" \
 		start || { cat "$dir/server.log" >&2; return 1; }
 	export PGHOST=$dir PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
+	# what would send libpq elsewhere whatever PGHOST says: a service (its file wins
+	# over the environment), a host address, and the caller's session options
+	unset PGSERVICE PGHOSTADDR PGOPTIONS
 }
 
 pg_stop() {
