@@ -312,6 +312,9 @@ static int run_started;       /* loading: a failure leaves whole batches */
 static PGconn *conn1;         /* the first connection, whose transactions load the batches */
 static long run_id;           /* its pipeline_runs row, once the run started */
 static void settle_inflight(void);
+/* the batch's counts came before its script failed: lost then, the connection
+ * was lost at the COMMIT, which may have been done */
+static int commit_unknown;
 static char *password; /* to keep out of messages */
 
 /* ------------------------------------------------------------ connection */
@@ -341,7 +344,11 @@ static void die_pg(const char *what, const PGresult *r)
 	 * its outcome decides what was committed */
 	if (run_started && conn != conn1)
 		settle_inflight();
-	if (run_started)
+	if (run_started && lost && commit_unknown && conn == conn1)
+		warn_msg(0, "%lu batches (%ld records) were committed, and the batch in progress may have"
+			 " been too (the connection was lost at its COMMIT, whose outcome did not come);"
+			 " re-run the same input to complete the job", batches, C.inserted + C.updated + C.unchanged);
+	else if (run_started)
 		warn_msg(0, "%lu batches (%ld records) were committed; the batch in progress, if any, was"
 			 " rolled back; re-run the same input to complete the job", batches,
 			 C.inserted + C.updated + C.unchanged);
@@ -1780,6 +1787,11 @@ static void stream_raw(int at_end)
 	conn = conn2; /* exec_ok and die_pg speak of the connection at work */
 	if (!streaming) {
 		empty_slot(next_slot);
+		/* The COPY stays open while the batch is read: its time is the input's
+		 * pace (a slow source, a large --batch), not the server's work, which a
+		 * statement_timeout of the role or PGOPTIONS is there to bound. Reset
+		 * when it ends (scratch_copy). */
+		exec_ok("SET statement_timeout = 0");
 		PGresult *r = PQexec(conn, sql[next_slot]);
 		if (PQresultStatus(r) != PGRES_COPY_IN)
 			die_pg("cannot load batch", r);
@@ -1807,6 +1819,8 @@ static int scratch_copy(const struct batch *b, int n)
 		streaming = 0;
 		streamed = 0;
 		bad = copy_end();
+		if (PQstatus(conn) == CONNECTION_OK)
+			exec_ok("RESET statement_timeout");
 	} else {
 		empty_slot(n);
 	}
@@ -1971,6 +1985,7 @@ static void finish_inflight(void)
 	if (!bad && counted) {
 		add_counts(c, b->n);
 	} else if (!bad || !is_data_error(bad)) {
+		commit_unknown = counted; /* die_pg tells whether the connection was lost */
 		die_pg("cannot load batch", bad);
 	} else {
 		const char *st = PQresultErrorField(bad, PG_DIAG_SQLSTATE);

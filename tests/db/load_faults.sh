@@ -122,6 +122,41 @@ check "statement timeout: the run's row is finished, exit 3" \
 after_fault "statement timeout" "$db" $st "statement timeout"
 sed 's/^/# /' "$T/err"
 
+# ... but the input's pace is no statement's time: a source that pauses longer than the
+# timeout (a FIFO, a stalled share) while a batch's raw rows stream in loads whole
+db=$(newdb slow_input)
+{ head -n 1450 "$T/gen.ndjson"; sleep 2.5; tail -n +1451 "$T/gen.ndjson"; } |
+	PGOPTIONS='-c statement_timeout=1s' load --dsn "dbname=$db" --batch 500 2>"$T/err"
+st=$?
+check "statement timeout, a pause in the input longer than it: exit $st, all loaded ($(head -c 200 "$T/err"))" \
+	test "$st $(q "$db" "SELECT count(*) FROM external_events_raw")" = \
+		"0 $(jq -r 'select(.record == "raw") | .provider + " " + .external_event_id' "$T/gen.ndjson" | sort -u | wc -l)"
+
+# ... and the first connection lost at a batch's COMMIT (waiting for a synchronous standby
+# that never answers, then terminated: PostgreSQL says the transaction committed locally;
+# a batch's script is the one query that starts with the projects' upsert): the message
+# does not say the batch was rolled back
+db=$(newdb commit_lost)
+PGOPTIONS='-c synchronous_commit=on' load --dsn "dbname=$db" --batch 500 "$T/gen.ndjson" 2>"$T/err" &
+pid=$!
+wait_loaded "$db"
+q "$db" "ALTER SYSTEM SET synchronous_standby_names = 'ro_nosuch'" >/dev/null
+q "$db" "SELECT pg_reload_conf()" >/dev/null
+for _ in $(seq 1 200); do
+	n=$(q "$db" "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database()
+		AND wait_event = 'SyncRep' AND query LIKE 'INSERT INTO projects AS t%'")
+	[ "$n" -gt 0 ] && break
+	sleep 0.1
+done
+q "$db" "ALTER SYSTEM RESET synchronous_standby_names" >/dev/null
+q "$db" "SELECT pg_reload_conf()" >/dev/null
+wait $pid
+st=$?
+check "the connection lost at a batch's COMMIT: exit $st, the batch said to be maybe committed ($(grep -o 'the batch in progress [a-z ,]*' "$T/err"))" \
+	sh -c "test $st = 3 && grep -q 'the batch in progress may have been too' '$T/err' && ! grep -q 'was rolled back' '$T/err'"
+load --dsn "dbname=$db" --batch 500 "$T/gen.ndjson" 2>/dev/null
+check "and a re-run completes it as a clean run" same_state "$clean" "$db"
+
 # 4. two overlapping cron runs of pipelines/ingest-dumps
 export PGHOST=$outer_host
 python3 -c '
