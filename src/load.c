@@ -2229,8 +2229,8 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		const char *plan = sub ? jstr(sub, "plan_code") : NULL;
 		if (plan && !plan_code_valid(plan))
 			return fail(fc, REJ_INVALID_FIELD,
-				    "field '%s' is not a plan code (lower-case letters, digits, '_', '.', '-'): '%.40s'",
-				    "subscription.plan_code", plan);
+				    "field '%s' is not a plan code (lower-case letters, digits, '_', '.', '-', at most %d bytes):"
+				    " '%.40s'", "subscription.plan_code", PLAN_CODE_MAX, plan);
 		/* as normalize fails it (docs/events.md): a live event dated past
 		 * tomorrow, the latest about its payment or subscription, would
 		 * outrank every real one until the date came */

@@ -165,8 +165,8 @@ static void load_plans(const char *path, json_object *plans)
 		}
 		if (!plan_code_valid(code)) {
 			char buf[41];
-			warn_at(path, n, "plan code '%s' must be lower-case letters, digits, '_', '.' or '-'",
-				utf8_clip(code, buf, sizeof buf));
+			warn_at(path, n, "plan code '%s' must be lower-case letters, digits, '_', '.' or '-', at most %d bytes",
+				utf8_clip(code, buf, sizeof buf), PLAN_CODE_MAX);
 			bad++;
 			continue;
 		}

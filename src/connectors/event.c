@@ -53,7 +53,7 @@ int event_type_known(const char *t)
 int plan_code_valid(const char *s)
 {
 	return s && *s && strchr("abcdefghijklmnopqrstuvwxyz0123456789", *s) &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(s);
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(s) && strlen(s) <= PLAN_CODE_MAX;
 }
 
 /* The top-level key of each section. */

@@ -46,7 +46,10 @@ struct event_origin {
 /* 1 when t is a canonical event type (docs/events.md's table). */
 int event_type_known(const char *t);
 /* 1 when s is a plan code the plans table takes: lower-case letters, digits,
- * '_', '.' and '-', from a letter or digit (sql/001, plans_code_check). */
+ * '_', '.' and '-', from a letter or digit (sql/001, plans_code_check), at most
+ * PLAN_CODE_MAX bytes (a longer one may pass the check and then no btree of
+ * the table takes it: every event naming its price would be refused). */
+enum { PLAN_CODE_MAX = 255 };
 int plan_code_valid(const char *s);
 
 void event_init(struct event *ev, const struct event_origin *o);

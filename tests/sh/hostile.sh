@@ -228,6 +228,16 @@ check "a plans file with bad lines: each named, nothing done, exit 2 (exit $st)"
 	 grep -q "plans.tsv:4: expected PROVIDER PRICE_ID PLAN_CODE (more than three fields)" "$tmp/err" &&
 	 grep -q "plans.tsv:5: not UTF-8 text" "$tmp/err" && grep -q "plans.tsv:7: stripe price .price_w. is mapped to .pro. by an earlier line" "$tmp/err" &&
 	 ! grep -q "plans.tsv:[68]:" "$tmp/err" && grep -q "6 lines not read; nothing done" "$tmp/err" && ! LC_ALL=C grep -q "[^ -~]" "$tmp/err"'
+# a plan code longer than the plans table's btrees take (every event of the price would be
+# refused by load): refused here; 255 bytes are taken
+python3 -c 'print("stripe\tprice_FakePro0001\t" + "a" * 256)' >"$tmp/plans.tsv"
+"$BIN/normalize" --plans "$tmp/plans.tsv" "$tmp/sub.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+python3 -c 'print("stripe\tprice_FakePro0001\t" + "a" * 255)' >"$tmp/plans.tsv"
+"$BIN/normalize" --plans "$tmp/plans.tsv" "$tmp/sub.ndjson" >"$tmp/out2" 2>/dev/null
+check "a plan code of 256 bytes: refused, exit 2 ($st); of 255: mapped" \
+	'[ $st -eq 2 ] && grep -q "plans.tsv:1: plan code .a*. must be .*at most 255 bytes" "$tmp/err" &&
+	 grep -q "\"plan_code\":\"aaaa*\"" "$tmp/out2"'
 # --rejects naming another user's symlink (planted by that name in a shared directory) is
 # not followed: the file it names is neither emptied nor made; one's own, or root's
 # (/dev/stderr), is (audit-security 1)
