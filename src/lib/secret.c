@@ -409,6 +409,19 @@ static size_t token_len(const char *s, size_t n)
 	return alnum_run(s + k, w - k) >= TOKEN_TAIL_MIN ? w : 0;
 }
 
+/* 1 when raw[j..] goes on as a name's end does: its closing quote (maybe
+ * escaped), blanks, then ':' (JSON) or '=' (a form, a header's parameter). */
+static int names_at(const char *raw, size_t len, size_t j)
+{
+	if (j < len && raw[j] == '\\')
+		j++;
+	if (j < len && (raw[j] == '"' || raw[j] == '\''))
+		j++;
+	while (j < len && (raw[j] == ' ' || raw[j] == '\t'))
+		j++;
+	return j < len && (raw[j] == ':' || raw[j] == '=');
+}
+
 size_t secret_mask_tokens(char *s)
 {
 	static const char mask[] = "[redacted]";
@@ -446,8 +459,8 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 	for (size_t i = 0; i < len; i++) {
 		size_t n = bearer_url_len(raw + i, len - i), v, end;
 		int list;
-		if (!n && word_start(raw, i))
-			n = token_len(raw + i, len - i);
+		if (!n && word_start(raw, i) && (n = token_len(raw + i, len - i)) && names_at(raw, len, i + n))
+			n = 0; /* a name, "x_y_secret_production": (its own value is the names' pass's) */
 		if (n) { /* a Stripe bearer URL or a credential known by its value, whole */
 			sb_add(&b, raw + from, i - from);
 			SB_LIT(&b, mask);

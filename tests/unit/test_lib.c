@@ -1499,6 +1499,11 @@ static void test_secret(void **state)
 	/* not: a publishable key, a tail too short or not a word's start, a name */
 	check_redact("{\"pk\":\"pk_live_ABCDEFGH12\",\"a\":\"sk_live_short\",\"b\":\"xsk_live_ABCDEFGH12\"}", NULL);
 	check_redact("{\"sk_live_\":2,\"whsec_abc\":3,\"x\":\"a_b_secret_short\"}", NULL);
+	/* a name shaped as a token is a name: the value after it is the names' pass's */
+	check_redact("{\"metadata\":{\"oauth_client_secret_production\":\"LEAK40\"}, broken",
+		     "{\"metadata\":{\"oauth_client_secret_production\":\"[redacted]\"}, broken");
+	check_redact("{\"note\":\"sk_test_ABCDEFGH_password=LEAK41\", broken",
+		     "{\"note\":\"sk_test_ABCDEFGH_password=[redacted]\", broken");
 	{
 		char m[] = "unknown currency 'sk_test_4eC39HqLyjWDarjtT1zdp7dc' at sk_live_X and whsec_ABCDEFGH";
 		assert_int_equal(secret_mask_tokens(m), 2);
