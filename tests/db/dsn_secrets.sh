@@ -144,6 +144,13 @@ st=$?
 check "export, a password that is the user's name: exports, no warning (exit $st: $(head -c 200 "$T/same.err"))" \
 	sh -c '[ "$1" -eq 0 ] && ! grep -q "warning" "$2"' sh "$st" "$T/same.err"
 
+# a service written with blanks around '=' (libpq reads it): the password stays in the
+# string psql gets, said
+"$ROOT/pipelines/export" payments --project acme --dsn "host=/nonexistent service = ro_nosuch password=$pw" \
+	-o "$T/svc2.csv" 2>"$T/svc2.err"
+check "export, 'service = x' and a password: warned that it stays on psql's command line, never printed" \
+	sh -c 'grep -q "^export: warning: a secret of --dsn stays on psql" "$1" && ! grep -q "$2" "$1"' sh "$T/svc2.err" "$pw"
+
 # a password that is a piece of libpq's own text: masked with the whole quoted text holding
 # it ("/none********istent" would tell it), the message withheld when it sits outside quotes
 for c in "x:socket \"\*\*\*\*\*\*\*\*\" failed" "on:message withheld: a secret of the connection string"; do
