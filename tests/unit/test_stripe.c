@@ -782,6 +782,32 @@ static void test_invoice_basil(void **state)
  * own line. The credit for unused time is on the old price; the debit for
  * the remaining time is the new state.
  */
+/* The fixture with parent's member key set to the JSON text val (NULL: deleted)
+ * fails the event, saying why. */
+static void mut_fails(const char *file, const char *parent, const char *key, const char *val, const char *why)
+{
+	struct norm n;
+
+	norm_mut(&n, file, parent, key, val);
+	expect_failed(&n, why);
+	norm_free(&n);
+}
+
+/* A basil line made from a subscription item, as one made from an invoice item
+ * (parent.invoice_item_details), of subscription sub when not NULL. */
+static void to_invoice_item(json_object *line, const char *sub)
+{
+	json_object *parent = jpath(line, "parent");
+	json_object *d = json_object_get(jpath(parent, "subscription_item_details"));
+
+	json_object_object_del(d, "subscription_item");
+	if (sub)
+		json_object_object_add(d, "subscription", json_object_new_string(sub));
+	json_object_object_add(parent, "subscription_item_details", NULL);
+	json_object_object_add(parent, "invoice_item_details", d);
+	json_object_object_add(parent, "type", json_object_new_string("invoice_item_details"));
+}
+
 static void test_invoice_proration(void **state)
 {
 	struct norm n;
@@ -843,14 +869,8 @@ static void test_invoice_proration(void **state)
 	 * lines), read as the subscription item's are. */
 	norm_open(&n, FX "invoice.paid.proration.json", NULL);
 	lines = jpath(n.payload, "data.object.lines.data");
-	for (size_t i = 0; i < json_object_array_length(lines); i++) {
-		json_object *parent = jpath(json_object_array_get_idx(lines, i), "parent");
-		json_object *d = json_object_get(jpath(parent, "subscription_item_details"));
-		json_object_object_del(d, "subscription_item");
-		json_object_object_add(parent, "subscription_item_details", NULL);
-		json_object_object_add(parent, "invoice_item_details", d);
-		json_object_object_add(parent, "type", json_object_new_string("invoice_item_details"));
-	}
+	for (size_t i = 0; i < json_object_array_length(lines); i++)
+		to_invoice_item(json_object_array_get_idx(lines, i), NULL);
 	run(&n);
 	expect_processed(&n, "payment.succeeded");
 	expect_str(&n, "payment.subscription_id", "sub_FakeUpgrade1");
@@ -864,14 +884,7 @@ static void test_invoice_proration(void **state)
 	lines = jpath(n.payload, "data.object.lines.data");
 	other = NULL;
 	json_object_deep_copy(json_object_array_get_idx(lines, 1), &other, NULL);
-	{
-		json_object *parent = jpath(other, "parent");
-		json_object *d = json_object_get(jpath(parent, "subscription_item_details"));
-		json_object_object_add(d, "subscription", json_object_new_string("sub_FakeOther01"));
-		json_object_object_add(parent, "subscription_item_details", NULL);
-		json_object_object_add(parent, "invoice_item_details", d);
-		json_object_object_add(parent, "type", json_object_new_string("invoice_item_details"));
-	}
+	to_invoice_item(other, "sub_FakeOther01");
 	json_object_object_add(jpath(other, "pricing.price_details"), "price", json_object_new_string("price_FakeOther"));
 	own = json_object_get(json_object_array_get_idx(lines, 1));
 	json_object_array_put_idx(lines, 1, other);
@@ -2062,34 +2075,29 @@ static void test_charge_errors(void **state)
 	expect_failed(&n, "field 'data.object.currency' must be a string, got integer");
 	norm_free(&n);
 
-	/* Counts below their range: the database would refuse the whole event
-	 * (a quantity may be 0: a seat subscription with no seats yet). */
-	norm_mut(&n, FX "charge.succeeded.installments.json", "data.object.payment_method_details.card.installments.plan",
-		 "count", "0");
-	expect_failed(&n, "field 'data.object.payment_method_details.card.installments.plan.count' must be at least 1, got 0");
-	norm_free(&n);
-	norm_mut(&n, FX "customer.subscription.created.json", "data.object.items.data.0", "quantity", "-1");
-	expect_failed(&n, "field 'data.object.items.data.0.quantity' must be at least 0, got -1");
-	norm_free(&n);
+	/* Counts below their range (the database would refuse the whole event),
+	 * and a refund's charge read whole: its amount, which tells the part never
+	 * captured, must be there and not negative even where amount_captured is booked. */
+	static const struct { const char *file, *parent, *key, *val, *why; } bad[] = {
+		{ FX "charge.succeeded.installments.json", "data.object.payment_method_details.card.installments.plan",
+		  "count", "0", "field 'data.object.payment_method_details.card.installments.plan.count' must be at least 1, got 0" },
+		{ FX "customer.subscription.created.json", "data.object.items.data.0", "quantity", "-1",
+		  "field 'data.object.items.data.0.quantity' must be at least 0, got -1" },
+		{ FX "customer.subscription.created.json", "data.object.items.data.0.price.recurring", "interval_count", "0",
+		  "field 'data.object.items.data.0.price.recurring.interval_count' must be at least 1, got 0" },
+		{ FX "invoice.paid.json", "data.object.lines.data.0", "quantity", "-1",
+		  "field 'data.object.lines.data.0.quantity' must be at least 0, got -1" },
+		{ FX "charge.refunded.partial_capture.json", "data.object", "amount", "-500",
+		  "field 'data.object.amount' must not be negative, got -500" },
+		{ FX "charge.refunded.partial_capture.json", "data.object", "amount", NULL,
+		  "missing field 'data.object.amount'" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		mut_fails(bad[i].file, bad[i].parent, bad[i].key, bad[i].val, bad[i].why);
+	/* a quantity may be 0: a seat subscription with no seats yet */
 	norm_mut(&n, FX "customer.subscription.created.json", "data.object.items.data.0", "quantity", "0");
 	expect_processed(&n, "subscription.created");
 	expect_int(&n, "subscription.quantity", 0);
-	norm_free(&n);
-	norm_mut(&n, FX "customer.subscription.created.json", "data.object.items.data.0.price.recurring",
-		 "interval_count", "0");
-	expect_failed(&n, "field 'data.object.items.data.0.price.recurring.interval_count' must be at least 1, got 0");
-	norm_free(&n);
-	norm_mut(&n, FX "invoice.paid.json", "data.object.lines.data.0", "quantity", "-1");
-	expect_failed(&n, "field 'data.object.lines.data.0.quantity' must be at least 0, got -1");
-	norm_free(&n);
-
-	/* A refund's charge is read whole: its amount, which tells the part never
-	 * captured, must be there and not negative even where amount_captured is booked. */
-	norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "amount", "-500");
-	expect_failed(&n, "field 'data.object.amount' must not be negative, got -500");
-	norm_free(&n);
-	norm_mut(&n, FX "charge.refunded.partial_capture.json", "data.object", "amount", NULL);
-	expect_failed(&n, "missing field 'data.object.amount'");
 	norm_free(&n);
 
 	/* A charge without a customer is normal (guest checkout): null id. */
@@ -2228,12 +2236,10 @@ static void test_checkout(void **state)
 	norm_free(&n);
 
 	/* payment_status present is never null nor empty: such a session is not taken for paid */
-	norm_mut(&n, FX "checkout.session.completed.unpaid.json", "data.object", "payment_status", "null");
-	expect_failed(&n, "field 'data.object.payment_status' must be 'paid', 'unpaid' or 'no_payment_required', got null");
-	norm_free(&n);
-	norm_mut(&n, FX "checkout.session.completed.unpaid.json", "data.object", "payment_status", "\"\"");
-	expect_failed(&n, "field 'data.object.payment_status' must be 'paid', 'unpaid' or 'no_payment_required', got \"\"");
-	norm_free(&n);
+	mut_fails(FX "checkout.session.completed.unpaid.json", "data.object", "payment_status", "null",
+		  "field 'data.object.payment_status' must be 'paid', 'unpaid' or 'no_payment_required', got null");
+	mut_fails(FX "checkout.session.completed.unpaid.json", "data.object", "payment_status", "\"\"",
+		  "field 'data.object.payment_status' must be 'paid', 'unpaid' or 'no_payment_required', got \"\"");
 
 	norm_file(&n, FX "checkout.session.async_payment_succeeded.json");
 	expect_processed(&n, "payment.succeeded");
