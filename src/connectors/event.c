@@ -52,8 +52,10 @@ int event_type_known(const char *t)
 
 int plan_code_valid(const char *s)
 {
-	return s && *s && strchr("abcdefghijklmnopqrstuvwxyz0123456789", *s) &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(s) && strlen(s) <= PLAN_CODE_MAX;
+	size_t n = s ? strlen(s) : 0;
+
+	return n > 0 && n <= PLAN_CODE_MAX && strchr("abcdefghijklmnopqrstuvwxyz0123456789", *s) &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
 }
 
 /* The top-level key of each section. */

@@ -422,37 +422,37 @@ static int names_at(const char *raw, size_t len, size_t j)
 	return j < len && (raw[j] == ':' || raw[j] == '=');
 }
 
+/* What a secret's value is written as. */
+static const char mask[] = "[redacted]";
+
 size_t secret_mask_tokens(char *s)
 {
-	static const char mask[] = "[redacted]";
-	size_t n = strlen(s), o = 0, masked = 0, i;
-	char *src;
+	struct strbuf b = { 0 };
+	size_t n = strlen(s), from = 0, masked = 0;
 
-	for (i = 0; i < n; i++)
-		if (word_start(s, i) && token_len(s + i, n - i))
-			break;
-	if (i == n)
-		return 0;
-	src = xstrdup(s); /* word_start reads the bytes as they came */
-	for (i = 0; i < n;) {
-		size_t t = word_start(src, i) ? token_len(src + i, n - i) : 0;
-		if (t) { /* a token is longer than the mask: the text only shrinks */
-			memcpy(s + o, mask, sizeof mask - 1);
-			o += sizeof mask - 1;
-			i += t;
-			masked++;
+	/* read from s as it came, written back once (a token is longer than the
+	 * mask: the text only shrinks) */
+	for (size_t i = 0; i < n; i++) {
+		size_t t = word_start(s, i) ? token_len(s + i, n - i) : 0;
+		if (!t)
 			continue;
-		}
-		s[o++] = src[i++];
+		sb_add(&b, s + from, i - from);
+		SB_LIT(&b, mask);
+		from = i + t;
+		i = from - 1;
+		masked++;
 	}
-	s[o] = '\0';
-	free(src);
+	if (!masked)
+		return 0;
+	sb_add(&b, s + from, n - from);
+	memcpy(s, b.buf, b.len);
+	s[b.len] = '\0';
+	free(b.buf);
 	return masked;
 }
 
 char *secret_redact(const char *raw, size_t len, size_t *outlen)
 {
-	static const char mask[] = "[redacted]";
 	struct strbuf b = { 0 };
 	size_t from = 0;
 

@@ -1512,10 +1512,10 @@ static void do_checkout(json_object *p, struct event *ev, const struct stripe_ty
 	if (!st.canonical) {
 		/* payment_status arrived in 2020; before, completed meant paid. Present,
 		 * it is never null nor empty (an enum). */
-		json_object *so = jpath(p, "data.object");
-		if (!ps && json_object_object_get_ex(so, "payment_status", NULL)) {
+		json_object *v;
+		if (!ps && json_object_object_get_ex(jpath(p, "data.object"), "payment_status", &v)) {
 			field_error(ev, "field '" OBJ "payment_status' must be 'paid', 'unpaid' or "
-					"'no_payment_required', got %s", jpath(p, OBJ "payment_status") ? "\"\"" : "null");
+					"'no_payment_required', got %s", v ? "\"\"" : "null");
 			return;
 		}
 		if (!ps || strcmp(ps, "paid") == 0) {
