@@ -623,7 +623,7 @@ static const char copy_ev_sql[] =
 	" LEFT JOIN LATERAL (SELECT r.received_at, r.source FROM external_events_raw r"                 \
 	" WHERE (" s ".provider, " s ".external_event_id) NOT IN (SELECT provider, external_event_id"  \
 	" FROM stage_changed WHERE kind = 'r') AND (r.provider, r.external_event_id) ="                \
-	" (" s ".provider, " s ".external_event_id) AND (r.received_at, r.source) < (" s               \
+	" (" s ".provider, " s ".external_event_id) AND (r.received_at, r.source COLLATE \"C\") < (" s               \
 	".received_at, " s ".source) LIMIT 1) fc ON true"
 /* does the proposed row's stamp for f beat the stored one? */
 #define NEWER(f)                                                                      \
@@ -913,14 +913,14 @@ static const char *const upserts[] = {
 	" event_type, occurred_at, received_at, source, payload)"
 	" SELECT" DEDUP(" DISTINCT ON (provider, external_event_id)") " provider, external_event_id, project_id,"
 	" event_type, occurred_at, received_at, source, payload FROM stage_raw"
-	DEDUP(" ORDER BY provider, external_event_id, received_at, source, seq DESC")
+	DEDUP(" ORDER BY provider, external_event_id, received_at, source COLLATE \"C\", seq DESC")
 	" ON CONFLICT (provider, external_event_id) DO UPDATE SET project_id = EXCLUDED.project_id,"
 	" event_type = EXCLUDED.event_type, occurred_at = EXCLUDED.occurred_at, payload = EXCLUDED.payload,"
 	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"
-	" source = CASE WHEN (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
+	" source = CASE WHEN (EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") < (t.received_at, t.source)"
 	" THEN EXCLUDED.source ELSE t.source END"
-	" WHERE (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
-	" OR ((EXCLUDED.received_at, EXCLUDED.source) = (t.received_at, t.source)"
+	" WHERE (EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") < (t.received_at, t.source)"
+	" OR ((EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") = (t.received_at, t.source)"
 	" AND (t.project_id, t.event_type, t.occurred_at, t.payload) IS DISTINCT FROM"
 	" (EXCLUDED.project_id, EXCLUDED.event_type, EXCLUDED.occurred_at, EXCLUDED.payload))"
 	" RETURNING provider, external_event_id, xmax = 0 AS ins, project_id, received_at)"
@@ -965,7 +965,7 @@ static const char *const upserts[] = {
 	" WHERE (t.provider, t.external_event_id) = (s.provider, s.external_event_id) LIMIT 1) t"
 	" WHERE (s.provider, s.external_event_id) NOT IN (SELECT provider, external_event_id"
 	" FROM stage_changed WHERE kind = 'r')"
-	" AND (s.received_at, s.source) > (t.received_at, t.source)"
+	" AND (s.received_at, s.source COLLATE \"C\") > (t.received_at, t.source)"
 	/* a later copy under another project is refused as an update would be (sql/017) */
 	" AND CASE WHEN s.project_id <> t.project_id THEN event_project_check(s.provider,"
 	" s.external_event_id, t.project_id, s.project_id) ELSE true END"
@@ -982,7 +982,7 @@ static const char *const upserts[] = {
 	 * received_at, source) is the one every statement below reads: the
 	 * payments' merge reads stage_ev as it is */
 	DEDUP("DELETE FROM stage_ev WHERE ctid = ANY (ARRAY(SELECT ctid FROM (SELECT ctid, row_number()"
-	" OVER (PARTITION BY provider, external_event_id ORDER BY received_at, source, seq DESC) AS n"
+	" OVER (PARTITION BY provider, external_event_id ORDER BY received_at, source COLLATE \"C\", seq DESC) AS n"
 	" FROM stage_ev) x WHERE n > 1))"),
 
 	/* a Stripe invoice's canonical event written before invoiced_at was (an older
@@ -1000,7 +1000,7 @@ static const char *const upserts[] = {
 	"WITH src AS (SELECT" DEDUP(" DISTINCT ON (provider, external_event_id)") " provider, external_event_id,"
 	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
 	" customer_id, subscription_id, payment_id, event FROM stage_ev WHERE status <> 'failed'"
-	DEDUP(" ORDER BY provider, external_event_id, received_at, source, seq DESC") "),"
+	DEDUP(" ORDER BY provider, external_event_id, received_at, source COLLATE \"C\", seq DESC") "),"
 	" up AS (INSERT INTO external_events_normalized AS t (provider, external_event_id,"
 	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
 	" customer_id, subscription_id, payment_id, event)"
@@ -1013,9 +1013,9 @@ static const char *const upserts[] = {
 	" customer_id = EXCLUDED.customer_id, subscription_id = EXCLUDED.subscription_id,"
 	" payment_id = EXCLUDED.payment_id, event = EXCLUDED.event,"
 	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"
-	" source = CASE WHEN (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
+	" source = CASE WHEN (EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") < (t.received_at, t.source)"
 	" THEN EXCLUDED.source ELSE t.source END"
-	" WHERE (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
+	" WHERE (EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") < (t.received_at, t.source)"
 	" OR (t.project_id, t.status, t.event) IS DISTINCT FROM"
 	" (EXCLUDED.project_id, EXCLUDED.status, EXCLUDED.event)"
 	" RETURNING 'n'::\"char\" AS kind, xmax = 0 AS ins, provider, external_event_id, project_id,"
@@ -1058,7 +1058,7 @@ static const char *const upserts[] = {
 	" CASE WHEN s.status = 'processed' AND s.price_id IS NOT NULL AND s.plan_code IS NULL"
 	" AND pp.plan_id IS NULL THEN s.price_id END AS unmapped"
 	" FROM stage_ev s LEFT JOIN plan_prices pp ON pp.provider = s.provider AND pp.price_id = s.price_id"
-	DEDUP(" ORDER BY s.provider, s.external_event_id, s.received_at, s.source, s.seq DESC") "),"
+	DEDUP(" ORDER BY s.provider, s.external_event_id, s.received_at, s.source COLLATE \"C\", s.seq DESC") "),"
 	" up AS (INSERT INTO external_events AS t (provider, external_event_id, project_id, status,"
 	" reason, warning, unmapped_price_id, event_type, provider_event_type, occurred_at,"
 	" received_at, source)"
@@ -1071,7 +1071,7 @@ static const char *const upserts[] = {
 	" unmapped_price_id = EXCLUDED.unmapped_price_id, event_type = EXCLUDED.event_type,"
 	" provider_event_type = EXCLUDED.provider_event_type, occurred_at = EXCLUDED.occurred_at,"
 	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"
-	" source = CASE WHEN (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
+	" source = CASE WHEN (EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") < (t.received_at, t.source)"
 	" THEN EXCLUDED.source ELSE t.source END,"
 	" attempts = t.attempts + CASE WHEN (t.project_id, t.status, t.reason, t.warning,"
 	" t.event_type, t.provider_event_type, t.occurred_at) IS DISTINCT FROM (EXCLUDED.project_id,"
@@ -1081,7 +1081,7 @@ static const char *const upserts[] = {
 	" t.provider_event_type, t.occurred_at) IS DISTINCT FROM (EXCLUDED.project_id,"
 	" EXCLUDED.status, EXCLUDED.reason, EXCLUDED.warning, EXCLUDED.event_type,"
 	" EXCLUDED.provider_event_type, EXCLUDED.occurred_at) THEN now() ELSE t.last_processed_at END"
-	" WHERE (EXCLUDED.received_at, EXCLUDED.source) < (t.received_at, t.source)"
+	" WHERE (EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") < (t.received_at, t.source)"
 	" OR (t.project_id, t.status, t.reason, t.warning, t.event_type, t.provider_event_type,"
 	" t.occurred_at) IS DISTINCT FROM (EXCLUDED.project_id, EXCLUDED.status, EXCLUDED.reason,"
 	" EXCLUDED.warning, EXCLUDED.event_type, EXCLUDED.provider_event_type, EXCLUDED.occurred_at)"

@@ -125,3 +125,30 @@ check "a replay keeps the stored copy's received_at and source in every table ($
 r2=$(newdb copies_replayed_clean) && run "$r2" "$T/A_rel.ndjson"
 check "and makes its event again: the database is a clean load's" same_state "$r1" "$r2"
 check "the loads reported no error" test -z "$(grep -v '^load: read' "$T/load.err")"
+
+# A database whose collation is not C (ICU's en-US sorts 'a' before 'B'): two copies
+# received at the same instant are still told apart by their sources' bytes, as stream
+# reconcile tells them ('B' is 0x42, 'a' 0x61): the copy from B.json is kept, in every
+# order and batching, as in a C database.
+hot 24.9 "Maria S. Silva" >"$T/B.json"
+fetch-events --project acme --received-at 2026-12-01T10:00:00Z "$T/B.json" | normalize --emit-raw >"$T/Bt.ndjson"
+icu_db() {
+	local db=ro_$1_$$
+	dbs="$dbs $db"
+	createdb -T template0 --locale-provider=icu --icu-locale=en-US "$db" &&
+		load --migrate --dsn "dbname=$db" 2>/dev/null &&
+		q "$db" "INSERT INTO plan_prices VALUES ('stripe', 'price_starter_m', 'starter'), ('stripe', 'price_pro_m', 'pro')" &&
+		echo "$db"
+}
+kept() { q "$1" "SELECT (SELECT amount_minor FROM payments WHERE payment_id = 'HPDUP') || ' ' || string_agg(regexp_replace(source, '.*/', ''), ' ' ORDER BY t)
+	FROM (SELECT 'r' t, source FROM external_events_raw UNION ALL SELECT 'n', source FROM external_events_normalized
+	UNION ALL SELECT 'e', source FROM external_events) x"; }
+ti=$(icu_db copies_icu_ab) && run "$ti" "$T/A.ndjson" "$T/Bt.ndjson"
+check "en-US database: a tie of received_at keeps B.json's copy, the least source byte by byte ($(kept "$ti"))" \
+	test "$(kept "$ti")" = "2490 B.json:1 B.json:1 B.json:1"
+tj=$(icu_db copies_icu_ba) && run "$tj" "$T/Bt.ndjson" "$T/A.ndjson"
+tk=$(icu_db copies_icu_one) && run "$tk" "$T/A.ndjson $T/Bt.ndjson"
+tl=$(icu_db copies_icu_b1) && load --batch 1 --dsn "dbname=$tl" "$T/A.ndjson" "$T/Bt.ndjson" 2>>"$T/load.err"
+tc=$(newdb copies_c_ab) && run "$tc" "$T/A.ndjson" "$T/Bt.ndjson"
+all_tie() { same_state "$tc" "$ti" && same_state "$tc" "$tj" && same_state "$tc" "$tk" && same_state "$tc" "$tl"; }
+check "and in every order and batching, the same rows as in a C database" all_tie

@@ -106,7 +106,8 @@ check_needs_migration() {
 ingest_stream() { fetch-events --project acme --received-at 2026-12-01T00:00:00Z "$@" | normalize --emit-raw; }
 
 # state DB [strict]: every data table as sorted JSON lines. The run-time columns
-# (when a row was first/last processed) are left out unless strict.
+# (when a row was first/last processed) are left out unless strict. Rows in byte order,
+# whatever the database's collation.
 STATE_TABLES="settings projects integrations external_events_raw external_events_normalized
 	external_events plans plan_prices customers subscriptions payments"
 state() {
@@ -114,7 +115,7 @@ state() {
 	[ -n "$strict" ] && drop=""
 	for t in $STATE_TABLES; do
 		echo "== $t"
-		q "$db" "SELECT (to_jsonb(x) $drop)::text FROM $t x ORDER BY 1"
+		q "$db" "SELECT r FROM (SELECT (to_jsonb(x) $drop)::text AS r FROM $t x) y ORDER BY r COLLATE \"C\""
 	done
 }
 
