@@ -285,11 +285,15 @@ static int in_window(const struct opts *o, const char *provider, const char *pro
  * The tab is then the smallest byte of a line, so a plain byte-order sort
  * groups lines by their leading fields exactly. "\N" is a null field.
  *
- *   provider  external_event_id  side(N|R)  seq  project  time_ms  received_ms  status  reason  source
+ *   provider  external_event_id  side  seq  project  time_ms  received_ms  status  reason  source
  *
+ * side is SIDE_RAW or SIDE_NORM: an event's raw lines sort before its
+ * canonical events, which are chosen knowing the raw copy kept.
  * time_ms is the event's time (occurred_at, else received_at: its day);
  * received_ms its received_at alone, which picks the raw copy counted.
  */
+#define SIDE_RAW "1"
+#define SIDE_NORM "2"
 enum { F_PROVIDER, F_ID, F_SIDE, F_SEQ, F_PROJECT, F_TIME, F_RECEIVED, F_STATUS, F_REASON, F_SOURCE, F__COUNT };
 
 static pid_t sort_pid;
@@ -537,7 +541,7 @@ static void feed_record(const struct record_input *in, void *ctx)
 	snprintf(seq, sizeof seq, "%016llx", fd->seq++);
 	put_str(fd->sort_in, provider, 0);
 	put_str(fd->sort_in, id, 0);
-	put_field(fd->sort_in, is_raw ? "R" : "N", 1, 0);
+	put_field(fd->sort_in, is_raw ? SIDE_RAW : SIDE_NORM, 1, 0);
 	put_field(fd->sort_in, seq, strlen(seq), 0);
 	put_str(fd->sort_in, project, 0);
 	snprintf(ts, sizeof ts, "%lld", (long long)t);
@@ -663,16 +667,13 @@ static void group_finish(struct group *g, const struct opts *o)
 
 	if (raw && norm && strcmp(raw->project, norm->project) != 0) {
 		/* Normalized under another project than its raw envelope's (a
-		 * forgotten --project): the loader refuses such an event and keeps
-		 * the raw row alone. Two events, each in its own project: the raw
-		 * one missing, the canonical one extra. */
-		char a[81], b[81], why_raw[128], why_norm[128];
+		 * forgotten --project), and never in the raw one's: the loader
+		 * refuses such an event and keeps the raw row alone, missing. The
+		 * event refused is no outcome anywhere (--db cannot see it). */
+		char a[81], why_raw[128];
 		snprintf(why_raw, sizeof why_raw, "normalized under project '%s'",
 			 utf8_clip(norm->project, a, sizeof a));
-		snprintf(why_norm, sizeof why_norm, "its raw envelope is under project '%s'",
-			 utf8_clip(raw->project, b, sizeof b));
 		count_event(o, provider, id, raw, NULL, why_raw);
-		count_event(o, provider, id, NULL, norm, why_norm);
 		return;
 	}
 	count_event(o, provider, id, raw, norm, NULL);
@@ -706,16 +707,19 @@ static int received_cmp(const char *a, const char *b)
 }
 
 /* 1 when line f is the copy to keep over the one kept, as the loader keeps it:
- * a less (received_at, source), source compared bytewise. Of equal copies the
- * last read, in the same project (a dump line read again, normalized again);
- * in another, the first stays (sql/017 refuses the copy of a forgotten
- * --project, the event stays where it was first loaded). */
+ * in the same project, a less (received_at, source), source compared
+ * bytewise, and of equal copies the last read (a dump line read again,
+ * normalized again). A copy in another project never replaces the one kept:
+ * sql/017 refuses the copy of a forgotten --project, and the event stays
+ * where it was first loaded (the first in input order, as one run loads it). */
 static int copy_precedes(char **f, const struct side *kept)
 {
+	if (strcmp(f[F_PROJECT], kept->project.buf) != 0)
+		return 0;
 	int c = received_cmp(f[F_RECEIVED], kept->received.buf);
 	if (!c)
 		c = decoded_cmp(f[F_SOURCE], kept->source.buf);
-	return c < 0 || (c == 0 && strcmp(f[F_PROJECT], kept->project.buf) == 0);
+	return c <= 0;
 }
 
 /* Split a key line into its fields; 0 when it does not have them all. */
@@ -753,9 +757,14 @@ static void join_sorted(FILE *in, const struct opts *o)
 			g.raw.n = g.norm.n = 0;
 			open = 1;
 		}
-		/* sorted by seq: in input order within a side */
-		struct side *s = f[F_SIDE][0] == 'R' ? &g.raw : &g.norm;
-		if (s->n++ == 0 || copy_precedes(f, s))
+		/* sorted by side, the raw lines first, then by seq: in input order
+		 * within a side. Of the canonical events, one in the kept raw
+		 * envelope's project is the one the loader takes (it refuses the
+		 * others), whichever came first. */
+		struct side *s = f[F_SIDE][0] == SIDE_RAW[0] ? &g.raw : &g.norm;
+		int in_raw_project = s == &g.norm && g.raw.n && !strcmp(f[F_PROJECT], g.raw.project.buf);
+		if (s->n++ == 0 || copy_precedes(f, s) ||
+		    (in_raw_project && strcmp(s->project.buf, g.raw.project.buf) != 0))
 			side_take(s, f);
 	}
 	if (ferror(in))

@@ -189,3 +189,37 @@ fetch-events --project acme "$T/q/q.json" 2>/dev/null | load --dsn "dbname=$db" 
 LC_ALL=C RECONCILE_DIR=$T/q pipelines/reconcile acme --dsn "dbname=$db" >"$T/q.table" 2>/dev/null
 check "an id with a quote and a tab: its value in the table, the tab as \\t, no CSV quotes, in the C locale too" \
 	grep -Eq '^missing +stripe +acme +[0-9-]+ +evt_tab\\tq"ü +[^"]*/q/q\.json:1 +no processing log entry$' "$T/q.table"
+
+# 8. a forgotten --project (audit-reconcile 1, 2). evt_p1: a run with --project acme, then
+# one without over a dump holding an earlier copy; the loader keeps the first loaded
+# (it refuses the other, sql/017), stream mode the first read, though the other was
+# received earlier. evt_p2: raw envelopes (fetch-events --project acme) and canonical events
+# made apart without it; the loader refuses the event, which is then no outcome anywhere,
+# not an extra. evt_p3: its canonical event in another project read first, then the one in
+# its raw envelope's project, which the loader keeps. Stream mode counts what --db sees.
+env() {
+	printf '{"record":"raw","provider":"stripe","external_event_id":"%s","event_type":"invoice.paid","project_id":"%s","occurred_at":null,"received_at":"%s","source":"d:%s","payload":{}}\n' "$@"
+}
+ev() {
+	printf '{"record":"event","schema_version":1,"provider":"stripe","external_event_id":"%s","project_id":"%s","event_type":"payment.succeeded","provider_event_type":"invoice.paid","status":"%s","reason":null,"occurred_at":null,"received_at":"%s","source":"d:%s","livemode":false,"customer":null,"payment":null,"subscription":null}\n' "$@"
+}
+{ env evt_p1 acme 2026-11-03T10:00:00Z a; ev evt_p1 acme processed 2026-11-03T10:00:00Z a
+  env evt_p3 acme 2026-11-05T10:00:00Z d; ev evt_p3 acme failed 2026-11-05T10:00:00Z d; } >"$T/p_acme"
+{ env evt_p1 default 2026-11-02T10:00:00Z b; ev evt_p1 default processed 2026-11-02T10:00:00Z b; } >"$T/p_default"
+env evt_p2 acme 2026-11-04T10:00:00Z c >"$T/p_raw"
+{ ev evt_p2 default processed 2026-11-04T10:00:00Z c; ev evt_p3 other ignored 2026-11-05T10:00:00Z d; } >"$T/p_events"
+pdb=${db}_projects
+trap 'dropdb --if-exists "$db" >/dev/null 2>&1; dropdb --if-exists "$pdb" >/dev/null 2>&1; rm -rf "$T"' EXIT
+createdb "$pdb" && load --migrate --dsn "dbname=$pdb" 2>/dev/null
+for f in p_acme p_default p_raw p_events; do load --dsn "dbname=$pdb" "$T/$f" 2>>"$T/p.load.err"; done
+reconcile --db --dsn "dbname=$pdb" --details >"$T/p.db" 2>"$T/p.db.err"
+reconcile --details "$T/p_events" "$T/p_acme" "$T/p_default" "$T/p_raw" >"$T/p.stream" 2>"$T/p.stream.err"
+nodup "$T/p.db" | sed 's/"reason":"[^"]*"//' >"$T/p.db.nodup"; nodup "$T/p.stream" | sed 's/"reason":"[^"]*"//' >"$T/p.stream.nodup"
+check "copies in two projects: stream mode gives --db's lines ($(grep -c '"record":"reconcile"' "$T/p.stream") days) and totals" \
+	sh -c "diff '$T/p.db.nodup' '$T/p.stream.nodup' >&2 && cmp -s '$T/p.db.err' '$T/p.stream.err'"
+check "the loader refused the three copies in another project" test "$(grep -c db_rejected "$T/p.load.err")" -ge 3
+check "the first copy's day and project, the event refused missing, no extra" \
+	sh -c "grep -q '\"project_id\":\"acme\",\"day\":\"2026-11-03\",\"raw\":1,\"normalized\":1,\"processed\":1' '$T/p.stream' &&
+		grep -q '\"evt_p2\",\"kind\":\"missing\",\"status\":null,\"reason\":\"normalized under project' '$T/p.stream' &&
+		grep -q '\"day\":\"2026-11-05\",\"raw\":1,\"normalized\":1,\"processed\":0,\"ignored\":0,\"failed\":1' '$T/p.stream' &&
+		! grep -q '\"extra\":[1-9]' '$T/p.stream'"
