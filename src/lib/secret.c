@@ -197,6 +197,30 @@ static int quoted_at(const char *raw, size_t len, size_t j, size_t *v, size_t *e
 	return 1;
 }
 
+/* Where the name holding the secret word at raw[i] starts (X-Hotmart-Hottok's
+ * X, not its Hottok), no further back than from. */
+static size_t name_start(const char *raw, size_t i, size_t from)
+{
+	while (i > from && (isalnum((unsigned char)raw[i - 1]) || raw[i - 1] == '_' || raw[i - 1] == '-'))
+		i--;
+	return i;
+}
+
+/* 1 when the string holding the name at raw[k] (from name_start) is a list's
+ * element, ["Authorization", "v"] or [..., "Authorization", "v"], so that the
+ * next string is its value: not a member's value ("value": "my_secret_2"). */
+static int list_element(const char *raw, size_t k, size_t from)
+{
+	if (k <= from || raw[k - 1] != '"')
+		return 0;
+	k--;
+	if (k > from && raw[k - 1] == '\\')
+		k--;
+	while (k > from && (raw[k - 1] == ' ' || raw[k - 1] == '\t' || raw[k - 1] == '\r' || raw[k - 1] == '\n'))
+		k--;
+	return k > from && (raw[k - 1] == '[' || raw[k - 1] == ',');
+}
+
 /*
  * Where the value of the secret name ending at raw[j] sits: *v..return, or 0
  * when nothing after the name is its value. JSON ("hottok": "v", a number, the
@@ -205,7 +229,8 @@ static int quoted_at(const char *raw, size_t len, size_t j, size_t *v, size_t *e
  * HTTP header line (Authorization: Bearer v, to the line end, or to a JSON
  * string's escaped \r\n) or a form field (hottok=v, to what ends a token).
  */
-static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int *list, int objects)
+static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int *list, int objects,
+			   int pair)
 {
 	size_t end;
 	int closed = 0; /* the name ends a JSON string */
@@ -218,10 +243,10 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 	j = skip_blanks(raw, len, j);
 	if (closed && j < len && raw[j] == ',') {
 		j = skip_blanks(raw, len, j + 1);
-		if (quoted_at(raw, len, j, v, &end) && !(end - *v == 5 && memcmp(raw + *v, "value", 5) == 0))
-			return end; /* a pair: the next string is the value */
 		if (!quoted_at(raw, len, j, v, &end))
 			return 0;
+		if (!(end - *v == 5 && memcmp(raw + *v, "value", 5) == 0))
+			return pair ? end : 0; /* a pair: the next string is the value */
 		j = skip_blanks(raw, len, end + (end < len && raw[end] == '\\') + 1);
 		if (j >= len || raw[j] != ':')
 			return 0;
@@ -256,7 +281,7 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
  */
 static size_t value_before_name(const char *raw, size_t i, size_t from, size_t *v)
 {
-	size_t k = i, end;
+	size_t k = name_start(raw, i, from), end;
 
 	if (k > 0 && raw[k - 1] == '"')
 		k--;
@@ -479,7 +504,7 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		size_t e = i + n;
 		while (e < len && (isalnum((unsigned char)raw[e]) || raw[e] == '_' || raw[e] == '-'))
 			e++;
-		if (!(end = secret_value(raw, len, e, &v, &list, objects))) {
+		if (!(end = secret_value(raw, len, e, &v, &list, objects, list_element(raw, name_start(raw, i, from), from)))) {
 			/* a header list's object naming it after its value:
 			 * {"value": "v", "name": "Authorization"} */
 			if (!(end = value_before_name(raw, i, from, &v)))

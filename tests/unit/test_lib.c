@@ -1570,6 +1570,19 @@ static void test_secret(void **state)
 	check_redact("\"body\":\"{\\\"name\\\":\\\"hottok\\\",\\\"value\\\":\\\"S\\\"}\"",
 		     "\"body\":\"{\\\"name\\\":\\\"hottok\\\",\\\"value\\\":\\\"[redacted]\\\"}\"");
 	check_redact("[\"hottok\", \"value\"]", NULL);
+	/* the value before a name that holds the word inside it (audit-fetch 1) */
+	check_redact("[{\"value\":\"LEAK40\",\"name\":\"X-Hotmart-Hottok\"},{\"value\": \"t=1,v1=LEAK41\", \"name\": \"Stripe-Signature\"}]",
+		     "[{\"value\":\"[redacted]\",\"name\":\"X-Hotmart-Hottok\"},{\"value\": \"[redacted]\", \"name\": \"Stripe-Signature\"}]");
+	check_redact("\"body\":\"[{\\\"value\\\":\\\"LEAK42\\\",\\\"name\\\":\\\"x-hotmart-hottok\\\"}]\"",
+		     "\"body\":\"[{\\\"value\\\":\\\"[redacted]\\\",\\\"name\\\":\\\"x-hotmart-hottok\\\"}]\"");
+	/* a value holding the word is no name: the next member's name stays, and the
+	 * value is masked by its own name's pass */
+	check_redact("[{\"value\":\"HOTSECRET1\",\"name\":\"hottok\"}]",
+		     "[{\"value\":\"[redacted]\",\"name\":\"hottok\"}]");
+	check_redact("{\"note\":\"my_secret_plan\",\"id\":\"x\"}", NULL);
+	/* a flat list of names and values (Node's rawHeaders) */
+	check_redact("{\"rawHeaders\":[\"Host\",\"h\",\"X-Hotmart-Hottok\",\"LEAK43\"]}",
+		     "{\"rawHeaders\":[\"Host\",\"h\",\"X-Hotmart-Hottok\",\"[redacted]\"]}");
 	/* HTTP header lines (a raw request's): the value is the rest of the line */
 	check_redact("Authorization: Bearer S\r\nX-Hotmart-Hottok:S 2\nHost: h",
 		     "Authorization: [redacted]\r\nX-Hotmart-Hottok:[redacted]\nHost: h");
