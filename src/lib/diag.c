@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "jsonutil.h"
 #include "secret.h"
+#include "strbuf.h"
 
 const char *prog_name = "revenueos";
 
@@ -241,10 +242,12 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	secret_mask_tokens(msg);
 	/* A file that is not NDJSON at all would bury the terminal: past a
 	 * hundred, a file's rejects go to the rejects stream and the count only. */
-	static char last_file[256];
+	static struct strbuf last_file; /* whole: deep paths share long prefixes */
 	static long in_file;
-	if (strncmp(last_file, file ? file : "-", sizeof last_file - 1) != 0) {
-		snprintf(last_file, sizeof last_file, "%s", file ? file : "-");
+	const char *name = file ? file : "-";
+	if (!last_file.buf || strcmp(last_file.buf, name) != 0) {
+		last_file.len = 0;
+		sb_add(&last_file, name, strlen(name));
 		in_file = 0;
 	}
 	if (++in_file <= REJECTS_SHOWN)

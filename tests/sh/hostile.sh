@@ -290,6 +290,15 @@ for k in 100 101; do
 		 grep -q "^to-csv: $k input lines rejected$" "$tmp/err"'
 done
 
+# Two files whose paths share their first 255 bytes (a deep synced tree) are two files: each
+# has its 60 rejects shown (audit-fetch 3: they shared one count of 100)
+deep=$tmp/$(printf 'd%.0s' $(seq 250))
+mkdir -p "$deep"
+for k in 1 2; do for i in $(seq 60); do echo "bad $i"; done >"$deep/archive-$k.ndjson"; done
+"$BIN/fetch-events" "$deep" >/dev/null 2>"$tmp/err"
+check "two files with a 260-byte common prefix: 60 rejects shown for each, no notice" \
+	'[ "$(grep -c "archive-2.ndjson:[0-9]*: .*(invalid_json)$" "$tmp/err")" -eq 60 ] && ! grep -q "more than 100" "$tmp/err"'
+
 # 9. Control characters from the input (a key, a file name) never reach stderr as they are:
 # a key holding a newline and a message of its own, or a terminal escape, cannot forge a
 # diagnostic line (scripts match on "prog: file:line: ... (code)") nor drive the terminal.
