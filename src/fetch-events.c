@@ -845,6 +845,20 @@ static int whole_line(const struct line *l)
 	       json_text_state(l->text, l->len) == JSON_WHOLE;
 }
 
+/* 1 when text starts with a whole object or array that another follows on
+ * the same line, {...}{...}: values written one after another with nothing
+ * between them (a Firehose stream's S3 objects, without its newline
+ * delimiter), read as documents. */
+static int values_follow(const char *text, size_t len)
+{
+	size_t n = json_value_end(text, len);
+	if (n == 0 || n >= len || json_text_state(text, n) != JSON_WHOLE)
+		return 0;
+	while (n < len && is_space(text[n]))
+		n++;
+	return n < len && (text[n] == '{' || text[n] == '[');
+}
+
 /*
  * 1 when the file whose first line (not blank) is first holds JSON documents,
  * 0 when NDJSON (or anything else). Documents when that line opens a value and
@@ -871,7 +885,10 @@ static int holds_documents(struct src *s, struct line_reader *lr, const struct l
 		return 0;
 	if (strspn(first->text, "{[ \t\r") == first->len)
 		return 1;
-	if (json_text_state(first->text + lead, first->len - lead) != JSON_GOES_ON)
+	enum json_text head = json_text_state(first->text + lead, first->len - lead);
+	if (head == JSON_BAD)
+		return values_follow(first->text + lead, first->len - lead);
+	if (head != JSON_GOES_ON)
 		return 0;
 	if (first->text[lead] == '[')
 		return 1; /* NDJSON lines after it too are read, as its elements */
