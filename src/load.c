@@ -34,7 +34,7 @@
 #include "timeutil.h"
 
 static const char synopsis[] =
-	"usage: load [--dsn CONNINFO] [--batch N] [--rejects FILE] [--max-line SIZE] [FILE...]\n"
+	"usage: load [--dsn CONNINFO] [--batch N] [--rejects FILE] [--max-line SIZE] [--quiet] [FILE...]\n"
 	"       load --migrate [--dsn CONNINFO] [--sql-dir DIR]\n"
 	"       load --note-run PROGRAM [--dsn CONNINFO] < NOTE.json\n"
 	"       load --split-dsn [--dsn CONNINFO]\n";
@@ -50,6 +50,7 @@ static const char help[] =
 	"  --batch N         records per transaction (default 5000, at most 1000000)\n"
 	"  --rejects FILE    write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE   longest accepted line in bytes (default 16M)\n"
+	"  -q, --quiet       no summary line (for cron: stderr then says only what went wrong)\n"
 	"  --migrate         apply the schema migrations (sql/NNN_*.sql) not yet applied, then exit\n"
 	"  --sql-dir DIR     where the migrations are (default: $RO_SQL_DIR when set, else\n"
 	"                    ../sql or ../share/revenueos/sql next to the program)\n"
@@ -63,7 +64,8 @@ static const char help[] =
 	"                    to nothing (docs/load.md)\n"
 	"  -h, --help, -V, --version\n"
 	"\n"
-	"Prints one summary line on stderr and records the run in pipeline_runs.\n"
+	"Prints one summary line on stderr (not with --quiet) and records the run in\n"
+	"pipeline_runs.\n"
 	"Exit status: 0 every record loaded; 1 some records rejected (each reported as\n"
 	"'load: FILE:LINE: ...'); 2 usage; 3 database or I/O failure.\n"
 	"\n"
@@ -2539,6 +2541,7 @@ int main(int argc, char **argv)
 		{"batch", required_argument, NULL, 'b'},
 		{"rejects", required_argument, NULL, 'r'},
 		{"max-line", required_argument, NULL, 'm'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"migrate", no_argument, NULL, 'M'},
 		{"sql-dir", required_argument, NULL, 's'},
 		{"note-run", required_argument, NULL, 'N'},
@@ -2549,11 +2552,11 @@ int main(int argc, char **argv)
 	};
 	const char *dsn = NULL, *rejects_path = NULL, *sql_dir = NULL, *note = NULL, *why, *from;
 	size_t batch_size = 5000, max_line = LINE_MAX_DEFAULT;
-	int do_migrate = 0, load_opt = 0, do_split = 0, c;
+	int do_migrate = 0, load_opt = 0, do_split = 0, quiet = 0, c;
 
 	diag_init(argv[0]);
 	argv[0] = (char *)prog_name; /* getopt's messages say "load: ...", as ours do */
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hqV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dsn = pg_dsn_take(optarg); break;
 		case 'b':
@@ -2564,6 +2567,7 @@ int main(int argc, char **argv)
 			break;
 		case 'r': rejects_path = optarg; load_opt = 1; break;
 		case 'm': max_line = size_opt(synopsis, "--max-line", optarg); load_opt = 1; break;
+		case 'q': quiet = 1; load_opt = 1; break;
 		case 'M': do_migrate = 1; break;
 		case 's': sql_dir = optarg; break;
 		case 'N':
@@ -2588,7 +2592,7 @@ int main(int argc, char **argv)
 	if (note && (do_migrate || load_opt || sql_dir || argc > 0))
 		die_usage(synopsis, "--note-run takes only --dsn");
 	if (do_migrate && load_opt) /* read by a load only: taken silently, they would mislead */
-		die_usage(synopsis, "--migrate loads nothing: --batch, --rejects and --max-line are for a load");
+		die_usage(synopsis, "--migrate loads nothing: --batch, --rejects, --max-line and --quiet are for a load");
 	if (sql_dir && !do_migrate) /* a load would run without the migrations it names */
 		die_usage(synopsis, "--sql-dir is read by --migrate only");
 	if (rejects_path && (why = rejects_refused(rejects_path, argv, argc)))
@@ -2700,11 +2704,12 @@ int main(int argc, char **argv)
 	long id = run_id;
 	run_id = 0; /* finished: a failure from here on leaves the row as it says */
 	finish_run(id, status);
-	fprintf(stderr,
-		"%s: read %ld (raw %ld, events %ld), inserted %ld, updated %ld, unchanged %ld,"
-		" failed %ld, ignored %ld, rejected %ld\n",
-		prog_name, C.read, C.raw, C.events, C.inserted, C.updated, C.unchanged, C.failed,
-		C.ignored, rejects_count());
+	if (!quiet)
+		fprintf(stderr,
+			"%s: read %ld (raw %ld, events %ld), inserted %ld, updated %ld, unchanged %ld,"
+			" failed %ld, ignored %ld, rejected %ld\n",
+			prog_name, C.read, C.raw, C.events, C.inserted, C.updated, C.unchanged, C.failed,
+			C.ignored, rejects_count());
 	if (C.events > 0 && C.raw == 0) /* normalize without --emit-raw: a runbook re-injection, say */
 		warn_msg(0, "events without their raw envelopes: no payload stored (reconcile counts them"
 			 " extra, and a later copy is not told from the first); pipe 'normalize --emit-raw',"

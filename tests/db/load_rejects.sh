@@ -155,6 +155,25 @@ check "and its own rejects directory is gone" test -z "$(ls -A "$T/ingtmp")"
 runs=$(q "$ing" "SELECT count(*) || ' ' || sum(rejected) FROM pipeline_runs WHERE program = 'ingest-dumps'")
 check "with --rejects-dir the same count, from its files" \
 	test "$runs $(wc -l <"$T/ingrej/fetch-events.rejects")" = "2 2 1"
+# --quiet, for cron (audit-cron 2): a run with nothing wrong writes nothing at all, one with
+# a rejected line says that line and the stage's exit, and no summary either way
+mkdir -p "$T/clean"
+cp "$ROOT/fixtures/dumps/2026-11/stripe-2026-11-05.ndjson.gz" "$T/clean/"
+qt=$(newdb quiet)
+"$ROOT/pipelines/ingest-dumps" --quiet --project acme --dsn "dbname=$qt" "$T/clean" >"$T/out" 2>"$T/err"
+st=$?
+check "ingest-dumps --quiet over a clean dump: exit $st, nothing on stdout or stderr, the events loaded" \
+	test "$st $(wc -c <"$T/out") $(wc -c <"$T/err") $(q "$qt" "SELECT count(*) > 0 FROM external_events_raw")" = "0 0 0 t"
+"$ROOT/pipelines/ingest-dumps" -q --project acme --dsn "dbname=$qt" "$T/dumps" >/dev/null 2>"$T/err"
+st=$?
+check "and over a dump with a cut line: exit $st, the reject and the stage said, no summary" \
+	sh -c "test $st -eq 1 && grep -q '(invalid_json)\$' $T/err && grep -q '^ingest-dumps: fetch-events exited 1\$' $T/err &&
+		! grep -q '^load: read' $T/err"
+fetch-events --project acme "$T/clean" | normalize --emit-raw | load --quiet --dsn "dbname=$qt" 2>"$T/err"
+check "load --quiet: no summary line" test "$? $(wc -c <"$T/err")" = "0 0"
+load --migrate --quiet --dsn "dbname=$qt" 2>/dev/null
+check "load --migrate --quiet is a usage error" test $? -eq 2
+
 # a backfill of an old archive says when its events arrived (--received-at): they do not
 # read as just arrived, and the freshness view says stale; a bad TIME is a usage error
 bf=$(newdb backfill)
