@@ -122,7 +122,7 @@ fi
 # and --batch, --rejects, --max-line are a load's: with --migrate, a usage error (not ignored)
 for o in "--batch 10" "--rejects /dev/null" "--max-line 1M"; do
 	PGHOST=/nonexistent "$BIN/load" --migrate $o </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
-	if [ $st -eq 2 ] && grep -q "^load: --migrate loads nothing: --batch, --rejects and --max-line are for a load" \
+	if [ $st -eq 2 ] && grep -q "^load: --migrate loads nothing: --batch, --rejects, --max-line and --quiet are for a load" \
 		"${TMPDIR:-/tmp}/contracts.err.$$"; then
 		ok "load --migrate $o exits 2"
 	else
