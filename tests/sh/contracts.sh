@@ -119,8 +119,8 @@ if [ $st -eq 2 ] && grep -q "^load: --note-run: stdin is not one JSON object" "$
 else
 	notok "load --note-run with a bad note exits 2 before connecting (got $st)"
 fi
-# and --batch, --rejects, --max-line are a load's: with --migrate, a usage error (not ignored)
-for o in "--batch 10" "--rejects /dev/null" "--max-line 1M"; do
+# and --batch, --rejects, --max-line, --quiet are a load's: with --migrate, a usage error (not ignored)
+for o in "--batch 10" "--rejects /dev/null" "--max-line 1M" "--quiet"; do
 	PGHOST=/nonexistent "$BIN/load" --migrate $o </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
 	if [ $st -eq 2 ] && grep -q "^load: --migrate loads nothing: --batch, --rejects, --max-line and --quiet are for a load" \
 		"${TMPDIR:-/tmp}/contracts.err.$$"; then
