@@ -1067,6 +1067,14 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 		return;
 	}
 	int found = strcmp(path, "-") != 0 && stat(path, &st) == 0;
+	if (depth > 0 && !found && errno == ENOENT && lstat(path, &st) < 0 && errno == ENOENT) {
+		/* listed, then renamed or removed before its turn: a rotation
+		 * (a.ndjson.1 -> a.ndjson.1.gz) while the run reads the directory,
+		 * whose new name the next run reads. Said, no failure (a dangling
+		 * symlink, still there, is one: read_file) */
+		warn_msg(0, "'%s': gone since its directory was read (rotated or removed?), skipped", path);
+		return;
+	}
 	if (depth > 0 && found && is_own(&st)) {
 		warn_msg(0, "'%s': this run's own output or rejects file, skipped", path);
 		return;

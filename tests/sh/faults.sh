@@ -318,3 +318,20 @@ check "a Latin-1 file name: fetch-events exit 1 for the bad line, normalize take
 	'[ "${st[0]}" -eq 1 ] && [ "${st[1]}" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q "caf?.json:1" "$tmp/out"'
 check "a Latin-1 file name: the rejects record is UTF-8 JSON naming the file" \
 	'python3 -c "import json,sys; r=json.loads(open(sys.argv[1], encoding=\"utf-8\").read()); sys.exit(r[\"file\"].endswith(\"bad?.ndjson\") is False)" "$tmp/rejects"'
+
+# 8. A file listed in a directory, then rotated away before its turn (a.ndjson.1 -> .gz while
+# the run reads the directory; audit-cron 3): said, skipped, not an I/O failure; the next run
+# reads its new name. A dangling symlink, there all along, stays one (exit 3).
+mkdir "$tmp/rot"
+for i in $(seq 20000); do printf '{"id":"evt_r%d","object":"event","type":"customer.created","created":1790000000,"data":{"object":{"id":"cus_1","object":"customer"}}}\n' "$i"; done >"$tmp/rot/0big.ndjson"
+cp "$tmp/rot/0big.ndjson" "$tmp/rot/z.ndjson"
+# the directory is listed before its first file is read: once a line is out, z can go
+"$BIN/fetch-events" "$tmp/rot" 2>"$tmp/err" | { read -r _; rm "$tmp/rot/z.ndjson"; wc -l >"$tmp/out"; }
+st=${PIPESTATUS[0]}
+check "a file gone since its directory was read: exit $st, said, the other read ($(cat "$tmp/out") more lines)" \
+	'[ $st -eq 0 ] && grep -q "z.ndjson.: gone since its directory was read (rotated or removed?), skipped$" "$tmp/err" &&
+	 [ "$(cat "$tmp/out")" -eq 19999 ]'
+ln -s "$tmp/nowhere.ndjson" "$tmp/rot/dangling.ndjson"
+"$BIN/fetch-events" "$tmp/rot" >/dev/null 2>"$tmp/err"
+st=$?
+check "a dangling symlink in a directory: exit $st, said" '[ $st -eq 3 ] && grep -q "dangling.ndjson" "$tmp/err"'
