@@ -206,19 +206,26 @@ static size_t name_start(const char *raw, size_t i, size_t from)
 	return i;
 }
 
-/* 1 when the string holding the name at raw[k] (from name_start) is a list's
- * element, ["Authorization", "v"] or [..., "Authorization", "v"], so that the
- * next string is its value: not a member's value ("value": "my_secret_2"). */
-static int list_element(const char *raw, size_t k, size_t from)
+/* 0 when the string holding the name at raw[k] (from name_start) is a
+ * member's value ("value": "my_secret_plan", "name": "x"), after its ':' and
+ * any blanks, real or escaped (a body's pretty text); else 1: a list's
+ * element, ["Authorization", "v"] or flat, or a line's first string, whose
+ * next string is its value. */
+static int pair_name(const char *raw, size_t k, size_t from)
 {
-	if (k <= from || raw[k - 1] != '"')
-		return 0;
-	k--;
+	if (k > from && raw[k - 1] == '"')
+		k--;
 	if (k > from && raw[k - 1] == '\\')
 		k--;
-	while (k > from && (raw[k - 1] == ' ' || raw[k - 1] == '\t' || raw[k - 1] == '\r' || raw[k - 1] == '\n'))
-		k--;
-	return k > from && (raw[k - 1] == '[' || raw[k - 1] == ',');
+	for (;;) {
+		if (k > from && (raw[k - 1] == ' ' || raw[k - 1] == '\t' || raw[k - 1] == '\r' || raw[k - 1] == '\n'))
+			k--;
+		else if (k > from + 1 && raw[k - 2] == '\\' && (raw[k - 1] == 'n' || raw[k - 1] == 'r' || raw[k - 1] == 't'))
+			k -= 2;
+		else
+			break;
+	}
+	return !(k > from && raw[k - 1] == ':');
 }
 
 /*
@@ -504,7 +511,7 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		size_t e = i + n;
 		while (e < len && (isalnum((unsigned char)raw[e]) || raw[e] == '_' || raw[e] == '-'))
 			e++;
-		if (!(end = secret_value(raw, len, e, &v, &list, objects, list_element(raw, name_start(raw, i, from), from)))) {
+		if (!(end = secret_value(raw, len, e, &v, &list, objects, pair_name(raw, name_start(raw, i, from), from)))) {
 			/* a header list's object naming it after its value:
 			 * {"value": "v", "name": "Authorization"} */
 			if (!(end = value_before_name(raw, i, from, &v)))

@@ -1580,6 +1580,13 @@ static void test_secret(void **state)
 	check_redact("[{\"value\":\"HOTSECRET1\",\"name\":\"hottok\"}]",
 		     "[{\"value\":\"[redacted]\",\"name\":\"hottok\"}]");
 	check_redact("{\"note\":\"my_secret_plan\",\"id\":\"x\"}", NULL);
+	/* a pair inside a pretty body (escaped blanks before the name), a line's first
+	 * string (the diff review's cases) */
+	check_redact("{\"body\":\"[\\n  \\\"Host\\\",\\n  \\\"h\\\",\\n  \\\"X-Hotmart-Hottok\\\",\\n  \\\"LEAK44\\\"\\n]\"}",
+		     "{\"body\":\"[\\n  \\\"Host\\\",\\n  \\\"h\\\",\\n  \\\"X-Hotmart-Hottok\\\",\\n  \\\"[redacted]\\\"\\n]\"}");
+	check_redact("{\"body\":\"[\\t\\\"X-Hotmart-Hottok\\\",\\t\\\"LEAK45\\\"]\"}",
+		     "{\"body\":\"[\\t\\\"X-Hotmart-Hottok\\\",\\t\\\"[redacted]\\\"]\"}");
+	check_redact("\"X-Hotmart-Hottok\",\"LEAK46\"", "\"X-Hotmart-Hottok\",\"[redacted]\"");
 	/* a flat list of names and values (Node's rawHeaders) */
 	check_redact("{\"rawHeaders\":[\"Host\",\"h\",\"X-Hotmart-Hottok\",\"LEAK43\"]}",
 		     "{\"rawHeaders\":[\"Host\",\"h\",\"X-Hotmart-Hottok\",\"[redacted]\"]}");
