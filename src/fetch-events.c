@@ -250,6 +250,21 @@ static void read_cloud_event(struct src *s, long lineno, json_object *o, const c
 	free(text);
 }
 
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* 1 when text starts with a whole object or array that another follows
+ * right after it, {...}{...}: values written one after another with nothing
+ * between them (a Firehose stream's S3 objects, without its newline
+ * delimiter). Anything between them ({...} {...}) is trailing garbage. */
+static int values_follow(const char *text, size_t len)
+{
+	size_t n = json_value_end(text, len);
+	return n > 0 && n < len && (text[n] == '{' || text[n] == '[') && json_text_state(text, n) == JSON_WHOLE;
+}
+
 /* One JSON text (a line, or a squeezed document value) at lineno; an array
  * is opened when it is the text (open_array), not when it is an element of
  * one: an array in an array is a value that is not an event, rejected whole
@@ -261,6 +276,25 @@ static void one_value(struct src *s, long lineno, char *text, size_t len, int op
 	char msg[256];
 	json_object *o = jparse_shallow(s->parser, text, len, SHALLOW_KEEP, &code, msg, sizeof msg);
 
+	if (!o && open_array && values_follow(text, len)) {
+		/* each value on its own, at this line; one cut short is rejected,
+		 * those around it read */
+		for (size_t i = 0, n; i < len; i += n) {
+			size_t blank = i;
+			while (blank < len && is_space(text[blank]))
+				blank++;
+			if (blank == len)
+				break; /* a CR, blanks at the end */
+			n = json_value_end(text + i, len - i);
+			if (n == 0 || (text[i] != '{' && text[i] != '['))
+				n = len - i; /* what follows is no next value: rejected whole */
+			char save = text[i + n];
+			text[i + n] = '\0';
+			one_value(s, lineno, text + i, n, 1);
+			text[i + n] = save;
+		}
+		return;
+	}
 	if (!o) {
 		reject(s->file, lineno, code, text, len, "%s", msg);
 		return;
@@ -378,11 +412,6 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 out:
 	free(clean);
 	json_object_put(full);
-}
-
-static int is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 /*
@@ -845,20 +874,6 @@ static int whole_line(const struct line *l)
 	       json_text_state(l->text, l->len) == JSON_WHOLE;
 }
 
-/* 1 when text starts with a whole object or array that another follows on
- * the same line, {...}{...}: values written one after another with nothing
- * between them (a Firehose stream's S3 objects, without its newline
- * delimiter), read as documents. */
-static int values_follow(const char *text, size_t len)
-{
-	size_t n = json_value_end(text, len);
-	if (n == 0 || n >= len || json_text_state(text, n) != JSON_WHOLE)
-		return 0;
-	while (n < len && is_space(text[n]))
-		n++;
-	return n < len && (text[n] == '{' || text[n] == '[');
-}
-
 /*
  * 1 when the file whose first line (not blank) is first holds JSON documents,
  * 0 when NDJSON (or anything else). Documents when that line opens a value and
@@ -885,10 +900,7 @@ static int holds_documents(struct src *s, struct line_reader *lr, const struct l
 		return 0;
 	if (strspn(first->text, "{[ \t\r") == first->len)
 		return 1;
-	enum json_text head = json_text_state(first->text + lead, first->len - lead);
-	if (head == JSON_BAD)
-		return values_follow(first->text + lead, first->len - lead);
-	if (head != JSON_GOES_ON)
+	if (json_text_state(first->text + lead, first->len - lead) != JSON_GOES_ON)
 		return 0;
 	if (first->text[lead] == '[')
 		return 1; /* NDJSON lines after it too are read, as its elements */
