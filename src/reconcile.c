@@ -711,11 +711,13 @@ static int received_cmp(const char *a, const char *b)
  * bytewise, and of equal copies the last read (a dump line read again,
  * normalized again). A copy in another project never replaces the one kept:
  * sql/017 refuses the copy of a forgotten --project, and the event stays
- * where it was first loaded (the first in input order, as one run loads it). */
-static int copy_precedes(char **f, const struct side *kept)
+ * where it was first loaded (the first in input order, as one run loads it);
+ * but one in project prefer (a canonical event in its kept raw envelope's
+ * project: the loader refuses the others) replaces one that is not. */
+static int copy_precedes(char **f, const struct side *kept, const char *prefer)
 {
 	if (strcmp(f[F_PROJECT], kept->project.buf) != 0)
-		return 0;
+		return prefer && strcmp(f[F_PROJECT], prefer) == 0;
 	int c = received_cmp(f[F_RECEIVED], kept->received.buf);
 	if (!c)
 		c = decoded_cmp(f[F_SOURCE], kept->source.buf);
@@ -758,13 +760,10 @@ static void join_sorted(FILE *in, const struct opts *o)
 			open = 1;
 		}
 		/* sorted by side, the raw lines first, then by seq: in input order
-		 * within a side. Of the canonical events, one in the kept raw
-		 * envelope's project is the one the loader takes (it refuses the
-		 * others), whichever came first. */
+		 * within a side; the canonical events chosen knowing the raw copy kept */
 		struct side *s = f[F_SIDE][0] == SIDE_RAW[0] ? &g.raw : &g.norm;
-		int in_raw_project = s == &g.norm && g.raw.n && !strcmp(f[F_PROJECT], g.raw.project.buf);
-		if (s->n++ == 0 || copy_precedes(f, s) ||
-		    (in_raw_project && strcmp(s->project.buf, g.raw.project.buf) != 0))
+		const char *prefer = s == &g.norm && g.raw.n ? g.raw.project.buf : NULL;
+		if (s->n++ == 0 || copy_precedes(f, s, prefer))
 			side_take(s, f);
 	}
 	if (ferror(in))
