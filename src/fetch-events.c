@@ -261,6 +261,8 @@ static int is_space(char c)
  * delimiter). Anything between them ({...} {...}) is trailing garbage. */
 static int values_follow(const char *text, size_t len)
 {
+	if (len == 0 || (text[0] != '{' && text[0] != '['))
+		return 0;
 	size_t n = json_value_end(text, len);
 	return n > 0 && n < len && (text[n] == '{' || text[n] == '[') && json_text_state(text, n) == JSON_WHOLE;
 }
