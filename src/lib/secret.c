@@ -206,25 +206,33 @@ static size_t name_start(const char *raw, size_t i, size_t from)
 	return i;
 }
 
-/* 0 when the string holding the name at raw[k] (from name_start) is a
- * member's value ("value": "my_secret_plan", "name": "x"), after its ':' and
- * any blanks, real or escaped (a body's pretty text); else 1: a list's
- * element, ["Authorization", "v"] or flat, or a line's first string, whose
- * next string is its value. */
-static int pair_name(const char *raw, size_t k, size_t from)
+/* Back from raw[k] over blanks, real or escaped in a JSON string (a body's
+ * pretty text: \n, \r, \t), no further than from. */
+static size_t blanks_back(const char *raw, size_t k, size_t from)
 {
-	if (k > from && raw[k - 1] == '"')
-		k--;
-	if (k > from && raw[k - 1] == '\\')
-		k--;
 	for (;;) {
 		if (k > from && (raw[k - 1] == ' ' || raw[k - 1] == '\t' || raw[k - 1] == '\r' || raw[k - 1] == '\n'))
 			k--;
 		else if (k > from + 1 && raw[k - 2] == '\\' && (raw[k - 1] == 'n' || raw[k - 1] == 'r' || raw[k - 1] == 't'))
 			k -= 2;
 		else
-			break;
+			return k;
 	}
+}
+
+/* 1 when the name at raw[k] (from name_start) is a whole string that is no
+ * member's value: a list's element, ["Authorization", "v"] or flat, or a
+ * line's first string, whose next string is its value. 0 for a member's
+ * value ("value": "my_secret_plan", "name": "x"), and for a word inside a
+ * string ("description": "API token", "amount": 1). */
+static int pair_name(const char *raw, size_t k, size_t from)
+{
+	if (k <= from || raw[k - 1] != '"')
+		return 0;
+	k--;
+	if (k > from && raw[k - 1] == '\\')
+		k--;
+	k = blanks_back(raw, k, from);
 	return !(k > from && raw[k - 1] == ':');
 }
 
@@ -294,8 +302,7 @@ static size_t value_before_name(const char *raw, size_t i, size_t from, size_t *
 		k--;
 	if (k > 0 && raw[k - 1] == '\\')
 		k--;
-	while (k > 0 && (raw[k - 1] == ' ' || raw[k - 1] == '\t'))
-		k--;
+	k = blanks_back(raw, k, 0);
 	if (k == 0 || raw[k - 1] != ':')
 		return 0;
 	/* the enclosing object's start; "value" must lie between it and the name */

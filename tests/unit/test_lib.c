@@ -1587,6 +1587,15 @@ static void test_secret(void **state)
 	check_redact("{\"body\":\"[\\t\\\"X-Hotmart-Hottok\\\",\\t\\\"LEAK45\\\"]\"}",
 		     "{\"body\":\"[\\t\\\"X-Hotmart-Hottok\\\",\\t\\\"[redacted]\\\"]\"}");
 	check_redact("\"X-Hotmart-Hottok\",\"LEAK46\"", "\"X-Hotmart-Hottok\",\"[redacted]\"");
+	/* a secret's word ending a string's text is no name: the next member's name stays
+	 * (the second review's cases) */
+	check_redact("{\"description\":\"API token\",\"amount\":100,\"x\":\"see /secret\",\"y\":1}", NULL);
+	check_redact("{\"body\":\"{\\\"note\\\":\\\"Reset your password\\\",\\\"id\\\":\\\"x\\\"}\"}", NULL);
+	/* a value-first header object with line ends, real or escaped, before the name */
+	check_redact("{\"headers\":[{\"value\":\n  \"LEAK47\",\n  \"name\":\n  \"Authorization\"}]}",
+		     "{\"headers\":[{\"value\":\n  \"[redacted]\",\n  \"name\":\n  \"Authorization\"}]}");
+	check_redact("{\"body\":\"[{\\\"value\\\":\\\"LEAK48\\\",\\r\\n\\\"name\\\":\\t\\\"Authorization\\\"}]\"}",
+		     "{\"body\":\"[{\\\"value\\\":\\\"[redacted]\\\",\\r\\n\\\"name\\\":\\t\\\"Authorization\\\"}]\"}");
 	/* a flat list of names and values (Node's rawHeaders) */
 	check_redact("{\"rawHeaders\":[\"Host\",\"h\",\"X-Hotmart-Hottok\",\"LEAK43\"]}",
 		     "{\"rawHeaders\":[\"Host\",\"h\",\"X-Hotmart-Hottok\",\"[redacted]\"]}");
