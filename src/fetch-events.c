@@ -255,16 +255,29 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* 1 when text starts with a whole object or array that another follows
- * right after it, {...}{...}: values written one after another with nothing
- * between them (a Firehose stream's S3 objects, without its newline
- * delimiter). Anything between them ({...} {...}) is trailing garbage. */
+/* 1 when text is objects or arrays written one after another with nothing
+ * between them, {...}{...} (a Firehose stream's S3 objects, without its
+ * newline delimiter), the first whole, the last maybe cut short; blanks may
+ * end it. Anything between them ({...} {...}) makes it trailing garbage. */
 static int values_follow(const char *text, size_t len)
 {
-	if (len == 0 || (text[0] != '{' && text[0] != '['))
-		return 0;
-	size_t n = json_value_end(text, len);
-	return n > 0 && n < len && (text[n] == '{' || text[n] == '[') && json_text_state(text, n) == JSON_WHOLE;
+	size_t i = 0;
+	int values = 0;
+
+	for (;;) {
+		if (text[i] != '{' && text[i] != '[')
+			return 0;
+		size_t n = json_value_end(text + i, len - i);
+		if (values++ == 0 && (n >= len || json_text_state(text, n) != JSON_WHOLE))
+			return 0;
+		size_t next = i += n;
+		while (next < len && is_space(text[next]))
+			next++;
+		if (next == len)
+			return values > 1;
+		if (next != i)
+			return 0;
+	}
 }
 
 /* One JSON text (a line, or a squeezed document value) at lineno; an array
@@ -281,15 +294,8 @@ static void one_value(struct src *s, long lineno, char *text, size_t len, int op
 	if (!o && open_array && values_follow(text, len)) {
 		/* each value on its own, at this line; one cut short is rejected,
 		 * those around it read */
-		for (size_t i = 0, n; i < len; i += n) {
-			size_t blank = i;
-			while (blank < len && is_space(text[blank]))
-				blank++;
-			if (blank == len)
-				break; /* a CR, blanks at the end */
+		for (size_t i = 0, n; i < len && !is_space(text[i]); i += n) {
 			n = json_value_end(text + i, len - i);
-			if (n == 0 || (text[i] != '{' && text[i] != '['))
-				n = len - i; /* what follows is no next value: rejected whole */
 			char save = text[i + n];
 			text[i + n] = '\0';
 			one_value(s, lineno, text + i, n, 1);
