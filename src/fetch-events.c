@@ -270,7 +270,8 @@ static int values_follow(const char *text, size_t len)
 		size_t n = json_value_end(text + i, len - i);
 		if (values++ == 0 && (n >= len || json_text_state(text, n) != JSON_WHOLE))
 			return 0;
-		size_t next = i += n;
+		i += n;
+		size_t next = i;
 		while (next < len && is_space(text[next]))
 			next++;
 		if (next == len)
@@ -292,8 +293,7 @@ static void one_value(struct src *s, long lineno, char *text, size_t len, int op
 	json_object *o = jparse_shallow(s->parser, text, len, SHALLOW_KEEP, &code, msg, sizeof msg);
 
 	if (!o && open_array && values_follow(text, len)) {
-		/* each value on its own, at this line; one cut short is rejected,
-		 * those around it read */
+		/* each value on its own, at this line; the last, cut short, rejected */
 		for (size_t i = 0, n; i < len && !is_space(text[i]); i += n) {
 			n = json_value_end(text + i, len - i);
 			char save = text[i + n];

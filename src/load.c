@@ -625,8 +625,8 @@ static const char copy_ev_sql[] =
 	" LEFT JOIN LATERAL (SELECT r.received_at, r.source FROM external_events_raw r"                 \
 	" WHERE (" s ".provider, " s ".external_event_id) NOT IN (SELECT provider, external_event_id"  \
 	" FROM stage_changed WHERE kind = 'r') AND (r.provider, r.external_event_id) ="                \
-	" (" s ".provider, " s ".external_event_id) AND (r.received_at, r.source COLLATE \"C\") < (" s               \
-	".received_at, " s ".source) LIMIT 1) fc ON true"
+	" (" s ".provider, " s ".external_event_id) AND (r.received_at, r.source COLLATE \"C\") <"     \
+	" (" s ".received_at, " s ".source) LIMIT 1) fc ON true"
 /* does the proposed row's stamp for f beat the stored one? */
 #define NEWER(f)                                                                      \
 	"(EXCLUDED." f "_event_id IS NOT NULL AND (t." f "_event_id IS NULL OR"             \

@@ -518,7 +518,8 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		size_t e = i + n;
 		while (e < len && (isalnum((unsigned char)raw[e]) || raw[e] == '_' || raw[e] == '-'))
 			e++;
-		if (!(end = secret_value(raw, len, e, &v, &list, objects, pair_name(raw, name_start(raw, i, from), from)))) {
+		int pair = pair_name(raw, name_start(raw, i, from), from);
+		if (!(end = secret_value(raw, len, e, &v, &list, objects, pair))) {
 			/* a header list's object naming it after its value:
 			 * {"value": "v", "name": "Authorization"} */
 			if (!(end = value_before_name(raw, i, from, &v)))
