@@ -290,13 +290,13 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 }
 
 /*
- * The name at raw[i] is the value of a "name" member ("name": "Authorization")
- * whose object gave its "value" first: where that value sits (*v..return),
- * at or after from, or 0.
+ * The name starting at raw[k] (name_start) is the value of a "name" member
+ * ("name": "Authorization") whose object gave its "value" first: where that
+ * value sits (*v..return), at or after from, or 0.
  */
-static size_t value_before_name(const char *raw, size_t i, size_t from, size_t *v)
+static size_t value_before_name(const char *raw, size_t k, size_t from, size_t *v)
 {
-	size_t k = name_start(raw, i, from), end;
+	size_t end;
 
 	if (k > 0 && raw[k - 1] == '"')
 		k--;
@@ -518,11 +518,12 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		size_t e = i + n;
 		while (e < len && (isalnum((unsigned char)raw[e]) || raw[e] == '_' || raw[e] == '-'))
 			e++;
-		int pair = pair_name(raw, name_start(raw, i, from), from);
+		size_t start = name_start(raw, i, from);
+		int pair = pair_name(raw, start, from);
 		if (!(end = secret_value(raw, len, e, &v, &list, objects, pair))) {
 			/* a header list's object naming it after its value:
 			 * {"value": "v", "name": "Authorization"} */
-			if (!(end = value_before_name(raw, i, from, &v)))
+			if (!(end = value_before_name(raw, start, from, &v)))
 				continue;
 		}
 		for (;;) {
