@@ -236,6 +236,10 @@ static int pair_name(const char *raw, size_t k, size_t from)
 	return !(k > from && raw[k - 1] == ':');
 }
 
+/* What the string holding a secret name is (pair_name): a pair's name, or a
+ * member's whole value ("name": "X-Api-Key"). */
+enum { PAIR = 1, NAMED };
+
 /*
  * Where the value of the secret name ending at raw[j] sits: *v..return, or 0
  * when nothing after the name is its value. JSON ("hottok": "v", a number, the
@@ -257,15 +261,33 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 		closed = 1, j++;
 	j = skip_blanks(raw, len, j);
 	if (closed && j < len && raw[j] == ',') {
-		j = skip_blanks(raw, len, j + 1);
-		if (!quoted_at(raw, len, j, v, &end))
-			return 0;
-		if (!(end - *v == 5 && memcmp(raw + *v, "value", 5) == 0))
-			return pair ? end : 0; /* a pair: the next string is the value */
-		j = skip_blanks(raw, len, end + (end < len && raw[end] == '\\') + 1);
-		if (j >= len || raw[j] != ':')
-			return 0;
-		return quoted_at(raw, len, skip_blanks(raw, len, j + 1), v, &end) ? end : 0;
+		/* the object's members after the name, up to its "value" (HAR's
+		 * optional "comment" may come between) */
+		for (;;) {
+			j = skip_blanks(raw, len, j + 1);
+			if (!quoted_at(raw, len, j, v, &end))
+				return 0;
+			int value = end - *v == 5 && memcmp(raw + *v, "value", 5) == 0;
+			if (!value && pair == PAIR)
+				return end; /* a pair: the next string is the value */
+			j = skip_blanks(raw, len, end + (end < len && raw[end] == '\\') + 1);
+			if (j >= len || raw[j] != ':')
+				return 0;
+			j = skip_blanks(raw, len, j + 1);
+			if (value)
+				return quoted_at(raw, len, j, v, &end) ? end : 0;
+			if (pair != NAMED)
+				return 0;
+			/* past another member's value */
+			size_t o;
+			if (quoted_at(raw, len, j, &o, &end))
+				j = end + (end < len && raw[end] == '\\') + 1;
+			else
+				j += json_value_end(raw + j, len - j);
+			j = skip_blanks(raw, len, j);
+			if (j >= len || raw[j] != ',')
+				return 0;
+		}
 	}
 	if (j == len || (raw[j] != ':' && raw[j] != '='))
 		return 0;
@@ -519,7 +541,7 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		while (e < len && (isalnum((unsigned char)raw[e]) || raw[e] == '_' || raw[e] == '-'))
 			e++;
 		size_t start = name_start(raw, i, from);
-		int pair = pair_name(raw, start, from);
+		int pair = pair_name(raw, start, from) ? PAIR : start > from && raw[start - 1] == '"' ? NAMED : 0;
 		if (!(end = secret_value(raw, len, e, &v, &list, objects, pair))) {
 			/* a header list's object naming it after its value:
 			 * {"value": "v", "name": "Authorization"} */

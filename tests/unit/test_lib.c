@@ -1596,6 +1596,18 @@ static void test_secret(void **state)
 		     "{\"headers\":[{\"value\":\n  \"[redacted]\",\n  \"name\":\n  \"Authorization\"}]}");
 	check_redact("{\"body\":\"[{\\\"value\\\":\\\"LEAK48\\\",\\r\\n\\\"name\\\":\\t\\\"Authorization\\\"}]\"}",
 		     "{\"body\":\"[{\\\"value\\\":\\\"[redacted]\\\",\\r\\n\\\"name\\\":\\t\\\"Authorization\\\"}]\"}");
+	/* a name-first header object with other members before its value: HAR's
+	 * optional "comment", a number, an object; escaped in a body too */
+	check_redact("{\"headers\":[{\"name\":\"X-Api-Key\",\"comment\":\"\",\"value\":\"LEAK49\"}]}",
+		     "{\"headers\":[{\"name\":\"X-Api-Key\",\"comment\":\"\",\"value\":\"[redacted]\"}]}");
+	check_redact("[{\"name\": \"Authorization\", \"n\": 1, \"o\": {\"a\": [1]}, \"value\": \"LEAK50\"}]",
+		     "[{\"name\": \"Authorization\", \"n\": 1, \"o\": {\"a\": [1]}, \"value\": \"[redacted]\"}]");
+	check_redact("\"body\":\"{\\\"name\\\":\\\"hottok\\\",\\\"comment\\\":\\\"c\\\",\\\"value\\\":\\\"LEAK51\\\"}\"",
+		     "\"body\":\"{\\\"name\\\":\\\"hottok\\\",\\\"comment\\\":\\\"c\\\",\\\"value\\\":\\\"[redacted]\\\"}\"");
+	/* but a secret's word inside a string's text reaches only a "value" right after it */
+	check_redact("{\"description\":\"API token\",\"amount\":100,\"value\":\"5\"}", NULL);
+	/* the object ends before any "value": the next object's stays */
+	check_redact("[{\"name\":\"Authorization\",\"comment\":\"c\"},{\"name\":\"Host\",\"value\":\"h\"}]", NULL);
 	/* a flat list of names and values (Node's rawHeaders) */
 	check_redact("{\"rawHeaders\":[\"Host\",\"h\",\"X-Hotmart-Hottok\",\"LEAK43\"]}",
 		     "{\"rawHeaders\":[\"Host\",\"h\",\"X-Hotmart-Hottok\",\"[redacted]\"]}");
