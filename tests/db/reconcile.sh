@@ -223,3 +223,17 @@ check "the first copy's day and project, the event refused missing, no extra" \
 		grep -q '\"evt_p2\",\"kind\":\"missing\",\"status\":null,\"reason\":\"normalized under project' '$T/p.stream' &&
 		grep -q '\"day\":\"2026-11-05\",\"raw\":1,\"normalized\":1,\"processed\":0,\"ignored\":0,\"failed\":1' '$T/p.stream' &&
 		! grep -q '\"extra\":[1-9]' '$T/p.stream'"
+
+# 9. two copies received in the same millisecond, microseconds apart: the loader stores times
+# to the millisecond (canonical RFC 3339), so they tie and the least source is kept, "d:a"
+# though "d:b" came 300 us earlier; stream mode, comparing milliseconds, keeps the same
+{ env evt_us acme 2026-11-06T10:00:00.000400Z a; ev evt_us acme failed 2026-11-06T10:00:00.000400Z a; } >"$T/us_a"
+{ env evt_us acme 2026-11-06T10:00:00.000100Z b; ev evt_us acme processed 2026-11-06T10:00:00.000100Z b; } >"$T/us_b"
+load --dsn "dbname=$pdb" "$T/us_b" "$T/us_a" 2>/dev/null
+check "the loader keeps the least source of copies in one millisecond" \
+	test "$(psql -qXAt -d "$pdb" -c "SELECT source || ' ' || status || ' ' || received_at FROM external_events WHERE external_event_id = 'evt_us'")" = "d:a failed 2026-11-06 10:00:00+00"
+reconcile --db --dsn "dbname=$pdb" --since 2026-11-06 --until 2026-11-07 >"$T/us.db" 2>/dev/null
+reconcile --since 2026-11-06 --until 2026-11-07 "$T/us_b" "$T/us_a" >"$T/us.stream" 2>/dev/null
+nodup "$T/us.db" >"$T/us.db.nodup"; nodup "$T/us.stream" >"$T/us.stream.nodup"
+check "stream mode keeps it too: --db's counts (failed 1)" \
+	sh -c "diff '$T/us.db.nodup' '$T/us.stream.nodup' >&2 && grep -q '\"processed\":0,\"ignored\":0,\"failed\":1' '$T/us.stream'"
