@@ -372,8 +372,11 @@ static PGconn *open_conn(const char *const *keys, const char *const *vals)
 
 static void connect_db(const char *dsn, const char *from)
 {
-	const char *keys[] = {"dbname", "fallback_application_name", NULL};
-	const char *vals[] = {dsn ? dsn : "", "load", NULL};
+	/* client_encoding after dbname wins over the DSN's, PGCLIENTENCODING and a
+	 * role's: the records are UTF-8, and a LATIN1 session would store each
+	 * byte of theirs as a character ("JoÃ£o") without an error */
+	const char *keys[] = {"dbname", "client_encoding", "fallback_application_name", NULL};
+	const char *vals[] = {dsn ? dsn : "", "UTF8", "load", NULL};
 
 	if (pg_password_of(dsn, &password) < 0)
 		die_usage(synopsis, "%s: not a valid connection string or URI", from);
@@ -1855,8 +1858,8 @@ static void scratch_open(const char *dsn)
 	PQclear(r);
 	if (!have)
 		return;
-	const char *keys[] = {"dbname", "fallback_application_name", NULL};
-	const char *vals[] = {dsn ? dsn : "", "load", NULL};
+	const char *keys[] = {"dbname", "client_encoding", "fallback_application_name", NULL};
+	const char *vals[] = {dsn ? dsn : "", "UTF8", "load", NULL}; /* as connect_db's */
 	PGconn *main_conn = conn;
 	conn = conn2 = open_conn(keys, vals);
 	exec_ok("SET client_min_messages = warning");

@@ -947,8 +947,9 @@ static void __attribute__((noreturn)) die_pg(const char *what, PGresult *r)
 
 static void db_connect(const char *dsn)
 {
-	const char *keys[] = { "dbname", "fallback_application_name", NULL };
-	const char *from, *vals[] = { NULL, "reconcile", NULL };
+	/* UTF-8 whatever the DSN, PGCLIENTENCODING or the role say (load's connect_db) */
+	const char *keys[] = { "dbname", "client_encoding", "fallback_application_name", NULL };
+	const char *from, *vals[] = { NULL, "UTF8", "reconcile", NULL };
 
 	dsn = pg_dsn_or_env(dsn, &from);
 	vals[0] = dsn ? dsn : "";

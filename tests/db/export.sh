@@ -80,6 +80,17 @@ tester|export|acme|payments|2|2026-01-01|2026-03-01|ok|t|t"
 check "audit_logs: one row per export with actor, project, kind, filters, row count, time" [ "$audit" = "$want" ]
 [ "$audit" = "$want" ] || printf '# got:\n%s\n' "$audit" | sed 's/^/# /'
 
+# 3b. a session in another client encoding (PGCLIENTENCODING, the role's setting): the CSV
+# is the same UTF-8, and so is the actor in the audit row (audit-csv 1)
+PGCLIENTENCODING=LATIN1 pipelines/export customers --project acme --actor "tëster" >"$tmp/c1.csv" 2>/dev/null
+check "customers with PGCLIENTENCODING=LATIN1: exit 0, the same CSV" cmp -s "$tmp/c.csv" "$tmp/c1.csv"
+q -c "ALTER ROLE CURRENT_USER SET client_encoding = 'LATIN1'"
+pipelines/export customers --project acme --actor tester >"$tmp/c2.csv" 2>/dev/null
+st=$?
+q -c "ALTER ROLE CURRENT_USER RESET client_encoding"
+check "customers with the role's client_encoding LATIN1: exit $st, the same CSV" sh -c "test $st = 0 && cmp -s '$tmp/c.csv' '$tmp/c2.csv'"
+check "the actor stored as sent, UTF-8" [ "$(q -c "SELECT count(*) FROM audit_logs WHERE actor = 'tëster'")" = 1 ]
+
 # 4. Excel options pass through
 pipelines/export payments --project acme --bom --delimiter ';' --actor tester >"$tmp/x.csv" 2>/dev/null
 check "payments --bom --delimiter ';': exit 0" [ $? -eq 0 ]

@@ -333,3 +333,18 @@ check "an unknown event type and a method in capitals: refused at their lines (e
 	 ! grep -q db_rejected '$T/err'"
 check "the others stored" test "$(q "$db" "SELECT string_agg(payment_id || ':' || coalesce(method, '-'), ' ' ORDER BY payment_id) FROM payments") $(q "$db" "SELECT count(*) FROM external_events") $(q "$db" "SELECT string_agg(code, ' ' ORDER BY code) FROM plans")" = \
 	"in_v3:us_bank_account in_v7:- 3 pro pro-2.v_1 starter"
+
+# A session in another client encoding (PGCLIENTENCODING, the DSN's client_encoding, the
+# role's): the records are UTF-8 and stored as such. Before, a LATIN1 session took each
+# byte of "Ünï 🎉" for a character and stored "Ã\x9cnÃ¯ ð\x9f\x8e\x89" without an error.
+db=$(newdb encoding)
+q "$db" "ALTER ROLE CURRENT_USER IN DATABASE $db SET client_encoding = 'LATIN1'" >/dev/null
+PGCLIENTENCODING=LATIN1 load --dsn "dbname=$db client_encoding=LATIN1" --batch 100 "$T/stream" 2>/dev/null
+check "a LATIN1 session: the text stored as UTF-8, in the row and the payload" \
+	test "$(PGCLIENTENCODING=UTF8 q "$db" "SELECT count(*) FROM customers c JOIN external_events_raw r ON r.external_event_id = 'evt_txt' WHERE c.name = 'Ünï 🎉 \\. end' AND r.payload #>> '{data,object,name}' = c.name")" = 1
+fetch-events --project ação fixtures/stripe/charge.failed.json 2>/dev/null | normalize --emit-raw 2>/dev/null |
+	PGCLIENTENCODING=UTF8 load --dsn "dbname=$db client_encoding=UTF8" 2>/dev/null
+PGCLIENTENCODING=LATIN1 reconcile --db --dsn "dbname=$db" --project ação >"$T/enc.rec" 2>/dev/null
+check "and reconcile --db, in a LATIN1 session, finds project ação and writes its name as UTF-8 (exit $?)" \
+	grep -q '"project_id":"ação",.*"raw":1,"normalized":1' "$T/enc.rec"
+q "$db" "ALTER ROLE CURRENT_USER IN DATABASE $db RESET client_encoding" >/dev/null
