@@ -39,8 +39,9 @@ pg_start() {
 		start || { cat "$dir/server.log" >&2; return 1; }
 	export PGHOST=$dir PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
 	# what would send libpq elsewhere whatever PGHOST says: a service (its file wins
-	# over the environment), a host address, and the caller's session options
-	unset PGSERVICE PGHOSTADDR PGOPTIONS
+	# over the environment), a host address, the caller's session options, and the
+	# connection strings load, reconcile and export read before the PG* variables
+	unset PGSERVICE PGHOSTADDR PGOPTIONS RO_DSN RO_AUDIT_DSN
 }
 
 pg_stop() {
