@@ -2227,6 +2227,10 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		if (etype && !event_type_known(etype))
 			return fail(fc, REJ_INVALID_FIELD, "field '%s' is not a canonical event type: '%.40s'",
 				    "event_type", etype);
+		/* null only when ignored or failed before it was known: a processed
+		 * event without one would fill the state tables with no type */
+		if (!etype && strcmp(status, "processed") == 0)
+			return fail(fc, REJ_INVALID_FIELD, "a processed event has no 'event_type'");
 		if (method && strpbrk(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 			return fail(fc, REJ_INVALID_FIELD, "field '%s' is not lower case: '%.40s'", "payment.method",
 				    method);

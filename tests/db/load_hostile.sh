@@ -304,7 +304,7 @@ check "the four others stored with one payload, its number past 64 bits as it ca
 		min(payload #>> '{data,object,note}') FROM external_events_raw")" = "4|1|99999999999999999999|aéb"
 
 # The vocabulary no constraint holds, from another writer: an event type outside
-# docs/events.md's table and a method in capitals are refused (invalid_field), not stored
+# docs/events.md's table (or none, processed) and a method in capitals are refused (invalid_field), not stored
 # to be counted apart from "card" and the real types; a plan code the plans table refuses
 # is said so by load (invalid_field), not by PostgreSQL (db_rejected).
 db=$(newdb vocab)
@@ -322,6 +322,7 @@ one(4, lambda e: e.update(event_type=None, status="ignored", reason="unsupported
 one(5, lambda e: e.update(subscription={"id": "sub_v5", "plan_code": ""}))
 one(6, lambda e: e.update(subscription={"id": "sub_v6", "plan_code": "Pro Plan"}))
 one(7, lambda e: e.update(subscription={"id": "sub_v7", "plan_code": "pro-2.v_1"}))
+one(8, lambda e: e.update(event_type=None))
 PY
 load --dsn "dbname=$db" "$T/vocab.ndjson" 2>"$T/err"
 st=$?
@@ -330,6 +331,7 @@ check "an unknown event type and a method in capitals: refused at their lines (e
 	 grep -q \":2: field 'payment.method' is not lower case: 'CARD' (invalid_field)\$\" '$T/err' &&
 	 grep -q \":5: field 'subscription.plan_code' is not a plan code .*: '' (invalid_field)\$\" '$T/err' &&
 	 grep -q \":6: field 'subscription.plan_code' is not a plan code .*: 'Pro Plan' (invalid_field)\$\" '$T/err' &&
+	 grep -q \":8: a processed event has no 'event_type' (invalid_field)\$\" '$T/err' &&
 	 ! grep -q db_rejected '$T/err'"
 check "the others stored" test "$(q "$db" "SELECT string_agg(payment_id || ':' || coalesce(method, '-'), ' ' ORDER BY payment_id) FROM payments") $(q "$db" "SELECT count(*) FROM external_events") $(q "$db" "SELECT string_agg(code, ' ' ORDER BY code) FROM plans")" = \
 	"in_v3:us_bank_account in_v7:- 3 pro pro-2.v_1 starter"
