@@ -511,8 +511,12 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 	map_plan(&ev, c->name, o->plans);
 	const char *reason = event_reason(&ev); /* settles the status: its last checks may fail it */
 	if (ev.status == EV_FAILED) {
-		char idbuf[121]; /* an id of any length: the reason must show */
-		job_warn(j, in, "event '%s' failed: %s", utf8_clip(origin.external_event_id, idbuf, sizeof idbuf),
+		char idbuf[121], srcbuf[257]; /* an id of any length: the reason must show */
+		/* an envelope's source too (the dump's file and line, as load's messages
+		 * give it): this line is a pipe's, which no one can open */
+		int own = origin.source && origin.source != source;
+		job_warn(j, in, "event '%s'%s%s%s failed: %s", utf8_clip(origin.external_event_id, idbuf, sizeof idbuf),
+			 own ? " (" : "", own ? utf8_clip(origin.source, srcbuf, sizeof srcbuf) : "", own ? ")" : "",
 			 reason);
 	}
 	event_append(&ev, &j->out);
