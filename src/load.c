@@ -574,7 +574,10 @@ static const char stage_sql[] =
 	" subscription_id text, payment_id text, price_id text, plan_code text, event jsonb)" PER_BATCH
 	/* the raw and log rows the batch inserted or changed (the summary counts, freshness) */
 	"CREATE TEMP TABLE stage_changed (kind \"char\", provider text, external_event_id text,"
-	" ins boolean, project_id text, received_at timestamptz)" PER_BATCH
+	" ins boolean, project_id text, received_at timestamptz,"
+	/* a raw row's: it now holds an earlier copy than the one replaced, and that
+	 * copy's content is the same (DELIVERY_KEYS aside) */
+	" moved boolean, same boolean)" PER_BATCH
 	/* the normalized rows the batch inserted or changed ('n'), and what changed rows
 	 * named before ('o'): the input of the customer, subscription and payment updates */
 	"CREATE TEMP TABLE stage_norm (kind \"char\", ins boolean, provider text,"
@@ -905,6 +908,11 @@ static const char copy_ev_sql[] =
  * the same event.
  */
 #define DELIVERY_KEYS "'{pending_webhooks}'::text[]"
+/* the raw rows the batch moved to an earlier copy, of the same content or not,
+ * whose event the batch does not hold (c) */
+#define MOVED_ALONE(same)                                                                          \
+	"(SELECT provider, external_event_id FROM stage_changed WHERE kind = 'r' AND moved AND same = " same \
+	" AND (provider, external_event_id) NOT IN (SELECT provider, external_event_id FROM stage_ev)) c"
 
 static const char *const upserts[] = {
 	/* projects: the earliest received_at is a minimum, whatever the order */
@@ -928,8 +936,16 @@ static const char *const upserts[] = {
 	" OR ((EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") = (t.received_at, t.source)"
 	" AND (t.project_id, t.event_type, t.occurred_at, t.payload) IS DISTINCT FROM"
 	" (EXCLUDED.project_id, EXCLUDED.event_type, EXCLUDED.occurred_at, EXCLUDED.payload))"
-	" RETURNING provider, external_event_id, xmax = 0 AS ins, project_id, received_at)"
-	" INSERT INTO stage_changed SELECT 'r', * FROM up",
+	" RETURNING provider, external_event_id, xmax = 0 AS ins, project_id, received_at, source,"
+	" CASE WHEN xmax <> 0 THEN row(event_type, occurred_at, payload - " DELIVERY_KEYS ") END AS content)"
+	/* what an updated row held before: the statement's snapshot still sees
+	 * its old version (one key probe per updated row; a fresh load, none) */
+	" INSERT INTO stage_changed SELECT 'r', u.provider, u.external_event_id, u.ins, u.project_id,"
+	" u.received_at, o.moved, o.same FROM up u LEFT JOIN LATERAL (SELECT (o.received_at, o.source)"
+	" IS DISTINCT FROM (u.received_at, u.source) AS moved, (o.project_id, row(o.event_type,"
+	" o.occurred_at, o.payload - " DELIVERY_KEYS ")) IS NOT DISTINCT FROM (u.project_id, u.content) AS same"
+	" FROM external_events_raw o WHERE NOT u.ins AND (o.provider, o.external_event_id) ="
+	" (u.provider, u.external_event_id) LIMIT 1) o ON true",
 
 	/* An event is in one project, its raw row's: sql/017 keeps each table's row
 	 * where it was first loaded, and this keeps the tables together. The
@@ -989,6 +1005,25 @@ static const char *const upserts[] = {
 	DEDUP("DELETE FROM stage_ev WHERE ctid = ANY (ARRAY(SELECT ctid FROM (SELECT ctid, row_number()"
 	" OVER (PARTITION BY provider, external_event_id ORDER BY received_at, source COLLATE \"C\", seq DESC) AS n"
 	" FROM stage_ev) x WHERE n > 1))"),
+
+	/* an event whose raw copy in the batch is not the copy kept, another raw
+	 * copy in the batch being earlier (its own event refused, or none): with
+	 * other content it goes, with the same it takes the kept copy's
+	 * received_at and source, as when the copies come in two runs (the
+	 * statement above that; MOVED_ALONE). Keys the batch holds twice only. */
+	DEDUP("WITH d AS MATERIALIZED (SELECT e.ctid AS t, r.received_at, r.source,"
+	" (s.project_id, s.event_type, s.occurred_at, s.payload - " DELIVERY_KEYS ") IS NOT DISTINCT FROM"
+	" (r.project_id, r.event_type, r.occurred_at, r.payload - " DELIVERY_KEYS ") AS same"
+	" FROM (SELECT provider, external_event_id FROM stage_raw GROUP BY 1, 2 HAVING count(*) > 1) x"
+	" JOIN stage_ev e ON (e.provider, e.external_event_id) = (x.provider, x.external_event_id)"
+	" JOIN stage_raw s ON (s.provider, s.external_event_id, s.received_at, s.source) ="
+	" (e.provider, e.external_event_id, e.received_at, e.source)"
+	" CROSS JOIN LATERAL (SELECT r.project_id, r.event_type, r.occurred_at, r.received_at, r.source,"
+	" r.payload FROM external_events_raw r WHERE (r.provider, r.external_event_id) ="
+	" (x.provider, x.external_event_id) LIMIT 1) r"
+	" WHERE (e.received_at, e.source COLLATE \"C\") > (r.received_at, r.source)),"
+	" gone AS (DELETE FROM stage_ev WHERE ctid IN (SELECT t FROM d WHERE NOT same))"
+	" UPDATE stage_ev e SET received_at = d.received_at, source = d.source FROM d WHERE e.ctid = d.t AND d.same"),
 
 	/* a Stripe invoice's canonical event written before invoiced_at was (an older
 	 * normalize, canonical NDJSON kept) gets it from its raw payload, the batch's
@@ -1051,6 +1086,35 @@ static const char *const upserts[] = {
 	" INSERT INTO stage_norm SELECT 'o', false, provider, external_event_id, project_id, NULL, NULL,"
 	" NULL, customer_id, subscription_id, payment_id, NULL, NULL, NULL, NULL, NULL FROM gone"
 	" WHERE status = 'processed'",
+
+	/* A raw row now holding an earlier copy than the one stored, when the batch
+	 * holds no event of it (a raw envelope loaded alone, or its event refused):
+	 * the stored canonical event and log row are the later copy's. With the
+	 * same content they take the earlier copy's received_at and source; with
+	 * other content they go, as that copy is not kept, and what the canonical
+	 * event named is recomputed ('o' rows): the tables a load in the other
+	 * order makes. One key probe per such row, never a join over a table. */
+	"UPDATE external_events_normalized n SET (received_at, source) = (SELECT r.received_at, r.source"
+	" FROM external_events_raw r WHERE (r.provider, r.external_event_id) = (n.provider, n.external_event_id))"
+	" WHERE n.ctid = ANY (ARRAY(SELECT o.ctid FROM " MOVED_ALONE("true") " CROSS JOIN LATERAL (SELECT ctid"
+	" FROM external_events_normalized o WHERE (o.provider, o.external_event_id) = (c.provider,"
+	" c.external_event_id) LIMIT 1) o))",
+	"UPDATE external_events n SET (received_at, source) = (SELECT r.received_at, r.source"
+	" FROM external_events_raw r WHERE (r.provider, r.external_event_id) = (n.provider, n.external_event_id))"
+	" WHERE n.ctid = ANY (ARRAY(SELECT o.ctid FROM " MOVED_ALONE("true") " CROSS JOIN LATERAL (SELECT ctid"
+	" FROM external_events o WHERE (o.provider, o.external_event_id) = (c.provider,"
+	" c.external_event_id) LIMIT 1) o))",
+	"WITH gone AS (DELETE FROM external_events_normalized n WHERE n.ctid = ANY (ARRAY(SELECT o.ctid"
+	" FROM " MOVED_ALONE("false") " CROSS JOIN LATERAL (SELECT ctid FROM external_events_normalized o"
+	" WHERE (o.provider, o.external_event_id) = (c.provider, c.external_event_id) LIMIT 1) o))"
+	" RETURNING n.provider, n.external_event_id, n.project_id, n.status, n.customer_id,"
+	" n.subscription_id, n.payment_id)"
+	" INSERT INTO stage_norm SELECT 'o', false, provider, external_event_id, project_id, NULL, NULL,"
+	" NULL, customer_id, subscription_id, payment_id, NULL, NULL, NULL, NULL, NULL FROM gone"
+	" WHERE status = 'processed'",
+	"DELETE FROM external_events n WHERE n.ctid = ANY (ARRAY(SELECT o.ctid FROM " MOVED_ALONE("false")
+	" CROSS JOIN LATERAL (SELECT ctid FROM external_events o WHERE (o.provider, o.external_event_id) ="
+	" (c.provider, c.external_event_id) LIMIT 1) o))",
 
 	/* a plan code we have not seen yet becomes a plan (named by ops later) */
 	"INSERT INTO plans (id, code) SELECT DISTINCT plan_code, plan_code FROM stage_ev"
@@ -2354,6 +2418,13 @@ static void read_input(struct line_reader *lr, const char *file, struct jparser 
 			json_object_put(o);
 			continue;
 		}
+		/* a raw envelope opens the next batch when this one is full, so the
+		 * event normalize wrote after it goes in its batch (which copy of an
+		 * event is kept is told from its raw row) even when the event after
+		 * the last raw was refused */
+		const char *kind = jstr(o, "record");
+		if (B->n >= batch_size && kind && strcmp(kind, "raw") == 0)
+			flush_batch();
 		if (B->n == B->cap) {
 			B->cap = B->cap ? 2 * B->cap : 1024;
 			B->recs = xrealloc(B->recs, B->cap * sizeof *B->recs);
@@ -2380,7 +2451,7 @@ static void read_input(struct line_reader *lr, const char *file, struct jparser 
 			stream_raw(0);
 		B->n++;
 		/* a raw envelope and the event normalize wrote after it go in one
-		 * batch: which copy of an event is kept is told from its raw row */
+		 * batch: the batch ends after an event (or at the next raw, above) */
 		if (B->n >= batch_size && (rc->kind == K_EVENT || B->n > batch_size))
 			flush_batch();
 	}

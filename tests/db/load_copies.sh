@@ -152,3 +152,39 @@ tl=$(icu_db copies_icu_b1) && load --batch 1 --dsn "dbname=$tl" "$T/A.ndjson" "$
 tc=$(newdb copies_c_ab) && run "$tc" "$T/A.ndjson" "$T/Bt.ndjson"
 all_tie() { same_state "$tc" "$ti" && same_state "$tc" "$tj" && same_state "$tc" "$tk" && same_state "$tc" "$tl"; }
 check "and in every order and batching, the same rows as in a C database" all_tie
+
+# The copy received first comes without its event, after a later copy loaded whole: alone
+# (fetch-events | load), or with an event load refuses (audit-load 1). The later copy's
+# canonical event, log row and what they gave the state tables are not kept when its
+# content is other (B); with the same content (A3) they take the first copy's received_at
+# and source. Every order, run and batching ends as loading the first copy first does.
+jq -c 'if .record == "event" then .payment.currency = "brl" else . end' "$T/A.ndjson" >"$T/A_bad.ndjson"
+runs() { # db files...: each file one run, whatever its exit status (A_bad's is 1)
+	local db=$1 f
+	shift
+	for f in "$@"; do load --dsn "dbname=$db" $f 2>>"$T/load2.err"; [ $? -le 1 ] || return 1; done
+}
+for first in A_raw A_bad; do
+	for later in B A3; do
+		ref=$(newdb copies_${first}_$later) && runs "$ref" "$T/$first.ndjson" "$T/$later.ndjson"
+		o1=$(newdb copies_${first}_${later}_o1) && runs "$o1" "$T/$later.ndjson" "$T/$first.ndjson" "$T/$later.ndjson"
+		o2=$(newdb copies_${first}_${later}_o2) && runs "$o2" "$T/$later.ndjson $T/$first.ndjson"
+		o3=$(newdb copies_${first}_${later}_o3) &&
+			load --batch 1 --dsn "dbname=$o3" "$T/$first.ndjson" "$T/$later.ndjson" 2>>"$T/load2.err"
+		o4=$(newdb copies_${first}_${later}_o4) &&
+			load --batch 1 --dsn "dbname=$o4" "$T/$later.ndjson" "$T/$first.ndjson" 2>>"$T/load2.err"
+		check "$first, $later: later first, in one run, a record a batch: the tables of $first first" \
+			sh -c "$(declare -f state same_state q); STATE_TABLES='$STATE_TABLES' T='$T'; same_state $ref $o1 && same_state $ref $o2 && same_state $ref $o3 && same_state $ref $o4"
+		if [ "$later" = B ]; then
+			check "$first, B: the raw row is A's (19.9), and nothing else holds the event" test \
+				"$(q "$o1" "SELECT (SELECT string_agg(payload #>> '{data,purchase,price,value}', ' ') FROM external_events_raw)
+					|| ' ' || (SELECT count(*) FROM external_events_normalized) || (SELECT count(*) FROM external_events)
+					|| (SELECT count(*) FROM payments) || (SELECT count(*) FROM customers)")" = "19.9 0000"
+		else
+			check "$first, A3: every row holds the first copy's time and source ($(when "$o1"))" \
+				test "$(when "$o1")" = "01 10 a.json:1 | 01 10 a.json:1 | 01 10 a.json:1"
+		fi
+	done
+done
+refused=$(grep -c "invalid_field" "$T/load2.err") other=$(grep -v -e '^load: read' -e 'not an ISO 4217 code' -e 'input line rejected' "$T/load2.err" | wc -l)
+check "those loads refused A_bad's event alone, each of the 10 times ($refused; $other other lines)" test "$refused $other" = "10 0"
