@@ -999,18 +999,13 @@ static const char *const upserts[] = {
 	" WHERE (e.provider, e.external_event_id, e.received_at, e.source) ="
 	" (l.provider, l.external_event_id, l.received_at, l.source)",
 
-	/* of an event the batch holds more than once, the copy kept (the least
-	 * received_at, source) is the one every statement below reads: the
-	 * payments' merge reads stage_ev as it is */
-	DEDUP("DELETE FROM stage_ev WHERE ctid = ANY (ARRAY(SELECT ctid FROM (SELECT ctid, row_number()"
-	" OVER (PARTITION BY provider, external_event_id ORDER BY received_at, source COLLATE \"C\", seq DESC) AS n"
-	" FROM stage_ev) x WHERE n > 1))"),
-
 	/* an event whose raw copy in the batch is not the copy kept, another raw
 	 * copy in the batch being earlier (its own event refused, or none): with
 	 * other content it goes, with the same it takes the kept copy's
 	 * received_at and source, as when the copies come in two runs (the
-	 * statement above that; MOVED_ALONE). Keys the batch holds twice only. */
+	 * statement above; MOVED_ALONE). Every copy's event, before the one kept
+	 * is chosen below: of three copies, the third may be the first's content
+	 * when the second's is other. Keys the batch holds twice only. */
 	DEDUP("WITH d AS MATERIALIZED (SELECT e.ctid AS t, r.received_at, r.source,"
 	" (s.project_id, s.event_type, s.occurred_at, s.payload - " DELIVERY_KEYS ") IS NOT DISTINCT FROM"
 	" (r.project_id, r.event_type, r.occurred_at, r.payload - " DELIVERY_KEYS ") AS same"
@@ -1024,6 +1019,13 @@ static const char *const upserts[] = {
 	" WHERE (e.received_at, e.source COLLATE \"C\") > (r.received_at, r.source)),"
 	" gone AS (DELETE FROM stage_ev WHERE ctid IN (SELECT t FROM d WHERE NOT same))"
 	" UPDATE stage_ev e SET received_at = d.received_at, source = d.source FROM d WHERE e.ctid = d.t AND d.same"),
+
+	/* of an event the batch holds more than once, the copy kept (the least
+	 * received_at, source) is the one every statement below reads: the
+	 * payments' merge reads stage_ev as it is */
+	DEDUP("DELETE FROM stage_ev WHERE ctid = ANY (ARRAY(SELECT ctid FROM (SELECT ctid, row_number()"
+	" OVER (PARTITION BY provider, external_event_id ORDER BY received_at, source COLLATE \"C\", seq DESC) AS n"
+	" FROM stage_ev) x WHERE n > 1))"),
 
 	/* a Stripe invoice's canonical event written before invoiced_at was (an older
 	 * normalize, canonical NDJSON kept) gets it from its raw payload, the batch's

@@ -186,5 +186,17 @@ for first in A_raw A_bad; do
 		fi
 	done
 done
+# Three copies, the second's content other and the third's the first's (review 1): in one
+# batch the third's event is the one kept (not the second's, gone with it), as in three runs
+cp "$T/a.json" "$T/c.json"
+fetch-events --project acme --received-at 2026-12-01T12:00:00Z "$T/c.json" | normalize --emit-raw >"$T/C.ndjson"
+for first in A_raw A_bad; do
+	ref=$(newdb copies3_$first) && runs "$ref" "$T/$first.ndjson" "$T/B.ndjson" "$T/C.ndjson"
+	o1=$(newdb copies3_${first}_one) && runs "$o1" "$T/$first.ndjson $T/B.ndjson $T/C.ndjson"
+	o2=$(newdb copies3_${first}_b1) && load --batch 1 --dsn "dbname=$o2" "$T/$first.ndjson" "$T/B.ndjson" "$T/C.ndjson" 2>>"$T/load2.err"
+	o3=$(newdb copies3_${first}_rev) && runs "$o3" "$T/C.ndjson $T/B.ndjson $T/$first.ndjson"
+	check "$first, B, C: in three runs, one, a record a batch, one run in reverse: the same tables, the payment 19.90 ($(q "$ref" "SELECT string_agg(amount_minor::text, ' ') FROM payments"))" \
+		sh -c "$(declare -f state same_state q); STATE_TABLES='$STATE_TABLES' T='$T'; same_state $ref $o1 && same_state $ref $o2 && same_state $ref $o3 && test \"\$(q $ref 'SELECT string_agg(amount_minor::text, chr(32)) FROM payments')\" = 1990"
+done
 refused=$(grep -c "invalid_field" "$T/load2.err") other=$(grep -v -e '^load: read' -e 'not an ISO 4217 code' -e 'input line rejected' "$T/load2.err" | wc -l)
-check "those loads refused A_bad's event alone, each of the 10 times ($refused; $other other lines)" test "$refused $other" = "10 0"
+check "those loads refused A_bad's event alone, each of the 14 times ($refused; $other other lines)" test "$refused $other" = "14 0"
