@@ -122,6 +122,20 @@ normalize --emit-raw "$T/bare.ndjson" | load --dsn "dbname=$db" 2>"$T/err"
 check "bare payloads through normalize --emit-raw load (exit $?)" grep -q 'inserted 2, .* rejected 0' "$T/err"
 check "without the hottok" test "$(q "$db" "SELECT count(*) FROM external_events_raw WHERE payload::text LIKE '%HOTTOK%'")" = 0
 
+# Nor in a canonical event another tool wrote (audit-load): a hottok member, at the top and
+# in a section, and a client_secret, whether the event's text is stored as it came or
+# written out again (a section's time in another zone)
+db=$(newdb secret_event)
+normalize --emit-raw "$T/bare.ndjson" |
+	sed -e '/"record":"event"/s/"customer":{/"hottok":"FAKE-HOTTOK-E","customer":{"client_secret":"pi_1_secret_FAKECSEVENT1","X-Hotmart-Hottok":"FAKE-HOTTOK-F",/' >"$T/ev_secret.ndjson"
+sed -e '/"record":"event"/s/"\(paid_at\)":"\([0-9-]*\)T\([0-9:]*\)Z"/"\1":"\2T\3+00:00"/' "$T/ev_secret.ndjson" >"$T/ev_secret2.ndjson"
+load --dsn "dbname=$db" "$T/ev_secret.ndjson" 2>"$T/err"
+check "an event with secret members loads (exit $?)" grep -q 'inserted 2, .* rejected 0' "$T/err"
+db2=$(newdb secret_event2)
+load --dsn "dbname=$db2" "$T/ev_secret2.ndjson" 2>"$T/err"
+check "and one written out again (a time at +00:00: $(grep -c '+00:00' "$T/ev_secret2.ndjson") line)" grep -q 'inserted 2, .* rejected 0' "$T/err"
+check "the stored events hold none of them, the rest kept" test "$(q "$db" "SELECT count(*) FROM external_events_normalized WHERE event::text ~ 'FAKE|hottok|client_secret'") $(q "$db2" "SELECT count(*) FROM external_events_normalized WHERE event::text ~ 'FAKE|hottok|client_secret'") $(q "$db" "SELECT count(*) FROM customers WHERE email IS NOT NULL")" = "0 0 1"
+
 # Stripe's client_secret and bearer URLs (a VerificationSession's, a portal Session's url)
 # are not stored either, at any depth, whatever wrote the envelope; sql/021 takes them out
 # of the payloads an older release stored, as this loader stores them.
