@@ -2283,6 +2283,11 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		json_object *sub = check_section(o, "subscription", subscription_spec, fc);
 		if (fc->code)
 			return -1;
+		/* PostgreSQL's jsonb refuses such an escape, and json-c reads it as
+		 * U+FFFD when the event is written out again: one rule for both */
+		if (json_lone_surrogate(line, line_len))
+			return fail(fc, REJ_INVALID_FIELD, "a string holds an escaped lone UTF-16 surrogate (\\ud800):"
+				    " not text PostgreSQL stores");
 		/* a payment is its id: a section without one would land nowhere */
 		if (pay && !jstr(pay, "id"))
 			return fail(fc, REJ_MISSING_FIELD, "missing field '%s'", "payment.id");

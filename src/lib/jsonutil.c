@@ -1021,6 +1021,29 @@ const char *find_u_escape(const char *text, size_t len)
 	return NULL;
 }
 
+int json_lone_surrogate(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	while ((p = find_u_escape(p, (size_t)(end - p)))) {
+		if (end - p < 6)
+			return 0; /* not valid JSON: not this function's to say */
+		unsigned cp = hex4(p + 2);
+		p += 6;
+		if (cp >= 0xdc00 && cp < 0xe000)
+			return 1; /* a low one first */
+		if (cp >= 0xd800 && cp < 0xdc00) {
+			if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
+				return 1;
+			unsigned lo = hex4(p + 2);
+			if (lo < 0xdc00 || lo >= 0xe000)
+				return 1;
+			p += 6;
+		}
+	}
+	return 0;
+}
+
 void json_cr_to_space(char *text, size_t len)
 {
 	for (char *p = text, *end = text + len; (p = memchr(p, '\r', (size_t)(end - p))); p++)

@@ -166,6 +166,10 @@ void json_cr_to_space(char *text, size_t len);
 /* The first "\u" in text (a backslash, then u), or NULL: memchr for the
  * backslash, rare in JSON, where memmem would walk every byte. */
 const char *find_u_escape(const char *text, size_t len);
+/* 1 when valid JSON text holds an escaped lone UTF-16 surrogate ("\ud800" not
+ * followed by a low one, or a low one first): json-c reads it as U+FFFD,
+ * PostgreSQL's jsonb refuses it. */
+int json_lone_surrogate(const char *text, size_t len);
 /* 1 when o is a string holding U+FFFD. json-c reads an escaped lone UTF-16
  * surrogate (\ud800) as U+FFFD, so "evt_\ud800" and "evt_\udbff" would read
  * as one id: jget_id refuses it, and so do the connectors and load for ids. */

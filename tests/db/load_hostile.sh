@@ -136,6 +136,20 @@ load --dsn "dbname=$db2" "$T/ev_secret2.ndjson" 2>"$T/err"
 check "and one written out again (a time at +00:00: $(grep -c '+00:00' "$T/ev_secret2.ndjson") line)" grep -q 'inserted 2, .* rejected 0' "$T/err"
 check "the stored events hold none of them, the rest kept" test "$(q "$db" "SELECT count(*) FROM external_events_normalized WHERE event::text ~ 'FAKE|hottok|client_secret'") $(q "$db2" "SELECT count(*) FROM external_events_normalized WHERE event::text ~ 'FAKE|hottok|client_secret'") $(q "$db" "SELECT count(*) FROM customers WHERE email IS NOT NULL")" = "0 0 1"
 
+# An escaped lone surrogate in an event's text another tool wrote (audit-load 3): refused
+# (invalid_field), whether the text would go to PostgreSQL as it came (whose jsonb refuses
+# it) or be written out again (a section's time in another zone: json-c made it U+FFFD)
+normalize --emit-raw "$T/bare.ndjson" | sed -e '/"record":"event"/s/"name":"\([^"]*\)"/"name":"\1\\ud800"/' >"$T/sur.ndjson"
+sed -e '/"record":"event"/s/"\(paid_at\)":"\([0-9-]*\)T\([0-9:]*\)Z"/"\1":"\2T\3+00:00"/' "$T/sur.ndjson" >"$T/sur2.ndjson"
+for f in sur sur2; do
+	db=$(newdb $f)
+	load --dsn "dbname=$db" "$T/$f.ndjson" 2>"$T/err"
+	st=$?
+	check "$f: the event refused at its line, its raw row stored (exit $st)" sh -c "test $st = 1 &&
+		grep -q ':2: a string holds an escaped lone UTF-16 surrogate (\\\\ud800): not text PostgreSQL stores (invalid_field)\$' '$T/err' &&
+		test \"\$(psql -qXAt -d $db -c 'SELECT (SELECT count(*) FROM external_events_raw)::text || (SELECT count(*) FROM external_events)')\" = 10"
+done
+
 # Stripe's client_secret and bearer URLs (a VerificationSession's, a portal Session's url)
 # are not stored either, at any depth, whatever wrote the envelope; sql/021 takes them out
 # of the payloads an older release stored, as this loader stores them.

@@ -1243,6 +1243,18 @@ static void test_key_has_nul(void **state)
 	assert_null(find_u_escape("\\n\\t", 4));
 	const char *t = "\\\\\\u";
 	assert_ptr_equal(find_u_escape(t, strlen(t)), t + 2);
+	/* an escaped lone surrogate: a high one alone or before another escape, a low one
+	 * first; not a pair, not an escaped backslash before "ud800" */
+#define LONE(s) json_lone_surrogate(s, strlen(s))
+	assert_int_equal(LONE("{\"a\":\"x\\ud800y\"}"), 1);
+	assert_int_equal(LONE("{\"a\":\"\\ud800\\u0041\"}"), 1);
+	assert_int_equal(LONE("{\"a\":\"\\udc00\"}"), 1);
+	assert_int_equal(LONE("{\"a\":\"\\ud800\"}"), 1);
+	assert_int_equal(LONE("{\"a\":\"\\ud83d\\ude00 \\u00e9\"}"), 0);
+	assert_int_equal(LONE("{\"a\":\"\\\\ud800\"}"), 0);
+	assert_int_equal(LONE("{\"a\":\"\\n\\u0000\"}"), 0);
+	assert_int_equal(LONE("{\"a\":\"\\uD83D\\uDE00\"}"), 0);
+#undef LONE
 }
 
 static void check_strip(const char *in, const char *want)
