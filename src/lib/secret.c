@@ -197,6 +197,37 @@ static int quoted_at(const char *raw, size_t len, size_t j, size_t *v, size_t *e
 	return 1;
 }
 
+/* Past the JSON value at raw[j], in plain text or escaped inside a string (a
+ * captured body: \"...\"): a string; an object or a list, the strings in it
+ * skipped whole (a brace in one is text); or a scalar, to what ends it. */
+static size_t value_past(const char *raw, size_t len, size_t j)
+{
+	size_t v, end;
+	int depth = 0;
+
+	while (j < len) {
+		if (quoted_at(raw, len, j, &v, &end)) {
+			j = end + (end < len && raw[end] == '\\') + 1;
+			if (depth == 0)
+				break;
+			continue;
+		}
+		char c = raw[j];
+		if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0)
+				return j; /* the end of the object a scalar ends */
+			if (--depth == 0)
+				return j + 1;
+		} else if (depth == 0 && strchr(", \t\r\n\\", c)) {
+			return j;
+		}
+		j++;
+	}
+	return j < len ? j : len;
+}
+
 /* Where the name holding the secret word at raw[i] starts (X-Hotmart-Hottok's
  * X, not its Hottok), no further back than from. */
 static size_t name_start(const char *raw, size_t i, size_t from)
@@ -279,12 +310,7 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 			if (pair != NAMED)
 				return 0;
 			/* past another member's value */
-			size_t o;
-			if (quoted_at(raw, len, j, &o, &end))
-				j = end + (end < len && raw[end] == '\\') + 1;
-			else
-				j += json_value_end(raw + j, len - j);
-			j = skip_blanks(raw, len, j);
+			j = skip_blanks(raw, len, value_past(raw, len, j));
 			if (j >= len || raw[j] != ',')
 				return 0;
 		}
@@ -312,9 +338,43 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 }
 
 /*
+ * The members of the object opening at raw[open] ('{'), read forward (their
+ * values skipped whole: a brace in a string or a nested object is no object's
+ * start), up to the one whose ':' is at colon, the name's member: -1 when none
+ * is (the object is not the name's); else 1 with the string value of a
+ * "value" member before it at *v..*end, or 0.
+ */
+static int object_reaches(const char *raw, size_t open, size_t colon, size_t *v, size_t *end)
+{
+	size_t j = open + 1, kv, kend, vv, ve;
+	int found = 0;
+
+	for (;;) {
+		j = skip_blanks(raw, colon, j);
+		if (!quoted_at(raw, colon, j, &kv, &kend) || kend >= colon)
+			return -1;
+		int value = kend - kv == 5 && memcmp(raw + kv, "value", 5) == 0;
+		j = skip_blanks(raw, colon + 1, kend + (raw[kend] == '\\') + 1);
+		if (j == colon)
+			return found;
+		if (j > colon || raw[j] != ':')
+			return -1;
+		j = skip_blanks(raw, colon, j + 1);
+		if (value && quoted_at(raw, colon, j, &vv, &ve) && ve < colon)
+			*v = vv, *end = ve, found = 1;
+		j = skip_blanks(raw, colon, value_past(raw, colon, j));
+		if (j >= colon || raw[j] != ',')
+			return -1;
+		j++;
+	}
+}
+
+/*
  * The name starting at raw[k] (name_start) is the value of a "name" member
- * ("name": "Authorization") whose object gave its "value" first: where that
- * value sits (*v..return), at or after from, or 0.
+ * ("name": "Authorization") whose object gave its "value" first, maybe with
+ * other members between: where that value sits (*v..return), at or after
+ * from, or 0. The object is the one whose members reach the name's (of the
+ * 32 nearest '{' before it, each tried).
  */
 static size_t value_before_name(const char *raw, size_t k, size_t from, size_t *v)
 {
@@ -327,20 +387,15 @@ static size_t value_before_name(const char *raw, size_t k, size_t from, size_t *
 	k = blanks_back(raw, k, 0);
 	if (k == 0 || raw[k - 1] != ':')
 		return 0;
-	/* the enclosing object's start; "value" must lie between it and the name */
-	size_t open = k;
-	while (open > from && raw[open - 1] != '{')
-		open--;
-	if (open <= from)
-		return 0;
-	for (size_t p = open; p + 7 <= k; p++) {
-		if (memcmp(raw + p, "value", 5) != 0 || (raw[p + 5] != '"' && raw[p + 5] != '\\') ||
-		    p == 0 || raw[p - 1] != '"')
-			continue;
-		size_t q = p + 5 + (raw[p + 5] == '\\') + 1;
-		q = skip_blanks(raw, k, q);
-		if (q < k && raw[q] == ':' && quoted_at(raw, k, skip_blanks(raw, k, q + 1), v, &end) && *v >= from)
-			return end;
+	size_t colon = k - 1, open = colon;
+	for (int tries = 0; tries < 32; tries++) {
+		while (open > from && raw[open - 1] != '{')
+			open--;
+		if (open <= from)
+			return 0;
+		int r = object_reaches(raw, --open, colon, v, &end);
+		if (r >= 0)
+			return r > 0 && *v >= from ? end : 0;
 	}
 	return 0;
 }

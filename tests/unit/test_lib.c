@@ -1616,6 +1616,18 @@ static void test_secret(void **state)
 		     "[{\"name\": \"Authorization\", \"n\": 1, \"o\": {\"a\": [1]}, \"value\": \"[redacted]\"}]");
 	check_redact("\"body\":\"{\\\"name\\\":\\\"hottok\\\",\\\"comment\\\":\\\"c\\\",\\\"value\\\":\\\"LEAK51\\\"}\"",
 		     "\"body\":\"{\\\"name\\\":\\\"hottok\\\",\\\"comment\\\":\\\"c\\\",\\\"value\\\":\\\"[redacted]\\\"}\"");
+	/* an object or a list between them, escaped in a body; braces in a string or a
+	 * nested object before the name of a value-first one (the diff review's cases) */
+	check_redact("\"body\":\"[{\\\"name\\\":\\\"X-Api-Key\\\",\\\"o\\\":{\\\"a\\\":\\\"b\\\"},\\\"l\\\":[\\\"x\\\",1],\\\"value\\\":\\\"LEAK52\\\"}]\"",
+		     "\"body\":\"[{\\\"name\\\":\\\"X-Api-Key\\\",\\\"o\\\":{\\\"a\\\":\\\"b\\\"},\\\"l\\\":[\\\"x\\\",1],\\\"value\\\":\\\"[redacted]\\\"}]\"");
+	check_redact("{\"headers\":[{\"value\":\"LEAK53\",\"comment\":\"see {docs}\",\"name\":\"Authorization\"}]}",
+		     "{\"headers\":[{\"value\":\"[redacted]\",\"comment\":\"see {docs}\",\"name\":\"Authorization\"}]}");
+	check_redact("{\"headers\":[{\"value\":\"LEAK54\",\"o\":{\"a\":1,\"b\":[{}]},\"name\":\"Authorization\"}]}",
+		     "{\"headers\":[{\"value\":\"[redacted]\",\"o\":{\"a\":1,\"b\":[{}]},\"name\":\"Authorization\"}]}");
+	check_redact("\"body\":\"[{\\\"value\\\":\\\"LEAK55\\\",\\\"o\\\":{\\\"a\\\":\\\"}\\\"},\\\"name\\\":\\\"x-hotmart-hottok\\\"}]\"",
+		     "\"body\":\"[{\\\"value\\\":\\\"[redacted]\\\",\\\"o\\\":{\\\"a\\\":\\\"}\\\"},\\\"name\\\":\\\"x-hotmart-hottok\\\"}]\"");
+	/* an object without a "value" before the name: another object's stays */
+	check_redact("[{\"value\":\"h\",\"name\":\"Host\"},{\"comment\":\"{\",\"name\":\"Authorization\"}]", NULL);
 	/* but a secret's word inside a string's text reaches only a "value" right after it */
 	check_redact("{\"description\":\"API token\",\"amount\":100,\"value\":\"5\"}", NULL);
 	/* the object ends before any "value": the next object's stays */
