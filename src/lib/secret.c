@@ -267,6 +267,14 @@ static int pair_name(const char *raw, size_t k, size_t from)
 	return !(k > from && raw[k - 1] == ':');
 }
 
+/* A header object's members read, at most (a header list's objects have two
+ * or three: a longer one is no header's, and reading it for every secret word
+ * made a long line's redaction quadratic). */
+#define OBJECT_MEMBERS_MAX 16
+/* and how far before its name a value-first one's '{' is looked for: a long
+ * cookie's 4 KB and more */
+#define OBJECT_REACH 16384
+
 /* What the string holding a secret name is (pair_name): a pair's name, or a
  * member's whole value ("name": "X-Api-Key"). */
 enum { PAIR = 1, NAMED };
@@ -293,8 +301,10 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 	j = skip_blanks(raw, len, j);
 	if (closed && j < len && raw[j] == ',') {
 		/* the object's members after the name, up to its "value" (HAR's
-		 * optional "comment" may come between) */
-		for (;;) {
+		 * optional "comment" may come between), a header object's few */
+		for (int members = 0;; members++) {
+			if (members == OBJECT_MEMBERS_MAX)
+				return 0;
 			j = skip_blanks(raw, len, j + 1);
 			if (!quoted_at(raw, len, j, v, &end))
 				return 0;
@@ -337,6 +347,34 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 	return j;
 }
 
+/* 1 when the string opening at raw[q] (its quote, maybe escaped: \") is the
+ * value of a member named "name" ("name": "X-Api-Key"), as a header list
+ * writes a header's name. */
+static int name_member(const char *raw, size_t q, size_t from)
+{
+	size_t k = blanks_back(raw, q, from), kv, kend;
+
+	if (k <= from || raw[k - 1] != ':')
+		return 0;
+	k = blanks_back(raw, k - 1, from);
+	if (k > from && raw[k - 1] == '"')
+		k--;
+	else
+		return 0;
+	if (k > from && raw[k - 1] == '\\')
+		k--;
+	if (k < from + 5 || memcmp(raw + k - 4, "name", 4) != 0)
+		return 0;
+	k -= 4;
+	if (k > from && raw[k - 1] == '"')
+		k--;
+	else
+		return 0;
+	if (k > from && raw[k - 1] == '\\')
+		k--;
+	return quoted_at(raw, q, k, &kv, &kend) && kend - kv == 4;
+}
+
 /*
  * The members of the object opening at raw[open] ('{'), read forward (their
  * values skipped whole: a brace in a string or a nested object is no object's
@@ -349,7 +387,7 @@ static int object_reaches(const char *raw, size_t open, size_t colon, size_t *v,
 	size_t j = open + 1, kv, kend, vv, ve;
 	int found = 0;
 
-	for (;;) {
+	for (int members = 0; members < OBJECT_MEMBERS_MAX; members++) {
 		j = skip_blanks(raw, colon, j);
 		if (!quoted_at(raw, colon, j, &kv, &kend) || kend >= colon)
 			return -1;
@@ -367,35 +405,39 @@ static int object_reaches(const char *raw, size_t open, size_t colon, size_t *v,
 			return -1;
 		j++;
 	}
+	return -1;
 }
 
 /*
  * The name starting at raw[k] (name_start) is the value of a "name" member
  * ("name": "Authorization") whose object gave its "value" first, maybe with
- * other members between: where that value sits (*v..return), at or after
- * from, or 0. The object is the one whose members reach the name's (of the
- * 32 nearest '{' before it, each tried).
+ * other members between: where that value sits (*v..return), or 0. The
+ * object is the one whose members reach the name's (of the 32 nearest '{'
+ * before it within OBJECT_REACH, each tried).
  */
-static size_t value_before_name(const char *raw, size_t k, size_t from, size_t *v)
+static size_t value_before_name(const char *raw, size_t k, size_t *v)
 {
-	size_t end;
+	size_t end = 0;
 
 	if (k > 0 && raw[k - 1] == '"')
 		k--;
 	if (k > 0 && raw[k - 1] == '\\')
 		k--;
-	k = blanks_back(raw, k, 0);
-	if (k == 0 || raw[k - 1] != ':')
+	if (!name_member(raw, k, 0))
 		return 0;
+	k = blanks_back(raw, k, 0);
 	size_t colon = k - 1, open = colon;
+	/* no further back than a header object's reach: a long line of names
+	 * would be read back to its start for each */
+	size_t lo = colon > OBJECT_REACH ? colon - OBJECT_REACH : 0;
 	for (int tries = 0; tries < 32; tries++) {
-		while (open > from && raw[open - 1] != '{')
-			open--;
-		if (open <= from)
+		const char *o = open > lo ? memrchr(raw + lo, '{', open - lo) : NULL;
+		if (!o)
 			return 0;
-		int r = object_reaches(raw, --open, colon, v, &end);
+		open = (size_t)(o - raw);
+		int r = object_reaches(raw, open, colon, v, &end);
 		if (r >= 0)
-			return r > 0 && *v >= from ? end : 0;
+			return r > 0 ? end : 0;
 	}
 	return 0;
 }
@@ -567,9 +609,56 @@ size_t secret_mask_tokens(char *s)
 	return masked;
 }
 
+/* What secret_redact wrote so far: each mask's place in the input and the
+ * output, so that a value found behind what was written (a header object
+ * naming it after its value, a word in it masked already) is written again. */
+struct masks {
+	struct { size_t in, in_end, out; } *m;
+	size_t n, cap;
+	int rewinds;
+};
+
+static void mask_at(struct strbuf *b, struct masks *ms, const char *raw, size_t *from, size_t v, size_t end)
+{
+	sb_add(b, raw + *from, v - *from);
+	if (ms->n == ms->cap) {
+		ms->cap = ms->cap ? 2 * ms->cap : 16;
+		ms->m = xrealloc(ms->m, ms->cap * sizeof *ms->m);
+	}
+	ms->m[ms->n].in = v, ms->m[ms->n].in_end = end, ms->m[ms->n].out = b->len;
+	ms->n++;
+	SB_LIT(b, mask);
+	*from = end;
+}
+
+/* Back to input place v (before *from): the masks from v on undone, the output
+ * cut to where v's text went; *v the start of a mask v lay in. 0 when the
+ * value lies in one mask already, or after too many rewinds (a line built to
+ * make them: what is masked stays masked). */
+static int mask_rewind(struct strbuf *b, struct masks *ms, size_t *from, size_t *v, size_t end)
+{
+	for (size_t k = ms->n; k-- > 0;)
+		if (ms->m[k].in <= *v && ms->m[k].in_end >= end)
+			return 0;
+	if (++ms->rewinds > 64)
+		return 0;
+	size_t keep = ms->n;
+	while (keep > 0 && ms->m[keep - 1].in_end > *v)
+		keep--;
+	if (keep < ms->n && ms->m[keep].in < *v)
+		*v = ms->m[keep].in; /* a mask that held v's start: from its start */
+	ms->n = keep;
+	size_t out = keep ? ms->m[keep - 1].out + sizeof mask - 1 : 0;
+	size_t in = keep ? ms->m[keep - 1].in_end : 0;
+	b->len = out + (*v - in); /* the text between masks went as it came */
+	*from = *v;
+	return 1;
+}
+
 char *secret_redact(const char *raw, size_t len, size_t *outlen)
 {
 	struct strbuf b = { 0 };
+	struct masks ms = { 0 };
 	size_t from = 0;
 
 	for (size_t i = 0; i < len; i++) {
@@ -578,9 +667,7 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		if (!n && word_start(raw, i) && (n = token_len(raw + i, len - i)) && names_at(raw, len, i + n))
 			n = 0; /* a name, "x_y_secret_production": (its own value is the names' pass's) */
 		if (n) { /* a Stripe bearer URL or a credential known by its value, whole */
-			sb_add(&b, raw + from, i - from);
-			SB_LIT(&b, mask);
-			from = i + n;
+			mask_at(&b, &ms, raw, &from, i, i + n);
 			i = from - 1;
 			continue;
 		}
@@ -596,19 +683,30 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		while (e < len && (isalnum((unsigned char)raw[e]) || raw[e] == '_' || raw[e] == '-'))
 			e++;
 		size_t start = name_start(raw, i, from);
-		int pair = pair_name(raw, start, from) ? PAIR : start > from && raw[start - 1] == '"' ? NAMED : 0;
+		/* the name a whole string: "X-Api-Key", not "Cookie box (12 units)" */
+		int whole = start > from && raw[start - 1] == '"' &&
+			    (e < len && (raw[e] == '"' || (raw[e] == '\\' && e + 1 < len && raw[e + 1] == '"')));
+		int pair = pair_name(raw, start, from) ? PAIR
+			   : whole && name_member(raw, start - 1 - (start - 1 > from && raw[start - 2] == '\\'), from) ? NAMED
+			   : 0;
 		if (!(end = secret_value(raw, len, e, &v, &list, objects, pair))) {
 			/* a header list's object naming it after its value:
-			 * {"value": "v", "name": "Authorization"} */
-			if (!(end = value_before_name(raw, start, from, &v)))
+			 * {"value": "v", "name": "Authorization"}; its value written
+			 * already, maybe with a word in it masked ("csrftoken=x"), is
+			 * written again */
+			if (!whole || !(end = value_before_name(raw, start, &v)))
 				continue;
+			if (v < from) {
+				if (!mask_rewind(&b, &ms, &from, &v, end))
+					continue;
+				mask_at(&b, &ms, raw, &from, v, end);
+				i = end - 1; /* what followed the value is read again */
+				continue;
+			}
 		}
 		for (;;) {
-			if (end > v) {
-				sb_add(&b, raw + from, v - from);
-				SB_LIT(&b, mask);
-				from = end;
-			}
+			if (end > v)
+				mask_at(&b, &ms, raw, &from, v, end);
 			if (end > i + 1)
 				i = end - 1; /* on past the value (one named after it lies behind) */
 			if (!list)
@@ -619,6 +717,7 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 				break;
 		}
 	}
+	free(ms.m);
 	if (!b.buf)
 		return NULL;
 	sb_add(&b, raw + from, len - from);

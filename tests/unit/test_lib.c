@@ -1628,6 +1628,17 @@ static void test_secret(void **state)
 		     "\"body\":\"[{\\\"value\\\":\\\"[redacted]\\\",\\\"o\\\":{\\\"a\\\":\\\"}\\\"},\\\"name\\\":\\\"x-hotmart-hottok\\\"}]\"");
 	/* an object without a "value" before the name: another object's stays */
 	check_redact("[{\"value\":\"h\",\"name\":\"Host\"},{\"comment\":\"{\",\"name\":\"Authorization\"}]", NULL);
+	/* a value-first header's value with a word masked in it already ("csrftoken=x"),
+	 * or another member masked before the name: the whole value masked (the third
+	 * review's cases); a "value" beside a member that is no "name" stays */
+	check_redact("{\"headers\":[{\"value\":\"sessionid=LEAK56; csrftoken=abc123\",\"name\":\"Cookie\"}]}",
+		     "{\"headers\":[{\"value\":\"[redacted]\",\"name\":\"Cookie\"}]}");
+	check_redact("[{\"comment\":\"old token=abc\",\"value\":\"Bearer LEAK57\",\"name\":\"Authorization\"}]",
+		     "[{\"comment\":\"old token=[redacted]\",\"value\":\"[redacted]\",\"name\":\"Authorization\"}]");
+	check_redact("[{\"value\":\"a=LEAK58&token=x\",\"name\":\"Cookie\"},{\"value\":\"s\",\"name\":\"X-Api-Key\"}]",
+		     "[{\"value\":\"[redacted]\",\"name\":\"Cookie\"},{\"value\":\"[redacted]\",\"name\":\"X-Api-Key\"}]");
+	check_redact("{\"object\":\"line_item\",\"value\":\"49.90\",\"description\":\"Cookie box (12 units)\"}", NULL);
+	check_redact("{\"options\":[{\"value\":\"choc\",\"label\":\"Cookie\"},{\"value\":\"v\",\"name\":\"Cookie jar\"}]}", NULL);
 	/* but a secret's word inside a string's text reaches only a "value" right after it */
 	check_redact("{\"description\":\"API token\",\"amount\":100,\"value\":\"5\"}", NULL);
 	/* the object ends before any "value": the next object's stays */
