@@ -348,8 +348,8 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 }
 
 /* 1 when the string opening at raw[q] (its quote, maybe escaped: \") is the
- * value of a member named "name" ("name": "X-Api-Key"), as a header list
- * writes a header's name. */
+ * value of a member named "name" or "key" ("name": "X-Api-Key"), as header
+ * lists write a header's name (HAR; Postman's "key"). */
 static int name_member(const char *raw, size_t q, size_t from)
 {
 	size_t k = blanks_back(raw, q, from), kv, kend;
@@ -363,16 +363,18 @@ static int name_member(const char *raw, size_t q, size_t from)
 		return 0;
 	if (k > from && raw[k - 1] == '\\')
 		k--;
-	if (k < from + 5 || memcmp(raw + k - 4, "name", 4) != 0)
+	size_t n = k >= from + 5 && memcmp(raw + k - 4, "name", 4) == 0 ? 4
+		   : k >= from + 4 && memcmp(raw + k - 3, "key", 3) == 0 ? 3 : 0;
+	if (!n)
 		return 0;
-	k -= 4;
+	k -= n;
 	if (k > from && raw[k - 1] == '"')
 		k--;
 	else
 		return 0;
 	if (k > from && raw[k - 1] == '\\')
 		k--;
-	return quoted_at(raw, q, k, &kv, &kend) && kend - kv == 4;
+	return quoted_at(raw, q, k, &kv, &kend) && kend - kv == n;
 }
 
 /*

@@ -1637,6 +1637,8 @@ static void test_secret(void **state)
 		     "[{\"comment\":\"old token=[redacted]\",\"value\":\"[redacted]\",\"name\":\"Authorization\"}]");
 	check_redact("[{\"value\":\"a=LEAK58&token=x\",\"name\":\"Cookie\"},{\"value\":\"s\",\"name\":\"X-Api-Key\"}]",
 		     "[{\"value\":\"[redacted]\",\"name\":\"Cookie\"},{\"value\":\"[redacted]\",\"name\":\"X-Api-Key\"}]");
+	check_redact("[{\"value\":\"LEAK59\",\"type\":\"text\",\"key\":\"X-Api-Key\"}]",
+		     "[{\"value\":\"[redacted]\",\"type\":\"text\",\"key\":\"X-Api-Key\"}]");
 	check_redact("{\"object\":\"line_item\",\"value\":\"49.90\",\"description\":\"Cookie box (12 units)\"}", NULL);
 	check_redact("{\"options\":[{\"value\":\"choc\",\"label\":\"Cookie\"},{\"value\":\"v\",\"name\":\"Cookie jar\"}]}", NULL);
 	/* but a secret's word inside a string's text reaches only a "value" right after it */
