@@ -251,6 +251,18 @@ static size_t blanks_back(const char *raw, size_t k, size_t from)
 	}
 }
 
+/* Where the quote ending at raw[k - 1] starts (its backslash when it is
+ * escaped in a body: \"), no further back than from; NO_QUOTE when none ends
+ * there. */
+#define NO_QUOTE ((size_t)-1)
+static size_t quote_back(const char *raw, size_t k, size_t from)
+{
+	if (k <= from || raw[k - 1] != '"')
+		return NO_QUOTE;
+	k--;
+	return k > from && raw[k - 1] == '\\' ? k - 1 : k;
+}
+
 /* 1 when the name at raw[k] (from name_start) is a whole string that is no
  * member's value: a list's element, ["Authorization", "v"] or flat, or a
  * line's first string, whose next string is its value. 0 for a member's
@@ -258,11 +270,8 @@ static size_t blanks_back(const char *raw, size_t k, size_t from)
  * string ("description": "API token", "amount": 1). */
 static int pair_name(const char *raw, size_t k, size_t from)
 {
-	if (k <= from || raw[k - 1] != '"')
+	if ((k = quote_back(raw, k, from)) == NO_QUOTE)
 		return 0;
-	k--;
-	if (k > from && raw[k - 1] == '\\')
-		k--;
 	k = blanks_back(raw, k, from);
 	return !(k > from && raw[k - 1] == ':');
 }
@@ -356,24 +365,14 @@ static int name_member(const char *raw, size_t q, size_t from)
 
 	if (k <= from || raw[k - 1] != ':')
 		return 0;
-	k = blanks_back(raw, k - 1, from);
-	if (k > from && raw[k - 1] == '"')
-		k--;
-	else
+	if ((k = quote_back(raw, blanks_back(raw, k - 1, from), from)) == NO_QUOTE)
 		return 0;
-	if (k > from && raw[k - 1] == '\\')
-		k--;
 	size_t n = k >= from + 5 && memcmp(raw + k - 4, "name", 4) == 0 ? 4
 		   : k >= from + 4 && memcmp(raw + k - 3, "key", 3) == 0 ? 3 : 0;
 	if (!n)
 		return 0;
-	k -= n;
-	if (k > from && raw[k - 1] == '"')
-		k--;
-	else
+	if ((k = quote_back(raw, k - n, from)) == NO_QUOTE)
 		return 0;
-	if (k > from && raw[k - 1] == '\\')
-		k--;
 	return quoted_at(raw, q, k, &kv, &kend) && kend - kv == n;
 }
 
@@ -411,8 +410,8 @@ static int object_reaches(const char *raw, size_t open, size_t colon, size_t *v,
 }
 
 /*
- * The name starting at raw[k] (name_start) is the value of a "name" member
- * ("name": "Authorization") whose object gave its "value" first, maybe with
+ * The name whose string opens at raw[k] (its quote: quote_back) is the value
+ * of a "name" member ("name": "Authorization") whose object gave its "value" first, maybe with
  * other members between: where that value sits (*v..return), or 0. The
  * object is the one whose members reach the name's (of the 32 nearest '{'
  * before it within OBJECT_REACH, each tried).
@@ -421,10 +420,6 @@ static size_t value_before_name(const char *raw, size_t k, size_t *v)
 {
 	size_t end = 0;
 
-	if (k > 0 && raw[k - 1] == '"')
-		k--;
-	if (k > 0 && raw[k - 1] == '\\')
-		k--;
 	if (!name_member(raw, k, 0))
 		return 0;
 	k = blanks_back(raw, k, 0);
@@ -639,7 +634,7 @@ static void mask_at(struct strbuf *b, struct masks *ms, const char *raw, size_t 
  * make them: what is masked stays masked). */
 static int mask_rewind(struct strbuf *b, struct masks *ms, size_t *from, size_t *v, size_t end)
 {
-	for (size_t k = ms->n; k-- > 0;)
+	for (size_t k = ms->n; k-- > 0 && ms->m[k].in_end > *v;) /* in input order */
 		if (ms->m[k].in <= *v && ms->m[k].in_end >= end)
 			return 0;
 	if (++ms->rewinds > 64)
@@ -684,19 +679,17 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		size_t e = i + n;
 		while (e < len && (isalnum((unsigned char)raw[e]) || raw[e] == '_' || raw[e] == '-'))
 			e++;
-		size_t start = name_start(raw, i, from);
+		size_t start = name_start(raw, i, from), q = quote_back(raw, start, from);
 		/* the name a whole string: "X-Api-Key", not "Cookie box (12 units)" */
-		int whole = start > from && raw[start - 1] == '"' &&
+		int whole = q != NO_QUOTE &&
 			    (e < len && (raw[e] == '"' || (raw[e] == '\\' && e + 1 < len && raw[e + 1] == '"')));
-		int pair = pair_name(raw, start, from) ? PAIR
-			   : whole && name_member(raw, start - 1 - (start - 1 > from && raw[start - 2] == '\\'), from) ? NAMED
-			   : 0;
+		int pair = pair_name(raw, start, from) ? PAIR : whole && name_member(raw, q, from) ? NAMED : 0;
 		if (!(end = secret_value(raw, len, e, &v, &list, objects, pair))) {
 			/* a header list's object naming it after its value:
 			 * {"value": "v", "name": "Authorization"}; its value written
 			 * already, maybe with a word in it masked ("csrftoken=x"), is
 			 * written again */
-			if (!whole || !(end = value_before_name(raw, start, &v)))
+			if (!whole || !(end = value_before_name(raw, q, &v)))
 				continue;
 			if (v < from) {
 				if (!mask_rewind(&b, &ms, &from, &v, end))
