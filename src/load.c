@@ -357,8 +357,13 @@ static void die_pg(const char *what, const PGresult *r)
 	exit(EXIT_SYSTEM); /* the run's row is finished by record_failure, at exit */
 }
 
-static PGconn *open_conn(const char *const *keys, const char *const *vals)
+/* A connection to dsn. client_encoding after dbname wins over the DSN's,
+ * PGCLIENTENCODING and a role's: the records are UTF-8, and a LATIN1 session
+ * would store each byte of theirs as a character ("JoÃ£o") without an error. */
+static PGconn *open_conn(const char *dsn)
 {
+	const char *keys[] = {"dbname", "client_encoding", "fallback_application_name", NULL};
+	const char *vals[] = {dsn ? dsn : "", "UTF8", "load", NULL};
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 
 	if (!c)
@@ -372,15 +377,9 @@ static PGconn *open_conn(const char *const *keys, const char *const *vals)
 
 static void connect_db(const char *dsn, const char *from)
 {
-	/* client_encoding after dbname wins over the DSN's, PGCLIENTENCODING and a
-	 * role's: the records are UTF-8, and a LATIN1 session would store each
-	 * byte of theirs as a character ("JoÃ£o") without an error */
-	const char *keys[] = {"dbname", "client_encoding", "fallback_application_name", NULL};
-	const char *vals[] = {dsn ? dsn : "", "UTF8", "load", NULL};
-
 	if (pg_password_of(dsn, &password) < 0)
 		die_usage(synopsis, "%s: not a valid connection string or URI", from);
-	conn = conn1 = open_conn(keys, vals);
+	conn = conn1 = open_conn(dsn);
 }
 
 /* --split-dsn: dsn for psql, its password apart, and what to mask (pg_dsn_split). */
@@ -913,6 +912,15 @@ static const char copy_ev_sql[] =
 #define MOVED_ALONE(same)                                                                          \
 	"(SELECT provider, external_event_id FROM stage_changed WHERE kind = 'r' AND moved AND same = " same \
 	" AND (provider, external_event_id) NOT IN (SELECT provider, external_event_id FROM stage_ev)) c"
+/* the rows of table naming those events, for a ctid = ANY: one key probe each */
+#define MOVED_ROWS(table, same)                                                                    \
+	"ARRAY(SELECT o.ctid FROM " MOVED_ALONE(same) " CROSS JOIN LATERAL (SELECT ctid FROM " table " o" \
+	" WHERE (o.provider, o.external_event_id) = (c.provider, c.external_event_id) LIMIT 1) o)"
+/* the rows of table naming them take the raw row's received_at and source */
+#define MOVED_RESTAMP(table)                                                                       \
+	"UPDATE " table " n SET (received_at, source) = (SELECT r.received_at, r.source"               \
+	" FROM external_events_raw r WHERE (r.provider, r.external_event_id) = (n.provider, n.external_event_id))" \
+	" WHERE n.ctid = ANY (" MOVED_ROWS(table, "true") ")"
 
 static const char *const upserts[] = {
 	/* projects: the earliest received_at is a minimum, whatever the order */
@@ -1096,27 +1104,16 @@ static const char *const upserts[] = {
 	 * other content they go, as that copy is not kept, and what the canonical
 	 * event named is recomputed ('o' rows): the tables a load in the other
 	 * order makes. One key probe per such row, never a join over a table. */
-	"UPDATE external_events_normalized n SET (received_at, source) = (SELECT r.received_at, r.source"
-	" FROM external_events_raw r WHERE (r.provider, r.external_event_id) = (n.provider, n.external_event_id))"
-	" WHERE n.ctid = ANY (ARRAY(SELECT o.ctid FROM " MOVED_ALONE("true") " CROSS JOIN LATERAL (SELECT ctid"
-	" FROM external_events_normalized o WHERE (o.provider, o.external_event_id) = (c.provider,"
-	" c.external_event_id) LIMIT 1) o))",
-	"UPDATE external_events n SET (received_at, source) = (SELECT r.received_at, r.source"
-	" FROM external_events_raw r WHERE (r.provider, r.external_event_id) = (n.provider, n.external_event_id))"
-	" WHERE n.ctid = ANY (ARRAY(SELECT o.ctid FROM " MOVED_ALONE("true") " CROSS JOIN LATERAL (SELECT ctid"
-	" FROM external_events o WHERE (o.provider, o.external_event_id) = (c.provider,"
-	" c.external_event_id) LIMIT 1) o))",
-	"WITH gone AS (DELETE FROM external_events_normalized n WHERE n.ctid = ANY (ARRAY(SELECT o.ctid"
-	" FROM " MOVED_ALONE("false") " CROSS JOIN LATERAL (SELECT ctid FROM external_events_normalized o"
-	" WHERE (o.provider, o.external_event_id) = (c.provider, c.external_event_id) LIMIT 1) o))"
+	MOVED_RESTAMP("external_events_normalized"),
+	MOVED_RESTAMP("external_events"),
+	"WITH gone AS (DELETE FROM external_events_normalized n WHERE n.ctid = ANY ("
+	MOVED_ROWS("external_events_normalized", "false") ")"
 	" RETURNING n.provider, n.external_event_id, n.project_id, n.status, n.customer_id,"
 	" n.subscription_id, n.payment_id)"
 	" INSERT INTO stage_norm SELECT 'o', false, provider, external_event_id, project_id, NULL, NULL,"
 	" NULL, customer_id, subscription_id, payment_id, NULL, NULL, NULL, NULL, NULL FROM gone"
 	" WHERE status = 'processed'",
-	"DELETE FROM external_events n WHERE n.ctid = ANY (ARRAY(SELECT o.ctid FROM " MOVED_ALONE("false")
-	" CROSS JOIN LATERAL (SELECT ctid FROM external_events o WHERE (o.provider, o.external_event_id) ="
-	" (c.provider, c.external_event_id) LIMIT 1) o))",
+	"DELETE FROM external_events n WHERE n.ctid = ANY (" MOVED_ROWS("external_events", "false") ")",
 
 	/* a plan code we have not seen yet becomes a plan (named by ops later) */
 	"INSERT INTO plans (id, code) SELECT DISTINCT plan_code, plan_code FROM stage_ev"
@@ -1924,10 +1921,8 @@ static void scratch_open(const char *dsn)
 	PQclear(r);
 	if (!have)
 		return;
-	const char *keys[] = {"dbname", "client_encoding", "fallback_application_name", NULL};
-	const char *vals[] = {dsn ? dsn : "", "UTF8", "load", NULL}; /* as connect_db's */
 	PGconn *main_conn = conn;
-	conn = conn2 = open_conn(keys, vals);
+	conn = conn2 = open_conn(dsn);
 	exec_ok("SET client_min_messages = warning");
 	exec_ok("SET TimeZone = 'UTC'");
 	/* What the role may do with them: a role granted only SELECT, INSERT,
