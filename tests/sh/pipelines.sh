@@ -56,6 +56,11 @@ for s in setup demo; do
 	check "$s install: nothing runs ($(ran))" nothing_ran
 done
 
+# demo's one option may be given twice, as the programs' flags may
+run demo --pg-env --pg-env --help
+check "demo --pg-env --pg-env --help: the help (exit $st), nothing runs" \
+	'[ $st -eq 0 ] && grep -q "^usage: pipelines/demo" <<<"$out" && [ -z "$err" ]'
+
 # ingest-dumps: what it passes to load is judged before the lock, a dump read or a run
 # recorded; its options take --opt=value as the programs' do, and go before the dumps
 mkdir -p "$tmp/dumps"
