@@ -197,6 +197,19 @@ static int quoted_at(const char *raw, size_t len, size_t j, size_t *v, size_t *e
 	return 1;
 }
 
+/* Past the closing quote at raw[end] of a string quoted_at read (its
+ * backslash too when the string is escaped in a body: \"). */
+static size_t past_quote(const char *raw, size_t len, size_t end)
+{
+	return end + (end < len && raw[end] == '\\') + 1;
+}
+
+/* 1 when the string raw[k..end) is "value": a header object's value member. */
+static int value_key(const char *raw, size_t k, size_t end)
+{
+	return end - k == 5 && memcmp(raw + k, "value", 5) == 0;
+}
+
 /* Past the JSON value at raw[j], in plain text or escaped inside a string (a
  * captured body: \"...\"): a string; an object or a list, the strings in it
  * skipped whole (a brace in one is text); or a scalar, to what ends it. */
@@ -207,7 +220,7 @@ static size_t value_past(const char *raw, size_t len, size_t j)
 
 	while (j < len) {
 		if (quoted_at(raw, len, j, &v, &end)) {
-			j = end + (end < len && raw[end] == '\\') + 1;
+			j = past_quote(raw, len, end);
 			if (depth == 0)
 				break;
 			continue;
@@ -317,10 +330,10 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 			j = skip_blanks(raw, len, j + 1);
 			if (!quoted_at(raw, len, j, v, &end))
 				return 0;
-			int value = end - *v == 5 && memcmp(raw + *v, "value", 5) == 0;
+			int value = value_key(raw, *v, end);
 			if (!value && pair == PAIR)
 				return end; /* a pair: the next string is the value */
-			j = skip_blanks(raw, len, end + (end < len && raw[end] == '\\') + 1);
+			j = skip_blanks(raw, len, past_quote(raw, len, end));
 			if (j >= len || raw[j] != ':')
 				return 0;
 			j = skip_blanks(raw, len, j + 1);
@@ -392,8 +405,8 @@ static int object_reaches(const char *raw, size_t open, size_t colon, size_t *v,
 		j = skip_blanks(raw, colon, j);
 		if (!quoted_at(raw, colon, j, &kv, &kend) || kend >= colon)
 			return -1;
-		int value = kend - kv == 5 && memcmp(raw + kv, "value", 5) == 0;
-		j = skip_blanks(raw, colon + 1, kend + (raw[kend] == '\\') + 1);
+		int value = value_key(raw, kv, kend);
+		j = skip_blanks(raw, colon + 1, past_quote(raw, colon, kend));
 		if (j == colon)
 			return found;
 		if (j > colon || raw[j] != ':')
@@ -707,7 +720,7 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 			if (!list)
 				break;
 			/* the list's next string, if any */
-			size_t j = skip_blanks(raw, len, end + (end < len && raw[end] == '\\') + 1);
+			size_t j = skip_blanks(raw, len, past_quote(raw, len, end));
 			if (j >= len || raw[j] != ',' || !quoted_at(raw, len, skip_blanks(raw, len, j + 1), &v, &end))
 				break;
 		}
