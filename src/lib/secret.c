@@ -153,43 +153,70 @@ static size_t secret_name_at(const char *s, size_t n)
 	return 0;
 }
 
+/* The backslashes in a row at raw[j..]. */
+static size_t backslashes(const char *raw, size_t len, size_t j)
+{
+	size_t n = 0;
+	while (j + n < len && raw[j + n] == '\\')
+		n++;
+	return n;
+}
+
+/*
+ * A JSON text inside a string (a captured body) writes its quotes \", and one
+ * inside a string inside a string (a body wrapped again: an SNS message in an
+ * SQS one) \\\": a quote of depth d has 2^d - 1 backslashes before it. The
+ * length of such a quote at raw[j] (its backslashes and '"'), depth at most
+ * QUOTE_DEPTH_MAX, or 0 when none starts there.
+ */
+#define QUOTE_DEPTH_MAX 6
+static size_t quote_len(const char *raw, size_t len, size_t j)
+{
+	size_t n = backslashes(raw, len, j);
+	if (j + n >= len || raw[j + n] != '"' || (n & (n + 1)) != 0 || n >= (1u << QUOTE_DEPTH_MAX))
+		return 0;
+	return n + 1;
+}
+
 /* Past white space: JSON's (CR and LF too, "hottok":\r"v" is valid JSON) and,
- * in a JSON text inside a string (a captured body), its escapes \r \n \t. A
- * header line's value then may run into the next line's: more is redacted,
- * never less. */
+ * in a JSON text inside a string (a captured body), its escapes \r \n \t, at
+ * any depth (\\n). A header line's value then may run into the next line's:
+ * more is redacted, never less. */
 static size_t skip_blanks(const char *raw, size_t len, size_t j)
 {
 	for (;;) {
+		size_t n;
 		if (j < len && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\r' || raw[j] == '\n'))
 			j++;
-		else if (j + 1 < len && raw[j] == '\\' && strchr("rnt", raw[j + 1]) && raw[j + 1])
-			j += 2;
+		else if ((n = backslashes(raw, len, j)) && j + n < len && strchr("rnt", raw[j + n]) && raw[j + n])
+			j += n + 1;
 		else
 			return j;
 	}
 }
 
 /* 1 and *end past the JSON string at raw[j] (its quote escaped inside a body:
- * \"), up to its closing quote, its text starting at *v; 0 when no quote is at j. */
+ * \", at any depth: quote_len), up to its closing quote, its text starting at
+ * *v; 0 when no quote is at j. */
 static int quoted_at(const char *raw, size_t len, size_t j, size_t *v, size_t *end)
 {
-	int escaped = 0; /* the string sits in a JSON string (a captured body): \"...\" */
+	size_t q = quote_len(raw, len, j);
 
-	if (j + 1 < len && raw[j] == '\\' && raw[j + 1] == '"')
-		j++, escaped = 1;
-	if (j >= len || raw[j] != '"')
+	if (!q)
 		return 0;
-	*v = ++j;
-	/* The closing quote: one preceded by an even number of backslashes, or in a
-	 * string within a string by 4k + 1 (\" closes; \\\" is a quote inside). */
+	size_t esc = q - 1; /* the quote's backslashes: 0, 1 in a body, 3 in a body's body */
+	*v = j += q;
+	/* The closing quote: one with as many backslashes before it, modulo twice
+	 * its depth's one more: an even number in plain text, 4k + 1 in a string
+	 * within a string (\" closes; \\\" is a quote inside). */
 	for (; j < len; j++) {
 		if (raw[j] != '"')
 			continue;
 		size_t n = 0;
 		while (j - n > *v && raw[j - n - 1] == '\\')
 			n++;
-		if (escaped ? n % 4 == 1 : n % 2 == 0) {
-			*end = j - escaped;
+		if (n % (2 * (esc + 1)) == esc) {
+			*end = j - esc;
 			return 1;
 		}
 	}
@@ -198,10 +225,10 @@ static int quoted_at(const char *raw, size_t len, size_t j, size_t *v, size_t *e
 }
 
 /* Past the closing quote at raw[end] of a string quoted_at read (its
- * backslash too when the string is escaped in a body: \"). */
+ * backslashes too when the string is escaped in a body: \"). */
 static size_t past_quote(const char *raw, size_t len, size_t end)
 {
-	return end + (end < len && raw[end] == '\\') + 1;
+	return end + backslashes(raw, len, end) + 1;
 }
 
 /* 1 when the string raw[k..end) is "value": a header object's value member. */
@@ -257,23 +284,29 @@ static size_t blanks_back(const char *raw, size_t k, size_t from)
 	for (;;) {
 		if (k > from && (raw[k - 1] == ' ' || raw[k - 1] == '\t' || raw[k - 1] == '\r' || raw[k - 1] == '\n'))
 			k--;
-		else if (k > from + 1 && raw[k - 2] == '\\' && (raw[k - 1] == 'n' || raw[k - 1] == 'r' || raw[k - 1] == 't'))
+		else if (k > from + 1 && raw[k - 2] == '\\' && (raw[k - 1] == 'n' || raw[k - 1] == 'r' || raw[k - 1] == 't')) {
 			k -= 2;
-		else
+			while (k > from && raw[k - 1] == '\\')
+				k--; /* at any depth: \\n */
+		} else {
 			return k;
+		}
 	}
 }
 
-/* Where the quote ending at raw[k - 1] starts (its backslash when it is
- * escaped in a body: \"), no further back than from; NO_QUOTE when none ends
- * there. */
+/* Where the quote ending at raw[k - 1] starts (its backslashes when it is
+ * escaped in a body: \", \\\"), no further back than from; NO_QUOTE when none
+ * ends there. Of n backslashes before it, the quote's are the run of n's low
+ * one bits (quoted_at's rule): \\" is a backslash then a plain quote. */
 #define NO_QUOTE ((size_t)-1)
 static size_t quote_back(const char *raw, size_t k, size_t from)
 {
 	if (k <= from || raw[k - 1] != '"')
 		return NO_QUOTE;
-	k--;
-	return k > from && raw[k - 1] == '\\' ? k - 1 : k;
+	size_t n = 0;
+	while (k - 1 - n > from && raw[k - 2 - n] == '\\')
+		n++;
+	return k - 1 - ((n ^ (n + 1)) >> 1);
 }
 
 /* 1 when the name at raw[k] (from name_start) is a whole string that is no
@@ -316,10 +349,11 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 	int closed = 0; /* the name ends a JSON string */
 
 	*list = 0;
-	if (j < len && raw[j] == '\\')
+	size_t q = quote_len(raw, len, j);
+	if (q)
+		closed = 1, j += q;
+	else if (j < len && raw[j] == '\\')
 		j++;
-	if (j < len && raw[j] == '"')
-		closed = 1, j++;
 	j = skip_blanks(raw, len, j);
 	if (closed && j < len && raw[j] == ',') {
 		/* the object's members after the name, up to its "value" (HAR's
@@ -581,8 +615,7 @@ static size_t token_len(const char *s, size_t n)
  * escaped), blanks, then ':' (JSON) or '=' (a form, a header's parameter). */
 static int names_at(const char *raw, size_t len, size_t j)
 {
-	if (j < len && raw[j] == '\\')
-		j++;
+	j += backslashes(raw, len, j);
 	if (j < len && (raw[j] == '"' || raw[j] == '\''))
 		j++;
 	while (j < len && (raw[j] == ' ' || raw[j] == '\t'))
@@ -694,8 +727,7 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 			e++;
 		size_t start = name_start(raw, i, from), q = quote_back(raw, start, from);
 		/* the name a whole string: "X-Api-Key", not "Cookie box (12 units)" */
-		int whole = q != NO_QUOTE &&
-			    (e < len && (raw[e] == '"' || (raw[e] == '\\' && e + 1 < len && raw[e + 1] == '"')));
+		int whole = q != NO_QUOTE && quote_len(raw, len, e);
 		int pair = pair_name(raw, start, from) ? PAIR : whole && name_member(raw, q, from) ? NAMED : 0;
 		if (!(end = secret_value(raw, len, e, &v, &list, objects, pair))) {
 			/* a header list's object naming it after its value:
@@ -920,7 +952,9 @@ char *secret_strip(const char *text, size_t len, size_t *outlen)
 
 int secret_name_escaped(const char *text, size_t len)
 {
-	if (!find_u_escape(text, len) && !memchr(text, '%', len))
+	/* a \u anywhere, not only where JSON reads an escape: inside a body's
+	 * string the body's own \u0074 is written \\u0074 (audit-hotmart 1) */
+	if (!memmem(text, len, "\\u", 2) && !memchr(text, '%', len))
 		return 0;
 	/* the text with each \u00XX, and each %XX of a form ("hott%6Fk=", which
 	 * a form's reader decodes), of a printable ASCII character decoded */
@@ -929,10 +963,11 @@ int secret_name_escaped(const char *text, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		int h1, h2;
 		esc[o] = 1;
-		if (text[i] == '\\' && i + 5 < len && text[i + 1] == 'u' && text[i + 2] == '0' && text[i + 3] == '0' &&
-		    (h1 = hexval(text[i + 4])) >= 2 && h1 <= 7 && (h2 = hexval(text[i + 5])) >= 0) {
+		size_t r = backslashes(text, len, i); /* \\u0074 in a body's string: one 't' too */
+		if (r && i + r + 4 < len && text[i + r] == 'u' && text[i + r + 1] == '0' && text[i + r + 2] == '0' &&
+		    (h1 = hexval(text[i + r + 3])) >= 2 && h1 <= 7 && (h2 = hexval(text[i + r + 4])) >= 0) {
 			d[o++] = (char)(h1 * 16 + h2);
-			i += 5;
+			i += r + 4;
 		} else if (text[i] == '%' && i + 2 < len && (h1 = hexval(text[i + 1])) >= 2 && h1 <= 7 &&
 			   (h2 = hexval(text[i + 2])) >= 0) {
 			d[o++] = (char)(h1 * 16 + h2);

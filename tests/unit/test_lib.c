@@ -1490,6 +1490,10 @@ static void test_secret(void **state)
 	assert_false(secret_name_escaped("{\"a\":\"\\u0041\"}", 14));
 	assert_false(secret_name_escaped("{\"hottok\":1}", 12));
 	assert_true(secret_name_escaped("{\"client_secre\\u0074\":\"S\"}", 26));
+	/* in a body's string too, where the body's \u0074 is written \\u0074; at any
+	 * depth (audit-hotmart 1) */
+	assert_true(secret_name_escaped("{\"body\":\"{\\\"hot\\\\u0074ok\\\":\\\"S\\\"\"}", 34));
+	assert_true(secret_name_escaped("{\"M\":\"{\\\"body\\\":\\\"{\\\\\\\"x-api-k\\\\\\\\u0065y\\\\\\\":1\\\"}\"}", 51));
 	/* a form's %XX spells a name as its reader decodes it */
 	assert_true(secret_name_escaped("hott%6Fk=S&prod=1", 17));
 	assert_true(secret_name_escaped("{\"body\":\"x=1&%68ottok=S\"}", 25));
@@ -1639,6 +1643,20 @@ static void test_secret(void **state)
 		     "[{\"value\":\"[redacted]\",\"name\":\"Cookie\"},{\"value\":\"[redacted]\",\"name\":\"X-Api-Key\"}]");
 	check_redact("[{\"value\":\"LEAK59\",\"type\":\"text\",\"key\":\"X-Api-Key\"}]",
 		     "[{\"value\":\"[redacted]\",\"type\":\"text\",\"key\":\"X-Api-Key\"}]");
+	/* a body wrapped again (an SNS message in an SQS one, a capture of a capture):
+	 * its quotes have 3, 7, ... backslashes, its line ends \\n; each depth read */
+	check_redact("{\"Message\":\"{\\\"Message\\\":\\\"{\\\\\\\"hottok\\\\\\\":\\\\\\\"LEAK60\\\\\\\",\\\\\\\"id\\\\\\\":\\\\\\\"x\\\\\\\"}\\\"}\"}",
+		     "{\"Message\":\"{\\\"Message\\\":\\\"{\\\\\\\"hottok\\\\\\\":\\\\\\\"[redacted]\\\\\\\",\\\\\\\"id\\\\\\\":\\\\\\\"x\\\\\\\"}\\\"}\"}");
+	check_redact("{\"Message\":\"{\\\"Message\\\":\\\"{\\\\\\\"headers\\\\\\\":[{\\\\\\\"name\\\\\\\":\\\\\\\"X-Api-Key\\\\\\\",\\\\\\\"comment\\\\\\\":\\\\\\\"c\\\\\\\",\\\\\\\"value\\\\\\\":\\\\\\\"LEAK61\\\\\\\"}]}\\\"}\"}",
+		     "{\"Message\":\"{\\\"Message\\\":\\\"{\\\\\\\"headers\\\\\\\":[{\\\\\\\"name\\\\\\\":\\\\\\\"X-Api-Key\\\\\\\",\\\\\\\"comment\\\\\\\":\\\\\\\"c\\\\\\\",\\\\\\\"value\\\\\\\":\\\\\\\"[redacted]\\\\\\\"}]}\\\"}\"}");
+	check_redact("{\"Message\":\"{\\\"Message\\\":\\\"{\\\\\\\"headers\\\\\\\":[{\\\\\\\"value\\\\\\\":\\\\\\\"sessionid=LEAK62; csrftoken=x\\\\\\\",\\\\\\\"name\\\\\\\":\\\\\\\"Cookie\\\\\\\"}]}\\\"}\"}",
+		     "{\"Message\":\"{\\\"Message\\\":\\\"{\\\\\\\"headers\\\\\\\":[{\\\\\\\"value\\\\\\\":\\\\\\\"[redacted]\\\\\\\",\\\\\\\"name\\\\\\\":\\\\\\\"Cookie\\\\\\\"}]}\\\"}\"}");
+	check_redact("{\"Message\":\"{\\\"Message\\\":\\\"{\\\\n \\\\\\\"hottok\\\\\\\": \\\\\\\"LEAK63\\\\\\\",\\\\n \\\\\\\"id\\\\\\\": \\\\\\\"x\\\\\\\"\\\\n}\\\"}\"}",
+		     "{\"Message\":\"{\\\"Message\\\":\\\"{\\\\n \\\\\\\"hottok\\\\\\\": \\\\\\\"[redacted]\\\\\\\",\\\\n \\\\\\\"id\\\\\\\": \\\\\\\"x\\\\\\\"\\\\n}\\\"}\"}");
+	check_redact("{\"Message\":\"{\\\"Message\\\":\\\"{\\\\\\\"Message\\\\\\\":\\\\\\\"{\\\\\\\\\\\\\\\"rawHeaders\\\\\\\\\\\\\\\":[\\\\\\\\\\\\\\\"Host\\\\\\\\\\\\\\\",\\\\\\\\\\\\\\\"h\\\\\\\\\\\\\\\",\\\\\\\\\\\\\\\"X-Hotmart-Hottok\\\\\\\\\\\\\\\",\\\\\\\\\\\\\\\"LEAK64\\\\\\\\\\\\\\\"]}\\\\\\\"}\\\"}\"}",
+		     "{\"Message\":\"{\\\"Message\\\":\\\"{\\\\\\\"Message\\\\\\\":\\\\\\\"{\\\\\\\\\\\\\\\"rawHeaders\\\\\\\\\\\\\\\":[\\\\\\\\\\\\\\\"Host\\\\\\\\\\\\\\\",\\\\\\\\\\\\\\\"h\\\\\\\\\\\\\\\",\\\\\\\\\\\\\\\"X-Hotmart-Hottok\\\\\\\\\\\\\\\",\\\\\\\\\\\\\\\"[redacted]\\\\\\\\\\\\\\\"]}\\\\\\\"}\\\"}\"}");
+	check_redact("{\"Message\":\"{\\\"Message\\\":\\\"{\\\\\\\"description\\\\\\\":\\\\\\\"API token\\\\\\\",\\\\\\\"amount\\\\\\\":100,\\\\\\\"value\\\\\\\":\\\\\\\"5\\\\\\\"}\\\"}\"}",
+		     NULL);
 	check_redact("{\"object\":\"line_item\",\"value\":\"49.90\",\"description\":\"Cookie box (12 units)\"}", NULL);
 	check_redact("{\"options\":[{\"value\":\"choc\",\"label\":\"Cookie\"},{\"value\":\"v\",\"name\":\"Cookie jar\"}]}", NULL);
 	/* but a secret's word inside a string's text reaches only a "value" right after it */
