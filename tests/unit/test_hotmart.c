@@ -610,6 +610,11 @@ static void test_subscription_cancellation(void **state)
 	o = run_edited(FIX "subscription_cancellation.json", "data.cancellation_date", "\"soon\"", &ev, &p);
 	check_failed(o, "data.cancellation_date|timestamp");
 	done(p, &ev);
+	/* a cancellation without the event's time, whatever its own date: untimed it
+	 * would rank below every event of its subscription and cancel nothing */
+	o = run_edited(FIX "subscription_cancellation.json", "creation_date", NULL, &ev, &p);
+	check_failed(o, "missing field 'creation_date'");
+	done(p, &ev);
 }
 
 static void test_switch_plan(void **state)
@@ -1095,9 +1100,10 @@ static void test_required_fields(void **state)
 		{ "creation_date", "\"yesterday\"", "field 'creation_date' must be a timestamp" },
 		{ "creation_date", "-5", "field 'creation_date' must be a timestamp (epoch milliseconds or RFC 3339), got integer '-5'" },
 		{ "creation_date", "1e300", "field 'creation_date' must be a timestamp" },
-		/* the event's own time sent as none: untimed, it would rank below every
-		 * event of its subscription */
+		/* the event's own time sent as none, or not at all: untimed, it would rank
+		 * below every event of its subscription (audit-hotmart 2) */
 		{ "creation_date", "\"\"", "field 'creation_date' is empty" },
+		{ "creation_date", NULL, "missing field 'creation_date'" },
 		/* an optional id that is there but could name another object (U+FFFD, U+0000,
 		 * an integer json-c clamped): left null, a renewal's subscription would go
 		 * without a word */

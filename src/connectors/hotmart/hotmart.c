@@ -1444,14 +1444,11 @@ static void hotmart_normalize(json_object *p, struct event *ev)
 	if (is_v2(p)) {
 		if (!jget_str(p, "event", 1, &event, &ev->err))
 			return;
-		if (get_time(p, ALT("creation_date", "creationDate"), CHECK, &created, &ev->err))
-			event_set_occurred(ev, created);
-		else if (!ev->err.failed && (empty_text(jpath(p, "creation_date")) || empty_text(jpath(p, "creationDate"))))
-			/* the event's own time sent as none: untimed, it would rank below
-			 * every event of its subscription (a cancellation undone) */
-			errf(&ev->err, "field '%s' is empty", jpath(p, "creation_date") ? "creation_date" : "creationDate");
+		int timed = get_time(p, ALT("creation_date", "creationDate"), CHECK, &created, &ev->err);
 		if (ev->err.failed)
 			return;
+		if (timed)
+			event_set_occurred(ev, created);
 		if (!(m = mapping_of(event))) {
 			event_ignore(ev, "unsupported event type '%s'", utf8_clip(event, buf, sizeof buf));
 			return;
@@ -1459,6 +1456,13 @@ static void hotmart_normalize(json_object *p, struct event *ev)
 		if ((test = test_send(p, m->kind))) {
 			event_bool(ev, SEC_TOP, "livemode", 0);
 			event_ignore(ev, "a Hotmart test notification (%s 0)", test);
+			return;
+		}
+		/* the event's own time, required of an event we book: untimed
+		 * (absent, null or ""), it would rank below every event of its
+		 * subscription (a cancellation undone), never applied (audit-hotmart 2) */
+		if (!timed) {
+			get_time(p, ALT("creation_date", "creationDate"), REQ, &created, &ev->err);
 			return;
 		}
 		switch (m->kind) {
