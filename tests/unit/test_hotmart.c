@@ -1128,6 +1128,8 @@ static void test_required_fields(void **state)
 		check_str(o, "status", "processed");
 		check_null(o, "customer.id");
 		check_null(o, "customer.email");
+		check_null(o, "customer.name"); /* the checkout's country alone (docs/hotmart.md) */
+		check_str(o, "customer.country", "BR");
 		check_str(o, "payment.id", jstr(jpath(p, "data.purchase"), "transaction"));
 		check_int(o, "payment.amount_minor", 1990);
 		done(p, &ev);

@@ -681,8 +681,8 @@ static void fill_customer(struct event *ev, json_object *payload, const char *pr
 	if (!email)
 		return;
 	/* one that is no address ("  ", a typo in a sale made by hand) names no
-	 * customer: the section is left out, the payment stays (docs/events.md, as
-	 * for an id of blanks) */
+	 * customer: as without one, the payment stays, and the section holds the
+	 * checkout's country alone (docs/hotmart.md) */
 	if (!email_key(email, key, sizeof key))
 		return;
 	event_str(ev, SEC_CUSTOMER, "id", key);
