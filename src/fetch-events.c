@@ -55,8 +55,9 @@ static const char help[] =
 	"body (Hotmart's old postbacks) becomes a flat object of strings. A capture's\n"
 	"received_at is its own time when it gives one (docs/events.md; one that is no\n"
 	"time, or has no zone, rejects the capture). Stripe events archived from a\n"
-	"cloud event destination (Amazon EventBridge, Azure Event Grid) are taken out\n"
-	"of the destination's envelope, its time their received_at. Headers, and the\n"
+	"cloud event destination (Amazon EventBridge, Azure Event Grid), or captured\n"
+	"as its delivery's body, are taken out of the destination's envelope, its\n"
+	"time their received_at (the capture's, when it has one). Headers, and the\n"
 	"payload secrets wherever they are (Hotmart's \"hottok\", Stripe's\n"
 	"\"client_secret\"), are never written on.\n"
 	"\n"
@@ -136,6 +137,8 @@ static long count_lines(const char *buf, size_t len)
 
 static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
 			 int shallow, const char *received_at);
+static void emit_body(struct src *s, long lineno, const char *text, size_t len, json_object *payload,
+		      const char *received_at, int timed);
 
 /* A capture's payload text (its body, a form made JSON, or an object that was
  * part of the capture's line) read again, so that the parser speaks of it as
@@ -191,8 +194,7 @@ static void read_capture(struct src *s, long lineno, json_object *cap, const cha
 	}
 	if (*msg)
 		warn_msg(0, "%s:%ld: warning: %s", s->file, lineno, msg);
-	reread(s, text, len);
-	emit_payload(s, lineno, text, len, payload, 0, received_at);
+	emit_body(s, lineno, text, len, payload, received_at, said == 0);
 	json_object_put(payload);
 	free(text);
 }
@@ -206,18 +208,19 @@ static void read_capture(struct src *s, long lineno, json_object *cap, const cha
  * A Stripe event delivered through a cloud event destination (EventBridge,
  * Event Grid), line[0..linelen) as the parser just read it: the event in it is
  * the payload, passed on as its bytes in the line (or json-c's text of it when
- * the members are not known), the destination's time its received_at.
+ * the members are not known), the destination's time its received_at; or at,
+ * when a capture of the delivery says when it arrived.
  */
 static void read_cloud_event(struct src *s, long lineno, json_object *o, const char *member, const char *line,
-			     size_t linelen)
+			     size_t linelen, const char *at)
 {
 	char when[RFC3339_BUFSZ], msg[256], *text;
 	size_t len, off;
 	int64_t ms;
 	enum reject_code code;
-	const char *why, *received_at = s->received_at;
+	const char *why, *received_at = at ? at : s->received_at;
 	json_object *payload;
-	int said = cloud_event_time(o, &ms, &why);
+	int said = at ? 1 : cloud_event_time(o, &ms, &why);
 
 	if (said == -2) {
 		reject(s->file, lineno, REJ_INVALID_FIELD, line, linelen, "%s", why);
@@ -335,7 +338,7 @@ static void one_value(struct src *s, long lineno, char *text, size_t len, int op
 	}
 	const char *member = cloud_event_member(o);
 	if (member) {
-		read_cloud_event(s, lineno, o, member, text, len);
+		read_cloud_event(s, lineno, o, member, text, len, NULL);
 		json_object_put(o);
 		return;
 	}
@@ -348,6 +351,24 @@ static void one_value(struct src *s, long lineno, char *text, size_t len, int op
 	o = jparse(s->parser, text, len, &code, msg, sizeof msg); /* valid: it was just checked */
 	read_capture(s, lineno, o, text, len);
 	json_object_put(o);
+}
+
+/*
+ * A captured request's body, text[0..len), what the parser built of it: the
+ * payload; or a Stripe event delivered through a cloud event destination (an
+ * EventBridge API destination, an Event Grid push), read as in an archive and
+ * dated, when timed, when the capture says it arrived (received_at).
+ */
+static void emit_body(struct src *s, long lineno, const char *text, size_t len, json_object *payload,
+		      const char *received_at, int timed)
+{
+	const char *member = cloud_event_member(payload);
+
+	reread(s, text, len);
+	if (member)
+		read_cloud_event(s, lineno, payload, member, text, len, timed ? received_at : NULL);
+	else
+		emit_payload(s, lineno, text, len, payload, 0, received_at);
 }
 
 /* One payload: raw is the text the parser read last (its depth and keys are
@@ -578,8 +599,7 @@ static void http_payload(struct src *s, const struct http_request *rq)
 	}
 	if (*msg)
 		warn_msg(0, "%s:%ld: warning: %s", s->file, rq->lineno, msg);
-	reread(s, text, len);
-	emit_payload(s, rq->lineno, text, len, payload, 0, received_at);
+	emit_body(s, rq->lineno, text, len, payload, received_at, received_at != s->received_at);
 	json_object_put(payload);
 	free(text);
 }
