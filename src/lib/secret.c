@@ -268,6 +268,20 @@ static size_t value_past(const char *raw, size_t len, size_t j)
 	return j < len ? j : len;
 }
 
+/* Where the value at raw[j] of a header object's "value" member sits:
+ * *v..return, a string's text, or a list, an object or a scalar whole (a
+ * header's values as a list, a key given as a number); 0 when none is there. */
+static size_t member_value(const char *raw, size_t len, size_t j, size_t *v)
+{
+	size_t end;
+
+	if (quoted_at(raw, len, j, v, &end))
+		return end;
+	*v = j;
+	end = value_past(raw, len, j);
+	return end > j && end <= len ? end : 0;
+}
+
 /* Where the name holding the secret word at raw[i] starts (X-Hotmart-Hottok's
  * X, not its Hottok), no further back than from. */
 static size_t name_start(const char *raw, size_t i, size_t from)
@@ -372,7 +386,7 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 				return 0;
 			j = skip_blanks(raw, len, j + 1);
 			if (value)
-				return quoted_at(raw, len, j, v, &end) ? end : 0;
+				return member_value(raw, len, j, v);
 			if (pair != NAMED)
 				return 0;
 			/* past another member's value */
@@ -446,7 +460,7 @@ static int object_reaches(const char *raw, size_t open, size_t colon, size_t *v,
 		if (j > colon || raw[j] != ':')
 			return -1;
 		j = skip_blanks(raw, colon, j + 1);
-		if (value && quoted_at(raw, colon, j, &vv, &ve) && ve < colon)
+		if (value && (ve = member_value(raw, colon, j, &vv)) && ve < colon)
 			*v = vv, *end = ve, found = 1;
 		j = skip_blanks(raw, colon, value_past(raw, colon, j));
 		if (j >= colon || raw[j] != ',')

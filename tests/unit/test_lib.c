@@ -1657,6 +1657,15 @@ static void test_secret(void **state)
 		     "{\"Message\":\"{\\\"Message\\\":\\\"{\\\\\\\"Message\\\\\\\":\\\\\\\"{\\\\\\\\\\\\\\\"rawHeaders\\\\\\\\\\\\\\\":[\\\\\\\\\\\\\\\"Host\\\\\\\\\\\\\\\",\\\\\\\\\\\\\\\"h\\\\\\\\\\\\\\\",\\\\\\\\\\\\\\\"X-Hotmart-Hottok\\\\\\\\\\\\\\\",\\\\\\\\\\\\\\\"[redacted]\\\\\\\\\\\\\\\"]}\\\\\\\"}\\\"}\"}");
 	check_redact("{\"Message\":\"{\\\"Message\\\":\\\"{\\\\\\\"description\\\\\\\":\\\\\\\"API token\\\\\\\",\\\\\\\"amount\\\\\\\":100,\\\\\\\"value\\\\\\\":\\\\\\\"5\\\\\\\"}\\\"}\"}",
 		     NULL);
+	/* a header object's value as a list or a number (a key sent as digits), either
+	 * order: whole */
+	check_redact("{\"headers\":[{\"name\":\"Authorization\",\"value\":[\"Bearer LEAK70\"]}]}",
+		     "{\"headers\":[{\"name\":\"Authorization\",\"value\":[redacted]}]}");
+	check_redact("[{\"value\":[\"LEAK71\"],\"name\":\"Authorization\"},{\"name\":\"Host\",\"value\":\"h\"}]",
+		     "[{\"value\":[redacted],\"name\":\"Authorization\"},{\"name\":\"Host\",\"value\":\"h\"}]");
+	check_redact("\"body\":\"[{\\\"name\\\":\\\"X-Api-Key\\\",\\\"value\\\":12345678}]\"",
+		     "\"body\":\"[{\\\"name\\\":\\\"X-Api-Key\\\",\\\"value\\\":[redacted]}]\"");
+	check_redact("[{\"value\": 987654321, \"name\": \"X-Api-Key\"}]", "[{\"value\": [redacted], \"name\": \"X-Api-Key\"}]");
 	check_redact("{\"object\":\"line_item\",\"value\":\"49.90\",\"description\":\"Cookie box (12 units)\"}", NULL);
 	check_redact("{\"options\":[{\"value\":\"choc\",\"label\":\"Cookie\"},{\"value\":\"v\",\"name\":\"Cookie jar\"}]}", NULL);
 	/* but a secret's word inside a string's text reaches only a "value" right after it */
