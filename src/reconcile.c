@@ -290,11 +290,13 @@ static int in_window(const struct opts *o, const char *provider, const char *pro
  * side is SIDE_RAW or SIDE_NORM: an event's raw lines sort before its
  * canonical events, which are chosen knowing the raw copy kept.
  * time_ms is the event's time (occurred_at, else received_at: its day);
- * received_ms its received_at alone, which picks the raw copy counted.
+ * received_ms its received_at alone, which picks the raw copy counted;
+ * content a raw envelope's content_hash (null for a canonical event).
  */
 #define SIDE_RAW "1"
 #define SIDE_NORM "2"
-enum { F_PROVIDER, F_ID, F_SIDE, F_SEQ, F_PROJECT, F_TIME, F_RECEIVED, F_STATUS, F_REASON, F_SOURCE, F__COUNT };
+enum { F_PROVIDER, F_ID, F_SIDE, F_SEQ, F_PROJECT, F_TIME, F_RECEIVED, F_STATUS, F_REASON, F_SOURCE, F_CONTENT,
+       F__COUNT };
 
 static pid_t sort_pid;
 static FILE *sort_err; /* sort's stderr, relayed with our name (NULL: it is ours) */
@@ -449,6 +451,129 @@ static void project_word(struct feed *fd)
 	fd->nothers = 0;
 }
 
+/*
+ * The content of a raw copy as the loader compares copies (docs/schema.md): its
+ * event_type, occurred_at and payload without the members that only say how it
+ * was delivered (Stripe's pending_webhooks), equal as jsonb is: members in any
+ * order (the last of a repeated key), strings by their text, numbers by their
+ * value (1.50 is 1.5). A 64-bit FNV-1a hash of a canonical walk of them.
+ */
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static void hash_bytes(uint64_t *h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		*h = (*h ^ b[i]) * FNV_PRIME;
+}
+
+/* A length, then the bytes: no two sequences of strings hash as one. */
+static void hash_text(uint64_t *h, char tag, const char *s, size_t n)
+{
+	uint64_t len = n;
+	hash_bytes(h, &tag, 1);
+	hash_bytes(h, &len, sizeof len);
+	hash_bytes(h, s, n);
+}
+
+/* A JSON number's text by its value: its digits without the zeros at either
+ * end, and the power of ten they are scaled by ("1.50" and "15e-1": 15 e-1). */
+static void hash_number(uint64_t *h, const char *t)
+{
+	char digits[64];
+	size_t n = 0;
+	long long exp = 0;
+	int neg = *t == '-', point = 0;
+
+	t += neg;
+	for (; (*t >= '0' && *t <= '9') || *t == '.'; t++) {
+		if (*t == '.') {
+			point = 1;
+			continue;
+		}
+		exp -= point; /* a fraction's digit scales what is before it */
+		if (n == 0 && *t == '0')
+			continue; /* a leading zero */
+		if (n < sizeof digits)
+			digits[n++] = *t;
+		else
+			exp++; /* a digit past what a payload's numbers hold: dropped, scaled still */
+	}
+	if (*t == 'e' || *t == 'E')
+		exp += strtoll(t + 1, NULL, 10);
+	while (n > 0 && digits[n - 1] == '0')
+		n--, exp++;
+	char tag = n == 0 ? '0' : neg ? '-' : '+'; /* -0 is 0 */
+	hash_bytes(h, &tag, 1);
+	if (n) {
+		hash_text(h, 'd', digits, n);
+		hash_bytes(h, &exp, sizeof exp);
+	}
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void hash_value(uint64_t *h, json_object *v, int top)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		hash_bytes(h, "n", 1);
+		break;
+	case json_type_boolean:
+		hash_bytes(h, json_object_get_boolean(v) ? "t" : "f", 1);
+		break;
+	case json_type_int:
+	case json_type_double:
+		hash_number(h, json_object_get_string(v));
+		break;
+	case json_type_string:
+		hash_text(h, 's', json_object_get_string(v), (size_t)json_object_get_string_len(v));
+		break;
+	case json_type_array: {
+		size_t n = json_object_array_length(v);
+		hash_text(h, '[', "", n);
+		for (size_t i = 0; i < n; i++)
+			hash_value(h, json_object_array_get_idx(v, i), 0);
+		break;
+	}
+	case json_type_object: {
+		size_t n = (size_t)json_object_object_length(v), k = 0;
+		const char **keys = xmalloc((n ? n : 1) * sizeof *keys);
+		json_object_object_foreach(v, key, val) {
+			(void)val;
+			if (!(top && strcmp(key, "pending_webhooks") == 0))
+				keys[k++] = key;
+		}
+		qsort(keys, k, sizeof *keys, key_cmp);
+		hash_text(h, '{', "", k);
+		for (size_t i = 0; i < k; i++) {
+			hash_text(h, 'k', keys[i], strlen(keys[i]));
+			hash_value(h, json_object_object_get(v, keys[i]), 0);
+		}
+		free(keys);
+		break;
+	}
+	}
+}
+
+static uint64_t content_hash(json_object *env, int has_occurred, int64_t occurred)
+{
+	uint64_t h = FNV_OFFSET;
+	json_object *type = jpath(env, "event_type");
+
+	hash_value(&h, type, 0);
+	hash_bytes(&h, &has_occurred, sizeof has_occurred);
+	hash_bytes(&h, &occurred, sizeof occurred);
+	json_object *payload = NULL;
+	json_object_object_get_ex(env, "payload", &payload);
+	hash_value(&h, payload, 1);
+	return h;
+}
+
 #define REJECT(in, code, ...) reject((in)->file, (in)->line->lineno, code, (in)->line->text, (in)->line->len, __VA_ARGS__)
 
 static void feed_record(const struct record_input *in, void *ctx)
@@ -458,7 +583,7 @@ static void feed_record(const struct record_input *in, void *ctx)
 	int bad = 0, is_raw;
 	json_object *provider, *id, *project, *status = NULL, *reason = NULL, *source;
 	int64_t t = 0, received = 0;
-	int has_t = 0, has_received = 0;
+	int has_t = 0, has_received = 0, has_occurred = 0;
 
 	if (kind && !strcmp(kind, "raw"))
 		is_raw = 1;
@@ -515,6 +640,7 @@ static void feed_record(const struct record_input *in, void *ctx)
 		if (v && !has_t) {
 			t = ms;
 			has_t = 1;
+			has_occurred = i == 0;
 		}
 		if (v && i == 1) {
 			received = ms;
@@ -550,30 +676,49 @@ static void feed_record(const struct record_input *in, void *ctx)
 	put_field(fd->sort_in, has_received ? rs : NULL, strlen(rs), 0);
 	put_str(fd->sort_in, status, 0);
 	put_str(fd->sort_in, reason, 0);
-	put_str(fd->sort_in, source, 1);
+	put_str(fd->sort_in, source, 0);
+	char content[17];
+	if (is_raw)
+		snprintf(content, sizeof content, "%016llx",
+			 (unsigned long long)content_hash(in->obj, has_occurred, has_occurred ? t : 0));
+	put_field(fd->sort_in, is_raw ? content : NULL, 16, 1);
 }
 
 /* ------------------------------------------------------ stream: the join */
 
-/* What one side of the join kept of an event: the raw envelope, and the
- * canonical event, of the copy the loader keeps whatever the order
- * (copy_precedes: the least (received_at, source); of one copy's lines, the
- * last read, a later normalization). */
+/* What one side of the join kept of an event: the raw envelope of the copy
+ * the loader keeps whatever the order (copy_precedes: the least (received_at,
+ * source); of one copy's lines, the last read), and the canonical event the
+ * loader stores of it (norm_take). */
 struct side {
 	long long n;
-	struct strbuf project, time, received, status, reason, source;
+	struct strbuf project, time, received, status, reason, source, content;
+};
+
+/* The raw copies of the open group, received where and holding what: at most
+ * COPIES_MAX (a provider retries an event a dozen times or so); a canonical
+ * event of a copy past them, or of one the input does not hold, is taken as it
+ * comes, as the loader takes it. */
+#define COPIES_MAX 256
+struct copy {
+	struct strbuf received, source;
+	char content[17];
 };
 
 struct group {
 	struct strbuf provider, id; /* escaped, as sorted */
 	struct side raw, norm;
+	struct copy copies[COPIES_MAX];
+	int ncopies;
+	int norm_kept; /* the canonical event kept is one the loader stores */
 };
 
 static void side_take(struct side *s, char **f)
 {
-	struct strbuf *dst[] = { &s->project, &s->time, &s->received, &s->status, &s->reason, &s->source };
-	int src[] = { F_PROJECT, F_TIME, F_RECEIVED, F_STATUS, F_REASON, F_SOURCE };
-	for (int i = 0; i < 6; i++)
+	struct strbuf *dst[] = { &s->project, &s->time, &s->received, &s->status, &s->reason, &s->source,
+				 &s->content };
+	int src[] = { F_PROJECT, F_TIME, F_RECEIVED, F_STATUS, F_REASON, F_SOURCE, F_CONTENT };
+	for (int i = 0; i < 7; i++)
 		buf_set(dst[i], f[src[i]], strlen(f[src[i]]));
 }
 
@@ -585,6 +730,7 @@ static void side_free(struct side *s)
 	free(s->status.buf);
 	free(s->reason.buf);
 	free(s->source.buf);
+	free(s->content.buf);
 }
 
 /* One side of a group, its fields decoded; NULL for a side without a line.
@@ -676,6 +822,12 @@ static void group_finish(struct group *g, const struct opts *o)
 		count_event(o, provider, id, raw, NULL, why_raw);
 		return;
 	}
+	if (raw && norm && !g->norm_kept) {
+		/* only a copy with other content than the one kept was normalized:
+		 * the loader keeps none of it, and the raw event is missing */
+		count_event(o, provider, id, raw, NULL, NULL);
+		return;
+	}
 	count_event(o, provider, id, raw, norm, NULL);
 }
 
@@ -724,6 +876,59 @@ static int copy_precedes(char **f, const struct side *kept, const char *prefer)
 	return c <= 0;
 }
 
+/* A raw copy of the open group remembered: where it was received, what it
+ * holds (the last read of one copy, as the loader keeps it). */
+static void copy_note(struct group *g, char **f)
+{
+	struct copy *c = NULL;
+
+	for (int i = 0; i < g->ncopies && !c; i++)
+		if (!strcmp(g->copies[i].received.buf, f[F_RECEIVED]) && !strcmp(g->copies[i].source.buf, f[F_SOURCE]))
+			c = &g->copies[i];
+	if (!c && g->ncopies == COPIES_MAX)
+		return;
+	if (!c) {
+		c = &g->copies[g->ncopies++];
+		buf_set(&c->received, f[F_RECEIVED], strlen(f[F_RECEIVED]));
+		buf_set(&c->source, f[F_SOURCE], strlen(f[F_SOURCE]));
+	}
+	snprintf(c->content, sizeof c->content, "%s", f[F_CONTENT]);
+}
+
+/* 1 when the canonical event on line f is one the loader stores for the raw
+ * copy kept: in its project, of that copy or of another with its content (a
+ * retry, a replay: the loader takes the event of the copy loaded last), or of
+ * a copy the raw input does not show (taken as it comes). 0 for the event of
+ * a copy with other content (a corrected resend), which the loader never
+ * keeps (docs/schema.md). */
+static int of_kept_content(const struct group *g, char **f)
+{
+	const struct side *r = &g->raw;
+
+	if (strcmp(f[F_PROJECT], r->project.buf) != 0)
+		return 0;
+	for (int i = 0; i < g->ncopies; i++)
+		if (!strcmp(g->copies[i].received.buf, f[F_RECEIVED]) && !strcmp(g->copies[i].source.buf, f[F_SOURCE]))
+			return !strcmp(g->copies[i].content, r->content.buf);
+	return 1;
+}
+
+/* The canonical event to count of the open group, as the loader stores it:
+ * with raw copies, the last read of those of_kept_content (a later run's
+ * verdict on the same content wins: a normalizer fixed, or broken); else, as
+ * without raw copies, the one of the least (received_at, source), the last
+ * read of equal ones. */
+static void norm_take(struct group *g, char **f)
+{
+	int kept = g->raw.n && of_kept_content(g, f);
+	const char *prefer = g->raw.n ? g->raw.project.buf : NULL;
+
+	if (g->norm.n++ == 0 || kept || (!g->norm_kept && copy_precedes(f, &g->norm, prefer))) {
+		side_take(&g->norm, f);
+		g->norm_kept = kept;
+	}
+}
+
 /* Split a key line into its fields; 0 when it does not have them all. */
 static int split(char *line, char **f)
 {
@@ -757,14 +962,18 @@ static void join_sorted(FILE *in, const struct opts *o)
 			buf_set(&g.provider, f[F_PROVIDER], strlen(f[F_PROVIDER]));
 			buf_set(&g.id, f[F_ID], strlen(f[F_ID]));
 			g.raw.n = g.norm.n = 0;
+			g.ncopies = 0;
 			open = 1;
 		}
 		/* sorted by side, the raw lines first, then by seq: in input order
-		 * within a side; the canonical events chosen knowing the raw copy kept */
-		struct side *s = f[F_SIDE][0] == SIDE_RAW[0] ? &g.raw : &g.norm;
-		const char *prefer = s == &g.norm && g.raw.n ? g.raw.project.buf : NULL;
-		if (s->n++ == 0 || copy_precedes(f, s, prefer))
-			side_take(s, f);
+		 * within a side; the canonical events chosen knowing the raw copies */
+		if (f[F_SIDE][0] == SIDE_RAW[0]) {
+			if (g.raw.n++ == 0 || copy_precedes(f, &g.raw, NULL))
+				side_take(&g.raw, f);
+			copy_note(&g, f);
+		} else {
+			norm_take(&g, f);
+		}
 	}
 	if (ferror(in))
 		die_sys(errno, "cannot read from sort");
@@ -775,6 +984,10 @@ static void join_sorted(FILE *in, const struct opts *o)
 	free(g.id.buf);
 	side_free(&g.raw);
 	side_free(&g.norm);
+	for (int i = 0; i < COPIES_MAX; i++) {
+		free(g.copies[i].received.buf);
+		free(g.copies[i].source.buf);
+	}
 }
 
 /* Start `sort` with its input and output on pipes. */

@@ -237,3 +237,32 @@ reconcile --since 2026-11-06 --until 2026-11-07 "$T/us_b" "$T/us_a" >"$T/us.stre
 nodup "$T/us.db" >"$T/us.db.nodup"; nodup "$T/us.stream" >"$T/us.stream.nodup"
 check "stream mode keeps it too: --db's counts (failed 1)" \
 	sh -c "diff '$T/us.db.nodup' '$T/us.stream.nodup' >&2 && grep -q '\"processed\":0,\"ignored\":0,\"failed\":1' '$T/us.stream'"
+# 10. copies whose events differ (the reconcile audit's case): the loader stores the event of
+# the copy loaded last among those with the kept copy's content (a retry, a replay:
+# pending_webhooks aside), and none of a copy with other content. x1 then x2, loaded and read
+# in that order: evt_c1 processed then a later retry's failed -> failed; evt_c2 the other way
+# -> processed; evt_c3 the retry first, the first copy's event last -> the first's (failed);
+# evt_c4 a later copy with other content and an event, then the first copy alone -> missing;
+# evt_c5 the first copy alone, then a later one with other content and an event -> missing.
+envp() {
+	printf '{"record":"raw","provider":"stripe","external_event_id":"%s","event_type":"invoice.paid","project_id":"acme","occurred_at":null,"received_at":"%s","source":"d:%s","payload":%s}\n' "$@"
+}
+A=2026-11-08T10:00:00Z B=2026-11-09T10:00:00Z
+{ envp evt_c1 $A a1 '{"pending_webhooks":2}'; ev evt_c1 acme processed $A a1
+  envp evt_c2 $A a2 '{"pending_webhooks":2}'; ev evt_c2 acme failed $A a2
+  envp evt_c3 $B b3 '{"pending_webhooks":1}'; ev evt_c3 acme processed $B b3
+  envp evt_c4 $B b4 '{"amount":2}'; ev evt_c4 acme processed $B b4
+  envp evt_c5 $A a5 '{"amount":1}'; } >"$T/x1"
+{ envp evt_c1 $B b1 '{"pending_webhooks":1}'; ev evt_c1 acme failed $B b1
+  envp evt_c2 $B b2 '{"pending_webhooks":1}'; ev evt_c2 acme processed $B b2
+  envp evt_c3 $A a3 '{"pending_webhooks":2}'; ev evt_c3 acme failed $A a3
+  envp evt_c4 $A a4 '{"amount":1}'
+  envp evt_c5 $B b5 '{"amount":2}'; ev evt_c5 acme processed $B b5; } >"$T/x2"
+load --dsn "dbname=$pdb" "$T/x1" 2>/dev/null; load --dsn "dbname=$pdb" "$T/x2" 2>/dev/null
+reconcile --db --dsn "dbname=$pdb" --details --since 2026-11-08 --until 2026-11-09 >"$T/c.db" 2>/dev/null
+reconcile --details --since 2026-11-08 --until 2026-11-09 "$T/x1" "$T/x2" >"$T/c.stream" 2>/dev/null
+check "the loader stores failed, processed, failed and no event for evt_c1..evt_c5" \
+	test "$(psql -qXAt -d "$pdb" -c "SELECT string_agg(external_event_id || '=' || coalesce(l.status, '-'), ' ' ORDER BY external_event_id) FROM external_events_raw r LEFT JOIN external_events l USING (provider, external_event_id) WHERE external_event_id LIKE 'evt_c%'")" = "evt_c1=failed evt_c2=processed evt_c3=failed evt_c4=- evt_c5=-"
+nodup "$T/c.db" | sed 's/"reason":"[^"]*"//' >"$T/c.db.nodup"; nodup "$T/c.stream" | sed 's/"reason":"[^"]*"//' >"$T/c.stream.nodup"
+check "stream mode gives --db's details and counts (2 failed, 2 missing)" \
+	sh -c "diff '$T/c.db.nodup' '$T/c.stream.nodup' >&2 && grep -q '\"processed\":1,\"ignored\":0,\"failed\":2,\"missing\":2' '$T/c.stream'"
