@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -456,16 +457,29 @@ static void project_word(struct feed *fd)
  * event_type, occurred_at and payload without the members that only say how it
  * was delivered (Stripe's pending_webhooks), equal as jsonb is: members in any
  * order (the last of a repeated key), strings by their text, numbers by their
- * value (1.50 is 1.5). A 64-bit FNV-1a hash of a canonical walk of them.
+ * value (1.50 is 1.5). A 64-bit hash of a canonical walk of them, eight bytes
+ * at a time (a multiply and a shift each: not FNV-1a's byte at a time, which
+ * made the whole stream run a third slower).
  */
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
+#define HASH_SEED 0xcbf29ce484222325ULL
+#define HASH_MUL 0x9e3779b97f4a7c15ULL
 
 static void hash_bytes(uint64_t *h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		*h = (*h ^ b[i]) * FNV_PRIME;
+	uint64_t x = *h, w;
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		x = (x ^ w) * HASH_MUL;
+		x ^= x >> 29;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, b, n);
+		x = (x ^ w ^ ((uint64_t)n << 56)) * HASH_MUL;
+		x ^= x >> 29;
+	}
+	*h = x;
 }
 
 /* A length, then the bytes: no two sequences of strings hash as one. */
@@ -512,9 +526,13 @@ static void hash_number(uint64_t *h, const char *t)
 	}
 }
 
-static int key_cmp(const void *a, const void *b)
+/* A hash's bits spread (splitmix64's finalizer): the members' hashes are
+ * summed, in whatever order they come, and a sum of unmixed ones is weak. */
+static uint64_t hash_mix(uint64_t x)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
 }
 
 static void hash_value(uint64_t *h, json_object *v, int top)
@@ -526,9 +544,14 @@ static void hash_value(uint64_t *h, json_object *v, int top)
 	case json_type_boolean:
 		hash_bytes(h, json_object_get_boolean(v) ? "t" : "f", 1);
 		break;
-	case json_type_int:
+	case json_type_int: {
+		char digits[24];
+		snprintf(digits, sizeof digits, "%" PRId64, json_object_get_int64(v));
+		hash_number(h, digits);
+		break;
+	}
 	case json_type_double:
-		hash_number(h, json_object_get_string(v));
+		hash_number(h, json_object_get_string(v)); /* its text as it came */
 		break;
 	case json_type_string:
 		hash_text(h, 's', json_object_get_string(v), (size_t)json_object_get_string_len(v));
@@ -541,20 +564,19 @@ static void hash_value(uint64_t *h, json_object *v, int top)
 		break;
 	}
 	case json_type_object: {
-		size_t n = (size_t)json_object_object_length(v), k = 0;
-		const char **keys = xmalloc((n ? n : 1) * sizeof *keys);
+		/* members in any order: each (key, value) hashed alone, and summed */
+		uint64_t sum = 0, n = 0;
 		json_object_object_foreach(v, key, val) {
-			(void)val;
-			if (!(top && strcmp(key, "pending_webhooks") == 0))
-				keys[k++] = key;
+			if (top && strcmp(key, "pending_webhooks") == 0)
+				continue;
+			uint64_t m = HASH_SEED;
+			hash_text(&m, 'k', key, strlen(key));
+			hash_value(&m, val, 0);
+			sum += hash_mix(m);
+			n++;
 		}
-		qsort(keys, k, sizeof *keys, key_cmp);
-		hash_text(h, '{', "", k);
-		for (size_t i = 0; i < k; i++) {
-			hash_text(h, 'k', keys[i], strlen(keys[i]));
-			hash_value(h, json_object_object_get(v, keys[i]), 0);
-		}
-		free(keys);
+		hash_text(h, '{', "", n);
+		hash_bytes(h, &sum, sizeof sum);
 		break;
 	}
 	}
@@ -562,7 +584,7 @@ static void hash_value(uint64_t *h, json_object *v, int top)
 
 static uint64_t content_hash(json_object *env, int has_occurred, int64_t occurred)
 {
-	uint64_t h = FNV_OFFSET;
+	uint64_t h = HASH_SEED;
 	json_object *type = jpath(env, "event_type");
 
 	hash_value(&h, type, 0);
