@@ -268,9 +268,23 @@ static size_t value_past(const char *raw, size_t len, size_t j)
 	return j < len ? j : len;
 }
 
+/* How far a header object's member value other than a string is read: a
+ * header's values, a HAR comment, are short; read to the line's end for every
+ * name, a long line of names ("name": "hottok", "a": {...) took its length
+ * squared. */
+#define MEMBER_REACH 2048
+
+/* Past the value at raw[j] when it ends within MEMBER_REACH (or the line), else 0. */
+static size_t member_past(const char *raw, size_t len, size_t j)
+{
+	size_t lim = len - j > MEMBER_REACH ? j + MEMBER_REACH : len, end = value_past(raw, lim, j);
+	return end >= lim && lim < len ? 0 : end;
+}
+
 /* Where the value at raw[j] of a header object's "value" member sits:
  * *v..return, a string's text, or a list, an object or a scalar whole (a
- * header's values as a list, a key given as a number); 0 when none is there. */
+ * header's values as a list, a key given as a number), no further than
+ * MEMBER_REACH; 0 when none is there. */
 static size_t member_value(const char *raw, size_t len, size_t j, size_t *v)
 {
 	size_t end;
@@ -278,8 +292,9 @@ static size_t member_value(const char *raw, size_t len, size_t j, size_t *v)
 	if (quoted_at(raw, len, j, v, &end))
 		return end;
 	*v = j;
-	end = value_past(raw, len, j);
-	return end > j && end <= len ? end : 0;
+	if (!(end = member_past(raw, len, j)))
+		return len - j > MEMBER_REACH ? j + MEMBER_REACH : 0; /* masked that far */
+	return end > j ? end : 0;
 }
 
 /* Where the name holding the secret word at raw[i] starts (X-Hotmart-Hottok's
@@ -390,7 +405,9 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 			if (pair != NAMED)
 				return 0;
 			/* past another member's value */
-			j = skip_blanks(raw, len, value_past(raw, len, j));
+			if (!(j = member_past(raw, len, j)))
+				return 0;
+			j = skip_blanks(raw, len, j);
 			if (j >= len || raw[j] != ',')
 				return 0;
 		}
@@ -400,8 +417,9 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 	int header_line = !closed && raw[j] == ':';
 	j = skip_blanks(raw, len, j + 1);
 	if (objects && closed && j < len && (raw[j] == '{' || raw[j] == '[')) {
-		*v = j; /* a payload secret's object or list (its parts): all of it */
-		return j + json_value_end(raw + j, len - j);
+		*v = j; /* a payload secret's object or list (its parts): all of it,
+			 * read as value_past reads it, also escaped in a body */
+		return value_past(raw, len, j);
 	}
 	if (j < len && raw[j] == '[' && closed) {
 		j = skip_blanks(raw, len, j + 1); /* a list of values: each (secret_redact) */
@@ -409,10 +427,17 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 	}
 	if (quoted_at(raw, len, j, v, &end))
 		return end;
-	/* a bare value: a header's runs to the line end; a number's or a form
-	 * field's to what ends a token */
+	/* a bare value: a header's runs to the line end, real or escaped at any
+	 * depth (\r\n, \\\r\\\n), quotes and backslashes in it (a cookie's
+	 * sid=\"v\") part of it; a number's or a form field's to what ends a token */
 	*v = j;
-	while (j < len && !strchr(header_line ? "\\\r\n" : "\"\\&,{}[] \t\r\n", raw[j]))
+	if (header_line) {
+		for (size_t n; j < len && raw[j] != '\r' && raw[j] != '\n'; j += n ? n : 1)
+			if ((n = backslashes(raw, len, j)) && j + n < len && (raw[j + n] == 'r' || raw[j + n] == 'n'))
+				break;
+		return j;
+	}
+	while (j < len && !strchr("\"\\&,{}[] \t\r\n", raw[j]))
 		j++;
 	return j;
 }
@@ -724,7 +749,8 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		if (!n && word_start(raw, i) && (n = token_len(raw + i, len - i)) && names_at(raw, len, i + n))
 			n = 0; /* a name, "x_y_secret_production": (its own value is the names' pass's) */
 		if (n) { /* a Stripe bearer URL or a credential known by its value, whole */
-			mask_at(&b, &ms, raw, &from, i, i + n);
+			if (i + n > from) /* (in a value masked already: what is past it) */
+				mask_at(&b, &ms, raw, &from, i < from ? from : i, i + n);
 			i = from - 1;
 			continue;
 		}
@@ -739,10 +765,15 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		size_t e = i + n;
 		while (e < len && (isalnum((unsigned char)raw[e]) || raw[e] == '_' || raw[e] == '-'))
 			e++;
-		size_t start = name_start(raw, i, from), q = quote_back(raw, start, from);
+		/* read back no further than what was written; but a pair's value
+		 * masked, read again as a name (below), back to before its quote */
+		size_t lo = from;
+		if (i < from)
+			lo = ms.m[ms.n - 1].in > 64 ? ms.m[ms.n - 1].in - 64 : 0;
+		size_t start = name_start(raw, i, lo), q = quote_back(raw, start, lo);
 		/* the name a whole string: "X-Api-Key", not "Cookie box (12 units)" */
 		int whole = q != NO_QUOTE && quote_len(raw, len, e);
-		int pair = pair_name(raw, start, from) ? PAIR : whole && name_member(raw, q, from) ? NAMED : 0;
+		int pair = pair_name(raw, start, lo) ? PAIR : whole && name_member(raw, q, lo) ? NAMED : 0;
 		if (!(end = secret_value(raw, len, e, &v, &list, objects, pair))) {
 			/* a header list's object naming it after its value:
 			 * {"value": "v", "name": "Authorization"}; its value written
@@ -759,10 +790,16 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 			}
 		}
 		for (;;) {
+			if (v < from)
+				v = from; /* a value inside one masked already: on from its end */
 			if (end > v)
 				mask_at(&b, &ms, raw, &from, v, end);
+			/* on past the value (one named after it lies behind); but a
+			 * pair's value may itself be the next pair's name, where a flat
+			 * list's pairing went one off (["Vary", "Cookie", "Cookie", "v"]):
+			 * it is read again as a name */
 			if (end > i + 1)
-				i = end - 1; /* on past the value (one named after it lies behind) */
+				i = pair == PAIR && !list && v > i ? v - 1 : end - 1;
 			if (!list)
 				break;
 			/* the list's next string, if any */
@@ -986,20 +1023,30 @@ int secret_name_escaped(const char *text, size_t len)
 			   (h2 = hexval(text[i + 2])) >= 0) {
 			d[o++] = (char)(h1 * 16 + h2);
 			i += 2;
+		} else if (r > 1) {
+			/* a run that escapes no \u00XX: as it is, whole (counted again
+			 * from each of its bytes, a long run took its length squared) */
+			memset(esc + o, 0, r);
+			memcpy(d + o, text + i, r);
+			o += r;
+			i += r - 1;
 		} else {
 			esc[o] = 0;
 			d[o++] = text[i];
 		}
 	}
 	/* hidden: a name in the decoded text with a decoded byte in it (or in the
-	 * name-word it ends), which the redaction, reading the text as written,
-	 * cannot see */
+	 * name-word it ends), or right before or after it (its quotes written
+	 * \u0022, as .NET's serializer writes them in a body), which the
+	 * redaction, reading the text as written, cannot see */
 	int hidden = 0;
 	for (size_t k = 0; k < o && !hidden; k++) {
 		size_t n = secret_name_at(d + k, o - k), e = k + n;
-		while (n && e < o && (isalnum((unsigned char)d[e]) || d[e] == '_' || d[e] == '-'))
+		if (!n)
+			continue;
+		while (e < o && (isalnum((unsigned char)d[e]) || d[e] == '_' || d[e] == '-'))
 			e++;
-		for (size_t m = k; m < e && !hidden; m++)
+		for (size_t m = k ? k - 1 : 0; m < e + (e < o) && !hidden; m++)
 			hidden = esc[m];
 	}
 	free(d);

@@ -1666,6 +1666,16 @@ static void test_secret(void **state)
 	check_redact("\"body\":\"[{\\\"name\\\":\\\"X-Api-Key\\\",\\\"value\\\":12345678}]\"",
 		     "\"body\":\"[{\\\"name\\\":\\\"X-Api-Key\\\",\\\"value\\\":[redacted]}]\"");
 	check_redact("[{\"value\": 987654321, \"name\": \"X-Api-Key\"}]", "[{\"value\": [redacted], \"name\": \"X-Api-Key\"}]");
+	/* a header line's value to its line end, quotes and backslashes in it; a
+	 * hottok's list in a body, and no further; a flat list's pair whose value is
+	 * a secret's name (the review of the depth change) */
+	check_redact("{\"request\":\"GET / HTTP/1.1\\r\\nCookie: sid=\\\"LEAK75\\\"\\r\\nHost: h\\r\\n\\r\\n\"}",
+		     "{\"request\":\"GET / HTTP/1.1\\r\\nCookie: [redacted]\\r\\nHost: h\\r\\n\\r\\n\"}");
+	check_redact("{\"Message\":\"{\\\"multiValueHeaders\\\":{\\\"X-Hotmart-Hottok\\\":[\\\"LEAK76\\\"]},\\\"body\\\":\\\"{\\\\\\\"id\\\\\\\":\\\\\\\"evt-42\\\\\\\"}\\\"}\"}",
+		     "{\"Message\":\"{\\\"multiValueHeaders\\\":{\\\"X-Hotmart-Hottok\\\":[redacted]},\\\"body\\\":\\\"{\\\\\\\"id\\\\\\\":\\\\\\\"evt-42\\\\\\\"}\\\"}\"}");
+	check_redact("{\"rawHeaders\":[\"Vary\",\"Cookie\",\"Cookie\",\"sid=LEAK77\",\"Host\",\"h\"]}",
+		     "{\"rawHeaders\":[\"Vary\",\"Cookie\",\"[redacted]\",\"[redacted]\",\"Host\",\"h\"]}");
+	assert_true(secret_name_escaped("{\"body\":\"{\\u0022hottok\\u0022:\\u0022S\\u0022}\"}", 45));
 	check_redact("{\"object\":\"line_item\",\"value\":\"49.90\",\"description\":\"Cookie box (12 units)\"}", NULL);
 	check_redact("{\"options\":[{\"value\":\"choc\",\"label\":\"Cookie\"},{\"value\":\"v\",\"name\":\"Cookie jar\"}]}", NULL);
 	/* but a secret's word inside a string's text reaches only a "value" right after it */
