@@ -250,7 +250,11 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 		sb_add(&last_file, name, strlen(name));
 		in_file = 0;
 	}
-	if (++in_file <= REJECTS_SHOWN)
+	/* but what ends a file's reading (it could not be read on, a gzip cut
+	 * short) is always said: past the hundred, it alone tells why the rest of
+	 * the file is not there */
+	int ends_file = code == REJ_READ_ERROR || code == REJ_TRUNCATED_GZIP;
+	if (++in_file <= REJECTS_SHOWN || ends_file)
 		warn_at(file, line, "%s (%s)", msg, reject_code_name(code));
 	else if (in_file == REJECTS_SHOWN + 1)
 		warn_at(file, 0, "more than %d rejected lines: the rest are counted%s", REJECTS_SHOWN,

@@ -290,6 +290,15 @@ for k in 100 101; do
 		 grep -q "^to-csv: $k input lines rejected$" "$tmp/err"'
 done
 
+# What ends a file's reading is said past the hundred too: a gzip cut short after 101 bad lines
+# (audit-normalize 1: exit 1 and half the file gone without a word on stderr)
+{ for i in $(seq 101); do echo "bad $i"; done; for i in $(seq 2000); do echo "{\"n\":$i,\"pad\":\"$(printf 'x%.0s' $(seq 40))\"}"; done; } | gzip -c >"$tmp/cut.gz"
+head -c $(( $(wc -c <"$tmp/cut.gz") / 2 )) "$tmp/cut.gz" >"$tmp/cut-half.gz"
+"$BIN/to-csv" "$tmp/cut-half.gz" >/dev/null 2>"$tmp/err"
+st=$?
+check "a cut gzip after 101 rejects: the cut said on stderr (exit $st)" \
+	'[ $st -eq 1 ] && grep -q "^to-csv: $tmp/cut-half.gz:[0-9]*: .*(truncated_gzip)$" "$tmp/err" && grep -q "more than 100 rejected" "$tmp/err"'
+
 # Two files whose paths share their first 255 bytes (a deep synced tree) are two files: each
 # has its 60 rejects shown (audit-fetch 3: they shared one count of 100)
 deep=$tmp/$(printf 'd%.0s' $(seq 250))
