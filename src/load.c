@@ -2304,7 +2304,7 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		const char *plan = sub ? jstr(sub, "plan_code") : NULL;
 		if (plan && !plan_code_valid(plan))
 			return fail(fc, REJ_INVALID_FIELD,
-				    "field '%s' is not a plan code (lower-case letters, digits, '_', '.', '-', at most %d bytes):"
+				    "field '%s' is not a plan code (lower-case letters, digits, '_', '.', '-', from a letter or digit, at most %d bytes):"
 				    " '%.40s'", "subscription.plan_code", PLAN_CODE_MAX, plan);
 		/* as normalize fails it (docs/events.md): a live event dated past
 		 * tomorrow, the latest about its payment or subscription, would

@@ -45,10 +45,10 @@ static const char help[] =
 	"                    modification time; stdin: now)\n"
 	"  --plans FILE      map price / offer ids to plan codes: lines of\n"
 	"                    PROVIDER PRICE_ID PLAN_CODE (blanks or one comma between;\n"
-	"                    a code is lower-case letters, digits, _ . -; '#' after a\n"
-	"                    blank starts a comment; a line that cannot be read, or a\n"
-	"                    price mapped to two plans, is named and nothing is done:\n"
-	"                    exit 2)\n"
+	"                    a code is lower-case letters, digits, _ . -, from a letter\n"
+	"                    or digit; '#' after a blank starts a comment; a line that\n"
+	"                    cannot be read, or a price mapped to two plans, is named\n"
+	"                    and nothing is done: exit 2)\n"
 	"  --rejects FILE    write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE   longest accepted line (default 16M)\n"
 	"  --jobs N          threads (default: the cores, at most 4); the output is the\n"
@@ -165,7 +165,7 @@ static void load_plans(const char *path, json_object *plans)
 		}
 		if (!plan_code_valid(code)) {
 			char buf[41];
-			warn_at(path, n, "plan code '%s' must be lower-case letters, digits, '_', '.' or '-', at most %d bytes",
+			warn_at(path, n, "plan code '%s' must be lower-case letters, digits, '_', '.' or '-', from a letter or digit, at most %d bytes",
 				utf8_clip(code, buf, sizeof buf), PLAN_CODE_MAX);
 			bad++;
 			continue;
@@ -766,6 +766,9 @@ int main(int argc, char **argv)
 	const char *why;
 	int ch;
 	const char *rejects_path = NULL;
+	/* the --plans files, read once the options are (--help first) */
+	char **plans = xmalloc((size_t)argc * sizeof *plans);
+	int nplans = 0;
 
 	diag_init("normalize");
 	argv[0] = (char *)prog_name; /* getopt's messages say "normalize: ...", as ours do */
@@ -792,9 +795,7 @@ int main(int argc, char **argv)
 		case 'm':
 			if (!*optarg)
 				die_usage(synopsis, "--plans: an empty file name");
-			if (!o.plans)
-				o.plans = json_object_new_object();
-			load_plans(optarg, o.plans);
+			plans[nplans++] = optarg;
 			break;
 		case 'R': rejects_path = optarg; break;
 		case 'L':
@@ -810,6 +811,19 @@ int main(int argc, char **argv)
 		default: fputs(synopsis, stderr); return EXIT_USAGE;
 		}
 	}
+	/* --rejects naming a plans file would empty it: the next run's --plans
+	 * would read reject records (audit-normalize 2) */
+	struct stat rs, ps;
+	for (int i = 0; rejects_path && i < nplans; i++)
+		if (stat(rejects_path, &rs) == 0 && stat(plans[i], &ps) == 0 && rs.st_dev == ps.st_dev &&
+		    rs.st_ino == ps.st_ino && S_ISREG(rs.st_mode))
+			die_usage(synopsis, "--rejects: it is the --plans file (it would be emptied)");
+	for (int i = 0; i < nplans; i++) {
+		if (!o.plans)
+			o.plans = json_object_new_object();
+		load_plans(plans[i], o.plans);
+	}
+	free(plans);
 	rejects_setup(synopsis, rejects_path, argv + optind, argc - optind);
 	o.max_line = max_line;
 	normalize_all(argv + optind, argc - optind, jobs, &o);

@@ -228,6 +228,23 @@ check "a plans file with bad lines: each named, nothing done, exit 2 (exit $st)"
 	 grep -q "plans.tsv:4: expected PROVIDER PRICE_ID PLAN_CODE (more than three fields)" "$tmp/err" &&
 	 grep -q "plans.tsv:5: not UTF-8 text" "$tmp/err" && grep -q "plans.tsv:7: stripe price .price_w. is mapped to .pro. by an earlier line" "$tmp/err" &&
 	 ! grep -q "plans.tsv:[68]:" "$tmp/err" && grep -q "6 lines not read; nothing done" "$tmp/err" && ! LC_ALL=C grep -q "[^ -~]" "$tmp/err"'
+# a code from '_' (the plans table's check wants a letter or digit first): the message says so
+# (audit-normalize 3: it listed '_' as allowed); --rejects naming the plans file is a usage
+# error, the file left whole (audit-normalize 2); a --plans not there does not stop --help
+# (audit-normalize 4: it was read while the options were)
+printf 'stripe\tprice_FakePro0001\t_legacy\n' >"$tmp/plans.tsv"
+"$BIN/normalize" --plans "$tmp/plans.tsv" "$tmp/sub.ndjson" >/dev/null 2>"$tmp/err"
+check "a plan code from '_': exit 2, the first character's rule said ($?)" \
+	'grep -q "plans.tsv:1: plan code ._legacy. must be .*from a letter or digit" "$tmp/err"'
+cp "$ROOT/fixtures/plans.tsv" "$tmp/plans.tsv"
+"$BIN/normalize" --plans "$tmp/plans.tsv" --rejects "$tmp/plans.tsv" "$tmp/sub.ndjson" >/dev/null 2>"$tmp/err"
+st=$?
+check "--rejects naming the --plans file: exit 2 ($st), the plans file whole" \
+	'[ $st -eq 2 ] && grep -q "^normalize: --rejects: it is the --plans file" "$tmp/err" && cmp -s "$ROOT/fixtures/plans.tsv" "$tmp/plans.tsv"'
+"$BIN/normalize" --plans "$tmp/no-such-plans.tsv" --help >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "--plans FILE-not-there --help: the help, exit 0 ($st)" \
+	'[ $st -eq 0 ] && grep -q "^usage: normalize" "$tmp/out" && [ ! -s "$tmp/err" ]'
 # a plan code longer than the plans table's btrees take (every event of the price would be
 # refused by load): refused here; 255 bytes are taken
 python3 -c 'print("stripe\tprice_FakePro0001\t" + "a" * 256)' >"$tmp/plans.tsv"
