@@ -428,8 +428,14 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 		c->name, id.event_id, id.event_type, s->o->project, received_at, source,
 		id.occurred_ms, raw, rawlen,
 	};
+	/* the payload's text without the blanks around it (a line's, as
+	 * normalize --emit-raw writes a bare payload's) */
+	while (e.payload_len && strchr(" \t\r\n", e.payload[0]))
+		e.payload++, e.payload_len--;
+	while (e.payload_len && strchr(" \t\r\n", e.payload[e.payload_len - 1]))
+		e.payload_len--;
 	/* the secret's members left out of the text, every other byte kept */
-	if ((clean = secret_strip(raw, rawlen, &e.payload_len)))
+	if ((clean = secret_strip(e.payload, e.payload_len, &e.payload_len)))
 		e.payload = clean;
 	static struct strbuf line; /* one buffer for the run; fetch-events is one thread */
 	line.len = 0;
