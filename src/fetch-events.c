@@ -137,7 +137,7 @@ static long count_lines(const char *buf, size_t len)
 
 static void emit_payload(struct src *s, long lineno, const char *raw, size_t rawlen, json_object *payload,
 			 int shallow, const char *received_at);
-static void emit_body(struct src *s, long lineno, const char *text, size_t len, json_object *payload,
+static void emit_body(struct src *s, long lineno, char *text, size_t len, json_object *payload,
 		      const char *received_at, int timed);
 
 /* A capture's payload text (its body, a form made JSON, or an object that was
@@ -357,11 +357,39 @@ static void one_value(struct src *s, long lineno, char *text, size_t len, int op
  * A captured request's body, text[0..len), what the parser built of it: the
  * payload; or a Stripe event delivered through a cloud event destination (an
  * EventBridge API destination, an Event Grid push), read as in an archive and
- * dated, when timed, when the capture says it arrived (received_at).
+ * dated, when timed, when the capture says it arrived (received_at); or an
+ * array of those (an Event Grid batch), each element so, its bytes sliced out.
  */
-static void emit_body(struct src *s, long lineno, const char *text, size_t len, json_object *payload,
+static void emit_body(struct src *s, long lineno, char *text, size_t len, json_object *payload,
 		      const char *received_at, int timed)
 {
+	if (json_object_is_type(payload, json_type_array)) {
+		enum reject_code code;
+		char msg[256];
+		for (size_t i = 1, n; i < len; i += n) {
+			while (i < len && strchr(" ,\t\r\n", text[i]))
+				i++;
+			if (i >= len || text[i] == ']')
+				break;
+			if (!(n = json_value_end(text + i, len - i)))
+				n = 1; /* never stand still */
+			char save = text[i + n];
+			text[i + n] = '\0';
+			json_object *o = jparse_shallow(s->parser, text + i, n, SHALLOW_KEEP, &code, msg, sizeof msg);
+			if (!o)
+				reject(s->file, lineno, code, text + i, n, "%s", msg);
+			else if (!json_object_is_type(o, json_type_object))
+				reject(s->file, lineno, REJ_NOT_OBJECT, text + i, n, "captured body: expected a JSON object in its array, got %s",
+				       jtype_name(o));
+			else if (cloud_event_member(o))
+				read_cloud_event(s, lineno, o, cloud_event_member(o), text + i, n, timed ? received_at : NULL);
+			else
+				emit_payload(s, lineno, text + i, n, o, 1, received_at);
+			json_object_put(o);
+			text[i + n] = save;
+		}
+		return;
+	}
 	const char *member = cloud_event_member(payload);
 
 	reread(s, text, len);

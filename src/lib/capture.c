@@ -598,8 +598,8 @@ json_object *capture_payload(struct jparser *p, const char *content_type, const 
 			snprintf(msg, msgsz, "captured body: line %ld of it: %s", off + 1, jmsg);
 		} else if (bad || !(o = jparse(p, b, blen, &jcode, jmsg, sizeof jmsg))) {
 			snprintf(msg, msgsz, "captured body: %s", jmsg);
-		} else if (!json_object_is_type(o, json_type_object)) {
-			snprintf(msg, msgsz, "captured body is not a JSON object");
+		} else if (!json_object_is_type(o, json_type_object) && !json_object_is_type(o, json_type_array)) {
+			snprintf(msg, msgsz, "captured body is not a JSON object nor an array of them");
 			json_object_put(o);
 			o = NULL;
 		}
@@ -630,7 +630,7 @@ json_object *capture_json_payload(struct jparser *p, json_object *cap, size_t ma
 	*text = NULL;
 	*code = REJ_INVALID_BODY;
 	*msg = '\0';
-	if (json_object_is_type(body, json_type_object)) {
+	if (json_object_is_type(body, json_type_object) || json_object_is_type(body, json_type_array)) {
 		*text = json_text(body, textlen);
 		return json_object_get(body);
 	}

@@ -76,9 +76,10 @@ int capture_time(json_object *cap, int64_t *ms, const char **why);
  * The payload a request body carries: its bytes as the request sent them
  * (Content-Encoding gzip or deflate undone when the bytes are compressed),
  * a form post (Hotmart's old postbacks) made a flat object of strings, JSON
- * squeezed onto one line and parsed strictly. Returns the object and its text
- * (*text, *textlen); NULL with *code (invalid_body, line_too_long when the
- * decompressed body is longer than max) and msg when there is no JSON object.
+ * squeezed onto one line and parsed strictly. Returns the object (or an array:
+ * a batch, an Event Grid push's) and its text (*text, *textlen); NULL with *code
+ * (invalid_body, line_too_long when the decompressed body is longer than max)
+ * and msg when there is no JSON object nor array.
  * With an object, msg is "" or a note for stderr (a form field whose invalid
  * UTF-8 was read as U+FFFD).
  */
