@@ -42,7 +42,9 @@ static const char synopsis[] =
 static const char help[] =
 	"Load raw envelopes (fetch-events) and canonical events (normalize), or both in\n"
 	"one stream (normalize --emit-raw), into PostgreSQL. Idempotent and order-safe:\n"
-	"loading the same records again, or in another order, leaves the same rows.\n"
+	"loading the same records again, or in another order, leaves the same rows (but\n"
+	"for copies of one event normalized by different runs that disagree: the one\n"
+	"loaded last is stored; and the limits docs/schema.md names).\n"
 	"\n"
 	"  --dsn CONNINFO    connection string or URI (default: $RO_DSN when set, else the\n"
 	"                    PG* environment); a password on a command line shows in `ps`:\n"
