@@ -268,23 +268,30 @@ static size_t value_past(const char *raw, size_t len, size_t j)
 	return j < len ? j : len;
 }
 
-/* How far a header object's member value other than a string is read: a
- * header's values, a HAR comment, are short; read to the line's end for every
- * name, a long line of names ("name": "hottok", "a": {...) took its length
- * squared. */
+/* How far a header object's member value that is a list or an object is read
+ * for its end: a header's values, a HAR comment's, are short; read to the
+ * line's end for every name, a long line of names ("name": "hottok", "a": {...)
+ * took its length squared. A string is read whole (to its closing quote). */
 #define MEMBER_REACH 2048
 
-/* Past the value at raw[j] when it ends within MEMBER_REACH (or the line), else 0. */
+/* Past the value at raw[j]: a string whole, a list or an object when it ends
+ * within MEMBER_REACH; else 0. */
 static size_t member_past(const char *raw, size_t len, size_t j)
 {
-	size_t lim = len - j > MEMBER_REACH ? j + MEMBER_REACH : len, end = value_past(raw, lim, j);
+	size_t v, end;
+
+	if (quoted_at(raw, len, j, &v, &end))
+		return past_quote(raw, len, end);
+	size_t lim = len - j > MEMBER_REACH ? j + MEMBER_REACH : len;
+	end = value_past(raw, lim, j);
 	return end >= lim && lim < len ? 0 : end;
 }
 
 /* Where the value at raw[j] of a header object's "value" member sits:
  * *v..return, a string's text, or a list, an object or a scalar whole (a
- * header's values as a list, a key given as a number), no further than
- * MEMBER_REACH; 0 when none is there. */
+ * header's values as a list, a key given as a number); one that does not end
+ * within MEMBER_REACH, to the line's end (more masked, never less); 0 when
+ * none is there. */
 static size_t member_value(const char *raw, size_t len, size_t j, size_t *v)
 {
 	size_t end;
@@ -293,7 +300,7 @@ static size_t member_value(const char *raw, size_t len, size_t j, size_t *v)
 		return end;
 	*v = j;
 	if (!(end = member_past(raw, len, j)))
-		return len - j > MEMBER_REACH ? j + MEMBER_REACH : 0; /* masked that far */
+		return len;
 	return end > j ? end : 0;
 }
 
@@ -485,8 +492,14 @@ static int object_reaches(const char *raw, size_t open, size_t colon, size_t *v,
 		if (j > colon || raw[j] != ':')
 			return -1;
 		j = skip_blanks(raw, colon, j + 1);
-		if (value && (ve = member_value(raw, colon, j, &vv)) && ve < colon)
-			*v = vv, *end = ve, found = 1;
+		/* a string's text, or a list, an object or a scalar whole: read no
+		 * further than the name, at most OBJECT_REACH back */
+		if (value && quoted_at(raw, colon, j, &vv, &ve)) {
+			if (ve < colon)
+				*v = vv, *end = ve, found = 1;
+		} else if (value && (ve = value_past(raw, colon, j)) > j && ve < colon) {
+			*v = j, *end = ve, found = 1;
+		}
 		j = skip_blanks(raw, colon, value_past(raw, colon, j));
 		if (j >= colon || raw[j] != ',')
 			return -1;

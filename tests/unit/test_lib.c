@@ -1676,6 +1676,21 @@ static void test_secret(void **state)
 	check_redact("{\"rawHeaders\":[\"Vary\",\"Cookie\",\"Cookie\",\"sid=LEAK77\",\"Host\",\"h\"]}",
 		     "{\"rawHeaders\":[\"Vary\",\"Cookie\",\"[redacted]\",\"[redacted]\",\"Host\",\"h\"]}");
 	assert_true(secret_name_escaped("{\"body\":\"{\\u0022hottok\\u0022:\\u0022S\\u0022}\"}", 45));
+	/* a header's list value, or a comment before the value, longer than the 2 KB a
+	 * member is read for its end: the value masked whole all the same (the diff
+	 * review's cases) */
+	{
+		char a[3001], in[3200], want[3200];
+		memset(a, 'A', 3000);
+		a[3000] = '\0';
+		snprintf(in, sizeof in, "{\"headers\":[{\"name\":\"Cookie\",\"value\":[\"sid=%sLEAK78\"]}]}", a);
+		check_redact(in, "{\"headers\":[{\"name\":\"Cookie\",\"value\":[redacted]");
+		snprintf(in, sizeof in, "[{\"value\":[\"sid=%sLEAK79\"],\"name\":\"Cookie\"},{\"name\":\"Host\",\"value\":\"h\"}]", a);
+		check_redact(in, "[{\"value\":[redacted],\"name\":\"Cookie\"},{\"name\":\"Host\",\"value\":\"h\"}]");
+		snprintf(in, sizeof in, "[{\"name\":\"Authorization\",\"comment\":\"%s\",\"value\":\"Bearer LEAK80\"}]", a);
+		snprintf(want, sizeof want, "[{\"name\":\"Authorization\",\"comment\":\"%s\",\"value\":\"[redacted]\"}]", a);
+		check_redact(in, want);
+	}
 	check_redact("{\"object\":\"line_item\",\"value\":\"49.90\",\"description\":\"Cookie box (12 units)\"}", NULL);
 	check_redact("{\"options\":[{\"value\":\"choc\",\"label\":\"Cookie\"},{\"value\":\"v\",\"name\":\"Cookie jar\"}]}", NULL);
 	/* but a secret's word inside a string's text reaches only a "value" right after it */
