@@ -457,7 +457,8 @@ static void project_word(struct feed *fd)
  * event_type, occurred_at and payload without the members that only say how it
  * was delivered (Stripe's pending_webhooks), equal as jsonb is: members in any
  * order (the last of a repeated key), strings by their text, numbers by their
- * value (1.50 is 1.5). A 64-bit hash of a canonical walk of them, eight bytes
+ * value (1.50 is 1.5) to 64 significant digits, integers past 64 bits by the
+ * value json-c clamps them to (INT64_MAX). A 64-bit hash of a canonical walk of them, eight bytes
  * at a time (a multiply and a shift each: not FNV-1a's byte at a time, which
  * made the whole stream run a third slower).
  */
@@ -903,6 +904,11 @@ static int copy_precedes(char **f, const struct side *kept, const char *prefer)
 static void copy_note(struct group *g, char **f)
 {
 	struct copy *c = NULL;
+
+	/* one in another project than the copy kept's: the loader refuses it
+	 * (sql/017), and its content is none of the kept copy's (the diff review) */
+	if (strcmp(f[F_PROJECT], g->raw.project.buf) != 0)
+		return;
 
 	for (int i = 0; i < g->ncopies && !c; i++)
 		if (!strcmp(g->copies[i].received.buf, f[F_RECEIVED]) && !strcmp(g->copies[i].source.buf, f[F_SOURCE]))
