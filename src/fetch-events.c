@@ -177,12 +177,14 @@ static void read_capture(struct src *s, long lineno, json_object *cap, const cha
 	}
 	if (said == 0)
 		received_at = fmt_rfc3339(ms, when);
-	if (json_object_is_type(body, json_type_object) && jmember_span(s->parser, line, linelen, "body", &off, &len)) {
+	/* an object, or an array (a batch), as its bytes in the line */
+	int value = json_object_is_type(body, json_type_object) || json_object_is_type(body, json_type_array);
+	if (value && jmember_span(s->parser, line, linelen, "body", &off, &len)) {
 		text = xmalloc(len + 1);
 		memcpy(text, line + off, len);
 		text[len] = '\0';
 		payload = json_object_get(body);
-	} else if (json_object_is_type(body, json_type_object) && jparser_key_nul(s->parser)) {
+	} else if (value && jparser_key_nul(s->parser)) {
 		const char *raw = capture_reject_text(cap, &len); /* without the headers */
 		reject(s->file, lineno, REJ_INVALID_FIELD, raw, len, NUL_KEY_MSG);
 		return;
