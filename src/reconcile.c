@@ -458,9 +458,9 @@ static void project_word(struct feed *fd)
  * was delivered (Stripe's pending_webhooks), equal as jsonb is: members in any
  * order (the last of a repeated key), strings by their text, numbers by their
  * value (1.50 is 1.5) to 64 significant digits, integers past 64 bits by the
- * value json-c clamps them to (INT64_MAX). A 64-bit hash of a canonical walk of them, eight bytes
- * at a time (a multiply and a shift each: not FNV-1a's byte at a time, which
- * made the whole stream run a third slower).
+ * value json-c clamps them to (INT64_MAX). A 64-bit hash of a canonical walk
+ * of them, eight bytes at a time (a multiply and a shift each: not FNV-1a's
+ * byte at a time, which made the whole stream run a third slower).
  */
 #define HASH_SEED 0xcbf29ce484222325ULL
 #define HASH_MUL 0x9e3779b97f4a7c15ULL
