@@ -483,12 +483,18 @@ static void hash_bytes(uint64_t *h, const void *p, size_t n)
 	*h = x;
 }
 
+/* A tag and a count: a list's or an object's members, a string's length. */
+static void hash_count(uint64_t *h, char tag, size_t n)
+{
+	uint64_t count = n;
+	hash_bytes(h, &tag, 1);
+	hash_bytes(h, &count, sizeof count);
+}
+
 /* A length, then the bytes: no two sequences of strings hash as one. */
 static void hash_text(uint64_t *h, char tag, const char *s, size_t n)
 {
-	uint64_t len = n;
-	hash_bytes(h, &tag, 1);
-	hash_bytes(h, &len, sizeof len);
+	hash_count(h, tag, n);
 	hash_bytes(h, s, n);
 }
 
@@ -559,7 +565,7 @@ static void hash_value(uint64_t *h, json_object *v, int top)
 		break;
 	case json_type_array: {
 		size_t n = json_object_array_length(v);
-		hash_text(h, '[', "", n);
+		hash_count(h, '[', n);
 		for (size_t i = 0; i < n; i++)
 			hash_value(h, json_object_array_get_idx(v, i), 0);
 		break;
@@ -576,7 +582,7 @@ static void hash_value(uint64_t *h, json_object *v, int top)
 			sum += hash_mix(m);
 			n++;
 		}
-		hash_text(h, '{', "", n);
+		hash_count(h, '{', n);
 		hash_bytes(h, &sum, sizeof sum);
 		break;
 	}
