@@ -812,9 +812,9 @@ int main(int argc, char **argv)
 			if (*end || end == optarg || jobs < 1 || jobs > 64)
 				die_usage(synopsis, "--jobs takes a number from 1 to 64, not '%s'", optarg);
 			break;
-		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
-		case 'V': puts("normalize (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
-		default: fputs(synopsis, stderr); return EXIT_USAGE;
+		case 'h': free(plans); fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
+		case 'V': free(plans); puts("normalize (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
+		default: free(plans); fputs(synopsis, stderr); return EXIT_USAGE;
 		}
 	}
 	/* --rejects naming a plans file would empty it: the next run's --plans
