@@ -220,5 +220,23 @@ check "200,000-row export: exit 0, every row written ($big_rows, $small_rows)" \
 	[ "$big_st-$big_rows-$small_st-$small_rows" = 0-200000-0-1000 ]
 check "200,000-row export: all rows, peak memory ${big_kb} KB vs ${small_kb} KB for 1,000 rows (under +16 MB)" [ $((big_rows == 200000 && big_kb < small_kb + 16384)) -eq 1 ]
 
+# 8. a CSV that cannot be written, on an export larger than the pipes' buffers: to-csv dies
+# first, psql of SIGPIPE behind it: said as a write failure, not a database one (audit-T 1)
+last_audit() { q -c "SELECT metadata->>'status' || ' ' || coalesce(metadata->>'row_count', 'null') FROM audit_logs ORDER BY id DESC LIMIT 1"; }
+pipelines/export payments --project big --actor tester >/dev/full 2>"$tmp/full.err"
+st=$?
+check "a full disk on a 200,000-row export: exit 3, a write failure, not the database's (exit $st: $(head -c 300 "$tmp/full.err"))" \
+	sh -c '[ "$2" -eq 3 ] && grep -q "^export: writing the CSV failed" "$1" && ! grep -q "PostgreSQL" "$1"' sh "$tmp/full.err" $st
+check "a full disk: audited as failed, its row count unknown ($(last_audit))" [ "$(last_audit)" = "failed null" ]
+pipelines/export payments --project small --actor tester >/dev/full 2>"$tmp/full1.err"
+st=$?
+check "a full disk on a 1,000-row export: exit 3, a write failure, audited with no count (exit $st, $(last_audit))" \
+	sh -c '[ "$2" -eq 3 ] && grep -q "^export: writing the CSV failed" "$1" && [ "$3" = "failed null" ]' sh "$tmp/full1.err" $st "$(last_audit)"
+pipelines/export payments --project big --actor tester 2>"$tmp/head.err" | head -n 1 >"$tmp/head.csv"
+st=${PIPESTATUS[0]}
+check "| head -n 1: the header read, export ends quietly, exit 3 (exit $st: $(head -c 300 "$tmp/head.err"))" \
+	sh -c '[ "$2" -eq 3 ] && [ ! -s "$1" ] && grep -q "^provider,payment_id" "$3"' sh "$tmp/head.err" $st "$tmp/head.csv"
+check "| head -n 1: audited as failed, its row count unknown ($(last_audit))" [ "$(last_audit)" = "failed null" ]
+
 psql -X -q -d postgres -c "DROP DATABASE ro_export_test" >/dev/null 2>&1
 echo "1..$n"
