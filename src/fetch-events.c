@@ -286,6 +286,63 @@ static int values_follow(const char *text, size_t len)
 	}
 }
 
+/* Where an array's elements come from: the source, the line, and for a
+ * captured body the time of its arrival (timed: it came with the capture). */
+struct at {
+	struct src *s;
+	long lineno;
+	const char *received_at;
+	int timed;
+};
+
+/* Calls fn on each element of the JSON array text[0..len) (already parsed,
+ * so valid), its bytes sliced out and NUL-ended for the call. */
+static void each_element(char *text, size_t len, void (*fn)(struct at *, char *, size_t), struct at *at)
+{
+	for (size_t i = 1, n; i < len; i += n) {
+		while (i < len && strchr(" ,\t\r\n", text[i]))
+			i++;
+		if (i >= len || text[i] == ']')
+			break;
+		if (!(n = json_value_end(text + i, len - i)))
+			n = 1; /* never stand still */
+		char save = text[i + n];
+		text[i + n] = '\0';
+		fn(at, text + i, n);
+		text[i + n] = save;
+	}
+}
+
+static void one_value(struct src *s, long lineno, char *text, size_t len, int open_array);
+
+/* An element of an array of events on a line: one of them. */
+static void array_value(struct at *at, char *text, size_t len)
+{
+	one_value(at->s, at->lineno, text, len, 0);
+}
+
+/* An element of a captured body's array (an Event Grid batch): a payload or a
+ * cloud event, as the body would be. */
+static void body_element(struct at *at, char *text, size_t len)
+{
+	struct src *s = at->s;
+	enum reject_code code;
+	char msg[256];
+	const char *member;
+	json_object *o = jparse_shallow(s->parser, text, len, SHALLOW_KEEP, &code, msg, sizeof msg);
+
+	if (!o)
+		reject(s->file, at->lineno, code, text, len, "%s", msg);
+	else if (!json_object_is_type(o, json_type_object))
+		reject(s->file, at->lineno, REJ_NOT_OBJECT, text, len, "captured body: expected a JSON object in its array, got %s",
+		       jtype_name(o));
+	else if ((member = cloud_event_member(o)))
+		read_cloud_event(s, at->lineno, o, member, text, len, at->timed ? at->received_at : NULL);
+	else
+		emit_payload(s, at->lineno, text, len, o, 1, at->received_at);
+	json_object_put(o);
+}
+
 /* One JSON text (a line, or a squeezed document value) at lineno; an array
  * is opened when it is the text (open_array), not when it is an element of
  * one: an array in an array is a value that is not an event, rejected whole
@@ -313,24 +370,10 @@ static void one_value(struct src *s, long lineno, char *text, size_t len, int op
 		return;
 	}
 	if (open_array && json_object_is_type(o, json_type_array)) {
-		/* An array of events: each element is one, its bytes sliced out. */
-		size_t i = 1;
-		while (i < len) {
-			while (i < len && (text[i] == ' ' || text[i] == ',' || text[i] == '\t' ||
-					   text[i] == '\r' || text[i] == '\n'))
-				i++;
-			if (i >= len || text[i] == ']')
-				break;
-			size_t n = json_value_end(text + i, len - i);
-			if (n == 0)
-				n = 1; /* never stand still */
-			char save = text[i + n];
-			text[i + n] = '\0';
-			one_value(s, lineno, text + i, n, 0);
-			text[i + n] = save;
-			i += n;
-		}
+		/* An array of events: each element is one. */
+		struct at at = { s, lineno, NULL, 0 };
 		json_object_put(o);
+		each_element(text, len, array_value, &at);
 		return;
 	}
 	if (!json_object_is_type(o, json_type_object)) {
@@ -366,30 +409,8 @@ static void emit_body(struct src *s, long lineno, char *text, size_t len, json_o
 		      const char *received_at, int timed)
 {
 	if (json_object_is_type(payload, json_type_array)) {
-		enum reject_code code;
-		char msg[256];
-		for (size_t i = 1, n; i < len; i += n) {
-			while (i < len && strchr(" ,\t\r\n", text[i]))
-				i++;
-			if (i >= len || text[i] == ']')
-				break;
-			if (!(n = json_value_end(text + i, len - i)))
-				n = 1; /* never stand still */
-			char save = text[i + n];
-			text[i + n] = '\0';
-			json_object *o = jparse_shallow(s->parser, text + i, n, SHALLOW_KEEP, &code, msg, sizeof msg);
-			if (!o)
-				reject(s->file, lineno, code, text + i, n, "%s", msg);
-			else if (!json_object_is_type(o, json_type_object))
-				reject(s->file, lineno, REJ_NOT_OBJECT, text + i, n, "captured body: expected a JSON object in its array, got %s",
-				       jtype_name(o));
-			else if (cloud_event_member(o))
-				read_cloud_event(s, lineno, o, cloud_event_member(o), text + i, n, timed ? received_at : NULL);
-			else
-				emit_payload(s, lineno, text + i, n, o, 1, received_at);
-			json_object_put(o);
-			text[i + n] = save;
-		}
+		struct at at = { s, lineno, received_at, timed };
+		each_element(text, len, body_element, &at);
 		return;
 	}
 	const char *member = cloud_event_member(payload);
@@ -458,12 +479,7 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 		c->name, id.event_id, id.event_type, s->o->project, received_at, source,
 		id.occurred_ms, raw, rawlen,
 	};
-	/* the payload's text without the blanks around it (a line's, as
-	 * normalize --emit-raw writes a bare payload's) */
-	while (e.payload_len && strchr(" \t\r\n", e.payload[0]))
-		e.payload++, e.payload_len--;
-	while (e.payload_len && strchr(" \t\r\n", e.payload[e.payload_len - 1]))
-		e.payload_len--;
+	envelope_trim(&e.payload, &e.payload_len);
 	/* the secret's members left out of the text, every other byte kept */
 	if ((clean = secret_strip(e.payload, e.payload_len, &e.payload_len)))
 		e.payload = clean;
