@@ -477,12 +477,10 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 	if (o->emit_raw) {
 		const char *text = in->line->text;
 		size_t len = in->line->len;
-		/* a bare payload's envelope is the one fetch-events makes: its
-		 * text without the blanks around it (audit-normalize 5) */
-		while (payload == in->obj && len && strchr(" \t\r\n", text[0]))
-			text++, len--;
-		while (payload == in->obj && len && strchr(" \t\r\n", text[len - 1]))
-			len--;
+		/* a bare payload's envelope is the one fetch-events makes
+		 * (audit-normalize 5) */
+		if (payload == in->obj)
+			envelope_trim(&text, &len);
 		/* A bare payload, or an envelope from elsewhere, may still hold a
 		 * secret: its members are left out of the text, the rest as it came. */
 		char *clean = secret_strip(text, len, &len);

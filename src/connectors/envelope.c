@@ -22,6 +22,14 @@ static void key(struct strbuf *b, const char *name, const char *val)
 		SB_LIT(b, "null");
 }
 
+void envelope_trim(const char **text, size_t *len)
+{
+	while (*len && strchr(" \t\r\n", (*text)[0]))
+		++*text, --*len;
+	while (*len && strchr(" \t\r\n", (*text)[*len - 1]))
+		--*len;
+}
+
 size_t envelope_append(struct strbuf *b, const struct envelope *e, size_t max_line)
 {
 	char t[RFC3339_BUFSZ];

@@ -25,6 +25,11 @@ struct strbuf;
 size_t envelope_append(struct strbuf *b, const struct envelope *e, size_t max_line);
 #define ENVELOPE_TOO_LONG "its envelope would be %zu bytes, over --max-line %zu"
 
+/* A bare payload's text, *text for *len bytes, narrowed to leave out the
+ * blanks (space, tab, CR, LF) around it: the payload an envelope holds, the
+ * same from fetch-events and from normalize --emit-raw. */
+void envelope_trim(const char **text, size_t *len);
+
 #define DEFAULT_PROJECT "default"
 
 /* The received_at of a file's bare payloads, into out (RFC3339_BUFSZ): opt
