@@ -905,21 +905,28 @@ static int copy_precedes(char **f, const struct side *kept, const char *prefer)
 	return c <= 0;
 }
 
+/* The raw copy of the open group that line f is of (the same received_at and
+ * source), or NULL. */
+static struct copy *copy_find(const struct group *g, char **f)
+{
+	for (int i = 0; i < g->ncopies; i++)
+		if (!strcmp(g->copies[i].received.buf, f[F_RECEIVED]) && !strcmp(g->copies[i].source.buf, f[F_SOURCE]))
+			return (struct copy *)&g->copies[i];
+	return NULL;
+}
+
 /* A raw copy of the open group remembered: where it was received, what it
  * holds (the last read of one copy, as the loader keeps it). */
 static void copy_note(struct group *g, char **f)
 {
-	struct copy *c = NULL;
+	struct copy *c;
 
 	/* one in another project than the copy kept's: the loader refuses it
 	 * (sql/017), and its content is none of the kept copy's (the diff review) */
 	if (strcmp(f[F_PROJECT], g->raw.project.buf) != 0)
 		return;
 
-	for (int i = 0; i < g->ncopies && !c; i++)
-		if (!strcmp(g->copies[i].received.buf, f[F_RECEIVED]) && !strcmp(g->copies[i].source.buf, f[F_SOURCE]))
-			c = &g->copies[i];
-	if (!c && g->ncopies == COPIES_MAX)
+	if (!(c = copy_find(g, f)) && g->ncopies == COPIES_MAX)
 		return;
 	if (!c) {
 		c = &g->copies[g->ncopies++];
@@ -937,14 +944,11 @@ static void copy_note(struct group *g, char **f)
  * keeps (docs/schema.md). */
 static int of_kept_content(const struct group *g, char **f)
 {
-	const struct side *r = &g->raw;
+	const struct copy *c;
 
-	if (strcmp(f[F_PROJECT], r->project.buf) != 0)
+	if (strcmp(f[F_PROJECT], g->raw.project.buf) != 0)
 		return 0;
-	for (int i = 0; i < g->ncopies; i++)
-		if (!strcmp(g->copies[i].received.buf, f[F_RECEIVED]) && !strcmp(g->copies[i].source.buf, f[F_SOURCE]))
-			return !strcmp(g->copies[i].content, r->content.buf);
-	return 1;
+	return (c = copy_find(g, f)) ? !strcmp(c->content, g->raw.content.buf) : 1;
 }
 
 /* The canonical event to count of the open group, as the loader stores it:
