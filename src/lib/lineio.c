@@ -142,8 +142,12 @@ static int inflate_some(struct line_reader *lr)
 			}
 			if (zs->avail_in == 0)
 				return 0;
-			if (zs->avail_in < 2 || zs->next_in[0] != 0x1f || zs->next_in[1] != 0x8b)
+			if (zs->avail_in < 2 || zs->next_in[0] != 0x1f || zs->next_in[1] != 0x8b) {
+				/* lines appended to a .gz file, say: there, unread, so
+				 * the file was not read whole (exit 3), not a bad line */
+				lr->system = 1;
 				return fail(lr, 0, "data after the end of the gzip stream is not gzip (not read)");
+			}
 			inflateReset(zs);
 			lr->mode = GZIP_MEMBER;
 		}
