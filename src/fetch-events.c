@@ -1181,6 +1181,11 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 				warn_msg(0, "'%s': read already in this run, skipped", path);
 			return;
 		}
+		/* stdin redirected from a dump named too (f.ndjson - < f.ndjson) */
+		if (!strcmp(path, "-") && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) && seen_before(&st)) {
+			warn_msg(0, "'-': standard input is a file read already in this run, skipped");
+			return;
+		}
 		read_file(path, o, parser);
 		return;
 	}

@@ -201,6 +201,14 @@ check "fetch-events over symlinked folders and files: each event once, exit 0, q
 st=$?
 check "fetch-events: a dump named again is read once (exit $st, $(wc -l <"$tmp/out") lines)" \
 	'[ $st -eq 0 ] && [ "$(grep -c "a.json.: read already in this run, skipped" "$tmp/err")" -eq 2 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+# stdin redirected from a dump named too, before or after it (audit-U 3)
+"$BIN/fetch-events" "$tmp/alias/2026-11/a.json" - <"$tmp/alias/2026-11/a.json" >"$tmp/out" 2>"$tmp/err"
+st=$?
+"$BIN/fetch-events" - "$tmp/alias/2026-11/a.json" <"$tmp/alias/2026-11/a.json" >"$tmp/out2" 2>"$tmp/err2"
+st2=$?
+check "fetch-events: stdin from a dump named too is read once (exit $st $st2, $(wc -l <"$tmp/out") and $(wc -l <"$tmp/out2") lines)" \
+	'[ $st -eq 0 ] && [ $st2 -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && [ "$(wc -l <"$tmp/out2")" -eq 1 ] &&
+	 grep -q "standard input is a file read already" "$tmp/err" && grep -q "a.json.: read already in this run" "$tmp/err2"'
 "$BIN/fetch-events" <(cat "$small") <(cat "$small") >"$tmp/out" 2>"$tmp/err"
 check "fetch-events: two pipes of the same dump are two inputs ($(wc -l <"$tmp/out") lines)" \
 	'[ "$(wc -l <"$tmp/out")" -eq 2 ] && [ ! -s "$tmp/err" ]'
