@@ -243,13 +243,18 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	/* A file that is not NDJSON at all would bury the terminal: past a
 	 * hundred, a file's rejects go to the rejects stream and the count only. */
 	static struct strbuf last_file; /* whole: deep paths share long prefixes */
-	static long in_file;
+	static long in_file, last_line;
 	const char *name = file ? file : "-";
-	if (!last_file.buf || strcmp(last_file.buf, name) != 0) {
+	/* a new reading: another file, or the same named again (a line before
+	 * the last reported: rejects come in the order of their lines) */
+	if (!last_file.buf || strcmp(last_file.buf, name) != 0 || (line > 0 && line < last_line)) {
 		last_file.len = 0;
 		sb_add(&last_file, name, strlen(name));
 		in_file = 0;
+		last_line = 0;
 	}
+	if (line > 0)
+		last_line = line;
 	/* but what ends a file's reading (it could not be read on, a gzip cut
 	 * short) is always said: past the hundred, it alone tells why the rest of
 	 * the file is not there */

@@ -325,6 +325,14 @@ for k in 1 2; do for i in $(seq 60); do echo "bad $i"; done >"$deep/archive-$k.n
 check "two files with a 260-byte common prefix: 60 rejects shown for each, no notice" \
 	'[ "$(grep -c "archive-2.ndjson:[0-9]*: .*(invalid_json)$" "$tmp/err")" -eq 60 ] && ! grep -q "more than 100" "$tmp/err"'
 
+# The hundred is a reading's: a file named twice has its first 100 shown each time, and the
+# notice each time (audit-U 4: the second reading showed none)
+for p in normalize to-csv; do
+	"$BIN/$p" "$tmp/bad101.ndjson" "$tmp/bad101.ndjson" >/dev/null 2>"$tmp/err"
+	check "$p FILE FILE, over 100 rejects each: 100 shown each time, the notice twice ($(grep -c 'bad101.ndjson:[0-9]*: ' "$tmp/err") shown)" \
+		'[ "$(grep -c "bad101.ndjson:[0-9]*: " "$tmp/err")" -eq 200 ] && [ "$(grep -c "more than 100 rejected" "$tmp/err")" -eq 2 ]'
+done
+
 # 9. Control characters from the input (a key, a file name) never reach stderr as they are:
 # a key holding a newline and a message of its own, or a terminal escape, cannot forge a
 # diagnostic line (scripts match on "prog: file:line: ... (code)") nor drive the terminal.
