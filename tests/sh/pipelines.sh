@@ -41,6 +41,12 @@ for s in setup demo ingest-dumps export reconcile; do
 	check "$s -h: exit 0 ($st), the --help" '[ $st -eq 0 ] && grep -q "Exit status" <<<"$out" && [ -z "$err" ] && nothing_ran'
 	run "$s" -V
 	check "$s -V: exit 0 ($st), the --version" '[ $st -eq 0 ] && [ "$out" = "$v" ] && [ -z "$err" ] && nothing_ran'
+	# output that cannot be written is a failure, exit 3, as for the programs (audit-U 5)
+	for o in --help --version; do
+		(cd "$tmp" && PATH=$tmp/stubs:$PATH "$ROOT/pipelines/$s" $o >/dev/full 2>/dev/null)
+		st=$?
+		check "$s $o >/dev/full: exit 3 ($st)" '[ $st -eq 3 ]'
+	done
 	for bad in --no-such-option -x; do
 		run "$s" "$bad"
 		check "$s $bad: usage error (exit $st), said on stderr with the usage (usage: pipelines/$s), nothing on stdout" \
