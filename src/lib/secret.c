@@ -41,9 +41,13 @@ int secret_key(const char *key)
 static const char *const bearer_urls[] = { "https://verify.stripe.com/", "https://billing.stripe.com/p/session/",
 					   NULL };
 
+static int holds_token(const char *s, size_t n);
+
 int secret_member(const char *key, const char *val, size_t vlen)
 {
 	if (secret_key(key))
+		return 1;
+	if (val && holds_token(val, vlen))
 		return 1;
 	if (!val || !key || strcmp(key, "url") != 0)
 		return 0;
@@ -663,6 +667,16 @@ static size_t token_len(const char *s, size_t n)
 	return alnum_run(s + k, w - k) >= TOKEN_TAIL_MIN ? w : 0;
 }
 
+/* 1 when s[0..n) holds such a credential (a 3-D Secure URL's
+ * "?client_secret=src_client_secret_..."), at a word's start. */
+static int holds_token(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (word_start(s, i) && token_len(s + i, n - i))
+			return 1;
+	return 0;
+}
+
 /* 1 when raw[j..] goes on as a name's end does: its closing quote (maybe
  * escaped), blanks, then ':' (JSON) or '=' (a form, a header's parameter). */
 static int names_at(const char *raw, size_t len, size_t j)
@@ -954,6 +968,11 @@ static size_t strip_object(struct strip *s, size_t i)
 			secret = url_last || url_bearer(s, i);
 		}
 		free(name);
+		/* a string holding a credential known by its value, under any key:
+		 * a PaymentIntent's next_action URLs carry its client secret
+		 * (redirect_to_url.url, use_stripe_sdk.stripe_js) */
+		if (!secret && i < s->len && s->t[i] == '"')
+			secret = holds_token(s->t + i, strip_string(s, i, NULL) - i);
 		vend = secret ? i + json_value_end(s->t + i, s->len - i) : strip_value(s, i);
 		size_t after = strip_ws(s, vend);
 		int comma = after < s->len && s->t[after] == ',';

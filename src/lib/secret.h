@@ -22,9 +22,11 @@
 
 /* 1 when a JSON key names a payload secret. */
 int secret_key(const char *key);
-/* 1 when a member is a payload secret: its key one (secret_key), or a
+/* 1 when a member is a payload secret: its key one (secret_key), a string
+ * value val[0..vlen) (NULL for another kind) holding a credential known by
+ * its value (a client secret in a 3-D Secure URL: secret_mask_tokens's), or a
  * Stripe bearer URL (an identity VerificationSession's or a billing portal
- * Session's "url": its string value val[0..vlen), NULL for another kind). */
+ * Session's "url"). */
 int secret_member(const char *key, const char *val, size_t vlen);
 
 /* 1 when text[0..len) may hold a payload secret: its name anywhere, or a

@@ -180,6 +180,33 @@ check "an older release's stored client_secret and portal url are gone once migr
 	test "$(q "$old" "SELECT string_agg(payload::text, ' ' ORDER BY external_event_id) FROM external_events_raw")" = \
 	'{"id": "evt_1", "data": {"object": {"id": "pi_1"}}} {"id": "evt_2", "data": {"object": {"id": "bps_1", "return_url": "https://a.example/"}}} {"id": "evt_3", "data": {"object": {"id": "cs_1", "url": "https://checkout.stripe.com/c/pay/cs_1"}}}'
 
+# A string holding a client secret under any key (a PaymentIntent's 3-D Secure URLs in its
+# next_action) is left out too, whatever wrote the envelope; sql/024 takes it out of the
+# payloads stored before (audit-S2 1).
+db=$(newdb token_secret)
+sed 's|"payload":{|"payload":{"next_action":{"type":"redirect_to_url","redirect_to_url":{"return_url":"https://a.example/","url":"https://hooks.stripe.com/3d_secure_2/hosted?payment_intent_client_secret=pi_1_secret_FAKECSURL1"}},"x":[{"stripe_js":"https://hooks.stripe.com/redirect/authenticate/src_1?client_secret=src_client_secret_FAKECSURL2"}],|' \
+	"$T/cs.ndjson" >"$T/tok_env.ndjson"
+load --dsn "dbname=$db" "$T/tok_env.ndjson" 2>"$T/err"
+check "envelopes with client secrets in URLs in their payloads load (exit $?)" grep -q 'inserted 4,' "$T/err"
+check "without them, the rest kept" test "$(q "$db" "SELECT count(*) FILTER (WHERE payload::text LIKE '%FAKECSURL%')
+	|| ' ' || count(*) FILTER (WHERE payload #>> '{next_action,redirect_to_url,return_url}' = 'https://a.example/'
+	AND payload->'x' = '[{}]') FROM external_events_raw")" = "0 2"
+jq -c 'select(.record == "raw") | .payload' "$T/tok_env.ndjson" >"$T/tok_payloads.ndjson"
+fetch-events --received-at 2026-11-25T00:00:00Z "$T/tok_payloads.ndjson" >"$T/tok_f" 2>/dev/null
+normalize --emit-raw "$T/tok_payloads.ndjson" >"$T/tok_n" 2>/dev/null
+check "fetch-events and normalize --emit-raw write them out neither ($(grep -c '"pi_Fake\|"cs_test' "$T/tok_f") and $(grep -c '"record":"raw"' "$T/tok_n") envelopes)" \
+	sh -c "test \$(grep -c '\"record\":\"raw\"' '$T/tok_f') = 2 && test \$(grep -c '\"record\":\"raw\"' '$T/tok_n') = 2 &&
+		! grep -q FAKECSURL '$T/tok_f' '$T/tok_n'"
+check_backfill "$db" 024 "UPDATE external_events_raw SET payload = jsonb_set(payload, '{next_action,redirect_to_url,url}',
+	'\"https://hooks.stripe.com/3d_secure_2/hosted?payment_intent_client_secret=pi_1_secret_FAKECSURL3\"')" '^UPDATE'
+old=$(db_before tok_old 024)
+q "$old" "INSERT INTO external_events_raw VALUES ('stripe', 'evt_1', 'default', 'payment_intent.requires_action',
+	NULL, now(), 'f:1', '{\"id\":\"evt_1\",\"data\":{\"object\":{\"id\":\"pi_1\",\"next_action\":{\"use_stripe_sdk\":{\"stripe_js\":\"https://hooks.stripe.com/a?client_secret=src_client_secret_Abcdefgh12\",\"type\":\"x\"}},\"d\":\"my_secret_words\"}}}')"
+load --migrate --dsn "dbname=$old" 2>"$T/mig"
+check "an older release's stored client secret in a URL is gone once migrated, the rest kept" \
+	test "$(q "$old" "SELECT payload::text FROM external_events_raw")" = \
+	'{"id": "evt_1", "data": {"object": {"d": "my_secret_words", "id": "pi_1", "next_action": {"use_stripe_sdk": {"type": "x"}}}}}'
+
 # More input files than the descriptor limit: each is closed once read (they stayed open to
 # the end, and the files past the limit could not be opened); a record PostgreSQL refuses
 # at the batch's end still names its file, long closed.

@@ -1475,6 +1475,22 @@ static void test_secret(void **state)
 	check_strip("{\"url\":\"https://a.example/\",\"x\":1,\"url\":\"https://verify.stripe.com/s\"}", "{\"x\":1}");
 	check_strip("{\"url\":\"https://verify.stripe.com/s\",\"x\":{\"url\":2},\"url\":\"https://a.example/\"}",
 		    "{\"x\":{\"url\":2},\"url\":\"https://a.example/\"}");
+	/* a string holding a credential known by its value, under any key: a
+	 * PaymentIntent's 3-D Secure URLs carry its client secret (audit-S2 1) */
+	check_strip("{\"next_action\":{\"type\":\"use_stripe_sdk\",\"use_stripe_sdk\":{\"type\":\"three_d_secure_redirect\","
+		    "\"stripe_js\":\"https:\\/\\/hooks.stripe.com\\/redirect\\/authenticate\\/src_1A?client_secret=src_client_secret_Abcdefgh12\","
+		    "\"source\":\"src_1A\"}},\"client_secret\":\"pi_1_secret_S\"}",
+		    "{\"next_action\":{\"type\":\"use_stripe_sdk\",\"use_stripe_sdk\":{\"type\":\"three_d_secure_redirect\","
+		    "\"source\":\"src_1A\"}}}");
+	check_strip("{\"redirect_to_url\":{\"return_url\":\"https://a.example/\",\"url\":\"https://hooks.stripe.com/3d_secure_2/hosted?"
+		    "merchant=acct_1&payment_intent_client_secret=pi_3Ab_secret_Xyz0123456789&publishable_key=pk_live_1\"},"
+		    "\"client_secret\":null}",
+		    "{\"redirect_to_url\":{\"return_url\":\"https://a.example/\"}}");
+	check_strip("{\"metadata\":{\"k\":\"sk_live_Abcdefgh1\",\"pk\":\"pk_live_Abcdefgh1\",\"w\":[\"whsec_1234567\"]},\"client_secret\":1}",
+		    "{\"metadata\":{\"pk\":\"pk_live_Abcdefgh1\",\"w\":[\"whsec_1234567\"]}}");
+	assert_true(secret_member("stripe_js", "a?client_secret=src_client_secret_Abcdefgh1", 43));
+	assert_false(secret_member("stripe_js", "a?client_secret=src_client_secret_Abcdefg", 41)); /* 7 after it */
+	assert_false(secret_member("d", "my_app_secretive_Abcdefgh1", 26));
 	assert_true(secret_member("url", "https://verify.stripe.com/start/S", 33));
 	assert_false(secret_member("url", "https://verify.stripe.com/", 10)); /* the length counts */
 	assert_false(secret_member("url", NULL, 0));
