@@ -238,5 +238,22 @@ check "| head -n 1: the header read, export ends quietly, exit 3 (exit $st: $(he
 	sh -c '[ "$2" -eq 3 ] && [ ! -s "$1" ] && grep -q "^provider,payment_id" "$3"' sh "$tmp/head.err" $st "$tmp/head.csv"
 check "| head -n 1: audited as failed, its row count unknown ($(last_audit))" [ "$(last_audit)" = "failed null" ]
 
+# 9. a signal to export (a watchdog's kill) mid-stream: psql, awk and to-csv stopped with it,
+# the export audited as failed (audit-P 1: no audit row, and its three streamed on)
+mkdir -p "$tmp/sigtmp"
+TMPDIR=$tmp/sigtmp pipelines/export payments --project big --actor tester 2>"$tmp/sig.err" \
+	> >(head -c 100 >/dev/null; sleep 4) &
+pid=$!
+sleep 2
+kill -TERM $pid
+wait $pid
+st=$?
+sleep 1
+check "SIGTERM mid-export: exit 143, said (exit $st: $(head -c 300 "$tmp/sig.err"))" \
+	sh -c '[ "$2" -eq 143 ] && grep -q "^export: stopped by a signal" "$1" && ! grep -q "awk\|to-csv" "$1"' sh "$tmp/sig.err" $st
+check "SIGTERM mid-export: audited as failed, no count ($(last_audit))" [ "$(last_audit)" = "failed null" ]
+check "SIGTERM mid-export: its temporary directory removed, nothing left running in it" \
+	sh -c '[ -z "$(ls -A "$1")" ]' sh "$tmp/sigtmp"
+
 psql -X -q -d postgres -c "DROP DATABASE ro_export_test" >/dev/null 2>&1
 echo "1..$n"
