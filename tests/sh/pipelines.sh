@@ -55,6 +55,17 @@ for s in setup demo ingest-dumps export reconcile; do
 	done
 done
 
+# no temporary file can be made (TMPDIR gone): exit 3, said as the script's, nothing left
+# behind (audit-P 4: export exited 1, reconcile left an empty result file)
+for s in export reconcile; do
+	rm -rf "$tmp/cwd"; mkdir "$tmp/cwd"
+	(cd "$tmp/cwd" && PATH=$tmp/stubs:$PATH PGHOST=/nonexistent TMPDIR=$tmp/no-such-dir RECONCILE_DIR=$tmp/cwd \
+		"$ROOT/pipelines/$s" $([ $s = export ] && echo payments) --project acme >"$tmp/out" 2>"$tmp/err")
+	st=$?
+	check "$s with TMPDIR gone: exit 3 ($st), said ($(head -c 200 "$tmp/err")), no file left" \
+		'[ $st -eq 3 ] && grep -q "^$s: cannot make a temporary" "$tmp/err" && [ -z "$(ls -A "$tmp/cwd")" ]'
+done
+
 # setup and demo take no argument at all: a word is not "go ahead"
 for s in setup demo; do
 	run "$s" install
