@@ -1263,7 +1263,7 @@ int main(int argc, char **argv)
 
 	diag_init("fetch-events");
 	argv[0] = (char *)prog_name; /* getopt's messages say "fetch-events: ...", as ours do */
-	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_said(argc, argv, "hV", longopts)) != -1) {
 		switch (ch) {
 		case 'P':
 			if ((why = project_id_problem(optarg)))

@@ -2643,7 +2643,7 @@ int main(int argc, char **argv)
 
 	diag_init(argv[0]);
 	argv[0] = (char *)prog_name; /* getopt's messages say "load: ...", as ours do */
-	while ((c = getopt_long(argc, argv, "hqV", longopts, NULL)) != -1) {
+	while ((c = getopt_said(argc, argv, "hqV", longopts)) != -1) {
 		switch (c) {
 		case 'd': dsn = pg_dsn_take(optarg); break;
 		case 'b':

@@ -776,7 +776,7 @@ int main(int argc, char **argv)
 
 	diag_init("normalize");
 	argv[0] = (char *)prog_name; /* getopt's messages say "normalize: ...", as ours do */
-	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_said(argc, argv, "hV", longopts)) != -1) {
 		switch (ch) {
 		case 'r': o.emit_raw = 1; break;
 		case 'p':

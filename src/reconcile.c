@@ -1334,7 +1334,7 @@ int main(int argc, char **argv)
 
 	diag_init("reconcile");
 	argv[0] = (char *)prog_name; /* getopt's messages say "reconcile: ...", as ours do */
-	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_said(argc, argv, "hV", longopts)) != -1) {
 		switch (ch) {
 		case 'd': o.details = 1; break;
 		case 'P':

@@ -606,7 +606,7 @@ int main(int argc, char **argv)
 
 	diag_init(argv[0]);
 	argv[0] = (char *)prog_name; /* getopt's messages say "to-csv: ...", as ours do */
-	while ((ch = getopt_long(argc, argv, "c:d:hV", long_options, NULL)) != -1) {
+	while ((ch = getopt_said(argc, argv, "c:d:hV", long_options)) != -1) {
 		switch (ch) {
 		case 'c': parse_columns(optarg); break;
 		case 'd': delim = parse_delim(optarg); break;

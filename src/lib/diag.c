@@ -1,6 +1,7 @@
 /* diag.c: messages, exit status, rejects stream, checked allocation and output. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,33 @@ void note_at(const char *file, long line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(file, line, 0, fmt, ap);
 	va_end(ap);
+}
+
+int getopt_said(int argc, char *const argv[], const char *shortopts, const struct option *longopts)
+{
+	char opts[64];
+
+	opterr = 0;
+	snprintf(opts, sizeof opts, ":%s", shortopts); /* ':' tells a missing argument */
+	int c = getopt_long(argc, argv, opts, longopts, NULL);
+	if (c != '?' && c != ':')
+		return c;
+	/* the element read last: a long option's (a short one's, in a cluster
+	 * such as -qx, may be the one before: only optopt names it) */
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	int is_long = arg[0] == '-' && arg[1] == '-';
+	int name = (int)strcspn(arg, "=");
+	if (c == ':' && is_long)
+		warn_msg(0, "option '%.*s' requires an argument", name, arg);
+	else if (c == ':')
+		warn_msg(0, "option requires an argument -- '%c'", optopt);
+	else if (optopt == 0) /* an unknown or ambiguous long option */
+		warn_msg(0, "unrecognized option '%.*s'%s", name, arg, arg[name] ? " (its value not shown)" : "");
+	else if (is_long && arg[name])
+		warn_msg(0, "option '%.*s' doesn't allow an argument", name, arg);
+	else
+		warn_msg(0, "invalid option -- '%c'", optopt);
+	return '?';
 }
 
 void die_sys(int errnum, const char *fmt, ...)

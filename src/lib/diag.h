@@ -60,6 +60,12 @@ void warn_msg(int errnum, const char *fmt, ...) __attribute__((format(printf, 2,
 void warn_at(const char *file, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The same said as a notice: no data error, the exit status as it would be. */
 void note_at(const char *file, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+struct option;
+/* getopt_long, whose complaints are said here, as glibc words them but
+ * without any option's value: glibc prints an unknown or ambiguous long
+ * option whole, and --dns=postgresql://u:PASSWORD@h/db is a typo for --dsn.
+ * '?' after such a complaint (the caller prints its usage, exit 2). */
+int getopt_said(int argc, char *const argv[], const char *shortopts, const struct option *longopts);
 /* prog: message: strerror(errnum); exit 3. */
 void die_sys(int errnum, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 /* prog: message, then the usage synopsis; exit 2. */

@@ -31,6 +31,20 @@ for p in "$BIN"/*; do
 	else
 		notok "$name names itself in getopt's message: $(head -n 1 "${TMPDIR:-/tmp}/contracts.err.$$")"
 	fi
+	# a typo's value is not said: --dns=URI (for --dsn) may hold a password (audit-S2 2)
+	"$p" --dns=postgresql://u:PWLEAK1@h/db </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
+	if [ $st -eq 2 ] && grep -q "^$name: unrecognized option '--dns' (its value not shown)$" "${TMPDIR:-/tmp}/contracts.err.$$" &&
+		! grep -q PWLEAK "${TMPDIR:-/tmp}/contracts.err.$$"; then
+		ok "$name says an unknown option without its value"
+	else
+		notok "$name says an unknown option without its value (exit $st): $(head -n 1 "${TMPDIR:-/tmp}/contracts.err.$$")"
+	fi
+	"$p" --help=PWLEAK2 </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
+	if [ $st -eq 2 ] && grep -q "^$name: option '--help' doesn't allow an argument$" "${TMPDIR:-/tmp}/contracts.err.$$"; then
+		ok "$name: an argument to a flag said without it"
+	else
+		notok "$name: an argument to a flag said without it (exit $st): $(head -n 1 "${TMPDIR:-/tmp}/contracts.err.$$")"
+	fi
 	rm -f "${TMPDIR:-/tmp}/contracts.err.$$"
 done
 

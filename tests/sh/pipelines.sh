@@ -47,6 +47,10 @@ for s in setup demo ingest-dumps export reconcile; do
 		st=$?
 		check "$s $o >/dev/full: exit 3 ($st)" '[ $st -eq 3 ]'
 	done
+	# a typo's value is not said: --dns=URI (for --dsn) may hold a password (audit-S2 2)
+	run "$s" --dns=postgresql://u:PWLEAK@h/db
+	check "$s --dns=URI: exit 2 ($st), said without the value ($(head -c 100 <<<"$err"))" \
+		'[ $st -eq 2 ] && grep -q "^$s: unknown option '"'--dns=...'"'" <<<"$err" && ! grep -q PWLEAK <<<"$err" && nothing_ran'
 	for bad in --no-such-option -x; do
 		run "$s" "$bad"
 		check "$s $bad: usage error (exit $st), said on stderr with the usage (usage: pipelines/$s), nothing on stdout" \
@@ -65,6 +69,11 @@ for s in export reconcile; do
 	check "$s with TMPDIR gone: exit 3 ($st), said ($(head -c 200 "$tmp/err")), no file left" \
 		'[ $st -eq 3 ] && grep -q "^$s: cannot make a temporary" "$tmp/err" && [ -z "$(ls -A "$tmp/cwd")" ]'
 done
+
+: >"$tmp/dump.ndjson"
+run ingest-dumps "$tmp/dump.ndjson" --dsn=postgresql://u:PWLEAK@h/db
+check "ingest-dumps DUMP --dsn=URI: exit 2 ($st), the option after the dumps said without its value" \
+	'[ $st -eq 2 ] && grep -q "^ingest-dumps: '"'--dsn=...'"': no such file" <<<"$err" && ! grep -q PWLEAK <<<"$err"'
 
 # setup and demo take no argument at all: a word is not "go ahead"
 for s in setup demo; do
