@@ -75,6 +75,18 @@ run ingest-dumps "$tmp/dump.ndjson" --dsn=postgresql://u:PWLEAK@h/db
 check "ingest-dumps DUMP --dsn=URI: exit 2 ($st), the option after the dumps said without its value" \
 	'[ $st -eq 2 ] && grep -q "^ingest-dumps: '"'--dsn=...'"': no such file" <<<"$err" && ! grep -q PWLEAK <<<"$err"'
 
+# two runs (of two projects: each its own lock) given one --rejects-dir: the second does
+# not start, as each removes the rejects files it will write (audit-P 3: one run's rejected
+# lines lost, the other's counted twice)
+mkdir -m 700 "$tmp/rej-held"
+flock "$tmp/rej-held/.lock" sleep 5 &
+holder=$!
+sleep 0.5
+run ingest-dumps --project other --rejects-dir "$tmp/rej-held" "$tmp/dump.ndjson"
+check "ingest-dumps with a --rejects-dir another run writes in: exit 75 ($st), said, nothing run ($(ran))" \
+	'[ $st -eq 75 ] && grep -q "^ingest-dumps: another run writes its rejects in --rejects-dir" <<<"$err" && [ ! -e "$tmp/calls" ]'
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
+
 # setup and demo take no argument at all: a word is not "go ahead"
 for s in setup demo; do
 	run "$s" install
