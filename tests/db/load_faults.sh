@@ -368,3 +368,17 @@ check "the rows it loads are the owner's" \
 check "its run is recorded finished" test "$(q "$six" "SELECT count(*) FROM pipeline_runs WHERE finished_at IS NULL")" = 0
 psql -qX -d "$six" -c "REASSIGN OWNED BY ro_writer_$$ TO CURRENT_USER; DROP OWNED BY ro_writer_$$" >/dev/null 2>&1
 psql -qX -d postgres -c "DROP ROLE IF EXISTS ro_writer_$$" >/dev/null 2>&1
+
+# A loader waits its turn however long: a statement_timeout or lock_timeout of the database
+# or PGOPTIONS bounds the server's work, not the wait for another loader (audit-K 1: the
+# second cron run failed on pg_advisory_lock after the timeout).
+seven=$(newdb turns)
+q "$seven" "ALTER DATABASE $seven SET statement_timeout = '1s'" >/dev/null
+psql -qX -d "$seven" -c "SELECT pg_advisory_lock(7263100), pg_sleep(3)" >/dev/null 2>&1 &
+holder=$!
+sleep 0.5
+PGOPTIONS='-c lock_timeout=500ms' load --dsn "dbname=$seven" "$T/least.ndjson" 2>"$T/err"
+st=$?
+wait $holder
+check "a loader waiting 3 s for another's turn under statement_timeout 1s, lock_timeout 500ms: loads (exit $st: $(head -c 200 "$T/err"))" \
+	sh -c "test $st -le 1 && test \"\$(psql -qXAt -d '$seven' -c 'SELECT count(*) FROM external_events_raw')\" = '$(q "$six" "SELECT count(*) FROM external_events_raw")'"
