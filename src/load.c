@@ -1610,19 +1610,114 @@ static const char project_conflicts_sql[] =
 	" r.project_id) = (s.provider, s.external_event_id, s.project_id))) c"
 	" WHERE stored <> project_id";
 
+/* The state of a replay: what it loaded, and how its last record ended. */
+struct replay {
+	const struct batch *b;
+	long sum[4];
+	size_t n_ok;
+	int prev_ok, prev_refused;
+};
+
+/* Is recs[i] an event right after its own raw row? The two are kept together. */
+static int after_own_raw(const struct batch *b, size_t i)
+{
+	size_t klen, plen;
+
+	if (i == 0 || b->recs[i].kind != K_EVENT || b->recs[i - 1].kind != K_RAW)
+		return 0;
+	const char *k = row_key(b, &b->recs[i], &klen), *pk = row_key(b, &b->recs[i - 1], &plen);
+	return klen == plen && memcmp(k, pk, klen) == 0;
+}
+
+/* Record i alone, under a savepoint: loaded, or refused with PostgreSQL's word. */
+static void replay_one(struct replay *rp, size_t i)
+{
+	const struct batch *b = rp->b;
+	long c[4];
+	/* an event goes with its raw row again (stored by the record before:
+	 * unchanged now), which tells whether its copy is the one kept */
+	int own = after_own_raw(b, i);
+	size_t lo = own && rp->prev_ok ? i - 1 : i;
+
+	/* Its raw row refused (a payload jsonb cannot hold), the event is a
+	 * copy whose content no stored row holds: another copy stored, that
+	 * one is kept, as a later copy with other content would leave it
+	 * (docs/schema.md); none stored, the event loads alone. */
+	if (own && rp->prev_refused && raw_stored(b, i, i + 1)) {
+		reject_rec(b, &b->recs[i], NULL, "its raw envelope was refused, and another copy of"
+			   " the event is stored: that one is kept");
+		rp->prev_ok = rp->prev_refused = 0;
+		return;
+	}
+	exec_ok("SAVEPOINT rec");
+	PGresult *r = load_range(b, lo, i + 1, c);
+	rp->prev_ok = !r;
+	rp->prev_refused = 0;
+	if (!r) {
+		exec_ok("RELEASE SAVEPOINT rec");
+		for (int k = 0; k < 4; k++)
+			rp->sum[k] += c[k];
+		rp->n_ok++;
+		return;
+	}
+	if (!is_data_error(r))
+		die_pg("cannot load record", r);
+	rp->prev_refused = b->recs[i].kind == K_RAW;
+	reject_db(b, &b->recs[i], PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+	PQclear(r);
+	exec_ok("ROLLBACK TO SAVEPOINT rec");
+	exec_ok("RELEASE SAVEPOINT rec");
+}
+
+/* Records recs[lo..hi) under one savepoint (tried: known to fail already);
+ * refused for a data error, each half so, down to single records (replay_one),
+ * a raw row and its event in one half until then. A batch with one bad record
+ * costs about 2 log2(n) loads of ever smaller halves, where a load a record cost
+ * minutes (audit-K 2: 4 min 22 s for one bad record in 5000, at every re-run). */
+static void replay_range(struct replay *rp, size_t lo, size_t hi, int tried)
+{
+	const struct batch *b = rp->b;
+	long c[4];
+
+	if (hi - lo == 1) {
+		replay_one(rp, lo);
+		return;
+	}
+	if (!tried) {
+		exec_ok("SAVEPOINT rng");
+		PGresult *r = load_range(b, lo, hi, c);
+		if (!r) {
+			exec_ok("RELEASE SAVEPOINT rng");
+			for (int k = 0; k < 4; k++)
+				rp->sum[k] += c[k];
+			rp->n_ok += hi - lo;
+			rp->prev_ok = 1;
+			rp->prev_refused = 0;
+			return;
+		}
+		if (!is_data_error(r))
+			die_pg("cannot load records", r);
+		PQclear(r);
+		exec_ok("ROLLBACK TO SAVEPOINT rng");
+		exec_ok("RELEASE SAVEPOINT rng");
+	}
+	size_t mid = lo + (hi - lo) / 2;
+	if (hi - lo > 2 && after_own_raw(b, mid))
+		mid = mid + 1 < hi ? mid + 1 : mid - 1;
+	replay_range(rp, lo, mid, 0);
+	replay_range(rp, mid, hi, 0);
+}
+
 /* PostgreSQL refused the batch for a data error and it was rolled back: load
- * it again one record per savepoint, so only the records it refuses are lost.
+ * it again in halves (replay_range), so only the records it refuses are lost.
  * When it was for events stored under another project (conflict), those are
  * found first, all at once, and refused without a try. */
 static void replay_records(const struct batch *b, int conflict)
 {
-	long c[4], sum[4] = {0, 0, 0, 0};
-	size_t n_ok = 0;
+	struct replay rp = { b, { 0, 0, 0, 0 }, 0, 0, 0 };
 	PGresult *r;
 	static char **refused; /* per record: sql/017's message, or NULL (static: still
 				* reachable when a database failure ends the run in the loop) */
-
-	int prev_ok = 0, prev_refused = 0;
 
 	exec_ok("BEGIN");
 	if (conflict) {
@@ -1641,55 +1736,24 @@ static void replay_records(const struct batch *b, int conflict)
 		PQclear(r);
 		exec_ok("ROLLBACK TO SAVEPOINT probe");
 	}
-	for (size_t i = 0; i < b->n; i++) {
-		if (refused && refused[i]) {
+	/* the runs of records not refused, each replayed; the whole batch, when
+	 * none is, known to fail */
+	for (size_t i = 0, run = 0; i <= b->n; i++) {
+		if (i < b->n && !(refused && refused[i]))
+			continue;
+		if (i > run)
+			replay_range(&rp, run, i, run == 0 && i == b->n);
+		if (i < b->n) {
 			reject_db(b, &b->recs[i], refused[i]);
 			free(refused[i]);
-			prev_ok = prev_refused = 0;
-			continue;
+			rp.prev_ok = rp.prev_refused = 0;
 		}
-		/* an event goes with its raw row again (stored by the record before:
-		 * unchanged now), which tells whether its copy is the one kept */
-		size_t lo = i, klen, plen;
-		int after_own_raw = 0;
-		if (i > 0 && b->recs[i].kind == K_EVENT && b->recs[i - 1].kind == K_RAW) {
-			const char *k = row_key(b, &b->recs[i], &klen), *pk = row_key(b, &b->recs[i - 1], &plen);
-			after_own_raw = klen == plen && memcmp(k, pk, klen) == 0;
-		}
-		if (after_own_raw && prev_ok)
-			lo = i - 1;
-		/* Its raw row refused (a payload jsonb cannot hold), the event is a
-		 * copy whose content no stored row holds: another copy stored, that
-		 * one is kept, as a later copy with other content would leave it
-		 * (docs/schema.md); none stored, the event loads alone. */
-		if (after_own_raw && prev_refused && raw_stored(b, i, i + 1)) {
-			reject_rec(b, &b->recs[i], NULL, "its raw envelope was refused, and another copy of"
-				   " the event is stored: that one is kept");
-			prev_ok = prev_refused = 0;
-			continue;
-		}
-		exec_ok("SAVEPOINT rec");
-		r = load_range(b, lo, i + 1, c);
-		prev_ok = !r;
-		prev_refused = 0;
-		if (!r) {
-			exec_ok("RELEASE SAVEPOINT rec");
-			for (int k = 0; k < 4; k++)
-				sum[k] += c[k];
-			n_ok++;
-			continue;
-		}
-		if (!is_data_error(r))
-			die_pg("cannot load record", r);
-		prev_refused = b->recs[i].kind == K_RAW;
-		reject_db(b, &b->recs[i], PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
-		PQclear(r);
-		exec_ok("ROLLBACK TO SAVEPOINT rec");
+		run = i + 1;
 	}
 	free(refused);
 	refused = NULL;
 	exec_ok("COMMIT");
-	add_counts(sum, n_ok); /* counted once committed: a run ending before counts none of it */
+	add_counts(rp.sum, rp.n_ok); /* counted once committed: a run ending before counts none of it */
 }
 
 static PGconn *conn2;
