@@ -584,7 +584,7 @@ static const char stage_sql[] =
 	"CREATE TEMP TABLE stage_norm (kind \"char\", ins boolean, provider text,"
 	" external_event_id text, project_id text, status text, event_type text,"
 	" occurred_at timestamptz, customer_id text, subscription_id text, payment_id text, email text, name text,"
-	" phone text, country text, sub jsonb)" PER_BATCH
+	" phone text, country text, sub jsonb, cus_as_of timestamptz)" PER_BATCH
 	/* customers ('c'), subscriptions ('s') and payments ('p') recomputed from their stored events */
 	"CREATE TEMP TABLE stage_full (kind \"char\", project_id text, provider text, id text)" PER_BATCH
 	/* lz4 here too: cheaper than pglz to write, and the compressed payload is copied as is */
@@ -867,6 +867,24 @@ static const char copy_ev_sql[] =
  */
 #define CUS_AUTH(prov, et) "(coalesce(" et " LIKE 'customer.%', false) AND " prov " = 'stripe')"
 /*
+ * The time of the copy an event carries of its customer's contact fields (its
+ * fields' stamp, *_occurred_at): an invoice's are frozen when it is made, so
+ * for a Stripe invoice event that is not the authority it is when the invoice
+ * was made, its invoiced_at (docs/events.md: in the subscription section), and
+ * for an invoice of no subscription, which has no such section, the same time
+ * from its raw payload (stripe_invoiced_at, sql/019; one key probe, only for
+ * those); else the event's own time (occ). An old invoice paid late (net 30)
+ * still carries the e-mail the customer had when it was made: by event time
+ * it was the newest copy and wrote the old address back over a later
+ * invoice's. An event loaded without its raw envelope and with no
+ * invoiced_at ranks by its own time.
+ */
+#define CUS_AS_OF(auth, prov, pet, id, ev, occ)                                               \
+	"(CASE WHEN " auth " THEN " occ " ELSE COALESCE((" ev " #>> '{subscription,invoiced_at}')::timestamptz," \
+	" CASE WHEN " prov " = 'stripe' AND " pet " LIKE 'invoice.%' AND jsonb_typeof(" ev "->'customer') = 'object'" \
+	" THEN (SELECT (stripe_invoiced_at(r.payload) #>> '{}')::timestamptz FROM external_events_raw r"  \
+	" WHERE (r.provider, r.external_event_id) = (" prov ", " id ") LIMIT 1) END, " occ ") END)"
+/*
  * The latest value per key, field by field, is computed without joining
  * per-field winners: joins of those left the planner guessing their sizes,
  * and a bad guess turned into a nested loop quadratic in the batch.
@@ -883,10 +901,11 @@ static const char copy_ev_sql[] =
 #define SUB_KEY "project_id, provider, subscription_id"
 /* the customers' rows from the events in ev: a CTE, then the SELECT (CUS_COLS
  * order). One sort: each customer's events latest first, a window over them
- * all; a field is the first non-null value in that order, with its stamp
- * (window aggregates read the frame in the window's order). */
+ * all; a field is the first non-null value in that order (the authority's
+ * first, then by the time of the copy, fo: CUS_AS_OF, then by id), with its
+ * stamp (window aggregates read the frame in the window's order). */
 #define CUS_LATEST(f) " (array_agg(" f ") FILTER (WHERE " f " IS NOT NULL) OVER wf)[1] AS " f "," \
-	" (array_agg(occ) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1] AS " f "_occ,"          \
+	" (array_agg(fo) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1] AS " f "_occ,"           \
 	" (array_agg(id) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1] AS " f "_id,"            \
 	" coalesce((array_agg(auth) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1], false) AS " f "_auth,"
 #define CUS_CTES ", lw AS (SELECT " CUS_KEY "," CUS_LATEST("email") CUS_LATEST("name")         \
@@ -896,7 +915,7 @@ static const char copy_ev_sql[] =
 	" min(occurred_at) OVER w AS first_event_at, max(occurred_at) OVER w AS state_occurred_at," \
 	" id AS state_event_id, row_number() OVER w AS rn FROM ev WINDOW w AS (PARTITION BY "   \
 	CUS_KEY " ORDER BY occ DESC, id DESC" WHOLE "), wf AS (PARTITION BY " CUS_KEY           \
-	" ORDER BY auth DESC, occ DESC, id DESC" WHOLE "))"
+	" ORDER BY auth DESC, fo DESC, id DESC" WHOLE "))"
 #define CUS_SELECT " SELECT " CUS_KEY ", email, email_occ, email_id, email_auth, name, name_occ,"  \
 	" name_id, name_auth, phone, phone_occ, phone_id, phone_auth, country, country_occ,"     \
 	" country_id, country_auth, deleted, deleted_at,"                                        \
@@ -1073,13 +1092,15 @@ static const char *const upserts[] = {
 	" RETURNING 'n'::\"char\" AS kind, xmax = 0 AS ins, provider, external_event_id, project_id,"
 	" status, event_type, occurred_at, customer_id, subscription_id, payment_id,"
 	" event #>> '{customer,email}', event #>> '{customer,name}', event #>> '{customer,phone}',"
-	" event #>> '{customer,country}', event->'subscription')"
+	" event #>> '{customer,country}', event->'subscription',"
+	" " CUS_AS_OF(CUS_AUTH("t.provider", "t.event_type"), "t.provider", "t.provider_event_type",
+		      "t.external_event_id", "t.event", "COALESCE(t.occurred_at, '-infinity')") ")"
 	/* and what the changed rows named before: the statement's snapshot still
 	 * sees their old versions (only updated rows are looked up, one key probe
 	 * each: as a join the planner chose a hash join over the whole table) */
 	" INSERT INTO stage_norm SELECT * FROM up UNION ALL"
 	" SELECT 'o', false, o.provider, o.external_event_id, o.project_id, NULL, NULL, NULL,"
-	" o.customer_id, o.subscription_id, o.payment_id, NULL, NULL, NULL, NULL, NULL"
+	" o.customer_id, o.subscription_id, o.payment_id, NULL, NULL, NULL, NULL, NULL, NULL"
 	" FROM up u CROSS JOIN LATERAL (SELECT * FROM external_events_normalized o"
 	" WHERE o.provider = u.provider AND o.external_event_id = u.external_event_id"
 	" AND o.status = 'processed' LIMIT 1) o WHERE NOT u.ins",
@@ -1096,7 +1117,7 @@ static const char *const upserts[] = {
 	" RETURNING n.provider, n.external_event_id, n.project_id, n.status, n.customer_id,"
 	" n.subscription_id, n.payment_id)"
 	" INSERT INTO stage_norm SELECT 'o', false, provider, external_event_id, project_id, NULL, NULL,"
-	" NULL, customer_id, subscription_id, payment_id, NULL, NULL, NULL, NULL, NULL FROM gone"
+	" NULL, customer_id, subscription_id, payment_id, NULL, NULL, NULL, NULL, NULL, NULL FROM gone"
 	" WHERE status = 'processed'",
 
 	/* A raw row now holding an earlier copy than the one stored, when the batch
@@ -1113,7 +1134,7 @@ static const char *const upserts[] = {
 	" RETURNING n.provider, n.external_event_id, n.project_id, n.status, n.customer_id,"
 	" n.subscription_id, n.payment_id)"
 	" INSERT INTO stage_norm SELECT 'o', false, provider, external_event_id, project_id, NULL, NULL,"
-	" NULL, customer_id, subscription_id, payment_id, NULL, NULL, NULL, NULL, NULL FROM gone"
+	" NULL, customer_id, subscription_id, payment_id, NULL, NULL, NULL, NULL, NULL, NULL FROM gone"
 	" WHERE status = 'processed'",
 	"DELETE FROM external_events n WHERE n.ctid = ANY (" MOVED_ROWS("external_events", "false") ")",
 
@@ -1380,6 +1401,8 @@ static const char *const upserts[] = {
 	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.customer_id, n.external_event_id AS id,"
 	" n.event_type, n.occurred_at, COALESCE(n.occurred_at, '-infinity') AS occ,"
 	" " CUS_AUTH("n.provider", "n.event_type") " AS auth,"
+	" " CUS_AS_OF(CUS_AUTH("n.provider", "n.event_type"), "n.provider", "n.provider_event_type",
+		      "n.external_event_id", "n.event", "COALESCE(n.occurred_at, '-infinity')") " AS fo,"
 	" n.event #>> '{customer,email}' AS email, n.event #>> '{customer,name}' AS name,"
 	" n.event #>> '{customer,phone}' AS phone, n.event #>> '{customer,country}' AS country"
 	" FROM touched JOIN external_events_normalized n USING (project_id, provider, customer_id)"
@@ -1400,7 +1423,7 @@ static const char *const upserts[] = {
 	/* customers merged with the batch's new events, field by field */
 	"WITH ev AS (SELECT n.project_id, n.provider, n.customer_id, n.external_event_id AS id,"
 	" n.event_type, n.occurred_at, COALESCE(n.occurred_at, '-infinity') AS occ,"
-	" " CUS_AUTH("n.provider", "n.event_type") " AS auth, n.email, n.name,"
+	" " CUS_AUTH("n.provider", "n.event_type") " AS auth, n.cus_as_of AS fo, n.email, n.name,"
 	" n.phone, n.country FROM stage_norm n"
 	" WHERE n.ins AND n.status = 'processed' AND n.customer_id IS NOT NULL"
 	" AND (n.project_id, n.provider, n.customer_id) NOT IN (" FULL_KEYS("c") "))" CUS_CTES
@@ -2795,11 +2818,13 @@ int main(int argc, char **argv)
 	if (have_new) { /* and the subscriptions' rule of sql/014, the plans set by hand of sql/016,
 			 * the events' fixed project of sql/017, the payments' order of sql/018,
 			 * the fill order by invoice time of sql/019, the plan's period told
-			 * with the plan of sql/022 */
-		r = must("SELECT count(*) = 6 FROM schema_migrations WHERE version IN"
+			 * with the plan of sql/022, the customers' copies by invoice time of
+			 * sql/025 */
+		r = must("SELECT count(*) = 7 FROM schema_migrations WHERE version IN"
 			 " ('014_hotmart_subscription_fill.sql', '016_plan_set_by_hand.sql',"
 			 " '017_event_project_fixed.sql', '018_refund_after_inquiry.sql',"
-			 " '019_fill_by_invoice_time.sql', '022_plan_period_follows_plan.sql')", 0, NULL);
+			 " '019_fill_by_invoice_time.sql', '022_plan_period_follows_plan.sql',"
+			 " '025_customer_fill_by_invoice_time.sql')", 0, NULL);
 		have_new = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 		PQclear(r);
 	}

@@ -64,8 +64,10 @@ q "$db" "UPDATE customers SET email_occurred_at = NULL, email_event_id = NULL, n
 	country_event_id = NULL; UPDATE subscriptions SET customer_occurred_at = NULL,
 	customer_event_id = NULL, event_plan_code = NULL" >/dev/null
 sed -n '/^WITH ev AS/,$p' "$ROOT/sql/002_state_stamps.sql" | psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
-# (015 then puts the Stripe customers' events first for their fields)
+# (015 then puts the Stripe customers' events first for their fields, 025 an invoice's copy
+# at when the invoice was made)
 sed -n '/^WITH cus AS/,$p' "$ROOT/sql/015_customer_authority.sql" | psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
+sed -n '/^WITH cus AS/,$p' "$ROOT/sql/025_customer_fill_by_invoice_time.sql" | psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null
 state "$db" strict >"$T/after"
 check "migration 002's backfill gives the stamps the loader keeps" diff "$T/before" "$T/after"
 
