@@ -1262,7 +1262,6 @@ int main(int argc, char **argv)
 	const char *rejects_path = NULL;
 
 	diag_init("fetch-events");
-	argv[0] = (char *)prog_name; /* getopt's messages say "fetch-events: ...", as ours do */
 	while ((ch = getopt_said(argc, argv, "hV", longopts)) != -1) {
 		switch (ch) {
 		case 'P':

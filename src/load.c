@@ -2728,8 +2728,7 @@ int main(int argc, char **argv)
 	size_t batch_size = 5000, max_line = LINE_MAX_DEFAULT;
 	int do_migrate = 0, load_opt = 0, do_split = 0, quiet = 0, c;
 
-	diag_init(argv[0]);
-	argv[0] = (char *)prog_name; /* getopt's messages say "load: ...", as ours do */
+	diag_init("load");
 	while ((c = getopt_said(argc, argv, "hqV", longopts)) != -1) {
 		switch (c) {
 		case 'd': dsn = pg_dsn_take(optarg); break;

@@ -775,7 +775,6 @@ int main(int argc, char **argv)
 	int nplans = 0;
 
 	diag_init("normalize");
-	argv[0] = (char *)prog_name; /* getopt's messages say "normalize: ...", as ours do */
 	while ((ch = getopt_said(argc, argv, "hV", longopts)) != -1) {
 		switch (ch) {
 		case 'r': o.emit_raw = 1; break;

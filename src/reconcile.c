@@ -1333,7 +1333,6 @@ int main(int argc, char **argv)
 	const char *rejects_path = NULL, *stream_opt = NULL; /* the last option --db has no use for */
 
 	diag_init("reconcile");
-	argv[0] = (char *)prog_name; /* getopt's messages say "reconcile: ...", as ours do */
 	while ((ch = getopt_said(argc, argv, "hV", longopts)) != -1) {
 		switch (ch) {
 		case 'd': o.details = 1; break;

@@ -604,8 +604,7 @@ int main(int argc, char **argv)
 	int ch;
 	const char *rejects_path = NULL;
 
-	diag_init(argv[0]);
-	argv[0] = (char *)prog_name; /* getopt's messages say "to-csv: ...", as ours do */
+	diag_init("to-csv");
 	while ((ch = getopt_said(argc, argv, "c:d:hV", long_options)) != -1) {
 		switch (ch) {
 		case 'c': parse_columns(optarg); break;

@@ -31,6 +31,17 @@ for p in "$BIN"/*; do
 	else
 		notok "$name names itself in getopt's message: $(head -n 1 "${TMPDIR:-/tmp}/contracts.err.$$")"
 	fi
+	# started with another argv[0] (a symlink, exec -a, an empty one), it names itself still:
+	# "prog:" is the contract ops people grep for
+	for a0 in "" "/opt/x/revenue-$name"; do
+		(exec -a "$a0" "$p" --no-such-option </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$")
+		if grep -q "^$name: unrecognized option '--no-such-option'" "${TMPDIR:-/tmp}/contracts.err.$$" &&
+			grep -q "^usage: $name " "${TMPDIR:-/tmp}/contracts.err.$$"; then
+			ok "$name names itself under argv[0] '$a0'"
+		else
+			notok "$name names itself under argv[0] '$a0': $(head -n 1 "${TMPDIR:-/tmp}/contracts.err.$$")"
+		fi
+	done
 	# a typo's value is not said: --dns=URI (for --dsn) may hold a password (audit-S2 2)
 	"$p" --dns=postgresql://u:PWLEAK1@h/db </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
 	if [ $st -eq 2 ] && grep -q "^$name: unrecognized option '--dns' (its value not shown)$" "${TMPDIR:-/tmp}/contracts.err.$$" &&
