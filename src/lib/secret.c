@@ -971,9 +971,12 @@ static size_t strip_object(struct strip *s, size_t i)
 		/* a string holding a credential known by its value, under any key:
 		 * a PaymentIntent's next_action URLs carry its client secret
 		 * (redirect_to_url.url, use_stripe_sdk.stripe_js) */
-		if (!secret && i < s->len && s->t[i] == '"')
-			secret = holds_token(s->t + i, strip_string(s, i, NULL) - i);
-		vend = secret ? i + json_value_end(s->t + i, s->len - i) : strip_value(s, i);
+		size_t send = 0; /* past a string value, read once */
+		if (!secret && i < s->len && s->t[i] == '"') {
+			send = strip_string(s, i, NULL);
+			secret = holds_token(s->t + i, send - i);
+		}
+		vend = secret ? i + json_value_end(s->t + i, s->len - i) : send ? send : strip_value(s, i);
 		size_t after = strip_ws(s, vend);
 		int comma = after < s->len && s->t[after] == ',';
 		if (secret) {
