@@ -1101,7 +1101,10 @@ static int run_stream(char **files, int nfiles, size_t max_line, const char *mem
 	FILE *from;
 	pid_t pid = sort_pid = sort_start(memory, &fd.sort_in, &from);
 
-	for_each_record(files, nfiles, max_line, feed_record, &fd);
+	/* a gzip file cut short (copied in part, or still being written) was not
+	 * read whole either: its lost tail would count as missing (audit-R 1) */
+	if (for_each_record(files, nfiles, max_line, feed_record, &fd) > 0)
+		diag_system_error();
 	project_word(&fd);
 	if (diag_system_failed()) {
 		/* An input not read: every event of it would count as missing (or

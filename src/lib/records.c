@@ -11,7 +11,9 @@
 #include "records.h"
 
 
-static void read_one(const char *path, size_t max_line, struct jparser *p, record_fn fn, void *ctx)
+/* Whether the file ended early: a gzip file cut short (its lines read are
+ * handed on; the truncated_gzip reject says the rest was not there). */
+static int read_one(const char *path, size_t max_line, struct jparser *p, record_fn fn, void *ctx)
 {
 	struct line_reader *lr = lr_open(path, max_line);
 	struct line l;
@@ -20,7 +22,7 @@ static void read_one(const char *path, size_t max_line, struct jparser *p, recor
 	if (!lr) {
 		warn_msg(errno, "cannot open '%s'", path);
 		diag_system_error();
-		return;
+		return 0;
 	}
 	const char *name = lr_name(lr);
 	while ((r = lr_next(lr, &l)) == LR_LINE) {
@@ -54,20 +56,26 @@ static void read_one(const char *path, size_t max_line, struct jparser *p, recor
 		fn(&in, ctx);
 		json_object_put(o);
 	}
-	if (r == LR_ERROR)
+	int cut = 0;
+	if (r == LR_ERROR) {
 		lr_reject_error(lr, name, l.lineno);
+		lr_error(lr, &cut);
+	}
 	lr_close(lr);
+	return cut;
 }
 
-void for_each_record(char *const *files, int nfiles, size_t max_line, record_fn fn, void *ctx)
+int for_each_record(char *const *files, int nfiles, size_t max_line, record_fn fn, void *ctx)
 {
 	struct jparser *p = jparser_new();
+	int cut = 0;
 
 	if (nfiles == 0)
-		read_one("-", max_line, p, fn, ctx);
+		cut += read_one("-", max_line, p, fn, ctx);
 	for (int i = 0; i < nfiles; i++)
-		read_one(files[i], max_line, p, fn, ctx);
+		cut += read_one(files[i], max_line, p, fn, ctx);
 	jparser_free(p);
+	return cut;
 }
 
 size_t parse_size(const char *text)

@@ -24,8 +24,10 @@ struct record_input {
 typedef void (*record_fn)(const struct record_input *in, void *ctx);
 
 /* files[0..nfiles); none means stdin ("-" is stdin too). Unreadable files are
- * reported and remembered (exit 3) and the others still read. */
-void for_each_record(char *const *files, int nfiles, size_t max_line, record_fn fn, void *ctx);
+ * reported and remembered (exit 3) and the others still read. Returns how
+ * many ended early (a gzip file cut short: truncated_gzip, its lines before
+ * the cut handed on). */
+int for_each_record(char *const *files, int nfiles, size_t max_line, record_fn fn, void *ctx);
 
 /* Parse "16M", "1048576", "64k" for --max-line; 0 on bad text or a size past SIZE_MAX. */
 size_t parse_size(const char *text);

@@ -124,6 +124,16 @@ done
 st=$?
 check "reconcile: an I/O error reading an input is exit 3 with read_error (exit $st)" \
 	'[ $st -eq 3 ] && grep -q "^reconcile: /proc/self/mem:1: read error: Input/output error (read_error)$" "$tmp/err"'
+# A gzip input cut short (copied in part, still being written) was not read whole either:
+# no totals, no verdict, exit 3 (audit-R 1: exit 4, the lost tail's events "missing")
+"$BIN/normalize" --received-at 2026-11-02T10:00:00Z "$tmp/in/raw.ndjson" 2>/dev/null | gzip -c >"$tmp/ev.gz"
+head -c $(( $(wc -c <"$tmp/ev.gz") - 40 )) "$tmp/ev.gz" >"$tmp/ev-cut.gz"
+"$BIN/reconcile" "$tmp/in/raw.ndjson" "$tmp/ev.gz" >/dev/null 2>&1; whole=$?
+"$BIN/reconcile" "$tmp/in/raw.ndjson" "$tmp/ev-cut.gz" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "reconcile: a gzip input cut short is exit 3, no totals (exit $st; whole: $whole)" \
+	'[ $st -eq 3 ] && [ $whole -ne 3 ] && [ ! -s "$tmp/out" ] && grep -q "(truncated_gzip)$" "$tmp/err" &&
+	 grep -q "^reconcile: nothing reconciled" "$tmp/err"'
 # The same mid-file, after lines were read (a disk or a network mount failing): a shim
 # makes read(2) fail with EIO once 100 KB of the file were read. Exit 3, not 1: the rest of
 # the file is missing, which is no bad line.
