@@ -57,12 +57,14 @@ const char *reject_code_name(enum reject_code code)
 
 /* Text from input (a key, a file name) on stderr: control characters as \xNN, so
  * a message stays one line and no input can forge another program's line or
- * drive the terminal. */
+ * drive the terminal; the C1 ones too (U+0080..U+009F, \xc2\x9b a CSI). */
 static void put_text(const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f)
+		if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f)
+			fprintf(stderr, "\\x%02x\\x%02x", c, (unsigned char)*++s);
+		else if (c < 0x20 || c == 0x7f)
 			fprintf(stderr, "\\x%02x", c);
 		else
 			fputc(c, stderr);

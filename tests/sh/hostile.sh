@@ -346,6 +346,13 @@ printf '{"a":1}\nnot json\n' >"$tmp/$nl"
 "$BIN/normalize" "$tmp/$nl" >/dev/null 2>"$tmp/err"
 check "a file name with a newline is one line per message" \
 	'[ "$(wc -l <"$tmp/err")" -eq 3 ] && grep -q "^normalize: $tmp/a\\\\x0ab.ndjson:2: invalid JSON" "$tmp/err"'
+# the C1 controls too (U+009B is a CSI, ESC [ in one character); U+00A0 past them is text
+c1=$(printf 'c\302\2332Jd\302\240e.ndjson')
+printf 'not json\n' >"$tmp/$c1"
+"$BIN/normalize" "$tmp/$c1" >/dev/null 2>"$tmp/err"
+check "a file name with a C1 control: written \\xc2\\x9b, the no-break space as itself" \
+	'grep -q "^normalize: $tmp/c\\\\xc2\\\\x9b2Jd$(printf "\302\240")e.ndjson:1: invalid JSON" "$tmp/err" &&
+	 ! grep -q "$(printf "\302\233")" "$tmp/err"'
 
 # 10. --rejects naming one of the inputs would empty it before it is read; "-" is stdout,
 # the data's: both are usage errors in every program, and the input is left whole.
