@@ -1652,11 +1652,35 @@ static int after_own_raw(const struct batch *b, size_t i)
 	return klen == plen && memcmp(k, pk, klen) == 0;
 }
 
-/* Record i alone, under a savepoint: loaded, or refused with PostgreSQL's word. */
+/* Records recs[lo..hi) under a savepoint, n of them new: loaded and counted
+ * (NULL), or rolled back for a data error, whose result is returned to be said
+ * and cleared. Any other error ends the run. */
+static PGresult *replay_try(struct replay *rp, size_t lo, size_t hi, size_t n)
+{
+	long c[4];
+
+	exec_ok("SAVEPOINT replay");
+	PGresult *r = load_range(rp->b, lo, hi, c);
+	if (!r) {
+		exec_ok("RELEASE SAVEPOINT replay");
+		for (int k = 0; k < 4; k++)
+			rp->sum[k] += c[k];
+		rp->n_ok += n;
+		rp->prev_ok = 1;
+		rp->prev_refused = 0;
+		return NULL;
+	}
+	if (!is_data_error(r))
+		die_pg("cannot load records", r);
+	exec_ok("ROLLBACK TO SAVEPOINT replay");
+	exec_ok("RELEASE SAVEPOINT replay");
+	return r;
+}
+
+/* Record i alone: loaded, or refused with PostgreSQL's word. */
 static void replay_one(struct replay *rp, size_t i)
 {
 	const struct batch *b = rp->b;
-	long c[4];
 	/* an event goes with its raw row again (stored by the record before:
 	 * unchanged now), which tells whether its copy is the one kept */
 	int own = after_own_raw(b, i);
@@ -1672,24 +1696,13 @@ static void replay_one(struct replay *rp, size_t i)
 		rp->prev_ok = rp->prev_refused = 0;
 		return;
 	}
-	exec_ok("SAVEPOINT rec");
-	PGresult *r = load_range(b, lo, i + 1, c);
-	rp->prev_ok = !r;
-	rp->prev_refused = 0;
-	if (!r) {
-		exec_ok("RELEASE SAVEPOINT rec");
-		for (int k = 0; k < 4; k++)
-			rp->sum[k] += c[k];
-		rp->n_ok++;
-		return;
+	PGresult *r = replay_try(rp, lo, i + 1, 1);
+	if (r) {
+		rp->prev_ok = 0;
+		rp->prev_refused = b->recs[i].kind == K_RAW;
+		reject_db(b, &b->recs[i], PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+		PQclear(r);
 	}
-	if (!is_data_error(r))
-		die_pg("cannot load record", r);
-	rp->prev_refused = b->recs[i].kind == K_RAW;
-	reject_db(b, &b->recs[i], PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
-	PQclear(r);
-	exec_ok("ROLLBACK TO SAVEPOINT rec");
-	exec_ok("RELEASE SAVEPOINT rec");
 }
 
 /* Records recs[lo..hi) under one savepoint (tried: known to fail already);
@@ -1700,29 +1713,16 @@ static void replay_one(struct replay *rp, size_t i)
 static void replay_range(struct replay *rp, size_t lo, size_t hi, int tried)
 {
 	const struct batch *b = rp->b;
-	long c[4];
 
 	if (hi - lo == 1) {
 		replay_one(rp, lo);
 		return;
 	}
 	if (!tried) {
-		exec_ok("SAVEPOINT rng");
-		PGresult *r = load_range(b, lo, hi, c);
-		if (!r) {
-			exec_ok("RELEASE SAVEPOINT rng");
-			for (int k = 0; k < 4; k++)
-				rp->sum[k] += c[k];
-			rp->n_ok += hi - lo;
-			rp->prev_ok = 1;
-			rp->prev_refused = 0;
+		PGresult *r = replay_try(rp, lo, hi, hi - lo);
+		if (!r)
 			return;
-		}
-		if (!is_data_error(r))
-			die_pg("cannot load records", r);
 		PQclear(r);
-		exec_ok("ROLLBACK TO SAVEPOINT rng");
-		exec_ok("RELEASE SAVEPOINT rng");
 	}
 	size_t mid = lo + (hi - lo) / 2;
 	if (hi - lo > 2 && after_own_raw(b, mid))
