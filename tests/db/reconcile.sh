@@ -190,6 +190,15 @@ LC_ALL=C RECONCILE_DIR=$T/q pipelines/reconcile acme --dsn "dbname=$db" >"$T/q.t
 check "an id with a quote and a tab: its value in the table, the tab as \\t, no CSV quotes, in the C locale too" \
 	grep -Eq '^missing +stripe +acme +[0-9-]+ +evt_tab\\tq"ü +[^"]*/q/q\.json:1 +no processing log entry$' "$T/q.table"
 
+# 7b. an id holding ESC and BEL (a planted payload): the table shows them as \u001b, \u0007,
+# never the bytes, which would drive the terminal (audit-R 2: set its title, cleared it)
+mkdir "$T/esc"
+sed '0,/"evt_[^"]*"/s//"evt_esc\\u001b]0;pwned\\u0007\\u001b[2Jq"/' fixtures/stripe/charge.failed.json >"$T/esc/e.json"
+fetch-events --project acme "$T/esc/e.json" 2>/dev/null | load --dsn "dbname=$db" 2>/dev/null
+RECONCILE_DIR=$T/esc pipelines/reconcile acme --dsn "dbname=$db" >"$T/esc.table" 2>/dev/null
+check "an id with ESC and BEL: written \\u001b and \\u0007 in the table, no control byte in it" \
+	sh -c "grep -Fq 'evt_esc\\u001b]0;pwned\\u0007\\u001b[2Jq ' '$T/esc.table' && ! LC_ALL=C grep -q '[[:cntrl:]]' '$T/esc.table'"
+
 # 8. a forgotten --project (audit-reconcile 1, 2). evt_p1: a run with --project acme, then
 # one without over a dump holding an earlier copy; the loader keeps the first loaded
 # (it refuses the other, sql/017), stream mode the first read, though the other was
