@@ -1,6 +1,7 @@
 /* pgmsg.c: PostgreSQL messages without the password. */
 #include "pgmsg.h"
 
+#include <ctype.h>
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,41 @@ static int mask_query(char *q, const char *name)
 	return covered;
 }
 
+/* Overwrite the value of each NAME = value of a key=value string, read as
+ * libpq reads one ('quoted' with \ escapes, or to the next blank): each
+ * copy, not only the last one, which is the one libpq uses (S2-4: the
+ * password=first of "password=first password=second" stayed in ps). */
+static void mask_kv(char *s, const char *name)
+{
+	size_t len = strlen(name);
+
+	while (*s) {
+		s += strspn(s, " \t\n\r\f\v");
+		char *key = s;
+		s += strcspn(s, "= \t\n\r\f\v");
+		int match = (size_t)(s - key) == len && strncmp(key, name, len) == 0;
+		s += strspn(s, " \t\n\r\f\v");
+		if (*s != '=')
+			return; /* not a string libpq takes: dsn_secrets said so already */
+		s++;
+		s += strspn(s, " \t\n\r\f\v");
+		int quoted = *s == '\'';
+		if (quoted)
+			s++;
+		for (; *s && (quoted ? *s != '\'' : !isspace((unsigned char)*s)); s++) {
+			if (*s == '\\' && s[1]) {
+				if (match)
+					*s = '*';
+				s++;
+			}
+			if (match)
+				*s = '*';
+		}
+		if (quoted && *s)
+			s++;
+	}
+}
+
 const char *pg_dsn_take(char *arg)
 {
 	static char *copy;
@@ -268,8 +304,12 @@ const char *pg_dsn_take(char *arg)
 		if (!mask_all(arg, sec[i]) && sec[i] &&
 		    ((i == SEC_OTHER && !covered_ssl) || i == SEC_DBNAME))
 			unfound = 1;
-	if (unfound)
+	if (unfound) {
 		memset(arg, '*', strlen(arg));
+	} else if (!uri) {
+		mask_kv(arg, "password");
+		mask_kv(arg, "sslpassword");
+	}
 	for (int i = 0; i < NSEC; i++)
 		free(sec[i]);
 	return copy;

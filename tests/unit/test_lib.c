@@ -951,6 +951,13 @@ static void test_pg_messages(void **state)
 	assert_non_null(strstr(a8, "sslmode=require"));
 	assert_string_equal(pg_dsn_take(a9), "host=/tmp password='it\\'s' dbname=x");
 	assert_string_equal(a9, "***********************************"); /* not written as libpq reads it */
+	/* every copy of a key=value string's password, not only the last one libpq
+	 * uses (S2-4: "first" stayed in ps), blanks around '=' and quotes and all */
+	char a10[] = "password=first host=/tmp password = second", a11[] = "sslpassword = 'a b c' password=fi\\ rst password=xyz9 dbname=d";
+	assert_string_equal(pg_dsn_take(a10), "password=first host=/tmp password = second");
+	assert_string_equal(a10, "password=***** host=/tmp password = ******");
+	pg_dsn_take(a11);
+	assert_string_equal(a11, "sslpassword = '*****' password=******* password=**** dbname=d");
 
 	assert_string_equal(pg_oneline("FATAL:  password authentication failed for user \"bob\"\n", NULL),
 			    "FATAL: password authentication failed for user \"bob\"");
