@@ -304,8 +304,8 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	json_object_object_add(r, "message", json_object_new_string(msg));
 	/* A rejected line is passed on as it came, but never with a secret in it. */
 	size_t redacted_len = 0;
-	if (raw && secret_name_escaped(raw, rawlen))
-		raw = NULL; /* a name spelled with escapes: no redaction reads it */
+	if (raw && (secret_name_escaped(raw, rawlen) || secret_in_multipart(raw, rawlen)))
+		raw = NULL; /* a name spelled with escapes, a form's part: no redaction reads it */
 	char *redacted = raw ? secret_redact(raw, rawlen, &redacted_len) : NULL;
 	if (redacted) {
 		raw = redacted;

@@ -1088,3 +1088,22 @@ int secret_name_escaped(const char *text, size_t len)
 	free(esc);
 	return hidden;
 }
+
+int secret_in_multipart(const char *text, size_t len)
+{
+	static const char fd[] = "form-data";
+	const size_t n = sizeof fd - 1;
+
+	for (size_t i = 0; i + n <= len; i++) {
+		if ((text[i] | 0x20) != 'f' || strncasecmp(text + i, fd, n) != 0)
+			continue;
+		/* a part's header names it (name="hottok"), its value comes on a
+		 * line of its own after a blank one: any secret's name after the
+		 * first form-data is enough */
+		for (size_t k = i + n; k < len; k++)
+			if (secret_name_at(text + k, len - k))
+				return 1;
+		return 0;
+	}
+	return 0;
+}

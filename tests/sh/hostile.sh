@@ -58,6 +58,16 @@ st=$?
 check "fetch-events: seven captures rejected, exit 1 (exit $st)" '[ $st -eq 1 ] && [ "$(wc -l <"$tmp/rej")" -eq 7 ]'
 check "fetch-events: no secret of a header list, a base64 body or a raw request in the rejects file, stderr or stdout" \
 	'! grep -q -e SECRET -e "${b64:0:12}" "$tmp/rej" "$tmp/err" "$tmp/out" && valid_ndjson "$tmp/rej"'
+# A multipart/form-data body naming a secret part: its value is on a line of its own, where
+# no redaction by name looks; captured or raw, the line is written with raw null (audit-S2 3)
+mp='--XyZ\r\nContent-Disposition: form-data; name="hottok"\r\n\r\nSECRET-MP\r\n--XyZ--\r\n'
+printf '{"headers":{"Content-Type":"multipart/form-data; boundary=XyZ"},"body":"%s"}\n' "$(printf '%s' "$mp" | sed 's/"/\\"/g')" >"$tmp/mp.ndjson"
+body=$(printf %b "$mp")
+printf 'POST /h HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: %d\r\n\r\n%s' "${#body}" "$body" >"$tmp/mp.http"
+"$BIN/fetch-events" --rejects "$tmp/rej" "$tmp/mp.ndjson" "$tmp/mp.http" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events: a multipart body's secret part reaches no rejects file (exit $st)" \
+	'[ $st -eq 1 ] && [ "$(grep -c "\"raw\":null" "$tmp/rej")" -eq 2 ] && ! grep -q SECRET "$tmp/rej" "$tmp/err" "$tmp/out"'
 "$BIN/normalize" --rejects "$tmp/rej" "$tmp/captures.ndjson" "$tmp/captures.http" >/dev/null 2>&1
 check "normalize: no secret of a header list, an API key or a raw request's header line in the rejects file" \
 	'[ -s "$tmp/rej" ] && ! grep -q -e "SECRET-[K-Z]" "$tmp/rej"'

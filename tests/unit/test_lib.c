@@ -1506,6 +1506,18 @@ static void test_secret(void **state)
 	assert_true(secret_in_text("{\"hott\\u006fk\":1}", 18));
 
 	check_redact("{\"id\":\"e\"}", NULL);
+	/* a multipart form naming a secret: its value is on a line of its own, after a
+	 * blank one, where no redaction looks; as it came and inside a captured body
+	 * (audit-S2 3) */
+	static const char mp[] = "--b\r\nContent-Disposition: form-data; name=\"hottok\"\r\n\r\nS3CR3T\r\n--b--\r\n";
+	static const char mpj[] = "{\"body\":\"--b\\r\\nContent-Disposition: FORM-DATA; name=\\\"x-api-key\\\"\\r\\n\\r\\nS\"}";
+	assert_true(secret_in_multipart(mp, sizeof mp - 1));
+	assert_true(secret_in_multipart(mpj, sizeof mpj - 1));
+	assert_false(secret_in_multipart(mp, 40)); /* the part's name not there */
+	static const char nomp[] = "{\"hottok\":1,\"type\":\"form\"}",
+			  mp_status[] = "--b\r\nContent-Disposition: form-data; name=\"status\"\r\n\r\nok";
+	assert_false(secret_in_multipart(nomp, sizeof nomp - 1));
+	assert_false(secret_in_multipart(mp_status, sizeof mp_status - 1));
 	/* a name spelled with escapes is not read by the redaction: such text is withheld */
 	assert_true(secret_name_escaped("{\"hott\\u006fk\":\"S\"}", 19));
 	assert_true(secret_name_escaped("{\"Authoriz\\u0061tion\":\"S\"}", 26));
