@@ -156,6 +156,14 @@ for d in "--delimiter=;;" "--delimiter=a" "--delimiter="; do
 	check "export $d: psql not run, no file ($(ran))" nothing_ran
 done
 
+# export runs the to-csv next to it, not one a $BIN of the caller's environment names (audit-P 5)
+mkdir -p "$tmp/otherbin"
+printf '#!/bin/sh\necho "to-csv: --delimiter: FAKE" >&2\nexit 2\n' >"$tmp/otherbin/to-csv"
+chmod +x "$tmp/otherbin/to-csv"
+BIN=$tmp/otherbin run export payments --project acme "--delimiter=;" -o x.csv
+check "export under BIN=another directory: its own to-csv (exit $st: the database is unreachable)" \
+	'[ $st -ne 2 ] && ! grep -q FAKE <<<"$err"'
+
 # export --since/--until: a date or an RFC 3339 time, not a word PostgreSQL reads too (the
 # audit row keeps the text, which must name the window), said before psql runs
 for t in yesterday now infinity "Nov 20 2026" "2026-11-01T10:00:00,5Z"; do
