@@ -110,9 +110,13 @@ int secret_in_text(const char *text, size_t len)
 	if (find_u_escape(text, len))
 		return 1;
 	/* Stripe's, as it writes them (the hosts without a '/', which JSON may
-	 * write "\/") */
+	 * write "\/"); and a credential known by its value, under any key
+	 * (token_len: sk_, rk_ and ek_ keys, whsec_, a ..._secret_...): the
+	 * stripper drops its member (fuzz-F 1: "note":"sk_live_..." was kept) */
 	return holds_hottok(text, len) || holds_word(text, len, CLIENT_SECRET, sizeof CLIENT_SECRET - 1) ||
-	       holds_word(text, len, "verify.stripe.com", 17) || holds_word(text, len, "billing.stripe.com", 18);
+	       holds_word(text, len, "verify.stripe.com", 17) || holds_word(text, len, "billing.stripe.com", 18) ||
+	       holds_word(text, len, "_secret_", 8) || holds_word(text, len, "k_live_", 7) ||
+	       holds_word(text, len, "k_test_", 7) || holds_word(text, len, "whsec_", 6);
 }
 
 static const char *string_of(json_object *v)
@@ -975,6 +979,14 @@ static size_t strip_object(struct strip *s, size_t i)
 		if (!secret && i < s->len && s->t[i] == '"') {
 			send = strip_string(s, i, NULL);
 			secret = holds_token(s->t + i, send - i);
+			if (!secret && memchr(s->t + i, '\\', send - i)) {
+				/* as a reader decodes it: "\u0070i_..._secret_...",
+				 * "key\u0020sk_live_..." (fuzz-F 2) */
+				char *val = xmalloc(send - i + 1);
+				strip_string(s, i, val);
+				secret = holds_token(val, strlen(val));
+				free(val);
+			}
 		}
 		vend = secret ? i + json_value_end(s->t + i, s->len - i) : send ? send : strip_value(s, i);
 		size_t after = strip_ws(s, vend);

@@ -207,6 +207,18 @@ check "an older release's stored client secret in a URL is gone once migrated, t
 	test "$(q "$old" "SELECT payload::text FROM external_events_raw")" = \
 	'{"id": "evt_1", "data": {"object": {"d": "my_secret_words", "id": "pi_1", "next_action": {"use_stripe_sdk": {"type": "x"}}}}}'
 
+# ... and with no other word that would call the stripper: a bare key or client secret, or
+# one spelled with escapes, under any key (fuzz-F 1, 2: stored as they came); sql/026 takes
+# them out of the payloads stored since sql/024.
+db=$(newdb bare_token)
+sed 's|"payload":{|"payload":{"note":"sk_live_FAKEBARE12345","cs":"\\u0070i_1Ab_secret_FAKEBARE67890","keep":"pk_live_abcdefgh12",|' \
+	"$T/cs.ndjson" >"$T/bare_env.ndjson"
+load --dsn "dbname=$db" "$T/bare_env.ndjson" 2>"$T/err"
+check "envelopes with bare and escaped credentials load (exit $?)" grep -q 'inserted 4,' "$T/err"
+check "without them, the publishable key kept" test "$(q "$db" "SELECT count(*) FILTER (WHERE payload::text LIKE '%FAKEBARE%')
+	|| ' ' || count(*) FILTER (WHERE payload->>'keep' = 'pk_live_abcdefgh12') FROM external_events_raw")" = "0 2"
+check_backfill "$db" 026 "UPDATE external_events_raw SET payload = jsonb_set(payload, '{note}', '\"key sk_test_FAKEBARE000\"')" '^UPDATE'
+
 # More input files than the descriptor limit: each is closed once read (they stayed open to
 # the end, and the files past the limit could not be opened); a record PostgreSQL refuses
 # at the batch's end still names its file, long closed.

@@ -1495,6 +1495,16 @@ static void test_secret(void **state)
 		    "{\"redirect_to_url\":{\"return_url\":\"https://a.example/\"}}");
 	check_strip("{\"metadata\":{\"k\":\"sk_live_Abcdefgh1\",\"pk\":\"pk_live_Abcdefgh1\",\"w\":[\"whsec_1234567\"]},\"client_secret\":1}",
 		    "{\"metadata\":{\"pk\":\"pk_live_Abcdefgh1\",\"w\":[\"whsec_1234567\"]}}");
+	/* with no other word that calls the stripper (fuzz-F 1: the text held no
+	 * client_secret nor hottok, and sk_live_ stayed) */
+	check_strip("{\"id\":\"pi_1\",\"note\":\"sk_live_abcdefgh12345\"}", "{\"id\":\"pi_1\"}");
+	check_strip("{\"a\":\"x pi_1Abcdefgh_secret_Xyzabcdefgh12\",\"b\":1}", "{\"b\":1}");
+	check_strip("{\"w\":\"whsec_abcdefgh12\",\"r\":\"rk_test_abcdefgh12\",\"e\":\"ek_live_abcdefgh12\"}", "{}");
+	check_strip("{\"pk\":\"pk_live_abcdefgh12\"}", NULL); /* a publishable key is public */
+	/* a credential spelled with escapes, as a reader decodes it (fuzz-F 2) */
+	check_strip("{\"note\":\"key\\u0020sk_live_abcdefgh12345\",\"cs\":\"\\u0070i_1Ab_secret_Xyzabcdefgh12\",\"k\":2}",
+		    "{\"k\":2}");
+	check_strip("{\"n\":\"line\\nsk_test_abcdefgh12\"}", "{}");
 	assert_true(secret_member("stripe_js", "a?client_secret=src_client_secret_Abcdefgh1", 43));
 	assert_false(secret_member("stripe_js", "a?client_secret=src_client_secret_Abcdefg", 41)); /* 7 after it */
 	assert_false(secret_member("d", "my_app_secretive_Abcdefgh1", 26));
