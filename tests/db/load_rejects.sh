@@ -151,6 +151,12 @@ check "ingest-dumps over a dump with a cut line: exit $st, its run in pipeline_r
 		|| ' ' || (detail #>> '{stages,load,exit_status}') || ' ' || (finished_at >= started_at)
 		FROM pipeline_runs WHERE program = 'ingest-dumps'")" = "1 1 1 1 0 true"
 check "and its own rejects directory is gone" test -z "$(ls -A "$T/ingtmp")"
+# the run names its project (audit-RB 1: reconcile --db cannot see a line refused before the
+# database; the run row is where it is traced), as JSON text whatever the project holds
+TMPDIR=$T/ingtmp "$ROOT/pipelines/ingest-dumps" --project 'ac"m\e' --dsn "dbname=$ing" "$T/dumps" 2>/dev/null
+check "ingest-dumps' run row names its project" \
+	test "$(q "$ing" "SELECT string_agg(detail->>'project', ' ' ORDER BY id) FROM pipeline_runs WHERE program = 'ingest-dumps'")" = 'acme ac"m\e'
+q "$ing" "DELETE FROM pipeline_runs WHERE program = 'ingest-dumps' AND detail->>'project' <> 'acme'" >/dev/null
 "$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$ing" --rejects-dir "$T/ingrej" "$T/dumps" 2>/dev/null
 runs=$(q "$ing" "SELECT count(*) || ' ' || sum(rejected) FROM pipeline_runs WHERE program = 'ingest-dumps'")
 check "with --rejects-dir the same count, from its files" \
