@@ -1242,6 +1242,11 @@ static void test_phone(void **state)
 		{ "\"999999999\"", "\"99999999900\"", "99999999900" },     /* Hotmart's test send */
 		{ "\"\"", "\"985008090\"", "985008090" },           /* no code */
 		{ NULL, "\"5511987654321\"", "5511987654321" },       /* null: a foreign or full number */
+		/* as typed, as a name is: the blanks around it are none of it, and a number
+		 * of blanks is none, not "11 " over the customer's number (audit-HQ 2) */
+		{ "\" 41 \"", "\" 985008090\\u00a0\"", "41985008090" },
+		{ "\"11\"", "\" \"", NULL },
+		{ "\"11\"", "\"\\u00a0\\t\"", NULL },
 	};
 	struct event ev;
 	json_object *p, *o;

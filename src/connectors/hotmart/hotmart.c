@@ -706,12 +706,26 @@ static void fill_customer(struct event *ev, json_object *payload, const char *pr
 	}
 
 	for (int i = 0; i < 4 && l->phone[i][1]; i++) {
+		char dd[8];
+		size_t nn = 0, nd = 0;
 		if (!(num = text_at(base, l->phone[i][1])))
 			continue;
-		ddd = text_at(base, l->phone[i][0]);
-		if (ddd && !area_code_needed(ddd, num))
+		/* as typed, as a name is: the blanks around it are no part of it,
+		 * and a number of blanks is none (audit-HQ 2: "11 " from a blank
+		 * checkout_phone replaced the customer's number) */
+		num = text_trim(num, &nn);
+		if (!nn)
+			continue;
+		if ((ddd = text_at(base, l->phone[i][0])))
+			ddd = text_trim(ddd, &nd);
+		if (ddd && nd > 0 && nd < sizeof dd) {
+			memcpy(dd, ddd, nd);
+			dd[nd] = '\0';
+			ddd = area_code_needed(dd, num) ? dd : NULL;
+		} else {
 			ddd = NULL;
-		if (snprintf(buf, sizeof buf, "%s%s", ddd ? ddd : "", num) >= (int)sizeof buf)
+		}
+		if (snprintf(buf, sizeof buf, "%s%.*s", ddd ? ddd : "", (int)nn, num) >= (int)sizeof buf)
 			continue;
 		event_str(ev, SEC_CUSTOMER, "phone", buf);
 		break;
