@@ -200,3 +200,23 @@ for first in A_raw A_bad; do
 done
 refused=$(grep -c "invalid_field" "$T/load2.err") other=$(grep -v -e '^load: read' -e 'not an ISO 4217 code' -e 'input line rejected' "$T/load2.err" | wc -l)
 check "those loads refused A_bad's event alone, each of the 14 times ($refused; $other other lines)" test "$refused $other" = "14 0"
+
+# Re-injecting a corrected payload (audit-RB 2, the runbook's "re-inject"): as a new copy it is
+# not kept, the first received is; given the stored copy's received_at and source, as
+# docs/load.md says, it replaces it: the event processed, its payment there, one more attempt.
+bad=$(newdb reinject)
+sed 's/"currency_value":"BRL"/"currency_value":"ZZZZ"/' "$T/a.json" >"$T/bad.json"
+fetch-events --project acme --received-at 2026-12-01T10:00:00Z "$T/bad.json" | normalize --emit-raw |
+	load --dsn "dbname=$bad" 2>/dev/null
+check "a payload normalize fails is stored failed, no payment" \
+	test "$(q "$bad" "SELECT status || ' ' || attempts || ' ' || (SELECT count(*) FROM payments) FROM external_events WHERE external_event_id = 'h-dup'")" = "failed 1 0"
+fetch-events --project acme <"$T/a.json" 2>/dev/null | normalize --emit-raw | load --dsn "dbname=$bad" 2>/dev/null
+check "the corrected payload as a new copy: not kept, the event still failed" \
+	test "$(q "$bad" "SELECT status || ' ' || (SELECT count(*) FROM payments) FROM external_events WHERE external_event_id = 'h-dup'")" = "failed 0"
+at=$(q "$bad" "SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM external_events_raw WHERE external_event_id = 'h-dup'")
+src=$(q "$bad" "SELECT source FROM external_events_raw WHERE external_event_id = 'h-dup'")
+fetch-events --project acme --received-at "$at" --source "$src" <"$T/a.json" | normalize --emit-raw |
+	load --dsn "dbname=$bad" 2>/dev/null
+check "under the stored copy's received_at and source: processed, its payment, one more attempt, the source kept" \
+	test "$(q "$bad" "SELECT l.status || ' ' || l.attempts || ' ' || p.amount_minor || ' ' || (r.source = '$src') || ' ' || (r.payload #>> '{data,purchase,price,currency_value}')
+		FROM external_events l, payments p, external_events_raw r WHERE l.external_event_id = 'h-dup' AND r.external_event_id = 'h-dup'")" = "processed 2 1990 true BRL"
