@@ -1495,6 +1495,20 @@ static void test_secret(void **state)
 		    "{\"redirect_to_url\":{\"return_url\":\"https://a.example/\"}}");
 	check_strip("{\"metadata\":{\"k\":\"sk_live_Abcdefgh1\",\"pk\":\"pk_live_Abcdefgh1\",\"w\":[\"whsec_1234567\"]},\"client_secret\":1}",
 		    "{\"metadata\":{\"pk\":\"pk_live_Abcdefgh1\",\"w\":[\"whsec_1234567\"]}}");
+	/* the words of a credential known by its value are found at every place of the
+	 * text, in the 16-byte blocks and in the last bytes alike; near misses are not */
+	static const char *const token_words[] = { "k_live_", "k_test_", "_secret_", "whsec_" };
+	static const char *const token_misses[] = { "k_liv_", "_secret", "whsec", "k-test_" };
+	char txt[64];
+	for (size_t wi = 0; wi < 4; wi++)
+		for (size_t at = 0; at + strlen(token_words[wi]) <= 48; at++) {
+			memset(txt, 'x', 48);
+			memcpy(txt + at, token_words[wi], strlen(token_words[wi]));
+			assert_true(secret_in_text(txt, 48));
+			memset(txt, 'x', 48);
+			memcpy(txt + at, token_misses[wi], strlen(token_misses[wi]));
+			assert_false(secret_in_text(txt, 48));
+		}
 	/* with no other word that calls the stripper (fuzz-F 1: the text held no
 	 * client_secret nor hottok, and sk_live_ stayed) */
 	check_strip("{\"id\":\"pi_1\",\"note\":\"sk_live_abcdefgh12345\"}", "{\"id\":\"pi_1\"}");
