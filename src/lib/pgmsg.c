@@ -280,6 +280,14 @@ const char *pg_dsn_take(char *arg)
 	copy = xstrdup(arg);
 	if (dsn_secrets(copy, sec) < 0) /* refused at once as a usage error: nothing to keep */
 		return copy;
+	/* a key=value string's password= values, each copy, read on the text as
+	 * given (masking the secrets below first could mask a key's own letters:
+	 * a password "word" in "password=") */
+	char *kv = uri ? NULL : xstrdup(arg);
+	if (kv) {
+		mask_kv(kv, "password");
+		mask_kv(kv, "sslpassword");
+	}
 	if (uri) {
 		/* its user:password@, whatever libpq made of it: from the first ':'
 		 * of the user info to its last '@' */
@@ -306,10 +314,12 @@ const char *pg_dsn_take(char *arg)
 			unfound = 1;
 	if (unfound) {
 		memset(arg, '*', strlen(arg));
-	} else if (!uri) {
-		mask_kv(arg, "password");
-		mask_kv(arg, "sslpassword");
+	} else if (kv) {
+		for (size_t i = 0; kv[i]; i++)
+			if (kv[i] != copy[i])
+				arg[i] = '*';
 	}
+	free(kv);
 	for (int i = 0; i < NSEC; i++)
 		free(sec[i]);
 	return copy;

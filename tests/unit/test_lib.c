@@ -956,6 +956,11 @@ static void test_pg_messages(void **state)
 	char a10[] = "password=first host=/tmp password = second", a11[] = "sslpassword = 'a b c' password=fi\\ rst password=xyz9 dbname=d";
 	assert_string_equal(pg_dsn_take(a10), "password=first host=/tmp password = second");
 	assert_string_equal(a10, "password=***** host=/tmp password = ******");
+	/* read on the text as given: a password that is a piece of the key's name
+	 * ("word") masks the key's letters too, and every copy is still found */
+	char a12[] = "password=first password=word";
+	pg_dsn_take(a12);
+	assert_string_equal(a12, "pass****=***** pass****=****");
 	pg_dsn_take(a11);
 	assert_string_equal(a11, "sslpassword = '*****' password=******* password=**** dbname=d");
 
