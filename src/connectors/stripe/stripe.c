@@ -1303,15 +1303,17 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 		put_captured_before_2020(p, ev, cur);
 	/* A multicapture charge refunded between two captures: the later capture's
 	 * charge still holds the refunds, which it must not take back (the state
-	 * tables take the latest event's row whole). A charge captured once has
-	 * no refund yet: what it has refunded exactly the part left uncaptured is
-	 * that part's release, as a capture request before basil records it, in
-	 * an event of any version (audit-M 1). */
+	 * tables take the latest event's row whole). A charge not open for more
+	 * captures (no multicapture, or its status "unavailable": captured once,
+	 * or finally) that has refunded exactly the part left uncaptured has
+	 * released that part, as a capture request before basil records it, in
+	 * an event of any version (audit-M 1, review-X 1). */
 	int64_t amount, part;
+	const char *mc = opt_str(p, ev, OBJ "payment_method_details.card.multicapture.status");
 	if (strcmp(t->type, "charge.captured") == 0 && cur[0] && opt_int(p, ev, OBJ "amount_captured", &part) &&
 	    opt_int(p, ev, OBJ "amount_refunded", &refunded) && refunded > uncaptured_part(p, ev) &&
-	    !(!present(p, OBJ "payment_method_details.card.multicapture") &&
-	      opt_int(p, ev, OBJ "amount", &amount) && refunded == amount - part))
+	    !(!(mc && strcmp(mc, "available") == 0) && opt_int(p, ev, OBJ "amount", &amount) &&
+	      refunded == amount - part))
 		put_charge_refund(p, ev, cur);
 }
 
