@@ -2024,6 +2024,14 @@ static void test_charge_uncaptured_refunds(void **state)
 		expect_null(&n, "payment.refunded_minor");
 		norm_free(&n);
 	}
+	/* a multicapture status of another kind is read for a capture alone: a
+	 * charge.succeeded with one is processed, as before that rule */
+	norm_open(&n, FX "charge.succeeded.json", NULL);
+	json_object_object_add(jpath(n.payload, "data.object.payment_method_details.card"), "multicapture",
+			       parse_text("{\"status\":1}", 12));
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	norm_free(&n);
 	/* a capture with nothing refunded is a plain success */
 	norm_mut(&n, FX "charge.refunded.partial_capture.json", NULL, "type", "\"charge.captured\"");
 	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(0));

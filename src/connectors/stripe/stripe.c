@@ -1242,6 +1242,22 @@ static void put_captured_before_2020(json_object *p, struct event *ev, const cha
 		event_int(ev, SEC_PAYMENT, "amount_minor", amount - refunded);
 }
 
+/* At a capture (captured of it, refunded so far): a charge not open for
+ * more captures (no multicapture, or its status "unavailable": captured
+ * once, or for the last time) that has refunded exactly the part left
+ * uncaptured has released that part, as a capture request before basil
+ * records it, in an event of any version: it has no refund yet (audit-M 1,
+ * review-X 1). Read for charge.captured alone: a multicapture status of
+ * another kind fails no other event. */
+static int released_at_capture(json_object *p, struct event *ev, int64_t captured, int64_t refunded)
+{
+	const char *mc = opt_str(p, ev, OBJ "payment_method_details.card.multicapture.status");
+	int64_t amount;
+
+	return !(mc && strcmp(mc, "available") == 0) && opt_int(p, ev, OBJ "amount", &amount) &&
+	       refunded == amount - captured;
+}
+
 static void do_charge(json_object *p, struct event *ev, const struct stripe_type *t)
 {
 	struct stripe_type st = *t;
@@ -1303,17 +1319,12 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 		put_captured_before_2020(p, ev, cur);
 	/* A multicapture charge refunded between two captures: the later capture's
 	 * charge still holds the refunds, which it must not take back (the state
-	 * tables take the latest event's row whole). A charge not open for more
-	 * captures (no multicapture, or its status "unavailable": captured once,
-	 * or finally) that has refunded exactly the part left uncaptured has
-	 * released that part, as a capture request before basil records it, in
-	 * an event of any version (audit-M 1, review-X 1). */
-	int64_t amount, part;
-	const char *mc = opt_str(p, ev, OBJ "payment_method_details.card.multicapture.status");
+	 * tables take the latest event's row whole); not one that only released
+	 * the part left uncaptured (released_at_capture). */
+	int64_t part;
 	if (strcmp(t->type, "charge.captured") == 0 && cur[0] && opt_int(p, ev, OBJ "amount_captured", &part) &&
 	    opt_int(p, ev, OBJ "amount_refunded", &refunded) && refunded > uncaptured_part(p, ev) &&
-	    !(!(mc && strcmp(mc, "available") == 0) && opt_int(p, ev, OBJ "amount", &amount) &&
-	      refunded == amount - part))
+	    !released_at_capture(p, ev, part, refunded))
 		put_charge_refund(p, ev, cur);
 }
 
