@@ -801,23 +801,53 @@ static const char copy_ev_sql[] =
 
 /* payments: the key, the columns beside it, and their values from a row of src */
 #define PAY_KEY "project_id, provider, payment_id"
-#define PAY_FIELDS(X) X("object") X("invoice_id") X("subscription_id") X("charge_id")            \
-	X("payment_intent_id") X("amount_minor") X("currency") X("status") X("method")               \
-	X("installments") X("failure_code") X("discount_minor") X("refunded_minor") X("due_at")      \
-	X("paid_at") X("livemode")
+/* the fields the latest event about the payment gives, nulls included (PAY_ORDER) */
+#define PAY_STATE(X) X("object") X("amount_minor") X("currency") X("status") X("failure_code")   \
+	X("discount_minor") X("refunded_minor") X("livemode")
+/*
+ * The fields that say what the payment is and belongs to: the objects it links,
+ * its method and installments, its dates. A later event without one (a refund
+ * webhook that names no subscription, a Stripe event of a later API version
+ * that moved the invoice's charge away) does not erase it: each is the latest
+ * non-null by (occurred_at, external_event_id), as customer_id, with its stamp
+ * in fill_occurred_at[i] / fill_event_id[i] (sql/027). PAY_FILL(X, a) calls
+ * X(a, sep, field, i, cast) for each, sep "" for the first and "," after.
+ */
+#define PAY_FILL(X, a) X(a, "", "invoice_id", "1", "") X(a, ",", "subscription_id", "2", "")          \
+	X(a, ",", "charge_id", "3", "") X(a, ",", "payment_intent_id", "4", "") X(a, ",", "method", "5", "") \
+	X(a, ",", "installments", "6", "::bigint") X(a, ",", "due_at", "7", "::timestamptz")           \
+	X(a, ",", "paid_at", "8", "::timestamptz")
+#define FILL_F(M, s, f, i, c) M(f)
+#define PAY_FIELDS(X) PAY_STATE(X) PAY_FILL(FILL_F, X)
 #define PAY_COLS PAY_FIELDS(PAY_COL) " customer_id, customer_occurred_at, customer_event_id,"      \
-	" state_occurred_at, state_event_id, state_event_type"
+	" state_occurred_at, state_event_id, state_event_type, fill_occurred_at, fill_event_id"
 #define PAY_COL(c) " " c ","
-#define PAY_VALUES " pay->>'object', pay->>'invoice_id', pay->>'subscription_id', pay->>'charge_id',"  \
-	" pay->>'payment_intent_id', (pay->>'amount_minor')::bigint, pay->>'currency', pay->>'status',"   \
-	" pay->>'method', (pay->>'installments')::bigint, pay->>'failure_code',"                          \
-	" (pay->>'discount_minor')::bigint, (pay->>'refunded_minor')::bigint,"                            \
-	" (pay->>'due_at')::timestamptz, (pay->>'paid_at')::timestamptz, livemode,"                       \
-	" cus_id, cus_occ, cus_eid, occ, external_event_id, event_type"
+#define FILL_VALUE(u, s, f, i, c) " fv_" f c ","
+#define FILL_OCC_AT(u, s, f, i, c) s " fo_" f
+#define FILL_ID_OF(u, s, f, i, c) s " fi_" f
+#define PAY_VALUES " pay->>'object', (pay->>'amount_minor')::bigint, pay->>'currency', pay->>'status',"  \
+	" pay->>'failure_code', (pay->>'discount_minor')::bigint, (pay->>'refunded_minor')::bigint,"     \
+	" livemode," PAY_FILL(FILL_VALUE, _) " cus_id, cus_occ, cus_eid, occ, external_event_id, event_type," \
+	" ARRAY[" PAY_FILL(FILL_OCC_AT, _) "], ARRAY[" PAY_FILL(FILL_ID_OF, _) "]"
 /* the latest event with a customer, by its stamp (time, event id), in src's window wc */
 #define PAY_CUSTOMER " (array_agg(customer_id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS cus_id," \
 	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS cus_occ,"                  \
 	" (array_agg(external_event_id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS cus_eid,"
+/* and with each field of PAY_FILL (v_f: its text, read once) */
+#define FILL_TEXT(u, s, f, i, c) " pay->>'" f "' AS v_" f ","
+#define FILL_LATEST(u, s, f, i, c) " (array_agg(v_" f ") FILTER (WHERE v_" f " IS NOT NULL) OVER wc)[1] AS fv_" f "," \
+	" (array_agg(occ) FILTER (WHERE v_" f " IS NOT NULL) OVER wc)[1] AS fo_" f ","                  \
+	" (array_agg(external_event_id) FILTER (WHERE v_" f " IS NOT NULL) OVER wc)[1] AS fi_" f ","
+/* does the batch's stamp for field i beat the stored one? */
+#define PAY_FNEWER(i) "(EXCLUDED.fill_event_id[" i "] IS NOT NULL AND (t.fill_event_id[" i "] IS NULL OR" \
+	" (EXCLUDED.fill_occurred_at[" i "], EXCLUDED.fill_event_id[" i "]) >"                             \
+	" (t.fill_occurred_at[" i "], t.fill_event_id[" i "])))"
+#define FILL_MERGE(u, s, f, i, c) PICK(PAY_FNEWER(i), f)
+#define FILL_MERGE_OCC(u, s, f, i, c) s " CASE WHEN " PAY_FNEWER(i) " THEN EXCLUDED.fill_occurred_at[" i "]" \
+	" ELSE t.fill_occurred_at[" i "] END"
+#define FILL_MERGE_ID(u, s, f, i, c) s " CASE WHEN " PAY_FNEWER(i) " THEN EXCLUDED.fill_event_id[" i "]" \
+	" ELSE t.fill_event_id[" i "] END"
+#define FILL_ANY_NEWER(u, s, f, i, c) " OR " PAY_FNEWER(i)
 #define PAY_SET(c) " " c " = EXCLUDED." c ","
 #define PAY_T(c) " t." c ","
 #define PAY_X(c) " EXCLUDED." c ","
@@ -843,8 +873,9 @@ static const char copy_ev_sql[] =
 /* the payments' rows from the events in ev, the latest about each payment first
  * (then_by: the order among copies), and the INSERT up to its SET list */
 #define PAY_UPSERT(then_by) " src AS (SELECT * FROM (SELECT project_id, provider, payment_id,"      \
-	" external_event_id, event_type, occ, pay, livemode," PAY_CUSTOMER " row_number() OVER w AS rn" \
-	" FROM ev WINDOW w AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, "                           \
+	" external_event_id, event_type, occ, pay, livemode," PAY_CUSTOMER PAY_FILL(FILL_LATEST, _)         \
+	" row_number() OVER w AS rn FROM (SELECT *," PAY_FILL(FILL_TEXT, _) " 0 AS _v FROM ev) ev"      \
+	" WINDOW w AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, "                                   \
 	PAY_STAGE("pay->>'status'") " DESC, COALESCE((pay->>'refunded_minor')::bigint, -1) DESC,"       \
 	" external_event_id DESC" then_by WHOLE "),"                                                    \
 	" wc AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, external_event_id DESC" then_by WHOLE "))"  \
@@ -1371,29 +1402,34 @@ static const char *const upserts[] = {
 	PAY_UPSERT("") PAY_FIELDS(PAY_SET) " customer_id = EXCLUDED.customer_id,"
 	" customer_occurred_at = EXCLUDED.customer_occurred_at, customer_event_id = EXCLUDED.customer_event_id,"
 	" state_occurred_at = EXCLUDED.state_occurred_at, state_event_id = EXCLUDED.state_event_id,"
-	" state_event_type = EXCLUDED.state_event_type"
+	" state_event_type = EXCLUDED.state_event_type, fill_occurred_at = EXCLUDED.fill_occurred_at,"
+	" fill_event_id = EXCLUDED.fill_event_id"
 	" WHERE (" PAY_FIELDS(PAY_T) " t.customer_id, t.customer_occurred_at, t.customer_event_id,"
-	" t.state_occurred_at, t.state_event_id, t.state_event_type) IS DISTINCT FROM ("
-	PAY_FIELDS(PAY_X) " EXCLUDED.customer_id, EXCLUDED.customer_occurred_at, EXCLUDED.customer_event_id,"
-	" EXCLUDED.state_occurred_at, EXCLUDED.state_event_id, EXCLUDED.state_event_type)",
+	" t.state_occurred_at, t.state_event_id, t.state_event_type, t.fill_occurred_at, t.fill_event_id)"
+	" IS DISTINCT FROM (" PAY_FIELDS(PAY_X) " EXCLUDED.customer_id, EXCLUDED.customer_occurred_at,"
+	" EXCLUDED.customer_event_id, EXCLUDED.state_occurred_at, EXCLUDED.state_event_id,"
+	" EXCLUDED.state_event_type, EXCLUDED.fill_occurred_at, EXCLUDED.fill_event_id)",
 
-	/* payments merged with the batch's events: the payment section of the
-	 * latest event about it; customer_id the latest non-null, by its stamp (a
-	 * refund webhook that names no customer keeps the one an earlier event gave) */
+	/* payments merged with the batch's events: the state of the latest event
+	 * about it; customer_id and each field of PAY_FILL the latest non-null, by
+	 * its stamp (a refund webhook that names no customer or subscription keeps
+	 * the ones an earlier event gave) */
 	"WITH ev AS (SELECT s.project_id, s.provider, s.payment_id, s.customer_id, s.external_event_id,"
 	" s.event_type, COALESCE(s.occurred_at, '-infinity') AS occ, s.event->'payment' AS pay,"
 	" (s.event->>'livemode')::boolean AS livemode, s.seq FROM stage_ev s"
 	" WHERE s.status = 'processed' AND s.payment_id IS NOT NULL"
 	" AND (s.project_id, s.provider, s.payment_id) NOT IN (" FULL_KEYS("p") ")),"
-	PAY_UPSERT(", seq DESC") PAY_FIELDS(PAY_PICK)
+	PAY_UPSERT(", seq DESC") PAY_STATE(PAY_PICK) PAY_FILL(FILL_MERGE, _)
 	PICK(NEWER("customer"), "customer_id") PICK(NEWER("customer"), "customer_occurred_at")
 	PICK(NEWER("customer"), "customer_event_id") PAY_PICK("state_occurred_at")
 	PAY_PICK("state_event_id") " state_event_type = CASE WHEN " PAY_LATEST
-	" THEN EXCLUDED.state_event_type ELSE t.state_event_type END"
+	" THEN EXCLUDED.state_event_type ELSE t.state_event_type END,"
+	" fill_occurred_at = ARRAY[" PAY_FILL(FILL_MERGE_OCC, _) "],"
+	" fill_event_id = ARRAY[" PAY_FILL(FILL_MERGE_ID, _) "]"
 	" WHERE " PAY_ORDER("EXCLUDED.") " > " PAY_ORDER("t.")
 	" OR ((EXCLUDED.state_occurred_at, EXCLUDED.state_event_id) = (t.state_occurred_at, t.state_event_id)"
-	" AND (" PAY_FIELDS(PAY_T) " t.state_event_type) IS DISTINCT FROM (" PAY_FIELDS(PAY_X)
-	" EXCLUDED.state_event_type)) OR " NEWER("customer") "",
+	" AND (" PAY_STATE(PAY_T) " t.state_event_type) IS DISTINCT FROM (" PAY_STATE(PAY_X)
+	" EXCLUDED.state_event_type)) OR " NEWER("customer") PAY_FILL(FILL_ANY_NEWER, _),
 
 	/* customers recomputed from every processed event that names them; each
 	 * field is its latest non-null value, so partial sections never erase */
@@ -2818,12 +2854,12 @@ int main(int argc, char **argv)
 			 * the events' fixed project of sql/017, the payments' order of sql/018,
 			 * the fill order by invoice time of sql/019, the plan's period told
 			 * with the plan of sql/022, the customers' copies by invoice time of
-			 * sql/025 */
-		r = must("SELECT count(*) = 7 FROM schema_migrations WHERE version IN"
+			 * sql/025, the payments' fields kept by their stamps of sql/027 */
+		r = must("SELECT count(*) = 8 FROM schema_migrations WHERE version IN"
 			 " ('014_hotmart_subscription_fill.sql', '016_plan_set_by_hand.sql',"
 			 " '017_event_project_fixed.sql', '018_refund_after_inquiry.sql',"
 			 " '019_fill_by_invoice_time.sql', '022_plan_period_follows_plan.sql',"
-			 " '025_customer_fill_by_invoice_time.sql')", 0, NULL);
+			 " '025_customer_fill_by_invoice_time.sql', '027_payment_fill_stamps.sql')", 0, NULL);
 		have_new = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 		PQclear(r);
 	}
