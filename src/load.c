@@ -802,42 +802,47 @@ static const char copy_ev_sql[] =
 /* payments: the key, the columns beside it, and their values from a row of src */
 #define PAY_KEY "project_id, provider, payment_id"
 /* the fields the latest event about the payment gives, nulls included (PAY_ORDER) */
-#define PAY_STATE(X) X("object") X("amount_minor") X("currency") X("status") X("failure_code")   \
-	X("discount_minor") X("refunded_minor") X("livemode")
+#define PAY_STATE(X) X("object") X("amount_minor") X("currency") X("status") X("method")         \
+	X("installments") X("failure_code") X("discount_minor") X("refunded_minor") X("livemode")
 /*
- * The fields that say what the payment is and belongs to: the objects it links,
- * its method and installments, its dates. A later event without one (a refund
- * webhook that names no subscription, a Stripe event of a later API version
- * that moved the invoice's charge away) does not erase it: each is the latest
- * non-null by (occurred_at, external_event_id), as customer_id, with its stamp
- * in fill_occurred_at[i] / fill_event_id[i] (sql/027). PAY_FILL(X, a) calls
- * X(a, sep, field, i, cast) for each, sep "" for the first and "," after.
+ * The fields that say what the payment belongs to and when it was due and paid:
+ * the objects it links and its dates. A later event without one (a refund
+ * webhook that names no subscription, a Stripe invoice event of an API version
+ * that no longer carries the invoice's charge) does not erase it: each is the
+ * latest non-null by (occurred_at, external_event_id), as customer_id, with its
+ * stamp in fill_occurred_at[i] / fill_event_id[i] (sql/027). The method and
+ * installments are the latest attempt's (PAY_STATE): a payment intent that
+ * succeeds after a declined card may have been paid otherwise, and its
+ * success, which Stripe cleared of the failed attempt, may not say how.
+ * PAY_FILL(X, a) calls X(a, sep, field, i, cast) for each, sep "" for the
+ * first and "," after.
  */
 #define PAY_FILL(X, a) X(a, "", "invoice_id", "1", "") X(a, ",", "subscription_id", "2", "")          \
-	X(a, ",", "charge_id", "3", "") X(a, ",", "payment_intent_id", "4", "") X(a, ",", "method", "5", "") \
-	X(a, ",", "installments", "6", "::bigint") X(a, ",", "due_at", "7", "::timestamptz")           \
-	X(a, ",", "paid_at", "8", "::timestamptz")
+	X(a, ",", "charge_id", "3", "") X(a, ",", "payment_intent_id", "4", "")                          \
+	X(a, ",", "due_at", "5", "::timestamptz") X(a, ",", "paid_at", "6", "::timestamptz")
 #define FILL_F(M, s, f, i, c) M(f)
 #define PAY_FIELDS(X) PAY_STATE(X) PAY_FILL(FILL_F, X)
 #define PAY_COLS PAY_FIELDS(PAY_COL) " customer_id, customer_occurred_at, customer_event_id,"      \
 	" state_occurred_at, state_event_id, state_event_type, fill_occurred_at, fill_event_id"
 #define PAY_COL(c) " " c ","
-#define FILL_VALUE(u, s, f, i, c) " fv_" f c ","
-#define FILL_OCC_AT(u, s, f, i, c) s " fo_" f
-#define FILL_ID_OF(u, s, f, i, c) s " fi_" f
+#define FILL_VALUE(u, s, f, i, c) " fvs[p_" f "][" i "]" c ","
+#define FILL_OCC_AT(u, s, f, i, c) s " fos[p_" f "]"
+#define FILL_ID_OF(u, s, f, i, c) s " fis[p_" f "]"
 #define PAY_VALUES " pay->>'object', (pay->>'amount_minor')::bigint, pay->>'currency', pay->>'status',"  \
-	" pay->>'failure_code', (pay->>'discount_minor')::bigint, (pay->>'refunded_minor')::bigint,"     \
-	" livemode," PAY_FILL(FILL_VALUE, _) " cus_id, cus_occ, cus_eid, occ, external_event_id, event_type," \
+	" pay->>'method', (pay->>'installments')::bigint, pay->>'failure_code',"                        \
+	" (pay->>'discount_minor')::bigint, (pay->>'refunded_minor')::bigint, livemode,"                \
+	PAY_FILL(FILL_VALUE, _) " cus_id, cus_occ, cus_eid, occ, external_event_id, event_type,"        \
 	" ARRAY[" PAY_FILL(FILL_OCC_AT, _) "], ARRAY[" PAY_FILL(FILL_ID_OF, _) "]"
 /* the latest event with a customer, by its stamp (time, event id), in src's window wc */
 #define PAY_CUSTOMER " (array_agg(customer_id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS cus_id," \
 	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS cus_occ,"                  \
 	" (array_agg(external_event_id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS cus_eid,"
-/* and with each field of PAY_FILL (v_f: its text, read once) */
-#define FILL_TEXT(u, s, f, i, c) " pay->>'" f "' AS v_" f ","
-#define FILL_LATEST(u, s, f, i, c) " (array_agg(v_" f ") FILTER (WHERE v_" f " IS NOT NULL) OVER wc)[1] AS fv_" f "," \
-	" (array_agg(occ) FILTER (WHERE v_" f " IS NOT NULL) OVER wc)[1] AS fo_" f ","                  \
-	" (array_agg(external_event_id) FILTER (WHERE v_" f " IS NOT NULL) OVER wc)[1] AS fi_" f ","
+/* and with each field of PAY_FILL: its position p_f in wc's order (rc), read from
+ * arrays of the payment's events in that order, of their fields' text (fv, one array
+ * a row: fvs is two-dimensional), times and ids (an aggregate per field and column
+ * made three dozen arrays a payment) */
+#define FILL_TEXT(u, s, f, i, c) s " pay->>'" f "'"
+#define FILL_POS(u, s, f, i, c) " min(rc) FILTER (WHERE fv[" i "] IS NOT NULL) OVER wc AS p_" f ","
 /* does the batch's stamp for field i beat the stored one? */
 #define PAY_FNEWER(i) "(EXCLUDED.fill_event_id[" i "] IS NOT NULL AND (t.fill_event_id[" i "] IS NULL OR" \
 	" (EXCLUDED.fill_occurred_at[" i "], EXCLUDED.fill_event_id[" i "]) >"                             \
@@ -873,8 +878,12 @@ static const char copy_ev_sql[] =
 /* the payments' rows from the events in ev, the latest about each payment first
  * (then_by: the order among copies), and the INSERT up to its SET list */
 #define PAY_UPSERT(then_by) " src AS (SELECT * FROM (SELECT project_id, provider, payment_id,"      \
-	" external_event_id, event_type, occ, pay, livemode," PAY_CUSTOMER PAY_FILL(FILL_LATEST, _)         \
-	" row_number() OVER w AS rn FROM (SELECT *," PAY_FILL(FILL_TEXT, _) " 0 AS _v FROM ev) ev"      \
+	" external_event_id, event_type, occ, pay, livemode," PAY_CUSTOMER PAY_FILL(FILL_POS, _)            \
+	" array_agg(fv) OVER wc AS fvs, array_agg(occ) OVER wc AS fos,"                                 \
+	" array_agg(external_event_id) OVER wc AS fis, row_number() OVER w AS rn"                       \
+	" FROM (SELECT *, row_number() OVER wc AS rc FROM (SELECT *, ARRAY[" PAY_FILL(FILL_TEXT, _)      \
+	"] AS fv FROM ev) ev WINDOW wc AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC,"                 \
+	" external_event_id DESC" then_by ")) ev"                                                       \
 	" WINDOW w AS (PARTITION BY " PAY_KEY " ORDER BY occ DESC, "                                   \
 	PAY_STAGE("pay->>'status'") " DESC, COALESCE((pay->>'refunded_minor')::bigint, -1) DESC,"       \
 	" external_event_id DESC" then_by WHOLE "),"                                                    \
