@@ -635,10 +635,13 @@ static const char copy_ev_sql[] =
 	" (" s ".provider, " s ".external_event_id) AND (r.received_at, r.source COLLATE \"C\") <"     \
 	" (" s ".received_at, " s ".source) LIMIT 1) fc ON true"
 /* does the proposed row's stamp for f beat the stored one? */
-#define NEWER(f)                                                                      \
-	"(EXCLUDED." f "_event_id IS NOT NULL AND (t." f "_event_id IS NULL OR"             \
-	" (EXCLUDED." f "_occurred_at, EXCLUDED." f "_event_id) > (t." f "_occurred_at, t." f "_event_id)))"
-#define PICK(cond, c) " " c " = CASE WHEN " cond " THEN EXCLUDED." c " ELSE t." c " END,"
+#define STAMP_NEWER(occ, id)                                                            \
+	"(EXCLUDED." id " IS NOT NULL AND (t." id " IS NULL OR"                               \
+	" (EXCLUDED." occ ", EXCLUDED." id ") > (t." occ ", t." id ")))"
+#define NEWER(f) STAMP_NEWER(f "_occurred_at", f "_event_id")
+/* column c: the batch's value when cond holds, else the stored one */
+#define TAKE(cond, c) "CASE WHEN " cond " THEN EXCLUDED." c " ELSE t." c " END"
+#define PICK(cond, c) " " c " = " TAKE(cond, c) ","
 /* a customer's field: its stamp leads with whether a customer.* event of Stripe gave it
  * (CUS_AUTH), so such an event's value beats any other event's */
 #define CNEWER(f)                                                                     \
@@ -756,9 +759,9 @@ static const char copy_ev_sql[] =
 #define FILL(i) "(NOT " X_AUTH " AND NOT " T_AUTH " AND EXCLUDED.fill_event_id[" i "] IS NOT NULL AND"   \
 	" (t.fill_event_id[" i "] IS NULL OR " FILL_STAMP("EXCLUDED", i) " > " FILL_STAMP("t", i) "))"
 #define FILL_PICK(c, i) PICK(TAKE_ALL " OR " FILL(i), c)
-#define FILL_ASOF(i) "CASE WHEN " FILL(i) " THEN EXCLUDED.fill_as_of[" i "] ELSE t.fill_as_of[" i "] END"
-#define FILL_OCC(i) "CASE WHEN " FILL(i) " THEN EXCLUDED.fill_occurred_at[" i "] ELSE t.fill_occurred_at[" i "] END"
-#define FILL_ID(i) "CASE WHEN " FILL(i) " THEN EXCLUDED.fill_event_id[" i "] ELSE t.fill_event_id[" i "] END"
+#define FILL_ASOF(i) TAKE(FILL(i), "fill_as_of[" i "]")
+#define FILL_OCC(i) TAKE(FILL(i), "fill_occurred_at[" i "]")
+#define FILL_ID(i) TAKE(FILL(i), "fill_event_id[" i "]")
 #define FILL_ANY(i) " OR " FILL(i)
 #define EACH_INDEX(E) E("1") SUB_FIELDS(EACH_I, E)
 /* neither is: the state stamp is the latest event's */
@@ -844,14 +847,10 @@ static const char copy_ev_sql[] =
 #define FILL_TEXT(u, s, f, i, c) s " pay->>'" f "'"
 #define FILL_POS(u, s, f, i, c) " min(rc) FILTER (WHERE fv[" i "] IS NOT NULL) OVER wc AS p_" f ","
 /* does the batch's stamp for field i beat the stored one? */
-#define PAY_FNEWER(i) "(EXCLUDED.fill_event_id[" i "] IS NOT NULL AND (t.fill_event_id[" i "] IS NULL OR" \
-	" (EXCLUDED.fill_occurred_at[" i "], EXCLUDED.fill_event_id[" i "]) >"                             \
-	" (t.fill_occurred_at[" i "], t.fill_event_id[" i "])))"
+#define PAY_FNEWER(i) STAMP_NEWER("fill_occurred_at[" i "]", "fill_event_id[" i "]")
 #define FILL_MERGE(u, s, f, i, c) PICK(PAY_FNEWER(i), f)
-#define FILL_MERGE_OCC(u, s, f, i, c) s " CASE WHEN " PAY_FNEWER(i) " THEN EXCLUDED.fill_occurred_at[" i "]" \
-	" ELSE t.fill_occurred_at[" i "] END"
-#define FILL_MERGE_ID(u, s, f, i, c) s " CASE WHEN " PAY_FNEWER(i) " THEN EXCLUDED.fill_event_id[" i "]" \
-	" ELSE t.fill_event_id[" i "] END"
+#define FILL_MERGE_OCC(u, s, f, i, c) s " " TAKE(PAY_FNEWER(i), "fill_occurred_at[" i "]")
+#define FILL_MERGE_ID(u, s, f, i, c) s " " TAKE(PAY_FNEWER(i), "fill_event_id[" i "]")
 #define FILL_ANY_NEWER(u, s, f, i, c) " OR " PAY_FNEWER(i)
 #define PAY_SET(c) " " c " = EXCLUDED." c ","
 #define PAY_T(c) " t." c ","
