@@ -305,6 +305,7 @@ struct batch {
 
 struct counts {
 	long read, raw, events, inserted, updated, unchanged, failed, ignored;
+	long not_kept; /* of unchanged: later copies with other content (not_kept_say) */
 };
 
 static struct batch bufs[2];
@@ -585,6 +586,9 @@ static const char stage_sql[] =
 	" external_event_id text, project_id text, status text, event_type text,"
 	" occurred_at timestamptz, customer_id text, subscription_id text, payment_id text, email text, name text,"
 	" phone text, country text, sub jsonb, cus_as_of timestamptz)" PER_BATCH
+	/* the batch's raw records received after the stored copy of their event,
+	 * with other content: not kept (seq), and the source of the copy kept */
+	"CREATE TEMP TABLE stage_kept (seq integer, kept text)" PER_BATCH
 	/* customers ('c'), subscriptions ('s') and payments ('p') recomputed from their stored events */
 	"CREATE TEMP TABLE stage_full (kind \"char\", project_id text, provider text, id text)" PER_BATCH
 	/* lz4 here too: cheaper than pglz to write, and the compressed payload is copied as is */
@@ -1048,8 +1052,8 @@ static const char *const upserts[] = {
 	 * raw rows the upsert above left alone are looked up, one key probe each
 	 * (a fresh load probes nothing). Without its raw copy in the batch (events
 	 * loaded alone) an event is taken as it comes. */
-	"WITH l AS MATERIALIZED (SELECT s.provider, s.external_event_id, s.received_at, s.source"
-	" FROM stage_raw s CROSS JOIN LATERAL (SELECT t.project_id, t.event_type, t.occurred_at,"
+	"WITH l AS MATERIALIZED (SELECT s.seq, s.provider, s.external_event_id, s.received_at, s.source,"
+	" t.source AS kept FROM stage_raw s CROSS JOIN LATERAL (SELECT t.project_id, t.event_type, t.occurred_at,"
 	" t.received_at, t.source, t.payload FROM external_events_raw t"
 	" WHERE (t.provider, t.external_event_id) = (s.provider, s.external_event_id) LIMIT 1) t"
 	" WHERE (s.provider, s.external_event_id) NOT IN (SELECT provider, external_event_id"
@@ -1059,7 +1063,9 @@ static const char *const upserts[] = {
 	" AND CASE WHEN s.project_id <> t.project_id THEN event_project_check(s.provider,"
 	" s.external_event_id, t.project_id, s.project_id) ELSE true END"
 	" AND (s.project_id, s.event_type, s.occurred_at, s.payload - " DELIVERY_KEYS ") IS DISTINCT FROM"
-	" (t.project_id, t.event_type, t.occurred_at, t.payload - " DELIVERY_KEYS "))"
+	" (t.project_id, t.event_type, t.occurred_at, t.payload - " DELIVERY_KEYS ")),"
+	/* said by the loader once the batch is committed (not_kept_say) */
+	" k AS (INSERT INTO stage_kept SELECT seq, kept FROM l)"
 	/* computed once: as a subquery the planner, trusting the scratch tables'
 	 * stale statistics, scanned the raw rows again for every staged event
 	 * (quadratic in the batch: a load 4.6 times slower) */
@@ -1074,17 +1080,19 @@ static const char *const upserts[] = {
 	 * statement above; MOVED_ALONE). Every copy's event, before the one kept
 	 * is chosen below: of three copies, the third may be the first's content
 	 * when the second's is other. Keys the batch holds twice only. */
-	DEDUP("WITH d AS MATERIALIZED (SELECT e.ctid AS t, r.received_at, r.source,"
+	DEDUP("WITH d AS MATERIALIZED (SELECT s.seq, e.ctid AS t, r.received_at, r.source,"
 	" (s.project_id, s.event_type, s.occurred_at, s.payload - " DELIVERY_KEYS ") IS NOT DISTINCT FROM"
 	" (r.project_id, r.event_type, r.occurred_at, r.payload - " DELIVERY_KEYS ") AS same"
 	" FROM (SELECT provider, external_event_id FROM stage_raw GROUP BY 1, 2 HAVING count(*) > 1) x"
-	" JOIN stage_ev e ON (e.provider, e.external_event_id) = (x.provider, x.external_event_id)"
-	" JOIN stage_raw s ON (s.provider, s.external_event_id, s.received_at, s.source) ="
-	" (e.provider, e.external_event_id, e.received_at, e.source)"
+	" JOIN stage_raw s ON (s.provider, s.external_event_id) = (x.provider, x.external_event_id)"
+	/* (a raw copy without its event is said not kept too) */
+	" LEFT JOIN stage_ev e ON (e.provider, e.external_event_id, e.received_at, e.source) ="
+	" (s.provider, s.external_event_id, s.received_at, s.source)"
 	" CROSS JOIN LATERAL (SELECT r.project_id, r.event_type, r.occurred_at, r.received_at, r.source,"
 	" r.payload FROM external_events_raw r WHERE (r.provider, r.external_event_id) ="
 	" (x.provider, x.external_event_id) LIMIT 1) r"
-	" WHERE (e.received_at, e.source COLLATE \"C\") > (r.received_at, r.source)),"
+	" WHERE (s.received_at, s.source COLLATE \"C\") > (r.received_at, r.source)),"
+	" k AS (INSERT INTO stage_kept SELECT seq, source FROM d WHERE NOT same),"
 	" gone AS (DELETE FROM stage_ev WHERE ctid IN (SELECT t FROM d WHERE NOT same))"
 	" UPDATE stage_ev e SET received_at = d.received_at, source = d.source FROM d WHERE e.ctid = d.t AND d.same"),
 
@@ -1491,6 +1499,10 @@ static const char count_sql[] =
 	" bool_or(kind IN ('r', 'e') AND ins) AS ins FROM (SELECT kind, provider, external_event_id, ins"
 	" FROM stage_changed UNION ALL SELECT kind, provider, external_event_id, ins FROM stage_norm"
 	" WHERE kind = 'n') c GROUP BY 1, 2, 3) x";
+/* The batch's raw records that are later copies of a stored event with other
+ * content (the statements above put them in stage_kept): the record (seq) and
+ * the source of the copy kept. Said once the batch is committed. */
+static const char not_kept_sql[] = "SELECT DISTINCT ON (seq) seq, kept FROM stage_kept ORDER BY seq";
 /* A data error (bad value, constraint) is the record's fault; anything else is
  * ours. So is a value too large for an index (54000: a 3 KB id passes every
  * check, then no btree takes it): the batch replayed, only its record is lost,
@@ -1557,7 +1569,7 @@ static PGresult *stage_range(const struct batch *b, size_t lo, size_t hi, int bu
 	 * replayed under a savepoint follows others in the same transaction */
 	if (!bulk) {
 		r = PQexec(conn, "DELETE FROM stage_raw; DELETE FROM stage_ev; DELETE FROM stage_changed;"
-			   " DELETE FROM stage_norm; DELETE FROM stage_full");
+			   " DELETE FROM stage_kept; DELETE FROM stage_norm; DELETE FROM stage_full");
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			return r;
 		PQclear(r);
@@ -1571,6 +1583,58 @@ static PGresult *stage_range(const struct batch *b, size_t lo, size_t hi, int bu
 			return r;
 	}
 	return NULL;
+}
+
+/*
+ * A copy of an event received after the stored one, with other content, is
+ * not kept: the first received is (docs/schema.md). That is no error, and no
+ * silence either: each such raw record is said, with its line, once its batch
+ * is committed (a notice: the exit status stays), and counted.
+ */
+static struct {
+	long seq;
+	char *kept;
+} *not_kept;
+static size_t n_not_kept, cap_not_kept;
+
+/* Remember the rows of a not_kept_sql result. */
+static void not_kept_take(const PGresult *r)
+{
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (n_not_kept == cap_not_kept) {
+			cap_not_kept = cap_not_kept ? 2 * cap_not_kept : 16;
+			not_kept = xrealloc(not_kept, cap_not_kept * sizeof *not_kept);
+		}
+		not_kept[n_not_kept].seq = atol(PQgetvalue(r, i, 0));
+		not_kept[n_not_kept++].kept = xstrdup(PQgetvalue(r, i, 1));
+	}
+}
+
+static void rec_what(const struct batch *b, const struct rec *rc, const char *msg);
+
+/* The batch's transaction committed: say its records not kept. */
+static void not_kept_say(const struct batch *b)
+{
+	for (size_t i = 0; i < n_not_kept; i++) {
+		long seq = not_kept[i].seq;
+		if (seq >= 0 && (size_t)seq < b->n && b->recs[seq].kind == K_RAW) {
+			char msg[256];
+			snprintf(msg, sizeof msg, "received after the copy from %.80s, with other content:"
+				 " that copy is kept, not this one or its event", not_kept[i].kept);
+			rec_what(b, &b->recs[seq], msg);
+			C.not_kept++;
+		}
+		free(not_kept[i].kept);
+	}
+	n_not_kept = 0;
+}
+
+/* Forget them: the transaction did not commit. */
+static void not_kept_drop(void)
+{
+	for (size_t i = 0; i < n_not_kept; i++)
+		free(not_kept[i].kept);
+	n_not_kept = 0;
 }
 
 /* Stage records recs[lo..hi) and upsert them, one statement at a time. NULL
@@ -1593,6 +1657,11 @@ static PGresult *load_range(const struct batch *b, size_t lo, size_t hi, long co
 	for (int i = 0; i < 4; i++)
 		counts[i] = atol(PQgetvalue(r, 0, i));
 	PQclear(r);
+	r = PQexecParams(conn, not_kept_sql, 0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return r;
+	not_kept_take(r);
+	PQclear(r);
 	return NULL;
 }
 
@@ -1603,10 +1672,12 @@ static void add_counts(const long c[4], size_t nrecs)
 	C.unchanged += (long)nrecs - (c[0] + c[1] + c[2] + c[3]);
 }
 
-static void reject_rec(const struct batch *b, const struct rec *rc, const char *who, const char *m)
+/* What record rc is, read from its line again (rare: a record's fields are
+ * not kept in memory), said with its line: rejected (db_rejected, who the
+ * refusal's author) or, with notice set, as a notice. */
+static void rec_say(const struct batch *b, const struct rec *rc, const char *who, const char *m, int notice)
 {
 	const char *text = b->text.buf + rc->text_off;
-	/* what the record is, from its line again (rare: not kept per record) */
 	static struct jparser *jp;
 	enum reject_code code;
 	char msg[64];
@@ -1614,10 +1685,25 @@ static void reject_rec(const struct batch *b, const struct rec *rc, const char *
 		jp = jparser_new();
 	json_object *o = jparse_shallow(jp, text, rc->text_len, 1, &code, msg, sizeof msg);
 	const char *provider = jstr(o, "provider"), *id = jstr(o, "external_event_id"), *source = jstr(o, "source");
-	reject(rc->file, rc->line, REJ_DB_REJECTED, text, rc->text_len, "%s %s '%.80s' (%.80s): %s%s",
-	       provider ? provider : "?", rc->kind == K_RAW ? "raw event" : "event", id ? id : "?",
-	       source ? source : "?", who ? who : "", who ? pg_msg(m) : m);
+	const char *what = rc->kind == K_RAW ? "raw event" : "event";
+	if (notice)
+		note_at(rc->file, rc->line, "%s %s '%.80s' (%.80s): %s", provider ? provider : "?", what,
+			id ? id : "?", source ? source : "?", m);
+	else
+		reject(rc->file, rc->line, REJ_DB_REJECTED, text, rc->text_len, "%s %s '%.80s' (%.80s): %s%s",
+		       provider ? provider : "?", what, id ? id : "?", source ? source : "?", who ? who : "",
+		       who ? pg_msg(m) : m);
 	json_object_put(o);
+}
+
+static void reject_rec(const struct batch *b, const struct rec *rc, const char *who, const char *m)
+{
+	rec_say(b, rc, who, m, 0);
+}
+
+static void rec_what(const struct batch *b, const struct rec *rc, const char *msg)
+{
+	rec_say(b, rc, NULL, msg, 1);
 }
 
 static void reject_db(const struct batch *b, const struct rec *rc, const char *m)
@@ -1821,6 +1907,7 @@ static void replay_records(const struct batch *b, int conflict)
 	refused = NULL;
 	exec_ok("COMMIT");
 	add_counts(rp.sum, rp.n_ok); /* counted once committed: a run ending before counts none of it */
+	not_kept_say(b);
 }
 
 static PGconn *conn2;
@@ -1922,6 +2009,8 @@ static const char *script(int where, int no_twice)
 			sb_add(&s, ";\n", 2);
 		}
 		sb_add(&s, count_sql, strlen(count_sql));
+		sb_add(&s, ";\n", 2);
+		sb_add(&s, not_kept_sql, strlen(not_kept_sql));
 		if (where != WHERE_TEMP && slot_vacuum) {
 			static const char del[] = ";\nDELETE FROM stage_raw;\nDELETE FROM stage_ev";
 			add_sql(&s, del, sizeof del - 1, where);
@@ -2161,6 +2250,8 @@ static PGresult *script_results(PGconn *c, long cnt[4], int *counted)
 			for (int i = 0; i < 4; i++)
 				cnt[i] = atol(PQgetvalue(r, 0, i));
 			*counted = 1;
+		} else if (st == PGRES_TUPLES_OK && PQnfields(r) == 2 && strcmp(PQfname(r, 1), "kept") == 0) {
+			not_kept_take(r);
 		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !bad) {
 			bad = r;
 			continue;
@@ -2183,6 +2274,7 @@ static void finish_inflight(void)
 	bad = script_results(conn, c, &counted);
 	if (!bad && counted) {
 		add_counts(c, b->n);
+		not_kept_say(b);
 	} else if (!bad || !is_data_error(bad)) {
 		commit_unknown = counted; /* die_pg tells whether the connection was lost */
 		die_pg("cannot load batch", bad);
@@ -2191,6 +2283,7 @@ static void finish_inflight(void)
 		int conflict = st && strcmp(st, PROJECT_CONFLICT) == 0;
 		PQclear(bad);
 		exec_ok("ROLLBACK");
+		not_kept_drop();
 		replay_records(b, conflict);
 	}
 	batch_done(b);
@@ -2207,8 +2300,10 @@ static void settle_inflight(void)
 		PGresult *bad = script_results(conn1, c, &counted);
 		if (!bad && counted) {
 			add_counts(c, inflight->n);
+			not_kept_say(inflight);
 			batches++;
 		}
+		not_kept_drop();
 		PQclear(bad);
 		inflight = NULL;
 	}
@@ -2936,6 +3031,11 @@ int main(int argc, char **argv)
 			" failed %ld, ignored %ld, rejected %ld\n",
 			prog_name, C.read, C.raw, C.events, C.inserted, C.updated, C.unchanged, C.failed,
 			C.ignored, rejects_count());
+	if (!quiet && C.not_kept > 0)
+		warn_msg(0, C.not_kept == 1 ? "%ld of the unchanged records is a later copy of a stored event with"
+			 " other content (said above): the copy received first is kept" : "%ld of the unchanged"
+			 " records are later copies of stored events with other content (said above): the copies"
+			 " received first are kept", C.not_kept);
 	if (C.events > 0 && C.raw == 0) /* normalize without --emit-raw: a runbook re-injection, say */
 		warn_msg(0, "events without their raw envelopes: no payload stored (reconcile counts them"
 			 " extra, and a later copy is not told from the first); pipe 'normalize --emit-raw',"

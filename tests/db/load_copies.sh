@@ -35,6 +35,41 @@ for db in "$a" "$b" "$c" "$d"; do
 		"1990 1990 19.9 a.json:1 Maria Silva"
 done
 
+# A later copy with other content is not kept, and says so (audit-RB 2): a notice with its
+# line and the copy kept, counted in the summary; the exit status stays 0 (no error).
+NOT_KEPT='with other content: that copy is kept, not this one or its event'
+NOT_KEPT_SUM='^load: [0-9]* of the unchanged records \(is a later copy\|are later copies\) of'
+said() { # db load-args...: load's stderr, the input's directory left out, and its exit status
+	local db=$1
+	shift
+	load --dsn "dbname=$db" "$@" 2>&1 | sed "s#$T/##g"
+	echo "exit ${PIPESTATUS[0]}"
+}
+notice="load: B.ndjson:1: hotmart raw event 'h-dup' (b.json:1): received after the copy from a.json:1, $NOT_KEPT"
+n1=$(newdb copies_said_ab) && said "$n1" "$T/A.ndjson" >/dev/null
+check "B after A, another run: said not kept, with its line and the copy kept; counted; exit 0" \
+	test "$(said "$n1" "$T/B.ndjson")" = "$notice
+load: read 2 (raw 1, events 1), inserted 0, updated 0, unchanged 2, failed 0, ignored 0, rejected 0
+load: 1 of the unchanged records is a later copy of a stored event with other content (said above): the copy received first is kept
+exit 0"
+n2=$(newdb copies_said_one) && n3=$(newdb copies_said_rev) && n4=$(newdb copies_said_b1)
+check "A and B in one batch, in either order, and a record a batch: B said not kept" \
+	test "$(said "$n2" "$T/A.ndjson" "$T/B.ndjson" | head -1)|$(said "$n3" "$T/B.ndjson" "$T/A.ndjson" | head -1)|$(said "$n4" --batch 1 "$T/A.ndjson" "$T/B.ndjson" | head -1)" = "$notice|$notice|$notice"
+n5=$(newdb copies_said_ba) && said "$n5" "$T/B.ndjson" >/dev/null
+check "B then A in two runs: A, received first, replaces B (updated), nothing said" \
+	test "$(said "$n5" "$T/A.ndjson")" = "load: read 2 (raw 1, events 1), inserted 0, updated 2, unchanged 0, failed 0, ignored 0, rejected 0
+exit 0"
+grep '"record":"raw"' "$T/B.ndjson" >"$T/B_raw.ndjson"
+hot 29.9 "Maria Silva" >"$T/d.json"
+fetch-events --project acme --received-at 2026-12-01T12:00:00Z "$T/d.json" | normalize --emit-raw >"$T/D.ndjson"
+n6=$(newdb copies_said_q) && said "$n6" "$T/A.ndjson" >/dev/null
+check "B's raw record alone and D, other content too, quiet: each said, no summary" \
+	test "$(said "$n6" -q "$T/B_raw.ndjson" "$T/D.ndjson")" = "load: B_raw.ndjson:1: hotmart raw event 'h-dup' (b.json:1): received after the copy from a.json:1, $NOT_KEPT
+load: D.ndjson:1: hotmart raw event 'h-dup' (d.json:1): received after the copy from a.json:1, $NOT_KEPT
+exit 0"
+check "two not kept: the summary says so" \
+	bash -c "$(declare -f said); T='$T'; said $n6 \"$T/B.ndjson\" \"$T/D.ndjson\" | grep -qx 'load: 2 of the unchanged records are later copies of stored events with other content (said above): the copies received first are kept'"
+
 # Stripe retries: the same event, pending_webhooks 2 then 1. The raw row holds the first.
 stripe() { # pending_webhooks
 	printf '{"id":"evt_pw","object":"event","api_version":"2024-06-20","created":1795185005,"livemode":false,"pending_webhooks":%s,"type":"customer.created","data":{"object":{"id":"cus_pw","object":"customer","email":"pw@example.com"}}}\n' "$1"
@@ -50,6 +85,7 @@ for db in "$f" "$g" "$h"; do
 	check "$db: the raw row is the first retry's (pending_webhooks 2)" \
 		test "$(q "$db" "SELECT payload->>'pending_webhooks' FROM external_events_raw WHERE external_event_id = 'evt_pw'")" = 2
 done
+check "a later retry is no other content: nothing said" test "$(said "$h" "$T/P1.ndjson" | grep -c "$NOT_KEPT")" = 0
 
 # A retry or a dashboard replay differs only in pending_webhooks, which says how it was
 # delivered: it brings what a fixed normalizer makes of it, as a same-payload copy does
@@ -78,6 +114,8 @@ j=$(newdb copies_replay) && run "$j" "$T/A.ndjson"
 cat "$T/B.ndjson" <(sed -n 7p "$ROOT/fixtures/db/malformed.ndjson") | load --dsn "dbname=$j" 2>"$T/replay.err"
 check "a later copy in a replayed batch: the refused row is rejected, the copy not kept" \
 	sh -c "grep -q db_rejected '$T/replay.err' && test \"\$(psql -qXAt -d $j -c \"SELECT amount_minor FROM payments WHERE payment_id = 'HPDUP'\")\" = 1990"
+check "and said not kept once the batch is committed, as the whole batch would" \
+	test "$(grep -c "^load: <stdin>:1: hotmart raw event 'h-dup' (${T}/b.json:1): received after the copy from ${T}/a.json:1, $NOT_KEPT\$" "$T/replay.err")" = 1
 # An event that failed in a first run (a normalizer since fixed) and is processed in a
 # re-run over the same dump read later (from stdin, or after its mtime changed): its
 # canonical event takes the first copy's received_at and source, as its raw row and its
@@ -124,7 +162,8 @@ check "a replay keeps the stored copy's received_at and source in every table ($
 	test "$(when "$r1")" = "01 10 a.json:1 | 01 10 a.json:1 | 01 10 a.json:1"
 r2=$(newdb copies_replayed_clean) && run "$r2" "$T/A_rel.ndjson"
 check "and makes its event again: the database is a clean load's" same_state "$r1" "$r2"
-check "the loads reported no error" test -z "$(grep -v '^load: read' "$T/load.err")"
+# (B's copies not kept are said, as notices: counted below)
+check "the loads reported no error" test -z "$(grep -v -e '^load: read' -e "$NOT_KEPT\$" -e "$NOT_KEPT_SUM" "$T/load.err")"
 
 # A database whose collation is not C (ICU's en-US sorts 'a' before 'B'): two copies
 # received at the same instant are still told apart by their sources' bytes, as stream
@@ -159,6 +198,7 @@ check "and in every order and batching, the same rows as in a C database" all_ti
 # content is other (B); with the same content (A3) they take the first copy's received_at
 # and source. Every order, run and batching ends as loading the first copy first does.
 jq -c 'if .record == "event" then .payment.currency = "brl" else . end' "$T/A.ndjson" >"$T/A_bad.ndjson"
+: >"$T/load2.err"
 runs() { # db files...: each file one run, whatever its exit status (A_bad's is 1)
 	local db=$1 f
 	shift
@@ -186,6 +226,11 @@ for first in A_raw A_bad; do
 		fi
 	done
 done
+# B after A's raw row (stored, or in the batch) is said not kept each time: ref, o1's last
+# run, o2, o3; not o4, whose B was stored first and then replaced by A (updated). A3 never.
+notices() { grep -c -e "(${T}/$1:1): received after the copy from ${T}/a.json:1, $NOT_KEPT\$" "$2"; }
+check "each of the 8 loads of B after A was said not kept, A3 never ($(notices b.json "$T/load2.err") $(notices a.json "$T/load2.err"))" \
+	test "$(notices b.json "$T/load2.err") $(notices a.json "$T/load2.err")" = "8 0"
 # Three copies, the second's content other and the third's the first's (review 1): in one
 # batch the third's event is the one kept (not the second's, gone with it), as in three runs
 cp "$T/a.json" "$T/c.json"
@@ -198,8 +243,11 @@ for first in A_raw A_bad; do
 	check "$first, B, C: in three runs, one, a record a batch, one run in reverse: the same tables, the payment 19.90 ($(q "$ref" "SELECT string_agg(amount_minor::text, ' ') FROM payments"))" \
 		sh -c "$(declare -f state same_state q); STATE_TABLES='$STATE_TABLES' T='$T'; same_state $ref $o1 && same_state $ref $o2 && same_state $ref $o3 && test \"\$(q $ref 'SELECT string_agg(amount_minor::text, chr(32)) FROM payments')\" = 1990"
 done
-refused=$(grep -c "invalid_field" "$T/load2.err") other=$(grep -v -e '^load: read' -e 'not an ISO 4217 code' -e 'input line rejected' "$T/load2.err" | wc -l)
+refused=$(grep -c "invalid_field" "$T/load2.err") other=$(grep -v -e '^load: read' -e 'not an ISO 4217 code' -e 'input line rejected' \
+	-e "(${T}/b.json:1): received after the copy from ${T}/a.json:1, $NOT_KEPT\$" -e "$NOT_KEPT_SUM" "$T/load2.err" | wc -l)
 check "those loads refused A_bad's event alone, each of the 14 times ($refused; $other other lines)" test "$refused $other" = "14 0"
+check "and said B not kept in each of the 16 loads of B after A, C (A's content) never ($(notices b.json "$T/load2.err") $(notices c.json "$T/load2.err"))" \
+	test "$(notices b.json "$T/load2.err") $(notices c.json "$T/load2.err")" = "16 0"
 
 # Re-injecting a corrected payload (audit-RB 2, the runbook's "re-inject"): as a new copy it is
 # not kept, the first received is; given the stored copy's received_at and source, as
