@@ -52,7 +52,8 @@ static const char help[] =
 	"  --batch N         records per transaction (default 5000, at most 1000000)\n"
 	"  --rejects FILE    write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE   longest accepted line in bytes (default 16M)\n"
-	"  -q, --quiet       no summary line (for cron: stderr then says only what went wrong)\n"
+	"  -q, --quiet       no summary line and no notices (for cron: stderr then says only\n"
+	"                    what went wrong; the run's pipeline_runs row counts the notices)\n"
 	"  --migrate         apply the schema migrations (sql/NNN_*.sql) not yet applied, then exit\n"
 	"  --sql-dir DIR     where the migrations are (default: $RO_SQL_DIR when set, else\n"
 	"                    ../sql or ../share/revenueos/sql next to the program)\n"
@@ -67,7 +68,8 @@ static const char help[] =
 	"  -h, --help, -V, --version\n"
 	"\n"
 	"Prints one summary line on stderr (not with --quiet) and records the run in\n"
-	"pipeline_runs.\n"
+	"pipeline_runs. A copy of an event with other content than the stored copy is\n"
+	"kept when received first, else not: either way a notice says it (docs/load.md).\n"
 	"Exit status: 0 every record loaded; 1 some records rejected (each reported as\n"
 	"'load: FILE:LINE: ...'); 2 usage; 3 database or I/O failure.\n"
 	"\n"
@@ -306,12 +308,14 @@ struct batch {
 struct counts {
 	long read, raw, events, inserted, updated, unchanged, failed, ignored;
 	long not_kept; /* of unchanged: later copies with other content (not_kept_say) */
+	long replaced; /* of updated: earlier copies that replaced a stored one of other content */
 };
 
 static struct batch bufs[2];
 static struct batch *B = &bufs[0]; /* the batch being read */
 static struct counts C;
 static PGconn *conn;
+static int quiet; /* --quiet: no summary, no notices */
 static unsigned long batches; /* committed so far */
 static int run_started;       /* loading: a failure leaves whole batches */
 static PGconn *conn1;         /* the first connection, whose transactions load the batches */
@@ -587,8 +591,9 @@ static const char stage_sql[] =
 	" occurred_at timestamptz, customer_id text, subscription_id text, payment_id text, email text, name text,"
 	" phone text, country text, sub jsonb, cus_as_of timestamptz)" PER_BATCH
 	/* the batch's raw records received after the stored copy of their event,
-	 * with other content: not kept (seq), and the source of the copy kept */
-	"CREATE TEMP TABLE stage_kept (seq integer, kept text)" PER_BATCH
+	 * with other content: not kept (seq), and the source of the copy kept; or
+	 * received before it (replaced), and the source of the copy replaced */
+	"CREATE TEMP TABLE stage_kept (seq integer, kept text, replaced boolean)" PER_BATCH
 	/* customers ('c'), subscriptions ('s') and payments ('p') recomputed from their stored events */
 	"CREATE TEMP TABLE stage_full (kind \"char\", project_id text, provider text, id text)" PER_BATCH
 	/* lz4 here too: cheaper than pglz to write, and the compressed payload is copied as is */
@@ -1009,15 +1014,22 @@ static const char *const upserts[] = {
 	" AND (t.project_id, t.event_type, t.occurred_at, t.payload) IS DISTINCT FROM"
 	" (EXCLUDED.project_id, EXCLUDED.event_type, EXCLUDED.occurred_at, EXCLUDED.payload))"
 	" RETURNING provider, external_event_id, xmax = 0 AS ins, project_id, received_at, source,"
-	" CASE WHEN xmax <> 0 THEN row(event_type, occurred_at, payload - " DELIVERY_KEYS ") END AS content)"
+	" CASE WHEN xmax <> 0 THEN row(event_type, occurred_at, payload - " DELIVERY_KEYS ") END AS content),"
 	/* what an updated row held before: the statement's snapshot still sees
 	 * its old version (one key probe per updated row; a fresh load, none) */
-	" INSERT INTO stage_changed SELECT 'r', u.provider, u.external_event_id, u.ins, u.project_id,"
-	" u.received_at, o.moved, o.same FROM up u LEFT JOIN LATERAL (SELECT (o.received_at, o.source)"
-	" IS DISTINCT FROM (u.received_at, u.source) AS moved, (o.project_id, row(o.event_type,"
-	" o.occurred_at, o.payload - " DELIVERY_KEYS ")) IS NOT DISTINCT FROM (u.project_id, u.content) AS same"
-	" FROM external_events_raw o WHERE NOT u.ins AND (o.provider, o.external_event_id) ="
-	" (u.provider, u.external_event_id) LIMIT 1) o ON true",
+	" c AS MATERIALIZED (SELECT u.provider, u.external_event_id, u.ins, u.project_id, u.received_at,"
+	" u.source, o.moved, o.same, o.source AS old FROM up u LEFT JOIN LATERAL (SELECT (o.received_at,"
+	" o.source) IS DISTINCT FROM (u.received_at, u.source) AS moved, (o.project_id, row(o.event_type,"
+	" o.occurred_at, o.payload - " DELIVERY_KEYS ")) IS NOT DISTINCT FROM (u.project_id, u.content) AS same,"
+	" o.source FROM external_events_raw o WHERE NOT u.ins AND (o.provider, o.external_event_id) ="
+	" (u.provider, u.external_event_id) LIMIT 1) o ON true),"
+	/* an earlier copy replaced a stored one of other content: said (not_kept_say) */
+	" k AS (INSERT INTO stage_kept SELECT DISTINCT ON (c.provider, c.external_event_id) s.seq, c.old, true"
+	" FROM c JOIN stage_raw s ON (s.provider, s.external_event_id, s.received_at, s.source) ="
+	" (c.provider, c.external_event_id, c.received_at, c.source) WHERE c.moved AND NOT c.same"
+	" ORDER BY c.provider, c.external_event_id, s.seq)"
+	" INSERT INTO stage_changed SELECT 'r', provider, external_event_id, ins, project_id, received_at,"
+	" moved, same FROM c",
 
 	/* An event is in one project, its raw row's: sql/017 keeps each table's row
 	 * where it was first loaded, and this keeps the tables together. The
@@ -1065,7 +1077,7 @@ static const char *const upserts[] = {
 	" AND (s.project_id, s.event_type, s.occurred_at, s.payload - " DELIVERY_KEYS ") IS DISTINCT FROM"
 	" (t.project_id, t.event_type, t.occurred_at, t.payload - " DELIVERY_KEYS ")),"
 	/* said by the loader once the batch is committed (not_kept_say) */
-	" k AS (INSERT INTO stage_kept SELECT seq, kept FROM l)"
+	" k AS (INSERT INTO stage_kept SELECT seq, kept, false FROM l)"
 	/* computed once: as a subquery the planner, trusting the scratch tables'
 	 * stale statistics, scanned the raw rows again for every staged event
 	 * (quadratic in the batch: a load 4.6 times slower) */
@@ -1092,7 +1104,7 @@ static const char *const upserts[] = {
 	" r.payload FROM external_events_raw r WHERE (r.provider, r.external_event_id) ="
 	" (x.provider, x.external_event_id) LIMIT 1) r"
 	" WHERE (s.received_at, s.source COLLATE \"C\") > (r.received_at, r.source)),"
-	" k AS (INSERT INTO stage_kept SELECT seq, source FROM d WHERE NOT same),"
+	" k AS (INSERT INTO stage_kept SELECT seq, source, false FROM d WHERE NOT same),"
 	" gone AS (DELETE FROM stage_ev WHERE ctid IN (SELECT t FROM d WHERE NOT same))"
 	" UPDATE stage_ev e SET received_at = d.received_at, source = d.source FROM d WHERE e.ctid = d.t AND d.same"),
 
@@ -1500,9 +1512,11 @@ static const char count_sql[] =
 	" FROM stage_changed UNION ALL SELECT kind, provider, external_event_id, ins FROM stage_norm"
 	" WHERE kind = 'n') c GROUP BY 1, 2, 3) x";
 /* The batch's raw records that are later copies of a stored event with other
- * content (the statements above put them in stage_kept): the record (seq) and
- * the source of the copy kept. Said once the batch is committed. */
-static const char not_kept_sql[] = "SELECT DISTINCT ON (seq) seq, kept FROM stage_kept ORDER BY seq";
+ * content, or earlier copies that replaced a stored one of other content (the
+ * statements above put them in stage_kept): the record (seq), the source of
+ * the other copy, and which. Said once the batch is committed. */
+static const char not_kept_sql[] =
+	"SELECT DISTINCT ON (seq) seq, kept, replaced FROM stage_kept ORDER BY seq, replaced";
 /* A data error (bad value, constraint) is the record's fault; anything else is
  * ours. So is a value too large for an index (54000: a 3 KB id passes every
  * check, then no btree takes it): the batch replayed, only its record is lost,
@@ -1585,15 +1599,33 @@ static PGresult *stage_range(const struct batch *b, size_t lo, size_t hi, int bu
 	return NULL;
 }
 
+/* A dump's source (file:line) in a message: at most its last SOURCE_SAID
+ * bytes, where the file's name and the line are (a long directory path cut,
+ * said by "..." before it), from a character's start. */
+enum { SOURCE_SAID = 120 };
+static const char *source_said(const char *source)
+{
+	size_t n = strlen(source);
+	const char *p = n > SOURCE_SAID ? source + n - SOURCE_SAID : source;
+
+	while (p > source && ((unsigned char)*p & 0xC0) == 0x80)
+		p++; /* not inside a UTF-8 sequence (p > source: cut, so n - SOURCE_SAID bytes follow) */
+	return p;
+}
+
 /*
  * A copy of an event received after the stored one, with other content, is
- * not kept: the first received is (docs/schema.md). That is no error, and no
- * silence either: each such raw record is said, with its line, once its batch
- * is committed (a notice: the exit status stays), and counted.
+ * not kept: the first received is (docs/schema.md); one received before it
+ * replaces it. That is no error, and no silence either: each such raw record
+ * is said, with its line, once its batch is committed (a notice: the exit
+ * status stays; none with --quiet), and counted in the run's row. So every
+ * copy whose content the database does not keep is said once, whatever the
+ * order and the batches the copies come in: as not kept, or as replaced.
  */
 static struct {
 	long seq;
-	char *kept;
+	char *other; /* the other copy's source */
+	int replaced;
 } *not_kept;
 static size_t n_not_kept, cap_not_kept;
 
@@ -1606,7 +1638,8 @@ static void not_kept_take(const PGresult *r)
 			not_kept = xrealloc(not_kept, cap_not_kept * sizeof *not_kept);
 		}
 		not_kept[n_not_kept].seq = atol(PQgetvalue(r, i, 0));
-		not_kept[n_not_kept++].kept = xstrdup(PQgetvalue(r, i, 1));
+		not_kept[n_not_kept].replaced = strcmp(PQgetvalue(r, i, 2), "t") == 0;
+		not_kept[n_not_kept++].other = xstrdup(PQgetvalue(r, i, 1));
 	}
 }
 
@@ -1618,13 +1651,23 @@ static void not_kept_say(const struct batch *b)
 	for (size_t i = 0; i < n_not_kept; i++) {
 		long seq = not_kept[i].seq;
 		if (seq >= 0 && (size_t)seq < b->n && b->recs[seq].kind == K_RAW) {
-			char msg[256];
-			snprintf(msg, sizeof msg, "received after the copy from %.80s, with other content:"
-				 " that copy is kept, not this one or its event", not_kept[i].kept);
-			rec_what(b, &b->recs[seq], msg);
-			C.not_kept++;
+			char msg[512];
+			int cut = strlen(not_kept[i].other) > SOURCE_SAID;
+			const char *other = source_said(not_kept[i].other);
+			if (not_kept[i].replaced)
+				snprintf(msg, sizeof msg, "received before the copy stored from %s%s, with other"
+					 " content: this copy replaces it and its event", cut ? "..." : "", other);
+			else
+				snprintf(msg, sizeof msg, "received after the copy from %s%s, with other content:"
+					 " that copy is kept, not this one or its event", cut ? "..." : "", other);
+			if (!quiet)
+				rec_what(b, &b->recs[seq], msg);
+			if (not_kept[i].replaced)
+				C.replaced++;
+			else
+				C.not_kept++;
 		}
-		free(not_kept[i].kept);
+		free(not_kept[i].other);
 	}
 	n_not_kept = 0;
 }
@@ -1633,7 +1676,7 @@ static void not_kept_say(const struct batch *b)
 static void not_kept_drop(void)
 {
 	for (size_t i = 0; i < n_not_kept; i++)
-		free(not_kept[i].kept);
+		free(not_kept[i].other);
 	n_not_kept = 0;
 }
 
@@ -1686,12 +1729,15 @@ static void rec_say(const struct batch *b, const struct rec *rc, const char *who
 	json_object *o = jparse_shallow(jp, text, rc->text_len, 1, &code, msg, sizeof msg);
 	const char *provider = jstr(o, "provider"), *id = jstr(o, "external_event_id"), *source = jstr(o, "source");
 	const char *what = rc->kind == K_RAW ? "raw event" : "event";
+	if (!source)
+		source = "?";
+	const char *cut = strlen(source) > SOURCE_SAID ? "..." : "";
 	if (notice)
-		note_at(rc->file, rc->line, "%s %s '%.80s' (%.80s): %s", provider ? provider : "?", what,
-			id ? id : "?", source ? source : "?", m);
+		note_at(rc->file, rc->line, "%s %s '%.80s' (%s%s): %s", provider ? provider : "?", what,
+			id ? id : "?", cut, source_said(source), m);
 	else
-		reject(rc->file, rc->line, REJ_DB_REJECTED, text, rc->text_len, "%s %s '%.80s' (%.80s): %s%s",
-		       provider ? provider : "?", what, id ? id : "?", source ? source : "?", who ? who : "",
+		reject(rc->file, rc->line, REJ_DB_REJECTED, text, rc->text_len, "%s %s '%.80s' (%s%s): %s%s",
+		       provider ? provider : "?", what, id ? id : "?", cut, source_said(source), who ? who : "",
 		       who ? pg_msg(m) : m);
 	json_object_put(o);
 }
@@ -2250,7 +2296,7 @@ static PGresult *script_results(PGconn *c, long cnt[4], int *counted)
 			for (int i = 0; i < 4; i++)
 				cnt[i] = atol(PQgetvalue(r, 0, i));
 			*counted = 1;
-		} else if (st == PGRES_TUPLES_OK && PQnfields(r) == 2 && strcmp(PQfname(r, 1), "kept") == 0) {
+		} else if (st == PGRES_TUPLES_OK && PQnfields(r) == 3 && strcmp(PQfname(r, 1), "kept") == 0) {
 			not_kept_take(r);
 		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !bad) {
 			bad = r;
@@ -2795,14 +2841,17 @@ static void note_insert(void)
 #define FINISH_RUN_SQL                                                                            \
 	"UPDATE pipeline_runs SET finished_at = now(), records_in = $2, records_out = $3,"        \
 	" rejected = $4, inserted = $5, updated = $6, unchanged = $7, failed = $8,"               \
-	" ignored = $9, exit_status = $10 WHERE id = $1"
+	" ignored = $9, exit_status = $10, detail = COALESCE(detail, '{}')"                       \
+	" || jsonb_build_object('not_kept', $11::bigint, 'replaced', $12::bigint) WHERE id = $1"
+enum { RUN_PARAMS = 12 };
 
 /* The run's counts and exit status, as parameters of FINISH_RUN_SQL, into v and p. */
-static void run_params(long id, int status, char v[10][32], const char *p[10])
+static void run_params(long id, int status, char v[RUN_PARAMS][32], const char *p[RUN_PARAMS])
 {
-	long vals[] = {id, C.read, C.inserted + C.updated + C.unchanged, rejects_count(), C.inserted,
-		       C.updated, C.unchanged, C.failed, C.ignored, status};
-	for (int i = 0; i < 10; i++) {
+	long vals[RUN_PARAMS] = {id, C.read, C.inserted + C.updated + C.unchanged, rejects_count(), C.inserted,
+				 C.updated, C.unchanged, C.failed, C.ignored, status, C.not_kept,
+				 C.replaced};
+	for (int i = 0; i < RUN_PARAMS; i++) {
 		snprintf(v[i], sizeof v[i], "%ld", vals[i]);
 		p[i] = v[i];
 	}
@@ -2810,11 +2859,11 @@ static void run_params(long id, int status, char v[10][32], const char *p[10])
 
 static void finish_run(long id, int status)
 {
-	char v[10][32];
-	const char *p[10];
+	char v[RUN_PARAMS][32];
+	const char *p[RUN_PARAMS];
 
 	run_params(id, status, v, p);
-	PQclear(must(FINISH_RUN_SQL, 10, p));
+	PQclear(must(FINISH_RUN_SQL, RUN_PARAMS, p));
 }
 
 /* A run ending on a failure, a database error (not a lost first connection)
@@ -2825,8 +2874,8 @@ static void finish_run(long id, int status)
 static void record_failure(void)
 {
 	PGresult *r;
-	char v[10][32];
-	const char *p[10];
+	char v[RUN_PARAMS][32];
+	const char *p[RUN_PARAMS];
 
 	long id = run_id;
 
@@ -2844,7 +2893,7 @@ static void record_failure(void)
 	if (PQtransactionStatus(conn1) != PQTRANS_IDLE)
 		PQclear(PQexec(conn1, "ROLLBACK"));
 	run_params(id, EXIT_SYSTEM, v, p);
-	PQclear(PQexecParams(conn1, FINISH_RUN_SQL, 10, NULL, p, NULL, NULL, 0));
+	PQclear(PQexecParams(conn1, FINISH_RUN_SQL, RUN_PARAMS, NULL, p, NULL, NULL, 0));
 }
 
 int main(int argc, char **argv)
@@ -2865,7 +2914,7 @@ int main(int argc, char **argv)
 	};
 	const char *dsn = NULL, *rejects_path = NULL, *sql_dir = NULL, *note = NULL, *why, *from;
 	size_t batch_size = 5000, max_line = LINE_MAX_DEFAULT;
-	int do_migrate = 0, load_opt = 0, do_split = 0, quiet = 0, c;
+	int do_migrate = 0, load_opt = 0, do_split = 0, c;
 
 	diag_init("load");
 	while ((c = getopt_said(argc, argv, "hqV", longopts)) != -1) {
@@ -3036,6 +3085,10 @@ int main(int argc, char **argv)
 			 " other content (said above): the copy received first is kept" : "%ld of the unchanged"
 			 " records are later copies of stored events with other content (said above): the copies"
 			 " received first are kept", C.not_kept);
+	if (!quiet && C.replaced > 0)
+		warn_msg(0, C.replaced == 1 ? "%ld of the updated records is an earlier copy that replaced a stored"
+			 " one with other content (said above)" : "%ld of the updated records are earlier copies"
+			 " that replaced stored ones with other content (said above)", C.replaced);
 	if (C.events > 0 && C.raw == 0) /* normalize without --emit-raw: a runbook re-injection, say */
 		warn_msg(0, "events without their raw envelopes: no payload stored (reconcile counts them"
 			 " extra, and a later copy is not told from the first); pipe 'normalize --emit-raw',"

@@ -36,9 +36,13 @@ for db in "$a" "$b" "$c" "$d"; do
 done
 
 # A later copy with other content is not kept, and says so (audit-RB 2): a notice with its
-# line and the copy kept, counted in the summary; the exit status stays 0 (no error).
+# line and the copy kept, counted in the summary; the exit status stays 0 (no error). An
+# earlier copy replacing a stored one of other content says so too (review-R 1): whatever
+# the order, each copy whose content is lost is said once.
 NOT_KEPT='with other content: that copy is kept, not this one or its event'
 NOT_KEPT_SUM='^load: [0-9]* of the unchanged records \(is a later copy\|are later copies\) of'
+REPLACED='with other content: this copy replaces it and its event'
+REPLACED_SUM='^load: [0-9]* of the updated records \(is an earlier copy\|are earlier copies\) that replaced'
 said() { # db load-args...: load's stderr, the input's directory left out, and its exit status
 	local db=$1
 	shift
@@ -56,19 +60,26 @@ n2=$(newdb copies_said_one) && n3=$(newdb copies_said_rev) && n4=$(newdb copies_
 check "A and B in one batch, in either order, and a record a batch: B said not kept" \
 	test "$(said "$n2" "$T/A.ndjson" "$T/B.ndjson" | head -1)|$(said "$n3" "$T/B.ndjson" "$T/A.ndjson" | head -1)|$(said "$n4" --batch 1 "$T/A.ndjson" "$T/B.ndjson" | head -1)" = "$notice|$notice|$notice"
 n5=$(newdb copies_said_ba) && said "$n5" "$T/B.ndjson" >/dev/null
-check "B then A in two runs: A, received first, replaces B (updated), nothing said" \
-	test "$(said "$n5" "$T/A.ndjson")" = "load: read 2 (raw 1, events 1), inserted 0, updated 2, unchanged 0, failed 0, ignored 0, rejected 0
+check "B then A in two runs: A, received first, replaces B (updated), said so" \
+	test "$(said "$n5" "$T/A.ndjson")" = "load: A.ndjson:1: hotmart raw event 'h-dup' (a.json:1): received before the copy stored from b.json:1, $REPLACED
+load: read 2 (raw 1, events 1), inserted 0, updated 2, unchanged 0, failed 0, ignored 0, rejected 0
+load: 1 of the updated records is an earlier copy that replaced a stored one with other content (said above)
 exit 0"
+check "and its pipeline_runs row counts it" \
+	test "$(q "$n5" "SELECT string_agg((detail->>'not_kept') || ' ' || (detail->>'replaced'), ', ' ORDER BY id) FROM pipeline_runs")" = "0 0, 0 1"
 grep '"record":"raw"' "$T/B.ndjson" >"$T/B_raw.ndjson"
 hot 29.9 "Maria Silva" >"$T/d.json"
 fetch-events --project acme --received-at 2026-12-01T12:00:00Z "$T/d.json" | normalize --emit-raw >"$T/D.ndjson"
 n6=$(newdb copies_said_q) && said "$n6" "$T/A.ndjson" >/dev/null
-check "B's raw record alone and D, other content too, quiet: each said, no summary" \
-	test "$(said "$n6" -q "$T/B_raw.ndjson" "$T/D.ndjson")" = "load: B_raw.ndjson:1: hotmart raw event 'h-dup' (b.json:1): received after the copy from a.json:1, $NOT_KEPT
+check "quiet (cron re-reading the same dumps every few minutes): nothing said" \
+	test "$(said "$n6" -q "$T/B_raw.ndjson" "$T/D.ndjson")" = "exit 0"
+check "not quiet: B's raw record alone and D, other content too, each said, and counted" \
+	test "$(said "$n6" "$T/B_raw.ndjson" "$T/D.ndjson" | grep -v '^load: read')" = "load: B_raw.ndjson:1: hotmart raw event 'h-dup' (b.json:1): received after the copy from a.json:1, $NOT_KEPT
 load: D.ndjson:1: hotmart raw event 'h-dup' (d.json:1): received after the copy from a.json:1, $NOT_KEPT
+load: 2 of the unchanged records are later copies of stored events with other content (said above): the copies received first are kept
 exit 0"
-check "two not kept: the summary says so" \
-	bash -c "$(declare -f said); T='$T'; said $n6 \"$T/B.ndjson\" \"$T/D.ndjson\" | grep -qx 'load: 2 of the unchanged records are later copies of stored events with other content (said above): the copies received first are kept'"
+check "and each run's pipeline_runs row: A 0, then 2 and 2 (quiet or not), its files still named" \
+	test "$(q "$n6" "SELECT string_agg((detail->>'not_kept') || ':' || jsonb_array_length(detail->'files'), ' ' ORDER BY id) FROM pipeline_runs")" = "0:1 2:2 2:2"
 
 # Stripe retries: the same event, pending_webhooks 2 then 1. The raw row holds the first.
 stripe() { # pending_webhooks
@@ -116,6 +127,23 @@ check "a later copy in a replayed batch: the refused row is rejected, the copy n
 	sh -c "grep -q db_rejected '$T/replay.err' && test \"\$(psql -qXAt -d $j -c \"SELECT amount_minor FROM payments WHERE payment_id = 'HPDUP'\")\" = 1990"
 check "and said not kept once the batch is committed, as the whole batch would" \
 	test "$(grep -c "^load: <stdin>:1: hotmart raw event 'h-dup' (${T}/b.json:1): received after the copy from ${T}/a.json:1, $NOT_KEPT\$" "$T/replay.err")" = 1
+# Replayed in halves (a row refused), B then A in one input: the halves load as two runs
+# would, and B's content, replaced by A's, is still said once (review-R 1)
+k2=$(newdb copies_replay_ba)
+cat "$T/B.ndjson" "$T/A.ndjson" <(sed -n 7p "$ROOT/fixtures/db/malformed.ndjson") | load --dsn "dbname=$k2" 2>"$T/replay2.err"
+check "B then A in a replayed batch: B's loss said once, the raw row A's" \
+	test "$(grep -c -e "(${T}/b.json:1): received after the copy from ${T}/a.json:1, $NOT_KEPT\$" \
+		-e "(${T}/a.json:1): received before the copy stored from ${T}/b.json:1, $REPLACED\$" "$T/replay2.err") $(q "$k2" "SELECT regexp_replace(source, '.*/', '') FROM external_events_raw WHERE external_event_id = 'h-dup'")" = "1 a.json:1"
+# Dumps deep in a directory tree: a source is said by its end, both copies' files and lines
+# (review-R 2: the first 80 bytes of each were the same directory)
+L=$T/srv/webhooks/2026-12-01/hotmart-endpoint-production-acme-sa-east-1-with-a-longer-name
+mkdir -p "$L" && cp "$T/a.json" "$L/hotmart-2026-12-01T10.json" && cp "$T/b.json" "$L/hotmart-2026-12-01T11.json"
+long=$(newdb copies_long)
+fetch-events --project acme --received-at 2026-12-01T10:00:00Z "$L/hotmart-2026-12-01T10.json" | normalize --emit-raw | load -q --dsn "dbname=$long"
+fetch-events --project acme --received-at 2026-12-01T11:00:00Z "$L/hotmart-2026-12-01T11.json" | normalize --emit-raw |
+	load --dsn "dbname=$long" 2>"$T/long.err"
+check "long dump paths: cut at the front, each file and line said" grep -q \
+	"^load: <stdin>:1: hotmart raw event 'h-dup' (\.\.\..*-longer-name/hotmart-2026-12-01T11\.json:1): received after the copy from \.\.\..*-longer-name/hotmart-2026-12-01T10\.json:1, $NOT_KEPT\$" "$T/long.err"
 # An event that failed in a first run (a normalizer since fixed) and is processed in a
 # re-run over the same dump read later (from stdin, or after its mtime changed): its
 # canonical event takes the first copy's received_at and source, as its raw row and its
@@ -163,7 +191,7 @@ check "a replay keeps the stored copy's received_at and source in every table ($
 r2=$(newdb copies_replayed_clean) && run "$r2" "$T/A_rel.ndjson"
 check "and makes its event again: the database is a clean load's" same_state "$r1" "$r2"
 # (B's copies not kept are said, as notices: counted below)
-check "the loads reported no error" test -z "$(grep -v -e '^load: read' -e "$NOT_KEPT\$" -e "$NOT_KEPT_SUM" "$T/load.err")"
+check "the loads reported no error" test -z "$(grep -v -e '^load: read' -e "$NOT_KEPT\$" -e "$NOT_KEPT_SUM" -e "$REPLACED\$" -e "$REPLACED_SUM" "$T/load.err")"
 
 # A database whose collation is not C (ICU's en-US sorts 'a' before 'B'): two copies
 # received at the same instant are still told apart by their sources' bytes, as stream
@@ -229,8 +257,12 @@ done
 # B after A's raw row (stored, or in the batch) is said not kept each time: ref, o1's last
 # run, o2, o3; not o4, whose B was stored first and then replaced by A (updated). A3 never.
 notices() { grep -c -e "(${T}/$1:1): received after the copy from ${T}/a.json:1, $NOT_KEPT\$" "$2"; }
+replaced() { grep -c -e "(${T}/a.json:1): received before the copy stored from ${T}/b.json:1, $REPLACED\$" "$1"; }
 check "each of the 8 loads of B after A was said not kept, A3 never ($(notices b.json "$T/load2.err") $(notices a.json "$T/load2.err"))" \
 	test "$(notices b.json "$T/load2.err") $(notices a.json "$T/load2.err")" = "8 0"
+# and A replacing B stored before: o1 (B, A, B) and o4 (B, then A, a record a batch), for each first
+check "each of the 4 loads of A after B stored was said to replace it ($(replaced "$T/load2.err"))" \
+	test "$(replaced "$T/load2.err")" = 4
 # Three copies, the second's content other and the third's the first's (review 1): in one
 # batch the third's event is the one kept (not the second's, gone with it), as in three runs
 cp "$T/a.json" "$T/c.json"
@@ -244,7 +276,8 @@ for first in A_raw A_bad; do
 		sh -c "$(declare -f state same_state q); STATE_TABLES='$STATE_TABLES' T='$T'; same_state $ref $o1 && same_state $ref $o2 && same_state $ref $o3 && test \"\$(q $ref 'SELECT string_agg(amount_minor::text, chr(32)) FROM payments')\" = 1990"
 done
 refused=$(grep -c "invalid_field" "$T/load2.err") other=$(grep -v -e '^load: read' -e 'not an ISO 4217 code' -e 'input line rejected' \
-	-e "(${T}/b.json:1): received after the copy from ${T}/a.json:1, $NOT_KEPT\$" -e "$NOT_KEPT_SUM" "$T/load2.err" | wc -l)
+	-e "(${T}/b.json:1): received after the copy from ${T}/a.json:1, $NOT_KEPT\$" -e "$NOT_KEPT_SUM" \
+	-e "(${T}/a.json:1): received before the copy stored from ${T}/b.json:1, $REPLACED\$" -e "$REPLACED_SUM" "$T/load2.err" | wc -l)
 check "those loads refused A_bad's event alone, each of the 14 times ($refused; $other other lines)" test "$refused $other" = "14 0"
 check "and said B not kept in each of the 16 loads of B after A, C (A's content) never ($(notices b.json "$T/load2.err") $(notices c.json "$T/load2.err"))" \
 	test "$(notices b.json "$T/load2.err") $(notices c.json "$T/load2.err")" = "16 0"
