@@ -1014,20 +1014,26 @@ static const char *const upserts[] = {
 	" AND (t.project_id, t.event_type, t.occurred_at, t.payload) IS DISTINCT FROM"
 	" (EXCLUDED.project_id, EXCLUDED.event_type, EXCLUDED.occurred_at, EXCLUDED.payload))"
 	" RETURNING provider, external_event_id, xmax = 0 AS ins, project_id, received_at, source,"
-	" CASE WHEN xmax <> 0 THEN row(event_type, occurred_at, payload - " DELIVERY_KEYS ") END AS content),"
+	" CASE WHEN xmax <> 0 THEN row(event_type, occurred_at) END AS meta,"
+	" CASE WHEN xmax <> 0 THEN payload - " DELIVERY_KEYS " END AS body),"
 	/* what an updated row held before: the statement's snapshot still sees
 	 * its old version (one key probe per updated row; a fresh load, none) */
 	" c AS MATERIALIZED (SELECT u.provider, u.external_event_id, u.ins, u.project_id, u.received_at,"
-	" u.source, o.moved, o.same, o.source AS old FROM up u LEFT JOIN LATERAL (SELECT (o.received_at,"
-	" o.source) IS DISTINCT FROM (u.received_at, u.source) AS moved, (o.project_id, row(o.event_type,"
-	" o.occurred_at, o.payload - " DELIVERY_KEYS ")) IS NOT DISTINCT FROM (u.project_id, u.content) AS same,"
-	" o.source FROM external_events_raw o WHERE NOT u.ins AND (o.provider, o.external_event_id) ="
+	" u.source, o.moved, o.body AND (o.project_id, o.meta) IS NOT DISTINCT FROM (u.project_id, u.meta)"
+	" AS same, o.body, o.source AS old FROM up u LEFT JOIN LATERAL (SELECT (o.received_at, o.source)"
+	" IS DISTINCT FROM (u.received_at, u.source) AS moved, o.project_id, row(o.event_type, o.occurred_at)"
+	" AS meta, o.payload - " DELIVERY_KEYS " IS NOT DISTINCT FROM u.body AS body, o.source"
+	" FROM external_events_raw o WHERE NOT u.ins AND (o.provider, o.external_event_id) ="
 	" (u.provider, u.external_event_id) LIMIT 1) o ON true),"
-	/* an earlier copy replaced a stored one of other content: said (not_kept_say) */
+	/* an earlier copy replaced a stored one of another payload: said
+	 * (not_kept_say). Only the payload is content there: a Hotmart v1
+	 * cancellation is dated at its arrival, and a retry of it, the same bytes,
+	 * is no news. Of copies tied on (received_at, source), the last read is
+	 * the one stored. */
 	" k AS (INSERT INTO stage_kept SELECT DISTINCT ON (c.provider, c.external_event_id) s.seq, c.old, true"
 	" FROM c JOIN stage_raw s ON (s.provider, s.external_event_id, s.received_at, s.source) ="
-	" (c.provider, c.external_event_id, c.received_at, c.source) WHERE c.moved AND NOT c.same"
-	" ORDER BY c.provider, c.external_event_id, s.seq)"
+	" (c.provider, c.external_event_id, c.received_at, c.source) WHERE c.moved AND NOT c.body"
+	" ORDER BY c.provider, c.external_event_id, s.seq DESC)"
 	" INSERT INTO stage_changed SELECT 'r', provider, external_event_id, ins, project_id, received_at,"
 	" moved, same FROM c",
 
@@ -1065,7 +1071,8 @@ static const char *const upserts[] = {
 	 * (a fresh load probes nothing). Without its raw copy in the batch (events
 	 * loaded alone) an event is taken as it comes. */
 	"WITH l AS MATERIALIZED (SELECT s.seq, s.provider, s.external_event_id, s.received_at, s.source,"
-	" t.source AS kept FROM stage_raw s CROSS JOIN LATERAL (SELECT t.project_id, t.event_type, t.occurred_at,"
+	" t.source AS kept, s.payload - " DELIVERY_KEYS " IS DISTINCT FROM t.payload - " DELIVERY_KEYS " AS other"
+	" FROM stage_raw s CROSS JOIN LATERAL (SELECT t.project_id, t.event_type, t.occurred_at,"
 	" t.received_at, t.source, t.payload FROM external_events_raw t"
 	" WHERE (t.provider, t.external_event_id) = (s.provider, s.external_event_id) LIMIT 1) t"
 	" WHERE (s.provider, s.external_event_id) NOT IN (SELECT provider, external_event_id"
@@ -1076,8 +1083,9 @@ static const char *const upserts[] = {
 	" s.external_event_id, t.project_id, s.project_id) ELSE true END"
 	" AND (s.project_id, s.event_type, s.occurred_at, s.payload - " DELIVERY_KEYS ") IS DISTINCT FROM"
 	" (t.project_id, t.event_type, t.occurred_at, t.payload - " DELIVERY_KEYS ")),"
-	/* said by the loader once the batch is committed (not_kept_say) */
-	" k AS (INSERT INTO stage_kept SELECT seq, kept, false FROM l)"
+	/* said by the loader once the batch is committed (not_kept_say), when
+	 * the payload is other (a retry dated at its arrival is no news) */
+	" k AS (INSERT INTO stage_kept SELECT seq, kept, false FROM l WHERE other)"
 	/* computed once: as a subquery the planner, trusting the scratch tables'
 	 * stale statistics, scanned the raw rows again for every staged event
 	 * (quadratic in the batch: a load 4.6 times slower) */
@@ -1093,8 +1101,9 @@ static const char *const upserts[] = {
 	 * is chosen below: of three copies, the third may be the first's content
 	 * when the second's is other. Keys the batch holds twice only. */
 	DEDUP("WITH d AS MATERIALIZED (SELECT s.seq, e.ctid AS t, r.received_at, r.source,"
-	" (s.project_id, s.event_type, s.occurred_at, s.payload - " DELIVERY_KEYS ") IS NOT DISTINCT FROM"
-	" (r.project_id, r.event_type, r.occurred_at, r.payload - " DELIVERY_KEYS ") AS same"
+	" (s.project_id, s.event_type, s.occurred_at) IS NOT DISTINCT FROM"
+	" (r.project_id, r.event_type, r.occurred_at) AS meta,"
+	" s.payload - " DELIVERY_KEYS " IS NOT DISTINCT FROM r.payload - " DELIVERY_KEYS " AS body"
 	" FROM (SELECT provider, external_event_id FROM stage_raw GROUP BY 1, 2 HAVING count(*) > 1) x"
 	" JOIN stage_raw s ON (s.provider, s.external_event_id) = (x.provider, x.external_event_id)"
 	/* (a raw copy without its event is said not kept too) */
@@ -1104,9 +1113,10 @@ static const char *const upserts[] = {
 	" r.payload FROM external_events_raw r WHERE (r.provider, r.external_event_id) ="
 	" (x.provider, x.external_event_id) LIMIT 1) r"
 	" WHERE (s.received_at, s.source COLLATE \"C\") > (r.received_at, r.source)),"
-	" k AS (INSERT INTO stage_kept SELECT seq, source, false FROM d WHERE NOT same),"
-	" gone AS (DELETE FROM stage_ev WHERE ctid IN (SELECT t FROM d WHERE NOT same))"
-	" UPDATE stage_ev e SET received_at = d.received_at, source = d.source FROM d WHERE e.ctid = d.t AND d.same"),
+	" k AS (INSERT INTO stage_kept SELECT seq, source, false FROM d WHERE NOT body),"
+	" gone AS (DELETE FROM stage_ev WHERE ctid IN (SELECT t FROM d WHERE NOT (meta AND body)))"
+	" UPDATE stage_ev e SET received_at = d.received_at, source = d.source FROM d"
+	" WHERE e.ctid = d.t AND d.meta AND d.body"),
 
 	/* of an event the batch holds more than once, the copy kept (the least
 	 * received_at, source) is the one every statement below reads: the

@@ -81,6 +81,36 @@ exit 0"
 check "and each run's pipeline_runs row: A 0, then 2 and 2 (quiet or not), its files still named" \
 	test "$(q "$n6" "SELECT string_agg((detail->>'not_kept') || ':' || jsonb_array_length(detail->'files'), ' ' ORDER BY id) FROM pipeline_runs")" = "0:1 2:2 2:2"
 
+# A Hotmart v1 cancellation (callback_type 2) is dated at its arrival: a retry of the same
+# bytes differs only in that, which is no news (review-S 1), in either order or one batch
+printf '{"transaction":"HPCB1","status":"approved","prod":"4112233","off":"k2x9mq7t","price":"19.90","currency":"BRL","email":"ana@example.com","payment_engine":"hotmart","callback_type":"2","subscriber_code":"SUBCB","subscription_status":"canceled","recurrency_period":"30","confirmation_purchase_date":"2026-11-20T14:29:58Z","subscription_date_next_charge":"2026-12-20T00:00:00Z","recurrency":"3"}\n' >"$T/cb.json"
+cp "$T/cb.json" "$T/cb_retry.json"
+fetch-events --project acme --received-at 2026-12-01T10:00:00Z "$T/cb.json" | normalize --emit-raw >"$T/CB1.ndjson"
+fetch-events --project acme --received-at 2026-12-01T10:00:30Z "$T/cb_retry.json" | normalize --emit-raw >"$T/CB2.ndjson"
+cb1=$(newdb copies_cb_12) && said "$cb1" -q "$T/CB1.ndjson" >/dev/null
+cb2=$(newdb copies_cb_21) && said "$cb2" -q "$T/CB2.ndjson" >/dev/null
+cb3=$(newdb copies_cb_one)
+check "a v1 cancellation and its retry, in two runs either way or one batch: nothing said" \
+	test "$(said "$cb1" "$T/CB2.ndjson" | grep -c -e "$NOT_KEPT" -e "$REPLACED") $(said "$cb2" "$T/CB1.ndjson" | grep -c -e "$NOT_KEPT" -e "$REPLACED") $(said "$cb3" "$T/CB1.ndjson" "$T/CB2.ndjson" | grep -c -e "$NOT_KEPT" -e "$REPLACED")" = "0 0 0"
+check "and nothing counted" test "$(q "$cb1" "SELECT sum((detail->>'not_kept')::int + (detail->>'replaced')::int) FROM pipeline_runs")" = 0
+
+# Copies tied on received_at and source (the runbook's replace, fed twice in one input): the
+# last read is stored, and it is the one said to replace the stored copy (review-S 2)
+hot 49.9 "Maria Silva" >"$T/a49.json"
+fetch-events --project acme --received-at 2026-12-01T10:00:00Z --source "$T/a.json:1" <"$T/a49.json" | normalize --emit-raw >"$T/A49.ndjson"
+tie=$(newdb copies_said_tie) && said "$tie" -q "$T/B.ndjson" >/dev/null
+check "a tie: the copy read last is stored and named" \
+	test "$(said "$tie" "$T/A.ndjson" "$T/A49.ndjson" | grep -e "$REPLACED")|$(q "$tie" "SELECT payload #>> '{data,purchase,price,value}' FROM external_events_raw")" = \
+	"load: A49.ndjson:1: hotmart raw event 'h-dup' (a.json:1): received before the copy stored from b.json:1, $REPLACED|49.9"
+
+# A copy under another project is refused, raw row and event, in one batch with the
+# event's first copy as in two runs; no notice (review-S 3: in one batch its raw row was
+# counted unchanged before)
+fetch-events --project other --received-at 2026-12-01T11:00:00Z "$T/b.json" | normalize --emit-raw >"$T/Y.ndjson"
+pj=$(newdb copies_said_project)
+check "another project's later copy in the batch: both its records refused (db_rejected), nothing said, exit 1" \
+	test "$(said "$pj" "$T/A.ndjson" "$T/Y.ndjson" | grep -c -e db_rejected -e "$NOT_KEPT" -e '^exit 1$')|$(said "$pj" "$T/A.ndjson" "$T/Y.ndjson" | grep -c "$NOT_KEPT")" = "3|0"
+
 # Stripe retries: the same event, pending_webhooks 2 then 1. The raw row holds the first.
 stripe() { # pending_webhooks
 	printf '{"id":"evt_pw","object":"event","api_version":"2024-06-20","created":1795185005,"livemode":false,"pending_webhooks":%s,"type":"customer.created","data":{"object":{"id":"cus_pw","object":"customer","email":"pw@example.com"}}}\n' "$1"
