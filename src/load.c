@@ -1610,16 +1610,17 @@ static PGresult *stage_range(const struct batch *b, size_t lo, size_t hi, int bu
 }
 
 /* A dump's source (file:line) in a message: at most its last SOURCE_SAID
- * bytes, where the file's name and the line are (a long directory path cut,
- * said by "..." before it), from a character's start. */
+ * bytes, where the file's name and the line are, from a character's start;
+ * *cut is "..." when a long directory path was cut, to be said before it. */
 enum { SOURCE_SAID = 120 };
-static const char *source_said(const char *source)
+static const char *source_said(const char *source, const char **cut)
 {
 	size_t n = strlen(source);
 	const char *p = n > SOURCE_SAID ? source + n - SOURCE_SAID : source;
 
 	while (p > source && ((unsigned char)*p & 0xC0) == 0x80)
 		p++; /* not inside a UTF-8 sequence (p > source: cut, so n - SOURCE_SAID bytes follow) */
+	*cut = p > source ? "..." : "";
 	return p;
 }
 
@@ -1662,14 +1663,13 @@ static void not_kept_say(const struct batch *b)
 		long seq = not_kept[i].seq;
 		if (seq >= 0 && (size_t)seq < b->n && b->recs[seq].kind == K_RAW) {
 			char msg[512];
-			int cut = strlen(not_kept[i].other) > SOURCE_SAID;
-			const char *other = source_said(not_kept[i].other);
+			const char *cut, *other = source_said(not_kept[i].other, &cut);
 			if (not_kept[i].replaced)
 				snprintf(msg, sizeof msg, "received before the copy stored from %s%s, with other"
-					 " content: this copy replaces it and its event", cut ? "..." : "", other);
+					 " content: this copy replaces it and its event", cut, other);
 			else
 				snprintf(msg, sizeof msg, "received after the copy from %s%s, with other content:"
-					 " that copy is kept, not this one or its event", cut ? "..." : "", other);
+					 " that copy is kept, not this one or its event", cut, other);
 			if (!quiet)
 				rec_what(b, &b->recs[seq], msg);
 			if (not_kept[i].replaced)
@@ -1739,15 +1739,13 @@ static void rec_say(const struct batch *b, const struct rec *rc, const char *who
 	json_object *o = jparse_shallow(jp, text, rc->text_len, 1, &code, msg, sizeof msg);
 	const char *provider = jstr(o, "provider"), *id = jstr(o, "external_event_id"), *source = jstr(o, "source");
 	const char *what = rc->kind == K_RAW ? "raw event" : "event";
-	if (!source)
-		source = "?";
-	const char *cut = strlen(source) > SOURCE_SAID ? "..." : "";
+	const char *cut, *said = source_said(source ? source : "?", &cut);
 	if (notice)
 		note_at(rc->file, rc->line, "%s %s '%.80s' (%s%s): %s", provider ? provider : "?", what,
-			id ? id : "?", cut, source_said(source), m);
+			id ? id : "?", cut, said, m);
 	else
 		reject(rc->file, rc->line, REJ_DB_REJECTED, text, rc->text_len, "%s %s '%.80s' (%s%s): %s%s",
-		       provider ? provider : "?", what, id ? id : "?", cut, source_said(source), who ? who : "",
+		       provider ? provider : "?", what, id ? id : "?", cut, said, who ? who : "",
 		       who ? pg_msg(m) : m);
 	json_object_put(o);
 }
