@@ -147,7 +147,7 @@ enum ftype { F_STR, F_ID, F_INT, F_BOOL, F_TIME, F_CUR, F_OBJ }; /* F_ID: a stri
 
 struct fcheck {
 	int code;      /* 0 ok, else REJ_MISSING_FIELD / REJ_INVALID_FIELD */
-	int rewrote;   /* a section's time was rewritten: its text is no longer the line's */
+	int rewrote;   /* a time the event keeps was rewritten: its text is no longer the line's */
 	char msg[256];
 };
 
@@ -216,7 +216,8 @@ static json_object *check(json_object *obj, const char *key, enum ftype t, int r
 			if (strcmp(out, s) != 0) {
 				json_object_object_add(obj, key, json_object_new_string(out));
 				json_object_object_get_ex(obj, key, &v);
-				fc->rewrote |= *prefix != '\0';
+				/* received_at: in a column only, never in the event */
+				fc->rewrote |= *prefix != '\0' || strcmp(key, "received_at") != 0;
 			}
 		}
 		if (t == F_CUR && !(n == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' &&
@@ -2635,8 +2636,8 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 		copy_str(b, price, '\t');
 		copy_str(b, plan, '\t');
 		/* the event without the two fields that vary between copies of it:
-		 * the line's own bytes without those members, or (a section's time
-		 * rewritten) the object without them, written out by json-c */
+		 * the line's own bytes without those members, or (a time rewritten)
+		 * the object without them, written out by json-c */
 		static const char *const varying[] = {"received_at", "source"};
 		static struct strbuf ebuf;
 		char *kept = sb_reserve(&ebuf, line_len);
@@ -2647,11 +2648,13 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 			full = parse_whole(line, line_len);
 			json_object_object_del(full, varying[0]);
 			json_object_object_del(full, varying[1]);
-			/* a section's time not written as normalize writes it (+01:00,
-			 * 10 digits of fraction): the event holds what PostgreSQL reads of
-			 * it, the instant checked above, as the columns do */
+			/* a time not written as normalize writes it (+01:00, 10 digits
+			 * of fraction), occurred_at or a section's: the event holds what
+			 * PostgreSQL reads of it, the instant checked above, as the
+			 * columns do */
 			if (fc->rewrote) {
 				struct fcheck again = {0};
+				check(full, "occurred_at", F_TIME, 0, "", &again);
 				check_section(full, "customer", customer_spec, &again);
 				check_section(full, "payment", payment_spec, &again);
 				check_section(full, "subscription", subscription_spec, &again);

@@ -300,6 +300,7 @@ one(4, lambda e: e["payment"].update(paid_at="9999-12-31T23:59:59-01:00"))
 one(5, lambda e: e["payment"].update(paid_at="2026-11-01T11:00:00.9996+01:00"))
 one(6, lambda e: e["payment"].update(paid_at="2026-11-01T10:00:00,5Z"))
 one(7, lambda e: e.update(project_id="PROJ"), lambda t: t.replace("PROJ", "ac\\ud800me"))
+one(8, lambda e: e.update(occurred_at="2026-11-01T12:00:00.9996+02:00"))
 PY
 load --dsn "dbname=$db" "$T/hand2.ndjson" 2>"$T/err"
 st=$?
@@ -309,11 +310,18 @@ check "an empty id, a blank one: refused at their lines" sh -c \
 check "a section's time out of 1970..9999 (before, and after once in UTC): refused at its line" sh -c \
 	"grep -q \":3: field 'payment.paid_at' is not an RFC 3339 time in 1970..9999\" '$T/err' && grep -q \":4: field 'payment.paid_at' is not an RFC 3339 time in 1970..9999\" '$T/err'"
 check "a project id holding U+FFFD: refused" grep -q ":7: field 'project_id' contains U+FFFD" "$T/err"
-check "the others loaded ($(grep "^load: read" "$T/err"))" grep -q 'read 7 (raw 0, events 2), inserted 2, .* rejected 5' "$T/err"
+check "the others loaded ($(grep "^load: read" "$T/err"))" grep -q 'read 8 (raw 0, events 3), inserted 3, .* rejected 5' "$T/err"
 check "a section's time in another form: stored as checked, in the columns and the event's text" test \
 	"$(q "$db" "SET timezone = UTC; SELECT string_agg(p.payment_id || ' ' || p.paid_at || ' ' || (n.event #>> '{payment,paid_at}'), ', ' ORDER BY 1)
-	FROM payments p JOIN external_events_normalized n USING (payment_id)")" = \
+	FROM payments p JOIN external_events_normalized n USING (payment_id) WHERE p.payment_id <> 'in_h8'")" = \
 	"in_h5 2026-11-01 10:00:00.999+00 2026-11-01T10:00:00.999Z, in_h6 2026-11-01 10:00:00.5+00 2026-11-01T10:00:00.500Z"
+check "the event's occurred_at in another form: stored as checked, in the column and the event's text" test \
+	"$(q "$db" "SET timezone = UTC; SELECT occurred_at || ' ' || (event->>'occurred_at') FROM external_events_normalized WHERE external_event_id = 'evt_h8'")" = \
+	"2026-11-01 10:00:00.999+00 2026-11-01T10:00:00.999Z"
+grep '"evt_h8"' "$T/hand2.ndjson" | sed 's/2026-11-01T12:00:00.9996+02:00/2026-11-01T10:00:00.999Z/' >"$T/hand3.ndjson"
+load --dsn "dbname=$db" "$T/hand3.ndjson" 2>"$T/err"
+check "the same instant as normalize writes it: unchanged ($(grep "^load: read" "$T/err"))" \
+	grep -q 'read 1 (raw 0, events 1), inserted 0, updated 0, unchanged 1' "$T/err"
 
 # docs/events.md: a time is kept to the millisecond, the digits past it dropped, not rounded:
 # a raw envelope's received_at .9996 is stored .999, as normalize writes it
