@@ -78,6 +78,10 @@ int decimal_to_minor(const char *text, int exponent, int allow_negative, int64_t
 	if (*s == 'e' || *s == 'E') {
 		char *end;
 		s++;
+		/* the exponent's digits right after it, a sign between (strtol
+		 * would skip blanks: "1e 2" is no number) */
+		if (!isdigit((unsigned char)s[*s == '+' || *s == '-']))
+			return MONEY_SYNTAX;
 		exp10 = strtol(s, &end, 10);
 		if (end == s || exp10 > 40 || exp10 < -40)
 			return MONEY_SYNTAX;

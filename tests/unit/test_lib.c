@@ -55,6 +55,12 @@ static void test_decimal_to_minor(void **state)
 	assert_int_equal(decimal_to_minor("", 2, 0, &v), MONEY_SYNTAX);
 	assert_int_equal(decimal_to_minor("1.2.3", 2, 0, &v), MONEY_SYNTAX);
 	assert_int_equal(decimal_to_minor("1,5", 2, 0, &v), MONEY_SYNTAX);
+	assert_int_equal(decimal_to_minor("1e 2", 2, 0, &v), MONEY_SYNTAX);
+	assert_int_equal(decimal_to_minor("1e +2", 2, 0, &v), MONEY_SYNTAX);
+	assert_int_equal(decimal_to_minor("1e+ 2", 2, 0, &v), MONEY_SYNTAX);
+	assert_int_equal(decimal_to_minor("1e", 2, 0, &v), MONEY_SYNTAX);
+	assert_int_equal(decimal_to_minor("1e+2", 2, 0, &v), MONEY_OK);
+	assert_int_equal(v, 10000);
 	assert_int_equal(decimal_to_minor(NULL, 2, 0, &v), MONEY_SYNTAX);
 	assert_int_equal(decimal_to_minor("92233720368547758.06", 2, 0, &v), MONEY_OK);
 	assert_int_equal(v, INT64_MAX - 1);
