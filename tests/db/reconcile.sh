@@ -275,3 +275,34 @@ check "the loader stores failed, processed, failed and no event for evt_c1..evt_
 nodup "$T/c.db" | sed 's/"reason":"[^"]*"//' >"$T/c.db.nodup"; nodup "$T/c.stream" | sed 's/"reason":"[^"]*"//' >"$T/c.stream.nodup"
 check "stream mode gives --db's details and counts (2 failed, 2 missing)" \
 	sh -c "diff '$T/c.db.nodup' '$T/c.stream.nodup' >&2 && grep -q '\"processed\":1,\"ignored\":0,\"failed\":2,\"missing\":2' '$T/c.stream'"
+
+# 11. a line refused before the database (the fixtures' bad line, by fetch-events) is in no
+# table: --db's counts cannot hold it, so the ingest-dumps runs that did not load every line
+# are said on stderr, of the project and from a day before the window on; the exit status
+# stays the tables' verdict
+rdb=${db}_runs
+createdb "$rdb" && load --migrate --dsn "dbname=$rdb" 2>/dev/null
+pipelines/ingest-dumps --project beta --dsn "dbname=$rdb" fixtures/dumps/2026-11/hotmart-2026-11.ndjson.gz >/dev/null 2>&1
+check "a dump read whole: ingest-dumps exit 0" test $? -eq 0
+reconcile --db --dsn "dbname=$rdb" >/dev/null 2>"$T/r0"
+check "no run that refused a line: balanced (exit $?), nothing said" sh -c "test $? -eq 0 && ! test -s '$T/r0'"
+pipelines/ingest-dumps --project acme --dsn "dbname=$rdb" fixtures/dumps/2026-11/stripe-2026-11-08.ndjson >/dev/null 2>&1
+check "a dump with a bad line: ingest-dumps exit 1" test $? -eq 1
+at=$(psql -qXAt -d "$rdb" -c "SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM pipeline_runs WHERE program = 'ingest-dumps' AND exit_status = 1")
+reconcile --db --dsn "dbname=$rdb" >/dev/null 2>"$T/r1"
+st=$?
+check "balanced tables (exit $st), the run said" sh -c "test $st -eq 0 && grep -qx \"reconcile: note: the ingest-dumps run started at $at did not load every line of its dumps (pipeline_runs): a line refused before the database is in no count here\" '$T/r1'"
+reconcile --db --dsn "dbname=$rdb" --project acme --since "$(date -u -d 'now + 1 day' +%F)" >/dev/null 2>"$T/r2"
+check "a window from the day after the run's on: said (a run holds events up to a day ahead)" grep -q 'note: the ingest-dumps run started at' "$T/r2"
+reconcile --db --dsn "dbname=$rdb" --since "$(date -u -d 'now + 3 days' +%F)" >/dev/null 2>"$T/r3"
+check "a window two days after the run: not said" sh -c "! test -s '$T/r3'"
+reconcile --db --dsn "dbname=$rdb" --project beta >/dev/null 2>"$T/r4"
+check "another project's window: not said" sh -c "! test -s '$T/r4'"
+# a run without --project: its envelopes' project, 'default', is recorded (their events are
+# another project's copies, refused: load's 10 rejected lines)
+pipelines/ingest-dumps --dsn "dbname=$rdb" fixtures/dumps/2026-11/stripe-2026-11-08.ndjson >/dev/null 2>&1
+at2=$(psql -qXAt -d "$rdb" -c "SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM pipeline_runs WHERE program = 'ingest-dumps' AND detail->>'project' = 'default'")
+reconcile --db --dsn "dbname=$rdb" >/dev/null 2>"$T/r6"
+check "two runs: the first's and the last's start said" \
+	grep -qx "reconcile: note: 2 ingest-dumps runs, started from $at to $at2, did not load every line of their dumps (pipeline_runs): a line refused before the database is in no count here" "$T/r6"
+dropdb "$rdb"
