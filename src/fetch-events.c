@@ -6,6 +6,7 @@
  * recursively.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -1082,6 +1084,8 @@ static int by_name(const void *a, const void *b)
 struct file_id {
 	dev_t dev;
 	ino_t ino;
+	int64_t born_s; /* its birth time where the filesystem keeps one, else 0: */
+	long born_ns;   /* a file removed during the run leaves its inode to a new one */
 };
 static struct file_id *seen;
 static size_t n_seen, seen_cap; /* seen_cap: a power of two, or 0 */
@@ -1092,10 +1096,21 @@ static size_t id_hash(const struct file_id *f, size_t cap)
 	return (size_t)(h ^ (h >> 29)) & (cap - 1);
 }
 
-/* 1 when st's file was met before; else it is added and 0. */
-static int seen_before(const struct stat *st)
+/* 1 when st's file (at path; NULL: stdin) was met before; else it is added
+ * and 0. A file is its inode and its birth time: one read, then removed (a
+ * rotation, a spool emptied while the run goes on), can give its inode
+ * number to a new file, which is not the one read. */
+static int seen_before(const char *path, const struct stat *st)
 {
-	struct file_id f = { st->st_dev, st->st_ino };
+	struct file_id f = { st->st_dev, st->st_ino, 0, 0 };
+	struct statx sx;
+
+	if ((path ? statx(AT_FDCWD, path, 0, STATX_BTIME, &sx) : statx(STDIN_FILENO, "", AT_EMPTY_PATH, STATX_BTIME, &sx)) == 0 &&
+	    (sx.stx_mask & STATX_BTIME) && sx.stx_ino == (uint64_t)st->st_ino &&
+	    makedev(sx.stx_dev_major, sx.stx_dev_minor) == st->st_dev) {
+		f.born_s = sx.stx_btime.tv_sec;
+		f.born_ns = (long)sx.stx_btime.tv_nsec;
+	}
 
 	if (2 * (n_seen + 1) > seen_cap) {
 		size_t cap = seen_cap ? seen_cap * 2 : 256;
@@ -1114,7 +1129,8 @@ static int seen_before(const struct stat *st)
 	}
 	size_t h = id_hash(&f, seen_cap);
 	for (; seen[h].ino != (ino_t)-1; h = (h + 1) & (seen_cap - 1))
-		if (seen[h].dev == f.dev && seen[h].ino == f.ino)
+		if (seen[h].dev == f.dev && seen[h].ino == f.ino && seen[h].born_s == f.born_s &&
+		    seen[h].born_ns == f.born_ns)
 			return 1;
 	seen[h] = f;
 	n_seen++;
@@ -1130,7 +1146,7 @@ static int n_own;
 static void add_own(const struct stat *st)
 {
 	if (S_ISREG(st->st_mode))
-		own[n_own++] = (struct file_id){ st->st_dev, st->st_ino };
+		own[n_own++] = (struct file_id){ st->st_dev, st->st_ino, 0, 0 };
 }
 
 static int is_own(const struct stat *st)
@@ -1176,13 +1192,13 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 		 * named too (dumps/ dumps/today.ndjson), its events would come twice;
 		 * what is not a regular file (a pipe, <(zcat ...)) is read as named;
 		 * one that cannot be read says so (read_file) */
-		if (found && S_ISREG(st.st_mode) && seen_before(&st)) {
+		if (found && S_ISREG(st.st_mode) && seen_before(path, &st)) {
 			if (depth == 0)
 				warn_msg(0, "'%s': read already in this run, skipped", path);
 			return;
 		}
 		/* stdin redirected from a dump named too (f.ndjson - < f.ndjson) */
-		if (!strcmp(path, "-") && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) && seen_before(&st)) {
+		if (!strcmp(path, "-") && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) && seen_before(NULL, &st)) {
 			warn_msg(0, "'-': standard input is a file read already in this run, skipped");
 			return;
 		}
@@ -1195,14 +1211,14 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 			diag_system_error();
 			return;
 		}
-	if (seen_before(&st))
+	if (seen_before(path, &st))
 		return; /* another path to a directory read already */
 	if (depth > MAX_DEPTH) {
-		warn_msg(0, "'%s': directories nested too deep (a symlink loop?)", path);
+		warn_msg(0, "'%s': nested more than %d directories below the one named, not read", path, MAX_DEPTH);
 		diag_system_error();
 		return;
 	}
-	walk[depth] = (struct file_id){ st.st_dev, st.st_ino };
+	walk[depth] = (struct file_id){ st.st_dev, st.st_ino, 0, 0 };
 	DIR *d = opendir(path);
 	if (!d) {
 		warn_msg(errno, "cannot open directory '%s'", path);

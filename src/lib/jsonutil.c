@@ -237,6 +237,26 @@ char *utf8_replace(const char *s, size_t len, size_t *outlen)
 	return out;
 }
 
+char *utf8_said(const char *s)
+{
+	size_t len = strlen(s), o = 0;
+	char *out = xmalloc(4 * len + 1);
+
+	for (size_t i = 0; i < len;) {
+		size_t n = (unsigned char)s[i] < 0x80 ? 1 : utf8_seq(s + i, s + len);
+		if (n) {
+			memcpy(out + o, s + i, n);
+			o += n;
+			i += n;
+		} else {
+			o += (size_t)sprintf(out + o, "\\x%02x", (unsigned char)s[i]);
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 void utf8_repair(char *s)
 {
 	size_t len = strlen(s), o = 0;

@@ -57,8 +57,12 @@ int utf8_valid(const char *buf, size_t len);
  * character cut short: e2 82), is U+FFFD; *outlen its length. */
 char *utf8_replace(const char *s, size_t len, size_t *outlen);
 /* Replace each maximal subpart of s that is not valid UTF-8 with one '?', in
- * place (clipped messages, file names: text that must stay valid JSON). */
+ * place (clipped messages: text that must stay valid JSON). */
 void utf8_repair(char *s);
+/* s (a file's name) as UTF-8 text, each byte of it that is not UTF-8 written
+ * \xNN (as stderr writes a control character): distinct names stay distinct,
+ * and the name can be found again. Malloc'd. */
+char *utf8_said(const char *s);
 /* At most n - 1 bytes of s (valid UTF-8) into buf, never cutting a character:
  * text quoted in a message stays valid UTF-8. Returns buf. */
 const char *utf8_clip(const char *s, char *buf, size_t n);

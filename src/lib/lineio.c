@@ -67,8 +67,7 @@ struct line_reader *lr_open(const char *path, size_t max_line)
 	struct line_reader *lr = xmalloc(sizeof *lr);
 	memset(lr, 0, sizeof *lr);
 	lr->fd = fd;
-	lr->name = xstrdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
-	utf8_repair(lr->name);
+	lr->name = utf8_said(strcmp(path, "-") == 0 ? "<stdin>" : path);
 	lr->max_line = max_line ? max_line : LINE_MAX_DEFAULT;
 	if (lr->max_line > SIZE_MAX / 4)
 		lr->max_line = SIZE_MAX / 4; /* no limit, and max_line + 1 never wraps */
