@@ -995,6 +995,11 @@ static int holds_documents(struct src *s, struct line_reader *lr, const struct l
 			s->ahead.end_line = l.lineno;
 			break; /* only whole lines after it, or none: NDJSON */
 		}
+		/* a blank line carries nothing, in a document or NDJSON: not kept, so
+		 * a run of them (a writer's crash padding, a hostile file: 16 KB of
+		 * gzip are 16 million) costs no memory (one too long is, to say so) */
+		if (strspn(l.text, " \t\r") == l.len && !l.too_long)
+			continue;
 		keep_ahead(s, &l);
 		if (strspn(l.text, " \t\r") == l.len)
 			continue;

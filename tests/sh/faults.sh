@@ -393,3 +393,11 @@ ir_ev evt_deep32 >"${p%/d33}/a.ndjson"; ir_ev evt_deep33 >"$p/a.ndjson"
 st=$?
 check "32 levels down read, the 33rd named and not read (exit $st)" \
 	'[ $st -eq 3 ] && grep -q evt_deep32 "$tmp/out" && ! grep -q evt_deep33 "$tmp/out" && grep -q "/d33.: nested more than 32 directories below the one named, not read$" "$tmp/err"'
+# A first line cut between tokens ({"id":"evt_1",) makes fetch-events read ahead to tell a
+# document from NDJSON; blank lines after it are not kept: 4 million of them (16 KB of gzip)
+# took 258 MB (audit-MEM 1), now the memory of any run
+{ echo '{"id":"evt_1","object":"event",'; yes '' | head -n 4000000; ir_ev evt_after_blanks; } | gzip -1 >"$tmp/blanks.gz"
+/usr/bin/time -f 'rss=%M' -o "$tmp/time" "$BIN/fetch-events" "$tmp/blanks.gz" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "4 million blank lines after a cut first line: exit $st, the event after them at its line, peak RSS $(rss) KB < 16 MB" \
+	'[ $st -eq 1 ] && grep -q "\"source\":\"[^\"]*blanks.gz:4000002\"" "$tmp/out" && rss_below 16384'
