@@ -425,3 +425,30 @@ PGCLIENTENCODING=LATIN1 reconcile --db --dsn "dbname=$db" --project ação >"$T/
 check "and reconcile --db, in a LATIN1 session, finds project ação and writes its name as UTF-8 (exit $?)" \
 	grep -q '"project_id":"ação",.*"raw":1,"normalized":1' "$T/enc.rec"
 q "$db" "ALTER ROLE CURRENT_USER IN DATABASE $db RESET client_encoding" >/dev/null
+
+# A batch is also cut at 12 MiB of lines: --batch counts records, and 5000 raw rows of 100 KB
+# held 1 GB (audit-MEM 3: the memory was twice the input until the batch filled). 300 and
+# 1200 such events: the same peak, under 64 MB (not checked under sanitizers, whose shadow
+# memory is not ours).
+db=$(newdb batch_bytes)
+python3 - "$T/b" <<'PY'
+import json, sys
+for n in (300, 1200):
+    with open("%s%d.ndjson" % (sys.argv[1], n), "w") as f:
+        for i in range(n):
+            p = {"id": "evt_b%d" % i, "object": "event", "type": "customer.created", "created": 1794096060,
+                 "api_version": "2024-06-20", "livemode": False,
+                 "data": {"object": {"id": "cus_b%d" % i, "object": "customer", "description": "x" * 100000}}}
+            f.write(json.dumps(p) + "\n")
+PY
+rss=()
+for n in 300 1200; do
+	fetch-events --project big "$T/b$n.ndjson" 2>/dev/null | normalize --emit-raw 2>/dev/null >"$T/b$n.env"
+	/usr/bin/time -f '%M' -o "$T/time" load --dsn "dbname=$db" "$T/b$n.env" 2>/dev/null
+	rss+=("$(cat "$T/time")")
+done
+san=0; grep -q __asan_init "$(command -v load)" && san=1
+check "100 KB events: 300 and 1200 loaded at one peak RSS under 64 MB (${rss[*]} KB)" sh -c \
+	"test $(q "$db" "SELECT count(*) FROM external_events_raw") = 1200 &&
+	 { test $san = 1 || { test ${rss[1]} -lt 65536 && test ${rss[1]} -lt \$(( ${rss[0]} * 5 / 4 )); }; }"
+rm -f "$T"/b*.ndjson "$T"/b*.env
