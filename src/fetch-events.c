@@ -552,12 +552,24 @@ static void line_rest(struct src *s, const char *buf, size_t i, size_t n, long l
  * commas, exactly one each: a missing, doubled or trailing comma is
  * reported (invalid_json) and the elements around it still read. Lines are
  * counted as the scan goes, never again from the start.
+ *
+ * An array's elements handed over in parts (doc_elements) carry where the
+ * scan stands between two parts in *st: after a value, after a comma; more
+ * set, more of the array follows (a comma last is no trailing one yet).
  */
-static void doc_values(struct src *s, const char *buf, size_t len, long base_line, int top, int after_value)
+struct elem_state {
+	int after_value, after_comma;
+};
+
+static void doc_values(struct src *s, const char *buf, size_t len, long base_line, int top, struct elem_state *st,
+		       int more)
 {
 	size_t i = 0, counted = 0;
 	long line = base_line;
-	int after_comma = 0;
+	struct elem_state own = { 0, 0 };
+	if (!st)
+		st = &own;
+	int after_value = st->after_value, after_comma = st->after_comma;
 
 	for (;;) {
 		while (i < len && is_space(buf[i]))
@@ -588,7 +600,7 @@ static void doc_values(struct src *s, const char *buf, size_t len, long base_lin
 		if (n == 0)
 			n = 1;
 		if (top && buf[i] == '[' && n > 1 && buf[i + n - 1] == ']') {
-			doc_values(s, buf + i + 1, n - 2, line, 0, 0);
+			doc_values(s, buf + i + 1, n - 2, line, 0, NULL, 0);
 		} else {
 			char *text = xmalloc(n + 1);
 			memcpy(text, buf + i, n);
@@ -598,8 +610,12 @@ static void doc_values(struct src *s, const char *buf, size_t len, long base_lin
 		after_value = !top;
 		after_comma = 0;
 	}
-	if (after_comma)
+	if (after_comma && !more) {
 		reject(s->file, line, REJ_INVALID_JSON, NULL, 0, "a comma after the array's last element");
+		after_comma = 0;
+	}
+	st->after_value = after_value;
+	st->after_comma = after_comma;
 }
 
 /* The input of s cannot be read on at lineno: the lines before it were read. */
@@ -710,6 +726,7 @@ struct docscan {
 	size_t elem_end;    /* after the last element of it read whole (0: none since the last handed over) */
 	size_t close;       /* the array's closing bracket (array is 0 from there) */
 	int handed;         /* some of its elements were handed over: buf holds no '[' */
+	struct elem_state es; /* where the scan of those handed over stands */
 	char last;          /* the last byte appended that is not a space */
 	uint64_t objects;   /* bit n set: the bracket open at depth n + 1 is '{' (to depth 64) */
 };
@@ -720,18 +737,20 @@ struct docscan {
  * An array's elements in buf[0..end), handed to doc_values and dropped from
  * buf: from after its '[' the first time, then from where the last handed
  * over ended (the comma after it the first thing doc_values checks). An array of a million events is
- * read an element at a time, not held whole.
+ * read an element at a time, not held whole. more: the array goes on after
+ * end (a comma before end is no trailing one yet).
  */
-static void doc_elements(struct src *s, struct docscan *d, size_t end)
+static void doc_elements(struct src *s, struct docscan *d, size_t end, int more)
 {
 	size_t from = 0;
 
 	if (!d->handed) {
 		const char *open = memchr(d->buf, '[', end);
 		from = open ? (size_t)(open - d->buf) + 1 : 0;
+		d->es.after_value = d->es.after_comma = 0;
 	}
-	/* handed over before: an element came before these, its comma with them */
-	doc_values(s, d->buf + from, end - from, d->line + count_lines(d->buf, from), 0, d->handed);
+	/* handed over before: what came before these (an element, a comma) is in d->es */
+	doc_values(s, d->buf + from, end - from, d->line + count_lines(d->buf, from), 0, &d->es, more);
 	d->line += count_lines(d->buf, end);
 	memmove(d->buf, d->buf + end, d->len - end);
 	d->len -= end;
@@ -748,6 +767,27 @@ static void elem_long_end(struct src *s, struct docscan *d)
 	d->elem_long = 0;
 }
 
+/*
+ * The dropped element's lines are not held (not even as line ends: an element
+ * of millions of lines would fill buf, and push what follows it past
+ * --max-line): once it ends, at line lineno, what came before it is handed
+ * over and buf starts again empty, at that line. value: it ended as a value
+ * (its commas then are checked as any element's), else it was cut short.
+ */
+static void elem_long_skip(struct src *s, struct docscan *d, long lineno, int value)
+{
+	elem_long_end(s, d);
+	doc_elements(s, d, d->elem_off, 1);
+	if (value) {
+		if (d->es.after_value)
+			reject(s->file, d->long_line, REJ_INVALID_JSON, NULL, 0, "no comma between two array elements");
+		d->es.after_value = 1;
+		d->es.after_comma = 0;
+	}
+	d->len = 0;
+	d->line = lineno;
+}
+
 static void doc_flush(struct src *s, struct docscan *d, long next_line)
 {
 	if (d->elem_long && !d->too_long)
@@ -760,11 +800,11 @@ static void doc_flush(struct src *s, struct docscan *d, long next_line)
 		/* the rest of an array handed over in parts: its last elements, what follows it
 		 * (read_document has handed over those of one never closed) */
 		size_t close = d->close;
-		doc_elements(s, d, close);
+		doc_elements(s, d, close, 0);
 		if (d->len > 1)
-			doc_values(s, d->buf + 1, d->len - 1, d->line, 1, 0);
+			doc_values(s, d->buf + 1, d->len - 1, d->line, 1, NULL, 0);
 	} else if (d->len > 0) {
-		doc_values(s, d->buf, d->len, d->line, 1, 0);
+		doc_values(s, d->buf, d->len, d->line, 1, NULL, 0);
 	}
 	d->len = 0;
 	d->line = next_line;
@@ -795,12 +835,17 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 	if (d->started && d->depth > 0 && lead > 0 && lead < l->len)
 		d->indented = 1;
 	if (opens && d->array && d->depth >= 2 && lead <= d->elem_col && (d->indented || !goes_on)) {
-		if (d->elem_long)
-			elem_long_end(s, d); /* its bytes are gone already */
-		else if (!d->too_long)
-			reject(s->file, d->elem_line, REJ_INVALID_JSON, NULL, 0,
-			       "an array element cut short: another starts at line %ld", l->lineno);
-		doc_blank(d, d->elem_off);
+		if (d->elem_long) {
+			if (d->too_long)
+				elem_long_end(s, d);
+			else
+				elem_long_skip(s, d, l->lineno, 0); /* its bytes are gone already */
+		} else {
+			if (!d->too_long)
+				reject(s->file, d->elem_line, REJ_INVALID_JSON, NULL, 0,
+				       "an array element cut short: another starts at line %ld", l->lineno);
+			doc_blank(d, d->elem_off);
+		}
 		d->depth = 1;
 		d->last = ',';
 	} else if (opens && !d->array && d->depth >= 1 && lead <= d->col && (d->indented || !goes_on)) {
@@ -812,11 +857,11 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 		doc_flush(s, d, l->lineno);
 	}
 	if (d->array && d->depth >= 1 && !d->too_long && d->elem_end > 0 && d->len + l->len + 1 > s->o->max_line)
-		doc_elements(s, d, d->elem_end); /* --max-line bounds an element, not the array */
+		doc_elements(s, d, d->elem_end, 1); /* --max-line bounds an element, not the array */
 	/* an element of lines each within --max-line grows past it: that element is
-	 * dropped (its lines kept as line ends, to count them) and rejected once it
-	 * ends; the elements after it are read. A line itself too long may hide
-	 * brackets: the whole document is refused then. */
+	 * dropped (its bytes in buf blanked to their line ends, its lines after not
+	 * kept) and rejected once it ends; the elements after it are read. A line
+	 * itself too long may hide brackets: the whole document is refused then. */
 	if (!d->too_long && !d->elem_long && !l->too_long && d->array && d->depth >= 2 &&
 	    d->len + l->len + 1 > s->o->max_line) {
 		d->elem_long = 1;
@@ -869,28 +914,20 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 			}
 		} else if ((ch == '}' || ch == ']') && d->depth > 0) {
 			if (--d->depth == 1 && d->array && d->elem_long) {
-				elem_long_end(s, d);
-				/* the rest of the line is kept (the next element), without the
-				 * comma after the dropped element; the last one takes the comma
-				 * before it with it */
-				size_t rest = i + 1 + strspn(l->text + i + 1, " \t\r");
-				if (rest < l->len && l->text[rest] == ',') {
-					rest++;
-				} else {
-					size_t k = d->elem_off;
-					while (k > 0 && strchr(" \t\r\n", d->buf[k - 1]))
-						k--;
-					if (k > 0 && d->buf[k - 1] == ',')
-						d->buf[k - 1] = ' ';
+				/* what came before it handed over, it taken as a value (the
+				 * commas around it checked as any element's); the rest of the
+				 * line is kept, buf starting with it */
+				if (d->too_long) {
+					elem_long_end(s, d);
+					continue;
 				}
+				elem_long_skip(s, d, l->lineno, 1);
+				size_t rest = i + 1;
 				at = d->len - rest;
-				if (!d->too_long) {
-					while (d->len + l->len + 2 > d->cap)
-						d->buf = xrealloc(d->buf, d->cap *= 2);
-					memcpy(d->buf + d->len, l->text + rest, l->len - rest);
-					d->len += l->len - rest;
-				}
-				i = rest - 1; /* the comma skipped is no byte of the array */
+				while (d->len + l->len + 2 > d->cap)
+					d->buf = xrealloc(d->buf, d->cap *= 2);
+				memcpy(d->buf + d->len, l->text + rest, l->len - rest);
+				d->len += l->len - rest;
 			} else if (d->depth == 1 && d->array) {
 				d->elem_end = at + i + 1;
 			} else if (d->depth == 0 && d->array) {
@@ -899,13 +936,13 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 			}
 		}
 	}
-	if (dropped && !d->too_long) {
+	if (dropped && !d->elem_long && !d->too_long) { /* the line the dropped element ended on */
 		while (d->len + 2 > d->cap)
 			d->buf = xrealloc(d->buf, d->cap *= 2);
 		d->buf[d->len++] = '\n';
 	}
 	if (d->array && d->depth >= 1 && !d->too_long && d->elem_end >= DOC_HAND_OVER)
-		doc_elements(s, d, d->elem_end);
+		doc_elements(s, d, d->elem_end, 1);
 	/* a string does not go on past its line: the value is broken, the parser will say so */
 	if (d->started && d->depth == 0)
 		doc_flush(s, d, l->lineno + 1);
@@ -924,7 +961,9 @@ static void read_document(struct src *s, struct line_reader *lr, const struct li
 	if (d.array && d.depth > 0 && !d.too_long) {
 		/* the array was not closed: its elements (a last one cut is rejected) */
 		reject(s->file, d.first, REJ_INVALID_JSON, NULL, 0, "the array opened here is not closed; its elements are read");
-		doc_elements(s, &d, d.len);
+		if (d.elem_long) /* the last element, dropped, cut short by the end */
+			elem_long_skip(s, &d, l.lineno, 1);
+		doc_elements(s, &d, d.len, 0);
 		d.len = 0;
 	}
 	if (d.started || d.len > 0)

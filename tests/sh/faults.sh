@@ -258,6 +258,19 @@ check "normalize --max-line 64k on a 40 MB line: peak RSS $(rss) KB < 16 MB" 'rs
 st=$?
 check "fetch-events (default --max-line 16M) on a 40 MB line: exit 1, peak RSS $(rss) KB < 64 MB" \
 	'[ $st -eq 1 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && rss_below 65536'
+# An element of a pretty-printed array that grows past --max-line over 4 million short lines:
+# dropped as it streams by, its lines not held (not even as line ends), the event after it
+# read at its own line.
+{
+	echo '['; echo '{"id":"evt_long","object":"event","pad":['
+	yes '1,' | head -n 4000000; echo '1]},'; head -n 1 "$tmp/events.ndjson"; echo ']'
+} >"$tmp/huge-element.json"
+/usr/bin/time -f 'rss=%M' -o "$tmp/time" "$BIN/fetch-events" --max-line 64k "$tmp/huge-element.json" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "fetch-events --max-line 64k on an array element of 4M lines: exit 1, rejected at line 2, the event after it read at line 4000004" \
+	'[ $st -eq 1 ] && grep -q "huge-element.json:2: array element longer than 65536 bytes (line_too_long)" "$tmp/err" &&
+	 ! grep -q "document longer" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q "huge-element.json:4000004\"" "$tmp/out"'
+check "fetch-events --max-line 64k on an array element of 4M lines: peak RSS $(rss) KB < 16 MB" 'rss_below 16384'
 # The same 40 MB as raw HTTP request bodies (Content-Length, one chunk, no length), each
 # followed by a whole request: skipped as they stream by, never held.
 one=$(head -n 1 "$tmp/events.ndjson")

@@ -439,6 +439,27 @@ check "a trailing comma: reported, both read" \
 arr '[' "$e1," "$e2" ']'
 check "a well-formed array: both read, lines 2 and 3, exit 0" \
 	'[ $? -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q "\"source\":\"$tmp/arr.json:2\"" "$tmp/out" && grep -q "\"source\":\"$tmp/arr.json:3\"" "$tmp/out"'
+# An element of many short lines grown past --max-line is dropped, rejected at its first line
+# (line_too_long), and the elements after it read at their own lines, however many lines it
+# has (its lines are not held, even as line ends: 9000 of them once made the whole array
+# "longer than 8192 bytes", every element after it lost). It counts as an element for the
+# commas around it: one on its own line after it is no "comma before the first element",
+# and one missing before it is reported at its line.
+long=$(printf '1,\n%.0s' $(seq 9000))
+arr() { printf '%s\n' "$@" >"$tmp/arr.json"; "$BIN/fetch-events" --max-line 8K "$tmp/arr.json" >"$tmp/out" 2>"$tmp/err"; }
+arr '[' "$e1," '{"id":"evt_Long0001","x":[' "$long" '1]},' "$e2" ']'
+check "an array element of 9000 lines past --max-line 8K: rejected at line 3, the next read at line 9005" \
+	'[ $? -eq 1 ] && [ "$(grep -c "" "$tmp/err")" -eq 2 ] && grep -q "arr.json:3: array element longer than 8192 bytes (line_too_long)" "$tmp/err" &&
+	 [ "$(wc -l <"$tmp/out")" -eq 2 ] && grep -q "\"source\":\"$tmp/arr.json:9005\"" "$tmp/out"'
+arr '[' '{"id":"evt_Long0001","x":[' "$long" '1]}' ',' "$e1," '{"id":"evt_Long0002","x":[' "$long" '1]}' ',' "$e2" ']'
+check "two such, the first first, each comma on its own line after: both rejected, the events read at lines 9005 and 18009" \
+	'[ $? -eq 1 ] && [ "$(grep -c "" "$tmp/err")" -eq 3 ] && grep -q "arr.json:2: array element longer" "$tmp/err" &&
+	 grep -q "arr.json:9006: array element longer" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 2 ] &&
+	 grep -q "\"source\":\"$tmp/arr.json:9005\"" "$tmp/out" && grep -q "\"source\":\"$tmp/arr.json:18009\"" "$tmp/out"'
+arr '[' "$e1" '{"id":"evt_Long0001","x":[' "$long" '1]},' "$e2" ']'
+check "no comma before such an element: reported at its line 3, both events read" \
+	'[ $? -eq 1 ] && grep -q "arr.json:3: no comma between two array elements (invalid_json)" "$tmp/err" &&
+	 [ "$(grep -c "(invalid_json)" "$tmp/err")" -eq 1 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
 
 # 14. fetch-events small contracts: a CR between tokens (and a line ending CR CR LF) never
 # reaches an envelope, whose line splits as one at CR too; --until 1970-01-01T00:00:00Z keeps
