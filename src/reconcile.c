@@ -1253,7 +1253,9 @@ static void db_details(const char *const *params)
 /*
  * What the tables cannot show: a line refused before the database, or an
  * input not read whole. pipelines/ingest-dumps records each run with its
- * worst exit status (and, with --rejects-dir, the lines refused). Such runs
+ * worst exit status and the lines its stages refused (exit 1 is also an
+ * event normalize failed, which is in the tables: the count tells; a run
+ * recorded without it, by its exit status). Such runs
  * of the project (or of none named, as before stop 39) are said: those that started a day
  * before the window or later, as a run holds events up to a day ahead of it
  * (normalize fails a later one) and an archive re-read later holds older
@@ -1266,7 +1268,8 @@ static void db_runs_note(const struct opts *o, const char *since)
 	PGresult *r = PQexecParams(conn,
 		"SELECT count(*), to_char(min(started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 		" to_char(max(started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-		" FROM pipeline_runs WHERE program = 'ingest-dumps' AND (exit_status <> 0 OR rejected > 0)"
+		" FROM pipeline_runs WHERE program = 'ingest-dumps'"
+		" AND (rejected > 0 OR exit_status >= 2 OR (rejected IS NULL AND exit_status <> 0))"
 		" AND ($1::text IS NULL OR COALESCE(detail->>'project', '') IN ('', $1))"
 		" AND ($2::timestamptz IS NULL OR started_at >= $2::timestamptz - interval '1 day')",
 		2, NULL, params, NULL, NULL, 0);
