@@ -2768,8 +2768,11 @@ static void read_input(struct line_reader *lr, const char *file, struct jparser 
 static long start_run(int argc, char **argv, long batch_size)
 {
 	json_object *d = json_object_new_object(), *files = json_object_new_array();
-	for (int i = 0; i < argc; i++)
-		json_object_array_add(files, json_object_new_string(argv[i]));
+	for (int i = 0; i < argc; i++) {
+		char *name = utf8_said(argv[i]); /* a name not UTF-8: as its messages say it */
+		json_object_array_add(files, json_object_new_string(name));
+		free(name);
+	}
 	json_object_object_add(d, "files", files);
 	json_object_object_add(d, "batch", json_object_new_int64(batch_size));
 	const char *p[1] = {json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN)};

@@ -57,10 +57,12 @@ const char *reject_code_name(enum reject_code code)
 
 /* Text from input (a key, a file name) on stderr: control characters as \xNN, so
  * a message stays one line and no input can forge another program's line or
- * drive the terminal; the C1 ones too (U+0080..U+009F, \xc2\x9b a CSI). */
-static void put_text(const char *s)
+ * drive the terminal; the C1 ones too (U+0080..U+009F, \xc2\x9b a CSI); and
+ * a byte that is not UTF-8 (a file's name), as its source says it (utf8_said). */
+static void put_text(const char *text)
 {
-	for (; *s; s++) {
+	char *said = utf8_said(text);
+	for (const char *s = said; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f)
 			fprintf(stderr, "\\x%02x\\x%02x", c, (unsigned char)*++s);
@@ -69,6 +71,7 @@ static void put_text(const char *s)
 		else
 			fputc(c, stderr);
 	}
+	free(said);
 }
 
 static void vmsg(const char *file, long line, int errnum, const char *fmt, va_list ap)

@@ -452,3 +452,13 @@ check "100 KB events: 300 and 1200 loaded at one peak RSS under 64 MB (${rss[*]}
 	"test $(q "$db" "SELECT count(*) FROM external_events_raw") = 1200 &&
 	 { test $san = 1 || { test ${rss[1]} -lt 65536 && test ${rss[1]} -lt \$(( ${rss[0]} * 5 / 4 )); }; }"
 rm -f "$T"/b*.ndjson "$T"/b*.env
+
+# A FILE named with a byte that is not UTF-8: the run's row names it as the messages do
+# (\xe9), where the raw byte made PostgreSQL refuse the row and the run end, exit 3 (review)
+db=$(newdb latin1_name)
+fetch-events --project acme fixtures/stripe/charge.failed.json 2>/dev/null | normalize --emit-raw 2>/dev/null >"$T/$(printf 'env\xe9').ndjson"
+load --dsn "dbname=$db" "$T/$(printf 'env\xe9').ndjson" 2>"$T/err"
+st=$?
+named=$(q "$db" "SELECT detail->'files'->>0 LIKE '%/env' || chr(92) || chr(92) || 'xe9.ndjson' FROM pipeline_runs WHERE program = 'load'")
+check "a FILE name not UTF-8: loaded (exit $st), the run's row naming it env\\xe9.ndjson ($named)" \
+	test "$st $named" = "0 t"

@@ -414,3 +414,8 @@ check "32 levels down read, the 33rd named and not read (exit $st)" \
 st=$?
 check "4 million blank lines after a cut first line: exit $st, the event after them at its line, peak RSS $(rss) KB < 16 MB" \
 	'[ $st -eq 1 ] && grep -q "\"source\":\"[^\"]*blanks.gz:4000002\"" "$tmp/out" && rss_below 16384'
+# and the messages that name a path themselves (a file named twice, one not found) say it so
+"$BIN/fetch-events" "$tmp/l1/$(printf 'caf\xe9').ndjson" "$tmp/l1/$(printf 'caf\xe9').ndjson" >/dev/null 2>"$tmp/err"
+"$BIN/normalize" "$tmp/l1/$(printf 'n\xe9').ndjson" >/dev/null 2>>"$tmp/err"
+check "a path in a message: its bytes not UTF-8 said \\xNN" \
+	'grep -q "/l1/caf\\\\xe9.ndjson.: read already in this run, skipped$" "$tmp/err" && grep -q "cannot open .[^ ]*/l1/n\\\\xe9.ndjson.: No such file" "$tmp/err"'
