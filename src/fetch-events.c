@@ -934,6 +934,10 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 				d->close = at + i; /* what may follow it on its line is no element */
 				d->array = 0;
 			}
+		} else if (ch == ',' && d->depth == 1 && d->array && !d->elem_long) {
+			/* what is before it is whole, a scalar too (no bracket ends one):
+			 * an array of lines of them is handed over as one of objects is */
+			d->elem_end = at + i;
 		}
 	}
 	if (dropped && !d->elem_long && !d->too_long) { /* the line the dropped element ended on */

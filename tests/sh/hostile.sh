@@ -460,6 +460,13 @@ arr '[' "$e1" '{"id":"evt_Long0001","x":[' "$long" '1]},' "$e2" ']'
 check "no comma before such an element: reported at its line 3, both events read" \
 	'[ $? -eq 1 ] && grep -q "arr.json:3: no comma between two array elements (invalid_json)" "$tmp/err" &&
 	 [ "$(grep -c "(invalid_json)" "$tmp/err")" -eq 1 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+# An array of 9000 lines of scalars (no event, each its not_object) and an event after
+# them: the scalars are handed over as whole elements are, so the array is not "longer than
+# 8192 bytes" and the event is read at its line 9003 (review Y 1: it was lost)
+arr '[' "$e1," "$long" "$e2" ']'
+check "9000 lines of scalars past --max-line 8K: each not_object, the event after them read at line 9003" \
+	'[ $? -eq 1 ] && grep -q "arr.json:3: expected a JSON object, got integer (not_object)" "$tmp/err" && grep -q "^fetch-events: 9000 input lines rejected" "$tmp/err" &&
+	 ! grep -q "longer than" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 2 ] && grep -q "\"source\":\"$tmp/arr.json:9003\"" "$tmp/out"'
 
 # 14. fetch-events small contracts: a CR between tokens (and a line ending CR CR LF) never
 # reaches an envelope, whose line splits as one at CR too; --until 1970-01-01T00:00:00Z keeps
