@@ -1041,10 +1041,11 @@ static int holds_documents(struct src *s, struct line_reader *lr, const struct l
 		/* a blank line carries nothing, in a document or NDJSON: not kept, so
 		 * a run of them (a writer's crash padding, a hostile file: 16 KB of
 		 * gzip are 16 million) costs no memory (one too long is, to say so) */
-		if (strspn(l.text, " \t\r") == l.len && !l.too_long)
+		int blank = strspn(l.text, " \t\r") == l.len;
+		if (blank && !l.too_long)
 			continue;
 		keep_ahead(s, &l);
-		if (strspn(l.text, " \t\r") == l.len)
+		if (blank)
 			continue;
 		if (l.too_long || text.len + l.len + 1 > s->o->max_line) {
 			docs = 1; /* a document's to say it is too long */
