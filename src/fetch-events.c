@@ -1214,8 +1214,9 @@ static struct file_id walk[MAX_DEPTH + 2];
 static void read_path(const char *path, const struct opts *o, struct jparser *parser, int depth)
 {
 	struct stat st;
+	int found = strcmp(path, "-") != 0 && stat(path, &st) == 0;
 
-	if (depth > 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+	if (depth > 0 && found && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 		/* A FIFO in a dump directory would block the walk until someone writes
 		 * to it, a socket cannot be read: named on the command line they are
 		 * read (<(zcat ...)); found in a directory they are not dumps. */
@@ -1223,7 +1224,6 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 		diag_system_error();
 		return;
 	}
-	int found = strcmp(path, "-") != 0 && stat(path, &st) == 0;
 	if (depth > 0 && !found && errno == ENOENT && lstat(path, &st) < 0 && errno == ENOENT) {
 		/* listed, then renamed or removed before its turn: a rotation
 		 * (a.ndjson.1 -> a.ndjson.1.gz) while the run reads the directory,
