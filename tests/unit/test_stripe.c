@@ -1236,6 +1236,46 @@ static void test_charges(void **state)
 	expect_str(&n, "payment.status", "canceled");
 	norm_free(&n);
 
+	/* A SEPA debit refunded before it settled (the refund's pending_reason
+	 * charge_pending): charge.refunded came first, and charge.succeeded, days
+	 * later, holds the refund. The row, the latest event's, keeps it. */
+	static const char *const settled[][2] = { { "paid", "true" }, { "status", "\"succeeded\"" },
+						  { "amount_refunded", "2900" }, { "refunded", "true" } };
+	norm_mut(&n, FX "charge.pending.json", NULL, "type", "\"charge.succeeded\"");
+	for (size_t i = 0; i < sizeof settled / sizeof *settled; i++)
+		json_object_object_add(jpath(n.payload, "data.object"), settled[i][0],
+				       parse_text(settled[i][1], strlen(settled[i][1])));
+	event_free(&n.ev);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 2900);
+	expect_int(&n, "payment.refunded_minor", 2900);
+	expect_str(&n, "payment.status", "refunded");
+	expect_str(&n, "payment.method", "sepa_debit");
+	norm_free(&n);
+	/* part of it */
+	norm_mut(&n, FX "charge.pending.json", NULL, "type", "\"charge.succeeded\"");
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(1000));
+	event_free(&n.ev);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.refunded_minor", 1000);
+	expect_str(&n, "payment.status", "partially_refunded");
+	norm_free(&n);
+	/* none: succeeded, no refund said */
+	norm_mut(&n, FX "charge.pending.json", NULL, "type", "\"charge.succeeded\"");
+	expect_str(&n, "payment.status", "succeeded");
+	expect_null(&n, "payment.refunded_minor");
+	norm_free(&n);
+	/* an authorisation (not captured) refunds nothing: pending */
+	norm_mut(&n, FX "charge.succeeded.json", "data.object", "captured", "false");
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(700));
+	event_free(&n.ev);
+	run(&n);
+	expect_str(&n, "payment.status", "pending");
+	expect_null(&n, "payment.refunded_minor");
+	norm_free(&n);
+
 	/* Before 2015-02-18 the card was `card`, not `source`. */
 	norm_mut(&n, FX "charge.succeeded.2016.json", "data.object", "card",
 		 "{\"id\":\"card_1\",\"object\":\"card\",\"name\":\"Older Customer\",\"address_country\":\"CA\"}");

@@ -1178,11 +1178,17 @@ static int basil_or_later(json_object *p, struct event *ev)
 static int64_t uncaptured_part(json_object *p, struct event *ev)
 {
 	int64_t amount, captured, refunded;
-	const char *mc = opt_str(p, ev, OBJ "payment_method_details.card.multicapture.status");
+	const char *mc;
 	int have_refunded;
 
-	if ((mc && strcmp(mc, "available") == 0) || !opt_int(p, ev, OBJ "amount", &amount) ||
-	    !opt_int(p, ev, OBJ "amount_captured", &captured) || captured <= 0 || captured >= amount)
+	/* a charge captured whole left nothing uncaptured, whatever its
+	 * multicapture's status says (not read: of the wrong type, it fails
+	 * the event reading it) */
+	if (!opt_int(p, ev, OBJ "amount", &amount) || !opt_int(p, ev, OBJ "amount_captured", &captured) ||
+	    captured <= 0 || captured >= amount)
+		return 0;
+	mc = opt_str(p, ev, OBJ "payment_method_details.card.multicapture.status");
+	if (mc && strcmp(mc, "available") == 0)
 		return 0;
 	have_refunded = opt_int(p, ev, OBJ "amount_refunded", &refunded);
 	if (have_refunded && refunded < amount - captured)
@@ -1317,14 +1323,18 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 		put_charge_refund(p, ev, cur);
 	if (strcmp(t->type, "charge.captured") == 0 && cur[0] && !present(p, OBJ "amount_captured"))
 		put_captured_before_2020(p, ev, cur);
-	/* A multicapture charge refunded between two captures: the later capture's
-	 * charge still holds the refunds, which it must not take back (the state
-	 * tables take the latest event's row whole); not one that only released
-	 * the part left uncaptured (released_at_capture). */
+	/* A charge that has real refunds already, in an event that says it
+	 * collected: it must not take them back, as the state tables take the
+	 * latest event's row whole. A multicapture charge refunded between two
+	 * captures (charge.captured; not one that only released the part left
+	 * uncaptured: released_at_capture), a bank debit refunded before it
+	 * settled (the refund's pending_reason charge_pending: its
+	 * charge.refunded comes before charge.succeeded, days before). */
 	int64_t part;
-	if (strcmp(t->type, "charge.captured") == 0 && cur[0] && opt_int(p, ev, OBJ "amount_captured", &part) &&
+	if (cur[0] && ((strcmp(t->type, "charge.succeeded") == 0 && captured) || strcmp(t->type, "charge.captured") == 0) &&
 	    opt_int(p, ev, OBJ "amount_refunded", &refunded) && refunded > uncaptured_part(p, ev) &&
-	    !released_at_capture(p, ev, part, refunded))
+	    (strcmp(t->type, "charge.succeeded") == 0 ||
+	     (opt_int(p, ev, OBJ "amount_captured", &part) && !released_at_capture(p, ev, part, refunded))))
 		put_charge_refund(p, ev, cur);
 }
 
