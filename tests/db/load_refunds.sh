@@ -134,3 +134,53 @@ check "a charge refunded a week later: paid_at still when it was made" test "$(q
 oct=$("$ROOT/pipelines/export" payments --project acme --dsn "dbname=$o" --since 2026-10-01 --until 2026-11-01 2>/dev/null | grep -c ch_FakeOct1)
 nov=$("$ROOT/pipelines/export" payments --project acme --dsn "dbname=$o" --since 2026-11-01 --until 2026-12-01 2>/dev/null | grep -c ch_FakeOct1)
 check "so October's export holds it, November's not (got $oct, $nov)" test "$oct $nov" = "1 0"
+
+# A SEPA debit refunded before it settled (the refund's pending_reason charge_pending):
+# charge.pending, charge.refunded a day later, charge.succeeded three days after that,
+# which holds the refund. The row ends refunded, in one run or in three in any order
+# (audit-ST 1: it went back to succeeded, the refund lost).
+python3 -c '
+import json, sys
+base = json.load(open(sys.argv[1]))
+for eid, typ, at, paid, status, refunded in (("evt_FakeDebPend", "charge.pending", 1792972800, False, "pending", 0),
+		("evt_FakeDebRef", "charge.refunded", 1793059200, False, "pending", 2900),
+		("evt_FakeDebOk", "charge.succeeded", 1793318400, True, "succeeded", 2900)):
+	e = json.loads(json.dumps(base))
+	e["id"] = eid; e["type"] = typ; e["created"] = at
+	o = e["data"]["object"]
+	o["id"] = "ch_FakeDeb1"; o["paid"] = paid; o["status"] = status
+	o["amount_refunded"] = refunded; o["refunded"] = refunded > 0
+	print(json.dumps(e))
+' "$fx/charge.pending.json" >"$T/debit.json"
+ingest_stream "$T/debit.json" >"$T/debit.ndjson"
+d1=$(newdb debit_one)
+load --dsn "dbname=$d1" "$T/debit.ndjson" 2>/dev/null
+got=$(pay "$d1" ch_FakeDeb1)
+check "a debit refunded before it settled stays refunded after charge.succeeded (got $got)" \
+	test "$got" = "charge refunded 2900 2900 ch_FakeDeb1 - payment.succeeded"
+d2=$(newdb debit_three)
+for i in 3 1 2; do
+	sed -n "$((2 * i - 1)),$((2 * i))p" "$T/debit.ndjson" | load --dsn "dbname=$d2" 2>/dev/null
+done
+check "the same in three runs, the settlement first" same_state "$d1" "$d2"
+
+# From basil on, an authorisation the merchant cancels sends payment_intent.canceled
+# alone: the charge's row stays pending, and docs/stripe.md's query finds it.
+python3 -c '
+import json, sys
+ch = json.load(open(sys.argv[1])); pi = json.load(open(sys.argv[2]))
+for e in (ch, pi):
+	e["api_version"] = "2025-03-31.basil"
+ch["id"] = "evt_FakeAuth1"; ch["created"] = 1792972800
+o = ch["data"]["object"]; o["id"] = "ch_FakeAuth1"; o["captured"] = False; o["amount_captured"] = 0
+o["payment_intent"] = "pi_FakeAuth1"
+pi["id"] = "evt_FakeAuthCancel1"; pi["created"] = 1793059200
+o = pi["data"]["object"]; o["id"] = "pi_FakeAuth1"; o["latest_charge"] = "ch_FakeAuth1"
+o["amount"] = ch["data"]["object"]["amount"]; o["currency"] = ch["data"]["object"]["currency"]
+print(json.dumps(ch)); print(json.dumps(pi))
+' "$fx/charge.succeeded.json" "$fx/payment_intent.canceled.json" >"$T/auth.json"
+a2=$(newdb auth_cancel)
+ingest_stream "$T/auth.json" | load --dsn "dbname=$a2" 2>/dev/null
+query=$(sed -n '/^From basil on, a canceled authorisation/,/^A report of money/p' "$ROOT/docs/stripe.md" | grep '^    ' | sed 's/^    //')
+check "the documented query finds the canceled authorisation's charge (got $(q "$a2" "$query" | tr '\n' ' '))" \
+	test "$(q "$a2" "$query" | tr '|' ' ')" = "ch_FakeAuth1 2700 EUR"
