@@ -456,10 +456,24 @@ static char *find_sql_dir(const char *opt)
 		char *slash = strrchr(exe, '/');
 		if (slash)
 			*slash = '\0';
-		/* bin/load in the source tree, build/san/bin/load, or PREFIX/bin/load */
-		const char *rel[] = {"/../sql", "/../../../sql", "/../share/revenueos/sql"};
+		/* PREFIX/bin/load, then bin/load in the source tree or
+		 * build/san/bin/load (a tree: its src/load.c beside sql/). An
+		 * installed program never takes a sql/ around its prefix (an older
+		 * release copied there by hand, or /sql from /opt/revenueos/bin):
+		 * "schema up to date" from an older release's migrations, and every
+		 * run then refused as older than the loader. */
+		static const char *const rel[][2] = {
+			{ "/../share/revenueos/sql", NULL },
+			{ "/../sql", "/../src/load.c" },
+			{ "/../../../sql", "/../../../src/load.c" },
+		};
 		for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-			snprintf(cand, sizeof cand, "%s%s", exe, rel[i]);
+			if (rel[i][1]) {
+				snprintf(cand, sizeof cand, "%s%s", exe, rel[i][1]);
+				if (access(cand, R_OK) != 0)
+					continue;
+			}
+			snprintf(cand, sizeof cand, "%s%s", exe, rel[i][0]);
 			if (access(cand, R_OK | X_OK) == 0)
 				return xstrdup(cand);
 		}

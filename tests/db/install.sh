@@ -33,3 +33,17 @@ for s in setup demo; do
 done
 check "the pipelines installed: ingest-dumps, export, reconcile" \
 	test "$(cd "$p" && ls | tr '\n' ' ')" = "export ingest-dumps reconcile "
+
+# An older release's sql/ beside the install (copied there by hand before a make install),
+# or two levels up (/sql for /opt/revenueos/bin): never read; the installed
+# share/revenueos/sql is (audit-DEP 1: "schema up to date" at 001, every run then refused).
+mkdir -p "$T/inst/opt/ro/sql" "$T/inst/sql"
+cp "$ROOT/sql/001_schema.sql" "$T/inst/opt/ro/sql/"
+echo 'CREATE TABLE not_ours (a int);' >"$T/inst/sql/900_not_ours.sql"
+db=ro_install_old_$$
+dbs="$dbs $db"
+createdb "$db"
+cron "$T/inst/opt/ro/bin/load" --migrate 2>"$T/err"
+last=$(cd "$ROOT/sql" && ls [0-9]*.sql | tail -n 1)
+check "installed load --migrate beside a stray sql/ applies share's, through $last" grep -q "applied $last" "$T/err"
+check "and nothing of the stray ones" sh -c "! grep -q 900_not_ours '$T/err'"
