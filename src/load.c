@@ -652,13 +652,18 @@ static const char copy_ev_sql[] =
  * events whose raw row this batch did not write are looked up, one key probe
  * each (a NOT IN of a hashed subplan gates it): a fresh load probes nothing.
  */
+/* A copy's place in the order of arrival after its received_at: its source
+ * (file:line) with the line a number, file:9 before file:10 (as text, :10 came
+ * first: of two copies in one dump, the later was kept), the file's name in
+ * byte order, then the whole text (a total order: equal keys, equal sources). */
+#define SRC_KEY(x) " rtrim(" x ", '0123456789') COLLATE \"C\", length(" x "), " x " COLLATE \"C\""
 #define FIRST_COPY(s) " coalesce(fc.received_at, " s ".received_at), coalesce(fc.source, " s ".source)"
 #define FIRST_COPY_JOIN(s)                                                                        \
 	" LEFT JOIN LATERAL (SELECT r.received_at, r.source FROM external_events_raw r"                 \
 	" WHERE (" s ".provider, " s ".external_event_id) NOT IN (SELECT provider, external_event_id"  \
 	" FROM stage_changed WHERE kind = 'r') AND (r.provider, r.external_event_id) ="                \
-	" (" s ".provider, " s ".external_event_id) AND (r.received_at, r.source COLLATE \"C\") <"     \
-	" (" s ".received_at, " s ".source) LIMIT 1) fc ON true"
+	" (" s ".provider, " s ".external_event_id) AND (r.received_at," SRC_KEY("r.source") ") <"        \
+	" (" s ".received_at," SRC_KEY(s ".source") ") LIMIT 1) fc ON true"
 /* does the proposed row's stamp for f beat the stored one? */
 #define STAMP_NEWER(occ, id)                                                            \
 	"(EXCLUDED." id " IS NOT NULL AND (t." id " IS NULL OR"                               \
@@ -1019,13 +1024,13 @@ static const char *const upserts[] = {
 	" event_type, occurred_at, received_at, source, payload)"
 	" SELECT" DEDUP(" DISTINCT ON (provider, external_event_id)") " provider, external_event_id, project_id,"
 	" event_type, occurred_at, received_at, source, payload FROM stage_raw"
-	DEDUP(" ORDER BY provider, external_event_id, received_at, source COLLATE \"C\", seq DESC")
+	DEDUP(" ORDER BY provider, external_event_id, received_at," SRC_KEY("source") ", seq DESC")
 	" ON CONFLICT (provider, external_event_id) DO UPDATE SET project_id = EXCLUDED.project_id,"
 	" event_type = EXCLUDED.event_type, occurred_at = EXCLUDED.occurred_at, payload = EXCLUDED.payload,"
 	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"
-	" source = CASE WHEN (EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") < (t.received_at, t.source)"
+	" source = CASE WHEN (EXCLUDED.received_at," SRC_KEY("EXCLUDED.source") ") < (t.received_at," SRC_KEY("t.source") ")"
 	" THEN EXCLUDED.source ELSE t.source END"
-	" WHERE (EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") < (t.received_at, t.source)"
+	" WHERE (EXCLUDED.received_at," SRC_KEY("EXCLUDED.source") ") < (t.received_at," SRC_KEY("t.source") ")"
 	" OR ((EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") = (t.received_at, t.source)"
 	" AND (t.project_id, t.event_type, t.occurred_at, t.payload) IS DISTINCT FROM"
 	" (EXCLUDED.project_id, EXCLUDED.event_type, EXCLUDED.occurred_at, EXCLUDED.payload))"
@@ -1093,7 +1098,7 @@ static const char *const upserts[] = {
 	" WHERE (t.provider, t.external_event_id) = (s.provider, s.external_event_id) LIMIT 1) t"
 	" WHERE (s.provider, s.external_event_id) NOT IN (SELECT provider, external_event_id"
 	" FROM stage_changed WHERE kind = 'r')"
-	" AND (s.received_at, s.source COLLATE \"C\") > (t.received_at, t.source)"
+	" AND (s.received_at," SRC_KEY("s.source") ") > (t.received_at," SRC_KEY("t.source") ")"
 	/* a later copy under another project is refused as an update would be (sql/017) */
 	" AND CASE WHEN s.project_id <> t.project_id THEN event_project_check(s.provider,"
 	" s.external_event_id, t.project_id, s.project_id) ELSE true END"
@@ -1128,7 +1133,7 @@ static const char *const upserts[] = {
 	" CROSS JOIN LATERAL (SELECT r.project_id, r.event_type, r.occurred_at, r.received_at, r.source,"
 	" r.payload FROM external_events_raw r WHERE (r.provider, r.external_event_id) ="
 	" (x.provider, x.external_event_id) LIMIT 1) r"
-	" WHERE (s.received_at, s.source COLLATE \"C\") > (r.received_at, r.source)),"
+	" WHERE (s.received_at," SRC_KEY("s.source") ") > (r.received_at," SRC_KEY("r.source") ")),"
 	" k AS (INSERT INTO stage_kept SELECT seq, source, false FROM d WHERE NOT body),"
 	" gone AS (DELETE FROM stage_ev WHERE ctid IN (SELECT t FROM d WHERE NOT (meta AND body)))"
 	" UPDATE stage_ev e SET received_at = d.received_at, source = d.source FROM d"
@@ -1138,7 +1143,7 @@ static const char *const upserts[] = {
 	 * received_at, source) is the one every statement below reads: the
 	 * payments' merge reads stage_ev as it is */
 	DEDUP("DELETE FROM stage_ev WHERE ctid = ANY (ARRAY(SELECT ctid FROM (SELECT ctid, row_number()"
-	" OVER (PARTITION BY provider, external_event_id ORDER BY received_at, source COLLATE \"C\", seq DESC) AS n"
+	" OVER (PARTITION BY provider, external_event_id ORDER BY received_at," SRC_KEY("source") ", seq DESC) AS n"
 	" FROM stage_ev) x WHERE n > 1))"),
 
 	/* a Stripe invoice's canonical event written before invoiced_at was (an older
@@ -1156,7 +1161,7 @@ static const char *const upserts[] = {
 	"WITH src AS (SELECT" DEDUP(" DISTINCT ON (provider, external_event_id)") " provider, external_event_id,"
 	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
 	" customer_id, subscription_id, payment_id, event FROM stage_ev WHERE status <> 'failed'"
-	DEDUP(" ORDER BY provider, external_event_id, received_at, source COLLATE \"C\", seq DESC") "),"
+	DEDUP(" ORDER BY provider, external_event_id, received_at," SRC_KEY("source") ", seq DESC") "),"
 	" up AS (INSERT INTO external_events_normalized AS t (provider, external_event_id,"
 	" project_id, event_type, provider_event_type, status, occurred_at, received_at, source,"
 	" customer_id, subscription_id, payment_id, event)"
@@ -1169,9 +1174,9 @@ static const char *const upserts[] = {
 	" customer_id = EXCLUDED.customer_id, subscription_id = EXCLUDED.subscription_id,"
 	" payment_id = EXCLUDED.payment_id, event = EXCLUDED.event,"
 	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"
-	" source = CASE WHEN (EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") < (t.received_at, t.source)"
+	" source = CASE WHEN (EXCLUDED.received_at," SRC_KEY("EXCLUDED.source") ") < (t.received_at," SRC_KEY("t.source") ")"
 	" THEN EXCLUDED.source ELSE t.source END"
-	" WHERE (EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") < (t.received_at, t.source)"
+	" WHERE (EXCLUDED.received_at," SRC_KEY("EXCLUDED.source") ") < (t.received_at," SRC_KEY("t.source") ")"
 	" OR (t.project_id, t.status, t.event) IS DISTINCT FROM"
 	" (EXCLUDED.project_id, EXCLUDED.status, EXCLUDED.event)"
 	" RETURNING 'n'::\"char\" AS kind, xmax = 0 AS ins, provider, external_event_id, project_id,"
@@ -1234,7 +1239,7 @@ static const char *const upserts[] = {
 	" CASE WHEN s.status = 'processed' AND s.price_id IS NOT NULL AND s.plan_code IS NULL"
 	" AND pp.plan_id IS NULL THEN s.price_id END AS unmapped"
 	" FROM stage_ev s LEFT JOIN plan_prices pp ON pp.provider = s.provider AND pp.price_id = s.price_id"
-	DEDUP(" ORDER BY s.provider, s.external_event_id, s.received_at, s.source COLLATE \"C\", s.seq DESC") "),"
+	DEDUP(" ORDER BY s.provider, s.external_event_id, s.received_at," SRC_KEY("s.source") ", s.seq DESC") "),"
 	" up AS (INSERT INTO external_events AS t (provider, external_event_id, project_id, status,"
 	" reason, warning, unmapped_price_id, event_type, provider_event_type, occurred_at,"
 	" received_at, source)"
@@ -1247,7 +1252,7 @@ static const char *const upserts[] = {
 	" unmapped_price_id = EXCLUDED.unmapped_price_id, event_type = EXCLUDED.event_type,"
 	" provider_event_type = EXCLUDED.provider_event_type, occurred_at = EXCLUDED.occurred_at,"
 	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"
-	" source = CASE WHEN (EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") < (t.received_at, t.source)"
+	" source = CASE WHEN (EXCLUDED.received_at," SRC_KEY("EXCLUDED.source") ") < (t.received_at," SRC_KEY("t.source") ")"
 	" THEN EXCLUDED.source ELSE t.source END,"
 	" attempts = t.attempts + CASE WHEN (t.project_id, t.status, t.reason, t.warning,"
 	" t.event_type, t.provider_event_type, t.occurred_at) IS DISTINCT FROM (EXCLUDED.project_id,"
@@ -1257,7 +1262,7 @@ static const char *const upserts[] = {
 	" t.provider_event_type, t.occurred_at) IS DISTINCT FROM (EXCLUDED.project_id,"
 	" EXCLUDED.status, EXCLUDED.reason, EXCLUDED.warning, EXCLUDED.event_type,"
 	" EXCLUDED.provider_event_type, EXCLUDED.occurred_at) THEN now() ELSE t.last_processed_at END"
-	" WHERE (EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") < (t.received_at, t.source)"
+	" WHERE (EXCLUDED.received_at," SRC_KEY("EXCLUDED.source") ") < (t.received_at," SRC_KEY("t.source") ")"
 	" OR (t.project_id, t.status, t.reason, t.warning, t.event_type, t.provider_event_type,"
 	" t.occurred_at) IS DISTINCT FROM (EXCLUDED.project_id, EXCLUDED.status, EXCLUDED.reason,"
 	" EXCLUDED.warning, EXCLUDED.event_type, EXCLUDED.provider_event_type, EXCLUDED.occurred_at)"

@@ -331,3 +331,36 @@ fetch-events --project acme --received-at "$at" --source "$src" <"$T/a.json" | n
 check "under the stored copy's received_at and source: processed, its payment, one more attempt, the source kept" \
 	test "$(q "$bad" "SELECT l.status || ' ' || l.attempts || ' ' || p.amount_minor || ' ' || (r.source = '$src') || ' ' || (r.payload #>> '{data,purchase,price,currency_value}')
 		FROM external_events l, payments p, external_events_raw r WHERE l.external_event_id = 'h-dup' AND r.external_event_id = 'h-dup'")" = "processed 2 1990 true BRL"
+
+# Of copies in one dump (one received_at), the earlier line is received first: line 9
+# before line 10 (audit-LR 1: as text, "d.json:10" sorted before "d.json:9", and the
+# later copy was kept, its other amount booked). Eight other events, then copy A at
+# line 9 and copy B at line 10; in one run, line by line in reverse, and a batch each.
+{
+	for i in 1 2 3 4 5 6 7 8; do
+		printf '{"id":"h-fill-%s","creation_date":1795185005000,"event":"PURCHASE_APPROVED","version":"2.0.0","data":{"product":{"id":4112233},"buyer":{"email":"f%s@example.com","name":"F"},"purchase":{"transaction":"HPF%s","status":"APPROVED","price":{"value":5,"currency_value":"BRL"}}}}\n' "$i" "$i" "$i"
+	done
+	hot 19.9 "Maria Silva"
+	hot 24.9 "Maria S. Silva"
+} >"$T/d.json"
+ingest_stream "$T/d.json" >"$T/D.ndjson"
+kept() { q "$1" "SELECT regexp_replace(r.source, '.*/', '') || ' ' || p.amount_minor || ' ' || regexp_replace(n.source, '.*/', '')
+	|| ' ' || regexp_replace(e.source, '.*/', '') FROM external_events_raw r, payments p, external_events_normalized n, external_events e
+	WHERE r.external_event_id = 'h-dup' AND n.external_event_id = 'h-dup' AND e.external_event_id = 'h-dup' AND p.payment_id = 'HPDUP'"; }
+l1=$(newdb copies_line_one) && load --dsn "dbname=$l1" "$T/D.ndjson" 2>"$T/err"
+check "copies at lines 9 and 10 of one dump: line 9's kept, in every table (got $(kept "$l1"))" \
+	test "$(kept "$l1")" = "d.json:9 1990 d.json:9 d.json:9"
+check "and line 10's said as not kept" grep -q "d.json:10).*received after the copy from .*d.json:9" "$T/err"
+l2=$(newdb copies_line_rev) && load_reversed "$l2" "$T/D.ndjson"
+l3=$(newdb copies_line_b1) && load --batch 1 --dsn "dbname=$l3" "$T/D.ndjson" 2>/dev/null
+line_same() { same_state "$l1" "$l2" && same_state "$l1" "$l3"; }
+check "the same line by line in reverse, and a record a batch" line_same
+# identical copies at lines 5, 21 and 40: the source is line 5's
+{
+	for i in $(seq 1 40); do
+		case $i in 5 | 21 | 40) hot 19.9 "Maria Silva" ;; *) printf '{"id":"h-fill-%s","creation_date":1795185005000,"event":"PURCHASE_APPROVED","version":"2.0.0","data":{"product":{"id":4112233},"buyer":{"email":"f%s@example.com","name":"F"},"purchase":{"transaction":"HPF%s","status":"APPROVED","price":{"value":5,"currency_value":"BRL"}}}}\n' "$i" "$i" "$i" ;; esac
+	done
+} >"$T/s.json"
+l4=$(newdb copies_line_same) && ingest_stream "$T/s.json" | load --dsn "dbname=$l4" 2>/dev/null
+check "identical copies at lines 5, 21 and 40: every table says line 5 (got $(kept "$l4"))" \
+	test "$(kept "$l4")" = "s.json:5 1990 s.json:5 s.json:5"
