@@ -967,7 +967,12 @@ static void read_document(struct src *s, struct line_reader *lr, const struct li
 		reject(s->file, d.first, REJ_INVALID_JSON, NULL, 0, "the array opened here is not closed; its elements are read");
 		if (d.elem_long) /* the last element, dropped, cut short by the end */
 			elem_long_skip(s, &d, l.lineno, 1);
-		doc_elements(s, &d, d.len, 0);
+		/* without the line ends after it, a comma after the last element is
+		 * said on its line, not on the line after the file's last */
+		size_t end = d.len;
+		while (end > 0 && is_space(d.buf[end - 1]))
+			end--;
+		doc_elements(s, &d, end, 0);
 		d.len = 0;
 	}
 	if (d.started || d.len > 0)

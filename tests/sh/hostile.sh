@@ -439,6 +439,12 @@ check "a trailing comma: reported, both read" \
 arr '[' "$e1," "$e2" ']'
 check "a well-formed array: both read, lines 2 and 3, exit 0" \
 	'[ $? -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q "\"source\":\"$tmp/arr.json:2\"" "$tmp/out" && grep -q "\"source\":\"$tmp/arr.json:3\"" "$tmp/out"'
+# An array never closed, a comma after its last element: said at the comma's line 3, not at
+# line 4, past the file's end (its last line end was counted)
+arr '[' "$e1," "$e2,"
+check "a trailing comma in an array never closed: reported at its line 3, both read" \
+	'[ $? -eq 1 ] && grep -q "arr.json:3: a comma after the array.s last element (invalid_json)" "$tmp/err" &&
+	 ! grep -q "arr.json:4:" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
 # An element of many short lines grown past --max-line is dropped, rejected at its first line
 # (line_too_long), and the elements after it read at their own lines, however many lines it
 # has (its lines are not held, even as line ends: 9000 of them once made the whole array
