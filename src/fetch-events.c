@@ -708,7 +708,8 @@ static void read_http(struct src *s, struct line_reader *lr, const struct line *
  * being read or left of it, in a document whose inner lines are indented or
  * where what came before cannot go on with a value (no ':', '[' or an
  * array's ',' before it), starts a new one: the cut value is rejected, the
- * next read. The same for an element of a top-level array. An array not closed at the end of the
+ * next read. The same for an element of a top-level array, at the column of
+ * the first element that starts on its line. An array not closed at the end of the
  * file has its elements read all the same.
  */
 struct docscan {
@@ -721,7 +722,7 @@ struct docscan {
 	long long_line;     /* rejected at its line (long_line) once it ends */
 	size_t col;         /* the top-level value's column */
 	size_t elem_off;    /* an element of a top-level array being read: where in buf */
-	size_t elem_col;
+	size_t elem_col;    /* the column of the first element that starts on its line */
 	long elem_line;
 	size_t elem_end;    /* after the last element of it read whole (0: none since the last handed over) */
 	size_t close;       /* the array's closing bracket (array is 0 from there) */
@@ -909,7 +910,10 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 			}
 			if (d->depth == 2 && d->array) {
 				d->elem_off = at + i;
-				d->elem_col = i;
+				/* one after another on its line ("},{") keeps the column of the
+				 * line's first: its inner lines are indented from there */
+				if (d->elem_line != l->lineno)
+					d->elem_col = i;
 				d->elem_line = l->lineno;
 			}
 		} else if ((ch == '}' || ch == ']') && d->depth > 0) {

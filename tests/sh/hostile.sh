@@ -445,6 +445,22 @@ arr '[' "$e1," "$e2,"
 check "a trailing comma in an array never closed: reported at its line 3, both read" \
 	'[ $? -eq 1 ] && grep -q "arr.json:3: a comma after the array.s last element (invalid_json)" "$tmp/err" &&
 	 ! grep -q "arr.json:4:" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+# An element that starts on a line after another ("},{") and whose inner lines are indented
+# less than its column but more than the line's first element is valid JSON, not cut short
+# (it was, against its own column: it and the one before it lost); a line opening a value
+# at the line's first element's column still starts a new one, on the array's '[' line too.
+mid=$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); e["id"]="evt_Mid0001"; d=e.pop("data")
+print(json.dumps(e)[:-1] + ", \"data\":\n    " + json.dumps(d) + "\n  }")' "$ROOT/fixtures/stripe/invoice.paid.json")
+arr '[' "  $e1,$mid," "  $e2" ']'
+check "an element after another on its line, its inner lines indented less than it: all three read, exit 0" \
+	'[ $? -eq 0 ] && [ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 3 ] && jq . "$tmp/arr.json" >/dev/null &&
+	 [ "$(grep -c "\"source\":\"$tmp/arr.json:2\"" "$tmp/out")" -eq 2 ] && grep -q "\"source\":\"$tmp/arr.json:5\"" "$tmp/out"'
+arr '[' "  $e1,{\"id\":\"evt_Cut0001\",\"object\":\"event\"," "  $e2" ']'
+check "one cut after another on its line, the next at that line's indentation: cut short, the other two read" \
+	'[ $? -eq 1 ] && grep -q "arr.json:2: an array element cut short: another starts at line 3" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+arr "[{\"id\":\"evt_Cut0001\",\"object\":\"event\"," " $e1," " $e2]"
+check "one cut on the '[' line, the next at its column 2: cut short, the other two read" \
+	'[ $? -eq 1 ] && grep -q "arr.json:1: an array element cut short: another starts at line 2" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
 # An element of many short lines grown past --max-line is dropped, rejected at its first line
 # (line_too_long), and the elements after it read at their own lines, however many lines it
 # has (its lines are not held, even as line ends: 9000 of them once made the whole array
