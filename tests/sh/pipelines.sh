@@ -59,6 +59,66 @@ for s in setup demo ingest-dumps export reconcile; do
 	done
 done
 
+# run through a symlink (cron's, from /usr/local/bin), from another directory, as cron runs
+# them (env -i, PATH=/usr/bin:/bin): each finds its programs beside the file the link names,
+# and demo its setup (they looked beside the link: "fetch-events: command not found")
+mkdir -p "$tmp/links" "$tmp/dumps"
+for s in setup demo ingest-dumps export reconcile; do
+	ln -sfn "$ROOT/pipelines/$s" "$tmp/links/$s"
+done
+link_run() { # link_run SCRIPT ARGS...: the symlink to SCRIPT as cron runs it; sets st, err
+	rm -rf "$tmp/cwd" "$tmp/calls"
+	mkdir "$tmp/cwd"
+	(cd "$tmp/cwd" && env -i PATH="$tmp/stubs:/usr/bin:/bin" PGHOST=/nonexistent RO_LOCK="$tmp/cwd/lock" \
+		RECONCILE_DIR="$tmp/cwd" "$tmp/links/$1" "${@:2}" >"$tmp/out" 2>"$tmp/err" </dev/null)
+	st=$?
+	err=$(cat "$tmp/err")
+}
+for s in setup demo ingest-dumps export reconcile; do
+	link_run "$s" --version
+	check "$s --version through a symlink: its version ($(cat "$tmp/out"))" \
+		'[ $st -eq 0 ] && [ "$(cat "$tmp/out")" = "pipelines/$s (RevenueOS Pipelines) $(cat "$ROOT/VERSION")" ]'
+done
+for s in setup demo; do
+	link_run "$s"
+	check "$s through a symlink: runs the source tree's setup (exit $st; $(ran); $(head -c 120 <<<"$err"))" \
+		'grep -q "^dpkg-query " "$tmp/calls" && ! grep -q "No such file\|run it from the source tree" <<<"$err"'
+done
+link_run ingest-dumps --project acme "$tmp/dumps"
+check "ingest-dumps through a symlink: its stages run, load finds no database (exit $st; $(head -c 200 <<<"$err"))" \
+	'[ $st -eq 3 ] && grep -q "^load: cannot connect" <<<"$err" && ! grep -q "command not found\|cannot find" <<<"$err"'
+link_run reconcile acme
+check "reconcile through a symlink: reconcile runs, finds no database (exit $st; $(head -c 200 <<<"$err"))" \
+	'[ $st -eq 3 ] && grep -q "^reconcile: cannot connect" <<<"$err" && ! grep -q "command not found\|cannot find" <<<"$err"'
+link_run export payments --project acme
+check "export through a symlink: load and to-csv found, psql run (exit $st; $(ran); $(head -c 200 <<<"$err"))" \
+	'[ $st -eq 3 ] && grep -q "^psql " "$tmp/calls" && ! grep -q "cannot run\|cannot find" <<<"$err"'
+# installed without its programs (PREFIX/bin empty, none on PATH): exit 3, the program
+# named (ingest-dumps said a usage error, exit 2; reconcile exited 127)
+mkdir -p "$tmp/inst/bin" "$tmp/inst/share/revenueos/pipelines"
+cp "$ROOT/pipelines/ingest-dumps" "$ROOT/pipelines/export" "$ROOT/pipelines/reconcile" "$tmp/inst/share/revenueos/pipelines/"
+for s in ingest-dumps export reconcile; do
+	ln -sfn "$tmp/inst/share/revenueos/pipelines/$s" "$tmp/links/$s"
+done
+for a in "ingest-dumps fetch-events --project acme $tmp/dumps" "export to-csv payments --project acme" "reconcile reconcile acme"; do
+	set -- $a
+	s=$1 prog=$2
+	link_run "$s" "${@:3}"
+	check "$s without its programs: exit 3 ($st), said ($(head -c 200 <<<"$err")), no file ($(ran))" \
+		'[ $st -eq 3 ] && grep -q "^$s: cannot find '"'$prog'"'" <<<"$err" && [ "$(wc -l <<<"$err")" -eq 1 ] && nothing_ran'
+done
+# a reconcile found that cannot be run (its interpreter gone): exit 3, said (it was 127)
+printf '#!/nonexistent/sh\n' >"$tmp/inst/bin/reconcile"
+chmod +x "$tmp/inst/bin/reconcile"
+ln -sfn "$BIN/to-csv" "$tmp/inst/bin/to-csv"
+ln -sfn "$BIN/load" "$tmp/inst/bin/load"
+link_run reconcile acme
+check "reconcile that cannot be run: exit 3 ($st), said ($(tail -n 1 <<<"$err")), no NDJSON left ($(ran))" \
+	'[ $st -eq 3 ] && grep -q "^reconcile: cannot run '"'reconcile'"'" <<<"$err" && nothing_ran'
+for s in ingest-dumps export reconcile; do
+	ln -sfn "$ROOT/pipelines/$s" "$tmp/links/$s"
+done
+
 # no temporary file can be made (TMPDIR gone): exit 3, said as the script's, nothing left
 # behind (audit-P 4: export exited 1, reconcile left an empty result file)
 for s in export reconcile; do
