@@ -96,6 +96,28 @@ check "pipelines/reconcile exits 4" test $? -eq 4
 check "its table names the refused event" grep -Eq '^missing +stripe +acme +2026-11-30 +evt_refused ' "$T/table"
 check "and says OUT OF BALANCE" grep -qx 'OUT OF BALANCE' "$T/table"
 check "its NDJSON is reconcile's" bash -c "cmp -s $T/reconcile-acme-*.ndjson <(reconcile --db --dsn dbname=$db --details --project acme 2>/dev/null)"
+# a report that cannot be written (a full disk, stdout closed) is exit 3, said as
+# reconcile's, the NDJSON kept; a reader gone (| head), SIGPIPE ignored or not, quietly
+# (it was bash's "echo: write error", exit 1, hiding the 4)
+for o in full closed; do
+	mkdir "$T/out-$o"
+	if [ $o = full ]; then
+		RECONCILE_DIR=$T/out-$o pipelines/reconcile acme --dsn "dbname=$db" >/dev/full 2>"$T/out-$o.err"
+	else
+		RECONCILE_DIR=$T/out-$o pipelines/reconcile acme --dsn "dbname=$db" >&- 2>"$T/out-$o.err"
+	fi
+	st=$?
+	check "pipelines/reconcile, stdout $o: exit 3 ($st), said ($(grep -v 'note:' "$T/out-$o.err" | head -c 200)), the NDJSON kept" \
+		sh -c "test $st -eq 3 && grep -q '^reconcile: cannot write the report: .*; the NDJSON: $T/out-$o/reconcile-acme-' '$T/out-$o.err' &&
+			! grep -q 'write error' '$T/out-$o.err' && ls $T/out-$o/reconcile-acme-*.ndjson >/dev/null"
+done
+for sig in "" -; do
+	mkdir -p "$T/out-pipe"
+	st=$(trap "$sig" PIPE; RECONCILE_DIR=$T/out-pipe pipelines/reconcile acme --dsn "dbname=$db" 2>"$T/out-pipe.err" | (exec <&-)
+		echo "${PIPESTATUS[0]}")
+	check "pipelines/reconcile | a reader gone, trap '$sig' PIPE: exit 3 ($st), nothing said ($(grep 'write\|cannot' "$T/out-pipe.err" | head -c 200))" \
+		sh -c "test $st -eq 3 && ! grep -q 'write\|cannot' '$T/out-pipe.err'"
+done
 mkdir "$T/names"
 psql -X -q -d "$db" -c "INSERT INTO projects (id) VALUES ('a/b c')" >/dev/null
 RECONCILE_DIR=$T/names pipelines/reconcile 'a/b c' --dsn "dbname=$db" >/dev/null 2>&1
