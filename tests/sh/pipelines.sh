@@ -178,10 +178,11 @@ check "ingest-dumps --rejects-dir inside a dump directory: usage error (exit $st
 check "ingest-dumps --rejects-dir inside a dump directory: the directory not made ($(ran))" \
 	'nothing_ran && [ -z "$(ls -A "$tmp/dumps")" ]'
 # an empty name (an unset variable: --plans "$PLANS") is refused, not read as no option
-for o in --plans --plans= --rejects-dir --rejects-dir=; do
+# (--batch '' was: load --batch '' is a usage error)
+for o in --plans --plans= --rejects-dir --rejects-dir= --batch --batch=; do
 	if [ "${o%=}" = "$o" ]; then run ingest-dumps "$o" "" "$tmp/dumps"; else run ingest-dumps "$o" "$tmp/dumps"; fi
 	check "ingest-dumps $o '': usage error (exit $st), said" \
-		'[ $st -eq 2 ] && grep -q "^ingest-dumps: ${o%=}: an empty \(file\|directory\) name" <<<"$err"'
+		'[ $st -eq 2 ] && grep -q "^ingest-dumps: ${o%=}: an empty \(file name\|directory name\|N\)$" <<<"$err"'
 	check "ingest-dumps $o '': nothing runs ($(ran))" nothing_ran
 done
 # RO_LOCK a symlink (another user's, planted by that name) is not followed: the file it
@@ -230,6 +231,16 @@ for t in yesterday now infinity "Nov 20 2026" "2026-11-01T10:00:00,5Z"; do
 	run export payments --project acme --since "$t" -o x.csv
 	check "export --since '$t': usage error (exit $st), said" '[ $st -eq 2 ] && grep -q "^export: '"'$t'"' is not a time" <<<"$err"'
 	check "export --since '$t': psql not run, no file ($(ran))" nothing_ran
+done
+
+# export --since '' (an unset variable: --since "$SINCE"): a usage error, as for reconcile
+# and fetch-events, not the whole history exported; --actor '': not the login name in the
+# audit row instead of who asked
+for o in --since --since= --until --until= --actor --actor=; do
+	if [ "${o%=}" = "$o" ]; then run export payments --project acme "$o" "" -o x.csv; else run export payments --project acme "$o" -o x.csv; fi
+	check "export $o '': usage error (exit $st), said ($(head -n 1 <<<"$err"))" \
+		'[ $st -eq 2 ] && grep -q "^export: ${o%=}: an empty \(TIME\|NAME\)$" <<<"$err"'
+	check "export $o '': psql not run, no file ($(ran))" nothing_ran
 done
 
 # export -o '': not a file name; stdout is '-' (or no -o)
