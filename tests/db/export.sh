@@ -232,6 +232,15 @@ pipelines/export payments --project small --actor tester >/dev/full 2>"$tmp/full
 st=$?
 check "a full disk on a 1,000-row export: exit 3, a write failure, audited with no count (exit $st, $(last_audit))" \
 	sh -c '[ "$2" -eq 3 ] && grep -q "^export: writing the CSV failed" "$1" && [ "$3" = "failed null" ]' sh "$tmp/full1.err" $st "$(last_audit)"
+# stdout closed (>&-): as a FILE that cannot be made, exit 3, said, audited as failed with
+# 0 rows (it was exit 1, "1: Bad file descriptor", and no audit row)
+before=$(q -c "SELECT count(*) FROM audit_logs")
+pipelines/export payments --project small --actor tester >&- 2>"$tmp/closed.err"
+st=$?
+check "stdout closed: exit 3, one line: export: cannot write to stdout: Bad file descriptor (exit $st: $(head -c 300 "$tmp/closed.err"))" \
+	sh -c '[ "$2" -eq 3 ] && [ "$(cat "$1")" = "export: cannot write to stdout: Bad file descriptor" ]' sh "$tmp/closed.err" $st
+check "stdout closed: one audit row, failed, 0 rows ($(last_audit))" \
+	[ "$(q -c "SELECT count(*) FROM audit_logs")-$(last_audit)" = "$((before + 1))-failed 0" ]
 pipelines/export payments --project big --actor tester 2>"$tmp/head.err" | head -n 1 >"$tmp/head.csv"
 st=${PIPESTATUS[0]}
 check "| head -n 1: the header read, export ends quietly, exit 3 (exit $st: $(head -c 300 "$tmp/head.err"))" \
