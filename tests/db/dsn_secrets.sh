@@ -195,6 +195,14 @@ for d in "Postgresql://secuser:$pw@/$db?host=$PGHOST" " postgresql://secuser:$pw
 			sh -c '[ "$1" -eq 2 ] && grep -q "^export: $3: not a valid connection string or URI" "$2" &&
 				! grep -q "$4\|horse\|secuser" "$2"' sh "$st" "$T/bad.err" "$o" "$pw"
 	done
+	# from the environment: named as its variable, not as an option not given
+	for v in RO_DSN RO_AUDIT_DSN; do
+		env "$v=$d" "$ROOT/pipelines/export" payments --project acme -o "$T/bad.csv" 2>"$T/bad.err"
+		st=$?
+		check "export with $v '${d%%:*}...': exit 2, '$v: not a valid ...', nothing of the string said (exit $st: $(head -n 1 "$T/bad.err"))" \
+			sh -c '[ "$1" -eq 2 ] && grep -q "^export: $3: not a valid connection string or URI" "$2" &&
+				! grep -q "$4\|horse\|secuser" "$2"' sh "$st" "$T/bad.err" "$v" "$pw"
+	done
 	"$ROOT/pipelines/ingest-dumps" --project acme --dsn "$d" "$fx/dumps/2026-11/stripe-2026-11-05.ndjson.gz" 2>"$T/bad.err"
 	st=$?
 	check "ingest-dumps --dsn '${d%%:*}...': exit 2 before anything runs, nothing of the string said (exit $st)" \
