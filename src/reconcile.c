@@ -1413,12 +1413,12 @@ int main(int argc, char **argv)
 		die_usage(synopsis, "%s is for input files: --db reads none", stream_opt);
 	if (db && optind < argc)
 		die_usage(synopsis, "--db takes no input files");
+	if (!db && dsn) /* before --rejects empties its file, as every usage error */
+		die_usage(synopsis, "--dsn needs --db");
 	rejects_setup(synopsis, rejects_path, argv + optind, argc - optind);
 	if (db) {
 		unbalanced = run_db(dsn, &o);
 	} else {
-		if (dsn)
-			die_usage(synopsis, "--dsn needs --db");
 		/* no file: stdin, as every filter reads it */
 		static char *std_in[] = {"-", NULL};
 		char **in = optind < argc ? argv + optind : std_in;

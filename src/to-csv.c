@@ -630,13 +630,14 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	/* every usage error before --rejects empties its file */
+	for (size_t i = 0; i < nspecs; i++)
+		check_path(specs[i].path);
 	rejects_setup(synopsis, rejects_path, argv + optind, argc - optind);
 	snprintf(specials, sizeof specials, "\"\r\n%c", delim);
 
-	for (size_t i = 0; i < nspecs; i++) {
-		check_path(specs[i].path);
+	for (size_t i = 0; i < nspecs; i++)
 		add_column(specs[i].path, specs[i].header, 0);
-	}
 	free(specs);
 	if (ncols)
 		write_header();

@@ -154,6 +154,19 @@ for o in "--batch 10" "--rejects /dev/null" "--max-line 1M" "--quiet"; do
 		notok "load --migrate $o exits 2 (got $st)"
 	fi
 done
+# a usage error leaves a --rejects FILE as it was: the last run's rejects are not emptied
+# before the options are refused (audit-CL 3: to-csv's --columns, reconcile's --dsn)
+rj=${TMPDIR:-/tmp}/contracts.rejects.$$
+for cmd in "to-csv --rejects $rj -c a..b" "reconcile --dsn dbname=x --rejects $rj /dev/null /dev/null" \
+	"fetch-events --rejects $rj --since x" "normalize --rejects $rj --jobs 0"; do
+	echo keep >"$rj"
+	set -- $cmd
+	p=$1; shift
+	"$BIN/$p" "$@" </dev/null >/dev/null 2>&1; st=$?
+	if [ $st -eq 2 ] && [ "$(cat "$rj")" = keep ]; then ok "$cmd: exit 2, the rejects file left as it was"
+	else notok "$cmd: exit 2, the rejects file left as it was (got $st, $(wc -c <"$rj") bytes)"; fi
+done
+rm -f "$rj"
 rm -f "${TMPDIR:-/tmp}/contracts.err.$$"
 
 # tests/run leaves no connection of the caller's to its tests (a production RO_DSN in an ops
