@@ -110,11 +110,11 @@ bench: all
 	bench/reconcile-bench 1000000
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/revenueos/sql $(DESTDIR)$(PREFIX)/share/revenueos/pipelines
-	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin
-	for f in sql/*.sql; do [ -e "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/revenueos/sql; done; true
-	install -m 755 $(filter-out pipelines/README.md pipelines/demo pipelines/setup,$(wildcard pipelines/*)) $(DESTDIR)$(PREFIX)/share/revenueos/pipelines
-	install -m 644 VERSION $(DESTDIR)$(PREFIX)/share/revenueos  # the pipelines' --version
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/revenueos/sql" "$(DESTDIR)$(PREFIX)/share/revenueos/pipelines"
+	install -m 755 $(PROGS) "$(DESTDIR)$(PREFIX)/bin"
+	install -m 644 $(wildcard sql/*.sql) "$(DESTDIR)$(PREFIX)/share/revenueos/sql"
+	install -m 755 $(filter-out pipelines/README.md pipelines/demo pipelines/setup,$(wildcard pipelines/*)) "$(DESTDIR)$(PREFIX)/share/revenueos/pipelines"
+	install -m 644 VERSION "$(DESTDIR)$(PREFIX)/share/revenueos"  # the pipelines' --version
 
 clean:
 	rm -rf build $(wildcard bin/*)

@@ -47,3 +47,11 @@ cron "$T/inst/opt/ro/bin/load" --migrate 2>"$T/err"
 last=$(cd "$ROOT/sql" && ls [0-9]*.sql | tail -n 1)
 check "installed load --migrate beside a stray sql/ applies share's, through $last" grep -q "applied $last" "$T/err"
 check "and nothing of the stray ones" sh -c "! grep -q 900_not_ours '$T/err'"
+
+# A DESTDIR or PREFIX with a space in it installs whole (audit-DEP 4: the recipe split it,
+# half an install, part of it written under the source tree)
+make -s -C "$ROOT" install DESTDIR="$T/in st" PREFIX="/opt/r o" >/dev/null 2>"$T/err"
+st=$?
+check "make install into a path with a space (exit $st)" sh -c "test $st = 0 &&
+	'$T/in st/opt/r o/bin/load' --version >/dev/null &&
+	test \$(ls '$T/in st/opt/r o/share/revenueos/sql' | wc -l) = \$(ls '$ROOT'/sql/*.sql | wc -l)"
