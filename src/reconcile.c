@@ -862,21 +862,42 @@ static void group_finish(struct group *g, const struct opts *o)
 	count_event(o, provider, id, raw, norm, NULL);
 }
 
-/* Two escaped fields compared by their decoded bytes (the escapes do not keep
- * the order: byte 01 is "\01", after "A"); null after any value, as
- * PostgreSQL orders them. */
-static int decoded_cmp(const char *a, const char *b)
+/* The decoded bytes of an escaped field, in b. */
+static void decode_into(struct strbuf *b, const char *s)
 {
+	int c;
+
+	b->len = 0;
+	while ((c = decoded_byte(&s)) >= 0) {
+		char ch = (char)c;
+		sb_add(b, &ch, 1);
+	}
+}
+
+/* Two sources (escaped) in the loader's order (SRC_KEY in load.c): the text
+ * before a trailing number, bytewise; then the length, so that file:9 comes
+ * before file:10; then the whole, bytewise. Null after any value. */
+static int source_cmp(const char *a, const char *b)
+{
+	static struct strbuf x, y;
 	int an = !strcmp(a, "\\N"), bn = !strcmp(b, "\\N");
 	if (an || bn)
 		return an - bn;
-	for (;;) {
-		int x = decoded_byte(&a), y = decoded_byte(&b);
-		if (x != y)
-			return x < y ? -1 : 1;
-		if (x < 0)
-			return 0;
-	}
+	decode_into(&x, a);
+	decode_into(&y, b);
+	size_t px = x.len, py = y.len;
+	while (px > 0 && x.buf[px - 1] >= '0' && x.buf[px - 1] <= '9')
+		px--;
+	while (py > 0 && y.buf[py - 1] >= '0' && y.buf[py - 1] <= '9')
+		py--;
+	int c = memcmp(x.buf, y.buf, px < py ? px : py);
+	if (!c)
+		c = (px > py) - (px < py);
+	if (!c)
+		c = (x.len > y.len) - (x.len < y.len);
+	if (!c)
+		c = memcmp(x.buf, y.buf, x.len);
+	return (c > 0) - (c < 0);
 }
 
 /* A received_ms field, a null one after every time. */
@@ -890,8 +911,8 @@ static int received_cmp(const char *a, const char *b)
 }
 
 /* 1 when line f is the copy to keep over the one kept, as the loader keeps it:
- * in the same project, a less (received_at, source), source compared
- * bytewise, and of equal copies the last read (a dump line read again,
+ * in the same project, a less (received_at, source), source compared as
+ * the loader compares it (source_cmp), and of equal copies the last read (a dump line read again,
  * normalized again). A copy in another project never replaces the one kept:
  * sql/017 refuses the copy of a forgotten --project, and the event stays
  * where it was first loaded (the first in input order, as one run loads it);
@@ -903,7 +924,7 @@ static int copy_precedes(char **f, const struct side *kept, const char *prefer)
 		return prefer && strcmp(f[F_PROJECT], prefer) == 0;
 	int c = received_cmp(f[F_RECEIVED], kept->received.buf);
 	if (!c)
-		c = decoded_cmp(f[F_SOURCE], kept->source.buf);
+		c = source_cmp(f[F_SOURCE], kept->source.buf);
 	return c <= 0;
 }
 
