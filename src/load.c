@@ -3016,8 +3016,6 @@ int main(int argc, char **argv)
 		return st == EXIT_OK ? diag_finish() : st;
 	}
 
-	if (rejects_path)
-		rejects_open(rejects_path);
 	/* the schema, and the newest columns and values this loader writes (sql/004,
 	 * 005, 011, 015; 012's payment status 'inquiry', 013's payment object 'refund') */
 	PGresult *r = must("SELECT to_regclass('pipeline_runs') IS NOT NULL, (SELECT count(*) = 4"
@@ -3076,6 +3074,11 @@ int main(int argc, char **argv)
 	exec_ok("SELECT pg_advisory_lock(7263100)");
 	exec_ok("RESET statement_timeout");
 	exec_ok("RESET lock_timeout");
+	/* emptied once this run's turn has come: a run waiting behind another
+	 * given the same --rejects FILE emptied that one's as it wrote it (its
+	 * rejected lines lost behind a hole of NULs: audit-CC 1) */
+	if (rejects_path)
+		rejects_open(rejects_path);
 	run_id = start_run(argc, argv, (long)batch_size);
 	run_started = 1;
 	/* any exit from here on (a database failure, a rejects file that cannot

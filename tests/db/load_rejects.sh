@@ -333,3 +333,28 @@ stale_db=$(newdb stale)
 load --dsn "dbname=$stale_db" "$T/stale.ndjson" 2>"$T/err_stale"
 check "the later copy's event loads, not compared with the older envelope" sh -c \
 	"grep -q 'rejected 2\$' '$T/err_stale' && ! grep -q 'stale.ndjson:4' '$T/err_stale'"
+
+# A load waiting its turn leaves the --rejects FILE alone until its turn comes: another load
+# given the same FILE by hand was writing it (audit-CC 1: emptied under it, its rejected
+# lines lost behind a hole of NULs). A psql holds the loaders' lock; the load waits on it.
+w=$(newdb rej_wait)
+echo keep >"$T/rej_wait"
+psql -qX -d "$w" -c "SELECT pg_advisory_lock(7263100), pg_sleep(4)" >/dev/null 2>&1 &
+holder=$!
+for i in $(seq 50); do
+	[ "$(q "$w" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+	sleep 0.1
+done
+load --dsn "dbname=$w" --rejects "$T/rej_wait" "$fx/malformed.ndjson" 2>/dev/null &
+loader=$!
+for i in $(seq 50); do
+	[ "$(q "$w" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")" = 1 ] && break
+	sleep 0.1
+done
+got=$(cat "$T/rej_wait")
+wait $loader
+st=$?
+wait $holder
+check "a load waiting its turn has not emptied its --rejects FILE (got '$got')" test "$got" = keep
+check "and writes it once its turn comes (exit $st, $(wc -l <"$T/rej_wait") lines)" \
+	test "$st $(wc -l <"$T/rej_wait")" = "1 6"
