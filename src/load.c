@@ -525,8 +525,16 @@ static int migrate(const char *sql_opt)
 	}
 	qsort(names, n, sizeof *names, cmp_names);
 
-	/* One migrator at a time; the table itself is the first thing we need. */
+	/* One migrator at a time; the table itself is the first thing we need.
+	 * And no load meanwhile: a load running (an older release's, cron's)
+	 * finishes first, as its statements are its schema's, and loads started
+	 * after wait (the loaders' turn, below in main), however long. */
 	exec_ok("SELECT pg_advisory_lock(7263101)");
+	exec_ok("SET statement_timeout = 0");
+	exec_ok("SET lock_timeout = 0");
+	exec_ok("SELECT pg_advisory_lock(7263100)");
+	exec_ok("RESET statement_timeout");
+	exec_ok("RESET lock_timeout");
 	exec_ok("CREATE TABLE IF NOT EXISTS schema_migrations ("
 		"version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
 	for (size_t i = 0; i < n; i++) {
@@ -3016,6 +3024,23 @@ int main(int argc, char **argv)
 		return st == EXIT_OK ? diag_finish() : st;
 	}
 
+	if (!note) {
+		/* loaders take turns: concurrent upserts of the same rows would only wait or
+		 * deadlock. Waiting for another loader is no work of the server's, which a
+		 * statement_timeout or lock_timeout of the role, the database or PGOPTIONS
+		 * bounds: the wait is exempt (audit-K 1: the second cron run failed). A
+		 * --migrate takes the turn too: the schema is checked once it is ours. */
+		exec_ok("SET statement_timeout = 0");
+		exec_ok("SET lock_timeout = 0");
+		exec_ok("SELECT pg_advisory_lock(7263100)");
+		exec_ok("RESET statement_timeout");
+		exec_ok("RESET lock_timeout");
+		/* emptied once this run's turn has come: a run waiting behind another
+		 * given the same --rejects FILE emptied that one's as it wrote it (its
+		 * rejected lines lost behind a hole of NULs: audit-CC 1) */
+		if (rejects_path)
+			rejects_open(rejects_path);
+	}
 	/* the schema, and the newest columns and values this loader writes (sql/004,
 	 * 005, 011, 015; 012's payment status 'inquiry', 013's payment object 'refund') */
 	PGresult *r = must("SELECT to_regclass('pipeline_runs') IS NOT NULL, (SELECT count(*) = 4"
@@ -3065,20 +3090,6 @@ int main(int argc, char **argv)
 	/* a batch's sorts (DISTINCT ON over the staged rows) stay in memory */
 	exec_ok("SET work_mem = '32MB'");
 	exec_ok(stage_sql);
-	/* loaders take turns: concurrent upserts of the same rows would only wait or
-	 * deadlock. Waiting for another loader is no work of the server's, which a
-	 * statement_timeout or lock_timeout of the role, the database or PGOPTIONS
-	 * bounds: the wait is exempt (audit-K 1: the second cron run failed) */
-	exec_ok("SET statement_timeout = 0");
-	exec_ok("SET lock_timeout = 0");
-	exec_ok("SELECT pg_advisory_lock(7263100)");
-	exec_ok("RESET statement_timeout");
-	exec_ok("RESET lock_timeout");
-	/* emptied once this run's turn has come: a run waiting behind another
-	 * given the same --rejects FILE emptied that one's as it wrote it (its
-	 * rejected lines lost behind a hole of NULs: audit-CC 1) */
-	if (rejects_path)
-		rejects_open(rejects_path);
 	run_id = start_run(argc, argv, (long)batch_size);
 	run_started = 1;
 	/* any exit from here on (a database failure, a rejects file that cannot

@@ -408,3 +408,23 @@ st=$?
 wait $holder
 check "a loader waiting 3 s for another's turn under statement_timeout 1s, lock_timeout 500ms: loads (exit $st: $(head -c 200 "$T/err"))" \
 	sh -c "test $st -le 1 && test \"\$(psql -qXAt -d '$seven' -c 'SELECT count(*) FROM external_events_raw')\" = '$(q "$six" "SELECT count(*) FROM external_events_raw")'"
+
+# --migrate waits for a load that runs to finish (an older release's, cron's: its statements
+# are its schema's), as loads wait for each other (audit-CC: it took only the migrators' lock).
+# A psql holding the loaders' turn stands for the load; the migrations applied after it ends.
+mig=ro_migwait_$$
+dbs="$dbs $mig"
+createdb "$mig"
+psql -qXAt -d "$mig" -c "SELECT pg_advisory_lock(7263100), pg_sleep(3)" -c "SELECT clock_timestamp()" \
+	>"$T/held" 2>/dev/null &
+holder=$!
+for i in $(seq 50); do
+	[ "$(q "$mig" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+	sleep 0.1
+done
+load --migrate --dsn "dbname=$mig" 2>/dev/null
+st=$?
+wait $holder
+ended=$(tail -n 1 "$T/held")
+check "--migrate waits for the load that runs: its migrations applied after it ended (exit $st, ended $ended)" \
+	test "$st $(q "$mig" "SELECT min(applied_at) > '$ended'::timestamptz FROM schema_migrations")" = "0 t"
