@@ -662,8 +662,8 @@ static const char copy_ev_sql[] =
  */
 /* A copy's place in the order of arrival after its received_at: its source
  * (file:line) with the line a number, file:9 before file:10 (as text, :10 came
- * first: of two copies in one dump, the later was kept), the file's name in
- * byte order, then the whole text (a total order: equal keys, equal sources). */
+ * first: of two copies in one dump, the later was kept), the text before the
+ * number (the file's name and its ':') in byte order, then the whole text (a total order: equal keys, equal sources). */
 #define SRC_KEY(x) " rtrim(" x ", '0123456789') COLLATE \"C\", length(" x "), " x " COLLATE \"C\""
 #define FIRST_COPY(s) " coalesce(fc.received_at, " s ".received_at), coalesce(fc.source, " s ".source)"
 #define FIRST_COPY_JOIN(s)                                                                        \

@@ -1262,6 +1262,15 @@ static void test_charges(void **state)
 	expect_int(&n, "payment.refunded_minor", 1000);
 	expect_str(&n, "payment.status", "partially_refunded");
 	norm_free(&n);
+	/* refunds of the wrong type are not read where none is said: processed,
+	 * as before the rule (review Z 1) */
+	norm_mut(&n, FX "charge.pending.json", NULL, "type", "\"charge.succeeded\"");
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_string("0"));
+	event_free(&n.ev);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.status", "succeeded");
+	norm_free(&n);
 	/* none: succeeded, no refund said */
 	norm_mut(&n, FX "charge.pending.json", NULL, "type", "\"charge.succeeded\"");
 	expect_str(&n, "payment.status", "succeeded");

@@ -1331,10 +1331,16 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 	 * settled (the refund's pending_reason charge_pending: its
 	 * charge.refunded comes before charge.succeeded, days before). */
 	int64_t part;
-	if (cur[0] && ((strcmp(t->type, "charge.succeeded") == 0 && captured) || strcmp(t->type, "charge.captured") == 0) &&
+	if (strcmp(t->type, "charge.captured") == 0 && cur[0] && opt_int(p, ev, OBJ "amount_captured", &part) &&
 	    opt_int(p, ev, OBJ "amount_refunded", &refunded) && refunded > uncaptured_part(p, ev) &&
-	    (strcmp(t->type, "charge.succeeded") == 0 ||
-	     (opt_int(p, ev, OBJ "amount_captured", &part) && !released_at_capture(p, ev, part, refunded))))
+	    !released_at_capture(p, ev, part, refunded))
+		put_charge_refund(p, ev, cur);
+	/* charge.succeeded reads its refunds only when it has some (an integer
+	 * above 0): what was processed before this rule, a refunds field of the
+	 * wrong type among it, is still (a charge missing from revenue is worse) */
+	json_object *ar = jpath(p, OBJ "amount_refunded");
+	if (strcmp(t->type, "charge.succeeded") == 0 && captured && cur[0] && ar &&
+	    json_object_is_type(ar, json_type_int) && json_object_get_int64(ar) > 0)
 		put_charge_refund(p, ev, cur);
 }
 
