@@ -3072,12 +3072,15 @@ int main(int argc, char **argv)
 			 * the events' fixed project of sql/017, the payments' order of sql/018,
 			 * the fill order by invoice time of sql/019, the plan's period told
 			 * with the plan of sql/022, the customers' copies by invoice time of
-			 * sql/025, the payments' fields kept by their stamps of sql/027 */
-		r = must("SELECT count(*) = 8 FROM schema_migrations WHERE version IN"
+			 * sql/025, the payments' fields kept by their stamps of sql/027, the
+			 * thresholds an integration's last_event_at can be written beside of
+			 * sql/028 */
+		r = must("SELECT count(*) = 9 FROM schema_migrations WHERE version IN"
 			 " ('014_hotmart_subscription_fill.sql', '016_plan_set_by_hand.sql',"
 			 " '017_event_project_fixed.sql', '018_refund_after_inquiry.sql',"
 			 " '019_fill_by_invoice_time.sql', '022_plan_period_follows_plan.sql',"
-			 " '025_customer_fill_by_invoice_time.sql', '027_payment_fill_stamps.sql')", 0, NULL);
+			 " '025_customer_fill_by_invoice_time.sql', '027_payment_fill_stamps.sql',"
+			 " '028_integration_thresholds_repaired.sql')", 0, NULL);
 		have_new = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 		PQclear(r);
 	}

@@ -93,6 +93,25 @@ q "$a" "BEGIN; UPDATE integrations SET stale_after = '2 hours' WHERE provider = 
 check "both set in one transaction, in either order" \
 	test "$(q "$a" "SELECT slow_after || ' ' || stale_after FROM integration_freshness_view WHERE provider = 'stripe'")" = "01:00:00 02:00:00"
 
+# sql/028: a threshold not above zero stored before sql/023 (its checks NOT VALID) made every
+# write of the row refused, the loader's last_event_at among them: every event of that
+# integration rejected after the upgrade (audit-UP 1). Migrated, the row's thresholds are
+# cleared, said, and the events load. A loader refuses the database until then.
+check_needs_migration thr 028 "$ROOT/fixtures/db/basic.ndjson"
+u=$(db_before thr_up 023)
+dbs="$dbs $u"
+q "$u" "INSERT INTO projects (id) VALUES ('acme');
+	INSERT INTO integrations (project_id, provider, slow_after, stale_after) VALUES ('acme', 'stripe', '1 hour', '-1 hour')" >/dev/null
+load --migrate --dsn "dbname=$u" 2>"$T/mig"
+check "a threshold below zero stored before sql/023: --migrate clears the row's, said" sh -c \
+	"grep -q 'integrations (.*stripe): a threshold not above zero, stored before sql/023, cleared' '$T/mig' &&
+	 test \"\$(psql -qXAt -d '$u' -c \"SELECT coalesce(slow_after::text, '-') || coalesce(stale_after::text, '-') FROM integrations WHERE provider = 'stripe'\")\" = --"
+check "and its checks hold for every row (validated)" \
+	test "$(q "$u" "SELECT bool_and(convalidated) FROM pg_constraint WHERE conname LIKE 'integrations_%_above_zero'")" = t
+sed 's/evt_/evt_up_/g' "$ROOT/fixtures/db/basic.ndjson" >"$T/basic_up.ndjson"
+load --dsn "dbname=$u" "$T/basic_up.ndjson" 2>"$T/err"
+check "then its events load (exit $?)" sh -c "test $? -eq 0 && ! grep -q db_rejected '$T/err'"
+
 # The payload goes to COPY as its own bytes, escaped for COPY's text format a word
 # at a time: every byte COPY escapes (backslash, and tab, CR as JSON whitespace),
 # quotes and non-ASCII text, at each offset of a word, arrive as they were.
