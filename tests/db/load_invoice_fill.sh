@@ -124,3 +124,22 @@ check "Hotmart: a re-run that changed an event recomputes ($(grep -o 'updated [0
 check "Hotmart, two events of one instant: a clean load and a re-run end the same" same_state "$h" "$g"
 check "the later id gives the status, in both" \
 	test "$(q "$h" "SELECT status || ' ' || state_event_id FROM subscriptions")" = "active b_purchase"
+
+# A database that ran the release with 019_fill_by_billed_period.sql (renamed when its rule
+# changed): --migrate no longer says, for ever, that the directory lacks a migration, and
+# sql/029 takes that release's billed_from key out of the stored events, so a re-run finds
+# them unchanged (audit-UP 3).
+r=$(newdb fill_renamed)
+load --dsn "dbname=$r" "$T/in.ndjson" 2>/dev/null
+q "$r" "SELECT set_config('revenueos.writer', 'load', true);
+	UPDATE external_events_normalized SET event = jsonb_set(event, '{subscription,billed_from}', '\"2026-11-01T00:00:00Z\"')
+	WHERE jsonb_typeof(event->'subscription') = 'object';
+	INSERT INTO schema_migrations (version) VALUES ('019_fill_by_billed_period.sql');
+	DELETE FROM schema_migrations WHERE version = '029_retired_billed_from.sql'" >/dev/null
+load --migrate --dsn "dbname=$r" 2>"$T/mig"
+check "the renamed 019: --migrate applies 029 and says nothing of a missing migration" \
+	sh -c "grep -q 'applied 029_' '$T/mig' && ! grep -q 'does not hold' '$T/mig'"
+load --migrate --dsn "dbname=$r" 2>"$T/mig"
+check "then: schema up to date ($(head -c 120 "$T/mig"))" grep -q "schema up to date" "$T/mig"
+load --dsn "dbname=$r" "$T/in.ndjson" 2>"$T/err"
+check "and a re-run of the dumps finds every event unchanged" grep -q "inserted 0, updated 0, unchanged $((2 * n_ev))" "$T/err"
