@@ -436,6 +436,10 @@ static void exec_ok(const char *sql)
 
 /* ------------------------------------------------------------ migrations */
 
+/* The last of sql/: a database that has a later one is a newer release's
+ * (tests/sh/contracts.sh checks that it is sql/'s last). */
+#define NEWEST_MIGRATION "029_retired_billed_from.sql"
+
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -3096,6 +3100,17 @@ int main(int argc, char **argv)
 		warn_msg(0, "the database schema is older than this loader: run 'load --migrate' first");
 		exit(EXIT_SYSTEM);
 	}
+	/* and not newer: a loader of an older release (a cron host not upgraded yet)
+	 * writes what its own schema knows, and a newer one's columns (stamps it
+	 * never sets) then make later events wrong without a word (audit-UP 2) */
+	const char *newest[1] = { NEWEST_MIGRATION };
+	r = must("SELECT max(version COLLATE \"C\") FROM schema_migrations WHERE version COLLATE \"C\" > $1", 1, newest);
+	if (!PQgetisnull(r, 0, 0)) {
+		warn_msg(0, "the database schema is newer than this loader (it has %s): run this release's loader",
+			 PQgetvalue(r, 0, 0));
+		exit(EXIT_SYSTEM);
+	}
+	PQclear(r);
 	/* temp_buffers must be set before the session touches a temporary table */
 	exec_ok("SET temp_buffers = '64MB'");
 	/* a batch's sorts (DISTINCT ON over the staged rows) stay in memory */

@@ -152,3 +152,14 @@ check "an event line with escaped keys is stored as the plain one" \
 	test "$(q "$c" "SELECT event FROM external_events_normalized")" = "$(q "$e" "SELECT event FROM external_events_normalized")"
 check "and neither keeps received_at or source" \
 	test "$(q "$c" "SELECT count(*) FROM external_events_normalized WHERE event ? 'received_at' OR event ? 'source'")" = 0
+
+# A database a newer release migrated (a migration this loader does not know) is refused,
+# said: a loader of an older release wrote what its schema knew, and the newer one's
+# stamps, never set, made later events wrong without a word (audit-UP 2)
+v=$(newdb newer)
+q "$v" "INSERT INTO schema_migrations (version) VALUES ('999_from_a_newer_release.sql')" >/dev/null
+load --dsn "dbname=$v" "$ROOT/fixtures/db/basic.ndjson" 2>"$T/err"
+st=$?
+check "a schema newer than the loader: exit 3, said ($(head -c 160 "$T/err"))" sh -c \
+	"test $st = 3 && grep -q 'the database schema is newer than this loader (it has 999_from_a_newer_release.sql)' '$T/err' &&
+	 test \"\$(psql -qXAt -d '$v' -c 'SELECT count(*) FROM external_events_raw')\" = 0"

@@ -179,3 +179,10 @@ if [ "$(tail -n 1 <<<"$out")" = "4 passed, 0 failed, 0 skipped" ]; then
 else
 	notok "tests/run unsets RO_DSN, RO_AUDIT_DSN, PGSERVICE and PGHOSTADDR: $(tr '\n' ' ' <<<"$out")"
 fi
+
+# load refuses a database a newer release migrated: its NEWEST_MIGRATION is sql/'s last
+# (audit-UP 2), so a new migration without it fails here, not in the field
+newest=$(sed -n 's/^#define NEWEST_MIGRATION "\(.*\)"$/\1/p' src/load.c)
+last=$(cd sql && ls [0-9]*.sql | tail -n 1)
+if [ -n "$newest" ] && [ "$newest" = "$last" ]; then ok "load's NEWEST_MIGRATION is sql/'s last ($last)"
+else notok "load's NEWEST_MIGRATION ($newest) is sql/'s last ($last)"; fi
