@@ -1271,6 +1271,16 @@ static void test_charges(void **state)
 	expect_processed(&n, "payment.succeeded");
 	expect_str(&n, "payment.status", "succeeded");
 	norm_free(&n);
+	/* before basil, a partial capture's released part is no refund (review W 1) */
+	norm_mut(&n, FX "charge.pending.json", NULL, "type", "\"charge.succeeded\"");
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_captured", json_object_new_int(2000));
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(900));
+	event_free(&n.ev);
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.status", "succeeded");
+	expect_null(&n, "payment.refunded_minor");
+	norm_free(&n);
 	/* none: succeeded, no refund said */
 	norm_mut(&n, FX "charge.pending.json", NULL, "type", "\"charge.succeeded\"");
 	expect_str(&n, "payment.status", "succeeded");
