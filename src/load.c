@@ -533,9 +533,9 @@ static int migrate(const char *sql_opt)
 	 * And no load meanwhile: a load running (an older release's, cron's)
 	 * finishes first, as its statements are its schema's, and loads started
 	 * after wait (the loaders' turn, below in main), however long. */
-	exec_ok("SELECT pg_advisory_lock(7263101)");
 	exec_ok("SET statement_timeout = 0");
 	exec_ok("SET lock_timeout = 0");
+	exec_ok("SELECT pg_advisory_lock(7263101)"); /* a --migrate waiting for a load: as long */
 	exec_ok("SELECT pg_advisory_lock(7263100)");
 	exec_ok("RESET statement_timeout");
 	exec_ok("RESET lock_timeout");

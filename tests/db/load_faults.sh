@@ -428,3 +428,20 @@ wait $holder
 ended=$(tail -n 1 "$T/held")
 check "--migrate waits for the load that runs: its migrations applied after it ended (exit $st, ended $ended)" \
 	test "$st $(q "$mig" "SELECT min(applied_at) > '$ended'::timestamptz FROM schema_migrations")" = "0 t"
+# and two at once, under a statement_timeout of the session: the second waits for the first
+# as long as the first waits for the load (review W 2: it timed out, exit 3)
+psql -qX -d "$mig" -c "SELECT pg_advisory_lock(7263100), pg_sleep(3)" >/dev/null 2>&1 &
+holder=$!
+for i in $(seq 50); do
+	[ "$(q "$mig" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+	sleep 0.1
+done
+PGOPTIONS='-c statement_timeout=1000' load --migrate --dsn "dbname=$mig" 2>"$T/m1" &
+m1=$!
+PGOPTIONS='-c statement_timeout=1000' load --migrate --dsn "dbname=$mig" 2>"$T/m2"
+st2=$?
+wait $m1
+st1=$?
+wait $holder
+check "two --migrate behind a load, under statement_timeout 1s: both wait, exit 0 ($st1 $st2: $(cat "$T/m1" "$T/m2" | head -c 200))" \
+	test "$st1 $st2" = "0 0"
