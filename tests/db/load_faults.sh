@@ -418,10 +418,7 @@ createdb "$mig"
 psql -qXAt -d "$mig" -c "SELECT pg_advisory_lock(7263100), pg_sleep(3)" -c "SELECT clock_timestamp()" \
 	>"$T/held" 2>/dev/null &
 holder=$!
-for i in $(seq 50); do
-	[ "$(q "$mig" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
-	sleep 0.1
-done
+advisory_locks "$mig" 1
 load --migrate --dsn "dbname=$mig" 2>/dev/null
 st=$?
 wait $holder
@@ -432,10 +429,7 @@ check "--migrate waits for the load that runs: its migrations applied after it e
 # as long as the first waits for the load (review W 2: it timed out, exit 3)
 psql -qX -d "$mig" -c "SELECT pg_advisory_lock(7263100), pg_sleep(3)" >/dev/null 2>&1 &
 holder=$!
-for i in $(seq 50); do
-	[ "$(q "$mig" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
-	sleep 0.1
-done
+advisory_locks "$mig" 1
 PGOPTIONS='-c statement_timeout=1000' load --migrate --dsn "dbname=$mig" 2>"$T/m1" &
 m1=$!
 PGOPTIONS='-c statement_timeout=1000' load --migrate --dsn "dbname=$mig" 2>"$T/m2"

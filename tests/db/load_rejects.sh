@@ -341,16 +341,10 @@ w=$(newdb rej_wait)
 echo keep >"$T/rej_wait"
 psql -qX -d "$w" -c "SELECT pg_advisory_lock(7263100), pg_sleep(4)" >/dev/null 2>&1 &
 holder=$!
-for i in $(seq 50); do
-	[ "$(q "$w" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
-	sleep 0.1
-done
+advisory_locks "$w" 1
 load --dsn "dbname=$w" --rejects "$T/rej_wait" "$fx/malformed.ndjson" 2>/dev/null &
 loader=$!
-for i in $(seq 50); do
-	[ "$(q "$w" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")" = 1 ] && break
-	sleep 0.1
-done
+advisory_locks "$w" 1 waiting
 got=$(cat "$T/rej_wait")
 wait $loader
 st=$?

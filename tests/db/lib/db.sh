@@ -101,6 +101,18 @@ check_needs_migration() {
 	check "sql/$2 applies to it" grep -q "applied $name" "$T/mig"
 }
 
+# advisory_locks DB N [granted|waiting]: wait (5 s at most) until DB has N advisory locks
+# granted (or waited for): a psql holding the loaders' turn, a load waiting behind it.
+advisory_locks() {
+	local cond=granted i
+	[ "${3:-granted}" = waiting ] && cond="NOT granted"
+	for i in $(seq 50); do
+		[ "$(q "$1" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND $cond")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # ingest_stream FILE...: what pipelines/ingest-dumps hands to load (raw envelopes and
 # canonical events, project acme, a fixed receipt time), on stdout.
 ingest_stream() { fetch-events --project acme --received-at 2026-12-01T00:00:00Z "$@" | normalize --emit-raw; }
