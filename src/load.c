@@ -434,6 +434,21 @@ static void exec_ok(const char *sql)
 	PQclear(r);
 }
 
+/* Waits for our turn, however long: waiting for another run is no work of the
+ * server's, which a statement_timeout or lock_timeout of the role, the database
+ * or PGOPTIONS bounds (audit-K 1: the second cron run failed). The loaders' turn
+ * is 7263100; a migrator first takes the migrators' (7263101), then the loaders'. */
+static void wait_turn(int migrator)
+{
+	exec_ok("SET statement_timeout = 0");
+	exec_ok("SET lock_timeout = 0");
+	if (migrator)
+		exec_ok("SELECT pg_advisory_lock(7263101)");
+	exec_ok("SELECT pg_advisory_lock(7263100)");
+	exec_ok("RESET statement_timeout");
+	exec_ok("RESET lock_timeout");
+}
+
 /* ------------------------------------------------------------ migrations */
 
 /* The last of sql/: a database that has a later one is a newer release's
@@ -533,12 +548,7 @@ static int migrate(const char *sql_opt)
 	 * And no load meanwhile: a load running (an older release's, cron's)
 	 * finishes first, as its statements are its schema's, and loads started
 	 * after wait (the loaders' turn, below in main), however long. */
-	exec_ok("SET statement_timeout = 0");
-	exec_ok("SET lock_timeout = 0");
-	exec_ok("SELECT pg_advisory_lock(7263101)"); /* a --migrate waiting for a load: as long */
-	exec_ok("SELECT pg_advisory_lock(7263100)");
-	exec_ok("RESET statement_timeout");
-	exec_ok("RESET lock_timeout");
+	wait_turn(1);
 	exec_ok("CREATE TABLE IF NOT EXISTS schema_migrations ("
 		"version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
 	for (size_t i = 0; i < n; i++) {
@@ -3038,15 +3048,9 @@ int main(int argc, char **argv)
 
 	if (!note) {
 		/* loaders take turns: concurrent upserts of the same rows would only wait or
-		 * deadlock. Waiting for another loader is no work of the server's, which a
-		 * statement_timeout or lock_timeout of the role, the database or PGOPTIONS
-		 * bounds: the wait is exempt (audit-K 1: the second cron run failed). A
-		 * --migrate takes the turn too: the schema is checked once it is ours. */
-		exec_ok("SET statement_timeout = 0");
-		exec_ok("SET lock_timeout = 0");
-		exec_ok("SELECT pg_advisory_lock(7263100)");
-		exec_ok("RESET statement_timeout");
-		exec_ok("RESET lock_timeout");
+		 * deadlock. A --migrate takes the turn too: the schema is checked once it
+		 * is ours. */
+		wait_turn(0);
 		/* emptied once this run's turn has come: a run waiting behind another
 		 * given the same --rejects FILE emptied that one's as it wrote it (its
 		 * rejected lines lost behind a hole of NULs: audit-CC 1) */
