@@ -1168,6 +1168,18 @@ static void test_invoice_errors(void **state)
 
 /* ---- charges and disputes ---- */
 
+/* The pending SEPA debit (29.00) as the charge.succeeded that settles it,
+ * data.object's fields set to these JSON texts. */
+static void debit_succeeded(struct norm *n, const char *const (*fields)[2], size_t k)
+{
+	norm_mut(n, FX "charge.pending.json", NULL, "type", "\"charge.succeeded\"");
+	for (size_t i = 0; i < k; i++)
+		json_object_object_add(jpath(n->payload, "data.object"), fields[i][0],
+				       parse_text(fields[i][1], strlen(fields[i][1])));
+	event_free(&n->ev);
+	run(n);
+}
+
 static void test_charges(void **state)
 {
 	struct norm n;
@@ -1241,12 +1253,7 @@ static void test_charges(void **state)
 	 * later, holds the refund. The row, the latest event's, keeps it. */
 	static const char *const settled[][2] = { { "paid", "true" }, { "status", "\"succeeded\"" },
 						  { "amount_refunded", "2900" }, { "refunded", "true" } };
-	norm_mut(&n, FX "charge.pending.json", NULL, "type", "\"charge.succeeded\"");
-	for (size_t i = 0; i < sizeof settled / sizeof *settled; i++)
-		json_object_object_add(jpath(n.payload, "data.object"), settled[i][0],
-				       parse_text(settled[i][1], strlen(settled[i][1])));
-	event_free(&n.ev);
-	run(&n);
+	debit_succeeded(&n, settled, 4);
 	expect_processed(&n, "payment.succeeded");
 	expect_int(&n, "payment.amount_minor", 2900);
 	expect_int(&n, "payment.refunded_minor", 2900);
@@ -1254,29 +1261,19 @@ static void test_charges(void **state)
 	expect_str(&n, "payment.method", "sepa_debit");
 	norm_free(&n);
 	/* part of it */
-	norm_mut(&n, FX "charge.pending.json", NULL, "type", "\"charge.succeeded\"");
-	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(1000));
-	event_free(&n.ev);
-	run(&n);
+	debit_succeeded(&n, (const char *const[][2]){ { "amount_refunded", "1000" } }, 1);
 	expect_processed(&n, "payment.succeeded");
 	expect_int(&n, "payment.refunded_minor", 1000);
 	expect_str(&n, "payment.status", "partially_refunded");
 	norm_free(&n);
 	/* refunds of the wrong type are not read where none is said: processed,
 	 * as before the rule (review Z 1) */
-	norm_mut(&n, FX "charge.pending.json", NULL, "type", "\"charge.succeeded\"");
-	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_string("0"));
-	event_free(&n.ev);
-	run(&n);
+	debit_succeeded(&n, (const char *const[][2]){ { "amount_refunded", "\"0\"" } }, 1);
 	expect_processed(&n, "payment.succeeded");
 	expect_str(&n, "payment.status", "succeeded");
 	norm_free(&n);
 	/* before basil, a partial capture's released part is no refund (review W 1) */
-	norm_mut(&n, FX "charge.pending.json", NULL, "type", "\"charge.succeeded\"");
-	json_object_object_add(jpath(n.payload, "data.object"), "amount_captured", json_object_new_int(2000));
-	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(900));
-	event_free(&n.ev);
-	run(&n);
+	debit_succeeded(&n, (const char *const[][2]){ { "amount_captured", "2000" }, { "amount_refunded", "900" } }, 2);
 	expect_processed(&n, "payment.succeeded");
 	expect_str(&n, "payment.status", "succeeded");
 	expect_null(&n, "payment.refunded_minor");
