@@ -1440,6 +1440,34 @@ static void test_price_variants(void **state)
 	check_str(o, "payment.currency", "KWD");
 	check_null(o, "payment.discount_minor"); /* the offer price is in BRL */
 	done(p, &ev);
+	/* an offer's price in no currency (none, empty, a symbol) is no coupon: the
+	 * producer's currency may not be the buyer's (audit-MON 1: 400.00 USD off) */
+	static const char *const nocur[] = { NULL, "", "R$" };
+	for (size_t i = 0; i < sizeof nocur / sizeof *nocur; i++) {
+		o = run_edited(FIX "purchase_approved.json", "data.purchase.price",
+			       "{\"value\":97,\"currency_value\":\"USD\"}", &ev, &p);
+		json_object_object_add(jpath(p, "data.purchase.original_offer_price"), "value", json_object_new_int(497));
+		json_object_object_del(jpath(p, "data.purchase.original_offer_price"), "currency_value");
+		if (nocur[i])
+			json_object_object_add(jpath(p, "data.purchase.original_offer_price"), "currency_value",
+					       json_object_new_string(nocur[i]));
+		event_free(&ev);
+		o = run(p, &ev);
+		check_str(o, "status", "processed");
+		check_int(o, "payment.amount_minor", 9700);
+		check_str(o, "payment.currency", "USD");
+		check_null(o, "payment.discount_minor");
+		done(p, &ev);
+	}
+	/* in the price's currency it is one */
+	o = run_edited(FIX "purchase_approved.json", "data.purchase.price", "{\"value\":97,\"currency_value\":\"USD\"}",
+		       &ev, &p);
+	json_object_object_add(jpath(p, "data.purchase.original_offer_price"), "value", json_object_new_int(497));
+	json_object_object_add(jpath(p, "data.purchase.original_offer_price"), "currency_value", json_object_new_string("USD"));
+	event_free(&ev);
+	o = run(p, &ev);
+	check_int(o, "payment.discount_minor", 40000);
+	done(p, &ev);
 }
 
 /* p (taken) with its product's id set to id: ignored as a test send, marked by

@@ -1028,10 +1028,10 @@ static void purchase(struct event *ev, json_object *p, const struct mapping *m,
 	if (get_int(p, l->installments, OPT, &v, &lax) && v > 0 && v <= 1000)
 		event_int(ev, SEC_PAYMENT, "installments", v);
 
-	/* A coupon: the offer's list price above what was charged. */
-	if (!get_currency(p, l->original_currency, OPT, ocurrency, &lax))
-		memcpy(ocurrency, currency, sizeof ocurrency);
-	if (strcmp(ocurrency, currency) == 0 &&
+	/* A coupon: the offer's list price above what was charged, in the same
+	 * currency; an offer's price in none (missing, empty, "R$") may be in the
+	 * producer's, not the buyer's: no discount is guessed (audit-MON 1) */
+	if (get_currency(p, l->original_currency, OPT, ocurrency, &lax) && strcmp(ocurrency, currency) == 0 &&
 	    get_money(p, l->original_price, OPT, currency, &original, &lax) && original > amount)
 		event_int(ev, SEC_PAYMENT, "discount_minor", original - amount);
 
