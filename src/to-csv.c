@@ -23,6 +23,7 @@
 #include "lineio.h"
 #include "money.h"
 #include "records.h"
+#include "strbuf.h"
 
 static const char synopsis[] =
 	"usage: to-csv [--columns LIST] [--no-header] [--lf] [--delimiter CHAR] [--bom]\n"
@@ -47,8 +48,9 @@ static const char help_text[] =
 	"      --money          write *_minor integers that have a 'currency' beside them\n"
 	"                       as exact decimal amounts (1990 BRL -> 19.90); the header\n"
 	"                       loses its _minor suffix\n"
-	"      --no-sanitize    do not prefix text cells beginning with = + - @ TAB CR\n"
-	"                       with an apostrophe (for machine consumers)\n"
+	"      --no-sanitize    write every cell exactly (for machine consumers): no\n"
+	"                       apostrophe before a formula (= + - @, TAB CR LF) at a\n"
+	"                       text cell's start or after a , ; or line break in it\n"
 	"      --strict         without --columns: a later object with a key the first one\n"
 	"                       lacks is rejected (default: a warning once per key)\n"
 	"      --max-line BYTES longest input line, K/M/G suffixes (default 16M)\n"
@@ -145,11 +147,77 @@ static void flush_out(void)
 	out.len = 0;
 }
 
-/* Text that a spreadsheet would run as a formula (CSV injection, OWASP). */
+/* A character a spreadsheet's cell may not begin with: a formula, or blank
+ * in front of one (CSV injection, OWASP). */
+static int trigger(char c)
+{
+	return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r' || c == '\n';
+}
+
 static int dangerous(const char *s, size_t len)
 {
-	return len > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-			   s[0] == '\t' || s[0] == '\r');
+	return len > 0 && trigger(s[0]);
+}
+
+/*
+ * A spreadsheet that reads the file with the other list separator (Excel
+ * takes the locale's: ',' in one, ';' in pt-BR and most of Europe) starts a
+ * cell after every ',' or ';' of a cell, quoted or not (audit-CSV 1), and a
+ * row after its line breaks, as it no longer sees the quotes. A text cell
+ * then gets the apostrophe after such a separator or line break when a
+ * formula follows it, behind any '"' (the file's doubled quotes); the CR of
+ * a CRLF none (its LF gets it). A JSON cell (an object or
+ * an array) writes that character as \u00XX, the same JSON, in a string, and
+ * as the first of a string after a ','. sane holds the result; 0 when nothing
+ * needed it.
+ */
+static struct strbuf sane;
+
+static int neutralise_inside(const char *s, size_t len, int text)
+{
+	int in_str = 0;
+	size_t from = 0;
+
+	sane.len = 0;
+	for (size_t i = 0; i + 1 < len; i++) {
+		char c = s[i];
+		size_t at = i + 1; /* where the formula would begin */
+		if (text) {
+			if (c != ',' && c != ';' && c != '\n' && !(c == '\r' && s[at] != '\n'))
+				continue;
+			while (at < len && s[at] == '"')
+				at++;
+		} else if (!in_str) {
+			/* a string that begins after a ',' (a member's name, an element) */
+			if (!(in_str = c == '"') || i == 0 || s[i - 1] != ',')
+				continue;
+		} else if (c == '\\') {
+			i++; /* an escape: \" ends no string */
+			continue;
+		} else if (c == '"') {
+			in_str = 0;
+			continue;
+		} else if (c != ',' && c != ';') {
+			continue;
+		}
+		if (at >= len || !trigger(s[at]))
+			continue;
+		sb_add(&sane, s + from, i + 1 - from);
+		if (text) {
+			SB_LIT(&sane, "'");
+			from = i + 1;
+		} else {
+			char u[8];
+			snprintf(u, sizeof u, "\\u%04x", (unsigned)(unsigned char)s[at]);
+			sb_add(&sane, u, 6);
+			from = at + 1;
+			i = at;
+		}
+	}
+	if (from == 0)
+		return 0;
+	sb_add(&sane, s + from, len - from);
+	return 1;
 }
 
 /*
@@ -158,6 +226,10 @@ static int dangerous(const char *s, size_t len)
  */
 static void put_cell(const char *s, size_t len, int text)
 {
+	if (opt_sanitize && neutralise_inside(s, len, text)) {
+		s = sane.buf;
+		len = sane.len;
+	}
 	int apos = text && opt_sanitize && dangerous(s, len);
 	int quote = strcspn(s, specials) < len ||
 		    (len > 0 && (s[0] == ' ' || s[len - 1] == ' ')) ||

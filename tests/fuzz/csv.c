@@ -81,7 +81,7 @@ static void check_csv(const char *csv, size_t len, size_t want_rows)
 			}
 			fields++;
 			if (opt_sanitize && (first_char == '=' || first_char == '+' || first_char == '@' ||
-					     first_char == '\t' || first_char == '\r'))
+					     first_char == '\t' || first_char == '\r' || first_char == '\n'))
 				fail("a cell a spreadsheet would run", csv, len, i);
 			if (i < len && csv[i] == delim) {
 				i++;

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # to-csv round trip: NDJSON of nasty strings -> to-csv -> Python's csv module must give back
 # exactly the input strings (with --no-sanitize), or the input with the documented apostrophe
-# prefix on cells beginning with = + - @ TAB CR (the default). Prints TAP.
+# apostrophe before a formula (= + - @ TAB CR LF) at a cell's start or after a , ; or line break
+# in it (the default). Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-$PWD/bin}
 export TO_CSV=$BIN/to-csv
 exec python3 - <<'EOF'
-import csv, io, json, os, subprocess, sys
+import csv, io, json, os, re, subprocess, sys
 
 TO_CSV = os.environ["TO_CSV"]
 csv.field_size_limit(1 << 30)
@@ -29,6 +30,7 @@ nasty = [
     "\ufeffbom inside", "=SUM(A1:A2)", "+1", "-1", "-", "@cmd", "=", "+", "@", "\t=1", "\r=1",
     "'already", "a=b", "'", "\\", "\\\"", "back\\slash", "NULL", "null", "0", "-0", "1e3",
     "x" * 70000, ('long "quoted", with\r\nbreaks ' * 30000), "😀" * 20000,
+    "Silva;=cmd|' /C calc'!A0", "Souza,=1+1", 'x;"=1', 'x,""@1', ";-)", "a,\t=1", "a, =1", "\n=1", ",=",
 ]
 
 def run(args, data):
@@ -39,8 +41,12 @@ def parse(out, delim=",", bom=False):
     text = out.decode("utf-8-sig" if bom else "utf-8")
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
 
+# the apostrophe in front of a cell beginning with a formula, and after a ',' or ';' (and any
+# '"') followed by one, and after a line break (a CRLF's LF): a spreadsheet reading the file with
+# the other separator starts a cell there, or a row
 def sanitized(s):
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+    s = re.sub(r'([,;\n]|\r(?!\n))(?="*[=+\-@\t\r\n])', r"\1'", s)
+    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r", "\n") else s
 
 # One row per string, the string in three columns and an id, so every position is tried.
 rows = [{"id": str(i), "a": s, "b": s, "c": s} for i, s in enumerate(nasty)]
@@ -66,6 +72,20 @@ for what, args, delim, bom, f in cases:
     tap(got == want, "%s: %d rows read back equal" % (what, len(want)),
         "rows %d vs %d; first differing row %s: got %r want %r" % (
             len(got), len(want), bad[:1], got[bad[0]][:4] if bad else None, want[bad[0]][:4] if bad else None))
+
+# Read with the other list separator (Excel takes the locale's: ',' or ';'), no cell of the
+# sanitized file begins with a formula (behind blanks): text cells, and JSON cells whose strings
+# hold one.
+mixed = "".join(json.dumps({"id": str(i), "a": s, "j": [s, {s: s}]}, ensure_ascii=False) + "\n"
+                for i, s in enumerate(nasty)).encode()
+for delim, other in ((",", ";"), (";", ","), ("tab", ","), ("tab", ";")):
+    st, out, err = run(["-d", delim], mixed)
+    cells = [c for row in parse(out, other) for c in row]
+    bad = [c for c in cells if c.lstrip("\t\r\n")[:1] in ("=", "+", "-", "@")]
+    tap(st == 0 and cells and not bad, "-d %s read with '%s': no cell begins with a formula" % (delim, other),
+        "%d such cells, e.g. %r" % (len(bad), bad[:3]))
+    back = [json.loads(row[2]) for row in parse(out, "\t" if delim == "tab" else delim)[1:]]
+    tap(back == [[s, {s: s}] for s in nasty], "-d %s: JSON cells read back as the same JSON" % delim)
 
 # CRLF is the default row end, LF with --lf; line breaks inside cells stay as they were.
 st, out, _ = run(["--no-sanitize"], b'{"a":"x\\ny"}\n{"a":"z"}\n')
