@@ -232,6 +232,14 @@ pipelines/export payments --project small --actor tester >/dev/full 2>"$tmp/full
 st=$?
 check "a full disk on a 1,000-row export: exit 3, a write failure, audited with no count (exit $st, $(last_audit))" \
 	sh -c '[ "$2" -eq 3 ] && grep -q "^export: writing the CSV failed" "$1" && [ "$3" = "failed null" ]' sh "$tmp/full1.err" $st "$(last_audit)"
+# a row longer than to-csv's 16M (a name PostgreSQL took): said as the row's, not as a failed
+# write; no file; audited as failed (audit-CSV 3: "writing the CSV failed")
+q -c "INSERT INTO customers (project_id, provider, customer_id, name, first_event_at) VALUES ('huge', 'stripe', 'cus_h', repeat('x', 17000000), now())"
+pipelines/export customers --project huge --actor tester -o "$tmp/huge.csv" 2>"$tmp/huge.err"
+st=$?
+check "a row over 16M: exit 3, the row's fault said, no file, audited as failed (exit $st, $(last_audit): $(head -c 300 "$tmp/huge.err"))" \
+	sh -c '[ "$2" -eq 3 ] && grep -q "line_too_long" "$1" && grep -q "^export: a row of customers could not be written as CSV (said above): the export failed" "$1" &&
+	       ! grep -q "writing the CSV failed" "$1" && [ ! -e "$3" ] && [ "$4" = "failed null" ]' sh "$tmp/huge.err" $st "$tmp/huge.csv" "$(last_audit)"
 # stdout closed (>&-): as a FILE that cannot be made, exit 3, said, audited as failed with
 # 0 rows (it was exit 1, "1: Bad file descriptor", and no audit row)
 before=$(q -c "SELECT count(*) FROM audit_logs")
