@@ -47,7 +47,8 @@ static const char help[] =
 	"directory, a FIFO or a socket, is named and skipped, as is this run's own\n"
 	"output or rejects file found in one) or stdin. Each file may\n"
 	"be gzip (any number of members) or plain; NDJSON (one event a line), one JSON\n"
-	"document (pretty-printed, or an array of events), or captured webhooks, one a\n"
+	"document (pretty-printed, an array of events, or a page of Stripe's API list\n"
+	"of events: {\"object\": \"list\", \"data\": [...]}), or captured webhooks, one a\n"
 	"line or one a file: {\"headers\": ...,\n"
 	"\"body\": ...} (headers an object, or a HAR-style list of names and values)\n"
 	"and API Gateway / Lambda proxy events (REST v1, HTTP API v2; a base64 body\n"
@@ -317,6 +318,15 @@ static void each_element(char *text, size_t len, void (*fn)(struct at *, char *,
 
 static void one_value(struct src *s, long lineno, char *text, size_t len, int open_array);
 
+/* A list object of Stripe's API: {"object": "list", "data": [...], "has_more": ...}. */
+static int is_list_page(json_object *o)
+{
+	json_object *kind = NULL, *data = NULL;
+	return json_object_object_get_ex(o, "object", &kind) && json_object_is_type(kind, json_type_string) &&
+	       strcmp(json_object_get_string(kind), "list") == 0 && json_object_object_get_ex(o, "data", &data) &&
+	       json_object_is_type(data, json_type_array);
+}
+
 /* An element of an array of events on a line: one of them. */
 static void array_value(struct at *at, char *text, size_t len)
 {
@@ -381,6 +391,15 @@ static void one_value(struct src *s, long lineno, char *text, size_t len, int op
 	if (!json_object_is_type(o, json_type_object)) {
 		reject(s->file, lineno, REJ_NOT_OBJECT, text, len, "expected a JSON object, got %s", jtype_name(o));
 		json_object_put(o);
+		return;
+	}
+	size_t off, dlen;
+	if (open_array && is_list_page(o) && jmember_span(s->parser, text, len, "data", &off, &dlen)) {
+		/* A page of Stripe's API (GET /v1/events, `stripe events list`): its
+		 * data's elements, each one as an array's */
+		struct at at = { s, lineno, NULL, 0 };
+		json_object_put(o);
+		each_element(text + off, dlen, array_value, &at);
 		return;
 	}
 	const char *member = cloud_event_member(o);
