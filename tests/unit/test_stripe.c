@@ -2088,6 +2088,17 @@ static void test_charge_uncaptured_refunds(void **state)
 	run(&n);
 	expect_processed(&n, "payment.succeeded");
 	norm_free(&n);
+	/* nor for a partly captured one that refunded nothing (review V 2) */
+	norm_open(&n, FX "charge.succeeded.json", NULL);
+	json_object_object_add(jpath(n.payload, "data.object.payment_method_details.card"), "multicapture",
+			       parse_text("{\"status\":5}", 12));
+	json_object_object_add(jpath(n.payload, "data.object"), "amount", json_object_new_int(1000));
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_captured", json_object_new_int(500));
+	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(0));
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_null(&n, "payment.refunded_minor");
+	norm_free(&n);
 	/* a capture with nothing refunded is a plain success */
 	norm_mut(&n, FX "charge.refunded.partial_capture.json", NULL, "type", "\"charge.captured\"");
 	json_object_object_add(jpath(n.payload, "data.object"), "amount_refunded", json_object_new_int(0));
