@@ -27,8 +27,8 @@
 
 static const char synopsis[] =
 	"usage: to-csv [--columns LIST] [--no-header] [--lf] [--delimiter CHAR] [--bom]\n"
-	"              [--money] [--no-sanitize] [--strict] [--max-line BYTES]\n"
-	"              [--rejects FILE] [FILE...]\n";
+	"              [--money] [--decimal-comma] [--no-sanitize] [--strict]\n"
+	"              [--max-line BYTES] [--rejects FILE] [FILE...]\n";
 
 static const char help_text[] =
 	"\n"
@@ -48,6 +48,9 @@ static const char help_text[] =
 	"      --money          write *_minor integers that have a 'currency' beside them\n"
 	"                       as exact decimal amounts (1990 BRL -> 19.90); the header\n"
 	"                       loses its _minor suffix\n"
+	"      --decimal-comma  a number's decimal mark is a comma: --money amounts and\n"
+	"                       JSON numbers with a fraction (19,90; pt-BR and most of\n"
+	"                       Europe's Excel, with --delimiter ';')\n"
 	"      --no-sanitize    write every cell exactly (for machine consumers): no\n"
 	"                       apostrophe before a formula (= + - @, TAB CR LF) at a\n"
 	"                       text cell's start or after a , ; or line break in it\n"
@@ -65,7 +68,7 @@ static const char help_text[] =
 	"  normalize events.ndjson | to-csv --money \\\n"
 	"      -c external_event_id:id,customer.email:email,payment.amount_minor,payment.currency\n";
 
-enum { OPT_NO_HEADER = 256, OPT_LF, OPT_BOM, OPT_MONEY, OPT_NO_SANITIZE, OPT_STRICT,
+enum { OPT_NO_HEADER = 256, OPT_LF, OPT_BOM, OPT_MONEY, OPT_DECIMAL_COMMA, OPT_NO_SANITIZE, OPT_STRICT,
        OPT_MAX_LINE, OPT_REJECTS };
 
 static const struct option long_options[] = {
@@ -75,6 +78,7 @@ static const struct option long_options[] = {
 	{"delimiter", required_argument, NULL, 'd'},
 	{"bom", no_argument, NULL, OPT_BOM},
 	{"money", no_argument, NULL, OPT_MONEY},
+	{"decimal-comma", no_argument, NULL, OPT_DECIMAL_COMMA},
 	{"no-sanitize", no_argument, NULL, OPT_NO_SANITIZE},
 	{"strict", no_argument, NULL, OPT_STRICT},
 	{"max-line", required_argument, NULL, OPT_MAX_LINE},
@@ -110,7 +114,7 @@ static char delim = ',';
 static const char *eol = "\r\n";
 static size_t eol_len = 2;
 static char specials[8]; /* bytes that force quoting: quote, CR, LF, delimiter */
-static int opt_header = 1, opt_bom, opt_money, opt_sanitize = 1, opt_strict;
+static int opt_header = 1, opt_bom, opt_money, opt_decimal_comma, opt_sanitize = 1, opt_strict;
 static int bom_done;
 static size_t max_line = LINE_MAX_DEFAULT;
 
@@ -267,6 +271,23 @@ static void put_int64(int64_t v)
 	if (v < 0)
 		*--p = '-';
 	put(p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* A number's text s[0..n), its decimal mark a comma with --decimal-comma (a
+ * cell then quoted when the delimiter is one). */
+static void put_number(const char *s, size_t n)
+{
+	static struct strbuf num;
+	const char *dot = opt_decimal_comma ? memchr(s, '.', n) : NULL;
+
+	if (!dot) {
+		put(s, n);
+		return;
+	}
+	num.len = 0;
+	sb_add(&num, s, n);
+	num.buf[dot - s] = ',';
+	put_cell(num.buf, num.len, 0);
 }
 
 static void start_output(void)
@@ -511,7 +532,7 @@ static int put_money(json_object *root, const struct column *c, json_object *v)
 		snprintf(cell_err, sizeof cell_err, "field '%s' cannot be converted", c->name);
 		return 0;
 	}
-	put(buf, (size_t)n);
+	put_number(buf, (size_t)n);
 	return 1;
 }
 
@@ -582,7 +603,7 @@ static int put_value(json_object *root, const struct column *c, json_object *v)
 	case json_type_double:
 		/* json-c keeps the text of a parsed number: 1.50 stays 1.50, 1e3 stays 1e3. */
 		s = json_object_get_string(v);
-		put(s, strlen(s));
+		put_number(s, strlen(s));
 		return 1;
 	case json_type_boolean:
 		if (json_object_get_boolean(v))
@@ -685,6 +706,7 @@ int main(int argc, char **argv)
 		case OPT_LF: eol = "\n"; eol_len = 1; break;
 		case OPT_BOM: opt_bom = 1; break;
 		case OPT_MONEY: opt_money = 1; break;
+		case OPT_DECIMAL_COMMA: opt_decimal_comma = 1; break;
 		case OPT_NO_SANITIZE: opt_sanitize = 0; break;
 		case OPT_STRICT: opt_strict = 1; break;
 		case OPT_MAX_LINE:

@@ -97,6 +97,9 @@ check "payments --bom --delimiter ';': exit 0" [ $? -eq 0 ]
 check "--bom: the file starts with the UTF-8 BOM" [ "$(head -c 3 "$tmp/x.csv" | od -An -tx1 | tr -d ' ')" = efbbbf ]
 check "--delimiter ';': KWD with three decimals, read back with ';'" \
 	python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1],newline="",encoding="utf-8-sig"),delimiter=";")); sys.exit(not (len(r)==4 and r[1][1]=="HP3" and r[1][4]=="12.345"))' "$tmp/x.csv"
+pipelines/export payments --project acme --delimiter ';' --decimal-comma --actor tester >"$tmp/dc.csv" 2>/dev/null
+check "--delimiter ';' --decimal-comma (pt-BR Excel): exit 0, amounts 12,345 KWD, 19,90 BRL, 5000 JPY" \
+	python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1],newline="",encoding="utf-8"),delimiter=";")); sys.exit(not (len(r)==4 and sorted(x[4] for x in r[1:])==["12,345","19,90","5000"]))' "$tmp/dc.csv"
 
 # 5. usage errors write nothing and audit nothing
 before=$(q -c "SELECT count(*) FROM audit_logs")
