@@ -170,10 +170,10 @@ static int dangerous(const char *s, size_t len)
  * row after its line breaks, as it no longer sees the quotes. A text cell
  * then gets the apostrophe after such a separator or line break when a
  * formula follows it, behind any '"' (the file's doubled quotes); the CR of
- * a CRLF none (its LF gets it). A JSON cell (an object or
- * an array) writes that character as \u00XX, the same JSON, in a string, and
- * as the first of a string after a ','. sane holds the result; 0 when nothing
- * needed it.
+ * a CRLF none (its LF gets it). A JSON cell (an object or an array) writes
+ * that character as \u00XX, the same JSON: after a ',' or ';' in a string,
+ * and as the first of a string after a ','. sane holds the result; 0 when
+ * nothing needed it.
  */
 static struct strbuf sane;
 
