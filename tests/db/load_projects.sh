@@ -63,6 +63,20 @@ state "$b" >"$T/moved"; state "$c" >"$T/clean"
 check "moved: the events and state tables as a clean load under the new project" diff "$T/moved" "$T/clean"
 check "and the processing log: every event under the new project, processed again (attempts 2)" test \
 	"$(q "$b" "SELECT project_id || ' ' || attempts || ' ' || count(*) FROM external_events GROUP BY project_id, attempts")" = "default 2 20"
+# the move re-run with the dumps' times changed (a copy without -p, an object-store sync):
+# every copy is received after the stored one, of the same content: it moves all the same,
+# where only the captures (their own times) moved and the rest stayed, unsaid (audit-RB 1)
+fetch-events --project default --received-at 2026-12-05T00:00:00Z "$ROOT/fixtures/dumps" 2>/dev/null |
+	normalize --emit-raw 2>/dev/null >"$T/default-later.ndjson"
+m=$(newdb projects_move_later)
+load --dsn "dbname=$m" "$T/acme.ndjson" 2>/dev/null
+PGOPTIONS='-c revenueos.move_project=on' load --dsn "dbname=$m" "$T/default-later.ndjson" 2>"$T/err" && st=0 || st=$?
+state "$m" >"$T/moved-later"
+check "a move from later copies of the same content: exit $st, the tables as a clean load under the new project" \
+	sh -c "test $st = 0 && diff '$T/moved-later' '$T/clean'"
+check "and no event left in the old project ($(by_project "$m"))" test "$(by_project "$m" | grep -c acme)" = 0
+PGOPTIONS='-c revenueos.move_project=on' load --dsn "dbname=$m" "$T/default-later.ndjson" 2>"$T/err"
+check "the move again: nothing to do" grep -q 'inserted 0, updated 0' "$T/err"
 check "a hand UPDATE of an event's project is refused too" sh -c \
 	"! psql -qXAt -d $a -c \"UPDATE external_events SET project_id = 'x' WHERE external_event_id = 'evt_FakeProj1'\" 2>/dev/null"
 
