@@ -314,6 +314,8 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 		raw = redacted;
 		rawlen = redacted_len;
 	}
+	if (raw && secret_left(raw, rawlen))
+		raw = NULL; /* a secret's value in a form the redaction does not read */
 	json_object_object_add(r, "raw", raw ? raw_string(raw, rawlen) : NULL);
 	free(redacted);
 	const char *s = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);

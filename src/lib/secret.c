@@ -49,6 +49,9 @@ int secret_member(const char *key, const char *val, size_t vlen)
 		return 1;
 	if (val && holds_token(val, vlen))
 		return 1;
+	/* a credential as a member's name (metadata keyed by an API key) */
+	if (key && holds_token(key, strlen(key)))
+		return 1;
 	if (!val || !key || strcmp(key, "url") != 0)
 		return 0;
 	for (const char *const *u = bearer_urls; *u; u++)
@@ -693,12 +696,15 @@ static size_t token_len(const char *s, size_t n)
 		if (w > pl && memcmp(s, *p, pl) == 0 && alnum_run(s + pl, w - pl) >= TOKEN_TAIL_MIN)
 			return w;
 	}
-	/* [a-z]+_[A-Za-z0-9]+_secret_[A-Za-z0-9]{8,}: pi_1Ab_secret_Xy..., src_client_secret_... */
+	/* [a-z]+_(live_|test_)?[A-Za-z0-9]+_secret_[A-Za-z0-9]{8,}: pi_1Ab_secret_Xy...,
+	 * src_client_secret_..., a Checkout Session's cs_live_a1B..._secret_fid... */
 	for (k = 0; k < w && islower((unsigned char)s[k]); k++)
 		;
 	if (k == 0 || k >= w || s[k] != '_')
 		return 0;
 	k++;
+	if (w - k > 5 && (memcmp(s + k, "live_", 5) == 0 || memcmp(s + k, "test_", 5) == 0))
+		k += 5;
 	size_t id = alnum_run(s + k, w - k);
 	if (id == 0)
 		return 0;
@@ -1001,7 +1007,9 @@ static size_t strip_object(struct strip *s, size_t i)
 		strip_string(s, i, name);
 		i = kend;
 		i = strip_ws(s, strip_ws(s, i) + 1); /* past the ':' */
-		int secret = secret_key(name);
+		/* a payload secret's name, or a credential as the name (metadata
+		 * keyed by an API key: audit-SEC 3) */
+		int secret = secret_key(name) || holds_token(name, strlen(name));
 		if (!secret && strcmp(name, "url") == 0) {
 			/* a bearer URL; and every copy of "url" when the last one is,
 			 * which is the one JSON readers keep (PostgreSQL, sql/021) */
@@ -1134,9 +1142,73 @@ int secret_name_escaped(const char *text, size_t len)
 		for (size_t m = k ? k - 1 : 0; m < e + (e < o) && !hidden; m++)
 			hidden = esc[m];
 	}
+	/* and a credential known by its value with a decoded byte in it
+	 * ("\u0073k_live_..."), which secret_mask_tokens cannot see (audit-SEC 2) */
+	for (size_t k = 0; k < o && !hidden; k++) {
+		size_t n = word_start(d, k) ? token_len(d + k, o - k) : 0;
+		for (size_t m = k; m < k + n && !hidden; m++)
+			hidden = esc[m];
+		if (n)
+			k += n - 1;
+	}
 	free(d);
 	free(esc);
 	return hidden;
+}
+
+/* c is one of set's bytes (not its NUL) */
+static int one_of(char c, const char *set)
+{
+	return c && strchr(set, c);
+}
+
+int secret_left(const char *t, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		size_t n = secret_name_at(t + i, len - i), j = i + n;
+		if (!n)
+			continue;
+		while (j < len && (isalnum((unsigned char)t[j]) || t[j] == '_' || t[j] == '-'))
+			j++;
+		i = j - 1;
+		/* the name's end (its quotes, maybe escaped; a PHP key's ']'; blanks),
+		 * then what makes it a pair's name: ':', '=' (or Ruby's "=>"), or ','
+		 * (a tuple, a flat list) */
+		while (j < len && one_of(t[j], "\"'\\] \t"))
+			j++;
+		if (j >= len || !one_of(t[j], ":=,"))
+			continue; /* a word of prose */
+		char sep = t[j];
+		for (j++; j < len && one_of(t[j], " \t>"); j++)
+			;
+		int quoted = 0;
+		for (; j < len && one_of(t[j], "\"'\\"); j++)
+			quoted |= t[j] != '\\';
+		/* after a ',', the next member's name is no tuple's value:
+		 * {"name": "X-Hotmart-Hottok", "value": "[redacted]"} */
+		if (sep == ',') {
+			size_t a = j;
+			while (a < len && !one_of(t[a], "\"'\\,"))
+				a++;
+			while (a < len && one_of(t[a], "\"'\\ \t"))
+				a++;
+			if (a < len && t[a] == ':')
+				continue;
+		}
+		if (len - j >= 10 && memcmp(t + j, "[redacted]", 10) == 0) {
+			/* unquoted, nothing of a value after it: "=[redacted]\"v\"" (the
+			 * '>' of "=>" masked), ": [redacted] v'" (a quote's first word) */
+			size_t a = j + 10;
+			while (!quoted && a < len && (t[a] == ' ' || t[a] == '\t'))
+				a++;
+			if (!quoted && a < len && (t[a] == '"' || t[a] == '\'' || isalnum((unsigned char)t[a])))
+				return 1;
+			continue;
+		}
+		if (j < len && !one_of(t[j], ",;&)}]{[\r\n"))
+			return 1; /* not masked (none, an empty one, an object or a list: secret_redact's rules) */
+	}
+	return 0;
 }
 
 int secret_in_multipart(const char *text, size_t len)

@@ -70,6 +70,13 @@ size_t secret_mask_tokens(char *s);
  * written on at all. */
 int secret_name_escaped(const char *text, size_t len);
 
+/* 1 when text, redacted by secret_redact, still has a secret's name as a
+ * pair's name (followed by ':', '=', "=>" or ',') whose value is not masked
+ * (nor empty, an object or a list): a format the redaction does not read, a
+ * Python dict's 'hottok': 'v', Ruby's "hottok"=>"v", PHP's [hottok] => v, a
+ * tuple's ('hottok', 'v') (audit-SEC 1). Such text is not written. */
+int secret_left(const char *text, size_t len);
+
 /* 1 when text is, or quotes, a multipart/form-data body ("form-data" in a
  * part's Content-Disposition) and a secret's name follows: a part's value
  * sits on its own line after a blank one, where secret_redact, which masks

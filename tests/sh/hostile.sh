@@ -634,6 +634,28 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["id"]="evt_x"+"é
 check "a failed event's warning with a 600-byte id says the reason, in valid UTF-8" \
 	'grep -q "failed: field .type. must be a string" "$tmp/err" && iconv -f UTF-8 -t UTF-8 "$tmp/err" >/dev/null 2>&1'
 
+# secrets in dumps no JSON reader reads (a receiver's Python, Ruby or PHP log of the request),
+# spelled with escapes, or a Checkout Session's client secret: none reaches the rejects file
+# (audit-SEC 1, 2, 3); the JSON ones' raw stays, redacted
+cat >"$tmp/secrets.txt" <<'EOF'
+{'hottok': 'LEAKA1', 'id': 'x'}
+{"hottok"=>"LEAKA2", "id"=>"x"}
+    [hottok] => LEAKE1
+  'hottok' => 'LEAKE2',
+[('hottok', 'LEAKE3'), ('prod', '1')]
+{'headers': {'X-Hotmart-Hottok': 'LEAKE4'}, 'body': '{}'}
+{"headers": {"Authorization": 'Bearer LEAKE5'}}
+{'client_secret': 'LEAKE7'}
+{"id":"evt_1","object":"event","data":{"object":{"note":"\u0073k_live_LEAKF1xxxxxxxx"}}, bad}
+{"id":"evt_1","object":"event","data":{"object":{"note":"\u0070i_3Abc_secret_LEAKF2xxxxxx"}}, bad}
+{"id":"evt_1","object":"event","data":{"object":{"k":"cs_live_a1B2c3D4e5F6_secret_fidLEAKG1xxx"}}, bad}
+{"hottok": "LEAKH1", bad}
+EOF
+"$BIN/fetch-events" --rejects "$tmp/secrets.rej" "$tmp/secrets.txt" >/dev/null 2>"$tmp/err"
+check "rejected secrets in Python, Ruby, PHP logs, escaped, a Checkout client secret: none in the rejects file or on stderr ($(grep -o 'LEAK[A-Z0-9]*' "$tmp/secrets.rej" "$tmp/err" | tr '\n' ' '))" \
+	'[ "$(wc -l <"$tmp/secrets.rej")" -eq 12 ] && ! grep -q LEAK "$tmp/secrets.rej" "$tmp/err" &&
+	 grep -q "\"raw\":\"{\\\\\"hottok\\\\\": \\\\\"\[redacted\]\\\\\", bad}\"" "$tmp/secrets.rej"'
+
 # reconcile: two copies of an event, one with an empty source (load refuses it; stream mode
 # reads it): compared without a NULL buffer going to memcmp (UBSan's runtime error, exit 1),
 # and the one counted is the copy the loader keeps, with a source: its day, the 2nd (review Z 3)

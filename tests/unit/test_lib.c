@@ -1573,6 +1573,38 @@ static void test_secret(void **state)
 	assert_true(secret_name_escaped("x=%2apikey&hott%6Fk=SECRET", 26));
 	assert_true(secret_name_escaped("cookie%73=S", 11));
 	assert_false(secret_name_escaped("x=%2a&hottok=S", 14));
+	/* a credential known by its value spelled with an escape (audit-SEC 2) */
+	static const char esc_key[] = "{\"n\":\"\\u0073k_live_LEAKF1xxxxxxxx\"}",
+			  esc_cs[] = "{\"n\":\"\\u0070i_3Abc_secret_LEAKF2xxxxxx\"}",
+			  esc_none[] = "{\"n\":\"\\u0041 sk_live_LEAKF1xxxxxxxx\"}"; /* read as written */
+	assert_true(secret_name_escaped(esc_key, sizeof esc_key - 1));
+	assert_true(secret_name_escaped(esc_cs, sizeof esc_cs - 1));
+	assert_false(secret_name_escaped(esc_none, sizeof esc_none - 1));
+	/* a pair's value in a form the redaction does not read: not written (audit-SEC 1) */
+	static const char *const left[] = { "{'hottok': 'LEAKA1', 'id': 'x'}", "{\"hottok\"=[redacted]\"LEAKA2\"}",
+					    "    [hottok] => LEAKE1", "[('hottok', 'LEAKE3'), ('prod', '1')]",
+					    "{'headers': {'X-Hotmart-Hottok': 'LEAKE4'}}", "{'client_secret': 'LEAKE7'}",
+					    "{\"Authorization\": [redacted] LEAKE5'}",
+					    NULL };
+	for (const char *const *l = left; *l; l++)
+		assert_true(secret_left(*l, strlen(*l)));
+	static const char *const masked[] = { "{\"hottok\": \"[redacted]\", bad}", "hottok=[redacted]&x=1",
+					      "{\"hottok\": [redacted], bad}", "{\"hottok\": \"\", bad}",
+					      "{\"authorization\": {\"id\":\"iauth_1\"}}", "X-Hotmart-Hottok: [redacted]",
+					      "{\"cookie\": [\"[redacted]\"]}", "the token expired", "no hottok here.",
+					      "{\"hottok\":", "[{\"name\":\"X-Hotmart-Hottok\",\"value\":\"[redacted]\"}]",
+					      NULL };
+	for (const char *const *m = masked; *m; m++)
+		assert_false(secret_left(*m, strlen(*m)));
+	/* a Checkout Session's client secret, cs_live_..._secret_...; an API key as a
+	 * member's name (audit-SEC 3) */
+	check_redact("{\"k\":\"cs_live_a1B2c3D4e5F6_secret_fidBBBBBBBB2222\"}", "{\"k\":\"[redacted]\"}");
+	check_redact("{\"k\":\"cs_test_a1B2c3D4e5F6_secret_fidBBBBBBBB2222\"}", "{\"k\":\"[redacted]\"}");
+	assert_true(secret_member("sk_live_AAAAAAAAAAAA1111", "x", 1));
+	assert_true(secret_member("k", "cs_live_a1B2c3D4e5F6_secret_fidBBBBBBBB2222", 43));
+	assert_false(secret_member("live_orders", "x", 1));
+	check_strip("{\"metadata\":{\"sk_live_AAAAAAAAAAAA1111\":\"x\",\"k\":1}}", "{\"metadata\":{\"k\":1}}");
+	check_strip("{\"k\":\"cs_live_a1B2c3D4e5F6_secret_fidBBBBBBBB2222\",\"n\":1}", "{\"n\":1}");
 	/* credentials known by their value, under any name or none */
 	check_redact("{\"X-Stripe-Key\":\"sk_live_51AbCdEfGh\",\"k\":\"rk_test_12345678\"}",
 		     "{\"X-Stripe-Key\":\"[redacted]\",\"k\":\"[redacted]\"}");
