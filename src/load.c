@@ -453,7 +453,7 @@ static void wait_turn(int migrator)
 
 /* The last of sql/: a database that has a later one is a newer release's
  * (tests/sh/contracts.sh checks that it is sql/'s last). */
-#define NEWEST_MIGRATION "029_retired_billed_from.sql"
+#define NEWEST_MIGRATION "030_payload_checkout_secrets.sql"
 
 static int cmp_names(const void *a, const void *b)
 {

@@ -219,6 +219,17 @@ check "without them, the publishable key kept" test "$(q "$db" "SELECT count(*) 
 	|| ' ' || count(*) FILTER (WHERE payload->>'keep' = 'pk_live_abcdefgh12') FROM external_events_raw")" = "0 2"
 check_backfill "$db" 026 "UPDATE external_events_raw SET payload = jsonb_set(payload, '{note}', '\"key sk_test_FAKEBARE000\"')" '^UPDATE'
 
+# a Checkout Session's client secret (cs_live_ID_secret_...), and a key as a member's name
+# (audit-SEC 3: stored as they came); sql/030 takes them out of the payloads stored before
+db=$(newdb checkout_secret)
+sed 's|"payload":{|"payload":{"cs":"cs_live_a1B2c3D4e5F6_secret_fidFAKECS1234","metadata":{"sk_live_FAKEKEY123456":"x","k":1},|' \
+	"$T/cs.ndjson" >"$T/cs_env.ndjson"
+load --dsn "dbname=$db" "$T/cs_env.ndjson" 2>"$T/err"
+check "envelopes with a Checkout client secret and a key as a name load (exit $?)" grep -q 'inserted 4,' "$T/err"
+check "without them, the rest of the metadata kept" test "$(q "$db" "SELECT count(*) FILTER (WHERE payload::text LIKE '%FAKE%')
+	|| ' ' || count(*) FILTER (WHERE payload->'metadata' = '{\"k\": 1}') FROM external_events_raw")" = "0 2"
+check_backfill "$db" 030 "UPDATE external_events_raw SET payload = payload || '{\"cs\": \"cs_test_a1B2c3D4e5F6_secret_fidFAKECS9999\", \"metadata\": {\"rk_test_FAKEKEY98765\": 2, \"k\": 1}}'" '^CREATE OR REPLACE'
+
 # More input files than the descriptor limit: each is closed once read (they stayed open to
 # the end, and the files past the limit could not be opened); a record PostgreSQL refuses
 # at the batch's end still names its file, long closed.
