@@ -175,6 +175,18 @@ st=$?
 check "and over a dump with a cut line: exit $st, the reject and the stage said, no summary" \
 	sh -c "test $st -eq 1 && grep -q '(invalid_json)\$' $T/err && grep -q '^ingest-dumps: fetch-events exited 1\$' $T/err &&
 		! grep -q '^load: read' $T/err"
+# a failed read (a corrupt gzip: 3) said to a closed stderr, or to a pipe whose reader has
+# gone: still exit 3, and the run recorded (audit-JOB 1: exit 1, or 141, and no row)
+mkdir -p "$T/corrupt" && cp "$ROOT/fixtures/bad/corrupt-block.ndjson.gz" "$T/corrupt/"
+runs() { q "$qt" "SELECT count(*) FROM pipeline_runs WHERE program = 'ingest-dumps' AND exit_status = 3"; }
+before=$(runs)
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$qt" "$T/corrupt" >/dev/null 2>&-
+st=$?
+check "a failed read with stderr closed: exit $st, recorded" test "$st $(runs)" = "3 $((before + 1))"
+# (the reader, true, has ended before the run begins)
+{ sleep 0.5; "$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$qt" "$T/corrupt" 2>&1 >/dev/null
+  echo "st $?" >"$T/st"; } | true
+check "... with stderr a pipe closed before it: $(cat "$T/st"), recorded" test "$(cat "$T/st") $(runs)" = "st 3 $((before + 2))"
 fetch-events --project acme "$T/clean" | normalize --emit-raw | load --quiet --dsn "dbname=$qt" 2>"$T/err"
 check "load --quiet: no summary line" test "$? $(wc -c <"$T/err")" = "0 0"
 load --migrate --quiet --dsn "dbname=$qt" 2>/dev/null
