@@ -319,7 +319,10 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	json_object_object_add(r, "raw", raw ? raw_string(raw, rawlen) : NULL);
 	free(redacted);
 	const char *s = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (fputs(s, rejects) == EOF || fputc('\n', rejects) == EOF)
+	/* each record whole in the file once said on stderr: a filter stopped by a
+	 * signal (SIGPIPE when the load behind it failed, a watchdog's TERM) lost
+	 * those in its buffer and cut the last (audit-JOB 2) */
+	if (fputs(s, rejects) == EOF || fputc('\n', rejects) == EOF || fflush(rejects) == EOF)
 		die_sys(errno, "cannot write rejects file '%s'", rejects_path);
 	json_object_put(r);
 }

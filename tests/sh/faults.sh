@@ -63,6 +63,14 @@ check "reconcile --details | head -n 1 ends by SIGPIPE (exit $st)" '[ $st -eq 14
 out=$( (trap '' PIPE; "$BIN/reconcile" --details "$tmp/raw.ndjson" /dev/null 2>"$tmp/err" | head -n 1 >/dev/null; echo "${PIPESTATUS[0]}") )
 check "reconcile with SIGPIPE ignored: exit 3, nothing on stderr (got $out, $(wc -l <"$tmp/err") lines)" \
 	'[ "$out" = 3 ] && [ ! -s "$tmp/err" ]'
+# Rejects said before a filter is stopped by a signal (the load behind it gone) are in its
+# rejects file, each whole: they stayed in its buffer, the last cut (audit-JOB 2).
+{ for i in $(seq 1 60); do echo "{\"bad line $i"; done; cat "$tmp/events.ndjson"; } >"$tmp/badfirst.ndjson"
+"$BIN/fetch-events" --rejects "$tmp/f.rej" "$tmp/badfirst.ndjson" 2>"$tmp/err" | head -n 1 >/dev/null
+st=${PIPESTATUS[0]}
+check "fetch-events | head -n 1 (exit $st): the 60 rejects it said in its file, each whole ($(wc -l <"$tmp/f.rej") lines)" \
+	'[ $st -eq 141 ] && [ "$(grep -c invalid_json "$tmp/err")" -eq 60 ] && [ "$(wc -l <"$tmp/f.rej")" -eq 60 ] &&
+	 jq -e -s "length == 60" "$tmp/f.rej" >/dev/null'
 # The whole pipeline: both upstream filters quiet.
 "$BIN/fetch-events" "$tmp/events.ndjson" 2>"$tmp/err1" | "$BIN/normalize" 2>"$tmp/err2" | head -n 1 >"$tmp/line"
 st=("${PIPESTATUS[@]}")
