@@ -398,6 +398,13 @@ static void one_value(struct src *s, long lineno, char *text, size_t len, int op
 		/* A page of Stripe's API (GET /v1/events, `stripe events list`): its
 		 * data's elements, each one as an array's */
 		struct at at = { s, lineno, NULL, 0 };
+		json_object *more = NULL;
+		/* the page says events follow it that the file does not hold (the
+		 * API's default page is 10): said, as nothing else would tell */
+		if (json_object_object_get_ex(o, "has_more", &more) && json_object_is_type(more, json_type_boolean) &&
+		    json_object_get_boolean(more))
+			note_at(s->file, lineno, "warning: a page of Stripe's list of events with has_more true: the events after "
+				"it are not in this input (fetch the next pages: starting_after, or --limit 100)");
 		json_object_put(o);
 		each_element(text + off, dlen, array_value, &at);
 		return;
