@@ -92,6 +92,15 @@ q "$a" "BEGIN; UPDATE integrations SET stale_after = '2 hours' WHERE provider = 
 	UPDATE integrations SET slow_after = '1 hour' WHERE provider = 'stripe'; COMMIT"
 check "both set in one transaction, in either order" \
 	test "$(q "$a" "SELECT slow_after || ' ' || stale_after FROM integration_freshness_view WHERE provider = 'stripe'")" = "01:00:00 02:00:00"
+# sql/031: settings that would put an integration's slow_after past its own stale_after are
+# refused, naming it (audit-RB 2: taken, the integration never read 'slow')
+q "$a" "UPDATE settings SET value = '1 hour' WHERE key = 'freshness.slow_after'"
+q "$a" "UPDATE integrations SET slow_after = NULL WHERE provider = 'stripe'"
+err=$(q "$a" "UPDATE settings SET value = '3 hours' WHERE key = 'freshness.slow_after'" 2>&1) && st=0 || st=$?
+check "settings whose slow_after passes an integration's own stale_after: refused, naming it ($err)" \
+	sh -c "test $st != 0 && printf %s \"\$1\" | grep -q 'integrations (.*, stripe) would read slow_after 03:00:00 and stale_after 02:00:00'" _ "$err"
+check "and nothing changed" \
+	test "$(q "$a" "SELECT slow_after || ' ' || stale_after FROM integration_freshness_view WHERE provider = 'stripe'")" = "01:00:00 02:00:00"
 
 # sql/028: a threshold not above zero stored before sql/023 (its checks NOT VALID) made every
 # write of the row refused, the loader's last_event_at among them: every event of that
