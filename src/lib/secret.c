@@ -681,6 +681,20 @@ static int word_start(const char *s, size_t i)
 	return i == 0 || !word_char(s[i - 1]) || (i >= 2 && s[i - 2] == '\\' && strchr("bfnrt", s[i - 1]));
 }
 
+/* 1 when the word s[0..w) goes on at k as a client secret's ID_secret_ then
+ * at least TOKEN_TAIL_MIN letters or digits. */
+static int secret_tail(const char *s, size_t w, size_t k)
+{
+	size_t id = alnum_run(s + k, w - k);
+	if (id == 0)
+		return 0;
+	k += id;
+	if (w - k < 8 + TOKEN_TAIL_MIN || memcmp(s + k, "_secret_", 8) != 0)
+		return 0;
+	k += 8;
+	return alnum_run(s + k, w - k) >= TOKEN_TAIL_MIN;
+}
+
 /* The length of such a credential at s[0..n), s at a word's start
  * (word_start), or 0. */
 static size_t token_len(const char *s, size_t n)
@@ -703,16 +717,11 @@ static size_t token_len(const char *s, size_t n)
 	if (k == 0 || k >= w || s[k] != '_')
 		return 0;
 	k++;
-	if (w - k > 5 && (memcmp(s + k, "live_", 5) == 0 || memcmp(s + k, "test_", 5) == 0))
-		k += 5;
-	size_t id = alnum_run(s + k, w - k);
-	if (id == 0)
-		return 0;
-	k += id;
-	if (w - k < 8 + TOKEN_TAIL_MIN || memcmp(s + k, "_secret_", 8) != 0)
-		return 0;
-	k += 8;
-	return alnum_run(s + k, w - k) >= TOKEN_TAIL_MIN ? w : 0;
+	/* with live_ or test_ read as that part, else as the id (abc_test_secret_...) */
+	if (w - k > 5 && (memcmp(s + k, "live_", 5) == 0 || memcmp(s + k, "test_", 5) == 0) &&
+	    secret_tail(s, w, k + 5))
+		return w;
+	return secret_tail(s, w, k) ? w : 0;
 }
 
 /* 1 when s[0..n) holds such a credential (a 3-D Secure URL's
@@ -1173,7 +1182,12 @@ int secret_left(const char *t, size_t len)
 		i = j - 1;
 		/* the name's end (its quotes, maybe escaped; a PHP key's ']'; blanks),
 		 * then what makes it a pair's name: ':', '=' (or Ruby's "=>"), or ','
-		 * (a tuple, a flat list) */
+		 * (a tuple, a flat list: of a quoted name and a quoted value alone,
+		 * not "Cookies, 12 units") */
+		size_t w = i + 1 - n; /* the word's start: X-Hotmart-Hottok */
+		while (w > 0 && (isalnum((unsigned char)t[w - 1]) || t[w - 1] == '_' || t[w - 1] == '-'))
+			w--;
+		int named = w > 0 && one_of(t[w - 1], "\"'") && j < len && one_of(t[j], "\"'\\");
 		while (j < len && one_of(t[j], "\"'\\] \t"))
 			j++;
 		if (j >= len || !one_of(t[j], ":=,"))
@@ -1186,6 +1200,8 @@ int secret_left(const char *t, size_t len)
 			quoted |= t[j] != '\\';
 		/* after a ',', the next member's name is no tuple's value:
 		 * {"name": "X-Hotmart-Hottok", "value": "[redacted]"} */
+		if (sep == ',' && (!named || !quoted))
+			continue;
 		if (sep == ',') {
 			size_t a = j;
 			while (a < len && !one_of(t[a], "\"'\\,"))
@@ -1197,11 +1213,15 @@ int secret_left(const char *t, size_t len)
 		}
 		if (len - j >= 10 && memcmp(t + j, "[redacted]", 10) == 0) {
 			/* unquoted, nothing of a value after it: "=[redacted]\"v\"" (the
-			 * '>' of "=>" masked), ": [redacted] v'" (a quote's first word) */
+			 * '>' of "=>" masked), ": [redacted] v'" (a quote's first word);
+			 * a form field's at a string's end ("hottok=[redacted]\"}") is whole */
 			size_t a = j + 10;
 			while (!quoted && a < len && (t[a] == ' ' || t[a] == '\t'))
 				a++;
-			if (!quoted && a < len && (t[a] == '"' || t[a] == '\'' || isalnum((unsigned char)t[a])))
+			if (!quoted && a < len && (t[a] == '"' || t[a] == '\'') && a + 1 < len &&
+			    isalnum((unsigned char)t[a + 1]))
+				return 1;
+			if (!quoted && a < len && a > j + 10 && isalnum((unsigned char)t[a]))
 				return 1;
 			continue;
 		}

@@ -1593,7 +1593,12 @@ static void test_secret(void **state)
 					      "{\"authorization\": {\"id\":\"iauth_1\"}}", "X-Hotmart-Hottok: [redacted]",
 					      "{\"cookie\": [\"[redacted]\"]}", "the token expired", "no hottok here.",
 					      "{\"hottok\":", "[{\"name\":\"X-Hotmart-Hottok\",\"value\":\"[redacted]\"}]",
-					      NULL };
+					      /* a form field or a query last in a string; words of prose
+					       * before a comma (review T 2, 3) */
+					      "{\"body\":\"a=1&hottok=[redacted]\"}",
+					      "{\"rawQueryString\":\"token=[redacted]\",\"body\":\"{}\"}",
+					      "{\"description\":\"Cookies, 12 units\"}", "{\"name\":\"Secret, the course\"}",
+					      "{\"error\":\"authorization, missing\"}", NULL };
 	for (const char *const *m = masked; *m; m++)
 		assert_false(secret_left(*m, strlen(*m)));
 	/* a Checkout Session's client secret, cs_live_..._secret_...; an API key as a
@@ -1603,6 +1608,8 @@ static void test_secret(void **state)
 	assert_true(secret_member("sk_live_AAAAAAAAAAAA1111", "x", 1));
 	assert_true(secret_member("k", "cs_live_a1B2c3D4e5F6_secret_fidBBBBBBBB2222", 43));
 	assert_false(secret_member("live_orders", "x", 1));
+	/* live_ or test_ the id itself (review T 4) */
+	check_redact("{\"note\":\"abc_test_secret_Abcdefgh12\"}", "{\"note\":\"[redacted]\"}");
 	check_strip("{\"metadata\":{\"sk_live_AAAAAAAAAAAA1111\":\"x\",\"k\":1}}", "{\"metadata\":{\"k\":1}}");
 	check_strip("{\"k\":\"cs_live_a1B2c3D4e5F6_secret_fidBBBBBBBB2222\",\"n\":1}", "{\"n\":1}");
 	/* credentials known by their value, under any name or none */
