@@ -1049,7 +1049,8 @@ static const char *const upserts[] = {
 	 * out) is that copy read again: it takes its received_at and source, its
 	 * event too, and moves the event as the stored copy does. It was not kept,
 	 * and the move left it behind without a word (audit-RB 1). Without a move
-	 * the condition is a constant: nothing is read. */
+	 * the condition is a constant: nothing is read. (tests/db/load_faults.sh
+	 * knows a batch's script by its first words.) */
 	"WITH m AS MATERIALIZED (SELECT s.seq, s.provider, s.external_event_id, s.received_at AS was_at,"
 	" s.source AS was_source, t.received_at, t.source FROM stage_raw s CROSS JOIN LATERAL"
 	" (SELECT t.project_id, t.event_type, t.occurred_at, t.received_at, t.source, t.payload"

@@ -136,7 +136,7 @@ check "statement timeout, a pause in the input longer than it: exit $st, all loa
 # seventh batch's COMMIT (after its counts came), and its backend is terminated there.
 # Whether a COMMIT so cut was done cannot be told from the client (a synchronous
 # standby's wait ends as "committed locally"): the message does not say rolled back.
-# (A batch's script is the one query that starts with the projects' upsert.)
+# (A batch's script is the one query that starts with the move's statement, upserts[0].)
 db=$(newdb commit_lost)
 slow=$(sed -n 3300p "$T/gen.ndjson" | jq -r .external_event_id)
 q "$db" "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS
@@ -147,7 +147,7 @@ load --dsn "dbname=$db" --batch 500 "$T/gen.ndjson" 2>"$T/err" &
 pid=$!
 for _ in $(seq 1 600); do
 	n=$(q "$db" "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database()
-		AND wait_event = 'PgSleep' AND query LIKE 'INSERT INTO projects AS t%'")
+		AND wait_event = 'PgSleep' AND query LIKE 'WITH m AS MATERIALIZED (SELECT s.seq,%'")
 	[ "$n" -gt 0 ] && break
 	sleep 0.1
 done
