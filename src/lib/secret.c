@@ -353,11 +353,17 @@ static size_t member_value(const char *raw, size_t len, size_t j, size_t *v)
 	return end > j ? end : 0;
 }
 
+/* A byte of a field or header name: X-Hotmart-Hottok, client_secret. */
+static int name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-';
+}
+
 /* Where the name holding the secret word at raw[i] starts (X-Hotmart-Hottok's
  * X, not its Hottok), no further back than from. */
 static size_t name_start(const char *raw, size_t i, size_t from)
 {
-	while (i > from && (isalnum((unsigned char)raw[i - 1]) || raw[i - 1] == '_' || raw[i - 1] == '-'))
+	while (i > from && name_char(raw[i - 1]))
 		i--;
 	return i;
 }
@@ -847,7 +853,7 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		/* a name that holds the word goes on to its end: cookies, secretKey,
 		 * X-Hub-Signature-256, password_hash */
 		size_t e = i + n;
-		while (e < len && (isalnum((unsigned char)raw[e]) || raw[e] == '_' || raw[e] == '-'))
+		while (e < len && name_char(raw[e]))
 			e++;
 		/* read back no further than what was written; but a pair's value
 		 * masked, read again as a name (below), back to before its quote */
@@ -1146,7 +1152,7 @@ int secret_name_escaped(const char *text, size_t len)
 		size_t n = secret_name_at(d + k, o - k), e = k + n;
 		if (!n)
 			continue;
-		while (e < o && (isalnum((unsigned char)d[e]) || d[e] == '_' || d[e] == '-'))
+		while (e < o && name_char(d[e]))
 			e++;
 		for (size_t m = k ? k - 1 : 0; m < e + (e < o) && !hidden; m++)
 			hidden = esc[m];
@@ -1177,7 +1183,7 @@ int secret_left(const char *t, size_t len)
 		size_t n = secret_name_at(t + i, len - i), j = i + n;
 		if (!n)
 			continue;
-		while (j < len && (isalnum((unsigned char)t[j]) || t[j] == '_' || t[j] == '-'))
+		while (j < len && name_char(t[j]))
 			j++;
 		i = j - 1;
 		/* the name's end (its quotes, maybe escaped; a PHP key's ']'; blanks),
@@ -1185,7 +1191,7 @@ int secret_left(const char *t, size_t len)
 		 * (a tuple, a flat list: of a quoted name and a quoted value alone,
 		 * not "Cookies, 12 units") */
 		size_t w = i + 1 - n; /* the word's start: X-Hotmart-Hottok */
-		while (w > 0 && (isalnum((unsigned char)t[w - 1]) || t[w - 1] == '_' || t[w - 1] == '-'))
+		while (w > 0 && name_char(t[w - 1]))
 			w--;
 		int named = w > 0 && one_of(t[w - 1], "\"'") && j < len && one_of(t[j], "\"'\\");
 		while (j < len && one_of(t[j], "\"'\\] \t"))
