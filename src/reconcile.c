@@ -892,13 +892,13 @@ static int source_cmp(const char *a, const char *b)
 		px--;
 	while (py > 0 && y.buf[py - 1] >= '0' && y.buf[py - 1] <= '9')
 		py--;
-	size_t m = px < py ? px : py; /* 0: a buffer may be NULL (an empty source), no memcmp */
-	int c = m ? memcmp(x.buf, y.buf, m) : 0;
+	/* both non-empty here, so both buffers hold a byte: memcmp is safe */
+	int c = memcmp(x.buf, y.buf, px < py ? px : py);
 	if (!c)
 		c = (px > py) - (px < py);
 	if (!c)
 		c = (x.len > y.len) - (x.len < y.len);
-	if (!c && x.len)
+	if (!c)
 		c = memcmp(x.buf, y.buf, x.len);
 	return (c > 0) - (c < 0);
 }
