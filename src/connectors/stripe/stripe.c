@@ -1337,9 +1337,10 @@ static void do_charge(json_object *p, struct event *ev, const struct stripe_type
 		put_charge_refund(p, ev, cur);
 	/* charge.succeeded reads its refunds only when it has some (an integer
 	 * above 0: before it, uncaptured_part is not called, whose multicapture
-	 * status of another kind would fail the event; review V 2): what was processed before this rule, a refunds field of the
-	 * wrong type among it, is still (a charge missing from revenue is worse);
-	 * and only real ones, more than a partial capture released (review W 1) */
+	 * status of another kind would fail the event; review V 2): what was
+	 * processed before this rule, a refunds field of the wrong type among
+	 * it, is still (a charge missing from revenue is worse); and only real
+	 * ones, more than a partial capture released (review W 1) */
 	json_object *ar = jpath(p, OBJ "amount_refunded");
 	if (strcmp(t->type, "charge.succeeded") == 0 && captured && cur[0] && ar &&
 	    json_object_is_type(ar, json_type_int) && json_object_get_int64(ar) > 0 &&
