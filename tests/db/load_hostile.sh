@@ -156,9 +156,12 @@ done
 db=$(newdb client_secret)
 fetch-events --received-at 2026-11-25T00:00:00Z "$ROOT/fixtures/stripe/payment_intent.succeeded.json" \
 	"$ROOT/fixtures/stripe/checkout.session.completed.json" | normalize --emit-raw >"$T/cs.ndjson"
-sed 's|"payload":{|"payload":{"client_secret":"pi_1_secret_FAKE-CS-X","x":[{"client_secret":"FAKE-CS-Y","url":"https://verify.stripe.com/start/FAKE-CS-Z"}],|' \
-	"$T/cs.ndjson" >"$T/cs_env.ndjson"
-load --dsn "dbname=$db" "$T/cs_env.ndjson" 2>"$T/err"
+# load_with MEMBERS NAME: $T/cs.ndjson's envelopes, MEMBERS first in each payload, as $T/NAME.ndjson
+load_with() {
+	sed "s|\"payload\":{|\"payload\":{$1|" "$T/cs.ndjson" >"$T/$2.ndjson"
+	load --dsn "dbname=$db" "$T/$2.ndjson" 2>"$T/err"
+}
+load_with '"client_secret":"pi_1_secret_FAKE-CS-X","x":[{"client_secret":"FAKE-CS-Y","url":"https://verify.stripe.com/start/FAKE-CS-Z"}],' cs_env
 check "envelopes with client_secret and a bearer url in their payloads load (exit $?)" grep -q 'inserted 4,' "$T/err"
 check "without it" test "$(q "$db" "SELECT count(*) FROM external_events_raw
 	WHERE payload::text ILIKE '%client_secret%' OR payload::text LIKE '%FAKE-CS%'")" = 0
@@ -184,9 +187,7 @@ check "an older release's stored client_secret and portal url are gone once migr
 # next_action) is left out too, whatever wrote the envelope; sql/024 takes it out of the
 # payloads stored before (audit-S2 1).
 db=$(newdb token_secret)
-sed 's|"payload":{|"payload":{"next_action":{"type":"redirect_to_url","redirect_to_url":{"return_url":"https://a.example/","url":"https://hooks.stripe.com/3d_secure_2/hosted?payment_intent_client_secret=pi_1_secret_FAKECSURL1"}},"x":[{"stripe_js":"https://hooks.stripe.com/redirect/authenticate/src_1?client_secret=src_client_secret_FAKECSURL2"}],|' \
-	"$T/cs.ndjson" >"$T/tok_env.ndjson"
-load --dsn "dbname=$db" "$T/tok_env.ndjson" 2>"$T/err"
+load_with '"next_action":{"type":"redirect_to_url","redirect_to_url":{"return_url":"https://a.example/","url":"https://hooks.stripe.com/3d_secure_2/hosted?payment_intent_client_secret=pi_1_secret_FAKECSURL1"}},"x":[{"stripe_js":"https://hooks.stripe.com/redirect/authenticate/src_1?client_secret=src_client_secret_FAKECSURL2"}],' tok_env
 check "envelopes with client secrets in URLs in their payloads load (exit $?)" grep -q 'inserted 4,' "$T/err"
 check "without them, the rest kept" test "$(q "$db" "SELECT count(*) FILTER (WHERE payload::text LIKE '%FAKECSURL%')
 	|| ' ' || count(*) FILTER (WHERE payload #>> '{next_action,redirect_to_url,return_url}' = 'https://a.example/'
@@ -211,9 +212,7 @@ check "an older release's stored client secret in a URL is gone once migrated, t
 # one spelled with escapes, under any key (fuzz-F 1, 2: stored as they came); sql/026 takes
 # them out of the payloads stored since sql/024.
 db=$(newdb bare_token)
-sed 's|"payload":{|"payload":{"note":"sk_live_FAKEBARE12345","cs":"\\u0070i_1Ab_secret_FAKEBARE67890","keep":"pk_live_abcdefgh12",|' \
-	"$T/cs.ndjson" >"$T/bare_env.ndjson"
-load --dsn "dbname=$db" "$T/bare_env.ndjson" 2>"$T/err"
+load_with '"note":"sk_live_FAKEBARE12345","cs":"\\u0070i_1Ab_secret_FAKEBARE67890","keep":"pk_live_abcdefgh12",' bare_env
 check "envelopes with bare and escaped credentials load (exit $?)" grep -q 'inserted 4,' "$T/err"
 check "without them, the publishable key kept" test "$(q "$db" "SELECT count(*) FILTER (WHERE payload::text LIKE '%FAKEBARE%')
 	|| ' ' || count(*) FILTER (WHERE payload->>'keep' = 'pk_live_abcdefgh12') FROM external_events_raw")" = "0 2"
@@ -222,9 +221,7 @@ check_backfill "$db" 026 "UPDATE external_events_raw SET payload = jsonb_set(pay
 # a Checkout Session's client secret (cs_live_ID_secret_...), and a key as a member's name
 # (audit-SEC 3: stored as they came); sql/030 takes them out of the payloads stored before
 db=$(newdb checkout_secret)
-sed 's|"payload":{|"payload":{"cs":"cs_live_a1B2c3D4e5F6_secret_fidFAKECS1234","metadata":{"sk_live_FAKEKEY123456":"x","k":1},|' \
-	"$T/cs.ndjson" >"$T/cs_env.ndjson"
-load --dsn "dbname=$db" "$T/cs_env.ndjson" 2>"$T/err"
+load_with '"cs":"cs_live_a1B2c3D4e5F6_secret_fidFAKECS1234","metadata":{"sk_live_FAKEKEY123456":"x","k":1},' checkout_env
 check "envelopes with a Checkout client secret and a key as a name load (exit $?)" grep -q 'inserted 4,' "$T/err"
 check "without them, the rest of the metadata kept" test "$(q "$db" "SELECT count(*) FILTER (WHERE payload::text LIKE '%FAKE%')
 	|| ' ' || count(*) FILTER (WHERE payload->'metadata' = '{\"k\": 1}') FROM external_events_raw")" = "0 2"
