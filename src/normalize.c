@@ -571,12 +571,12 @@ static void run_job(struct job *j, struct jparser *p, const struct opts *o)
 	}
 }
 
-/* Write a finished job: its output, then its diagnostics in line order. */
+/* Write a finished job: its diagnostics in line order, then its output, so
+ * that a reader gone (| head: SIGPIPE) does not take the rejects with it. */
 static void emit_job(struct job *j)
 {
 	static int noticed;
 
-	xwrite(j->out.buf, j->out.len, stdout);
 	for (size_t i = 0; i < j->nnotes; i++) {
 		const struct note *n = &j->notes[i];
 		if (n->is_reject)
@@ -586,6 +586,7 @@ static void emit_job(struct job *j)
 		else if (!noticed++)
 			note_at(j->file, n->lineno, "%s", n->msg);
 	}
+	xwrite(j->out.buf, j->out.len, stdout);
 	j->text.len = j->out.len = 0;
 	j->n = j->nnotes = j->noticed = 0;
 }

@@ -71,6 +71,13 @@ st=${PIPESTATUS[0]}
 check "fetch-events | head -n 1 (exit $st): the 60 rejects it said in its file, each whole ($(wc -l <"$tmp/f.rej") lines)" \
 	'[ $st -eq 141 ] && [ "$(grep -c invalid_json "$tmp/err")" -eq 60 ] && [ "$(wc -l <"$tmp/f.rej")" -eq 60 ] &&
 	 jq -e -s "length == 60" "$tmp/f.rej" >/dev/null'
+# ... and normalize's: a job's rejects were written after its output, and the signal its
+# output met took them (stop 44's last read)
+"$BIN/normalize" --rejects "$tmp/n.rej" "$tmp/badfirst.ndjson" 2>"$tmp/err" | head -n 1 >/dev/null
+st=${PIPESTATUS[0]}
+check "normalize | head -n 1 (exit $st): the 60 rejects it said in its file, each whole ($(wc -l <"$tmp/n.rej") lines)" \
+	'[ $st -eq 141 ] && [ "$(grep -c invalid_json "$tmp/err")" -eq 60 ] && [ "$(wc -l <"$tmp/n.rej")" -eq 60 ] &&
+	 jq -e -s "length == 60" "$tmp/n.rej" >/dev/null'
 # The whole pipeline: both upstream filters quiet.
 "$BIN/fetch-events" "$tmp/events.ndjson" 2>"$tmp/err1" | "$BIN/normalize" 2>"$tmp/err2" | head -n 1 >"$tmp/line"
 st=("${PIPESTATUS[@]}")
