@@ -107,6 +107,28 @@ for a in "ingest-dumps fetch-events --project acme $tmp/dumps" "export to-csv pa
 	check "$s without its programs: exit 3 ($st), said ($(head -c 200 <<<"$err")), no file ($(ran))" \
 		'[ $st -eq 3 ] && grep -q "^$s: cannot find '"'$prog'"'" <<<"$err" && [ "$(wc -l <<<"$err")" -eq 1 ] && nothing_ran'
 done
+# installed with a program that cannot be run (its mode lost in a copy): exit 3 before
+# anything runs, named (ingest-dumps ran fetch-events and load, and load logged a run:
+# audit-INS 1)
+for a in "ingest-dumps normalize --project acme $tmp/dumps" "export load payments --project acme" "reconcile to-csv acme"; do
+	set -- $a
+	s=$1 prog=$2
+	for p in fetch-events normalize load to-csv reconcile; do cp "$BIN/$p" "$tmp/inst/bin/"; done
+	chmod -x "$tmp/inst/bin/$prog"
+	link_run "$s" "${@:3}"
+	check "$s with a $prog that cannot be run: exit 3 ($st), said ($(head -c 200 <<<"$err")), no file ($(ran))" \
+		'[ $st -eq 3 ] && grep -q "^$s: cannot find '"'$prog'"', or cannot run it" <<<"$err" && [ "$(wc -l <<<"$err")" -eq 1 ] && nothing_ran'
+	rm -f "$tmp/inst/bin/"*
+done
+# installed under a directory with a ':', which PATH cannot hold: said, not "cannot find"
+# a program that is there (audit-INS 3)
+mkdir -p "$tmp/c:d/bin" "$tmp/c:d/pipelines"
+cp "$ROOT/pipelines/ingest-dumps" "$tmp/c:d/pipelines/"
+cp "$BIN/fetch-events" "$BIN/normalize" "$BIN/load" "$tmp/c:d/bin/"
+ln -sfn "$tmp/c:d/pipelines/ingest-dumps" "$tmp/links/ingest-dumps"
+link_run ingest-dumps --project acme "$tmp/dumps"
+check "ingest-dumps installed under a ':': exit 3 ($st), said ($(head -c 200 <<<"$err")), no file ($(ran))" \
+	'[ $st -eq 3 ] && grep -q "^ingest-dumps: the programs. directory .*c:d/bin. holds a .:." <<<"$err" && nothing_ran'
 # a reconcile found that cannot be run (its interpreter gone): exit 3, said (it was 127)
 printf '#!/nonexistent/sh\n' >"$tmp/inst/bin/reconcile"
 chmod +x "$tmp/inst/bin/reconcile"
