@@ -768,6 +768,15 @@ static void test_postback_v1(void **state)
 		done(p, &ev);
 	}
 
+	/* the subscription's status, in either name: an empty subscription_status
+	 * gives way to signature_status (audit-HV1 4) */
+	p = load(FIX "postback_v1_approved.json");
+	json_object_object_add(p, "subscription_status", json_object_new_string(""));
+	json_object_object_add(p, "signature_status", json_object_new_string("canceled"));
+	o = run(p, &ev);
+	check_str(o, "subscription.status", "canceled");
+	done(p, &ev);
+
 	/* a sale converted from the offer's currency (currency_code_from): its offer
 	 * price is in another currency, no discount */
 	o = run_edited(FIX "postback_v1_approved.json", "currency_code_from", "\"USD\"", &ev, &p);

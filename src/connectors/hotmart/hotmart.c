@@ -64,6 +64,33 @@ static json_object *alt(json_object *root, const char *const *paths, const char 
 	return NULL;
 }
 
+static int empty_text(json_object *o)
+{
+	return json_object_is_type(o, json_type_string) && json_object_get_string_len(o) == 0;
+}
+
+/* alt, where "" (Hotmart's way of saying it has none) gives way to the next
+ * path named, as absent or null does; the last "" when nothing follows it. */
+static json_object *alt_sent(json_object *root, const char *const *paths, const char **used)
+{
+	json_object *o = alt(root, paths, used);
+
+	while (empty_text(o)) {
+		const char *const *next = paths;
+		while (*next && *next != *used)
+			next++;
+		if (!*next || !next[1])
+			break;
+		const char *was = *used;
+		json_object *n = alt(root, next + 1, used);
+		if (!n) {
+			*used = was;
+			break;
+		}
+		o = n;
+	}
+	return o;
+}
 
 /* Report a field that is absent (o == NULL) or unusable, as need says. */
 static void field_problem(struct jerr *e, enum need need, const char *path, json_object *o,
@@ -95,7 +122,7 @@ static const char *get_str(json_object *root, const char *const *paths, enum nee
 			   struct jerr *e)
 {
 	const char *used = paths[0];
-	json_object *o = alt(root, paths, &used);
+	json_object *o = alt_sent(root, paths, &used);
 
 	if (o && json_object_is_type(o, json_type_string) && *json_object_get_string(o) && !jstr_has_nul(o))
 		return json_object_get_string(o);
@@ -229,34 +256,6 @@ static int time_of(json_object *o, int64_t *ms)
 		return 0;
 	}
 	return *ms > 0 && *ms <= MAX_MS;
-}
-
-static int empty_text(json_object *o)
-{
-	return json_object_is_type(o, json_type_string) && json_object_get_string_len(o) == 0;
-}
-
-/* alt, where "" (Hotmart's way of saying it has none) gives way to the next
- * path named, as absent or null does; the last "" when nothing follows it. */
-static json_object *alt_sent(json_object *root, const char *const *paths, const char **used)
-{
-	json_object *o = alt(root, paths, used);
-
-	while (empty_text(o)) {
-		const char *const *next = paths;
-		while (*next && *next != *used)
-			next++;
-		if (!*next || !next[1])
-			break;
-		const char *was = *used;
-		json_object *n = alt(root, next + 1, used);
-		if (!n) {
-			*used = was;
-			break;
-		}
-		o = n;
-	}
-	return o;
 }
 
 static int get_time(json_object *root, const char *const *paths, enum need need, int64_t *ms,
