@@ -768,6 +768,15 @@ static void test_postback_v1(void **state)
 		done(p, &ev);
 	}
 
+	/* an email a Latin-1 form mis-encoded (U+FFFD for its ã) names no customer,
+	 * as one that is no address: the sale stays (audit-HV1 2) */
+	o = run_edited(FIX "postback_v1_approved.json", "email", "\"jo\\ufffdo@example.com\"", &ev, &p);
+	check_str(o, "status", "processed");
+	check_null(o, "customer.id");
+	check_null(o, "customer.email");
+	check_int(o, "payment.amount_minor", 1990);
+	done(p, &ev);
+
 	/* the subscription's status, in either name: an empty subscription_status
 	 * gives way to signature_status (audit-HV1 4) */
 	p = load(FIX "postback_v1_approved.json");
