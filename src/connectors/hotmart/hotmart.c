@@ -1261,9 +1261,20 @@ static int is_v1_switch(json_object *p)
 	       json_object_is_type(jpath(p, "subscription"), json_type_object);
 }
 
+/* A form field of text, or posted more than once, the list of its texts
+ * (fetch-events keeps every value): a purchase form all the same. */
+static int form_text(json_object *p, const char *name)
+{
+	json_object *o = jpath(p, name);
+
+	if (json_object_is_type(o, json_type_array) && json_object_array_length(o) > 0)
+		o = json_object_array_get_idx(o, 0);
+	return json_object_is_type(o, json_type_string);
+}
+
 static int is_v1_purchase(json_object *p)
 {
-	return jstr(p, "transaction") && jstr(p, "status") && jpath(p, "prod");
+	return form_text(p, "transaction") && form_text(p, "status") && jpath(p, "prod");
 }
 
 /* v1 purchase status -> the 2.0.0 event it stands for; NULL when none. */
@@ -1385,7 +1396,15 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 			id->occurred_ms = ms;
 		return 0;
 	}
-	/* The flat postback has no event id: derive a stable one. */
+	/* The flat postback has no event id: derive a stable one, from fields
+	 * posted once (which of two values Hotmart meant is not ours to guess). */
+	static const char *const id_fields[] = { "transaction", "status", "subscriberCode", "cancellationDate",
+						 "switchPlanDate", NULL };
+	for (const char *const *f = id_fields; *f; f++)
+		if (json_object_is_type(jpath(p, *f), json_type_array)) {
+			errf(e, "field '%s' was posted more than once", *f);
+			return -1;
+		}
 	int cancel = is_v1_cancel(p);
 	if (cancel || is_v1_switch(p)) {
 		/* <subscriber code>:<type>:<its date, as sent> */
