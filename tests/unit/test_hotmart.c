@@ -558,6 +558,27 @@ static void test_zero_decimal_camelcase_strings(void **state)
 	o = run_edited(FIX "purchase_approved_clp.json", "data.purchase.price.value", "19990.000", &ev, &p);
 	check_int(o, "payment.amount_minor", 19990);
 	done(p, &ev);
+	/* a thousands separator (CLP 19.990 is 19990) fails, not read as 19.99 -> 20
+	 * (audit-HV1 1); so in a currency with cents (BRL 1.500); not in KWD */
+	static const struct { const char *file, *json, *reason; } sep[] = {
+		{ "purchase_approved_clp.json", "\"19.990\"", "field 'data.purchase.price.value' has three decimals, more than CLP has: '19.990' (a thousands separator?)" },
+		{ "purchase_approved_clp.json", "1.500", "field 'data.purchase.price.value' has three decimals, more than CLP has: '1.500' (a thousands separator?)" },
+		{ "purchase_approved.json", "\"1.500\"", "field 'data.purchase.price.value' has three decimals, more than BRL has: '1.500' (a thousands separator?)" },
+	};
+	for (size_t i = 0; i < sizeof sep / sizeof sep[0]; i++) {
+		char path[96];
+		snprintf(path, sizeof path, FIX "%s", sep[i].file);
+		o = run_edited(path, "data.purchase.price.value", sep[i].json, &ev, &p);
+		check_str(o, "status", "failed");
+		check_str(o, "reason", sep[i].reason);
+		done(p, &ev);
+	}
+	p = load(FIX "purchase_approved.json");
+	assert_int_equal(json_pointer_set(&p, "/data/purchase/price/currency_value", json_object_new_string("KWD")), 0);
+	assert_int_equal(json_pointer_set(&p, "/data/purchase/price/value", parse("1.500")), 0);
+	o = run(p, &ev);
+	check_int(o, "payment.amount_minor", 1500);
+	done(p, &ev);
 }
 
 /* ---- subscription events ---- */

@@ -385,6 +385,21 @@ static int cents_of_unitless(const char *text, int exponent, int64_t *minor)
 }
 
 /*
+ * "19.990", "1.500": one to three digits, a point and three more, the last
+ * a zero (read as it, another decimal than the currency has: "19.999" BRL
+ * fails as such), in a currency with fewer than three decimals. Hotmart prints a price from a
+ * double (19.99) or with two decimals (19.90), never so; a pt-BR, es-CL or
+ * es-CO thousands separator does (CLP 19.990 is 19990, not 20).
+ */
+static int thousands_like(const char *text, int exponent)
+{
+	size_t head = strspn(text, "0123456789");
+
+	return exponent < 3 && head >= 1 && head <= 3 && text[0] != '0' && text[head] == '.' &&
+	       strspn(text + head + 1, "0123456789") == 3 && text[head + 3] == '0' && text[head + 4] == '\0';
+}
+
+/*
  * Money in major units ("19.9", 19.9, 1500) -> integer minor units of
  * currency, exactly. More decimals than the currency has is an error, unless
  * they are a double's rounding error (double_noise).
@@ -402,6 +417,12 @@ static int get_money(json_object *root, const char *const *paths, enum need need
 		return 0;
 	}
 	text = utf8_clip(json_object_get_string(o), v, sizeof v);
+	if (thousands_like(json_object_get_string(o), currency_exponent(currency))) {
+		if (need != OPT)
+			errf(e, "field '%s' has three decimals, more than %s has: '%s' (a thousands separator?)", used,
+			     currency, text);
+		return 0;
+	}
 	switch (decimal_to_minor(json_object_get_string(o), currency_exponent(currency), 0, minor)) {
 	case MONEY_OK:
 		return 1;
