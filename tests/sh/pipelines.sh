@@ -93,6 +93,16 @@ check "reconcile through a symlink: reconcile runs, finds no database (exit $st;
 link_run export payments --project acme
 check "export through a symlink: load and to-csv found, psql run (exit $st; $(ran); $(head -c 200 <<<"$err"))" \
 	'[ $st -eq 3 ] && grep -q "^psql " "$tmp/calls" && ! grep -q "cannot run\|cannot find" <<<"$err"'
+# a TMPDIR or RECONCILE_DIR whose name starts with '-' is a directory, not mktemp's option
+# (audit-INS 3: "mktemp: invalid option", exit 3)
+mkdir -p "$tmp/dash/-t"
+err=$(cd "$tmp/dash" && TMPDIR=-t RECONCILE_DIR=-t PGHOST=/nonexistent RO_LOCK="$tmp/dash/lock" \
+	"$ROOT/pipelines/ingest-dumps" --project acme "$tmp/dumps" 2>&1 >/dev/null)
+check "ingest-dumps with TMPDIR=-t: its stages run, load finds no database ($(head -c 200 <<<"$err"))" \
+	'grep -q "^load: cannot connect" <<<"$err" && ! grep -q "mktemp\|temporary" <<<"$err"'
+err=$(cd "$tmp/dash" && TMPDIR=-t RECONCILE_DIR=-t PGHOST=/nonexistent "$ROOT/pipelines/reconcile" acme 2>&1 >/dev/null)
+check "pipelines/reconcile with RECONCILE_DIR=-t: reconcile runs, finds no database ($(head -c 200 <<<"$err"))" \
+	'grep -q "^reconcile: cannot connect" <<<"$err" && ! grep -q "mktemp\|cannot write" <<<"$err"'
 # installed without its programs (PREFIX/bin empty, none on PATH): exit 3, the program
 # named (ingest-dumps said a usage error, exit 2; reconcile exited 127)
 mkdir -p "$tmp/inst/bin" "$tmp/inst/share/revenueos/pipelines"
