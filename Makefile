@@ -115,6 +115,9 @@ install: all
 	install -m 644 $(wildcard sql/*.sql) "$(DESTDIR)$(PREFIX)/share/revenueos/sql"
 	install -m 755 $(filter-out pipelines/README.md pipelines/demo pipelines/setup,$(wildcard pipelines/*)) "$(DESTDIR)$(PREFIX)/share/revenueos/pipelines"
 	install -m 644 VERSION "$(DESTDIR)$(PREFIX)/share/revenueos"  # the pipelines' --version
+	install -d "$(DESTDIR)$(PREFIX)/share/doc/revenueos/docs"  # where messages' docs/X.md are
+	install -m 644 README.md "$(DESTDIR)$(PREFIX)/share/doc/revenueos"
+	install -m 644 $(wildcard docs/*.md) "$(DESTDIR)$(PREFIX)/share/doc/revenueos/docs"
 
 clean:
 	rm -rf build $(wildcard bin/*)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The install layout (make install: PREFIX/bin, PREFIX/share/revenueos/{pipelines,sql}) run
-# as cron runs it: env -i with PATH=/usr/bin:/bin, another working directory, no terminal.
+# The install layout (make install: PREFIX/bin, PREFIX/share/revenueos/{pipelines,sql},
+# PREFIX/share/doc/revenueos) run as cron runs it: env -i with PATH=/usr/bin:/bin, another
+# working directory, no terminal.
 # Each pipeline finds the programs in PREFIX/bin and the schema in share/revenueos/sql.
 . "$(dirname "$0")/lib/db.sh"
 make -s -C "$ROOT" install DESTDIR="$T/inst" PREFIX=/opt/ro >/dev/null
@@ -55,3 +56,5 @@ st=$?
 check "make install into a path with a space (exit $st)" sh -c "test $st = 0 &&
 	'$T/in st/opt/r o/bin/load' --version >/dev/null &&
 	test \$(ls '$T/in st/opt/r o/share/revenueos/sql' | wc -l) = \$(ls '$ROOT'/sql/*.sql | wc -l)"
+check "the docs the messages name are installed (share/doc/revenueos/docs/schema.md, README.md)" \
+	test -f "$T/inst/opt/ro/share/doc/revenueos/docs/schema.md" -a -f "$T/inst/opt/ro/share/doc/revenueos/README.md"
