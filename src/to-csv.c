@@ -118,9 +118,11 @@ static int opt_header = 1, opt_bom, opt_money, opt_decimal_comma, opt_sanitize =
 static int bom_done;
 static size_t max_line = LINE_MAX_DEFAULT;
 
-/* Extra keys already warned about, bounded so memory stays constant. */
+/* Extra keys already warned about, as said (clipped: a key of 15 MB is not
+ * kept, nor printed), bounded so memory stays constant. */
 #define MAX_WARNED 256
-static char *warned[MAX_WARNED];
+#define KEY_SAID 104
+static char warned[MAX_WARNED][KEY_SAID];
 static size_t nwarned;
 static int warned_full;
 
@@ -468,24 +470,30 @@ static int is_column_key(const char *key)
  */
 static int check_extra_keys(json_object *root, const char *file, const struct line *ln)
 {
+	char said[KEY_SAID];
+
 	json_object_object_foreach(root, key, val) {
 		(void)val;
 		if (is_column_key(key))
 			continue;
+		/* the key as said: its first 100 bytes, "..." after them when cut */
+		utf8_clip(key, said, KEY_SAID - 3);
+		if (strlen(said) < strlen(key))
+			strcat(said, "...");
 		if (opt_strict) {
 			reject(file, ln->lineno, REJ_INVALID_FIELD, ln->text, ln->len,
-			       "key '%s' is not a column (the columns are the keys of the first object)", key);
+			       "key '%s' is not a column (the columns are the keys of the first object)", said);
 			return 0;
 		}
 		int seen = 0;
 		for (size_t i = 0; i < nwarned && !seen; i++)
-			seen = strcmp(warned[i], key) == 0;
+			seen = strcmp(warned[i], said) == 0;
 		if (seen)
 			continue;
 		if (nwarned < MAX_WARNED) {
-			warned[nwarned++] = xstrdup(key);
+			memcpy(warned[nwarned++], said, sizeof said);
 			warn_msg(0, "%s:%ld: warning: key '%s' is not a column; its values are left out"
-				 " (reported once)", file, ln->lineno, key);
+				 " (reported once)", file, ln->lineno, said);
 		} else if (!warned_full) {
 			warned_full = 1;
 			warn_msg(0, "%s:%ld: warning: more than %d extra keys; no more are reported",
@@ -687,8 +695,6 @@ static void free_columns(void)
 	free(cols);
 	cols = NULL;
 	ncols = 0;
-	for (size_t i = 0; i < nwarned; i++)
-		free(warned[i]);
 	nwarned = 0;
 }
 

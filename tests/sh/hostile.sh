@@ -210,6 +210,14 @@ for f in bom.ndjson bom.ndjson.gz bom-pretty.json; do
 	"$BIN/fetch-events" "$tmp/$f" >"$tmp/out" 2>"$tmp/err"
 	check "fetch-events $f: the event is read (exit $?)" '[ "$(wc -l <"$tmp/out")" -eq 1 ] && [ ! -s "$tmp/err" ]'
 done
+# a key that is not a column is said clipped, and kept so: a run of lines each with a new
+# 2 MiB key took 15 MB of memory and printed each whole (audit-M2 1)
+python3 -c 'import json; print("{\"a\":1}"); [print(json.dumps({"a": 1, c * (2 << 20): 1})) for c in "xyz"]' \
+	>"$tmp/bigkeys.ndjson"
+"$BIN/to-csv" "$tmp/bigkeys.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "to-csv: three keys of 2 MiB, each warned about once, clipped ($(wc -c <"$tmp/err") bytes)" \
+	'[ "$(grep -c "warning: key .xxxxxxxxxx*\.\.\.. is not a column" "$tmp/err")" -eq 1 ] &&
+	 [ "$(wc -l <"$tmp/err")" -eq 3 ] && [ "$(wc -c <"$tmp/err")" -lt 1000 ] && [ "$(wc -l <"$tmp/out")" -eq 5 ]'
 "$BIN/to-csv" "$tmp/bom.ndjson" >"$tmp/out" 2>"$tmp/err"
 check "to-csv: the first key is the first column, without the mark" '[ ! -s "$tmp/err" ] && head -n 1 "$tmp/out" | grep -q "^id,"'
 { cat "$tmp/bom.ndjson"; cat "$tmp/bom.ndjson"; } >"$tmp/bom2.ndjson"
