@@ -563,6 +563,7 @@ static void test_zero_decimal_camelcase_strings(void **state)
 	static const struct { const char *file, *json, *reason; } sep[] = {
 		{ "purchase_approved_clp.json", "\"19.990\"", "field 'data.purchase.price.value' has three decimals, more than CLP has: '19.990' (a thousands separator?)" },
 		{ "purchase_approved_clp.json", "1.500", "field 'data.purchase.price.value' has three decimals, more than CLP has: '1.500' (a thousands separator?)" },
+		{ "purchase_approved_clp.json", "\" +019.990 \"", "field 'data.purchase.price.value' has three decimals, more than CLP has: ' +019.990 ' (a thousands separator?)" },
 		{ "purchase_approved.json", "\"1.500\"", "field 'data.purchase.price.value' has three decimals, more than BRL has: '1.500' (a thousands separator?)" },
 	};
 	for (size_t i = 0; i < sizeof sep / sizeof sep[0]; i++) {

@@ -393,10 +393,15 @@ static int cents_of_unitless(const char *text, int exponent, int64_t *minor)
  */
 static int thousands_like(const char *text, int exponent)
 {
+	/* as decimal_to_minor reads it: blanks around, a '+', leading zeros */
+	text += strspn(text, " ");
+	text += *text == '+';
+	text += strspn(text, "0");
 	size_t head = strspn(text, "0123456789");
 
-	return exponent < 3 && head >= 1 && head <= 3 && text[0] != '0' && text[head] == '.' &&
-	       strspn(text + head + 1, "0123456789") == 3 && text[head + 3] == '0' && text[head + 4] == '\0';
+	return exponent < 3 && head >= 1 && head <= 3 && text[head] == '.' &&
+	       strspn(text + head + 1, "0123456789") == 3 && text[head + 3] == '0' &&
+	       text[head + 4 + strspn(text + head + 4, " ")] == '\0';
 }
 
 /*
@@ -1402,6 +1407,18 @@ static int notice_id(json_object *p, const char *transaction, char *buf, size_t 
 			next ? next : "");
 }
 
+/* 1, said in e, when a field of a v1 form named in names was posted more than
+ * once: an id made of it would be one value's, or none. */
+static int posted_twice(json_object *p, struct jerr *e, const char *const *names)
+{
+	for (; *names; names++)
+		if (json_object_is_type(jpath(p, *names), json_type_array)) {
+			errf(e, "field '%s' was posted more than once", *names);
+			return 1;
+		}
+	return 0;
+}
+
 static int hotmart_identify(json_object *p, struct event_identity *id, struct jerr *e)
 {
 	const char *a, *b;
@@ -1419,14 +1436,15 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 	}
 	/* The flat postback has no event id: derive a stable one, from fields
 	 * posted once (which of two values Hotmart meant is not ours to guess). */
-	static const char *const id_fields[] = { "transaction", "status", "subscriberCode", "cancellationDate",
-						 "switchPlanDate", NULL };
-	for (const char *const *f = id_fields; *f; f++)
-		if (json_object_is_type(jpath(p, *f), json_type_array)) {
-			errf(e, "field '%s' was posted more than once", *f);
-			return -1;
-		}
 	int cancel = is_v1_cancel(p);
+	if (cancel ? posted_twice(p, e, ALT("subscriberCode", "cancellationDate"))
+		   : is_v1_switch(p) ? posted_twice(p, e, ALT("switchPlanDate"))
+				     : posted_twice(p, e, ALT("transaction", "status", "callback_type")))
+		return -1;
+	const char *cb = text_at(p, "callback_type");
+	if (!cancel && !is_v1_switch(p) && cb && strcmp(cb, "2") == 0 &&
+	    posted_twice(p, e, ALT("subscriber_code", "recurrency", "subscription_date_next_charge")))
+		return -1;
 	if (cancel || is_v1_switch(p)) {
 		/* <subscriber code>:<type>:<its date, as sent> */
 		const char *date = cancel ? "cancellationDate" : "switchPlanDate";
