@@ -139,6 +139,8 @@ ln -sfn "$tmp/c:d/pipelines/ingest-dumps" "$tmp/links/ingest-dumps"
 link_run ingest-dumps --project acme "$tmp/dumps"
 check "ingest-dumps installed under a ':': exit 3 ($st), said ($(head -c 200 <<<"$err")), no file ($(ran))" \
 	'[ $st -eq 3 ] && grep -q "^ingest-dumps: the programs. directory .*c:d/bin. holds a .:." <<<"$err" && nothing_ran'
+link_run ingest-dumps --version
+check "and its --version answers still (exit $st; $(cat "$tmp/out"))" '[ $st -eq 0 ] && grep -q "^pipelines/ingest-dumps " "$tmp/out"'
 # a reconcile found that cannot be run (its interpreter gone): exit 3, said (it was 127)
 printf '#!/nonexistent/sh\n' >"$tmp/inst/bin/reconcile"
 chmod +x "$tmp/inst/bin/reconcile"
