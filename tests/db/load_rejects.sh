@@ -161,6 +161,17 @@ q "$ing" "DELETE FROM pipeline_runs WHERE program = 'ingest-dumps' AND detail->>
 runs=$(q "$ing" "SELECT count(*) || ' ' || sum(rejected) FROM pipeline_runs WHERE program = 'ingest-dumps'")
 check "with --rejects-dir the same count, from its files" \
 	test "$runs $(wc -l <"$T/ingrej/fetch-events.rejects")" = "2 2 1"
+# --max-line to every stage and --jobs to normalize, for untrusted dumps of huge lines (the
+# memory audit: ingest-dumps had no way to pass them): the lines over it refused, the rest in
+ml=$(newdb max_line)
+mkdir -p "$T/clean_ml"
+cp "$ROOT/fixtures/dumps/2026-11/stripe-2026-11-05.ndjson.gz" "$T/clean_ml/"
+"$ROOT/pipelines/ingest-dumps" --max-line 3K --jobs 1 --project acme --dsn "dbname=$ml" --rejects-dir "$T/mlrej" \
+	"$T/clean_ml" >/dev/null 2>"$T/err"
+st=$?
+got="$st $(jq -r .code "$T/mlrej/fetch-events.rejects" | sort | uniq -c | tr -s ' ') $(q "$ml" "SELECT count(*) FROM external_events_raw")"
+check "ingest-dumps --max-line 3K --jobs 1: the 4 lines over it refused, the 3 others loaded ($got)" \
+	test "$got" = "1  4 line_too_long 3"
 # --quiet, for cron (audit-cron 2): a run with nothing wrong writes nothing at all, one with
 # a rejected line says that line and the stage's exit, and no summary either way
 mkdir -p "$T/clean"

@@ -196,6 +196,11 @@ check "demo --pg-env --pg-env --help: the help (exit $st), nothing runs" \
 # ingest-dumps: what it passes to load is judged before the lock, a dump read or a run
 # recorded; its options take --opt=value as the programs' do, and go before the dumps
 mkdir -p "$tmp/dumps"
+for o in "--jobs 0" "--max-line 1Q"; do
+	run ingest-dumps --project acme $o "$tmp/dumps"
+	check "ingest-dumps $o: usage error (exit $st), said as ingest-dumps' ($(head -n 1 <<<"$err")), nothing runs ($(ran))" \
+		'[ $st -eq 2 ] && grep -q "^ingest-dumps: ${o% *}" <<<"$err" && grep -q "^usage: pipelines/ingest-dumps" <<<"$err" && nothing_ran'
+done
 run ingest-dumps --project acme --batch 0 "$tmp/dumps"
 check "ingest-dumps --batch 0: usage error (exit $st), said as ingest-dumps' with its usage" \
 	'[ $st -eq 2 ] && grep -q "^ingest-dumps: --batch: .0. is not a size" <<<"$err" && grep -q "^usage: pipelines/ingest-dumps" <<<"$err" && ! grep -q "^usage: load" <<<"$err"'
@@ -213,10 +218,10 @@ check "ingest-dumps --rejects-dir inside a dump directory: the directory not mad
 	'nothing_ran && [ -z "$(ls -A "$tmp/dumps")" ]'
 # an empty name (an unset variable: --plans "$PLANS") is refused, not read as no option
 # (--batch '' was: load --batch '' is a usage error)
-for o in --plans --plans= --rejects-dir --rejects-dir= --batch --batch=; do
+for o in --plans --plans= --rejects-dir --rejects-dir= --batch --batch= --jobs --jobs= --max-line --max-line=; do
 	if [ "${o%=}" = "$o" ]; then run ingest-dumps "$o" "" "$tmp/dumps"; else run ingest-dumps "$o" "$tmp/dumps"; fi
 	check "ingest-dumps $o '': usage error (exit $st), said" \
-		'[ $st -eq 2 ] && grep -q "^ingest-dumps: ${o%=}: an empty \(file name\|directory name\|N\)$" <<<"$err"'
+		'[ $st -eq 2 ] && grep -q "^ingest-dumps: ${o%=}: an empty \(file name\|directory name\|N\|SIZE\)$" <<<"$err"'
 	check "ingest-dumps $o '': nothing runs ($(ran))" nothing_ran
 done
 # RO_LOCK a symlink (another user's, planted by that name) is not followed: the file it
