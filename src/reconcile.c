@@ -62,7 +62,7 @@ static const char help[] =
 	"  --dsn CONNINFO     connection string or URI (default: $RO_DSN when set, else the\n"
 	"                     PG* environment); a password on a command line shows in\n"
 	"                     `ps`: give it in RO_DSN, PGPASSWORD or ~/.pgpass\n"
-	"  --sort-memory SIZE memory sort(1) may use before spilling (default 64M)\n"
+	"  --sort-memory SIZE memory sort(1) may use before spilling (default 48M)\n"
 	"  --rejects FILE     write rejected lines there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE    longest accepted line (default 16M)\n"
 	"  -h, --help, -V, --version\n"
@@ -1393,7 +1393,7 @@ int main(int argc, char **argv)
 	};
 	struct opts o = {0};
 	size_t max_line = LINE_MAX_DEFAULT;
-	char memory[32] = "64M";
+	char memory[32] = "48M"; /* sort stays under 64 MB resident: at 64M it took 65.8 */
 	const char *dsn = NULL;
 	int ch, db = 0, unbalanced;
 	const char *rejects_path = NULL, *stream_opt = NULL; /* the last option --db has no use for */
