@@ -386,10 +386,11 @@ static int cents_of_unitless(const char *text, int exponent, int64_t *minor)
 
 /*
  * "19.990", "1.500": one to three digits, a point and three more, the last
- * a zero (read as it, another decimal than the currency has: "19.999" BRL
- * fails as such), in a currency with fewer than three decimals. Hotmart prints a price from a
- * double (19.99) or with two decimals (19.90), never so; a pt-BR, es-CL or
- * es-CO thousands separator does (CLP 19.990 is 19990, not 20).
+ * a zero (otherwise it is more decimals than the currency has, and fails as
+ * such: "19.999" BRL), in a currency with fewer than three decimals.
+ * Hotmart prints a price from a double (19.99) or with two decimals
+ * (19.90), never so; a pt-BR, es-CL or es-CO thousands separator does (CLP
+ * 19.990 is 19990, not 20).
  */
 static int thousands_like(const char *text, int exponent)
 {
