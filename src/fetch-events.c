@@ -1331,10 +1331,11 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 	free(names);
 }
 
-static int64_t parse_time_opt(const char *name, const char *text)
+/* bound: --since or --until, whose fraction of a millisecond rounds up */
+static int64_t parse_time_opt(const char *name, const char *text, int bound)
 {
 	int64_t ms;
-	if (parse_rfc3339(text, &ms) < 0)
+	if ((bound ? parse_rfc3339_bound(text, &ms) : parse_rfc3339(text, &ms)) < 0)
 		die_usage(synopsis, "%s: '%s' is not an RFC 3339 time", name, text);
 	return ms;
 }
@@ -1373,11 +1374,11 @@ int main(int argc, char **argv)
 			if (!(o.provider = connector_by_name(optarg)))
 				die_usage(synopsis, "unknown provider '%s' (the providers: %s)", optarg, connector_names());
 			break;
-		case 's': o.since = parse_time_opt("--since", optarg); break;
-		case 'u': o.until = parse_time_opt("--until", optarg); break;
+		case 's': o.since = parse_time_opt("--since", optarg, 1); break;
+		case 'u': o.until = parse_time_opt("--until", optarg, 1); break;
 		case 'a':
 			/* it ends in every envelope: one normalize and load refuse is no use */
-			if (!time_in_range(ms = parse_time_opt("--received-at", optarg)))
+			if (!time_in_range(ms = parse_time_opt("--received-at", optarg, 0)))
 				die_usage(synopsis, "--received-at: '%s' is not in 1970..9999", optarg);
 			if (arrival_in_future(ms))
 				die_usage(synopsis, "--received-at: '%s' is more than a day in the future", optarg);

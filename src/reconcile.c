@@ -1295,7 +1295,7 @@ static void db_runs_note(const struct opts *o, const char *since)
 		" FROM pipeline_runs WHERE program = 'ingest-dumps'"
 		" AND (rejected > 0 OR exit_status >= 2 OR (rejected IS NULL AND exit_status <> 0))"
 		" AND ($1::text IS NULL OR COALESCE(detail->>'project', '') IN ('', $1))"
-		" AND ($2::timestamptz IS NULL OR started_at >= $2::timestamptz - interval '1 day')",
+		" AND ($2::timestamptz IS NULL OR started_at >= $2::timestamptz - interval '24 hours')",
 		2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		die_pg("cannot read pipeline_runs", r);
@@ -1365,7 +1365,8 @@ static int run_db(const char *dsn, const struct opts *o)
 static int64_t parse_time_opt(const char *name, const char *text)
 {
 	int64_t ms;
-	if (parse_rfc3339(text, &ms) < 0)
+	/* a bound of [since, until): a fraction of a millisecond rounds up */
+	if (parse_rfc3339_bound(text, &ms) < 0)
 		die_usage(synopsis, "bad %s '%s': expected an RFC 3339 time", name, text);
 	/* the years a record's time may have (others are rejected): PostgreSQL
 	 * refuses some (--db failed, exit 3), and stream mode must say the same */

@@ -89,7 +89,8 @@ static int digits(const char **s, int n, int *out)
 	return 0;
 }
 
-int parse_rfc3339(const char *s, int64_t *ms)
+/* up: a fraction of a millisecond rounds up, not down (a bound) */
+static int parse_time(const char *s, int64_t *ms, int up)
 {
 	int y, mo, d, h = 0, mi = 0, se = 0, off = 0;
 	int64_t us = 0; /* the fraction, in microseconds */
@@ -146,8 +147,18 @@ int parse_rfc3339(const char *s, int64_t *ms)
 	/* a leap second (:60) is the next minute's first, as PostgreSQL reads it */
 	int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se -
 		       (int64_t)off * 60;
-	*ms = secs * 1000 + us / 1000; /* us may be 1000000: the rounding carried */
+	*ms = secs * 1000 + (up ? (us + 999) / 1000 : us / 1000); /* us may be 1000000: the rounding carried */
 	return 0;
+}
+
+int parse_rfc3339(const char *s, int64_t *ms)
+{
+	return parse_time(s, ms, 0);
+}
+
+int parse_rfc3339_bound(const char *s, int64_t *ms)
+{
+	return parse_time(s, ms, 1);
 }
 
 int64_t epoch_to_ms(int64_t v)

@@ -20,6 +20,10 @@ char *fmt_rfc3339(int64_t ms, char buf[RFC3339_BUFSZ]);
  * (midnight UTC). 0 ok, -1 not a date-time.
  */
 int parse_rfc3339(const char *s, int64_t *ms);
+/* The same for a bound of a window of millisecond times, [since, until): a
+ * fraction of a millisecond rounds up (..05.1235 keeps an event at ..05.123
+ * before it and none after it), where parse_rfc3339 cuts it. */
+int parse_rfc3339_bound(const char *s, int64_t *ms);
 
 /* RFC 3339 itself, for the time fields of records (envelopes, events): a
  * date, a time with seconds, and a zone, Z or +hh:mm. An offset-less time or

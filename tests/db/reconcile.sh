@@ -320,6 +320,15 @@ reconcile --db --dsn "dbname=$rdb" --since "$(psql -qXAt -d "$rdb" -c "SELECT to
 check "a window two days after the run: not said" sh -c "! test -s '$T/r3'"
 reconcile --db --dsn "dbname=$rdb" --project beta >/dev/null 2>"$T/r4"
 check "another project's window: not said" sh -c "! test -s '$T/r4'"
+# "a day before" is 24 hours in any session time zone: across a DST change (New York's, on
+# 2026-03-08) a calendar day of the session was 23 hours, and a run 23.5 hours before the
+# window unsaid (audit-T2 1)
+echo '{"started_at":"2026-03-08T03:30:00Z","exit_status":1,"rejected":2,"detail":{"project":"acme"}}' |
+	load --note-run ingest-dumps --dsn "dbname=$rdb" 2>/dev/null
+PGTZ=America/New_York reconcile --db --dsn "dbname=$rdb" --project acme --since 2026-03-09T03:00:00Z >/dev/null 2>"$T/r5"
+check "a run 23.5 hours before the window, under PGTZ=America/New_York: said ($(cat "$T/r5"))" \
+	grep -q "note: 2 ingest-dumps runs, started from 2026-03-08T03:30:00Z to" "$T/r5"
+psql -qXAt -d "$rdb" -c "DELETE FROM pipeline_runs WHERE started_at = '2026-03-08T03:30:00Z'" >/dev/null
 # a run without --project: its envelopes' project, 'default', is recorded (their events are
 # another project's copies, refused: load's 10 rejected lines)
 pipelines/ingest-dumps --dsn "dbname=$rdb" fixtures/dumps/2026-11/stripe-2026-11-08.ndjson >/dev/null 2>&1

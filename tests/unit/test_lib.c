@@ -145,6 +145,17 @@ static void test_time(void **state)
 	assert_int_equal(parse_rfc3339_strict("2021-09-23T15:36:46+15:59", &ms), 0);
 	assert_int_equal(parse_rfc3339_strict("2021-09-23T15:36:46+16:00", &ms), -1);
 	assert_int_equal(parse_rfc3339_strict("2021-09-23T15:36:46-23:59", &ms), -1);
+	/* a bound of a window of millisecond times: a fraction of one rounds up,
+	 * so that [since, until) holds the events it says (audit-T2 2) */
+	assert_int_equal(parse_rfc3339_bound("2021-09-23T15:36:46.1235Z", &ms), 0);
+	assert_int_equal(ms, 1632411406124LL);
+	assert_int_equal(parse_rfc3339_bound("2021-09-23T15:36:46.123Z", &ms), 0);
+	assert_int_equal(ms, 1632411406123LL);
+	assert_int_equal(parse_rfc3339_bound("2021-09-23T15:36:46.9999Z", &ms), 0);
+	assert_int_equal(ms, 1632411407000LL);
+	assert_int_equal(parse_rfc3339_bound("2021-09-23", &ms), 0);
+	assert_int_equal(ms, 1632355200000LL);
+	assert_int_equal(parse_rfc3339_bound("2021-09-23T25:00:00Z", &ms), -1);
 	assert_int_equal(epoch_to_ms(1632411406), 1632411406000LL);
 	assert_int_equal(epoch_to_ms(1632411406000LL), 1632411406000LL);
 }
