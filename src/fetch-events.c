@@ -1402,7 +1402,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.since >= o.until) /* swapped in a cron line: an empty window would read as all clear */
-		die_usage(synopsis, "--since is not before --until: no event could pass");
+		die_usage(synopsis, "--since is not before --until, to the millisecond (a bound's fraction of one "
+			  "rounds up): no event could pass");
 	for (int i = optind; o.source && i < argc; i++)
 		if (strcmp(argv[i], "-") != 0) /* a file's lines have their own sources */
 			die_usage(synopsis, "--source is for stdin only, not '%s'", argv[i]);

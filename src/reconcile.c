@@ -1364,13 +1364,14 @@ static int run_db(const char *dsn, const struct opts *o)
 
 static int64_t parse_time_opt(const char *name, const char *text)
 {
-	int64_t ms;
+	int64_t ms, cut;
 	/* a bound of [since, until): a fraction of a millisecond rounds up */
-	if (parse_rfc3339_bound(text, &ms) < 0)
+	if (parse_rfc3339_bound(text, &ms) < 0 || parse_rfc3339(text, &cut) < 0)
 		die_usage(synopsis, "bad %s '%s': expected an RFC 3339 time", name, text);
 	/* the years a record's time may have (others are rejected): PostgreSQL
-	 * refuses some (--db failed, exit 3), and stream mode must say the same */
-	if (!time_in_range(ms))
+	 * refuses some (--db failed, exit 3), and stream mode must say the same;
+	 * of the time as written (...59.9995Z of 9999 rounds up into 10000) */
+	if (!time_in_range(cut))
 		die_usage(synopsis, "%s: '%s' is not in 1970..9999", name, text);
 	return ms;
 }
@@ -1433,7 +1434,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.has_since && o.has_until && o.since >= o.until) /* swapped: an empty window reads as balanced */
-		die_usage(synopsis, "--since is not before --until: no event could pass");
+		die_usage(synopsis, "--since is not before --until, to the millisecond (a bound's fraction of one "
+			  "rounds up): no event could pass");
 	if (db && stream_opt) /* reads no line: --rejects would only empty its file */
 		die_usage(synopsis, "%s is for input files: --db reads none", stream_opt);
 	if (db && optind < argc)

@@ -389,6 +389,8 @@ fetch-events --project acme "$T/dump.ndjson" 2>/dev/null | normalize --emit-raw 
 load --dsn "dbname=$six user=ro_writer_$$" "$T/least.ndjson" 2>"$T/err"
 st=$?
 check "a least-privilege role loads (exit $st: $(head -c 200 "$T/err"))" test "$st" -le 1
+check "it says once that the tables' statistics are autovacuum's, and no WARNING (review R3 2: nine, then none at all)" \
+	test "$(grep -c 'does not own subscriptions' "$T/err") $(grep -c WARNING "$T/err")" = "1 0"
 check "the rows it loads are the owner's" \
 	test "$(q "$six" "SELECT count(*) FROM external_events_raw")" = "$(q "$one" "SELECT count(*) FROM external_events_raw")"
 check "its run is recorded finished" test "$(q "$six" "SELECT count(*) FROM pipeline_runs WHERE finished_at IS NULL")" = 0
