@@ -42,10 +42,12 @@ for s in setup demo ingest-dumps export reconcile; do
 	run "$s" -V
 	check "$s -V: exit 0 ($st), the --version" '[ $st -eq 0 ] && [ "$out" = "$v" ] && [ -z "$err" ] && nothing_ran'
 	# output that cannot be written is a failure, exit 3, as for the programs (audit-U 5)
+	# and said once, as ours (audit-INS 5: "cat: write error", twice for --help)
 	for o in --help --version; do
-		(cd "$tmp" && PATH=$tmp/stubs:$PATH "$ROOT/pipelines/$s" $o >/dev/full 2>/dev/null)
+		e=$(cd "$tmp" && PATH=$tmp/stubs:$PATH "$ROOT/pipelines/$s" $o 2>&1 >/dev/full)
 		st=$?
-		check "$s $o >/dev/full: exit 3 ($st)" '[ $st -eq 3 ]'
+		check "$s $o >/dev/full: exit 3 ($st), said once as $s's ($e)" \
+			'[ $st -eq 3 ] && [ "$e" = "${s##*/}: cannot write to standard output" ]'
 	done
 	# a typo's value is not said: --dns=URI (for --dsn) may hold a password (audit-S2 2)
 	run "$s" --dns=postgresql://u:PWLEAK@h/db
