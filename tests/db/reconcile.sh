@@ -31,6 +31,19 @@ reconcile "$T/month" >"$T/stream"
 check "stream mode says balanced too" test $? -eq 0
 nodup "$T/db" >"$T/db.nodup"; nodup "$T/stream" >"$T/stream.nodup"
 check "database and stream mode give the same per-day counts" cmp -s "$T/db.nodup" "$T/stream.nodup"
+# a bound with a fraction of a millisecond rounds up in both modes alike: an event at T is
+# before --until T.0001 (T + 1 ms), not before --until T (review R3)
+t=$(psql -qXAt -d "$db" -c "SELECT to_char(min(occurred_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS')
+	FROM external_events_raw WHERE project_id = 'acme'")
+for u in "${t}Z" "${t}1Z"; do
+	reconcile --db --dsn "dbname=$db" --until "$u" >"$T/ub.db"
+	reconcile --until "$u" "$T/month" >"$T/ub.stream"
+	nodup "$T/ub.db" >"$T/ub.db.nodup"; nodup "$T/ub.stream" >"$T/ub.stream.nodup"
+	check "--until $u: database and stream mode the same ($(wc -l <"$T/ub.db") lines)" cmp -s "$T/ub.db.nodup" "$T/ub.stream.nodup"
+	echo "$(wc -l <"$T/ub.db")" >>"$T/ub.lines"
+done
+check "and the event at $t is in the second window only ($(tr '\n' ' ' <"$T/ub.lines"))" \
+	test "$(sed -n 1p "$T/ub.lines") $(sed -n 2p "$T/ub.lines")" = "0 1"
 
 # 2. an event PostgreSQL refuses (a payment status the schema does not allow) and one
 #    that normalize failed
