@@ -549,8 +549,15 @@ static int migrate(const char *sql_opt)
 	 * finishes first, as its statements are its schema's, and loads started
 	 * after wait (the loaders' turn, below in main), however long. */
 	wait_turn(1);
-	exec_ok("CREATE TABLE IF NOT EXISTS schema_migrations ("
-		"version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+	/* made when missing only: CREATE ... IF NOT EXISTS needs CREATE on the
+	 * schema even when the table is there, and a loader role that runs
+	 * --migrate on an up-to-date database has none (since PostgreSQL 15) */
+	PGresult *t = must("SELECT to_regclass('schema_migrations') IS NULL", 0, NULL);
+	int missing = strcmp(PQgetvalue(t, 0, 0), "t") == 0;
+	PQclear(t);
+	if (missing)
+		exec_ok("CREATE TABLE schema_migrations ("
+			"version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
 	for (size_t i = 0; i < n; i++) {
 		const char *p[1] = {names[i]};
 		PGresult *r = must("SELECT 1 FROM schema_migrations WHERE version = $1", 1, p);

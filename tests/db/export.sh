@@ -122,6 +122,15 @@ for d in "--delimiter ;;" "--delimiter=;;" "-d a" "--delimiter="; do
 done
 check "a refused --delimiter: no partial file" no_part
 check "usage errors leave no audit row" [ "$(q -c "SELECT count(*) FROM audit_logs")" = "$before" ]
+# a role that may read payments and customers alone (what the CSV reads) cannot check a --project: said,
+# not an empty export that reads as ok without a word (audit-ROLE 3)
+q -c "DROP ROLE IF EXISTS ro_exp_narrow_$$; CREATE ROLE ro_exp_narrow_$$ LOGIN; GRANT SELECT ON payments, customers TO ro_exp_narrow_$$" >/dev/null 2>&1
+pipelines/export payments --project acm --dsn "dbname=ro_export_test user=ro_exp_narrow_$$" \
+	--audit-dsn "dbname=ro_export_test" --actor tester -o "$tmp/narrow.csv" 2>"$tmp/narrow.err"
+st=$?
+check "a role that may read payments and customers alone, --project a typo: exit $st, the check said undone ($(head -c 160 "$tmp/narrow.err"))" \
+	sh -c "[ $st -eq 0 ] && grep -q 'may not read projects' '$tmp/narrow.err'"
+q -c "DROP OWNED BY ro_exp_narrow_$$; DROP ROLE ro_exp_narrow_$$" >/dev/null 2>&1
 
 # 6. failures: no audit -> no file; a failed read is audited as failed and leaves no file
 pipelines/export customers --project acme -o "$tmp/na.csv" --audit-dsn "dbname=no_such_db" >/dev/null 2>"$tmp/na.err"

@@ -394,6 +394,22 @@ check "it says once that the tables' statistics are autovacuum's, and no WARNING
 check "the rows it loads are the owner's" \
 	test "$(q "$six" "SELECT count(*) FROM external_events_raw")" = "$(q "$one" "SELECT count(*) FROM external_events_raw")"
 check "its run is recorded finished" test "$(q "$six" "SELECT count(*) FROM pipeline_runs WHERE finished_at IS NULL")" = 0
+# --migrate by that role on an up-to-date database: nothing to do, said so (audit-ROLE 1: its
+# CREATE TABLE IF NOT EXISTS needed CREATE on the schema, exit 3)
+load --migrate --dsn "dbname=$six user=ro_writer_$$" 2>"$T/err"
+st=$?
+check "--migrate by a loader role, nothing to migrate: exit 0, up to date ($st: $(head -c 150 "$T/err"))" \
+	sh -c "test $st -eq 0 && grep -q 'schema up to date' '$T/err'"
+# reconcile --db by a role that may not read pipeline_runs: the verdict of the tables, the runs'
+# note said unsaid (audit-ROLE 2: exit 3 after the rows), and no server DEBUG lines of a
+# database set so (ROLE 4)
+want=$(reconcile --db --dsn "dbname=$six" >/dev/null 2>&1; echo $?)
+q "$six" "REVOKE SELECT ON pipeline_runs FROM ro_writer_$$; ALTER DATABASE $six SET client_min_messages = debug2" >/dev/null
+reconcile --db --dsn "dbname=$six user=ro_writer_$$" >"$T/rec" 2>"$T/err"
+st=$?
+check "reconcile --db without pipeline_runs: the tables' verdict (exit $st, want $want), the note said, no DEBUG ($(head -c 150 "$T/err"))" \
+	sh -c "test $st -eq $want && grep -q 'may not read pipeline_runs' '$T/err' && ! grep -q DEBUG '$T/err' && test -s '$T/rec'"
+q "$six" "GRANT SELECT ON pipeline_runs TO ro_writer_$$; ALTER DATABASE $six RESET client_min_messages" >/dev/null
 # ... and one granted TRUNCATE on the scratch tables too, which uses them (docs/load.md) but
 # may not ANALYZE them, nor the state tables: its --quiet run writes nothing (review R2 1:
 # PostgreSQL's WARNING of each table skipped, two a batch)
