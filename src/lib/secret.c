@@ -1190,9 +1190,7 @@ int secret_left(const char *t, size_t len)
 		 * then what makes it a pair's name: ':', '=' (or Ruby's "=>"), or ','
 		 * (a tuple, a flat list: of a quoted name and a quoted value alone,
 		 * not "Cookies, 12 units") */
-		size_t w = i + 1 - n; /* the word's start: X-Hotmart-Hottok */
-		while (w > 0 && name_char(t[w - 1]))
-			w--;
+		size_t w = name_start(t, i + 1 - n, 0); /* the word's start: X-Hotmart-Hottok */
 		int named = w > 0 && one_of(t[w - 1], "\"'") && j < len && one_of(t[j], "\"'\\");
 		while (j < len && one_of(t[j], "\"'\\] \t"))
 			j++;
