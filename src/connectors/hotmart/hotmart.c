@@ -1438,17 +1438,11 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 	/* The flat postback has no event id: derive a stable one, from fields
 	 * posted once (which of two values Hotmart meant is not ours to guess). */
 	int cancel = is_v1_cancel(p);
-	if (cancel ? posted_twice(p, e, ALT("subscriberCode", "cancellationDate"))
-		   : is_v1_switch(p) ? posted_twice(p, e, ALT("switchPlanDate"))
-				     : posted_twice(p, e, ALT("transaction", "status", "callback_type")))
-		return -1;
-	const char *cb = text_at(p, "callback_type");
-	if (!cancel && !is_v1_switch(p) && cb && strcmp(cb, "2") == 0 &&
-	    posted_twice(p, e, ALT("subscriber_code", "recurrency", "subscription_date_next_charge")))
-		return -1;
 	if (cancel || is_v1_switch(p)) {
 		/* <subscriber code>:<type>:<its date, as sent> */
 		const char *date = cancel ? "cancellationDate" : "switchPlanDate";
+		if (posted_twice(p, e, cancel ? ALT("subscriberCode", "cancellationDate") : ALT("switchPlanDate")))
+			return -1;
 		a = get_id(p, ALT(cancel ? "subscriberCode" : "subscription.subscriber.code"), REQ, e);
 		b = get_id(p, ALT(date), REQ, e);
 		if (!a || !b)
@@ -1458,6 +1452,12 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 		if (get_time(p, ALT(date), OPT, &ms, e))
 			id->occurred_ms = ms;
 	} else {
+		/* a callback_type 2 notice's id is made of three more fields (notice_id) */
+		const char *cb = text_at(p, "callback_type");
+		if (posted_twice(p, e, ALT("transaction", "status", "callback_type")) ||
+		    (cb && strcmp(cb, "2") == 0 &&
+		     posted_twice(p, e, ALT("subscriber_code", "recurrency", "subscription_date_next_charge"))))
+			return -1;
 		a = get_id(p, ALT("transaction"), REQ, e);
 		b = get_str(p, ALT("status"), REQ, e);
 		if (!a || !b)
