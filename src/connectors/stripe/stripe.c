@@ -1031,7 +1031,8 @@ static void put_invoice_discount(json_object *p, struct event *ev, const char *c
 
 /*
  * The subscription of an invoice that does not name it (no `subscription`,
- * or null; no basil `parent`: Stripe's early invoices had no such key): a
+ * null, or "" as stripe-mock's fixtures write null; no basil `parent`:
+ * Stripe's early invoices had no such key): a
  * subscription line's id was its subscription's id (sub_...) until
  * 2019-12-03, so the first line of type "subscription" whose id is one names
  * it. NULL when there is none.
@@ -1041,7 +1042,10 @@ static const char *line_subscription(json_object *p)
 	json_object *lines = jpath(p, OBJ "lines.data");
 	size_t n = json_object_is_type(lines, json_type_array) ? json_object_array_length(lines) : 0;
 
-	if (present(p, OBJ "subscription") || present(p, OBJ "parent"))
+	json_object *sub = jpath(p, OBJ "subscription");
+
+	if ((sub && !(json_object_is_type(sub, json_type_string) && json_object_get_string_len(sub) == 0)) ||
+	    present(p, OBJ "parent"))
 		return NULL;
 	for (size_t i = 0; i < n && i < MAX_LINES; i++) {
 		json_object *l = json_object_array_get_idx(lines, i);
