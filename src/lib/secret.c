@@ -42,12 +42,21 @@ static const char *const bearer_urls[] = { "https://verify.stripe.com/", "https:
 					   NULL };
 
 static int holds_token(const char *s, size_t n);
+static int holds_hottok(const char *text, size_t len);
+static int holds_hottok_pair(const char *s, size_t n);
+
+/* 1 when a string value holds a secret: a credential known by its value, or
+ * a hottok with its value (holds_hottok_pair; holds_hottok, quick, first) */
+static int value_secret(const char *s, size_t n)
+{
+	return holds_token(s, n) || (holds_hottok(s, n) && holds_hottok_pair(s, n));
+}
 
 int secret_member(const char *key, const char *val, size_t vlen)
 {
 	if (secret_key(key))
 		return 1;
-	if (val && holds_token(val, vlen))
+	if (val && value_secret(val, vlen))
 		return 1;
 	/* a credential as a member's name (metadata keyed by an API key) */
 	if (key && holds_token(key, strlen(key)))
@@ -74,6 +83,36 @@ static int holds_hottok(const char *text, size_t len)
 				return 1;
 			p++;
 		}
+	}
+	return 0;
+}
+
+/*
+ * 1 when text[0..len) holds hottok (any case) as a pair's name with a value: after
+ * it blanks, quotes, backslashes or ']', then ':' or '=', then blanks, quotes or
+ * backslashes, then a byte that is none of "&,;}]" (the next pair, the end of
+ * an object): a query string's "hottok=S", JSON or a dict quoted in a string
+ * ({"hottok":"S"}, escaped or not), a header's "X-Hotmart-Hottok: S", PHP's
+ * [hottok] => S (audit-H2 1: a tracking field "sck":"hottok=S" was stored).
+ * The name alone, or with an empty value, is no secret. sql/032's regular
+ * expression is this one: change both.
+ */
+static int holds_hottok_pair(const char *text, size_t len)
+{
+	const size_t n = sizeof PAYLOAD_SECRET - 1;
+
+	for (size_t i = 0; i + n <= len; i++) {
+		if (strncasecmp(text + i, PAYLOAD_SECRET, n) != 0)
+			continue;
+		size_t j = i + n;
+		while (j < len && text[j] && strchr(" \t\n\r\f\v\"'\\]", text[j]))
+			j++;
+		if (j >= len || (text[j] != ':' && text[j] != '='))
+			continue;
+		for (j++; j < len && text[j] && strchr(" \t\n\r\f\v\"'\\", text[j]); j++)
+			;
+		if (j < len && (!text[j] || !strchr("&,;}]", text[j])))
+			return 1;
 	}
 	return 0;
 }
@@ -1039,13 +1078,13 @@ static size_t strip_object(struct strip *s, size_t i)
 		size_t send = 0; /* past a string value, read once */
 		if (!secret && i < s->len && s->t[i] == '"') {
 			send = strip_string(s, i, NULL);
-			secret = holds_token(s->t + i, send - i);
+			secret = value_secret(s->t + i, send - i);
 			if (!secret && memchr(s->t + i, '\\', send - i)) {
 				/* as a reader decodes it: "\u0070i_..._secret_...",
 				 * "key\u0020sk_live_..." (fuzz-F 2) */
 				char *val = xmalloc(send - i + 1);
 				strip_string(s, i, val);
-				secret = holds_token(val, strlen(val));
+				secret = value_secret(val, strlen(val));
 				free(val);
 			}
 		}

@@ -3,7 +3,8 @@
  * an event, the database, a message nor a rejects file. In payloads that is
  * Hotmart's hottok (in the body, in the X-Hotmart-Hottok header, in a form
  * post) and Stripe's client_secret: a JSON key is a secret when its name
- * contains "hottok" in any case or is "client_secret"; and Stripe's bearer
+ * contains "hottok" in any case or is "client_secret"; a string value holding
+ * hottok with its value ("hottok=S", "{\"hottok\":\"S\"}"); and Stripe's bearer
  * URLs, a "url" at https://verify.stripe.com/ or
  * https://billing.stripe.com/p/session/ (secret_member). In rejected text, the values named Authorization, Stripe-Signature and
  * X-Api-Key or apiKey (a captured webhook's headers, API Gateway's
@@ -24,7 +25,8 @@
 int secret_key(const char *key);
 /* 1 when a member is a payload secret: its key one (secret_key), a string
  * value val[0..vlen) (NULL for another kind) holding a credential known by
- * its value (a client secret in a 3-D Secure URL: secret_mask_tokens's), or a
+ * its value (a client secret in a 3-D Secure URL: secret_mask_tokens's) or a
+ * hottok with its value, or a
  * Stripe bearer URL (an identity VerificationSession's or a billing portal
  * Session's "url"). */
 int secret_member(const char *key, const char *val, size_t vlen);

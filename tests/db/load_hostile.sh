@@ -227,6 +227,23 @@ check "without them, the rest of the metadata kept" test "$(q "$db" "SELECT coun
 	|| ' ' || count(*) FILTER (WHERE payload->'metadata' = '{\"k\": 1}') FROM external_events_raw")" = "0 2"
 check_backfill "$db" 030 "UPDATE external_events_raw SET payload = payload || '{\"cs\": \"cs_test_a1B2c3D4e5F6_secret_fidFAKECS9999\", \"metadata\": {\"rk_test_FAKEKEY98765\": 2, \"k\": 1}}'" '^CREATE OR REPLACE'
 
+# a hottok with its value inside a string, under any key: a tracking field a link filled
+# with it, a header or a dict quoted (audit-H2 1: stored as they came); the name alone or
+# with an empty value stays; sql/032 takes them out of the payloads stored before
+db=$(newdb hottok_value)
+load_with '"sck":"hottok=FAKEHOT1","x":[{"b":"X-Hotmart-HotTok: FAKEHOT2"},{"c":"[hottok] => FAKEHOT3"}],"e":"hottok=\&y=1","f":"hottok",' hot_env
+check "envelopes with a hottok in their strings load (exit $?)" grep -q 'inserted 4,' "$T/err"
+check "without them, the name alone and an empty value kept" test "$(q "$db" "SELECT count(*) FILTER (WHERE payload::text LIKE '%FAKEHOT%')
+	|| ' ' || count(*) FILTER (WHERE payload->'x' = '[{}, {}]' AND payload->>'e' = 'hottok=&y=1' AND payload->>'f' = 'hottok')
+	FROM external_events_raw")" = "0 2"
+jq -c 'select(.record == "raw") | .payload' "$T/hot_env.ndjson" >"$T/hot_payloads.ndjson"
+fetch-events --received-at 2026-11-25T00:00:00Z "$T/hot_payloads.ndjson" >"$T/hot_f" 2>/dev/null
+normalize --emit-raw "$T/hot_payloads.ndjson" >"$T/hot_n" 2>/dev/null
+check "fetch-events and normalize --emit-raw write them out neither" \
+	sh -c "test \$(grep -c '\"record\":\"raw\"' '$T/hot_f') = 2 && test \$(grep -c '\"record\":\"raw\"' '$T/hot_n') = 2 &&
+		! grep -q FAKEHOT '$T/hot_f' '$T/hot_n' && grep -q 'hottok=&y=1' '$T/hot_f'"
+check_backfill "$db" 032 "UPDATE external_events_raw SET payload = payload || '{\"sck\": \"a=1&HOTTOK = \\\"FAKEHOT9\\\"\", \"x\": [{\"b\": \"{\\\"hottok\\\": \\\"S\\\"}\"}, {}]}'" '^CREATE OR REPLACE'
+
 # More input files than the descriptor limit: each is closed once read (they stayed open to
 # the end, and the files past the limit could not be opened); a record PostgreSQL refuses
 # at the batch's end still names its file, long closed.

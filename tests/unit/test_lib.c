@@ -1550,6 +1550,27 @@ static void test_secret(void **state)
 	assert_false(secret_member("URL", "https://verify.stripe.com/start/S", 33)); /* as Stripe writes it */
 	assert_true(secret_member("hottok", NULL, 0));
 	assert_true(secret_in_text("{\"hott\\u006fk\":1}", 18));
+	/* a hottok with its value inside a string, under any key (audit-H2 1: a
+	 * tracking field "sck":"hottok=S"): a query string, quoted JSON, a header,
+	 * a dict; the name alone or with an empty value is no secret */
+	static const char *const pairs[] = { "hottok=S", "a=1&HotTok=S&b=2", "{\"hottok\":\"S\"}",
+					     "{\\\"hottok\\\": \\\"S\\\"}", "X-Hotmart-Hottok: S",
+					     "'hottok' => 'S'", "[hottok] => S", "hottok =\n S", NULL };
+	static const char *const nonpairs[] = { "hottok", "hottok=", "hottok=&prod=1", "{\"hottok\":\"\"}",
+						"{\"hottok\":\"\",\"a\":1}", "hottok=]", "hottokens=1", "the hottok",
+						"hottok;S", NULL };
+	for (const char *const *p = pairs; *p; p++)
+		assert_true(secret_member("sck", *p, strlen(*p)));
+	for (const char *const *p = nonpairs; *p; p++)
+		assert_false(secret_member("sck", *p, strlen(*p)));
+	assert_true(secret_member("sck", "hottok=\0", 8)); /* a NUL is a value */
+	check_strip("{\"sck\":\"hottok=S\",\"xcod\":\"hott\\u006fk\\u003dS\",\"k\":1}", "{\"k\":1}");
+	check_strip("{\"a\":[\"x\",{\"b\":\"{\\\"HOTTOK\\\":\\\"S\\\"}\"}],\"e\":\"hottok=&x=1\"}",
+		    "{\"a\":[\"x\",{}],\"e\":\"hottok=&x=1\"}");
+	json_object *t = json_tokener_parse("{\"purchase\":{\"sck\":\"hottok=S\",\"src\":\"hottok\"}}");
+	assert_int_equal(secret_drop(t), 1);
+	assert_string_equal(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN), "{\"purchase\":{\"src\":\"hottok\"}}");
+	json_object_put(t);
 
 	check_redact("{\"id\":\"e\"}", NULL);
 	/* a multipart form naming a secret: its value is on a line of its own, after a
