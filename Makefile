@@ -3,7 +3,7 @@
 #   make test         build and run every test (tests/run prints "N passed, N failed")
 #   make test SAN=1   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make install PREFIX=/usr/local DESTDIR=
-#   make bench        run the benchmarks in bench/ (bench/run, then bench/e2e)
+#   make bench        run the benchmarks in bench/ (bench/run, bench/e2e, reconcile-bench, hot-keys)
 #   make fuzz         build the libFuzzer targets in tests/fuzz/ (clang) and run each for
 #                     FUZZ_SECONDS (default 60); crashes land in build/fuzz/crashes/
 
@@ -108,6 +108,7 @@ bench: all
 	bench/run
 	bench/e2e
 	bench/reconcile-bench 1000000
+	bench/hot-keys
 
 install: all
 	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/revenueos/sql" "$(DESTDIR)$(PREFIX)/share/revenueos/pipelines"

@@ -1014,14 +1014,17 @@ static const char copy_ev_sql[] =
 	" (array_agg(fo) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1] AS " f "_occ,"           \
 	" (array_agg(id) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1] AS " f "_id,"            \
 	" coalesce((array_agg(auth) FILTER (WHERE " f " IS NOT NULL) OVER wf)[1], false) AS " f "_auth,"
-#define CUS_CTES ", lw AS (SELECT " CUS_KEY "," CUS_LATEST("email") CUS_LATEST("name")         \
-	CUS_LATEST("phone") CUS_LATEST("country")                                               \
+/* (wf's level first, then w's: in one level the first window's arrays rode
+ * in every row through the other's sort, quadratic in a customer's events) */
+#define CUS_CTES ", lw AS (SELECT *,"                                                    \
 	" coalesce(bool_or(event_type = 'customer.deleted') OVER w, false) AS deleted,"        \
 	" max(occurred_at) FILTER (WHERE event_type = 'customer.deleted') OVER w AS deleted_at," \
 	" min(occurred_at) OVER w AS first_event_at, max(occurred_at) OVER w AS state_occurred_at," \
-	" id AS state_event_id, row_number() OVER w AS rn FROM ev WINDOW w AS (PARTITION BY "   \
-	CUS_KEY " ORDER BY occ DESC, id DESC" WHOLE "), wf AS (PARTITION BY " CUS_KEY           \
-	" ORDER BY auth DESC, fo DESC, id DESC" WHOLE "))"
+	" id AS state_event_id, row_number() OVER w AS rn FROM (SELECT " CUS_KEY ", id,"       \
+	" event_type, occurred_at, occ," CUS_LATEST("email") CUS_LATEST("name")                 \
+	CUS_LATEST("phone") CUS_LATEST("country") " 0 AS _end FROM ev WINDOW wf AS (PARTITION BY " \
+	CUS_KEY " ORDER BY auth DESC, fo DESC, id DESC" WHOLE ")) ev WINDOW w AS (PARTITION BY " \
+	CUS_KEY " ORDER BY occ DESC, id DESC" WHOLE "))"
 #define CUS_SELECT " SELECT " CUS_KEY ", email, email_occ, email_id, email_auth, name, name_occ,"  \
 	" name_id, name_auth, phone, phone_occ, phone_id, phone_auth, country, country_occ,"     \
 	" country_id, country_auth, deleted, deleted_at,"                                        \
@@ -1407,19 +1410,26 @@ static const char *const upserts[] = {
 	" ev AS MATERIALIZED (SELECT n.project_id, n.provider, n.subscription_id," SUB_EV_COLS
 	" FROM touched JOIN external_events_normalized n USING (project_id, provider, subscription_id)"
 	" WHERE n.status = 'processed'),"
-	" agg AS (SELECT * FROM (SELECT project_id, provider, subscription_id,"
-	" (array_agg(customer_id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id,"
-	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id_occurred_at,"
-	" (array_agg(id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS customer_id_event_id,"
-	" ps," SUB_FIELDS(EACH_FT, SUB_FIELD)
+	/* one window a query level, each level's rows narrow: a window aggregate's
+	 * array is its partition's, and a level's first window's arrays rode in
+	 * every row through the next window's sort, quadratic in a subscription's
+	 * events (4 000 events: 4 s a recompute; audit-RB2 3) */
+	" agg AS (SELECT project_id, provider, subscription_id, c_id AS customer_id,"
+	" c_occ AS customer_id_occurred_at, c_eid AS customer_id_event_id, ps," SUB_FIELDS(NAME_OF, _)
 	" occ AS state_occurred_at, id AS state_event_id, event_type AS state_event_type,"
-	" " FILL_ARRAY(R_ASOF) " AS fill_asof, " FILL_ARRAY(R_OCC) " AS fill_occ, " FILL_ARRAY(R_ID) " AS fill_id,"
-	" row_number() OVER wa AS rn FROM (SELECT *,"
-	" (array_agg(s) FILTER (WHERE auth OR price_id IS NOT NULL) OVER wf)[1] AS ps"
+	" fill_asof, fill_occ, fill_id FROM (SELECT *, row_number() OVER wa AS rn FROM"
+	" (SELECT project_id, provider, subscription_id, auth, occ, id, event_type, c_id, c_occ, c_eid,"
+	" ps," SUB_FIELDS(EACH_FT, SUB_FIELD)
+	" " FILL_ARRAY(R_ASOF) " AS fill_asof, " FILL_ARRAY(R_OCC) " AS fill_occ, " FILL_ARRAY(R_ID) " AS fill_id"
+	" FROM (SELECT *,"
+	" (array_agg(customer_id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS c_id,"
+	" (array_agg(occ) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS c_occ,"
+	" (array_agg(id) FILTER (WHERE customer_id IS NOT NULL) OVER wc)[1] AS c_eid"
+	" FROM (SELECT *, (array_agg(s) FILTER (WHERE auth OR price_id IS NOT NULL) OVER wf)[1] AS ps"
 	" FROM ev WINDOW wf AS " SUB_WF ") ev"
-	" WINDOW wc AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE "),"
-	" wa AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, " AUTH_RANK " DESC, id DESC" WHOLE "),"
-	" wf AS " SUB_WF ") x"
+	" WINDOW wc AS (PARTITION BY " SUB_KEY " ORDER BY occ DESC, id DESC" WHOLE ")) ev"
+	" WINDOW wf AS " SUB_WF ") ev"
+	" WINDOW wa AS (PARTITION BY " SUB_KEY " ORDER BY auth DESC, occ DESC, " AUTH_RANK " DESC, id DESC" WHOLE ")) x"
 	" WHERE rn = 1)"
 	" INSERT INTO subscriptions AS t (project_id, provider, subscription_id," SUB_COLS ")"
 	" SELECT a.project_id, a.provider, a.subscription_id, a.customer_id,"
