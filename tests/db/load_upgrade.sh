@@ -28,6 +28,17 @@ check "the runbook's manual fix still works (org_id, plans.code)" \
 	test "$(q "$c" "UPDATE subscriptions SET plan_id = (SELECT id FROM plans WHERE code='starter') WHERE org_id = 'acme' AND subscription_id = 'sub_1' RETURNING plan_id")" = starter
 check "the manual fix is stamped as set by hand" \
 	test "$(q "$c" "SELECT plan_set_by_hand_at IS NOT NULL FROM subscriptions WHERE subscription_id = 'sub_1'")" = t
+# sql/033: the same fix with a code that is no plan's (a typo) set plan_id to NULL, pinned
+# by every load after it (audit-RB2 1)
+st=0
+q "$c" "UPDATE subscriptions SET plan_id = (SELECT id FROM plans WHERE code='Pro') WHERE subscription_id = 'sub_1'" \
+	>/dev/null 2>"$T/err" || st=$?
+check "a manual fix naming no plan is refused, saying why (exit $st)" \
+	sh -c "test $st != 0 && grep -q 'subscription sub_1: plan_id set to NULL by hand' '$T/err' && grep -q 'SELECT id, code FROM plans' '$T/err'"
+check "and changes nothing" test "$(plan_of "$c")" = starter
+st=0
+q "$c" "UPDATE subscriptions SET plan_id = NULL, plan_set_by_hand_at = NULL WHERE subscription_id = 'sub_1'" >/dev/null 2>&1 || st=$?
+check "nor with the stamp cleared in the same UPDATE (exit $st)" sh -c "test $st != 0 && test '$(plan_of "$c")' = starter"
 # sql/016: the next cron run re-derived the plan of every subscription it named, undoing it
 x0=$(q "$c" "SELECT xmin FROM subscriptions WHERE subscription_id = 'sub_1'")
 load --dsn "dbname=$c" "$fx/upgrade.ndjson" 2>/dev/null
