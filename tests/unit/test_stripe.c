@@ -704,6 +704,13 @@ static void test_invoice_basil(void **state)
 		norm_free(&n);
 	}
 
+	/* a subscription of "" (stripe-mock's null) gives way to the basil parent's (review R4 3) */
+	norm_mut(&n, FX "invoice.paid.json", "data.object", "subscription", "\"\"");
+	expect_processed(&n, "payment.succeeded");
+	expect_str(&n, "payment.subscription_id", "sub_FakeBasil001");
+	expect_str(&n, "subscription.id", "sub_FakeBasil001");
+	norm_free(&n);
+
 	norm_file(&n, FX "invoice.paid.json");
 	expect_processed(&n, "payment.succeeded");
 	expect_str(&n, "occurred_at", "2026-04-01T10:35:00Z");

@@ -248,6 +248,24 @@ static const char *first_present(json_object *p, const char *const *paths)
 	return paths[0];
 }
 
+/* present, and not "": stripe-mock's and stripe/openapi's fixtures write ""
+ * for an id Stripe sends as null */
+static int named(json_object *p, const char *path)
+{
+	json_object *v = jpath(p, path);
+
+	return v && !(json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0);
+}
+
+/* first_present of ids: a "" is none */
+static const char *first_named(json_object *p, const char *const *paths)
+{
+	for (const char *const *q = paths; *q; q++)
+		if (named(p, *q))
+			return *q;
+	return paths[0];
+}
+
 static int one_of(const char *s, const char *const *set)
 {
 	for (; *set; set++)
@@ -1042,10 +1060,7 @@ static const char *line_subscription(json_object *p)
 	json_object *lines = jpath(p, OBJ "lines.data");
 	size_t n = json_object_is_type(lines, json_type_array) ? json_object_array_length(lines) : 0;
 
-	json_object *sub = jpath(p, OBJ "subscription");
-
-	if ((sub && !(json_object_is_type(sub, json_type_string) && json_object_get_string_len(sub) == 0)) ||
-	    present(p, OBJ "parent"))
+	if (named(p, OBJ "subscription") || present(p, OBJ "parent"))
 		return NULL;
 	for (size_t i = 0; i < n && i < MAX_LINES; i++) {
 		json_object *l = json_object_array_get_idx(lines, i);
@@ -1080,7 +1095,7 @@ static void do_invoice(json_object *p, struct event *ev, const struct stripe_typ
 	put_country(p, ev, OBJ "customer_address.country");
 	put_customer_details(p, ev, OBJ "customer");
 	containers_of(p, ev, subs[1]); /* a basil parent of the wrong type: not read as none */
-	if ((sub_id = opt_id(p, ev, first_present(p, subs))) || (sub_id = line_subscription(p)))
+	if ((sub_id = opt_id(p, ev, first_named(p, subs))) || (sub_id = line_subscription(p)))
 		put_invoice_subscription(p, ev, sub_id);
 	put_time(p, ev, SEC_PAYMENT, "due_at", OBJ "due_date");
 	put_time(p, ev, SEC_PAYMENT, "paid_at", OBJ "status_transitions.paid_at");
