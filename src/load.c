@@ -2777,13 +2777,13 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 				check_section(full, "payment", payment_spec, &again);
 				check_section(full, "subscription", subscription_spec, &again);
 			}
-			secret_drop(full);
+			secret_drop_record(full);
 			etext = json_object_to_json_string_length(
 				full, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &elen);
 		}
 		/* a payload secret in an event another tool wrote (normalize's hold
 		 * none): its members left out, as a raw payload's are */
-		char *eclean = full ? NULL : secret_strip(etext, elen, &elen);
+		char *eclean = full ? NULL : secret_strip_record(etext, elen, &elen);
 		copy_field(b, eclean ? eclean : etext, elen, '\n');
 		free(eclean);
 		json_object_put(full);

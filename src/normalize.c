@@ -483,7 +483,7 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 			envelope_trim(&text, &len);
 		/* A bare payload, or an envelope from elsewhere, may still hold a
 		 * secret: its members are left out of the text, the rest as it came. */
-		char *clean = secret_strip(text, len, &len);
+		char *clean = payload == in->obj ? secret_strip(text, len, &len) : secret_strip_record(text, len, &len);
 		if (clean)
 			text = clean;
 		if (payload == in->obj) {

@@ -1567,7 +1567,25 @@ static void test_secret(void **state)
 	check_strip("{\"sck\":\"hottok=S\",\"xcod\":\"hott\\u006fk\\u003dS\",\"k\":1}", "{\"k\":1}");
 	check_strip("{\"a\":[\"x\",{\"b\":\"{\\\"HOTTOK\\\":\\\"S\\\"}\"}],\"e\":\"hottok=&x=1\"}",
 		    "{\"a\":[\"x\",{}],\"e\":\"hottok=&x=1\"}");
-	json_object *t = json_tokener_parse("{\"purchase\":{\"sck\":\"hottok=S\",\"src\":\"hottok\"}}");
+	/* read as a reader decodes it: an escaped blank or terminator is no value (review R4 2) */
+	check_strip("{\"a\":\"hottok=\\t\",\"b\":\"hottok=\\u0026x=1\",\"c\":\"hottok:\\r\\n\",\"d\":\"hottok=\\\"\\\"\"}", NULL);
+	check_strip("{\"a\":\"hottok=\\t\",\"b\":\"hottok=\\u0053\"}", "{\"a\":\"hottok=\\t\"}");
+	/* a record's own members by their names alone: a dump's path may name hottok
+	 * (review R4 1: normalize --emit-raw dropped the envelope's source) */
+	static const char rec[] = "{\"source\":\"d/account=hottok=x/f:1\",\"hottok\":1,\"payload\":{\"sck\":\"hottok=S\",\"k\":1}}";
+	size_t rlen = 0;
+	char *r = secret_strip_record(rec, sizeof rec - 1, &rlen);
+	assert_non_null(r);
+	r[rlen] = '\0';
+	assert_string_equal(r, "{\"source\":\"d/account=hottok=x/f:1\",\"payload\":{\"k\":1}}");
+	free(r);
+	check_strip(rec, "{\"payload\":{\"k\":1}}");
+	json_object *t = json_tokener_parse(rec);
+	assert_int_equal(secret_drop_record(t), 2);
+	assert_string_equal(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN),
+			    "{\"source\":\"d\\/account=hottok=x\\/f:1\",\"payload\":{\"k\":1}}");
+	json_object_put(t);
+	t = json_tokener_parse("{\"purchase\":{\"sck\":\"hottok=S\",\"src\":\"hottok\"}}");
 	assert_int_equal(secret_drop(t), 1);
 	assert_string_equal(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN), "{\"purchase\":{\"src\":\"hottok\"}}");
 	json_object_put(t);
