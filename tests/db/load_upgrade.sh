@@ -71,6 +71,12 @@ check "unmapped price: flagged in the processing log with the price id" \
 	test "$(q "$d" "SELECT unmapped_price_id || ' / ' || warning FROM external_events WHERE external_event_id = 'HS-2001'")" = "offer_gold / no plan mapped for hotmart price 'offer_gold'"
 check "an event's own plan_code wins without a mapping" \
 	test "$(q "$d" "SELECT plan_id FROM subscriptions WHERE subscription_id = 'HSUB10'")" = pro
+st=0
+q "$d" "UPDATE subscriptions SET plan_id = (SELECT id FROM plans WHERE code='Pro') WHERE subscription_id = 'HSUB9'" \
+	>/dev/null 2>"$T/err" || st=$?
+check "the manual fix naming no plan is refused on a row with no plan too (exit $st; review R4 4)" \
+	sh -c "test $st != 0 && grep -q 'subscription HSUB9: plan_id set to NULL by hand' '$T/err' &&
+		test '$(q "$d" "SELECT plan_set_by_hand_at IS NULL FROM subscriptions WHERE subscription_id = 'HSUB9'")' = t"
 q "$d" "INSERT INTO plan_prices VALUES ('hotmart', 'offer_gold', 'pro')"
 load --dsn "dbname=$d" "$fx/basic.ndjson" 2>"$T/err"
 check "after adding the mapping a replay sets the plan" \
@@ -159,3 +165,21 @@ check "nor erase the subscription's status" \
 
 # a database before sql/016 is refused (its loads would undo a plan set by hand), then migrated
 check_needs_migration up_old 016 "$fx/upgrade.ndjson"
+
+# sql/033 hands back to the loader the subscriptions set by hand to no plan before it; one
+# set by hand to a plan stays so
+old=$(newdb up_null)
+load --dsn "dbname=$old" "$fx/upgrade.ndjson" "$fx/basic.ndjson" 2>/dev/null
+# the release before sql/033 (this loader refuses to load a database without it)
+q "$old" "DROP TRIGGER subscriptions_plan_not_null ON subscriptions; DROP FUNCTION subscriptions_plan_not_null();
+	DELETE FROM schema_migrations WHERE version LIKE '033\_%'"
+q "$old" "UPDATE subscriptions SET plan_id = (SELECT id FROM plans WHERE code='Pro') WHERE subscription_id = 'sub_1';
+	UPDATE subscriptions SET plan_id = 'starter' WHERE subscription_id = 'HSUB10'" >/dev/null
+check "(before sql/033 the typo pinned no plan)" \
+	test "$(q "$old" "SELECT coalesce(plan_id, '-') || ' ' || (plan_set_by_hand_at IS NOT NULL) FROM subscriptions WHERE subscription_id = 'sub_1'")" = "- true"
+load --migrate --dsn "dbname=$old" 2>/dev/null
+check "sql/033 clears that stamp, and keeps a plan set by hand" \
+	test "$(q "$old" "SELECT string_agg(subscription_id || ' ' || coalesce(plan_id, '-') || ' ' || (plan_set_by_hand_at IS NOT NULL), ', '
+		ORDER BY subscription_id) FROM subscriptions WHERE subscription_id IN ('sub_1', 'HSUB10')")" = "HSUB10 starter true, sub_1 - false"
+load --dsn "dbname=$old" "$fx/upgrade.ndjson" 2>/dev/null
+check "the next run derives its plan again" test "$(plan_of "$old")" = pro
