@@ -45,10 +45,10 @@ int secret_in_text(const char *text, size_t len);
  * use it as it is.
  */
 char *secret_strip(const char *text, size_t len, size_t *outlen);
-/* The same for a record, an envelope or a canonical event: its own members
- * (source, reason, ...) are secrets by their names alone, where a value may
- * name hottok with no secret (a dump's path "account=hottok=x/"); the objects
- * in them, its payload's members, by their names and values. */
+/* The same for a record, an envelope or a canonical event: its source and
+ * reason are secrets by their names alone, where a value may name hottok with
+ * no secret (a dump's path "account=hottok=x/"); every other member, at any
+ * depth, by its name and value. */
 char *secret_strip_record(const char *text, size_t len, size_t *outlen);
 
 /* Delete every secret member of o and of the objects and arrays inside it;

@@ -1572,18 +1572,19 @@ static void test_secret(void **state)
 	check_strip("{\"a\":\"hottok=\\t\",\"b\":\"hottok=\\u0053\"}", "{\"a\":\"hottok=\\t\"}");
 	/* a record's own members by their names alone: a dump's path may name hottok
 	 * (review R4 1: normalize --emit-raw dropped the envelope's source) */
-	static const char rec[] = "{\"source\":\"d/account=hottok=x/f:1\",\"hottok\":1,\"payload\":{\"sck\":\"hottok=S\",\"k\":1}}";
+	static const char rec[] = "{\"source\":\"d/account=hottok=x/f:1\",\"hottok\":1,\"note\":\"sk_live_abcdefgh12345\","
+				  "\"tr\":\"sck=hottok=S\",\"reason\":\"a hottok=x\",\"payload\":{\"sck\":\"hottok=S\",\"k\":1}}";
 	size_t rlen = 0;
 	char *r = secret_strip_record(rec, sizeof rec - 1, &rlen);
 	assert_non_null(r);
 	r[rlen] = '\0';
-	assert_string_equal(r, "{\"source\":\"d/account=hottok=x/f:1\",\"payload\":{\"k\":1}}");
+	assert_string_equal(r, "{\"source\":\"d/account=hottok=x/f:1\",\"reason\":\"a hottok=x\",\"payload\":{\"k\":1}}");
 	free(r);
 	check_strip(rec, "{\"payload\":{\"k\":1}}");
 	json_object *t = json_tokener_parse(rec);
-	assert_int_equal(secret_drop_record(t), 2);
+	assert_int_equal(secret_drop_record(t), 4);
 	assert_string_equal(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN),
-			    "{\"source\":\"d\\/account=hottok=x\\/f:1\",\"payload\":{\"k\":1}}");
+			    "{\"source\":\"d\\/account=hottok=x\\/f:1\",\"reason\":\"a hottok=x\",\"payload\":{\"k\":1}}");
 	json_object_put(t);
 	t = json_tokener_parse("{\"purchase\":{\"sck\":\"hottok=S\",\"src\":\"hottok\"}}");
 	assert_int_equal(secret_drop(t), 1);

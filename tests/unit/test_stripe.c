@@ -938,6 +938,10 @@ static void test_invoice_proration_old(void **state)
 	norm_mut(&n, FX "invoice.paid.proration.2024.json", "data.object.lines.data.1", "subscription", NULL);
 	expect_str(&n, "subscription.price_id", "price_FakePro2024");
 	norm_free(&n);
+	/* nor does one naming "" (stripe-mock's null; review R5 2) */
+	norm_mut(&n, FX "invoice.paid.proration.2024.json", "data.object.lines.data.1", "subscription", "\"\"");
+	expect_str(&n, "subscription.price_id", "price_FakePro2024");
+	norm_free(&n);
 
 	/* a pending proration of another of the customer's subscriptions is not this one's */
 	norm_mut(&n, FX "invoice.paid.proration.2024.json", "data.object.lines.data.1", "subscription",
@@ -1828,6 +1832,7 @@ static void test_async_debits(void **state)
 static void test_invoice_payment(void **state)
 {
 	struct norm n;
+	json_object *obj;
 
 	(void)state;
 	norm_file(&n, FX "invoice_payment.paid.json"); /* basil: nested under payment */
@@ -1844,6 +1849,13 @@ static void test_invoice_payment(void **state)
 	expect_str(&n, "payment.paid_at", "2026-04-01T10:34:59Z");
 	expect_null(&n, "payment.subscription_id");
 	expect_null(&n, "customer"); /* an InvoicePayment names no customer */
+	norm_free(&n);
+	/* a nested payment_intent of "" gives way to the top one (review R5 3) */
+	obj = norm_open(&n, FX "invoice_payment.paid.json", "data.object");
+	json_object_object_add(jpath(obj, "payment"), "payment_intent", json_object_new_string(""));
+	json_object_object_add(obj, "payment_intent", json_object_new_string("pi_FakeTop0001"));
+	run(&n);
+	expect_str(&n, "payment.payment_intent_id", "pi_FakeTop0001");
 	norm_free(&n);
 
 	/* The 2025-11-17.preview shape: at the top; a charge only when no payment intent made it. */
@@ -2467,6 +2479,10 @@ static void test_payment_intents(void **state)
 	expect_str(&n, "payment.failure_code", "card_declined");
 	expect_str(&n, "payment.method", "card");
 	expect_int(&n, "payment.amount_minor", 2700);
+	norm_free(&n);
+	/* a latest_charge of "" (stripe-mock's null) is none (review R5 3) */
+	norm_mut(&n, FX "payment_intent.payment_failed.json", "data.object", "latest_charge", "\"\"");
+	expect_str(&n, "payment.charge_id", "ch_FakeFail0001");
 	norm_free(&n);
 
 	norm_file(&n, FX "payment_intent.canceled.json");

@@ -248,13 +248,17 @@ static const char *first_present(json_object *p, const char *const *paths)
 	return paths[0];
 }
 
-/* present, and not "": stripe-mock's and stripe/openapi's fixtures write ""
- * for an id Stripe sends as null */
+/* o, or NULL for a string of "": stripe-mock's and stripe/openapi's fixtures
+ * write "" for an id Stripe sends as null */
+static json_object *unblank(json_object *o)
+{
+	return json_object_is_type(o, json_type_string) && json_object_get_string_len(o) == 0 ? NULL : o;
+}
+
+/* present, and not "" */
 static int named(json_object *p, const char *path)
 {
-	json_object *v = jpath(p, path);
-
-	return v && !(json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0);
+	return unblank(jpath(p, path)) != NULL;
 }
 
 /* first_present of ids: a "" is none */
@@ -796,13 +800,14 @@ static int line_of(struct event *ev, size_t i, json_object *l, const char *sub_i
 	const char *sub = NULL;
 
 	if (json_object_is_type(o, json_type_object)) /* expanded */
-		o = line_get(ev, i, l, "subscription.id", json_type_string, "a string");
+		o = unblank(line_get(ev, i, l, "subscription.id", json_type_string, "a string"));
 	else
-		o = line_get(ev, i, l, "subscription", json_type_string, "a string or an object");
+		o = unblank(line_get(ev, i, l, "subscription", json_type_string, "a string or an object"));
 	if (!o)
-		o = line_get(ev, i, l, "parent.subscription_item_details.subscription", json_type_string, "a string");
+		o = unblank(line_get(ev, i, l, "parent.subscription_item_details.subscription", json_type_string,
+				     "a string"));
 	if (!o)
-		o = line_get(ev, i, l, "parent.invoice_item_details.subscription", json_type_string, "a string");
+		o = unblank(line_get(ev, i, l, "parent.invoice_item_details.subscription", json_type_string, "a string"));
 	if (o)
 		sub = json_object_get_string(o);
 	return !sub || !sub_id || strcmp(sub, sub_id) == 0;
@@ -1514,7 +1519,7 @@ static void do_payment_intent(json_object *p, struct event *ev, const struct str
 	/* PaymentIntent.invoice went away in 2025-03-31.basil. */
 	event_str(ev, SEC_PAYMENT, "invoice_id", opt_id(p, ev, OBJ "invoice"));
 	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_str(p, ev, OBJ "id"));
-	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, first_present(p, charges)));
+	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, first_named(p, charges)));
 	if (strcmp(t->canonical, "payment.failed") == 0) {
 		put_str(p, ev, SEC_PAYMENT, "failure_code", first_present(p, codes));
 		/* 2026-09-30.endive names the type without the payment method */
@@ -1545,8 +1550,8 @@ static void do_invoice_payment(json_object *p, struct event *ev, const struct st
 	event_set_type(ev, t->canonical);
 	put_payment(p, ev, t, "invoice_payment", 1, cur);
 	event_str(ev, SEC_PAYMENT, "invoice_id", req_id(p, ev, OBJ "invoice"));
-	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, first_present(p, intents)));
-	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, first_present(p, charges)));
+	event_str(ev, SEC_PAYMENT, "payment_intent_id", opt_id(p, ev, first_named(p, intents)));
+	event_str(ev, SEC_PAYMENT, "charge_id", opt_id(p, ev, first_named(p, charges)));
 	put_time(p, ev, SEC_PAYMENT, "paid_at", OBJ "status_transitions.paid_at");
 }
 
