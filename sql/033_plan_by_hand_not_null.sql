@@ -6,7 +6,8 @@
 -- it to NULL fails (not_null_violation) and changes nothing, also on a row whose plan is
 -- NULL already (an unmapped price: it changed nothing, and said UPDATE 1). To hand the plan
 -- back to the loader, clear plan_set_by_hand_at alone. A trigger of its own, on UPDATE OF
--- plan_id: sql/016's fires only when the plan changes, or on a row set by hand.
+-- plan_id: sql/016's fires only when the plan changes, or on a row set by hand. A later
+-- migration that writes plan_id sets revenueos.writer = 'load' first, as sql/019 does.
 CREATE FUNCTION subscriptions_plan_not_null() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	IF current_setting('revenueos.writer', true) IS DISTINCT FROM 'load' THEN

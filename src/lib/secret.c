@@ -211,19 +211,22 @@ static int secret_drops(const char *key, json_object *v, void *ctx)
 	return secret_member(key, string_of(v), (size_t)json_object_get_string_len(v));
 }
 
-/* A record's own members read by their names alone: an envelope's or a
- * canonical event's source (a dump's path: "account=hottok=x/...") and reason
- * (a message). Every other member, its own or not, by its name and value. */
+/* A record's member read for credentials, not for a hottok's pair: an
+ * envelope's or a canonical event's source, a dump's path, may name hottok
+ * ("account=hottok=x/..."). Every other member, its own or not, for both. */
 static int record_own(const char *key)
 {
-	return strcmp(key, "source") == 0 || strcmp(key, "reason") == 0;
+	return strcmp(key, "source") == 0;
 }
 
 /* secret_drop_record's test */
 static int record_drops(const char *key, json_object *v, void *ctx)
 {
 	(void)ctx;
-	return record_own(key) ? secret_member(key, NULL, 0) : secret_drops(key, v, NULL);
+	if (!record_own(key))
+		return secret_drops(key, v, NULL);
+	const char *s = string_of(v);
+	return secret_member(key, NULL, 0) || (s && holds_token(s, (size_t)json_object_get_string_len(v)));
 }
 
 int secret_drop_record(json_object *o)
@@ -1025,7 +1028,8 @@ static size_t strip_string(const struct strip *s, size_t i, char *name)
 				i += 4;
 				c = v > 0 && v < 0x80 ? (char)v : '?';
 			} else if (c == 'n' || c == 't' || c == 'r' || c == 'b' || c == 'f') {
-				c = ' ';
+				/* as JSON readers do: a hottok's value is read so (review R6 2) */
+				c = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c == 'b' ? '\b' : '\f';
 			}
 		}
 		if (name)
@@ -1110,9 +1114,9 @@ static size_t strip_members(struct strip *s, size_t i)
 				url_last = last_url_bearer(s, key);
 			secret = url_last || url_bearer(s, i);
 		}
-		/* a record's source (a dump's path) and reason (a message) by their
-		 * names alone: a path may name hottok with no secret (review R4 1) */
-		int values = !(s->record && s->depth == 1 && record_own(name));
+		/* a record's source, a dump's path, may name hottok with no secret
+		 * (review R4 1): read for credentials alone */
+		int pairs = !(s->record && s->depth == 1 && record_own(name));
 		free(name);
 		/* a string holding a credential known by its value, under any key:
 		 * a PaymentIntent's next_action URLs carry its client secret
@@ -1120,16 +1124,17 @@ static size_t strip_members(struct strip *s, size_t i)
 		size_t send = 0; /* past a string value, read once */
 		if (!secret && i < s->len && s->t[i] == '"') {
 			send = strip_string(s, i, NULL);
-			if (values && memchr(s->t + i, '\\', send - i)) {
+			if (memchr(s->t + i, '\\', send - i)) {
 				/* as a reader decodes it: "\u0070i_..._secret_...",
 				 * "key\u0020sk_live_..." (fuzz-F 2); a hottok's value
 				 * too, where "hottok=\t" is empty (review R4 2) */
 				char *val = xmalloc(send - i + 1);
 				strip_string(s, i, val);
-				secret = holds_token(s->t + i, send - i) || value_secret(val, strlen(val));
+				secret = holds_token(s->t + i, send - i) || holds_token(val, strlen(val)) ||
+					 (pairs && value_secret(val, strlen(val)));
 				free(val);
-			} else if (values) {
-				secret = value_secret(s->t + i, send - i);
+			} else {
+				secret = pairs ? value_secret(s->t + i, send - i) : holds_token(s->t + i, send - i);
 			}
 		}
 		vend = secret ? i + json_value_end(s->t + i, s->len - i) : send ? send : strip_value(s, i);

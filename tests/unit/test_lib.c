@@ -1578,13 +1578,29 @@ static void test_secret(void **state)
 	char *r = secret_strip_record(rec, sizeof rec - 1, &rlen);
 	assert_non_null(r);
 	r[rlen] = '\0';
-	assert_string_equal(r, "{\"source\":\"d/account=hottok=x/f:1\",\"reason\":\"a hottok=x\",\"payload\":{\"k\":1}}");
+	assert_string_equal(r, "{\"source\":\"d/account=hottok=x/f:1\",\"payload\":{\"k\":1}}");
 	free(r);
 	check_strip(rec, "{\"payload\":{\"k\":1}}");
 	json_object *t = json_tokener_parse(rec);
-	assert_int_equal(secret_drop_record(t), 4);
+	assert_int_equal(secret_drop_record(t), 5);
 	assert_string_equal(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN),
-			    "{\"source\":\"d\\/account=hottok=x\\/f:1\",\"reason\":\"a hottok=x\",\"payload\":{\"k\":1}}");
+			    "{\"source\":\"d\\/account=hottok=x\\/f:1\",\"payload\":{\"k\":1}}");
+	json_object_put(t);
+	/* a source is still read for credentials, by both (review R6 1) */
+	static const char rec2[] = "{\"source\":\"sk_live_abcdefgh12345:1\",\"payload\":{}}";
+	r = secret_strip_record(rec2, sizeof rec2 - 1, &rlen);
+	assert_non_null(r);
+	r[rlen] = '\0';
+	assert_string_equal(r, "{\"payload\":{}}");
+	free(r);
+	t = json_tokener_parse(rec2);
+	assert_int_equal(secret_drop_record(t), 1);
+	json_object_put(t);
+	/* \b is a backspace, as json-c reads it: a value, no blank (review R6 2) */
+	check_strip("{\"a\":\"hottok=\\b\"}", "{}");
+	check_strip("{\"b\":\"hottok\\b=S\"}", NULL);
+	t = json_tokener_parse("{\"a\":\"hottok=\\b\",\"b\":\"hottok\\b=S\"}");
+	assert_int_equal(secret_drop(t), 1);
 	json_object_put(t);
 	t = json_tokener_parse("{\"purchase\":{\"sck\":\"hottok=S\",\"src\":\"hottok\"}}");
 	assert_int_equal(secret_drop(t), 1);
