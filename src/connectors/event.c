@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "jsonutil.h"
 #include "event.h"
+#include "secret.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -185,6 +186,9 @@ static void set_status(struct event *ev, enum event_status st, const char *fmt, 
 		return; /* the first failure is the one worth reading */
 	ev->status = st;
 	vsnprintf(reason, sizeof reason, fmt, ap);
+	/* a value it quotes may be a key, as in a message (review R6 1: the
+	 * event's reason, and the log's, kept what stderr masked) */
+	secret_mask_tokens(reason);
 	utf8_repair(reason);
 	event_str(ev, SEC_TOP, "reason", reason);
 }

@@ -1114,6 +1114,9 @@ static void test_invoice_errors(void **state)
 	norm_mut(&n, FX "invoice.paid.json", "data.object", "currency", "\"dollars\"");
 	expect_failed(&n, "field 'data.object.currency' is not a currency code: 'dollars'");
 	norm_free(&n);
+	norm_mut(&n, FX "invoice.paid.json", "data.object", "currency", "\"sk_live_abcdefgh12345XYZ\"");
+	expect_failed(&n, "field 'data.object.currency' is not a currency code: '[redacted]'");
+	norm_free(&n);
 
 	norm_mut(&n, FX "invoice.paid.json", "data.object", "total_discount_amounts",
 		 "[{\"amount\":1.5,\"discount\":\"di_1\"}]");
