@@ -2732,7 +2732,16 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 				    cus ? "customer" : pay ? "payment" : "subscription");
 		}
 		const char *ptype = jstr(o, "provider_event_type");
+		/* a Stripe credential a reason quotes reads [redacted], as normalize
+		 * writes it: an event another tool wrote may not (audit-R7 A) */
+		static struct strbuf rbuf;
 		const char *reason = jstr(o, "reason");
+		if (reason) {
+			rbuf.len = 0;
+			sb_add(&rbuf, reason, strlen(reason));
+			secret_mask_tokens(rbuf.buf);
+			reason = rbuf.buf;
+		}
 		const char *cus_id = cus ? jstr(cus, "id") : NULL;
 		const char *sub_id = sub ? jstr(sub, "id") : NULL;
 		const char *pay_id = pay ? jstr(pay, "id") : NULL;

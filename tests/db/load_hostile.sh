@@ -423,6 +423,7 @@ one(5, lambda e: e.update(subscription={"id": "sub_v5", "plan_code": ""}))
 one(6, lambda e: e.update(subscription={"id": "sub_v6", "plan_code": "Pro Plan"}))
 one(7, lambda e: e.update(subscription={"id": "sub_v7", "plan_code": "pro-2.v_1"}))
 one(8, lambda e: e.update(event_type=None))
+one(9, lambda e: e.update(event_type=None, status="ignored", reason="a key sk_live_FAKEREASON12345 quoted", customer=None, payment=None, subscription=None))
 PY
 load --dsn "dbname=$db" "$T/vocab.ndjson" 2>"$T/err"
 st=$?
@@ -434,7 +435,11 @@ check "an unknown event type and a method in capitals: refused at their lines (e
 	 grep -q \":8: a processed event has no 'event_type' (invalid_field)\$\" '$T/err' &&
 	 ! grep -q db_rejected '$T/err'"
 check "the others stored" test "$(q "$db" "SELECT string_agg(payment_id || ':' || coalesce(method, '-'), ' ' ORDER BY payment_id) FROM payments") $(q "$db" "SELECT count(*) FROM external_events") $(q "$db" "SELECT string_agg(code, ' ' ORDER BY code) FROM plans")" = \
-	"in_v3:us_bank_account in_v7:- 3 pro pro-2.v_1 starter"
+	"in_v3:us_bank_account in_v7:- 4 pro pro-2.v_1 starter"
+check "a Stripe key a reason quotes is stored as [redacted], in the log and the event (audit-R7 A)" test \
+	"$(q "$db" "SELECT e.reason || ' ' || (n.event::text LIKE '%FAKEREASON%') FROM external_events e
+		JOIN external_events_normalized n USING (provider, external_event_id) WHERE e.external_event_id = 'evt_v9'")" = \
+	"a key [redacted] quoted false"
 
 # A session in another client encoding (PGCLIENTENCODING, the DSN's client_encoding, the
 # role's): the records are UTF-8 and stored as such. Before, a LATIN1 session took each
