@@ -1130,8 +1130,8 @@ static size_t strip_members(struct strip *s, size_t i)
 				 * too, where "hottok=\t" is empty (review R4 2) */
 				char *val = xmalloc(send - i + 1);
 				strip_string(s, i, val);
-				secret = holds_token(s->t + i, send - i) || holds_token(val, strlen(val)) ||
-					 (pairs && value_secret(val, strlen(val)));
+				secret = holds_token(s->t + i, send - i) ||
+					 (pairs ? value_secret(val, strlen(val)) : holds_token(val, strlen(val)));
 				free(val);
 			} else {
 				secret = pairs ? value_secret(s->t + i, send - i) : holds_token(s->t + i, send - i);
