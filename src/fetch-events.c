@@ -491,6 +491,14 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 		reject(s->file, lineno, REJ_UNKNOWN_PROVIDER, raw, rawlen, "no connector recognises this payload");
 		goto out;
 	}
+	/* told by a secret's presence (Hotmart's hottok), read without its
+	 * members: the envelope's id and type are those of the payload it
+	 * holds, which has none (a type of "X hottok=S": audit-R7 B) */
+	if (secret_in_text(raw, rawlen)) {
+		secret_drop(payload);
+		memset(&id, 0, sizeof id);
+		memset(&err, 0, sizeof err);
+	}
 	if (c->identify(payload, &id, &err) < 0 || !id.event_id || !*id.event_id) {
 		reject(s->file, lineno, REJ_MISSING_EVENT_ID, raw, rawlen, "%s payload without an event id: %s",
 		       c->name, err.failed ? err.reason : "empty id");

@@ -423,6 +423,20 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 			job_reject(j, in, REJ_UNKNOWN_PROVIDER, "no connector for provider '%s'", provider);
 			return;
 		}
+		/* A secret is read by no one: a member that is one is left out of
+		 * the envelope and its payload before anything reads them, as the
+		 * loader stores them (a type of "X hottok=S" reached the event's
+		 * reason and the log: audit-R7 B); one the envelope needs refuses it. */
+		if (secret_in_text(in->line->text, in->line->len)) {
+			static const char *const needed[] = { "external_event_id", "project_id", "received_at",
+							      "source", NULL };
+			const char *k = secret_record_names(in->obj, needed);
+			if (k) {
+				job_reject(j, in, REJ_INVALID_FIELD, "envelope '%s' holds a secret (docs/events.md)", k);
+				return;
+			}
+			secret_drop_record(in->obj);
+		}
 		payload = jpath(in->obj, "payload");
 		if (!json_object_is_type(payload, json_type_object)) {
 			job_reject(j, in, REJ_MISSING_FIELD, "envelope without a 'payload' object");
@@ -454,6 +468,10 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 			job_reject(j, in, REJ_UNKNOWN_PROVIDER, "not a raw envelope nor a payload of a known provider");
 			return;
 		}
+		/* told by a secret's presence (Hotmart's hottok), read without its
+		 * members: as the envelope fetch-events writes of it */
+		if (secret_in_text(in->line->text, in->line->len))
+			secret_drop(payload);
 		origin.project_id = o->project;
 		origin.received_at = j->received_at;
 		snprintf(source, sizeof source, "%s:%ld", in->file, in->line->lineno);

@@ -87,8 +87,11 @@ static void vmsg(const char *file, long line, int errnum, const char *fmt, va_li
 		fputs(": ", stderr);
 	}
 	if (vasprintf(&text, fmt, ap) >= 0) {
-		secret_mask_tokens(text); /* a quoted value may be a key (docs/rejects.md) */
-		put_text(text);
+		/* a quoted value may be a key or a hottok's pair (docs/rejects.md) */
+		size_t n;
+		char *masked = secret_redact(text, strlen(text), &n);
+		put_text(masked ? masked : text);
+		free(masked);
 		free(text);
 	} else {
 		fputs("(out of memory formatting a message)", stderr);
@@ -271,8 +274,14 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* a quoted value may be a key or a hottok's pair (docs/rejects.md) */
+	size_t mlen;
+	char *masked = secret_redact(msg, strlen(msg), &mlen);
+	if (masked) {
+		snprintf(msg, sizeof msg, "%s", masked);
+		free(masked);
+	}
 	utf8_repair(msg); /* input quoted with a precision (%.40s) may end mid-character */
-	secret_mask_tokens(msg);
 	/* A file that is not NDJSON at all would bury the terminal: past a
 	 * hundred, a file's rejects go to the rejects stream and the count only. */
 	static struct strbuf last_file; /* whole: deep paths share long prefixes */

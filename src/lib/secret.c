@@ -219,14 +219,29 @@ static int record_own(const char *key)
 	return strcmp(key, "source") == 0;
 }
 
+int secret_record_member(const char *key, const char *val, size_t vlen)
+{
+	if (!record_own(key))
+		return secret_member(key, val, vlen);
+	return secret_member(key, NULL, 0) || (val && holds_token(val, vlen));
+}
+
+const char *secret_record_names(json_object *o, const char *const *keys)
+{
+	json_object *v;
+
+	for (; *keys; keys++)
+		if (json_object_object_get_ex(o, *keys, &v) && string_of(v) &&
+		    secret_record_member(*keys, string_of(v), (size_t)json_object_get_string_len(v)))
+			return *keys;
+	return NULL;
+}
+
 /* secret_drop_record's test */
 static int record_drops(const char *key, json_object *v, void *ctx)
 {
 	(void)ctx;
-	if (!record_own(key))
-		return secret_drops(key, v, NULL);
-	const char *s = string_of(v);
-	return secret_member(key, NULL, 0) || (s && holds_token(s, (size_t)json_object_get_string_len(v)));
+	return secret_record_member(key, string_of(v), (size_t)json_object_get_string_len(v));
 }
 
 int secret_drop_record(json_object *o)

@@ -56,6 +56,13 @@ char *secret_strip_record(const char *text, size_t len, size_t *outlen);
 int secret_drop(json_object *o);
 /* secret_drop for a record (secret_strip_record's rule). */
 int secret_drop_record(json_object *o);
+/* secret_member for a record's top-level member (secret_strip_record's rule:
+ * a source is read for credentials, not for a hottok's pair). */
+int secret_record_member(const char *key, const char *val, size_t vlen);
+/* The first of keys (NULL-terminated) whose member of record o is a string
+ * that is a secret (secret_record_member), or NULL: a field the record cannot
+ * do without, which secret_drop_record would leave out. */
+const char *secret_record_names(json_object *o, const char *const *keys);
 
 /*
  * A copy of text[0..len) where the value after each secret name reads

@@ -441,6 +441,41 @@ check "a Stripe key a reason quotes is stored as [redacted], in the log and the 
 		JOIN external_events_normalized n USING (provider, external_event_id) WHERE e.external_event_id = 'evt_v9'")" = \
 	"a key [redacted] quoted false"
 
+# A member holding a hottok with its value, from another writer: left out of every column as
+# of the stored JSON (audit-R7 B: an envelope's event_type, an event's provider_event_type
+# and a customer's id reached the tables); a reason keeps its text, the pair masked; a
+# record whose id or project is one is refused (invalid_field), saying which.
+db=$(newdb hottok_columns)
+python3 - "$T/inv.ndjson" >"$T/r7b.ndjson" <<'PY'
+import json, sys
+raw, ev = [json.loads(l) for l in open(sys.argv[1])]
+def pair(i, fr, fe):
+    r = json.loads(json.dumps(raw)); e = json.loads(json.dumps(ev))
+    for x in (r, e):
+        x["external_event_id"] = "evt_h%d" % i
+    r["payload"]["id"] = "evt_h%d" % i; e["payment"]["id"] = "in_h%d" % i
+    fr(r); fe(e)
+    print(json.dumps(r, separators=(",", ":"))); print(json.dumps(e, separators=(",", ":")))
+nothing = lambda x: None
+pair(1, lambda r: r.update(event_type="X hottok=LEAKH1"),
+     lambda e: e.update(event_type=None, provider_event_type="X hottok=LEAKH2", status="ignored",
+                        reason="unsupported event type 'X hottok=LEAKH3'", customer=None, payment=None, subscription=None))
+pair(2, nothing, lambda e: e["customer"].update(id="hottok=LEAKH4"))
+pair(3, lambda r: r.update(external_event_id="evt_hottok=LEAKH5"), nothing)
+pair(4, lambda r: r.update(project_id="hottok:LEAKH6"), nothing)
+PY
+load --dsn "dbname=$db" --rejects "$T/r7b.rej" "$T/r7b.ndjson" 2>"$T/err"
+st=$?
+check "a record whose id or project holds a hottok's pair: refused, saying which (exit $st)" sh -c \
+	"test $st = 1 && grep -q \":5: field 'external_event_id' holds a secret (docs/load.md) (invalid_field)\$\" '$T/err' &&
+	 grep -q \":7: field 'project_id' holds a secret (docs/load.md) (invalid_field)\$\" '$T/err'"
+check "the others stored, the pairs nowhere in the database, the rejects or the messages (audit-R7 B)" sh -c \
+	"test '$(q "$db" "SELECT string_agg(external_event_id || ':' || coalesce(event_type, '-'), ' ' ORDER BY 1) FROM external_events_raw")' = 'evt_h1:- evt_h2:invoice.paid' &&
+	 ! pg_dump -a '$db' | grep -q LEAKH && ! grep -q LEAKH '$T/r7b.rej' '$T/err'"
+check "the log's reason masks the pair, the type is left out; the customer's id too" test \
+	"$(q "$db" "SELECT reason || ' ' || coalesce(provider_event_type, '-') FROM external_events WHERE external_event_id = 'evt_h1'") $(q "$db" "SELECT coalesce(customer_id, '-') FROM external_events_normalized WHERE external_event_id = 'evt_h2'")" = \
+	"unsupported event type 'X hottok=[redacted] - -"
+
 # A session in another client encoding (PGCLIENTENCODING, the DSN's client_encoding, the
 # role's): the records are UTF-8 and stored as such. Before, a LATIN1 session took each
 # byte of "Ünï 🎉" for a character and stored "Ã\x9cnÃ¯ ð\x9f\x8e\x89" without an error.

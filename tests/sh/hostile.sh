@@ -186,6 +186,28 @@ done
 check "an envelope whose payload has a hottok: written on without it" \
 	'[ "$(wc -l <"$tmp/out")" -eq 2 ] && ! grep -q -i hottok "$tmp/out" && grep -q "\"record\":\"raw\"" "$tmp/out"'
 
+# A payload's member holding a hottok with its value is left out of what is stored; the
+# envelope's type, the event's type and reason and the messages were read from it before
+# (audit-R7 B: "unsupported event type 'X hottok=S'" in the log). The connector reads the
+# payload without it, as the envelope fetch-events writes holds it: a Stripe event of no type.
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); d["type"] = "X hottok=LEAKR7B"; print(json.dumps(d))' \
+	"$ROOT/fixtures/stripe/charge.failed.json" >"$tmp/r7b.ndjson"
+"$BIN/fetch-events" "$tmp/r7b.ndjson" >"$tmp/r7b.env" 2>"$tmp/err"
+st=$?
+check "fetch-events, a type holding a hottok: an envelope of no type, exit 0 (exit $st)" \
+	'[ $st -eq 0 ] && grep -q "\"event_type\":null" "$tmp/r7b.env" && ! grep -q LEAKR7B "$tmp/r7b.env" "$tmp/err"'
+for input in r7b.ndjson r7b.env; do
+	"$BIN/normalize" --emit-raw "$tmp/$input" >"$tmp/out" 2>"$tmp/err"
+	st=$?
+	check "normalize --emit-raw of it ($input): failed for its missing type, the secret nowhere (exit $st)" \
+		'[ $st -eq 1 ] && grep -q "\"reason\":\"missing field .type.\"" "$tmp/out" && ! grep -q LEAKR7B "$tmp/out" "$tmp/err"'
+done
+# a message quoting such a value: masked, as a Stripe key is
+printf '%s\n' '{"record":"raw","provider":"x hottok=LEAKR7C","payload":{}}' >"$tmp/r7c.ndjson"
+"$BIN/normalize" --rejects "$tmp/rej" "$tmp/r7c.ndjson" >/dev/null 2>"$tmp/err"
+check "a message quoting a hottok with its value masks it, on stderr and in the rejects file" \
+	'grep -q "hottok=\[redacted\]" "$tmp/err" && ! grep -q LEAKR7C "$tmp/err" "$tmp/rej"'
+
 # 4. A FIFO or a socket in a dump directory is not a dump: named and skipped (exit 3), where a
 # FIFO blocked the walk until someone wrote to it. Named on the command line, a FIFO is read.
 mkdir -p "$tmp/dir"
