@@ -2609,7 +2609,7 @@ static int stage_record(const struct jparser *jp, json_object *o, const char *li
 	const char *reason = jstr(o, "reason");
 	if (reason) {
 		size_t n;
-		char *masked = secret_redact(reason, strlen(reason), &n);
+		char *masked = secret_mask_text(reason, strlen(reason), &n);
 		rbuf.len = 0;
 		sb_add(&rbuf, masked ? masked : reason, masked ? n : strlen(reason));
 		free(masked);

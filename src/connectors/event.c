@@ -190,7 +190,7 @@ static void set_status(struct event *ev, enum event_status st, const char *fmt, 
 	 * (review R6 1: the event's reason, and the log's, kept what stderr
 	 * masked; audit-R7 B: "unsupported event type 'X hottok=S'") */
 	size_t n;
-	char *masked = secret_redact(reason, strlen(reason), &n);
+	char *masked = secret_mask_text(reason, strlen(reason), &n);
 	if (masked) {
 		snprintf(reason, sizeof reason, "%s", masked);
 		free(masked);

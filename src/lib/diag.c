@@ -89,7 +89,7 @@ static void vmsg(const char *file, long line, int errnum, const char *fmt, va_li
 	if (vasprintf(&text, fmt, ap) >= 0) {
 		/* a quoted value may be a key or a hottok's pair (docs/rejects.md) */
 		size_t n;
-		char *masked = secret_redact(text, strlen(text), &n);
+		char *masked = secret_mask_text(text, strlen(text), &n);
 		put_text(masked ? masked : text);
 		free(masked);
 		free(text);
@@ -276,7 +276,7 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	va_end(ap);
 	/* a quoted value may be a key or a hottok's pair (docs/rejects.md) */
 	size_t mlen;
-	char *masked = secret_redact(msg, strlen(msg), &mlen);
+	char *masked = secret_mask_text(msg, strlen(msg), &mlen);
 	if (masked) {
 		snprintf(msg, sizeof msg, "%s", masked);
 		free(masked);

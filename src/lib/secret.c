@@ -1290,7 +1290,9 @@ static int one_of(char c, const char *set)
 	return c && strchr(set, c);
 }
 
-int secret_left(const char *t, size_t len)
+/* secret_left's reading: the start of the first secret's name left with its
+ * value (the name's word: X-Hotmart-Hottok), or len */
+static size_t left_at(const char *t, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		size_t n = secret_name_at(t + i, len - i), j = i + n;
@@ -1337,16 +1339,46 @@ int secret_left(const char *t, size_t len)
 				a++;
 			if (!quoted && a < len && (t[a] == '"' || t[a] == '\'') && a + 1 < len &&
 			    isalnum((unsigned char)t[a + 1]))
-				return 1;
+				return w;
 			if (!quoted && a < len && a > j + 10 && isalnum((unsigned char)t[a]))
-				return 1;
+				return w;
 			continue;
 		}
 		if (j < len && !one_of(t[j], ",;&)}]{[\r\n"))
-			return 1; /* not masked (none, an empty one, an object or a list: secret_redact's rules) */
+			return w; /* not masked (none, an empty one, an object or a list: secret_redact's rules) */
 	}
-	return 0;
+	return len;
 }
+
+int secret_left(const char *t, size_t len)
+{
+	return left_at(t, len) < len;
+}
+
+char *secret_mask_text(const char *text, size_t len, size_t *outlen)
+{
+	size_t n;
+	char *r = secret_redact(text, len, &n);
+
+	if (!r) {
+		if (left_at(text, len) == len)
+			return NULL;
+		r = xmalloc(len + 1);
+		memcpy(r, text, len);
+		r[n = len] = '\0';
+	}
+	size_t at = left_at(r, n);
+	if (at < n) {
+		/* a format secret_redact does not read: the text from its name on */
+		r = xrealloc(r, at + sizeof mask);
+		memcpy(r + at, mask, sizeof mask);
+		n = at + sizeof mask - 1;
+	}
+	*outlen = n;
+	return r;
+}
+
+
 
 int secret_in_multipart(const char *text, size_t len)
 {

@@ -203,10 +203,13 @@ for input in r7b.ndjson r7b.env; do
 		'[ $st -eq 1 ] && grep -q "\"reason\":\"missing field .type.\"" "$tmp/out" && ! grep -q LEAKR7B "$tmp/out" "$tmp/err"'
 done
 # a message quoting such a value: masked, as a Stripe key is
-printf '%s\n' '{"record":"raw","provider":"x hottok=LEAKR7C","payload":{}}' >"$tmp/r7c.ndjson"
+printf '%s\n' '{"record":"raw","provider":"x hottok=LEAKR7C","payload":{}}' \
+	"{\"record\":\"raw\",\"provider\":\"x {'hottok': 'LEAKR7D'}\",\"payload\":{}}" >"$tmp/r7c.ndjson"
 "$BIN/normalize" --rejects "$tmp/rej" "$tmp/r7c.ndjson" >/dev/null 2>"$tmp/err"
 check "a message quoting a hottok with its value masks it, on stderr and in the rejects file" \
-	'grep -q "hottok=\[redacted\]" "$tmp/err" && ! grep -q LEAKR7C "$tmp/err" "$tmp/rej"'
+	'grep -q ":1: no connector for provider .x hottok=\[redacted\] (unknown_provider)" "$tmp/err" &&
+	 grep -q ":2: no connector for provider .x {.\[redacted\] (unknown_provider)" "$tmp/err" &&
+	 ! grep -q "LEAKR7[CD]" "$tmp/err" "$tmp/rej"'
 
 # 4. A FIFO or a socket in a dump directory is not a dump: named and skipped (exit 3), where a
 # FIFO blocked the walk until someone wrote to it. Named on the command line, a FIFO is read.

@@ -1668,6 +1668,28 @@ static void test_secret(void **state)
 					      "{\"error\":\"authorization, missing\"}", NULL };
 	for (const char *const *m = masked; *m; m++)
 		assert_false(secret_left(*m, strlen(*m)));
+	/* a message or a reason (audit-R7 B): redacted, and cut at a secret's name
+	 * whose value the redaction does not read; the rest as it was */
+	static const char *const texts[][2] = {
+		{ "unsupported event type 'X hottok=LEAK1'", "unsupported event type 'X hottok=[redacted]" },
+		{ "provider 'x {'hottok': 'LEAK2'}' unknown", "provider 'x {'[redacted]" },
+		{ "a key sk_live_abcdefgh1234 quoted", "a key [redacted] quoted" },
+		{ "missing field 'data.object.amount'", NULL },
+		{ "password authentication failed for user \"x\"", NULL },
+		{ "field 'authorization', got 'x'", NULL },
+	};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		size_t n = 0;
+		char *out = secret_mask_text(texts[i][0], strlen(texts[i][0]), &n);
+		if (!texts[i][1]) {
+			assert_null(out);
+			continue;
+		}
+		assert_non_null(out);
+		assert_int_equal(n, strlen(texts[i][1]));
+		assert_string_equal(out, texts[i][1]);
+		free(out);
+	}
 	/* a Checkout Session's client secret, cs_live_..._secret_...; an API key as a
 	 * member's name (audit-SEC 3) */
 	check_redact("{\"k\":\"cs_live_a1B2c3D4e5F6_secret_fidBBBBBBBB2222\"}", "{\"k\":\"[redacted]\"}");
