@@ -213,6 +213,10 @@ static int verdict(void)
 {
 	if (sum_missing + sum_failed + sum_extra == 0)
 		return 0;
+	/* the totals delivered first: a reader gone (| head) ends us before a
+	 * verdict on totals no one read (audit-D 1) */
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die_sys(errno, "write error");
 	warn_msg(0, "out of balance: %lld missing, %lld failed, %lld extra", sum_missing, sum_failed, sum_extra);
 	return 1;
 }
