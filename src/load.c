@@ -585,9 +585,12 @@ static int migrate(const char *sql_opt)
 	/* what the database has that this directory does not: a stale --sql-dir or
 	 * $RO_SQL_DIR (an older release's), or an older loader on a newer schema.
 	 * Not a migration renamed since, whose new name the directory holds (it
-	 * was applied too): every --migrate said so, for ever (audit-UP 3). */
+	 * was applied too): every --migrate said so, for ever (audit-UP 3). Nor
+	 * one retired (no new name): a commit's that a later one of the same
+	 * work undid (audit-U 3). */
 	static const char *const renamed[][2] = {
 		{ "019_fill_by_billed_period.sql", "019_fill_by_invoice_time.sql" }, /* 9af6859 */
+		{ "032_stage_payloads_inline.sql", NULL },                          /* 881c559, 64846ec */
 	};
 	PGresult *r = must("SELECT version FROM schema_migrations ORDER BY version", 0, NULL);
 	size_t foreign = 0;
@@ -596,7 +599,8 @@ static int migrate(const char *sql_opt)
 		const char *v = PQgetvalue(r, i, 0);
 		int known = 0;
 		for (size_t k = 0; k < sizeof renamed / sizeof *renamed; k++)
-			known |= !strcmp(v, renamed[k][0]) && bsearch(&renamed[k][1], names, n, sizeof *names, cmp_names);
+			known |= !strcmp(v, renamed[k][0]) &&
+				 (!renamed[k][1] || bsearch(&renamed[k][1], names, n, sizeof *names, cmp_names));
 		if (!known && !bsearch(&v, names, n, sizeof *names, cmp_names)) {
 			foreign++;
 			newest = v;
