@@ -316,14 +316,28 @@ static size_t quote_len(const char *raw, size_t len, size_t j)
  * in a JSON text inside a string (a captured body), its escapes \r \n \t, at
  * any depth (\\n). A header line's value then may run into the next line's:
  * more is redacted, never less. */
+/* n at raw[j]: "u0009", "u000a" ... a blank's \u escape after its backslashes,
+ * the blanks holds_hottok_pair reads around a hottok's ':' or '=' */
+static int blank_escape(const char *raw, size_t len, size_t j)
+{
+	static const char *const blanks[] = { "u0009", "u000a", "u000b", "u000c", "u000d", "u0020", NULL };
+
+	for (const char *const *b = blanks; *b; b++)
+		if (j + 5 <= len && strncasecmp(raw + j, *b, 5) == 0)
+			return 1;
+	return 0;
+}
+
 static size_t skip_blanks(const char *raw, size_t len, size_t j)
 {
 	for (;;) {
 		size_t n;
-		if (j < len && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\r' || raw[j] == '\n'))
+		if (j < len && raw[j] && strchr(" \t\r\n\f\v", raw[j]))
 			j++;
-		else if ((n = backslashes(raw, len, j)) && j + n < len && strchr("rnt", raw[j + n]) && raw[j + n])
+		else if ((n = backslashes(raw, len, j)) && j + n < len && strchr("rntf", raw[j + n]) && raw[j + n])
 			j += n + 1;
+		else if (n && blank_escape(raw, len, j + n))
+			j += n + 5;
 		else
 			return j;
 	}
@@ -528,8 +542,8 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 	size_t q = quote_len(raw, len, j);
 	if (q)
 		closed = 1, j += q;
-	else if (j < len && raw[j] == '\\')
-		j++;
+	else if (j < len && raw[j] == '\\' && skip_blanks(raw, len, j) == j)
+		j++; /* (not a blank's escape: skip_blanks reads it) */
 	j = skip_blanks(raw, len, j);
 	if (closed && j < len && raw[j] == ',') {
 		/* the object's members after the name, up to its "value" (HAR's
@@ -1292,11 +1306,11 @@ static int one_of(char c, const char *set)
 
 /* secret_left's reading: the start of the first secret's name left with its
  * value (the name's word: X-Hotmart-Hottok), or len */
-static size_t left_at(const char *t, size_t len)
+static size_t left_at(const char *t, size_t len, int hottok_only)
 {
 	for (size_t i = 0; i < len; i++) {
 		size_t n = secret_name_at(t + i, len - i), j = i + n;
-		if (!n)
+		if (!n || (hottok_only && strncasecmp(t + i, PAYLOAD_SECRET, n) != 0))
 			continue;
 		while (j < len && name_char(t[j]))
 			j++;
@@ -1307,12 +1321,12 @@ static size_t left_at(const char *t, size_t len)
 		 * not "Cookies, 12 units") */
 		size_t w = name_start(t, i + 1 - n, 0); /* the word's start: X-Hotmart-Hottok */
 		int named = w > 0 && one_of(t[w - 1], "\"'") && j < len && one_of(t[j], "\"'\\");
-		while (j < len && one_of(t[j], "\"'\\] \t"))
+		while (j < len && one_of(t[j], "\"'\\] \t\r\n\f\v"))
 			j++;
 		if (j >= len || !one_of(t[j], ":=,"))
 			continue; /* a word of prose */
 		char sep = t[j];
-		for (j++; j < len && one_of(t[j], " \t>"); j++)
+		for (j++; j < len && one_of(t[j], " \t\r\n\f\v>"); j++)
 			;
 		int quoted = 0;
 		for (; j < len && one_of(t[j], "\"'\\"); j++)
@@ -1352,7 +1366,7 @@ static size_t left_at(const char *t, size_t len)
 
 int secret_left(const char *t, size_t len)
 {
-	return left_at(t, len) < len;
+	return left_at(t, len, 0) < len;
 }
 
 char *secret_mask_text(const char *text, size_t len, size_t *outlen)
@@ -1360,14 +1374,17 @@ char *secret_mask_text(const char *text, size_t len, size_t *outlen)
 	size_t n;
 	char *r = secret_redact(text, len, &n);
 
+	/* a message's text: cut for a hottok alone, where a path or a type may
+	 * name a token or a secret before a ':' (review R8 2: "--plans
+	 * 'stripe_token': 1 line not read") */
 	if (!r) {
-		if (left_at(text, len) == len)
+		if (left_at(text, len, 1) == len)
 			return NULL;
 		r = xmalloc(len + 1);
 		memcpy(r, text, len);
 		r[n = len] = '\0';
 	}
-	size_t at = left_at(r, n);
+	size_t at = left_at(r, n, 1);
 	if (at < n) {
 		/* a format secret_redact does not read: the text from its name on */
 		r = xrealloc(r, at + sizeof mask);

@@ -1677,6 +1677,11 @@ static void test_secret(void **state)
 		{ "missing field 'data.object.amount'", NULL },
 		{ "password authentication failed for user \"x\"", NULL },
 		{ "field 'authorization', got 'x'", NULL },
+		/* the blanks holds_hottok_pair reads around its ':' or '=' (review R8 1) */
+		{ "provider 'x hottok\v=LEAK3'", "provider 'x hottok\v=[redacted]" },
+		{ "provider 'x hottok\f: LEAK4'", "provider 'x hottok\f: [redacted]" },
+		/* a path or a type naming a token before a ':' is not cut (review R8 2) */
+		{ "--plans 'stripe_token': 1 line not read; nothing done", NULL },
 	};
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
 		size_t n = 0;
@@ -1690,6 +1695,9 @@ static void test_secret(void **state)
 		assert_string_equal(out, texts[i][1]);
 		free(out);
 	}
+	/* a blank's escape between the name and its '=' (review R8 1) */
+	check_redact("{\"note\":\"hottok\\u000b= LEAK5\"}", "{\"note\":\"hottok\\u000b= [redacted]\"}");
+	check_redact("{\"note\":\"hottok\\f=LEAK6\"}", "{\"note\":\"hottok\\f=[redacted]\"}");
 	/* a Checkout Session's client secret, cs_live_..._secret_...; an API key as a
 	 * member's name (audit-SEC 3) */
 	check_redact("{\"k\":\"cs_live_a1B2c3D4e5F6_secret_fidBBBBBBBB2222\"}", "{\"k\":\"[redacted]\"}");
