@@ -2314,6 +2314,37 @@ static void test_currency_exponents(void **state)
 		norm_free(&n);
 	}
 
+	/* An invoice older than total_discount_amounts: its discount is subtotal +
+	 * tax on top - total, in Stripe's units, rounded once; a total or a tax
+	 * line with a fraction of a shilling or a króna failed the payment
+	 * (audit-M3 1). 15% off 1990 UGX, charged 1692; 24% VAT inclusive on a
+	 * 9000 ISK charge, 10% off. */
+	static const struct { const char *file, *cur; int64_t sub, tot, due, tax, want_amount, want_discount; } old[] = {
+		{FX "invoice.payment_succeeded.2016.json", "ugx", 199000, 169150, 169200, -1, 1692, 299},
+		{FX "invoice.payment_succeeded.2020.inclusive_tax.json", "isk", 1000000, 900000, 900000, 174194, 9000, 1000},
+	};
+	for (size_t i = 0; i < sizeof old / sizeof old[0]; i++) {
+		norm_mut(&n, old[i].file, "data.object", "currency", NULL);
+		json_object *o = jpath(n.payload, "data.object");
+		json_object_object_add(o, "currency", json_object_new_string(old[i].cur));
+		json_object_object_add(o, "subtotal", json_object_new_int64(old[i].sub));
+		json_object_object_add(o, "total", json_object_new_int64(old[i].tot));
+		json_object_object_add(o, "amount_due", json_object_new_int64(old[i].due));
+		if (json_object_is_type(jpath(o, "amount_paid"), json_type_int))
+			json_object_object_add(o, "amount_paid", json_object_new_int64(old[i].due));
+		if (old[i].tax >= 0) {
+			json_object_object_add(o, "tax", json_object_new_int64(old[i].tax));
+			json_object_object_add(json_object_array_get_idx(jpath(o, "total_tax_amounts"), 0), "amount",
+					       json_object_new_int64(old[i].tax));
+		}
+		event_free(&n.ev);
+		run(&n);
+		expect_processed(&n, "payment.succeeded");
+		expect_int(&n, "payment.amount_minor", old[i].want_amount);
+		expect_int(&n, "payment.discount_minor", old[i].want_discount);
+		norm_free(&n);
+	}
+
 	norm_mut(&n, FX "charge.succeeded.jpy.json", "data.object", "currency", "\"krw\"");
 	expect_int(&n, "payment.amount_minor", 1500);
 	expect_str(&n, "payment.currency", "KRW");

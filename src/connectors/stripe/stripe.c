@@ -965,7 +965,7 @@ static void put_invoice_subscription(json_object *p, struct event *ev, const cha
  * the subtotal already. total_tax_amounts says which; without it (tax_percent,
  * before 2019) all of `tax` is on top. 1 ok.
  */
-static int invoice_tax_on_top(json_object *p, struct event *ev, const char *cur, int64_t *out)
+static int invoice_tax_on_top(json_object *p, struct event *ev, int64_t *out)
 {
 	json_object *tta = jpath(p, OBJ "total_tax_amounts");
 	char path[PATHSZ];
@@ -978,14 +978,14 @@ static int invoice_tax_on_top(json_object *p, struct event *ev, const char *cur,
 		return 0;
 	}
 	if (!tta || json_object_array_length(tta) == 0)
-		return !present(p, OBJ "tax") || amount_at(p, ev, OBJ "tax", 0, 1, cur, out);
+		return !present(p, OBJ "tax") || stripe_amount_at(p, ev, OBJ "tax", 0, 1, out);
 	for (size_t i = 0; i < json_object_array_length(tta) && i < MAX_LINES; i++) {
 		snprintf(path, sizeof path, OBJ "total_tax_amounts.%zu.inclusive", i);
 		inclusive = 0;
 		opt_bool(p, ev, path, &inclusive);
 		snprintf(path, sizeof path, OBJ "total_tax_amounts.%zu.amount", i);
 		/* Credit prorations can make an old invoice's taxes negative. */
-		if (!amount_at(p, ev, path, 1, 1, cur, &v))
+		if (!stripe_amount_at(p, ev, path, 1, 1, &v))
 			return 0;
 		/* At most MAX_LINES of them: the sum stays within what the caller checks. */
 		if (v > INT64_MAX / 4 / MAX_LINES || v < INT64_MIN / 4 / MAX_LINES) {
@@ -1038,18 +1038,21 @@ static void put_invoice_discount(json_object *p, struct event *ev, const char *c
 	}
 	if (!present(p, OBJ "discount"))
 		return; /* discount ids without amounts: unknown */
-	/* Credit prorations can make an old invoice's totals negative. */
-	if (!amount_at(p, ev, OBJ "subtotal", 0, 1, cur, &sub) || !amount_at(p, ev, OBJ "total", 0, 1, cur, &tot))
+	/* Credit prorations can make an old invoice's totals negative. In
+	 * Stripe's units, rounded once, as the sum above: an ISK or UGX invoice's
+	 * total or tax may be a fraction of a króna, where what it charges is
+	 * whole (audit-M3 1: such an invoice with a coupon failed) */
+	if (!stripe_amount_at(p, ev, OBJ "subtotal", 0, 1, &sub) || !stripe_amount_at(p, ev, OBJ "total", 0, 1, &tot))
 		return;
-	if (!invoice_tax_on_top(p, ev, cur, &tax))
+	if (!invoice_tax_on_top(p, ev, &tax))
 		return;
 	if (sub > INT64_MAX / 4 || sub < INT64_MIN / 4 || tax > INT64_MAX / 4 || tax < INT64_MIN / 4 ||
 	    tot > INT64_MAX / 4 || tot < INT64_MIN / 4) {
 		field_error(ev, "field '" OBJ "subtotal' is out of range");
 		return;
 	}
-	if (sub + tax >= tot)
-		event_int(ev, SEC_PAYMENT, "discount_minor", sub + tax - tot);
+	if (sub + tax >= tot && to_iso(ev, OBJ "total", cur, sub + tax - tot, 1, &v))
+		event_int(ev, SEC_PAYMENT, "discount_minor", v);
 }
 
 /*
