@@ -312,12 +312,9 @@ static size_t quote_len(const char *raw, size_t len, size_t j)
 	return n + 1;
 }
 
-/* Past white space: JSON's (CR and LF too, "hottok":\r"v" is valid JSON) and,
- * in a JSON text inside a string (a captured body), its escapes \r \n \t, at
- * any depth (\\n). A header line's value then may run into the next line's:
- * more is redacted, never less. */
-/* n at raw[j]: "u0009", "u000a" ... a blank's \u escape after its backslashes,
- * the blanks holds_hottok_pair reads around a hottok's ':' or '=' */
+/* 1 when raw[j..] is "u0009", "u000a" ... "u0020" (after its backslashes): a
+ * blank's \u escape, as holds_hottok_pair reads it decoded around a hottok's
+ * ':' or '=' */
 static int blank_escape(const char *raw, size_t len, size_t j)
 {
 	static const char *const blanks[] = { "u0009", "u000a", "u000b", "u000c", "u000d", "u0020", NULL };
@@ -328,6 +325,11 @@ static int blank_escape(const char *raw, size_t len, size_t j)
 	return 0;
 }
 
+/* Past white space: JSON's (CR and LF too, "hottok":\r"v" is valid JSON; FF and
+ * VT, which a string's value may hold) and, in a JSON text inside a string (a
+ * captured body), its escapes \r \n \t \f and a blank's \u00XX, at any depth
+ * (\\n). A header line's value then may run into the next line's: more is
+ * redacted, never less. */
 static size_t skip_blanks(const char *raw, size_t len, size_t j)
 {
 	for (;;) {
@@ -1394,8 +1396,6 @@ char *secret_mask_text(const char *text, size_t len, size_t *outlen)
 	*outlen = n;
 	return r;
 }
-
-
 
 int secret_in_multipart(const char *text, size_t len)
 {
