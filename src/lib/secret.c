@@ -402,6 +402,14 @@ static size_t value_past(const char *raw, size_t len, size_t j)
 				break;
 			continue;
 		}
+		/* a quote's backslashes are at most 2^QUOTE_DEPTH_MAX - 1: a longer
+		 * run's first bytes start none (each read to the run's end took its
+		 * length squared: audit-A 1) */
+		size_t r = depth ? backslashes(raw, len, j) : 0; /* (at depth 0 one ends a scalar) */
+		if (r >= 1u << QUOTE_DEPTH_MAX) {
+			j += r - ((1u << QUOTE_DEPTH_MAX) - 1);
+			continue;
+		}
 		char c = raw[j];
 		if (c == '{' || c == '[') {
 			depth++;
@@ -928,6 +936,17 @@ static int mask_rewind(struct strbuf *b, struct masks *ms, size_t *from, size_t 
 	return 1;
 }
 
+/* 1 when s[0..n) holds name, in any case */
+static int word_holds(const char *s, size_t n, const char *name)
+{
+	size_t k = strlen(name);
+
+	for (size_t i = 0; i + k <= n; i++)
+		if (strncasecmp(s + i, name, k) == 0)
+			return 1;
+	return 0;
+}
+
 char *secret_redact(const char *raw, size_t len, size_t *outlen)
 {
 	struct strbuf b = { 0 };
@@ -947,15 +966,18 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		}
 		if (!(n = secret_name_at(raw + i, len - i)))
 			continue;
-		/* a payload secret's value whatever its kind; a header's object (Stripe's
-		 * issuing "authorization": {"id": ...}) is no credential */
-		int objects = (n == strlen(PAYLOAD_SECRET) && strncasecmp(raw + i, PAYLOAD_SECRET, n) == 0) ||
-			      (n == strlen(CLIENT_SECRET) && strncasecmp(raw + i, CLIENT_SECRET, n) == 0);
 		/* a name that holds the word goes on to its end: cookies, secretKey,
-		 * X-Hub-Signature-256, password_hash */
+		 * X-Hub-Signature-256, password_hash. The word is read once: its
+		 * other names would read the same value (a word of names,
+		 * "tokentoken...", read again from each took its length squared:
+		 * audit-A 2) */
 		size_t e = i + n;
 		while (e < len && name_char(raw[e]))
 			e++;
+		/* a payload secret's value whatever its kind, when the word names one
+		 * (X-Hotmart-Hottok); a header's object (Stripe's issuing
+		 * "authorization": {"id": ...}) is no credential */
+		int objects = word_holds(raw + i, e - i, PAYLOAD_SECRET) || word_holds(raw + i, e - i, CLIENT_SECRET);
 		/* read back no further than what was written; but a pair's value
 		 * masked, read again as a name (below), back to before its quote */
 		size_t lo = from;
@@ -970,11 +992,15 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 			 * {"value": "v", "name": "Authorization"}; its value written
 			 * already, maybe with a word in it masked ("csrftoken=x"), is
 			 * written again */
-			if (!whole || !(end = value_before_name(raw, q, &v)))
+			if (!whole || !(end = value_before_name(raw, q, &v))) {
+				i = e - 1;
 				continue;
+			}
 			if (v < from) {
-				if (!mask_rewind(&b, &ms, &from, &v, end))
+				if (!mask_rewind(&b, &ms, &from, &v, end)) {
+					i = e - 1;
 					continue;
+				}
 				mask_at(&b, &ms, raw, &from, v, end);
 				i = end - 1; /* what followed the value is read again */
 				continue;
@@ -1285,6 +1311,7 @@ int secret_name_escaped(const char *text, size_t len)
 			e++;
 		for (size_t m = k ? k - 1 : 0; m < e + (e < o) && !hidden; m++)
 			hidden = esc[m];
+		k = e - 1; /* the word's other names read a part of the same bytes (audit-A 2) */
 	}
 	/* and a credential known by its value with a decoded byte in it
 	 * ("\u0073k_live_..."), which secret_mask_tokens cannot see (audit-SEC 2) */

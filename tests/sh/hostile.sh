@@ -211,6 +211,27 @@ check "a message quoting a hottok with its value masks it, on stderr and in the 
 	 grep -q ":2: no connector for provider .x {.\[redacted\] (unknown_provider)" "$tmp/err" &&
 	 ! grep -q "LEAKR7[CD]" "$tmp/err" "$tmp/rej"'
 
+# Lines that took their length squared (audit-A): a rejected line is redacted for the
+# rejects file, and a long run of backslashes inside a secret's object, or a word of
+# secret names ("tokentoken..."), was read again from each of its bytes (a 1 MB line:
+# minutes, a 16 MiB one: hours); to-csv looked each extra key up among the columns one by
+# one. Each of these takes well under a second now: a hang guard of 30 s, not a timing.
+python3 -c "print('{\"note\":\"\\\\\"hottok\\\\\":{' + '\\\\\\\\' * 500000 + '\"}')" >"$tmp/slow1.ndjson"
+python3 -c "print('{\"a\":\"' + 'token' * 200000 + '\"}')" >"$tmp/slow2.ndjson"
+for f in slow1 slow2; do
+	timeout 30 "$BIN/fetch-events" --rejects "$tmp/$f.rej" "$tmp/$f.ndjson" >/dev/null 2>&1
+	st=$?
+	check "fetch-events --rejects, a $(wc -c <"$tmp/$f.ndjson")-byte line of one secret's object or name: rejected at once (exit $st)" \
+		'[ $st -eq 1 ] && [ "$(wc -l <"$tmp/$f.rej")" -eq 1 ]'
+done
+python3 -c "
+print('{' + ','.join('\"k%d\":1' % i for i in range(100000)) + '}')
+print('{' + ','.join('\"j%d\":1' % i for i in range(100000)) + '}')" >"$tmp/slow3.ndjson"
+timeout 30 "$BIN/to-csv" "$tmp/slow3.ndjson" >"$tmp/out" 2>"$tmp/err"
+st=$?
+check "to-csv, a line of 100000 keys none a column: written at once, the extra keys said (exit $st)" \
+	'[ $st -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ] && grep -q "more than 256 extra keys" "$tmp/err"'
+
 # 4. A FIFO or a socket in a dump directory is not a dump: named and skipped (exit 3), where a
 # FIFO blocked the walk until someone wrote to it. Named on the command line, a FIFO is read.
 mkdir -p "$tmp/dir"
