@@ -455,6 +455,7 @@ static json_object *column_keys;
 
 static void columns_from(json_object *root)
 {
+	json_object_put(column_keys); /* a first object of no keys made none */
 	column_keys = json_object_new_object();
 	json_object_object_foreach(root, key, val) {
 		(void)val;

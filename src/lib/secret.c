@@ -1335,12 +1335,17 @@ static int one_of(char c, const char *set)
 
 /* secret_left's reading: the start of the first secret's name left with its
  * value (the name's word: X-Hotmart-Hottok), or len */
-static size_t left_at(const char *t, size_t len, int hottok_only)
+static size_t left_at(const char *t, size_t len, int message)
 {
 	for (size_t i = 0; i < len; i++) {
 		size_t n = secret_name_at(t + i, len - i), j = i + n;
-		if (!n || (hottok_only && strncasecmp(t + i, PAYLOAD_SECRET, n) != 0))
+		if (!n)
 			continue;
+		/* in a message, another secret's name counts with a quoted value
+		 * alone: a path or a type may name a token before a ':' and prose
+		 * (review R8 2: "--plans 'stripe_token': 1 line not read"; R9 1:
+		 * "{'api_key': 'v'}" is cut) */
+		int prose_ok = message && strncasecmp(t + i, PAYLOAD_SECRET, n) != 0;
 		while (j < len && name_char(t[j]))
 			j++;
 		i = j - 1;
@@ -1380,14 +1385,17 @@ static size_t left_at(const char *t, size_t len, int hottok_only)
 			size_t a = j + 10;
 			while (!quoted && a < len && (t[a] == ' ' || t[a] == '\t'))
 				a++;
-			if (!quoted && a < len && (t[a] == '"' || t[a] == '\'') && a + 1 < len &&
-			    isalnum((unsigned char)t[a + 1]))
+			size_t b = a; /* its quote maybe escaped, in a body's string (review R9 2) */
+			while (!quoted && b < len && t[b] == '\\')
+				b++;
+			if (!quoted && b < len && (t[b] == '"' || t[b] == '\'') && b + 1 < len &&
+			    isalnum((unsigned char)t[b + 1]))
 				return w;
-			if (!quoted && a < len && a > j + 10 && isalnum((unsigned char)t[a]))
+			if (!quoted && !prose_ok && a < len && a > j + 10 && isalnum((unsigned char)t[a]))
 				return w;
 			continue;
 		}
-		if (j < len && !one_of(t[j], ",;&)}]{[\r\n"))
+		if (j < len && !one_of(t[j], ",;&)}]{[\r\n") && (quoted || !prose_ok))
 			return w; /* not masked (none, an empty one, an object or a list: secret_redact's rules) */
 	}
 	return len;
@@ -1403,9 +1411,7 @@ char *secret_mask_text(const char *text, size_t len, size_t *outlen)
 	size_t n;
 	char *r = secret_redact(text, len, &n);
 
-	/* a message's text: cut for a hottok alone, where a path or a type may
-	 * name a token or a secret before a ':' (review R8 2: "--plans
-	 * 'stripe_token': 1 line not read") */
+	/* a message's text (left_at's message reading) */
 	if (!r) {
 		if (left_at(text, len, 1) == len)
 			return NULL;

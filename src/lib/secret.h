@@ -83,8 +83,9 @@ size_t secret_mask_tokens(char *s);
 
 /* text[0..len) as a message or a reason may show it: secret_redact's, and
  * from a secret's name on, when its value is in a format that does not read
- * (secret_left), "[redacted]" (the text only cut). NULL when nothing is
- * masked; else a new buffer, *outlen set. */
+ * (secret_left's reading; a name other than hottok's only with a quoted
+ * value, not a path's "'stripe_token': 1 line"), "[redacted]" (the text only
+ * cut). NULL when nothing is masked; else a new buffer, *outlen set. */
 char *secret_mask_text(const char *text, size_t len, size_t *outlen);
 
 /* 1 when text spells a secret's name with \u escapes ("hott\u006fk") or a

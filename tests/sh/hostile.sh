@@ -704,10 +704,12 @@ cat >"$tmp/secrets.txt" <<'EOF'
 {"id":"evt_1","object":"event","data":{"object":{"note":"\u0070i_3Abc_secret_LEAKF2xxxxxx"}}, bad}
 {"id":"evt_1","object":"event","data":{"object":{"k":"cs_live_a1B2c3D4e5F6_secret_fidLEAKG1xxx"}}, bad}
 {"hottok": "LEAKH1", bad}
+{"note":"{\"hottok\"=>\"LEAKR9A\"}"}
+{"note":"{\"hottok\" => \"LEAKR9B\"}"}
 EOF
 "$BIN/fetch-events" --rejects "$tmp/secrets.rej" "$tmp/secrets.txt" >/dev/null 2>"$tmp/err"
-check "rejected secrets in Python, Ruby, PHP logs, escaped, a Checkout client secret: none in the rejects file or on stderr ($(grep -o 'LEAK[A-Z0-9]*' "$tmp/secrets.rej" "$tmp/err" | tr '\n' ' '))" \
-	'[ "$(wc -l <"$tmp/secrets.rej")" -eq 12 ] && ! grep -q LEAK "$tmp/secrets.rej" "$tmp/err" &&
+check "rejected secrets in Python, Ruby (also inside a JSON string: review R9 2), PHP logs, escaped, a Checkout client secret: none in the rejects file or on stderr ($(grep -o 'LEAK[A-Z0-9]*' "$tmp/secrets.rej" "$tmp/err" | tr '\n' ' '))" \
+	'[ "$(wc -l <"$tmp/secrets.rej")" -eq 14 ] && ! grep -q LEAK "$tmp/secrets.rej" "$tmp/err" &&
 	 [ "$(jq -r "select(.line == 12) | .raw" "$tmp/secrets.rej")" = "{\"hottok\": \"[redacted]\", bad}" ]'
 
 # reconcile: two copies of an event, one with an empty source (load refuses it; stream mode

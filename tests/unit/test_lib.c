@@ -1649,6 +1649,7 @@ static void test_secret(void **state)
 	assert_false(secret_name_escaped(esc_none, sizeof esc_none - 1));
 	/* a pair's value in a form the redaction does not read: not written (audit-SEC 1) */
 	static const char *const left[] = { "{'hottok': 'LEAKA1', 'id': 'x'}", "{\"hottok\"=[redacted]\"LEAKA2\"}",
+					    "{\\\"hottok\\\"=[redacted]\\\"LEAKR9\\\"}", /* in a string: review R9 2 */
 					    "    [hottok] => LEAKE1", "[('hottok', 'LEAKE3'), ('prod', '1')]",
 					    "{'headers': {'X-Hotmart-Hottok': 'LEAKE4'}}", "{'client_secret': 'LEAKE7'}",
 					    "{\"Authorization\": [redacted] LEAKE5'}",
@@ -1680,8 +1681,11 @@ static void test_secret(void **state)
 		/* the blanks holds_hottok_pair reads around its ':' or '=' (review R8 1) */
 		{ "provider 'x hottok\v=LEAK3'", "provider 'x hottok\v=[redacted]" },
 		{ "provider 'x hottok\f: LEAK4'", "provider 'x hottok\f: [redacted]" },
-		/* a path or a type naming a token before a ':' is not cut (review R8 2) */
+		/* a path or a type naming a token before a ':' is not cut (review R8 2);
+		 * another secret's quoted value is (review R9 1) */
 		{ "--plans 'stripe_token': 1 line not read; nothing done", NULL },
+		{ "debug={'password': 'LEAK7'} x", "debug={'[redacted]" },
+		{ "\"Authorization\"=>\"Bearer LEAK8\"", "\"[redacted]" },
 	};
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
 		size_t n = 0;
