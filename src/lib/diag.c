@@ -252,6 +252,27 @@ void rejects_open(const char *path)
 	rejects_path = path;
 }
 
+/* 1 when raw[0..len) holds a NUL and, its NULs taken out, a secret the
+ * redaction would mask or withhold: UTF-16 text (a file PowerShell 5 wrote
+ * with '>'), whose every other byte is NUL, hid "h\0o\0t\0t\0o\0k" from it
+ * and reached the rejects file readable (audit-W 1). */
+static int nul_hides_secret(const char *raw, size_t len)
+{
+	if (!memchr(raw, '\0', len))
+		return 0;
+	char *t = xmalloc(len + 1);
+	size_t n = 0, m;
+	for (size_t i = 0; i < len; i++)
+		if (raw[i])
+			t[n++] = raw[i];
+	t[n] = '\0';
+	char *r = secret_redact(t, n, &m);
+	int hides = r || secret_left(t, n) || secret_name_escaped(t, n) || secret_in_multipart(t, n);
+	free(r);
+	free(t);
+	return hides;
+}
+
 /* The raw text as a JSON string: invalid UTF-8 bytes become U+FFFD so the
  * rejects stream itself stays valid JSON. */
 static json_object *raw_string(const char *raw, size_t len)
@@ -316,8 +337,9 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	json_object_object_add(r, "message", json_object_new_string(msg));
 	/* A rejected line is passed on as it came, but never with a secret in it. */
 	size_t redacted_len = 0;
-	if (raw && (secret_name_escaped(raw, rawlen) || secret_in_multipart(raw, rawlen)))
-		raw = NULL; /* a name spelled with escapes, a form's part: no redaction reads it */
+	if (raw && (secret_name_escaped(raw, rawlen) || secret_in_multipart(raw, rawlen) ||
+		    nul_hides_secret(raw, rawlen)))
+		raw = NULL; /* a name spelled with escapes, a form's part, UTF-16: no redaction reads it */
 	char *redacted = raw ? secret_redact(raw, rawlen, &redacted_len) : NULL;
 	if (redacted) {
 		raw = redacted;

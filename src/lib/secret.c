@@ -587,7 +587,10 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 		return 0;
 	int header_line = !closed && raw[j] == ':';
 	j = skip_blanks(raw, len, j + 1);
-	if (objects && closed && j < len && (raw[j] == '{' || raw[j] == '[')) {
+	/* objects 2, a cookie's: its object, or a list of objects, whole; a list
+	 * of strings each (below) */
+	if (objects && closed && j < len && (raw[j] == '{' || raw[j] == '[') &&
+	    (objects == 1 || raw[j] == '{' || (skip_blanks(raw, len, j + 1) < len && raw[skip_blanks(raw, len, j + 1)] == '{'))) {
 		*v = j; /* a payload secret's object or list (its parts): all of it,
 			 * read as value_past reads it, also escaped in a body */
 		return value_past(raw, len, j);
@@ -975,9 +978,11 @@ char *secret_redact(const char *raw, size_t len, size_t *outlen)
 		while (e < len && name_char(raw[e]))
 			e++;
 		/* a payload secret's value whatever its kind, when the word names one
-		 * (X-Hotmart-Hottok); a header's object (Stripe's issuing
-		 * "authorization": {"id": ...}) is no credential */
-		int objects = word_holds(raw + i, e - i, PAYLOAD_SECRET) || word_holds(raw + i, e - i, CLIENT_SECRET);
+		 * (X-Hotmart-Hottok), and cookies' (a HAR's "cookies": [{"name":
+		 * "sid", "value": "v"}]: audit-W 2); a header's object (Stripe's
+		 * issuing "authorization": {"id": ...}) is no credential */
+		int objects = word_holds(raw + i, e - i, PAYLOAD_SECRET) || word_holds(raw + i, e - i, CLIENT_SECRET) ? 1
+			      : word_holds(raw + i, e - i, "cookie") ? 2 : 0;
 		/* read back no further than what was written; but a pair's value
 		 * masked, read again as a name (below), back to before its quote */
 		size_t lo = from;

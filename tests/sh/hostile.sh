@@ -712,6 +712,21 @@ check "rejected secrets in Python, Ruby (also inside a JSON string: review R9 2)
 	'[ "$(wc -l <"$tmp/secrets.rej")" -eq 14 ] && ! grep -q LEAK "$tmp/secrets.rej" "$tmp/err" &&
 	 [ "$(jq -r "select(.line == 12) | .raw" "$tmp/secrets.rej")" = "{\"hottok\": \"[redacted]\", bad}" ]'
 
+# A dump written as UTF-16 (PowerShell 5's '>'): every line a nul_byte reject, whose text
+# no redaction reads, the NULs between a name's letters; withheld when it holds a secret,
+# kept when it holds none (audit-W 1). A HAR's cookies list is masked whole (audit-W 2).
+printf '%s\n' '{"headers":{"Authorization":"Bearer LEAKW1"},"body":"{\"hottok\":\"LEAKW2\"}"}' |
+	iconv -f utf-8 -t utf-16le >"$tmp/u16.ndjson"
+printf '{"a":1,\0"b":2}\n' >"$tmp/nul.ndjson"
+printf '%s\n' '{"log":{"entries":[{"request":{"cookies":[{"name":"sid","value":"LEAKW3"}],"content":{}}}]}}' >"$tmp/har.ndjson"
+for p in fetch-events normalize; do
+	"$BIN/$p" --rejects "$tmp/w.rej" "$tmp/u16.ndjson" "$tmp/nul.ndjson" "$tmp/har.ndjson" >/dev/null 2>"$tmp/err"
+	check "$p: a UTF-16 line holding secrets is rejected with raw null, a NUL in a line without one keeps its raw, a HAR's cookies masked" \
+		'! tr -d "\000" <"$tmp/w.rej" | grep -q LEAKW && ! grep -q LEAKW "$tmp/err" &&
+		 grep -q "u16.ndjson\",\"line\":1,.*\"raw\":null" "$tmp/w.rej" &&
+		 grep -qF "\"raw\":\"{\\\"a\\\":1," "$tmp/w.rej" && grep -q "cookies.\":\[redacted\]" "$tmp/w.rej"'
+done
+
 # reconcile: two copies of an event, one with an empty source (load refuses it; stream mode
 # reads it): compared without a NULL buffer going to memcmp (UBSan's runtime error, exit 1),
 # and the one counted is the copy the loader keeps, with a source: its day, the 2nd (review Z 3)
