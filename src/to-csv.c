@@ -331,9 +331,16 @@ static int ends_minor(const char *path)
 	return n >= 6 && strcmp(last + n - 6, "_minor") == 0;
 }
 
+static size_t cols_cap;
+
 static void add_column(char *path, char *header, int is_key)
 {
-	cols = xrealloc(cols, (ncols + 1) * sizeof *cols);
+	/* room doubled: a first object of 100000 keys copied the columns once a
+	 * key (under the sanitizers, minutes of mmap and munmap) */
+	if (ncols == cols_cap) {
+		cols_cap = cols_cap ? 2 * cols_cap : 16;
+		cols = xrealloc(cols, cols_cap * sizeof *cols);
+	}
 	struct column *c = &cols[ncols++];
 	c->path = path;
 	c->name = xstrdup(path);
@@ -699,7 +706,7 @@ static void free_columns(void)
 	}
 	free(cols);
 	cols = NULL;
-	ncols = 0;
+	ncols = cols_cap = 0;
 	nwarned = 0;
 	json_object_put(column_keys);
 	column_keys = NULL;
