@@ -189,12 +189,7 @@ static void set_status(struct event *ev, enum event_status st, const char *fmt, 
 	/* a value it quotes may be a key or a hottok's pair, as in a message
 	 * (review R6 1: the event's reason, and the log's, kept what stderr
 	 * masked; audit-R7 B: "unsupported event type 'X hottok=S'") */
-	size_t n;
-	char *masked = secret_mask_text(reason, strlen(reason), &n);
-	if (masked) {
-		snprintf(reason, sizeof reason, "%s", masked);
-		free(masked);
-	}
+	secret_mask_in(reason, sizeof reason);
 	utf8_repair(reason);
 	event_str(ev, SEC_TOP, "reason", reason);
 }

@@ -296,12 +296,7 @@ void reject(const char *file, long line, enum reject_code code, const char *raw,
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	/* a quoted value may be a key or a hottok's pair (docs/rejects.md) */
-	size_t mlen;
-	char *masked = secret_mask_text(msg, strlen(msg), &mlen);
-	if (masked) {
-		snprintf(msg, sizeof msg, "%s", masked);
-		free(masked);
-	}
+	secret_mask_in(msg, sizeof msg);
 	utf8_repair(msg); /* input quoted with a precision (%.40s) may end mid-character */
 	/* A file that is not NDJSON at all would bury the terminal: past a
 	 * hundred, a file's rejects go to the rejects stream and the count only. */

@@ -1,5 +1,6 @@
 /* secret.c: find, drop and redact provider secrets. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -589,8 +590,9 @@ static size_t secret_value(const char *raw, size_t len, size_t j, size_t *v, int
 	j = skip_blanks(raw, len, j + 1);
 	/* objects 2, a cookie's: its object, or a list of objects, whole; a list
 	 * of strings each (below) */
+	size_t first = j < len && raw[j] == '[' ? skip_blanks(raw, len, j + 1) : j; /* a list's first value */
 	if (objects && closed && j < len && (raw[j] == '{' || raw[j] == '[') &&
-	    (objects == 1 || raw[j] == '{' || (skip_blanks(raw, len, j + 1) < len && raw[skip_blanks(raw, len, j + 1)] == '{'))) {
+	    (objects == 1 || (first < len && raw[first] == '{'))) {
 		*v = j; /* a payload secret's object or list (its parts): all of it,
 			 * read as value_past reads it, also escaped in a body */
 		return value_past(raw, len, j);
@@ -1413,26 +1415,35 @@ int secret_left(const char *t, size_t len)
 
 char *secret_mask_text(const char *text, size_t len, size_t *outlen)
 {
-	size_t n;
+	size_t n = len;
 	char *r = secret_redact(text, len, &n);
+	const char *t = r ? r : text;
+	/* a format secret_redact does not read: the text from its name on
+	 * (left_at's message reading) */
+	size_t at = left_at(t, n, 1);
 
-	/* a message's text (left_at's message reading) */
-	if (!r) {
-		if (left_at(text, len, 1) == len)
-			return NULL;
-		r = xmalloc(len + 1);
-		memcpy(r, text, len);
-		r[n = len] = '\0';
-	}
-	size_t at = left_at(r, n, 1);
 	if (at < n) {
-		/* a format secret_redact does not read: the text from its name on */
-		r = xrealloc(r, at + sizeof mask);
-		memcpy(r + at, mask, sizeof mask);
+		char *cut = xmalloc(at + sizeof mask);
+		memcpy(cut, t, at);
+		memcpy(cut + at, mask, sizeof mask);
+		free(r);
+		r = cut;
 		n = at + sizeof mask - 1;
 	}
-	*outlen = n;
+	if (r)
+		*outlen = n;
 	return r;
+}
+
+void secret_mask_in(char *s, size_t size)
+{
+	size_t n;
+	char *masked = secret_mask_text(s, strlen(s), &n);
+
+	if (masked) {
+		snprintf(s, size, "%s", masked);
+		free(masked);
+	}
 }
 
 int secret_in_multipart(const char *text, size_t len)

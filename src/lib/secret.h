@@ -87,6 +87,8 @@ size_t secret_mask_tokens(char *s);
  * value, not a path's "'stripe_token': 1 line"), "[redacted]" (the text only
  * cut). NULL when nothing is masked; else a new buffer, *outlen set. */
 char *secret_mask_text(const char *text, size_t len, size_t *outlen);
+/* secret_mask_text of the string in buf[0..size), in place, cut to size. */
+void secret_mask_in(char *buf, size_t size);
 
 /* 1 when text spells a secret's name with \u escapes ("hott\u006fk") or a
  * form's %XX ("hott%6Fk"), which secret_redact does not read: such text is not
