@@ -494,7 +494,8 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 	/* told by a secret's presence (Hotmart's hottok), read without its
 	 * members: the envelope's id and type are those of the payload it
 	 * holds, which has none (a type of "X hottok=S": audit-R7 B) */
-	if (secret_in_text(raw, rawlen)) {
+	int secrets = secret_in_text(raw, rawlen); /* once: the payload written is a part of raw */
+	if (secrets) {
 		secret_drop(payload);
 		memset(&id, 0, sizeof id);
 		memset(&err, 0, sizeof err);
@@ -517,7 +518,7 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 	};
 	envelope_trim(&e.payload, &e.payload_len);
 	/* the secret's members left out of the text, every other byte kept */
-	if ((clean = secret_strip(e.payload, e.payload_len, &e.payload_len)))
+	if (secrets && (clean = secret_strip(e.payload, e.payload_len, &e.payload_len)))
 		e.payload = clean;
 	static struct strbuf line; /* one buffer for the run; fetch-events is one thread */
 	line.len = 0;

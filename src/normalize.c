@@ -409,6 +409,8 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 	const struct connector *c;
 	json_object *payload;
 	char source[PATH_MAX + 24], received[RFC3339_BUFSZ]; /* "FILE:LINE", whole */
+	/* the line read for a secret once: what --emit-raw writes is a part of it */
+	const int secrets = secret_in_text(in->line->text, in->line->len);
 
 	if (kind && strcmp(kind, "raw") == 0) {
 		const char *provider;
@@ -427,7 +429,7 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 		 * the envelope and its payload before anything reads them, as the
 		 * loader stores them (a type of "X hottok=S" reached the event's
 		 * reason and the log: audit-R7 B); one the envelope needs refuses it. */
-		if (secret_in_text(in->line->text, in->line->len)) {
+		if (secrets) {
 			static const char *const needed[] = { "external_event_id", "project_id", "received_at",
 							      "source", NULL };
 			const char *k = secret_record_names(in->obj, needed);
@@ -470,7 +472,7 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 		}
 		/* told by a secret's presence (Hotmart's hottok), read without its
 		 * members: as the envelope fetch-events writes of it */
-		if (secret_in_text(in->line->text, in->line->len))
+		if (secrets)
 			secret_drop(payload);
 		origin.project_id = o->project;
 		origin.received_at = j->received_at;
@@ -501,7 +503,8 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 			envelope_trim(&text, &len);
 		/* A bare payload, or an envelope from elsewhere, may still hold a
 		 * secret: its members are left out of the text, the rest as it came. */
-		char *clean = payload == in->obj ? secret_strip(text, len, &len) : secret_strip_record(text, len, &len);
+		char *clean = !secrets ? NULL : payload == in->obj ? secret_strip(text, len, &len)
+								   : secret_strip_record(text, len, &len);
 		if (clean)
 			text = clean;
 		if (payload == in->obj) {
