@@ -802,32 +802,33 @@ static int word_start(const char *s, size_t i)
 }
 
 /* 1 when the word s[0..w) goes on at k as a client secret's ID_secret_ then
- * at least TOKEN_TAIL_MIN letters or digits. */
-static int secret_tail(const char *s, size_t w, size_t k)
+ * at least tail letters or digits. */
+static int secret_tail(const char *s, size_t w, size_t k, size_t tail)
 {
 	size_t id = alnum_run(s + k, w - k);
 	if (id == 0)
 		return 0;
 	k += id;
-	if (w - k < 8 + TOKEN_TAIL_MIN || memcmp(s + k, "_secret_", 8) != 0)
+	if (w - k < 8 + tail || memcmp(s + k, "_secret_", 8) != 0)
 		return 0;
 	k += 8;
-	return alnum_run(s + k, w - k) >= TOKEN_TAIL_MIN;
+	return alnum_run(s + k, w - k) >= tail;
 }
 
 /* The length of such a credential at s[0..n), s at a word's start
- * (word_start), or 0. */
-static size_t token_len(const char *s, size_t n)
+ * (word_start), or 0; its tail at least tail letters or digits (a message's
+ * text cut short, by a width or its buffer, may end a key early: 1). */
+static size_t token_len_tail(const char *s, size_t n, size_t tail)
 {
 	size_t w = 0, k;
 
 	while (w < n && word_char(s[w]))
 		w++;
-	if (w < TOKEN_TAIL_MIN + 6)
+	if (w < tail + 6)
 		return 0;
 	for (const char *const *p = token_prefixes; *p; p++) {
 		size_t pl = strlen(*p);
-		if (w > pl && memcmp(s, *p, pl) == 0 && alnum_run(s + pl, w - pl) >= TOKEN_TAIL_MIN)
+		if (w > pl && memcmp(s, *p, pl) == 0 && alnum_run(s + pl, w - pl) >= tail)
 			return w;
 	}
 	/* [a-z]+_(live_|test_)?[A-Za-z0-9]+_secret_[A-Za-z0-9]{8,}: pi_1Ab_secret_Xy...,
@@ -839,9 +840,14 @@ static size_t token_len(const char *s, size_t n)
 	k++;
 	/* with live_ or test_ read as that part, else as the id (abc_test_secret_...) */
 	if (w - k > 5 && (memcmp(s + k, "live_", 5) == 0 || memcmp(s + k, "test_", 5) == 0) &&
-	    secret_tail(s, w, k + 5))
+	    secret_tail(s, w, k + 5, tail))
 		return w;
-	return secret_tail(s, w, k) ? w : 0;
+	return secret_tail(s, w, k, tail) ? w : 0;
+}
+
+static size_t token_len(const char *s, size_t n)
+{
+	return token_len_tail(s, n, TOKEN_TAIL_MIN);
 }
 
 /* 1 when s[0..n) holds such a credential (a 3-D Secure URL's
@@ -869,28 +875,38 @@ static int names_at(const char *raw, size_t len, size_t j)
 /* What a secret's value is written as. */
 static const char mask[] = "[redacted]";
 
-size_t secret_mask_tokens(char *s)
+/* s[0..*n) with each credential whose tail has at least tail letters or
+ * digits masked, into b (when one is); how many were */
+static size_t mask_tokens(struct strbuf *b, const char *s, size_t n, size_t tail)
 {
-	struct strbuf b = { 0 };
-	size_t n = strlen(s), from = 0, masked = 0;
+	size_t from = 0, masked = 0;
 
-	/* read from s as it came, written back once (a token is longer than the
-	 * mask: the text only shrinks) */
 	for (size_t i = 0; i < n; i++) {
-		size_t t = word_start(s, i) ? token_len(s + i, n - i) : 0;
+		size_t t = word_start(s, i) ? token_len_tail(s + i, n - i, tail) : 0;
 		if (!t)
 			continue;
-		sb_add(&b, s + from, i - from);
-		SB_LIT(&b, mask);
+		sb_add(b, s + from, i - from);
+		SB_LIT(b, mask);
 		from = i + t;
 		i = from - 1;
 		masked++;
 	}
-	if (!masked)
-		return 0;
-	sb_add(&b, s + from, n - from);
-	memcpy(s, b.buf, b.len);
-	s[b.len] = '\0';
+	if (masked)
+		sb_add(b, s + from, n - from);
+	return masked;
+}
+
+size_t secret_mask_tokens(char *s)
+{
+	struct strbuf b = { 0 };
+	/* read from s as it came, written back once (a token is longer than the
+	 * mask: the text only shrinks) */
+	size_t masked = mask_tokens(&b, s, strlen(s), TOKEN_TAIL_MIN);
+
+	if (masked) {
+		memcpy(s, b.buf, b.len);
+		s[b.len] = '\0';
+	}
 	free(b.buf);
 	return masked;
 }
@@ -1429,6 +1445,16 @@ char *secret_mask_text(const char *text, size_t len, size_t *outlen)
 		free(r);
 		r = cut;
 		n = at + sizeof mask - 1;
+		t = r;
+	}
+	/* a key a message shows cut short ('%.40s', a reason's 255 bytes): its
+	 * prefix and a letter are enough, where a payload's needs eight (a
+	 * shorter one is no key Stripe makes, nor a piece of one) */
+	struct strbuf b = { 0 };
+	if (mask_tokens(&b, t, n, 1)) {
+		free(r);
+		r = b.buf;
+		n = b.len;
 	}
 	if (r)
 		*outlen = n;

@@ -1738,6 +1738,27 @@ static void test_secret(void **state)
 		assert_int_equal(secret_mask_tokens(plain), 0);
 		assert_string_equal(plain, "nothing here: pk_live_ABCDEFGH12");
 	}
+	{
+		/* a message cut short (a width, its buffer) ends a key early: what
+		 * is left of it is masked too, in any cut (the 7-character leak) */
+		const char *key = "sk_live_51HabcdefghijklmnopQRSTUV", *cs = "pi_3Mtw_secret_YrKJUKribcXYZ";
+		for (int w = 0; w < 40; w++) {
+			char m[128], c[128];
+			snprintf(m, sizeof m, "type '%.*s'", w, key);
+			secret_mask_in(m, sizeof m);
+			assert_null(strstr(m, "sk_live_5"));
+			snprintf(c, sizeof c, "unknown 'abcdefg %s' here", cs);
+			c[22 + w % 16] = '\0'; /* a buffer's cut */
+			secret_mask_in(c, sizeof c);
+			assert_null(strstr(c, "_secret_Y"));
+		}
+		char m[64];
+		snprintf(m, sizeof m, "got '%.20s'", key);
+		secret_mask_in(m, sizeof m);
+		assert_string_equal(m, "got '[redacted]'");
+		/* a payload's rule is unchanged: a tail of eight */
+		check_redact("{\"a\":\"sk_live_short\"}", NULL);
+	}
 	check_redact("{\"id\":\"pi_1\",\"client_secret\":\"pi_1_secret_LEAK\"}",
 		     "{\"id\":\"pi_1\",\"client_secret\":\"[redacted]\"}");
 	/* lists of values, quotes and escapes inside a value, a header list naming it last, api_key */
