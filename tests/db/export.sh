@@ -266,6 +266,24 @@ st=${PIPESTATUS[0]}
 check "| head -n 1: the header read, export ends quietly, exit 3 (exit $st: $(head -c 300 "$tmp/head.err"))" \
 	sh -c '[ "$2" -eq 3 ] && [ ! -s "$1" ] && grep -q "^provider,payment_id" "$3"' sh "$tmp/head.err" $st "$tmp/head.csv"
 check "| head -n 1: audited as failed, its row count unknown ($(last_audit))" [ "$(last_audit)" = "failed null" ]
+# the same with SIGPIPE ignored (a parent's trap '' PIPE): to-csv's EPIPE is its quiet exit 3,
+# and awk's "write failure" behind it no news (audit-E 2: three lines of awk and export)
+(trap '' PIPE; pipelines/export payments --project big --actor tester 2>"$tmp/headi.err" | head -n 1 >"$tmp/headi.csv"
+	echo "${PIPESTATUS[0]}" >"$tmp/headi.st")
+st=$(cat "$tmp/headi.st")
+check "| head -n 1, SIGPIPE ignored: the header read, exit 3, nothing said (exit $st: $(head -c 300 "$tmp/headi.err"))" \
+	sh -c '[ "$2" -eq 3 ] && [ ! -s "$1" ] && grep -q "^provider,payment_id" "$3"' sh "$tmp/headi.err" $st "$tmp/headi.csv"
+check "| head -n 1, SIGPIPE ignored: audited as failed, its row count unknown ($(last_audit))" [ "$(last_audit)" = "failed null" ]
+# stderr closed (2>&-), with stdout or without: the export is made and audited, exit 0
+# (audit-E 1: mawk aborted on its closed stderr, and the summary's echo ended the run
+# under set -e: exit 1, no file, no audit row)
+for closed in '2>&-' '>&- 2>&-'; do
+	rm -f "$tmp/ce.csv"
+	eval "pipelines/export payments --project small --actor tester -o '$tmp/ce.csv' $closed"
+	st=$?
+	check "-o FILE with $closed: exit 0, the file whole, audited ok (exit $st, $(last_audit))" \
+		sh -c '[ "$1" -eq 0 ] && [ "$(wc -l <"$2")" -eq 1001 ] && [ "$3" = "ok 1000" ]' sh $st "$tmp/ce.csv" "$(last_audit)"
+done
 
 # 9. a signal to export (a watchdog's kill) mid-stream: psql, awk and to-csv stopped with it,
 # the export audited as failed (audit-P 1: no audit row, and its three streamed on)

@@ -108,6 +108,13 @@ RECONCILE_DIR=$T pipelines/reconcile acme --dsn "dbname=$db" >"$T/table" 2>/dev/
 check "pipelines/reconcile exits 4" test $? -eq 4
 check "its table names the refused event" grep -Eq '^missing +stripe +acme +2026-11-30 +evt_refused ' "$T/table"
 check "and says OUT OF BALANCE" grep -qx 'OUT OF BALANCE' "$T/table"
+# stderr closed: the same table and exit (audit-E 1: "cat ... >&2" ended it under set -e,
+# exit 1 and no report)
+mkdir "$T/e-closed"
+RECONCILE_DIR=$T/e-closed pipelines/reconcile acme --dsn "dbname=$db" >"$T/table2" 2>&-
+st=$?
+check "pipelines/reconcile with stderr closed: exit 4 ($st), the same table" \
+	bash -c "test $st -eq 4 && diff -q <(grep -v '^NDJSON: ' '$T/table') <(grep -v '^NDJSON: ' '$T/table2') >/dev/null"
 check "its NDJSON is reconcile's" bash -c "cmp -s $T/reconcile-acme-*.ndjson <(reconcile --db --dsn dbname=$db --details --project acme 2>/dev/null)"
 # a report that cannot be written (a full disk, stdout closed) is exit 3, said as
 # reconcile's, the NDJSON kept; a reader gone (| head), SIGPIPE ignored or not, quietly
