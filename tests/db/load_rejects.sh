@@ -151,6 +151,23 @@ check "ingest-dumps over a dump with a cut line: exit $st, its run in pipeline_r
 		|| ' ' || (detail #>> '{stages,load,exit_status}') || ' ' || (finished_at >= started_at)
 		FROM pipeline_runs WHERE program = 'ingest-dumps'")" = "1 1 1 1 0 true"
 check "and its own rejects directory is gone" test -z "$(ls -A "$T/ingtmp")"
+# a full $TMPDIR: refused before a stage starts, as one that does not exist (audit-E 3: the
+# stages ran, their statuses could not be written, and the run said and recorded each as
+# exit 3, with bash's "write error"s)
+if [ "$(id -u)" -ne 0 ]; then
+	ok "a full TMPDIR # SKIP a tmpfs is mounted as root only"
+elif mkdir -p "$T/fulltmp" && mount -t tmpfs -o size=64k tmpfs "$T/fulltmp"; then
+	head -c 1M /dev/zero >"$T/fulltmp/fill" 2>/dev/null
+	runs=$(q "$ing" "SELECT count(*) FROM pipeline_runs")
+	TMPDIR=$T/fulltmp "$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$ing" "$T/dumps" 2>"$T/full.err"
+	st=$?
+	check "ingest-dumps with a full TMPDIR: exit 3 ($st), said once, no stage ran ($(head -c 300 "$T/full.err"))" \
+		sh -c '[ "$1" -eq 3 ] && [ "$(cat "$2")" = "ingest-dumps: cannot write under $3 (TMPDIR): is it full?" ] &&
+			[ "$4" = "$5" ]' sh $st "$T/full.err" "$T/fulltmp" "$runs" "$(q "$ing" "SELECT count(*) FROM pipeline_runs")"
+	umount "$T/fulltmp"
+else
+	notok "a full TMPDIR: a 64k tmpfs could not be mounted"
+fi
 # the run names its project (audit-RB 1: reconcile --db cannot see a line refused before the
 # database; the run row is where it is traced), as JSON text whatever the project holds
 TMPDIR=$T/ingtmp "$ROOT/pipelines/ingest-dumps" --project 'ac"m\e' --dsn "dbname=$ing" "$T/dumps" 2>/dev/null
