@@ -285,6 +285,22 @@ for closed in '2>&-' '>&- 2>&-'; do
 		sh -c '[ "$1" -eq 0 ] && [ "$(wc -l <"$2")" -eq 1001 ] && [ "$3" = "ok 1000" ]' sh $st "$tmp/ce.csv" "$(last_audit)"
 done
 
+# a full TMPDIR: refused before it starts, said, as one that does not exist (audit-E 3: the
+# statuses unwritable, a CSV written was audited as failed, "to-csv exit 143")
+if [ "$(id -u)" -ne 0 ]; then
+	ok "a full TMPDIR # SKIP a tmpfs is mounted as root only"
+elif mkdir -p "$tmp/fulltmp" && mount -t tmpfs -o size=64k tmpfs "$tmp/fulltmp"; then
+	head -c 1M /dev/zero >"$tmp/fulltmp/fill" 2>/dev/null
+	TMPDIR=$tmp/fulltmp pipelines/export payments --project small --actor tester -o "$tmp/ft.csv" 2>"$tmp/ft.err"
+	st=$?
+	check "a full TMPDIR: exit 3 ($st), said ($(head -c 200 "$tmp/ft.err")), no file" \
+		sh -c '[ "$1" -eq 3 ] && [ "$(cat "$2")" = "export: cannot write under $3 (TMPDIR): is it full?" ] && [ ! -e "$4" ]' \
+		sh $st "$tmp/ft.err" "$tmp/fulltmp" "$tmp/ft.csv"
+	umount "$tmp/fulltmp"
+else
+	notok "a full TMPDIR: a 64k tmpfs could not be mounted"
+fi
+
 # 9. a signal to export (a watchdog's kill) mid-stream: psql, awk and to-csv stopped with it,
 # the export audited as failed (audit-P 1: no audit row, and its three streamed on)
 mkdir -p "$tmp/sigtmp"
