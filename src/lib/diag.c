@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,10 @@ void diag_init(const char *name)
 				close(n);
 			}
 		}
+	/* Past a file-size limit (ulimit -f) a write fails with EFBIG, said and
+	 * exit 3 as any write that fails, where SIGXFSZ killed the program
+	 * without a word, its output cut (audit-E 5) */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 const char *reject_code_name(enum reject_code code)

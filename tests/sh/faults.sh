@@ -38,6 +38,21 @@ head -n 1 "$tmp/raw.ndjson" >"$tmp/one.ndjson"
 full normalize "$BIN/normalize" "$tmp/one.ndjson"
 full normalize "$BIN/normalize" "$tmp/raw.ndjson"
 full normalize "$BIN/normalize" --emit-raw "$tmp/events.ndjson"
+# a file-size limit (ulimit -f): the same, "File too large", where SIGXFSZ killed the
+# program without a word, exit 153, its output cut (audit-E 5); the rejects file too
+fsize() { # name, then the command
+	local name=$1 st; shift
+	(ulimit -f 8; exec "$@" >"$tmp/fsize.out" 2>"$tmp/err"); st=$?
+	check "$name past ulimit -f exits 3 with one message (${*: -1}; exit $st: $(head -c 200 "$tmp/err"))" \
+		'[ $st -eq 3 ] && grep -q "^$name: write error: File too large$" "$tmp/err"'
+}
+fsize fetch-events "$BIN/fetch-events" "$tmp/events.ndjson"
+fsize normalize "$BIN/normalize" "$tmp/raw.ndjson"
+fsize to-csv "$BIN/to-csv" "$tmp/raw.ndjson"
+head -c 20000 /dev/zero | tr '\0' 'x' | fold -w 100 >"$tmp/junk.ndjson"
+(ulimit -f 8; exec "$BIN/fetch-events" --rejects "$tmp/fsize.rej" "$tmp/junk.ndjson" >/dev/null 2>"$tmp/err"); st=$?
+check "fetch-events --rejects past ulimit -f: exit 3, said (exit $st: $(tail -c 200 "$tmp/err"))" \
+	'[ $st -eq 3 ] && grep -q "File too large" "$tmp/err"'
 
 # 2. A closed pipe downstream (head -n 1): the filter ends quietly, by SIGPIPE or
 # with status 0..3, never with a storm of messages; head gets its line.
