@@ -381,6 +381,12 @@ static PGconn *open_conn(const char *dsn)
 		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQerrorMessage(c)));
 		exit(EXIT_SYSTEM);
 	}
+	/* A connection waits, idle, while the input is slow (a FIFO, a stalled
+	 * share), as a statement's time is not the input's pace: a role's
+	 * idle_session_timeout (PostgreSQL 14) ended it, and the run (audit-E 4).
+	 * Were this refused, the next statement would say what is wrong. */
+	if (PQserverVersion(c) >= 140000)
+		PQclear(PQexec(c, "SET idle_session_timeout = 0"));
 	return c;
 }
 

@@ -123,12 +123,14 @@ after_fault "statement timeout" "$db" $st "statement timeout"
 sed 's/^/# /' "$T/err"
 
 # ... but the input's pace is no statement's time: a source that pauses longer than the
-# timeout (a FIFO, a stalled share) while a batch's raw rows stream in loads whole
+# timeout (a FIFO, a stalled share) while a batch's raw rows stream in loads whole; nor is
+# it an idle session's (a role's idle_session_timeout ended the connection that waited:
+# audit-E 4)
 db=$(newdb slow_input)
 { head -n 1450 "$T/gen.ndjson"; sleep 2.5; tail -n +1451 "$T/gen.ndjson"; } |
-	PGOPTIONS='-c statement_timeout=1s' load --dsn "dbname=$db" --batch 500 2>"$T/err"
+	PGOPTIONS='-c statement_timeout=1s -c idle_session_timeout=1s' load --dsn "dbname=$db" --batch 500 2>"$T/err"
 st=$?
-check "statement timeout, a pause in the input longer than it: exit $st, all loaded ($(head -c 200 "$T/err"))" \
+check "statement and idle session timeouts, a pause in the input longer than them: exit $st, all loaded ($(head -c 200 "$T/err"))" \
 	test "$st $(q "$db" "SELECT count(*) FROM external_events_raw")" = \
 		"0 $(jq -r 'select(.record == "raw") | .provider + " " + .external_event_id' "$T/gen.ndjson" | sort -u | wc -l)"
 
