@@ -664,6 +664,25 @@ static void test_invoice_basil(void **state)
 	expect_str(&n, "customer.name", "Carol Example");
 	norm_free(&n);
 
+	/* An invoice that collected nothing (a trial's first, a 100 % coupon's, one
+	 * a credit balance covered) is its invoice's payment, of 0, its
+	 * subscription read: docs/stripe.md (audit-S3 1) */
+	norm_open(&n, FX "invoice.paid.json", NULL);
+	{
+		json_object *inv = jpath(n.payload, "data.object");
+		static const char *const zero[] = { "amount_due", "amount_paid", "total", "subtotal",
+						    "subtotal_excluding_tax", "total_excluding_tax" };
+		for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
+			json_object_object_add(inv, zero[i], json_object_new_int(0));
+		json_object_object_add(inv, "total_discount_amounts", json_object_new_array());
+	}
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.amount_minor", 0);
+	expect_str(&n, "payment.status", "succeeded");
+	expect_str(&n, "subscription.price_id", "price_FakePro0001");
+	norm_free(&n);
+
 	/* The line's price expanded (expand[]=lines.data.pricing.price_details.price,
 	 * since 2025-12-15): its interval is read from it. */
 	norm_mut(&n, FX "invoice.paid.json", "data.object.lines.data.0.pricing.price_details", "price",
