@@ -42,6 +42,9 @@ int secret_key(const char *key)
 static const char *const bearer_urls[] = { "https://verify.stripe.com/", "https://billing.stripe.com/p/session/",
 					   NULL };
 
+/* What a secret's value is written as. */
+static const char mask[] = "[redacted]";
+
 static int holds_token(const char *s, size_t n);
 static int holds_hottok(const char *text, size_t len);
 static int holds_hottok_pair(const char *s, size_t n);
@@ -88,34 +91,67 @@ static int holds_hottok(const char *text, size_t len)
 	return 0;
 }
 
+/* The length of a pair's separator at t[j..len): ':' or '=' as they are, or
+ * written as a form or URL encodes them ("%3D", a link's query kept encoded in
+ * a tracking field), a JSON escape read as text ("\\u003d", its backslash
+ * skipped as a blank) or an HTML entity ("&#61;"); 0 when none is there
+ * (audit-H3 2). */
+static size_t pair_sep(const char *t, size_t len, size_t j)
+{
+	static const char *const seps[] = { "%3d", "%3a", "u003d", "u003a", "&#61;", "&#58;", NULL };
+
+	if (t[j] == ':' || t[j] == '=')
+		return 1;
+	for (const char *const *s = seps; *s; s++) {
+		size_t n = strlen(*s);
+		if (len - j >= n && strncasecmp(t + j, *s, n) == 0 && (**s != 'u' || (j > 0 && t[j - 1] == '\\')))
+			return n;
+	}
+	return 0;
+}
+
 /*
- * 1 when text[0..len) holds hottok (any case) as a pair's name with a value: after
- * it blanks, quotes, backslashes or ']', then ':' or '=', then blanks, quotes or
+ * Where text[0..len) holds hottok (any case) as a pair's name with a value, or
+ * len: after it blanks (a no-break space too), quotes, backslashes or ']', then
+ * a separator (pair_sep: ':' or '=', maybe encoded), then blanks, quotes or
  * backslashes, then a byte that is none of "&,;}]" (the next pair, the end of
- * an object): a query string's "hottok=S", JSON or a dict quoted in a string
- * ({"hottok":"S"}, escaped or not), a header's "X-Hotmart-Hottok: S", PHP's
- * [hottok] => S (audit-H2 1: a tracking field "sck":"hottok=S" was stored).
- * The name alone, or with an empty value, is no secret. sql/032's regular
- * expression is this one: change both.
+ * an object) and no mask ("[redacted]": a value masked already): a query
+ * string's "hottok=S", JSON or a dict quoted in a string ({"hottok":"S"},
+ * escaped or not), a header's "X-Hotmart-Hottok: S", PHP's [hottok] => S
+ * (audit-H2 1: a tracking field "sck":"hottok=S" was stored), an encoded
+ * link's "hottok%3DS". The name alone, or with an empty value, is no secret.
+ * sql/034's regular expression is this one: change both.
  */
-static int holds_hottok_pair(const char *text, size_t len)
+static size_t hottok_pair_at(const char *text, size_t len)
 {
 	const size_t n = sizeof PAYLOAD_SECRET - 1;
 
 	for (size_t i = 0; i + n <= len; i++) {
 		if (strncasecmp(text + i, PAYLOAD_SECRET, n) != 0)
 			continue;
-		size_t j = i + n;
-		while (j < len && text[j] && strchr(" \t\n\r\f\v\"'\\]", text[j]))
-			j++;
-		if (j >= len || (text[j] != ':' && text[j] != '='))
+		size_t j = i + n, k;
+		for (;;) {
+			if (j < len && text[j] && strchr(" \t\n\r\f\v\"'\\]", text[j]))
+				j++;
+			else if (j + 1 < len && (unsigned char)text[j] == 0xc2 && (unsigned char)text[j + 1] == 0xa0)
+				j += 2;
+			else
+				break;
+		}
+		if (j >= len || !(k = pair_sep(text, len, j)))
 			continue;
-		for (j++; j < len && text[j] && strchr(" \t\n\r\f\v\"'\\", text[j]); j++)
+		for (j += k; j < len && text[j] && strchr(" \t\n\r\f\v\"'\\", text[j]); j++)
 			;
-		if (j < len && (!text[j] || !strchr("&,;}]", text[j])))
-			return 1;
+		if (j < len && (!text[j] || !strchr("&,;}]", text[j])) &&
+		    !(len - j >= sizeof mask - 1 && memcmp(text + j, mask, sizeof mask - 1) == 0))
+			return i;
 	}
-	return 0;
+	return len;
+}
+
+static int holds_hottok_pair(const char *text, size_t len)
+{
+	return hottok_pair_at(text, len) < len;
 }
 
 /*
@@ -134,9 +170,9 @@ static int holds_word(const char *t, size_t len, const char *word, size_t n)
 	for (; i + n - 1 + 16 <= len; i += 16) {
 		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
 		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(t + i + n - 1));
-		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
-		for (; mask; mask &= mask - 1)
-			if (memcmp(t + i + (unsigned)__builtin_ctz(mask) + 1, word + 1, n - 2) == 0)
+		unsigned hits = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
+		for (; hits; hits &= hits - 1)
+			if (memcmp(t + i + (unsigned)__builtin_ctz(hits) + 1, word + 1, n - 2) == 0)
 				return 1;
 	}
 #endif
@@ -171,8 +207,8 @@ static int holds_token_word(const char *t, size_t len)
 		__m128i m = _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(a, k), _mm_cmpeq_epi8(b6, u)),
 					 _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(a, u), _mm_cmpeq_epi8(b7, u)),
 						      _mm_and_si128(_mm_cmpeq_epi8(a, w), _mm_cmpeq_epi8(b5, u))));
-		for (unsigned mask = (unsigned)_mm_movemask_epi8(m); mask; mask &= mask - 1) {
-			size_t p = i + (unsigned)__builtin_ctz(mask);
+		for (unsigned hits = (unsigned)_mm_movemask_epi8(m); hits; hits &= hits - 1) {
+			size_t p = i + (unsigned)__builtin_ctz(hits);
 			if (TOKEN_WORD_AT(p))
 				return 1;
 		}
@@ -872,8 +908,6 @@ static int names_at(const char *raw, size_t len, size_t j)
 	return j < len && (raw[j] == ':' || raw[j] == '=');
 }
 
-/* What a secret's value is written as. */
-static const char mask[] = "[redacted]";
 
 /* s[0..*n) with each credential whose tail has at least tail letters or
  * digits masked, into b (when one is); how many were */
@@ -1106,7 +1140,8 @@ static size_t strip_string(const struct strip *s, size_t i, char *name)
 					v = h < 0 || v < 0 ? -1 : v * 16 + h;
 				}
 				i += 4;
-				c = v > 0 && v < 0x80 ? (char)v : '?';
+				/* a no-break space a blank, as hottok_pair_at reads it */
+				c = v > 0 && v < 0x80 ? (char)v : v == 0xa0 ? ' ' : '?';
 			} else if (c == 'n' || c == 't' || c == 'r' || c == 'b' || c == 'f') {
 				/* as JSON readers do: a hottok's value is read so (review R6 2) */
 				c = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c == 'b' ? '\b' : '\f';
@@ -1421,7 +1456,10 @@ static size_t left_at(const char *t, size_t len, int message)
 		if (j < len && !one_of(t[j], ",;&)}]{[\r\n") && (quoted || !prose_ok))
 			return w; /* not masked (none, an empty one, an object or a list: secret_redact's rules) */
 	}
-	return len;
+	/* a hottok's pair the payload rule reads where the above does not: its
+	 * '=' encoded ("hottok%3DS"), a no-break space before it (audit-H3 2) */
+	size_t h = hottok_pair_at(t, len);
+	return h < len ? name_start(t, h, 0) : len;
 }
 
 int secret_left(const char *t, size_t len)

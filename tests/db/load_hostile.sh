@@ -243,6 +243,22 @@ check "fetch-events and normalize --emit-raw write them out neither" \
 	sh -c "test \$(grep -c '\"record\":\"raw\"' '$T/hot_f') = 2 && test \$(grep -c '\"record\":\"raw\"' '$T/hot_n') = 2 &&
 		! grep -q FAKEHOT '$T/hot_f' '$T/hot_n' && grep -q 'hottok=&y=1' '$T/hot_f'"
 check_backfill "$db" 032 "UPDATE external_events_raw SET payload = payload || '{\"sck\": \"a=1&HOTTOK = \\\"FAKEHOT9\\\"\", \"x\": [{\"b\": \"{\\\"hottok\\\": \\\"S\\\"}\"}, {}]}'" '^CREATE OR REPLACE'
+# ... and in more spellings: its '=' encoded as a link keeps it in a tracking field, a JSON
+# escape read as text, an HTML entity, a no-break space before it (audit-H3 2: stored as
+# they came); sql/034 takes them out of the payloads stored before
+db=$(newdb hottok_encoded)
+load_with '"sck":"cb%3Fhottok%3DFAKEHOT4","x":[{"b":"hottok\\\\u003dFAKEHOT5"},{"c":"hottok\&#61;FAKEHOT6"}],"d":"hottok\\u00a0=FAKEHOT7","e":"hottok%3D\&y=1",' enc_env
+check "envelopes with a hottok's pair encoded load (exit $?)" grep -q 'inserted 4,' "$T/err"
+check "without them, an empty encoded value kept" test "$(q "$db" "SELECT count(*) FILTER (WHERE payload::text LIKE '%FAKEHOT%')
+	|| ' ' || count(*) FILTER (WHERE payload->'x' = '[{}, {}]' AND payload->>'e' = 'hottok%3D&y=1' AND NOT payload ? 'd')
+	FROM external_events_raw")" = "0 2"
+jq -c 'select(.record == "raw") | .payload' "$T/enc_env.ndjson" >"$T/enc_payloads.ndjson"
+fetch-events --received-at 2026-11-25T00:00:00Z "$T/enc_payloads.ndjson" >"$T/enc_f" 2>/dev/null
+normalize --emit-raw "$T/enc_payloads.ndjson" >"$T/enc_n" 2>/dev/null
+check "fetch-events and normalize --emit-raw write them out neither" \
+	sh -c "test \$(grep -c '\"record\":\"raw\"' '$T/enc_f') = 2 && test \$(grep -c '\"record\":\"raw\"' '$T/enc_n') = 2 &&
+		! grep -q FAKEHOT '$T/enc_f' '$T/enc_n'"
+check_backfill "$db" 034 "UPDATE external_events_raw SET payload = payload || '{\"sck\": \"u=https%3A%2F%2Fx%2Fcb%3FHOTTOK%3aFAKEHOT9\", \"x\": [{\"b\": \"hottok\\\\u003dS\"}, {}]}'" '^CREATE OR REPLACE'
 
 # More input files than the descriptor limit: each is closed once read (they stayed open to
 # the end, and the files past the limit could not be opened); a record PostgreSQL refuses

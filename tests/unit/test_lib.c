@@ -1759,6 +1759,32 @@ static void test_secret(void **state)
 		/* a payload's rule is unchanged: a tail of eight */
 		check_redact("{\"a\":\"sk_live_short\"}", NULL);
 	}
+	{
+		/* a hottok's pair with its '=' encoded, or a no-break space before
+		 * it: a payload's member dropped, a message cut at the name, a
+		 * rejected line's raw withheld (secret_left); an empty value, the
+		 * name alone and a value masked already are none (audit-H3 2) */
+		static const char *const encoded[] = { "cb%3Fhottok%3DLEAK1", "HOTTOK%3aLEAK2", "hottok\\u003dLEAK3",
+						     "hottok&#61;LEAK4", "hottok\xc2\xa0=LEAK5", "X-Hotmart-Hottok%3A%20LEAK6" };
+		for (size_t i = 0; i < sizeof encoded / sizeof encoded[0]; i++) {
+			assert_true(secret_member("sck", encoded[i], strlen(encoded[i])));
+			assert_true(secret_left(encoded[i], strlen(encoded[i])));
+			char m[128];
+			snprintf(m, sizeof m, "price '%s' is no number", encoded[i]);
+			secret_mask_in(m, sizeof m);
+			assert_null(strstr(m, "LEAK"));
+		}
+		static const char *const none[] = { "hottok%3D&y=1", "hottok%3d", "the hottok", "hottoku003dX",
+						    "hottok=[redacted]", "{\"hottok\": \"[redacted]\"}" };
+		for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+			assert_false(secret_member("sck", none[i], strlen(none[i])));
+			assert_false(secret_left(none[i], strlen(none[i])));
+		}
+		char m[] = "price 'hottok%3DLEAK7' is no number";
+		secret_mask_in(m, sizeof m);
+		assert_string_equal(m, "price '[redacted]");
+		check_strip("{\"d\":\"hottok\\u00a0=LEAK8\",\"n\":1}", "{\"n\":1}");
+	}
 	check_redact("{\"id\":\"pi_1\",\"client_secret\":\"pi_1_secret_LEAK\"}",
 		     "{\"id\":\"pi_1\",\"client_secret\":\"[redacted]\"}");
 	/* lists of values, quotes and escapes inside a value, a header list naming it last, api_key */
