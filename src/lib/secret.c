@@ -1458,7 +1458,7 @@ static size_t left_at(const char *t, size_t len, int message)
 	}
 	/* a hottok's pair the payload rule reads where the above does not: its
 	 * '=' encoded ("hottok%3DS"), a no-break space before it (audit-H3 2) */
-	size_t h = hottok_pair_at(t, len);
+	size_t h = holds_hottok(t, len) ? hottok_pair_at(t, len) : len;
 	return h < len ? name_start(t, h, 0) : len;
 }
 
