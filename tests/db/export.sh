@@ -106,6 +106,10 @@ before=$(q -c "SELECT count(*) FROM audit_logs")
 pipelines/export customers --actor tester >/dev/null 2>&1; check "no --project: exit 2" [ $? -eq 2 ]
 pipelines/export invoices --project acme >/dev/null 2>&1; check "unknown kind: exit 2" [ $? -eq 2 ]
 pipelines/export payments --project acme --since yesterdayish >/dev/null 2>&1; check "bad --since: exit 2" [ $? -eq 2 ]
+# hour 24, PostgreSQL's next midnight, is no RFC 3339 time, as reconcile and fetch-events
+# read it (audit-T3: accepted)
+pipelines/export payments --project acme --until 2026-01-01T24:00:00Z >/dev/null 2>"$tmp/h24.err"
+check "--until ...T24:00:00Z: exit 2, said (exit $?)" sh -c '[ "$1" -eq 2 ] && grep -q "is not a time" "$2"' sh $? "$tmp/h24.err"
 pipelines/export payments --project acme --since 2026-12-01 --until 2026-11-01 >/dev/null 2>&1; check "--since not before --until: exit 2" [ $? -eq 2 ]
 pipelines/export payments --project acme --bogus >/dev/null 2>&1; check "unknown option: exit 2" [ $? -eq 2 ]
 pipelines/export payments --project acm -o "$tmp/typo.csv" 2>"$tmp/typo.err"; st=$?
