@@ -4,7 +4,7 @@
 -- before it (audit-H3 2: such a string was stored as it came). The rule is src/lib/secret.c's
 -- hottok_pair_at: hottok in any (ASCII) case, then blanks (U+00A0 too), quotes, backslashes or
 -- ']', then ':' or '=' (or %3A, %3D, \u003a, \u003d, &#58;, &#61;), then blanks, quotes or
--- backslashes, then a character that is none of "&,;}]" (and no "[redacted]", a value masked).
+-- backslashes, then a character that is none of "&,;}]".
 -- The name alone, or with an empty value, stays. fetch-events, normalize --emit-raw and load
 -- now leave such members out, and this takes them out of the payloads stored before. It reads
 -- the stored raw payloads that name hottok once: migrate when no load runs.
@@ -19,7 +19,7 @@ CREATE OR REPLACE FUNCTION payload_without_secrets(j jsonb) RETURNS jsonb LANGUA
 				'(((sk|rk|ek)_(live|test)|whsec)_[A-Za-z0-9]{8}|[a-z]+_((live|test)_)?[A-Za-z0-9]+_secret_[A-Za-z0-9]{8})'))
 			OR (jsonb_typeof(v) = 'string'
 				AND lower((v #>> '{}') COLLATE "C") ~ ('hottok(?:[]\s"''\\]|\u00a0)*(?:[:=]|%3[ad]|\\u003[ad]|&#(?:61|58);)'
-					'[\s"''\\]*(?!\[redacted\])[^]\s"''\\&,;}]'))
+					'[\s"''\\]*[^]\s"''\\&,;}]'))
 			OR (k = 'url' AND jsonb_typeof(v) = 'string'
 				AND (starts_with(v #>> '{}', 'https://verify.stripe.com/')
 					OR starts_with(v #>> '{}', 'https://billing.stripe.com/p/session/')))))

@@ -115,14 +115,15 @@ static size_t pair_sep(const char *t, size_t len, size_t j)
  * len: after it blanks (a no-break space too), quotes, backslashes or ']', then
  * a separator (pair_sep: ':' or '=', maybe encoded), then blanks, quotes or
  * backslashes, then a byte that is none of "&,;}]" (the next pair, the end of
- * an object) and no mask ("[redacted]": a value masked already): a query
- * string's "hottok=S", JSON or a dict quoted in a string ({"hottok":"S"},
- * escaped or not), a header's "X-Hotmart-Hottok: S", PHP's [hottok] => S
- * (audit-H2 1: a tracking field "sck":"hottok=S" was stored), an encoded
- * link's "hottok%3DS". The name alone, or with an empty value, is no secret.
- * sql/034's regular expression is this one: change both.
+ * an object): a query string's "hottok=S", JSON or a dict quoted in a string
+ * ({"hottok":"S"}, escaped or not), a header's "X-Hotmart-Hottok: S", PHP's
+ * [hottok] => S (audit-H2 1: a tracking field "sck":"hottok=S" was stored), an
+ * encoded link's "hottok%3DS". The name alone, or with an empty value, is no
+ * secret. sql/034's regular expression is this one: change both. encoded:
+ * only a pair whose separator is encoded or has a no-break space before it
+ * (the forms secret_redact does not read: left_at).
  */
-static size_t hottok_pair_at(const char *text, size_t len)
+static size_t hottok_pair_at(const char *text, size_t len, int encoded)
 {
 	const size_t n = sizeof PAYLOAD_SECRET - 1;
 
@@ -130,20 +131,20 @@ static size_t hottok_pair_at(const char *text, size_t len)
 		if (strncasecmp(text + i, PAYLOAD_SECRET, n) != 0)
 			continue;
 		size_t j = i + n, k;
+		int plain = 1;
 		for (;;) {
 			if (j < len && text[j] && strchr(" \t\n\r\f\v\"'\\]", text[j]))
 				j++;
 			else if (j + 1 < len && (unsigned char)text[j] == 0xc2 && (unsigned char)text[j + 1] == 0xa0)
-				j += 2;
+				j += 2, plain = 0;
 			else
 				break;
 		}
-		if (j >= len || !(k = pair_sep(text, len, j)))
+		if (j >= len || !(k = pair_sep(text, len, j)) || (encoded && plain && k == 1))
 			continue;
 		for (j += k; j < len && text[j] && strchr(" \t\n\r\f\v\"'\\", text[j]); j++)
 			;
-		if (j < len && (!text[j] || !strchr("&,;}]", text[j])) &&
-		    !(len - j >= sizeof mask - 1 && memcmp(text + j, mask, sizeof mask - 1) == 0))
+		if (j < len && (!text[j] || !strchr("&,;}]", text[j])))
 			return i;
 	}
 	return len;
@@ -151,7 +152,7 @@ static size_t hottok_pair_at(const char *text, size_t len)
 
 static int holds_hottok_pair(const char *text, size_t len)
 {
-	return hottok_pair_at(text, len) < len;
+	return hottok_pair_at(text, len, 0) < len;
 }
 
 /*
@@ -909,14 +910,19 @@ static int names_at(const char *raw, size_t len, size_t j)
 }
 
 
-/* s[0..*n) with each credential whose tail has at least tail letters or
- * digits masked, into b (when one is); how many were */
-static size_t mask_tokens(struct strbuf *b, const char *s, size_t n, size_t tail)
+/* s[0..*n) with each credential masked, into b (when one is); how many were.
+ * cut: also one whose tail is shorter than a key's where a message's text may
+ * have been cut, at its end or a quote ('%.40s'), not in a name of its own
+ * ("sk_test_q3.ndjson") */
+static size_t mask_tokens(struct strbuf *b, const char *s, size_t n, int cut)
 {
 	size_t from = 0, masked = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t t = word_start(s, i) ? token_len_tail(s + i, n - i, tail) : 0;
+		size_t t = 0;
+		if (word_start(s, i) && !(t = token_len(s + i, n - i)) && cut &&
+		    (t = token_len_tail(s + i, n - i, 1)) && i + t < n && s[i + t] != '\'' && s[i + t] != '"')
+			t = 0;
 		if (!t)
 			continue;
 		sb_add(b, s + from, i - from);
@@ -935,7 +941,7 @@ size_t secret_mask_tokens(char *s)
 	struct strbuf b = { 0 };
 	/* read from s as it came, written back once (a token is longer than the
 	 * mask: the text only shrinks) */
-	size_t masked = mask_tokens(&b, s, strlen(s), TOKEN_TAIL_MIN);
+	size_t masked = mask_tokens(&b, s, strlen(s), 0);
 
 	if (masked) {
 		memcpy(s, b.buf, b.len);
@@ -1140,8 +1146,10 @@ static size_t strip_string(const struct strip *s, size_t i, char *name)
 					v = h < 0 || v < 0 ? -1 : v * 16 + h;
 				}
 				i += 4;
-				/* a no-break space a blank, as hottok_pair_at reads it */
-				c = v > 0 && v < 0x80 ? (char)v : v == 0xa0 ? ' ' : '?';
+				/* a no-break space as its UTF-8, which hottok_pair_at reads */
+				if (v == 0xa0 && name)
+					name[k++] = (char)0xc2;
+				c = v > 0 && v < 0x80 ? (char)v : v == 0xa0 ? (char)0xa0 : '?';
 			} else if (c == 'n' || c == 't' || c == 'r' || c == 'b' || c == 'f') {
 				/* as JSON readers do: a hottok's value is read so (review R6 2) */
 				c = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c == 'b' ? '\b' : '\f';
@@ -1458,7 +1466,7 @@ static size_t left_at(const char *t, size_t len, int message)
 	}
 	/* a hottok's pair the payload rule reads where the above does not: its
 	 * '=' encoded ("hottok%3DS"), a no-break space before it (audit-H3 2) */
-	size_t h = holds_hottok(t, len) ? hottok_pair_at(t, len) : len;
+	size_t h = holds_hottok(t, len) ? hottok_pair_at(t, len, 1) : len;
 	return h < len ? name_start(t, h, 0) : len;
 }
 

@@ -297,9 +297,17 @@ elif mkdir -p "$tmp/fulltmp" && mount -t tmpfs -o size=64k tmpfs "$tmp/fulltmp";
 	head -c 1M /dev/zero >"$tmp/fulltmp/fill" 2>/dev/null
 	TMPDIR=$tmp/fulltmp pipelines/export payments --project small --actor tester -o "$tmp/ft.csv" 2>"$tmp/ft.err"
 	st=$?
-	check "a full TMPDIR: exit 3 ($st), said ($(head -c 200 "$tmp/ft.err")), no file" \
-		sh -c '[ "$1" -eq 3 ] && [ "$(cat "$2")" = "export: cannot write under $3 (TMPDIR): is it full?" ] && [ ! -e "$4" ]' \
-		sh $st "$tmp/ft.err" "$tmp/fulltmp" "$tmp/ft.csv"
+	check "a full TMPDIR: exit 3 ($st), said ($(head -c 200 "$tmp/ft.err")), no file, nothing left in it ($(ls "$tmp/fulltmp" | tr '\n' ' '))" \
+		sh -c '[ "$1" -eq 3 ] && [ "$(cat "$2")" = "export: cannot write under $3 (TMPDIR): is it full?" ] && [ ! -e "$4" ] &&
+			[ "$(ls "$3")" = fill ]' sh $st "$tmp/ft.err" "$tmp/fulltmp" "$tmp/ft.csv"
+	# the CSV fills the disk TMPDIR is on: said, not taken for a reader gone (review R11 1:
+	# to-csv's message went to a file that could not be written, and nothing was said)
+	rm "$tmp/fulltmp/fill"
+	TMPDIR=$tmp/fulltmp pipelines/export payments --project big --actor tester >"$tmp/fulltmp/big.csv" 2>"$tmp/ft2.err"
+	st=$?
+	check "a CSV that fills TMPDIR's disk: exit 3 ($st), the write failure said ($(head -c 200 "$tmp/ft2.err"))" \
+		sh -c '[ "$1" -eq 3 ] && grep -q "No space left on device" "$2" && grep -q "^export: writing the CSV failed" "$2"' \
+		sh $st "$tmp/ft2.err"
 	umount "$tmp/fulltmp"
 else
 	notok "a full TMPDIR: a 64k tmpfs could not be mounted"

@@ -1774,12 +1774,27 @@ static void test_secret(void **state)
 			secret_mask_in(m, sizeof m);
 			assert_null(strstr(m, "LEAK"));
 		}
-		static const char *const none[] = { "hottok%3D&y=1", "hottok%3d", "the hottok", "hottoku003dX",
-						    "hottok=[redacted]", "{\"hottok\": \"[redacted]\"}" };
+		static const char *const none[] = { "hottok%3D&y=1", "hottok%3d", "the hottok", "hottoku003dX" };
 		for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
 			assert_false(secret_member("sck", none[i], strlen(none[i])));
 			assert_false(secret_left(none[i], strlen(none[i])));
 		}
+		/* what the redaction left, masked or no value, is no pair left
+		 * (review R11 2: withheld, and a message cut) */
+		static const char *const redacted[] = { "hottok=[redacted]", "{\"hottok\": \"[redacted]\"}",
+							"x [hottok] => [redacted]", "Array ( [hottok] => [redacted] [x] => 1 )",
+							"hottok = {}" };
+		for (size_t i = 0; i < sizeof redacted / sizeof redacted[0]; i++) {
+			assert_false(secret_left(redacted[i], strlen(redacted[i])));
+			char m[128];
+			snprintf(m, sizeof m, "%s", redacted[i]);
+			secret_mask_in(m, sizeof m);
+			assert_string_equal(m, redacted[i]);
+		}
+		/* a name of its own is not cut short: a file's (review R11 5) */
+		char f[] = "cannot open 'sk_test_q3.ndjson'";
+		secret_mask_in(f, sizeof f);
+		assert_string_equal(f, "cannot open 'sk_test_q3.ndjson'");
 		char m[] = "price 'hottok%3DLEAK7' is no number";
 		secret_mask_in(m, sizeof m);
 		assert_string_equal(m, "price '[redacted]");
