@@ -474,6 +474,13 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 		       "its envelope nests it once more)", PAYLOAD_MAX_DEPTH);
 		return;
 	}
+	if (jparser_values(s->parser) > PAYLOAD_MAX_VALUES) {
+		/* a tree of it costs memory (json-c: ~150 bytes a value), here or
+		 * in the next program, which reads its envelope whole */
+		reject(s->file, lineno, REJ_TOO_MANY_VALUES, raw, rawlen, "JSON holding more than %d values (a payload: "
+		       "its envelope holds it and more)", PAYLOAD_MAX_VALUES);
+		return;
+	}
 	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id)) {
 		/* Not recognised from its first levels: build it all. */
 		enum reject_code code;

@@ -465,6 +465,11 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 				   "nests it once more)", PAYLOAD_MAX_DEPTH);
 			return;
 		}
+		if (in->values > PAYLOAD_MAX_VALUES) {
+			job_reject(j, in, REJ_TOO_MANY_VALUES, "JSON holding more than %d values (a payload: its "
+				   "envelope holds it and more)", PAYLOAD_MAX_VALUES);
+			return;
+		}
 		c = o->provider ? o->provider : connector_detect(payload);
 		if (!c) {
 			job_reject(j, in, REJ_UNKNOWN_PROVIDER, "not a raw envelope nor a payload of a known provider");
@@ -565,7 +570,7 @@ static void run_job(struct job *j, struct jparser *p, const struct opts *o)
 	for (size_t i = 0; i < j->n; i++) {
 		const struct item *it = &j->items[i];
 		struct line l = { j->text.buf + it->off, it->len, it->lineno, it->too_long };
-		struct record_input in = { j->file, &l, NULL, 0 };
+		struct record_input in = { j->file, &l, NULL, 0, 0 };
 		enum reject_code code;
 		char msg[256];
 
@@ -582,6 +587,7 @@ static void run_job(struct job *j, struct jparser *p, const struct opts *o)
 			continue;
 		}
 		in.depth = jparser_depth(p);
+		in.values = jparser_values(p);
 		if (!json_object_is_type(in.obj, json_type_object))
 			job_reject(j, &in, REJ_NOT_OBJECT, "expected a JSON object, got %s", jtype_name(in.obj));
 		else if (jparser_key_nul(p))

@@ -582,7 +582,17 @@ json_object *capture_payload(struct jparser *p, const char *content_type, const 
 	if (len == 0) {
 		snprintf(msg, msgsz, "captured request has no body");
 	} else if (is_form(content_type)) {
-		if (!(o = form_to_json(body, len, latin1_charset(content_type), msg, msgsz)))
+		/* a field is a value of the payload made of it (two, a name given
+		 * twice: its list), which the envelope holds and the next program
+		 * reads whole; so many cost memory as JSON's do (audit-A 4: 16.5 MB
+		 * of short fields took 859 MB) */
+		size_t fields = 1;
+		for (const char *a = body; (a = memchr(a, '&', len - (size_t)(a - body))); a++)
+			fields++;
+		if (fields > PAYLOAD_MAX_VALUES / 2) {
+			*code = REJ_TOO_MANY_VALUES;
+			snprintf(msg, msgsz, "captured form body holds more than %d fields", PAYLOAD_MAX_VALUES / 2);
+		} else if (!(o = form_to_json(body, len, latin1_charset(content_type), msg, msgsz)))
 			snprintf(msg, msgsz, "captured form body holds a NUL byte (or %%00)");
 		else
 			*text = json_text(o, textlen);

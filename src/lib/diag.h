@@ -40,7 +40,8 @@ enum exit_status {
 	X(REJ_INVALID_BODY, "invalid_body", "a captured webhook's body is not JSON")     \
 	X(REJ_DB_REJECTED, "db_rejected", "PostgreSQL refused the row")                 \
 	X(REJ_INVALID_REQUEST, "invalid_request", "a captured HTTP request is malformed") \
-	X(REJ_TRUNCATED_REQUEST, "truncated_request", "the input ends inside a captured HTTP request")
+	X(REJ_TRUNCATED_REQUEST, "truncated_request", "the input ends inside a captured HTTP request") \
+	X(REJ_TOO_MANY_VALUES, "too_many_values", "JSON holding more values than the documented limit")
 
 enum reject_code {
 #define X(sym, name, doc) sym,

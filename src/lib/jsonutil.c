@@ -37,6 +37,7 @@ struct jparser {
 	struct members top;
 	int depth;   /* how deep the last text accepted nests */
 	int key_nul; /* a member name in it holds the escape \u0000 */
+	long values; /* the values it holds, at every depth */
 };
 
 struct jparser *jparser_new(void)
@@ -50,6 +51,7 @@ struct jparser *jparser_new(void)
 	p->top.m = NULL;
 	p->depth = 0;
 	p->key_nul = 0;
+	p->values = 0;
 	p->tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2) /* the grammar pass enforces the limit */;
 	if (!p->tok)
 		die_sys(ENOMEM, "out of memory");
@@ -60,6 +62,11 @@ struct jparser *jparser_new(void)
 int jparser_depth(const struct jparser *p)
 {
 	return p->depth;
+}
+
+long jparser_values(const struct jparser *p)
+{
+	return p->values;
 }
 
 int jparser_key_nul(const struct jparser *p)
@@ -283,11 +290,12 @@ void utf8_repair(char *s)
  * one valid value (surrounded by whitespace only).
  */
 static long grammar_error(const char *buf, size_t len, const char **why, struct shallow *sh,
-			  struct members *mm, int *deepest, int *key_nul)
+			  struct members *mm, int *deepest, int *key_nul, long *nvalues, int limit)
 {
 	const char *s = buf, *end = buf + len;
 	char stack[JSON_MAX_DEPTH + 1];
 	int depth = 0, deep = 0, nul = 0;
+	long values = 0, held = 0; /* values; those a tree will hold */
 	enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, AFTER } want = VALUE;
 	struct member *cur = NULL; /* the top-level member being read */
 
@@ -303,6 +311,7 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 					shallow_copy(sh, end);
 				*deepest = deep;
 				*key_nul = nul;
+				*nvalues = values;
 				return -1;
 			}
 			FAIL("unexpected end of line");
@@ -355,7 +364,15 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 			}
 			FAIL(stack[depth - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
 		}
-		/* A value (or, in KEY states, a string key) starts at s. */
+		/* A value (or, in KEY states, a string key) starts at s. Those a
+		 * tree will hold (not below a shallow parse's kept levels: an array
+		 * of events' elements are built one by one) are limited; all are
+		 * counted, for a payload built whole later, or by the next program */
+		if (want == VALUE || want == VALUE_OR_CLOSE) {
+			values++;
+			if ((!sh || depth <= sh->keep) && ++held > JSON_MAX_VALUES && limit)
+				FAIL("too many values");
+		}
 		if (mm && depth == 1 && stack[0] == '{') {
 			if (want == VALUE) {
 				cur = &mm->m[mm->n - 1];
@@ -494,8 +511,8 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
  * *at (when not NULL) the error's byte offset; a message's column counts from
  * byte col_from (the start of the error's line). */
 static int validate_at(const char *buf, size_t len, struct shallow *sh, struct members *mm,
-		       int *deepest, int *key_nul, enum reject_code *code, char *msg, size_t msgsz,
-		       long *at, size_t col_from)
+		       int *deepest, int *key_nul, long *nvalues, int limit, enum reject_code *code, char *msg,
+		       size_t msgsz, long *at, size_t col_from)
 {
 	if (mm) {
 		mm->n = mm->usable = mm->nul = mm->overflow = 0;
@@ -520,7 +537,7 @@ static int validate_at(const char *buf, size_t len, struct shallow *sh, struct m
 		return -1;
 	}
 	const char *why;
-	long bad = grammar_error(buf, len, &why, sh, mm, deepest, key_nul);
+	long bad = grammar_error(buf, len, &why, sh, mm, deepest, key_nul, nvalues, limit);
 	if (at)
 		*at = bad;
 	/* UTF-8 is checked inside strings as they are scanned; a stray non-ASCII
@@ -532,9 +549,13 @@ static int validate_at(const char *buf, size_t len, struct shallow *sh, struct m
 		return -1;
 	}
 	if (bad >= 0) {
-		*code = strcmp(why, "too deep") == 0 ? REJ_TOO_DEEP : REJ_INVALID_JSON;
+		*code = strcmp(why, "too deep") == 0		? REJ_TOO_DEEP
+			: strcmp(why, "too many values") == 0 ? REJ_TOO_MANY_VALUES
+							       : REJ_INVALID_JSON;
 		if (*code == REJ_TOO_DEEP)
 			snprintf(msg, msgsz, "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
+		else if (*code == REJ_TOO_MANY_VALUES)
+			snprintf(msg, msgsz, "JSON holding more than %d values", JSON_MAX_VALUES);
 		else
 			snprintf(msg, msgsz, "invalid JSON at column %ld: %s", bad - (long)col_from + 1, why);
 		return -1;
@@ -544,19 +565,21 @@ static int validate_at(const char *buf, size_t len, struct shallow *sh, struct m
 	return 0;
 }
 
+/* The check before a tree is built: its values limited (JSON_MAX_VALUES). */
 static int validate(const char *buf, size_t len, struct shallow *sh, struct members *mm,
-		    int *deepest, int *key_nul, enum reject_code *code, char *msg, size_t msgsz)
+		    int *deepest, int *key_nul, long *nvalues, enum reject_code *code, char *msg, size_t msgsz)
 {
-	return validate_at(buf, len, sh, mm, deepest, key_nul, code, msg, msgsz, NULL, 0);
+	return validate_at(buf, len, sh, mm, deepest, key_nul, nvalues, 1, code, msg, msgsz, NULL, 0);
 }
 
 int jvalidate_text(const char *buf, size_t len, long *line_off, enum reject_code *code, char *msg, size_t msgsz)
 {
 	int deepest, key_nul;
-	long at = -1, lines = 0;
+	long at = -1, lines = 0, values;
 	size_t from = 0;
 
-	if (validate_at(buf, len, NULL, NULL, &deepest, &key_nul, code, msg, msgsz, &at, 0) == 0)
+	/* the grammar alone: a tree is built of its parts, each checked then */
+	if (validate_at(buf, len, NULL, NULL, &deepest, &key_nul, &values, 0, code, msg, msgsz, &at, 0) == 0)
 		return 0;
 	for (size_t k = 0; at > 0 && k < (size_t)at && k < len; k++)
 		if (buf[k] == '\n') {
@@ -565,7 +588,7 @@ int jvalidate_text(const char *buf, size_t len, long *line_off, enum reject_code
 		}
 	*line_off = lines;
 	if (from) /* said again, its column counted on its own line */
-		validate_at(buf, len, NULL, NULL, &deepest, &key_nul, code, msg, msgsz, &at, from);
+		validate_at(buf, len, NULL, NULL, &deepest, &key_nul, &values, 0, code, msg, msgsz, &at, from);
 	return -1;
 }
 
@@ -596,7 +619,8 @@ static json_object *build(struct jparser *p, const char *buf, size_t len, enum r
 json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
 		    char *msg, size_t msgsz)
 {
-	if (validate(buf, len, NULL, p->track ? &p->top : NULL, &p->depth, &p->key_nul, code, msg, msgsz) < 0)
+	if (validate(buf, len, NULL, p->track ? &p->top : NULL, &p->depth, &p->key_nul, &p->values, code, msg,
+		     msgsz) < 0)
 		return NULL;
 	return build(p, buf, len, code, msg, msgsz);
 }
@@ -609,7 +633,8 @@ json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int 
 		p->shallow = xrealloc(p->shallow, p->cap);
 	}
 	struct shallow sh = { keep, buf, p->shallow, 0 };
-	if (validate(buf, len, &sh, p->track ? &p->top : NULL, &p->depth, &p->key_nul, code, msg, msgsz) < 0)
+	if (validate(buf, len, &sh, p->track ? &p->top : NULL, &p->depth, &p->key_nul, &p->values, code, msg,
+		     msgsz) < 0)
 		return NULL;
 	return build(p, sh.out, sh.len, code, msg, msgsz);
 }
@@ -664,7 +689,8 @@ enum json_text json_text_state(const char *buf, size_t len)
 {
 	const char *why;
 	int deepest, key_nul;
-	long bad = grammar_error(buf, len, &why, NULL, NULL, &deepest, &key_nul);
+	long values;
+	long bad = grammar_error(buf, len, &why, NULL, NULL, &deepest, &key_nul, &values, 0);
 
 	if (bad < 0)
 		return JSON_WHOLE;

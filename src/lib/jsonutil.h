@@ -15,6 +15,13 @@
 #include "diag.h"
 
 #define JSON_MAX_DEPTH 64 /* real provider payloads nest under 12 */
+/* Values a line may hold where it is built into a tree (json-c spends about 150
+ * bytes on each: 8 MB of "1," took 590 MB); real payloads hold a few hundred
+ * (the largest fixture 232) */
+#define JSON_MAX_VALUES 100000
+/* A payload's: its envelope holds it and a few values more, and must be
+ * readable by the next program */
+#define PAYLOAD_MAX_VALUES (JSON_MAX_VALUES - 64)
 /* A provider's payload: its envelope (docs/events.md) nests it one level down,
  * and the envelope must be readable by the next program. */
 #define PAYLOAD_MAX_DEPTH (JSON_MAX_DEPTH - 1)
@@ -25,6 +32,9 @@ struct jparser *jparser_new(void);
 void jparser_free(struct jparser *p);
 /* How deep the last text p accepted nests: 1 for {} or [], 0 for a scalar. */
 int jparser_depth(const struct jparser *p);
+/* The values the last text accepted holds, at every depth (also below a
+ * shallow parse's kept levels). */
+long jparser_values(const struct jparser *p);
 /* 1 when a member name of the last text p accepted holds the escape \u0000
  * (valid JSON). json-c keeps names as C strings, cut there, so "a\u0000b" and
  * "a\u0000c" would both read as "a": whoever cannot keep them apart refuses

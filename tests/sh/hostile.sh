@@ -225,11 +225,11 @@ for f in slow1 slow2; do
 		'[ $st -eq 1 ] && [ "$(wc -l <"$tmp/$f.rej")" -eq 1 ]'
 done
 python3 -c "
-print('{' + ','.join('\"k%d\":1' % i for i in range(100000)) + '}')
-print('{' + ','.join('\"j%d\":1' % i for i in range(100000)) + '}')" >"$tmp/slow3.ndjson"
+print('{' + ','.join('\"k%d\":1' % i for i in range(99999)) + '}')
+print('{' + ','.join('\"j%d\":1' % i for i in range(99999)) + '}')" >"$tmp/slow3.ndjson"
 timeout 30 "$BIN/to-csv" "$tmp/slow3.ndjson" >"$tmp/out" 2>"$tmp/err"
 st=$?
-check "to-csv, a line of 100000 keys none a column: written at once, the extra keys said (exit $st)" \
+check "to-csv, a line of 99999 keys (the most a line's values allow) none a column: written at once, the extra keys said (exit $st)" \
 	'[ $st -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ] && grep -q "more than 256 extra keys" "$tmp/err"'
 
 # 4. A FIFO or a socket in a dump directory is not a dump: named and skipped (exit 3), where a
