@@ -911,7 +911,22 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 		d->long_line = d->elem_line;
 		doc_blank(d, d->elem_off);
 	}
-	if (!d->too_long && (l->too_long || (!d->elem_long && d->len + l->len + 1 > s->o->max_line)))
+	/* A line itself too long in an array's element, or starting one, drops that
+	 * element too: its first bytes are scanned, what it hides is taken to be a
+	 * string's (a long text, an image's base64), and a line opening an object
+	 * at the elements' column after it starts the next element (audit-F2 1:
+	 * the whole array was refused, the elements after it lost, said once) */
+	int hides = 0;
+	if (!d->too_long && l->too_long && d->array && d->depth >= 1 && d->started) {
+		hides = 1;
+		if (!d->elem_long) {
+			d->elem_long = 1;
+			d->long_line = d->depth >= 2 ? d->elem_line : l->lineno;
+			if (d->depth >= 2)
+				doc_blank(d, d->elem_off);
+		}
+	}
+	if (!d->too_long && !hides && (l->too_long || (!d->elem_long && d->len + l->len + 1 > s->o->max_line)))
 		d->too_long = 1;
 	int dropped = d->elem_long; /* this line goes as its line end, but for what follows the element */
 	size_t at = d->len;
@@ -986,6 +1001,8 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 			d->elem_end = at + i;
 		}
 	}
+	if (hides)
+		d->last = 0; /* where the line was cut tells nothing of what goes on */
 	if (dropped && !d->elem_long && !d->too_long) { /* the line the dropped element ended on */
 		while (d->len + 2 > d->cap)
 			d->buf = xrealloc(d->buf, d->cap *= 2);

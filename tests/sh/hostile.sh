@@ -536,6 +536,23 @@ arr '[' "$e1" '{"id":"evt_Long0001","x":[' "$long" '1]},' "$e2" ']'
 check "no comma before such an element: reported at its line 3, both events read" \
 	'[ $? -eq 1 ] && grep -q "arr.json:3: no comma between two array elements (invalid_json)" "$tmp/err" &&
 	 [ "$(grep -c "(invalid_json)" "$tmp/err")" -eq 1 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ]'
+# A line itself longer than --max-line in an element, or opening one (an event on one line,
+# a long text in a pretty one): that element is dropped, rejected at its first line, and the
+# elements after it read, the next where a line opens an object at the elements' column
+# (audit-F2 1: the whole array was refused at line 1, said once, every element after it lost)
+big=$(head -c 9000 /dev/zero | tr '\0' x)
+arr '[' "$e1," "{\"id\":\"evt_Long0003\",\"n\":\"$big\"}," "$e2" ']'
+check "an element on one line longer than --max-line 8K: rejected at its line 3, both events read" \
+	'[ $? -eq 1 ] && [ "$(grep -c "" "$tmp/err")" -eq 2 ] && grep -q "arr.json:3: array element longer than 8192 bytes (line_too_long)" "$tmp/err" &&
+	 [ "$(wc -l <"$tmp/out")" -eq 2 ] && grep -q "\"source\":\"$tmp/arr.json:4\"" "$tmp/out"'
+arr '[' "$e1," '  {' '    "id": "evt_Long0004",' "    \"n\": \"$big\"," '    "x": [1,' '2]' '  },' "  $e2" ']'
+check "a pretty element holding such a line: rejected at its line 3, both events read" \
+	'[ $? -eq 1 ] && grep -q "arr.json:3: array element longer than 8192 bytes (line_too_long)" "$tmp/err" &&
+	 [ "$(wc -l <"$tmp/out")" -eq 2 ] && grep -q "\"source\":\"$tmp/arr.json:9\"" "$tmp/out"'
+printf '%s\n' "{\"id\":\"evt_Long0005\"," "\"n\":\"$big\"}" "$e1" >"$tmp/arr.json"
+"$BIN/fetch-events" --max-line 8K "$tmp/arr.json" >"$tmp/out" 2>"$tmp/err"
+check "outside an array, a document holding such a line is refused at its line 1, said once, the next read" \
+	'[ $? -eq 1 ] && grep -q "arr.json:1: document longer than 8192 bytes (line_too_long)" "$tmp/err" && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
 # An array of 9000 lines of scalars (no event, each its not_object) and an event after
 # them: the scalars are handed over as whole elements are, so the array is not "longer than
 # 8192 bytes" and the event is read at its line 9003 (review Y 1: it was lost)
