@@ -289,17 +289,55 @@ static void emit(struct line_reader *lr, struct line *out, size_t len, size_t co
 	lr->start += consumed;
 }
 
+/* The format another compressor or archiver wrote at b[0..n), told by its
+ * first bytes, or NULL: such a file read as text is no line of ours, and its
+ * bytes would be rejected as NUL bytes and bad JSON, many a file, with exit 1
+ * as if the rest went through (audit-F2 2). gzip inside gzip too. */
+static const char *other_format(const unsigned char *b, size_t n)
+{
+	static const struct { const char *name; const char *magic; size_t len; } f[] = {
+		{ "a zstd file", "\x28\xb5\x2f\xfd", 4 }, { "an xz file", "\xfd" "7zXZ\x00", 6 },
+		{ "a zip archive", "PK\x03\x04", 4 }, { "a 7-Zip archive", "7z\xbc\xaf\x27\x1c", 6 },
+		{ "gzip inside gzip", "\x1f\x8b", 2 }, { "an lz4 file", "\x04\x22\x4d\x18", 4 },
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (n >= f[i].len && memcmp(b, f[i].magic, f[i].len) == 0)
+			return f[i].name;
+	if (n >= 4 && memcmp(b, "BZh", 3) == 0 && b[3] >= '1' && b[3] <= '9')
+		return "a bzip2 file";
+	/* a tar header: its name NUL-padded (no text line holds a NUL), "ustar"
+	 * then NUL (POSIX) or blanks (GNU) at 257 */
+	if (n >= 263 && memcmp(b + 257, "ustar", 5) == 0 && (b[262] == '\0' || b[262] == ' ') && memchr(b, '\0', 100))
+		return "a tar archive";
+	return NULL;
+}
+
 /* A UTF-8 byte-order mark opening the file is an encoding mark (Windows
- * tools write one), not a byte of its first line: skipped. -1 on error. */
+ * tools write one), not a byte of its first line: skipped. A file another
+ * compressor or archiver made is not read (other_format). -1 on error. */
 static int skip_bom(struct line_reader *lr)
 {
 	lr->bom_checked = 1;
-	while (lr->end - lr->start < 3) {
+	/* as many bytes as tell (a tar header's "ustar" ends at 263), but a
+	 * first one of JSON text tells at once: a pipe that trickles short lines
+	 * is not held back for more */
+	size_t want = 3;
+	for (;;) {
+		size_t have = lr->end - lr->start;
+		if (have >= 1 && want == 3 && !strchr("{[ \t\r\n\xef", lr->buf[lr->start]))
+			want = 263;
+		if (have >= want)
+			break;
 		int r = fill(lr);
 		if (r < 0)
 			return -1;
 		if (r == 0)
 			break;
+	}
+	const char *other = other_format((const unsigned char *)lr->buf + lr->start, lr->end - lr->start);
+	if (other) {
+		lr->system = 1; /* no line of it read: a file not read, exit 3 */
+		return fail(lr, 0, "%s, not read (only plain text and gzip are): decompress it first", other);
 	}
 	if (lr->end - lr->start >= 3 && memcmp(lr->buf + lr->start, "\xef\xbb\xbf", 3) == 0)
 		lr->start += 3;

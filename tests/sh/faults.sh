@@ -507,3 +507,27 @@ check "fetch-events: an array of 3 000 events on one line is read whole (exit $s
 "$BIN/fetch-events" "$tmp/form.http" >/dev/null 2>"$tmp/err"
 check "fetch-events: a captured form of 60 000 fields refused, too_many_values ($(head -c 200 "$tmp/err"))" \
 	'grep -q ":1: captured form body holds more than 49968 fields (too_many_values)$" "$tmp/err"'
+
+# 10. A file another compressor or archiver made is told by its first bytes and not read:
+# one read_error naming the format, exit 3 (a file not read), where its bytes were rejected
+# as NUL bytes and bad JSON, many a file, exit 1 as if the rest went through (audit-F2 2).
+# A plain file whose text holds "ustar" at byte 257 is read.
+printf '\x28\xb5\x2f\xfd\x24\x00\x01\x00zstd' >"$tmp/a.zst"
+printf '\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4\x46' >"$tmp/a.xz"
+printf 'BZh91AY&SY\x00\x01' >"$tmp/a.bz2"
+printf 'PK\x03\x04\x14\x00\x00\x00' >"$tmp/a.zip"
+gzip -c "$small" | gzip -c >"$tmp/a.gz.gz"
+(cd "$tmp" && cp "$small" e.json && tar cf a.tar e.json)
+for f in a.zst a.xz a.bz2 a.zip a.gz.gz a.tar; do
+	for p in fetch-events normalize to-csv reconcile; do
+		"$BIN/$p" "$tmp/$f" >/dev/null 2>"$tmp/err"
+		st=$?
+		check "$p $f: exit 3, one read_error naming its format (exit $st: $(head -c 160 "$tmp/err"))" \
+			'[ $st -eq 3 ] && grep -q "^$p: $tmp/$f:1: .*, not read (only plain text and gzip are): decompress it first (read_error)$" "$tmp/err" &&
+			 [ "$(grep -c "(read_error)" "$tmp/err")" -eq 1 ]'
+	done
+done
+python3 -c "import json,sys; t=json.dumps(json.load(open(sys.argv[1]))); l='{\"a\":\"'+'p'*251+'ustar  x\", '+t[1:]; assert l.index('ustar')==257; print(l)" \
+	"$small" >"$tmp/ustar.ndjson"
+"$BIN/fetch-events" "$tmp/ustar.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "a plain file holding ustar near byte 257 is read (exit $?)" '[ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
