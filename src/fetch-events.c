@@ -360,6 +360,11 @@ static void body_element(struct at *at, char *text, size_t len)
  * one: an array in an array is a value that is not an event, rejected whole
  * (a header list's [name, value] pairs, split, would lose the names that
  * redaction reads). */
+/* The last page of Stripe's list of events read, when it says has_more: its
+ * file (len 0: none) and line. */
+static struct strbuf last_page;
+static long last_page_line;
+
 static void one_value(struct src *s, long lineno, char *text, size_t len, int open_array)
 {
 	enum reject_code code;
@@ -399,12 +404,16 @@ static void one_value(struct src *s, long lineno, char *text, size_t len, int op
 		 * data's elements, each one as an array's */
 		struct at at = { s, lineno, NULL, 0 };
 		json_object *more = NULL;
-		/* the page says events follow it that the file does not hold (the
-		 * API's default page is 10): said, as nothing else would tell */
+		/* the page says events follow it: said at the end when it is the
+		 * last page read, as nothing else would tell (the API's default page
+		 * is 10); pages fetched with starting_after and kept one after
+		 * another say it of each but the last (audit-F2 3) */
+		last_page.len = 0;
 		if (json_object_object_get_ex(o, "has_more", &more) && json_object_is_type(more, json_type_boolean) &&
-		    json_object_get_boolean(more))
-			note_at(s->file, lineno, "warning: a page of Stripe's list of events with has_more true: the events after "
-				"it are not in this input (fetch the next pages: starting_after, or --limit 100)");
+		    json_object_get_boolean(more)) {
+			sb_add(&last_page, s->file, strlen(s->file));
+			last_page_line = lineno;
+		}
 		json_object_put(o);
 		each_element(text + off, dlen, array_value, &at);
 		return;
@@ -1452,6 +1461,10 @@ int main(int argc, char **argv)
 		read_path("-", &o, parser, 0);
 	for (int i = optind; i < argc; i++)
 		read_path(argv[i], &o, parser, 0);
+	if (last_page.len)
+		note_at(last_page.buf, last_page_line, "warning: the last page of Stripe's list of events read has has_more "
+			"true: the events after it are not in this input (fetch the next pages: starting_after, or --limit 100)");
+	sb_free(&last_page);
 	jparser_free(parser);
 	free(seen);
 	return diag_finish();
