@@ -84,13 +84,19 @@ void file_received_at(const char *path, const char *opt, char *out)
 	}
 	if (strcmp(path, "-") != 0 && stat(path, &st) == 0) {
 		int64_t ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
-		if (time_in_range(ms) && !arrival_in_future(ms)) {
+		/* before 2010 no webhook of a provider we read arrived: a placeholder
+		 * (the epoch, zip's 1980), which would date the arrival decades before
+		 * the event (audit-F2 5) */
+		int placeholder = time_in_range(ms) && ms < INT64_C(1262304000000);
+		if (time_in_range(ms) && !arrival_in_future(ms) && !placeholder) {
 			fmt_rfc3339(ms, out);
 			return;
 		}
 		warn_msg(0, "'%s': its modification time is %s: its events are received now "
 			 "(--received-at gives a time)", path,
-			 time_in_range(ms) ? "more than a day in the future" : "not in 1970..9999");
+			 placeholder	       ? "before 2010, when no webhook we read was sent (a placeholder?)"
+			 : time_in_range(ms) ? "more than a day in the future"
+					     : "not in 1970..9999");
 	}
 	fmt_rfc3339(now_ms(), out);
 }

@@ -690,6 +690,17 @@ st=("${PIPESTATUS[@]}")
 check "fetch-events: a file's time before 1970 says so and takes now (exit ${st[*]})" \
 	'[ "${st[0]}" -eq 0 ] && [ "${st[1]}" -eq 0 ] && grep -q "modification time is not in 1970..9999" "$tmp/err" &&
 	 [ ! -s "$tmp/err2" ] && grep -q "\"received_at\":\"$(date -u +%Y)-" "$tmp/out"'
+# the epoch, or zip's 1980, a placeholder no webhook arrived at (before 2010): the same, said
+# so (audit-F2 5: the arrival was dated 1970, 56 years before the event); 2015 is a time
+for t in @0 '1980-01-01 UTC'; do
+	touch -d "$t" "$tmp/old.json"
+	"$BIN/fetch-events" "$tmp/old.json" 2>"$tmp/err" >"$tmp/out"
+	check "fetch-events: a file's time $t is a placeholder: said, now taken" \
+		'grep -q "modification time is before 2010" "$tmp/err" && grep -q "\"received_at\":\"$(date -u +%Y)-" "$tmp/out"'
+done
+touch -d '2015-03-01 UTC' "$tmp/old.json"
+"$BIN/fetch-events" "$tmp/old.json" 2>"$tmp/err" >"$tmp/out"
+check "fetch-events: a file's time in 2015 is its arrival" '[ ! -s "$tmp/err" ] && grep -q "\"received_at\":\"2015-03-01T00:00:00Z\"" "$tmp/out"'
 python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$ROOT/fixtures/hotmart/purchase_approved.json" >"$tmp/old.ndjson"
 touch -d '1960-01-01 UTC' "$tmp/old.ndjson"
 "$BIN/normalize" --emit-raw "$tmp/old.ndjson" 2>"$tmp/err" | "$BIN/reconcile" - >/dev/null 2>"$tmp/err2"
