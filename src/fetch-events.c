@@ -938,6 +938,7 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 	if (!d->too_long && !hides && (l->too_long || (!d->elem_long && d->len + l->len + 1 > s->o->max_line)))
 		d->too_long = 1;
 	int dropped = d->elem_long; /* this line goes as its line end, but for what follows the element */
+	int out = dropped;          /* its bytes are not in buf: a place in it is buf's end */
 	size_t at = d->len;
 	if (!d->too_long && !dropped) {
 		while (d->len + l->len + 2 > d->cap)
@@ -975,7 +976,7 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 				d->objects = ch == '{' ? d->objects | bit : d->objects & ~bit;
 			}
 			if (d->depth == 2 && d->array) {
-				d->elem_off = at + i;
+				d->elem_off = out ? d->len : at + i;
 				/* one after another on its line ("},{") keeps the column of the
 				 * line's first: its inner lines are indented from there */
 				if (d->elem_line != l->lineno)
@@ -998,16 +999,17 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 					d->buf = xrealloc(d->buf, d->cap *= 2);
 				memcpy(d->buf + d->len, l->text + rest, l->len - rest);
 				d->len += l->len - rest;
+				out = 0;
 			} else if (d->depth == 1 && d->array) {
-				d->elem_end = at + i + 1;
+				d->elem_end = out ? d->len : at + i + 1;
 			} else if (d->depth == 0 && d->array) {
-				d->close = at + i; /* what may follow it on its line is no element */
+				d->close = out ? d->len : at + i; /* what may follow it on its line is no element */
 				d->array = 0;
 			}
 		} else if (ch == ',' && d->depth == 1 && d->array && !d->elem_long) {
 			/* what is before it is whole, a scalar too (no bracket ends one):
 			 * an array of lines of them is handed over as one of objects is */
-			d->elem_end = at + i;
+			d->elem_end = out ? d->len : at + i;
 		}
 	}
 	if (hides)
