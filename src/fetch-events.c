@@ -369,7 +369,12 @@ static void one_value(struct src *s, long lineno, char *text, size_t len, int op
 {
 	enum reject_code code;
 	char msg[256];
-	json_object *o = jparse_shallow(s->parser, text, len, SHALLOW_KEEP, &code, msg, sizeof msg);
+	/* an array's elements are built one by one (each_element): its own tree
+	 * holds them empty, so an array of 10 000 events on a line is no larger
+	 * tree than it must be (review R12 2: refused, too_many_values) */
+	size_t lead = strspn(text, " \t\r\n");
+	int keep = open_array && lead < len && text[lead] == '[' ? 1 : SHALLOW_KEEP;
+	json_object *o = jparse_shallow(s->parser, text, len, keep, &code, msg, sizeof msg);
 
 	if (!o && open_array && values_follow(text, len)) {
 		/* each value on its own, at this line; the last, cut short, rejected */
@@ -483,11 +488,11 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 		       "its envelope nests it once more)", PAYLOAD_MAX_DEPTH);
 		return;
 	}
-	if (jparser_values(s->parser) > PAYLOAD_MAX_VALUES) {
+	if (jparser_units(s->parser) > PAYLOAD_MAX_UNITS) {
 		/* a tree of it costs memory (json-c: ~150 bytes a value), here or
 		 * in the next program, which reads its envelope whole */
-		reject(s->file, lineno, REJ_TOO_MANY_VALUES, raw, rawlen, "JSON holding more than %d values (a payload: "
-		       "its envelope holds it and more)", PAYLOAD_MAX_VALUES);
+		reject(s->file, lineno, REJ_TOO_MANY_VALUES, raw, rawlen, "JSON too large to build in memory (a payload: "
+		       "its tree over %d units, which its envelope holds and more)", PAYLOAD_MAX_UNITS);
 		return;
 	}
 	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id)) {
@@ -769,6 +774,7 @@ struct docscan {
 	long line;          /* of buf's first byte */
 	long first;         /* of the value's first byte, once started */
 	int depth, started, array, indented, too_long;
+	int hidden;         /* and a line of it was too long: its brackets are not all seen */
 	int elem_long;      /* the array's element being read grew past --max-line: dropped, */
 	long long_line;     /* rejected at its line (long_line) once it ends */
 	size_t col;         /* the top-level value's column */
@@ -816,7 +822,7 @@ static void elem_long_end(struct src *s, struct docscan *d)
 {
 	reject(s->file, d->long_line, REJ_LINE_TOO_LONG, NULL, 0, "array element longer than %zu bytes",
 	       s->o->max_line);
-	d->elem_long = 0;
+	d->elem_long = d->hidden = 0;
 }
 
 /*
@@ -886,6 +892,14 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 
 	if (d->started && d->depth > 0 && lead > 0 && lead < l->len)
 		d->indented = 1;
+	/* after a line too long, where the element's brackets were not all seen:
+	 * a ',' or ']' that begins a line at the elements' column ends it (the
+	 * next element's comma, the array's close) */
+	if (d->hidden && d->elem_long && !d->too_long && (c == ',' || c == ']') && lead <= d->elem_col) {
+		elem_long_skip(s, d, l->lineno, 1);
+		d->depth = 1;
+		d->last = '}';
+	}
 	if (opens && d->array && d->depth >= 2 && lead <= d->elem_col && (d->indented || !goes_on)) {
 		if (d->elem_long) {
 			if (d->too_long)
@@ -928,11 +942,23 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 	int hides = 0;
 	if (!d->too_long && l->too_long && d->array && d->depth >= 1 && d->started) {
 		hides = 1;
+		d->hidden = 1;
 		if (!d->elem_long) {
 			d->elem_long = 1;
 			d->long_line = d->depth >= 2 ? d->elem_line : l->lineno;
-			if (d->depth >= 2)
+			if (d->depth >= 2) {
 				doc_blank(d, d->elem_off);
+			} else {
+				/* what is before the element on its line (a leading ',')
+				 * is the array's: kept, for its commas' check */
+				size_t k = strcspn(l->text, "{[\"");
+				if (k > l->len)
+					k = l->len;
+				while (d->len + k + 2 > d->cap)
+					d->buf = xrealloc(d->buf, d->cap *= 2);
+				memcpy(d->buf + d->len, l->text, k);
+				d->len += k;
+			}
 		}
 	}
 	if (!d->too_long && !hides && (l->too_long || (!d->elem_long && d->len + l->len + 1 > s->o->max_line)))

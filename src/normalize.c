@@ -465,9 +465,9 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 				   "nests it once more)", PAYLOAD_MAX_DEPTH);
 			return;
 		}
-		if (in->values > PAYLOAD_MAX_VALUES) {
-			job_reject(j, in, REJ_TOO_MANY_VALUES, "JSON holding more than %d values (a payload: its "
-				   "envelope holds it and more)", PAYLOAD_MAX_VALUES);
+		if (in->units > PAYLOAD_MAX_UNITS) {
+			job_reject(j, in, REJ_TOO_MANY_VALUES, "JSON too large to build in memory (a payload: its tree "
+				   "over %d units, which its envelope holds and more)", PAYLOAD_MAX_UNITS);
 			return;
 		}
 		c = o->provider ? o->provider : connector_detect(payload);
@@ -587,7 +587,7 @@ static void run_job(struct job *j, struct jparser *p, const struct opts *o)
 			continue;
 		}
 		in.depth = jparser_depth(p);
-		in.values = jparser_values(p);
+		in.units = jparser_units(p);
 		if (!json_object_is_type(in.obj, json_type_object))
 			job_reject(j, &in, REJ_NOT_OBJECT, "expected a JSON object, got %s", jtype_name(in.obj));
 		else if (jparser_key_nul(p))

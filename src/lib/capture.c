@@ -589,9 +589,9 @@ json_object *capture_payload(struct jparser *p, const char *content_type, const 
 		size_t fields = 1;
 		for (const char *a = body; (a = memchr(a, '&', len - (size_t)(a - body))); a++)
 			fields++;
-		if (fields > PAYLOAD_MAX_VALUES / 2) {
+		if (fields > PAYLOAD_MAX_UNITS / JSON_UNITS_OBJECT) {
 			*code = REJ_TOO_MANY_VALUES;
-			snprintf(msg, msgsz, "captured form body holds more than %d fields", PAYLOAD_MAX_VALUES / 2);
+			snprintf(msg, msgsz, "captured form body holds more than %d fields", PAYLOAD_MAX_UNITS / JSON_UNITS_OBJECT);
 		} else if (!(o = form_to_json(body, len, latin1_charset(content_type), msg, msgsz)))
 			snprintf(msg, msgsz, "captured form body holds a NUL byte (or %%00)");
 		else

@@ -64,7 +64,7 @@ int jparser_depth(const struct jparser *p)
 	return p->depth;
 }
 
-long jparser_values(const struct jparser *p)
+long jparser_units(const struct jparser *p)
 {
 	return p->values;
 }
@@ -295,7 +295,7 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 	const char *s = buf, *end = buf + len;
 	char stack[JSON_MAX_DEPTH + 1];
 	int depth = 0, deep = 0, nul = 0;
-	long values = 0, held = 0; /* values; those a tree will hold */
+	long units = 0, held = 0; /* the tree's units (JSON_MAX_UNITS); of what a tree will hold */
 	enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, AFTER } want = VALUE;
 	struct member *cur = NULL; /* the top-level member being read */
 
@@ -311,7 +311,7 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 					shallow_copy(sh, end);
 				*deepest = deep;
 				*key_nul = nul;
-				*nvalues = values;
+				*nvalues = units;
 				return -1;
 			}
 			FAIL("unexpected end of line");
@@ -364,14 +364,18 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 			}
 			FAIL(stack[depth - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
 		}
-		/* A value (or, in KEY states, a string key) starts at s. Those a
-		 * tree will hold (not below a shallow parse's kept levels: an array
-		 * of events' elements are built one by one) are limited; all are
-		 * counted, for a payload built whole later, or by the next program */
+		/* A value (or, in KEY states, a string key) starts at s: its units
+		 * counted. Those of what a tree will hold (not below a shallow
+		 * parse's kept levels: an array of events' elements are built one
+		 * by one) are limited; all are counted, for a payload built whole
+		 * later, or by the next program */
 		if (want == VALUE || want == VALUE_OR_CLOSE) {
-			values++;
-			if ((!sh || depth <= sh->keep) && ++held > JSON_MAX_VALUES && limit)
-				FAIL("too many values");
+			long u = c == '{' ? JSON_UNITS_OBJECT : c == '[' ? JSON_UNITS_ARRAY : 1;
+			if (depth > 0 && stack[depth - 1] == '{')
+				u += JSON_UNITS_MEMBER;
+			units += u;
+			if ((!sh || depth <= sh->keep) && (held += u) > JSON_MAX_UNITS && limit)
+				FAIL("too large");
 		}
 		if (mm && depth == 1 && stack[0] == '{') {
 			if (want == VALUE) {
@@ -550,12 +554,14 @@ static int validate_at(const char *buf, size_t len, struct shallow *sh, struct m
 	}
 	if (bad >= 0) {
 		*code = strcmp(why, "too deep") == 0		? REJ_TOO_DEEP
-			: strcmp(why, "too many values") == 0 ? REJ_TOO_MANY_VALUES
+			: strcmp(why, "too large") == 0 ? REJ_TOO_MANY_VALUES
 							       : REJ_INVALID_JSON;
 		if (*code == REJ_TOO_DEEP)
 			snprintf(msg, msgsz, "JSON nested deeper than %d levels", JSON_MAX_DEPTH);
 		else if (*code == REJ_TOO_MANY_VALUES)
-			snprintf(msg, msgsz, "JSON holding more than %d values", JSON_MAX_VALUES);
+			snprintf(msg, msgsz, "JSON too large to build in memory (its tree over %d units: an object %d, "
+				 "a member %d more, an array %d, any other value 1)", JSON_MAX_UNITS, JSON_UNITS_OBJECT,
+				 JSON_UNITS_MEMBER, JSON_UNITS_ARRAY);
 		else
 			snprintf(msg, msgsz, "invalid JSON at column %ld: %s", bad - (long)col_from + 1, why);
 		return -1;
@@ -565,7 +571,7 @@ static int validate_at(const char *buf, size_t len, struct shallow *sh, struct m
 	return 0;
 }
 
-/* The check before a tree is built: its values limited (JSON_MAX_VALUES). */
+/* The check before a tree is built: its units limited (JSON_MAX_UNITS). */
 static int validate(const char *buf, size_t len, struct shallow *sh, struct members *mm,
 		    int *deepest, int *key_nul, long *nvalues, enum reject_code *code, char *msg, size_t msgsz)
 {

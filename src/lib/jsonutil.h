@@ -15,13 +15,19 @@
 #include "diag.h"
 
 #define JSON_MAX_DEPTH 64 /* real provider payloads nest under 12 */
-/* Values a line may hold where it is built into a tree (json-c spends about 150
- * bytes on each: 8 MB of "1," took 590 MB); real payloads hold a few hundred
- * (the largest fixture 232) */
-#define JSON_MAX_VALUES 100000
-/* A payload's: its envelope holds it and a few values more, and must be
+/* The tree json-c builds of a line, in units of about 50 bytes (JSON_UNITS):
+ * at most 50 MB (8 MB of "1," took 590 MB, 300 KB of "{}" 80 MB); real
+ * payloads take a few thousand (the largest fixture 2 400) */
+#define JSON_MAX_UNITS 1000000
+/* what json-c spends, measured (json-c 0.16, x86-64): an object about 800
+ * bytes, a member of one 400 more (its key, its hash entry), an array 130, a
+ * value in an array 50 */
+#define JSON_UNITS_OBJECT 16
+#define JSON_UNITS_MEMBER 8
+#define JSON_UNITS_ARRAY 3
+/* A payload's: its envelope holds it and a few members more, and must be
  * readable by the next program */
-#define PAYLOAD_MAX_VALUES (JSON_MAX_VALUES - 64)
+#define PAYLOAD_MAX_UNITS (JSON_MAX_UNITS - 1000)
 /* A provider's payload: its envelope (docs/events.md) nests it one level down,
  * and the envelope must be readable by the next program. */
 #define PAYLOAD_MAX_DEPTH (JSON_MAX_DEPTH - 1)
@@ -32,9 +38,9 @@ struct jparser *jparser_new(void);
 void jparser_free(struct jparser *p);
 /* How deep the last text p accepted nests: 1 for {} or [], 0 for a scalar. */
 int jparser_depth(const struct jparser *p);
-/* The values the last text accepted holds, at every depth (also below a
- * shallow parse's kept levels). */
-long jparser_values(const struct jparser *p);
+/* The units (JSON_MAX_UNITS) of the tree of the last text accepted, at every
+ * depth (also below a shallow parse's kept levels). */
+long jparser_units(const struct jparser *p);
 /* 1 when a member name of the last text p accepted holds the escape \u0000
  * (valid JSON). json-c keeps names as C strings, cut there, so "a\u0000b" and
  * "a\u0000c" would both read as "a": whoever cannot keep them apart refuses

@@ -52,7 +52,7 @@ static int read_one(const char *path, size_t max_line, struct jparser *p, record
 			json_object_put(o);
 			continue;
 		}
-		struct record_input in = { name, &l, o, jparser_depth(p), jparser_values(p) };
+		struct record_input in = { name, &l, o, jparser_depth(p), jparser_units(p) };
 		fn(&in, ctx);
 		json_object_put(o);
 	}

@@ -17,7 +17,7 @@ struct record_input {
 	const struct line *line;
 	json_object *obj;
 	int depth;          /* how deep obj nests (jparser_depth) */
-	long values;        /* the values it holds (jparser_values) */
+	long units;         /* its tree's units (jparser_units) */
 };
 
 #define RAW_IN_REJECT 4096 /* bytes of an over-long line kept in its rejects record */

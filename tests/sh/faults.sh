@@ -463,50 +463,54 @@ check "4 million blank lines after a cut first line: exit $st, the event after t
 check "a path in a message: its bytes not UTF-8 said \\xNN" \
 	'grep -q "/l1/caf\\\\xe9.ndjson.: read already in this run, skipped$" "$tmp/err" && grep -q "cannot open .[^ ]*/l1/n\\\\xe9.ndjson.: No such file" "$tmp/err"'
 
-# 9. Many small values: a line's tree costs json-c ~150 bytes a value (8 MB of "1," took
-# 590 MB), so a line (or a document, or a capture's form fields) holding more than
-# 100 000 values is refused, too_many_values, before a tree is built; a payload more than
-# 99 936 (its envelope holds it and more, and the next program reads it whole). An array
-# of events is built element by element: 3 000 events on one line (700 000 values) are read.
+# 9. The tree json-c builds of a line costs far more than its bytes (8 MB of "1," took 590 MB,
+# 300 KB of "{}" 80 MB): a line (or document, element, capture) whose tree would be over
+# 1 000 000 units (about 50 MB: an object 16, a member 8 more, an array 3, another value 1)
+# is refused before it is built, too_many_values; a payload over 999 000 (its envelope holds
+# it and more, and the next program builds it whole). An array of events is built element by
+# element: 4 000 events on one 15 MB line are read.
 python3 - "$ROOT/fixtures/stripe/invoice.paid.json" "$tmp" <<'PY2'
 import json, sys
 e = json.load(open(sys.argv[1])); t = sys.argv[2]
 with open(t + "/values.ndjson", "w") as f:
     f.write('{"a":[' + "1," * 4000000 + "1]}\n")
-    for n, i in ((99950, "evt_v1"), (99700, "evt_v2")):
+    f.write('{"a":[' + "{}," * 99999 + "{}]}\n")
+    for n, i in ((110850, "evt_v1"), (110000, "evt_v2")):
         e["id"] = i; e["data"]["object"]["metadata"] = {"k%d" % k: k for k in range(n)}
         f.write(json.dumps(e) + "\n")
 e["data"]["object"]["metadata"] = {}
 with open(t + "/array.json", "w") as f:
-    f.write(json.dumps([dict(e, id="evt_a%d" % k) for k in range(3000)]) + "\n")
+    f.write(json.dumps([dict(e, id="evt_a%d" % k) for k in range(4000)]) + "\n")
 with open(t + "/form.http", "w") as f:
-    body = "&".join("f%d=1" % k for k in range(60000))
+    body = "&".join("f%d=1" % k for k in range(70000))
     f.write("POST /hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
             "Content-Length: %d\r\n\r\n%s" % (len(body), body))
 PY2
+big="JSON too large to build in memory (its tree over 1000000 units: an object 16, a member 8 more, an array 3, any other value 1) (too_many_values)"
+pay="JSON too large to build in memory (a payload: its tree over 999000 units, which its envelope holds and more) (too_many_values)"
 /usr/bin/time -f 'rss=%M' -o "$tmp/time" "$BIN/fetch-events" "$tmp/values.ndjson" >"$tmp/out" 2>"$tmp/err"
 st=$?
-check "fetch-events: 4M values refused, 99 950 in a payload refused, 99 700 read (exit $st: $(head -c 300 "$tmp/err"))" \
-	'[ $st -eq 1 ] && grep -q ":1: JSON holding more than 100000 values (too_many_values)$" "$tmp/err" &&
-	 grep -q ":2: JSON holding more than 99936 values (a payload: its envelope holds it and more) (too_many_values)$" "$tmp/err" &&
+check "fetch-events: 4M values and 100 000 objects refused, a payload over its limit refused, one under it read (exit $st: $(head -c 300 "$tmp/err"))" \
+	'[ $st -eq 1 ] && grep -qF ":1: $big" "$tmp/err" && grep -qF ":2: $big" "$tmp/err" && grep -qF ":3: $pay" "$tmp/err" &&
 	 [ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q evt_v2 "$tmp/out"'
 check "fetch-events on them: peak RSS $(rss) KB < 64 MB" 'rss_below 65536'
 /usr/bin/time -f 'rss=%M' -o "$tmp/time" "$BIN/normalize" "$tmp/out" >/dev/null 2>"$tmp/err"
-check "normalize reads the envelope of 99 700 (exit $?: $(head -c 200 "$tmp/err"))" '[ ! -s "$tmp/err" ]'
-/usr/bin/time -f 'rss=%M' -o "$tmp/time" "$BIN/normalize" --emit-raw "$tmp/values.ndjson" >"$tmp/out" 2>"$tmp/err"
+check "normalize reads the envelope of the payload under the limit (exit $?: $(head -c 200 "$tmp/err")), peak RSS $(rss) KB < 64 MB" \
+	'[ ! -s "$tmp/err" ] && rss_below 65536'
+/usr/bin/time -f 'rss=%M' -o "$tmp/time" "$BIN/normalize" --emit-raw --jobs 4 "$tmp/values.ndjson" >"$tmp/out" 2>"$tmp/err"
 st=$?
-check "normalize --emit-raw of the payloads: the same two refused (exit $st), peak RSS $(rss) KB < 64 MB" \
-	'[ $st -eq 1 ] && [ "$(grep -c "(too_many_values)$" "$tmp/err")" -eq 2 ] && [ "$(grep -c "\"record\":\"raw\"" "$tmp/out")" -eq 1 ] && rss_below 65536'
+check "normalize --emit-raw --jobs 4 of the payloads: the same three refused (exit $st), peak RSS $(rss) KB < 200 MB" \
+	'[ $st -eq 1 ] && [ "$(grep -c "(too_many_values)$" "$tmp/err")" -eq 3 ] && [ "$(grep -c "\"record\":\"raw\"" "$tmp/out")" -eq 1 ] && rss_below 204800'
 /usr/bin/time -f 'rss=%M' -o "$tmp/time" "$BIN/to-csv" "$tmp/values.ndjson" >/dev/null 2>"$tmp/err"
-check "to-csv: the 4M-value line refused, too_many_values, peak RSS $(rss) KB < 64 MB" \
-	'grep -q ":1: JSON holding more than 100000 values (too_many_values)$" "$tmp/err" && rss_below 65536'
+check "to-csv: the 4M-value and 100 000-object lines refused, too_many_values, peak RSS $(rss) KB < 64 MB" \
+	'grep -qF ":1: $big" "$tmp/err" && grep -qF ":2: $big" "$tmp/err" && rss_below 65536'
 "$BIN/fetch-events" "$tmp/array.json" >"$tmp/out" 2>"$tmp/err"
 st=$?
-check "fetch-events: an array of 3 000 events on one line is read whole (exit $st, $(wc -l <"$tmp/out") envelopes)" \
-	'[ $st -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3000 ]'
+check "fetch-events: an array of 4 000 events on one line is read whole (exit $st, $(wc -l <"$tmp/out") envelopes)" \
+	'[ $st -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 4000 ]'
 "$BIN/fetch-events" "$tmp/form.http" >/dev/null 2>"$tmp/err"
-check "fetch-events: a captured form of 60 000 fields refused, too_many_values ($(head -c 200 "$tmp/err"))" \
-	'grep -q ":1: captured form body holds more than 49968 fields (too_many_values)$" "$tmp/err"'
+check "fetch-events: a captured form of 70 000 fields refused, too_many_values ($(head -c 200 "$tmp/err"))" \
+	'grep -q ":1: captured form body holds more than 62437 fields (too_many_values)$" "$tmp/err"'
 
 # 10. A file another compressor or archiver made is told by its first bytes and not read:
 # one read_error naming the format, exit 3 (a file not read), where its bytes were rejected

@@ -225,11 +225,11 @@ for f in slow1 slow2; do
 		'[ $st -eq 1 ] && [ "$(wc -l <"$tmp/$f.rej")" -eq 1 ]'
 done
 python3 -c "
-print('{' + ','.join('\"k%d\":1' % i for i in range(99999)) + '}')
-print('{' + ','.join('\"j%d\":1' % i for i in range(99999)) + '}')" >"$tmp/slow3.ndjson"
+print('{' + ','.join('\"k%d\":1' % i for i in range(100000)) + '}')
+print('{' + ','.join('\"j%d\":1' % i for i in range(100000)) + '}')" >"$tmp/slow3.ndjson"
 timeout 30 "$BIN/to-csv" "$tmp/slow3.ndjson" >"$tmp/out" 2>"$tmp/err"
 st=$?
-check "to-csv, a line of 99999 keys (the most a line's values allow) none a column: written at once, the extra keys said (exit $st)" \
+check "to-csv, a line of 100000 keys none a column: written at once, the extra keys said (exit $st)" \
 	'[ $st -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ] && grep -q "more than 256 extra keys" "$tmp/err"'
 
 # 4. A FIFO or a socket in a dump directory is not a dump: named and skipped (exit 3), where a
@@ -549,6 +549,18 @@ arr '[' "$e1," '  {' '    "id": "evt_Long0004",' "    \"n\": \"$big\"," '    "x"
 check "a pretty element holding such a line: rejected at its line 3, both events read" \
 	'[ $? -eq 1 ] && grep -q "arr.json:3: array element longer than 8192 bytes (line_too_long)" "$tmp/err" &&
 	 [ "$(wc -l <"$tmp/out")" -eq 2 ] && grep -q "\"source\":\"$tmp/arr.json:9\"" "$tmp/out"'
+# ... and when its brackets are not all seen, a ',' or ']' beginning a line at the elements'
+# column ends it: the last element long, then the array's ']' and a second array; a comma
+# leading the next element's line (review R12 1: "the array opened here is not closed", the
+# second array swallowed as an element)
+arr '[' "$e1," "{\"id\":\"evt_Long0006\",\"data\":{\"n\":\"$big\"}}" ']' '[' "$e2" ']'
+check "the last element on such a line, then ']' and another array: both events read (exit $?)" \
+	'[ "$(grep -c "" "$tmp/err")" -eq 2 ] && grep -q "arr.json:3: array element longer than 8192 bytes (line_too_long)" "$tmp/err" &&
+	 [ "$(wc -l <"$tmp/out")" -eq 2 ] && grep -q "\"source\":\"$tmp/arr.json:6\"" "$tmp/out"'
+arr '[' "  $e1" "  ,{\"id\":\"evt_Long0007\",\"data\":{\"n\":\"$big\"}}" "  ,$e2" ']'
+check "commas leading the lines: the long element dropped, both events read (exit $?)" \
+	'[ "$(grep -c "" "$tmp/err")" -eq 2 ] && grep -q "arr.json:3: array element longer than 8192 bytes (line_too_long)" "$tmp/err" &&
+	 [ "$(wc -l <"$tmp/out")" -eq 2 ] && grep -q "\"source\":\"$tmp/arr.json:4\"" "$tmp/out"'
 printf '%s\n' "{\"id\":\"evt_Long0005\"," "\"n\":\"$big\"}" "$e1" >"$tmp/arr.json"
 "$BIN/fetch-events" --max-line 8K "$tmp/arr.json" >"$tmp/out" 2>"$tmp/err"
 check "outside an array, a document holding such a line is refused at its line 1, said once, the next read" \
