@@ -919,7 +919,7 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 		if (!d->too_long)
 			reject(s->file, d->first, REJ_INVALID_JSON, NULL, 0,
 			       "a JSON document cut short: another starts at line %ld", l->lineno);
-		d->len = 0;
+		d->len = d->close = 0; /* (an array closed, then a value cut short after it on its line) */
 		doc_flush(s, d, l->lineno);
 	}
 	if (d->array && d->depth >= 1 && !d->too_long && d->elem_end > 0 && d->len + l->len + 1 > s->o->max_line)
