@@ -1056,6 +1056,14 @@ static const char copy_ev_sql[] =
 #define MOVED_ROWS(table, same)                                                                    \
 	"ARRAY(SELECT o.ctid FROM " MOVED_ALONE(same) " CROSS JOIN LATERAL (SELECT ctid FROM " table " o" \
 	" WHERE (o.provider, o.external_event_id) = (c.provider, c.external_event_id) LIMIT 1) o)"
+/* of those, with other content, the rows that are not the raw row's copy's own
+ * (an event loaded alone before, of the copy whose raw envelope now came: it
+ * is the one a load of them together keeps, audit-B 2) */
+#define MOVED_OTHER_ROWS(table)                                                                    \
+	"ARRAY(SELECT o.ctid FROM " MOVED_ALONE("false") " CROSS JOIN LATERAL (SELECT ctid, received_at,"  \
+	" source FROM " table " o WHERE (o.provider, o.external_event_id) = (c.provider, c.external_event_id)" \
+	" LIMIT 1) o WHERE NOT EXISTS (SELECT 1 FROM external_events_raw r WHERE (r.provider,"           \
+	" r.external_event_id, r.received_at, r.source) = (c.provider, c.external_event_id, o.received_at, o.source)))"
 /* the rows of table naming them take the raw row's received_at and source */
 #define MOVED_RESTAMP(table)                                                                       \
 	"UPDATE " table " n SET (received_at, source) = (SELECT r.received_at, r.source"               \
@@ -1217,6 +1225,30 @@ static const char *const upserts[] = {
 	" OVER (PARTITION BY provider, external_event_id ORDER BY received_at," SRC_KEY("source") ", seq DESC) AS n"
 	" FROM stage_ev) x WHERE n > 1))"),
 
+	/* an event that comes without its raw copy (canonical events loaded
+	 * alone), of a later copy than the one stored (its log row's): not kept,
+	 * as in one batch, where the first copy's is (just above). Taken, it
+	 * replaced the stored event's content and outcome under the first copy's
+	 * time and source, and the tables depended on where batches and runs were
+	 * cut (audit-B 1, 2). A retry or a replay of the stored raw copy (with
+	 * its raw copy, a later one of the same content: the statements above
+	 * judged it) brings its event; a re-run's copy is the stored one (a
+	 * normalizer's fix); an earlier one replaces it. One key probe of the log
+	 * per event whose raw row the batch did not write (a fresh load probes
+	 * nothing). Left: an event loaded alone, then a later copy loaded whole,
+	 * its raw copy the first stored: its event replaces the first's. */
+	"DELETE FROM stage_ev WHERE ctid = ANY (ARRAY(SELECT e.ctid FROM stage_ev e"
+	" CROSS JOIN LATERAL (SELECT t.received_at, t.source FROM external_events t"
+	" WHERE (t.provider, t.external_event_id) = (e.provider, e.external_event_id) LIMIT 1) t"
+	" WHERE (e.provider, e.external_event_id) NOT IN (SELECT provider, external_event_id"
+	" FROM stage_changed WHERE kind = 'r')"
+	" AND (e.received_at," SRC_KEY("e.source") ") > (t.received_at," SRC_KEY("t.source") ")"
+	" AND NOT ((e.provider, e.external_event_id, e.received_at, e.source) IN"
+	" (SELECT provider, external_event_id, received_at, source FROM stage_raw)"
+	" AND EXISTS (SELECT 1 FROM external_events_raw r WHERE (r.provider, r.external_event_id) ="
+	" (e.provider, e.external_event_id) AND (r.received_at," SRC_KEY("r.source") ") <"
+	" (e.received_at," SRC_KEY("e.source") ")))))",
+
 	/* a Stripe invoice's canonical event written before invoiced_at was (an older
 	 * normalize, canonical NDJSON kept) gets it from its raw payload, the batch's
 	 * copy else the stored one, as sql/019 gave the events stored then: ordered by
@@ -1291,13 +1323,13 @@ static const char *const upserts[] = {
 	MOVED_RESTAMP("external_events_normalized"),
 	MOVED_RESTAMP("external_events"),
 	"WITH gone AS (DELETE FROM external_events_normalized n WHERE n.ctid = ANY ("
-	MOVED_ROWS("external_events_normalized", "false") ")"
+	MOVED_OTHER_ROWS("external_events_normalized") ")"
 	" RETURNING n.provider, n.external_event_id, n.project_id, n.status, n.customer_id,"
 	" n.subscription_id, n.payment_id)"
 	" INSERT INTO stage_norm SELECT 'o', false, provider, external_event_id, project_id, NULL, NULL,"
 	" NULL, customer_id, subscription_id, payment_id, NULL, NULL, NULL, NULL, NULL, NULL FROM gone"
 	" WHERE status = 'processed'",
-	"DELETE FROM external_events n WHERE n.ctid = ANY (" MOVED_ROWS("external_events", "false") ")",
+	"DELETE FROM external_events n WHERE n.ctid = ANY (" MOVED_OTHER_ROWS("external_events") ")",
 
 	/* a plan code we have not seen yet becomes a plan (named by ops later) */
 	"INSERT INTO plans (id, code) SELECT DISTINCT plan_code, plan_code FROM stage_ev"

@@ -364,3 +364,29 @@ check "the same line by line in reverse, and a record a batch" line_same
 l4=$(newdb copies_line_same) && ingest_stream "$T/s.json" | load --dsn "dbname=$l4" 2>/dev/null
 check "identical copies at lines 5, 21 and 40: every table says line 5 (got $(kept "$l4"))" \
 	test "$(kept "$l4")" = "s.json:5 1990 s.json:5 s.json:5"
+
+# Copies of one event without their raw envelopes (canonical events loaded alone), or a later
+# such copy of an event stored with its envelope: the first copy's is kept whatever the
+# batches and runs, as in one batch. Across batches the later copy's content and outcome
+# replaced the stored one's under the first copy's time and source (audit-B 1, 2): a failed
+# event became ignored, a payment of 19.90 became 24.90, and an event was lost over three runs.
+grep '"record":"event"' "$T/A.ndjson" >"$T/Aev.ndjson"
+grep '"record":"event"' "$T/B.ndjson" >"$T/Bev.ndjson"
+grep '"record":"raw"' "$T/A.ndjson" >"$T/Araw.ndjson"
+x1=$(newdb copies_ev_one) && load --dsn "dbname=$x1" "$T/Aev.ndjson" "$T/Bev.ndjson" 2>>"$T/load.err"
+x2=$(newdb copies_ev_b1) && load --batch 1 --dsn "dbname=$x2" "$T/Aev.ndjson" "$T/Bev.ndjson" 2>>"$T/load.err"
+x3=$(newdb copies_ev_runs) && run "$x3" "$T/Aev.ndjson" "$T/Bev.ndjson"
+check "two copies' events alone, in one batch or a record a batch: the same rows" same_state "$x1" "$x2"
+check "and in two runs" same_state "$x1" "$x3"
+check "and copy A's payment (19.90, received first)" \
+	test "$(q "$x2" "SELECT amount_minor FROM payments WHERE payment_id = 'HPDUP'")-$(q "$x3" "SELECT amount_minor FROM payments WHERE payment_id = 'HPDUP'")" = "1990-1990"
+x4=$(newdb copies_pair_then_ev) && run "$x4" "$T/A.ndjson" "$T/Bev.ndjson"
+check "A with its envelope, then B's event alone in another run: A's payment kept" \
+	test "$(q "$x4" "SELECT p.amount_minor || ' ' || (n.event #>> '{payment,amount_minor}') FROM payments p, external_events_normalized n
+		WHERE p.payment_id = 'HPDUP' AND n.external_event_id = 'h-dup'")" = "1990 1990"
+grep '"record":"raw"' "$T/B.ndjson" >"$T/Braw.ndjson"
+x5=$(newdb copies_three_runs) && run "$x5" "$T/Aev.ndjson" "$T/Braw.ndjson" "$T/Araw.ndjson"
+x6=$(newdb copies_three_one) && run "$x6" "$T/Aev.ndjson $T/Braw.ndjson $T/Araw.ndjson"
+check "A's event alone, B's envelope alone, A's envelope alone, as three runs: A's event kept (it went with B's raw row)" \
+	test "$(q "$x5" "SELECT amount_minor FROM payments WHERE payment_id = 'HPDUP'")" = 1990
+check "(three runs and one run agree)" same_state "$x5" "$x6"

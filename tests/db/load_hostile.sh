@@ -236,12 +236,17 @@ check "envelopes with a hottok in their strings load (exit $?)" grep -q 'inserte
 check "without them, the name alone and an empty value kept" test "$(q "$db" "SELECT count(*) FILTER (WHERE payload::text LIKE '%FAKEHOT%')
 	|| ' ' || count(*) FILTER (WHERE payload->'x' = '[{}, {}]' AND payload->>'e' = 'hottok=&y=1' AND payload->>'f' = 'hottok')
 	FROM external_events_raw")" = "0 2"
-jq -c 'select(.record == "raw") | .payload' "$T/hot_env.ndjson" >"$T/hot_payloads.ndjson"
-fetch-events --received-at 2026-11-25T00:00:00Z "$T/hot_payloads.ndjson" >"$T/hot_f" 2>/dev/null
-normalize --emit-raw "$T/hot_payloads.ndjson" >"$T/hot_n" 2>/dev/null
-check "fetch-events and normalize --emit-raw write them out neither" \
-	sh -c "test \$(grep -c '\"record\":\"raw\"' '$T/hot_f') = 2 && test \$(grep -c '\"record\":\"raw\"' '$T/hot_n') = 2 &&
-		! grep -q FAKEHOT '$T/hot_f' '$T/hot_n' && grep -q 'hottok=&y=1' '$T/hot_f'"
+# written_neither NAME KEPT: fetch-events and normalize --emit-raw, given $T/NAME.ndjson's
+# payloads, write both events and no FAKEHOT, and KEPT (an empty value) in fetch-events'
+written_neither() {
+	jq -c 'select(.record == "raw") | .payload' "$T/$1.ndjson" >"$T/$1_payloads.ndjson"
+	fetch-events --received-at 2026-11-25T00:00:00Z "$T/$1_payloads.ndjson" >"$T/$1_f" 2>/dev/null
+	normalize --emit-raw "$T/$1_payloads.ndjson" >"$T/$1_n" 2>/dev/null
+	check "fetch-events and normalize --emit-raw write them out neither" \
+		sh -c "test \$(grep -c '\"record\":\"raw\"' '$T/$1_f') = 2 && test \$(grep -c '\"record\":\"raw\"' '$T/$1_n') = 2 &&
+			! grep -q FAKEHOT '$T/$1_f' '$T/$1_n' && grep -qF '$2' '$T/$1_f'"
+}
+written_neither hot_env 'hottok=&y=1'
 check_backfill "$db" 032 "UPDATE external_events_raw SET payload = payload || '{\"sck\": \"a=1&HOTTOK = \\\"FAKEHOT9\\\"\", \"x\": [{\"b\": \"{\\\"hottok\\\": \\\"S\\\"}\"}, {}]}'" '^CREATE OR REPLACE'
 # ... and in more spellings: its '=' encoded as a link keeps it in a tracking field, a JSON
 # escape read as text, an HTML entity, a no-break space before it (audit-H3 2: stored as
@@ -252,12 +257,7 @@ check "envelopes with a hottok's pair encoded load (exit $?)" grep -q 'inserted 
 check "without them, an empty encoded value kept" test "$(q "$db" "SELECT count(*) FILTER (WHERE payload::text LIKE '%FAKEHOT%')
 	|| ' ' || count(*) FILTER (WHERE payload->'x' = '[{}, {}]' AND payload->>'e' = 'hottok%3D&y=1' AND NOT payload ? 'd')
 	FROM external_events_raw")" = "0 2"
-jq -c 'select(.record == "raw") | .payload' "$T/enc_env.ndjson" >"$T/enc_payloads.ndjson"
-fetch-events --received-at 2026-11-25T00:00:00Z "$T/enc_payloads.ndjson" >"$T/enc_f" 2>/dev/null
-normalize --emit-raw "$T/enc_payloads.ndjson" >"$T/enc_n" 2>/dev/null
-check "fetch-events and normalize --emit-raw write them out neither" \
-	sh -c "test \$(grep -c '\"record\":\"raw\"' '$T/enc_f') = 2 && test \$(grep -c '\"record\":\"raw\"' '$T/enc_n') = 2 &&
-		! grep -q FAKEHOT '$T/enc_f' '$T/enc_n'"
+written_neither enc_env 'hottok%3D&y=1'
 check_backfill "$db" 034 "UPDATE external_events_raw SET payload = payload || '{\"sck\": \"u=https%3A%2F%2Fx%2Fcb%3FHOTTOK%3aFAKEHOT9\", \"x\": [{\"b\": \"hottok\\\\u003dS\"}, {}]}'" '^CREATE OR REPLACE'
 
 # More input files than the descriptor limit: each is closed once read (they stayed open to
