@@ -489,10 +489,9 @@ static void emit_payload(struct src *s, long lineno, const char *raw, size_t raw
 		return;
 	}
 	if (jparser_units(s->parser) > PAYLOAD_MAX_UNITS) {
-		/* a tree of it costs memory (json-c: ~150 bytes a value), here or
-		 * in the next program, which reads its envelope whole */
-		reject(s->file, lineno, REJ_TOO_MANY_VALUES, raw, rawlen, "JSON too large to build in memory (a payload: "
-		       "its tree over %d units, which its envelope holds and more)", PAYLOAD_MAX_UNITS);
+		/* its tree costs memory (JSON_MAX_UNITS), here or in the next
+		 * program, which reads its envelope whole */
+		reject(s->file, lineno, REJ_TOO_MANY_VALUES, raw, rawlen, PAYLOAD_TOO_LARGE_MSG, PAYLOAD_MAX_UNITS);
 		return;
 	}
 	if (shallow && (!c || c->identify(payload, &id, &err) < 0 || !id.event_id)) {
@@ -881,6 +880,15 @@ static void doc_blank(struct docscan *d, size_t from)
 	d->len = from + n;
 }
 
+/* t[0..n) appended to buf, its room doubled as it grows (one byte spare) */
+static void doc_add(struct docscan *d, const char *t, size_t n)
+{
+	while (d->len + n + 2 > d->cap)
+		d->buf = xrealloc(d->buf, d->cap *= 2);
+	memcpy(d->buf + d->len, t, n);
+	d->len += n;
+}
+
 static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 {
 	size_t lead = strspn(l->text, " \t");
@@ -952,12 +960,7 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 				/* what is before the element on its line (a leading ',')
 				 * is the array's: kept, for its commas' check */
 				size_t k = strcspn(l->text, "{[\"");
-				if (k > l->len)
-					k = l->len;
-				while (d->len + k + 2 > d->cap)
-					d->buf = xrealloc(d->buf, d->cap *= 2);
-				memcpy(d->buf + d->len, l->text, k);
-				d->len += k;
+				doc_add(d, l->text, k < l->len ? k : l->len);
 			}
 		}
 	}
@@ -967,11 +970,8 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 	int out = dropped;          /* its bytes are not in buf: a place in it is buf's end */
 	size_t at = d->len;
 	if (!d->too_long && !dropped) {
-		while (d->len + l->len + 2 > d->cap)
-			d->buf = xrealloc(d->buf, d->cap *= 2);
-		memcpy(d->buf + d->len, l->text, l->len);
-		d->len += l->len;
-		d->buf[d->len++] = '\n';
+		doc_add(d, l->text, l->len);
+		doc_add(d, "\n", 1);
 	}
 	int in_str = 0, esc = 0;
 	for (size_t i = 0; i < l->len; i++) {
@@ -1021,10 +1021,7 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 				elem_long_skip(s, d, l->lineno, 1);
 				size_t rest = i + 1;
 				at = d->len - rest;
-				while (d->len + l->len + 2 > d->cap)
-					d->buf = xrealloc(d->buf, d->cap *= 2);
-				memcpy(d->buf + d->len, l->text + rest, l->len - rest);
-				d->len += l->len - rest;
+				doc_add(d, l->text + rest, l->len - rest);
 				out = 0;
 			} else if (d->depth == 1 && d->array) {
 				d->elem_end = out ? d->len : at + i + 1;
@@ -1040,11 +1037,8 @@ static void doc_line(struct src *s, struct docscan *d, const struct line *l)
 	}
 	if (hides)
 		d->last = 0; /* where the line was cut tells nothing of what goes on */
-	if (dropped && !d->elem_long && !d->too_long) { /* the line the dropped element ended on */
-		while (d->len + 2 > d->cap)
-			d->buf = xrealloc(d->buf, d->cap *= 2);
-		d->buf[d->len++] = '\n';
-	}
+	if (dropped && !d->elem_long && !d->too_long) /* the line the dropped element ended on */
+		doc_add(d, "\n", 1);
 	if (d->array && d->depth >= 1 && !d->too_long && d->elem_end >= DOC_HAND_OVER)
 		doc_elements(s, d, d->elem_end, 1);
 	/* a string does not go on past its line: the value is broken, the parser will say so */

@@ -466,8 +466,7 @@ static void one(struct job *j, const struct record_input *in, const struct opts 
 			return;
 		}
 		if (in->units > PAYLOAD_MAX_UNITS) {
-			job_reject(j, in, REJ_TOO_MANY_VALUES, "JSON too large to build in memory (a payload: its tree "
-				   "over %d units, which its envelope holds and more)", PAYLOAD_MAX_UNITS);
+			job_reject(j, in, REJ_TOO_MANY_VALUES, PAYLOAD_TOO_LARGE_MSG, PAYLOAD_MAX_UNITS);
 			return;
 		}
 		c = o->provider ? o->provider : connector_detect(payload);

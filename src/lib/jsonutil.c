@@ -37,7 +37,7 @@ struct jparser {
 	struct members top;
 	int depth;   /* how deep the last text accepted nests */
 	int key_nul; /* a member name in it holds the escape \u0000 */
-	long values; /* the values it holds, at every depth */
+	long units; /* the units (JSON_MAX_UNITS) of its tree, at every depth */
 };
 
 struct jparser *jparser_new(void)
@@ -51,7 +51,7 @@ struct jparser *jparser_new(void)
 	p->top.m = NULL;
 	p->depth = 0;
 	p->key_nul = 0;
-	p->values = 0;
+	p->units = 0;
 	p->tok = json_tokener_new_ex(JSON_MAX_DEPTH + 2) /* the grammar pass enforces the limit */;
 	if (!p->tok)
 		die_sys(ENOMEM, "out of memory");
@@ -66,7 +66,7 @@ int jparser_depth(const struct jparser *p)
 
 long jparser_units(const struct jparser *p)
 {
-	return p->values;
+	return p->units;
 }
 
 int jparser_key_nul(const struct jparser *p)
@@ -290,7 +290,7 @@ void utf8_repair(char *s)
  * one valid value (surrounded by whitespace only).
  */
 static long grammar_error(const char *buf, size_t len, const char **why, struct shallow *sh,
-			  struct members *mm, int *deepest, int *key_nul, long *nvalues, int limit)
+			  struct members *mm, int *deepest, int *key_nul, long *nunits, int limit)
 {
 	const char *s = buf, *end = buf + len;
 	char stack[JSON_MAX_DEPTH + 1];
@@ -311,7 +311,7 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
 					shallow_copy(sh, end);
 				*deepest = deep;
 				*key_nul = nul;
-				*nvalues = units;
+				*nunits = units;
 				return -1;
 			}
 			FAIL("unexpected end of line");
@@ -515,7 +515,7 @@ static long grammar_error(const char *buf, size_t len, const char **why, struct 
  * *at (when not NULL) the error's byte offset; a message's column counts from
  * byte col_from (the start of the error's line). */
 static int validate_at(const char *buf, size_t len, struct shallow *sh, struct members *mm,
-		       int *deepest, int *key_nul, long *nvalues, int limit, enum reject_code *code, char *msg,
+		       int *deepest, int *key_nul, long *nunits, int limit, enum reject_code *code, char *msg,
 		       size_t msgsz, long *at, size_t col_from)
 {
 	if (mm) {
@@ -541,7 +541,7 @@ static int validate_at(const char *buf, size_t len, struct shallow *sh, struct m
 		return -1;
 	}
 	const char *why;
-	long bad = grammar_error(buf, len, &why, sh, mm, deepest, key_nul, nvalues, limit);
+	long bad = grammar_error(buf, len, &why, sh, mm, deepest, key_nul, nunits, limit);
 	if (at)
 		*at = bad;
 	/* UTF-8 is checked inside strings as they are scanned; a stray non-ASCII
@@ -573,19 +573,19 @@ static int validate_at(const char *buf, size_t len, struct shallow *sh, struct m
 
 /* The check before a tree is built: its units limited (JSON_MAX_UNITS). */
 static int validate(const char *buf, size_t len, struct shallow *sh, struct members *mm,
-		    int *deepest, int *key_nul, long *nvalues, enum reject_code *code, char *msg, size_t msgsz)
+		    int *deepest, int *key_nul, long *nunits, enum reject_code *code, char *msg, size_t msgsz)
 {
-	return validate_at(buf, len, sh, mm, deepest, key_nul, nvalues, 1, code, msg, msgsz, NULL, 0);
+	return validate_at(buf, len, sh, mm, deepest, key_nul, nunits, 1, code, msg, msgsz, NULL, 0);
 }
 
 int jvalidate_text(const char *buf, size_t len, long *line_off, enum reject_code *code, char *msg, size_t msgsz)
 {
 	int deepest, key_nul;
-	long at = -1, lines = 0, values;
+	long at = -1, lines = 0, units;
 	size_t from = 0;
 
 	/* the grammar alone: a tree is built of its parts, each checked then */
-	if (validate_at(buf, len, NULL, NULL, &deepest, &key_nul, &values, 0, code, msg, msgsz, &at, 0) == 0)
+	if (validate_at(buf, len, NULL, NULL, &deepest, &key_nul, &units, 0, code, msg, msgsz, &at, 0) == 0)
 		return 0;
 	for (size_t k = 0; at > 0 && k < (size_t)at && k < len; k++)
 		if (buf[k] == '\n') {
@@ -594,7 +594,7 @@ int jvalidate_text(const char *buf, size_t len, long *line_off, enum reject_code
 		}
 	*line_off = lines;
 	if (from) /* said again, its column counted on its own line */
-		validate_at(buf, len, NULL, NULL, &deepest, &key_nul, &values, 0, code, msg, msgsz, &at, from);
+		validate_at(buf, len, NULL, NULL, &deepest, &key_nul, &units, 0, code, msg, msgsz, &at, from);
 	return -1;
 }
 
@@ -625,7 +625,7 @@ static json_object *build(struct jparser *p, const char *buf, size_t len, enum r
 json_object *jparse(struct jparser *p, const char *buf, size_t len, enum reject_code *code,
 		    char *msg, size_t msgsz)
 {
-	if (validate(buf, len, NULL, p->track ? &p->top : NULL, &p->depth, &p->key_nul, &p->values, code, msg,
+	if (validate(buf, len, NULL, p->track ? &p->top : NULL, &p->depth, &p->key_nul, &p->units, code, msg,
 		     msgsz) < 0)
 		return NULL;
 	return build(p, buf, len, code, msg, msgsz);
@@ -639,7 +639,7 @@ json_object *jparse_shallow(struct jparser *p, const char *buf, size_t len, int 
 		p->shallow = xrealloc(p->shallow, p->cap);
 	}
 	struct shallow sh = { keep, buf, p->shallow, 0 };
-	if (validate(buf, len, &sh, p->track ? &p->top : NULL, &p->depth, &p->key_nul, &p->values, code, msg,
+	if (validate(buf, len, &sh, p->track ? &p->top : NULL, &p->depth, &p->key_nul, &p->units, code, msg,
 		     msgsz) < 0)
 		return NULL;
 	return build(p, sh.out, sh.len, code, msg, msgsz);
@@ -695,8 +695,8 @@ enum json_text json_text_state(const char *buf, size_t len)
 {
 	const char *why;
 	int deepest, key_nul;
-	long values;
-	long bad = grammar_error(buf, len, &why, NULL, NULL, &deepest, &key_nul, &values, 0);
+	long units;
+	long bad = grammar_error(buf, len, &why, NULL, NULL, &deepest, &key_nul, &units, 0);
 
 	if (bad < 0)
 		return JSON_WHOLE;

@@ -28,6 +28,9 @@
 /* A payload's: its envelope holds it and a few members more, and must be
  * readable by the next program */
 #define PAYLOAD_MAX_UNITS (JSON_MAX_UNITS - 1000)
+/* what fetch-events and normalize say of a payload over it (its limit the %d) */
+#define PAYLOAD_TOO_LARGE_MSG \
+	"JSON too large to build in memory (a payload: its tree over %d units, which its envelope holds and more)"
 /* A provider's payload: its envelope (docs/events.md) nests it one level down,
  * and the envelope must be readable by the next program. */
 #define PAYLOAD_MAX_DEPTH (JSON_MAX_DEPTH - 1)
