@@ -25,6 +25,7 @@
 
 #include "connector.h"
 #include "diag.h"
+#include "envelope.h"
 #include "jsonutil.h"
 #include "records.h"
 #include "pgmsg.h"
@@ -660,6 +661,13 @@ static void feed_record(const struct record_input *in, void *ctx)
 	if (!project || !json_object_get_string_len(project)) {
 		REJECT(in, bad || project ? REJ_INVALID_FIELD : REJ_MISSING_FIELD, "%s without a non-empty 'project_id' string",
 		       is_raw ? "envelope" : "event");
+		return;
+	}
+	/* a project id load refuses (a tab, a lone surrogate, over 255 bytes)
+	 * reaches no table: counted, it made a project no --db report has */
+	const char *why = project_id_problem(json_object_get_string(project));
+	if (why) {
+		REJECT(in, REJ_INVALID_FIELD, "%s whose 'project_id' %s", is_raw ? "envelope" : "event", why);
 		return;
 	}
 	if (fd->project && !fd->project_seen)
@@ -1414,14 +1422,15 @@ int main(int argc, char **argv)
 	const char *dsn = NULL;
 	int ch, db = 0, unbalanced;
 	const char *rejects_path = NULL, *stream_opt = NULL; /* the last option --db has no use for */
+	const char *why;
 
 	diag_init("reconcile");
 	while ((ch = getopt_said(argc, argv, "hV", longopts)) != -1) {
 		switch (ch) {
 		case 'd': o.details = 1; break;
 		case 'P':
-			if (!*(o.project = optarg))
-				die_usage(synopsis, "--project: empty");
+			if ((why = project_id_problem(o.project = optarg)))
+				die_usage(synopsis, "--project %s", why);
 			break;
 		case 'p': /* a name no connector has matches nothing: it would read as balanced */
 			if (!connector_by_name(o.provider = optarg))
