@@ -582,10 +582,12 @@ json_object *capture_payload(struct jparser *p, const char *content_type, const 
 	if (len == 0) {
 		snprintf(msg, msgsz, "captured request has no body");
 	} else if (is_form(content_type)) {
-		/* a field is a value of the payload made of it (two, a name given
-		 * twice: its list), which the envelope holds and the next program
-		 * reads whole; so many cost memory as JSON's do (audit-A 4: 16.5 MB
-		 * of short fields took 859 MB) */
+		/* a field is a member of the payload made of it, and its value (a
+		 * name given twice: its list), which the envelope holds and the next
+		 * program reads whole; so many cost memory as JSON's do (audit-A 4:
+		 * 16.5 MB of short fields took 859 MB). A member and its text take 9
+		 * of the tree's units (jsonutil.h); a field is counted 16, an
+		 * object's, for a margin */
 		size_t fields = 1;
 		for (const char *a = body; (a = memchr(a, '&', len - (size_t)(a - body))); a++)
 			fields++;
