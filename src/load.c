@@ -704,11 +704,16 @@ static const char copy_ev_sql[] =
  * first: of two copies in one dump, the later was kept), the text before the
  * number (the file's name and its ':') in byte order, then the whole text (a total order: equal keys, equal sources). */
 #define SRC_KEY(x) " rtrim(" x ", '0123456789') COLLATE \"C\", length(" x "), " x " COLLATE \"C\""
+/* the event of stage table s's row is not one whose raw row this batch wrote
+ * (stage_changed kind 'r'): only those are looked up in the stored tables, so
+ * a fresh load probes nothing (a NOT IN of a hashed subplan) */
+#define RAW_NOT_WRITTEN(s)                                                                    \
+	" (" s ".provider, " s ".external_event_id) NOT IN (SELECT provider, external_event_id" \
+	" FROM stage_changed WHERE kind = 'r')"
 #define FIRST_COPY(s) " coalesce(fc.received_at, " s ".received_at), coalesce(fc.source, " s ".source)"
 #define FIRST_COPY_JOIN(s)                                                                        \
 	" LEFT JOIN LATERAL (SELECT r.received_at, r.source FROM external_events_raw r"                 \
-	" WHERE (" s ".provider, " s ".external_event_id) NOT IN (SELECT provider, external_event_id"  \
-	" FROM stage_changed WHERE kind = 'r') AND (r.provider, r.external_event_id) ="                \
+	" WHERE" RAW_NOT_WRITTEN(s) " AND (r.provider, r.external_event_id) ="                          \
 	" (" s ".provider, " s ".external_event_id) AND (r.received_at," SRC_KEY("r.source") ") <"        \
 	" (" s ".received_at," SRC_KEY(s ".source") ") LIMIT 1) fc ON true"
 /* does the proposed row's stamp for f beat the stored one? */
@@ -1153,8 +1158,7 @@ static const char *const upserts[] = {
 	" SELECT e.provider, e.external_event_id, e.project_id, t.project_id FROM stage_ev e"
 	" CROSS JOIN LATERAL (SELECT t.project_id FROM external_events_raw t WHERE"
 	" (t.provider, t.external_event_id) = (e.provider, e.external_event_id) LIMIT 1) t"
-	" WHERE (e.provider, e.external_event_id) NOT IN (SELECT provider, external_event_id"
-	" FROM stage_changed WHERE kind = 'r') UNION ALL"
+	" WHERE" RAW_NOT_WRITTEN("e") " UNION ALL"
 	" SELECT c.provider, c.external_event_id, c.project_id, t.project_id FROM stage_changed c"
 	" CROSS JOIN LATERAL (SELECT t.project_id FROM external_events t WHERE"
 	" (t.provider, t.external_event_id) = (c.provider, c.external_event_id) LIMIT 1) t"
@@ -1175,8 +1179,7 @@ static const char *const upserts[] = {
 	" FROM stage_raw s CROSS JOIN LATERAL (SELECT t.project_id, t.event_type, t.occurred_at,"
 	" t.received_at, t.source, t.payload FROM external_events_raw t"
 	" WHERE (t.provider, t.external_event_id) = (s.provider, s.external_event_id) LIMIT 1) t"
-	" WHERE (s.provider, s.external_event_id) NOT IN (SELECT provider, external_event_id"
-	" FROM stage_changed WHERE kind = 'r')"
+	" WHERE" RAW_NOT_WRITTEN("s")
 	" AND (s.received_at," SRC_KEY("s.source") ") > (t.received_at," SRC_KEY("t.source") ")"
 	/* a later copy under another project is refused as an update would be (sql/017) */
 	" AND CASE WHEN s.project_id <> t.project_id THEN event_project_check(s.provider,"
@@ -1240,8 +1243,7 @@ static const char *const upserts[] = {
 	"DELETE FROM stage_ev WHERE ctid = ANY (ARRAY(SELECT e.ctid FROM stage_ev e"
 	" CROSS JOIN LATERAL (SELECT t.received_at, t.source FROM external_events t"
 	" WHERE (t.provider, t.external_event_id) = (e.provider, e.external_event_id) LIMIT 1) t"
-	" WHERE (e.provider, e.external_event_id) NOT IN (SELECT provider, external_event_id"
-	" FROM stage_changed WHERE kind = 'r')"
+	" WHERE" RAW_NOT_WRITTEN("e")
 	" AND (e.received_at," SRC_KEY("e.source") ") > (t.received_at," SRC_KEY("t.source") ")"
 	" AND NOT ((e.provider, e.external_event_id, e.received_at, e.source) IN"
 	" (SELECT provider, external_event_id, received_at, source FROM stage_raw)"
