@@ -459,7 +459,7 @@ static void wait_turn(int migrator)
 
 /* The last of sql/: a database that has a later one is a newer release's, one
  * without it an older's (tests/sh/contracts.sh checks that it is sql/'s last). */
-#define NEWEST_MIGRATION "034_payload_hottok_encoded.sql"
+#define NEWEST_MIGRATION "035_payload_array_secrets.sql"
 
 static int cmp_names(const void *a, const void *b)
 {

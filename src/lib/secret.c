@@ -300,9 +300,16 @@ int secret_drop(json_object *o)
 	int n = 0;
 
 	if (json_object_is_type(o, json_type_array)) {
-		size_t len = json_object_array_length(o);
-		for (size_t i = 0; i < len; i++)
-			n += secret_drop(json_object_array_get_idx(o, i));
+		/* a string element holding a secret leaves its array (strip_value) */
+		for (size_t i = json_object_array_length(o); i-- > 0;) {
+			json_object *v = json_object_array_get_idx(o, i);
+			if (string_of(v) && value_secret(string_of(v), (size_t)json_object_get_string_len(v))) {
+				json_object_array_del_idx(o, i, 1);
+				n++;
+			} else {
+				n += secret_drop(v);
+			}
+		}
 		return n;
 	}
 	if (!json_object_is_type(o, json_type_object))
@@ -1163,6 +1170,24 @@ static size_t strip_string(const struct strip *s, size_t i, char *name)
 	return i + 1;
 }
 
+/* Whether the string at t[i] holds a secret as a value (value_secret, or with
+ * pairs 0 a credential alone); *end past it. */
+static int string_secret(const struct strip *s, size_t i, size_t *end, int pairs)
+{
+	size_t send = *end = strip_string(s, i, NULL);
+
+	if (!memchr(s->t + i, '\\', send - i))
+		return pairs ? value_secret(s->t + i, send - i) : holds_token(s->t + i, send - i);
+	/* as a reader decodes it: "\u0070i_..._secret_...", "key\u0020sk_live_..."
+	 * (fuzz-F 2); a hottok's value too, where "hottok=\t" is empty (review R4 2) */
+	char *val = xmalloc(send - i + 1);
+	strip_string(s, i, val);
+	int secret = holds_token(s->t + i, send - i) ||
+		     (pairs ? value_secret(val, strlen(val)) : holds_token(val, strlen(val)));
+	free(val);
+	return secret;
+}
+
 static size_t strip_value(struct strip *s, size_t i);
 
 /* Whether the value at t[i] is a bearer URL (decoded as a name is: escapes,
@@ -1245,21 +1270,8 @@ static size_t strip_members(struct strip *s, size_t i)
 		 * a PaymentIntent's next_action URLs carry its client secret
 		 * (redirect_to_url.url, use_stripe_sdk.stripe_js) */
 		size_t send = 0; /* past a string value, read once */
-		if (!secret && i < s->len && s->t[i] == '"') {
-			send = strip_string(s, i, NULL);
-			if (memchr(s->t + i, '\\', send - i)) {
-				/* as a reader decodes it: "\u0070i_..._secret_...",
-				 * "key\u0020sk_live_..." (fuzz-F 2); a hottok's value
-				 * too, where "hottok=\t" is empty (review R4 2) */
-				char *val = xmalloc(send - i + 1);
-				strip_string(s, i, val);
-				secret = holds_token(s->t + i, send - i) ||
-					 (pairs ? value_secret(val, strlen(val)) : holds_token(val, strlen(val)));
-				free(val);
-			} else {
-				secret = pairs ? value_secret(s->t + i, send - i) : holds_token(s->t + i, send - i);
-			}
-		}
+		if (!secret && i < s->len && s->t[i] == '"')
+			secret = string_secret(s, i, &send, pairs);
 		vend = secret ? i + json_value_end(s->t + i, s->len - i) : send ? send : strip_value(s, i);
 		size_t after = strip_ws(s, vend);
 		int comma = after < s->len && s->t[after] == ',';
@@ -1294,9 +1306,26 @@ static size_t strip_value(struct strip *s, size_t i)
 	i = strip_ws(s, i + 1);
 	if (i < s->len && s->t[i] == ']')
 		return i + 1;
+	/* a string element holding a secret is left out as a member holding one
+	 * is, with the comma before it (or, first, the one after): no name to
+	 * drop, the whole string is the value ("scopes": ["sk_live_..."]) */
+	size_t prev_end = i;
+	int kept = 0;
 	for (;;) {
-		size_t after = strip_ws(s, strip_value(s, i));
-		if (after >= s->len || s->t[after] != ',')
+		size_t vend;
+		int secret = i < s->len && s->t[i] == '"' && string_secret(s, i, &vend, 1);
+		if (!secret)
+			vend = strip_value(s, i);
+		size_t after = strip_ws(s, vend);
+		int comma = after < s->len && s->t[after] == ',';
+		if (secret && kept)
+			strip_cut(s, prev_end, vend);
+		else if (secret)
+			strip_cut(s, i, comma ? strip_ws(s, after + 1) : vend);
+		else
+			kept = 1;
+		prev_end = vend;
+		if (!comma)
 			return after + 1;
 		i = strip_ws(s, after + 1);
 	}

@@ -1517,6 +1517,19 @@ static void test_secret(void **state)
 		    "{\"redirect_to_url\":{\"return_url\":\"https://a.example/\"}}");
 	check_strip("{\"metadata\":{\"k\":\"sk_live_Abcdefgh1\",\"pk\":\"pk_live_Abcdefgh1\",\"w\":[\"whsec_1234567\"]},\"client_secret\":1}",
 		    "{\"metadata\":{\"pk\":\"pk_live_Abcdefgh1\",\"w\":[\"whsec_1234567\"]}}");
+	/* a string element holding a secret leaves its array, with a comma (stop-47
+	 * leftover: only members were dropped); the other elements as they came */
+	check_strip("{\"l\":[\"sk_live_Abcdefgh1\"],\"m\":[ \"a\" , \"sk_test_Abcdefgh1\" ],\"n\":[1,\"x hottok=S\",2]}",
+		    "{\"l\":[],\"m\":[ \"a\" ],\"n\":[1,2]}");
+	check_strip("[\"pi_1_secret_Abcdefgh1\", \"rk_live_Abcdefgh1\",[\"\\u0073k_live_Abcdefgh1\",{\"a\":[\"b\"]}],\"c\"]",
+		    "[[{\"a\":[\"b\"]}],\"c\"]");
+	check_strip("{\"l\":[\"hottok\",\"hottok=\",\"pk_live_Abcdefgh1\",\"whsec_1234567\"],\"client_secret\":1}",
+		    "{\"l\":[\"hottok\",\"hottok=\",\"pk_live_Abcdefgh1\",\"whsec_1234567\"]}");
+	o = json_tokener_parse("{\"l\":[\"sk_live_Abcdefgh1\",\"a\",[\"cb?hottok%3DS\",\"b\"],\"whsec_Abcdefgh1\"],\"k\":[\"hottok\"]}");
+	assert_int_equal(secret_drop(o), 3);
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			    "{\"l\":[\"a\",[\"b\"]],\"k\":[\"hottok\"]}");
+	json_object_put(o);
 	/* the words of a credential known by its value are found at every place of the
 	 * text, in the 16-byte blocks and in the last bytes alike; near misses are not */
 	static const char *const token_words[] = { "k_live_", "k_test_", "_secret_", "whsec_" };
