@@ -22,6 +22,7 @@ export PGDATABASE=ro_export_test
 PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -c "DROP DATABASE IF EXISTS ro_export_test" -c "CREATE DATABASE ro_export_test" >/dev/null
 check "load --migrate creates the schema" load --migrate
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+. tests/lib/proc.sh
 
 q <<'EOF'
 INSERT INTO customers (project_id, provider, customer_id, email, name, phone, country, first_event_at, state_occurred_at) VALUES
@@ -239,6 +240,7 @@ check "200,000-row export: all rows, peak memory ${big_kb} KB vs ${small_kb} KB 
 # 8. a CSV that cannot be written, on an export larger than the pipes' buffers: to-csv dies
 # first, psql of SIGPIPE behind it: said as a write failure, not a database one (audit-T 1)
 last_audit() { q -c "SELECT metadata->>'status' || ' ' || coalesce(metadata->>'row_count', 'null') FROM audit_logs ORDER BY id DESC LIMIT 1"; }
+audits() { q -c "SELECT count(*) FROM audit_logs"; }
 pipelines/export payments --project big --actor tester >/dev/full 2>"$tmp/full.err"
 st=$?
 check "a full disk on a 200,000-row export: exit 3, a write failure, not the database's (exit $st: $(head -c 300 "$tmp/full.err"))" \
@@ -329,6 +331,30 @@ check "SIGTERM mid-export: exit 143, said (exit $st: $(head -c 300 "$tmp/sig.err
 check "SIGTERM mid-export: audited as failed, no count ($(last_audit))" [ "$(last_audit)" = "failed null" ]
 check "SIGTERM mid-export: its temporary directory removed, nothing left running in it" \
 	sh -c '[ -z "$(ls -A "$1")" ]' sh "$tmp/sigtmp"
+
+# ... and a SIGKILL, which no trap sees (timeout -s KILL, kill -9): a guard in the three's job
+# stops them a second or two later and removes the part file of -o and the temporary
+# directory (they streamed on unaudited, and the part file of customers' data stayed: audit-K 1)
+mkdir -p "$tmp/killtmp" "$tmp/killout"
+TMPDIR=$tmp/killtmp pipelines/export payments --project big --actor tester -o "$tmp/killout/p.csv" 2>/dev/null &
+pid=$!
+# the three started: the script's children in a process group of their own (200,000 rows
+# take them longer than this poll)
+for _ in $(seq 1 500); do
+	job=$(ps -o pgid= --ppid "$pid" | awk -v me="$(ps -o pgid= -p "$pid")" '$1 != me { print $1; exit }')
+	[ -n "$job" ] && break
+	sleep 0.01
+done
+before=$(audits)
+kill -KILL $pid
+wait $pid
+st=$?
+group_gone "$job"
+check "SIGKILL mid-export (exit $st): psql, awk and to-csv stopped 5 s later (group ${job:-none}: ${left:-none})" \
+	sh -c '[ "$1" -eq 137 ] && [ -n "$2" ] && [ -z "$3" ]' sh $st "$job" "$left"
+check "SIGKILL mid-export: no part file, no file, no temporary directory ($(ls -A "$tmp/killout" "$tmp/killtmp" | tr '\n' ' '))" \
+	sh -c '[ -z "$(ls -A "$1")" ] && [ -z "$(ls -A "$2")" ]' sh "$tmp/killout" "$tmp/killtmp"
+check "SIGKILL mid-export: no audit row (none can be written)" [ "$(audits)" = "$before" ]
 
 psql -X -q -d postgres -c "DROP DATABASE ro_export_test" >/dev/null 2>&1
 echo "1..$n"

@@ -238,11 +238,7 @@ st=$?
 exec 6>&-
 check "ingest-dumps stopped by SIGTERM: exit 143, said (exit $st: $(tail -c 200 "$T/sig.err"))" \
 	sh -c "test $st -eq 143 && grep -q 'stopped by a signal' '$T/sig.err'"
-for _ in $(seq 1 100); do # dead, they may be zombies for a moment, till init reaps them
-	left=$(ps -o pid=,stat= -g "${stages:-0}" | awk '$2 !~ /^Z/ { printf "%s ", $1 }')
-	[ -z "$left" ] && break
-	sleep 0.02
-done
+group_gone "$stages"
 check "and none of its stages runs on (group ${stages:-none}: ${left:-none})" sh -c "test -n '$stages' && test -z '$left'"
 check "its run recorded with exit status 143" \
 	test "$(q "$sig" "SELECT string_agg(exit_status::text, ' ') FROM pipeline_runs WHERE program = 'ingest-dumps'")" = 143
@@ -250,6 +246,31 @@ check "its run recorded with exit status 143" \
 st=$?
 check "a re-run takes the lock and completes (exit $st)" test "$st" -le 1
 check "the database is the same as after one run" same_state "$one" "$sig"
+
+# A SIGKILL to it, which no trap sees (timeout -s KILL, a watchdog's kill -9): a guard in the
+# stages' job stops them a second or two later and removes the run's temporary files (they
+# loaded on unsupervised, holding the lock, and the next cron runs exited 75: audit-K 3).
+kil=$(newdb ingest_kill)
+mkdir "$T/killtmp"
+mkfifo "$T/killfifo"
+TMPDIR=$T/killtmp "$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$kil" --batch 100 "$T/killfifo" 2>/dev/null &
+kill_pid=$!
+exec 6>"$T/killfifo"
+head -n 1000 "$T/dump.ndjson" >&6
+wait_loaded "$kil"
+stages=$(ps -o pgid= --ppid "$kill_pid" | head -n 1 | tr -d ' ')
+kill -KILL "$kill_pid"
+wait "$kill_pid"
+st=$?
+group_gone "$stages"
+exec 6>&-
+check "ingest-dumps killed (SIGKILL, exit $st): none of its stages runs on 5 s later (group ${stages:-none}: ${left:-none})" \
+	sh -c "test $st -eq 137 && test -n '$stages' && test -z '$left'"
+check "its temporary files removed ($(ls -A "$T/killtmp" | tr '\n' ' '))" test -z "$(ls -A "$T/killtmp")"
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$kil" "$T/dump.ndjson" 2>/dev/null
+st=$?
+check "a re-run is not refused the lock and completes (exit $st)" test "$st" -le 1
+check "the database is the same as after one run" same_state "$one" "$kil"
 
 # The default lock is one a user and project: a run of another project, from the same
 # cron minute, is not refused, even one whose name differs only by what a file name

@@ -37,6 +37,7 @@ newdb() {
 }
 
 q() { psql -qXAt -d "$1" -v ON_ERROR_STOP=1 -c "$2"; }
+. "$ROOT/tests/lib/proc.sh"
 
 # db_before NAME NNN: the database of the release before sql/NNN_*.sql, every migration
 # before NNN applied and none from it on (a later one may need what NNN adds); its name
