@@ -1475,6 +1475,14 @@ static int hotmart_identify(json_object *p, struct event_identity *id, struct je
 		errf(e, "derived event id is longer than %zu bytes", sizeof id->id_buf - 1);
 		return -1;
 	}
+	/* an unknown status is the id's type as sent: one not UTF-8 in a form
+	 * (read as U+FFFD), or "\ud800x", made an id normalize and load refuse
+	 * (jsonutil.h: two such ids read as one), where this one was written */
+	if (strstr(id->id_buf, "\xEF\xBF\xBD")) {
+		errf(e, "derived event id '%s' contains U+FFFD (a lone UTF-16 surrogate, or a byte not UTF-8?): not an id",
+		     id->id_buf);
+		return -1;
+	}
 	id->event_id = id->id_buf;
 	return 0;
 }
