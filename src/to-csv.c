@@ -239,7 +239,11 @@ static void put_cell(const char *s, size_t len, int text)
 	int apos = text && opt_sanitize && dangerous(s, len);
 	int quote = strcspn(s, specials) < len ||
 		    (len > 0 && (s[0] == ' ' || s[len - 1] == ' ')) ||
-		    (len == 0 && ncols == 1); /* a lone empty cell would be a blank line */
+		    (len == 0 && ncols == 1) || /* a lone empty cell would be a blank line */
+		    /* a line \. alone ends the data for PostgreSQL's COPY and psql's
+		     * \copy, which drop the rows after it (audit-CSV 1): quoted, as
+		     * PostgreSQL's own CSV writer quotes it */
+		    (ncols == 1 && len == 2 && s[0] == '\\' && s[1] == '.');
 
 	if (!quote) {
 		reserve(len + 1);
@@ -451,6 +455,10 @@ static char parse_delim(const char *arg)
 	/* numbers, true/false and --money amounts go out unquoted: none may hold it */
 	if (isalnum(c) || c == '.' || c == '+' || c == '-')
 		die_usage(synopsis, "--delimiter: '%s' can be part of a number or a boolean", arg);
+	/* a row whose first cell is empty would begin with it: a formula to a
+	 * spreadsheet that splits at , or ; (audit-CSV 2) */
+	if (c == '=' || c == '@')
+		die_usage(synopsis, "--delimiter: '%s' would begin a formula (a row whose first cell is empty)", arg);
 	return (char)c;
 }
 

@@ -98,6 +98,12 @@ single = "".join(json.dumps({"v": s}, ensure_ascii=False) + "\n" for s in nasty)
 st, out, err = run(["--no-sanitize", "-c", "v"], single)
 got = parse(out)
 tap(got == [["v"]] + [[s] for s in nasty], "single column -c v: every string read back, empty ones too")
+# ... nor \. a line alone, where PostgreSQL's COPY and psql's \copy end the data and drop the
+# rows after it (audit-CSV 1); in a row of two cells it is no line of its own
+st, out, err = run(["-c", "v"], b'{"v":"a"}\n{"v":"\\\\."}\n{"v":"b"}\n')
+tap(st == 0 and out == b'v\r\na\r\n"\\."\r\nb\r\n', "single column: \\. quoted, a line of its own no more", repr(out))
+st, out, err = run([], b'{"v":"\\\\.","w":1}\n')
+tap(st == 0 and out == b'v,w\r\n\\.,1\r\n', "two columns: \\. as it is", repr(out))
 
 # Nasty keys as default columns: the header row reads back as the keys, sanitized.
 keys = [k for k in nasty[:40] if k]
