@@ -196,7 +196,7 @@ static json_object *check(json_object *obj, const char *key, enum ftype t, int r
 			return NULL;
 		}
 		/* an id names a row: "" (or blanks) would merge every event that has it */
-		if ((required && n == 0) || (t == F_ID && strspn(s, " \t\r\n") == n)) {
+		if ((required && n == 0) || (t == F_ID && text_blank(s, n))) {
 			fail(fc, REJ_INVALID_FIELD, "field '%s%s' is %s", prefix, key, n ? "blank" : "empty");
 			return NULL;
 		}

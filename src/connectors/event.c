@@ -246,7 +246,7 @@ static void check_ids(struct event *ev)
 			return;
 		}
 		if (json_object_is_type(*v, json_type_string) &&
-		    strspn(json_object_get_string(*v), " \t\r\n") == (size_t)json_object_get_string_len(*v)) {
+		    text_blank(json_object_get_string(*v), (size_t)json_object_get_string_len(*v))) {
 			size_t nl = strlen(name[ids[i].s]);
 			if (ids[i].own && (ids[i].s == SEC_PAYMENT ||
 					   (type && strncmp(type, name[ids[i].s], nl) == 0 && type[nl] == '.'))) {

@@ -961,6 +961,30 @@ int jstr_has_fffd(json_object *o)
 	       memmem(json_object_get_string(o), (size_t)json_object_get_string_len(o), "\xEF\xBF\xBD", 3);
 }
 
+int text_blank(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+	while (p < end) {
+		size_t left = (size_t)(end - p);
+		if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+			p++;
+		else if (left >= 2 && p[0] == 0xc2 && p[1] == 0xa0)
+			p += 2;
+		else if (left >= 3 && ((p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) || /* U+1680 */
+				       (p[0] == 0xe1 && p[1] == 0xa0 && p[2] == 0x8e) || /* U+180E */
+				       (p[0] == 0xe2 && p[1] == 0x80 &&
+					(p[2] <= 0x8b || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf)) ||
+				       (p[0] == 0xe2 && p[1] == 0x81 && (p[2] == 0x9f || p[2] == 0xa0)) ||
+				       (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) || /* U+3000 */
+				       (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))) /* U+FEFF */
+			p += 3;
+		else
+			return 0;
+	}
+	return 1;
+}
+
 /* A string the getters hand out as a C string must not hold U+0000: the C
  * string would end there, and a cut id could name another event. */
 static int nul_inside(json_object *o, const char *path, struct jerr *e)

@@ -197,6 +197,11 @@ int json_lone_surrogate(const char *text, size_t len);
  * surrogate (\ud800) as U+FFFD, so "evt_\ud800" and "evt_\udbff" would read
  * as one id: jget_id refuses it, and so do the connectors and load for ids. */
 int jstr_has_fffd(json_object *o);
+/* 1 when s[0..n) is made of blanks only (or empty): ASCII's, and Unicode's
+ * spaces and invisible ones (U+00A0, U+1680, U+180E, U+2000..U+200B, U+2028,
+ * U+2029, U+202F, U+205F, U+2060, U+3000, U+FEFF). Such an id is none: every
+ * event holding it would be one row (audit-SCH 2: " " was refused, U+00A0 not). */
+int text_blank(const char *s, size_t n);
 /* The JSON type name of o ("string", "integer", "null", ...). */
 const char *jtype_name(json_object *o);
 

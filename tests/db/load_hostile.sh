@@ -353,16 +353,18 @@ one(5, lambda e: e["payment"].update(paid_at="2026-11-01T11:00:00.9996+01:00"))
 one(6, lambda e: e["payment"].update(paid_at="2026-11-01T10:00:00,5Z"))
 one(7, lambda e: e.update(project_id="PROJ"), lambda t: t.replace("PROJ", "ac\\ud800me"))
 one(8, lambda e: e.update(occurred_at="2026-11-01T12:00:00.9996+02:00"))
+one(9, lambda e: e["payment"].update(id="\u00a0\u3000\u200b"))
 PY
 load --dsn "dbname=$db" "$T/hand2.ndjson" 2>"$T/err"
 st=$?
 check "hand-written records: exit 1 ($st)" test $st -eq 1
-check "an empty id, a blank one: refused at their lines" sh -c \
-	"grep -q \":1: field 'customer.id' is empty (invalid_field)\$\" '$T/err' && grep -q \":2: field 'payment.id' is blank (invalid_field)\$\" '$T/err'"
+check "an empty id, a blank one, one of Unicode's blanks (audit-SCH 2): refused at their lines" sh -c \
+	"grep -q \":1: field 'customer.id' is empty (invalid_field)\$\" '$T/err' && grep -q \":2: field 'payment.id' is blank (invalid_field)\$\" '$T/err' &&
+	grep -q \":9: field 'payment.id' is blank (invalid_field)\$\" '$T/err'"
 check "a section's time out of 1970..9999 (before, and after once in UTC): refused at its line" sh -c \
 	"grep -q \":3: field 'payment.paid_at' is not an RFC 3339 time in 1970..9999\" '$T/err' && grep -q \":4: field 'payment.paid_at' is not an RFC 3339 time in 1970..9999\" '$T/err'"
 check "a project id holding U+FFFD: refused" grep -q ":7: field 'project_id' contains U+FFFD" "$T/err"
-check "the others loaded ($(grep "^load: read" "$T/err"))" grep -q 'read 8 (raw 0, events 3), inserted 3, .* rejected 5' "$T/err"
+check "the others loaded ($(grep "^load: read" "$T/err"))" grep -q 'read 9 (raw 0, events 3), inserted 3, .* rejected 6' "$T/err"
 check "a section's time in another form: stored as checked, in the columns and the event's text" test \
 	"$(q "$db" "SET timezone = UTC; SELECT string_agg(p.payment_id || ' ' || p.paid_at || ' ' || (n.event #>> '{payment,paid_at}'), ', ' ORDER BY 1)
 	FROM payments p JOIN external_events_normalized n USING (payment_id) WHERE p.payment_id <> 'in_h8'")" = \

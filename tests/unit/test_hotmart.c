@@ -1369,6 +1369,19 @@ static void test_blank_ids(void **state)
 	check_str(o, "reason", "field 'subscription.id' is blank: not an id");
 	check_null(o, "subscription");
 	done(p, &ev);
+	/* ... and one of Unicode's blanks, a no-break space, an ideographic one (audit-SCH 2) */
+	p = load(FIX "subscription_cancellation.json");
+	json_object_object_add(jpath(p, "data.subscriber"), "code", parse("\"\\u00a0\\u3000\""));
+	o = run(p, &ev);
+	check_str(o, "status", "failed");
+	check_str(o, "reason", "field 'subscription.id' is blank: not an id");
+	done(p, &ev);
+	assert_true(text_blank("", 0) && text_blank(" \t\r\n\f\v", 6));
+	assert_true(text_blank("\xc2\xa0\xe2\x80\x83\xe2\x80\x8b\xe3\x80\x80\xef\xbb\xbf\xe2\x81\xa0", 17));
+	assert_false(text_blank(" x ", 3));
+	assert_false(text_blank("\xc2\xa1", 2));           /* U+00A1 */
+	assert_false(text_blank("\xe2\x80\x8c", 3));       /* U+200C, a joiner that is part of words */
+	assert_false(text_blank("\xc2", 1));                /* cut short */
 }
 
 static void test_price_variants(void **state)
