@@ -356,5 +356,47 @@ check "SIGKILL mid-export: no part file, no file, no temporary directory ($(ls -
 	sh -c '[ -z "$(ls -A "$1")" ] && [ -z "$(ls -A "$2")" ]' sh "$tmp/killout" "$tmp/killtmp"
 check "SIGKILL mid-export: no audit row (none can be written)" [ "$(audits)" = "$before" ]
 
+# 10. a server that asks for a password, export run on a terminal without one: it never
+# prompts (a prompt from the rows' psql, a background job, stopped it for good, Ctrl-C too:
+# audit-K 2); the refusal is said with where to give it, exit 3. A role of its own, which
+# the cluster asks a password of (the other tests' roles are trusted as before).
+pwrole=ro_pw_$$
+q -c "CREATE ROLE $pwrole LOGIN PASSWORD 'Pw1x'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO $pwrole"
+hba=$(q -c "SHOW hba_file")
+cp "$hba" "$tmp/hba.orig"
+{ echo "local all $pwrole scram-sha-256"; cat "$tmp/hba.orig"; } >"$hba"
+q -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.3
+python3 - "$tmp/pty.out" pipelines/export payments --project big --dsn "dbname=ro_export_test user=$pwrole" -o "$tmp/pw.csv" <<'PY'
+import os, pty, select, signal, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+data, t0, st = b"", time.time(), None
+while time.time() - t0 < 20:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            chunk = b""
+        data += chunk
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        st = os.waitstatus_to_exitcode(status)
+        break
+if st is None:  # still waiting, at a prompt: stop it whole
+    os.killpg(os.getpgid(pid), signal.SIGKILL)
+    os.waitpid(pid, 0)
+    st = "hung"
+open(out, "w").write("%s\n%s" % (st, data.decode("utf-8", "replace")))
+PY
+cp "$tmp/hba.orig" "$hba"
+q -c "SELECT pg_reload_conf()" >/dev/null
+check "a password asked, export on a terminal: no prompt, exit 3, where to give it said ($(head -c 400 "$tmp/pty.out" | tr '\r\n' '  '))" \
+	sh -c '[ "$(head -n 1 "$1")" = 3 ] && ! grep -q "Password for user" "$1" && grep -q "never asks for a password" "$1"' sh "$tmp/pty.out"
+q -c "DROP OWNED BY $pwrole; DROP ROLE $pwrole" >/dev/null
+
 psql -X -q -d postgres -c "DROP DATABASE ro_export_test" >/dev/null 2>&1
 echo "1..$n"
