@@ -218,6 +218,14 @@ check "ingest-dumps --rejects-dir inside a dump directory: usage error (exit $st
 	'[ $st -eq 2 ] && grep -q "is inside the dump directory" <<<"$err"'
 check "ingest-dumps --rejects-dir inside a dump directory: the directory not made ($(ran))" \
 	'nothing_ran && [ -z "$(ls -A "$tmp/dumps")" ]'
+# a rejects file given as a dump, to replay it: refused, before anything runs (it was emptied
+# first, the run clean: audit-RJ 1)
+mkdir -p "$tmp/rj"
+echo '{"file":"d","line":1}' >"$tmp/rj/normalize.rejects"
+run ingest-dumps --project acme --rejects-dir "$tmp/rj" "$tmp/dumps" "$tmp/rj/normalize.rejects"
+check "ingest-dumps given its --rejects-dir's normalize.rejects as a dump: usage error (exit $st), said" \
+	'[ $st -eq 2 ] && grep -q "is --rejects-dir.s normalize.rejects, which a run empties first" <<<"$err"'
+check "... nothing runs, the file kept ($(ran))" 'nothing_ran && [ -s "$tmp/rj/normalize.rejects" ]'
 # an empty name (an unset variable: --plans "$PLANS") is refused, not read as no option
 # (--batch '' was: load --batch '' is a usage error)
 for o in --plans --plans= --rejects-dir --rejects-dir= --batch --batch= --jobs --jobs= --max-line --max-line=; do
