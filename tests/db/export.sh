@@ -356,6 +356,13 @@ check "SIGKILL mid-export: no part file, no file, no temporary directory ($(ls -
 	sh -c '[ -z "$(ls -A "$1")" ] && [ -z "$(ls -A "$2")" ]' sh "$tmp/killout" "$tmp/killtmp"
 check "SIGKILL mid-export: no audit row (none can be written)" [ "$(audits)" = "$before" ]
 
+# ... and the guard holds none of the caller's descriptors: a flock(1) lock around a run
+# was held a second after it (review R13 1)
+flock -n -E 99 "$tmp/fl.lock" pipelines/export payments --project small --actor tester -o "$tmp/fl.csv" 2>/dev/null
+flock -n -E 99 "$tmp/fl.lock" true
+st=$?
+check "a flock(1) around export is free as soon as it ends (exit $st)" [ "$st" -eq 0 ]
+
 # 10. a server that asks for a password, export run on a terminal without one: it never
 # prompts (a prompt from the rows' psql, a background job, stopped it for good, Ctrl-C too:
 # audit-K 2); the refusal is said with where to give it, exit 3. A role of its own, which

@@ -226,6 +226,13 @@ run ingest-dumps --project acme --rejects-dir "$tmp/rj" "$tmp/dumps" "$tmp/rj/no
 check "ingest-dumps given its --rejects-dir's normalize.rejects as a dump: usage error (exit $st), said" \
 	'[ $st -eq 2 ] && grep -q "is --rejects-dir.s normalize.rejects, which a run empties first" <<<"$err"'
 check "... nothing runs, the file kept ($(ran))" 'nothing_ran && [ -s "$tmp/rj/normalize.rejects" ]'
+# the guard that stops the stages after a SIGKILL holds none of the caller's descriptors:
+# a flock(1) lock around a run was held a second after it (review R13 1)
+(cd "$tmp/cwd" && PATH=$tmp/stubs:$PATH PGHOST=/nonexistent RO_LOCK=$tmp/cwd/lock \
+	flock -n -E 99 "$tmp/fl.lock" "$ROOT/pipelines/ingest-dumps" --project acme --quiet "$tmp/dumps" >/dev/null 2>&1)
+flock -n -E 99 "$tmp/fl.lock" true
+st=$?
+check "a flock(1) around ingest-dumps is free as soon as it ends (exit $st)" '[ $st -eq 0 ]'
 # an empty name (an unset variable: --plans "$PLANS") is refused, not read as no option
 # (--batch '' was: load --batch '' is a usage error)
 for o in --plans --plans= --rejects-dir --rejects-dir= --batch --batch= --jobs --jobs= --max-line --max-line=; do
