@@ -1313,8 +1313,10 @@ static size_t strip_value(struct strip *s, size_t i)
 	int kept = 0;
 	for (;;) {
 		size_t vend;
-		int secret = i < s->len && s->t[i] == '"' && string_secret(s, i, &vend, 1);
-		if (!secret)
+		int secret = 0;
+		if (i < s->len && s->t[i] == '"')
+			secret = string_secret(s, i, &vend, 1); /* vend past it either way */
+		else
 			vend = strip_value(s, i);
 		size_t after = strip_ws(s, vend);
 		int comma = after < s->len && s->t[after] == ',';
