@@ -1429,8 +1429,8 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 'd': o.details = 1; break;
 		case 'P':
-			if ((why = project_id_problem(o.project = optarg)))
-				die_usage(synopsis, "--project %s", why);
+			if (!*(o.project = optarg))
+				die_usage(synopsis, "--project: empty");
 			break;
 		case 'p': /* a name no connector has matches nothing: it would read as balanced */
 			if (!connector_by_name(o.provider = optarg))
@@ -1466,6 +1466,11 @@ int main(int argc, char **argv)
 		die_usage(synopsis, "--db takes no input files");
 	if (!db && dsn) /* before --rejects empties its file, as every usage error */
 		die_usage(synopsis, "--dsn needs --db");
+	/* one that normalize and load refuse names no project of the input (its lines
+	 * are rejected); --db takes any the database has (an older load stored ids
+	 * with a tab: review R13 2), and says when it has none such */
+	if (!db && o.project && (why = project_id_problem(o.project)))
+		die_usage(synopsis, "--project %s", why);
 	rejects_setup(synopsis, rejects_path, argv + optind, argc - optind);
 	if (db) {
 		unbalanced = run_db(dsn, &o);
