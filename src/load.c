@@ -3195,9 +3195,12 @@ int main(int argc, char **argv)
 		wait_turn(0);
 		/* emptied once this run's turn has come: a run waiting behind another
 		 * given the same --rejects FILE emptied that one's as it wrote it (its
-		 * rejected lines lost behind a hole of NULs: audit-CC 1) */
-		if (rejects_path)
-			rejects_open(rejects_path);
+		 * rejected lines lost behind a hole of NULs: audit-CC 1). The load
+		 * that ended just before, whose turn this is, may hold the file a
+		 * moment longer: waited for; another program of the pipeline that
+		 * still writes it is a usage error (audit-RJ 2) */
+		if (rejects_path && (why = rejects_open(rejects_path, 5000)))
+			die_usage(synopsis, "--rejects: %s", why);
 	}
 	/* the schema, and the newest columns and values this loader writes (sql/004,
 	 * 005, 011, 015; 012's payment status 'inquiry', 013's payment object 'refund') */

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -204,11 +206,15 @@ const char *rejects_refused(const char *path, char *const *inputs, int ninputs)
 		return "'-' is not allowed (stdout carries the data)";
 	if (!*path)
 		return "an empty file name";
-	if (stat(path, &r) != 0 || S_ISCHR(r.st_mode))
-		return NULL; /* a new file (no input can be it), /dev/null */
-	/* /dev/stdout, or the file stdout was sent to: the data's stream */
-	if (fstat(1, &in) == 0 && in.st_dev == r.st_dev && in.st_ino == r.st_ino)
+	if (stat(path, &r) != 0)
+		return NULL; /* a new file: no input can be it */
+	/* /dev/stdout, or the file stdout was sent to: the data's stream (a
+	 * terminal too: audit-RJ 4), but /dev/null, which takes both */
+	if (fstat(1, &in) == 0 && in.st_dev == r.st_dev && in.st_ino == r.st_ino &&
+	    !(S_ISCHR(r.st_mode) && r.st_rdev == makedev(1, 3)))
 		return "it is the standard output (stdout carries the data)";
+	if (S_ISCHR(r.st_mode))
+		return NULL; /* /dev/null, another terminal */
 	if (!S_ISREG(r.st_mode))
 		return NULL;
 	int read_stdin = ninputs == 0;
@@ -230,12 +236,11 @@ void rejects_setup(const char *synopsis, const char *path, char *const *inputs, 
 
 	if (!path)
 		return;
-	if ((why = rejects_refused(path, inputs, ninputs)))
+	if ((why = rejects_refused(path, inputs, ninputs)) || (why = rejects_open(path, 0)))
 		die_usage(synopsis, "--rejects: %s", why);
-	rejects_open(path);
 }
 
-void rejects_open(const char *path)
+const char *rejects_open(const char *path, int wait_ms)
 {
 	struct stat st;
 
@@ -247,14 +252,34 @@ void rejects_open(const char *path)
 		die_sys(0, "cannot open rejects file '%s': a symlink of another user's, not followed", path);
 	/* whole payload lines, customers' details among them: for the owner only
 	 * when made (a file that is there keeps its mode, as with "w") */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || !(rejects = fdopen(fd, "w"))) {
-		int e = errno;
-		if (fd >= 0)
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die_sys(errno, "cannot open rejects file '%s'", path);
+	/* a file: held while this program runs, and emptied once held; another
+	 * program of the pipeline given it too is refused, where each emptied it
+	 * and wrote over the other's records (audit-RJ 2) */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		int held;
+		for (int waited = 0; !(held = flock(fd, LOCK_EX | LOCK_NB) == 0) && errno == EWOULDBLOCK &&
+				     waited < wait_ms; waited += 50)
+			usleep(50 * 1000);
+		if (!held && errno == EWOULDBLOCK) {
 			close(fd);
+			return "another program running writes it (give each program its own file)";
+		}
+		if (ftruncate(fd, 0) != 0) {
+			int e = errno;
+			close(fd);
+			die_sys(e, "cannot empty rejects file '%s'", path);
+		}
+	}
+	if (!(rejects = fdopen(fd, "w"))) {
+		int e = errno;
+		close(fd);
 		die_sys(e, "cannot open rejects file '%s'", path);
 	}
 	rejects_path = path;
+	return NULL;
 }
 
 /* 1 when raw[0..len) holds a NUL and, its NULs taken out, a secret the

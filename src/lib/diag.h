@@ -82,9 +82,12 @@ int diag_system_failed(void);
 /* Why --rejects PATH cannot be: "-", or the same file as one of the inputs;
  * NULL when it can. Programs check it once the inputs are known. */
 const char *rejects_refused(const char *path, char *const *inputs, int ninputs);
-void rejects_open(const char *path);
+/* Open it, emptied, and hold it (a lock) while the program runs; NULL, or why
+ * not (another program holds it: fetch-events --rejects r | normalize --rejects
+ * r lost records, and cut one). wait_ms: how long to wait for the other. */
+const char *rejects_open(const char *path, int wait_ms);
 /* --rejects PATH (NULL: none) once the inputs are known: refused as a usage
- * error (exit 2) when rejects_refused says why, else opened. */
+ * error (exit 2) when rejects_refused or rejects_open says why, else opened. */
 void rejects_setup(const char *synopsis, const char *path, char *const *inputs, int ninputs);
 /*
  * Report a rejected input record: a diagnostic on stderr, a JSON line in the

@@ -535,3 +535,31 @@ python3 -c "import json,sys; t=json.dumps(json.load(open(sys.argv[1]))); l='{\"a
 	"$small" >"$tmp/ustar.ndjson"
 "$BIN/fetch-events" "$tmp/ustar.ndjson" >"$tmp/out" 2>"$tmp/err"
 check "a plain file holding ustar near byte 257 is read (exit $?)" '[ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 1 ]'
+
+# One --rejects FILE given to two programs of a pipeline at once: the one that opens it
+# second is refused (exit 2), where each emptied it and wrote over the other's records,
+# one cut (audit-RJ 2). fetch-events holds it while it waits for its FIFO input.
+mkfifo "$tmp/rj.fifo"
+"$BIN/fetch-events" --rejects "$tmp/rj.rej" "$tmp/rj.fifo" >/dev/null 2>&1 &
+fpid=$!
+for _ in $(seq 1 250); do # its lock taken (/proc/locks names the file's inode)
+	[ -e "$tmp/rj.rej" ] && grep -q ":$(stat -c %i "$tmp/rj.rej") " /proc/locks && break
+	sleep 0.02
+done
+"$BIN/normalize" --rejects "$tmp/rj.rej" </dev/null >/dev/null 2>"$tmp/err"
+st=$?
+timeout 5 sh -c 'printf "bad\n" >"$1"' sh "$tmp/rj.fifo"
+wait $fpid
+check "normalize given the --rejects FILE fetch-events writes: usage error (exit $st), said; fetch-events' record kept" \
+	'[ $st -eq 2 ] && grep -q "^normalize: --rejects: another program running writes it" "$tmp/err" &&
+	[ "$(grep -c "\"code\":\"invalid_json\"" "$tmp/rj.rej")" -eq 1 ]'
+"$BIN/to-csv" --rejects "$tmp/rj.rej" </dev/null >/dev/null 2>&1
+check "once it has ended, the next program takes it: emptied (exit $?)" '[ ! -s "$tmp/rj.rej" ]'
+# --rejects /dev/stdout on a terminal: the data's stream, refused as a file or a pipe is
+# (audit-RJ 4: accepted, the records mixed into the CSV); /dev/null stays a place for both
+script -qec "'$BIN/to-csv' --rejects /dev/stdout '$tmp/rj.fifo.none'" /dev/null >"$tmp/out" 2>&1
+st=$?
+check "to-csv --rejects /dev/stdout on a terminal: usage error (exit $st)" \
+	'[ $st -eq 2 ] && grep -q "it is the standard output" "$tmp/out"'
+echo '[1]' | "$BIN/to-csv" --rejects /dev/null >/dev/null 2>&1
+check "to-csv --rejects /dev/null >/dev/null: taken (exit $?, the line rejected)" '[ $? -eq 1 ]'
