@@ -219,7 +219,7 @@ check "and says another run holds the lock, since when" grep -q "another run hol
 st=$?
 check "an overlapping run with --quiet: exit 75, nothing said (exit $st: $(head -c 200 "$T/err2"))" \
 	sh -c "test $st -eq 75 && test ! -s '$T/err2'"
-date -d '2 hours ago' +%s >"$RO_LOCK"
+touch -d '2 hours ago' "$RO_LOCK"
 "$ROOT/pipelines/ingest-dumps" --quiet --project acme --dsn "dbname=$two" "$T/dump.ndjson" 2>"$T/err2"
 st=$?
 check "... but one held for two hours is said (exit $st: $(head -c 200 "$T/err2"))" \
