@@ -3171,7 +3171,11 @@ int main(int argc, char **argv)
 		die_usage(synopsis, "--migrate loads nothing: --batch, --rejects, --max-line and --quiet are for a load");
 	if (sql_dir && !do_migrate) /* a load would run without the migrations it names */
 		die_usage(synopsis, "--sql-dir is read by --migrate only");
-	if (rejects_path && (why = rejects_refused(rejects_path, argv, argc)))
+	/* held from the start, as every program holds its own (a file another
+	 * program of the pipeline writes is refused: review R14 1, the upstream
+	 * stage's records emptied once it had ended); a second load given it
+	 * meanwhile is refused too, where it waited its turn to replace them */
+	if (rejects_path && ((why = rejects_refused(rejects_path, argv, argc)) || (why = rejects_open(rejects_path))))
 		die_usage(synopsis, "--rejects: %s", why);
 
 	if (note)
@@ -3193,14 +3197,6 @@ int main(int argc, char **argv)
 		 * deadlock. A --migrate takes the turn too: the schema is checked once it
 		 * is ours. */
 		wait_turn(0);
-		/* emptied once this run's turn has come: a run waiting behind another
-		 * given the same --rejects FILE emptied that one's as it wrote it (its
-		 * rejected lines lost behind a hole of NULs: audit-CC 1). The load
-		 * that ended just before, whose turn this is, may hold the file a
-		 * moment longer: waited for; another program of the pipeline that
-		 * still writes it is a usage error (audit-RJ 2) */
-		if (rejects_path && (why = rejects_open(rejects_path, 5000)))
-			die_usage(synopsis, "--rejects: %s", why);
 	}
 	/* the schema, and the newest columns and values this loader writes (sql/004,
 	 * 005, 011, 015; 012's payment status 'inquiry', 013's payment object 'refund') */

@@ -198,6 +198,21 @@ int diag_system_failed(void)
 	return system_error;
 }
 
+/* path is /dev/stdout, /dev/fd/1 or /proc/self/fd/1, or a symlink to one */
+static int names_stdout(const char *path)
+{
+	static const char *const names[] = { "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1" };
+	char link[64];
+	ssize_t n = readlink(path, link, sizeof link - 1);
+
+	if (n > 0)
+		link[n] = '\0';
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(path, names[i]) == 0 || (n > 0 && strcmp(link, names[i]) == 0))
+			return 1;
+	return 0;
+}
+
 const char *rejects_refused(const char *path, char *const *inputs, int ninputs)
 {
 	struct stat r, in;
@@ -208,13 +223,14 @@ const char *rejects_refused(const char *path, char *const *inputs, int ninputs)
 		return "an empty file name";
 	if (stat(path, &r) != 0)
 		return NULL; /* a new file: no input can be it */
-	/* /dev/stdout, or the file stdout was sent to: the data's stream (a
-	 * terminal too: audit-RJ 4), but /dev/null, which takes both */
+	/* /dev/stdout, or the file stdout was sent to: the data's stream; a
+	 * terminal named as stdout (audit-RJ 4), not /dev/stderr nor /dev/tty on
+	 * the same one, nor /dev/null, which may take both */
 	if (fstat(1, &in) == 0 && in.st_dev == r.st_dev && in.st_ino == r.st_ino &&
-	    !(S_ISCHR(r.st_mode) && r.st_rdev == makedev(1, 3)))
+	    (!S_ISCHR(r.st_mode) || names_stdout(path)))
 		return "it is the standard output (stdout carries the data)";
 	if (S_ISCHR(r.st_mode))
-		return NULL; /* /dev/null, another terminal */
+		return NULL; /* /dev/null, a terminal */
 	if (!S_ISREG(r.st_mode))
 		return NULL;
 	int read_stdin = ninputs == 0;
@@ -236,11 +252,11 @@ void rejects_setup(const char *synopsis, const char *path, char *const *inputs, 
 
 	if (!path)
 		return;
-	if ((why = rejects_refused(path, inputs, ninputs)) || (why = rejects_open(path, 0)))
+	if ((why = rejects_refused(path, inputs, ninputs)) || (why = rejects_open(path)))
 		die_usage(synopsis, "--rejects: %s", why);
 }
 
-const char *rejects_open(const char *path, int wait_ms)
+const char *rejects_open(const char *path)
 {
 	struct stat st;
 
@@ -259,11 +275,7 @@ const char *rejects_open(const char *path, int wait_ms)
 	 * program of the pipeline given it too is refused, where each emptied it
 	 * and wrote over the other's records (audit-RJ 2) */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		int held;
-		for (int waited = 0; !(held = flock(fd, LOCK_EX | LOCK_NB) == 0) && errno == EWOULDBLOCK &&
-				     waited < wait_ms; waited += 50)
-			usleep(50 * 1000);
-		if (!held && errno == EWOULDBLOCK) {
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
 			close(fd);
 			return "another program running writes it (give each program its own file)";
 		}

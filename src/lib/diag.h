@@ -84,8 +84,8 @@ int diag_system_failed(void);
 const char *rejects_refused(const char *path, char *const *inputs, int ninputs);
 /* Open it, emptied, and hold it (a lock) while the program runs; NULL, or why
  * not (another program holds it: fetch-events --rejects r | normalize --rejects
- * r lost records, and cut one). wait_ms: how long to wait for the other. */
-const char *rejects_open(const char *path, int wait_ms);
+ * r lost records, and cut one). */
+const char *rejects_open(const char *path);
 /* --rejects PATH (NULL: none) once the inputs are known: refused as a usage
  * error (exit 2) when rejects_refused or rejects_open says why, else opened. */
 void rejects_setup(const char *synopsis, const char *path, char *const *inputs, int ninputs);

@@ -374,21 +374,24 @@ load --dsn "dbname=$stale_db" "$T/stale.ndjson" 2>"$T/err_stale"
 check "the later copy's event loads, not compared with the older envelope" sh -c \
 	"grep -q 'rejected 2\$' '$T/err_stale' && ! grep -q 'stale.ndjson:4' '$T/err_stale'"
 
-# A load waiting its turn leaves the --rejects FILE alone until its turn comes: another load
-# given the same FILE by hand was writing it (audit-CC 1: emptied under it, its rejected
-# lines lost behind a hole of NULs). A psql holds the loaders' lock; the load waits on it.
+# Another load given the same --rejects FILE while one writes it is refused, exit 2: the one
+# writing it keeps its records (audit-CC 1: a load waiting its turn emptied it under the
+# other, its rejected lines lost behind a hole of NULs; it then waited, to replace them).
+# The first holds it from its start, here while it waits for its turn (a psql holds the
+# loaders' lock).
 w=$(newdb rej_wait)
-echo keep >"$T/rej_wait"
 psql -qX -d "$w" -c "SELECT pg_advisory_lock(7263100), pg_sleep(4)" >/dev/null 2>&1 &
 holder=$!
 advisory_locks "$w" 1
 load --dsn "dbname=$w" --rejects "$T/rej_wait" "$fx/malformed.ndjson" 2>/dev/null &
 loader=$!
 advisory_locks "$w" 1 waiting
-got=$(cat "$T/rej_wait")
+load --dsn "dbname=$w" --rejects "$T/rej_wait" "$fx/malformed.ndjson" 2>"$T/err_wait2"
+st2=$?
 wait $loader
 st=$?
 wait $holder
-check "a load waiting its turn has not emptied its --rejects FILE (got '$got')" test "$got" = keep
-check "and writes it once its turn comes (exit $st, $(wc -l <"$T/rej_wait") lines)" \
+check "a second load given the FILE a load writes: usage error (exit $st2), said" \
+	sh -c "test $st2 -eq 2 && grep -q 'another program running writes it' '$T/err_wait2'"
+check "and the first writes it whole once its turn comes (exit $st, $(wc -l <"$T/rej_wait") lines)" \
 	test "$st $(wc -l <"$T/rej_wait")" = "1 6"

@@ -124,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_quiet();
 	if (!inited) {
-		rejects_open("/dev/null", 0);
+		rejects_open("/dev/null");
 		inited = 1;
 	}
 	reset();

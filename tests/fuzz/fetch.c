@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!parser) {
 		parser = jparser_new();
 		jparser_track_members(parser); /* as main's: a capture's body is sliced out of its line */
-		rejects_open("/dev/null", 0);
+		rejects_open("/dev/null");
 	}
 	memset(&o, 0, sizeof o);
 	o.project = DEFAULT_PROJECT;

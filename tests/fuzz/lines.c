@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!p) {
 		p = jparser_new();
 		jparser_track_members(p);
-		rejects_open("/dev/null", 0);
+		rejects_open("/dev/null");
 	}
 	/* The whole input as one text, in libFuzzer's exact-size buffer (no NUL after it). */
 	{

@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_quiet();
 	if (!plans) {
-		rejects_open("/dev/null", 0);
+		rejects_open("/dev/null");
 		plans = json_object_new_object();
 		json_object_object_add(plans, "stripe\x1fprice_1", json_object_new_string("pro"));
 		json_object_object_add(plans, "hotmart\x1f" "1038897", json_object_new_string("club"));

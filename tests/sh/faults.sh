@@ -561,5 +561,9 @@ script -qec "'$BIN/to-csv' --rejects /dev/stdout '$tmp/rj.fifo.none'" /dev/null 
 st=$?
 check "to-csv --rejects /dev/stdout on a terminal: usage error (exit $st)" \
 	'[ $st -eq 2 ] && grep -q "it is the standard output" "$tmp/out"'
+script -qec "printf 'x\\n' | '$BIN/to-csv' --rejects /dev/stderr" /dev/null >"$tmp/out" 2>&1
+st=$?
+check "... /dev/stderr on that same terminal is taken (exit $st, the line rejected)" \
+	'[ $st -eq 1 ] && grep -q "\"code\":\"invalid_json\"" "$tmp/out"'
 echo '[1]' | "$BIN/to-csv" --rejects /dev/null >/dev/null 2>&1
 check "to-csv --rejects /dev/null >/dev/null: taken (exit $?, the line rejected)" '[ $? -eq 1 ]'
