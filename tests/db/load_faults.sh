@@ -234,21 +234,30 @@ check "one run recorded, not two (load's row and the pipeline's)" \
 # too: none loads on without it, its lock or its rejects directory (they did: audit-pipelines
 # 2). Whole batches stay, the run is recorded with the signal's status, and a re-run over
 # the whole dump gives the database of one run.
+# ingest_on_fifo DB NAME ENV...: ingest-dumps (under env ENV...) into DB, reading the FIFO
+# $T/NAME held open on fd 6, once its first 1000 lines are loaded: its pid in run_pid,
+# its stages' process group in stages (a group of their own, the script's children in it);
+# its stderr in $T/NAME.err
+ingest_on_fifo() {
+	local db=$1 name=$2
+	shift 2
+	mkfifo "$T/$name"
+	env "$@" "$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$db" --batch 100 "$T/$name" 2>"$T/$name.err" &
+	run_pid=$!
+	exec 6>"$T/$name"
+	head -n 1000 "$T/dump.ndjson" >&6
+	wait_loaded "$db"
+	stages=$(ps -o pgid= --ppid "$run_pid" | head -n 1 | tr -d ' ')
+}
 sig=$(newdb ingest_signal)
-mkfifo "$T/sigfifo"
-"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$sig" --batch 100 "$T/sigfifo" 2>"$T/sig.err" &
-sig_pid=$!
-exec 6>"$T/sigfifo"
-head -n 1000 "$T/dump.ndjson" >&6
-wait_loaded "$sig"
-# the stages: a process group of their own, the script's children in it
-stages=$(ps -o pgid= --ppid "$sig_pid" | head -n 1 | tr -d ' ')
+ingest_on_fifo "$sig" sigfifo
+sig_pid=$run_pid
 kill -TERM "$sig_pid"
 wait "$sig_pid"
 st=$?
 exec 6>&-
-check "ingest-dumps stopped by SIGTERM: exit 143, said (exit $st: $(tail -c 200 "$T/sig.err"))" \
-	sh -c "test $st -eq 143 && grep -q 'stopped by a signal' '$T/sig.err'"
+check "ingest-dumps stopped by SIGTERM: exit 143, said (exit $st: $(tail -c 200 "$T/sigfifo.err"))" \
+	sh -c "test $st -eq 143 && grep -q 'stopped by a signal' '$T/sigfifo.err'"
 group_gone "$stages"
 check "and none of its stages runs on (group ${stages:-none}: ${left:-none})" sh -c "test -n '$stages' && test -z '$left'"
 check "its run recorded with exit status 143" \
@@ -263,13 +272,8 @@ check "the database is the same as after one run" same_state "$one" "$sig"
 # loaded on unsupervised, holding the lock, and the next cron runs exited 75: audit-K 3).
 kil=$(newdb ingest_kill)
 mkdir "$T/killtmp"
-mkfifo "$T/killfifo"
-TMPDIR=$T/killtmp "$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$kil" --batch 100 "$T/killfifo" 2>/dev/null &
-kill_pid=$!
-exec 6>"$T/killfifo"
-head -n 1000 "$T/dump.ndjson" >&6
-wait_loaded "$kil"
-stages=$(ps -o pgid= --ppid "$kill_pid" | head -n 1 | tr -d ' ')
+ingest_on_fifo "$kil" killfifo TMPDIR="$T/killtmp"
+kill_pid=$run_pid
 kill -KILL "$kill_pid"
 wait "$kill_pid"
 st=$?
