@@ -3127,7 +3127,7 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dsn = NULL, *rejects_path = NULL, *sql_dir = NULL, *note = NULL, *why, *from;
+	const char *dsn = NULL, *rejects_path = NULL, *sql_dir = NULL, *note = NULL, *from;
 	size_t batch_size = 5000, max_line = LINE_MAX_DEFAULT;
 	int do_migrate = 0, load_opt = 0, do_split = 0, c;
 
@@ -3175,8 +3175,7 @@ int main(int argc, char **argv)
 	 * program of the pipeline writes is refused: review R14 1, the upstream
 	 * stage's records emptied once it had ended); a second load given it
 	 * meanwhile is refused too, where it waited its turn to replace them */
-	if (rejects_path && ((why = rejects_refused(rejects_path, argv, argc)) || (why = rejects_open(rejects_path))))
-		die_usage(synopsis, "--rejects: %s", why);
+	rejects_setup(synopsis, rejects_path, argv, argc);
 
 	if (note)
 		note_read(note); /* a note that is not one is a usage error, whatever the server */
