@@ -111,10 +111,11 @@ bench: all
 	bench/hot-keys
 
 install: all
-	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/revenueos/sql" "$(DESTDIR)$(PREFIX)/share/revenueos/pipelines"
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/revenueos/sql" "$(DESTDIR)$(PREFIX)/share/revenueos/pipelines/lib"
 	install -m 755 $(PROGS) "$(DESTDIR)$(PREFIX)/bin"
 	install -m 644 $(wildcard sql/*.sql) "$(DESTDIR)$(PREFIX)/share/revenueos/sql"
-	install -m 755 $(filter-out pipelines/README.md pipelines/demo pipelines/setup,$(wildcard pipelines/*)) "$(DESTDIR)$(PREFIX)/share/revenueos/pipelines"
+	install -m 755 pipelines/export pipelines/ingest-dumps pipelines/reconcile "$(DESTDIR)$(PREFIX)/share/revenueos/pipelines"
+	install -m 644 $(wildcard pipelines/lib/*.sh) "$(DESTDIR)$(PREFIX)/share/revenueos/pipelines/lib"
 	install -m 644 VERSION "$(DESTDIR)$(PREFIX)/share/revenueos"  # the pipelines' --version
 	install -d "$(DESTDIR)$(PREFIX)/share/doc/revenueos/docs"  # where messages' docs/X.md are
 	install -m 644 README.md "$(DESTDIR)$(PREFIX)/share/doc/revenueos"

@@ -32,8 +32,10 @@ done
 for s in setup demo; do
 	check "$s is not installed" test ! -e "$p/$s"
 done
-check "the pipelines installed: ingest-dumps, export, reconcile" \
-	test "$(cd "$p" && ls | tr '\n' ' ')" = "export ingest-dumps reconcile "
+check "the pipelines installed: ingest-dumps, export, reconcile, and lib/ they source" \
+	test "$(cd "$p" && ls | tr '\n' ' ')" = "export ingest-dumps lib reconcile "
+check "lib/ holds common.sh, not executable" \
+	test "$(cd "$p/lib" && ls | tr '\n' ' ')" = "common.sh " -a ! -x "$p/lib/common.sh"
 
 # An older release's sql/ beside the install (copied there by hand before a make install),
 # or two levels up (/sql for /opt/revenueos/bin): never read; the installed

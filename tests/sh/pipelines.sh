@@ -109,6 +109,7 @@ check "pipelines/reconcile with RECONCILE_DIR=-t: reconcile runs, finds no datab
 # named (ingest-dumps said a usage error, exit 2; reconcile exited 127)
 mkdir -p "$tmp/inst/bin" "$tmp/inst/share/revenueos/pipelines"
 cp "$ROOT/pipelines/ingest-dumps" "$ROOT/pipelines/export" "$ROOT/pipelines/reconcile" "$tmp/inst/share/revenueos/pipelines/"
+cp -r "$ROOT/pipelines/lib" "$tmp/inst/share/revenueos/pipelines/"
 for s in ingest-dumps export reconcile; do
 	ln -sfn "$tmp/inst/share/revenueos/pipelines/$s" "$tmp/links/$s"
 done
@@ -136,6 +137,7 @@ done
 # a program that is there (audit-INS 3)
 mkdir -p "$tmp/c:d/bin" "$tmp/c:d/pipelines"
 cp "$ROOT/pipelines/ingest-dumps" "$tmp/c:d/pipelines/"
+cp -r "$ROOT/pipelines/lib" "$tmp/c:d/pipelines/"
 cp "$BIN/fetch-events" "$BIN/normalize" "$BIN/load" "$tmp/c:d/bin/"
 ln -sfn "$tmp/c:d/pipelines/ingest-dumps" "$tmp/links/ingest-dumps"
 link_run ingest-dumps --project acme "$tmp/dumps"
@@ -151,6 +153,16 @@ ln -sfn "$BIN/load" "$tmp/inst/bin/load"
 link_run reconcile acme
 check "reconcile that cannot be run: exit 3 ($st), said ($(tail -n 1 <<<"$err")), no NDJSON left ($(ran))" \
 	'[ $st -eq 3 ] && grep -q "^reconcile: cannot run '"'reconcile'"'" <<<"$err" && nothing_ran'
+# a script copied without the lib/ it sources (not by make install): said, exit 3, even for
+# --help (bash's own 'No such file or directory' and exit 1 under set -e)
+mkdir -p "$tmp/nolib"
+for s in ingest-dumps export reconcile; do
+	cp "$ROOT/pipelines/$s" "$tmp/nolib/"
+	ln -sfn "$tmp/nolib/$s" "$tmp/links/$s"
+	link_run "$s" --help
+	check "$s copied without lib/: exit 3 ($st), said ($(head -c 200 <<<"$err"))" \
+		'[ $st -eq 3 ] && [ "$err" = "$s: cannot read $tmp/nolib/lib/common.sh: install the pipelines with '"'make install'"'" ]'
+done
 for s in ingest-dumps export reconcile; do
 	ln -sfn "$ROOT/pipelines/$s" "$tmp/links/$s"
 done
