@@ -29,6 +29,7 @@
 #include "lineio.h"
 #include "records.h"
 #include "pgmsg.h"
+#include "pgschema.h"
 #include "secret.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -438,6 +439,61 @@ static void exec_ok(const char *sql)
 		die_pg(what, r);
 	}
 	PQclear(r);
+}
+
+/* The RevenueOS schema (pg_schema_pin's, quoted), every session's search_path,
+ * once found */
+static char *schema;
+
+/* What every session of ours sets first: messages, times in UTC, the schema's
+ * triggers running, the search_path (when the schema is found: conn1 finds it). */
+static void session_setup(void)
+{
+	exec_ok("SET client_min_messages = warning");
+	exec_ok("SET TimeZone = 'UTC'");
+	/* 'replica' (left by a bulk copy's tool: AWS DMS asks for it, on the
+	 * database) turns off every trigger and foreign key: sql/017's refusal of
+	 * an event moved to another project among them, so a load without its
+	 * --project split a tenant in two, unsaid (audit-GUC 1) */
+	PGresult *r = must("SELECT current_setting('session_replication_role')", 0, NULL);
+	if (strcmp(PQgetvalue(r, 0, 0), "origin") != 0) {
+		PGresult *set = PQexec(conn, "SET session_replication_role = origin");
+		if (PQresultStatus(set) != PGRES_COMMAND_OK) {
+			warn_msg(0, "the session's session_replication_role is '%s' (set on the role, the database"
+				 " or in PGOPTIONS), and this role may not set it back to 'origin': the schema's"
+				 " triggers and foreign keys would not run, and load relies on them (reset it:"
+				 " ALTER DATABASE ... RESET session_replication_role)", PQgetvalue(r, 0, 0));
+			exit(EXIT_SYSTEM);
+		}
+		PQclear(set);
+	}
+	PQclear(r);
+	if (schema) {
+		PGresult *f = pg_schema_set(conn, schema);
+		if (f)
+			die_pg("database error in setting the search_path", f);
+	}
+}
+
+/* Find the RevenueOS schema and make it conn's search_path (pgschema.h);
+ * creating: --migrate, which makes it where none is. */
+static void schema_pin(int creating)
+{
+	PGresult *f;
+	switch (pg_schema_pin(conn, creating, &schema, &f)) {
+	case PG_SCHEMA_OURS:
+	case PG_SCHEMA_NONE: /* said below, as a schema without this loader's tables */
+		return;
+	case PG_SCHEMA_ELSEWHERE:
+		warn_msg(0, PG_SCHEMA_ELSEWHERE_MSG "%s", schema,
+			 creating ? " (a --migrate here would make a second copy of the schema: none is made)" : "");
+		exit(EXIT_SYSTEM);
+	case PG_SCHEMA_NOWHERE:
+		warn_msg(0, "the session's search_path names no schema that exists, to make the tables in");
+		exit(EXIT_SYSTEM);
+	default:
+		die_pg("database error in finding the schema", f);
+	}
 }
 
 /* Waits for our turn, however long: waiting for another run is no work of the
@@ -2362,8 +2418,7 @@ static void scratch_open(const char *dsn)
 		return;
 	PGconn *main_conn = conn;
 	conn = conn2 = open_conn(dsn);
-	exec_ok("SET client_min_messages = warning");
-	exec_ok("SET TimeZone = 'UTC'");
+	session_setup();
 	/* What the role may do with them: a role granted only SELECT, INSERT,
 	 * UPDATE and DELETE on the schema's tables (least privilege) can neither
 	 * VACUUM (the owner's) nor TRUNCATE them; it stages in its temporary
@@ -3180,8 +3235,8 @@ int main(int argc, char **argv)
 	if (note)
 		note_read(note); /* a note that is not one is a usage error, whatever the server */
 	connect_db(dsn, from);
-	exec_ok("SET client_min_messages = warning");
-	exec_ok("SET TimeZone = 'UTC'");
+	session_setup();
+	schema_pin(do_migrate);
 	/* who writes: a plan ops set by hand stays through our writes (sql/016's trigger) */
 	exec_ok("SET revenueos.writer = 'load'");
 	if (do_migrate) {

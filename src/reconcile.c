@@ -29,6 +29,7 @@
 #include "jsonutil.h"
 #include "records.h"
 #include "pgmsg.h"
+#include "pgschema.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -1344,6 +1345,23 @@ static int run_db(const char *dsn, const struct opts *o)
 	db_connect(dsn);
 	/* the server's messages below a warning (a database set to debug2) are not ours to say */
 	db_exec("SET client_min_messages = warning");
+	/* the tables are the RevenueOS schema's, not a role's own of the same names
+	 * (pgschema.h: audit-GUC 3) */
+	char *schema;
+	PGresult *f;
+	switch (pg_schema_pin(conn, 0, &schema, &f)) {
+	case PG_SCHEMA_OURS:
+		break;
+	case PG_SCHEMA_NONE:
+		warn_msg(0, "the database has no RevenueOS schema: run 'load --migrate' first");
+		exit(EXIT_SYSTEM);
+	case PG_SCHEMA_ELSEWHERE:
+		warn_msg(0, PG_SCHEMA_ELSEWHERE_MSG, schema);
+		exit(EXIT_SYSTEM);
+	default:
+		die_pg("cannot find the schema", f);
+	}
+	free(schema);
 	/* Details and totals from one snapshot, even while a load runs. */
 	db_exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 	if (o->project) {
