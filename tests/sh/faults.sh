@@ -567,3 +567,32 @@ check "... /dev/stderr on that same terminal is taken (exit $st, the line reject
 	'[ $st -eq 1 ] && grep -q "\"code\":\"invalid_json\"" "$tmp/out"'
 echo '[1]' | "$BIN/to-csv" --rejects /dev/null >/dev/null 2>&1
 check "to-csv --rejects /dev/null >/dev/null: taken (exit $?, the line rejected)" '[ $? -eq 1 ]'
+
+# Out of memory under a limit (ulimit -v, systemd's LimitAS=): exit 3, said, or the whole
+# output, at every limit. json-c made a string it could not copy a null and went on:
+# normalize wrote a 12 MB customer name as null, to-csv a cell as "", exit 0, or called
+# the line not_object, exit 1 (audit-LOC 1; src/lib/oom.c). Not on sanitizer builds:
+# AddressSanitizer reserves terabytes of address space, and replaces malloc itself.
+if [ $san -eq 1 ]; then
+	ok "# SKIP out of memory under ulimit -v: sanitizer build"
+else
+	python3 -c "import json; print(json.dumps({'id': 'evt_FakeBig1', 'object': 'event', 'type': 'customer.created',
+		'created': 1795185000, 'api_version': '2024-06-20', 'data': {'object': {'id': 'cus_FakeBig1',
+		'object': 'customer', 'name': 'A' * (12 << 20), 'email': 'big@example.com'}}}))" >"$tmp/big.json"
+	"$BIN/fetch-events" --received-at 2026-12-01T00:00:00Z "$tmp/big.json" >"$tmp/big.env"
+	for c in "normalize --jobs 1 --emit-raw" "to-csv"; do
+		"$BIN"/$c "$tmp/big.env" >"$tmp/big.good" 2>/dev/null
+		wrong=""
+		for kb in $(seq 20000 5000 140000); do
+			(ulimit -v $kb && exec "$BIN"/$c "$tmp/big.env") >"$tmp/out" 2>"$tmp/err"
+			st=$?
+			if [ $st -eq 0 ] && cmp -s "$tmp/out" "$tmp/big.good"; then :
+			elif [ $st -eq 3 ] && grep -q "^${c%% *}: out of memory: Cannot allocate memory$" "$tmp/err"; then :
+			# the dynamic loader's own, before main: no output at all
+			elif [ $st -eq 127 ] && [ ! -s "$tmp/out" ] && grep -q "error while loading shared libraries" "$tmp/err"; then :
+			else wrong="$wrong $kb:$st:$(head -c 80 "$tmp/err")"
+			fi
+		done
+		check "${c%% *} under ulimit -v 20000..140000 KB: the whole output, or out of memory, exit 3 (${wrong:-every limit})" '[ -z "$wrong" ]'
+	done
+fi
