@@ -3319,6 +3319,14 @@ int main(int argc, char **argv)
 	exec_ok("SET work_mem = '32MB'");
 	exec_ok(stage_sql);
 	run_id = start_run(argc, argv, (long)batch_size);
+	/* The projects before this run: a 'default' it makes beside others is, most
+	 * likely, a fetch-events given no --project (the runbook's re-injection,
+	 * `fetch-events FILE | normalize | load`, put a payment in a tenant of its
+	 * own, every stage exit 0: audit-DOC 2). Said at the end. */
+	r = must("SELECT (SELECT string_agg(id, ', ' ORDER BY id) FROM (SELECT id FROM projects ORDER BY id"
+		 " LIMIT 5) p) FROM (SELECT) x WHERE NOT EXISTS (SELECT FROM projects WHERE id = 'default')", 0, NULL);
+	char *others = PQntuples(r) && !PQgetisnull(r, 0, 0) ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+	PQclear(r);
 	run_started = 1;
 	/* any exit from here on (a database failure, a rejects file that cannot
 	 * be written) finishes the row with exit status 3 */
@@ -3382,6 +3390,15 @@ int main(int argc, char **argv)
 		warn_msg(0, "%ld event%s without %s raw envelope just before %s: unless stored before, no"
 			 " payload (reconcile counts such an event extra)", unpaired, unpaired == 1 ? "" : "s",
 			 unpaired == 1 ? "its" : "their", unpaired == 1 ? "it" : "them");
+	if (others) { /* also with --quiet: a cron line without --project is as wrong */
+		r = must("SELECT EXISTS (SELECT FROM projects WHERE id = 'default')", 0, NULL);
+		if (strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+			warn_msg(0, "this run made project 'default' beside the database's others (%s): were its"
+				 " events fetched without --project? (fetch-events --project ID; to move them:"
+				 " docs/schema.md, revenueos.move_project)", others);
+		PQclear(r);
+		free(others);
+	}
 	PQfinish(conn);
 	if (conn2)
 		PQfinish(conn2);

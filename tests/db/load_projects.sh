@@ -146,4 +146,21 @@ psql -qXAt -d "$h" -c "SET revenueos.move_project = on; UPDATE external_events S
 check "a replayed batch refuses the conflicting record alone, not the raw copy stored as it is ($st)" sh -c \
 	"test $st = 1 && grep -q 'rejected 1\$' '$T/err' && ! grep -q '<stdin>:1:' '$T/err'"
 
+# The runbook's re-injection, `fetch-events FILE | normalize | load`, without --project: a
+# new event lands in project 'default', a tenant of its own, every stage exit 0. The run
+# that makes 'default' beside other projects says so (audit-DOC 2); the next does not,
+# nor a database that has 'default' alone.
+k=$(newdb projects_default_new)
+load --dsn "dbname=$k" "$T/acme.ndjson" 2>/dev/null
+fetch-events --received-at 2026-12-01T00:00:00Z "$ROOT/fixtures/stripe/charge.failed.json" 2>/dev/null |
+	normalize 2>/dev/null >"$T/reinject.ndjson"
+load --dsn "dbname=$k" --quiet "$T/reinject.ndjson" 2>"$T/err" && st=0 || st=$?
+check "a re-injection without --project beside project acme: loaded (exit $st), said, also with --quiet" sh -c \
+	"test $st = 0 && grep -q \"^load: this run made project 'default' beside the database's others (acme): were its events fetched without --project?\" '$T/err'"
+load --dsn "dbname=$k" "$T/reinject.ndjson" 2>"$T/err"
+check "the next run into 'default' says nothing of it" sh -c "! grep -q \"project 'default'\" '$T/err'"
+m=$(newdb projects_default_only)
+load --dsn "dbname=$m" "$T/default.ndjson" 2>"$T/err"
+check "a first load into 'default' alone says nothing of it" sh -c "! grep -q \"project 'default'\" '$T/err'"
+
 check_needs_migration projects_old 017 "$T/acme.ndjson"
