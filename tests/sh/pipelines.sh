@@ -89,6 +89,15 @@ done
 link_run ingest-dumps --project acme "$tmp/dumps"
 check "ingest-dumps through a symlink: its stages run, load finds no database (exit $st; $(head -c 200 <<<"$err"))" \
 	'[ $st -eq 3 ] && grep -q "^load: cannot connect" <<<"$err" && ! grep -q "command not found\|cannot find" <<<"$err"'
+# the caller ignores SIGPIPE (systemd's IgnoreSIGPIPE=yes, a parent's trap '' PIPE): load
+# failing, the stages before it are not said to have failed too (audit-LOC 2: their EPIPE
+# was exit 3, "fetch-events exited 3", "normalize exited 3")
+"$ROOT/tests/lib/gen-events" 4000 >"$tmp/big-dump.ndjson"
+err=$( (trap '' PIPE; cd "$tmp" && PGHOST=/nonexistent RO_LOCK="$tmp/lock-pipe" \
+	exec "$ROOT/pipelines/ingest-dumps" --project acme "$tmp/big-dump.ndjson") 2>&1 >/dev/null)
+st=$?
+check "ingest-dumps with SIGPIPE ignored, load failing: load said alone, exit 3 ($st; $(tr '\n' '|' <<<"$err" | head -c 300))" \
+	'[ $st -eq 3 ] && grep -q "^ingest-dumps: load exited 3$" <<<"$err" && ! grep -q "fetch-events exited\|normalize exited" <<<"$err"'
 link_run reconcile acme
 check "reconcile through a symlink: reconcile runs, finds no database (exit $st; $(head -c 200 <<<"$err"))" \
 	'[ $st -eq 3 ] && grep -q "^reconcile: cannot connect" <<<"$err" && ! grep -q "command not found\|cannot find" <<<"$err"'
