@@ -200,6 +200,12 @@ pipelines/export customers --project acme -o "$tmp/link.csv" >/dev/null 2>&1
 check "-o a symlink: replaced by the export, not followed; output_path names it (exit $?)" \
 	sh -c '[ -f "$1/link.csv" ] && ! [ -L "$1/link.csv" ] && ! [ -e "$1/elsewhere.csv" ] && [ "$2" = "$(realpath "$1")/link.csv" ]' \
 	sh "$tmp" "$(q -c "SELECT metadata->>'output_path' FROM audit_logs ORDER BY id DESC LIMIT 1")"
+# -o a relative FILE from a directory since removed: no absolute path to audit, none (it
+# was '/gone.csv', a path never involved: audit-LOC 4)
+mkdir "$tmp/gone"
+(cd "$tmp/gone" && rmdir "$tmp/gone" && "$ROOT/pipelines/export" customers --project acme -o gone.csv >/dev/null 2>&1)
+check "-o FILE from a removed directory: failed (exit $?), audited with no output_path" \
+	[ "$(q -c "SELECT metadata->>'status' || ' ' || (metadata->>'output') || ' ' || coalesce(metadata->>'output_path', 'none') FROM audit_logs ORDER BY id DESC LIMIT 1")" = "failed gone.csv none" ]
 pipelines/export customers --project acme -o - >"$tmp/stdout.csv" 2>/dev/null
 check "-o -: the CSV on stdout (exit $?)" sh -c 'head -n 1 "$1" | grep -q "^provider,customer_id"' sh "$tmp/stdout.csv"
 mkdir "$tmp/adir"
