@@ -98,6 +98,14 @@ err=$( (trap '' PIPE; cd "$tmp" && PGHOST=/nonexistent RO_LOCK="$tmp/lock-pipe" 
 st=$?
 check "ingest-dumps with SIGPIPE ignored, load failing: load said alone, exit 3 ($st; $(tr '\n' '|' <<<"$err" | head -c 300))" \
 	'[ $st -eq 3 ] && grep -q "^ingest-dumps: load exited 3$" <<<"$err" && ! grep -q "fetch-events exited\|normalize exited" <<<"$err"'
+# a descriptor limit too small to hold the NDJSON open (ulimit -n 8: bash keeps some of its
+# own): said, exit 3, its part file not left behind (audit-LOC 3)
+mkdir -p "$tmp/rd"
+( for f in /proc/self/fd/*; do f=${f##*/}; [ "$f" -le 2 ] || eval "exec $f>&-" 2>/dev/null; done
+  ulimit -n 8 && RECONCILE_DIR="$tmp/rd" PGHOST=/nonexistent exec "$ROOT/pipelines/reconcile" acme ) >/dev/null 2>"$tmp/err"
+st=$?
+check "pipelines/reconcile under ulimit -n 8: exit 3, said, no part file left ($st; $(ls "$tmp/rd"); $(head -c 120 "$tmp/err"))" \
+	'[ $st -eq 3 ] && [ -s "$tmp/err" ] && [ -z "$(ls -A "$tmp/rd")" ]'
 link_run reconcile acme
 check "reconcile through a symlink: reconcile runs, finds no database (exit $st; $(head -c 200 <<<"$err"))" \
 	'[ $st -eq 3 ] && grep -q "^reconcile: cannot connect" <<<"$err" && ! grep -q "command not found\|cannot find" <<<"$err"'
