@@ -7,11 +7,15 @@
  * printer may leave a value out. Under a tight memory limit (ulimit -v, a
  * systemd unit's LimitAS=) normalize wrote a 12 MB customer name as null and
  * to-csv a cell as "", exit 0, or called the line not_object, exit 1
- * (audit-LOC 1). So malloc, calloc and realloc are glibc's own, checked: the
- * program's definitions come before libc's for every library it loads
- * (glibc's manual, "Replacing malloc"). Their memory is glibc's, which
- * glibc's free takes as it is: free is not wrapped (one call less, on the
- * hot path: json-c allocates every value of every line).
+ * (audit-LOC 1). So malloc, calloc and realloc are checked: the program's
+ * definitions come before every library's (glibc's manual, "Replacing
+ * malloc"), and each calls the allocator's own, the next definition after
+ * the program's (dlsym RTLD_NEXT): glibc's, or one a user preloads
+ * (LD_PRELOAD of jemalloc, tcmalloc, heaptrack), whose free, not wrapped,
+ * takes its memory back. Calling glibc's own (__libc_malloc) gave a preloaded
+ * allocator's free glibc's memory: every program died at its first free
+ * (review R15 1). free itself is not wrapped: one call less on the hot path
+ * (json-c allocates every value of every line).
  *
  * Not in a sanitizer's build: AddressSanitizer replaces malloc itself.
  */
@@ -27,14 +31,24 @@
 #endif
 
 #if defined(__GLIBC__) && !defined(RO_ASAN)
+#include <dlfcn.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "diag.h"
 
+/* glibc's, while the next ones are looked up (dlsym allocates on an error) */
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t n);
+
+typedef void *malloc_fn(size_t);
+typedef void *calloc_fn(size_t, size_t);
+typedef void *realloc_fn(void *, size_t);
+static malloc_fn *next_malloc;
+static calloc_fn *next_calloc;
+static realloc_fn *next_realloc;
+static int looking;
 
 /* No allocation, no stdio (whose buffers may be what failed): write(2), _exit.
  * What other threads write meanwhile is cut where it stands: a reader sees a
@@ -49,9 +63,37 @@ static void __attribute__((noreturn)) out_of_memory(void)
 	_exit(EXIT_SYSTEM);
 }
 
+/* The next allocator's three, once: at start (below), or at the first call,
+ * before any thread. None found (a static link): glibc's. */
+static void look_up(void)
+{
+	looking = 1;
+	void *m = dlsym(RTLD_NEXT, "malloc"), *c = dlsym(RTLD_NEXT, "calloc"), *r = dlsym(RTLD_NEXT, "realloc");
+	/* all three from one allocator, or glibc's three */
+	if (!m || !c || !r)
+		m = (void *)__libc_malloc, c = (void *)__libc_calloc, r = (void *)__libc_realloc;
+	__atomic_store_n(&next_calloc, (calloc_fn *)c, __ATOMIC_RELEASE);
+	__atomic_store_n(&next_realloc, (realloc_fn *)r, __ATOMIC_RELEASE);
+	__atomic_store_n(&next_malloc, (malloc_fn *)m, __ATOMIC_RELEASE);
+	looking = 0;
+}
+
+static void __attribute__((constructor)) oom_init(void)
+{
+	if (!__atomic_load_n(&next_malloc, __ATOMIC_ACQUIRE))
+		look_up();
+}
+
 void *malloc(size_t n)
 {
-	void *p = __libc_malloc(n);
+	malloc_fn *f = __atomic_load_n(&next_malloc, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(!f, 0)) {
+		if (looking)
+			return __libc_malloc(n);
+		look_up();
+		f = next_malloc;
+	}
+	void *p = f(n);
 	if (__builtin_expect(!p && n, 0))
 		out_of_memory();
 	return p;
@@ -59,7 +101,14 @@ void *malloc(size_t n)
 
 void *calloc(size_t n, size_t size)
 {
-	void *p = __libc_calloc(n, size);
+	calloc_fn *f = __atomic_load_n(&next_calloc, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(!f || !next_malloc, 0)) {
+		if (looking)
+			return __libc_calloc(n, size);
+		look_up();
+		f = next_calloc;
+	}
+	void *p = f(n, size);
 	if (__builtin_expect(!p && n && size, 0))
 		out_of_memory();
 	return p;
@@ -67,7 +116,14 @@ void *calloc(size_t n, size_t size)
 
 void *realloc(void *q, size_t n)
 {
-	void *p = __libc_realloc(q, n);
+	realloc_fn *f = __atomic_load_n(&next_realloc, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(!f || !next_malloc, 0)) {
+		if (looking)
+			return __libc_realloc(q, n);
+		look_up();
+		f = next_realloc;
+	}
+	void *p = f(q, n);
 	if (__builtin_expect(!p && n, 0))
 		out_of_memory();
 	return p;

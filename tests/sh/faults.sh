@@ -595,4 +595,41 @@ else
 		done
 		check "${c%% *} under ulimit -v 20000..140000 KB: the whole output, or out of memory, exit 3 (${wrong:-every limit})" '[ -z "$wrong" ]'
 	done
+	# and the memory comes from an allocator the user preloads (LD_PRELOAD of jemalloc,
+	# tcmalloc, heaptrack), whose free takes it back: one that marks its blocks and aborts on
+	# another's (taking glibc's own, the programs gave it glibc's: each died at its first
+	# free, review R15 1)
+	cat >"$tmp/tagalloc.c" <<'C'
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+#define TAG 0x5eedf00dcafef00dULL
+void *malloc(size_t n) { uint64_t *p = __libc_malloc(n + 16); if (!p) return 0; p[0] = TAG; p[1] = n; return p + 2; }
+void free(void *q) { if (!q) return; uint64_t *p = (uint64_t *)q - 2; if (p[0] != TAG) abort(); p[0] = 0; __libc_free(p); }
+void *calloc(size_t a, size_t b) { if (b && a > SIZE_MAX / b) return 0; void *q = malloc(a * b); if (q) memset(q, 0, a * b); return q; }
+void *realloc(void *q, size_t n)
+{
+	if (!q) return malloc(n);
+	uint64_t *p = (uint64_t *)q - 2;
+	if (p[0] != TAG) abort();
+	if (!n) { free(q); return 0; }
+	void *r = malloc(n);
+	if (r) { memcpy(r, q, p[1] < n ? p[1] : n); free(q); }
+	return r;
+}
+C
+	if cc -shared -fPIC -O1 -o "$tmp/tagalloc.so" "$tmp/tagalloc.c" 2>"$tmp/err"; then
+		wrong=""
+		for c in "fetch-events --received-at 2026-12-01T00:00:00Z" "normalize --emit-raw" "to-csv" "reconcile"; do
+			LD_PRELOAD=$tmp/tagalloc.so "$BIN"/$c "$tmp/raw.ndjson" >"$tmp/out.tag" 2>"$tmp/err.tag"
+			st=$?
+			"$BIN"/$c "$tmp/raw.ndjson" >"$tmp/out.plain" 2>/dev/null
+			[ $st -lt 128 ] && cmp -s "$tmp/out.tag" "$tmp/out.plain" || wrong="$wrong ${c%% *}:$st"
+		done
+		check "every program under a preloaded allocator: its memory, its free, the same output (${wrong:-all})" '[ -z "$wrong" ]'
+	else
+		notok "a preloaded allocator for the test: cc failed: $(head -c 200 "$tmp/err")"
+	fi
 fi
