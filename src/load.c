@@ -456,7 +456,8 @@ static void session_setup(void)
 	 * an event moved to another project among them, so a load without its
 	 * --project split a tenant in two, unsaid (audit-GUC 1) */
 	PGresult *r = must("SELECT current_setting('session_replication_role')", 0, NULL);
-	if (strcmp(PQgetvalue(r, 0, 0), "origin") != 0) {
+	/* ('local' fires them all, as 'origin': review R15 3) */
+	if (strcmp(PQgetvalue(r, 0, 0), "replica") == 0) {
 		PGresult *set = PQexec(conn, "SET session_replication_role = origin");
 		if (PQresultStatus(set) != PGRES_COMMAND_OK) {
 			warn_msg(0, "the session's session_replication_role is '%s' (set on the role, the database"

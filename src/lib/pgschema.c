@@ -32,21 +32,32 @@ PGresult *pg_schema_set(PGconn *c, const char *schema)
 	return r;
 }
 
+/* SQL: the schema whose oid is ns holds RevenueOS's tables */
+#define OURS_IN(ns) \
+	"EXISTS (SELECT FROM pg_class t WHERE t.relnamespace = " ns " AND t.relname = 'pipeline_runs'" \
+	" AND t.relkind IN ('r', 'p')) AND EXISTS (SELECT FROM pg_class m WHERE m.relnamespace = " ns \
+	" AND m.relname = 'schema_migrations' AND m.relkind IN ('r', 'p'))"
+
 int pg_schema_pin(PGconn *c, int creating, char **schema, PGresult **failed)
 {
 	*failed = NULL;
-	/* not a temporary table of the session's (pg_temp comes first for tables) */
-	if (one_value(c, "SELECT quote_ident(n.nspname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-			 " WHERE c.oid = to_regclass('pipeline_runs') AND c.relpersistence <> 't'", schema, failed) < 0)
+	/* the first schema of the search_path (as the role may use it) that holds
+	 * RevenueOS's tables: a pipeline_runs table beside a schema_migrations one.
+	 * Not the first pipeline_runs alone: a copy of it in a role's own schema
+	 * (made while fixing something) took the whole search_path, and the tables
+	 * were not found (review R15 2). */
+	if (one_value(c, "SELECT quote_ident(s.nspname) FROM unnest(current_schemas(false)) WITH ORDINALITY"
+			 " AS s(nspname, i) JOIN pg_namespace n ON n.nspname = s.nspname WHERE " OURS_IN("n.oid")
+			 " ORDER BY s.i LIMIT 1", schema, failed) < 0)
 		return PG_SCHEMA_FAILED;
 	if (!*schema) {
-		/* RevenueOS's: its pipeline_runs beside its schema_migrations (a schema the
-		 * role may not use is listed too: pg_class is everybody's to read) */
-		if (one_value(c, "SELECT string_agg(quote_ident(n.nspname), ', ' ORDER BY n.nspname)"
-				 " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-				 " WHERE c.relname = 'pipeline_runs' AND c.relkind IN ('r', 'p') AND c.relpersistence <> 't'"
-				 " AND EXISTS (SELECT FROM pg_class m WHERE m.relnamespace = c.relnamespace"
-				 " AND m.relname = 'schema_migrations')", schema, failed) < 0)
+		/* elsewhere: not on the search_path, or not usable by the role (pg_class
+		 * is everybody's to read; current_schemas leaves out a schema without
+		 * USAGE, which the message says) */
+		if (one_value(c, "SELECT string_agg(quote_ident(n.nspname) || CASE WHEN has_schema_privilege(n.oid, 'USAGE')"
+				 " THEN '' ELSE ' (this role has no USAGE on it: GRANT USAGE ON SCHEMA ' || quote_ident(n.nspname)"
+				 " || ' TO ...)' END, ', ' ORDER BY n.nspname) FROM pg_namespace n WHERE " OURS_IN("n.oid"),
+				 schema, failed) < 0)
 			return PG_SCHEMA_FAILED;
 		if (*schema)
 			return PG_SCHEMA_ELSEWHERE;

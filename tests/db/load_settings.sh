@@ -35,6 +35,21 @@ load --dsn "dbname=$a user=$r" "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
 check "a role held at 'replica': exit 3, said ($(head -c 160 "$T/err"))" \
 	sh -c "[ $st = 3 ] && grep -q \"^load: the session's session_replication_role is 'replica'.*may not set it back to 'origin'\" '$T/err'"
 check "and no run recorded" test "$(q "$a" "SELECT count(*) FROM pipeline_runs")" = "$runs"
+# 'local' fires every trigger, as 'origin' does: a least-privilege role held at it loads, and
+# the project guard holds (review R15 3: refused as 'replica' was)
+w=ro_settings_local_$$
+roles="$roles $w"
+psql -qX -d "$a" -v ON_ERROR_STOP=1 >/dev/null <<SQL
+CREATE ROLE $w LOGIN;
+GRANT USAGE ON SCHEMA public TO $w;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO $w;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO $w;
+GRANT TEMP ON DATABASE $a TO $w;
+ALTER ROLE $w SET session_replication_role = local;
+SQL
+load --dsn "dbname=$a user=$w" "$T/default.ndjson" 2>"$T/err" && st=0 || st=$?
+check "a role held at 'local': loads, the project guard firing (exit $st: $(grep -c 'is stored under project' "$T/err") refused)" \
+	sh -c "[ $st = 1 ] && grep -q 'rejected $n\$' '$T/err' && ! grep -q 'session_replication_role' '$T/err'"
 
 # A schema named after the role (CREATE SCHEMA AUTHORIZATION: the default search_path
 # "$user", public finds it first) holding a table of the loader's name, a copy made while
@@ -42,6 +57,7 @@ check "and no run recorded" test "$(q "$a" "SELECT count(*) FROM pipeline_runs")
 b=$(newdb settings_shadow)
 q "$b" "CREATE SCHEMA \"$me\"; CREATE TABLE \"$me\".customers (LIKE public.customers INCLUDING ALL);
 	CREATE TABLE \"$me\".external_events_raw (LIKE public.external_events_raw INCLUDING ALL);
+	CREATE TABLE \"$me\".pipeline_runs (LIKE public.pipeline_runs INCLUDING ALL);
 	INSERT INTO \"$me\".customers (project_id, provider, customer_id, email)
 		VALUES ('acme', 'stripe', 'cus_FakeShadow1', 'shadow@example.com');
 	INSERT INTO \"$me\".external_events_raw (provider, external_event_id, project_id, received_at, source, payload)
@@ -67,6 +83,8 @@ check "export reads the schema's customers, not the copy (exit $st, $(wc -l <"$T
 	sh -c "[ $st = 0 ] && [ \$(wc -l <'$T/exp.b') -gt 1 ] && diff '$T/exp.b' '$T/exp.c'"
 check "and its audit row went to the schema's audit_logs" \
 	test "$(q "$b" "SELECT count(*) FROM public.audit_logs WHERE action = 'export'")" = 1
+check "a copy of pipeline_runs among them takes no run's row (review R15 2: it was taken for the schema)" \
+	test "$(q "$b" "SELECT count(*) FROM \"$me\".pipeline_runs")" = 0
 
 # The same schema made after the migrations (an upgrade): the new migrations' objects go
 # where the rest is; 031 .. 035 went to the role's schema, and 031's trigger still called
@@ -92,13 +110,20 @@ PGOPTIONS='-c search_path=rvo' load --migrate --dsn "dbname=$e" 2>/dev/null
 check "the tables made in schema rvo" test "$(q "$e" "SELECT to_regclass('rvo.pipeline_runs') IS NOT NULL")" = t
 load --dsn "dbname=$e" "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
 check "load with rvo off the search_path: exit 3, said where they are ($(head -c 160 "$T/err"))" \
-	sh -c "[ $st = 3 ] && grep -q \"^load: the database's RevenueOS tables are in schema rvo, which this session's search_path does not name\" '$T/err'"
+	sh -c "[ $st = 3 ] && grep -q \"^load: the database's RevenueOS tables are in schema rvo, not on this session's search_path\" '$T/err'"
 load --migrate --dsn "dbname=$e" 2>"$T/err" && st=0 || st=$?
 check "load --migrate so: exit 3, no second copy made (exit $st)" \
 	sh -c "[ $st = 3 ] && grep -q 'none is made' '$T/err' && [ \$(psql -qXAt -d '$e' -c \"SELECT count(*) FROM pg_class WHERE relname = 'pipeline_runs'\") = 1 ]"
 reconcile --db --dsn "dbname=$e" >/dev/null 2>"$T/err" && st=0 || st=$?
 check "reconcile --db so: exit 3, said" \
-	sh -c "[ $st = 3 ] && grep -q \"^reconcile: the database's RevenueOS tables are in schema rvo\" '$T/err'"
+	sh -c "[ $st = 3 ] && grep -q \"^reconcile: the database's RevenueOS tables are in schema rvo, not on this session's search_path\" '$T/err'"
+# a role whose search_path names rvo, without USAGE on it: told so, not to name it (review R15 4)
+u=ro_settings_usage_$$
+roles="$roles $u"
+q "$e" "CREATE ROLE $u LOGIN; ALTER ROLE $u SET search_path = rvo, public"
+load --dsn "dbname=$e user=$u" "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
+check "a role without USAGE on rvo: exit 3, told so ($(head -c 200 "$T/err"))" \
+	sh -c "[ $st = 3 ] && grep -q 'in schema rvo (this role has no USAGE on it: GRANT USAGE ON SCHEMA rvo TO ...)' '$T/err'"
 PGOPTIONS='-c search_path=rvo' load --dsn "dbname=$e" "$T/acme.ndjson" 2>/dev/null && st=0 || st=$?
 check "with rvo on the search_path, it loads there (exit $st)" \
 	test "$st:$(q "$e" "SELECT count(*) > 0 FROM rvo.customers")" = 0:t
