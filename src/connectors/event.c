@@ -107,30 +107,6 @@ void event_str(struct event *ev, enum event_section s, const char *key, const ch
 		set(ev, s, key, json_object_new_string(val));
 }
 
-const char *text_trim(const char *s, size_t *len)
-{
-	size_t n = strlen(s);
-
-	for (;;) {
-		if (n && strchr(" \t\r\n\v\f", *s))
-			s++, n--;
-		else if (n >= 2 && (unsigned char)s[0] == 0xC2 && (unsigned char)s[1] == 0xA0)
-			s += 2, n -= 2;
-		else
-			break;
-	}
-	for (;;) {
-		if (n && strchr(" \t\r\n\v\f", s[n - 1]))
-			n--;
-		else if (n >= 2 && (unsigned char)s[n - 2] == 0xC2 && (unsigned char)s[n - 1] == 0xA0)
-			n -= 2;
-		else
-			break;
-	}
-	*len = n;
-	return s;
-}
-
 int event_text(struct event *ev, enum event_section s, const char *key, const char *val)
 {
 	size_t n;

@@ -60,11 +60,9 @@ void event_fail(struct event *ev, const char *fmt, ...) __attribute__((format(pr
 
 /* NULL / 0 ms leave the key null. */
 void event_str(struct event *ev, enum event_section s, const char *key, const char *val);
-/* A text typed by a person (a name): without the white space around it (ASCII,
- * and U+00A0); one that is nothing else leaves the key as it was. 1 when set. */
+/* A text typed by a person (a name): without the blanks around it (jsonutil's
+ * text_trim); one that is nothing else leaves the key as it was. 1 when set. */
 int event_text(struct event *ev, enum event_section s, const char *key, const char *val);
-/* s without its leading and trailing white space (as above): the start, *len bytes. */
-const char *text_trim(const char *s, size_t *len);
 void event_int(struct event *ev, enum event_section s, const char *key, int64_t val);
 void event_bool(struct event *ev, enum event_section s, const char *key, int val);
 void event_time(struct event *ev, enum event_section s, const char *key, int64_t ms);

@@ -961,28 +961,60 @@ int jstr_has_fffd(json_object *o)
 	       memmem(json_object_get_string(o), (size_t)json_object_get_string_len(o), "\xEF\xBF\xBD", 3);
 }
 
+/* The size of the blank text_blank counts that starts at p (left bytes on),
+ * 0 when none does. */
+static size_t blank_len(const unsigned char *p, size_t left)
+{
+	if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+		return 1;
+	if (left >= 2 && p[0] == 0xc2 && p[1] == 0xa0)
+		return 2;
+	if (left >= 3 && ((p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) || /* U+1680 */
+			  (p[0] == 0xe1 && p[1] == 0xa0 && p[2] == 0x8e) || /* U+180E */
+			  (p[0] == 0xe2 && p[1] == 0x80 && (p[2] <= 0x8b || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf)) ||
+			  (p[0] == 0xe2 && p[1] == 0x81 && (p[2] == 0x9f || p[2] == 0xa0)) ||
+			  (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) || /* U+3000 */
+			  (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)))   /* U+FEFF */
+		return 3;
+	return 0;
+}
+
 int text_blank(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k;
 
-	while (p < end) {
-		size_t left = (size_t)(end - p);
-		if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
-			p++;
-		else if (left >= 2 && p[0] == 0xc2 && p[1] == 0xa0)
-			p += 2;
-		else if (left >= 3 && ((p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) || /* U+1680 */
-				       (p[0] == 0xe1 && p[1] == 0xa0 && p[2] == 0x8e) || /* U+180E */
-				       (p[0] == 0xe2 && p[1] == 0x80 &&
-					(p[2] <= 0x8b || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf)) ||
-				       (p[0] == 0xe2 && p[1] == 0x81 && (p[2] == 0x9f || p[2] == 0xa0)) ||
-				       (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) || /* U+3000 */
-				       (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))) /* U+FEFF */
-			p += 3;
-		else
+	while (n > 0) {
+		if (!(k = blank_len(p, n)))
 			return 0;
+		p += k;
+		n -= k;
 	}
 	return 1;
+}
+
+const char *text_trim(const char *s, size_t *len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), k;
+
+	while (n > 0 && (k = blank_len(p, n))) {
+		p += k;
+		n -= k;
+	}
+	/* from the end: UTF-8 tells a character that ends there by its lead byte */
+	for (;;) {
+		if (n >= 1 && blank_len(p + n - 1, 1) == 1)
+			n -= 1;
+		else if (n >= 2 && blank_len(p + n - 2, 2) == 2)
+			n -= 2;
+		else if (n >= 3 && blank_len(p + n - 3, 3) == 3)
+			n -= 3;
+		else
+			break;
+	}
+	*len = n;
+	return (const char *)p;
 }
 
 /* A string the getters hand out as a C string must not hold U+0000: the C

@@ -202,6 +202,10 @@ int jstr_has_fffd(json_object *o);
  * U+2029, U+202F, U+205F, U+2060, U+3000, U+FEFF). Such an id is none: every
  * event holding it would be one row (audit-SCH 2: " " was refused, U+00A0 not). */
 int text_blank(const char *s, size_t n);
+/* s (a C string) without the blanks text_blank counts at either end: its
+ * start, and *len bytes (a name or an e-mail typed with a no-break space, a
+ * zero-width one or a newline around it). */
+const char *text_trim(const char *s, size_t *len);
 /* The JSON type name of o ("string", "integer", "null", ...). */
 const char *jtype_name(json_object *o);
 

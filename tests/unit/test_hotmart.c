@@ -1316,6 +1316,9 @@ static void test_name_trimmed(void **state)
 		{ "\"  \"", "\" Ana \"", "\"Lima  \"", "Ana Lima" },
 		{ "\"  \"", "\" \"", "\" Lima\"", "Lima" },
 		{ "\"  \"", "\"\\u00a0\"", "\" \"", NULL },
+		/* every blank text_blank counts: a zero-width space, a BOM, a newline */
+		{ "\"\\u200bAna Lima\\ufeff\\n\"", NULL, NULL, "Ana Lima" },
+		{ "\"\\u3000\\u2009\"", "\"Ana\\u202f\"", NULL, "Ana" },
 	};
 	struct event ev;
 	json_object *p, *o;
@@ -1331,6 +1334,30 @@ static void test_name_trimmed(void **state)
 			check_str(o, "customer.name", cases[i].want);
 		else
 			check_null(o, "customer.name");
+		done(p, &ev);
+	}
+}
+
+/* The buyer's key is the e-mail without the blanks around it, any of them (a
+ * no-break space, a newline, a zero-width space or a BOM pasted with it made the
+ * same buyer a second customer: audit-ID 3), its ASCII letters lower-cased. */
+static void test_email_key_trimmed(void **state)
+{
+	static const char *const emails[] = {
+		"\"Maria.Silva@Example.com\"", "\" maria.silva@example.com\\t\"",
+		"\"maria.silva@example.com\\u00a0\"", "\"maria.silva@example.com\\n\"",
+		"\"\\u200bmaria.silva@example.com\"", "\"\\ufeffmaria.silva@example.com\\u3000\"",
+	};
+	struct event ev;
+	json_object *p, *o;
+
+	for (size_t i = 0; i < sizeof emails / sizeof emails[0]; i++) {
+		p = load(FIX "purchase_approved.json");
+		json_object_object_add(jpath(p, "data.buyer"), "email", parse(emails[i]));
+		o = run(p, &ev);
+		check_str(o, "status", "processed");
+		check_str(o, "customer.id", "maria.silva@example.com");
+		check_str(o, "customer.email", "maria.silva@example.com");
 		done(p, &ev);
 	}
 }
@@ -1768,6 +1795,7 @@ int main(void)
 		cmocka_unit_test(test_blank_ids),
 		cmocka_unit_test(test_price_variants),
 		cmocka_unit_test(test_test_sends),
+		cmocka_unit_test(test_email_key_trimmed),
 		cmocka_unit_test(test_unknown_event_and_missing_id),
 		cmocka_unit_test(test_garbage_never_crashes),
 	};

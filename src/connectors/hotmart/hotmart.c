@@ -625,7 +625,9 @@ static const char *text_at(json_object *base, const char *path)
 }
 
 /*
- * The email trimmed and lower-cased into buf: the customer id, since
+ * The email trimmed (of every blank text_blank counts: a no-break space or a
+ * newline pasted with it made the same buyer another customer, audit-ID 3)
+ * and its ASCII letters lower-cased into buf: the customer id, since
  * Hotmart has no customer id. 0 when it is not an address that fits, or
  * holds U+FFFD: a Latin-1 form read as UTF-8 (jo\xe3o@ and jo\xf5o@ read
  * alike) would name another buyer.
@@ -634,11 +636,7 @@ static int email_key(const char *s, char *buf, size_t n)
 {
 	size_t len, i;
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	len = strlen(s);
-	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-		len--;
+	s = text_trim(s, &len);
 	if (len == 0 || len >= n || !memchr(s, '@', len) || memmem(s, len, "\xef\xbf\xbd", 3))
 		return 0;
 	for (i = 0; i < len; i++)
