@@ -40,7 +40,8 @@ endif
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lm -lpthread
 
-# Every .c under src/lib and src/connectors goes into the library; every src/*.c is a program.
+# Every .c under src/lib and src/connectors goes into the library; every src/*.c is a program,
+# and a program's own parts, if it has more than one file, are src/<program>/*.c.
 LIB_SRC  := $(sort $(wildcard src/lib/*.c) $(wildcard src/connectors/*.c) $(wildcard src/connectors/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/librevenueos.a
@@ -69,9 +70,11 @@ PROGS := $(PROG_SRC:src/%.c=$(PROG_DIR)/%)
 
 all: $(PROGS)
 
-$(PROG_DIR)/%: $(BUILD)/src/%.o $(LIB)
+own_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/$(1)/*.c))
+.SECONDEXPANSION:
+$(PROG_DIR)/%: $(BUILD)/src/%.o $$(call own_objs,$$*) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
