@@ -34,15 +34,14 @@ PGresult *pg_schema_set(PGconn *c, const char *schema)
 
 /* SQL: the schema whose oid is ns holds RevenueOS's tables */
 #define OURS_IN(ns) \
-	"EXISTS (SELECT FROM pg_class t WHERE t.relnamespace = " ns " AND t.relname = 'pipeline_runs'" \
-	" AND t.relkind IN ('r', 'p')) AND EXISTS (SELECT FROM pg_class m WHERE m.relnamespace = " ns \
-	" AND m.relname = 'schema_migrations' AND m.relkind IN ('r', 'p'))"
+	"(SELECT count(*) FROM pg_class t WHERE t.relnamespace = " ns " AND t.relkind IN ('r', 'p')" \
+	" AND t.relname IN ('pipeline_runs', 'schema_migrations', 'external_events_raw')) = 3"
 
 int pg_schema_pin(PGconn *c, int creating, char **schema, PGresult **failed)
 {
 	*failed = NULL;
 	/* the first schema of the search_path (as the role may use it) that holds
-	 * RevenueOS's tables: a pipeline_runs table beside a schema_migrations one.
+	 * RevenueOS's tables: pipeline_runs, schema_migrations and external_events_raw.
 	 * Not the first pipeline_runs alone: a copy of it in a role's own schema
 	 * (made while fixing something) took the whole search_path, and the tables
 	 * were not found (review R15 2). */

@@ -7,7 +7,7 @@
  * writes into a table of its own of the same name, and a --migrate's new
  * objects (audit-GUC 2, 3). So every session's search_path is made the one
  * schema that holds RevenueOS's tables: the first schema of the search_path
- * holding a pipeline_runs table beside a schema_migrations one (pg_catalog is
+ * holding the tables pipeline_runs, schema_migrations and external_events_raw (pg_catalog is
  * still searched first, and pg_temp for the session's own temporary tables).
  */
 #ifndef RO_PGSCHEMA_H
@@ -34,8 +34,8 @@ int pg_schema_pin(PGconn *c, int creating, char **schema, PGresult **failed);
 
 /* what PG_SCHEMA_ELSEWHERE says, with *schema */
 #define PG_SCHEMA_ELSEWHERE_MSG "the database's RevenueOS tables are in schema %s, not on this session's" \
-	" search_path: add it to the role's (ALTER ROLE ... SET search_path), the database's or" \
-	" PGOPTIONS='-c search_path=...'"
+	" search_path or without USAGE for this role: name it in the role's search_path (ALTER ROLE" \
+	" ... SET search_path), the database's or PGOPTIONS='-c search_path=...', and grant the role USAGE on it"
 
 /* search_path set to schema (pg_schema_pin's): NULL, or the failed statement's result */
 PGresult *pg_schema_set(PGconn *c, const char *schema);

@@ -114,6 +114,10 @@ check "load with rvo off the search_path: exit 3, said where they are ($(head -c
 load --migrate --dsn "dbname=$e" 2>"$T/err" && st=0 || st=$?
 check "load --migrate so: exit 3, no second copy made (exit $st)" \
 	sh -c "[ $st = 3 ] && grep -q 'none is made' '$T/err' && [ \$(psql -qXAt -d '$e' -c \"SELECT count(*) FROM pg_class WHERE relname = 'pipeline_runs'\") = 1 ]"
+PGDATABASE=$e "$ROOT/pipelines/export" customers --project acme >"$T/exp.e" 2>"$T/err" && st=0 || st=$?
+check "export so: exit 3, said as load says it, no row read ($(head -c 160 "$T/err"))" \
+	sh -c "[ $st = 3 ] && grep -q \"^export: ERROR:  the database's RevenueOS tables are in schema rvo, not on this session's search_path\" '$T/err' &&
+		[ \$(wc -l <'$T/exp.e') -le 1 ] && ! grep -q CONTEXT '$T/err'"
 reconcile --db --dsn "dbname=$e" >/dev/null 2>"$T/err" && st=0 || st=$?
 check "reconcile --db so: exit 3, said" \
 	sh -c "[ $st = 3 ] && grep -q \"^reconcile: the database's RevenueOS tables are in schema rvo, not on this session's search_path\" '$T/err'"
