@@ -86,6 +86,12 @@ const char copy_ev_sql[] =
  * first: of two copies in one dump, the later was kept), the text before the
  * number (the file's name and its ':') in byte order, then the whole text (a total order: equal keys, equal sources). */
 #define SRC_KEY(x) " rtrim(" x ", '0123456789') COLLATE \"C\", length(" x "), " x " COLLATE \"C\""
+/* an upsert's incoming copy (EXCLUDED) arrived before the stored one (t) */
+#define EARLIER_COPY "(EXCLUDED.received_at," SRC_KEY("EXCLUDED.source") ") < (t.received_at," SRC_KEY("t.source") ")"
+/* and the row keeps the first received copy's time and source */
+#define KEEP_FIRST_COPY                                                \
+	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"   \
+	" source = CASE WHEN " EARLIER_COPY " THEN EXCLUDED.source ELSE t.source END"
 /* the event of stage table s's row is not one whose raw row this batch wrote
  * (stage_changed kind 'r'): only those are looked up in the stored tables, so
  * a fresh load probes nothing (a NOT IN of a hashed subplan) */
@@ -493,10 +499,8 @@ const char *const upserts[] = {
 	DEDUP(" ORDER BY provider, external_event_id, received_at," SRC_KEY("source") ", seq DESC")
 	" ON CONFLICT (provider, external_event_id) DO UPDATE SET project_id = EXCLUDED.project_id,"
 	" event_type = EXCLUDED.event_type, occurred_at = EXCLUDED.occurred_at, payload = EXCLUDED.payload,"
-	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"
-	" source = CASE WHEN (EXCLUDED.received_at," SRC_KEY("EXCLUDED.source") ") < (t.received_at," SRC_KEY("t.source") ")"
-	" THEN EXCLUDED.source ELSE t.source END"
-	" WHERE (EXCLUDED.received_at," SRC_KEY("EXCLUDED.source") ") < (t.received_at," SRC_KEY("t.source") ")"
+	KEEP_FIRST_COPY
+	" WHERE " EARLIER_COPY
 	" OR ((EXCLUDED.received_at, EXCLUDED.source COLLATE \"C\") = (t.received_at, t.source)"
 	" AND (t.project_id, t.event_type, t.occurred_at, t.payload) IS DISTINCT FROM"
 	" (EXCLUDED.project_id, EXCLUDED.event_type, EXCLUDED.occurred_at, EXCLUDED.payload))"
@@ -660,10 +664,8 @@ const char *const upserts[] = {
 	" status = EXCLUDED.status, occurred_at = EXCLUDED.occurred_at,"
 	" customer_id = EXCLUDED.customer_id, subscription_id = EXCLUDED.subscription_id,"
 	" payment_id = EXCLUDED.payment_id, event = EXCLUDED.event,"
-	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"
-	" source = CASE WHEN (EXCLUDED.received_at," SRC_KEY("EXCLUDED.source") ") < (t.received_at," SRC_KEY("t.source") ")"
-	" THEN EXCLUDED.source ELSE t.source END"
-	" WHERE (EXCLUDED.received_at," SRC_KEY("EXCLUDED.source") ") < (t.received_at," SRC_KEY("t.source") ")"
+	KEEP_FIRST_COPY
+	" WHERE " EARLIER_COPY
 	" OR (t.project_id, t.status, t.event) IS DISTINCT FROM"
 	" (EXCLUDED.project_id, EXCLUDED.status, EXCLUDED.event)"
 	" RETURNING 'n'::\"char\" AS kind, xmax = 0 AS ins, provider, external_event_id, project_id,"
@@ -738,9 +740,7 @@ const char *const upserts[] = {
 	" status = EXCLUDED.status, reason = EXCLUDED.reason, warning = EXCLUDED.warning,"
 	" unmapped_price_id = EXCLUDED.unmapped_price_id, event_type = EXCLUDED.event_type,"
 	" provider_event_type = EXCLUDED.provider_event_type, occurred_at = EXCLUDED.occurred_at,"
-	" received_at = LEAST(t.received_at, EXCLUDED.received_at),"
-	" source = CASE WHEN (EXCLUDED.received_at," SRC_KEY("EXCLUDED.source") ") < (t.received_at," SRC_KEY("t.source") ")"
-	" THEN EXCLUDED.source ELSE t.source END,"
+	KEEP_FIRST_COPY ","
 	" attempts = t.attempts + CASE WHEN (t.project_id, t.status, t.reason, t.warning,"
 	" t.event_type, t.provider_event_type, t.occurred_at) IS DISTINCT FROM (EXCLUDED.project_id,"
 	" EXCLUDED.status, EXCLUDED.reason, EXCLUDED.warning, EXCLUDED.event_type,"
@@ -749,7 +749,7 @@ const char *const upserts[] = {
 	" t.provider_event_type, t.occurred_at) IS DISTINCT FROM (EXCLUDED.project_id,"
 	" EXCLUDED.status, EXCLUDED.reason, EXCLUDED.warning, EXCLUDED.event_type,"
 	" EXCLUDED.provider_event_type, EXCLUDED.occurred_at) THEN now() ELSE t.last_processed_at END"
-	" WHERE (EXCLUDED.received_at," SRC_KEY("EXCLUDED.source") ") < (t.received_at," SRC_KEY("t.source") ")"
+	" WHERE " EARLIER_COPY
 	" OR (t.project_id, t.status, t.reason, t.warning, t.event_type, t.provider_event_type,"
 	" t.occurred_at) IS DISTINCT FROM (EXCLUDED.project_id, EXCLUDED.status, EXCLUDED.reason,"
 	" EXCLUDED.warning, EXCLUDED.event_type, EXCLUDED.provider_event_type, EXCLUDED.occurred_at)"
