@@ -2629,6 +2629,35 @@ static void test_event_type_guard(void **state)
 	assert_int_equal(ev.status, EV_FAILED);
 	assert_false(ev.has[SEC_PAYMENT]);
 	event_free(&ev);
+	/* nor a closed field's value the schema does not take (a new provider's
+	 * "transaction" was processed, then refused by load: audit-NEWC 1) */
+	static const struct {
+		enum event_section s;
+		const char *key, *val, *why;
+	} off[] = {
+		{ SEC_PAYMENT, "object", "transaction", "internal: payment.object 'transaction' is none of the schema's (docs/events.md)" },
+		{ SEC_PAYMENT, "status", "paid", "internal: payment.status 'paid' is none of the schema's (docs/events.md)" },
+		{ SEC_SUBSCRIPTION, "status", "Active", "internal: subscription.status 'Active' is none of the schema's (docs/events.md)" },
+		{ SEC_SUBSCRIPTION, "interval", "monthly", "internal: subscription.interval 'monthly' is none of the schema's (docs/events.md)" },
+	};
+	for (size_t i = 0; i < sizeof off / sizeof off[0]; i++) {
+		event_init(&ev, &o);
+		event_set_type(&ev, "payment.succeeded");
+		event_str(&ev, off[i].s, "id", "x_1");
+		event_str(&ev, off[i].s, off[i].key, off[i].val);
+		assert_string_equal(event_reason(&ev), off[i].why);
+		assert_int_equal(ev.status, EV_FAILED);
+		event_free(&ev);
+	}
+	event_init(&ev, &o);
+	event_set_type(&ev, "payment.refunded");
+	event_str(&ev, SEC_PAYMENT, "object", "refund");
+	event_str(&ev, SEC_PAYMENT, "status", "partially_refunded");
+	event_str(&ev, SEC_SUBSCRIPTION, "status", "incomplete_expired");
+	event_str(&ev, SEC_SUBSCRIPTION, "interval", "week");
+	assert_null(event_reason(&ev));
+	assert_int_equal(ev.status, EV_PROCESSED);
+	event_free(&ev);
 	event_init(&ev, &o);
 	event_ignore(&ev, "unsupported event type 'x.y'"); /* ignored: no type, as it should */
 	assert_string_equal(event_reason(&ev), "unsupported event type 'x.y'");
