@@ -2209,6 +2209,13 @@ int main(int argc, char **argv)
 		note_read(note); /* a note that is not one is a usage error, whatever the server */
 	connect_db(dsn, from);
 	session_setup();
+	/* copies of our tables before ours on the path: the old releases' writes (review UPG50 1) */
+	char *shadows = quiet ? NULL : pg_schema_shadows(conn);
+	if (shadows)
+		note_at(NULL, 0, "note: %s, before the RevenueOS schema on this session's search_path, named as"
+			" its tables: not read or written (a release before 0.2.0 used them: docs/load.md, \"What"
+			" a re-run does not undo\")", shadows);
+	free(shadows);
 	schema_pin(do_migrate);
 	/* who writes: a plan ops set by hand stays through our writes (sql/016's trigger) */
 	exec_ok("SET revenueos.writer = 'load'");

@@ -37,6 +37,23 @@ PGresult *pg_schema_set(PGconn *c, const char *schema)
 	"(SELECT count(*) FROM pg_class t WHERE t.relnamespace = " ns " AND t.relkind IN ('r', 'p')" \
 	" AND t.relname IN ('pipeline_runs', 'schema_migrations', 'external_events_raw')) = 3"
 
+char *pg_schema_shadows(PGconn *c)
+{
+	char *list = NULL;
+	PGresult *failed = NULL;
+	/* the schemas before ours on the path, and their relations named as ours */
+	if (one_value(c, "WITH p AS (SELECT s.nspname, s.i, n.oid FROM unnest(current_schemas(false))"
+			 " WITH ORDINALITY AS s(nspname, i) JOIN pg_namespace n ON n.nspname = s.nspname),"
+			 " ours AS (SELECT i, oid FROM p WHERE " OURS_IN("p.oid") " ORDER BY i LIMIT 1)"
+			 " SELECT string_agg(quote_ident(p.nspname) || '.' || quote_ident(c.relname), ', '"
+			 " ORDER BY p.i, c.relname) FROM p JOIN ours ON p.i < ours.i JOIN pg_class c ON"
+			 " c.relnamespace = p.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f') WHERE c.relname IN"
+			 " (SELECT t.relname FROM pg_class t WHERE t.relnamespace = ours.oid AND t.relkind IN ('r', 'p'))",
+			 &list, &failed) < 0)
+		PQclear(failed);
+	return list;
+}
+
 int pg_schema_pin(PGconn *c, int creating, char **schema, PGresult **failed)
 {
 	*failed = NULL;

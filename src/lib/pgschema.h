@@ -37,6 +37,14 @@ int pg_schema_pin(PGconn *c, int creating, char **schema, PGresult **failed);
 	" search_path or without USAGE for this role: name it in the role's search_path (ALTER ROLE" \
 	" ... SET search_path), the database's or PGOPTIONS='-c search_path=...', and grant the role USAGE on it"
 
+/*
+ * The relations named as RevenueOS's tables in schemas before its own on c's
+ * search_path ("ingest.customers, ..."): read and written instead by a
+ * release before 0.2.0. Call before pg_schema_pin. NULL when none (or when
+ * the query fails: it is a note); malloc'd.
+ */
+char *pg_schema_shadows(PGconn *c);
+
 /* search_path set to schema (pg_schema_pin's): NULL, or the failed statement's result */
 PGresult *pg_schema_set(PGconn *c, const char *schema);
 

@@ -66,6 +66,8 @@ check "the search_path finds the copies first" \
 	test "$(q "$b" "SELECT relnamespace::regnamespace FROM pg_class WHERE oid = 'customers'::regclass")" = "$me"
 load --dsn "dbname=$b" "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
 check "load beside a role's own schema (exit $st: the fixtures' one bad line is not in it)" test "$st" = 0
+check "and it says the copies are not used (what a release before 0.2.0 wrote there stays: review UPG50 1)" \
+	grep -q "^load: note: \"\?$me\"\?.customers, \"\?$me\"\?.external_events_raw, \"\?$me\"\?.pipeline_runs, before the RevenueOS schema on this session's search_path" "$T/err"
 check "its customers went to the schema's table ($(q "$b" "SELECT count(*) FROM public.customers")), none to the copy" \
 	test "$(q "$b" "SELECT count(*) > 0 FROM public.customers")$(q "$b" "SELECT count(*) FROM \"$me\".customers")" = t1
 c=$(newdb settings_plain)
