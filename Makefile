@@ -70,6 +70,8 @@ PROGS := $(PROG_SRC:src/%.c=$(PROG_DIR)/%)
 
 all: $(PROGS)
 
+# the programs print VERSION (RO_VERSION): a new one rebuilds them
+$(PROG_SRC:%.c=$(BUILD)/%.o): VERSION
 own_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/$(1)/*.c))
 .SECONDEXPANSION:
 $(PROG_DIR)/%: $(BUILD)/src/%.o $$(call own_objs,$$*) $(LIB)
