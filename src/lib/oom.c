@@ -64,7 +64,8 @@ static void __attribute__((noreturn)) out_of_memory(void)
 }
 
 /* The next allocator's three, once: at start (below), or at the first call,
- * before any thread. None found (a static link): glibc's. */
+ * before any thread. None found (a static link): glibc's. next_malloc, stored
+ * last, says all three are there. */
 static void look_up(void)
 {
 	looking = 1;
@@ -78,22 +79,26 @@ static void look_up(void)
 	looking = 0;
 }
 
+/* 1 when the next allocator's three are known, looked up now if need be; 0
+ * while they are being looked up (dlsym's own allocations take glibc's) */
+static inline int found(void)
+{
+	if (__builtin_expect(__atomic_load_n(&next_malloc, __ATOMIC_ACQUIRE) != NULL, 1))
+		return 1;
+	if (looking)
+		return 0;
+	look_up();
+	return 1;
+}
+
 static void __attribute__((constructor)) oom_init(void)
 {
-	if (!__atomic_load_n(&next_malloc, __ATOMIC_ACQUIRE))
-		look_up();
+	found();
 }
 
 void *malloc(size_t n)
 {
-	malloc_fn *f = __atomic_load_n(&next_malloc, __ATOMIC_ACQUIRE);
-	if (__builtin_expect(!f, 0)) {
-		if (looking)
-			return __libc_malloc(n);
-		look_up();
-		f = next_malloc;
-	}
-	void *p = f(n);
+	void *p = found() ? next_malloc(n) : __libc_malloc(n);
 	if (__builtin_expect(!p && n, 0))
 		out_of_memory();
 	return p;
@@ -101,14 +106,7 @@ void *malloc(size_t n)
 
 void *calloc(size_t n, size_t size)
 {
-	calloc_fn *f = __atomic_load_n(&next_calloc, __ATOMIC_ACQUIRE);
-	if (__builtin_expect(!f || !next_malloc, 0)) {
-		if (looking)
-			return __libc_calloc(n, size);
-		look_up();
-		f = next_calloc;
-	}
-	void *p = f(n, size);
+	void *p = found() ? next_calloc(n, size) : __libc_calloc(n, size);
 	if (__builtin_expect(!p && n && size, 0))
 		out_of_memory();
 	return p;
@@ -116,14 +114,7 @@ void *calloc(size_t n, size_t size)
 
 void *realloc(void *q, size_t n)
 {
-	realloc_fn *f = __atomic_load_n(&next_realloc, __ATOMIC_ACQUIRE);
-	if (__builtin_expect(!f || !next_malloc, 0)) {
-		if (looking)
-			return __libc_realloc(q, n);
-		look_up();
-		f = next_realloc;
-	}
-	void *p = f(q, n);
+	void *p = found() ? next_realloc(q, n) : __libc_realloc(q, n);
 	if (__builtin_expect(!p && n, 0))
 		out_of_memory();
 	return p;
