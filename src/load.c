@@ -2250,7 +2250,7 @@ int main(int argc, char **argv)
 	int have_new = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
 	PQclear(r);
 	if (!have_schema) {
-		warn_msg(0, "the database has no RevenueOS schema: run 'load --migrate' first");
+		warn_msg(0, PG_SCHEMA_NONE_MSG);
 		exit(EXIT_SYSTEM);
 	}
 	if (note) {

@@ -1353,7 +1353,7 @@ static int run_db(const char *dsn, const struct opts *o)
 	case PG_SCHEMA_OURS:
 		break;
 	case PG_SCHEMA_NONE:
-		warn_msg(0, "the database has no RevenueOS schema: run 'load --migrate' first");
+		warn_msg(0, PG_SCHEMA_NONE_MSG);
 		exit(EXIT_SYSTEM);
 	case PG_SCHEMA_ELSEWHERE:
 		warn_msg(0, PG_SCHEMA_ELSEWHERE_MSG, schema);

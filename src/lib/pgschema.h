@@ -32,6 +32,8 @@ enum {
  */
 int pg_schema_pin(PGconn *c, int creating, char **schema, PGresult **failed);
 
+/* what PG_SCHEMA_NONE says (and load, of a schema without its tables) */
+#define PG_SCHEMA_NONE_MSG "the database has no RevenueOS schema: run 'load --migrate' first"
 /* what PG_SCHEMA_ELSEWHERE says, with *schema */
 #define PG_SCHEMA_ELSEWHERE_MSG "the database's RevenueOS tables are in schema %s, not on this session's" \
 	" search_path or without USAGE for this role: name it in the role's search_path (ALTER ROLE" \
