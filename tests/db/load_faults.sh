@@ -415,14 +415,8 @@ check "a lock file this user cannot open: exit 3, said (exit $st)" \
 # TEMP on the database): it may neither VACUUM nor TRUNCATE the scratch tables, so it stages
 # in its temporary tables, and loads what the owner loads.
 six=$(newdb ingest_six)
-psql -qX -d "$six" -v ON_ERROR_STOP=1 >/dev/null <<SQL
-DROP ROLE IF EXISTS ro_writer_$$;
-CREATE ROLE ro_writer_$$ LOGIN;
-GRANT USAGE ON SCHEMA public TO ro_writer_$$;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ro_writer_$$;
-GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ro_writer_$$;
-GRANT TEMP ON DATABASE $six TO ro_writer_$$;
-SQL
+q "$six" "DROP ROLE IF EXISTS ro_writer_$$; CREATE ROLE ro_writer_$$ LOGIN" >/dev/null
+grant_loader "$six" ro_writer_$$
 fetch-events --project acme "$T/dump.ndjson" 2>/dev/null | normalize --emit-raw 2>/dev/null >"$T/least.ndjson"
 load --dsn "dbname=$six user=ro_writer_$$" "$T/least.ndjson" 2>"$T/err"
 st=$?

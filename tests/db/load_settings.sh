@@ -39,14 +39,8 @@ check "and no run recorded" test "$(q "$a" "SELECT count(*) FROM pipeline_runs")
 # the project guard holds (review R15 3: refused as 'replica' was)
 w=ro_settings_local_$$
 roles="$roles $w"
-psql -qX -d "$a" -v ON_ERROR_STOP=1 >/dev/null <<SQL
-CREATE ROLE $w LOGIN;
-GRANT USAGE ON SCHEMA public TO $w;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO $w;
-GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO $w;
-GRANT TEMP ON DATABASE $a TO $w;
-ALTER ROLE $w SET session_replication_role = local;
-SQL
+q "$a" "CREATE ROLE $w LOGIN; ALTER ROLE $w SET session_replication_role = local"
+grant_loader "$a" "$w"
 load --dsn "dbname=$a user=$w" "$T/default.ndjson" 2>"$T/err" && st=0 || st=$?
 check "a role held at 'local': loads, the project guard firing (exit $st: $(grep -c 'is stored under project' "$T/err") refused)" \
 	sh -c "[ $st = 1 ] && grep -q 'rejected $n\$' '$T/err' && ! grep -q 'session_replication_role' '$T/err'"

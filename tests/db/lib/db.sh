@@ -37,6 +37,17 @@ newdb() {
 }
 
 q() { psql -qXAt -d "$1" -v ON_ERROR_STOP=1 -c "$2"; }
+
+# grant_loader DB ROLE: ROLE may load into DB with the least privilege docs/load.md names
+# (SELECT, INSERT, UPDATE, DELETE on the schema's tables, its sequences, TEMP on DB)
+grant_loader() {
+	psql -qX -d "$1" -v ON_ERROR_STOP=1 >/dev/null <<SQL
+GRANT USAGE ON SCHEMA public TO $2;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO $2;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO $2;
+GRANT TEMP ON DATABASE $1 TO $2;
+SQL
+}
 . "$ROOT/tests/lib/proc.sh"
 
 # db_before NAME NNN: the database of the release before sql/NNN_*.sql, every migration
