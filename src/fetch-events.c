@@ -65,7 +65,7 @@ static const char help[] =
 	"\"client_secret\"), are never written on.\n"
 	"\n"
 	"  --project ID        project the events belong to (default: default)\n"
-	"  --provider NAME     take every payload as this provider's (stripe, hotmart)\n"
+	"  --provider NAME     take every payload as this provider's (%s)\n"
 	"                      instead of detecting it\n"
 	"  --since TIME        only events that occurred at or after TIME (RFC 3339)\n"
 	"  --until TIME        only events that occurred before TIME\n"
@@ -1460,7 +1460,7 @@ int main(int argc, char **argv)
 		case 'L':
 			o.max_line = size_opt(synopsis, "--max-line", optarg);
 			break;
-		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
+		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); printf(help, connector_names()); return diag_finish();
 		case 'V': puts("fetch-events (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
 		default: fputs(synopsis, stderr); return EXIT_USAGE;
 		}

@@ -36,7 +36,7 @@ static const char help[] =
 	"\n"
 	"  --emit-raw        write each raw envelope line before its canonical event\n"
 	"                    (the stream the loader takes)\n"
-	"  --provider NAME   take bare payloads as this provider's (stripe, hotmart)\n"
+	"  --provider NAME   take bare payloads as this provider's (%s)\n"
 	"                    instead of detecting it\n"
 	"  --project ID      project of bare payloads (default: default); an envelope\n"
 	"                    keeps its own (said once when it is another)\n"
@@ -836,7 +836,7 @@ int main(int argc, char **argv)
 			if (*end || end == optarg || jobs < 1 || jobs > 64)
 				die_usage(synopsis, "--jobs takes a number from 1 to 64, not '%s'", optarg);
 			break;
-		case 'h': free(plans); fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();
+		case 'h': free(plans); fputs(synopsis, stdout); fputs("\n", stdout); printf(help, connector_names()); return diag_finish();
 		case 'V': free(plans); puts("normalize (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
 		default: free(plans); fputs(synopsis, stderr); return EXIT_USAGE;
 		}

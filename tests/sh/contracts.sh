@@ -129,6 +129,13 @@ for pd in fetch-events:docs/events.md normalize:docs/events.md load:docs/load.md
 	if [ -n "$want" ] && [ -z "$missing" ]; then ok "$doc's synopsis names every option of $p's usage"; else notok "$doc's synopsis lacks $p's ${missing:-options}"; fi
 done
 
+# --provider's help lists the registry's connectors, in its order (src/connectors/registry.c)
+names=$(sed -n 's/^[[:space:]]*&\([a-z0-9_]*\)_connector,$/\1/p' src/connectors/registry.c | paste -sd, - | sed 's/,/, /g')
+for p in fetch-events normalize; do
+	line=$("$BIN/$p" --help | grep -- '--provider NAME')
+	if [ -n "$names" ] && [[ $line == *"'s ($names)"* ]]; then ok "$p --help names the providers ($names)"; else notok "$p --help names the providers ($names): $line"; fi
+done
+
 # load --sql-dir is --migrate's: without it, a usage error before any connection (not ignored)
 PGHOST=/nonexistent "$BIN/load" --sql-dir sql </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
 if [ $st -eq 2 ] && grep -q "^load: --sql-dir is read by --migrate only" "${TMPDIR:-/tmp}/contracts.err.$$" &&
