@@ -10,11 +10,8 @@
  * replayed one record at a time under savepoints, so only the bad records are
  * rejected.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +28,9 @@
 #include "pgmsg.h"
 #include "pgschema.h"
 #include "secret.h"
+#include "load/migrate.h"
+#include "load/record.h"
+#include "load/session.h"
 #include "load/statements.h"
 #include "strbuf.h"
 #include "timeutil.h"
@@ -79,217 +79,6 @@ static const char help[] =
 	"Example:\n"
 	"  fetch-events --project acme dumps/*.ndjson.gz | normalize --emit-raw | load\n";
 
-/* ---------------------------------------------------------------- buffers */
-
-/* 1 when none of the eight bytes in w is a control character, a backslash or
- * non-ASCII (conservative: it may say 0 for a word COPY copies as it is). */
-static inline int copy_plain8(uint64_t w)
-{
-	const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
-	uint64_t bslash = w ^ (lo * '\\');
-	return (((w - lo * 0x20) | (bslash - lo) | w) & hi) == 0;
-}
-
-/* One field of COPY text format: backslash, tab, newline and CR escaped;
- * NULL is \N. sep is the byte that follows ('\t', or '\n' at the row end). */
-static void copy_field(struct strbuf *b, const char *s, size_t n, char sep)
-{
-	/* the bytes COPY text escapes, and what follows their backslash */
-	static const char esc[256] = {['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r'};
-
-	if (!s) {
-		sb_add(b, "\\N", 2);
-	} else {
-		char *o = sb_reserve(b, 2 * n);
-		size_t i = 0;
-		while (i < n) {
-			/* a run of plain bytes, eight at a time where the word test
-			 * allows (payloads are JSON: escapes are rare) */
-			size_t j = i;
-			for (;;) {
-				uint64_t w;
-				while (j + 8 <= n && (memcpy(&w, s + j, 8), copy_plain8(w)))
-					j += 8;
-				if (j == n || esc[(unsigned char)s[j]])
-					break;
-				j++;
-			}
-			memcpy(o, s + i, j - i);
-			o += j - i;
-			if (j < n) {
-				*o++ = '\\';
-				*o++ = esc[(unsigned char)s[j++]];
-			}
-			i = j;
-		}
-		b->len = (size_t)(o - b->buf);
-	}
-	sb_add(b, &sep, 1);
-}
-
-static void copy_str(struct strbuf *b, const char *s, char sep)
-{
-	copy_field(b, s, s ? strlen(s) : 0, sep);
-}
-
-/* v >= 0: a record's sequence number in its batch (no printf per row) */
-static void copy_long(struct strbuf *b, long v, char sep)
-{
-	char tmp[24], *p = tmp + sizeof tmp;
-	unsigned long u = (unsigned long)v;
-
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	copy_field(b, p, (size_t)(tmp + sizeof tmp - p), sep);
-}
-
-/* ------------------------------------------------------------ validation */
-
-enum ftype { F_STR, F_ID, F_INT, F_BOOL, F_TIME, F_CUR, F_OBJ }; /* F_ID: a string without U+FFFD */
-
-struct fcheck {
-	int code;      /* 0 ok, else REJ_MISSING_FIELD / REJ_INVALID_FIELD */
-	int rewrote;   /* a time the event keeps was rewritten: its text is no longer the line's */
-	char msg[256];
-};
-
-static int fail(struct fcheck *fc, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(struct fcheck *fc, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fc->code)
-		return -1;
-	fc->code = code;
-	va_start(ap, fmt);
-	vsnprintf(fc->msg, sizeof fc->msg, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/*
- * Check obj[key] is absent/null (allowed unless required) or of type t.
- * Times are rewritten in place to canonical RFC 3339 UTC, so PostgreSQL reads
- * exactly the instant we checked. Returns the value (borrowed) or NULL.
- */
-static json_object *check(json_object *obj, const char *key, enum ftype t, int required,
-			  const char *prefix, struct fcheck *fc)
-{
-	json_object *v = NULL;
-
-	/* the field's name is prefix + key, written only in a message */
-	if (!json_object_object_get_ex(obj, key, &v) || !v) {
-		if (required)
-			fail(fc, REJ_MISSING_FIELD, "missing field '%s%s'", prefix, key);
-		return NULL;
-	}
-	switch (t) {
-	case F_STR:
-	case F_ID:
-	case F_TIME:
-	case F_CUR: {
-		if (!json_object_is_type(v, json_type_string))
-			break;
-		const char *s = json_object_get_string(v);
-		size_t n = (size_t)json_object_get_string_len(v);
-		if (strlen(s) != n) {
-			fail(fc, REJ_INVALID_FIELD, "field '%s%s' contains a NUL character", prefix, key);
-			return NULL;
-		}
-		/* an id names a row: "" (or blanks) would merge every event that has it */
-		if ((required && n == 0) || (t == F_ID && text_blank(s, n))) {
-			fail(fc, REJ_INVALID_FIELD, "field '%s%s' is %s", prefix, key, n ? "blank" : "empty");
-			return NULL;
-		}
-		if (t == F_ID && memmem(s, n, "\xEF\xBF\xBD", 3)) { /* jsonutil.h, jstr_has_fffd */
-			fail(fc, REJ_INVALID_FIELD, "field '%s%s' contains U+FFFD (a lone UTF-16 surrogate?): not an id",
-			     prefix, key);
-			return NULL;
-		}
-		if (t == F_TIME) {
-			int64_t ms;
-			char out[RFC3339_BUFSZ];
-			if (parse_rfc3339_strict(s, &ms) != 0 || !time_in_range(ms)) {
-				fail(fc, REJ_INVALID_FIELD, "field '%s%s' is not an RFC 3339 time in 1970..9999: '%.40s'",
-				     prefix, key, s);
-				return NULL;
-			}
-			fmt_rfc3339(ms, out);
-			if (strcmp(out, s) != 0) {
-				json_object_object_add(obj, key, json_object_new_string(out));
-				json_object_object_get_ex(obj, key, &v);
-				/* received_at: in a column only, never in the event */
-				fc->rewrote |= *prefix != '\0' || strcmp(key, "received_at") != 0;
-			}
-		}
-		if (t == F_CUR && !(n == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' &&
-				    s[2] >= 'A' && s[2] <= 'Z')) {
-			fail(fc, REJ_INVALID_FIELD, "field '%s%s' is not an ISO 4217 code: '%.40s'", prefix, key, s);
-			return NULL;
-		}
-		return v;
-	}
-	case F_INT:
-		if (json_object_is_type(v, json_type_int))
-			return v;
-		break;
-	case F_BOOL:
-		if (json_object_is_type(v, json_type_boolean))
-			return v;
-		break;
-	case F_OBJ:
-		if (json_object_is_type(v, json_type_object))
-			return v;
-		break;
-	}
-	static const char *const want[] = {"a string", "a string", "an integer", "a boolean", "a time string",
-					   "a currency code", "an object"};
-	fail(fc, REJ_INVALID_FIELD, "field '%s%s' must be %s, got %s", prefix, key, want[t], jtype_name(v));
-	return NULL;
-}
-
-static const char *str_of(json_object *v)
-{
-	return v ? json_object_get_string(v) : NULL;
-}
-
-struct spec {
-	const char *key;
-	enum ftype type;
-};
-
-static const struct spec customer_spec[] = {
-	{"id", F_ID}, {"email", F_STR}, {"name", F_STR}, {"phone", F_STR}, {"country", F_STR}, {NULL, 0},
-};
-static const struct spec payment_spec[] = {
-	{"id", F_ID}, {"object", F_STR}, {"invoice_id", F_ID}, {"subscription_id", F_ID},
-	{"charge_id", F_ID}, {"payment_intent_id", F_ID}, {"amount_minor", F_INT}, {"currency", F_CUR}, {"status", F_STR}, {"method", F_STR},
-	{"installments", F_INT}, {"failure_code", F_STR}, {"discount_minor", F_INT},
-	{"refunded_minor", F_INT}, {"due_at", F_TIME}, {"paid_at", F_TIME}, {NULL, 0},
-};
-static const struct spec subscription_spec[] = {
-	{"id", F_ID}, {"price_id", F_ID}, {"product_id", F_ID}, {"plan_code", F_STR},
-	{"status", F_STR}, {"interval", F_STR}, {"interval_count", F_INT}, {"quantity", F_INT},
-	{"current_period_start", F_TIME}, {"current_period_end", F_TIME},
-	{"cancel_at_period_end", F_BOOL}, {"cancel_at", F_TIME}, {"canceled_at", F_TIME},
-	{"trial_end", F_TIME}, {"invoiced_at", F_TIME}, {NULL, 0},
-};
-
-/* Check a section; returns it (borrowed) or NULL when null/absent/invalid. */
-static json_object *check_section(json_object *ev, const char *name, const struct spec *spec,
-				  struct fcheck *fc)
-{
-	char prefix[64];
-	json_object *sec = check(ev, name, F_OBJ, 0, "", fc);
-	if (!sec)
-		return NULL;
-	snprintf(prefix, sizeof prefix, "%s.", name);
-	for (const struct spec *s = spec; s->key; s++)
-		check(sec, s->key, s->type, 0, prefix, fc);
-	return sec;
-}
-
 /* ------------------------------------------------------------------ batch */
 
 enum kind { K_RAW, K_EVENT };
@@ -318,7 +107,7 @@ struct counts {
 static struct batch bufs[2];
 static struct batch *B = &bufs[0]; /* the batch being read */
 static struct counts C;
-static PGconn *conn;
+PGconn *conn; /* load/session.h */
 static int quiet; /* --quiet: no summary, no notices */
 static unsigned long batches; /* committed so far */
 static int run_started;       /* loading: a failure leaves whole batches */
@@ -338,7 +127,7 @@ static const char *pg_msg(const char *m)
 	return pg_oneline(m, password);
 }
 
-static void die_pg(const char *what, const PGresult *r)
+void die_pg(const char *what, const PGresult *r)
 {
 	const char *m = r ? PQresultErrorMessage(r) : NULL;
 	if (!m || !*m)
@@ -417,7 +206,7 @@ static int split_dsn(const char *dsn, const char *from)
 }
 
 /* Run a statement that must succeed; returns the result (caller clears). */
-static PGresult *must(const char *sql, int nparams, const char *const *params)
+PGresult *must(const char *sql, int nparams, const char *const *params)
 {
 	PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
@@ -430,7 +219,7 @@ static PGresult *must(const char *sql, int nparams, const char *const *params)
 }
 
 /* A parameterless statement (or several), through the simple protocol. */
-static void exec_ok(const char *sql)
+void exec_ok(const char *sql)
 {
 	PGresult *r = PQexec(conn, sql);
 	ExecStatusType st = PQresultStatus(r);
@@ -502,7 +291,7 @@ static void schema_pin(int creating)
  * server's, which a statement_timeout or lock_timeout of the role, the database
  * or PGOPTIONS bounds (audit-K 1: the second cron run failed). The loaders' turn
  * is 7263100; a migrator first takes the migrators' (7263101), then the loaders'. */
-static void wait_turn(int migrator)
+void wait_turn(int migrator)
 {
 	exec_ok("SET statement_timeout = 0");
 	exec_ok("SET lock_timeout = 0");
@@ -511,178 +300,6 @@ static void wait_turn(int migrator)
 	exec_ok("SELECT pg_advisory_lock(7263100)");
 	exec_ok("RESET statement_timeout");
 	exec_ok("RESET lock_timeout");
-}
-
-/* ------------------------------------------------------------ migrations */
-
-/* The last of sql/: a database that has a later one is a newer release's, one
- * without it an older's (tests/sh/contracts.sh checks that it is sql/'s last). */
-#define NEWEST_MIGRATION "035_payload_array_secrets.sql"
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char *find_sql_dir(const char *opt)
-{
-	char exe[PATH_MAX], cand[PATH_MAX + 64];
-	const char *env = getenv("RO_SQL_DIR");
-
-	if (opt)
-		return xstrdup(opt);
-	if (env && *env)
-		return xstrdup(env);
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash)
-			*slash = '\0';
-		/* PREFIX/bin/load, then bin/load in the source tree or
-		 * build/san/bin/load (a tree: its src/load.c beside sql/). An
-		 * installed program never takes a sql/ around its prefix (an older
-		 * release copied there by hand, or /sql from /opt/revenueos/bin):
-		 * "schema up to date" from an older release's migrations, and every
-		 * run then refused as older than the loader. */
-		static const char *const rel[][2] = {
-			{ "/../share/revenueos/sql", NULL },
-			{ "/../sql", "/../src/load.c" },
-			{ "/../../../sql", "/../../../src/load.c" },
-		};
-		for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-			if (rel[i][1]) {
-				snprintf(cand, sizeof cand, "%s%s", exe, rel[i][1]);
-				if (access(cand, R_OK) != 0)
-					continue;
-			}
-			snprintf(cand, sizeof cand, "%s%s", exe, rel[i][0]);
-			if (access(cand, R_OK | X_OK) == 0)
-				return xstrdup(cand);
-		}
-	}
-	return xstrdup("sql");
-}
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	struct strbuf b = {0};
-	char chunk[65536];
-	size_t n;
-
-	if (!f)
-		die_sys(errno, "cannot open '%s'", path);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		sb_add(&b, chunk, n);
-	if (ferror(f))
-		die_sys(errno, "cannot read '%s'", path);
-	fclose(f);
-	if (!b.buf)
-		sb_add(&b, "", 0);
-	return b.buf;
-}
-
-static int migrate(const char *sql_opt)
-{
-	char *dir = find_sql_dir(sql_opt);
-	DIR *d = opendir(dir);
-	char **names = NULL;
-	size_t n = 0, applied = 0;
-	struct dirent *e;
-
-	if (!d)
-		die_sys(errno, "cannot open migrations directory '%s'", dir);
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (len > 4 && e->d_name[0] >= '0' && e->d_name[0] <= '9' &&
-		    strcmp(e->d_name + len - 4, ".sql") == 0) {
-			names = xrealloc(names, (n + 1) * sizeof *names);
-			names[n++] = xstrdup(e->d_name);
-		}
-	}
-	closedir(d);
-	if (n == 0) {
-		warn_msg(0, "no migrations in '%s'", dir);
-		exit(EXIT_SYSTEM);
-	}
-	qsort(names, n, sizeof *names, cmp_names);
-
-	/* One migrator at a time; the table itself is the first thing we need.
-	 * And no load meanwhile: a load running (an older release's, cron's)
-	 * finishes first, as its statements are its schema's, and loads started
-	 * after wait (the loaders' turn, below in main), however long. */
-	wait_turn(1);
-	/* made when missing only: CREATE ... IF NOT EXISTS needs CREATE on the
-	 * schema even when the table is there, and a loader role that runs
-	 * --migrate on an up-to-date database has none (since PostgreSQL 15) */
-	PGresult *t = must("SELECT to_regclass('schema_migrations') IS NULL", 0, NULL);
-	int missing = strcmp(PQgetvalue(t, 0, 0), "t") == 0;
-	PQclear(t);
-	if (missing)
-		exec_ok("CREATE TABLE schema_migrations ("
-			"version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
-	for (size_t i = 0; i < n; i++) {
-		const char *p[1] = {names[i]};
-		PGresult *r = must("SELECT 1 FROM schema_migrations WHERE version = $1", 1, p);
-		int done = PQntuples(r) > 0;
-		PQclear(r);
-		if (done)
-			continue;
-		char path[PATH_MAX + 256];
-		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		char *sql = read_file(path);
-		exec_ok("BEGIN");
-		r = PQexec(conn, sql);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-			char what[PATH_MAX + 64];
-			snprintf(what, sizeof what, "migration '%s' failed", names[i]);
-			die_pg(what, r);
-		}
-		PQclear(r);
-		PQclear(must("INSERT INTO schema_migrations (version) VALUES ($1)", 1, p));
-		exec_ok("COMMIT");
-		fprintf(stderr, "%s: applied %s\n", prog_name, names[i]);
-		applied++;
-		free(sql);
-	}
-	/* what the database has that this directory does not: a stale --sql-dir or
-	 * $RO_SQL_DIR (an older release's), or an older loader on a newer schema.
-	 * Not a migration renamed since, whose new name the directory holds (it
-	 * was applied too): every --migrate said so, for ever (audit-UP 3). Nor
-	 * one retired (no new name): a commit's that a later one of the same
-	 * work undid (audit-U 3). */
-	static const char *const renamed[][2] = {
-		{ "019_fill_by_billed_period.sql", "019_fill_by_invoice_time.sql" }, /* 9af6859 */
-		{ "032_stage_payloads_inline.sql", NULL },                          /* 881c559, 64846ec */
-	};
-	PGresult *r = must("SELECT version FROM schema_migrations ORDER BY version", 0, NULL);
-	size_t foreign = 0;
-	const char *newest = NULL;
-	for (int i = 0; i < PQntuples(r); i++) {
-		const char *v = PQgetvalue(r, i, 0);
-		int known = 0;
-		for (size_t k = 0; k < sizeof renamed / sizeof *renamed; k++)
-			known |= !strcmp(v, renamed[k][0]) &&
-				 (!renamed[k][1] || bsearch(&renamed[k][1], names, n, sizeof *names, cmp_names));
-		if (!known && !bsearch(&v, names, n, sizeof *names, cmp_names)) {
-			foreign++;
-			newest = v;
-		}
-	}
-	exec_ok("SELECT pg_advisory_unlock(7263101)");
-	if (foreign)
-		warn_msg(0, "the database has %zu migration%s that '%s' does not hold (the last: %s): an older"
-			 " release's directory? (--sql-dir, $RO_SQL_DIR)", foreign, foreign == 1 ? "" : "s", dir,
-			 newest);
-	else if (applied == 0)
-		fprintf(stderr, "%s: schema up to date (%zu migrations)\n", prog_name, n);
-	PQclear(r);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	free(dir);
-	return EXIT_OK;
 }
 
 /* ------------------------------------------------- the batch's statements */

@@ -189,7 +189,7 @@ fi
 
 # load refuses a database a newer release migrated: its NEWEST_MIGRATION is sql/'s last
 # (audit-UP 2), so a new migration without it fails here, not in the field
-newest=$(sed -n 's/^#define NEWEST_MIGRATION "\(.*\)"$/\1/p' src/load.c)
+newest=$(sed -n 's/^#define NEWEST_MIGRATION "\(.*\)"$/\1/p' src/load/migrate.h)
 last=$(cd sql && ls [0-9]*.sql | tail -n 1)
 if [ -n "$newest" ] && [ "$newest" = "$last" ]; then ok "load's NEWEST_MIGRATION is sql/'s last ($last)"
 else notok "load's NEWEST_MIGRATION ($newest) is sql/'s last ($last)"; fi
