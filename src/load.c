@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <libpq-fe.h>
 
@@ -112,6 +113,7 @@ static int quiet; /* --quiet: no summary, no notices */
 static unsigned long batches; /* committed so far */
 static int run_started;       /* loading: a failure leaves whole batches */
 static PGconn *conn1;         /* the first connection, whose transactions load the batches */
+static PGconn *conn2;         /* the second: the scratch slots' COPYs (below) */
 static long run_id;           /* its pipeline_runs row, once the run started */
 static void settle_inflight(void);
 /* the batch's counts came before its script failed: lost then, the connection
@@ -125,6 +127,20 @@ static char *password; /* to keep out of messages */
 static const char *pg_msg(const char *m)
 {
 	return pg_oneline(m, password);
+}
+
+/* The run's batches so far, and how to complete the job: said by every end
+ * that leaves the run unfinished */
+static void say_committed(void)
+{
+	if (run_started && commit_unknown && conn == conn1 && PQstatus(conn) == CONNECTION_BAD)
+		warn_msg(0, "%lu batches (%ld records) were committed, and the batch in progress may have"
+			 " been too (the connection was lost at its COMMIT, whose outcome did not come);"
+			 " re-run the same input to complete the job", batches, C.inserted + C.updated + C.unchanged);
+	else if (run_started)
+		warn_msg(0, "%lu batches (%ld records) were committed; the batch in progress, if any, was"
+			 " rolled back; re-run the same input to complete the job", batches,
+			 C.inserted + C.updated + C.unchanged);
 }
 
 void die_pg(const char *what, const PGresult *r)
@@ -146,21 +162,63 @@ void die_pg(const char *what, const PGresult *r)
 	 * its outcome decides what was committed */
 	if (run_started && conn != conn1)
 		settle_inflight();
-	if (run_started && lost && commit_unknown && conn == conn1)
-		warn_msg(0, "%lu batches (%ld records) were committed, and the batch in progress may have"
-			 " been too (the connection was lost at its COMMIT, whose outcome did not come);"
-			 " re-run the same input to complete the job", batches, C.inserted + C.updated + C.unchanged);
-	else if (run_started)
-		warn_msg(0, "%lu batches (%ld records) were committed; the batch in progress, if any, was"
-			 " rolled back; re-run the same input to complete the job", batches,
-			 C.inserted + C.updated + C.unchanged);
+	(void)lost;
+	say_committed();
 	exit(EXIT_SYSTEM); /* the run's row is finished by record_failure, at exit */
 }
 
-/* A connection to dsn. client_encoding after dbname wins over the DSN's,
- * PGCLIENTENCODING and a role's: the records are UTF-8, and a LATIN1 session
- * would store each byte of theirs as a character ("JoÃ£o") without an error. */
-static PGconn *open_conn(const char *dsn)
+/*
+ * A session of its own (audit-POOL). The scratch slots' COPYs, the temporary
+ * tables, the advisory lock and the settings are a session's, and a pooler in
+ * transaction or statement mode (PgBouncer) hands each transaction whichever
+ * server session is idle: a second load took the first one's lock and they
+ * ran together, rows lost; the next run found the temporary tables there;
+ * ops' psql inherited the loader's settings. So each connection marks its
+ * session with a token of its own (revenueos.session, a setting nothing else
+ * reads): a session that holds one already was another client's, and one that
+ * does not hold ours at a transaction's start is not ours.
+ */
+#define SESSION_NOT_OURS_MSG "this connection's session is not load's own (%s): a connection pooler in" \
+	" transaction or statement mode? load needs one session from its start to its end: give it the" \
+	" server, or a pool in session mode (docs/load.md, \"Behind a connection pooler\")"
+static char tokens[2][64]; /* conn1's, then conn2's */
+
+static const char *token_of(const PGconn *c)
+{
+	return c == conn1 ? tokens[0] : tokens[1];
+}
+
+/* Refuse a session not our own: said, then the lock let go where the session
+ * is ours (a pooler may hand this statement any), exit 3. */
+static void __attribute__((noreturn)) die_not_ours(const char *why)
+{
+	warn_msg(0, SESSION_NOT_OURS_MSG, why);
+	say_committed();
+	PGconn *const c[2] = {conn1, conn2};
+	for (int i = 0; i < 2; i++)
+		if (c[i] && PQstatus(c[i]) == CONNECTION_OK) {
+			const char *p[1] = {token_of(c[i])};
+			PQclear(PQexecParams(c[i], "SELECT pg_advisory_unlock_all() FROM (SELECT) x WHERE"
+					     " current_setting('revenueos.session', true) = $1", 1, NULL, p, NULL, NULL, 0));
+		}
+	exit(EXIT_SYSTEM);
+}
+
+/* 1 when c's session holds c's token */
+static int session_ours(PGconn *c)
+{
+	PGresult *r = PQexec(c, "SELECT current_setting('revenueos.session', true)");
+	int ours = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		   strcmp(PQgetvalue(r, 0, 0), token_of(c)) == 0;
+	PQclear(r);
+	return ours;
+}
+
+/* A connection to dsn, its session marked as ours (token: tokens[slot]).
+ * client_encoding after dbname wins over the DSN's, PGCLIENTENCODING and a
+ * role's: the records are UTF-8, and a LATIN1 session would store each byte
+ * of theirs as a character ("JoÃ£o") without an error. */
+static PGconn *open_conn(const char *dsn, int slot)
 {
 	const char *keys[] = {"dbname", "client_encoding", "fallback_application_name", NULL};
 	const char *vals[] = {dsn ? dsn : "", "UTF8", "load", NULL};
@@ -172,6 +230,25 @@ static PGconn *open_conn(const char *dsn)
 		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQerrorMessage(c)));
 		exit(EXIT_SYSTEM);
 	}
+	PGresult *r = PQexec(c, "SELECT current_setting('revenueos.session', true)");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQresultErrorMessage(r)));
+		exit(EXIT_SYSTEM);
+	}
+	if (!PQgetisnull(r, 0, 0) && *PQgetvalue(r, 0, 0)) {
+		char why[128];
+		snprintf(why, sizeof why, "it holds another connection's mark, '%.60s'", PQgetvalue(r, 0, 0));
+		die_not_ours(why);
+	}
+	PQclear(r);
+	snprintf(tokens[slot], sizeof tokens[slot], "load %ld.%d %ld", (long)getpid(), slot, (long)time(NULL));
+	const char *p[1] = {tokens[slot]};
+	r = PQexecParams(c, "SELECT set_config('revenueos.session', $1, false)", 1, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQresultErrorMessage(r)));
+		exit(EXIT_SYSTEM);
+	}
+	PQclear(r);
 	/* A connection waits, idle, while the input is slow (a FIFO, a stalled
 	 * share), as a statement's time is not the input's pace: a role's
 	 * idle_session_timeout (PostgreSQL 14) ended it, and the run (audit-E 4).
@@ -181,11 +258,34 @@ static PGconn *open_conn(const char *dsn)
 	return c;
 }
 
+/*
+ * Before the loaders' turn, a load's two sessions are seen to be its own: a
+ * pooler in transaction mode hands the second connection's statements the
+ * first one's idle session (its token then found there), or the first one's
+ * the second's; and a transaction holds (in statement mode, PgBouncer ends
+ * the client that opens one). conn2 is kept for scratch_open.
+ */
+static void own_sessions(const char *dsn)
+{
+	conn2 = open_conn(dsn, 1);
+	if (!session_ours(conn1) || !session_ours(conn2))
+		die_not_ours("its token was gone at the next statement");
+	PGresult *r = PQexec(conn1, "BEGIN");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		char why[320];
+		snprintf(why, sizeof why, "a transaction's BEGIN was refused: %.250s", pg_msg(PQresultErrorMessage(r)));
+		PQclear(r);
+		die_not_ours(why);
+	}
+	PQclear(r);
+	exec_ok("COMMIT");
+}
+
 static void connect_db(const char *dsn, const char *from)
 {
 	if (pg_password_of(dsn, &password) < 0)
 		die_usage(synopsis, "%s: not a valid connection string or URI", from);
-	conn = conn1 = open_conn(dsn);
+	conn = conn1 = open_conn(dsn, 0);
 }
 
 /* --split-dsn: dsn for psql, its password apart, and what to mask (pg_dsn_split). */
@@ -287,6 +387,15 @@ static void schema_pin(int creating)
 	}
 }
 
+/* the lock's statement returned its row: it ran in our session */
+static void turn_taken(PGresult *r)
+{
+	int taken = PQntuples(r) == 1;
+	PQclear(r);
+	if (!taken)
+		die_not_ours("its token was gone when the loaders' lock was taken");
+}
+
 /* Waits for our turn, however long: waiting for another run is no work of the
  * server's, which a statement_timeout or lock_timeout of the role, the database
  * or PGOPTIONS bounds (audit-K 1: the second cron run failed). The loaders' turn
@@ -295,11 +404,46 @@ void wait_turn(int migrator)
 {
 	exec_ok("SET statement_timeout = 0");
 	exec_ok("SET lock_timeout = 0");
+	/* taken in our session only: one a pooler handed us keeps it for its next
+	 * client (audit-POOL: a second load took it again and ran beside us) */
+	const char *p[1] = {token_of(conn)};
 	if (migrator)
-		exec_ok("SELECT pg_advisory_lock(7263101)");
-	exec_ok("SELECT pg_advisory_lock(7263100)");
+		turn_taken(must("SELECT pg_advisory_lock(7263101) FROM (SELECT) x"
+				" WHERE current_setting('revenueos.session', true) = $1", 1, p));
+	turn_taken(must("SELECT pg_advisory_lock(7263100) FROM (SELECT) x"
+			" WHERE current_setting('revenueos.session', true) = $1", 1, p));
 	exec_ok("RESET statement_timeout");
 	exec_ok("RESET lock_timeout");
+}
+
+void end_turn(int migrator)
+{
+	const char *p[1] = {token_of(conn)};
+	PQclear(must(migrator ? "SELECT pg_advisory_unlock(7263101), pg_advisory_unlock(7263100) FROM (SELECT) x"
+			  " WHERE current_setting('revenueos.session', true) = $1"
+			: "SELECT pg_advisory_unlock(7263100) FROM (SELECT) x"
+			  " WHERE current_setting('revenueos.session', true) = $1", 1, p));
+}
+
+/* A transaction of ours: its session holds our token, and in it our writes
+ * are the loader's (sql/016's trigger: a plan ops set by hand stays through
+ * them). Set for the transaction only: set for the session, it stayed with
+ * the next client of a pooler's (audit-POOL 1). */
+void begin_tx(void)
+{
+	PGresult *r = PQexec(conn, "BEGIN; SELECT set_config('revenueos.writer', 'load', true),"
+			     " current_setting('revenueos.session', true)");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		int lost = PQstatus(conn) == CONNECTION_BAD || (!PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_BAD);
+		die_pg(lost ? "database error in 'BEGIN' (a connection pooler in statement mode ends a client at its"
+			      " first BEGIN: docs/load.md, \"Behind a connection pooler\")" : "database error in 'BEGIN'", r);
+	}
+	if (strcmp(PQgetvalue(r, 0, 1), token_of(conn)) != 0) {
+		PQclear(r);
+		PQclear(PQexec(conn, "ROLLBACK"));
+		die_not_ours("its token was gone at a transaction's start");
+	}
+	PQclear(r);
 }
 
 /* ------------------------------------------------- the batch's statements */
@@ -705,7 +849,7 @@ static void replay_records(const struct batch *b, int conflict)
 	static char **refused; /* per record: sql/017's message, or NULL (static: still
 				* reachable when a database failure ends the run in the loop) */
 
-	exec_ok("BEGIN");
+	begin_tx();
 	if (conflict) {
 		refused = xmalloc(b->n * sizeof *refused);
 		memset(refused, 0, b->n * sizeof *refused);
@@ -743,7 +887,6 @@ static void replay_records(const struct batch *b, int conflict)
 	not_kept_say(b);
 }
 
-static PGconn *conn2;
 static int analyze_due;
 /* the columns of external_events_normalized that the recomputes and deletes look
  * events up by: without fresh statistics of them (autovacuum's come a minute
@@ -998,16 +1141,19 @@ static void scratch_empty(void)
 	conn = main_conn;
 }
 
-/* Open conn2 when the scratch tables exist (set up as conn), and empty them. */
-static void scratch_open(const char *dsn)
+/* Keep conn2 when the scratch tables exist (set up as conn), and empty them. */
+static void scratch_open(void)
 {
 	PGresult *r = must("SELECT to_regclass('load_stage_ev_1') IS NOT NULL", 0, NULL);
 	int have = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	PQclear(r);
-	if (!have)
+	if (!have) {
+		PQfinish(conn2);
+		conn2 = NULL;
 		return;
+	}
 	PGconn *main_conn = conn;
-	conn = conn2 = open_conn(dsn);
+	conn = conn2; /* opened by own_sessions */
 	session_setup();
 	/* What the role may do with them: a role granted only SELECT, INSERT,
 	 * UPDATE and DELETE on the schema's tables (least privilege) can neither
@@ -1081,7 +1227,7 @@ static void send_batch(struct batch *b, int where)
 {
 	PGresult *r = NULL;
 
-	exec_ok("BEGIN");
+	begin_tx();
 	if (where == WHERE_TEMP)
 		r = stage_range(b, 0, b->n, 1);
 	if (r) {
@@ -1834,8 +1980,6 @@ int main(int argc, char **argv)
 			" a re-run does not undo\")", shadows);
 	free(shadows);
 	schema_pin(do_migrate);
-	/* who writes: a plan ops set by hand stays through our writes (sql/016's trigger) */
-	exec_ok("SET revenueos.writer = 'load'");
 	if (do_migrate) {
 		int st = migrate(sql_dir);
 		PQfinish(conn);
@@ -1846,7 +1990,8 @@ int main(int argc, char **argv)
 	if (!note) {
 		/* loaders take turns: concurrent upserts of the same rows would only wait or
 		 * deadlock. A --migrate takes the turn too: the schema is checked once it
-		 * is ours. */
+		 * is ours. Both sessions ours first: a pooler's would share it. */
+		own_sessions(dsn);
 		wait_turn(0);
 	}
 	/* the schema, and the newest columns and values this loader writes (sql/004,
@@ -1928,7 +2073,7 @@ int main(int argc, char **argv)
 	/* any exit from here on (a database failure, a rejects file that cannot
 	 * be written) finishes the row with exit status 3 */
 	atexit(record_failure);
-	scratch_open(dsn);
+	scratch_open();
 
 	struct jparser *jp = jparser_new();
 	jparser_track_members(jp); /* stage_record copies members' bytes */

@@ -129,7 +129,7 @@ int migrate(const char *sql_opt)
 		char path[PATH_MAX + 256];
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
 		char *sql = read_file(path);
-		exec_ok("BEGIN");
+		begin_tx();
 		r = PQexec(conn, sql);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
 			char what[PATH_MAX + 64];
@@ -167,7 +167,9 @@ int migrate(const char *sql_opt)
 			newest = v;
 		}
 	}
-	exec_ok("SELECT pg_advisory_unlock(7263101)");
+	/* both turns given back here: the end of the connection gives them back,
+	 * but a pooler's session outlives it (audit-POOL 3: the next loads waited) */
+	end_turn(1);
 	if (foreign)
 		warn_msg(0, "the database has %zu migration%s that '%s' does not hold (the last: %s): an older"
 			 " release's directory? (--sql-dir, $RO_SQL_DIR)", foreign, foreign == 1 ? "" : "s", dir,

@@ -18,8 +18,13 @@ void die_pg(const char *what, const PGresult *r) __attribute__((noreturn));
 PGresult *must(const char *sql, int nparams, const char *const *params);
 /* a parameterless statement (or several) that must succeed */
 void exec_ok(const char *sql);
-/* wait, however long, for the loaders' turn (an advisory lock); a migrator
- * takes the migrators' first */
+/* wait, however long, for the loaders' turn (an advisory lock, taken only in
+ * a session still ours); a migrator takes the migrators' first */
 void wait_turn(int migrator);
+/* give the turn back (a migrator's too) */
+void end_turn(int migrator);
+/* BEGIN a transaction of the loader's (revenueos.writer set in it), in a
+ * session still ours (else exit 3: a connection pooler) */
+void begin_tx(void);
 
 #endif

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# load behind a connection pooler (audit-POOL), PgBouncer in each of its modes. In session
+# mode a load is the same as one on the server; in transaction and statement mode, whose
+# sessions are handed to any client between transactions, load refuses before it writes,
+# exit 3, and leaves nothing the pool's next client inherits: no lock, no setting.
+. "$(dirname "$0")/lib/db.sh"
+command -v pgbouncer >/dev/null || PATH=$PATH:/usr/sbin
+if ! command -v pgbouncer >/dev/null; then
+	echo "ok 1 # skip pgbouncer is not installed (pipelines/setup installs it)"
+	exit 0
+fi
+fetch-events --project acme --received-at 2026-12-01T00:00:00Z "$ROOT/fixtures/dumps" 2>/dev/null |
+	normalize --emit-raw 2>/dev/null >"$T/acme.ndjson"
+n=$(wc -l <"$T/acme.ndjson")
+
+# pools MODE PORT SIZE: a PgBouncer in front of the test cluster, its socket in $T/pb
+pb=$T/pb
+mkdir -p "$pb"
+echo '"postgres" ""' >"$pb/users.txt"
+[ "$(id -u)" -eq 0 ] && chown -R postgres: "$T"
+pids=""
+pool() {
+	cat >"$pb/$1.ini" <<EOF
+[databases]
+* = host=$PGHOST port=$PGPORT
+[pgbouncer]
+listen_addr =
+unix_socket_dir = $pb
+listen_port = $2
+auth_type = trust
+auth_file = $pb/users.txt
+pool_mode = $1
+default_pool_size = $3
+max_client_conn = 20
+logfile = $pb/$1.log
+pidfile = $pb/$1.pid
+ignore_startup_parameters = extra_float_digits,options
+EOF
+	[ "$(id -u)" -eq 0 ] && chown postgres: "$pb/$1.ini"
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- pgbouncer -d -q "$pb/$1.ini"; else pgbouncer -d -q "$pb/$1.ini"; fi
+	for _ in $(seq 50); do [ -S "$pb/.s.PGSQL.$2" ] && break; sleep 0.1; done
+}
+trap 'for m in session transaction statement; do [ -f "$pb/$m.pid" ] && kill "$(cat "$pb/$m.pid")" 2>/dev/null; done; cleanup' EXIT
+pool session 6401 2
+pool transaction 6402 1
+pool statement 6403 2
+via() { echo "host=$pb port=$1 dbname=$2"; }
+
+# session mode: the same as on the server
+a=$(newdb pool_direct)
+b=$(newdb pool_session)
+load --dsn "dbname=$a" --batch 3 "$T/acme.ndjson" 2>/dev/null
+load --dsn "$(via 6401 "$b")" --batch 3 "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
+check "session mode: loaded (exit $st)" test "$st" = 0
+check "session mode: the tables are the same as a load on the server" same_state "$a" "$b"
+check "session mode: the pool's next client is no loader" \
+	test "$(psql -XAt -d "$(via 6401 "$b")" -c "SELECT coalesce(current_setting('revenueos.writer', true), '')")" = ""
+
+# transaction mode (a pool of one session: every client's transactions share it)
+c=$(newdb pool_tx)
+timeout 60 load --dsn "$(via 6402 "$c")" --batch 3 "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
+check "transaction mode: refused, exit 3 (got $st)" test "$st" = 3
+check "transaction mode: the message says why" \
+	grep -q "^load: this connection's session is not load's own .*a connection pooler in transaction or statement mode" "$T/err"
+check "transaction mode: nothing written, no run row" \
+	test "$(q "$c" "SELECT (SELECT count(*) FROM external_events_raw) + (SELECT count(*) FROM pipeline_runs)")" = 0
+check "transaction mode: the pool's next client is no loader (revenueos.writer unset: its plans set by hand are stamped)" \
+	test "$(psql -XAt -d "$(via 6402 "$c")" -c "SELECT coalesce(current_setting('revenueos.writer', true), '')")" = ""
+check "transaction mode: no lock left, a load on the server runs" \
+	timeout 60 load --dsn "dbname=$c" "$T/acme.ndjson" 2>/dev/null
+check "transaction mode: its tables are a clean load's" same_state "$a" "$c"
+# a second try through the pool: the session it is given holds the first one's mark
+timeout 60 load --dsn "$(via 6402 "$c")" "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
+check "transaction mode: a second try refused too, exit 3 (got $st)" \
+	sh -c "[ $st = 3 ] && grep -q \"it holds another connection's mark\" '$T/err'"
+# --migrate, one connection, one transaction a migration: it gives its turn back, or
+# every load on the server waits until the pool drops the session
+d=ro_pool_migrate_$$
+dbs="$dbs $d"
+createdb "$d"
+timeout 120 load --migrate --dsn "$(via 6402 "$d")" 2>"$T/err" && st=0 || st=$?
+check "transaction mode: --migrate runs (exit $st)" test "$st" = 0
+check "transaction mode: after it, a load on the server is not kept waiting" \
+	timeout 60 load --dsn "dbname=$d" "$T/acme.ndjson" 2>/dev/null
+
+# statement mode: PgBouncer ends a client at its first BEGIN
+e=$(newdb pool_stmt)
+timeout 60 load --dsn "$(via 6403 "$e")" "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
+check "statement mode: refused, exit 3 (got $st)" test "$st" = 3
+check "statement mode: the message says why" grep -q "a connection pooler in transaction or statement mode" "$T/err"
+check "statement mode: no run row left unfinished" test "$(q "$e" "SELECT count(*) FROM pipeline_runs")" = 0
+f=ro_pool_stmt_migrate_$$
+dbs="$dbs $f"
+createdb "$f"
+timeout 60 load --migrate --dsn "$(via 6403 "$f")" 2>"$T/err" && st=0 || st=$?
+check "statement mode: --migrate refused at its first BEGIN, exit 3, said (got $st)" \
+	sh -c "[ $st = 3 ] && grep -q 'a connection pooler in statement mode ends a client at its first BEGIN' '$T/err'"
+check "the input was $n records" test "$n" -gt 0
+echo "1..$n_test"
