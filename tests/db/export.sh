@@ -144,6 +144,24 @@ check "audit impossible: psql's reason said, every line as export's" \
 	sh -c 'grep -q "no_such_db" "$1" && ! grep -qv "^export: " "$1"' sh "$tmp/na.err"
 check "audit impossible: no file" [ ! -e "$tmp/na.csv" ]
 check "audit impossible: no partial file" no_part
+# an audit database that cannot take the row (a standby: read-only; a role without INSERT on
+# audit_logs; a database without the schema): refused before a row is read, stdout empty,
+# exit 3, said (audit-BAK 2: the rows were streamed, then the audit failed)
+q -d postgres -c "DROP DATABASE IF EXISTS ro_export_noschema_$$" -c "CREATE DATABASE ro_export_noschema_$$" >/dev/null
+q -c "DROP ROLE IF EXISTS ro_exp_ro_$$; CREATE ROLE ro_exp_ro_$$ LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ro_exp_ro_$$" >/dev/null 2>&1
+before=$(q -c "SELECT count(*) FROM audit_logs")
+for c in "PGOPTIONS=-c default_transaction_read_only=on:read-only (default_transaction_read_only)" \
+	"RO_AUDIT_DSN=dbname=ro_export_test user=ro_exp_ro_$$:not writable by this role" \
+	"RO_AUDIT_DSN=dbname=ro_export_noschema_$$:without the RevenueOS schema"; do
+	setting=${c%%:*} said=${c#*:}
+	env "$setting" pipelines/export customers --project acme >"$tmp/rw.out" 2>"$tmp/rw.err"
+	st=$?
+	check "audit database ${setting%%=*}=${setting#*=}: exit 3 (got $st), nothing on stdout, said ($(head -c 200 "$tmp/rw.err"))" \
+		sh -c '[ "$1" -eq 3 ] && [ ! -s "$2" ] && grep -q "^export: the audit row.s database (.*) is $3.*Nothing was read" "$4"' sh $st "$tmp/rw.out" "$said" "$tmp/rw.err"
+done
+check "an audit database that cannot take the row: no audit row" [ "$(q -c "SELECT count(*) FROM audit_logs")" = "$before" ]
+q -c "DROP OWNED BY ro_exp_ro_$$; DROP ROLE ro_exp_ro_$$" >/dev/null 2>&1
+q -d postgres -c "DROP DATABASE ro_export_noschema_$$" >/dev/null
 pipelines/export customers --project acme -o "$tmp/nr.csv" --dsn "dbname=no_such_db" --audit-dsn "dbname=ro_export_test" --actor tester >/dev/null 2>&1
 check "database unreadable: exit 3" [ $? -eq 3 ]
 check "database unreadable: no file" [ ! -e "$tmp/nr.csv" ]
