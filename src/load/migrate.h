@@ -7,7 +7,7 @@
 
 /* The last of sql/: a database that has a later one is a newer release's, one
  * without it an older's (tests/sh/contracts.sh checks that it is sql/'s last). */
-#define NEWEST_MIGRATION "035_payload_array_secrets.sql"
+#define NEWEST_MIGRATION "036_triggers_own_schema.sql"
 
 /* Apply the migrations of sql_opt (NULL: $RO_SQL_DIR, else the sql/ beside
  * the program) the database has not, each in its own transaction, on conn

@@ -127,6 +127,20 @@ check "a role without USAGE on rvo: exit 3, told so ($(head -c 200 "$T/err"))" \
 PGOPTIONS='-c search_path=rvo' load --dsn "dbname=$e" "$T/acme.ndjson" 2>/dev/null && st=0 || st=$?
 check "with rvo on the search_path, it loads there (exit $st)" \
 	test "$st:$(q "$e" "SELECT count(*) > 0 FROM rvo.customers")" = 0:t
+# The schema's triggers read its own tables, view and functions, whatever the session's
+# search_path (audit-BAK 1): pg_restore --data-only sets it to '', and a DBA's need not name
+# the schema; with two schemas, one's change was checked against the other's
+check "a threshold set from a session whose search_path does not name rvo" \
+	q "$e" "UPDATE rvo.settings SET value = '8 hours' WHERE key = 'freshness.slow_after'"
+check "and from one with search_path '' (pg_restore's), an integration's own too" \
+	test "$(q "$e" "SET search_path = ''; UPDATE rvo.integrations SET slow_after = '1 day', stale_after = '3 days';
+		UPDATE rvo.settings SET value = '7 hours' WHERE key = 'freshness.slow_after'; SHOW search_path")" = '""'
+check "the triggers still check there: a slow_after over stale_after refused at commit" \
+	sh -c "! psql -qXAt -d '$e' -c \"SET search_path = ''; UPDATE rvo.settings SET value = '30 hours' WHERE key = 'freshness.slow_after'\" 2>'$T/err' &&
+		grep -q 'freshness.slow_after (30 hours) is longer than freshness.stale_after' '$T/err'"
+check "and the project guard (sql/017) there" \
+	sh -c "! psql -qXAt -d '$e' -c \"SET search_path = ''; UPDATE rvo.external_events_raw SET project_id = 'elsewhere'\" 2>'$T/err' &&
+		grep -q \"is stored under project 'acme', not 'elsewhere'\" '$T/err'"
 f=$(newdb settings_none)
 q "$f" "DROP TABLE pipeline_runs CASCADE"
 reconcile --db --dsn "dbname=$f" >/dev/null 2>"$T/err" && st=0 || st=$?

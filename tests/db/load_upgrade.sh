@@ -165,10 +165,11 @@ check "nor erase the subscription's status" \
 
 # a database before sql/016 is refused (its loads would undo a plan set by hand), then migrated
 check_needs_migration up_old 016 "$fx/upgrade.ndjson"
-# and one before sql/033, and before this release's last migration, sql/035: a loader upgraded before its
+# and one before sql/033, sql/035, and before this release's last migration, sql/036: a loader upgraded before its
 # database loaded into it, without its trigger (audit-C 3)
 check_needs_migration up_old33 033 "$fx/upgrade.ndjson"
 check_needs_migration up_old35 035 "$fx/upgrade.ndjson"
+check_needs_migration up_old36 036 "$fx/upgrade.ndjson"
 
 # sql/033 hands back to the loader the subscriptions set by hand to no plan before it; one
 # set by hand to a plan stays so
