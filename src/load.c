@@ -366,6 +366,28 @@ static void session_setup(void)
 	}
 }
 
+/* The records are UTF-8 text and JSON, which only a UTF8 database holds whole
+ * (audit-ENC 1-3): SQL_ASCII refuses a payload's escaped "\u00e9" in jsonb, a
+ * feature error that took every run down, and leaves the no-break spaces of
+ * sql/034's secret patterns unmatched; LATIN1 and the like refuse every event
+ * with a character they lack, its payment and customer with it. Refused before
+ * a migration makes the schema there, or a load writes. */
+static void utf8_database(void)
+{
+	PGresult *r = must("SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()",
+			   0, NULL);
+	if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "UTF8") != 0) {
+		warn_msg(0, "the database's encoding is %s, not UTF8: the events' text and JSON are UTF-8, which"
+			 " only a UTF8 database holds whole (%s); make one with ENCODING 'UTF8' and load the dumps"
+			 " there (docs/load.md, \"The database\")", PQgetvalue(r, 0, 0),
+			 strcmp(PQgetvalue(r, 0, 0), "SQL_ASCII") == 0
+				 ? "SQL_ASCII refuses an escaped character past ASCII in a payload"
+				 : "this one refuses every event with a character it lacks");
+		exit(EXIT_SYSTEM);
+	}
+	PQclear(r);
+}
+
 /* Find the RevenueOS schema and make it conn's search_path (pgschema.h);
  * creating: --migrate, which makes it where none is. */
 static void schema_pin(int creating)
@@ -1972,6 +1994,8 @@ int main(int argc, char **argv)
 		note_read(note); /* a note that is not one is a usage error, whatever the server */
 	connect_db(dsn, from);
 	session_setup();
+	if (!note)
+		utf8_database();
 	/* copies of our tables before ours on the path: the old releases' writes (review UPG50 1) */
 	char *shadows = quiet ? NULL : pg_schema_shadows(conn);
 	if (shadows)

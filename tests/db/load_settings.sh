@@ -141,6 +141,21 @@ check "the triggers still check there: a slow_after over stale_after refused at 
 check "and the project guard (sql/017) there" \
 	sh -c "! psql -qXAt -d '$e' -c \"SET search_path = ''; UPDATE rvo.external_events_raw SET project_id = 'elsewhere'\" 2>'$T/err' &&
 		grep -q \"is stored under project 'acme', not 'elsewhere'\" '$T/err'"
+# The database's encoding: UTF8, or refused before anything is made or written (audit-ENC:
+# SQL_ASCII refused a payload's escaped character past ASCII, and the whole run with it;
+# LATIN1 every event holding a character it lacks)
+for enc in SQL_ASCII LATIN1; do
+	g=ro_settings_enc_${enc,,}_$$
+	dbs="$dbs $g"
+	createdb -E "$enc" -T template0 --locale=C "$g"
+	load --migrate --dsn "dbname=$g" 2>"$T/err" && st=0 || st=$?
+	check "a $enc database: --migrate refused, exit 3, said, nothing made (exit $st)" \
+		sh -c "[ $st = 3 ] && grep -q \"^load: the database's encoding is $enc, not UTF8: \" '$T/err' &&
+			[ \"\$(psql -qXAt -d '$g' -c \"SELECT to_regclass('schema_migrations') IS NULL\")\" = t ]"
+	load --dsn "dbname=$g" "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
+	check "a $enc database: a load refused, exit 3, said (exit $st)" \
+		sh -c "[ $st = 3 ] && grep -q \"^load: the database's encoding is $enc, not UTF8: \" '$T/err'"
+done
 f=$(newdb settings_none)
 q "$f" "DROP TABLE pipeline_runs CASCADE"
 reconcile --db --dsn "dbname=$f" >/dev/null 2>"$T/err" && st=0 || st=$?
