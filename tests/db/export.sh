@@ -137,6 +137,22 @@ check "a role that may read payments and customers alone, --project a typo: exit
 	sh -c "[ $st -eq 0 ] && grep -q 'may not read projects' '$tmp/narrow.err'"
 q -c "DROP OWNED BY ro_exp_narrow_$$; DROP ROLE ro_exp_narrow_$$" >/dev/null 2>&1
 
+# rows in byte order whatever the database's collation (audit-ENC 4: under de_DE they came
+# in another order, so a replica rebuilt elsewhere gave other bytes)
+q -d postgres -c "DROP DATABASE IF EXISTS ro_export_icu_$$" >/dev/null
+if q -d postgres -c "CREATE DATABASE ro_export_icu_$$ TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'de' LOCALE 'C.UTF-8'" >/dev/null 2>&1 &&
+	load --migrate --dsn "dbname=ro_export_icu_$$" 2>/dev/null; then
+	q -d "ro_export_icu_$$" -c "INSERT INTO customers (project_id, provider, customer_id, first_event_at, state_occurred_at) VALUES
+		('acme', 'stripe', 'cus_a', '2026-01-05', '2026-01-05'), ('acme', 'stripe', 'cus_B', '2026-01-05', '2026-01-05'),
+		('acme', 'hotmart', 'h_z', '2026-01-05', '2026-01-05')" >/dev/null
+	pipelines/export customers --project acme --dsn "dbname=ro_export_icu_$$" 2>/dev/null | cut -d, -f1,2 >"$tmp/icu.csv"
+	check "rows in byte order under an ICU 'de' collation: $(tr '\r\n' '  ' <"$tmp/icu.csv")" \
+		test "$(tr -d '\r' <"$tmp/icu.csv" | tr '\n' ' ')" = "provider,customer_id hotmart,h_z stripe,cus_B stripe,cus_a "
+else
+	notok "a database with an ICU 'de' collation could be made and migrated"
+fi
+q -d postgres -c "DROP DATABASE IF EXISTS ro_export_icu_$$" >/dev/null
+
 # 6. failures: no audit -> no file; a failed read is audited as failed and leaves no file
 pipelines/export customers --project acme -o "$tmp/na.csv" --audit-dsn "dbname=no_such_db" >/dev/null 2>"$tmp/na.err"
 check "audit impossible: exit 3" [ $? -eq 3 ]
