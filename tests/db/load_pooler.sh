@@ -53,6 +53,9 @@ load --dsn "dbname=$a" --batch 3 "$T/acme.ndjson" 2>/dev/null
 load --dsn "$(via 6401 "$b")" --batch 3 "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
 check "session mode: loaded (exit $st)" test "$st" = 0
 check "session mode: the tables are the same as a load on the server" same_state "$a" "$b"
+load --dsn "$(via 6401 "$b")" "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
+check "session mode: a second load, given a session the pool reset, runs (exit $st)" \
+	sh -c "[ $st = 0 ] && grep -q 'inserted 0, updated 0, unchanged $n,' '$T/err'"
 check "session mode: the pool's next client is no loader" \
 	test "$(psql -XAt -d "$(via 6401 "$b")" -c "SELECT coalesce(current_setting('revenueos.writer', true), '')")" = ""
 
