@@ -2065,7 +2065,8 @@ int main(int argc, char **argv)
 		PQclear(r);
 	}
 	if (!have_new) {
-		warn_msg(0, "the database schema is older than this loader: run 'load --migrate' first");
+		warn_msg(0, "the database schema is older than this loader (it needs sql/ up to %s): run"
+			 " 'load --migrate' first", NEWEST_MIGRATION);
 		exit(EXIT_SYSTEM);
 	}
 	/* and not newer: a loader of an older release (a cron host not upgraded yet)

@@ -170,10 +170,18 @@ int migrate(const char *sql_opt)
 	/* both turns given back here: the end of the connection gives them back,
 	 * but a pooler's session outlives it (audit-POOL 3: the next loads waited) */
 	end_turn(1);
+	/* a directory without this release's last (a $RO_SQL_DIR set for the release
+	 * before): "schema up to date", and every load then refused as older than
+	 * the loader, told to run the --migrate that said so (audit-UPG51 1) */
+	const char *last = NEWEST_MIGRATION;
+	int behind = !bsearch(&last, names, n, sizeof *names, cmp_names);
 	if (foreign)
 		warn_msg(0, "the database has %zu migration%s that '%s' does not hold (the last: %s): an older"
 			 " release's directory? (--sql-dir, $RO_SQL_DIR)", foreign, foreign == 1 ? "" : "s", dir,
 			 newest);
+	else if (behind)
+		warn_msg(0, "'%s' holds no %s, which this loader needs: an older release's directory?"
+			 " (--sql-dir, $RO_SQL_DIR; unset it to take this release's own)", dir, NEWEST_MIGRATION);
 	else if (applied == 0)
 		fprintf(stderr, "%s: schema up to date (%zu migrations)\n", prog_name, n);
 	PQclear(r);

@@ -66,6 +66,6 @@ d=$(db_before cancel_at_pre 011)
 load --dsn "dbname=$d" "$T/in.ndjson" 2>"$T/err"
 st=$?
 check "before sql/011: exit 3, 'run load --migrate first' (exit $st)" \
-	test $st -eq 3 -a "$(grep -c "older than this loader: run 'load --migrate' first" "$T/err")" -eq 1
+	test $st -eq 3 -a "$(grep -c "older than this loader (it needs sql/ up to [0-9]*_[a-z_]*\.sql): run 'load --migrate' first" "$T/err")" -eq 1
 load --migrate --dsn "dbname=$d" 2>/dev/null && load --dsn "dbname=$d" "$T/in.ndjson" 2>/dev/null
 check "migrated, it loads the same" test "$(sub "$d" sub_FakeCancelAt01)" = "2026-12-15 00:00:00 false"

@@ -170,6 +170,17 @@ check_needs_migration up_old 016 "$fx/upgrade.ndjson"
 check_needs_migration up_old33 033 "$fx/upgrade.ndjson"
 check_needs_migration up_old35 035 "$fx/upgrade.ndjson"
 check_needs_migration up_old36 036 "$fx/upgrade.ndjson"
+# --migrate given an older release's sql/ ($RO_SQL_DIR set for it, left after an upgrade):
+# said to lack this release's last, not "schema up to date", and the load then names what it
+# needs (audit-UPG51 1: "up to date", then every cron run told to run that --migrate)
+last=$(cd "$ROOT/sql" && ls [0-9]*.sql | tail -n 1)
+g=$(db_before up_olddir "${last%%_*}")
+RO_SQL_DIR=$T/sql_before_${last%%_*} load --migrate --dsn "dbname=$g" 2>"$T/err" && st=0 || st=$?
+check "--migrate with an older release's sql/: exit $st, said to lack $last, not up to date" \
+	sh -c "[ $st = 0 ] && grep -q \"^load: '.*sql_before_${last%%_*}' holds no $last, which this loader needs\" '$T/err' && ! grep -q 'up to date' '$T/err'"
+load --dsn "dbname=$g" "$fx/upgrade.ndjson" 2>"$T/err" && st=0 || st=$?
+check "and the load refused, exit 3, naming it ($(head -c 160 "$T/err"))" \
+	sh -c "[ $st = 3 ] && grep -q \"older than this loader (it needs sql/ up to $last): run 'load --migrate' first\" '$T/err'"
 
 # sql/033 hands back to the loader the subscriptions set by hand to no plan before it; one
 # set by hand to a plan stays so
