@@ -178,9 +178,10 @@ void die_pg(const char *what, const PGresult *r)
  * reads): a session that holds one already was another client's, and one that
  * does not hold ours at a transaction's start is not ours.
  */
-#define SESSION_NOT_OURS_MSG "this connection's session is not load's own (%s): a connection pooler in" \
-	" transaction or statement mode? load needs one session from its start to its end: give it the" \
-	" server, or a pool in session mode (docs/load.md, \"Behind a connection pooler\")"
+#define SESSION_NOT_OURS_MSG "this connection's session is not load's own (%s): a connection pooler that" \
+	" hands a session on to the next client (transaction or statement mode, or session mode without" \
+	" its server_reset_query)? load needs one session from its start to its end: give it the server," \
+	" or a pool in session mode (docs/load.md, \"Behind a connection pooler\")"
 static char tokens[2][64]; /* conn1's, then conn2's */
 
 static const char *token_of(const PGconn *c)
@@ -200,6 +201,9 @@ static void __attribute__((noreturn)) die_not_ours(const char *why)
 			const char *p[1] = {token_of(c[i])};
 			PQclear(PQexecParams(c[i], "SELECT pg_advisory_unlock_all() FROM (SELECT) x WHERE"
 					     " current_setting('revenueos.session', true) = $1", 1, NULL, p, NULL, NULL, 0));
+			/* and the settings the session took from us, its mark among them:
+			 * a pooler's next client would have them (review R17 4) */
+			PQclear(PQexec(c[i], "RESET ALL"));
 		}
 	exit(EXIT_SYSTEM);
 }
@@ -212,6 +216,51 @@ static int session_ours(PGconn *c)
 		   strcmp(PQgetvalue(r, 0, 0), token_of(c)) == 0;
 	PQclear(r);
 	return ours;
+}
+
+/* One statement of the probe below; its value (text, "" for null) in out. */
+static int probe(PGconn *c, const char *sql, char *out, size_t size)
+{
+	PGresult *r = PQexec(c, sql);
+	int ok = PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		snprintf(out, size, "%s", pg_msg(PQresultErrorMessage(r)));
+	else if (out)
+		snprintf(out, size, "%s", PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return ok;
+}
+
+/*
+ * c's session holds no other connection's mark: one SET there by an earlier
+ * client of the session (a pooler's, handed on unreset) differs from what a
+ * RESET gives back, where a value set on the role, the database or in
+ * PGOPTIONS (a mark of ours nobody would set, but a session is not refused for
+ * it) does not. In one transaction, rolled back: the session is left as it
+ * was, and a pooler in statement mode, which ends a client at its BEGIN, is
+ * met here, before anything is set.
+ */
+static void mark_free(PGconn *c)
+{
+	char was[256], reset[256];
+
+	if (!probe(c, "BEGIN", was, sizeof was)) {
+		char why[320];
+		snprintf(why, sizeof why, "a transaction's BEGIN was refused: %.250s", was);
+		die_not_ours(why);
+	}
+	if (!probe(c, "SELECT current_setting('revenueos.session', true)", was, sizeof was) ||
+	    !probe(c, "RESET revenueos.session", NULL, 0) ||
+	    !probe(c, "SELECT current_setting('revenueos.session', true)", reset, sizeof reset) ||
+	    !probe(c, "ROLLBACK", NULL, 0)) {
+		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQerrorMessage(c)));
+		exit(EXIT_SYSTEM);
+	}
+	if (strcmp(was, reset) != 0) {
+		char why[128];
+		snprintf(why, sizeof why, "it holds another connection's mark, '%.60s'", was);
+		die_not_ours(why);
+	}
 }
 
 /* A connection to dsn, its session marked as ours (token: tokens[slot]).
@@ -230,20 +279,10 @@ static PGconn *open_conn(const char *dsn, int slot)
 		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQerrorMessage(c)));
 		exit(EXIT_SYSTEM);
 	}
-	PGresult *r = PQexec(c, "SELECT current_setting('revenueos.session', true)");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQresultErrorMessage(r)));
-		exit(EXIT_SYSTEM);
-	}
-	if (!PQgetisnull(r, 0, 0) && *PQgetvalue(r, 0, 0)) {
-		char why[128];
-		snprintf(why, sizeof why, "it holds another connection's mark, '%.60s'", PQgetvalue(r, 0, 0));
-		die_not_ours(why);
-	}
-	PQclear(r);
+	mark_free(c);
 	snprintf(tokens[slot], sizeof tokens[slot], "load %ld.%d %ld", (long)getpid(), slot, (long)time(NULL));
 	const char *p[1] = {tokens[slot]};
-	r = PQexecParams(c, "SELECT set_config('revenueos.session', $1, false)", 1, NULL, p, NULL, NULL, 0);
+	PGresult *r = PQexecParams(c, "SELECT set_config('revenueos.session', $1, false)", 1, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQresultErrorMessage(r)));
 		exit(EXIT_SYSTEM);
@@ -259,26 +298,19 @@ static PGconn *open_conn(const char *dsn, int slot)
 }
 
 /*
- * Before the loaders' turn, a load's two sessions are seen to be its own: a
- * pooler in transaction mode hands the second connection's statements the
- * first one's idle session (its token then found there), or the first one's
- * the second's; and a transaction holds (in statement mode, PgBouncer ends
- * the client that opens one). conn2 is kept for scratch_open.
+ * Once the turn is ours, before anything is written: the second connection's
+ * session is its own, and the first one's still is (a pooler in transaction
+ * mode hands the second connection the first one's idle session, its mark
+ * then found there, or the first one the second's). Opened after the turn: a
+ * load waiting for it holds one connection, as before (review R17 1: under a
+ * role's connection limit the waiting load failed). conn2 is kept for
+ * scratch_open.
  */
 static void own_sessions(const char *dsn)
 {
 	conn2 = open_conn(dsn, 1);
 	if (!session_ours(conn1) || !session_ours(conn2))
-		die_not_ours("its token was gone at the next statement");
-	PGresult *r = PQexec(conn1, "BEGIN");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		char why[320];
-		snprintf(why, sizeof why, "a transaction's BEGIN was refused: %.250s", pg_msg(PQresultErrorMessage(r)));
-		PQclear(r);
-		die_not_ours(why);
-	}
-	PQclear(r);
-	exec_ok("COMMIT");
+		die_not_ours("its mark was gone at the next statement");
 }
 
 static void connect_db(const char *dsn, const char *from)
@@ -2014,9 +2046,9 @@ int main(int argc, char **argv)
 	if (!note) {
 		/* loaders take turns: concurrent upserts of the same rows would only wait or
 		 * deadlock. A --migrate takes the turn too: the schema is checked once it
-		 * is ours. Both sessions ours first: a pooler's would share it. */
-		own_sessions(dsn);
+		 * is ours. Then the second session, seen to be its own. */
 		wait_turn(0);
+		own_sessions(dsn);
 	}
 	/* the schema, and the newest columns and values this loader writes (sql/004,
 	 * 005, 011, 015; 012's payment status 'inquiry', 013's payment object 'refund') */

@@ -29,8 +29,9 @@ unix_socket_dir = $pb
 listen_port = $2
 auth_type = trust
 auth_file = $pb/users.txt
-pool_mode = $1
+pool_mode = ${1/noreset/session}
 default_pool_size = $3
+server_reset_query = ${4-DISCARD ALL}
 max_client_conn = 20
 logfile = $pb/$1.log
 pidfile = $pb/$1.pid
@@ -40,10 +41,11 @@ EOF
 	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- pgbouncer -d -q "$pb/$1.ini"; else pgbouncer -d -q "$pb/$1.ini"; fi
 	for _ in $(seq 50); do [ -S "$pb/.s.PGSQL.$2" ] && break; sleep 0.1; done
 }
-trap 'for m in session transaction statement; do [ -f "$pb/$m.pid" ] && kill "$(cat "$pb/$m.pid")" 2>/dev/null; done; cleanup' EXIT
+trap 'for m in session transaction statement noreset; do [ -f "$pb/$m.pid" ] && kill "$(cat "$pb/$m.pid")" 2>/dev/null; done; cleanup' EXIT
 pool session 6401 2
 pool transaction 6402 1
 pool statement 6403 2
+pool noreset 6404 2 "" # session mode, its sessions handed on unreset (server_reset_query empty)
 via() { echo "host=$pb port=$1 dbname=$2"; }
 
 # session mode: the same as on the server
@@ -64,11 +66,14 @@ c=$(newdb pool_tx)
 timeout 60 load --dsn "$(via 6402 "$c")" --batch 3 "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
 check "transaction mode: refused, exit 3 (got $st)" test "$st" = 3
 check "transaction mode: the message says why" \
-	grep -q "^load: this connection's session is not load's own .*a connection pooler in transaction or statement mode" "$T/err"
+	grep -q "^load: this connection's session is not load's own .*a connection pooler that hands a session on" "$T/err"
 check "transaction mode: nothing written, no run row" \
 	test "$(q "$c" "SELECT (SELECT count(*) FROM external_events_raw) + (SELECT count(*) FROM pipeline_runs)")" = 0
 check "transaction mode: the pool's next client is no loader (revenueos.writer unset: its plans set by hand are stamped)" \
 	test "$(psql -XAt -d "$(via 6402 "$c")" -c "SELECT coalesce(current_setting('revenueos.writer', true), '')")" = ""
+check "transaction mode: nor the settings load makes (client_min_messages, the mark)" \
+	test "$(psql -XAt -d "$(via 6402 "$c")" -c "SELECT current_setting('client_min_messages') || ',' ||
+		coalesce(current_setting('revenueos.session', true), '')")" = "notice,"
 check "transaction mode: no lock left, a load on the server runs" \
 	timeout 60 load --dsn "dbname=$c" "$T/acme.ndjson" 2>/dev/null
 check "transaction mode: its tables are a clean load's" same_state "$a" "$c"
@@ -86,17 +91,63 @@ check "transaction mode: --migrate runs (exit $st)" test "$st" = 0
 check "transaction mode: after it, a load on the server is not kept waiting" \
 	timeout 60 load --dsn "dbname=$d" "$T/acme.ndjson" 2>/dev/null
 
+# session mode without a server_reset_query: the second load is given the first one's
+# session as it was left (its lock, its temporary tables): refused, said
+g=$(newdb pool_noreset)
+load --dsn "$(via 6404 "$g")" "$T/acme.ndjson" 2>/dev/null && st=0 || st=$?
+check "session mode without reset: the first load runs (exit $st)" test "$st" = 0
+timeout 60 load --dsn "$(via 6404 "$g")" "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
+check "session mode without reset: the second is refused, exit 3, said (got $st)" \
+	sh -c "[ $st = 3 ] && grep -q \"it holds another connection's mark, 'load .*session mode without its server_reset_query\" '$T/err'"
+
+# a mark set on the database (or the role, or PGOPTIONS) is no pooler's: taken over
+q "$a" "ALTER DATABASE $a SET revenueos.session = 'x'"
+load --dsn "dbname=$a" "$T/acme.ndjson" 2>/dev/null && st=0 || st=$?
+check "revenueos.session set on the database: a load on the server runs (exit $st)" test "$st" = 0
+PGOPTIONS='-c revenueos.session=y' load --dsn "dbname=$a" "$T/acme.ndjson" 2>/dev/null && st=0 || st=$?
+check "and in PGOPTIONS (exit $st)" test "$st" = 0
+q "$a" "ALTER DATABASE $a RESET revenueos.session"
+
+# a load waiting its turn holds one connection (review R17 1: it held two, and under a
+# role's connection limit the second of two overlapping loads failed instead of waiting)
+r=ro_pool_limit_$$
+q postgres "DROP ROLE IF EXISTS $r; CREATE ROLE $r LOGIN CONNECTION LIMIT 2" >/dev/null
+h=$(newdb pool_limit)
+grant_loader "$h" "$r"
+mkfifo "$T/fifo"
+load --dsn "dbname=$h user=$r" "$T/fifo" 2>"$T/errA" &
+pa=$!
+exec 7>"$T/fifo"
+head -n 2 "$T/acme.ndjson" >&7
+for _ in $(seq 100); do
+	[ "$(q "$h" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7263100 AND granted")" = 1 ] && break
+	sleep 0.1
+done
+load --dsn "dbname=$h user=$r" "$T/acme.ndjson" 2>"$T/errB" 7>&- &
+pb_load=$!
+sleep 2
+check "a second load waits for the turn under a limit of 2 connections (not failed: $(head -c 120 "$T/errB"))" \
+	kill -0 "$pb_load"
+tail -n +3 "$T/acme.ndjson" >&7
+exec 7>&-
+wait "$pa" && sa=0 || sa=$?
+wait "$pb_load" && sb=0 || sb=$?
+check "then both load (exit $sa, $sb)" test "$sa:$sb" = 0:0
+q postgres "DROP OWNED BY $r" >/dev/null 2>&1
+q "$h" "DROP OWNED BY $r" >/dev/null 2>&1
+q postgres "DROP ROLE IF EXISTS $r" >/dev/null 2>&1
+
 # statement mode: PgBouncer ends a client at its first BEGIN
 e=$(newdb pool_stmt)
 timeout 60 load --dsn "$(via 6403 "$e")" "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
 check "statement mode: refused, exit 3 (got $st)" test "$st" = 3
-check "statement mode: the message says why" grep -q "a connection pooler in transaction or statement mode" "$T/err"
+check "statement mode: the message says why" grep -q "a connection pooler that hands a session on" "$T/err"
 check "statement mode: no run row left unfinished" test "$(q "$e" "SELECT count(*) FROM pipeline_runs")" = 0
 f=ro_pool_stmt_migrate_$$
 dbs="$dbs $f"
 createdb "$f"
 timeout 60 load --migrate --dsn "$(via 6403 "$f")" 2>"$T/err" && st=0 || st=$?
 check "statement mode: --migrate refused at its first BEGIN, exit 3, said (got $st)" \
-	sh -c "[ $st = 3 ] && grep -q 'a connection pooler in statement mode ends a client at its first BEGIN' '$T/err'"
+	sh -c "[ $st = 3 ] && grep -q \"(a transaction's BEGIN was refused: .*a connection pooler that hands a session on\" '$T/err'"
 check "the input was $n records" test "$n" -gt 0
 echo "1..$n_test"
