@@ -162,7 +162,6 @@ void die_pg(const char *what, const PGresult *r)
 	 * its outcome decides what was committed */
 	if (run_started && conn != conn1)
 		settle_inflight();
-	(void)lost;
 	say_committed();
 	exit(EXIT_SYSTEM); /* the run's row is finished by record_failure, at exit */
 }
@@ -175,8 +174,9 @@ void die_pg(const char *what, const PGresult *r)
  * ran together, rows lost; the next run found the temporary tables there;
  * ops' psql inherited the loader's settings. So each connection marks its
  * session with a token of its own (revenueos.session, a setting nothing else
- * reads): a session that holds one already was another client's, and one that
- * does not hold ours at a transaction's start is not ours.
+ * reads): a session holding one an earlier client set there was that client's
+ * (mark_free), and one that does not hold ours at the lock, once the turn is
+ * taken or at a transaction's start is not ours.
  */
 #define SESSION_NOT_OURS_MSG "this connection's session is not load's own (%s): a connection pooler that" \
 	" hands a session on to the next client (transaction or statement mode, or session mode without" \
