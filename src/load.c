@@ -377,15 +377,26 @@ static void session_setup(void)
 	 * database) turns off every trigger and foreign key: sql/017's refusal of
 	 * an event moved to another project among them, so a load without its
 	 * --project split a tenant in two, unsaid (audit-GUC 1) */
-	PGresult *r = must("SELECT current_setting('session_replication_role')", 0, NULL);
+	PGresult *r = must("SELECT setting, CASE source WHEN 'database' THEN 'set on the database (ALTER DATABASE ... SET)'"
+			   " WHEN 'user' THEN 'set on the role (ALTER ROLE ... SET)'"
+			   " WHEN 'database user' THEN 'set on the role in this database (ALTER ROLE ... IN DATABASE ... SET)'"
+			   " WHEN 'client' THEN 'in PGOPTIONS or the connection''s options'"
+			   " WHEN 'configuration file' THEN 'in the server''s configuration: postgresql.conf, ALTER SYSTEM,"
+			   " a managed service''s parameter group'"
+			   " ELSE 'from the ' || source || ' setting' END"
+			   " FROM pg_settings WHERE name = 'session_replication_role'", 0, NULL);
 	/* ('local' fires them all, as 'origin': review R15 3) */
 	if (strcmp(PQgetvalue(r, 0, 0), "replica") == 0) {
 		PGresult *set = PQexec(conn, "SET session_replication_role = origin");
 		if (PQresultStatus(set) != PGRES_COMMAND_OK) {
-			warn_msg(0, "the session's session_replication_role is '%s' (set on the role, the database"
-				 " or in PGOPTIONS), and this role may not set it back to 'origin': the schema's"
-				 " triggers and foreign keys would not run, and load relies on them (reset it:"
-				 " ALTER DATABASE ... RESET session_replication_role)", PQgetvalue(r, 0, 0));
+			/* what ops can do without a superuser is said too: a managed
+			 * service has none (audit-NOSU 1) */
+			warn_msg(0, "the session's session_replication_role is '%s' (%s), and this role may not set"
+				 " it back to 'origin': the schema's triggers and foreign keys would not run, and load"
+				 " relies on them. Reset it where it is set (a superuser's setting, or the service's"
+				 " parameter group), or let this role set it: GRANT SET ON PARAMETER"
+				 " session_replication_role TO ... (PostgreSQL 15, by a superuser)",
+				 PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
 			exit(EXIT_SYSTEM);
 		}
 		PQclear(set);

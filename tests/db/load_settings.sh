@@ -35,6 +35,15 @@ load --dsn "dbname=$a user=$r" "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
 check "a role held at 'replica': exit 3, said ($(head -c 160 "$T/err"))" \
 	sh -c "[ $st = 3 ] && grep -q \"^load: the session's session_replication_role is 'replica'.*may not set it back to 'origin'\" '$T/err'"
 check "and no run recorded" test "$(q "$a" "SELECT count(*) FROM pipeline_runs")" = "$runs"
+check "the message says where it is set, and what a role without a superuser can be given (audit-NOSU 1)" \
+	sh -c "grep -q \"is 'replica' (set on the role (ALTER ROLE ... SET)), and this role may not\" '$T/err' &&
+		grep -q 'GRANT SET ON PARAMETER session_replication_role TO' '$T/err'"
+q "$a" "GRANT SET ON PARAMETER session_replication_role TO $r"
+grant_loader "$a" "$r"
+load --dsn "dbname=$a user=$r" "$T/acme.ndjson" 2>"$T/err" && st=0 || st=$?
+check "given SET on it, the role sets it back and loads (exit $st: $(head -c 120 "$T/err"))" test "$st" = 0
+q "$a" "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM $r; REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM $r;
+	REVOKE ALL ON SCHEMA public FROM $r; REVOKE ALL ON DATABASE $a FROM $r; REVOKE SET ON PARAMETER session_replication_role FROM $r" >/dev/null
 # 'local' fires every trigger, as 'origin' does: a least-privilege role held at it loads, and
 # the project guard holds (review R15 3: refused as 'replica' was)
 w=ro_settings_local_$$
