@@ -189,22 +189,30 @@ static const char *token_of(const PGconn *c)
 	return c == conn1 ? tokens[0] : tokens[1];
 }
 
-/* Refuse a session not our own: said, then the lock let go where the session
- * is ours (a pooler may hand this statement any), exit 3. */
+/*
+ * The end of our sessions' use: each left as a new one, its advisory locks let
+ * go, its temporary tables dropped, its settings (the mark among them) reset.
+ * The end of the connection does as much, but a pooler's session outlives it:
+ * its next client had our settings (review R17 4), the loaders' lock stayed
+ * held (R18 1, 2: later loads waited, on the server too), and a --note-run's
+ * settings went on the same way (R18 3). In a pooler's transaction mode the
+ * statement may go to any idle session: none there is any client's own.
+ */
+static void session_end(void)
+{
+	PGconn *const c[2] = {conn1, conn2};
+	for (int i = 0; i < 2; i++)
+		if (c[i] && PQstatus(c[i]) == CONNECTION_OK && PQtransactionStatus(c[i]) == PQTRANS_IDLE)
+			PQclear(PQexec(c[i], "DISCARD ALL"));
+}
+
+/* Refuse a session not our own: said, then our sessions let go (session_end),
+ * exit 3. */
 static void __attribute__((noreturn)) die_not_ours(const char *why)
 {
 	warn_msg(0, SESSION_NOT_OURS_MSG, why);
 	say_committed();
-	PGconn *const c[2] = {conn1, conn2};
-	for (int i = 0; i < 2; i++)
-		if (c[i] && PQstatus(c[i]) == CONNECTION_OK) {
-			const char *p[1] = {token_of(c[i])};
-			PQclear(PQexecParams(c[i], "SELECT pg_advisory_unlock_all() FROM (SELECT) x WHERE"
-					     " current_setting('revenueos.session', true) = $1", 1, NULL, p, NULL, NULL, 0));
-			/* and the settings the session took from us, its mark among them:
-			 * a pooler's next client would have them (review R17 4) */
-			PQclear(PQexec(c[i], "RESET ALL"));
-		}
+	session_end();
 	exit(EXIT_SYSTEM);
 }
 
@@ -249,13 +257,22 @@ static void mark_free(PGconn *c)
 		snprintf(why, sizeof why, "a transaction's BEGIN was refused: %.250s", was);
 		die_not_ours(why);
 	}
+	char used[8];
 	if (!probe(c, "SELECT current_setting('revenueos.session', true)", was, sizeof was) ||
 	    !probe(c, "RESET revenueos.session", NULL, 0) ||
 	    !probe(c, "SELECT current_setting('revenueos.session', true)", reset, sizeof reset) ||
+	    !probe(c, "SELECT EXISTS (SELECT FROM pg_class WHERE relnamespace = pg_my_temp_schema())"
+		      " OR EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid())",
+		   used, sizeof used) ||
 	    !probe(c, "ROLLBACK", NULL, 0)) {
 		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQerrorMessage(c)));
 		exit(EXIT_SYSTEM);
 	}
+	/* an earlier client's temporary tables or advisory locks, still there: a
+	 * pooler's session that its reset (RESET ALL, say) left them in (review
+	 * R18 2: the loaders' lock stayed, and every later load waited) */
+	if (strcmp(used, "t") == 0)
+		die_not_ours("it holds an earlier client's temporary tables or advisory locks");
 	if (strcmp(was, reset) != 0) {
 		char why[128];
 		snprintf(why, sizeof why, "it holds another connection's mark, '%.60s'", was);
@@ -273,6 +290,15 @@ static PGconn *open_conn(const char *dsn, int slot)
 	const char *vals[] = {dsn ? dsn : "", "UTF8", "load", NULL};
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 
+	/* The second, opened once the turn is ours: the load before, which gave
+	 * it back as it ended (session_end), may hold its connection a moment
+	 * more, and a role's connection limit counts it (review R18 1's fix):
+	 * tried again for up to five seconds. */
+	for (int tries = 0; slot == 1 && c && PQstatus(c) != CONNECTION_OK && tries < 50; tries++) {
+		PQfinish(c);
+		usleep(100000);
+		c = PQconnectdbParams(keys, vals, 1);
+	}
 	if (!c)
 		die_sys(ENOMEM, "cannot connect to the database");
 	if (PQstatus(c) != CONNECTION_OK) {
@@ -481,15 +507,6 @@ void wait_turn(int migrator)
 	exec_ok("RESET lock_timeout");
 }
 
-void end_turn(int migrator)
-{
-	const char *p[1] = {token_of(conn)};
-	PQclear(must(migrator ? "SELECT pg_advisory_unlock(7263101), pg_advisory_unlock(7263100) FROM (SELECT) x"
-			  " WHERE current_setting('revenueos.session', true) = $1"
-			: "SELECT pg_advisory_unlock(7263100) FROM (SELECT) x"
-			  " WHERE current_setting('revenueos.session', true) = $1", 1, p));
-}
-
 /* A transaction of ours: its session holds our token, and in it our writes
  * are the loader's (sql/016's trigger: a plan ops set by hand stays through
  * them). Set for the transaction only: set for the session, it stayed with
@@ -498,11 +515,8 @@ void begin_tx(void)
 {
 	PGresult *r = PQexec(conn, "BEGIN; SELECT set_config('revenueos.writer', 'load', true),"
 			     " current_setting('revenueos.session', true)");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		int lost = PQstatus(conn) == CONNECTION_BAD || (!PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_BAD);
-		die_pg(lost ? "database error in 'BEGIN' (a connection pooler in statement mode ends a client at its"
-			      " first BEGIN: docs/load.md, \"Behind a connection pooler\")" : "database error in 'BEGIN'", r);
-	}
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		die_pg("database error in 'BEGIN'", r);
 	if (strcmp(PQgetvalue(r, 0, 1), token_of(conn)) != 0) {
 		PQclear(r);
 		PQclear(PQexec(conn, "ROLLBACK"));
@@ -2049,6 +2063,7 @@ int main(int argc, char **argv)
 	schema_pin(do_migrate);
 	if (do_migrate) {
 		int st = migrate(sql_dir);
+		session_end(); /* both turns given back (audit-POOL 3) */
 		PQfinish(conn);
 		free(password);
 		return st == EXIT_OK ? diag_finish() : st;
@@ -2084,6 +2099,7 @@ int main(int argc, char **argv)
 	}
 	if (note) {
 		note_insert();
+		session_end();
 		PQfinish(conn);
 		free(password);
 		return diag_finish();
@@ -2209,6 +2225,7 @@ int main(int argc, char **argv)
 		PQclear(r);
 		free(others);
 	}
+	session_end();
 	PQfinish(conn);
 	if (conn2)
 		PQfinish(conn2);

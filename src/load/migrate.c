@@ -167,9 +167,6 @@ int migrate(const char *sql_opt)
 			newest = v;
 		}
 	}
-	/* both turns given back here: the end of the connection gives them back,
-	 * but a pooler's session outlives it (audit-POOL 3: the next loads waited) */
-	end_turn(1);
 	/* a directory without this release's last (a $RO_SQL_DIR set for the release
 	 * before): "schema up to date", and every load then refused as older than
 	 * the loader, told to run the --migrate that said so (audit-UPG51 1) */

@@ -21,8 +21,6 @@ void exec_ok(const char *sql);
 /* wait, however long, for the loaders' turn (an advisory lock, taken only in
  * a session still ours); a migrator takes the migrators' first */
 void wait_turn(int migrator);
-/* give the turn back (a migrator's too) */
-void end_turn(int migrator);
 /* BEGIN a transaction of the loader's (revenueos.writer set in it), in a
  * session still ours (else exit 3: a connection pooler) */
 void begin_tx(void);
