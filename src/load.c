@@ -423,6 +423,8 @@ static void session_setup(void)
 				 " parameter group), or let this role set it: GRANT SET ON PARAMETER"
 				 " session_replication_role TO ... (PostgreSQL 15, by a superuser)",
 				 PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+			PQclear(set);
+			PQclear(r);
 			exit(EXIT_SYSTEM);
 		}
 		PQclear(set);
@@ -452,6 +454,7 @@ static void utf8_database(void)
 			 strcmp(PQgetvalue(r, 0, 0), "SQL_ASCII") == 0
 				 ? "SQL_ASCII refuses an escaped character past ASCII in a payload"
 				 : "this one refuses every event with a character it lacks");
+		PQclear(r);
 		exit(EXIT_SYSTEM);
 	}
 	PQclear(r);
