@@ -183,6 +183,7 @@ void die_pg(const char *what, const PGresult *r)
 	" its server_reset_query)? load needs one session from its start to its end: give it the server," \
 	" or a pool in session mode (docs/load.md, \"Behind a connection pooler\")"
 static char tokens[2][64]; /* conn1's, then conn2's */
+#define MARK_SQL "SELECT current_setting('revenueos.session', true)"
 
 static const char *token_of(const PGconn *c)
 {
@@ -216,16 +217,6 @@ static void __attribute__((noreturn)) die_not_ours(const char *why)
 	exit(EXIT_SYSTEM);
 }
 
-/* 1 when c's session holds c's token */
-static int session_ours(PGconn *c)
-{
-	PGresult *r = PQexec(c, "SELECT current_setting('revenueos.session', true)");
-	int ours = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
-		   strcmp(PQgetvalue(r, 0, 0), token_of(c)) == 0;
-	PQclear(r);
-	return ours;
-}
-
 /* One statement of the probe below; its value (text, "" for null) in out. */
 static int probe(PGconn *c, const char *sql, char *out, size_t size)
 {
@@ -237,6 +228,20 @@ static int probe(PGconn *c, const char *sql, char *out, size_t size)
 		snprintf(out, size, "%s", PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "");
 	PQclear(r);
 	return ok;
+}
+
+/* 1 when c's session holds c's token */
+static int session_ours(PGconn *c)
+{
+	char mark[256];
+	return probe(c, MARK_SQL, mark, sizeof mark) && strcmp(mark, token_of(c)) == 0;
+}
+
+/* Connecting failed, PostgreSQL's message m said; exit 3. */
+static void __attribute__((noreturn)) cannot_connect(const char *m)
+{
+	warn_msg(0, "cannot connect to the database: %s", pg_msg(m));
+	exit(EXIT_SYSTEM);
 }
 
 /*
@@ -258,16 +263,13 @@ static void mark_free(PGconn *c)
 		die_not_ours(why);
 	}
 	char used[8];
-	if (!probe(c, "SELECT current_setting('revenueos.session', true)", was, sizeof was) ||
-	    !probe(c, "RESET revenueos.session", NULL, 0) ||
-	    !probe(c, "SELECT current_setting('revenueos.session', true)", reset, sizeof reset) ||
+	if (!probe(c, MARK_SQL, was, sizeof was) || !probe(c, "RESET revenueos.session", NULL, 0) ||
+	    !probe(c, MARK_SQL, reset, sizeof reset) ||
 	    !probe(c, "SELECT EXISTS (SELECT FROM pg_class WHERE relnamespace = pg_my_temp_schema())"
 		      " OR EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid())",
 		   used, sizeof used) ||
-	    !probe(c, "ROLLBACK", NULL, 0)) {
-		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQerrorMessage(c)));
-		exit(EXIT_SYSTEM);
-	}
+	    !probe(c, "ROLLBACK", NULL, 0))
+		cannot_connect(PQerrorMessage(c));
 	/* an earlier client's temporary tables or advisory locks, still there: a
 	 * pooler's session that its reset (RESET ALL, say) left them in (review
 	 * R18 2: the loaders' lock stayed, and every later load waited) */
@@ -301,18 +303,14 @@ static PGconn *open_conn(const char *dsn, int slot)
 	}
 	if (!c)
 		die_sys(ENOMEM, "cannot connect to the database");
-	if (PQstatus(c) != CONNECTION_OK) {
-		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQerrorMessage(c)));
-		exit(EXIT_SYSTEM);
-	}
+	if (PQstatus(c) != CONNECTION_OK)
+		cannot_connect(PQerrorMessage(c));
 	mark_free(c);
 	snprintf(tokens[slot], sizeof tokens[slot], "load %ld.%d %ld", (long)getpid(), slot, (long)time(NULL));
 	const char *p[1] = {tokens[slot]};
 	PGresult *r = PQexecParams(c, "SELECT set_config('revenueos.session', $1, false)", 1, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		warn_msg(0, "cannot connect to the database: %s", pg_msg(PQresultErrorMessage(r)));
-		exit(EXIT_SYSTEM);
-	}
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		cannot_connect(PQresultErrorMessage(r));
 	PQclear(r);
 	/* A connection waits, idle, while the input is slow (a FIFO, a stalled
 	 * share), as a statement's time is not the input's pace: a role's
@@ -500,12 +498,12 @@ void wait_turn(int migrator)
 	exec_ok("SET lock_timeout = 0");
 	/* taken in our session only: one a pooler handed us keeps it for its next
 	 * client (audit-POOL: a second load took it again and ran beside us) */
-	const char *p[1] = {token_of(conn)};
-	if (migrator)
-		turn_taken(must("SELECT pg_advisory_lock(7263101) FROM (SELECT) x"
-				" WHERE current_setting('revenueos.session', true) = $1", 1, p));
-	turn_taken(must("SELECT pg_advisory_lock(7263100) FROM (SELECT) x"
-			" WHERE current_setting('revenueos.session', true) = $1", 1, p));
+	static const char *const turns[] = {"7263101", "7263100"}; /* the migrators', the loaders' */
+	for (int i = !migrator; i < 2; i++) {
+		const char *p[2] = {token_of(conn), turns[i]};
+		turn_taken(must("SELECT pg_advisory_lock($2::bigint) FROM (SELECT) x"
+				" WHERE current_setting('revenueos.session', true) = $1", 2, p));
+	}
 	exec_ok("RESET statement_timeout");
 	exec_ok("RESET lock_timeout");
 }
