@@ -114,10 +114,7 @@ for pm in noreset:6404 resetall:6405; do
 	pk=$!
 	exec 8>"$T/fifo.$m"
 	head -n 2 "$T/acme.ndjson" >&8
-	for _ in $(seq 100); do
-		[ "$(q "$g" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7263100 AND granted")" = 1 ] && break
-		sleep 0.1
-	done
+	advisory_locks "$g" 1
 	kill -9 "$pk"
 	wait "$pk" 2>/dev/null
 	exec 8>&-
@@ -154,9 +151,9 @@ exec 7>"$T/fifo"
 head -n 2 "$T/acme.ndjson" >&7
 # (the turn taken, and its second connection closed: a role without the scratch tables' rights
 # stages in its temporary tables, on one)
+advisory_locks "$h" 1
 for _ in $(seq 100); do
-	[ "$(q "$h" "SELECT (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7263100 AND granted)
-		|| ',' || (SELECT count(*) FROM pg_stat_activity WHERE usename = '$r')")" = 1,1 ] && break
+	[ "$(q "$h" "SELECT count(*) FROM pg_stat_activity WHERE usename = '$r'")" = 1 ] && break
 	sleep 0.1
 done
 load --dsn "dbname=$h user=$r" "$T/acme.ndjson" 2>"$T/errB" 7>&- &
