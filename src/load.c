@@ -237,11 +237,22 @@ static int session_ours(PGconn *c)
 	return probe(c, MARK_SQL, mark, sizeof mark) && strcmp(mark, token_of(c)) == 0;
 }
 
-/* Connecting failed, PostgreSQL's message m said; exit 3. */
-static void __attribute__((noreturn)) cannot_connect(const char *m)
+/* Connecting c failed: PostgreSQL's message said (r's, else c's), both freed
+ * (a leak report would be the exit status under LeakSanitizer); exit 3. */
+static void __attribute__((noreturn)) cannot_connect(PGconn *c, PGresult *r)
 {
-	warn_msg(0, "cannot connect to the database: %s", pg_msg(m));
+	warn_msg(0, "cannot connect to the database: %s", pg_msg(r ? PQresultErrorMessage(r) : PQerrorMessage(c)));
+	PQclear(r);
+	PQfinish(c);
 	exit(EXIT_SYSTEM);
+}
+
+/* A connection being opened refused: closed (not yet conn1 or conn2, which
+ * session_end lets go), then die_not_ours. */
+static void __attribute__((noreturn)) refuse_new(PGconn *c, const char *why)
+{
+	PQfinish(c);
+	die_not_ours(why);
 }
 
 /*
@@ -260,7 +271,7 @@ static void mark_free(PGconn *c)
 	if (!probe(c, "BEGIN", was, sizeof was)) {
 		char why[320];
 		snprintf(why, sizeof why, "a transaction's BEGIN was refused: %.250s", was);
-		die_not_ours(why);
+		refuse_new(c, why);
 	}
 	char used[8];
 	if (!probe(c, MARK_SQL, was, sizeof was) || !probe(c, "RESET revenueos.session", NULL, 0) ||
@@ -269,16 +280,16 @@ static void mark_free(PGconn *c)
 		      " OR EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid())",
 		   used, sizeof used) ||
 	    !probe(c, "ROLLBACK", NULL, 0))
-		cannot_connect(PQerrorMessage(c));
+		cannot_connect(c, NULL);
 	/* an earlier client's temporary tables or advisory locks, still there: a
 	 * pooler's session that its reset (RESET ALL, say) left them in (review
 	 * R18 2: the loaders' lock stayed, and every later load waited) */
 	if (strcmp(used, "t") == 0)
-		die_not_ours("it holds an earlier client's temporary tables or advisory locks");
+		refuse_new(c, "it holds an earlier client's temporary tables or advisory locks");
 	if (strcmp(was, reset) != 0) {
 		char why[128];
 		snprintf(why, sizeof why, "it holds another connection's mark, '%.60s'", was);
-		die_not_ours(why);
+		refuse_new(c, why);
 	}
 }
 
@@ -304,13 +315,13 @@ static PGconn *open_conn(const char *dsn, int slot)
 	if (!c)
 		die_sys(ENOMEM, "cannot connect to the database");
 	if (PQstatus(c) != CONNECTION_OK)
-		cannot_connect(PQerrorMessage(c));
+		cannot_connect(c, NULL);
 	mark_free(c);
 	snprintf(tokens[slot], sizeof tokens[slot], "load %ld.%d %ld", (long)getpid(), slot, (long)time(NULL));
 	const char *p[1] = {tokens[slot]};
 	PGresult *r = PQexecParams(c, "SELECT set_config('revenueos.session', $1, false)", 1, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		cannot_connect(PQresultErrorMessage(r));
+		cannot_connect(c, r);
 	PQclear(r);
 	/* A connection waits, idle, while the input is slow (a FIFO, a stalled
 	 * share), as a statement's time is not the input's pace: a role's
