@@ -1458,7 +1458,7 @@ int main(int argc, char **argv)
 			break;
 		case 'R': rejects_path = optarg; break;
 		case 'L':
-			o.max_line = size_opt(synopsis, "--max-line", optarg);
+			o.max_line = max_line_opt(synopsis, optarg);
 			break;
 		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); printf(help, connector_names()); return diag_finish();
 		case 'V': puts("fetch-events (RevenueOS Pipelines) " RO_VERSION); return diag_finish();

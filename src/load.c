@@ -569,6 +569,20 @@ static PGresult *copy_end(void)
 	return bad;
 }
 
+/* COPY data to c, in pieces libpq's int length takes (a row of a 1 GiB line
+ * escaped is more: audit-SA 1); 1, or -1 as PQputCopyData */
+static int copy_put(PGconn *c, const char *data, size_t len)
+{
+	while (len > 0) {
+		size_t n = len < ((size_t)1 << 26) ? len : (size_t)1 << 26;
+		if (PQputCopyData(c, data, (int)n) != 1)
+			return -1;
+		data += n;
+		len -= n;
+	}
+	return 1;
+}
+
 /* COPY a run of rows; returns NULL on success or the failed result. */
 static PGresult *copy_rows(const char *sql, const char *data, size_t len)
 {
@@ -577,7 +591,7 @@ static PGresult *copy_rows(const char *sql, const char *data, size_t len)
 	if (PQresultStatus(r) != PGRES_COPY_IN)
 		return r;
 	PQclear(r);
-	if (len > 0 && PQputCopyData(conn, data, (int)len) != 1)
+	if (copy_put(conn, data, len) != 1)
 		die_pg("COPY failed", NULL);
 	return copy_end();
 }
@@ -1171,7 +1185,7 @@ static void stream_raw(int at_end)
 		PQclear(r);
 		streaming = 1;
 	}
-	if (PQputCopyData(conn, rows->buf + streamed, (int)(rows->len - streamed)) != 1)
+	if (copy_put(conn, rows->buf + streamed, rows->len - streamed) != 1)
 		die_pg("COPY failed", NULL);
 	streamed = rows->len;
 	conn = main_conn;
@@ -2024,7 +2038,7 @@ int main(int argc, char **argv)
 				die_usage(synopsis, "--batch: at most 1000000");
 			break;
 		case 'r': rejects_path = optarg; load_opt = 1; break;
-		case 'm': max_line = size_opt(synopsis, "--max-line", optarg); load_opt = 1; break;
+		case 'm': max_line = max_line_opt(synopsis, optarg); load_opt = 1; break;
 		case 'q': quiet = 1; load_opt = 1; break;
 		case 'M': do_migrate = 1; break;
 		case 's': sql_dir = optarg; break;

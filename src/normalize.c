@@ -829,7 +829,7 @@ int main(int argc, char **argv)
 			break;
 		case 'R': rejects_path = optarg; break;
 		case 'L':
-			max_line = size_opt(synopsis, "--max-line", optarg);
+			max_line = max_line_opt(synopsis, optarg);
 			break;
 		case 'j':
 			jobs = strtol(optarg, &end, 10);

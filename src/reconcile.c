@@ -1467,7 +1467,7 @@ int main(int argc, char **argv)
 		}
 		case 'R': rejects_path = optarg; stream_opt = "--rejects"; break;
 		case 'L':
-			max_line = size_opt(synopsis, "--max-line", optarg);
+			max_line = max_line_opt(synopsis, optarg);
 			stream_opt = "--max-line";
 			break;
 		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); fputs(help, stdout); return diag_finish();

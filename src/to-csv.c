@@ -738,7 +738,7 @@ int main(int argc, char **argv)
 		case OPT_NO_SANITIZE: opt_sanitize = 0; break;
 		case OPT_STRICT: opt_strict = 1; break;
 		case OPT_MAX_LINE:
-			max_line = size_opt(synopsis, "--max-line", optarg);
+			max_line = max_line_opt(synopsis, optarg);
 			break;
 		case OPT_REJECTS: rejects_path = optarg; break;
 		case 'h':

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #define LINE_MAX_DEFAULT ((size_t)16 << 20) /* 16 MiB */
+#define LINE_MAX_LIMIT ((size_t)1 << 30)   /* 1 GiB: --max-line's largest (max_line_opt) */
 
 struct line_reader;
 

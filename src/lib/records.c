@@ -107,3 +107,11 @@ size_t size_opt(const char *synopsis, const char *opt, const char *text)
 			  "either case, multiplies it by 2^10, 2^20, 2^30)", opt, text);
 	return v;
 }
+
+size_t max_line_opt(const char *synopsis, const char *text)
+{
+	size_t v = size_opt(synopsis, "--max-line", text);
+	if (v > LINE_MAX_LIMIT)
+		die_usage(synopsis, "--max-line: '%s' is more than 1G, the longest line a program reads", text);
+	return v;
+}

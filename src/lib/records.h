@@ -37,4 +37,10 @@ size_t parse_size(const char *text);
  * program: "opt: 'text' is not a size (...)" with synopsis, exit 2. */
 size_t size_opt(const char *synopsis, const char *opt, const char *text);
 
+/* size_opt for --max-line, at most LINE_MAX_LIMIT: json-c and libpq take a length
+ * as an int, so a line of 2 GiB or more, which --max-line 3G let through, was
+ * refused as invalid JSON (one of 4 GiB + k read as its first k bytes: audit-SA 1),
+ * and PostgreSQL's longest value is 1 GiB */
+size_t max_line_opt(const char *synopsis, const char *text);
+
 #endif

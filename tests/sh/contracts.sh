@@ -56,6 +56,15 @@ for p in "$BIN"/*; do
 	else
 		notok "$name: an argument to a flag said without it (exit $st): $(head -n 1 "${TMPDIR:-/tmp}/contracts.err.$$")"
 	fi
+	# --max-line past 1G: a usage error, where a line of 2 GiB went to json-c as a negative
+	# int length and was refused as invalid JSON (audit-SA 1); 1G itself is taken
+	"$p" --max-line 1025M </dev/null >/dev/null 2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
+	if [ $st -eq 2 ] && grep -q "^$name: --max-line: '1025M' is more than 1G" "${TMPDIR:-/tmp}/contracts.err.$$" &&
+		"$p" --max-line 1G --help >/dev/null 2>&1; then
+		ok "$name --max-line takes at most 1G"
+	else
+		notok "$name --max-line takes at most 1G (exit $st): $(head -n 1 "${TMPDIR:-/tmp}/contracts.err.$$")"
+	fi
 	rm -f "${TMPDIR:-/tmp}/contracts.err.$$"
 done
 
