@@ -34,7 +34,7 @@
 static const char synopsis[] =
 	"usage: fetch-events [--project ID] [--provider NAME] [--since TIME] [--until TIME]\n"
 	"                    [--received-at TIME] [--source TEXT] [--rejects FILE] [--max-line SIZE]\n"
-	"                    [FILE|DIR...]\n";
+	"                    [--quiet] [FILE|DIR...]\n";
 
 static const char help[] =
 	"Read archived webhook dumps and write one raw envelope per event, one JSON\n"
@@ -79,6 +79,9 @@ static const char help[] =
 	"  --rejects FILE      write rejected input there as JSON (file, line, code, message, raw)\n"
 	"  --max-line SIZE     longest accepted line or document, or a raw request's\n"
 	"                      headers or body, and longest envelope written (default 16M)\n"
+	"  -q, --quiet         no notices of what needs no look (a file's modification time\n"
+	"                      not used, a file skipped as read already, gone or this run's\n"
+	"                      own): for cron, stderr then says only what went wrong\n"
 	"  -h, --help, -V, --version\n"
 	"\n"
 	"Exit status: 0 every event read; 1 some input rejected (each reported on stderr\n"
@@ -1328,11 +1331,11 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 		 * (a.ndjson.1 -> a.ndjson.1.gz) while the run reads the directory,
 		 * whose new name the next run reads. Said, no failure (a dangling
 		 * symlink, still there, is one: read_file) */
-		warn_msg(0, "'%s': gone since its directory was read (rotated or removed?), skipped", path);
+		notice_msg("'%s': gone since its directory was read (rotated or removed?), skipped", path);
 		return;
 	}
 	if (depth > 0 && found && is_own(&st)) {
-		warn_msg(0, "'%s': this run's own output or rejects file, skipped", path);
+		notice_msg("'%s': this run's own output or rejects file, skipped", path);
 		return;
 	}
 	if (!found || !S_ISDIR(st.st_mode)) {
@@ -1342,12 +1345,12 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 		 * one that cannot be read says so (read_file) */
 		if (found && S_ISREG(st.st_mode) && seen_before(path, &st)) {
 			if (depth == 0)
-				warn_msg(0, "'%s': read already in this run, skipped", path);
+				notice_msg("'%s': read already in this run, skipped", path);
 			return;
 		}
 		/* stdin redirected from a dump named too (f.ndjson - < f.ndjson) */
 		if (!strcmp(path, "-") && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) && seen_before(NULL, &st)) {
-			warn_msg(0, "'-': standard input is a file read already in this run, skipped");
+			notice_msg("'-': standard input is a file read already in this run, skipped");
 			return;
 		}
 		read_file(path, o, parser);
@@ -1415,6 +1418,7 @@ int main(int argc, char **argv)
 		{"source", required_argument, NULL, 'S'},
 		{"rejects", required_argument, NULL, 'R'},
 		{"max-line", required_argument, NULL, 'L'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -1427,7 +1431,7 @@ int main(int argc, char **argv)
 	const char *rejects_path = NULL;
 
 	diag_init("fetch-events");
-	while ((ch = getopt_said(argc, argv, "hV", longopts)) != -1) {
+	while ((ch = getopt_said(argc, argv, "qhV", longopts)) != -1) {
 		switch (ch) {
 		case 'P':
 			if ((why = project_id_problem(optarg)))
@@ -1460,6 +1464,7 @@ int main(int argc, char **argv)
 		case 'L':
 			o.max_line = max_line_opt(synopsis, optarg);
 			break;
+		case 'q': diag_quiet(); break;
 		case 'h': fputs(synopsis, stdout); fputs("\n", stdout); printf(help, connector_names()); return diag_finish();
 		case 'V': puts("fetch-events (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
 		default: fputs(synopsis, stderr); return EXIT_USAGE;

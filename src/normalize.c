@@ -25,7 +25,8 @@
 
 static const char synopsis[] =
 	"usage: normalize [--emit-raw] [--provider NAME] [--project ID] [--received-at TIME]\n"
-	"                 [--plans FILE] [--rejects FILE] [--max-line SIZE] [--jobs N] [FILE...]\n";
+	"                 [--plans FILE] [--rejects FILE] [--max-line SIZE] [--jobs N]\n"
+	"                 [--quiet] [FILE...]\n";
 
 static const char help[] =
 	"Map raw webhook envelopes from fetch-events (or bare Stripe / Hotmart payloads)\n"
@@ -53,6 +54,9 @@ static const char help[] =
 	"  --max-line SIZE   longest accepted line (default 16M)\n"
 	"  --jobs N          threads (default: the cores, at most 4); the output is the\n"
 	"                    same, in input order, for any N\n"
+	"  -q, --quiet       no notices of what needs no look (a file's modification time\n"
+	"                    not used, --project given where envelopes keep their own):\n"
+	"                    for cron, stderr then says only what went wrong\n"
 	"  -h, --help, -V, --version\n"
 	"\n"
 	"Exit status: 0 every line normalized; 1 some lines rejected or events failed\n"
@@ -599,6 +603,8 @@ static void run_job(struct job *j, struct jparser *p, const struct opts *o)
 
 /* Write a finished job: its diagnostics in line order, then its output, so
  * that a reader gone (| head: SIGPIPE) does not take the rejects with it. */
+static int quiet; /* --quiet: no notices */
+
 static void emit_job(struct job *j)
 {
 	static int noticed;
@@ -609,7 +615,7 @@ static void emit_job(struct job *j)
 			reject(j->file, n->lineno, n->code, j->text.buf + n->raw_off, n->raw_len, "%s", n->msg);
 		else if (!n->is_notice)
 			warn_at(j->file, n->lineno, "%s", n->msg);
-		else if (!noticed++)
+		else if (!quiet && !noticed++)
 			note_at(j->file, n->lineno, "%s", n->msg);
 	}
 	xwrite(j->out.buf, j->out.len, stdout);
@@ -784,6 +790,7 @@ int main(int argc, char **argv)
 		{"rejects", required_argument, NULL, 'R'},
 		{"max-line", required_argument, NULL, 'L'},
 		{"jobs", required_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -802,7 +809,7 @@ int main(int argc, char **argv)
 	int nplans = 0;
 
 	diag_init("normalize");
-	while ((ch = getopt_said(argc, argv, "hV", longopts)) != -1) {
+	while ((ch = getopt_said(argc, argv, "qhV", longopts)) != -1) {
 		switch (ch) {
 		case 'r': o.emit_raw = 1; break;
 		case 'p':
@@ -836,6 +843,7 @@ int main(int argc, char **argv)
 			if (*end || end == optarg || jobs < 1 || jobs > 64)
 				die_usage(synopsis, "--jobs takes a number from 1 to 64, not '%s'", optarg);
 			break;
+		case 'q': diag_quiet(); quiet = 1; break;
 		case 'h': free(plans); fputs(synopsis, stdout); fputs("\n", stdout); printf(help, connector_names()); return diag_finish();
 		case 'V': free(plans); puts("normalize (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
 		default: free(plans); fputs(synopsis, stderr); return EXIT_USAGE;

@@ -115,6 +115,23 @@ void warn_msg(int errnum, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int quiet;
+
+void diag_quiet(void)
+{
+	quiet = 1;
+}
+
+void notice_msg(const char *fmt, ...)
+{
+	va_list ap;
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg(NULL, 0, 0, fmt, ap);
+	va_end(ap);
+}
+
 void warn_at(const char *file, long line, const char *fmt, ...)
 {
 	va_list ap;

@@ -198,6 +198,16 @@ qt=$(newdb quiet)
 st=$?
 check "ingest-dumps --quiet over a clean dump: exit $st, nothing on stdout or stderr, the events loaded" \
 	test "$st $(wc -c <"$T/out") $(wc -c <"$T/err") $(q "$qt" "SELECT count(*) > 0 FROM external_events_raw")" = "0 0 0 t"
+# nor one whose dump has a file time it does not use (a placeholder: zip's 1980), which the
+# cron line's two days of re-reads said every run (audit-CLI 1); said without --quiet
+mkdir -p "$T/old" && cp "$ROOT/fixtures/dumps/2026-11/stripe-2026-11-05.ndjson.gz" "$T/old/" &&
+	touch -d 1980-01-01 "$T/old/stripe-2026-11-05.ndjson.gz"
+"$ROOT/pipelines/ingest-dumps" --quiet --project acme --dsn "dbname=$qt" "$T/old" >"$T/out" 2>"$T/err"
+st=$?
+check "ingest-dumps --quiet over a dump of 1980: exit $st, nothing on stdout or stderr" \
+	test "$st $(wc -c <"$T/out") $(wc -c <"$T/err")" = "0 0 0"
+"$ROOT/pipelines/ingest-dumps" --project acme --dsn "dbname=$qt" "$T/old" >/dev/null 2>"$T/err"
+check "and without --quiet the file time is said" grep -q "modification time is before 2010" "$T/err"
 "$ROOT/pipelines/ingest-dumps" -q --project acme --dsn "dbname=$qt" "$T/dumps" >/dev/null 2>"$T/err"
 st=$?
 check "and over a dump with a cut line: exit $st, the reject and the stage said, no summary" \
