@@ -286,6 +286,9 @@ run ingest-dumps "$tmp/dumps" --project acme
 check "ingest-dumps DIR --project: usage error (exit $st), options go before the dumps" \
 	'[ $st -eq 2 ] && grep -q "^ingest-dumps: '"'--project'"': no such file or directory (options go before the dumps)" <<<"$err"'
 check "ingest-dumps DIR --project: nothing runs ($(ran))" nothing_ran
+run ingest-dumps --project acme -
+check "ingest-dumps -: usage error (exit $st), saying that stdin is /dev/stdin here (audit-CLI 4)" \
+	'[ $st -eq 2 ] && grep -q "^ingest-dumps: '"'-'"': no such file (dumps are files and directories; for stdin, give /dev/stdin)" <<<"$err"'
 umask 022
 run ingest-dumps --project=acme --batch=10k --rejects-dir="$tmp/rej" --plans="$ROOT/fixtures/plans.tsv" "$tmp/dumps"
 check "ingest-dumps --opt=value: taken (exit $st: the database is unreachable, 3)" \
