@@ -101,6 +101,9 @@ check "--delimiter ';': KWD with three decimals, read back with ';'" \
 pipelines/export payments --project acme --delimiter ';' --decimal-comma --actor tester >"$tmp/dc.csv" 2>/dev/null
 check "--delimiter ';' --decimal-comma (pt-BR Excel): exit 0, amounts 12,345 KWD, 19,90 BRL, 5000 JPY" \
 	python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1],newline="",encoding="utf-8"),delimiter=";")); sys.exit(not (len(r)==4 and sorted(x[4] for x in r[1:])==["12,345","19,90","5000"]))' "$tmp/dc.csv"
+pipelines/export payments --project acme -d';' --decimal-comma --actor tester -o"$tmp/dj.csv" 2>/dev/null
+check "-d';' -oFILE, the values joined as to-csv takes them (audit-CLI 3): the same file" \
+	cmp -s "$tmp/dc.csv" "$tmp/dj.csv"
 
 # 5. usage errors write nothing and audit nothing
 before=$(q -c "SELECT count(*) FROM audit_logs")
