@@ -65,8 +65,9 @@ static const char help_text[] =
 	"stderr as 'to-csv: FILE:LINE: ... (code)'); 2 usage; 3 I/O or memory failure.\n"
 	"\n"
 	"Example:\n"
-	"  normalize events.ndjson | to-csv --money \\\n"
-	"      -c external_event_id:id,customer.email:email,payment.amount_minor,payment.currency\n";
+	"  to-csv --money \\\n"
+	"      -c external_event_id:id,customer.email:email,payment.amount_minor,payment.currency \\\n"
+	"      events.ndjson\n";
 
 enum { OPT_NO_HEADER = 256, OPT_LF, OPT_BOM, OPT_MONEY, OPT_DECIMAL_COMMA, OPT_NO_SANITIZE, OPT_STRICT,
        OPT_MAX_LINE, OPT_REJECTS };
