@@ -601,10 +601,10 @@ static void run_job(struct job *j, struct jparser *p, const struct opts *o)
 	}
 }
 
-/* Write a finished job: its diagnostics in line order, then its output, so
- * that a reader gone (| head: SIGPIPE) does not take the rejects with it. */
 static int quiet; /* --quiet: no notices */
 
+/* Write a finished job: its diagnostics in line order, then its output, so
+ * that a reader gone (| head: SIGPIPE) does not take the rejects with it. */
 static void emit_job(struct job *j)
 {
 	static int noticed;

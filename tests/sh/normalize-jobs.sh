@@ -45,6 +45,9 @@ for j in 1 2 4; do
 	check "--jobs $j --project acme over other projects: exit 0 ($st), said once, at line $first ('beta')" \
 		'[ $st -eq 0 ] && [ "$(wc -l <"$tmp/perr$j")" -eq 1 ] && grep -q "proj:$first: --project .acme. is for bare payloads: this envelope keeps its project .beta." "$tmp/perr$j"'
 done
+normalize --quiet --jobs 2 --project acme "$tmp/proj" >/dev/null 2>"$tmp/perrq"
+st=$?
+check "the same, --quiet: exit 0 ($st), nothing said" '[ $st -eq 0 ] && [ ! -s "$tmp/perrq" ]'
 
 normalize --jobs 0 </dev/null >/dev/null 2>&1
 [ $? -eq 2 ] && ok "--jobs 0 is a usage error" || notok "--jobs 0 is a usage error"
