@@ -468,7 +468,9 @@ int diag_finish(void)
 	return system_error ? EXIT_SYSTEM : data_error ? EXIT_DATA : EXIT_OK;
 }
 
-/* Progress: only when stderr is a terminal, at most twice a second. */
+/* Progress: only when stderr is a terminal, at most twice a second, and only
+ * from a pipeline's last stage (stdout not a pipe): the stages of one on a
+ * terminal wrote their lines over each other's (audit-CLI). */
 static int progress_on = -1;
 static int progress_shown;
 static size_t progress_n, progress_bytes;
@@ -486,7 +488,9 @@ void progress_tick(size_t bytes)
 	if (progress_on == 0)
 		return;
 	if (progress_on < 0) {
-		progress_on = isatty(STDERR_FILENO) && !getenv("RO_NO_PROGRESS");
+		struct stat out;
+		progress_on = isatty(STDERR_FILENO) && !getenv("RO_NO_PROGRESS") &&
+			      !(fstat(STDOUT_FILENO, &out) == 0 && S_ISFIFO(out.st_mode));
 		clock_gettime(CLOCK_MONOTONIC, &progress_start);
 		progress_last = progress_start;
 		if (!progress_on)

@@ -633,3 +633,14 @@ C
 		notok "a preloaded allocator for the test: cc failed: $(head -c 200 "$tmp/err")"
 	fi
 fi
+
+# Progress on a terminal comes from a pipeline's last stage alone: every stage spoke, each
+# over the other's line (audit-CLI). The input comes in two halves a second apart, so that
+# progress is due (1024 events, half a second) whatever the machine's pace.
+cat >"$tmp/progress.sh" <<'SH'
+half() { yes '{"id":"evt_p","object":"event","type":"x.y","created":1,"data":{"object":{}}}' | head -n 2048; }
+{ half; sleep 1; half; } | env -u RO_NO_PROGRESS "$1/fetch-events" --provider stripe | env -u RO_NO_PROGRESS "$1/normalize" >/dev/null
+SH
+script -qec "bash '$tmp/progress.sh' '$BIN'" /dev/null >"$tmp/out" 2>&1
+check "fetch-events | normalize on a terminal: normalize's progress alone" \
+	'grep -q "normalize: [0-9]* events" "$tmp/out" && ! grep -q "fetch-events: [0-9]* events" "$tmp/out"'
