@@ -1172,23 +1172,30 @@ static int run_stream(char **files, int nfiles, size_t max_line, const char *mem
 
 /*
  * One row per event, from the loader's tables (sql/001_schema.sql): the raw
- * envelope FULL JOIN its processing-log row (with whether a normalized row
- * exists), attributed to the raw side's project and time when there is one,
- * classified, then filtered by $1 project, $2 provider, $3 since, $4 until.
+ * envelope LEFT JOIN its processing-log row (with whether a normalized row
+ * exists), attributed to the raw side's project and time, then the log rows
+ * that have no raw envelope, at their own; classified, and filtered by $1
+ * project, $2 provider, $3 since, $4 until. Each side is filtered before it is
+ * joined: one FULL JOIN filtered after read the three tables whole, 6 s for a
+ * project's day on 1M events, growing with the history (audit-RBQ 3).
  */
+#define WINDOW(project, provider, t) \
+	" ($1::text IS NULL OR " project " = $1) AND ($2::text IS NULL OR " provider " = $2)" \
+	" AND ($3::timestamptz IS NULL OR " t " >= $3) AND ($4::timestamptz IS NULL OR " t " < $4)"
 #define EVENTS_SQL \
-	"WITH e AS (SELECT l.provider, l.external_event_id, l.project_id, l.status, l.reason, l.source," \
-	" COALESCE(l.occurred_at, l.received_at) AS t, n.provider IS NOT NULL AS has_row" \
+	"WITH e AS NOT MATERIALIZED (SELECT l.provider, l.external_event_id, l.project_id, l.status, l.reason," \
+	" l.source, COALESCE(l.occurred_at, l.received_at) AS t, n.provider IS NOT NULL AS has_row" \
 	" FROM external_events l LEFT JOIN external_events_normalized n" \
 	" ON n.provider = l.provider AND n.external_event_id = l.external_event_id)," \
-	" j AS (SELECT COALESCE(r.provider, e.provider) AS provider," \
-	" COALESCE(r.external_event_id, e.external_event_id) AS external_event_id," \
-	" CASE WHEN r.provider IS NULL THEN e.project_id ELSE r.project_id END AS project_id," \
-	" CASE WHEN r.provider IS NULL THEN e.t ELSE COALESCE(r.occurred_at, r.received_at) END AS t," \
-	" r.provider IS NOT NULL AS has_raw, e.provider IS NOT NULL AS has_log, e.status, e.reason," \
-	" e.has_row, COALESCE(r.source, e.source) AS source" \
-	" FROM external_events_raw r FULL JOIN e" \
-	" ON e.provider = r.provider AND e.external_event_id = r.external_event_id)," \
+	" j AS (SELECT r.provider, r.external_event_id, r.project_id, COALESCE(r.occurred_at, r.received_at) AS t," \
+	" true AS has_raw, e.provider IS NOT NULL AS has_log, e.status, e.reason, e.has_row, r.source" \
+	" FROM external_events_raw r LEFT JOIN e" \
+	" ON e.provider = r.provider AND e.external_event_id = r.external_event_id" \
+	" WHERE" WINDOW("r.project_id", "r.provider", "COALESCE(r.occurred_at, r.received_at)") \
+	" UNION ALL SELECT e.provider, e.external_event_id, e.project_id, e.t, false, true, e.status, e.reason," \
+	" e.has_row, e.source FROM e WHERE" WINDOW("e.project_id", "e.provider", "e.t") \
+	" AND NOT EXISTS (SELECT FROM external_events_raw r" \
+	" WHERE r.provider = e.provider AND r.external_event_id = e.external_event_id))," \
 	" k AS (SELECT provider, external_event_id, project_id," \
 	" to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, has_raw, has_log, status, source," \
 	" CASE WHEN NOT has_raw THEN 'extra' WHEN NOT has_log THEN 'missing'" \
@@ -1196,8 +1203,7 @@ static int run_stream(char **files, int nfiles, size_t max_line, const char *mem
 	" CASE WHEN NOT has_raw THEN 'no raw envelope' WHEN NOT has_log THEN 'no processing log entry'" \
 	" WHEN status = 'failed' THEN reason" \
 	" WHEN NOT has_row THEN 'logged as ' || status || ' but no normalized row' END AS why" \
-	" FROM j WHERE ($1::text IS NULL OR project_id = $1) AND ($2::text IS NULL OR provider = $2)" \
-	" AND ($3::timestamptz IS NULL OR t >= $3) AND ($4::timestamptz IS NULL OR t < $4)) "
+	" FROM j) "
 
 static const char totals_sql[] = EVENTS_SQL
 	"SELECT provider, project_id, day,"
