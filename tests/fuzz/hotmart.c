@@ -2,7 +2,7 @@
 #include "fuzz.h"
 
 const char fuzz_name[] = "hotmart";
-const char *const fuzz_seeds[] = { "fixtures/hotmart", NULL };
+const char *const fuzz_seeds[] = { "fixtures/hotmart", "tests/fuzz/seeds/hotmart", NULL };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

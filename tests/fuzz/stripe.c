@@ -2,7 +2,7 @@
 #include "fuzz.h"
 
 const char fuzz_name[] = "stripe";
-const char *const fuzz_seeds[] = { "fixtures/stripe", NULL };
+const char *const fuzz_seeds[] = { "fixtures/stripe", "tests/fuzz/seeds/stripe", NULL };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
