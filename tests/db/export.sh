@@ -119,6 +119,14 @@ pipelines/export payments --project acme --bogus >/dev/null 2>&1; check "unknown
 pipelines/export payments --project acm -o "$tmp/typo.csv" 2>"$tmp/typo.err"; st=$?
 check "a project the database does not know (a typo): exit 2, its projects named, no file (exit $st)" \
 	sh -c "[ $st -eq 2 ] && ! [ -e '$tmp/typo.csv' ] && grep -q \"^export: no project 'acm' in the database (its projects: \" '$tmp/typo.err'"
+# -oFILE is taken, but not a long option's typo: the data would go to a file named "utput=..."
+# (review R19 1)
+for o in "-output=$tmp/o.csv" "-o=$tmp/o.csv"; do
+	(cd "$tmp" && "$ROOT/pipelines/export" payments --project acme "$o" >/dev/null 2>"$tmp/o.err")
+	st=$?
+	check "$o: exit 2 (got $st), no file" \
+		sh -c '[ "$1" -eq 2 ] && grep -q "^export: unknown option" "$2" && [ -z "$(find "$3" -name "*utput*" -o -name "=*")" ]' sh $st "$tmp/o.err" "$tmp"
+done
 pipelines/export --help | grep -q "^Exit status"; check "--help: exit 0 with the exit statuses" [ $? -eq 0 ]
 # an option passed to to-csv that to-csv refuses: said before the export starts, not a failed export
 for d in "--delimiter ;;" "--delimiter=;;" "-d a" "--delimiter="; do
