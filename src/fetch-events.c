@@ -80,7 +80,7 @@ static const char help[] =
 	"  --max-line SIZE     longest accepted line or document, or a raw request's\n"
 	"                      headers or body, and longest envelope written (default 16M)\n"
 	"  -q, --quiet         no notices of what needs no look (a file's modification time\n"
-	"                      not used, a file skipped as read already, gone or this run's\n"
+	"                      not used, a file skipped as read already or as this run's\n"
 	"                      own): for cron, stderr then says only what went wrong\n"
 	"  -h, --help, -V, --version\n"
 	"\n"
@@ -1330,8 +1330,9 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 		/* listed, then renamed or removed before its turn: a rotation
 		 * (a.ndjson.1 -> a.ndjson.1.gz) while the run reads the directory,
 		 * whose new name the next run reads. Said, no failure (a dangling
-		 * symlink, still there, is one: read_file) */
-		notice_msg("'%s': gone since its directory was read (rotated or removed?), skipped", path);
+		 * symlink, still there, is one: read_file), also under --quiet: a
+		 * file removed, not renamed, is events never read (review R19 3) */
+		warn_msg(0, "'%s': gone since its directory was read (rotated or removed?), skipped", path);
 		return;
 	}
 	if (depth > 0 && found && is_own(&st)) {
