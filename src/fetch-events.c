@@ -804,6 +804,11 @@ static void doc_elements(struct src *s, struct docscan *d, size_t end, int more)
 {
 	size_t from = 0;
 
+	/* an offset kept from bytes since dropped (an array closed on a line of an
+	 * element too long, whose bytes are not held) ends at what is held: a
+	 * negative memmove took fetch-events down (fuzz, FZ3's follow-up run) */
+	if (end > d->len)
+		end = d->len;
 	if (!d->handed) {
 		const char *open = memchr(d->buf, '[', end);
 		from = open ? (size_t)(open - d->buf) + 1 : 0;
