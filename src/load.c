@@ -183,7 +183,8 @@ void die_pg(const char *what, const PGresult *r)
 	" its server_reset_query)? load needs one session from its start to its end: give it the server," \
 	" or a pool in session mode (docs/load.md, \"Behind a connection pooler\")"
 static char tokens[2][64]; /* conn1's, then conn2's */
-#define MARK_SQL "SELECT current_setting('revenueos.session', true)"
+#define MARK "current_setting('revenueos.session', true)" /* the session's mark, null if none */
+#define MARK_SQL "SELECT " MARK
 
 static const char *token_of(const PGconn *c)
 {
@@ -513,7 +514,7 @@ void wait_turn(int migrator)
 	for (int i = !migrator; i < 2; i++) {
 		const char *p[2] = {token_of(conn), turns[i]};
 		turn_taken(must("SELECT pg_advisory_lock($2::bigint) FROM (SELECT) x"
-				" WHERE current_setting('revenueos.session', true) = $1", 2, p));
+				" WHERE " MARK " = $1", 2, p));
 	}
 	exec_ok("RESET statement_timeout");
 	exec_ok("RESET lock_timeout");
@@ -526,7 +527,7 @@ void wait_turn(int migrator)
 void begin_tx(void)
 {
 	PGresult *r = PQexec(conn, "BEGIN; SELECT set_config('revenueos.writer', 'load', true),"
-			     " current_setting('revenueos.session', true)");
+			     " " MARK);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		die_pg("database error in 'BEGIN'", r);
 	if (strcmp(PQgetvalue(r, 0, 1), token_of(conn)) != 0) {
