@@ -1341,7 +1341,7 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 		return;
 	}
 	if (depth > 0 && found && is_own(&st)) {
-		notice_msg("'%s': this run's own output or rejects file, skipped", path);
+		notice_at(NULL, 0, "'%s': this run's own output or rejects file, skipped", path);
 		return;
 	}
 	if (!found || !S_ISDIR(st.st_mode)) {
@@ -1351,12 +1351,12 @@ static void read_path(const char *path, const struct opts *o, struct jparser *pa
 		 * one that cannot be read says so (read_file) */
 		if (found && S_ISREG(st.st_mode) && seen_before(path, &st)) {
 			if (depth == 0)
-				notice_msg("'%s': read already in this run, skipped", path);
+				notice_at(NULL, 0, "'%s': read already in this run, skipped", path);
 			return;
 		}
 		/* stdin redirected from a dump named too (f.ndjson - < f.ndjson) */
 		if (!strcmp(path, "-") && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) && seen_before(NULL, &st)) {
-			notice_msg("'-': standard input is a file read already in this run, skipped");
+			notice_at(NULL, 0, "'-': standard input is a file read already in this run, skipped");
 			return;
 		}
 		read_file(path, o, parser);

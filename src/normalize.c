@@ -601,8 +601,6 @@ static void run_job(struct job *j, struct jparser *p, const struct opts *o)
 	}
 }
 
-static int quiet; /* --quiet: no notices */
-
 /* Write a finished job: its diagnostics in line order, then its output, so
  * that a reader gone (| head: SIGPIPE) does not take the rejects with it. */
 static void emit_job(struct job *j)
@@ -615,8 +613,8 @@ static void emit_job(struct job *j)
 			reject(j->file, n->lineno, n->code, j->text.buf + n->raw_off, n->raw_len, "%s", n->msg);
 		else if (!n->is_notice)
 			warn_at(j->file, n->lineno, "%s", n->msg);
-		else if (!quiet && !noticed++)
-			note_at(j->file, n->lineno, "%s", n->msg);
+		else if (!noticed++)
+			notice_at(j->file, n->lineno, "%s", n->msg);
 	}
 	xwrite(j->out.buf, j->out.len, stdout);
 	j->text.len = j->out.len = 0;
@@ -843,7 +841,7 @@ int main(int argc, char **argv)
 			if (*end || end == optarg || jobs < 1 || jobs > 64)
 				die_usage(synopsis, "--jobs takes a number from 1 to 64, not '%s'", optarg);
 			break;
-		case 'q': diag_quiet(); quiet = 1; break;
+		case 'q': diag_quiet(); break;
 		case 'h': free(plans); fputs(synopsis, stdout); fputs("\n", stdout); printf(help, connector_names()); return diag_finish();
 		case 'V': free(plans); puts("normalize (RevenueOS Pipelines) " RO_VERSION); return diag_finish();
 		default: free(plans); fputs(synopsis, stderr); return EXIT_USAGE;

@@ -92,11 +92,11 @@ void file_received_at(const char *path, const char *opt, char *out)
 			fmt_rfc3339(ms, out);
 			return;
 		}
-		notice_msg("'%s': its modification time is %s: its events are received now "
-			   "(--received-at gives a time)", path,
-			   placeholder	       ? "before 2010, when no webhook we read was sent (a placeholder?)"
-			   : time_in_range(ms) ? "more than a day in the future"
-					       : "not in 1970..9999");
+		notice_at(NULL, 0, "'%s': its modification time is %s: its events are received now "
+			  "(--received-at gives a time)", path,
+			  placeholder	      ? "before 2010, when no webhook we read was sent (a placeholder?)"
+			  : time_in_range(ms) ? "more than a day in the future"
+					      : "not in 1970..9999");
 	}
 	fmt_rfc3339(now_ms(), out);
 }

@@ -122,13 +122,13 @@ void diag_quiet(void)
 	quiet = 1;
 }
 
-void notice_msg(const char *fmt, ...)
+void notice_at(const char *file, long line, const char *fmt, ...)
 {
 	va_list ap;
 	if (quiet)
 		return;
 	va_start(ap, fmt);
-	vmsg(NULL, 0, 0, fmt, ap);
+	vmsg(file, line, 0, fmt, ap);
 	va_end(ap);
 }
 

@@ -61,10 +61,11 @@ void warn_msg(int errnum, const char *fmt, ...) __attribute__((format(printf, 2,
 void warn_at(const char *file, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The same said as a notice: no data error, the exit status as it would be. */
 void note_at(const char *file, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* prog: message, a notice of something the program decided on its own (a file
- * skipped, a time it does not use) that needs no look: not said after diag_quiet() */
-void notice_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* --quiet: notice_msg says nothing */
+/* note_at for a notice of something the program decided on its own (a file
+ * skipped, a time it does not use) that needs no look: not said after
+ * diag_quiet() (file NULL: no place) */
+void notice_at(const char *file, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* --quiet: notice_at says nothing */
 void diag_quiet(void);
 struct option;
 /* getopt_long, whose complaints are said here, as glibc words them but
