@@ -98,6 +98,23 @@ static void test_currency(void **state)
 	assert_int_equal(currency_exponent("BRL"), 2);
 	assert_int_equal(currency_exponent("KWD"), 3);
 	assert_int_equal(currency_exponent("KRW"), 0);
+	/* every ISO 4217 currency (list of 2024) whose minor unit is not 2: a wrong entry
+	 * reads a Hotmart price 1000 times off and prints it so in to-csv --money */
+	static const struct { const char *code; int exponent; } iso[] = {
+		{"BIF", 0}, {"CLP", 0}, {"DJF", 0}, {"GNF", 0}, {"ISK", 0}, {"JPY", 0},
+		{"KMF", 0}, {"KRW", 0}, {"PYG", 0}, {"RWF", 0}, {"UGX", 0}, {"UYI", 0},
+		{"VND", 0}, {"VUV", 0}, {"XAF", 0}, {"XOF", 0}, {"XPF", 0},
+		{"BHD", 3}, {"IQD", 3}, {"JOD", 3}, {"KWD", 3}, {"LYD", 3}, {"OMR", 3},
+		{"TND", 3}, {"CLF", 4}, {"UYW", 4},
+		/* two, as any code not listed: a few that border the table's entries */
+		{"USD", 2}, {"EUR", 2}, {"MGA", 2}, {"HUF", 2}, {"TWD", 2}, {"AAA", 2}, {"ZZZ", 2},
+	};
+	for (size_t i = 0; i < sizeof iso / sizeof iso[0]; i++) {
+		char lower[4] = { (char)(iso[i].code[0] | 0x20), (char)(iso[i].code[1] | 0x20),
+			(char)(iso[i].code[2] | 0x20), 0 };
+		if (currency_exponent(iso[i].code) != iso[i].exponent || currency_exponent(lower) != iso[i].exponent)
+			fail_msg("%s: exponent %d, expected %d", iso[i].code, currency_exponent(iso[i].code), iso[i].exponent);
+	}
 	assert_int_equal(currency_exponent("US"), -1);
 	assert_int_equal(currency_exponent("U$D"), -1);
 	assert_int_equal(currency_normalize("usd", c), 0);
