@@ -1062,6 +1062,19 @@ static void test_postback_v1_cancel_notice(void **state)
 	json_object_put(retry);
 	done(p, &ev);
 
+	/* callback_type 2 without a subscriber_code names no subscription: read by its
+	 * status, as any purchase postback (a canceled order), not a cancellation that
+	 * fails for want of the subscription's id */
+	o = run_edited(FIX "postback_v1_approved.json", "callback_type", "\"2\"", &ev, &p);
+	json_object_object_del(p, "subscriber_code");
+	json_object_object_add(p, "status", json_object_new_string("canceled"));
+	event_free(&ev);
+	o = run(p, &ev);
+	check_str(o, "status", "processed");
+	check_str(o, "event_type", "payment.canceled");
+	check_str(o, "external_event_id", "HP1795184980001:PURCHASE_CANCELED");
+	done(p, &ev);
+
 	/* cancelled again after a reactivation and a renewal: another period and next
 	 * charge, another event (it was dropped as a retry of the first) */
 	o = run_edited(FIX "postback_v1_approved.json", "callback_type", "\"2\"", &ev, &p);

@@ -141,6 +141,17 @@ static void test_time(void **state)
 	assert_int_equal(parse_rfc3339("2021-09-23", &ms), 0);
 	assert_int_equal(ms, 1632355200000LL);
 	assert_int_equal(parse_rfc3339("2021-02-29", &ms), -1);
+	/* the Gregorian leap years: 2000 is one (divisible by 400), 1900 and 2100 are not */
+	assert_int_equal(parse_rfc3339("2000-02-29T12:00:00Z", &ms), 0);
+	assert_int_equal(ms, 951825600000LL);
+	assert_int_equal(parse_rfc3339("2024-02-29", &ms), 0);
+	assert_int_equal(ms, 1709164800000LL);
+	assert_int_equal(parse_rfc3339("2000-03-01", &ms), 0);
+	assert_int_equal(ms, 951868800000LL);
+	assert_int_equal(parse_rfc3339("1900-02-29", &ms), -1);
+	assert_int_equal(parse_rfc3339("2100-02-29", &ms), -1);
+	assert_int_equal(parse_rfc3339("2100-03-01", &ms), 0);
+	assert_int_equal(ms, 4107542400000LL);
 	assert_int_equal(parse_rfc3339("2021-13-01", &ms), -1);
 	assert_int_equal(parse_rfc3339("2021-09-23T25:00:00Z", &ms), -1);
 	assert_int_equal(parse_rfc3339("yesterday", &ms), -1);

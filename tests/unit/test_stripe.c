@@ -528,6 +528,7 @@ static void test_subscription_old(void **state)
 static void test_subscription_flexible_cancel(void **state)
 {
 	struct norm n;
+	json_object *obj;
 
 	norm_file(&n, FX "customer.subscription.updated.flexible_cancel.json");
 	expect_processed(&n, "subscription.updated");
@@ -551,6 +552,22 @@ static void test_subscription_flexible_cancel(void **state)
 	expect_bool(&n, "subscription.cancel_at_period_end", 0);
 	expect_str(&n, "subscription.cancel_at", "2026-12-15T00:00:00Z");
 	expect_str(&n, "subscription.current_period_end", "2026-10-21T14:13:20Z");
+	norm_free(&n);
+
+	/* Items on periods of their own: cancel_at on the end of an item after the first
+	 * is the period's end too (the latest item's: flexible billing's default) */
+	obj = norm_open(&n, FX "customer.subscription.updated.flexible_cancel.json", "data.object.items.data");
+	json_object_array_add(obj, json_object_get(json_object_array_get_idx(obj, 0)));
+	json_object_array_put_idx(obj, 0, parse_text("{\"id\":\"si_FakeFlex0000\",\"object\":\"subscription_item\","
+					      "\"current_period_start\":1787000000,\"current_period_end\":1790500000,"
+					      "\"price\":{\"id\":\"price_FakeTeamMo01\",\"recurring\":{\"interval\":\"month\"}}}",
+					      strlen("{\"id\":\"si_FakeFlex0000\",\"object\":\"subscription_item\","
+						     "\"current_period_start\":1787000000,\"current_period_end\":1790500000,"
+						     "\"price\":{\"id\":\"price_FakeTeamMo01\",\"recurring\":{\"interval\":\"month\"}}}")));
+	run(&n);
+	expect_processed(&n, "subscription.updated");
+	expect_bool(&n, "subscription.cancel_at_period_end", 1);
+	expect_str(&n, "subscription.cancel_at", "2026-10-21T14:13:20Z");
 	norm_free(&n);
 
 	/* Undone: cancel_at back to null. */
@@ -998,6 +1015,15 @@ static void test_invoice_old(void **state)
 	expect_str(&n, "subscription.current_period_end", "2016-10-01T21:21:40Z");
 	norm_free(&n);
 
+	/* without a coupon (`discount` null, no `discounts`): no discount, 0, not unknown */
+	norm_mut(&n, FX "invoice.payment_succeeded.2016.json", "data.object", "discount", "null");
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.discount_minor", 0);
+	norm_free(&n);
+	norm_mut(&n, FX "invoice.payment_succeeded.2016.json", "data.object", "discount", NULL);
+	expect_int(&n, "payment.discount_minor", 0);
+	norm_free(&n);
+
 	/* Stripe's early invoices had no `subscription`: the subscription line's
 	 * id (sub_..., until 2019-12-03) names it; an invoice item's never does. */
 	norm_mut(&n, FX "invoice.payment_succeeded.2016.json", "data.object", "subscription", NULL);
@@ -1128,6 +1154,11 @@ static void test_invoice_errors(void **state)
 
 	norm_mut(&n, FX "invoice.payment_failed.json", "data.object", "amount_due", NULL);
 	expect_failed(&n, "missing field 'data.object.amount_due'");
+	norm_free(&n);
+
+	/* an optional field under a container of the wrong type fails, as a wrong field does */
+	norm_mut(&n, FX "invoice.paid.json", "data.object", "customer_address", "\"x\"");
+	expect_failed(&n, "field 'data.object.customer_address' must be an object, got string");
 	norm_free(&n);
 
 	norm_mut(&n, FX "invoice.paid.json", "data.object", "currency", "\"dollars\"");
