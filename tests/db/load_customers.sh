@@ -33,6 +33,21 @@ check "and every table is the same" same_state "$a" "$b"
 c=$(newdb cus_c) && load_pairs "$c" "$T/d.ndjson" 3 4 2 1
 check "one event a run, shuffled: the same rows" same_state "$a" "$c"
 
+# A deletion stays: an update dated before it, delivered late (a run after the deletion's,
+# or before it in the batch), fills nothing back and undeletes nothing.
+cus evt_del 1730000500 customer.deleted new@example.com "Dana Lee" >"$T/del.json"
+cus evt_upd 1730000440 customer.updated late@example.com "Dana Lee" >"$T/upd.json"
+ingest_stream "$T/del.json" >"$T/del.ndjson" 2>/dev/null
+ingest_stream "$T/upd.json" >"$T/upd.ndjson" 2>/dev/null
+gone() { q "$1" "SELECT concat_ws('|', deleted, deleted_at AT TIME ZONE 'UTC', email) FROM customers WHERE customer_id = 'cus_D'"; }
+g=$(newdb cus_gone) && load --dsn "dbname=$g" "$T/del.ndjson" 2>/dev/null && load --dsn "dbname=$g" "$T/upd.ndjson" 2>/dev/null
+check "a customer.updated older than the deletion, a run later: still deleted, at the deletion's time" \
+	test "$(gone "$g")" = "t|2024-10-27 03:41:40|new@example.com"
+h=$(newdb cus_gone2) && cat "$T/upd.ndjson" "$T/del.ndjson" | load --dsn "dbname=$h" 2>/dev/null
+check "both in one run, the update first: the same rows" same_state "$g" "$h"
+i=$(newdb cus_gone3) && cat "$T/del.ndjson" "$T/upd.ndjson" | load --dsn "dbname=$i" --batch 1 2>/dev/null
+check "the deletion first, one event a batch: the same rows" same_state "$g" "$i"
+
 # Without customer events the copies are all there is: the latest wins, as before.
 { charge evt_ch2 1730000300 card@example.com "Card Holder" PT; invoice evt_in2 1730000400 inv@example.com; } >"$T/e.json"
 e=$(newdb cus_e) && ingest_stream "$T/e.json" | load --dsn "dbname=$e" 2>/dev/null

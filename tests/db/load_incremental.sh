@@ -55,6 +55,13 @@ shuf --random-source=<(yes 4) "$T/fixed.ndjson" | split -l 250 - "$T/part."
 for p in "$T"/part.*; do load --dsn "dbname=$ord" --batch 37 "$p" 2>/dev/null; done
 state_of "$ord" >"$T/c"
 check "shuffled events over several runs: state as a clean load" diff "$T/a" "$T/c"
+# integrations.last_event_at moves forward run by run (a batch of new events only: a
+# maximum with the stored value) to what a clean load gives: the latest received_at
+q "$ord" "SELECT provider || ' ' || last_event_at FROM integrations ORDER BY 1" >"$T/a"
+q "$ord" "SELECT provider || ' ' || max(received_at) FROM external_events GROUP BY provider ORDER BY 1" >"$T/c"
+check "shuffled events over several runs: integrations' last_event_at is the latest received_at" \
+	diff "$T/a" "$T/c"
+check "... of $(wc -l <"$T/c") provider(s)" test -s "$T/c"
 
 # Migration 002 fills the stamps of rows an earlier loader wrote from the stored
 # events: wipe them and re-run its backfill; the rows must come back identical.
