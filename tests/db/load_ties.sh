@@ -84,8 +84,8 @@ check "a cancellation in that second ends it, merged or in one batch" \
 	sh -c "test \"\$(psql -qXAt -d $f -c \"SELECT status || ' ' || state_event_id FROM subscriptions\")\" = 'canceled evt_AAAAsubend' && test \"\$(psql -qXAt -d $d -c \"SELECT status || ' ' || state_event_id FROM subscriptions\")\" = 'canceled evt_AAAAsubend'"
 sed 's/"quantity":1/"quantity":2/' "$T/su.ndjson" >"$T/su2.ndjson"
 load --dsn "dbname=$e" "$T/su2.ndjson" 2>/dev/null
-check "recomputed after a changed event: the update still wins" \
-	test "$(q "$e" "SELECT status || ' ' || quantity FROM subscriptions")" = "active 2"
+check "recomputed after a changed event: the update still wins, and is the state's event" \
+	test "$(q "$e" "SELECT status || ' ' || quantity || ' ' || state_event_id || ' ' || state_event_type FROM subscriptions")" = "active 2 evt_MMMMsubupd subscription.updated"
 
 # A database loaded before the rule: its payment was left at the finalizing event.
 # sql/008 re-decides it from the stored events.
