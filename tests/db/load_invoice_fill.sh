@@ -26,13 +26,20 @@ check "in order, one batch: each subscription as a finance person would state it
 	diff "$T/story/expect.tsv" "$T/got"
 check "the late Starter invoice leaves the plan Pro, the backdated downgrade Starter" \
 	test "$(q "$a" "SELECT string_agg(p.code, ' ' ORDER BY s.subscription_id) FROM subscriptions s
-		JOIN plans p ON p.id = s.plan_id WHERE s.subscription_id LIKE 'sub_basil_%'")" = "starter starter pro pro pro"
+		JOIN plans p ON p.id = s.plan_id WHERE s.subscription_id LIKE 'sub_basil_%'")" = "starter starter pro pro starter pro"
 check "the price is stamped with the renewal invoice's making, then its event's time and id" \
 	test "$(q "$a" "SELECT fill_as_of[1] || ' ' || fill_occurred_at[1] || ' ' || fill_event_id[1]
 		FROM subscriptions WHERE subscription_id = 'sub_basil_late'")" = \
 	"2026-07-01 00:00:00+00 2026-07-01 01:00:00+00 evt_sub_basil_late_03"
 check "the state stamp is still the latest event's" \
 	test "$(q "$a" "SELECT state_event_id FROM subscriptions WHERE subscription_id = 'sub_basil_late'")" = evt_sub_basil_late_04
+# The late payment on the renewal's own price: the batch's events are merged, not
+# recomputed (one price), and the merge too orders them by when each invoice was made.
+check "one price, the old invoice paid after the renewal, merged in one batch: the renewal's period" \
+	test "$(q "$a" "SELECT string_agg(to_char(current_period_start AT TIME ZONE 'UTC', 'MM-DD') || '..'
+		|| to_char(current_period_end AT TIME ZONE 'UTC', 'MM-DD') || ' ' || fill_event_id[1], ' '
+		ORDER BY subscription_id) FROM subscriptions WHERE subscription_id LIKE 'sub\\_%\\_same'")" = \
+	"07-01..07-31 evt_sub_basil_same_19 07-01..07-31 evt_sub_legacy_same_39"
 
 b=$(newdb fill_reversed)
 load_reversed "$b" "$T/in.ndjson"

@@ -120,6 +120,16 @@ for v in ("basil", "legacy"):
             "paid", eid="evt_00_%s" % s)
     expect.append((s, "price_pro_m", "3", iso(T0), iso(pe)))
 
+    # F: A's late payment without the upgrade: every invoice on Starter, so one batch
+    # merges them (no price change calls for a recompute). The first period's invoice,
+    # paid late after the renewal, was made before it: the renewal's period stands.
+    s = "sub_%s_same" % v
+    invoice(v, s, "in_%s_0" % s, "invoice.finalized", T0, full0(s), "open")
+    invoice(v, s, "in_%s_1" % s, "invoice.paid", pe + 3600,
+            [line(v, s, "price_starter_m", 1900, pe, pe + 30 * D, False)], "paid")
+    invoice(v, s, "in_%s_0" % s, "invoice.paid", T0 + 35 * D, full0(s), "paid")
+    expect.append((s, "price_starter_m", "1", iso(pe), iso(pe + 30 * D)))
+
 with open(os.path.join(out, "expect.tsv"), "w") as f:
     for e in sorted(expect):
         f.write("\t".join(e) + "\n")
