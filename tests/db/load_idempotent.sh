@@ -101,6 +101,14 @@ check "settings whose slow_after passes an integration's own stale_after: refuse
 	sh -c "test $st != 0 && printf %s \"\$1\" | grep -q 'integrations (.*, stripe) would read slow_after 03:00:00 and stale_after 02:00:00'" _ "$err"
 check "and nothing changed" \
 	test "$(q "$a" "SELECT slow_after || ' ' || stale_after FROM integration_freshness_view WHERE provider = 'stripe'")" = "01:00:00 02:00:00"
+# The state reads the integration's own stale_after before the setting's (docs/schema.md:
+# NULL = the settings), and a row with no last_event_at (made by hand) is stale.
+q "$a" "UPDATE integrations SET stale_after = '7 hours', last_event_at = now() - interval '8 hours' WHERE provider = 'stripe';
+	UPDATE integrations SET last_event_at = NULL WHERE provider = 'hotmart'"
+check "its own stale_after 7 h, the setting's 2 days, heard from 8 h ago: stale" \
+	test "$(q "$a" "SELECT stale_after || ' ' || state FROM integration_freshness_view WHERE provider = 'stripe'")" = "07:00:00 stale"
+check "no last_event_at: stale" \
+	test "$(q "$a" "SELECT coalesce(last_event_at::text, '-') || ' ' || state FROM integration_freshness_view WHERE provider = 'hotmart'")" = "- stale"
 
 # sql/028: a threshold not above zero stored before sql/023 (its checks NOT VALID) made every
 # write of the row refused, the loader's last_event_at among them: every event of that
