@@ -1020,6 +1020,34 @@ static void test_postback_v1_currency_symbol(void **state)
 		check_failed(o, offer[i][1]);
 		done(p, &ev);
 	}
+	/* every symbol: the offer's currency when it is the one the symbol names */
+	static const char *const symbols[][2] = {
+		{ "R$", "BRL" }, { "US$", "USD" }, { "\u20ac", "EUR" }, { "\u00a3", "GBP" }, { "MX$", "MXN" },
+	};
+	for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
+		char text[16];
+		snprintf(text, sizeof text, "\"%s\"", symbols[i][1]);
+		o = run_edited(FIX "postback_v1_approved.json", "currency_code_from", text, &ev, &p);
+		json_object_object_add(p, "currency", json_object_new_string(symbols[i][0]));
+		json_object_object_add(p, "original_offer_price", json_object_new_string("19.90"));
+		event_free(&ev);
+		o = run(p, &ev);
+		check_str(o, "status", "processed");
+		check_str(o, "payment.currency", symbols[i][1]);
+		check_int(o, "payment.amount_minor", 1990);
+		done(p, &ev);
+		/* and named when the offer's is another */
+		char why[160];
+		o = run_edited(FIX "postback_v1_approved.json", "currency_code_from", "\"CAD\"", &ev, &p);
+		json_object_object_add(p, "currency", json_object_new_string(symbols[i][0]));
+		json_object_object_add(p, "original_offer_price", json_object_new_string("19.90"));
+		event_free(&ev);
+		o = run(p, &ev);
+		snprintf(why, sizeof why, "field 'currency' is '%s' (%s), the offer's currency is CAD: which is the price's is not known",
+			 symbols[i][0], symbols[i][1]);
+		check_failed(o, why);
+		done(p, &ev);
+	}
 	/* a code in any case is one */
 	o = run_edited(FIX "postback_v1_approved.json", "currency", "\"brl\"", &ev, &p);
 	check_str(o, "payment.currency", "BRL");
