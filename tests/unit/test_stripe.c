@@ -1023,6 +1023,19 @@ static void test_invoice_old(void **state)
 	norm_mut(&n, FX "invoice.payment_succeeded.2016.json", "data.object", "discount", NULL);
 	expect_int(&n, "payment.discount_minor", 0);
 	norm_free(&n);
+	/* a coupon that took nothing off (total = subtotal): 0; discount ids without
+	 * amounts (`discounts` alone, no total_discount_amounts): not known, null */
+	norm_mut(&n, FX "invoice.payment_succeeded.2016.json", "data.object", "total", "2000");
+	expect_processed(&n, "payment.succeeded");
+	expect_int(&n, "payment.discount_minor", 0);
+	norm_free(&n);
+	obj = norm_open(&n, FX "invoice.payment_succeeded.2016.json", "data.object");
+	json_object_object_del(obj, "discount");
+	json_object_object_add(obj, "discounts", parse_text("[\"di_FakeOld1\"]", 15));
+	run(&n);
+	expect_processed(&n, "payment.succeeded");
+	expect_null(&n, "payment.discount_minor");
+	norm_free(&n);
 
 	/* Stripe's early invoices had no `subscription`: the subscription line's
 	 * id (sub_..., until 2019-12-03) names it; an invoice item's never does. */
