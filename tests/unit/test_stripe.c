@@ -480,6 +480,7 @@ static void test_subscription_basil(void **state)
 static void test_subscription_old(void **state)
 {
 	struct norm n;
+	json_object *obj;
 
 	/* 2016-07-06: period and plan on the subscription, a plan id for price. */
 	norm_file(&n, FX "customer.subscription.created.2016.json");
@@ -493,6 +494,19 @@ static void test_subscription_old(void **state)
 	expect_str(&n, "subscription.current_period_start", "2016-07-31T21:21:40Z");
 	expect_str(&n, "subscription.current_period_end", "2016-08-31T21:21:40Z");
 	expect_str(&n, "subscription.status", "active");
+	norm_free(&n);
+
+	/* 2018-2019: the plan on the item alone (no price, no top-level plan): its id
+	 * and its own interval, a plan's (`interval`, not a price's `recurring`) */
+	obj = norm_open(&n, FX "customer.subscription.created.2016.json", "data.object");
+	json_object_object_del(obj, "plan");
+	json_object_object_add(jpath(obj, "items.data.0.plan"), "interval", json_object_new_string("year"));
+	json_object_object_add(jpath(obj, "items.data.0.plan"), "interval_count", json_object_new_int(2));
+	run(&n);
+	expect_processed(&n, "subscription.created");
+	expect_str(&n, "subscription.price_id", "gold-monthly");
+	expect_str(&n, "subscription.interval", "year");
+	expect_int(&n, "subscription.interval_count", 2);
 	norm_free(&n);
 
 	/* Before subscription items: only the top-level plan and quantity. */
