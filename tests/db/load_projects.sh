@@ -163,4 +163,24 @@ m=$(newdb projects_default_only)
 load --dsn "dbname=$m" "$T/default.ndjson" 2>"$T/err"
 check "a first load into 'default' alone says nothing of it" sh -c "! grep -q \"project 'default'\" '$T/err'"
 
+# projects.first_event_at is the earliest receipt, whatever run brings it: two runs, the
+# later one holding later receipts (kept: the first run's), then earlier ones (taken)
+# (the dumps' files alone: the captures keep their own receipt times)
+stream_at() { fetch-events --project acme --received-at "$1" "$ROOT/fixtures/dumps" 2>/dev/null |
+	normalize --emit-raw 2>/dev/null | grep -v '/captured/'; }
+stream_at 2026-12-01T00:00:00Z >"$T/acme-dumps.ndjson"
+stream_at 2026-12-03T00:00:00Z >"$T/acme-later.ndjson"
+first_at() { q "$1" "SELECT to_char(first_event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+	FROM projects WHERE id = 'acme'"; }
+fe=$(newdb projects_first_later)
+head -20 "$T/acme-dumps.ndjson" | load --dsn "dbname=$fe" 2>/dev/null
+tail -n +21 "$T/acme-later.ndjson" | load --dsn "dbname=$fe" 2>/dev/null
+check "projects.first_event_at: a later run's later receipts leave the earliest ($(first_at "$fe"))" \
+	test "$(first_at "$fe")" = 2026-12-01T00:00:00Z
+fe=$(newdb projects_first_earlier)
+head -20 "$T/acme-later.ndjson" | load --dsn "dbname=$fe" 2>/dev/null
+tail -n +21 "$T/acme-dumps.ndjson" | load --dsn "dbname=$fe" 2>/dev/null
+check "projects.first_event_at: a later run's earlier receipts become it ($(first_at "$fe"))" \
+	test "$(first_at "$fe")" = 2026-12-01T00:00:00Z
+
 check_needs_migration projects_old 017 "$T/acme.ndjson"
