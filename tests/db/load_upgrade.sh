@@ -163,6 +163,27 @@ check "a later invoice naming the old price does not make the plan Starter" test
 check "nor erase the subscription's status" \
 	test "$(q "$e" "SELECT status FROM subscriptions WHERE subscription_id = 'sub_1'")" = active
 
+# A plan code named only by an event not processed (ignored, its sections kept) makes no
+# plan: plans come from the events applied (a failed event carries no section at all)
+python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+	o = json.loads(line)
+	if o["external_event_id"] != "HS-2002":
+		continue
+	o["external_event_id"] = "HS-2098"
+	if o["record"] == "raw":
+		o["payload"]["id"] = "HS-2098"
+	else:
+		o.update(status="ignored", reason="a test notification", event_type=None)
+		o["subscription"]["plan_code"] = "gold"
+	print(json.dumps(o))
+' "$fx/basic.ndjson" >"$T/ignored_plan.ndjson"
+g=$(newdb up_ignored_plan)
+load --dsn "dbname=$g" "$T/ignored_plan.ndjson" 2>/dev/null
+check "a plan code named only by an ignored event makes no plan (plans: $(q "$g" "SELECT string_agg(id, ' ' ORDER BY id) FROM plans"))" \
+	test "$(q "$g" "SELECT status FROM external_events WHERE external_event_id = 'HS-2098'") $(q "$g" "SELECT count(*) FROM plans WHERE id = 'gold'")" = "ignored 0"
+
 # a database before sql/016 is refused (its loads would undo a plan set by hand), then migrated
 check_needs_migration up_old 016 "$fx/upgrade.ndjson"
 # and one before sql/033, sql/035, and before this release's last migration, sql/036: a loader upgraded before its
