@@ -23,6 +23,8 @@ for line in open(sys.argv[1]):
 		elif o["subscription"] and i % 13 == 0:
 			o.update(status="ignored", reason="not a subscription change", customer=None, subscription=None,
 				payment=None)
+		elif o["customer"] and not o["payment"] and not o["subscription"] and i % 5 == 0:
+			o["livemode"] = not o["livemode"]  # only the canonical event holds it
 	print(json.dumps(o, separators=(",", ":")))
 ' "$T/gen.ndjson" >"$T/fixed.ndjson"
 
@@ -46,6 +48,14 @@ check "the re-run over fixed events updates them" grep -q 'updated [1-9]' "$T/er
 state_of "$clean" >"$T/a"
 state_of "$db" >"$T/b"
 check "events whose content changed (some now failed): canonical events, customers, subscriptions, payments as a clean load" diff "$T/a" "$T/b"
+# and the canonical events themselves, a change no state table holds (livemode of a customer
+# event) included: the re-run rewrote them as a clean load wrote them
+events_of() { q "$1" "SELECT concat_ws(' ', external_event_id, project_id, event_type, provider_event_type, status,
+	occurred_at, customer_id, subscription_id, payment_id, event) FROM external_events_normalized ORDER BY 1"; }
+events_of "$clean" >"$T/ev_clean"
+events_of "$db" >"$T/ev_rerun"
+check "the changed canonical events' content as a clean load's ($(grep -c '"livemode": true' "$T/ev_rerun") now live)" \
+	diff "$T/ev_clean" "$T/ev_rerun"
 check "the moved events' customer has their fields" \
 	test "$(q "$db" "SELECT count(*) FROM customers WHERE customer_id = 'cus_000000' AND email_event_id IS NOT NULL")" = 1
 
@@ -62,6 +72,32 @@ q "$ord" "SELECT provider || ' ' || max(received_at) FROM external_events GROUP 
 check "shuffled events over several runs: integrations' last_event_at is the latest received_at" \
 	diff "$T/a" "$T/c"
 check "... of $(wc -l <"$T/c") provider(s)" test -s "$T/c"
+# a raw envelope whose event is not in the log (loaded alone) was received all the same:
+# last_event_at is the later of the raw rows' and the log's latest, when the row is made and
+# when a changed event recomputes it
+python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])][:3]
+assert [l["record"] for l in lines] == ["raw", "event", "raw"]
+lines[0]["received_at"] = lines[1]["received_at"] = "2026-12-01T00:00:00Z"
+lines[2]["received_at"] = "2026-12-03T00:00:00Z"
+for l in lines:
+	print(json.dumps(l))
+lines[1].update(status="ignored", reason="not a change we use", event_type=None, customer=None,
+	subscription=None, payment=None)
+open(sys.argv[2], "w").write(json.dumps(lines[0]) + "\n" + json.dumps(lines[1]) + "\n")
+' "$T/gen.ndjson" "$T/raw_later_changed.ndjson" >"$T/raw_later.ndjson"
+last_at() { q "$1" "SELECT string_agg(provider || ' ' || to_char(last_event_at AT TIME ZONE 'UTC',
+	'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ', ') FROM integrations"; }
+rl=$(newdb inc_raw_later)
+load --dsn "dbname=$rl" "$T/raw_later.ndjson" 2>/dev/null
+check "a raw envelope received after the log's latest event: it is last_event_at ($(last_at "$rl"))" \
+	test "$(last_at "$rl")" = "stripe 2026-12-03T00:00:00Z"
+# (set back by hand first: the recompute gives it, not the first run's value left as it was)
+q "$rl" "UPDATE integrations SET last_event_at = '2026-11-01T00:00:00Z'" >/dev/null
+load --dsn "dbname=$rl" "$T/raw_later_changed.ndjson" 2>/dev/null
+check "and after a changed event (now ignored) recomputes it ($(last_at "$rl"), $(q "$rl" "SELECT string_agg(status, ' ') FROM external_events"))" \
+	test "$(last_at "$rl") $(q "$rl" "SELECT string_agg(status, ' ') FROM external_events")" = "stripe 2026-12-03T00:00:00Z ignored"
 
 # Migration 002 fills the stamps of rows an earlier loader wrote from the stored
 # events: wipe them and re-run its backfill; the rows must come back identical.
