@@ -2107,6 +2107,8 @@ static void test_base64(void **state)
 	static const char *const bad[] = {
 		"Zg", "Zm8", "Zm9vYg", "Zg=", "Zg===", "Z===", "====", "=", "=Zg=", "Zm9v=", "Zg==Zg==",
 		"Zm=v", "Zg==\nZg", "Z",
+		/* one character and its padding: no byte, even when its bits are zero */
+		"A===", "Zm9vA===",
 		/* not the alphabet: base64url, other bytes */
 		"Zm9-", "Zm9_", "Zm9v!", "Zm\xc3\xa9v", "Zm9v.",
 		/* non-zero pad bits: "Zh==" would also be "f" */
