@@ -1367,6 +1367,7 @@ static void test_http_date(void **state)
 		{ "Fri, 20 Nov 2026 11:40:00 -0300", "2026-11-20T14:40:00Z" },
 		{ "Fri, 20 Nov 2026 14:40:00 +0000", "2026-11-20T14:40:00Z" },
 		{ "Fri, 20 Nov 2026 14:40:00 UTC", "2026-11-20T14:40:00Z" },
+		{ "Fri, 20 Nov 2026 14:40:00 UT", "2026-11-20T14:40:00Z" },
 		{ "fri, 20 nov 2026 14:40:00 GMT", "2026-11-20T14:40:00Z" },
 		/* not taken for GMT: another zone, none, or garbage */
 		{ "Fri, 20 Nov 2026 14:40:00 PST", NULL },
@@ -1376,6 +1377,7 @@ static void test_http_date(void **state)
 		{ "Fri, 20 Nov 2026 14:40:00 +030", NULL },
 		{ "Fri, 20 Foo 2026 14:40:00 GMT", NULL },
 		{ "Fri, 20 Novem 2026 14:40:00 GMT", NULL },
+		{ "Fri, 20 ovD 2026 14:40:00 GMT", NULL }, /* in "...NovDec", not at a month's start */
 		{ "Fri, 31 Nov 2026 14:40:00 GMT", NULL },
 		{ "Fri, 20 Nov 26 14:40:00 GMT", NULL },
 		{ "2026-11-20T14:40:00Z", NULL },
