@@ -200,11 +200,12 @@ check "pipelines/reconcile stopped by SIGTERM: exit 143, said, no NDJSON file, t
 	sh -c "test $st -eq 143 && grep -q 'stopped by a signal' '$T/sig.err' && test -z \"\$(ls -A '$T/sig')\" && test -n '$prog' && ! kill -0 $prog 2>/dev/null"
 # ... and a SIGKILL (timeout -s KILL), which no trap sees: its file is left, but as a part
 # file, not an empty NDJSON named as a result (audit-K 4)
-mkdir "$T/kil"
-RECONCILE_DIR=$T/kil timeout -s KILL 1 pipelines/reconcile acme --dsn "dbname=$db" >/dev/null 2>&1
+mkdir "$T/kil" "$T/kil-tmp"
+TMPDIR=$T/kil-tmp RECONCILE_DIR=$T/kil timeout -s KILL 1 pipelines/reconcile acme --dsn "dbname=$db" >/dev/null 2>&1
 st=$?
 check "pipelines/reconcile killed (SIGKILL) while it waits: no file named as a result (exit $st, files: $(ls "$T/kil"))" \
 	sh -c "test $st -eq 137 && ! ls '$T/kil' | grep -q '\.ndjson\$' && ls '$T/kil' | grep -q '^reconcile-acme-.*\.ndjson\.part-'"
+check "... and no temporary file of its own left under \$TMPDIR (files: $(ls "$T/kil-tmp"))" test -z "$(ls -A "$T/kil-tmp")"
 psql -XAt -d "$db" -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'locker'" >/dev/null
 wait "$locker"
 
