@@ -35,6 +35,22 @@ load --dsn "dbname=$b" "$T/first.ndjson" 2>/dev/null
 got=$(pay "$b" ch_Fake2023001)
 check "the later total first, the earlier in a later run: still the larger (got $got)" test "$got" = "charge partially_refunded 2700 2000 ch_Fake2023001 - payment.refunded"
 check "both orders end identical" same_state "$a" "$b"
+# A partial refund and the rest of the charge in that second: refunded (a later stage than
+# partially_refunded) wins, in one batch and over runs, whatever its event id.
+python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+o["id"] = "evt_FakeRef0_full"; o["created"] = 1700600000
+o["data"]["object"]["amount_refunded"] = 2700; o["data"]["object"]["refunded"] = True
+print(json.dumps(o))
+' "$fx/charge.refunded.json" >"$T/full.json"
+ingest_stream "$T/full.json" >"$T/full.ndjson"
+f=$(newdb ref_full)
+cat "$T/two.ndjson" "$T/full.ndjson" | load --dsn "dbname=$f" 2>/dev/null
+load --dsn "dbname=$b" "$T/full.ndjson" 2>/dev/null
+got="$(pay "$f" ch_Fake2023001) | $(pay "$b" ch_Fake2023001)"
+check "partly, then fully refunded in one second: refunded, one batch and over runs (got $got)" \
+	test "$got" = "charge refunded 2700 2700 ch_Fake2023001 - payment.refunded | charge refunded 2700 2700 ch_Fake2023001 - payment.refunded"
 
 # A refund that failed: the charge keeps what charge.refunded said; the refund has its
 # own row, failed, naming the charge and why. refund.created of that refund is ignored,
