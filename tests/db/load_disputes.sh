@@ -84,6 +84,12 @@ g=$(newdb disp_same)
 tac "$T/same.ndjson" | load --dsn "dbname=$g" 2>/dev/null
 check "all in one second: lost" \
 	test "$(dispute "$g" du_FakeDispute01)" = "dispute_lost 2700 EUR ch_Fake2023001 payment.dispute_closed"
+# the outcome outranks the chargeback (dispute_lost above disputed) even when its event
+# id sorts before the chargeback's
+g2=$(newdb disp_same_id)
+sed 's/evt_FakeEscalate4/evt_FakeEscalat04/g' "$T/same.ndjson" | load --dsn "dbname=$g2" 2>/dev/null
+check "all in one second, the closing's id sorting first: still lost" \
+	test "$(dispute "$g2" du_FakeDispute01)" = "dispute_lost 2700 EUR ch_Fake2023001 payment.dispute_closed"
 h=$(newdb disp_same2)
 grep -v '"status": *"dispute_lost"\|charge.dispute.closed' "$T/same.ndjson" | tac | load --dsn "dbname=$h" 2>/dev/null
 check "all but the closing in one second: disputed, not inquiry" \
