@@ -35,6 +35,15 @@ load --dsn "dbname=$b" "$T/first.ndjson" 2>/dev/null
 got=$(pay "$b" ch_Fake2023001)
 check "the later total first, the earlier in a later run: still the larger (got $got)" test "$got" = "charge partially_refunded 2700 2000 ch_Fake2023001 - payment.refunded"
 check "both orders end identical" same_state "$a" "$b"
+# An event of that second that states no running total (refunded_minor null, as a Hotmart
+# partial refund's) ranks below one that does, merged over runs as in one batch.
+sed 's/"refunded_minor":1000/"refunded_minor":null/' "$T/first.ndjson" >"$T/nototal.ndjson"
+n=$(newdb ref_nototal)
+load --dsn "dbname=$n" "$T/second.ndjson" 2>/dev/null
+load --dsn "dbname=$n" "$T/nototal.ndjson" 2>/dev/null
+got=$(pay "$n" ch_Fake2023001)
+check "a same-second event with no total, in a later run: the total stays (got $got)" \
+	test "$got" = "charge partially_refunded 2700 2000 ch_Fake2023001 - payment.refunded"
 # A partial refund and the rest of the charge in that second: refunded (a later stage than
 # partially_refunded) wins, in one batch and over runs, whatever its event id.
 python3 -c '
