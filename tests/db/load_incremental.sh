@@ -59,6 +59,26 @@ check "the changed canonical events' content as a clean load's ($(grep -c '"live
 check "the moved events' customer has their fields" \
 	test "$(q "$db" "SELECT count(*) FROM customers WHERE customer_id = 'cus_000000' AND email_event_id IS NOT NULL")" = 1
 
+# A re-run whose event is now ignored but still names its payment (the loader takes a
+# section on an ignored event; only a failed one may carry none): no processed event names
+# the payment any more, and it goes, as a clean load of the ignored event has none.
+python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+i = next(i for i, l in enumerate(lines) if l["record"] == "event" and l["payment"] and l["status"] == "processed")
+raw, ev = lines[i - 1], lines[i]
+assert raw["record"] == "raw" and raw["external_event_id"] == ev["external_event_id"]
+print(json.dumps(raw)); print(json.dumps(ev))
+ev.update(status="ignored", reason="not a payment change", customer=None, subscription=None)
+open(sys.argv[2], "w").write(json.dumps(raw) + "\n" + json.dumps(ev) + "\n")
+' "$T/gen.ndjson" "$T/pay_ignored.ndjson" >"$T/pay_processed.ndjson"
+pg=$(newdb inc_pay_ignored)
+load --dsn "dbname=$pg" "$T/pay_processed.ndjson" 2>/dev/null
+before=$(q "$pg" "SELECT count(*) FROM payments")
+load --dsn "dbname=$pg" "$T/pay_ignored.ndjson" 2>/dev/null
+check "an event now ignored, its payment section kept: the payment goes ($before, then $(q "$pg" "SELECT count(*) FROM payments"))" \
+	test "$before $(q "$pg" "SELECT count(*) FROM payments")" = "1 0"
+
 # Out of order across runs and batches: new events merged with stamped rows.
 ord=$(newdb inc_order)
 shuf --random-source=<(yes 4) "$T/fixed.ndjson" | split -l 250 - "$T/part."
