@@ -191,6 +191,9 @@ check "failed, then processed in a later copy: every table keeps the first copy'
 	test "$(when "$f1")" = "01 10 a.json:1 | 01 10 a.json:1 | 01 10 a.json:1"
 # (attempts counts the loads that changed the event's outcome: 2 here, by design)
 check "the log counts two outcomes" test "$(q "$f1" "SELECT attempts FROM external_events")" = 2
+# (and its last_processed_at is the run that changed the outcome, after the first run's)
+check "the changed outcome moves last_processed_at past first_processed_at" \
+	test "$(q "$f1" "SELECT last_processed_at > first_processed_at FROM external_events")" = t
 psql -qXAt -d "$f1" -c "UPDATE external_events SET attempts = 1" >/dev/null
 check "and the database is a clean load's" same_state "$f1" "$f2"
 grep '"record":"raw"' "$T/A.ndjson" >"$T/A_raw.ndjson"
