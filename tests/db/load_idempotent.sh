@@ -118,11 +118,16 @@ check_needs_migration thr 028 "$ROOT/fixtures/db/basic.ndjson"
 u=$(db_before thr_up 023)
 dbs="$dbs $u"
 q "$u" "INSERT INTO projects (id) VALUES ('acme');
-	INSERT INTO integrations (project_id, provider, slow_after, stale_after) VALUES ('acme', 'stripe', '1 hour', '-1 hour')" >/dev/null
+	INSERT INTO integrations (project_id, provider, slow_after, stale_after) VALUES ('acme', 'stripe', '1 hour', '-1 hour'),
+		('acme', 'hotmart', '0', '2 hours')" >/dev/null
 load --migrate --dsn "dbname=$u" 2>"$T/mig"
 check "a threshold below zero stored before sql/023: --migrate clears the row's, said" sh -c \
 	"grep -q 'integrations (.*stripe): a threshold not above zero, stored before sql/023, cleared' '$T/mig' &&
 	 test \"\$(psql -qXAt -d '$u' -c \"SELECT coalesce(slow_after::text, '-') || coalesce(stale_after::text, '-') FROM integrations WHERE provider = 'stripe'\")\" = --"
+# (zero is not above zero either: a slow_after of 0 is cleared too, and said)
+check "a slow_after of zero stored before sql/023: cleared as well, said" sh -c \
+	"grep -q 'integrations (.*hotmart): a threshold not above zero, stored before sql/023, cleared' '$T/mig' &&
+	 test \"\$(psql -qXAt -d '$u' -c \"SELECT coalesce(slow_after::text, '-') || coalesce(stale_after::text, '-') FROM integrations WHERE provider = 'hotmart'\")\" = --"
 check "and its checks hold for every row (validated)" \
 	test "$(q "$u" "SELECT bool_and(convalidated) FROM pg_constraint WHERE conname LIKE 'integrations_%_above_zero'")" = t
 sed 's/evt_/evt_up_/g' "$ROOT/fixtures/db/basic.ndjson" >"$T/basic_up.ndjson"
