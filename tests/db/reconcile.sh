@@ -389,6 +389,14 @@ PGTZ=America/New_York reconcile --db --dsn "dbname=$rdb" --project acme --since 
 check "a run 23.5 hours before the window, under PGTZ=America/New_York: said ($(cat "$T/r5"))" \
 	grep -q "note: 2 ingest-dumps runs, started from 2026-03-08T03:30:00Z to" "$T/r5"
 psql -qXAt -d "$rdb" -c "DELETE FROM pipeline_runs WHERE started_at = '2026-03-08T03:30:00Z'" >/dev/null
+# a run recorded without its count of refused lines (rejected null) that did not exit 0: said,
+# by its exit status (the table cannot tell that it loaded every line)
+echo '{"started_at":"2026-03-08T03:30:00Z","exit_status":1,"detail":{"project":"acme"}}' |
+	load --note-run ingest-dumps --dsn "dbname=$rdb" 2>/dev/null
+reconcile --db --dsn "dbname=$rdb" --project acme --since 2026-03-09T03:00:00Z >/dev/null 2>"$T/r5n"
+check "a run of exit 1 with no rejected count: said ($(cat "$T/r5n"))" \
+	grep -q "note: 2 ingest-dumps runs, started from 2026-03-08T03:30:00Z to" "$T/r5n"
+psql -qXAt -d "$rdb" -c "DELETE FROM pipeline_runs WHERE started_at = '2026-03-08T03:30:00Z'" >/dev/null
 # a run without --project: its envelopes' project, 'default', is recorded (their events are
 # another project's copies, refused: load's 10 rejected lines)
 pipelines/ingest-dumps --dsn "dbname=$rdb" fixtures/dumps/2026-11/stripe-2026-11-08.ndjson >/dev/null 2>&1
