@@ -433,3 +433,15 @@ nodup "$T/l.db" >"$T/l.db.nodup"; nodup "$T/l.stream" >"$T/l.stream.nodup"
 check "copies at lines 9 and 10: line 9's kept, processed, by the loader" \
 	grep -q '"day":"2026-11-06","raw":1,"normalized":1,"processed":1,"ignored":0,"failed":0' "$T/l.db"
 check "and stream mode counts the same" cmp -s "$T/l.db.nodup" "$T/l.stream.nodup"
+
+# 12. one id at two providers (a Stripe event id and a Hotmart one can be the same text): each
+# raw envelope is reconciled with its own provider's log row, one event each, balanced
+for pv in stripe hotmart; do
+	printf '{"record":"raw","provider":"%s","external_event_id":"same_1","event_type":"x","project_id":"acme","occurred_at":null,"received_at":"2026-11-04T10:00:00Z","source":"p:1","payload":{}}\n' $pv
+	printf '{"record":"event","schema_version":1,"provider":"%s","external_event_id":"same_1","project_id":"acme","event_type":"payment.succeeded","provider_event_type":"x","status":"processed","reason":null,"occurred_at":null,"received_at":"2026-11-04T10:00:00Z","source":"p:1","livemode":false,"customer":null,"payment":null,"subscription":null}\n' $pv
+done >"$T/same"
+load --dsn "dbname=$ldb" "$T/same" 2>/dev/null
+reconcile --db --dsn "dbname=$ldb" --since 2026-11-04 --until 2026-11-05 >"$T/same.db" 2>/dev/null
+st=$?
+check "one id at two providers: balanced (exit $st), one raw and one processed event each" sh -c \
+	"test $st -eq 0 && test \$(grep -c '\"raw\":1,\"normalized\":1,\"processed\":1,' '$T/same.db') -eq 2 && test \$(wc -l <'$T/same.db') -eq 2"
