@@ -1579,6 +1579,21 @@ static void test_secret(void **state)
 	check_strip("{\"id\":\"pi_1\",\"note\":\"sk_live_abcdefgh12345\"}", "{\"id\":\"pi_1\"}");
 	check_strip("{\"a\":\"x pi_1Abcdefgh_secret_Xyzabcdefgh12\",\"b\":1}", "{\"b\":1}");
 	check_strip("{\"w\":\"whsec_abcdefgh12\",\"r\":\"rk_test_abcdefgh12\",\"e\":\"ek_live_abcdefgh12\"}", "{}");
+	/* each of Stripe's prefixes on its own, test mode's ephemeral key too: a misspelt
+	 * row of the table (mutation audit MP: "ek_test_" survived) let that kind of key
+	 * through fetch-events' envelopes and the rejects files */
+	{
+		static const char *const prefixes[] = { "sk_live_", "sk_test_", "rk_live_", "rk_test_", "ek_live_",
+							"ek_test_", "whsec_" };
+		for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+			char in[96], m[96];
+			snprintf(in, sizeof in, "{\"k\":1,\"n\":\"%sAbCdEfGh1234\"}", prefixes[i]);
+			check_strip(in, "{\"k\":1}");
+			snprintf(m, sizeof m, "not json %sAbCdEfGh1234", prefixes[i]);
+			assert_int_equal(secret_mask_tokens(m), 1);
+			assert_string_equal(m, "not json [redacted]");
+		}
+	}
 	check_strip("{\"pk\":\"pk_live_abcdefgh12\"}", NULL); /* a publishable key is public */
 	/* a credential spelled with escapes, as a reader decodes it (fuzz-F 2) */
 	check_strip("{\"note\":\"key\\u0020sk_live_abcdefgh12345\",\"cs\":\"\\u0070i_1Ab_secret_Xyzabcdefgh12\",\"k\":2}",
