@@ -1698,6 +1698,11 @@ static void test_secret(void **state)
 	assert_true(secret_name_escaped("x=%2apikey&hott%6Fk=SECRET", 26));
 	assert_true(secret_name_escaped("cookie%73=S", 11));
 	assert_false(secret_name_escaped("x=%2a&hottok=S", 14));
+	/* %20..%2F decoded as the rest: a name's '-' ("X-Api%2DKey") or the quotes
+	 * around it (%22) spell it for a form's reader too (mutation audit MP: read
+	 * from %30 on, both lines reached a rejects file whole) */
+	assert_true(secret_name_escaped("X-Api%2DKey=S", 13));
+	assert_true(secret_name_escaped("%22hottok%22%3A%22S%22", 22));
 	/* a credential known by its value spelled with an escape (audit-SEC 2) */
 	static const char esc_key[] = "{\"n\":\"\\u0073k_live_LEAKF1xxxxxxxx\"}",
 			  esc_cs[] = "{\"n\":\"\\u0070i_3Abc_secret_LEAKF2xxxxxx\"}",
