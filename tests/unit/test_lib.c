@@ -1654,6 +1654,15 @@ static void test_secret(void **state)
 	t = json_tokener_parse(rec2);
 	assert_int_equal(secret_drop_record(t), 1);
 	json_object_put(t);
+	/* the record's own source only: a "source" inside its payload is any member,
+	 * read for a hottok's pair (mutation audit MP: without the depth, normalize
+	 * --emit-raw wrote an envelope's metadata.source "hottok=S" as it came) */
+	static const char rec3[] = "{\"source\":\"d/f:1\",\"payload\":{\"m\":{\"source\":\"hottok=S\",\"k\":1}}}";
+	r = secret_strip_record(rec3, sizeof rec3 - 1, &rlen);
+	assert_non_null(r);
+	r[rlen] = '\0';
+	assert_string_equal(r, "{\"source\":\"d/f:1\",\"payload\":{\"m\":{\"k\":1}}}");
+	free(r);
 	/* \b is a backspace, as json-c reads it: a value, no blank (review R6 2) */
 	check_strip("{\"a\":\"hottok=\\b\"}", "{}");
 	check_strip("{\"b\":\"hottok\\b=S\"}", NULL);
