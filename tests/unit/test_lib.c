@@ -985,6 +985,18 @@ static void test_pg_messages(void **state)
 	assert_string_equal(a5, "postgresql://nobody:*********@nohost:1/none");
 	pg_dsn_take(a6);
 	assert_string_equal(a6, "postgresql://u:*******@h:1/x");
+	/* a URI spelled postgres:// is one too (mutation audit MP: read as no URI, the
+	 * piece of the password libpq takes for the port was neither secret in its
+	 * message, 'invalid integer value "Xy7" for connection option "port"', nor
+	 * masked past it in the command line) */
+	char a6p[] = "postgres://u:Xy7/Qz9@h:1/x";
+	pg_dsn_take(a6p);
+	assert_string_equal(a6p, "postgres://u:*******@h:1/x");
+	assert_int_equal(pg_password_of("postgres://u:Xy7/Qz9@h:1/x", &pw), 0);
+	free(pw);
+	assert_string_equal(pg_oneline("invalid integer value \"Xy7\" for connection option \"port\"", NULL),
+			    "invalid integer value \"********\" for connection option \"port\"");
+	assert_int_equal(pg_password_of(NULL, &pw), 0);
 	/* a secret that is part of the scheme's name does not undo the URI's rules */
 	char a7[] = "postgresql://u:sql/Zq9rT@h/x", a8[] = "postgresql://u:hunter2@h/x?password=%67res&sslmode=require",
 	     a9[] = "host=/tmp password='it\\'s' dbname=x";
