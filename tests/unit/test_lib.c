@@ -1070,6 +1070,14 @@ static void test_pg_nested_dbname(void **state)
 	assert_int_equal(pg_password_of("dbname='host=/x dbname=y' host=/tmp", &pw), 0);
 	assert_null(pw);
 	assert_string_equal(pg_oneline("database \"host=/x dbname=y\"", NULL), "database \"host=/x dbname=y\"");
+	/* a key=value string holding a password is as secret as a URI: whole, where
+	 * the text's own masking leaves a quoted password's second word (mutation audit
+	 * MP: only URIs read, the server's FATAL said "password=[redacted] Me99'") */
+	assert_int_equal(pg_password_of("dbname='user=x password=\\'Hid3 Me99\\''", &pw), 0);
+	assert_non_null(pw);
+	free(pw);
+	assert_string_equal(pg_oneline("FATAL:  database \"user=x password='Hid3 Me99'\" does not exist", NULL),
+			    "FATAL: database \"********\" does not exist");
 
 	char a1[] = "dbname=postgresql://secuser:S3cretPw@/t1", a2[] = "host=/tmp dbname='postgresql://u:p\\w@/t1'";
 	assert_string_equal(pg_dsn_take(a1), "dbname=postgresql://secuser:S3cretPw@/t1");
