@@ -153,6 +153,15 @@ printf '%s\n' '{"record":"raw","provider":"sk_live_51HxSECRETKEY4","external_eve
 "$BIN/normalize" --rejects "$tmp/rej" "$tmp/keyp.ndjson" >/dev/null 2>"$tmp/err"
 check "normalize: a message quoting a key has it redacted, on stderr and in the rejects file" \
 	'[ -s "$tmp/rej" ] && ! grep -q SECRETKEY "$tmp/rej" "$tmp/err" && grep -q "\[redacted\]" "$tmp/err"'
+# and a message that is no reject's: each line a program says is masked where it is said
+# (mutation audit MP: without the masking in diag.c's vmsg, "cannot open
+# '.../sk_live_...'" was said whole)
+for p in fetch-events normalize to-csv; do
+	"$BIN/$p" "$tmp/none/sk_live_51HxSECRETKEY5.ndjson" >/dev/null 2>"$tmp/err"
+	st=$?
+	check "$p: a path holding a key is masked in 'cannot open' (exit $st)" \
+		'[ $st -eq 3 ] && grep -q "cannot open .*\[redacted\]" "$tmp/err" && ! grep -q SECRETKEY "$tmp/err"'
+done
 
 # 2. A message that quotes input cut short (%.40s) is still valid UTF-8 in the rejects file.
 e=$(printf 'é%.0s' $(seq 1 300))
