@@ -453,6 +453,15 @@ for p in fetch-events normalize reconcile to-csv load; do
 		 grep -q "^$p: --rejects: it is the standard input" "$tmp/err" &&
 		 grep -q "^$p: --rejects: it is the standard output" "$tmp/err2"'
 done
+# and stdin named '-' among the inputs (mutation audit MP: '-' not read as stdin there
+# survived; fetch-events emptied the file and exited 0)
+for p in fetch-events normalize reconcile to-csv load; do
+	"$BIN/$p" --rejects "$tmp/victim.ndjson" /dev/null - <"$tmp/victim.ndjson" >/dev/null 2>"$tmp/err"
+	st=$?
+	check "$p: --rejects FILE /dev/null - < FILE: exit 2 (exit $st), the input untouched" \
+		'[ $st -eq 2 ] && [ "$(cat "$tmp/victim.ndjson")" = "{\"a\":1}" ] &&
+		 grep -q "^$p: --rejects: it is the standard input" "$tmp/err"'
+done
 
 # 11. reconcile: a time outside 1970..9999 is refused (its day would not be YYYY-MM-DD: "999-06-01"
 # sorted after 2026), and so is an empty project id; --project '' is a usage error.
