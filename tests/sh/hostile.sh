@@ -773,7 +773,11 @@ check "rejected secrets in Python, Ruby (also inside a JSON string: review R9 2)
 # A dump written as UTF-16 (PowerShell 5's '>'): every line a nul_byte reject, whose text
 # no redaction reads, the NULs between a name's letters; withheld when it holds a secret,
 # kept when it holds none (audit-W 1). A HAR's cookies list is masked whole (audit-W 2).
-printf '%s\n' '{"headers":{"Authorization":"Bearer LEAKW1"},"body":"{\"hottok\":\"LEAKW2\"}"}' |
+# A line holding a Stripe key under no secret's name is withheld too: the key is found by
+# its value once the NULs are out (mutation audit MP: nul_hides_secret without the
+# redaction's answer survived, and "s\ufffdk\ufffd_\ufffdl..." reached the rejects file).
+printf '%s\n' '{"headers":{"Authorization":"Bearer LEAKW1"},"body":"{\"hottok\":\"LEAKW2\"}"}' \
+	'{"note":"sk_live_51HxLEAKW4abcdefgh"}' |
 	iconv -f utf-8 -t utf-16le >"$tmp/u16.ndjson"
 printf '{"a":1,\0"b":2}\n' >"$tmp/nul.ndjson"
 printf '%s\n' '{"log":{"entries":[{"request":{"cookies":[{"name":"sid","value":"LEAKW3"}],"content":{}}}]}}' >"$tmp/har.ndjson"
@@ -782,6 +786,7 @@ for p in fetch-events normalize; do
 	check "$p: a UTF-16 line holding secrets is rejected with raw null, a NUL in a line without one keeps its raw, a HAR's cookies masked" \
 		'! tr -d "\000" <"$tmp/w.rej" | grep -q LEAKW && ! grep -q LEAKW "$tmp/err" &&
 		 grep -q "u16.ndjson\",\"line\":1,.*\"raw\":null" "$tmp/w.rej" &&
+		 grep -q "u16.ndjson\",\"line\":2,.*\"raw\":null" "$tmp/w.rej" &&
 		 grep -qF "\"raw\":\"{\\\"a\\\":1," "$tmp/w.rej" && grep -q "cookies.\":\[redacted\]" "$tmp/w.rej"'
 done
 
