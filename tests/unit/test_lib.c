@@ -1078,6 +1078,12 @@ static void test_pg_nested_dbname(void **state)
 	free(pw);
 	assert_string_equal(pg_oneline("FATAL:  database \"user=x password='Hid3 Me99'\" does not exist", NULL),
 			    "FATAL: database \"********\" does not exist");
+	/* one of 64 bytes, the first length the server cuts: its 63-byte quote is
+	 * masked whole too (mutation audit MP: the cut taken from 65 bytes on) */
+	assert_int_equal(pg_password_of("dbname='user=x password=\\'Hid3 Me99\\' host=/a/very/long/path/to/pad/it/abc'", &pw), 0);
+	free(pw);
+	assert_string_equal(pg_oneline("FATAL:  database \"user=x password='Hid3 Me99' host=/a/very/long/path/to/pad/it/ab\" does not exist", NULL),
+			    "FATAL: database \"********\" does not exist");
 
 	char a1[] = "dbname=postgresql://secuser:S3cretPw@/t1", a2[] = "host=/tmp dbname='postgresql://u:p\\w@/t1'";
 	assert_string_equal(pg_dsn_take(a1), "dbname=postgresql://secuser:S3cretPw@/t1");
