@@ -35,6 +35,44 @@ check "summary counts rejects" grep -q 'inserted 4, updated 0, unchanged 0, fail
 check "the run is recorded with exit status 1" \
 	test "$(q "$db" "SELECT rejected || ' ' || exit_status FROM pipeline_runs")" = "6 1"
 
+# Records the loader itself refuses (invalid_field), each made from the good pair of
+# lines 1-2 (mutation audit MP): another schema version, even 0; an event id holding
+# U+0000 (stored cut at it, two ids would be one); a failed event carrying a section.
+# A blank line between an envelope and its event is no record at all.
+python3 - "$fx/malformed.ndjson" "$T" <<'EOF'
+import json, sys
+raw, ev = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()[:2]]
+def w(name, recs):
+    open(sys.argv[2] + "/" + name, "w").write("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in recs))
+w("sv0.ndjson", [dict(ev, schema_version=0)])
+w("nul.ndjson", [dict(raw, external_event_id="evt_n\u0000zz"), dict(ev, external_event_id="evt_n\u0000zz")])
+w("failsub.ndjson", [dict(ev, status="failed", reason="x", customer=None, subscription={"id": "sub_1"})])
+w("blank.ndjson", [raw, "", ev])
+EOF
+for c in "sv0:1:field 'schema_version' is 0, this loader reads version 1" \
+	"nul:2:field 'external_event_id' contains a NUL character" \
+	"failsub:1:a failed event carries a 'subscription' section"; do
+	f=${c%%:*} n=${c#*:} n=${n%%:*} m=${c#*:*:}
+	r=$(newdb "rej_$f")
+	load --dsn "dbname=$r" --rejects "$T/rej_$f" "$T/$f.ndjson" 2>"$T/err_$f"
+	st=$?
+	check "$f: exit 1 ($st), $n invalid_field rejects, nothing stored ($(head -n 1 "$T/err_$f"))" \
+		test "$st $(grep -c '"code":"invalid_field"' "$T/rej_$f") $(q "$r" "SELECT (SELECT count(*) FROM external_events_raw) + (SELECT count(*) FROM external_events)")" = "1 $n 0"
+	check "$f: said as such" grep -qF "$f.ndjson:1: $m (invalid_field)" "$T/err_$f"
+done
+r=$(newdb rej_blank)
+load --dsn "dbname=$r" "$T/blank.ndjson" 2>"$T/err_blank"
+st=$?
+check "a blank line between an envelope and its event: skipped, both loaded, exit 0 ($st)" \
+	test "$st $(q "$r" "SELECT count(*) FROM external_events_raw") $(grep -c unpaired "$T/err_blank")" = "0 1 0"
+# An unreadable input and a rejected line in one run: exit 3, the worse, and the run's
+# row says 3 as the process does
+r=$(newdb rej_both)
+load --dsn "dbname=$r" "$T/nonexistent.ndjson" "$T/sv0.ndjson" 2>"$T/err_both"
+st=$?
+check "an unreadable file and a rejected line: exit 3 ($st), the run recorded with 3" \
+	test "$st $(q "$r" "SELECT rejected || ' ' || exit_status FROM pipeline_runs")" = "3 1 3"
+
 # A gzip file cut short: the lines before the cut load, the cut is reported at the line it
 # fell in (file:line, as every program reports it), and counted read as it is rejected.
 head -n 4 "$fx/malformed.ndjson" | head -n 2 >"$T/cut.ndjson"
