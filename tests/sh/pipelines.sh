@@ -232,6 +232,10 @@ for o in "--jobs 0" "--max-line 1Q"; do
 	check "ingest-dumps $o: usage error (exit $st), said as ingest-dumps' ($(head -n 1 <<<"$err")), nothing runs ($(ran))" \
 		'[ $st -eq 2 ] && grep -q "^ingest-dumps: ${o% *}" <<<"$err" && grep -q "^usage: pipelines/ingest-dumps" <<<"$err" && nothing_ran'
 done
+# no dump named: a usage error, where it would read stdin and record a run (mutation audit MP)
+run ingest-dumps --project acme </dev/null
+check "ingest-dumps without a dump: usage error (exit $st), said ($(head -n 1 <<<"$err")), nothing runs ($(ran))" \
+	'[ $st -eq 2 ] && grep -q "^ingest-dumps: no dump files or directories given" <<<"$err" && nothing_ran'
 run ingest-dumps --project acme --batch 0 "$tmp/dumps"
 check "ingest-dumps --batch 0: usage error (exit $st), said as ingest-dumps' with its usage" \
 	'[ $st -eq 2 ] && grep -q "^ingest-dumps: --batch: .0. is not a size" <<<"$err" && grep -q "^usage: pipelines/ingest-dumps" <<<"$err" && ! grep -q "^usage: load" <<<"$err"'
