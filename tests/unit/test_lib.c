@@ -1048,6 +1048,18 @@ static void test_pg_messages(void **state)
 	assert_true(strlen(pg_oneline(big, "b")) < sizeof big);
 }
 
+/* a dbname that is itself a connection string holding a password: libpq finds the
+ * password, and the server's FATAL quoting the name (cut or whole) says it masked whole */
+static void check_nested(const char *dsn, const char *fatal)
+{
+	char *pw = NULL;
+
+	assert_int_equal(pg_password_of(dsn, &pw), 0);
+	assert_non_null(pw);
+	free(pw);
+	assert_string_equal(pg_oneline(fatal, NULL), "FATAL: database \"********\" does not exist");
+}
+
 /* A dbname that is itself a connection string goes to the server as the
  * database's name, quoted by its FATAL: masked whole in messages and in the
  * command line when it holds a secret. */
@@ -1056,16 +1068,11 @@ static void test_pg_nested_dbname(void **state)
 	char *pw = NULL;
 
 	unsetenv("PGPASSWORD");
-	assert_int_equal(pg_password_of("dbname=postgresql://secuser:S3cretPw@/t1", &pw), 0);
-	assert_non_null(pw);
-	free(pw);
-	assert_string_equal(pg_oneline("FATAL:  database \"postgresql://secuser:S3cretPw@/t1\" does not exist", NULL),
-			    "FATAL: database \"********\" does not exist");
+	check_nested("dbname=postgresql://secuser:S3cretPw@/t1",
+		     "FATAL:  database \"postgresql://secuser:S3cretPw@/t1\" does not exist");
 	/* the server cuts a database's name to 63 bytes before it quotes it */
-	assert_int_equal(pg_password_of("dbname=postgresql://secuser:S3cretPwLongEnough@/t1?host=/a/very/long/path/to/make/it/longer", &pw), 0);
-	free(pw);
-	assert_string_equal(pg_oneline("FATAL: database \"postgresql://secuser:S3cretPwLongEnough@/t1?host=/a/very/long/p\" does not exist", NULL),
-			    "FATAL: database \"********\" does not exist");
+	check_nested("dbname=postgresql://secuser:S3cretPwLongEnough@/t1?host=/a/very/long/path/to/make/it/longer",
+		     "FATAL: database \"postgresql://secuser:S3cretPwLongEnough@/t1?host=/a/very/long/p\" does not exist");
 	/* one that holds no secret is a name like another */
 	assert_int_equal(pg_password_of("dbname='host=/x dbname=y' host=/tmp", &pw), 0);
 	assert_null(pw);
@@ -1073,17 +1080,12 @@ static void test_pg_nested_dbname(void **state)
 	/* a key=value string holding a password is as secret as a URI: whole, where
 	 * the text's own masking leaves a quoted password's second word (mutation audit
 	 * MP: only URIs read, the server's FATAL said "password=[redacted] Me99'") */
-	assert_int_equal(pg_password_of("dbname='user=x password=\\'Hid3 Me99\\''", &pw), 0);
-	assert_non_null(pw);
-	free(pw);
-	assert_string_equal(pg_oneline("FATAL:  database \"user=x password='Hid3 Me99'\" does not exist", NULL),
-			    "FATAL: database \"********\" does not exist");
+	check_nested("dbname='user=x password=\\'Hid3 Me99\\''",
+		     "FATAL:  database \"user=x password='Hid3 Me99'\" does not exist");
 	/* one of 64 bytes, the first length the server cuts: its 63-byte quote is
 	 * masked whole too (mutation audit MP: the cut taken from 65 bytes on) */
-	assert_int_equal(pg_password_of("dbname='user=x password=\\'Hid3 Me99\\' host=/a/very/long/path/to/pad/it/abc'", &pw), 0);
-	free(pw);
-	assert_string_equal(pg_oneline("FATAL:  database \"user=x password='Hid3 Me99' host=/a/very/long/path/to/pad/it/ab\" does not exist", NULL),
-			    "FATAL: database \"********\" does not exist");
+	check_nested("dbname='user=x password=\\'Hid3 Me99\\' host=/a/very/long/path/to/pad/it/abc'",
+		     "FATAL:  database \"user=x password='Hid3 Me99' host=/a/very/long/path/to/pad/it/ab\" does not exist");
 
 	char a1[] = "dbname=postgresql://secuser:S3cretPw@/t1", a2[] = "host=/tmp dbname='postgresql://u:p\\w@/t1'";
 	assert_string_equal(pg_dsn_take(a1), "dbname=postgresql://secuser:S3cretPw@/t1");
@@ -1351,6 +1353,17 @@ static void check_strip(const char *in, const char *want)
 		out[outlen] = '\0';
 		assert_string_equal(out, want);
 	}
+	free(out);
+}
+
+/* the same for a loader record: its own members read by their names alone */
+static void check_strip_record(const char *in, const char *want)
+{
+	size_t outlen = 0;
+	char *out = secret_strip_record(in, strlen(in), &outlen);
+	assert_non_null(out);
+	out[outlen] = '\0';
+	assert_string_equal(out, want);
 	free(out);
 }
 
@@ -1658,12 +1671,7 @@ static void test_secret(void **state)
 	 * (review R4 1: normalize --emit-raw dropped the envelope's source) */
 	static const char rec[] = "{\"source\":\"d/account=hottok=x/f:1\",\"hottok\":1,\"note\":\"sk_live_abcdefgh12345\","
 				  "\"tr\":\"sck=hottok=S\",\"reason\":\"a hottok=x\",\"payload\":{\"sck\":\"hottok=S\",\"k\":1}}";
-	size_t rlen = 0;
-	char *r = secret_strip_record(rec, sizeof rec - 1, &rlen);
-	assert_non_null(r);
-	r[rlen] = '\0';
-	assert_string_equal(r, "{\"source\":\"d/account=hottok=x/f:1\",\"payload\":{\"k\":1}}");
-	free(r);
+	check_strip_record(rec, "{\"source\":\"d/account=hottok=x/f:1\",\"payload\":{\"k\":1}}");
 	check_strip(rec, "{\"payload\":{\"k\":1}}");
 	json_object *t = json_tokener_parse(rec);
 	assert_int_equal(secret_drop_record(t), 5);
@@ -1672,11 +1680,7 @@ static void test_secret(void **state)
 	json_object_put(t);
 	/* a source is still read for credentials, by both (review R6 1) */
 	static const char rec2[] = "{\"source\":\"sk_live_abcdefgh12345:1\",\"payload\":{}}";
-	r = secret_strip_record(rec2, sizeof rec2 - 1, &rlen);
-	assert_non_null(r);
-	r[rlen] = '\0';
-	assert_string_equal(r, "{\"payload\":{}}");
-	free(r);
+	check_strip_record(rec2, "{\"payload\":{}}");
 	t = json_tokener_parse(rec2);
 	assert_int_equal(secret_drop_record(t), 1);
 	json_object_put(t);
@@ -1684,11 +1688,7 @@ static void test_secret(void **state)
 	 * read for a hottok's pair (mutation audit MP: without the depth, normalize
 	 * --emit-raw wrote an envelope's metadata.source "hottok=S" as it came) */
 	static const char rec3[] = "{\"source\":\"d/f:1\",\"payload\":{\"m\":{\"source\":\"hottok=S\",\"k\":1}}}";
-	r = secret_strip_record(rec3, sizeof rec3 - 1, &rlen);
-	assert_non_null(r);
-	r[rlen] = '\0';
-	assert_string_equal(r, "{\"source\":\"d/f:1\",\"payload\":{\"m\":{\"k\":1}}}");
-	free(r);
+	check_strip_record(rec3, "{\"source\":\"d/f:1\",\"payload\":{\"m\":{\"k\":1}}}");
 	/* \b is a backspace, as json-c reads it: a value, no blank (review R6 2) */
 	check_strip("{\"a\":\"hottok=\\b\"}", "{}");
 	check_strip("{\"b\":\"hottok\\b=S\"}", NULL);
