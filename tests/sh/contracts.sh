@@ -170,6 +170,31 @@ for o in "--batch 10" "--rejects /dev/null" "--max-line 1M" "--quiet"; do
 		notok "load --migrate $o exits 2 (got $st)"
 	fi
 done
+# options that cannot go together: a usage error before any connection, each said, never
+# one of them silently dropped (mutation audit MUT-P: --migrate FILE migrated and exited 0,
+# --split-dsn --batch printed the split)
+for c in "--split-dsn --batch 10|--split-dsn takes only --dsn" \
+	"--split-dsn --migrate|--split-dsn takes only --dsn" \
+	"--split-dsn --note-run x|--split-dsn takes only --dsn" \
+	"--split-dsn --sql-dir sql|--split-dsn takes only --dsn" \
+	"--split-dsn README.md|--split-dsn takes only --dsn" \
+	"--migrate README.md|--migrate takes no input files" \
+	"--note-run x --migrate|--note-run takes only --dsn" \
+	"--note-run x --batch 10|--note-run takes only --dsn" \
+	"--note-run x --sql-dir sql|--note-run takes only --dsn" \
+	"--note-run x README.md|--note-run takes only --dsn"; do
+	o=${c%%|*} m=${c#*|}
+	# shellcheck disable=SC2086 # the options are words
+	PGHOST=/nonexistent "$BIN/load" --dsn 'dbname=x password=pw' $o </dev/null >"${TMPDIR:-/tmp}/contracts.out.$$" \
+		2>"${TMPDIR:-/tmp}/contracts.err.$$"; st=$?
+	if [ $st -eq 2 ] && grep -qx "load: $m" "${TMPDIR:-/tmp}/contracts.err.$$" &&
+		grep -q "^usage: load" "${TMPDIR:-/tmp}/contracts.err.$$" && [ ! -s "${TMPDIR:-/tmp}/contracts.out.$$" ]; then
+		ok "load $o exits 2: $m"
+	else
+		notok "load $o exits 2: $m (got $st: $(head -n 1 "${TMPDIR:-/tmp}/contracts.err.$$"))"
+	fi
+done
+rm -f "${TMPDIR:-/tmp}/contracts.out.$$"
 # a usage error leaves a --rejects FILE as it was: the last run's rejects are not emptied
 # before the options are refused (audit-CL 3: to-csv's --columns, reconcile's --dsn)
 rj=${TMPDIR:-/tmp}/contracts.rejects.$$
