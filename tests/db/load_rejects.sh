@@ -60,6 +60,33 @@ for c in "sv0:1:field 'schema_version' is 0, this loader reads version 1" \
 		test "$st $(grep -c '"code":"invalid_field"' "$T/rej_$f") $(q "$r" "SELECT (SELECT count(*) FROM external_events_raw) + (SELECT count(*) FROM external_events)")" = "1 $n 0"
 	check "$f: said as such" grep -qF "$f.ndjson:1: $m (invalid_field)" "$T/err_$f"
 done
+# Fields the loader refuses itself, before PostgreSQL's checks would (db_rejected, a
+# message the server words): a provider name not of [a-z][a-z0-9_]*, a currency not three
+# capitals, a payment method not in lower case (mutation audit MUT-P: L18, L19, L43, L24).
+# The refused event's raw row is stored (reconcile shows the event missing).
+python3 - "$fx/basic.ndjson" "$T" <<'EOF'
+import json, sys
+ls = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+raw, ev = [[l for l in ls if l["record"] == k and l["external_event_id"] == "evt_p1"][0] for k in ("raw", "event")]
+def w(name, recs):
+    open(sys.argv[2] + "/" + name, "w").write("".join(json.dumps(r) + "\n" for r in recs))
+w("prov1.ndjson", [dict(raw, provider="_x"), dict(ev, provider="_x")])
+w("prov2.ndjson", [dict(raw, provider="str-ipe"), dict(ev, provider="str-ipe")])
+w("cur.ndjson", [raw, dict(ev, payment=dict(ev["payment"], currency="EUr"))])
+w("meth.ndjson", [raw, dict(ev, payment=dict(ev["payment"], method="cardZ"))])
+EOF
+for c in "prov1:1:2:0:field 'provider' is not a provider name: '_x'" \
+	"prov2:1:2:0:field 'provider' is not a provider name: 'str-ipe'" \
+	"cur:2:1:1:field 'payment.currency' is not an ISO 4217 code: 'EUr'" \
+	"meth:2:1:1:field 'payment.method' is not lower case: 'cardZ'"; do
+	IFS=: read -r f l n k m <<<"$c"
+	r=$(newdb "rej_$f")
+	load --dsn "dbname=$r" --rejects "$T/rej_$f" "$T/$f.ndjson" 2>"$T/err_$f"
+	st=$?
+	check "$f: exit 1 ($st), $n invalid_field rejects and nothing else, $k rows stored" \
+		test "$st $(grep -c '"code":"invalid_field"' "$T/rej_$f") $(wc -l <"$T/rej_$f") $(q "$r" "SELECT (SELECT count(*) FROM external_events_raw) + (SELECT count(*) FROM external_events)")" = "1 $n $n $k"
+	check "$f: said by the loader at line $l ($(head -n 1 "$T/err_$f"))" grep -qF "$f.ndjson:$l: $m (invalid_field)" "$T/err_$f"
+done
 r=$(newdb rej_blank)
 load --dsn "dbname=$r" "$T/blank.ndjson" 2>"$T/err_blank"
 st=$?
