@@ -13,6 +13,18 @@ n_new=$(($(ls "$ROOT"/sql/[0-9]*.sql | wc -l) - 5))
 check "a stale migrations directory: exit $st, the migrations it does not hold named, not 'up to date'" \
 	sh -c "test $st = 0 && grep -q \"the database has $n_new migrations that '$T/oldsql' does not hold (the last: $(basename "$(ls "$ROOT"/sql/[0-9]*.sql | tail -n 1)"))\" '$T/stale' && ! grep -q 'up to date' '$T/stale'"
 
+# only NNN_*.sql files are migrations: a note, an editor's backup or a hidden file beside
+# them is not applied (mutation audit MUT-P: L52 ran a 999_readme.md as SQL, exit 3)
+mkdir "$T/sqlplus" && cp "$ROOT"/sql/* "$T/sqlplus/"
+echo 'read me first' >"$T/sqlplus/999_readme.md"
+echo 'DROP TABLE external_events_raw;' >"$T/sqlplus/999_drop.sql~"
+echo 'DROP TABLE external_events_raw;' >"$T/sqlplus/.999_drop.sql"
+p=$(newdb idem_plus)
+load --migrate --dsn "dbname=$p" --sql-dir "$T/sqlplus" 2>"$T/plus"
+st=$?
+check "files beside the migrations are not migrations: exit $st, up to date ($(head -n 1 "$T/plus"))" \
+	sh -c "test $st = 0 && grep -q 'schema up to date' '$T/plus' && test '$(q "$p" "SELECT to_regclass('external_events_raw') IS NOT NULL")' = t"
+
 load --dsn "dbname=$a" "$fx/basic.ndjson" 2>"$T/err1"
 check "first load exits 0" test $? -eq 0
 check "first load summary" grep -q 'read 22 (raw 11, events 11), inserted 22, updated 0, unchanged 0, failed 1, ignored 1, rejected 0' "$T/err1"
