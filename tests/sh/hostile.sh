@@ -427,6 +427,13 @@ check "a file name with a C1 control: written \\xc2\\x9b, the no-break space as 
 	'grep -q "^normalize: $tmp/c\\\\xc2\\\\x9b2Jd$(printf "\302\240")e.ndjson:1: invalid JSON" "$tmp/err" &&
 	 ! grep -q "$(printf "\302\233")" "$tmp/err"'
 
+# and DEL (0x7f), which some terminals act on: written \x7f (mutation audit MUT-P, D02)
+del=$(printf 'bad\177name.ndjson')
+printf 'not json\n' >"$tmp/$del"
+"$BIN/fetch-events" "$tmp/$del" >/dev/null 2>"$tmp/err"
+check "a file name with a DEL: written \\x7f" \
+	'grep -q "^fetch-events: $tmp/bad\\\\x7fname.ndjson:1: " "$tmp/err" && ! grep -q "$(printf "\177")" "$tmp/err"'
+
 # 10. --rejects naming one of the inputs would empty it before it is read; "-" is stdout,
 # the data's: both are usage errors in every program, and the input is left whole.
 echo '{"a":1}' >"$tmp/victim.ndjson"
