@@ -1709,6 +1709,10 @@ static void test_secret(void **state)
 	assert_true(secret_in_multipart(mp, sizeof mp - 1));
 	assert_true(secret_in_multipart(mpj, sizeof mpj - 1));
 	assert_false(secret_in_multipart(mp, 40)); /* the part's name not there */
+	/* a name right after form-data, no blank or name= between (MUT-P S45) */
+	static const char mp_tight[] = "form-data;token\r\n\r\nS", mp_tighter[] = "form-datahottok";
+	assert_true(secret_in_multipart(mp_tight, sizeof mp_tight - 1));
+	assert_true(secret_in_multipart(mp_tighter, sizeof mp_tighter - 1));
 	static const char nomp[] = "{\"hottok\":1,\"type\":\"form\"}",
 			  mp_status[] = "--b\r\nContent-Disposition: form-data; name=\"status\"\r\n\r\nok";
 	assert_false(secret_in_multipart(nomp, sizeof nomp - 1));
