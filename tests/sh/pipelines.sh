@@ -302,6 +302,15 @@ check "ingest-dumps --rejects-dir under umask 022: the directory made 0700, its 
 	'[ "$(stat -c %a "$tmp/rej")" = 700 ] && [ -e "$tmp/rej/fetch-events.rejects" ] && [ -z "$(find "$tmp/rej" -type f ! -perm 600)" ]'
 rm -rf "$tmp/rej"
 
+# export: what is required is said as missing before psql is run (MUT-P E01: without
+# --project, export asked the database for project '')
+for a in "payments" "customers -o x.csv" "--project acme"; do
+	# shellcheck disable=SC2086 # the arguments are words
+	run export $a
+	check "export $a: usage error (exit $st), what is missing said ($(head -n 1 <<<"$err"))" \
+		'[ $st -eq 2 ] && grep -qx "export: \(--project is required\|what to export: customers or payments\)" <<<"$err"'
+	check "export $a: psql not run, no file ($(ran))" nothing_ran
+done
 # export: an option value to-csv refuses is a usage error before psql is run
 for d in "--delimiter=;;" "--delimiter=a" "--delimiter="; do
 	run export payments --project acme "$d" -o x.csv
