@@ -352,6 +352,57 @@ for o in "-o=" "--output="; do
 	check "export ${o%=} '': psql not run, no file ($(ran))" nothing_ran
 done
 
+# ingest-dumps' exit status from its stages' (docs: the worst of them, a signal's as 3):
+# stages that are stubs, told what to do by $tmp/mode (link_run clears the environment),
+# installed as the programs are (MUT-P B06, B08, B12: none reproduced with the real ones)
+mkdir -p "$tmp/stg/bin" "$tmp/stg/share/revenueos/pipelines"
+cp "$ROOT/pipelines/ingest-dumps" "$tmp/stg/share/revenueos/pipelines/"
+cp -r "$ROOT/pipelines/lib" "$tmp/stg/share/revenueos/pipelines/"
+ln -sfn "$tmp/stg/share/revenueos/pipelines/ingest-dumps" "$tmp/links/ingest-dumps"
+for p in fetch-events normalize load; do
+	cat >"$tmp/stg/bin/$p" <<EOF
+#!/bin/bash
+# a stage that does what $tmp/mode says for it: "$p=N" exits N, "$p=lost" ends the shell
+# that would have written its status, "$p=killed" is killed (the OOM killer's SIGKILL), "load-note=N" is load --note-run's
+case "\$*" in *--version* | *--help*) echo "$p (stub)"; exit 0 ;; esac
+n=$p; case "\$*" in *--note-run*) n=load-note ;; esac
+if [ \$n = load-note ]; then cat >"$tmp/note"; else cat >/dev/null; fi
+m=\$(sed -n "s/^\$n=//p" "$tmp/mode")
+[ "\$m" = lost ] && { kill -KILL \$PPID; exit 0; }
+[ "\$m" = killed ] && kill -KILL \$\$
+exit "\${m:-0}"
+EOF
+	chmod +x "$tmp/stg/bin/$p"
+done
+# each case: the stages' modes | the exit | the line said | the note's exit_status and stages
+for c in "fetch-events=0 normalize=0 load=0 load-note=0|0||0|0,0,0" \
+	"fetch-events=0 normalize=1 load=0 load-note=0|1|normalize exited 1|1|0,1,0" \
+	"fetch-events=141 normalize=1 load=0 load-note=0|1|normalize exited 1|1|141,1,0" \
+	"fetch-events=141 normalize=0 load=0 load-note=0|3|fetch-events exited 141|3|141,0,0" \
+	"fetch-events=0 normalize=0 load=lost load-note=0|3|load exited 3|3|0,0,3" \
+	"fetch-events=0 normalize=0 load=killed load-note=0|3|load exited 137|3|0,0,137" \
+	"fetch-events=killed normalize=0 load=0 load-note=0|3|fetch-events exited 137|3|137,0,0" \
+	"fetch-events=0 normalize=0 load=0 load-note=3|3|the run could not be recorded in pipeline_runs|0|0,0,0" \
+	"fetch-events=0 normalize=1 load=0 load-note=3|3|the run could not be recorded in pipeline_runs|1|0,1,0"; do
+	IFS='|' read -r mode want said note_st stages <<<"$c"
+	tr ' ' '\n' <<<"$mode" >"$tmp/mode"
+	rm -f "$tmp/note"
+	link_run ingest-dumps --project acme "$tmp/dumps"
+	check "ingest-dumps, stages $mode: exit $want ($st)${said:+, said '$said'} ($(tr '\n' ' ' <<<"$err" | head -c 200))" \
+		'[ $st -eq $want ] && if [ -n "$said" ]; then grep -qx "ingest-dumps: $said" <<<"$err"; else [ -z "$err" ]; fi'
+	# and nothing else (the shell's own "line 326: 1234 Killed   load ${load_args...}" was)
+	case $mode in
+	*lost*) ;; # (bash's job report "Done" of the shell killed: no stage's)
+	*) check "and nothing else on stderr" '[ -z "$err" ] || ! grep -qv "^ingest-dumps: " <<<"$err"' ;;
+	esac
+	got=$(python3 -c 'import json, sys; n = json.load(open(sys.argv[1])); s = n["detail"]["stages"]
+print(n["exit_status"], ",".join(str(s[p]["exit_status"]) for p in ("fetch-events", "normalize", "load")))' "$tmp/note" 2>&1)
+	check "and the run noted with exit_status $note_st, its stages' $stages ($got)" '[ "$got" = "$note_st $stages" ]'
+	case $mode in
+	*141*normalize=1*) check "and the fetch-events ended by SIGPIPE behind it is not said" '! grep -q "fetch-events exited" <<<"$err"' ;;
+	esac
+done
+
 # tests/all, the same: it runs setup (apt-get as root) and the whole suite otherwise
 for a in --help --no-such-option run; do
 	rm -rf "$tmp/cwd" "$tmp/calls" && mkdir "$tmp/cwd"
