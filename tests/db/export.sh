@@ -456,5 +456,22 @@ check "a password asked, export on a terminal: no prompt, exit 3, where to give 
 	sh -c '[ "$(head -n 1 "$1")" = 3 ] && ! grep -q "Password for user" "$1" && grep -q "never asks for a password" "$1"' sh "$tmp/pty.out"
 q -c "DROP OWNED BY $pwrole; DROP ROLE $pwrole" >/dev/null
 
+# 11. to-csv killed by a signal mid-export (the OOM killer's KILL): said once, by export,
+# with its status, and audited as failed; not also by bash, with the script's own text
+# ("line 396: 1234 Killed   "$to_csv" --money ..."). Installed as make install lays it out,
+# with a to-csv that is killed after its first 1000 bytes.
+mkdir -p "$tmp/inst/bin" "$tmp/inst/share/revenueos/pipelines"
+cp pipelines/export "$tmp/inst/share/revenueos/pipelines/"
+cp -r pipelines/lib "$tmp/inst/share/revenueos/pipelines/"
+ln -s "$BIN/load" "$tmp/inst/bin/load"
+printf '#!/bin/bash\ncase "$*" in *-c*) head -c 1000 >/dev/null; kill -KILL $$ ;; esac\nexec %q "$@"\n' "$BIN/to-csv" \
+	>"$tmp/inst/bin/to-csv"
+chmod +x "$tmp/inst/bin/to-csv"
+"$tmp/inst/share/revenueos/pipelines/export" payments --project big --actor tester -o "$tmp/k.csv" 2>"$tmp/k.err"
+st=$?
+check "to-csv killed: exit 3 ($st), said by export alone ($(tr '\n' ' ' <"$tmp/k.err" | head -c 300)), audited failed ($(last_audit))" \
+	sh -c '[ "$1" -eq 3 ] && grep -q "^export: writing the CSV failed (to-csv exit 137" "$2" && ! grep -qv "^export: " "$2" &&
+		[ "$3" = "failed null" ] && [ ! -e "$4" ]' sh $st "$tmp/k.err" "$(last_audit)" "$tmp/k.csv"
+
 psql -X -q -d postgres -c "DROP DATABASE ro_export_test" >/dev/null 2>&1
 echo "1..$n"
