@@ -170,6 +170,12 @@ ln -sfn "$BIN/load" "$tmp/inst/bin/load"
 link_run reconcile acme
 check "reconcile that cannot be run: exit 3 ($st), said ($(tail -n 1 <<<"$err")), no NDJSON left ($(ran))" \
 	'[ $st -eq 3 ] && grep -q "^reconcile: cannot run '"'reconcile'"'" <<<"$err" && nothing_ran'
+# a reconcile killed by a signal (the OOM killer's KILL): exit 3, said once, by the script
+# (it exited 137, and bash said "line 169: 1234 Killed   reconcile --db ..." beside it)
+printf '#!/bin/sh\nkill -KILL $$\n' >"$tmp/inst/bin/reconcile"
+link_run reconcile acme
+check "reconcile killed: exit 3 ($st), said by the script alone ($(tr '\n' ' ' <<<"$err")), no NDJSON left ($(ran))" \
+	'[ $st -eq 3 ] && [ "$err" = "reconcile: '"'reconcile'"' was killed by signal 9 (exit 137)" ] && nothing_ran'
 # a script copied without the lib/ it sources (not by make install): said, exit 3, even for
 # --help (bash's own 'No such file or directory' and exit 1 under set -e)
 mkdir -p "$tmp/nolib"
