@@ -369,7 +369,8 @@ for p in fetch-events normalize load; do
 	cat >"$tmp/stg/bin/$p" <<EOF
 #!/bin/bash
 # a stage that does what $tmp/mode says for it: "$p=N" exits N, "$p=lost" ends the shell
-# that would have written its status, "$p=killed" is killed (the OOM killer's SIGKILL), "load-note=N" is load --note-run's
+# that would have written its status, "$p=killed" is killed (the OOM killer's SIGKILL);
+# "load-note=N" is load --note-run's
 case "\$*" in *--version* | *--help*) echo "$p (stub)"; exit 0 ;; esac
 n=$p; case "\$*" in *--note-run*) n=load-note ;; esac
 if [ \$n = load-note ]; then cat >"$tmp/note"; else cat >/dev/null; fi
