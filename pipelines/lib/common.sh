@@ -74,6 +74,20 @@ guard_job() {
 	rm -rf -- "$@"
 }
 
+# run_stage FILE CMD...: one stage of the job: CMD, then its exit status into FILE, written
+# over the placeholder there ('%03d', 1<>: no truncation). A stage killed by a signal (the
+# OOM killer's KILL) is said by the script from its status ("load exited 137"); the shell
+# that waits for it would say so too, in its own words and with the script's text ("line N:
+# 1234 Killed   load ${load_args[@]+...}"): that shell's stderr is /dev/null while it
+# waits, the stage's own is the run's (fd 3 carries it past). Redirections given to
+# run_stage itself are CMD's (stdin, stdout, stderr to a file).
+run_stage() {
+	local f=$1
+	shift
+	{ "$@" 2>&3 3>&-; } 3>&2 2>/dev/null
+	printf '%03d\n' $? 1<>"$f"
+}
+
 # end_guard DIR: in the EXIT trap, end the guard whose pid is in DIR/guard (an exit of the
 # script's own: left, it outlived the script by up to a second, its command line, a password
 # given with --dsn in it, still there: db/dsn_secrets.sh). The pid is checked to be in the
