@@ -35,47 +35,35 @@ check "summary counts rejects" grep -q 'inserted 4, updated 0, unchanged 0, fail
 check "the run is recorded with exit status 1" \
 	test "$(q "$db" "SELECT rejected || ' ' || exit_status FROM pipeline_runs")" = "6 1"
 
-# Records the loader itself refuses (invalid_field), each made from the good pair of
-# lines 1-2 (mutation audit MP): another schema version, even 0; an event id holding
-# U+0000 (stored cut at it, two ids would be one); a failed event carrying a section.
-# A blank line between an envelope and its event is no record at all.
-python3 - "$fx/malformed.ndjson" "$T" <<'EOF'
+# Records the loader itself refuses (invalid_field), before PostgreSQL's checks would
+# (db_rejected, a message the server words). From the good pair of lines 1-2 (mutation
+# audit MP): another schema version, even 0; an event id holding U+0000 (stored cut at it,
+# two ids would be one); a failed event carrying a section. From basic's evt_p1 (MUT-P:
+# L18, L19, L43, L24): a provider name not of [a-z][a-z0-9_]*, a currency not three
+# capitals, a payment method not in lower case; the refused event's raw row is stored
+# (reconcile shows the event missing). A blank line between an envelope and its event is
+# no record at all.
+python3 - "$fx/malformed.ndjson" "$fx/basic.ndjson" "$T" <<'EOF'
 import json, sys
 raw, ev = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()[:2]]
+recs = [json.loads(l) for l in open(sys.argv[2]).read().splitlines()]
+praw, pev = [[r for r in recs if r["record"] == k and r["external_event_id"] == "evt_p1"][0] for k in ("raw", "event")]
 def w(name, recs):
-    open(sys.argv[2] + "/" + name, "w").write("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in recs))
+    open(sys.argv[3] + "/" + name, "w").write("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in recs))
 w("sv0.ndjson", [dict(ev, schema_version=0)])
 w("nul.ndjson", [dict(raw, external_event_id="evt_n\u0000zz"), dict(ev, external_event_id="evt_n\u0000zz")])
 w("failsub.ndjson", [dict(ev, status="failed", reason="x", customer=None, subscription={"id": "sub_1"})])
 w("blank.ndjson", [raw, "", ev])
+w("prov1.ndjson", [dict(praw, provider="_x"), dict(pev, provider="_x")])
+w("prov2.ndjson", [dict(praw, provider="str-ipe"), dict(pev, provider="str-ipe")])
+w("cur.ndjson", [praw, dict(pev, payment=dict(pev["payment"], currency="EUr"))])
+w("meth.ndjson", [praw, dict(pev, payment=dict(pev["payment"], method="cardZ"))])
 EOF
-for c in "sv0:1:field 'schema_version' is 0, this loader reads version 1" \
-	"nul:2:field 'external_event_id' contains a NUL character" \
-	"failsub:1:a failed event carries a 'subscription' section"; do
-	f=${c%%:*} n=${c#*:} n=${n%%:*} m=${c#*:*:}
-	r=$(newdb "rej_$f")
-	load --dsn "dbname=$r" --rejects "$T/rej_$f" "$T/$f.ndjson" 2>"$T/err_$f"
-	st=$?
-	check "$f: exit 1 ($st), $n invalid_field rejects, nothing stored ($(head -n 1 "$T/err_$f"))" \
-		test "$st $(grep -c '"code":"invalid_field"' "$T/rej_$f") $(q "$r" "SELECT (SELECT count(*) FROM external_events_raw) + (SELECT count(*) FROM external_events)")" = "1 $n 0"
-	check "$f: said as such" grep -qF "$f.ndjson:1: $m (invalid_field)" "$T/err_$f"
-done
-# Fields the loader refuses itself, before PostgreSQL's checks would (db_rejected, a
-# message the server words): a provider name not of [a-z][a-z0-9_]*, a currency not three
-# capitals, a payment method not in lower case (mutation audit MUT-P: L18, L19, L43, L24).
-# The refused event's raw row is stored (reconcile shows the event missing).
-python3 - "$fx/basic.ndjson" "$T" <<'EOF'
-import json, sys
-ls = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
-raw, ev = [[l for l in ls if l["record"] == k and l["external_event_id"] == "evt_p1"][0] for k in ("raw", "event")]
-def w(name, recs):
-    open(sys.argv[2] + "/" + name, "w").write("".join(json.dumps(r) + "\n" for r in recs))
-w("prov1.ndjson", [dict(raw, provider="_x"), dict(ev, provider="_x")])
-w("prov2.ndjson", [dict(raw, provider="str-ipe"), dict(ev, provider="str-ipe")])
-w("cur.ndjson", [raw, dict(ev, payment=dict(ev["payment"], currency="EUr"))])
-w("meth.ndjson", [raw, dict(ev, payment=dict(ev["payment"], method="cardZ"))])
-EOF
-for c in "prov1:1:2:0:field 'provider' is not a provider name: '_x'" \
+# each: file, the line first said, the invalid_field rejects, the rows stored, the message
+for c in "sv0:1:1:0:field 'schema_version' is 0, this loader reads version 1" \
+	"nul:1:2:0:field 'external_event_id' contains a NUL character" \
+	"failsub:1:1:0:a failed event carries a 'subscription' section" \
+	"prov1:1:2:0:field 'provider' is not a provider name: '_x'" \
 	"prov2:1:2:0:field 'provider' is not a provider name: 'str-ipe'" \
 	"cur:2:1:1:field 'payment.currency' is not an ISO 4217 code: 'EUr'" \
 	"meth:2:1:1:field 'payment.method' is not lower case: 'cardZ'"; do
@@ -83,9 +71,9 @@ for c in "prov1:1:2:0:field 'provider' is not a provider name: '_x'" \
 	r=$(newdb "rej_$f")
 	load --dsn "dbname=$r" --rejects "$T/rej_$f" "$T/$f.ndjson" 2>"$T/err_$f"
 	st=$?
-	check "$f: exit 1 ($st), $n invalid_field rejects and nothing else, $k rows stored" \
+	check "$f: exit 1 ($st), $n invalid_field rejects and nothing else, $k rows stored ($(head -n 1 "$T/err_$f"))" \
 		test "$st $(grep -c '"code":"invalid_field"' "$T/rej_$f") $(wc -l <"$T/rej_$f") $(q "$r" "SELECT (SELECT count(*) FROM external_events_raw) + (SELECT count(*) FROM external_events)")" = "1 $n $n $k"
-	check "$f: said by the loader at line $l ($(head -n 1 "$T/err_$f"))" grep -qF "$f.ndjson:$l: $m (invalid_field)" "$T/err_$f"
+	check "$f: said by the loader at line $l" grep -qF "$f.ndjson:$l: $m (invalid_field)" "$T/err_$f"
 done
 r=$(newdb rej_blank)
 load --dsn "dbname=$r" "$T/blank.ndjson" 2>"$T/err_blank"
