@@ -8,6 +8,21 @@
 tmp_base=${TMPDIR:-/tmp}
 case $tmp_base in -*) tmp_base=./$tmp_base ;; esac
 
+# stderr_usable: stderr closed (2>&-), or read-only where bash itself put this script:
+# /dev/null instead, or a message's echo ends the run under set -e, and mawk aborts
+# (audit-E 1). Read by the shell itself, not by a $(sed ...): with stdout closed too, the
+# substitution's pipe took descriptors 1 and 2, and sed, when it ran before the shell
+# closed that pipe's end (a loaded machine), saw the pipe there and not the closed stderr
+# (stop 56: export >&- 2>&- exited 1 one run in four under load).
+stderr_usable() {
+	local k v flags=""
+	[ -d /proc/$$/fdinfo ] || return 0
+	# (no 2>/dev/null here: fdinfo is written as it is read, and would show /dev/null's
+	# flags. It fails to open only when stderr is closed, and its message goes nowhere.)
+	while read -r k v; do [ "$k" != flags: ] || flags=$v; done </proc/$$/fdinfo/2 || :
+	case $flags in *[1235267]) ;; *) exec 2>/dev/null ;; esac
+}
+
 # shown ARG: an argument as a message says it: an option's value left out (--dns=URI, a
 # typo for --dsn, may hold a password)
 shown() {
@@ -80,7 +95,8 @@ guard_job() {
 # that waits for it would say so too, in its own words and with the script's text ("line N:
 # 1234 Killed   load ${load_args[@]+...}"): that shell's stderr is /dev/null while it
 # waits, the stage's own is the run's (fd 3 carries it past). Redirections given to
-# run_stage itself are CMD's (stdin, stdout, stderr to a file).
+# run_stage itself are CMD's (stdin, stdout, stderr to a file). stderr must be open (a closed
+# one fails 3>&2: CMD never runs, status 1): the scripts call stderr_usable first.
 run_stage() {
 	local f=$1
 	shift

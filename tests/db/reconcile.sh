@@ -163,6 +163,17 @@ for o in full closed; do
 		sh -c "test $st -eq 3 && grep -q '^reconcile: cannot write the report: .*; the NDJSON: $T/out-$o/reconcile-acme-' '$T/out-$o.err' &&
 			! grep -q 'write error' '$T/out-$o.err' && ls $T/out-$o/reconcile-acme-*.ndjson >/dev/null"
 done
+# both closed (>&- 2>&-): exit 3, the NDJSON kept, eight runs (stderr was taken for open
+# when the check's sed ran before the shell closed the pipe that held descriptor 2, and
+# the report's message ended the run under set -e: exit 1, one run in three under load)
+got=""
+for i in 1 2 3 4 5 6 7 8; do
+	mkdir "$T/both-$i"
+	RECONCILE_DIR=$T/both-$i pipelines/reconcile acme --dsn "dbname=$db" >&- 2>&-
+	got="$got $?:$(ls "$T/both-$i" | grep -c '^reconcile-acme-.*\.ndjson$')"
+done
+check "pipelines/reconcile >&- 2>&-, eight runs: each exit 3, the NDJSON kept (exit:files$got)" \
+	[ "$got" = "$(printf ' 3:1%.0s' 1 2 3 4 5 6 7 8)" ]
 for sig in "" -; do
 	mkdir -p "$T/out-pipe"
 	st=$(trap "$sig" PIPE; RECONCILE_DIR=$T/out-pipe pipelines/reconcile acme --dsn "dbname=$db" 2>"$T/out-pipe.err" | (exec <&-)
