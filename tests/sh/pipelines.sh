@@ -410,9 +410,10 @@ print(n["exit_status"], ",".join(str(s[p]["exit_status"]) for p in ("fetch-event
 	esac
 done
 
-# stderr closed, stdout too or not: the run is made and noted, exit 0 (each stage's
-# redirection of stderr failed on the closed descriptor: none ran, exit 1; eight runs
-# each, as stderr was taken for open one run in three on a loaded machine)
+# stderr closed, stdout too or not: the run is made and noted, exit 0 (with both closed,
+# each stage's redirection of stderr failed on the closed descriptor: none ran, exit 1).
+# Eight runs each: export's and reconcile's check of stderr, which ingest-dumps now
+# shares, failed one run in four or three on a loaded machine
 printf '%s\n' fetch-events=0 normalize=0 load=0 load-note=0 >"$tmp/mode"
 for closed in '2>&-' '>&- 2>&-'; do
 	got=""
