@@ -2,7 +2,8 @@
 # ingest-dumps and reconcile (installed beside them: make install), after they set
 #   prog  their name in messages ("export")
 #   here  their own directory, a symlink to the script resolved
-# Sourcing it sets tmp_base and defines the functions below; nothing else runs.
+# Sourcing it sets tmp_base, puts /dev/null on a stderr that is closed (stderr_usable),
+# and defines the functions below; nothing else runs.
 
 # Where temporary files go; a name starting with '-' is a directory, not an option.
 tmp_base=${TMPDIR:-/tmp}
@@ -22,6 +23,7 @@ stderr_usable() {
 	while read -r k v; do [ "$k" != flags: ] || flags=$v; done </proc/$$/fdinfo/2 || :
 	case $flags in *[1235267]) ;; *) exec 2>/dev/null ;; esac
 }
+stderr_usable # (here, once for every script: run_stage needs it)
 
 # shown ARG: an argument as a message says it: an option's value left out (--dns=URI, a
 # typo for --dsn, may hold a password)
@@ -96,7 +98,7 @@ guard_job() {
 # 1234 Killed   load ${load_args[@]+...}"): that shell's stderr is /dev/null while it
 # waits, the stage's own is the run's (fd 3 carries it past). Redirections given to
 # run_stage itself are CMD's (stdin, stdout, stderr to a file). stderr must be open (a closed
-# one fails 3>&2: CMD never runs, status 1): the scripts call stderr_usable first.
+# one fails 3>&2: CMD never runs, status 1): sourcing this file made it so (stderr_usable).
 run_stage() {
 	local f=$1
 	shift
